@@ -1,0 +1,43 @@
+"""tokenprobs: an LLM's token probabilities, typed, byte-exact and fast.
+
+```python
+import tokenprobs as tp
+
+d = tp.parse(response)          # any logprobs-bearing response shape
+d.tokens, d.probs, d.entropy    # columns, computed once
+```
+"""
+
+from importlib.metadata import version as _version
+
+from tokenprobs import metrics
+from tokenprobs.exceptions import (
+    APIResponseError,
+    GuardError,
+    GuardWarning,
+    MissingDependencyError,
+    MissingLogprobsError,
+    TokenprobsError,
+    TokenprobsWarning,
+    UnsupportedResponseError,
+)
+from tokenprobs.models import Span, TokenDistribution, TokenLogprob, TopLogprob
+
+__version__ = _version("pytokenprobs")
+
+__all__ = [
+    "APIResponseError",
+    "GuardError",
+    "GuardWarning",
+    "MissingDependencyError",
+    "MissingLogprobsError",
+    "Span",
+    "TokenDistribution",
+    "TokenLogprob",
+    "TokenprobsError",
+    "TokenprobsWarning",
+    "TopLogprob",
+    "UnsupportedResponseError",
+    "__version__",
+    "metrics",
+]

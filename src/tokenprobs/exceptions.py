@@ -1,0 +1,147 @@
+"""The errors and warnings tokenprobs raises, all under one root.
+
+```
+TokenprobsError
+├── MissingLogprobsError        the response carries no logprobs: says which parameter asks for them
+├── UnsupportedResponseError    the shape is not one we know, or a known field has a wrong value
+├── APIResponseError            the body is an API error ({"error": {...}}), not a response
+├── MissingDependencyError      an optional extra is not installed: gives the pip install line
+└── GuardError                  a request the API would refuse, refused locally (also the SDK's
+                                own BadRequestError / PermissionDeniedError, see tokenprobs.guards)
+
+TokenprobsWarning (UserWarning)
+└── GuardWarning                a request the API would accept but alter (e.g. clamp)
+```
+
+Errors from the SDK itself (network, status errors from the server) pass through unchanged.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "APIResponseError",
+    "GuardError",
+    "GuardWarning",
+    "MissingDependencyError",
+    "MissingLogprobsError",
+    "TokenprobsError",
+    "TokenprobsWarning",
+    "UnsupportedResponseError",
+]
+
+_ENABLE_HINT = {
+    "chat.completions": "pass logprobs=True (and top_logprobs=k for alternatives) to "
+    "client.chat.completions.create()",
+    "responses": 'pass include=["message.output_text.logprobs"] (and top_logprobs=k) to '
+    "client.responses.create()",
+    "completions": "pass logprobs=k (0 to 5) to client.completions.create()",
+}
+
+
+class TokenprobsError(Exception):
+    """The root of every error tokenprobs raises itself."""
+
+
+class MissingLogprobsError(TokenprobsError):
+    """The response is of a known shape but carries no log-probabilities.
+
+    Attributes:
+        endpoint: The endpoint the response came from (`"chat.completions"`, `"responses"`,
+            `"completions"`), or `None` when it could not be told.
+        hint: How to ask for logprobs on that endpoint.
+    """
+
+    def __init__(self, what: str, *, endpoint: str | None = None, hint: str | None = None) -> None:
+        """Build the error from what was missing and the endpoint it came from."""
+        self.endpoint = endpoint
+        if hint is None:
+            hint = (
+                _ENABLE_HINT[endpoint]
+                if endpoint in _ENABLE_HINT
+                else "; ".join(f"{k}: {v}" for k, v in _ENABLE_HINT.items())
+            )
+        self.hint = hint
+        super().__init__(f"{what}. To get them, {hint}.")
+
+
+class UnsupportedResponseError(TokenprobsError):
+    """The object is not a response shape tokenprobs knows, or a known field is malformed.
+
+    Attributes:
+        field: The path of the offending field (e.g. `choices[0].logprobs.content[3].logprob`),
+            or `None` when the whole object was not recognised.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        """Build the error; `message` says what was seen and what was expected."""
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class APIResponseError(TokenprobsError):
+    """The body is an error returned by an API, not a response with logprobs.
+
+    Recognises OpenAI's `{"error": {message, type, param, code}}`, vLLM's top-level
+    `{"object": "error", ...}` with a numeric `code`, a bare `{"detail": ...}`, and Google's
+    `{"error": {code, message, status}}`.
+
+    Attributes:
+        message: The server's message.
+        type: The error type (`invalid_request_error`, `BadRequestError`, `INVALID_ARGUMENT` ...).
+        param: The offending parameter, when the server named one.
+        code: The server's code, as given (a string, an integer, or `None`).
+        body: The error object itself.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        type: str | None = None,  # noqa: A002 - mirrors the API's field name
+        param: str | None = None,
+        code: str | int | None = None,
+        body: object = None,
+    ) -> None:
+        """Build the error from the fields of the server's error object."""
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.body = body
+        details = ", ".join(
+            f"{k}={v!r}" for k, v in (("type", type), ("param", param), ("code", code)) if v
+        )
+        super().__init__(
+            f"the body is an API error, not a response: {message}"
+            + (f" ({details})" if details else "")
+        )
+
+
+class MissingDependencyError(TokenprobsError, ImportError):
+    """An optional extra needed for this feature is not installed."""
+
+    def __init__(self, feature: str, package: str, extra: str) -> None:
+        """Say which feature needs which package and how to install it."""
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs {package}, which is not installed: "
+            f'pip install "pytokenprobs[{extra}]"'
+        )
+
+
+class GuardError(TokenprobsError):
+    """A request the API would refuse, refused before any network call.
+
+    Instances raised by the guards are also instances of the SDK's own exception class for the
+    server's answer (`openai.BadRequestError` or `openai.PermissionDeniedError`), with the same
+    status, body, message, `param` and `code`.
+    """
+
+
+class TokenprobsWarning(UserWarning):
+    """The root of every warning tokenprobs emits."""
+
+
+class GuardWarning(TokenprobsWarning):
+    """A request the API would accept but not honour as written (e.g. a silently clamped value)."""

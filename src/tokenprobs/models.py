@@ -1,0 +1,522 @@
+"""The typed data: one token's logprob, its alternatives, and a whole output's distribution.
+
+`TopLogprob` and `TokenLogprob` mirror the SDK's `TopLogprob` / `ChatCompletionTokenLogprob`.
+`TokenDistribution` is columnar: it holds arrays and token lists, and builds a `TokenLogprob`
+only when a position is accessed, so a 4,096-token, top-20 answer costs a few arrays, not 86,000
+objects.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, Self, overload
+
+import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationInfo,
+    WithJsonSchema,
+    field_serializer,
+)
+
+from tokenprobs import _text, metrics
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from numpy.typing import NDArray
+
+__all__ = ["SENTINEL", "Span", "TokenDistribution", "TokenLogprob", "TopLogprob"]
+
+SENTINEL = -9999.0
+"""The API's logprob for "outside the top 20": not a probability. Arrays hold `-inf` for it."""
+
+Bytes = list[int] | None
+
+
+class Span(NamedTuple):
+    """A run of positions `[start, end)` and the characters `[char_start, char_end)` they cover."""
+
+    start: int
+    end: int
+    char_start: int
+    char_end: int
+
+
+class TopLogprob(BaseModel):
+    """One alternative at a position: a token the model could have produced, and its logprob."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    token: str
+    """The token as the API gave it (partial UTF-8 may read as `\\xf0\\x9f\\x92` or `�`)."""
+    bytes: Bytes = None
+    """The token's UTF-8 bytes, or `None` where the API gave none."""
+    logprob: float
+    """The natural-log probability as given; `-9999.0` means "outside the top 20"."""
+
+    @property
+    def prob(self) -> float:
+        """`exp(logprob)`: 0 for the `-9999.0` sentinel, clipped to 1 for coarse positive values."""
+        if self.logprob <= SENTINEL or math.isnan(self.logprob):
+            return 0.0
+        return min(1.0, math.exp(min(self.logprob, 0.0)))
+
+    @classmethod
+    def from_openai(cls, obj: Any) -> Self:  # noqa: ANN401 - any SDK object with these attributes
+        """Build from the SDK's `TopLogprob` (or anything with `token`, `bytes`, `logprob`)."""
+        return cls(token=obj.token, bytes=obj.bytes, logprob=obj.logprob)
+
+    def to_openai(self) -> Any:  # noqa: ANN401 - the SDK's own class
+        """Convert to the SDK's `openai.types.chat.chat_completion_token_logprob.TopLogprob`."""
+        from openai.types.chat.chat_completion_token_logprob import TopLogprob as SDKTop  # noqa: PLC0415
+
+        return SDKTop(token=self.token, bytes=self.bytes, logprob=self.logprob)
+
+
+class TokenLogprob(TopLogprob):
+    """One generated token: its logprob and the alternatives the API returned at its position."""
+
+    top_logprobs: list[TopLogprob] = Field(default_factory=list)
+    """The most likely tokens at this position, as returned (may or may not include this one)."""
+
+    @classmethod
+    def from_openai(cls, obj: Any) -> Self:  # noqa: ANN401 - any SDK object with these attributes
+        """Build from the SDK's `ChatCompletionTokenLogprob` (or a `Logprob` of the Responses API)."""
+        return cls(
+            token=obj.token,
+            bytes=obj.bytes,
+            logprob=obj.logprob,
+            top_logprobs=[TopLogprob.from_openai(t) for t in obj.top_logprobs or ()],
+        )
+
+    def to_openai(self) -> Any:  # noqa: ANN401 - the SDK's own class
+        """Convert to the SDK's `ChatCompletionTokenLogprob`."""
+        from openai.types.chat import ChatCompletionTokenLogprob  # noqa: PLC0415
+
+        return ChatCompletionTokenLogprob(
+            token=self.token,
+            bytes=self.bytes,
+            logprob=self.logprob,
+            top_logprobs=[t.to_openai() for t in self.top_logprobs],
+        )
+
+
+# --- array fields: JSON gives lists with the sentinel and nulls; arrays hold -inf and NaN -------
+
+
+def _array_from_json(value: object, ndim: int) -> NDArray[np.float64]:
+    if isinstance(value, np.ndarray):
+        arr = np.array(value, dtype=np.float64)
+    else:
+        if not isinstance(value, list):
+            msg = f"expected a list of numbers, got {type(value).__name__}"
+            raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a ValidationError
+        rows = value if ndim == 1 else [r for r in value if isinstance(r, list)]
+        if ndim == 2 and len(rows) != len(value):  # noqa: PLR2004
+            msg = "expected a list of lists of numbers"
+            raise ValueError(msg)
+        width = max((len(r) for r in rows), default=0) if ndim == 2 else 0  # noqa: PLR2004
+        if ndim == 2 and any(len(r) != width for r in rows):  # noqa: PLR2004
+            msg = "rows of top_logprobs differ in length"
+            raise ValueError(msg)
+        flat = [v for r in rows for v in r] if ndim == 2 else rows  # noqa: PLR2004
+        arr = np.array([np.nan if v is None else v for v in flat], dtype=np.float64)
+        if ndim == 2:  # noqa: PLR2004
+            arr = arr.reshape(len(rows), width)
+    if arr.ndim != ndim:
+        msg = f"expected a {ndim}-d array, got {arr.ndim}-d"
+        raise ValueError(msg)
+    arr[arr == SENTINEL] = -np.inf
+    arr.flags.writeable = False
+    return arr
+
+
+def _array_to_json(arr: NDArray[np.float64]) -> list[Any]:
+    out = np.where(np.isneginf(arr), SENTINEL, arr).astype(object)
+    out[np.isnan(arr)] = None
+    result: list[Any] = out.tolist()
+    return result
+
+
+Array1D = Annotated[
+    np.ndarray,
+    PlainValidator(lambda v: _array_from_json(v, 1)),
+    PlainSerializer(_array_to_json, return_type=list),
+    WithJsonSchema({"type": "array", "items": {"type": ["number", "null"]}}),
+]
+
+def _ragged_from_json(value: object, info: ValidationInfo) -> NDArray[np.float64]:
+    """Alternatives' logprobs as JSON lists (one per position, ragged) → a `-inf`-padded array."""
+    if isinstance(value, np.ndarray):
+        return _array_from_json(value, 2)
+    if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
+        msg = "expected a list of lists of numbers"
+        raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a ValidationError
+    counts = [len(r) for r in value]
+    top_tokens = info.data.get("top_tokens")
+    if top_tokens is not None and counts != [len(t) for t in top_tokens]:
+        msg = "top_logprobs and top_tokens differ in shape"
+        raise ValueError(msg)
+    width = max(counts, default=0)
+    out = np.full((len(value), width), -np.inf)
+    flat = _array_from_json([v for r in value for v in r], 1)
+    out[np.arange(width) < np.array(counts, dtype=np.intp)[:, None]] = flat
+    out.flags.writeable = False
+    return out
+
+
+Array2D = Annotated[
+    np.ndarray,
+    PlainValidator(_ragged_from_json),
+    WithJsonSchema(
+        {"type": "array", "items": {"type": "array", "items": {"type": ["number", "null"]}}}
+    ),
+]
+
+
+def _readonly(arr: NDArray[Any]) -> NDArray[Any]:
+    arr.flags.writeable = False
+    return arr
+
+
+class TokenDistribution(BaseModel):
+    """One output's tokens, position by position, with their logprobs and alternatives.
+
+    Columnar: the arrays below are built once at parse time; a `TokenLogprob` for position `i`
+    is built only when `d[i]` is accessed. Arrays are read-only.
+
+    Examples:
+        >>> import tokenprobs as tp
+        >>> from tokenprobs.testing import chat_completion
+        >>> d = tp.parse(chat_completion([("Hi", -0.1, [("Hi", -0.1), ("Hello", -2.4)])]))
+        >>> d.tokens, round(float(d.probs[0]), 3)
+        (['Hi'], 0.905)
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, extra="forbid")
+
+    source: str
+    """Which response shape it came from: `"chat"`, `"chat.stream"`, `"completions"`,
+    `"completions.stream"`, `"responses"`, `"responses.stream"`, `"ollama"`, `"logprobs"` ..."""
+    choice: int = 0
+    """The index of the choice (`n > 1`) or output this distribution belongs to."""
+    finish_reason: str | None = None
+    """Why generation stopped, as the API said (`"stop"`, `"length"` ...), when it said."""
+    refusal: bool = False
+    """True when these are the logprobs of a refusal (`logprobs.refusal`), not of content."""
+    incomplete: bool = False
+    """True when the source ended early (a stream cut off before its end): what arrived is kept."""
+    model: str | None = None
+    """The model id the response names, when it names one."""
+    tokens: list[str]
+    """The sampled tokens, as the API gave them."""
+    token_bytes: list[Bytes]
+    """The sampled tokens' UTF-8 bytes as given; `None` where the API gave none."""
+    logprobs: Array1D
+    """Sampled-token logprobs, shape `(T,)`: `-inf` for the `-9999.0` sentinel, NaN where the API
+    gave `null` (the first token of an `echo`ed prompt)."""
+    top_tokens: list[list[str]]
+    """The alternatives' tokens at each position, in the order returned."""
+    top_bytes: list[list[Bytes]]
+    """The alternatives' bytes at each position, as given."""
+    top_logprobs: Array2D
+    """The alternatives' logprobs, shape `(T, K)`, padded with `-inf` past each position's count."""
+    top_null: list[int] = Field(default_factory=list)
+    """Positions where the API gave `null` rather than a list of alternatives (legacy
+    `logprobs=0`, an echoed prompt's first token)."""
+    text_offset: list[int] | None = None
+    """Character offsets of each token in the legacy Completions text, as given."""
+    response: Any = Field(default=None, exclude=True, repr=False)
+    """The original response object, when the distribution was parsed from one (not serialised)."""
+
+    # --- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def from_columns(
+        cls,
+        *,
+        source: str,
+        tokens: list[str],
+        token_bytes: list[Bytes],
+        logprobs: Sequence[float | None] | NDArray[np.float64],
+        top_tokens: list[list[str]],
+        top_bytes: list[list[Bytes]],
+        top_logprobs_flat: Sequence[float] | NDArray[np.float64],
+        **meta: Any,  # noqa: ANN401 - the remaining fields, passed through
+    ) -> TokenDistribution:
+        """Build from parallel columns without per-position validation (the adapters' fast path).
+
+        `top_logprobs_flat` is every alternative's logprob, position after position; each
+        position's count is `len(top_tokens[i])`.
+        """
+        n = len(tokens)
+        counts = np.fromiter((len(t) for t in top_tokens), dtype=np.intp, count=n)
+        width = int(counts.max()) if n else 0
+        flat = np.asarray(top_logprobs_flat, dtype=np.float64)
+        top = np.full((n, width), -np.inf)
+        if width:
+            top[np.arange(width) < counts[:, None]] = flat
+        top[top == SENTINEL] = -np.inf
+        lp = np.array(
+            [np.nan if v is None else v for v in logprobs]
+            if not isinstance(logprobs, np.ndarray)
+            else logprobs,
+            dtype=np.float64,
+        )
+        lp[lp == SENTINEL] = -np.inf
+        return cls.model_construct(
+            source=source,
+            tokens=tokens,
+            token_bytes=token_bytes,
+            logprobs=_readonly(lp),
+            top_tokens=top_tokens,
+            top_bytes=top_bytes,
+            top_logprobs=_readonly(top),
+            **meta,
+        )
+
+    def model_post_init(self, context: Any, /) -> None:  # noqa: ANN401 - pydantic's signature
+        """Check that the columns agree in length (runs after validation, not on the fast path)."""
+        del context
+        n = len(self.tokens)
+        lengths = {
+            "token_bytes": len(self.token_bytes),
+            "logprobs": len(self.logprobs),
+            "top_tokens": len(self.top_tokens),
+            "top_bytes": len(self.top_bytes),
+            "top_logprobs": self.top_logprobs.shape[0],
+        }
+        bad = {k: v for k, v in lengths.items() if v != n}
+        if bad and not (n == 0 and self.top_logprobs.size == 0):
+            msg = f"columns disagree with len(tokens) = {n}: {bad}"
+            raise ValueError(msg)
+        counts = [len(t) for t in self.top_tokens]
+        if counts != [len(b) for b in self.top_bytes]:
+            msg = "top_tokens and top_bytes differ in shape"
+            raise ValueError(msg)
+        if n and self.top_logprobs.shape[1] < max(counts, default=0):
+            msg = "top_logprobs is narrower than the longest list of alternatives"
+            raise ValueError(msg)
+
+    @field_serializer("top_logprobs")
+    def _dump_top(self, top: NDArray[np.float64]) -> list[list[float]]:
+        counts = [len(t) for t in self.top_tokens]
+        rows = np.where(np.isneginf(top), SENTINEL, top).tolist()
+        return [row[:c] for row, c in zip(rows, counts, strict=True)]
+
+    # --- sequence protocol --------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """The number of positions (generated tokens)."""
+        return len(self.tokens)
+
+    @overload
+    def __getitem__(self, i: int) -> TokenLogprob: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[TokenLogprob]: ...
+    def __getitem__(self, i: int | slice) -> TokenLogprob | list[TokenLogprob]:
+        """Position `i` as a `TokenLogprob` (built now, not stored), or a list for a slice."""
+        if isinstance(i, slice):
+            return [self._position(j) for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if not -n <= i < n:
+            msg = f"position {i} out of range for {n} tokens"
+            raise IndexError(msg)
+        return self._position(i % n)
+
+    def __iter__(self) -> Iterator[TokenLogprob]:  # type: ignore[override]
+        """Iterate over positions as `TokenLogprob` objects, each built on access."""
+        return (self._position(i) for i in range(len(self)))
+
+    def _position(self, i: int) -> TokenLogprob:
+        def out(x: float) -> float:
+            return SENTINEL if x == -math.inf else x
+
+        count = len(self.top_tokens[i])
+        lp = float(self.logprobs[i])
+        return TokenLogprob.model_construct(
+            token=self.tokens[i],
+            bytes=self.token_bytes[i],
+            logprob=math.nan if math.isnan(lp) else out(lp),
+            top_logprobs=[
+                TopLogprob.model_construct(token=t, bytes=b, logprob=out(float(v)))
+                for t, b, v in zip(
+                    self.top_tokens[i], self.top_bytes[i], self.top_logprobs[i, :count], strict=True
+                )
+            ],
+        )
+
+    # --- equality, hashing, repr ----------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every serialised field is equal (arrays element-wise, NaN equal to NaN)."""
+        if not isinstance(other, TokenDistribution):
+            return NotImplemented
+        for name in type(self).model_fields:
+            if name == "response":
+                continue
+            a, b = getattr(self, name), getattr(other, name)
+            if isinstance(a, np.ndarray):
+                if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
+                    return False
+            elif a != b:
+                return False
+        return True
+
+    def __hash__(self) -> int:
+        """Hash of the identity-defining columns (consistent with `==`)."""
+        return hash((self.source, self.choice, tuple(self.tokens), self.logprobs.tobytes()))
+
+    def __repr__(self) -> str:
+        """A short summary: the source, the size and the start of the text."""
+        text = self.text
+        shown = text if len(text) <= 40 else text[:39] + "…"  # noqa: PLR2004
+        width = self.top_logprobs.shape[1] if self.top_logprobs.ndim == 2 else 0  # noqa: PLR2004
+        return (
+            f"TokenDistribution(source={self.source!r}, tokens={len(self)}, top_k={width}, "
+            f"text={shown!r})"
+        )
+
+    __str__ = __repr__
+
+    # --- bytes and text ---------------------------------------------------------------------------
+
+    @cached_property
+    def _effective_bytes(self) -> tuple[list[builtins.bytes], NDArray[np.bool_]]:
+        return _text.effective_bytes(self.tokens, self.token_bytes)
+
+    @property
+    def bytes_derived(self) -> NDArray[np.bool_]:
+        """Per position: True where the API gave no `bytes` and they were derived from the token."""
+        return self._effective_bytes[1]
+
+    @cached_property
+    def text(self) -> str:
+        """The output text, rebuilt from the concatenated bytes and decoded once (UTF-8).
+
+        Equals the message content byte for byte when the API gave `bytes`; invalid or truncated
+        UTF-8 decodes to U+FFFD.
+        """
+        return b"".join(self._effective_bytes[0]).decode("utf-8", errors="replace")
+
+    @cached_property
+    def _spans(self) -> NDArray[np.intp]:
+        return _text.char_spans(self._effective_bytes[0])
+
+    def char_spans(self) -> NDArray[np.intp]:
+        """The character span `[start, end)` of each position in `text`, shape `(T, 2)`.
+
+        A character whose bytes are split over several tokens (a Hangul syllable, an emoji) is
+        inside the span of each of them, so spans of neighbours may overlap by one character.
+        A token with no bytes has an empty span.
+        """
+        return self._spans
+
+    # --- metrics (computed once, on first access) -------------------------------------------------
+
+    @cached_property
+    def sampled_in_top(self) -> NDArray[np.bool_]:
+        """Per position: whether the sampled token is among the returned alternatives."""
+        return _readonly(_text.sampled_in_top(self.tokens, self.token_bytes, self.top_tokens, self.top_bytes))
+
+    @cached_property
+    def support_logprobs(self) -> NDArray[np.float64]:
+        """The distinct returned tokens' logprobs per position, `(T, K+1)`, padded with `-inf`.
+
+        The alternatives, deduplicated by bytes, plus the sampled token where it is not among them.
+        """
+        dup = _text.duplicate_alternatives(self.top_tokens, self.top_bytes, self.top_logprobs.shape)
+        return _readonly(
+            metrics.support(
+                self.logprobs, np.where(dup, -np.inf, self.top_logprobs), in_top=self.sampled_in_top
+            )
+        )
+
+    @cached_property
+    def probs(self) -> NDArray[np.float64]:
+        """`exp(logprobs)`, with the sentinel as 0 (NaN where the API gave no logprob)."""
+        return _readonly(metrics.probs(self.logprobs))
+
+    @cached_property
+    def entropy(self) -> NDArray[np.float64]:
+        """Entropy (nats) of the renormalised top-k distribution per position: an estimate.
+
+        NaN where a position has no alternatives. See `entropy_bounds` for what is certain.
+        """
+        out = metrics.entropy(self.support_logprobs)
+        return _readonly(np.where(self._has_alternatives, out, np.nan))
+
+    @cached_property
+    def margin(self) -> NDArray[np.float64]:
+        """p(top1) − p(top2) over the returned tokens (raw probabilities, exact); NaN without two."""
+        return _readonly(metrics.margin(self.support_logprobs))
+
+    @cached_property
+    def tail_mass(self) -> NDArray[np.float64]:
+        """1 − Σp over the distinct returned tokens, clipped to [0, 1]."""
+        return _readonly(metrics.tail_mass(self.support_logprobs))
+
+    @cached_property
+    def perplexity(self) -> float:
+        """`exp(−mean sampled logprob)` over the positions that have a logprob."""
+        return float(metrics.perplexity(self.logprobs))
+
+    def entropy_bounds(self, *, vocab_size: int) -> NDArray[np.float64]:
+        """Bounds `(T, 2)` on the true next-token entropy (nats), given the vocabulary size."""
+        return metrics.entropy_bounds(self.support_logprobs, vocab_size=vocab_size)
+
+    @cached_property
+    def _has_alternatives(self) -> NDArray[np.bool_]:
+        return np.fromiter((len(t) > 0 for t in self.top_tokens), dtype=bool, count=len(self))
+
+    def uncertain(
+        self,
+        *,
+        threshold: float,
+        by: Literal["prob", "entropy", "margin"] = "prob",
+    ) -> list[Span]:
+        """Contiguous runs of uncertain positions, merged.
+
+        A position is uncertain when its `prob` or `margin` is below `threshold`, or its `entropy`
+        is above it. Positions where the quantity is undefined (NaN) are never uncertain.
+
+        Returns:
+            One `Span` per run: positions `[start, end)` and characters `[char_start, char_end)`.
+        """
+        values = {"prob": self.probs, "entropy": self.entropy, "margin": self.margin}[by]
+        with np.errstate(invalid="ignore"):
+            flag = values > threshold if by == "entropy" else values < threshold
+        flag &= ~np.isnan(values)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], flag.astype(np.int8), [0]))))
+        spans = self.char_spans()
+        return [
+            Span(int(s), int(e), int(spans[s, 0]), int(spans[e - 1, 1]))
+            for s, e in zip(edges[::2], edges[1::2], strict=True)
+        ]
+
+    # --- views ------------------------------------------------------------------------------------
+
+    def to_pandas(self, *, long: bool = False) -> Any:  # noqa: ANN401 - pandas is optional
+        """One row per position (or per position and alternative with `long=True`)."""
+        from tokenprobs import export  # noqa: PLC0415
+
+        return export.to_pandas(self, long=long)
+
+    def _repr_html_(self) -> str:
+        from tokenprobs import render  # noqa: PLC0415
+
+        return render.to_html(self)
+
+    def to_text(self, **kwargs: Any) -> str:  # noqa: ANN401 - forwarded to render.to_text
+        """The plain-text view (see `tokenprobs.render.to_text`)."""
+        from tokenprobs import render  # noqa: PLC0415
+
+        return render.to_text(self, **kwargs)
+
