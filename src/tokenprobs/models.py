@@ -96,6 +96,11 @@ class TokenLogprob(TopLogprob):
             top_logprobs=[TopLogprob.from_openai(t) for t in obj.top_logprobs or ()],
         )
 
+    def _repr_html_(self) -> str:
+        from tokenprobs import render  # noqa: PLC0415
+
+        return render.token_to_html(self)
+
     def to_openai(self) -> Any:  # noqa: ANN401 - the SDK's own class
         """Convert to the SDK's `ChatCompletionTokenLogprob`."""
         from openai.types.chat import ChatCompletionTokenLogprob  # noqa: PLC0415
@@ -519,4 +524,16 @@ class TokenDistribution(BaseModel):
         from tokenprobs import render  # noqa: PLC0415
 
         return render.to_text(self, **kwargs)
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:  # noqa: ANN401 - rich is optional
+        """Render in a rich console (see `tokenprobs.render.rich_console`)."""
+        from tokenprobs import render  # noqa: PLC0415
+
+        return render.rich_console(self, console, options)
+
+    def plot(self, **kwargs: Any) -> Any:  # noqa: ANN401 - matplotlib is optional
+        """Probability and entropy per position; returns the matplotlib Axes (`[plot]` extra)."""
+        from tokenprobs import render  # noqa: PLC0415
+
+        return render.plot(self, **kwargs)
 
