@@ -3,14 +3,15 @@
 ```python
 import tokenprobs as tp
 
-d = tp.parse(response)          # any logprobs-bearing response shape
-d.tokens, d.probs, d.entropy    # columns, computed once
+d = tp.parse(response)  # any logprobs-bearing response shape
+d.tokens, d.probs, d.entropy  # columns, computed once
 ```
 """
 
 from importlib.metadata import version as _version
 
-from tokenprobs import metrics
+from tokenprobs import metrics, testing
+from tokenprobs.adapters import StreamAccumulator, parse, parse_all
 from tokenprobs.exceptions import (
     APIResponseError,
     GuardError,
@@ -40,4 +41,8 @@ __all__ = [
     "UnsupportedResponseError",
     "__version__",
     "metrics",
+    "parse",
+    "parse_all",
+    "StreamAccumulator",
+    "testing",
 ]

@@ -157,6 +157,7 @@ Array1D = Annotated[
     WithJsonSchema({"type": "array", "items": {"type": ["number", "null"]}}),
 ]
 
+
 def _ragged_from_json(value: object, info: ValidationInfo) -> NDArray[np.float64]:
     """Alternatives' logprobs as JSON lists (one per position, ragged) → a `-inf`-padded array."""
     if isinstance(value, np.ndarray):
@@ -429,7 +430,9 @@ class TokenDistribution(BaseModel):
     @cached_property
     def sampled_in_top(self) -> NDArray[np.bool_]:
         """Per position: whether the sampled token is among the returned alternatives."""
-        return _readonly(_text.sampled_in_top(self.tokens, self.token_bytes, self.top_tokens, self.top_bytes))
+        return _readonly(
+            _text.sampled_in_top(self.tokens, self.token_bytes, self.top_tokens, self.top_bytes)
+        )
 
     @cached_property
     def support_logprobs(self) -> NDArray[np.float64]:
@@ -536,4 +539,3 @@ class TokenDistribution(BaseModel):
         from tokenprobs import render  # noqa: PLC0415
 
         return render.plot(self, **kwargs)
-

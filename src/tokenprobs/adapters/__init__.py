@@ -1,0 +1,173 @@
+"""Every response shape to `TokenDistribution`: `parse` (one choice) and `parse_all` (all).
+
+The shape is detected, never declared: SDK objects, their dicts, JSON text or bytes, lists or
+iterators of stream chunks / events, and raw SSE or NDJSON text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pydantic_core
+
+from tokenprobs.adapters import chat, completions, responses
+from tokenprobs.adapters._common import columns_from_entries, error_body, get
+from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
+from tokenprobs.exceptions import UnsupportedResponseError
+from tokenprobs.models import TokenDistribution
+
+__all__ = ["SSE", "StreamAccumulator", "parse", "parse_all", "parse_sse"]
+
+_STR_KINDS = (str, bytes, bytearray, memoryview)
+
+
+def parse(obj: object, /, *, choice: int = 0) -> TokenDistribution:
+    """The `TokenDistribution` of one choice of any logprobs-bearing response.
+
+    Args:
+        obj: A `ChatCompletion`, `Completion` or `Response` (SDK object, dict, JSON `str` or
+            `bytes`); a list or iterator of `ChatCompletionChunk` / legacy chunks / Responses
+            stream events (or their dicts); raw SSE text or bytes; an Ollama `/api/generate`
+            chunk or NDJSON stream; a bare `logprobs` object or list of token entries.
+        choice: Which choice (its `index`) when the response has several (`n > 1`).
+
+    Returns:
+        The distribution, with `d.response` set to the parsed object when there was one.
+
+    Raises:
+        MissingLogprobsError: The response carries no logprobs (the message says how to ask).
+        APIResponseError: The body is an API error, not a response.
+        UnsupportedResponseError: The shape is not recognised, or a known field is malformed.
+
+    Examples:
+        >>> import tokenprobs as tp
+        >>> d = tp.parse(
+        ...     '{"choices": [{"index": 0, "logprobs": {"content": ['
+        ...     '{"token": "Hi", "logprob": -0.5, "bytes": [72, 105], "top_logprobs": []}]}}]}'
+        ... )
+        >>> d.text, d.source
+        ('Hi', 'chat')
+    """
+    return _dispatch(obj, choice=choice)[0]
+
+
+def parse_all(obj: object, /) -> list[TokenDistribution]:
+    """One `TokenDistribution` per choice (`n > 1`), in index order. Accepts what `parse` does."""
+    return _dispatch(obj, choice=None)
+
+
+def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:
+    if isinstance(obj, TokenDistribution):
+        return [obj]
+    if isinstance(obj, _STR_KINDS):
+        return _from_text(obj, choice=choice)
+    if isinstance(obj, Mapping) and not isinstance(obj, dict):
+        obj = dict(obj)
+    if isinstance(obj, dict):
+        if (err := error_body(obj)) is not None:
+            raise err
+        return _from_object(obj, choice=choice)
+    if hasattr(obj, "model_fields") or hasattr(obj, "__fields__"):  # an SDK (pydantic) object
+        return _from_object(obj, choice=choice)
+    if isinstance(obj, Iterable):
+        return _from_items(list(obj), choice=choice, response=obj)
+    msg = (
+        f"cannot parse a {type(obj).__name__}: expected a response, its dict or JSON, "
+        "or a list of stream chunks"
+    )
+    raise UnsupportedResponseError(msg)
+
+
+def _from_text(
+    raw: str | bytes | bytearray | memoryview, *, choice: int | None
+) -> list[TokenDistribution]:
+    data = bytes(raw) if isinstance(raw, bytearray | memoryview) else raw
+    try:
+        parsed = pydantic_core.from_json(data)
+    except ValueError as exc:
+        text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+        if looks_like_sse(text):
+            sse = parse_sse(text)
+            return _from_stream(sse.payloads, choice=choice, sse=sse, response=sse)
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if len(lines) > 1:
+            try:
+                items = [pydantic_core.from_json(ln) for ln in lines]
+            except ValueError:
+                pass
+            else:
+                return _from_items(items, choice=choice, response=items)
+        msg = f"not JSON, SSE or NDJSON ({exc})"
+        raise UnsupportedResponseError(msg) from exc
+    if isinstance(parsed, dict):
+        if (err := error_body(parsed)) is not None:
+            raise err
+        return _from_object(parsed, choice=choice)
+    if isinstance(parsed, list):
+        return _from_items(parsed, choice=choice, response=parsed)
+    msg = f"the JSON is a {type(parsed).__name__}, not a response object"
+    raise UnsupportedResponseError(msg)
+
+
+def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  # noqa: ANN401, PLR0911
+    kind = get(obj, "object")
+    if kind == "chat.completion" or _first_choice_has(obj, "message"):
+        return chat.parse_choices(obj, choice=choice)
+    if kind == "response" or (get(obj, "output") is not None and get(obj, "choices") is None):
+        return [responses.parse_response(obj)]
+    if kind == "text_completion":
+        return completions.parse_choices(obj, choice=choice)
+    if chunk_kind(obj) is not None:
+        return _from_stream([obj], choice=choice, response=obj)
+    batch = get(obj, "response")
+    if isinstance(batch, dict) and "custom_id" in obj:  # a line of a Batch output file
+        if (err := error_body(obj)) is not None:
+            raise err
+        body = batch.get("body")
+        if isinstance(body, dict) and (err := error_body(body)) is not None:
+            raise err
+        return _dispatch(body, choice=choice)
+    bare_legacy = get(obj, "tokens") is not None and get(obj, "token_logprobs") is not None
+    if bare_legacy or get(obj, "content", ...) is not ... or get(obj, "refusal", ...) is not ...:
+        return [chat.choice_logprobs(obj, source="logprobs", response=obj)]
+    keys = sorted(obj)[:8] if isinstance(obj, dict) else type(obj).__name__
+    msg = (
+        f"not a response shape tokenprobs knows (saw {keys}); expected a chat completion, "
+        "completion, Responses response, stream chunk, or logprobs object"
+    )
+    raise UnsupportedResponseError(msg)
+
+
+def _first_choice_has(obj: Any, key: str) -> bool:  # noqa: ANN401
+    choices = get(obj, "choices")
+    return isinstance(choices, list) and bool(choices) and get(choices[0], key) is not None
+
+
+def _from_items(
+    items: list[Any], *, choice: int | None, response: object
+) -> list[TokenDistribution]:
+    if not items:
+        msg = "an empty list: no chunks, events or token entries"
+        raise UnsupportedResponseError(msg)
+    first = items[0]
+    if get(first, "token") is not None and get(first, "logprob", ...) is not ...:
+        return [columns_from_entries(items, "logprobs").build("logprobs", response=response)]
+    return _from_stream(items, choice=choice, response=response)
+
+
+def _from_stream(
+    chunks: list[Any], *, choice: int | None, response: object, sse: SSE | None = None
+) -> list[TokenDistribution]:
+    acc = StreamAccumulator()
+    for chunk in chunks:
+        acc.feed(chunk)
+    if acc.kind is None:
+        msg = "the stream carried no chunks"
+        raise UnsupportedResponseError(msg)
+    truncated = sse is not None and sse.truncated
+    wanted = acc.choices if choice is None else [choice]
+    return [
+        acc.distribution(c, incomplete=True if truncated else None, response=response)
+        for c in wanted
+    ]

@@ -1,0 +1,220 @@
+"""What every adapter shares: field access on SDK objects and dicts, and strict column checks.
+
+The hot path reads columns with list comprehensions and checks their element types in bulk;
+only when something is off does the slow path walk the entries to name the exact field.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import chain
+from typing import TYPE_CHECKING, Any
+
+from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
+from tokenprobs.models import TokenDistribution
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = [
+    "Columns",
+    "columns_from_entries",
+    "error_body",
+    "get",
+    "seq",
+]
+
+_NUMBER = (int, float)
+_MISSING = object()
+
+
+def get(obj: Any, key: str, default: Any = None) -> Any:  # noqa: ANN401 - untyped input by nature
+    """`obj[key]` for a dict, `obj.key` for an SDK object; `default` when absent."""
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def seq(value: Any, field: str) -> list[Any] | None:  # noqa: ANN401 - untyped input by nature
+    """A list field: `None` stays `None`; a list or tuple is returned as a list; else an error."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return value
+    if isinstance(value, tuple):
+        return list(value)
+    msg = f"expected a list, got {_seen(value)}"
+    raise UnsupportedResponseError(msg, field=field)
+
+
+def _seen(value: object) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"  # noqa: PLR2004
+
+
+def error_body(obj: dict[str, Any]) -> APIResponseError | None:
+    """The API error a body carries instead of a response, or `None` when it is not one."""
+    err = obj.get("error")
+    if isinstance(err, dict) and ("message" in err or "code" in err):
+        return APIResponseError(
+            str(err.get("message")),
+            type=err.get("type") or err.get("status"),
+            param=err.get("param"),
+            code=err.get("code"),
+            body=err,
+        )
+    if isinstance(err, str) and "choices" not in obj and "output" not in obj:
+        return APIResponseError(err, body=obj)
+    if obj.get("object") == "error" and "message" in obj:
+        return APIResponseError(
+            str(obj["message"]),
+            type=obj.get("type"),
+            param=obj.get("param"),
+            code=obj.get("code"),
+            body=obj,
+        )
+    if "detail" in obj and len(obj) <= 2:  # noqa: PLR2004 - FastAPI's {"detail": ...}
+        return APIResponseError(str(obj["detail"]), body=obj)
+    return None
+
+
+class Columns:
+    """Parallel columns read from a list of token entries (`{token, bytes, logprob, top_logprobs}`)."""
+
+    __slots__ = ("flat", "logprobs", "token_bytes", "tokens", "top_bytes", "top_tokens")
+
+    def __init__(self) -> None:
+        """Empty columns."""
+        self.tokens: list[str] = []
+        self.token_bytes: list[list[int] | None] = []
+        self.logprobs: list[float | None] = []
+        self.top_tokens: list[list[str]] = []
+        self.top_bytes: list[list[list[int] | None]] = []
+        self.flat: list[float] = []
+
+    def extend(self, other: Columns) -> None:
+        """Append another set of columns (a later stream chunk)."""
+        self.tokens += other.tokens
+        self.token_bytes += other.token_bytes
+        self.logprobs += other.logprobs
+        self.top_tokens += other.top_tokens
+        self.top_bytes += other.top_bytes
+        self.flat += other.flat
+
+    def __len__(self) -> int:
+        """The number of positions."""
+        return len(self.tokens)
+
+    def build(self, source: str, **meta: Any) -> TokenDistribution:  # noqa: ANN401 - fields
+        """The `TokenDistribution` of these columns."""
+        return TokenDistribution.from_columns(
+            source=source,
+            tokens=self.tokens,
+            token_bytes=self.token_bytes,
+            logprobs=self.logprobs,
+            top_tokens=self.top_tokens,
+            top_bytes=self.top_bytes,
+            top_logprobs_flat=self.flat,
+            **meta,
+        )
+
+
+def columns_from_entries(entries: Sequence[Any], path: str) -> Columns:
+    """Read token entries (dicts or SDK objects) into columns, checking every element's type."""
+    cols = Columns()
+    if not entries:
+        return cols
+    try:
+        if isinstance(entries[0], dict):
+            cols.tokens = [e["token"] for e in entries]
+            cols.token_bytes = [e.get("bytes") for e in entries]
+            cols.logprobs = [e["logprob"] for e in entries]
+            tops = [e.get("top_logprobs") or () for e in entries]
+            cols.top_tokens = [[a["token"] for a in t] for t in tops]
+            cols.top_bytes = [[a.get("bytes") for a in t] for t in tops]
+            cols.flat = [a["logprob"] for t in tops for a in t]
+        else:
+            cols.tokens = [e.token for e in entries]
+            cols.token_bytes = [e.bytes for e in entries]
+            cols.logprobs = [e.logprob for e in entries]
+            tops = [e.top_logprobs or () for e in entries]
+            cols.top_tokens = [[a.token for a in t] for t in tops]
+            cols.top_bytes = [[a.bytes for a in t] for t in tops]
+            cols.flat = [a.logprob for t in tops for a in t]
+        if _columns_ok(cols):
+            return cols
+    except (KeyError, AttributeError, TypeError):
+        pass
+    _diagnose(entries, path)
+    msg = "the token entries are malformed"  # _diagnose raises first; this is a safety net
+    raise UnsupportedResponseError(msg, field=path)
+
+
+def _columns_ok(cols: Columns) -> bool:
+    """Bulk type checks: strings, numbers (not bool), byte lists of 0..255 or null."""
+    if not set(map(type, cols.tokens)) <= {str}:
+        return False
+    if not set(map(type, cols.logprobs)) <= {float, int}:
+        return False
+    if not set(map(type, cols.flat)) <= {float, int}:
+        return False
+    if not all(set(map(type, t)) <= {str} for t in cols.top_tokens):
+        return False
+    if not _finite(cols.logprobs) or not _finite(cols.flat):
+        return False
+    return _bytes_ok(cols.token_bytes) and all(_bytes_ok(b) for b in cols.top_bytes)
+
+
+def _finite(values: list[Any]) -> bool:
+    # -inf is the sentinel's meaning and allowed; NaN and +inf are not logprobs
+    return not any(v != v or v == math.inf for v in values)  # noqa: PLR0124 - NaN check
+
+
+def _bytes_ok(lists: list[list[int] | None]) -> bool:
+    present = [b for b in lists if b is not None]
+    if not set(map(type, present)) <= {list}:
+        return False
+    flat = list(chain.from_iterable(present))
+    if not set(map(type, flat)) <= {int}:
+        return False
+    try:
+        bytes(flat)
+    except ValueError:
+        return False
+    return True
+
+
+def _diagnose(entries: Sequence[Any], path: str) -> None:
+    """Walk the entries and raise an error naming the first malformed field."""
+    for i, entry in enumerate(entries):
+        _check_entry(entry, f"{path}[{i}]", top=True)
+
+
+def _check_entry(entry: Any, path: str, *, top: bool) -> None:  # noqa: ANN401, C901
+    if not isinstance(entry, dict) and not hasattr(entry, "token"):
+        msg = f"expected a token entry with token/logprob, got {_seen(entry)}"
+        raise UnsupportedResponseError(msg, field=path)
+    token = get(entry, "token", _MISSING)
+    if not isinstance(token, str):
+        what = "missing" if token is _MISSING else f"expected a string, got {_seen(token)}"
+        raise UnsupportedResponseError(what, field=f"{path}.token")
+    logprob = get(entry, "logprob", _MISSING)
+    if isinstance(logprob, bool) or not isinstance(logprob, _NUMBER):
+        what = "missing" if logprob is _MISSING else f"expected a number, got {_seen(logprob)}"
+        raise UnsupportedResponseError(what, field=f"{path}.logprob")
+    if math.isnan(logprob) or logprob == math.inf:
+        msg = f"expected a logprob (a finite number <= 0, or -9999.0), got {logprob}"
+        raise UnsupportedResponseError(msg, field=f"{path}.logprob")
+    raw = get(entry, "bytes")
+    if raw is not None:
+        if not isinstance(raw, list) or not all(
+            type(b) is int and 0 <= b <= 255  # noqa: PLR2004
+            for b in raw
+        ):
+            msg = f"expected a list of byte values 0..255 or null, got {_seen(raw)}"
+            raise UnsupportedResponseError(msg, field=f"{path}.bytes")
+    if top:
+        alts = get(entry, "top_logprobs")
+        alts = seq(alts, f"{path}.top_logprobs") or []
+        for j, alt in enumerate(alts):
+            _check_entry(alt, f"{path}.top_logprobs[{j}]", top=False)

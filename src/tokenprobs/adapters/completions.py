@@ -1,0 +1,134 @@
+"""Legacy Completions: parallel arrays `tokens` / `token_logprobs` / `top_logprobs` / `text_offset`."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from tokenprobs.adapters._common import Columns, get, seq
+from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
+
+if TYPE_CHECKING:
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["legacy_columns", "legacy_logprobs", "parse_choices"]
+
+
+def parse_choices(
+    obj: Any,  # noqa: ANN401 - a Completion or its dict
+    *,
+    choice: int | None,
+    source: str = "completions",
+    hint: str | None = None,
+) -> list[TokenDistribution]:
+    """One distribution per choice of a legacy completion (only `choice` when it is given)."""
+    from tokenprobs.adapters.chat import select  # noqa: PLC0415 - chat imports this module
+
+    choices = seq(get(obj, "choices"), "choices")
+    if choices is None:
+        msg = "a completion needs a list of choices"
+        raise UnsupportedResponseError(msg, field="choices")
+    model = get(obj, "model")
+    out = []
+    for i, c in select(choices, choice):
+        logprobs = get(c, "logprobs")
+        path = f"choices[{i}].logprobs"
+        if logprobs is None:
+            what = f"{path} is null: the response carries no logprobs"
+            raise MissingLogprobsError(what, endpoint="completions", hint=hint)
+        index = get(c, "index")
+        out.append(
+            legacy_logprobs(
+                logprobs,
+                path=path,
+                source=source,
+                choice=index if isinstance(index, int) else i,
+                finish_reason=get(c, "finish_reason"),
+                model=model if isinstance(model, str) else None,
+                response=obj,
+            )
+        )
+    return out
+
+
+def legacy_logprobs(
+    logprobs: Any,  # noqa: ANN401 - a Logprobs object or its dict
+    *,
+    path: str = "logprobs",
+    source: str = "completions",
+    **meta: Any,  # noqa: ANN401 - choice, finish_reason, model, response
+) -> TokenDistribution:
+    """The distribution of one legacy `logprobs` object."""
+    cols, top_null, offsets = legacy_columns(logprobs, path, start=0)
+    return cols.build(source, top_null=top_null, text_offset=offsets, **meta)
+
+
+def legacy_columns(
+    logprobs: Any,  # noqa: ANN401
+    path: str,
+    *,
+    start: int,
+) -> tuple[Columns, list[int], list[int] | None]:
+    """Columns, positions whose alternatives were null (offset by `start`), and text offsets."""
+    tokens = seq(get(logprobs, "tokens"), f"{path}.tokens")
+    values = seq(get(logprobs, "token_logprobs"), f"{path}.token_logprobs")
+    tops = seq(get(logprobs, "top_logprobs"), f"{path}.top_logprobs")
+    offsets = seq(get(logprobs, "text_offset"), f"{path}.text_offset")
+    if tokens is None or values is None:
+        msg = "expected tokens and token_logprobs lists"
+        raise UnsupportedResponseError(msg, field=path)
+    n = len(tokens)
+    for name, column in (
+        ("token_logprobs", values),
+        ("top_logprobs", tops),
+        ("text_offset", offsets),
+    ):
+        if column is not None and len(column) != n:
+            msg = f"has {len(column)} entries for {n} tokens"
+            raise UnsupportedResponseError(msg, field=f"{path}.{name}")
+    for i, tok in enumerate(tokens):
+        if not isinstance(tok, str):
+            msg = f"expected a string, got {type(tok).__name__}"
+            raise UnsupportedResponseError(msg, field=f"{path}.tokens[{i}]")
+    for i, v in enumerate(values):
+        if v is not None and not _is_logprob(v):
+            msg = f"expected a number or null, got {v!r}"
+            raise UnsupportedResponseError(msg, field=f"{path}.token_logprobs[{i}]")
+    if offsets is not None and not all(type(o) is int for o in offsets):
+        msg = "expected integers"
+        raise UnsupportedResponseError(msg, field=f"{path}.text_offset")
+    cols = Columns()
+    cols.tokens = tokens
+    cols.token_bytes = [None] * n
+    cols.logprobs = values
+    top_null: list[int] = []
+    if tops is None:
+        top_null = list(range(start, start + n))
+        cols.top_tokens = [[] for _ in range(n)]
+    else:
+        cols.top_tokens = []
+        for i, alts in enumerate(tops):
+            if alts is None:
+                top_null.append(start + i)
+                cols.top_tokens.append([])
+                continue
+            if not isinstance(alts, dict):
+                msg = f"expected a token → logprob object or null, got {type(alts).__name__}"
+                raise UnsupportedResponseError(msg, field=f"{path}.top_logprobs[{i}]")
+            for tok, v in alts.items():
+                if not _is_logprob(v):
+                    msg = f"expected a number for {tok!r}, got {v!r}"
+                    raise UnsupportedResponseError(msg, field=f"{path}.top_logprobs[{i}]")
+            cols.top_tokens.append(list(alts))
+            cols.flat.extend(alts.values())
+    cols.top_bytes = [[None] * len(t) for t in cols.top_tokens]
+    return cols, top_null, offsets
+
+
+def _is_logprob(v: object) -> bool:
+    return (
+        isinstance(v, int | float)
+        and not isinstance(v, bool)
+        and not math.isnan(v)
+        and v != math.inf
+    )
