@@ -1,0 +1,276 @@
+"""One retry layer: `RetryPolicy`, what is retried, how long to wait, and a no-sleep switch.
+
+tenacity stays private to this module. When tokenprobs retries, the client is called with the
+SDK's own retries off (`client.with_options(max_retries=0)`), so attempts never multiply.
+
+What is retried mirrors the SDK: HTTP 408, 409, 429 and 5xx, connection errors and timeouts;
+`x-should-retry: true/false` overrides the status; `Retry-After` / `retry-after-ms` (seconds or an
+HTTP date) sets the wait, capped. A guard error and any other 4xx are never retried. A server
+that answers the same 5xx body three times in a row (llama.cpp reports invalid requests as HTTP
+500) is not hammered: the error is raised with a note saying so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+import openai
+from tenacity import AsyncRetrying, RetryCallState, Retrying
+
+from tokenprobs.exceptions import GuardError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterator, Mapping
+
+__all__ = ["DEFAULT_RETRY", "RetryPolicy", "no_sleep"]
+
+T = TypeVar("T")
+
+RETRY_STATUSES = frozenset({408, 409, 429})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryPolicy:
+    """How tokenprobs retries a failed API call: jittered exponential backoff, bounded twice.
+
+    The wait before retry `n` (1-based) is `min(initial_wait * 2**(n-1), max_wait)`, reduced by
+    a random fraction up to `jitter`, unless the server sent `Retry-After` (then that, capped at
+    `max_retry_after`). Retrying stops at `max_attempts` attempts or when the next wait would
+    pass `max_time` seconds since the first attempt, whichever comes first; the last error is
+    then raised unchanged, with a note saying why tokenprobs gave up.
+
+    Examples:
+        >>> from tokenprobs import RetryPolicy
+        >>> RetryPolicy(max_attempts=3).max_attempts
+        3
+    """
+
+    max_attempts: int = 5
+    """Attempts in all, the first included (1 turns retrying off)."""
+    max_time: float = 120.0
+    """Seconds from the first attempt after which no new attempt starts (waits included)."""
+    initial_wait: float = 0.5
+    """The backoff before the first retry, in seconds."""
+    max_wait: float = 20.0
+    """The longest backoff between two attempts, in seconds."""
+    jitter: float = 0.25
+    """Each backoff is reduced by a random fraction in `[0, jitter]`."""
+    max_retry_after: float = 60.0
+    """The cap on a server's `Retry-After`, in seconds."""
+    max_identical_server_errors: int = 3
+    """Stop after this many consecutive 5xx answers with the same body (a deterministic error)."""
+
+    def __post_init__(self) -> None:
+        """Reject values that would make the policy meaningless."""
+        if self.max_attempts < 1:
+            msg = f"max_attempts must be at least 1, got {self.max_attempts}"
+            raise ValueError(msg)
+        if self.max_identical_server_errors < 1:
+            msg = "max_identical_server_errors must be at least 1"
+            raise ValueError(msg)
+        if min(self.max_time, self.initial_wait, self.max_wait, self.max_retry_after) < 0:
+            msg = "times must not be negative"
+            raise ValueError(msg)
+        if not 0 <= self.jitter <= 1:
+            msg = f"jitter must be within [0, 1], got {self.jitter}"
+            raise ValueError(msg)
+
+    def backoff(self, retry_number: int) -> float:
+        """The jittered backoff before retry `retry_number` (1-based), when no `Retry-After`."""
+        base = min(self.initial_wait * 2.0 ** min(retry_number - 1, 64), self.max_wait)
+        return base * (1.0 - self.jitter * random.random())  # noqa: S311 - jitter, not crypto
+
+
+DEFAULT_RETRY = RetryPolicy()
+"""The policy used when none is given: 5 attempts, 120 s at most, waits from 0.5 s to 20 s."""
+
+
+# --- what is retried, and how long to wait -------------------------------------------------------
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether the SDK would retry this error (a guard error and any other 4xx: never)."""
+    if isinstance(exc, GuardError):
+        return False
+    if isinstance(exc, openai.APIConnectionError):  # APITimeoutError included
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        should = exc.response.headers.get("x-should-retry")
+        if should in {"true", "false"}:
+            return should == "true"
+        return exc.status_code in RETRY_STATUSES or exc.status_code >= 500  # noqa: PLR2004
+    return False
+
+
+def retry_after(headers: Mapping[str, str] | None, *, now: float | None = None) -> float | None:
+    """Seconds the server asks to wait (`retry-after-ms`, then `Retry-After` as seconds or date).
+
+    Examples:
+        >>> retry_after({"retry-after": "2"})
+        2.0
+        >>> retry_after({"retry-after": "Thu, 01 Jan 1970 00:00:10 GMT"}, now=4.0)
+        6.0
+    """
+    if not headers:
+        return None
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / divisor
+        except ValueError:
+            continue
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return max(0.0, when - (time.time() if now is None else now))
+
+
+def _error_key(exc: BaseException) -> object:
+    if isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:  # noqa: PLR2004
+        return (exc.status_code, repr(exc.body))
+    return None
+
+
+# --- the no-sleep switch -------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_recorders: list[list[float]] = []
+
+
+@contextlib.contextmanager
+def no_sleep() -> Iterator[list[float]]:
+    """Turn tokenprobs' retry waits off, recording them instead (for tests, yours too).
+
+    Inside the block, every wait tokenprobs would sleep is appended to the yielded list and
+    skipped, in every thread and task. Blocks nest; the innermost records.
+
+    Examples:
+        >>> from tokenprobs.testing import no_sleep
+        >>> with no_sleep() as waits:
+        ...     pass  # calls that retry here do not sleep
+        >>> waits
+        []
+    """
+    waits: list[float] = []
+    with _lock:
+        _recorders.append(waits)
+    try:
+        yield waits
+    finally:
+        with _lock:
+            _recorders.remove(waits)
+
+
+def _record(seconds: float) -> bool:
+    with _lock:
+        if not _recorders:
+            return False
+        _recorders[-1].append(seconds)
+        return True
+
+
+def _sleep(seconds: float) -> None:
+    if not _record(seconds):
+        time.sleep(seconds)
+
+
+async def _asleep(seconds: float) -> None:
+    if not _record(seconds):
+        await asyncio.sleep(seconds)
+
+
+# --- running a call under a policy ---------------------------------------------------------------
+
+
+@dataclass
+class _Controller:
+    """The per-call state tenacity's callbacks share: one per `call()` / `acall()`."""
+
+    policy: RetryPolicy
+    last_key: object = None
+    repeats: int = 0
+    reason: str = field(default="")
+
+    def retry(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if exc is None or not is_retryable(exc):
+            return False
+        key = _error_key(exc)
+        self.repeats = self.repeats + 1 if key is not None and key == self.last_key else 1
+        self.last_key = key
+        return True
+
+    def wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        headers = exc.response.headers if isinstance(exc, openai.APIStatusError) else None
+        asked = retry_after(headers)
+        if asked is not None:
+            return min(asked, self.policy.max_retry_after)
+        return self.policy.backoff(state.attempt_number)
+
+    def stop(self, state: RetryCallState) -> bool:
+        policy = self.policy
+        if self.last_key is not None and self.repeats >= policy.max_identical_server_errors:
+            self.reason = (
+                f"the server answered the same HTTP {self.last_key[0]} "  # type: ignore[index]
+                f"{self.repeats} times in a row: a deterministic error, not a transient one "
+                "(llama.cpp, for one, reports invalid requests as HTTP 500); check the request"
+            )
+            return True
+        if state.attempt_number >= policy.max_attempts:
+            self.reason = f"{state.attempt_number} attempts (RetryPolicy.max_attempts)"
+            return True
+        elapsed = max(state.seconds_since_start or 0.0, state.idle_for)
+        upcoming = float(getattr(state, "upcoming_sleep", 0.0))
+        if elapsed + upcoming > policy.max_time:
+            self.reason = (
+                f"the next wait ({upcoming:.1f} s) would pass "
+                f"RetryPolicy.max_time ({policy.max_time:g} s)"
+            )
+            return True
+        return False
+
+    def give_up(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        if exc is None:  # pragma: no cover - tenacity only gives up on a failed attempt
+            msg = "gave up without an error"
+            raise RuntimeError(msg)
+        exc.add_note(
+            f"tokenprobs stopped retrying after {state.attempt_number} attempts: {self.reason}."
+        )
+        raise exc
+
+    def kwargs(self) -> dict[str, object]:
+        return {
+            "retry": self.retry,
+            "wait": self.wait,
+            "stop": self.stop,
+            "retry_error_callback": self.give_up,
+        }
+
+
+def call(policy: RetryPolicy, fn: Callable[[], T]) -> T:
+    """Call `fn()` under `policy`: the last error is raised unchanged, with a note."""
+    retrying = Retrying(sleep=_sleep, **_Controller(policy).kwargs())  # type: ignore[arg-type]
+    return retrying(fn)
+
+
+async def acall(policy: RetryPolicy, fn: Callable[[], Awaitable[T]]) -> T:
+    """Await `fn()` under `policy`: the async twin of `call`."""
+    retrying = AsyncRetrying(sleep=_asleep, **_Controller(policy).kwargs())  # type: ignore[arg-type]
+    return await retrying(fn)

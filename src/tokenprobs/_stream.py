@@ -1,0 +1,303 @@
+"""`stream=True`: updates position by position, the final distribution, and nothing lost.
+
+`DistributionStream` (sync) and `AsyncDistributionStream` wrap the SDK's stream; both feed a
+shared `_StreamState`, so only the iteration differs. A stream that ends without its finish
+chunk gives distributions marked `incomplete`; one that breaks (a network error mid-way, an
+error event) raises `StreamInterruptedError` carrying what arrived.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Self
+
+import numpy as np
+
+from tokenprobs.adapters import StreamAccumulator
+from tokenprobs.exceptions import TokenprobsError
+from tokenprobs.models import TokenDistribution
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+    from types import TracebackType
+
+    from numpy.typing import NDArray
+
+    from tokenprobs.models import TokenLogprob
+
+__all__ = [
+    "AsyncDistributionStream",
+    "DistributionStream",
+    "StreamInterruptedError",
+    "StreamUpdate",
+]
+
+
+class StreamInterruptedError(TokenprobsError):
+    """The stream broke before its end; what arrived is kept, marked `incomplete`.
+
+    Attributes:
+        distributions: One incomplete distribution per choice that had received positions.
+        distribution: The first of them (choice 0, usually), or `None` when nothing arrived.
+    """
+
+    def __init__(self, cause: BaseException, distributions: list[TokenDistribution]) -> None:
+        """Wrap the error that broke the stream, with the partial distributions."""
+        self.distributions = distributions
+        self.distribution = distributions[0] if distributions else None
+        got = ", ".join(f"choice {d.choice}: {len(d)} positions" for d in distributions)
+        super().__init__(
+            f"the stream broke ({type(cause).__name__}: {cause}); "
+            f"kept what arrived ({got or 'no positions'}) as .distributions"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class StreamUpdate:
+    """One step of a stream: new positions of one choice, or (`final`) its finished result."""
+
+    choice: int
+    """The choice (`n > 1`) this update is about."""
+    start: int
+    """The first new position (`end` for a final update)."""
+    end: int
+    """One past the last position received so far."""
+    final: bool
+    """True for the last update of each choice: `distribution` is then the finished result."""
+    _state: _StreamState = field(repr=False)
+
+    @cached_property
+    def distribution(self) -> TokenDistribution:
+        """Everything received for this choice up to `end` (built on first access)."""
+        if self.final:
+            return self._state.finals[self.choice]
+        d = self._state.acc.distribution(self.choice, incomplete=True)
+        return _head(d, self.end)
+
+    @property
+    def new(self) -> list[TokenLogprob]:
+        """The positions this update added."""
+        return self.distribution[self.start : self.end]
+
+    @property
+    def perplexity(self) -> float:
+        """The running perplexity of the choice so far."""
+        return self.distribution.perplexity
+
+    @property
+    def entropy(self) -> NDArray[np.float64]:
+        """The entropy (renormalised top-k, nats) of each new position."""
+        return self.distribution.entropy[self.start : self.end]
+
+
+def _head(d: TokenDistribution, n: int) -> TokenDistribution:
+    """The first `n` positions of `d` (an incomplete copy; `d` itself when it has no more)."""
+    if n >= len(d):
+        return d
+    top = d.top_logprobs[:n]
+    counts = np.array([len(t) for t in d.top_tokens[:n]], dtype=np.intp)
+    flat = top[np.arange(top.shape[1]) < counts[:, None]] if top.size else np.empty(0)
+    return TokenDistribution.from_columns(
+        source=d.source,
+        tokens=d.tokens[:n],
+        token_bytes=d.token_bytes[:n],
+        logprobs=d.logprobs[:n],
+        top_tokens=d.top_tokens[:n],
+        top_bytes=d.top_bytes[:n],
+        top_logprobs_flat=flat,
+        choice=d.choice,
+        refusal=d.refusal,
+        incomplete=True,
+        model=d.model,
+        top_null=[i for i in d.top_null if i < n],
+        text_offset=None if d.text_offset is None else d.text_offset[:n],
+    )
+
+
+class _StreamState:
+    """The bookkeeping both stream twins share: chunks in, updates out."""
+
+    def __init__(self) -> None:
+        self.acc = StreamAccumulator()
+        self.chunks: list[Any] = []
+        self.sizes: dict[int, int] = {}
+        self.finals: dict[int, TokenDistribution] = {}
+        self.usage: Any = None
+        self.done = False
+
+    def feed(self, chunk: Any) -> list[StreamUpdate]:  # noqa: ANN401 - any SDK chunk or event
+        self.chunks.append(chunk)
+        usage = getattr(chunk, "usage", None)
+        if usage is None:
+            usage = getattr(getattr(chunk, "response", None), "usage", None)
+        if usage is not None:
+            self.usage = usage
+        updates = []
+        for choice, n in self.acc.feed(chunk):
+            start = self.sizes.get(choice, 0)
+            self.sizes[choice] = n
+            if n > start:
+                updates.append(StreamUpdate(choice, start, n, final=False, _state=self))
+        return updates
+
+    def finish(self) -> list[StreamUpdate]:
+        self.done = True
+        for choice in self.acc.choices or [0]:
+            self.finals[choice] = self.acc.distribution(choice, response=self.chunks)
+        return [
+            StreamUpdate(c, len(d), len(d), final=True, _state=self) for c, d in self.finals.items()
+        ]
+
+    def interrupted(self, cause: BaseException) -> StreamInterruptedError:
+        self.done = True
+        partial = [
+            self.acc.distribution(c, incomplete=True, response=self.chunks)
+            for c in self.acc.choices
+        ]
+        return StreamInterruptedError(cause, partial)
+
+    def results(self) -> list[TokenDistribution]:
+        if not self.finals:
+            msg = "the stream is not finished: iterate it to the end, or call until_done()"
+            raise RuntimeError(msg)
+        return [self.finals[c] for c in sorted(self.finals)]
+
+
+class _Base:
+    _state: _StreamState
+
+    @property
+    def done(self) -> bool:
+        """True once the stream has ended (and `distribution` is available)."""
+        return self._state.done
+
+    @property
+    def distribution(self) -> TokenDistribution:
+        """The final distribution of the first choice (after the stream ended)."""
+        return self._state.results()[0]
+
+    @property
+    def distributions(self) -> list[TokenDistribution]:
+        """The final distribution of every choice, in index order (after the stream ended)."""
+        return self._state.results()
+
+    @property
+    def usage(self) -> Any:  # noqa: ANN401 - the SDK's usage object of the endpoint
+        """The usage chunk's `usage`, when the stream sent one."""
+        return self._state.usage
+
+    @property
+    def chunks(self) -> list[Any]:
+        """Every chunk or event received, as the SDK gave them."""
+        return self._state.chunks
+
+
+class DistributionStream(_Base):
+    """Updates as positions arrive (`StreamUpdate`), then one `final` update per choice.
+
+    Examples:
+        >>> stream = tp.get_token_distribution("Hi", model="gpt-4o", stream=True)  # doctest: +SKIP
+        >>> for u in stream:  # doctest: +SKIP
+        ...     print(u.choice, u.new, u.perplexity)
+        >>> stream.distribution  # doctest: +SKIP
+    """
+
+    def __init__(self, sdk_stream: Any) -> None:  # noqa: ANN401 - the SDK's Stream
+        """Wrap the SDK's stream (iterated lazily)."""
+        self._sdk = sdk_stream
+        self._it: Iterator[Any] = iter(sdk_stream)
+        self._state = _StreamState()
+        self._pending: deque[StreamUpdate] = deque()
+
+    def __iter__(self) -> Self:
+        """The stream is its own iterator."""
+        return self
+
+    def __next__(self) -> StreamUpdate:
+        """The next update; raises `StreamInterruptedError` if the stream breaks."""
+        while not self._pending:
+            if self._state.done:
+                raise StopIteration
+            try:
+                chunk = next(self._it)
+            except StopIteration:
+                self._pending.extend(self._state.finish())
+                continue
+            except Exception as exc:
+                raise self._state.interrupted(exc) from exc
+            self._pending.extend(self._state.feed(chunk))
+        return self._pending.popleft()
+
+    def until_done(self) -> TokenDistribution:
+        """Consume the rest of the stream and return choice 0's final distribution."""
+        for _ in self:
+            pass
+        return self.distribution
+
+    def close(self) -> None:
+        """Close the underlying HTTP response."""
+        close = getattr(self._sdk, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> Self:
+        """Use as a context manager to close the connection on exit."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the connection."""
+        self.close()
+
+
+class AsyncDistributionStream(_Base):
+    """The async twin of `DistributionStream`: `async for update in stream`."""
+
+    def __init__(self, sdk_stream: Any) -> None:  # noqa: ANN401 - the SDK's AsyncStream
+        """Wrap the SDK's async stream (iterated lazily)."""
+        self._sdk = sdk_stream
+        self._it: AsyncIterator[Any] = aiter(sdk_stream)
+        self._state = _StreamState()
+        self._pending: deque[StreamUpdate] = deque()
+
+    def __aiter__(self) -> Self:
+        """The stream is its own async iterator."""
+        return self
+
+    async def __anext__(self) -> StreamUpdate:
+        """The next update; raises `StreamInterruptedError` if the stream breaks."""
+        while not self._pending:
+            if self._state.done:
+                raise StopAsyncIteration
+            try:
+                chunk = await anext(self._it)
+            except StopAsyncIteration:
+                self._pending.extend(self._state.finish())
+                continue
+            except Exception as exc:
+                raise self._state.interrupted(exc) from exc
+            self._pending.extend(self._state.feed(chunk))
+        return self._pending.popleft()
+
+    async def until_done(self) -> TokenDistribution:
+        """Consume the rest of the stream and return choice 0's final distribution."""
+        async for _ in self:
+            pass
+        return self.distribution
+
+    async def aclose(self) -> None:
+        """Close the underlying HTTP response."""
+        close = getattr(self._sdk, "close", None)
+        if close is not None:
+            await close()
+
+    async def __aenter__(self) -> Self:
+        """Use as an async context manager to close the connection on exit."""
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Close the connection."""
+        await self.aclose()

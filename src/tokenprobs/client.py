@@ -1,0 +1,403 @@
+"""`get_token_distribution` and its async twin: guards, the SDK call (with retries), parse.
+
+The only module that does network I/O. Everything but the I/O (building the request, guarding
+it, choosing the client, parsing, stream bookkeeping) is shared by the sync and async twins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
+
+import openai
+
+from tokenprobs import _retry
+from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
+from tokenprobs._stream import AsyncDistributionStream, DistributionStream
+from tokenprobs.adapters import parse
+from tokenprobs.exceptions import TokenprobsError
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from tokenprobs.models import TokenDistribution
+
+__all__ = [
+    "Endpoint",
+    "GuardMode",
+    "MissingAPIKeyError",
+    "Prompt",
+    "aget_token_distribution",
+    "build_params",
+    "get_token_distribution",
+]
+
+Endpoint: TypeAlias = Literal["chat.completions", "responses", "completions"]
+"""Which API: Chat Completions, Responses, or legacy Completions."""
+GuardMode: TypeAlias = Literal["strict", "warn", "off"]
+"""What the guards do with a request the API would refuse: raise, warn, or nothing."""
+Prompt: TypeAlias = str | Sequence[Mapping[str, object]]
+"""A prompt string, or a list of chat messages (`{"role": ..., "content": ...}`)."""
+
+ENDPOINTS: tuple[Endpoint, ...] = ("chat.completions", "responses", "completions")
+INCLUDE_LOGPROBS = "message.output_text.logprobs"
+
+
+class MissingAPIKeyError(TokenprobsError, openai.OpenAIError):
+    """No client was given and `OPENAI_API_KEY` is not set, so no default client can be built."""
+
+    def __init__(self) -> None:
+        """Say which variable to set, and the alternatives."""
+        super().__init__(
+            "no client was given and OPENAI_API_KEY is not set: set it, or pass "
+            "client=OpenAI(api_key=..., base_url=...) (any OpenAI-compatible server works)"
+        )
+
+
+# --- the request: shared by both twins, the many-prompts functions and Batch files ------------
+
+
+def build_params(
+    messages_or_prompt: Prompt,
+    /,
+    *,
+    model: str,
+    top_logprobs: int,
+    endpoint: Endpoint,
+    create_kwargs: Mapping[str, object],
+) -> dict[str, object]:
+    """The `create()` keyword arguments that ask `endpoint` for logprobs.
+
+    A `str` becomes one user message (Chat, Responses) or the prompt (legacy Completions); a list
+    of messages passes through. `create_kwargs` are merged last, except that a Responses
+    `include` is extended rather than replaced.
+
+    Raises:
+        ValueError: `endpoint` is not one of `ENDPOINTS`.
+        TypeError: messages were given to legacy Completions, which takes a prompt string.
+    """
+    if endpoint not in ENDPOINTS:
+        msg = f"endpoint must be one of {', '.join(map(repr, ENDPOINTS))}, got {endpoint!r}"
+        raise ValueError(msg)
+    kwargs = dict(create_kwargs)
+    if endpoint == "chat.completions":
+        messages = _messages(messages_or_prompt)
+        params: dict[str, object] = {"model": model, "messages": messages, "logprobs": True}
+        params["top_logprobs"] = top_logprobs
+    elif endpoint == "responses":
+        include = list(kwargs.pop("include", None) or ())  # type: ignore[call-overload]
+        if INCLUDE_LOGPROBS not in include:
+            include.append(INCLUDE_LOGPROBS)
+        params = {"model": model, "input": _messages(messages_or_prompt), "include": include}
+        params["top_logprobs"] = top_logprobs
+    else:
+        if not isinstance(messages_or_prompt, str):
+            msg = (
+                "legacy completions take a prompt string, not a list of messages: pass a str, "
+                'or use endpoint="chat.completions"'
+            )
+            raise TypeError(msg)
+        params = {"model": model, "prompt": messages_or_prompt, "logprobs": top_logprobs}
+    params.update(kwargs)
+    return params
+
+
+def _messages(messages_or_prompt: Prompt) -> list[Mapping[str, object]]:
+    if isinstance(messages_or_prompt, str):
+        return [{"role": "user", "content": messages_or_prompt}]
+    if isinstance(messages_or_prompt, Mapping):
+        msg = "pass a list of messages, not a single message dict"
+        raise TypeError(msg)
+    return list(messages_or_prompt)
+
+
+def guard(
+    endpoint: Endpoint, params: Mapping[str, object], *, base_url: str | None, mode: GuardMode
+) -> None:
+    """Run the guards on a request (nothing when `mode == "off"`)."""
+    if mode == "off":
+        return
+    from tokenprobs.guards import check_request  # noqa: PLC0415 - guards import the SDK's errors
+
+    check_request(endpoint, dict(params), base_url=base_url, mode=mode)
+
+
+def prepare(
+    messages_or_prompt: Prompt,
+    *,
+    model: str,
+    top_logprobs: int,
+    endpoint: Endpoint,
+    stream: bool,
+    guards: GuardMode,
+    base_url: str | None,
+    create_kwargs: Mapping[str, object],
+) -> dict[str, object]:
+    """Build and guard one request: what runs before any I/O."""
+    params = build_params(
+        messages_or_prompt,
+        model=model,
+        top_logprobs=top_logprobs,
+        endpoint=endpoint,
+        create_kwargs=create_kwargs,
+    )
+    if stream:
+        params["stream"] = True
+    guard(endpoint, params, base_url=base_url, mode=guards)
+    return params
+
+
+# --- clients -----------------------------------------------------------------------------------
+
+_sync_defaults: dict[tuple[str, str | None], openai.OpenAI] = {}
+_async_defaults: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, str | None], openai.AsyncOpenAI]
+] = weakref.WeakKeyDictionary()
+
+
+def _env_key() -> tuple[str, tuple[str, str | None]]:
+    key = os.environ.get("OPENAI_API_KEY")
+    if not key:
+        raise MissingAPIKeyError
+    # the cache is keyed by a digest, so the key itself is kept only by the client
+    return key, (hashlib.sha256(key.encode()).hexdigest(), os.environ.get("OPENAI_BASE_URL"))
+
+
+def base_url_of(client: object) -> str | None:
+    """The client's base URL (the environment's default when no client is given)."""
+    if client is None:
+        return os.environ.get("OPENAI_BASE_URL")
+    url = getattr(client, "base_url", None)
+    return None if url is None else str(url)
+
+
+def _as_object(value: object) -> object:
+    return value  # lets a runtime type check of a typed argument through mypy's reachability
+
+
+def sync_client(client: openai.OpenAI | None, retry: RetryPolicy | None) -> openai.OpenAI:
+    """The client to call: the given or default one, with the SDK's retries off if we retry."""
+    if client is None:
+        key, cache_key = _env_key()
+        client = _sync_defaults.get(cache_key)
+        if client is None:
+            client = _sync_defaults[cache_key] = openai.OpenAI(api_key=key)
+    elif isinstance(_as_object(client), openai.AsyncOpenAI):
+        msg = "get_token_distribution needs a sync client: use aget_token_distribution"
+        raise TypeError(msg)
+    return client.with_options(max_retries=0) if retry is not None else client
+
+
+def async_client(
+    client: openai.AsyncOpenAI | None, retry: RetryPolicy | None
+) -> openai.AsyncOpenAI:
+    """The async twin of `sync_client` (the default client is one per event loop)."""
+    if client is None:
+        import asyncio  # noqa: PLC0415
+
+        key, cache_key = _env_key()
+        per_loop = _async_defaults.setdefault(asyncio.get_running_loop(), {})
+        client = per_loop.get(cache_key)
+        if client is None:
+            client = per_loop[cache_key] = openai.AsyncOpenAI(api_key=key)
+    elif isinstance(_as_object(client), openai.OpenAI):
+        msg = "aget_token_distribution needs an AsyncOpenAI client: use get_token_distribution"
+        raise TypeError(msg)
+    return client.with_options(max_retries=0) if retry is not None else client
+
+
+def _create(client: openai.OpenAI | openai.AsyncOpenAI, endpoint: Endpoint) -> Any:  # noqa: ANN401
+    if endpoint == "chat.completions":
+        return client.chat.completions.create
+    if endpoint == "responses":
+        return client.responses.create
+    return client.completions.create
+
+
+def finish(response: object) -> TokenDistribution:
+    """Parse a response, keeping it reachable as `d.response`."""
+    d = parse(response)
+    return d if d.response is not None else d.model_copy(update={"response": response})
+
+
+# --- the I/O: the only part the twins do not share ---------------------------------------------
+
+
+def call(
+    client: openai.OpenAI, endpoint: Endpoint, params: dict[str, object], retry: RetryPolicy | None
+) -> TokenDistribution | DistributionStream:
+    """One prepared request through a prepared client (see `sync_client`)."""
+    create = _create(client, endpoint)
+    response = _retry.call(retry, lambda: create(**params)) if retry else create(**params)
+    return DistributionStream(response) if params.get("stream") else finish(response)
+
+
+async def acall(
+    client: openai.AsyncOpenAI,
+    endpoint: Endpoint,
+    params: dict[str, object],
+    retry: RetryPolicy | None,
+) -> TokenDistribution | AsyncDistributionStream:
+    """The async twin of `call`."""
+    create = _create(client, endpoint)
+
+    async def attempt() -> object:
+        return await create(**params)
+
+    response = await (_retry.acall(retry, attempt) if retry else attempt())
+    return AsyncDistributionStream(response) if params.get("stream") else finish(response)
+
+
+# --- the public twins ------------------------------------------------------------------------
+
+
+@overload
+def get_token_distribution(
+    messages_or_prompt: Prompt,
+    /,
+    *,
+    model: str,
+    top_logprobs: int = 5,
+    endpoint: Endpoint = "chat.completions",
+    client: openai.OpenAI | None = None,
+    stream: Literal[False] = False,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    **create_kwargs: object,
+) -> TokenDistribution: ...
+@overload
+def get_token_distribution(
+    messages_or_prompt: Prompt,
+    /,
+    *,
+    model: str,
+    top_logprobs: int = 5,
+    endpoint: Endpoint = "chat.completions",
+    client: openai.OpenAI | None = None,
+    stream: Literal[True],
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    **create_kwargs: object,
+) -> DistributionStream: ...
+def get_token_distribution(
+    messages_or_prompt: Prompt,
+    /,
+    *,
+    model: str,
+    top_logprobs: int = 5,
+    endpoint: Endpoint = "chat.completions",
+    client: openai.OpenAI | None = None,
+    stream: bool = False,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    **create_kwargs: object,
+) -> TokenDistribution | DistributionStream:
+    """Ask a model and get its token distribution: guards, then the call, then `parse`.
+
+    Args:
+        messages_or_prompt: A prompt string (one user message; the prompt of legacy
+            Completions) or a list of chat messages.
+        model: The model id.
+        top_logprobs: Alternatives per position (`logprobs=k` on legacy Completions).
+        endpoint: `"chat.completions"`, `"responses"` (sets `include` and `top_logprobs`) or
+            `"completions"` (legacy; `echo=True` is forwarded like any other argument).
+        client: An `OpenAI`, `AzureOpenAI` or any client of an OpenAI-compatible server
+            (`base_url`); without one, a default `OpenAI()` from the environment.
+        stream: Return a `DistributionStream` of updates instead of waiting for the answer.
+        retry: How tokenprobs retries (the SDK's own retries are then off); `None` leaves
+            retrying to the client as configured.
+        guards: `"strict"` refuses a request the API would refuse before sending it; `"warn"`
+            warns instead; `"off"` sends it as is.
+        **create_kwargs: Passed to the SDK's `create()` (`temperature`, `n`, `max_tokens` ...).
+
+    Returns:
+        The distribution of the first choice, with the SDK response as `d.response` (use
+        `tp.parse_all(d.response)` for every choice when `n > 1`); or, with `stream=True`, a
+        `DistributionStream`.
+
+    Raises:
+        GuardError: The API would refuse the request (also the SDK's `BadRequestError`).
+        MissingAPIKeyError: No client was given and `OPENAI_API_KEY` is not set.
+        openai.APIError: The call failed (after retries), unchanged.
+        MissingLogprobsError: The response carries no logprobs.
+
+    Examples:
+        >>> import tokenprobs as tp
+        >>> d = tp.get_token_distribution(
+        ...     "Capital of France?", model="gpt-4o-mini"
+        ... )  # doctest: +SKIP
+        >>> d.tokens[0], d.probs[0]  # doctest: +SKIP
+        ('Paris', 0.998)
+    """
+    params = prepare(
+        messages_or_prompt,
+        model=model,
+        top_logprobs=top_logprobs,
+        endpoint=endpoint,
+        stream=stream,
+        guards=guards,
+        base_url=base_url_of(client),
+        create_kwargs=create_kwargs,
+    )
+    return call(sync_client(client, retry), endpoint, params, retry)
+
+
+@overload
+async def aget_token_distribution(
+    messages_or_prompt: Prompt,
+    /,
+    *,
+    model: str,
+    top_logprobs: int = 5,
+    endpoint: Endpoint = "chat.completions",
+    client: openai.AsyncOpenAI | None = None,
+    stream: Literal[False] = False,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    **create_kwargs: object,
+) -> TokenDistribution: ...
+@overload
+async def aget_token_distribution(
+    messages_or_prompt: Prompt,
+    /,
+    *,
+    model: str,
+    top_logprobs: int = 5,
+    endpoint: Endpoint = "chat.completions",
+    client: openai.AsyncOpenAI | None = None,
+    stream: Literal[True],
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    **create_kwargs: object,
+) -> AsyncDistributionStream: ...
+async def aget_token_distribution(
+    messages_or_prompt: Prompt,
+    /,
+    *,
+    model: str,
+    top_logprobs: int = 5,
+    endpoint: Endpoint = "chat.completions",
+    client: openai.AsyncOpenAI | None = None,
+    stream: bool = False,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    **create_kwargs: object,
+) -> TokenDistribution | AsyncDistributionStream:
+    """The async twin of `get_token_distribution` (an `AsyncOpenAI` client; same arguments).
+
+    With `stream=True` it returns an `AsyncDistributionStream` (`async for update in ...`).
+    """
+    params = prepare(
+        messages_or_prompt,
+        model=model,
+        top_logprobs=top_logprobs,
+        endpoint=endpoint,
+        stream=stream,
+        guards=guards,
+        base_url=base_url_of(client),
+        create_kwargs=create_kwargs,
+    )
+    return await acall(async_client(client, retry), endpoint, params, retry)
