@@ -33,6 +33,7 @@ __all__ = [
     "MissingDependencyError",
     "MissingLogprobsError",
     "Span",
+    "StreamAccumulator",
     "TokenDistribution",
     "TokenLogprob",
     "TokenprobsError",
@@ -43,6 +44,5 @@ __all__ = [
     "metrics",
     "parse",
     "parse_all",
-    "StreamAccumulator",
     "testing",
 ]

@@ -8,34 +8,28 @@ objects.
 
 from __future__ import annotations
 
-import builtins
 import math
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple, Self, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Self, overload
 
 import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
-    PlainValidator,
-    ValidationInfo,
-    WithJsonSchema,
     field_serializer,
 )
 
 from tokenprobs import _text, metrics
+from tokenprobs._arrays import SENTINEL, Array1D, Array2D, readonly
 
 if TYPE_CHECKING:
+    import builtins
     from collections.abc import Iterator, Sequence
 
     from numpy.typing import NDArray
 
 __all__ = ["SENTINEL", "Span", "TokenDistribution", "TokenLogprob", "TopLogprob"]
-
-SENTINEL = -9999.0
-"""The API's logprob for "outside the top 20": not a probability. Arrays hold `-inf` for it."""
 
 Bytes = list[int] | None
 
@@ -88,7 +82,7 @@ class TokenLogprob(TopLogprob):
 
     @classmethod
     def from_openai(cls, obj: Any) -> Self:  # noqa: ANN401 - any SDK object with these attributes
-        """Build from the SDK's `ChatCompletionTokenLogprob` (or a `Logprob` of the Responses API)."""
+        """Build from the SDK's `ChatCompletionTokenLogprob` (or a Responses `Logprob`)."""
         return cls(
             token=obj.token,
             bytes=obj.bytes,
@@ -111,85 +105,6 @@ class TokenLogprob(TopLogprob):
             logprob=self.logprob,
             top_logprobs=[t.to_openai() for t in self.top_logprobs],
         )
-
-
-# --- array fields: JSON gives lists with the sentinel and nulls; arrays hold -inf and NaN -------
-
-
-def _array_from_json(value: object, ndim: int) -> NDArray[np.float64]:
-    if isinstance(value, np.ndarray):
-        arr = np.array(value, dtype=np.float64)
-    else:
-        if not isinstance(value, list):
-            msg = f"expected a list of numbers, got {type(value).__name__}"
-            raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a ValidationError
-        rows = value if ndim == 1 else [r for r in value if isinstance(r, list)]
-        if ndim == 2 and len(rows) != len(value):  # noqa: PLR2004
-            msg = "expected a list of lists of numbers"
-            raise ValueError(msg)
-        width = max((len(r) for r in rows), default=0) if ndim == 2 else 0  # noqa: PLR2004
-        if ndim == 2 and any(len(r) != width for r in rows):  # noqa: PLR2004
-            msg = "rows of top_logprobs differ in length"
-            raise ValueError(msg)
-        flat = [v for r in rows for v in r] if ndim == 2 else rows  # noqa: PLR2004
-        arr = np.array([np.nan if v is None else v for v in flat], dtype=np.float64)
-        if ndim == 2:  # noqa: PLR2004
-            arr = arr.reshape(len(rows), width)
-    if arr.ndim != ndim:
-        msg = f"expected a {ndim}-d array, got {arr.ndim}-d"
-        raise ValueError(msg)
-    arr[arr == SENTINEL] = -np.inf
-    arr.flags.writeable = False
-    return arr
-
-
-def _array_to_json(arr: NDArray[np.float64]) -> list[Any]:
-    out = np.where(np.isneginf(arr), SENTINEL, arr).astype(object)
-    out[np.isnan(arr)] = None
-    result: list[Any] = out.tolist()
-    return result
-
-
-Array1D = Annotated[
-    np.ndarray,
-    PlainValidator(lambda v: _array_from_json(v, 1)),
-    PlainSerializer(_array_to_json, return_type=list),
-    WithJsonSchema({"type": "array", "items": {"type": ["number", "null"]}}),
-]
-
-
-def _ragged_from_json(value: object, info: ValidationInfo) -> NDArray[np.float64]:
-    """Alternatives' logprobs as JSON lists (one per position, ragged) → a `-inf`-padded array."""
-    if isinstance(value, np.ndarray):
-        return _array_from_json(value, 2)
-    if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
-        msg = "expected a list of lists of numbers"
-        raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a ValidationError
-    counts = [len(r) for r in value]
-    top_tokens = info.data.get("top_tokens")
-    if top_tokens is not None and counts != [len(t) for t in top_tokens]:
-        msg = "top_logprobs and top_tokens differ in shape"
-        raise ValueError(msg)
-    width = max(counts, default=0)
-    out = np.full((len(value), width), -np.inf)
-    flat = _array_from_json([v for r in value for v in r], 1)
-    out[np.arange(width) < np.array(counts, dtype=np.intp)[:, None]] = flat
-    out.flags.writeable = False
-    return out
-
-
-Array2D = Annotated[
-    np.ndarray,
-    PlainValidator(_ragged_from_json),
-    WithJsonSchema(
-        {"type": "array", "items": {"type": "array", "items": {"type": ["number", "null"]}}}
-    ),
-]
-
-
-def _readonly(arr: NDArray[Any]) -> NDArray[Any]:
-    arr.flags.writeable = False
-    return arr
 
 
 class TokenDistribution(BaseModel):
@@ -281,10 +196,10 @@ class TokenDistribution(BaseModel):
             source=source,
             tokens=tokens,
             token_bytes=token_bytes,
-            logprobs=_readonly(lp),
+            logprobs=readonly(lp),
             top_tokens=top_tokens,
             top_bytes=top_bytes,
-            top_logprobs=_readonly(top),
+            top_logprobs=readonly(top),
             **meta,
         )
 
@@ -430,7 +345,7 @@ class TokenDistribution(BaseModel):
     @cached_property
     def sampled_in_top(self) -> NDArray[np.bool_]:
         """Per position: whether the sampled token is among the returned alternatives."""
-        return _readonly(
+        return readonly(
             _text.sampled_in_top(self.tokens, self.token_bytes, self.top_tokens, self.top_bytes)
         )
 
@@ -441,7 +356,7 @@ class TokenDistribution(BaseModel):
         The alternatives, deduplicated by bytes, plus the sampled token where it is not among them.
         """
         dup = _text.duplicate_alternatives(self.top_tokens, self.top_bytes, self.top_logprobs.shape)
-        return _readonly(
+        return readonly(
             metrics.support(
                 self.logprobs, np.where(dup, -np.inf, self.top_logprobs), in_top=self.sampled_in_top
             )
@@ -450,7 +365,7 @@ class TokenDistribution(BaseModel):
     @cached_property
     def probs(self) -> NDArray[np.float64]:
         """`exp(logprobs)`, with the sentinel as 0 (NaN where the API gave no logprob)."""
-        return _readonly(metrics.probs(self.logprobs))
+        return readonly(metrics.probs(self.logprobs))
 
     @cached_property
     def entropy(self) -> NDArray[np.float64]:
@@ -459,21 +374,21 @@ class TokenDistribution(BaseModel):
         NaN where a position has no alternatives. See `entropy_bounds` for what is certain.
         """
         out = metrics.entropy(self.support_logprobs)
-        return _readonly(np.where(self._has_alternatives, out, np.nan))
+        return readonly(np.where(self._has_alternatives, out, np.nan))
 
     @cached_property
     def margin(self) -> NDArray[np.float64]:
-        """p(top1) − p(top2) over the returned tokens (raw probabilities, exact); NaN without two."""
-        return _readonly(metrics.margin(self.support_logprobs))
+        """p(top1) - p(top2) over the returned tokens (raw, exact); NaN with fewer than two."""
+        return readonly(metrics.margin(self.support_logprobs))
 
     @cached_property
     def tail_mass(self) -> NDArray[np.float64]:
-        """1 − Σp over the distinct returned tokens, clipped to [0, 1]."""
-        return _readonly(metrics.tail_mass(self.support_logprobs))
+        """1 - Σp over the distinct returned tokens, clipped to [0, 1]."""
+        return readonly(metrics.tail_mass(self.support_logprobs))
 
     @cached_property
     def perplexity(self) -> float:
-        """`exp(−mean sampled logprob)` over the positions that have a logprob."""
+        """`exp(-mean sampled logprob)` over the positions that have a logprob."""
         return float(metrics.perplexity(self.logprobs))
 
     def entropy_bounds(self, *, vocab_size: int) -> NDArray[np.float64]:

@@ -269,8 +269,10 @@ def response(
 def response_events(
     positions: Sequence[Position], *, model: str = "gpt-4o-mini-2024-07-18"
 ) -> list[dict[str, Any]]:
-    """Responses stream events: one `response.output_text.delta` per token (no `bytes`, as the
-    API sends them), the part's `.done`, then `response.completed`."""
+    """Responses stream events: a delta per token, the part's `.done`, `response.completed`.
+
+    The delta events carry no `bytes`, as the API sends them.
+    """
     base = {"item_id": "msg_test", "output_index": 0, "content_index": 0}
     events: list[dict[str, Any]] = [
         {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import pydantic
 import pydantic_core
 
 from tokenprobs.adapters import chat, completions, responses
@@ -68,7 +69,7 @@ def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:
         if (err := error_body(obj)) is not None:
             raise err
         return _from_object(obj, choice=choice)
-    if hasattr(obj, "model_fields") or hasattr(obj, "__fields__"):  # an SDK (pydantic) object
+    if isinstance(obj, pydantic.BaseModel):  # an SDK object
         return _from_object(obj, choice=choice)
     if isinstance(obj, Iterable):
         return _from_items(list(obj), choice=choice, response=obj)
@@ -110,9 +111,9 @@ def _from_text(
     raise UnsupportedResponseError(msg)
 
 
-def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  # noqa: ANN401, PLR0911
+def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  # noqa: ANN401
     kind = get(obj, "object")
-    if kind == "chat.completion" or _first_choice_has(obj, "message"):
+    if kind == "chat.completion" or _first_choice_has(obj, "message") or _chat_logprobs(obj):
         return chat.parse_choices(obj, choice=choice)
     if kind == "response" or (get(obj, "output") is not None and get(obj, "choices") is None):
         return [responses.parse_response(obj)]
@@ -137,6 +138,14 @@ def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
         "completion, Responses response, stream chunk, or logprobs object"
     )
     raise UnsupportedResponseError(msg)
+
+
+def _chat_logprobs(obj: Any) -> bool:  # noqa: ANN401
+    choices = get(obj, "choices")
+    if not isinstance(choices, list) or not choices or get(choices[0], "delta") is not None:
+        return False
+    lp = get(choices[0], "logprobs")
+    return get(lp, "content", ...) is not ... or get(lp, "refusal", ...) is not ...
 
 
 def _first_choice_has(obj: Any, key: str) -> bool:  # noqa: ANN401

@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 _NUMBER = (int, float)
+_BYTE_MAX = 255
 _MISSING = object()
 
 
@@ -79,7 +80,7 @@ def error_body(obj: dict[str, Any]) -> APIResponseError | None:
 
 
 class Columns:
-    """Parallel columns read from a list of token entries (`{token, bytes, logprob, top_logprobs}`)."""
+    """Parallel columns read from token entries (`{token, bytes, logprob, top_logprobs}`)."""
 
     __slots__ = ("flat", "logprobs", "token_bytes", "tokens", "top_bytes", "top_tokens")
 
@@ -190,7 +191,7 @@ def _diagnose(entries: Sequence[Any], path: str) -> None:
         _check_entry(entry, f"{path}[{i}]", top=True)
 
 
-def _check_entry(entry: Any, path: str, *, top: bool) -> None:  # noqa: ANN401, C901
+def _check_entry(entry: Any, path: str, *, top: bool) -> None:  # noqa: ANN401
     if not isinstance(entry, dict) and not hasattr(entry, "token"):
         msg = f"expected a token entry with token/logprob, got {_seen(entry)}"
         raise UnsupportedResponseError(msg, field=path)
@@ -206,13 +207,11 @@ def _check_entry(entry: Any, path: str, *, top: bool) -> None:  # noqa: ANN401, 
         msg = f"expected a logprob (a finite number <= 0, or -9999.0), got {logprob}"
         raise UnsupportedResponseError(msg, field=f"{path}.logprob")
     raw = get(entry, "bytes")
-    if raw is not None:
-        if not isinstance(raw, list) or not all(
-            type(b) is int and 0 <= b <= 255  # noqa: PLR2004
-            for b in raw
-        ):
-            msg = f"expected a list of byte values 0..255 or null, got {_seen(raw)}"
-            raise UnsupportedResponseError(msg, field=f"{path}.bytes")
+    if raw is not None and (
+        not isinstance(raw, list) or not all(type(b) is int and 0 <= b <= _BYTE_MAX for b in raw)
+    ):
+        msg = f"expected a list of byte values 0..255 or null, got {_seen(raw)}"
+        raise UnsupportedResponseError(msg, field=f"{path}.bytes")
     if top:
         alts = get(entry, "top_logprobs")
         alts = seq(alts, f"{path}.top_logprobs") or []

@@ -1,4 +1,4 @@
-"""Legacy Completions: parallel arrays `tokens` / `token_logprobs` / `top_logprobs` / `text_offset`."""
+"""Legacy Completions: parallel `tokens` / `token_logprobs` / `top_logprobs` / `text_offset`."""
 
 from __future__ import annotations
 
@@ -101,28 +101,34 @@ def legacy_columns(
     cols.tokens = tokens
     cols.token_bytes = [None] * n
     cols.logprobs = values
-    top_null: list[int] = []
-    if tops is None:
-        top_null = list(range(start, start + n))
-        cols.top_tokens = [[] for _ in range(n)]
-    else:
-        cols.top_tokens = []
-        for i, alts in enumerate(tops):
-            if alts is None:
-                top_null.append(start + i)
-                cols.top_tokens.append([])
-                continue
-            if not isinstance(alts, dict):
-                msg = f"expected a token → logprob object or null, got {type(alts).__name__}"
-                raise UnsupportedResponseError(msg, field=f"{path}.top_logprobs[{i}]")
-            for tok, v in alts.items():
-                if not _is_logprob(v):
-                    msg = f"expected a number for {tok!r}, got {v!r}"
-                    raise UnsupportedResponseError(msg, field=f"{path}.top_logprobs[{i}]")
-            cols.top_tokens.append(list(alts))
-            cols.flat.extend(alts.values())
+    top_null = _alternatives(cols, tops, path, n=n, start=start)
     cols.top_bytes = [[None] * len(t) for t in cols.top_tokens]
     return cols, top_null, offsets
+
+
+def _alternatives(
+    cols: Columns, tops: list[Any] | None, path: str, *, n: int, start: int
+) -> list[int]:
+    """Fill the alternatives' columns from the `top_logprobs` dicts; return the null positions."""
+    if tops is None:
+        cols.top_tokens = [[] for _ in range(n)]
+        return list(range(start, start + n))
+    top_null: list[int] = []
+    for i, alts in enumerate(tops):
+        if alts is None:
+            top_null.append(start + i)
+            cols.top_tokens.append([])
+            continue
+        if not isinstance(alts, dict):
+            msg = f"expected a token → logprob object or null, got {type(alts).__name__}"
+            raise UnsupportedResponseError(msg, field=f"{path}.top_logprobs[{i}]")
+        for tok, v in alts.items():
+            if not _is_logprob(v):
+                msg = f"expected a number for {tok!r}, got {v!r}"
+                raise UnsupportedResponseError(msg, field=f"{path}.top_logprobs[{i}]")
+        cols.top_tokens.append(list(alts))
+        cols.flat.extend(alts.values())
+    return top_null
 
 
 def _is_logprob(v: object) -> bool:

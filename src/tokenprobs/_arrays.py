@@ -1,0 +1,93 @@
+"""Array fields of `TokenDistribution`: JSON lists with the sentinel and nulls <-> float arrays."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import numpy as np
+from pydantic import PlainSerializer, PlainValidator, ValidationInfo, WithJsonSchema
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+__all__ = ["SENTINEL", "Array1D", "Array2D", "readonly"]
+
+SENTINEL = -9999.0
+"""The API's logprob for "outside the top 20": not a probability. Arrays hold `-inf` for it."""
+
+
+def _array_from_json(value: object, ndim: int) -> NDArray[np.float64]:
+    if isinstance(value, np.ndarray):
+        arr = np.array(value, dtype=np.float64)
+    else:
+        if not isinstance(value, list):
+            msg = f"expected a list of numbers, got {type(value).__name__}"
+            raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a ValidationError
+        rows = value if ndim == 1 else [r for r in value if isinstance(r, list)]
+        if ndim == 2 and len(rows) != len(value):  # noqa: PLR2004
+            msg = "expected a list of lists of numbers"
+            raise ValueError(msg)
+        width = max((len(r) for r in rows), default=0) if ndim == 2 else 0  # noqa: PLR2004
+        if ndim == 2 and any(len(r) != width for r in rows):  # noqa: PLR2004
+            msg = "rows of top_logprobs differ in length"
+            raise ValueError(msg)
+        flat = [v for r in rows for v in r] if ndim == 2 else rows  # noqa: PLR2004
+        arr = np.array([np.nan if v is None else v for v in flat], dtype=np.float64)
+        if ndim == 2:  # noqa: PLR2004
+            arr = arr.reshape(len(rows), width)
+    if arr.ndim != ndim:
+        msg = f"expected a {ndim}-d array, got {arr.ndim}-d"
+        raise ValueError(msg)
+    arr[arr == SENTINEL] = -np.inf
+    arr.flags.writeable = False
+    return arr
+
+
+def _array_to_json(arr: NDArray[np.float64]) -> list[Any]:
+    out = np.where(np.isneginf(arr), SENTINEL, arr).astype(object)
+    out[np.isnan(arr)] = None
+    result: list[Any] = out.tolist()
+    return result
+
+
+Array1D = Annotated[
+    np.ndarray,
+    PlainValidator(lambda v: _array_from_json(v, 1)),
+    PlainSerializer(_array_to_json, return_type=list),
+    WithJsonSchema({"type": "array", "items": {"type": ["number", "null"]}}),
+]
+
+
+def _ragged_from_json(value: object, info: ValidationInfo) -> NDArray[np.float64]:
+    """Alternatives' logprobs as JSON lists (one per position, ragged) → a `-inf`-padded array."""
+    if isinstance(value, np.ndarray):
+        return _array_from_json(value, 2)
+    if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
+        msg = "expected a list of lists of numbers"
+        raise ValueError(msg)
+    counts = [len(r) for r in value]
+    top_tokens = info.data.get("top_tokens")
+    if top_tokens is not None and counts != [len(t) for t in top_tokens]:
+        msg = "top_logprobs and top_tokens differ in shape"
+        raise ValueError(msg)
+    width = max(counts, default=0)
+    out = np.full((len(value), width), -np.inf)
+    flat = _array_from_json([v for r in value for v in r], 1)
+    out[np.arange(width) < np.array(counts, dtype=np.intp)[:, None]] = flat
+    out.flags.writeable = False
+    return out
+
+
+Array2D = Annotated[
+    np.ndarray,
+    PlainValidator(_ragged_from_json),
+    WithJsonSchema(
+        {"type": "array", "items": {"type": "array", "items": {"type": ["number", "null"]}}}
+    ),
+]
+
+
+def readonly(arr: NDArray[Any]) -> NDArray[Any]:
+    """Mark an array read-only (the models are frozen) and return it."""
+    arr.flags.writeable = False
+    return arr

@@ -1,0 +1,33 @@
+"""Fixtures for the adapter tests: the recorded responses in ../shared/fixtures/recorded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "recorded"
+
+
+@pytest.fixture
+def recorded_path():
+    """A function from a recorded fixture's file name to its path (the file must exist)."""
+
+    def path(name: str) -> Path:
+        p = RECORDED / name
+        assert p.is_file(), f"missing recorded fixture {p}"
+        return p
+
+    return path
+
+
+@pytest.fixture
+def recorded(recorded_path):
+    """A function from a recorded fixture's file name to its parsed JSON."""
+
+    def load(name: str) -> Any:
+        return json.loads(recorded_path(name).read_text(encoding="utf-8"))
+
+    return load

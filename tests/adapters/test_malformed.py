@@ -1,0 +1,123 @@
+"""Malformed input ends in a typed error naming the field, never a KeyError or NaN."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+import tokenprobs as tp
+from tokenprobs import testing
+
+BODY = testing.chat_completion([("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.0)]), ("!", -0.2, [])])
+
+
+def _mutated(path: list[str | int], value: object) -> dict:
+    body = copy.deepcopy(BODY)
+    node = body
+    for key in path[:-1]:
+        node = node[key]
+    if value is KeyError:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return body
+
+
+CONTENT = ["choices", 0, "logprobs", "content"]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        pytest.param(
+            [*CONTENT, 1, "logprob"],
+            "x",
+            "choices[0].logprobs.content[1].logprob",
+            id="logprob-string",
+        ),
+        pytest.param(
+            [*CONTENT, 1, "logprob"],
+            True,
+            "choices[0].logprobs.content[1].logprob",
+            id="logprob-bool",
+        ),
+        pytest.param(
+            [*CONTENT, 1, "logprob"],
+            float("nan"),
+            "choices[0].logprobs.content[1].logprob",
+            id="logprob-nan",
+        ),
+        pytest.param(
+            [*CONTENT, 0, "token"], 5, "choices[0].logprobs.content[0].token", id="token-int"
+        ),
+        pytest.param(
+            [*CONTENT, 0, "token"],
+            KeyError,
+            "choices[0].logprobs.content[0].token",
+            id="token-missing",
+        ),
+        pytest.param(
+            [*CONTENT, 0, "bytes"],
+            [300],
+            "choices[0].logprobs.content[0].bytes",
+            id="byte-out-of-range",
+        ),
+        pytest.param(
+            [*CONTENT, 0, "bytes"], "Hi", "choices[0].logprobs.content[0].bytes", id="bytes-string"
+        ),
+        pytest.param(
+            [*CONTENT, 0, "top_logprobs", 1, "logprob"],
+            None,
+            "choices[0].logprobs.content[0].top_logprobs[1].logprob",
+            id="alternative-null",
+        ),
+        pytest.param(
+            [*CONTENT, 0, "top_logprobs"],
+            {"Hi": -0.1},
+            "choices[0].logprobs.content[0].top_logprobs",
+            id="alternatives-dict",
+        ),
+        pytest.param(CONTENT, "nope", "choices[0].logprobs.content", id="content-string"),
+        pytest.param(["choices"], {"0": {}}, "choices", id="choices-dict"),
+    ],
+)
+def test_wrong_type_names_the_field(path, value, field):
+    """A known field of the wrong type raises UnsupportedResponseError naming field and value."""
+    with pytest.raises(tp.UnsupportedResponseError) as info:
+        tp.parse(_mutated(path, value))
+    assert info.value.field == field
+
+
+def test_unknown_extra_fields_are_ignored():
+    """Compatible servers' extra fields (vLLM's prompt_logprobs, ids) do not disturb parsing."""
+    body = copy.deepcopy(BODY)
+    body["prompt_logprobs"] = [None, {"1": {"logprob": -1.0}}]
+    body["choices"][0]["logprobs"]["content"][0]["id"] = 42
+    assert tp.parse(body) == tp.parse(BODY)
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        pytest.param(42, id="int"),
+        pytest.param(b"\x00\x01not json", id="binary"),
+        pytest.param("[]", id="empty-list"),
+        pytest.param('"a string"', id="json-string"),
+        pytest.param({"hello": "world"}, id="unknown-dict"),
+        pytest.param([1, 2, 3], id="list-of-ints"),
+    ],
+)
+def test_unrecognised_input_is_unsupported(obj):
+    """Anything that is not a response shape raises UnsupportedResponseError."""
+    with pytest.raises(tp.UnsupportedResponseError):
+        tp.parse(obj)
+
+
+def test_legacy_ragged_columns_are_named():
+    """Legacy parallel arrays of different lengths name the short column."""
+    body = testing.completion([("a", -0.1, []), ("b", -0.2, [])])
+    body["choices"][0]["logprobs"]["token_logprobs"].pop()
+    with pytest.raises(tp.UnsupportedResponseError, match="1 entries for 2 tokens") as info:
+        tp.parse(body)
+    assert info.value.field == "choices[0].logprobs.token_logprobs"

@@ -1,0 +1,171 @@
+"""Shapes built with tokenprobs.testing: n > 1, interleaved streams, split UTF-8, echo, events."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+import tokenprobs as tp
+from tokenprobs import testing
+
+KOREAN = [
+    ("한", -0.1, [("한", -0.1), ("대", -2.5)]),
+    (b"\xea\xb5", -0.4, [(b"\xea\xb5", -0.4), ("어", -1.2)]),
+    (b"\xad", 0.0, []),
+    ("어", -0.2, [("어", -0.2)]),
+]
+
+
+def test_korean_split_syllable_text_and_spans():
+    """국 split over two tokens: text exact, both tokens own the one syllable."""
+    d = tp.parse(testing.chat_completion(KOREAN))
+    assert d.text == "한국어"
+    assert d.tokens[1] == "\\xea\\xb5"
+    assert d.char_spans().tolist() == [[0, 1], [1, 2], [1, 2], [2, 3]]
+    assert not d.bytes_derived.any()
+
+
+def test_n_greater_than_one_parse_all_and_choice():
+    """parse_all gives one distribution per choice; parse(choice=i) picks by index."""
+    body = testing.chat_completion(KOREAN, [("A", -0.3, []), ("B", -0.6, [])])
+    first, second = tp.parse_all(body)
+    assert (first.choice, second.choice) == (0, 1)
+    assert second.text == "AB"
+    assert tp.parse(body, choice=1) == second
+    with pytest.raises(tp.UnsupportedResponseError, match="no choice 2"):
+        tp.parse(body, choice=2)
+
+
+def test_interleaved_stream_of_two_choices_equals_non_streamed():
+    """Chunks of two choices interleaved by index split back into the same distributions."""
+    a, b = KOREAN, [("A", -0.3, [("A", -0.3)]), ("B", -0.6, [])]
+    chunks = testing.chat_chunks(a, b)
+    streamed = tp.parse_all(chunks)
+    whole = tp.parse_all(testing.chat_completion(a, b))
+    assert [d.source for d in streamed] == ["chat.stream", "chat.stream"]
+    for s, w in zip(streamed, whole, strict=True):
+        assert s.model_copy(update={"source": "chat", "model": w.model}) == w
+    sdk_chunks = [ChatCompletionChunk.model_validate(c) for c in chunks]
+    assert tp.parse_all(sdk_chunks) == streamed
+    assert tp.parse_all(iter(sdk_chunks)) == streamed
+    assert tp.parse_all(testing.sse(chunks)) == streamed
+
+
+def test_stream_accumulator_reports_growth():
+    """feed() says which choice grew and to how many positions."""
+    acc = tp.StreamAccumulator()
+    grew = [acc.feed(c) for c in testing.chat_chunks([("x", -1.0, [])], [("y", -1.0, [])])]
+    assert [g for g in grew if g] == [[(0, 1)], [(1, 1)]]
+    assert acc.choices == [0, 1]
+
+
+def test_stream_without_finish_is_incomplete():
+    """A stream cut before its finish chunk keeps what arrived and says incomplete."""
+    chunks = testing.chat_chunks([("a", -0.1, []), ("b", -0.2, [])])[:-2]
+    d = tp.parse(chunks)
+    assert d.tokens == ["a", "b"]
+    assert d.incomplete
+    truncated = testing.sse(chunks, done=False)[:-15]
+    cut = tp.parse(truncated)
+    assert cut.tokens == ["a"]
+    assert cut.incomplete
+
+
+def test_stream_error_event_raises_api_error():
+    """An error object in the middle of a stream raises APIResponseError."""
+    chunks = testing.chat_chunks([("a", -0.1, [])])
+    chunks.insert(2, {"error": {"message": "overloaded", "type": "server_error"}})
+    with pytest.raises(tp.APIResponseError, match="overloaded"):
+        tp.parse(chunks)
+
+
+def test_refusal_non_streamed():
+    """A refusal's logprobs come from logprobs.refusal and the distribution says so."""
+    d = tp.parse(testing.chat_completion([("I", -0.1, []), (" can't", -0.2, [])], refusal=True))
+    assert d.refusal
+    assert d.text == "I can't"
+
+
+def test_legacy_echo_null_first_logprob():
+    """Echo: the first prompt token's null logprob and null alternatives are kept as such."""
+    body = testing.completion([("Hello", None, []), (" world", -2.0, [(" world", -2.0)])])
+    d = tp.parse(body)
+    assert np.isnan(d.logprobs[0])
+    assert d.top_null == [0]
+    assert d[0].logprob != d[0].logprob  # NaN where the API said null
+    again = tp.TokenDistribution.model_validate_json(d.model_dump_json())
+    assert again == d
+    assert json.loads(d.model_dump_json())["logprobs"][0] is None
+
+
+def test_legacy_stream_equals_whole():
+    """Legacy chunks concatenate to the non-streamed distribution."""
+    positions = [("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.0)]), ("!", -0.3, [("!", -0.3)])]
+    streamed = tp.parse(testing.completion_chunks(positions))
+    whole = tp.parse(testing.completion(positions))
+    assert streamed.tokens == whole.tokens
+    assert np.array_equal(streamed.top_logprobs, whole.top_logprobs)
+    assert not streamed.incomplete
+
+
+def test_responses_events_equal_response_without_bytes():
+    """Responses delta events (no bytes) give the tokens of the full response, bytes derived."""
+    positions = [("Hi", -0.1, [("Hi", -0.1), ("Hey", -2.0)]), (" there", -0.5, [])]
+    events = tp.parse(testing.response_events(positions))
+    whole = tp.parse(testing.response(positions))
+    assert events.source == "responses.stream"
+    assert events.tokens == whole.tokens
+    assert events.text == whole.text == "Hi there"
+    assert events.bytes_derived.all()
+    assert not whole.bytes_derived.any()
+    assert np.array_equal(events.top_logprobs, whole.top_logprobs)
+
+
+def test_responses_without_logprobs_raises_with_include_hint():
+    """An output_text without logprobs raises MissingLogprobsError naming include=[...]."""
+    body = testing.response([("Hi", -0.1, [])])
+    body["output"][0]["content"][0]["logprobs"] = []
+    with pytest.raises(tp.MissingLogprobsError, match=r"message\.output_text\.logprobs"):
+        tp.parse(body)
+
+
+def test_sentinel_becomes_minus_inf_and_round_trips():
+    """-9999.0 is -inf in arrays, 0 in probs, and -9999.0 again in JSON."""
+    body = testing.chat_completion([("no", -9999.0, [("iveness", 0.0), ("iven", -19.625)])])
+    d = tp.parse(ChatCompletion.model_validate(body))
+    assert d.logprobs[0] == -np.inf
+    assert d.probs[0] == 0.0
+    assert not d.sampled_in_top[0]
+    assert json.loads(d.model_dump_json())["logprobs"] == [-9999.0]
+    assert d[0].logprob == -9999.0
+
+
+def test_batch_output_line_parses_body():
+    """A Batch output line parses its response body; an errored line raises its error."""
+    body = testing.chat_completion([("ok", -0.1, [])])
+    line = {
+        "id": "batch_req_1",
+        "custom_id": "r1",
+        "response": {"status_code": 200, "request_id": "x", "body": body},
+        "error": None,
+    }
+    assert tp.parse(json.dumps(line)).tokens == ["ok"]
+    failed = {
+        "id": "batch_req_2",
+        "custom_id": "r2",
+        "response": None,
+        "error": {"code": "batch_expired", "message": "expired"},
+    }
+    with pytest.raises(tp.APIResponseError, match="expired"):
+        tp.parse(failed)
+
+
+def test_bare_content_list_and_logprobs_object():
+    """A bare list of token entries, or a ChoiceLogprobs object, parses too."""
+    body = testing.chat_completion([("a", -0.1, []), ("b", -0.2, [])])
+    logprobs = body["choices"][0]["logprobs"]
+    assert tp.parse(logprobs["content"]).tokens == ["a", "b"]
+    assert tp.parse(logprobs).source == "logprobs"

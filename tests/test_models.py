@@ -1,0 +1,161 @@
+"""TokenDistribution: columnar, lazy, frozen, and a lossless pydantic JSON round trip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pydantic
+import pytest
+from openai.types.chat import ChatCompletionTokenLogprob
+
+import tokenprobs as tp
+from tokenprobs import testing
+
+RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "recorded"
+WITH_LOGPROBS = sorted(
+    p.name
+    for p in RECORDED.glob("*")
+    if p.suffix in {".json", ".sse"}
+    and not p.name.startswith("error_")
+    and "not_requested" not in p.name
+    and "FRAGMENTS" not in p.name
+)
+
+
+def test_recorded_fixtures_are_found():
+    """The recorded fixtures are where the tests expect them (a guard against testing nothing)."""
+    assert len(WITH_LOGPROBS) >= 8
+
+
+@pytest.mark.parametrize("name", WITH_LOGPROBS)
+def test_json_round_trip_of_every_recorded_fixture(name):
+    """model_dump_json → model_validate_json gives an equal distribution for every fixture."""
+    for d in tp.parse_all((RECORDED / name).read_bytes()):
+        again = tp.TokenDistribution.model_validate_json(d.model_dump_json())
+        assert again == d
+        assert again.text == d.text
+        assert again.source == d.source
+        assert np.array_equal(again.top_logprobs, d.top_logprobs)
+
+
+def test_round_trip_keeps_nulls_sentinel_and_metadata():
+    """Sentinels, bytes null, empty alternatives, refusal, choice, finish reason survive JSON."""
+    body = testing.chat_completion(
+        [("x", -0.5, []), ("y", -0.1, [("y", -0.1), ("z", -9999.0)])],
+        [("no", -9999.0, [("a", 0.0)])],
+        refusal=True,
+        finish_reason="length",
+    )
+    body["choices"][1]["logprobs"]["refusal"][0]["bytes"] = None
+    d = tp.parse(body, choice=1)
+    dumped = json.loads(d.model_dump_json())
+    assert dumped["token_bytes"] == [None]
+    assert dumped["logprobs"] == [-9999.0]
+    again = tp.TokenDistribution.model_validate(dumped)
+    assert again == d
+    assert (again.choice, again.refusal, again.finish_reason) == (1, True, "length")
+    first = tp.parse(body)
+    assert json.loads(first.model_dump_json())["top_logprobs"] == [[], [-0.1, -9999.0]]
+
+
+def test_field_of_a_users_model():
+    """A TokenDistribution can be a field of a user's pydantic model and round-trip with it."""
+
+    class Judged(pydantic.BaseModel):
+        label: str
+        dist: tp.TokenDistribution
+
+    d = tp.parse(testing.chat_completion([("Yes", -0.01, [("Yes", -0.01), ("No", -4.6)])]))
+    j = Judged(label="yes", dist=d)
+    assert Judged.model_validate_json(j.model_dump_json()) == j
+    assert "dist" in Judged.model_json_schema()["properties"]
+
+
+def test_invalid_json_is_a_validation_error():
+    """Columns that disagree in length fail validation with pydantic's ValidationError."""
+    d = tp.parse(testing.chat_completion([("a", -0.1, []), ("b", -0.2, [])]))
+    data = json.loads(d.model_dump_json())
+    data["logprobs"] = [-0.1]
+    with pytest.raises(pydantic.ValidationError, match="disagree"):
+        tp.TokenDistribution.model_validate(data)
+
+
+def test_arrays_do_not_build_positions(monkeypatch):
+    """logprobs, top_logprobs and probs are read without building any TokenLogprob."""
+    built = []
+    original = tp.TokenLogprob.model_construct.__func__
+
+    def spy(cls, *args, **kwargs):
+        built.append(1)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(tp.TokenLogprob, "model_construct", classmethod(spy))
+    d = tp.parse(testing.chat_completion([("a", -0.1, [("a", -0.1), ("b", -3.0)])] * 50))
+    _ = d.logprobs, d.top_logprobs, d.probs, d.text, d.tokens, d.top_tokens
+    assert built == []
+    _ = d[3]
+    assert built == [1]
+
+
+def test_arrays_are_read_only_and_model_frozen():
+    """Arrays cannot be written and fields cannot be reassigned."""
+    d = tp.parse(testing.chat_completion([("a", -0.1, [])]))
+    with pytest.raises(ValueError, match="read-only"):
+        d.logprobs[0] = 0.0
+    with pytest.raises(pydantic.ValidationError):
+        d.source = "other"
+
+
+def test_sequence_protocol():
+    """len, indexing (negative too), slicing and iteration give TokenLogprob objects."""
+    d = tp.parse(testing.chat_completion([("a", -0.1, [("a", -0.1)]), ("b", -0.2, [])]))
+    assert len(d) == 2
+    assert d[-1].token == "b"
+    assert [t.token for t in d] == ["a", "b"]
+    assert [t.token for t in d[0:1]] == ["a"]
+    assert d[0].top_logprobs[0].token == "a"
+    with pytest.raises(IndexError):
+        d[2]
+
+
+def test_token_logprob_openai_round_trip():
+    """TokenLogprob converts to and from the SDK's ChatCompletionTokenLogprob."""
+    sdk = ChatCompletionTokenLogprob.model_validate(
+        testing.chat_completion([("Hi", -0.2, [("Hi", -0.2), ("Yo", -9999.0)])])["choices"][0][
+            "logprobs"
+        ]["content"][0]
+    )
+    ours = tp.TokenLogprob.from_openai(sdk)
+    assert ours.to_openai() == sdk
+    assert ours.top_logprobs[1].prob == 0.0
+    assert ours.prob == pytest.approx(np.exp(-0.2))
+    assert tp.TopLogprob(token="x", logprob=0.3).prob == 1.0
+
+
+def test_position_equals_sdk_entry():
+    """d[i] equals the SDK entry it came from, field for field."""
+    body = testing.chat_completion([("Hi", -0.2, [("Hi", -0.2), ("Yo", -1.0)])])
+    d = tp.parse(body)
+    entry = body["choices"][0]["logprobs"]["content"][0]
+    assert d[0].model_dump() == entry
+
+
+def test_repr_is_short():
+    """Repr names the source and size, not thousands of floats."""
+    d = tp.parse(testing.chat_completion([("word ", -0.1, [])] * 500))
+    text = repr(d)
+    assert text.startswith("TokenDistribution(source='chat', tokens=500")
+    assert len(text) < 200
+
+
+def test_hash_and_equality():
+    """Equal distributions hash equal; a changed logprob makes them differ."""
+    a = tp.parse(testing.chat_completion([("a", -0.1, [])]))
+    b = tp.parse(testing.chat_completion([("a", -0.1, [])]))
+    c = tp.parse(testing.chat_completion([("a", -0.2, [])]))
+    assert a == b
+    assert hash(a) == hash(b)
+    assert a != c
+    assert a != "a"
