@@ -3,7 +3,7 @@ import email.utils
 import httpx
 import openai
 import pytest
-from tests._client_helpers import MODEL, connect_error, make_client, timeout_error
+from tests._client_helpers import MODEL, client_for, connect_error, timeout_error
 
 import tokenprobs as tp
 from tokenprobs._retry import RetryPolicy, _sleep, is_retryable, no_sleep, retry_after
@@ -90,7 +90,7 @@ def test_connection_error_is_retried(api, openai_client):
 
 def test_sdk_retries_are_off_when_tokenprobs_retries(api):
     """A client with `max_retries=5` is still called once per tokenprobs attempt."""
-    client = make_client(api, max_retries=5)
+    client = client_for(api, max_retries=5)
     route = api.post("/chat/completions")
     route.side_effect = [
         httpx.Response(503, json={"error": {"message": f"m{i}"}}) for i in range(9)
