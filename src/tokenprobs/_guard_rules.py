@@ -1,0 +1,639 @@
+"""The API's logprob rules as data: model families, server profiles and request rules.
+
+Everything here is a value: `guards.py` walks the tables and builds the exceptions, and
+`docs/guards.md` is rendered from them (`render_markdown`), so code and docs cannot drift.
+Evidence labels are those of `reference/openai_logprobs_api.md`: `SPEC` (OpenAI's contract),
+`REC` (recorded traffic), `OBS` (third-party observation), `INF` (inferred from the API's template
+for another parameter: the text is plausible, not observed).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Endpoint = Literal["chat.completions", "completions", "responses"]
+LogprobsSupport = Literal["allowed", "reasoning", "unsupported", "forbidden"]
+Evidence = Literal["SPEC", "REC", "OBS", "INF"]
+
+INCLUDE_LOGPROBS = "message.output_text.logprobs"
+#: Responses `include` values, in the order the API lists them in its error message.
+INCLUDE_VALUES = (
+    "file_search_call.results",
+    "web_search_call.results",
+    "web_search_call.action.sources",
+    "message.input_image.image_url",
+    "computer_call_output.output.image_url",
+    "code_interpreter_call.outputs",
+    "reasoning.encrypted_content",
+    INCLUDE_LOGPROBS,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelFamily:
+    """What one family of models accepts.
+
+    Attributes:
+        pattern: An `fnmatch` pattern on the model id (fine-tune ids `ft:base:...` resolve to
+            `base` first). The first matching family wins; registered families come first.
+        max_top_logprobs: The enforced cap on `top_logprobs`; `None` means the documented 20.
+        logprobs: `"allowed"`; `"reasoning"` (400 `unsupported_parameter` while the model
+            reasons, i.e. unless `reasoning_effort`/`reasoning.effort` is `"none"`);
+            `"unsupported"` (that 400 always); `"forbidden"` (the 403 "not allowed").
+        echo_with_logprobs: Whether legacy Completions accept `echo` together with `logprobs`.
+        evidence: The label of the weakest fact in this row.
+        source: Where the row comes from.
+    """
+
+    pattern: str
+    max_top_logprobs: int | None = None
+    logprobs: LogprobsSupport = "allowed"
+    echo_with_logprobs: bool = True
+    evidence: Evidence = "OBS"
+    source: str = ""
+
+    def matches(self, model: str) -> bool:
+        """Whether `model` (already resolved to its base id) belongs to this family."""
+        return fnmatch.fnmatchcase(model.lower(), self.pattern.lower())
+
+
+MODEL_FAMILIES: tuple[ModelFamily, ...] = (
+    ModelFamily(
+        pattern="gpt-3.5-turbo-instruct*",
+        echo_with_logprobs=False,
+        source="fastai/lm-hackers PR #7; dust-tt/dust PR #2169; re-checked 2026-08-28",
+    ),
+    ModelFamily(pattern="gpt-4o*", max_top_logprobs=20, source="deepeval PR #1261"),
+    ModelFamily(pattern="gpt-4.1*", max_top_logprobs=20, source="deepeval PR #1261"),
+    ModelFamily(
+        pattern="gpt-5.[0-9]*",
+        max_top_logprobs=5,
+        logprobs="reasoning",
+        source="deepeval #2548 (gpt-5.4); go-openai PR #1061; vercel/ai #10932",
+    ),
+    ModelFamily(
+        pattern="gpt-5", logprobs="forbidden", source="deepeval PR #2184; 2026 notes (gpt-5)"
+    ),
+    ModelFamily(
+        pattern="gpt-5-*",
+        logprobs="forbidden",
+        source="2026 notes (gpt-5-nano, gpt-5-chat-latest); vllm PR #23319 (gpt-5-mini)",
+    ),
+    ModelFamily(pattern="o[0-9]*", logprobs="forbidden", source="deepeval PR #2184 (o4-mini)"),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuardProfile:
+    """The rules of one kind of server.
+
+    Attributes:
+        name: `"openai"`, `"vllm"`, `"llama.cpp"`, `"compatible"` or a registered name.
+        rules: The request rules, in the order the server checks them.
+        families: Model families (only the OpenAI profile uses them).
+        max_top_logprobs: The server-wide cap (vLLM's `--max-logprobs`); `None`: no cap.
+        base_urls: `fnmatch` patterns on a client's `base_url` that select this profile.
+    """
+
+    name: str
+    rules: tuple[Rule, ...]
+    families: tuple[ModelFamily, ...] = ()
+    max_top_logprobs: int | None = None
+    base_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    """One request, as the rules see it."""
+
+    endpoint: Endpoint
+    params: Mapping[str, object]
+    family: ModelFamily | None
+    profile: GuardProfile
+
+    def given(self, name: str) -> bool:
+        """Whether `name` was sent with a non-null value."""
+        return self.params.get(name) is not None
+
+    @property
+    def reasoning(self) -> bool:
+        """Whether the model would reason (so refuse logprobs) on this request."""
+        support = self.family.logprobs if self.family else "allowed"
+        if support in ("forbidden", "unsupported"):
+            return True
+        if support == "allowed":
+            return False
+        # "reasoning": the default effort of gpt-5.x is not documented here, so only an explicit
+        # effort other than "none" counts (a missed guard costs a round trip, a false one a user).
+        reasoning = self.params.get("reasoning")
+        effort = self.params.get("reasoning_effort")
+        if isinstance(reasoning, Mapping):
+            effort = reasoning.get("effort", effort)
+        return effort is not None and effort != "none"
+
+
+Fields = dict[str, object]
+Check = Callable[[Context], Fields | None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    """One thing the server refuses (or silently alters), with its exact answer.
+
+    Attributes:
+        id: A stable name, used in tests, docs and `GuardError.rule`.
+        trigger: What in the request sets it off (for the docs).
+        check: Returns the template fields when the rule fires, `None` otherwise.
+        status: HTTP status of the server's answer; `None` for a warning-only rule.
+        message: The error message, a `str.format` template over the check's fields.
+        param: The body's `param` (also a template), or `None`.
+        code: The body's `code`, or `None`.
+        type: The body's `type`.
+        evidence: `SPEC`, `REC`, `OBS` or `INF` (the text is inferred from a template).
+        source: Where the answer was seen.
+    """
+
+    id: str
+    trigger: str
+    check: Check
+    status: int | None
+    message: str
+    param: str | None = None
+    code: str | int | None = None
+    type: str = "invalid_request_error"
+    evidence: Evidence = "OBS"
+    source: str = ""
+
+    def body(self, fields: Fields) -> dict[str, object]:
+        """The inner error object `{message, type, param, code}` for these fields."""
+        return {
+            "message": self.message.format(**fields),
+            "type": self.type,
+            "param": None if self.param is None else self.param.format(**fields),
+            "code": self.code,
+        }
+
+
+def json_kind(value: object) -> str:
+    """How the API names a JSON value's type in its messages ("a string", "a decimal number")."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    return "an array"
+
+
+def _not_integer(name: str) -> Check:
+    def check(ctx: Context) -> Fields | None:
+        value = ctx.params.get(name)
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return None
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            return None  # 2.0 is sent as JSON 2.0; whether the API takes it is unknown: let it be
+        return {"kind": json_kind(value)}
+
+    return check
+
+
+def _not_boolean(name: str) -> Check:
+    def check(ctx: Context) -> Fields | None:
+        value = ctx.params.get(name)
+        return None if value is None or isinstance(value, bool) else {"kind": json_kind(value)}
+
+    return check
+
+
+def _int(ctx: Context, name: str) -> int | None:
+    value = ctx.params.get(name)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, float) and value.is_integer() else None
+
+
+def _below_zero(name: str) -> Check:
+    def check(ctx: Context) -> Fields | None:
+        value = _int(ctx, name)
+        return {"got": value} if value is not None and value < 0 else None
+
+    return check
+
+
+def _above_cap(name: str) -> Check:
+    def check(ctx: Context) -> Fields | None:
+        value = _int(ctx, name)
+        cap = ctx.family.max_top_logprobs if ctx.family else None
+        cap = 20 if cap is None else cap
+        return {"cap": cap, "got": value} if value is not None and value > cap else None
+
+    return check
+
+
+def _above_cap_inferred(ctx: Context) -> Fields | None:
+    fields = _above_cap("top_logprobs")(ctx)
+    return fields if fields is not None and fields["cap"] != 5 else None  # noqa: PLR2004
+
+
+def _above_cap_observed(ctx: Context) -> Fields | None:
+    fields = _above_cap("top_logprobs")(ctx)
+    return fields if fields is not None and fields["cap"] == 5 else None  # noqa: PLR2004
+
+
+def _top_without_logprobs(ctx: Context) -> Fields | None:
+    return {} if ctx.given("top_logprobs") and ctx.params.get("logprobs") is not True else None
+
+
+def _chat_logprobs_refused(support: LogprobsSupport) -> Check:
+    def check(ctx: Context) -> Fields | None:
+        if ctx.params.get("logprobs") is not True or ctx.family is None:
+            return None
+        if ctx.family.logprobs != support:
+            return None
+        return {} if support == "forbidden" or ctx.reasoning else None
+
+    return check
+
+
+def _responses_unknown_logprobs(ctx: Context) -> Fields | None:
+    return {} if "logprobs" in ctx.params else None
+
+
+def _include_list(ctx: Context) -> list[object]:
+    include = ctx.params.get("include")
+    return list(include) if isinstance(include, list | tuple) else []
+
+
+def _responses_unknown_include(ctx: Context) -> Fields | None:
+    known = set(INCLUDE_VALUES) | _sdk_include_values()
+    for index, value in enumerate(_include_list(ctx)):
+        if value not in known:
+            supported = ", ".join(f"'{v}'" for v in INCLUDE_VALUES[:-1])
+            return {"index": index, "value": value, "supported": supported}
+    return None
+
+
+def _sdk_include_values() -> set[str]:
+    """Values the installed SDK knows, so a newer SDK's new value is never refused."""
+    try:
+        from typing import get_args  # noqa: PLC0415
+
+        from openai.types.responses.response_includable import (  # noqa: PLC0415
+            ResponseIncludable,
+        )
+    except ImportError:  # pragma: no cover - an SDK without Responses
+        return set()
+    return {str(v) for v in get_args(ResponseIncludable)}
+
+
+def _responses_reasoning(param: str) -> Check:
+    def check(ctx: Context) -> Fields | None:
+        if not ctx.reasoning:
+            return None
+        wants_include = INCLUDE_LOGPROBS in _include_list(ctx)
+        fired = wants_include if param == "include" else ctx.given(param) and not wants_include
+        return {} if fired else None
+
+    return check
+
+
+def _echo_with_logprobs(ctx: Context) -> Fields | None:
+    refused = ctx.family is not None and not ctx.family.echo_with_logprobs
+    return {} if refused and ctx.params.get("echo") is True and ctx.given("logprobs") else None
+
+
+def _completions_clamped(ctx: Context) -> Fields | None:
+    value = _int(ctx, "logprobs")
+    return {"got": value} if value is not None and value > 5 else None  # noqa: PLR2004
+
+
+def _server_cap(name: str) -> Check:
+    def check(ctx: Context) -> Fields | None:
+        value = _int(ctx, name)
+        cap = ctx.profile.max_top_logprobs
+        ok = value is None or cap is None or value <= cap
+        return None if ok else {"cap": cap, "got": value}
+
+    return check
+
+
+_TYPE_MSG = "Invalid type for '{name}': expected {expected}, but got {{kind}} instead."
+_CAP_MSG = "Invalid value for 'top_logprobs': must be less than or equal to {cap}."
+_MIN_MSG = (
+    "Invalid 'top_logprobs': integer below minimum value. "
+    "Expected a value >= 0, but got {got} instead."
+)
+_CONFORMANCE = "third-party conformance test, gpt-5.6-terra, 2026-08-30"
+_REASONING_MSG = "logprobs are not supported with reasoning models."
+
+
+def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...]:
+    return (
+        Rule(
+            id=f"{prefix}.top_logprobs.type",
+            trigger="`top_logprobs` is not an integer (string, decimal, boolean ...)",
+            check=_not_integer("top_logprobs"),
+            status=400,
+            message=_TYPE_MSG.format(name="top_logprobs", expected="an integer"),
+            param="top_logprobs",
+            code="invalid_type",
+            evidence=type_evidence,
+            source=f"{_CONFORMANCE} (Responses, string); `seed: 1.5` template for decimals",
+        ),
+        Rule(
+            id=f"{prefix}.top_logprobs.below_min",
+            trigger="`top_logprobs` < 0",
+            check=_below_zero("top_logprobs"),
+            status=400,
+            message=_MIN_MSG,
+            param="top_logprobs",
+            code="integer_below_min_value",
+            evidence="OBS" if prefix == "chat" else "INF",
+            source=_CONFORMANCE,
+        ),
+        Rule(
+            id=f"{prefix}.top_logprobs.above_cap",
+            trigger="`top_logprobs` above the model's cap of 5 (gpt-5.x)",
+            check=_above_cap_observed,
+            status=400,
+            message=_CAP_MSG,
+            param="top_logprobs",
+            evidence="OBS" if prefix == "chat" else "INF",
+            source="deepeval #2548 (gpt-5.4), #843 (Azure); " + _CONFORMANCE,
+        ),
+        Rule(
+            id=f"{prefix}.top_logprobs.above_max",
+            trigger="`top_logprobs` above 20 (documented maximum; gpt-4o / gpt-4.1 / unknown)",
+            check=_above_cap_inferred,
+            status=400,
+            message=_CAP_MSG,
+            param="top_logprobs",
+            evidence="INF",
+            source="the cap-5 message with 20; `maximum: 20` in openapi.yaml",
+        ),
+    )
+
+
+CHAT_RULES: tuple[Rule, ...] = (
+    Rule(
+        id="chat.logprobs.type",
+        trigger="`logprobs` is not a boolean",
+        check=_not_boolean("logprobs"),
+        status=400,
+        message=_TYPE_MSG.format(name="logprobs", expected="a boolean"),
+        param="logprobs",
+        code="invalid_type",
+        evidence="INF",
+        source="template seen for `store`",
+    ),
+    *_top_logprobs_rules("chat", "INF"),
+    Rule(
+        id="chat.top_logprobs.without_logprobs",
+        trigger="`top_logprobs` given, `logprobs` absent or false",
+        check=_top_without_logprobs,
+        status=400,
+        message="The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.",
+        param="top_logprobs",
+        source=_CONFORMANCE,
+    ),
+    Rule(
+        id="chat.logprobs.forbidden",
+        trigger="`logprobs=True` on o-series / gpt-5 / gpt-5-* models",
+        check=_chat_logprobs_refused("forbidden"),
+        status=403,
+        message="You are not allowed to request logprobs from this model",
+        source="confident-ai/deepeval PR #2184 (o4-mini); 2026 notes (gpt-5 family)",
+    ),
+    *(
+        Rule(
+            id=f"chat.logprobs.{support}",
+            trigger=f"`logprobs=True` on a model with logprobs={support!r}"
+            + (' and `reasoning_effort` not "none"' if support == "reasoning" else ""),
+            check=_chat_logprobs_refused(support),
+            status=400,
+            message="Unsupported parameter: 'logprobs' is not supported with this model.",
+            param="logprobs",
+            code="unsupported_parameter",
+            source="sashabaranov/go-openai PR #1061 (gpt-5); notes for gpt-5.5, gpt-5.6-*",
+        )
+        for support in ("reasoning", "unsupported")
+    ),
+)
+
+RESPONSES_RULES: tuple[Rule, ...] = (
+    Rule(
+        id="responses.logprobs.unknown",
+        trigger="`logprobs` sent at all (also via `extra_body`): not a Responses parameter",
+        check=_responses_unknown_logprobs,
+        status=400,
+        message="Unknown parameter: 'logprobs'.",
+        param="logprobs",
+        code="unknown_parameter",
+        source=_CONFORMANCE,
+    ),
+    Rule(
+        id="responses.include.unknown",
+        trigger="an `include` value the API does not know",
+        check=_responses_unknown_include,
+        status=400,
+        message="Invalid value: '{value}'. Supported values are: {supported}, and "
+        f"'{INCLUDE_LOGPROBS}'.",
+        param="include[{index}]",
+        code="invalid_value",
+        source=_CONFORMANCE + " (list order from the SDK's ResponseIncludable)",
+    ),
+    *_top_logprobs_rules("responses", "OBS"),
+    Rule(
+        id="responses.include.reasoning",
+        trigger=f'`include=["{INCLUDE_LOGPROBS}"]` on a reasoning model',
+        check=_responses_reasoning("include"),
+        status=400,
+        message=_REASONING_MSG,
+        param="include",
+        code="unsupported_parameter",
+        source="real curl to api.openai.com, gpt-5-mini, vllm-project/vllm PR #23319",
+    ),
+    Rule(
+        id="responses.top_logprobs.reasoning",
+        trigger="`top_logprobs` (without that `include`) on a reasoning model",
+        check=_responses_reasoning("top_logprobs"),
+        status=400,
+        message=_REASONING_MSG,
+        param="top_logprobs",
+        code="unsupported_parameter",
+        source=_CONFORMANCE,
+    ),
+)
+
+COMPLETIONS_RULES: tuple[Rule, ...] = (
+    Rule(
+        id="completions.echo_with_logprobs",
+        trigger="`echo=True` with `logprobs` on gpt-3.5-turbo-instruct",
+        check=_echo_with_logprobs,
+        status=400,
+        message="Setting 'echo' and 'logprobs' at the same time is not supported for this model.",
+        evidence="OBS",
+        source="fastai/lm-hackers PR #7; keirp/automatic_prompt_engineer #25 (param, code: "
+        "not recorded, null assumed)",
+    ),
+    Rule(
+        id="completions.logprobs.clamped",
+        trigger="`logprobs` above the documented maximum of 5 (warning only)",
+        check=_completions_clamped,
+        status=None,
+        message="logprobs={got} is above the documented maximum of 5: the API clamps it "
+        "silently (HTTP 200) and may return fewer alternatives per position than asked",
+        source="openai/openai-python #38 (clamped to 5, 2021); clamped to 20 (2026-08-28 note)",
+    ),
+)
+
+OPENAI_RULES = CHAT_RULES + RESPONSES_RULES + COMPLETIONS_RULES
+
+_VLLM_SOURCE = "reference/local_servers.md (vLLM, measured)"
+VLLM_RULES: tuple[Rule, ...] = (
+    *(
+        Rule(
+            id=f"vllm.{prefix}.above_max_logprobs",
+            trigger=f"`{name}` above the server's `--max-logprobs` (default 20)",
+            check=_server_cap(name),
+            status=400,
+            message="Requested sample logprobs of {got}, which is greater than max allowed: {cap}",
+            param="logprobs",
+            code=400,
+            type="BadRequestError",
+            source=_VLLM_SOURCE,
+        )
+        for prefix, name in (("chat", "top_logprobs"), ("completions", "logprobs"))
+    ),
+    Rule(
+        id="vllm.chat.top_logprobs.without_logprobs",
+        trigger="`top_logprobs` given, `logprobs` absent or false",
+        check=_top_without_logprobs,
+        status=400,
+        message="when using `top_logprobs`, `logprobs` must be set to true.",
+        param="top_logprobs",
+        code=400,
+        type="BadRequestError",
+        source=_VLLM_SOURCE,
+    ),
+)
+
+LLAMA_CPP_RULES: tuple[Rule, ...] = (
+    Rule(
+        id="llama.cpp.chat.top_logprobs.without_logprobs",
+        trigger="`top_logprobs` given, `logprobs` absent or false (warning: silently ignored)",
+        check=_top_without_logprobs,
+        status=None,
+        message="top_logprobs without logprobs=True is silently ignored by llama.cpp: the "
+        "response will carry no logprobs; pass logprobs=True",
+        source="reference/local_servers.md (llama-cpp-python, measured)",
+    ),
+)
+
+#: Which endpoint each rule applies to, from its id.
+RULE_ENDPOINTS: Mapping[str, Endpoint] = {
+    "chat": "chat.completions",
+    "responses": "responses",
+    "completions": "completions",
+}
+
+
+def rule_endpoint(rule: Rule) -> Endpoint:
+    """The endpoint a rule belongs to (its id, minus a profile prefix, starts with it)."""
+    parts = rule.id.removeprefix("llama.cpp.").removeprefix("vllm.").split(".")
+    return RULE_ENDPOINTS[parts[0]]
+
+
+PROFILES: dict[str, GuardProfile] = {
+    "openai": GuardProfile(
+        name="openai",
+        rules=OPENAI_RULES,
+        families=MODEL_FAMILIES,
+        base_urls=("https://api.openai.com*", "https://*.azure.com*", "https://*.azure.us*"),
+    ),
+    "vllm": GuardProfile(name="vllm", rules=VLLM_RULES, max_top_logprobs=20),
+    "llama.cpp": GuardProfile(name="llama.cpp", rules=LLAMA_CPP_RULES),
+    "compatible": GuardProfile(name="compatible", rules=()),
+}
+
+
+@dataclass
+class Registry:
+    """The live tables: the built-in ones plus what was registered at run time."""
+
+    families: list[ModelFamily] = field(default_factory=list)
+    profiles: dict[str, GuardProfile] = field(default_factory=lambda: dict(PROFILES))
+
+
+def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
+    """The rule tables as Markdown (the body of `docs/guards.md`)."""
+    lines = [
+        "# Guards",
+        "",
+        (
+            "<!-- Generated by scripts/gen_guards_doc.py from src/tokenprobs/_guard_rules.py; "
+            "tests/test_guards.py fails when this file is stale. -->"
+        ),
+        "",
+        (
+            "`tp.check_request(endpoint, params)` refuses locally, before any network call, "
+            "what the API would refuse, raising the SDK's own exception class "
+            "(`openai.BadRequestError`, or "
+            "`openai.PermissionDeniedError` for a 403) with the server's status, body, message, "
+            "`param` and `code`. The exception is also a `tokenprobs.GuardError`. Rules marked "
+            "**INF** have a text inferred from the API's template for another parameter, not "
+            "observed for this one. Messages are templates: `{cap}`, `{got}`, `{kind}` ... are "
+            'filled from the request. `mode="warn"` turns errors into `GuardWarning`s; '
+            '`mode="off"` checks nothing. Unknown model ids (e.g. an Azure deployment name) get '
+            "only the model-independent rules (0..20, `logprobs` required)."
+        ),
+        "",
+    ]
+    for name, profile in profiles.items():
+        lines += [f"## Profile `{name}`", ""]
+        if profile.base_urls:
+            lines += ["Selected for base URLs " + ", ".join(f"`{u}`" for u in profile.base_urls)]
+            lines += [""]
+        if profile.max_top_logprobs is not None:
+            lines += [f"Server cap (`max_top_logprobs`): {profile.max_top_logprobs}.", ""]
+        if not profile.rules:
+            lines += ["No rules: nothing is refused.", ""]
+            continue
+        lines += [
+            "| rule | trigger | status | message | param | code | evidence | source |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{r.id}` | {r.trigger} | {r.status or 'warning'} | `{r.message}` | "
+            f"{_cell(r.param)} | {_cell(r.code)} | {r.evidence} | {r.source} |"
+            for r in profile.rules
+        ]
+        lines += [""]
+        if profile.families:
+            lines += [
+                "### Model families (first match wins; `ft:base:...` resolves to `base`)",
+                "",
+                "| pattern | max top_logprobs | logprobs | echo + logprobs | evidence | source |",
+                "|---|---|---|---|---|---|",
+            ]
+            lines += [
+                f"| `{f.pattern}` | {f.max_top_logprobs or '20 (documented)'} | {f.logprobs} | "
+                f"{'yes' if f.echo_with_logprobs else 'refused'} | {f.evidence} | {f.source} |"
+                for f in profile.families
+            ]
+            lines += [""]
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    return "null" if value is None else f"`{value}`"

@@ -1,0 +1,342 @@
+"""Refuse locally, before any network call, what the API would refuse, exactly as it would.
+
+```python
+import tokenprobs as tp
+
+tp.check_request("chat.completions", {"model": "gpt-4o", "top_logprobs": 25, "logprobs": True})
+# openai.BadRequestError (also tp.GuardError): Error code: 400 - Invalid value for
+# 'top_logprobs': must be less than or equal to 20.
+```
+
+The raised exception is an instance of the class the installed SDK raises for the server's
+answer (`openai.BadRequestError`, or `openai.PermissionDeniedError` for a 403), built from an
+HTTP response of the installed SDK's own HTTP library (`httpx2` for openai 3.x, `httpx` for 2.x)
+through the SDK's own message logic, so `status_code`, `body`, `message`, `param`, `code` and
+`type` equal the server's (only `request_id` is `None`). It is also a `tokenprobs.GuardError`.
+
+The rules are data (`tokenprobs._guard_rules`, rendered into `docs/guards.md`); this module
+selects a profile and a model family, walks the rules in the server's order and raises the first
+that fires. `register_model` and `register_profile` change the tables at run time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import importlib
+import warnings
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal, cast
+
+import openai
+
+from tokenprobs._guard_rules import (
+    Context,
+    Endpoint,
+    Fields,
+    GuardProfile,
+    LogprobsSupport,
+    ModelFamily,
+    Registry,
+    Rule,
+    render_markdown,
+    rule_endpoint,
+)
+from tokenprobs.exceptions import GuardError, GuardWarning
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+__all__ = [
+    "GuardBadRequestError",
+    "GuardPermissionDeniedError",
+    "GuardProfile",
+    "ModelFamily",
+    "Rule",
+    "check_request",
+    "register_model",
+    "register_profile",
+    "render_markdown",
+    "reset",
+    "resolve_model",
+    "rules",
+    "select_profile",
+]
+
+Mode = Literal["strict", "warn", "off"]
+
+_ENDPOINTS: Mapping[str, str] = {
+    "chat.completions": "/chat/completions",
+    "completions": "/completions",
+    "responses": "/responses",
+}
+_MODES = ("strict", "warn", "off")
+_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+_REGISTRY = Registry()
+
+
+class GuardBadRequestError(GuardError, openai.BadRequestError):
+    """A 400 the API would answer, raised locally: an `openai.BadRequestError` and a `GuardError`.
+
+    Attributes:
+        rule: The id of the rule that fired (see `docs/guards.md`).
+    """
+
+    rule: str
+
+
+class GuardPermissionDeniedError(GuardError, openai.PermissionDeniedError):
+    """The 403 the API would answer, raised locally (`openai.PermissionDeniedError` too).
+
+    Attributes:
+        rule: The id of the rule that fired (see `docs/guards.md`).
+    """
+
+    rule: str
+
+
+_CLASSES: Mapping[int, type[GuardBadRequestError | GuardPermissionDeniedError]] = {
+    400: GuardBadRequestError,
+    403: GuardPermissionDeniedError,
+}
+
+
+def check_request(
+    endpoint: Literal["chat.completions", "completions", "responses"],
+    params: Mapping[str, object],
+    /,
+    *,
+    base_url: str | None = None,
+    profile: str | GuardProfile | None = None,
+    mode: Mode = "strict",
+) -> None:
+    """Raise what the API would answer to this request, without sending it.
+
+    Args:
+        endpoint: `"chat.completions"`, `"completions"` or `"responses"`.
+        params: The keyword arguments one would pass to the SDK's `create()`, `model` among
+            them. `omit` / `NOT_GIVEN` mean "not given"; `extra_body` is merged in, as the SDK
+            sends it.
+        base_url: The client's base URL. `None`, api.openai.com or an Azure URL selects the
+            `"openai"` profile; any other URL a registered profile whose `base_urls` match it,
+            else `"compatible"` (which refuses nothing).
+        profile: A profile name (`"openai"`, `"vllm"`, `"llama.cpp"`, `"compatible"` or a
+            registered one) or a `GuardProfile`; overrides `base_url`'s choice.
+        mode: `"strict"` raises; `"warn"` emits a `GuardWarning` instead; `"off"` checks nothing.
+
+    Raises:
+        GuardBadRequestError: The API would answer 400 (an `openai.BadRequestError`).
+        GuardPermissionDeniedError: The API would answer 403 (an `openai.PermissionDeniedError`).
+        ValueError: `endpoint`, `mode` or `profile` is not one we know.
+
+    Warns:
+        GuardWarning: The API would accept the request but not honour it as written (e.g. clamp
+            legacy `logprobs` above 5), or `mode="warn"` and the API would refuse it.
+
+    Examples:
+        >>> check_request("chat.completions", {"model": "gpt-4o", "logprobs": True})
+    """
+    if mode not in _MODES:
+        msg = f"mode must be one of {_MODES}, not {mode!r}"
+        raise ValueError(msg)
+    if endpoint not in _ENDPOINTS:
+        msg = f"endpoint must be one of {tuple(_ENDPOINTS)}, not {endpoint!r}"
+        raise ValueError(msg)
+    if mode == "off":
+        return
+    chosen = select_profile(base_url, profile)
+    sent = _sent(params)
+    model = sent.get("model")
+    family = _family(chosen, model) if isinstance(model, str) else None
+    ctx = Context(endpoint, sent, family, chosen)
+    for rule in chosen.rules:
+        if rule_endpoint(rule) != endpoint or (fields := rule.check(ctx)) is None:
+            continue
+        if rule.status is None:
+            warnings.warn(GuardWarning(rule.message.format(**fields)), stacklevel=2)
+            continue
+        error = _build_error(rule, fields, base_url or _DEFAULT_BASE_URL, endpoint)
+        if mode == "strict":
+            raise error
+        warnings.warn(
+            GuardWarning(f"the API would refuse this request: {error} (rule {rule.id})"),
+            stacklevel=2,
+        )
+        return
+
+
+def rules(profile: str | GuardProfile = "openai") -> tuple[Rule, ...]:
+    """The rules of a profile, in the order they are checked."""
+    return select_profile(None, profile).rules
+
+
+def resolve_model(model: str) -> str:
+    """The base model id: `ft:gpt-4o-mini-2024-07-18:org::id` -> `gpt-4o-mini-2024-07-18`."""
+    if model.startswith("ft:"):
+        return model.split(":", 2)[1]
+    return model
+
+
+def select_profile(
+    base_url: str | None = None, profile: str | GuardProfile | None = None
+) -> GuardProfile:
+    """The profile `check_request` uses for this base URL and `profile=` argument."""
+    if isinstance(profile, GuardProfile):
+        return profile
+    profiles = _REGISTRY.profiles
+    if profile is not None:
+        if profile not in profiles:
+            msg = f"unknown guard profile {profile!r}; known: {sorted(profiles)}"
+            raise ValueError(msg)
+        return profiles[profile]
+    if base_url is None:
+        return profiles["openai"]
+    url = str(base_url).lower()
+    for candidate in reversed(profiles.values()):  # the latest registered wins
+        if any(fnmatch.fnmatchcase(url, pattern.lower()) for pattern in candidate.base_urls):
+            return candidate
+    return profiles["compatible"]
+
+
+def register_model(
+    family: str | ModelFamily,
+    /,
+    *,
+    max_top_logprobs: int | None = None,
+    logprobs: LogprobsSupport = "allowed",
+    echo_with_logprobs: bool = True,
+) -> ModelFamily:
+    """Add a model family in front of the built-in ones (for profiles that have families).
+
+    Args:
+        family: An `fnmatch` pattern on the model id (e.g. `"gpt-6*"`), or a `ModelFamily`
+            (then the other arguments are ignored).
+        max_top_logprobs: The enforced `top_logprobs` cap; `None` means the documented 20.
+        logprobs: `"allowed"`, `"reasoning"` (400 while reasoning), `"unsupported"` (400) or
+            `"forbidden"` (the 403 "not allowed").
+        echo_with_logprobs: Whether legacy Completions accept `echo` with `logprobs`.
+
+    Returns:
+        The registered family.
+
+    Examples:
+        >>> _ = register_model("gpt-6*", max_top_logprobs=5, logprobs="forbidden")
+        >>> reset()
+    """
+    if isinstance(family, str):
+        family = ModelFamily(
+            pattern=family,
+            max_top_logprobs=max_top_logprobs,
+            logprobs=logprobs,
+            echo_with_logprobs=echo_with_logprobs,
+            source="registered at run time",
+        )
+    _REGISTRY.families.insert(0, family)
+    return family
+
+
+def register_profile(
+    profile: str | GuardProfile,
+    /,
+    *,
+    like: str = "compatible",
+    max_top_logprobs: int | None = None,
+    base_urls: tuple[str, ...] = (),
+) -> GuardProfile:
+    """Add (or replace) a server profile.
+
+    Args:
+        profile: A name, or a complete `GuardProfile` (then the other arguments are ignored).
+        like: The built-in profile whose rules the new one copies (`"vllm"`, `"llama.cpp"` ...).
+        max_top_logprobs: The server-wide cap (vLLM's `--max-logprobs`); `None` keeps `like`'s.
+        base_urls: `fnmatch` patterns on a client's `base_url` that select this profile.
+
+    Returns:
+        The registered profile.
+
+    Examples:
+        >>> p = register_profile(
+        ...     "gpu-box", like="vllm", max_top_logprobs=50, base_urls=("http://gpu-box:8000/*",)
+        ... )
+        >>> select_profile("http://gpu-box:8000/v1").max_top_logprobs
+        50
+        >>> reset()
+    """
+    if isinstance(profile, str):
+        base = select_profile(None, like)
+        profile = dataclasses.replace(
+            base,
+            name=profile,
+            max_top_logprobs=base.max_top_logprobs
+            if max_top_logprobs is None
+            else max_top_logprobs,
+            base_urls=base_urls,
+        )
+    _REGISTRY.profiles.pop(profile.name, None)
+    _REGISTRY.profiles[profile.name] = profile
+    return profile
+
+
+def reset() -> None:
+    """Forget every registered model family and profile: back to the built-in tables."""
+    fresh = Registry()
+    _REGISTRY.families[:] = fresh.families
+    _REGISTRY.profiles.clear()
+    _REGISTRY.profiles.update(fresh.profiles)
+
+
+def _sent(params: Mapping[str, object]) -> dict[str, object]:
+    """What the SDK would send: sentinels dropped, `extra_body` merged over the rest."""
+    sent = {
+        k: v
+        for k, v in params.items()
+        if k != "extra_body" and not isinstance(v, openai.NotGiven | openai.Omit)
+    }
+    extra = params.get("extra_body")
+    if isinstance(extra, Mapping):
+        sent.update({str(k): v for k, v in extra.items()})
+    return sent
+
+
+def _family(profile: GuardProfile, model: str) -> ModelFamily | None:
+    if not profile.families:
+        return None
+    base = resolve_model(model)
+    return next((f for f in (*_REGISTRY.families, *profile.families) if f.matches(base)), None)
+
+
+def _build_error(
+    rule: Rule, fields: Fields, base_url: str, endpoint: Endpoint
+) -> GuardBadRequestError | GuardPermissionDeniedError:
+    """The SDK's exception for the server's answer, built as the SDK builds it."""
+    status = cast("int", rule.status)
+    http = _sdk_http()
+    url = str(base_url).rstrip("/") + _ENDPOINTS[endpoint]
+    response = http.Response(
+        status, request=http.Request("POST", url), json={"error": rule.body(fields)}
+    )
+    err_msg, body = _sdk_message(response)
+    error = _CLASSES[status](err_msg, response=response, body=body)
+    error.rule = rule.id
+    return error
+
+
+def _sdk_http() -> ModuleType:
+    """`httpx2` under openai 3.x, `httpx` under 2.x: whichever the installed SDK speaks."""
+    base_client = importlib.import_module("openai._base_client")
+    return cast("ModuleType", getattr(base_client, "httpx2", None) or base_client.httpx)
+
+
+class _Capture:
+    """Stands in for a client: receives what the SDK would build the exception from."""
+
+    def _make_status_error(self, err_msg: str, *, body: object, response: object) -> object:
+        del response
+        inner = body.get("error", body) if isinstance(body, Mapping) else body
+        return (err_msg, inner)
+
+
+def _sdk_message(response: object) -> tuple[str, object]:
+    """The installed SDK's own `(message, body)` for this response (its format changed at 3.38)."""
+    make = openai.OpenAI._make_status_error_from_response  # noqa: SLF001 - the SDK's own logic
+    return cast("tuple[str, object]", make(cast("openai.OpenAI", _Capture()), response))  # type: ignore[arg-type]
