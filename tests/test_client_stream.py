@@ -1,0 +1,209 @@
+import numpy as np
+import openai
+import pytest
+from tests._client_helpers import MODEL, read_fixture, remote_protocol_error
+
+import tokenprobs as tp
+from tokenprobs._stream import DistributionStream, StreamInterruptedError
+from tokenprobs.client import aget_token_distribution, get_token_distribution
+from tokenprobs.testing import chat_chunks, chat_completion, completion_chunks, response_events, sse
+
+FOO = "chat_stream_gpt-4o-2024-08-06_logprobs_foo.sse"
+REFUSAL = "chat_stream_gpt-4o-2024-08-06_refusal_logprobs.sse"
+LEGACY = "completions_stream_gpt-3.5-turbo-instruct_logprobs_EXCERPT.sse"
+POSITIONS = [
+    ("Paris", -0.01, [("Paris", -0.01), ("Lyon", -4.6)]),
+    (" is", -0.3, [(" is", -0.3), (",", -1.4)]),
+    (".", -0.2, [(".", -0.2), ("!", -1.8)]),
+]
+SSE_HEADERS = {"content-type": "text/event-stream"}
+
+
+def serve(api, path, text):
+    """Serve `text` as an SSE body at `path`."""
+    return api.post(path).respond(200, headers=SSE_HEADERS, content=text.encode())
+
+
+def same_columns(a, b):
+    """The token columns of two distributions agree (sources may differ)."""
+    assert a.tokens == b.tokens
+    assert a.top_tokens == b.top_tokens
+    np.testing.assert_array_equal(a.logprobs, b.logprobs)
+    np.testing.assert_array_equal(a.top_logprobs, b.top_logprobs)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "path", "endpoint"),
+    [
+        pytest.param(FOO, "/chat/completions", "chat.completions", id="chat"),
+        pytest.param(REFUSAL, "/chat/completions", "chat.completions", id="chat-refusal"),
+        pytest.param(LEGACY, "/completions", "completions", id="legacy-excerpt"),
+    ],
+)
+def test_recorded_stream_equals_parse_of_the_same_body(api, openai_client, fixture, path, endpoint):
+    """Streaming a recorded SSE body gives what parsing the same body gives."""
+    text = read_fixture(fixture)
+    serve(api, path, text)
+    stream = get_token_distribution(
+        "x", model=MODEL, endpoint=endpoint, client=openai_client, stream=True, guards="off"
+    )
+    updates = list(stream)
+    assert stream.distribution == tp.parse(text)
+    assert [u.final for u in updates][-1]
+    assert sum(u.end - u.start for u in updates if not u.final) == len(stream.distribution)
+
+
+def test_refusal_stream_is_marked(api, openai_client):
+    """A refusal's logprobs come through, flagged `refusal`."""
+    serve(api, "/chat/completions", read_fixture(REFUSAL))
+    d = get_token_distribution("x", model=MODEL, client=openai_client, stream=True).until_done()
+    assert d.refusal
+    assert not d.incomplete
+
+
+def test_usage_chunk_is_kept(api, openai_client):
+    """The usage chunk (`choices: []`) is read, not mistaken for a choice."""
+    serve(api, "/chat/completions", read_fixture(FOO))
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    stream.until_done()
+    assert stream.usage.completion_tokens == 2
+    assert stream.distributions == [stream.distribution]
+
+
+def test_stream_equals_the_non_streamed_parse_of_the_same_tokens(api, openai_client):
+    """The same tokens streamed and not streamed give the same columns."""
+    serve(api, "/chat/completions", sse(chat_chunks(POSITIONS)))
+    streamed = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    final = streamed.until_done()
+    same_columns(final, tp.parse(chat_completion(POSITIONS)))
+    assert final.source == "chat.stream"
+    assert final.finish_reason == "stop"
+    assert isinstance(final.response, list)
+
+
+def test_updates_arrive_position_by_position_with_running_metrics(api, openai_client):
+    """Each update carries the new position and the running distribution up to it."""
+    serve(api, "/chat/completions", sse(chat_chunks(POSITIONS)))
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    updates = [u for u in stream if not u.final]
+    assert [[t.token for t in u.new] for u in updates] == [["Paris"], [" is"], ["."]]
+    assert [len(u.distribution) for u in updates] == [1, 2, 3]
+    assert all(u.distribution.incomplete for u in updates)
+    expected = float(np.exp(-np.mean([-0.01, -0.3])))
+    assert updates[1].perplexity == pytest.approx(expected)
+    assert updates[2].entropy.shape == (1,)
+
+
+def test_n_greater_than_one(api, openai_client):
+    """`n > 1`: updates name their choice; one final distribution per choice."""
+    other = [("Lyon", -2.0, [("Lyon", -2.0)])]
+    serve(api, "/chat/completions", sse(chat_chunks(POSITIONS, other)))
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True, n=2)
+    updates = list(stream)
+    assert {u.choice for u in updates} == {0, 1}
+    assert [u.choice for u in updates if u.final] == [0, 1]
+    assert [d.tokens for d in stream.distributions] == [["Paris", " is", "."], ["Lyon"]]
+
+
+def test_truncated_body_gives_the_partial_result_marked_incomplete(api, openai_client):
+    """A body cut before the finish chunk keeps what arrived, marked incomplete."""
+    text = read_fixture(FOO)
+    cut = text.index('"content":"."')  # inside the third event: two complete events before it
+    serve(api, "/chat/completions", text[:cut])
+    d = get_token_distribution("x", model=MODEL, client=openai_client, stream=True).until_done()
+    assert d.tokens == ["Foo"]
+    assert d.incomplete
+    assert d.finish_reason is None
+
+
+def test_broken_stream_raises_with_the_partial_distribution():
+    """A network error mid-stream raises StreamInterruptedError carrying what arrived."""
+    chunks = chat_chunks(POSITIONS)
+
+    def sdk_stream():
+        yield from chunks[:3]
+        raise remote_protocol_error()
+
+    stream = DistributionStream(sdk_stream())
+    seen = []
+    with pytest.raises(StreamInterruptedError) as info:
+        seen.extend(stream)
+    assert [u.end for u in seen] == [1, 2]
+    assert info.value.distribution.tokens == ["Paris", " is"]
+    assert info.value.distribution.incomplete
+    assert info.value.__cause__ is not None
+
+
+def test_error_event_mid_stream_keeps_what_arrived(api, openai_client):
+    """An error event the server sends mid-stream: the SDK's error, chained, partial kept."""
+    chunks = chat_chunks(POSITIONS)[:3]
+    text = sse(chunks, done=False) + 'data: {"error": {"message": "overloaded"}}\n\n'
+    serve(api, "/chat/completions", text)
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    with pytest.raises(StreamInterruptedError) as info:
+        stream.until_done()
+    assert info.value.distribution.tokens == ["Paris", " is"]
+    assert isinstance(info.value.__cause__, openai.APIError | tp.APIResponseError)
+
+
+def test_result_before_the_end_is_an_error(api, openai_client):
+    """Asking for the final distribution before the stream ended says what to do."""
+    serve(api, "/chat/completions", sse(chat_chunks(POSITIONS)))
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    next(stream)
+    with pytest.raises(RuntimeError, match="until_done"):
+        _ = stream.distribution
+    stream.close()
+
+
+@pytest.mark.xfail(
+    raises=tp.UnsupportedResponseError,
+    reason="adapters: the SDK's Responses stream `Logprob` has no `bytes` attribute",
+)
+def test_responses_stream(api, openai_client):
+    """Responses events stream position by position into the same columns."""
+    serve(api, "/responses", sse(response_events(POSITIONS), done=False))
+    stream = get_token_distribution(
+        "x", model=MODEL, endpoint="responses", client=openai_client, stream=True
+    )
+    final = stream.until_done()
+    assert final.tokens == ["Paris", " is", "."]
+    assert not final.incomplete
+
+
+def test_legacy_stream(api, openai_client):
+    """Legacy Completions chunks stream into the same columns."""
+    serve(api, "/completions", sse(completion_chunks(POSITIONS)))
+    stream = get_token_distribution(
+        "x",
+        model="gpt-3.5-turbo-instruct",
+        endpoint="completions",
+        top_logprobs=2,
+        client=openai_client,
+        stream=True,
+    )
+    assert stream.until_done().tokens == ["Paris", " is", "."]
+
+
+async def test_async_stream_gives_the_same_updates(api, async_openai_client):
+    """The async twin yields the same updates and final distribution."""
+    text = read_fixture(FOO)
+    serve(api, "/chat/completions", text)
+    stream = await aget_token_distribution(
+        "x", model=MODEL, client=async_openai_client, stream=True
+    )
+    async with stream:
+        updates = [u async for u in stream]
+    assert [u.end for u in updates] == [1, 2, 2]
+    assert stream.distribution == tp.parse(text)
+
+
+async def test_async_truncated_stream(api, async_openai_client):
+    """The async twin also keeps a truncated body's positions, marked incomplete."""
+    text = read_fixture(FOO)
+    serve(api, "/chat/completions", text[: text.index('"content":"."')])
+    stream = await aget_token_distribution(
+        "x", model=MODEL, client=async_openai_client, stream=True
+    )
+    d = await stream.until_done()
+    assert (d.tokens, d.incomplete) == (["Foo"], True)
