@@ -1,0 +1,282 @@
+"""Many prompts: bounded concurrency, input order, failures in place, a progress bar, Ctrl-C.
+
+`concurrency` workers (threads for the sync function, tasks for the async twin) pull the next
+prompt from a shared cursor, so at most `concurrency` requests are ever in flight and memory does
+not grow with the number of prompts. Both twins share `_Job`; only the workers differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+from concurrent.futures import CancelledError
+from typing import TYPE_CHECKING, Any
+
+from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
+from tokenprobs.client import acall, async_client, base_url_of, call, prepare, sync_client
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    import openai
+
+    from tokenprobs.client import Endpoint, GuardMode, Prompt
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["aget_token_distributions", "get_token_distributions"]
+
+
+class _Progress:
+    """A progress bar on stderr: rich's when installed, else one plain line; only on a terminal."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.total, self.done, self.failed = total, 0, 0
+        self.enabled = enabled and total > 1 and sys.stderr.isatty()
+        self._lock = threading.Lock()
+        self._last = 0.0
+        self._rich: Any = None
+        if self.enabled:
+            try:
+                from rich.console import Console  # noqa: PLC0415 - rich is optional
+                from rich.progress import Progress  # noqa: PLC0415
+            except ImportError:
+                return
+            self._rich = Progress(console=Console(stderr=True), transient=False)
+            self._task = self._rich.add_task("tokenprobs", total=total)
+            self._rich.start()
+
+    def advance(self, *, failed: bool) -> None:
+        with self._lock:
+            self.done += 1
+            self.failed += failed
+            if not self.enabled:
+                return
+            if self._rich is not None:
+                self._rich.update(self._task, advance=1, description=self._label())
+                return
+            now = time.monotonic()
+            if now - self._last >= 0.1 or self.done == self.total:  # noqa: PLR2004 - 10 Hz
+                self._last = now
+                width = 30
+                filled = width * self.done // max(self.total, 1)
+                bar = "#" * filled + "-" * (width - filled)
+                sys.stderr.write(f"\r[{bar}] {self.done}/{self.total} {self._label()}")
+                sys.stderr.flush()
+
+    def _label(self) -> str:
+        return f"failed={self.failed}" if self.failed else "tokenprobs"
+
+    def close(self, *, interrupted: bool = False) -> None:
+        if not self.enabled:
+            return
+        if self._rich is not None:
+            self._rich.stop()
+        else:
+            sys.stderr.write("\n")
+        if interrupted:
+            sys.stderr.write(
+                f"interrupted: {self.done} of {self.total} finished; returning those\n"
+            )
+
+
+class _Job:
+    """What both twins share: the prompts, the options, the cursor and the results."""
+
+    def __init__(
+        self,
+        prompts: Iterable[Prompt],
+        *,
+        progress: bool,
+        concurrency: int,
+        options: dict[str, Any],
+    ) -> None:
+        if concurrency < 1:
+            msg = f"concurrency must be at least 1, got {concurrency}"
+            raise ValueError(msg)
+        if options["create_kwargs"].get("stream"):
+            msg = "stream=True is for one prompt: use get_token_distribution(..., stream=True)"
+            raise TypeError(msg)
+        self.prompts = list(prompts)
+        self.options = options
+        self.concurrency = min(concurrency, max(len(self.prompts), 1))
+        self.results: list[TokenDistribution | Exception] = [
+            CancelledError("not run: the run was interrupted") for _ in self.prompts
+        ]
+        self.progress = _Progress(len(self.prompts), enabled=progress)
+        self._next = 0
+        self._lock = threading.Lock()
+        self.stopped = False
+
+    def take(self) -> int | None:
+        """The next prompt's index, or `None` when all are taken or the run was stopped."""
+        with self._lock:
+            if self.stopped or self._next >= len(self.prompts):
+                return None
+            self._next += 1
+            return self._next - 1
+
+    def params(self, i: int) -> dict[str, object]:
+        """Build and guard prompt `i`'s request (a guard error is that item's result)."""
+        return prepare(self.prompts[i], stream=False, **self.options)
+
+    def record(self, i: int, result: TokenDistribution | Exception) -> None:
+        """Store a result in place (ignored once the run has returned)."""
+        with self._lock:
+            if self.stopped:
+                return
+            self.results[i] = result
+        self.progress.advance(failed=isinstance(result, Exception))
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+
+
+def _options(
+    *,
+    model: str,
+    top_logprobs: int,
+    endpoint: Endpoint,
+    guards: GuardMode,
+    base_url: str | None,
+    create_kwargs: Mapping[str, object],
+) -> dict[str, Any]:
+    return {
+        "model": model,
+        "top_logprobs": top_logprobs,
+        "endpoint": endpoint,
+        "guards": guards,
+        "base_url": base_url,
+        "create_kwargs": create_kwargs,
+    }
+
+
+def get_token_distributions(
+    prompts: Iterable[Prompt],
+    /,
+    *,
+    model: str,
+    top_logprobs: int = 5,
+    endpoint: Endpoint = "chat.completions",
+    client: openai.OpenAI | None = None,
+    concurrency: int = 8,
+    progress: bool = True,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    **create_kwargs: object,
+) -> list[TokenDistribution | Exception]:
+    """`get_token_distribution` for many prompts, `concurrency` at a time, in input order.
+
+    One bad prompt never sinks the run: its error (a `GuardError`, the SDK's error after
+    retries, a `MissingLogprobsError` ...) is returned in its place. Ctrl-C stops new requests
+    and returns what finished; the rest hold a `concurrent.futures.CancelledError`.
+
+    Args:
+        prompts: Prompt strings or lists of messages.
+        model: The model id.
+        top_logprobs: Alternatives per position.
+        endpoint: `"chat.completions"`, `"responses"` or `"completions"`.
+        client: A sync client shared by the workers (default: one from the environment).
+        concurrency: The most requests in flight at once.
+        progress: Show a progress bar on stderr when it is a terminal (rich's if installed).
+        retry: The retry policy applied to each request (`None`: the client's own retries).
+        guards: `"strict"`, `"warn"` or `"off"`, as for `get_token_distribution`.
+        **create_kwargs: Passed to every `create()` call.
+
+    Returns:
+        One `TokenDistribution` or exception per prompt, in input order.
+
+    Raises:
+        MissingAPIKeyError: No client was given and `OPENAI_API_KEY` is not set.
+    """
+    sdk = sync_client(client, retry)
+    options = _options(
+        model=model,
+        top_logprobs=top_logprobs,
+        endpoint=endpoint,
+        guards=guards,
+        base_url=base_url_of(client),
+        create_kwargs=create_kwargs,
+    )
+    job = _Job(prompts, progress=progress, concurrency=concurrency, options=options)
+
+    def worker() -> None:
+        while (i := job.take()) is not None:
+            try:
+                result: TokenDistribution | Exception = call(sdk, endpoint, job.params(i), retry)  # type: ignore[assignment]
+            except Exception as exc:  # noqa: BLE001 - every failure is that item's result
+                result = exc
+            job.record(i, result)
+
+    threads = [
+        threading.Thread(target=worker, name=f"tokenprobs-{n}", daemon=True)
+        for n in range(job.concurrency)
+    ]
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(0.1)  # a timeout, so Ctrl-C reaches the main thread
+    except KeyboardInterrupt:
+        job.stop()
+        job.progress.close(interrupted=True)
+        return job.results
+    job.progress.close()
+    return job.results
+
+
+async def aget_token_distributions(
+    prompts: Iterable[Prompt],
+    /,
+    *,
+    model: str,
+    top_logprobs: int = 5,
+    endpoint: Endpoint = "chat.completions",
+    client: openai.AsyncOpenAI | None = None,
+    concurrency: int = 8,
+    progress: bool = True,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    **create_kwargs: object,
+) -> list[TokenDistribution | Exception]:
+    """The async twin of `get_token_distributions` (`concurrency` tasks, one event loop).
+
+    Cancelling it (Ctrl-C under `asyncio.run`) cancels the requests in flight and propagates
+    the cancellation, as asyncio code should; use the sync function to get partial results back.
+    """
+    sdk = async_client(client, retry)
+    options = _options(
+        model=model,
+        top_logprobs=top_logprobs,
+        endpoint=endpoint,
+        guards=guards,
+        base_url=base_url_of(client),
+        create_kwargs=create_kwargs,
+    )
+    job = _Job(prompts, progress=progress, concurrency=concurrency, options=options)
+
+    async def worker() -> None:
+        while (i := job.take()) is not None:
+            try:
+                result: TokenDistribution | Exception = await acall(  # type: ignore[assignment]
+                    sdk, endpoint, job.params(i), retry
+                )
+            except Exception as exc:  # noqa: BLE001 - every failure is that item's result
+                result = exc
+            job.record(i, result)
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(job.concurrency)]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        job.stop()
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        job.progress.close(interrupted=True)
+        raise
+    job.progress.close()
+    return job.results

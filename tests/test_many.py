@@ -1,0 +1,202 @@
+import _thread
+import asyncio
+import io
+import json
+import random
+import threading
+import time
+from concurrent.futures import CancelledError
+
+import httpx
+import openai
+import pytest
+
+import tokenprobs as tp
+from tokenprobs._many import aget_token_distributions, get_token_distributions
+from tokenprobs._retry import no_sleep
+from tokenprobs.testing import chat_completion
+
+MODEL = "gpt-4o-mini"
+
+
+class InFlight:
+    """Counts requests in flight and remembers the maximum."""
+
+    def __init__(self):
+        """Nothing in flight yet."""
+        self.now = 0
+        self.max = 0
+        self.lock = threading.Lock()
+
+    def enter(self):
+        """One more request in flight."""
+        with self.lock:
+            self.now += 1
+            self.max = max(self.max, self.now)
+
+    def leave(self):
+        """One fewer request in flight."""
+        with self.lock:
+            self.now -= 1
+
+
+def prompt_of(request):
+    """The user message of a chat request."""
+    return json.loads(request.content)["messages"][-1]["content"]
+
+
+def echo(prompt):
+    """A chat completion whose one token is the prompt."""
+    return httpx.Response(200, json=chat_completion([(prompt, -0.5, [(prompt, -0.5)])]))
+
+
+def test_in_flight_never_above_concurrency_and_order_kept(api, openai_client):
+    """At most `concurrency` requests in flight; results in input order."""
+    flight = InFlight()
+
+    def answer(request):
+        flight.enter()
+        time.sleep(random.uniform(0.001, 0.02))  # noqa: S311 - shuffles completion order
+        flight.leave()
+        return echo(prompt_of(request))
+
+    api.post("/chat/completions").side_effect = answer
+    prompts = [f"p{i}" for i in range(40)]
+    results = get_token_distributions(prompts, model=MODEL, client=openai_client, concurrency=4)
+    assert [r.tokens[0] for r in results] == prompts
+    assert 1 < flight.max <= 4
+
+
+def test_one_failing_item_is_reported_in_place(api, openai_client):
+    """A prompt that gets HTTP 500 forever is that item's error; the others succeed."""
+
+    def answer(request):
+        prompt = prompt_of(request)
+        if prompt == "bad":
+            return httpx.Response(500, json={"error": {"message": "boom", "type": "server"}})
+        return echo(prompt)
+
+    route = api.post("/chat/completions")
+    route.side_effect = answer
+    with no_sleep():
+        results = get_token_distributions(
+            ["a", "bad", "c"], model=MODEL, client=openai_client, concurrency=2
+        )
+    assert isinstance(results[1], openai.InternalServerError)
+    assert [results[0].tokens, results[2].tokens] == [["a"], ["c"]]
+    assert route.call_count == 2 + 3  # the deterministic 500 is tried three times, not five
+
+
+def test_guard_error_is_returned_in_place(api, openai_client):
+    """A request the guards refuse is that item's GuardError; nothing is sent for it."""
+    api.post("/chat/completions").side_effect = lambda request: echo(prompt_of(request))
+    results = get_token_distributions(
+        ["a", [{"role": "user", "content": "b"}]],
+        model="gpt-4o",
+        top_logprobs=21,
+        client=openai_client,
+    )
+    assert all(isinstance(r, tp.GuardError) for r in results)
+
+
+def test_ctrl_c_stops_new_requests_and_returns_what_finished(api, openai_client):
+    """Ctrl-C: no new requests, finished results returned, the rest CancelledError."""
+
+    def answer(request):
+        prompt = prompt_of(request)
+        if prompt == "stop":
+            _thread.interrupt_main()
+            time.sleep(0.3)
+        return echo(prompt)
+
+    route = api.post("/chat/completions")
+    route.side_effect = answer
+    prompts = ["a", "b", "stop", "d", "e"]
+    results = get_token_distributions(prompts, model=MODEL, client=openai_client, concurrency=1)
+    assert [r.tokens for r in results[:2]] == [["a"], ["b"]]
+    assert all(isinstance(r, CancelledError) for r in results[2:])
+    time.sleep(0.4)
+    assert route.call_count == 3
+    assert isinstance(results[2], CancelledError)  # a late result does not change the list
+
+
+def test_empty_input(openai_client):
+    """No prompts, no requests, an empty list."""
+    assert get_token_distributions([], model=MODEL, client=openai_client) == []
+
+
+def test_bad_options_are_refused(openai_client):
+    """`concurrency < 1` and `stream=True` are refused up front."""
+    with pytest.raises(ValueError, match="concurrency"):
+        get_token_distributions(["a"], model=MODEL, client=openai_client, concurrency=0)
+    with pytest.raises(TypeError, match="stream"):
+        get_token_distributions(["a"], model=MODEL, client=openai_client, stream=True)
+
+
+def test_progress_bar_on_a_terminal(api, openai_client, monkeypatch):
+    """On a terminal, a progress bar is drawn on stderr; elsewhere nothing is written."""
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    api.post("/chat/completions").side_effect = lambda request: echo(prompt_of(request))
+    quiet = io.StringIO()
+    monkeypatch.setattr("sys.stderr", quiet)
+    get_token_distributions(["a", "b"], model=MODEL, client=openai_client)
+    assert quiet.getvalue() == ""
+    monkeypatch.setitem(__import__("sys").modules, "rich.progress", None)  # the plain bar
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    get_token_distributions(["a", "b", "c"], model=MODEL, client=openai_client)
+    assert "3/3" in terminal.getvalue()
+
+
+async def test_async_in_flight_and_order(api, async_openai_client):
+    """The async twin: at most `concurrency` in flight, results in input order."""
+    flight = InFlight()
+
+    async def answer(request):
+        flight.enter()
+        await asyncio.sleep(random.uniform(0.001, 0.01))  # noqa: S311
+        flight.leave()
+        return echo(prompt_of(request))
+
+    api.post("/chat/completions").side_effect = answer
+    prompts = [f"p{i}" for i in range(30)]
+    results = await aget_token_distributions(
+        prompts, model=MODEL, client=async_openai_client, concurrency=3
+    )
+    assert [r.tokens[0] for r in results] == prompts
+    assert 1 < flight.max <= 3
+
+
+async def test_async_failure_in_place(api, async_openai_client):
+    """The async twin returns a failing item's error in place."""
+
+    def answer(request):
+        if prompt_of(request) == "bad":
+            return httpx.Response(400, json={"error": {"message": "no"}})
+        return echo(prompt_of(request))
+
+    api.post("/chat/completions").side_effect = answer
+    results = await aget_token_distributions(["a", "bad"], model=MODEL, client=async_openai_client)
+    assert isinstance(results[1], openai.BadRequestError)
+    assert results[0].tokens == ["a"]
+
+
+async def test_async_cancellation_propagates(api, async_openai_client):
+    """Cancelling the async twin cancels the requests in flight and propagates."""
+
+    async def answer(request):
+        await asyncio.sleep(10)
+        return echo(prompt_of(request))
+
+    api.post("/chat/completions").side_effect = answer
+    task = asyncio.ensure_future(
+        aget_token_distributions(["a", "b"], model=MODEL, client=async_openai_client)
+    )
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
