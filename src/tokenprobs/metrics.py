@@ -1,12 +1,505 @@
-"""Placeholder: the maths issue (#3) replaces this module. Signatures are the contract."""
-# ruff: noqa
+"""Honest top-k maths on token log-probabilities: pure numpy, array in, array out.
+
+An API returns only the head of each next-token distribution. At one position the *support* is
+the set of distinct returned tokens (the alternatives plus the sampled token, counted once); the
+mass outside it is the *tail*. Quantities that need the whole distribution are either estimates
+over the renormalised support (`entropy`, `renormalize`) or bounds (`entropy_bounds`); the rest
+(`probs`, `margin`, `tail_mass`, the sequence aggregates) are exact.
+
+Conventions, shared by every function (see docs/metrics.md for the formulas):
+
+* Logprobs are natural logs. `-9999.0` (the API's "outside the top 20" sentinel), anything below
+  it and `-inf` mean *no mass, not a member*. Positive values (coarse API rounding) are clipped
+  to 0. NaN means *unknown* (the API gave `null`) and makes the result at that position NaN.
+* Reductions run along `axis` (default: the last), with scipy's `keepdims`; `base=None` gives
+  nats, `base=2` bits. Nothing loops over positions in Python and nothing emits RuntimeWarning.
+"""
+
 from __future__ import annotations
+
+import operator
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-def probs(logprobs, *, clip=True): return np.exp(np.where(np.asarray(logprobs) <= -9999, -np.inf, np.minimum(logprobs, 0)))
-def support(logprobs, top_logprobs, *, in_top): raise NotImplementedError
-def entropy(logprobs, axis=-1, *, base=None, keepdims=False): raise NotImplementedError
-def margin(logprobs, axis=-1, *, keepdims=False): raise NotImplementedError
-def tail_mass(logprobs, axis=-1, *, keepdims=False): raise NotImplementedError
-def perplexity(logprobs, axis=-1, *, keepdims=False): raise NotImplementedError
-def entropy_bounds(logprobs, *, vocab_size, axis=-1, base=None): raise NotImplementedError
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "SENTINEL",
+    "entropy",
+    "entropy_bounds",
+    "log_margin",
+    "margin",
+    "mean_logprob",
+    "perplexity",
+    "probs",
+    "renormalize",
+    "sequence_logprob",
+    "support",
+    "surprisal",
+    "tail_mass",
+]
+
+SENTINEL = -9999.0
+"""The API's logprob for a token outside the top 20: treated as `-inf` (no mass)."""
+
+
+def _as_float(a: ArrayLike, name: str) -> NDArray[np.float64]:
+    """`a` as a float64 array, or a TypeError that says what was given."""
+    arr = np.asarray(a)
+    if arr.dtype.kind in "iuf":
+        return arr.astype(np.float64, copy=False)
+    if arr.dtype.kind == "O":
+        try:
+            return arr.astype(np.float64)  # None (the API's null) becomes NaN
+        except (TypeError, ValueError):
+            pass
+    msg = f"{name} must be an array-like of real numbers (logprobs), got dtype {arr.dtype}"
+    raise TypeError(msg)
+
+
+def _clean(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Clip positives to 0 and map the sentinel (and below) to -inf; NaN stays NaN."""
+    out = np.asarray(np.minimum(x, 0.0))  # a new array, so the in-place write below is safe
+    out[out <= SENTINEL] = -np.inf
+    return out
+
+
+def _last(logprobs: ArrayLike, axis: int, name: str = "logprobs") -> NDArray[np.float64]:
+    """Cleaned logprobs with `axis` moved last."""
+    return _clean(np.moveaxis(_as_float(logprobs, name), axis, -1))
+
+
+def _shape(out: NDArray[np.float64], axis: int, *, keepdims: bool) -> NDArray[np.float64]:
+    """Put back the reduced `axis` as length 1 when `keepdims`."""
+    return np.expand_dims(out, axis) if keepdims else out
+
+
+def _scale(out: NDArray[np.float64], base: float | None) -> NDArray[np.float64]:
+    """Convert nats to units of `base` (None: nats)."""
+    return out if base is None else out / np.log(base)
+
+
+_TINY = 1e-290  # below this a sum of exps has lost precision to underflow
+
+
+def _rowsum(a: NDArray[np.float64] | NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Sum over the last axis (a BLAS product: ~8x np.sum's speed on rows of 20)."""
+    return np.asarray(a @ np.ones(a.shape[-1]), dtype=np.float64)
+
+
+def _softmax(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Softmax along the last axis and the log-sum-exp (without the last axis).
+
+    Logprobs are <= 0, so exp cannot overflow and needs no shift; only slices whose sum
+    underflows (every member below about -660) are recomputed with the max-shift. No member
+    gives a NaN softmax and a `-inf` log-sum-exp; any NaN gives NaN.
+    """
+    p = np.exp(x)
+    s = _rowsum(p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q, lse = p / s[..., np.newaxis], np.asarray(np.log(s))
+        small = s < _TINY
+        if small.any():
+            xs = x[small]
+            m = np.max(xs, axis=-1, keepdims=True, initial=-np.inf)
+            m = np.where(m == -np.inf, 0.0, m)
+            e = np.exp(xs - m)
+            ss = np.sum(e, axis=-1, keepdims=True)
+            q[small], lse[small] = e / ss, (m + np.log(ss))[..., 0]
+    return q, lse
+
+
+def probs(logprobs: ArrayLike) -> NDArray[np.float64]:
+    """Probabilities `p = exp(logprob)`, elementwise; exact.
+
+    The sentinel `-9999.0` and `-inf` give 0, positive logprobs are clipped to 0 (p = 1), NaN
+    stays NaN.
+
+    Args:
+        logprobs: Natural-log probabilities, any shape.
+
+    Returns:
+        `exp(min(logprobs, 0))` with the sentinel as 0, same shape.
+
+    Raises:
+        TypeError: If `logprobs` is not numeric.
+
+    Examples:
+        >>> probs([0.0, -0.6931471805599453, -9999.0, float("-inf"), 1e-7]).tolist()
+        [1.0, 0.5, 0.0, 0.0, 1.0]
+    """
+    return np.exp(_clean(_as_float(logprobs, "logprobs")))
+
+
+def support(
+    logprobs: ArrayLike, top_logprobs: ArrayLike, *, in_top: ArrayLike
+) -> NDArray[np.float64]:
+    """The distinct returned tokens per position: alternatives plus the sampled token once.
+
+    Appends the sampled logprob as a last column where the sampled token is *not* among the
+    alternatives, and `-inf` where it is (so it is not counted twice).
+
+    Args:
+        logprobs: Sampled-token logprobs, shape `(...,)`.
+        top_logprobs: Alternatives, shape `(..., K)`, duplicates and padding as `-inf`.
+        in_top: Whether the sampled token is among the alternatives, broadcastable to `(...,)`.
+
+    Returns:
+        Cleaned logprobs of shape `(..., K + 1)`.
+
+    Raises:
+        TypeError: If an input is not numeric.
+        ValueError: If the shapes do not line up.
+
+    Examples:
+        >>> support([-0.1, -2.0], [[-0.1, -2.5], [-0.3, -1.5]], in_top=[True, False]).tolist()
+        [[-0.1, -2.5, -inf], [-0.3, -1.5, -2.0]]
+    """
+    lp = _as_float(logprobs, "logprobs")
+    top = _as_float(top_logprobs, "top_logprobs")
+    if top.shape[:-1] != lp.shape or top.ndim != lp.ndim + 1:
+        msg = f"top_logprobs must have shape logprobs.shape + (K,), got {top.shape} for {lp.shape}"
+        raise ValueError(msg)
+    sampled = np.where(np.asarray(in_top, dtype=bool), -np.inf, lp)
+    return _clean(np.concatenate([top, sampled[..., np.newaxis]], axis=-1))
+
+
+def renormalize(logprobs: ArrayLike, axis: int = -1, *, log: bool = True) -> NDArray[np.float64]:
+    r"""Renormalise over the returned support: a softmax of the logprobs (an estimate).
+
+    $\log \hat p_i = \ell_i - \log \sum_j e^{\ell_j}$, computed with the max-shifted
+    log-sum-exp (Blanchard, Higham & Higham, *IMA J. Numer. Anal.* 41, 2021). Non-members stay
+    `-inf` (probability 0); a slice with no member is NaN throughout (no distribution to scale).
+
+    Args:
+        logprobs: Logprobs of the distinct returned tokens.
+        axis: The axis holding one position's support.
+        log: Return logprobs (default) or probabilities.
+
+    Returns:
+        Renormalised logprobs (or probabilities), same shape.
+
+    Raises:
+        TypeError: If `logprobs` is not numeric.
+
+    Examples:
+        >>> renormalize([-0.5, -1.2, -9999.0], log=False).round(4).tolist()
+        [0.6682, 0.3318, 0.0]
+    """
+    x = _last(logprobs, axis)
+    q, lse = _softmax(x)
+    if not log:
+        return np.moveaxis(q, -1, axis)
+    with np.errstate(invalid="ignore"):
+        out = x - lse[..., np.newaxis]
+    return np.moveaxis(out, -1, axis)
+
+
+def tail_mass(
+    logprobs: ArrayLike, axis: int = -1, *, keepdims: bool = False
+) -> NDArray[np.float64]:
+    r"""The mass outside the returned support, $1 - \sum_i p_i$, clipped to [0, 1]; exact.
+
+    Absolute error about `k * 2**-53`. A sum above 1
+    (coarse API values) gives 0; no member gives 1.
+
+    Args:
+        logprobs: Logprobs of the distinct returned tokens.
+        axis: The axis holding one position's support.
+        keepdims: Keep the reduced axis with length 1.
+
+    Returns:
+        The tail mass, shape of `logprobs` without `axis`.
+
+    Raises:
+        TypeError: If `logprobs` is not numeric.
+
+    Examples:
+        >>> round(float(tail_mass([-0.6931471805599453, -1.3862943611198906])), 12)
+        0.25
+    """
+    tail = 1.0 - _rowsum(np.exp(_last(logprobs, axis)))
+    return _shape(np.clip(tail, 0.0, 1.0), axis, keepdims=keepdims)
+
+
+def entropy(
+    logprobs: ArrayLike, axis: int = -1, *, base: float | None = None, keepdims: bool = False
+) -> NDArray[np.float64]:
+    r"""Entropy of the renormalised top-k distribution: an **estimate**, not the true entropy.
+
+    $\hat H = -\sum_i \hat p_i \log \hat p_i$ with $\hat p = \mathrm{softmax}(\ell)$ over the
+    members (Shannon 1948; Cover & Thomas, *Elements of Information Theory*, 2nd ed., eq. 2.1).
+    Clipped to $[0, \log k]$ for $k$ members; 0 for one member; NaN for none (undefined). The
+    true entropy can lie on either side: see `entropy_bounds`.
+
+    Args:
+        logprobs: Logprobs of the distinct returned tokens.
+        axis: The axis holding one position's support.
+        base: Logarithm base: None for nats, 2 for bits.
+        keepdims: Keep the reduced axis with length 1.
+
+    Returns:
+        The estimate, shape of `logprobs` without `axis`.
+
+    Raises:
+        TypeError: If `logprobs` is not numeric.
+
+    Examples:
+        >>> float(entropy([-0.6931471805599453, -0.6931471805599453, -9999.0], base=2))
+        1.0
+    """
+    x = _last(logprobs, axis)
+    q, lse = _softmax(x)
+    members = _rowsum(x > -np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # H = lse - sum(q * x) as sum(q) = 1; the floor turns non-members' 0 * -inf into 0
+        h = lse - _rowsum(q * np.maximum(x, -1e300))
+        h = np.where(members == 0, np.nan, np.clip(h, 0.0, np.log(members)))
+    return _shape(_scale(h, base), axis, keepdims=keepdims)
+
+
+def _top2(logprobs: ArrayLike, axis: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The largest and second-largest logprob along `axis` (NaN if the slice has a NaN)."""
+    x = _last(logprobs, axis)
+    n = x.shape[-1]
+    if n < 2:  # noqa: PLR2004 - two members make a margin
+        nan = np.full(x.shape[:-1], np.nan)
+        return nan, nan
+    two = np.partition(x, n - 2, axis=-1)[..., n - 2 :]  # NaN sorts last, so it propagates
+    first, second = two[..., 1], two[..., 0]
+    second = np.where(second == -np.inf, np.nan, second)
+    return first, second
+
+
+def margin(logprobs: ArrayLike, axis: int = -1, *, keepdims: bool = False) -> NDArray[np.float64]:
+    r"""$p_{(1)} - p_{(2)}$, the top two raw probabilities' gap; exact (needs no renormalising).
+
+    A confidence measure from active learning (Scheffer, Decomain & Wrobel, *IDA* 2001). Ties
+    give 0; fewer than two members give NaN.
+
+    Args:
+        logprobs: Logprobs of the distinct returned tokens.
+        axis: The axis holding one position's support.
+        keepdims: Keep the reduced axis with length 1.
+
+    Returns:
+        The margin in [0, 1], shape of `logprobs` without `axis`.
+
+    Raises:
+        TypeError: If `logprobs` is not numeric.
+
+    Examples:
+        >>> float(margin([-1.3862943611198906, -0.2876820724517809, -9999.0]))
+        0.5
+    """
+    first, second = _top2(logprobs, axis)
+    return _shape(np.exp(first) - np.exp(second), axis, keepdims=keepdims)
+
+
+def log_margin(
+    logprobs: ArrayLike, axis: int = -1, *, keepdims: bool = False
+) -> NDArray[np.float64]:
+    r"""$\ell_{(1)} - \ell_{(2)}$, the gap between the top two logprobs (nats); exact.
+
+    Equals $\log(p_{(1)}/p_{(2)})$, which renormalising does not change. Fewer than two members
+    give NaN.
+
+    Args:
+        logprobs: Logprobs of the distinct returned tokens.
+        axis: The axis holding one position's support.
+        keepdims: Keep the reduced axis with length 1.
+
+    Returns:
+        The gap, >= 0, shape of `logprobs` without `axis`.
+
+    Raises:
+        TypeError: If `logprobs` is not numeric.
+
+    Examples:
+        >>> float(log_margin([-0.5, -2.0, -1.25]))
+        0.75
+    """
+    first, second = _top2(logprobs, axis)
+    return _shape(first - second, axis, keepdims=keepdims)
+
+
+def entropy_bounds(
+    logprobs: ArrayLike,
+    *,
+    vocab_size: int,
+    axis: int = -1,
+    base: float | None = None,
+    ceiling_logprob: ArrayLike | None = None,
+) -> NDArray[np.float64]:
+    r"""The tightest `[lower, upper]` on the true next-token entropy given the returned head.
+
+    With the $k$ members $p_i$ (scaled down if their sum exceeds 1), tail $t = 1 - \sum p_i$ over
+    $m = V - k$ unseen tokens, each at most $c$ (the least likely member's probability):
+    $H = H_{\text{seen}} + H_{\text{tail}}$ with $H_{\text{seen}} = -\sum p_i \log p_i$ known.
+    $-\sum q \log q$ is concave, so over the capped simplex $\{\sum q_j = t,\ 0 \le q_j \le c\}$
+    its maximum is the uniform point, $-t \log(t/m)$, and its minimum is at a vertex:
+    $\lfloor t/c \rfloor$ tokens at $c$ and one at the remainder $r$ (Rockafellar, *Convex
+    Analysis*, Cor. 32.3.2). Both are attained, so the bounds are tight. If $mc < t$ (coarse
+    values), $c$ is raised to $t/m$. No member gives $[0, \log V]$; NaN in a slice gives NaN.
+
+    Args:
+        logprobs: Logprobs of the distinct returned tokens.
+        vocab_size: The model's vocabulary size $V$.
+        axis: The axis holding one position's support.
+        base: Logarithm base: None for nats, 2 for bits.
+        ceiling_logprob: The largest logprob an unseen token may have, broadcastable to the
+            result without its last axis. Default: the smallest member. Pass the smallest
+            *alternative* when the sampled token was appended from outside the top-k.
+
+    Returns:
+        Shape of `logprobs` without `axis`, plus a last axis `[lower, upper]`.
+
+    Raises:
+        TypeError: If an input is not numeric.
+        ValueError: If `vocab_size` is not a positive integer.
+
+    Examples:
+        >>> entropy_bounds([-0.6931471805599453, -1.3862943611198906], vocab_size=4, base=2)
+        array([1.5 , 1.75])
+    """
+    vocab = operator.index(vocab_size)
+    if vocab < 1:
+        msg = f"vocab_size must be a positive integer, got {vocab}"
+        raise ValueError(msg)
+    x = _last(logprobs, axis)
+    member = x > -np.inf
+    k = np.sum(member, axis=-1)
+    p = np.exp(x)
+    total = np.sum(p, axis=-1)
+    if ceiling_logprob is None:
+        lowest = np.min(np.where(member, x, 0.0), axis=-1, initial=0.0)
+        c = np.where(k > 0, np.exp(lowest), 1.0)
+    else:
+        c = np.exp(_clean(_as_float(ceiling_logprob, "ceiling_logprob")))
+    unseen = np.maximum(vocab - k, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_scale = np.log(np.maximum(total, 1.0))
+        seen = -np.sum(np.where(member, p * (x - log_scale[..., None]), 0.0), axis=-1)
+        seen /= np.maximum(total, 1.0)
+        t = np.clip(1.0 - total, 0.0, 1.0)
+        c = np.maximum(c, t / np.maximum(unseen, 1))
+        upper = np.where(t > 0, t * (np.log(unseen) - np.log(t)), 0.0)
+        full = np.floor(t / c)
+        r = np.maximum(t - full * c, 0.0)
+        lower = np.where(t > 0, -full * c * np.log(c), 0.0) - np.where(r > 0, r * np.log(r), 0.0)
+    lower = np.where(unseen == 0, 0.0, lower)
+    upper = np.where(unseen == 0, 0.0, upper)
+    bounds = np.stack([seen + np.minimum(lower, upper), seen + upper], axis=-1)
+    return _scale(np.where(np.isnan(total)[..., None], np.nan, bounds), base)
+
+
+def surprisal(logprobs: ArrayLike, *, base: float | None = None) -> NDArray[np.float64]:
+    r"""Surprisal $-\log p$ of each sampled token, elementwise; exact.
+
+    Shannon's self-information (Cover & Thomas, 2nd ed., §2.1). Positive logprobs clip to 0; the
+    sentinel (no known mass) gives `inf`; NaN stays NaN.
+
+    Args:
+        logprobs: Sampled-token logprobs, any shape.
+        base: Logarithm base: None for nats, 2 for bits.
+
+    Returns:
+        The surprisal, same shape.
+
+    Raises:
+        TypeError: If `logprobs` is not numeric.
+
+    Examples:
+        >>> surprisal([-0.6931471805599453, 0.0, 1e-9], base=2).tolist()
+        [1.0, 0.0, 0.0]
+    """
+    return _scale(0.0 - _clean(_as_float(logprobs, "logprobs")), base)
+
+
+def _nan_sum_count(logprobs: ArrayLike, axis: int) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """The sum of the non-NaN sampled logprobs along `axis`, and how many there are."""
+    x = _last(logprobs, axis)
+    known = ~np.isnan(x)
+    return np.sum(np.where(known, x, 0.0), axis=-1), np.sum(known, axis=-1)
+
+
+def sequence_logprob(
+    logprobs: ArrayLike, axis: int = -1, *, keepdims: bool = False
+) -> NDArray[np.float64]:
+    r"""$\log p(\text{sequence}) = \sum_t \ell_t$ over the sampled tokens; exact.
+
+    NaN positions (the API's `null`, e.g. an echoed prompt's first token) are skipped; a
+    sentinel position makes the sum `-inf`. No known position gives 0 (the empty sum).
+
+    Args:
+        logprobs: Sampled-token logprobs, positions along `axis`.
+        axis: The axis of positions.
+        keepdims: Keep the reduced axis with length 1.
+
+    Returns:
+        The sum, shape of `logprobs` without `axis`.
+
+    Raises:
+        TypeError: If `logprobs` is not numeric.
+
+    Examples:
+        >>> float(sequence_logprob([-0.5, float("nan"), -1.0]))
+        -1.5
+    """
+    total, _ = _nan_sum_count(logprobs, axis)
+    return _shape(total, axis, keepdims=keepdims)
+
+
+def mean_logprob(
+    logprobs: ArrayLike, axis: int = -1, *, keepdims: bool = False
+) -> NDArray[np.float64]:
+    r"""$\frac1n \sum_t \ell_t$ over the $n$ sampled tokens with a logprob; exact.
+
+    NaN positions are skipped; none left gives NaN; a sentinel position gives `-inf`.
+
+    Args:
+        logprobs: Sampled-token logprobs, positions along `axis`.
+        axis: The axis of positions.
+        keepdims: Keep the reduced axis with length 1.
+
+    Returns:
+        The mean, shape of `logprobs` without `axis`.
+
+    Raises:
+        TypeError: If `logprobs` is not numeric.
+
+    Examples:
+        >>> float(mean_logprob([-0.5, float("nan"), -1.0]))
+        -0.75
+    """
+    total, count = _nan_sum_count(logprobs, axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _shape(total / count, axis, keepdims=keepdims)
+
+
+def perplexity(
+    logprobs: ArrayLike, axis: int = -1, *, keepdims: bool = False
+) -> NDArray[np.float64]:
+    r"""Perplexity $\exp(-\frac1n \sum_t \ell_t)$ of the sampled tokens; exact, base-free.
+
+    Jelinek, Mercer, Bahl & Baker, *JASA* 62, 1977. NaN positions are skipped; none left gives
+    NaN; a sentinel position gives `inf`. A 1-D input gives a 0-d array (use `float()`).
+
+    Args:
+        logprobs: Sampled-token logprobs, positions along `axis`.
+        axis: The axis of positions.
+        keepdims: Keep the reduced axis with length 1.
+
+    Returns:
+        The perplexity, >= 1, shape of `logprobs` without `axis`.
+
+    Raises:
+        TypeError: If `logprobs` is not numeric.
+
+    Examples:
+        >>> float(perplexity([-0.6931471805599453, -0.6931471805599453]))
+        2.0
+    """
+    return np.exp(-mean_logprob(logprobs, axis, keepdims=keepdims))
