@@ -18,6 +18,7 @@ client.files.content(job.output_file_id).write_to_file("out.jsonl")
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -149,18 +150,32 @@ def read_results(
     """
     with Path(path).open("rb") as f:
         for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = pydantic_core.from_json(line)
-            except ValueError as exc:
-                msg = f"line {number} of {os.fspath(path)!r} is not JSON ({exc})"
-                raise UnsupportedResponseError(msg) from exc
-            cid = obj.get("custom_id") if isinstance(obj, dict) else None
-            if not isinstance(cid, str):
-                msg = f"line {number} of {os.fspath(path)!r} is not a Batch output line"
-                raise UnsupportedResponseError(msg, field="custom_id")
-            try:
-                yield cid, parse(obj)
-            except TokenprobsError as exc:
-                yield cid, exc
+            if line.strip():
+                yield _read_line(line, number, path)
+
+
+def _read_line(
+    line: bytes, number: int, path: str | os.PathLike[str]
+) -> tuple[str, TokenDistribution | TokenprobsError]:
+    # JSON builds no reference cycles, so the cyclic GC has nothing to find here; pausing it for
+    # the line (never across a yield) halves the time on top-20 bodies of tens of thousands of
+    # small containers.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        try:
+            obj = pydantic_core.from_json(line)
+        except ValueError as exc:
+            msg = f"line {number} of {os.fspath(path)!r} is not JSON ({exc})"
+            raise UnsupportedResponseError(msg) from exc
+        cid = obj.get("custom_id") if isinstance(obj, dict) else None
+        if not isinstance(cid, str):
+            msg = f"line {number} of {os.fspath(path)!r} is not a Batch output line"
+            raise UnsupportedResponseError(msg, field="custom_id")
+        try:
+            return cid, parse(obj)
+        except TokenprobsError as exc:
+            return cid, exc
+    finally:
+        if paused:
+            gc.enable()
