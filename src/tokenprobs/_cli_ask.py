@@ -1,0 +1,114 @@
+"""`tokenprobs ask PROMPT --model M`: ask a model and show its token distribution.
+
+Registered by `tokenprobs.cli` (`add_ask_parser`); shows the result with the same views as
+`demo` and `show`. Exit codes are those of `tokenprobs.cli`: 2 usage (a missing key included),
+4 an API error (after retries), 5 a request the guards refused.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+import openai
+
+from tokenprobs._retry import RetryPolicy
+from tokenprobs.client import ENDPOINTS, get_token_distribution
+from tokenprobs.exceptions import GuardError, TokenprobsError
+
+if TYPE_CHECKING:
+    import argparse
+
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["NO_KEY_MESSAGE", "add_ask_parser", "run_ask"]
+
+NO_KEY_MESSAGE = (
+    "tokenprobs: no API key: set OPENAI_API_KEY, or pass --base-url for an OpenAI-compatible "
+    "server; `tokenprobs demo` and `tokenprobs show FILE` work offline"
+)
+CLI_RETRY = RetryPolicy(max_attempts=3, max_time=30.0)
+"""Fewer, shorter retries than the library's default: someone is waiting at a terminal."""
+LOCAL_KEY = "sk-no-key-required"
+
+
+def add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the `ask` subcommand on the `tokenprobs` parser's subparsers."""
+    from tokenprobs import cli  # noqa: PLC0415 - cli imports this module
+
+    ask = subparsers.add_parser(
+        "ask",
+        help="ask a model (OPENAI_API_KEY, or --base-url for a compatible server) and show "
+        "its token probabilities",
+    )
+    ask.add_argument("prompt", help="the prompt (one user message); - reads standard input")
+    ask.add_argument("--model", required=True, help="the model id")
+    ask.add_argument(
+        "--top-logprobs", type=int, default=5, help="alternatives per position (default 5)"
+    )
+    ask.add_argument(
+        "--endpoint", choices=ENDPOINTS, default="chat.completions", help="which API to call"
+    )
+    ask.add_argument(
+        "--base-url", help="an OpenAI-compatible server (vLLM, llama.cpp ...); no key needed"
+    )
+    ask.add_argument("--max-tokens", type=int, help="cap the answer's length")
+    ask.add_argument("--temperature", type=float, help="sampling temperature")
+    ask.add_argument("--json", action="store_true", help="print the distribution as JSON")
+    cli._add_view_options(ask)  # noqa: SLF001 - the views are shared with demo and show
+    ask.set_defaults(run=run_ask)
+
+
+def _client(args: argparse.Namespace, **options: Any) -> openai.OpenAI | None:  # noqa: ANN401
+    """The client for the command line, or `None` when there is no key and no `--base-url`."""
+    key = os.environ.get("OPENAI_API_KEY")
+    if not key and not args.base_url:
+        return None
+    return openai.OpenAI(api_key=key or LOCAL_KEY, base_url=args.base_url, max_retries=0, **options)
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    """Run `tokenprobs ask`; return the exit code."""
+    from tokenprobs import cli  # noqa: PLC0415 - cli imports this module
+
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    client = _client(args)
+    if client is None:
+        print(NO_KEY_MESSAGE, file=sys.stderr)  # noqa: T201
+        return cli.EXIT_USAGE
+    kwargs: dict[str, Any] = {}  # Any: the values go to create(), typed by the SDK
+    if args.max_tokens is not None:
+        kwargs["max_tokens" if args.endpoint != "responses" else "max_output_tokens"] = (
+            args.max_tokens
+        )
+    if args.temperature is not None:
+        kwargs["temperature"] = args.temperature
+    try:
+        d: TokenDistribution = get_token_distribution(
+            prompt,
+            model=args.model,
+            top_logprobs=args.top_logprobs,
+            endpoint=args.endpoint,
+            client=client,
+            retry=CLI_RETRY,
+            **kwargs,
+        )
+    except GuardError as exc:
+        print(f"tokenprobs: refused before sending: {exc}", file=sys.stderr)  # noqa: T201
+        return cli.EXIT_GUARD
+    except (openai.APIError, TokenprobsError) as exc:
+        print(f"tokenprobs: {_one_line(exc)}", file=sys.stderr)  # noqa: T201
+        return cli.EXIT_API
+    finally:
+        client.close()
+    if args.json:
+        args.format = "json"
+    cli._emit([d], args)  # noqa: SLF001 - the views are shared with demo and show
+    return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    what = f"{type(exc).__name__}: {exc}"
+    notes = getattr(exc, "__notes__", ())
+    return " ".join([what, *notes]).replace("\n", " ")
