@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     field_serializer,
+    model_validator,
 )
 
 from tokenprobs import _text, metrics
@@ -203,9 +204,9 @@ class TokenDistribution(BaseModel):
             **meta,
         )
 
-    def model_post_init(self, context: Any, /) -> None:  # noqa: ANN401 - pydantic's signature
-        """Check that the columns agree in length (runs after validation, not on the fast path)."""
-        del context
+    @model_validator(mode="after")
+    def _columns_agree(self) -> Self:
+        """Check that the columns agree in length (after validation; not on the fast path)."""
         n = len(self.tokens)
         lengths = {
             "token_bytes": len(self.token_bytes),
@@ -225,6 +226,11 @@ class TokenDistribution(BaseModel):
         if n and self.top_logprobs.shape[1] < max(counts, default=0):
             msg = "top_logprobs is narrower than the longest list of alternatives"
             raise ValueError(msg)
+        return self
+
+    @field_serializer("top_bytes")
+    def _dump_top_bytes(self, rows: Sequence[list[Bytes]]) -> list[list[Bytes]]:
+        return [list(row) for row in rows]  # rows may be built lazily (the raw-JSON fast path)
 
     @field_serializer("top_logprobs")
     def _dump_top(self, top: NDArray[np.float64]) -> list[list[float]]:

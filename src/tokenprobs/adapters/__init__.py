@@ -6,6 +6,7 @@ iterators of stream chunks / events, and raw SSE or NDJSON text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -13,7 +14,7 @@ import pydantic
 import pydantic_core
 
 from tokenprobs.adapters import chat, completions, responses
-from tokenprobs.adapters._common import columns_from_entries, error_body, get
+from tokenprobs.adapters._common import FastPathMiss, columns_from_entries, error_body, get
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
 from tokenprobs.exceptions import UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
@@ -80,10 +81,50 @@ def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:
     raise UnsupportedResponseError(msg)
 
 
+# A JSON list of byte values, as every token entry carries: cut out before parsing (see below).
+_BYTES_LIST = re.compile(rb'"bytes":\s*\[([0-9,\s]*)\]')
+_FAST_MIN = 1 << 16
+
+
+def _fast(data: bytes | str, *, choice: int | None) -> list[TokenDistribution] | None:  # noqa: PLR0911
+    """The raw-JSON fast path for large chat and Responses bodies.
+
+    Building ~100,000 small lists of byte values is most of the cost of parsing a large body.
+    Each `"bytes": [...]` is replaced by an index into a table of the lists' text; the sampled
+    tokens' lists are built at once, the alternatives' only when a position is read. Anything
+    unexpected returns `None`, and the body is parsed the ordinary way.
+    """
+    if len(data) < _FAST_MIN or data.lstrip()[:1] not in (b"{", "{"):
+        return None
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="surrogatepass")
+    pieces = _BYTES_LIST.split(data)  # text, list, text, list, ..., text
+    table: list[bytes] = pieces[1::2]
+    pieces[1::2] = map(b'"bytes":%d'.__mod__, range(len(table)))
+    try:
+        parsed = pydantic_core.from_json(b"".join(pieces))
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    kind = parsed.get("object")
+    try:
+        if kind == "chat.completion":
+            return chat.parse_choices(parsed, choice=choice, table=table)
+        if kind == "response":
+            return [responses.parse_response(parsed, table=table)]
+    except FastPathMiss:
+        return None
+    return None
+
+
 def _from_text(
     raw: str | bytes | bytearray | memoryview, *, choice: int | None
 ) -> list[TokenDistribution]:
     data = bytes(raw) if isinstance(raw, bytearray | memoryview) else raw
+    fast = _fast(data, choice=choice)
+    if fast is not None:
+        return fast
     try:
         parsed = pydantic_core.from_json(data)
     except ValueError as exc:

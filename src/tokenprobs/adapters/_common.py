@@ -7,17 +7,20 @@ only when something is off does the slow path walk the entries to name the exact
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import Any, overload
+
+import numpy as np
 
 from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
 
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
 __all__ = [
     "Columns",
+    "FastPathMiss",
+    "LazyByteRows",
+    "byte_list",
     "columns_from_entries",
     "error_body",
     "get",
@@ -120,8 +123,19 @@ class Columns:
         )
 
 
-def columns_from_entries(entries: Sequence[Any], path: str) -> Columns:
-    """Read token entries (dicts or SDK objects) into columns, checking every element's type."""
+def columns_from_entries(
+    entries: Sequence[Any], path: str, *, table: list[bytes] | None = None
+) -> Columns:
+    """Read token entries (dicts or SDK objects) into columns, checking every element's type.
+
+    With `table` (the raw-JSON fast path), each `bytes` field holds an index into `table`, the
+    text of the byte list cut out of the JSON before parsing; the alternatives' byte lists are
+    then built only when a position is read.
+
+    Raises:
+        FastPathMiss: With `table`, when anything is unexpected (the caller re-parses normally).
+        UnsupportedResponseError: Naming the first malformed field.
+    """
     cols = Columns()
     if not entries:
         return cols
@@ -142,36 +156,49 @@ def columns_from_entries(entries: Sequence[Any], path: str) -> Columns:
             cols.top_tokens = [[a.token for a in t] for t in tops]
             cols.top_bytes = [[a.bytes for a in t] for t in tops]
             cols.flat = [a.logprob for t in tops for a in t]
-        if _columns_ok(cols):
+        if table is not None:
+            if _values_ok(cols) and _indexed_bytes(cols, table):
+                return cols
+            raise FastPathMiss
+        if (
+            _values_ok(cols)
+            and _bytes_ok(cols.token_bytes)
+            and _bytes_ok(chain.from_iterable(cols.top_bytes))
+        ):
             return cols
-    except (KeyError, AttributeError, TypeError):
-        pass
+    except (KeyError, AttributeError, TypeError) as exc:
+        if table is not None:
+            raise FastPathMiss from exc
     _diagnose(entries, path)
     msg = "the token entries are malformed"  # _diagnose raises first; this is a safety net
     raise UnsupportedResponseError(msg, field=path)
 
 
-def _columns_ok(cols: Columns) -> bool:
-    """Bulk type checks: strings, numbers (not bool), byte lists of 0..255 or null."""
-    if not set(map(type, cols.tokens)) <= {str}:
-        return False
-    if not set(map(type, cols.logprobs)) <= {float, int}:
-        return False
-    if not set(map(type, cols.flat)) <= {float, int}:
-        return False
-    if not all(set(map(type, t)) <= {str} for t in cols.top_tokens):
-        return False
-    if not _finite(cols.logprobs) or not _finite(cols.flat):
-        return False
-    return _bytes_ok(cols.token_bytes) and all(_bytes_ok(b) for b in cols.top_bytes)
+class FastPathMiss(Exception):  # noqa: N818 - a signal, not an error users see
+    """The raw-JSON fast path met something unexpected: parse the body the ordinary way."""
 
 
-def _finite(values: list[Any]) -> bool:
+_STR = {str}
+_NUMBERS = {float, int}
+
+
+def _values_ok(cols: Columns) -> bool:
+    """Bulk checks: token strings, logprob numbers (not bool), none NaN or +inf."""
+    if not set(map(type, cols.tokens)) <= _STR:
+        return False
+    if not set(map(type, chain.from_iterable(cols.top_tokens))) <= _STR:
+        return False
+    if not set(map(type, cols.logprobs)) <= _NUMBERS or not set(map(type, cols.flat)) <= _NUMBERS:
+        return False
     # -inf is the sentinel's meaning and allowed; NaN and +inf are not logprobs
-    return not any(v != v or v == math.inf for v in values)  # noqa: PLR0124 - NaN check
+    for values in (cols.logprobs, cols.flat):
+        arr = np.asarray(values, dtype=np.float64)
+        if np.isnan(arr).any() or np.isposinf(arr).any():
+            return False
+    return True
 
 
-def _bytes_ok(lists: list[list[int] | None]) -> bool:
+def _bytes_ok(lists: Iterable[list[int] | None]) -> bool:
     present = [b for b in lists if b is not None]
     if not set(map(type, present)) <= {list}:
         return False
@@ -183,6 +210,82 @@ def _bytes_ok(lists: list[list[int] | None]) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _indexed_bytes(cols: Columns, table: list[bytes]) -> bool:
+    """Resolve `bytes` indices: the sampled tokens' now, the alternatives' lazily.
+
+    Every index must be used exactly once: an integer `bytes` the server itself sent would
+    break that, and the body is then parsed the ordinary way.
+    """
+    n = len(table)
+    own: list[Any] = cols.token_bytes  # indices here, byte lists after this function
+    alt: list[Any] = list(chain.from_iterable(cols.top_bytes))
+    if not set(map(type, own)) | set(map(type, alt)) <= {int, type(None)}:
+        return False
+    used = [k for k in chain(own, alt) if k is not None]
+    if len(used) != n or len(set(used)) != n or (n and (min(used) < 0 or max(used) >= n)):
+        return False
+    try:
+        cols.token_bytes = [None if k is None else byte_list(table[k]) for k in own]
+    except ValueError:
+        return False
+    cols.top_bytes = LazyByteRows(cols.top_bytes, table)  # type: ignore[arg-type, assignment]
+    return True
+
+
+def byte_list(text: bytes) -> list[int]:
+    """`b"32, 72"` → `[32, 72]` (the inside of a JSON list of byte values).
+
+    Raises:
+        ValueError: A value is not a byte (0 to 255).
+    """
+    values = [int(v) for v in text.split(b",")] if text.strip() else []
+    if values and max(values) > _BYTE_MAX:
+        msg = f"byte values must be 0..255, got {max(values)}"
+        raise ValueError(msg)
+    return values
+
+
+class LazyByteRows(Sequence[list[list[int] | None]]):
+    """The alternatives' byte lists, built from their JSON text a row at a time on access."""
+
+    __slots__ = ("_rows", "_table")
+
+    def __init__(self, rows: list[list[int | None]], table: list[bytes]) -> None:
+        """Rows of indices into `table` (`None` where the API gave `bytes: null`)."""
+        self._rows = rows
+        self._table = table
+
+    def __len__(self) -> int:
+        """The number of positions."""
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, i: int) -> list[list[int] | None]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[list[list[int] | None]]: ...
+    def __getitem__(self, i: int | slice) -> list[list[int] | None] | list[list[list[int] | None]]:
+        """Row `i`, built now."""
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        table = self._table
+        try:
+            return [None if k is None else byte_list(table[k]) for k in self._rows[i]]
+        except ValueError as exc:
+            raise UnsupportedResponseError(str(exc), field=f"top_logprobs[{i}].bytes") from exc
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence of the same rows."""
+        if not isinstance(other, Sequence) or len(other) != len(self):
+            return False
+        return all(self[i] == list(other[i]) for i in range(len(self)))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        """Like the list it stands for, abbreviated."""
+        return f"LazyByteRows({len(self)} positions)"
 
 
 def _diagnose(entries: Sequence[Any], path: str) -> None:

@@ -19,6 +19,7 @@ def parse_choices(
     *,
     choice: int | None,
     hint: str | None = None,
+    table: list[bytes] | None = None,
 ) -> list[TokenDistribution]:
     """One distribution per choice of a chat completion (only `choice` when it is given)."""
     choices = seq(get(obj, "choices"), "choices")
@@ -37,6 +38,7 @@ def parse_choices(
             model=model if isinstance(model, str) else None,
             response=obj,
             hint=hint,
+            table=table,
         )
         for i, c in picked
     ]
@@ -64,6 +66,7 @@ def choice_logprobs(
     path: str = "logprobs",
     source: str = "chat",
     hint: str | None = None,
+    table: list[bytes] | None = None,
     **meta: Any,  # noqa: ANN401 - choice, finish_reason, model, response
 ) -> TokenDistribution:
     """The distribution of one choice's `logprobs` object.
@@ -79,17 +82,19 @@ def choice_logprobs(
         )
         raise MissingLogprobsError(what, endpoint="chat.completions", hint=hint)
     if isinstance(logprobs, list):
-        return columns_from_entries(logprobs, path).build(source, **meta)
+        return columns_from_entries(logprobs, path, table=table).build(source, **meta)
     if get(logprobs, "tokens") is not None and get(logprobs, "content") is None:
         return completions.legacy_logprobs(logprobs, path=path, source=f"{source}.legacy", **meta)
     content = seq(get(logprobs, "content"), f"{path}.content")
     refusal = seq(get(logprobs, "refusal"), f"{path}.refusal")
     if content is None and refusal:
-        return columns_from_entries(refusal, f"{path}.refusal").build(source, refusal=True, **meta)
+        return columns_from_entries(refusal, f"{path}.refusal", table=table).build(
+            source, refusal=True, **meta
+        )
     if content is None and not _has_known_field(logprobs):
         msg = "expected a logprobs object with content or refusal"
         raise UnsupportedResponseError(msg, field=path)
-    return columns_from_entries(content or [], f"{path}.content").build(source, **meta)
+    return columns_from_entries(content or [], f"{path}.content", table=table).build(source, **meta)
 
 
 def _has_known_field(logprobs: Any) -> bool:  # noqa: ANN401

@@ -13,7 +13,12 @@ if TYPE_CHECKING:
 __all__ = ["parse_response"]
 
 
-def parse_response(obj: Any, *, hint: str | None = None) -> TokenDistribution:  # noqa: ANN401
+def parse_response(
+    obj: Any,  # noqa: ANN401 - a Response or its dict
+    *,
+    hint: str | None = None,
+    table: list[bytes] | None = None,
+) -> TokenDistribution:
     """The distribution of a Response: its `output_text` parts' logprobs, concatenated in order."""
     output = seq(get(obj, "output"), "output")
     if output is None:
@@ -36,7 +41,7 @@ def parse_response(obj: Any, *, hint: str | None = None) -> TokenDistribution:  
             if not entries:
                 text_without_logprobs |= bool(get(part, "text"))
                 continue
-            cols.extend(columns_from_entries(entries, path))
+            cols.extend(columns_from_entries(entries, path, table=table))
     if not len(cols) and text_without_logprobs:
         msg = "the response's output_text parts carry no logprobs"
         raise MissingLogprobsError(msg, endpoint="responses", hint=hint)
