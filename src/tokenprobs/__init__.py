@@ -10,7 +10,7 @@ d.tokens, d.probs, d.entropy  # columns, computed once
 
 from importlib.metadata import version as _version
 
-from tokenprobs import metrics, testing
+from tokenprobs import guards, metrics, render, testing
 from tokenprobs.adapters import StreamAccumulator, parse, parse_all
 from tokenprobs.exceptions import (
     APIResponseError,
@@ -22,6 +22,7 @@ from tokenprobs.exceptions import (
     TokenprobsWarning,
     UnsupportedResponseError,
 )
+from tokenprobs.guards import check_request
 from tokenprobs.models import Span, TokenDistribution, TokenLogprob, TopLogprob
 
 __version__ = _version("pytokenprobs")
@@ -41,8 +42,11 @@ __all__ = [
     "TopLogprob",
     "UnsupportedResponseError",
     "__version__",
+    "check_request",
+    "guards",
     "metrics",
     "parse",
     "parse_all",
+    "render",
     "testing",
 ]

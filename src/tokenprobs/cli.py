@@ -11,7 +11,7 @@ import importlib.resources
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tokenprobs.adapters import parse_all
 from tokenprobs.exceptions import APIResponseError, MissingDependencyError, TokenprobsError
@@ -186,10 +186,23 @@ def _emit(dists: list[TokenDistribution], args: argparse.Namespace) -> None:
     if fmt == "html":
         out.write(_html_page(dists, args.mode))
         return
+    console = _rich_console() if _color() else None
     for n, d in enumerate(dists):
         if len(dists) > 1:
             out.write(f"{'' if n == 0 else chr(10)}── choice {d.choice} ({d.source}) ──\n")
-        out.write(render.to_text(d, mode=args.mode, top=args.top, color=_color()) + "\n")
+        if console is not None and args.mode == "prob":
+            console.print(d)
+        else:
+            out.write(render.to_text(d, mode=args.mode, top=args.top, color=_color()))
+
+
+def _rich_console() -> Any:  # noqa: ANN401 - rich is optional
+    """A rich Console when rich is installed (the `[rich]` extra), else `None`."""
+    try:
+        from rich.console import Console  # noqa: PLC0415
+    except ImportError:
+        return None
+    return Console()
 
 
 def _color() -> bool:

@@ -398,8 +398,17 @@ class TokenDistribution(BaseModel):
         return float(metrics.perplexity(self.logprobs))
 
     def entropy_bounds(self, *, vocab_size: int) -> NDArray[np.float64]:
-        """Bounds `(T, 2)` on the true next-token entropy (nats), given the vocabulary size."""
-        return metrics.entropy_bounds(self.support_logprobs, vocab_size=vocab_size)
+        """Bounds `(T, 2)` on the true next-token entropy (nats), given the vocabulary size.
+
+        An unseen token can be no more likely than the least likely returned *alternative*; where
+        the sampled token was not among them (or there were none) it sets no such limit.
+        """
+        top = self.top_logprobs
+        finite = np.isfinite(top)
+        ceiling = np.where(finite.any(axis=-1), np.min(np.where(finite, top, 0.0), axis=-1), 0.0)
+        return metrics.entropy_bounds(
+            self.support_logprobs, vocab_size=vocab_size, ceiling_logprob=ceiling
+        )
 
     @cached_property
     def _has_alternatives(self) -> NDArray[np.bool_]:
