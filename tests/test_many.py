@@ -1,4 +1,3 @@
-import _thread
 import asyncio
 import io
 import json
@@ -12,6 +11,7 @@ import openai
 import pytest
 
 import tokenprobs as tp
+from tokenprobs import _many
 from tokenprobs._many import aget_token_distributions, get_token_distributions
 from tokenprobs._retry import no_sleep
 from tokenprobs.testing import chat_completion
@@ -99,23 +99,31 @@ def test_guard_error_is_returned_in_place(api, openai_client):
     assert all(isinstance(r, tp.GuardError) for r in results)
 
 
-def test_ctrl_c_stops_new_requests_and_returns_what_finished(api, openai_client):
+def test_ctrl_c_stops_new_requests_and_returns_what_finished(api, openai_client, monkeypatch):
     """Ctrl-C: no new requests, finished results returned, the rest CancelledError."""
+    started = threading.Event()
+    release = threading.Event()
 
     def answer(request):
         prompt = prompt_of(request)
         if prompt == "stop":
-            _thread.interrupt_main()
-            time.sleep(0.3)
+            started.set()
+            release.wait(5)
         return echo(prompt)
 
+    def ctrl_c_while_waiting(_threads):
+        started.wait(5)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_many, "_wait_for", ctrl_c_while_waiting)
     route = api.post("/chat/completions")
     route.side_effect = answer
     prompts = ["a", "b", "stop", "d", "e"]
     results = get_token_distributions(prompts, model=MODEL, client=openai_client, concurrency=1)
+    release.set()
     assert [r.tokens for r in results[:2]] == [["a"], ["b"]]
     assert all(isinstance(r, CancelledError) for r in results[2:])
-    time.sleep(0.4)
+    time.sleep(0.3)
     assert route.call_count == 3
     assert isinstance(results[2], CancelledError)  # a late result does not change the list
 

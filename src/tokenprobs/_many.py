@@ -217,15 +217,19 @@ def get_token_distributions(
     for t in threads:
         t.start()
     try:
-        for t in threads:
-            while t.is_alive():
-                t.join(0.1)  # a timeout, so Ctrl-C reaches the main thread
+        _wait_for(threads)
     except KeyboardInterrupt:
         job.stop()
         job.progress.close(interrupted=True)
         return job.results
     job.progress.close()
     return job.results
+
+
+def _wait_for(threads: list[threading.Thread]) -> None:
+    for t in threads:
+        while t.is_alive():
+            t.join(0.1)  # a timeout, so Ctrl-C reaches the main thread
 
 
 async def aget_token_distributions(
