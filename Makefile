@@ -5,7 +5,7 @@ VENV2  := .venv-openai2
 DEMO   := .venv-demo
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: demo test lint test-openai3 test-openai2 bench docs integration integration-vllm clean
+.PHONY: demo test lint docs chromium test-openai3 test-openai2 bench integration integration-vllm clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,17 @@ demo: $(DEMO)/.installed
 	$(DEMO)/bin/tokenprobs demo
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/ruff format --check src tests bench scripts
 	$(VENV)/bin/mypy
 
-test-openai3: $(VENV)/.installed
+docs: $(VENV)/.installed
+	$(VENV)/bin/mkdocs build --strict --quiet --site-dir site
+
+chromium:
+	sh scripts/ensure_chromium.sh
+
+test-openai3: $(VENV)/.installed chromium
 	@$(VENV)/bin/python -c "import openai; print('openai', openai.__version__, '(httpx2)')"
 	$(VENV)/bin/pytest -m "not integration" $(PYTEST_ARGS)
 
@@ -39,10 +45,18 @@ test-openai2: $(VENV2)/.installed
 	@$(VENV2)/bin/python -c "import openai; print('openai', openai.__version__, '(httpx), no extras')"
 	$(VENV2)/bin/pytest -m "not integration and not extras and not browser" $(PYTEST_ARGS)
 
-test: lint test-openai3 test-openai2
+test: lint docs test-openai3 test-openai2
+
+integration:
+	bash scripts/integration.sh
+
+integration-vllm:
+	bash scripts/integration-vllm.sh
 
 bench: $(VENV)/.installed
-	$(VENV)/bin/python bench/run.py
+	$(VENV)/bin/python bench/bench_parse.py
+	$(VENV)/bin/python bench/bench_metrics.py
+	$(VENV)/bin/python bench/bench_batch.py
 
 clean:
-	rm -rf $(VENV) $(VENV2) $(DEMO) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV2) $(DEMO) .venv-llama site .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,40 @@
+"""Type-checked use of the public API (mypy --strict checks it; it is never run)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pydantic
+from numpy.typing import NDArray
+
+import tokenprobs as tp
+
+
+def use(raw: bytes) -> None:
+    """Every public name used the way a user would, so a signature change breaks mypy."""
+    d: tp.TokenDistribution = tp.parse(raw, choice=0)
+    ds: list[tp.TokenDistribution] = tp.parse_all(raw)
+    first: tp.TokenLogprob = d[0]
+    alt: tp.TopLogprob = first.top_logprobs[0]
+    p: float = alt.prob + first.prob
+    lp: NDArray[np.float64] = d.logprobs
+    top: NDArray[np.float64] = d.top_logprobs
+    h: NDArray[np.float64] = d.entropy + d.margin + d.tail_mass + d.probs
+    bounds: NDArray[np.float64] = d.entropy_bounds(vocab_size=200_000)
+    spans: list[tp.Span] = d.uncertain(threshold=0.5, by="prob")
+    text: str = d.text
+    ppl: float = d.perplexity
+    js: str = d.model_dump_json()
+    again: tp.TokenDistribution = tp.TokenDistribution.model_validate_json(js)
+    tp.check_request("chat.completions", {"model": "gpt-4o", "logprobs": True})
+    ent: NDArray[np.float64] = tp.metrics.entropy(lp, base=2)
+    html: str = tp.render.to_html(d, mode="entropy")
+    acc = tp.StreamAccumulator()
+    grown: list[tuple[int, int]] = acc.feed({})
+    del ds, p, top, h, bounds, spans, text, ppl, again, ent, html, grown
+
+
+class Judged(pydantic.BaseModel):
+    """A user's model with a distribution as a field."""
+
+    label: str
+    dist: tp.TokenDistribution
