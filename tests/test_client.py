@@ -10,7 +10,7 @@ from openai.resources.chat.completions import Completions as Chat
 from openai.resources.completions import AsyncCompletions as AsyncLegacy
 from openai.resources.completions import Completions as Legacy
 from openai.resources.responses import AsyncResponses, Responses
-from tests._client_helpers import MODEL, client_for, http_client
+from tests._client_helpers import MODEL, OPENAI_MAJOR, client_for, http_client
 
 import tokenprobs as tp
 from tokenprobs._retry import no_sleep as tp_no_sleep
@@ -158,8 +158,15 @@ def test_default_client_from_the_environment(api, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-env-test")
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     route = api.post("/chat/completions").respond(200, json=chat_completion(POSITIONS))
-    if openai.__version__.startswith("3"):
-        pytest.skip("respx does not patch httpx2: the default 3.x client cannot be mocked")
+    if OPENAI_MAJOR >= 3:  # respx patches httpx only: route the default httpx2 transport to it
+        import httpx2  # noqa: PLC0415 - only on openai 3.x
+
+        bridge = http_client(api)._transport
+        monkeypatch.setattr(
+            httpx2.HTTPTransport,
+            "handle_request",
+            lambda _self, request: bridge.handle_request(request),
+        )
     get_token_distribution("Hi", model=MODEL)
     get_token_distribution("Hi", model=MODEL)
     assert route.call_count == 2

@@ -156,10 +156,6 @@ def test_result_before_the_end_is_an_error(api, openai_client):
     stream.close()
 
 
-@pytest.mark.xfail(
-    raises=tp.UnsupportedResponseError,
-    reason="adapters: the SDK's Responses stream `Logprob` has no `bytes` attribute",
-)
 def test_responses_stream(api, openai_client):
     """Responses events stream position by position into the same columns."""
     serve(api, "/responses", sse(response_events(POSITIONS), done=False))

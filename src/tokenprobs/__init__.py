@@ -10,14 +10,20 @@ d.tokens, d.probs, d.entropy  # columns, computed once
 
 from importlib.metadata import version as _version
 
-from tokenprobs import guards, metrics, render, testing
+from tokenprobs import batch, guards, metrics, render, testing
+from tokenprobs._many import aget_token_distributions, get_token_distributions
+from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
+from tokenprobs._stream import AsyncDistributionStream, DistributionStream, StreamUpdate
 from tokenprobs.adapters import StreamAccumulator, parse, parse_all
+from tokenprobs.client import aget_token_distribution, get_token_distribution
 from tokenprobs.exceptions import (
     APIResponseError,
     GuardError,
     GuardWarning,
+    MissingAPIKeyError,
     MissingDependencyError,
     MissingLogprobsError,
+    StreamInterruptedError,
     TokenprobsError,
     TokenprobsWarning,
     UnsupportedResponseError,
@@ -29,12 +35,19 @@ __version__ = _version("pytokenprobs")
 
 __all__ = [
     "APIResponseError",
+    "AsyncDistributionStream",
+    "DEFAULT_RETRY",
+    "DistributionStream",
     "GuardError",
     "GuardWarning",
+    "MissingAPIKeyError",
     "MissingDependencyError",
     "MissingLogprobsError",
+    "RetryPolicy",
     "Span",
     "StreamAccumulator",
+    "StreamInterruptedError",
+    "StreamUpdate",
     "TokenDistribution",
     "TokenLogprob",
     "TokenprobsError",
@@ -42,7 +55,12 @@ __all__ = [
     "TopLogprob",
     "UnsupportedResponseError",
     "__version__",
+    "aget_token_distribution",
+    "aget_token_distributions",
+    "batch",
     "check_request",
+    "get_token_distribution",
+    "get_token_distributions",
     "guards",
     "metrics",
     "parse",

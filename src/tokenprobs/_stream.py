@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 
 from tokenprobs.adapters import StreamAccumulator
-from tokenprobs.exceptions import TokenprobsError
+from tokenprobs.exceptions import StreamInterruptedError
 from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
@@ -33,25 +33,6 @@ __all__ = [
     "StreamInterruptedError",
     "StreamUpdate",
 ]
-
-
-class StreamInterruptedError(TokenprobsError):
-    """The stream broke before its end; what arrived is kept, marked `incomplete`.
-
-    Attributes:
-        distributions: One incomplete distribution per choice that had received positions.
-        distribution: The first of them (choice 0, usually), or `None` when nothing arrived.
-    """
-
-    def __init__(self, cause: BaseException, distributions: list[TokenDistribution]) -> None:
-        """Wrap the error that broke the stream, with the partial distributions."""
-        self.distributions = distributions
-        self.distribution = distributions[0] if distributions else None
-        got = ", ".join(f"choice {d.choice}: {len(d)} positions" for d in distributions)
-        super().__init__(
-            f"the stream broke ({type(cause).__name__}: {cause}); "
-            f"kept what arrived ({got or 'no positions'}) as .distributions"
-        )
 
 
 @dataclass(frozen=True, eq=False)

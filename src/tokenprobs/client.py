@@ -18,7 +18,7 @@ from tokenprobs import _retry
 from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
 from tokenprobs._stream import AsyncDistributionStream, DistributionStream
 from tokenprobs.adapters import parse
-from tokenprobs.exceptions import TokenprobsError
+from tokenprobs.exceptions import MissingAPIKeyError
 
 if TYPE_CHECKING:
     import asyncio
@@ -44,17 +44,6 @@ Prompt: TypeAlias = str | Sequence[Mapping[str, object]]
 
 ENDPOINTS: tuple[Endpoint, ...] = ("chat.completions", "responses", "completions")
 INCLUDE_LOGPROBS = "message.output_text.logprobs"
-
-
-class MissingAPIKeyError(TokenprobsError, openai.OpenAIError):
-    """No client was given and `OPENAI_API_KEY` is not set, so no default client can be built."""
-
-    def __init__(self) -> None:
-        """Say which variable to set, and the alternatives."""
-        super().__init__(
-            "no client was given and OPENAI_API_KEY is not set: set it, or pass "
-            "client=OpenAI(api_key=..., base_url=...) (any OpenAI-compatible server works)"
-        )
 
 
 # --- the request: shared by both twins, the many-prompts functions and Batch files ------------

@@ -6,6 +6,8 @@ TokenprobsError
 ├── UnsupportedResponseError    the shape is not one we know, or a known field has a wrong value
 ├── APIResponseError            the body is an API error ({"error": {...}}), not a response
 ├── MissingDependencyError      an optional extra is not installed: gives the pip install line
+├── MissingAPIKeyError          no client given and OPENAI_API_KEY unset (also openai.OpenAIError)
+├── StreamInterruptedError      a stream broke mid-way: carries what arrived (.distributions)
 └── GuardError                  a request the API would refuse, refused locally (also the SDK's
                                 own BadRequestError / PermissionDeniedError, see tokenprobs.guards)
 
@@ -18,12 +20,21 @@ Errors from the SDK itself (network, status errors from the server) pass through
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import openai
+
+if TYPE_CHECKING:
+    from tokenprobs.models import TokenDistribution
+
 __all__ = [
     "APIResponseError",
     "GuardError",
     "GuardWarning",
+    "MissingAPIKeyError",
     "MissingDependencyError",
     "MissingLogprobsError",
+    "StreamInterruptedError",
     "TokenprobsError",
     "TokenprobsWarning",
     "UnsupportedResponseError",
@@ -127,6 +138,36 @@ class MissingDependencyError(TokenprobsError, ImportError):
         super().__init__(
             f"{feature} needs {package}, which is not installed: "
             f'pip install "pytokenprobs[{extra}]"'
+        )
+
+
+class MissingAPIKeyError(TokenprobsError, openai.OpenAIError):
+    """No client was given and `OPENAI_API_KEY` is not set, so no default client can be built."""
+
+    def __init__(self) -> None:
+        """Say which variable to set, and the alternatives."""
+        super().__init__(
+            "no client was given and OPENAI_API_KEY is not set: set it, or pass "
+            "client=OpenAI(api_key=..., base_url=...) (any OpenAI-compatible server works)"
+        )
+
+
+class StreamInterruptedError(TokenprobsError):
+    """The stream broke before its end; what arrived is kept, marked `incomplete`.
+
+    Attributes:
+        distributions: One incomplete distribution per choice that had received positions.
+        distribution: The first of them (choice 0, usually), or `None` when nothing arrived.
+    """
+
+    def __init__(self, cause: BaseException, distributions: list[TokenDistribution]) -> None:
+        """Wrap the error that broke the stream, with the partial distributions."""
+        self.distributions = distributions
+        self.distribution = distributions[0] if distributions else None
+        got = ", ".join(f"choice {d.choice}: {len(d)} positions" for d in distributions)
+        super().__init__(
+            f"the stream broke ({type(cause).__name__}: {cause}); "
+            f"kept what arrived ({got or 'no positions'}) as .distributions"
         )
 
 

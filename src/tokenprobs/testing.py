@@ -19,6 +19,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from tokenprobs._retry import no_sleep
+
 __all__ = [
     "Alternative",
     "Position",
@@ -26,6 +28,7 @@ __all__ = [
     "chat_completion",
     "completion",
     "completion_chunks",
+    "no_sleep",
     "response",
     "response_events",
     "sse",

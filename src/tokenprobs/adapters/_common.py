@@ -150,11 +150,12 @@ def columns_from_entries(
             cols.flat = [a["logprob"] for t in tops for a in t]
         else:
             cols.tokens = [e.token for e in entries]
-            cols.token_bytes = [e.bytes for e in entries]
+            # Responses stream events' Logprob objects have no `bytes` attribute at all
+            cols.token_bytes = [getattr(e, "bytes", None) for e in entries]
             cols.logprobs = [e.logprob for e in entries]
             tops = [e.top_logprobs or () for e in entries]
             cols.top_tokens = [[a.token for a in t] for t in tops]
-            cols.top_bytes = [[a.bytes for a in t] for t in tops]
+            cols.top_bytes = [[getattr(a, "bytes", None) for a in t] for t in tops]
             cols.flat = [a.logprob for t in tops for a in t]
         if table is not None:
             if _values_ok(cols) and _indexed_bytes(cols, table):
