@@ -1,23 +1,33 @@
 """The API's logprob rules as data: model families, server profiles and request rules.
 
 Everything here is a value: `guards.py` walks the tables and builds the exceptions, and
-`docs/guards.md` is rendered from them (`render_markdown`), so code and docs cannot drift.
-Evidence labels are those of `reference/openai_logprobs_api.md`: `SPEC` (OpenAI's contract),
+`docs/guards.md` is rendered from them (`_guard_docs.render_markdown`), so code and docs cannot
+drift. Evidence labels are those of `reference/openai_logprobs_api.md`: `SPEC` (OpenAI's contract),
 `REC` (recorded traffic), `OBS` (third-party observation), `INF` (inferred from the API's template
 for another parameter: the text is plausible, not observed).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import math
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING
 
-Endpoint = Literal["chat.completions", "completions", "responses"]
-LogprobsSupport = Literal["allowed", "reasoning", "unsupported", "forbidden"]
-Evidence = Literal["SPEC", "REC", "OBS", "INF"]
+from tokenprobs._guard_types import (
+    Check,
+    Context,
+    Endpoint,
+    Evidence,
+    Fields,
+    GuardProfile,
+    LogprobsSupport,
+    ModelFamily,
+    Rule,
+    json_kind,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 INCLUDE_LOGPROBS = "message.output_text.logprobs"
 #: Responses `include` values, in the order the API lists them in its error message.
@@ -31,34 +41,6 @@ INCLUDE_VALUES = (
     "reasoning.encrypted_content",
     INCLUDE_LOGPROBS,
 )
-
-
-@dataclass(frozen=True, kw_only=True)
-class ModelFamily:
-    """What one family of models accepts.
-
-    Attributes:
-        pattern: An `fnmatch` pattern on the model id (fine-tune ids `ft:base:...` resolve to
-            `base` first). The first matching family wins; registered families come first.
-        max_top_logprobs: The enforced cap on `top_logprobs`; `None` means the documented 20.
-        logprobs: `"allowed"`; `"reasoning"` (400 `unsupported_parameter` while the model
-            reasons, i.e. unless `reasoning_effort`/`reasoning.effort` is `"none"`);
-            `"unsupported"` (that 400 always); `"forbidden"` (the 403 "not allowed").
-        echo_with_logprobs: Whether legacy Completions accept `echo` together with `logprobs`.
-        evidence: The label of the weakest fact in this row.
-        source: Where the row comes from.
-    """
-
-    pattern: str
-    max_top_logprobs: int | None = None
-    logprobs: LogprobsSupport = "allowed"
-    echo_with_logprobs: bool = True
-    evidence: Evidence = "OBS"
-    source: str = ""
-
-    def matches(self, model: str) -> bool:
-        """Whether `model` (already resolved to its base id) belongs to this family."""
-        return fnmatch.fnmatchcase(model.lower(), self.pattern.lower())
 
 
 MODEL_FAMILIES: tuple[ModelFamily, ...] = (
@@ -85,112 +67,6 @@ MODEL_FAMILIES: tuple[ModelFamily, ...] = (
     ),
     ModelFamily(pattern="o[0-9]*", logprobs="forbidden", source="deepeval PR #2184 (o4-mini)"),
 )
-
-
-@dataclass(frozen=True, kw_only=True)
-class GuardProfile:
-    """The rules of one kind of server.
-
-    Attributes:
-        name: `"openai"`, `"vllm"`, `"llama.cpp"`, `"compatible"` or a registered name.
-        rules: The request rules, in the order the server checks them.
-        families: Model families (only the OpenAI profile uses them).
-        max_top_logprobs: The server-wide cap (vLLM's `--max-logprobs`); `None`: no cap.
-        base_urls: `fnmatch` patterns on a client's `base_url` that select this profile.
-    """
-
-    name: str
-    rules: tuple[Rule, ...]
-    families: tuple[ModelFamily, ...] = ()
-    max_top_logprobs: int | None = None
-    base_urls: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Context:
-    """One request, as the rules see it."""
-
-    endpoint: Endpoint
-    params: Mapping[str, object]
-    family: ModelFamily | None
-    profile: GuardProfile
-
-    def given(self, name: str) -> bool:
-        """Whether `name` was sent with a non-null value."""
-        return self.params.get(name) is not None
-
-    @property
-    def reasoning(self) -> bool:
-        """Whether the model would reason (so refuse logprobs) on this request."""
-        support = self.family.logprobs if self.family else "allowed"
-        if support in ("forbidden", "unsupported"):
-            return True
-        if support == "allowed":
-            return False
-        # "reasoning": the default effort of gpt-5.x is not documented here, so only an explicit
-        # effort other than "none" counts (a missed guard costs a round trip, a false one a user).
-        reasoning = self.params.get("reasoning")
-        effort = self.params.get("reasoning_effort")
-        if isinstance(reasoning, Mapping):
-            effort = reasoning.get("effort", effort)
-        return effort is not None and effort != "none"
-
-
-Fields = dict[str, object]
-Check = Callable[[Context], Fields | None]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Rule:
-    """One thing the server refuses (or silently alters), with its exact answer.
-
-    Attributes:
-        id: A stable name, used in tests, docs and `GuardError.rule`.
-        trigger: What in the request sets it off (for the docs).
-        check: Returns the template fields when the rule fires, `None` otherwise.
-        status: HTTP status of the server's answer; `None` for a warning-only rule.
-        message: The error message, a `str.format` template over the check's fields.
-        param: The body's `param` (also a template), or `None`.
-        code: The body's `code`, or `None`.
-        type: The body's `type`.
-        evidence: `SPEC`, `REC`, `OBS` or `INF` (the text is inferred from a template).
-        source: Where the answer was seen.
-    """
-
-    id: str
-    trigger: str
-    check: Check
-    status: int | None
-    message: str
-    param: str | None = None
-    code: str | int | None = None
-    type: str = "invalid_request_error"
-    evidence: Evidence = "OBS"
-    source: str = ""
-
-    def body(self, fields: Fields) -> dict[str, object]:
-        """The inner error object `{message, type, param, code}` for these fields."""
-        return {
-            "message": self.message.format(**fields),
-            "type": self.type,
-            "param": None if self.param is None else self.param.format(**fields),
-            "code": self.code,
-        }
-
-
-def json_kind(value: object) -> str:
-    """How the API names a JSON value's type in its messages ("a string", "a decimal number")."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a decimal number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    return "an array"
 
 
 def _not_integer(name: str) -> Check:
@@ -573,67 +449,3 @@ class Registry:
 
     families: list[ModelFamily] = field(default_factory=list)
     profiles: dict[str, GuardProfile] = field(default_factory=lambda: dict(PROFILES))
-
-
-def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
-    """The rule tables as Markdown (the body of `docs/guards.md`)."""
-    lines = [
-        "# Guards",
-        "",
-        (
-            "<!-- Generated by scripts/gen_guards_doc.py from src/tokenprobs/_guard_rules.py; "
-            "tests/test_guards.py fails when this file is stale. -->"
-        ),
-        "",
-        (
-            "`tp.check_request(endpoint, params)` refuses locally, before any network call, "
-            "what the API would refuse, raising the SDK's own exception class "
-            "(`openai.BadRequestError`, or "
-            "`openai.PermissionDeniedError` for a 403) with the server's status, body, message, "
-            "`param` and `code`. The exception is also a `tokenprobs.GuardError`. Rules marked "
-            "**INF** have a text inferred from the API's template for another parameter, not "
-            "observed for this one. Messages are templates: `{cap}`, `{got}`, `{kind}` ... are "
-            'filled from the request. `mode="warn"` turns errors into `GuardWarning`s; '
-            '`mode="off"` checks nothing. Unknown model ids (e.g. an Azure deployment name) get '
-            "only the model-independent rules (0..20, `logprobs` required)."
-        ),
-        "",
-    ]
-    for name, profile in profiles.items():
-        lines += [f"## Profile `{name}`", ""]
-        if profile.base_urls:
-            lines += ["Selected for base URLs " + ", ".join(f"`{u}`" for u in profile.base_urls)]
-            lines += [""]
-        if profile.max_top_logprobs is not None:
-            lines += [f"Server cap (`max_top_logprobs`): {profile.max_top_logprobs}.", ""]
-        if not profile.rules:
-            lines += ["No rules: nothing is refused.", ""]
-            continue
-        lines += [
-            "| rule | trigger | status | message | param | code | evidence | source |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        lines += [
-            f"| `{r.id}` | {r.trigger} | {r.status or 'warning'} | `{r.message}` | "
-            f"{_cell(r.param)} | {_cell(r.code)} | {r.evidence} | {r.source} |"
-            for r in profile.rules
-        ]
-        lines += [""]
-        if profile.families:
-            lines += [
-                "### Model families (first match wins; `ft:base:...` resolves to `base`)",
-                "",
-                "| pattern | max top_logprobs | logprobs | echo + logprobs | evidence | source |",
-                "|---|---|---|---|---|---|",
-            ]
-            lines += [
-                f"| `{f.pattern}` | {f.max_top_logprobs or '20 (documented)'} | {f.logprobs} | "
-                f"{'yes' if f.echo_with_logprobs else 'refused'} | {f.evidence} | {f.source} |"
-                for f in profile.families
-            ]
-            lines += [""]
-    return "\n".join(lines)
-
-
-def _cell(value: object) -> str:
-    return "null" if value is None else f"`{value}`"

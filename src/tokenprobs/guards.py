@@ -30,17 +30,16 @@ from typing import TYPE_CHECKING, Literal, cast
 
 import openai
 
-from tokenprobs._guard_rules import (
+from tokenprobs._guard_docs import render_markdown
+from tokenprobs._guard_rules import Registry, rule_endpoint
+from tokenprobs._guard_types import (
     Context,
     Endpoint,
     Fields,
     GuardProfile,
     LogprobsSupport,
     ModelFamily,
-    Registry,
     Rule,
-    render_markdown,
-    rule_endpoint,
 )
 from tokenprobs.exceptions import GuardError, GuardWarning
 
