@@ -56,7 +56,8 @@ def char_spans(pieces: list[bytes]) -> NDArray[np.intp]:
     """`[start, end)` character offsets of each piece in the text decoded from their concatenation.
 
     Decoding is incremental with `errors="replace"`, which gives the same text as decoding the
-    whole at once. A character started in one piece and finished in a later one belongs to both.
+    whole at once. A character started in one piece and finished in a later one belongs to both,
+    and to any empty piece between them (so starts and ends both stay in order).
     """
     spans = np.zeros((len(pieces), 2), dtype=np.intp)
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -65,7 +66,7 @@ def char_spans(pieces: list[bytes]) -> NDArray[np.intp]:
         start = emitted
         emitted += len(decoder.decode(piece))
         pending = bool(decoder.getstate()[0])
-        spans[i] = start, emitted + (1 if pending and piece else 0)
+        spans[i] = start, emitted + (1 if pending else 0)
     tail = len(decoder.decode(b"", final=True))
     if tail and len(pieces):
         # a truncated character at the end decodes to U+FFFD, owned by the pieces that hold it
