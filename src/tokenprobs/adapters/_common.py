@@ -7,8 +7,9 @@ only when something is off does the slow path walk the entries to name the exact
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
+from operator import attrgetter, itemgetter, methodcaller
 from typing import Any, overload
 
 import numpy as np
@@ -140,23 +141,7 @@ def columns_from_entries(
     if not entries:
         return cols
     try:
-        if isinstance(entries[0], dict):
-            cols.tokens = [e["token"] for e in entries]
-            cols.token_bytes = [e.get("bytes") for e in entries]
-            cols.logprobs = [e["logprob"] for e in entries]
-            tops = [e.get("top_logprobs") or () for e in entries]
-            cols.top_tokens = [[a["token"] for a in t] for t in tops]
-            cols.top_bytes = [[a.get("bytes") for a in t] for t in tops]
-            cols.flat = [a["logprob"] for t in tops for a in t]
-        else:
-            cols.tokens = [e.token for e in entries]
-            # Responses stream events' Logprob objects have no `bytes` attribute at all
-            cols.token_bytes = [getattr(e, "bytes", None) for e in entries]
-            cols.logprobs = [e.logprob for e in entries]
-            tops = [e.top_logprobs or () for e in entries]
-            cols.top_tokens = [[a.token for a in t] for t in tops]
-            cols.top_bytes = [[getattr(a, "bytes", None) for a in t] for t in tops]
-            cols.flat = [a.logprob for t in tops for a in t]
+        _extract(cols, entries)
         if table is not None:
             if _values_ok(cols) and _indexed_bytes(cols, table):
                 return cols
@@ -173,6 +158,41 @@ def columns_from_entries(
     _diagnose(entries, path)
     msg = "the token entries are malformed"  # _diagnose raises first; this is a safety net
     raise UnsupportedResponseError(msg, field=path)
+
+
+def _extract(cols: Columns, entries: Sequence[Any]) -> None:
+    """Fill the columns with C-level maps (a comprehension per field is 3-4x slower)."""
+    token: Callable[[Any], Any]
+    logprob: Callable[[Any], Any]
+    raw: Callable[[Any], Any]
+    alternatives: Callable[[Any], Any]
+    if isinstance(entries[0], dict):
+        token, logprob = itemgetter("token"), itemgetter("logprob")
+        raw, alternatives = methodcaller("get", "bytes"), methodcaller("get", "top_logprobs")
+    else:
+        token, logprob, alternatives = (
+            attrgetter("token"),
+            attrgetter("logprob"),
+            attrgetter("top_logprobs"),
+        )
+        raw = attrgetter("bytes")
+        if not hasattr(entries[0], "bytes"):  # the SDK's Responses stream events carry none
+            raw = _no_bytes
+    cols.tokens = list(map(token, entries))
+    cols.token_bytes = list(map(raw, entries))
+    cols.logprobs = list(map(logprob, entries))
+    tops = [t or () for t in map(alternatives, entries)]
+    cols.top_tokens = [list(map(token, t)) for t in tops]
+    try:
+        cols.top_bytes = [list(map(raw, t)) for t in tops]
+    except AttributeError:
+        cols.top_bytes = [list(map(_no_bytes, t)) for t in tops]
+    cols.flat = list(map(logprob, chain.from_iterable(tops)))
+
+
+def _no_bytes(entry: object) -> list[int] | None:
+    bytes_: list[int] | None = getattr(entry, "bytes", None)
+    return bytes_
 
 
 class FastPathMiss(Exception):  # noqa: N818 - a signal, not an error users see
@@ -200,15 +220,13 @@ def _values_ok(cols: Columns) -> bool:
 
 
 def _bytes_ok(lists: Iterable[list[int] | None]) -> bool:
+    """Byte lists or nulls, every value an integer 0..255 (one C-level `bytes()` pass)."""
     present = [b for b in lists if b is not None]
     if not set(map(type, present)) <= {list}:
         return False
-    flat = list(chain.from_iterable(present))
-    if not set(map(type, flat)) <= {int}:
-        return False
     try:
-        bytes(flat)
-    except ValueError:
+        bytes(chain.from_iterable(present))
+    except (TypeError, ValueError):
         return False
     return True
 
