@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import tokenprobs as tp
-from tokenprobs.testing import chat_completion
+from tokenprobs.testing import chat_completion, completion
 
 
 def test_empty_token_inside_a_split_character_keeps_spans_in_order():
@@ -21,3 +22,35 @@ def test_uncertain_run_ending_on_an_empty_token_covers_its_character():
     """A run of uncertain positions ending on an empty token still covers the split character."""
     d = tp.parse(chat_completion([(b"\xc2", -5.0, []), ("", -5.0, [])]))
     assert d.uncertain(threshold=0.5) == [tp.Span(0, 2, 0, 1)]
+
+
+def test_lone_surrogate_text_is_a_typed_error():
+    """JSON text holding a lone surrogate (not encodable) is refused as such, not a TypeError."""
+    with pytest.raises(tp.UnsupportedResponseError, match="not JSON"):
+        tp.parse('{"choices": "\ud800"}')
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(lambda: chat_completion([("a", -0.1, [])]), id="chat"),
+        pytest.param(lambda: completion([("a", -0.1, [])]), id="completions"),
+    ],
+)
+@pytest.mark.parametrize("value", [-9999.0, 3, ["stop"]])
+def test_finish_reason_of_a_wrong_type_is_kept_as_text(build, value):
+    """A non-string finish_reason becomes its text, so the model serialises without a warning."""
+    body = build()
+    body["choices"][0]["finish_reason"] = value
+    d = tp.parse(body)
+    assert d.finish_reason == str(value)
+    assert tp.TokenDistribution.model_validate_json(d.model_dump_json()) == d
+
+
+def test_boolean_choice_index_is_not_an_index():
+    """`"index": true` on a legacy choice is not choice 1: the position is used."""
+    body = completion([("a", -0.1, [])])
+    body["choices"][0]["index"] = True
+    d = tp.parse(body)
+    assert d.choice == 0
+    assert type(d.choice) is int

@@ -84,6 +84,7 @@ def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:
 # A JSON list of byte values, as every token entry carries: cut out before parsing (see below).
 _BYTES_LIST = re.compile(rb'"bytes":\s*\[([0-9,\s]*)\]')
 _FAST_MIN = 1 << 16
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _fast(data: bytes | str, *, choice: int | None) -> list[TokenDistribution] | None:  # noqa: PLR0911
@@ -118,10 +119,19 @@ def _fast(data: bytes | str, *, choice: int | None) -> list[TokenDistribution] |
     return None
 
 
+def _as_data(raw: str | bytes | bytearray | memoryview) -> str | bytes:
+    """`str` or `bytes` for the JSON parser (a `str` with lone surrogates as bytes: invalid)."""
+    if isinstance(raw, bytearray | memoryview):
+        return bytes(raw)
+    if isinstance(raw, str) and _SURROGATE.search(raw):
+        return raw.encode("utf-8", errors="surrogatepass")
+    return raw
+
+
 def _from_text(
     raw: str | bytes | bytearray | memoryview, *, choice: int | None
 ) -> list[TokenDistribution]:
-    data = bytes(raw) if isinstance(raw, bytearray | memoryview) else raw
+    data = _as_data(raw)
     fast = _fast(data, choice=choice)
     if fast is not None:
         return fast

@@ -34,7 +34,7 @@ def parse_choices(
             path=f"choices[{i}].logprobs",
             source="chat",
             choice=_index(c, i),
-            finish_reason=get(c, "finish_reason"),
+            finish_reason=_reason(get(c, "finish_reason")),
             model=model if isinstance(model, str) else None,
             response=obj,
             hint=hint,
@@ -101,3 +101,8 @@ def _has_known_field(logprobs: Any) -> bool:  # noqa: ANN401
     if isinstance(logprobs, dict):
         return "content" in logprobs or "refusal" in logprobs
     return hasattr(logprobs, "content") or hasattr(logprobs, "refusal")
+
+
+def _reason(value: object) -> str | None:
+    """A `finish_reason` as text (a server may send another type): `None` stays `None`."""
+    return None if value is None else str(value)

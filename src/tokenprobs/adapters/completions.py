@@ -33,17 +33,17 @@ def parse_choices(
     for i, c in select(choices, choice):
         logprobs = get(c, "logprobs")
         path = f"choices[{i}].logprobs"
+        index = get(c, "index")
         if logprobs is None:
             what = f"{path} is null: the response carries no logprobs"
             raise MissingLogprobsError(what, endpoint="completions", hint=hint)
-        index = get(c, "index")
         out.append(
             legacy_logprobs(
                 logprobs,
                 path=path,
                 source=source,
-                choice=index if isinstance(index, int) else i,
-                finish_reason=get(c, "finish_reason"),
+                choice=index if type(index) is int else i,
+                finish_reason=_reason(get(c, "finish_reason")),
                 model=model if isinstance(model, str) else None,
                 response=obj,
             )
@@ -138,3 +138,8 @@ def _is_logprob(v: object) -> bool:
         and not math.isnan(v)
         and v != math.inf
     )
+
+
+def _reason(value: object) -> str | None:
+    """A `finish_reason` as text (a server may send another type): `None` stays `None`."""
+    return None if value is None else str(value)
