@@ -1,3 +1,4 @@
+import dataclasses
 import doctest
 import json
 import math
@@ -255,10 +256,12 @@ def test_support_rejects_mismatched_shapes():
 def test_nan_propagates_per_position():
     """A NaN (the API's null) makes that position's results NaN, and only that position's."""
     x = np.array([[np.nan, -0.5], [-0.2, -1.7]])
-    for fn in (metrics.entropy, metrics.margin, metrics.tail_mass, metrics.log_margin):
-        out = fn(x)
-        assert np.isnan(out[0])
-        assert np.isfinite(out[1])
+    fused, separate = metrics.summary(x), individual(x)
+    for name in ("renormalized", "entropy", "margin", "tail_mass", "log_margin"):
+        for out in (getattr(fused, name), separate[name]):
+            assert np.isnan(out[0]).all()
+            assert np.isfinite(out[1]).all()
+    assert np.isnan(fused.probs[0]).tolist() == [True, False]  # elementwise: only the NaN
     assert np.isnan(metrics.entropy_bounds(x, vocab_size=10)[0]).all()
 
 
@@ -273,7 +276,7 @@ def test_nan_propagates_per_position():
 )
 def test_rejects_non_numeric_input(bad):
     """Non-numeric input raises TypeError naming the argument."""
-    for fn in (metrics.probs, metrics.entropy, metrics.perplexity):
+    for fn in (metrics.probs, metrics.entropy, metrics.perplexity, metrics.summary):
         with pytest.raises(TypeError, match="logprobs"):
             fn(bad)
 
@@ -291,6 +294,80 @@ def test_axis_keepdims_and_base():
     assert metrics.entropy_bounds(x, vocab_size=9, axis=0).shape == (2, 2)
     np.testing.assert_allclose(metrics.entropy(x, base=2), metrics.entropy(x) / math.log(2))
     np.testing.assert_allclose(metrics.renormalize(x, axis=0, log=False).sum(axis=0), 1.0)
+
+
+# --- summary: the fused pass --------------------------------------------------------------------
+
+
+def individual(x, axis=-1, *, base=None, keepdims=False):
+    """What the separate public functions return, keyed like Summary's fields."""
+    return {
+        "probs": metrics.probs(x),
+        "renormalized": metrics.renormalize(x, axis, log=False),
+        "tail_mass": metrics.tail_mass(x, axis, keepdims=keepdims),
+        "entropy": metrics.entropy(x, axis, base=base, keepdims=keepdims),
+        "margin": metrics.margin(x, axis, keepdims=keepdims),
+        "log_margin": metrics.log_margin(x, axis, keepdims=keepdims),
+    }
+
+
+# adds rows whose sum of exps underflows, so the max-shifted path runs too
+deep = st.floats(min_value=-800.0, max_value=-600.0)
+support_rows = hnp.arrays(
+    np.float64,
+    st.tuples(st.integers(1, 6), st.integers(0, 22)),
+    elements=st.one_of(logprob, deep, st.just(math.nan)),
+)
+
+
+@given(support_rows, st.sampled_from([None, 2, 10]))
+def test_summary_equals_the_individual_functions(x, base):
+    """Every field of summary is bit-for-bit the function of that name, NaN where it is NaN."""
+    got = metrics.summary(x, base=base)
+    for name, want in individual(x, base=base).items():
+        np.testing.assert_array_equal(getattr(got, name), want, err_msg=name, strict=True)
+
+
+@given(
+    hnp.arrays(np.float64, hnp.array_shapes(min_dims=3, max_dims=3, max_side=5), elements=logprob),
+    st.integers(-3, 2),
+    st.booleans(),
+)
+def test_summary_axis_and_keepdims(x, axis, keepdims):
+    """The fused pass takes axis and keepdims as the individual functions do, on any axis."""
+    got = metrics.summary(x, axis, keepdims=keepdims)
+    for name, want in individual(x, axis, keepdims=keepdims).items():
+        np.testing.assert_array_equal(getattr(got, name), want, err_msg=name, strict=True)
+
+
+@given(st.lists(st.one_of(logprob, st.just(math.nan)), min_size=0, max_size=6))
+def test_summary_on_one_position(row):
+    """A 1-D support (one position) gives 0-d reductions equal to the functions'."""
+    got = metrics.summary(row)
+    for name, want in individual(row).items():
+        np.testing.assert_array_equal(getattr(got, name), want, err_msg=name, strict=True)
+
+
+def test_summary_takes_one_exp(monkeypatch):
+    """The fused pass exponentiates the support once (plus the two top values per position)."""
+    x = np.log(np.random.default_rng(0).dirichlet(np.ones(20), size=64))
+    sizes = []
+    real_exp = np.exp
+
+    def spy(a, *args, **kwargs):
+        sizes.append(np.size(a))
+        return real_exp(a, *args, **kwargs)
+
+    monkeypatch.setattr(np, "exp", spy)
+    metrics.summary(x)
+    assert sorted(sizes) == [64, 64, x.size]
+
+
+def test_summary_is_frozen():
+    """The Summary cannot be rebound field by field."""
+    s = metrics.summary([-0.1, -2.5])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.entropy = np.array(0.0)  # type: ignore[misc]
 
 
 # --- sequence aggregates ----------------------------------------------------------------------

@@ -4,7 +4,8 @@ An API returns only the head of each next-token distribution. At one position th
 the set of distinct returned tokens (the alternatives plus the sampled token, counted once); the
 mass outside it is the *tail*. Quantities that need the whole distribution are either estimates
 over the renormalised support (`entropy`, `renormalize`) or bounds (`entropy_bounds`); the rest
-(`probs`, `margin`, `tail_mass`, the sequence aggregates) are exact.
+(`probs`, `margin`, `tail_mass`, the sequence aggregates) are exact. `summary` computes the
+per-position quantities together, from one `exp`.
 
 Conventions, shared by every function (see docs/metrics.md for the formulas):
 
@@ -18,6 +19,7 @@ Conventions, shared by every function (see docs/metrics.md for the formulas):
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SENTINEL",
+    "Summary",
     "entropy",
     "entropy_bounds",
     "log_margin",
@@ -36,6 +39,7 @@ __all__ = [
     "probs",
     "renormalize",
     "sequence_logprob",
+    "summary",
     "support",
     "surprisal",
     "tail_mass",
@@ -89,17 +93,24 @@ def _rowsum(a: NDArray[np.float64] | NDArray[np.bool_]) -> NDArray[np.float64]:
     return np.asarray(a @ np.ones(a.shape[-1]), dtype=np.float64)
 
 
-def _softmax(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Softmax along the last axis and the log-sum-exp (without the last axis).
+def _softmax(
+    x: NDArray[np.float64],
+    p: NDArray[np.float64],
+    s: NDArray[np.float64],
+    *,
+    out: NDArray[np.float64] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Softmax along the last axis and the log-sum-exp, given `p = exp(x)` and its row sums `s`.
+
+    `out=p` reuses `p`'s memory when it is not needed after: a fresh array of this size costs
+    page faults that take longer than the division.
 
     Logprobs are <= 0, so exp cannot overflow and needs no shift; only slices whose sum
     underflows (every member below about -660) are recomputed with the max-shift. No member
     gives a NaN softmax and a `-inf` log-sum-exp; any NaN gives NaN.
     """
-    p = np.exp(x)
-    s = _rowsum(p)
     with np.errstate(divide="ignore", invalid="ignore"):
-        q, lse = p / s[..., np.newaxis], np.asarray(np.log(s))
+        q, lse = np.divide(p, s[..., np.newaxis], out=out), np.asarray(np.log(s))
         small = s < _TINY
         if small.any():
             xs = x[small]
@@ -109,6 +120,43 @@ def _softmax(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.fl
             ss = np.sum(e, axis=-1, keepdims=True)
             q[small], lse[small] = e / ss, (m + np.log(ss))[..., 0]
     return q, lse
+
+
+def _tail(s: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The tail mass from the row sums of the probabilities."""
+    return np.clip(1.0 - s, 0.0, 1.0)
+
+
+def _entropy(
+    x: NDArray[np.float64], q: NDArray[np.float64], lse: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """The renormalised entropy (nats) from the logprobs, their softmax and log-sum-exp."""
+    work = np.empty_like(x)  # one scratch array: fresh temporaries cost page faults
+    members = _rowsum(np.greater(x, -np.inf, out=work, casting="unsafe"))
+    np.maximum(x, -1e300, out=work)  # the floor turns non-members' 0 * -inf into 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = lse - _rowsum(np.multiply(q, work, out=work))  # H = lse - sum(q * x): sum(q) = 1
+        return np.where(members == 0, np.nan, np.clip(h, 0.0, np.log(members)))
+
+
+def _top2(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The largest and second-largest member along the last axis (NaN if the slice has a NaN).
+
+    Two argmax passes: on rows of ~20, 3-4x faster than `np.partition` (argmax takes a NaN as
+    the largest, so a NaN propagates; a tie gives `second == first`). `x` must be private: the
+    largest is masked in place for the second pass, then put back.
+    """
+    n = x.shape[-1]
+    if n < 2:  # noqa: PLR2004 - two members make a margin
+        nan = np.full(x.shape[:-1], np.nan)
+        return nan, nan
+    i = np.argmax(x, axis=-1)[..., np.newaxis]
+    first = np.take_along_axis(x, i, axis=-1)
+    np.put_along_axis(x, i, -np.inf, axis=-1)
+    second = np.take_along_axis(x, np.argmax(x, axis=-1)[..., np.newaxis], axis=-1)[..., 0]
+    np.put_along_axis(x, i, first, axis=-1)
+    first = first[..., 0]
+    return first, np.where(second == -np.inf, np.nan, second)
 
 
 def probs(logprobs: ArrayLike) -> NDArray[np.float64]:
@@ -189,7 +237,8 @@ def renormalize(logprobs: ArrayLike, axis: int = -1, *, log: bool = True) -> NDA
         [0.6682, 0.3318, 0.0]
     """
     x = _last(logprobs, axis)
-    q, lse = _softmax(x)
+    p = np.exp(x)
+    q, lse = _softmax(x, p, _rowsum(p), out=p)
     if not log:
         return np.moveaxis(q, -1, axis)
     with np.errstate(invalid="ignore"):
@@ -220,8 +269,8 @@ def tail_mass(
         >>> round(float(tail_mass([-0.6931471805599453, -1.3862943611198906])), 12)
         0.25
     """
-    tail = 1.0 - _rowsum(np.exp(_last(logprobs, axis)))
-    return _shape(np.clip(tail, 0.0, 1.0), axis, keepdims=keepdims)
+    tail = _tail(_rowsum(np.exp(_last(logprobs, axis))))
+    return _shape(tail, axis, keepdims=keepdims)
 
 
 def entropy(
@@ -251,26 +300,9 @@ def entropy(
         1.0
     """
     x = _last(logprobs, axis)
-    q, lse = _softmax(x)
-    members = _rowsum(x > -np.inf)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # H = lse - sum(q * x) as sum(q) = 1; the floor turns non-members' 0 * -inf into 0
-        h = lse - _rowsum(q * np.maximum(x, -1e300))
-        h = np.where(members == 0, np.nan, np.clip(h, 0.0, np.log(members)))
-    return _shape(_scale(h, base), axis, keepdims=keepdims)
-
-
-def _top2(logprobs: ArrayLike, axis: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The largest and second-largest logprob along `axis` (NaN if the slice has a NaN)."""
-    x = _last(logprobs, axis)
-    n = x.shape[-1]
-    if n < 2:  # noqa: PLR2004 - two members make a margin
-        nan = np.full(x.shape[:-1], np.nan)
-        return nan, nan
-    two = np.partition(x, n - 2, axis=-1)[..., n - 2 :]  # NaN sorts last, so it propagates
-    first, second = two[..., 1], two[..., 0]
-    second = np.where(second == -np.inf, np.nan, second)
-    return first, second
+    p = np.exp(x)
+    q, lse = _softmax(x, p, _rowsum(p), out=p)
+    return _shape(_scale(_entropy(x, q, lse), base), axis, keepdims=keepdims)
 
 
 def margin(logprobs: ArrayLike, axis: int = -1, *, keepdims: bool = False) -> NDArray[np.float64]:
@@ -294,7 +326,7 @@ def margin(logprobs: ArrayLike, axis: int = -1, *, keepdims: bool = False) -> ND
         >>> float(margin([-1.3862943611198906, -0.2876820724517809, -9999.0]))
         0.5
     """
-    first, second = _top2(logprobs, axis)
+    first, second = _top2(_last(logprobs, axis))
     return _shape(np.exp(first) - np.exp(second), axis, keepdims=keepdims)
 
 
@@ -321,8 +353,70 @@ def log_margin(
         >>> float(log_margin([-0.5, -2.0, -1.25]))
         0.75
     """
-    first, second = _top2(logprobs, axis)
+    first, second = _top2(_last(logprobs, axis))
     return _shape(first - second, axis, keepdims=keepdims)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Summary:
+    """The per-position quantities of one support array, from `summary` (one `exp`)."""
+
+    probs: NDArray[np.float64]
+    """`probs(logprobs)`: raw probabilities, same shape as the input."""
+    renormalized: NDArray[np.float64]
+    """`renormalize(logprobs, axis, log=False)`: the softmax over the members, same shape."""
+    tail_mass: NDArray[np.float64]
+    """`tail_mass(logprobs, axis)`: the mass outside the support, in [0, 1]."""
+    entropy: NDArray[np.float64]
+    """`entropy(logprobs, axis, base=base)`: the renormalised-head estimate; NaN with no member."""
+    margin: NDArray[np.float64]
+    """`margin(logprobs, axis)`: $p_{(1)} - p_{(2)}$; NaN with fewer than two members."""
+    log_margin: NDArray[np.float64]
+    r"""`log_margin(logprobs, axis)`: $\ell_{(1)} - \ell_{(2)}$ in nats; NaN likewise."""
+
+
+def summary(
+    logprobs: ArrayLike, axis: int = -1, *, base: float | None = None, keepdims: bool = False
+) -> Summary:
+    r"""`probs`, `renormalize`, `tail_mass`, `entropy`, `margin` and `log_margin` in one pass.
+
+    Each field equals, bit for bit, what the function of that name returns for the same
+    arguments (same rules), but the input is cleaned once and `exp` runs once: its row sums
+    serve the tail mass, the softmax and the entropy. Use it when you want more than one.
+
+    Args:
+        logprobs: Logprobs of the distinct returned tokens.
+        axis: The axis holding one position's support.
+        base: Logarithm base of `entropy`: None for nats, 2 for bits (`log_margin` stays nats).
+        keepdims: Keep the reduced axis with length 1 in the reduced fields.
+
+    Returns:
+        A frozen `Summary`: `probs` and `renormalized` have the shape of `logprobs`; the others
+        that shape without `axis`.
+
+    Raises:
+        TypeError: If `logprobs` is not numeric.
+
+    Examples:
+        >>> s = summary([[-0.6931471805599453, -1.3862943611198906, -9999.0]], base=2)
+        >>> s.probs.round(4).tolist(), s.tail_mass.round(4).tolist()
+        ([[0.5, 0.25, 0.0]], [0.25])
+        >>> s.entropy.round(4).tolist(), s.margin.tolist(), s.log_margin.round(4).tolist()
+        ([0.9183], [0.25], [0.6931])
+    """
+    x = _last(logprobs, axis)
+    p = np.exp(x)
+    s = _rowsum(p)
+    q, lse = _softmax(x, p, s)
+    first, second = _top2(x)
+    return Summary(
+        probs=np.moveaxis(p, -1, axis),
+        renormalized=np.moveaxis(q, -1, axis),
+        tail_mass=_shape(_tail(s), axis, keepdims=keepdims),
+        entropy=_shape(_scale(_entropy(x, q, lse), base), axis, keepdims=keepdims),
+        margin=_shape(np.exp(first) - np.exp(second), axis, keepdims=keepdims),
+        log_margin=_shape(first - second, axis, keepdims=keepdims),
+    )
 
 
 def entropy_bounds(
@@ -335,14 +429,13 @@ def entropy_bounds(
 ) -> NDArray[np.float64]:
     r"""The tightest `[lower, upper]` on the true next-token entropy given the returned head.
 
-    With the $k$ members $p_i$ (scaled down if their sum exceeds 1), tail $t = 1 - \sum p_i$ over
-    $m = V - k$ unseen tokens, each at most $c$ (the least likely member's probability):
-    $H = H_{\text{seen}} + H_{\text{tail}}$ with $H_{\text{seen}} = -\sum p_i \log p_i$ known.
-    $-\sum q \log q$ is concave, so over the capped simplex $\{\sum q_j = t,\ 0 \le q_j \le c\}$
-    its maximum is the uniform point, $-t \log(t/m)$, and its minimum is at a vertex:
-    $\lfloor t/c \rfloor$ tokens at $c$ and one at the remainder $r$ (Rockafellar, *Convex
-    Analysis*, Cor. 32.3.2). Both are attained, so the bounds are tight. If $mc < t$ (coarse
-    values), $c$ is raised to $t/m$. No member gives $[0, \log V]$; NaN in a slice gives NaN.
+    $H = H_{\text{seen}} + H_{\text{tail}}$: the $k$ members' part is known (scaled down if their
+    sum exceeds 1); the tail $t = 1 - \sum p_i$ is spread over $m = V - k$ unseen tokens, each at
+    most $c$ (the least likely member's probability). $H_{\text{tail}}$ is concave on that capped
+    simplex, so its maximum is the uniform point, $-t \log(t/m)$, and its minimum a vertex:
+    $\lfloor t/c \rfloor$ tokens at $c$ and one at the remainder (Rockafellar, *Convex
+    Analysis*, Cor. 32.3.2). Both are attained: the bounds are tight. The derivation and edge
+    cases are in docs/metrics.md. No member gives $[0, \log V]$; NaN in a slice gives NaN.
 
     Args:
         logprobs: Logprobs of the distinct returned tokens.
