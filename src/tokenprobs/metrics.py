@@ -24,6 +24,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._numeric import (
+    SENTINEL,
+    _as_float,
+    _clean,
+    _entropy,
+    _last,
+    _rowsum,
+    _scale,
+    _shape,
+    _softmax,
+    _tail,
+    _top2,
+)
+from tokenprobs._sequence import mean_logprob, perplexity, sequence_logprob, surprisal
+
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
@@ -44,119 +59,6 @@ __all__ = [
     "surprisal",
     "tail_mass",
 ]
-
-SENTINEL = -9999.0
-"""The API's logprob for a token outside the top 20: treated as `-inf` (no mass)."""
-
-
-def _as_float(a: ArrayLike, name: str) -> NDArray[np.float64]:
-    """`a` as a float64 array, or a TypeError that says what was given."""
-    arr = np.asarray(a)
-    if arr.dtype.kind in "iuf":
-        return arr.astype(np.float64, copy=False)
-    if arr.dtype.kind == "O":
-        try:
-            return arr.astype(np.float64)  # None (the API's null) becomes NaN
-        except (TypeError, ValueError):
-            pass
-    msg = f"{name} must be an array-like of real numbers (logprobs), got dtype {arr.dtype}"
-    raise TypeError(msg)
-
-
-def _clean(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Clip positives to 0 and map the sentinel (and below) to -inf; NaN stays NaN."""
-    out = np.asarray(np.minimum(x, 0.0))  # a new array, so the in-place write below is safe
-    out[out <= SENTINEL] = -np.inf
-    return out
-
-
-def _last(logprobs: ArrayLike, axis: int, name: str = "logprobs") -> NDArray[np.float64]:
-    """Cleaned logprobs with `axis` moved last."""
-    return _clean(np.moveaxis(_as_float(logprobs, name), axis, -1))
-
-
-def _shape(out: NDArray[np.float64], axis: int, *, keepdims: bool) -> NDArray[np.float64]:
-    """Put back the reduced `axis` as length 1 when `keepdims`."""
-    return np.expand_dims(out, axis) if keepdims else out
-
-
-def _scale(out: NDArray[np.float64], base: float | None) -> NDArray[np.float64]:
-    """Convert nats to units of `base` (None: nats)."""
-    return out if base is None else out / np.log(base)
-
-
-_TINY = 1e-290  # below this a sum of exps has lost precision to underflow
-
-
-def _rowsum(a: NDArray[np.float64] | NDArray[np.bool_]) -> NDArray[np.float64]:
-    """Sum over the last axis (a BLAS product: ~8x np.sum's speed on rows of 20)."""
-    return np.asarray(a @ np.ones(a.shape[-1]), dtype=np.float64)
-
-
-def _softmax(
-    x: NDArray[np.float64],
-    p: NDArray[np.float64],
-    s: NDArray[np.float64],
-    *,
-    out: NDArray[np.float64] | None = None,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Softmax along the last axis and the log-sum-exp, given `p = exp(x)` and its row sums `s`.
-
-    `out=p` reuses `p`'s memory when it is not needed after: a fresh array of this size costs
-    page faults that take longer than the division.
-
-    Logprobs are <= 0, so exp cannot overflow and needs no shift; only slices whose sum
-    underflows (every member below about -660) are recomputed with the max-shift. No member
-    gives a NaN softmax and a `-inf` log-sum-exp; any NaN gives NaN.
-    """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q, lse = np.divide(p, s[..., np.newaxis], out=out), np.asarray(np.log(s))
-        small = s < _TINY
-        if small.any():
-            xs = x[small]
-            m = np.max(xs, axis=-1, keepdims=True, initial=-np.inf)
-            m = np.where(m == -np.inf, 0.0, m)
-            e = np.exp(xs - m)
-            ss = np.sum(e, axis=-1, keepdims=True)
-            q[small], lse[small] = e / ss, (m + np.log(ss))[..., 0]
-    return q, lse
-
-
-def _tail(s: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The tail mass from the row sums of the probabilities."""
-    return np.clip(1.0 - s, 0.0, 1.0)
-
-
-def _entropy(
-    x: NDArray[np.float64], q: NDArray[np.float64], lse: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """The renormalised entropy (nats) from the logprobs, their softmax and log-sum-exp."""
-    work = np.empty_like(x)  # one scratch array: fresh temporaries cost page faults
-    members = _rowsum(np.greater(x, -np.inf, out=work, casting="unsafe"))
-    np.maximum(x, -1e300, out=work)  # the floor turns non-members' 0 * -inf into 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = lse - _rowsum(np.multiply(q, work, out=work))  # H = lse - sum(q * x): sum(q) = 1
-        return np.where(members == 0, np.nan, np.clip(h, 0.0, np.log(members)))
-
-
-def _top2(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The largest and second-largest member along the last axis (NaN if the slice has a NaN).
-
-    Two argmax passes: on rows of ~20, 3-4x faster than `np.partition` (argmax takes a NaN as
-    the largest, so a NaN propagates; a tie gives `second == first`). `x` must be private: the
-    largest is masked in place for the second pass, then put back.
-    """
-    n = x.shape[-1]
-    if n < 2:  # noqa: PLR2004 - two members make a margin
-        nan = np.full(x.shape[:-1], np.nan)
-        return nan, nan
-    i = np.argmax(x, axis=-1)[..., np.newaxis]
-    first = np.take_along_axis(x, i, axis=-1)
-    np.put_along_axis(x, i, -np.inf, axis=-1)
-    second = np.take_along_axis(x, np.argmax(x, axis=-1)[..., np.newaxis], axis=-1)[..., 0]
-    np.put_along_axis(x, i, first, axis=-1)
-    first = first[..., 0]
-    return first, np.where(second == -np.inf, np.nan, second)
 
 
 def probs(logprobs: ArrayLike) -> NDArray[np.float64]:
@@ -486,113 +388,3 @@ def entropy_bounds(
     upper = np.where(unseen == 0, 0.0, upper)
     bounds = np.stack([seen + np.minimum(lower, upper), seen + upper], axis=-1)
     return _scale(np.where(np.isnan(total)[..., None], np.nan, bounds), base)
-
-
-def surprisal(logprobs: ArrayLike, *, base: float | None = None) -> NDArray[np.float64]:
-    r"""Surprisal $-\log p$ of each sampled token, elementwise; exact.
-
-    Shannon's self-information (Cover & Thomas, 2nd ed., §2.1). Positive logprobs clip to 0; the
-    sentinel (no known mass) gives `inf`; NaN stays NaN.
-
-    Args:
-        logprobs: Sampled-token logprobs, any shape.
-        base: Logarithm base: None for nats, 2 for bits.
-
-    Returns:
-        The surprisal, same shape.
-
-    Raises:
-        TypeError: If `logprobs` is not numeric.
-
-    Examples:
-        >>> surprisal([-0.6931471805599453, 0.0, 1e-9], base=2).tolist()
-        [1.0, 0.0, 0.0]
-    """
-    return _scale(0.0 - _clean(_as_float(logprobs, "logprobs")), base)
-
-
-def _nan_sum_count(logprobs: ArrayLike, axis: int) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-    """The sum of the non-NaN sampled logprobs along `axis`, and how many there are."""
-    x = _last(logprobs, axis)
-    known = ~np.isnan(x)
-    return np.sum(np.where(known, x, 0.0), axis=-1), np.sum(known, axis=-1)
-
-
-def sequence_logprob(
-    logprobs: ArrayLike, axis: int = -1, *, keepdims: bool = False
-) -> NDArray[np.float64]:
-    r"""$\log p(\text{sequence}) = \sum_t \ell_t$ over the sampled tokens; exact.
-
-    NaN positions (the API's `null`, e.g. an echoed prompt's first token) are skipped; a
-    sentinel position makes the sum `-inf`. No known position gives 0 (the empty sum).
-
-    Args:
-        logprobs: Sampled-token logprobs, positions along `axis`.
-        axis: The axis of positions.
-        keepdims: Keep the reduced axis with length 1.
-
-    Returns:
-        The sum, shape of `logprobs` without `axis`.
-
-    Raises:
-        TypeError: If `logprobs` is not numeric.
-
-    Examples:
-        >>> float(sequence_logprob([-0.5, float("nan"), -1.0]))
-        -1.5
-    """
-    total, _ = _nan_sum_count(logprobs, axis)
-    return _shape(total, axis, keepdims=keepdims)
-
-
-def mean_logprob(
-    logprobs: ArrayLike, axis: int = -1, *, keepdims: bool = False
-) -> NDArray[np.float64]:
-    r"""$\frac1n \sum_t \ell_t$ over the $n$ sampled tokens with a logprob; exact.
-
-    NaN positions are skipped; none left gives NaN; a sentinel position gives `-inf`.
-
-    Args:
-        logprobs: Sampled-token logprobs, positions along `axis`.
-        axis: The axis of positions.
-        keepdims: Keep the reduced axis with length 1.
-
-    Returns:
-        The mean, shape of `logprobs` without `axis`.
-
-    Raises:
-        TypeError: If `logprobs` is not numeric.
-
-    Examples:
-        >>> float(mean_logprob([-0.5, float("nan"), -1.0]))
-        -0.75
-    """
-    total, count = _nan_sum_count(logprobs, axis)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return _shape(total / count, axis, keepdims=keepdims)
-
-
-def perplexity(
-    logprobs: ArrayLike, axis: int = -1, *, keepdims: bool = False
-) -> NDArray[np.float64]:
-    r"""Perplexity $\exp(-\frac1n \sum_t \ell_t)$ of the sampled tokens; exact, base-free.
-
-    Jelinek, Mercer, Bahl & Baker, *JASA* 62, 1977. NaN positions are skipped; none left gives
-    NaN; a sentinel position gives `inf`. A 1-D input gives a 0-d array (use `float()`).
-
-    Args:
-        logprobs: Sampled-token logprobs, positions along `axis`.
-        axis: The axis of positions.
-        keepdims: Keep the reduced axis with length 1.
-
-    Returns:
-        The perplexity, >= 1, shape of `logprobs` without `axis`.
-
-    Raises:
-        TypeError: If `logprobs` is not numeric.
-
-    Examples:
-        >>> float(perplexity([-0.6931471805599453, -0.6931471805599453]))
-        2.0
-    """
-    return np.exp(-mean_logprob(logprobs, axis, keepdims=keepdims))

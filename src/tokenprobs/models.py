@@ -374,23 +374,31 @@ class TokenDistribution(BaseModel):
         return readonly(metrics.probs(self.logprobs))
 
     @cached_property
+    def _support_metrics(
+        self,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """(entropy, margin, tail_mass) from one `metrics.summary` pass over the support."""
+        s = metrics.summary(self.support_logprobs)
+        entropy = np.where(self._has_alternatives, s.entropy, np.nan)
+        return readonly(entropy), readonly(s.margin), readonly(s.tail_mass)
+
+    @property
     def entropy(self) -> NDArray[np.float64]:
         """Entropy (nats) of the renormalised top-k distribution per position: an estimate.
 
         NaN where a position has no alternatives. See `entropy_bounds` for what is certain.
         """
-        out = metrics.entropy(self.support_logprobs)
-        return readonly(np.where(self._has_alternatives, out, np.nan))
+        return self._support_metrics[0]
 
-    @cached_property
+    @property
     def margin(self) -> NDArray[np.float64]:
         """p(top1) - p(top2) over the returned tokens (raw, exact); NaN with fewer than two."""
-        return readonly(metrics.margin(self.support_logprobs))
+        return self._support_metrics[1]
 
-    @cached_property
+    @property
     def tail_mass(self) -> NDArray[np.float64]:
         """1 - Σp over the distinct returned tokens, clipped to [0, 1]."""
-        return readonly(metrics.tail_mass(self.support_logprobs))
+        return self._support_metrics[2]
 
     @cached_property
     def perplexity(self) -> float:

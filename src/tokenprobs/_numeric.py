@@ -1,0 +1,123 @@
+"""Private numeric helpers of `tokenprobs.metrics` (input cleaning, reductions, softmax)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+SENTINEL = -9999.0
+"""The API's logprob for a token outside the top 20: treated as `-inf` (no mass)."""
+
+
+def _as_float(a: ArrayLike, name: str) -> NDArray[np.float64]:
+    """`a` as a float64 array, or a TypeError that says what was given."""
+    arr = np.asarray(a)
+    if arr.dtype.kind in "iuf":
+        return arr.astype(np.float64, copy=False)
+    if arr.dtype.kind == "O":
+        try:
+            return arr.astype(np.float64)  # None (the API's null) becomes NaN
+        except (TypeError, ValueError):
+            pass
+    msg = f"{name} must be an array-like of real numbers (logprobs), got dtype {arr.dtype}"
+    raise TypeError(msg)
+
+
+def _clean(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Clip positives to 0 and map the sentinel (and below) to -inf; NaN stays NaN."""
+    out = np.asarray(np.minimum(x, 0.0))  # a new array, so the in-place write below is safe
+    out[out <= SENTINEL] = -np.inf
+    return out
+
+
+def _last(logprobs: ArrayLike, axis: int, name: str = "logprobs") -> NDArray[np.float64]:
+    """Cleaned logprobs with `axis` moved last."""
+    return _clean(np.moveaxis(_as_float(logprobs, name), axis, -1))
+
+
+def _shape(out: NDArray[np.float64], axis: int, *, keepdims: bool) -> NDArray[np.float64]:
+    """Put back the reduced `axis` as length 1 when `keepdims`."""
+    return np.expand_dims(out, axis) if keepdims else out
+
+
+def _scale(out: NDArray[np.float64], base: float | None) -> NDArray[np.float64]:
+    """Convert nats to units of `base` (None: nats)."""
+    return out if base is None else out / np.log(base)
+
+
+_TINY = 1e-290  # below this a sum of exps has lost precision to underflow
+
+
+def _rowsum(a: NDArray[np.float64] | NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Sum over the last axis (a BLAS product: ~8x np.sum's speed on rows of 20)."""
+    return np.asarray(a @ np.ones(a.shape[-1]), dtype=np.float64)
+
+
+def _softmax(
+    x: NDArray[np.float64],
+    p: NDArray[np.float64],
+    s: NDArray[np.float64],
+    *,
+    out: NDArray[np.float64] | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Softmax along the last axis and the log-sum-exp, given `p = exp(x)` and its row sums `s`.
+
+    `out=p` reuses `p`'s memory when it is not needed after: a fresh array of this size costs
+    page faults that take longer than the division.
+
+    Logprobs are <= 0, so exp cannot overflow and needs no shift; only slices whose sum
+    underflows (every member below about -660) are recomputed with the max-shift. No member
+    gives a NaN softmax and a `-inf` log-sum-exp; any NaN gives NaN.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q, lse = np.divide(p, s[..., np.newaxis], out=out), np.asarray(np.log(s))
+        small = s < _TINY
+        if small.any():
+            xs = x[small]
+            m = np.max(xs, axis=-1, keepdims=True, initial=-np.inf)
+            m = np.where(m == -np.inf, 0.0, m)
+            e = np.exp(xs - m)
+            ss = np.sum(e, axis=-1, keepdims=True)
+            q[small], lse[small] = e / ss, (m + np.log(ss))[..., 0]
+    return q, lse
+
+
+def _tail(s: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The tail mass from the row sums of the probabilities."""
+    return np.clip(1.0 - s, 0.0, 1.0)
+
+
+def _entropy(
+    x: NDArray[np.float64], q: NDArray[np.float64], lse: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """The renormalised entropy (nats) from the logprobs, their softmax and log-sum-exp."""
+    work = np.empty_like(x)  # one scratch array: fresh temporaries cost page faults
+    members = _rowsum(np.greater(x, -np.inf, out=work, casting="unsafe"))
+    np.maximum(x, -1e300, out=work)  # the floor turns non-members' 0 * -inf into 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = lse - _rowsum(np.multiply(q, work, out=work))  # H = lse - sum(q * x): sum(q) = 1
+        return np.where(members == 0, np.nan, np.clip(h, 0.0, np.log(members)))
+
+
+def _top2(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The largest and second-largest member along the last axis (NaN if the slice has a NaN).
+
+    Two argmax passes: on rows of ~20, 3-4x faster than `np.partition` (argmax takes a NaN as
+    the largest, so a NaN propagates; a tie gives `second == first`). `x` must be private: the
+    largest is masked in place for the second pass, then put back.
+    """
+    n = x.shape[-1]
+    if n < 2:  # noqa: PLR2004 - two members make a margin
+        nan = np.full(x.shape[:-1], np.nan)
+        return nan, nan
+    i = np.argmax(x, axis=-1)[..., np.newaxis]
+    first = np.take_along_axis(x, i, axis=-1)
+    np.put_along_axis(x, i, -np.inf, axis=-1)
+    second = np.take_along_axis(x, np.argmax(x, axis=-1)[..., np.newaxis], axis=-1)[..., 0]
+    np.put_along_axis(x, i, first, axis=-1)
+    first = first[..., 0]
+    return first, np.where(second == -np.inf, np.nan, second)
