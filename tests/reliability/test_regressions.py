@@ -54,3 +54,12 @@ def test_boolean_choice_index_is_not_an_index():
     d = tp.parse(body)
     assert d.choice == 0
     assert type(d.choice) is int
+
+
+def test_sdk_object_read_from_a_200_error_body_is_an_api_error():
+    """The SDK reads a 200 `{"error": ...}` body into a ChatCompletion: parse says API error."""
+    from openai.types.chat import ChatCompletion  # noqa: PLC0415
+
+    obj = ChatCompletion.construct(error={"message": "overloaded", "code": "overloaded"})
+    with pytest.raises(tp.APIResponseError, match="overloaded"):
+        tp.parse(obj)

@@ -71,6 +71,11 @@ def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:
             raise err
         return _from_object(obj, choice=choice)
     if isinstance(obj, pydantic.BaseModel):  # an SDK object
+        extra = obj.model_extra or {}
+        # a 200 carrying an error body, which the SDK read into a response object anyway
+        empty = not get(obj, "choices") and not get(obj, "output")
+        if "error" in extra and empty and (err := error_body(dict(extra))) is not None:
+            raise err
         return _from_object(obj, choice=choice)
     if isinstance(obj, Iterable):
         return _from_items(list(obj), choice=choice, response=obj)
