@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 
-import httpx2
 import numpy as np
 import openai
 import pytest
@@ -37,7 +37,7 @@ class Counter:
         self.peak = 0
         self._lock = threading.Lock()
 
-    def request(self, request: httpx2.Request) -> None:
+    def request(self, request: object) -> None:
         """Event hook: a request goes out."""
         del request
         with self._lock:
@@ -45,7 +45,7 @@ class Counter:
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
 
-    def response(self, response: httpx2.Response) -> None:
+    def response(self, response: object) -> None:
         """Event hook: its response headers came back."""
         del response
         with self._lock:
@@ -56,7 +56,11 @@ class Counter:
 def counted(server):
     """An SDK client whose requests are counted at the transport."""
     counter = Counter()
-    http = httpx2.Client(event_hooks={"request": [counter.request], "response": [counter.response]})
+    # openai 3.x speaks httpx2, openai 2.x httpx: hook the one the installed SDK uses
+    name = "httpx2" if int(openai.__version__.split(".")[0]) >= 3 else "httpx"
+    http = importlib.import_module(name).Client(
+        event_hooks={"request": [counter.request], "response": [counter.response]}
+    )
     with openai.OpenAI(
         base_url=server.base_url, api_key="sk-local", max_retries=0, http_client=http
     ) as c:
