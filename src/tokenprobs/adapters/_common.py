@@ -211,11 +211,14 @@ def _values_ok(cols: Columns) -> bool:
         return False
     if not set(map(type, cols.logprobs)) <= _NUMBERS or not set(map(type, cols.flat)) <= _NUMBERS:
         return False
-    # -inf is the sentinel's meaning and allowed; NaN and +inf are not logprobs
+    # -inf is the sentinel's meaning and allowed; NaN and +inf are not logprobs. A plain sum is
+    # finite or -inf unless one of them (or an overflow) is there: only then look closer.
     for values in (cols.logprobs, cols.flat):
-        arr = np.asarray(values, dtype=np.float64)
-        if np.isnan(arr).any() or np.isposinf(arr).any():
-            return False
+        total = sum(values)
+        if total != total or total == math.inf:  # noqa: PLR0124 - the NaN test
+            arr = np.asarray(values, dtype=np.float64)
+            if np.isnan(arr).any() or np.isposinf(arr).any():
+                return False
     return True
 
 
