@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tokenprobs as tp
-from tokenprobs.testing import chat_completion, completion
+from tokenprobs.testing import chat_completion, completion, response
 
 
 def test_empty_token_inside_a_split_character_keeps_spans_in_order():
@@ -63,3 +63,11 @@ def test_sdk_object_read_from_a_200_error_body_is_an_api_error():
     obj = ChatCompletion.construct(error={"message": "overloaded", "code": "overloaded"})
     with pytest.raises(tp.APIResponseError, match="overloaded"):
         tp.parse(obj)
+
+
+def test_boolean_byte_values_are_refused():
+    """`bytes: [false, 104]` is not a byte list (bytes() would take False as 0)."""
+    body = response([("he", -0.1, [])])
+    body["output"][0]["content"][0]["logprobs"][0]["bytes"] = [False, 101]
+    with pytest.raises(tp.UnsupportedResponseError, match="bytes"):
+        tp.parse(body)

@@ -227,8 +227,11 @@ def _bytes_ok(lists: Iterable[list[int] | None]) -> bool:
     present = [b for b in lists if b is not None]
     if not set(map(type, present)) <= {list}:
         return False
+    flat = list(chain.from_iterable(present))
+    if bool in set(map(type, flat)):  # bytes() takes True/False as 1/0: not byte values
+        return False
     try:
-        bytes(chain.from_iterable(present))
+        bytes(flat)
     except (TypeError, ValueError):
         return False
     return True
