@@ -222,6 +222,29 @@ CASES = [
         variant="gpt-5.x",
     ),
     case(
+        "completions.logprobs.type",
+        COMPL,
+        {"model": "gpt-3.5-turbo-instruct", "prompt": "Hi", "logprobs": "3"},
+        err(
+            400,
+            "Invalid type for 'logprobs': expected an integer, but got a string instead.",
+            "logprobs",
+            "invalid_type",
+        ),
+    ),
+    case(
+        "completions.logprobs.below_min",
+        COMPL,
+        {"model": "gpt-3.5-turbo-instruct", "prompt": "Hi", "logprobs": -1},
+        err(
+            400,
+            "Invalid 'logprobs': integer below minimum value. "
+            "Expected a value >= 0, but got -1 instead.",
+            "logprobs",
+            "integer_below_min_value",
+        ),
+    ),
+    case(
         "completions.echo_with_logprobs",
         COMPL,
         {"model": "gpt-3.5-turbo-instruct", "prompt": "Hi", "echo": True, "logprobs": 0},

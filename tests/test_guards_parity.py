@@ -85,6 +85,8 @@ REQUESTS = [
         "completions",
         {"model": "gpt-3.5-turbo-instruct", "echo": True, "logprobs": 1},
     ),
+    ("completions.logprobs.type", "completions", {"model": "davinci-002", "logprobs": "2"}),
+    ("completions.logprobs.below_min", "completions", {"model": "davinci-002", "logprobs": -2}),
 ]
 PARITY = [pytest.param(*r, id=r[0]) for r in REQUESTS] + [
     pytest.param(

@@ -153,7 +153,7 @@ def _include_list(ctx: Context) -> list[object]:
 def _responses_unknown_include(ctx: Context) -> Fields | None:
     known = set(INCLUDE_VALUES) | _sdk_include_values()
     for index, value in enumerate(_include_list(ctx)):
-        if value not in known:
+        if not isinstance(value, str) or value not in known:
             supported = ", ".join(f"'{v}'" for v in INCLUDE_VALUES[:-1])
             return {"index": index, "value": value, "supported": supported}
     return None
@@ -205,10 +205,10 @@ def _server_cap(name: str) -> Check:
 
 _TYPE_MSG = "Invalid type for '{name}': expected {expected}, but got {{kind}} instead."
 _CAP_MSG = "Invalid value for 'top_logprobs': must be less than or equal to {cap}."
-_MIN_MSG = (
-    "Invalid 'top_logprobs': integer below minimum value. "
-    "Expected a value >= 0, but got {got} instead."
+_MIN_TEMPLATE = (
+    "Invalid '{name}': integer below minimum value. Expected a value >= 0, but got {{got}} instead."
 )
+_MIN_MSG = _MIN_TEMPLATE.format(name="top_logprobs")
 _CONFORMANCE = "third-party conformance test, gpt-5.6-terra, 2026-08-30"
 _REASONING_MSG = "logprobs are not supported with reasoning models."
 
@@ -352,6 +352,29 @@ RESPONSES_RULES: tuple[Rule, ...] = (
 )
 
 COMPLETIONS_RULES: tuple[Rule, ...] = (
+    Rule(
+        id="completions.logprobs.type",
+        trigger="legacy `logprobs` is not an integer (string, decimal, boolean ...)",
+        check=_not_integer("logprobs"),
+        status=400,
+        message=_TYPE_MSG.format(name="logprobs", expected="an integer"),
+        param="logprobs",
+        code="invalid_type",
+        evidence="INF",
+        source="the API's invalid_type template (observed for top_logprobs and seed)",
+    ),
+    Rule(
+        id="completions.logprobs.below_min",
+        trigger="legacy `logprobs` < 0",
+        check=_below_zero("logprobs"),
+        status=400,
+        message=_MIN_TEMPLATE.format(name="logprobs"),
+        param="logprobs",
+        code="integer_below_min_value",
+        evidence="INF",
+        source="the API's integer_below_min_value template (observed for top_logprobs); "
+        "`minimum: 0` in openapi.yaml",
+    ),
     Rule(
         id="completions.echo_with_logprobs",
         trigger="`echo=True` with `logprobs` on gpt-3.5-turbo-instruct",

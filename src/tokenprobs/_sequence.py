@@ -124,4 +124,5 @@ def perplexity(
         >>> float(perplexity([-0.6931471805599453, -0.6931471805599453]))
         2.0
     """
-    return np.exp(-mean_logprob(logprobs, axis, keepdims=keepdims))
+    with np.errstate(over="ignore"):  # a mean below about -709 gives inf, as it should
+        return np.exp(-mean_logprob(logprobs, axis, keepdims=keepdims))

@@ -7,6 +7,7 @@ it, choosing the client, parsing, stream bookkeeping) is shared by the sync and 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import weakref
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,7 @@ from tokenprobs import _retry
 from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
 from tokenprobs._stream import AsyncDistributionStream, DistributionStream
 from tokenprobs.adapters import parse
-from tokenprobs.exceptions import MissingAPIKeyError
+from tokenprobs.exceptions import MissingAPIKeyError, UnsupportedResponseError
 
 if TYPE_CHECKING:
     import asyncio
@@ -212,6 +213,15 @@ def finish(response: object) -> TokenDistribution:
     return d if d.response is not None else d.model_copy(update={"response": response})
 
 
+def _undecodable(exc: json.JSONDecodeError) -> UnsupportedResponseError:
+    """The SDK could not decode a successful answer's body (cut short, or not JSON)."""
+    msg = (
+        f"the server answered with a body that is not valid JSON ({exc.msg} at character "
+        f"{exc.pos}): it was cut short or is not an API response; retry, or check the base_url"
+    )
+    return UnsupportedResponseError(msg)
+
+
 # --- the I/O: the only part the twins do not share ---------------------------------------------
 
 
@@ -220,7 +230,10 @@ def call(
 ) -> TokenDistribution | DistributionStream:
     """One prepared request through a prepared client (see `sync_client`)."""
     create = _create(client, endpoint)
-    response = _retry.call(retry, lambda: create(**params)) if retry else create(**params)
+    try:
+        response = _retry.call(retry, lambda: create(**params)) if retry else create(**params)
+    except json.JSONDecodeError as exc:
+        raise _undecodable(exc) from exc
     return DistributionStream(response) if params.get("stream") else finish(response)
 
 
@@ -236,7 +249,10 @@ async def acall(
     async def attempt() -> object:
         return await create(**params)
 
-    response = await (_retry.acall(retry, attempt) if retry else attempt())
+    try:
+        response = await (_retry.acall(retry, attempt) if retry else attempt())
+    except json.JSONDecodeError as exc:
+        raise _undecodable(exc) from exc
     return AsyncDistributionStream(response) if params.get("stream") else finish(response)
 
 

@@ -342,7 +342,7 @@ class TokenDistribution(BaseModel):
 
         A character whose bytes are split over several tokens (a Hangul syllable, an emoji) is
         inside the span of each of them, so spans of neighbours may overlap by one character.
-        A token with no bytes has an empty span.
+        A token with no bytes has an empty span (inside a split character: that character).
         """
         return self._spans
 

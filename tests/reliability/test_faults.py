@@ -128,16 +128,12 @@ def test_connection_reset_during_a_stream():
     assert info.value.__cause__ is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client.py: the SDK's json.JSONDecodeError for a cut 200 body passes through "
-    "untyped; call()/acall() should raise UnsupportedResponseError from it",
-)
 def test_truncated_non_stream_body(api, openai_client):
-    """A 200 whose JSON body is cut short: a typed error (the SDK's or ours), never a crash."""
+    """A 200 whose JSON body is cut short: UnsupportedResponseError, the SDK's error chained."""
     body = __import__("json").dumps(chat_completion(POSITIONS))
     api.post("/chat/completions").respond(
         200, headers={"content-type": "application/json"}, content=body[:-40].encode()
     )
-    with pytest.raises((tp.TokenprobsError, openai.APIError)):
+    with pytest.raises(tp.UnsupportedResponseError, match="not valid JSON") as info:
         ask(openai_client)
+    assert info.value.__cause__ is not None

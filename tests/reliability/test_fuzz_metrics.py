@@ -9,7 +9,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -56,8 +55,6 @@ def _check(arr) -> None:  # noqa: C901, PLR0912
         x = None
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no RuntimeWarning (overflow, invalid) may escape
-        # except the known perplexity overflow, pinned by the strict xfail below
-        warnings.filterwarnings("ignore", "overflow encountered in exp", RuntimeWarning)
         for fn in (metrics.probs, metrics.surprisal):
             try:
                 out = fn(arr)
@@ -118,11 +115,6 @@ def test_metrics_on_any_numeric_array(arr):
     _check(arr)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="metrics.perplexity: exp(-mean) overflows for a mean logprob below about -709 and "
-    "the RuntimeWarning escapes; wrap the exp in np.errstate(over='ignore') (the result is inf)",
-)
 def test_perplexity_of_a_very_unlikely_sequence_is_inf_without_a_warning():
     """A mean logprob of -710: perplexity is inf, and no RuntimeWarning escapes."""
     with warnings.catch_warnings():

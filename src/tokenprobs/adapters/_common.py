@@ -213,7 +213,8 @@ def _values_ok(cols: Columns) -> bool:
         return False
     # -inf is the sentinel's meaning and allowed; NaN and +inf are not logprobs. A plain sum is
     # finite or -inf unless one of them (or an overflow) is there: only then look closer.
-    for values in (cols.logprobs, cols.flat):
+    columns: tuple[list[Any], ...] = (cols.logprobs, cols.flat)  # numbers only, checked above
+    for values in columns:
         total = sum(values)
         if total != total or total == math.inf:  # noqa: PLR0124 - the NaN test
             arr = np.asarray(values, dtype=np.float64)
