@@ -32,7 +32,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
 docs: $(VENV)/.installed
-	$(VENV)/bin/mkdocs build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
 
 chromium:
 	sh scripts/ensure_chromium.sh
