@@ -149,8 +149,9 @@ def check_request(
     family = _family(chosen, model) if isinstance(model, str) else None
     ctx = Context(endpoint, sent, family, chosen)
     for rule in chosen.rules:
-        if rule_endpoint(rule) != endpoint or (fields := rule.check(ctx)) is None:
+        if rule_endpoint(rule) != endpoint or (found := rule.check(ctx)) is None:
             continue
+        fields = {k: _encodable(v) for k, v in found.items()}
         if rule.status is None:
             warnings.warn(GuardWarning(rule.message.format(**fields)), stacklevel=2)
             continue
@@ -295,6 +296,13 @@ def _sent(params: Mapping[str, object]) -> dict[str, object]:
     if isinstance(extra, Mapping):
         sent.update({str(k): v for k, v in extra.items()})
     return sent
+
+
+def _encodable(value: object) -> object:
+    """A lone surrogate (JSON can carry one) as its escape: the error body must be UTF-8."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
 
 
 def _family(profile: GuardProfile, model: str) -> ModelFamily | None:

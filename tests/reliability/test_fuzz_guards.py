@@ -105,3 +105,9 @@ def test_invalid_legacy_logprobs_is_refused(value):
 def test_include_with_an_unhashable_item_is_refused_not_a_crash():
     """`include: [[]]` on Responses is refused like any invalid include value."""
     assert _run("responses", {"model": "gpt-4o", "include": [[]]}) is not None
+
+
+def test_lone_surrogate_in_include_is_refused_not_a_crash():
+    """An include item with a lone surrogate (JSON can carry one) gets the invalid-value 400."""
+    with pytest.raises(tp.GuardError, match=r"Invalid value: '\\ud800'"):
+        tp.check_request("responses", {"model": "gpt-4o", "include": ["\ud800"]})
