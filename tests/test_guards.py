@@ -30,7 +30,18 @@ WITHOUT = "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabl
 UNSUPPORTED = "Unsupported parameter: 'logprobs' is not supported with this model."
 REASONING = "logprobs are not supported with reasoning models."
 ECHO = "Setting 'echo' and 'logprobs' at the same time is not supported for this model."
-VLLM_CAP = "Requested sample logprobs of {}, which is greater than max allowed: 20"
+VLLM_CAP = (
+    "Requested sample logprobs of {0}, which is greater than max allowed: 20 "
+    "(parameter=logprobs, value={0})"
+)
+LLAMA_GE0 = (
+    "1 validation error:\n  {{'type': 'greater_than_equal', 'loc': ('body', '{0}'), "
+    "'msg': 'Input should be greater than or equal to 0', 'input': -1, 'ctx': {{'ge': 0}}}}"
+)
+LLAMA_BOOL = (
+    "1 validation error:\n  {'type': 'bool_parsing', 'loc': ('body', 'logprobs'), "
+    "'msg': 'Input should be a valid boolean, unable to interpret input', 'input': 3}"
+)
 
 
 def err(status, message, param=None, code=None, type_="invalid_request_error"):
@@ -251,6 +262,27 @@ CASES = [
         err(400, ECHO),
     ),
     case(
+        "llama.cpp.chat.logprobs.type",
+        CHAT,
+        {"model": "m", "logprobs": 3, "top_logprobs": 1},
+        err(500, LLAMA_BOOL, type_="internal_server_error"),
+        profile="llama.cpp",
+    ),
+    case(
+        "llama.cpp.chat.top_logprobs.below_min",
+        CHAT,
+        {"model": "m", "logprobs": True, "top_logprobs": -1},
+        err(500, LLAMA_GE0.format("top_logprobs"), type_="internal_server_error"),
+        profile="llama.cpp",
+    ),
+    case(
+        "llama.cpp.completions.logprobs.below_min",
+        COMPL,
+        {"model": "m", "prompt": "a", "logprobs": -1},
+        err(500, LLAMA_GE0.format("logprobs"), type_="internal_server_error"),
+        profile="llama.cpp",
+    ),
+    case(
         "vllm.chat.above_max_logprobs",
         CHAT,
         {"model": "m", "logprobs": True, "top_logprobs": 21},
@@ -270,7 +302,7 @@ CASES = [
         {"model": "m", "top_logprobs": 2},
         err(
             400,
-            "when using `top_logprobs`, `logprobs` must be set to true.",
+            "when using `top_logprobs`, `logprobs` must be set to true. (parameter=top_logprobs)",
             "top_logprobs",
             400,
             "BadRequestError",
@@ -290,6 +322,20 @@ WARNING_CASES = [
         CHAT,
         {"model": "m", "top_logprobs": 3},
         "silently ignored",
+        profile="llama.cpp",
+    ),
+    case(
+        "llama.cpp.chat.logprobs.without_top_logprobs",
+        CHAT,
+        {"model": "m", "logprobs": True},
+        "pass top_logprobs=k",
+        profile="llama.cpp",
+    ),
+    case(
+        "llama.cpp.completions.echo.stream",
+        COMPL,
+        {"model": "m", "prompt": "a", "logprobs": 1, "echo": True, "stream": True},
+        "ignores echo when streaming",
         profile="llama.cpp",
     ),
 ]
@@ -316,7 +362,11 @@ def test_guard_raises_what_the_api_answers(rule, endpoint, params, expected, opt
     if register := options["register"]:
         guards.register_model(register["family"], logprobs=register["logprobs"])
     status, body = expected
-    sdk_class = openai.BadRequestError if status == 400 else openai.PermissionDeniedError
+    sdk_class = {
+        400: openai.BadRequestError,
+        403: openai.PermissionDeniedError,
+        500: openai.InternalServerError,
+    }[status]
     with pytest.raises(sdk_class) as info:
         check_request(endpoint, params, profile=options["profile"])
     error = info.value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tokenprobs._guard_rules import PROFILES
+from tokenprobs._guard_profiles import PROFILES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -10,7 +10,6 @@ for another parameter: the text is plausible, not observed).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tokenprobs._guard_types import (
@@ -19,7 +18,6 @@ from tokenprobs._guard_types import (
     Endpoint,
     Evidence,
     Fields,
-    GuardProfile,
     LogprobsSupport,
     ModelFamily,
     Rule,
@@ -398,47 +396,6 @@ COMPLETIONS_RULES: tuple[Rule, ...] = (
 
 OPENAI_RULES = CHAT_RULES + RESPONSES_RULES + COMPLETIONS_RULES
 
-_VLLM_SOURCE = "reference/local_servers.md (vLLM, measured)"
-VLLM_RULES: tuple[Rule, ...] = (
-    *(
-        Rule(
-            id=f"vllm.{prefix}.above_max_logprobs",
-            trigger=f"`{name}` above the server's `--max-logprobs` (default 20)",
-            check=_server_cap(name),
-            status=400,
-            message="Requested sample logprobs of {got}, which is greater than max allowed: {cap}",
-            param="logprobs",
-            code=400,
-            type="BadRequestError",
-            source=_VLLM_SOURCE,
-        )
-        for prefix, name in (("chat", "top_logprobs"), ("completions", "logprobs"))
-    ),
-    Rule(
-        id="vllm.chat.top_logprobs.without_logprobs",
-        trigger="`top_logprobs` given, `logprobs` absent or false",
-        check=_top_without_logprobs,
-        status=400,
-        message="when using `top_logprobs`, `logprobs` must be set to true.",
-        param="top_logprobs",
-        code=400,
-        type="BadRequestError",
-        source=_VLLM_SOURCE,
-    ),
-)
-
-LLAMA_CPP_RULES: tuple[Rule, ...] = (
-    Rule(
-        id="llama.cpp.chat.top_logprobs.without_logprobs",
-        trigger="`top_logprobs` given, `logprobs` absent or false (warning: silently ignored)",
-        check=_top_without_logprobs,
-        status=None,
-        message="top_logprobs without logprobs=True is silently ignored by llama.cpp: the "
-        "response will carry no logprobs; pass logprobs=True",
-        source="reference/local_servers.md (llama-cpp-python, measured)",
-    ),
-)
-
 #: Which endpoint each rule applies to, from its id.
 RULE_ENDPOINTS: Mapping[str, Endpoint] = {
     "chat": "chat.completions",
@@ -451,24 +408,3 @@ def rule_endpoint(rule: Rule) -> Endpoint:
     """The endpoint a rule belongs to (its id, minus a profile prefix, starts with it)."""
     parts = rule.id.removeprefix("llama.cpp.").removeprefix("vllm.").split(".")
     return RULE_ENDPOINTS[parts[0]]
-
-
-PROFILES: dict[str, GuardProfile] = {
-    "openai": GuardProfile(
-        name="openai",
-        rules=OPENAI_RULES,
-        families=MODEL_FAMILIES,
-        base_urls=("https://api.openai.com*", "https://*.azure.com*", "https://*.azure.us*"),
-    ),
-    "vllm": GuardProfile(name="vllm", rules=VLLM_RULES, max_top_logprobs=20),
-    "llama.cpp": GuardProfile(name="llama.cpp", rules=LLAMA_CPP_RULES),
-    "compatible": GuardProfile(name="compatible", rules=()),
-}
-
-
-@dataclass
-class Registry:
-    """The live tables: the built-in ones plus what was registered at run time."""
-
-    families: list[ModelFamily] = field(default_factory=list)
-    profiles: dict[str, GuardProfile] = field(default_factory=lambda: dict(PROFILES))

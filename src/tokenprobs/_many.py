@@ -14,14 +14,16 @@ import time
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any
 
+from tokenprobs._clients import async_client, base_url_of, sync_client
 from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
-from tokenprobs.client import acall, async_client, base_url_of, call, prepare, sync_client
+from tokenprobs.client import acall, call, prepare
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     import openai
 
+    from tokenprobs._guard_types import GuardProfile
     from tokenprobs.client import Endpoint, GuardMode, Prompt
     from tokenprobs.models import TokenDistribution
 
@@ -142,6 +144,7 @@ def _options(
     guards: GuardMode,
     base_url: str | None,
     create_kwargs: Mapping[str, object],
+    profile: str | GuardProfile | None,
 ) -> dict[str, Any]:
     return {
         "model": model,
@@ -150,6 +153,7 @@ def _options(
         "guards": guards,
         "base_url": base_url,
         "create_kwargs": create_kwargs,
+        "profile": profile,
     }
 
 
@@ -165,6 +169,7 @@ def get_token_distributions(
     progress: bool = True,
     retry: RetryPolicy | None = DEFAULT_RETRY,
     guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
     **create_kwargs: object,
 ) -> list[TokenDistribution | Exception]:
     """`get_token_distribution` for many prompts, `concurrency` at a time, in input order.
@@ -183,6 +188,7 @@ def get_token_distributions(
         progress: Show a progress bar on stderr when it is a terminal (rich's if installed).
         retry: The retry policy applied to each request (`None`: the client's own retries).
         guards: `"strict"`, `"warn"` or `"off"`, as for `get_token_distribution`.
+        profile: The guards' profile, as for `get_token_distribution`.
         **create_kwargs: Passed to every `create()` call.
 
     Returns:
@@ -199,13 +205,16 @@ def get_token_distributions(
         guards=guards,
         base_url=base_url_of(client),
         create_kwargs=create_kwargs,
+        profile=profile,
     )
     job = _Job(prompts, progress=progress, concurrency=concurrency, options=options)
 
     def worker() -> None:
         while (i := job.take()) is not None:
             try:
-                result: TokenDistribution | Exception = call(sdk, endpoint, job.params(i), retry)  # type: ignore[assignment]
+                result: TokenDistribution | Exception = call(
+                    sdk, endpoint, job.params(i), retry, profile
+                )  # type: ignore[assignment]
             except Exception as exc:  # noqa: BLE001 - every failure is that item's result
                 result = exc
             job.record(i, result)
@@ -244,6 +253,7 @@ async def aget_token_distributions(
     progress: bool = True,
     retry: RetryPolicy | None = DEFAULT_RETRY,
     guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
     **create_kwargs: object,
 ) -> list[TokenDistribution | Exception]:
     """The async twin of `get_token_distributions` (`concurrency` tasks, one event loop).
@@ -259,6 +269,7 @@ async def aget_token_distributions(
         guards=guards,
         base_url=base_url_of(client),
         create_kwargs=create_kwargs,
+        profile=profile,
     )
     job = _Job(prompts, progress=progress, concurrency=concurrency, options=options)
 
@@ -266,7 +277,7 @@ async def aget_token_distributions(
         while (i := job.take()) is not None:
             try:
                 result: TokenDistribution | Exception = await acall(  # type: ignore[assignment]
-                    sdk, endpoint, job.params(i), retry
+                    sdk, endpoint, job.params(i), retry, profile
                 )
             except Exception as exc:  # noqa: BLE001 - every failure is that item's result
                 result = exc

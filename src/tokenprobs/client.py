@@ -6,30 +6,26 @@ it, choosing the client, parsing, stream bookkeeping) is shared by the sync and 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
-import openai
-
 from tokenprobs import _retry
+from tokenprobs._clients import async_client, base_url_of, sync_client
 from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
 from tokenprobs._stream import AsyncDistributionStream, DistributionStream
 from tokenprobs.adapters import parse
-from tokenprobs.exceptions import MissingAPIKeyError, UnsupportedResponseError
+from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
-    import asyncio
+    import openai
 
+    from tokenprobs._guard_types import GuardProfile
     from tokenprobs.models import TokenDistribution
 
 __all__ = [
     "Endpoint",
     "GuardMode",
-    "MissingAPIKeyError",
     "Prompt",
     "aget_token_distribution",
     "build_params",
@@ -105,14 +101,33 @@ def _messages(messages_or_prompt: Prompt) -> list[Mapping[str, object]]:
 
 
 def guard(
-    endpoint: Endpoint, params: Mapping[str, object], *, base_url: str | None, mode: GuardMode
+    endpoint: Endpoint,
+    params: Mapping[str, object],
+    *,
+    base_url: str | None,
+    mode: GuardMode,
+    profile: str | GuardProfile | None = None,
 ) -> None:
-    """Run the guards on a request (nothing when `mode == "off"`)."""
+    """Run the guards on a request (nothing when `mode == "off"`).
+
+    Without `profile`, the profile detected from an earlier response of the same server is used,
+    else the one its base URL selects.
+    """
     if mode == "off":
         return
     from tokenprobs.guards import check_request  # noqa: PLC0415 - guards import the SDK's errors
 
-    check_request(endpoint, dict(params), base_url=base_url, mode=mode)
+    chosen = profile if profile is not None else _DETECTED.get(base_url or "")
+    check_request(endpoint, dict(params), base_url=base_url, mode=mode, profile=chosen)
+
+
+_DETECTED: dict[str, str] = {}
+"""Base URL → the profile detected from a response of that server (llama.cpp, vLLM)."""
+
+_LLAMA_HINT = (
+    "llama.cpp returns no logprobs unless top_logprobs is given: pass top_logprobs=k "
+    "(0 gives the sampled token alone)"
+)
 
 
 def prepare(
@@ -125,6 +140,7 @@ def prepare(
     guards: GuardMode,
     base_url: str | None,
     create_kwargs: Mapping[str, object],
+    profile: str | GuardProfile | None = None,
 ) -> dict[str, object]:
     """Build and guard one request: what runs before any I/O."""
     params = build_params(
@@ -136,67 +152,8 @@ def prepare(
     )
     if stream:
         params["stream"] = True
-    guard(endpoint, params, base_url=base_url, mode=guards)
+    guard(endpoint, params, base_url=base_url, mode=guards, profile=profile)
     return params
-
-
-# --- clients -----------------------------------------------------------------------------------
-
-_sync_defaults: dict[tuple[str, str | None], openai.OpenAI] = {}
-_async_defaults: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[str, str | None], openai.AsyncOpenAI]
-] = weakref.WeakKeyDictionary()
-
-
-def _env_key() -> tuple[str, tuple[str, str | None]]:
-    key = os.environ.get("OPENAI_API_KEY")
-    if not key:
-        raise MissingAPIKeyError
-    # the cache is keyed by a digest, so the key itself is kept only by the client
-    return key, (hashlib.sha256(key.encode()).hexdigest(), os.environ.get("OPENAI_BASE_URL"))
-
-
-def base_url_of(client: object) -> str | None:
-    """The client's base URL (the environment's default when no client is given)."""
-    if client is None:
-        return os.environ.get("OPENAI_BASE_URL")
-    url = getattr(client, "base_url", None)
-    return None if url is None else str(url)
-
-
-def _as_object(value: object) -> object:
-    return value  # lets a runtime type check of a typed argument through mypy's reachability
-
-
-def sync_client(client: openai.OpenAI | None, retry: RetryPolicy | None) -> openai.OpenAI:
-    """The client to call: the given or default one, with the SDK's retries off if we retry."""
-    if client is None:
-        key, cache_key = _env_key()
-        client = _sync_defaults.get(cache_key)
-        if client is None:
-            client = _sync_defaults[cache_key] = openai.OpenAI(api_key=key)
-    elif isinstance(_as_object(client), openai.AsyncOpenAI):
-        msg = "get_token_distribution needs a sync client: use aget_token_distribution"
-        raise TypeError(msg)
-    return client.with_options(max_retries=0) if retry is not None else client
-
-
-def async_client(
-    client: openai.AsyncOpenAI | None, retry: RetryPolicy | None
-) -> openai.AsyncOpenAI:
-    """The async twin of `sync_client` (the default client is one per event loop)."""
-    if client is None:
-        import asyncio  # noqa: PLC0415
-
-        key, cache_key = _env_key()
-        per_loop = _async_defaults.setdefault(asyncio.get_running_loop(), {})
-        client = per_loop.get(cache_key)
-        if client is None:
-            client = per_loop[cache_key] = openai.AsyncOpenAI(api_key=key)
-    elif isinstance(_as_object(client), openai.OpenAI):
-        msg = "aget_token_distribution needs an AsyncOpenAI client: use get_token_distribution"
-        raise TypeError(msg)
-    return client.with_options(max_retries=0) if retry is not None else client
 
 
 def _create(client: openai.OpenAI | openai.AsyncOpenAI, endpoint: Endpoint) -> Any:  # noqa: ANN401
@@ -207,10 +164,34 @@ def _create(client: openai.OpenAI | openai.AsyncOpenAI, endpoint: Endpoint) -> A
     return client.completions.create
 
 
-def finish(response: object) -> TokenDistribution:
-    """Parse a response, keeping it reachable as `d.response`."""
-    d = parse(response)
+def finish(
+    response: object, *, base_url: str | None = None, profile: str | GuardProfile | None = None
+) -> TokenDistribution:
+    """Parse a response, keeping it reachable as `d.response`.
+
+    Remembers which server answered (from the response's own fields) for the guards of later
+    requests to the same base URL, and says how to get logprobs from it when there are none.
+    """
+    server = _remember_server(response, base_url)
+    name = getattr(profile, "name", profile) or server
+    try:
+        d = parse(response)
+    except MissingLogprobsError as exc:
+        if name != "llama.cpp":
+            raise
+        what = "the llama.cpp server returned no logprobs"
+        raise MissingLogprobsError(what, endpoint=exc.endpoint, hint=_LLAMA_HINT) from exc
     return d if d.response is not None else d.model_copy(update={"response": response})
+
+
+def _remember_server(response: object, base_url: str | None) -> str | None:
+    """The server `detect_server` sees in the response; kept per (non-OpenAI) base URL."""
+    from tokenprobs.guards import detect_server, select_profile  # noqa: PLC0415
+
+    server = detect_server(response)
+    if server in ("llama.cpp", "vllm") and base_url and select_profile(base_url).name != "openai":
+        _DETECTED[base_url] = server
+    return server
 
 
 def _undecodable(exc: json.JSONDecodeError) -> UnsupportedResponseError:
@@ -226,7 +207,11 @@ def _undecodable(exc: json.JSONDecodeError) -> UnsupportedResponseError:
 
 
 def call(
-    client: openai.OpenAI, endpoint: Endpoint, params: dict[str, object], retry: RetryPolicy | None
+    client: openai.OpenAI,
+    endpoint: Endpoint,
+    params: dict[str, object],
+    retry: RetryPolicy | None,
+    profile: str | GuardProfile | None = None,
 ) -> TokenDistribution | DistributionStream:
     """One prepared request through a prepared client (see `sync_client`)."""
     create = _create(client, endpoint)
@@ -234,7 +219,9 @@ def call(
         response = _retry.call(retry, lambda: create(**params)) if retry else create(**params)
     except json.JSONDecodeError as exc:
         raise _undecodable(exc) from exc
-    return DistributionStream(response) if params.get("stream") else finish(response)
+    if params.get("stream"):
+        return DistributionStream(response)
+    return finish(response, base_url=str(client.base_url), profile=profile)
 
 
 async def acall(
@@ -242,6 +229,7 @@ async def acall(
     endpoint: Endpoint,
     params: dict[str, object],
     retry: RetryPolicy | None,
+    profile: str | GuardProfile | None = None,
 ) -> TokenDistribution | AsyncDistributionStream:
     """The async twin of `call`."""
     create = _create(client, endpoint)
@@ -253,7 +241,9 @@ async def acall(
         response = await (_retry.acall(retry, attempt) if retry else attempt())
     except json.JSONDecodeError as exc:
         raise _undecodable(exc) from exc
-    return AsyncDistributionStream(response) if params.get("stream") else finish(response)
+    if params.get("stream"):
+        return AsyncDistributionStream(response)
+    return finish(response, base_url=str(client.base_url), profile=profile)
 
 
 # --- the public twins ------------------------------------------------------------------------
@@ -271,6 +261,7 @@ def get_token_distribution(
     stream: Literal[False] = False,
     retry: RetryPolicy | None = DEFAULT_RETRY,
     guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
     **create_kwargs: object,
 ) -> TokenDistribution: ...
 @overload
@@ -285,6 +276,7 @@ def get_token_distribution(
     stream: Literal[True],
     retry: RetryPolicy | None = DEFAULT_RETRY,
     guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
     **create_kwargs: object,
 ) -> DistributionStream: ...
 def get_token_distribution(
@@ -298,6 +290,7 @@ def get_token_distribution(
     stream: bool = False,
     retry: RetryPolicy | None = DEFAULT_RETRY,
     guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
     **create_kwargs: object,
 ) -> TokenDistribution | DistributionStream:
     """Ask a model and get its token distribution: guards, then the call, then `parse`.
@@ -316,6 +309,9 @@ def get_token_distribution(
             retrying to the client as configured.
         guards: `"strict"` refuses a request the API would refuse before sending it; `"warn"`
             warns instead; `"off"` sends it as is.
+        profile: The guards' profile (`"openai"`, `"vllm"`, `"llama.cpp"`, `"compatible"` or a
+            `GuardProfile`); by default the one detected from an earlier response of the same
+            server, else the one the client's base URL selects.
         **create_kwargs: Passed to the SDK's `create()` (`temperature`, `n`, `max_tokens` ...).
 
     Returns:
@@ -346,8 +342,9 @@ def get_token_distribution(
         guards=guards,
         base_url=base_url_of(client),
         create_kwargs=create_kwargs,
+        profile=profile,
     )
-    return call(sync_client(client, retry), endpoint, params, retry)
+    return call(sync_client(client, retry), endpoint, params, retry, profile)
 
 
 @overload
@@ -362,6 +359,7 @@ async def aget_token_distribution(
     stream: Literal[False] = False,
     retry: RetryPolicy | None = DEFAULT_RETRY,
     guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
     **create_kwargs: object,
 ) -> TokenDistribution: ...
 @overload
@@ -376,6 +374,7 @@ async def aget_token_distribution(
     stream: Literal[True],
     retry: RetryPolicy | None = DEFAULT_RETRY,
     guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
     **create_kwargs: object,
 ) -> AsyncDistributionStream: ...
 async def aget_token_distribution(
@@ -389,6 +388,7 @@ async def aget_token_distribution(
     stream: bool = False,
     retry: RetryPolicy | None = DEFAULT_RETRY,
     guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
     **create_kwargs: object,
 ) -> TokenDistribution | AsyncDistributionStream:
     """The async twin of `get_token_distribution` (an `AsyncOpenAI` client; same arguments).
@@ -404,5 +404,6 @@ async def aget_token_distribution(
         guards=guards,
         base_url=base_url_of(client),
         create_kwargs=create_kwargs,
+        profile=profile,
     )
-    return await acall(async_client(client, retry), endpoint, params, retry)
+    return await acall(async_client(client, retry), endpoint, params, retry, profile)

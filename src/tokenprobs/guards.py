@@ -30,8 +30,10 @@ from typing import TYPE_CHECKING, Literal, cast
 
 import openai
 
+from tokenprobs._detect import detect_server
 from tokenprobs._guard_docs import render_markdown
-from tokenprobs._guard_rules import Registry, rule_endpoint
+from tokenprobs._guard_profiles import Registry
+from tokenprobs._guard_rules import rule_endpoint
 from tokenprobs._guard_types import (
     Context,
     Endpoint,
@@ -48,11 +50,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GuardBadRequestError",
+    "GuardInternalServerError",
     "GuardPermissionDeniedError",
     "GuardProfile",
     "ModelFamily",
     "Rule",
     "check_request",
+    "detect_server",
     "register_model",
     "register_profile",
     "render_markdown",
@@ -94,9 +98,23 @@ class GuardPermissionDeniedError(GuardError, openai.PermissionDeniedError):
     rule: str
 
 
-_CLASSES: Mapping[int, type[GuardBadRequestError | GuardPermissionDeniedError]] = {
+class GuardInternalServerError(GuardError, openai.InternalServerError):
+    """The HTTP 500 llama.cpp answers for some invalid values, raised locally.
+
+    An `openai.InternalServerError` and a `GuardError`; never retried.
+
+    Attributes:
+        rule: The id of the rule that fired (see `docs/guards.md`).
+    """
+
+    rule: str
+
+
+_GuardErrors = GuardBadRequestError | GuardPermissionDeniedError | GuardInternalServerError
+_CLASSES: Mapping[int, type[_GuardErrors]] = {
     400: GuardBadRequestError,
     403: GuardPermissionDeniedError,
+    500: GuardInternalServerError,
 }
 
 
@@ -312,9 +330,7 @@ def _family(profile: GuardProfile, model: str) -> ModelFamily | None:
     return next((f for f in (*_REGISTRY.families, *profile.families) if f.matches(base)), None)
 
 
-def _build_error(
-    rule: Rule, fields: Fields, base_url: str, endpoint: Endpoint
-) -> GuardBadRequestError | GuardPermissionDeniedError:
+def _build_error(rule: Rule, fields: Fields, base_url: str, endpoint: Endpoint) -> _GuardErrors:
     """The SDK's exception for the server's answer, built as the SDK builds it."""
     status = cast("int", rule.status)
     http = _sdk_http()

@@ -110,14 +110,6 @@ def test_streamed_equals_non_streamed(client, endpoint, k):
     assert [len(t) for t in whole.top_tokens] == [max(k, 1)] * 5, "k = 0 still gives the token"
 
 
-NEEDS_PROFILE = pytest.mark.xfail(
-    strict=True,
-    reason="issue 7: get_token_distribution needs profile= (passed to check_request); "
-    "remove this marker when it lands",
-)
-
-
-@NEEDS_PROFILE
 def test_top_logprobs_above_20_passes_the_llama_cpp_profile(client):
     """No upper limit on llama.cpp: the profile does not refuse 25, and 25 come back."""
     d = tp.get_token_distribution(
@@ -132,14 +124,12 @@ def test_top_logprobs_above_20_passes_the_llama_cpp_profile(client):
     assert [len(t) for t in d.top_tokens] == [25, 25]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 7: needs profile= and a llama.cpp hint on MissingLogprobsError; "
-    "remove this marker when they land",
-)
 def test_missing_logprobs_says_to_pass_top_logprobs(client):
-    """Without `top_logprobs` the server returns no logprobs: the error says to pass it."""
-    with pytest.raises(tp.MissingLogprobsError, match="top_logprobs") as caught:
+    """Without `top_logprobs` the server returns no logprobs: the guard warns, the error says."""
+    with (
+        pytest.warns(tp.GuardWarning, match="top_logprobs"),
+        pytest.raises(tp.MissingLogprobsError, match="top_logprobs") as caught,
+    ):
         tp.get_token_distribution(
             "Say hello", model="tiny", client=client, top_logprobs=None, profile="llama.cpp"
         )
@@ -157,12 +147,30 @@ def test_deterministic_500_is_not_hammered(counted):
             client=client,
             max_tokens=2,
             retry=policy,
+            guards="off",  # the llama.cpp profile would refuse it first (see the next test)
             extra_body={"top_logprobs": -1},
         )
     assert caught.value.status_code == 500
     assert 1 <= counter.sent <= 3, f"{counter.sent} requests for one deterministic error"
     notes = "\n".join(getattr(caught.value, "__notes__", []))
     assert "deterministic" in notes
+
+
+def test_server_500_validation_error_is_refused_locally(counted):
+    """With the llama.cpp profile, the same request is refused before any I/O, as a 500."""
+    client, counter = counted
+    with pytest.raises(openai.InternalServerError) as caught:
+        tp.get_token_distribution(
+            "Say hello",
+            model="tiny",
+            client=client,
+            max_tokens=2,
+            profile="llama.cpp",
+            extra_body={"top_logprobs": -1},
+        )
+    assert isinstance(caught.value, tp.GuardError)
+    assert "greater_than_equal" in str(caught.value)
+    assert counter.sent == 0
 
 
 def test_many_prompts_with_bounded_concurrency(counted):

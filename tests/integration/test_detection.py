@@ -17,13 +17,6 @@ import tokenprobs as tp
 RECORDED = Path(__file__).with_name("recorded")
 SHARED = Path(__file__).parents[3] / "shared" / "fixtures" / "recorded"
 
-NEEDS_DETECTION = pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="issue 7: needs tokenprobs.guards.detect_server(response) -> profile name | None; "
-    "remove this marker when it lands",
-)
-
 
 def test_loopback_base_url_alone_gives_the_compatible_profile():
     """A random local port cannot tell the server: `compatible`, which refuses nothing."""
@@ -31,7 +24,6 @@ def test_loopback_base_url_alone_gives_the_compatible_profile():
     assert tp.guards.select_profile("http://127.0.0.1:41234/v1", "llama.cpp").name == "llama.cpp"
 
 
-@NEEDS_DETECTION
 @pytest.mark.parametrize(
     "name",
     sorted(
@@ -46,7 +38,6 @@ def test_recorded_llama_cpp_responses_are_detected(name):
     assert tp.guards.detect_server(body) == "llama.cpp"
 
 
-@NEEDS_DETECTION
 def test_openai_response_is_not_taken_for_llama_cpp():
     """A real OpenAI body (system_fingerprint, bytes lists) is not detected as llama.cpp."""
     path = SHARED / "chat_gpt-4o-2024-08-06_structured_output_sdk_dump.json"
@@ -57,7 +48,6 @@ def test_openai_response_is_not_taken_for_llama_cpp():
 
 
 @pytest.mark.integration
-@NEEDS_DETECTION
 def test_live_response_is_detected(client):
     """A response of the running server, as an SDK object, is detected as llama.cpp."""
     response = client.chat.completions.create(

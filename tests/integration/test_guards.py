@@ -21,13 +21,6 @@ def _legacy(**extra):
     return {"model": "tiny", "prompt": "The cat", "max_tokens": 2, "temperature": 0} | extra
 
 
-def needs_rule(rule_id):
-    """Strict xfail until the `llama.cpp` profile has the rule (issue 7 report); then remove."""
-    return pytest.mark.xfail(
-        strict=True, reason=f"issue 7: the llama.cpp guard profile needs rule {rule_id}"
-    )
-
-
 def assert_accepted(endpoint, params):
     """The llama.cpp profile lets the request through without an error or a warning."""
     with warnings.catch_warnings():
@@ -75,7 +68,6 @@ def test_top_logprobs_without_logprobs_warns(server):
         tp.check_request("chat.completions", body, profile="llama.cpp")
 
 
-@needs_rule("llama.cpp.chat.logprobs.without_top_logprobs (warning)")
 def test_logprobs_without_top_logprobs_warns(server):
     """Quirk 3: `logprobs=True` alone gets `logprobs: null`; the profile says: top_logprobs."""
     body = _chat(logprobs=True)
@@ -122,7 +114,6 @@ def test_validation_errors_are_http_500(server, endpoint, path, body, loc):
 
 
 @pytest.mark.parametrize(("endpoint", "path", "body", "loc"), INVALID)
-@needs_rule("llama.cpp.*.below_min / llama.cpp.chat.logprobs.type (HTTP 500 mirrored)")
 def test_validation_errors_are_refused_locally(server, endpoint, path, body, loc):
     """Quirk 8: what the server would answer with a 500, the llama.cpp profile refuses first."""
     assert server.post(path, body).status == 500
@@ -137,7 +128,6 @@ def test_malformed_json_is_a_plain_text_500(server):
     assert reply.body.startswith(b"Internal Server Error")
 
 
-@needs_rule("llama.cpp.completions.echo.stream (warning)")
 def test_streamed_echo_warns(server):
     """Quirk 15: `echo` with `stream` loses the prompt's logprobs; the profile warns."""
     body = _legacy(logprobs=1, echo=True, stream=True)

@@ -130,11 +130,6 @@ def test_errors_are_400_and_refused_by_the_vllm_profile(post, path, body, param,
 
 
 @pytest.mark.parametrize(("path", "body", "param", "message"), REFUSED)
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 7: the vllm guard messages lack vLLM 0.32's suffix "
-    "' (parameter=..., value=...)'; remove this marker when they have it",
-)
 def test_vllm_profile_message_is_the_servers(path, body, param, message):
     """The guard's message is the server's, word for word (vLLM 0.32 adds the parameter)."""
     del path, param

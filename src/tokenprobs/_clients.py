@@ -1,0 +1,79 @@
+"""The SDK clients tokenprobs calls: the given one or a default from the environment.
+
+The default clients are cached per process (sync) and per event loop (async), keyed by a digest
+of the API key, so the key itself is held only by the client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import weakref
+from typing import TYPE_CHECKING
+
+import openai
+
+from tokenprobs.exceptions import MissingAPIKeyError
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from tokenprobs._retry import RetryPolicy
+
+__all__ = ["async_client", "base_url_of", "sync_client"]
+
+_sync_defaults: dict[tuple[str, str | None], openai.OpenAI] = {}
+_async_defaults: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, str | None], openai.AsyncOpenAI]
+] = weakref.WeakKeyDictionary()
+
+
+def _env_key() -> tuple[str, tuple[str, str | None]]:
+    key = os.environ.get("OPENAI_API_KEY")
+    if not key:
+        raise MissingAPIKeyError
+    # the cache is keyed by a digest, so the key itself is kept only by the client
+    return key, (hashlib.sha256(key.encode()).hexdigest(), os.environ.get("OPENAI_BASE_URL"))
+
+
+def base_url_of(client: object) -> str | None:
+    """The client's base URL (the environment's default when no client is given)."""
+    if client is None:
+        return os.environ.get("OPENAI_BASE_URL")
+    url = getattr(client, "base_url", None)
+    return None if url is None else str(url)
+
+
+def _as_object(value: object) -> object:
+    return value  # lets a runtime type check of a typed argument through mypy's reachability
+
+
+def sync_client(client: openai.OpenAI | None, retry: RetryPolicy | None) -> openai.OpenAI:
+    """The client to call: the given or default one, with the SDK's retries off if we retry."""
+    if client is None:
+        key, cache_key = _env_key()
+        client = _sync_defaults.get(cache_key)
+        if client is None:
+            client = _sync_defaults[cache_key] = openai.OpenAI(api_key=key)
+    elif isinstance(_as_object(client), openai.AsyncOpenAI):
+        msg = "get_token_distribution needs a sync client: use aget_token_distribution"
+        raise TypeError(msg)
+    return client.with_options(max_retries=0) if retry is not None else client
+
+
+def async_client(
+    client: openai.AsyncOpenAI | None, retry: RetryPolicy | None
+) -> openai.AsyncOpenAI:
+    """The async twin of `sync_client` (the default client is one per event loop)."""
+    if client is None:
+        import asyncio  # noqa: PLC0415
+
+        key, cache_key = _env_key()
+        per_loop = _async_defaults.setdefault(asyncio.get_running_loop(), {})
+        client = per_loop.get(cache_key)
+        if client is None:
+            client = per_loop[cache_key] = openai.AsyncOpenAI(api_key=key)
+    elif isinstance(_as_object(client), openai.OpenAI):
+        msg = "aget_token_distribution needs an AsyncOpenAI client: use get_token_distribution"
+        raise TypeError(msg)
+    return client.with_options(max_retries=0) if retry is not None else client

