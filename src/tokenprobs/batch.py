@@ -18,7 +18,6 @@ client.files.content(job.output_file_id).write_to_file("out.jsonl")
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import pydantic_core
 
+from tokenprobs._gc import paused_gc
 from tokenprobs.adapters import parse
 from tokenprobs.client import build_params, guard
 from tokenprobs.exceptions import TokenprobsError, UnsupportedResponseError
@@ -160,9 +160,7 @@ def _read_line(
     # JSON builds no reference cycles, so the cyclic GC has nothing to find here; pausing it for
     # the line (never across a yield) halves the time on top-20 bodies of tens of thousands of
     # small containers.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         try:
             obj = pydantic_core.from_json(line)
         except ValueError as exc:
@@ -176,6 +174,3 @@ def _read_line(
             return cid, parse(obj)
         except TokenprobsError as exc:
             return cid, exc
-    finally:
-        if paused:
-            gc.enable()

@@ -13,6 +13,7 @@ from typing import Any
 import pydantic
 import pydantic_core
 
+from tokenprobs._gc import paused_gc
 from tokenprobs.adapters import chat, completions, responses
 from tokenprobs.adapters._common import FastPathMiss, columns_from_entries, error_body, get
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
@@ -51,12 +52,14 @@ def parse(obj: object, /, *, choice: int = 0) -> TokenDistribution:
         >>> d.text, d.source
         ('Hi', 'chat')
     """
-    return _dispatch(obj, choice=choice)[0]
+    with paused_gc():
+        return _dispatch(obj, choice=choice)[0]
 
 
 def parse_all(obj: object, /) -> list[TokenDistribution]:
     """One `TokenDistribution` per choice (`n > 1`), in index order. Accepts what `parse` does."""
-    return _dispatch(obj, choice=None)
+    with paused_gc():
+        return _dispatch(obj, choice=None)
 
 
 def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:

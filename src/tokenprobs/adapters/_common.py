@@ -228,14 +228,14 @@ def _bytes_ok(lists: Iterable[list[int] | None]) -> bool:
     present = [b for b in lists if b is not None]
     if not set(map(type, present)) <= {list}:
         return False
-    flat = list(chain.from_iterable(present))
-    if bool in set(map(type, flat)):  # bytes() takes True/False as 1/0: not byte values
-        return False
     try:
-        bytes(flat)
+        raw = bytes(chain.from_iterable(present))
     except (TypeError, ValueError):
         return False
-    return True
+    # bytes() takes True/False as 1/0: only where a 0 or a 1 came out can a bool have been
+    return not (b"\x00" in raw or b"\x01" in raw) or set(
+        map(type, chain.from_iterable(present))
+    ) <= {int}
 
 
 def _indexed_bytes(cols: Columns, table: list[bytes]) -> bool:
