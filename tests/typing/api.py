@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import openai
 import pydantic
 
 import tokenprobs as tp
@@ -32,6 +33,19 @@ def use(raw: bytes) -> None:
     tp.check_request("chat.completions", {"model": "gpt-4o", "logprobs": True})
     ent: NDArray[np.float64] = tp.metrics.entropy(lp, base=2)
     html: str = tp.render.to_html(d, mode="entropy")
+    client = openai.OpenAI(api_key="sk-typing")
+    asked: tp.TokenDistribution = tp.get_token_distribution(
+        "Hi", model="gpt-4o-mini", top_logprobs=5, client=client, retry=tp.RetryPolicy()
+    )
+    stream: tp.DistributionStream = tp.get_token_distribution(
+        "Hi", model="gpt-4o-mini", client=client, stream=True, profile="openai"
+    )
+    many: list[tp.TokenDistribution | Exception] = tp.get_token_distributions(
+        ["a", "b"], model="gpt-4o-mini", client=client, concurrency=2, progress=False
+    )
+    summary: tp.metrics.Summary = tp.metrics.summary(top)
+    server: str | None = tp.guards.detect_server(asked.response)
+    del stream, many, summary, server
     acc = tp.StreamAccumulator()
     grown: list[tuple[int, int]] = acc.feed({})
     del ds, p, top, h, bounds, spans, text, ppl, again, ent, html, grown
