@@ -12,6 +12,8 @@ from tokenprobs.adapters.completions import legacy_columns
 from tokenprobs.exceptions import UnsupportedResponseError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from tokenprobs.models import TokenDistribution
 
 __all__ = ["SSE", "StreamAccumulator", "chunk_kind", "parse_sse"]
@@ -118,16 +120,19 @@ class StreamAccumulator:
             index = 0
         return self._choices.setdefault(index, _Choice())
 
-    def _feed_chat(self, chunk: Any, path: str) -> None:  # noqa: ANN401
+    def _logprobs_of(self, chunk: Any, path: str) -> Iterator[tuple[_Choice, Any, str]]:  # noqa: ANN401
+        """Each choice's state and non-null `logprobs` (noting its finish reason on the way)."""
         for j, c in enumerate(seq(get(chunk, "choices"), f"{path}.choices") or []):
             state = self._choice(get(c, "index"))
             finish = get(c, "finish_reason")
             if finish is not None:
                 state.finish_reason, state.ended = str(finish), True
             lp = get(c, "logprobs")
-            if lp is None:
-                continue
-            p = f"{path}.choices[{j}].logprobs"
+            if lp is not None:
+                yield state, lp, f"{path}.choices[{j}].logprobs"
+
+    def _feed_chat(self, chunk: Any, path: str) -> None:  # noqa: ANN401
+        for state, lp, p in self._logprobs_of(chunk, path):
             if get(lp, "tokens") is not None and get(lp, "content") is None:
                 cols, _, _ = legacy_columns(lp, p, start=len(state.content))
                 state.content.extend(cols)
@@ -140,15 +145,7 @@ class StreamAccumulator:
                 state.refusal.extend(columns_from_entries(refusal, f"{p}.refusal"))
 
     def _feed_completions(self, chunk: Any, path: str) -> None:  # noqa: ANN401
-        for j, c in enumerate(seq(get(chunk, "choices"), f"{path}.choices") or []):
-            state = self._choice(get(c, "index"))
-            finish = get(c, "finish_reason")
-            if finish is not None:
-                state.finish_reason, state.ended = str(finish), True
-            lp = get(c, "logprobs")
-            if lp is None:
-                continue
-            p = f"{path}.choices[{j}].logprobs"
+        for state, lp, p in self._logprobs_of(chunk, path):
             cols, top_null, offsets = legacy_columns(lp, p, start=len(state.content))
             state.content.extend(cols)
             state.top_null += top_null
