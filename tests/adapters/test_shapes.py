@@ -169,3 +169,29 @@ def test_bare_content_list_and_logprobs_object():
     logprobs = body["choices"][0]["logprobs"]
     assert tp.parse(logprobs["content"]).tokens == ["a", "b"]
     assert tp.parse(logprobs).source == "logprobs"
+
+
+def test_vllm_empty_token_and_sentinel_entries():
+    """Empty-token entries (bytes [], as vLLM sends) and -9999.0 parse; they own no character."""
+    body = testing.chat_completion([("Hi", -0.1, []), ("", -9999.0, []), ("!", -0.2, [])])
+    body["choices"][0]["logprobs"]["content"][1]["bytes"] = []
+    d = tp.parse(body)
+    assert d.tokens == ["Hi", "", "!"]
+    assert d.text == "Hi!"
+    assert d.char_spans().tolist() == [[0, 2], [2, 2], [2, 3]]
+    assert d.probs.tolist()[1] == 0.0
+
+
+def test_tgi_style_entries_without_bytes_and_integer_zero():
+    """TGI-style entries: no bytes key, an integer 0 logprob; bytes derived, values as floats."""
+    body = testing.chat_completion([("Hi", -0.5, [("Hi", -0.5)]), (" there", 0, [])])
+    for entry in body["choices"][0]["logprobs"]["content"]:
+        del entry["bytes"]
+        for alt in entry["top_logprobs"]:
+            del alt["bytes"]
+    d = tp.parse(body)
+    assert d.text == "Hi there"
+    assert d.bytes_derived.all()
+    assert d.logprobs.dtype == np.float64
+    assert d.logprobs.tolist() == [-0.5, 0.0]
+    assert d.sampled_in_top.tolist() == [True, False]
