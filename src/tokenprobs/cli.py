@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="show a bundled real response (no key, no network)")
     _add_view_options(demo)
-    demo.set_defaults(run=_run_demo)
+    demo.set_defaults(run=_run_demo, top=20)  # the bundled answer is short: detail every token
 
     show = sub.add_parser(
         "show", help="show a saved response: JSON, JSONL (one response per line) or an SSE capture"
