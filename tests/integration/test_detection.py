@@ -41,8 +41,7 @@ def test_recorded_llama_cpp_responses_are_detected(name):
 def test_openai_response_is_not_taken_for_llama_cpp():
     """A real OpenAI body (system_fingerprint, bytes lists) is not detected as llama.cpp."""
     path = SHARED / "chat_gpt-4o-2024-08-06_structured_output_sdk_dump.json"
-    if not path.exists():
-        pytest.skip(f"{path} is not beside the checkout")
+    assert path.exists(), f"{path}: the shared fixtures belong beside the checkout"
     body = json.loads(path.read_text(encoding="utf-8"))
     assert tp.guards.detect_server(body) in {"openai", None}
 
