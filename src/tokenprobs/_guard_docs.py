@@ -35,6 +35,23 @@ def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
             "only the model-independent rules (0..20, `logprobs` required)."
         ),
         "",
+        "## Changing the tables at run time",
+        "",
+        (
+            "OpenAI changes caps faster than tokenprobs is released. "
+            '`tp.guards.register_model("gpt-6*", max_top_logprobs=5, logprobs="forbidden")` '
+            "puts a model family in front of the built-in ones (`logprobs` is `allowed`, "
+            '`reasoning`, `unsupported` or `forbidden`); `tp.guards.register_profile("mine", '
+            'like="vllm", max_top_logprobs=50, base_urls=("http://gpu-box:8000*",))` adds a '
+            "server profile; `tp.guards.reset()` restores the built-in tables. "
+            "`get_token_distribution(..., profile=...)` names the profile for one call; without "
+            "it, the profile detected from an earlier answer of the same server "
+            "(`tp.guards.detect_server`) or the one the client's base URL selects is used. A "
+            "refused request raises `GuardBadRequestError` (400), `GuardPermissionDeniedError` "
+            "(403) or, for what llama.cpp answers with an HTTP 500, `GuardInternalServerError`: "
+            "each is the SDK's own class and a `tp.GuardError`, with `.rule` naming the rule."
+        ),
+        "",
     ]
     for name, profile in profiles.items():
         lines += [f"## Profile `{name}`", ""]
