@@ -6,10 +6,9 @@ Imported as `tests._client_helpers`. The respx bridge here is a copy of the one 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import openai
+from tests._recorded import RECORDED
 
 __all__ = [
     "FIXTURES",
@@ -23,8 +22,8 @@ __all__ = [
 ]
 
 OPENAI_MAJOR = int(openai.__version__.split(".", 1)[0])
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded"
-"""The recorded responses, read where they are (`../shared/fixtures/recorded`), never copied."""
+FIXTURES = RECORDED
+"""The recorded responses, copied into the repository (`tests/fixtures/recorded/`)."""
 
 MODEL = "gpt-4o-mini"
 

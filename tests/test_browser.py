@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests._recorded import RECORDED
 
 import tokenprobs as tp
 from tokenprobs import render
@@ -18,7 +19,6 @@ from tokenprobs import render
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORDED = ROOT.parent / "shared" / "fixtures" / "recorded"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("TOKENPROBS_CHROMIUM", "/usr/bin/chromium")
 ARGS = [

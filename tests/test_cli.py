@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from tests._recorded import RECORDED
 
 import tokenprobs as tp
 from tokenprobs import cli, testing
-
-RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "recorded"
 
 
 def test_demo_prints_every_token_and_the_alternatives(capsys, monkeypatch):

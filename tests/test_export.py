@@ -1,13 +1,11 @@
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from tests._recorded import RECORDED
 
 import tokenprobs as tp
-
-RECORDED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded"
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@ import dataclasses
 import doctest
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,12 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import special, stats
+from tests._recorded import RECORDED
 
 from tokenprobs import metrics
 
-FIXTURE = Path("/work/shared/fixtures/recorded/chat_gpt-4o-mini_top2_openai_apiref_example.json")
-if not FIXTURE.exists():  # the packaged copy of the same recorded response
-    FIXTURE = Path(__file__).parents[1] / "src/tokenprobs/data" / FIXTURE.name
+FIXTURE = RECORDED / "chat_gpt-4o-mini_top2_openai_apiref_example.json"
 
 # the values the rules name: sentinel, -inf, 0.0, tiny positives, ordinary logprobs
 special_values = st.sampled_from([-9999.0, -math.inf, 0.0, 1e-9, 3e-7, -1e-12])

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pydantic
 import pytest
 from openai.types.chat import ChatCompletionTokenLogprob
+from tests._recorded import RECORDED
 
 import tokenprobs as tp
 from tokenprobs import testing
 
-RECORDED = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "recorded"
 WITH_LOGPROBS = sorted(
     p.name
     for p in RECORDED.glob("*")

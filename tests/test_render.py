@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests._recorded import RECORDED
 
 import tokenprobs as tp
 from tokenprobs import render
 
-RECORDED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "recorded"
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "render"
 UPDATE = os.environ.get("TOKENPROBS_UPDATE_SNAPSHOTS") == "1"
 

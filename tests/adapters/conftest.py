@@ -1,14 +1,15 @@
-"""Fixtures for the adapter tests: the recorded responses in ../shared/fixtures/recorded."""
+"""Fixtures for the adapter tests: the recorded responses in tests/fixtures/recorded."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from tests._recorded import RECORDED
 
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "recorded"
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture

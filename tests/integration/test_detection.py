@@ -11,11 +11,11 @@ import json
 from pathlib import Path
 
 import pytest
+from tests._recorded import RECORDED as SOURCES_RECORDED
 
 import tokenprobs as tp
 
 RECORDED = Path(__file__).with_name("recorded")
-SHARED = Path(__file__).parents[3] / "shared" / "fixtures" / "recorded"
 
 
 def test_loopback_base_url_alone_gives_the_compatible_profile():
@@ -40,8 +40,8 @@ def test_recorded_llama_cpp_responses_are_detected(name):
 
 def test_openai_response_is_not_taken_for_llama_cpp():
     """A real OpenAI body (system_fingerprint, bytes lists) is not detected as llama.cpp."""
-    path = SHARED / "chat_gpt-4o-2024-08-06_structured_output_sdk_dump.json"
-    assert path.exists(), f"{path}: the shared fixtures belong beside the checkout"
+    path = SOURCES_RECORDED / "chat_gpt-4o-2024-08-06_structured_output_sdk_dump.json"
+    assert path.exists(), f"{path}: the recorded fixtures belong in tests/fixtures/recorded"
     body = json.loads(path.read_text(encoding="utf-8"))
     assert tp.guards.detect_server(body) in {"openai", None}
 

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
+from tests._recorded import RECORDED
 
 import tokenprobs as tp
 
 __all__ = ["COUNTS", "RECORDED", "agree", "check_distribution", "outcome", "recorded_texts"]
-
-RECORDED = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "recorded"
-"""The recorded responses, read where they are, never copied."""
 
 COUNTS: Counter[str] = Counter()
 """Generated inputs tried, per category (reported by the conftest's terminal summary)."""
