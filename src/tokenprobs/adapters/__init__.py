@@ -6,10 +6,15 @@ iterators of stream chunks / events, and raw SSE or NDJSON text.
 
 from __future__ import annotations
 
+import io
+import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pydantic
 import pydantic_core
 
@@ -17,7 +22,7 @@ from tokenprobs._gc import paused_gc
 from tokenprobs.adapters import chat, completions, responses
 from tokenprobs.adapters._common import FastPathMiss, columns_from_entries, error_body, get
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
-from tokenprobs.exceptions import UnsupportedResponseError
+from tokenprobs.exceptions import APIResponseError, TokenprobsWarning, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
 
 __all__ = ["SSE", "StreamAccumulator", "parse", "parse_all", "parse_sse"]
@@ -32,8 +37,13 @@ def parse(obj: object, /, *, choice: int = 0) -> TokenDistribution:
         obj: A `ChatCompletion`, `Completion` or `Response` (SDK object, dict, JSON `str` or
             `bytes`); a list or iterator of `ChatCompletionChunk` / legacy chunks / Responses
             stream events (or their dicts); raw SSE text or bytes; an Ollama `/api/generate`
-            chunk or NDJSON stream; a bare `logprobs` object or list of token entries.
-        choice: Which choice (its `index`) when the response has several (`n > 1`).
+            chunk or NDJSON stream; a bare `logprobs` object or list of token entries; one
+            `Choice` of a chat or legacy completion (`response.choices[0]`, or its dict); a
+            `pathlib.Path` or an open file (text or binary) holding any of the text forms; an
+            API error body (`{"error": {...}}`, or the SDK's `APIStatusError.body`) or the
+            `openai.APIStatusError` itself, which raise `APIResponseError`.
+        choice: Which choice (its `index`) when the response has several (`n > 1`). A single
+            `Choice` is parsed as it is, whatever its index.
 
     Returns:
         The distribution, with `d.response` set to the parsed object when there was one.
@@ -42,6 +52,10 @@ def parse(obj: object, /, *, choice: int = 0) -> TokenDistribution:
         MissingLogprobsError: The response carries no logprobs (the message says how to ask).
         APIResponseError: The body is an API error, not a response.
         UnsupportedResponseError: The shape is not recognised, or a known field is malformed.
+
+    Warns:
+        TokenprobsWarning: Every logprob is 0 or -9999 and there are no alternatives: the server
+            sent placeholders that carry no probability information.
 
     Examples:
         >>> import tokenprobs as tp
@@ -53,20 +67,42 @@ def parse(obj: object, /, *, choice: int = 0) -> TokenDistribution:
         ('Hi', 'chat')
     """
     with paused_gc():
-        return _dispatch(obj, choice=choice)[0]
+        return _checked(_dispatch(obj, choice=choice))[0]
 
 
 def parse_all(obj: object, /) -> list[TokenDistribution]:
     """One `TokenDistribution` per choice (`n > 1`), in index order. Accepts what `parse` does."""
     with paused_gc():
-        return _dispatch(obj, choice=None)
+        return _checked(_dispatch(obj, choice=None))
 
 
-def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:
+def _checked(out: list[TokenDistribution]) -> list[TokenDistribution]:
+    """Warn about distributions whose values are placeholders (every one 0 or -9999, no alts)."""
+    for d in out:
+        lp = d.logprobs
+        if len(d) and not any(d.top_tokens) and bool(((lp == 0) | np.isneginf(lp)).all()):
+            msg = (
+                f"choice {d.choice}: all {len(d)} logprobs are 0 or -9999 and no alternatives "
+                "were returned: the server sent placeholder values that carry no probability "
+                "information (probs, entropy and perplexity mean nothing here)"
+            )
+            warnings.warn(msg, TokenprobsWarning, stacklevel=3)
+    return out
+
+
+def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:  # noqa: C901, PLR0911
     if isinstance(obj, TokenDistribution):
         return [obj]
     if isinstance(obj, _STR_KINDS):
         return _from_text(obj, choice=choice)
+    if isinstance(obj, os.PathLike):
+        return _from_text(_read_path(obj), choice=choice)
+    if isinstance(obj, io.IOBase) or (
+        callable(getattr(obj, "read", None)) and not isinstance(obj, pydantic.BaseModel | Mapping)
+    ):
+        return _from_text(_read_file(obj), choice=choice)
+    if (err := _sdk_error(obj)) is not None:
+        raise err
     if isinstance(obj, Mapping) and not isinstance(obj, dict):
         obj = dict(obj)
     if isinstance(obj, dict):
@@ -136,6 +172,58 @@ def _as_data(raw: str | bytes | bytearray | memoryview) -> str | bytes:
     return raw
 
 
+def _read_path(path: os.PathLike[Any]) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        msg = f"cannot read {os.fspath(path)!r}: {exc.strerror or exc}"
+        raise UnsupportedResponseError(msg) from exc
+
+
+def _read_file(f: Any) -> str | bytes:  # noqa: ANN401 - any object with .read()
+    data = f.read()
+    if not isinstance(data, str | bytes | bytearray):
+        msg = f"{type(f).__name__}.read() gave a {type(data).__name__}, not text or bytes"
+        raise UnsupportedResponseError(msg)
+    return bytes(data) if isinstance(data, bytearray) else data
+
+
+def _sdk_error(obj: object) -> APIResponseError | None:
+    """The `APIResponseError` for an `openai.APIStatusError` given in place of a response."""
+    import openai  # noqa: PLC0415 - only to recognise its exception
+
+    if not isinstance(obj, openai.APIStatusError):
+        return None
+    body = obj.body
+    err = error_body(body) if isinstance(body, dict) else None
+    if err is None:
+        err = APIResponseError(str(obj.message), code=obj.status_code, body=body)
+    err.__cause__ = obj
+    return err
+
+
+_PATH_MAX = 4096
+
+
+def _names_file(text: str) -> bool:
+    """Whether a string that failed to parse is the name of an existing file."""
+    if not text or len(text) > _PATH_MAX or "\n" in text or "\x00" in text:
+        return False
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _not_a_body(raw: object, exc: ValueError) -> str:
+    if isinstance(raw, str) and _names_file(name := raw.strip()):
+        return (
+            f"the string {name!r} is not a response but names a file: pass "
+            f"pathlib.Path({name!r}) to read it (a str is parsed as the body itself)"
+        )
+    return f"not JSON, SSE or NDJSON ({exc})"
+
+
 def _from_text(
     raw: str | bytes | bytearray | memoryview, *, choice: int | None
 ) -> list[TokenDistribution]:
@@ -158,8 +246,7 @@ def _from_text(
                 pass
             else:
                 return _from_items(items, choice=choice, response=items)
-        msg = f"not JSON, SSE or NDJSON ({exc})"
-        raise UnsupportedResponseError(msg) from exc
+        raise UnsupportedResponseError(_not_a_body(raw, exc)) from exc
     if isinstance(parsed, dict):
         if (err := error_body(parsed)) is not None:
             raise err

@@ -80,7 +80,23 @@ def error_body(obj: dict[str, Any]) -> APIResponseError | None:
         )
     if "detail" in obj and len(obj) <= 2:  # noqa: PLR2004 - FastAPI's {"detail": ...}
         return APIResponseError(str(obj["detail"]), body=obj)
+    if (
+        isinstance(obj.get("message"), str)
+        and obj.keys() <= _SDK_ERROR_KEYS
+        and not obj.keys().isdisjoint(_SDK_ERROR_DETAIL)
+    ):  # the SDK's own `APIStatusError.body`: the inner object, without {"error": ...}
+        return APIResponseError(
+            obj["message"],
+            type=obj.get("type") or obj.get("status"),
+            param=obj.get("param"),
+            code=obj.get("code"),
+            body=obj,
+        )
     return None
+
+
+_SDK_ERROR_KEYS = frozenset({"message", "type", "param", "code", "status"})
+_SDK_ERROR_DETAIL = frozenset({"type", "param", "code"})
 
 
 class Columns:
