@@ -80,6 +80,7 @@ def http_client(router, *, async_=False):
 
     class Bridge(httpx2.BaseTransport):
         def handle_request(self, request):
+            request.read()  # a multipart upload (files.create) arrives as a stream
             response = router.handler(to_httpx(request))
             response.read()
             return convert(response, request)

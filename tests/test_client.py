@@ -149,6 +149,7 @@ def test_compatible_base_url():
 def test_no_key_names_the_variable(monkeypatch):
     """Without a client and without OPENAI_API_KEY: an error naming the variable."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with pytest.raises(MissingAPIKeyError, match="OPENAI_API_KEY"):
         get_token_distribution("Hi", model=MODEL)
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import sys
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import openai
 
+from tokenprobs._clients import NO_KEY, OPENAI_HOSTS
 from tokenprobs._retry import RetryPolicy
 from tokenprobs.client import ENDPOINTS, get_token_distribution
 from tokenprobs.exceptions import GuardError, TokenprobsError
@@ -25,12 +27,12 @@ if TYPE_CHECKING:
 __all__ = ["NO_KEY_MESSAGE", "add_ask_parser", "run_ask"]
 
 NO_KEY_MESSAGE = (
-    "tokenprobs: no API key: set OPENAI_API_KEY, or pass --base-url for an OpenAI-compatible "
-    "server; `tokenprobs demo` and `tokenprobs show FILE` work offline"
+    "tokenprobs: no API key: set OPENAI_API_KEY, or pass --base-url (or set OPENAI_BASE_URL) "
+    "for an OpenAI-compatible server, which needs none; `tokenprobs demo` and "
+    "`tokenprobs show FILE` work offline"
 )
 CLI_RETRY = RetryPolicy(max_attempts=3, max_time=30.0)
 """Fewer, shorter retries than the library's default: someone is waiting at a terminal."""
-LOCAL_KEY = "sk-no-key-required"
 
 
 def add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,9 +65,10 @@ def add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
 def _client(args: argparse.Namespace, **options: Any) -> openai.OpenAI | None:  # noqa: ANN401
     """The client for the command line, or `None` when there is no key and no `--base-url`."""
     key = os.environ.get("OPENAI_API_KEY")
-    if not key and not args.base_url:
+    base_url = args.base_url or os.environ.get("OPENAI_BASE_URL") or None
+    if not key and (base_url is None or urlsplit(base_url).hostname in OPENAI_HOSTS):
         return None
-    return openai.OpenAI(api_key=key or LOCAL_KEY, base_url=args.base_url, max_retries=0, **options)
+    return openai.OpenAI(api_key=key or NO_KEY, base_url=base_url, max_retries=0, **options)
 
 
 def run_ask(args: argparse.Namespace) -> int:

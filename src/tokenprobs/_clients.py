@@ -10,6 +10,7 @@ import hashlib
 import os
 import weakref
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import openai
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
     from tokenprobs._retry import RetryPolicy
 
-__all__ = ["async_client", "base_url_of", "sync_client"]
+__all__ = ["NO_KEY", "OPENAI_HOSTS", "async_client", "base_url_of", "sync_client"]
 
 _sync_defaults: dict[tuple[str, str | None], openai.OpenAI] = {}
 _async_defaults: weakref.WeakKeyDictionary[
@@ -28,12 +29,25 @@ _async_defaults: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
+NO_KEY = "sk-no-key-required"
+"""The placeholder key sent to a compatible server that needs none (the SDK insists on one)."""
+
+
 def _env_key() -> tuple[str, tuple[str, str | None]]:
     key = os.environ.get("OPENAI_API_KEY")
+    base_url = os.environ.get("OPENAI_BASE_URL") or None
     if not key:
-        raise MissingAPIKeyError
+        # a compatible server (vLLM, llama.cpp, Ollama ...) named by OPENAI_BASE_URL needs no key;
+        # OpenAI's own API does
+        if base_url is None or urlsplit(base_url).hostname in OPENAI_HOSTS:
+            raise MissingAPIKeyError
+        key = NO_KEY
     # the cache is keyed by a digest, so the key itself is kept only by the client
-    return key, (hashlib.sha256(key.encode()).hexdigest(), os.environ.get("OPENAI_BASE_URL"))
+    return key, (hashlib.sha256(key.encode()).hexdigest(), base_url)
+
+
+OPENAI_HOSTS = frozenset({"api.openai.com"})
+"""Hosts that need a real key, whatever `OPENAI_BASE_URL` says."""
 
 
 def base_url_of(client: object) -> str | None:

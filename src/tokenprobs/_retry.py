@@ -233,7 +233,7 @@ class _Controller:
             )
             return True
         if state.attempt_number >= policy.max_attempts:
-            self.reason = f"{state.attempt_number} attempts (RetryPolicy.max_attempts)"
+            self.reason = f"RetryPolicy.max_attempts is {policy.max_attempts}"
             return True
         elapsed = max(state.seconds_since_start or 0.0, state.idle_for)
         upcoming = float(getattr(state, "upcoming_sleep", 0.0))
@@ -251,7 +251,8 @@ class _Controller:
             msg = "gave up without an error"
             raise RuntimeError(msg)
         exc.add_note(
-            f"tokenprobs stopped retrying after {state.attempt_number} attempts: {self.reason}."
+            f"tokenprobs stopped retrying after {state.attempt_number} attempts"
+            f"{reaching(exc)} ({self.reason})."
         )
         raise exc
 
@@ -262,6 +263,17 @@ class _Controller:
             "stop": self.stop,
             "retry_error_callback": self.give_up,
         }
+
+
+def reaching(exc: BaseException) -> str:
+    """` to reach URL` for a connection error (the URL without its query), else `""`."""
+    if not isinstance(exc, openai.APIConnectionError):
+        return ""
+    try:
+        url = exc.request.url
+    except (AttributeError, RuntimeError):  # a request-less error (the SDK allows it)
+        return ""
+    return f" to reach {str(url).split('?', 1)[0]}"
 
 
 def call(policy: RetryPolicy, fn: Callable[[], T]) -> T:

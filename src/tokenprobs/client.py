@@ -10,6 +10,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
 
+import openai
+
 from tokenprobs import _retry
 from tokenprobs._clients import async_client, base_url_of, sync_client
 from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
@@ -18,8 +20,6 @@ from tokenprobs.adapters import parse
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
-    import openai
-
     from tokenprobs._guard_types import GuardProfile
     from tokenprobs.models import TokenDistribution
 
@@ -69,6 +69,7 @@ def build_params(
         msg = f"endpoint must be one of {', '.join(map(repr, ENDPOINTS))}, got {endpoint!r}"
         raise ValueError(msg)
     kwargs = dict(create_kwargs)
+    _no_logprobs_override(endpoint, kwargs)
     if endpoint == "chat.completions":
         messages = _messages(messages_or_prompt)
         params: dict[str, object] = {"model": model, "messages": messages, "logprobs": True}
@@ -89,6 +90,34 @@ def build_params(
         params = {"model": model, "prompt": messages_or_prompt, "logprobs": top_logprobs}
     params.update(kwargs)
     return params
+
+
+def _no_logprobs_override(endpoint: Endpoint, kwargs: dict[str, object]) -> None:
+    """Refuse a `logprobs=` that contradicts the request for logprobs (a usage error)."""
+    if "logprobs" not in kwargs:
+        return
+    value = kwargs["logprobs"]
+    if endpoint == "chat.completions" and value is True:
+        del kwargs["logprobs"]  # what is sent anyway
+        return
+    if endpoint == "completions":
+        msg = (
+            f"logprobs={value!r} was passed for legacy completions, where tokenprobs sets "
+            "logprobs=k from top_logprobs: pass top_logprobs=k instead (0 gives the sampled "
+            "token alone)"
+        )
+    elif endpoint == "responses":
+        msg = (
+            f"logprobs={value!r} is not a Responses API parameter: tokenprobs asks for logprobs "
+            'with include=["message.output_text.logprobs"] and top_logprobs=k; remove it'
+        )
+    else:
+        msg = (
+            f"logprobs={value!r} contradicts what get_token_distribution is for (it always asks "
+            "for logprobs): remove it (top_logprobs=0 gives the sampled token alone), or call "
+            "client.chat.completions.create() directly for an answer without them"
+        )
+    raise ValueError(msg)
 
 
 def _messages(messages_or_prompt: Prompt) -> list[Mapping[str, object]]:
@@ -127,6 +156,12 @@ _DETECTED: dict[str, str] = {}
 _LLAMA_HINT = (
     "llama.cpp returns no logprobs unless top_logprobs is given: pass top_logprobs=k "
     "(0 gives the sampled token alone)"
+)
+
+
+_IGNORED_HINT = (
+    "use a server and model that return logprobs (docs/compatibility.md lists which do, and the "
+    "option each needs); tokenprobs already sent logprobs=True and top_logprobs"
 )
 
 
@@ -177,10 +212,18 @@ def finish(
     try:
         d = parse(response)
     except MissingLogprobsError as exc:
-        if name != "llama.cpp":
-            raise
-        what = "the llama.cpp server returned no logprobs"
-        raise MissingLogprobsError(what, endpoint=exc.endpoint, hint=_LLAMA_HINT) from exc
+        if name == "llama.cpp":
+            what = "the llama.cpp server returned no logprobs"
+            raise MissingLogprobsError(what, endpoint=exc.endpoint, hint=_LLAMA_HINT) from exc
+        if not exc.not_requested:
+            raise  # the parser knows the cause (a tool call, a refusal ...): its words stand
+        model = getattr(response, "model", None)
+        where = str(base_url or "the default OpenAI endpoint").split("?", 1)[0]
+        what = (
+            f"the server at {where} answered{f' model {model!r}' if model else ''} without "
+            "logprobs although the request asked for them: it ignored `logprobs`"
+        )
+        raise MissingLogprobsError(what, endpoint=exc.endpoint, hint=_IGNORED_HINT) from exc
     return d if d.response is not None else d.model_copy(update={"response": response})
 
 
@@ -203,6 +246,12 @@ def _undecodable(exc: json.JSONDecodeError) -> UnsupportedResponseError:
     return UnsupportedResponseError(msg)
 
 
+def _name_the_url(exc: openai.APIConnectionError, retry: RetryPolicy | None) -> None:
+    """Without our retries, say which URL could not be reached (the retry note says it else)."""
+    if retry is None and (where := _retry.reaching(exc)):
+        exc.add_note(f"tokenprobs: the request failed{where}.")
+
+
 # --- the I/O: the only part the twins do not share ---------------------------------------------
 
 
@@ -219,6 +268,9 @@ def call(
         response = _retry.call(retry, lambda: create(**params)) if retry else create(**params)
     except json.JSONDecodeError as exc:
         raise _undecodable(exc) from exc
+    except openai.APIConnectionError as exc:
+        _name_the_url(exc, retry)
+        raise
     if params.get("stream"):
         return DistributionStream(response)
     return finish(response, base_url=str(client.base_url), profile=profile)
@@ -241,6 +293,9 @@ async def acall(
         response = await (_retry.acall(retry, attempt) if retry else attempt())
     except json.JSONDecodeError as exc:
         raise _undecodable(exc) from exc
+    except openai.APIConnectionError as exc:
+        _name_the_url(exc, retry)
+        raise
     if params.get("stream"):
         return AsyncDistributionStream(response)
     return finish(response, base_url=str(client.base_url), profile=profile)

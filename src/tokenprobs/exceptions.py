@@ -60,11 +60,14 @@ class MissingLogprobsError(TokenprobsError):
         endpoint: The endpoint the response came from (`"chat.completions"`, `"responses"`,
             `"completions"`), or `None` when it could not be told.
         hint: How to ask for logprobs on that endpoint.
+        not_requested: True when the likely cause is that logprobs were not asked for (the hint
+            then says how to ask); False when the cause is known to be another one.
     """
 
     def __init__(self, what: str, *, endpoint: str | None = None, hint: str | None = None) -> None:
         """Build the error from what was missing and the endpoint it came from."""
         self.endpoint = endpoint
+        self.not_requested = hint is None
         if hint is None:
             hint = (
                 _ENABLE_HINT[endpoint]

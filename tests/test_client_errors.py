@@ -1,0 +1,151 @@
+"""The client's usage errors and failure messages say what happened, where, and the fix."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import openai
+import pytest
+from tests._client_helpers import MODEL, client_for, connect_error
+
+import tokenprobs as tp
+from tokenprobs import RetryPolicy, get_token_distribution
+from tokenprobs.testing import chat_completion, no_sleep
+
+POSITIONS = [("Paris", -0.01, [("Paris", -0.01), ("Lyon", -4.6)])]
+LOCAL = "http://127.0.0.1:9/v1"
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "value", "says"),
+    [
+        pytest.param("chat.completions", False, "contradicts", id="chat-false"),
+        pytest.param("chat.completions", None, "contradicts", id="chat-none"),
+        pytest.param("completions", 3, "top_logprobs=k instead", id="legacy-int"),
+        pytest.param("completions", False, "top_logprobs=k instead", id="legacy-false"),
+        pytest.param("responses", True, "not a Responses API parameter", id="responses"),
+    ],
+)
+def test_logprobs_override_is_a_usage_error_and_sends_nothing(
+    api, openai_client, endpoint, value, says
+):
+    """`logprobs=False` (or a legacy `logprobs=k`) is refused with the fix, before any request."""
+    route = api.route().respond(200, json=chat_completion(POSITIONS))
+    with pytest.raises(ValueError, match=says):
+        get_token_distribution(
+            "Hi", model=MODEL, endpoint=endpoint, client=openai_client, logprobs=value
+        )
+    assert route.call_count == 0
+
+
+def test_logprobs_true_on_chat_is_accepted(api, openai_client):
+    """`logprobs=True` on chat says what tokenprobs sends anyway: accepted, sent once."""
+    route = api.post("/chat/completions").respond(200, json=chat_completion(POSITIONS))
+    d = get_token_distribution("Hi", model=MODEL, client=openai_client, logprobs=True)
+    assert d.tokens == ["Paris"]
+    assert json.loads(route.calls.last.request.content)["logprobs"] is True
+
+
+def test_server_that_ignores_logprobs_is_named(make_client):
+    """A compatible server answering without logprobs: the error names its URL and the model."""
+    import respx  # noqa: PLC0415
+
+    body = chat_completion(POSITIONS)
+    body["model"] = "my-local-model"
+    body["choices"][0]["logprobs"] = None
+    with respx.mock(base_url="http://127.0.0.1:8000/v1", assert_all_called=False) as router:
+        router.post("/chat/completions").respond(200, json=body)
+        client = make_client(router, base_url="http://127.0.0.1:8000/v1")
+        with pytest.raises(tp.MissingLogprobsError) as caught:
+            get_token_distribution("Hi", model="my-local-model", client=client)
+        client.close()
+    text = str(caught.value)
+    assert "http://127.0.0.1:8000/v1" in text
+    assert "'my-local-model'" in text
+    assert "ignored `logprobs`" in text
+    assert "pass logprobs=True" not in text
+
+
+@pytest.mark.parametrize("retry", [RetryPolicy(max_attempts=3), None], ids=["retried", "no-retry"])
+def test_connection_error_names_the_url_once(api, retry):
+    """A connection error says which URL could not be reached, once, and the attempts once."""
+    client = client_for(api, api_key="sk-secret-connection-test")
+    route = api.post("/chat/completions")
+    route.side_effect = connect_error()
+    with no_sleep(), pytest.raises(openai.APIConnectionError) as caught:
+        get_token_distribution("Hi", model=MODEL, client=client, retry=retry)
+    notes = "\n".join(caught.value.__notes__)
+    assert notes.count("https://api.openai.com/v1/chat/completions") == 1
+    assert notes.count("stopped retrying") == (1 if retry else 0)
+    if retry:
+        assert "after 3 attempts to reach https://api.openai.com/v1/chat/completions" in notes
+        assert "RetryPolicy.max_attempts is 3" in notes
+    assert "sk-secret" not in notes + str(caught.value)
+
+
+class _Server(BaseHTTPRequestHandler):
+    """A loopback stand-in for a compatible server that needs no key (records what it got)."""
+
+    seen: list[dict[str, str]]
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).seen.append({"path": self.path, "auth": self.headers.get("Authorization", "")})
+        payload = json.dumps(chat_completion(POSITIONS)).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *_args: object) -> None:
+        """Quiet: the test reads `seen`."""
+
+
+@pytest.fixture
+def keyless_server():
+    """A loopback HTTP server answering chat completions; yields its base URL and requests."""
+    handler = type("Handler", (_Server,), {"seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1", handler.seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_openai_base_url_without_a_key_works(keyless_server, monkeypatch):
+    """OPENAI_BASE_URL naming a compatible server, no OPENAI_API_KEY: the call goes through."""
+    url, seen = keyless_server
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    d = get_token_distribution("Hi", model="local", retry=None)
+    assert d.tokens == ["Paris"]
+    assert [r["path"] for r in seen] == ["/v1/chat/completions"]
+    assert seen[0]["auth"] == "Bearer sk-no-key-required"
+
+
+@pytest.mark.parametrize("base_url", [None, "https://api.openai.com/v1"], ids=["unset", "openai"])
+def test_openai_itself_still_needs_a_key(monkeypatch, base_url):
+    """Without a key, OpenAI's own API (the default, or named) is a MissingAPIKeyError."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    if base_url is None:
+        monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+    with pytest.raises(tp.MissingAPIKeyError, match="OPENAI_API_KEY"):
+        get_token_distribution("Hi", model=MODEL)
+
+
+def test_cli_ask_uses_openai_base_url_without_a_key(keyless_server, monkeypatch, capsys):
+    """`tokenprobs ask` with OPENAI_BASE_URL and no key asks that server (exit 0)."""
+    from tokenprobs import cli  # noqa: PLC0415
+
+    url, seen = keyless_server
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    assert cli.main(["ask", "Hi", "--model", "local", "--format", "text"]) == 0
+    assert "Paris" in capsys.readouterr().out
+    assert len(seen) == 1
