@@ -12,10 +12,13 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = [
+    "align_to_content",
     "derive_bytes",
     "duplicate_alternatives",
     "effective_bytes",
+    "gpt2_decode",
     "sampled_in_top",
+    "special_tokens",
     "token_key",
 ]
 
@@ -116,3 +119,121 @@ def duplicate_alternatives(
                 dup[i, j] = True
             seen.add(key)
     return dup
+
+
+# Control tokens: `<|im_end|>`, `<|eot_id|>`, harmony's `<|channel|>`, SentencePiece / Gemma names,
+# and tool-call markup. A token string is matched whole, never a piece of text.
+_CONTROL = re.compile(
+    r"<\|[^<>|\s]{1,64}\|>"
+    r"|</?(?:s|eos|bos|pad|unk|tool_call|start_of_turn|end_of_turn|eot)>"
+    r"|\[/?INST\]"
+)
+_HEADER_OPEN = frozenset({"<|start|>", "<|channel|>", "<|constrain|>"})
+_HEADER_ENDS = _HEADER_OPEN | {"<|message|>"}
+
+
+def special_tokens(tokens: list[str]) -> NDArray[np.bool_]:
+    """Per token: a control token, or part of a harmony header (`<|channel|>analysis<|message|>`).
+
+    Examples:
+        >>> special_tokens(["<|channel|>", "analysis", "<|message|>", "Hi", "<|im_end|>"]).tolist()
+        [True, True, True, False, True]
+    """
+    out = np.zeros(len(tokens), dtype=bool)
+    joined = "\x00".join(tokens)
+    if "<" not in joined and "[" not in joined:
+        return out
+    match = _CONTROL.fullmatch
+    out[:] = [match(t) is not None for t in tokens]
+    opens = [i for i in np.flatnonzero(out) if tokens[i] in _HEADER_OPEN]
+    for i in opens:  # a header's role / channel names run to <|message|> (or the next control)
+        j = i + 1
+        while j < len(tokens) and not out[j]:
+            j += 1
+        if j == len(tokens) or tokens[j] in _HEADER_ENDS:
+            out[i:j] = True
+    return out
+
+
+def align_to_content(
+    pieces: list[bytes], special: NDArray[np.bool_], content: str
+) -> tuple[NDArray[np.bool_], NDArray[np.intp]]:
+    """Which tokens are part of `content`, and each token's character span in it.
+
+    When the tokens' bytes are the content's, every token is in it. Otherwise the tokens are
+    placed in order: a special token is never content; another is matched where the content
+    continues, else at its next occurrence, else it is not content (an empty span where it
+    stands). Text that no token has (a server's own `<reasoning>` wrapper) is skipped over.
+    """
+    target = content.encode("utf-8", errors="surrogatepass")
+    n = len(pieces)
+    lengths = np.fromiter(map(len, pieces), dtype=np.intp, count=n)
+    inside = np.ones(n, dtype=bool)
+    if b"".join(pieces) == target:
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+    else:
+        starts, ends = np.zeros(n, dtype=np.intp), np.zeros(n, dtype=np.intp)
+        cursor = 0
+        for i, piece in enumerate(pieces):
+            at = -1 if special[i] else (cursor if target.startswith(piece, cursor) else -2)
+            if at == -2:  # noqa: PLR2004 - not where the content continues: look further on
+                at = target.find(piece, cursor) if piece else cursor
+            if at < 0:
+                inside[i] = False
+                starts[i] = ends[i] = cursor
+                continue
+            starts[i], ends[i] = at, at + len(piece)
+            cursor = int(ends[i])
+    return readonly_pair(inside, _byte_to_char_spans(target, starts, ends))
+
+
+def readonly_pair(
+    mask: NDArray[np.bool_], spans: NDArray[np.intp]
+) -> tuple[NDArray[np.bool_], NDArray[np.intp]]:
+    """Both arrays marked read-only."""
+    mask.flags.writeable = False
+    spans.flags.writeable = False
+    return mask, spans
+
+
+def _byte_to_char_spans(
+    raw: bytes, starts: NDArray[np.intp], ends: NDArray[np.intp]
+) -> NDArray[np.intp]:
+    """Byte ranges in `raw` (valid UTF-8) to character ranges; a split character is in both."""
+    arr = np.frombuffer(raw, dtype=np.uint8)
+    lead = np.append((arr & 0xC0) != 0x80, True)  # noqa: PLR2004 - UTF-8 continuation bytes
+    before = np.concatenate(([0], np.cumsum(lead[:-1], dtype=np.intp)))  # leads before offset
+    start = before[starts] - (~lead[starts]).astype(np.intp)
+    end = np.maximum(before[ends], start + (starts == ends) * (~lead[starts]).astype(np.intp))
+    return np.stack([start, end], axis=1).astype(np.intp)
+
+
+def _gpt2_alphabet() -> dict[str, int]:
+    """GPT-2's byte-to-unicode table, inverted: the symbol character → the byte it stands for."""
+    printable = [*range(33, 127), *range(161, 173), *range(174, 256)]
+    table = {b: chr(b) for b in printable}
+    extra = 0
+    for b in range(256):
+        if b not in table:
+            table[b] = chr(256 + extra)
+            extra += 1
+    return {c: b for b, c in table.items()}
+
+
+_GPT2 = _gpt2_alphabet()
+
+
+def gpt2_decode(symbol: str) -> bytes | None:
+    """The bytes a GPT-2 byte-level BPE symbol string stands for (`ĠHello` → b" Hello").
+
+    `None` when a character is outside GPT-2's byte-to-unicode alphabet.
+
+    Examples:
+        >>> gpt2_decode("ĠHello"), gpt2_decode("Hello world")
+        (b' Hello', None)
+    """
+    try:
+        return bytes(_GPT2[c] for c in symbol)
+    except KeyError:
+        return None

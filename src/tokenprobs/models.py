@@ -155,6 +155,24 @@ class TokenDistribution(BaseModel):
     `logprobs=0`, an echoed prompt's first token)."""
     text_offset: list[int] | None = None
     """Character offsets of each token in the legacy Completions text, as given."""
+    content: str | None = None
+    """The text the response gave beside these logprobs: the message's `content` (its
+    `refusal` for a refusal), a legacy choice's `text`, the Responses `output_text`, or the
+    streamed deltas joined; `""` where the message's content was null (a tool call); `None`
+    where the shape carries no text (a bare logprobs object). `text_matches_content` compares."""
+    prompt_filter_results: list[Any] | None = None
+    """Azure OpenAI's `prompt_filter_results`, as sent (a stream's filter-only chunks included)."""
+    content_filter_results: list[Any] | None = None
+    """Azure OpenAI's `content_filter_results` of this choice, in the order they came (one per
+    chunk that carried them in a stream)."""
+    values_from: str | None = None
+    """Where the logprobs were read from when a response carries several copies: a Responses
+    stream's `"response.output_text.delta"` events (full precision, preferred), else the
+    rounded copies in `"response.output_text.done"` or `"response.completed"`; `"response"`
+    for a Responses object. `None` for shapes with one copy."""
+    bytes_decoded: str | None = None
+    """`"gpt2"` where the server's `bytes` were the UTF-8 of GPT-2 byte-level BPE symbols
+    (`ĠHello`; lmdeploy) and tokenprobs decoded them to the tokens' real bytes; else `None`."""
     response: Any = Field(default=None, exclude=True, repr=False)
     """The original response object, when the distribution was parsed from one (not serialised)."""
 
@@ -345,6 +363,48 @@ class TokenDistribution(BaseModel):
         A token with no bytes has an empty span (inside a split character: that character).
         """
         return self._spans
+
+    @cached_property
+    def special(self) -> NDArray[np.bool_]:
+        """Per position: True for a control / special token, not text a user reads.
+
+        Control tokens by their string (`<|im_end|>`, `<|channel|>`, `</s>`, `<tool_call>` ...)
+        and a harmony header's names (`analysis` between `<|channel|>` and `<|message|>`).
+        """
+        return readonly(_text.special_tokens(self.tokens))
+
+    @property
+    def text_matches_content(self) -> bool | None:
+        """Whether `text` (the tokens' bytes) equals `content` (the text the response gave).
+
+        `None` when the shape carries no content to compare. `False` when the server gave
+        logprobs for tokens the content lacks (an EOS token, harmony control tokens, tool-call
+        markup) or content no token has: `content_spans()` then places each token in `content`.
+        """
+        return None if self.content is None else self.text == self.content
+
+    @cached_property
+    def _content_alignment(self) -> tuple[NDArray[np.bool_], NDArray[np.intp]]:
+        if self.content is None:
+            return readonly(np.ones(len(self), dtype=bool)), self._spans
+        return _text.align_to_content(self._effective_bytes[0], self.special, self.content)
+
+    @property
+    def in_content(self) -> NDArray[np.bool_]:
+        """Per position: True where the token's text is part of `content`.
+
+        All True when the text matches the content, or there is no content to compare.
+        """
+        return self._content_alignment[0]
+
+    def content_spans(self) -> NDArray[np.intp]:
+        """The character span `[start, end)` of each position in `content`, shape `(T, 2)`.
+
+        Equal to `char_spans()` when `text_matches_content`. Tokens that are not part of the
+        content (`~in_content`) get an empty span where they stand. Without content, the spans
+        in `text`.
+        """
+        return self._content_alignment[1]
 
     # --- metrics (computed once, on first access) -------------------------------------------------
 

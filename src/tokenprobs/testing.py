@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -22,8 +23,11 @@ from typing import Any
 from tokenprobs._retry import no_sleep
 
 __all__ = [
+    "AZURE_FILTER",
     "Alternative",
     "Position",
+    "azure",
+    "azure_chunks",
     "chat_chunks",
     "chat_completion",
     "completion",
@@ -32,6 +36,8 @@ __all__ = [
     "response",
     "response_events",
     "sse",
+    "tool_call_chunks",
+    "tool_call_completion",
 ]
 
 Alternative = tuple[str | bytes, float]
@@ -72,6 +78,12 @@ def _entries(positions: Sequence[Position], *, with_bytes: bool = True) -> list[
 def _text(positions: Sequence[Position]) -> str:
     raw = b"".join(bytes(_token(tok)[1]) for tok, _, _ in positions)
     return raw.decode("utf-8", errors="replace")
+
+
+def _deltas(positions: Sequence[Position]) -> list[str]:
+    """The text each token adds, as a stream's deltas carry it (a split character when whole)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    return [decoder.decode(bytes(_token(tok)[1])) for tok, _, _ in positions]
 
 
 def chat_completion(
@@ -122,8 +134,9 @@ def chat_chunks(
 ) -> list[dict[str, Any]]:
     """The chunks of a streamed chat completion, choices interleaved position by position.
 
-    Like the API: a first chunk per choice with `content: []`, one chunk per token, a finish
-    chunk with `logprobs: null`, then (with `usage`) a chunk with `choices: []`.
+    Like the API: a first chunk per choice with `content: []`, one chunk per token (its delta
+    the characters it completes), a finish chunk with `logprobs: null`, then (with `usage`) a
+    chunk with `choices: []`.
     """
     field, other = ("refusal", "content") if refusal else ("content", "refusal")
 
@@ -148,6 +161,7 @@ def chat_chunks(
         for i in range(len(choices))
     ]
     longest = max((len(c) for c in choices), default=0)
+    deltas = [_deltas(c) for c in choices]
     for j in range(longest):
         for i, positions in enumerate(choices):
             if j < len(positions):
@@ -156,7 +170,7 @@ def chat_chunks(
                     chunk(
                         {
                             "index": i,
-                            "delta": {field: _text([positions[j]])},
+                            "delta": {field: deltas[i][j]},
                             "logprobs": {field: entry, other: None},
                             "finish_reason": None,
                         }
@@ -270,11 +284,17 @@ def response(
 
 
 def response_events(
-    positions: Sequence[Position], *, model: str = "gpt-4o-mini-2024-07-18"
+    positions: Sequence[Position],
+    *,
+    model: str = "gpt-4o-mini-2024-07-18",
+    rounded: bool = False,
+    delta_bytes: bool = True,
 ) -> list[dict[str, Any]]:
     """Responses stream events: a delta per token, the part's `.done`, `response.completed`.
 
-    The delta events carry no `bytes`, as the API sends them.
+    As the API sends them, the delta events carry `bytes` and full-precision logprobs; with
+    `rounded`, the `.done` event and `response.completed` carry copies rounded to 6 decimals
+    (`-0.0`, `-2e-06`), as observed. `delta_bytes=False` leaves `bytes` out of the deltas.
     """
     base = {"item_id": "msg_test", "output_index": 0, "content_index": 0}
     events: list[dict[str, Any]] = [
@@ -284,14 +304,15 @@ def response_events(
             "response": {**response([], model=model), "status": "in_progress", "output": []},
         }
     ]
-    for pos in positions:
+    copies = [_rounded(p) for p in positions] if rounded else list(positions)
+    for pos, delta in zip(positions, _deltas(positions), strict=True):
         events.append(
             {
                 "type": "response.output_text.delta",
                 "sequence_number": len(events),
                 **base,
-                "delta": _text([pos]),
-                "logprobs": _entries([pos], with_bytes=False),
+                "delta": delta,
+                "logprobs": _entries([pos], with_bytes=delta_bytes),
             }
         )
     events.append(
@@ -300,17 +321,132 @@ def response_events(
             "sequence_number": len(events),
             **base,
             "text": _text(positions),
-            "logprobs": _entries(positions, with_bytes=False),
+            "logprobs": _entries(copies, with_bytes=False),
         }
     )
     events.append(
         {
             "type": "response.completed",
             "sequence_number": len(events),
-            "response": response(positions, model=model),
+            "response": response(copies, model=model),
         }
     )
     return events
+
+
+def _rounded(pos: Position) -> Position:
+    tok, lp, alts = pos
+    return (
+        tok,
+        None if lp is None else round(lp, 6),
+        [(t, round(v, 6)) for t, v in alts],
+    )
+
+
+AZURE_FILTER: dict[str, Any] = {
+    "hate": {"filtered": False, "severity": "safe"},
+    "self_harm": {"filtered": False, "severity": "safe"},
+    "sexual": {"filtered": False, "severity": "safe"},
+    "violence": {"filtered": False, "severity": "safe"},
+}
+"""A content filter result as Azure OpenAI sends it (nothing filtered)."""
+
+
+def azure(body: dict[str, Any]) -> dict[str, Any]:
+    """A chat or legacy body as Azure OpenAI returns it.
+
+    `prompt_filter_results` on top and `content_filter_results` on each choice.
+    """
+    return {
+        **body,
+        "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": AZURE_FILTER}],
+        "choices": [{**c, "content_filter_results": AZURE_FILTER} for c in body["choices"]],
+    }
+
+
+def azure_chunks(chunks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chat or legacy chunks as Azure OpenAI streams them.
+
+    A first chunk with `choices: []`, `object: ""` and `prompt_filter_results`; the content
+    chunks carrying `content_filter_results`; a filter-only chunk (`object: ""`, a choice with
+    only `content_filter_results` and offsets) in the middle and another before the end.
+    """
+    empty = {"id": "", "object": "", "created": 0, "model": ""}
+    first = {
+        **empty,
+        "choices": [],
+        "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": AZURE_FILTER}],
+    }
+    late = {
+        **empty,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": None,
+                "content_filter_results": AZURE_FILTER,
+                "content_filter_offsets": {"check_offset": 0, "start_offset": 0, "end_offset": 4},
+            }
+        ],
+    }
+    body = [
+        {
+            **c,
+            "choices": [
+                {**ch, "content_filter_results": AZURE_FILTER}
+                if ch.get("logprobs") is not None
+                else ch
+                for ch in c["choices"]
+            ],
+        }
+        for c in chunks
+    ]
+    middle = len(body) // 2
+    return [first, *body[:middle], late, *body[middle:-1], late, body[-1]]
+
+
+_TOOL_CALL = {
+    "id": "call_test",
+    "type": "function",
+    "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+}
+
+
+def tool_call_completion(*, model: str = "gpt-4o-mini-2024-07-18") -> dict[str, Any]:
+    """A chat completion whose choice is a tool call, with `logprobs=True`.
+
+    OpenAI gives `logprobs.content: null` there: the arguments carry no logprobs.
+    """
+    body = chat_completion([], model=model, finish_reason="tool_calls")
+    body["choices"][0]["message"] = {
+        "role": "assistant",
+        "content": None,
+        "refusal": None,
+        "tool_calls": [_TOOL_CALL],
+    }
+    body["choices"][0]["logprobs"] = {"content": None, "refusal": None}
+    return body
+
+
+def tool_call_chunks(*, model: str = "gpt-4o-mini-2024-07-18") -> list[dict[str, Any]]:
+    """A streamed tool call with `logprobs=True`: `logprobs.content: null` in every chunk."""
+    head = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": _CREATED}
+    call = {**_TOOL_CALL, "index": 0, "function": {"name": "get_weather", "arguments": ""}}
+    pieces = ['{"city"', ': "Paris"}']
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        choice = {
+            "index": 0,
+            "delta": delta,
+            "logprobs": {"content": None, "refusal": None} if finish is None else None,
+            "finish_reason": finish,
+        }
+        return {**head, "model": model, "choices": [choice]}
+
+    return [
+        chunk({"role": "assistant", "content": None, "tool_calls": [call]}),
+        *(chunk({"tool_calls": [{"index": 0, "function": {"arguments": p}}]}) for p in pieces),
+        chunk({}, "tool_calls"),
+    ]
 
 
 def sse(chunks: Sequence[dict[str, Any]], *, done: bool = True) -> str:

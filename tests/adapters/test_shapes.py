@@ -112,9 +112,9 @@ def test_legacy_stream_equals_whole():
 
 
 def test_responses_events_equal_response_without_bytes():
-    """Responses delta events (no bytes) give the tokens of the full response, bytes derived."""
+    """Responses delta events without bytes give the full response's tokens, bytes derived."""
     positions = [("Hi", -0.1, [("Hi", -0.1), ("Hey", -2.0)]), (" there", -0.5, [])]
-    events = tp.parse(testing.response_events(positions))
+    events = tp.parse(testing.response_events(positions, delta_bytes=False))
     whole = tp.parse(testing.response(positions))
     assert events.source == "responses.stream"
     assert events.tokens == whole.tokens

@@ -257,7 +257,7 @@ def _from_text(
     raise UnsupportedResponseError(msg)
 
 
-def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  # noqa: ANN401
+def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  # noqa: ANN401, PLR0911
     kind = get(obj, "object")
     if kind == "chat.completion" or _first_choice_has(obj, "message") or _chat_logprobs(obj):
         return chat.parse_choices(obj, choice=choice)
@@ -267,6 +267,8 @@ def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
         return completions.parse_choices(obj, choice=choice)
     if chunk_kind(obj) is not None:
         return _from_stream([obj], choice=choice, response=obj)
+    if (one := _one_choice(obj)) is not None:
+        return [one]
     batch = get(obj, "response")
     if isinstance(batch, dict) and "custom_id" in obj:  # a line of a Batch output file
         if (err := error_body(obj)) is not None:
@@ -284,6 +286,17 @@ def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
         "completion, Responses response, stream chunk, or logprobs object"
     )
     raise UnsupportedResponseError(msg)
+
+
+def _one_choice(obj: Any) -> TokenDistribution | None:  # noqa: ANN401
+    """One `Choice` of a chat or legacy completion (`response.choices[i]`), else `None`."""
+    if get(obj, "choices") is not None or get(obj, "logprobs", ...) is ...:
+        return None
+    if get(obj, "message") is not None:
+        return chat.parse_choice(obj)
+    if isinstance(get(obj, "text"), str) and get(obj, "index") is not None:
+        return completions.parse_choice(obj)
+    return None
 
 
 def _chat_logprobs(obj: Any) -> bool:  # noqa: ANN401

@@ -7,6 +7,7 @@ only when something is off does the slow path walk the entries to name the exact
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from operator import attrgetter, itemgetter, methodcaller
@@ -14,6 +15,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from tokenprobs._text import derive_bytes, gpt2_decode
 from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
 
@@ -25,6 +27,7 @@ __all__ = [
     "columns_from_entries",
     "error_body",
     "get",
+    "plain",
     "seq",
 ]
 
@@ -38,6 +41,17 @@ def get(obj: Any, key: str, default: Any = None) -> Any:  # noqa: ANN401 - untyp
     if isinstance(obj, dict):
         return obj.get(key, default)
     return getattr(obj, key, default)
+
+
+def plain(value: Any) -> Any:  # noqa: ANN401 - JSON-like data, as the server sent it
+    """`value` as plain JSON data (an SDK object dumped), for fields kept as sent."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", exclude_unset=True)
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
 
 
 def seq(value: Any, field: str) -> list[Any] | None:  # noqa: ANN401 - untyped input by nature
@@ -102,10 +116,19 @@ _SDK_ERROR_DETAIL = frozenset({"type", "param", "code"})
 class Columns:
     """Parallel columns read from token entries (`{token, bytes, logprob, top_logprobs}`)."""
 
-    __slots__ = ("flat", "logprobs", "token_bytes", "tokens", "top_bytes", "top_tokens")
+    __slots__ = (
+        "bytes_decoded",
+        "flat",
+        "logprobs",
+        "token_bytes",
+        "tokens",
+        "top_bytes",
+        "top_tokens",
+    )
 
     def __init__(self) -> None:
         """Empty columns."""
+        self.bytes_decoded: str | None = None
         self.tokens: list[str] = []
         self.token_bytes: list[list[int] | None] = []
         self.logprobs: list[float | None] = []
@@ -121,6 +144,7 @@ class Columns:
         self.top_tokens += other.top_tokens
         self.top_bytes += other.top_bytes
         self.flat += other.flat
+        self.bytes_decoded = self.bytes_decoded or other.bytes_decoded
 
     def __len__(self) -> int:
         """The number of positions."""
@@ -136,6 +160,7 @@ class Columns:
             top_tokens=self.top_tokens,
             top_bytes=self.top_bytes,
             top_logprobs_flat=self.flat,
+            **({"bytes_decoded": self.bytes_decoded} if self.bytes_decoded else {}),
             **meta,
         )
 
@@ -164,9 +189,11 @@ def columns_from_entries(
             raise FastPathMiss
         if (
             _values_ok(cols)
-            and _bytes_ok(cols.token_bytes)
-            and _bytes_ok(chain.from_iterable(cols.top_bytes))
+            and (own := _bytes_ok(cols.token_bytes)) is not None
+            and (alts := _bytes_ok(chain.from_iterable(cols.top_bytes))) is not None
         ):
+            if _GPT2_LEADS.search(own) or _GPT2_LEADS.search(alts):
+                _decode_gpt2_symbols(cols)
             return cols
     except (KeyError, AttributeError, TypeError) as exc:
         if table is not None:
@@ -239,19 +266,71 @@ def _values_ok(cols: Columns) -> bool:
     return True
 
 
-def _bytes_ok(lists: Iterable[list[int] | None]) -> bool:
-    """Byte lists or nulls, every value an integer 0..255 (one C-level `bytes()` pass)."""
+def _bytes_ok(lists: Iterable[list[int] | None]) -> bytes | None:
+    """All the byte values joined when they are byte lists or nulls of integers 0..255; else None.
+
+    One C-level `bytes()` pass.
+    """
     present = [b for b in lists if b is not None]
     if not set(map(type, present)) <= {list}:
-        return False
+        return None
     try:
         raw = bytes(chain.from_iterable(present))
     except (TypeError, ValueError):
-        return False
+        return None
     # bytes() takes True/False as 1/0: only where a 0 or a 1 came out can a bool have been
-    return not (b"\x00" in raw or b"\x01" in raw) or set(
-        map(type, chain.from_iterable(present))
-    ) <= {int}
+    if (b"\x00" in raw or b"\x01" in raw) and not set(map(type, chain.from_iterable(present))) <= {
+        int
+    }:
+        return None
+    return raw
+
+
+# GPT-2's byte-to-unicode symbols for a space, a newline and other bytes outside printable
+# ASCII are U+0100..U+0143, whose UTF-8 starts with 0xC4 or 0xC5: only then look closer.
+_GPT2_LEADS = re.compile(b"[\xc4\xc5]")
+_GPT2_TEXT_LEADS = re.compile(rb"(?<![0-9])19[67](?![0-9])")
+
+
+def _decode_gpt2_symbols(cols: Columns) -> None:
+    """Decode `bytes` that are the UTF-8 of GPT-2 byte-level symbols (lmdeploy's `ĠHello`).
+
+    Only when some entry proves it: its `bytes` decode, symbol by symbol, to its token's own
+    bytes while differing from them. Then every entry whose `bytes` read as symbols is decoded.
+    """
+    entries = [
+        *zip(cols.tokens, cols.token_bytes, strict=True),
+        *zip(
+            chain.from_iterable(cols.top_tokens), chain.from_iterable(cols.top_bytes), strict=True
+        ),
+    ]
+    candidates = ((t, b) for t, b in entries if b is not None and _GPT2_LEADS.search(bytes(b)))
+    if not any(_is_gpt2_symbol(t, b) for t, b in candidates):
+        return
+    cols.token_bytes = [_symbol_bytes(b) for b in cols.token_bytes]
+    cols.top_bytes = [[_symbol_bytes(b) for b in row] for row in cols.top_bytes]
+    cols.bytes_decoded = "gpt2"
+
+
+def _is_gpt2_symbol(token: str, raw: list[int]) -> bool:
+    given = bytes(raw)
+    real = derive_bytes(token)
+    if given == real:
+        return False
+    try:
+        return gpt2_decode(given.decode("utf-8")) == real
+    except UnicodeDecodeError:
+        return False
+
+
+def _symbol_bytes(raw: list[int] | None) -> list[int] | None:
+    if raw is None:
+        return None
+    try:
+        decoded = gpt2_decode(bytes(raw).decode("utf-8"))
+    except UnicodeDecodeError:
+        return raw
+    return raw if decoded is None else list(decoded)
 
 
 def _indexed_bytes(cols: Columns, table: list[bytes]) -> bool:
@@ -261,6 +340,8 @@ def _indexed_bytes(cols: Columns, table: list[bytes]) -> bool:
     break that, and the body is then parsed the ordinary way.
     """
     n = len(table)
+    if _GPT2_TEXT_LEADS.search(b",".join(table)):
+        return False  # possibly GPT-2 symbol bytes: the ordinary path checks and decodes them
     own: list[Any] = cols.token_bytes  # indices here, byte lists after this function
     alt: list[Any] = list(chain.from_iterable(cols.top_bytes))
     if not set(map(type, own)) | set(map(type, alt)) <= {int, type(None)}:

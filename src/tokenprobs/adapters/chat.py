@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters import completions
-from tokenprobs.adapters._common import columns_from_entries, get, seq
+from tokenprobs.adapters._common import columns_from_entries, get, plain, seq
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["choice_logprobs", "parse_choices"]
+__all__ = ["TOOL_CALL_HINT", "choice_logprobs", "filters", "parse_choice", "parse_choices"]
+
+TOOL_CALL_HINT = (
+    "ask for a text answer instead: on OpenAI, tool-call arguments carry no logprobs "
+    "(logprobs.content is null for a tool call, streamed or not); for arguments with "
+    "logprobs, have the model write them as text or structured output (response_format)"
+)
+_TOOL_REASONS = ("tool_calls", "function_call")
 
 
 def parse_choices(
@@ -28,20 +35,57 @@ def parse_choices(
         raise UnsupportedResponseError(msg, field="choices")
     picked = select(choices, choice)
     model = get(obj, "model")
+    prompt_filters = get(obj, "prompt_filter_results")
     return [
-        choice_logprobs(
-            get(c, "logprobs"),
-            path=f"choices[{i}].logprobs",
-            source="chat",
+        parse_choice(
+            c,
+            path=f"choices[{i}]",
             choice=_index(c, i),
-            finish_reason=_reason(get(c, "finish_reason")),
             model=model if isinstance(model, str) else None,
             response=obj,
             hint=hint,
             table=table,
+            prompt_filter_results=None if prompt_filters is None else plain(prompt_filters),
         )
         for i, c in picked
     ]
+
+
+def parse_choice(
+    c: Any,  # noqa: ANN401 - a chat Choice or its dict
+    *,
+    path: str = "choice",
+    choice: int | None = None,
+    hint: str | None = None,
+    table: list[bytes] | None = None,
+    **meta: Any,  # noqa: ANN401 - model, response, prompt_filter_results
+) -> TokenDistribution:
+    """The distribution of one chat choice (`response.choices[i]`, an SDK `Choice` or its dict)."""
+    message = get(c, "message")
+    reason = _reason(get(c, "finish_reason"))
+    tool_call = reason in _TOOL_REASONS or bool(
+        get(message, "tool_calls") or get(message, "function_call")
+    )
+    if "response" not in meta:
+        meta["response"] = c
+    return choice_logprobs(
+        get(c, "logprobs"),
+        path=f"{path}.logprobs",
+        source="chat",
+        choice=_index(c, 0) if choice is None else choice,
+        finish_reason=reason,
+        hint=TOOL_CALL_HINT if tool_call else hint,
+        table=table,
+        message=message,
+        tool_call=tool_call,
+        content_filter_results=filters(get(c, "content_filter_results")),
+        **meta,
+    )
+
+
+def filters(value: object) -> list[Any] | None:
+    """Azure's `content_filter_results` of one choice as the field keeps them (a list)."""
+    return None if value is None else [plain(value)]
 
 
 def select(choices: list[Any], choice: int | None) -> list[tuple[int, Any]]:
@@ -67,12 +111,15 @@ def choice_logprobs(
     source: str = "chat",
     hint: str | None = None,
     table: list[bytes] | None = None,
+    message: Any = None,  # noqa: ANN401 - the choice's message, when there is one
+    tool_call: bool = False,
     **meta: Any,  # noqa: ANN401 - choice, finish_reason, model, response
 ) -> TokenDistribution:
     """The distribution of one choice's `logprobs` object.
 
     `content` when it is a list; else `refusal` (the distribution says `refusal=True`); the
-    legacy shape (`tokens`/`token_logprobs`) that Together returns inside chat responses.
+    legacy shape (`tokens`/`token_logprobs`) that Together returns inside chat responses. A tool
+    call without logprobs raises `MissingLogprobsError` saying that tool calls carry none.
     """
     if logprobs is None:
         what = (
@@ -80,21 +127,41 @@ def choice_logprobs(
             if path != "logprobs"
             else "no logprobs"
         )
+        if tool_call:
+            what = f"{path} is null: the choice is a tool call, whose arguments carry no logprobs"
         raise MissingLogprobsError(what, endpoint="chat.completions", hint=hint)
     if isinstance(logprobs, list):
         return columns_from_entries(logprobs, path, table=table).build(source, **meta)
+    meta["content"] = message_text(message, "content")
     if get(logprobs, "tokens") is not None and get(logprobs, "content") is None:
         return completions.legacy_logprobs(logprobs, path=path, source=f"{source}.legacy", **meta)
     content = seq(get(logprobs, "content"), f"{path}.content")
     refusal = seq(get(logprobs, "refusal"), f"{path}.refusal")
     if content is None and refusal:
+        meta["content"] = message_text(message, "refusal")
         return columns_from_entries(refusal, f"{path}.refusal", table=table).build(
             source, refusal=True, **meta
         )
     if content is None and not _has_known_field(logprobs):
         msg = "expected a logprobs object with content or refusal"
         raise UnsupportedResponseError(msg, field=path)
+    if not content and tool_call:
+        what = (
+            f"{path}.content is {'null' if content is None else 'empty'}: the choice is a tool "
+            "call, whose arguments carry no logprobs"
+        )
+        raise MissingLogprobsError(what, endpoint="chat.completions", hint=hint)
     return columns_from_entries(content or [], f"{path}.content", table=table).build(source, **meta)
+
+
+def message_text(message: Any, key: str) -> str | None:  # noqa: ANN401 - a message or its dict
+    """A message's `content` (or `refusal`) text: `""` where null, `None` without a message."""
+    if message is None:
+        return None
+    value = get(message, key)
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else None
 
 
 def _has_known_field(logprobs: Any) -> bool:  # noqa: ANN401

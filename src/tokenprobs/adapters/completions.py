@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs.adapters._common import Columns, get, seq
+from tokenprobs.adapters._common import Columns, get, plain, seq
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["legacy_columns", "legacy_logprobs", "parse_choices"]
+__all__ = ["legacy_columns", "legacy_logprobs", "parse_choice", "parse_choices"]
 
 
 def parse_choices(
@@ -29,26 +29,50 @@ def parse_choices(
         msg = "a completion needs a list of choices"
         raise UnsupportedResponseError(msg, field="choices")
     model = get(obj, "model")
-    out = []
-    for i, c in select(choices, choice):
-        logprobs = get(c, "logprobs")
-        path = f"choices[{i}].logprobs"
-        index = get(c, "index")
-        if logprobs is None:
-            what = f"{path} is null: the response carries no logprobs"
-            raise MissingLogprobsError(what, endpoint="completions", hint=hint)
-        out.append(
-            legacy_logprobs(
-                logprobs,
-                path=path,
-                source=source,
-                choice=index if type(index) is int else i,
-                finish_reason=_reason(get(c, "finish_reason")),
-                model=model if isinstance(model, str) else None,
-                response=obj,
-            )
+    prompt_filters = get(obj, "prompt_filter_results")
+    return [
+        parse_choice(
+            c,
+            path=f"choices[{i}]",
+            position=i,
+            source=source,
+            hint=hint,
+            model=model if isinstance(model, str) else None,
+            response=obj,
+            prompt_filter_results=None if prompt_filters is None else plain(prompt_filters),
         )
-    return out
+        for i, c in select(choices, choice)
+    ]
+
+
+def parse_choice(
+    c: Any,  # noqa: ANN401 - a CompletionChoice or its dict
+    *,
+    path: str = "choice",
+    position: int = 0,
+    source: str = "completions",
+    hint: str | None = None,
+    **meta: Any,  # noqa: ANN401 - model, response, prompt_filter_results
+) -> TokenDistribution:
+    """The distribution of one legacy choice (`response.choices[i]`, SDK object or dict)."""
+    logprobs = get(c, "logprobs")
+    index = get(c, "index")
+    if logprobs is None:
+        what = f"{path}.logprobs is null: the response carries no logprobs"
+        raise MissingLogprobsError(what, endpoint="completions", hint=hint)
+    text = get(c, "text")
+    filters = get(c, "content_filter_results")
+    meta.setdefault("response", c)
+    return legacy_logprobs(
+        logprobs,
+        path=f"{path}.logprobs",
+        source=source,
+        choice=index if type(index) is int else position,
+        finish_reason=_reason(get(c, "finish_reason")),
+        content=text if isinstance(text, str) else None,
+        content_filter_results=None if filters is None else [plain(filters)],
+        **meta,
+    )
 
 
 def legacy_logprobs(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters._common import Columns, columns_from_entries, get, seq
+from tokenprobs.adapters.chat import TOOL_CALL_HINT
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
@@ -12,22 +13,32 @@ if TYPE_CHECKING:
 
 __all__ = ["parse_response"]
 
+_CALLS = frozenset({"function_call", "custom_tool_call", "mcp_call"})
+
 
 def parse_response(
     obj: Any,  # noqa: ANN401 - a Response or its dict
     *,
     hint: str | None = None,
     table: list[bytes] | None = None,
+    values_from: str = "response",
 ) -> TokenDistribution:
-    """The distribution of a Response: its `output_text` parts' logprobs, concatenated in order."""
+    """The distribution of a Response: its `output_text` parts' logprobs, concatenated in order.
+
+    Raises:
+        MissingLogprobsError: Text without logprobs, or only function calls (whose arguments
+            carry no logprobs).
+    """
     output = seq(get(obj, "output"), "output")
     if output is None:
         msg = "a response needs an output list"
         raise UnsupportedResponseError(msg, field="output")
     cols = Columns()
     text_without_logprobs = False
-    saw_text = saw_refusal = False
+    saw_text = saw_refusal = saw_call = False
+    texts: list[str] = []
     for k, item in enumerate(output):
+        saw_call |= get(item, "type") in _CALLS
         if get(item, "type") != "message":
             continue
         parts = seq(get(item, "content"), f"output[{k}].content") or []
@@ -36,6 +47,8 @@ def parse_response(
             if get(part, "type") != "output_text":
                 continue
             saw_text = True
+            if isinstance(text := get(part, "text"), str):
+                texts.append(text)
             path = f"output[{k}].content[{j}].logprobs"
             entries = seq(get(part, "logprobs"), path)
             if not entries:
@@ -45,6 +58,9 @@ def parse_response(
     if not len(cols) and text_without_logprobs:
         msg = "the response's output_text parts carry no logprobs"
         raise MissingLogprobsError(msg, endpoint="responses", hint=hint)
+    if not len(cols) and saw_call and not saw_text:
+        msg = "the response is a function call, whose arguments carry no logprobs"
+        raise MissingLogprobsError(msg, endpoint="responses", hint=TOOL_CALL_HINT)
     status = get(obj, "status")
     model = get(obj, "model")
     return cols.build(
@@ -54,4 +70,6 @@ def parse_response(
         incomplete=status == "incomplete",
         model=model if isinstance(model, str) else None,
         response=obj,
+        content="".join(texts),
+        values_from=values_from,
     )

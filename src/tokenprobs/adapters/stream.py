@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 
-from tokenprobs.adapters._common import Columns, columns_from_entries, error_body, get, seq
+from tokenprobs.adapters._common import Columns, columns_from_entries, error_body, get, plain, seq
+from tokenprobs.adapters.chat import TOOL_CALL_HINT
 from tokenprobs.adapters.completions import legacy_columns
-from tokenprobs.exceptions import UnsupportedResponseError
+from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -36,13 +37,29 @@ class _Choice:
     text_offset: list[int] | None = None
     parts_with_deltas: set[tuple[object, object]] = field(default_factory=set)
     ended: bool = False
+    text: list[str] = field(default_factory=list)
+    refusal_text: list[str] = field(default_factory=list)
+    saw_text: bool = False
+    tool_call: bool = False
+    filters: list[Any] | None = None
+    values_from: dict[str, None] = field(default_factory=dict)  # an ordered set
+
+    def note_filters(self, value: object) -> None:
+        if value is not None:
+            self.filters = [*(self.filters or []), plain(value)]
 
 
-def chunk_kind(chunk: Any) -> str | None:  # noqa: ANN401 - any chunk or event
-    """`"chat"`, `"completions"`, `"responses"` or `"ollama"` for a stream chunk; else `None`."""
+def chunk_kind(chunk: Any) -> str | None:  # noqa: ANN401, PLR0911 - any chunk or event
+    """`"chat"`, `"completions"`, `"responses"` or `"ollama"` for a stream chunk; else `None`.
+
+    `"filter"` for a chunk that carries only Azure's content filter results (`choices: []` with
+    `prompt_filter_results`, or choices with nothing but `content_filter_results`).
+    """
     obj = get(chunk, "object")
     if obj == "chat.completion.chunk":
         return "chat"
+    if _filter_only(chunk, obj):
+        return "filter"
     kind = get(chunk, "type")
     if isinstance(kind, str) and kind.startswith("response."):
         return "responses"
@@ -56,6 +73,23 @@ def chunk_kind(chunk: Any) -> str | None:  # noqa: ANN401 - any chunk or event
         if get(first, "delta") is not None:
             return "chat"
     return None
+
+
+def _filter_only(chunk: Any, obj: object) -> bool:  # noqa: ANN401
+    if obj not in ("", None):
+        return False
+    choices = get(chunk, "choices")
+    if not isinstance(choices, list):
+        return False
+    if not choices:
+        return get(chunk, "prompt_filter_results") is not None or obj == ""
+    return all(
+        get(c, "delta") is None
+        and get(c, "text") is None
+        and get(c, "logprobs") is None
+        and get(c, "content_filter_results") is not None
+        for c in choices
+    )
 
 
 class StreamAccumulator:
@@ -77,6 +111,8 @@ class StreamAccumulator:
         self.chunks = 0
         self._choices: dict[int, _Choice] = {}
         self._final: TokenDistribution | None = None
+        self.prompt_filter_results: list[Any] | None = None
+        """Azure's `prompt_filter_results`, from whichever chunks carried them."""
 
     @property
     def choices(self) -> list[int]:
@@ -97,6 +133,17 @@ class StreamAccumulator:
         if kind is None:
             msg = f"not a stream chunk or event: {type(chunk).__name__}"
             raise UnsupportedResponseError(msg, field=f"chunk[{self.chunks}]")
+        prompt_filters = get(chunk, "prompt_filter_results")
+        if prompt_filters is not None:
+            self.prompt_filter_results = [
+                *(self.prompt_filter_results or []),
+                *plain(prompt_filters),
+            ]
+        if kind == "filter":  # Azure: filter results only, anywhere in the stream
+            self.chunks += 1
+            for c in get(chunk, "choices") or []:
+                self._choice(get(c, "index")).note_filters(get(c, "content_filter_results"))
+            return []
         if self.kind is None:
             self.kind = kind
         elif kind != self.kind:
@@ -127,6 +174,19 @@ class StreamAccumulator:
             finish = get(c, "finish_reason")
             if finish is not None:
                 state.finish_reason, state.ended = str(finish), True
+                state.tool_call |= state.finish_reason in ("tool_calls", "function_call")
+            state.note_filters(get(c, "content_filter_results"))
+            delta = get(c, "delta")
+            if delta is not None:
+                state.saw_text = True
+                if isinstance(piece := get(delta, "content"), str):
+                    state.text.append(piece)
+                if isinstance(piece := get(delta, "refusal"), str):
+                    state.refusal_text.append(piece)
+                state.tool_call |= bool(get(delta, "tool_calls") or get(delta, "function_call"))
+            elif isinstance(piece := get(c, "text"), str):
+                state.saw_text = True
+                state.text.append(piece)
             lp = get(c, "logprobs")
             if lp is not None:
                 yield state, lp, f"{path}.choices[{j}].logprobs"
@@ -160,10 +220,17 @@ class StreamAccumulator:
         if kind in ("response.output_text.delta", "response.output_text.done"):
             part = (get(event, "output_index"), get(event, "content_index"))
             entries = seq(get(event, "logprobs"), f"{path}.logprobs") or []
+            state.saw_text = True
             if kind.endswith(".delta"):
                 state.parts_with_deltas.add(part)
+                if isinstance(piece := get(event, "delta"), str):
+                    state.text.append(piece)
             elif part in state.parts_with_deltas:
-                return  # the deltas already carried these positions
+                return  # the deltas already carried these positions, at full precision
+            elif isinstance(piece := get(event, "text"), str):
+                state.text.append(piece)
+            if entries:
+                state.values_from[kind] = None
             state.content.extend(columns_from_entries(entries, f"{path}.logprobs"))
         elif kind in _RESPONSE_END:
             state.ended = True
@@ -171,10 +238,14 @@ class StreamAccumulator:
             status = get(response, "status")
             state.finish_reason = status if isinstance(status, str) else kind.split(".")[-1]
             if not len(state.content) and response is not None:
-                self._final = parse_response(response)
+                self._final = parse_response(response, values_from=kind)
 
     def _feed_ollama(self, chunk: dict[str, Any], path: str) -> None:
         state = self._choice(0)
+        piece = chunk.get("response", get(chunk.get("message"), "content"))
+        if isinstance(piece, str):
+            state.saw_text = True
+            state.text.append(piece)
         entries = seq(chunk.get("logprobs"), f"{path}.logprobs")
         if entries:
             state.content.extend(columns_from_entries(entries, f"{path}.logprobs"))
@@ -197,6 +268,10 @@ class StreamAccumulator:
             incomplete: Mark the result incomplete; `None` decides from the stream (no finish
                 reason, `[DONE]` or completion event seen for this choice).
             response: What to keep as `d.response` (e.g. the list of chunks).
+
+        Raises:
+            MissingLogprobsError: The choice ended as a tool call with no logprob positions
+                (tool-call arguments carry none on OpenAI).
         """
         if self.kind is None:
             msg = "the stream carried no chunks"
@@ -212,6 +287,13 @@ class StreamAccumulator:
             )
         use_refusal = not len(state.content) and len(state.refusal) > 0
         cols = state.refusal if use_refusal else state.content
+        if ended and state.tool_call and not len(cols):
+            msg = (
+                f"choice {choice} of the stream is a tool call: logprobs.content was null in "
+                "every chunk, as tool-call arguments carry no logprobs"
+            )
+            raise MissingLogprobsError(msg, endpoint="chat.completions", hint=TOOL_CALL_HINT)
+        text = state.refusal_text if use_refusal else state.text
         return cols.build(
             _SOURCES[self.kind],
             choice=choice,
@@ -222,6 +304,10 @@ class StreamAccumulator:
             top_null=state.top_null,
             text_offset=state.text_offset,
             response=response,
+            content="".join(text) if state.saw_text else None,
+            prompt_filter_results=self.prompt_filter_results,
+            content_filter_results=state.filters,
+            values_from="+".join(state.values_from) or None,
         )
 
 
