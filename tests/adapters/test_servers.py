@@ -195,3 +195,244 @@ def test_tool_call_stream_in_progress_is_not_an_error():
     for c in testing.tool_call_chunks()[:-1]:
         acc.feed(c)
     assert len(acc.distribution(incomplete=True)) == 0
+
+
+# --- 12.4 Responses streams: full-precision deltas, rounded copies ---------------------------
+
+FINE = [("Hi", -1.7e-6, [("Hi", -1.7e-6), ("Hey", -13.4567891)]), (" there", -0.123456789, [])]
+
+
+def _responses_forms(events: list[dict]) -> dict[str, object]:
+    from openai.types.responses import (  # noqa: PLC0415
+        ResponseCompletedEvent,
+        ResponseCreatedEvent,
+        ResponseTextDeltaEvent,
+        ResponseTextDoneEvent,
+    )
+
+    classes = {
+        "response.created": ResponseCreatedEvent,
+        "response.output_text.delta": ResponseTextDeltaEvent,
+        "response.output_text.done": ResponseTextDoneEvent,
+        "response.completed": ResponseCompletedEvent,
+    }
+    return {
+        "dicts": events,
+        "json": json.dumps(events),
+        "sse": testing.sse(events, done=False),
+        "sdk": [classes[e["type"]].construct(**e) for e in events],
+    }
+
+
+@pytest.mark.parametrize("form", list(_responses_forms(testing.response_events(FINE))))
+def test_responses_stream_prefers_full_precision_deltas(form):
+    """The deltas' full-precision values are used (and said so), not the rounded copies."""
+    events = testing.response_events(FINE, rounded=True)
+    d = tp.parse(_responses_forms(events)[form])
+    assert d.values_from == "response.output_text.delta"
+    assert d.logprobs.tolist() == [-1.7e-6, -0.123456789]
+    assert d.top_logprobs[0].tolist() == [-1.7e-6, -13.4567891]
+    assert not d.bytes_derived.any()  # the deltas carry bytes
+    assert d.content == d.text == "Hi there"
+    completed = tp.parse(events[-1]["response"])
+    assert completed.values_from == "response"
+    assert completed.logprobs.tolist() == [-2e-6, -0.123457]  # the rounded copy
+    assert tp.TokenDistribution.model_validate_json(d.model_dump_json()) == d
+
+
+def test_responses_stream_falls_back_to_the_rounded_copies_and_says_so():
+    """Without deltas' logprobs the .done copy is used; with only response.completed, that."""
+    events = testing.response_events(FINE, rounded=True)
+    for e in events[1:-2]:
+        e["logprobs"] = []
+    d = tp.parse(events)
+    assert d.values_from == "response.output_text.done"
+    assert d.logprobs.tolist() == [-2e-6, -0.123457]
+    only_completed = tp.parse([events[0], events[-1]])
+    assert only_completed.values_from == "response.completed"
+    assert only_completed.source == "responses.stream"
+
+
+# --- 12.2 token text that is not the content -------------------------------------------------
+
+HARMONY = [
+    ("<|channel|>", -0.01, []),
+    ("analysis", -0.02, []),
+    ("<|message|>", -0.01, []),
+    ("Think", -0.5, []),
+    ("<|end|>", -0.01, []),
+    ("<|start|>", -0.01, []),
+    ("assistant", -0.01, []),
+    ("<|channel|>", -0.01, []),
+    ("final", -0.01, []),
+    ("<|message|>", -0.01, []),
+    ("Hi", -0.1, [("Hi", -0.1)]),
+    (" 국", -0.2, []),
+    ("<|return|>", -0.01, []),
+]
+HARMONY_CONTENT = "<reasoning>Think</reasoning>Hi 국"
+
+
+def _with_content(body: dict, content: str | None) -> dict:
+    body["choices"][0]["message"]["content"] = content
+    return body
+
+
+def _harmony_chunks() -> list[dict]:
+    """gpt-oss on Bedrock: several control tokens per chunk, content that no token has."""
+    chunks = testing.chat_chunks(HARMONY)
+    deltas = ["", "<reasoning>", "", "Think", "</reasoning>", "", "", "", "", "", "Hi", " 국", ""]
+    for chunk, delta in zip(chunks[1:-2], deltas, strict=True):
+        chunk["choices"][0]["delta"]["content"] = delta
+    # the server packs the header tokens into one chunk
+    head = chunks[1]
+    for extra in chunks[2:4]:
+        head["choices"][0]["logprobs"]["content"] += extra["choices"][0]["logprobs"]["content"]
+        head["choices"][0]["delta"]["content"] += extra["choices"][0]["delta"]["content"]
+    return [chunks[0], head, *chunks[4:]]
+
+
+def _harmony_forms() -> dict[str, object]:
+    body = _with_content(testing.chat_completion(HARMONY), HARMONY_CONTENT)
+    chunks = _harmony_chunks()
+    return {
+        "dict": body,
+        "json": json.dumps(body),
+        "sdk": ChatCompletion.model_validate(body),
+        "chunks": chunks,
+        "sse": testing.sse(chunks),
+        "sdk-chunks": [ChatCompletionChunk.model_validate(c) for c in chunks],
+    }
+
+
+@pytest.mark.parametrize("form", list(_harmony_forms()))
+def test_harmony_control_tokens_are_kept_masked_and_aligned(form):
+    """Every token kept; control tokens masked; the mismatch is said; spans place them."""
+    d = tp.parse(_harmony_forms()[form])
+    assert len(d) == len(HARMONY)
+    assert d.content == HARMONY_CONTENT
+    assert d.text_matches_content is False
+    assert d.special.tolist() == [
+        True, True, True, False, True, True, True, True, True, True, False, False, True,
+    ]  # fmt: skip
+    assert d.in_content.tolist() == [not s for s in d.special.tolist()]
+    spans = d.content_spans()
+    assert [d.content[a:b] for a, b in spans[~d.special]] == ["Think", "Hi", " 국"]
+    assert (spans[:, 1] >= spans[:, 0]).all()
+    assert (np.diff(spans[:, 0]) >= 0).all()
+    again = tp.TokenDistribution.model_validate_json(d.model_dump_json())
+    assert again.content == d.content
+    assert again.special.tolist() == d.special.tolist()
+
+
+def test_vllm_eos_token_outside_the_content():
+    """The trailing <|im_end|> vLLM sends is kept, masked, and alone outside the content."""
+    positions = [("Hi", -0.1, []), ("!", -0.2, []), ("<|im_end|>", -0.01, [])]
+    body = _with_content(testing.chat_completion(positions), "Hi!")
+    d = tp.parse(body)
+    assert d.text == "Hi!<|im_end|>"
+    assert d.text_matches_content is False
+    assert d.special.tolist() == [False, False, True]
+    assert d.in_content.tolist() == [True, True, False]
+    assert d.content_spans().tolist() == [[0, 2], [2, 3], [3, 3]]
+
+
+def test_tool_call_markup_with_null_content():
+    """A tool-call choice with logprobs for <tool_call> markup: content is "", a mismatch."""
+    positions = [("<tool_call>", -0.01, []), ('{"a": 1}', -0.3, []), ("</tool_call>", -0.01, [])]
+    body = _with_content(testing.chat_completion(positions, finish_reason="tool_calls"), None)
+    d = tp.parse(body)
+    assert len(d) == 3
+    assert d.content == ""
+    assert d.text_matches_content is False
+    assert d.special.tolist() == [True, False, True]
+    assert not d.in_content.any()
+
+
+def test_matching_content_is_the_common_case():
+    """When the tokens are the content, every position is in it and the spans agree."""
+    d = tp.parse(testing.chat_completion(POSITIONS))
+    assert d.text_matches_content is True
+    assert d.in_content.all()
+    assert not d.special.any()
+    assert np.array_equal(d.content_spans(), d.char_spans())
+    bare = tp.parse(testing.chat_completion(POSITIONS)["choices"][0]["logprobs"])
+    assert bare.content is None
+    assert bare.text_matches_content is None
+
+
+# --- 12.5 lmdeploy: GPT-2 byte-level symbol bytes ----------------------------------------------
+
+
+def _gpt2_symbols(text: str) -> list[int]:
+    """The UTF-8 of a token's GPT-2 byte-to-unicode symbol string (" Hello" → "ĠHello")."""
+    printable = [*range(33, 127), *range(161, 173), *range(174, 256)]
+    table = {b: chr(b) for b in printable}
+    extra = iter(range(256, 512))
+    table.update({b: chr(next(extra)) for b in range(256) if b not in table})
+    return list("".join(table[b] for b in text.encode()).encode())
+
+
+def _lmdeploy_body() -> dict:
+    """lmdeploy: alternatives' bytes are the symbols' UTF-8; 2 alternatives for top_logprobs=3."""
+    body = testing.chat_completion(
+        [
+            ("Hello", -0.2, [("Hello", -0.2), ("Hi", -1.9)]),
+            (" world", -0.1, [(" world", -0.1), (" there", -2.6)]),
+            ("\n", -0.5, [("\n", -0.5), (" é", -3.0)]),
+        ]
+    )
+    for entry in body["choices"][0]["logprobs"]["content"]:
+        for alt in entry["top_logprobs"]:
+            alt["bytes"] = _gpt2_symbols(alt["token"])
+    return body
+
+
+def _lmdeploy_forms() -> dict[str, object]:
+    body = _lmdeploy_body()
+    chunks = testing.chat_chunks(
+        [(e["token"], e["logprob"], []) for e in body["choices"][0]["logprobs"]["content"]]
+    )
+    for chunk, entry in zip(chunks[1:-2], body["choices"][0]["logprobs"]["content"], strict=True):
+        chunk["choices"][0]["logprobs"]["content"] = [entry]
+    return {
+        "dict": body,
+        "json": json.dumps(body),
+        "sdk": ChatCompletion.model_validate(body),
+        "chunks": chunks,
+        "sse": testing.sse(chunks),
+    }
+
+
+@pytest.mark.parametrize("form", list(_lmdeploy_forms()))
+def test_lmdeploy_gpt2_symbol_bytes_are_decoded(form):
+    """Symbol bytes (ĠHello → 196, 160, ...) are detected, decoded, and said so."""
+    d = tp.parse(_lmdeploy_forms()[form])
+    assert d.bytes_decoded == "gpt2"
+    assert d.top_bytes[1][1] == list(b" there")
+    assert d.top_bytes[2][0] == list(b"\n")
+    assert d.top_bytes[2][1] == list(" é".encode())
+    assert d.sampled_in_top.all()
+    assert d.text == "Hello world\n"
+    assert tp.TokenDistribution.model_validate_json(d.model_dump_json()) == d
+
+
+def test_real_latin_extended_text_is_not_decoded():
+    """Polish text (ł, ą: UTF-8 0xC4/0xC5) with true bytes is left as given."""
+    d = tp.parse(testing.chat_completion([("łą", -0.1, [("łą", -0.1), ("Ġx", -2.0)])]))
+    assert d.bytes_decoded is None
+    assert d.text == "łą"
+    assert d.top_bytes[0][1] == list("Ġx".encode())
+
+
+def test_fast_path_defers_to_the_decoding_path():
+    """A large body with symbol bytes takes the ordinary path and is decoded the same."""
+    body = _lmdeploy_body()
+    content = body["choices"][0]["logprobs"]["content"]
+    body["choices"][0]["logprobs"]["content"] = content * 400
+    body["choices"][0]["message"]["content"] = "Hello world\n" * 400
+    raw = json.dumps(body)
+    assert len(raw) > 1 << 16
+    d = tp.parse(raw)
+    assert d.bytes_decoded == "gpt2"
+    assert d.top_bytes[-2][1] == list(b" there")

@@ -222,7 +222,8 @@ class StreamAccumulator:
             entries = seq(get(event, "logprobs"), f"{path}.logprobs") or []
             state.saw_text = True
             if kind.endswith(".delta"):
-                state.parts_with_deltas.add(part)
+                if entries:
+                    state.parts_with_deltas.add(part)
                 if isinstance(piece := get(event, "delta"), str):
                     state.text.append(piece)
             elif part in state.parts_with_deltas:
