@@ -26,6 +26,12 @@ import httpx
 import openai
 import pytest
 import respx
+from hypothesis import settings
+
+# Speed is measured by bench/, not by tests: a property test on a loaded 2-core machine may take
+# longer than hypothesis' default 200 ms deadline per example without anything being wrong.
+settings.register_profile("tokenprobs", deadline=None)
+settings.load_profile("tokenprobs")
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 OPENAI_MAJOR = int(openai.__version__.split(".", 1)[0])

@@ -10,7 +10,6 @@ import respx
 from tests._client_helpers import client_for
 
 import tokenprobs as tp
-from tokenprobs import client as client_module
 from tokenprobs.testing import chat_completion
 
 LOCAL = "http://127.0.0.1:8089/v1"
@@ -36,7 +35,7 @@ def local():
     """A respx router standing in for a compatible server on a loopback port."""
     with respx.mock(base_url=LOCAL, assert_all_called=False) as router:
         yield router
-    client_module._DETECTED.clear()
+    tp.guards.reset()
 
 
 def test_profile_is_passed_to_the_guards(local):
@@ -65,6 +64,19 @@ def test_llama_cpp_is_detected_and_its_profile_used_next(local):
     assert route.call_count == 1
 
 
+def test_guards_reset_forgets_detected_servers(local):
+    """`guards.reset()` forgets the servers detected from answers: the base URL's profile again."""
+    route = local.post("/chat/completions").respond(200, json=llama_cpp_body())
+    client = client_for(local, base_url=LOCAL)
+    tp.get_token_distribution("Hi", model="tiny", client=client, top_logprobs=1)
+    assert tp.guards.detected_server(str(client.base_url)) == "llama.cpp"
+    tp.guards.reset()
+    assert tp.guards.detected_server(str(client.base_url)) is None
+    # the llama.cpp rules would refuse this locally; the compatible profile sends it
+    tp.get_token_distribution("Hi", model="tiny", client=client, top_logprobs=-1)
+    assert route.call_count == 2
+
+
 def test_llama_cpp_missing_logprobs_says_pass_top_logprobs(local):
     """A llama.cpp answer without logprobs names top_logprobs as the fix."""
     local.post("/chat/completions").respond(200, json=llama_cpp_body(logprobs=False))
@@ -77,7 +89,7 @@ def test_openai_answers_are_not_remembered_as_a_server(api, openai_client):
     """OpenAI's own base URL keeps the OpenAI profile whatever its responses look like."""
     api.post("/chat/completions").respond(200, json=llama_cpp_body())
     tp.get_token_distribution("Hi", model="gpt-4o", client=openai_client, top_logprobs=1)
-    assert client_module._DETECTED == {}
+    assert tp.guards.detected_server(str(openai_client.base_url)) is None
     with pytest.raises(tp.GuardError, match="less than or equal to 20"):
         tp.get_token_distribution("Hi", model="gpt-4o", client=openai_client, top_logprobs=21)
 

@@ -412,3 +412,11 @@ def test_worked_example_from_recorded_fixture():
         metrics.entropy_bounds(s, vocab_size=200_019)[0], [0.6079, 0.6623], atol=1e-4
     )
     assert float(metrics.perplexity(sampled)) == pytest.approx(1.0463, abs=1e-4)
+
+
+@pytest.mark.parametrize("base", [1, 1.0, 0, -2, math.nan], ids=["1", "1.0", "0", "-2", "nan"])
+@pytest.mark.parametrize("fn", ["entropy", "surprisal"])
+def test_base_that_is_no_logarithm_base_is_refused(fn, base):
+    """`base=1` (or <= 0, or NaN) is a ValueError, as in scipy, not a warning and `inf`."""
+    with pytest.raises(ValueError, match="base must be positive and not 1"):
+        getattr(metrics, fn)(np.log([0.5, 0.5]), base=base)

@@ -214,7 +214,7 @@ def get_token_distributions(
             try:
                 result: TokenDistribution | Exception = call(
                     sdk, endpoint, job.params(i), retry, profile
-                )  # type: ignore[assignment]
+                )
             except Exception as exc:  # noqa: BLE001 - every failure is that item's result
                 result = exc
             job.record(i, result)
@@ -276,7 +276,7 @@ async def aget_token_distributions(
     async def worker() -> None:
         while (i := job.take()) is not None:
             try:
-                result: TokenDistribution | Exception = await acall(  # type: ignore[assignment]
+                result: TokenDistribution | Exception = await acall(
                     sdk, endpoint, job.params(i), retry, profile
                 )
             except Exception as exc:  # noqa: BLE001 - every failure is that item's result

@@ -45,8 +45,18 @@ def _shape(out: NDArray[np.float64], axis: int, *, keepdims: bool) -> NDArray[np
 
 
 def _scale(out: NDArray[np.float64], base: float | None) -> NDArray[np.float64]:
-    """Convert nats to units of `base` (None: nats)."""
-    return out if base is None else out / np.log(base)
+    """Convert nats to units of `base` (None: nats).
+
+    Raises:
+        ValueError: If `base` is not a logarithm's base (positive and not 1), as scipy says.
+    """
+    if base is None:
+        return out
+    if not (base > 0 and base != 1):  # NaN fails both comparisons
+        msg = f"base must be positive and not 1 (the base of a logarithm), got {base!r}"
+        raise ValueError(msg)
+    scaled: NDArray[np.float64] = out / np.log(base)
+    return scaled
 
 
 _TINY = 1e-290  # below this a sum of exps has lost precision to underflow

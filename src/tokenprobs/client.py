@@ -18,6 +18,7 @@ from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
 from tokenprobs._stream import AsyncDistributionStream, DistributionStream
 from tokenprobs.adapters import parse
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
+from tokenprobs.guards import check_request, detected_server, remember_server
 
 if TYPE_CHECKING:
     from tokenprobs._guard_types import GuardProfile
@@ -144,14 +145,9 @@ def guard(
     """
     if mode == "off":
         return
-    from tokenprobs.guards import check_request  # noqa: PLC0415 - guards import the SDK's errors
-
-    chosen = profile if profile is not None else _DETECTED.get(base_url or "")
+    chosen = profile if profile is not None else detected_server(base_url)
     check_request(endpoint, dict(params), base_url=base_url, mode=mode, profile=chosen)
 
-
-_DETECTED: dict[str, str] = {}
-"""Base URL → the profile detected from a response of that server (llama.cpp, vLLM)."""
 
 _LLAMA_HINT = (
     "llama.cpp returns no logprobs unless top_logprobs is given: pass top_logprobs=k "
@@ -207,7 +203,7 @@ def finish(
     Remembers which server answered (from the response's own fields) for the guards of later
     requests to the same base URL, and says how to get logprobs from it when there are none.
     """
-    server = _remember_server(response, base_url)
+    server = remember_server(response, base_url)
     name = getattr(profile, "name", profile) or server
     try:
         d = parse(response)
@@ -225,16 +221,6 @@ def finish(
         )
         raise MissingLogprobsError(what, endpoint=exc.endpoint, hint=_IGNORED_HINT) from exc
     return d if d.response is not None else d.model_copy(update={"response": response})
-
-
-def _remember_server(response: object, base_url: str | None) -> str | None:
-    """The server `detect_server` sees in the response; kept per (non-OpenAI) base URL."""
-    from tokenprobs.guards import detect_server, select_profile  # noqa: PLC0415
-
-    server = detect_server(response)
-    if server in ("llama.cpp", "vllm") and base_url and select_profile(base_url).name != "openai":
-        _DETECTED[base_url] = server
-    return server
 
 
 def _undecodable(exc: json.JSONDecodeError) -> UnsupportedResponseError:
@@ -255,25 +241,56 @@ def _name_the_url(exc: openai.APIConnectionError, retry: RetryPolicy | None) -> 
 # --- the I/O: the only part the twins do not share ---------------------------------------------
 
 
+def _send(
+    client: openai.OpenAI, endpoint: Endpoint, params: dict[str, object], retry: RetryPolicy | None
+) -> object:
+    create = _create(client, endpoint)
+    try:
+        return _retry.call(retry, lambda: create(**params)) if retry else create(**params)
+    except json.JSONDecodeError as exc:
+        raise _undecodable(exc) from exc
+    except openai.APIConnectionError as exc:
+        _name_the_url(exc, retry)
+        raise
+
+
+async def _asend(
+    client: openai.AsyncOpenAI,
+    endpoint: Endpoint,
+    params: dict[str, object],
+    retry: RetryPolicy | None,
+) -> object:
+    create = _create(client, endpoint)
+
+    async def attempt() -> object:
+        return await create(**params)
+
+    try:
+        return await (_retry.acall(retry, attempt) if retry else attempt())
+    except json.JSONDecodeError as exc:
+        raise _undecodable(exc) from exc
+    except openai.APIConnectionError as exc:
+        _name_the_url(exc, retry)
+        raise
+
+
 def call(
     client: openai.OpenAI,
     endpoint: Endpoint,
     params: dict[str, object],
     retry: RetryPolicy | None,
     profile: str | GuardProfile | None = None,
-) -> TokenDistribution | DistributionStream:
-    """One prepared request through a prepared client (see `sync_client`)."""
-    create = _create(client, endpoint)
-    try:
-        response = _retry.call(retry, lambda: create(**params)) if retry else create(**params)
-    except json.JSONDecodeError as exc:
-        raise _undecodable(exc) from exc
-    except openai.APIConnectionError as exc:
-        _name_the_url(exc, retry)
-        raise
-    if params.get("stream"):
-        return DistributionStream(response)
+) -> TokenDistribution:
+    """One prepared request through a prepared client (see `sync_client`), parsed."""
+    response = _send(client, endpoint, params, retry)
     return finish(response, base_url=str(client.base_url), profile=profile)
+
+
+def call_stream(
+    client: openai.OpenAI, endpoint: Endpoint, params: dict[str, object], retry: RetryPolicy | None
+) -> DistributionStream:
+    """One prepared streaming request (`params["stream"]` set): its stream of updates."""
+    return DistributionStream(_send(client, endpoint, params, retry))
 
 
 async def acall(
@@ -282,23 +299,20 @@ async def acall(
     params: dict[str, object],
     retry: RetryPolicy | None,
     profile: str | GuardProfile | None = None,
-) -> TokenDistribution | AsyncDistributionStream:
+) -> TokenDistribution:
     """The async twin of `call`."""
-    create = _create(client, endpoint)
-
-    async def attempt() -> object:
-        return await create(**params)
-
-    try:
-        response = await (_retry.acall(retry, attempt) if retry else attempt())
-    except json.JSONDecodeError as exc:
-        raise _undecodable(exc) from exc
-    except openai.APIConnectionError as exc:
-        _name_the_url(exc, retry)
-        raise
-    if params.get("stream"):
-        return AsyncDistributionStream(response)
+    response = await _asend(client, endpoint, params, retry)
     return finish(response, base_url=str(client.base_url), profile=profile)
+
+
+async def acall_stream(
+    client: openai.AsyncOpenAI,
+    endpoint: Endpoint,
+    params: dict[str, object],
+    retry: RetryPolicy | None,
+) -> AsyncDistributionStream:
+    """The async twin of `call_stream`."""
+    return AsyncDistributionStream(await _asend(client, endpoint, params, retry))
 
 
 # --- the public twins ------------------------------------------------------------------------
@@ -399,7 +413,10 @@ def get_token_distribution(
         create_kwargs=create_kwargs,
         profile=profile,
     )
-    return call(sync_client(client, retry), endpoint, params, retry, profile)
+    sdk = sync_client(client, retry)
+    if stream:
+        return call_stream(sdk, endpoint, params, retry)
+    return call(sdk, endpoint, params, retry, profile)
 
 
 @overload
@@ -461,4 +478,7 @@ async def aget_token_distribution(
         create_kwargs=create_kwargs,
         profile=profile,
     )
-    return await acall(async_client(client, retry), endpoint, params, retry, profile)
+    sdk = async_client(client, retry)
+    if stream:
+        return await acall_stream(sdk, endpoint, params, retry)
+    return await acall(sdk, endpoint, params, retry, profile)

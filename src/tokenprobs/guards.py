@@ -57,8 +57,10 @@ __all__ = [
     "Rule",
     "check_request",
     "detect_server",
+    "detected_server",
     "register_model",
     "register_profile",
+    "remember_server",
     "render_markdown",
     "reset",
     "resolve_model",
@@ -296,11 +298,33 @@ def register_profile(
 
 
 def reset() -> None:
-    """Forget every registered model family and profile: back to the built-in tables."""
+    """Back to the built-in tables: forget registered families, profiles and detected servers."""
     fresh = Registry()
     _REGISTRY.families[:] = fresh.families
     _REGISTRY.profiles.clear()
     _REGISTRY.profiles.update(fresh.profiles)
+    _DETECTED.clear()
+
+
+_DETECTED: dict[str, str] = {}
+"""Base URL → the profile detected from a response of that server (llama.cpp, vLLM)."""
+
+
+def remember_server(response: object, base_url: str | None) -> str | None:
+    """The server `detect_server` sees in `response`, remembered for `base_url`'s next requests.
+
+    Only llama.cpp and vLLM are remembered, and never for a base URL that selects the OpenAI
+    profile (OpenAI's own answers can look like anything). `reset()` forgets them.
+    """
+    server = detect_server(response)
+    if server in ("llama.cpp", "vllm") and base_url and select_profile(base_url).name != "openai":
+        _DETECTED[base_url] = server
+    return server
+
+
+def detected_server(base_url: str | None) -> str | None:
+    """The server remembered for `base_url` by `remember_server`, if any."""
+    return _DETECTED.get(base_url or "")
 
 
 def _sent(params: Mapping[str, object]) -> dict[str, object]:
