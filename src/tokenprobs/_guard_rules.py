@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from tokenprobs._guard_types import (
     Check,
     Context,
-    Endpoint,
     Evidence,
     Fields,
     LogprobsSupport,
@@ -26,6 +25,8 @@ from tokenprobs._guard_types import (
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from tokenprobs._endpoints import Endpoint
 
 INCLUDE_LOGPROBS = "message.output_text.logprobs"
 #: Responses `include` values, in the order the API lists them in its error message.

@@ -8,9 +8,11 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-Endpoint = Literal["chat.completions", "completions", "responses"]
+if TYPE_CHECKING:
+    from tokenprobs._endpoints import Endpoint
+
 LogprobsSupport = Literal["allowed", "reasoning", "unsupported", "forbidden"]
 Evidence = Literal["SPEC", "REC", "OBS", "INF"]
 

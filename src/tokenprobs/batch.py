@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import pydantic_core
 
+from tokenprobs._endpoints import ENDPOINTS
 from tokenprobs._gc import paused_gc
 from tokenprobs.adapters import parse
 from tokenprobs.client import build_params, guard
@@ -40,11 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["URLS", "read_results", "write_requests"]
 
-URLS: dict[str, str] = {
-    "chat.completions": "/v1/chat/completions",
-    "responses": "/v1/responses",
-    "completions": "/v1/completions",
-}
+URLS: dict[str, str] = {name: info.batch_url for name, info in ENDPOINTS.items()}
 """The Batch API `url` (and `endpoint` of `batches.create`) of each endpoint."""
 
 

@@ -14,6 +14,8 @@ import openai
 
 from tokenprobs import _retry
 from tokenprobs._clients import async_client, base_url_of, sync_client
+from tokenprobs._endpoints import ENDPOINTS as ENDPOINT_TABLE
+from tokenprobs._endpoints import NAMES, Endpoint
 from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
 from tokenprobs._stream import AsyncDistributionStream, DistributionStream
 from tokenprobs.adapters import parse
@@ -33,14 +35,12 @@ __all__ = [
     "get_token_distribution",
 ]
 
-Endpoint: TypeAlias = Literal["chat.completions", "responses", "completions"]
-"""Which API: Chat Completions, Responses, or legacy Completions."""
 GuardMode: TypeAlias = Literal["strict", "warn", "off"]
 """What the guards do with a request the API would refuse: raise, warn, or nothing."""
 Prompt: TypeAlias = str | Sequence[Mapping[str, object]]
 """A prompt string, or a list of chat messages (`{"role": ..., "content": ...}`)."""
 
-ENDPOINTS: tuple[Endpoint, ...] = ("chat.completions", "responses", "completions")
+ENDPOINTS: tuple[Endpoint, ...] = NAMES
 INCLUDE_LOGPROBS = "message.output_text.logprobs"
 
 
@@ -67,7 +67,7 @@ def build_params(
         TypeError: messages were given to legacy Completions, which takes a prompt string.
     """
     if endpoint not in ENDPOINTS:
-        msg = f"endpoint must be one of {', '.join(map(repr, ENDPOINTS))}, got {endpoint!r}"
+        msg = f"endpoint must be one of {', '.join(map(repr, NAMES))}, got {endpoint!r}"
         raise ValueError(msg)
     kwargs = dict(create_kwargs)
     _no_logprobs_override(endpoint, kwargs)
@@ -188,11 +188,10 @@ def prepare(
 
 
 def _create(client: openai.OpenAI | openai.AsyncOpenAI, endpoint: Endpoint) -> Any:  # noqa: ANN401
-    if endpoint == "chat.completions":
-        return client.chat.completions.create
-    if endpoint == "responses":
-        return client.responses.create
-    return client.completions.create
+    resource: object = client
+    for name in ENDPOINT_TABLE[endpoint].sdk_attribute:
+        resource = getattr(resource, name)
+    return resource.create  # type: ignore[attr-defined]
 
 
 def finish(

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 
 import openai
 
+from tokenprobs._endpoints import ENDPOINTS
+
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
@@ -40,13 +42,7 @@ __all__ = [
     "UnsupportedResponseError",
 ]
 
-_ENABLE_HINT = {
-    "chat.completions": "pass logprobs=True (and top_logprobs=k for alternatives) to "
-    "client.chat.completions.create()",
-    "responses": 'pass include=["message.output_text.logprobs"] (and top_logprobs=k) to '
-    "client.responses.create()",
-    "completions": "pass logprobs=k (0 to 5) to client.completions.create()",
-}
+_ENABLE_HINT = {name: info.ask_logprobs for name, info in ENDPOINTS.items()}
 
 
 class TokenprobsError(Exception):

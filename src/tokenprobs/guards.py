@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Literal, cast
 import openai
 
 from tokenprobs._detect import detect_server
+from tokenprobs._endpoints import ENDPOINTS, NAMES, Endpoint
 from tokenprobs._guard_docs import render_markdown
 from tokenprobs._guard_profiles import Registry
 from tokenprobs._guard_rules import rule_endpoint
 from tokenprobs._guard_types import (
     Context,
-    Endpoint,
     Fields,
     GuardProfile,
     LogprobsSupport,
@@ -70,11 +70,6 @@ __all__ = [
 
 Mode = Literal["strict", "warn", "off"]
 
-_ENDPOINTS: Mapping[str, str] = {
-    "chat.completions": "/chat/completions",
-    "completions": "/completions",
-    "responses": "/responses",
-}
 _MODES = ("strict", "warn", "off")
 _DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _REGISTRY = Registry()
@@ -121,7 +116,7 @@ _CLASSES: Mapping[int, type[_GuardErrors]] = {
 
 
 def check_request(
-    endpoint: Literal["chat.completions", "completions", "responses"],
+    endpoint: Endpoint,
     params: Mapping[str, object],
     /,
     *,
@@ -158,8 +153,8 @@ def check_request(
     if mode not in _MODES:
         msg = f"mode must be one of {_MODES}, not {mode!r}"
         raise ValueError(msg)
-    if endpoint not in _ENDPOINTS:
-        msg = f"endpoint must be one of {tuple(_ENDPOINTS)}, not {endpoint!r}"
+    if endpoint not in ENDPOINTS:
+        msg = f"endpoint must be one of {NAMES}, not {endpoint!r}"
         raise ValueError(msg)
     if mode == "off":
         return
@@ -358,7 +353,7 @@ def _build_error(rule: Rule, fields: Fields, base_url: str, endpoint: Endpoint) 
     """The SDK's exception for the server's answer, built as the SDK builds it."""
     status = cast("int", rule.status)
     http = _sdk_http()
-    url = str(base_url).rstrip("/") + _ENDPOINTS[endpoint]
+    url = str(base_url).rstrip("/") + ENDPOINTS[endpoint].path
     response = http.Response(
         status, request=http.Request("POST", url), json={"error": rule.body(fields)}
     )
