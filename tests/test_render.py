@@ -130,7 +130,9 @@ class _Tags(HTMLParser):
 
 
 @pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize("mode", ["prob", "entropy", "margin"])
+@pytest.mark.parametrize(
+    "mode", ["least-likely", "most-likely", "full-spectrum", "entropy", "margin"]
+)
 def test_html_snapshot(case, mode):
     """The notebook view of each recorded case matches its snapshot."""
     _check_snapshot(f"{case}.{mode}.html", render.to_html(CASES[case](), mode=mode))
@@ -158,9 +160,9 @@ def test_standalone_snapshot():
 def test_split_characters_are_one_cell():
     """A character split over tokens is drawn once, in a cell spanning those positions."""
     emoji, ko = CASES["emoji"](), korean()
-    assert re.search(r'data-pos="10-11" data-p="[^"]*">💙</span>', render.to_html(emoji))
-    assert re.search(r'data-pos="1-2" data-p="[^"]*">국어</span>', render.to_html(ko))
-    assert render.to_html(emoji).count('class="tp-t ') == len(emoji) - 1
+    assert re.search(r'data-p="#10 [^"]*\n────\n#11 [^"]*">💙</span>', render.to_html(emoji))
+    assert re.search(r'data-p="#1 [^"]*\n────\n#2 [^"]*">국어</span>', render.to_html(ko))
+    assert render.to_html(emoji).count('tabindex="0"') == len(emoji) - 1
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -177,8 +179,8 @@ def test_html_has_no_markup_from_tokens(case):
         "name",
         "class",
         "data-mode",
+        "style",
         "tabindex",
-        "data-pos",
         "data-p",
     }
 
@@ -207,9 +209,9 @@ def test_unknown_mode_is_refused():
 def test_token_to_html_shows_alternatives():
     """A single `TokenLogprob` renders as one cell with its alternatives."""
     out = CASES["apiref"]()[0]._repr_html_()
-    assert out.count('class="tp-t ') == 1
+    assert out.count('tabindex="0"') == 1
     assert "Hi" in out
-    assert "26.74%" in out
+    assert "26.7%" in out
 
 
 def test_distribution_repr_html_is_to_html():
@@ -236,7 +238,7 @@ def test_text_auto_color_on_a_tty(monkeypatch):
     """`color=None` colours on a terminal when NO_COLOR is unset."""
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    assert "\x1b[48;2;" in render.to_text(korean())
+    assert "\x1b[1;38;2;213;94;0m국어\x1b[0m" in render.to_text(korean())
 
 
 def test_text_lists_least_certain_first_chosen():
@@ -249,7 +251,7 @@ def test_text_lists_least_certain_first_chosen():
 def test_text_width_cuts_lines():
     """No table line is wider than `width`."""
     out = render.to_text(korean(), color=False, width=40)
-    table = out.split("positions (by prob):\n", 1)[1]
+    table = out.split("positions (by probability):\n", 1)[1]
     assert all(len(line) <= 40 for line in table.splitlines())
 
 
@@ -257,7 +259,7 @@ def test_text_of_empty_distribution():
     """An empty distribution renders without a table."""
     empty = _built([])
     assert render.to_text(empty, color=False) == "chat · 0 tokens · top-0\n\n\n"
-    assert 'class="tp-text"></div>' in render.to_html(empty)
+    assert '<div class="tx"></div>' in render.to_html(empty)
 
 
 def test_visible_whitespace():
@@ -286,7 +288,8 @@ def test_rich_respects_no_color(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     out = io.StringIO()
     Console(file=out, width=100, force_terminal=True, color_system="truecolor").print(korean())
-    assert "한국어 공부를" in out.getvalue()
+    assert "한국어 공부를" in re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
+    assert "38;2;" not in out.getvalue()
     assert "48;2;" not in out.getvalue()
 
 
@@ -322,3 +325,195 @@ def test_missing_extra_raises(monkeypatch, module, call):
     monkeypatch.setitem(sys.modules, module, None)
     with pytest.raises(tp.MissingDependencyError, match=r"pip install \"pytokenprobs\["):
         call(korean())
+
+
+def _shade_of(html_view: str, text: str) -> str:
+    """The class of the cell whose text is `text` ("" for a cell with no fill)."""
+    found = re.search(r'<span tabindex="0"(?: class="([^"]*)")? data-p="[^"]*">' + text, html_view)
+    assert found is not None, text
+    return found.group(1) or ""
+
+
+def three() -> tp.TokenDistribution:
+    """A confident, a middling and a doubtful token (99.9 %, 60 %, 5 %)."""
+    return _built(
+        [
+            ("A", _u("A"), np.log(0.999), [("A", _u("A"), np.log(0.999))]),
+            ("B", _u("B"), np.log(0.6), [("B", _u("B"), np.log(0.6)), ("b", _u("b"), -1.0)]),
+            ("C", _u("C"), np.log(0.05), [("D", _u("D"), -0.2), ("C", _u("C"), np.log(0.05))]),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "shades"),
+    [
+        pytest.param("least-likely", ("", "w3", "w6"), id="least-likely"),
+        pytest.param("most-likely", ("c6", "c3", ""), id="most-likely"),
+        pytest.param("full-spectrum", ("c6", "", "w6"), id="full-spectrum"),
+    ],
+)
+def test_the_mode_chooses_what_stands_out(mode, shades):
+    """By default the 5 % token has the strongest fill and the confident one none."""
+    out = render.to_html(three(), mode=mode)
+    assert tuple(_shade_of(out, t) for t in "ABC") == shades
+
+
+def test_high_entropy_stands_out():
+    """In entropy mode the flattest distribution gets the strongest fill."""
+    d = three()
+    out = render.to_html(d, mode="entropy")
+    levels = [int(_shade_of(out, t)[1:] or 0) for t in "ABC"]
+    assert levels[0] == 0
+    assert np.argsort(levels).tolist() == np.argsort(d.entropy).tolist()
+
+
+def test_solid_fill_sets_its_own_text_colour():
+    """The solid shades set a contrasting text colour; the translucent ones inherit the theme's."""
+    css = render.to_html(three())
+    assert ".tpv .w6{background:#d55e00;color:#000;font-weight:700}" in css
+    assert ".tpv .w5{background:rgba(213,94,0,0.72)}" in css
+
+
+def test_legend_matches_the_shades():
+    """The legend shows one swatch per bin, each with that bin's shade, in bin order."""
+    out = render.to_html(three(), mode="full-spectrum")
+    legend = re.search(r'<div class="lg">(.*?)</div>', out).group(1)
+    swatches = re.findall(r'<span(?: class="([^"]*)")?>([^<]*)</span>', legend)
+    assert swatches[1:-1] == [
+        ("w6", "&lt;10%"),
+        ("w4", "10%\u201325%"),
+        ("w2", "25%\u201350%"),
+        ("", "50%\u201375%"),
+        ("c2", "75%\u201390%"),
+        ("c4", "90%\u201399%"),
+        ("c6", "≥99%"),
+    ]
+
+
+@pytest.mark.parametrize("alias", ["prob", "least likely", "LEAST_LIKELY"])
+def test_old_and_spelled_out_mode_names_work(alias):
+    """`"prob"` (the old default) and spelled-out names give the least-likely view."""
+    assert render.to_html(korean(), mode=alias) == render.to_html(korean(), mode="least-likely")
+    assert render.to_text(korean(), mode=alias) == render.to_text(korean(), mode="least-likely")
+
+
+def test_unknown_mode_names_the_choices():
+    """An unknown mode lists the modes, in every view."""
+    for view in (render.to_html, render.to_text):
+        with pytest.raises(ValueError, match="'least-likely', 'most-likely', 'full-spectrum'"):
+            view(korean(), mode="loud")
+
+
+def test_to_html_displays_itself_in_a_notebook():
+    """`to_html` returns a `str` that IPython displays as HTML, not as a quoted string."""
+    from IPython.core.formatters import DisplayFormatter  # noqa: PLC0415 - a dev dependency
+
+    out = render.to_html(korean(), mode="entropy")
+    assert isinstance(out, str)
+    assert out.startswith('<div class="tpv" data-mode="entropy"')
+    bundle, _ = DisplayFormatter().format(out)
+    assert bundle["text/html"] == str(out)
+
+
+def test_view_is_to_html_in_the_mode():
+    """`d.view(mode=...)` is the notebook view in that mode, displayed as HTML."""
+    d = korean()
+    assert d.view(mode="most-likely") == render.to_html(d, mode="most-likely")
+    assert d.view()._repr_html_() == render.to_html(d)
+
+
+def test_popups_have_room_below_the_text():
+    """The view reserves, below its text, the height of its tallest popup (and a spare line)."""
+    d = three()  # popups of 2 + 1, 2 + 2 and 2 + 2 lines
+    out = render.to_html(d)
+    reserved = int(re.search(r'style="padding-bottom:(\d+)px"', out).group(1))
+    assert reserved >= (4 + 1) * 12 * 1.45 + 8
+
+
+BIG_BUDGET_BYTES = 1_900_000
+"""A 4,096-token, top-20 view (2.87 MB before 0.2): about 460 bytes a position, of which the
+21 lines of alternatives (a 3-digit probability and the token, about 14 bytes each) are most;
+the CSS is written once and a cell's markup is about 55 bytes."""
+
+
+def test_large_view_stays_small():
+    """A 4,096-token, top-20 view keeps every alternative within its byte budget."""
+    from tests.test_browser import big  # noqa: PLC0415 - the shared large fixture
+
+    d = big()
+    out = render.to_html(d)
+    size = len(out.encode())
+    print(f"4,096 x top-20 view: {size:,} bytes")  # noqa: T201
+    assert size <= BIG_BUDGET_BYTES
+    assert out.count('tabindex="0"') == len(d)
+    last = out.rsplit('data-p="', 1)[1]
+    assert all(f"␣w{j}\n" in last or last.endswith(f"␣w{j}") for j in range(20))
+
+
+def test_one_token_is_singular():
+    """One token and one position are written in the singular, in every view."""
+    d = _built([("Yes", _u("Yes"), -0.1, [("Yes", _u("Yes"), -0.1), ("No", _u("No"), -2.4)])])
+    text = render.to_text(d, color=False)
+    assert text.startswith("chat · 1 token · top-2\n")
+    assert "1 least certain of 1 position (by probability):" in text
+    assert "<title>tokenprobs · chat · 1 token</title>" in render.to_html(d, standalone=True)
+
+
+def test_text_most_likely_lists_the_most_probable():
+    """In most-likely mode the table lists the most probable positions."""
+    out = render.to_text(korean(), color=False, mode="most-likely", top=1, width=200)
+    assert "1 most likely of 5 positions (by probability):" in out
+    assert out.splitlines()[-1].split()[0] == "2"
+
+
+def test_ansi_marks_doubt_with_a_solid_fill():
+    """The ANSI view gives the 5 % token bold black on vermillion and the confident none."""
+    out = render.to_text(three(), color=True, width=100)
+    assert "\x1b[1;38;2;0;0;0;48;2;213;94;0mC\x1b[0m" in out
+    assert "\nA\x1b[38;2;213;94;0mB" in out
+
+
+@pytest.mark.extras
+@pytest.mark.parametrize("mode", ["least-likely", "entropy"])
+def test_rich_view_has_the_plain_layout(mode):
+    """The rich view shows the header line and honours `top`, in every mode."""
+    from rich.console import Console  # noqa: PLC0415 - an optional extra
+
+    console = Console(record=True, width=120, color_system="truecolor", force_terminal=True)
+    console.print(render.to_rich(korean(), mode=mode, top=2))
+    out = console.export_text(clear=False)
+    assert out.startswith("chat · 5 tokens · top-2\n\n한국어 공부를\n")
+    by = "probability" if mode == "least-likely" else "entropy"
+    assert f"2 least certain of 5 positions (by {by})" in out
+    assert len([ln for ln in out.splitlines() if re.match(r"│\s+\d+ │", ln)]) == 2
+
+
+@pytest.mark.extras
+def test_rich_marks_doubt_with_a_solid_fill():
+    """The rich view draws the 5 % token bold black on vermillion."""
+    from rich.console import Console  # noqa: PLC0415 - an optional extra
+
+    console = Console(record=True, width=100, color_system="truecolor", force_terminal=True)
+    console.print(three())
+    assert "\x1b[1;38;2;0;0;0;48;2;213;94;0mC" in console.export_text(styles=True)
+
+
+@pytest.mark.extras
+def test_plot_colours_doubt():
+    """The plot shades the bars as the view does and has a legend of the bins."""
+    import matplotlib as mpl  # noqa: PLC0415 - an optional extra
+
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415 - an optional extra
+
+    ax = three().plot()
+    try:
+        colors = [p.get_facecolor() for p in ax.patches]
+        assert colors[2] == pytest.approx((213 / 255, 94 / 255, 0, 1.0))
+        assert colors[0] == pytest.approx(mpl.colors.to_rgba("#c8c8c8"))
+        legend = ax.get_legend()
+        assert legend.get_texts()[0].get_text() == "<10%"
+        assert legend.get_title().get_text() == "p(sampled token), least likely"
+    finally:
+        plt.close(ax.figure)

@@ -1,9 +1,11 @@
-"""What every view of a `TokenDistribution` shares: cells, colour bins, labels, alternatives.
+"""What every view of a `TokenDistribution` shares: cells, modes, shades, labels, alternatives.
 
 A *cell* is a run of positions whose character spans overlap (a character split over two
-tokens, such as an emoji or a Hangul syllable, is drawn once, spanning both). A cell is coloured
-by the least certain of its positions, in one of seven bins of a viridis scale (perceptually
-ordered and colour-blind safe); the most certain bin has no fill.
+tokens, such as an emoji or a Hangul syllable, is drawn once, spanning both). A cell falls in
+one of seven bins of its least certain position (0 the least certain, 6 the most), and the
+*mode* gives each bin a *shade*: doubt is what stands out by default (`"least-likely"`: no fill
+for a confident token, a stronger warm fill as the probability drops). Shades vary in strength,
+not in hue, so they read without colour vision and on light and dark backgrounds alike.
 """
 
 from __future__ import annotations
@@ -21,19 +23,35 @@ if TYPE_CHECKING:
 
     from tokenprobs.models import TokenDistribution
 
-Mode = Literal["prob", "entropy", "margin"]
+Mode = Literal["least-likely", "most-likely", "full-spectrum", "entropy", "margin", "prob"]
+"""What the colour shows; `"prob"` is the old name of `"least-likely"` (still accepted)."""
+MODES: tuple[str, ...] = ("least-likely", "most-likely", "full-spectrum", "entropy", "margin")
+"""The canonical modes; spaces or underscores may stand for the hyphens (`"least likely"`)."""
+_ALIASES = {"prob": "least-likely"}
 
-
-# bin 0 is the least certain; the last bin (most certain) has no fill: (background, text)
-_PALETTE: tuple[tuple[str, str] | None, ...] = (
-    ("#440154", "#ffffff"),
-    ("#414487", "#ffffff"),
-    ("#2a788e", "#ffffff"),
-    ("#22a884", "#000000"),
-    ("#7ad151", "#000000"),
-    ("#fde725", "#000000"),
-    None,
-)
+# The shade of each bin (0 = least certain ... 6 = most certain): "w1" to "w6" a warm
+# (vermillion) highlight of growing strength, "c1" to "c6" a cool (blue) one, "" none.
+_DOUBT = ("w6", "w5", "w4", "w3", "w2", "w1", "")
+_SHADES: dict[str, tuple[str, ...]] = {
+    "least-likely": _DOUBT,
+    "most-likely": ("", "c1", "c2", "c3", "c4", "c5", "c6"),
+    "full-spectrum": ("w6", "w4", "w2", "", "c2", "c4", "c6"),
+    "entropy": _DOUBT,
+    "margin": _DOUBT,
+}
+_METRIC = {
+    "least-likely": "prob",
+    "most-likely": "prob",
+    "full-spectrum": "prob",
+    "entropy": "entropy",
+    "margin": "margin",
+}
+WARM = (213, 94, 0)
+"""Okabe-Ito vermillion: the highlight of doubt."""
+COOL = (0, 114, 178)
+"""Okabe-Ito blue: the highlight of confidence (`"most-likely"`, `"full-spectrum"`)."""
+ALPHA = (0.0, 0.1, 0.22, 0.36, 0.52, 0.72, 1.0)
+"""The opacity of shade level 0 (none) to 6 (solid) over the page's own background."""
 # bin edges, ascending; for entropy a higher value is less certain
 _EDGES: dict[str, tuple[float, ...]] = {
     "prob": (0.1, 0.25, 0.5, 0.75, 0.9, 0.99),
@@ -48,33 +66,68 @@ _TITLES = {
 _VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
 
 
-def _values(d: TokenDistribution, mode: Mode) -> NDArray[np.float64]:
-    if mode not in _EDGES:
-        msg = f"`mode` must be one of 'prob', 'entropy', 'margin' (got {mode!r})"
+def canonical_mode(mode: str) -> str:
+    """The canonical name of `mode` (`"prob"` and `"least likely"` give `"least-likely"`).
+
+    Raises:
+        ValueError: `mode` is not a mode.
+    """
+    name = str(mode).strip().lower().replace(" ", "-").replace("_", "-")
+    name = _ALIASES.get(name, name)
+    if name not in _SHADES:
+        allowed = ", ".join(repr(m) for m in MODES)
+        msg = f"`mode` must be one of {allowed} ('prob' is 'least-likely'); got {mode!r}"
         raise ValueError(msg)
-    values: NDArray[np.float64] = {"prob": d.probs, "entropy": d.entropy, "margin": d.margin}[mode]
+    return name
+
+
+def plural(n: int, noun: str) -> str:
+    """`"1 token"`, `"2 tokens"`, `"4,096 tokens"`."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _metric_name(mode: str) -> str:
+    return _METRIC[canonical_mode(mode)]
+
+
+def _values(d: TokenDistribution, mode: str) -> NDArray[np.float64]:
+    name = _metric_name(mode)
+    values: NDArray[np.float64] = {"prob": d.probs, "entropy": d.entropy, "margin": d.margin}[name]
     return values
 
 
-def _bins(d: TokenDistribution, mode: Mode) -> NDArray[np.intp]:
+def _bins(d: TokenDistribution, mode: str) -> NDArray[np.intp]:
     """Per position: 0 (least certain) to 6 (most certain), -1 where the value is undefined."""
+    name = _metric_name(mode)
     values = _values(d, mode)
-    bins = np.digitize(np.nan_to_num(values, nan=0.0), _EDGES[mode])
-    if mode == "entropy":
-        bins = len(_EDGES[mode]) - bins
+    bins = np.digitize(np.nan_to_num(values, nan=0.0), _EDGES[name])
+    if name == "entropy":
+        bins = len(_EDGES[name]) - bins
     return np.where(np.isnan(values), -1, bins).astype(np.intp)
 
 
-def _fmt_edge(x: float, mode: Mode) -> str:
-    return f"{x * 100:g}%" if mode == "prob" else f"{x:g}"
+def _shades(mode: str) -> tuple[str, ...]:
+    return _SHADES[canonical_mode(mode)]
 
 
-def _labels(mode: Mode) -> list[str]:
-    edges = _EDGES[mode]
-    fmt = functools.partial(_fmt_edge, mode=mode)
+def _title(mode: str) -> str:
+    name = canonical_mode(mode)
+    title = _TITLES[_METRIC[name]]
+    return title if name in {"entropy", "margin"} else f"{title}, {name.replace('-', ' ')}"
+
+
+def _fmt_edge(x: float, metric: str) -> str:
+    return f"{x * 100:g}%" if metric == "prob" else f"{x:g}"
+
+
+def _labels(mode: str) -> list[str]:
+    """The legend's label of each bin, bin 0 first."""
+    metric = _metric_name(mode)
+    edges = _EDGES[metric]
+    fmt = functools.partial(_fmt_edge, metric=metric)
     inner = [f"{fmt(a)}\u2013{fmt(b)}" for a, b in itertools.pairwise(edges)]
     labels = [f"<{fmt(edges[0])}", *inner, f"≥{fmt(edges[-1])}"]
-    return labels[::-1] if mode == "entropy" else labels
+    return labels[::-1] if metric == "entropy" else labels
 
 
 def _cells(spans: NDArray[np.intp]) -> list[tuple[int, int, int, int]]:
@@ -130,6 +183,21 @@ def _metric(d: TokenDistribution, name: str) -> NDArray[np.float64]:
     return values
 
 
+def _short_pct(p: float) -> str:
+    """A probability in at most six characters, three significant digits: `72.8%`, `0.51%`."""
+    if math.isnan(p):
+        return "n/a"
+    if p in {0.0, 1.0}:
+        return f"{p * 100:.0f}%"
+    if p < 5e-5:  # noqa: PLR2004
+        return "<0.01%"
+    if p < 0.01:  # noqa: PLR2004
+        return f"{p * 100:.2f}%"
+    if p >= 0.9995:  # noqa: PLR2004
+        return ">99.9%"
+    return f"{p * 100:.3g}%"
+
+
 def _pct(p: float) -> str:
     if math.isnan(p):
         return "n/a"
@@ -164,6 +232,3 @@ def _alternatives(d: TokenDistribution, i: int) -> list[tuple[bool, float, float
     if not d.sampled_in_top[i]:
         rows.append((True, float(d.probs[i]), float(d.logprobs[i]), tok))
     return rows
-
-
-# --- HTML -----------------------------------------------------------------------------------

@@ -1,4 +1,10 @@
-"""The terminal views of a `TokenDistribution`: plain (optionally ANSI-coloured) text and rich."""
+"""The terminal views of a `TokenDistribution`: plain (optionally ANSI-coloured) text and rich.
+
+A terminal has no transparency and may be light or dark, so the shades are drawn by *kind* of
+emphasis, in an order that holds on both: a solid fill, a light fill, bold coloured text,
+coloured text, underline, plain. Level 6 (the least likely token, by default) is bold black on
+solid vermillion.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +12,11 @@ import os
 import shutil
 import sys
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from tokenprobs.exceptions import MissingDependencyError
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from tokenprobs.models import TokenDistribution
-
 from tokenprobs._cells import (
-    _PALETTE,
-    _TITLES,
     Mode,
     _alternatives,
     _bins,
@@ -27,12 +24,86 @@ from tokenprobs._cells import (
     _cells,
     _labels,
     _metric,
+    _metric_name,
     _num,
     _pct,
     _safe,
+    _shades,
+    _title,
     _values,
+    canonical_mode,
+    plural,
     visible,
 )
+from tokenprobs.exceptions import MissingDependencyError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tokenprobs.models import TokenDistribution
+
+
+class _Style(NamedTuple):
+    bold: bool = False
+    underline: bool = False
+    italic: bool = False
+    fg: str | None = None
+    bg: str | None = None
+
+
+_WARM, _WARM_LIGHT, _COOL, _COOL_LIGHT, _COOL_TEXT = (
+    "#d55e00",
+    "#eda46c",
+    "#0072b2",
+    "#7fb8d8",
+    "#2a8ccc",
+)
+_STYLES: dict[str, _Style] = {
+    "w6": _Style(bold=True, fg="#000000", bg=_WARM),
+    "w5": _Style(fg="#000000", bg=_WARM_LIGHT),
+    "w4": _Style(bold=True, fg=_WARM),
+    "w3": _Style(fg=_WARM),
+    "w2": _Style(underline=True),
+    "w1": _Style(),
+    "c6": _Style(bold=True, fg="#ffffff", bg=_COOL),
+    "c5": _Style(fg="#000000", bg=_COOL_LIGHT),
+    "c4": _Style(bold=True, fg=_COOL_TEXT),
+    "c3": _Style(fg=_COOL_TEXT),
+    "c2": _Style(underline=True),
+    "c1": _Style(),
+    "": _Style(),
+    "na": _Style(italic=True),
+}
+
+
+def _rgb(color: str) -> str:
+    n = int(color[1:], 16)
+    return f"{n >> 16};{(n >> 8) & 255};{n & 255}"
+
+
+def _ansi(shade: str) -> tuple[str, str]:
+    """The escape that starts `shade` and the one that ends it (both empty for no style)."""
+    s = _STYLES[shade]
+    codes = [
+        *(["1"] if s.bold else []),
+        *(["3"] if s.italic else []),
+        *(["4"] if s.underline else []),
+        *([f"38;2;{_rgb(s.fg)}"] if s.fg else []),
+        *([f"48;2;{_rgb(s.bg)}"] if s.bg else []),
+    ]
+    return (f"\x1b[{';'.join(codes)}m", "\x1b[0m") if codes else ("", "")
+
+
+def _rich_style(shade: str) -> str:
+    s = _STYLES[shade]
+    words = [
+        *(["bold"] if s.bold else []),
+        *(["italic"] if s.italic else []),
+        *(["underline"] if s.underline else []),
+        *([s.fg] if s.fg else []),
+        *([f"on {s.bg}"] if s.bg else []),
+    ]
+    return " ".join(words)
 
 
 def _color_allowed() -> bool:
@@ -58,16 +129,18 @@ def _fit(s: str, width: int) -> str:
     return "".join(out) + "…"
 
 
-def _least_certain(d: TokenDistribution, mode: Mode, top: int) -> list[int]:
+def _least_certain(d: TokenDistribution, mode: str, top: int) -> list[int]:
     values = _values(d, mode)
-    order = -values if mode == "entropy" else values
+    order = -values if _metric_name(mode) == "entropy" else values
+    if canonical_mode(mode) == "most-likely":
+        order = -order
     keep = np.flatnonzero(~np.isnan(order))
     chosen = keep[np.argsort(order[keep], kind="stable")[:top]]
     return sorted(int(i) for i in chosen)
 
 
-def _rows(d: TokenDistribution, mode: Mode, top: int) -> list[tuple[str, str, str, str, str]]:
-    """`(pos, token, prob, logprob, alternatives)` for the `top` least certain positions."""
+def _rows(d: TokenDistribution, mode: str, top: int) -> list[tuple[str, str, str, str, str]]:
+    """`(pos, token, prob, logprob, alternatives)` for the `top` positions the mode picks."""
     rows = []
     for i in _least_certain(d, mode, top):
         alts = "  ".join(
@@ -89,20 +162,26 @@ def _rows(d: TokenDistribution, mode: Mode, top: int) -> list[tuple[str, str, st
     return rows
 
 
-def _ansi(k: int) -> tuple[str, str]:
-    colors = _PALETTE[k] if k >= 0 else None
-    if colors is None:
-        return ("\x1b[4m", "\x1b[0m") if k < 0 else ("", "")
-    bg, fg = (int(c[1:], 16) for c in colors)
-    rgb = [(bg >> 16, (bg >> 8) & 255, bg & 255), (fg >> 16, (fg >> 8) & 255, fg & 255)]
-    return ("\x1b[48;2;{};{};{}m\x1b[38;2;{};{};{}m".format(*rgb[0], *rgb[1]), "\x1b[0m")
+def _header(d: TokenDistribution) -> str:
+    """`chat · gpt-4o-mini · 9 tokens · top-2`, and `refusal` when the model refused."""
+    k = d.top_logprobs.shape[1] if d.top_logprobs.ndim == 2 else 0  # noqa: PLR2004
+    head = [d.source, *([d.model] if d.model else []), plural(len(d), "token"), f"top-{k}"]
+    if d.refusal:
+        head.append("refusal")
+    return " · ".join(head)
+
+
+def _table_title(d: TokenDistribution, mode: str, rows: int) -> str:
+    which = "most likely" if canonical_mode(mode) == "most-likely" else "least certain"
+    by = {"prob": "probability"}.get(_metric_name(mode), _metric_name(mode))
+    return f"{rows} {which} of {plural(len(d), 'position')} (by {by})"
 
 
 def to_text(
     d: TokenDistribution,
     *,
     color: bool | None = None,
-    mode: Mode = "prob",
+    mode: Mode | str = "least-likely",
     top: int = 5,
     width: int | None = None,
 ) -> str:
@@ -112,47 +191,88 @@ def to_text(
         d: The distribution to show.
         color: Colour the tokens with ANSI escapes. `None` decides: off when `NO_COLOR` is set
             or standard output is not a terminal.
-        mode: What the colour and the choice of "least certain" use: `"prob"`, `"entropy"` or
-            `"margin"`.
-        top: How many of the least certain positions to list with their alternatives.
+        mode: What stands out and which positions the table lists, as in
+            `tokenprobs.render.to_html` (`"most-likely"` lists the most probable).
+        top: How many positions to list with their alternatives.
         width: Cut table lines to this many columns (default: the terminal's width).
 
     Returns:
         The view as lines, ending with a newline.
+
+    Raises:
+        ValueError: `mode` is not a mode.
     """
+    name = canonical_mode(mode)
     if color is None:
         color = _color_allowed()
     width = width or shutil.get_terminal_size((100, 24)).columns
-    width_k = d.top_logprobs.shape[1] if d.top_logprobs.ndim == 2 else 0  # noqa: PLR2004
-    head = [d.source, *([d.model] if d.model else []), f"{len(d)} tokens", f"top-{width_k}"]
-    if d.refusal:
-        head.append("refusal")
-    lines = [" · ".join(head), ""]
+    lines = [_header(d), ""]
     if color:
-        bins, text, out = _bins(d, mode), d.text, []
+        bins, shades, text, out = _bins(d, name), _shades(name), d.text, []
         for start, stop, c0, c1 in _cells(d.char_spans()):
-            on, off = _ansi(_cell_bin(bins, start, stop))
+            k = _cell_bin(bins, start, stop)
+            on, off = _ansi("na" if k < 0 else shades[k])
             out.append("\n".join(on + p + off if p else p for p in _safe(text[c0:c1]).split("\n")))
         lines.append("".join(out))
         legend = " ".join(
-            f"{_ansi(k)[0]} {label} {_ansi(k)[1]}" for k, label in enumerate(_labels(mode))
+            f"{_ansi(s)[0]} {label} {_ansi(s)[1]}"
+            for s, label in zip(shades, _labels(name), strict=True)
         )
-        lines += ["", f"{_TITLES[mode]}: {legend}"]
+        lines += ["", f"{_title(name)}: {legend}"]
     else:
         lines.append(_safe(d.text))
-    rows = _rows(d, mode, top)
+    rows = _rows(d, name, top)
     if rows:
         header = ("pos", "token", "prob", "logprob", "alternatives")
         tw = max(_width(r[1]) for r in [header, *rows])
-        lines += ["", f"{len(rows)} least certain of {len(d)} positions (by {mode}):"]
+        lines += ["", f"{_table_title(d, name, len(rows))}:"]
         for r in [header, *rows]:
             line = f"{r[0]:>5}  {r[1]}{' ' * (tw - _width(r[1]))}  {r[2]:>7}  {r[3]:>8}  {r[4]}"
             lines.append(_fit(line.rstrip(), width))
     return "\n".join(lines) + "\n"
 
 
+def to_rich(d: TokenDistribution, *, mode: Mode | str = "least-likely", top: int = 5) -> Any:  # noqa: ANN401 - rich is optional
+    """The rich view, as one renderable: the header line, the shaded text, a legend, a table.
+
+    The same layout as `to_text` in every mode; `console.print(to_rich(d, top=10))`.
+
+    Raises:
+        MissingDependencyError: rich is not installed.
+        ValueError: `mode` is not a mode.
+    """
+    name = canonical_mode(mode)
+    try:
+        from rich.console import Group  # noqa: PLC0415
+        from rich.table import Table  # noqa: PLC0415
+        from rich.text import Text  # noqa: PLC0415
+    except ImportError:
+        feature = "the rich view"
+        raise MissingDependencyError(feature, "rich", "rich") from None
+    bins, shades, text, out = _bins(d, name), _shades(name), d.text, Text()
+    for start, stop, c0, c1 in _cells(d.char_spans()):
+        k = _cell_bin(bins, start, stop)
+        out.append(_safe(text[c0:c1]), style=_rich_style("na" if k < 0 else shades[k]))
+    legend = Text()
+    legend.append(f"{_title(name)}: ", style="dim")
+    for shade, label in zip(shades, _labels(name), strict=True):
+        legend.append(f" {label} ", style=_rich_style(shade))
+        legend.append(" ")
+    parts: list[Any] = [Text(_header(d)), Text(""), out, Text(""), legend]
+    rows = _rows(d, name, top)
+    if rows:
+        table = Table(title=_table_title(d, name, len(rows)), title_justify="left")
+        columns = [("pos", "right"), ("token", "left"), ("prob", "right"), ("logprob", "right")]
+        for col, justify in [*columns, ("alternatives", "left")]:
+            table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        for row in rows:
+            table.add_row(*row)
+        parts += [Text(""), table]
+    return Group(*parts)
+
+
 def rich_console(d: TokenDistribution, console: Any, options: Any) -> Iterator[Any]:  # noqa: ANN401 - rich is optional
-    """Yield rich renderables: the coloured text, a legend and a table of the least certain.
+    """Yield the rich view (`to_rich` with its defaults): what `rich.print(d)` shows.
 
     rich itself honours `NO_COLOR` and non-terminal output.
 
@@ -160,34 +280,4 @@ def rich_console(d: TokenDistribution, console: Any, options: Any) -> Iterator[A
         MissingDependencyError: rich is not installed.
     """
     del console, options
-    try:
-        from rich.table import Table  # noqa: PLC0415
-        from rich.text import Text  # noqa: PLC0415
-    except ImportError:
-        feature = "the rich view"
-        raise MissingDependencyError(feature, "rich", "rich") from None
-    mode: Mode = "prob"
-    bins, text, out = _bins(d, mode), d.text, Text()
-    for start, stop, c0, c1 in _cells(d.char_spans()):
-        k = _cell_bin(bins, start, stop)
-        colors = _PALETTE[k] if k >= 0 else None
-        style = f"{colors[1]} on {colors[0]}" if colors else ("underline" if k < 0 else "")
-        out.append(text[c0:c1], style=style)
-    yield out
-    legend = Text()
-    legend.append(f"{_TITLES[mode]}: ", style="dim")
-    for k, label in enumerate(_labels(mode)):
-        colors = _PALETTE[k]
-        legend.append(f" {label} ", style=f"{colors[1]} on {colors[0]}" if colors else "")
-        legend.append(" ")
-    yield legend
-    table = Table(title=f"least certain of {len(d)} positions", title_justify="left")
-    columns = [("pos", "right"), ("token", "left"), ("prob", "right"), ("logprob", "right")]
-    for name, justify in [*columns, ("alternatives", "left")]:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for row in _rows(d, mode, 5):
-        table.add_row(*row)
-    yield table
-
-
-# --- plots ----------------------------------------------------------------------------------
+    yield to_rich(d)

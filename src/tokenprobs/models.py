@@ -520,6 +520,20 @@ class TokenDistribution(BaseModel):
 
         return render.to_html(self)
 
+    def view(self, *, mode: str = "least-likely") -> str:
+        """The notebook view in another mode; a notebook displays it (see `render.to_html`).
+
+        Args:
+            mode: What stands out: `"least-likely"` (default), `"most-likely"`,
+                `"full-spectrum"`, `"entropy"` or `"margin"`.
+
+        Returns:
+            The HTML, a `str` with `_repr_html_` (a `tokenprobs.render.HTMLView`).
+        """
+        from tokenprobs import render  # noqa: PLC0415
+
+        return render.to_html(self, mode=mode)
+
     def to_text(self, **kwargs: Any) -> str:  # noqa: ANN401 - forwarded to render.to_text
         """The plain-text view (see `tokenprobs.render.to_text`)."""
         from tokenprobs import render  # noqa: PLC0415

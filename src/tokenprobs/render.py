@@ -1,24 +1,27 @@
 """Views of a `TokenDistribution`: notebook HTML, terminal text, rich, matplotlib.
 
-Pure functions; the models' `_repr_html_`, `to_text`, `__rich_console__` and `plot` delegate
-here. rich and matplotlib are imported only inside the function that needs them.
+Pure functions; the models' `_repr_html_`, `view`, `to_text`, `__rich_console__` and `plot`
+delegate here. rich and matplotlib are imported only inside the function that needs them.
 
 Every view draws *cells*: a run of positions whose character spans overlap (a character split
 over two tokens, such as an emoji or a Hangul syllable, is drawn once, spanning both). A cell is
-coloured by the least certain of its positions, in one of seven bins of a viridis scale
-(perceptually ordered and colour-blind safe); the most certain bin has no fill.
+shaded by the least certain of its positions, as the `mode` says (see `tokenprobs._cells`): by
+default no fill for a confident token and a stronger vermillion fill as its probability drops.
 """
 
 from __future__ import annotations
 
 import html
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tokenprobs._cells import (
-    _PALETTE,
-    _TITLES,
+    ALPHA,
+    COOL,
+    MODES,
+    WARM,
     Mode,
     _alternatives,
     _bins,
@@ -28,9 +31,14 @@ from tokenprobs._cells import (
     _metric,
     _num,
     _pct,
+    _shades,
+    _short_pct,
+    _title,
+    canonical_mode,
+    plural,
     visible,
 )
-from tokenprobs._terminal import rich_console, to_text
+from tokenprobs._terminal import rich_console, to_rich, to_text
 from tokenprobs.exceptions import MissingDependencyError
 
 if TYPE_CHECKING:
@@ -38,48 +46,98 @@ if TYPE_CHECKING:
 
     from tokenprobs.models import TokenDistribution, TokenLogprob
 
-__all__ = ["Mode", "plot", "rich_console", "to_html", "to_text", "token_to_html"]
+__all__ = [
+    "MODES",
+    "HTMLView",
+    "Mode",
+    "plot",
+    "rich_console",
+    "to_html",
+    "to_rich",
+    "to_text",
+    "token_to_html",
+]
+
+_POPUP_FONT_PX = 12
+_POPUP_LINE = 1.45
+_POPUP_PAD_PX = 12  # 4 px padding above and below, and room for its shadow
+
+
+def _rgba(rgb: tuple[int, int, int], alpha: float) -> str:
+    return f"rgba({rgb[0]},{rgb[1]},{rgb[2]},{alpha:g})"
+
+
+def _shade_css() -> str:
+    """One rule per shade: the fill's opacity grows with the level; solid fills set the text."""
+    rules = []
+    for prefix, rgb, ink in (("w", WARM, "#000"), ("c", COOL, "#fff")):
+        for level in range(1, 7):
+            alpha = ALPHA[level]
+            if alpha < 1:
+                rules.append(f".tpv .{prefix}{level}{{background:{_rgba(rgb, alpha)}}}")
+            else:
+                solid = "#{:02x}{:02x}{:02x}".format(*rgb)
+                rules.append(
+                    f".tpv .{prefix}{level}{{background:{solid};color:{ink};font-weight:700}}"
+                )
+    return "".join(rules)
 
 
 _CSS = "".join(
     [
         (
-            ".tp-view{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;"
-            "font-size:13px;line-height:1.9}"
+            ".tpv{position:relative;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"
+            "monospace;font-size:13px;line-height:1.9;text-align:left}"
         ),
-        ".tp-text{white-space:pre-wrap;overflow-wrap:anywhere}",
+        ".tpv .tx{white-space:pre-wrap;overflow-wrap:anywhere}",
         (
-            ".tp-t{position:relative;border-radius:3px;padding:1px 0;cursor:default;"
+            ".tpv [data-p]{border-radius:3px;padding:1px 0;cursor:default;"
             "box-shadow:inset 0 0 0 1px rgba(128,128,128,.35)}"
         ),
-        ".tp-t:focus{outline:2px solid #e8590c;outline-offset:1px}",
-        ".tp-na{box-shadow:none;outline:1px dashed rgba(128,128,128,.7)}",
-        ".tp-w{opacity:.45}",
-        # the alternatives live in an attribute and show through ::after: one element per token
-        # and no scripts. Only hovered/focused tokens match an ::after rule, so the browser
-        # builds no pseudo-element for the other 4,095 (this halves the load time).
+        ".tpv [data-p]:focus{outline:2px solid #0072b2;outline-offset:1px}",
+        ".tpv .na{box-shadow:none;outline:1px dashed rgba(128,128,128,.7)}",
+        ".tpv .z{opacity:.45}",
+        # The alternatives live in an attribute and show through ::after: one element per token,
+        # no scripts, and only a hovered/focused token builds a pseudo-element. Tokens are not
+        # positioned, so the popup's containing block is the view itself: `left:0` and
+        # `max-width:100%` keep it inside the view's width, and with `top` left auto it opens
+        # just below the token's line (its static position). The view reserves room below the
+        # text (padding-bottom, the tallest popup's height) for the last line's popups, so no
+        # popup ever leaves the view's box: nothing an ancestor clips (Jupyter's output area
+        # has overflow auto/hidden; VS Code sizes each output to its content).
         (
-            ".tp-t:hover::after,.tp-t:focus::after{content:attr(data-p);display:block;"
-            "position:absolute;left:0;top:100%;z-index:1000;white-space:pre;background:#1f1f1f;"
-            "color:#f2f2f2;font-weight:normal;padding:4px 6px;border-radius:4px;font-size:12px;"
-            "line-height:1.45;box-shadow:0 2px 8px rgba(0,0,0,.45)}"
+            ".tpv [data-p]:hover::after,.tpv [data-p]:focus::after{content:attr(data-p);"
+            "display:block;position:absolute;left:0;z-index:1000;box-sizing:border-box;"
+            "width:max-content;max-width:100%;white-space:pre-wrap;overflow-wrap:anywhere;"
+            "background:#1f1f1f;color:#f2f2f2;font-weight:400;padding:4px 6px;border-radius:4px;"
+            f"font-size:{_POPUP_FONT_PX}px;line-height:{_POPUP_LINE};"
+            "box-shadow:0 2px 6px rgba(0,0,0,.45)}"
         ),
         (
-            ".tp-legend{display:flex;flex-wrap:wrap;gap:4px;align-items:center;margin:0 0 6px;"
+            ".tpv .lg{display:flex;flex-wrap:wrap;gap:4px;align-items:center;margin:0 0 6px;"
             "font-size:12px}"
         ),
         (
-            ".tp-legend>span{padding:0 5px;border-radius:3px;"
+            ".tpv .lg>span{padding:0 5px;border-radius:3px;"
             "box-shadow:inset 0 0 0 1px rgba(128,128,128,.35)}"
         ),
-        ".tp-legend>.tp-lt{box-shadow:none;padding-left:0}",
-    ]
-    + [
-        f".tp-b{k}{{background:{c[0]};color:{c[1]}}}"
-        for k, c in enumerate(_PALETTE)
-        if c is not None
+        ".tpv .lg>.lt{box-shadow:none;padding-left:0}",
+        _shade_css(),
     ]
 )
+
+
+class HTMLView(str):
+    """The HTML of a view: a `str`, which a notebook displays as the view itself.
+
+    Returned by `to_html` and `TokenDistribution.view`; everything a string does still works
+    (writing it to a file, `in`, slicing), and Jupyter and VS Code call `_repr_html_`.
+    """
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        return str(self)
 
 
 def _e(s: str) -> str:
@@ -89,89 +147,103 @@ def _e(s: str) -> str:
 def _html_text(text: str) -> str:
     """A cell's text: whitespace-only runs and newlines get a faint visible mark."""
     if not text:
-        return '<span class="tp-w">∅</span>'
+        return '<span class="z">∅</span>'
     if text.strip(" \t") == "":
-        return f'<span class="tp-w">{_e(visible(text))}</span>'
+        return f'<span class="z">{_e(visible(text))}</span>'
     out = []
     for k, line in enumerate(text.split("\n")):
         if k:
-            out.append('<span class="tp-w">↵</span>\n')
+            out.append('<span class="z">↵</span>\n')
         out.append(_e(line))
     return "".join(out)
 
 
-def _popup(d: TokenDistribution, i: int, stats: NDArray[np.float64]) -> str:
+def _popup(d: TokenDistribution, i: int, stats: NDArray[np.float64]) -> list[str]:
     """Position `i` as plain-text lines: a header, then one line per alternative."""
     entropy, margin, tail = (float(v) for v in stats[i])
     lines = [
         (
-            f"#{i} {visible(d.tokens[i])} · p {_pct(float(d.probs[i]))} · "
+            f"#{i} {visible(d.tokens[i])}  p {_pct(float(d.probs[i]))}  "
             f"logprob {_num(float(d.logprobs[i]))}"
         ),
-        f"H {_num(entropy)} nats · margin {_num(margin)} · tail {_pct(tail)}",
+        f"H {_num(entropy)} nats  margin {_num(margin)}  tail {_short_pct(tail)}",
     ]
     if not d.top_tokens[i]:
         lines.append("no alternatives returned")
-        return "\n".join(lines)
-    for sampled, p, lp, tok in _alternatives(d, i):
-        pct = f"{p * 100:.2f}%" if 5e-5 <= p < 0.99995 else _pct(p)  # noqa: PLR2004
-        num = f"{lp:.3f}" if lp <= -1e-3 else _num(lp)  # noqa: PLR2004
-        lines.append(f"{'▸' if sampled else ' '} {pct:>7} {num:>8}  {visible(tok)}")
+        return lines
+    for sampled, p, _, tok in _alternatives(d, i):
+        line = f"{'▸' if sampled else ' '}{_short_pct(p):>5} {visible(tok)}"
         if sampled and not d.sampled_in_top[i]:
-            lines[-1] += "  (sampled, not in top-k)"
-    return "\n".join(lines)
+            line += "  (not in top-k)"
+        lines.append(line)
+    return lines
 
 
-def _html_legend(mode: Mode) -> str:
-    swatches = [f'<span class="tp-lt">{_e(_TITLES[mode])}</span>']
-    for k, label in enumerate(_labels(mode)):
-        swatches.append(f'<span class="tp-b{k}">{_e(label)}</span>')
-    swatches.append(
-        '<span class="tp-lt tp-w">· hover or focus (Tab) a token for alternatives</span>'
-    )
-    return '<div class="tp-legend">' + "".join(swatches) + "</div>"
+def _html_legend(mode: str) -> str:
+    swatches = [f'<span class="lt">{_e(_title(mode))}</span>']
+    for shade, label in zip(_shades(mode), _labels(mode), strict=True):
+        cls = f' class="{shade}"' if shade else ""
+        swatches.append(f"<span{cls}>{_e(label)}</span>")
+    swatches.append('<span class="lt z">· hover or focus (Tab) a token for its alternatives</span>')
+    return '<div class="lg">' + "".join(swatches) + "</div>"
 
 
-def to_html(d: TokenDistribution, *, mode: Mode = "prob", standalone: bool = False) -> str:
-    """The notebook view: tokens coloured by `mode`, alternatives on hover and keyboard focus.
+def _reserve_px(lines: int) -> int:
+    """The height of a popup of `lines` lines (one more for a line that wraps)."""
+    return math.ceil((lines + 1) * _POPUP_FONT_PX * _POPUP_LINE + _POPUP_PAD_PX)
 
-    Self-contained (inline CSS, no scripts, no external resources), so it works where notebooks
-    strip scripts. Every token is HTML-escaped. Each drawn cell is one `span.tp-t` element with
-    `tabindex="0"`; a character split over several tokens is one cell listing all of them.
+
+def to_html(
+    d: TokenDistribution, *, mode: Mode | str = "least-likely", standalone: bool = False
+) -> HTMLView:
+    """The notebook view: shaded tokens, each one's alternatives on hover and keyboard focus.
+
+    Self-contained (one `<style>`, no scripts, no external resources), so it works where
+    notebooks strip scripts. Every token is HTML-escaped. Each drawn cell is one
+    `span[tabindex=0]` whose `data-p` holds its popup; a character split over several tokens is
+    one cell listing all of them. The popup opens below the token's line, inside room the view
+    reserves below its text, so no output area clips it (see docs/views.md).
 
     Args:
         d: The distribution to draw.
-        mode: What the colour encodes: `"prob"` (the sampled token's probability), `"entropy"`
-            (of the renormalised top-k) or `"margin"` (p(top1) - p(top2)).
+        mode: What stands out: `"least-likely"` (default: the less probable the sampled token,
+            the stronger its fill), `"most-likely"` (the more probable, the stronger),
+            `"full-spectrum"` (vermillion for unlikely, blue for likely), `"entropy"` (of the
+            renormalised top-k: the higher, the stronger) or `"margin"` (p(top1) - p(top2):
+            the smaller, the stronger). `"prob"` is the old name of `"least-likely"`.
         standalone: Return a whole HTML page (with a restrictive Content-Security-Policy)
             rather than a fragment.
 
     Returns:
-        The HTML, as a string.
+        The HTML: a `str` that a notebook displays as the view.
 
     Raises:
-        ValueError: `mode` is not one of the three above.
+        ValueError: `mode` is not one of the above.
     """
-    bins = _bins(d, mode)
+    name = canonical_mode(mode)
+    bins, shades = _bins(d, name), _shades(name)
     stats = np.stack([_metric(d, "entropy"), _metric(d, "margin"), _metric(d, "tail_mass")], 1)
     text = d.text
-    parts = [f'<div class="tp-view" data-mode="{mode}"><style>{_CSS}</style>', _html_legend(mode)]
-    parts.append('<div class="tp-text">')
+    cells, tallest = [], 0
     for start, stop, c0, c1 in _cells(d.char_spans()):
         k = _cell_bin(bins, start, stop)
-        cls = "tp-na" if k < 0 else f"tp-b{k}"
-        pos = str(start) if stop - start == 1 else f"{start}-{stop - 1}"
-        popup = "\n────\n".join(_popup(d, i, stats) for i in range(start, stop))
-        parts.append(
-            f'<span class="tp-t {cls}" tabindex="0" data-pos="{pos}" data-p="{_e(popup)}">'
+        shade = "na" if k < 0 else shades[k]
+        lines = [line for i in range(start, stop) for line in [*_popup(d, i, stats), "────"]][:-1]
+        tallest = max(tallest, len(lines))
+        cls = f' class="{shade}"' if shade else ""
+        cells.append(
+            f'<span tabindex="0"{cls} data-p="{_e(chr(10).join(lines))}">'
             f"{_html_text(text[c0:c1])}</span>"
         )
-    parts.append("</div></div>")
-    body = "".join(parts)
+    body = (
+        f'<div class="tpv" data-mode="{name}" style="padding-bottom:{_reserve_px(tallest)}px">'
+        f"<style>{_CSS}</style>{_html_legend(name)}"
+        f'<div class="tx">{"".join(cells)}</div></div>'
+    )
     if not standalone:
-        return body
-    title = _e(f"tokenprobs · {d.source} · {len(d)} tokens")
-    return (
+        return HTMLView(body)
+    title = _e(f"tokenprobs · {d.source} · {plural(len(d), 'token')}")
+    return HTMLView(
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta http-equiv="Content-Security-Policy" '
         "content=\"default-src 'none'; style-src 'unsafe-inline'\">"
@@ -182,7 +254,7 @@ def to_html(d: TokenDistribution, *, mode: Mode = "prob", standalone: bool = Fal
     )
 
 
-def token_to_html(t: TokenLogprob) -> str:
+def token_to_html(t: TokenLogprob) -> HTMLView:
     """The notebook view of one token and its alternatives (see `to_html`)."""
     from tokenprobs.models import TokenDistribution  # noqa: PLC0415 - models imports us lazily
 
@@ -198,14 +270,27 @@ def token_to_html(t: TokenLogprob) -> str:
     return to_html(d)
 
 
-# --- terminal -------------------------------------------------------------------------------
+def _bar_color(shade: str) -> str | tuple[float, float, float, float]:
+    """A bar's colour: the shade's fill, or a light grey where the view has none."""
+    if not shade or shade == "na":
+        return "#c8c8c8"
+    rgb = WARM if shade[0] == "w" else COOL
+    return (rgb[0] / 255, rgb[1] / 255, rgb[2] / 255, max(ALPHA[int(shade[1])], 0.2))
 
 
-def plot(d: TokenDistribution, *, ax: Any = None, max_labels: int = 40) -> Any:  # noqa: ANN401 - matplotlib is optional
-    """Probability (bars) and entropy (line, right axis) per position.
+def plot(
+    d: TokenDistribution,
+    *,
+    mode: Mode | str = "least-likely",
+    ax: Any = None,  # noqa: ANN401 - matplotlib is optional
+    max_labels: int = 40,
+) -> Any:  # noqa: ANN401 - matplotlib is optional
+    """Probability (bars, shaded as the notebook view) and entropy (line, right axis).
 
     Args:
         d: The distribution to plot.
+        mode: What the bars' colour shows, as in `to_html` (default `"least-likely"`: the
+            less probable, the stronger the vermillion; confident bars are light grey).
         ax: The matplotlib Axes to draw on (default: a new figure's).
         max_labels: Label the x axis with the tokens when there are at most this many.
 
@@ -214,22 +299,40 @@ def plot(d: TokenDistribution, *, ax: Any = None, max_labels: int = 40) -> Any: 
 
     Raises:
         MissingDependencyError: matplotlib is not installed.
+        ValueError: `mode` is not a mode.
     """
+    name = canonical_mode(mode)
     try:
         import matplotlib.pyplot as plt  # noqa: PLC0415
+        from matplotlib.patches import Patch  # noqa: PLC0415
     except ImportError:
         feature = "TokenDistribution.plot()"
         raise MissingDependencyError(feature, "matplotlib", "plot") from None
     if ax is None:
         _, ax = plt.subplots(figsize=(max(6.0, min(len(d), max_labels) * 0.3), 3.0))
     x = np.arange(len(d))
-    ax.bar(x, d.probs, color=_PALETTE[2][0], label="p(sampled)")  # type: ignore[index]
+    shades = _shades(name)
+    bins = _bins(d, name)
+    colors = [_bar_color("na" if k < 0 else shades[k]) for k in bins]
+    ax.bar(x, d.probs, color=colors, edgecolor="#808080", linewidth=0.5)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("p(sampled token)")
     ax.set_xlabel("position")
     twin = ax.twinx()
-    twin.plot(x, d.entropy, color=_PALETTE[5][0], marker=".", label="entropy")  # type: ignore[index]
+    twin.plot(x, d.entropy, color="#404040", marker=".", linewidth=1, label="entropy")
     twin.set_ylabel("entropy of the top-k (nats)")
     if 0 < len(d) <= max_labels:
         ax.set_xticks(x, [visible(t) for t in d.tokens], rotation=90)
+    handles = [
+        Patch(facecolor=_bar_color(s), edgecolor="#808080", label=label)
+        for s, label in zip(shades, _labels(name), strict=True)
+    ]
+    ax.legend(
+        handles=handles,
+        title=_title(name),
+        fontsize="x-small",
+        title_fontsize="x-small",
+        loc="upper left",
+        bbox_to_anchor=(1.08, 1.0),
+    )
     return ax
