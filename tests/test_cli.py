@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -113,3 +114,125 @@ def test_no_command_is_a_usage_error(capsys):
     """No subcommand prints help and exits 2."""
     assert cli.main([]) == cli.EXIT_USAGE
     assert "demo" in capsys.readouterr().out
+
+
+def _batch_line(cid: str, *, status: int = 200, body=None, error=None) -> str:
+    """One line of a Batch API output file, as the API writes it."""
+    response = None if error else {"status_code": status, "request_id": "req_1", "body": body}
+    return json.dumps(
+        {"id": f"batch_req_{cid}", "custom_id": cid, "response": response, "error": error}
+    )
+
+
+@pytest.fixture
+def batch_output(tmp_path):
+    """A Batch output file: a good line, a 400, an expired request, another good line."""
+    lines = [
+        _batch_line("q-alpha", body=testing.chat_completion([("alpha", -0.1, [("alpha", -0.1)])])),
+        _batch_line(
+            "q-bad",
+            status=400,
+            body={"error": {"message": "Invalid top_logprobs", "type": "invalid_request_error"}},
+        ),
+        _batch_line("q-late", error={"code": "batch_expired", "message": "not run in the window"}),
+        _batch_line("q-beta", body=testing.chat_completion([("beta", -2.0, [("beta", -2.0)])])),
+    ]
+    path = tmp_path / "batch_output.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_show_batch_output_labels_each_line(batch_output, capsys, monkeypatch):
+    """Each Batch line is shown under its custom_id; failures in place; exit 6 says some failed."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert cli.main(["show", str(batch_output)]) == cli.EXIT_SOME_FAILED
+    captured = capsys.readouterr()
+    out = captured.out
+    order = [out.index(f"── {cid} ──") for cid in ("q-alpha", "q-bad", "q-late", "q-beta")]
+    assert order == sorted(order)
+    assert "· 1 token · top-1\n\nalpha\n" in out
+    assert "· 1 token · top-1\n\nbeta\n" in out
+    bad = out[order[1] : order[2]]
+    assert "failed:" in bad
+    assert "Invalid top_logprobs" in bad
+    assert "not run in the window" in out[order[2] : order[3]]
+    assert captured.err == "tokenprobs: 2 of 4 lines failed\n"
+
+
+def test_show_batch_output_as_json(batch_output, capsys):
+    """In JSON, each Batch line gives its custom_id with a distribution or an error."""
+    assert cli.main(["show", str(batch_output), "--format", "json"]) == cli.EXIT_SOME_FAILED
+    rows = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    assert [r["custom_id"] for r in rows] == ["q-alpha", "q-bad", "q-late", "q-beta"]
+    assert rows[0]["distribution"]["tokens"] == ["alpha"]
+    assert "Invalid top_logprobs" in rows[1]["error"]
+    assert rows[3]["distribution"]["tokens"] == ["beta"]
+
+
+def test_show_batch_output_as_html(batch_output, capsys):
+    """The HTML page has a section per Batch line, failures included."""
+    assert cli.main(["show", str(batch_output), "--format", "html"]) == cli.EXIT_SOME_FAILED
+    out = capsys.readouterr().out
+    assert out.startswith("<!DOCTYPE html>")
+    assert out.count('<div class="tpv"') == 2
+    assert "<h2>q-bad</h2><p>failed: " in out
+
+
+def test_show_batch_output_all_good_exits_0(tmp_path, capsys):
+    """A Batch output file with no failed line exits 0, from standard input too."""
+    body = testing.chat_completion([("ok", -0.1, [("ok", -0.1)])])
+    raw = (_batch_line("only", body=body) + "\n").encode()
+    path = tmp_path / "ok.jsonl"
+    path.write_bytes(raw)
+    assert cli.main(["show", str(path), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["custom_id"] == "only"
+
+
+def test_show_truncated_pretty_json_names_line_and_column(tmp_path, capsys):
+    """A truncated, indented response names the line and column where it breaks, as parse does."""
+    text = json.dumps(testing.chat_completion([("a", -1.0, [("a", -1.0)])]), indent=2)
+    path = tmp_path / "cut.json"
+    path.write_text(text[: len(text) // 2])
+    with pytest.raises(tp.TokenprobsError) as parsed:
+        tp.parse(path.read_bytes())
+    where = re.search(r"line \d+ column \d+", str(parsed.value)).group()
+    assert where != "line 1 column 1"
+    assert cli.main(["show", str(path)]) == cli.EXIT_INPUT
+    err = capsys.readouterr().err
+    assert where in err
+    assert not err.startswith("tokenprobs: line 1:")
+
+
+@pytest.mark.parametrize(
+    "mode",
+    ["least-likely", "most-likely", "full-spectrum", "entropy", "margin", "prob", "least likely"],
+)
+def test_show_accepts_every_mode(capsys, mode):
+    """--mode takes every highlight, the old `prob` and spelled-out names."""
+    path = RECORDED / "chat_gpt-4o-mini_top2_openai_apiref_example.json"
+    assert cli.main(["show", str(path), "--mode", mode, "--format", "html"]) == 0
+    assert 'class="tpv" data-mode="' in capsys.readouterr().out
+
+
+def test_show_unknown_mode_is_a_usage_error(capsys):
+    """An unknown --mode exits 2 and lists the modes."""
+    path = RECORDED / "chat_gpt-4o-mini_top2_openai_apiref_example.json"
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["show", str(path), "--mode", "loud"])
+    assert exit_.value.code == cli.EXIT_USAGE
+    assert "'least-likely', 'most-likely'" in capsys.readouterr().err
+
+
+@pytest.mark.extras
+@pytest.mark.parametrize("mode", ["least-likely", "entropy"])
+def test_rich_terminal_honours_top_and_shows_the_header(capsys, monkeypatch, mode):
+    """With colour (rich), show prints the header line and `--top` rows, in every mode."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "160")
+    path = RECORDED / "chat_gpt-4o-mini_top2_openai_apiref_example.json"
+    assert cli.main(["show", str(path), "--top", "2", "--mode", mode]) == 0
+    out = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+    assert out.startswith("chat · gpt-4o-mini · 9 tokens · top-2\n")
+    assert "2 least certain of 9 positions" in out
+    assert len(re.findall(r"^│\s+\d+ │", out, flags=re.MULTILINE)) == 2

@@ -1,19 +1,24 @@
 """The `tokenprobs` command: `demo`, `show FILE`, `ask PROMPT`.
 
 Exit codes: 0 success, 2 usage error (argparse's), 3 input that cannot be parsed (file missing,
-binary, too large, not a response), 4 an API error, 5 a request the guards refused.
+binary, too large, not a response), 4 an API error, 5 a request the guards refused, 6 some lines
+of a Batch output file failed (the others are shown, each failure in its place).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.resources
+import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from tokenprobs._cells import MODES, canonical_mode, plural
 from tokenprobs.adapters import parse_all
+from tokenprobs.batch import read_results
 from tokenprobs.exceptions import APIResponseError, MissingDependencyError, TokenprobsError
 
 if TYPE_CHECKING:
@@ -21,12 +26,13 @@ if TYPE_CHECKING:
 
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["EXIT_API", "EXIT_GUARD", "EXIT_INPUT", "EXIT_USAGE", "main"]
+__all__ = ["EXIT_API", "EXIT_GUARD", "EXIT_INPUT", "EXIT_SOME_FAILED", "EXIT_USAGE", "main"]
 
 EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_API = 4
 EXIT_GUARD = 5
+EXIT_SOME_FAILED = 6
 
 DEMO_FILE = "chat_gpt-4o-mini_top2_openai_apiref_example.json"
 MAX_BYTES = 256 * 1024 * 1024
@@ -103,11 +109,20 @@ def _add_view_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--mode",
-        choices=["prob", "entropy", "margin"],
-        default="prob",
-        help="what colours the tokens",
+        type=_mode,
+        default="least-likely",
+        metavar="{" + ",".join(MODES) + "}",
+        help="what stands out (default least-likely: the less probable, the stronger; "
+        "prob is the old name of least-likely)",
     )
     p.add_argument("--top", type=int, default=5, help="how many uncertain positions to detail")
+
+
+def _mode(value: str) -> str:
+    try:
+        return canonical_mode(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -118,6 +133,8 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def _run_show(args: argparse.Namespace) -> int:
     raw = _read(args.file, max_bytes=args.max_bytes)
+    if _is_batch_output(raw):
+        return _show_batch(raw, args)
     dists = _parse_file(raw)
     if args.choice is not None:
         dists = [d for d in dists if d.choice == args.choice]
@@ -162,7 +179,7 @@ def _parse_file(raw: bytes) -> list[TokenDistribution]:
         raise
     except TokenprobsError as whole:
         lines = [ln for ln in raw.splitlines() if ln.strip()]
-        if len(lines) < 2:  # noqa: PLR2004
+        if len(lines) < 2 or not _is_json(lines[0]):  # noqa: PLR2004 - not JSONL: the whole error
             raise
         out: list[TokenDistribution] = []
         for n, line in enumerate(lines, 1):
@@ -174,26 +191,85 @@ def _parse_file(raw: bytes) -> list[TokenDistribution]:
         return out
 
 
+Item = tuple[str, "TokenDistribution | TokenprobsError"]
+"""A labelled result: a distribution, or the error of a Batch output line that failed."""
+
+
+def _is_json(line: bytes) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_batch_output(raw: bytes) -> bool:
+    """The first line is a Batch output (or error) line: `custom_id` and a response or error."""
+    first = next((ln for ln in raw.splitlines() if ln.strip()), b"")
+    try:
+        obj = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(obj, dict) and "custom_id" in obj and ("response" in obj or "error" in obj)
+
+
+def _show_batch(raw: bytes, args: argparse.Namespace) -> int:
+    """Every line of a Batch output file, labelled by `custom_id`; failed lines in place."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "batch_output.jsonl"  # read_results reads a file: stdin included
+        path.write_bytes(raw)
+        items: list[Item] = []
+        try:
+            items.extend(read_results(path))
+        except TokenprobsError as exc:  # a line that is not a Batch output line at all
+            where = "standard input" if str(args.file) == "-" else str(args.file)
+            items.append(("?", type(exc)(str(exc).replace(repr(str(path)), where))))
+    _emit_items(items, args, batch=True)
+    failed = sum(isinstance(r, TokenprobsError) for _, r in items)
+    if failed:
+        print(  # noqa: T201
+            f"tokenprobs: {failed} of {plural(len(items), 'line')} failed", file=sys.stderr
+        )
+        return EXIT_SOME_FAILED
+    return 0
+
+
 def _emit(dists: list[TokenDistribution], args: argparse.Namespace) -> None:
+    """Show distributions; several are labelled by their choice."""
+    labels = [f"choice {d.choice} ({d.source})" for d in dists] if len(dists) > 1 else [""]
+    _emit_items(list(zip(labels, dists, strict=True)), args, batch=False)
+
+
+def _emit_items(items: list[Item], args: argparse.Namespace, *, batch: bool) -> None:
+    """Show labelled results; in JSON, a Batch line is `{"custom_id", "distribution" | "error"}`."""
     fmt: Format = args.format
     out = sys.stdout
     if fmt == "json":
-        for d in dists:
-            out.write(d.model_dump_json() + "\n")
+        for label, r in items:
+            if isinstance(r, TokenprobsError):
+                out.write(json.dumps({"custom_id": label, "error": str(r)}) + "\n")
+            elif batch:
+                out.write(f'{{"custom_id":{json.dumps(label)},"distribution":')
+                out.write(r.model_dump_json() + "}\n")
+            else:
+                out.write(r.model_dump_json() + "\n")
         return
     from tokenprobs import render  # noqa: PLC0415
 
     if fmt == "html":
-        out.write(_html_page(dists, args.mode))
+        out.write(_html_page(items, args.mode))
         return
     console = _rich_console() if _color() else None
-    for n, d in enumerate(dists):
-        if len(dists) > 1:
-            out.write(f"{'' if n == 0 else chr(10)}── choice {d.choice} ({d.source}) ──\n")
-        if console is not None and args.mode == "prob":
-            console.print(d)
+    for n, (label, r) in enumerate(items):
+        if label:
+            out.write(f"{'' if n == 0 else chr(10)}── {label} ──\n")
+        if isinstance(r, TokenprobsError):
+            out.write(f"failed: {r}\n")
+        elif console is not None:
+            console.print(render.to_rich(r, mode=args.mode, top=args.top))
         else:
-            out.write(render.to_text(d, mode=args.mode, top=args.top, color=_color()))
+            out.write(render.to_text(r, mode=args.mode, top=args.top, color=_color()))
+        out.flush()
 
 
 def _rich_console() -> Any:  # noqa: ANN401 - rich is optional
@@ -213,15 +289,29 @@ def _color() -> bool:
     return sys.stdout.isatty()
 
 
-def _html_page(dists: list[TokenDistribution], mode: Literal["prob", "entropy", "margin"]) -> str:
-    """One standalone page: the first view standalone, the other choices' views inside it."""
+def _html_page(items: list[Item], mode: str) -> str:
+    """One standalone page: the first view standalone, the other results' views inside it."""
+    import html  # noqa: PLC0415
+
     from tokenprobs import render  # noqa: PLC0415
 
-    page = render.to_html(dists[0], mode=mode, standalone=True)
-    if len(dists) == 1:
+    def section(label: str, r: TokenDistribution | TokenprobsError) -> str:
+        head = f"<h2>{html.escape(label)}</h2>" if label else ""
+        if isinstance(r, TokenprobsError):
+            return f"{head}<p>failed: {html.escape(str(r))}</p>"
+        return head + render.to_html(r, mode=mode)
+
+    first = next((r for _, r in items if not isinstance(r, TokenprobsError)), None)
+    if first is None:
+        page = '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        page += "<title>tokenprobs</title></head><body></body></html>\n"
+        return page.replace("</body>", "".join(section(*it) for it in items) + "</body>", 1)
+    page = str(render.to_html(first, mode=mode, standalone=True))
+    if len(items) == 1:
         return page
-    rest = "".join(f"<h2>choice {d.choice}</h2>" + render.to_html(d, mode=mode) for d in dists[1:])
-    return page.replace("</body>", rest + "</body>", 1)
+    body_start = page.index("<body>\n") + len("<body>\n")
+    body_end = page.index("\n</body>")
+    return page[:body_start] + "".join(section(*it) for it in items) + page[body_end:]
 
 
 if __name__ == "__main__":  # pragma: no cover
