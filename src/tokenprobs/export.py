@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tokenprobs.exceptions import MissingDependencyError
+from tokenprobs._optional import require
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
@@ -18,12 +18,7 @@ __all__ = ["to_pandas"]
 
 
 def _pandas() -> Any:  # noqa: ANN401 - pandas is optional
-    try:
-        import pandas as pd  # noqa: PLC0415
-    except ImportError:
-        feature = "TokenDistribution.to_pandas()"
-        raise MissingDependencyError(feature, "pandas", "pandas") from None
-    return pd
+    return require("pandas", extra="pandas", feature="TokenDistribution.to_pandas()")
 
 
 def to_pandas(d: TokenDistribution, *, long: bool = False) -> Any:  # noqa: ANN401 - pandas is optional
