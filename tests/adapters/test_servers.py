@@ -436,3 +436,45 @@ def test_fast_path_defers_to_the_decoding_path():
     d = tp.parse(raw)
     assert d.bytes_decoded == "gpt2"
     assert d.top_bytes[-2][1] == list(b" there")
+
+
+# --- 12.7 llama.cpp's C++ llama-server ---------------------------------------------------------
+
+
+def _llama_server_body() -> dict:
+    """llama-server's /v1/chat/completions: integer bytes, an `id` per entry.
+
+    At some positions the sampled token is not among its top-k.
+    """
+    body = testing.chat_completion(
+        [
+            ("The", -0.3, [("The", -0.3), ("A", -1.6)]),
+            (" cat", -2.9, [(" dog", -0.4), (" bird", -1.5)]),  # sampled, not in the top 2
+            (" sat", -0.2, [(" sat", -0.2), (" ran", -2.2)]),
+        ]
+    )
+    for n, entry in enumerate(body["choices"][0]["logprobs"]["content"]):
+        entry["id"] = 450 + n
+        for m, alt in enumerate(entry["top_logprobs"]):
+            alt["id"] = 900 + 10 * n + m
+    body["id"] = "chatcmpl-Xa1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p"  # llama-server's id form
+    return body
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(_llama_server_body(), id="dict"),
+        pytest.param(json.dumps(_llama_server_body()), id="json"),
+        pytest.param(ChatCompletion.model_validate(_llama_server_body()), id="sdk"),
+    ],
+)
+def test_llama_server_integer_bytes_ids_and_sampled_outside_top_k(form):
+    """Bytes are used (nothing derived), ids ignored, the sampled token counted once."""
+    d = tp.parse(form)
+    assert d.text == "The cat sat"
+    assert not d.bytes_derived.any()
+    assert d.sampled_in_top.tolist() == [True, False, True]
+    assert d.support_logprobs.shape == (3, 3)
+    assert np.isfinite(d.support_logprobs[1]).sum() == 3  # 2 alternatives + sampled
+    assert np.isfinite(d.support_logprobs[0]).sum() == 2  # sampled among them
