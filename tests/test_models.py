@@ -158,3 +158,18 @@ def test_hash_and_equality():
     assert hash(a) == hash(b)
     assert a != c
     assert a != "a"
+
+
+def test_round_trip_keeps_content_filters_and_provenance():
+    """content, the Azure filter results, values_from and bytes_decoded survive JSON."""
+    body = testing.azure(testing.chat_completion([("Hi", -0.1, []), ("<|im_end|>", -0.01, [])]))
+    body["choices"][0]["message"]["content"] = "Hi"
+    d = tp.parse(body).model_copy(update={"values_from": "response", "bytes_decoded": "gpt2"})
+    again = tp.TokenDistribution.model_validate_json(d.model_dump_json())
+    assert again == d
+    for name in ("content", "prompt_filter_results", "content_filter_results"):
+        assert getattr(again, name) == getattr(d, name) is not None
+    assert (again.values_from, again.bytes_decoded) == ("response", "gpt2")
+    assert again.text_matches_content is False
+    assert again.special.tolist() == [False, True]
+    assert again.content_spans().tolist() == [[0, 2], [2, 2]]
