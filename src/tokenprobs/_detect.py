@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from tokenprobs.adapters._common import get
+from tokenprobs._access import get
 
 __all__ = ["detect_server"]
 

@@ -15,6 +15,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from tokenprobs._access import get
 from tokenprobs._text import derive_bytes, gpt2_decode
 from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
@@ -34,13 +35,6 @@ __all__ = [
 _NUMBER = (int, float)
 _BYTE_MAX = 255
 _MISSING = object()
-
-
-def get(obj: Any, key: str, default: Any = None) -> Any:  # noqa: ANN401 - untyped input by nature
-    """`obj[key]` for a dict, `obj.key` for an SDK object; `default` when absent."""
-    if isinstance(obj, dict):
-        return obj.get(key, default)
-    return getattr(obj, key, default)
 
 
 def plain(value: Any) -> Any:  # noqa: ANN401 - JSON-like data, as the server sent it
