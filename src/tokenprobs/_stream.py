@@ -13,19 +13,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Self
 
-import numpy as np
-
 from tokenprobs.adapters import StreamAccumulator
 from tokenprobs.exceptions import StreamInterruptedError
-from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
     from types import TracebackType
 
+    import numpy as np
     from numpy.typing import NDArray
 
-    from tokenprobs.models import TokenLogprob
+    from tokenprobs.models import TokenDistribution, TokenLogprob
 
 __all__ = [
     "AsyncDistributionStream",
@@ -60,7 +58,7 @@ class StreamUpdate:
     @property
     def new(self) -> list[TokenLogprob]:
         """The positions this update added."""
-        return self.distribution[self.start : self.end]
+        return list(self.distribution[self.start : self.end])
 
     @property
     def perplexity(self) -> float:
@@ -75,26 +73,7 @@ class StreamUpdate:
 
 def _head(d: TokenDistribution, n: int) -> TokenDistribution:
     """The first `n` positions of `d` (an incomplete copy; `d` itself when it has no more)."""
-    if n >= len(d):
-        return d
-    top = d.top_logprobs[:n]
-    counts = np.array([len(t) for t in d.top_tokens[:n]], dtype=np.intp)
-    flat = top[np.arange(top.shape[1]) < counts[:, None]] if top.size else np.empty(0)
-    return TokenDistribution.from_columns(
-        source=d.source,
-        tokens=d.tokens[:n],
-        token_bytes=d.token_bytes[:n],
-        logprobs=d.logprobs[:n],
-        top_tokens=d.top_tokens[:n],
-        top_bytes=d.top_bytes[:n],
-        top_logprobs_flat=flat,
-        choice=d.choice,
-        refusal=d.refusal,
-        incomplete=True,
-        model=d.model,
-        top_null=[i for i in d.top_null if i < n],
-        text_offset=None if d.text_offset is None else d.text_offset[:n],
-    )
+    return d if n >= len(d) else d[:n].model_copy(update={"incomplete": True})
 
 
 class _StreamState:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Self, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Self, overload
 
 import numpy as np
 from pydantic import (
@@ -265,16 +265,95 @@ class TokenDistribution(BaseModel):
     @overload
     def __getitem__(self, i: int) -> TokenLogprob: ...
     @overload
-    def __getitem__(self, i: slice) -> list[TokenLogprob]: ...
-    def __getitem__(self, i: int | slice) -> TokenLogprob | list[TokenLogprob]:
-        """Position `i` as a `TokenLogprob` (built now, not stored), or a list for a slice."""
+    def __getitem__(self, i: slice) -> TokenDistribution: ...
+    def __getitem__(self, i: int | slice) -> TokenLogprob | TokenDistribution:
+        """Position `i` as a `TokenLogprob` (built now, not stored), or positions `[a:b]`.
+
+        A slice is a `TokenDistribution` of those positions: its text is rebuilt from their bytes
+        (a character split at an edge decodes to U+FFFD, as the bytes say), its character spans
+        start at 0 and its metrics are those positions' own. It keeps the response's metadata;
+        `finish_reason` only when the slice reaches the last position, and `content` (the whole
+        answer's text) only when it is the whole.
+
+        Raises:
+            ValueError: For a slice with a step other than 1 (positions must be contiguous).
+        """
         if isinstance(i, slice):
-            return [self._position(j) for j in range(*i.indices(len(self)))]
+            return self._slice(i)
         n = len(self)
         if not -n <= i < n:
             msg = f"position {i} out of range for {n} tokens"
             raise IndexError(msg)
         return self._position(i % n)
+
+    _PER_POSITION: ClassVar[tuple[str, ...]] = (
+        "tokens",
+        "token_bytes",
+        "logprobs",
+        "top_tokens",
+        "top_bytes",
+        "top_logprobs",
+        "text_offset",
+    )
+    """Fields with one entry per position (sliced with the positions)."""
+    _POSITION_LISTS: ClassVar[tuple[str, ...]] = ("top_null",)
+    """Fields that list position numbers (shifted and filtered by a slice)."""
+    _WHOLE_ONLY: ClassVar[tuple[str, ...]] = ("content",)
+    """Fields about the whole output, unknown for a part of it (`None` in a proper slice)."""
+
+    def _slice(self, where: slice) -> TokenDistribution:
+        start, stop, step = where.indices(len(self))
+        if step != 1:
+            msg = f"a TokenDistribution slice must be contiguous (step 1), got step {step}"
+            raise ValueError(msg)
+        stop = max(start, stop)
+        fields: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, np.ndarray):
+                value = readonly(value[start:stop])
+            elif name in self._PER_POSITION and value is not None:
+                value = value[start:stop]
+            elif name in self._POSITION_LISTS:
+                value = [p - start for p in value if start <= p < stop]
+            elif name in self._WHOLE_ONLY and (start, stop) != (0, len(self)):
+                value = None
+            fields[name] = value
+        if stop < len(self):
+            fields["finish_reason"] = None
+        return type(self).model_construct(**fields)
+
+    def alternatives(self, i: int, /) -> dict[str, float]:
+        """The tokens returned at position `i` and their probabilities, most likely first.
+
+        The sampled token is counted once: it is included when it is not among the alternatives,
+        and an alternative returned twice (same bytes) appears once. Two distinct tokens that
+        read the same (`\ufffd` for different partial bytes) share their key, and their
+        probabilities add up. Raw probabilities, not renormalised: they sum to
+        `1 - tail_mass[i]`. The `-9999` sentinel has probability 0 and is left out.
+
+        Examples:
+            >>> import tokenprobs as tp
+            >>> from tokenprobs.testing import chat_completion
+            >>> d = tp.parse(chat_completion([("Yes", -0.2, [("Yes", -0.2), ("No", -1.8)])]))
+            >>> {k: round(v, 3) for k, v in d.alternatives(0).items()}
+            {'Yes': 0.819, 'No': 0.165}
+
+        Raises:
+            IndexError: If `i` is not a position.
+        """
+        n = len(self)
+        if not -n <= i < n:
+            msg = f"position {i} out of range for {n} tokens"
+            raise IndexError(msg)
+        i %= n
+        row = self.support_logprobs[i]
+        names = [*self.top_tokens[i], self.tokens[i]]
+        out: dict[str, float] = {}
+        for j in np.argsort(-row, kind="stable"):
+            if np.isfinite(row[j]):
+                out[names[j]] = out.get(names[j], 0.0) + math.exp(min(float(row[j]), 0.0))
+        return out
 
     def __iter__(self) -> Iterator[TokenLogprob]:  # type: ignore[override]
         """Iterate over positions as `TokenLogprob` objects, each built on access."""
