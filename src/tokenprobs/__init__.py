@@ -10,7 +10,7 @@ d.tokens, d.probs, d.entropy  # columns, computed once
 
 from importlib.metadata import version as _version
 
-from tokenprobs import batch, examples, guards, metrics, render, testing
+from tokenprobs import batch, examples, guards, labels, metrics, render, testing
 from tokenprobs._many import aget_token_distributions, get_token_distributions
 from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
 from tokenprobs._stream import AsyncDistributionStream, DistributionStream, StreamUpdate
@@ -29,6 +29,7 @@ from tokenprobs.exceptions import (
     UnsupportedResponseError,
 )
 from tokenprobs.guards import check_request
+from tokenprobs.labels import LabelResult, Labels
 from tokenprobs.models import Span, TokenDistribution, TokenLogprob, TopLogprob
 
 __version__ = _version("pytokenprobs")
@@ -40,6 +41,8 @@ __all__ = [
     "DistributionStream",
     "GuardError",
     "GuardWarning",
+    "LabelResult",
+    "Labels",
     "MissingAPIKeyError",
     "MissingDependencyError",
     "MissingLogprobsError",
@@ -63,6 +66,7 @@ __all__ = [
     "get_token_distribution",
     "get_token_distributions",
     "guards",
+    "labels",
     "metrics",
     "parse",
     "parse_all",

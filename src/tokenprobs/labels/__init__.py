@@ -1,0 +1,21 @@
+"""Decisions from token probabilities: label probabilities, judge scores, calibration.
+
+```python
+import tokenprobs as tp
+
+res = tp.Labels(["yes", "no"]).probs(d)  # at the first content-bearing position
+res.probs, res.bounds, res.tail  # normalised, [lo, hi] on the truth, what top-k missed
+```
+"""
+
+from tokenprobs.labels._labels import Labels
+from tokenprobs.labels._position import Char, LabelPositionError
+from tokenprobs.labels._result import LabelResult, LabelResults
+
+__all__ = [
+    "Char",
+    "LabelPositionError",
+    "LabelResult",
+    "LabelResults",
+    "Labels",
+]

@@ -1,0 +1,399 @@
+"""`Labels`: a label set, and its probabilities at an answer position of a `TokenDistribution`.
+
+Many distributions are read in one pass: each distinct candidate token is classified once (a
+memoised lookup), the masses are gathered into `(N, outcomes)` by `np.bincount` and turned into
+per-label arrays by matrix products. Only a sampled path that is still a label prefix is
+followed token by token (the chain rule), and it is as long as the label.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode, is_special
+from tokenprobs.labels._position import At, LabelPositionError, resolve, token_bytes
+from tokenprobs.labels._result import LabelResult, LabelResults, build
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["Labels"]
+
+
+@dataclass
+class _Chain:
+    """What following the sampled path adds to one row (and the sampled candidate it replaces)."""
+
+    C: int
+    raw: NDArray[np.float64] = field(init=False)
+    lo: NDArray[np.float64] = field(init=False)
+    hi: NDArray[np.float64] = field(init=False)
+    amb: dict[frozenset[int], float] = field(default_factory=dict)
+    unmatched: float = 0.0
+    tail: float = 0.0
+    multi: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.raw, self.lo, self.hi = np.zeros(self.C), np.zeros(self.C), np.zeros(self.C)
+
+    def add(self, out: Outcome, mass: float) -> None:
+        ks = list(out.classes)
+        if out.kind is Kind.FULL:
+            self.raw[ks] += mass
+            self.lo[ks] += mass
+        elif out.kind is Kind.PREFIX:
+            self.raw[ks] += mass
+        elif out.kind is Kind.AMBIGUOUS:
+            self.amb[out.classes] = self.amb.get(out.classes, 0.0) + mass
+        else:
+            self.unmatched += mass
+
+
+class Labels:
+    """A label set: class names, each with the strings (variants) that express it.
+
+    `Labels(["yes", "no"])` has one variant per class (the name); `Labels({"positive":
+    ["Positive", "pos"], "negative": ["Negative", "neg"]})` gives each class its variants (the
+    key is only the name). Candidates and variants are compared after the same normalisation:
+    leading whitespace stripped (`strip_whitespace`), an opening quote stripped (`quotes`: JSON
+    string values, `'quoted'` answers), case folded (unless `case_sensitive`).
+
+    Examples:
+        >>> import tokenprobs as tp
+        >>> from tokenprobs.testing import chat_completion
+        >>> body = chat_completion([("Yes", -0.22, [("Yes", -0.22), (" yes", -2.3), ("No", -2.5)])])
+        >>> res = tp.Labels(["yes", "no"]).probs(tp.parse(body))
+        >>> res.label, round(res.raw["yes"], 3), round(res.probs["yes"], 3)
+        ('yes', 0.903, 0.917)
+
+    Raises:
+        ValueError: If a class has no variant, a variant normalises to nothing, or two classes
+            share a variant.
+    """
+
+    def __init__(
+        self,
+        labels: Sequence[str] | Mapping[str, Sequence[str] | str],
+        /,
+        *,
+        case_sensitive: bool = False,
+        strip_whitespace: bool = True,
+        quotes: bool = True,
+    ) -> None:
+        """Build the label set (see the class docstring)."""
+        if isinstance(labels, str):
+            msg = "labels must be a list of strings or a mapping, not one string"
+            raise TypeError(msg)
+        classes: dict[str, list[str]] = (
+            {k: [v] if isinstance(v, str) else list(v) for k, v in labels.items()}
+            if isinstance(labels, Mapping)
+            else {k: [k] for k in labels}
+        )
+        if len(classes) < 1:
+            msg = "a label set needs at least one label"
+            raise ValueError(msg)
+        self.names: tuple[str, ...] = tuple(classes)
+        self.variants: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in classes.items()}
+        self.options = {
+            "case_sensitive": case_sensitive,
+            "strip_whitespace": strip_whitespace,
+            "quotes": quotes,
+        }
+        probe = Normaliser([], **self.options)
+        seen: dict[str, str] = {}
+        pairs: list[tuple[str, int]] = []
+        for k, (name, vs) in enumerate(classes.items()):
+            if not vs:
+                msg = f"label {name!r} has no variants"
+                raise ValueError(msg)
+            for v in vs:
+                nv = probe.normalise(v).rstrip()
+                if not nv:
+                    msg = f"variant {v!r} of label {name!r} is empty after normalisation"
+                    raise ValueError(msg)
+                if seen.get(nv, name) != name:
+                    msg = (
+                        f"variant {v!r} is in both {seen[nv]!r} and {name!r}: "
+                        "a string can express one label only"
+                    )
+                    raise ValueError(msg)
+                seen[nv] = name
+                pairs.append((nv, k))
+        self._norm = Normaliser(pairs, **self.options)
+        self._keys: dict[object, Outcome] = {}
+        self._outcomes: dict[Outcome, int] = {}
+
+    def __repr__(self) -> str:
+        """The classes and their variants."""
+        return f"Labels({self.variants!r})"
+
+    # --- candidates ---------------------------------------------------------------------------
+
+    def _outcome(self, token: str, raw: list[int] | None) -> Outcome:
+        key: object = token if raw is None else bytes(raw)
+        out = self._keys.get(key)
+        if out is None:
+            text, partial = decode(raw_bytes(token, raw))
+            out = self._norm.classify(text, partial)
+            self._keys[key] = out
+        return out
+
+    def _oid(self, out: Outcome) -> int:
+        oid = self._outcomes.get(out)
+        if oid is None:
+            oid = self._outcomes[out] = len(self._outcomes)
+        return oid
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def probs(self, d: TokenDistribution, /, *, at: At = None) -> LabelResult:
+        """The label probabilities at the answer position of `d`.
+
+        Args:
+            d: One output's distribution.
+            at: The answer position: `None` (the first content-bearing generated position: not
+                whitespace, quotes or a control token), a position, a `Char(offset)` into
+                `d.text`, or a JSON key whose string value is the answer.
+
+        Returns:
+            A `LabelResult`: `.probs` (normalised over the labels), `.raw`, `.unmatched`,
+            `.ambiguous`, `.tail`, `.bounds`, `.exact`, `.label`, `.margin`.
+
+        Raises:
+            LabelPositionError: If `at` names no position of `d`.
+        """
+        out = self.probs_many([d], at=at)[0]
+        if isinstance(out, Exception):
+            raise out
+        return out
+
+    def probs_many(
+        self, ds: Iterable[TokenDistribution | Exception], /, *, at: At = None
+    ) -> LabelResults:
+        """`probs` for many distributions in one vectorised pass, in order.
+
+        An input that is an exception (a failed request from `get_token_distributions`) or has
+        no such position gives its exception in place.
+        """
+        items = list(ds)
+        results: list[LabelResult | Exception] = list(items)  # type: ignore[arg-type]
+        rows: list[tuple[int, TokenDistribution, int]] = []
+        for n, d in enumerate(items):
+            if isinstance(d, Exception):
+                continue
+            try:
+                rows.append((n, d, resolve(d, at, self._norm)))
+            except LabelPositionError as exc:
+                results[n] = exc
+        for (n, _, _), res in zip(rows, self._read(rows), strict=True):
+            results[n] = res
+        return LabelResults(results, labels=self.names)
+
+    def _read(self, rows: list[tuple[int, TokenDistribution, int]]) -> list[LabelResult]:
+        N = len(rows)  # noqa: N806 - the maths' name
+        flat_row: list[int] = []
+        flat_oid: list[int] = []
+        flat_lp: list[float] = []
+        tails = np.empty(N)
+        chains: dict[int, _Chain] = {}
+        for r, (_, d, i) in enumerate(rows):
+            support = d.support_logprobs[i]
+            width = support.shape[0] - 1
+            tops, top_b = d.top_tokens[i], d.top_bytes[i]
+            for j in range(len(tops)):
+                lp = support[j]
+                if lp > -math.inf:
+                    flat_row.append(r)
+                    flat_oid.append(self._oid(self._outcome(tops[j], top_b[j])))
+                    flat_lp.append(lp)
+            sampled = self._outcome(d.tokens[i], d.token_bytes[i])
+            if support[width] > -math.inf:
+                flat_row.append(r)
+                flat_oid.append(self._oid(sampled))
+                flat_lp.append(support[width])
+            tails[r] = d.tail_mass[i]
+            if sampled.kind in (Kind.PREFIX, Kind.AMBIGUOUS):
+                chain = self._chain(d, i, sampled)
+                if chain is not None:
+                    chains[r] = chain
+        n_out = len(self._outcomes)
+        mass = np.bincount(
+            np.asarray(flat_row, dtype=np.intp) * n_out + np.asarray(flat_oid, dtype=np.intp),
+            weights=np.exp(np.minimum(np.asarray(flat_lp, dtype=np.float64), 0.0)),
+            minlength=N * n_out,
+        ).reshape(N, n_out)
+        commit, full, amb, blank, none, amb_sets = self._tables()
+        raw, lo = mass @ commit, mass @ full
+        amb_mass = mass @ amb
+        blank_mass, none_mass = mass @ blank, mass @ none
+        prefix_mass = raw - lo
+        return [
+            self._result(
+                rows[r][2],
+                raw[r],
+                lo[r],
+                {amb_sets[a]: float(amb_mass[r, a]) for a in np.flatnonzero(amb_mass[r] > 0)},
+                blank=float(blank_mass[r]),
+                none=float(none_mass[r]),
+                tail=float(tails[r]),
+                multi={int(k) for k in np.flatnonzero(prefix_mass[r] > 0)},
+                chain=chains.get(r),
+            )
+            for r in range(N)
+        ]
+
+    def _tables(
+        self,
+    ) -> tuple[
+        NDArray[np.float64],
+        NDArray[np.float64],
+        NDArray[np.float64],
+        NDArray[np.float64],
+        NDArray[np.float64],
+        list[frozenset[int]],
+    ]:
+        """Per distinct outcome: its class (committed, complete), ambiguous set, blank, none."""
+        C, n_out = len(self.names), len(self._outcomes)  # noqa: N806
+        commit, full = np.zeros((n_out, C)), np.zeros((n_out, C))
+        blank, none = np.zeros(n_out), np.zeros(n_out)
+        amb_sets = sorted(
+            {o.classes for o in self._outcomes if o.kind is Kind.AMBIGUOUS}, key=sorted
+        )
+        index = {s: a for a, s in enumerate(amb_sets)}
+        amb = np.zeros((n_out, len(amb_sets)))
+        for o, oid in self._outcomes.items():
+            ks = list(o.classes)
+            if o.kind is Kind.FULL:
+                commit[oid, ks] = full[oid, ks] = 1.0
+            elif o.kind is Kind.PREFIX:
+                commit[oid, ks] = 1.0
+            elif o.kind is Kind.AMBIGUOUS:
+                amb[oid, index[o.classes]] = 1.0
+            elif o.kind is Kind.BLANK:
+                blank[oid] = 1.0
+            else:
+                none[oid] = 1.0
+        return commit, full, amb, blank, none, amb_sets
+
+    def _result(
+        self,
+        position: int,
+        raw: NDArray[np.float64],
+        lo: NDArray[np.float64],
+        amb: dict[frozenset[int], float],
+        *,
+        blank: float,
+        none: float,
+        tail: float,
+        multi: set[int],
+        chain: _Chain | None,
+    ) -> LabelResult:
+        hi_extra = np.zeros(len(self.names))
+        unmatched = blank + none
+        if chain is not None:
+            raw, lo = raw + chain.raw, lo + chain.lo
+            for s, v in chain.amb.items():
+                amb[s] = amb.get(s, 0.0) + v
+            amb = {s: v for s, v in amb.items() if v > 1e-15}  # noqa: PLR2004 - rounding
+            unmatched += chain.unmatched
+            hi_extra += chain.hi
+            multi |= chain.multi
+        raw, lo = np.maximum(raw, 0.0), np.maximum(lo, 0.0)
+        hi = raw + hi_extra + blank + tail
+        if chain is not None:
+            tail += chain.tail
+        for s, v in amb.items():
+            hi[list(s)] += v
+        hi = np.minimum(hi, 1.0 - (lo.sum() - lo))
+        hi = np.clip(np.maximum(hi, lo), 0.0, 1.0)
+        lo = np.minimum(lo, 1.0)
+        exact = not amb and bool(np.all(raw > 0)) and bool(np.allclose(raw, lo, atol=1e-12))
+        return build(
+            self.names,
+            raw,
+            lo,
+            hi,
+            unmatched=unmatched,
+            ambiguous_sets={frozenset(self.names[k] for k in s): v for s, v in amb.items()},
+            tail=tail,
+            position=position,
+            exact=exact,
+            multi_token=frozenset(self.names[k] for k in multi),
+        )
+
+    # --- the sampled path ---------------------------------------------------------------------
+
+    def _chain(self, d: TokenDistribution, i: int, first: Outcome) -> _Chain | None:
+        """Follow the sampled path from `i` while it is a label prefix (the chain rule).
+
+        Returns the row's correction: the sampled candidate's mass is moved out of its bucket
+        at `i` and split by what the next position says (`p(t1) p(t2|t1) ...`), the next
+        position's tail included, and so on while the sampled continuation is still a prefix.
+        `None` when nothing moves.
+        """
+        chain = _Chain(len(self.names))
+        m = math.exp(min(float(d.logprobs[i]), 0.0))
+        if not m > 0:
+            return None
+        acc, state, j = token_bytes(d, i), first, i + 1
+        while True:
+            complete = self._norm.classify(*decode(acc), terminated=True)
+            if j == len(d):
+                out = complete if d.finish_reason == "stop" else state
+                if out == state:
+                    return chain if j > i + 1 else None
+                chain.add(out, m)
+                chain.add(state, -m)
+                return chain
+            sampled_key = token_bytes(d, j)
+            chain.add(state, -m)
+            next_state: Outcome | None = None
+            p_next = 0.0
+            for tok, raw, lp in _candidates(d, j):
+                p = math.exp(min(lp, 0.0))
+                cand = raw_bytes(tok, raw)
+                if is_special(tok) or not cand:
+                    out = complete
+                else:
+                    out = self._norm.classify(*decode(acc + cand))
+                    if out.kind is Kind.FULL and out != complete:
+                        chain.multi.update(out.classes)
+                chain.add(out, m * p)
+                if cand == sampled_key and next_state is None:
+                    next_state, p_next = out, p
+            tail = m * float(d.tail_mass[j])
+            chain.tail += tail
+            chain.hi[list(state.classes)] += tail
+            if next_state is None or next_state.kind not in (Kind.PREFIX, Kind.AMBIGUOUS):
+                return chain
+            # the sampled continuation is still a prefix: its mass is split one step further
+            m *= p_next
+            acc += sampled_key
+            state = next_state
+            j += 1
+
+
+def _candidates(d: TokenDistribution, j: int) -> list[tuple[str, list[int] | None, float]]:
+    """The distinct returned tokens at `j` (the support): token, bytes, logprob."""
+    support = d.support_logprobs[j]
+    width = support.shape[0] - 1
+    out = [
+        (d.top_tokens[j][c], d.top_bytes[j][c], float(support[c]))
+        for c in range(len(d.top_tokens[j]))
+        if support[c] > -math.inf
+    ]
+    if support[width] > -math.inf:
+        out.append((d.tokens[j], d.token_bytes[j], float(support[width])))
+    return out
+
+
+def raw_bytes(token: str, raw: list[int] | None) -> bytes:
+    """A candidate's bytes: as given, or its text's UTF-8 where the API gave none."""
+    return bytes(raw) if raw is not None else token.encode("utf-8")

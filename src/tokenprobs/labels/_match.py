@@ -1,0 +1,129 @@
+"""Matching one candidate string against a label set: the rules, on text decoded once from bytes.
+
+A candidate (a returned token, or the sampled path's text followed by one more token) is
+normalised as the labels are: leading whitespace stripped, an opening quote stripped (JSON
+string values), case-folded. Against the normalised variants it is then:
+
+* ``FULL`` for class k: it equals a variant of k, or starts with one and the next character is
+  not a word character (``"Yes."``, not ``"Yesterday"``); the longest such variant wins;
+* ``PREFIX`` of class k: a proper prefix of variants of k only (it commits to k);
+* ``AMBIGUOUS``: consistent with several classes (a proper prefix of several, or a complete
+  label that is also a proper prefix of a longer one: ``"New"`` with ``"New York"``);
+* ``BLANK``: empty or whitespace-only after normalisation: it never matches, but could still
+  lead to any label, so it counts in every label's upper bound;
+* ``NONE``: no label.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from enum import IntEnum
+
+__all__ = ["Kind", "Normaliser", "Outcome", "decode", "is_special"]
+
+
+class Kind(IntEnum):
+    """What a candidate is, for a label set."""
+
+    NONE = 0
+    BLANK = 1
+    FULL = 2
+    PREFIX = 3
+    AMBIGUOUS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A candidate's kind and the classes it is consistent with (one class unless ambiguous)."""
+
+    kind: Kind
+    classes: frozenset[int] = frozenset()
+
+
+NONE = Outcome(Kind.NONE)
+BLANK = Outcome(Kind.BLANK)
+
+_SPECIAL = re.compile(r"<\|[^<>|]{1,40}\|>|</?s>|<(?:eos|bos|pad|unk|end_of_turn|eot)>")
+_QUOTES = "\"'`"
+
+
+def is_special(text: str) -> bool:
+    """True for a control token's text (`<|im_end|>`, `</s>`, `<eos>` ...)."""
+    return _SPECIAL.fullmatch(text) is not None
+
+
+def decode(raw: bytes) -> tuple[str, bytes]:
+    """The complete characters of `raw` and the bytes of a trailing partial character."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    text = decoder.decode(raw, final=False)
+    return text, decoder.getstate()[0]
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+class Normaliser:
+    """Normalises strings and classifies candidates for one label set (results memoised)."""
+
+    def __init__(
+        self,
+        variants: list[tuple[str, int]],
+        *,
+        case_sensitive: bool,
+        strip_whitespace: bool,
+        quotes: bool,
+    ) -> None:
+        """Keep the (normalised variant, class) pairs; the same options apply to candidates."""
+        self.case_sensitive = case_sensitive
+        self.strip_whitespace = strip_whitespace
+        self.quotes = quotes
+        self.variants = variants
+        self._memo: dict[tuple[str, bytes], Outcome] = {}
+
+    def normalise(self, text: str) -> str:
+        """Leading whitespace and an opening quote stripped, case-folded (as configured)."""
+        if self.strip_whitespace:
+            text = text.lstrip()
+        if self.quotes and text[:1] in _QUOTES:
+            text = text[1:]
+            if self.strip_whitespace:
+                text = text.lstrip()
+        return text if self.case_sensitive else text.casefold()
+
+    def classify(self, text: str, partial: bytes = b"", *, terminated: bool = False) -> Outcome:
+        """The outcome of candidate `text` (+ the bytes of a split last character).
+
+        With `terminated`, the candidate is known to end there (an end-of-sequence token came
+        next): only an exact label is a match.
+        """
+        key = (text, partial + (b"\x00" if terminated else b""))
+        out = self._memo.get(key)
+        if out is None:
+            out = self._classify(self.normalise(text), partial, terminated=terminated)
+            self._memo[key] = out
+        return out
+
+    def _classify(self, c: str, partial: bytes, *, terminated: bool) -> Outcome:
+        if not partial and not c.strip():
+            return BLANK
+        best, best_len = -1, -1
+        prefix_of: set[int] = set()
+        for v, k in self.variants:
+            if partial:
+                if v.startswith(c) and v[len(c) :].encode("utf-8").startswith(partial):
+                    prefix_of.add(k)
+                continue
+            if c == v or (not terminated and c.startswith(v) and not _is_word(c[len(v)])):
+                if len(v) > best_len:
+                    best, best_len = k, len(v)
+            elif not terminated and v.startswith(c):
+                prefix_of.add(k)
+        if best >= 0:
+            classes = frozenset({best} | prefix_of)
+            return Outcome(Kind.FULL if len(classes) == 1 else Kind.AMBIGUOUS, classes)
+        if not prefix_of:
+            return NONE
+        return Outcome(Kind.PREFIX if len(prefix_of) == 1 else Kind.AMBIGUOUS, frozenset(prefix_of))

@@ -1,0 +1,88 @@
+"""Where the answer is: the position `Labels.probs` reads (`at=`)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from tokenprobs.exceptions import TokenprobsError
+from tokenprobs.labels._match import decode, is_special
+
+if TYPE_CHECKING:
+    from tokenprobs.labels._match import Normaliser
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["At", "Char", "LabelPositionError", "resolve", "token_bytes"]
+
+
+class Char(NamedTuple):
+    """A character offset in `d.text`: `at=Char(12)` reads the position whose token holds it."""
+
+    offset: int
+
+
+At = int | Char | str | None
+"""`None` (the first content-bearing position), a position, a `Char` offset, or a JSON key."""
+
+
+class LabelPositionError(TokenprobsError, ValueError):
+    """The answer position asked for (`at=`) is not in the distribution."""
+
+
+def token_bytes(d: TokenDistribution, i: int) -> bytes:
+    """Position `i`'s sampled token's bytes (derived from its text where the API gave none)."""
+    b = d.token_bytes[i]
+    return bytes(b) if b is not None else d.tokens[i].encode("utf-8")
+
+
+def _first_content(d: TokenDistribution, norm: Normaliser) -> int:
+    for i in range(len(d)):
+        text, partial = decode(token_bytes(d, i))
+        if partial or (norm.normalise(text).strip() and not is_special(text)):
+            return i
+    msg = (
+        f"no content-bearing position in {len(d)} tokens (all whitespace, quotes or control "
+        "tokens): pass at= a position, a Char offset or a JSON key"
+    )
+    raise LabelPositionError(msg)
+
+
+def _char(d: TokenDistribution, offset: int) -> int:
+    n = len(d.text)
+    if not 0 <= offset < n:
+        msg = f"character offset {offset} is outside the text ({n} characters)"
+        raise LabelPositionError(msg)
+    ends = d.char_spans()[:, 1]
+    return int(np.searchsorted(ends, offset, side="right"))
+
+
+def _json_key(d: TokenDistribution, key: str) -> int:
+    text = d.text
+    pattern = re.compile(re.escape(json.dumps(key)) + r'\s*:\s*"?')
+    found = pattern.search(text)
+    if found is None or found.end() >= len(text):
+        msg = f"no JSON key {key!r} with a value in the text: pass at= a position or a Char offset"
+        raise LabelPositionError(msg)
+    return _char(d, found.end())
+
+
+def resolve(d: TokenDistribution, at: At, norm: Normaliser) -> int:
+    """The position `at` names in `d`.
+
+    Raises:
+        LabelPositionError: If there is no such position.
+    """
+    if at is None:
+        return _first_content(d, norm)
+    if isinstance(at, Char):
+        return _char(d, at.offset)
+    if isinstance(at, str):
+        return _json_key(d, at)
+    n = len(d)
+    if not -n <= at < n:
+        msg = f"position {at} out of range for {n} tokens"
+        raise LabelPositionError(msg)
+    return at % n

@@ -1,0 +1,172 @@
+"""What `Labels.probs` returns: one `LabelResult` per distribution, `LabelResults` for many."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenprobs.exceptions import MissingDependencyError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from numpy.typing import NDArray
+
+__all__ = ["LabelResult", "LabelResults"]
+
+
+@dataclass(frozen=True, slots=True)
+class LabelResult:
+    """The label probabilities at one answer position, with what top-k could not see.
+
+    The masses add up: `sum(raw.values()) + ambiguous + unmatched + tail == 1` (up to the API's
+    rounding), all raw probabilities, not renormalised.
+    """
+
+    labels: tuple[str, ...]
+    """The label classes, in the order they were given."""
+    probs: dict[str, float]
+    """Normalised over the labels: `raw[k] / sum(raw)` (NaN when no mass matched a label)."""
+    raw: dict[str, float]
+    """The mass matched to each label: tokens that spell it, tokens that start only it, and
+    along the sampled path the chain rule `p(t1) p(t2|t1) ...`."""
+    unmatched: float
+    """Returned mass that matches no label (`"The"`, `"**"`, whitespace-only tokens)."""
+    ambiguous: float
+    """Returned mass that could belong to several labels (see `ambiguous_sets`)."""
+    ambiguous_sets: dict[frozenset[str], float]
+    """The ambiguous mass by the set of labels it could belong to."""
+    tail: float
+    """Mass top-k could not see: the answer position's tail, plus, along a sampled multi-token
+    label, each later position's tail times the path's probability."""
+    bounds: dict[str, tuple[float, float]]
+    """Per label, `[lo, hi]` on its true probability: `lo` counts only complete labels, `hi`
+    adds prefixes, the ambiguous mass it shares, whitespace-only tokens and the tail."""
+    exact: bool
+    """True when every label's mass is known from the returned tokens: each label was seen
+    complete, nothing is ambiguous, no prefix is left undecided."""
+    position: int
+    """The answer position the result was read at."""
+    label: str | None
+    """The most probable label (`None` when no mass matched a label)."""
+    margin: float
+    """`probs` of the most probable label minus the runner-up's (NaN with no label mass)."""
+    multi_token: frozenset[str] = field(default_factory=frozenset)
+    """Labels whose returned mass was only a prefix (not a single token for this model)."""
+
+    @property
+    def mass(self) -> float:
+        """The matched label mass, `sum(raw)`: below ~0.5, `probs` is not to be trusted."""
+        return math.fsum(self.raw.values())
+
+    def __repr__(self) -> str:
+        """The label, its probability and the matched mass."""
+        shown = ", ".join(f"{k}={v:.3f}" for k, v in self.probs.items())
+        return f"LabelResult(label={self.label!r}, probs={{{shown}}}, mass={self.mass:.3f})"
+
+
+def build(
+    labels: tuple[str, ...],
+    raw: NDArray[np.float64],
+    lo: NDArray[np.float64],
+    hi: NDArray[np.float64],
+    *,
+    unmatched: float,
+    ambiguous_sets: dict[frozenset[str], float],
+    tail: float,
+    position: int,
+    exact: bool,
+    multi_token: frozenset[str],
+    probs: NDArray[np.float64] | None = None,
+) -> LabelResult:
+    """One `LabelResult` from its row of arrays."""
+    total = float(raw.sum())
+    if probs is None:
+        probs = raw / total if total > 0 else np.full(raw.shape, np.nan)
+    if np.isnan(probs).any():
+        label, margin = None, math.nan
+    else:
+        order = np.argsort(-probs, kind="stable")
+        label = labels[int(order[0])]
+        margin = float(probs[order[0]] - probs[order[1]]) if len(labels) > 1 else float(probs[0])
+    return LabelResult(
+        labels=labels,
+        probs=dict(zip(labels, probs.tolist(), strict=True)),
+        raw=dict(zip(labels, raw.tolist(), strict=True)),
+        unmatched=unmatched,
+        ambiguous=math.fsum(ambiguous_sets.values()),
+        ambiguous_sets=ambiguous_sets,
+        tail=tail,
+        bounds={k: (a, b) for k, a, b in zip(labels, lo.tolist(), hi.tolist(), strict=True)},
+        exact=exact,
+        position=position,
+        label=label,
+        margin=margin,
+        multi_token=multi_token,
+    )
+
+
+class LabelResults(list["LabelResult | Exception"]):
+    """Results for many inputs, in input order; a failed input holds its exception in place."""
+
+    def __init__(
+        self, items: Iterable[LabelResult | Exception] = (), *, labels: tuple[str, ...]
+    ) -> None:
+        """Wrap `items` (results of one label set, `labels`)."""
+        super().__init__(items)
+        self.labels = labels
+
+    @property
+    def ok(self) -> NDArray[np.bool_]:
+        """Per item: True where it is a `LabelResult`, False where it is an exception."""
+        return np.fromiter((isinstance(r, LabelResult) for r in self), dtype=bool, count=len(self))
+
+    def matrix(self, what: str = "probs") -> NDArray[np.float64]:
+        """`(N, C)` array of `"probs"`, `"raw"`, `"lo"` or `"hi"`; NaN rows for failed items."""
+        out = np.full((len(self), len(self.labels)), np.nan)
+        for n, r in enumerate(self):
+            if isinstance(r, LabelResult):
+                if what in ("lo", "hi"):
+                    j = 0 if what == "lo" else 1
+                    out[n] = [r.bounds[k][j] for k in self.labels]
+                else:
+                    out[n] = list(getattr(r, what).values())
+        return out
+
+    def to_pandas(self) -> Any:  # noqa: ANN401 - pandas is optional
+        """One row per input: label, margin, mass, exact, tail, `p_<label>`, `lo_`/`hi_`, error.
+
+        Raises:
+            MissingDependencyError: Without pandas (`pip install 'pytokenprobs[pandas]'`).
+        """
+        try:
+            import pandas as pd  # noqa: PLC0415 - pandas is optional
+        except ImportError:
+            feature = "LabelResults.to_pandas"
+            raise MissingDependencyError(feature, "pandas", "pandas") from None
+        rows: list[dict[str, object]] = []
+        for r in self:
+            if isinstance(r, Exception):
+                rows.append({"label": None, "error": f"{type(r).__name__}: {r}"})
+                continue
+            row: dict[str, object] = {
+                "label": r.label,
+                "margin": r.margin,
+                "mass": r.mass,
+                "unmatched": r.unmatched,
+                "ambiguous": r.ambiguous,
+                "tail": r.tail,
+                "exact": r.exact,
+                "position": r.position,
+            }
+            for k in self.labels:
+                row[f"p_{k}"] = r.probs[k]
+            for k in self.labels:
+                row[f"raw_{k}"] = r.raw[k]
+                row[f"lo_{k}"], row[f"hi_{k}"] = r.bounds[k]
+            row["error"] = None
+            rows.append(row)
+        return pd.DataFrame(rows)
