@@ -372,7 +372,7 @@ def test_solid_fill_sets_its_own_text_colour():
     """The solid shades set a contrasting text colour; the translucent ones inherit the theme's."""
     css = render.to_html(three())
     assert ".tpv .w6{background:#d55e00;color:#000;font-weight:700}" in css
-    assert ".tpv .w5{background:rgba(213,94,0,0.72)}" in css
+    assert ".tpv .w5{background:rgba(213,94,0,0.6)}" in css
 
 
 def test_legend_matches_the_shades():

@@ -50,7 +50,7 @@ WARM = (213, 94, 0)
 """Okabe-Ito vermillion: the highlight of doubt."""
 COOL = (0, 114, 178)
 """Okabe-Ito blue: the highlight of confidence (`"most-likely"`, `"full-spectrum"`)."""
-ALPHA = (0.0, 0.1, 0.22, 0.36, 0.52, 0.72, 1.0)
+ALPHA = (0.0, 0.08, 0.18, 0.3, 0.44, 0.6, 1.0)
 """The opacity of shade level 0 (none) to 6 (solid) over the page's own background."""
 # bin edges, ascending; for entropy a higher value is less certain
 _EDGES: dict[str, tuple[float, ...]] = {

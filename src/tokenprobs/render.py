@@ -110,6 +110,7 @@ _CSS = "".join(
             "display:block;position:absolute;left:0;z-index:1000;box-sizing:border-box;"
             "width:max-content;max-width:100%;white-space:pre-wrap;overflow-wrap:anywhere;"
             "background:#1f1f1f;color:#f2f2f2;font-weight:400;padding:4px 6px;border-radius:4px;"
+            "border:1px solid #8c8c8c;"
             f"font-size:{_POPUP_FONT_PX}px;line-height:{_POPUP_LINE};"
             "box-shadow:0 2px 6px rgba(0,0,0,.45)}"
         ),
