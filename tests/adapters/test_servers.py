@@ -325,11 +325,26 @@ def test_harmony_control_tokens_are_kept_masked_and_aligned(form):
     assert again.special.tolist() == d.special.tolist()
 
 
-def test_vllm_eos_token_outside_the_content():
+EOS = [("Hi", -0.1, []), ("!", -0.2, []), ("<|im_end|>", -0.01, [])]
+
+
+def _eos_forms() -> dict[str, object]:
+    body = _with_content(testing.chat_completion(EOS), "Hi!")
+    chunks = testing.chat_chunks(EOS)
+    chunks[3]["choices"][0]["delta"]["content"] = ""  # the EOS token adds no content
+    return {
+        "dict": body,
+        "json": json.dumps(body),
+        "sdk": ChatCompletion.model_validate(body),
+        "sse": testing.sse(chunks),
+        "sdk-chunks": [ChatCompletionChunk.model_validate(c) for c in chunks],
+    }
+
+
+@pytest.mark.parametrize("form", list(_eos_forms()))
+def test_vllm_eos_token_outside_the_content(form):
     """The trailing <|im_end|> vLLM sends is kept, masked, and alone outside the content."""
-    positions = [("Hi", -0.1, []), ("!", -0.2, []), ("<|im_end|>", -0.01, [])]
-    body = _with_content(testing.chat_completion(positions), "Hi!")
-    d = tp.parse(body)
+    d = tp.parse(_eos_forms()[form])
     assert d.text == "Hi!<|im_end|>"
     assert d.text_matches_content is False
     assert d.special.tolist() == [False, False, True]
@@ -337,11 +352,21 @@ def test_vllm_eos_token_outside_the_content():
     assert d.content_spans().tolist() == [[0, 2], [2, 3], [3, 3]]
 
 
-def test_tool_call_markup_with_null_content():
+MARKUP = [("<tool_call>", -0.01, []), ('{"a": 1}', -0.3, []), ("</tool_call>", -0.01, [])]
+MARKUP_BODY = _with_content(testing.chat_completion(MARKUP, finish_reason="tool_calls"), None)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        pytest.param(MARKUP_BODY, id="dict"),
+        pytest.param(json.dumps(MARKUP_BODY).encode(), id="bytes"),
+        pytest.param(ChatCompletion.model_validate(MARKUP_BODY), id="sdk"),
+    ],
+)
+def test_tool_call_markup_with_null_content(form):
     """A tool-call choice with logprobs for <tool_call> markup: content is "", a mismatch."""
-    positions = [("<tool_call>", -0.01, []), ('{"a": 1}', -0.3, []), ("</tool_call>", -0.01, [])]
-    body = _with_content(testing.chat_completion(positions, finish_reason="tool_calls"), None)
-    d = tp.parse(body)
+    d = tp.parse(form)
     assert len(d) == 3
     assert d.content == ""
     assert d.text_matches_content is False
