@@ -8,14 +8,17 @@ res.probs, res.bounds, res.tail  # normalised, [lo, hi] on the truth, what top-k
 ```
 """
 
+from tokenprobs.labels._judge import ExpectedScore, expected_score
 from tokenprobs.labels._labels import Labels
 from tokenprobs.labels._position import Char, LabelPositionError
 from tokenprobs.labels._result import LabelResult, LabelResults
 
 __all__ = [
     "Char",
+    "ExpectedScore",
     "LabelPositionError",
     "LabelResult",
     "LabelResults",
     "Labels",
+    "expected_score",
 ]

@@ -1,0 +1,170 @@
+"""Judge scores: G-Eval's expected score over the allowed scores at the score token."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from tokenprobs.labels._labels import Labels
+from tokenprobs.labels._position import At, Char, LabelPositionError
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from tokenprobs.labels._result import LabelResult
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["ExpectedScore", "expected_score"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedScore:
+    """A judge's score as an expectation over its score token's distribution (G-Eval)."""
+
+    expected: float
+    """`Σ p(s)·value(s)` with `p` normalised over the scale (NaN when no score had mass)."""
+    probs: dict[str, float]
+    """Each score's probability, normalised over the scale."""
+    raw: dict[str, float]
+    """Each score's matched mass, not normalised (see `LabelResult.raw`)."""
+    outside: float
+    """Mass that is not a score: other tokens, mass shared by several scores, and the tail."""
+    bounds: tuple[float, float]
+    """`[lo, hi]` on the expected score given each score's probability bounds."""
+    values: dict[str, float]
+    """The value of each score."""
+    result: LabelResult
+    """The underlying label result (bounds, ambiguous sets, position ...)."""
+
+    @property
+    def position(self) -> int:
+        """The position of the score token."""
+        return self.result.position
+
+
+def _scale(scale: Iterable[float] | Mapping[str, float]) -> dict[str, float]:
+    if isinstance(scale, Mapping):
+        values = {str(k): float(v) for k, v in scale.items()}
+    else:
+        values = {}
+        for s in scale:
+            text = str(int(s)) if float(s).is_integer() else repr(float(s))
+            values[text] = float(s)
+    if not values:
+        msg = "the scale has no scores"
+        raise ValueError(msg)
+    return values
+
+
+def _find(d: TokenDistribution, names: Iterable[str], *, last: bool, case_sensitive: bool) -> Char:
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    pattern = re.compile(
+        rf"(?<![\w./])(?:{alternation})(?![\w]|[.,]\d)", 0 if case_sensitive else re.IGNORECASE
+    )
+    found = list(pattern.finditer(d.text))
+    if not found:
+        msg = (
+            f"no score of the scale ({', '.join(names)}) in the text: pass at= the score's "
+            "position, a Char offset or a JSON key"
+        )
+        raise LabelPositionError(msg)
+    return Char((found[-1] if last else found[0]).start())
+
+
+def _ratio(p: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.float64]:
+    total = p.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, (p * v).sum(axis=1) / np.where(total > 0, total, 1.0), np.nan)
+
+
+def _bounds(
+    lo: NDArray[np.float64], hi: NDArray[np.float64], v: NDArray[np.float64]
+) -> tuple[float, float]:
+    """Extremes of `Σ p v / Σ p` for `lo <= p <= hi`.
+
+    A ratio over a box is extreme at a vertex that gives `hi` to the values on one side of a
+    threshold and `lo` to the rest (the smallest values for the minimum, the largest for the
+    maximum), so the `c + 1` thresholds of the sorted values are all there is to try.
+    """
+    order = np.argsort(v, kind="stable")
+    lo, hi, v = lo[order], hi[order], v[order]
+    c = len(v)
+    t = np.arange(c + 1)[:, None]
+    k = np.arange(c)[None, :]
+    low = _ratio(np.where(k < t, hi, lo), v)
+    high = _ratio(np.where(k >= c - t, hi, lo), v)
+    if not np.isfinite(low).any():
+        return math.nan, math.nan
+    return float(np.nanmin(low)), float(np.nanmax(high))
+
+
+def expected_score(
+    d: TokenDistribution,
+    /,
+    scale: Iterable[float] | Mapping[str, float] = range(1, 11),
+    *,
+    at: Literal["last", "first"] | At = "last",
+    case_sensitive: bool = True,
+) -> ExpectedScore:
+    r"""G-Eval's score: the expectation of the score over the score token's distribution.
+
+    `expected = Σ_s p(s)·value(s) / Σ_s p(s)` over the allowed scores `s` (Liu et al., "G-Eval:
+    NLG Evaluation using GPT-4 with Better Human Alignment", arXiv 2303.16634, eq. 2), with
+    `p(s)` the label mass of `s` at the score token (`Labels.probs`: a score is matched as a
+    label, so "10" as one token and "1" then "0" both count, and a "1" that could start "10"
+    is ambiguous unless the sampled path decides it). The mass that is no score is reported
+    in `outside`, never renormalised away silently.
+
+    Args:
+        d: The judge's output.
+        scale: The allowed scores (numbers: each written as an integer where it is one), or a
+            mapping from score strings to values (`{"A": 4, "B": 3, ...}` for letter grades).
+        at: Where the score token is: `"last"` (default: the last score written in the text,
+            so a digit in the reasoning before it is not read), `"first"`, or any `at=` of
+            `Labels.probs` (a position, a `Char` offset, a JSON key).
+        case_sensitive: Whether letter grades must match case.
+
+    Returns:
+        An `ExpectedScore`: `.expected`, `.probs`, `.outside`, `.bounds`.
+
+    Raises:
+        LabelPositionError: If no score is written in the text (for `"last"` / `"first"`).
+        ValueError: If the scale is empty.
+
+    Examples:
+        >>> import math, tokenprobs as tp
+        >>> from tokenprobs.testing import chat_completion
+        >>> alts = [("8", math.log(0.6)), ("7", math.log(0.3)), ("9", math.log(0.1))]
+        >>> d = tp.parse(
+        ...     chat_completion([("Score", 0.0, []), (": ", 0.0, []), ("8", math.log(0.6), alts)])
+        ... )
+        >>> round(tp.labels.expected_score(d).expected, 2)
+        7.8
+    """
+    values = _scale(scale)
+    labels = Labels(list(values), case_sensitive=case_sensitive)
+    where: At = (
+        _find(d, values, last=at == "last", case_sensitive=case_sensitive)
+        if at in ("last", "first")
+        else at
+    )
+    res = labels.probs(d, at=where)
+    v = np.array(list(values.values()))
+    p = np.array([res.probs[k] for k in values])
+    expected = float(p @ v) if not np.isnan(p).any() else math.nan
+    lo = np.array([res.bounds[k][0] for k in values])
+    hi = np.array([res.bounds[k][1] for k in values])
+    return ExpectedScore(
+        expected=expected,
+        probs=res.probs,
+        raw=res.raw,
+        outside=max(0.0, 1.0 - res.mass),
+        bounds=_bounds(lo, hi, v),
+        values=values,
+        result=res,
+    )

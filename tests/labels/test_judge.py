@@ -1,0 +1,131 @@
+"""Judge scores (G-Eval): the expected score at the score token, one row per rule."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import tokenprobs as tp
+from tokenprobs.labels import Char, LabelPositionError, expected_score
+from tokenprobs.testing import chat_completion
+
+LN = math.log
+
+
+def dist(*positions, finish_reason="stop"):
+    """A chat distribution from `(token, prob, [(alt, prob), ...])` positions (probabilities)."""
+    return tp.parse(
+        chat_completion(
+            [(t, LN(p), [(a, LN(q)) for a, q in alts]) for t, p, alts in positions],
+            finish_reason=finish_reason,
+        )
+    )
+
+
+SEVEN = [("7", 0.6, [("7", 0.6), ("8", 0.3), ("6", 0.1)])]
+REASONING = [
+    ("There", 1.0, []),
+    (" are", 1.0, []),
+    (" 3", 0.9, [(" 3", 0.9), (" 2", 0.1)]),
+    (" issues", 1.0, []),
+    (".", 1.0, []),
+    (" Score", 1.0, []),
+    (":", 1.0, []),
+    (" 7", 0.6, [(" 7", 0.6), (" 8", 0.3), (" 6", 0.1)]),
+]
+
+ROWS = [
+    pytest.param(SEVEN, {}, 7 * 0.6 + 8 * 0.3 + 6 * 0.1, id="expectation-over-the-scale"),
+    pytest.param(
+        REASONING,
+        {},
+        7 * 0.6 + 8 * 0.3 + 6 * 0.1,
+        id="deepeval-reads-the-final-score-not-reasoning",
+    ),
+    pytest.param(REASONING, {"at": "first"}, 3 * 0.9 + 2 * 0.1, id="first-score-when-asked"),
+    pytest.param(
+        [("7", 0.5, [("7", 0.5), ("8", 0.25), ("The", 0.25)])],
+        {},
+        (7 * 0.5 + 8 * 0.25) / 0.75,
+        id="mass-outside-the-scale-not-counted",
+    ),
+    pytest.param(
+        [("10", 0.7, [("10", 0.7), ("9", 0.3)])],
+        {},
+        10 * 0.7 + 9 * 0.3,
+        id="ten-as-one-token",
+    ),
+    pytest.param(
+        [("1", 0.7, [("1", 0.7), ("9", 0.3)]), ("0", 1.0, [("0", 1.0)])],
+        {},
+        10 * 0.7 + 9 * 0.3,
+        id="ten-as-one-then-zero-by-chain-rule",
+    ),
+    pytest.param(
+        [("Grade", 1.0, []), (": ", 1.0, []), ("B", 0.5, [("B", 0.5), ("A", 0.5)])],
+        {"scale": {"A": 4, "B": 3, "C": 2}},
+        3.5,
+        id="letter-grades-by-mapping",
+    ),
+    pytest.param(
+        [
+            ("Score", 1.0, []),
+            (": ", 1.0, []),
+            ("8", 0.5, [("8", 0.5), ("9", 0.5)]),
+            ("/10", 1.0, []),
+        ],
+        {},
+        8.5,
+        id="denominator-of-8-over-10-is-not-the-score",
+    ),
+    pytest.param(
+        [("4", 0.5, [("4", 0.5), ("5", 0.5)])],
+        {"scale": range(1, 6)},
+        4.5,
+        id="a-one-to-five-scale",
+    ),
+    pytest.param(REASONING, {"at": 7}, 7 * 0.6 + 8 * 0.3 + 6 * 0.1, id="a-position"),
+    pytest.param(REASONING, {"at": Char(10)}, 3 * 0.9 + 2 * 0.1, id="a-char-offset"),
+]
+
+
+@pytest.mark.parametrize(("positions", "kwargs", "expected"), ROWS)
+def test_expected_score(positions, kwargs, expected):
+    """Each rule gives G-Eval's expectation over the allowed scores."""
+    assert expected_score(dist(*positions), **kwargs).expected == pytest.approx(expected)
+
+
+def test_outside_mass_reported():
+    """The mass that is no score is reported, not renormalised away silently."""
+    res = expected_score(dist(("7", 0.5, [("7", 0.5), ("8", 0.25), ("The", 0.15)])))
+    assert res.outside == pytest.approx(0.25)
+    assert res.probs["7"] == pytest.approx(0.5 / 0.75)
+
+
+def test_ambiguous_one_left_open_by_max_tokens():
+    """A "1" cut off by max_tokens could start "10": bounds span both readings."""
+    res = expected_score(dist(("1", 0.8, [("1", 0.8), ("9", 0.2)]), finish_reason="length"))
+    assert res.raw["1"] == 0
+    assert res.raw["10"] == 0
+    assert res.expected == pytest.approx(9.0)
+    assert res.bounds == pytest.approx((0.8 * 1 + 0.2 * 9, 0.8 * 10 + 0.2 * 9))
+
+
+def test_bounds_contain_the_estimate():
+    """The expected score lies inside its bounds; the bounds are within the scale."""
+    res = expected_score(dist(*SEVEN))
+    lo, hi = res.bounds
+    assert 1 <= lo <= res.expected <= hi <= 10
+
+
+def test_no_score_in_text():
+    """A text with no score is an error naming the fix."""
+    with pytest.raises(LabelPositionError, match="pass at="):
+        expected_score(dist(("Fine", 0.9, [])))
+
+
+def test_empty_scale():
+    """An empty scale is refused."""
+    with pytest.raises(ValueError, match="no scores"):
+        expected_score(dist(*SEVEN), scale=[])
