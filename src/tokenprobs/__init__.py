@@ -29,7 +29,7 @@ from tokenprobs.exceptions import (
     UnsupportedResponseError,
 )
 from tokenprobs.guards import check_request
-from tokenprobs.labels import LabelResult, Labels
+from tokenprobs.labels import LabelResult, Labels, classify
 from tokenprobs.models import Span, TokenDistribution, TokenLogprob, TopLogprob
 
 __version__ = _version("pytokenprobs")
@@ -62,6 +62,7 @@ __all__ = [
     "aget_token_distributions",
     "batch",
     "check_request",
+    "classify",
     "examples",
     "get_token_distribution",
     "get_token_distributions",

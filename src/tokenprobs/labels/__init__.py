@@ -8,17 +8,21 @@ res.probs, res.bounds, res.tail  # normalised, [lo, hi] on the truth, what top-k
 ```
 """
 
+from tokenprobs.labels._classify import DEFAULT_PROMPT, LabelsWarning, classify
 from tokenprobs.labels._judge import ExpectedScore, expected_score
 from tokenprobs.labels._labels import Labels
 from tokenprobs.labels._position import Char, LabelPositionError
 from tokenprobs.labels._result import LabelResult, LabelResults
 
 __all__ = [
+    "DEFAULT_PROMPT",
     "Char",
     "ExpectedScore",
     "LabelPositionError",
     "LabelResult",
     "LabelResults",
     "Labels",
+    "LabelsWarning",
+    "classify",
     "expected_score",
 ]

@@ -1,0 +1,151 @@
+"""`classify`: label probabilities for many inputs, on the many-prompts machinery."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+from tokenprobs import guards as guard_tables
+from tokenprobs._many import get_token_distributions
+from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
+from tokenprobs.exceptions import TokenprobsWarning
+from tokenprobs.labels._labels import Labels
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    import openai
+
+    from tokenprobs._guard_types import GuardProfile
+    from tokenprobs.client import Endpoint, GuardMode, Prompt
+    from tokenprobs.labels._position import At
+    from tokenprobs.labels._result import LabelResults
+
+__all__ = ["DEFAULT_PROMPT", "LabelsWarning", "classify"]
+
+DEFAULT_PROMPT = "{input}\n\nAnswer with exactly one of: {labels}. Answer with the label only."
+"""The prompt `classify` uses when none is given (`{input}` and `{labels}` are filled in)."""
+
+_DEFAULT_CAP = 20
+
+
+class LabelsWarning(TokenprobsWarning):
+    """Label probabilities that are less certain than they look (labels not single tokens ...)."""
+
+
+def _cap(model: str, client: openai.OpenAI | None, profile: str | GuardProfile | None) -> int:
+    """The most alternatives the guards allow for this model and server (20 at most)."""
+    base_url = None if client is None else str(client.base_url)
+    chosen = guard_tables.select_profile(base_url, profile)
+    base = guard_tables.resolve_model(model)
+    for family in chosen.families:
+        if family.matches(base) and family.max_top_logprobs is not None:
+            return min(_DEFAULT_CAP, family.max_top_logprobs)
+    if chosen.max_top_logprobs is not None:
+        return min(_DEFAULT_CAP, chosen.max_top_logprobs)
+    return _DEFAULT_CAP
+
+
+def _prompter(
+    prompt: str | Callable[[str], Prompt] | None, labels: Labels
+) -> Callable[[str], Prompt]:
+    if callable(prompt):
+        return prompt
+    template = DEFAULT_PROMPT if prompt is None else prompt
+    if "{input}" not in template:
+        msg = "prompt must contain {input} (where each input goes), or be a function of it"
+        raise ValueError(msg)
+    names = ", ".join(labels.names)
+    return lambda x: template.replace("{labels}", names).replace("{input}", x)
+
+
+def _max_tokens(labels: Labels) -> int:
+    """Enough tokens to see the longest label end (about 2 characters a token, then one more)."""
+    longest = max(len(v.encode("utf-8")) for vs in labels.variants.values() for v in vs)
+    return min(16, longest // 2 + 2)
+
+
+def classify(
+    inputs: Sequence[str],
+    labels: Labels | Sequence[str] | Mapping[str, Sequence[str] | str],
+    /,
+    *,
+    model: str,
+    client: openai.OpenAI | None = None,
+    concurrency: int = 8,
+    prompt: str | Callable[[str], Prompt] | None = None,
+    top_logprobs: int | None = None,
+    max_tokens: int | None = None,
+    at: At = None,
+    progress: bool = True,
+    endpoint: Endpoint = "chat.completions",
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
+    **create_kwargs: object,
+) -> LabelResults:
+    """Label probabilities for many inputs: one request each, `concurrency` at a time.
+
+    Each input is put into `prompt`, sent with logprobs (`get_token_distributions`: input
+    order kept, retries, a progress bar), and read with `labels.probs`. A failed input holds
+    its exception in place. Requests default to `temperature=0`, as many alternatives as the
+    model allows (20, or the model's cap in the guard tables) and just enough `max_tokens` to
+    see the longest label end, so multi-token labels are read by the chain rule.
+
+    Args:
+        inputs: The texts to classify.
+        labels: A `Labels`, or what `Labels(...)` takes.
+        model: The model id.
+        client: An `openai.OpenAI` (any compatible `base_url`); default: one from the environment.
+        concurrency: The most requests in flight at once.
+        prompt: A template with `{input}` (and optionally `{labels}`), or a function from an
+            input to a prompt string or a list of messages. Default: `DEFAULT_PROMPT`.
+        top_logprobs: Alternatives per position (default: the model's cap, at most 20).
+        max_tokens: Tokens to generate (default: enough for the longest label, at most 16).
+        at: The answer position, as for `Labels.probs` (default: the first content-bearing one).
+        progress: Show a progress bar on a terminal.
+        endpoint: `"chat.completions"` (default), `"responses"` or `"completions"`.
+        retry: The retry policy of each request, as for `get_token_distributions`.
+        guards: `"strict"`, `"warn"` or `"off"`, as for `get_token_distribution`.
+        profile: The guards' profile, as for `get_token_distribution`.
+        **create_kwargs: Passed to every `create()` call.
+
+    Returns:
+        `LabelResults`: a list of `LabelResult` (or the exception of a failed input), in input
+        order, with `.matrix()` and `.to_pandas()`.
+
+    Warns:
+        LabelsWarning: When the answers show that some labels are not single tokens for this
+            model (their probability off the sampled path is a bound, not a value).
+    """
+    label_set = labels if isinstance(labels, Labels) else Labels(labels)
+    make = _prompter(prompt, label_set)
+    create_kwargs.setdefault("temperature", 0)
+    limit = max_tokens if max_tokens is not None else _max_tokens(label_set)
+    key = "max_output_tokens" if endpoint == "responses" else "max_tokens"
+    if "max_completion_tokens" in create_kwargs:
+        key = "max_completion_tokens"
+    create_kwargs.setdefault(key, limit)
+    ds = get_token_distributions(
+        [make(x) for x in inputs],
+        model=model,
+        top_logprobs=_cap(model, client, profile) if top_logprobs is None else top_logprobs,
+        client=client,
+        concurrency=concurrency,
+        progress=progress,
+        endpoint=endpoint,
+        retry=retry,
+        guards=guards,
+        profile=profile,
+        **create_kwargs,
+    )
+    results = label_set.probs_many(ds, at=at)
+    multi = sorted(set().union(*(r.multi_token for r in results if not isinstance(r, Exception))))
+    if multi:
+        warnings.warn(
+            f"labels {multi} are not single tokens for {model}: where the model did not "
+            "write them, their probability is a bound (see .bounds); prefer single-token labels",
+            LabelsWarning,
+            stacklevel=2,
+        )
+    return results

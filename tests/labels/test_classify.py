@@ -1,0 +1,127 @@
+"""`tp.classify` through the real SDK, HTTP mocked by respx at the transport."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import httpx
+import pytest
+
+import tokenprobs as tp
+from tokenprobs.labels import LabelResults, LabelsWarning
+from tokenprobs.testing import chat_completion
+
+MODEL = "gpt-4o-mini"
+LN = math.log
+
+
+def body(answer, p, alts, finish_reason="stop"):
+    """A chat completion answering `answer` with probability `p` and alternatives."""
+    return chat_completion(
+        [(answer, LN(p), [(a, LN(q)) for a, q in alts])], finish_reason=finish_reason
+    )
+
+
+def request_of(call):
+    """The JSON body of a recorded call."""
+    return json.loads(call.request.content)
+
+
+def by_input(request):
+    """Answer "Yes" to inputs that mention rain, "No" otherwise."""
+    text = json.loads(request.content)["messages"][-1]["content"]
+    if "fail" in text:
+        return httpx.Response(400, json={"error": {"message": "bad input", "type": "x"}})
+    if "rain" in text:
+        return httpx.Response(200, json=body("Yes", 0.8, [("Yes", 0.8), ("No", 0.15)]))
+    return httpx.Response(200, json=body("No", 0.7, [("No", 0.7), ("Yes", 0.2)]))
+
+
+def test_order_kept_and_labels_read(api, openai_client):
+    """Results come back in input order, each read at the answer position."""
+    api.post("/chat/completions").mock(side_effect=by_input)
+    inputs = ["rain today", "sunny", "more rain", "dry"]
+    res = tp.classify(inputs, ["yes", "no"], model=MODEL, client=openai_client, progress=False)
+    assert isinstance(res, LabelResults)
+    assert [r.label for r in res] == ["yes", "no", "yes", "no"]
+    assert res[0].raw == pytest.approx({"yes": 0.8, "no": 0.15})
+
+
+def test_failure_in_place(api, openai_client):
+    """A failed request holds its exception at its index; the rest are read."""
+    api.post("/chat/completions").mock(side_effect=by_input)
+    res = tp.classify(
+        ["rain", "fail", "dry"], ["yes", "no"], model=MODEL, client=openai_client, progress=False
+    )
+    assert isinstance(res[1], Exception)
+    assert [res[0].label, res[2].label] == ["yes", "no"]
+    assert res.ok.tolist() == [True, False, True]
+    assert math.isnan(res.matrix()[1, 0])
+
+
+def test_request_defaults(api, openai_client):
+    """Requests ask for logprobs, 20 alternatives, temperature 0 and a few tokens."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    tp.classify(["rain"], ["yes", "no"], model=MODEL, client=openai_client, progress=False)
+    sent = request_of(route.calls[0])
+    assert sent["logprobs"] is True
+    assert sent["top_logprobs"] == 20
+    assert sent["temperature"] == 0
+    assert sent["max_tokens"] == 3
+    assert "Answer with exactly one of: yes, no." in sent["messages"][-1]["content"]
+
+
+def test_top_logprobs_follows_the_model_cap(api, openai_client):
+    """A model whose cap is 5 (gpt-5.x in the guard tables) is asked for 5 alternatives."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    tp.classify(["rain"], ["yes", "no"], model="gpt-5.1", client=openai_client, progress=False)
+    assert request_of(route.calls[0])["top_logprobs"] == 5
+
+
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        pytest.param("Is it wet? {input}", "Is it wet? rain", id="template"),
+        pytest.param(lambda x: [{"role": "user", "content": x.upper()}], "RAIN", id="function"),
+    ],
+)
+def test_prompt(api, openai_client, prompt, expected):
+    """The prompt is a template with {input} or a function of the input."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    tp.classify(
+        ["rain"], ["yes", "no"], model=MODEL, client=openai_client, prompt=prompt, progress=False
+    )
+    assert request_of(route.calls[0])["messages"][-1]["content"] == expected
+
+
+def test_prompt_without_input_refused(openai_client):
+    """A template without {input} is refused before any request."""
+    with pytest.raises(ValueError, match=r"\{input\}"):
+        tp.classify(["x"], ["yes"], model=MODEL, client=openai_client, prompt="Classify")
+
+
+def test_multi_token_labels_warn(api, openai_client):
+    """Answers that show a label is not a single token say so."""
+    answer = body("Pos", 0.6, [("Pos", 0.6), ("Neg", 0.3)], finish_reason="length")
+    api.post("/chat/completions").respond(200, json=answer)
+    with pytest.warns(LabelsWarning, match=r"\['negative', 'positive'\] are not single tokens"):
+        res = tp.classify(
+            ["x"], ["positive", "negative"], model=MODEL, client=openai_client, progress=False
+        )
+    assert res[0].bounds["positive"] == pytest.approx((0.0, 0.7))
+
+
+@pytest.mark.extras
+def test_to_pandas(api, openai_client):
+    """One row per input: label, probabilities, bounds, the error of a failed one."""
+    api.post("/chat/completions").mock(side_effect=by_input)
+    res = tp.classify(
+        ["rain", "fail"], ["yes", "no"], model=MODEL, client=openai_client, progress=False
+    )
+    df = res.to_pandas()
+    assert df["label"].isna().tolist() == [False, True]
+    assert df.loc[0, "label"] == "yes"
+    assert df.loc[0, "p_yes"] == pytest.approx(0.8 / 0.95)
+    assert df.loc[0, "hi_no"] == pytest.approx(0.15 + 0.05)
+    assert df.loc[1, "error"].startswith("BadRequestError")
