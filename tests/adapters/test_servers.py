@@ -248,6 +248,7 @@ def test_responses_stream_falls_back_to_the_rounded_copies_and_says_so():
     d = tp.parse(events)
     assert d.values_from == "response.output_text.done"
     assert d.logprobs.tolist() == [-2e-6, -0.123457]
+    assert d.content == "Hi there"  # the deltas' text, not again the .done event's
     only_completed = tp.parse([events[0], events[-1]])
     assert only_completed.values_from == "response.completed"
     assert only_completed.source == "responses.stream"
@@ -503,3 +504,13 @@ def test_llama_server_integer_bytes_ids_and_sampled_outside_top_k(form):
     assert d.support_logprobs.shape == (3, 3)
     assert np.isfinite(d.support_logprobs[1]).sum() == 3  # 2 alternatives + sampled
     assert np.isfinite(d.support_logprobs[0]).sum() == 2  # sampled among them
+
+
+def test_responses_function_call_stream_feeds_then_raises_on_distribution():
+    """feed() takes the completed function-call event; distribution() raises the tool error."""
+    body = testing.response([])
+    body["output"] = [{"type": "function_call", "id": "fc", "call_id": "c", "name": "f"}]
+    acc = tp.StreamAccumulator()
+    acc.feed({"type": "response.completed", "sequence_number": 0, "response": body})
+    with pytest.raises(tp.MissingLogprobsError, match=TOOL_MESSAGE):
+        acc.distribution()

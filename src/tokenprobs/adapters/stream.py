@@ -36,6 +36,7 @@ class _Choice:
     top_null: list[int] = field(default_factory=list)
     text_offset: list[int] | None = None
     parts_with_deltas: set[tuple[object, object]] = field(default_factory=set)
+    parts_with_text: set[tuple[object, object]] = field(default_factory=set)
     ended: bool = False
     text: list[str] = field(default_factory=list)
     refusal_text: list[str] = field(default_factory=list)
@@ -111,6 +112,7 @@ class StreamAccumulator:
         self.chunks = 0
         self._choices: dict[int, _Choice] = {}
         self._final: TokenDistribution | None = None
+        self._final_error: MissingLogprobsError | None = None
         self.prompt_filter_results: list[Any] | None = None
         """Azure's `prompt_filter_results`, from whichever chunks carried them."""
 
@@ -218,28 +220,38 @@ class StreamAccumulator:
         kind = get(event, "type")
         state = self._choice(0)
         if kind in ("response.output_text.delta", "response.output_text.done"):
-            part = (get(event, "output_index"), get(event, "content_index"))
-            entries = seq(get(event, "logprobs"), f"{path}.logprobs") or []
-            state.saw_text = True
-            if kind.endswith(".delta"):
-                if entries:
-                    state.parts_with_deltas.add(part)
-                if isinstance(piece := get(event, "delta"), str):
-                    state.text.append(piece)
-            elif part in state.parts_with_deltas:
-                return  # the deltas already carried these positions, at full precision
-            elif isinstance(piece := get(event, "text"), str):
-                state.text.append(piece)
-            if entries:
-                state.values_from[kind] = None
-            state.content.extend(columns_from_entries(entries, f"{path}.logprobs"))
+            self._feed_text_event(state, event, kind, path)
         elif kind in _RESPONSE_END:
             state.ended = True
             response = get(event, "response")
             status = get(response, "status")
             state.finish_reason = status if isinstance(status, str) else kind.split(".")[-1]
             if not len(state.content) and response is not None:
-                self._final = parse_response(response, values_from=kind)
+                try:
+                    self._final = parse_response(response, values_from=kind)
+                except MissingLogprobsError as exc:  # raised by distribution(), not by feed()
+                    self._final_error = exc
+
+    @staticmethod
+    def _feed_text_event(state: _Choice, event: Any, kind: str, path: str) -> None:  # noqa: ANN401
+        """A `response.output_text.delta` / `.done` event: text and logprobs, deltas preferred."""
+        part = (get(event, "output_index"), get(event, "content_index"))
+        entries = seq(get(event, "logprobs"), f"{path}.logprobs") or []
+        state.saw_text = True
+        if kind.endswith(".delta"):
+            if isinstance(piece := get(event, "delta"), str):
+                state.parts_with_text.add(part)
+                state.text.append(piece)
+            if entries:
+                state.parts_with_deltas.add(part)
+        else:
+            if part not in state.parts_with_text and isinstance(piece := get(event, "text"), str):
+                state.text.append(piece)
+            if part in state.parts_with_deltas:
+                return  # the deltas already carried these positions, at full precision
+        if entries:
+            state.values_from[kind] = None
+        state.content.extend(columns_from_entries(entries, f"{path}.logprobs"))
 
     def _feed_ollama(self, chunk: dict[str, Any], path: str) -> None:
         state = self._choice(0)
@@ -282,6 +294,8 @@ class StreamAccumulator:
             raise UnsupportedResponseError(msg, field="choices")
         state = self._choices[choice]
         ended = state.ended if incomplete is None else not incomplete
+        if self._final_error is not None and not len(state.content) and ended:
+            raise self._final_error
         if self._final is not None and not len(state.content):
             return self._final.model_copy(
                 update={"source": _SOURCES["responses"], "incomplete": not ended}
