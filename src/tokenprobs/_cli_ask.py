@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import openai
 
+from tokenprobs import cli  # cli loads this module only when it builds its parser
 from tokenprobs._clients import NO_KEY, OPENAI_HOSTS
 from tokenprobs._retry import RetryPolicy
 from tokenprobs.client import ENDPOINTS, get_token_distribution
@@ -37,8 +38,6 @@ CLI_RETRY = RetryPolicy(max_attempts=3, max_time=30.0)
 
 def add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `ask` subcommand on the `tokenprobs` parser's subparsers."""
-    from tokenprobs import cli  # noqa: PLC0415 - cli imports this module
-
     ask = subparsers.add_parser(
         "ask",
         help="ask a model (OPENAI_API_KEY, or --base-url for a compatible server) and show "
@@ -73,8 +72,6 @@ def _client(args: argparse.Namespace, **options: Any) -> openai.OpenAI | None:  
 
 def run_ask(args: argparse.Namespace) -> int:
     """Run `tokenprobs ask`; return the exit code."""
-    from tokenprobs import cli  # noqa: PLC0415 - cli imports this module
-
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     client = _client(args)
     if client is None:

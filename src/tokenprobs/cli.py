@@ -8,6 +8,7 @@ of a Batch output file failed (the others are shown, each failure in its place).
 from __future__ import annotations
 
 import argparse
+import html
 import importlib.resources
 import json
 import os
@@ -16,6 +17,9 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import pydantic_core
+
+from tokenprobs import render
 from tokenprobs._cells import MODES, canonical_mode, plural
 from tokenprobs.adapters import parse_all
 from tokenprobs.batch import read_results
@@ -197,8 +201,8 @@ Item = tuple[str, "TokenDistribution | TokenprobsError"]
 
 def _is_json(line: bytes) -> bool:
     try:
-        json.loads(line)
-    except ValueError:
+        pydantic_core.from_json(line)
+    except ValueError:  # not JSON, or nested too deep to read
         return False
     return True
 
@@ -207,8 +211,8 @@ def _is_batch_output(raw: bytes) -> bool:
     """The first line is a Batch output (or error) line: `custom_id` and a response or error."""
     first = next((ln for ln in raw.splitlines() if ln.strip()), b"")
     try:
-        obj = json.loads(first)
-    except ValueError:
+        obj = pydantic_core.from_json(first)
+    except ValueError:  # not JSON, or nested too deep to read
         return False
     return isinstance(obj, dict) and "custom_id" in obj and ("response" in obj or "error" in obj)
 
@@ -254,8 +258,6 @@ def _emit_items(items: list[Item], args: argparse.Namespace, *, batch: bool) -> 
             else:
                 out.write(r.model_dump_json() + "\n")
         return
-    from tokenprobs import render  # noqa: PLC0415
-
     if fmt == "html":
         out.write(_html_page(items, args.mode))
         return
@@ -291,9 +293,6 @@ def _color() -> bool:
 
 def _html_page(items: list[Item], mode: str) -> str:
     """One standalone page: the first view standalone, the other results' views inside it."""
-    import html  # noqa: PLC0415
-
-    from tokenprobs import render  # noqa: PLC0415
 
     def section(label: str, r: TokenDistribution | TokenprobsError) -> str:
         head = f"<h2>{html.escape(label)}</h2>" if label else ""

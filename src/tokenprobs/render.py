@@ -40,11 +40,12 @@ from tokenprobs._cells import (
 )
 from tokenprobs._terminal import rich_console, to_rich, to_text
 from tokenprobs.exceptions import MissingDependencyError
+from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from tokenprobs.models import TokenDistribution, TokenLogprob
+    from tokenprobs.models import TokenLogprob
 
 __all__ = [
     "MODES",
@@ -257,8 +258,6 @@ def to_html(
 
 def token_to_html(t: TokenLogprob) -> HTMLView:
     """The notebook view of one token and its alternatives (see `to_html`)."""
-    from tokenprobs.models import TokenDistribution  # noqa: PLC0415 - models imports us lazily
-
     d = TokenDistribution.from_columns(
         source="token",
         tokens=[t.token],
