@@ -25,10 +25,12 @@ __all__ = [
     "FastPathMiss",
     "LazyByteRows",
     "byte_list",
+    "choice_index",
     "columns_from_entries",
     "error_body",
     "get",
     "plain",
+    "select",
     "seq",
 ]
 
@@ -63,6 +65,23 @@ def seq(value: Any, field: str) -> list[Any] | None:  # noqa: ANN401 - untyped i
 def _seen(value: object) -> str:
     text = repr(value)
     return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"  # noqa: PLR2004
+
+
+def select(choices: list[Any], choice: int | None) -> list[tuple[int, Any]]:
+    """`[(position, choice)]`: all of them, or the one whose `index` (else position) is `choice`."""
+    if choice is None:
+        return list(enumerate(choices))
+    for i, c in enumerate(choices):
+        if choice_index(c, i) == choice:
+            return [(i, c)]
+    msg = f"there is no choice {choice}: the response has {len(choices)} choice(s)"
+    raise UnsupportedResponseError(msg, field="choices")
+
+
+def choice_index(c: Any, position: int) -> int:  # noqa: ANN401 - a choice or its dict
+    """A choice's `index` when it is an integer, else its position."""
+    index = get(c, "index")
+    return index if isinstance(index, int) and not isinstance(index, bool) else position
 
 
 def error_body(obj: dict[str, Any]) -> APIResponseError | None:

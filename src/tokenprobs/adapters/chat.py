@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters import completions
-from tokenprobs.adapters._common import columns_from_entries, get, plain, seq
+from tokenprobs.adapters._common import choice_index, columns_from_entries, get, plain, select, seq
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def parse_choices(
         parse_choice(
             c,
             path=f"choices[{i}]",
-            choice=_index(c, i),
+            choice=choice_index(c, i),
             model=model if isinstance(model, str) else None,
             response=obj,
             hint=hint,
@@ -72,7 +72,7 @@ def parse_choice(
         get(c, "logprobs"),
         path=f"{path}.logprobs",
         source="chat",
-        choice=_index(c, 0) if choice is None else choice,
+        choice=choice_index(c, 0) if choice is None else choice,
         finish_reason=reason,
         hint=TOOL_CALL_HINT if tool_call else hint,
         table=table,
@@ -86,22 +86,6 @@ def parse_choice(
 def filters(value: object) -> list[Any] | None:
     """Azure's `content_filter_results` of one choice as the field keeps them (a list)."""
     return None if value is None else [plain(value)]
-
-
-def select(choices: list[Any], choice: int | None) -> list[tuple[int, Any]]:
-    """`[(position, choice)]`: all of them, or the one whose `index` (else position) is `choice`."""
-    if choice is None:
-        return list(enumerate(choices))
-    for i, c in enumerate(choices):
-        if _index(c, i) == choice:
-            return [(i, c)]
-    msg = f"there is no choice {choice}: the response has {len(choices)} choice(s)"
-    raise UnsupportedResponseError(msg, field="choices")
-
-
-def _index(c: Any, position: int) -> int:  # noqa: ANN401
-    index = get(c, "index")
-    return index if isinstance(index, int) and not isinstance(index, bool) else position
 
 
 def choice_logprobs(

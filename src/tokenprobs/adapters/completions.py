@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs.adapters._common import Columns, get, plain, seq
+from tokenprobs.adapters._common import Columns, get, plain, select, seq
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
@@ -22,8 +22,6 @@ def parse_choices(
     hint: str | None = None,
 ) -> list[TokenDistribution]:
     """One distribution per choice of a legacy completion (only `choice` when it is given)."""
-    from tokenprobs.adapters.chat import select  # noqa: PLC0415 - chat imports this module
-
     choices = seq(get(obj, "choices"), "choices")
     if choices is None:
         msg = "a completion needs a list of choices"

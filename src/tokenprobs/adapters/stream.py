@@ -10,6 +10,7 @@ import pydantic_core
 from tokenprobs.adapters._common import Columns, columns_from_entries, error_body, get, plain, seq
 from tokenprobs.adapters.chat import TOOL_CALL_HINT
 from tokenprobs.adapters.completions import legacy_columns
+from tokenprobs.adapters.responses import parse_response
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
@@ -215,8 +216,6 @@ class StreamAccumulator:
                 state.text_offset = (state.text_offset or []) + offsets
 
     def _feed_responses(self, event: Any, path: str) -> None:  # noqa: ANN401
-        from tokenprobs.adapters.responses import parse_response  # noqa: PLC0415
-
         kind = get(event, "type")
         state = self._choice(0)
         if kind in ("response.output_text.delta", "response.output_text.done"):
