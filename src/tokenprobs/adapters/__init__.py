@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openai
 import pydantic
 import pydantic_core
 
@@ -190,8 +191,6 @@ def _read_file(f: Any) -> str | bytes:  # noqa: ANN401 - any object with .read()
 
 def _sdk_error(obj: object) -> APIResponseError | None:
     """The `APIResponseError` for an `openai.APIStatusError` given in place of a response."""
-    import openai  # noqa: PLC0415 - only to recognise its exception
-
     if not isinstance(obj, openai.APIStatusError):
         return None
     body = obj.body
