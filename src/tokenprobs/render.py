@@ -61,7 +61,7 @@ __all__ = [
 
 _POPUP_FONT_PX = 12
 _POPUP_LINE = 1.45
-_POPUP_PAD_PX = 12  # 4 px padding above and below, and room for its shadow
+_POPUP_PAD_PX = 12  # 4 px padding and a 1 px border above and below, and 2 px to spare
 
 
 def _rgba(rgb: tuple[int, int, int], alpha: float) -> str:
