@@ -24,6 +24,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._calibration import (
+    BrierDecomposition,
+    ECEInterval,
+    Reliability,
+    brier_decomposition,
+    brier_score,
+    ece,
+    ece_interval,
+    nll,
+    reliability,
+)
 from tokenprobs._numeric import (
     SENTINEL,
     _as_float,
@@ -44,14 +55,23 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SENTINEL",
+    "BrierDecomposition",
+    "ECEInterval",
+    "Reliability",
     "Summary",
+    "brier_decomposition",
+    "brier_score",
+    "ece",
+    "ece_interval",
     "entropy",
     "entropy_bounds",
     "log_margin",
     "margin",
     "mean_logprob",
+    "nll",
     "perplexity",
     "probs",
+    "reliability",
     "renormalize",
     "sequence_logprob",
     "summary",

@@ -8,21 +8,43 @@ res.probs, res.bounds, res.tail  # normalised, [lo, hi] on the truth, what top-k
 ```
 """
 
+from tokenprobs.labels._calibrate import (
+    MIN_EXAMPLES,
+    BatchCalibration,
+    CalibrationWarning,
+    Calibrator,
+    ContextualCalibration,
+    PlattScaling,
+    TemperatureScaling,
+    VectorScaling,
+    calibrate,
+)
 from tokenprobs.labels._classify import DEFAULT_PROMPT, LabelsWarning, classify
 from tokenprobs.labels._judge import ExpectedScore, expected_score
 from tokenprobs.labels._labels import Labels
+from tokenprobs.labels._plot import reliability_diagram
 from tokenprobs.labels._position import Char, LabelPositionError
 from tokenprobs.labels._result import LabelResult, LabelResults
 
 __all__ = [
     "DEFAULT_PROMPT",
+    "MIN_EXAMPLES",
+    "BatchCalibration",
+    "CalibrationWarning",
+    "Calibrator",
     "Char",
+    "ContextualCalibration",
     "ExpectedScore",
     "LabelPositionError",
     "LabelResult",
     "LabelResults",
     "Labels",
     "LabelsWarning",
+    "PlattScaling",
+    "TemperatureScaling",
+    "VectorScaling",
+    "calibrate",
     "classify",
     "expected_score",
+    "reliability_diagram",
 ]

@@ -1,0 +1,85 @@
+"""The reliability diagram of label results (the `[plot]` extra)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenprobs import metrics
+from tokenprobs.exceptions import MissingDependencyError
+from tokenprobs.labels._calibrate import _as_results, _targets
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from numpy.typing import NDArray
+
+    from tokenprobs._calibration import Binning
+    from tokenprobs.labels._result import LabelResult
+
+__all__ = ["reliability_diagram"]
+
+
+def reliability_diagram(
+    results: Iterable[LabelResult | Exception],
+    y: Sequence[str | int] | NDArray[np.intp],
+    /,
+    *,
+    bins: int = 10,
+    binning: Binning = "width",
+    ax: Any = None,  # noqa: ANN401 - a matplotlib Axes; matplotlib is optional
+    label: str | None = None,
+) -> Any:  # noqa: ANN401 - the matplotlib Axes
+    """Accuracy against top-label confidence per bin, with the diagonal and the ECE.
+
+    Draws bars of accuracy per bin (`metrics.reliability`) and the mean confidence as points;
+    a calibrated model's bars follow the diagonal. Failed items are left out.
+
+    Args:
+        results: Label results (from `classify`, `probs_many` or a calibrator's `transform`).
+        y: The true labels, names or indices, one per result.
+        bins: The number of bins.
+        binning: `"width"` or `"mass"`.
+        ax: The matplotlib Axes to draw on (default: a new figure's).
+        label: The legend label (default: "ECE = ...").
+
+    Returns:
+        The matplotlib Axes.
+
+    Raises:
+        MissingDependencyError: Without matplotlib (`pip install "pytokenprobs[plot]"`).
+    """
+    try:
+        import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib is optional
+    except ImportError:
+        feature = "reliability_diagram"
+        raise MissingDependencyError(feature, "matplotlib", "plot") from None
+    res = _as_results(results)
+    p = res.matrix("probs")
+    target = _targets(y, res.labels)
+    ok = np.isfinite(p).all(axis=1)
+    table = metrics.reliability(p[ok], target[ok], bins=bins, binning=binning)
+    score = metrics.ece(p[ok], target[ok], bins=bins, binning=binning)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    edges = table.edges
+    widths = np.diff(edges)
+    filled = table.counts > 0
+    ax.bar(
+        edges[:-1][filled],
+        table.accuracy[filled],
+        width=widths[filled],
+        align="edge",
+        alpha=0.6,
+        edgecolor="black",
+        label=label or f"ECE = {score:.3f} (n = {int(ok.sum())})",
+    )
+    ax.plot(table.confidence[filled], table.accuracy[filled], "o", color="black", markersize=3)
+    ax.plot([0, 1], [0, 1], "--", color="grey", linewidth=1)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence (top label)")
+    ax.set_ylabel("accuracy")
+    ax.legend(loc="upper left")
+    return ax

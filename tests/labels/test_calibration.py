@@ -1,0 +1,294 @@
+"""Calibration: the maths in `tokenprobs.metrics` and the calibrators in `tokenprobs.labels`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import tokenprobs as tp
+from tokenprobs import metrics
+from tokenprobs.labels import (
+    BatchCalibration,
+    CalibrationWarning,
+    ContextualCalibration,
+    Labels,
+    PlattScaling,
+    TemperatureScaling,
+    VectorScaling,
+    calibrate,
+)
+from tokenprobs.testing import chat_completion
+
+NAMES = ["a", "b", "c"]
+
+
+def results_from(rows, names=NAMES):
+    """Label results whose normalised probabilities are the rows of `P` (no tail)."""
+    ds = []
+    for row in rows:
+        alts = [(k, math.log(max(p, 1e-300))) for k, p in zip(names, row, strict=True)]
+        top = max(alts, key=lambda a: a[1])
+        ds.append(tp.parse(chat_completion([(top[0], top[1], alts)], finish_reason="length")))
+    return Labels(names).probs_many(ds)
+
+
+def softmax(z):
+    """Row-wise softmax."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def synthetic(n, *, temperature=1.0, shift=0.0, seed=0, classes=3):
+    """True logits, labels drawn from them, and a model's (mis)calibrated probabilities."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(0, 1.5, size=(n, classes))
+    y = np.array([rng.choice(classes, p=p) for p in softmax(z)])
+    offset = np.zeros(classes)
+    offset[0] = shift
+    return softmax(z * temperature + offset), y
+
+
+# --- the maths ----------------------------------------------------------------------------------
+
+
+def ece_loop(p, y, bins, binning):
+    """A plain-Python ECE, the reference."""
+    conf = p.max(axis=1)
+    correct = p.argmax(axis=1) == y
+    n = len(y)
+    if binning == "width":
+        which = [min(int(c * bins), bins - 1) for c in conf]
+    else:
+        order = sorted(range(n), key=lambda i: (conf[i], i))
+        which = [0] * n
+        for rank, i in enumerate(order):
+            which[i] = rank * bins // n
+    total = 0.0
+    for b in range(bins):
+        members = [i for i in range(n) if which[i] == b]
+        if members:
+            gap = sum(conf[i] - correct[i] for i in members)
+            total += abs(gap)
+    return total / n
+
+
+@pytest.mark.parametrize("binning", ["width", "mass"])
+@pytest.mark.parametrize("bins", [1, 5, 15])
+def test_ece_matches_the_reference(binning, bins):
+    """ECE (equal-width and equal-mass bins) equals a plain loop over the bins."""
+    p, y = synthetic(200, temperature=2.0)
+    assert metrics.ece(p, y, bins=bins, binning=binning) == pytest.approx(
+        ece_loop(p, y, bins, binning)
+    )
+
+
+def test_ece_zero_when_calibrated_per_bin():
+    """Confidence 0.75 with three of four right is calibrated: ECE 0."""
+    p = [[0.75, 0.25]] * 4
+    assert metrics.ece(p, [0, 0, 0, 1]) == pytest.approx(0.0)
+
+
+def test_ece_class_axis():
+    """`axis` names the class axis."""
+    p, y = synthetic(50)
+    assert metrics.ece(p.T, y, axis=0) == pytest.approx(metrics.ece(p, y))
+
+
+def test_ece_interval_contains_the_estimate_and_shrinks_with_n():
+    """The bootstrap interval holds the estimate, is reproducible, and narrows with more data."""
+    p, y = synthetic(2000, temperature=2.0)
+    small = metrics.ece_interval(p[:100], y[:100], seed=1)
+    large = metrics.ece_interval(p, y, seed=1)
+    assert small == metrics.ece_interval(p[:100], y[:100], seed=1)
+    assert large.low <= large.estimate <= large.high
+    assert large.high - large.low < small.high - small.low
+
+
+def test_brier_score_value():
+    """Brier: mean squared distance to the one-hot truth, summed over classes."""
+    assert metrics.brier_score([[0.9, 0.1], [0.2, 0.8]], [0, 0]) == pytest.approx(
+        (0.01 + 0.01 + 0.64 + 0.64) / 2
+    )
+
+
+def test_brier_decomposition_identity_on_binned_forecasts():
+    """REL - RES + UNC equals the Brier score when forecasts take one value per bin."""
+    rng = np.random.default_rng(3)
+    p1 = rng.choice([0.05, 0.35, 0.65, 0.95], size=500)
+    y = (rng.random(500) < p1).astype(int)
+    p = np.stack([1 - p1, p1], axis=1)
+    d = metrics.brier_decomposition(p, y, bins=10)
+    assert d.brier == pytest.approx(metrics.brier_score(p, y))
+    assert d.reliability - d.resolution + d.uncertainty == pytest.approx(d.brier)
+
+
+def test_nll_value_and_clipping():
+    """NLL is the mean -log p of the truth; a probability of 0 costs -log(1e-15), not inf."""
+    assert metrics.nll([[0.5, 0.5], [0.9, 0.1]], [0, 0]) == pytest.approx(
+        -(math.log(0.5) + math.log(0.9)) / 2
+    )
+    assert metrics.nll([[1.0, 0.0]], [1]) == pytest.approx(-math.log(1e-15))
+
+
+def test_reliability_table():
+    """The reliability table: counts, mean confidence and accuracy per bin."""
+    r = metrics.reliability([[0.95, 0.05], [0.85, 0.15], [0.55, 0.45]], [0, 1, 0], bins=2)
+    assert r.counts.tolist() == [0, 3]
+    assert r.confidence[1] == pytest.approx((0.95 + 0.85 + 0.55) / 3)
+    assert r.accuracy[1] == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize(
+    ("probs", "labels", "kwargs", "message"),
+    [
+        pytest.param([0.5, 0.5], [0], {}, "2-D", id="one-dimensional"),
+        pytest.param([[0.5, 0.5]], [2], {}, "class indices", id="label-out-of-range"),
+        pytest.param([[0.5, 0.5]], [0.0], {}, "integer", id="float-labels"),
+        pytest.param([[np.nan, 0.5]], [0], {}, "finite", id="nan-probs"),
+        pytest.param([[0.5, 0.5]], [0], {"binning": "equal"}, "binning", id="unknown-binning"),
+        pytest.param([[0.5, 0.5]], [0], {"bins": 0}, "bins", id="no-bins"),
+    ],
+)
+def test_ece_input_errors(probs, labels, kwargs, message):
+    """Inputs that do not fit are refused, saying which."""
+    with pytest.raises(ValueError, match=message):
+        metrics.ece(probs, labels, **kwargs)
+
+
+# --- the calibrators ----------------------------------------------------------------------------
+
+
+def test_temperature_scaling_recovers_the_temperature():
+    """A model 3x too confident is fit with T close to 3, keeping every argmax."""
+    p, y = synthetic(1500, temperature=3.0)
+    res = results_from(p)
+    cal = TemperatureScaling().fit(res, y)
+    assert cal.temperature == pytest.approx(3.0, rel=0.15)
+    out = cal.transform(res)
+    assert [r.label for r in out] == [r.label for r in res]
+
+
+def test_temperature_scaling_improves_held_out_calibration():
+    """Fit on one half, the other half's ECE and NLL drop."""
+    p, y = synthetic(1200, temperature=2.5, seed=5)
+    res = results_from(p)
+    fit, held = res[:600], results_from(p[600:])
+    cal = calibrate(fit, y[:600])
+    before, after = held.matrix(), cal.transform(held).matrix()
+    assert metrics.ece(after, y[600:]) < metrics.ece(before, y[600:]) / 2
+    assert metrics.nll(after, y[600:]) < metrics.nll(before, y[600:])
+
+
+def test_vector_scaling_removes_a_class_bias():
+    """A model biased towards one class: vector scaling's NLL beats temperature scaling's."""
+    p, y = synthetic(1500, shift=2.0, seed=7)
+    res = results_from(p)
+    vec = VectorScaling().fit(res, y).transform(res).matrix()
+    temp = TemperatureScaling().fit(res, y).transform(res).matrix()
+    assert metrics.nll(vec, y) < metrics.nll(temp, y) - 0.05
+    assert VectorScaling().fit(res, y).bias[0] < -1.0
+
+
+def test_platt_scaling_binary():
+    """Platt scaling fits a binary problem and refuses three labels."""
+    p, y = synthetic(800, temperature=3.0, classes=2, seed=2)
+    res = results_from(p, names=["a", "b"])
+    cal = PlattScaling().fit(res, y)
+    assert cal.a == pytest.approx(1 / 3, rel=0.25)
+    with pytest.raises(ValueError, match="two labels"):
+        PlattScaling().fit(results_from(synthetic(400)[0]), synthetic(400)[1])
+
+
+def test_contextual_calibration_divides_by_the_content_free_prior():
+    """A content-free prior of [0.8, 0.2] turns an even [0.5, 0.5] into [0.2, 0.8]."""
+    cf = results_from([[0.8, 0.2]], names=["a", "b"])
+    cal = ContextualCalibration().fit(cf)
+    out = cal.transform(results_from([[0.5, 0.5]], names=["a", "b"]))
+    assert out[0].probs == pytest.approx({"a": 0.2, "b": 0.8})
+    assert out[0].label == "b"
+
+
+def test_batch_calibration_uses_the_batch_mean():
+    """Batch calibration divides by the batch's mean probabilities (no labels needed)."""
+    res = results_from([[0.9, 0.1], [0.7, 0.3]], names=["a", "b"])
+    out = BatchCalibration().fit_transform(res)
+    prior = np.array([0.8, 0.2])
+    expected = np.array([0.9, 0.1]) / prior
+    assert out[0].probs["a"] == pytest.approx(expected[0] / expected.sum())
+
+
+def test_transform_keeps_what_the_model_said():
+    """Calibration changes probs, label and margin; raw, bounds and tail are untouched."""
+    p, y = synthetic(400, temperature=3.0)
+    res = results_from(p)
+    out = TemperatureScaling().fit(res, y).transform(res)
+    assert out[0].raw == res[0].raw
+    assert out[0].bounds == res[0].bounds
+    assert out[0].probs != res[0].probs
+
+
+def test_failed_items_stay_in_place():
+    """A failed item (an exception) passes through fit and transform in place."""
+    p, y = synthetic(400, temperature=3.0)
+    res = results_from(p)
+    res[3] = RuntimeError("request failed")
+    out = TemperatureScaling().fit(res, y).transform(res)
+    assert isinstance(out[3], RuntimeError)
+
+
+def test_few_examples_warn():
+    """Fitting on fewer than a few hundred examples warns."""
+    p, y = synthetic(40)
+    with pytest.warns(CalibrationWarning, match="40 examples"):
+        TemperatureScaling().fit(results_from(p), y)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        pytest.param(
+            lambda r, _y: calibrate(r, _y, method="isotonic"),
+            ValueError,
+            "unknown method",
+            id="method",
+        ),
+        pytest.param(
+            lambda r, _y: TemperatureScaling().fit(r), TypeError, "true labels", id="no-y"
+        ),
+        pytest.param(
+            lambda r, _y: TemperatureScaling().fit(r, ["a", "zzz"] * 200),
+            ValueError,
+            "'zzz' is not one of",
+            id="unknown-label",
+        ),
+        pytest.param(
+            lambda r, y: (
+                TemperatureScaling().fit(r, y).transform(results_from([[0.5, 0.5]], ["x", "y"]))
+            ),
+            ValueError,
+            "fit on labels",
+            id="other-labels",
+        ),
+    ],
+)
+def test_calibrator_errors(call, error, message):
+    """Misuse is refused, saying what to do."""
+    p, y = synthetic(400)
+    with pytest.raises(error, match=message):
+        call(results_from(p), y)
+
+
+@pytest.mark.extras
+def test_reliability_diagram_draws_the_bins():
+    """The diagram draws one bar per non-empty bin and labels the ECE."""
+    import matplotlib as mpl  # noqa: PLC0415
+
+    mpl.use("Agg")
+    p, y = synthetic(300, temperature=2.0)
+    res = results_from(p)
+    ax = tp.labels.reliability_diagram(res, y, bins=10)
+    filled = int((metrics.reliability(p, y, bins=10).counts > 0).sum())
+    assert len(ax.patches) == filled
+    assert ax.get_legend().get_texts()[0].get_text().startswith("ECE = ")
