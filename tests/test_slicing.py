@@ -131,3 +131,21 @@ def test_alternatives_out_of_range(d):
     """A position past the end is an IndexError naming it."""
     with pytest.raises(IndexError, match="position 5"):
         d.alternatives(5)
+
+
+def test_from_columns_refuses_a_misspelled_field():
+    """Building from columns takes named fields: a misspelled one is an error, not dropped."""
+    columns = {
+        "source": "chat",
+        "tokens": ["a"],
+        "token_bytes": [None],
+        "logprobs": [-0.1],
+        "top_tokens": [[]],
+        "top_bytes": [[]],
+        "top_logprobs_flat": [],
+    }
+    assert (
+        tp.TokenDistribution.from_columns(**columns, finish_reason="stop").finish_reason == "stop"
+    )
+    with pytest.raises(TypeError, match="finish_reson"):
+        tp.TokenDistribution.from_columns(**columns, finish_reson="stop")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Self, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Self, TypedDict, overload
 
 import numpy as np
 from pydantic import (
@@ -30,9 +30,37 @@ if TYPE_CHECKING:
 
     from numpy.typing import NDArray
 
-__all__ = ["SENTINEL", "Span", "TokenDistribution", "TokenLogprob", "TopLogprob"]
+__all__ = [
+    "SENTINEL",
+    "DistributionMeta",
+    "Span",
+    "TokenDistribution",
+    "TokenLogprob",
+    "TopLogprob",
+]
 
 Bytes = list[int] | None
+
+
+class DistributionMeta(TypedDict, total=False):
+    """The per-output fields of a `TokenDistribution`, as `from_columns` takes them.
+
+    For code that forwards them (each is documented on `TokenDistribution`).
+    """
+
+    choice: int
+    finish_reason: str | None
+    refusal: bool
+    incomplete: bool
+    model: str | None
+    top_null: list[int] | None
+    text_offset: list[int] | None
+    content: str | None
+    prompt_filter_results: list[Any] | None
+    content_filter_results: list[Any] | None
+    values_from: str | None
+    bytes_decoded: str | None
+    response: object
 
 
 class Span(NamedTuple):
@@ -189,12 +217,25 @@ class TokenDistribution(BaseModel):
         top_tokens: list[list[str]],
         top_bytes: list[list[Bytes]],
         top_logprobs_flat: Sequence[float] | NDArray[np.float64],
-        **meta: Any,  # noqa: ANN401 - the remaining fields, passed through
+        choice: int = 0,
+        finish_reason: str | None = None,
+        refusal: bool = False,
+        incomplete: bool = False,
+        model: str | None = None,
+        top_null: list[int] | None = None,
+        text_offset: list[int] | None = None,
+        content: str | None = None,
+        prompt_filter_results: list[Any] | None = None,
+        content_filter_results: list[Any] | None = None,
+        values_from: str | None = None,
+        bytes_decoded: str | None = None,
+        response: object = None,
     ) -> TokenDistribution:
         """Build from parallel columns without per-position validation (the adapters' fast path).
 
         `top_logprobs_flat` is every alternative's logprob, position after position; each
-        position's count is `len(top_tokens[i])`.
+        position's count is `len(top_tokens[i])`. The other arguments are the fields of the same
+        names (a misspelled one is a `TypeError`, not a field silently dropped).
         """
         n = len(tokens)
         counts = np.fromiter((len(t) for t in top_tokens), dtype=np.intp, count=n)
@@ -219,7 +260,19 @@ class TokenDistribution(BaseModel):
             top_tokens=top_tokens,
             top_bytes=top_bytes,
             top_logprobs=readonly(top),
-            **meta,
+            choice=choice,
+            finish_reason=finish_reason,
+            refusal=refusal,
+            incomplete=incomplete,
+            model=model,
+            top_null=[] if top_null is None else top_null,
+            text_offset=text_offset,
+            content=content,
+            prompt_filter_results=prompt_filter_results,
+            content_filter_results=content_filter_results,
+            values_from=values_from,
+            bytes_decoded=bytes_decoded,
+            response=response,
         )
 
     @model_validator(mode="after")

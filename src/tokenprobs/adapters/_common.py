@@ -11,14 +11,14 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from operator import attrgetter, itemgetter, methodcaller
-from typing import Any, overload
+from typing import Any, Unpack, overload
 
 import numpy as np
 
 from tokenprobs._access import get
 from tokenprobs._text import derive_bytes, gpt2_decode
 from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
-from tokenprobs.models import TokenDistribution
+from tokenprobs.models import DistributionMeta, TokenDistribution
 
 __all__ = [
     "Columns",
@@ -163,8 +163,10 @@ class Columns:
         """The number of positions."""
         return len(self.tokens)
 
-    def build(self, source: str, **meta: Any) -> TokenDistribution:  # noqa: ANN401 - fields
-        """The `TokenDistribution` of these columns."""
+    def build(self, source: str, **meta: Unpack[DistributionMeta]) -> TokenDistribution:
+        """The `TokenDistribution` of these columns, with the per-output fields `meta`."""
+        if self.bytes_decoded:
+            meta["bytes_decoded"] = self.bytes_decoded
         return TokenDistribution.from_columns(
             source=source,
             tokens=self.tokens,
@@ -173,7 +175,6 @@ class Columns:
             top_tokens=self.top_tokens,
             top_bytes=self.top_bytes,
             top_logprobs_flat=self.flat,
-            **({"bytes_decoded": self.bytes_decoded} if self.bytes_decoded else {}),
             **meta,
         )
 
