@@ -3,7 +3,8 @@ import json
 import pytest
 from tests._client_helpers import http_client
 
-from tokenprobs import _cli_ask, cli
+from tokenprobs import cli
+from tokenprobs.cli import _ask as _cli_ask
 from tokenprobs.testing import chat_completion, response
 
 POSITIONS = [("Paris", -0.01, [("Paris", -0.01), ("Lyon", -4.6)])]

@@ -14,12 +14,12 @@ from tests._client_helpers import MODEL, OPENAI_MAJOR, client_for, http_client
 
 import tokenprobs as tp
 from tokenprobs import MissingAPIKeyError
-from tokenprobs._retry import no_sleep as tp_no_sleep
 from tokenprobs.client import (
     aget_token_distribution,
     build_params,
     get_token_distribution,
 )
+from tokenprobs.client._retry import no_sleep as tp_no_sleep
 from tokenprobs.testing import chat_completion, completion, response
 
 POSITIONS = [

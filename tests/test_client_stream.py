@@ -4,8 +4,8 @@ import pytest
 from tests._client_helpers import MODEL, read_fixture, remote_protocol_error
 
 import tokenprobs as tp
-from tokenprobs._stream import DistributionStream, StreamInterruptedError
 from tokenprobs.client import aget_token_distribution, get_token_distribution
+from tokenprobs.client._stream import DistributionStream, StreamInterruptedError
 from tokenprobs.testing import chat_chunks, chat_completion, completion_chunks, response_events, sse
 
 FOO = "chat_stream_gpt-4o-2024-08-06_logprobs_foo.sse"

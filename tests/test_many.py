@@ -11,9 +11,9 @@ import openai
 import pytest
 
 import tokenprobs as tp
-from tokenprobs import _many
-from tokenprobs._many import aget_token_distributions, get_token_distributions
-from tokenprobs._retry import no_sleep
+from tokenprobs.client import _many
+from tokenprobs.client._many import aget_token_distributions, get_token_distributions
+from tokenprobs.client._retry import no_sleep
 from tokenprobs.testing import chat_completion
 
 MODEL = "gpt-4o-mini"

@@ -39,9 +39,10 @@ def members(row: np.ndarray) -> np.ndarray:
 
 def test_doctests():
     """Every docstring example of the metrics (and the sequence aggregates) gives what it shows."""
-    from tokenprobs import _sequence  # noqa: PLC0415 - where metrics' sequence functions live
+    from tokenprobs.metrics import _calibration, _position, _sequence  # noqa: PLC0415
 
-    results = [doctest.testmod(m, raise_on_error=False) for m in (metrics, _sequence)]
+    modules = (metrics, _position, _sequence, _calibration)
+    results = [doctest.testmod(m, raise_on_error=False) for m in modules]
     assert sum(r.attempted for r in results) >= 12
     assert sum(r.failed for r in results) == 0
 

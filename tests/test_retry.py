@@ -6,8 +6,8 @@ import pytest
 from tests._client_helpers import MODEL, client_for, connect_error, timeout_error
 
 import tokenprobs as tp
-from tokenprobs._retry import RetryPolicy, _sleep, is_retryable, no_sleep, retry_after
 from tokenprobs.client import aget_token_distribution, get_token_distribution
+from tokenprobs.client._retry import RetryPolicy, _sleep, is_retryable, no_sleep, retry_after
 from tokenprobs.testing import chat_completion
 
 BODY = chat_completion([("Paris", -0.01, [("Paris", -0.01), ("Lyon", -4.6)])])

@@ -10,12 +10,19 @@ d.tokens, d.probs, d.entropy  # columns, computed once
 
 from importlib.metadata import version as _version
 
-from tokenprobs import batch, examples, guards, labels, metrics, render, testing
-from tokenprobs._many import aget_token_distributions, get_token_distributions
-from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
-from tokenprobs._stream import AsyncDistributionStream, DistributionStream, StreamUpdate
+from tokenprobs import batch, client, examples, guards, labels, metrics, models, render, testing
 from tokenprobs.adapters import StreamAccumulator, parse, parse_all
-from tokenprobs.client import aget_token_distribution, get_token_distribution
+from tokenprobs.client import (
+    DEFAULT_RETRY,
+    AsyncDistributionStream,
+    DistributionStream,
+    RetryPolicy,
+    StreamUpdate,
+    aget_token_distribution,
+    aget_token_distributions,
+    get_token_distribution,
+    get_token_distributions,
+)
 from tokenprobs.exceptions import (
     APIResponseError,
     GuardError,
@@ -63,12 +70,14 @@ __all__ = [
     "batch",
     "check_request",
     "classify",
+    "client",
     "examples",
     "get_token_distribution",
     "get_token_distributions",
     "guards",
     "labels",
     "metrics",
+    "models",
     "parse",
     "parse_all",
     "render",

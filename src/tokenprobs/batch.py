@@ -30,13 +30,15 @@ import pydantic_core
 from tokenprobs._endpoints import ENDPOINTS
 from tokenprobs._gc import paused_gc
 from tokenprobs.adapters import parse
-from tokenprobs.client import build_params, guard
+from tokenprobs.client._request import build_params, guard
 from tokenprobs.exceptions import TokenprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from tokenprobs.client import Endpoint, GuardMode, Prompt
+    from tokenprobs._endpoints import Endpoint
+    from tokenprobs.client import Prompt
+    from tokenprobs.guards import GuardMode
     from tokenprobs.models import TokenDistribution
 
 __all__ = ["URLS", "read_results", "write_requests"]

@@ -94,18 +94,16 @@ def _long(pd: Any, d: TokenDistribution) -> Any:  # noqa: ANN401 - pandas is opt
     width = d.top_logprobs.shape[1] if d.top_logprobs.ndim == 2 else 0  # noqa: PLR2004
     mask = np.arange(width) < counts[:, None]
     logprobs = d.top_logprobs[mask]
-    sampled = [
-        t == d.tokens[i] and (b is None or d.token_bytes[i] is None or b == d.token_bytes[i])
-        for i, (alts, alt_bytes) in enumerate(zip(d.top_tokens, d.top_bytes, strict=True))
-        for t, b in zip(alts, alt_bytes, strict=True)
-    ]
+    rank = np.nonzero(mask)[1] if mask.size else np.zeros(0, dtype=np.intp)
+    position = np.repeat(np.arange(len(d)), counts)
+    sampled = rank == d.candidates.sampled[position]  # the one rule: `d.candidates` decides
     return pd.DataFrame(
         {
-            "position": np.repeat(np.arange(len(d)), counts),
-            "rank": np.nonzero(mask)[1] if mask.size else np.zeros(0, dtype=np.intp),
+            "position": position,
+            "rank": rank,
             "token": [t for alts in d.top_tokens for t in alts],
             "logprob": logprobs,
             "prob": np.exp(np.minimum(logprobs, 0.0)),
-            "sampled": np.array(sampled, dtype=bool),
+            "sampled": sampled,
         }
     )

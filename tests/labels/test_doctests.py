@@ -1,4 +1,8 @@
-"""The examples in the labels and calibration docstrings run."""
+"""The examples in the labels and calibration docstrings run.
+
+Classes are found in the public package that re-exports them (their `__module__`), functions in
+the private module that defines them.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ import doctest
 
 import pytest
 
-from tokenprobs import _calibration
-from tokenprobs.labels import _judge, _labels
+from tokenprobs import labels
+from tokenprobs.labels import _judge
+from tokenprobs.metrics import _calibration
 
 
-@pytest.mark.parametrize("module", [_calibration, _labels, _judge], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [_calibration, _judge, labels], ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     """Every `>>>` example in the module gives the output it shows."""
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

@@ -7,9 +7,9 @@ import pytest
 from tests._client_helpers import connect_error, remote_protocol_error, timeout_error
 
 import tokenprobs as tp
-from tokenprobs._retry import RetryPolicy
-from tokenprobs._stream import DistributionStream, StreamInterruptedError
 from tokenprobs.client import get_token_distribution
+from tokenprobs.client._retry import RetryPolicy
+from tokenprobs.client._stream import DistributionStream, StreamInterruptedError
 from tokenprobs.testing import chat_chunks, chat_completion, no_sleep, sse
 
 POSITIONS = [("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.3)]), ("!", -0.4, []), (" ok", -0.2, [])]

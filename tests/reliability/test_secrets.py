@@ -9,7 +9,8 @@ import traceback
 import pytest
 
 import tokenprobs as tp
-from tokenprobs import _cli_ask, cli, render
+from tokenprobs import cli, render
+from tokenprobs.cli import _ask as _cli_ask
 from tokenprobs.client import get_token_distribution
 from tokenprobs.testing import chat_chunks, chat_completion, no_sleep, sse
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters import completions
-from tokenprobs.adapters._common import choice_index, columns_from_entries, get, plain, select, seq
+from tokenprobs.adapters._columns import columns_from_entries
+from tokenprobs.adapters._common import choice_index, get, plain, select, seq
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:

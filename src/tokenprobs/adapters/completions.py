@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs.adapters._common import Columns, get, plain, select, seq
+from tokenprobs.adapters._columns import Columns
+from tokenprobs.adapters._common import get, plain, select, seq
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs.adapters._common import Columns, columns_from_entries, get, seq
+from tokenprobs.adapters._columns import Columns, columns_from_entries
+from tokenprobs.adapters._common import get, seq
 from tokenprobs.adapters.chat import TOOL_CALL_HINT
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 
-from tokenprobs.adapters._common import Columns, columns_from_entries, error_body, get, plain, seq
+from tokenprobs.adapters._columns import Columns, columns_from_entries
+from tokenprobs.adapters._common import error_body, get, plain, seq
 from tokenprobs.adapters.chat import TOOL_CALL_HINT
 from tokenprobs.adapters.completions import legacy_columns
 from tokenprobs.adapters.responses import parse_response

@@ -8,6 +8,7 @@ res.probs, res.bounds, res.tail  # normalised, [lo, hi] on the truth, what top-k
 ```
 """
 
+from tokenprobs._public import rehome
 from tokenprobs.labels._calibrate import (
     MIN_EXAMPLES,
     BatchCalibration,
@@ -48,3 +49,21 @@ __all__ = [
     "expected_score",
     "reliability_diagram",
 ]
+
+rehome(
+    __name__,
+    BatchCalibration,
+    CalibrationWarning,
+    Calibrator,
+    Char,
+    ContextualCalibration,
+    ExpectedScore,
+    LabelPositionError,
+    LabelResult,
+    LabelResults,
+    Labels,
+    LabelsWarning,
+    PlattScaling,
+    TemperatureScaling,
+    VectorScaling,
+)

@@ -58,7 +58,7 @@ class CalibrationWarning(LabelsWarning):
     """A calibrator fit on too few examples to be trusted."""
 
 
-def _as_results(results: Iterable[LabelResult | Exception]) -> LabelResults:
+def as_results(results: Iterable[LabelResult | Exception]) -> LabelResults:
     items = list(results)
     if isinstance(results, LabelResults):
         return results
@@ -76,9 +76,7 @@ def _logits(results: LabelResults) -> tuple[NDArray[np.float64], NDArray[np.bool
     return z, ok
 
 
-def _targets(
-    y: Sequence[str | int] | NDArray[np.intp], labels: tuple[str, ...]
-) -> NDArray[np.intp]:
+def targets(y: Sequence[str | int] | NDArray[np.intp], labels: tuple[str, ...]) -> NDArray[np.intp]:
     index = {k: n for n, k in enumerate(labels)}
     try:
         return np.array([index[v] if isinstance(v, str) else int(v) for v in y], dtype=np.intp)
@@ -131,14 +129,14 @@ class Calibrator:
         y: Sequence[str | int] | NDArray[np.intp] | None = None,
     ) -> Calibrator:
         """Fit on `results` (with true labels `y`, names or indices, where supervised)."""
-        res = _as_results(results)
+        res = as_results(results)
         z, ok = _logits(res)
         self.labels = res.labels
         if self.supervised:
             if y is None:
                 msg = f"{type(self).__name__} needs the true labels: fit(results, y)"
                 raise TypeError(msg)
-            target = _targets(y, res.labels)
+            target = targets(y, res.labels)
             if len(target) != len(res):
                 msg = f"{len(res)} results but {len(target)} labels"
                 raise ValueError(msg)
@@ -163,7 +161,7 @@ class Calibrator:
 
     def transform(self, results: Iterable[LabelResult | Exception]) -> LabelResults:
         """Calibrated copies of `results` (failed items stay in place)."""
-        res = _as_results(results)
+        res = as_results(results)
         if res.labels != self.labels:
             msg = f"fit on labels {list(self.labels)}, asked to transform {list(res.labels)}"
             raise ValueError(msg)
@@ -180,7 +178,7 @@ class Calibrator:
         y: Sequence[str | int] | NDArray[np.intp] | None = None,
     ) -> LabelResults:
         """`fit`, then `transform` the same results (in-sample: only for unsupervised ones)."""
-        items = _as_results(results)
+        items = as_results(results)
         return self.fit(items, y).transform(items)
 
 

@@ -6,8 +6,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from tokenprobs import guards as guard_tables
-from tokenprobs._many import get_token_distributions
-from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
+from tokenprobs.client import DEFAULT_RETRY, RetryPolicy, get_token_distributions
 from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.labels._labels import Labels
 
@@ -16,8 +15,8 @@ if TYPE_CHECKING:
 
     import openai
 
-    from tokenprobs._guard_types import GuardProfile
-    from tokenprobs.client import Endpoint, GuardMode, Prompt
+    from tokenprobs.client import Endpoint, Prompt
+    from tokenprobs.guards import GuardMode, GuardProfile
     from tokenprobs.labels._position import At
     from tokenprobs.labels._result import LabelResults
 

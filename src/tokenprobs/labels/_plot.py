@@ -8,15 +8,15 @@ import numpy as np
 
 from tokenprobs import metrics
 from tokenprobs.exceptions import MissingDependencyError
-from tokenprobs.labels._calibrate import _as_results, _targets
+from tokenprobs.labels._calibrate import as_results, targets
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from numpy.typing import NDArray
 
-    from tokenprobs._calibration import Binning
     from tokenprobs.labels._result import LabelResult
+    from tokenprobs.metrics import Binning
 
 __all__ = ["reliability_diagram"]
 
@@ -55,9 +55,9 @@ def reliability_diagram(
     except ImportError:
         feature = "reliability_diagram"
         raise MissingDependencyError(feature, "matplotlib", "plot") from None
-    res = _as_results(results)
+    res = as_results(results)
     p = res.matrix("probs")
-    target = _targets(y, res.labels)
+    target = targets(y, res.labels)
     ok = np.isfinite(p).all(axis=1)
     table = metrics.reliability(p[ok], target[ok], bins=bins, binning=binning)
     score = metrics.ece(p[ok], target[ok], bins=bins, binning=binning)

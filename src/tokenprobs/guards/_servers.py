@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tokenprobs._guard_rules import (
+from tokenprobs.guards._openai import (
     MODEL_FAMILIES,
     OPENAI_RULES,
-    _below_zero,
-    _not_boolean,
-    _server_cap,
-    _top_without_logprobs,
+    below_zero,
+    not_boolean,
+    server_cap,
+    top_without_logprobs,
 )
-from tokenprobs._guard_types import Check, Context, Fields, GuardProfile, ModelFamily, Rule
+from tokenprobs.guards._types import Check, Context, Fields, GuardProfile, ModelFamily, Rule
 
 __all__ = ["LLAMA_CPP_RULES", "PROFILES", "VLLM_RULES", "Registry"]
 
@@ -28,7 +28,7 @@ VLLM_RULES: tuple[Rule, ...] = (
         Rule(
             id=f"vllm.{prefix}.above_max_logprobs",
             trigger=f"`{name}` above the server's `--max-logprobs` (default 20)",
-            check=_server_cap(name),
+            check=server_cap(name),
             status=400,
             message="Requested sample logprobs of {got}, which is greater than max allowed: {cap} "
             "(parameter=logprobs, value={got})",
@@ -42,7 +42,7 @@ VLLM_RULES: tuple[Rule, ...] = (
     Rule(
         id="vllm.chat.top_logprobs.without_logprobs",
         trigger="`top_logprobs` given, `logprobs` absent or false",
-        check=_top_without_logprobs,
+        check=top_without_logprobs,
         status=400,
         message="when using `top_logprobs`, `logprobs` must be set to true. "
         "(parameter=top_logprobs)",
@@ -104,16 +104,16 @@ LLAMA_CPP_RULES: tuple[Rule, ...] = (
         "bool_parsing",
         "Input should be a valid boolean, unable to interpret input",
         "",
-        check=_got(_not_boolean("logprobs"), "logprobs"),
+        check=_got(not_boolean("logprobs"), "logprobs"),
     ),
     _llama_500(
-        "chat", "top_logprobs", *_GE0, check=_got(_below_zero("top_logprobs"), "top_logprobs")
+        "chat", "top_logprobs", *_GE0, check=_got(below_zero("top_logprobs"), "top_logprobs")
     ),
-    _llama_500("completions", "logprobs", *_GE0, check=_got(_below_zero("logprobs"), "logprobs")),
+    _llama_500("completions", "logprobs", *_GE0, check=_got(below_zero("logprobs"), "logprobs")),
     Rule(
         id="llama.cpp.chat.top_logprobs.without_logprobs",
         trigger="`top_logprobs` given, `logprobs` absent or false (warning: silently ignored)",
-        check=_top_without_logprobs,
+        check=top_without_logprobs,
         status=None,
         message="top_logprobs without logprobs=True is silently ignored by llama.cpp: the "
         "response will carry no logprobs; pass logprobs=True",

@@ -1,63 +1,41 @@
-"""Views of a `TokenDistribution`: notebook HTML, terminal text, rich, matplotlib.
-
-Pure functions; the models' `_repr_html_`, `view`, `to_text`, `__rich_console__` and `plot`
-delegate here. rich and matplotlib are imported only inside the function that needs them.
-
-Every view draws *cells*: a run of positions whose character spans overlap (a character split
-over two tokens, such as an emoji or a Hangul syllable, is drawn once, spanning both). A cell is
-shaded by the least certain of its positions, as the `mode` says (see `tokenprobs._cells`): by
-default no fill for a confident token and a stronger vermillion fill as its probability drops.
-"""
+"""`to_html`: the notebook view, self-contained HTML with CSS-only popups (no script)."""
 
 from __future__ import annotations
 
 import html
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs._cells import (
+from tokenprobs.models import TokenDistribution
+from tokenprobs.render._cells import (
     ALPHA,
     COOL,
-    MODES,
     WARM,
     Mode,
-    _alternatives,
-    _bins,
-    _cell_bin,
-    _cells,
-    _labels,
-    _metric,
-    _num,
-    _pct,
-    _shades,
-    _short_pct,
-    _title,
+    alternative_rows,
+    bin_labels,
     canonical_mode,
+    cell_bin,
+    group_cells,
+    metric,
+    mode_bins,
+    mode_title,
+    num,
+    pct,
     plural,
+    shade_names,
+    short_pct,
     visible,
 )
-from tokenprobs._terminal import rich_console, to_rich, to_text
-from tokenprobs.exceptions import MissingDependencyError
-from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from tokenprobs.models import TokenLogprob
 
-__all__ = [
-    "MODES",
-    "HTMLView",
-    "Mode",
-    "plot",
-    "rich_console",
-    "to_html",
-    "to_rich",
-    "to_text",
-    "token_to_html",
-]
+__all__ = ["HTMLView", "to_html", "token_to_html"]
 
 _POPUP_FONT_PX = 12
 _POPUP_LINE = 1.45
@@ -165,16 +143,16 @@ def _popup(d: TokenDistribution, i: int, stats: NDArray[np.float64]) -> list[str
     entropy, margin, tail = (float(v) for v in stats[i])
     lines = [
         (
-            f"#{i} {visible(d.tokens[i])}  p {_pct(float(d.probs[i]))}  "
-            f"logprob {_num(float(d.logprobs[i]))}"
+            f"#{i} {visible(d.tokens[i])}  p {pct(float(d.probs[i]))}  "
+            f"logprob {num(float(d.logprobs[i]))}"
         ),
-        f"H {_num(entropy)} nats  margin {_num(margin)}  tail {_short_pct(tail)}",
+        f"H {num(entropy)} nats  margin {num(margin)}  tail {short_pct(tail)}",
     ]
     if not d.top_tokens[i]:
         lines.append("no alternatives returned")
         return lines
-    for sampled, p, _, tok in _alternatives(d, i):
-        line = f"{'▸' if sampled else ' '}{_short_pct(p):>5} {visible(tok)}"
+    for sampled, p, _, tok in alternative_rows(d, i):
+        line = f"{'▸' if sampled else ' '}{short_pct(p):>5} {visible(tok)}"
         if sampled and not d.sampled_in_top[i]:
             line += "  (not in top-k)"
         lines.append(line)
@@ -182,8 +160,8 @@ def _popup(d: TokenDistribution, i: int, stats: NDArray[np.float64]) -> list[str
 
 
 def _html_legend(mode: str) -> str:
-    swatches = [f'<span class="lt">{_e(_title(mode))}</span>']
-    for shade, label in zip(_shades(mode), _labels(mode), strict=True):
+    swatches = [f'<span class="lt">{_e(mode_title(mode))}</span>']
+    for shade, label in zip(shade_names(mode), bin_labels(mode), strict=True):
         cls = f' class="{shade}"' if shade else ""
         swatches.append(f"<span{cls}>{_e(label)}</span>")
     swatches.append('<span class="lt z">· hover or focus (Tab) a token for its alternatives</span>')
@@ -223,12 +201,12 @@ def to_html(
         ValueError: `mode` is not one of the above.
     """
     name = canonical_mode(mode)
-    bins, shades = _bins(d, name), _shades(name)
-    stats = np.stack([_metric(d, "entropy"), _metric(d, "margin"), _metric(d, "tail_mass")], 1)
+    bins, shades = mode_bins(d, name), shade_names(name)
+    stats = np.stack([metric(d, "entropy"), metric(d, "margin"), metric(d, "tail_mass")], 1)
     text = d.text
     cells, tallest = [], 0
-    for start, stop, c0, c1 in _cells(d.char_spans()):
-        k = _cell_bin(bins, start, stop)
+    for start, stop, c0, c1 in group_cells(d.char_spans()):
+        k = cell_bin(bins, start, stop)
         shade = "na" if k < 0 else shades[k]
         lines = [line for i in range(start, stop) for line in [*_popup(d, i, stats), "────"]][:-1]
         tallest = max(tallest, len(lines))
@@ -268,71 +246,3 @@ def token_to_html(t: TokenLogprob) -> HTMLView:
         top_logprobs_flat=[a.logprob for a in t.top_logprobs],
     )
     return to_html(d)
-
-
-def _bar_color(shade: str) -> str | tuple[float, float, float, float]:
-    """A bar's colour: the shade's fill, or a light grey where the view has none."""
-    if not shade or shade == "na":
-        return "#c8c8c8"
-    rgb = WARM if shade[0] == "w" else COOL
-    return (rgb[0] / 255, rgb[1] / 255, rgb[2] / 255, max(ALPHA[int(shade[1])], 0.2))
-
-
-def plot(
-    d: TokenDistribution,
-    *,
-    mode: Mode | str = "least-likely",
-    ax: Any = None,  # noqa: ANN401 - matplotlib is optional
-    max_labels: int = 40,
-) -> Any:  # noqa: ANN401 - matplotlib is optional
-    """Probability (bars, shaded as the notebook view) and entropy (line, right axis).
-
-    Args:
-        d: The distribution to plot.
-        mode: What the bars' colour shows, as in `to_html` (default `"least-likely"`: the
-            less probable, the stronger the vermillion; confident bars are light grey).
-        ax: The matplotlib Axes to draw on (default: a new figure's).
-        max_labels: Label the x axis with the tokens when there are at most this many.
-
-    Returns:
-        The Axes holding the probabilities (the entropy is on its twin).
-
-    Raises:
-        MissingDependencyError: matplotlib is not installed.
-        ValueError: `mode` is not a mode.
-    """
-    name = canonical_mode(mode)
-    try:
-        import matplotlib.pyplot as plt  # noqa: PLC0415
-        from matplotlib.patches import Patch  # noqa: PLC0415
-    except ImportError:
-        feature = "TokenDistribution.plot()"
-        raise MissingDependencyError(feature, "matplotlib", "plot") from None
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(6.0, min(len(d), max_labels) * 0.3), 3.0))
-    x = np.arange(len(d))
-    shades = _shades(name)
-    bins = _bins(d, name)
-    colors = [_bar_color("na" if k < 0 else shades[k]) for k in bins]
-    ax.bar(x, d.probs, color=colors, edgecolor="#808080", linewidth=0.5)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("p(sampled token)")
-    ax.set_xlabel("position")
-    twin = ax.twinx()
-    twin.plot(x, d.entropy, color="#404040", marker=".", linewidth=1, label="entropy")
-    twin.set_ylabel("entropy of the top-k (nats)")
-    if 0 < len(d) <= max_labels:
-        ax.set_xticks(x, [visible(t) for t in d.tokens], rotation=90)
-    handles = [
-        Patch(facecolor=_bar_color(s), edgecolor="#808080", label=label)
-        for s, label in zip(shades, _labels(name), strict=True)
-    ]
-    ax.legend(
-        handles=handles,
-        title=_title(name),
-        fontsize="x-small",
-        title_fontsize="x-small",
-        loc="upper left",
-        bbox_to_anchor=(1.08, 1.0),
-    )
-    return ax

@@ -10,7 +10,7 @@ from pydantic import PlainSerializer, PlainValidator, ValidationInfo, WithJsonSc
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["SENTINEL", "Array1D", "Array2D", "readonly"]
+__all__ = ["SENTINEL", "Array1D", "Array2D", "pad_rows", "readonly"]
 
 SENTINEL = -9999.0
 """The API's logprob for "outside the top 20": not a probability. Arrays hold `-inf` for it."""
@@ -70,12 +70,8 @@ def _ragged_from_json(value: object, info: ValidationInfo) -> NDArray[np.float64
     if top_tokens is not None and counts != [len(t) for t in top_tokens]:
         msg = "top_logprobs and top_tokens differ in shape"
         raise ValueError(msg)
-    width = max(counts, default=0)
-    out = np.full((len(value), width), -np.inf)
     flat = _array_from_json([v for r in value for v in r], 1)
-    out[np.arange(width) < np.array(counts, dtype=np.intp)[:, None]] = flat
-    out.flags.writeable = False
-    return out
+    return readonly(pad_rows(flat, np.array(counts, dtype=np.intp)))
 
 
 Array2D = Annotated[
@@ -91,3 +87,12 @@ def readonly(arr: NDArray[Any]) -> NDArray[Any]:
     """Mark an array read-only (the models are frozen) and return it."""
     arr.flags.writeable = False
     return arr
+
+
+def pad_rows(flat: NDArray[np.float64], counts: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Ragged rows, given flat with `counts[i]` values for row `i`, as a `-inf`-padded 2-d array."""
+    width = int(counts.max()) if counts.size else 0
+    out = np.full((counts.size, width), -np.inf)
+    if width:
+        out[np.arange(width) < counts[:, None]] = flat
+    return out

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import NDArray
 
 __all__ = [
@@ -17,7 +19,7 @@ __all__ = [
     "duplicate_alternatives",
     "effective_bytes",
     "gpt2_decode",
-    "sampled_in_top",
+    "sampled_index",
     "special_tokens",
     "token_key",
 ]
@@ -83,29 +85,31 @@ def token_key(token: str, raw: list[int] | None) -> bytes:
     return derive_bytes(token) if raw is None else bytes(raw)
 
 
-def sampled_in_top(
+def sampled_index(
     tokens: list[str],
     token_bytes: list[list[int] | None],
     top_tokens: list[list[str]],
-    top_bytes: list[list[list[int] | None]],
-) -> NDArray[np.bool_]:
-    """Per position: whether the sampled token is among the alternatives.
+    top_bytes: Sequence[list[list[int] | None]],
+) -> NDArray[np.intp]:
+    """Per position: the index of the sampled token among the alternatives, `-1` when absent.
 
     Tokens are the same when their strings match and their bytes do too (where both are given):
-    two ids can share a string such as `\ufffd` while their bytes differ.
+    two ids can share a string such as `\ufffd` while their bytes differ. The first match wins.
     """
-    out = np.zeros(len(tokens), dtype=bool)
+    out = np.full(len(tokens), -1, dtype=np.intp)
     for i, (tok, tb, alts) in enumerate(zip(tokens, token_bytes, top_tokens, strict=True)):
         if tok in alts:
-            out[i] = any(
-                t == tok and (tb is None or b is None or b == tb)
-                for t, b in zip(alts, top_bytes[i], strict=True)
-            )
+            for j, (t, b) in enumerate(zip(alts, top_bytes[i], strict=True)):
+                if t == tok and (tb is None or b is None or b == tb):
+                    out[i] = j
+                    break
     return out
 
 
 def duplicate_alternatives(
-    top_tokens: list[list[str]], top_bytes: list[list[list[int] | None]], shape: tuple[int, ...]
+    top_tokens: list[list[str]],
+    top_bytes: Sequence[list[list[int] | None]],
+    shape: tuple[int, ...],
 ) -> NDArray[np.bool_]:
     """Mask `(T, K)`: True for an alternative that repeats an earlier one at its position."""
     dup = np.zeros(shape, dtype=bool)

@@ -1,6 +1,6 @@
 """The API's logprob rules as data: model families, server profiles and request rules.
 
-Everything here is a value: `guards.py` walks the tables and builds the exceptions, and
+Everything here is a value: `_check.py` walks the tables and builds the exceptions, and
 `docs/guards.md` is rendered from them (`_guard_docs.render_markdown`), so code and docs cannot
 drift. Evidence labels are those of `reference/openai_logprobs_api.md`: `SPEC` (OpenAI's contract),
 `REC` (recorded traffic), `OBS` (third-party observation), `INF` (inferred from the API's template
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from tokenprobs._guard_types import (
+from tokenprobs.guards._types import (
     Check,
     Context,
     Evidence,
@@ -80,7 +80,7 @@ def _not_integer(name: str) -> Check:
     return check
 
 
-def _not_boolean(name: str) -> Check:
+def not_boolean(name: str) -> Check:
     def check(ctx: Context) -> Fields | None:
         value = ctx.params.get(name)
         return None if value is None or isinstance(value, bool) else {"kind": json_kind(value)}
@@ -97,7 +97,7 @@ def _int(ctx: Context, name: str) -> int | None:
     return int(value) if isinstance(value, float) and value.is_integer() else None
 
 
-def _below_zero(name: str) -> Check:
+def below_zero(name: str) -> Check:
     def check(ctx: Context) -> Fields | None:
         value = _int(ctx, name)
         return {"got": value} if value is not None and value < 0 else None
@@ -125,7 +125,7 @@ def _above_cap_observed(ctx: Context) -> Fields | None:
     return fields if fields is not None and fields["cap"] == 5 else None  # noqa: PLR2004
 
 
-def _top_without_logprobs(ctx: Context) -> Fields | None:
+def top_without_logprobs(ctx: Context) -> Fields | None:
     return {} if ctx.given("top_logprobs") and ctx.params.get("logprobs") is not True else None
 
 
@@ -192,7 +192,7 @@ def _completions_clamped(ctx: Context) -> Fields | None:
     return {"got": value} if value is not None and value > 5 else None  # noqa: PLR2004
 
 
-def _server_cap(name: str) -> Check:
+def server_cap(name: str) -> Check:
     def check(ctx: Context) -> Fields | None:
         value = _int(ctx, name)
         cap = ctx.profile.max_top_logprobs
@@ -228,7 +228,7 @@ def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...
         Rule(
             id=f"{prefix}.top_logprobs.below_min",
             trigger="`top_logprobs` < 0",
-            check=_below_zero("top_logprobs"),
+            check=below_zero("top_logprobs"),
             status=400,
             message=_MIN_MSG,
             param="top_logprobs",
@@ -263,7 +263,7 @@ CHAT_RULES: tuple[Rule, ...] = (
     Rule(
         id="chat.logprobs.type",
         trigger="`logprobs` is not a boolean",
-        check=_not_boolean("logprobs"),
+        check=not_boolean("logprobs"),
         status=400,
         message=_TYPE_MSG.format(name="logprobs", expected="a boolean"),
         param="logprobs",
@@ -275,7 +275,7 @@ CHAT_RULES: tuple[Rule, ...] = (
     Rule(
         id="chat.top_logprobs.without_logprobs",
         trigger="`top_logprobs` given, `logprobs` absent or false",
-        check=_top_without_logprobs,
+        check=top_without_logprobs,
         status=400,
         message="The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.",
         param="top_logprobs",
@@ -365,7 +365,7 @@ COMPLETIONS_RULES: tuple[Rule, ...] = (
     Rule(
         id="completions.logprobs.below_min",
         trigger="legacy `logprobs` < 0",
-        check=_below_zero("logprobs"),
+        check=below_zero("logprobs"),
         status=400,
         message=_MIN_TEMPLATE.format(name="logprobs"),
         param="logprobs",

@@ -1,6 +1,6 @@
 """The guards' vocabulary: model families, server profiles, the request context, rules.
 
-Values only: the tables are in `_guard_rules.py`, the walk over them in `guards.py`.
+Values only: the tables are in `_openai.py` and `_servers.py`, the walk over them in `_check.py`.
 """
 
 from __future__ import annotations
@@ -8,11 +8,13 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 if TYPE_CHECKING:
     from tokenprobs._endpoints import Endpoint
 
+GuardMode: TypeAlias = Literal["strict", "warn", "off"]
+"""What the guards do with a request the API would refuse: raise, warn, or nothing."""
 LogprobsSupport = Literal["allowed", "reasoning", "unsupported", "forbidden"]
 Evidence = Literal["SPEC", "REC", "OBS", "INF"]
 

@@ -1,118 +1,45 @@
-"""Refuse locally, before any network call, what the API would refuse, exactly as it would.
-
-```python
-import tokenprobs as tp
-
-tp.check_request("chat.completions", {"model": "gpt-4o", "top_logprobs": 25, "logprobs": True})
-# openai.BadRequestError (also tp.GuardError): Error code: 400 - Invalid value for
-# 'top_logprobs': must be less than or equal to 20.
-```
-
-The raised exception is an instance of the class the installed SDK raises for the server's
-answer (`openai.BadRequestError`, or `openai.PermissionDeniedError` for a 403), built from an
-HTTP response of the installed SDK's own HTTP library (`httpx2` for openai 3.x, `httpx` for 2.x)
-through the SDK's own message logic, so `status_code`, `body`, `message`, `param`, `code` and
-`type` equal the server's (only `request_id` is `None`). It is also a `tokenprobs.GuardError`.
-
-The rules are data (`tokenprobs._guard_rules`, rendered into `docs/guards.md`); this module
-selects a profile and a model family, walks the rules in the server's order and raises the first
-that fires. `register_model` and `register_profile` change the tables at run time.
-"""
+"""`check_request`: select a profile and a model family, walk the rules, raise the first."""
 
 from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import importlib
 import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal, cast
 
 import openai
 
-from tokenprobs._detect import detect_server
 from tokenprobs._endpoints import ENDPOINTS, NAMES, Endpoint
-from tokenprobs._guard_docs import render_markdown
-from tokenprobs._guard_profiles import Registry
-from tokenprobs._guard_rules import rule_endpoint
-from tokenprobs._guard_types import (
+from tokenprobs.exceptions import GuardWarning
+from tokenprobs.guards._detect import detect_server
+from tokenprobs.guards._errors import build_error
+from tokenprobs.guards._openai import rule_endpoint
+from tokenprobs.guards._servers import Registry
+from tokenprobs.guards._types import (
     Context,
-    Fields,
+    GuardMode,
     GuardProfile,
     LogprobsSupport,
     ModelFamily,
     Rule,
 )
-from tokenprobs.exceptions import GuardError, GuardWarning
-
-if TYPE_CHECKING:
-    from types import ModuleType
 
 __all__ = [
-    "GuardBadRequestError",
-    "GuardInternalServerError",
-    "GuardPermissionDeniedError",
-    "GuardProfile",
-    "ModelFamily",
-    "Rule",
     "check_request",
-    "detect_server",
     "detected_server",
     "register_model",
     "register_profile",
     "remember_server",
-    "render_markdown",
     "reset",
     "resolve_model",
     "rules",
     "select_profile",
 ]
 
-Mode = Literal["strict", "warn", "off"]
 
 _MODES = ("strict", "warn", "off")
 _DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _REGISTRY = Registry()
-
-
-class GuardBadRequestError(GuardError, openai.BadRequestError):
-    """A 400 the API would answer, raised locally: an `openai.BadRequestError` and a `GuardError`.
-
-    Attributes:
-        rule: The id of the rule that fired (see `docs/guards.md`).
-    """
-
-    rule: str
-
-
-class GuardPermissionDeniedError(GuardError, openai.PermissionDeniedError):
-    """The 403 the API would answer, raised locally (`openai.PermissionDeniedError` too).
-
-    Attributes:
-        rule: The id of the rule that fired (see `docs/guards.md`).
-    """
-
-    rule: str
-
-
-class GuardInternalServerError(GuardError, openai.InternalServerError):
-    """The HTTP 500 llama.cpp answers for some invalid values, raised locally.
-
-    An `openai.InternalServerError` and a `GuardError`; never retried.
-
-    Attributes:
-        rule: The id of the rule that fired (see `docs/guards.md`).
-    """
-
-    rule: str
-
-
-_GuardErrors = GuardBadRequestError | GuardPermissionDeniedError | GuardInternalServerError
-_CLASSES: Mapping[int, type[_GuardErrors]] = {
-    400: GuardBadRequestError,
-    403: GuardPermissionDeniedError,
-    500: GuardInternalServerError,
-}
 
 
 def check_request(
@@ -122,7 +49,7 @@ def check_request(
     *,
     base_url: str | None = None,
     profile: str | GuardProfile | None = None,
-    mode: Mode = "strict",
+    mode: GuardMode = "strict",
 ) -> None:
     """Raise what the API would answer to this request, without sending it.
 
@@ -170,7 +97,7 @@ def check_request(
         if rule.status is None:
             warnings.warn(GuardWarning(rule.message.format(**fields)), stacklevel=2)
             continue
-        error = _build_error(rule, fields, base_url or _DEFAULT_BASE_URL, endpoint)
+        error = build_error(rule, fields, base_url or _DEFAULT_BASE_URL, endpoint)
         if mode == "strict":
             raise error
         warnings.warn(
@@ -347,38 +274,3 @@ def _family(profile: GuardProfile, model: str) -> ModelFamily | None:
         return None
     base = resolve_model(model)
     return next((f for f in (*_REGISTRY.families, *profile.families) if f.matches(base)), None)
-
-
-def _build_error(rule: Rule, fields: Fields, base_url: str, endpoint: Endpoint) -> _GuardErrors:
-    """The SDK's exception for the server's answer, built as the SDK builds it."""
-    status = cast("int", rule.status)
-    http = _sdk_http()
-    url = str(base_url).rstrip("/") + ENDPOINTS[endpoint].path
-    response = http.Response(
-        status, request=http.Request("POST", url), json={"error": rule.body(fields)}
-    )
-    err_msg, body = _sdk_message(response)
-    error = _CLASSES[status](err_msg, response=response, body=body)
-    error.rule = rule.id
-    return error
-
-
-def _sdk_http() -> ModuleType:
-    """`httpx2` under openai 3.x, `httpx` under 2.x: whichever the installed SDK speaks."""
-    base_client = importlib.import_module("openai._base_client")
-    return cast("ModuleType", getattr(base_client, "httpx2", None) or base_client.httpx)
-
-
-class _Capture:
-    """Stands in for a client: receives what the SDK would build the exception from."""
-
-    def _make_status_error(self, err_msg: str, *, body: object, response: object) -> object:
-        del response
-        inner = body.get("error", body) if isinstance(body, Mapping) else body
-        return (err_msg, inner)
-
-
-def _sdk_message(response: object) -> tuple[str, object]:
-    """The installed SDK's own `(message, body)` for this response (its format changed at 3.38)."""
-    make = openai.OpenAI._make_status_error_from_response  # noqa: SLF001 - the SDK's own logic
-    return cast("tuple[str, object]", make(cast("openai.OpenAI", _Capture()), response))  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from tokenprobs.exceptions import MissingAPIKeyError
 if TYPE_CHECKING:
     import asyncio
 
-    from tokenprobs._retry import RetryPolicy
+    from tokenprobs.client._retry import RetryPolicy
 
 __all__ = ["NO_KEY", "OPENAI_HOSTS", "async_client", "base_url_of", "sync_client"]
 

@@ -86,31 +86,31 @@ def plural(n: int, noun: str) -> str:
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
-def _metric_name(mode: str) -> str:
+def metric_name(mode: str) -> str:
     return _METRIC[canonical_mode(mode)]
 
 
-def _values(d: TokenDistribution, mode: str) -> NDArray[np.float64]:
-    name = _metric_name(mode)
+def mode_values(d: TokenDistribution, mode: str) -> NDArray[np.float64]:
+    name = metric_name(mode)
     values: NDArray[np.float64] = {"prob": d.probs, "entropy": d.entropy, "margin": d.margin}[name]
     return values
 
 
-def _bins(d: TokenDistribution, mode: str) -> NDArray[np.intp]:
+def mode_bins(d: TokenDistribution, mode: str) -> NDArray[np.intp]:
     """Per position: 0 (least certain) to 6 (most certain), -1 where the value is undefined."""
-    name = _metric_name(mode)
-    values = _values(d, mode)
+    name = metric_name(mode)
+    values = mode_values(d, mode)
     bins = np.digitize(np.nan_to_num(values, nan=0.0), _EDGES[name])
     if name == "entropy":
         bins = len(_EDGES[name]) - bins
     return np.where(np.isnan(values), -1, bins).astype(np.intp)
 
 
-def _shades(mode: str) -> tuple[str, ...]:
+def shade_names(mode: str) -> tuple[str, ...]:
     return _SHADES[canonical_mode(mode)]
 
 
-def _title(mode: str) -> str:
+def mode_title(mode: str) -> str:
     name = canonical_mode(mode)
     title = _TITLES[_METRIC[name]]
     return title if name in {"entropy", "margin"} else f"{title}, {name.replace('-', ' ')}"
@@ -120,9 +120,9 @@ def _fmt_edge(x: float, metric: str) -> str:
     return f"{x * 100:g}%" if metric == "prob" else f"{x:g}"
 
 
-def _labels(mode: str) -> list[str]:
+def bin_labels(mode: str) -> list[str]:
     """The legend's label of each bin, bin 0 first."""
-    metric = _metric_name(mode)
+    metric = metric_name(mode)
     edges = _EDGES[metric]
     fmt = functools.partial(_fmt_edge, metric=metric)
     inner = [f"{fmt(a)}\u2013{fmt(b)}" for a, b in itertools.pairwise(edges)]
@@ -130,7 +130,7 @@ def _labels(mode: str) -> list[str]:
     return labels[::-1] if metric == "entropy" else labels
 
 
-def _cells(spans: NDArray[np.intp]) -> list[tuple[int, int, int, int]]:
+def group_cells(spans: NDArray[np.intp]) -> list[tuple[int, int, int, int]]:
     """Group positions whose spans overlap: `(first, last + 1, char_start, char_end)` per cell."""
     cells = []
     i, n = 0, len(spans)
@@ -144,7 +144,7 @@ def _cells(spans: NDArray[np.intp]) -> list[tuple[int, int, int, int]]:
     return cells
 
 
-def _cell_bin(bins: NDArray[np.intp], start: int, stop: int) -> int:
+def cell_bin(bins: NDArray[np.intp], start: int, stop: int) -> int:
     group = bins[start:stop]
     defined = group[group >= 0]
     return int(defined.min()) if defined.size else -1
@@ -169,12 +169,12 @@ def visible(token: str, *, keep: str = "") -> str:
     return "".join(out)
 
 
-def _safe(text: str) -> str:
+def safe(text: str) -> str:
     """Text for a terminal: control characters (escape sequences) shown, not obeyed."""
     return visible(text, keep=" \n\t")
 
 
-def _metric(d: TokenDistribution, name: str) -> NDArray[np.float64]:
+def metric(d: TokenDistribution, name: str) -> NDArray[np.float64]:
     """`d.<name>`, or NaN everywhere while `tokenprobs.metrics` cannot compute it."""
     try:
         values: NDArray[np.float64] = getattr(d, name)
@@ -183,7 +183,7 @@ def _metric(d: TokenDistribution, name: str) -> NDArray[np.float64]:
     return values
 
 
-def _short_pct(p: float) -> str:
+def short_pct(p: float) -> str:
     """A probability in at most six characters, three significant digits: `72.8%`, `0.51%`."""
     if math.isnan(p):
         return "n/a"
@@ -198,7 +198,7 @@ def _short_pct(p: float) -> str:
     return f"{p * 100:.3g}%"
 
 
-def _pct(p: float) -> str:
+def pct(p: float) -> str:
     if math.isnan(p):
         return "n/a"
     if 0 < p < 5e-5:  # noqa: PLR2004
@@ -208,7 +208,7 @@ def _pct(p: float) -> str:
     return f"{p * 100:.2f}%"
 
 
-def _num(x: float) -> str:
+def num(x: float) -> str:
     if math.isnan(x):
         return "n/a"
     if math.isinf(x):
@@ -216,19 +216,20 @@ def _num(x: float) -> str:
     return f"{x:.3f}" if x == 0 or abs(x) >= 1e-3 else f"{x:.1e}"  # noqa: PLR2004
 
 
-def _alternatives(d: TokenDistribution, i: int) -> list[tuple[bool, float, float, str]]:
-    """`(is_sampled, prob, logprob, token)` per returned alternative.
+def alternative_rows(d: TokenDistribution, i: int) -> list[tuple[bool, float, float, str]]:
+    """`(is_sampled, prob, logprob, token)` per returned alternative, as returned.
 
-    The sampled token is added at the end when it is not among them.
+    The sampled token is the candidate `d.candidates` marks (one row); it is added at the end when
+    it is not among the alternatives.
     """
     count = len(d.top_tokens[i])
     lps = d.top_logprobs[i, :count]
     probs = np.exp(np.minimum(lps, 0.0))
-    tok, tb = d.tokens[i], d.token_bytes[i]
+    sampled = int(d.candidates.sampled[i])
     rows = [
-        (t == tok and (tb is None or b is None or b == tb), float(p), float(lp), t)
-        for t, b, p, lp in zip(d.top_tokens[i], d.top_bytes[i], probs, lps, strict=True)
+        (j == sampled, float(p), float(lp), t)
+        for j, (t, p, lp) in enumerate(zip(d.top_tokens[i], probs, lps, strict=True))
     ]
-    if not d.sampled_in_top[i]:
-        rows.append((True, float(d.probs[i]), float(d.logprobs[i]), tok))
+    if not d.candidates.in_top[i]:
+        rows.append((True, float(d.probs[i]), float(d.logprobs[i]), d.tokens[i]))
     return rows

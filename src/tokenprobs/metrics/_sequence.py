@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs._numeric import _as_float, _clean, _last, _scale, _shape
+from tokenprobs.metrics._numeric import as_float, clean, reduce_shape, to_base, to_last_axis
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -37,12 +37,12 @@ def surprisal(logprobs: ArrayLike, *, base: float | None = None) -> NDArray[np.f
         >>> surprisal([-0.6931471805599453, 0.0, 1e-9], base=2).tolist()
         [1.0, 0.0, 0.0]
     """
-    return _scale(0.0 - _clean(_as_float(logprobs, "logprobs")), base)
+    return to_base(0.0 - clean(as_float(logprobs, "logprobs")), base)
 
 
 def _nan_sum_count(logprobs: ArrayLike, axis: int) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
     """The sum of the non-NaN sampled logprobs along `axis`, and how many there are."""
-    x = _last(logprobs, axis)
+    x = to_last_axis(logprobs, axis)
     known = ~np.isnan(x)
     return np.sum(np.where(known, x, 0.0), axis=-1), np.sum(known, axis=-1)
 
@@ -71,7 +71,7 @@ def sequence_logprob(
         -1.5
     """
     total, _ = _nan_sum_count(logprobs, axis)
-    return _shape(total, axis, keepdims=keepdims)
+    return reduce_shape(total, axis, keepdims=keepdims)
 
 
 def mean_logprob(
@@ -98,7 +98,7 @@ def mean_logprob(
     """
     total, count = _nan_sum_count(logprobs, axis)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return _shape(total / count, axis, keepdims=keepdims)
+        return reduce_shape(total / count, axis, keepdims=keepdims)
 
 
 def perplexity(

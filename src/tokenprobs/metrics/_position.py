@@ -1,20 +1,4 @@
-"""Honest top-k maths on token log-probabilities: pure numpy, array in, array out.
-
-An API returns only the head of each next-token distribution. At one position the *support* is
-the set of distinct returned tokens (the alternatives plus the sampled token, counted once); the
-mass outside it is the *tail*. Quantities that need the whole distribution are either estimates
-over the renormalised support (`entropy`, `renormalize`) or bounds (`entropy_bounds`); the rest
-(`probs`, `margin`, `tail_mass`, the sequence aggregates) are exact. `summary` computes the
-per-position quantities together, from one `exp`.
-
-Conventions, shared by every function (see docs/metrics.md for the formulas):
-
-* Logprobs are natural logs. `-9999.0` (the API's "outside the top 20" sentinel), anything below
-  it and `-inf` mean *no mass, not a member*. Positive values (coarse API rounding) are clipped
-  to 0. NaN means *unknown* (the API gave `null`) and makes the result at that position NaN.
-* Reductions run along `axis` (default: the last), with scipy's `keepdims`; `base=None` gives
-  nats, `base=2` bits. Nothing loops over positions in Python and nothing emits RuntimeWarning.
-"""
+"""Per-position quantities over the top-k: probabilities, support, entropy, margin, tail."""
 
 from __future__ import annotations
 
@@ -24,59 +8,32 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs._calibration import (
-    BrierDecomposition,
-    ECEInterval,
-    Reliability,
-    brier_decomposition,
-    brier_score,
-    ece,
-    ece_interval,
-    nll,
-    reliability,
+from tokenprobs.metrics._numeric import (
+    as_float,
+    clean,
+    entropy_from,
+    reduce_shape,
+    row_sum,
+    softmax,
+    tail_from_sums,
+    to_base,
+    to_last_axis,
+    top_two,
 )
-from tokenprobs._numeric import (
-    SENTINEL,
-    _as_float,
-    _clean,
-    _entropy,
-    _last,
-    _rowsum,
-    _scale,
-    _shape,
-    _softmax,
-    _tail,
-    _top2,
-)
-from tokenprobs._sequence import mean_logprob, perplexity, sequence_logprob, surprisal
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
-    "SENTINEL",
-    "BrierDecomposition",
-    "ECEInterval",
-    "Reliability",
     "Summary",
-    "brier_decomposition",
-    "brier_score",
-    "ece",
-    "ece_interval",
     "entropy",
     "entropy_bounds",
     "log_margin",
     "margin",
-    "mean_logprob",
-    "nll",
-    "perplexity",
     "probs",
-    "reliability",
     "renormalize",
-    "sequence_logprob",
     "summary",
     "support",
-    "surprisal",
     "tail_mass",
 ]
 
@@ -100,7 +57,7 @@ def probs(logprobs: ArrayLike) -> NDArray[np.float64]:
         >>> probs([0.0, -0.6931471805599453, -9999.0, float("-inf"), 1e-7]).tolist()
         [1.0, 0.5, 0.0, 0.0, 1.0]
     """
-    return np.exp(_clean(_as_float(logprobs, "logprobs")))
+    return np.exp(clean(as_float(logprobs, "logprobs")))
 
 
 def support(
@@ -127,13 +84,13 @@ def support(
         >>> support([-0.1, -2.0], [[-0.1, -2.5], [-0.3, -1.5]], in_top=[True, False]).tolist()
         [[-0.1, -2.5, -inf], [-0.3, -1.5, -2.0]]
     """
-    lp = _as_float(logprobs, "logprobs")
-    top = _as_float(top_logprobs, "top_logprobs")
+    lp = as_float(logprobs, "logprobs")
+    top = as_float(top_logprobs, "top_logprobs")
     if top.shape[:-1] != lp.shape or top.ndim != lp.ndim + 1:
         msg = f"top_logprobs must have shape logprobs.shape + (K,), got {top.shape} for {lp.shape}"
         raise ValueError(msg)
     sampled = np.where(np.asarray(in_top, dtype=bool), -np.inf, lp)
-    return _clean(np.concatenate([top, sampled[..., np.newaxis]], axis=-1))
+    return clean(np.concatenate([top, sampled[..., np.newaxis]], axis=-1))
 
 
 def renormalize(logprobs: ArrayLike, axis: int = -1, *, log: bool = True) -> NDArray[np.float64]:
@@ -158,9 +115,9 @@ def renormalize(logprobs: ArrayLike, axis: int = -1, *, log: bool = True) -> NDA
         >>> renormalize([-0.5, -1.2, -9999.0], log=False).round(4).tolist()
         [0.6682, 0.3318, 0.0]
     """
-    x = _last(logprobs, axis)
+    x = to_last_axis(logprobs, axis)
     p = np.exp(x)
-    q, lse = _softmax(x, p, _rowsum(p), out=p)
+    q, lse = softmax(x, p, row_sum(p), out=p)
     if not log:
         return np.moveaxis(q, -1, axis)
     with np.errstate(invalid="ignore"):
@@ -191,8 +148,8 @@ def tail_mass(
         >>> round(float(tail_mass([-0.6931471805599453, -1.3862943611198906])), 12)
         0.25
     """
-    tail = _tail(_rowsum(np.exp(_last(logprobs, axis))))
-    return _shape(tail, axis, keepdims=keepdims)
+    tail = tail_from_sums(row_sum(np.exp(to_last_axis(logprobs, axis))))
+    return reduce_shape(tail, axis, keepdims=keepdims)
 
 
 def entropy(
@@ -221,10 +178,10 @@ def entropy(
         >>> float(entropy([-0.6931471805599453, -0.6931471805599453, -9999.0], base=2))
         1.0
     """
-    x = _last(logprobs, axis)
+    x = to_last_axis(logprobs, axis)
     p = np.exp(x)
-    q, lse = _softmax(x, p, _rowsum(p), out=p)
-    return _shape(_scale(_entropy(x, q, lse), base), axis, keepdims=keepdims)
+    q, lse = softmax(x, p, row_sum(p), out=p)
+    return reduce_shape(to_base(entropy_from(x, q, lse), base), axis, keepdims=keepdims)
 
 
 def margin(logprobs: ArrayLike, axis: int = -1, *, keepdims: bool = False) -> NDArray[np.float64]:
@@ -248,8 +205,8 @@ def margin(logprobs: ArrayLike, axis: int = -1, *, keepdims: bool = False) -> ND
         >>> float(margin([-1.3862943611198906, -0.2876820724517809, -9999.0]))
         0.5
     """
-    first, second = _top2(_last(logprobs, axis))
-    return _shape(np.exp(first) - np.exp(second), axis, keepdims=keepdims)
+    first, second = top_two(to_last_axis(logprobs, axis))
+    return reduce_shape(np.exp(first) - np.exp(second), axis, keepdims=keepdims)
 
 
 def log_margin(
@@ -275,8 +232,8 @@ def log_margin(
         >>> float(log_margin([-0.5, -2.0, -1.25]))
         0.75
     """
-    first, second = _top2(_last(logprobs, axis))
-    return _shape(first - second, axis, keepdims=keepdims)
+    first, second = top_two(to_last_axis(logprobs, axis))
+    return reduce_shape(first - second, axis, keepdims=keepdims)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -326,18 +283,18 @@ def summary(
         >>> s.entropy.round(4).tolist(), s.margin.tolist(), s.log_margin.round(4).tolist()
         ([0.9183], [0.25], [0.6931])
     """
-    x = _last(logprobs, axis)
+    x = to_last_axis(logprobs, axis)
     p = np.exp(x)
-    s = _rowsum(p)
-    q, lse = _softmax(x, p, s)
-    first, second = _top2(x)
+    s = row_sum(p)
+    q, lse = softmax(x, p, s)
+    first, second = top_two(x)
     return Summary(
         probs=np.moveaxis(p, -1, axis),
         renormalized=np.moveaxis(q, -1, axis),
-        tail_mass=_shape(_tail(s), axis, keepdims=keepdims),
-        entropy=_shape(_scale(_entropy(x, q, lse), base), axis, keepdims=keepdims),
-        margin=_shape(np.exp(first) - np.exp(second), axis, keepdims=keepdims),
-        log_margin=_shape(first - second, axis, keepdims=keepdims),
+        tail_mass=reduce_shape(tail_from_sums(s), axis, keepdims=keepdims),
+        entropy=reduce_shape(to_base(entropy_from(x, q, lse), base), axis, keepdims=keepdims),
+        margin=reduce_shape(np.exp(first) - np.exp(second), axis, keepdims=keepdims),
+        log_margin=reduce_shape(first - second, axis, keepdims=keepdims),
     )
 
 
@@ -383,7 +340,7 @@ def entropy_bounds(
     if vocab < 1:
         msg = f"vocab_size must be a positive integer, got {vocab}"
         raise ValueError(msg)
-    x = _last(logprobs, axis)
+    x = to_last_axis(logprobs, axis)
     member = x > -np.inf
     k = np.sum(member, axis=-1)
     p = np.exp(x)
@@ -392,7 +349,7 @@ def entropy_bounds(
         lowest = np.min(np.where(member, x, 0.0), axis=-1, initial=0.0)
         c = np.where(k > 0, np.exp(lowest), 1.0)
     else:
-        c = np.exp(_clean(_as_float(ceiling_logprob, "ceiling_logprob")))
+        c = np.exp(clean(as_float(ceiling_logprob, "ceiling_logprob")))
     unseen = np.maximum(vocab - k, 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_scale = np.log(np.maximum(total, 1.0))
@@ -407,4 +364,4 @@ def entropy_bounds(
     lower = np.where(unseen == 0, 0.0, lower)
     upper = np.where(unseen == 0, 0.0, upper)
     bounds = np.stack([seen + np.minimum(lower, upper), seen + upper], axis=-1)
-    return _scale(np.where(np.isnan(total)[..., None], np.nan, bounds), base)
+    return to_base(np.where(np.isnan(total)[..., None], np.nan, bounds), base)

@@ -7,146 +7,42 @@ it, choosing the client, parsing, stream bookkeeping) is shared by the sync and 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import openai
 
-from tokenprobs import _retry
-from tokenprobs._clients import async_client, base_url_of, sync_client
 from tokenprobs._endpoints import ENDPOINTS as ENDPOINT_TABLE
-from tokenprobs._endpoints import NAMES, Endpoint
-from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
-from tokenprobs._stream import AsyncDistributionStream, DistributionStream
 from tokenprobs.adapters import parse
+from tokenprobs.client import _retry
+from tokenprobs.client._defaults import async_client, base_url_of, sync_client
+from tokenprobs.client._request import prepare
+from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy
+from tokenprobs.client._stream import AsyncDistributionStream, DistributionStream
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
-from tokenprobs.guards import check_request, detected_server, remember_server
+from tokenprobs.guards import remember_server
 
 if TYPE_CHECKING:
-    from tokenprobs._guard_types import GuardProfile
+    from tokenprobs._endpoints import Endpoint
+    from tokenprobs.client._request import Prompt
+    from tokenprobs.guards import GuardMode, GuardProfile
     from tokenprobs.models import TokenDistribution
 
 __all__ = [
-    "Endpoint",
-    "GuardMode",
-    "Prompt",
+    "acall",
+    "acall_stream",
     "aget_token_distribution",
-    "build_params",
+    "call",
+    "call_stream",
+    "finish",
     "get_token_distribution",
 ]
 
-GuardMode: TypeAlias = Literal["strict", "warn", "off"]
-"""What the guards do with a request the API would refuse: raise, warn, or nothing."""
-Prompt: TypeAlias = str | Sequence[Mapping[str, object]]
-"""A prompt string, or a list of chat messages (`{"role": ..., "content": ...}`)."""
 
-ENDPOINTS: tuple[Endpoint, ...] = NAMES
-INCLUDE_LOGPROBS = "message.output_text.logprobs"
-
-
-# --- the request: shared by both twins, the many-prompts functions and Batch files ------------
-
-
-def build_params(
-    messages_or_prompt: Prompt,
-    /,
-    *,
-    model: str,
-    top_logprobs: int,
-    endpoint: Endpoint,
-    create_kwargs: Mapping[str, object],
-) -> dict[str, object]:
-    """The `create()` keyword arguments that ask `endpoint` for logprobs.
-
-    A `str` becomes one user message (Chat, Responses) or the prompt (legacy Completions); a list
-    of messages passes through. `create_kwargs` are merged last, except that a Responses
-    `include` is extended rather than replaced.
-
-    Raises:
-        ValueError: `endpoint` is not one of `ENDPOINTS`.
-        TypeError: messages were given to legacy Completions, which takes a prompt string.
-    """
-    if endpoint not in ENDPOINTS:
-        msg = f"endpoint must be one of {', '.join(map(repr, NAMES))}, got {endpoint!r}"
-        raise ValueError(msg)
-    kwargs = dict(create_kwargs)
-    _no_logprobs_override(endpoint, kwargs)
-    if endpoint == "chat.completions":
-        messages = _messages(messages_or_prompt)
-        params: dict[str, object] = {"model": model, "messages": messages, "logprobs": True}
-        params["top_logprobs"] = top_logprobs
-    elif endpoint == "responses":
-        include = list(kwargs.pop("include", None) or ())  # type: ignore[call-overload]
-        if INCLUDE_LOGPROBS not in include:
-            include.append(INCLUDE_LOGPROBS)
-        params = {"model": model, "input": _messages(messages_or_prompt), "include": include}
-        params["top_logprobs"] = top_logprobs
-    else:
-        if not isinstance(messages_or_prompt, str):
-            msg = (
-                "legacy completions take a prompt string, not a list of messages: pass a str, "
-                'or use endpoint="chat.completions"'
-            )
-            raise TypeError(msg)
-        params = {"model": model, "prompt": messages_or_prompt, "logprobs": top_logprobs}
-    params.update(kwargs)
-    return params
-
-
-def _no_logprobs_override(endpoint: Endpoint, kwargs: dict[str, object]) -> None:
-    """Refuse a `logprobs=` that contradicts the request for logprobs (a usage error)."""
-    if "logprobs" not in kwargs:
-        return
-    value = kwargs["logprobs"]
-    if endpoint == "chat.completions" and value is True:
-        del kwargs["logprobs"]  # what is sent anyway
-        return
-    if endpoint == "completions":
-        msg = (
-            f"logprobs={value!r} was passed for legacy completions, where tokenprobs sets "
-            "logprobs=k from top_logprobs: pass top_logprobs=k instead (0 gives the sampled "
-            "token alone)"
-        )
-    elif endpoint == "responses":
-        msg = (
-            f"logprobs={value!r} is not a Responses API parameter: tokenprobs asks for logprobs "
-            'with include=["message.output_text.logprobs"] and top_logprobs=k; remove it'
-        )
-    else:
-        msg = (
-            f"logprobs={value!r} contradicts what get_token_distribution is for (it always asks "
-            "for logprobs): remove it (top_logprobs=0 gives the sampled token alone), or call "
-            "client.chat.completions.create() directly for an answer without them"
-        )
-    raise ValueError(msg)
-
-
-def _messages(messages_or_prompt: Prompt) -> list[Mapping[str, object]]:
-    if isinstance(messages_or_prompt, str):
-        return [{"role": "user", "content": messages_or_prompt}]
-    if isinstance(messages_or_prompt, Mapping):
-        msg = "pass a list of messages, not a single message dict"
-        raise TypeError(msg)
-    return list(messages_or_prompt)
-
-
-def guard(
-    endpoint: Endpoint,
-    params: Mapping[str, object],
-    *,
-    base_url: str | None,
-    mode: GuardMode,
-    profile: str | GuardProfile | None = None,
-) -> None:
-    """Run the guards on a request (nothing when `mode == "off"`).
-
-    Without `profile`, the profile detected from an earlier response of the same server is used,
-    else the one its base URL selects.
-    """
-    if mode == "off":
-        return
-    chosen = profile if profile is not None else detected_server(base_url)
-    check_request(endpoint, dict(params), base_url=base_url, mode=mode, profile=chosen)
+def _create(client: openai.OpenAI | openai.AsyncOpenAI, endpoint: Endpoint) -> Any:  # noqa: ANN401
+    resource: object = client
+    for name in ENDPOINT_TABLE[endpoint].sdk_attribute:
+        resource = getattr(resource, name)
+    return resource.create  # type: ignore[attr-defined]
 
 
 _LLAMA_HINT = (
@@ -159,39 +55,6 @@ _IGNORED_HINT = (
     "use a server and model that return logprobs (docs/compatibility.md lists which do, and the "
     "option each needs); tokenprobs already sent logprobs=True and top_logprobs"
 )
-
-
-def prepare(
-    messages_or_prompt: Prompt,
-    *,
-    model: str,
-    top_logprobs: int,
-    endpoint: Endpoint,
-    stream: bool,
-    guards: GuardMode,
-    base_url: str | None,
-    create_kwargs: Mapping[str, object],
-    profile: str | GuardProfile | None = None,
-) -> dict[str, object]:
-    """Build and guard one request: what runs before any I/O."""
-    params = build_params(
-        messages_or_prompt,
-        model=model,
-        top_logprobs=top_logprobs,
-        endpoint=endpoint,
-        create_kwargs=create_kwargs,
-    )
-    if stream:
-        params["stream"] = True
-    guard(endpoint, params, base_url=base_url, mode=guards, profile=profile)
-    return params
-
-
-def _create(client: openai.OpenAI | openai.AsyncOpenAI, endpoint: Endpoint) -> Any:  # noqa: ANN401
-    resource: object = client
-    for name in ENDPOINT_TABLE[endpoint].sdk_attribute:
-        resource = getattr(resource, name)
-    return resource.create  # type: ignore[attr-defined]
 
 
 def finish(
@@ -235,9 +98,6 @@ def _name_the_url(exc: openai.APIConnectionError, retry: RetryPolicy | None) -> 
     """Without our retries, say which URL could not be reached (the retry note says it else)."""
     if retry is None and (where := _retry.reaching(exc)):
         exc.add_note(f"tokenprobs: the request failed{where}.")
-
-
-# --- the I/O: the only part the twins do not share ---------------------------------------------
 
 
 def _send(
@@ -312,9 +172,6 @@ async def acall_stream(
 ) -> AsyncDistributionStream:
     """The async twin of `call_stream`."""
     return AsyncDistributionStream(await _asend(client, endpoint, params, retry))
-
-
-# --- the public twins ------------------------------------------------------------------------
 
 
 @overload

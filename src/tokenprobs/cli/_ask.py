@@ -14,10 +14,9 @@ from urllib.parse import urlsplit
 
 import openai
 
-from tokenprobs import cli  # cli loads this module only when it builds its parser
-from tokenprobs._clients import NO_KEY, OPENAI_HOSTS
-from tokenprobs._retry import RetryPolicy
-from tokenprobs.client import ENDPOINTS, get_token_distribution
+from tokenprobs.cli._views import EXIT_API, EXIT_GUARD, EXIT_USAGE, add_view_options, emit
+from tokenprobs.client import ENDPOINTS, RetryPolicy, get_token_distribution
+from tokenprobs.client._defaults import NO_KEY, OPENAI_HOSTS
 from tokenprobs.exceptions import GuardError, TokenprobsError
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ def add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     ask.add_argument("--max-tokens", type=int, help="cap the answer's length")
     ask.add_argument("--temperature", type=float, help="sampling temperature")
     ask.add_argument("--json", action="store_true", help="print the distribution as JSON")
-    cli._add_view_options(ask)  # noqa: SLF001 - the views are shared with demo and show
+    add_view_options(ask)
     ask.set_defaults(run=run_ask)
 
 
@@ -76,7 +75,7 @@ def run_ask(args: argparse.Namespace) -> int:
     client = _client(args)
     if client is None:
         print(NO_KEY_MESSAGE, file=sys.stderr)  # noqa: T201
-        return cli.EXIT_USAGE
+        return EXIT_USAGE
     kwargs: dict[str, Any] = {}  # Any: the values go to create(), typed by the SDK
     if args.max_tokens is not None:
         kwargs["max_tokens" if args.endpoint != "responses" else "max_output_tokens"] = (
@@ -96,15 +95,15 @@ def run_ask(args: argparse.Namespace) -> int:
         )
     except GuardError as exc:
         print(f"tokenprobs: refused before sending: {exc}", file=sys.stderr)  # noqa: T201
-        return cli.EXIT_GUARD
+        return EXIT_GUARD
     except (openai.APIError, TokenprobsError) as exc:
         print(f"tokenprobs: {_one_line(exc)}", file=sys.stderr)  # noqa: T201
-        return cli.EXIT_API
+        return EXIT_API
     finally:
         client.close()
     if args.json:
         args.format = "json"
-    cli._emit([d], args)  # noqa: SLF001 - the views are shared with demo and show
+    emit([d], args)
     return 0
 
 

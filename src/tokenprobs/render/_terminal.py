@@ -16,26 +16,26 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from tokenprobs._cells import (
+from tokenprobs.exceptions import MissingDependencyError
+from tokenprobs.render._cells import (
     Mode,
-    _alternatives,
-    _bins,
-    _cell_bin,
-    _cells,
-    _labels,
-    _metric,
-    _metric_name,
-    _num,
-    _pct,
-    _safe,
-    _shades,
-    _title,
-    _values,
+    alternative_rows,
+    bin_labels,
     canonical_mode,
+    cell_bin,
+    group_cells,
+    metric,
+    metric_name,
+    mode_bins,
+    mode_title,
+    mode_values,
+    num,
+    pct,
     plural,
+    safe,
+    shade_names,
     visible,
 )
-from tokenprobs.exceptions import MissingDependencyError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -130,8 +130,8 @@ def _fit(s: str, width: int) -> str:
 
 
 def _least_certain(d: TokenDistribution, mode: str, top: int) -> list[int]:
-    values = _values(d, mode)
-    order = -values if _metric_name(mode) == "entropy" else values
+    values = mode_values(d, mode)
+    order = -values if metric_name(mode) == "entropy" else values
     if canonical_mode(mode) == "most-likely":
         order = -order
     keep = np.flatnonzero(~np.isnan(order))
@@ -144,18 +144,18 @@ def _rows(d: TokenDistribution, mode: str, top: int) -> list[tuple[str, str, str
     rows = []
     for i in _least_certain(d, mode, top):
         alts = "  ".join(
-            f"{'▸' if s else ''}{visible(t)} {_pct(p)}"
-            for s, p, _, t in _alternatives(d, i)
+            f"{'▸' if s else ''}{visible(t)} {pct(p)}"
+            for s, p, _, t in alternative_rows(d, i)
             if d.top_tokens[i]
         )
-        tail = float(_metric(d, "tail_mass")[i])
-        alts += f"  (tail {_pct(tail)})" if d.top_tokens[i] else "\u2014"
+        tail = float(metric(d, "tail_mass")[i])
+        alts += f"  (tail {pct(tail)})" if d.top_tokens[i] else "\u2014"
         rows.append(
             (
                 str(i),
                 visible(d.tokens[i]),
-                _pct(float(d.probs[i])),
-                _num(float(d.logprobs[i])),
+                pct(float(d.probs[i])),
+                num(float(d.logprobs[i])),
                 alts,
             )
         )
@@ -173,7 +173,7 @@ def _header(d: TokenDistribution) -> str:
 
 def _table_title(d: TokenDistribution, mode: str, rows: int) -> str:
     which = "most likely" if canonical_mode(mode) == "most-likely" else "least certain"
-    by = {"prob": "probability"}.get(_metric_name(mode), _metric_name(mode))
+    by = {"prob": "probability"}.get(metric_name(mode), metric_name(mode))
     return f"{rows} {which} of {plural(len(d), 'position')} (by {by})"
 
 
@@ -208,19 +208,19 @@ def to_text(
     width = width or shutil.get_terminal_size((100, 24)).columns
     lines = [_header(d), ""]
     if color:
-        bins, shades, text, out = _bins(d, name), _shades(name), d.text, []
-        for start, stop, c0, c1 in _cells(d.char_spans()):
-            k = _cell_bin(bins, start, stop)
+        bins, shades, text, out = mode_bins(d, name), shade_names(name), d.text, []
+        for start, stop, c0, c1 in group_cells(d.char_spans()):
+            k = cell_bin(bins, start, stop)
             on, off = _ansi("na" if k < 0 else shades[k])
-            out.append("\n".join(on + p + off if p else p for p in _safe(text[c0:c1]).split("\n")))
+            out.append("\n".join(on + p + off if p else p for p in safe(text[c0:c1]).split("\n")))
         lines.append("".join(out))
         legend = " ".join(
             f"{_ansi(s)[0]} {label} {_ansi(s)[1]}"
-            for s, label in zip(shades, _labels(name), strict=True)
+            for s, label in zip(shades, bin_labels(name), strict=True)
         )
-        lines += ["", f"{_title(name)}: {legend}"]
+        lines += ["", f"{mode_title(name)}: {legend}"]
     else:
-        lines.append(_safe(d.text))
+        lines.append(safe(d.text))
     rows = _rows(d, name, top)
     if rows:
         header = ("pos", "token", "prob", "logprob", "alternatives")
@@ -249,13 +249,13 @@ def to_rich(d: TokenDistribution, *, mode: Mode | str = "least-likely", top: int
     except ImportError:
         feature = "the rich view"
         raise MissingDependencyError(feature, "rich", "rich") from None
-    bins, shades, text, out = _bins(d, name), _shades(name), d.text, Text()
-    for start, stop, c0, c1 in _cells(d.char_spans()):
-        k = _cell_bin(bins, start, stop)
-        out.append(_safe(text[c0:c1]), style=_rich_style("na" if k < 0 else shades[k]))
+    bins, shades, text, out = mode_bins(d, name), shade_names(name), d.text, Text()
+    for start, stop, c0, c1 in group_cells(d.char_spans()):
+        k = cell_bin(bins, start, stop)
+        out.append(safe(text[c0:c1]), style=_rich_style("na" if k < 0 else shades[k]))
     legend = Text()
-    legend.append(f"{_title(name)}: ", style="dim")
-    for shade, label in zip(shades, _labels(name), strict=True):
+    legend.append(f"{mode_title(name)}: ", style="dim")
+    for shade, label in zip(shades, bin_labels(name), strict=True):
         legend.append(f" {label} ", style=_rich_style(shade))
         legend.append(" ")
     parts: list[Any] = [Text(_header(d)), Text(""), out, Text(""), legend]

@@ -14,17 +14,19 @@ import time
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs._clients import async_client, base_url_of, sync_client
-from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
-from tokenprobs.client import acall, call, prepare
+from tokenprobs.client._call import acall, call
+from tokenprobs.client._defaults import async_client, base_url_of, sync_client
+from tokenprobs.client._request import prepare
+from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     import openai
 
-    from tokenprobs._guard_types import GuardProfile
-    from tokenprobs.client import Endpoint, GuardMode, Prompt
+    from tokenprobs._endpoints import Endpoint
+    from tokenprobs.client._request import Prompt
+    from tokenprobs.guards import GuardMode, GuardProfile
     from tokenprobs.models import TokenDistribution
 
 __all__ = ["aget_token_distributions", "get_token_distributions"]

@@ -1,0 +1,338 @@
+"""`parse` and `parse_all`: detect the shape of what was given and hand it to its adapter."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openai
+import pydantic
+import pydantic_core
+
+from tokenprobs._gc import paused_gc
+from tokenprobs.adapters import chat, completions, responses
+from tokenprobs.adapters._columns import columns_from_entries
+from tokenprobs.adapters._common import error_body, get
+from tokenprobs.adapters._lazy import FastPathMiss
+from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
+from tokenprobs.exceptions import APIResponseError, TokenprobsWarning, UnsupportedResponseError
+from tokenprobs.models import TokenDistribution
+
+__all__ = ["parse", "parse_all"]
+
+_STR_KINDS = (str, bytes, bytearray, memoryview)
+
+
+def parse(obj: object, /, *, choice: int = 0) -> TokenDistribution:
+    """The `TokenDistribution` of one choice of any logprobs-bearing response.
+
+    Args:
+        obj: A `ChatCompletion`, `Completion` or `Response` (SDK object, dict, JSON `str` or
+            `bytes`); a list or iterator of `ChatCompletionChunk` / legacy chunks / Responses
+            stream events (or their dicts); raw SSE text or bytes; an Ollama `/api/generate`
+            chunk or NDJSON stream; a bare `logprobs` object or list of token entries; one
+            `Choice` of a chat or legacy completion (`response.choices[0]`, or its dict); a
+            `pathlib.Path` or an open file (text or binary) holding any of the text forms; an
+            API error body (`{"error": {...}}`, or the SDK's `APIStatusError.body`) or the
+            `openai.APIStatusError` itself, which raise `APIResponseError`.
+        choice: Which choice (its `index`) when the response has several (`n > 1`). A single
+            `Choice` is parsed as it is, whatever its index.
+
+    Returns:
+        The distribution, with `d.response` set to the parsed object when there was one.
+
+    Raises:
+        MissingLogprobsError: The response carries no logprobs (the message says how to ask).
+        APIResponseError: The body is an API error, not a response.
+        UnsupportedResponseError: The shape is not recognised, or a known field is malformed.
+
+    Warns:
+        TokenprobsWarning: Every logprob is 0 or -9999 and there are no alternatives: the server
+            sent placeholders that carry no probability information.
+
+    Examples:
+        >>> import tokenprobs as tp
+        >>> d = tp.parse(
+        ...     '{"choices": [{"index": 0, "logprobs": {"content": ['
+        ...     '{"token": "Hi", "logprob": -0.5, "bytes": [72, 105], "top_logprobs": []}]}}]}'
+        ... )
+        >>> d.text, d.source
+        ('Hi', 'chat')
+    """
+    with paused_gc():
+        return _checked(_dispatch(obj, choice=choice))[0]
+
+
+def parse_all(obj: object, /) -> list[TokenDistribution]:
+    """One `TokenDistribution` per choice (`n > 1`), in index order. Accepts what `parse` does."""
+    with paused_gc():
+        return _checked(_dispatch(obj, choice=None))
+
+
+def _checked(out: list[TokenDistribution]) -> list[TokenDistribution]:
+    """Warn about distributions whose values are placeholders (every one 0 or -9999, no alts)."""
+    for d in out:
+        lp = d.logprobs
+        if len(d) and not any(d.top_tokens) and bool(((lp == 0) | np.isneginf(lp)).all()):
+            msg = (
+                f"choice {d.choice}: all {len(d)} logprobs are 0 or -9999 and no alternatives "
+                "were returned: the server sent placeholder values that carry no probability "
+                "information (probs, entropy and perplexity mean nothing here)"
+            )
+            warnings.warn(msg, TokenprobsWarning, stacklevel=3)
+    return out
+
+
+def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:  # noqa: C901, PLR0911
+    if isinstance(obj, TokenDistribution):
+        return [obj]
+    if isinstance(obj, _STR_KINDS):
+        return _from_text(obj, choice=choice)
+    if isinstance(obj, os.PathLike):
+        return _from_text(_read_path(obj), choice=choice)
+    if isinstance(obj, io.IOBase) or (
+        callable(getattr(obj, "read", None)) and not isinstance(obj, pydantic.BaseModel | Mapping)
+    ):
+        return _from_text(_read_file(obj), choice=choice)
+    if (err := _sdk_error(obj)) is not None:
+        raise err
+    if isinstance(obj, Mapping) and not isinstance(obj, dict):
+        obj = dict(obj)
+    if isinstance(obj, dict):
+        if (err := error_body(obj)) is not None:
+            raise err
+        return _from_object(obj, choice=choice)
+    if isinstance(obj, pydantic.BaseModel):  # an SDK object
+        extra = obj.model_extra or {}
+        # a 200 carrying an error body, which the SDK read into a response object anyway
+        empty = not get(obj, "choices") and not get(obj, "output")
+        if "error" in extra and empty and (err := error_body(dict(extra))) is not None:
+            raise err
+        return _from_object(obj, choice=choice)
+    if isinstance(obj, Iterable):
+        return _from_items(list(obj), choice=choice, response=obj)
+    msg = (
+        f"cannot parse a {type(obj).__name__}: expected a response, its dict or JSON, "
+        "or a list of stream chunks"
+    )
+    raise UnsupportedResponseError(msg)
+
+
+# A JSON list of byte values, as every token entry carries: cut out before parsing (see below).
+_BYTES_LIST = re.compile(rb'"bytes":\s*\[([0-9,\s]*)\]')
+_FAST_MIN = 1 << 16
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _fast(data: bytes | str, *, choice: int | None) -> list[TokenDistribution] | None:  # noqa: PLR0911
+    """The raw-JSON fast path for large chat and Responses bodies.
+
+    Building ~100,000 small lists of byte values is most of the cost of parsing a large body.
+    Each `"bytes": [...]` is replaced by an index into a table of the lists' text; the sampled
+    tokens' lists are built at once, the alternatives' only when a position is read. Anything
+    unexpected returns `None`, and the body is parsed the ordinary way.
+    """
+    if len(data) < _FAST_MIN or data.lstrip()[:1] not in (b"{", "{"):
+        return None
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="surrogatepass")
+    pieces = _BYTES_LIST.split(data)  # text, list, text, list, ..., text
+    table: list[bytes] = pieces[1::2]
+    pieces[1::2] = map(b'"bytes":%d'.__mod__, range(len(table)))
+    try:
+        parsed = pydantic_core.from_json(b"".join(pieces))
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    kind = parsed.get("object")
+    try:
+        if kind == "chat.completion":
+            return chat.parse_choices(parsed, choice=choice, table=table)
+        if kind == "response":
+            return [responses.parse_response(parsed, table=table)]
+    except FastPathMiss:
+        return None
+    return None
+
+
+def _as_data(raw: str | bytes | bytearray | memoryview) -> str | bytes:
+    """`str` or `bytes` for the JSON parser (a `str` with lone surrogates as bytes: invalid)."""
+    if isinstance(raw, bytearray | memoryview):
+        return bytes(raw)
+    if isinstance(raw, str) and _SURROGATE.search(raw):
+        return raw.encode("utf-8", errors="surrogatepass")
+    return raw
+
+
+def _read_path(path: os.PathLike[Any]) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        msg = f"cannot read {os.fspath(path)!r}: {exc.strerror or exc}"
+        raise UnsupportedResponseError(msg) from exc
+
+
+def _read_file(f: Any) -> str | bytes:  # noqa: ANN401 - any object with .read()
+    data = f.read()
+    if not isinstance(data, str | bytes | bytearray):
+        msg = f"{type(f).__name__}.read() gave a {type(data).__name__}, not text or bytes"
+        raise UnsupportedResponseError(msg)
+    return bytes(data) if isinstance(data, bytearray) else data
+
+
+def _sdk_error(obj: object) -> APIResponseError | None:
+    """The `APIResponseError` for an `openai.APIStatusError` given in place of a response."""
+    if not isinstance(obj, openai.APIStatusError):
+        return None
+    body = obj.body
+    err = error_body(body) if isinstance(body, dict) else None
+    if err is None:
+        err = APIResponseError(str(obj.message), code=obj.status_code, body=body)
+    err.__cause__ = obj
+    return err
+
+
+_PATH_MAX = 4096
+
+
+def _names_file(text: str) -> bool:
+    """Whether a string that failed to parse is the name of an existing file."""
+    if not text or len(text) > _PATH_MAX or "\n" in text or "\x00" in text:
+        return False
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _not_a_body(raw: object, exc: ValueError) -> str:
+    if isinstance(raw, str) and _names_file(name := raw.strip()):
+        return (
+            f"the string {name!r} is not a response but names a file: pass "
+            f"pathlib.Path({name!r}) to read it (a str is parsed as the body itself)"
+        )
+    return f"not JSON, SSE or NDJSON ({exc})"
+
+
+def _from_text(
+    raw: str | bytes | bytearray | memoryview, *, choice: int | None
+) -> list[TokenDistribution]:
+    data = _as_data(raw)
+    fast = _fast(data, choice=choice)
+    if fast is not None:
+        return fast
+    try:
+        parsed = pydantic_core.from_json(data)
+    except ValueError as exc:
+        text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+        if looks_like_sse(text):
+            sse = parse_sse(text)
+            return _from_stream(sse.payloads, choice=choice, sse=sse, response=sse)
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if len(lines) > 1:
+            try:
+                items = [pydantic_core.from_json(ln) for ln in lines]
+            except ValueError:
+                pass
+            else:
+                return _from_items(items, choice=choice, response=items)
+        raise UnsupportedResponseError(_not_a_body(raw, exc)) from exc
+    if isinstance(parsed, dict):
+        if (err := error_body(parsed)) is not None:
+            raise err
+        return _from_object(parsed, choice=choice)
+    if isinstance(parsed, list):
+        return _from_items(parsed, choice=choice, response=parsed)
+    msg = f"the JSON is a {type(parsed).__name__}, not a response object"
+    raise UnsupportedResponseError(msg)
+
+
+def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  # noqa: ANN401, PLR0911
+    kind = get(obj, "object")
+    if kind == "chat.completion" or _first_choice_has(obj, "message") or _chat_logprobs(obj):
+        return chat.parse_choices(obj, choice=choice)
+    if kind == "response" or (get(obj, "output") is not None and get(obj, "choices") is None):
+        return [responses.parse_response(obj)]
+    if kind == "text_completion":
+        return completions.parse_choices(obj, choice=choice)
+    if chunk_kind(obj) is not None:
+        return _from_stream([obj], choice=choice, response=obj)
+    if (one := _one_choice(obj)) is not None:
+        return [one]
+    batch = get(obj, "response")
+    if isinstance(batch, dict) and "custom_id" in obj:  # a line of a Batch output file
+        if (err := error_body(obj)) is not None:
+            raise err
+        body = batch.get("body")
+        if isinstance(body, dict) and (err := error_body(body)) is not None:
+            raise err
+        return _dispatch(body, choice=choice)
+    bare_legacy = get(obj, "tokens") is not None and get(obj, "token_logprobs") is not None
+    if bare_legacy or get(obj, "content", ...) is not ... or get(obj, "refusal", ...) is not ...:
+        return [chat.choice_logprobs(obj, source="logprobs", response=obj)]
+    keys = sorted(obj)[:8] if isinstance(obj, dict) else type(obj).__name__
+    msg = (
+        f"not a response shape tokenprobs knows (saw {keys}); expected a chat completion, "
+        "completion, Responses response, stream chunk, or logprobs object"
+    )
+    raise UnsupportedResponseError(msg)
+
+
+def _one_choice(obj: Any) -> TokenDistribution | None:  # noqa: ANN401
+    """One `Choice` of a chat or legacy completion (`response.choices[i]`), else `None`."""
+    if get(obj, "choices") is not None or get(obj, "logprobs", ...) is ...:
+        return None
+    if get(obj, "message") is not None:
+        return chat.parse_choice(obj)
+    if isinstance(get(obj, "text"), str) and get(obj, "index") is not None:
+        return completions.parse_choice(obj)
+    return None
+
+
+def _chat_logprobs(obj: Any) -> bool:  # noqa: ANN401
+    choices = get(obj, "choices")
+    if not isinstance(choices, list) or not choices or get(choices[0], "delta") is not None:
+        return False
+    lp = get(choices[0], "logprobs")
+    return get(lp, "content", ...) is not ... or get(lp, "refusal", ...) is not ...
+
+
+def _first_choice_has(obj: Any, key: str) -> bool:  # noqa: ANN401
+    choices = get(obj, "choices")
+    return isinstance(choices, list) and bool(choices) and get(choices[0], key) is not None
+
+
+def _from_items(
+    items: list[Any], *, choice: int | None, response: object
+) -> list[TokenDistribution]:
+    if not items:
+        msg = "an empty list: no chunks, events or token entries"
+        raise UnsupportedResponseError(msg)
+    first = items[0]
+    if get(first, "token") is not None and get(first, "logprob", ...) is not ...:
+        return [columns_from_entries(items, "logprobs").build("logprobs", response=response)]
+    return _from_stream(items, choice=choice, response=response)
+
+
+def _from_stream(
+    chunks: list[Any], *, choice: int | None, response: object, sse: SSE | None = None
+) -> list[TokenDistribution]:
+    acc = StreamAccumulator()
+    for chunk in chunks:
+        acc.feed(chunk)
+    if acc.kind is None:
+        msg = "the stream carried no chunks"
+        raise UnsupportedResponseError(msg)
+    truncated = sse is not None and sse.truncated
+    wanted = acc.choices if choice is None else [choice]
+    return [
+        acc.distribution(c, incomplete=True if truncated else None, response=response)
+        for c in wanted
+    ]

@@ -1,0 +1,102 @@
+"""The raw-JSON fast path's byte lists: cut out of the body as text, built only when read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from itertools import chain
+from typing import TYPE_CHECKING, Any, overload
+
+from tokenprobs.exceptions import UnsupportedResponseError
+
+if TYPE_CHECKING:
+    from tokenprobs.adapters._columns import Columns
+
+__all__ = ["BYTE_MAX", "FastPathMiss", "LazyByteRows", "byte_list", "indexed_bytes"]
+
+BYTE_MAX = 255
+# GPT-2 symbols for a space or newline (U+0120, U+010A ...) are UTF-8 0xC4 / 0xC5 = 196 / 197 as
+# JSON byte values: where the table has them, the ordinary path checks and decodes the symbols.
+_GPT2_TEXT_LEADS = re.compile(rb"(?<![0-9])19[67](?![0-9])")
+
+
+class FastPathMiss(Exception):  # noqa: N818 - a signal, not an error users see
+    """The raw-JSON fast path met something unexpected: parse the body the ordinary way."""
+
+
+def indexed_bytes(cols: Columns, table: list[bytes]) -> bool:
+    """Resolve `bytes` indices: the sampled tokens' now, the alternatives' lazily.
+
+    Every index must be used exactly once: an integer `bytes` the server itself sent would
+    break that, and the body is then parsed the ordinary way.
+    """
+    n = len(table)
+    if _GPT2_TEXT_LEADS.search(b",".join(table)):
+        return False  # possibly GPT-2 symbol bytes: the ordinary path checks and decodes them
+    own: list[Any] = cols.token_bytes  # indices here, byte lists after this function
+    alt: list[Any] = list(chain.from_iterable(cols.top_bytes))
+    if not set(map(type, own)) | set(map(type, alt)) <= {int, type(None)}:
+        return False
+    used = [k for k in chain(own, alt) if k is not None]
+    if len(used) != n or len(set(used)) != n or (n and (min(used) < 0 or max(used) >= n)):
+        return False
+    try:
+        cols.token_bytes = [None if k is None else byte_list(table[k]) for k in own]
+    except ValueError:
+        return False
+    cols.top_bytes = LazyByteRows(cols.top_bytes, table)  # type: ignore[arg-type, assignment]
+    return True
+
+
+def byte_list(text: bytes) -> list[int]:
+    """`b"32, 72"` → `[32, 72]` (the inside of a JSON list of byte values).
+
+    Raises:
+        ValueError: A value is not a byte (0 to 255).
+    """
+    values = [int(v) for v in text.split(b",")] if text.strip() else []
+    if values and max(values) > BYTE_MAX:
+        msg = f"byte values must be 0..255, got {max(values)}"
+        raise ValueError(msg)
+    return values
+
+
+class LazyByteRows(Sequence[list[list[int] | None]]):
+    """The alternatives' byte lists, built from their JSON text a row at a time on access."""
+
+    __slots__ = ("_rows", "_table")
+
+    def __init__(self, rows: list[list[int | None]], table: list[bytes]) -> None:
+        """Rows of indices into `table` (`None` where the API gave `bytes: null`)."""
+        self._rows = rows
+        self._table = table
+
+    def __len__(self) -> int:
+        """The number of positions."""
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, i: int) -> list[list[int] | None]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[list[list[int] | None]]: ...
+    def __getitem__(self, i: int | slice) -> list[list[int] | None] | list[list[list[int] | None]]:
+        """Row `i`, built now."""
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        table = self._table
+        try:
+            return [None if k is None else byte_list(table[k]) for k in self._rows[i]]
+        except ValueError as exc:
+            raise UnsupportedResponseError(str(exc), field=f"top_logprobs[{i}].bytes") from exc
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence of the same rows."""
+        if not isinstance(other, Sequence) or len(other) != len(self):
+            return False
+        return all(self[i] == list(other[i]) for i in range(len(self)))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        """Like the list it stands for, abbreviated."""
+        return f"LazyByteRows({len(self)} positions)"

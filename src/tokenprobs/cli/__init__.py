@@ -1,0 +1,6 @@
+"""The `tokenprobs` command line: `demo`, `show FILE`, `ask PROMPT` (`tokenprobs.cli:main`)."""
+
+from tokenprobs.cli._main import main
+from tokenprobs.cli._views import EXIT_API, EXIT_GUARD, EXIT_INPUT, EXIT_SOME_FAILED, EXIT_USAGE
+
+__all__ = ["EXIT_API", "EXIT_GUARD", "EXIT_INPUT", "EXIT_SOME_FAILED", "EXIT_USAGE", "main"]

@@ -1,0 +1,7 @@
+"""`python -m tokenprobs.cli`: the `tokenprobs` command."""
+
+import sys
+
+from tokenprobs.cli import main
+
+sys.exit(main())

@@ -1,0 +1,57 @@
+"""The `tokenprobs` command: `demo`, `show FILE`, `ask PROMPT`.
+
+Exit codes: 0 success, 2 usage error (argparse's), 3 input that cannot be parsed (file missing,
+binary, too large, not a response), 4 an API error, 5 a request the guards refused, 6 some lines
+of a Batch output file failed (the others are shown, each failure in its place).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from tokenprobs.cli._ask import add_ask_parser
+from tokenprobs.cli._show import add_show_parsers
+from tokenprobs.cli._views import EXIT_API, EXIT_INPUT, EXIT_USAGE
+from tokenprobs.exceptions import APIResponseError, MissingDependencyError, TokenprobsError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.run(args)
+    except MissingDependencyError as exc:
+        print(f"tokenprobs: {exc}", file=sys.stderr)  # noqa: T201
+        return EXIT_USAGE
+    except APIResponseError as exc:
+        print(f"tokenprobs: {exc}", file=sys.stderr)  # noqa: T201
+        return EXIT_API
+    except TokenprobsError as exc:
+        print(f"tokenprobs: {exc}", file=sys.stderr)  # noqa: T201
+        return EXIT_INPUT
+    except BrokenPipeError:
+        return 0
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tokenprobs",
+        description="See an LLM's token probabilities: every token with its probability, "
+        "and the alternatives where the model was unsure.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_show_parsers(sub)
+    add_ask_parser(sub)
+    return parser

@@ -1,0 +1,139 @@
+"""What `demo`, `show` and `ask` share: the view options, the exit codes, showing results."""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Literal
+
+from tokenprobs import render
+from tokenprobs.exceptions import TokenprobsError
+from tokenprobs.render import MODES, canonical_mode
+
+if TYPE_CHECKING:
+    from tokenprobs.models import TokenDistribution
+
+__all__ = [
+    "EXIT_API",
+    "EXIT_GUARD",
+    "EXIT_INPUT",
+    "EXIT_SOME_FAILED",
+    "EXIT_USAGE",
+    "Item",
+    "add_view_options",
+    "emit",
+    "emit_items",
+]
+
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_API = 4
+EXIT_GUARD = 5
+EXIT_SOME_FAILED = 6
+
+Format = Literal["text", "html", "json"]
+Item = tuple[str, "TokenDistribution | TokenprobsError"]
+"""A labelled result: a distribution, or the error of a Batch output line that failed."""
+
+
+def add_view_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=["text", "html", "json"],
+        default="text",
+        help="text (terminal view), html (a standalone page) or json (the distribution)",
+    )
+    p.add_argument(
+        "--mode",
+        type=_mode,
+        default="least-likely",
+        metavar="{" + ",".join(MODES) + "}",
+        help="what stands out (default least-likely: the less probable, the stronger; "
+        "prob is the old name of least-likely)",
+    )
+    p.add_argument("--top", type=int, default=5, help="how many uncertain positions to detail")
+
+
+def _mode(value: str) -> str:
+    try:
+        return canonical_mode(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def emit(dists: list[TokenDistribution], args: argparse.Namespace) -> None:
+    """Show distributions; several are labelled by their choice."""
+    labels = [f"choice {d.choice} ({d.source})" for d in dists] if len(dists) > 1 else [""]
+    emit_items(list(zip(labels, dists, strict=True)), args, batch=False)
+
+
+def emit_items(items: list[Item], args: argparse.Namespace, *, batch: bool) -> None:
+    """Show labelled results; in JSON, a Batch line is `{"custom_id", "distribution" | "error"}`."""
+    fmt: Format = args.format
+    out = sys.stdout
+    if fmt == "json":
+        for label, r in items:
+            if isinstance(r, TokenprobsError):
+                out.write(json.dumps({"custom_id": label, "error": str(r)}) + "\n")
+            elif batch:
+                out.write(f'{{"custom_id":{json.dumps(label)},"distribution":')
+                out.write(r.model_dump_json() + "}\n")
+            else:
+                out.write(r.model_dump_json() + "\n")
+        return
+    if fmt == "html":
+        out.write(_html_page(items, args.mode))
+        return
+    console = _rich_console() if _color() else None
+    for n, (label, r) in enumerate(items):
+        if label:
+            out.write(f"{'' if n == 0 else chr(10)}── {label} ──\n")
+        if isinstance(r, TokenprobsError):
+            out.write(f"failed: {r}\n")
+        elif console is not None:
+            console.print(render.to_rich(r, mode=args.mode, top=args.top))
+        else:
+            out.write(render.to_text(r, mode=args.mode, top=args.top, color=_color()))
+        out.flush()
+
+
+def _rich_console() -> Any:  # noqa: ANN401 - rich is optional
+    """A rich Console when rich is installed (the `[rich]` extra), else `None`."""
+    try:
+        from rich.console import Console  # noqa: PLC0415
+    except ImportError:
+        return None
+    return Console()
+
+
+def _color() -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def _html_page(items: list[Item], mode: str) -> str:
+    """One standalone page: the first view standalone, the other results' views inside it."""
+
+    def section(label: str, r: TokenDistribution | TokenprobsError) -> str:
+        head = f"<h2>{html.escape(label)}</h2>" if label else ""
+        if isinstance(r, TokenprobsError):
+            return f"{head}<p>failed: {html.escape(str(r))}</p>"
+        return head + render.to_html(r, mode=mode)
+
+    first = next((r for _, r in items if not isinstance(r, TokenprobsError)), None)
+    if first is None:
+        page = '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        page += "<title>tokenprobs</title></head><body></body></html>\n"
+        return page.replace("</body>", "".join(section(*it) for it in items) + "</body>", 1)
+    page = str(render.to_html(first, mode=mode, standalone=True))
+    if len(items) == 1:
+        return page
+    body_start = page.index("<body>\n") + len("<body>\n")
+    body_end = page.index("\n</body>")
+    return page[:body_start] + "".join(section(*it) for it in items) + page[body_end:]

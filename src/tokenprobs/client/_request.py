@@ -1,0 +1,148 @@
+"""The request, shared by both twins, the many-prompts functions and Batch files: build, guard."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TypeAlias
+
+from tokenprobs._endpoints import NAMES, Endpoint
+from tokenprobs.guards import check_request, detected_server
+
+if TYPE_CHECKING:
+    from tokenprobs.guards import GuardMode, GuardProfile
+
+__all__ = ["ENDPOINTS", "INCLUDE_LOGPROBS", "Prompt", "build_params", "guard", "prepare"]
+
+Prompt: TypeAlias = str | Sequence[Mapping[str, object]]
+"""A prompt string, or a list of chat messages (`{"role": ..., "content": ...}`)."""
+
+ENDPOINTS: tuple[Endpoint, ...] = NAMES
+INCLUDE_LOGPROBS = "message.output_text.logprobs"
+
+
+def build_params(
+    messages_or_prompt: Prompt,
+    /,
+    *,
+    model: str,
+    top_logprobs: int,
+    endpoint: Endpoint,
+    create_kwargs: Mapping[str, object],
+) -> dict[str, object]:
+    """The `create()` keyword arguments that ask `endpoint` for logprobs.
+
+    A `str` becomes one user message (Chat, Responses) or the prompt (legacy Completions); a list
+    of messages passes through. `create_kwargs` are merged last, except that a Responses
+    `include` is extended rather than replaced.
+
+    Raises:
+        ValueError: `endpoint` is not one of `ENDPOINTS`.
+        TypeError: messages were given to legacy Completions, which takes a prompt string.
+    """
+    if endpoint not in ENDPOINTS:
+        msg = f"endpoint must be one of {', '.join(map(repr, NAMES))}, got {endpoint!r}"
+        raise ValueError(msg)
+    kwargs = dict(create_kwargs)
+    _no_logprobs_override(endpoint, kwargs)
+    if endpoint == "chat.completions":
+        messages = _messages(messages_or_prompt)
+        params: dict[str, object] = {"model": model, "messages": messages, "logprobs": True}
+        params["top_logprobs"] = top_logprobs
+    elif endpoint == "responses":
+        include = list(kwargs.pop("include", None) or ())  # type: ignore[call-overload]
+        if INCLUDE_LOGPROBS not in include:
+            include.append(INCLUDE_LOGPROBS)
+        params = {"model": model, "input": _messages(messages_or_prompt), "include": include}
+        params["top_logprobs"] = top_logprobs
+    else:
+        if not isinstance(messages_or_prompt, str):
+            msg = (
+                "legacy completions take a prompt string, not a list of messages: pass a str, "
+                'or use endpoint="chat.completions"'
+            )
+            raise TypeError(msg)
+        params = {"model": model, "prompt": messages_or_prompt, "logprobs": top_logprobs}
+    params.update(kwargs)
+    return params
+
+
+def _no_logprobs_override(endpoint: Endpoint, kwargs: dict[str, object]) -> None:
+    """Refuse a `logprobs=` that contradicts the request for logprobs (a usage error)."""
+    if "logprobs" not in kwargs:
+        return
+    value = kwargs["logprobs"]
+    if endpoint == "chat.completions" and value is True:
+        del kwargs["logprobs"]  # what is sent anyway
+        return
+    if endpoint == "completions":
+        msg = (
+            f"logprobs={value!r} was passed for legacy completions, where tokenprobs sets "
+            "logprobs=k from top_logprobs: pass top_logprobs=k instead (0 gives the sampled "
+            "token alone)"
+        )
+    elif endpoint == "responses":
+        msg = (
+            f"logprobs={value!r} is not a Responses API parameter: tokenprobs asks for logprobs "
+            'with include=["message.output_text.logprobs"] and top_logprobs=k; remove it'
+        )
+    else:
+        msg = (
+            f"logprobs={value!r} contradicts what get_token_distribution is for (it always asks "
+            "for logprobs): remove it (top_logprobs=0 gives the sampled token alone), or call "
+            "client.chat.completions.create() directly for an answer without them"
+        )
+    raise ValueError(msg)
+
+
+def _messages(messages_or_prompt: Prompt) -> list[Mapping[str, object]]:
+    if isinstance(messages_or_prompt, str):
+        return [{"role": "user", "content": messages_or_prompt}]
+    if isinstance(messages_or_prompt, Mapping):
+        msg = "pass a list of messages, not a single message dict"
+        raise TypeError(msg)
+    return list(messages_or_prompt)
+
+
+def guard(
+    endpoint: Endpoint,
+    params: Mapping[str, object],
+    *,
+    base_url: str | None,
+    mode: GuardMode,
+    profile: str | GuardProfile | None = None,
+) -> None:
+    """Run the guards on a request (nothing when `mode == "off"`).
+
+    Without `profile`, the profile detected from an earlier response of the same server is used,
+    else the one its base URL selects.
+    """
+    if mode == "off":
+        return
+    chosen = profile if profile is not None else detected_server(base_url)
+    check_request(endpoint, dict(params), base_url=base_url, mode=mode, profile=chosen)
+
+
+def prepare(
+    messages_or_prompt: Prompt,
+    *,
+    model: str,
+    top_logprobs: int,
+    endpoint: Endpoint,
+    stream: bool,
+    guards: GuardMode,
+    base_url: str | None,
+    create_kwargs: Mapping[str, object],
+    profile: str | GuardProfile | None = None,
+) -> dict[str, object]:
+    """Build and guard one request: what runs before any I/O."""
+    params = build_params(
+        messages_or_prompt,
+        model=model,
+        top_logprobs=top_logprobs,
+        endpoint=endpoint,
+        create_kwargs=create_kwargs,
+    )
+    if stream:
+        params["stream"] = True
+    guard(endpoint, params, base_url=base_url, mode=guards, profile=profile)
+    return params

@@ -1,0 +1,249 @@
+"""What a distribution's columns mean: its text from the bytes, and the metrics over the top-k."""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from tokenprobs import metrics
+from tokenprobs.models import _bytes
+from tokenprobs.models._arrays import readonly
+from tokenprobs.models._support import Candidates, position
+from tokenprobs.models._tokens import Span
+
+if TYPE_CHECKING:
+    import builtins
+    from collections.abc import Sequence
+
+    from numpy.typing import NDArray
+
+    from tokenprobs.models._tokens import Bytes
+
+__all__ = ["Measures"]
+
+
+class Measures:
+    """The derived views of `TokenDistribution`'s columns, each computed once on first access."""
+
+    if TYPE_CHECKING:
+        tokens: list[str]
+        token_bytes: list[Bytes]
+        logprobs: NDArray[np.float64]
+        top_tokens: list[list[str]]
+        top_bytes: Sequence[list[Bytes]]
+        top_logprobs: NDArray[np.float64]
+        content: str | None
+
+        def __len__(self) -> int: ...
+
+    @cached_property
+    def _effective_bytes(self) -> tuple[list[builtins.bytes], NDArray[np.bool_]]:
+        return _bytes.effective_bytes(self.tokens, self.token_bytes)
+
+    @property
+    def bytes_derived(self) -> NDArray[np.bool_]:
+        """Per position: True where the API gave no `bytes` and they were derived from the token."""
+        return self._effective_bytes[1]
+
+    @cached_property
+    def text(self) -> str:
+        """The output text, rebuilt from the concatenated bytes and decoded once (UTF-8).
+
+        Equals the message content byte for byte when the API gave `bytes`; invalid or truncated
+        UTF-8 decodes to U+FFFD.
+        """
+        return b"".join(self._effective_bytes[0]).decode("utf-8", errors="replace")
+
+    @cached_property
+    def _spans(self) -> NDArray[np.intp]:
+        return _bytes.char_spans(self._effective_bytes[0])
+
+    def char_spans(self) -> NDArray[np.intp]:
+        """The character span `[start, end)` of each position in `text`, shape `(T, 2)`.
+
+        A character whose bytes are split over several tokens (a Hangul syllable, an emoji) is
+        inside the span of each of them, so spans of neighbours may overlap by one character.
+        A token with no bytes has an empty span (inside a split character: that character).
+        """
+        return self._spans
+
+    @cached_property
+    def special(self) -> NDArray[np.bool_]:
+        """Per position: True for a control / special token, not text a user reads.
+
+        Control tokens by their string (`<|im_end|>`, `<|channel|>`, `</s>`, `<tool_call>` ...)
+        and a harmony header's names (`analysis` between `<|channel|>` and `<|message|>`).
+        """
+        return readonly(_bytes.special_tokens(self.tokens))
+
+    @property
+    def text_matches_content(self) -> bool | None:
+        """Whether `text` (the tokens' bytes) equals `content` (the text the response gave).
+
+        `None` when the shape carries no content to compare. `False` when the server gave
+        logprobs for tokens the content lacks (an EOS token, harmony control tokens, tool-call
+        markup) or content no token has: `content_spans()` then places each token in `content`.
+        """
+        return None if self.content is None else self.text == self.content
+
+    @cached_property
+    def _content_alignment(self) -> tuple[NDArray[np.bool_], NDArray[np.intp]]:
+        if self.content is None:
+            return readonly(np.ones(len(self), dtype=bool)), self._spans
+        return _bytes.align_to_content(self._effective_bytes[0], self.special, self.content)
+
+    @property
+    def in_content(self) -> NDArray[np.bool_]:
+        """Per position: True where the token's text is part of `content`.
+
+        All True when the text matches the content, or there is no content to compare.
+        """
+        return self._content_alignment[0]
+
+    def content_spans(self) -> NDArray[np.intp]:
+        """The character span `[start, end)` of each position in `content`, shape `(T, 2)`.
+
+        Equal to `char_spans()` when `text_matches_content`. Tokens that are not part of the
+        content (`~in_content`) get an empty span where they stand. Without content, the spans
+        in `text`.
+        """
+        return self._content_alignment[1]
+
+    @cached_property
+    def candidates(self) -> Candidates:
+        """The candidate set at each position: distinct returned tokens, the sampled one marked.
+
+        Per position the alternatives deduplicated by bytes, the sampled token merged in once,
+        the cap (least likely returned alternative) and the tail mass; see `Candidates`. The
+        metrics below, the views and the tools all read it.
+        """
+        return Candidates.of(
+            tokens=self.tokens,
+            token_bytes=self.token_bytes,
+            logprobs=self.logprobs,
+            top_tokens=self.top_tokens,
+            top_bytes=self.top_bytes,
+            top_logprobs=self.top_logprobs,
+        )
+
+    def alternatives(self, i: int, /) -> dict[str, float]:
+        """The tokens returned at position `i` and their probabilities, most likely first.
+
+        The sampled token is counted once: it is included when it is not among the alternatives,
+        and an alternative returned twice (same bytes) appears once. Two distinct tokens that
+        read the same (`\ufffd` for different partial bytes) share their key, and their
+        probabilities add up. Raw probabilities, not renormalised: they sum to
+        `1 - tail_mass[i]`. The `-9999` sentinel has probability 0 and is left out.
+
+        Examples:
+            >>> import tokenprobs as tp
+            >>> from tokenprobs.testing import chat_completion
+            >>> d = tp.parse(chat_completion([("Yes", -0.2, [("Yes", -0.2), ("No", -1.8)])]))
+            >>> {k: round(v, 3) for k, v in d.alternatives(0).items()}
+            {'Yes': 0.819, 'No': 0.165}
+
+        Raises:
+            IndexError: If `i` is not a position.
+        """
+        i = position(i, len(self))
+        row = self.candidates.logprobs[i]
+        names = [*self.top_tokens[i], self.tokens[i]]
+        out: dict[str, float] = {}
+        for j in np.argsort(-row, kind="stable"):
+            if np.isfinite(row[j]):
+                out[names[j]] = out.get(names[j], 0.0) + math.exp(min(float(row[j]), 0.0))
+        return out
+
+    @property
+    def sampled_in_top(self) -> NDArray[np.bool_]:
+        """Per position: whether the sampled token is among the returned alternatives."""
+        return self.candidates.in_top
+
+    @property
+    def support_logprobs(self) -> NDArray[np.float64]:
+        """The distinct returned tokens' logprobs per position, `(T, K+1)`, padded with `-inf`.
+
+        The alternatives, deduplicated by bytes, plus the sampled token where it is not among them
+        (`candidates.logprobs`).
+        """
+        return self.candidates.logprobs
+
+    @cached_property
+    def probs(self) -> NDArray[np.float64]:
+        """`exp(logprobs)`, with the sentinel as 0 (NaN where the API gave no logprob)."""
+        return readonly(metrics.probs(self.logprobs))
+
+    @cached_property
+    def _support_metrics(
+        self,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """(entropy, margin, tail_mass) from one `metrics.summary` pass over the support."""
+        s = metrics.summary(self.support_logprobs)
+        entropy = np.where(self._has_alternatives, s.entropy, np.nan)
+        return readonly(entropy), readonly(s.margin), readonly(s.tail_mass)
+
+    @property
+    def entropy(self) -> NDArray[np.float64]:
+        """Entropy (nats) of the renormalised top-k distribution per position: an estimate.
+
+        NaN where a position has no alternatives. See `entropy_bounds` for what is certain.
+        """
+        return self._support_metrics[0]
+
+    @property
+    def margin(self) -> NDArray[np.float64]:
+        """p(top1) - p(top2) over the returned tokens (raw, exact); NaN with fewer than two."""
+        return self._support_metrics[1]
+
+    @property
+    def tail_mass(self) -> NDArray[np.float64]:
+        """1 - Σp over the distinct returned tokens, clipped to [0, 1]."""
+        return self._support_metrics[2]
+
+    @cached_property
+    def perplexity(self) -> float:
+        """`exp(-mean sampled logprob)` over the positions that have a logprob."""
+        return float(metrics.perplexity(self.logprobs))
+
+    def entropy_bounds(self, *, vocab_size: int) -> NDArray[np.float64]:
+        """Bounds `(T, 2)` on the true next-token entropy (nats), given the vocabulary size.
+
+        An unseen token can be no more likely than the least likely returned *alternative*; where
+        the sampled token was not among them (or there were none) it sets no such limit.
+        """
+        ceiling = np.nan_to_num(self.candidates.cap, nan=0.0)
+        return metrics.entropy_bounds(
+            self.support_logprobs, vocab_size=vocab_size, ceiling_logprob=ceiling
+        )
+
+    @cached_property
+    def _has_alternatives(self) -> NDArray[np.bool_]:
+        return np.fromiter((len(t) > 0 for t in self.top_tokens), dtype=bool, count=len(self))
+
+    def uncertain(
+        self,
+        *,
+        threshold: float,
+        by: Literal["prob", "entropy", "margin"] = "prob",
+    ) -> list[Span]:
+        """Contiguous runs of uncertain positions, merged.
+
+        A position is uncertain when its `prob` or `margin` is below `threshold`, or its `entropy`
+        is above it. Positions where the quantity is undefined (NaN) are never uncertain.
+
+        Returns:
+            One `Span` per run: positions `[start, end)` and characters `[char_start, char_end)`.
+        """
+        values = {"prob": self.probs, "entropy": self.entropy, "margin": self.margin}[by]
+        with np.errstate(invalid="ignore"):
+            flag = values > threshold if by == "entropy" else values < threshold
+        flag &= ~np.isnan(values)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], flag.astype(np.int8), [0]))))
+        spans = self.char_spans()
+        return [
+            Span(int(s), int(e), int(spans[s, 0]), int(spans[e - 1, 1]))
+            for s, e in zip(edges[::2], edges[1::2], strict=True)
+        ]

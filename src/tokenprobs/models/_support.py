@@ -1,0 +1,241 @@
+"""The candidate set at each position: what every tool built on top-k reads.
+
+An API returns, per position, the sampled token and up to k alternatives. The *candidates* are the
+distinct tokens among them: the alternatives as returned, an alternative that repeats an earlier
+one dropped, the sampled token merged in once (its own column only when it is not among the
+alternatives), the `-9999` sentinel left out. Each candidate is known by its bytes. The *cap* is
+the least likely returned alternative's logprob: a token that was not returned can be no more
+likely than that. The *tail* is the mass no candidate holds.
+
+`align` lays several distributions' candidate sets over one another, position by position, keyed
+by bytes: what divergences, distillation and proxy-tuning compare.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tokenprobs import metrics
+from tokenprobs.models._arrays import readonly
+from tokenprobs.models._bytes import duplicate_alternatives, sampled_index, token_key
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import NDArray
+
+__all__ = ["AlignedPosition", "Candidates", "align", "position"]
+
+
+def position(i: int, n: int) -> int:
+    """Position `i` (negative counts from the end) of `n`, or an `IndexError` that says so."""
+    if not -n <= i < n:
+        msg = f"position {i} out of range for {n} tokens"
+        raise IndexError(msg)
+    return i % n
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """Per position, the distinct returned tokens with their logprobs, the sampled one marked.
+
+    Column `j < K` of a row is the `j`-th alternative as returned (`-inf` where it repeats an
+    earlier one, or past the position's count); column `K` holds the sampled token when it is not
+    among the alternatives (`-inf` when it is). Build it with `TokenDistribution.candidates`.
+
+    Examples:
+        >>> import tokenprobs as tp
+        >>> from tokenprobs.testing import chat_completion
+        >>> d = tp.parse(chat_completion([("Yes", -0.2, [("Yes", -0.2), ("No", -1.8)])]))
+        >>> c = d.candidates
+        >>> c.sampled.tolist(), c.keys(0), c.cap.tolist()
+        ([0], [b'Yes', b'No'], [-1.8])
+    """
+
+    logprobs: NDArray[np.float64]
+    """Shape `(T, K+1)`: each candidate's logprob, `-inf` for no candidate (padding, duplicate)."""
+    sampled: NDArray[np.intp]
+    """Shape `(T,)`: the column of the sampled token in `logprobs`."""
+    in_top: NDArray[np.bool_]
+    """Shape `(T,)`: whether the sampled token is among the returned alternatives."""
+    cap: NDArray[np.float64]
+    """Shape `(T,)`: the least likely returned alternative's logprob, an upper bound on any token
+    that was not returned; NaN where the position has no alternatives (nothing bounds it)."""
+    _tokens: list[str]
+    _token_bytes: list[list[int] | None]
+    _top_tokens: list[list[str]]
+    _top_bytes: Sequence[list[list[int] | None]]
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        tokens: list[str],
+        token_bytes: list[list[int] | None],
+        logprobs: NDArray[np.float64],
+        top_tokens: list[list[str]],
+        top_bytes: Sequence[list[list[int] | None]],
+        top_logprobs: NDArray[np.float64],
+    ) -> Candidates:
+        """The candidate sets of a distribution's columns (see `TokenDistribution`)."""
+        index = sampled_index(tokens, token_bytes, top_tokens, top_bytes)
+        in_top = index >= 0
+        dup = duplicate_alternatives(top_tokens, top_bytes, top_logprobs.shape)
+        support = metrics.support(logprobs, np.where(dup, -np.inf, top_logprobs), in_top=in_top)
+        width = top_logprobs.shape[1] if top_logprobs.ndim == 2 else 0  # noqa: PLR2004
+        cap = np.full(len(tokens), np.nan)
+        if width:
+            finite = np.isfinite(top_logprobs)
+            least = np.min(np.where(finite, top_logprobs, np.inf), axis=-1)
+            cap = np.where(finite.any(axis=-1), least, np.nan)
+        return cls(
+            logprobs=readonly(support),
+            sampled=readonly(np.where(in_top, index, width)),
+            in_top=readonly(in_top),
+            cap=readonly(cap),
+            _tokens=tokens,
+            _token_bytes=token_bytes,
+            _top_tokens=top_tokens,
+            _top_bytes=top_bytes,
+        )
+
+    def __len__(self) -> int:
+        """The number of positions."""
+        return len(self._tokens)
+
+    @cached_property
+    def tail(self) -> NDArray[np.float64]:
+        """Shape `(T,)`: `1 - Σp` over the candidates, clipped to `[0, 1]` (what top-k missed)."""
+        return readonly(metrics.tail_mass(self.logprobs))
+
+    @cached_property
+    def counts(self) -> NDArray[np.intp]:
+        """Shape `(T,)`: how many distinct candidates each position has."""
+        return readonly(np.isfinite(self.logprobs).sum(axis=-1).astype(np.intp))
+
+    def keys(self, i: int, /) -> list[bytes]:
+        r"""The candidates' bytes at position `i`, in column order (only the columns that hold one).
+
+        Bytes the API did not give are derived from the token string (`bytes:\xe2\x80` forms
+        included), as everywhere in tokenprobs.
+        """
+        i = position(i, len(self))
+        row = self.logprobs[i]
+        names = self._column_keys(i)
+        return [names[j] for j in range(len(names)) if row[j] > -math.inf]
+
+    def tokens(self, i: int, /) -> list[str]:
+        """The candidates' token strings at position `i`, in the order of `keys(i)`."""
+        i = position(i, len(self))
+        row = self.logprobs[i]
+        names = [*self._top_tokens[i], self._tokens[i]]
+        return [names[j] for j in range(len(names)) if row[j] > -math.inf]
+
+    def row(self, i: int, /) -> dict[bytes, float]:
+        r"""Position `i`'s candidates: bytes → logprob, most likely first (raw, not renormalised).
+
+        Two candidates with the same bytes but different strings (a server's `\xNN` spelling of
+        a token beside its text) are one key: their probabilities add up.
+        """
+        i = position(i, len(self))
+        row = self.logprobs[i]
+        names = self._column_keys(i)
+        out: dict[bytes, float] = {}
+        for j in np.argsort(-row, kind="stable"):
+            if row[j] > -math.inf:
+                key, lp = names[j], float(row[j])
+                out[key] = float(np.logaddexp(out[key], lp)) if key in out else lp
+        return out
+
+    def sampled_key(self, i: int, /) -> bytes:
+        """The sampled token's bytes at position `i` (derived from its string where not given)."""
+        i = position(i, len(self))
+        return self._column_keys(i)[int(self.sampled[i])]
+
+    def _column_keys(self, i: int) -> list[bytes]:
+        alts = [
+            token_key(t, b) for t, b in zip(self._top_tokens[i], self._top_bytes[i], strict=True)
+        ]
+        width = self.logprobs.shape[1] - 1
+        return [
+            *alts,
+            *[b""] * (width - len(alts)),
+            token_key(self._tokens[i], self._token_bytes[i]),
+        ]
+
+
+@dataclass(frozen=True, eq=False)
+class AlignedPosition:
+    """Several distributions' candidates at one position, over the union of their tokens' bytes."""
+
+    keys: tuple[bytes, ...]
+    """The union of the candidates' bytes, in order of first appearance (the first input first)."""
+    logprobs: NDArray[np.float64]
+    """Shape `(M, U)`: each input's logprob of each key; NaN where that input did not return it
+    (unknown, at most its `cap`), never a guessed value."""
+    cap: NDArray[np.float64]
+    """Shape `(M,)`: each input's cap at this position (NaN where it returned no alternatives)."""
+    tail: NDArray[np.float64]
+    """Shape `(M,)`: each input's tail mass at this position."""
+    sampled: NDArray[np.intp]
+    """Shape `(M,)`: the index into `keys` of each input's sampled token."""
+
+
+def align(*candidates: Candidates) -> list[AlignedPosition]:
+    """Lay candidate sets over one another position by position, keyed by token bytes.
+
+    Args:
+        candidates: Two or more `Candidates` (e.g. `d.candidates` of several distributions) with the
+            same number of positions.
+
+    Returns:
+        One `AlignedPosition` per position.
+
+    Raises:
+        ValueError: With no input, or inputs of different lengths.
+
+    Examples:
+        >>> import tokenprobs as tp
+        >>> from tokenprobs.testing import chat_completion
+        >>> a = tp.parse(chat_completion([("Yes", -0.2, [("Yes", -0.2), ("No", -1.8)])]))
+        >>> b = tp.parse(chat_completion([("No", -0.5, [("No", -0.5), ("Maybe", -1.5)])]))
+        >>> p = tp.models.align(a.candidates, b.candidates)[0]
+        >>> p.keys, p.logprobs.tolist(), p.sampled.tolist()
+        ((b'Yes', b'No', b'Maybe'), [[-0.2, -1.8, nan], [nan, -0.5, -1.5]], [0, 1])
+    """
+    if not candidates:
+        msg = "align() needs at least one Candidates"
+        raise ValueError(msg)
+    lengths = {len(c) for c in candidates}
+    if len(lengths) != 1:
+        got = [len(c) for c in candidates]
+        msg = f"align() needs candidate sets of one length, got lengths {got}"
+        raise ValueError(msg)
+    out: list[AlignedPosition] = []
+    for i in range(lengths.pop()):
+        rows = [c.row(i) for c in candidates]
+        union: dict[bytes, int] = {}
+        for row in rows:
+            for key in row:
+                union.setdefault(key, len(union))
+        sampled = [c.sampled_key(i) for c in candidates]
+        for key in sampled:  # a sampled token with no logprob (an echoed prompt's first) is a key
+            union.setdefault(key, len(union))
+        table = np.full((len(rows), len(union)), np.nan)
+        for m, row in enumerate(rows):
+            table[m, [union[k] for k in row]] = list(row.values())
+        out.append(
+            AlignedPosition(
+                keys=tuple(union),
+                logprobs=readonly(table),
+                cap=readonly(np.array([c.cap[i] for c in candidates])),
+                tail=readonly(np.array([c.tail[i] for c in candidates])),
+                sampled=readonly(np.array([union[k] for k in sampled], dtype=np.intp)),
+            )
+        )
+    return out

@@ -1,0 +1,94 @@
+"""`plot`: probability bars shaded as the notebook view, and the entropy line (`[plot]` extra)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenprobs.exceptions import MissingDependencyError
+from tokenprobs.render._cells import (
+    ALPHA,
+    COOL,
+    WARM,
+    Mode,
+    bin_labels,
+    canonical_mode,
+    mode_bins,
+    mode_title,
+    shade_names,
+    visible,
+)
+
+if TYPE_CHECKING:
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["plot"]
+
+
+def _bar_color(shade: str) -> str | tuple[float, float, float, float]:
+    """A bar's colour: the shade's fill, or a light grey where the view has none."""
+    if not shade or shade == "na":
+        return "#c8c8c8"
+    rgb = WARM if shade[0] == "w" else COOL
+    return (rgb[0] / 255, rgb[1] / 255, rgb[2] / 255, max(ALPHA[int(shade[1])], 0.2))
+
+
+def plot(
+    d: TokenDistribution,
+    *,
+    mode: Mode | str = "least-likely",
+    ax: Any = None,  # noqa: ANN401 - matplotlib is optional
+    max_labels: int = 40,
+) -> Any:  # noqa: ANN401 - matplotlib is optional
+    """Probability (bars, shaded as the notebook view) and entropy (line, right axis).
+
+    Args:
+        d: The distribution to plot.
+        mode: What the bars' colour shows, as in `to_html` (default `"least-likely"`: the
+            less probable, the stronger the vermillion; confident bars are light grey).
+        ax: The matplotlib Axes to draw on (default: a new figure's).
+        max_labels: Label the x axis with the tokens when there are at most this many.
+
+    Returns:
+        The Axes holding the probabilities (the entropy is on its twin).
+
+    Raises:
+        MissingDependencyError: matplotlib is not installed.
+        ValueError: `mode` is not a mode.
+    """
+    name = canonical_mode(mode)
+    try:
+        import matplotlib.pyplot as plt  # noqa: PLC0415
+        from matplotlib.patches import Patch  # noqa: PLC0415
+    except ImportError:
+        feature = "TokenDistribution.plot()"
+        raise MissingDependencyError(feature, "matplotlib", "plot") from None
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(6.0, min(len(d), max_labels) * 0.3), 3.0))
+    x = np.arange(len(d))
+    shades = shade_names(name)
+    bins = mode_bins(d, name)
+    colors = [_bar_color("na" if k < 0 else shades[k]) for k in bins]
+    ax.bar(x, d.probs, color=colors, edgecolor="#808080", linewidth=0.5)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("p(sampled token)")
+    ax.set_xlabel("position")
+    twin = ax.twinx()
+    twin.plot(x, d.entropy, color="#404040", marker=".", linewidth=1, label="entropy")
+    twin.set_ylabel("entropy of the top-k (nats)")
+    if 0 < len(d) <= max_labels:
+        ax.set_xticks(x, [visible(t) for t in d.tokens], rotation=90)
+    handles = [
+        Patch(facecolor=_bar_color(s), edgecolor="#808080", label=label)
+        for s, label in zip(shades, bin_labels(name), strict=True)
+    ]
+    ax.legend(
+        handles=handles,
+        title=mode_title(name),
+        fontsize="x-small",
+        title_fontsize="x-small",
+        loc="upper left",
+        bbox_to_anchor=(1.08, 1.0),
+    )
+    return ax
