@@ -1,0 +1,197 @@
+"""The candidate-set base: one rule for the sampled token, duplicates, cap and tail, and `align`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import tokenprobs as tp
+from tokenprobs.models import align
+from tokenprobs.render._cells import alternative_rows
+from tokenprobs.testing import chat_completion
+
+REPLACEMENT = "\ufffd"
+
+
+def one(token, logprob, top, **entry_bytes):
+    """A one-position chat distribution; `entry_bytes` overrides bytes (`sampled`, `alts`)."""
+    body = chat_completion([(token, logprob, top)])
+    entry = body["choices"][0]["logprobs"]["content"][0]
+    if "sampled" in entry_bytes:
+        entry["bytes"] = entry_bytes["sampled"]
+    for j, raw in enumerate(entry_bytes.get("alts", ())):
+        entry["top_logprobs"][j]["bytes"] = raw
+    return tp.parse(body)
+
+
+# (case, distribution, sampled column, in_top, keys in column order, cap)
+CASES = [
+    (
+        "sampled among the alternatives",
+        lambda: one("Yes", -0.2, [("Yes", -0.2), ("No", -1.8)]),
+        0,
+        True,
+        [b"Yes", b"No"],
+        -1.8,
+    ),
+    (
+        "sampled outside the alternatives: its own last column",
+        lambda: one("Maybe", -3.0, [("Yes", -0.2), ("No", -1.8)]),
+        2,
+        False,
+        [b"Yes", b"No", b"Maybe"],
+        -1.8,
+    ),
+    (
+        "an alternative returned twice counts once",
+        lambda: one("a", -0.5, [("a", -0.5), ("b", -1.0), ("b", -1.0)]),
+        0,
+        True,
+        [b"a", b"b"],
+        -1.0,
+    ),
+    (
+        "same string, different bytes: distinct; the sampled one is matched by bytes",
+        lambda: one(
+            REPLACEMENT,
+            -1.2,
+            [(REPLACEMENT, -0.9), (REPLACEMENT, -1.2)],
+            sampled=[0xF0, 0x9F],
+            alts=[[0xE2, 0x80], [0xF0, 0x9F]],
+        ),
+        1,
+        True,
+        [b"\xe2\x80", b"\xf0\x9f"],
+        -1.2,
+    ),
+    (
+        "bytes null on one side: the strings decide",
+        lambda: one("hi", -0.1, [("hi", -0.1), ("ho", -2.5)], sampled=None),
+        0,
+        True,
+        [b"hi", b"ho"],
+        -2.5,
+    ),
+    (
+        "the -9999 sentinel is no candidate and sets no cap",
+        lambda: one("x", -0.01, [("x", -0.01), ("y", -9999.0)]),
+        0,
+        True,
+        [b"x"],
+        -0.01,
+    ),
+    (
+        "no alternatives: the sampled token alone, nothing bounds the rest",
+        lambda: one("z", -0.7, []),
+        0,
+        False,
+        [b"z"],
+        math.nan,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("make", "column", "in_top", "keys", "cap"),
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
+)
+def test_candidate_rules(make, column, in_top, keys, cap):
+    """Each rule of the candidate set, one row per rule."""
+    d = make()
+    c = d.candidates
+    assert int(c.sampled[0]) == column
+    assert bool(c.in_top[0]) is in_top
+    assert c.keys(0) == keys
+    assert int(c.counts[0]) == len(keys)
+    assert c.sampled_key(0) == c._column_keys(0)[column]  # noqa: SLF001 - the column's own key
+    if math.isnan(cap):
+        assert math.isnan(c.cap[0])
+    else:
+        assert c.cap[0] == cap
+    probs = np.exp(c.logprobs[0][np.isfinite(c.logprobs[0])])
+    assert c.tail[0] == pytest.approx(max(0.0, 1 - probs.sum()), abs=1e-12)
+    # the distribution's metrics read the same candidates
+    assert d.support_logprobs is c.logprobs
+    assert d.sampled_in_top[0] == in_top
+
+
+def test_row_is_bytes_to_logprob_most_likely_first():
+    """`row(i)`: the candidates by bytes, sorted by probability, raw (not renormalised)."""
+    d = one("No", -1.8, [("Yes", -0.2), ("No", -1.8), ("Maybe", -2.0)])
+    assert d.candidates.row(0) == {b"Yes": -0.2, b"No": -1.8, b"Maybe": -2.0}
+    assert list(d.candidates.row(-1)) == [b"Yes", b"No", b"Maybe"]
+    with pytest.raises(IndexError, match="position 1 out of range for 1 tokens"):
+        d.candidates.row(1)
+
+
+def test_one_rule_for_the_views_and_export():
+    """Views and export mark exactly the candidate the base calls sampled (never a duplicate)."""
+    d = one("b", -1.0, [("a", -0.5), ("b", -1.0), ("b", -1.0)])
+    marked = [sampled for sampled, *_ in alternative_rows(d, 0)]
+    assert marked == [False, True, False]
+    pytest.importorskip("pandas")
+    long = d.to_pandas(long=True)
+    assert long["sampled"].tolist() == [False, True, False]
+
+
+def test_align_keys_by_bytes_and_leaves_the_unknown_unknown():
+    """The union of the candidates' bytes; NaN where an input did not return a token."""
+    a = one("Yes", -0.2, [("Yes", -0.2), ("No", -1.8)])
+    b = one("Maybe", -1.5, [("No", -0.5)])
+    (p,) = align(a.candidates, b.candidates)
+    assert p.keys == (b"Yes", b"No", b"Maybe")
+    np.testing.assert_array_equal(p.logprobs, [[-0.2, -1.8, np.nan], [np.nan, -0.5, -1.5]])
+    assert p.sampled.tolist() == [0, 2]
+    assert p.cap.tolist() == [-1.8, -0.5]
+    np.testing.assert_allclose(p.tail, [a.tail_mass[0], b.tail_mass[0]])
+
+
+def test_align_merges_spellings_of_the_same_bytes():
+    """Two spellings of one token (`\\xNN` text and real bytes) are one key; their mass adds."""
+    d = one(
+        "\\xe2\\x80",
+        -1.0,
+        [("\\xe2\\x80", -1.0), ("bytes:\\xe2\\x80", -2.0)],
+        sampled=[0xE2, 0x80],
+        alts=[[0xE2, 0x80], [0xE2, 0x80]],
+    )
+    (p,) = align(d.candidates)
+    assert p.keys == (b"\xe2\x80",)
+    assert p.logprobs[0, 0] == pytest.approx(np.logaddexp(-1.0, -2.0))
+
+
+def test_align_refuses_what_cannot_be_aligned():
+    """No input, or inputs of different lengths, is a ValueError that says so."""
+    short = one("a", -0.1, [("a", -0.1)])
+    two = tp.parse(chat_completion([("a", -0.1, [("a", -0.1)]), ("b", -0.2, [("b", -0.2)])]))
+    with pytest.raises(ValueError, match="at least one"):
+        align()
+    with pytest.raises(ValueError, match=r"one length, got lengths \[1, 2\]"):
+        align(short.candidates, two.candidates)
+
+
+def test_align_keeps_a_sampled_token_without_a_logprob():
+    """An echoed prompt's first token (logprob null) is still a key, with no value."""
+    body = {
+        "object": "text_completion",
+        "choices": [
+            {
+                "index": 0,
+                "text": "ab",
+                "logprobs": {
+                    "tokens": ["a", "b"],
+                    "token_logprobs": [None, -0.3],
+                    "top_logprobs": [None, {"b": -0.3}],
+                    "text_offset": [0, 1],
+                },
+            }
+        ],
+    }
+    d = tp.parse(body)
+    (first, second) = align(d.candidates, d.candidates)
+    assert first.keys == (b"a",)
+    assert np.isnan(first.logprobs).all()
+    assert second.sampled.tolist() == [0, 0]
