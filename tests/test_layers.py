@@ -53,6 +53,8 @@ LAYER_OF: dict[str, str] = {
     "tokenprobs.scoring": "tools",
     "tokenprobs.distill": "tools",
     "tokenprobs.proxy": "tools",
+    "tokenprobs.comparison": "tools",
+    "tokenprobs.playground": "tools",
     "tokenprobs.cli": "cli",
 }
 """Each package is one layer (its private files with it); the flat modules are placed by name."""
