@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tokenprobs.exceptions import MissingDependencyError
+from tokenprobs._optional import require
 from tokenprobs.render._cells import (
     ALPHA,
     COOL,
@@ -58,12 +58,9 @@ def plot(
         ValueError: `mode` is not a mode.
     """
     name = canonical_mode(mode)
-    try:
-        import matplotlib.pyplot as plt  # noqa: PLC0415
-        from matplotlib.patches import Patch  # noqa: PLC0415
-    except ImportError:
-        feature = "TokenDistribution.plot()"
-        raise MissingDependencyError(feature, "matplotlib", "plot") from None
+    feature = "TokenDistribution.plot()"
+    plt = require("matplotlib.pyplot", extra="plot", feature=feature)
+    Patch = require("matplotlib.patches", extra="plot", feature=feature).Patch  # noqa: N806 - a class
     if ax is None:
         _, ax = plt.subplots(figsize=(max(6.0, min(len(d), max_labels) * 0.3), 3.0))
     x = np.arange(len(d))

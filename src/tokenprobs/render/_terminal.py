@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from tokenprobs.exceptions import MissingDependencyError
+from tokenprobs._optional import require
 from tokenprobs.render._cells import (
     Mode,
     alternative_rows,
@@ -242,13 +242,10 @@ def to_rich(d: TokenDistribution, *, mode: Mode | str = "least-likely", top: int
         ValueError: `mode` is not a mode.
     """
     name = canonical_mode(mode)
-    try:
-        from rich.console import Group  # noqa: PLC0415
-        from rich.table import Table  # noqa: PLC0415
-        from rich.text import Text  # noqa: PLC0415
-    except ImportError:
-        feature = "the rich view"
-        raise MissingDependencyError(feature, "rich", "rich") from None
+    feature = "the rich view"
+    Group = require("rich.console", extra="rich", feature=feature).Group  # noqa: N806 - a class
+    Table = require("rich.table", extra="rich", feature=feature).Table  # noqa: N806 - a class
+    Text = require("rich.text", extra="rich", feature=feature).Text  # noqa: N806 - a class
     bins, shades, text, out = mode_bins(d, name), shade_names(name), d.text, Text()
     for start, stop, c0, c1 in group_cells(d.char_spans()):
         k = cell_bin(bins, start, stop)
@@ -264,7 +261,7 @@ def to_rich(d: TokenDistribution, *, mode: Mode | str = "least-likely", top: int
         table = Table(title=_table_title(d, name, len(rows)), title_justify="left")
         columns = [("pos", "right"), ("token", "left"), ("prob", "right"), ("logprob", "right")]
         for col, justify in [*columns, ("alternatives", "left")]:
-            table.add_column(col, justify=justify)  # type: ignore[arg-type]
+            table.add_column(col, justify=justify)
         for row in rows:
             table.add_row(*row)
         parts += [Text(""), table]
