@@ -11,7 +11,7 @@ import pytest
 from tests._recorded import RECORDED
 
 import tokenprobs as tp
-from tokenprobs import render
+from tokenprobs import render, testing
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "render"
 UPDATE = os.environ.get("TOKENPROBS_UPDATE_SNAPSHOTS") == "1"
@@ -520,3 +520,15 @@ def test_plot_colours_doubt():
         assert legend.get_title().get_text() == "p(sampled token), least likely"
     finally:
         plt.close(ax.figure)
+
+
+def test_control_tokens_are_dimmed_whatever_their_probability():
+    """`<|im_end|>` (a `d.special` token) is drawn dimmed in HTML and colour terminals."""
+    d = tp.parse(testing.chat_completion([("Hi", -2.5, [("Hi", -2.5)]), ("<|im_end|>", -3.0, [])]))
+    assert d.special.tolist() == [False, True]
+    page = render.to_html(d)
+    assert page.count('class="sp"') == 1
+    assert 'class="sp" data-p="' in page
+    assert "&lt;|im_end|&gt;</span>" in page
+    colored = render.to_text(d, color=True)
+    assert "\x1b[3;38;2;128;128;128m<|im_end|>\x1b[0m" in colored

@@ -150,6 +150,20 @@ def cell_bin(bins: NDArray[np.intp], start: int, stop: int) -> int:
     return int(defined.min()) if defined.size else -1
 
 
+def cell_shade(
+    d: TokenDistribution, bins: NDArray[np.intp], shades: tuple[str, ...], start: int, stop: int
+) -> str:
+    """A cell's shade: `"sp"` (dimmed) for control tokens, `"na"` where the metric is undefined.
+
+    Control tokens (`d.special`: `<|im_end|>`, a harmony header ...) are not text a user reads:
+    they are drawn dimmed whatever their probability, their popup still open on hover.
+    """
+    if stop > start and bool(d.special[start:stop].all()):
+        return "sp"
+    k = cell_bin(bins, start, stop)
+    return "na" if k < 0 else shades[k]
+
+
 @functools.lru_cache(maxsize=4096)
 def visible(token: str, *, keep: str = "") -> str:
     r"""A token with its whitespace and control characters made visible (`" a\n"` → `"␣a↵"`).

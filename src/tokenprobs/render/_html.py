@@ -17,7 +17,7 @@ from tokenprobs.render._cells import (
     alternative_rows,
     bin_labels,
     canonical_mode,
-    cell_bin,
+    cell_shade,
     group_cells,
     metric,
     mode_bins,
@@ -76,6 +76,7 @@ _CSS = "".join(
         ".tpv [data-p]:focus{outline:2px solid #0072b2;outline-offset:1px}",
         ".tpv .na{box-shadow:none;outline:1px dashed rgba(128,128,128,.7)}",
         ".tpv .z{opacity:.45}",
+        ".tpv .sp{opacity:.5;font-style:italic;box-shadow:none}",
         # The alternatives live in an attribute and show through ::after: one element per token,
         # no scripts, and only a hovered/focused token builds a pseudo-element. Tokens are not
         # positioned, so the popup's containing block is the view itself: `left:0` and
@@ -206,8 +207,7 @@ def to_html(
     text = d.text
     cells, tallest = [], 0
     for start, stop, c0, c1 in group_cells(d.char_spans()):
-        k = cell_bin(bins, start, stop)
-        shade = "na" if k < 0 else shades[k]
+        shade = cell_shade(d, bins, shades, start, stop)
         lines = [line for i in range(start, stop) for line in [*_popup(d, i, stats), "────"]][:-1]
         tallest = max(tallest, len(lines))
         cls = f' class="{shade}"' if shade else ""

@@ -22,7 +22,7 @@ from tokenprobs.render._cells import (
     alternative_rows,
     bin_labels,
     canonical_mode,
-    cell_bin,
+    cell_shade,
     group_cells,
     metric,
     metric_name,
@@ -73,6 +73,7 @@ _STYLES: dict[str, _Style] = {
     "c1": _Style(),
     "": _Style(),
     "na": _Style(italic=True),
+    "sp": _Style(italic=True, fg="#808080"),
 }
 
 
@@ -210,8 +211,7 @@ def to_text(
     if color:
         bins, shades, text, out = mode_bins(d, name), shade_names(name), d.text, []
         for start, stop, c0, c1 in group_cells(d.char_spans()):
-            k = cell_bin(bins, start, stop)
-            on, off = _ansi("na" if k < 0 else shades[k])
+            on, off = _ansi(cell_shade(d, bins, shades, start, stop))
             out.append("\n".join(on + p + off if p else p for p in safe(text[c0:c1]).split("\n")))
         lines.append("".join(out))
         legend = " ".join(
@@ -248,8 +248,7 @@ def to_rich(d: TokenDistribution, *, mode: Mode | str = "least-likely", top: int
     Text = require("rich.text", extra="rich", feature=feature).Text  # noqa: N806 - a class
     bins, shades, text, out = mode_bins(d, name), shade_names(name), d.text, Text()
     for start, stop, c0, c1 in group_cells(d.char_spans()):
-        k = cell_bin(bins, start, stop)
-        out.append(safe(text[c0:c1]), style=_rich_style("na" if k < 0 else shades[k]))
+        out.append(safe(text[c0:c1]), style=_rich_style(cell_shade(d, bins, shades, start, stop)))
     legend = Text()
     legend.append(f"{mode_title(name)}: ", style="dim")
     for shade, label in zip(shades, bin_labels(name), strict=True):
