@@ -106,7 +106,7 @@ def test_candidate_rules(make, column, in_top, keys, cap):
     assert bool(c.in_top[0]) is in_top
     assert c.keys(0) == keys
     assert int(c.counts[0]) == len(keys)
-    assert c.sampled_key(0) == c._column_keys(0)[column]  # noqa: SLF001 - the column's own key
+    assert c.sampled_key(0) == c._column_keys(0)[column]
     if math.isnan(cap):
         assert math.isnan(c.cap[0])
     else:
@@ -150,7 +150,7 @@ def test_align_keys_by_bytes_and_leaves_the_unknown_unknown():
 
 
 def test_align_merges_spellings_of_the_same_bytes():
-    """Two spellings of one token (`\\xNN` text and real bytes) are one key; their mass adds."""
+    r"""Two spellings of one token (`\xNN` text and real bytes) are one key; their mass adds."""
     d = one(
         "\\xe2\\x80",
         -1.0,
