@@ -127,12 +127,17 @@ def test_row_is_bytes_to_logprob_most_likely_first():
         d.candidates.row(1)
 
 
-def test_one_rule_for_the_views_and_export():
-    """Views and export mark exactly the candidate the base calls sampled (never a duplicate)."""
+def test_one_rule_for_the_views():
+    """The views mark exactly the candidate the base calls sampled (never a duplicate)."""
     d = one("b", -1.0, [("a", -0.5), ("b", -1.0), ("b", -1.0)])
     marked = [sampled for sampled, *_ in alternative_rows(d, 0)]
     assert marked == [False, True, False]
-    pytest.importorskip("pandas")
+
+
+@pytest.mark.extras
+def test_one_rule_for_export():
+    """`to_pandas(long=True)` marks the same one row as sampled."""
+    d = one("b", -1.0, [("a", -0.5), ("b", -1.0), ("b", -1.0)])
     long = d.to_pandas(long=True)
     assert long["sampled"].tolist() == [False, True, False]
 

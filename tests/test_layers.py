@@ -206,6 +206,7 @@ def test_every_package_init_only_reexports():
                 assert ast.unparse(node.value).startswith("rehome("), path
 
 
+@pytest.mark.extras  # export's examples need pandas
 def test_every_docstring_example_runs():
     """Each `>>>` example, in every module and package (re-exported classes in their package)."""
     import doctest  # noqa: PLC0415
