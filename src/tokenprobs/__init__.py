@@ -10,7 +10,7 @@ d.tokens, d.probs, d.entropy  # columns, computed once
 
 from importlib.metadata import version as _version
 
-from tokenprobs import batch, examples, guards, labels, metrics, render, testing
+from tokenprobs import batch, examples, fields, guards, labels, metrics, render, testing
 from tokenprobs._many import aget_token_distributions, get_token_distributions
 from tokenprobs._retry import DEFAULT_RETRY, RetryPolicy
 from tokenprobs._stream import AsyncDistributionStream, DistributionStream, StreamUpdate
@@ -64,6 +64,7 @@ __all__ = [
     "check_request",
     "classify",
     "examples",
+    "fields",
     "get_token_distribution",
     "get_token_distributions",
     "guards",
