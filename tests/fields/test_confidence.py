@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
 import tokenprobs as tp
 from tokenprobs import examples, fields
-from tokenprobs.testing import chat_chunks, chat_completion, tool_call_completion
+from tokenprobs.testing import chat_chunks, chat_completion, completion, tool_call_completion
+
+RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "recorded"
 
 LN = math.log
 
@@ -388,6 +391,33 @@ def test_stream_gives_the_same_fields():
         (f.path, f.value, f.positions, f.logprob) for f in streamed
     ]
     assert whole["a"].value == "한국"
+
+
+def test_no_bytes_split_character_read_from_its_escapes():
+    r"""Legacy completions give no `bytes`: a token written `\xf0\x9f\x92` is read as bytes."""
+    d = tp.parse(
+        completion(
+            [
+                ('{"a":"', -0.1, []),
+                (b"\xf0\x9f\x92", -0.2, []),
+                (b"\x99", -0.3, []),
+                ('"}', -0.4, []),
+            ]
+        )
+    )
+    assert d.tokens[1] == "\\xf0\\x9f\\x92"
+    leaf = fields.confidence(d)["a"]
+    assert leaf.value == "💙"
+    assert leaf.char_span == (5, 8)
+    assert leaf.logprob == pytest.approx(-1.0)
+
+
+def test_recorded_structured_stream_refusal():
+    """The recorded Structured Outputs stream is a refusal: said so, not misread as JSON."""
+    d = tp.parse((RECORDED / "chat_stream_gpt-4o-2024-08-06_refusal_logprobs.sse").read_text())
+    assert d.refusal
+    with pytest.raises(fields.FieldsError, match="refusal"):
+        fields.confidence(d)
 
 
 # --- errors ---------------------------------------------------------------------------------

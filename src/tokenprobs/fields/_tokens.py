@@ -9,6 +9,7 @@ candidate-set base without touching the rest.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -56,11 +57,23 @@ class Stream:
         return a, max(a, b)
 
 
-def _token_bytes(d: TokenDistribution) -> list[bytes]:
-    return [
-        bytes(b) if b is not None else t.encode("utf-8")
-        for t, b in zip(d.tokens, d.token_bytes, strict=True)
-    ]
+_ESCAPED = re.compile(r"(?:bytes:)?((?:\\x[0-9a-fA-F]{2})+)")
+
+
+def _token_bytes(d: TokenDistribution, *, unescape: bool) -> list[bytes]:
+    r"""Each position's bytes: as given, else its text's UTF-8.
+
+    With `unescape`, a text written as escapes (`\xf0\x9f`, `bytes:\xf0`: a token that splits
+    a character, on shapes without `bytes`) stands for those bytes.
+    """
+    out: list[bytes] = []
+    for t, b in zip(d.tokens, d.token_bytes, strict=True):
+        if b is not None:
+            out.append(bytes(b))
+            continue
+        m = _ESCAPED.fullmatch(t) if unescape else None
+        out.append(bytes.fromhex(m.group(1).replace("\\x", "")) if m else t.encode("utf-8"))
+    return out
 
 
 def stream(d: TokenDistribution) -> Stream:
@@ -76,10 +89,15 @@ def stream(d: TokenDistribution) -> Stream:
     if len(d) == 0:
         msg = "the distribution has no tokens: ask for logprobs=True with response_format"
         raise FieldsError(msg)
-    pieces = _token_bytes(d)
+    pieces = _token_bytes(d, unescape=False)
     buf = b"".join(pieces)
     if d.content is not None:
         want = d.content.encode("utf-8")
+        if buf != want and any(b is None for b in d.token_bytes):
+            # escaped split characters are read as bytes only when that spells the content
+            unescaped = _token_bytes(d, unescape=True)
+            if b"".join(unescaped) == want:
+                pieces, buf = unescaped, want
         if buf != want:
             at = next((k for k, (x, y) in enumerate(zip(buf, want, strict=False)) if x != y), None)
             at = min(len(buf), len(want)) if at is None else at
