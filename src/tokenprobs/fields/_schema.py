@@ -3,8 +3,9 @@
 Reads the subset Structured Outputs use: `properties`, `items`, `prefixItems`,
 `additionalProperties`, local `$ref` (`#/$defs/...`, `#/definitions/...`), `anyOf` / `oneOf` /
 `allOf`, `enum`, `const`, `type` (a name or a list: `["string", "null"]` is nullable), and
-`boolean` / `null` types. A pydantic model class or an OpenAI `response_format` dict is accepted
-in place of the schema.
+`boolean` / `null` types. A pydantic model class or a `response_format` dict (OpenAI's
+`{"type": "json_schema", "json_schema": {"schema": ...}}`, llama-cpp-python's `{"type":
+"json_object", "schema": ...}`) is accepted in place of the schema.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def _unwrap(schema: object) -> Mapping[str, Any]:
             inner = schema["json_schema"].get("schema")
             if isinstance(inner, Mapping):
                 return inner
+        if schema.get("type") == "json_object" and isinstance(schema.get("schema"), Mapping):
+            return schema["schema"]  # llama-cpp-python's response_format
         return schema
     msg = (
         f"schema must be a JSON Schema dict, a pydantic model class or a response_format dict, "
