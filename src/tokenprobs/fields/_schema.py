@@ -33,8 +33,9 @@ def _unwrap(schema: object) -> Mapping[str, Any]:
             inner = schema["json_schema"].get("schema")
             if isinstance(inner, Mapping):
                 return inner
-        if schema.get("type") == "json_object" and isinstance(schema.get("schema"), Mapping):
-            return schema["schema"]  # llama-cpp-python's response_format
+        inner = schema.get("schema")
+        if schema.get("type") == "json_object" and isinstance(inner, Mapping):
+            return inner  # llama-cpp-python's response_format
         return schema
     msg = (
         f"schema must be a JSON Schema dict, a pydantic model class or a response_format dict, "
