@@ -278,6 +278,29 @@ def test_schema_const_is_forced():
     assert leaf.min_prob == 1.0
 
 
+def test_schema_settled_tokens_are_forced():
+    """Once the value so far starts one allowed value only, its later tokens are schema-forced."""
+    d = dist(
+        ('{"label":"', 0.0, []),
+        ("inv", -0.5, [("inv", -0.5), ("rec", -1.0)]),
+        ("oi", -2.0, []),  # a pre-mask logprob (llama.cpp, vLLM raw): the grammar allows only this
+        ("ce", -3.0, []),
+        ('","ok":', 0.0, []),
+        ("tr", -0.2, []),
+        ("ue", -4.0, []),
+        ("}", 0.0, []),
+    )
+    fc = fields.confidence(d, schema=SCHEMA)
+    label, ok = fc["label"], fc["ok"]
+    assert label.forced_positions == (0, 2, 3, 4)
+    assert label.mean_logprob == pytest.approx(-0.5)
+    assert label.min_prob == pytest.approx(math.exp(-0.5))
+    assert label.logprob == pytest.approx(-0.5 - 2.0 - 3.0)  # forced tokens stay in the joint
+    assert ok.forced_positions == (6,)
+    assert ok.mean_logprob == pytest.approx(-0.2)
+    assert fields.confidence(d)["label"].forced_positions == (0,)  # no schema: nothing settled
+
+
 # --- decisions ------------------------------------------------------------------------------
 
 SCHEMA = {

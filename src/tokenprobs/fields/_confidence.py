@@ -129,8 +129,16 @@ def _leaves(
             if single[k]
             else tuple((np.flatnonzero(s.forced[ak:bk]) + ak).tolist())
         )
-        shared = tuple(p for p, on in ((ak, lead[k]), (bk - 1, trail[k])) if on)
         values = allowed[k]
+        mean = float(sum_free[k] / n_free[k]) if n_free[k] else None
+        low = float(np.exp(min_lp[k]))
+        settled = _settled(s, leaf, range(ak, bk), values) - set(forced_pos)
+        if settled:
+            forced_pos = tuple(sorted({*forced_pos, *settled}))
+            free_lp_k = [float(lp[p]) for p in range(ak, bk) if p not in forced_pos]
+            mean = sum(free_lp_k) / len(free_lp_k) if free_lp_k else None
+            low = float(np.exp(min(free_lp_k, default=0.0)))
+        shared = tuple(p for p, on in ((ak, lead[k]), (bk - 1, trail[k])) if on)
         if values is None and sch is None and (leaf.value is None or isinstance(leaf.value, bool)):
             values = _NO_SCHEMA_VALUES
         out.append(
@@ -146,8 +154,8 @@ def _leaves(
                 shared=bool(shared),
                 shared_positions=tuple(dict.fromkeys(shared)),
                 forced_positions=forced_pos,
-                min_prob=float(np.exp(min_lp[k])),
-                mean_logprob=float(sum_free[k] / n_free[k]) if n_free[k] else None,
+                min_prob=low,
+                mean_logprob=mean,
                 exact=not bool(any_unknown[k]),
                 unknown_positions=tuple((np.flatnonzero(s.unknown[ak:bk]) + ak).tolist()),
                 _decide=_decider(
@@ -161,6 +169,31 @@ def _leaves(
                 ),
             )
         )
+    return out
+
+
+def _settled(
+    s: Stream, leaf: Leaf, positions: range, values: tuple[object, ...] | None
+) -> set[int]:
+    """Positions a schema leaves no choice: the value so far starts one allowed value only.
+
+    A token wholly inside the literal whose preceding bytes of the value are a prefix of exactly
+    one allowed value's JSON text (`"inv` of `"invoice"`, `tr` of `true`) is schema-forced.
+    """
+    if values is None or len(values) < 2:  # noqa: PLR2004 - one value is `single`, forced whole
+        return set()
+    forms = [
+        (k, json.dumps(v, ensure_ascii=a).encode())
+        for k, v in enumerate(values)
+        for a in (False, True)
+    ]
+    out: set[int] = set()
+    for p in positions[1:]:
+        if int(s.ends[p]) > leaf.end:
+            break
+        head = s.buf[leaf.start : int(s.starts[p])]
+        if head and len({k for k, f in forms if f.startswith(head)}) == 1:
+            out.add(p)
     return out
 
 
