@@ -298,7 +298,7 @@ def test_schema_settled_tokens_are_forced():
     assert label.logprob == pytest.approx(-0.5 - 2.0 - 3.0)  # forced tokens stay in the joint
     assert ok.forced_positions == (6,)
     assert ok.mean_logprob == pytest.approx(-0.2)
-    assert fields.confidence(d)["label"].forced_positions == (0,)  # no schema: nothing settled
+    assert fields.confidence(d)["label"].forced_positions == (0, 4)  # no schema: at 0.0 only
 
 
 # --- decisions ------------------------------------------------------------------------------
