@@ -435,6 +435,15 @@ def test_no_bytes_split_character_read_from_its_escapes():
     assert leaf.logprob == pytest.approx(-1.0)
 
 
+def test_control_token_outside_the_content_holds_no_bytes():
+    """A trailing `<|im_end|>` the content lacks (compatible servers) is in no leaf."""
+    body = chat_completion([('{"a":', -0.1, []), ("1}", -0.2, []), ("<|im_end|>", -0.3, [])])
+    body["choices"][0]["message"]["content"] = '{"a":1}'
+    leaf = fields.confidence(tp.parse(body))["a"]
+    assert leaf.positions == range(1, 2)
+    assert leaf.byte_span == (5, 6)
+
+
 def test_recorded_structured_stream_refusal():
     """The recorded Structured Outputs stream is a refusal: said so, not misread as JSON."""
     d = tp.parse((RECORDED / "chat_stream_gpt-4o-2024-08-06_refusal_logprobs.sse").read_text())

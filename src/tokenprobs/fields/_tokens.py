@@ -79,6 +79,9 @@ def _token_bytes(d: TokenDistribution, *, unescape: bool) -> list[bytes]:
 def stream(d: TokenDistribution) -> Stream:
     """The byte stream of `d`, checked against the content the response gave.
 
+    Control tokens the content lacks (`~d.in_content`: an EOS, harmony markup) count as holding
+    no bytes, when the others then spell the content.
+
     Raises:
         FieldsError: If `d` is a refusal, has no tokens, or its token bytes do not spell its
             content (the message gives the first differing byte).
@@ -98,6 +101,13 @@ def stream(d: TokenDistribution) -> Stream:
             unescaped = _token_bytes(d, unescape=True)
             if b"".join(unescaped) == want:
                 pieces, buf = unescaped, want
+        if buf != want and not d.in_content.all():
+            # control tokens the content lacks (an EOS, harmony markup) hold no bytes of it
+            kept = [
+                piece if inside else b"" for piece, inside in zip(pieces, d.in_content, strict=True)
+            ]
+            if b"".join(kept) == want:
+                pieces, buf = kept, want
         if buf != want:
             at = next((k for k, (x, y) in enumerate(zip(buf, want, strict=False)) if x != y), None)
             at = min(len(buf), len(want)) if at is None else at
