@@ -7,14 +7,27 @@ import math
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 import tokenprobs as tp
 from tokenprobs import examples, fields
-from tokenprobs.testing import chat_chunks, chat_completion, completion, tool_call_completion
+from tokenprobs.testing import (
+    chat_chunks,
+    chat_completion,
+    completion,
+    tool_call_chunks,
+    tool_call_completion,
+)
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "recorded"
 
 LN = math.log
+
+
+class City(BaseModel):
+    """The tool call's arguments, as a model."""
+
+    city: str
 
 
 def dist(*positions, finish_reason="stop", content=None):
@@ -40,6 +53,13 @@ SPAN_ROWS = [
         range(4, 7),
         # structured-logprobs, llm-structured-confidence drift after it
         id="emoji-split-over-three-tokens-no-drift",
+    ),
+    pytest.param(
+        tok('{"e":"', b"\xf0\x9f", b"\x92", b"\x99", '","n":"', "x", '"}'),
+        "/e",
+        "💙",
+        range(5),
+        id="emoji-split-over-three-tokens-inside-the-value",
     ),
     pytest.param(
         tok('{"a":"한', b"\xea\xb5", b"\xad", '","b":', "1", "}"),
@@ -455,10 +475,19 @@ def test_recorded_structured_stream_refusal():
 # --- errors ---------------------------------------------------------------------------------
 
 
-def test_tool_call_arguments_have_no_logprobs():
+@pytest.mark.parametrize(
+    "response",
+    [
+        pytest.param(tool_call_completion(), id="whole"),
+        pytest.param(tool_call_chunks(), id="streamed"),
+    ],
+)
+def test_tool_call_arguments_have_no_logprobs(response):
     """OpenAI gives no logprobs for tool-call arguments: a typed error saying so."""
     with pytest.raises(tp.MissingLogprobsError, match="tool call"):
-        fields.confidence(tool_call_completion())
+        fields.confidence(response)
+    with pytest.raises(tp.MissingLogprobsError, match="response_format"):
+        fields.parse(response, City)
 
 
 def test_content_differing_from_token_bytes_is_refused():
