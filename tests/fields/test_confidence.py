@@ -146,6 +146,20 @@ SPAN_ROWS = [
         id="json-inside-prose-empty-containers-are-leaves",
     ),
     pytest.param(
+        tok('"a whole-text', ' string"', "\n"),
+        "",
+        "a whole-text string",
+        range(2),
+        id="whole-text-scalar-with-trailing-newline",
+    ),
+    pytest.param(
+        tok("3 reasons, as JSON: ", '{"n": 3}'),
+        "/n",
+        3,
+        range(1, 2),
+        id="prose-starting-with-a-number",
+    ),
+    pytest.param(
         tok('[{"id":', "1", '},{"id":', "2", "}]"),
         "/1/id",
         2,

@@ -36,7 +36,7 @@ class FieldConfidence:
     """The leaf's JSON path: object keys and array indices (`("items", 0, "sku")`)."""
     pointer: str
     """The same as an RFC 6901 JSON pointer (`"/items/0/sku"`)."""
-    value: object
+    value: object = field(hash=False)
     """The value exactly as `json.loads` gives it (escapes and surrogate pairs decoded)."""
     byte_span: tuple[int, int]
     """`[start, end)` of the literal (a string's quotes included) in the content's UTF-8 bytes."""

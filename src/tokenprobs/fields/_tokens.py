@@ -48,14 +48,6 @@ class Stream:
     """Sampled logprobs, an unknown one replaced by its upper bound (the lowest returned
     alternative's logprob, which the sampled token did not beat; 0 without alternatives)."""
 
-    def covering(self, start: int, end: int) -> tuple[int, int]:
-        """The positions `[a, b)` whose bytes overlap the byte span `[start, end)`."""
-        a = int(np.searchsorted(self.ends, start, side="right"))
-        b = int(np.searchsorted(self.starts, end, side="left"))
-        while a < b and self.starts[a] == self.ends[a]:
-            a += 1  # a position with no bytes is inside no span
-        return a, max(a, b)
-
 
 _ESCAPED = re.compile(r"(?:bytes:)?((?:\\x[0-9a-fA-F]{2})+)")
 

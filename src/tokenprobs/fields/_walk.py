@@ -184,7 +184,8 @@ def find(buf: bytes) -> tuple[list[Leaf], int, int]:
         except JSONNotFoundError as exc:
             errors.append(str(exc))
             continue
-        if s == first and end != len(buf) and buf[s] not in _OPEN:
+        rest = _WS.match(buf, end).end()  # type: ignore[union-attr]
+        if s == first and rest != len(buf) and buf[s] not in _OPEN:
             continue  # a number or word at the start of prose is not the document
         return leaves, s, end
     shown = f" (first attempt: {errors[0]})" if errors else ""
