@@ -84,3 +84,43 @@ def test_random_documents_at_random_token_boundaries(doc, ascii_, ws, cuts, pros
         assert f.logprob == -0.5 * len(expect)
         ca, cb = f.char_span
         assert d.content[ca:cb] == raw[lo:hi].decode()
+
+
+ALTERNATIVES = st.lists(
+    st.tuples(
+        st.binary(min_size=0, max_size=4) | st.sampled_from([b'"', b'",', b" true", b"\xf0\x9f"]),
+        st.floats(-30, -2.5),  # at most 4 x 8 %: with the sampled token, a sub-distribution
+    ),
+    max_size=4,
+)
+
+
+@given(
+    doc=DOCS,
+    cuts=st.lists(st.integers(1, 200), max_size=20),
+    alts=st.lists(ALTERNATIVES, min_size=1, max_size=8),
+    lps=st.lists(st.sampled_from([-0.7, -9999.0, -2.0]), min_size=1, max_size=8),
+)
+def test_every_decision_is_a_sub_distribution(doc, cuts, alts, lps):
+    """Random alternatives (partial UTF-8, empty, sentinel): every decision's masses add to <= 1."""
+    raw, _ = dump(doc, False, 0)  # noqa: FBT003 - positional like the other calls
+    points = sorted({c for c in cuts if c < len(raw)} | {0, len(raw)})
+    pieces = [raw[a:b] for a, b in itertools.pairwise(points)]
+    positions = [
+        (p, -0.7 if n == 0 else lps[n % len(lps)], alts[n % len(alts)])  # one real logprob
+        for n, p in enumerate(pieces)
+    ]
+    d = tp.parse(chat_completion(positions))
+    for f in fields.confidence(d):
+        assert f.logprob <= 0.0
+        assert 0.0 <= f.min_prob <= 1.0
+        dec = f.decision
+        if dec is None:
+            assert f.forced
+            continue
+        total = sum(dec.options.values()) + dec.other + dec.undecided + dec.tail
+        assert total <= 1.0 + 1e-9
+        if dec.values is not None:
+            assert dec.values.mass <= 1.0 + 1e-9
+            for lo, hi in dec.values.bounds.values():
+                assert 0.0 <= lo <= hi <= 1.0
