@@ -251,10 +251,10 @@ def test_leading_space_quote_and_value_in_one_token():
     dec = fc["s"].decision
     assert dec is not None
     assert dec.position == 1
-    assert dec.values is not None
-    assert dec.values.raw == pytest.approx({"positive": 0.7, "negative": 0.2})
-    assert dec.values.unmatched == pytest.approx(0.05)
-    assert dec.values.tail == pytest.approx(0.05)
+    assert dec.labels is not None
+    assert dec.labels.raw == pytest.approx({"positive": 0.7, "negative": 0.2})
+    assert dec.labels.unmatched == pytest.approx(0.05)
+    assert dec.labels.tail == pytest.approx(0.05)
     assert dec.members == {"positive": "positive", "negative": "negative"}
 
 
@@ -363,20 +363,20 @@ def test_enum_decision_with_tail_and_bounds():
     fc = fields.confidence(d, schema=SCHEMA)
     label = fc["label"].decision
     assert label is not None
-    assert label.values is not None
-    assert label.values.raw == pytest.approx({"invoice": 0.6, "receipt": 0.25, "other": 0.05})
-    assert label.values.tail == pytest.approx(0.1)
-    lo, hi = label.values.bounds["receipt"]
+    assert label.labels is not None
+    assert label.labels.raw == pytest.approx({"invoice": 0.6, "receipt": 0.25, "other": 0.05})
+    assert label.labels.tail == pytest.approx(0.1)
+    lo, hi = label.labels.bounds["receipt"]
     assert lo <= 0.25 <= hi
     assert hi == pytest.approx(0.25 + 0.1)
     ok = fc["ok"].decision
     assert ok is not None
-    assert ok.values is not None
-    assert ok.values.raw == pytest.approx({"true": 0.8, "false": 0.15, "null": 0.01})
+    assert ok.labels is not None
+    assert ok.labels.raw == pytest.approx({"true": 0.8, "false": 0.15, "null": 0.01})
     assert ok.members == {"true": True, "false": False, "null": None}
     n = fc["n"].decision
     assert n is not None
-    assert n.values is None
+    assert n.labels is None
     assert n.options == pytest.approx({"4": 0.5, "5": 0.3, "40": 0.1})
     assert n.tail == pytest.approx(0.1)
 
@@ -390,9 +390,9 @@ def test_boolean_without_schema_decides_true_false_null():
     )
     dec = fields.confidence(d)["v"].decision
     assert dec is not None
-    assert dec.values is not None
-    assert dec.values.probs == pytest.approx({"true": 0.3, "false": 0.7, "null": 0.0})
-    assert dec.values.exact is False  # null was not seen: its mass is only bounded
+    assert dec.labels is not None
+    assert dec.labels.probs == pytest.approx({"true": 0.3, "false": 0.7, "null": 0.0})
+    assert dec.labels.exact is False  # null was not seen: its mass is only bounded
 
 
 def test_decision_alternative_that_changes_the_structure_is_other():

@@ -120,7 +120,7 @@ def test_every_decision_is_a_sub_distribution(doc, cuts, alts, lps):
             continue
         total = sum(dec.options.values()) + dec.other + dec.undecided + dec.tail
         assert total <= 1.0 + 1e-9
-        if dec.values is not None:
-            assert dec.values.mass <= 1.0 + 1e-9
-            for lo, hi in dec.values.bounds.values():
+        if dec.labels is not None:
+            assert dec.labels.mass <= 1.0 + 1e-9
+            for lo, hi in dec.labels.bounds.values():
                 assert 0.0 <= lo <= hi <= 1.0

@@ -55,19 +55,19 @@ def test_enum_decision_counts_illegal_alternatives_as_unmatched(fc):
     """`Positive` (not in the enum) is unmatched; `positive` is the enum member's mass."""
     dec = fc["sentiment"].decision
     assert dec.position == 6  # past ` "`, which only opens the string
-    assert dec.values.raw["positive"] == pytest.approx(p(6, "positive"))
-    assert dec.values.unmatched >= p(6, "Positive")
-    assert dec.values.label == "positive"
-    assert dec.values.tail == pytest.approx(1 - sum(dec.options.values()))
+    assert dec.labels.raw["positive"] == pytest.approx(p(6, "positive"))
+    assert dec.labels.unmatched >= p(6, "Positive")
+    assert dec.labels.label == "positive"
+    assert dec.labels.tail == pytest.approx(1 - sum(dec.options.values()))
 
 
 def test_boolean_decision_reads_past_the_leading_space(fc):
     """At ` true`, the alternatives ` false` and ` "` are read after the shared space."""
     dec = fc["would_return"].decision
-    assert dec.values.raw["true"] == pytest.approx(p(19, " true"))
-    assert dec.values.raw["false"] == pytest.approx(p(19, " false"))
+    assert dec.labels.raw["true"] == pytest.approx(p(19, " true"))
+    assert dec.labels.raw["false"] == pytest.approx(p(19, " false"))
     assert dec.options['"'] == pytest.approx(p(19, ' "'))
-    assert dec.values.probs["true"] == pytest.approx(
+    assert dec.labels.probs["true"] == pytest.approx(
         p(19, " true") / (p(19, " true") + p(19, " false"))
     )
 
@@ -75,7 +75,7 @@ def test_boolean_decision_reads_past_the_leading_space(fc):
 def test_number_decision_is_the_branch_over_digits(fc):
     """An integer leaf: the returned digits, most likely first."""
     dec = fc["rating"].decision
-    assert dec.values is None
+    assert dec.labels is None
     assert list(dec.options)[:3] == ["5", "4", "3"]
     assert dec.options["4"] == pytest.approx(p(12, "4"))
 

@@ -67,6 +67,25 @@ def test_to_pandas_one_row_per_leaf(fc):
     assert list(df["pointer"]) == ["/a", "/b"]
     assert df["prob"].tolist() == pytest.approx([0.99, 0.2])
     assert df["forced"].tolist() == [False, False]
+    assert "decided" not in df
+
+
+@pytest.mark.extras
+def test_to_pandas_with_decisions():
+    """`decisions=True` adds each leaf's decided value and its probability."""
+    body = chat_completion(
+        [
+            ('{"ok":', 0.0, []),
+            ("false", math.log(0.6), [("false", math.log(0.6)), ("true", math.log(0.3))]),
+            (',"n":', 0.0, []),
+            ("7", math.log(0.5), [("7", math.log(0.5)), ("8", math.log(0.25))]),
+            ("}", 0.0, []),
+        ]
+    )
+    df = fields.confidence(tp.parse(body)).to_pandas(decisions=True)
+    assert df["decided_at"].tolist() == [1, 3]
+    assert df["decided"].tolist() == [False, "7"]
+    assert df["decided_p"].tolist() == pytest.approx([0.6 / 0.9, 0.5])
 
 
 def test_view_of_recorded_structured_output():

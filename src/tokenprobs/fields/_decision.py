@@ -49,21 +49,21 @@ class Decision:
     """Mass of candidates that stop inside the structure before the value (could lead anywhere)."""
     tail: float
     """What the top-k could not see at that position: `1 - sum of the returned mass`."""
-    values: LabelResult | None
+    labels: LabelResult | None
     """For a leaf whose allowed values are a finite set: their distribution, from
     `tokenprobs.labels` (`.probs`, `.raw`, `.bounds`, `.tail`, `.exact`, `.label`); else `None`."""
     members: dict[str, object]
-    """The allowed values by label name (the keys of `values.probs`), as `json.loads` gives them."""
+    """The allowed values by label name (the keys of `labels.probs`), as `json.loads` gives them."""
 
     @property
     def probs(self) -> dict[str, float]:
-        """`values.probs` when the values are a finite set, else `options` (raw)."""
-        return dict(self.values.probs) if self.values is not None else dict(self.options)
+        """`labels.probs` when the values are a finite set, else `options` (raw)."""
+        return dict(self.labels.probs) if self.labels is not None else dict(self.options)
 
     @property
     def exact(self) -> bool:
-        """True when the values' masses are all known (`values.exact`); False for open values."""
-        return self.values is not None and self.values.exact
+        """True when the values' masses are all known (`labels.exact`); False for open values."""
+        return self.labels is not None and self.labels.exact
 
 
 def _name(v: object, *, quoted: bool) -> str:
@@ -150,7 +150,7 @@ def decide(
         other=other,
         undecided=undecided,
         tail=_tail(d, p),
-        values=values,
+        labels=values,
         members=members,
     )
 

@@ -166,8 +166,14 @@ class FieldConfidences(Sequence[FieldConfidence]):
             f"{low.value!r} p={low.prob:.3g})"
         )
 
-    def to_pandas(self) -> Any:  # noqa: ANN401 - pandas is optional
+    def to_pandas(self, *, decisions: bool = False) -> Any:  # noqa: ANN401 - pandas is optional
         """One row per leaf: pointer, value, prob, logprob, logprob_own, min_prob, forced, ...
+
+        Args:
+            decisions: Also read every leaf's decision: `decided_at` (its position), `decided`
+                (the most probable value, or the most probable candidate text for an open
+                value), `decided_p` (its probability: normalised over the allowed values, raw
+                for open values), `decided_exact`. Costs a labels read per finite-valued leaf.
 
         Raises:
             MissingDependencyError: Without pandas (`pip install 'pytokenprobs[pandas]'`).
@@ -177,25 +183,7 @@ class FieldConfidences(Sequence[FieldConfidence]):
         except ImportError:
             feature = "FieldConfidences.to_pandas"
             raise MissingDependencyError(feature, "pandas", "pandas") from None
-        rows = [
-            {
-                "pointer": leaf.pointer,
-                "value": leaf.value,
-                "prob": leaf.prob,
-                "logprob": leaf.logprob,
-                "logprob_own": leaf.logprob_own,
-                "min_prob": leaf.min_prob,
-                "mean_logprob": leaf.mean_logprob,
-                "shared": leaf.shared,
-                "forced": leaf.forced,
-                "exact": leaf.exact,
-                "first": leaf.positions.start,
-                "stop": leaf.positions.stop,
-                "byte_start": leaf.byte_span[0],
-                "byte_end": leaf.byte_span[1],
-            }
-            for leaf in self._leaves
-        ]
+        rows = [_row(leaf, decisions=decisions) for leaf in self._leaves]
         columns = list(rows[0]) if rows else ["pointer", "value", "prob", "logprob"]
         return pd.DataFrame(rows, columns=columns)
 
@@ -214,3 +202,34 @@ class FieldConfidences(Sequence[FieldConfidence]):
         """The coloured JSON as a rich renderable."""
         del console, options
         yield _view.to_rich(self)
+
+
+def _row(leaf: FieldConfidence, *, decisions: bool) -> dict[str, object]:
+    row: dict[str, object] = {
+        "pointer": leaf.pointer,
+        "value": leaf.value,
+        "prob": leaf.prob,
+        "logprob": leaf.logprob,
+        "logprob_own": leaf.logprob_own,
+        "min_prob": leaf.min_prob,
+        "mean_logprob": leaf.mean_logprob,
+        "shared": leaf.shared,
+        "forced": leaf.forced,
+        "exact": leaf.exact,
+        "first": leaf.positions.start,
+        "stop": leaf.positions.stop,
+        "byte_start": leaf.byte_span[0],
+        "byte_end": leaf.byte_span[1],
+    }
+    if decisions:
+        dec = leaf.decision
+        best: tuple[object, float] | tuple[None, None] = (None, None)
+        if dec is not None and dec.labels is not None and dec.labels.label is not None:
+            label = dec.labels.label
+            best = (dec.members[label], dec.labels.probs[label])
+        elif dec is not None and dec.options:
+            best = next(iter(dec.options.items()))
+        row["decided_at"] = None if dec is None else dec.position
+        row["decided"], row["decided_p"] = best
+        row["decided_exact"] = None if dec is None else dec.exact
+    return row
