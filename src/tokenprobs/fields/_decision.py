@@ -98,10 +98,6 @@ def labels_for(allowed: tuple[object, ...]) -> tuple[Labels, dict[str, object]] 
     return None
 
 
-def _tail(d: TokenDistribution, i: int) -> float:
-    return float(d.tail_mass[i])
-
-
 def decide(
     d: TokenDistribution,
     s: Stream,
@@ -141,7 +137,7 @@ def decide(
     if labels is not None:
         label_set, members = labels
         own = head + s.buf[ts + len(struct) : int(s.ends[p])]
-        values = label_set.probs(_rebased(d, p, kept, own, end_position), at=0)
+        values = label_set.probs(_rebased(d, s, p, kept, own, end_position), at=0)
     ordered = dict(sorted(options.items(), key=lambda kv: -kv[1]))
     return Decision(
         position=p,
@@ -149,14 +145,15 @@ def decide(
         options=ordered,
         other=other,
         undecided=undecided,
-        tail=_tail(d, p),
+        tail=float(d.tail_mass[p]),
         labels=values,
         members=members,
     )
 
 
-def _rebased(
+def _rebased(  # noqa: PLR0917 - a private helper's positional data
     d: TokenDistribution,
+    s: Stream,
     p: int,
     kept: list[tuple[bytes, float, bool]],
     sampled: bytes,
@@ -165,7 +162,8 @@ def _rebased(
     """Positions `p ..` of `d` with position `p`'s candidates read from the value's start.
 
     `sampled` is the sampled token read the same way (also when its logprob is the sentinel and
-    it is no candidate). Ends one position past the leaf, so the labels' chain rule sees the
+    it is no candidate). The later sampled tokens keep their bytes from the stream (checked to
+    spell the content). Ends one position past the leaf, so the labels' chain rule sees the
     delimiter that closes it.
     """
     stop = min(end_position + 1, len(d))
@@ -177,8 +175,8 @@ def _rebased(
     return TokenDistribution.from_columns(
         source=d.source,
         tokens=[sampled.decode("utf-8", errors="replace"), *(d.tokens[j] for j in rest)],
-        token_bytes=[list(sampled), *(d.token_bytes[j] for j in rest)],
-        logprobs=np.concatenate([d.logprobs[p : p + 1], d.logprobs[p + 1 : stop]]),
+        token_bytes=[list(sampled), *(list(s.buf[s.starts[j] : s.ends[j]]) for j in rest)],
+        logprobs=d.logprobs[p:stop],
         top_tokens=[
             [b.decode("utf-8", errors="replace") for b, _ in alts],
             *(d.top_tokens[j] for j in rest),
