@@ -410,6 +410,25 @@ def test_decision_alternative_that_changes_the_structure_is_other():
     assert dec.undecided == pytest.approx(0.05)
 
 
+def test_whitespace_before_a_value_is_free():
+    """At ` f` (space + value), `f` and ` t` start values too; a bare space is undecided."""
+    d = dist(
+        ('{"ok":', 0.0, []),
+        (
+            " f",
+            LN(0.4),
+            [(" f", LN(0.4)), ("f", LN(0.2)), (" t", LN(0.15)), (" ", LN(0.1)), ("}", LN(0.05))],
+        ),
+        ("alse}", 0.0, []),
+    )
+    dec = fields.confidence(d, schema=SCHEMA)["ok"].decision
+    assert dec.options == pytest.approx({"f": 0.6, "t": 0.15})
+    assert dec.undecided == pytest.approx(0.1)
+    assert dec.other == pytest.approx(0.05)
+    assert dec.labels.raw == pytest.approx({"true": 0.15, "false": 0.6, "null": 0.0})
+    assert dec.labels.tail == pytest.approx(0.1)
+
+
 # --- real recordings ------------------------------------------------------------------------
 
 

@@ -1,9 +1,10 @@
 """The decision: at a leaf's first free token, what the other returned tokens would have started.
 
 The candidates at that position are re-read from the leaf's own start: a token that began before
-the value (`":"` holding the opening quote, `,"` + a key) must begin with the same structural
-bytes for its rest to continue this value; one that diverges earlier would have changed the
-structure (`other`), one that stops inside those bytes is undecided. When the values allowed are a
+the value (`":"` holding the opening quote, `,"` + a key, ` true`) must begin with the same
+structural bytes, whitespace before the value being free, for its rest to continue this value;
+one that diverges earlier or puts structure where the value starts would have changed the
+structure (`other`), one that stops inside those bytes or is only whitespace is undecided. When the values allowed are a
 finite set (a schema's `enum` / `const` / `boolean` / nullable, or `true`/`false`/`null` without a
 schema) the candidates are matched to them by `tokenprobs.labels` — same rules, same
 `bounds` / `tail` / `exact`, the sampled path followed by the chain rule for multi-token values.
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from tokenprobs.fields._tokens import Stream
 
 __all__ = ["Decision", "decide", "labels_for"]
+
+_WS = b" \t\n\r"
+_VALUE_START = frozenset(b'"-0123456789tfn{[')
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +121,14 @@ def decide(
     # candidates the labels machinery must count as no value / as undecided get distinct bytes
     # it can never match: NUL (no JSON value text holds one) or a run of spaces
     n_blank = 0
+    core = struct.rstrip(_WS)  # whitespace before a value is free: `:false` starts it too
     for b, lp, is_sampled in candidates(d, p):
         prob = math.exp(min(lp, 0.0))
-        if struct and not b.startswith(struct):
-            if struct.startswith(b):
+        rest = b[len(core) :].lstrip(_WS) if b.startswith(core) else None
+        if rest and rest[0] not in _VALUE_START:
+            rest = None  # `}` or `,` where a value starts: the structure changed
+        if struct and not rest:
+            if rest is not None or core.startswith(b) or not b.strip(_WS):
                 undecided += prob
                 n_blank += 1
                 kept.append((b" " * n_blank, lp, is_sampled))
@@ -128,15 +136,16 @@ def decide(
                 other += prob
                 kept.append((b"\x00" + b, lp, is_sampled))
             continue
-        cand = head + b[len(struct) :]
+        cand = head + (rest if struct and rest is not None else b)
         key = cand.decode("utf-8", errors="replace")
         options[key] = options.get(key, 0.0) + prob
         kept.append((cand, lp, is_sampled))
     values = None
     members: dict[str, object] = {}
     if labels is not None:
+        kept = _merged(kept)
         label_set, members = labels
-        own = head + s.buf[ts + len(struct) : int(s.ends[p])]
+        own = s.buf[start : int(s.ends[p])]  # the sampled token read from the value's start
         values = label_set.probs(_rebased(d, s, p, kept, own, end_position), at=0)
     ordered = dict(sorted(options.items(), key=lambda kv: -kv[1]))
     return Decision(
@@ -149,6 +158,20 @@ def decide(
         labels=values,
         members=members,
     )
+
+
+def _merged(kept: list[tuple[bytes, float, bool]]) -> list[tuple[bytes, float, bool]]:
+    """Candidates that read the same from the value's start (` f` and `f`) as one, masses added.
+
+    The labels count a returned token once per bytes; two tokens rebased to the same bytes are
+    two ways to the same value, so their probabilities add.
+    """
+    mass: dict[bytes, list[float]] = {}
+    for b, lp, is_sampled in kept:
+        entry = mass.setdefault(b, [0.0, 0.0])
+        entry[0] += math.exp(min(lp, 0.0))
+        entry[1] = max(entry[1], float(is_sampled))
+    return [(b, math.log(m) if m > 0 else -math.inf, bool(flag)) for b, (m, flag) in mass.items()]
 
 
 def _rebased(  # noqa: PLR0917 - a private helper's positional data
