@@ -4,7 +4,8 @@ The candidates at that position are re-read from the leaf's own start: a token t
 the value (`":"` holding the opening quote, `,"` + a key, ` true`) must begin with the same
 structural bytes, whitespace before the value being free, for its rest to continue this value;
 one that diverges earlier or puts structure where the value starts would have changed the
-structure (`other`), one that stops inside those bytes or is only whitespace is undecided. When the values allowed are a
+structure (`other`), one that stops inside those bytes or is only whitespace is undecided (the
+same holds for a token that starts exactly where the value does). When the values allowed are a
 finite set (a schema's `enum` / `const` / `boolean` / nullable, or `true`/`false`/`null` without a
 schema) the candidates are matched to them by `tokenprobs.labels` — same rules, same
 `bounds` / `tail` / `exact`, the sampled path followed by the chain rule for multi-token values.
@@ -127,7 +128,7 @@ def decide(
         rest = b[len(core) :].lstrip(_WS) if b.startswith(core) else None
         if rest and rest[0] not in _VALUE_START:
             rest = None  # `}` or `,` where a value starts: the structure changed
-        if struct and not rest:
+        if not head and not rest:
             if rest is not None or core.startswith(b) or not b.strip(_WS):
                 undecided += prob
                 n_blank += 1
@@ -136,7 +137,7 @@ def decide(
                 other += prob
                 kept.append((b"\x00" + b, lp, is_sampled))
             continue
-        cand = head + (rest if struct and rest is not None else b)
+        cand = head + b if head else (rest or b)
         key = cand.decode("utf-8", errors="replace")
         options[key] = options.get(key, 0.0) + prob
         kept.append((cand, lp, is_sampled))
