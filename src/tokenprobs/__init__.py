@@ -10,7 +10,18 @@ d.tokens, d.probs, d.entropy  # columns, computed once
 
 from importlib.metadata import version as _version
 
-from tokenprobs import batch, client, examples, guards, labels, metrics, models, render, testing
+from tokenprobs import (
+    batch,
+    client,
+    examples,
+    fields,
+    guards,
+    labels,
+    metrics,
+    models,
+    render,
+    testing,
+)
 from tokenprobs.adapters import StreamAccumulator, parse, parse_all
 from tokenprobs.client import (
     DEFAULT_RETRY,
@@ -72,6 +83,7 @@ __all__ = [
     "classify",
     "client",
     "examples",
+    "fields",
     "get_token_distribution",
     "get_token_distributions",
     "guards",

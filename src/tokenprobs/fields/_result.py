@@ -1,0 +1,235 @@
+"""What `fields.confidence` returns: one `FieldConfidence` per leaf, in a `FieldConfidences`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, overload
+
+from tokenprobs.exceptions import MissingDependencyError
+from tokenprobs.fields import _view
+
+if TYPE_CHECKING:
+    from tokenprobs.fields._decision import Decision
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["FieldConfidence", "FieldConfidences", "Key"]
+
+Key = tuple[str | int, ...] | str | int
+"""A path tuple (`("items", 0, "sku")`), a JSON pointer (`"/items/0/sku"`), a top-level key
+(`"sku"`, no leading `/`) or a leaf's index in document order."""
+
+
+@dataclass(frozen=True)
+class FieldConfidence:
+    """One leaf of the JSON output and how sure the model was of it.
+
+    Token attribution is whole-token: every token whose bytes overlap the value's literal
+    (quotes included) is in `positions`. A token that also holds structure or a neighbour's bytes
+    (`":"`, `","`, `"}`, ` "pos`) is *shared*: it counts in `logprob` and is left out of
+    `logprob_own`.
+    """
+
+    path: tuple[str | int, ...]
+    """The leaf's JSON path: object keys and array indices (`("items", 0, "sku")`)."""
+    pointer: str
+    """The same as an RFC 6901 JSON pointer (`"/items/0/sku"`)."""
+    value: object = field(hash=False)
+    """The value exactly as `json.loads` gives it (escapes and surrogate pairs decoded)."""
+    byte_span: tuple[int, int]
+    """`[start, end)` of the literal (a string's quotes included) in the content's UTF-8 bytes."""
+    char_span: tuple[int, int]
+    """The same span in characters of the content (`content[a:b]` is the literal)."""
+    positions: range
+    """The token positions whose bytes overlap the literal."""
+    logprob: float
+    """Joint logprob of the tokens in `positions` (shared boundary tokens included)."""
+    logprob_own: float
+    """Joint logprob of the tokens wholly inside the literal (0.0 when there are none)."""
+    shared: bool
+    """True when a boundary token also holds structure or a neighbouring value."""
+    shared_positions: tuple[int, ...]
+    """The positions of those boundary tokens."""
+    forced_positions: tuple[int, ...]
+    """Positions that carried no information: logprob exactly 0 with no returned alternative
+    within 15 nats, or, with a schema, a value it allows only one way. Left out of the means."""
+    min_prob: float
+    """The lowest probability among the leaf's free (not forced) tokens; 1.0 when all are forced."""
+    mean_logprob: float | None
+    """Mean logprob over the free tokens (`None` when all are forced). Not a probability: length
+    dependent and uncalibrated; `logprob` and `decision` are the probabilistic quantities."""
+    exact: bool
+    """False when a token's sampled logprob is unknown (the `-9999` sentinel: outside the top-k):
+    `logprob`, `logprob_own`, `min_prob` and `mean_logprob` are then upper bounds."""
+    unknown_positions: tuple[int, ...]
+    """Positions whose sampled logprob is the sentinel (or null)."""
+    _decide: Callable[[], Decision | None] = field(repr=False, compare=False)
+
+    @property
+    def prob(self) -> float:
+        """`exp(logprob)`: the probability of this value's tokens given what came before."""
+        return math.exp(self.logprob)
+
+    @property
+    def forced(self) -> bool:
+        """True when every token of the value was forced (the value carried no information)."""
+        return len(self.forced_positions) == len(self.positions)
+
+    @cached_property
+    def decision(self) -> Decision | None:
+        """The alternatives at the first free token, mapped to values (`None` when all forced).
+
+        Computed on first access.
+        """
+        return self._decide()
+
+
+class FieldConfidences(Sequence[FieldConfidence]):
+    """Every leaf of one structured output, in document order; indexable by path or pointer."""
+
+    def __init__(
+        self,
+        leaves: list[FieldConfidence],
+        /,
+        *,
+        distribution: TokenDistribution,
+        document: tuple[int, int],
+        text: str,
+    ) -> None:
+        """Wrap the leaves of `distribution` whose JSON document is `text[document]` (chars)."""
+        self._leaves = leaves
+        self._by_path = {leaf.path: leaf for leaf in leaves}
+        self._by_pointer = {leaf.pointer: leaf for leaf in leaves}
+        self.distribution = distribution
+        self.document = document
+        """The character span of the JSON document in the content (prose or a fence around)."""
+        self.text = text
+        """The content the spans index into."""
+
+    def __len__(self) -> int:
+        """The number of leaves."""
+        return len(self._leaves)
+
+    def __iter__(self) -> Iterator[FieldConfidence]:
+        """The leaves in document order."""
+        return iter(self._leaves)
+
+    @overload
+    def __getitem__(self, key: Key) -> FieldConfidence: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[FieldConfidence]: ...
+    def __getitem__(self, key: Key | slice) -> FieldConfidence | list[FieldConfidence]:
+        """The leaf at a path, pointer, top-level key or index (see `Key`).
+
+        Raises:
+            KeyError: If no leaf has that path (the message lists some that exist).
+        """
+        if isinstance(key, slice):
+            return self._leaves[key]
+        if isinstance(key, int):
+            return self._leaves[key]
+        found = self._find(key)
+        if found is None:
+            some = ", ".join(leaf.pointer or '""' for leaf in self._leaves[:5])
+            msg = f"no leaf at {key!r}; leaves are at JSON pointers like {some}"
+            raise KeyError(msg)
+        return found
+
+    def _find(self, key: tuple[str | int, ...] | str) -> FieldConfidence | None:
+        if isinstance(key, tuple):
+            return self._by_path.get(key)
+        if key == "" or key.startswith("/"):
+            return self._by_pointer.get(key)
+        return self._by_path.get((key,))
+
+    def __contains__(self, key: object) -> bool:
+        """Whether a leaf has this path, pointer or top-level key."""
+        if isinstance(key, FieldConfidence):
+            return key in self._leaves
+        if not isinstance(key, str | tuple):
+            return False
+        return self._find(key) is not None
+
+    def paths(self) -> list[tuple[str | int, ...]]:
+        """Every leaf's path, in document order."""
+        return [leaf.path for leaf in self._leaves]
+
+    def __repr__(self) -> str:
+        """The number of leaves and the least sure one."""
+        if not self._leaves:
+            return "FieldConfidences([])"
+        low = min(self._leaves, key=lambda leaf: leaf.logprob)
+        return (
+            f"FieldConfidences({len(self)} leaves, least sure {low.pointer or '/'!s}="
+            f"{low.value!r} p={low.prob:.3g})"
+        )
+
+    def to_pandas(self, *, decisions: bool = False) -> Any:  # noqa: ANN401 - pandas is optional
+        """One row per leaf: pointer, value, prob, logprob, logprob_own, min_prob, forced, ...
+
+        Args:
+            decisions: Also read every leaf's decision: `decided_at` (its position), `decided`
+                (the most probable value, or the most probable candidate text for an open
+                value), `decided_p` (its probability: normalised over the allowed values, raw
+                for open values), `decided_exact`. Costs a labels read per finite-valued leaf.
+
+        Raises:
+            MissingDependencyError: Without pandas (`pip install 'pytokenprobs[pandas]'`).
+        """
+        try:
+            import pandas as pd  # noqa: PLC0415 - pandas is optional
+        except ImportError:
+            feature = "FieldConfidences.to_pandas"
+            raise MissingDependencyError(feature, "pandas", "pandas") from None
+        rows = [_row(leaf, decisions=decisions) for leaf in self._leaves]
+        columns = list(rows[0]) if rows else ["pointer", "value", "prob", "logprob"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def to_html(self) -> str:
+        """The JSON with each value coloured by its probability (`prob`), as HTML."""
+        return _view.to_html(self)
+
+    def to_text(self, *, color: bool = True) -> str:
+        """The JSON with each value coloured by its probability, for a terminal (ANSI)."""
+        return _view.to_text(self, color=color)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:  # noqa: ANN401 - rich is optional
+        """The coloured JSON as a rich renderable."""
+        del console, options
+        yield _view.to_rich(self)
+
+
+def _row(leaf: FieldConfidence, *, decisions: bool) -> dict[str, object]:
+    row: dict[str, object] = {
+        "pointer": leaf.pointer,
+        "value": leaf.value,
+        "prob": leaf.prob,
+        "logprob": leaf.logprob,
+        "logprob_own": leaf.logprob_own,
+        "min_prob": leaf.min_prob,
+        "mean_logprob": leaf.mean_logprob,
+        "shared": leaf.shared,
+        "forced": leaf.forced,
+        "exact": leaf.exact,
+        "first": leaf.positions.start,
+        "stop": leaf.positions.stop,
+        "byte_start": leaf.byte_span[0],
+        "byte_end": leaf.byte_span[1],
+    }
+    if decisions:
+        dec = leaf.decision
+        best: tuple[object, float] | tuple[None, None] = (None, None)
+        if dec is not None and dec.labels is not None and dec.labels.label is not None:
+            label = dec.labels.label
+            best = (dec.members[label], dec.labels.probs[label])
+        elif dec is not None and dec.options:
+            best = next(iter(dec.options.items()))
+        row["decided_at"] = None if dec is None else dec.position
+        row["decided"], row["decided_p"] = best
+        row["decided_exact"] = None if dec is None else dec.exact
+    return row

@@ -1,0 +1,167 @@
+"""What a JSON Schema allows at a leaf: the finite set of values, when there is one.
+
+Reads the subset Structured Outputs use: `properties`, `items`, `prefixItems`,
+`additionalProperties`, local `$ref` (`#/$defs/...`, `#/definitions/...`), `anyOf` / `oneOf` /
+`allOf`, `enum`, `const`, `type` (a name or a list: `["string", "null"]` is nullable), and
+`boolean` / `null` types. A pydantic model class or a `response_format` dict (OpenAI's
+`{"type": "json_schema", "json_schema": {"schema": ...}}`, llama-cpp-python's `{"type":
+"json_object", "schema": ...}`) is accepted in place of the schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tokenprobs.fields._errors import SchemaError
+
+__all__ = ["OPEN", "Schema"]
+
+OPEN: None = None
+"""`Schema.allowed` for a leaf whose values are not a finite set (free strings, numbers)."""
+
+_MAX_DEPTH = 64
+
+
+def _unwrap(schema: object) -> Mapping[str, Any]:
+    if isinstance(schema, type) and hasattr(schema, "model_json_schema"):
+        out = schema.model_json_schema()
+        if isinstance(out, Mapping):
+            return out
+    if isinstance(schema, Mapping):
+        if schema.get("type") == "json_schema" and isinstance(schema.get("json_schema"), Mapping):
+            inner = schema["json_schema"].get("schema")
+            if isinstance(inner, Mapping):
+                return inner
+        inner = schema.get("schema")
+        if schema.get("type") == "json_object" and isinstance(inner, Mapping):
+            return inner  # llama-cpp-python's response_format
+        return schema
+    msg = (
+        f"schema must be a JSON Schema dict, a pydantic model class or a response_format dict, "
+        f"not {type(schema).__name__}"
+    )
+    raise SchemaError(msg)
+
+
+class Schema:
+    """A JSON Schema, and the finite sets of values it allows at each leaf path (memoised)."""
+
+    def __init__(self, schema: object, /) -> None:
+        """Accept a schema dict, a pydantic model class or a `response_format` dict.
+
+        Raises:
+            SchemaError: If `schema` is none of those.
+        """
+        self.root = _unwrap(schema)
+        self._memo: dict[tuple[object, ...], tuple[object, ...] | None] = {}
+
+    def _ref(self, ref: str) -> Mapping[str, Any]:
+        if not ref.startswith("#"):
+            msg = f"only local $ref ('#/...') are read, not {ref!r}"
+            raise SchemaError(msg)
+        node: Any = self.root
+        for part in ref.lstrip("#").strip("/").split("/") if ref != "#" else []:
+            key = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(node, Mapping) or key not in node:
+                msg = f"$ref {ref!r} names nothing in the schema"
+                raise SchemaError(msg)
+            node = node[key]
+        if not isinstance(node, Mapping):
+            msg = f"$ref {ref!r} is not a schema"
+            raise SchemaError(msg)
+        return node
+
+    def _branches(self, node: Mapping[str, Any], depth: int = 0) -> list[Mapping[str, Any]]:
+        """The alternatives a node stands for, with `$ref` and `anyOf`/`oneOf` expanded."""
+        if depth > _MAX_DEPTH:
+            return [{}]
+        if "$ref" in node:
+            target = self._ref(str(node["$ref"]))
+            rest = {k: v for k, v in node.items() if k != "$ref"}
+            return self._branches({**target, **rest}, depth + 1)
+        for key in ("anyOf", "oneOf"):
+            if isinstance(node.get(key), list):
+                return self._union(node, key, depth)
+        if isinstance(node.get("allOf"), list):
+            merged: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
+            for sub in node["allOf"]:
+                if isinstance(sub, Mapping):
+                    for b in self._branches(sub, depth + 1)[:1]:
+                        merged.update(b)
+            return self._branches(merged, depth + 1)
+        return [node]
+
+    def _union(self, node: Mapping[str, Any], key: str, depth: int) -> list[Mapping[str, Any]]:
+        out: list[Mapping[str, Any]] = []
+        rest = {k: v for k, v in node.items() if k != key}
+        for sub in node[key]:
+            if isinstance(sub, Mapping):
+                out += self._branches({**rest, **sub}, depth + 1)
+        return out
+
+    def _children(self, node: Mapping[str, Any], step: str | int) -> list[Mapping[str, Any]]:
+        out: list[Mapping[str, Any]] = []
+        for b in self._branches(node):
+            if isinstance(step, str):
+                props = b.get("properties")
+                if isinstance(props, Mapping) and isinstance(props.get(step), Mapping):
+                    out.append(props[step])
+                elif isinstance(b.get("additionalProperties"), Mapping):
+                    out.append(b["additionalProperties"])
+            else:
+                prefix = b.get("prefixItems")
+                if isinstance(prefix, list) and step < len(prefix):
+                    out.append(prefix[step])
+                elif isinstance(b.get("items"), Mapping):
+                    out.append(b["items"])
+        return out
+
+    def allowed(self, path: tuple[str | int, ...], /) -> tuple[object, ...] | None:
+        """The values the schema allows at `path`, when they are a finite set; else `None`.
+
+        `None` also when the path is not described by the schema (nothing is assumed).
+        """
+        key = tuple((type(p).__name__, p) for p in path)
+        if key in self._memo:
+            return self._memo[key]
+        nodes: list[Mapping[str, Any]] = [self.root]
+        for step in path:
+            nodes = [c for n in nodes for c in self._children(n, step)]
+        out = self._finite(nodes) if nodes else None
+        self._memo[key] = out
+        return out
+
+    def _finite(self, nodes: list[Mapping[str, Any]]) -> tuple[object, ...] | None:
+        values: list[object] = []
+        for n in nodes:
+            for b in self._branches(n):
+                got = _leaf_values(b)
+                if got is None:
+                    return None
+                values += [v for v in got if not any(_same(v, w) for w in values)]
+        return tuple(values)
+
+
+def _same(a: object, b: object) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _leaf_values(b: Mapping[str, Any]) -> list[object] | None:
+    if "const" in b:
+        return [b["const"]]
+    if isinstance(b.get("enum"), list):
+        return list(b["enum"])
+    kinds = b.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if not isinstance(kinds, list) or not kinds:
+        return None
+    out: list[object] = []
+    for k in kinds:
+        if k == "boolean":
+            out += [True, False]
+        elif k == "null":
+            out.append(None)
+        else:
+            return None
+    return out

@@ -1,0 +1,169 @@
+"""The token side: the byte stream, per-position flags, and the candidates at a position.
+
+Everything here reads public `TokenDistribution` columns only. `candidates` is the one place that
+knows how the returned alternatives become a support (distinct tokens keyed by bytes, the sampled
+token counted once, the `-9999` sentinel left out), so it can be swapped for the models' shared
+candidate-set base without touching the rest.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tokenprobs.fields._errors import FieldsError
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["FORCED_GAP", "Stream", "candidates", "stream"]
+
+FORCED_GAP = 15.0
+"""A sampled token with logprob exactly 0 is *forced* when no other returned token is within this
+many nats (OpenAI's Structured Outputs return structural tokens at 0.0, alternatives near -19)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """The output as one byte string, and where each position's bytes are in it."""
+
+    buf: bytes
+    starts: NDArray[np.intp]
+    """Byte offset of each position's first byte, `(T,)`."""
+    ends: NDArray[np.intp]
+    """Byte offset just past each position's bytes, `(T,)` (non-decreasing)."""
+    char_of: NDArray[np.intp]
+    """Character offset of each byte offset, `(len(buf) + 1,)`."""
+    forced: NDArray[np.bool_]
+    """Per position: the token carried no information (see `FORCED_GAP`)."""
+    unknown: NDArray[np.bool_]
+    """Per position: the sampled logprob is the `-9999` sentinel (outside the top-k) or null."""
+    logprobs: NDArray[np.float64]
+    """Sampled logprobs, an unknown one replaced by its upper bound (the lowest returned
+    alternative's logprob, which the sampled token did not beat; 0 without alternatives)."""
+
+
+_ESCAPED = re.compile(r"(?:bytes:)?((?:\\x[0-9a-fA-F]{2})+)")
+
+
+def _token_bytes(d: TokenDistribution, *, unescape: bool) -> list[bytes]:
+    r"""Each position's bytes: as given, else its text's UTF-8.
+
+    With `unescape`, a text written as escapes (`\xf0\x9f`, `bytes:\xf0`: a token that splits
+    a character, on shapes without `bytes`) stands for those bytes.
+    """
+    out: list[bytes] = []
+    for t, b in zip(d.tokens, d.token_bytes, strict=True):
+        if b is not None:
+            out.append(bytes(b))
+            continue
+        m = _ESCAPED.fullmatch(t) if unescape else None
+        out.append(bytes.fromhex(m.group(1).replace("\\x", "")) if m else t.encode("utf-8"))
+    return out
+
+
+def stream(d: TokenDistribution) -> Stream:
+    """The byte stream of `d`, checked against the content the response gave.
+
+    Control tokens the content lacks (`~d.in_content`: an EOS, harmony markup) count as holding
+    no bytes, when the others then spell the content.
+
+    Raises:
+        FieldsError: If `d` is a refusal, has no tokens, or its token bytes do not spell its
+            content (the message gives the first differing byte).
+    """
+    if d.refusal:
+        msg = "this distribution is a refusal (logprobs.refusal), not a structured output"
+        raise FieldsError(msg)
+    if len(d) == 0:
+        msg = "the distribution has no tokens: ask for logprobs=True with response_format"
+        raise FieldsError(msg)
+    pieces = _token_bytes(d, unescape=False)
+    buf = b"".join(pieces)
+    if d.content is not None:
+        want = d.content.encode("utf-8")
+        if buf != want and any(b is None for b in d.token_bytes):
+            # escaped split characters are read as bytes only when that spells the content
+            unescaped = _token_bytes(d, unescape=True)
+            if b"".join(unescaped) == want:
+                pieces, buf = unescaped, want
+        if buf != want and not d.in_content.all():
+            # control tokens the content lacks (an EOS, harmony markup) hold no bytes of it
+            kept = [
+                piece if inside else b"" for piece, inside in zip(pieces, d.in_content, strict=True)
+            ]
+            if b"".join(kept) == want:
+                pieces, buf = kept, want
+        if buf != want:
+            at = next((k for k, (x, y) in enumerate(zip(buf, want, strict=False)) if x != y), None)
+            at = min(len(buf), len(want)) if at is None else at
+            derived = sum(b is None for b in d.token_bytes)
+            hint = (
+                f" ({derived} tokens came without `bytes`: their text was used, which is wrong "
+                "for tokens that split a character)"
+                if derived
+                else ""
+            )
+            msg = (
+                f"the tokens' bytes ({len(buf)} bytes) do not spell the response's content "
+                f"({len(want)} bytes): they differ from byte {at}{hint}; fields are read from the "
+                "token bytes only when they are the content"
+            )
+            raise FieldsError(msg)
+    lens = np.fromiter((len(p) for p in pieces), dtype=np.intp, count=len(pieces))
+    ends = np.cumsum(lens)
+    starts = ends - lens
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    char_of = np.zeros(len(buf) + 1, dtype=np.intp)
+    np.cumsum((raw & 0xC0) != 0x80, out=char_of[1:])  # noqa: PLR2004 - UTF-8 continuation bytes
+    lp = np.asarray(d.logprobs, dtype=np.float64)
+    support = d.support_logprobs
+    # the best returned token other than a sampled one at 0.0 is the second largest of the support
+    second = (
+        np.sort(support, axis=1)[:, -2] if support.shape[1] >= 2 else np.full(len(d), -np.inf)  # noqa: PLR2004
+    )
+    forced = (lp == 0.0) & (second <= -FORCED_GAP)
+    unknown = ~np.isfinite(lp)
+    top = d.top_logprobs
+    lowest = (
+        np.min(np.where(np.isfinite(top), top, np.inf), axis=1, initial=np.inf)
+        if top.ndim == 2 and top.shape[1]  # noqa: PLR2004
+        else np.full(len(d), np.inf)
+    )
+    bound = np.where(np.isfinite(lowest), lowest, 0.0)
+    return Stream(
+        buf=buf,
+        starts=starts,
+        ends=ends,
+        char_of=char_of,
+        forced=forced,
+        unknown=unknown,
+        logprobs=np.where(unknown, bound, lp),
+    )
+
+
+def candidates(d: TokenDistribution, i: int) -> list[tuple[bytes, float, bool]]:
+    """The distinct returned tokens at position `i`: bytes, logprob, whether it is the sampled one.
+
+    The alternatives deduplicated by bytes, plus the sampled token where it is not among them;
+    the sentinel (`-inf`) is left out.
+    """
+    support = d.support_logprobs[i]
+    width = support.shape[0] - 1
+    sampled_b = d.token_bytes[i]
+    sampled = bytes(sampled_b) if sampled_b is not None else d.tokens[i].encode("utf-8")
+    out: list[tuple[bytes, float, bool]] = []
+    for c, (tok, raw) in enumerate(zip(d.top_tokens[i], d.top_bytes[i], strict=True)):
+        lp = float(support[c])
+        if lp > -math.inf:
+            b = bytes(raw) if raw is not None else tok.encode("utf-8")
+            out.append((b, lp, b == sampled))
+    if support[width] > -math.inf:
+        out.append((sampled, float(support[width]), True))
+    return out

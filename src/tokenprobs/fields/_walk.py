@@ -1,0 +1,193 @@
+"""The byte-level JSON walk: every leaf of a document, with its path and its byte span.
+
+One linear pass over the bytes, driven by a stack of open containers; string and number literals
+are matched whole by regular expressions (RFC 8259's grammar, as strict as `json.loads`), and
+each leaf's value is decoded by `json.loads` of its own literal, so escapes and surrogate pairs
+come out exactly as `json.loads` of the whole document gives them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from tokenprobs.fields._errors import JSONNotFoundError
+
+__all__ = ["Leaf", "find", "pointer", "walk"]
+
+Path = tuple[str | int, ...]
+
+_WS = re.compile(rb"[ \t\n\r]*")
+_STRING = re.compile(rb'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"')
+_NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_FENCE = re.compile(rb"```[ \t]*(?:json|JSON|jsonc)?[ \t]*\r?\n")
+_LITERALS = {b"t": (b"true", True), b"f": (b"false", False), b"n": (b"null", None)}
+_OPEN = frozenset(b"{[")
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """One leaf of the document: a scalar, or an empty object or array."""
+
+    path: Path
+    value: object
+    start: int
+    """Byte offset of the literal's first byte (a string's opening quote)."""
+    end: int
+    """Byte offset just past the literal (past a string's closing quote)."""
+
+
+def pointer(path: Path) -> str:
+    """The RFC 6901 JSON pointer of `path` (`("a/b", 0)` -> `"/a~1b/0"`)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _fail(buf: bytes, at: int, what: str) -> JSONNotFoundError:
+    seen = buf[at : at + 12].decode("utf-8", errors="replace")
+    return JSONNotFoundError(f"invalid JSON at byte {at}: expected {what}, found {seen!r}")
+
+
+def _scalar(buf: bytes, i: int, path: Path, leaves: list[Leaf]) -> int:
+    """Read the scalar literal at `i` into `leaves`; return the offset past it."""
+    c = buf[i : i + 1]
+    if c == b'"':
+        m = _STRING.match(buf, i)
+        if m is None:
+            raise _fail(buf, i, "a complete string")
+        end = m.end()
+        # the literal is valid JSON, so json.loads decodes its escapes the way it would in place
+        leaves.append(Leaf(path, json.loads(buf[i:end]), i, end))
+        return end
+    lit = _LITERALS.get(c)
+    if lit is not None:
+        word, value = lit
+        if not buf.startswith(word, i):
+            raise _fail(buf, i, word.decode())
+        leaves.append(Leaf(path, value, i, i + len(word)))
+        return i + len(word)
+    m = _NUMBER.match(buf, i)
+    if m is None or m.end() == i:
+        raise _fail(buf, i, "a value")
+    end = m.end()
+    text = buf[i:end]
+    number: float = int(text) if text.lstrip(b"-").isdigit() else float(text)
+    leaves.append(Leaf(path, number, i, end))
+    return end
+
+
+def walk(buf: bytes, start: int = 0) -> tuple[list[Leaf], int]:  # noqa: C901, PLR0912, PLR0915 - one state machine
+    """Every leaf of the JSON value starting at byte `start` (after optional whitespace).
+
+    Returns:
+        The leaves in document order, and the offset just past the value (before any trailing
+        whitespace).
+
+    Raises:
+        JSONNotFoundError: If the bytes from `start` are not one complete JSON value.
+    """
+    leaves: list[Leaf] = []
+    # each frame: [is_object, path, next index or current key, container start offset, count]
+    stack: list[list[object]] = []
+    i = _WS.match(buf, start).end()  # type: ignore[union-attr]
+    n = len(buf)
+    path: Path = ()
+    while True:
+        # --- a value is expected at i, at `path`
+        if i >= n:
+            raise _fail(buf, i, "a value")
+        c = buf[i]
+        if c in _OPEN:
+            obj = c == ord("{")
+            j = _WS.match(buf, i + 1).end()  # type: ignore[union-attr]
+            close = ord("}") if obj else ord("]")
+            if j < n and buf[j] == close:
+                leaves.append(Leaf(path, {} if obj else [], i, j + 1))
+                i = j + 1
+            elif obj:
+                m = _STRING.match(buf, j)
+                if m is None:
+                    raise _fail(buf, j, "a key or '}'")
+                key = json.loads(buf[j : m.end()])
+                k = _WS.match(buf, m.end()).end()  # type: ignore[union-attr]
+                if buf[k : k + 1] != b":":
+                    raise _fail(buf, k, "':'")
+                stack.append([True, path, key])
+                path = (*path, key)
+                i = _WS.match(buf, k + 1).end()  # type: ignore[union-attr]
+                continue
+            else:
+                stack.append([False, path, 0])
+                path = (*path, 0)
+                i = j
+                continue
+        else:
+            i = _scalar(buf, i, path, leaves)
+        # --- a value ended at i: close containers or move to the next member
+        while True:
+            if not stack:
+                return leaves, i
+            i = _WS.match(buf, i).end()  # type: ignore[union-attr]
+            frame = stack[-1]
+            is_obj, parent = frame[0], frame[1]
+            c = buf[i] if i < n else -1
+            if c == ord(","):
+                j = _WS.match(buf, i + 1).end()  # type: ignore[union-attr]
+                if is_obj:
+                    m = _STRING.match(buf, j)
+                    if m is None:
+                        raise _fail(buf, j, "a key")
+                    key = json.loads(buf[j : m.end()])
+                    k = _WS.match(buf, m.end()).end()  # type: ignore[union-attr]
+                    if buf[k : k + 1] != b":":
+                        raise _fail(buf, k, "':'")
+                    path = (*parent, key)  # type: ignore[misc]
+                    i = _WS.match(buf, k + 1).end()  # type: ignore[union-attr]
+                else:
+                    frame[2] = index = frame[2] + 1  # type: ignore[operator]
+                    path = (*parent, index)  # type: ignore[misc]
+                    i = j
+                break
+            if c == (ord("}") if is_obj else ord("]")):
+                stack.pop()
+                path = parent  # type: ignore[assignment]
+                i += 1
+                continue
+            raise _fail(buf, i, "',' or '}'" if is_obj else "',' or ']'")
+
+
+def find(buf: bytes) -> tuple[list[Leaf], int, int]:
+    """The JSON document in `buf`: the whole of it, a ```json fence's body, or inside prose.
+
+    Tries, in order: the bytes from the first non-space byte; the body of each code fence; each
+    `{` or `[` from the left. The first that reads as one complete JSON value wins.
+
+    Returns:
+        The leaves, and the byte span `[start, end)` of the document.
+
+    Raises:
+        JSONNotFoundError: If no JSON object or array (or whole-text scalar) is in `buf`.
+    """
+    first = _WS.match(buf).end()  # type: ignore[union-attr]
+    starts = [first]
+    starts += [m.end() for m in _FENCE.finditer(buf)]
+    starts += [k for k in range(len(buf)) if buf[k] in _OPEN]
+    errors: list[str] = []
+    tried: set[int] = set()
+    for s in starts:
+        s = _WS.match(buf, s).end()  # type: ignore[union-attr]  # noqa: PLW2901
+        if s in tried or s >= len(buf):
+            continue
+        tried.add(s)
+        try:
+            leaves, end = walk(buf, s)
+        except JSONNotFoundError as exc:
+            errors.append(str(exc))
+            continue
+        rest = _WS.match(buf, end).end()  # type: ignore[union-attr]
+        if s == first and rest != len(buf) and buf[s] not in _OPEN:
+            continue  # a number or word at the start of prose is not the document
+        return leaves, s, end
+    shown = f" (first attempt: {errors[0]})" if errors else ""
+    msg = f"no JSON object or array in the {len(buf)}-byte text{shown}"
+    raise JSONNotFoundError(msg)

@@ -1,0 +1,567 @@
+"""`fields.confidence`: one row per rule, each peer's failure mode included (see docs/fields.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+import tokenprobs as tp
+from tokenprobs import examples, fields
+from tokenprobs.testing import (
+    chat_chunks,
+    chat_completion,
+    completion,
+    tool_call_chunks,
+    tool_call_completion,
+)
+
+RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "recorded"
+
+LN = math.log
+
+
+class City(BaseModel):
+    """The tool call's arguments, as a model."""
+
+    city: str
+
+
+def dist(*positions, finish_reason="stop", content=None):
+    """A chat distribution from `(token, logprob, [(alt, logprob), ...])` positions."""
+    body = chat_completion(list(positions), finish_reason=finish_reason)
+    if content is not None:
+        body["choices"][0]["message"]["content"] = content
+    return tp.parse(body)
+
+
+def tok(*tokens):
+    """Positions with the given tokens, each at logprob -0.1 and no alternatives."""
+    return [(t, -0.1, []) for t in tokens]
+
+
+# --- spans and values: the peers' offset bugs ------------------------------------------------
+
+SPAN_ROWS = [
+    pytest.param(
+        tok('{"e":"', b"\xf0\x9f", b"\x92", b"\x99", '","n":"', "x", '"}'),
+        "/n",
+        "x",
+        range(4, 7),
+        # structured-logprobs, llm-structured-confidence drift after it
+        id="emoji-split-over-three-tokens-no-drift",
+    ),
+    pytest.param(
+        tok('{"e":"', b"\xf0\x9f", b"\x92", b"\x99", '","n":"', "x", '"}'),
+        "/e",
+        "💙",
+        range(5),
+        id="emoji-split-over-three-tokens-inside-the-value",
+    ),
+    pytest.param(
+        tok('{"a":"한', b"\xea\xb5", b"\xad", '","b":', "1", "}"),
+        "/b",
+        1,
+        range(4, 5),
+        id="hangul-split-no-drift",  # structured-logprobs, llm-structured-confidence
+    ),
+    pytest.param(
+        tok('{"a":"', b"\xf0\x9f\x92", b"\x99", '"}'),
+        "/a",
+        "💙",
+        range(4),
+        id="emoji-inside-the-value-decoded-from-bytes",  # logprobs-parser, distenum
+    ),
+    pytest.param(
+        tok('{"n":', "12", "3", "}"),
+        "/n",
+        123,
+        range(1, 3),
+        id="number-over-two-tokens",
+    ),
+    pytest.param(
+        tok('{"n":', "12", "3}"),
+        "/n",
+        123,
+        range(1, 3),
+        id="last-char-and-delimiter-in-one-token-kept",  # structured-logprobs' end rule drops it
+    ),
+    pytest.param(
+        tok('{"x":', "12", ".5", "e3", "}"),
+        "/x",
+        12500.0,
+        range(1, 4),
+        id="number-split-12-.5-e3",
+    ),
+    pytest.param(
+        tok('{"s":"caf', "\\u00", "e9", ' \\"q', '\\""}'),
+        "/s",
+        'café "q"',
+        range(5),
+        id="unicode-and-quote-escapes-decoded",  # structured-logprobs, llm-structured-confidence
+    ),
+    pytest.param(
+        tok('{"s":"', "\\ud83d", "\\ude00", '"}'),
+        "/s",
+        "😀",
+        range(4),
+        id="surrogate-pair-escape-decoded",  # distenum
+    ),
+    pytest.param(
+        tok('{"k\\u00e9y":', "true", "}"),
+        "/kéy",
+        True,
+        range(1, 2),
+        id="escaped-key-decoded-in-path",
+    ),
+    pytest.param(
+        tok('{"v":', "fal", "se", "}"),
+        "/v",
+        False,
+        range(1, 3),
+        id="false-not-none",  # structured-logprobs 0.1.5 parses {"verdict": false} as None
+    ),
+    pytest.param(
+        tok('{"a":"x","', "na", 'me":"', "Bob", '"}'),
+        "/name",
+        "Bob",
+        range(2, 5),
+        id="boundary-token-holds-comma-quote-and-next-key",
+    ),
+    pytest.param(
+        tok("Sure! Here it is:\n```json\n", '{"a": ', "[1, ", "2]}", "\n```\nDone."),
+        "/a/1",
+        2,
+        range(3, 4),
+        id="prose-and-fence-around",  # Lark peers fail to parse; logprobs-parser restarts
+    ),
+    pytest.param(
+        tok("The answer is ", '{"a": {"b": []', ', "c": {}}}', " as asked."),
+        "/a/b",
+        [],
+        range(1, 2),
+        id="json-inside-prose-empty-containers-are-leaves",
+    ),
+    pytest.param(
+        tok('"a whole-text', ' string"', "\n"),
+        "",
+        "a whole-text string",
+        range(2),
+        id="whole-text-scalar-with-trailing-newline",
+    ),
+    pytest.param(
+        tok("3 reasons, as JSON: ", '{"n": 3}'),
+        "/n",
+        3,
+        range(1, 2),
+        id="prose-starting-with-a-number",
+    ),
+    pytest.param(
+        tok('[{"id":', "1", '},{"id":', "2", "}]"),
+        "/1/id",
+        2,
+        range(3, 4),
+        id="array-of-objects",
+    ),
+]
+
+
+@pytest.mark.parametrize(("positions", "pointer", "value", "positions_covered"), SPAN_ROWS)
+def test_span_and_value(positions, pointer, value, positions_covered):
+    """The leaf's value, byte and char span come from the token bytes, not token string lengths."""
+    d = dist(*positions)
+    fc = fields.confidence(d)
+    leaf = fc[pointer]
+    assert leaf.value == value
+    assert type(leaf.value) is type(value)
+    assert leaf.positions == positions_covered
+    raw = d.content.encode("utf-8")
+    a, b = leaf.byte_span
+    assert json.loads(raw[a:b]) == value
+    ca, cb = leaf.char_span
+    assert json.loads(d.content[ca:cb]) == value
+    assert (ca, cb) == (len(raw[:a].decode()), len(raw[:b].decode()))
+    spans = [(s, s + len(t)) for s, t in _byte_offsets(d)]
+    assert [p for p, (s, e) in enumerate(spans) if s < b and e > a] == list(positions_covered)
+
+
+def _byte_offsets(d):
+    out, at = [], 0
+    for b in d.token_bytes:
+        out.append((at, bytes(b)))
+        at += len(b)
+    return out
+
+
+def test_every_leaf_of_a_document_matches_json_loads():
+    """The leaves rebuild `json.loads` of the document: each value at its path."""
+    d = dist(*tok('{"a": [1, {"b": null}], ', '"c": "d", "e": -0.5e-2, "f": [[]]}'))
+    fc = fields.confidence(d)
+    doc = json.loads(d.content)
+    for leaf in fc:
+        node = doc
+        for step in leaf.path:
+            node = node[step]
+        assert node == leaf.value
+    assert fc.paths() == [("a", 0), ("a", 1, "b"), ("c",), ("e",), ("f", 0)]
+
+
+# --- attribution of shared tokens --------------------------------------------------------------
+
+
+def test_shared_tokens_count_in_both_neighbours():
+    """`":"`, `","`, `"}` hold structure and value: on both leaves, flagged, out of logprob_own."""
+    d = dist(
+        ('{"a', -0.01, []),
+        ('":"', -0.02, []),
+        ("x", -0.3, []),
+        ('","', -0.04, []),
+        ("b", -0.05, []),
+        ('":', -0.06, []),
+        ("7", -0.7, []),
+        ("}", -0.08, []),
+    )
+    fc = fields.confidence(d)
+    a, b = fc["a"], fc["b"]
+    assert a.positions == range(1, 4)
+    assert a.shared
+    assert a.shared_positions == (1, 3)
+    assert a.logprob == pytest.approx(-0.02 - 0.3 - 0.04)
+    assert a.logprob_own == pytest.approx(-0.3)
+    assert b.positions == range(6, 7)
+    assert not b.shared
+    assert b.logprob == b.logprob_own == pytest.approx(-0.7)
+
+
+def test_leading_space_quote_and_value_in_one_token():
+    """` "pos` opens the string and starts the value: the decision reads it from its start."""
+    d = dist(
+        ('{"s":', 0.0, []),
+        (' "pos', LN(0.7), [(' "pos', LN(0.7)), (' "neg', LN(0.2)), (" null", LN(0.05))]),
+        ('itive"}', 0.0, []),
+    )
+    schema = {
+        "type": "object",
+        "properties": {"s": {"type": "string", "enum": ["positive", "negative"]}},
+    }
+    fc = fields.confidence(d, schema=schema)
+    dec = fc["s"].decision
+    assert dec is not None
+    assert dec.position == 1
+    assert dec.labels is not None
+    assert dec.labels.raw == pytest.approx({"positive": 0.7, "negative": 0.2})
+    assert dec.labels.unmatched == pytest.approx(0.05)
+    assert dec.labels.tail == pytest.approx(0.05)
+    assert dec.members == {"positive": "positive", "negative": "negative"}
+
+
+# --- forced tokens, the sentinel, means ---------------------------------------------------------
+
+
+def test_forced_tokens_flagged_and_out_of_the_means():
+    """Logprob exactly 0 with alternatives ~e^-19 is forced: flagged, not in the mean or min."""
+    d = dist(
+        ('{"n":"', 0.0, [('{"n":"', 0.0), ("{", -19.2)]),
+        ("Ab", -0.5, [("Ab", -0.5), ("Al", -1.2)]),
+        ("c", 0.0, [("c", 0.0), ("d", -19.5)]),
+        ("de", -0.25, [("de", -0.25)]),
+        ('"}', 0.0, [('"}', 0.0), ('",', -20.0)]),
+    )
+    leaf = fields.confidence(d)["n"]
+    assert leaf.forced_positions == (0, 2, 4)
+    assert not leaf.forced
+    assert leaf.mean_logprob == pytest.approx((-0.5 - 0.25) / 2)
+    assert leaf.min_prob == pytest.approx(math.exp(-0.5))
+    assert leaf.decision is not None
+    assert leaf.decision.position == 1
+
+
+def test_zero_logprob_with_a_close_alternative_is_not_forced():
+    """Logprob 0.0 (rounded) beside an alternative within 15 nats is a free token."""
+    d = dist(('{"n":', 0.0, []), ("1", 0.0, [("1", 0.0), ("2", -3.0)]), ("}", 0.0, []))
+    leaf = fields.confidence(d)["n"]
+    assert leaf.forced_positions == ()
+    assert leaf.mean_logprob == 0.0
+
+
+def test_sentinel_is_an_upper_bound_not_nonsense():
+    """A sampled `-9999` (outside the top-k) makes the joint an upper bound, flagged not exact."""
+    d = dist(
+        ('{"n":"', 0.0, []),
+        ("Zed", -9999.0, [("Al", -0.4), ("Bo", -2.5)]),
+        ('"}', -0.1, []),
+    )
+    leaf = fields.confidence(d)["n"]
+    assert not leaf.exact
+    assert leaf.unknown_positions == (1,)
+    assert leaf.logprob == pytest.approx(-2.5 - 0.1)
+    assert leaf.min_prob == pytest.approx(math.exp(-2.5))
+    assert math.isfinite(leaf.logprob)
+
+
+def test_schema_const_is_forced():
+    """A value the schema allows one way is forced, whatever its logprob; no decision."""
+    d = dist(('{"v":', -0.1, []), ('"x"', -0.2, []), ("}", 0.0, []))
+    leaf = fields.confidence(d, schema={"properties": {"v": {"const": "x"}}})["v"]
+    assert leaf.forced
+    assert leaf.decision is None
+    assert leaf.mean_logprob is None
+    assert leaf.min_prob == 1.0
+
+
+def test_schema_settled_tokens_are_forced():
+    """Once the value so far starts one allowed value only, its later tokens are schema-forced."""
+    d = dist(
+        ('{"label":"', 0.0, []),
+        ("inv", -0.5, [("inv", -0.5), ("rec", -1.0)]),
+        ("oi", -2.0, []),  # a pre-mask logprob (llama.cpp, vLLM raw): the grammar allows only this
+        ("ce", -3.0, []),
+        ('","ok":', 0.0, []),
+        ("tr", -0.2, []),
+        ("ue", -4.0, []),
+        ("}", 0.0, []),
+    )
+    fc = fields.confidence(d, schema=SCHEMA)
+    label, ok = fc["label"], fc["ok"]
+    assert label.forced_positions == (0, 2, 3, 4)
+    assert label.mean_logprob == pytest.approx(-0.5)
+    assert label.min_prob == pytest.approx(math.exp(-0.5))
+    assert label.logprob == pytest.approx(-0.5 - 2.0 - 3.0)  # forced tokens stay in the joint
+    assert ok.forced_positions == (6,)
+    assert ok.mean_logprob == pytest.approx(-0.2)
+    assert fields.confidence(d)["label"].forced_positions == (0, 4)  # no schema: at 0.0 only
+
+
+# --- decisions ------------------------------------------------------------------------------
+
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "label": {"$ref": "#/$defs/Label"},
+        "ok": {"anyOf": [{"type": "boolean"}, {"type": "null"}]},
+        "n": {"type": "integer"},
+    },
+    "$defs": {"Label": {"enum": ["invoice", "receipt", "other"]}},
+}
+
+
+def test_enum_decision_with_tail_and_bounds():
+    """At the first free token, alternatives map to the enum members (from `$ref`), with bounds."""
+    d = dist(
+        ('{"label":"', 0.0, []),
+        ("inv", LN(0.6), [("inv", LN(0.6)), ("rece", LN(0.25)), ("o", LN(0.05))]),
+        ("oice", 0.0, []),
+        ('","ok":', 0.0, []),
+        ("true", LN(0.8), [("true", LN(0.8)), ("false", LN(0.15)), ("null", LN(0.01))]),
+        (',"n":', 0.0, []),
+        ("4", LN(0.5), [("4", LN(0.5)), ("5", LN(0.3)), ("40", LN(0.1))]),
+        ("}", 0.0, []),
+    )
+    fc = fields.confidence(d, schema=SCHEMA)
+    label = fc["label"].decision
+    assert label is not None
+    assert label.labels is not None
+    assert label.labels.raw == pytest.approx({"invoice": 0.6, "receipt": 0.25, "other": 0.05})
+    assert label.labels.tail == pytest.approx(0.1)
+    lo, hi = label.labels.bounds["receipt"]
+    assert lo <= 0.25 <= hi
+    assert hi == pytest.approx(0.25 + 0.1)
+    ok = fc["ok"].decision
+    assert ok is not None
+    assert ok.labels is not None
+    assert ok.labels.raw == pytest.approx({"true": 0.8, "false": 0.15, "null": 0.01})
+    assert ok.members == {"true": True, "false": False, "null": None}
+    n = fc["n"].decision
+    assert n is not None
+    assert n.labels is None
+    assert n.options == pytest.approx({"4": 0.5, "5": 0.3, "40": 0.1})
+    assert n.tail == pytest.approx(0.1)
+
+
+def test_boolean_without_schema_decides_true_false_null():
+    """Without a schema, a `true`/`false`/`null` leaf is decided among the three."""
+    d = dist(
+        ('{"v":', 0.0, []),
+        ("false", LN(0.7), [("false", LN(0.7)), ("true", LN(0.3))]),
+        ("}", 0.0, []),
+    )
+    dec = fields.confidence(d)["v"].decision
+    assert dec is not None
+    assert dec.labels is not None
+    assert dec.labels.probs == pytest.approx({"true": 0.3, "false": 0.7, "null": 0.0})
+    assert dec.labels.exact is False  # null was not seen: its mass is only bounded
+
+
+def test_decision_alternative_that_changes_the_structure_is_other():
+    """At `","` + value, an alternative `"}` (closing the object) is `other`, not a value."""
+    d = dist(
+        ('{"a":"x', 0.0, []),
+        ('","b":"y', LN(0.6), [('","b":"y', LN(0.6)), ('"}', LN(0.3)), ('",', LN(0.05))]),
+        ('"}', 0.0, []),
+    )
+    dec = fields.confidence(d)["b"].decision
+    assert dec is not None
+    assert dec.position == 1
+    assert dec.options == pytest.approx({'"y': 0.6})
+    assert dec.other == pytest.approx(0.3)
+    assert dec.undecided == pytest.approx(0.05)
+
+
+def test_whitespace_before_a_value_is_free():
+    """At ` f` (space + value), `f` and ` t` start values too; a bare space is undecided."""
+    d = dist(
+        ('{"ok":', 0.0, []),
+        (
+            " f",
+            LN(0.4),
+            [(" f", LN(0.4)), ("f", LN(0.2)), (" t", LN(0.15)), (" ", LN(0.1)), ("}", LN(0.05))],
+        ),
+        ("alse}", 0.0, []),
+    )
+    dec = fields.confidence(d, schema=SCHEMA)["ok"].decision
+    assert dec.options == pytest.approx({"f": 0.6, "t": 0.15})
+    assert dec.undecided == pytest.approx(0.1)
+    assert dec.other == pytest.approx(0.05)
+    assert dec.labels.raw == pytest.approx({"true": 0.15, "false": 0.6, "null": 0.0})
+    assert dec.labels.tail == pytest.approx(0.1)
+
+
+# --- real recordings ------------------------------------------------------------------------
+
+
+def test_recorded_structured_output():
+    """gpt-4o's recorded Structured Outputs answer: every leaf, shared and forced tokens."""
+    d = examples.load("structured")
+    fc = fields.confidence(d)
+    assert [(f.pointer, f.value) for f in fc] == [
+        ("/name", "Science Fair"),
+        ("/date", "Friday"),
+        ("/participants/0", "Alice"),
+        ("/participants/1", "Bob"),
+    ]
+    date = fc["date"]
+    assert date.positions == range(7, 10)
+    assert date.shared_positions == (7, 9)
+    assert date.logprob == pytest.approx(float(d.logprobs[7:10].sum()))
+    assert date.logprob_own == pytest.approx(float(d.logprobs[8]))
+    alice = fc["/participants/0"]
+    assert alice.forced_positions == (11, 12)  # `":["` and `Alice` came back at exactly 0.0
+    assert fc["/participants/1"].decision.position == 14  # past `","`, which only opens it
+
+
+def test_stream_gives_the_same_fields():
+    """A stream's final distribution reads the same leaves as the whole response."""
+    positions = [
+        ('{"a":', -0.1, [('{"a":', -0.1)]),
+        ('"한', -0.2, []),
+        (b"\xea\xb5", -0.3, []),
+        (b"\xad", 0.0, []),
+        ('"}', -0.4, []),
+    ]
+    whole = fields.confidence(dist(*positions))
+    streamed = fields.confidence(tp.parse(chat_chunks(positions)))
+    assert [(f.path, f.value, f.positions, f.logprob) for f in whole] == [
+        (f.path, f.value, f.positions, f.logprob) for f in streamed
+    ]
+    assert whole["a"].value == "한국"
+
+
+def test_no_bytes_split_character_read_from_its_escapes():
+    r"""Legacy completions give no `bytes`: a token written `\xf0\x9f\x92` is read as bytes."""
+    d = tp.parse(
+        completion(
+            [
+                ('{"a":"', -0.1, []),
+                (b"\xf0\x9f\x92", -0.2, []),
+                (b"\x99", -0.3, []),
+                ('"}', -0.4, []),
+            ]
+        )
+    )
+    assert d.tokens[1] == "\\xf0\\x9f\\x92"
+    leaf = fields.confidence(d)["a"]
+    assert leaf.value == "💙"
+    assert leaf.char_span == (5, 8)
+    assert leaf.logprob == pytest.approx(-1.0)
+
+
+def test_control_token_outside_the_content_holds_no_bytes():
+    """A trailing `<|im_end|>` the content lacks (compatible servers) is in no leaf."""
+    body = chat_completion([('{"a":', -0.1, []), ("1}", -0.2, []), ("<|im_end|>", -0.3, [])])
+    body["choices"][0]["message"]["content"] = '{"a":1}'
+    leaf = fields.confidence(tp.parse(body))["a"]
+    assert leaf.positions == range(1, 2)
+    assert leaf.byte_span == (5, 6)
+
+
+def test_recorded_structured_stream_refusal():
+    """The recorded Structured Outputs stream is a refusal: said so, not misread as JSON."""
+    d = tp.parse((RECORDED / "chat_stream_gpt-4o-2024-08-06_refusal_logprobs.sse").read_text())
+    assert d.refusal
+    with pytest.raises(fields.FieldsError, match="refusal"):
+        fields.confidence(d)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        pytest.param(tool_call_completion(), id="whole"),
+        pytest.param(tool_call_chunks(), id="streamed"),
+    ],
+)
+def test_tool_call_arguments_have_no_logprobs(response):
+    """OpenAI gives no logprobs for tool-call arguments: a typed error saying so."""
+    with pytest.raises(tp.MissingLogprobsError, match="tool call"):
+        fields.confidence(response)
+    with pytest.raises(tp.MissingLogprobsError, match="response_format"):
+        fields.parse(response, City)
+
+
+def test_content_differing_from_token_bytes_is_refused():
+    """Offsets are never carried from `content` to the tokens: a mismatch is an error."""
+    d = dist(*tok('{"a":', '"x"}'), content='{"a": "x"}')
+    with pytest.raises(fields.FieldsError, match="differ from byte 5"):
+        fields.confidence(d)
+
+
+def test_no_json_is_a_typed_error():
+    """Text without a JSON object says so."""
+    with pytest.raises(fields.JSONNotFoundError, match="no JSON object or array"):
+        fields.confidence(dist(*tok("no ", "json here")))
+
+
+def test_cut_off_json_says_raise_max_tokens():
+    """A JSON document cut by max_tokens names the cause."""
+    d = dist(*tok('{"a": [1, ', "2"), finish_reason="length")
+    with pytest.raises(fields.JSONNotFoundError, match="raise max_tokens"):
+        fields.confidence(d)
+
+
+def test_refusal_is_a_typed_error():
+    """A refusal's logprobs are no structured output."""
+    d = tp.parse(chat_completion(tok("I can't help."), refusal=True))
+    with pytest.raises(fields.FieldsError, match="refusal"):
+        fields.confidence(d)
+
+
+def test_bad_schema_is_a_typed_error():
+    """A schema that is not one is named."""
+    with pytest.raises(fields.SchemaError, match="JSON Schema dict"):
+        fields.confidence(dist(*tok('{"a":1}')), schema=42)
+
+
+def test_indexing():
+    """By path tuple, pointer, top-level key and index; a missing key lists existing ones."""
+    fc = fields.confidence(dist(*tok('{"a/b": [5], "0": 1}')))
+    assert fc[("a/b", 0)] is fc["/a~1b/0"] is fc[0]
+    assert fc["0"] is fc["/0"] is fc[("0",)]
+    assert ("a/b", 0) in fc
+    assert "/missing" not in fc
+    with pytest.raises(KeyError, match="/a~1b/0"):
+        fc["/missing"]
