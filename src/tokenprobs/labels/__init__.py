@@ -25,6 +25,19 @@ from tokenprobs.labels._labels import Labels
 from tokenprobs.labels._plot import reliability_diagram
 from tokenprobs.labels._position import Char, LabelPositionError
 from tokenprobs.labels._result import LabelResult, LabelResults
+from tokenprobs.labels._uncertainty import (
+    UncertaintyScores,
+    log_perplexity,
+    maximum_sequence_probability,
+    mean_token_entropy,
+    mean_token_entropy_bounds,
+    mean_token_negentropy,
+    min_probability,
+    min_token_negentropy,
+    probability_margin,
+    sequence_probability,
+    uncertainty_scores,
+)
 
 __all__ = [
     "DEFAULT_PROMPT",
@@ -42,9 +55,20 @@ __all__ = [
     "LabelsWarning",
     "PlattScaling",
     "TemperatureScaling",
+    "UncertaintyScores",
     "VectorScaling",
     "calibrate",
     "classify",
     "expected_score",
+    "log_perplexity",
+    "maximum_sequence_probability",
+    "mean_token_entropy",
+    "mean_token_entropy_bounds",
+    "mean_token_negentropy",
+    "min_probability",
+    "min_token_negentropy",
+    "probability_margin",
     "reliability_diagram",
+    "sequence_probability",
+    "uncertainty_scores",
 ]
