@@ -19,7 +19,7 @@ from tokenprobs.labels._calibrate import (
     VectorScaling,
     calibrate,
 )
-from tokenprobs.labels._classify import DEFAULT_PROMPT, LabelsWarning, classify
+from tokenprobs.labels._classify import DEFAULT_PROMPT, LabelsWarning, aclassify, classify
 from tokenprobs.labels._judge import ExpectedScore, expected_score
 from tokenprobs.labels._labels import Labels
 from tokenprobs.labels._plot import reliability_diagram
@@ -57,6 +57,7 @@ __all__ = [
     "TemperatureScaling",
     "UncertaintyScores",
     "VectorScaling",
+    "aclassify",
     "calibrate",
     "classify",
     "expected_score",
