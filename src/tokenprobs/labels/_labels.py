@@ -243,7 +243,7 @@ class Labels:
                 blank=float(blank_mass[r]),
                 none=float(none_mass[r]),
                 tail=float(tails[r]),
-                multi={int(k) for k in np.flatnonzero(prefix_mass[r] > 0)},
+                multi={int(k) for k in np.flatnonzero((prefix_mass[r] > 0) & (lo[r] <= 0))},
                 chain=chains.get(r),
             )
             for r in range(N)
