@@ -178,7 +178,7 @@ async def test_async_twin_warns_on_multi_token_labels(api, async_openai_client):
 
 
 def test_single_token_label_with_a_prefix_alternative_does_not_warn(api, openai_client):
-    """"Yes" returned whole, with "Y" among the alternatives: the label is a single token."""
+    """A "Yes" returned whole, with "Y" among the alternatives: the label is a single token."""
     answer = body("Yes", 0.8, [("Yes", 0.8), ("No", 0.15), ("Y", 0.01)])
     api.post("/chat/completions").respond(200, json=answer)
     res = tp.classify(["x"], ["yes", "no"], model=MODEL, client=openai_client, progress=False)
