@@ -173,8 +173,8 @@ def sequence_probability(
 
     $\exp\big(\frac1T \sum_t \ell_t\big)$ (the geometric mean of $p_t$, `length_normalize=True`,
     uqlm's default) or $\prod_t p_t$. Exact: it uses only the sampled tokens. Same as uqlm 0.6's
-    `SingleLogprobsScorer` (`_norm_prob` / `_seq_prob`), which replaced its older
-    `normalized_probability` name.
+    `SingleLogprobsScorer` (`_norm_prob` / `_seq_prob`) (Bouchard & Chauhan 2025, arXiv:2504.19254),
+    which replaced its older `normalized_probability` name.
 
     Args:
         d: A distribution, or a sequence of them.
@@ -206,7 +206,8 @@ def min_probability(d: Many, /) -> NDArray[np.float64]: ...
 def min_probability(d: TokenDistribution | Many, /) -> float | NDArray[np.float64]:
     r"""Uqlm `min_probability`: the least likely sampled token probability, $\min_t p_t$.
 
-    Exact. Same as uqlm 0.6's `SingleLogprobsScorer._min_prob`.
+    Exact. Same as uqlm 0.6's `SingleLogprobsScorer._min_prob` (Bouchard & Chauhan 2025,
+    arXiv:2504.19254).
 
     Examples:
         >>> import tokenprobs as tp
@@ -228,12 +229,12 @@ def mean_token_negentropy(
 ) -> float | NDArray[np.float64]:
     r"""Uqlm `mean_token_negentropy`: $\frac1{|T_k|}\sum_{t \in T_k} 1 - \hat H_t / \log k$.
 
-    $\hat H_t$ is the entropy of the *renormalised top-k* alternatives at position $t$ (an
-    estimate: the true entropy also has the tail's part, see `mean_token_entropy_bounds`), and
-    $T_k$ the positions with exactly $k$ distinct alternatives: uqlm leaves the others out,
-    because $1 - \hat H / \log k$ of different $k$ are not comparable. Same as uqlm 0.6's
-    `TopLogprobsScorer` with `top_k_logprobs=k`, except that alternatives are told apart by their
-    bytes (a duplicated token counts once; uqlm counts it twice).
+    $\hat H_t$ is the entropy of the *renormalised top-k* alternatives at position $t$ (an estimate:
+    the true entropy also has the tail's part, see `mean_token_entropy_bounds`), and $T_k$ the
+    positions with exactly $k$ distinct alternatives: uqlm leaves the others out, because $1 - \hat
+    H / \log k$ of different $k$ are not comparable. Same as uqlm 0.6's `TopLogprobsScorer` with
+    `top_k_logprobs=k` (Bouchard & Chauhan 2025, arXiv:2504.19254), except that alternatives are
+    told apart by their bytes (a duplicated token counts once; uqlm counts it twice).
 
     Args:
         d: A distribution, or a sequence of them.
@@ -257,8 +258,9 @@ def min_token_negentropy(
     r"""The uqlm score `min_token_negentropy`: $\min_{t \in T_k} 1 - \hat H_t / \log k$.
 
     As `mean_token_negentropy` (renormalised top-k, positions with $k$ alternatives), with the
-    minimum instead of the mean. (uqlm's `WhiteBoxUQ` docstring calls it `max_token_negentropy`;
-    its code and this function use `min_token_negentropy`.)
+    minimum instead of the mean (Bouchard & Chauhan 2025, arXiv:2504.19254). (uqlm's `WhiteBoxUQ`
+    docstring calls it `max_token_negentropy`; its code and this function use
+    `min_token_negentropy`.)
     """
     f, one = _flat(d)
     return _out(_min(_negentropies(f, top_k), f), one)
@@ -273,7 +275,8 @@ def probability_margin(d: TokenDistribution | Many, /) -> float | NDArray[np.flo
 
     $p_{(1)} \geq p_{(2)}$ are the two most likely returned alternatives: raw probabilities, so
     exact (no renormalising); positions with fewer than two are left out. Same as uqlm 0.6's
-    `TopLogprobsScorer._probability_margin`, with alternatives told apart by bytes.
+    `TopLogprobsScorer._probability_margin` (Bouchard & Chauhan 2025, arXiv:2504.19254), with
+    alternatives told apart by bytes.
     """
     f, one = _flat(d)
     return _out(_mean(_margins(f), f), one)
@@ -289,9 +292,9 @@ def maximum_sequence_probability(d: Many, /) -> NDArray[np.float64]: ...
 def maximum_sequence_probability(d: TokenDistribution | Many, /) -> float | NDArray[np.float64]:
     r"""lm-polygraph's `MaximumSequenceProbability`: $-\sum_t \ell_t$ (an uncertainty, in nats).
 
-    The negative log-probability of the (greedy) generation; higher = more uncertain, despite
-    the name. Exact. Same as `lm_polygraph.estimators.MaximumSequenceProbability` (0.7).
-    `inf` when a position carries the `-9999` sentinel.
+    The negative log-probability of the (greedy) generation; higher = more uncertain, despite the
+    name. Exact. Same as `lm_polygraph.estimators.MaximumSequenceProbability` (0.7) (Fadeeva et al.
+    2023, arXiv:2311.07383). `inf` when a position carries the `-9999` sentinel.
 
     Examples:
         >>> import tokenprobs as tp
@@ -314,7 +317,7 @@ def log_perplexity(d: TokenDistribution | Many, /) -> float | NDArray[np.float64
     lm-polygraph names this estimator `Perplexity`, but returns the *log* of the perplexity
     $\exp(-\frac1T\sum_t \ell_t)$ (which is `TokenDistribution.perplexity` and
     `tokenprobs.metrics.perplexity`); hence the name here. Exact. Same as
-    `lm_polygraph.estimators.Perplexity` (0.7).
+    `lm_polygraph.estimators.Perplexity` (0.7) (Fadeeva et al. 2023, arXiv:2311.07383).
 
     Examples:
         >>> import tokenprobs as tp
@@ -334,16 +337,16 @@ def mean_token_entropy(d: Many, /) -> NDArray[np.float64]: ...
 def mean_token_entropy(d: TokenDistribution | Many, /) -> float | NDArray[np.float64]:
     r"""lm-polygraph's `MeanTokenEntropy` from API logprobs (a lower bound on the truth).
 
-    $\frac1T\sum_t -\sum_{i \in S_t} p_i \log p_i$, where
-    $S_t$ is the set of distinct returned tokens at $t$ (alternatives plus the sampled token),
-    with their *raw* probabilities. The sum leaves out the tail's terms, each $\geq 0$, so this
-    is a **lower bound** on the true mean token entropy (lm-polygraph computes the full-vocabulary
-    entropy for local models, and this top-k sum for API models, through its
-    `BlackboxGreedyTextsCalculator` and `EntropyCalculator`). For the tight `[lower, upper]`
-    with the tail, use `mean_token_entropy_bounds`. Differences from lm-polygraph 0.7, which
-    matter only in rare cases: it keys alternatives by token string and hashes them into 50,000
-    slots (a collision drops one), and leaves out a sampled token that is not among the
-    alternatives; here tokens are told apart by bytes and the sampled one always counts.
+    $\frac1T\sum_t -\sum_{i \in S_t} p_i \log p_i$, where $S_t$ is the set of distinct returned
+    tokens at $t$ (alternatives plus the sampled token), with their *raw* probabilities. The sum
+    leaves out the tail's terms, each $\geq 0$, so this is a **lower bound** on the true mean token
+    entropy (lm-polygraph computes the full-vocabulary entropy for local models, and this top-k sum
+    for API models, through its `BlackboxGreedyTextsCalculator` and `EntropyCalculator` (Fadeeva et
+    al. 2023, arXiv:2311.07383)). For the tight `[lower, upper]` with the tail, use
+    `mean_token_entropy_bounds`. Differences from lm-polygraph 0.7, which matter only in rare cases:
+    it keys alternatives by token string and hashes them into 50,000 slots (a collision drops one),
+    and leaves out a sampled token that is not among the alternatives; here tokens are told apart by
+    bytes and the sampled one always counts.
     """
     f, one = _flat(d)
     return _out(_mean(_partial_entropy(f), f), one)
