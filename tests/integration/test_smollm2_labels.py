@@ -95,7 +95,7 @@ def truth(env: dict[str, str], prompts: list[str], labels: dict[str, list[str]])
             str(ROOT / "tests/integration/smollm2_truth.py"),
             env["TOKENPROBS_SMOLLM2_GGUF"],
         ],
-        input=json.dumps({"prompts": prompts, "labels": labels, "top": 60}),
+        input=json.dumps({"prompts": prompts, "labels": labels, "top": 400}),
         capture_output=True,
         text=True,
         check=False,
@@ -119,7 +119,8 @@ def _check_against_truth(res: tp.LabelResult, d: tp.TokenDistribution, want: dic
     """
     assert res.position == 0
     inproc = {bytes.fromhex(h).decode("utf-8", "replace"): lp for h, lp in want["tokens"]}
-    returned = dict(zip(d.top_tokens[0], d.top_logprobs[0].tolist(), strict=True))
+    tops = d.top_tokens[0]  # top_logprobs is padded with -inf to the widest position's count
+    returned = dict(zip(tops, d.top_logprobs[0, : len(tops)].tolist(), strict=True))
     for token, lp in returned.items():
         if token in inproc:
             assert lp == pytest.approx(inproc[token], abs=LP_TOL), token
@@ -139,59 +140,69 @@ def _check_against_truth(res: tp.LabelResult, d: tp.TokenDistribution, want: dic
     return equal
 
 
-def test_yes_no_probs_match_the_full_logits(env, client):
-    """Yes/no: `labels.probs` is the full-vocabulary mass where top-k holds it, else bounds it."""
-    questions = RELIABILITY.QUESTIONS[:8]
-    prompts = [RELIABILITY.yes_no(q) for q, _ in questions]
-    labels = {"yes": ["yes"], "no": ["no"]}
-    want = truth(env, prompts, labels)
+def _probs_exact(res: tp.LabelResult, want: dict) -> bool:
+    """Where every label's matched mass over the whole vocabulary was returned, `.probs` is it.
+
+    The matched mass (`full + prefix` in-process) normalised over the labels is then what
+    `.probs` must be: each mass is off by <= TOL, so each ratio by <= 2 C TOL / total.
+    """
+    matched = {k: t["full"] + t["prefix"] for k, t in want["labels"].items()}
+    if any(abs(res.raw[k] - v) > TOL for k, v in matched.items()):
+        return False
+    total = sum(matched.values())
+    for k, v in matched.items():
+        assert res.probs[k] == pytest.approx(v / total, abs=2 * len(matched) * TOL / total), k
+    return True
+
+
+def _ask(env, client, prompts, labels, k):
+    want = truth(env, prompts, {n: [n] for n in labels})
     ds = tp.get_token_distributions(
         prompts,
         model=RELIABILITY.MODEL,
         client=client,
         endpoint="completions",
-        top_logprobs=20,
+        top_logprobs=k,
         max_tokens=2,
         temperature=0,
         profile="llama.cpp",
         progress=False,
         concurrency=2,
     )
-    results = tp.Labels(["yes", "no"]).probs_many(ds, at=0)
-    equal = 0
-    for res, d, w in zip(results, ds, want, strict=True):
+    results = tp.Labels(labels).probs_many(ds, at=0)
+    for res, d in zip(results, ds, strict=True):
         assert not isinstance(res, Exception), res
         assert not isinstance(d, Exception), d
-        equal += _check_against_truth(res, d, w)
-        total = sum(res.raw.values())
         assert sum(res.probs.values()) == pytest.approx(1.0, abs=1e-12)
-        assert res.probs["yes"] == pytest.approx(res.raw["yes"] / total, rel=1e-12)
-    # both branches ran: labels whose complete tokens were all returned (equal), and others
-    assert 0 < equal < 2 * len(questions), f"{equal} of {2 * len(questions)} labels were exact"
+    return results, ds, want
 
 
-def test_multiple_choice_probs_match_the_full_logits(env, client):
-    """A-D: the same checks with four single-letter labels."""
+# top-20 (the API's cap) leaves some of each label's variants in the tail, so both branches run;
+# llama.cpp has no cap, and with 300 alternatives whole answers' `.probs` can be compared.
+@pytest.mark.parametrize("k", [20, 300])
+def test_yes_no_probs_match_the_full_logits(env, client, k):
+    """Yes/no: `labels.probs` is the full-vocabulary mass where top-k holds it, else bounds it."""
+    prompts = [RELIABILITY.yes_no(q) for q, _ in RELIABILITY.QUESTIONS[:8]]
+    results, ds, want = _ask(env, client, prompts, ["yes", "no"], k)
+    equal = sum(_check_against_truth(r, d, w) for r, d, w in zip(results, ds, want, strict=True))
+    whole = sum(_probs_exact(r, w) for r, w in zip(results, want, strict=True))
+    n = 2 * len(prompts)
+    if k == 20:
+        assert 0 < equal < n, f"{equal} of {n} labels exact: one branch never ran"
+    else:
+        assert whole > 0, f"no answer had all its label mass in the top {k}: .probs never compared"
+
+
+@pytest.mark.parametrize("k", [20, 300])
+def test_multiple_choice_probs_match_the_full_logits(env, client, k):
+    """A-D: the same checks with four single-letter labels (a letter has no proper prefix)."""
     prompts = [_mc_prompt(q) for q, _ in MULTIPLE_CHOICE]
-    labels = {k: [k] for k in "ABCD"}
-    want = truth(env, prompts, labels)
-    ds = tp.get_token_distributions(
-        prompts,
-        model=RELIABILITY.MODEL,
-        client=client,
-        endpoint="completions",
-        top_logprobs=20,
-        max_tokens=2,
-        temperature=0,
-        profile="llama.cpp",
-        progress=False,
-        concurrency=2,
-    )
-    results = tp.Labels(list("ABCD")).probs_many(ds, at=0)
-    for res, d, w in zip(results, ds, want, strict=True):
-        assert not isinstance(res, Exception), res
-        assert not isinstance(d, Exception), d
-        _check_against_truth(res, d, w)
+    results, ds, want = _ask(env, client, prompts, list("ABCD"), k)
+    for r, d, w in zip(results, ds, want, strict=True):
+        _check_against_truth(r, d, w)
+    whole = sum(_probs_exact(r, w) for r, w in zip(results, want, strict=True))
+    if k != 20:
+        assert whole > 0, f"no answer had all its label mass in the top {k}: .probs never compared"
 
 
 def test_classify_calibrate_and_draw(client, tmp_path):
