@@ -58,6 +58,7 @@ bench: $(VENV)/.installed
 	$(VENV)/bin/python bench/bench_parse.py
 	$(VENV)/bin/python bench/bench_metrics.py
 	$(VENV)/bin/python bench/bench_batch.py
+	$(VENV)/bin/python bench/bench_labels.py
 
 clean:
 	rm -rf $(VENV) $(VENV2) $(DEMO) .venv-llama site .mypy_cache .pytest_cache .ruff_cache

@@ -47,7 +47,7 @@ from tokenprobs.exceptions import (
     UnsupportedResponseError,
 )
 from tokenprobs.guards import check_request
-from tokenprobs.labels import LabelResult, Labels, classify
+from tokenprobs.labels import LabelResult, Labels, aclassify, classify
 from tokenprobs.models import Span, TokenDistribution, TokenLogprob, TopLogprob
 
 __version__ = _version("pytokenprobs")
@@ -76,6 +76,7 @@ __all__ = [
     "TopLogprob",
     "UnsupportedResponseError",
     "__version__",
+    "aclassify",
     "aget_token_distribution",
     "aget_token_distributions",
     "batch",

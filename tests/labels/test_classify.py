@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 
 import tokenprobs as tp
-from tokenprobs.labels import LabelResults, LabelsWarning
+from tokenprobs.labels import LabelResults, LabelsWarning, aclassify
 from tokenprobs.testing import chat_completion
 
 MODEL = "gpt-4o-mini"
@@ -125,3 +126,62 @@ def test_to_pandas(api, openai_client):
     assert df.loc[0, "p_yes"] == pytest.approx(0.8 / 0.95)
     assert df.loc[0, "hi_no"] == pytest.approx(0.15 + 0.05)
     assert df.loc[1, "error"].startswith("BadRequestError")
+
+
+def test_async_twin_has_the_same_signature():
+    """`aclassify` takes the parameters of `classify`, in order, with the same defaults."""
+    sync = inspect.signature(tp.classify).parameters
+    asyn = inspect.signature(aclassify).parameters
+    assert list(sync) == list(asyn)
+    for name in sync:
+        assert (sync[name].kind, sync[name].default) == (asyn[name].kind, asyn[name].default)
+        if name != "client":
+            assert sync[name].annotation == asyn[name].annotation
+    assert (
+        inspect.signature(tp.classify).return_annotation
+        == inspect.signature(aclassify).return_annotation
+    )
+
+
+async def test_async_twin_reads_and_sends_the_same(api, async_openai_client):
+    """`aclassify` sends what `classify` sends and reads the answers the same way, in order."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    res = await aclassify(
+        ["rain today", "fail", "dry"],
+        ["yes", "no"],
+        model=MODEL,
+        client=async_openai_client,
+        progress=False,
+    )
+    assert isinstance(res, LabelResults)
+    assert res[0].label == "yes"
+    assert isinstance(res[1], Exception)
+    assert res[2].label == "no"
+    assert res[0].raw == pytest.approx({"yes": 0.8, "no": 0.15})
+    sent = request_of(route.calls[0])
+    assert (sent["top_logprobs"], sent["temperature"], sent["max_tokens"]) == (20, 0, 3)
+
+
+async def test_async_twin_warns_on_multi_token_labels(api, async_openai_client):
+    """The multi-token warning of `classify` comes from `aclassify` too."""
+    api.post("/chat/completions").mock(
+        return_value=httpx.Response(200, json=body("New", 0.6, [("New", 0.6), ("Paris", 0.3)]))
+    )
+    with pytest.warns(LabelsWarning, match="not single tokens"):
+        await aclassify(
+            ["where?"],
+            ["New York", "Paris"],
+            model=MODEL,
+            client=async_openai_client,
+            progress=False,
+        )
+
+
+def test_single_token_label_with_a_prefix_alternative_does_not_warn(api, openai_client):
+    """A "Yes" returned whole, with "Y" among the alternatives: the label is a single token."""
+    answer = body("Yes", 0.8, [("Yes", 0.8), ("No", 0.15), ("Y", 0.01)])
+    api.post("/chat/completions").respond(200, json=answer)
+    res = tp.classify(["x"], ["yes", "no"], model=MODEL, client=openai_client, progress=False)
+    assert res[0].multi_token == frozenset()
+    assert res[0].raw["yes"] == pytest.approx(0.81)
+    assert res[0].bounds["yes"][0] == pytest.approx(0.8)

@@ -11,11 +11,13 @@ import doctest
 import pytest
 
 from tokenprobs import labels
-from tokenprobs.labels import _judge
+from tokenprobs.labels import _judge, _uncertainty
 from tokenprobs.metrics import _calibration
 
 
-@pytest.mark.parametrize("module", [_calibration, _judge, labels], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [_calibration, _judge, _uncertainty, labels], ids=lambda m: m.__name__
+)
 def test_docstring_examples(module):
     """Every `>>>` example in the module gives the output it shows."""
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

@@ -113,6 +113,34 @@ RAW_ROWS = [
         {"yes": 0.0, "no": 0.3},
         id="quotes-kept-when-asked",
     ),
+    pytest.param(
+        YES_NO,
+        {},
+        [("Yes", 0.6, [("Yes", 0.6), ("", 0.2), ("No", 0.1)])],
+        {"yes": 0.6, "no": 0.1},
+        id="empty-token-matches-nothing",
+    ),
+    pytest.param(
+        YES_NO,
+        {},
+        [("No", 0.5, [("No", 0.5), ("\n", 0.3), ("\t ", 0.1)])],
+        {"yes": 0.0, "no": 0.5},
+        id="newline-or-tab-only-matches-nothing",
+    ),
+    pytest.param(
+        YES_NO,
+        {},
+        [("Yes\n", 0.5, [("Yes\n", 0.5), ("No!", 0.3), ("Nope", 0.1)])],
+        {"yes": 0.5, "no": 0.3},
+        id="label-then-newline-or-punctuation",
+    ),
+    pytest.param(
+        ["yes", "yellow"],
+        {},
+        [("Yes", 0.5, [("Yes", 0.5), ("Ye", 0.3), ("Yel", 0.1)])],
+        {"yes": 0.5, "yellow": 0.1},
+        id="prefix-of-two-labels-commits-to-neither",
+    ),
 ]
 
 

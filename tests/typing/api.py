@@ -48,7 +48,21 @@ def use(raw: bytes) -> None:
     del stream, many, summary, server
     acc = tp.StreamAccumulator()
     grown: list[tuple[int, int]] = acc.feed({})
-    del ds, p, top, h, bounds, spans, text, ppl, again, ent, html, grown
+    cands: tp.models.Candidates = d.candidates
+    cap: NDArray[np.float64] = cands.cap + cands.tail
+    aligned: list[tp.models.AlignedPosition] = tp.models.align(cands, again.candidates)
+    yes: tp.LabelResult = tp.Labels(["yes", "no"]).probs(d)
+    sure: float = yes.probs["yes"] + tp.labels.sequence_probability(d)
+    leaves: tp.fields.FieldConfidences = tp.fields.confidence(d)
+    del ds, p, top, h, bounds, spans, text, ppl, again, ent, html, grown, cap, aligned, sure, leaves
+
+
+async def use_async(client: openai.AsyncOpenAI) -> None:
+    """The async twins, as a user awaits them."""
+    results: tp.labels.LabelResults = await tp.aclassify(
+        ["great", "awful"], tp.Labels(["positive", "negative"]), model="gpt-4o-mini", client=client
+    )
+    del results
 
 
 class Judged(pydantic.BaseModel):

@@ -20,12 +20,25 @@ from tokenprobs.labels._calibrate import (
     VectorScaling,
     calibrate,
 )
-from tokenprobs.labels._classify import DEFAULT_PROMPT, LabelsWarning, classify
+from tokenprobs.labels._classify import DEFAULT_PROMPT, LabelsWarning, aclassify, classify
 from tokenprobs.labels._judge import ExpectedScore, expected_score
 from tokenprobs.labels._labels import Labels
 from tokenprobs.labels._plot import reliability_diagram
 from tokenprobs.labels._position import Char, LabelPositionError
 from tokenprobs.labels._result import LabelResult, LabelResults
+from tokenprobs.labels._uncertainty import (
+    UncertaintyScores,
+    log_perplexity,
+    maximum_sequence_probability,
+    mean_token_entropy,
+    mean_token_entropy_bounds,
+    mean_token_negentropy,
+    min_probability,
+    min_token_negentropy,
+    probability_margin,
+    sequence_probability,
+    uncertainty_scores,
+)
 
 __all__ = [
     "DEFAULT_PROMPT",
@@ -43,11 +56,23 @@ __all__ = [
     "LabelsWarning",
     "PlattScaling",
     "TemperatureScaling",
+    "UncertaintyScores",
     "VectorScaling",
+    "aclassify",
     "calibrate",
     "classify",
     "expected_score",
+    "log_perplexity",
+    "maximum_sequence_probability",
+    "mean_token_entropy",
+    "mean_token_entropy_bounds",
+    "mean_token_negentropy",
+    "min_probability",
+    "min_token_negentropy",
+    "probability_margin",
     "reliability_diagram",
+    "sequence_probability",
+    "uncertainty_scores",
 ]
 
 rehome(
@@ -65,5 +90,6 @@ rehome(
     LabelsWarning,
     PlattScaling,
     TemperatureScaling,
+    UncertaintyScores,
     VectorScaling,
 )

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tokenprobs import guards as guard_tables
-from tokenprobs.client import DEFAULT_RETRY, RetryPolicy, get_token_distributions
+from tokenprobs.client import (
+    DEFAULT_RETRY,
+    RetryPolicy,
+    aget_token_distributions,
+    get_token_distributions,
+)
 from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.labels._labels import Labels
 
@@ -19,8 +25,9 @@ if TYPE_CHECKING:
     from tokenprobs.guards import GuardMode, GuardProfile
     from tokenprobs.labels._position import At
     from tokenprobs.labels._result import LabelResults
+    from tokenprobs.models import TokenDistribution
 
-__all__ = ["DEFAULT_PROMPT", "LabelsWarning", "classify"]
+__all__ = ["DEFAULT_PROMPT", "LabelsWarning", "aclassify", "classify"]
 
 DEFAULT_PROMPT = "{input}\n\nAnswer with exactly one of: {labels}. Answer with the label only."
 """The prompt `classify` uses when none is given (`{input}` and `{labels}` are filled in)."""
@@ -32,7 +39,11 @@ class LabelsWarning(TokenprobsWarning):
     """Label probabilities that are less certain than they look (labels not single tokens ...)."""
 
 
-def _cap(model: str, client: openai.OpenAI | None, profile: str | GuardProfile | None) -> int:
+def _cap(
+    model: str,
+    client: openai.OpenAI | openai.AsyncOpenAI | None,
+    profile: str | GuardProfile | None,
+) -> int:
     """The most alternatives the guards allow for this model and server (20 at most)."""
     base_url = None if client is None else str(client.base_url)
     chosen = guard_tables.select_profile(base_url, profile)
@@ -117,6 +128,110 @@ def classify(
         LabelsWarning: When the answers show that some labels are not single tokens for this
             model (their probability off the sampled path is a bound, not a value).
     """
+    job = _plan(
+        inputs,
+        labels,
+        model=model,
+        client=client,
+        prompt=prompt,
+        top_logprobs=top_logprobs,
+        max_tokens=max_tokens,
+        endpoint=endpoint,
+        profile=profile,
+        create_kwargs=create_kwargs,
+    )
+    ds = get_token_distributions(
+        job.prompts,
+        model=model,
+        top_logprobs=job.top_logprobs,
+        client=client,
+        concurrency=concurrency,
+        progress=progress,
+        endpoint=endpoint,
+        retry=retry,
+        guards=guards,
+        profile=profile,
+        **job.create_kwargs,
+    )
+    return _read(job, ds, at=at, model=model)
+
+
+async def aclassify(
+    inputs: Sequence[str],
+    labels: Labels | Sequence[str] | Mapping[str, Sequence[str] | str],
+    /,
+    *,
+    model: str,
+    client: openai.AsyncOpenAI | None = None,
+    concurrency: int = 8,
+    prompt: str | Callable[[str], Prompt] | None = None,
+    top_logprobs: int | None = None,
+    max_tokens: int | None = None,
+    at: At = None,
+    progress: bool = True,
+    endpoint: Endpoint = "chat.completions",
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
+    **create_kwargs: object,
+) -> LabelResults:
+    """The async twin of `classify` (`concurrency` tasks on one event loop, an `AsyncOpenAI`).
+
+    Everything but the I/O is shared with `classify`: the same prompt, request defaults,
+    reading and warnings. Cancelling it cancels the requests in flight (as
+    `aget_token_distributions` does).
+    """
+    job = _plan(
+        inputs,
+        labels,
+        model=model,
+        client=client,
+        prompt=prompt,
+        top_logprobs=top_logprobs,
+        max_tokens=max_tokens,
+        endpoint=endpoint,
+        profile=profile,
+        create_kwargs=create_kwargs,
+    )
+    ds = await aget_token_distributions(
+        job.prompts,
+        model=model,
+        top_logprobs=job.top_logprobs,
+        client=client,
+        concurrency=concurrency,
+        progress=progress,
+        endpoint=endpoint,
+        retry=retry,
+        guards=guards,
+        profile=profile,
+        **job.create_kwargs,
+    )
+    return _read(job, ds, at=at, model=model)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What `classify` and `aclassify` send: the label set, the prompts and the request options."""
+
+    labels: Labels
+    prompts: list[Prompt]
+    top_logprobs: int
+    create_kwargs: dict[str, object]
+
+
+def _plan(
+    inputs: Sequence[str],
+    labels: Labels | Sequence[str] | Mapping[str, Sequence[str] | str],
+    *,
+    model: str,
+    client: openai.OpenAI | openai.AsyncOpenAI | None,
+    prompt: str | Callable[[str], Prompt] | None,
+    top_logprobs: int | None,
+    max_tokens: int | None,
+    endpoint: Endpoint,
+    profile: str | GuardProfile | None,
+    create_kwargs: dict[str, object],
+) -> _Job:
     label_set = labels if isinstance(labels, Labels) else Labels(labels)
     make = _prompter(prompt, label_set)
     create_kwargs.setdefault("temperature", 0)
@@ -125,26 +240,24 @@ def classify(
     if "max_completion_tokens" in create_kwargs:
         key = "max_completion_tokens"
     create_kwargs.setdefault(key, limit)
-    ds = get_token_distributions(
+    return _Job(
+        label_set,
         [make(x) for x in inputs],
-        model=model,
-        top_logprobs=_cap(model, client, profile) if top_logprobs is None else top_logprobs,
-        client=client,
-        concurrency=concurrency,
-        progress=progress,
-        endpoint=endpoint,
-        retry=retry,
-        guards=guards,
-        profile=profile,
-        **create_kwargs,
+        _cap(model, client, profile) if top_logprobs is None else top_logprobs,
+        create_kwargs,
     )
-    results = label_set.probs_many(ds, at=at)
+
+
+def _read(
+    job: _Job, ds: list[TokenDistribution | Exception], *, at: At, model: str
+) -> LabelResults:
+    results = job.labels.probs_many(ds, at=at)
     multi = sorted(set().union(*(r.multi_token for r in results if not isinstance(r, Exception))))
     if multi:
         warnings.warn(
             f"labels {multi} are not single tokens for {model}: where the model did not "
             "write them, their probability is a bound (see .bounds); prefer single-token labels",
             LabelsWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return results

@@ -18,6 +18,7 @@ import numpy as np
 from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode, is_special
 from tokenprobs.labels._position import At, LabelPositionError, resolve, token_bytes
 from tokenprobs.labels._result import LabelResult, LabelResults, build
+from tokenprobs.labels._rows import plain_results, tails_at
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -201,10 +202,11 @@ class Labels:
         flat_row: list[int] = []
         flat_oid: list[int] = []
         flat_lp: list[float] = []
-        tails = np.empty(N)
+        supports: list[NDArray[np.float64]] = []
         chains: dict[int, _Chain] = {}
         for r, (_, d, i) in enumerate(rows):
             support = d.support_logprobs[i]
+            supports.append(support)
             width = support.shape[0] - 1
             tops, top_b = d.top_tokens[i], d.top_bytes[i]
             for j in range(len(tops)):
@@ -218,7 +220,6 @@ class Labels:
                 flat_row.append(r)
                 flat_oid.append(self._oid(sampled))
                 flat_lp.append(support[width])
-            tails[r] = d.tail_mass[i]
             if sampled.kind in (Kind.PREFIX, Kind.AMBIGUOUS):
                 chain = self._chain(d, i, sampled)
                 if chain is not None:
@@ -229,25 +230,47 @@ class Labels:
             weights=np.exp(np.minimum(np.asarray(flat_lp, dtype=np.float64), 0.0)),
             minlength=N * n_out,
         ).reshape(N, n_out)
+        tails = tails_at(supports)
         commit, full, amb, blank, none, amb_sets = self._tables()
         raw, lo = mass @ commit, mass @ full
         amb_mass = mass @ amb
         blank_mass, none_mass = mass @ blank, mass @ none
-        prefix_mass = raw - lo
-        return [
-            self._result(
-                rows[r][2],
-                raw[r],
-                lo[r],
-                {amb_sets[a]: float(amb_mass[r, a]) for a in np.flatnonzero(amb_mass[r] > 0)},
-                blank=float(blank_mass[r]),
-                none=float(none_mass[r]),
-                tail=float(tails[r]),
-                multi={int(k) for k in np.flatnonzero(prefix_mass[r] > 0)},
-                chain=chains.get(r),
+        multi = ((raw - lo) > 0) & (lo <= 0)  # only ever seen as a prefix at that position
+        plain = np.array([r not in chains for r in range(N)], dtype=bool)
+        out: list[LabelResult] = plain_results(
+            self.names,
+            [rows[r][2] for r in np.flatnonzero(plain)],
+            raw=raw[plain],
+            lo=lo[plain],
+            amb_mass=amb_mass[plain],
+            amb_sets=amb_sets,
+            blank=blank_mass[plain],
+            none=none_mass[plain],
+            tail=tails[plain],
+            multi=multi[plain],
+        )
+        if plain.all():
+            return out
+        merged: list[LabelResult] = []
+        done = iter(out)
+        for r in range(N):
+            if plain[r]:
+                merged.append(next(done))
+                continue
+            merged.append(
+                self._result(
+                    rows[r][2],
+                    raw[r],
+                    lo[r],
+                    {amb_sets[a]: float(amb_mass[r, a]) for a in np.flatnonzero(amb_mass[r] > 0)},
+                    blank=float(blank_mass[r]),
+                    none=float(none_mass[r]),
+                    tail=float(tails[r]),
+                    multi={int(k) for k in np.flatnonzero(multi[r])},
+                    chain=chains[r],
+                )
             )
-            for r in range(N)
-        ]
+        return merged
 
     def _tables(
         self,
