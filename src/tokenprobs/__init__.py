@@ -10,7 +10,18 @@ d.tokens, d.probs, d.entropy  # columns, computed once
 
 from importlib.metadata import version as _version
 
-from tokenprobs import batch, client, examples, guards, labels, metrics, models, render, testing
+from tokenprobs import (
+    batch,
+    client,
+    comparison,
+    examples,
+    guards,
+    labels,
+    metrics,
+    models,
+    render,
+    testing,
+)
 from tokenprobs.adapters import StreamAccumulator, parse, parse_all
 from tokenprobs.client import (
     DEFAULT_RETRY,
@@ -23,6 +34,7 @@ from tokenprobs.client import (
     get_token_distribution,
     get_token_distributions,
 )
+from tokenprobs.comparison import Comparison, compare
 from tokenprobs.exceptions import (
     APIResponseError,
     GuardError,
@@ -44,6 +56,7 @@ __version__ = _version("pytokenprobs")
 __all__ = [
     "APIResponseError",
     "AsyncDistributionStream",
+    "Comparison",
     "DEFAULT_RETRY",
     "DistributionStream",
     "GuardError",
@@ -71,6 +84,8 @@ __all__ = [
     "check_request",
     "classify",
     "client",
+    "compare",
+    "comparison",
     "examples",
     "get_token_distribution",
     "get_token_distributions",
