@@ -184,3 +184,32 @@ def test_parquet_without_pyarrow_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "pyarrow", None)
     with pytest.raises(tp.MissingDependencyError, match=r"pytokenprobs\[distill\]"):
         distill.write_parquet(_records(), tmp_path)
+
+
+@pytest.mark.extras
+def test_parallel_collection_equals_the_sequential_one(tmp_path):
+    """collect_to_parquet on 2 processes writes the shards collect + write_parquet would."""
+    rng = np.random.default_rng(9)
+    files = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        bodies = [body(teacher_positions(rng, 5, 3)[1]) for _ in range(3)]
+        batch_files(folder, ["x", "y", "z"], bodies)
+        files.append((folder / "out.jsonl").rename(tmp_path / f"{name}.jsonl"))
+    two = distill.collect_to_parquet(files, tmp_path / "two", processes=2, rows_per_shard=2)
+    one = distill.collect_to_parquet(files, tmp_path / "one", processes=1, rows_per_shard=2)
+    assert (
+        [p.name for p in two]
+        == [p.name for p in one]
+        == [
+            "a-00000.parquet",
+            "a-00001.parquet",
+            "b-00000.parquet",
+            "b-00001.parquet",
+        ]
+    )
+    expected = [r for f in files for r in distill.collect(f)]
+    assert list(distill.read_parquet(two)) == list(distill.read_parquet(one)) == expected
+    with pytest.raises(distill.DistillError, match="distinct names"):
+        distill.collect_to_parquet([files[0], files[0]], tmp_path / "x")

@@ -24,6 +24,7 @@ from tokenprobs.distill._formats import (
 )
 from tokenprobs.distill._jsonl import from_json, read_jsonl, to_json, write_jsonl
 from tokenprobs.distill._loss import topk_loss
+from tokenprobs.distill._parallel import collect_to_parquet
 from tokenprobs.distill._parquet import read_parquet, write_parquet
 from tokenprobs.distill._record import SCHEMA, Candidate, DistillError, KDRecord, Semantics, Teacher
 from tokenprobs.distill._vocab import Coverage, StudentVocab, coverage
@@ -41,6 +42,7 @@ __all__ = [
     "TailRule",
     "Teacher",
     "collect",
+    "collect_to_parquet",
     "coverage",
     "from_json",
     "read_inputs",
