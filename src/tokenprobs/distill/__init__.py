@@ -14,6 +14,7 @@ for r in distill.read_parquet("kd/"):
 from tokenprobs._public import rehome
 from tokenprobs.distill._arrays import KDArrays, TailRule, to_arrays
 from tokenprobs.distill._collect import collect, read_inputs
+from tokenprobs.distill._cross import StudentArrays, to_student_arrays
 from tokenprobs.distill._formats import (
     AXOLOTL_PAD_LOGPROB,
     to_axolotl,
@@ -38,6 +39,7 @@ __all__ = [
     "KDArrays",
     "KDRecord",
     "Semantics",
+    "StudentArrays",
     "StudentVocab",
     "TailRule",
     "Teacher",
@@ -52,6 +54,7 @@ __all__ = [
     "to_axolotl",
     "to_distillkit",
     "to_json",
+    "to_student_arrays",
     "to_tinker",
     "topk_loss",
     "write_axolotl",
@@ -60,4 +63,14 @@ __all__ = [
     "write_parquet",
 ]
 
-rehome(__name__, Candidate, Coverage, DistillError, KDArrays, KDRecord, StudentVocab, Teacher)
+rehome(
+    __name__,
+    Candidate,
+    Coverage,
+    DistillError,
+    KDArrays,
+    KDRecord,
+    StudentArrays,
+    StudentVocab,
+    Teacher,
+)
