@@ -15,6 +15,7 @@ from tokenprobs._public import rehome
 from tokenprobs.distill._arrays import KDArrays, TailRule, to_arrays
 from tokenprobs.distill._collect import collect, read_inputs
 from tokenprobs.distill._cross import StudentArrays, to_student_arrays
+from tokenprobs.distill._dask import dask_collect_to_parquet
 from tokenprobs.distill._formats import (
     AXOLOTL_PAD_LOGPROB,
     to_axolotl,
@@ -46,6 +47,7 @@ __all__ = [
     "collect",
     "collect_to_parquet",
     "coverage",
+    "dask_collect_to_parquet",
     "from_json",
     "read_inputs",
     "read_jsonl",

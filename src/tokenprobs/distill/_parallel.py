@@ -15,12 +15,13 @@ from tokenprobs.distill._record import DistillError, Teacher
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-__all__ = ["collect_to_parquet"]
+__all__ = ["collect_to_parquet", "one_file"]
 
 
-def _one(
+def one_file(
     job: tuple[Path, Path, str, Teacher | None, Mapping[str, Mapping[str, object]], int, str],
 ) -> list[Path]:
+    """Collect one Batch file into its own shards (a worker's task)."""
     path, root, prefix, teacher, bodies, rows, on_error = job
     records = collect(
         [path],
@@ -73,7 +74,7 @@ def collect_to_parquet(
     jobs = [(p, root, p.stem, teacher, bodies, rows_per_shard, on_error) for p in paths]
     workers = processes or os.cpu_count() or 1
     if workers == 1 or len(jobs) == 1:
-        return [shard for job in jobs for shard in _one(job)]
+        return [shard for job in jobs for shard in one_file(job)]
     spawn = multiprocessing.get_context("spawn")  # fork is unsafe in a threaded parent
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=spawn) as pool:
-        return [shard for shards in pool.map(_one, jobs) for shard in shards]
+        return [shard for shards in pool.map(one_file, jobs) for shard in shards]
