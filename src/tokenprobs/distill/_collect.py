@@ -152,7 +152,7 @@ def collect(
     items: Iterable[object] = [sources] if isinstance(sources, str | os.PathLike) else sources
     skipped: list[str] = []
     for n, item in enumerate(items):
-        if isinstance(item, os.PathLike) or (isinstance(item, str) and Path(item).is_file()):
+        if isinstance(item, os.PathLike):  # a str is a response (as for tp.parse): use a Path
             file_who = who.with_defaults(provider="openai")
             for cid, result in batch.read_results(item):
                 if isinstance(result, TokenprobsError):

@@ -44,15 +44,12 @@ def _pad_ids(used: Sequence[int], k: int) -> list[int]:
     return out
 
 
-def _rows(a: KDArrays, k: int) -> list[tuple[list[int], list[float]]]:
-    rows = []
-    for t in range(a.target_ids.shape[0]):
-        real = a.mask[t]
-        ids = a.target_ids[t][real].tolist()
-        lps = a.target_logprobs[t][real].tolist()
-        rows.append((ids, lps))
-    del k
-    return rows
+def _rows(a: KDArrays) -> list[tuple[list[int], list[float]]]:
+    """Each row's real targets: ids and logprobs, most likely first."""
+    return [
+        (a.target_ids[t][a.mask[t]].tolist(), a.target_logprobs[t][a.mask[t]].tolist())
+        for t in range(a.target_ids.shape[0])
+    ]
 
 
 def _completion_ids(record: KDRecord, a: KDArrays) -> list[int]:
@@ -90,7 +87,7 @@ def to_axolotl(record: KDRecord, /, *, k: int, vocab: StudentVocab | None = None
         raise DistillError(msg)
     a = to_arrays(record, k=k, tail="raw", vocab=vocab)
     rows = []
-    for ids, lps in _rows(a, k):
+    for ids, lps in _rows(a):
         entries = [
             {"token": f"token_id:{i}", "logprob": lp} for i, lp in zip(ids, lps, strict=True)
         ]
