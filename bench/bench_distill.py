@@ -33,6 +33,10 @@ def _peak_mb() -> float:
     return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024
 
 
+ROWS_PER_SHARD = 16
+"""Records per shard: memory is bounded by one shard (16 lines of ~770 KB here)."""
+
+
 def child(mode: str, path: Path, out: Path) -> None:
     """One measurement in this (fresh) process; prints JSON."""
     start = time.perf_counter()
@@ -44,10 +48,12 @@ def child(mode: str, path: Path, out: Path) -> None:
     elif mode == "collect":
         records = distill.collect([path], on_error="skip")
         counted = (r for r in records if not (positions := positions + len(r)) < 0)
-        distill.write_parquet(counted, out, rows_per_shard=256)
+        distill.write_parquet(counted, out, rows_per_shard=ROWS_PER_SHARD)
     else:  # parallel-1 / parallel-2: two copies of the file
         copies = [path, path.with_name(path.stem + "-copy.jsonl")]
-        distill.collect_to_parquet(copies, out, processes=int(mode[-1]), on_error="skip")
+        distill.collect_to_parquet(
+            copies, out, processes=int(mode[-1]), on_error="skip", rows_per_shard=ROWS_PER_SHARD
+        )
     seconds = time.perf_counter() - start
     print(json.dumps({"seconds": seconds, "positions": positions, "peak_rss_mb": _peak_mb()}))
 
