@@ -13,6 +13,8 @@ from importlib.metadata import version as _version
 from tokenprobs import (
     batch,
     client,
+    comparison,
+    distill,
     examples,
     fields,
     guards,
@@ -34,6 +36,7 @@ from tokenprobs.client import (
     get_token_distribution,
     get_token_distributions,
 )
+from tokenprobs.comparison import Comparison, compare
 from tokenprobs.exceptions import (
     APIResponseError,
     GuardError,
@@ -55,6 +58,7 @@ __version__ = _version("pytokenprobs")
 __all__ = [
     "APIResponseError",
     "AsyncDistributionStream",
+    "Comparison",
     "DEFAULT_RETRY",
     "DistributionStream",
     "GuardError",
@@ -83,6 +87,9 @@ __all__ = [
     "check_request",
     "classify",
     "client",
+    "compare",
+    "comparison",
+    "distill",
     "examples",
     "fields",
     "get_token_distribution",

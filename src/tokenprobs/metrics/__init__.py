@@ -4,8 +4,9 @@ An API returns only the head of each next-token distribution. At one position th
 the set of distinct returned tokens (the alternatives plus the sampled token, counted once); the
 mass outside it is the *tail*. Quantities that need the whole distribution are either estimates
 over the renormalised support (`entropy`, `renormalize`) or bounds (`entropy_bounds`); the rest
-(`probs`, `margin`, `tail_mass`, the sequence aggregates) are exact. `summary` computes the
-per-position quantities together, from one `exp`.
+(`probs`, `margin`, `tail_mass`, the sequence aggregates) are exact. Divergences between two
+truncated distributions (`tv_bounds`, `js_bounds`, `kl_bounds`) are intervals that contain the
+truth. `summary` computes the per-position quantities together, from one `exp`.
 
 Conventions, shared by every function (see docs/metrics.md for the formulas):
 
@@ -29,6 +30,7 @@ from tokenprobs.metrics._calibration import (
     nll,
     reliability,
 )
+from tokenprobs.metrics._divergence import js_bounds, kl_bounds, tv_bounds
 from tokenprobs.metrics._numeric import SENTINEL
 from tokenprobs.metrics._position import (
     Summary,
@@ -57,6 +59,8 @@ __all__ = [
     "ece_interval",
     "entropy",
     "entropy_bounds",
+    "js_bounds",
+    "kl_bounds",
     "log_margin",
     "margin",
     "mean_logprob",
@@ -70,6 +74,7 @@ __all__ = [
     "support",
     "surprisal",
     "tail_mass",
+    "tv_bounds",
 ]
 
 rehome(__name__, BrierDecomposition, ECEInterval, Reliability, Summary)

@@ -1,0 +1,118 @@
+"""`compare`: two outputs of the same text, position by position, as divergence intervals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tokenprobs import metrics
+from tokenprobs.exceptions import TokenprobsError
+from tokenprobs.models import align
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from tokenprobs.models import AlignedPosition, TokenDistribution
+
+__all__ = ["Comparison", "ComparisonError", "compare"]
+
+
+class ComparisonError(TokenprobsError, ValueError):
+    """The two distributions are not of one text, so their positions do not correspond."""
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Per position, how far apart two next-token distributions can be, as `[lo, hi]`.
+
+    Each interval contains the true divergence between the two full distributions for every
+    completion of what the APIs returned (see docs/compare.md). Rows are positions.
+    """
+
+    tv: NDArray[np.float64]
+    """Shape `(T, 2)`: total variation, in `[0, 1]`; both ends attained (the tightest interval)."""
+    js: NDArray[np.float64]
+    """Shape `(T, 2)`: Jensen-Shannon divergence in nats, at most `ln 2`."""
+    kl: NDArray[np.float64]
+    """Shape `(T, 2)`: KL(first ‖ second) in nats; `hi` is `inf` unless `floor` was given."""
+    floor: float | None
+    """The assumed least logprob of an unreturned token under the second distribution, or None."""
+    shared: NDArray[np.intp]
+    """Shape `(T,)`: how many candidates both returned."""
+    tail: NDArray[np.float64]
+    """Shape `(T, 2)`: each distribution's tail mass (what its top-k did not see)."""
+    positions: list[AlignedPosition]
+    """The aligned candidate sets the intervals were computed from (`tokenprobs.models.align`)."""
+
+    def __len__(self) -> int:
+        """The number of positions."""
+        return len(self.positions)
+
+
+def compare(
+    d1: TokenDistribution, d2: TokenDistribution, /, *, floor: float | None = None
+) -> Comparison:
+    """Compare two outputs of the same text (two models, two temperatures) position by position.
+
+    The candidate sets are laid over the union of their bytes (`tokenprobs.models.align`); at
+    each position TV, JS and KL(d1 ‖ d2) are bracketed by `tokenprobs.metrics.tv_bounds`,
+    `js_bounds` and `kl_bounds`, with each side's cap (its least likely returned alternative).
+
+    Args:
+        d1: The first distribution (P).
+        d2: The second (Q), of the same text: the same sampled tokens' bytes at every position.
+        floor: Assume every token `d2` did not return has at least this logprob under it (e.g.
+            `-30.0`); it gives KL a finite upper end, valid only as far as the assumption is.
+
+    Returns:
+        A `Comparison` with `.tv`, `.js`, `.kl`, each `(T, 2)` `[lo, hi]`.
+
+    Raises:
+        ComparisonError: The two are of different lengths or texts.
+        ValueError: `floor` is not a finite logprob <= 0.
+
+    Examples:
+        >>> import tokenprobs as tp
+        >>> from tokenprobs.testing import chat_completion
+        >>> a = tp.parse(chat_completion([("Yes", -0.2, [("Yes", -0.2), ("No", -1.8)])]))
+        >>> b = tp.parse(chat_completion([("Yes", -0.5, [("Yes", -0.5), ("Maybe", -1.5)])]))
+        >>> c = tp.compare(a, b)
+        >>> c.tv.round(3).tolist(), c.shared.tolist()
+        ([[0.212, 0.393]], [1])
+    """
+    if len(d1) != len(d2):
+        msg = (
+            f"compare() needs two outputs of the same text, got {len(d1)} and {len(d2)} "
+            "positions; score one text with both models (tp.score), or slice both to a common "
+            "prefix (d[:n])"
+        )
+        raise ComparisonError(msg)
+    c1, c2 = d1.candidates, d2.candidates
+    rows = align(c1, c2)
+    for i, row in enumerate(rows):
+        if row.sampled[0] != row.sampled[1]:
+            first, second = row.keys[row.sampled[0]], row.keys[row.sampled[1]]
+            msg = (
+                f"compare() needs two outputs of the same text; they differ at position {i} "
+                f"({first!r} against {second!r}): slice both to the common prefix (d[:{i}]) or "
+                "score one text with both models (tp.score)"
+            )
+            raise ComparisonError(msg)
+    width = max((len(r.keys) for r in rows), default=0)
+    table = np.full((2, len(rows), width), np.nan)
+    for i, row in enumerate(rows):
+        table[:, i, : len(row.keys)] = row.logprobs
+    p, q = table
+    cap_p, cap_q = c1.cap, c2.cap
+    both = ~np.isnan(p) & ~np.isnan(q)
+    return Comparison(
+        tv=metrics.tv_bounds(p, q, cap_p=cap_p, cap_q=cap_q),
+        js=metrics.js_bounds(p, q, cap_p=cap_p, cap_q=cap_q),
+        kl=metrics.kl_bounds(p, q, cap_p=cap_p, cap_q=cap_q, floor=floor),
+        floor=floor,
+        shared=both.sum(axis=-1).astype(np.intp),
+        tail=np.stack([c1.tail, c2.tail], axis=-1),
+        positions=rows,
+    )

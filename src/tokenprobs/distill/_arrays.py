@@ -1,0 +1,173 @@
+"""`to_arrays`: one record's soft targets as fixed-width arrays, with the tail rule applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from tokenprobs.distill._record import DistillError
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from tokenprobs.distill._record import KDRecord
+    from tokenprobs.distill._vocab import StudentVocab
+
+__all__ = ["KDArrays", "TailRule", "to_arrays"]
+
+_ROUNDING = 2.0**-40
+"""A tail below this is the rounding error of a sum of probabilities: it counts as 0."""
+
+TailRule = Literal["renormalize", "bucket", "raw"]
+"""How the mass outside the kept top-k is treated (docs/distill.md, "Tail rules")."""
+
+
+@dataclass(frozen=True, eq=False)
+class KDArrays:
+    """Fixed-width soft targets of one record. Row `t` is completion token `t`.
+
+    Row `t` is the teacher's distribution over the `t`-th completion token (given the prompt
+    and the completion's first `t` tokens). A causal student whose input is `prompt_ids +
+    completion_ids` predicts it from index `len(prompt_ids) + t - 1`: the trainer writers make
+    that shift (Axolotl, DistillKit and Tinker all use "row j is the distribution over
+    `input_ids[j + 1]`").
+    """
+
+    target_ids: NDArray[np.int64]
+    """Shape `(T, K)`: student token ids, most likely first; padding is 0 (see `mask`)."""
+    target_logprobs: NDArray[np.float64]
+    """Shape `(T, K)`: the targets' logprobs under the tail rule; padding is `-inf`."""
+    mask: NDArray[np.bool_]
+    """Shape `(T, K)`: True where a target is real."""
+    tail_logprob: NDArray[np.float64]
+    """Shape `(T,)`: log of the teacher mass outside the kept targets: the tail, candidates past
+    `k`, and unmapped candidates (`-inf` under `renormalize`, where it is dropped, and where it is
+    below $2^{-40}$, a sum's rounding error)."""
+    sampled_ids: NDArray[np.int64]
+    """Shape `(T,)`: the student id of the sampled token (the hard label), `-1` unmapped."""
+    tail: TailRule
+    """The rule the arrays were built with."""
+
+
+def _generation_temperature(record: KDRecord, given: float | None) -> float:
+    if given is not None:
+        return given
+    semantics, temperature = record.teacher.logprob_semantics, record.teacher.temperature
+    if semantics == "raw":
+        return 1.0  # raw logprobs are the model's own distribution, whatever was sampled
+    if semantics == "processed" and temperature is not None:
+        return temperature
+    msg = (
+        "kd_temperature needs the temperature the logprobs are at: the teacher's "
+        f"logprob_semantics is {semantics!r} (temperature {temperature!r}); set "
+        "Teacher(logprob_semantics='raw') or pass generation_temperature="
+    )
+    raise DistillError(msg)
+
+
+def to_arrays(
+    record: KDRecord,
+    /,
+    *,
+    k: int,
+    tail: TailRule = "renormalize",
+    kd_temperature: float | None = None,
+    vocab: StudentVocab | None = None,
+    generation_temperature: float | None = None,
+) -> KDArrays:
+    r"""A record's top-k soft targets as `(T, K)` arrays in the student's vocabulary.
+
+    Candidates are mapped to student ids by bytes (`vocab`), or taken as the teacher's own ids
+    when `vocab` is None (same tokenizer, ids known); an unmapped candidate is dropped and its
+    mass counted in `tail_logprob`. The `k` most likely mapped ones are kept. Then:
+
+    * `"renormalize"`: $\log \hat p_i = \ell_i - \log\sum_{j \le k} e^{\ell_j}$ (Axolotl,
+      Tinker, Gemma 3); the tail is dropped. With `kd_temperature` $T_2$ the kept head is
+      rescaled $\hat p_i \propto p_i^{T_1/T_2}$, $T_1$ the temperature the logprobs are at.
+    * `"bucket"`: raw logprobs, and `tail_logprob` $= \log(1 - \sum_{j \le k} p_j)$ is one
+      extra "everything else" outcome (DistillKit's `SYMMETRIC_UNIFORM`): the KL over that
+      partition never exceeds the true KL.
+    * `"raw"`: raw logprobs, mass below 1, the tail ignored by the loss (the seed's "rest zero").
+
+    Args:
+        record: One `KDRecord`.
+        k: Targets per position.
+        tail: `"renormalize"`, `"bucket"` or `"raw"`.
+        kd_temperature: Rescale the targets to this temperature (`"renormalize"` only: the
+            tail's tempered mass is not known).
+        vocab: The student vocabulary; None uses the teacher's ids from the record.
+        generation_temperature: The temperature the logprobs are at; default 1 for `raw`
+            semantics, the request's temperature for `processed`.
+
+    Returns:
+        A `KDArrays`.
+
+    Raises:
+        DistillError: `k` < 1, an unknown rule, a temperature with a rule that cannot take it,
+            or an unknown generation temperature.
+
+    Examples:
+        >>> from tokenprobs.distill import StudentVocab, collect, to_arrays
+        >>> from tokenprobs.testing import chat_completion
+        >>> body = chat_completion([("Hi", -0.1, [("Hi", -0.1), ("Hey", -2.5), ("Yo", -4.0)])])
+        >>> (record,) = collect([body])
+        >>> a = to_arrays(record, k=2, tail="bucket", vocab=StudentVocab({b"Hi": 7, b"Hey": 9}))
+        >>> a.target_ids.tolist(), a.target_logprobs.round(3).tolist()
+        ([[7, 9]], [[-0.1, -2.5]])
+        >>> float(np.exp(a.tail_logprob[0]).round(4)), a.sampled_ids.tolist()
+        (0.0131, [7])
+    """
+    if k < 1:
+        msg = f"k must be at least 1 (targets per position), got {k}"
+        raise DistillError(msg)
+    if tail not in {"renormalize", "bucket", "raw"}:
+        msg = f"tail must be 'renormalize', 'bucket' or 'raw', got {tail!r}"
+        raise DistillError(msg)
+    if kd_temperature is not None and tail != "renormalize":
+        msg = (
+            f"kd_temperature rescales a distribution, but tail={tail!r} keeps an unnormalised "
+            "head whose tail cannot be rescaled (its tokens are unknown): use "
+            "tail='renormalize', or rescale in the trainer"
+        )
+        raise DistillError(msg)
+    ids = vocab.lookup(record.cand_bytes) if vocab is not None else record.cand_ids
+    t_len = len(record)
+    lp = np.nan_to_num(record.cand_logprobs, nan=-np.inf)
+    counts = np.diff(record.offsets)
+    row = np.repeat(np.arange(t_len), counts)
+    usable = (ids >= 0) & (lp > -np.inf)
+    # rank among the usable candidates of the row (they are stored most likely first)
+    rank = np.cumsum(usable) - 1
+    starts = np.concatenate([[0], np.cumsum(np.bincount(row[usable], minlength=t_len))[:-1]])
+    rank = rank - starts[row]
+    keep = usable & (rank < k)
+    target_ids = np.zeros((t_len, k), dtype=np.int64)
+    target_lp = np.full((t_len, k), -np.inf)
+    target_ids[row[keep], rank[keep]] = ids[keep]
+    target_lp[row[keep], rank[keep]] = lp[keep]
+    mask = target_lp > -np.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept = np.exp(target_lp).sum(axis=1)
+        rest = 1.0 - kept
+        tail_lp = np.log(np.where(rest > _ROUNDING, rest, 0.0))
+        if tail == "renormalize":
+            if kd_temperature is not None:
+                target_lp = target_lp * (
+                    _generation_temperature(record, generation_temperature) / kd_temperature
+                )
+            peak = np.max(target_lp, axis=1, keepdims=True)
+            peak = np.where(np.isfinite(peak), peak, 0.0)
+            lse = peak + np.log(np.exp(target_lp - peak).sum(axis=1, keepdims=True))
+            target_lp = np.where(mask, target_lp - lse, -np.inf)
+            tail_lp = np.full(t_len, -np.inf)
+    sampled_ids = ids[record.sampled_flat] if t_len else np.zeros(0, dtype=np.int64)
+    return KDArrays(
+        target_ids=target_ids,
+        target_logprobs=target_lp,
+        mask=mask,
+        tail_logprob=tail_lp,
+        sampled_ids=np.asarray(sampled_ids, dtype=np.int64),
+        tail=tail,
+    )

@@ -1,0 +1,180 @@
+"""`collect`: responses and Batch output files in, `tokenprobs.kd/1` records out, streaming."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from tokenprobs import batch
+from tokenprobs.adapters import parse
+from tokenprobs.distill._record import DistillError, KDRecord, Teacher
+from tokenprobs.exceptions import TokenprobsError, TokenprobsWarning
+from tokenprobs.models import TokenDistribution
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+__all__ = ["collect", "read_inputs"]
+
+_INPUT_KEYS = ("messages", "prompt", "input", "prompt_token_ids")
+
+
+def _input_of(body: Mapping[str, object]) -> dict[str, object] | None:
+    for key in _INPUT_KEYS:
+        if key in body:
+            if key == "prompt" and isinstance(body[key], list) and body[key]:
+                first = body[key][0]  # type: ignore[index]
+                if isinstance(first, int):
+                    return {"prompt_token_ids": body[key]}
+            return {key: body[key]}
+    return None
+
+
+def _settings(body: Mapping[str, object]) -> dict[str, object]:
+    top_k = body.get("top_logprobs")
+    if top_k is None and isinstance(body.get("logprobs"), int) and body["logprobs"] is not True:
+        top_k = body["logprobs"]  # legacy Completions: logprobs=k
+    return {
+        "model": body.get("model"),
+        "top_k": top_k,
+        "temperature": body.get("temperature"),
+        "top_p": body.get("top_p"),
+        "seed": body.get("seed"),
+    }
+
+
+def read_inputs(path: str | os.PathLike[str], /) -> dict[str, Mapping[str, object]]:
+    """A Batch API *input* file's request bodies by `custom_id` (what `collect(inputs=)` reads).
+
+    Raises:
+        DistillError: A line is not a Batch request (`custom_id` and `body`).
+    """
+    out: dict[str, Mapping[str, object]] = {}
+    with Path(path).open("rb") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                cid, body = obj["custom_id"], obj["body"]
+            except (ValueError, KeyError, TypeError) as exc:
+                msg = (
+                    f"line {number} of {os.fspath(path)!r} is not a Batch request line "
+                    "({'custom_id', 'body'}); pass the Batch *input* file as inputs="
+                )
+                raise DistillError(msg) from exc
+            out[str(cid)] = body
+    return out
+
+
+def _record(
+    d: TokenDistribution,
+    *,
+    teacher: Teacher,
+    body: Mapping[str, object] | None,
+    given_input: Mapping[str, object] | None,
+    rid: str | None,
+) -> KDRecord:
+    who = teacher
+    if body is not None:
+        who = who.with_defaults(**_settings(body))
+    who = who.with_defaults(model=d.model)
+    data = given_input if given_input is not None else (_input_of(body) if body else None)
+    return KDRecord.from_distribution(d, teacher=who, input=data, id=rid)
+
+
+def _as_input(prompt: object) -> dict[str, object]:
+    if isinstance(prompt, str):
+        return {"prompt": prompt}
+    if isinstance(prompt, list) and prompt and all(isinstance(x, int) for x in prompt):
+        return {"prompt_token_ids": prompt}
+    if isinstance(prompt, list):
+        return {"messages": prompt}
+    if isinstance(prompt, Mapping):
+        return dict(prompt)
+    msg = (
+        f"a (prompt, response) pair needs a prompt string, a list of messages or of token ids, "
+        f"got {type(prompt).__name__}"
+    )
+    raise DistillError(msg)
+
+
+def _response_id(obj: object, d: TokenDistribution) -> str | None:
+    for src in (obj, d.response):
+        rid = src.get("id") if isinstance(src, Mapping) else getattr(src, "id", None)
+        if isinstance(rid, str):
+            return rid
+    return None
+
+
+def collect(
+    sources: Iterable[object] | str | os.PathLike[str],
+    /,
+    *,
+    teacher: Teacher | None = None,
+    inputs: str | os.PathLike[str] | Mapping[str, Mapping[str, object]] | None = None,
+    on_error: Literal["raise", "skip"] = "raise",
+) -> Iterator[KDRecord]:
+    """Stream `tokenprobs.kd/1` records from responses and Batch output files.
+
+    Each item of `sources` is one of: a `pathlib.Path` of a Batch API output file (read line by
+    line through `tokenprobs.batch.read_results`, one line in memory at a time); a
+    `TokenDistribution`; any response `tp.parse` reads (SDK object, dict, JSON); or a pair
+    `(prompt, response)` that also gives the input (a prompt string, messages, or token ids).
+    A single path may be given instead of a list.
+
+    The teacher's fields that are None are filled per record: from the request body in `inputs`
+    (`model`, `top_logprobs`, `temperature`, `top_p`, `seed`, and the input itself), then the
+    model from the response. Values on disk are raw: nothing is renormalised.
+
+    Args:
+        sources: Responses, `(prompt, response)` pairs and Batch output file paths.
+        teacher: What is known of the teacher (`provider`, `tokenizer`, `logprob_semantics` ...).
+        inputs: The Batch *input* file (or its bodies by `custom_id`, see `read_inputs`), so
+            records from output files carry their input and sampling settings.
+        on_error: A failed Batch line (an API error, no logprobs): `"raise"` it, or `"skip"` it
+            (one `TokenprobsWarning` at the end counts the skipped lines and names the first).
+
+    Yields:
+        One `KDRecord` per response (per successful Batch line), in order.
+
+    Raises:
+        TokenprobsError: A failed Batch line with `on_error="raise"`; a source `tp.parse` cannot
+            read.
+        DistillError: A bad `(prompt, response)` pair or `inputs` file.
+    """
+    who = teacher if teacher is not None else Teacher()
+    bodies = read_inputs(inputs) if isinstance(inputs, str | os.PathLike) else (inputs or {})
+    items: Iterable[object] = [sources] if isinstance(sources, str | os.PathLike) else sources
+    skipped: list[str] = []
+    for n, item in enumerate(items):
+        if isinstance(item, os.PathLike):  # a str is a response (as for tp.parse): use a Path
+            file_who = who.with_defaults(provider="openai")
+            for cid, result in batch.read_results(item):
+                if isinstance(result, TokenprobsError):
+                    if on_error == "raise":
+                        result.add_note(f"Batch line {cid!r}; collect(on_error='skip') skips it")
+                        raise result
+                    skipped.append(cid)
+                    continue
+                body = bodies.get(cid)
+                yield _record(result, teacher=file_who, body=body, given_input=None, rid=cid)
+            continue
+        prompt: object = None
+        obj = item
+        if isinstance(item, tuple) and len(item) == 2:  # noqa: PLR2004 - a (prompt, response) pair
+            prompt, obj = item
+        d = obj if isinstance(obj, TokenDistribution) else parse(obj)
+        given = _as_input(prompt) if prompt is not None else None
+        rid = _response_id(obj, d) or str(n)
+        yield _record(d, teacher=who, body=None, given_input=given, rid=rid)
+    if skipped:
+        warnings.warn(
+            f"collect() skipped {len(skipped)} failed Batch line(s), the first {skipped[0]!r}",
+            TokenprobsWarning,
+            stacklevel=2,
+        )

@@ -1,0 +1,176 @@
+"""A student with another tokenizer: soft targets only where both tokenizations share a boundary."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tokenprobs.distill._arrays import KDArrays, TailRule
+from tokenprobs.distill._record import DistillError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from numpy.typing import NDArray
+
+    from tokenprobs.distill._record import KDRecord
+    from tokenprobs.distill._vocab import StudentVocab
+
+__all__ = ["StudentArrays", "to_student_arrays"]
+
+
+@dataclass(frozen=True, eq=False)
+class StudentArrays:
+    """Targets laid on the student's own tokenisation of the completion (approximate)."""
+
+    arrays: KDArrays
+    """Row `u` is the student's token `u`; rows not `aligned` have no soft target (mask False),
+    only the hard label `arrays.sampled_ids[u]`."""
+    student_ids: NDArray[np.int64]
+    """Shape `(U,)`: the student's tokens of `completion_text` (the hard labels)."""
+    aligned: NDArray[np.bool_]
+    """Shape `(U,)`: where a student token starts at a teacher token's first byte."""
+    approximate: NDArray[np.bool_]
+    """Shape `(U,)`: aligned rows where some candidate is not a whole student token, so its
+    mass was given to the student token its bytes begin with (continuation mass ignored)."""
+
+    @property
+    def share_aligned(self) -> float:
+        """Share of student positions that carry a soft target."""
+        return float(self.aligned.mean()) if len(self.aligned) else math.nan
+
+
+def _first_token(key: bytes, ids: dict[bytes, int], longest: int) -> tuple[int, bool]:
+    """The student token the bytes begin with (longest prefix in the vocabulary); exact?"""
+    for n in range(min(len(key), longest), 0, -1):
+        tid = ids.get(key[:n])
+        if tid is not None:
+            return tid, n == len(key)
+    return -1, False
+
+
+def _apply_tail(
+    target_lp: NDArray[np.float64], tail: TailRule
+) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64]]:
+    """The mask, the targets and the tail logprob under the tail rule (as in `to_arrays`)."""
+    u_len = target_lp.shape[0]
+    mask = target_lp > -np.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rest = 1.0 - np.exp(target_lp).sum(axis=1)
+        tail_lp = np.where(mask.any(axis=1), np.log(np.where(rest > 2.0**-40, rest, 0.0)), -np.inf)
+        if tail == "renormalize":
+            peak = np.where(
+                mask.any(axis=1, keepdims=True), target_lp.max(axis=1, keepdims=True), 0
+            )
+            lse = peak + np.log(np.exp(target_lp - peak).sum(axis=1, keepdims=True))
+            target_lp = np.where(mask, target_lp - lse, -np.inf)
+            tail_lp = np.full(u_len, -np.inf)
+    return mask, target_lp, tail_lp
+
+
+def _pieces(
+    record: KDRecord, vocab: StudentVocab, encode: Callable[[str], Sequence[int]]
+) -> tuple[list[bytes], list[int], list[bytes]]:
+    """The teacher's tokens' bytes, the student's ids and their bytes, checked to spell the text."""
+    text = record.completion_text.encode("utf-8")
+    teacher_bytes = [record.sampled(t).bytes for t in range(len(record))]
+    if b"".join(teacher_bytes) != text:
+        msg = (
+            f"record {record.id!r}: the teacher's tokens do not spell completion_text, so byte "
+            "offsets cannot be aligned (a server whose tokens differ from its content)"
+        )
+        raise DistillError(msg)
+    student = [int(i) for i in encode(record.completion_text)]
+    inverse = {tid: key for key, tid in vocab.ids.items()}
+    try:
+        student_bytes = [inverse[i] for i in student]
+    except KeyError as exc:
+        msg = f"encode gave id {exc.args[0]}, which the student vocabulary lacks"
+        raise DistillError(msg) from None
+    if b"".join(student_bytes) != text:
+        msg = "encode(completion_text) does not spell the completion: use one without specials"
+        raise DistillError(msg)
+    return teacher_bytes, student, student_bytes
+
+
+def to_student_arrays(
+    record: KDRecord,
+    /,
+    *,
+    k: int,
+    vocab: StudentVocab,
+    encode: Callable[[str], Sequence[int]],
+    tail: TailRule = "renormalize",
+) -> StudentArrays:
+    r"""Soft targets for a student whose tokenizer differs from the teacher's (approximate).
+
+    The student tokenises `completion_text` (`encode`, without special tokens). A student token
+    that starts at the first byte of a teacher token gets that teacher position's candidates as
+    its targets, each mapped to the student token its bytes begin with (the longest prefix in
+    the student's vocabulary), candidates that land on one token summed. That ignores how the
+    mass of a longer candidate continues past the student token, so such rows are flagged
+    `approximate`. Other student positions get no soft target: only the hard label (sequence-
+    level distillation on the text is always possible). `tail` is applied as in `to_arrays`
+    (`renormalize`, `bucket` or `raw`); unmapped candidates go to the tail.
+
+    Args:
+        record: One `KDRecord`.
+        k: Targets per position.
+        vocab: The student vocabulary (bytes → id), e.g. `StudentVocab.from_tiktoken(enc)`.
+        encode: The student tokenizer: text → ids, e.g. `enc.encode`.
+        tail: The tail rule.
+
+    Returns:
+        A `StudentArrays`.
+
+    Raises:
+        DistillError: The teacher's tokens or the student's ids do not spell the completion,
+            or the student gives an id its vocabulary lacks.
+    """
+    teacher_bytes, student, student_bytes = _pieces(record, vocab, encode)
+    starts = np.concatenate([[0], np.cumsum([len(b) for b in teacher_bytes])[:-1]]).tolist()
+    teacher_at = dict(zip(starts, range(len(record)), strict=True))
+    ids = dict(vocab.ids)
+    longest = max(map(len, ids), default=0)
+    u_len = len(student)
+    target_ids = np.zeros((u_len, k), dtype=np.int64)
+    target_lp = np.full((u_len, k), -np.inf)
+    aligned = np.zeros(u_len, dtype=bool)
+    approximate = np.zeros(u_len, dtype=bool)
+    offset = 0
+    for u, piece in enumerate(student_bytes):
+        t = teacher_at.get(offset)
+        offset += len(piece)
+        if t is None:
+            continue
+        aligned[u] = True
+        mass: dict[int, float] = {}
+        for c in record.candidates(t):
+            if math.isnan(c.logprob):
+                continue
+            sid, exact = _first_token(c.bytes, ids, longest)
+            if sid < 0:
+                continue
+            approximate[u] |= not exact
+            mass[sid] = float(np.logaddexp(mass[sid], c.logprob)) if sid in mass else c.logprob
+        best = sorted(mass.items(), key=lambda kv: -kv[1])[:k]
+        for j, (sid, lp) in enumerate(best):
+            target_ids[u, j], target_lp[u, j] = sid, lp
+    mask, target_lp, tail_lp = _apply_tail(target_lp, tail)
+    arrays = KDArrays(
+        target_ids=target_ids,
+        target_logprobs=target_lp,
+        mask=mask,
+        tail_logprob=tail_lp,
+        sampled_ids=np.asarray(student, dtype=np.int64),
+        tail=tail,
+    )
+    return StudentArrays(
+        arrays=arrays,
+        student_ids=np.asarray(student, dtype=np.int64),
+        aligned=aligned,
+        approximate=approximate,
+    )

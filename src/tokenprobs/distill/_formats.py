@@ -1,0 +1,243 @@
+"""Writers of the inputs three trainers read: Axolotl's KD plugin, Tinker and DistillKit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenprobs._optional import require
+from tokenprobs.distill._arrays import KDArrays, to_arrays
+from tokenprobs.distill._record import DistillError
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable, Iterable, Sequence
+
+    from tokenprobs.distill._record import KDRecord
+    from tokenprobs.distill._vocab import StudentVocab
+
+__all__ = [
+    "AXOLOTL_PAD_LOGPROB",
+    "to_axolotl",
+    "to_distillkit",
+    "to_tinker",
+    "write_axolotl",
+    "write_distillkit",
+]
+
+AXOLOTL_PAD_LOGPROB = -1e4
+"""The logprob of a padding slot in Axolotl rows ("a large negative logprob", its README)."""
+
+
+def _pad_ids(used: Sequence[int], k: int) -> list[int]:
+    """`k - len(used)` ids distinct from `used` (a scatter with repeated ids is ill-defined)."""
+    taken = set(used)
+    out: list[int] = []
+    candidate = 0
+    while len(out) < k - len(used):
+        if candidate not in taken:
+            out.append(candidate)
+        candidate += 1
+    return out
+
+
+def _rows(a: KDArrays) -> list[tuple[list[int], list[float]]]:
+    """Each row's real targets: ids and logprobs, most likely first."""
+    return [
+        (a.target_ids[t][a.mask[t]].tolist(), a.target_logprobs[t][a.mask[t]].tolist())
+        for t in range(a.target_ids.shape[0])
+    ]
+
+
+def _completion_ids(record: KDRecord, a: KDArrays) -> list[int]:
+    if (a.sampled_ids < 0).any():
+        t = int(np.flatnonzero(a.sampled_ids < 0)[0])
+        msg = (
+            f"record {record.id!r}: the sampled token at position {t} "
+            f"({record.sampled(t).bytes!r}) has no student id, so the completion cannot be "
+            "written as student tokens; distil with a student of the teacher's tokenizer"
+        )
+        raise DistillError(msg)
+    return [int(i) for i in a.sampled_ids]
+
+
+def to_axolotl(record: KDRecord, /, *, k: int, vocab: StudentVocab | None = None) -> dict[str, Any]:
+    """One row of Axolotl's KD dataset (`type: axolotl.integrations.kd.chat_template`).
+
+    `messages` is the input's conversation plus the teacher's answer as the assistant turn;
+    `logprobs` has one list per completion token of exactly `k` entries
+    `{"token": "token_id:N", "logprob": x}`: the raw top-k (Axolotl renormalises with
+    `kd_normalize_topk` and rescales by the dataset's `temperature` itself), padded with
+    `AXOLOTL_PAD_LOGPROB` at ids distinct from the real ones. Configure the dataset with
+    `field_messages: messages` and `logprobs_field: logprobs`.
+
+    Raises:
+        DistillError: The record's input has no `messages` (Axolotl's loader needs a chat).
+    """
+    messages = (record.input or {}).get("messages")
+    if not isinstance(messages, list):
+        msg = (
+            f"record {record.id!r} has no input messages (input {record.input!r}); Axolotl's KD "
+            "loader tokenises a chat: collect with the Batch input file (inputs=) or "
+            "(messages, response) pairs, or use to_tinker / to_distillkit with prompt ids"
+        )
+        raise DistillError(msg)
+    a = to_arrays(record, k=k, tail="raw", vocab=vocab)
+    rows = []
+    for ids, lps in _rows(a):
+        entries = [
+            {"token": f"token_id:{i}", "logprob": lp} for i, lp in zip(ids, lps, strict=True)
+        ]
+        entries += [
+            {"token": f"token_id:{i}", "logprob": AXOLOTL_PAD_LOGPROB} for i in _pad_ids(ids, k)
+        ]
+        rows.append(entries)
+    return {
+        "messages": [*messages, {"role": "assistant", "content": record.completion_text}],
+        "logprobs": rows,
+    }
+
+
+def write_axolotl(
+    records: Iterable[KDRecord],
+    path: str | os.PathLike[str],
+    /,
+    *,
+    k: int,
+    vocab: StudentVocab | None = None,
+) -> int:
+    """Write `to_axolotl` rows to a JSONL file; returns how many were written."""
+    n = 0
+    with Path(path).open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(to_axolotl(record, k=k, vocab=vocab), ensure_ascii=False))
+            out.write("\n")
+            n += 1
+    return n
+
+
+def _shifted(
+    record: KDRecord, prompt_ids: Sequence[int], a: KDArrays
+) -> tuple[list[int], list[int]]:
+    if not prompt_ids:
+        msg = f"record {record.id!r}: prompt_ids is empty (the student needs a prompt token)"
+        raise DistillError(msg)
+    return list(prompt_ids), _completion_ids(record, a)
+
+
+def to_tinker(
+    record: KDRecord,
+    /,
+    *,
+    k: int,
+    prompt_ids: Sequence[int],
+    vocab: StudentVocab | None = None,
+    kd_temperature: float | None = None,
+) -> dict[str, Any]:
+    """One Tinker `Datum` as plain data, for `cross_entropy` top-K distillation.
+
+    `model_input` is `prompt_ids + completion_ids[:-1]`; `loss_fn_inputs` holds
+    `target_tokens` and `weights`, both `(N, K)` with `N = len(model_input)`: row `j` targets
+    token `j + 1`. Completion rows carry the teacher's top-k renormalised (Tinker's docs: the
+    weights are the teacher's probabilities renormalised over the top-K); prompt rows and
+    padding have weight 0. Build the SDK object with `tinker.types.Datum(model_input=
+    ModelInput.from_ints(...), loss_fn_inputs={name: TensorData.from_numpy(array)})`.
+
+    Raises:
+        DistillError: A sampled token with no student id, or empty `prompt_ids`.
+    """
+    a = to_arrays(record, k=k, tail="renormalize", vocab=vocab, kd_temperature=kd_temperature)
+    prompt, completion = _shifted(record, prompt_ids, a)
+    tokens = prompt + completion
+    n = len(tokens) - 1
+    target_tokens = np.zeros((n, k), dtype=np.int64)
+    weights = np.zeros((n, k), dtype=np.float32)
+    target_tokens[:, 0] = tokens[1:]
+    first = len(prompt) - 1
+    target_tokens[first:] = np.where(a.mask, a.target_ids, 0)
+    for t in range(len(completion)):
+        pad = _pad_ids(a.target_ids[t][a.mask[t]].tolist(), k)
+        target_tokens[first + t, ~a.mask[t]] = pad
+    weights[first:] = np.where(a.mask, np.exp(a.target_logprobs), 0.0)
+    return {
+        "model_input": tokens[:-1],
+        "loss_fn_inputs": {"target_tokens": target_tokens, "weights": weights},
+    }
+
+
+def to_distillkit(
+    record: KDRecord,
+    /,
+    *,
+    k: int,
+    prompt_ids: Sequence[int],
+    vocab: StudentVocab | None = None,
+) -> dict[str, Any]:
+    """One row of DistillKit's offline dataset, in its raw top-k form (`token_ids` + `top_values`).
+
+    `input_ids` is `prompt_ids + completion_ids`; `labels` is `-100` over the prompt; `token_ids`
+    and `top_values` are `(L - 1, K)`, row `j` the distribution over `input_ids[j + 1]` (as
+    DistillKit's vLLM sampler writes them), values raw logprobs (`log_values: true`; choose
+    `missing_probability_handling` in its config). Prompt rows, masked by `labels`, hold a
+    one-hot placeholder on the real next token; padding is `-inf` at distinct ids.
+
+    Raises:
+        DistillError: A sampled token with no student id, or empty `prompt_ids`.
+    """
+    a = to_arrays(record, k=k, tail="raw", vocab=vocab)
+    prompt, completion = _shifted(record, prompt_ids, a)
+    tokens = prompt + completion
+    ids_rows: list[list[int]] = []
+    value_rows: list[list[float]] = []
+    for j in range(len(tokens) - 1):
+        t = j - (len(prompt) - 1)
+        if t < 0:
+            ids = [tokens[j + 1]]
+            values = [0.0]
+        else:
+            ids, values = (
+                a.target_ids[t][a.mask[t]].tolist(),
+                a.target_logprobs[t][a.mask[t]].tolist(),
+            )
+        pad = _pad_ids(ids, k)
+        ids_rows.append(ids + pad)
+        value_rows.append(values + [float("-inf")] * len(pad))
+    return {
+        "input_ids": tokens,
+        "labels": [-100] * len(prompt) + completion,
+        "token_ids": ids_rows,
+        "top_values": value_rows,
+    }
+
+
+def write_distillkit(
+    records: Iterable[KDRecord],
+    path: str | os.PathLike[str],
+    /,
+    *,
+    k: int,
+    prompt_ids: Callable[[KDRecord], Sequence[int]],
+    vocab: StudentVocab | None = None,
+) -> int:
+    """Write `to_distillkit` rows to one Parquet file (what `datasets` loads); returns the count.
+
+    Raises:
+        MissingDependencyError: pyarrow is not installed (`pip install "pytokenprobs[distill]"`).
+    """
+    pa = require("pyarrow", extra="distill", feature="write_distillkit")
+    pq = require("pyarrow.parquet", extra="distill", feature="write_distillkit")
+    rows = [to_distillkit(r, k=k, prompt_ids=prompt_ids(r), vocab=vocab) for r in records]
+    schema = pa.schema(
+        [
+            ("input_ids", pa.list_(pa.uint64())),
+            ("labels", pa.list_(pa.int64())),
+            ("token_ids", pa.list_(pa.list_(pa.int64()))),
+            ("top_values", pa.list_(pa.list_(pa.float32()))),
+        ]
+    )
+    table = pa.Table.from_pylist(rows, schema=schema)
+    pq.write_table(table, Path(path))
+    return len(rows)

@@ -1,0 +1,135 @@
+"""JSONL for people: one `tokenprobs.kd/1` record per line, read back losslessly."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
+
+__all__ = ["from_json", "read_jsonl", "to_json", "write_jsonl"]
+
+
+def _num(x: float) -> float | None:
+    """JSON has no NaN or infinity: None stands for NaN (cap, logprob) and -inf (tail)."""
+    return None if math.isnan(x) or math.isinf(x) else x
+
+
+def to_json(record: KDRecord, /) -> dict[str, Any]:
+    """A record as the JSON object of schema `tokenprobs.kd/1` (see docs/distill.md)."""
+    positions = []
+    for t in range(len(record)):
+        top = [
+            {"bytes": list(c.bytes), "id": c.id, "logprob": _num(c.logprob)}
+            for c in record.candidates(t)
+        ]
+        positions.append(
+            {
+                "sampled": top[int(record.sampled_index[t])],
+                "top": top,
+                "cutoff_logprob": _num(float(record.cap[t])),
+                "tail_logprob": _num(float(record.tail_logprob[t])),
+            }
+        )
+    return {
+        "schema": SCHEMA,
+        "id": record.id,
+        "teacher": asdict(record.teacher),
+        "input": record.input,
+        "completion_text": record.completion_text,
+        "extra": dict(record.extra),
+        "positions": positions,
+    }
+
+
+def from_json(obj: Mapping[str, Any], /) -> KDRecord:
+    """The record of one JSON object of schema `tokenprobs.kd/1`.
+
+    Raises:
+        DistillError: Another schema, or a malformed object.
+    """
+    if obj.get("schema") != SCHEMA:
+        msg = f"not a {SCHEMA} record (schema {obj.get('schema')!r})"
+        raise DistillError(msg)
+    try:
+        offsets: list[int] = [0]
+        cand_bytes: list[bytes] = []
+        ids: list[int] = []
+        lps: list[float] = []
+        sampled: list[int] = []
+        caps: list[float] = []
+        tails: list[float] = []
+        for pos in obj["positions"]:
+            top = pos["top"]
+            keys = [bytes(c["bytes"]) for c in top]
+            cand_bytes.extend(keys)
+            ids.extend(-1 if c["id"] is None else int(c["id"]) for c in top)
+            lps.extend(math.nan if c["logprob"] is None else float(c["logprob"]) for c in top)
+            offsets.append(len(cand_bytes))
+            sampled.append(keys.index(bytes(pos["sampled"]["bytes"])))
+            cap, tail = pos["cutoff_logprob"], pos["tail_logprob"]
+            caps.append(math.nan if cap is None else float(cap))
+            tails.append(-math.inf if tail is None else float(tail))
+        return KDRecord(
+            id=obj["id"],
+            teacher=Teacher(**obj["teacher"]),
+            input=obj["input"],
+            completion_text=obj["completion_text"],
+            offsets=np.asarray(offsets, dtype=np.int64),
+            cand_bytes=cand_bytes,
+            cand_ids=np.asarray(ids, dtype=np.int64),
+            cand_logprobs=np.asarray(lps, dtype=np.float64),
+            sampled_index=np.asarray(sampled, dtype=np.int64),
+            cap=np.asarray(caps, dtype=np.float64),
+            tail_logprob=np.asarray(tails, dtype=np.float64),
+            extra=obj.get("extra") or {},
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        msg = f"malformed {SCHEMA} record ({type(exc).__name__}: {exc})"
+        raise DistillError(msg) from exc
+
+
+def write_jsonl(records: Iterable[KDRecord], path: str | os.PathLike[str], /) -> int:
+    """Write records to a JSONL file, one per line; returns how many were written.
+
+    The file appears complete or not at all (written beside `path`, then renamed).
+    """
+    target = Path(path)
+    tmp = target.with_name(target.name + ".partial")
+    n = 0
+    try:
+        with tmp.open("w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(to_json(record), ensure_ascii=False, allow_nan=False))
+                out.write("\n")
+                n += 1
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return n
+
+
+def read_jsonl(path: str | os.PathLike[str], /) -> Iterator[KDRecord]:
+    """Stream the records of a JSONL file written by `write_jsonl`, one line at a time.
+
+    Raises:
+        DistillError: A line that is not a record (the message gives its number).
+    """
+    with Path(path).open("rb") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                yield from_json(json.loads(line))
+            except (ValueError, DistillError) as exc:
+                msg = f"line {number} of {os.fspath(path)!r}: {exc}"
+                raise DistillError(msg) from exc

@@ -1,0 +1,97 @@
+"""A reference top-k distillation loss in numpy: what a trainer's kernel should compute."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from tokenprobs.distill._record import DistillError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    from tokenprobs.distill._arrays import KDArrays
+
+__all__ = ["topk_loss"]
+
+
+def _xlogy(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: NDArray[np.float64] = np.where(x > 0, x * np.log(np.where(x > 0, y, 1.0)), 0.0)
+    return out
+
+
+def _kl(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: NDArray[np.float64] = _xlogy(p, p / q).sum(axis=-1)
+    return out
+
+
+def topk_loss(
+    student_logprobs: ArrayLike,
+    targets: KDArrays,
+    /,
+    *,
+    kind: Literal["forward", "reverse", "jsd"] = "forward",
+) -> NDArray[np.float64]:
+    r"""The distillation loss at each position, over the targets' outcomes (reference, numpy).
+
+    With teacher targets $t_i$ on the kept ids and the student's $s_i$ there, the outcomes are
+    the kept ids, plus under `tail="bucket"` one "everything else" outcome with
+    $t_o = e^{\text{tail\_logprob}}$, $s_o = 1 - \sum_i s_i$:
+
+    * `"forward"`: $\mathrm{KL}(t \| s) = \sum t \log(t / s)$ (Hinton et al. 2015).
+    * `"reverse"`: $\mathrm{KL}(s \| t)$ (MiniLLM, arXiv 2306.08543).
+    * `"jsd"`: $\frac12 \mathrm{KL}(t \| m) + \frac12 \mathrm{KL}(s \| m)$, $m = (t + s)/2$.
+
+    Under `"renormalize"` the student is renormalised over the kept ids for `reverse` and
+    `jsd` (as Axolotl does; `forward` needs no renormalising: the target holds no other
+    mass). Under `"raw"` only `forward` is defined: $\sum_i t_i \log(t_i / s_i)$ with $\sum t < 1$
+    (DistillKit's `ZERO`). With every token of the vocabulary kept, all three equal the dense
+    divergences.
+
+    Args:
+        student_logprobs: Shape `(T, V)`: the student's log-softmax at the `T` positions that
+            predict the targets' rows (temperature already applied).
+        targets: From `to_arrays`.
+        kind: `"forward"`, `"reverse"` or `"jsd"`.
+
+    Returns:
+        Shape `(T,)`: the loss per position (0 where a row has no target).
+
+    Raises:
+        DistillError: Shapes that do not line up, or `reverse` / `jsd` with `tail="raw"`.
+    """
+    s_all = np.asarray(student_logprobs, dtype=np.float64)
+    t_len = targets.target_ids.shape[0]
+    if s_all.ndim != 2 or s_all.shape[0] != t_len:  # noqa: PLR2004
+        msg = f"student_logprobs must have shape (T, V) with T = {t_len}, got {s_all.shape}"
+        raise DistillError(msg)
+    if kind not in {"forward", "reverse", "jsd"}:
+        msg = f"kind must be 'forward', 'reverse' or 'jsd', got {kind!r}"
+        raise DistillError(msg)
+    if targets.tail == "raw" and kind != "forward":
+        msg = (
+            f"kind={kind!r} needs a distribution, but tail='raw' targets do not sum to 1: "
+            "use tail='bucket' or 'renormalize'"
+        )
+        raise DistillError(msg)
+    mask = targets.mask
+    t = np.where(mask, np.exp(targets.target_logprobs), 0.0)
+    s = np.where(mask, np.exp(np.take_along_axis(s_all, targets.target_ids, axis=1)), 0.0)
+    if targets.tail == "bucket":
+        t = np.concatenate([t, np.exp(targets.tail_logprob)[:, None]], axis=1)
+        rest = 1.0 - s.sum(axis=1)  # below 2**-40 it is a sum's rounding error: 0
+        s = np.concatenate([s, np.where(rest > 2.0**-40, rest, 0.0)[:, None]], axis=1)
+    elif targets.tail == "renormalize" and kind != "forward":
+        with np.errstate(invalid="ignore"):
+            s = s / s.sum(axis=1, keepdims=True)
+    if kind == "forward":
+        out = _kl(t, s)
+    elif kind == "reverse":
+        out = _kl(s, t)
+    else:
+        m = 0.5 * (t + s)
+        out = 0.5 * _kl(t, m) + 0.5 * _kl(s, m)
+    return np.where(mask.any(axis=1), out, 0.0)

@@ -1,0 +1,183 @@
+"""Parquet shards for volume: one row per record, candidates flattened with per-position offsets."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenprobs._optional import require
+from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+__all__ = ["read_parquet", "write_parquet"]
+
+_FEATURE = "tokenprobs.distill Parquet shards"
+_LISTS = {  # column: (record attribute, arrow value type name, numpy dtype)
+    "offsets": ("offsets", "int32", np.int64),
+    "cand_id": ("cand_ids", "int32", np.int64),
+    "cand_logprob": ("cand_logprobs", "float64", np.float64),
+    "sampled_index": ("sampled_index", "int32", np.int64),
+    "cutoff_logprob": ("cap", "float64", np.float64),
+    "tail_logprob": ("tail_logprob", "float64", np.float64),
+}
+
+
+def _pa() -> Any:  # noqa: ANN401 - pyarrow is optional
+    return require("pyarrow", extra="distill", feature=_FEATURE)
+
+
+def _schema(pa: Any) -> Any:  # noqa: ANN401
+    teacher = pa.struct(
+        [
+            ("provider", pa.string()),
+            ("model", pa.string()),
+            ("tokenizer", pa.string()),
+            ("top_k", pa.int64()),
+            ("logprob_semantics", pa.string()),
+            ("temperature", pa.float64()),
+            ("top_p", pa.float64()),
+            ("seed", pa.int64()),
+        ]
+    )
+    columns = [
+        ("id", pa.string()),
+        ("teacher", teacher),
+        ("input", pa.string()),
+        ("completion_text", pa.string()),
+        ("extra", pa.string()),
+        ("cand_bytes", pa.list_(pa.binary())),
+    ]
+    columns += [(name, pa.list_(getattr(pa, kind)())) for name, (_, kind, _) in _LISTS.items()]
+    return pa.schema(columns, metadata={"schema": SCHEMA})
+
+
+def _list_column(pa: Any, arrays: list[np.ndarray[Any, Any]], kind: str) -> Any:  # noqa: ANN401
+    lengths = np.array([len(a) for a in arrays], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    flat = np.concatenate(arrays) if arrays else np.zeros(0)
+    values = pa.array(flat.astype(getattr(np, kind)), type=getattr(pa, kind)())
+    return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values)
+
+
+def _table(pa: Any, records: list[KDRecord]) -> Any:  # noqa: ANN401
+    schema = _schema(pa)
+    data: dict[str, Any] = {
+        "id": pa.array([r.id for r in records], type=pa.string()),
+        "teacher": pa.array(
+            [asdict(r.teacher) for r in records], type=schema.field("teacher").type
+        ),
+        "input": pa.array(
+            [None if r.input is None else json.dumps(r.input, ensure_ascii=False) for r in records],
+            type=pa.string(),
+        ),
+        "completion_text": pa.array([r.completion_text for r in records], type=pa.string()),
+        "extra": pa.array([json.dumps(dict(r.extra)) for r in records], type=pa.string()),
+        "cand_bytes": pa.array([r.cand_bytes for r in records], type=pa.list_(pa.binary())),
+    }
+    for name, (attr, kind, _) in _LISTS.items():
+        data[name] = _list_column(pa, [getattr(r, attr) for r in records], kind)
+    return pa.Table.from_pydict(data, schema=schema)
+
+
+def write_parquet(
+    records: Iterable[KDRecord],
+    directory: str | os.PathLike[str],
+    /,
+    *,
+    rows_per_shard: int = 1024,
+    prefix: str = "kd",
+) -> list[Path]:
+    """Write records to Parquet shards of `rows_per_shard` records each; returns their paths.
+
+    Memory holds one shard at a time, whatever the input's size. Each shard appears complete
+    or not at all. Columns: `id`, `teacher` (a struct), `input` and `extra` (JSON text),
+    `completion_text`, and per record the flat candidate lists `cand_bytes` (binary),
+    `cand_id` (int32, -1 unknown), `cand_logprob` (float64: the API's values, unrounded) with
+    `offsets` (T+1 per record), `sampled_index`, `cutoff_logprob` and `tail_logprob` (T each).
+
+    Raises:
+        MissingDependencyError: pyarrow is not installed (`pip install "pytokenprobs[distill]"`).
+        DistillError: `rows_per_shard` < 1.
+    """
+    pa = _pa()
+    pq = require("pyarrow.parquet", extra="distill", feature=_FEATURE)
+    if rows_per_shard < 1:
+        msg = f"rows_per_shard must be at least 1, got {rows_per_shard}"
+        raise DistillError(msg)
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    shard: list[KDRecord] = []
+
+    def flush() -> None:
+        path = root / f"{prefix}-{len(paths):05d}.parquet"
+        tmp = path.with_name(path.name + ".partial")
+        try:
+            pq.write_table(_table(pa, shard), tmp)
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        paths.append(path)
+        shard.clear()
+
+    for record in records:
+        shard.append(record)
+        if len(shard) >= rows_per_shard:
+            flush()
+    if shard:
+        flush()
+    return paths
+
+
+def _shards(source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        return sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    return [Path(p) for p in source]
+
+
+def read_parquet(
+    source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], /
+) -> Iterator[KDRecord]:
+    """Stream the records of Parquet shards (a directory, one file, or a list), batch by batch.
+
+    Raises:
+        MissingDependencyError: pyarrow is not installed.
+        DistillError: A file that is not a `tokenprobs.kd/1` shard.
+    """
+    pq = require("pyarrow.parquet", extra="distill", feature=_FEATURE)
+    names = {f.name for f in fields(Teacher)}
+    for path in _shards(source):
+        f = pq.ParquetFile(path)
+        meta = f.schema_arrow.metadata or {}
+        if meta.get(b"schema") != SCHEMA.encode():
+            msg = f"{os.fspath(path)!r} is not a {SCHEMA} shard (write it with write_parquet)"
+            raise DistillError(msg)
+        for chunk in f.iter_batches(batch_size=256):
+            columns = {name: chunk.column(name) for name in chunk.schema.names}
+            lists: dict[str, list[np.ndarray[Any, Any]]] = {
+                name: [
+                    np.asarray(v.values.to_numpy(zero_copy_only=False), dtype=dt)
+                    for v in columns[name]
+                ]
+                for name, (_, _, dt) in _LISTS.items()
+            }
+            for i in range(chunk.num_rows):
+                teacher = columns["teacher"][i].as_py()
+                raw_input = columns["input"][i].as_py()
+                yield KDRecord(
+                    id=columns["id"][i].as_py(),
+                    teacher=Teacher(**{k: v for k, v in teacher.items() if k in names}),
+                    input=None if raw_input is None else json.loads(raw_input),
+                    completion_text=columns["completion_text"][i].as_py(),
+                    extra=json.loads(columns["extra"][i].as_py()),
+                    cand_bytes=columns["cand_bytes"][i].as_py(),
+                    **{attr: lists[name][i] for name, (attr, _, _) in _LISTS.items()},
+                )

@@ -1,0 +1,265 @@
+"""The `tokenprobs.kd/1` record: one teacher output, raw, with every candidate it returned."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+import numpy as np
+
+from tokenprobs.exceptions import TokenprobsError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from numpy.typing import NDArray
+
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["SCHEMA", "Candidate", "DistillError", "KDRecord", "Semantics", "Teacher"]
+
+SCHEMA = "tokenprobs.kd/1"
+"""The record schema's name and version, written with every record."""
+
+Semantics = Literal["raw", "processed", "unknown"]
+"""What the logprobs are: the model's own distribution (`raw`: OpenAI, vLLM's default), after
+the sampling settings were applied (`processed`: e.g. vLLM `--logprobs-mode processed_logprobs`),
+or not known."""
+
+_TOKEN_ID = re.compile(r"token_id:(\d+)")
+
+
+class DistillError(TokenprobsError, ValueError):
+    """Distillation data that cannot be turned into what was asked (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Teacher:
+    """Who produced the soft labels, and the settings that say what the labels mean."""
+
+    provider: str | None = None
+    """`"openai"`, `"vllm"` ... (None: not known)."""
+    model: str | None = None
+    """The model id; `collect` fills it from the response where not given."""
+    tokenizer: str | None = None
+    """The teacher's tokenizer when known: `"o200k_base"`, `"cl100k_base"`, a Hugging Face id."""
+    top_k: int | None = None
+    """The `top_logprobs` asked for (a Batch input file gives it per request)."""
+    logprob_semantics: Semantics = "unknown"
+    """`raw`, `processed` or `unknown` (see `Semantics`)."""
+    temperature: float | None = None
+    """The sampling temperature of the request (None: not known)."""
+    top_p: float | None = None
+    """The nucleus setting of the request (None: not known)."""
+    seed: int | None = None
+    """The request's seed, if any."""
+
+    def with_defaults(self, **values: object) -> Teacher:
+        """This teacher with each field that is None taken from `values` (where not None)."""
+        fill = {k: v for k, v in values.items() if v is not None and getattr(self, k) is None}
+        return replace(self, **fill)  # type: ignore[arg-type]
+
+    @property
+    def unbiased_hard_label(self) -> bool:
+        """Whether the sampled token is an exact draw from the teacher's distribution.
+
+        True only when the request is known to have sampled at temperature 1 and top-p 1: then
+        cross-entropy on the sampled token is an unbiased estimate of the full-distribution
+        cross-entropy (docs/distill.md).
+        """
+        return self.temperature == 1.0 and self.top_p in {None, 1.0}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One returned token at a position: its bytes, its id when known, its raw logprob."""
+
+    bytes: bytes
+    id: int | None
+    logprob: float
+
+
+def _token_id(name: str) -> int:
+    """The N of a `token_id:N` token (vLLM's `return_tokens_as_token_ids`), else -1."""
+    if name.startswith("token_id:"):
+        match = _TOKEN_ID.fullmatch(name)
+        if match:
+            return int(match.group(1))
+    return -1
+
+
+def _merge(
+    keys: list[bytes],
+    ids: list[int],
+    values: list[float],
+    sampled_at: int,
+    /,
+    *,
+    out: tuple[list[bytes], list[int], list[float]],
+) -> int:
+    """Append one position's candidates merged by bytes and sorted; the sampled one's index."""
+    merged: dict[bytes, tuple[float, int, bool]] = {}
+    for j, (key, tid, lp) in enumerate(zip(keys, ids, values, strict=True)):
+        if key in merged:
+            was_lp, was_id, was_sampled = merged[key]
+            merged[key] = (float(np.logaddexp(was_lp, lp)), was_id, was_sampled or j == sampled_at)
+        else:
+            merged[key] = (lp, tid, j == sampled_at)
+    order = sorted(merged.items(), key=lambda kv: math.inf if math.isnan(kv[1][0]) else -kv[1][0])
+    index = -1
+    out_bytes, out_ids, out_lp = out
+    for n, (key, (lp, tid, is_sampled)) in enumerate(order):
+        out_bytes.append(key)
+        out_ids.append(tid)
+        out_lp.append(lp)
+        if is_sampled:
+            index = n
+    return index
+
+
+def _equal(a: NDArray[np.generic], b: NDArray[np.generic]) -> bool:
+    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+
+
+@dataclass(frozen=True, eq=False)
+class KDRecord:
+    """One teacher output in schema `tokenprobs.kd/1`, columnar: raw values, never renormalised.
+
+    Per position `t` the candidates are `offsets[t]:offsets[t+1]` of the flat `cand_*` arrays:
+    the distinct returned tokens (by bytes), most likely first, the `-9999` sentinel removed, the
+    sampled token included once (`sampled_index[t]` within the position). `cap[t]` is the least
+    likely returned alternative's logprob (NaN: none returned), `tail_logprob[t]` the log of the
+    mass no candidate holds (`-inf`: none left).
+    """
+
+    schema: ClassVar[str] = SCHEMA
+    id: str | None
+    teacher: Teacher
+    input: Mapping[str, object] | None
+    """`{"messages": [...]}`, `{"prompt": "..."}`, `{"input": ...}` (Responses) or
+    `{"prompt_token_ids": [...]}`; None when not known."""
+    completion_text: str
+    offsets: NDArray[np.int64]
+    cand_bytes: list[bytes]
+    cand_ids: NDArray[np.int64]
+    """The teacher's token id of each candidate, `-1` where not known."""
+    cand_logprobs: NDArray[np.float64]
+    sampled_index: NDArray[np.int64]
+    cap: NDArray[np.float64]
+    tail_logprob: NDArray[np.float64]
+    extra: Mapping[str, object] = field(default_factory=dict)
+    """Anything else worth keeping (e.g. `finish_reason`)."""
+
+    def __len__(self) -> int:
+        """The number of positions (completion tokens)."""
+        return len(self.sampled_index)
+
+    def candidates(self, t: int, /) -> list[Candidate]:
+        """Position `t`'s candidates, most likely first."""
+        lo, hi = int(self.offsets[t]), int(self.offsets[t + 1])
+        return [
+            Candidate(
+                self.cand_bytes[j],
+                None if self.cand_ids[j] < 0 else int(self.cand_ids[j]),
+                float(self.cand_logprobs[j]),
+            )
+            for j in range(lo, hi)
+        ]
+
+    def sampled(self, t: int, /) -> Candidate:
+        """The sampled token at position `t`."""
+        return self.candidates(t)[int(self.sampled_index[t])]
+
+    @property
+    def sampled_flat(self) -> NDArray[np.int64]:
+        """Shape `(T,)`: the sampled candidates' indices into the flat `cand_*` arrays."""
+        flat: NDArray[np.int64] = self.offsets[:-1] + self.sampled_index
+        return flat
+
+    def __eq__(self, other: object) -> bool:
+        """Field-by-field equality (NaN equal to NaN): what a lossless round trip keeps."""
+        if not isinstance(other, KDRecord):
+            return NotImplemented
+        return (
+            (self.id, self.teacher, self.input, self.completion_text, dict(self.extra))
+            == (other.id, other.teacher, other.input, other.completion_text, dict(other.extra))
+            and self.cand_bytes == other.cand_bytes
+            and all(
+                _equal(getattr(self, n), getattr(other, n))
+                for n in (
+                    "offsets",
+                    "cand_ids",
+                    "cand_logprobs",
+                    "sampled_index",
+                    "cap",
+                    "tail_logprob",
+                )
+            )
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @classmethod
+    def from_distribution(
+        cls,
+        d: TokenDistribution,
+        /,
+        *,
+        teacher: Teacher,
+        input: Mapping[str, object] | None = None,  # noqa: A002 - the schema's name
+        id: str | None = None,  # noqa: A002 - the schema's name
+    ) -> KDRecord:
+        """The record of one distribution, from its candidate sets (`d.candidates`).
+
+        A token whose string is vLLM's `token_id:N` (`return_tokens_as_token_ids`) gives its id.
+        """
+        c = d.candidates
+        member = c.logprobs > -math.inf
+        before: NDArray[np.intp] = np.cumsum(member, axis=1) - member  # members to the left
+        at: NDArray[np.intp] = np.take_along_axis(
+            before, c.sampled[:, None].astype(np.intp), axis=1
+        )[:, 0]
+        offsets = [0]
+        flat_bytes: list[bytes] = []
+        flat_ids: list[int] = []
+        flat_lp: list[float] = []
+        sampled: list[int] = []
+        for t in range(len(c)):
+            row = c.logprobs[t]
+            keys, names = c.keys(t), c.tokens(t)
+            values = row[member[t]].tolist()
+            sampled_at = int(at[t])
+            if math.isnan(row[c.sampled[t]]):  # a sampled token with no logprob is a candidate
+                keys.insert(sampled_at, c.sampled_key(t))
+                names.insert(sampled_at, d.tokens[t])
+                values.insert(sampled_at, math.nan)
+            ids = [_token_id(n) for n in names]
+            ordered = all(a >= b for a, b in itertools.pairwise(values))
+            if ordered and len(set(keys)) == len(keys):  # the usual case: as returned
+                flat_bytes += keys
+                flat_ids += ids
+                flat_lp += values
+                sampled.append(sampled_at)
+            else:
+                n = _merge(keys, ids, values, sampled_at, out=(flat_bytes, flat_ids, flat_lp))
+                sampled.append(n)
+            offsets.append(len(flat_bytes))
+        with np.errstate(divide="ignore"):
+            tail = np.log(np.asarray(c.tail, dtype=np.float64))
+        return cls(
+            id=id,
+            teacher=teacher,
+            input=input,
+            completion_text=d.text,
+            offsets=np.asarray(offsets, dtype=np.int64),
+            cand_bytes=flat_bytes,
+            cand_ids=np.asarray(flat_ids, dtype=np.int64),
+            cand_logprobs=np.asarray(flat_lp, dtype=np.float64),
+            sampled_index=np.asarray(sampled, dtype=np.int64),
+            cap=np.asarray(c.cap, dtype=np.float64).copy(),
+            tail_logprob=tail,
+            extra={"finish_reason": d.finish_reason} if d.finish_reason is not None else {},
+        )

@@ -1,0 +1,154 @@
+"""A student vocabulary keyed by bytes, and how much of the teacher's head it covers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from tokenprobs.distill._record import KDRecord
+
+__all__ = ["Coverage", "StudentVocab", "coverage"]
+
+
+@cache
+def _gpt2_symbols() -> dict[str, int]:
+    """GPT-2's byte-level alphabet: the printable symbol standing for each byte, inverted."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
+    codes = list(printable)
+    extra = 0
+    for b in range(256):
+        if b not in printable:
+            printable.append(b)
+            codes.append(256 + extra)
+            extra += 1
+    return {chr(c): b for b, c in zip(printable, codes, strict=True)}
+
+
+def _byte_level(token: str) -> bytes | None:
+    table = _gpt2_symbols()
+    try:
+        return bytes(table[ch] for ch in token)
+    except KeyError:
+        return None
+
+
+def _sentencepiece(token: str) -> bytes:
+    if len(token) == 6 and token.startswith("<0x") and token.endswith(">"):  # noqa: PLR2004
+        return bytes([int(token[3:5], 16)])
+    return token.replace("\u2581", " ").encode("utf-8")
+
+
+@dataclass(frozen=True, eq=False)
+class StudentVocab:
+    """A student tokenizer's vocabulary as token bytes → id: what candidates are mapped by.
+
+    A teacher candidate maps to the student token with exactly its bytes; one with no such token
+    is *unmapped* (its mass goes to the tail and `coverage` counts it).
+    """
+
+    ids: Mapping[bytes, int]
+    """Token bytes → the student's id."""
+    name: str | None = None
+    """The tokenizer's name (`"cl100k_base"` ...), written into the coverage report."""
+
+    @classmethod
+    def from_tiktoken(cls, encoding: Any) -> StudentVocab:  # noqa: ANN401 - tiktoken is optional
+        """The vocabulary of a `tiktoken.Encoding` (e.g. `tiktoken.get_encoding("o200k_base")`).
+
+        Special tokens (`<|endoftext|>` ...) are not bytes of text and are left out.
+        """
+        ids = {b: encoding.encode_single_token(b) for b in encoding.token_byte_values()}
+        return cls(ids=ids, name=str(encoding.name))
+
+    @classmethod
+    def from_tokenizers(cls, tokenizer: Any, *, name: str | None = None) -> StudentVocab:  # noqa: ANN401
+        """The vocabulary of a Hugging Face `tokenizers.Tokenizer`, decoded to bytes.
+
+        Byte-level BPE vocabularies (GPT-2, Llama 3, Qwen, SmolLM: `Ġ` for a space) are read
+        through GPT-2's byte alphabet; others as SentencePiece (`▁` for a space, `<0xNN>` byte
+        fallback). Added special tokens are left out.
+        """
+        config = json.loads(tokenizer.to_str())
+        byte_level = "ByteLevel" in json.dumps(config.get("decoder")) or "ByteLevel" in json.dumps(
+            config.get("pre_tokenizer")
+        )
+        special = {t["content"] for t in config.get("added_tokens", []) if t.get("special")}
+        ids: dict[bytes, int] = {}
+        for token, tid in tokenizer.get_vocab(with_added_tokens=False).items():
+            if token in special:
+                continue
+            raw = _byte_level(token) if byte_level else _sentencepiece(token)
+            if raw is not None:
+                ids.setdefault(raw, int(tid))
+        return cls(ids=ids, name=name)
+
+    def __len__(self) -> int:
+        """How many byte strings map to a token."""
+        return len(self.ids)
+
+    def lookup(self, keys: Iterable[bytes]) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """The student id of each key, `-1` where the student has no token of those bytes."""
+        get = self.ids.get
+        return np.fromiter((get(k, -1) for k in keys), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the teacher's returned head a student vocabulary can take."""
+
+    vocab: str | None
+    positions: int
+    """Positions seen."""
+    sampled_mapped: int
+    """Positions whose sampled token maps to a student token."""
+    candidates: int
+    """Candidates seen (sampled included)."""
+    candidates_mapped: int
+    """Candidates that map."""
+    mass: float
+    """Σ p over all candidates (the returned head's mass)."""
+    mass_mapped: float
+    """Σ p over the candidates that map (the rest is counted in the tail by `to_arrays`)."""
+
+    @property
+    def share_positions(self) -> float:
+        """Share of positions whose sampled token maps (a hard label exists there)."""
+        return self.sampled_mapped / self.positions if self.positions else float("nan")
+
+    @property
+    def share_mass(self) -> float:
+        """Share of the returned top-k mass that maps to student tokens."""
+        return self.mass_mapped / self.mass if self.mass > 0 else float("nan")
+
+
+def coverage(records: Iterable[KDRecord], vocab: StudentVocab, /) -> Coverage:
+    """The coverage report of `vocab` over `records`: positions and top-k mass mapped.
+
+    Examples:
+        >>> import tokenprobs as tp
+        >>> from tokenprobs.distill import StudentVocab, collect, coverage
+        >>> from tokenprobs.testing import chat_completion
+        >>> body = chat_completion([("Hi", -0.1, [("Hi", -0.1), ("Hey", -2.5)])])
+        >>> report = coverage(collect([body]), StudentVocab({b"Hi": 7}))
+        >>> report.share_positions, round(report.share_mass, 3)
+        (1.0, 0.917)
+    """
+    positions = sampled = cands = mapped = 0
+    mass = mass_mapped = 0.0
+    for r in records:
+        ids = vocab.lookup(r.cand_bytes)
+        p = np.exp(np.nan_to_num(r.cand_logprobs, nan=-np.inf))
+        positions += len(r)
+        sampled += int(np.count_nonzero(ids[r.sampled_flat] >= 0))
+        cands += len(ids)
+        mapped += int(np.count_nonzero(ids >= 0))
+        mass += float(p.sum())
+        mass_mapped += float(p[ids >= 0].sum())
+    return Coverage(vocab.name, positions, sampled, cands, mapped, mass, mass_mapped)

@@ -1,0 +1,311 @@
+r"""Divergences between two truncated distributions, as intervals that contain the truth.
+
+Both inputs are logprobs over one shared axis of keys (the union of the two candidate sets, as
+`tokenprobs.models.align` lays them out): a number where that distribution returned the key, NaN
+(or `-inf`, or the `-9999` sentinel) where it did not. A key one side did not return has, on that
+side, a probability in $[0, e]$ with $e = \min(e^{c}, r)$: at most the side's *cap* $c$ (its least
+likely returned alternative) and at most its tail $r = 1 - \sum p$. Every bound below holds for
+every pair of full distributions that agrees with what was returned and respects the caps; the
+vocabulary is taken to be large enough to spread a tail thinly (a finite one only narrows the set
+of completions, so the intervals still contain the truth). The derivations are in docs/compare.md.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tokenprobs.metrics._numeric import as_float, clean, to_base, to_last_axis
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["js_bounds", "kl_bounds", "tv_bounds"]
+
+_LN2 = float(np.log(2.0))
+
+
+class _Side:
+    """One distribution's known probabilities, its tail and the bound `e` on an unknown key."""
+
+    def __init__(self, logprobs: NDArray[np.float64], cap: ArrayLike | None, name: str) -> None:
+        known = logprobs > -np.inf  # NaN compares False: unknown
+        p = np.where(known, np.exp(np.where(known, logprobs, 0.0)), 0.0)
+        self.tail: NDArray[np.float64] = np.clip(1.0 - p.sum(axis=-1), 0.0, 1.0)
+        if cap is None:
+            c = np.exp(np.min(np.where(known, logprobs, 0.0), axis=-1, initial=0.0))
+            c = np.where(known.any(axis=-1), c, 1.0)
+        else:
+            capped = clean(as_float(cap, name))
+            c = np.where(np.isnan(capped), 1.0, np.exp(np.nan_to_num(capped, nan=0.0)))
+        self.bound: NDArray[np.float64] = np.minimum(c, self.tail)
+        self.returned: NDArray[np.bool_] = known
+        # with nothing left in the tail an unknown key is a known zero (for TV and JS, which a
+        # rounding error in the tail moves by as much; KL, which it could move to inf, keeps
+        # `returned`)
+        self.known: NDArray[np.bool_] = known | (self.bound == 0.0)[..., np.newaxis]
+        self.p: NDArray[np.float64] = p
+
+
+def _pair(
+    p: ArrayLike, q: ArrayLike, cap_p: ArrayLike | None, cap_q: ArrayLike | None, axis: int
+) -> tuple[_Side, _Side]:
+    x, y = to_last_axis(p, axis, "p"), to_last_axis(q, axis, "q")
+    if x.shape != y.shape:
+        msg = f"p and q must be laid over the same keys (one shape), got {x.shape} and {y.shape}"
+        raise ValueError(msg)
+    return _Side(x, cap_p, "cap_p"), _Side(y, cap_q, "cap_q")
+
+
+def _tv_lower(a: _Side, b: _Side) -> NDArray[np.float64]:
+    """The infimum of TV over all completions: a two-variable linear programme, at its vertices.
+
+    `u` is Q's mass on the keys only P returned, `v` P's mass on the keys only Q returned.
+    """
+    both = a.known & b.known
+    only_a, only_b = a.known & ~b.known, b.known & ~a.known
+    shared = np.where(both, np.abs(a.p - b.p), 0.0).sum(axis=-1)
+    sum_a = np.where(only_a, a.p, 0.0).sum(axis=-1)
+    sum_b = np.where(only_b, b.p, 0.0).sum(axis=-1)
+    fit_a = np.where(only_a, np.minimum(a.p, b.bound[..., None]), 0.0).sum(axis=-1)
+    fit_b = np.where(only_b, np.minimum(b.p, a.bound[..., None]), 0.0).sum(axis=-1)
+    u_max = np.minimum(b.tail, only_a.sum(axis=-1) * b.bound)
+    v_max = np.minimum(a.tail, only_b.sum(axis=-1) * a.bound)
+    us = [np.zeros_like(u_max), np.minimum(fit_a, u_max), u_max]
+    vs = [np.zeros_like(v_max), np.minimum(fit_b, v_max), v_max]
+    points = [(u, v) for u in us for v in vs]
+    points += [(u, np.clip(u + a.tail - b.tail, 0.0, v_max)) for u in us]
+    points += [(np.clip(v - a.tail + b.tail, 0.0, u_max), v) for v in vs]
+
+    def cost(u: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.float64]:
+        on_a = sum_a - u + 2.0 * np.maximum(u - fit_a, 0.0)
+        on_b = sum_b - v + 2.0 * np.maximum(v - fit_b, 0.0)
+        out: NDArray[np.float64] = on_a + on_b + np.abs((a.tail - v) - (b.tail - u))
+        return out
+
+    best = np.min(np.stack([cost(u, v) for u, v in points]), axis=0)
+    lower: NDArray[np.float64] = np.clip(0.5 * (shared + best), 0.0, 1.0)
+    return lower
+
+
+def _tv_upper(a: _Side, b: _Side) -> NDArray[np.float64]:
+    both = a.known & b.known
+    shared = np.where(both, np.abs(a.p - b.p), 0.0).sum(axis=-1)
+    alone = np.where(both, 0.0, a.p + b.p).sum(axis=-1)
+    upper: NDArray[np.float64] = np.clip(0.5 * (shared + alone + a.tail + b.tail), 0.0, 1.0)
+    return upper
+
+
+def _xlogy(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """`x * log(y)` with `0 * log(anything) = 0`."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: NDArray[np.float64] = np.where(x > 0, x * np.log(np.where(x > 0, y, 1.0)), 0.0)
+    return out
+
+
+def _js_terms(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
+    m = 0.5 * (p + q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: NDArray[np.float64] = 0.5 * (_xlogy(p, p / m) + _xlogy(q, q / m))
+    return out
+
+
+def _kl_terms(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = p / np.where(q > 0, q, 1.0)
+    out: NDArray[np.float64] = np.where((p > 0) & (q <= 0), np.inf, _xlogy(p, ratio))
+    return out
+
+
+_ROUNDING = 2.0**-40
+"""What a sum of returned probabilities may be off by: KL's coarse cell never goes below it."""
+
+
+def _coarse_sum(a: _Side, b: _Side, kind: str) -> NDArray[np.float64]:
+    """The divergence on the partition {each key both returned} + {everything else}."""
+    if kind == "js":
+        f, both = _js_terms, a.known & b.known
+    else:
+        f, both = _kl_terms, a.returned & b.returned
+    pi, qi = np.where(both, a.p, 0.0), np.where(both, b.p, 0.0)
+    rest_p = np.clip(1.0 - pi.sum(axis=-1), 0.0, 1.0)
+    rest_q = np.clip(1.0 - qi.sum(axis=-1), 0.0, 1.0)
+    if kind == "kl":  # a rest computed as 0 is a rounding error, not a certainty: KL stays finite
+        rest_p = np.where(rest_p > _ROUNDING, rest_p, 0.0)
+        rest_q = np.maximum(rest_q, _ROUNDING)
+    inner = np.where(both, f(pi, qi), 0.0).sum(axis=-1)
+    return np.asarray(inner + f(rest_p, rest_q))
+
+
+def tv_bounds(
+    p: ArrayLike,
+    q: ArrayLike,
+    /,
+    *,
+    cap_p: ArrayLike | None = None,
+    cap_q: ArrayLike | None = None,
+    axis: int = -1,
+) -> NDArray[np.float64]:
+    r"""The total variation distance $\frac12\sum_t |P(t) - Q(t)|$, as `[lower, upper]`.
+
+    Over the keys both returned ($I$) the terms are exact. The **upper** bound puts each side's
+    unknown mass where the other has none: $\frac12[\sum_I |p-q| + \sum_{A} p + \sum_{B} q
+    + r_P + r_Q]$ ($A$: keys only P returned, $B$: only Q). The **lower** bound is the least TV
+    over all completions: with $u$ the mass Q puts on $A$ (each key at most $e_Q$) and $v$ the mass
+    P puts on $B$, the rest overlapping where both are unknown, TV is piecewise linear and convex
+    in $(u, v)$, so its minimum is at one of fifteen vertices. Both bounds are attained (for a
+    vocabulary large enough), so the interval is the tightest the returned heads allow; with
+    both tails 0 it is one point, the exact value (Cover & Thomas, *Elements of Information
+    Theory*, 2nd ed., §11.6; the bounds are derived in docs/compare.md).
+
+    Args:
+        p: Logprobs of the first distribution over the shared keys, NaN (or `-inf`) where it
+            did not return a key.
+        q: The second distribution, same shape.
+        cap_p: P's cap per position (the least likely returned alternative's logprob), shape
+            of `p` without `axis`. Default: P's smallest known logprob. NaN: no cap (only the
+            tail bounds an unknown key).
+        cap_q: Q's cap, likewise.
+        axis: The axis holding the keys.
+
+    Returns:
+        Shape of `p` without `axis`, plus a last axis `[lower, upper]`, in $[0, 1]$.
+
+    Raises:
+        TypeError: If an input is not numeric.
+        ValueError: If `p` and `q` differ in shape.
+
+    Examples:
+        >>> nan = float("nan")
+        >>> p = np.log([0.6, 0.3, nan])  # returned "a", "b"; tail 0.1
+        >>> q = np.log([0.5, nan, 0.4])  # returned "a", "c"; tail 0.1
+        >>> tv_bounds(p, q).round(4).tolist()
+        [0.3, 0.5]
+    """
+    a, b = _pair(p, q, cap_p, cap_q, axis)
+    return np.stack([_tv_lower(a, b), _tv_upper(a, b)], axis=-1)
+
+
+def js_bounds(
+    p: ArrayLike,
+    q: ArrayLike,
+    /,
+    *,
+    cap_p: ArrayLike | None = None,
+    cap_q: ArrayLike | None = None,
+    axis: int = -1,
+    base: float | None = None,
+) -> NDArray[np.float64]:
+    r"""The Jensen-Shannon divergence $\frac12 KL(P\|M) + \frac12 KL(Q\|M)$, $M = \frac{P+Q}2$.
+
+    The **upper** bound is the supremum, attained when each side's unknown mass lies where the
+    other has none: $\sum_I \mathrm{js}(p, q) + \frac{\ln 2}{2}[\sum_A p + \sum_B q + r_P + r_Q]$
+    (a term with one side 0 is $\frac{\ln 2}{2}$ times the other; it is at most $\ln 2 \cdot$ the
+    TV upper bound, and at most $\ln 2$). The **lower** bound is the larger of two valid ones: JS
+    on the partition {each key both returned} + {the rest}, where both distributions are known
+    (the data-processing inequality: merging outcomes never increases an f-divergence), and
+    $\mathrm{TV}_{lo}^2/2$ (Pinsker's inequality for each half against $M$, with
+    $\mathrm{TV}(P, M) = \mathrm{TV}(P, Q)/2$). It is not always the infimum. Lin, *IEEE Trans.
+    Inf. Theory* 37 (1991); derivations in docs/compare.md.
+
+    Args:
+        p: Logprobs of the first distribution over the shared keys, NaN where not returned.
+        q: The second distribution, same shape.
+        cap_p: P's cap per position (see `tv_bounds`).
+        cap_q: Q's cap, likewise.
+        axis: The axis holding the keys.
+        base: Logarithm base: None for nats, 2 for bits (then JS is at most 1).
+
+    Returns:
+        Shape of `p` without `axis`, plus a last axis `[lower, upper]`.
+
+    Raises:
+        TypeError: If an input is not numeric.
+        ValueError: If `p` and `q` differ in shape, or `base` is not a logarithm's base.
+
+    Examples:
+        >>> nan = float("nan")
+        >>> p, q = np.log([0.6, 0.3, nan]), np.log([0.5, nan, 0.4])
+        >>> js_bounds(p, q, base=2).round(4).tolist()
+        [0.0649, 0.4533]
+    """
+    a, b = _pair(p, q, cap_p, cap_q, axis)
+    both = a.known & b.known
+    shared = np.where(both, _js_terms(a.p, b.p), 0.0).sum(axis=-1)
+    alone = np.where(both, 0.0, a.p + b.p).sum(axis=-1)
+    upper = np.minimum(shared + 0.5 * _LN2 * (alone + a.tail + b.tail), _LN2)
+    lower = np.maximum(_coarse_sum(a, b, "js"), 0.5 * _tv_lower(a, b) ** 2)
+    return to_base(np.stack([np.minimum(lower, upper), upper], axis=-1), base)
+
+
+def kl_bounds(
+    p: ArrayLike,
+    q: ArrayLike,
+    /,
+    *,
+    cap_p: ArrayLike | None = None,
+    cap_q: ArrayLike | None = None,
+    floor: float | None = None,
+    axis: int = -1,
+    base: float | None = None,
+) -> NDArray[np.float64]:
+    r"""The Kullback-Leibler divergence $KL(P\|Q) = \sum_t P(t) \log \frac{P(t)}{Q(t)}$.
+
+    **Without a floor there is no finite upper bound**: a key only P returned may have any
+    probability under Q down to 0, so the upper end is `inf` wherever P has mass Q did not
+    return (a key only P returned, or P's own tail). `floor` is an explicit assumption: every
+    key Q did not return has logprob at least `floor` under Q. Then the upper bound is
+    $\sum_I p \log\frac pq + \sum_A p\,(\log p - f) + r_P(\log e_P - f')$, $f' = \min(f,
+    \log q)$ over the keys only Q returned; valid only if the assumption is. The **lower** bound
+    needs no assumption: the larger of KL on the partition {each key both returned} + {the rest}
+    (data processing) and $2\,\mathrm{TV}_{lo}^2$ (Pinsker). Kullback & Leibler, *Ann. Math.
+    Statist.* 22 (1951); derivations in docs/compare.md.
+
+    Args:
+        p: Logprobs of the first distribution over the shared keys, NaN where not returned.
+        q: The second distribution, same shape.
+        cap_p: P's cap per position (see `tv_bounds`).
+        cap_q: Q's cap, likewise.
+        floor: The least logprob Q may give a key it did not return (e.g. `-30.0`), or None (no
+            assumption: the upper bound is `inf` wherever it is not exact).
+        axis: The axis holding the keys.
+        base: Logarithm base: None for nats, 2 for bits.
+
+    Returns:
+        Shape of `p` without `axis`, plus a last axis `[lower, upper]`; `upper` may be `inf`.
+
+    Raises:
+        TypeError: If an input is not numeric.
+        ValueError: If `p` and `q` differ in shape, `floor` is not a finite logprob (<= 0), or
+            `base` is not a logarithm's base.
+
+    Examples:
+        >>> nan = float("nan")
+        >>> p, q = np.log([0.6, 0.3, nan]), np.log([0.5, nan, 0.4])
+        >>> kl_bounds(p, q).round(4).tolist()
+        [0.18, inf]
+        >>> kl_bounds(p, q, floor=-20.0).round(4).tolist()
+        [0.18, 7.5179]
+    """
+    if floor is not None and not (np.isfinite(floor) and floor <= 0):
+        msg = f"floor must be a finite logprob <= 0 (e.g. -30.0) or None, got {floor!r}"
+        raise ValueError(msg)
+    a, b = _pair(p, q, cap_p, cap_q, axis)
+    both = a.returned & b.returned
+    only_a, only_b = a.returned & ~b.returned, b.returned & ~a.returned
+    shared = np.where(both, _kl_terms(a.p, b.p), 0.0).sum(axis=-1)
+    open_mass = np.where(only_a, a.p, 0.0).sum(axis=-1) + np.where(a.tail > _ROUNDING, a.tail, 0.0)
+    if floor is None:
+        upper = np.where(open_mass > 0, np.inf, shared)
+    else:
+        with np.errstate(divide="ignore"):
+            log_p = np.log(np.where(only_a, a.p, 1.0))
+            least_q = np.min(np.where(only_b, np.log(np.where(only_b, b.p, 1.0)), 0.0), axis=-1)
+        f_tail = np.minimum(floor, least_q)
+        on_a = np.where(only_a, a.p * (log_p - floor), 0.0).sum(axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            on_tail = np.where(a.tail > 0, a.tail * (np.log(a.bound) - f_tail), 0.0)
+        upper = shared + on_a + np.maximum(on_tail, 0.0)
+    lower = np.maximum(_coarse_sum(a, b, "kl"), 2.0 * _tv_lower(a, b) ** 2)
+    return to_base(np.stack([lower, np.maximum(upper, lower)], axis=-1), base)

@@ -1,0 +1,121 @@
+"""tp.compare: per-position divergence intervals between two outputs of one text."""
+
+from __future__ import annotations
+
+import doctest
+import math
+
+import numpy as np
+import pytest
+from tests._recorded import RECORDED
+
+import tokenprobs as tp
+from tokenprobs import metrics
+from tokenprobs.comparison import ComparisonError, _compare
+from tokenprobs.testing import chat_completion
+
+
+def _dense(p, q):
+    m = 0.5 * (p + q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        js = 0.5 * (
+            np.where(p > 0, p * np.log(p / m), 0.0).sum()
+            + np.where(q > 0, q * np.log(q / m), 0.0).sum()
+        )
+        kl = np.where(p > 0, p * np.log(p / q), 0.0).sum()
+    return 0.5 * np.abs(p - q).sum(), js, kl
+
+
+def _responses(rng, t, v, k1, k2):
+    """Two chat responses of one text from two random full distributions per position."""
+    vocab = [f"w{i}" for i in range(v)]
+    pos1, pos2, truth, floors = [], [], [], []
+    for _ in range(t):
+        p, q = rng.dirichlet(np.full(v, 0.3)), rng.dirichlet(np.full(v, 0.3))
+        sampled = int(rng.choice(v, p=p))
+        top1, top2 = np.argsort(-p)[:k1], np.argsort(-q)[:k2]
+        pos1.append(
+            (vocab[sampled], math.log(p[sampled]), [(vocab[j], math.log(p[j])) for j in top1])
+        )
+        pos2.append(
+            (vocab[sampled], math.log(q[sampled]), [(vocab[j], math.log(q[j])) for j in top2])
+        )
+        truth.append(_dense(p, q))
+        floors.append(float(np.log(q).min()))
+    d1, d2 = tp.parse(chat_completion(pos1)), tp.parse(chat_completion(pos2))
+    return d1, d2, np.array(truth), min(floors)
+
+
+def test_intervals_contain_the_dense_truth():
+    """On responses built from known full distributions, each position's truth is in [lo, hi]."""
+    rng = np.random.default_rng(11)
+    for k1, k2 in [(5, 5), (2, 7), (1, 3), (20, 20)]:
+        d1, d2, truth, floor = _responses(rng, 40, 30, k1, k2)
+        c = tp.compare(d1, d2, floor=floor)
+        assert c.tv.shape == c.js.shape == c.kl.shape == (40, 2)
+        for got, true in ((c.tv, truth[:, 0]), (c.js, truth[:, 1]), (c.kl, truth[:, 2])):
+            assert np.all(got[:, 0] <= true + 1e-12)
+            assert np.all(true <= got[:, 1] * (1 + 1e-12) + 1e-12)
+        assert c.floor == floor
+        assert np.isfinite(c.kl).all()
+        assert np.isinf(tp.compare(d1, d2).kl[:, 1]).any()  # no floor: no upper bound
+
+
+def test_equals_the_metrics_on_the_aligned_candidates():
+    """compare() is the metrics on align()'s rows with each side's cap (no rule of its own)."""
+    rng = np.random.default_rng(2)
+    d1, d2, _, _ = _responses(rng, 12, 15, 4, 6)
+    c = tp.compare(d1, d2)
+    for i, row in enumerate(tp.models.align(d1.candidates, d2.candidates)):
+        p, q = row.logprobs
+        np.testing.assert_allclose(
+            c.tv[i], metrics.tv_bounds(p, q, cap_p=row.cap[0], cap_q=row.cap[1])
+        )
+        np.testing.assert_allclose(
+            c.kl[i], metrics.kl_bounds(p, q, cap_p=row.cap[0], cap_q=row.cap[1])
+        )
+        assert c.shared[i] == int((~np.isnan(p) & ~np.isnan(q)).sum())
+    np.testing.assert_array_equal(c.tail, np.stack([d1.candidates.tail, d2.candidates.tail], 1))
+    assert len(c) == len(d1)
+
+
+def test_a_distribution_against_itself():
+    """A recorded response against itself: every lower end is 0 and TV's upper end is its tail."""
+    d = tp.parse((RECORDED / "chat_gpt-4o-mini_top2_openai_apiref_example.json").read_bytes())
+    c = tp.compare(d, d)
+    np.testing.assert_allclose(c.tv[:, 0], 0.0, atol=1e-15)
+    np.testing.assert_allclose(c.js[:, 0], 0.0, atol=1e-15)
+    np.testing.assert_allclose(c.kl[:, 0], 0.0, atol=1e-12)
+    np.testing.assert_allclose(c.tv[:, 1], d.candidates.tail, atol=1e-12)
+
+
+def test_bytes_not_strings_key_the_union():
+    r"""Two spellings of one token (a \xNN string and its text) are one key in the comparison."""
+    a = tp.parse(chat_completion([("é", -0.1, [("é", -0.1), ("e", -2.5)])]))
+    b = tp.parse(chat_completion([(b"\xc3\xa9", -0.1, [(b"\xc3\xa9", -0.1), ("e", -2.5)])]))
+    c = tp.compare(a, b)
+    assert c.shared.tolist() == [2]
+    np.testing.assert_allclose(c.tv[0, 0], 0.0, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("second", "match"),
+    [
+        pytest.param([("Yes", -0.1, []), ("!", -0.1, [])], "same text, got 1 and 2", id="length"),
+        pytest.param([("No", -0.1, [])], "differ at position 0", id="text"),
+    ],
+)
+def test_different_texts_are_refused(second, match):
+    """Outputs of different texts raise a ComparisonError that says how to fix it."""
+    a = tp.parse(chat_completion([("Yes", -0.1, [])]))
+    with pytest.raises(ComparisonError, match=match) as info:
+        tp.compare(a, tp.parse(chat_completion(second)))
+    assert isinstance(info.value, tp.TokenprobsError)
+    assert "tp.score" in str(info.value)
+
+
+def test_doctests():
+    """compare()'s docstring example gives what it shows."""
+    result = doctest.testmod(_compare, raise_on_error=False)
+    assert result.attempted >= 4
+    assert result.failed == 0

@@ -1,0 +1,215 @@
+"""collect(): tokenprobs.kd/1 records from responses and Batch files; JSONL and Parquet."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests._recorded import RECORDED
+from tests.distill._synthetic import batch_files, body, teacher_positions
+
+import tokenprobs as tp
+from tokenprobs import distill
+
+RECORDINGS = [
+    "chat_gpt-4o-mini_top2_openai_apiref_example.json",
+    "chat_gpt-4o-2024-08-06_structured_output_sdk_dump.json",
+    "responses_gpt-4o-mini_output_text_logprobs_top0.json",
+]
+
+
+@pytest.mark.parametrize("name", RECORDINGS)
+def test_records_of_real_responses_keep_every_candidate_raw(name):
+    """Per position: candidates sorted, unique by bytes, the sampled one once, cap and tail kept."""
+    raw = (RECORDED / name).read_bytes()
+    d = tp.parse(raw)
+    (record,) = distill.collect([raw], teacher=distill.Teacher(provider="openai"))
+    assert record.schema == "tokenprobs.kd/1"
+    assert record.teacher.model == d.model
+    assert record.completion_text == d.text
+    assert len(record) == len(d)
+    c = d.candidates
+    for t in range(len(d)):
+        cands = record.candidates(t)
+        assert [x.bytes for x in cands] == list(c.row(t))  # the candidate set, most likely first
+        assert [x.logprob for x in cands] == list(c.row(t).values())  # raw, not renormalised
+        assert len({x.bytes for x in cands}) == len(cands)
+        assert record.sampled(t).bytes == c.sampled_key(t)
+        assert all(x.logprob > -9999 for x in cands)
+    np.testing.assert_array_equal(record.cap, c.cap)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(record.tail_logprob, np.log(c.tail))
+
+
+def test_sampled_token_outside_the_top_k_is_a_candidate_once():
+    """A sampled token the alternatives lack is added once; the cap stays the least alternative."""
+    raw = body([("c", -3.0, [("a", -0.5), ("b", -1.5)])])
+    (r,) = distill.collect([raw])
+    assert [x.bytes for x in r.candidates(0)] == [b"a", b"b", b"c"]
+    assert r.sampled(0).bytes == b"c"
+    assert r.cap.tolist() == [-1.5]
+
+
+def test_vllm_token_ids_are_read_from_token_strings():
+    """The `token_id:N` tokens of vLLM (return_tokens_as_token_ids) give the candidates' ids."""
+    raw = body([("token_id:42", -0.1, [("token_id:42", -0.1), ("token_id:7", -2.5)])])
+    (r,) = distill.collect([raw])
+    assert [x.id for x in r.candidates(0)] == [42, 7]
+    plain = next(distill.collect([body([("a", -0.1, [("a", -0.1)])])]))
+    assert plain.candidates(0)[0].id is None
+
+
+def test_pairs_give_the_input():
+    """A (prompt, response) pair records the prompt: messages, text or token ids."""
+    raw = body([("a", -0.1, [])])
+    msgs = [{"role": "user", "content": "hi"}]
+    got = list(distill.collect([(msgs, raw), ("hi", raw), ([1, 2, 3], raw)]))
+    assert [r.input for r in got] == [
+        {"messages": msgs},
+        {"prompt": "hi"},
+        {"prompt_token_ids": [1, 2, 3]},
+    ]
+    with pytest.raises(distill.DistillError, match="prompt string"):
+        list(distill.collect([(3.5, raw)]))
+
+
+def test_batch_files_give_input_and_sampling_settings(tmp_path):
+    """Records from an output file carry the input file's messages, temperature and top-k."""
+    rng = np.random.default_rng(0)
+    bodies = [body(teacher_positions(rng, 6, 5)[1]) for _ in range(3)]
+    ids = batch_files(tmp_path, ["q0", "q1", "q2"], bodies, temperature=1.0, top_logprobs=5)
+    records = list(distill.collect(tmp_path / "out.jsonl", inputs=tmp_path / "in.jsonl"))
+    assert [r.id for r in records] == ids[::-1]  # file order
+    by_id = {r.id: r for r in records}
+    assert by_id[ids[1]].input == {"messages": [{"role": "user", "content": "q1"}]}
+    teacher = by_id[ids[0]].teacher
+    assert (teacher.provider, teacher.top_k, teacher.temperature) == ("openai", 5, 1.0)
+    assert teacher.unbiased_hard_label
+
+
+def test_failed_batch_lines_raise_or_are_skipped_with_a_warning(tmp_path):
+    """A failed line raises by default; on_error='skip' skips it and warns once with the count."""
+    rng = np.random.default_rng(1)
+    bodies = [body(teacher_positions(rng, 3, 2)[1]) for _ in range(2)]
+    ids = batch_files(tmp_path, ["a", "b"], bodies, fail={"placeholder"})
+    ids = batch_files(tmp_path, ["a", "b"], bodies, fail={ids[0]})
+    with pytest.raises(tp.APIResponseError) as info:
+        list(distill.collect(tmp_path / "out.jsonl"))
+    assert "on_error='skip'" in "".join(info.value.__notes__)
+    with pytest.warns(tp.TokenprobsWarning, match="skipped 1 failed"):
+        got = list(distill.collect([tmp_path / "out.jsonl"], on_error="skip"))
+    assert [r.id for r in got] == [ids[1]]
+
+
+def _records():
+    rng = np.random.default_rng(5)
+    out = list(
+        distill.collect(
+            [
+                ([{"role": "user", "content": "q"}], body(teacher_positions(rng, 9, 4)[1])),
+                body([("c", -3.0, [("a", -0.5), ("b", -1.5)])]),  # sampled outside the top-k
+                body([("a", 0.0, [("a", 0.0)])]),  # tail 0: tail_logprob -inf
+                body([("é", -0.2, [])]),  # no alternatives: cap NaN
+                (RECORDED / RECORDINGS[1]).read_bytes(),
+            ],
+            teacher=distill.Teacher(provider="openai", tokenizer="o200k_base", seed=3),
+        )
+    )
+    assert math.isinf(out[2].tail_logprob[0])
+    assert math.isnan(out[3].cap[0])
+    return out
+
+
+def test_jsonl_round_trip_is_lossless(tmp_path):
+    """write_jsonl then read_jsonl gives back equal records (NaN caps, -inf tails, bytes, ids)."""
+    records = _records()
+    assert distill.write_jsonl(records, tmp_path / "kd.jsonl") == len(records)
+    back = list(distill.read_jsonl(tmp_path / "kd.jsonl"))
+    assert back == records
+    first = json.loads((tmp_path / "kd.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert first["schema"] == "tokenprobs.kd/1"
+    assert set(first["positions"][0]) == {"sampled", "top", "cutoff_logprob", "tail_logprob"}
+
+
+def test_jsonl_reader_names_a_bad_line(tmp_path):
+    """A line of another schema is a DistillError that gives its number."""
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"schema": "other/1"}\n', encoding="utf-8")
+    with pytest.raises(distill.DistillError, match=r"line 1 .* not a tokenprobs\.kd/1"):
+        list(distill.read_jsonl(path))
+
+
+@pytest.mark.extras
+def test_parquet_round_trip_is_lossless_across_shards(tmp_path):
+    """write_parquet in shards then read_parquet gives back equal records, in order."""
+    records = _records()
+    paths = distill.write_parquet(iter(records), tmp_path / "kd", rows_per_shard=2)
+    assert [p.name for p in paths] == ["kd-00000.parquet", "kd-00001.parquet", "kd-00002.parquet"]
+    assert list(distill.read_parquet(tmp_path / "kd")) == records
+    assert list(distill.read_parquet(paths[1:])) == records[2:]
+
+
+@pytest.mark.extras
+def test_parquet_is_columnar_with_offsets(tmp_path):
+    """Each row holds flat candidate lists and T+1 offsets, readable by plain pyarrow."""
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    records = _records()
+    (path,) = distill.write_parquet(records, tmp_path)
+    table = pq.read_table(path)
+    assert {"cand_bytes", "cand_id", "cand_logprob", "offsets", "sampled_index"} <= set(
+        table.column_names
+    )
+    row = table.slice(0, 1).to_pylist()[0]
+    assert len(row["offsets"]) == len(records[0]) + 1
+    assert len(row["cand_bytes"]) == row["offsets"][-1] == len(row["cand_logprob"])
+
+
+@pytest.mark.extras
+def test_reading_another_parquet_file_says_so(tmp_path):
+    """A Parquet file without the schema's metadata is a DistillError naming the file."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    pq.write_table(pa.table({"x": [1]}), tmp_path / "other.parquet")
+    with pytest.raises(distill.DistillError, match=r"other\.parquet"):
+        list(distill.read_parquet(Path(tmp_path / "other.parquet")))
+
+
+def test_parquet_without_pyarrow_says_how_to_install(tmp_path, monkeypatch):
+    """With pyarrow missing, the Parquet writer raises MissingDependencyError with the extra."""
+    monkeypatch.setitem(__import__("sys").modules, "pyarrow", None)
+    with pytest.raises(tp.MissingDependencyError, match=r"pytokenprobs\[distill\]"):
+        distill.write_parquet(_records(), tmp_path)
+
+
+@pytest.mark.extras
+def test_parallel_collection_equals_the_sequential_one(tmp_path):
+    """collect_to_parquet on 2 processes writes the shards collect + write_parquet would."""
+    rng = np.random.default_rng(9)
+    files = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        bodies = [body(teacher_positions(rng, 5, 3)[1]) for _ in range(3)]
+        batch_files(folder, ["x", "y", "z"], bodies)
+        files.append((folder / "out.jsonl").rename(tmp_path / f"{name}.jsonl"))
+    two = distill.collect_to_parquet(files, tmp_path / "two", processes=2, rows_per_shard=2)
+    one = distill.collect_to_parquet(files, tmp_path / "one", processes=1, rows_per_shard=2)
+    assert (
+        [p.name for p in two]
+        == [p.name for p in one]
+        == [
+            "a-00000.parquet",
+            "a-00001.parquet",
+            "b-00000.parquet",
+            "b-00001.parquet",
+        ]
+    )
+    expected = [r for f in files for r in distill.collect(f)]
+    assert list(distill.read_parquet(two)) == list(distill.read_parquet(one)) == expected
+    with pytest.raises(distill.DistillError, match="distinct names"):
+        distill.collect_to_parquet([files[0], files[0]], tmp_path / "x")

@@ -1,0 +1,240 @@
+"""Divergence intervals between truncated distributions contain the truth and are tight."""
+
+from __future__ import annotations
+
+import doctest
+import math
+
+import numpy as np
+import pytest
+from scipy import optimize
+
+from tokenprobs import metrics
+from tokenprobs.metrics import _divergence
+
+WIDTH = 24  # keys per row: the union of two top-k (k <= 12), NaN-padded
+TOL = 1e-12
+
+
+def _dense(p, q):
+    """TV, JS and KL(P||Q) of two full distributions (the truth)."""
+    m = 0.5 * (p + q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kl_pm = np.where(p > 0, p * np.log(p / m), 0.0).sum()
+        kl_qm = np.where(q > 0, q * np.log(q / m), 0.0).sum()
+        kl = np.where(p > 0, p * np.log(p / q), 0.0).sum()
+    return 0.5 * np.abs(p - q).sum(), 0.5 * (kl_pm + kl_qm), kl
+
+
+def _truncate(p, k):
+    """The indices of the top-k of `p` and the cap (its k-th logprob)."""
+    top = np.argsort(-p, kind="stable")[:k]
+    return top, math.log(p[top[-1]])
+
+
+def _case(rng, *, full=False):
+    """Two random full distributions, their top-k over the union of keys, caps and the truth."""
+    v = int(rng.integers(2, 60))
+    alpha = rng.choice([0.05, 0.3, 1.0, 5.0])
+    p = rng.dirichlet(np.full(v, alpha))
+    q = (
+        rng.dirichlet(np.full(v, alpha))
+        if rng.random() < 0.7
+        else 0.5 * (p + rng.dirichlet(np.ones(v)))
+    )
+    p, q = np.maximum(p, 1e-300), np.maximum(q, 1e-300)
+    p, q = p / p.sum(), q / q.sum()
+    kp = v if full else int(rng.integers(1, min(v, 12) + 1))
+    kq = v if full else int(rng.integers(1, min(v, 12) + 1))
+    top_p, cap_p = _truncate(p, kp)
+    top_q, cap_q = _truncate(q, kq)
+    keys = list(dict.fromkeys([*top_p.tolist(), *top_q.tolist()]))
+    width = len(keys) if full else WIDTH
+    row_p, row_q = np.full(width, np.nan), np.full(width, np.nan)
+    for j, t in enumerate(keys):
+        if t in set(top_p.tolist()):
+            row_p[j] = math.log(p[t])
+        if t in set(top_q.tolist()):
+            row_q[j] = math.log(q[t])
+    unseen_q = np.setdiff1d(np.arange(v), top_q)
+    floor = float(np.log(q[unseen_q]).min()) if unseen_q.size else -1.0
+    return row_p, row_q, cap_p, cap_q, floor, _dense(p, q)
+
+
+@pytest.fixture(scope="module")
+def cases():
+    """1,000 random pairs, stacked into (N, WIDTH) rows."""
+    rng = np.random.default_rng(18)
+    rows = [_case(rng) for _ in range(1000)]
+    p, q, cp, cq, floor, truth = zip(*rows, strict=True)
+    return np.array(p), np.array(q), np.array(cp), np.array(cq), np.array(floor), np.array(truth)
+
+
+def test_intervals_contain_the_truth(cases):
+    """On 1,000 random truncated pairs TV, JS and KL (with the true floor) lie in the intervals."""
+    p, q, cp, cq, floor, truth = cases
+    tv = metrics.tv_bounds(p, q, cap_p=cp, cap_q=cq)
+    js = metrics.js_bounds(p, q, cap_p=cp, cap_q=cq)
+    kl = metrics.kl_bounds(p, q, cap_p=cp, cap_q=cq)
+    assert tv.shape == js.shape == kl.shape == (1000, 2)
+    for got, true in ((tv, truth[:, 0]), (js, truth[:, 1]), (kl, truth[:, 2])):
+        assert np.all(got[:, 0] <= true + TOL)
+        assert np.all(true <= got[:, 1] + TOL)
+    kl_floor = np.array(
+        [
+            metrics.kl_bounds(a, b, cap_p=c, cap_q=d, floor=f)
+            for a, b, c, d, f in zip(p, q, cp, cq, floor, strict=True)
+        ]
+    )
+    assert np.all(kl_floor[:, 0] <= truth[:, 2] + TOL)
+    assert np.all(truth[:, 2] <= kl_floor[:, 1] * (1 + 1e-12) + TOL)
+    assert np.isfinite(kl_floor[:, 1]).all()
+    assert np.isinf(kl[:, 1]).any()  # without a floor, KL has no upper bound
+
+
+def test_default_cap_is_the_least_returned_logprob(cases):
+    """Leaving the caps out takes each side's smallest known logprob (the top-k's k-th)."""
+    p, q, cp, cq, _, _ = cases
+    np.testing.assert_array_equal(
+        metrics.tv_bounds(p, q), metrics.tv_bounds(p, q, cap_p=cp, cap_q=cq)
+    )
+
+
+def test_full_distributions_give_one_point():
+    """With both tails 0 every bound collapses onto the exact value."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        p, q, _, _, _, (tv, js, kl) = _case(rng, full=True)
+        np.testing.assert_allclose(metrics.tv_bounds(p, q), [tv, tv], atol=1e-12)
+        np.testing.assert_allclose(metrics.js_bounds(p, q), [js, js], atol=1e-12)
+        np.testing.assert_allclose(metrics.kl_bounds(p, q), [kl, kl], rtol=1e-9, atol=1e-12)
+
+
+def _known(row):
+    return ~np.isnan(row)
+
+
+def _lp_tv_infimum(p, q, cap_p, cap_q):
+    """The least TV over all completions (spread over many fresh keys), by linear programming."""
+    pp, qq = np.exp(np.nan_to_num(p, nan=-np.inf)), np.exp(np.nan_to_num(q, nan=-np.inf))
+    r_p, r_q = max(0.0, 1 - pp.sum()), max(0.0, 1 - qq.sum())
+    e_p, e_q = min(math.exp(cap_p), r_p), min(math.exp(cap_q), r_q)
+    kp, kq = _known(p), _known(q)
+    shared = np.abs(pp - qq)[kp & kq].sum()
+    a, b = pp[kp & ~kq], qq[kq & ~kp]
+    n_r = 400
+    # variables: q on A, p on B, p on R, q on R, then one |.| slack per key of A, B, R
+    n_x = len(a) + len(b) + 2 * n_r
+    n_t = len(a) + len(b) + n_r
+    c = np.r_[np.zeros(n_x), np.ones(n_t)]
+    rows, rhs = [], []
+
+    def slack(t, plus, minus, const):
+        """|const + x[plus] - x[minus]| <= t, as two rows."""
+        for sign in (1, -1):
+            row = np.zeros(n_x + n_t)
+            if plus is not None:
+                row[plus] = sign
+            if minus is not None:
+                row[minus] = -sign
+            row[n_x + t] = -1
+            rows.append(row)
+            rhs.append(-sign * const)
+
+    for i, v in enumerate(a):  # |v - q_i|
+        slack(i, None, i, v)
+    for i, v in enumerate(b):  # |p_i - v|
+        slack(len(a) + i, len(a) + i, None, -v)
+    base_r = len(a) + len(b)
+    for i in range(n_r):
+        slack(len(a) + len(b) + i, base_r + i, base_r + n_r + i, 0.0)
+    eq = np.zeros((2, n_x + n_t))
+    eq[0, : len(a)] = 1
+    eq[0, base_r + n_r : base_r + 2 * n_r] = 1
+    eq[1, len(a) : base_r] = 1
+    eq[1, base_r : base_r + n_r] = 1
+    bounds = ([(0, e_q)] * len(a) + [(0, e_p)] * len(b) + [(0, e_p)] * n_r + [(0, e_q)] * n_r) + [
+        (0, None)
+    ] * n_t
+    res = optimize.linprog(
+        c, A_ub=np.array(rows), b_ub=rhs, A_eq=eq, b_eq=[r_q, r_p], bounds=bounds
+    )
+    assert res.status == 0, res.message
+    return 0.5 * (shared + res.fun)
+
+
+def test_tv_lower_bound_is_the_infimum():
+    """The TV lower bound equals the least TV any completion reaches (a linear programme)."""
+    rng = np.random.default_rng(3)
+    checked = 0
+    while checked < 60:
+        p, q, cp, cq, _, _ = _case(rng)
+        used = np.flatnonzero(_known(p) | _known(q)).max() + 1
+        p, q = p[:used], q[:used]
+        r_p = 1 - np.nansum(np.exp(p))
+        if r_p / min(math.exp(cp), max(r_p, 1e-300)) > 300:  # too thin a tail to spread on 400 keys
+            continue
+        lo = metrics.tv_bounds(p, q, cap_p=cp, cap_q=cq)[0]
+        assert lo == pytest.approx(_lp_tv_infimum(p, q, cp, cq), abs=1e-7)
+        checked += 1
+
+
+def test_upper_bounds_are_attained():
+    """Each side's unknown mass on fresh keys the other lacks reaches the TV and JS upper bounds."""
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        p, q, cp, cq, _, _ = _case(rng)
+        pp, qq = np.exp(np.nan_to_num(p, nan=-np.inf)), np.exp(np.nan_to_num(q, nan=-np.inf))
+        r_p, r_q = max(0.0, 1 - pp.sum()), max(0.0, 1 - qq.sum())
+        # the completion: unknown keys get 0; each tail on its own fresh keys of the cap's size
+        n_p = math.ceil(r_p / math.exp(cp)) if r_p > 0 else 0
+        n_q = math.ceil(r_q / math.exp(cq)) if r_q > 0 else 0
+        full_p = np.r_[pp, np.full(n_p, r_p / max(n_p, 1)), np.zeros(n_q)]
+        full_q = np.r_[qq, np.zeros(n_p), np.full(n_q, r_q / max(n_q, 1))]
+        tv, js, _ = _dense(full_p, full_q)
+        assert metrics.tv_bounds(p, q, cap_p=cp, cap_q=cq)[1] == pytest.approx(tv, abs=1e-12)
+        assert metrics.js_bounds(p, q, cap_p=cp, cap_q=cq)[1] == pytest.approx(js, abs=1e-12)
+
+
+def test_js_upper_within_the_general_bounds(cases):
+    """JS's upper end is at most ln 2 times TV's upper end, and at most ln 2."""
+    p, q, cp, cq, _, _ = cases
+    tv = metrics.tv_bounds(p, q, cap_p=cp, cap_q=cq)
+    js = metrics.js_bounds(p, q, cap_p=cp, cap_q=cq)
+    assert np.all(js[:, 1] <= math.log(2) * tv[:, 1] + TOL)
+    assert np.all(js[:, 1] <= math.log(2) + TOL)
+    np.testing.assert_allclose(
+        metrics.js_bounds(p, q, cap_p=cp, cap_q=cq, base=2), js / math.log(2)
+    )
+
+
+def test_axis_and_shapes():
+    """`axis` picks the key axis; leading axes are kept; shapes must match."""
+    p = np.log([[0.6, 0.3, np.nan], [0.5, 0.5, np.nan]])
+    q = np.log([[0.5, np.nan, 0.4], [0.5, 0.5, np.nan]])
+    got = metrics.tv_bounds(p.T, q.T, axis=0)
+    np.testing.assert_allclose(got, metrics.tv_bounds(p, q))
+    np.testing.assert_allclose(got[1], [0.0, 0.0])  # identical full distributions
+    with pytest.raises(ValueError, match="same keys"):
+        metrics.tv_bounds(p, q[:, :2])
+    with pytest.raises(ValueError, match="floor"):
+        metrics.kl_bounds(p, q, floor=1.0)
+    with pytest.raises(TypeError, match="p must be"):
+        metrics.js_bounds(["a"], ["b"])
+
+
+def test_no_cap_means_only_the_tail_bounds_an_unknown_key():
+    """A NaN cap (no alternatives returned) lets an unknown key take up to the whole tail."""
+    p = np.log([0.5, np.nan])
+    q = np.log([np.nan, 0.5])
+    tight = metrics.tv_bounds(p, q, cap_p=np.log(0.1), cap_q=np.log(0.1))
+    loose = metrics.tv_bounds(p, q, cap_p=np.nan, cap_q=np.nan)
+    assert loose[0] == pytest.approx(0.0)  # each may hide the other's key entirely
+    assert tight[0] == pytest.approx(0.4)  # at most 0.1 of each can hide there
+
+
+def test_doctests():
+    """The divergences' docstring examples give what they show."""
+    result = doctest.testmod(_divergence, raise_on_error=False)
+    assert result.attempted >= 4
+    assert result.failed == 0
