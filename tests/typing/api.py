@@ -48,7 +48,9 @@ def use(raw: bytes) -> None:
     del stream, many, summary, server
     acc = tp.StreamAccumulator()
     grown: list[tuple[int, int]] = acc.feed({})
-    del ds, p, top, h, bounds, spans, text, ppl, again, ent, html, grown
+    ids: NDArray[np.int64] = d.token_ids
+    top_ids: NDArray[np.int64] = d.top_token_ids
+    del ds, p, top, h, bounds, spans, text, ppl, again, ent, html, grown, ids, top_ids
 
 
 class Judged(pydantic.BaseModel):

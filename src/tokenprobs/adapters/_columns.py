@@ -19,11 +19,12 @@ from tokenprobs.adapters._lazy import BYTE_MAX, FastPathMiss, indexed_bytes
 from tokenprobs.exceptions import UnsupportedResponseError
 from tokenprobs.models import DistributionMeta, TokenDistribution
 from tokenprobs.models._bytes import derive_bytes, gpt2_decode
+from tokenprobs.models._ids import UNKNOWN_ID, id_from_token
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["Columns", "columns_from_entries"]
+__all__ = ["Columns", "checked_id", "columns_from_entries", "read_ids"]
 
 _NUMBER = (int, float)
 _MISSING = object()
@@ -37,8 +38,10 @@ class Columns:
         "flat",
         "logprobs",
         "token_bytes",
+        "token_ids",
         "tokens",
         "top_bytes",
+        "top_ids",
         "top_tokens",
     )
 
@@ -51,9 +54,21 @@ class Columns:
         self.top_tokens: list[list[str]] = []
         self.top_bytes: list[list[list[int] | None]] = []
         self.flat: list[float] = []
+        self.token_ids: list[int] | None = None
+        """The sampled tokens' ids (`-1` unknown), or `None` when no position has one."""
+        self.top_ids: list[list[int]] | None = None
+        """The alternatives' ids, row by row like `top_tokens`, or `None`."""
 
     def extend(self, other: Columns) -> None:
         """Append another set of columns (a later stream chunk)."""
+        if self.token_ids is not None or other.token_ids is not None:
+            self.token_ids = _ids_or_unknown(self.token_ids, self.tokens) + _ids_or_unknown(
+                other.token_ids, other.tokens
+            )
+        if self.top_ids is not None or other.top_ids is not None:
+            self.top_ids = _rows_or_unknown(self.top_ids, self.top_tokens) + _rows_or_unknown(
+                other.top_ids, other.top_tokens
+            )
         self.tokens += other.tokens
         self.token_bytes += other.token_bytes
         self.logprobs += other.logprobs
@@ -78,8 +93,20 @@ class Columns:
             top_tokens=self.top_tokens,
             top_bytes=self.top_bytes,
             top_logprobs_flat=self.flat,
+            token_ids=self.token_ids,
+            top_token_ids_flat=None
+            if self.top_ids is None
+            else list(chain.from_iterable(self.top_ids)),
             **meta,
         )
+
+
+def _ids_or_unknown(ids: list[int] | None, tokens: list[str]) -> list[int]:
+    return [UNKNOWN_ID] * len(tokens) if ids is None else ids
+
+
+def _rows_or_unknown(rows: list[list[int]] | None, tokens: list[list[str]]) -> list[list[int]]:
+    return [[UNKNOWN_ID] * len(t) for t in tokens] if rows is None else rows
 
 
 def columns_from_entries(
@@ -102,6 +129,7 @@ def columns_from_entries(
         _extract(cols, entries)
         if table is not None:
             if _values_ok(cols) and indexed_bytes(cols, table):
+                read_ids(cols, entries, path)
                 return cols
             raise FastPathMiss
         if (
@@ -111,6 +139,7 @@ def columns_from_entries(
         ):
             if _GPT2_LEADS.search(own) or _GPT2_LEADS.search(alts):
                 _decode_gpt2_symbols(cols)
+            read_ids(cols, entries, path)
             return cols
     except (KeyError, AttributeError, TypeError) as exc:
         if table is not None:
@@ -148,6 +177,54 @@ def _extract(cols: Columns, entries: Sequence[Any]) -> None:
     except AttributeError:
         cols.top_bytes = [list(map(_no_bytes, t)) for t in tops]
     cols.flat = list(map(logprob, chain.from_iterable(tops)))
+
+
+def read_ids(cols: Columns, entries: Sequence[Any], path: str) -> None:
+    """The entries' token ids: llama.cpp's `id` fields, else vLLM's `"token_id:N"` tokens.
+
+    Raises:
+        UnsupportedResponseError: Naming an `id` that is not a non-negative integer.
+    """
+    first = entries[0]
+    ident: Callable[[Any], Any]
+    if isinstance(first, dict):
+        has_id, ident = "id" in first, methodcaller("get", "id")
+        alternatives: Callable[[Any], Any] = methodcaller("get", "top_logprobs")
+    else:
+        has_id, ident = getattr(first, "id", None) is not None, _attr_id
+        alternatives = _attr_alternatives
+    if has_id:
+        cols.token_ids = [
+            checked_id(v, f"{path}[{i}].id") for i, v in enumerate(map(ident, entries))
+        ]
+        cols.top_ids = [
+            [
+                checked_id(v, f"{path}[{i}].top_logprobs[{j}].id")
+                for j, v in enumerate(map(ident, alts or ()))
+            ]
+            for i, alts in enumerate(map(alternatives, entries))
+        ]
+    elif cols.tokens and cols.tokens[0].startswith("token_id:"):
+        cols.token_ids = list(map(id_from_token, cols.tokens))
+        cols.top_ids = [list(map(id_from_token, row)) for row in cols.top_tokens]
+
+
+def _attr_id(entry: object) -> object:
+    return getattr(entry, "id", None)
+
+
+def _attr_alternatives(entry: object) -> object:
+    return getattr(entry, "top_logprobs", None)
+
+
+def checked_id(value: object, path: str) -> int:
+    """A token id as given (`None` → -1); anything but a non-negative integer is an error."""
+    if value is None:
+        return UNKNOWN_ID
+    if type(value) is not int or value < 0:
+        msg = f"expected a token id (an integer >= 0) or null, got {seen(value)}"
+        raise UnsupportedResponseError(msg, field=path)
+    return value
 
 
 def _no_bytes(entry: object) -> list[int] | None:

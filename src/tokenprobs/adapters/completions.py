@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from tokenprobs.adapters._columns import Columns
 from tokenprobs.adapters._common import get, plain, select, seq
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
+from tokenprobs.models._ids import id_from_token
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
@@ -82,7 +83,7 @@ def legacy_logprobs(
     **meta: Any,  # noqa: ANN401 - choice, finish_reason, model, response
 ) -> TokenDistribution:
     """The distribution of one legacy `logprobs` object."""
-    cols, top_null, offsets = legacy_columns(logprobs, path, start=0)
+    cols, top_null, offsets = legacy_columns(logprobs, path, start=0, text=meta.get("content"))
     return cols.build(source, top_null=top_null, text_offset=offsets, **meta)
 
 
@@ -91,8 +92,14 @@ def legacy_columns(
     path: str,
     *,
     start: int,
+    text: str | None = None,
 ) -> tuple[Columns, list[int], list[int] | None]:
-    """Columns, positions whose alternatives were null (offset by `start`), and text offsets."""
+    """Columns, positions whose alternatives were null (offset by `start`), and text offsets.
+
+    Token strings that are ids (vLLM's `return_tokens_as_token_ids`: `"token_id:42"`) fill the
+    id columns; the sampled tokens' bytes are then cut from `text` (the choice's text) at their
+    `text_offset`, when the offsets fit it.
+    """
     tokens = seq(get(logprobs, "tokens"), f"{path}.tokens")
     values = seq(get(logprobs, "token_logprobs"), f"{path}.token_logprobs")
     tops = seq(get(logprobs, "top_logprobs"), f"{path}.top_logprobs")
@@ -126,7 +133,35 @@ def legacy_columns(
     cols.logprobs = values
     top_null = _alternatives(cols, tops, path, n=n, start=start)
     cols.top_bytes = [[None] * len(t) for t in cols.top_tokens]
+    if n and tokens[0].startswith("token_id:"):
+        _ids_from_tokens(cols, text, offsets)
     return cols, top_null, offsets
+
+
+def _ids_from_tokens(cols: Columns, text: str | None, offsets: list[int] | None) -> None:
+    """Read vLLM's `"token_id:N"` tokens: their ids, and their bytes from the text (no tokenizer).
+
+    Each token's characters are `text[offset[i] - offset[0] : offset[i + 1] - offset[0]]` (vLLM
+    counts offsets from the prompt's start with `echo`, else from the completion's). An
+    alternative with the sampled token's id gets its bytes; the others' text is unknown, so
+    they keep their `"token_id:N"` string (distinct ids stay distinct alternatives).
+    """
+    cols.token_ids = [id_from_token(t) for t in cols.tokens]
+    cols.top_ids = [[id_from_token(t) for t in row] for row in cols.top_tokens]
+    if text is None or offsets is None or not offsets:
+        return
+    base = offsets[0]
+    ends = [*offsets[1:], base + len(text)]
+    if any(b < a for a, b in zip(offsets, ends, strict=True)) or ends[-1] - base > len(text):
+        return
+    cols.token_bytes = [
+        list(text[a - base : b - base].encode()) for a, b in zip(offsets, ends, strict=True)
+    ]
+    cols.top_bytes = [
+        [own if tid >= 0 and i == tid else None for i in row]
+        for own, tid, row in zip(cols.token_bytes, cols.token_ids, cols.top_ids, strict=True)
+    ]
+    cols.bytes_decoded = "text_offset"
 
 
 def _alternatives(
