@@ -48,9 +48,31 @@ def use(raw: bytes) -> None:
     del stream, many, summary, server
     acc = tp.StreamAccumulator()
     grown: list[tuple[int, int]] = acc.feed({})
+    prompt: tp.TokenDistribution = tp.parse(raw, part="prompt")
+    prompts: list[tp.TokenDistribution] = tp.parse_all(raw, part="prompt")
+    length: int | None = prompt.prompt_length
+    ranks: NDArray[np.int64] = prompt.ranks + prompt.top_ranks[:, 0]
     ids: NDArray[np.int64] = d.token_ids
     top_ids: NDArray[np.int64] = d.top_token_ids
-    del ds, p, top, h, bounds, spans, text, ppl, again, ent, html, grown, ids, top_ids
+    del (
+        ds,
+        p,
+        top,
+        h,
+        bounds,
+        spans,
+        text,
+        ppl,
+        again,
+        ent,
+        html,
+        grown,
+        ids,
+        top_ids,
+        prompts,
+        length,
+        ranks,
+    )
 
 
 class Judged(pydantic.BaseModel):

@@ -37,11 +37,13 @@ class Columns:
         "bytes_decoded",
         "flat",
         "logprobs",
+        "ranks",
         "token_bytes",
         "token_ids",
         "tokens",
         "top_bytes",
         "top_ids",
+        "top_ranks",
         "top_tokens",
     )
 
@@ -58,6 +60,8 @@ class Columns:
         """The sampled tokens' ids (`-1` unknown), or `None` when no position has one."""
         self.top_ids: list[list[int]] | None = None
         """The alternatives' ids, row by row like `top_tokens`, or `None`."""
+        self.ranks: list[int] | None = None
+        self.top_ranks: list[list[int]] | None = None
 
     def extend(self, other: Columns) -> None:
         """Append another set of columns (a later stream chunk)."""
@@ -94,11 +98,15 @@ class Columns:
             top_bytes=self.top_bytes,
             top_logprobs_flat=self.flat,
             token_ids=self.token_ids,
-            top_token_ids_flat=None
-            if self.top_ids is None
-            else list(chain.from_iterable(self.top_ids)),
+            top_token_ids_flat=_flat(self.top_ids),
+            ranks=self.ranks,
+            top_ranks_flat=_flat(self.top_ranks),
             **meta,
         )
+
+
+def _flat(rows: list[list[int]] | None) -> list[int] | None:
+    return None if rows is None else list(chain.from_iterable(rows))
 
 
 def _ids_or_unknown(ids: list[int] | None, tokens: list[str]) -> list[int]:

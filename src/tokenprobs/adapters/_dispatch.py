@@ -8,7 +8,7 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import openai
@@ -16,7 +16,7 @@ import pydantic
 import pydantic_core
 
 from tokenprobs._gc import paused_gc
-from tokenprobs.adapters import chat, completions, responses
+from tokenprobs.adapters import chat, completions, prompt, responses
 from tokenprobs.adapters._columns import columns_from_entries
 from tokenprobs.adapters._common import error_body, get
 from tokenprobs.adapters._lazy import FastPathMiss
@@ -24,12 +24,16 @@ from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks
 from tokenprobs.exceptions import APIResponseError, TokenprobsWarning, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
 
-__all__ = ["parse", "parse_all"]
+__all__ = ["Part", "parse", "parse_all"]
 
 _STR_KINDS = (str, bytes, bytearray, memoryview)
 
 
-def parse(obj: object, /, *, choice: int = 0) -> TokenDistribution:
+Part = Literal["output", "prompt"]
+"""Which tokens to read: the generated `"output"`, or the `"prompt"` the server scored."""
+
+
+def parse(obj: object, /, *, choice: int = 0, part: Part = "output") -> TokenDistribution:
     """The `TokenDistribution` of one choice of any logprobs-bearing response.
 
     Args:
@@ -43,6 +47,10 @@ def parse(obj: object, /, *, choice: int = 0) -> TokenDistribution:
             `openai.APIStatusError` itself, which raise `APIResponseError`.
         choice: Which choice (its `index`) when the response has several (`n > 1`). A single
             `Choice` is parsed as it is, whatever its index.
+        part: `"output"` (default): the generated tokens (all of an `echo`ed legacy choice,
+            whose `d.prompt_length` leading positions are the prompt). `"prompt"`: the
+            prompt's own distribution, from vLLM's `prompt_logprobs` (chat or completions) or
+            the echoed positions of a legacy choice; needs a whole response (not a stream).
 
     Returns:
         The distribution, with `d.response` set to the parsed object when there was one.
@@ -66,13 +74,44 @@ def parse(obj: object, /, *, choice: int = 0) -> TokenDistribution:
         ('Hi', 'chat')
     """
     with paused_gc():
+        if part == "prompt":
+            return _prompt(obj, choice=choice)[0]
         return _checked(_dispatch(obj, choice=choice))[0]
 
 
-def parse_all(obj: object, /) -> list[TokenDistribution]:
+def parse_all(obj: object, /, *, part: Part = "output") -> list[TokenDistribution]:
     """One `TokenDistribution` per choice (`n > 1`), in index order. Accepts what `parse` does."""
     with paused_gc():
+        if part == "prompt":
+            return _prompt(obj, choice=None)
         return _checked(_dispatch(obj, choice=None))
+
+
+def _prompt(obj: object, *, choice: int | None) -> list[TokenDistribution]:
+    """`part="prompt"`: read a whole response, then its prompt's logprobs."""
+    if isinstance(obj, TokenDistribution):
+        obj = obj.response
+    if isinstance(obj, os.PathLike):
+        obj = _read_path(obj)
+    elif isinstance(obj, io.IOBase):
+        obj = _read_file(obj)
+    if isinstance(obj, _STR_KINDS):
+        try:
+            obj = pydantic_core.from_json(_as_data(obj))
+        except ValueError as exc:
+            msg = f"part='prompt' needs a whole response as JSON ({exc})"
+            raise UnsupportedResponseError(msg) from exc
+    if (err := _sdk_error(obj)) is not None:
+        raise err
+    if isinstance(obj, dict) and (err := error_body(obj)) is not None:
+        raise err
+    if not isinstance(obj, dict | pydantic.BaseModel) or get(obj, "choices") is None:
+        msg = (
+            f"part='prompt' reads a chat or legacy completion (a whole response), not a "
+            f"{type(obj).__name__}: a stream's chunks carry no prompt logprobs"
+        )
+        raise UnsupportedResponseError(msg)
+    return prompt.prompt_choices(obj, choice=choice)
 
 
 def _checked(out: list[TokenDistribution]) -> list[TokenDistribution]:

@@ -13,7 +13,7 @@ from tokenprobs.models._ids import id_from_token
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["legacy_columns", "legacy_logprobs", "parse_choice", "parse_choices"]
+__all__ = ["is_logprob", "legacy_columns", "legacy_logprobs", "parse_choice", "parse_choices"]
 
 
 def parse_choices(
@@ -30,7 +30,7 @@ def parse_choices(
         raise UnsupportedResponseError(msg, field="choices")
     model = get(obj, "model")
     prompt_filters = get(obj, "prompt_filter_results")
-    return [
+    out = [
         parse_choice(
             c,
             path=f"choices[{i}]",
@@ -43,6 +43,47 @@ def parse_choices(
         )
         for i, c in select(choices, choice)
     ]
+    if any(_echoed(d) for d in out):
+        lengths = _prompt_lengths(obj, choices)
+        out = [
+            d.model_copy(update={"prompt_length": lengths.get(d.choice)}) if _echoed(d) else d
+            for d in out
+        ]
+    return out
+
+
+def _echoed(d: TokenDistribution) -> bool:
+    """An echoed prompt starts with a `null` logprob: its first token, which nothing predicts."""
+    return len(d) > 0 and math.isnan(d.logprobs[0])
+
+
+def _prompt_lengths(obj: Any, choices: list[Any]) -> dict[int, int]:  # noqa: ANN401
+    """How many leading positions of each echoed choice are its prompt, where the body says.
+
+    vLLM's `prompt_logprobs` has one entry per prompt token. Else `usage`: every choice echoes
+    the same prompt, and `completion_tokens` counts the generated tokens of all of them, so the
+    prompt is `(sum of the choices' lengths - completion_tokens) / n` (`prompt_tokens` is not
+    used: llama-cpp-python counts a BOS token there that it does not echo).
+    """
+    out: dict[int, int] = {}
+    sizes: dict[int, int] = {}
+    for i, c in enumerate(choices):
+        index = get(c, "index")
+        key = index if type(index) is int else i
+        tokens = get(get(c, "logprobs"), "tokens")
+        sizes[key] = len(tokens) if isinstance(tokens, list | tuple) else 0
+        rows = get(c, "prompt_logprobs")
+        if isinstance(rows, list | tuple) and len(rows) <= sizes[key]:
+            out[key] = len(rows)
+    if len(out) == len(sizes):
+        return out
+    generated = get(get(obj, "usage"), "completion_tokens")
+    if type(generated) is not int or not sizes:
+        return out
+    prompt, rest = divmod(sum(sizes.values()) - generated, len(sizes))
+    if rest or not all(0 < prompt <= n for n in sizes.values()):
+        return out
+    return {key: out.get(key, prompt) for key in sizes}
 
 
 def parse_choice(
@@ -121,7 +162,7 @@ def legacy_columns(
             msg = f"expected a string, got {type(tok).__name__}"
             raise UnsupportedResponseError(msg, field=f"{path}.tokens[{i}]")
     for i, v in enumerate(values):
-        if v is not None and not _is_logprob(v):
+        if v is not None and not is_logprob(v):
             msg = f"expected a number or null, got {v!r}"
             raise UnsupportedResponseError(msg, field=f"{path}.token_logprobs[{i}]")
     if offsets is not None and not all(type(o) is int for o in offsets):
@@ -181,7 +222,7 @@ def _alternatives(
             msg = f"expected a token → logprob object or null, got {type(alts).__name__}"
             raise UnsupportedResponseError(msg, field=f"{path}.top_logprobs[{i}]")
         for tok, v in alts.items():
-            if not _is_logprob(v):
+            if not is_logprob(v):
                 msg = f"expected a number for {tok!r}, got {v!r}"
                 raise UnsupportedResponseError(msg, field=f"{path}.top_logprobs[{i}]")
         cols.top_tokens.append(list(alts))
@@ -189,7 +230,8 @@ def _alternatives(
     return top_null
 
 
-def _is_logprob(v: object) -> bool:
+def is_logprob(v: object) -> bool:
+    """A logprob as the API writes one: a number (not a bool), neither NaN nor +inf."""
     return (
         isinstance(v, int | float)
         and not isinstance(v, bool)

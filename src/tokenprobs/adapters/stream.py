@@ -318,6 +318,8 @@ class StreamAccumulator:
             model=self.model,
             top_null=state.top_null,
             text_offset=state.text_offset,
+            # an echoed prompt (null first logprob) whose end a stream does not say
+            prompt_length=None if cols.logprobs[:1] == [None] else 0,
             response=response,
             content="".join(text) if state.saw_text else None,
             prompt_filter_results=self.prompt_filter_results,

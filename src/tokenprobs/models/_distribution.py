@@ -75,6 +75,11 @@ class TokenDistribution(Measures, BaseModel):
     `prompt_token_ids` (`return_token_ids`), llama.cpp's `id` fields, prompt-logprob keys."""
     top_token_ids: IdArray2D = Field(default_factory=lambda: no_ids(2))
     """The alternatives' ids, shape `(T, K)` like `top_logprobs`, `-1` where unknown or padding."""
+    ranks: IdArray1D = Field(default_factory=no_ids)
+    """The sampled (or prompt) token's rank in the whole vocabulary, 1 for the most likely,
+    shape `(T,)` int64, `-1` where the server gave none (vLLM's `prompt_logprobs` give it)."""
+    top_ranks: IdArray2D = Field(default_factory=lambda: no_ids(2))
+    """The alternatives' ranks, shape `(T, K)`, `-1` where unknown or padding."""
     top_null: list[int] = Field(default_factory=list)
     """Positions where the API gave `null` rather than a list of alternatives (legacy
     `logprobs=0`, an echoed prompt's first token)."""
@@ -122,6 +127,8 @@ class TokenDistribution(Measures, BaseModel):
         top_logprobs_flat: Sequence[float] | NDArray[np.float64],
         token_ids: Sequence[int] | NDArray[np.int64] | None = None,
         top_token_ids_flat: Sequence[int] | NDArray[np.int64] | None = None,
+        ranks: Sequence[int] | NDArray[np.int64] | None = None,
+        top_ranks_flat: Sequence[int] | NDArray[np.int64] | None = None,
         choice: int = 0,
         finish_reason: str | None = None,
         refusal: bool = False,
@@ -141,8 +148,9 @@ class TokenDistribution(Measures, BaseModel):
 
         `top_logprobs_flat` is every alternative's logprob, position after position; each
         position's count is `len(top_tokens[i])`, and `top_token_ids_flat` their ids in the same
-        order (`None`: no id known). The other arguments are the fields of the same names (a
-        misspelled one is a `TypeError`, not a field silently dropped).
+        order (`None`: no id known); `ranks` and `top_ranks_flat` likewise. The other arguments
+        are the fields of the same names (a misspelled one is a `TypeError`, not a field
+        silently dropped).
         """
         counts = np.fromiter((len(t) for t in top_tokens), dtype=np.intp, count=len(tokens))
         top = pad_rows(np.asarray(top_logprobs_flat, dtype=np.float64), counts)
@@ -164,6 +172,8 @@ class TokenDistribution(Measures, BaseModel):
             top_logprobs=readonly(top),
             token_ids=ids_1d(token_ids, len(tokens)),
             top_token_ids=ids_2d(top_token_ids_flat, counts, top.shape[1]),
+            ranks=ids_1d(ranks, len(tokens)),
+            top_ranks=ids_2d(top_ranks_flat, counts, top.shape[1]),
             choice=choice,
             finish_reason=finish_reason,
             refusal=refusal,
@@ -186,12 +196,12 @@ class TokenDistribution(Measures, BaseModel):
         n = len(self.tokens)
         counts = [len(t) for t in self.top_tokens]
         width = self.top_logprobs.shape[1] if self.top_logprobs.ndim == 2 else 0  # noqa: PLR2004
-        if n and not self.token_ids.size:  # null in JSON, or not given: no id known
-            object.__setattr__(self, "token_ids", ids_1d(None, n))
-        if n and not self.top_token_ids.size:
-            object.__setattr__(
-                self, "top_token_ids", ids_2d(None, np.array(counts, dtype=np.intp), width)
-            )
+        for name in self._ID_COLUMNS:  # null in JSON, or not given: -1 everywhere
+            if n and not getattr(self, name).size:
+                object.__setattr__(self, name, ids_1d(None, n))
+            if n and not getattr(self, f"top_{name}").size:
+                empty = ids_2d(None, np.array(counts, dtype=np.intp), width)
+                object.__setattr__(self, f"top_{name}", empty)
         lengths = {
             "token_bytes": len(self.token_bytes),
             "logprobs": len(self.logprobs),
@@ -200,6 +210,8 @@ class TokenDistribution(Measures, BaseModel):
             "top_logprobs": self.top_logprobs.shape[0],
             "token_ids": len(self.token_ids),
             "top_token_ids": self.top_token_ids.shape[0],
+            "ranks": len(self.ranks),
+            "top_ranks": self.top_ranks.shape[0],
         }
         bad = {k: v for k, v in lengths.items() if v != n}
         if bad and not (n == 0 and self.top_logprobs.size == 0):
@@ -211,11 +223,13 @@ class TokenDistribution(Measures, BaseModel):
         if n and self.top_logprobs.shape[1] < max(counts, default=0):
             msg = "top_logprobs is narrower than the longest list of alternatives"
             raise ValueError(msg)
-        if n and self.top_token_ids.shape[1] != width:
-            fitted = np.full((n, width), -1, dtype=np.int64)
-            keep = min(width, self.top_token_ids.shape[1])
-            fitted[:, :keep] = self.top_token_ids[:, :keep]
-            object.__setattr__(self, "top_token_ids", readonly(fitted))
+        for name in self._ID_COLUMNS:
+            ids = getattr(self, f"top_{name}")
+            if n and ids.shape[1] != width:
+                fitted = np.full((n, width), -1, dtype=np.int64)
+                keep = min(width, ids.shape[1])
+                fitted[:, :keep] = ids[:, :keep]
+                object.__setattr__(self, f"top_{name}", readonly(fitted))
         if self.prompt_length is not None and not 0 <= self.prompt_length <= n:
             msg = f"prompt_length {self.prompt_length} is outside 0..{n} positions"
             raise ValueError(msg)
@@ -225,7 +239,7 @@ class TokenDistribution(Measures, BaseModel):
     def _dump_top_bytes(self, rows: Sequence[list[Bytes]]) -> list[list[Bytes]]:
         return [list(row) for row in rows]  # rows may be built lazily (the raw-JSON fast path)
 
-    @field_serializer("top_token_ids")
+    @field_serializer("top_token_ids", "top_ranks")
     def _dump_top_ids(self, ids: NDArray[np.int64]) -> list[list[int]] | None:
         return ragged_ids(ids, [len(t) for t in self.top_tokens])
 
@@ -268,6 +282,8 @@ class TokenDistribution(Measures, BaseModel):
         "top_logprobs",
         "token_ids",
         "top_token_ids",
+        "ranks",
+        "top_ranks",
         "text_offset",
     )
     """Fields with one entry per position (sliced with the positions)."""
@@ -275,6 +291,8 @@ class TokenDistribution(Measures, BaseModel):
     """Fields that list position numbers (shifted and filtered by a slice)."""
     _WHOLE_ONLY: ClassVar[tuple[str, ...]] = ("content",)
     """Fields about the whole output, unknown for a part of it (`None` in a proper slice)."""
+    _ID_COLUMNS: ClassVar[tuple[str, ...]] = ("token_ids", "ranks")
+    """Integer columns, each with a `top_` twin for the alternatives (`-1` where unknown)."""
     _LEADING_COUNTS: ClassVar[tuple[str, ...]] = ("prompt_length",)
     """Counts of leading positions (how many of the slice's own positions they cover)."""
 

@@ -54,7 +54,7 @@ def ids_1d(values: Sequence[int] | NDArray[np.int64] | None, n: int) -> NDArray[
         return readonly(np.full(n, UNKNOWN_ID, dtype=np.int64))
     arr = np.array(values, dtype=np.int64)
     if arr.shape != (n,):
-        msg = f"token_ids has {arr.size} entries for {n} positions"
+        msg = f"an id column has {arr.size} entries for {n} positions"
         raise ValueError(msg)
     return readonly(arr)
 
@@ -68,7 +68,8 @@ def ids_2d(
         return readonly(out)
     values = np.asarray(flat, dtype=np.int64)
     if values.size != int(counts.sum()):
-        msg = f"top_token_ids has {values.size} entries for {int(counts.sum())} alternatives"
+        total = int(counts.sum())
+        msg = f"an alternatives' id column has {values.size} entries for {total} alternatives"
         raise ValueError(msg)
     if width:
         out[np.arange(width) < counts[:, None]] = values
@@ -112,7 +113,7 @@ def _validate_2d(value: object, info: ValidationInfo) -> NDArray[np.int64]:
     counts = np.array([len(r) for r in value], dtype=np.intp)
     top_tokens = info.data.get("top_tokens")
     if top_tokens is not None and counts.tolist() != [len(t) for t in top_tokens]:
-        msg = "top_token_ids and top_tokens differ in shape"
+        msg = "the alternatives' ids and top_tokens differ in shape"
         raise ValueError(msg)
     top = info.data.get("top_logprobs")
     width = top.shape[1] if isinstance(top, np.ndarray) and top.ndim == 2 else 0  # noqa: PLR2004
