@@ -41,6 +41,10 @@ def test_vllm_chat_token_id_strings_give_ids_and_the_text_from_bytes(form):
     assert d.top_token_ids.tolist() == [[10, 14], [13, 11], [12, -1]]
     assert d.text == "The cat sat"
     assert not d.bytes_derived.any()
+    # the alternative with the sampled id is the sampled token (vLLM gave it the bytes of
+    # "token_id:11"): counted once
+    assert d.top_bytes[1][1] == list(b" cat")
+    assert d.candidates.counts.tolist() == [2, 2, 1]
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,9 @@ def use(raw: bytes) -> None:
     prompts: list[tp.TokenDistribution] = tp.parse_all(raw, part="prompt")
     length: int | None = prompt.prompt_length
     ranks: NDArray[np.int64] = prompt.ranks + prompt.top_ranks[:, 0]
+    asked_ids: tp.TokenDistribution = tp.parse(raw, logprob_token_ids=[1, 2])
+    exact: NDArray[np.float64] = asked_ids.requested_logprobs
+    which: list[int] = asked_ids.requested_token_ids
     ids: NDArray[np.int64] = d.token_ids
     top_ids: NDArray[np.int64] = d.top_token_ids
     del (
@@ -72,6 +75,8 @@ def use(raw: bytes) -> None:
         prompts,
         length,
         ranks,
+        exact,
+        which,
     )
 
 

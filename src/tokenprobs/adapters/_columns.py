@@ -215,6 +215,14 @@ def read_ids(cols: Columns, entries: Sequence[Any], path: str) -> None:
     elif cols.tokens and cols.tokens[0].startswith("token_id:"):
         cols.token_ids = list(map(id_from_token, cols.tokens))
         cols.top_ids = [list(map(id_from_token, row)) for row in cols.top_tokens]
+        # vLLM encodes an alternative's bytes from its "token_id:N" string, the sampled token's
+        # from its text: the alternative that is the sampled token takes the sampled bytes
+        for own, tid, ids, row in zip(
+            cols.token_bytes, cols.token_ids, cols.top_ids, cols.top_bytes, strict=True
+        ):
+            for j, alt in enumerate(ids):
+                if alt == tid >= 0:
+                    row[j] = own
 
 
 def _attr_id(entry: object) -> object:

@@ -6,9 +6,9 @@ import io
 import os
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import openai
@@ -20,6 +20,7 @@ from tokenprobs.adapters import chat, completions, prompt, responses
 from tokenprobs.adapters._columns import columns_from_entries
 from tokenprobs.adapters._common import error_body, get
 from tokenprobs.adapters._lazy import FastPathMiss
+from tokenprobs.adapters._requested import with_requested
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
 from tokenprobs.exceptions import APIResponseError, TokenprobsWarning, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
@@ -33,7 +34,14 @@ Part = Literal["output", "prompt"]
 """Which tokens to read: the generated `"output"`, or the `"prompt"` the server scored."""
 
 
-def parse(obj: object, /, *, choice: int = 0, part: Part = "output") -> TokenDistribution:
+def parse(
+    obj: object,
+    /,
+    *,
+    choice: int = 0,
+    part: Part = "output",
+    logprob_token_ids: Sequence[int] | None = None,
+) -> TokenDistribution:
     """The `TokenDistribution` of one choice of any logprobs-bearing response.
 
     Args:
@@ -51,6 +59,9 @@ def parse(obj: object, /, *, choice: int = 0, part: Part = "output") -> TokenDis
             whose `d.prompt_length` leading positions are the prompt). `"prompt"`: the
             prompt's own distribution, from vLLM's `prompt_logprobs` (chat or completions) or
             the echoed positions of a legacy choice; needs a whole response (not a stream).
+        logprob_token_ids: The ids the request asked vLLM for with `logprob_token_ids`: their
+            logprobs at each position fill `d.requested_logprobs` `(T, R)` (exact, whatever
+            their rank; NaN where not given). The response must name its tokens' ids.
 
     Returns:
         The distribution, with `d.response` set to the parsed object when there was one.
@@ -73,18 +84,33 @@ def parse(obj: object, /, *, choice: int = 0, part: Part = "output") -> TokenDis
         >>> d.text, d.source
         ('Hi', 'chat')
     """
-    with paused_gc():
-        if part == "prompt":
-            return _prompt(obj, choice=choice)[0]
-        return _checked(_dispatch(obj, choice=choice))[0]
+    return _parsed(obj, choice=choice, part=part, requested=logprob_token_ids)[0]
 
 
-def parse_all(obj: object, /, *, part: Part = "output") -> list[TokenDistribution]:
+def parse_all(
+    obj: object,
+    /,
+    *,
+    part: Part = "output",
+    logprob_token_ids: Sequence[int] | None = None,
+) -> list[TokenDistribution]:
     """One `TokenDistribution` per choice (`n > 1`), in index order. Accepts what `parse` does."""
+    return _parsed(obj, choice=None, part=part, requested=logprob_token_ids)
+
+
+def _parsed(
+    obj: object, *, choice: int | None, part: Part, requested: Sequence[int] | None
+) -> list[TokenDistribution]:
     with paused_gc():
+        if part not in get_args(Part):
+            msg = f"part must be 'output' or 'prompt', got {part!r}"
+            raise ValueError(msg)
         if part == "prompt":
-            return _prompt(obj, choice=None)
-        return _checked(_dispatch(obj, choice=None))
+            return _prompt(obj, choice=choice)
+        out = _checked(_dispatch(obj, choice=choice))
+        if requested is not None:
+            out = [with_requested(d, requested) for d in out]
+        return out
 
 
 def _prompt(obj: object, *, choice: int | None) -> list[TokenDistribution]:

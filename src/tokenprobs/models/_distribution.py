@@ -14,7 +14,15 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from tokenprobs.models._arrays import SENTINEL, Array1D, Array2D, pad_rows, readonly
-from tokenprobs.models._ids import IdArray1D, IdArray2D, ids_1d, ids_2d, no_ids, ragged_ids
+from tokenprobs.models._ids import (
+    IdArray1D,
+    IdArray2D,
+    RequestedArray,
+    ids_1d,
+    ids_2d,
+    no_ids,
+    ragged_ids,
+)
 from tokenprobs.models._measures import Measures
 from tokenprobs.models._support import position
 from tokenprobs.models._tokens import Bytes, TokenLogprob, TopLogprob
@@ -80,6 +88,12 @@ class TokenDistribution(Measures, BaseModel):
     shape `(T,)` int64, `-1` where the server gave none (vLLM's `prompt_logprobs` give it)."""
     top_ranks: IdArray2D = Field(default_factory=lambda: no_ids(2))
     """The alternatives' ranks, shape `(T, K)`, `-1` where unknown or padding."""
+    requested_token_ids: list[int] = Field(default_factory=list)
+    """The token ids whose logprobs were asked for at every position whatever their rank (vLLM's
+    `logprob_token_ids`, given to `parse(obj, logprob_token_ids=...)`); `[]` when none."""
+    requested_logprobs: RequestedArray = Field(default_factory=lambda: np.zeros((0, 0)))
+    """Shape `(T, R)`: the logprob of `requested_token_ids[r]` at position `t` (an exact value,
+    not bounded by the top-k), NaN where the server gave none."""
     top_null: list[int] = Field(default_factory=list)
     """Positions where the API gave `null` rather than a list of alternatives (legacy
     `logprobs=0`, an echoed prompt's first token)."""
@@ -173,6 +187,7 @@ class TokenDistribution(Measures, BaseModel):
             token_ids=ids_1d(token_ids, len(tokens)),
             top_token_ids=ids_2d(top_token_ids_flat, counts, top.shape[1]),
             ranks=ids_1d(ranks, len(tokens)),
+            requested_logprobs=readonly(np.zeros((len(tokens), 0))),
             top_ranks=ids_2d(top_ranks_flat, counts, top.shape[1]),
             choice=choice,
             finish_reason=finish_reason,
@@ -195,13 +210,7 @@ class TokenDistribution(Measures, BaseModel):
         """Check that the columns agree in length (after validation; not on the fast path)."""
         n = len(self.tokens)
         counts = [len(t) for t in self.top_tokens]
-        width = self.top_logprobs.shape[1] if self.top_logprobs.ndim == 2 else 0  # noqa: PLR2004
-        for name in self._ID_COLUMNS:  # null in JSON, or not given: -1 everywhere
-            if n and not getattr(self, name).size:
-                object.__setattr__(self, name, ids_1d(None, n))
-            if n and not getattr(self, f"top_{name}").size:
-                empty = ids_2d(None, np.array(counts, dtype=np.intp), width)
-                object.__setattr__(self, f"top_{name}", empty)
+        self._fill_integer_columns(n, counts)
         lengths = {
             "token_bytes": len(self.token_bytes),
             "logprobs": len(self.logprobs),
@@ -223,17 +232,32 @@ class TokenDistribution(Measures, BaseModel):
         if n and self.top_logprobs.shape[1] < max(counts, default=0):
             msg = "top_logprobs is narrower than the longest list of alternatives"
             raise ValueError(msg)
-        for name in self._ID_COLUMNS:
-            ids = getattr(self, f"top_{name}")
-            if n and ids.shape[1] != width:
-                fitted = np.full((n, width), -1, dtype=np.int64)
-                keep = min(width, ids.shape[1])
-                fitted[:, :keep] = ids[:, :keep]
-                object.__setattr__(self, f"top_{name}", readonly(fitted))
         if self.prompt_length is not None and not 0 <= self.prompt_length <= n:
             msg = f"prompt_length {self.prompt_length} is outside 0..{n} positions"
             raise ValueError(msg)
         return self
+
+    def _fill_integer_columns(self, n: int, counts: list[int]) -> None:
+        """Ids and ranks not given (or `null` in JSON): `-1` everywhere, as wide as the top-k."""
+        width = self.top_logprobs.shape[1] if self.top_logprobs.ndim == 2 else 0  # noqa: PLR2004
+        for name in self._ID_COLUMNS:
+            if n and not getattr(self, name).size:
+                object.__setattr__(self, name, ids_1d(None, n))
+            top = getattr(self, f"top_{name}")
+            if n and not top.size:
+                top = ids_2d(None, np.array(counts, dtype=np.intp), width)
+            elif n and top.shape[1] != width:
+                fitted = np.full((n, width), -1, dtype=np.int64)
+                keep = min(width, top.shape[1])
+                fitted[:, :keep] = top[:, :keep]
+                top = readonly(fitted)
+            object.__setattr__(self, f"top_{name}", top)
+        want = (n, len(self.requested_token_ids))
+        if self.requested_logprobs.shape != want:
+            if self.requested_logprobs.size or self.requested_token_ids:
+                msg = f"requested_logprobs has shape {self.requested_logprobs.shape}, not {want}"
+                raise ValueError(msg)
+            object.__setattr__(self, "requested_logprobs", readonly(np.zeros(want)))
 
     @field_serializer("top_bytes")
     def _dump_top_bytes(self, rows: Sequence[list[Bytes]]) -> list[list[Bytes]]:
@@ -284,6 +308,7 @@ class TokenDistribution(Measures, BaseModel):
         "top_token_ids",
         "ranks",
         "top_ranks",
+        "requested_logprobs",
         "text_offset",
     )
     """Fields with one entry per position (sliced with the positions)."""

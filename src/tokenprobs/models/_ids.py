@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import numpy as np
 from pydantic import PlainSerializer, PlainValidator, ValidationInfo, WithJsonSchema
 
-from tokenprobs.models._arrays import readonly
+from tokenprobs.models._arrays import SENTINEL, readonly
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -24,6 +24,7 @@ __all__ = [
     "UNKNOWN_ID",
     "IdArray1D",
     "IdArray2D",
+    "RequestedArray",
     "id_from_token",
     "ids_1d",
     "ids_2d",
@@ -133,6 +134,48 @@ def ragged_ids(arr: NDArray[np.int64], counts: Sequence[int]) -> list[list[int]]
         return None
     rows: list[list[int]] = arr.tolist()
     return [row[:c] for row, c in zip(rows, counts, strict=True)]
+
+
+def _validate_requested(value: object) -> NDArray[np.float64]:
+    """Requested-token logprobs from JSON rows (`null` = not given) or an array."""
+    if isinstance(value, np.ndarray):
+        arr = np.array(value, dtype=np.float64)
+    elif isinstance(value, list) and all(isinstance(r, list) for r in value):
+        width = {len(r) for r in value}
+        if len(width) > 1:
+            msg = "rows of requested_logprobs differ in length"
+            raise ValueError(msg)
+        flat = [np.nan if v is None else v for r in value for v in r]
+        if not all(type(v) in (int, float) for v in flat):
+            msg = "expected numbers or null in requested_logprobs"
+            raise ValueError(msg)
+        arr = np.array(flat, dtype=np.float64).reshape(len(value), width.pop() if width else 0)
+    else:
+        msg = "expected a list of lists of numbers"
+        raise ValueError(msg)
+    if arr.ndim != 2:  # noqa: PLR2004
+        msg = f"expected a 2-d array, got {arr.ndim}-d"
+        raise ValueError(msg)
+    arr[arr == SENTINEL] = -np.inf
+    return readonly(arr)
+
+
+def _dump_requested(arr: NDArray[np.float64]) -> list[list[float | None]]:
+    out = np.where(np.isneginf(arr), SENTINEL, arr).astype(object)
+    out[np.isnan(arr)] = None
+    rows: list[list[float | None]] = out.tolist()
+    return rows
+
+
+RequestedArray = Annotated[
+    np.ndarray,
+    PlainValidator(_validate_requested),
+    PlainSerializer(_dump_requested, return_type=list),
+    WithJsonSchema(
+        {"type": "array", "items": {"type": "array", "items": {"type": ["number", "null"]}}}
+    ),
+]
+"""`(T, R)` float64: each requested token id's logprob at each position, NaN where not given."""
 
 
 IdArray1D = Annotated[

@@ -28,8 +28,9 @@ def _id(vocab: Mapping[str, int], token: str) -> str:
 def vllm_token_ids(body: dict[str, Any], vocab: Mapping[str, int]) -> dict[str, Any]:
     """A copy of a chat or legacy body with every token written as `"token_id:N"` (by `vocab`).
 
-    As vLLM's `return_tokens_as_token_ids` does: chat entries keep their `bytes`; legacy
-    Completions have none, so only `text` and `text_offset` still spell the text.
+    As vLLM's `return_tokens_as_token_ids` does: a chat entry keeps its token's `bytes`, its
+    alternatives get the bytes of their `"token_id:N"` string (vLLM encodes the string it
+    returns); legacy Completions have no bytes, so only `text` and `text_offset` spell the text.
 
     Examples:
         >>> from tokenprobs.testing import chat_completion
@@ -52,6 +53,7 @@ def vllm_token_ids(body: dict[str, Any], vocab: Mapping[str, int]) -> dict[str, 
             entry["token"] = _id(vocab, entry["token"])
             for alt in entry["top_logprobs"]:
                 alt["token"] = _id(vocab, alt["token"])
+                alt["bytes"] = list(alt["token"].encode())  # vLLM encodes the id string
     return out
 
 
