@@ -4,9 +4,10 @@
 #  1. a virtualenv of its own (.venv-llama) with llama-cpp-python[server] pinned (compiles
 #     llama.cpp: ~15 min on 2 cores the first time; pip's wheel cache makes later runs quick);
 #  2. the tiny random-weight model, built by tests/integration/tiny_gguf.py (< 1 s);
-#  3. the server on a free 127.0.0.1 port, waited for on /v1/models;
+#  3. the server on a free 127.0.0.1 port, waited for on /v1/models, and a second one serving the
+#     same model without its BOS token (its echo is shifted: tp.score must refuse it);
 #  4. `pytest -m integration tests/integration` in the project venv, told the URL by
-#     TOKENPROBS_LLAMA_CPP_URL;
+#     TOKENPROBS_LLAMA_CPP_URL (and _NOBOS_URL, _MODEL, _PYTHON for the scoring truth);
 #  5. the server stopped by its PID, always (trap).
 #
 # A server that does not come up fails the run (exit 1): it is never a skip.
@@ -45,8 +46,14 @@ fi
 # --- 2. the model -------------------------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/tokenprobs-integration.XXXXXX")
 server_pid=""
+nobos_pid=""
 stop_server() {
     local rc=$?
+    if [[ -n $nobos_pid ]] && kill -0 "$nobos_pid" 2>/dev/null; then
+        kill "$nobos_pid" 2>/dev/null || true
+        wait "$nobos_pid" 2>/dev/null || true
+        say "second server stopped (pid $nobos_pid)"
+    fi
     if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
         kill "$server_pid" 2>/dev/null || true
         for _ in $(seq 50); do
@@ -116,10 +123,32 @@ fi
 url="http://127.0.0.1:$port/v1"
 say "server started: pid $server_pid, $url, ready in $(since "$t0")"
 
+# the same model without its BOS token, whose echo llama-cpp-python 0.3.36 shifts by one position
+# (upstream issue #1983): tp.score must refuse it (tests/integration/test_scoring.py)
+nobos_port=$(free_port)
+"$SERVER_VENV/bin/python" -m llama_cpp.server --model "$model" --model_alias tiny \
+    --host 127.0.0.1 --port "$nobos_port" --n_ctx 2048 --n_threads 1 \
+    --kv_overrides tokenizer.ggml.add_bos_token=bool:false >"$work/server-nobos.log" 2>&1 &
+nobos_pid=$!
+nobos_url="http://127.0.0.1:$nobos_port/v1"
+deadline=$((SECONDS + START_TIMEOUT))
+until "$TEST_VENV/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2).read()' \
+    "$nobos_url/models" 2>/dev/null; do
+    if ! kill -0 "$nobos_pid" 2>/dev/null || ((SECONDS >= deadline)); then
+        say "FAILED: the second (no-BOS) server did not come up; its log:"
+        tail -n 30 "$work/server-nobos.log" | sed 's/^/    /'
+        exit 1
+    fi
+    sleep 0.2
+done
+say "second server (no BOS token) started: pid $nobos_pid, $nobos_url"
+
 # --- 4. the tests -------------------------------------------------------------------------------
 junit="$work/junit.xml"
 set +e
 TOKENPROBS_LLAMA_CPP_URL="$url" TOKENPROBS_LLAMA_CPP_LOG="$log" \
+    TOKENPROBS_LLAMA_CPP_NOBOS_URL="$nobos_url" TOKENPROBS_LLAMA_CPP_MODEL="$model" \
+    TOKENPROBS_LLAMA_CPP_PYTHON="$SERVER_VENV/bin/python" \
     "$TEST_VENV/bin/pytest" -m integration tests/integration --ignore=tests/integration/vllm \
     -p no:cacheprovider \
     --junitxml="$junit" ${PYTEST_ARGS:-}

@@ -10,7 +10,18 @@ d.tokens, d.probs, d.entropy  # columns, computed once
 
 from importlib.metadata import version as _version
 
-from tokenprobs import batch, client, examples, guards, labels, metrics, models, render, testing
+from tokenprobs import (
+    batch,
+    client,
+    examples,
+    guards,
+    labels,
+    metrics,
+    models,
+    render,
+    scoring,
+    testing,
+)
 from tokenprobs.adapters import StreamAccumulator, parse, parse_all
 from tokenprobs.client import (
     DEFAULT_RETRY,
@@ -30,6 +41,7 @@ from tokenprobs.exceptions import (
     MissingAPIKeyError,
     MissingDependencyError,
     MissingLogprobsError,
+    ScoringError,
     StreamInterruptedError,
     TokenprobsError,
     TokenprobsWarning,
@@ -38,12 +50,14 @@ from tokenprobs.exceptions import (
 from tokenprobs.guards import check_request
 from tokenprobs.labels import LabelResult, Labels, classify
 from tokenprobs.models import Span, TokenDistribution, TokenLogprob, TopLogprob
+from tokenprobs.scoring import ChoiceScores, ascore, score, score_choices
 
 __version__ = _version("pytokenprobs")
 
 __all__ = [
     "APIResponseError",
     "AsyncDistributionStream",
+    "ChoiceScores",
     "DEFAULT_RETRY",
     "DistributionStream",
     "GuardError",
@@ -54,6 +68,7 @@ __all__ = [
     "MissingDependencyError",
     "MissingLogprobsError",
     "RetryPolicy",
+    "ScoringError",
     "Span",
     "StreamAccumulator",
     "StreamInterruptedError",
@@ -67,6 +82,7 @@ __all__ = [
     "__version__",
     "aget_token_distribution",
     "aget_token_distributions",
+    "ascore",
     "batch",
     "check_request",
     "classify",
@@ -81,5 +97,8 @@ __all__ = [
     "parse",
     "parse_all",
     "render",
+    "score",
+    "score_choices",
+    "scoring",
     "testing",
 ]
