@@ -8,7 +8,7 @@ otherwise); `score_choices` and `loglikelihood` build lm-eval-style multiple cho
 from tokenprobs._public import rehome
 from tokenprobs.scoring._choices import ChoiceScores, greedy, loglikelihood, score_choices
 from tokenprobs.scoring._echo import BOS_FLAG
-from tokenprobs.scoring._score import ascore, score
+from tokenprobs.scoring._score import ascore, score, score_many
 
 __all__ = [
     "BOS_FLAG",
@@ -18,6 +18,7 @@ __all__ = [
     "loglikelihood",
     "score",
     "score_choices",
+    "score_many",
 ]
 
 rehome(__name__, ChoiceScores)

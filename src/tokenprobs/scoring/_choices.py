@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.client import DEFAULT_RETRY, get_token_distributions
-from tokenprobs.exceptions import GuardError
+from tokenprobs.client import DEFAULT_RETRY
 from tokenprobs.models._arrays import readonly
-from tokenprobs.scoring._score import base_url_of, prepare_score, refused, score, scored
+from tokenprobs.scoring._score import score, score_many
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -163,25 +162,22 @@ def score_choices(
     if not choices:
         msg = "score_choices needs at least one choice"
         raise ValueError(msg)
-    params = [prepare_score(c, context, create_kwargs) for c in choices].pop()
-    results = get_token_distributions(
-        [context + c for c in choices],
+    results = score_many(
+        choices,
         model=model,
-        top_logprobs=top_logprobs,
+        context=context,
         client=client,
+        top_logprobs=top_logprobs,
         concurrency=concurrency,
         progress=progress,
         retry=retry,
         guards=guards,
         profile=profile,
-        **params,
+        **create_kwargs,
     )
-    base_url = base_url_of(client)
     out = []
-    for result, choice in zip(results, choices, strict=True):
-        if isinstance(result, GuardError):
-            raise refused(result, model) from result
+    for result in results:
         if isinstance(result, Exception):
             raise result
-        out.append(scored(result, context=context, text=choice, base_url=base_url))
+        out.append(result)
     return ChoiceScores.of(choices, out)

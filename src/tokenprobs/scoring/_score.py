@@ -14,19 +14,22 @@ from tokenprobs.client import (
     DEFAULT_RETRY,
     aget_token_distribution,
     get_token_distribution,
+    get_token_distributions,
 )
 from tokenprobs.exceptions import GuardError, ScoringError
 from tokenprobs.guards import detect_server
 from tokenprobs.scoring._echo import continuation
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import openai
 
     from tokenprobs.client import RetryPolicy
     from tokenprobs.guards import GuardMode, GuardProfile
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["ascore", "base_url_of", "prepare_score", "refused", "score", "scored"]
+__all__ = ["ascore", "base_url_of", "prepare_score", "refused", "score", "score_many", "scored"]
 
 _FIXED = ("echo", "max_tokens", "stream", "n", "logprobs", "prompt")
 _REFUSED_HINT = (
@@ -173,3 +176,55 @@ def base_url_of(client: object) -> str | None:
     """The client's base URL without its trailing slash (who answered, for messages)."""
     url = getattr(client, "base_url", None)
     return None if url is None else str(url).rstrip("/")
+
+
+def score_many(
+    texts: Sequence[str],
+    *,
+    model: str,
+    context: str = "",
+    client: openai.OpenAI | None = None,
+    top_logprobs: int = 1,
+    concurrency: int = 8,
+    progress: bool = True,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
+    **create_kwargs: object,
+) -> list[TokenDistribution | Exception]:
+    """`score` for many texts after one `context`, `concurrency` at a time, in input order.
+
+    As `get_token_distributions`: one text's failure (a `ScoringError`, the SDK's error after
+    retries ...) is returned in its place and never sinks the run.
+
+    Raises:
+        ValueError: A text is empty, or an argument the method fixes was passed.
+    """
+    params = [prepare_score(t, context, create_kwargs) for t in texts]
+    if not params:
+        return []
+    results = get_token_distributions(
+        [context + t for t in texts],
+        model=model,
+        top_logprobs=top_logprobs,
+        client=client,
+        concurrency=concurrency,
+        progress=progress,
+        retry=retry,
+        guards=guards,
+        profile=profile,
+        **params[0],
+    )
+    base_url = base_url_of(client)
+    out: list[TokenDistribution | Exception] = []
+    for result, text in zip(results, texts, strict=True):
+        if isinstance(result, GuardError):
+            out.append(refused(result, model))
+        elif isinstance(result, Exception):
+            out.append(result)
+        else:
+            try:
+                out.append(scored(result, context=context, text=text, base_url=base_url))
+            except ScoringError as exc:
+                out.append(exc)
+    return out
