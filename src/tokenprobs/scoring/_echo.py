@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs.adapters import parse_all
 from tokenprobs.adapters._common import get
-from tokenprobs.exceptions import ScoringError
+from tokenprobs.exceptions import ScoringError, TokenprobsError
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
@@ -60,8 +61,30 @@ def continuation(
     _check_aligned(d, n_prompt, server)
     reaches = (ends > len(context)) | ((starts == ends) & (starts >= len(context)))
     first = int(np.argmax(reaches[:n_prompt])) if reaches[:n_prompt].any() else n_prompt
-    part = d[first:n_prompt]
+    part = _with_prompt_logprobs(d, n_prompt)[first:n_prompt]
     return part.model_copy(update={"prompt_length": len(part), "source": f"{d.source}.score"})
+
+
+def _with_prompt_logprobs(d: TokenDistribution, n_prompt: int) -> TokenDistribution:
+    """Use vLLM's `prompt_logprobs` beside the echo, when they agree with it: ids and ranks too.
+
+    The echo's tokens (the server's own text) are kept; the ids, the ranks and the alternatives
+    come from `prompt_logprobs`, whose values are the echo's.
+    """
+    choices = get(d.response, "choices")
+    rows = get(choices[0], "prompt_logprobs") if isinstance(choices, list) and choices else None
+    if not isinstance(rows, list) or len(rows) != n_prompt:
+        return d
+    try:
+        p = parse_all(d.response, part="prompt")[0]
+    except TokenprobsError:
+        return d
+    ours, theirs = d.logprobs[1:n_prompt], p.logprobs[1:]
+    if not np.allclose(ours, theirs, rtol=0, atol=_SAME, equal_nan=True):
+        return d
+    return p.model_copy(
+        update={"tokens": d.tokens[:n_prompt], "token_bytes": d.token_bytes[:n_prompt]}
+    )
 
 
 def _spans(d: TokenDistribution, prompt: str, server: str | None) -> tuple[np.ndarray, np.ndarray]:
