@@ -84,3 +84,18 @@ def test_without_a_request_the_column_is_empty():
     d = tp.parse(_body())
     assert d.requested_token_ids == []
     assert d.requested_logprobs.shape == (3, 0)
+
+
+def test_the_client_passes_the_requested_ids_to_the_parser(api, openai_client):
+    """`extra_body={"logprob_token_ids": [...]}` fills the column of the returned distribution."""
+    route = api.post("/chat/completions").respond(200, json=_body())
+    d = tp.get_token_distribution(
+        "Say yes",
+        model="tiny",
+        client=openai_client,
+        guards="off",
+        extra_body={"logprob_token_ids": [20, 21], "return_tokens_as_token_ids": True},
+    )
+    assert json.loads(route.calls.last.request.content)["logprob_token_ids"] == [20, 21]
+    assert d.requested_token_ids == [20, 21]
+    assert d.requested_logprobs[0].tolist() == [-14.5, -17.25]
