@@ -282,3 +282,30 @@ def test_vllm_recorded_echo_scores_with_its_prompt_logprobs(local, client):
     assert d.ranks.tolist() == [100]
     assert d.top_tokens == [[" cat", " he", " first"]]
     assert not tp.scoring.greedy(d)  # rank 100: greedy decoding would not write " cat"
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["gpt-4o-mini", "gpt-5.4", "o3-mini", "gpt-3.5-turbo", "ft:gpt-4o-mini-2024-07-18:o::x"],
+)
+def test_openai_chat_models_are_refused_before_any_request(api, openai_client, model):
+    """OpenAI's chat models have no echo: ScoringError naming base models, nothing sent."""
+    route = api.post("/completions").respond(200, json=echo_body("x y"))
+    with pytest.raises(tp.ScoringError, match="chat models") as info:
+        tp.score(" y", context="x", model=model, client=openai_client)
+    assert "davinci-002" in info.value.hint
+    assert not route.called
+
+
+def test_an_openai_base_model_is_scored(api, openai_client):
+    """davinci-002 accepts echo with logprobs: the request is sent and scored."""
+    route = api.post("/completions").mock(side_effect=answer)
+    d = tp.score(" sat", context="The cat", model="davinci-002", client=openai_client)
+    assert route.called
+    assert d.tokens == [" sat"]
+
+
+def test_chat_model_names_on_a_local_server_are_not_refused(local, client):
+    """A local server may serve any name (llama.cpp echoes it back): no refusal by name."""
+    local.post("/completions").mock(side_effect=answer)
+    assert tp.score(" sat", context="The cat", model="gpt-4o", client=client).tokens == [" sat"]

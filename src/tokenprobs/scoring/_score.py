@@ -8,7 +8,9 @@ trusted (see `_echo`).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from tokenprobs.client import (
     DEFAULT_RETRY,
@@ -16,8 +18,10 @@ from tokenprobs.client import (
     get_token_distribution,
     get_token_distributions,
 )
+from tokenprobs.client._defaults import OPENAI_HOSTS
+from tokenprobs.client._defaults import base_url_of as client_base_url
 from tokenprobs.exceptions import GuardError, ScoringError
-from tokenprobs.guards import detect_server
+from tokenprobs.guards import detect_server, resolve_model
 from tokenprobs.scoring._echo import continuation
 
 if TYPE_CHECKING:
@@ -56,6 +60,29 @@ def prepare_score(text: str, context: str, create_kwargs: dict[str, object]) -> 
         raise ValueError(msg)
     kwargs: dict[str, Any] = {"temperature": 0, **create_kwargs}
     return {"endpoint": "completions", "echo": True, "max_tokens": 1, **kwargs}
+
+
+_OPENAI_CHAT = re.compile(r"(gpt-4|gpt-5|o[1-9]|chatgpt-|gpt-3\.5-turbo(?!-instruct))")
+
+
+def check_scorable(model: str, client: object) -> None:
+    """Refuse, before any request, a model of api.openai.com that cannot score given text.
+
+    OpenAI's chat and reasoning models are not served on `/v1/completions` and have no `echo`
+    (neither has the Responses API); only a base model echoes a prompt with logprobs there.
+
+    Raises:
+        ScoringError: The model is one of OpenAI's chat models on OpenAI's own API.
+    """
+    url = client_base_url(client)
+    if url is not None and urlsplit(url).hostname not in OPENAI_HOSTS:
+        return
+    if _OPENAI_CHAT.match(resolve_model(model)):
+        what = (
+            f"OpenAI's {model} cannot score given text: chat models (and the Responses API) "
+            "have no echo and no prompt logprobs"
+        )
+        raise ScoringError(what, server="openai", hint=_REFUSED_HINT)
 
 
 def scored(
@@ -126,6 +153,7 @@ def score(
         -0.73
     """
     params = prepare_score(text, context, create_kwargs)
+    check_scorable(model, client)
     try:
         d = get_token_distribution(
             context + text,
@@ -156,6 +184,7 @@ async def ascore(
 ) -> TokenDistribution:
     """The async twin of `score` (an `AsyncOpenAI` client; same arguments)."""
     params = prepare_score(text, context, create_kwargs)
+    check_scorable(model, client)
     try:
         d = await aget_token_distribution(
             context + text,
@@ -203,6 +232,7 @@ def score_many(
     params = [prepare_score(t, context, create_kwargs) for t in texts]
     if not params:
         return []
+    check_scorable(model, client)
     results = get_token_distributions(
         [context + t for t in texts],
         model=model,
