@@ -178,3 +178,26 @@ def test_ids_in_a_stream_are_joined_chunk_by_chunk():
     d = tp.parse(chunks)
     assert d.token_ids.tolist() == [100, 101, 102]
     assert d.top_token_ids.tolist() == [[200, 201], [200, 201], [200, -1]]
+
+
+def test_vllm_return_token_ids_fill_the_ids_of_a_chat_choice():
+    """With `return_token_ids` the choice's `token_ids` are the generated positions' ids (vLLM)."""
+    body = testing.chat_completion(POSITIONS)
+    body["choices"][0]["token_ids"] = [10, 11, 12]
+    assert tp.parse(body).token_ids.tolist() == [10, 11, 12]
+    assert tp.parse(ChatCompletion.model_validate(body)).token_ids.tolist() == [10, 11, 12]
+
+
+def test_vllm_return_token_ids_of_an_echo_are_prompt_then_generated():
+    """An echoed legacy choice: `prompt_token_ids` then `token_ids`, one id per position."""
+    body = testing.completion([("The", None, []), *POSITIONS[1:]])
+    body["choices"][0]["prompt_token_ids"] = [10, 11]
+    body["choices"][0]["token_ids"] = [12]
+    assert tp.parse(body).token_ids.tolist() == [10, 11, 12]
+
+
+def test_choice_ids_that_do_not_fit_the_positions_are_not_used():
+    """A count that matches neither way: no ids invented, -1 stays."""
+    body = testing.chat_completion(POSITIONS)
+    body["choices"][0]["token_ids"] = [10, 11]
+    assert tp.parse(body).token_ids.tolist() == [-1, -1, -1]

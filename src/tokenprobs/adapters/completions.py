@@ -5,15 +5,22 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs.adapters._columns import Columns
+from tokenprobs.adapters._columns import Columns, checked_id
 from tokenprobs.adapters._common import get, plain, select, seq
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
-from tokenprobs.models._ids import id_from_token
+from tokenprobs.models._ids import id_from_token, ids_1d
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["is_logprob", "legacy_columns", "legacy_logprobs", "parse_choice", "parse_choices"]
+__all__ = [
+    "is_logprob",
+    "legacy_columns",
+    "legacy_logprobs",
+    "parse_choice",
+    "parse_choices",
+    "with_choice_ids",
+]
 
 
 def parse_choices(
@@ -104,7 +111,7 @@ def parse_choice(
     text = get(c, "text")
     filters = get(c, "content_filter_results")
     meta.setdefault("response", c)
-    return legacy_logprobs(
+    d = legacy_logprobs(
         logprobs,
         path=f"{path}.logprobs",
         source=source,
@@ -114,6 +121,24 @@ def parse_choice(
         content_filter_results=None if filters is None else [plain(filters)],
         **meta,
     )
+    return with_choice_ids(d, c, path=path)
+
+
+def with_choice_ids(d: TokenDistribution, c: Any, *, path: str) -> TokenDistribution:  # noqa: ANN401
+    """`d` with vLLM's `return_token_ids` ids (`token_ids`, after `prompt_token_ids` for an echo).
+
+    Used only when the positions have no ids of their own and the count matches them exactly:
+    the generated ids alone, or the prompt's then the generated (an echoed legacy choice).
+    """
+    generated = seq(get(c, "token_ids"), f"{path}.token_ids")
+    if generated is None or (d.token_ids >= 0).any():
+        return d
+    prompt = seq(get(c, "prompt_token_ids"), f"{path}.prompt_token_ids") or []
+    ids = generated if len(generated) == len(d) else [*prompt, *generated]
+    if len(ids) != len(d):
+        return d
+    checked = [checked_id(v, f"{path}.token_ids") for v in ids]
+    return d.model_copy(update={"token_ids": ids_1d(checked, len(d))})
 
 
 def legacy_logprobs(
