@@ -201,3 +201,17 @@ def test_choice_ids_that_do_not_fit_the_positions_are_not_used():
     body = testing.chat_completion(POSITIONS)
     body["choices"][0]["token_ids"] = [10, 11]
     assert tp.parse(body).token_ids.tolist() == [-1, -1, -1]
+
+
+def test_a_legacy_stream_of_token_id_strings_gets_its_text_from_the_offsets():
+    """Streamed `"token_id:N"` chunks: ids per chunk, bytes cut from the joined text at the end."""
+    chunks = [
+        testing.vllm_token_ids(c, VOCAB) if c["choices"][0].get("logprobs") else c
+        for c in testing.completion_chunks(POSITIONS)
+    ]
+    d = tp.parse(chunks)
+    assert d.source == "completions.stream"
+    assert d.token_ids.tolist() == [10, 11, 12]
+    assert d.text == "The cat sat"
+    assert d.bytes_decoded == "text_offset"
+    assert d.candidates.counts.tolist() == [2, 2, 1]

@@ -17,6 +17,7 @@ __all__ = [
     "is_logprob",
     "legacy_columns",
     "legacy_logprobs",
+    "offset_bytes",
     "parse_choice",
     "parse_choices",
     "with_choice_ids",
@@ -207,27 +208,39 @@ def legacy_columns(
 def _ids_from_tokens(cols: Columns, text: str | None, offsets: list[int] | None) -> None:
     """Read vLLM's `"token_id:N"` tokens: their ids, and their bytes from the text (no tokenizer).
 
-    Each token's characters are `text[offset[i] - offset[0] : offset[i + 1] - offset[0]]` (vLLM
-    counts offsets from the prompt's start with `echo`, else from the completion's). An
-    alternative with the sampled token's id gets its bytes; the others' text is unknown, so
-    they keep their `"token_id:N"` string (distinct ids stay distinct alternatives).
+    The alternatives' ids too; the bytes as `offset_bytes` cuts them.
     """
     cols.token_ids = [id_from_token(t) for t in cols.tokens]
     cols.top_ids = [[id_from_token(t) for t in row] for row in cols.top_tokens]
-    if text is None or offsets is None or not offsets:
-        return
+    if text is not None and offsets is not None:
+        offset_bytes(cols, text, offsets)
+
+
+def offset_bytes(cols: Columns, text: str, offsets: list[int]) -> bool:
+    """Cut the sampled tokens' bytes from `text` at their offsets (the tokenizer-free fallback).
+
+    Each token's characters are `text[offset[i] - offset[0] : offset[i + 1] - offset[0]]` (vLLM
+    counts offsets from the prompt's start with `echo`, else from the completion's). An
+    alternative with the sampled token's id gets its bytes; the others' text is unknown, so
+    they keep their `"token_id:N"` string (distinct ids stay distinct alternatives). Nothing
+    is changed, and False returned, when the offsets do not fit the text.
+    """
+    if len(offsets) != len(cols.tokens) or not offsets or cols.token_ids is None:
+        return False
     base = offsets[0]
     ends = [*offsets[1:], base + len(text)]
     if any(b < a for a, b in zip(offsets, ends, strict=True)) or ends[-1] - base > len(text):
-        return
+        return False
     cols.token_bytes = [
         list(text[a - base : b - base].encode()) for a, b in zip(offsets, ends, strict=True)
     ]
+    top_ids = cols.top_ids or [[] for _ in cols.tokens]
     cols.top_bytes = [
         [own if tid >= 0 and i == tid else None for i in row]
-        for own, tid, row in zip(cols.token_bytes, cols.token_ids, cols.top_ids, strict=True)
+        for own, tid, row in zip(cols.token_bytes, cols.token_ids, top_ids, strict=True)
     ]
     cols.bytes_decoded = "text_offset"
+    return True
 
 
 def _alternatives(
