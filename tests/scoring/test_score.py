@@ -309,3 +309,17 @@ def test_chat_model_names_on_a_local_server_are_not_refused(local, client):
     """A local server may serve any name (llama.cpp echoes it back): no refusal by name."""
     local.post("/completions").mock(side_effect=answer)
     assert tp.score(" sat", context="The cat", model="gpt-4o", client=client).tokens == [" sat"]
+
+
+def test_an_echoed_bos_token_the_text_lacks_is_not_part_of_the_text(local, client):
+    """An echoed BOS token ("<s>", as vLLM sends) that `text` lacks is placed before the text."""
+    prompt = [("<s>", None, []), ("The", -3.0, [("The", -3.0)]), (" cat", -1.0, [(" cat", -1.0)])]
+    body = testing.completion([*prompt, (NEXT, -0.5, [(NEXT, -0.5), (" zz", -9.0)])], model="tiny")
+    body["choices"][0]["text"] = "The cat" + NEXT  # offsets count "<s>": 0, 3, 6, 10
+    body["usage"] = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}
+    local.post("/completions").respond(200, json=body)
+    d = tp.score(" cat", context="The", model="tiny", client=client)
+    assert d.tokens == [" cat"]
+    whole = tp.score("The cat", model="tiny", client=client)
+    assert whole.tokens == ["The", " cat"]
+    assert whole.logprobs.tolist() == [-3.0, -1.0]  # the first token is scored after the BOS

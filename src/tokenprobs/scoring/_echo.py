@@ -99,7 +99,14 @@ def _spans(d: TokenDistribution, prompt: str, server: str | None) -> tuple[np.nd
             + ("" if echoed else " and has a logprob for its first token, so it is generated")
         )
         raise ScoringError(what, server=server, hint=_ECHO_HINT)
-    if offsets is not None and len(offsets) == len(d):
+    extra = len(d.text) - len(shown)
+    if extra > 0 and d.text.endswith(shown):
+        # the tokens spell a prefix the text lacks (vLLM echoes a BOS token as "<s>" but not in
+        # `text`, and counts offsets over the tokens): place the tokens in the text without it,
+        # the prefix's positions before its start
+        spans = d.char_spans() - extra
+        starts, ends = spans[:, 0], spans[:, 1]
+    elif offsets is not None and len(offsets) == len(d):
         starts = np.asarray(offsets, dtype=np.intp)
         ends = np.append(starts[1:], len(shown))
     else:
