@@ -220,4 +220,4 @@ def test_every_docstring_example_runs():
         if result.failed:
             failures.append(name)
     assert not failures, f"docstring examples fail in {failures}"
-    assert attempted >= 40  # noqa: PLR2004 - the examples exist (a finder that finds none fails)
+    assert attempted >= 40  # the examples exist (a finder that finds none fails)
