@@ -215,3 +215,15 @@ def test_a_legacy_stream_of_token_id_strings_gets_its_text_from_the_offsets():
     assert d.text == "The cat sat"
     assert d.bytes_decoded == "text_offset"
     assert d.candidates.counts.tolist() == [2, 2, 1]
+
+
+def test_a_large_body_of_token_id_strings_parses_as_a_small_one():
+    """Above the raw-JSON fast path's threshold, ids and the sampled bytes come out the same."""
+    body = testing.vllm_token_ids(testing.chat_completion(POSITIONS * 300), VOCAB)
+    raw = json.dumps(body)
+    assert len(raw) > 1 << 16  # the fast path's threshold
+    d = tp.parse(raw)
+    assert d.token_ids.tolist() == [10, 11, 12] * 300
+    assert d.top_bytes[1][1] == list(b" cat")
+    assert d.candidates.counts.tolist() == [2, 2, 1] * 300
+    assert d == tp.parse(body)

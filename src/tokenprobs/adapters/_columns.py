@@ -15,16 +15,17 @@ from typing import TYPE_CHECKING, Any, Unpack
 import numpy as np
 
 from tokenprobs.adapters._common import get, seen, seq
+from tokenprobs.adapters._ids import read_ids
 from tokenprobs.adapters._lazy import BYTE_MAX, FastPathMiss, indexed_bytes
 from tokenprobs.exceptions import UnsupportedResponseError
 from tokenprobs.models import DistributionMeta, TokenDistribution
 from tokenprobs.models._bytes import derive_bytes, gpt2_decode
-from tokenprobs.models._ids import UNKNOWN_ID, id_from_token
+from tokenprobs.models._ids import UNKNOWN_ID
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["Columns", "checked_id", "columns_from_entries", "read_ids"]
+__all__ = ["Columns", "columns_from_entries"]
 
 _NUMBER = (int, float)
 _MISSING = object()
@@ -185,62 +186,6 @@ def _extract(cols: Columns, entries: Sequence[Any]) -> None:
     except AttributeError:
         cols.top_bytes = [list(map(_no_bytes, t)) for t in tops]
     cols.flat = list(map(logprob, chain.from_iterable(tops)))
-
-
-def read_ids(cols: Columns, entries: Sequence[Any], path: str) -> None:
-    """The entries' token ids: llama.cpp's `id` fields, else vLLM's `"token_id:N"` tokens.
-
-    Raises:
-        UnsupportedResponseError: Naming an `id` that is not a non-negative integer.
-    """
-    first = entries[0]
-    ident: Callable[[Any], Any]
-    if isinstance(first, dict):
-        has_id, ident = "id" in first, methodcaller("get", "id")
-        alternatives: Callable[[Any], Any] = methodcaller("get", "top_logprobs")
-    else:
-        has_id, ident = getattr(first, "id", None) is not None, _attr_id
-        alternatives = _attr_alternatives
-    if has_id:
-        cols.token_ids = [
-            checked_id(v, f"{path}[{i}].id") for i, v in enumerate(map(ident, entries))
-        ]
-        cols.top_ids = [
-            [
-                checked_id(v, f"{path}[{i}].top_logprobs[{j}].id")
-                for j, v in enumerate(map(ident, alts or ()))
-            ]
-            for i, alts in enumerate(map(alternatives, entries))
-        ]
-    elif cols.tokens and cols.tokens[0].startswith("token_id:"):
-        cols.token_ids = list(map(id_from_token, cols.tokens))
-        cols.top_ids = [list(map(id_from_token, row)) for row in cols.top_tokens]
-        # vLLM encodes an alternative's bytes from its "token_id:N" string, the sampled token's
-        # from its text: the alternative that is the sampled token takes the sampled bytes
-        for own, tid, ids, row in zip(
-            cols.token_bytes, cols.token_ids, cols.top_ids, cols.top_bytes, strict=True
-        ):
-            for j, alt in enumerate(ids):
-                if alt == tid >= 0:
-                    row[j] = own
-
-
-def _attr_id(entry: object) -> object:
-    return getattr(entry, "id", None)
-
-
-def _attr_alternatives(entry: object) -> object:
-    return getattr(entry, "top_logprobs", None)
-
-
-def checked_id(value: object, path: str) -> int:
-    """A token id as given (`None` → -1); anything but a non-negative integer is an error."""
-    if value is None:
-        return UNKNOWN_ID
-    if type(value) is not int or value < 0:
-        msg = f"expected a token id (an integer >= 0) or null, got {seen(value)}"
-        raise UnsupportedResponseError(msg, field=path)
-    return value
 
 
 def _no_bytes(entry: object) -> list[int] | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs.adapters._columns import Columns, checked_id
+from tokenprobs.adapters._columns import Columns
 from tokenprobs.adapters._common import get, plain, select, seq
+from tokenprobs.adapters._ids import checked_id
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 from tokenprobs.models._ids import id_from_token, ids_1d
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters import completions
-from tokenprobs.adapters._columns import Columns, checked_id
+from tokenprobs.adapters._columns import Columns
 from tokenprobs.adapters._common import get, seen, select, seq
+from tokenprobs.adapters._ids import checked_id
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 from tokenprobs.models._ids import UNKNOWN_ID
 
