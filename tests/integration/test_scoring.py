@@ -19,6 +19,7 @@ import openai
 import pytest
 
 import tokenprobs as tp
+from tokenprobs import cli
 
 pytestmark = pytest.mark.integration
 
@@ -148,3 +149,20 @@ def test_a_server_whose_echo_is_shifted_is_refused():
         )
         d = tp.parse(raw)
         assert len(d) == raw.usage.prompt_tokens  # the generated token is missing
+
+
+def test_the_score_command_prints_the_truths_sums(server, truth, tmp_path, capsys, monkeypatch):
+    """`tokenprobs score FILE` on the real server: each line's sum is the in-process one."""
+    texts = ["The cat sat on the", "My little green fish had"]
+    path = tmp_path / "texts.txt"
+    path.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    code = cli.main(["score", str(path), "--model", "tiny", "--base-url", server.base_url])
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    for line, text, tokens in zip(lines, texts, truth(texts), strict=True):
+        total, count, _, shown = line.split("\t")
+        _, want = _expected(tokens, "")
+        assert shown == text
+        assert int(count) == len(want)
+        assert float(total) == pytest.approx(np.nansum(want), abs=1e-4)
