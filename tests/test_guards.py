@@ -34,6 +34,10 @@ VLLM_CAP = (
     "Requested sample logprobs of {0}, which is greater than max allowed: 20 "
     "(parameter=logprobs, value={0})"
 )
+VLLM_PROMPT_CAP = (
+    "Requested prompt logprobs of {0}, which is greater than max allowed: 20 "
+    "(parameter=prompt_logprobs, value={0})"
+)
 LLAMA_GE0 = (
     "1 validation error:\n  {{'type': 'greater_than_equal', 'loc': ('body', '{0}'), "
     "'msg': 'Input should be greater than or equal to 0', 'input': -1, 'ctx': {{'ge': 0}}}}"
@@ -294,6 +298,20 @@ CASES = [
         COMPL,
         {"model": "m", "prompt": "a", "logprobs": 30},
         err(400, VLLM_CAP.format(30), "logprobs", 400, "BadRequestError"),
+        profile="vllm",
+    ),
+    case(
+        "vllm.chat.prompt_logprobs.above_max_logprobs",
+        CHAT,
+        {"model": "m", "messages": [], "extra_body": {"prompt_logprobs": 21}},
+        err(400, VLLM_PROMPT_CAP.format(21), "prompt_logprobs", 400, "BadRequestError"),
+        profile="vllm",
+    ),
+    case(
+        "vllm.completions.prompt_logprobs.above_max_logprobs",
+        COMPL,
+        {"model": "m", "prompt": "a", "echo": True, "logprobs": 1, "prompt_logprobs": 25},
+        err(400, VLLM_PROMPT_CAP.format(25), "prompt_logprobs", 400, "BadRequestError"),
         profile="vllm",
     ),
     case(

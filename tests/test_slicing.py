@@ -101,9 +101,10 @@ def test_every_field_is_known_to_the_slice():
     metadata = {
         *("source", "choice", "finish_reason", "refusal", "incomplete", "model", "response"),
         *("prompt_filter_results", "content_filter_results", "values_from", "bytes_decoded"),
+        "requested_token_ids",
     }
     cls = tp.TokenDistribution
-    declared = {*cls._PER_POSITION, *cls._POSITION_LISTS, *cls._WHOLE_ONLY}
+    declared = {*cls._PER_POSITION, *cls._POSITION_LISTS, *cls._WHOLE_ONLY, *cls._LEADING_COUNTS}
     assert set(cls.model_fields) == metadata | declared
 
 

@@ -22,6 +22,7 @@ from tokenprobs import (
     metrics,
     models,
     render,
+    scoring,
     testing,
 )
 from tokenprobs.adapters import StreamAccumulator, parse, parse_all
@@ -44,6 +45,7 @@ from tokenprobs.exceptions import (
     MissingAPIKeyError,
     MissingDependencyError,
     MissingLogprobsError,
+    ScoringError,
     StreamInterruptedError,
     TokenprobsError,
     TokenprobsWarning,
@@ -52,12 +54,14 @@ from tokenprobs.exceptions import (
 from tokenprobs.guards import check_request
 from tokenprobs.labels import LabelResult, Labels, aclassify, classify
 from tokenprobs.models import Span, TokenDistribution, TokenLogprob, TopLogprob
+from tokenprobs.scoring import ChoiceScores, ascore, score, score_choices
 
 __version__ = _version("pytokenprobs")
 
 __all__ = [
     "APIResponseError",
     "AsyncDistributionStream",
+    "ChoiceScores",
     "Comparison",
     "DEFAULT_RETRY",
     "DistributionStream",
@@ -69,6 +73,7 @@ __all__ = [
     "MissingDependencyError",
     "MissingLogprobsError",
     "RetryPolicy",
+    "ScoringError",
     "Span",
     "StreamAccumulator",
     "StreamInterruptedError",
@@ -83,6 +88,7 @@ __all__ = [
     "aclassify",
     "aget_token_distribution",
     "aget_token_distributions",
+    "ascore",
     "batch",
     "check_request",
     "classify",
@@ -101,5 +107,8 @@ __all__ = [
     "parse",
     "parse_all",
     "render",
+    "score",
+    "score_choices",
+    "scoring",
     "testing",
 ]

@@ -8,6 +8,8 @@ TokenprobsError
 ├── MissingDependencyError      an optional extra is not installed: gives the pip install line
 ├── MissingAPIKeyError          no client given and OPENAI_API_KEY unset (also openai.OpenAIError)
 ├── StreamInterruptedError      a stream broke mid-way: carries what arrived (.distributions)
+├── ScoringError                a server cannot score given text (ignores echo, shifts it, refuses
+│                               echo with logprobs): names the server and the alternative
 └── GuardError                  a request the API would refuse, refused locally (also the SDK's
                                 own BadRequestError / PermissionDeniedError, see tokenprobs.guards)
 
@@ -36,6 +38,7 @@ __all__ = [
     "MissingAPIKeyError",
     "MissingDependencyError",
     "MissingLogprobsError",
+    "ScoringError",
     "StreamInterruptedError",
     "TokenprobsError",
     "TokenprobsWarning",
@@ -168,6 +171,26 @@ class StreamInterruptedError(TokenprobsError):
             f"the stream broke ({type(cause).__name__}: {cause}); "
             f"kept what arrived ({got or 'no positions'}) as .distributions"
         )
+
+
+class ScoringError(TokenprobsError):
+    """The server cannot score given text, or its answer would be a wrong score.
+
+    Raised instead of a silently wrong result: a server that ignores `echo` (llama.cpp's C++
+    server: the distribution would be of generated tokens), one whose echoed logprobs are
+    shifted by a position (llama-cpp-python without a BOS token), one that refuses `echo` with
+    `logprobs` (OpenAI's instruct models), or an answer whose echo does not spell the prompt.
+
+    Attributes:
+        server: Who answered (`"llama.cpp"`, `"vllm"`, `"openai"`, a base URL), when known.
+        hint: What to do instead.
+    """
+
+    def __init__(self, what: str, *, server: str | None = None, hint: str) -> None:
+        """Build the error from what went wrong, who answered and the alternative."""
+        self.server = server
+        self.hint = hint
+        super().__init__(f"{what}. {hint}.")
 
 
 class GuardError(TokenprobsError):

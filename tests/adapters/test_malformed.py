@@ -90,10 +90,11 @@ def test_wrong_type_names_the_field(path, value, field):
 
 
 def test_unknown_extra_fields_are_ignored():
-    """Compatible servers' extra fields (vLLM's prompt_logprobs, ids) do not disturb parsing."""
+    """Compatible servers' extra fields (a prompt's logprobs, unknown keys) leave parsing alone."""
     body = copy.deepcopy(BODY)
-    body["prompt_logprobs"] = [None, {"1": {"logprob": -1.0}}]
-    body["choices"][0]["logprobs"]["content"][0]["id"] = 42
+    body["prompt_logprobs"] = [None, {"1": {"logprob": -1.0}}]  # read only for part="prompt"
+    body["choices"][0]["logprobs"]["content"][0]["x_server_extra"] = 42
+    body["x_server_extra"] = {"metrics": None}
     assert tp.parse(body) == tp.parse(BODY)
 
 

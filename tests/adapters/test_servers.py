@@ -496,9 +496,11 @@ def _llama_server_body() -> dict:
     ],
 )
 def test_llama_server_integer_bytes_ids_and_sampled_outside_top_k(form):
-    """Bytes are used (nothing derived), ids ignored, the sampled token counted once."""
+    """Bytes are used (nothing derived), ids read, the sampled token counted once."""
     d = tp.parse(form)
     assert d.text == "The cat sat"
+    assert d.token_ids.tolist() == [450, 451, 452]
+    assert d.top_token_ids.tolist() == [[900, 901], [910, 911], [920, 921]]
     assert not d.bytes_derived.any()
     assert d.sampled_in_top.tolist() == [True, False, True]
     assert d.support_logprobs.shape == (3, 3)

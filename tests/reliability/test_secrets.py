@@ -71,7 +71,7 @@ def produced(monkeypatch, caplog, api, make_client, capsys):
         get_token_distribution("Hi", model="gpt-4o", client=client, top_logprobs=99)
     out.append(_all_text(info.value))
     # the CLI: ask (success, JSON, API error) with the key from the environment
-    monkeypatch.setattr(_cli_ask, "_client", lambda *_, **__: make_client(api, api_key=KEY))
+    monkeypatch.setattr(_cli_ask, "client_of", lambda *_, **__: make_client(api, api_key=KEY))
     route.respond(200, json=chat_completion(POSITIONS))
     codes = [cli.main(["ask", "Hi", "--model", "gpt-4o-mini"])]
     codes.append(cli.main(["ask", "Hi", "--model", "gpt-4o-mini", "--json"]))

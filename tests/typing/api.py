@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 
-def use(raw: bytes) -> None:
+def use(raw: bytes) -> None:  # noqa: PLR0915 - one place that touches every public name
     """Every public name used the way a user would, so a signature change breaks mypy."""
     d: tp.TokenDistribution = tp.parse(raw, choice=0)
     ds: list[tp.TokenDistribution] = tp.parse_all(raw)
@@ -54,7 +54,55 @@ def use(raw: bytes) -> None:
     yes: tp.LabelResult = tp.Labels(["yes", "no"]).probs(d)
     sure: float = yes.probs["yes"] + tp.labels.sequence_probability(d)
     leaves: tp.fields.FieldConfidences = tp.fields.confidence(d)
-    del ds, p, top, h, bounds, spans, text, ppl, again, ent, html, grown, cap, aligned, sure, leaves
+    prompt: tp.TokenDistribution = tp.parse(raw, part="prompt")
+    prompts: list[tp.TokenDistribution] = tp.parse_all(raw, part="prompt")
+    length: int | None = prompt.prompt_length
+    ranks: NDArray[np.int64] = prompt.ranks + prompt.top_ranks[:, 0]
+    asked_ids: tp.TokenDistribution = tp.parse(raw, logprob_token_ids=[1, 2])
+    exact: NDArray[np.float64] = asked_ids.requested_logprobs
+    which: list[int] = asked_ids.requested_token_ids
+    scored: tp.TokenDistribution = tp.score(" b", context="a", model="davinci-002", client=client)
+    choices: tp.ChoiceScores = tp.score_choices("a", [" b", " c"], model="m", client=client)
+    best: str = choices.best
+    chance: NDArray[np.float64] = choices.probs + choices.per_token + choices.per_byte
+    ll: tuple[float, bool] = tp.scoring.loglikelihood("a", " b", model="m", client=client)
+    texts: list[tp.TokenDistribution | Exception] = tp.scoring.score_many(
+        ["a", "b"], model="m", client=client, progress=False
+    )
+    try:
+        tp.score("x", model="m", client=client)
+    except tp.ScoringError as exc:
+        hint: str = exc.hint
+        del hint
+    ids: NDArray[np.int64] = d.token_ids
+    top_ids: NDArray[np.int64] = d.top_token_ids
+    del cap, aligned, sure, leaves
+    del (
+        ds,
+        p,
+        top,
+        h,
+        bounds,
+        spans,
+        text,
+        ppl,
+        again,
+        ent,
+        html,
+        grown,
+        ids,
+        top_ids,
+        prompts,
+        length,
+        ranks,
+        exact,
+        which,
+        scored,
+        best,
+        chance,
+        ll,
+        texts,
+    )
 
 
 async def use_async(client: openai.AsyncOpenAI) -> None:

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any, Unpack
 import numpy as np
 
 from tokenprobs.adapters._common import get, seen, seq
+from tokenprobs.adapters._ids import read_ids
 from tokenprobs.adapters._lazy import BYTE_MAX, FastPathMiss, indexed_bytes
 from tokenprobs.exceptions import UnsupportedResponseError
 from tokenprobs.models import DistributionMeta, TokenDistribution
 from tokenprobs.models._bytes import derive_bytes, gpt2_decode
+from tokenprobs.models._ids import UNKNOWN_ID
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -36,9 +38,13 @@ class Columns:
         "bytes_decoded",
         "flat",
         "logprobs",
+        "ranks",
         "token_bytes",
+        "token_ids",
         "tokens",
         "top_bytes",
+        "top_ids",
+        "top_ranks",
         "top_tokens",
     )
 
@@ -51,9 +57,23 @@ class Columns:
         self.top_tokens: list[list[str]] = []
         self.top_bytes: list[list[list[int] | None]] = []
         self.flat: list[float] = []
+        self.token_ids: list[int] | None = None
+        """The sampled tokens' ids (`-1` unknown), or `None` when no position has one."""
+        self.top_ids: list[list[int]] | None = None
+        """The alternatives' ids, row by row like `top_tokens`, or `None`."""
+        self.ranks: list[int] | None = None
+        self.top_ranks: list[list[int]] | None = None
 
     def extend(self, other: Columns) -> None:
         """Append another set of columns (a later stream chunk)."""
+        if self.token_ids is not None or other.token_ids is not None:
+            self.token_ids = _ids_or_unknown(self.token_ids, self.tokens) + _ids_or_unknown(
+                other.token_ids, other.tokens
+            )
+        if self.top_ids is not None or other.top_ids is not None:
+            self.top_ids = _rows_or_unknown(self.top_ids, self.top_tokens) + _rows_or_unknown(
+                other.top_ids, other.top_tokens
+            )
         self.tokens += other.tokens
         self.token_bytes += other.token_bytes
         self.logprobs += other.logprobs
@@ -78,8 +98,24 @@ class Columns:
             top_tokens=self.top_tokens,
             top_bytes=self.top_bytes,
             top_logprobs_flat=self.flat,
+            token_ids=self.token_ids,
+            top_token_ids_flat=_flat(self.top_ids),
+            ranks=self.ranks,
+            top_ranks_flat=_flat(self.top_ranks),
             **meta,
         )
+
+
+def _flat(rows: list[list[int]] | None) -> list[int] | None:
+    return None if rows is None else list(chain.from_iterable(rows))
+
+
+def _ids_or_unknown(ids: list[int] | None, tokens: list[str]) -> list[int]:
+    return [UNKNOWN_ID] * len(tokens) if ids is None else ids
+
+
+def _rows_or_unknown(rows: list[list[int]] | None, tokens: list[list[str]]) -> list[list[int]]:
+    return [[UNKNOWN_ID] * len(t) for t in tokens] if rows is None else rows
 
 
 def columns_from_entries(
@@ -102,6 +138,7 @@ def columns_from_entries(
         _extract(cols, entries)
         if table is not None:
             if _values_ok(cols) and indexed_bytes(cols, table):
+                read_ids(cols, entries, path)
                 return cols
             raise FastPathMiss
         if (
@@ -111,6 +148,7 @@ def columns_from_entries(
         ):
             if _GPT2_LEADS.search(own) or _GPT2_LEADS.search(alts):
                 _decode_gpt2_symbols(cols)
+            read_ids(cols, entries, path)
             return cols
     except (KeyError, AttributeError, TypeError) as exc:
         if table is not None:

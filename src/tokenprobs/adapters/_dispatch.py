@@ -6,9 +6,9 @@ import io
 import os
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import openai
@@ -16,20 +16,32 @@ import pydantic
 import pydantic_core
 
 from tokenprobs._gc import paused_gc
-from tokenprobs.adapters import chat, completions, responses
+from tokenprobs.adapters import chat, completions, prompt, responses
 from tokenprobs.adapters._columns import columns_from_entries
 from tokenprobs.adapters._common import error_body, get
 from tokenprobs.adapters._lazy import FastPathMiss
+from tokenprobs.adapters._requested import with_requested
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
 from tokenprobs.exceptions import APIResponseError, TokenprobsWarning, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
 
-__all__ = ["parse", "parse_all"]
+__all__ = ["Part", "parse", "parse_all"]
 
 _STR_KINDS = (str, bytes, bytearray, memoryview)
 
 
-def parse(obj: object, /, *, choice: int = 0) -> TokenDistribution:
+Part = Literal["output", "prompt"]
+"""Which tokens to read: the generated `"output"`, or the `"prompt"` the server scored."""
+
+
+def parse(
+    obj: object,
+    /,
+    *,
+    choice: int = 0,
+    part: Part = "output",
+    logprob_token_ids: Sequence[int] | None = None,
+) -> TokenDistribution:
     """The `TokenDistribution` of one choice of any logprobs-bearing response.
 
     Args:
@@ -43,6 +55,13 @@ def parse(obj: object, /, *, choice: int = 0) -> TokenDistribution:
             `openai.APIStatusError` itself, which raise `APIResponseError`.
         choice: Which choice (its `index`) when the response has several (`n > 1`). A single
             `Choice` is parsed as it is, whatever its index.
+        part: `"output"` (default): the generated tokens (all of an `echo`ed legacy choice,
+            whose `d.prompt_length` leading positions are the prompt). `"prompt"`: the
+            prompt's own distribution, from vLLM's `prompt_logprobs` (chat or completions) or
+            the echoed positions of a legacy choice; needs a whole response (not a stream).
+        logprob_token_ids: The ids the request asked vLLM for with `logprob_token_ids`: their
+            logprobs at each position fill `d.requested_logprobs` `(T, R)` (exact, whatever
+            their rank; NaN where not given). The response must name its tokens' ids.
 
     Returns:
         The distribution, with `d.response` set to the parsed object when there was one.
@@ -65,14 +84,60 @@ def parse(obj: object, /, *, choice: int = 0) -> TokenDistribution:
         >>> d.text, d.source
         ('Hi', 'chat')
     """
-    with paused_gc():
-        return _checked(_dispatch(obj, choice=choice))[0]
+    return _parsed(obj, choice=choice, part=part, requested=logprob_token_ids)[0]
 
 
-def parse_all(obj: object, /) -> list[TokenDistribution]:
+def parse_all(
+    obj: object,
+    /,
+    *,
+    part: Part = "output",
+    logprob_token_ids: Sequence[int] | None = None,
+) -> list[TokenDistribution]:
     """One `TokenDistribution` per choice (`n > 1`), in index order. Accepts what `parse` does."""
+    return _parsed(obj, choice=None, part=part, requested=logprob_token_ids)
+
+
+def _parsed(
+    obj: object, *, choice: int | None, part: Part, requested: Sequence[int] | None
+) -> list[TokenDistribution]:
     with paused_gc():
-        return _checked(_dispatch(obj, choice=None))
+        if part not in get_args(Part):
+            msg = f"part must be 'output' or 'prompt', got {part!r}"
+            raise ValueError(msg)
+        if part == "prompt":
+            return _prompt(obj, choice=choice)
+        out = _checked(_dispatch(obj, choice=choice))
+        if requested is not None:
+            out = [with_requested(d, requested) for d in out]
+        return out
+
+
+def _prompt(obj: object, *, choice: int | None) -> list[TokenDistribution]:
+    """`part="prompt"`: read a whole response, then its prompt's logprobs."""
+    if isinstance(obj, TokenDistribution):
+        obj = obj.response
+    if isinstance(obj, os.PathLike):
+        obj = _read_path(obj)
+    elif isinstance(obj, io.IOBase):
+        obj = _read_file(obj)
+    if isinstance(obj, _STR_KINDS):
+        try:
+            obj = pydantic_core.from_json(_as_data(obj))
+        except ValueError as exc:
+            msg = f"part='prompt' needs a whole response as JSON ({exc})"
+            raise UnsupportedResponseError(msg) from exc
+    if (err := _sdk_error(obj)) is not None:
+        raise err
+    if isinstance(obj, dict) and (err := error_body(obj)) is not None:
+        raise err
+    if not isinstance(obj, dict | pydantic.BaseModel) or get(obj, "choices") is None:
+        msg = (
+            f"part='prompt' reads a chat or legacy completion (a whole response), not a "
+            f"{type(obj).__name__}: a stream's chunks carry no prompt logprobs"
+        )
+        raise UnsupportedResponseError(msg)
+    return prompt.prompt_choices(obj, choice=choice)
 
 
 def _checked(out: list[TokenDistribution]) -> list[TokenDistribution]:

@@ -69,7 +69,7 @@ def parse_choice(
     )
     if "response" not in meta:
         meta["response"] = c
-    return choice_logprobs(
+    d = choice_logprobs(
         get(c, "logprobs"),
         path=f"{path}.logprobs",
         source="chat",
@@ -82,6 +82,7 @@ def parse_choice(
         content_filter_results=filters(get(c, "content_filter_results")),
         **meta,
     )
+    return completions.with_choice_ids(d, c, path=path)
 
 
 def filters(value: object) -> list[Any] | None:

@@ -7,12 +7,22 @@ from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters._columns import Columns
 from tokenprobs.adapters._common import get, plain, select, seq
+from tokenprobs.adapters._ids import checked_id
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
+from tokenprobs.models._ids import id_from_token, ids_1d
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["legacy_columns", "legacy_logprobs", "parse_choice", "parse_choices"]
+__all__ = [
+    "is_logprob",
+    "legacy_columns",
+    "legacy_logprobs",
+    "offset_bytes",
+    "parse_choice",
+    "parse_choices",
+    "with_choice_ids",
+]
 
 
 def parse_choices(
@@ -29,7 +39,7 @@ def parse_choices(
         raise UnsupportedResponseError(msg, field="choices")
     model = get(obj, "model")
     prompt_filters = get(obj, "prompt_filter_results")
-    return [
+    out = [
         parse_choice(
             c,
             path=f"choices[{i}]",
@@ -42,6 +52,47 @@ def parse_choices(
         )
         for i, c in select(choices, choice)
     ]
+    if any(_echoed(d) for d in out):
+        lengths = _prompt_lengths(obj, choices)
+        out = [
+            d.model_copy(update={"prompt_length": lengths.get(d.choice)}) if _echoed(d) else d
+            for d in out
+        ]
+    return out
+
+
+def _echoed(d: TokenDistribution) -> bool:
+    """An echoed prompt starts with a `null` logprob: its first token, which nothing predicts."""
+    return len(d) > 0 and math.isnan(d.logprobs[0])
+
+
+def _prompt_lengths(obj: Any, choices: list[Any]) -> dict[int, int]:  # noqa: ANN401
+    """How many leading positions of each echoed choice are its prompt, where the body says.
+
+    vLLM's `prompt_logprobs` has one entry per prompt token. Else `usage`: every choice echoes
+    the same prompt, and `completion_tokens` counts the generated tokens of all of them, so the
+    prompt is `(sum of the choices' lengths - completion_tokens) / n` (`prompt_tokens` is not
+    used: llama-cpp-python counts a BOS token there that it does not echo).
+    """
+    out: dict[int, int] = {}
+    sizes: dict[int, int] = {}
+    for i, c in enumerate(choices):
+        index = get(c, "index")
+        key = index if type(index) is int else i
+        tokens = get(get(c, "logprobs"), "tokens")
+        sizes[key] = len(tokens) if isinstance(tokens, list | tuple) else 0
+        rows = get(c, "prompt_logprobs")
+        if isinstance(rows, list | tuple) and len(rows) <= sizes[key]:
+            out[key] = len(rows)
+    if len(out) == len(sizes):
+        return out
+    generated = get(get(obj, "usage"), "completion_tokens")
+    if type(generated) is not int or not sizes:
+        return out
+    prompt, rest = divmod(sum(sizes.values()) - generated, len(sizes))
+    if rest or not all(0 < prompt <= n for n in sizes.values()):
+        return out
+    return {key: out.get(key, prompt) for key in sizes}
 
 
 def parse_choice(
@@ -62,7 +113,7 @@ def parse_choice(
     text = get(c, "text")
     filters = get(c, "content_filter_results")
     meta.setdefault("response", c)
-    return legacy_logprobs(
+    d = legacy_logprobs(
         logprobs,
         path=f"{path}.logprobs",
         source=source,
@@ -72,6 +123,24 @@ def parse_choice(
         content_filter_results=None if filters is None else [plain(filters)],
         **meta,
     )
+    return with_choice_ids(d, c, path=path)
+
+
+def with_choice_ids(d: TokenDistribution, c: Any, *, path: str) -> TokenDistribution:  # noqa: ANN401
+    """`d` with vLLM's `return_token_ids` ids (`token_ids`, after `prompt_token_ids` for an echo).
+
+    Used only when the positions have no ids of their own and the count matches them exactly:
+    the generated ids alone, or the prompt's then the generated (an echoed legacy choice).
+    """
+    generated = seq(get(c, "token_ids"), f"{path}.token_ids")
+    if generated is None or (d.token_ids >= 0).any():
+        return d
+    prompt = seq(get(c, "prompt_token_ids"), f"{path}.prompt_token_ids") or []
+    ids = generated if len(generated) == len(d) else [*prompt, *generated]
+    if len(ids) != len(d):
+        return d
+    checked = [checked_id(v, f"{path}.token_ids") for v in ids]
+    return d.model_copy(update={"token_ids": ids_1d(checked, len(d))})
 
 
 def legacy_logprobs(
@@ -82,7 +151,7 @@ def legacy_logprobs(
     **meta: Any,  # noqa: ANN401 - choice, finish_reason, model, response
 ) -> TokenDistribution:
     """The distribution of one legacy `logprobs` object."""
-    cols, top_null, offsets = legacy_columns(logprobs, path, start=0)
+    cols, top_null, offsets = legacy_columns(logprobs, path, start=0, text=meta.get("content"))
     return cols.build(source, top_null=top_null, text_offset=offsets, **meta)
 
 
@@ -91,8 +160,14 @@ def legacy_columns(
     path: str,
     *,
     start: int,
+    text: str | None = None,
 ) -> tuple[Columns, list[int], list[int] | None]:
-    """Columns, positions whose alternatives were null (offset by `start`), and text offsets."""
+    """Columns, positions whose alternatives were null (offset by `start`), and text offsets.
+
+    Token strings that are ids (vLLM's `return_tokens_as_token_ids`: `"token_id:42"`) fill the
+    id columns; the sampled tokens' bytes are then cut from `text` (the choice's text) at their
+    `text_offset`, when the offsets fit it.
+    """
     tokens = seq(get(logprobs, "tokens"), f"{path}.tokens")
     values = seq(get(logprobs, "token_logprobs"), f"{path}.token_logprobs")
     tops = seq(get(logprobs, "top_logprobs"), f"{path}.top_logprobs")
@@ -114,7 +189,7 @@ def legacy_columns(
             msg = f"expected a string, got {type(tok).__name__}"
             raise UnsupportedResponseError(msg, field=f"{path}.tokens[{i}]")
     for i, v in enumerate(values):
-        if v is not None and not _is_logprob(v):
+        if v is not None and not is_logprob(v):
             msg = f"expected a number or null, got {v!r}"
             raise UnsupportedResponseError(msg, field=f"{path}.token_logprobs[{i}]")
     if offsets is not None and not all(type(o) is int for o in offsets):
@@ -126,7 +201,47 @@ def legacy_columns(
     cols.logprobs = values
     top_null = _alternatives(cols, tops, path, n=n, start=start)
     cols.top_bytes = [[None] * len(t) for t in cols.top_tokens]
+    if n and tokens[0].startswith("token_id:"):
+        _ids_from_tokens(cols, text, offsets)
     return cols, top_null, offsets
+
+
+def _ids_from_tokens(cols: Columns, text: str | None, offsets: list[int] | None) -> None:
+    """Read vLLM's `"token_id:N"` tokens: their ids, and their bytes from the text (no tokenizer).
+
+    The alternatives' ids too; the bytes as `offset_bytes` cuts them.
+    """
+    cols.token_ids = [id_from_token(t) for t in cols.tokens]
+    cols.top_ids = [[id_from_token(t) for t in row] for row in cols.top_tokens]
+    if text is not None and offsets is not None:
+        offset_bytes(cols, text, offsets)
+
+
+def offset_bytes(cols: Columns, text: str, offsets: list[int]) -> bool:
+    """Cut the sampled tokens' bytes from `text` at their offsets (the tokenizer-free fallback).
+
+    Each token's characters are `text[offset[i] - offset[0] : offset[i + 1] - offset[0]]` (vLLM
+    counts offsets from the prompt's start with `echo`, else from the completion's). An
+    alternative with the sampled token's id gets its bytes; the others' text is unknown, so
+    they keep their `"token_id:N"` string (distinct ids stay distinct alternatives). Nothing
+    is changed, and False returned, when the offsets do not fit the text.
+    """
+    if len(offsets) != len(cols.tokens) or not offsets or cols.token_ids is None:
+        return False
+    base = offsets[0]
+    ends = [*offsets[1:], base + len(text)]
+    if any(b < a for a, b in zip(offsets, ends, strict=True)) or ends[-1] - base > len(text):
+        return False
+    cols.token_bytes = [
+        list(text[a - base : b - base].encode()) for a, b in zip(offsets, ends, strict=True)
+    ]
+    top_ids = cols.top_ids or [[] for _ in cols.tokens]
+    cols.top_bytes = [
+        [own if tid >= 0 and i == tid else None for i in row]
+        for own, tid, row in zip(cols.token_bytes, cols.token_ids, top_ids, strict=True)
+    ]
+    cols.bytes_decoded = "text_offset"
+    return True
 
 
 def _alternatives(
@@ -146,7 +261,7 @@ def _alternatives(
             msg = f"expected a token → logprob object or null, got {type(alts).__name__}"
             raise UnsupportedResponseError(msg, field=f"{path}.top_logprobs[{i}]")
         for tok, v in alts.items():
-            if not _is_logprob(v):
+            if not is_logprob(v):
                 msg = f"expected a number for {tok!r}, got {v!r}"
                 raise UnsupportedResponseError(msg, field=f"{path}.top_logprobs[{i}]")
         cols.top_tokens.append(list(alts))
@@ -154,7 +269,8 @@ def _alternatives(
     return top_null
 
 
-def _is_logprob(v: object) -> bool:
+def is_logprob(v: object) -> bool:
+    """A logprob as the API writes one: a number (not a bool), neither NaN nor +inf."""
     return (
         isinstance(v, int | float)
         and not isinstance(v, bool)

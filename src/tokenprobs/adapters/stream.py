@@ -10,7 +10,7 @@ import pydantic_core
 from tokenprobs.adapters._columns import Columns, columns_from_entries
 from tokenprobs.adapters._common import error_body, get, plain, seq
 from tokenprobs.adapters.chat import TOOL_CALL_HINT
-from tokenprobs.adapters.completions import legacy_columns
+from tokenprobs.adapters.completions import legacy_columns, offset_bytes
 from tokenprobs.adapters.responses import parse_response
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
@@ -309,6 +309,8 @@ class StreamAccumulator:
             )
             raise MissingLogprobsError(msg, endpoint="chat.completions", hint=TOOL_CALL_HINT)
         text = state.refusal_text if use_refusal else state.text
+        if self.kind == "completions" and cols.token_ids is not None and state.text_offset:
+            cols = _with_offset_bytes(cols, "".join(text), state.text_offset)
         return cols.build(
             _SOURCES[self.kind],
             choice=choice,
@@ -318,12 +320,21 @@ class StreamAccumulator:
             model=self.model,
             top_null=state.top_null,
             text_offset=state.text_offset,
+            # an echoed prompt (null first logprob) whose end a stream does not say
+            prompt_length=None if cols.logprobs[:1] == [None] else 0,
             response=response,
             content="".join(text) if state.saw_text else None,
             prompt_filter_results=self.prompt_filter_results,
             content_filter_results=state.filters,
             values_from="+".join(state.values_from) or None,
         )
+
+
+def _with_offset_bytes(cols: Columns, text: str, offsets: list[int]) -> Columns:
+    """A copy of a stream's `"token_id:N"` columns with bytes cut from the joined text."""
+    copy = Columns()
+    copy.extend(cols)
+    return copy if offset_bytes(copy, text, offsets) else cols
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The `tokenprobs` command line: `demo`, `show FILE`, `ask PROMPT` (`tokenprobs.cli:main`)."""
+"""The `tokenprobs` command line (`tokenprobs.cli:main`): `demo`, `show`, `ask`, `score`."""
 
 from tokenprobs.cli._main import main
 from tokenprobs.cli._views import EXIT_API, EXIT_GUARD, EXIT_INPUT, EXIT_SOME_FAILED, EXIT_USAGE

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["NO_KEY_MESSAGE", "add_ask_parser", "run_ask"]
+__all__ = ["CLI_RETRY", "NO_KEY_MESSAGE", "add_ask_parser", "client_of", "one_line", "run_ask"]
 
 NO_KEY_MESSAGE = (
     "tokenprobs: no API key: set OPENAI_API_KEY, or pass --base-url (or set OPENAI_BASE_URL) "
@@ -60,7 +60,7 @@ def add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     ask.set_defaults(run=run_ask)
 
 
-def _client(args: argparse.Namespace, **options: Any) -> openai.OpenAI | None:  # noqa: ANN401
+def client_of(args: argparse.Namespace, **options: Any) -> openai.OpenAI | None:  # noqa: ANN401
     """The client for the command line, or `None` when there is no key and no `--base-url`."""
     key = os.environ.get("OPENAI_API_KEY")
     base_url = args.base_url or os.environ.get("OPENAI_BASE_URL") or None
@@ -72,7 +72,7 @@ def _client(args: argparse.Namespace, **options: Any) -> openai.OpenAI | None:  
 def run_ask(args: argparse.Namespace) -> int:
     """Run `tokenprobs ask`; return the exit code."""
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    client = _client(args)
+    client = client_of(args)
     if client is None:
         print(NO_KEY_MESSAGE, file=sys.stderr)  # noqa: T201
         return EXIT_USAGE
@@ -97,7 +97,7 @@ def run_ask(args: argparse.Namespace) -> int:
         print(f"tokenprobs: refused before sending: {exc}", file=sys.stderr)  # noqa: T201
         return EXIT_GUARD
     except (openai.APIError, TokenprobsError) as exc:
-        print(f"tokenprobs: {_one_line(exc)}", file=sys.stderr)  # noqa: T201
+        print(f"tokenprobs: {one_line(exc)}", file=sys.stderr)  # noqa: T201
         return EXIT_API
     finally:
         client.close()
@@ -107,7 +107,8 @@ def run_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """An error and its notes on one line, for a terminal."""
     what = f"{type(exc).__name__}: {exc}"
     notes = getattr(exc, "__notes__", ())
     return " ".join([what, *notes]).replace("\n", " ")

@@ -1,8 +1,9 @@
-"""The `tokenprobs` command: `demo`, `show FILE`, `ask PROMPT`.
+"""The `tokenprobs` command: `demo`, `show FILE`, `ask PROMPT`, `score FILE`.
 
 Exit codes: 0 success, 2 usage error (argparse's), 3 input that cannot be parsed (file missing,
 binary, too large, not a response), 4 an API error, 5 a request the guards refused, 6 some lines
-of a Batch output file failed (the others are shown, each failure in its place).
+of a Batch output file (or texts of `score`) failed (the others are shown, each failure in its
+place).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from tokenprobs.cli._ask import add_ask_parser
+from tokenprobs.cli._score import add_score_parser
 from tokenprobs.cli._show import add_show_parsers
 from tokenprobs.cli._views import EXIT_API, EXIT_INPUT, EXIT_USAGE
 from tokenprobs.exceptions import APIResponseError, MissingDependencyError, TokenprobsError
@@ -54,4 +56,5 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_show_parsers(sub)
     add_ask_parser(sub)
+    add_score_parser(sub)
     return parser

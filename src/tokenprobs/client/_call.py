@@ -57,18 +57,30 @@ _IGNORED_HINT = (
 )
 
 
+def requested_ids(params: dict[str, object]) -> list[int] | None:
+    """The `logprob_token_ids` a request asked vLLM for (in `extra_body`), if any."""
+    extra = params.get("extra_body")
+    ids = extra.get("logprob_token_ids") if isinstance(extra, dict) else None
+    return list(ids) if isinstance(ids, list | tuple) and ids else None
+
+
 def finish(
-    response: object, *, base_url: str | None = None, profile: str | GuardProfile | None = None
+    response: object,
+    *,
+    base_url: str | None = None,
+    profile: str | GuardProfile | None = None,
+    requested: list[int] | None = None,
 ) -> TokenDistribution:
     """Parse a response, keeping it reachable as `d.response`.
 
     Remembers which server answered (from the response's own fields) for the guards of later
     requests to the same base URL, and says how to get logprobs from it when there are none.
+    `requested` (vLLM's `logprob_token_ids` of the request) fills `d.requested_logprobs`.
     """
     server = remember_server(response, base_url)
     name = getattr(profile, "name", profile) or server
     try:
-        d = parse(response)
+        d = parse(response, logprob_token_ids=requested)
     except MissingLogprobsError as exc:
         if name == "llama.cpp":
             what = "the llama.cpp server returned no logprobs"
@@ -142,7 +154,9 @@ def call(
 ) -> TokenDistribution:
     """One prepared request through a prepared client (see `sync_client`), parsed."""
     response = _send(client, endpoint, params, retry)
-    return finish(response, base_url=str(client.base_url), profile=profile)
+    return finish(
+        response, base_url=str(client.base_url), profile=profile, requested=requested_ids(params)
+    )
 
 
 def call_stream(
@@ -161,7 +175,9 @@ async def acall(
 ) -> TokenDistribution:
     """The async twin of `call`."""
     response = await _asend(client, endpoint, params, retry)
-    return finish(response, base_url=str(client.base_url), profile=profile)
+    return finish(
+        response, base_url=str(client.base_url), profile=profile, requested=requested_ids(params)
+    )
 
 
 async def acall_stream(

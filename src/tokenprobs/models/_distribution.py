@@ -14,6 +14,15 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
 from tokenprobs.models._arrays import SENTINEL, Array1D, Array2D, pad_rows, readonly
+from tokenprobs.models._ids import (
+    IdArray1D,
+    IdArray2D,
+    RequestedArray,
+    ids_1d,
+    ids_2d,
+    no_ids,
+    ragged_ids,
+)
 from tokenprobs.models._measures import Measures
 from tokenprobs.models._support import position
 from tokenprobs.models._tokens import Bytes, TokenLogprob, TopLogprob
@@ -68,11 +77,32 @@ class TokenDistribution(Measures, BaseModel):
     """The alternatives' bytes at each position, as given."""
     top_logprobs: Array2D
     """The alternatives' logprobs, shape `(T, K)`, padded with `-inf` past each position's count."""
+    token_ids: IdArray1D = Field(default_factory=no_ids)
+    """The sampled tokens' ids, shape `(T,)` int64, `-1` where the server gave none: vLLM's
+    `"token_id:N"` token strings (`return_tokens_as_token_ids`) and `token_ids` /
+    `prompt_token_ids` (`return_token_ids`), llama.cpp's `id` fields, prompt-logprob keys."""
+    top_token_ids: IdArray2D = Field(default_factory=lambda: no_ids(2))
+    """The alternatives' ids, shape `(T, K)` like `top_logprobs`, `-1` where unknown or padding."""
+    ranks: IdArray1D = Field(default_factory=no_ids)
+    """The sampled (or prompt) token's rank in the whole vocabulary, 1 for the most likely,
+    shape `(T,)` int64, `-1` where the server gave none (vLLM's `prompt_logprobs` give it)."""
+    top_ranks: IdArray2D = Field(default_factory=lambda: no_ids(2))
+    """The alternatives' ranks, shape `(T, K)`, `-1` where unknown or padding."""
+    requested_token_ids: list[int] = Field(default_factory=list)
+    """The token ids whose logprobs were asked for at every position whatever their rank (vLLM's
+    `logprob_token_ids`, given to `parse(obj, logprob_token_ids=...)`); `[]` when none."""
+    requested_logprobs: RequestedArray = Field(default_factory=lambda: np.zeros((0, 0)))
+    """Shape `(T, R)`: the logprob of `requested_token_ids[r]` at position `t` (an exact value,
+    not bounded by the top-k), NaN where the server gave none."""
     top_null: list[int] = Field(default_factory=list)
     """Positions where the API gave `null` rather than a list of alternatives (legacy
     `logprobs=0`, an echoed prompt's first token)."""
     text_offset: list[int] | None = None
     """Character offsets of each token in the legacy Completions text, as given."""
+    prompt_length: int | None = 0
+    """How many leading positions are the prompt, not generated: those of an `echo`ed legacy
+    completion, all of a prompt's distribution (`parse(obj, part="prompt")`); 0 when none, and
+    `None` for an echo whose response does not say where its prompt ends (no `usage`)."""
     content: str | None = None
     """The text the response gave beside these logprobs: the message's `content` (its
     `refusal` for a refusal), a legacy choice's `text`, the Responses `output_text`, or the
@@ -90,7 +120,11 @@ class TokenDistribution(Measures, BaseModel):
     for a Responses object. `None` for shapes with one copy."""
     bytes_decoded: str | None = None
     """`"gpt2"` where the server's `bytes` were the UTF-8 of GPT-2 byte-level BPE symbols
-    (`ĠHello`; lmdeploy) and tokenprobs decoded them to the tokens' real bytes; else `None`."""
+    (`ĠHello`; lmdeploy) and tokenprobs decoded them to the tokens' real bytes;
+    `"text_offset"` where the server sent token ids as tokens (`"token_id:N"`) and no bytes, and
+    the sampled tokens' bytes were cut from the response text at their `text_offset` (the
+    tokenizer-free fallback: an alternative's text is then unknown unless it is the sampled
+    token); else `None`."""
     response: Any = Field(default=None, exclude=True, repr=False)
     """The original response object, when the distribution was parsed from one (not serialised)."""
 
@@ -105,6 +139,10 @@ class TokenDistribution(Measures, BaseModel):
         top_tokens: list[list[str]],
         top_bytes: list[list[Bytes]],
         top_logprobs_flat: Sequence[float] | NDArray[np.float64],
+        token_ids: Sequence[int] | NDArray[np.int64] | None = None,
+        top_token_ids_flat: Sequence[int] | NDArray[np.int64] | None = None,
+        ranks: Sequence[int] | NDArray[np.int64] | None = None,
+        top_ranks_flat: Sequence[int] | NDArray[np.int64] | None = None,
         choice: int = 0,
         finish_reason: str | None = None,
         refusal: bool = False,
@@ -112,6 +150,7 @@ class TokenDistribution(Measures, BaseModel):
         model: str | None = None,
         top_null: list[int] | None = None,
         text_offset: list[int] | None = None,
+        prompt_length: int | None = 0,
         content: str | None = None,
         prompt_filter_results: list[Any] | None = None,
         content_filter_results: list[Any] | None = None,
@@ -122,8 +161,10 @@ class TokenDistribution(Measures, BaseModel):
         """Build from parallel columns without per-position validation (the adapters' fast path).
 
         `top_logprobs_flat` is every alternative's logprob, position after position; each
-        position's count is `len(top_tokens[i])`. The other arguments are the fields of the same
-        names (a misspelled one is a `TypeError`, not a field silently dropped).
+        position's count is `len(top_tokens[i])`, and `top_token_ids_flat` their ids in the same
+        order (`None`: no id known); `ranks` and `top_ranks_flat` likewise. The other arguments
+        are the fields of the same names (a misspelled one is a `TypeError`, not a field
+        silently dropped).
         """
         counts = np.fromiter((len(t) for t in top_tokens), dtype=np.intp, count=len(tokens))
         top = pad_rows(np.asarray(top_logprobs_flat, dtype=np.float64), counts)
@@ -143,6 +184,11 @@ class TokenDistribution(Measures, BaseModel):
             top_tokens=top_tokens,
             top_bytes=top_bytes,
             top_logprobs=readonly(top),
+            token_ids=ids_1d(token_ids, len(tokens)),
+            top_token_ids=ids_2d(top_token_ids_flat, counts, top.shape[1]),
+            ranks=ids_1d(ranks, len(tokens)),
+            requested_logprobs=readonly(np.zeros((len(tokens), 0))),
+            top_ranks=ids_2d(top_ranks_flat, counts, top.shape[1]),
             choice=choice,
             finish_reason=finish_reason,
             refusal=refusal,
@@ -150,6 +196,7 @@ class TokenDistribution(Measures, BaseModel):
             model=model,
             top_null=[] if top_null is None else top_null,
             text_offset=text_offset,
+            prompt_length=prompt_length,
             content=content,
             prompt_filter_results=prompt_filter_results,
             content_filter_results=content_filter_results,
@@ -162,29 +209,63 @@ class TokenDistribution(Measures, BaseModel):
     def _columns_agree(self) -> Self:
         """Check that the columns agree in length (after validation; not on the fast path)."""
         n = len(self.tokens)
+        counts = [len(t) for t in self.top_tokens]
+        self._fill_integer_columns(n, counts)
         lengths = {
             "token_bytes": len(self.token_bytes),
             "logprobs": len(self.logprobs),
             "top_tokens": len(self.top_tokens),
             "top_bytes": len(self.top_bytes),
             "top_logprobs": self.top_logprobs.shape[0],
+            "token_ids": len(self.token_ids),
+            "top_token_ids": self.top_token_ids.shape[0],
+            "ranks": len(self.ranks),
+            "top_ranks": self.top_ranks.shape[0],
         }
         bad = {k: v for k, v in lengths.items() if v != n}
         if bad and not (n == 0 and self.top_logprobs.size == 0):
             msg = f"columns disagree with len(tokens) = {n}: {bad}"
             raise ValueError(msg)
-        counts = [len(t) for t in self.top_tokens]
         if counts != [len(b) for b in self.top_bytes]:
             msg = "top_tokens and top_bytes differ in shape"
             raise ValueError(msg)
         if n and self.top_logprobs.shape[1] < max(counts, default=0):
             msg = "top_logprobs is narrower than the longest list of alternatives"
             raise ValueError(msg)
+        if self.prompt_length is not None and not 0 <= self.prompt_length <= n:
+            msg = f"prompt_length {self.prompt_length} is outside 0..{n} positions"
+            raise ValueError(msg)
         return self
+
+    def _fill_integer_columns(self, n: int, counts: list[int]) -> None:
+        """Ids and ranks not given (or `null` in JSON): `-1` everywhere, as wide as the top-k."""
+        width = self.top_logprobs.shape[1] if self.top_logprobs.ndim == 2 else 0  # noqa: PLR2004
+        for name in self._ID_COLUMNS:
+            if n and not getattr(self, name).size:
+                object.__setattr__(self, name, ids_1d(None, n))
+            top = getattr(self, f"top_{name}")
+            if n and not top.size:
+                top = ids_2d(None, np.array(counts, dtype=np.intp), width)
+            elif n and top.shape[1] != width:
+                fitted = np.full((n, width), -1, dtype=np.int64)
+                keep = min(width, top.shape[1])
+                fitted[:, :keep] = top[:, :keep]
+                top = readonly(fitted)
+            object.__setattr__(self, f"top_{name}", top)
+        want = (n, len(self.requested_token_ids))
+        if self.requested_logprobs.shape != want:
+            if self.requested_logprobs.size or self.requested_token_ids:
+                msg = f"requested_logprobs has shape {self.requested_logprobs.shape}, not {want}"
+                raise ValueError(msg)
+            object.__setattr__(self, "requested_logprobs", readonly(np.zeros(want)))
 
     @field_serializer("top_bytes")
     def _dump_top_bytes(self, rows: Sequence[list[Bytes]]) -> list[list[Bytes]]:
         return [list(row) for row in rows]  # rows may be built lazily (the raw-JSON fast path)
+
+    @field_serializer("top_token_ids", "top_ranks")
+    def _dump_top_ids(self, ids: NDArray[np.int64]) -> list[list[int]] | None:
+        return ragged_ids(ids, [len(t) for t in self.top_tokens])
 
     @field_serializer("top_logprobs")
     def _dump_top(self, top: NDArray[np.float64]) -> list[list[float]]:
@@ -223,6 +304,11 @@ class TokenDistribution(Measures, BaseModel):
         "top_tokens",
         "top_bytes",
         "top_logprobs",
+        "token_ids",
+        "top_token_ids",
+        "ranks",
+        "top_ranks",
+        "requested_logprobs",
         "text_offset",
     )
     """Fields with one entry per position (sliced with the positions)."""
@@ -230,6 +316,10 @@ class TokenDistribution(Measures, BaseModel):
     """Fields that list position numbers (shifted and filtered by a slice)."""
     _WHOLE_ONLY: ClassVar[tuple[str, ...]] = ("content",)
     """Fields about the whole output, unknown for a part of it (`None` in a proper slice)."""
+    _ID_COLUMNS: ClassVar[tuple[str, ...]] = ("token_ids", "ranks")
+    """Integer columns, each with a `top_` twin for the alternatives (`-1` where unknown)."""
+    _LEADING_COUNTS: ClassVar[tuple[str, ...]] = ("prompt_length",)
+    """Counts of leading positions (how many of the slice's own positions they cover)."""
 
     def _slice(self, where: slice) -> TokenDistribution:
         start, stop, step = where.indices(len(self))
@@ -248,6 +338,8 @@ class TokenDistribution(Measures, BaseModel):
                 value = [p - start for p in value if start <= p < stop]
             elif name in self._WHOLE_ONLY and (start, stop) != (0, len(self)):
                 value = None
+            elif name in self._LEADING_COUNTS and value is not None:
+                value = min(max(value - start, 0), stop - start)
             fields[name] = value
         if stop < len(self):
             fields["finish_reason"] = None

@@ -27,6 +27,7 @@ class DistributionMeta(TypedDict, total=False):
     model: str | None
     top_null: list[int] | None
     text_offset: list[int] | None
+    prompt_length: int | None
     content: str | None
     prompt_filter_results: list[Any] | None
     content_filter_results: list[Any] | None

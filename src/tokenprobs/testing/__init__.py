@@ -17,6 +17,7 @@ from tokenprobs.client import no_sleep
 from tokenprobs.testing._chat import chat_chunks, chat_completion
 from tokenprobs.testing._entries import Alternative, Position
 from tokenprobs.testing._legacy import completion, completion_chunks, response, response_events
+from tokenprobs.testing._vllm import vllm_prompt_logprobs, vllm_token_ids
 from tokenprobs.testing._wire import (
     AZURE_FILTER,
     azure,
@@ -42,4 +43,6 @@ __all__ = [
     "sse",
     "tool_call_chunks",
     "tool_call_completion",
+    "vllm_prompt_logprobs",
+    "vllm_token_ids",
 ]

@@ -1,0 +1,89 @@
+"""`tokenprobs score FILE --model M`: the log-likelihood and perplexity of each line of a file.
+
+Registered by `tokenprobs.cli` (`add_score_parser`). Each non-empty line is one text, scored by
+`tokenprobs.scoring.score_many` (one echoed request per text, `--concurrency` at a time, a
+progress bar on a terminal); one output line per text, in order: the summed logprob, the token
+count, the perplexity and the text, tab-separated (or a JSON object per line with `--json`).
+A text that could not be scored prints its error in its place; the exit code is then 6.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
+from tokenprobs.cli._views import EXIT_INPUT, EXIT_SOME_FAILED, EXIT_USAGE
+from tokenprobs.scoring import score_many
+
+if TYPE_CHECKING:
+    import argparse
+
+__all__ = ["add_score_parser", "run_score"]
+
+
+def add_score_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the `score` subcommand on the `tokenprobs` parser's subparsers."""
+    p = subparsers.add_parser(
+        "score",
+        help="the log-likelihood and perplexity of each line of a file, computed by a server "
+        "that echoes prompts with logprobs (vLLM, llama-cpp-python, OpenAI base models)",
+    )
+    p.add_argument("file", help="a text file, one text per line; - reads standard input")
+    p.add_argument("--model", required=True, help="the model id (a base model)")
+    p.add_argument("--base-url", help="an OpenAI-compatible server (vLLM, llama-cpp-python)")
+    p.add_argument("--context", default="", help="text before each line, conditioned on")
+    p.add_argument("--concurrency", type=int, default=8, help="requests at once (default 8)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(run=run_score)
+
+
+def run_score(args: argparse.Namespace) -> int:
+    """Run `tokenprobs score`; return the exit code."""
+    try:
+        raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"tokenprobs: cannot read {args.file!r}: {exc}", file=sys.stderr)  # noqa: T201
+        return EXIT_INPUT
+    texts = [line for line in raw.splitlines() if line.strip()]
+    client = client_of(args)
+    if client is None:
+        print(NO_KEY_MESSAGE, file=sys.stderr)  # noqa: T201
+        return EXIT_USAGE
+    try:
+        results = score_many(
+            texts,
+            model=args.model,
+            context=args.context,
+            client=client,
+            concurrency=args.concurrency,
+            progress=True,
+            retry=CLI_RETRY,
+        )
+    finally:
+        client.close()
+    failed = 0
+    for text, result in zip(texts, results, strict=True):
+        if isinstance(result, Exception):
+            failed += 1
+            line = (
+                json.dumps({"text": text, "error": one_line(result)})
+                if args.json
+                else f"error\t{one_line(result)}\t{text}"
+            )
+        else:
+            total = float(np.nansum(result.logprobs))  # a first token without context: NaN
+            ppl = result.perplexity
+            line = (
+                json.dumps(
+                    {"text": text, "logprob": total, "tokens": len(result), "perplexity": ppl}
+                )
+                if args.json
+                else f"{total:.6f}\t{len(result)}\t{ppl:.6f}\t{text}"
+            )
+        print(line)  # noqa: T201
+    return EXIT_SOME_FAILED if failed else 0

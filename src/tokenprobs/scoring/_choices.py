@@ -1,0 +1,197 @@
+"""Multiple choice, lm-eval style: each choice scored as a continuation of the same context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tokenprobs.client import DEFAULT_RETRY
+from tokenprobs.models._arrays import readonly
+from tokenprobs.scoring._score import score, score_many
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import openai
+    from numpy.typing import NDArray
+
+    from tokenprobs.client import RetryPolicy
+    from tokenprobs.guards import GuardMode, GuardProfile
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["ChoiceScores", "greedy", "loglikelihood", "score_choices"]
+
+_TIE = 1e-6
+
+
+def greedy(d: TokenDistribution) -> bool:
+    """Whether every position's token is the most likely there (greedy decoding writes it).
+
+    Within 1e-6 of the best returned alternative (ties count); False where a position has no
+    logprob or no alternatives to compare with.
+    """
+    if not len(d):
+        return False
+    best = d.top_logprobs.max(axis=1, initial=-np.inf)
+    with np.errstate(invalid="ignore"):
+        ok = d.logprobs >= best - _TIE
+    return bool(ok.all())
+
+
+@dataclass(frozen=True)
+class ChoiceScores:
+    """The scores of each choice as a continuation of one context.
+
+    Attributes:
+        choices: The choices, as given.
+        distributions: Each choice's scored positions (`tp.score`'s result).
+        logprobs: `(C,)` the summed logprob of each choice (its log-likelihood, nats).
+        token_counts: `(C,)` how many tokens each choice has.
+        byte_counts: `(C,)` the UTF-8 length of each choice.
+        greedy: `(C,)` whether greedy decoding from the context writes the choice.
+    """
+
+    choices: list[str]
+    distributions: list[TokenDistribution]
+    logprobs: NDArray[np.float64]
+    token_counts: NDArray[np.int64]
+    byte_counts: NDArray[np.int64]
+    greedy: NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, choices: Sequence[str], distributions: Sequence[TokenDistribution]) -> ChoiceScores:
+        """Build from each choice's scored distribution."""
+        return cls(
+            choices=list(choices),
+            distributions=list(distributions),
+            logprobs=readonly(np.array([float(np.sum(d.logprobs)) for d in distributions])),
+            token_counts=readonly(np.array([len(d) for d in distributions], dtype=np.int64)),
+            byte_counts=readonly(
+                np.array([len(c.encode("utf-8")) for c in choices], dtype=np.int64)
+            ),
+            greedy=readonly(np.array([greedy(d) for d in distributions], dtype=bool)),
+        )
+
+    @property
+    def per_token(self) -> NDArray[np.float64]:
+        """`(C,)` the mean logprob per token of each choice."""
+        return readonly(self.logprobs / self.token_counts)
+
+    @property
+    def per_byte(self) -> NDArray[np.float64]:
+        """`(C,)` the logprob per UTF-8 byte of each choice (lm-eval's `acc_norm` by bytes)."""
+        return readonly(self.logprobs / self.byte_counts)
+
+    @property
+    def probs(self) -> NDArray[np.float64]:
+        """`(C,)` the softmax of the summed logprobs over the choices (they sum to 1).
+
+        `p_i = exp(l_i - logsumexp(l))`: the probability of each choice given that one of them
+        is the answer.
+        """
+        shifted = self.logprobs - np.max(self.logprobs)
+        weights = np.exp(shifted)
+        return readonly(weights / weights.sum())
+
+    @property
+    def best_index(self) -> int:
+        """The index of the most likely choice by summed logprob."""
+        return int(np.argmax(self.logprobs))
+
+    @property
+    def best(self) -> str:
+        """The most likely choice by summed logprob (lm-eval's `acc`)."""
+        return self.choices[self.best_index]
+
+
+def loglikelihood(
+    context: str,
+    continuation: str,
+    *,
+    model: str,
+    client: openai.OpenAI | None = None,
+    top_logprobs: int = 1,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
+    **create_kwargs: object,
+) -> tuple[float, bool]:
+    """lm-eval-harness's `loglikelihood`: `(sum of the continuation's logprobs, is_greedy)`.
+
+    The arguments are `tp.score`'s. `is_greedy` needs at least one alternative per position
+    (`top_logprobs >= 1`).
+
+    Raises:
+        ScoringError: The server cannot score (see `tp.score`).
+    """
+    d = score(
+        continuation,
+        model=model,
+        context=context,
+        client=client,
+        top_logprobs=top_logprobs,
+        retry=retry,
+        guards=guards,
+        profile=profile,
+        **create_kwargs,
+    )
+    return float(np.sum(d.logprobs)), greedy(d)
+
+
+def score_choices(
+    context: str,
+    choices: Sequence[str],
+    *,
+    model: str,
+    client: openai.OpenAI | None = None,
+    top_logprobs: int = 1,
+    concurrency: int = 8,
+    progress: bool = False,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
+    **create_kwargs: object,
+) -> ChoiceScores:
+    """Score each choice as a continuation of `context`, `concurrency` requests at a time.
+
+    Each choice is one `tp.score` request (through the many-prompts machinery); the seam rule
+    is `tp.score`'s, so start each choice with the space that separates it from the context
+    (`" Paris"`).
+
+    Raises:
+        ScoringError: The server cannot score (see `tp.score`).
+        ValueError: No choices, or an empty one.
+        openai.APIError: A request failed (after retries): the first failure is raised.
+
+    Examples:
+        >>> import tokenprobs as tp
+        >>> s = tp.score_choices(
+        ...     "Capital of France:", [" Paris", " Rome"], model="davinci-002"
+        ... )  # doctest: +SKIP
+        >>> s.best, s.probs.round(2).tolist()  # doctest: +SKIP
+        (' Paris', [0.97, 0.03])
+    """
+    if not choices:
+        msg = "score_choices needs at least one choice"
+        raise ValueError(msg)
+    results = score_many(
+        choices,
+        model=model,
+        context=context,
+        client=client,
+        top_logprobs=top_logprobs,
+        concurrency=concurrency,
+        progress=progress,
+        retry=retry,
+        guards=guards,
+        profile=profile,
+        **create_kwargs,
+    )
+    out = []
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+        out.append(result)
+    return ChoiceScores.of(choices, out)

@@ -1,0 +1,260 @@
+"""`score` / `ascore`: the logprobs of given text, computed by the server from an echo.
+
+One request per text: legacy `/v1/completions` with `prompt = context + text`, `echo=True`,
+`logprobs=k`, `max_tokens=1` (not 0: llama-cpp-python reads 0 as "until the context is full")
+and `temperature=0`; the one generated token is dropped. The answer is checked before it is
+trusted (see `_echo`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from tokenprobs.client import (
+    DEFAULT_RETRY,
+    aget_token_distribution,
+    get_token_distribution,
+    get_token_distributions,
+)
+from tokenprobs.client._defaults import OPENAI_HOSTS
+from tokenprobs.client._defaults import base_url_of as client_base_url
+from tokenprobs.exceptions import GuardError, ScoringError
+from tokenprobs.guards import detect_server, resolve_model
+from tokenprobs.scoring._echo import continuation
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import openai
+
+    from tokenprobs.client import RetryPolicy
+    from tokenprobs.guards import GuardMode, GuardProfile
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["ascore", "base_url_of", "prepare_score", "refused", "score", "score_many", "scored"]
+
+_FIXED = ("echo", "max_tokens", "stream", "n", "logprobs", "prompt")
+_REFUSED_HINT = (
+    "score with a model that accepts echo with logprobs on /v1/completions: an OpenAI base "
+    "model (davinci-002, babbage-002), or a vLLM or llama-cpp-python server"
+)
+
+
+def prepare_score(text: str, context: str, create_kwargs: dict[str, object]) -> dict[str, Any]:
+    """The arguments of the one request that scores `text` after `context`.
+
+    Raises:
+        ValueError: `text` is empty, or a request argument the method fixes was passed.
+    """
+    if not text:
+        msg = f"score needs a non-empty text to score, got {text!r} (context {context[-20:]!r})"
+        raise ValueError(msg)
+    fixed = sorted(set(create_kwargs) & set(_FIXED))
+    if fixed:
+        msg = (
+            f"score sets {', '.join(fixed)} itself (echo=True, logprobs=top_logprobs, "
+            "max_tokens=1, no stream, n=1): leave them out"
+        )
+        raise ValueError(msg)
+    kwargs: dict[str, Any] = {"temperature": 0, **create_kwargs}
+    return {"endpoint": "completions", "echo": True, "max_tokens": 1, **kwargs}
+
+
+_OPENAI_CHAT = re.compile(r"(gpt-4|gpt-5|o[1-9]|chatgpt-|gpt-3\.5-turbo(?!-instruct))")
+
+
+def check_scorable(model: str, client: object) -> None:
+    """Refuse, before any request, a model of api.openai.com that cannot score given text.
+
+    OpenAI's chat and reasoning models are not served on `/v1/completions` and have no `echo`
+    (neither has the Responses API); only a base model echoes a prompt with logprobs there.
+
+    Raises:
+        ScoringError: The model is one of OpenAI's chat models on OpenAI's own API.
+    """
+    url = client_base_url(client)
+    if url is not None and urlsplit(url).hostname not in OPENAI_HOSTS:
+        return
+    if _OPENAI_CHAT.match(resolve_model(model)):
+        what = (
+            f"OpenAI's {model} cannot score given text: chat models (and the Responses API) "
+            "have no echo and no prompt logprobs"
+        )
+        raise ScoringError(what, server="openai", hint=_REFUSED_HINT)
+
+
+def scored(
+    d: TokenDistribution, *, context: str, text: str, base_url: str | None
+) -> TokenDistribution:
+    """Check the echoed answer and cut out the positions of `text`."""
+    server = detect_server(d.response) or base_url
+    return continuation(d, context=context, text=text, server=server)
+
+
+def refused(exc: GuardError, model: str) -> ScoringError | GuardError:
+    """A guard refusal of `echo` with `logprobs` as the `ScoringError` it means; others as is."""
+    if "echo" not in str(exc):
+        return exc
+    what = f"{model} cannot score text: the guards refused echo with logprobs ({exc})"
+    return ScoringError(what, server="openai", hint=_REFUSED_HINT)
+
+
+def score(
+    text: str,
+    *,
+    model: str,
+    context: str = "",
+    client: openai.OpenAI | None = None,
+    top_logprobs: int = 1,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
+    **create_kwargs: object,
+) -> TokenDistribution:
+    """The logprobs of `text`'s tokens given `context`, computed by the server.
+
+    The server tokenises `context + text` and echoes every token's logprob; the result holds
+    exactly the positions of `text` (the seam rule: a token that straddles the end of `context`
+    belongs to `text`, so `d.text` then starts inside `context`). Its sum is the text's
+    log-likelihood, `d.perplexity` its perplexity. With `context=""` the first token has no
+    logprob (NaN: nothing precedes it) unless the server scores it after a BOS token.
+
+    Args:
+        text: The text to score (not empty).
+        model: The model id (a base model: instruct models refuse `echo` with `logprobs`).
+        context: The text before it, conditioned on but not scored.
+        client: An `OpenAI` client of a server that can score (vLLM, llama-cpp-python, an
+            OpenAI base model); without one, a default `OpenAI()` from the environment.
+        top_logprobs: Alternatives per position (`logprobs=k`; OpenAI allows at most 5).
+        retry: How tokenprobs retries, as for `get_token_distribution`.
+        guards: `"strict"`, `"warn"` or `"off"`, as for `get_token_distribution`.
+        profile: The guards' profile, as for `get_token_distribution`.
+        **create_kwargs: Passed to `completions.create()` (not `echo`, `max_tokens`, `n`,
+            `stream` or `logprobs`, which the method sets).
+
+    Returns:
+        The distribution of `text`'s positions (`d.prompt_length == len(d)`), with the SDK
+        response as `d.response`.
+
+    Raises:
+        ScoringError: The server cannot score (it ignores `echo`, shifts the echoed logprobs,
+            or refuses `echo` with `logprobs`): the message names the server and what to use.
+        ValueError: `text` is empty, or an argument the method fixes was passed.
+        openai.APIError: The call failed (after retries), unchanged.
+
+    Examples:
+        >>> import tokenprobs as tp
+        >>> d = tp.score(
+        ...     " Paris", context="The capital of France is", model="davinci-002"
+        ... )  # doctest: +SKIP
+        >>> float(d.logprobs.sum())  # doctest: +SKIP
+        -0.73
+    """
+    params = prepare_score(text, context, create_kwargs)
+    check_scorable(model, client)
+    try:
+        d = get_token_distribution(
+            context + text,
+            model=model,
+            top_logprobs=top_logprobs,
+            client=client,
+            retry=retry,
+            guards=guards,
+            profile=profile,
+            **params,
+        )
+    except GuardError as exc:
+        raise refused(exc, model) from exc
+    return scored(d, context=context, text=text, base_url=base_url_of(client))
+
+
+async def ascore(
+    text: str,
+    *,
+    model: str,
+    context: str = "",
+    client: openai.AsyncOpenAI | None = None,
+    top_logprobs: int = 1,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
+    **create_kwargs: object,
+) -> TokenDistribution:
+    """The async twin of `score` (an `AsyncOpenAI` client; same arguments)."""
+    params = prepare_score(text, context, create_kwargs)
+    check_scorable(model, client)
+    try:
+        d = await aget_token_distribution(
+            context + text,
+            model=model,
+            top_logprobs=top_logprobs,
+            client=client,
+            retry=retry,
+            guards=guards,
+            profile=profile,
+            **params,
+        )
+    except GuardError as exc:
+        raise refused(exc, model) from exc
+    return scored(d, context=context, text=text, base_url=base_url_of(client))
+
+
+def base_url_of(client: object) -> str | None:
+    """The client's base URL without its trailing slash (who answered, for messages)."""
+    url = getattr(client, "base_url", None)
+    return None if url is None else str(url).rstrip("/")
+
+
+def score_many(
+    texts: Sequence[str],
+    *,
+    model: str,
+    context: str = "",
+    client: openai.OpenAI | None = None,
+    top_logprobs: int = 1,
+    concurrency: int = 8,
+    progress: bool = True,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
+    **create_kwargs: object,
+) -> list[TokenDistribution | Exception]:
+    """`score` for many texts after one `context`, `concurrency` at a time, in input order.
+
+    As `get_token_distributions`: one text's failure (a `ScoringError`, the SDK's error after
+    retries ...) is returned in its place and never sinks the run.
+
+    Raises:
+        ValueError: A text is empty, or an argument the method fixes was passed.
+    """
+    params = [prepare_score(t, context, create_kwargs) for t in texts]
+    if not params:
+        return []
+    check_scorable(model, client)
+    results = get_token_distributions(
+        [context + t for t in texts],
+        model=model,
+        top_logprobs=top_logprobs,
+        client=client,
+        concurrency=concurrency,
+        progress=progress,
+        retry=retry,
+        guards=guards,
+        profile=profile,
+        **params[0],
+    )
+    base_url = base_url_of(client)
+    out: list[TokenDistribution | Exception] = []
+    for result, text in zip(results, texts, strict=True):
+        if isinstance(result, GuardError):
+            out.append(refused(result, model))
+        elif isinstance(result, Exception):
+            out.append(result)
+        else:
+            try:
+                out.append(scored(result, context=context, text=text, base_url=base_url))
+            except ScoringError as exc:
+                out.append(exc)
+    return out

@@ -1,0 +1,87 @@
+"""vLLM's extensions on top of the builders' bodies: ids as tokens, prompt logprobs, chosen ids.
+
+The shapes are vLLM's (0.32, read from recorded bodies): `"token_id:N"` token strings under
+`return_tokens_as_token_ids`, `prompt_logprobs` (per prompt position `null` or a dict keyed by
+the token id as a string, each value `{logprob, rank, decoded_token}`, the prompt's own token
+first), `prompt_token_ids` / `token_ids` under `return_token_ids`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from tokenprobs.testing._entries import token_entry_parts
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from tokenprobs.testing._entries import Position
+
+__all__ = ["vllm_prompt_logprobs", "vllm_token_ids"]
+
+
+def _id(vocab: Mapping[str, int], token: str) -> str:
+    return f"token_id:{vocab[token]}"
+
+
+def vllm_token_ids(body: dict[str, Any], vocab: Mapping[str, int]) -> dict[str, Any]:
+    """A copy of a chat or legacy body with every token written as `"token_id:N"` (by `vocab`).
+
+    As vLLM's `return_tokens_as_token_ids` does: a chat entry keeps its token's `bytes`, its
+    alternatives get the bytes of their `"token_id:N"` string (vLLM encodes the string it
+    returns); legacy Completions have no bytes, so only `text` and `text_offset` spell the text.
+
+    Examples:
+        >>> from tokenprobs.testing import chat_completion
+        >>> body = vllm_token_ids(chat_completion([("Hi", -0.1, [])]), {"Hi": 7})
+        >>> body["choices"][0]["logprobs"]["content"][0]["token"]
+        'token_id:7'
+    """
+    out = copy.deepcopy(body)
+    for choice in out["choices"]:
+        logprobs = choice["logprobs"]
+        if "tokens" in logprobs:
+            logprobs["tokens"] = [_id(vocab, t) for t in logprobs["tokens"]]
+            if logprobs.get("top_logprobs") is not None:
+                logprobs["top_logprobs"] = [
+                    None if row is None else {_id(vocab, t): v for t, v in row.items()}
+                    for row in logprobs["top_logprobs"]
+                ]
+            continue
+        for entry in logprobs.get("content") or []:
+            entry["token"] = _id(vocab, entry["token"])
+            for alt in entry["top_logprobs"]:
+                alt["token"] = _id(vocab, alt["token"])
+                alt["bytes"] = list(alt["token"].encode())  # vLLM encodes the id string
+    return out
+
+
+def vllm_prompt_logprobs(
+    positions: Sequence[Position], vocab: Mapping[str, int]
+) -> list[dict[str, dict[str, Any]] | None]:
+    """The `prompt_logprobs` vLLM gives for a prompt: `null` first, then the token and its alternatives.
+
+    Each position's dict holds the prompt token first (its `rank` is 1 + the number of
+    alternatives above it), then the alternatives not already there, ranked 1, 2 ...
+
+    Examples:
+        >>> vllm_prompt_logprobs(
+        ...     [("A", None, []), (" b", -2.0, [(" c", -0.5)])], {"A": 5, " b": 6, " c": 7}
+        ... )
+        [None, {'6': {'logprob': -2.0, 'rank': 2, 'decoded_token': ' b'}, '7': {'logprob': -0.5, 'rank': 1, 'decoded_token': ' c'}}]
+    """  # noqa: E501 - a doctest line
+    out: list[dict[str, dict[str, Any]] | None] = []
+    for i, (tok, lp, alts) in enumerate(positions):
+        text = token_entry_parts(tok)[0]
+        if i == 0:
+            out.append(None)
+            continue
+        assert lp is not None, "only the first prompt position has no logprob"  # noqa: S101
+        ranked = sorted(((token_entry_parts(t)[0], v) for t, v in alts), key=lambda a: -a[1])
+        above = sum(1 for t, v in ranked if v > lp and t != text)
+        row = {str(vocab[text]): {"logprob": lp, "rank": above + 1, "decoded_token": text}}
+        for rank, (t, v) in enumerate(ranked, start=1):
+            row.setdefault(str(vocab[t]), {"logprob": v, "rank": rank, "decoded_token": t})
+        out.append(row)
+    return out

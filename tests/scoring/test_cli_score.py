@@ -1,0 +1,77 @@
+"""`tokenprobs score FILE`: one line per text, the real SDK answered by respx."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+import respx
+from tests._client_helpers import http_client
+from tests.scoring.test_score import LOCAL, answer, echo_body, fake_logprob, words
+
+from tokenprobs import cli
+from tokenprobs.cli import _score
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """A local server answering echo requests, reached by the command's own client."""
+    with respx.mock(base_url=LOCAL, assert_all_called=False) as router:
+        original = _score.client_of
+        monkeypatch.setattr(
+            _score, "client_of", lambda args: original(args, http_client=http_client(router))
+        )
+        monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+        yield router
+
+
+def test_each_line_gets_its_logprob_tokens_and_perplexity(served, tmp_path, capsys):
+    """Tab-separated sum, token count, perplexity and text, one line per text, in order."""
+    served.post("/completions").mock(side_effect=answer)
+    path = tmp_path / "texts.txt"
+    path.write_text(" sat on the mat\n\n the dog ran\n", encoding="utf-8")
+    code = cli.main(
+        ["score", str(path), "--model", "tiny", "--base-url", LOCAL, "--context", "The cat"]
+    )
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    for line, text in zip(lines, [" sat on the mat", " the dog ran"], strict=True):
+        total, count, ppl, shown = line.split("\t")
+        want = sum(fake_logprob(t) for t in words(text))
+        assert float(total) == pytest.approx(want)
+        assert int(count) == len(words(text))
+        assert float(ppl) == pytest.approx(
+            pow(2.718281828459045, -want / len(words(text))), rel=1e-6
+        )
+        assert shown == text
+
+
+def test_json_lines_and_a_failed_text_in_its_place(served, tmp_path, capsys):
+    """`--json`: one object per text; a text the server cannot score is an error line, exit 6."""
+
+    def some_ignore_echo(request: httpx.Request) -> httpx.Response:
+        prompt = json.loads(request.content)["prompt"]
+        if "fish" in prompt:
+            return httpx.Response(200, json=echo_body("something else entirely"))
+        return answer(request)
+
+    served.post("/completions").mock(side_effect=some_ignore_echo)
+    path = tmp_path / "texts.txt"
+    path.write_text("The cat sat\nA fish swam\n", encoding="utf-8")
+    code = cli.main(["score", str(path), "--model", "tiny", "--base-url", LOCAL, "--json"])
+    assert code == cli.EXIT_SOME_FAILED
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert first["text"] == "The cat sat"
+    assert first["tokens"] == 3
+    assert first["logprob"] == pytest.approx(fake_logprob(" cat") + fake_logprob(" sat"))
+    assert second["text"] == "A fish swam"
+    assert "did not echo" in second["error"]
+
+
+def test_a_missing_file_is_an_input_error(tmp_path, capsys):
+    """A file that cannot be read exits 3 with one line naming it."""
+    code = cli.main(["score", str(tmp_path / "nope.txt"), "--model", "tiny", "--base-url", LOCAL])
+    assert code == cli.EXIT_INPUT
+    assert "nope.txt" in capsys.readouterr().err
