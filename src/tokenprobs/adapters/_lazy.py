@@ -89,6 +89,24 @@ class LazyByteRows(Sequence[list[list[int] | None]]):
         except ValueError as exc:
             raise UnsupportedResponseError(str(exc), field=f"top_logprobs[{i}].bytes") from exc
 
+    def distinct_keys(self) -> tuple[list[int | None], list[bytes]]:
+        """Per alternative (position after position) an index into the distinct lists' bytes.
+
+        Equal text is an equal list, so each distinct text is decoded once (`KeyedByteRows`).
+
+        Raises:
+            ValueError: A list is not one of byte values.
+        """
+        table = self._table
+        texts = dict.fromkeys(table)
+        keys = [bytes(byte_list(t)) for t in texts]
+        slot = dict(zip(texts, range(len(texts)), strict=True))
+        of_index = list(map(slot.__getitem__, table))
+        flat = list(chain.from_iterable(self._rows))
+        if None in flat:
+            return [None if k is None else of_index[k] for k in flat], keys
+        return list(map(of_index.__getitem__, flat)), keys  # type: ignore[arg-type]
+
     def __eq__(self, other: object) -> bool:
         """Equal to any sequence of the same rows."""
         if not isinstance(other, Sequence) or len(other) != len(self):
