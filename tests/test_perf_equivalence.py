@@ -281,3 +281,34 @@ def test_fuzz_positions_match_the_rule(drawn: list[testing.Position]) -> None:
     content = body["choices"][0]["logprobs"]["content"]
     if content:
         check_raw(enlarged(content), lazy=False)
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "raises"),
+    [
+        pytest.param(0, True, id="in-a-row-the-rule-reads"),
+        pytest.param(1, False, id="in-a-row-the-rule-never-reads"),
+    ],
+)
+def test_a_bad_byte_list_fails_where_the_rule_reads_it(bad_row: int, raises: bool) -> None:  # noqa: FBT001
+    """A lazy alternative's invalid byte list raises exactly when the row-by-row rule touches it."""
+    rows = [
+        pos(alt("a", [97]), alt("a", [97], -0.5), alt("b", [98], -1.0)),  # the rule reads this row
+        pos(alt("a", [97]), alt("b", [98], -0.5), alt("c", [99], -1.0)),  # ... not this one
+    ]
+    rows[bad_row]["top_logprobs"][1]["bytes"] = [300]
+    body = enlarged([])
+    body["choices"][0]["logprobs"]["content"] = (
+        rows + enlarged(rows[1:])["choices"][0]["logprobs"]["content"]
+    )
+    d = tp.parse(json.dumps(body).encode())
+    assert isinstance(d.top_bytes, KeyedByteRows)
+    if raises:
+        with pytest.raises(tp.UnsupportedResponseError, match=r"top_logprobs\[0\]\.bytes"):
+            reference_sampled_index(d.tokens, d.token_bytes, d.top_tokens, d.top_bytes)
+        with pytest.raises(tp.UnsupportedResponseError, match=r"top_logprobs\[0\]\.bytes"):
+            _ = d.entropy
+    else:
+        index = reference_sampled_index(d.tokens, d.token_bytes, d.top_tokens, d.top_bytes)
+        assert same(d.candidates.sampled, np.where(index >= 0, index, d.top_logprobs.shape[1]))
+        assert np.isfinite(d.entropy).all()

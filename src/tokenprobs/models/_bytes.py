@@ -186,9 +186,13 @@ def identify(
         (ids.setdefault(derive_bytes(t), len(ids)) for t in names), dtype=np.intp, count=len(names)
     )
     which = np.flatnonzero(need[valid])  # the alternatives to key, numbered as in flat_tokens
-    alt_key, alt_null = _alternative_keys(
-        _Named(flat_tokens, flat_name, name_key), top_bytes, which, ids
-    )
+    keyed = _alternative_keys(_Named(flat_tokens, flat_name, name_key), top_bytes, which, ids)
+    if keyed is None:  # a byte list's text is not one: the rule, row by row, reads what it reads
+        return (
+            sampled_index(tokens, token_bytes, top_tokens, top_bytes),
+            duplicate_alternatives(top_tokens, top_bytes, shape),
+        )
+    alt_key, alt_null = keyed
     key = np.full((n, width), -1, dtype=np.intp)
     null = np.zeros((n, width), dtype=bool)
     key[need], null[need] = alt_key, alt_null
@@ -236,14 +240,17 @@ def _alternative_keys(
     top_bytes: Sequence[list[list[int] | None]],
     which: NDArray[np.intp],
     ids: dict[bytes, int],
-) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
-    """The key ids of the alternatives numbered `which`, and where their bytes are null."""
+) -> tuple[NDArray[np.intp], NDArray[np.bool_]] | None:
+    """The key ids of the alternatives numbered `which`, and where their bytes are null.
+
+    `None` when some byte list's JSON text is not a list of byte values.
+    """
     picked = named.pick(which)
     if isinstance(top_bytes, KeyedByteRows):
         try:
             slots, distinct = top_bytes.distinct_keys()
         except ValueError:
-            pass  # not all byte lists: the row-by-row rule decides (and names the bad field)
+            return None
         else:
             slot_key = np.fromiter(
                 (ids.setdefault(k, len(ids)) for k in distinct), dtype=np.intp, count=len(distinct)
