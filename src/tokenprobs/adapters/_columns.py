@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from itertools import chain
+from itertools import accumulate, chain, pairwise
 from operator import attrgetter, itemgetter, methodcaller
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -142,12 +142,22 @@ def _extract(cols: Columns, entries: Sequence[Any]) -> None:
     cols.token_bytes = list(map(raw, entries))
     cols.logprobs = list(map(logprob, entries))
     tops = [t or () for t in map(alternatives, entries)]
-    cols.top_tokens = [list(map(token, t)) for t in tops]
+    counts = list(map(len, tops))
+    flat = list(chain.from_iterable(tops))  # one pass per field over all alternatives, then rows
     try:
-        cols.top_bytes = [list(map(raw, t)) for t in tops]
+        flat_bytes = list(map(raw, flat))
     except AttributeError:
-        cols.top_bytes = [list(map(_no_bytes, t)) for t in tops]
-    cols.flat = list(map(logprob, chain.from_iterable(tops)))
+        flat_bytes = list(map(_no_bytes, flat))
+    cols.top_tokens = _rows(list(map(token, flat)), counts)
+    cols.top_bytes = _rows(flat_bytes, counts)
+    cols.flat = list(map(logprob, flat))
+
+
+def _rows(flat: list[Any], counts: list[int]) -> list[list[Any]]:
+    """`flat` cut into consecutive rows of `counts[i]` items."""
+    if counts and counts.count(k := counts[0]) == len(counts):
+        return [flat[i : i + k] for i in range(0, len(flat), k)] if k else [[] for _ in counts]
+    return [flat[a:b] for a, b in pairwise(accumulate(counts, initial=0))]
 
 
 def _no_bytes(entry: object) -> list[int] | None:

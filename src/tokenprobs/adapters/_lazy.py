@@ -31,19 +31,24 @@ def indexed_bytes(cols: Columns, table: list[bytes]) -> bool:
     break that, and the body is then parsed the ordinary way.
     """
     n = len(table)
-    if _GPT2_TEXT_LEADS.search(b",".join(table)):
+    joined = b",".join(table)
+    if (b"196" in joined or b"197" in joined) and _GPT2_TEXT_LEADS.search(joined):
         return False  # possibly GPT-2 symbol bytes: the ordinary path checks and decodes them
     own: list[Any] = cols.token_bytes  # indices here, byte lists after this function
     alt: list[Any] = list(chain.from_iterable(cols.top_bytes))
     if not set(map(type, own)) | set(map(type, alt)) <= {int, type(None)}:
         return False
-    used = [k for k in chain(own, alt) if k is not None]
-    if len(used) != n or len(set(used)) != n or (n and (min(used) < 0 or max(used) >= n)):
+    used = (
+        [k for k in chain(own, alt) if k is not None] if None in own or None in alt else own + alt
+    )
+    if len(used) != n or sorted(used) != list(range(n)):  # each index once (two sorted runs)
         return False
-    try:
-        cols.token_bytes = [None if k is None else byte_list(table[k]) for k in own]
+    try:  # each distinct text decoded once; every position gets its own list
+        texts = [table[k] for k in own if k is not None]
+        decoded = {t: byte_list(t) for t in dict.fromkeys(texts)}
     except ValueError:
         return False
+    cols.token_bytes = [None if k is None else decoded[table[k]][:] for k in own]
     cols.top_bytes = LazyByteRows(cols.top_bytes, table)  # type: ignore[arg-type, assignment]
     return True
 
