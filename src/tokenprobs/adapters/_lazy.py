@@ -113,6 +113,21 @@ class LazyByteRows(Sequence[list[list[int] | None]]):
             return [None if k is None else of_index[k] for k in flat], keys
         return list(map(of_index.__getitem__, flat)), keys  # type: ignore[arg-type]
 
+    def spelled(self, tokens: list[str], spelled: dict[str, bytes]) -> bool:
+        """Whether each alternative's list is given and is `spelled[tokens[i]]` (`KeyedByteRows`).
+
+        Decided on the JSON text, written the way this body writes its lists (`32, 72` or
+        `32,72`): equal text is an equal list; any other spelling answers False.
+        """
+        flat = list(chain.from_iterable(self._rows))
+        if None in flat:
+            return False
+        texts = list(map(self._table.__getitem__, flat))  # type: ignore[arg-type]
+        sample = next((t for t in texts if b"," in t), b"")
+        sep = b", " if b", " in sample else b","
+        text = {t: sep.join(b"%d" % v for v in b) for t, b in spelled.items()}
+        return texts == list(map(text.__getitem__, tokens))
+
     def __eq__(self, other: object) -> bool:
         """Equal to any sequence of the same rows."""
         if not isinstance(other, Sequence) or len(other) != len(self):

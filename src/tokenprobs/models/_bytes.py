@@ -147,6 +147,13 @@ class KeyedByteRows(Protocol):
         """
         ...
 
+    def spelled(self, tokens: list[str], spelled: dict[str, bytes]) -> bool:
+        """Whether every alternative's list is given and is `spelled[tokens[i]]`, by its text.
+
+        `tokens` are the alternatives' strings, position after position. False is always safe.
+        """
+        ...
+
 
 def identify(
     tokens: list[str],
@@ -177,14 +184,20 @@ def identify(
     alt_name = np.broadcast_to(-1 - np.arange(width, dtype=np.intp), valid.shape).copy()
     alt_name[valid] = flat_name  # padding: a distinct negative per column, never a match
     match = np.equal(alt_name, own_name[:, None])
-    repeated = np.logical_or.reduce(_repeats(alt_name), axis=1)
+    name_dup = _repeats(alt_name)
+    repeated = np.logical_or.reduce(name_dup, axis=1)
     need = match | (repeated[:, None] & valid)
     if not need.any():
         return none, np.zeros(shape, dtype=bool)
     ids: dict[bytes, int] = {}
+    spelled = {t: derive_bytes(t) for t in names}
     name_key = np.fromiter(
-        (ids.setdefault(derive_bytes(t), len(ids)) for t in names), dtype=np.intp, count=len(names)
+        (ids.setdefault(b, len(ids)) for b in spelled.values()), dtype=np.intp, count=len(names)
     )
+    if len(ids) == len(names) and _spelled(tokens, token_bytes, flat_tokens, top_bytes, spelled):
+        # every token's bytes are the ones its string stands for, and no two strings stand for
+        # the same bytes: strings decide, as they do for almost every response
+        return np.where(match.any(axis=1), match.argmax(axis=1), -1).astype(np.intp), name_dup
     which = np.flatnonzero(need[valid])  # the alternatives to key, numbered as in flat_tokens
     keyed = _alternative_keys(_Named(flat_tokens, flat_name, name_key), top_bytes, which, ids)
     if keyed is None:  # a byte list's text is not one: the rule, row by row, reads what it reads
@@ -204,6 +217,22 @@ def identify(
     if rows.size:
         dup[rows] = _repeats(np.where(valid[rows], key[rows], -1 - np.arange(width)))
     return index, dup
+
+
+def _spelled(
+    tokens: list[str],
+    token_bytes: list[list[int] | None],
+    flat_tokens: list[str],
+    top_bytes: Sequence[list[list[int] | None]],
+    spelled: dict[str, bytes],
+) -> bool:
+    """Whether every token's and alternative's bytes are given and are `spelled[token]`."""
+    as_list = {t: list(b) for t, b in spelled.items()}
+    if token_bytes != list(map(as_list.__getitem__, tokens)):
+        return False
+    if isinstance(top_bytes, KeyedByteRows):
+        return top_bytes.spelled(flat_tokens, spelled)
+    return list(chain.from_iterable(top_bytes)) == list(map(as_list.__getitem__, flat_tokens))
 
 
 class _Named:
