@@ -54,11 +54,14 @@ integration:
 integration-vllm:
 	bash scripts/integration-vllm.sh
 
+# every benchmark runs; the target exits non-zero when any of them missed a target (each prints
+# MISSED, which one and by how much)
 bench: $(VENV)/.installed
-	$(VENV)/bin/python bench/bench_parse.py
-	$(VENV)/bin/python bench/bench_metrics.py
-	$(VENV)/bin/python bench/bench_batch.py
-	$(VENV)/bin/python bench/bench_labels.py
+	@status=0; \
+	for b in bench_parse bench_metrics bench_batch bench_labels bench_fields bench_distill; do \
+		$(VENV)/bin/python bench/$$b.py || { status=1; echo "make bench: $$b missed a target"; }; \
+	done; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) $(VENV2) $(DEMO) .venv-llama site .mypy_cache .pytest_cache .ruff_cache

@@ -24,6 +24,8 @@ from pathlib import Path
 import tokenprobs as tp
 from tokenprobs import batch
 
+RSS_TARGET_MB = 300
+
 
 def body(rng: random.Random, tokens: int, top: int) -> dict[str, object]:
     """A chat completion body with logprobs (word-like tokens, some multi-byte)."""
@@ -110,8 +112,8 @@ def read(path: Path) -> None:
     )
 
 
-def main() -> None:
-    """Generate, then read in a child process; print a summary."""
+def main() -> int:
+    """Generate, then read in a child process; print a summary; exit 1 if the target is missed."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mb", type=float, default=1024)
     parser.add_argument("--tokens", type=int, default=512)
@@ -121,7 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.read:
         read(args.read)
-        return
+        return 0
     path = Path(tempfile.gettempdir()) / f"tokenprobs-bench-batch-{os.getpid()}.jsonl"
     try:
         t0 = time.perf_counter()
@@ -146,11 +148,17 @@ def main() -> None:
             f"{r['positions'] / r['seconds'] / 1e3:.0f}k positions/s; "
             f"{r['ok']} ok, {r['failed']} failed"
         )
-        print(f"peak RSS of the reader: {r['peak_rss_mb']:.0f} MB (target < 300 MB)")
+        peak = r["peak_rss_mb"]
+        if peak >= RSS_TARGET_MB:
+            over = f"{peak - RSS_TARGET_MB:.0f} MB over"
+            print(f"MISSED: peak RSS of the reader {peak:.0f} MB (< {RSS_TARGET_MB} MB, {over})")
+            return 1
+        print(f"met: peak RSS of the reader {peak:.0f} MB (target < {RSS_TARGET_MB} MB)")
+        return 0
     finally:
         if not args.keep:
             path.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from itertools import chain
+from itertools import accumulate, chain, pairwise
 from operator import attrgetter, itemgetter, methodcaller
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -166,7 +166,8 @@ def _extract(cols: Columns, entries: Sequence[Any]) -> None:
     alternatives: Callable[[Any], Any]
     if isinstance(entries[0], dict):
         token, logprob = itemgetter("token"), itemgetter("logprob")
-        raw, alternatives = methodcaller("get", "bytes"), methodcaller("get", "top_logprobs")
+        raw = _get_bytes if type(entries[0]) is dict else _BYTES_GET  # not a defaultdict
+        alternatives = methodcaller("get", "top_logprobs")
     else:
         token, logprob, alternatives = (
             attrgetter("token"),
@@ -177,15 +178,44 @@ def _extract(cols: Columns, entries: Sequence[Any]) -> None:
         if not hasattr(entries[0], "bytes"):  # the SDK's Responses stream events carry none
             raw = _no_bytes
     cols.tokens = list(map(token, entries))
-    cols.token_bytes = list(map(raw, entries))
+    cols.token_bytes = _map_bytes(raw, entries)
     cols.logprobs = list(map(logprob, entries))
     tops = [t or () for t in map(alternatives, entries)]
-    cols.top_tokens = [list(map(token, t)) for t in tops]
+    counts = list(map(len, tops))
+    flat = list(chain.from_iterable(tops))  # one pass per field over all alternatives, then rows
     try:
-        cols.top_bytes = [list(map(raw, t)) for t in tops]
+        flat_bytes = _map_bytes(raw, flat)
     except AttributeError:
-        cols.top_bytes = [list(map(_no_bytes, t)) for t in tops]
-    cols.flat = list(map(logprob, chain.from_iterable(tops)))
+        flat_bytes = list(map(_no_bytes, flat))
+    cols.top_tokens = _rows(list(map(token, flat)), counts)
+    cols.top_bytes = _rows(flat_bytes, counts)
+    cols.flat = list(map(logprob, flat))
+
+
+def _rows(flat: list[Any], counts: list[int]) -> list[list[Any]]:
+    """`flat` cut into consecutive rows of `counts[i]` items."""
+    if counts and counts.count(k := counts[0]) == len(counts):
+        return [flat[i : i + k] for i in range(0, len(flat), k)] if k else [[] for _ in counts]
+    return [flat[a:b] for a, b in pairwise(accumulate(counts, initial=0))]
+
+
+_BYTES_ITEM = itemgetter("bytes")
+_BYTES_GET = methodcaller("get", "bytes")
+
+
+def _get_bytes(entry: dict[str, Any]) -> Any:  # noqa: ANN401 - a JSON value
+    """`entry.get("bytes")` (the map callers try `itemgetter` first: twice as fast)."""
+    return _BYTES_GET(entry)
+
+
+def _map_bytes(raw: Callable[[Any], Any], entries: Iterable[Any]) -> list[Any]:
+    """`list(map(raw, entries))`, by `itemgetter("bytes")` while every dict has the key."""
+    if raw is _get_bytes:
+        try:
+            return list(map(_BYTES_ITEM, entries))
+        except KeyError:
+            pass
+    return list(map(raw, entries))
 
 
 def _no_bytes(entry: object) -> list[int] | None:

@@ -1,4 +1,4 @@
-"""Bytes are the truth for text: effective bytes per token, character spans, token identity."""
+"""Bytes are the truth for text: effective bytes per token, character spans, control tokens."""
 
 from __future__ import annotations
 
@@ -9,19 +9,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from numpy.typing import NDArray
 
 __all__ = [
     "align_to_content",
     "derive_bytes",
-    "duplicate_alternatives",
     "effective_bytes",
     "gpt2_decode",
-    "sampled_index",
     "special_tokens",
-    "token_key",
 ]
 
 # A token that stands for raw bytes: the legacy API's `bytes:\xe2\x80`, or Chat's literal
@@ -78,51 +73,6 @@ def char_spans(pieces: list[bytes]) -> NDArray[np.intp]:
         spans[:, 1] = np.minimum(spans[:, 1], emitted + tail)
     spans.flags.writeable = False
     return spans
-
-
-def token_key(token: str, raw: list[int] | None) -> bytes:
-    """The identity of a token for deduplication: its bytes, derived when the API gave none."""
-    return derive_bytes(token) if raw is None else bytes(raw)
-
-
-def sampled_index(
-    tokens: list[str],
-    token_bytes: list[list[int] | None],
-    top_tokens: list[list[str]],
-    top_bytes: Sequence[list[list[int] | None]],
-) -> NDArray[np.intp]:
-    """Per position: the index of the sampled token among the alternatives, `-1` when absent.
-
-    Tokens are the same when their strings match and their bytes do too (where both are given):
-    two ids can share a string such as `\ufffd` while their bytes differ. The first match wins.
-    """
-    out = np.full(len(tokens), -1, dtype=np.intp)
-    for i, (tok, tb, alts) in enumerate(zip(tokens, token_bytes, top_tokens, strict=True)):
-        if tok in alts:
-            for j, (t, b) in enumerate(zip(alts, top_bytes[i], strict=True)):
-                if t == tok and (tb is None or b is None or b == tb):
-                    out[i] = j
-                    break
-    return out
-
-
-def duplicate_alternatives(
-    top_tokens: list[list[str]],
-    top_bytes: Sequence[list[list[int] | None]],
-    shape: tuple[int, ...],
-) -> NDArray[np.bool_]:
-    """Mask `(T, K)`: True for an alternative that repeats an earlier one at its position."""
-    dup = np.zeros(shape, dtype=bool)
-    for i, alts in enumerate(top_tokens):
-        if len(set(alts)) == len(alts):
-            continue  # distinct strings: distinct tokens
-        seen: set[bytes] = set()
-        for j, (t, b) in enumerate(zip(alts, top_bytes[i], strict=True)):
-            key = token_key(t, b)
-            if key in seen:
-                dup[i, j] = True
-            seen.add(key)
-    return dup
 
 
 # Control tokens: `<|im_end|>`, `<|eot_id|>`, harmony's `<|channel|>`, SentencePiece / Gemma names,

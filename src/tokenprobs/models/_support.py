@@ -22,7 +22,7 @@ import numpy as np
 
 from tokenprobs import metrics
 from tokenprobs.models._arrays import readonly
-from tokenprobs.models._bytes import duplicate_alternatives, sampled_index, token_key
+from tokenprobs.models._identity import identify, token_key
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -83,9 +83,8 @@ class Candidates:
         top_logprobs: NDArray[np.float64],
     ) -> Candidates:
         """The candidate sets of a distribution's columns (see `TokenDistribution`)."""
-        index = sampled_index(tokens, token_bytes, top_tokens, top_bytes)
+        index, dup = identify(tokens, token_bytes, top_tokens, top_bytes, top_logprobs.shape)
         in_top = index >= 0
-        dup = duplicate_alternatives(top_tokens, top_bytes, top_logprobs.shape)
         support = metrics.support(logprobs, np.where(dup, -np.inf, top_logprobs), in_top=in_top)
         width = top_logprobs.shape[1] if top_logprobs.ndim == 2 else 0  # noqa: PLR2004
         cap = np.full(len(tokens), np.nan)

@@ -1,0 +1,323 @@
+"""The vectorised candidate set gives, bit for bit, what the row-by-row rule gave.
+
+`reference_*` below are the rule as it was written before it was vectorised (one position at a
+time, byte lists built one by one): the fast `identify` and everything read from it
+(`candidates`, `support_logprobs`, `entropy`, `margin`, `tail_mass`) must agree with them on the
+recorded responses, the bundled examples, hand-picked hard cases and generated bodies, through
+the ordinary parse and through the raw-JSON fast path (bodies over 64 KiB).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tests._recorded import RECORDED
+from tests.reliability.strategies import positions
+
+import tokenprobs as tp
+from tokenprobs import metrics, testing
+from tokenprobs.models._bytes import derive_bytes
+from tokenprobs.models._identity import KeyedByteRows, identify
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from numpy.typing import NDArray
+
+FAST_MIN = 1 << 16
+# placeholder-only bodies (all 0 / -9999, no alternatives) warn; the values are compared anyway
+pytestmark = pytest.mark.filterwarnings("ignore::tokenprobs.exceptions.TokenprobsWarning")
+
+
+def reference_key(token: str, raw: list[int] | None) -> bytes:
+    """The rule's token identity: its bytes, derived from the string when the API gave none."""
+    return derive_bytes(token) if raw is None else bytes(raw)
+
+
+def reference_sampled_index(
+    tokens: list[str],
+    token_bytes: list[list[int] | None],
+    top_tokens: list[list[str]],
+    top_bytes: Sequence[list[list[int] | None]],
+) -> NDArray[np.intp]:
+    """The sampled token's index among the alternatives (first match), -1 when absent."""
+    out = np.full(len(tokens), -1, dtype=np.intp)
+    for i, (tok, tb, alts) in enumerate(zip(tokens, token_bytes, top_tokens, strict=True)):
+        if tok in alts:
+            for j, (t, b) in enumerate(zip(alts, top_bytes[i], strict=True)):
+                if t == tok and (tb is None or b is None or b == tb):
+                    out[i] = j
+                    break
+    return out
+
+
+def reference_duplicates(
+    top_tokens: list[list[str]],
+    top_bytes: Sequence[list[list[int] | None]],
+    shape: tuple[int, ...],
+) -> NDArray[np.bool_]:
+    """True for an alternative repeating an earlier one's bytes (none where strings differ)."""
+    dup = np.zeros(shape, dtype=bool)
+    for i, alts in enumerate(top_tokens):
+        if len(set(alts)) == len(alts):
+            continue
+        seen: set[bytes] = set()
+        for j, (t, b) in enumerate(zip(alts, top_bytes[i], strict=True)):
+            key = reference_key(t, b)
+            if key in seen:
+                dup[i, j] = True
+            seen.add(key)
+    return dup
+
+
+def same(a: NDArray[Any], b: NDArray[Any]) -> bool:
+    """Equal shape, dtype kind and values, NaN equal to NaN (bit for bit for floats)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.dtype.kind == "f":
+        return bool(np.array_equal(a.view(np.uint64), b.view(np.uint64)))
+    return bool(np.array_equal(a, b))
+
+
+def check(d: tp.TokenDistribution) -> None:
+    """Every quantity read from the candidate set equals the reference rule's."""
+    rows = [list(r) for r in d.top_bytes]
+    shape = d.top_logprobs.shape
+    index = reference_sampled_index(d.tokens, d.token_bytes, d.top_tokens, rows)
+    dup = reference_duplicates(d.top_tokens, rows, shape)
+    fast_index, fast_dup = identify(d.tokens, d.token_bytes, d.top_tokens, d.top_bytes, shape)
+    assert same(fast_index, index)
+    assert same(fast_dup, dup)
+    in_top = index >= 0
+    support = metrics.support(d.logprobs, np.where(dup, -np.inf, d.top_logprobs), in_top=in_top)
+    width = shape[1] if len(shape) == 2 else 0
+    assert same(d.candidates.logprobs, support)
+    assert same(d.support_logprobs, support)
+    assert same(d.sampled_in_top, in_top)
+    assert same(d.candidates.sampled, np.where(in_top, index, width))
+    s = metrics.summary(support)
+    has = np.array([len(t) > 0 for t in d.top_tokens], dtype=bool)
+    assert same(d.entropy, np.where(has, s.entropy, np.nan))
+    assert same(d.margin, s.margin)
+    assert same(d.tail_mass, s.tail_mass)
+
+
+def check_raw(
+    body: dict[str, Any], *, separators: tuple[str, str] | None = None, lazy: bool = True
+) -> None:
+    """The body parsed from bytes (fast path when large) and as a dict: both equal the rule.
+
+    `lazy`: a large body must have taken the fast path (false where a byte value 196 or 197
+    may send it the ordinary way, to check for GPT-2 symbols).
+    """
+    raw = json.dumps(body, separators=separators).encode()
+    fast, ordinary = tp.parse(raw), tp.parse(body)
+    if lazy and len(raw) >= FAST_MIN:
+        assert isinstance(fast.top_bytes, KeyedByteRows)  # the lazy rows were taken
+    assert [list(r) for r in fast.top_bytes] == [list(r) for r in ordinary.top_bytes]
+    assert fast.top_bytes == ordinary.top_bytes
+    check(fast)
+    check(ordinary)
+
+
+def enlarged(content: list[dict[str, Any]]) -> dict[str, Any]:
+    """A chat body whose token entries repeat `content` until the JSON is over 64 KiB."""
+    body = testing.chat_completion([])
+    size = max(1, len(json.dumps(content)))
+    body["choices"] = [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": ""},
+            "logprobs": {"content": content * (FAST_MIN // size + 1)},
+            "finish_reason": "length",
+        }
+    ]
+    return body
+
+
+def alt(token: str, raw: list[int] | None, lp: float = -1.0) -> dict[str, Any]:
+    """One token entry with exactly the given bytes (`None`: `bytes: null`)."""
+    return {"token": token, "logprob": lp, "bytes": raw}
+
+
+def pos(sampled: dict[str, Any], *alts: dict[str, Any]) -> dict[str, Any]:
+    """A position: the sampled entry and its alternatives."""
+    return {**sampled, "top_logprobs": list(alts)}
+
+
+FFFD = [239, 191, 189]
+HARD: list[pytest.ParameterSet] = [
+    pytest.param(
+        [pos(alt("\ufffd", [226]), alt("\ufffd", [240], -0.5), alt("\ufffd", [226], -0.7))],
+        id="same-string-different-bytes",
+    ),
+    pytest.param(
+        [pos(alt("\\xe2\\x80", None), alt("\\xe2\\x80", [226, 128]), alt("\ufffd", [226, 128]))],
+        id="escaped-partial-utf8",
+    ),
+    pytest.param(
+        [pos(alt("a", [97]), alt("a", None), alt("a", [97], -2.0), alt("b", [97], -3.0))],
+        id="null-bytes-and-a-string-that-lies",
+    ),
+    pytest.param(
+        [pos(alt("", []), alt("", []), alt("", None, -2.0), alt("x", [120], -3.0))],
+        id="empty-tokens",
+    ),
+    pytest.param(
+        [pos(alt("A", None), alt("\\x41", None), alt("A", [65], -2.0), alt("bytes:\\x41", None))],
+        id="hex-spellings-of-one-byte",
+    ),
+    pytest.param(
+        [pos(alt("\ufffd", FFFD), alt("\ufffd", [226, 128]), alt("\ufffd", FFFD, -2.0))],
+        id="replacement-character-twice",
+    ),
+    pytest.param(
+        [pos(alt("a", [97], -0.1), alt("b", [98], -0.5), alt("c", [99], -1.5))],
+        id="sampled-not-among-alternatives",
+    ),
+    pytest.param([pos(alt("a", [97], -0.1))], id="no-alternatives"),
+    pytest.param(
+        [pos(alt("a", [97]), alt("a", [98]), alt("a", [97], -2.0))],
+        id="sampled-bytes-match-a-later-copy",
+    ),
+    pytest.param(
+        [pos(alt("a", [97]), alt("a", [98], -9999.0), alt("b", [98], -1.0), alt("a", [98]))],
+        id="sentinel-duplicate",
+    ),
+]
+
+
+@pytest.mark.parametrize("content", HARD)
+def test_hard_cases_match_the_rule(content: list[dict[str, Any]]) -> None:
+    """Strings that cannot settle identity: small bodies, and the same enlarged (fast path)."""
+    small = enlarged([])
+    small["choices"][0]["logprobs"]["content"] = content
+    check_raw(small)
+    check_raw(enlarged(content))
+    check_raw(enlarged(content), separators=(",", ":"))
+
+
+def _parsed(path: Path) -> list[tp.TokenDistribution]:
+    try:
+        return tp.parse_all(path)
+    except tp.TokenprobsError:  # an error body or a fragment: nothing to compare
+        return []
+
+
+PARSED = {p.name: ds for p in sorted(RECORDED.iterdir()) if p.suffix != ".md" if (ds := _parsed(p))}
+
+
+def test_most_recordings_are_compared() -> None:
+    """8 of the 14 recordings parse (the rest are error bodies and fragments): all are compared."""
+    assert len(PARSED) >= 8
+
+
+@pytest.mark.parametrize("name", sorted(PARSED))
+def test_recorded_responses_match_the_rule(name: str) -> None:
+    """Every recorded response that parses gives the rule's candidate sets."""
+    for d in PARSED[name]:
+        check(d)
+
+
+@pytest.mark.parametrize("name", tp.examples.names())
+def test_bundled_examples_match_the_rule(name: str) -> None:
+    """The bundled examples, parsed from their bytes and enlarged past the fast-path size."""
+    d = tp.examples.load(name)
+    check(d)
+    body = json.loads(d.model_dump_json())
+    entries = [
+        pos(alt(t, b, lp), *(alt(a, ab, al) for a, ab, al in zip(ts, bs, lps, strict=False)))
+        for t, b, lp, ts, bs, lps in zip(
+            body["tokens"],
+            body["token_bytes"],
+            [-9999.0 if x is None else x for x in body["logprobs"]],
+            body["top_tokens"],
+            body["top_bytes"],
+            body["top_logprobs"],
+            strict=True,
+        )
+    ]
+    if entries:
+        check_raw(enlarged(entries))
+
+
+_POOL = ["a", " a", "", "\ufffd", "\\xe2\\x80", "bytes:\\xe2\\x80", "A", "\\x41", "é", "한"]
+_BYTES = st.one_of(
+    st.none(),
+    st.sampled_from([[], [97], [32, 97], [65], [226, 128], FFFD, [195, 169], [226]]),
+    st.lists(st.integers(0, 255).filter(lambda b: b not in {196, 197}), max_size=4),
+)
+
+
+@st.composite
+def _entry(draw: st.DrawFn) -> dict[str, Any]:
+    token = draw(st.sampled_from(_POOL))
+    raw = derive_bytes(token) if draw(st.booleans()) else draw(_BYTES)
+    lp = draw(st.one_of(st.floats(-30.0, 0.0), st.just(-9999.0)))
+    return alt(token, None if raw is None else list(raw), lp)
+
+
+@st.composite
+def _position(draw: st.DrawFn) -> dict[str, Any]:
+    sampled = draw(_entry())
+    alts = draw(st.lists(_entry(), max_size=6))
+    if alts and draw(st.booleans()):
+        alts.insert(draw(st.integers(0, len(alts))), dict(sampled))
+    return pos(sampled, *alts)
+
+
+@given(st.lists(_position(), min_size=1, max_size=6))
+def test_generated_colliding_tokens_match_the_rule(content: list[dict[str, Any]]) -> None:
+    """Few strings, many byte spellings, nulls: small bodies and fast-path bodies."""
+    small = enlarged([])
+    small["choices"][0]["logprobs"]["content"] = content
+    check_raw(small)
+    check_raw(enlarged(content), separators=(",", ":"))
+
+
+@given(positions(max_size=6))
+def test_fuzz_positions_match_the_rule(drawn: list[testing.Position]) -> None:
+    """The reliability suite's hostile tokens (partial UTF-8, U+FFFD, NUL, empty) agree too."""
+    body = testing.chat_completion(drawn)
+    check_raw(body, lazy=False)
+    content = body["choices"][0]["logprobs"]["content"]
+    if content:
+        check_raw(enlarged(content), lazy=False)
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "raises"),
+    [
+        pytest.param(0, True, id="in-a-row-the-rule-reads"),
+        pytest.param(1, False, id="in-a-row-the-rule-never-reads"),
+    ],
+)
+def test_a_bad_byte_list_fails_where_the_rule_reads_it(bad_row: int, raises: bool) -> None:  # noqa: FBT001
+    """A lazy alternative's invalid byte list raises exactly when the row-by-row rule touches it."""
+    rows = [
+        pos(alt("a", [97]), alt("a", [97], -0.5), alt("b", [98], -1.0)),  # the rule reads this row
+        pos(alt("a", [97]), alt("b", [98], -0.5), alt("c", [99], -1.0)),  # ... not this one
+    ]
+    rows[bad_row]["top_logprobs"][1]["bytes"] = [300]
+    body = enlarged([])
+    body["choices"][0]["logprobs"]["content"] = (
+        rows + enlarged(rows[1:])["choices"][0]["logprobs"]["content"]
+    )
+    d = tp.parse(json.dumps(body).encode())
+    assert isinstance(d.top_bytes, KeyedByteRows)
+    if raises:
+        with pytest.raises(tp.UnsupportedResponseError, match=r"top_logprobs\[0\]\.bytes"):
+            reference_sampled_index(d.tokens, d.token_bytes, d.top_tokens, d.top_bytes)
+        with pytest.raises(tp.UnsupportedResponseError, match=r"top_logprobs\[0\]\.bytes"):
+            _ = d.entropy
+    else:
+        index = reference_sampled_index(d.tokens, d.token_bytes, d.top_tokens, d.top_bytes)
+        assert same(d.candidates.sampled, np.where(index >= 0, index, d.top_logprobs.shape[1]))
+        assert np.isfinite(d.entropy).all()
