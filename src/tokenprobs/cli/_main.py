@@ -12,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from tokenprobs.cli._ask import add_ask_parser
+from tokenprobs.cli._playground import add_playground_parser
 from tokenprobs.cli._show import add_show_parsers
 from tokenprobs.cli._views import EXIT_API, EXIT_INPUT, EXIT_USAGE
 from tokenprobs.exceptions import APIResponseError, MissingDependencyError, TokenprobsError
@@ -54,4 +55,5 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_show_parsers(sub)
     add_ask_parser(sub)
+    add_playground_parser(sub)
     return parser

@@ -1,0 +1,61 @@
+"""Serve the playground with uvicorn on the loopback interface, and open the browser."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import webbrowser
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from tokenprobs.playground._app import create_app
+
+if TYPE_CHECKING:
+    from tokenprobs.playground._upstream import Upstream
+
+__all__ = ["serve"]
+
+HOST = "127.0.0.1"
+log = logging.getLogger("tokenprobs.playground")
+
+
+def serve(
+    upstream: Upstream,
+    *,
+    model: str | None = None,
+    endpoint: str = "completions",
+    port: int = 0,
+    open_browser: bool = True,
+) -> None:
+    """Run the playground until interrupted (Ctrl-C), on 127.0.0.1.
+
+    Args:
+        upstream: The inference server.
+        model: The model the page proposes.
+        endpoint: The prompt the page starts with (`"completions"` or `"chat.completions"`).
+        port: The port (0: a free one).
+        open_browser: Open the page in the default browser, where there is one.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    url = f"http://{HOST}:{sock.getsockname()[1]}/"
+    app = create_app(upstream, model=model, endpoint=endpoint)
+    config = uvicorn.Config(app, log_level="info", access_log=False, timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    print(f"tokenprobs playground: {url}  (server {upstream.public_url}; Ctrl-C stops)", flush=True)  # noqa: T201
+    if open_browser:
+        threading.Timer(0.3, _open, (url,)).start()
+    server.run(sockets=[sock])
+
+
+def _open(url: str) -> None:
+    """Open `url` in a browser if there is one (`webbrowser` finds none on a headless box)."""
+    try:
+        opened = webbrowser.open(url)
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        log.info("no browser to open here: visit %s", url)

@@ -1,0 +1,38 @@
+"""`tokenprobs playground`: registered, lazy, and saying how to install the extra."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tokenprobs import cli
+
+
+def test_help_lists_the_options(capsys):
+    """`tokenprobs playground --help` works and names its options."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["playground", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--base-url", "--model", "--chat", "--port", "--no-browser", "--profile"):
+        assert option in out
+
+
+@pytest.mark.parametrize("missing", ["starlette", "uvicorn"])
+def test_without_the_extra_it_gives_the_install_line(monkeypatch, capsys, missing):
+    """Without Starlette or uvicorn: exit 2 and `pip install "pytokenprobs[playground]"`."""
+    monkeypatch.setitem(sys.modules, missing, None)  # what an uninstalled package looks like
+    assert cli.main(["playground", "--no-browser"]) == 2
+    err = capsys.readouterr().err
+    assert 'pip install "pytokenprobs[playground]"' in err
+    assert missing in err
+
+
+def test_the_cli_does_not_import_the_app_until_run():
+    """Importing the command line (and `--help`) loads neither the app nor Starlette."""
+    code = (
+        "import sys, tokenprobs.cli as c; c._main._parser(); "
+        "print('tokenprobs.playground' in sys.modules, 'starlette' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
