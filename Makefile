@@ -48,7 +48,7 @@ test-openai2: $(VENV2)/.installed
 
 test: lint docs test-openai3 test-openai2
 
-integration:
+integration: chromium
 	bash scripts/integration.sh
 
 integration-vllm:

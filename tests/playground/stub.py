@@ -52,7 +52,7 @@ def big_positions(n: int = 4096, k: int = 20) -> list[Any]:
     """`n` positions with `k` alternatives each (seeded)."""
     rng = np.random.default_rng(0)
     lps = np.sort(np.log(rng.dirichlet(np.full(k + 5, 0.3), size=n))[:, :k], axis=1)[:, ::-1]
-    words = [" the", " of", " token", " 확률", " 💙", "\n", " naïve", " <b>"]
+    words = [" the", " of", " token", " café", " Straße", "\n", " naïve", " <b>"]
     return [
         (
             words[i % len(words)],

@@ -7,6 +7,7 @@ and the command without it fails with the install line (exit 2).
 from __future__ import annotations
 
 import contextlib
+import time
 from typing import TYPE_CHECKING
 
 from tokenprobs._optional import require
@@ -52,6 +53,7 @@ def run_playground(args: argparse.Namespace) -> int:
     Raises:
         MissingDependencyError: The `[playground]` extra is not installed.
     """
+    began = time.perf_counter()
     feature = "tokenprobs playground"
     for module in ("starlette", "uvicorn"):
         require(module, extra="playground", feature=feature)
@@ -64,5 +66,6 @@ def run_playground(args: argparse.Namespace) -> int:
             endpoint="chat.completions" if args.chat else "completions",
             port=args.port,
             open_browser=not args.no_browser,
+            began=began,
         )
     return 0

@@ -21,7 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tokenprobs import render
-from tokenprobs.playground._runs import error_event, fork, run_events, summary
+from tokenprobs.playground._runs import error_event, fork, run_events, summary, whole_text
 from tokenprobs.playground._session import Branch, Request, Session, SessionError
 from tokenprobs.playground._upstream import BRANCHING, Upstream, branch_refusal
 from tokenprobs.playground._view import ViewFrames, cell_starts, split_view
@@ -29,6 +29,7 @@ from tokenprobs.playground._view import ViewFrames, cell_starts, split_view
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from numpy.typing import NDArray
     from starlette.requests import Request as HTTPRequest
     from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -317,17 +318,6 @@ def _p(logprob: float) -> float | None:
     return None if math.isnan(logprob) else math.exp(min(logprob, 0.0))
 
 
-def _sendable(raw: list[int] | None) -> bool:
-    """Whether a token is whole text (not part of a character split over tokens)."""
-    if raw is None:
-        return True
-    try:
-        bytes(raw).decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _position(d: TokenDistribution, i: int) -> dict[str, object]:
     """Position `i` for the page's alternatives panel (the page escapes it: textContent)."""
     spans = d.char_spans()
@@ -341,7 +331,7 @@ def _position(d: TokenDistribution, i: int) -> dict[str, object]:
                 "token": render.visible(token),
                 "p": _p(float(d.top_logprobs[i, j])),
                 "sampled": j == sampled and bool(d.candidates.in_top[i]),
-                "branch": whole and _sendable(d.top_bytes[i][j]),
+                "branch": whole and whole_text(token, d.top_bytes[i][j]) is not None,
             }
         )
     return {
@@ -353,30 +343,40 @@ def _position(d: TokenDistribution, i: int) -> dict[str, object]:
     }
 
 
+COMPARE_ROWS = 400
+"""At most this many positions in a comparison, from just before where the answers part."""
+
+
 def _compare(a: TokenDistribution, b: TokenDistribution) -> dict[str, object]:
     """Two answers position by position: the tokens, their p, and where they part."""
     n = max(len(a), len(b))
+    diverge = next(
+        (i for i in range(n) if i >= len(a) or i >= len(b) or a.tokens[i] != b.tokens[i]), None
+    )
+    first = max(0, (diverge if diverge is not None else 0) - 5)
+    last = min(n, first + COMPARE_ROWS)
     pa, pb = a.probs, b.probs
-    rows = []
-    diverge = None
-    for i in range(n):
-        ta = a.tokens[i] if i < len(a) else None
-        tb = b.tokens[i] if i < len(b) else None
-        same = ta == tb
-        if not same and diverge is None:
-            diverge = i
-        rows.append(
-            {
-                "i": i,
-                "a": None if ta is None else render.visible(ta),
-                "pa": None if i >= len(a) or np.isnan(pa[i]) else float(pa[i]),
-                "b": None if tb is None else render.visible(tb),
-                "pb": None if i >= len(b) or np.isnan(pb[i]) else float(pb[i]),
-                "same": same,
-            }
-        )
+
+    def token(d: TokenDistribution, i: int) -> str | None:
+        return render.visible(d.tokens[i]) if i < len(d) else None
+
+    def prob(p: NDArray[np.float64], i: int) -> float | None:
+        return None if i >= len(p) or np.isnan(p[i]) else float(p[i])
+
+    rows = [
+        {
+            "i": i,
+            "a": token(a, i),
+            "pa": prob(pa, i),
+            "b": token(b, i),
+            "pb": prob(pb, i),
+            "same": i < len(a) and i < len(b) and a.tokens[i] == b.tokens[i],
+        }
+        for i in range(first, last)
+    ]
     return {
         "diverge": diverge,
-        "rows": rows,
         "common_prefix": diverge if diverge is not None else n,
+        "positions": n,
+        "rows": rows,
     }

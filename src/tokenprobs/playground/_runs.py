@@ -21,7 +21,7 @@ import openai
 
 from tokenprobs.client import RetryPolicy, aget_token_distribution, build_params
 from tokenprobs.exceptions import GuardError, StreamInterruptedError, TokenprobsError
-from tokenprobs.guards import check_request, detected_server
+from tokenprobs.guards import check_request, detected_server, remember_server
 from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
@@ -32,7 +32,16 @@ if TYPE_CHECKING:
     from tokenprobs.playground._upstream import Upstream
     from tokenprobs.playground._view import ViewFrames
 
-__all__ = ["MIN_GAP", "Fork", "error_event", "fork", "join", "run_events", "summary"]
+__all__ = [
+    "MIN_GAP",
+    "Fork",
+    "error_event",
+    "fork",
+    "join",
+    "run_events",
+    "summary",
+    "whole_text",
+]
 
 MIN_GAP = 0.03
 """Seconds between two frames of one answer, at least."""
@@ -100,14 +109,14 @@ def fork(parent: Branch, position: int, alternative: int) -> tuple[Fork, str]:
             "token of that character"
         )
         raise ValueError(msg)
-    token = d.top_tokens[position][alternative]
     raw = d.top_bytes[position][alternative]
-    if raw is not None:
-        try:
-            token = bytes(raw).decode("utf-8")
-        except UnicodeDecodeError:
-            msg = f"the alternative {token!r} is part of a character, not text that can be sent"
-            raise ValueError(msg) from None
+    token = whole_text(d.top_tokens[position][alternative], raw)
+    if token is None:
+        msg = (
+            f"the alternative {d.top_tokens[position][alternative]!r} is part of a character "
+            "split over tokens, not text that can be sent"
+        )
+        raise ValueError(msg)
     count = len(d.top_tokens[position])
     forced = TokenDistribution.from_columns(
         source=d.source,
@@ -122,6 +131,25 @@ def fork(parent: Branch, position: int, alternative: int) -> tuple[Fork, str]:
     head = join(d[:position], forced)
     text_before = d.text[: int(spans[position, 0])]
     return Fork(head, parent.request.prompt + text_before + token), token
+
+
+def whole_text(token: str, raw: list[int] | None) -> str | None:
+    r"""A token's text, or None when it is part of a character (`\xf0\x9f`, `bytes` cut short).
+
+    Its bytes are read as everywhere in tokenprobs: as given, else derived from the string (the
+    APIs' `\xNN` spelling of partial bytes included).
+    """
+    one = TokenDistribution.from_columns(
+        source="token",
+        tokens=[token],
+        token_bytes=[raw],
+        logprobs=[0.0],
+        top_tokens=[[]],
+        top_bytes=[[]],
+        top_logprobs_flat=[],
+    )
+    text = one.text
+    return None if "\ufffd" in text else text
 
 
 def summary(d: TokenDistribution) -> dict[str, object]:
@@ -245,6 +273,8 @@ async def run_events(
         )
         async for event in _frames(stream, compose, view, branch):
             yield event
+        if stream.chunks:  # which server answered: the guards of the next request use its rules
+            remember_server(stream.chunks[0], upstream.base_url)
     except (openai.APIError, TokenprobsError) as exc:
         branch.error = error_event(exc, upstream)
         if isinstance(exc, StreamInterruptedError) and exc.distribution is not None:

@@ -317,9 +317,12 @@ async function compare() {
   const r = await api("/api/compare?a=" + $("cmp-a").value + "&b=" + $("cmp-b").value);
   const data = await r.json();
   if (!r.ok) return;
-  $("cmp-summary").textContent = data.diverge === null
+  const rows = data.rows;
+  const shown = rows.length && rows.length < data.positions
+    ? " (positions " + rows[0].i + "–" + rows[rows.length - 1].i + " of " + data.positions + " shown)" : "";
+  $("cmp-summary").textContent = (data.diverge === null
     ? "same tokens at every position"
-    : data.common_prefix + " positions in common; they part at position " + data.diverge;
+    : data.common_prefix + " positions in common; they part at position " + data.diverge) + shown;
   const body = $("cmp-table").tBodies[0];
   body.replaceChildren();
   for (const row of data.rows) {
