@@ -366,3 +366,47 @@ def test_first_token_and_a_4096_token_answer(stub, stub_playground, page):
     assert probe["worst"] < 500 * slower, f"the page froze {probe['worst']:.0f} ms while streaming"
     assert popup_ms < 500 * slower
     assert panel_ms < 1000 * slower
+
+
+def test_chat_answers_say_why_they_cannot_branch(llama_playground, page):
+    """A chat answer's alternatives open, with the reason instead of branch buttons."""
+    _open(page, llama_playground)
+    page.check("input[name=endpoint][value='chat.completions']")
+    page.fill("#user", "Hello there")
+    page.fill("#max_tokens", "8")
+    page.fill("#temperature", "0")
+    page.click("#run")
+    page.wait_for_selector("article.branch[data-done='1']")
+    page.locator(CELLS).nth(0).click()
+    page.wait_for_selector("#alternatives:not([hidden]) .alt")
+    assert "chat completions do not" in page.locator("#alt-note").text_content()
+    assert page.locator("#alternatives button.branch-here").count() == 0
+
+
+def test_save_load_mode_and_export_from_the_page(stub_playground, page, tmp_path):
+    """Save downloads the session, Load draws it back, the mode redraws, export is standalone."""
+    _open(page, stub_playground)
+    _run(page, "Say hello", max_tokens=16)
+    page.wait_for_selector("article.branch[data-done='1']")
+    drawn = page.locator(".branch .tx").text_content()
+    with page.expect_download() as saved:
+        page.click("#save")
+    session = tmp_path / "session.json"
+    saved.value.save_as(session)
+    assert json.loads(session.read_text(encoding="utf-8"))["format"] == "tokenprobs-playground/1"
+    assert KEY not in session.read_text(encoding="utf-8")
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    page.set_input_files("#load", str(session))
+    page.wait_for_selector("article.branch[data-done='1'] .tx > [data-p]")
+    assert page.locator(".branch .tx").text_content() == drawn
+    page.select_option("#mode", "entropy")
+    page.wait_for_selector(".branch .tpv[data-mode='entropy']")
+    assert page.locator(".branch .tx").text_content() == drawn
+    with page.expect_download() as exported:
+        page.click("article.branch a.export")
+    html = tmp_path / "view.html"
+    exported.value.save_as(html)
+    text = html.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    assert 'data-mode="entropy"' in text
