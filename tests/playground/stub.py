@@ -5,6 +5,7 @@ request (body and headers), and behaves by model name:
 
 - `"echo-key"`: answers 401 with the request's whole bearer key in the message (a server that
   echoes it), to prove the playground never lets a key through;
+- `"broken"`: one token, then a line that is not JSON (a stream that breaks mid-way);
 - `"big"`: 4,096 tokens with 20 alternatives each, as fast as it can (the responsiveness test);
 - any other model: a short answer with hostile tokens (`<script>`, `"onerror=`) whose first token
   repeats the prompt's last word, so a branch's continuation shows what it was sent.
@@ -110,7 +111,10 @@ class Stub:
                 chunks = chat_chunks(positions, model=body["model"])
             else:
                 chunks = completion_chunks(positions, model=body["model"])
-            return StreamingResponse(self._events(chunks), media_type="text/event-stream")
+            if body.get("model") == "broken":
+                chunks = chunks[:1]
+            events = self._events(chunks, broken=body.get("model") == "broken")
+            return StreamingResponse(events, media_type="text/event-stream")
 
         async def models(_: Request) -> Response:
             return JSONResponse({"object": "list", "data": [{"id": "stub", "object": "model"}]})
@@ -123,7 +127,7 @@ class Stub:
             ]
         )
 
-    async def _events(self, chunks: list[dict[str, Any]]):
+    async def _events(self, chunks: list[dict[str, Any]], *, broken: bool = False):
         first = True
         for chunk in chunks:
             data = f"data: {json.dumps(chunk)}\n\n".encode()
@@ -137,7 +141,7 @@ class Stub:
             yield data
             if self.delay:
                 await asyncio.sleep(self.delay)
-        yield b"data: [DONE]\n\n"
+        yield b"data: {not json\n\n" if broken else b"data: [DONE]\n\n"
 
 
 class Served:

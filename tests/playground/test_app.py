@@ -85,6 +85,16 @@ class _Tags(HTMLParser):
         self.data.append(data)
 
 
+def test_a_stream_that_breaks_says_so_and_keeps_what_arrived(page):
+    """A stream cut by garbage ends in an error event; the tokens that arrived stay drawn."""
+    evs = events(page, "/api/run", {**RUN, "model": "broken"})
+    assert evs[-1]["t"] == "error"
+    assert evs[-1]["type"] == "StreamInterruptedError"
+    assert len(drawn(evs)) == 1
+    saved = tp.playground.Session.loads(page.get("/api/session").text)
+    assert saved.branches[evs[0]["id"]].distribution.tokens == ["Hello"]
+
+
 def test_hostile_tokens_arrive_escaped(page):
     """`<script>` and `"onerror=` tokens reach the page as text, never as markup."""
     cells = "".join(drawn(events(page, "/api/run", RUN)))

@@ -275,19 +275,34 @@ async def run_events(
             yield event
         if stream.chunks:  # which server answered: the guards of the next request use its rules
             remember_server(stream.chunks[0], upstream.base_url)
-    except (openai.APIError, TokenprobsError) as exc:
-        branch.error = error_event(exc, upstream)
-        if isinstance(exc, StreamInterruptedError) and exc.distribution is not None:
-            branch.distribution = compose(exc.distribution)
-        log.warning("run %s failed: %s", branch.label, branch.error["message"])
-        yield branch.error
+    except Exception as exc:  # noqa: BLE001 - whatever broke, the page must be told, not hang
+        yield _failed(branch, exc, upstream, compose)
         return
     finally:
         await client.close()
     d = branch.distribution
-    assert d is not None  # noqa: S101 - _frames sets it before it ends
+    if d is None:
+        branch.error = {"t": "error", "kind": "api", "message": "the server sent no answer"}
+        yield branch.error
+        return
     log.info("run %s: %d tokens in %.2f s", branch.label, len(d), time.monotonic() - started)
-    yield {"t": "done", "summary": summary(d), "branchable": True}
+    yield {"t": "done", "summary": summary(d)}
+
+
+def _failed(
+    branch: Branch,
+    exc: Exception,
+    upstream: Upstream,
+    compose: Callable[[TokenDistribution], TokenDistribution],
+) -> dict[str, object]:
+    """The error event of a run that failed, keeping what arrived of a broken stream."""
+    branch.error = error_event(exc, upstream)
+    if isinstance(exc, StreamInterruptedError) and exc.distribution is not None:
+        branch.distribution = compose(exc.distribution)
+    expected = isinstance(exc, openai.APIError | TokenprobsError)
+    level = logging.WARNING if expected else logging.ERROR
+    log.log(level, "run %s failed: %s", branch.label, branch.error["message"])  # scrubbed
+    return branch.error
 
 
 async def _frames(
