@@ -1,5 +1,6 @@
 """`tokenprobs playground`: registered, lazy, and saying how to install the extra."""
 
+import socket
 import subprocess
 import sys
 
@@ -38,3 +39,14 @@ def test_the_cli_does_not_import_the_app_until_run():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.extras
+def test_a_taken_port_is_a_usage_error(capsys):
+    """`--port` on a port another program listens on: exit 2 and which port, no traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli.main(["playground", "--no-browser", "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err

@@ -4,14 +4,13 @@ import pytest
 
 import tokenprobs as tp
 from tokenprobs import render
+from tokenprobs.playground._runs import fork, join
+from tokenprobs.playground._session import Branch, Request
+from tokenprobs.playground._view import ViewFrames, cell_starts, split_view
 from tokenprobs.testing import completion
 
 pytestmark = pytest.mark.extras
 
-playground = pytest.importorskip("tokenprobs.playground", reason="needs the [playground] extra")
-from tokenprobs.playground._runs import fork, join  # noqa: E402
-from tokenprobs.playground._session import Branch, Request  # noqa: E402
-from tokenprobs.playground._view import ViewFrames, cell_starts, split_view  # noqa: E402
 
 SPLIT = [
     ("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.3)]),

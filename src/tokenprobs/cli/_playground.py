@@ -6,11 +6,12 @@ and the command without it fails with the install line (exit 2).
 
 from __future__ import annotations
 
-import contextlib
+import sys
 import time
 from typing import TYPE_CHECKING
 
 from tokenprobs._optional import require
+from tokenprobs.cli._views import EXIT_USAGE
 
 if TYPE_CHECKING:
     import argparse
@@ -59,7 +60,7 @@ def run_playground(args: argparse.Namespace) -> int:
         require(module, extra="playground", feature=feature)
     # imported when run, like the extra's own modules: `tokenprobs --help` needs neither
     playground = require("tokenprobs.playground", extra="playground", feature=feature)
-    with contextlib.suppress(KeyboardInterrupt):
+    try:
         playground.serve(
             playground.Upstream.from_env(args.base_url, profile=args.profile),
             model=args.model,
@@ -68,4 +69,10 @@ def run_playground(args: argparse.Namespace) -> int:
             open_browser=not args.no_browser,
             began=began,
         )
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:  # the port: taken, or not ours to bind
+        why = f"tokenprobs: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}"
+        print(why, file=sys.stderr)  # noqa: T201
+        return EXIT_USAGE
     return 0

@@ -44,7 +44,11 @@ def serve(
     began = time.perf_counter() if began is None else began
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
+    try:
+        sock.bind((HOST, port))
+    except OSError:
+        sock.close()
+        raise
     url = f"http://{HOST}:{sock.getsockname()[1]}/"
     app = create_app(upstream, model=model, endpoint=endpoint)
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=1)
