@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -44,6 +45,8 @@ ARGS = [
 KEY = "sk-proj-CANARY-browser-0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c"
 START_BUDGET_S = 2.0
 FIRST_TOKEN_BUDGET_MS = 100.0
+RUNS = 5
+"""Short answers whose first-token lag is measured (their median is held to the budget)."""
 CELLS = ".branch .tx > [data-p]"
 PERF: dict[str, object] = {}
 
@@ -157,6 +160,8 @@ def page(browser):
     pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
     pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
     pg.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    pg.requested = []
+    pg.on("request", lambda r: pg.requested.append(r.url))
     yield pg
     pg.close()
     assert problems == []
@@ -296,17 +301,31 @@ def test_hostile_tokens_never_execute(stub_playground, page):
     page.locator(CELLS).nth(1).hover()
     assert page.title() == title
     assert page.evaluate("document.querySelectorAll('img').length") == 0
+    # no CDN, no other host: everything the page loaded came from the app
+    assert page.requested
+    assert all(u.startswith((stub_playground.url, "data:")) for u in page.requested), page.requested
 
 
-def test_first_token_and_a_4096_token_answer(stub, stub_playground, page):
-    """First token on the page within 100 ms of the server sending it; 4,096 tokens stay usable."""
+def test_first_token_within_100_ms_of_the_server_sending_it(stub, stub_playground, page):
+    """The median of five runs' first-token lag is under 100 ms; all five are recorded.
+
+    The lag runs from the stub server's send (its clock) to the page drawing the token (the
+    page's `performance.timeOrigin + now()`), one machine, one wall clock.
+    """
     _open(page, stub_playground)
-    _run(page, "Say hello", max_tokens=16)
-    page.wait_for_selector("article.branch[data-done='1']")
-    lag_ms = page.evaluate("window.__tp.firstTokenAt") - stub.first_sent[-1] * 1000
-    PERF["first_token_ms"] = round(lag_ms, 1)
-    assert lag_ms < FIRST_TOKEN_BUDGET_MS, f"first token drawn {lag_ms:.0f} ms after it was sent"
-    # 4,096 tokens, top-20: the main thread's longest stall while they stream, then a popup
+    lags = []
+    for k in range(1, RUNS + 1):
+        _run(page, "Say hello", max_tokens=16)
+        _until(page, f"document.querySelectorAll('article.branch[data-done=\"1\"]').length == {k}")
+        lags.append(page.evaluate("window.__tp.firstTokenAt") - stub.first_sent[-1] * 1000)
+    lag_ms = statistics.median(lags)
+    PERF["first_token_ms"] = [round(x, 1) for x in lags]
+    assert lag_ms < FIRST_TOKEN_BUDGET_MS, f"first token drawn {lags} ms after it was sent"
+
+
+def test_a_4096_token_answer_stays_responsive(stub_playground, page):
+    """4,096 tokens with top-20 stream in; the page keeps answering, before and after the end."""
+    _open(page, stub_playground)
     page.fill("#model", "big")
     page.evaluate(
         """() => {
@@ -321,18 +340,17 @@ def test_first_token_and_a_4096_token_answer(stub, stub_playground, page):
     )
     began = time.monotonic()
     _run(page, "Say a lot", max_tokens=4096, top_logprobs=20)
-    _until(page, "document.querySelectorAll('article.branch').length == 2")
+    _until(page, "document.querySelectorAll('article.branch').length == 1")
     _until(
         page,
-        "document.querySelectorAll('article.branch')[1].querySelector('.status')"
-        ".textContent.includes('…') && document.querySelectorAll('article.branch')[1]"
-        ".querySelectorAll('.tx > [data-p]').length > 200",
+        "document.querySelector('article.branch .status').textContent.includes('…') && "
+        "document.querySelectorAll('article.branch .tx > [data-p]').length > 200",
     )
     page.screenshot(path=str(IMG / "playground-streaming.png"))
-    page.wait_for_selector("article.branch:nth-of-type(2)[data-done='1']", timeout=120_000)
+    page.wait_for_selector("article.branch[data-done='1']", timeout=120_000)
     stream_s = time.monotonic() - began
     probe = page.evaluate("() => { clearInterval(window.__probe.timer); return window.__probe; }")
-    big = page.locator("article.branch").nth(1).locator(".tx > [data-p]")
+    big = page.locator("article.branch .tx > [data-p]")
     assert big.count() == 4096
     longest_frame = page.evaluate("window.__tp.longestFrameMs")
     frames = page.evaluate("window.__tp.frames")
