@@ -354,18 +354,31 @@ def test_a_4096_token_answer_stays_responsive(stub_playground, page):
     assert big.count() == 4096
     longest_frame = page.evaluate("window.__tp.longestFrameMs")
     frames = page.evaluate("window.__tp.frames")
-    # responsive once it is there: a token's popup (hover) and its alternatives panel (click)
+    # responsive once it is there: a token's popup (focus) and its alternatives panel (click),
+    # timed inside the page (playwright's own waits for actionability are not the page's)
     target = big.nth(4000)
     target.scroll_into_view_if_needed()
-    t0 = time.monotonic()
-    target.focus()
-    shown = target.evaluate("el => getComputedStyle(el, '::after').content")
-    popup_ms = (time.monotonic() - t0) * 1000
+    popup_ms, shown = target.evaluate(
+        """el => {
+            const t0 = performance.now();
+            el.focus();
+            const content = getComputedStyle(el, "::after").content;
+            return [performance.now() - t0, content];
+        }"""
+    )
     assert shown.startswith('"#4000 ')
-    t0 = time.monotonic()
-    target.click()
-    page.wait_for_selector("#alternatives:not([hidden]) .alt")
-    panel_ms = (time.monotonic() - t0) * 1000
+    panel_ms = target.evaluate(
+        """async el => {
+            const t0 = performance.now();
+            el.click();
+            const panel = document.getElementById("alternatives");
+            while (panel.hidden || !panel.querySelector(".alt")) {
+                await new Promise(r => setTimeout(r, 1));
+            }
+            panel.getBoundingClientRect();
+            return performance.now() - t0;
+        }"""
+    )
     assert page.locator("#alt-list .alt").count() == 20
     PERF.update(
         {

@@ -1,5 +1,6 @@
 """`tokenprobs playground`: registered, lazy, and saying how to install the extra."""
 
+import importlib.util
 import socket
 import subprocess
 import sys
@@ -7,6 +8,7 @@ import sys
 import pytest
 
 from tokenprobs import cli
+from tokenprobs.exceptions import MissingDependencyError
 
 
 def test_help_lists_the_options(capsys):
@@ -26,7 +28,25 @@ def test_without_the_extra_it_gives_the_install_line(monkeypatch, capsys, missin
     assert cli.main(["playground", "--no-browser"]) == 2
     err = capsys.readouterr().err
     assert 'pip install "pytokenprobs[playground]"' in err
-    assert missing in err
+    # the first missing one is named (without any extra, that is Starlette)
+    named = "starlette" if importlib.util.find_spec("starlette") is None else missing
+    assert f"needs {named}," in err
+
+
+@pytest.mark.parametrize(
+    ("missing", "call"),
+    [
+        pytest.param("starlette", lambda pg: pg.create_app(pg.Upstream(None)), id="create_app"),
+        pytest.param("uvicorn", lambda pg: pg.serve(pg.Upstream(None)), id="serve"),
+    ],
+)
+def test_the_package_imports_without_the_extra_and_says_what_is_missing(monkeypatch, missing, call):
+    """`tokenprobs.playground` imports without the extra; using it names the install line."""
+    import tokenprobs.playground as pg  # noqa: PLC0415 - imported here, after the patch
+
+    monkeypatch.setitem(sys.modules, missing, None)
+    with pytest.raises(MissingDependencyError, match=r"pytokenprobs\[playground\]"):
+        call(pg)
 
 
 def test_the_cli_does_not_import_the_app_until_run():

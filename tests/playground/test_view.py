@@ -9,9 +9,6 @@ from tokenprobs.playground._session import Branch, Request
 from tokenprobs.playground._view import ViewFrames, cell_starts, split_view
 from tokenprobs.testing import completion
 
-pytestmark = pytest.mark.extras
-
-
 SPLIT = [
     ("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.3)]),
     (" 한", -0.2, [(" 한", -0.2), (" 국", -1.9)]),

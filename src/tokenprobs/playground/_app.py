@@ -13,14 +13,9 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from tokenprobs import render
+from tokenprobs._optional import require
 from tokenprobs.playground._runs import error_event, fork, run_events, summary, whole_text
 from tokenprobs.playground._session import Branch, Request, Session, SessionError
 from tokenprobs.playground._upstream import BRANCHING, Upstream, branch_refusal
@@ -30,7 +25,9 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from numpy.typing import NDArray
+    from starlette.applications import Starlette
     from starlette.requests import Request as HTTPRequest
+    from starlette.responses import Response, StreamingResponse
     from starlette.types import ASGIApp, Receive, Scope, Send
 
     from tokenprobs.models import TokenDistribution
@@ -51,6 +48,11 @@ _HEADERS = {
     "Cache-Control": "no-store",
 }
 _STATIC = "tokenprobs.playground"
+_REFUSED = {
+    "t": "error",
+    "kind": "usage",
+    "message": "refused: the request did not come from the playground's own page",
+}
 
 
 class _SameOrigin:
@@ -66,15 +68,7 @@ class _SameOrigin:
             host = headers.get("host", "")
             kind = headers.get("content-type", "").split(";", 1)[0].strip()
             if (origin is not None and origin != f"http://{host}") or kind != "application/json":
-                reply = JSONResponse(
-                    {
-                        "t": "error",
-                        "kind": "usage",
-                        "message": "refused: not the playground's page",
-                    },
-                    status_code=403,
-                )
-                await reply(scope, receive, send)
+                await _json(_REFUSED, status=403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -94,7 +88,18 @@ def create_app(
         endpoint: The prompt the page starts with: `"completions"` (a raw prompt) or
             `"chat.completions"` (messages).
         hosts: The `Host` names the app answers to.
+
+    Raises:
+        MissingDependencyError: The `[playground]` extra (Starlette) is not installed.
     """
+    require("starlette", extra="playground", feature="tokenprobs.playground.create_app")
+    # the extra's modules, imported when an app is made (the package imports without them)
+    from starlette.applications import Starlette  # noqa: PLC0415
+    from starlette.middleware import Middleware  # noqa: PLC0415
+    from starlette.middleware.trustedhost import TrustedHostMiddleware  # noqa: PLC0415
+    from starlette.routing import Mount, Route  # noqa: PLC0415
+    from starlette.staticfiles import StaticFiles  # noqa: PLC0415
+
     h = _Handlers(upstream, model or "", endpoint)
     routes = [
         Route("/", h.index),
@@ -127,7 +132,7 @@ class _Handlers:
         return _json(error_event(exc, self.upstream), status=status)
 
     async def index(self, _: HTTPRequest) -> Response:
-        return HTMLResponse(_static_text("index.html"), headers=_HEADERS)
+        return _response(_static_text("index.html"), "text/html")
 
     async def config(self, _: HTTPRequest) -> Response:
         return _json(
@@ -193,19 +198,13 @@ class _Handlers:
         except (ValueError, SessionError) as exc:
             return self.error(exc, 404)
         name = f"tokenprobs-branch-{branch.id}.html"
-        return HTMLResponse(
-            render.to_html(d, mode=mode, standalone=True),
-            headers={"Content-Disposition": f'attachment; filename="{name}"', **_HEADERS},
+        return _response(
+            render.to_html(d, mode=mode, standalone=True), "text/html", attachment=name
         )
 
     async def save(self, _: HTTPRequest) -> Response:
-        return Response(
-            self.session.dumps(),
-            media_type="application/json",
-            headers={
-                "Content-Disposition": 'attachment; filename="tokenprobs-session.json"',
-                **_HEADERS,
-            },
+        return _response(
+            self.session.dumps(), "application/json", attachment="tokenprobs-session.json"
         )
 
     async def load(self, request: HTTPRequest) -> Response:
@@ -235,9 +234,21 @@ def _static_text(name: str) -> str:
     return (files(_STATIC) / "static" / name).read_text(encoding="utf-8")
 
 
+def _response(
+    body: str, media_type: str, *, status: int = 200, attachment: str | None = None
+) -> Response:
+    """A response with the page's security headers (a download when `attachment` names it)."""
+    from starlette.responses import Response  # noqa: PLC0415 - the [playground] extra
+
+    headers = dict(_HEADERS)
+    if attachment is not None:
+        headers["Content-Disposition"] = f'attachment; filename="{attachment}"'
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+
 def _json(data: object, status: int = 200) -> Response:
     body = json.dumps(data, ensure_ascii=False, allow_nan=False)
-    return Response(body, status_code=status, media_type="application/json", headers=_HEADERS)
+    return _response(body, "application/json", status=status)
 
 
 async def _body(
@@ -286,6 +297,8 @@ async def _announce(
 
 
 def _stream(events: AsyncIterator[dict[str, object]]) -> StreamingResponse:
+    from starlette.responses import StreamingResponse  # noqa: PLC0415 - the [playground] extra
+
     async def lines() -> AsyncIterator[bytes]:
         async for event in events:
             yield (json.dumps(event, ensure_ascii=False, allow_nan=False) + "\n").encode()

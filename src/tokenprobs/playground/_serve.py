@@ -9,11 +9,12 @@ import time
 import webbrowser
 from typing import TYPE_CHECKING
 
-import uvicorn
-
+from tokenprobs._optional import require
 from tokenprobs.playground._app import create_app
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from tokenprobs.playground._upstream import Upstream
 
 __all__ = ["serve"]
@@ -40,8 +41,12 @@ def serve(
         port: The port (0: a free one).
         open_browser: Open the page in the default browser, where there is one.
         began: When the command started (`time.perf_counter()`), for the "ready in" line.
+
+    Raises:
+        MissingDependencyError: The `[playground]` extra (uvicorn, Starlette) is not installed.
     """
     began = time.perf_counter() if began is None else began
+    uvicorn = require("uvicorn", extra="playground", feature="tokenprobs.playground.serve")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
