@@ -19,9 +19,18 @@ SPLIT = [
 ]
 
 
+MARKDOWN = [
+    ("Steps", -0.2, [("Steps", -0.2)]),
+    ("\n", -0.1, [("\n", -0.1)]),
+    ("#1 first", -0.7, [("#1 first", -0.7), ("#2 x", -1.1)]),  # a line that reads like a header
+    ("\n#3 ", -0.4, [("\n#3 ", -0.4)]),
+]
+
+
 def distributions():
     """Answers whose cells span several positions (split UTF-8), or none at all."""
     return [
+        pytest.param(tp.parse(completion(MARKDOWN * 3)), id="text-like-popup-headers"),
         pytest.param(tp.parse(completion(SPLIT)), id="split-emoji"),
         pytest.param(tp.parse(completion(SPLIT[:1])), id="one-token"),
         pytest.param(tp.parse(completion(SPLIT * 40)), id="240-tokens"),

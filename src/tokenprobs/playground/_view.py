@@ -114,14 +114,22 @@ class ViewFrames:
         }
 
 
-_NUMBER = re.compile(r'(data-p="|\n)#(\d+) ')
-"""A popup's position header: first in the popup, or after a newline (no other line starts
+_NUMBER = re.compile(r"(^|\n)#(\d+) ")
+"""A popup's position header: first in the popup, or after a newline (no other popup line starts
 with `#`: alternatives start with a space or the sampled mark)."""
+_POPUP = 'data-p="'
 _RESERVE = re.compile(r"padding-bottom:(\d+)px")
 
 
 def _renumber(cell: str, offset: int) -> str:
-    return _NUMBER.sub(lambda m: f"{m[1]}#{int(m[2]) + offset} ", cell)
+    """The cell with its popup's position numbers shifted by `offset` (its text untouched).
+
+    The popup is the `data-p` attribute, escaped: it ends at the first `"` after it opens.
+    """
+    start = cell.index(_POPUP) + len(_POPUP)
+    end = cell.index('"', start)
+    popup = _NUMBER.sub(lambda m: f"{m[1]}#{int(m[2]) + offset} ", cell[start:end])
+    return cell[:start] + popup + cell[end:]
 
 
 def _taller(old: str, new: str) -> str:
