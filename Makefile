@@ -9,7 +9,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install $(PIP_FLAGS) -e ".[dev,pandas,rich,plot,distill,dask]" "openai>=3,<4"
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e ".[dev,pandas,rich,plot,distill,dask,playground]" "openai>=3,<4"
 	touch $@
 
 # the second run: latest openai 2.x (httpx), and no optional extras; the large fuzz profile runs
@@ -48,7 +48,7 @@ test-openai2: $(VENV2)/.installed
 
 test: lint docs test-openai3 test-openai2
 
-integration:
+integration: chromium
 	bash scripts/integration.sh
 
 integration-vllm:

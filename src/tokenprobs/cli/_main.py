@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from tokenprobs.cli._ask import add_ask_parser
+from tokenprobs.cli._playground import add_playground_parser
 from tokenprobs.cli._score import add_score_parser
 from tokenprobs.cli._show import add_show_parsers
 from tokenprobs.cli._views import EXIT_API, EXIT_INPUT, EXIT_USAGE
@@ -57,4 +58,5 @@ def _parser() -> argparse.ArgumentParser:
     add_show_parsers(sub)
     add_ask_parser(sub)
     add_score_parser(sub)
+    add_playground_parser(sub)
     return parser

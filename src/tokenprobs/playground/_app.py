@@ -1,0 +1,395 @@
+"""The playground's ASGI app (Starlette): the page, its static files, and a small JSON API.
+
+Every answer streams to the page as JSON lines (`application/x-ndjson`, see `_runs.py`). The app
+answers on the loopback interface only and refuses what another site could make a browser send:
+a foreign `Host` (DNS rebinding), a foreign `Origin`, or a body that is not JSON (a cross-site
+form), so no page but its own can spend the key it holds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenprobs import render
+from tokenprobs._optional import require
+from tokenprobs.playground._runs import error_event, fork, run_events, summary, whole_text
+from tokenprobs.playground._session import Branch, Request, Session, SessionError
+from tokenprobs.playground._upstream import BRANCHING, Upstream, branch_refusal
+from tokenprobs.playground._view import ViewFrames, cell_starts, split_view
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from numpy.typing import NDArray
+    from starlette.applications import Starlette
+    from starlette.requests import Request as HTTPRequest
+    from starlette.responses import Response, StreamingResponse
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["CSP", "create_app"]
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+"""Only the app's own script runs: an inline handler in a token could not, even unescaped. The
+views' own `<style>` and `style=` need 'unsafe-inline' for styles."""
+_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+_STATIC = "tokenprobs.playground"
+_REFUSED = {
+    "t": "error",
+    "kind": "usage",
+    "message": "refused: the request did not come from the playground's own page",
+}
+
+
+class _SameOrigin:
+    """Refuse a request with a body that another origin (a cross-site form or fetch) sent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in {"GET", "HEAD"}:
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            origin = headers.get("origin")
+            host = headers.get("host", "")
+            kind = headers.get("content-type", "").split(";", 1)[0].strip()
+            if (origin is not None and origin != f"http://{host}") or kind != "application/json":
+                await _json(_REFUSED, status=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    upstream: Upstream,
+    *,
+    model: str | None = None,
+    endpoint: str = "completions",
+    hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
+) -> Starlette:
+    """The playground app for one server: one session, in memory, for the one page that uses it.
+
+    Args:
+        upstream: The inference server (its key stays in this process).
+        model: The model the page proposes.
+        endpoint: The prompt the page starts with: `"completions"` (a raw prompt) or
+            `"chat.completions"` (messages).
+        hosts: The `Host` names the app answers to.
+
+    Raises:
+        MissingDependencyError: The `[playground]` extra (Starlette) is not installed.
+    """
+    require("starlette", extra="playground", feature="tokenprobs.playground.create_app")
+    # the extra's modules, imported when an app is made (the package imports without them)
+    from starlette.applications import Starlette  # noqa: PLC0415
+    from starlette.middleware import Middleware  # noqa: PLC0415
+    from starlette.middleware.trustedhost import TrustedHostMiddleware  # noqa: PLC0415
+    from starlette.routing import Mount, Route  # noqa: PLC0415
+    from starlette.staticfiles import StaticFiles  # noqa: PLC0415
+
+    h = _Handlers(upstream, model or "", endpoint)
+    routes = [
+        Route("/", h.index),
+        Route("/api/config", h.config),
+        Route("/api/run", h.run, methods=["POST"]),
+        Route("/api/branch", h.branch, methods=["POST"]),
+        Route("/api/branches/{id:int}/positions", h.positions),
+        Route("/api/branches/{id:int}/export", h.export),
+        Route("/api/views", h.views, methods=["POST"]),
+        Route("/api/session", h.save, methods=["GET"]),
+        Route("/api/session", h.load, methods=["POST"]),
+        Route("/api/compare", h.compare),
+        Mount("/static", StaticFiles(packages=[(_STATIC, "static")]), name="static"),
+    ]
+    middleware = [
+        Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
+        Middleware(_SameOrigin),
+    ]
+    return Starlette(routes=routes, middleware=middleware)
+
+
+class _Handlers:
+    """The routes of one app: its server, and its session (one page, in memory)."""
+
+    def __init__(self, upstream: Upstream, model: str, endpoint: str) -> None:
+        self.upstream, self.model, self.endpoint = upstream, model, endpoint
+        self.session = Session()
+
+    def error(self, exc: BaseException, status: int) -> Response:
+        return _json(error_event(exc, self.upstream), status=status)
+
+    async def index(self, _: HTTPRequest) -> Response:
+        return _response(_static_text("index.html"), "text/html")
+
+    async def config(self, _: HTTPRequest) -> Response:
+        return _json(
+            {
+                "base_url": self.upstream.public_url,
+                "model": self.model,
+                "endpoint": self.endpoint,
+                "modes": list(render.MODES),
+                "branching": BRANCHING,
+                "needs_key": self.upstream.needs_key,
+            }
+        )
+
+    async def run(self, request: HTTPRequest) -> Response:
+        data = await _body(request)
+        try:
+            req = Request.from_page(data)
+        except SessionError as exc:
+            return self.error(exc, 400)
+        branch = self.session.add(req)
+        view = ViewFrames(mode=_mode(data))
+        return _stream(_announce(branch, run_events(branch, self.upstream, view)))
+
+    async def branch(self, request: HTTPRequest) -> Response:
+        data = await _body(request)
+        try:
+            parent = self.session.get(data.get("parent"))
+            refusal = branch_refusal(parent.request.endpoint)
+            if refusal:
+                raise SessionError(refusal)
+            position, alternative = int(data["position"]), int(data["alternative"])
+            start, forced = fork(parent, position, alternative)
+        except (KeyError, TypeError, ValueError) as exc:
+            return self.error(exc, 400)
+        child = self.session.add(parent.request, parent=parent.id, position=position, forced=forced)
+        view = ViewFrames(mode=_mode(data))
+        return _stream(_announce(child, run_events(child, self.upstream, view, start=start)))
+
+    async def positions(self, request: HTTPRequest) -> Response:
+        try:
+            branch = self.session.get(int(request.path_params["id"]))
+            d = _finished(branch)
+            lo = int(request.query_params.get("start", "0"))
+            hi = int(request.query_params.get("stop", str(lo + 1)))
+        except (ValueError, SessionError) as exc:
+            return self.error(exc, 404)
+        return _json(
+            {
+                "branch": branch.id,
+                "refusal": branch_refusal(branch.request.endpoint),
+                "positions": [_position(d, i) for i in range(max(lo, 0), min(hi, len(d)))],
+            }
+        )
+
+    async def views(self, request: HTTPRequest) -> Response:
+        return await self.views_of(_mode(await _body(request)))
+
+    async def export(self, request: HTTPRequest) -> Response:
+        try:
+            branch = self.session.get(int(request.path_params["id"]))
+            d = _finished(branch)
+            mode = render.canonical_mode(request.query_params.get("mode", "least-likely"))
+        except (ValueError, SessionError) as exc:
+            return self.error(exc, 404)
+        name = f"tokenprobs-branch-{branch.id}.html"
+        return _response(
+            render.to_html(d, mode=mode, standalone=True), "text/html", attachment=name
+        )
+
+    async def save(self, _: HTTPRequest) -> Response:
+        return _response(
+            self.session.dumps(), "application/json", attachment="tokenprobs-session.json"
+        )
+
+    async def load(self, request: HTTPRequest) -> Response:
+        data = await _body(request)
+        try:
+            loaded = Session.loads(json.dumps(data.get("session")))
+        except SessionError as exc:
+            return self.error(exc, 400)
+        self.session.branches, self.session.next_id = loaded.branches, loaded.next_id
+        return await self.views_of(_mode(data))
+
+    async def views_of(self, mode: str) -> Response:
+        return _json({"branches": [_described(b, mode) for b in self.session.branches.values()]})
+
+    async def compare(self, request: HTTPRequest) -> Response:
+        try:
+            a = _finished(self.session.get(int(request.query_params["a"])))
+            b = _finished(self.session.get(int(request.query_params["b"])))
+        except (KeyError, ValueError, SessionError) as exc:
+            return self.error(exc, 404)
+        return _json(_compare(a, b))
+
+
+def _static_text(name: str) -> str:
+    from importlib.resources import files  # noqa: PLC0415 - only the index needs it
+
+    return (files(_STATIC) / "static" / name).read_text(encoding="utf-8")
+
+
+def _response(
+    body: str, media_type: str, *, status: int = 200, attachment: str | None = None
+) -> Response:
+    """A response with the page's security headers (a download when `attachment` names it)."""
+    from starlette.responses import Response  # noqa: PLC0415 - the [playground] extra
+
+    headers = dict(_HEADERS)
+    if attachment is not None:
+        headers["Content-Disposition"] = f'attachment; filename="{attachment}"'
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+
+def _json(data: object, status: int = 200) -> Response:
+    body = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    return _response(body, "application/json", status=status)
+
+
+async def _body(
+    request: HTTPRequest,
+) -> dict[str, Any]:  # Any: the page's JSON, read field by field
+    try:
+        data = await request.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _mode(data: dict[str, Any]) -> str:
+    try:
+        return render.canonical_mode(str(data.get("mode") or "least-likely"))
+    except ValueError:
+        return "least-likely"
+
+
+def _finished(branch: Branch) -> TokenDistribution:
+    if branch.distribution is None:
+        msg = f"branch {branch.id} has no answer yet"
+        raise SessionError(msg)
+    return branch.distribution
+
+
+def _meta(branch: Branch) -> dict[str, object]:
+    return {
+        "id": branch.id,
+        "label": branch.label,
+        "parent": branch.parent,
+        "position": branch.position,
+        "forced": branch.forced,
+        "endpoint": branch.request.endpoint,
+        "model": branch.request.model,
+        "refusal": branch_refusal(branch.request.endpoint),
+    }
+
+
+async def _announce(
+    branch: Branch, events: AsyncIterator[dict[str, object]]
+) -> AsyncIterator[dict[str, object]]:
+    yield {"t": "branch", **_meta(branch)}
+    async for event in events:
+        yield event
+
+
+def _stream(events: AsyncIterator[dict[str, object]]) -> StreamingResponse:
+    from starlette.responses import StreamingResponse  # noqa: PLC0415 - the [playground] extra
+
+    async def lines() -> AsyncIterator[bytes]:
+        async for event in events:
+            yield (json.dumps(event, ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+    headers = {**_HEADERS, "X-Accel-Buffering": "no"}
+    return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
+
+
+def _described(branch: Branch, mode: str) -> dict[str, object]:
+    """A branch as the page draws it whole (after a load, or a change of mode)."""
+    out = _meta(branch)
+    d = branch.distribution
+    if d is not None:
+        head, cells, tail = split_view(render.to_html(d, mode=mode))
+        out |= {
+            "head": head,
+            "tail": tail,
+            "cut": 0,
+            "cells": cells,
+            "starts": cell_starts(d),
+            "n": len(d),
+            "summary": summary(d),
+        }
+    if branch.error is not None:
+        out["error"] = branch.error
+    return out
+
+
+def _p(logprob: float) -> float | None:
+    return None if math.isnan(logprob) else math.exp(min(logprob, 0.0))
+
+
+def _position(d: TokenDistribution, i: int) -> dict[str, object]:
+    """Position `i` for the page's alternatives panel (the page escapes it: textContent)."""
+    spans = d.char_spans()
+    whole = i == 0 or spans[i, 0] >= spans[i - 1, 1]
+    sampled = int(d.candidates.sampled[i])
+    alternatives = []
+    for j, token in enumerate(d.top_tokens[i]):
+        alternatives.append(
+            {
+                "j": j,
+                "token": render.visible(token),
+                "p": _p(float(d.top_logprobs[i, j])),
+                "sampled": j == sampled and bool(d.candidates.in_top[i]),
+                "branch": whole and whole_text(token, d.top_bytes[i][j]) is not None,
+            }
+        )
+    return {
+        "i": i,
+        "token": render.visible(d.tokens[i]),
+        "p": _p(float(d.logprobs[i])),
+        "in_top": bool(d.candidates.in_top[i]),
+        "alternatives": alternatives,
+    }
+
+
+COMPARE_ROWS = 400
+"""At most this many positions in a comparison, from just before where the answers part."""
+
+
+def _compare(a: TokenDistribution, b: TokenDistribution) -> dict[str, object]:
+    """Two answers position by position: the tokens, their p, and where they part."""
+    n = max(len(a), len(b))
+    diverge = next(
+        (i for i in range(n) if i >= len(a) or i >= len(b) or a.tokens[i] != b.tokens[i]), None
+    )
+    first = max(0, (diverge if diverge is not None else 0) - 5)
+    last = min(n, first + COMPARE_ROWS)
+    pa, pb = a.probs, b.probs
+
+    def token(d: TokenDistribution, i: int) -> str | None:
+        return render.visible(d.tokens[i]) if i < len(d) else None
+
+    def prob(p: NDArray[np.float64], i: int) -> float | None:
+        return None if i >= len(p) or np.isnan(p[i]) else float(p[i])
+
+    rows = [
+        {
+            "i": i,
+            "a": token(a, i),
+            "pa": prob(pa, i),
+            "b": token(b, i),
+            "pb": prob(pb, i),
+            "same": i < len(a) and i < len(b) and a.tokens[i] == b.tokens[i],
+        }
+        for i in range(first, last)
+    ]
+    return {
+        "diverge": diverge,
+        "common_prefix": diverge if diverge is not None else n,
+        "positions": n,
+        "rows": rows,
+    }

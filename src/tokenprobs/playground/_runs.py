@@ -1,0 +1,346 @@
+"""One run of the page: guard the request, stream the answer, and turn it into page events.
+
+Events are JSON objects, one per line: `notice` (a guard warning), `frame` (the view's change, see
+`ViewFrames`), `done` (the summary), `error` (worded as the API words it). Frames are throttled to
+what the machine keeps up with: the first token is drawn as soon as it arrives, later ones at most
+every `MIN_GAP` seconds or twice the time the last frame took, whichever is longer, and always the
+latest state (never a backlog).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+import openai
+
+from tokenprobs.client import RetryPolicy, aget_token_distribution, build_params
+from tokenprobs.exceptions import GuardError, StreamInterruptedError, TokenprobsError
+from tokenprobs.guards import check_request, detected_server, remember_server
+from tokenprobs.models import TokenDistribution
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from tokenprobs.client import AsyncDistributionStream, Prompt, StreamUpdate
+    from tokenprobs.playground._session import Branch, Request
+    from tokenprobs.playground._upstream import Upstream
+    from tokenprobs.playground._view import ViewFrames
+
+__all__ = [
+    "MIN_GAP",
+    "Fork",
+    "error_event",
+    "fork",
+    "join",
+    "run_events",
+    "summary",
+    "whole_text",
+]
+
+MIN_GAP = 0.03
+"""Seconds between two frames of one answer, at least."""
+PAGE_RETRY = RetryPolicy(max_attempts=2, max_time=20.0)
+"""Few, short retries: someone is watching the page."""
+UNCERTAIN_BELOW = 0.5
+"""The summary lists the spans whose tokens had p below this."""
+
+log = logging.getLogger("tokenprobs.playground")
+
+
+@dataclass(frozen=True)
+class Fork:
+    """Where a branch starts: the parent's positions before it, then the forced token."""
+
+    head: TokenDistribution
+    prompt: str
+    """The prompt that makes the server continue after the forced token."""
+
+
+def join(head: TokenDistribution, tail: TokenDistribution) -> TokenDistribution:
+    """The positions of `head`, then those of `tail` (the tail's metadata)."""
+    parts = (head, tail)
+    rows = [
+        d.top_logprobs[i, : len(d.top_tokens[i])] for d in parts if len(d) for i in range(len(d))
+    ]
+    return TokenDistribution.from_columns(
+        source=tail.source,
+        tokens=head.tokens + tail.tokens,
+        token_bytes=head.token_bytes + tail.token_bytes,
+        logprobs=np.concatenate([head.logprobs, tail.logprobs]),
+        top_tokens=head.top_tokens + tail.top_tokens,
+        top_bytes=list(head.top_bytes) + list(tail.top_bytes),
+        top_logprobs_flat=np.concatenate(rows) if rows else np.zeros(0),
+        finish_reason=tail.finish_reason,
+        incomplete=tail.incomplete,
+        model=tail.model or head.model,
+    )
+
+
+def fork(parent: Branch, position: int, alternative: int) -> tuple[Fork, str]:
+    """The start of a branch of `parent` at `position`, forcing its `alternative`-th token.
+
+    Returns:
+        The fork and the forced token.
+
+    Raises:
+        ValueError: No such position or alternative, the position is inside a character split over
+            tokens, or the alternative is not whole text.
+    """
+    d = parent.distribution
+    if d is None:
+        msg = "that answer has not finished: branch when it has"
+        raise ValueError(msg)
+    if not 0 <= position < len(d):
+        msg = f"position {position} is not in the answer (0 to {len(d) - 1})"
+        raise ValueError(msg)
+    if not 0 <= alternative < len(d.top_tokens[position]):
+        msg = f"position {position} has no alternative {alternative}"
+        raise ValueError(msg)
+    spans = d.char_spans()
+    if position and spans[position, 0] < spans[position - 1, 1]:
+        msg = (
+            f"position {position} continues a character split over tokens: branch at the first "
+            "token of that character"
+        )
+        raise ValueError(msg)
+    raw = d.top_bytes[position][alternative]
+    token = whole_text(d.top_tokens[position][alternative], raw)
+    if token is None:
+        msg = (
+            f"the alternative {d.top_tokens[position][alternative]!r} is part of a character "
+            "split over tokens, not text that can be sent"
+        )
+        raise ValueError(msg)
+    count = len(d.top_tokens[position])
+    forced = TokenDistribution.from_columns(
+        source=d.source,
+        tokens=[d.top_tokens[position][alternative]],
+        token_bytes=[raw],
+        logprobs=[float(d.top_logprobs[position, alternative])],
+        top_tokens=[list(d.top_tokens[position])],
+        top_bytes=[list(d.top_bytes[position])],
+        top_logprobs_flat=d.top_logprobs[position, :count],
+        model=d.model,
+    )
+    head = join(d[:position], forced)
+    text_before = d.text[: int(spans[position, 0])]
+    return Fork(head, parent.request.prompt + text_before + token), token
+
+
+def whole_text(token: str, raw: list[int] | None) -> str | None:
+    r"""A token's text, or None when it is part of a character (`\xf0\x9f`, `bytes` cut short).
+
+    Its bytes are read as everywhere in tokenprobs: as given, else derived from the string (the
+    APIs' `\xNN` spelling of partial bytes included).
+    """
+    one = TokenDistribution.from_columns(
+        source="token",
+        tokens=[token],
+        token_bytes=[raw],
+        logprobs=[0.0],
+        top_tokens=[[]],
+        top_bytes=[[]],
+        top_logprobs_flat=[],
+    )
+    text = one.text
+    return None if "\ufffd" in text else text
+
+
+def summary(d: TokenDistribution) -> dict[str, object]:
+    """What the page shows under an answer: size, perplexity, the least certain spans."""
+    spans = d.uncertain(threshold=UNCERTAIN_BELOW)
+    text = d.text
+    probs = d.probs
+    ranked = sorted(spans, key=lambda s: float(np.min(probs[s.start : s.end])))[:5]
+    return {
+        "tokens": len(d),
+        "perplexity": None if not len(d) or np.isnan(d.perplexity) else float(d.perplexity),
+        "finish_reason": d.finish_reason,
+        "incomplete": d.incomplete,
+        "uncertain": [
+            {
+                "start": s.start,
+                "end": s.end,
+                "text": text[s.char_start : s.char_end],
+                "min_p": float(np.min(probs[s.start : s.end])),
+            }
+            for s in ranked
+        ],
+    }
+
+
+def error_event(exc: BaseException, upstream: Upstream) -> dict[str, object]:
+    """An error as the page shows it: the API's own words, with any secret scrubbed."""
+    event: dict[str, object] = {"t": "error", "type": type(exc).__name__}
+    if isinstance(exc, GuardError):
+        event["kind"] = "guard"
+    elif isinstance(exc, openai.APIStatusError):
+        event["kind"] = "api"
+    elif isinstance(exc, openai.APIConnectionError):
+        event["kind"] = "connection"
+    else:
+        event["kind"] = "usage" if isinstance(exc, ValueError | TypeError) else "tokenprobs"
+    if isinstance(exc, openai.APIStatusError):
+        event["status"] = exc.status_code
+        event["param"] = getattr(exc, "param", None)
+        event["code"] = getattr(exc, "code", None)
+    message = " ".join([str(exc), *getattr(exc, "__notes__", ())])
+    event["message"] = upstream.scrub(message)
+    for key in ("param", "code"):
+        if isinstance(event.get(key), str):
+            event[key] = upstream.scrub(str(event[key]))
+    return event
+
+
+def _guard(request: Request, prompt: str, upstream: Upstream) -> tuple[Prompt, list[str]]:
+    """Build the request and run the guards on it (strict), before any I/O.
+
+    Returns:
+        What to send (prompt or messages), and the guards' warnings.
+    """
+    sent: Prompt = (
+        prompt
+        if request.endpoint == "completions"
+        else [{"role": r, "content": c} for r, c in request.messages]
+    )
+    params = build_params(
+        sent,
+        model=request.model,
+        top_logprobs=request.top_logprobs,
+        endpoint=request.endpoint,
+        create_kwargs=request.create_kwargs(),
+    )
+    params["stream"] = True
+    base_url = upstream.base_url
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_request(
+            request.endpoint,
+            params,
+            base_url=base_url,
+            mode="strict",
+            profile=upstream.profile or detected_server(base_url),
+        )
+    return sent, [upstream.scrub(str(w.message)) for w in caught]
+
+
+async def run_events(
+    branch: Branch,
+    upstream: Upstream,
+    view: ViewFrames,
+    *,
+    start: Fork | None = None,
+) -> AsyncIterator[dict[str, object]]:
+    """The events of one run: guards, then the stream's frames, then `done` (or `error`)."""
+    request = branch.request
+    prompt = start.prompt if start else request.prompt
+    started = time.monotonic()
+    try:
+        sent, notices = _guard(request, prompt, upstream)
+    except (GuardError, TokenprobsError, ValueError, TypeError) as exc:
+        branch.error = error_event(exc, upstream)
+        log.info("run %s refused by the guards: %s", branch.label, branch.error["message"])
+        yield branch.error
+        return
+    for notice in notices:
+        yield {"t": "notice", "message": notice}
+    kwargs = request.create_kwargs()
+    if start is not None and request.max_tokens is not None:
+        kwargs["max_tokens"] = max(1, request.max_tokens - len(start.head))
+    compose: Callable[[TokenDistribution], TokenDistribution] = (
+        (lambda d: join(start.head, d)) if start else (lambda d: d)
+    )
+    if start is not None:
+        yield {"t": "frame", **view.frame(start.head)}
+    client = upstream.client()
+    try:
+        stream = await aget_token_distribution(
+            sent,
+            model=request.model,
+            top_logprobs=request.top_logprobs,
+            endpoint=request.endpoint,
+            client=client,
+            stream=True,
+            retry=PAGE_RETRY,
+            guards="off",  # run above, with their warnings caught for the page
+            **cast("dict[str, Any]", kwargs),  # Any: create()'s own keywords, typed by the SDK
+        )
+        async for event in _frames(stream, compose, view, branch):
+            yield event
+        if stream.chunks:  # which server answered: the guards of the next request use its rules
+            remember_server(stream.chunks[0], upstream.base_url)
+    except Exception as exc:  # noqa: BLE001 - whatever broke, the page must be told, not hang
+        yield _failed(branch, exc, upstream, compose)
+        return
+    finally:
+        await client.close()
+    d = branch.distribution
+    if d is None:
+        branch.error = {"t": "error", "kind": "api", "message": "the server sent no answer"}
+        yield branch.error
+        return
+    log.info("run %s: %d tokens in %.2f s", branch.label, len(d), time.monotonic() - started)
+    yield {"t": "done", "summary": summary(d)}
+
+
+def _failed(
+    branch: Branch,
+    exc: Exception,
+    upstream: Upstream,
+    compose: Callable[[TokenDistribution], TokenDistribution],
+) -> dict[str, object]:
+    """The error event of a run that failed, keeping what arrived of a broken stream."""
+    branch.error = error_event(exc, upstream)
+    if isinstance(exc, StreamInterruptedError) and exc.distribution is not None:
+        branch.distribution = compose(exc.distribution)
+    expected = isinstance(exc, openai.APIError | TokenprobsError)
+    level = logging.WARNING if expected else logging.ERROR
+    log.log(level, "run %s failed: %s", branch.label, branch.error["message"])  # scrubbed
+    return branch.error
+
+
+async def _frames(
+    stream: AsyncDistributionStream,
+    compose: Callable[[TokenDistribution], TokenDistribution],
+    view: ViewFrames,
+    branch: Branch,
+) -> AsyncIterator[dict[str, object]]:
+    """The frames of a stream: the latest state, as often as the machine keeps up."""
+    latest: list[StreamUpdate] = []
+    changed = asyncio.Event()
+
+    async def pump() -> None:
+        async for update in stream:
+            if update.choice == 0:
+                latest[:] = [update]
+                changed.set()
+
+    task = asyncio.create_task(pump())
+    try:
+        while True:
+            waiter = asyncio.create_task(changed.wait())
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            if not changed.is_set():
+                task.result()  # the pump ended without an update: raise its error, if any
+                return
+            changed.clear()
+            update = latest[0]
+            began = time.monotonic()
+            d = compose(update.distribution)
+            branch.distribution = d
+            yield {"t": "frame", **view.frame(d)}
+            if update.final:
+                return
+            gap = max(MIN_GAP, 2 * (time.monotonic() - began))
+            await asyncio.wait({task}, timeout=gap)
+    finally:
+        if not task.done():
+            task.cancel()
+        await stream.aclose()

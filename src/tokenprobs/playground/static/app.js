@@ -1,0 +1,424 @@
+// tokenprobs playground: the page's only script (served by the app; no other script may run).
+// Everything drawn from tokens is either the renderer's escaped HTML (parsed in an inert
+// <template>) or text set through textContent.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { branches: new Map(), mode: "least-likely", config: null };
+// What the browser test reads: when the last run's first token was drawn, how long frames took.
+const perf = (window.__tp = { firstTokenAt: null, frames: 0, longestFrameMs: 0, runs: 0 });
+
+function parse(html) {
+  const t = document.createElement("template");
+  t.innerHTML = html;
+  return t.content;
+}
+
+function pct(p) {
+  if (p === null || p === undefined) return "n/a";
+  if (p > 0 && p < 0.0001) return "<0.01%";
+  return (p * 100).toFixed(p >= 0.1 ? 1 : 2) + "%";
+}
+
+function say(text, kind) {
+  const div = document.createElement("div");
+  div.className = "msg" + (kind === "error" ? " error" : "");
+  div.textContent = text;
+  $("messages").append(div);
+  return div;
+}
+
+function sayError(ev) {
+  const div = say("", "error");
+  const what = document.createElement("span");
+  what.className = "kind";
+  const status = ev.status ? " " + ev.status : "";
+  const kinds = { guard: "Refused before sending", api: "The server answered", connection: "Could not reach the server" };
+  what.textContent = (kinds[ev.kind] || "Error") + status + ":";
+  const body = document.createElement("span");
+  body.className = "error-message";
+  body.textContent = ev.message;
+  div.append(what, body);
+}
+
+async function api(path, body) {
+  const init = body === undefined ? {} : {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  };
+  return fetch(path, init);
+}
+
+function column(meta) {
+  const el = document.createElement("article");
+  el.className = "branch";
+  el.dataset.branch = meta.id;
+  const head = document.createElement("header");
+  const title = document.createElement("strong");
+  title.textContent = meta.label;
+  const status = document.createElement("span");
+  status.className = "status muted";
+  const exp = document.createElement("a");
+  exp.textContent = "export HTML";
+  exp.className = "export";
+  head.append(title, status, exp);
+  const note = document.createElement("div");
+  note.className = "note";
+  if (meta.forced !== null && meta.forced !== undefined) {
+    note.textContent = "forced at position " + meta.position + ": " + JSON.stringify(meta.forced);
+  }
+  const box = document.createElement("div");
+  box.className = "view";
+  const sum = document.createElement("div");
+  sum.className = "summary";
+  el.append(head, note, box, sum);
+  $("branches").append(el);
+  // a branch's first frame draws the parent's positions: its own tokens come after them
+  const forcedN = meta.position === null || meta.position === undefined ? 0 : meta.position + 1;
+  const col = { meta, el, box, tx: null, starts: [], n: 0, done: false, status, sum, exp, forcedN };
+  setExport(col);
+  state.branches.set(meta.id, col);
+  return col;
+}
+
+function setExport(col) {
+  col.exp.href = "/api/branches/" + col.meta.id + "/export?mode=" + encodeURIComponent(state.mode);
+}
+
+function applyFrame(col, ev) {
+  const began = performance.now();
+  if (ev.head !== null && ev.head !== undefined) {
+    const view = parse(ev.head + ev.tail).firstElementChild;
+    const tx = view.querySelector(".tx");
+    if (col.tx && ev.cut > 0) {
+      while (col.tx.firstChild) tx.append(col.tx.firstChild);
+    }
+    col.box.replaceChildren(view);
+    col.tx = tx;
+  }
+  const tx = col.tx;
+  while (tx.children.length > ev.cut) tx.lastElementChild.remove();
+  col.starts.length = ev.cut;
+  if (ev.cells.length) tx.append(parse(ev.cells.join("")));
+  col.starts.push(...ev.starts);
+  col.n = ev.n;
+  col.status.textContent = ev.n + " tokens" + (col.done ? "" : "…");
+  if (perf.firstTokenAt === null && ev.n > col.forcedN) perf.firstTokenAt = performance.timeOrigin + performance.now();
+  perf.frames += 1;
+  perf.longestFrameMs = Math.max(perf.longestFrameMs, performance.now() - began);
+}
+
+function drawSummary(col, s) {
+  col.sum.replaceChildren();
+  const line = document.createElement("div");
+  const ppl = s.perplexity === null ? "n/a" : s.perplexity.toFixed(3);
+  line.textContent = s.tokens + " tokens · perplexity " + ppl +
+    (s.finish_reason ? " · finish " + s.finish_reason : "") + (s.incomplete ? " · incomplete" : "");
+  col.sum.append(line);
+  if (s.uncertain.length) {
+    const t = document.createElement("div");
+    t.textContent = "least certain spans:";
+    const ul = document.createElement("ul");
+    for (const u of s.uncertain) {
+      const li = document.createElement("li");
+      li.textContent = JSON.stringify(u.text) + " (positions " + u.start + "–" + (u.end - 1) + ", min p " + pct(u.min_p) + ")";
+      ul.append(li);
+    }
+    col.sum.append(t, ul);
+  }
+}
+
+async function consume(response) {
+  if (!response.ok && response.headers.get("content-type") !== "application/x-ndjson") {
+    sayError(await response.json());
+    return;
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let col = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (value) buffer += decoder.decode(value, { stream: true });
+    let nl;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (line) col = handle(JSON.parse(line), col);
+    }
+    if (done) break;
+  }
+  if (col) {
+    col.done = true;
+    col.el.dataset.done = "1";
+    if (col.status.textContent.endsWith("…")) col.status.textContent = col.status.textContent.slice(0, -1);
+  }
+  refreshCompare();
+}
+
+function handle(ev, col) {
+  switch (ev.t) {
+    case "branch":
+      return column(ev);
+    case "notice":
+      say(ev.message);
+      return col;
+    case "frame":
+      applyFrame(col, ev);
+      return col;
+    case "done":
+      col.done = true;
+      drawSummary(col, ev.summary);
+      return col;
+    case "error":
+      sayError(ev);
+      if (col) col.status.textContent = "failed";
+      return col;
+    default:
+      return col;
+  }
+}
+
+function formData() {
+  const endpoint = document.querySelector("input[name=endpoint]:checked").value;
+  const messages = [];
+  if ($("system").value.trim()) messages.push({ role: "system", content: $("system").value });
+  messages.push({ role: "user", content: $("user").value });
+  const num = (id) => ($(id).value === "" ? null : Number($(id).value));
+  return {
+    endpoint,
+    model: $("model").value,
+    prompt: $("prompt").value,
+    messages: endpoint === "chat.completions" ? messages : [],
+    temperature: num("temperature"),
+    max_tokens: num("max_tokens"),
+    top_logprobs: num("top_logprobs"),
+    seed: num("seed"),
+    mode: state.mode,
+  };
+}
+
+async function run(event) {
+  event.preventDefault();
+  $("messages").replaceChildren();
+  perf.runs += 1;
+  perf.firstTokenAt = null;
+  await consume(await api("/api/run", formData()));
+}
+
+function cellOf(target) {
+  const cell = target.closest(".tpv [data-p]");
+  if (!cell) return null;
+  const el = cell.closest(".branch");
+  const col = el && state.branches.get(Number(el.dataset.branch));
+  if (!col || !col.tx) return null;
+  const index = Array.prototype.indexOf.call(col.tx.children, cell);
+  return index < 0 ? null : { col, cell, index };
+}
+
+async function openAlternatives(hit) {
+  const { col, cell, index } = hit;
+  document.querySelectorAll(".picked").forEach((el) => el.classList.remove("picked"));
+  cell.classList.add("picked");
+  const start = col.starts[index];
+  const stop = index + 1 < col.starts.length ? col.starts[index + 1] : col.n;
+  const r = await api("/api/branches/" + col.meta.id + "/positions?start=" + start + "&stop=" + stop);
+  const data = await r.json();
+  if (!r.ok) {
+    sayError(data);
+    return;
+  }
+  const panel = $("alternatives");
+  $("alt-title").textContent = col.meta.label + " · position " + (stop - start > 1 ? start + "–" + (stop - 1) : start);
+  const note = !col.done ? "the answer is still arriving: branch when it is done"
+    : data.refusal ? data.refusal : "click “branch” to regenerate from here with that token forced";
+  $("alt-note").textContent = note;
+  const list = $("alt-list");
+  list.replaceChildren();
+  for (const pos of data.positions) {
+    const block = document.createElement("div");
+    block.className = "pos";
+    const h = document.createElement("div");
+    h.textContent = "#" + pos.i + " sampled " + JSON.stringify(pos.token) + " p " + pct(pos.p) + (pos.in_top ? "" : " (not in top-k)");
+    block.append(h);
+    for (const alt of pos.alternatives) {
+      const row = document.createElement("div");
+      row.className = "alt" + (alt.sampled ? " sampled" : "");
+      const p = document.createElement("span");
+      p.className = "p";
+      p.textContent = pct(alt.p);
+      const tok = document.createElement("span");
+      tok.className = "tok";
+      tok.textContent = alt.token;
+      row.append(p, tok);
+      if (!data.refusal && col.done && alt.branch) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "branch-here";
+        b.textContent = "branch";
+        b.dataset.position = pos.i;
+        b.dataset.alternative = alt.j;
+        b.addEventListener("click", () => branch(col, pos.i, alt.j));
+        row.append(b);
+      }
+      block.append(row);
+    }
+    list.append(block);
+  }
+  panel.hidden = false;
+}
+
+async function branch(col, position, alternative) {
+  $("alternatives").hidden = true;
+  $("messages").replaceChildren();
+  perf.firstTokenAt = null;
+  await consume(await api("/api/branch", { parent: col.meta.id, position, alternative, mode: state.mode }));
+}
+
+function redraw(list) {
+  $("branches").replaceChildren();
+  state.branches.clear();
+  for (const b of list) {
+    const col = column(b);
+    if (b.cells) {
+      applyFrame(col, b);
+      drawSummary(col, b.summary);
+    }
+    col.done = true;
+    col.el.dataset.done = "1";
+    col.status.textContent = (b.n || 0) + " tokens";
+    if (b.error) sayError(b.error);
+  }
+  refreshCompare();
+}
+
+function refreshCompare() {
+  const done = [...state.branches.values()].filter((c) => c.done && c.n > 0);
+  $("compare").hidden = done.length < 2;
+  if (done.length < 2) return;
+  for (const [id, pick] of [["cmp-a", done.length - 2], ["cmp-b", done.length - 1]]) {
+    const sel = $(id);
+    const keep = sel.value;
+    sel.replaceChildren();
+    for (const c of done) {
+      const o = document.createElement("option");
+      o.value = c.meta.id;
+      o.textContent = c.meta.label;
+      sel.append(o);
+    }
+    sel.value = keep && state.branches.has(Number(keep)) ? keep : String(done[pick].meta.id);
+  }
+  const last = done[done.length - 1];
+  if (last.meta.parent !== null && last.meta.parent !== undefined && state.branches.has(last.meta.parent)) {
+    $("cmp-a").value = String(last.meta.parent);
+    $("cmp-b").value = String(last.meta.id);
+  }
+  compare();
+}
+
+async function compare() {
+  const r = await api("/api/compare?a=" + $("cmp-a").value + "&b=" + $("cmp-b").value);
+  const data = await r.json();
+  if (!r.ok) return;
+  const rows = data.rows;
+  const shown = rows.length && rows.length < data.positions
+    ? " (positions " + rows[0].i + "–" + rows[rows.length - 1].i + " of " + data.positions + " shown)" : "";
+  $("cmp-summary").textContent = (data.diverge === null
+    ? "same tokens at every position"
+    : data.common_prefix + " positions in common; they part at position " + data.diverge) + shown;
+  const body = $("cmp-table").tBodies[0];
+  body.replaceChildren();
+  for (const row of data.rows) {
+    const tr = document.createElement("tr");
+    if (!row.same) tr.className = "diff";
+    for (const v of [row.i, row.a === null ? "" : row.a, pct(row.pa), row.b === null ? "" : row.b, pct(row.pb)]) {
+      const td = document.createElement("td");
+      td.textContent = String(v);
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+}
+
+async function setMode() {
+  state.mode = $("mode").value;
+  if (!state.branches.size) return;
+  const r = await api("/api/views", { mode: state.mode });
+  redraw((await r.json()).branches);
+}
+
+async function load() {
+  const file = $("load").files[0];
+  if (!file) return;
+  let session;
+  try {
+    session = JSON.parse(await file.text());
+  } catch (e) {
+    say("not a saved session: the file is not JSON", "error");
+    return;
+  }
+  const r = await api("/api/session", { session, mode: state.mode });
+  const data = await r.json();
+  if (!r.ok) {
+    sayError(data);
+    return;
+  }
+  $("messages").replaceChildren();
+  redraw(data.branches);
+  $("load").value = "";
+}
+
+function save() {
+  const a = document.createElement("a");
+  a.href = "/api/session";
+  a.download = "tokenprobs-session.json";
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+function setEndpoint() {
+  const chat = document.querySelector("input[name=endpoint]:checked").value === "chat.completions";
+  $("as-chat").hidden = !chat;
+  $("as-prompt").hidden = chat;
+}
+
+async function init() {
+  const config = (state.config = await (await api("/api/config")).json());
+  $("server").textContent = "server: " + config.base_url;
+  $("model").value = config.model;
+  for (const m of config.modes) {
+    const o = document.createElement("option");
+    o.value = m;
+    o.textContent = m.replace("-", " ");
+    $("mode").append(o);
+  }
+  const radio = document.querySelector("input[name=endpoint][value='" + config.endpoint + "']");
+  if (radio) radio.checked = true;
+  setEndpoint();
+  if (config.needs_key) say("no API key: set OPENAI_API_KEY before starting the playground, or pass --base-url for a compatible server", "error");
+  $("ask").addEventListener("submit", run);
+  document.querySelectorAll("input[name=endpoint]").forEach((r) => r.addEventListener("change", setEndpoint));
+  $("mode").addEventListener("change", setMode);
+  $("save").addEventListener("click", save);
+  $("load").addEventListener("change", load);
+  $("alt-close").addEventListener("click", () => ($("alternatives").hidden = true));
+  $("cmp-a").addEventListener("change", compare);
+  $("cmp-b").addEventListener("change", compare);
+  $("branches").addEventListener("click", (e) => {
+    const hit = cellOf(e.target);
+    if (hit) openAlternatives(hit);
+  });
+  $("branches").addEventListener("keydown", (e) => {
+    if (e.key !== "Enter" && e.key !== " ") return;
+    const hit = cellOf(e.target);
+    if (hit) {
+      e.preventDefault();
+      openAlternatives(hit);
+    }
+  });
+  document.body.dataset.ready = "1";
+}
+
+init();
