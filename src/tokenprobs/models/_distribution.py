@@ -26,6 +26,7 @@ from tokenprobs.models._ids import (
 from tokenprobs.models._measures import Measures
 from tokenprobs.models._support import position
 from tokenprobs.models._tokens import Bytes, TokenLogprob, TopLogprob
+from tokenprobs.models._views import Views
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["TokenDistribution"]
 
 
-class TokenDistribution(Measures, BaseModel):
+class TokenDistribution(Measures, Views, BaseModel):
     """One output's tokens, position by position, with their logprobs and alternatives.
 
     Columnar: the arrays below are built once at parse time; a `TokenLogprob` for position `i`
@@ -397,46 +398,3 @@ class TokenDistribution(Measures, BaseModel):
         )
 
     __str__ = __repr__
-
-    def to_pandas(self, *, long: bool = False) -> Any:  # noqa: ANN401 - pandas is optional
-        """One row per position (or per position and alternative with `long=True`)."""
-        from tokenprobs import export  # noqa: PLC0415
-
-        return export.to_pandas(self, long=long)
-
-    def _repr_html_(self) -> str:
-        from tokenprobs import render  # noqa: PLC0415
-
-        return render.to_html(self)
-
-    def view(self, *, mode: str = "least-likely") -> str:
-        """The notebook view in another mode; a notebook displays it (see `render.to_html`).
-
-        Args:
-            mode: What stands out: `"least-likely"` (default), `"most-likely"`,
-                `"full-spectrum"`, `"entropy"` or `"margin"`.
-
-        Returns:
-            The HTML, a `str` with `_repr_html_` (a `tokenprobs.render.HTMLView`).
-        """
-        from tokenprobs import render  # noqa: PLC0415
-
-        return render.to_html(self, mode=mode)
-
-    def to_text(self, **kwargs: Any) -> str:  # noqa: ANN401 - forwarded to render.to_text
-        """The plain-text view (see `tokenprobs.render.to_text`)."""
-        from tokenprobs import render  # noqa: PLC0415
-
-        return render.to_text(self, **kwargs)
-
-    def __rich_console__(self, console: Any, options: Any) -> Any:  # noqa: ANN401 - rich is optional
-        """Render in a rich console (see `tokenprobs.render.rich_console`)."""
-        from tokenprobs import render  # noqa: PLC0415
-
-        return render.rich_console(self, console, options)
-
-    def plot(self, **kwargs: Any) -> Any:  # noqa: ANN401 - matplotlib is optional
-        """Probability and entropy per position; returns the matplotlib Axes (`[plot]` extra)."""
-        from tokenprobs import render  # noqa: PLC0415
-
-        return render.plot(self, **kwargs)
