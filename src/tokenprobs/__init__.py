@@ -10,7 +10,18 @@ d.tokens, d.probs, d.entropy  # columns, computed once
 
 from importlib.metadata import version as _version
 
-from tokenprobs import batch, client, examples, guards, labels, metrics, models, render, testing
+from tokenprobs import (
+    batch,
+    client,
+    examples,
+    guards,
+    labels,
+    metrics,
+    models,
+    proxy,
+    render,
+    testing,
+)
 from tokenprobs.adapters import StreamAccumulator, parse, parse_all
 from tokenprobs.client import (
     DEFAULT_RETRY,
@@ -80,6 +91,7 @@ __all__ = [
     "models",
     "parse",
     "parse_all",
+    "proxy",
     "render",
     "testing",
 ]
