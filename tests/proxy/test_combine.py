@@ -231,5 +231,23 @@ def test_mismatched_inputs_are_errors():
         proxy.combine(BASE, EXPERT, ANTI, support="all")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="both be dense"):
         proxy.combine(BASE, dense(np.zeros(3)), ANTI)
-    with pytest.raises(ValueError, match="not one token of the dense scorer"):
-        proxy.combine(BASE, dense(np.zeros(3)), dense(np.zeros(3)))
+    with pytest.raises(ValueError, match="the base returned no token"):
+        proxy.combine(BASE, dense(np.zeros(3)), dense(np.zeros(3)))  # none of A, B, C is known
+
+
+def test_base_tokens_the_dense_vocabulary_lacks():
+    """A returned token the dense pair cannot look up is left out, counted, and bounds the rest."""
+    e = np.log(np.array([0.4, 0.2, 0.2, 0.2]))
+    a = np.log(np.full(4, 0.25))
+    clean = top(("t0", math.log(0.7)), ("t1", math.log(0.2)), ("t2", math.log(0.02)))
+    garbled = top(("t0", math.log(0.7)), ("", math.log(0.2)), ("t2", math.log(0.02)))
+    ok = proxy.combine(clean, dense(e), dense(a))
+    lost = proxy.combine(garbled, dense(e), dense(a))
+    assert ok.unmatched_mass.tolist() == [0.0]
+    assert lost.unmatched_mass[0] == pytest.approx(0.2, rel=1e-12)
+    assert "" not in lost.distribution.top_tokens[0]
+    assert (ok.distribution.tokens, lost.distribution.tokens) == (["t0"], ["t0"])
+    # the unknown token may be t3 (delta log 0.8): 0.2 · 0.8 < 0.7 · 1.6, so still certified
+    assert (ok.certified.tolist(), lost.certified.tolist()) == ([True], [True])
+    weak = proxy.combine(garbled, dense(e), dense(a), alpha=-3.0)  # now t3 could win
+    assert weak.certified.tolist() == [False]

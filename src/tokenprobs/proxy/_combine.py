@@ -56,6 +56,11 @@ class ProxyStep:
     """Shape `(T,)`: the combined probability of candidates with at least one imputed value."""
     base_coverage: NDArray[np.float64]
     """Shape `(T,)`: the base's probability mass on the tokens it returned (`1 - tail`)."""
+    unmatched_mass: NDArray[np.float64]
+    """Shape `(T,)`: the base's probability on returned tokens whose bytes the dense scorer's
+    vocabulary does not have (a server that decodes partial UTF-8 lossily and sends no bytes,
+    such as llama-cpp-python's): left out of the candidates, and counted as unseen tokens as
+    likely as returned when certifying. Always 0 with a sparse small pair."""
     changed: NDArray[np.bool_]
     """Shape `(T,)`: the combined argmax differs from the base's most likely token."""
     support: Support
@@ -72,7 +77,7 @@ class ProxyStep:
 
 
 @dataclass(frozen=True)
-class _Value:
+class Value:
     """One model's logprob of one token: the value used, what it can truly be, and if guessed."""
 
     point: float
@@ -82,7 +87,7 @@ class _Value:
 
 
 @dataclass(frozen=True)
-class _Side:
+class Side:
     """One small (or the base) model at one position."""
 
     row: dict[bytes, float]
@@ -94,7 +99,7 @@ class _Side:
     dense: NDArray[np.float64] | None
     index: dict[bytes, int] | None
 
-    def value(self, key: bytes) -> _Value:
+    def value(self, key: bytes) -> Value:
         if self.dense is not None and self.index is not None:
             j = self.index.get(key)
             if j is None:
@@ -104,11 +109,11 @@ class _Side:
                 )
                 raise ValueError(msg)
             v = float(self.dense[j])
-            return _Value(v, v, v, imputed=False)
+            return Value(v, v, v, imputed=False)
         if key in self.row:
             v = self.row[key]
-            return _Value(v, v, v, imputed=False)
-        return _Value(self.cap, min(self.floor, self.cap), self.cap, imputed=True)
+            return Value(v, v, v, imputed=False)
+        return Value(self.cap, min(self.floor, self.cap), self.cap, imputed=True)
 
     def returned(self, k: int, keys: tuple[bytes, ...] | None) -> list[bytes]:
         if self.dense is not None and keys is not None:
@@ -134,19 +139,19 @@ def _upper(cap: float, tail: float) -> float:
     return bound if math.isnan(cap) else min(cap, bound)
 
 
-def _sparse(c: Candidates, i: int, floor: float) -> _Side:
-    return _Side(c.row(i), _upper(float(c.cap[i]), float(c.tail[i])), floor, None, None)
+def _sparse(c: Candidates, i: int, floor: float) -> Side:
+    return Side(c.row(i), _upper(float(c.cap[i]), float(c.tail[i])), floor, None, None)
 
 
-def _scaled(alpha: float, delta: float) -> float:
+def scaled(alpha: float, delta: float) -> float:
     return 0.0 if alpha == 0 else alpha * delta
 
 
-def _bounds(alpha: float, b: _Value, e: _Value, a: _Value) -> tuple[float, float]:
+def bounds(alpha: float, b: Value, e: Value, a: Value) -> tuple[float, float]:
     """The least and the greatest score the token can truly have."""
     if alpha >= 0:
-        return b.lo + _scaled(alpha, e.lo - a.hi), b.hi + _scaled(alpha, e.hi - a.lo)
-    return b.lo + _scaled(alpha, e.hi - a.lo), b.hi + _scaled(alpha, e.lo - a.hi)
+        return b.lo + scaled(alpha, e.lo - a.hi), b.hi + scaled(alpha, e.hi - a.lo)
+    return b.lo + scaled(alpha, e.hi - a.lo), b.hi + scaled(alpha, e.lo - a.hi)
 
 
 def _check(
@@ -233,11 +238,14 @@ def combine(
     columns = _Columns()
     for i in range(len(base)):
         b = _sparse(cb, i, -math.inf)
-        e, a = (_side(m, i, lo) for m in (expert, anti))
+        lost = 0.0
+        if isinstance(expert, DenseLogprobs):
+            b, lost = _matched(b, expert.index)
+        e, a = (side(m, i, lo) for m in (expert, anti))
         names = _names(cb, i, expert)
         chosen = _candidates(support, b, e, a, keys)
         vals = [(b.value(k), e.value(k), a.value(k)) for k in chosen]
-        s = np.array([vb.point + _scaled(alpha, ve.point - va.point) for vb, ve, va in vals])
+        s = np.array([vb.point + scaled(alpha, ve.point - va.point) for vb, ve, va in vals])
         q = np.exp(s - s.max())
         q /= q.sum()
         best = int(np.argmax(s))
@@ -248,11 +256,13 @@ def combine(
             ok = _certified_sparse(chosen[best], alpha, b, e, a, floor=lo)
         columns.add(chosen, names, np.log(q), certified=ok, imputed=float(q[imputed].sum()))
         columns.changed.append(bool(b.row) and chosen[best] != next(iter(b.row)))
+        columns.unmatched.append(lost)
     return ProxyStep(
         distribution=columns.distribution(),
         certified=readonly(np.array(columns.certified, dtype=np.bool_)),
         imputed_mass=readonly(np.array(columns.imputed, dtype=np.float64)),
         base_coverage=readonly(1.0 - np.asarray(cb.tail, dtype=np.float64)),
+        unmatched_mass=readonly(np.array(columns.unmatched, dtype=np.float64)),
         changed=readonly(np.array(columns.changed, dtype=np.bool_)),
         support=support,
         alpha=float(alpha),
@@ -260,14 +270,24 @@ def combine(
     )
 
 
-def _side(model: Scores, i: int, floor: float) -> _Side:
+def _matched(b: Side, index: dict[bytes, int]) -> tuple[Side, float]:
+    """The base without the tokens the dense vocabulary lacks; the bound raised to cover them."""
+    lost = {k: v for k, v in b.row.items() if not k or k not in index}  # b"": no identity
+    if not lost:
+        return b, 0.0
+    row = {k: v for k, v in b.row.items() if k not in lost}
+    bound = max(b.cap, *lost.values())
+    return Side(row, bound, b.floor, None, None), float(np.exp(list(lost.values())).sum())
+
+
+def side(model: Scores, i: int, floor: float) -> Side:
     if isinstance(model, DenseLogprobs):
-        return _Side({}, math.nan, floor, model.logprobs[i], model.index)
+        return Side({}, math.nan, floor, model.logprobs[i], model.index)
     return _sparse(model.candidates, i, floor)
 
 
 def _candidates(
-    support: str, b: _Side, e: _Side, a: _Side, keys: tuple[bytes, ...] | None
+    support: str, b: Side, e: Side, a: Side, keys: tuple[bytes, ...] | None
 ) -> list[bytes]:
     """The candidate set in a stable order: the base's tokens by its logprob, then the others."""
     base_keys = list(b.row)
@@ -285,7 +305,7 @@ def _candidates(
 
 
 def _certified_dense(  # noqa: PLR0917 - one private call site, the three sides in order
-    best: bytes, score: float, alpha: float, b: _Side, e: _Side, a: _Side
+    best: bytes, score: float, alpha: float, b: Side, e: Side, a: Side
 ) -> bool:
     """Dense pair: only base values outside its top-k are unknown, each at most its cap."""
     if best not in b.row or e.dense is None or a.dense is None or e.index is None:
@@ -295,7 +315,7 @@ def _certified_dense(  # noqa: PLR0917 - one private call site, the three sides 
     known = np.zeros(delta.shape[0], dtype=np.bool_)
     known[[index[k] for k in b.row]] = True
     for k, lb in b.row.items():  # the base's other returned tokens, exactly known
-        if k != best and lb + _scaled(alpha, float(delta[index[k]])) >= score:
+        if k != best and lb + scaled(alpha, float(delta[index[k]])) >= score:
             return False
     if known.all():
         return True
@@ -304,24 +324,24 @@ def _certified_dense(  # noqa: PLR0917 - one private call site, the three sides 
 
 
 def _certified_sparse(
-    best: bytes, alpha: float, b: _Side, e: _Side, a: _Side, *, floor: float
+    best: bytes, alpha: float, b: Side, e: Side, a: Side, *, floor: float
 ) -> bool:
     """Sparse pair: every unseen small-model value lies in [floor, cap]."""
     vb, ve, va = b.value(best), e.value(best), a.value(best)
     if vb.imputed:
         return False
-    least, _ = _bounds(alpha, vb, ve, va)
+    least, _ = bounds(alpha, vb, ve, va)
     others = {*b.row, *e.row, *a.row} - {best}
     for k in others:
-        _, most = _bounds(alpha, b.value(k), e.value(k), a.value(k))
+        _, most = bounds(alpha, b.value(k), e.value(k), a.value(k))
         if most >= least:
             return False
-    unseen = _Value(b.cap, -math.inf, b.cap, imputed=True)
-    _, rest = _bounds(
+    unseen = Value(b.cap, -math.inf, b.cap, imputed=True)
+    _, rest = bounds(
         alpha,
         unseen,
-        _Value(e.cap, min(floor, e.cap), e.cap, imputed=True),
-        _Value(a.cap, min(floor, a.cap), a.cap, imputed=True),
+        Value(e.cap, min(floor, e.cap), e.cap, imputed=True),
+        Value(a.cap, min(floor, a.cap), a.cap, imputed=True),
     )
     return bool(rest < least)
 
@@ -348,6 +368,7 @@ class _Columns:
     flat: list[float] = field(default_factory=list)
     certified: list[bool] = field(default_factory=list)
     imputed: list[float] = field(default_factory=list)
+    unmatched: list[float] = field(default_factory=list)
     changed: list[bool] = field(default_factory=list)
 
     def add(

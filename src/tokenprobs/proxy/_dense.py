@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
 
 if TYPE_CHECKING:
@@ -87,3 +88,24 @@ class DenseLogprobs:
         part = np.argpartition(-row, k - 1)[:k] if k else np.array([], dtype=np.intp)
         order = part[np.lexsort((part, -row[part]))]
         return [self.keys[j] for j in order]
+
+    def top_k(self, k: int, /) -> TokenDistribution:
+        """What a server returning the top `k` would say: the argmax sampled, `k` alternatives.
+
+        Token strings are the bytes decoded as UTF-8 (U+FFFD for a partial character); the
+        bytes are exact. Useful to compare the sparse and the dense treatment of the same model.
+        """
+        rows = [self.top(i, k) for i in range(len(self))]
+        values = [
+            [float(self.logprobs[i, self.index[key]]) for key in row] for i, row in enumerate(rows)
+        ]
+        strings = [[key.decode("utf-8", errors="replace") for key in row] for row in rows]
+        return TokenDistribution.from_columns(
+            source="dense.top_k",
+            tokens=[row[0] for row in strings],
+            token_bytes=[list(row[0]) for row in rows],
+            logprobs=[row[0] for row in values],
+            top_tokens=strings,
+            top_bytes=[[list(key) for key in row] for row in rows],
+            top_logprobs_flat=[v for row in values for v in row],
+        )
