@@ -121,6 +121,9 @@ class Generation:
     `steps[c].distribution` are combined ones; the drafts themselves are in `drafts`)."""
     drafts: tuple[TokenDistribution, ...] = ()
     """Per base call, the base's answer as returned."""
+    seam_ok: tuple[bool, ...] = ()
+    """Per base call, whether its prefix survived the round trip through text (see
+    `seam_mismatches`); all `True` when the expert has no `tokenize` method."""
     seam_mismatches: int = 0
     """Calls whose prefix does not survive a round trip through text (the expert's
     `tokenize(text) != ids`): where a base that takes text would see other tokens. Counted only
@@ -183,11 +186,11 @@ def generate(
     accepted: list[int] = []
     steps: list[ProxyStep] = []
     drafts: list[TokenDistribution] = []
-    mismatches = 0
+    seams: list[bool] = []
     finish = "length"
     while len(out) < max_tokens:
         context = [*prompt, *out]
-        mismatches += _seam_breaks(expert, context)
+        seams.append(not _seam_breaks(expert, context))
         d = base.draft(context, min(draft, max_tokens - len(out)))
         if not len(d):
             finish = "base"
@@ -229,5 +232,6 @@ def generate(
         finish_reason=finish,
         steps=tuple(steps),
         drafts=tuple(drafts),
-        seam_mismatches=mismatches,
+        seam_ok=tuple(seams),
+        seam_mismatches=seams.count(False),
     )
