@@ -127,6 +127,36 @@ def test_stop_tokens_end_the_generation():
     assert g.finish_reason == "stop"
 
 
+@dataclass
+class GarblingDrafter(ToyDrafter):
+    """A server that names one token by a lossy string (`""`): its draft cannot be trusted."""
+
+    garbled: int = 0
+
+    def draft(self, prompt, n):
+        """The toy draft, with token `garbled` renamed to `""` wherever it was sampled."""
+        d = super().draft(prompt, n)
+        lost = VOCAB[self.garbled]
+        names = [[] if b == list(lost) else b for b in d.token_bytes]
+        return d.model_copy(
+            update={"token_bytes": names, "tokens": [bytes(b).decode() for b in names]}
+        )
+
+
+def test_an_unidentifiable_draft_token_ends_the_accepted_run():
+    """A drafted token with no identity is never accepted; the output stays exact."""
+    base, anti = Toy(8), Toy(9)
+    expert = Toy(9)
+    expert.last = anti.last + np.random.default_rng(10).normal(0, 0.5, (V, V))
+    plain = proxy.generate([0], base=ToyDrafter(base, V), expert=expert, anti=anti, max_tokens=12)
+    common = max(set(plain.ids), key=plain.ids.count)
+    drafter = GarblingDrafter(base, V, garbled=common)
+    g = proxy.generate([0], base=drafter, expert=expert, anti=anti, max_tokens=12)
+    assert g.ids == plain.ids == exact_greedy(base, expert, anti, [0], 12, 1.0)
+    assert g.base_calls > plain.base_calls
+    assert not g.from_base[[i for i, t in enumerate(g.ids) if t == common]].any()
+
+
 def test_bad_lengths_are_errors():
     """max_tokens and draft must be positive."""
     base, pair = Toy(1), Toy(2)

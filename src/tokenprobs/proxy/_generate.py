@@ -135,6 +135,28 @@ class Generation:
         return len(self.ids) / self.base_calls if self.base_calls else 0.0
 
 
+_UNKNOWN = -1
+"""Stands for a drafted token that cannot be identified: never equal to a proxy choice."""
+
+
+def _identified(expert: Scorer, d: TokenDistribution) -> list[int]:
+    """The drafted tokens' ids, up to the first the expert's vocabulary cannot identify.
+
+    A server that sends no bytes and decodes a partial UTF-8 token lossily (llama-cpp-python)
+    names it by a shortened string, `""` for a lone byte: no id can be trusted for it.
+    """
+    ids: list[int] = []
+    for j in range(len(d)):
+        key = d.candidates.sampled_key(j)
+        try:
+            ids.append(expert.token_id(key) if key else _UNKNOWN)
+        except KeyError:
+            ids.append(_UNKNOWN)
+        if ids[-1] == _UNKNOWN:
+            return ids[:-1]
+    return ids
+
+
 def _seam_breaks(expert: Scorer, ids: list[int]) -> int:
     tokenize = getattr(expert, "tokenize", None)
     if tokenize is None:
@@ -195,9 +217,12 @@ def generate(
         if not len(d):
             finish = "base"
             break
-        drafted = [expert.token_id(d.candidates.sampled_key(j)) for j in range(len(d))]
+        drafted = _identified(expert, d)
+        if len(drafted) < len(d):  # a drafted token with no identity: verify up to it, no further
+            d = d[: len(drafted) + 1]
         e = expert.score(context, drafted)[: len(d)]
         a = anti.score(context, drafted)[: len(d)]
+        drafted = [*drafted, _UNKNOWN][: len(d)]
         step = combine(d, e, a, alpha=alpha, support=support)
         steps.append(step)
         drafts.append(d)
