@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+import tokenprobs as tp
 from tokenprobs import proxy
+from tokenprobs.testing import chat_completion
 
 V = 12
 VOCAB = tuple(f"w{i} ".encode() for i in range(V))
@@ -155,6 +157,59 @@ def test_an_unidentifiable_draft_token_ends_the_accepted_run():
     assert g.ids == plain.ids == exact_greedy(base, expert, anti, [0], 12, 1.0)
     assert g.base_calls > plain.base_calls
     assert not g.from_base[[i for i, t in enumerate(g.ids) if t == common]].any()
+
+
+@dataclass
+class SamplingDrafter:
+    """The base as an API sampling at temperature 1: the drawn token, and its top k."""
+
+    model: Toy
+    k: int
+    rng: np.random.Generator
+
+    def draft(self, prompt, n):
+        """Up to n sampled tokens with their top k."""
+        ids, positions = list(prompt), []
+        for _ in range(n):
+            lp = self.model.logprobs(ids)
+            x = int(self.rng.choice(V, p=np.exp(lp)))
+            order = np.argsort(-lp, kind="stable")[: self.k]
+            positions.append((VOCAB[x], float(lp[x]), [(VOCAB[t], float(lp[t])) for t in order]))
+            ids.append(x)
+        return tp.parse(chat_completion(positions))
+
+
+def test_sampling_gives_samples_of_the_proxy_distribution():
+    """support="base": speculative sampling draws exactly from the combined distribution q."""
+    base, anti = Toy(11), Toy(12)
+    expert = Toy(12)
+    expert.last = anti.last + np.random.default_rng(13).normal(0, 1.0, (V, V))
+    rng = np.random.default_rng(14)
+    drafter = SamplingDrafter(base, 6, rng)
+    n = 5000
+    counts = np.zeros(V)
+    for i in range(n):
+        g = proxy.generate(
+            [3],
+            base=drafter,
+            expert=expert,
+            anti=anti,
+            support="base",
+            max_tokens=1,
+            draft=1,
+            sample=True,
+            seed=i,
+        )
+        counts[g.ids[0]] += 1
+    # the truth, from the toy models directly: proxy-tuning over the base's top 6, renormalised
+    lb = base.logprobs([3])
+    top6 = np.argsort(-lb, kind="stable")[:6]
+    score = lb + (expert.logprobs([3]) - anti.logprobs([3]))
+    q = np.zeros(V)
+    q[top6] = np.exp(score[top6] - np.logaddexp.reduce(score[top6]))
+    sigma = np.sqrt(q * (1 - q) / n)
+    assert np.all(np.abs(counts / n - q) <= 5 * sigma + 1e-9), (counts / n, q)
+    assert counts[q == 0].sum() == 0  # nothing outside the base's top 6
 
 
 def test_bad_lengths_are_errors():

@@ -11,7 +11,8 @@ with the base.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -73,11 +74,13 @@ class CompletionsDrafter:
     token_ids: bool = True
     vocab: tuple[bytes, ...] | None = None
     """Each id's bytes (needed with `token_ids=False`: e.g. `LlamaCppScorer.vocab`)."""
+    temperature: float = 0.0
+    """0 for greedy drafts; 1 (with top-p 1) for `generate(sample=True)`."""
     extra_body: dict[str, object] | None = None
     """Server-specific parameters, sent as they are (e.g. vLLM's `return_tokens_as_token_ids`)."""
 
     def draft(self, prompt: Sequence[int], n: int, /) -> TokenDistribution:
-        """One call: `max_tokens=n`, `temperature=0`, `logprobs=top_logprobs`."""
+        """One call: `max_tokens=n`, `temperature`, `logprobs=top_logprobs`."""
         if self.token_ids:
             sent: str | list[int] = list(prompt)
         elif self.vocab is None:
@@ -89,7 +92,7 @@ class CompletionsDrafter:
             model=self.model,
             prompt=sent,
             max_tokens=n,
-            temperature=0,
+            temperature=self.temperature,
             logprobs=self.top_logprobs,
             extra_body=self.extra_body,
         )
@@ -157,6 +160,85 @@ def _identified(expert: Scorer, d: TokenDistribution) -> list[int]:
     return ids
 
 
+@dataclass
+class _Trace:
+    """The output so far, with what is known of each token."""
+
+    out: list[int] = field(default_factory=list)
+    certified: list[bool] = field(default_factory=list)
+    imputed: list[float] = field(default_factory=list)
+    from_base: list[bool] = field(default_factory=list)
+
+    def verify(
+        self,
+        step: ProxyStep,
+        d: TokenDistribution,
+        drafted: list[int],
+        expert: Scorer,
+        *,
+        rng: np.random.Generator | None,
+        stop: Collection[int],
+        limit: int,
+    ) -> int:
+        """Accept drafted tokens while the proxy choice keeps them; return how many."""
+        taken = 0
+        for j, token in enumerate(drafted):
+            if rng is not None:
+                choice = _sampled(rng, step, d, j, token, expert)
+            else:
+                choice = expert.token_id(bytes(step.distribution.token_bytes[j] or b""))
+            self.out.append(choice)
+            self.certified.append(bool(step.certified[j]))
+            self.imputed.append(float(step.imputed_mass[j]))
+            self.from_base.append(choice == token)
+            if choice != token:
+                break
+            taken += 1
+            if choice in stop or len(self.out) >= limit:
+                break
+        return taken
+
+
+def _sampled(  # noqa: PLR0917 - one private call site
+    rng: np.random.Generator,
+    step: ProxyStep,
+    d: TokenDistribution,
+    j: int,
+    token: int,
+    expert: Scorer,
+) -> int:
+    """Speculative sampling at position j: keep the draft, or draw from the residual."""
+    q_d = step.distribution
+    count = len(q_d.top_bytes[j])
+    keys = [bytes(b or b"") for b in q_d.top_bytes[j]]
+    q = np.exp(q_d.top_logprobs[j, :count])
+    c = d.candidates
+    if not c.in_top[j]:  # the target may not depend on the draw: leave the drawn-only token out
+        drawn = c.sampled_key(j)
+        q[[k == drawn and k not in _alternatives(d, j) for k in keys]] = 0.0
+        q /= q.sum()
+    base = c.row(j)
+    p = np.array([math.exp(base[k]) if k in base else 0.0 for k in keys])
+    lp = float(d.logprobs[j])
+    if token != _UNKNOWN and not math.isnan(lp):
+        key = expert.vocab[token]
+        q_x = float(q[keys.index(key)]) if key in keys else 0.0
+        if rng.random() < min(1.0, q_x / max(math.exp(lp), 1e-300)):
+            return token
+    residual = np.clip(q - p, 0.0, None)
+    if residual.sum() <= 0:  # q <= p_B everywhere on C: only float rounding gets here
+        residual = q
+    pick = int(rng.choice(count, p=residual / residual.sum()))
+    return expert.token_id(keys[pick])
+
+
+def _alternatives(d: TokenDistribution, j: int) -> set[bytes]:
+    c = d.candidates
+    keys = c.keys(j)
+    sampled_column = int(c.sampled[j]) == c.logprobs.shape[1] - 1
+    return set(keys[:-1] if sampled_column and not c.in_top[j] else keys)
+
+
 def _seam_breaks(expert: Scorer, ids: list[int]) -> int:
     tokenize = getattr(expert, "tokenize", None)
     if tokenize is None:
@@ -177,6 +259,8 @@ def generate(
     draft: int = 8,
     support: Support = "union",
     stop: Collection[int] = (),
+    sample: bool = False,
+    seed: int | None = None,
 ) -> Generation:
     """Greedy proxy-tuned decoding: the base drafts, the dense small pair verifies.
 
@@ -190,6 +274,13 @@ def generate(
         draft: Tokens asked of the base per call (L).
         support: The candidate set of `combine`.
         stop: Token ids that end the generation (kept in the output).
+        sample: Sample from the proxy-tuned distribution instead of taking its argmax. The base
+            must then draft by sampling at temperature 1 (`CompletionsDrafter(temperature=1)`):
+            a draft token `x` is accepted with probability `min(1, q(x) / p_B(x))`, and on
+            rejection a token is drawn from `(q - p_B)+` renormalised. Exact samples from `q`
+            with `support="base"`; with `"union"` the residual uses the imputed base values of
+            the expert's extra tokens and is approximate.
+        seed: The seed of the acceptance and residual draws (`sample=True`).
 
     Returns:
         A `Generation`: the ids and text, per token `certified` / `imputed_mass` / `from_base`,
@@ -201,19 +292,17 @@ def generate(
     if max_tokens < 1 or draft < 1:
         msg = f"max_tokens and draft must be at least 1, got {max_tokens} and {draft}"
         raise ValueError(msg)
-    out: list[int] = []
-    certified: list[bool] = []
-    imputed: list[float] = []
-    from_base: list[bool] = []
+    trace = _Trace()
     accepted: list[int] = []
     steps: list[ProxyStep] = []
     drafts: list[TokenDistribution] = []
     seams: list[bool] = []
     finish = "length"
-    while len(out) < max_tokens:
-        context = [*prompt, *out]
+    rng = np.random.default_rng(seed) if sample else None
+    while len(trace.out) < max_tokens:
+        context = [*prompt, *trace.out]
         seams.append(not _seam_breaks(expert, context))
-        d = base.draft(context, min(draft, max_tokens - len(out)))
+        d = base.draft(context, min(draft, max_tokens - len(trace.out)))
         if not len(d):
             finish = "base"
             break
@@ -222,36 +311,25 @@ def generate(
             d = d[: len(drafted) + 1]
         e = expert.score(context, drafted)[: len(d)]
         a = anti.score(context, drafted)[: len(d)]
-        drafted = [*drafted, _UNKNOWN][: len(d)]
         step = combine(d, e, a, alpha=alpha, support=support)
         steps.append(step)
         drafts.append(d)
-        taken = 0
-        for j, token in enumerate(drafted):
-            choice = expert.token_id(bytes(step.distribution.token_bytes[j] or b""))
-            out.append(choice)
-            certified.append(bool(step.certified[j]))
-            imputed.append(float(step.imputed_mass[j]))
-            from_base.append(choice == token)
-            if choice != token:
-                break
-            taken += 1
-            if choice in stop or len(out) >= max_tokens:
-                break
+        taken = trace.verify(
+            step, d, [*drafted, _UNKNOWN][: len(d)], expert, rng=rng, stop=stop, limit=max_tokens
+        )
         accepted.append(taken)
-        if out[-1] in stop:
+        if trace.out[-1] in stop:
             finish = "stop"
             break
         if taken == len(d) and d.finish_reason == "stop" and len(d) < draft:
             finish = "base"
             break
-    vocab = expert.vocab
     return Generation(
-        ids=out,
-        text=b"".join(vocab[i] for i in out).decode("utf-8", errors="replace"),
-        certified=readonly(np.array(certified, dtype=np.bool_)),
-        imputed_mass=readonly(np.array(imputed, dtype=np.float64)),
-        from_base=readonly(np.array(from_base, dtype=np.bool_)),
+        ids=trace.out,
+        text=b"".join(expert.vocab[i] for i in trace.out).decode("utf-8", errors="replace"),
+        certified=readonly(np.array(trace.certified, dtype=np.bool_)),
+        imputed_mass=readonly(np.array(trace.imputed, dtype=np.float64)),
+        from_base=readonly(np.array(trace.from_base, dtype=np.bool_)),
         base_calls=len(accepted),
         accepted=accepted,
         finish_reason=finish,
