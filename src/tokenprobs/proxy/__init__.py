@@ -1,0 +1,43 @@
+"""Proxy-tuning over an API's top-k: steer a large model with a small tuned pair.
+
+```python
+from tokenprobs import proxy
+
+step = proxy.combine(base, expert, anti, alpha=1.0, support="union")
+step.distribution.tokens, step.certified, step.imputed_mass, step.base_coverage
+```
+"""
+
+from tokenprobs._public import rehome
+from tokenprobs.proxy._choose import MultipleChoice, choose
+from tokenprobs.proxy._combine import ProxyStep, Support, combine
+from tokenprobs.proxy._dense import DenseLogprobs
+from tokenprobs.proxy._generate import CompletionsDrafter, Drafter, Generation, Scorer, generate
+from tokenprobs.proxy._llama import LlamaCppScorer
+
+__all__ = [
+    "CompletionsDrafter",
+    "DenseLogprobs",
+    "Drafter",
+    "Generation",
+    "LlamaCppScorer",
+    "MultipleChoice",
+    "ProxyStep",
+    "Scorer",
+    "Support",
+    "choose",
+    "combine",
+    "generate",
+]
+
+rehome(
+    __name__,
+    CompletionsDrafter,
+    DenseLogprobs,
+    Drafter,
+    Generation,
+    LlamaCppScorer,
+    MultipleChoice,
+    ProxyStep,
+    Scorer,
+)

@@ -1,0 +1,150 @@
+"""`choose`: one-step multiple choice by proxy-tuning, as the paper did over GPT-3.5's top 5 (§7).
+
+The prediction is the option token with the highest combined score `l_B + alpha (l_E - l_A)`,
+over the options only. The paper dropped the questions where no option was in the base's top
+5 (1.8 % of RealtimeQA); here every question is answered, and `covered` says which ones the
+paper would have dropped, with the base's value of an unseen option at its cap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tokenprobs.models import TokenDistribution
+from tokenprobs.proxy._combine import Side, Value, bounds, scaled, side
+from tokenprobs.proxy._dense import DenseLogprobs
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+__all__ = ["MultipleChoice", "choose"]
+
+Source = TokenDistribution | DenseLogprobs
+"""One model's next-token answer: an API's top-k or a dense scorer's logprobs."""
+
+
+@dataclass(frozen=True)
+class MultipleChoice:
+    """The proxy-tuned choice among options, and how much of it the base's top-k covered."""
+
+    option: str
+    """The chosen option."""
+    probs: dict[str, float]
+    """Each option's combined probability, renormalised over the options."""
+    base_option: str | None
+    """The base's own choice among the options it returned (`None`: it returned none)."""
+    covered: bool
+    """Some option was among the base's returned tokens (the paper kept only these)."""
+    base_coverage: float
+    """The base's probability on the option tokens it returned."""
+    imputed: tuple[str, ...]
+    """Options whose base value was not returned and was imputed at the cap."""
+    certified: bool
+    """The choice is the full-vocabulary one whatever the unseen values are (within `floor`)."""
+
+
+def _answer(model: Source | Callable[[str], Source], prompt: str) -> Source:
+    return model if isinstance(model, TokenDistribution | DenseLogprobs) else model(prompt)
+
+
+def choose(
+    prompt: str,
+    options: Sequence[str],
+    /,
+    *,
+    base: Source | Callable[[str], Source],
+    expert: Source | Callable[[str], Source],
+    anti: Source | Callable[[str], Source],
+    alpha: float = 1.0,
+    floor: float | None = None,
+    leading_space: bool = True,
+) -> MultipleChoice:
+    """Pick an option by proxy-tuning the base's next-token distribution over the option tokens.
+
+    Args:
+        prompt: The question, as given to each model (a callable formats it its own way).
+        options: The option tokens (`["A", "B", "C", "D"]`); each must be one token.
+        base: The base's answer at the first position: a `TokenDistribution`, or a callable
+            from the prompt to one (e.g. a chat call with `top_logprobs=5`, `max_tokens=1`).
+        expert: The tuned small model: a `DenseLogprobs` / `TokenDistribution` at that
+            position, or a callable giving one (`LlamaCppScorer.next`).
+        anti: The untuned small model, likewise.
+        alpha: The strength of the delta.
+        floor: For sparse small models, the lowest logprob an unseen token may have.
+        leading_space: Also count `" A"` as option `"A"` (their probabilities add up).
+
+    Returns:
+        A `MultipleChoice`.
+
+    Raises:
+        ValueError: Fewer than two options.
+    """
+    if len(options) < 2:  # noqa: PLR2004
+        msg = f"choose() needs at least two options, got {list(options)}"
+        raise ValueError(msg)
+    b_d = _answer(base, prompt)
+    if not isinstance(b_d, TokenDistribution):
+        msg = "choose(): base must be a TokenDistribution (an API's top-k) or return one"
+        raise TypeError(msg)
+    e_d, a_d = _answer(expert, prompt), _answer(anti, prompt)
+    lo = -math.inf if floor is None else float(floor)
+    b, e, a = side(b_d[:1], 0, -math.inf), side(_first(e_d), 0, lo), side(_first(a_d), 0, lo)
+    point: dict[str, float] = {}
+    least: dict[str, float] = {}
+    most: dict[str, float] = {}
+    imputed: list[str] = []
+    seen_mass = 0.0
+    for option in options:
+        variants = [option.encode()] + ([b" " + option.encode()] if leading_space else [])
+        variants = [v for v in variants if _knows(e, v) and _knows(a, v)]
+        if not variants:
+            msg = f"option {option!r} is not one token of the dense small models' vocabulary"
+            raise ValueError(msg)
+        known = [v for v in variants if v in b.row]
+        seen_mass += sum(math.exp(b.row[v]) for v in known)
+        if not known:
+            imputed.append(option)
+        scored = [_score(alpha, b.value(v), e.value(v), a.value(v)) for v in known or variants]
+        points = [p for p, _, _ in scored]  # unseen: one imputed token, not one per spelling
+        point[option] = float(np.logaddexp.reduce(points) if known else max(points))
+        least[option] = float(np.logaddexp.reduce([lo_ for _, lo_, _ in scored]))
+        most[option] = float(np.logaddexp.reduce([hi for _, _, hi in scored]))
+        if known and len(known) < len(variants):  # an unseen variant may add up to its bound
+            rest = [v for v in variants if v not in b.row]
+            extra = [_score(alpha, b.value(v), e.value(v), a.value(v))[2] for v in rest]
+            most[option] = float(np.logaddexp.reduce([most[option], *extra]))
+    best = max(point, key=point.__getitem__)
+    z = float(np.logaddexp.reduce(list(point.values())))
+    returned = {o: p for o, p in point.items() if o not in imputed}
+    base_scores = {o: _base_score(b.row, o) for o in returned}
+    return MultipleChoice(
+        option=best,
+        probs={o: math.exp(p - z) for o, p in point.items()},
+        base_option=max(base_scores, key=base_scores.__getitem__) if base_scores else None,
+        covered=bool(returned),
+        base_coverage=seen_mass,
+        imputed=tuple(imputed),
+        certified=best not in imputed and all(most[o] < least[best] for o in options if o != best),
+    )
+
+
+def _knows(side: Side, key: bytes) -> bool:
+    return side.index is None or key in side.index
+
+
+def _base_score(row: dict[bytes, float], option: str) -> float:
+    values = [row[v] for v in (option.encode(), b" " + option.encode()) if v in row]
+    return float(np.logaddexp.reduce(values))
+
+
+def _first(d: Source) -> Source:
+    return d[:1]
+
+
+def _score(alpha: float, b: Value, e: Value, a: Value) -> tuple[float, float, float]:
+    lo, hi = bounds(alpha, b, e, a)
+    return b.point + scaled(alpha, e.point - a.point), lo, hi

@@ -1,0 +1,111 @@
+"""A dense scorer's answer: every token's logprob at every position, keyed by the tokens' bytes.
+
+The small models of proxy-tuning run in-process, so they give the whole vocabulary, not a top-k.
+`DenseLogprobs` holds that `(T, V)` table with the bytes of each column, so that `combine` can
+look up any candidate the base returned, and bound every token it did not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tokenprobs.models import TokenDistribution
+from tokenprobs.models._arrays import readonly
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["DenseLogprobs"]
+
+
+@dataclass(frozen=True, eq=False)
+class DenseLogprobs:
+    """Full-vocabulary logprobs of one model at `T` positions, one column per distinct token bytes.
+
+    Build it with `from_logits` (raw logits, normalised here in float64) or from a scorer such
+    as `LlamaCppScorer.score`. Two token ids with the same bytes are one column (their
+    probabilities add up), as they are one candidate when a server returns both.
+
+    Examples:
+        >>> import numpy as np
+        >>> d = DenseLogprobs.from_logits([[2.0, 1.0, 1.0]], [b"a", b"b", b"b"])
+        >>> d.keys, np.exp(d.logprobs).round(3).tolist()
+        ((b'a', b'b'), [[0.576, 0.424]])
+    """
+
+    logprobs: NDArray[np.float64]
+    """Shape `(T, U)`: log-softmax over the whole vocabulary, one column per key."""
+    keys: tuple[bytes, ...]
+    """The `U` distinct token bytes, in the order of the model's first id of each."""
+
+    @classmethod
+    def from_logits(cls, logits: ArrayLike, vocab: Sequence[bytes], /) -> DenseLogprobs:
+        """Normalise `(T, V)` logits (or logprobs) over the vocabulary whose bytes are `vocab`.
+
+        Raises:
+            ValueError: When `logits` is not `(T, len(vocab))`.
+        """
+        raw = np.asarray(logits, dtype=np.float64)
+        if raw.ndim != 2 or raw.shape[1] != len(vocab):  # noqa: PLR2004
+            msg = f"logits must have shape (T, {len(vocab)}) for this vocabulary, got {raw.shape}"
+            raise ValueError(msg)
+        peak = raw.max(axis=1, keepdims=True)
+        lp = raw - peak - np.log(np.exp(raw - peak).sum(axis=1, keepdims=True))
+        first: dict[bytes, int] = {}
+        column = np.fromiter(
+            (first.setdefault(k, len(first)) for k in vocab), dtype=np.intp, count=len(vocab)
+        )
+        if len(first) < len(vocab):  # ids sharing bytes: add their probabilities
+            merged = np.full((raw.shape[0], len(first)), -np.inf)
+            for j in range(len(vocab)):
+                merged[:, column[j]] = np.logaddexp(merged[:, column[j]], lp[:, j])
+            lp = merged
+        return cls(logprobs=readonly(lp), keys=tuple(first))
+
+    def __len__(self) -> int:
+        """The number of positions."""
+        return int(self.logprobs.shape[0])
+
+    def __getitem__(self, where: slice) -> DenseLogprobs:
+        """Positions `where` (a slice), same vocabulary."""
+        return DenseLogprobs(logprobs=readonly(self.logprobs[where]), keys=self.keys)
+
+    @cached_property
+    def index(self) -> dict[bytes, int]:
+        """Key → column."""
+        return {k: j for j, k in enumerate(self.keys)}
+
+    def top(self, i: int, k: int, /) -> list[bytes]:
+        """The `k` most likely keys at position `i`, most likely first (ties: lower column)."""
+        row = self.logprobs[i]
+        k = min(k, row.shape[0])
+        part = np.argpartition(-row, k - 1)[:k] if k else np.array([], dtype=np.intp)
+        order = part[np.lexsort((part, -row[part]))]
+        return [self.keys[j] for j in order]
+
+    def top_k(self, k: int, /) -> TokenDistribution:
+        """What a server returning the top `k` would say: the argmax sampled, `k` alternatives.
+
+        Token strings are the bytes decoded as UTF-8 (U+FFFD for a partial character); the
+        bytes are exact. Useful to compare the sparse and the dense treatment of the same model.
+        """
+        rows = [self.top(i, k) for i in range(len(self))]
+        values = [
+            [float(self.logprobs[i, self.index[key]]) for key in row] for i, row in enumerate(rows)
+        ]
+        strings = [[key.decode("utf-8", errors="replace") for key in row] for row in rows]
+        return TokenDistribution.from_columns(
+            source="dense.top_k",
+            tokens=[row[0] for row in strings],
+            token_bytes=[list(row[0]) for row in rows],
+            logprobs=[row[0] for row in values],
+            top_tokens=strings,
+            top_bytes=[[list(key) for key in row] for row in rows],
+            top_logprobs_flat=[v for row in values for v in row],
+        )

@@ -1,0 +1,91 @@
+"""choose(): one-step multiple choice over option tokens, coverage reported (the paper's §7)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import tokenprobs as tp
+from tokenprobs import proxy
+from tokenprobs.testing import chat_completion
+
+OPTIONS = ["A", "B", "C", "D"]
+
+
+def top(*alts: tuple[str, float]) -> tp.TokenDistribution:
+    """One position whose alternatives are `alts`, the first sampled."""
+    return tp.parse(chat_completion([(alts[0][0], alts[0][1], list(alts))]))
+
+
+def dense(probs: dict[str, float]) -> proxy.DenseLogprobs:
+    """A dense answer over the option tokens, their spaced variants and a filler token."""
+    vocab = [*(o.encode() for o in OPTIONS), *(b" " + o.encode() for o in OPTIONS), b"x"]
+    p = np.array([probs.get(k.decode(), 1e-3) for k in vocab])
+    return proxy.DenseLogprobs.from_logits(np.log(p)[None, :], vocab)
+
+
+def test_reweighs_only_the_options():
+    """The combined scores over the options decide; the expert's delta can flip the base."""
+    base = top(("A", math.log(0.5)), ("B", math.log(0.3)), ("C", math.log(0.1)))
+    expert = dense({"A": 0.1, "B": 0.6, "C": 0.1, "D": 0.1})
+    anti = dense({"A": 0.4, "B": 0.2, "C": 0.2, "D": 0.1})
+    got = proxy.choose("Q?", OPTIONS, base=base, expert=expert, anti=anti)
+    assert (got.option, got.base_option, got.covered, got.imputed) == ("B", "A", True, ("D",))
+    scores = {
+        "A": math.log(0.5) + math.log(0.1 / 0.4),
+        "B": math.log(0.3) + math.log(0.6 / 0.2),
+        "C": math.log(0.1) + math.log(0.1 / 0.2),
+        "D": math.log(0.1) + math.log(0.1 / 0.1),  # D imputed at the base's cap, log 0.1
+    }
+    z = math.log(sum(math.exp(v) for v in scores.values()))
+    assert got.probs == pytest.approx({o: math.exp(v - z) for o, v in scores.items()}, rel=1e-9)
+    assert got.base_coverage == pytest.approx(0.9, rel=1e-12)
+    assert got.certified  # D's true base value is at most 0.1: it cannot catch B
+
+
+def test_uncovered_question_is_answered_and_flagged():
+    """No option in the base's top-k: the paper dropped it; choose answers and says so."""
+    base = top(("The", math.log(0.6)), ("It", math.log(0.3)))
+    expert = dense({"A": 0.1, "B": 0.6, "C": 0.1, "D": 0.1})
+    anti = dense({"A": 0.25, "B": 0.25, "C": 0.25, "D": 0.25})
+    got = proxy.choose("Q?", OPTIONS, base=base, expert=expert, anti=anti)
+    assert (got.covered, got.base_option, got.base_coverage) == (False, None, 0.0)
+    assert got.imputed == tuple(OPTIONS)
+    assert got.option == "B"
+    assert not got.certified
+
+
+def test_leading_space_variants_add_up():
+    """' A' counts as option A: the base's two spellings add up."""
+    base = top(("A", math.log(0.3)), (" B", math.log(0.25)), ("B", math.log(0.2)))
+    flat = dense({})
+    got = proxy.choose("Q?", OPTIONS, base=base, expert=flat, anti=flat)
+    assert got.option == "B"
+    assert got.base_option == "B"
+    off = proxy.choose("Q?", OPTIONS, base=base, expert=flat, anti=flat, leading_space=False)
+    assert off.option == "A"
+
+
+def test_callables_are_called_with_the_prompt():
+    """Each model may be a callable from the prompt to its answer."""
+    seen = []
+    base = top(("A", math.log(0.6)), ("B", math.log(0.3)))
+
+    def ask(prompt):
+        seen.append(prompt)
+        return base
+
+    flat = dense({})
+    got = proxy.choose("Which?", OPTIONS, base=ask, expert=lambda _: flat, anti=lambda _: flat)
+    assert (got.option, seen) == ("A", ["Which?"])
+
+
+def test_bad_arguments():
+    """One option, or a base that is not a top-k answer, are errors."""
+    flat = dense({})
+    with pytest.raises(ValueError, match="at least two options"):
+        proxy.choose("Q", ["A"], base=top(("A", -0.1)), expert=flat, anti=flat)
+    with pytest.raises(TypeError, match="base must be a TokenDistribution"):
+        proxy.choose("Q", OPTIONS, base=flat, expert=flat, anti=flat)

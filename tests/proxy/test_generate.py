@@ -1,0 +1,219 @@
+"""generate(): speculative greedy proxy-tuning against exact full-vocabulary decoding (toys)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import tokenprobs as tp
+from tokenprobs import proxy
+from tokenprobs.testing import chat_completion
+
+V = 12
+VOCAB = tuple(f"w{i} ".encode() for i in range(V))
+
+
+@dataclass
+class Toy:
+    """A deterministic toy language model: logits from the last two tokens, full vocabulary."""
+
+    seed: int
+    scale: float = 2.0
+
+    def __post_init__(self) -> None:
+        """Random tables for the last and the second-to-last token."""
+        rng = np.random.default_rng(self.seed)
+        self.last = rng.normal(0, self.scale, (V, V))
+        self.prev = rng.normal(0, self.scale / 2, (V, V))
+
+    def logits(self, ids: list[int]) -> np.ndarray:
+        """The next-token logits after `ids`."""
+        return self.last[ids[-1]] + (self.prev[ids[-2]] if len(ids) > 1 else 0.0)
+
+    def logprobs(self, ids: list[int]) -> np.ndarray:
+        """The next-token logprobs after `ids`."""
+        x = self.logits(ids)
+        return x - np.logaddexp.reduce(x)
+
+    # the Scorer protocol
+    vocab = VOCAB
+
+    def score(self, prompt, continuation=()):
+        """Rows before each continuation token and after the last."""
+        ids = [*prompt, *continuation]
+        rows = [self.logits(ids[: len(prompt) + j]) for j in range(len(continuation) + 1)]
+        return proxy.DenseLogprobs.from_logits(np.array(rows), VOCAB)
+
+    def token_id(self, key):
+        """The id of a token's bytes."""
+        return VOCAB.index(key)
+
+
+@dataclass
+class ToyDrafter:
+    """The base as an API: greedy continuation with the top k, and a count of calls."""
+
+    model: Toy
+    k: int
+    calls: int = 0
+
+    def draft(self, prompt, n):
+        """Up to n greedy tokens with their top k."""
+        self.calls += 1
+        ids = list(prompt)
+        for _ in range(n):
+            ids.append(int(np.argmax(self.model.logits(ids))))
+        return self.model.score(list(prompt), ids[len(prompt) :])[:n].top_k(self.k)
+
+
+def exact_greedy(base, expert, anti, prompt, n, alpha):  # noqa: PLR0917
+    """Full-vocabulary greedy proxy-tuning, token by token (the ground truth)."""
+    ids = list(prompt)
+    for _ in range(n):
+        s = base.logprobs(ids) + alpha * (expert.logprobs(ids) - anti.logprobs(ids))
+        ids.append(int(np.argmax(s)))
+    return ids[len(prompt) :]
+
+
+@pytest.mark.parametrize("k", [1, 3, 8])
+@pytest.mark.parametrize("seed", range(6))
+def test_generate_is_greedy_proxy_tuning_where_certified(k, seed):
+    """Up to the first uncertified token, the output is exact greedy proxy-tuning's."""
+    base, anti = Toy(seed), Toy(seed + 100)
+    expert = Toy(seed + 100)
+    expert.last = anti.last + np.random.default_rng(seed + 7).normal(0, 0.8, (V, V))
+    drafter = ToyDrafter(base, k)
+    g = proxy.generate([0, 1], base=drafter, expert=expert, anti=anti, max_tokens=20, draft=5)
+    truth = exact_greedy(base, expert, anti, [0, 1], 20, 1.0)
+    n = len(g.ids) if g.certified.all() else int(np.argmin(g.certified))
+    assert g.ids[:n] == truth[:n]
+    assert len(g.ids) == 20
+    assert g.finish_reason == "length"
+    assert g.base_calls == drafter.calls == len(g.accepted)
+    assert sum(g.accepted) == int(g.from_base.sum())
+    assert g.tokens_per_call == pytest.approx(20 / drafter.calls)
+
+
+def test_dense_top_k_everything_certified_is_exact():
+    """With k = V the base is fully known: every token certified and the output exact."""
+    base, anti = Toy(3), Toy(4)
+    expert = Toy(4)
+    expert.last = anti.last + np.random.default_rng(5).normal(0, 1.0, (V, V))
+    g = proxy.generate([2], base=ToyDrafter(base, V), expert=expert, anti=anti, max_tokens=15)
+    assert g.certified.all()
+    assert g.ids == exact_greedy(base, expert, anti, [2], 15, 1.0)
+
+
+def test_alpha_zero_accepts_every_draft():
+    """With no steering every drafted token is accepted: draft tokens per call."""
+    base, pair = Toy(1), Toy(2)
+    drafter = ToyDrafter(base, 4)
+    g = proxy.generate([0], base=drafter, expert=pair, anti=pair, alpha=0.0, max_tokens=12, draft=4)
+    assert g.accepted == [4, 4, 4]
+    assert g.from_base.all()
+    assert g.ids == exact_greedy(base, pair, pair, [0], 12, 0.0)
+
+
+def test_stop_tokens_end_the_generation():
+    """A stop token is kept and ends the output with finish_reason 'stop'."""
+    base, pair = Toy(1), Toy(2)
+    free = proxy.generate([0], base=ToyDrafter(base, 4), expert=pair, anti=pair, max_tokens=12)
+    stop = free.ids[3]
+    g = proxy.generate(
+        [0], base=ToyDrafter(base, 4), expert=pair, anti=pair, max_tokens=12, stop={stop}
+    )
+    first = free.ids.index(stop)
+    assert g.ids == free.ids[: first + 1]
+    assert g.finish_reason == "stop"
+
+
+@dataclass
+class GarblingDrafter(ToyDrafter):
+    """A server that names one token by a lossy string (`""`): its draft cannot be trusted."""
+
+    garbled: int = 0
+
+    def draft(self, prompt, n):
+        """The toy draft, with token `garbled` renamed to `""` wherever it was sampled."""
+        d = super().draft(prompt, n)
+        lost = VOCAB[self.garbled]
+        names = [[] if b == list(lost) else b for b in d.token_bytes]
+        return d.model_copy(
+            update={"token_bytes": names, "tokens": [bytes(b).decode() for b in names]}
+        )
+
+
+def test_an_unidentifiable_draft_token_ends_the_accepted_run():
+    """A drafted token with no identity is never accepted; the output stays exact."""
+    base, anti = Toy(8), Toy(9)
+    expert = Toy(9)
+    expert.last = anti.last + np.random.default_rng(10).normal(0, 0.5, (V, V))
+    plain = proxy.generate([0], base=ToyDrafter(base, V), expert=expert, anti=anti, max_tokens=12)
+    common = max(set(plain.ids), key=plain.ids.count)
+    drafter = GarblingDrafter(base, V, garbled=common)
+    g = proxy.generate([0], base=drafter, expert=expert, anti=anti, max_tokens=12)
+    assert g.ids == plain.ids == exact_greedy(base, expert, anti, [0], 12, 1.0)
+    assert g.base_calls > plain.base_calls
+    assert not g.from_base[[i for i, t in enumerate(g.ids) if t == common]].any()
+
+
+@dataclass
+class SamplingDrafter:
+    """The base as an API sampling at temperature 1: the drawn token, and its top k."""
+
+    model: Toy
+    k: int
+    rng: np.random.Generator
+
+    def draft(self, prompt, n):
+        """Up to n sampled tokens with their top k."""
+        ids, positions = list(prompt), []
+        for _ in range(n):
+            lp = self.model.logprobs(ids)
+            x = int(self.rng.choice(V, p=np.exp(lp)))
+            order = np.argsort(-lp, kind="stable")[: self.k]
+            positions.append((VOCAB[x], float(lp[x]), [(VOCAB[t], float(lp[t])) for t in order]))
+            ids.append(x)
+        return tp.parse(chat_completion(positions))
+
+
+def test_sampling_gives_samples_of_the_proxy_distribution():
+    """support="base": speculative sampling draws exactly from the combined distribution q."""
+    base, anti = Toy(11), Toy(12)
+    expert = Toy(12)
+    expert.last = anti.last + np.random.default_rng(13).normal(0, 1.0, (V, V))
+    rng = np.random.default_rng(14)
+    drafter = SamplingDrafter(base, 6, rng)
+    n = 5000
+    counts = np.zeros(V)
+    for i in range(n):
+        g = proxy.generate(
+            [3],
+            base=drafter,
+            expert=expert,
+            anti=anti,
+            support="base",
+            max_tokens=1,
+            draft=1,
+            sample=True,
+            seed=i,
+        )
+        counts[g.ids[0]] += 1
+    # the truth, from the toy models directly: proxy-tuning over the base's top 6, renormalised
+    lb = base.logprobs([3])
+    top6 = np.argsort(-lb, kind="stable")[:6]
+    score = lb + (expert.logprobs([3]) - anti.logprobs([3]))
+    q = np.zeros(V)
+    q[top6] = np.exp(score[top6] - np.logaddexp.reduce(score[top6]))
+    sigma = np.sqrt(q * (1 - q) / n)
+    assert np.all(np.abs(counts / n - q) <= 5 * sigma + 1e-9), (counts / n, q)
+    assert counts[q == 0].sum() == 0  # nothing outside the base's top 6
+
+
+def test_bad_lengths_are_errors():
+    """max_tokens and draft must be positive."""
+    base, pair = Toy(1), Toy(2)
+    with pytest.raises(ValueError, match="at least 1"):
+        proxy.generate([0], base=ToyDrafter(base, 4), expert=pair, anti=pair, draft=0)
