@@ -1,0 +1,121 @@
+"""LangChain: ChatOpenAI's messages and chunks, on Chat Completions and the Responses API."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_openai import ChatOpenAI
+from tests.frameworks._bodies import (
+    BUILT_CHAT,
+    CHAT,
+    NO_LOGPROBS,
+    NO_LOGPROBS_STREAM,
+    RESPONSES,
+)
+
+import tokenprobs as tp
+
+
+def chat_model(server, **kwargs):
+    """A real ChatOpenAI pointed at the loopback server."""
+    return ChatOpenAI(
+        model="gpt-4o-mini", base_url=server.base_url, api_key="sk-test", max_retries=0, **kwargs
+    )
+
+
+@pytest.mark.parametrize("case", CHAT)
+def test_invoke_parses_as_the_body(server, case):
+    """`tp.parse(llm.invoke(...))` is the distribution of the chat completion the server sent."""
+    server.reply(case.body)
+    message = chat_model(server, logprobs=True, top_logprobs=2).invoke("hi")
+    d = tp.parse(message)
+    assert d == tp.parse(case.body)
+    assert d.response is message
+    assert server.requests[0].body["logprobs"] is True
+
+
+@pytest.mark.parametrize("case", CHAT)
+def test_stream_chunks_and_their_sum_parse_as_the_stream(server, case):
+    """The list of streamed chunks, and their sum, parse as the SSE body itself."""
+    server.reply(case.stream)
+    chunks = list(chat_model(server, logprobs=True).stream("hi"))
+    expected = tp.parse(case.stream)
+    assert len(expected) > 0
+    assert tp.parse(chunks) == expected
+    total = chunks[0]
+    for c in chunks[1:]:
+        total += c
+    assert tp.parse(total) == expected
+
+
+def test_bound_logprobs_and_streaming_invoke(server):
+    """`model.bind(logprobs=True)` and `streaming=True` keep them too (merged by LangChain)."""
+    stream = BUILT_CHAT.stream
+    server.reply(stream)
+    message = chat_model(server, streaming=True).bind(logprobs=True).invoke("hi")
+    d = tp.parse(message)
+    expected = tp.parse(stream)
+    assert (d.tokens, d.text, d.logprobs.tolist()) == (
+        expected.tokens,
+        expected.text,
+        expected.logprobs.tolist(),
+    )
+    assert d.source == "chat"
+
+
+def test_structured_output_include_raw(server):
+    """`with_structured_output(..., include_raw=True)`'s dict parses through its raw message."""
+    body = tp.testing.chat_completion([('{"a":', -0.1, []), (' "b"}', -0.2, [])])
+    server.reply(body)
+    llm = chat_model(server, logprobs=True).with_structured_output(
+        {"title": "T", "type": "object", "properties": {"a": {"type": "string"}}},
+        method="json_mode",
+        include_raw=True,
+    )
+    out = llm.invoke("json please")
+    assert out["parsed"] == {"a": "b"}
+    assert tp.parse(out) == tp.parse(body)
+
+
+def test_no_logprobs_names_the_option(server):
+    """A message asked without logprobs: the error names ChatOpenAI's logprobs option."""
+    server.reply(NO_LOGPROBS)
+    message = chat_model(server).invoke("hi")
+    with pytest.raises(tp.MissingLogprobsError, match=r"LangChain AIMessage.*logprobs=True") as e:
+        tp.parse(message)
+    assert e.value.not_requested
+    server.reply(NO_LOGPROBS_STREAM)
+    with pytest.raises(tp.MissingLogprobsError, match=r"LangChain AIMessageChunk"):
+        tp.parse(list(chat_model(server).stream("hi")))
+
+
+@pytest.mark.parametrize("case", RESPONSES)
+def test_responses_api_drops_them_and_the_error_says_so(server, case):
+    """On the Responses API langchain-openai keeps no logprobs: the error says which version."""
+    server.reply(case.body)
+    llm = chat_model(
+        server, use_responses_api=True, include=["message.output_text.logprobs"], top_logprobs=2
+    )
+    message = llm.invoke("hi")
+    assert server.requests[0].path.endswith("/responses")
+    assert server.requests[0].body["include"] == ["message.output_text.logprobs"]
+    assert tp.parse(case.body).logprobs.size > 0  # the server did send them
+    version = tp.adapters.frameworks._base.version("langchain-openai")
+    with pytest.raises(
+        tp.MissingLogprobsError, match=rf"not possible with langchain-openai {version}"
+    ):
+        tp.parse(message)
+    server.reply(case.stream)
+    chunks = list(llm.stream("hi"))
+    with pytest.raises(tp.MissingLogprobsError, match="Responses API") as e:
+        tp.parse(chunks)
+    assert not e.value.not_requested
+    assert e.value.endpoint == "responses"
+
+
+def test_choice_other_than_zero_is_refused(server):
+    """A message holds one output: asking for choice 1 names that."""
+    server.reply(BUILT_CHAT.body)
+    message = chat_model(server, logprobs=True).invoke("hi")
+    with pytest.raises(tp.UnsupportedResponseError, match="no choice 1"):
+        tp.parse(message, choice=1)
+    assert [d.choice for d in tp.parse_all(message)] == [0]
