@@ -20,18 +20,24 @@ from tests.frameworks import _server
 # they ship is what the tests use.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
+_ALL = ("langchain_openai", "litellm", "pydantic_ai", "dspy")
 _NEEDS = {
-    "test_langchain.py": "langchain_openai",
-    "test_litellm.py": "litellm",
-    "test_pydantic_ai.py": "pydantic_ai",
-    "test_dspy.py": "dspy",
-    "test_integrations_page.py": "langchain_openai",
+    "test_langchain.py": ("langchain_openai",),
+    "test_litellm.py": ("litellm",),
+    "test_pydantic_ai.py": ("pydantic_ai",),
+    "test_dspy.py": ("dspy",),
+    "test_integrations_page.py": _ALL,
+    "test_detection.py": _ALL,
 }
 
 collect_ignore = (
     []
     if os.environ.get("TOKENPROBS_FRAMEWORKS") == "required"
-    else [name for name, module in _NEEDS.items() if importlib.util.find_spec(module) is None]
+    else [
+        name
+        for name, modules in _NEEDS.items()
+        if any(importlib.util.find_spec(m) is None for m in modules)
+    ]
 )
 
 

@@ -47,7 +47,8 @@ def parse_langchain(obj: Any, *, choice: int | None) -> list[TokenDistribution]:
         obj = obj["raw"]
     messages = [unwrap(m) for m in obj] if isinstance(obj, list | tuple) else [unwrap(obj)]
     for m in messages:
-        if not isinstance(getattr(m, "response_metadata", None), dict):
+        answer = any(c.__name__ == "AIMessage" for c in type(m).__mro__)
+        if not answer or not isinstance(getattr(m, "response_metadata", None), dict):
             msg = (
                 f"a LangChain {type(m).__name__} is not a chat model's answer: expected an "
                 "AIMessage or AIMessageChunk (or a list of chunks, or their sum)"
