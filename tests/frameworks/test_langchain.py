@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from langchain_openai import ChatOpenAI
 from tests.frameworks._bodies import (
@@ -119,3 +121,25 @@ def test_choice_other_than_zero_is_refused(server):
     with pytest.raises(tp.UnsupportedResponseError, match="no choice 1"):
         tp.parse(message, choice=1)
     assert [d.choice for d in tp.parse_all(message)] == [0]
+
+
+def test_collector_gathers_a_distribution_per_answer(server):
+    """`langchain_collector()` as a callback: invoke and stream answers, and the ones without."""
+    collector = tp.adapters.langchain_collector()
+    llm = chat_model(server, logprobs=True, top_logprobs=2)
+    server.reply(BUILT_CHAT.body)
+    llm.invoke("hi", config={"callbacks": [collector]})
+    server.reply(BUILT_CHAT.stream)
+    for _ in llm.stream("hi", config={"callbacks": [collector]}):
+        pass
+    server.reply(NO_LOGPROBS)
+    chat_model(server, callbacks=[collector]).invoke("hi")
+    assert collector.distributions == [tp.parse(BUILT_CHAT.body), tp.parse(BUILT_CHAT.stream)]
+    assert [type(e) for e in collector.errors] == [tp.MissingLogprobsError]
+
+
+def test_collector_without_langchain_gives_the_install_line(monkeypatch):
+    """Without langchain-core, asking for the collector names the extra to install."""
+    monkeypatch.setitem(sys.modules, "langchain_core.callbacks", None)
+    with pytest.raises(tp.MissingDependencyError, match=r"pytokenprobs\[frameworks\]"):
+        tp.adapters.langchain_collector()
