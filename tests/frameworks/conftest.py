@@ -46,6 +46,8 @@ _THEIRS = [
     r"ignore:Item.* on TypedDict class .* using the `ReadOnly` qualifier:UserWarning",
     # LiteLLM's logging dumps its Responses usage with a type pydantic warns about
     r"ignore:Pydantic serializer warnings:UserWarning",
+    # LiteLLM's stream, as ChatLiteLLM drives it, reads pydantic attributes the deprecated way
+    r"ignore:Accessing the 'model_(computed_)?fields' attribute on the instance:DeprecationWarning",
     # LiteLLM's sync streaming leaves an event loop and its sockets for the garbage collector
     r"ignore:unclosed:ResourceWarning",
     r"ignore:Exception ignored in:pytest.PytestUnraisableExceptionWarning",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+from langchain_litellm import ChatLiteLLM
 from langchain_openai import ChatOpenAI
 from tests.frameworks._bodies import (
     BUILT_CHAT,
@@ -143,3 +144,22 @@ def test_collector_without_langchain_gives_the_install_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "langchain_core.callbacks", None)
     with pytest.raises(tp.MissingDependencyError, match=r"pytokenprobs\[frameworks\]"):
         tp.adapters.langchain_collector()
+
+
+def test_chat_litellm_keeps_them_unless_streaming(server):
+    """ChatLiteLLM keeps a call's logprobs (naming its own model); its stream keeps none."""
+    llm = ChatLiteLLM(
+        model="openai/gpt-4o-mini",
+        api_base=server.base_url,
+        api_key="sk-test",
+        model_kwargs={"logprobs": True, "top_logprobs": 2},
+    )
+    server.reply(BUILT_CHAT.body)
+    d = tp.parse(llm.invoke("hi"))
+    assert d == tp.parse(BUILT_CHAT.body).model_copy(update={"model": "openai/gpt-4o-mini"})
+    server.reply(BUILT_CHAT.stream)
+    chunks = list(llm.stream("hi"))
+    assert server.requests[-1].body["logprobs"] is True
+    with pytest.raises(tp.MissingLogprobsError, match="not possible with langchain-litellm") as e:
+        tp.parse(chunks)
+    assert not e.value.not_requested

@@ -128,3 +128,23 @@ def test_no_logprobs_names_litellm_and_the_option(server):
     server.reply(NO_LOGPROBS_STREAM)
     with pytest.raises(tp.MissingLogprobsError, match="LiteLLM's list of stream chunks"):
         tp.parse(list(complete(server, stream=True)))
+
+
+def test_azure_deployment_parses_as_the_body(server):
+    """`azure/` (a deployment path and `api-version`): the call and its stream parse as sent."""
+    kwargs = {
+        "model": "azure/my-deployment",
+        "api_base": server.base_url.removesuffix("/v1"),
+        "api_key": "sk-test",
+        "api_version": "2024-10-21",
+        "messages": MESSAGES,
+        "logprobs": True,
+        "top_logprobs": 2,
+    }
+    server.reply(BUILT_CHAT.body)
+    assert tp.parse(litellm.completion(**kwargs)) == tp.parse(BUILT_CHAT.body)
+    assert server.requests[0].path.startswith("/openai/deployments/my-deployment/")
+    server.reply(RECORDED_CHAT.stream)
+    d = tp.parse(litellm.completion(**kwargs, stream=True))
+    expected = tp.parse(RECORDED_CHAT.stream)
+    assert d == expected.model_copy(update={"model": d.model})

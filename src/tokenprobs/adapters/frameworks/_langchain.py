@@ -59,6 +59,8 @@ def parse_langchain(obj: Any, *, choice: int | None) -> list[TokenDistribution]:
     if any(_from_responses_api(m) for m in messages):
         raise _responses_api_dropped(kind)
     if not any(m.response_metadata.get("logprobs") is not None for m in messages):
+        if any(m.response_metadata.get("model_provider") == "litellm" for m in messages):
+            raise _chat_litellm_dropped(kind, streamed=kind.endswith("Chunk"))
         what = f"the LangChain {kind} carries no logprobs (no response_metadata['logprobs'])"
         if any(_tool_call(m) for m in messages):
             what += ": it is a tool call, whose arguments carry no logprobs"
@@ -134,6 +136,23 @@ def _responses_api_dropped(kind: str) -> Exception:
         f"not possible with langchain-openai {v}"
     )
     return missing(what, hint=hint, endpoint="responses", not_requested=False)
+
+
+def _chat_litellm_dropped(kind: str, *, streamed: bool) -> Exception:
+    ask = "ChatLiteLLM(model=..., model_kwargs={'logprobs': True, 'top_logprobs': k})"
+    if not streamed:
+        what = f"the LangChain {kind} from ChatLiteLLM carries no logprobs"
+        return missing(what, hint=ask, endpoint="chat.completions")
+    v = version("langchain-litellm")
+    what = (
+        f"the LangChain {kind} came from ChatLiteLLM's stream, which keeps no logprobs in "
+        f"langchain-litellm {v}"
+    )
+    hint = (
+        f"call {ask}.invoke(...) without streaming, which keeps them in "
+        f"response_metadata['logprobs']; streamed, this is not possible with langchain-litellm {v}"
+    )
+    return missing(what, hint=hint, endpoint="chat.completions", not_requested=False)
 
 
 def _tool_call(m: Any) -> bool:  # noqa: ANN401
