@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import pydantic
 import pytest
 from langchain_litellm import ChatLiteLLM
 from langchain_openai import ChatOpenAI
@@ -65,17 +66,20 @@ def test_bound_logprobs_and_streaming_invoke(server):
     assert d.source == "chat"
 
 
-def test_structured_output_include_raw(server):
+class Answer(pydantic.BaseModel):
+    """A structured-output schema."""
+
+    a: str
+
+
+@pytest.mark.parametrize("method", ["json_schema", "json_mode"])
+def test_structured_output_include_raw(server, method):
     """`with_structured_output(..., include_raw=True)`'s dict parses through its raw message."""
     body = tp.testing.chat_completion([('{"a":', -0.1, []), (' "b"}', -0.2, [])])
     server.reply(body)
-    llm = chat_model(server, logprobs=True).with_structured_output(
-        {"title": "T", "type": "object", "properties": {"a": {"type": "string"}}},
-        method="json_mode",
-        include_raw=True,
-    )
-    out = llm.invoke("json please")
-    assert out["parsed"] == {"a": "b"}
+    llm = chat_model(server, logprobs=True)
+    out = llm.with_structured_output(Answer, method=method, include_raw=True).invoke("json")
+    assert out["parsed"] == Answer(a="b")
     assert tp.parse(out) == tp.parse(body)
 
 
