@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from pydantic_ai import Agent
+from pydantic_ai.direct import model_request_stream
+from pydantic_ai.messages import ModelRequest
 from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
 from pydantic_ai.providers.openai import OpenAIProvider
-from tests.frameworks._bodies import BUILT_RESPONSES, CHAT, NO_LOGPROBS, RESPONSES
+from tests.frameworks._bodies import BUILT_CHAT, BUILT_RESPONSES, CHAT, NO_LOGPROBS, RESPONSES
 
 import tokenprobs as tp
 
@@ -75,3 +77,21 @@ def test_no_logprobs_names_the_model_setting(server):
         tp.parse(result)
     assert "'openai_logprobs': True" in str(e.value)
     assert e.value.not_requested
+
+
+async def test_direct_stream_and_run_events_parse_as_the_sse_body(server):
+    """`model_request_stream`'s StreamedResponse, and `run_stream_events()`'s list, parse too."""
+    expected = tp.parse(BUILT_CHAT.stream)
+    model = OpenAIChatModel(
+        "gpt-4o-mini", provider=OpenAIProvider(base_url=server.base_url, api_key="sk-test")
+    )
+    server.reply(BUILT_CHAT.stream)
+    request = [ModelRequest.user_text_prompt("hi")]
+    async with model_request_stream(model, request, model_settings=SETTINGS) as stream:
+        assert [event async for event in stream]
+        assert tp.parse(stream) == expected
+    server.reply(BUILT_CHAT.stream)
+    async with agent(server, **SETTINGS).run_stream_events("hi") as run:
+        events = [event async for event in run]
+    assert type(events[-1]).__name__ == "AgentRunResultEvent"
+    assert tp.parse(events) == expected
