@@ -6,6 +6,7 @@ import sys
 
 import pydantic
 import pytest
+from langchain_core.messages import HumanMessage
 from langchain_litellm import ChatLiteLLM
 from langchain_openai import ChatOpenAI
 from tests.frameworks._bodies import (
@@ -167,3 +168,21 @@ def test_chat_litellm_keeps_them_unless_streaming(server):
     with pytest.raises(tp.MissingLogprobsError, match="not possible with langchain-litellm") as e:
         tp.parse(chunks)
     assert not e.value.not_requested
+
+
+def test_generate_with_several_choices_gives_one_per_choice(server):
+    """`generate()` with `n=2`: its LLMResult parses as the completion's two choices.
+
+    Its messages keep no model id (`llm_output` names the model asked for, not the server's).
+    """
+    body = tp.testing.chat_completion(
+        [("Yes", -0.2, [("Yes", -0.2), ("No", -1.7)])], [("No", -1.7, [("No", -1.7)])]
+    )
+    server.reply(body)
+    result = chat_model(server, logprobs=True, top_logprobs=2, n=2).generate([[HumanMessage("hi")]])
+    assert server.requests[0].body["n"] == 2
+    expected = [d.model_copy(update={"model": None}) for d in tp.parse_all(body)]
+    assert tp.parse_all(result) == expected
+    assert tp.parse(result, choice=1) == expected[1]
+    with pytest.raises(tp.UnsupportedResponseError, match="no choice 2"):
+        tp.parse(result, choice=2)

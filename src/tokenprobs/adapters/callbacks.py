@@ -58,15 +58,17 @@ def langchain_collector() -> DistributionCollector:
             self.errors: list[MissingLogprobsError | UnsupportedResponseError] = []
 
         def on_llm_end(self, response: Any, **kwargs: Any) -> None:  # noqa: ANN401, ARG002 - LangChain's signature
-            for generations in response.generations:
-                for generation in generations:
+            for generations in response.generations:  # per prompt; in each, one per choice
+                for j, generation in enumerate(generations):
                     message = getattr(generation, "message", None)
                     if message is None:
                         continue  # a completion LLM's text generation: no message to read
                     try:
-                        self.distributions.append(parse(message))
+                        d = parse(message)
                     except (MissingLogprobsError, UnsupportedResponseError) as exc:
                         self.errors.append(exc)
+                        continue
+                    self.distributions.append(d.model_copy(update={"choice": j}) if j else d)
 
     collector: DistributionCollector = TokenDistributionCollector()
     return collector

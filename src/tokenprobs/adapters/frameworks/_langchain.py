@@ -32,19 +32,22 @@ _TOOL_REASONS = ("tool_calls", "function_call")
 
 
 def unwrap(obj: Any) -> Any:  # noqa: ANN401 - a LangChain object
-    """The message inside a generation or result (`ChatGeneration`, `ChatResult`, `LLMResult`)."""
-    generations = getattr(obj, "generations", None)
-    if isinstance(generations, list) and generations:
-        first = generations[0]
-        obj = first[0] if isinstance(first, list) and first else first
+    """The message inside a generation (`ChatGeneration`, `ChatGenerationChunk`)."""
     message = getattr(obj, "message", None)
     return obj if message is None else message
 
 
 def parse_langchain(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  # noqa: ANN401
-    """One distribution from a message, a list of chunks, or `include_raw=True`'s dict."""
+    """The distributions of a message, a list of chunks, `include_raw=True`'s dict, or a result.
+
+    A `ChatResult` or `LLMResult` (`model.generate(...)`, a callback's `on_llm_end`) holds one
+    generation per choice (`n > 1`): each is a choice, numbered in order (the first prompt's).
+    """
     if isinstance(obj, dict):  # with_structured_output(..., include_raw=True)
         obj = obj["raw"]
+    generations = getattr(obj, "generations", None)
+    if isinstance(generations, list) and generations:
+        return _generations(generations, choice=choice)
     messages = [unwrap(m) for m in obj] if isinstance(obj, list | tuple) else [unwrap(obj)]
     for m in messages:
         answer = any(c.__name__ == "AIMessage" for c in type(m).__mro__)
@@ -72,6 +75,19 @@ def parse_langchain(obj: Any, *, choice: int | None) -> list[TokenDistribution]:
     if len(messages) == 1 and not kind.endswith("Chunk"):
         return [_message(messages[0], response)]
     return [_chunks(messages, response)]
+
+
+def _generations(generations: list[Any], *, choice: int | None) -> list[TokenDistribution]:
+    """Each generation as a choice, numbered in order."""
+    first = generations[0]
+    gens = first if isinstance(first, list) else generations
+    if choice is not None and not 0 <= choice < len(gens):
+        msg = f"there is no choice {choice}: the result has {len(gens)} generation(s)"
+        raise UnsupportedResponseError(msg, field="generations")
+    picked = list(enumerate(gens)) if choice is None else [(choice, gens[choice])]
+    return [
+        parse_langchain(unwrap(g), choice=0)[0].model_copy(update={"choice": i}) for i, g in picked
+    ]
 
 
 def _message(m: Any, response: object) -> TokenDistribution:  # noqa: ANN401
