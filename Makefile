@@ -2,10 +2,11 @@
 PYTHON ?= python3
 VENV   := .venv
 VENV2  := .venv-openai2
+VENVF  := .venv-frameworks
 DEMO   := .venv-demo
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: demo test lint docs chromium test-openai3 test-openai2 bench integration integration-vllm clean
+.PHONY: demo test lint docs chromium test-openai3 test-openai2 test-frameworks bench integration integration-vllm clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +18,13 @@ $(VENV)/.installed: pyproject.toml
 $(VENV2)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV2)
 	$(VENV2)/bin/pip install $(PIP_FLAGS) -e ".[dev]" "openai>=2,<3"
+	touch $@
+
+# the third run: the frameworks whose objects tp.parse reads (LangChain, LiteLLM, pydantic-ai,
+# DSPy), in a venv of their own so that the other two stay lean
+$(VENVF)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENVF)
+	$(VENVF)/bin/pip install $(PIP_FLAGS) -e ".[dev,frameworks]"
 	touch $@
 
 $(DEMO)/.installed: pyproject.toml
@@ -40,13 +48,19 @@ chromium:
 
 test-openai3: $(VENV)/.installed chromium
 	@$(VENV)/bin/python -c "import openai; print('openai', openai.__version__, '(httpx2)')"
-	$(VENV)/bin/pytest -m "not integration" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not integration and not frameworks" $(PYTEST_ARGS)
 
 test-openai2: $(VENV2)/.installed
 	@$(VENV2)/bin/python -c "import openai; print('openai', openai.__version__, '(httpx), no extras')"
-	TOKENPROBS_FUZZ=default $(VENV2)/bin/pytest -m "not integration and not extras and not browser" $(PYTEST_ARGS)
+	TOKENPROBS_FUZZ=default $(VENV2)/bin/pytest -m "not integration and not extras and not browser and not frameworks" $(PYTEST_ARGS)
 
-test: lint docs test-openai3 test-openai2
+# only the framework tests (tests/frameworks/); TOKENPROBS_FRAMEWORKS=required makes a framework
+# that failed to install an error there, not a skipped module
+test-frameworks: $(VENVF)/.installed
+	@$(VENVF)/bin/python -c "import importlib.metadata as m; print(*(f'{d} {m.version(d)}' for d in ('langchain-openai', 'litellm', 'pydantic-ai-slim', 'dspy', 'openai')), sep=', ')"
+	TOKENPROBS_FRAMEWORKS=required $(VENVF)/bin/pytest -m frameworks tests/frameworks $(PYTEST_ARGS)
+
+test: lint docs test-openai3 test-openai2 test-frameworks
 
 integration: chromium
 	bash scripts/integration.sh
@@ -64,4 +78,4 @@ bench: $(VENV)/.installed
 	exit $$status
 
 clean:
-	rm -rf $(VENV) $(VENV2) $(DEMO) .venv-llama site .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV2) $(VENVF) $(DEMO) .venv-llama site .mypy_cache .pytest_cache .ruff_cache

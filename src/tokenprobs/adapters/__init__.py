@@ -6,8 +6,17 @@ iterators of stream chunks / events, and raw SSE or NDJSON text.
 
 from tokenprobs._public import rehome
 from tokenprobs.adapters._dispatch import parse, parse_all
+from tokenprobs.adapters.callbacks import DistributionCollector, langchain_collector
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, parse_sse
 
-__all__ = ["SSE", "StreamAccumulator", "parse", "parse_all", "parse_sse"]
+__all__ = [
+    "SSE",
+    "DistributionCollector",
+    "StreamAccumulator",
+    "langchain_collector",
+    "parse",
+    "parse_all",
+    "parse_sse",
+]
 
 rehome(__name__, StreamAccumulator)

@@ -21,6 +21,7 @@ from tokenprobs.adapters._columns import columns_from_entries
 from tokenprobs.adapters._common import error_body, get
 from tokenprobs.adapters._lazy import FastPathMiss
 from tokenprobs.adapters._requested import with_requested
+from tokenprobs.adapters.frameworks import parse_framework
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
 from tokenprobs.exceptions import APIResponseError, TokenprobsWarning, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
@@ -154,9 +155,16 @@ def _checked(out: list[TokenDistribution]) -> list[TokenDistribution]:
     return out
 
 
-def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:  # noqa: C901, PLR0911
+def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:
     if isinstance(obj, TokenDistribution):
         return [obj]
+    if (adapted := parse_framework(obj, choice=choice, generic=_api_shape)) is not None:
+        return adapted  # a LangChain, LiteLLM, pydantic-ai or DSPy object
+    return _api_shape(obj, choice=choice)
+
+
+def _api_shape(obj: object, *, choice: int | None) -> list[TokenDistribution]:  # noqa: C901
+    """The shapes of the APIs themselves (which some framework objects wrap or mirror)."""
     if isinstance(obj, _STR_KINDS):
         return _from_text(obj, choice=choice)
     if isinstance(obj, os.PathLike):

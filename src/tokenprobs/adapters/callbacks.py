@@ -1,0 +1,74 @@
+"""Callback handlers that collect a `TokenDistribution` per model call, without patching anything.
+
+LangChain's: `config={"callbacks": [collector]}` on any call, or `callbacks=[...]` on the model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tokenprobs._optional import require
+from tokenprobs.adapters._dispatch import parse
+from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
+
+if TYPE_CHECKING:
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["DistributionCollector", "langchain_collector"]
+
+
+class DistributionCollector(Protocol):
+    """What a collector holds: the distributions parsed so far, and the calls that had none."""
+
+    distributions: list[TokenDistribution]
+    """One per answer (per generation of each chat model call), in the order they ended."""
+    errors: list[MissingLogprobsError | UnsupportedResponseError]
+    """Why an answer gave no distribution (asked without logprobs, a tool call …)."""
+
+
+def langchain_collector() -> DistributionCollector:
+    """A LangChain callback handler that parses every chat model answer as it ends.
+
+    Pass it where LangChain takes callbacks; each answer's distribution is appended to
+    `.distributions` (streamed answers too: LangChain hands the handler their sum). An answer
+    without logprobs is not an error of the call: its `MissingLogprobsError` goes to `.errors`.
+
+    Raises:
+        MissingDependencyError: langchain-core is not installed.
+
+    Examples:
+        ```python
+        collector = tp.adapters.langchain_collector()
+        llm = ChatOpenAI(model="gpt-4o-mini", logprobs=True, top_logprobs=5)
+        llm.invoke("Say hi", config={"callbacks": [collector]})
+        collector.distributions[-1].perplexity
+        ```
+    """
+    callbacks = require(
+        "langchain_core.callbacks", feature="langchain_collector", extra="frameworks"
+    )
+
+    base: Any = callbacks.BaseCallbackHandler  # untyped here: langchain-core is optional
+
+    class TokenDistributionCollector(base):  # type: ignore[misc]
+        """Collects a `TokenDistribution` per LangChain chat model answer."""
+
+        def __init__(self) -> None:
+            self.distributions: list[TokenDistribution] = []
+            self.errors: list[MissingLogprobsError | UnsupportedResponseError] = []
+
+        def on_llm_end(self, response: Any, **kwargs: Any) -> None:  # noqa: ANN401, ARG002 - LangChain's signature
+            for generations in response.generations:  # per prompt; in each, one per choice
+                for j, generation in enumerate(generations):
+                    message = getattr(generation, "message", None)
+                    if message is None:
+                        continue  # a completion LLM's text generation: no message to read
+                    try:
+                        d = parse(message)
+                    except (MissingLogprobsError, UnsupportedResponseError) as exc:
+                        self.errors.append(exc)
+                        continue
+                    self.distributions.append(d.model_copy(update={"choice": j}) if j else d)
+
+    collector: DistributionCollector = TokenDistributionCollector()
+    return collector

@@ -1,0 +1,36 @@
+"""Which framework an object comes from, told by the module of its class (or of its items')."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tokenprobs.adapters.frameworks import _dspy, _langchain, _litellm, _pydantic_ai
+from tokenprobs.adapters.frameworks._base import Generic, module_of
+
+if TYPE_CHECKING:
+    from tokenprobs.models import TokenDistribution
+
+__all__ = ["Generic", "parse_framework"]
+
+
+def parse_framework(
+    obj: object, *, choice: int | None, generic: Generic
+) -> list[TokenDistribution] | None:
+    """The distributions of a framework's object, or `None` when it comes from none we know.
+
+    Args:
+        obj: The object `tp.parse` was given; a list or tuple is told by its first item.
+        choice: The choice wanted, or `None` for all (`parse_all`).
+        generic: `tp.parse`'s own dispatch, for framework objects that wrap an API body.
+    """
+    first = obj[0] if isinstance(obj, list | tuple) and obj else obj
+    module = module_of(first)
+    if _langchain.is_langchain(first):
+        return _langchain.parse_langchain(obj, choice=choice)
+    if module.startswith(_litellm.PREFIX):
+        return _litellm.parse_litellm(obj, choice=choice, generic=generic)
+    if module.startswith(_pydantic_ai.PREFIX):
+        return _pydantic_ai.parse_pydantic_ai(obj, choice=choice)
+    if _dspy.is_dspy(first):
+        return _dspy.parse_dspy(obj, choice=choice, generic=generic)
+    return None

@@ -1,0 +1,127 @@
+"""DSPy: an LM's history and outputs, and a Predict's Prediction, on chat and Responses."""
+
+from __future__ import annotations
+
+import dspy
+import pytest
+from tests.frameworks._bodies import CHAT, NO_LOGPROBS, RESPONSES, without_logprobs
+
+import tokenprobs as tp
+
+
+def lm(server, **kwargs):
+    """A real `dspy.LM` pointed at the loopback server (no cache, no retries)."""
+    return dspy.LM(
+        "openai/gpt-4o-mini",
+        api_base=server.base_url,
+        api_key="sk-test",
+        cache=False,
+        num_retries=0,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    ("model_type", "case"),
+    [pytest.param("chat", c.values[0], id=f"chat-{c.id}") for c in CHAT]
+    + [pytest.param("responses", c.values[0], id=f"responses-{c.id}") for c in RESPONSES],
+)
+def test_history_entry_parses_as_the_body(server, model_type, case):
+    """`lm.history[-1]` keeps the provider's body: it parses as the body the server sent."""
+    server.reply(case.body)
+    model = lm(server, logprobs=True, top_logprobs=2, model_type=model_type)
+    outputs = model("hi")
+    assert server.requests[0].path.endswith(
+        "/chat/completions" if model_type == "chat" else "/responses"
+    )
+    expected = tp.parse(case.body)
+    assert tp.parse(model.history[-1]) == expected
+    assert tp.parse(model.history[-1]["response"]) == expected
+    d = tp.parse(outputs)  # the outputs keep the logprobs alone: no model, no finish reason
+    assert d.source == "dspy"
+    assert (d.tokens, d.token_bytes, d.logprobs.tolist(), d.top_tokens) == (
+        expected.tokens,
+        expected.token_bytes,
+        expected.logprobs.tolist(),
+        expected.top_tokens,
+    )
+    assert d.content == expected.content
+    assert tp.parse(outputs[0]) == d
+
+
+ANSWER = tp.testing.chat_completion(
+    [
+        ("[[ ## answer ## ]]\n", -0.01, []),
+        ("yes", -0.2, [("yes", -0.2), ("no", -1.8)]),
+        ("\n\n[[ ## completed ## ]]", -0.05, []),
+    ]
+)
+"""An answer in the format of DSPy's ChatAdapter, with logprobs."""
+
+
+def test_prediction_keeps_the_logprobs(server):
+    """A Predict run on an LM with logprobs: `Prediction.logprobs` parses as the completion's."""
+    body = ANSWER
+    server.reply(body)
+    with dspy.context(lm=lm(server, logprobs=True, top_logprobs=2)):
+        prediction = dspy.Predict("question -> answer")(question="Is it?")
+    assert prediction.answer == "yes"
+    d = tp.parse(prediction)
+    expected = tp.parse(body)
+    assert (d.tokens, d.logprobs.tolist(), d.top_tokens) == (
+        expected.tokens,
+        expected.logprobs.tolist(),
+        expected.top_tokens,
+    )
+
+
+def test_no_logprobs_names_the_lm_option(server):
+    """Asked without logprobs: history and Prediction name `dspy.LM(..., logprobs=True)`."""
+    server.reply(NO_LOGPROBS)
+    model = lm(server)
+    outputs = model("hi")
+    with pytest.raises(tp.MissingLogprobsError, match=r"DSPy's LM history.*logprobs=True") as e:
+        tp.parse(model.history[-1])
+    assert e.value.not_requested
+    assert isinstance(outputs[0], str)  # plain text: nothing says it came from DSPy
+    server.reply(without_logprobs(ANSWER))
+    with dspy.context(lm=model):
+        prediction = dspy.Predict("question -> answer")(question="Is it?")
+    with pytest.raises(
+        tp.MissingLogprobsError, match=r"DSPy Prediction.*dspy\.LM\(model, logprobs"
+    ):
+        tp.parse(prediction)
+
+
+async def test_streamed_predict_keeps_them_in_prediction_and_history(server):
+    """`dspy.streamify`: the final Prediction and the LM's history hold every chunk's logprobs."""
+    stream = tp.testing.sse(
+        tp.testing.chat_chunks(
+            [
+                ("[[ ## answer ## ]]\n", -0.01, []),
+                ("yes", -0.2, [("yes", -0.2), ("no", -1.8)]),
+                ("\n\n[[ ## completed ## ]]", -0.05, []),
+            ]
+        )
+    )
+    expected = tp.parse(stream)
+    server.reply(stream)
+    model = lm(server, logprobs=True, top_logprobs=2)
+    program = dspy.streamify(
+        dspy.Predict("question -> answer"),
+        stream_listeners=[dspy.streaming.StreamListener(signature_field_name="answer")],
+    )
+    with dspy.context(lm=model):
+        items = [item async for item in program(question="Is it?")]
+    assert server.requests[0].body["stream"] is True
+    prediction = items[-1]
+    assert prediction.answer == "yes"
+    for d in (tp.parse(prediction), tp.parse(model.history[-1])):
+        assert (d.tokens, d.token_bytes, d.logprobs.tolist(), d.top_tokens) == (
+            expected.tokens,
+            expected.token_bytes,
+            expected.logprobs.tolist(),
+            expected.top_tokens,
+        )
+    d = tp.parse(model.history[-1])
+    assert (d.source, d.finish_reason, d.content) == ("chat.stream", "stop", expected.content)

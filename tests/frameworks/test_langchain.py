@@ -1,0 +1,188 @@
+"""LangChain: ChatOpenAI's messages and chunks, on Chat Completions and the Responses API."""
+
+from __future__ import annotations
+
+import sys
+
+import pydantic
+import pytest
+from langchain_core.messages import HumanMessage
+from langchain_litellm import ChatLiteLLM
+from langchain_openai import ChatOpenAI
+from tests.frameworks._bodies import (
+    BUILT_CHAT,
+    CHAT,
+    NO_LOGPROBS,
+    NO_LOGPROBS_STREAM,
+    RESPONSES,
+)
+
+import tokenprobs as tp
+
+
+def chat_model(server, **kwargs):
+    """A real ChatOpenAI pointed at the loopback server."""
+    return ChatOpenAI(
+        model="gpt-4o-mini", base_url=server.base_url, api_key="sk-test", max_retries=0, **kwargs
+    )
+
+
+@pytest.mark.parametrize("case", CHAT)
+def test_invoke_parses_as_the_body(server, case):
+    """`tp.parse(llm.invoke(...))` is the distribution of the chat completion the server sent."""
+    server.reply(case.body)
+    message = chat_model(server, logprobs=True, top_logprobs=2).invoke("hi")
+    d = tp.parse(message)
+    assert d == tp.parse(case.body)
+    assert d.response is message
+    assert server.requests[0].body["logprobs"] is True
+
+
+@pytest.mark.parametrize("case", CHAT)
+def test_stream_chunks_and_their_sum_parse_as_the_stream(server, case):
+    """The list of streamed chunks, and their sum, parse as the SSE body itself."""
+    server.reply(case.stream)
+    chunks = list(chat_model(server, logprobs=True).stream("hi"))
+    expected = tp.parse(case.stream)
+    assert len(expected) > 0
+    assert tp.parse(chunks) == expected
+    total = chunks[0]
+    for c in chunks[1:]:
+        total += c
+    assert tp.parse(total) == expected
+
+
+def test_bound_logprobs_and_streaming_invoke(server):
+    """`model.bind(logprobs=True)` and `streaming=True` keep them too (merged by LangChain)."""
+    stream = BUILT_CHAT.stream
+    server.reply(stream)
+    message = chat_model(server, streaming=True).bind(logprobs=True).invoke("hi")
+    d = tp.parse(message)
+    expected = tp.parse(stream)
+    assert (d.tokens, d.text, d.logprobs.tolist()) == (
+        expected.tokens,
+        expected.text,
+        expected.logprobs.tolist(),
+    )
+    assert d.source == "chat"
+
+
+class Answer(pydantic.BaseModel):
+    """A structured-output schema."""
+
+    a: str
+
+
+@pytest.mark.parametrize("method", ["json_schema", "json_mode"])
+def test_structured_output_include_raw(server, method):
+    """`with_structured_output(..., include_raw=True)`'s dict parses through its raw message."""
+    body = tp.testing.chat_completion([('{"a":', -0.1, []), (' "b"}', -0.2, [])])
+    server.reply(body)
+    llm = chat_model(server, logprobs=True)
+    out = llm.with_structured_output(Answer, method=method, include_raw=True).invoke("json")
+    assert out["parsed"] == Answer(a="b")
+    assert tp.parse(out) == tp.parse(body)
+
+
+def test_no_logprobs_names_the_option(server):
+    """A message asked without logprobs: the error names ChatOpenAI's logprobs option."""
+    server.reply(NO_LOGPROBS)
+    message = chat_model(server).invoke("hi")
+    with pytest.raises(tp.MissingLogprobsError, match=r"LangChain AIMessage.*logprobs=True") as e:
+        tp.parse(message)
+    assert e.value.not_requested
+    server.reply(NO_LOGPROBS_STREAM)
+    with pytest.raises(tp.MissingLogprobsError, match=r"LangChain AIMessageChunk"):
+        tp.parse(list(chat_model(server).stream("hi")))
+
+
+@pytest.mark.parametrize("case", RESPONSES)
+def test_responses_api_drops_them_and_the_error_says_so(server, case):
+    """On the Responses API langchain-openai keeps no logprobs: the error says which version."""
+    server.reply(case.body)
+    llm = chat_model(
+        server, use_responses_api=True, include=["message.output_text.logprobs"], top_logprobs=2
+    )
+    message = llm.invoke("hi")
+    assert server.requests[0].path.endswith("/responses")
+    assert server.requests[0].body["include"] == ["message.output_text.logprobs"]
+    assert tp.parse(case.body).logprobs.size > 0  # the server did send them
+    version = tp.adapters.frameworks._base.version("langchain-openai")
+    with pytest.raises(
+        tp.MissingLogprobsError, match=rf"not possible with langchain-openai {version}"
+    ):
+        tp.parse(message)
+    server.reply(case.stream)
+    chunks = list(llm.stream("hi"))
+    with pytest.raises(tp.MissingLogprobsError, match="Responses API") as e:
+        tp.parse(chunks)
+    assert not e.value.not_requested
+    assert e.value.endpoint == "responses"
+
+
+def test_choice_other_than_zero_is_refused(server):
+    """A message holds one output: asking for choice 1 names that."""
+    server.reply(BUILT_CHAT.body)
+    message = chat_model(server, logprobs=True).invoke("hi")
+    with pytest.raises(tp.UnsupportedResponseError, match="no choice 1"):
+        tp.parse(message, choice=1)
+    assert [d.choice for d in tp.parse_all(message)] == [0]
+
+
+def test_collector_gathers_a_distribution_per_answer(server):
+    """`langchain_collector()` as a callback: invoke and stream answers, and the ones without."""
+    collector = tp.adapters.langchain_collector()
+    llm = chat_model(server, logprobs=True, top_logprobs=2)
+    server.reply(BUILT_CHAT.body)
+    llm.invoke("hi", config={"callbacks": [collector]})
+    server.reply(BUILT_CHAT.stream)
+    for _ in llm.stream("hi", config={"callbacks": [collector]}):
+        pass
+    server.reply(NO_LOGPROBS)
+    chat_model(server, callbacks=[collector]).invoke("hi")
+    assert collector.distributions == [tp.parse(BUILT_CHAT.body), tp.parse(BUILT_CHAT.stream)]
+    assert [type(e) for e in collector.errors] == [tp.MissingLogprobsError]
+
+
+def test_collector_without_langchain_gives_the_install_line(monkeypatch):
+    """Without langchain-core, asking for the collector names the extra to install."""
+    monkeypatch.setitem(sys.modules, "langchain_core.callbacks", None)
+    with pytest.raises(tp.MissingDependencyError, match=r"pytokenprobs\[frameworks\]"):
+        tp.adapters.langchain_collector()
+
+
+def test_chat_litellm_keeps_them_unless_streaming(server):
+    """ChatLiteLLM keeps a call's logprobs (naming its own model); its stream keeps none."""
+    llm = ChatLiteLLM(
+        model="openai/gpt-4o-mini",
+        api_base=server.base_url,
+        api_key="sk-test",
+        model_kwargs={"logprobs": True, "top_logprobs": 2},
+    )
+    server.reply(BUILT_CHAT.body)
+    d = tp.parse(llm.invoke("hi"))
+    assert d == tp.parse(BUILT_CHAT.body).model_copy(update={"model": "openai/gpt-4o-mini"})
+    server.reply(BUILT_CHAT.stream)
+    chunks = list(llm.stream("hi"))
+    assert server.requests[-1].body["logprobs"] is True
+    with pytest.raises(tp.MissingLogprobsError, match="not possible with langchain-litellm") as e:
+        tp.parse(chunks)
+    assert not e.value.not_requested
+
+
+def test_generate_with_several_choices_gives_one_per_choice(server):
+    """`generate()` with `n=2`: its LLMResult parses as the completion's two choices.
+
+    Its messages keep no model id (`llm_output` names the model asked for, not the server's).
+    """
+    body = tp.testing.chat_completion(
+        [("Yes", -0.2, [("Yes", -0.2), ("No", -1.7)])], [("No", -1.7, [("No", -1.7)])]
+    )
+    server.reply(body)
+    result = chat_model(server, logprobs=True, top_logprobs=2, n=2).generate([[HumanMessage("hi")]])
+    assert server.requests[0].body["n"] == 2
+    expected = [d.model_copy(update={"model": None}) for d in tp.parse_all(body)]
+    assert tp.parse_all(result) == expected
+    assert tp.parse(result, choice=1) == expected[1]
+    with pytest.raises(tp.UnsupportedResponseError, match="no choice 2"):
+        tp.parse(result, choice=2)

@@ -1,0 +1,97 @@
+"""pydantic-ai: agent runs on OpenAIChatModel and OpenAIResponsesModel, plain and streamed."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic_ai import Agent
+from pydantic_ai.direct import model_request_stream
+from pydantic_ai.messages import ModelRequest
+from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
+from pydantic_ai.providers.openai import OpenAIProvider
+from tests.frameworks._bodies import BUILT_CHAT, BUILT_RESPONSES, CHAT, NO_LOGPROBS, RESPONSES
+
+import tokenprobs as tp
+
+SETTINGS = {"openai_logprobs": True, "openai_top_logprobs": 2}
+
+
+def agent(server, model=OpenAIChatModel, **settings):
+    """A real agent on an OpenAI model, pointed at the loopback server."""
+    provider = OpenAIProvider(base_url=server.base_url, api_key="sk-test")
+    return Agent(model("gpt-4o-mini", provider=provider), model_settings=settings or None)
+
+
+@pytest.mark.parametrize("case", CHAT)
+def test_chat_run_parses_as_the_body(server, case):
+    """`result.response`, the result itself and `all_messages()` parse as the completion sent."""
+    server.reply(case.body)
+    result = agent(server, **SETTINGS).run_sync("hi")
+    assert server.requests[0].body["logprobs"] is True
+    expected = tp.parse(case.body)
+    assert tp.parse(result.response) == expected
+    assert tp.parse(result) == expected
+    assert tp.parse(result.all_messages()) == expected
+
+
+@pytest.mark.parametrize("case", CHAT)
+async def test_chat_stream_parses_as_the_sse_body(server, case):
+    """A streamed run collects every chunk's logprobs: it parses as the SSE body itself."""
+    server.reply(case.stream)
+    async with agent(server, **SETTINGS).run_stream("hi") as result:
+        await result.get_output()
+        d = tp.parse(result)
+    assert d == tp.parse(case.stream)
+    assert d.source == "chat.stream"
+
+
+@pytest.mark.parametrize("case", RESPONSES)
+def test_responses_run_parses_as_the_body(server, case):
+    """On the Responses API the TextParts' logprobs parse as the Responses body."""
+    server.reply(case.body)
+    result = agent(server, OpenAIResponsesModel, **SETTINGS).run_sync("hi")
+    assert server.requests[0].body["include"] == ["message.output_text.logprobs"]
+    assert tp.parse(result) == tp.parse(case.body)
+
+
+async def test_responses_stream_keeps_the_done_events_copies(server):
+    """A Responses stream keeps `output_text.done`'s copies: same values, but no `bytes`."""
+    expected = tp.parse(BUILT_RESPONSES.stream)
+    server.reply(BUILT_RESPONSES.stream)
+    async with agent(server, OpenAIResponsesModel, **SETTINGS).run_stream("hi") as result:
+        await result.get_output()
+        d = tp.parse(result)
+    assert (d.source, d.values_from) == ("responses.stream", "response.output_text.done")
+    assert d.tokens == expected.tokens
+    assert d.logprobs.tolist() == expected.logprobs.tolist()
+    assert d.top_tokens == expected.top_tokens
+    assert d.top_logprobs.tolist() == expected.top_logprobs.tolist()
+    assert all(b is None for b in d.token_bytes)
+    assert d.content == expected.content
+
+
+def test_no_logprobs_names_the_model_setting(server):
+    """Run without `openai_logprobs`: the error names pydantic-ai's setting."""
+    server.reply(NO_LOGPROBS)
+    result = agent(server).run_sync("hi")
+    with pytest.raises(tp.MissingLogprobsError, match="pydantic-ai AgentRunResult") as e:
+        tp.parse(result)
+    assert "'openai_logprobs': True" in str(e.value)
+    assert e.value.not_requested
+
+
+async def test_direct_stream_and_run_events_parse_as_the_sse_body(server):
+    """`model_request_stream`'s StreamedResponse, and `run_stream_events()`'s list, parse too."""
+    expected = tp.parse(BUILT_CHAT.stream)
+    model = OpenAIChatModel(
+        "gpt-4o-mini", provider=OpenAIProvider(base_url=server.base_url, api_key="sk-test")
+    )
+    server.reply(BUILT_CHAT.stream)
+    request = [ModelRequest.user_text_prompt("hi")]
+    async with model_request_stream(model, request, model_settings=SETTINGS) as stream:
+        assert [event async for event in stream]
+        assert tp.parse(stream) == expected
+    server.reply(BUILT_CHAT.stream)
+    async with agent(server, **SETTINGS).run_stream_events("hi") as run:
+        events = [event async for event in run]
+    assert type(events[-1]).__name__ == "AgentRunResultEvent"
+    assert tp.parse(events) == expected
