@@ -15,14 +15,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs.client import DEFAULT_RETRY
+from tokenprobs.labels._exact import score_labels
 from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode, is_special
 from tokenprobs.labels._position import At, LabelPositionError, resolve, token_bytes
 from tokenprobs.labels._result import LabelResult, LabelResults, build
 from tokenprobs.labels._rows import plain_results, tails_at
 
 if TYPE_CHECKING:
+    import openai
     from numpy.typing import NDArray
 
+    from tokenprobs.client import RetryPolicy
+    from tokenprobs.guards import GuardMode, GuardProfile
     from tokenprobs.models import TokenDistribution
 
 __all__ = ["Labels"]
@@ -174,6 +179,69 @@ class Labels:
         if isinstance(out, Exception):
             raise out
         return out
+
+    def score(
+        self,
+        context: str,
+        /,
+        *,
+        model: str,
+        client: openai.OpenAI | None = None,
+        top_logprobs: int = 1,
+        concurrency: int = 8,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        guards: GuardMode = "strict",
+        profile: str | GuardProfile | None = None,
+        **create_kwargs: object,
+    ) -> LabelResult:
+        """The exact label probabilities after `context`, from one scoring call per variant.
+
+        Opt-in and the only method here that does I/O: each variant, **as written**, is scored
+        by `tp.score` as the continuation of `context` (the whole prompt, chat template and all,
+        on a server that echoes: vLLM, llama-cpp-python, an OpenAI base model). A variant's
+        probability is `exp` of the sum of its tokens' logprobs (the server's tokenisation of
+        `context + variant`; as in the chain rule, the label ends where its text ends); a
+        label's is the sum over its variants. The matching options play no part: write every
+        surface form you want counted (`{"yes": ["Yes", "yes"], ...}`, with a leading space
+        where the answer starts with one).
+
+        Args:
+            context: The prompt the answer follows (not empty), exactly as the model sees it.
+            model: The model id.
+            client: An `OpenAI` client of a server that can score (see `tp.score`).
+            top_logprobs: Alternatives per scored position (`tp.score`'s).
+            concurrency: Scoring requests in flight at once.
+            retry: How tokenprobs retries, as for `get_token_distribution`.
+            guards: `"strict"`, `"warn"` or `"off"`, as for `get_token_distribution`.
+            profile: The guards' profile, as for `get_token_distribution`.
+            **create_kwargs: Passed to `completions.create()`, as for `tp.score`.
+
+        Returns:
+            A `LabelResult` with `exact=True`: `.raw` the label probabilities, `.bounds` each
+            collapsed to `(raw, raw)`, `.tail = 1 - sum(raw)` (whatever else the model might
+            write), `.unmatched` and `.ambiguous` 0, `.position` 0 (the first position after
+            `context`), `.multi_token` the labels with a variant of several tokens.
+
+        Raises:
+            ScoringError: The server cannot score (see `tp.score`), or a variant's tokens cross
+                the seam with `context` (its logprobs would not be the variant's).
+            ValueError: `context` is empty, or a variant is a prefix of another (`"New"`,
+                `"New York"`: not disjoint events).
+            openai.APIError: A request failed (after retries): the first failure is raised.
+        """
+        return score_labels(
+            self.names,
+            self.variants,
+            context,
+            model=model,
+            client=client,
+            top_logprobs=top_logprobs,
+            concurrency=concurrency,
+            retry=retry,
+            guards=guards,
+            profile=profile,
+            create_kwargs=create_kwargs,
+        )
 
     def probs_many(
         self, ds: Iterable[TokenDistribution | Exception], /, *, at: At = None
