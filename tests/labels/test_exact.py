@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import re
@@ -124,3 +125,73 @@ def test_an_empty_context_is_refused(client):
     """Without a prompt the first token has no logprob: ValueError."""
     with pytest.raises(ValueError, match="needs the prompt as context"):
         tp.Labels([" Yes", " No"]).score("", model="tiny", client=client)
+
+
+async def test_the_async_twin_gives_the_same_result(local):
+    """`Labels.ascore` (an `AsyncOpenAI`) equals `Labels.score`, request for request."""
+    route = local.post("/completions").mock(side_effect=answer)
+    labels = tp.Labels({"yes": [" Yes", " yes"], "no": [" No"], "ny": [" New York"]})
+    sync_client = client_for(local, base_url=LOCAL)
+    async_client = client_for(local, base_url=LOCAL, async_=True)
+    sync = labels.score(CONTEXT, model="tiny", client=sync_client)
+    asynchronous = await labels.ascore(CONTEXT, model="tiny", client=async_client, concurrency=2)
+    sync_client.close()
+    await async_client.close()
+    assert asynchronous == sync
+    assert route.call_count == 2 * 4
+
+
+def test_the_async_twin_has_the_same_signature():
+    """`ascore` takes `score`'s parameters, with the same defaults and result type."""
+    sync = inspect.signature(tp.Labels.score)
+    asyn = inspect.signature(tp.Labels.ascore)
+    assert list(sync.parameters) == list(asyn.parameters)
+    for name, p in sync.parameters.items():
+        assert asyn.parameters[name].default == p.default, name
+    assert sync.return_annotation == asyn.return_annotation
+
+
+# vLLM asked for logprob_token_ids=[30, 31, 40, 41] (and return_tokens_as_token_ids): at each
+# position, the sampled token and every requested id, whatever its rank
+VOCAB = {"Yes": 30, " Yes": 31, "No": 40, " No": 41, ".": 50, "The": 60}
+POSITIONS = [
+    ("Yes", -0.4, [("Yes", -0.4), (" Yes", -6.0), ("No", -1.5), (" No", -12.0)]),
+    (".", -0.2, [(".", -0.2), ("Yes", -9.0), (" Yes", -9.5), ("No", -8.0), (" No", -13.0)]),
+]
+
+
+def _requested() -> tp.TokenDistribution:
+    body = testing.vllm_token_ids(testing.chat_completion(POSITIONS), VOCAB)
+    return tp.parse(body, logprob_token_ids=[30, 31, 40, 41])
+
+
+def test_requested_logprobs_give_exact_label_probabilities():
+    """Each label's ids' exact probabilities summed at the position; bounds collapse."""
+    res = tp.Labels(["yes", "no"]).requested(_requested(), ids={"yes": [30, 31], "no": [40, 41]})
+    want = {"yes": math.exp(-0.4) + math.exp(-6.0), "no": math.exp(-1.5) + math.exp(-12.0)}
+    assert res.raw == pytest.approx(want, rel=1e-12)
+    assert res.bounds == {k: (v, v) for k, v in res.raw.items()}
+    assert res.tail == pytest.approx(1 - sum(want.values()), abs=1e-12)
+    assert (res.exact, res.position, res.label) == (True, 0, "yes")
+    later = tp.Labels(["yes", "no"]).requested(
+        _requested(), ids={"yes": [30, 31], "no": [40, 41]}, at=1
+    )
+    assert later.raw == pytest.approx(
+        {"yes": math.exp(-9.0) + math.exp(-9.5), "no": math.exp(-8.0) + math.exp(-13.0)}, rel=1e-12
+    )
+    assert later.position == 1
+
+
+@pytest.mark.parametrize(
+    ("ids", "match"),
+    [
+        pytest.param({"yes": [30, 32], "no": [40]}, "were not requested", id="not-requested"),
+        pytest.param({"yes": [30]}, "no token id for", id="label-without-ids"),
+        pytest.param({"yes": [30], "no": [30]}, "given twice", id="shared-id"),
+        pytest.param({"yes": [30], "no": [40], "maybe": [41]}, "not in the set", id="unknown"),
+    ],
+)
+def test_requested_ids_that_cannot_give_the_labels_are_refused(ids, match):
+    """Every label needs ids, each id one label's and among those requested: ValueError."""
+    with pytest.raises(ValueError, match=match):
+        tp.Labels(["yes", "no"]).requested(_requested(), ids=ids)

@@ -14,6 +14,7 @@ needs the whole next-token distribution, which a score does not give). Nothing i
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import TYPE_CHECKING
 
@@ -22,16 +23,19 @@ import numpy as np
 from tokenprobs.client import DEFAULT_RETRY
 from tokenprobs.exceptions import ScoringError
 from tokenprobs.labels._result import LabelResult, build
-from tokenprobs.scoring import score_many
+from tokenprobs.scoring import ascore, score_many
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     import openai
+    from numpy.typing import NDArray
 
     from tokenprobs.client import RetryPolicy
     from tokenprobs.guards import GuardMode, GuardProfile
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["score_labels"]
+__all__ = ["ascore_labels", "collapsed", "score_labels"]
 
 _SEAM_HINT = (
     "end the context where a token ends (after the chat template's newline, or before the "
@@ -63,6 +67,56 @@ def _logprob(d: TokenDistribution, variant: str, context: str) -> float:
     return math.fsum(d.logprobs.tolist())
 
 
+def _variants(
+    names: tuple[str, ...], variants: dict[str, tuple[str, ...]], context: str
+) -> list[tuple[str, int]]:
+    if not context:
+        msg = "Labels.score needs the prompt as context: the first token of a text has no logprob"
+        raise ValueError(msg)
+    flat = [(v, k) for k, name in enumerate(names) for v in variants[name]]
+    _disjoint([v for v, _ in flat])
+    return flat
+
+
+def _exact_result(
+    names: tuple[str, ...],
+    flat: list[tuple[str, int]],
+    results: Sequence[TokenDistribution | BaseException],
+    context: str,
+) -> LabelResult:
+    logprobs = np.full(len(names), -math.inf)
+    multi: set[str] = set()
+    for (v, k), result in zip(flat, results, strict=True):
+        if isinstance(result, BaseException):
+            raise result
+        logprobs[k] = np.logaddexp(logprobs[k], _logprob(result, v, context))
+        if len(result) > 1:
+            multi.add(names[k])
+    return collapsed(names, np.exp(logprobs), position=0, multi_token=frozenset(multi))
+
+
+def collapsed(
+    names: tuple[str, ...],
+    raw: NDArray[np.float64],
+    *,
+    position: int,
+    multi_token: frozenset[str] = frozenset(),
+) -> LabelResult:
+    """An exact `LabelResult`: bounds `(raw, raw)`, tail `1 - sum(raw)`, nothing else unknown."""
+    return build(
+        names,
+        raw,
+        raw,
+        raw,
+        unmatched=0.0,
+        ambiguous_sets={},
+        tail=max(0.0, 1.0 - math.fsum(raw.tolist())),
+        position=position,
+        exact=True,
+        multi_token=multi_token,
+    )
+
+
 def score_labels(
     names: tuple[str, ...],
     variants: dict[str, tuple[str, ...]],
@@ -78,14 +132,9 @@ def score_labels(
     create_kwargs: dict[str, object],
 ) -> LabelResult:
     """The exact `LabelResult` of a label set after `context` (see the module docstring)."""
-    if not context:
-        msg = "Labels.score needs the prompt as context: the first token of a text has no logprob"
-        raise ValueError(msg)
-    flat = [(v, k) for k, name in enumerate(names) for v in variants[name]]
-    strings = [v for v, _ in flat]
-    _disjoint(strings)
+    flat = _variants(names, variants, context)
     results = score_many(
-        strings,
+        [v for v, _ in flat],
         model=model,
         context=context,
         client=client,
@@ -97,24 +146,80 @@ def score_labels(
         profile=profile,
         **create_kwargs,
     )
-    logprobs = np.full(len(names), -math.inf)
-    multi: set[str] = set()
-    for (v, k), result in zip(flat, results, strict=True):
-        if isinstance(result, Exception):
-            raise result
-        logprobs[k] = np.logaddexp(logprobs[k], _logprob(result, v, context))
-        if len(result) > 1:
-            multi.add(names[k])
-    raw = np.exp(logprobs)
-    return build(
-        names,
-        raw,
-        raw,
-        raw,
-        unmatched=0.0,
-        ambiguous_sets={},
-        tail=max(0.0, 1.0 - math.fsum(raw.tolist())),
-        position=0,
-        exact=True,
-        multi_token=frozenset(multi),
-    )
+    return _exact_result(names, flat, results, context)
+
+
+async def ascore_labels(
+    names: tuple[str, ...],
+    variants: dict[str, tuple[str, ...]],
+    context: str,
+    *,
+    model: str,
+    client: openai.AsyncOpenAI | None,
+    top_logprobs: int = 1,
+    concurrency: int = 8,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
+    create_kwargs: dict[str, object],
+) -> LabelResult:
+    """The async twin of `score_labels` (`concurrency` `tp.ascore` tasks on one event loop)."""
+    flat = _variants(names, variants, context)
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(text: str) -> TokenDistribution:
+        async with gate:
+            return await ascore(
+                text,
+                model=model,
+                context=context,
+                client=client,
+                top_logprobs=top_logprobs,
+                retry=retry,
+                guards=guards,
+                profile=profile,
+                **create_kwargs,
+            )
+
+    results = await asyncio.gather(*(one(v) for v, _ in flat), return_exceptions=True)
+    return _exact_result(names, flat, results, context)
+
+
+def from_requested(
+    names: tuple[str, ...], d: TokenDistribution, i: int, ids: Mapping[str, Sequence[int]]
+) -> LabelResult:
+    """The exact `LabelResult` at position `i` from vLLM's requested-token logprobs.
+
+    Raises:
+        ValueError: A label is not in the set or has no id, an id is given twice, was not
+            requested (`logprob_token_ids`), or has no logprob at the position.
+    """
+    unknown = sorted(set(ids) - set(names))
+    if unknown:
+        msg = f"ids names labels not in the set: {unknown} (the labels are {list(names)})"
+        raise ValueError(msg)
+    flat = [(t, k) for k, name in enumerate(names) for t in ids.get(name, ())]
+    missing = [n for n in names if not ids.get(n)]
+    if missing:
+        msg = f"no token id for {missing}: give every label the ids of its one-token variants"
+        raise ValueError(msg)
+    if len({t for t, _ in flat}) != len(flat):
+        msg = "a token id is given twice in ids: each id is one label's"
+        raise ValueError(msg)
+    column = {t: c for c, t in enumerate(d.requested_token_ids)}
+    absent = [t for t, _ in flat if t not in column]
+    if absent:
+        msg = (
+            f"token ids {absent} were not requested: add them to the request's "
+            f"logprob_token_ids and to tp.parse(obj, logprob_token_ids=...) "
+            f"(requested: {d.requested_token_ids})"
+        )
+        raise ValueError(msg)
+    lps = np.array([d.requested_logprobs[i, column[t]] for t, _ in flat])
+    if np.isnan(lps).any():
+        gone = [t for (t, _), lp in zip(flat, lps, strict=True) if np.isnan(lp)]
+        msg = f"the server gave no logprob for the requested ids {gone} at position {i}"
+        raise ValueError(msg)
+    raw = np.zeros(len(names))
+    np.add.at(raw, [k for _, k in flat], np.exp(np.minimum(lps, 0.0)))
+    return collapsed(names, raw, position=i)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokenprobs.client import DEFAULT_RETRY
-from tokenprobs.labels._exact import score_labels
+from tokenprobs.labels._exact import ascore_labels, from_requested, score_labels
 from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode, is_special
 from tokenprobs.labels._position import At, LabelPositionError, resolve, token_bytes
 from tokenprobs.labels._result import LabelResult, LabelResults, build
@@ -242,6 +242,58 @@ class Labels:
             profile=profile,
             create_kwargs=create_kwargs,
         )
+
+    async def ascore(
+        self,
+        context: str,
+        /,
+        *,
+        model: str,
+        client: openai.AsyncOpenAI | None = None,
+        top_logprobs: int = 1,
+        concurrency: int = 8,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        guards: GuardMode = "strict",
+        profile: str | GuardProfile | None = None,
+        **create_kwargs: object,
+    ) -> LabelResult:
+        """The async twin of `score` (an `AsyncOpenAI` client; same arguments and result)."""
+        return await ascore_labels(
+            self.names,
+            self.variants,
+            context,
+            model=model,
+            client=client,
+            top_logprobs=top_logprobs,
+            concurrency=concurrency,
+            retry=retry,
+            guards=guards,
+            profile=profile,
+            create_kwargs=create_kwargs,
+        )
+
+    def requested(
+        self, d: TokenDistribution, /, *, ids: Mapping[str, Sequence[int]], at: At = None
+    ) -> LabelResult:
+        """Exact label probabilities at the answer position from vLLM's requested-token logprobs.
+
+        No I/O: `d` came from vLLM asked for `logprob_token_ids` (parsed with
+        `tp.parse(obj, logprob_token_ids=[...])`), whose logprobs are exact whatever their
+        rank. `ids` gives each label the ids of the tokens that by themselves spell one of its
+        variants (`{"yes": [9891, 7566], "no": [2201, 912]}`); a label's probability is the sum
+        of its ids' probabilities at the position, the chance that the answer's token there is
+        one of them. A multi-token variant is not covered by its first token's id (that id only
+        starts it): score it with `Labels.score`.
+
+        Returns:
+            A `LabelResult` with `exact=True`, `.bounds` collapsed, `.tail = 1 - sum(raw)`.
+
+        Raises:
+            LabelPositionError: If `at` names no position of `d`.
+            ValueError: A label has no id, an id is given twice, was not requested, or has no
+                logprob at the position.
+        """
+        return from_requested(self.names, d, resolve(d, at, self._norm), ids)
 
     def probs_many(
         self, ds: Iterable[TokenDistribution | Exception], /, *, at: At = None
