@@ -15,19 +15,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.client import DEFAULT_RETRY
-from tokenprobs.labels._exact import ascore_labels, from_requested, score_labels
+from tokenprobs.labels._exact import Exact
 from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode, is_special
 from tokenprobs.labels._position import At, LabelPositionError, resolve, token_bytes
 from tokenprobs.labels._result import LabelResult, LabelResults, build
 from tokenprobs.labels._rows import plain_results, tails_at
 
 if TYPE_CHECKING:
-    import openai
     from numpy.typing import NDArray
 
-    from tokenprobs.client import RetryPolicy
-    from tokenprobs.guards import GuardMode, GuardProfile
     from tokenprobs.models import TokenDistribution
 
 __all__ = ["Labels"]
@@ -62,7 +58,7 @@ class _Chain:
             self.unmatched += mass
 
 
-class Labels:
+class Labels(Exact):
     """A label set: class names, each with the strings (variants) that express it.
 
     `Labels(["yes", "no"])` has one variant per class (the name); `Labels({"positive":
@@ -179,121 +175,6 @@ class Labels:
         if isinstance(out, Exception):
             raise out
         return out
-
-    def score(
-        self,
-        context: str,
-        /,
-        *,
-        model: str,
-        client: openai.OpenAI | None = None,
-        top_logprobs: int = 1,
-        concurrency: int = 8,
-        retry: RetryPolicy | None = DEFAULT_RETRY,
-        guards: GuardMode = "strict",
-        profile: str | GuardProfile | None = None,
-        **create_kwargs: object,
-    ) -> LabelResult:
-        """The exact label probabilities after `context`, from one scoring call per variant.
-
-        Opt-in and the only method here that does I/O: each variant, **as written**, is scored
-        by `tp.score` as the continuation of `context` (the whole prompt, chat template and all,
-        on a server that echoes: vLLM, llama-cpp-python, an OpenAI base model). A variant's
-        probability is `exp` of the sum of its tokens' logprobs (the server's tokenisation of
-        `context + variant`; as in the chain rule, the label ends where its text ends); a
-        label's is the sum over its variants. The matching options play no part: write every
-        surface form you want counted (`{"yes": ["Yes", "yes"], ...}`, with a leading space
-        where the answer starts with one).
-
-        Args:
-            context: The prompt the answer follows (not empty), exactly as the model sees it.
-            model: The model id.
-            client: An `OpenAI` client of a server that can score (see `tp.score`).
-            top_logprobs: Alternatives per scored position (`tp.score`'s).
-            concurrency: Scoring requests in flight at once.
-            retry: How tokenprobs retries, as for `get_token_distribution`.
-            guards: `"strict"`, `"warn"` or `"off"`, as for `get_token_distribution`.
-            profile: The guards' profile, as for `get_token_distribution`.
-            **create_kwargs: Passed to `completions.create()`, as for `tp.score`.
-
-        Returns:
-            A `LabelResult` with `exact=True`: `.raw` the label probabilities, `.bounds` each
-            collapsed to `(raw, raw)`, `.tail = 1 - sum(raw)` (whatever else the model might
-            write), `.unmatched` and `.ambiguous` 0, `.position` 0 (the first position after
-            `context`), `.multi_token` the labels with a variant of several tokens.
-
-        Raises:
-            ScoringError: The server cannot score (see `tp.score`), or a variant's tokens cross
-                the seam with `context` (its logprobs would not be the variant's).
-            ValueError: `context` is empty, or a variant is a prefix of another (`"New"`,
-                `"New York"`: not disjoint events).
-            openai.APIError: A request failed (after retries): the first failure is raised.
-        """
-        return score_labels(
-            self.names,
-            self.variants,
-            context,
-            model=model,
-            client=client,
-            top_logprobs=top_logprobs,
-            concurrency=concurrency,
-            retry=retry,
-            guards=guards,
-            profile=profile,
-            create_kwargs=create_kwargs,
-        )
-
-    async def ascore(
-        self,
-        context: str,
-        /,
-        *,
-        model: str,
-        client: openai.AsyncOpenAI | None = None,
-        top_logprobs: int = 1,
-        concurrency: int = 8,
-        retry: RetryPolicy | None = DEFAULT_RETRY,
-        guards: GuardMode = "strict",
-        profile: str | GuardProfile | None = None,
-        **create_kwargs: object,
-    ) -> LabelResult:
-        """The async twin of `score` (an `AsyncOpenAI` client; same arguments and result)."""
-        return await ascore_labels(
-            self.names,
-            self.variants,
-            context,
-            model=model,
-            client=client,
-            top_logprobs=top_logprobs,
-            concurrency=concurrency,
-            retry=retry,
-            guards=guards,
-            profile=profile,
-            create_kwargs=create_kwargs,
-        )
-
-    def requested(
-        self, d: TokenDistribution, /, *, ids: Mapping[str, Sequence[int]], at: At = None
-    ) -> LabelResult:
-        """Exact label probabilities at the answer position from vLLM's requested-token logprobs.
-
-        No I/O: `d` came from vLLM asked for `logprob_token_ids` (parsed with
-        `tp.parse(obj, logprob_token_ids=[...])`), whose logprobs are exact whatever their
-        rank. `ids` gives each label the ids of the tokens that by themselves spell one of its
-        variants (`{"yes": [9891, 7566], "no": [2201, 912]}`); a label's probability is the sum
-        of its ids' probabilities at the position, the chance that the answer's token there is
-        one of them. A multi-token variant is not covered by its first token's id (that id only
-        starts it): score it with `Labels.score`.
-
-        Returns:
-            A `LabelResult` with `exact=True`, `.bounds` collapsed, `.tail = 1 - sum(raw)`.
-
-        Raises:
-            LabelPositionError: If `at` names no position of `d`.
-            ValueError: A label has no id, an id is given twice, was not requested, or has no
-                logprob at the position.
-        """
-        return from_requested(self.names, d, resolve(d, at, self._norm), ids)
 
     def probs_many(
         self, ds: Iterable[TokenDistribution | Exception], /, *, at: At = None
