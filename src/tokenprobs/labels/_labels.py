@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs.labels._exact import Exact
 from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode, is_special
 from tokenprobs.labels._position import At, LabelPositionError, resolve, token_bytes
 from tokenprobs.labels._result import LabelResult, LabelResults, build
@@ -57,7 +58,7 @@ class _Chain:
             self.unmatched += mass
 
 
-class Labels:
+class Labels(Exact):
     """A label set: class names, each with the strings (variants) that express it.
 
     `Labels(["yes", "no"])` has one variant per class (the name); `Labels({"positive":
