@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Unpack
 import numpy as np
 
 from tokenprobs.adapters._common import get, seen, seq
+from tokenprobs.adapters._fast_typed import raw_bytes
 from tokenprobs.adapters._ids import read_ids
-from tokenprobs.adapters._lazy import BYTE_MAX, FastPathMiss, indexed_bytes
+from tokenprobs.adapters._lazy import BYTE_MAX, FastPathMiss, RawTable, indexed_bytes
 from tokenprobs.exceptions import UnsupportedResponseError
 from tokenprobs.models import DistributionMeta, TokenDistribution
 from tokenprobs.models._bytes import derive_bytes, gpt2_decode
@@ -136,6 +137,12 @@ def columns_from_entries(
         return cols
     try:
         _extract(cols, entries)
+        if isinstance(table, RawTable):  # decoded by msgspec: FastPathMiss when unexpected
+            if _values_ok(cols):
+                raw_bytes(cols, table)
+                read_ids(cols, entries, path)
+                return cols
+            raise FastPathMiss
         if table is not None:
             if _values_ok(cols) and indexed_bytes(cols, table):
                 read_ids(cols, entries, path)

@@ -12,7 +12,7 @@ from tokenprobs.exceptions import UnsupportedResponseError
 if TYPE_CHECKING:
     from tokenprobs.adapters._columns import Columns
 
-__all__ = ["BYTE_MAX", "FastPathMiss", "LazyByteRows", "byte_list", "indexed_bytes"]
+__all__ = ["BYTE_MAX", "FastPathMiss", "LazyByteRows", "RawTable", "byte_list", "indexed_bytes"]
 
 BYTE_MAX = 255
 # GPT-2 symbols for a space or newline (U+0120, U+010A ...) are UTF-8 0xC4 / 0xC5 = 196 / 197 as
@@ -23,6 +23,15 @@ _GPT2_TEXT_HINT = re.compile(rb"19[67]")  # a literal prefix: scanned 10x faster
 
 class FastPathMiss(Exception):  # noqa: N818 - a signal, not an error users see
     """The raw-JSON fast path met something unexpected: parse the body the ordinary way."""
+
+
+class RawTable(list[bytes]):
+    """The table of a body decoded by msgspec (`_fast_typed`): filled as its entries are read.
+
+    Its entries' `bytes` are the JSON text itself (`msgspec.Raw`), not indices into a table.
+    """
+
+    __slots__ = ()
 
 
 def indexed_bytes(cols: Columns, table: list[bytes]) -> bool:
