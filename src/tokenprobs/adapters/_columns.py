@@ -138,8 +138,8 @@ def columns_from_entries(
     try:
         _extract(cols, entries)
         if isinstance(table, RawTable):  # decoded by msgspec: FastPathMiss when unexpected
-            if _values_ok(cols):
-                raw_bytes(cols, table)
+            if _finite(cols):  # the types are the structs' (str, float): msgspec checked them
+                raw_bytes(cols)
                 read_ids(cols, entries, path)
                 return cols
             raise FastPathMiss
@@ -242,6 +242,11 @@ def _values_ok(cols: Columns) -> bool:
         return False
     if not set(map(type, cols.logprobs)) <= _NUMBERS or not set(map(type, cols.flat)) <= _NUMBERS:
         return False
+    return _finite(cols)
+
+
+def _finite(cols: Columns) -> bool:
+    """No logprob (numbers, checked before) is NaN or +inf."""
     # -inf is the sentinel's meaning and allowed; NaN and +inf are not logprobs. A plain sum is
     # finite or -inf unless one of them (or an overflow) is there: only then look closer.
     columns: tuple[list[Any], ...] = (cols.logprobs, cols.flat)  # numbers only, checked above

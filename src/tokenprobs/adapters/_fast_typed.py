@@ -12,7 +12,7 @@ import re
 from itertools import accumulate, chain
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs.adapters._lazy import FastPathMiss, LazyByteRows, RawTable
+from tokenprobs.adapters._lazy import FastPathMiss, LazyByteRows
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,8 +41,8 @@ def decode_chat(data: bytes) -> dict[str, Any] | None:
     return None if DECODE is None else DECODE(data)
 
 
-def raw_bytes(cols: Columns, table: RawTable) -> None:
-    """Fill `table` from the alternatives' `bytes` JSON text; their rows become lazy rows of it.
+def raw_bytes(cols: Columns) -> None:
+    """The alternatives' `bytes` JSON text (`msgspec.Raw`) as lazy rows of a table of their own.
 
     The sampled tokens' lists are already built (and range-checked) by the decoder.
 
@@ -64,12 +64,11 @@ def raw_bytes(cols: Columns, table: RawTable) -> None:
     own = bytes(chain.from_iterable(b for b in cols.token_bytes if b is not None))
     if _GPT2_LEADS.search(own) or b"196" in joined or b"197" in joined:
         raise FastPathMiss  # possibly GPT-2 symbol bytes (a cheap superset of the regex path's)
-    start = len(table)  # one table for all the choices of a body
-    if not nulls and raws:
-        table.extend(joined[1:-1].split(b"]|["))
-        index: list[int | None] = list(range(start, len(table)))
+    if not nulls:  # the usual case: one split, the rows are the table in order
+        table = joined[1:-1].split(b"]|[") if raws else []
+        index: list[int | None] = list(range(len(table)))
     else:
-        index = []
+        table, index = [], []
         for raw in raws:
             text = bytes(raw)
             if text == b"null":
@@ -81,5 +80,5 @@ def raw_bytes(cols: Columns, table: RawTable) -> None:
         raise FastPathMiss
     ends = list(accumulate(map(len, rows)))
     cols.top_bytes = LazyByteRows(  # type: ignore[assignment]
-        [index[a:b] for a, b in zip([0, *ends], ends, strict=False)], table
+        [index[a:b] for a, b in zip([0, *ends], ends, strict=False)], table, ordered=not nulls
     )

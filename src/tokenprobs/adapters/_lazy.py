@@ -26,9 +26,10 @@ class FastPathMiss(Exception):  # noqa: N818 - a signal, not an error users see
 
 
 class RawTable(list[bytes]):
-    """The table of a body decoded by msgspec (`_fast_typed`): filled as its entries are read.
+    """The `table` of a body decoded by msgspec (`_fast_typed`): a marker, left empty.
 
-    Its entries' `bytes` are the JSON text itself (`msgspec.Raw`), not indices into a table.
+    Its entries' `bytes` are the JSON text itself (`msgspec.Raw`), not indices into a table;
+    each token list gets a table of its own.
     """
 
     __slots__ = ()
@@ -79,12 +80,18 @@ def byte_list(text: bytes) -> list[int]:
 class LazyByteRows(Sequence[list[list[int] | None]]):
     """The alternatives' byte lists, built from their JSON text a row at a time on access."""
 
-    __slots__ = ("_rows", "_table")
+    __slots__ = ("_ordered", "_rows", "_table")
 
-    def __init__(self, rows: list[list[int | None]], table: list[bytes]) -> None:
-        """Rows of indices into `table` (`None` where the API gave `bytes: null`)."""
+    def __init__(
+        self, rows: list[list[int | None]], table: list[bytes], *, ordered: bool = False
+    ) -> None:
+        """Rows of indices into `table` (`None` where the API gave `bytes: null`).
+
+        `ordered`: the rows, one after another, are `0, 1, ... len(table) - 1` (no nulls).
+        """
         self._rows = rows
         self._table = table
+        self._ordered = ordered
 
     def __len__(self) -> int:
         """The number of positions."""
@@ -117,6 +124,8 @@ class LazyByteRows(Sequence[list[list[int] | None]]):
         keys = [bytes(byte_list(t)) for t in texts]
         slot = dict(zip(texts, range(len(texts)), strict=True))
         of_index = list(map(slot.__getitem__, table))
+        if self._ordered:
+            return of_index, keys  # type: ignore[return-value]
         flat = list(chain.from_iterable(self._rows))
         if None in flat:
             return [None if k is None else of_index[k] for k in flat], keys
@@ -128,10 +137,13 @@ class LazyByteRows(Sequence[list[list[int] | None]]):
         Decided on the JSON text, written the way this body writes its lists (`32, 72` or
         `32,72`): equal text is an equal list; any other spelling answers False.
         """
-        flat = list(chain.from_iterable(self._rows))
-        if None in flat:
-            return False
-        texts = list(map(self._table.__getitem__, flat))  # type: ignore[arg-type]
+        if self._ordered:
+            texts = self._table
+        else:
+            flat = list(chain.from_iterable(self._rows))
+            if None in flat:
+                return False
+            texts = list(map(self._table.__getitem__, flat))  # type: ignore[arg-type]
         sample = next((t for t in texts if b"," in t), b"")
         sep = b", " if b", " in sample else b","
         text = {t: sep.join(b"%d" % v for v in b) for t, b in spelled.items()}
