@@ -54,31 +54,47 @@ def raw_bytes(cols: Columns) -> None:
     raws = list(chain.from_iterable(rows))
     joined = b"|".join(raws)
     # Each Raw is one valid JSON value: made of digits, commas, blanks, brackets and `null`s
-    # alone, starting with `[` and holding no other `[` is a flat list of unsigned integers.
+    # alone, starting with `[` and holding no other `[`, it is a flat list of unsigned integers.
     rest = joined.translate(None, _LIST_CHARS)
-    nulls = len(rest) // 4
-    opens = joined.count(b"[")
-    starts = joined.count(b"|[") + joined.startswith(b"[")
-    if rest != b"null" * nulls or opens != starts or starts + nulls != len(raws):
-        raise FastPathMiss
+    if rest:
+        _check_nulls(joined, rest, len(raws))
     own = bytes(chain.from_iterable(b for b in cols.token_bytes if b is not None))
     if _GPT2_LEADS.search(own) or b"196" in joined or b"197" in joined:
         raise FastPathMiss  # possibly GPT-2 symbol bytes (a cheap superset of the regex path's)
-    if not nulls:  # the usual case: one split, the rows are the table in order
-        table = joined[1:-1].split(b"]|[") if raws else []
-        index: list[int | None] = list(range(len(table)))
-    else:
-        table, index = [], []
-        for raw in raws:
-            text = bytes(raw)
-            if text == b"null":
-                index.append(None)
-            else:
-                index.append(len(table))
-                table.append(text[1:-1])
-    if len(index) != len(raws):  # pragma: no cover - a safety net: the counts above agree
-        raise FastPathMiss
     ends = list(accumulate(map(len, rows)))
+    table: list[bytes]
+    if not rest:  # the usual case: one split, the rows are the table in order
+        table = joined[1:-1].split(b"]|[") if raws else []
+        # every Raw starts with `[` and ends with `]` (the split found them all), and there
+        # are no more `[` than Raws: each is one flat list
+        if raws and (len(table) != len(raws) or joined.count(b"[") != len(raws)):
+            raise FastPathMiss
+        if raws and (joined[:1] != b"[" or joined[-1:] != b"]"):
+            raise FastPathMiss
+        cols.top_bytes = LazyByteRows.in_order(table, ends)  # type: ignore[assignment]
+        return
+    table = []
+    index: list[int | None] = []
+    for raw in raws:
+        text = bytes(raw)
+        if text == b"null":
+            index.append(None)
+        else:
+            index.append(len(table))
+            table.append(text[1:-1])
     cols.top_bytes = LazyByteRows(  # type: ignore[assignment]
-        [index[a:b] for a, b in zip([0, *ends], ends, strict=False)], table, ordered=not nulls
+        [index[a:b] for a, b in zip([0, *ends], ends, strict=False)], table
     )
+
+
+def _check_nulls(joined: bytes, rest: bytes, n: int) -> None:
+    """With nulls among the Raws: each one a null or a flat list of unsigned integers.
+
+    Raises:
+        FastPathMiss: Another value is there.
+    """
+    nulls = len(rest) // 4
+    opens = joined.count(b"[")
+    starts = joined.count(b"|[") + joined.startswith(b"[")
+    if rest != b"null" * nulls or opens != starts or starts + nulls != n:
+        raise FastPathMiss

@@ -80,22 +80,31 @@ def byte_list(text: bytes) -> list[int]:
 class LazyByteRows(Sequence[list[list[int] | None]]):
     """The alternatives' byte lists, built from their JSON text a row at a time on access."""
 
-    __slots__ = ("_ordered", "_rows", "_table")
+    __slots__ = ("_ends", "_ordered", "_rows", "_table")
 
-    def __init__(
-        self, rows: list[list[int | None]], table: list[bytes], *, ordered: bool = False
-    ) -> None:
-        """Rows of indices into `table` (`None` where the API gave `bytes: null`).
-
-        `ordered`: the rows, one after another, are `0, 1, ... len(table) - 1` (no nulls).
-        """
+    def __init__(self, rows: list[list[int | None]], table: list[bytes]) -> None:
+        """Rows of indices into `table` (`None` where the API gave `bytes: null`)."""
         self._rows = rows
         self._table = table
-        self._ordered = ordered
+        self._ends: list[int] = []
+        self._ordered = False
+
+    @classmethod
+    def in_order(cls, table: list[bytes], ends: list[int]) -> LazyByteRows:
+        """Rows that are `table` itself, in order: row `i` is `table[ends[i - 1]:ends[i]]`."""
+        rows = cls([], table)
+        rows._ends, rows._ordered = ends, True
+        return rows
 
     def __len__(self) -> int:
         """The number of positions."""
-        return len(self._rows)
+        return len(self._ends) if self._ordered else len(self._rows)
+
+    def _indices(self, i: int) -> Sequence[int | None]:
+        if not self._ordered:
+            return self._rows[i]
+        at = range(len(self._ends))[i]  # IndexError as a list gives it
+        return range(self._ends[at - 1] if at else 0, self._ends[at])
 
     @overload
     def __getitem__(self, i: int) -> list[list[int] | None]: ...
@@ -107,7 +116,7 @@ class LazyByteRows(Sequence[list[list[int] | None]]):
             return [self[j] for j in range(*i.indices(len(self)))]
         table = self._table
         try:
-            return [None if k is None else byte_list(table[k]) for k in self._rows[i]]
+            return [None if k is None else byte_list(table[k]) for k in self._indices(i)]
         except ValueError as exc:
             raise UnsupportedResponseError(str(exc), field=f"top_logprobs[{i}].bytes") from exc
 
