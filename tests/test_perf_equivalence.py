@@ -372,6 +372,12 @@ MALFORMED = [
     ("logprob", 0),
     ("bytes", [300]),
     ("bytes", [True]),
+    ("bytes", [1.0]),
+    ("bytes", [97, 1e2]),
+    ("logprob", 10**30),
+    ("logprob", -(10**400)),
+    ("token", "\ud800"),
+    ("alt.token", "a\x00"),
     ("bytes", "ab"),
     ("bytes", 3),
     ("bytes", _DROP),
@@ -446,3 +452,20 @@ def test_other_shapes_give_the_same_result_with_and_without_the_accelerator(
             except tp.TokenprobsError as exc:
                 results.append([type(exc).__name__, str(exc)])  # type: ignore[list-item]
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["small-body", "large-body"])
+def test_an_integer_logprob_too_large_for_a_float_is_named(large: bool) -> None:  # noqa: FBT001
+    """`-1e400` written as an integer: the typed error naming it, on every path (no Overflow)."""
+    body = json.loads(json.dumps(enlarged([pos(alt("a", [97]), alt("b", [98], -1.0))])))
+    content = body["choices"][0]["logprobs"]["content"]
+    if not large:
+        del content[1:]
+    content[0]["logprob"] = -(10**400)
+    raw = json.dumps(body).encode()
+    for off in (False, True):
+        with (
+            accelerator_off() if off else nullcontext(),
+            pytest.raises(tp.UnsupportedResponseError, match=r"content\[0\]\.logprob"),
+        ):
+            tp.parse(raw)

@@ -240,8 +240,15 @@ def _values_ok(cols: Columns) -> bool:
         return False
     if not set(map(type, chain.from_iterable(cols.top_tokens))) <= _STR:
         return False
-    if not set(map(type, cols.logprobs)) <= _NUMBERS or not set(map(type, cols.flat)) <= _NUMBERS:
+    types = set(map(type, cols.logprobs)) | set(map(type, cols.flat))
+    if not types <= _NUMBERS:
         return False
+    if int in types:  # integer logprobs (rare): each must be a float too, or it is no logprob
+        try:
+            numbers: chain[float] = chain(cols.flat, cols.logprobs)  # type: ignore[arg-type]
+            list(map(float, numbers))
+        except OverflowError:
+            return False
     return _finite(cols)
 
 
@@ -343,7 +350,11 @@ def _check_entry(entry: Any, path: str, *, top: bool) -> None:  # noqa: ANN401
     if isinstance(logprob, bool) or not isinstance(logprob, _NUMBER):
         what = "missing" if logprob is _MISSING else f"expected a number, got {seen(logprob)}"
         raise UnsupportedResponseError(what, field=f"{path}.logprob")
-    if math.isnan(logprob) or logprob == math.inf:
+    try:
+        bad = math.isnan(logprob) or logprob == math.inf
+    except OverflowError:  # an integer too large for a float
+        bad = True
+    if bad:
         msg = f"expected a logprob (a finite number <= 0, or -9999.0), got {logprob}"
         raise UnsupportedResponseError(msg, field=f"{path}.logprob")
     raw = get(entry, "bytes")
