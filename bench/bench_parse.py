@@ -7,7 +7,8 @@ once with it on, the users' default), best and median of each:
 * the SDK's `ChatCompletion.model_validate_json(body)`, `json.loads(body)`, and each faster JSON
   decoder that is installed (`orjson`, `msgspec`: the dev extra);
 * `tp.parse(body)` on the raw bytes, alone and with every metric read (`entropy`, `margin`,
-  `tail_mass`, `perplexity`, `probs`, `sampled_in_top`);
+  `tail_mass`, `perplexity`, `probs`, `sampled_in_top`), with the msgspec accelerator (the
+  `fast` extra, in the dev extra) and without it (the regex split alone);
 * `tp.parse(sdk_object)` on the object the SDK built, alone and with the same metrics;
 * the peer agentuq (`json.loads`, its chat adapter's `capture`, `Analyzer.analyze_step`) when it
   is installed.
@@ -35,6 +36,7 @@ import openai
 from openai.types.chat import ChatCompletion
 
 import tokenprobs as tp
+from tokenprobs.adapters import _fast_typed
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -100,6 +102,19 @@ def decoders() -> dict[str, Callable[[bytes], object]]:
     else:
         out["msgspec.json.decode"] = msgspec.json.Decoder().decode
     return out
+
+
+def split_only(fn: Callable[[], object]) -> Callable[[], object]:
+    """`fn` run as without msgspec installed: the raw fast path's regex split alone."""
+
+    def run() -> object:
+        saved, _fast_typed.DECODE = _fast_typed.DECODE, None
+        try:
+            return fn()
+        finally:
+            _fast_typed.DECODE = saved
+
+    return run
 
 
 def agentuq_row(raw: bytes) -> Callable[[], object] | str:
@@ -169,12 +184,14 @@ def timings(
 
 
 def check_agree(raw: bytes, sdk: ChatCompletion) -> None:
-    """Both tokenprobs paths give one distribution and the same metrics, or AssertionError."""
-    a, b = tp.parse(raw), tp.parse(sdk)
+    """The tokenprobs paths give one distribution and the same metrics, or AssertionError."""
+    a, b, c = tp.parse(raw), tp.parse(sdk), split_only(lambda: tp.parse(raw))()
+    assert isinstance(c, tp.TokenDistribution)
     assert a.top_logprobs.shape == (T, K)
-    assert a == b
-    for x, y in zip(read_metrics(a), read_metrics(b), strict=True):
+    assert a == b == c
+    for x, y, z in zip(read_metrics(a), read_metrics(b), read_metrics(c), strict=True):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(z))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -194,6 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         **{f"`{name}`": (lambda f=f: f(raw)) for name, f in fast.items()},
         "`tp.parse(raw)`": lambda: tp.parse(raw),
         "`tp.parse(raw)` + metrics": lambda: read_metrics(tp.parse(raw)),
+        "`tp.parse(raw)`, no accelerator": split_only(lambda: tp.parse(raw)),
+        "`tp.parse(raw)` + metrics, no accelerator": split_only(
+            lambda: read_metrics(tp.parse(raw))
+        ),
         "`tp.parse(sdk_obj)`": lambda: tp.parse(sdk),
         "`tp.parse(sdk_obj)` + metrics": lambda: read_metrics(tp.parse(sdk)),
     }
@@ -244,7 +265,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("parse(sdk_obj) / SDK, GC on", ratio(sdk_p, sdk_name, collect=True), 0.10),
         ("parse(raw) / SDK, GC on (SDK >= 3x slower)", ratio(raw_p, sdk_name, collect=True), 1 / 3),
     ]
+    split_m = "`tp.parse(raw)` + metrics, no accelerator"
     print("other ratios (no target):")
+    print(
+        f"  tp.parse(raw) + metrics, no accelerator / json.loads, GC off: "
+        f"{ratio(split_m, loads, collect=False):.2f}"
+    )
     print(f"  tp.parse(raw) + metrics / json.loads, GC on: {ratio(raw_m, loads, collect=True):.2f}")
     print(f"  tp.parse(sdk_obj) + metrics / SDK, GC on: {ratio(sdk_m, sdk_name, collect=True):.3f}")
     missed = 0

@@ -4,12 +4,14 @@
 time, byte lists built one by one): the fast `identify` and everything read from it
 (`candidates`, `support_logprobs`, `entropy`, `margin`, `tail_mass`) must agree with them on the
 recorded responses, the bundled examples, hand-picked hard cases and generated bodies, through
-the ordinary parse and through the raw-JSON fast path (bodies over 64 KiB).
+the ordinary parse and through the raw-JSON fast path (bodies over 64 KiB), with its msgspec
+accelerator (`adapters._fast_typed`) and without it (the regex split alone).
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,11 +23,12 @@ from tests.reliability.strategies import positions
 
 import tokenprobs as tp
 from tokenprobs import metrics, testing
+from tokenprobs.adapters import _fast_typed
 from tokenprobs.models._bytes import derive_bytes
 from tokenprobs.models._identity import KeyedByteRows, identify
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from pathlib import Path
 
     from numpy.typing import NDArray
@@ -119,12 +122,34 @@ def check_raw(
     """
     raw = json.dumps(body, separators=separators).encode()
     fast, ordinary = tp.parse(raw), tp.parse(body)
+    with accelerator_off():
+        split = tp.parse(raw)
     if lazy and len(raw) >= FAST_MIN:
         assert isinstance(fast.top_bytes, KeyedByteRows)  # the lazy rows were taken
-    assert [list(r) for r in fast.top_bytes] == [list(r) for r in ordinary.top_bytes]
-    assert fast.top_bytes == ordinary.top_bytes
-    check(fast)
+        assert isinstance(split.top_bytes, KeyedByteRows)
+        assert accelerated(fast)
+    assert not accelerated(split)
+    for d in (fast, split):
+        assert d == ordinary
+        assert [list(r) for r in d.top_bytes] == [list(r) for r in ordinary.top_bytes]
+        assert d.top_bytes == ordinary.top_bytes
+        check(d)
     check(ordinary)
+
+
+@contextmanager
+def accelerator_off() -> Iterator[None]:
+    """Parse as without msgspec installed: the regex split alone."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_fast_typed, "DECODE", None)
+        yield
+
+
+def accelerated(d: tp.TokenDistribution) -> bool:
+    """Whether msgspec decoded the body (its token entries are structs, not dicts)."""
+    choices = d.response.get("choices") if isinstance(d.response, dict) else None
+    content = ((choices or [{}])[0].get("logprobs") or {}).get("content") or [{}]
+    return not isinstance(content[0], dict)
 
 
 def enlarged(content: list[dict[str, Any]]) -> dict[str, Any]:
@@ -321,3 +346,126 @@ def test_a_bad_byte_list_fails_where_the_rule_reads_it(bad_row: int, raises: boo
         index = reference_sampled_index(d.tokens, d.token_bytes, d.top_tokens, d.top_bytes)
         assert same(d.candidates.sampled, np.where(index >= 0, index, d.top_logprobs.shape[1]))
         assert np.isfinite(d.entropy).all()
+
+
+def _corrupt(where: str, value: object) -> dict[str, Any]:
+    """An enlarged body (over 64 KiB) with one field of its first position set to `value`."""
+    body = json.loads(json.dumps(enlarged([pos(alt("a", [97]), alt("b", [98], -1.0))])))
+    first = body["choices"][0]["logprobs"]["content"][0]
+    target = first["top_logprobs"][0] if where.startswith("alt.") else first
+    key = where.removeprefix("alt.")
+    if value is _DROP:
+        del target[key]
+    else:
+        target[key] = value
+    return body
+
+
+_DROP = object()
+MALFORMED = [
+    ("token", 7),
+    ("token", _DROP),
+    ("logprob", "x"),
+    ("logprob", True),
+    ("logprob", 1e999),
+    ("logprob", -1e999),
+    ("logprob", 0),
+    ("bytes", [300]),
+    ("bytes", [True]),
+    ("bytes", [1.0]),
+    ("bytes", [97, 1e2]),
+    ("logprob", 10**30),
+    ("logprob", -(10**400)),
+    ("token", "\ud800"),
+    ("alt.token", "a\x00"),
+    ("bytes", "ab"),
+    ("bytes", 3),
+    ("bytes", _DROP),
+    ("id", 5),
+    ("top_logprobs", None),
+    ("top_logprobs", "x"),
+    ("alt.token", None),
+    ("alt.logprob", None),
+    ("alt.bytes", [300]),
+    ("alt.bytes", [1.5]),
+    ("alt.bytes", [[1]]),
+    ("alt.bytes", [-1]),
+    ("alt.bytes", None),
+    ("alt.bytes", 0),
+    ("alt.bytes", {"a": 1}),
+    ("alt.bytes", _DROP),
+    ("alt.id", 3),
+    ("alt.extra", 1),
+]
+
+
+def _outcome(raw: bytes) -> tuple[str, str] | tp.TokenDistribution:
+    try:
+        d = tp.parse(raw)
+        _ = d.entropy, d.margin, list(d.top_bytes)
+    except tp.TokenprobsError as exc:
+        return type(exc).__name__, str(exc)
+    return d
+
+
+@pytest.mark.parametrize(("where", "value"), MALFORMED, ids=lambda v: repr(v)[:20])
+def test_odd_large_bodies_give_the_same_result_with_and_without_the_accelerator(
+    where: str, value: object
+) -> None:
+    """Malformed or unusual fields: the same distribution or the same typed error either way."""
+    raw = json.dumps(_corrupt(where, value)).encode()
+    assert len(raw) >= FAST_MIN
+    with_it = _outcome(raw)
+    with accelerator_off():
+        without = _outcome(raw)
+    assert with_it == without
+    assert isinstance(with_it, tuple) or without.top_bytes == with_it.top_bytes
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda b: {**b, "object": "chat.completion.chunk"}, id="another-object"),
+        pytest.param(lambda b: {**b, "prompt_logprobs": None}, id="an-unknown-top-key"),
+        pytest.param(lambda b: {**b, "choices": "x"}, id="choices-not-a-list"),
+        pytest.param(lambda b: {**b, "choices": []}, id="no-choices"),
+        pytest.param(
+            lambda b: {**b, "choices": [{**b["choices"][0], "logprobs": None}]}, id="null-logprobs"
+        ),
+        pytest.param(
+            lambda b: {**b, "choices": [b["choices"][0], {**b["choices"][0], "index": 1}]},
+            id="two-choices",
+        ),
+    ],
+)
+def test_other_shapes_give_the_same_result_with_and_without_the_accelerator(
+    edit: Callable[[dict[str, Any]], dict[str, Any]],
+) -> None:
+    """Shapes the accelerator declines or reads: the same outcome as the regex split's."""
+    body = edit(enlarged([pos(alt("a", [97]), alt("a", [97], -0.5), alt("b", [98], -1.0))]))
+    raw = json.dumps(body).encode()
+    results = []
+    for off in (False, True):
+        with accelerator_off() if off else nullcontext():
+            try:
+                results.append(tp.parse_all(raw))
+            except tp.TokenprobsError as exc:
+                results.append([type(exc).__name__, str(exc)])  # type: ignore[list-item]
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["small-body", "large-body"])
+def test_an_integer_logprob_too_large_for_a_float_is_named(large: bool) -> None:  # noqa: FBT001
+    """`-1e400` written as an integer: the typed error naming it, on every path (no Overflow)."""
+    body = json.loads(json.dumps(enlarged([pos(alt("a", [97]), alt("b", [98], -1.0))])))
+    content = body["choices"][0]["logprobs"]["content"]
+    if not large:
+        del content[1:]
+    content[0]["logprob"] = -(10**400)
+    raw = json.dumps(body).encode()
+    for off in (False, True):
+        with (
+            accelerator_off() if off else nullcontext(),
+            pytest.raises(tp.UnsupportedResponseError, match=r"content\[0\]\.logprob"),
+        ):
+            tp.parse(raw)

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Unpack
 import numpy as np
 
 from tokenprobs.adapters._common import get, seen, seq
+from tokenprobs.adapters._fast_typed import raw_bytes
 from tokenprobs.adapters._ids import read_ids
-from tokenprobs.adapters._lazy import BYTE_MAX, FastPathMiss, indexed_bytes
+from tokenprobs.adapters._lazy import BYTE_MAX, FastPathMiss, RawTable, indexed_bytes
 from tokenprobs.exceptions import UnsupportedResponseError
 from tokenprobs.models import DistributionMeta, TokenDistribution
 from tokenprobs.models._bytes import derive_bytes, gpt2_decode
@@ -136,6 +137,12 @@ def columns_from_entries(
         return cols
     try:
         _extract(cols, entries)
+        if isinstance(table, RawTable):  # decoded by msgspec: FastPathMiss when unexpected
+            if _finite(cols):  # the types are the structs' (str, float): msgspec checked them
+                raw_bytes(cols)
+                read_ids(cols, entries, path)
+                return cols
+            raise FastPathMiss
         if table is not None:
             if _values_ok(cols) and indexed_bytes(cols, table):
                 read_ids(cols, entries, path)
@@ -233,8 +240,20 @@ def _values_ok(cols: Columns) -> bool:
         return False
     if not set(map(type, chain.from_iterable(cols.top_tokens))) <= _STR:
         return False
-    if not set(map(type, cols.logprobs)) <= _NUMBERS or not set(map(type, cols.flat)) <= _NUMBERS:
+    types = set(map(type, cols.logprobs)) | set(map(type, cols.flat))
+    if not types <= _NUMBERS:
         return False
+    if int in types:  # integer logprobs (rare): each must be a float too, or it is no logprob
+        try:
+            numbers: chain[float] = chain(cols.flat, cols.logprobs)  # type: ignore[arg-type]
+            list(map(float, numbers))
+        except OverflowError:
+            return False
+    return _finite(cols)
+
+
+def _finite(cols: Columns) -> bool:
+    """No logprob (numbers, checked before) is NaN or +inf."""
     # -inf is the sentinel's meaning and allowed; NaN and +inf are not logprobs. A plain sum is
     # finite or -inf unless one of them (or an overflow) is there: only then look closer.
     columns: tuple[list[Any], ...] = (cols.logprobs, cols.flat)  # numbers only, checked above
@@ -331,7 +350,11 @@ def _check_entry(entry: Any, path: str, *, top: bool) -> None:  # noqa: ANN401
     if isinstance(logprob, bool) or not isinstance(logprob, _NUMBER):
         what = "missing" if logprob is _MISSING else f"expected a number, got {seen(logprob)}"
         raise UnsupportedResponseError(what, field=f"{path}.logprob")
-    if math.isnan(logprob) or logprob == math.inf:
+    try:
+        bad = math.isnan(logprob) or logprob == math.inf
+    except OverflowError:  # an integer too large for a float
+        bad = True
+    if bad:
         msg = f"expected a logprob (a finite number <= 0, or -9999.0), got {logprob}"
         raise UnsupportedResponseError(msg, field=f"{path}.logprob")
     raw = get(entry, "bytes")

@@ -12,7 +12,7 @@ from tokenprobs.exceptions import UnsupportedResponseError
 if TYPE_CHECKING:
     from tokenprobs.adapters._columns import Columns
 
-__all__ = ["BYTE_MAX", "FastPathMiss", "LazyByteRows", "byte_list", "indexed_bytes"]
+__all__ = ["BYTE_MAX", "FastPathMiss", "LazyByteRows", "RawTable", "byte_list", "indexed_bytes"]
 
 BYTE_MAX = 255
 # GPT-2 symbols for a space or newline (U+0120, U+010A ...) are UTF-8 0xC4 / 0xC5 = 196 / 197 as
@@ -23,6 +23,16 @@ _GPT2_TEXT_HINT = re.compile(rb"19[67]")  # a literal prefix: scanned 10x faster
 
 class FastPathMiss(Exception):  # noqa: N818 - a signal, not an error users see
     """The raw-JSON fast path met something unexpected: parse the body the ordinary way."""
+
+
+class RawTable(list[bytes]):
+    """The `table` of a body decoded by msgspec (`_fast_typed`): a marker, left empty.
+
+    Its entries' `bytes` are the JSON text itself (`msgspec.Raw`), not indices into a table;
+    each token list gets a table of its own.
+    """
+
+    __slots__ = ()
 
 
 def indexed_bytes(cols: Columns, table: list[bytes]) -> bool:
@@ -70,16 +80,31 @@ def byte_list(text: bytes) -> list[int]:
 class LazyByteRows(Sequence[list[list[int] | None]]):
     """The alternatives' byte lists, built from their JSON text a row at a time on access."""
 
-    __slots__ = ("_rows", "_table")
+    __slots__ = ("_ends", "_ordered", "_rows", "_table")
 
     def __init__(self, rows: list[list[int | None]], table: list[bytes]) -> None:
         """Rows of indices into `table` (`None` where the API gave `bytes: null`)."""
         self._rows = rows
         self._table = table
+        self._ends: list[int] = []
+        self._ordered = False
+
+    @classmethod
+    def in_order(cls, table: list[bytes], ends: list[int]) -> LazyByteRows:
+        """Rows that are `table` itself, in order: row `i` is `table[ends[i - 1]:ends[i]]`."""
+        rows = cls([], table)
+        rows._ends, rows._ordered = ends, True
+        return rows
 
     def __len__(self) -> int:
         """The number of positions."""
-        return len(self._rows)
+        return len(self._ends) if self._ordered else len(self._rows)
+
+    def _indices(self, i: int) -> Sequence[int | None]:
+        if not self._ordered:
+            return self._rows[i]
+        at = range(len(self._ends))[i]  # IndexError as a list gives it
+        return range(self._ends[at - 1] if at else 0, self._ends[at])
 
     @overload
     def __getitem__(self, i: int) -> list[list[int] | None]: ...
@@ -91,7 +116,7 @@ class LazyByteRows(Sequence[list[list[int] | None]]):
             return [self[j] for j in range(*i.indices(len(self)))]
         table = self._table
         try:
-            return [None if k is None else byte_list(table[k]) for k in self._rows[i]]
+            return [None if k is None else byte_list(table[k]) for k in self._indices(i)]
         except ValueError as exc:
             raise UnsupportedResponseError(str(exc), field=f"top_logprobs[{i}].bytes") from exc
 
@@ -108,6 +133,8 @@ class LazyByteRows(Sequence[list[list[int] | None]]):
         keys = [bytes(byte_list(t)) for t in texts]
         slot = dict(zip(texts, range(len(texts)), strict=True))
         of_index = list(map(slot.__getitem__, table))
+        if self._ordered:
+            return of_index, keys  # type: ignore[return-value]
         flat = list(chain.from_iterable(self._rows))
         if None in flat:
             return [None if k is None else of_index[k] for k in flat], keys
@@ -119,10 +146,13 @@ class LazyByteRows(Sequence[list[list[int] | None]]):
         Decided on the JSON text, written the way this body writes its lists (`32, 72` or
         `32,72`): equal text is an equal list; any other spelling answers False.
         """
-        flat = list(chain.from_iterable(self._rows))
-        if None in flat:
-            return False
-        texts = list(map(self._table.__getitem__, flat))  # type: ignore[arg-type]
+        if self._ordered:
+            texts = self._table
+        else:
+            flat = list(chain.from_iterable(self._rows))
+            if None in flat:
+                return False
+            texts = list(map(self._table.__getitem__, flat))  # type: ignore[arg-type]
         sample = next((t for t in texts if b"," in t), b"")
         sep = b", " if b", " in sample else b","
         text = {t: sep.join(b"%d" % v for v in b) for t, b in spelled.items()}
