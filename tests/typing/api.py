@@ -113,6 +113,18 @@ async def use_async(client: openai.AsyncOpenAI) -> None:
     del results
 
 
+def use_tools(d: tp.TokenDistribution, other: tp.TokenDistribution, client: openai.OpenAI) -> None:
+    """The downstream tools, as a user calls them."""
+    step: tp.proxy.ProxyStep = tp.proxy.combine(d, other, other, alpha=1.0, support="union")
+    certain: NDArray[np.bool_] = step.certified
+    diff: tp.Comparison = tp.compare(d, other, floor=None)
+    tv: NDArray[np.float64] = diff.tv + diff.js + diff.kl
+    labels = tp.Labels(["yes", "no"])
+    exact: tp.LabelResult = labels.score("Is it? Answer:", model="m", client=client)
+    asked: tp.LabelResult = labels.requested(d, ids={"yes": [1], "no": [2]})
+    del step, certain, tv, exact, asked
+
+
 class Judged(pydantic.BaseModel):
     """A user's model with a distribution as a field."""
 
