@@ -87,7 +87,8 @@ def test_recorded_responses_give_the_reference_records(name: str) -> None:
     for d in _parsed(RECORDED / name):
         nan = with_nan(d, rng)  # before `d.candidates` is read (a copy keeps what was cached)
         check(d)
-        check(nan)
+        with np.errstate(invalid="ignore"):
+            check(nan)
 
 
 @pytest.mark.parametrize("name", tp.examples.names())
@@ -170,7 +171,8 @@ def test_generated_bodies_give_the_reference_records(
     small = enlarged([])
     small["choices"][0]["logprobs"]["content"] = content
     check_body(small)
-    check(with_nan(tp.parse(small), np.random.default_rng(seed)))
+    with np.errstate(invalid="ignore"):  # NaN merged with a same-bytes candidate: NaN
+        check(with_nan(tp.parse(small), np.random.default_rng(seed)))
     large = enlarged(content)
     assert len(json.dumps(large)) >= FAST_MIN
     check_body(large, separators=(",", ":"))

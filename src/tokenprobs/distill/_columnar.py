@@ -109,14 +109,39 @@ def flat_candidates(d: TokenDistribution, /) -> FlatCandidates:
     np.cumsum(counts[:-1], out=start[1:])
     alt = col < width - 1
     alt_at = start[row[alt]] + col[alt]  # the alternatives' numbers in `flat_tokens`
-    keys, table = _keys(d, flat_tokens, alt, alt_at, row[~alt])
-    ids = _ids(d, flat_tokens, alt, alt_at, row[~alt])
+    strings = _Strings.of(d.tokens, flat_tokens)
+    keys, table = _keys(d, strings, alt, alt_at, row[~alt])
+    ids = _ids(d, strings, alt, alt_at, row[~alt])
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(member.sum(axis=1), out=offsets[1:])
     bad = _unusual(row, values, keys, n)
     if bad.size:
         return _merged(FlatCandidates(offsets, table, ids, values, at), keys, bad)
     return FlatCandidates(offsets, _lookup(table, keys), ids, values, at)
+
+
+class _Strings(NamedTuple):
+    """The distinct token strings, numbered, and each alternative's string number."""
+
+    names: list[str]
+    number: dict[str, int]
+    alternatives: list[str]
+    alternative: NDArray[np.intp]
+
+    @classmethod
+    def of(cls, tokens: list[str], alternatives: list[str]) -> _Strings:
+        names = list(dict.fromkeys(chain(tokens, alternatives)))
+        number = dict(zip(names, range(len(names)), strict=True))
+        of = np.fromiter(map(number.__getitem__, alternatives), np.intp, count=len(alternatives))
+        return cls(names, number, alternatives, of)
+
+
+def _objects(items: Sequence[object]) -> NDArray[np.object_]:
+    """A 1-d object array of `items` (lists stay elements, not rows)."""
+    out = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        out[i] = item
+    return out
 
 
 def _lookup(table: list[bytes], keys: NDArray[np.intp]) -> list[bytes]:
@@ -128,7 +153,7 @@ def _lookup(table: list[bytes], keys: NDArray[np.intp]) -> list[bytes]:
 
 def _keys(
     d: TokenDistribution,
-    flat_tokens: list[str],
+    strings: _Strings,
     alt: NDArray[np.bool_],
     alt_at: NDArray[np.intp],
     own_rows: NDArray[np.intp],
@@ -140,7 +165,7 @@ def _keys(
     """
     index: dict[bytes, int] = {}
     key = np.empty(len(alt), dtype=np.intp)
-    key[alt] = _alternative_keys(d, flat_tokens, index)[alt_at]
+    key[alt] = _alternative_keys(d, strings, index)[alt_at]
     if own_rows.size:
         key[~alt] = [
             index.setdefault(token_key(d.tokens[i], d.token_bytes[i]), len(index))
@@ -150,10 +175,11 @@ def _keys(
 
 
 def _alternative_keys(
-    d: TokenDistribution, flat_tokens: list[str], index: dict[bytes, int]
+    d: TokenDistribution, strings: _Strings, index: dict[bytes, int]
 ) -> NDArray[np.intp]:
     """Each returned alternative's key (position after position), added to `index`."""
     top_bytes: Sequence[list[list[int] | None]] = d.top_bytes
+    flat_tokens = strings.alternatives
     count = len(flat_tokens)
     if isinstance(top_bytes, KeyedByteRows):
         try:
@@ -173,12 +199,9 @@ def _alternative_keys(
                 count=count,
             )
     flat = list(chain.from_iterable(top_bytes))
-    names = list(dict.fromkeys(flat_tokens))
-    spelled = [derive_bytes(name) for name in names]
-    as_list = dict(zip(names, map(list, spelled), strict=True))
-    if flat == list(map(as_list.__getitem__, flat_tokens)):  # the usual case: strings decide
-        of_name = dict(zip(names, _add(index, spelled).tolist(), strict=True))
-        return np.fromiter(map(of_name.__getitem__, flat_tokens), dtype=np.intp, count=count)
+    spelled = [derive_bytes(name) for name in strings.names]
+    if flat == _objects(list(map(list, spelled)))[strings.alternative].tolist():
+        return _add(index, spelled)[strings.alternative]  # the usual case: strings decide
     raw = list(map(token_key, flat_tokens, flat))
     distinct = list(dict.fromkeys(raw))
     of_bytes = dict(zip(distinct, _add(index, distinct).tolist(), strict=True))
@@ -194,20 +217,18 @@ def _add(index: dict[bytes, int], keys: list[bytes]) -> NDArray[np.intp]:
 
 def _ids(
     d: TokenDistribution,
-    flat_tokens: list[str],
+    strings: _Strings,
     alt: NDArray[np.bool_],
     alt_at: NDArray[np.intp],
     own_rows: NDArray[np.intp],
 ) -> NDArray[np.int64]:
     """The candidates' ids from their `token_id:N` strings (`-1` elsewhere)."""
     ids = np.full(len(alt), -1, dtype=np.int64)
-    names = dict.fromkeys(chain(d.tokens, flat_tokens))
-    if not any(name.startswith(_ID_PREFIX) for name in names):
+    if not any(name.startswith(_ID_PREFIX) for name in strings.names):
         return ids
-    of = dict(zip(names, map(token_id, names), strict=True))
-    alt_ids = np.fromiter(map(of.__getitem__, flat_tokens), dtype=np.int64, count=len(flat_tokens))
-    ids[alt] = alt_ids[alt_at]
-    ids[~alt] = [of[d.tokens[i]] for i in own_rows.tolist()]
+    of = np.array([token_id(name) for name in strings.names], dtype=np.int64)
+    ids[alt] = of[strings.alternative[alt_at]]
+    ids[~alt] = [of[strings.number[d.tokens[i]]] for i in own_rows.tolist()]
     return ids
 
 
