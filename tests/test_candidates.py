@@ -200,3 +200,11 @@ def test_align_keeps_a_sampled_token_without_a_logprob():
     assert first.keys == (b"a",)
     assert np.isnan(first.logprobs).all()
     assert second.sampled.tolist() == [0, 0]
+
+
+def test_tokens_follow_keys_where_a_row_is_narrower_than_the_widest():
+    """A position with fewer alternatives than the widest, its sampled token outside them."""
+    body = chat_completion([("a", -0.1, [("a", -0.1), ("b", -2.0)]), ("z", -3.0, [("y", -0.2)])])
+    c = tp.parse(body).candidates
+    assert c.keys(1) == [b"y", b"z"]
+    assert c.tokens(1) == ["y", "z"]

@@ -213,3 +213,17 @@ def test_parallel_collection_equals_the_sequential_one(tmp_path):
     assert list(distill.read_parquet(two)) == list(distill.read_parquet(one)) == expected
     with pytest.raises(distill.DistillError, match="distinct names"):
         distill.collect_to_parquet([files[0], files[0]], tmp_path / "x")
+
+
+def test_every_candidate_has_its_id_where_alternatives_are_ragged():
+    """Fewer alternatives at a position than at others, its sampled token outside: ids aligned."""
+    raw = body(
+        [
+            ("token_id:1", -0.1, [("token_id:1", -0.1), ("token_id:2", -1.0)]),
+            ("token_id:3", -0.3, [("token_id:4", -1.0)]),
+            ("token_id:5", -0.2, [("token_id:5", -0.2), ("token_id:6", -2.0)]),
+        ]
+    )
+    (r,) = distill.collect([raw])
+    assert len(r.cand_ids) == len(r.cand_bytes) == 6
+    assert [[x.id for x in r.candidates(t)] for t in range(3)] == [[1, 2], [3, 4], [5, 6]]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-import math
-import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
+from tokenprobs.distill._columnar import flat_candidates
 from tokenprobs.exceptions import TokenprobsError
 
 if TYPE_CHECKING:
@@ -28,8 +26,6 @@ Semantics = Literal["raw", "processed", "unknown"]
 """What the logprobs are: the model's own distribution (`raw`: OpenAI, vLLM's default), after
 the sampling settings were applied (`processed`: e.g. vLLM `--logprobs-mode processed_logprobs`),
 or not known."""
-
-_TOKEN_ID = re.compile(r"token_id:(\d+)")
 
 
 class DistillError(TokenprobsError, ValueError):
@@ -80,44 +76,6 @@ class Candidate:
     bytes: bytes
     id: int | None
     logprob: float
-
-
-def _token_id(name: str) -> int:
-    """The N of a `token_id:N` token (vLLM's `return_tokens_as_token_ids`), else -1."""
-    if name.startswith("token_id:"):
-        match = _TOKEN_ID.fullmatch(name)
-        if match:
-            return int(match.group(1))
-    return -1
-
-
-def _merge(
-    keys: list[bytes],
-    ids: list[int],
-    values: list[float],
-    sampled_at: int,
-    /,
-    *,
-    out: tuple[list[bytes], list[int], list[float]],
-) -> int:
-    """Append one position's candidates merged by bytes and sorted; the sampled one's index."""
-    merged: dict[bytes, tuple[float, int, bool]] = {}
-    for j, (key, tid, lp) in enumerate(zip(keys, ids, values, strict=True)):
-        if key in merged:
-            was_lp, was_id, was_sampled = merged[key]
-            merged[key] = (float(np.logaddexp(was_lp, lp)), was_id, was_sampled or j == sampled_at)
-        else:
-            merged[key] = (lp, tid, j == sampled_at)
-    order = sorted(merged.items(), key=lambda kv: math.inf if math.isnan(kv[1][0]) else -kv[1][0])
-    index = -1
-    out_bytes, out_ids, out_lp = out
-    for n, (key, (lp, tid, is_sampled)) in enumerate(order):
-        out_bytes.append(key)
-        out_ids.append(tid)
-        out_lp.append(lp)
-        if is_sampled:
-            index = n
-    return index
 
 
 def _equal(a: NDArray[np.generic], b: NDArray[np.generic]) -> bool:
@@ -217,36 +175,7 @@ class KDRecord:
         A token whose string is vLLM's `token_id:N` (`return_tokens_as_token_ids`) gives its id.
         """
         c = d.candidates
-        member = c.logprobs > -math.inf
-        before: NDArray[np.intp] = np.cumsum(member, axis=1) - member  # members to the left
-        at: NDArray[np.intp] = np.take_along_axis(
-            before, c.sampled[:, None].astype(np.intp), axis=1
-        )[:, 0]
-        offsets = [0]
-        flat_bytes: list[bytes] = []
-        flat_ids: list[int] = []
-        flat_lp: list[float] = []
-        sampled: list[int] = []
-        for t in range(len(c)):
-            row = c.logprobs[t]
-            keys, names = c.keys(t), c.tokens(t)
-            values = row[member[t]].tolist()
-            sampled_at = int(at[t])
-            if math.isnan(row[c.sampled[t]]):  # a sampled token with no logprob is a candidate
-                keys.insert(sampled_at, c.sampled_key(t))
-                names.insert(sampled_at, d.tokens[t])
-                values.insert(sampled_at, math.nan)
-            ids = [_token_id(n) for n in names]
-            ordered = all(a >= b for a, b in itertools.pairwise(values))
-            if ordered and len(set(keys)) == len(keys):  # the usual case: as returned
-                flat_bytes += keys
-                flat_ids += ids
-                flat_lp += values
-                sampled.append(sampled_at)
-            else:
-                n = _merge(keys, ids, values, sampled_at, out=(flat_bytes, flat_ids, flat_lp))
-                sampled.append(n)
-            offsets.append(len(flat_bytes))
+        flat = flat_candidates(d)
         with np.errstate(divide="ignore"):
             tail = np.log(np.asarray(c.tail, dtype=np.float64))
         return cls(
@@ -254,11 +183,11 @@ class KDRecord:
             teacher=teacher,
             input=input,
             completion_text=d.text,
-            offsets=np.asarray(offsets, dtype=np.int64),
-            cand_bytes=flat_bytes,
-            cand_ids=np.asarray(flat_ids, dtype=np.int64),
-            cand_logprobs=np.asarray(flat_lp, dtype=np.float64),
-            sampled_index=np.asarray(sampled, dtype=np.int64),
+            offsets=flat.offsets,
+            cand_bytes=flat.cand_bytes,
+            cand_ids=flat.cand_ids,
+            cand_logprobs=flat.cand_logprobs,
+            sampled_index=flat.sampled_index,
             cap=np.asarray(c.cap, dtype=np.float64).copy(),
             tail_logprob=tail,
             extra={"finish_reason": d.finish_reason} if d.finish_reason is not None else {},

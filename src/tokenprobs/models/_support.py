@@ -132,7 +132,8 @@ class Candidates:
         """The candidates' token strings at position `i`, in the order of `keys(i)`."""
         i = position(i, len(self))
         row = self.logprobs[i]
-        names = [*self._top_tokens[i], self._tokens[i]]
+        alts = self._top_tokens[i]
+        names = [*alts, *[""] * (row.size - 1 - len(alts)), self._tokens[i]]  # padded as the row
         return [names[j] for j in range(len(names)) if row[j] > -math.inf]
 
     def row(self, i: int, /) -> dict[bytes, float]:
