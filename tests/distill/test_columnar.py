@@ -178,6 +178,7 @@ def test_generated_bodies_give_the_reference_records(
     check_body(large, separators=(",", ":"))
 
 
+@pytest.mark.extras  # Parquet shards need pyarrow (the [distill] extra)
 def test_batch_file_shards_are_the_reference_shards(tmp_path: Path) -> None:
     """A synthetic Batch file → Parquet: the same bytes as the reference records' shards."""
     rng = np.random.default_rng(3)
