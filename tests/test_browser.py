@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tests._recorded import RECORDED
+from tests._unavailable import unavailable
 
 import tokenprobs as tp
 from tokenprobs import render
@@ -45,9 +46,7 @@ PAGE = (
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests must run in CI: {reason} (run scripts/ensure_chromium.sh)")
-    pytest.skip(f"{reason}; run scripts/ensure_chromium.sh")
+    unavailable(f"{reason}; run scripts/ensure_chromium.sh", ci="browser tests must run in CI")
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import openai
 import pytest
+from tests._unavailable import unavailable
 
 # The playground's browser test needs the [playground] extra; the run without extras (make
 # test-openai2) deselects integration tests but must not fail importing uvicorn to collect them.
@@ -87,9 +88,7 @@ class Server:
         """The server's log so far (uvicorn's access log has one line per request)."""
         if self.log is None:
             why = "the server log is unknown (TOKENPROBS_LLAMA_CPP_LOG is not set)"
-            if os.environ.get("CI"):
-                pytest.fail(f"CI runs make integration, which sets it: {why}")
-            pytest.skip(why)
+            unavailable(why, ci="CI runs make integration, which sets it")
         with open(self.log, encoding="utf-8", errors="replace") as f:  # noqa: PTH123
             return f.read().splitlines()
 
@@ -100,9 +99,7 @@ def server() -> Server:
     url = os.environ.get(URL_VARIABLE)
     if not url:
         why = f"{URL_VARIABLE} is not set: run `make integration`, which starts the server"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs the real server: {why}")
-        pytest.skip(why)
+        unavailable(why, ci="CI needs the real server")
     found = Server(url.rstrip("/"), os.environ.get("TOKENPROBS_LLAMA_CPP_LOG"))
     try:
         models = found.get("/models").json()

@@ -24,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from tests._unavailable import unavailable
 from tests.playground.stub import Served, Stub
 
 import tokenprobs as tp
@@ -52,9 +53,7 @@ PERF: dict[str, object] = {}
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests must run in CI: {reason} (run scripts/ensure_chromium.sh)")
-    pytest.skip(f"{reason}; run scripts/ensure_chromium.sh")
+    unavailable(f"{reason}; run scripts/ensure_chromium.sh", ci="browser tests must run in CI")
 
 
 @pytest.fixture(scope="module")

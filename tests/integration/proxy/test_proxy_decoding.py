@@ -19,6 +19,7 @@ import os
 import numpy as np
 import openai
 import pytest
+from tests._unavailable import unavailable
 from tests.integration.proxy.test_proxy_ground_truth import _lossy_ambiguous
 
 import tokenprobs as tp
@@ -46,9 +47,7 @@ def setup():
     missing = [v for v in ENV if not os.environ.get(v)]
     if missing:
         why = f"{', '.join(missing)} not set: run scripts/integration-proxy.sh (make integration)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs the real base server and models: {why}")
-        pytest.skip(why)
+        unavailable(why, ci="CI needs the real base server and models")
     models = [proxy.LlamaCppScorer(os.environ[v], n_threads=2) for v in ENV[1:]]
     with openai.OpenAI(base_url=os.environ[ENV[0]], api_key="sk-local") as client:
         yield client, *models

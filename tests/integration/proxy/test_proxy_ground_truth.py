@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import openai
 import pytest
+from tests._unavailable import unavailable
 from tests.integration._float32 import CROSS_MACHINE_ATOL
 
 import tokenprobs as tp
@@ -66,9 +67,7 @@ def _env() -> dict[str, str]:
     missing = [v for v in ENV if not os.environ.get(v)]
     if missing:
         why = f"{', '.join(missing)} not set: run scripts/integration-proxy.sh (make integration)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs the real base server and models: {why}")
-        pytest.skip(why)
+        unavailable(why, ci="CI needs the real base server and models")
     return {v: os.environ[v] for v in ENV}
 
 
