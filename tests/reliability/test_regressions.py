@@ -71,3 +71,12 @@ def test_boolean_byte_values_are_refused():
     body["output"][0]["content"][0]["logprobs"][0]["bytes"] = [False, 101]
     with pytest.raises(tp.UnsupportedResponseError, match="bytes"):
         tp.parse(body)
+
+
+@pytest.mark.parametrize("value", [[], {}, ["function_call"]])
+def test_output_item_type_of_an_unhashable_value_is_not_a_call(value):
+    """An output item whose `type` is a list or dict is skipped, not a TypeError (found in CI)."""
+    body = response([("a", -0.1, [])])
+    body["output"].insert(0, {"id": "x", "type": value})
+    d = tp.parse(body)
+    assert d.text == "a"

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = ["parse_response"]
 
-_CALLS = frozenset({"function_call", "custom_tool_call", "mcp_call"})
+_CALLS = ("function_call", "custom_tool_call", "mcp_call")  # a tuple: `in` on any value, hashable or not
 
 
 def parse_response(
