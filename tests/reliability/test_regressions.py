@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tokenprobs as tp
-from tokenprobs.testing import chat_completion, completion, response
+from tokenprobs.testing import chat_completion, completion, response, response_events
 
 
 def test_empty_token_inside_a_split_character_keeps_spans_in_order():
@@ -80,3 +80,14 @@ def test_output_item_type_of_an_unhashable_value_is_not_a_call(value):
     body["output"].insert(0, {"id": "x", "type": value})
     d = tp.parse(body)
     assert d.text == "a"
+
+
+@pytest.mark.parametrize("field", ["output_index", "content_index"])
+def test_stream_event_index_of_an_unhashable_value_keeps_its_part(field):
+    """A text event whose part index is a dict is keyed by its text, not a TypeError (CI fuzz)."""
+    events = response_events([("a", -0.1, [])])
+    for event in events[1:3]:
+        event[field] = {"k": 1}
+    d = tp.parse(events)
+    assert d.text == "a"
+    assert len(d) == 1

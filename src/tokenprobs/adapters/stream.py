@@ -27,7 +27,8 @@ _SOURCES = {
     "responses": "responses.stream",
     "ollama": "ollama",
 }
-_RESPONSE_END = {"response.completed", "response.incomplete", "response.failed"}
+# a tuple, not a set: `in` then works on any value, hashable or not
+_RESPONSE_END = ("response.completed", "response.incomplete", "response.failed")
 
 
 @dataclass(slots=True)
@@ -37,8 +38,8 @@ class _Choice:
     finish_reason: str | None = None
     top_null: list[int] = field(default_factory=list)
     text_offset: list[int] | None = None
-    parts_with_deltas: set[tuple[object, object]] = field(default_factory=set)
-    parts_with_text: set[tuple[object, object]] = field(default_factory=set)
+    parts_with_deltas: set[tuple[object, ...]] = field(default_factory=set)
+    parts_with_text: set[tuple[object, ...]] = field(default_factory=set)
     ended: bool = False
     text: list[str] = field(default_factory=list)
     refusal_text: list[str] = field(default_factory=list)
@@ -235,7 +236,11 @@ class StreamAccumulator:
     @staticmethod
     def _feed_text_event(state: _Choice, event: Any, kind: str, path: str) -> None:  # noqa: ANN401
         """A `response.output_text.delta` / `.done` event: text and logprobs, deltas preferred."""
-        part = (get(event, "output_index"), get(event, "content_index"))
+        # a key for the part; a malformed index (a list, a dict) is kept by its text, not hashed
+        part = tuple(
+            v if v is None or isinstance(v, int) else repr(v)
+            for v in (get(event, "output_index"), get(event, "content_index"))
+        )
         entries = seq(get(event, "logprobs"), f"{path}.logprobs") or []
         state.saw_text = True
         if kind.endswith(".delta"):
