@@ -27,7 +27,7 @@ from tokenprobs.guards._conditions import (
     server_cap,
     top_without_logprobs,
 )
-from tokenprobs.guards._types import Evidence, ModelFamily, Rule
+from tokenprobs.guards._types import Check, Evidence, ModelFamily, Rule
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -80,32 +80,78 @@ _CAP_MSG = "Invalid value for 'top_logprobs': must be less than or equal to {cap
 _MIN_TEMPLATE = (
     "Invalid '{name}': integer below minimum value. Expected a value >= 0, but got {{got}} instead."
 )
-_MIN_MSG = _MIN_TEMPLATE.format(name="top_logprobs")
 _CONFORMANCE = "third-party conformance test, gpt-5.6-terra, 2026-08-30"
 _REASONING_MSG = "logprobs are not supported with reasoning models."
 
 
+def _invalid_type(
+    rule_id: str,
+    name: str,
+    *,
+    expected: str,
+    check: Check,
+    trigger: str,
+    evidence: Evidence,
+    source: str,
+) -> Rule:
+    """The API's `invalid_type` answer for parameter `name` (its one message template)."""
+    return Rule(
+        id=rule_id,
+        trigger=trigger,
+        check=check,
+        status=400,
+        message=_TYPE_MSG.format(name=name, expected=expected),
+        param=name,
+        code="invalid_type",
+        evidence=evidence,
+        source=source,
+    )
+
+
+def _below_min(rule_id: str, name: str, *, trigger: str, evidence: Evidence, source: str) -> Rule:
+    """The API's `integer_below_min_value` answer for an integer parameter `name` below 0."""
+    return Rule(
+        id=rule_id,
+        trigger=trigger,
+        check=below_zero(name),
+        status=400,
+        message=_MIN_TEMPLATE.format(name=name),
+        param=name,
+        code="integer_below_min_value",
+        evidence=evidence,
+        source=source,
+    )
+
+
+def _responses_reasoning(name: str, *, trigger: str, source: str) -> Rule:
+    """Responses on a reasoning model: `name` asks for logprobs, which it cannot give."""
+    return Rule(
+        id=f"responses.{name}.reasoning",
+        trigger=trigger,
+        check=responses_reasoning(name),
+        status=400,
+        message=_REASONING_MSG,
+        param=name,
+        code="unsupported_parameter",
+        source=source,
+    )
+
+
 def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...]:
     return (
-        Rule(
-            id=f"{prefix}.top_logprobs.type",
-            trigger="`top_logprobs` is not an integer (string, decimal, boolean ...)",
+        _invalid_type(
+            f"{prefix}.top_logprobs.type",
+            "top_logprobs",
+            expected="an integer",
             check=not_integer("top_logprobs"),
-            status=400,
-            message=_TYPE_MSG.format(name="top_logprobs", expected="an integer"),
-            param="top_logprobs",
-            code="invalid_type",
+            trigger="`top_logprobs` is not an integer (string, decimal, boolean ...)",
             evidence=type_evidence,
             source=f"{_CONFORMANCE} (Responses, string); `seed: 1.5` template for decimals",
         ),
-        Rule(
-            id=f"{prefix}.top_logprobs.below_min",
+        _below_min(
+            f"{prefix}.top_logprobs.below_min",
+            "top_logprobs",
             trigger="`top_logprobs` < 0",
-            check=below_zero("top_logprobs"),
-            status=400,
-            message=_MIN_MSG,
-            param="top_logprobs",
-            code="integer_below_min_value",
             evidence="OBS" if prefix == "chat" else "INF",
             source=_CONFORMANCE,
         ),
@@ -133,14 +179,12 @@ def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...
 
 
 CHAT_RULES: tuple[Rule, ...] = (
-    Rule(
-        id="chat.logprobs.type",
-        trigger="`logprobs` is not a boolean",
+    _invalid_type(
+        "chat.logprobs.type",
+        "logprobs",
+        expected="a boolean",
         check=not_boolean("logprobs"),
-        status=400,
-        message=_TYPE_MSG.format(name="logprobs", expected="a boolean"),
-        param="logprobs",
-        code="invalid_type",
+        trigger="`logprobs` is not a boolean",
         evidence="INF",
         source="template seen for `store`",
     ),
@@ -201,48 +245,32 @@ RESPONSES_RULES: tuple[Rule, ...] = (
         source=_CONFORMANCE + " (list order from the SDK's ResponseIncludable)",
     ),
     *_top_logprobs_rules("responses", "OBS"),
-    Rule(
-        id="responses.include.reasoning",
+    _responses_reasoning(
+        "include",
         trigger=f'`include=["{INCLUDE_LOGPROBS}"]` on a reasoning model',
-        check=responses_reasoning("include"),
-        status=400,
-        message=_REASONING_MSG,
-        param="include",
-        code="unsupported_parameter",
         source="real curl to api.openai.com, gpt-5-mini, vllm-project/vllm PR #23319",
     ),
-    Rule(
-        id="responses.top_logprobs.reasoning",
+    _responses_reasoning(
+        "top_logprobs",
         trigger="`top_logprobs` (without that `include`) on a reasoning model",
-        check=responses_reasoning("top_logprobs"),
-        status=400,
-        message=_REASONING_MSG,
-        param="top_logprobs",
-        code="unsupported_parameter",
         source=_CONFORMANCE,
     ),
 )
 
 COMPLETIONS_RULES: tuple[Rule, ...] = (
-    Rule(
-        id="completions.logprobs.type",
-        trigger="legacy `logprobs` is not an integer (string, decimal, boolean ...)",
+    _invalid_type(
+        "completions.logprobs.type",
+        "logprobs",
+        expected="an integer",
         check=not_integer("logprobs"),
-        status=400,
-        message=_TYPE_MSG.format(name="logprobs", expected="an integer"),
-        param="logprobs",
-        code="invalid_type",
+        trigger="legacy `logprobs` is not an integer (string, decimal, boolean ...)",
         evidence="INF",
         source="the API's invalid_type template (observed for top_logprobs and seed)",
     ),
-    Rule(
-        id="completions.logprobs.below_min",
+    _below_min(
+        "completions.logprobs.below_min",
+        "logprobs",
         trigger="legacy `logprobs` < 0",
-        check=below_zero("logprobs"),
-        status=400,
-        message=_MIN_TEMPLATE.format(name="logprobs"),
-        param="logprobs",
-        code="integer_below_min_value",
         evidence="INF",
         source="the API's integer_below_min_value template (observed for top_logprobs); "
         "`minimum: 0` in openapi.yaml",
