@@ -126,7 +126,16 @@ class _StreamState:
 
 
 class _Base:
-    _state: _StreamState
+    def __init__(
+        self,
+        sdk_stream: Any,  # noqa: ANN401 - the SDK's Stream or AsyncStream
+        chunks: Iterator[Any] | AsyncIterator[Any],
+    ) -> None:
+        """What both twins hold: the SDK's stream, its chunks, the shared state, updates due."""
+        self._sdk = sdk_stream
+        self._it = chunks
+        self._state = _StreamState()
+        self._pending: deque[StreamUpdate] = deque()
 
     @property
     def done(self) -> bool:
@@ -164,12 +173,11 @@ class DistributionStream(_Base):
         >>> stream.distribution  # doctest: +SKIP
     """
 
+    _it: Iterator[Any]
+
     def __init__(self, sdk_stream: Any) -> None:  # noqa: ANN401 - the SDK's Stream
         """Wrap the SDK's stream (iterated lazily)."""
-        self._sdk = sdk_stream
-        self._it: Iterator[Any] = iter(sdk_stream)
-        self._state = _StreamState()
-        self._pending: deque[StreamUpdate] = deque()
+        super().__init__(sdk_stream, iter(sdk_stream))
 
     def __iter__(self) -> Self:
         """The stream is its own iterator."""
@@ -214,12 +222,11 @@ class DistributionStream(_Base):
 class AsyncDistributionStream(_Base):
     """The async twin of `DistributionStream`: `async for update in stream`."""
 
+    _it: AsyncIterator[Any]
+
     def __init__(self, sdk_stream: Any) -> None:  # noqa: ANN401 - the SDK's AsyncStream
         """Wrap the SDK's async stream (iterated lazily)."""
-        self._sdk = sdk_stream
-        self._it: AsyncIterator[Any] = aiter(sdk_stream)
-        self._state = _StreamState()
-        self._pending: deque[StreamUpdate] = deque()
+        super().__init__(sdk_stream, aiter(sdk_stream))
 
     def __aiter__(self) -> Self:
         """The stream is its own async iterator."""
