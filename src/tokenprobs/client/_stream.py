@@ -125,6 +125,10 @@ class _StreamState:
         return [self.finals[c] for c in sorted(self.finals)]
 
 
+_END = object()
+"""What `next` / `anext` give once the SDK's stream is exhausted."""
+
+
 class _Base:
     def __init__(
         self,
@@ -136,6 +140,10 @@ class _Base:
         self._it = chunks
         self._state = _StreamState()
         self._pending: deque[StreamUpdate] = deque()
+
+    def _arrived(self, chunk: object) -> None:
+        """Queue the updates of a chunk, or (`_END`: the SDK's stream ended) the final ones."""
+        self._pending.extend(self._state.finish() if chunk is _END else self._state.feed(chunk))
 
     @property
     def done(self) -> bool:
@@ -189,13 +197,10 @@ class DistributionStream(_Base):
             if self._state.done:
                 raise StopIteration
             try:
-                chunk = next(self._it)
-            except StopIteration:
-                self._pending.extend(self._state.finish())
-                continue
+                chunk = next(self._it, _END)
             except Exception as exc:
                 raise self._state.interrupted(exc) from exc
-            self._pending.extend(self._state.feed(chunk))
+            self._arrived(chunk)
         return self._pending.popleft()
 
     def until_done(self) -> TokenDistribution:
@@ -238,13 +243,10 @@ class AsyncDistributionStream(_Base):
             if self._state.done:
                 raise StopAsyncIteration
             try:
-                chunk = await anext(self._it)
-            except StopAsyncIteration:
-                self._pending.extend(self._state.finish())
-                continue
+                chunk = await anext(self._it, _END)
             except Exception as exc:
                 raise self._state.interrupted(exc) from exc
-            self._pending.extend(self._state.feed(chunk))
+            self._arrived(chunk)
         return self._pending.popleft()
 
     async def until_done(self) -> TokenDistribution:
