@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from tokenprobs._endpoints import INCLUDE_LOGPROBS
 from tokenprobs.guards._types import json_kind
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ __all__ = [
     "top_without_logprobs",
 ]
 
-INCLUDE_LOGPROBS = "message.output_text.logprobs"
 #: Responses `include` values, in the order the API lists them in its error message.
 INCLUDE_VALUES = (
     "file_search_call.results",
