@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-__all__ = ["ENDPOINTS", "NAMES", "Endpoint", "EndpointInfo"]
+__all__ = ["ENDPOINTS", "INCLUDE_LOGPROBS", "NAMES", "Endpoint", "EndpointInfo"]
 
 Endpoint: TypeAlias = Literal["chat.completions", "responses", "completions"]
 """Which API: Chat Completions, Responses, or legacy Completions."""
+
+INCLUDE_LOGPROBS = "message.output_text.logprobs"
+"""The Responses `include` value that asks for the output text's logprobs."""
 
 
 @dataclass(frozen=True, slots=True)

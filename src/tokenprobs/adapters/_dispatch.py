@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -19,8 +17,7 @@ from tokenprobs._gc import paused_gc
 from tokenprobs.adapters import chat, completions, prompt, responses
 from tokenprobs.adapters._columns import columns_from_entries
 from tokenprobs.adapters._common import error_body, get
-from tokenprobs.adapters._fast_typed import decode_chat
-from tokenprobs.adapters._lazy import FastPathMiss, RawTable
+from tokenprobs.adapters._raw import as_data, fast_parse, not_a_body, read_file, read_path
 from tokenprobs.adapters._requested import with_requested
 from tokenprobs.adapters.frameworks import parse_framework
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
@@ -120,12 +117,12 @@ def _prompt(obj: object, *, choice: int | None) -> list[TokenDistribution]:
     if isinstance(obj, TokenDistribution):
         obj = obj.response
     if isinstance(obj, os.PathLike):
-        obj = _read_path(obj)
+        obj = read_path(obj)
     elif isinstance(obj, io.IOBase):
-        obj = _read_file(obj)
+        obj = read_file(obj)
     if isinstance(obj, _STR_KINDS):
         try:
-            obj = pydantic_core.from_json(_as_data(obj))
+            obj = pydantic_core.from_json(as_data(obj))
         except ValueError as exc:
             msg = f"part='prompt' needs a whole response as JSON ({exc})"
             raise UnsupportedResponseError(msg) from exc
@@ -169,11 +166,11 @@ def _api_shape(obj: object, *, choice: int | None) -> list[TokenDistribution]:  
     if isinstance(obj, _STR_KINDS):
         return _from_text(obj, choice=choice)
     if isinstance(obj, os.PathLike):
-        return _from_text(_read_path(obj), choice=choice)
+        return _from_text(read_path(obj), choice=choice)
     if isinstance(obj, io.IOBase) or (
         callable(getattr(obj, "read", None)) and not isinstance(obj, pydantic.BaseModel | Mapping)
     ):
-        return _from_text(_read_file(obj), choice=choice)
+        return _from_text(read_file(obj), choice=choice)
     if (err := _sdk_error(obj)) is not None:
         raise err
     if isinstance(obj, Mapping) and not isinstance(obj, dict):
@@ -198,76 +195,6 @@ def _api_shape(obj: object, *, choice: int | None) -> list[TokenDistribution]:  
     raise UnsupportedResponseError(msg)
 
 
-# A JSON list of byte values, as every token entry carries: cut out before parsing (see below).
-_BYTES_LIST = re.compile(rb'"bytes":\s*\[([0-9,\s]*)\]')
-_FAST_MIN = 1 << 16
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _fast(data: bytes | str, *, choice: int | None) -> list[TokenDistribution] | None:  # noqa: PLR0911
-    """The raw-JSON fast path for large chat and Responses bodies.
-
-    Building ~100,000 small lists of byte values is most of the cost of parsing a large body.
-    Each `"bytes": [...]` is replaced by an index into a table of the lists' text; the sampled
-    tokens' lists are built at once, the alternatives' only when a position is read. Anything
-    unexpected returns `None`, and the body is parsed the ordinary way. With msgspec installed
-    (the `fast` extra), a chat body is first decoded by it into typed structs in one pass, with
-    no regex split (`_fast_typed`); anything unexpected there falls back to the split.
-    """
-    if len(data) < _FAST_MIN or data.lstrip()[:1] not in (b"{", "{"):
-        return None
-    if isinstance(data, str):
-        data = data.encode("utf-8", errors="surrogatepass")
-    if (typed := decode_chat(data)) is not None:  # msgspec installed, and a chat body it knows
-        try:
-            return chat.parse_choices(typed, choice=choice, table=RawTable())
-        except FastPathMiss:
-            pass
-    pieces = _BYTES_LIST.split(data)  # text, list, text, list, ..., text
-    table: list[bytes] = pieces[1::2]
-    pieces[1::2] = map(b'"bytes":%d'.__mod__, range(len(table)))
-    try:
-        parsed = pydantic_core.from_json(b"".join(pieces))
-    except ValueError:
-        return None
-    if not isinstance(parsed, dict):
-        return None
-    kind = parsed.get("object")
-    try:
-        if kind == "chat.completion":
-            return chat.parse_choices(parsed, choice=choice, table=table)
-        if kind == "response":
-            return [responses.parse_response(parsed, table=table)]
-    except FastPathMiss:
-        return None
-    return None
-
-
-def _as_data(raw: str | bytes | bytearray | memoryview) -> str | bytes:
-    """`str` or `bytes` for the JSON parser (a `str` with lone surrogates as bytes: invalid)."""
-    if isinstance(raw, bytearray | memoryview):
-        return bytes(raw)
-    if isinstance(raw, str) and _SURROGATE.search(raw):
-        return raw.encode("utf-8", errors="surrogatepass")
-    return raw
-
-
-def _read_path(path: os.PathLike[Any]) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        msg = f"cannot read {os.fspath(path)!r}: {exc.strerror or exc}"
-        raise UnsupportedResponseError(msg) from exc
-
-
-def _read_file(f: Any) -> str | bytes:  # noqa: ANN401 - any object with .read()
-    data = f.read()
-    if not isinstance(data, str | bytes | bytearray):
-        msg = f"{type(f).__name__}.read() gave a {type(data).__name__}, not text or bytes"
-        raise UnsupportedResponseError(msg)
-    return bytes(data) if isinstance(data, bytearray) else data
-
-
 def _sdk_error(obj: object) -> APIResponseError | None:
     """The `APIResponseError` for an `openai.APIStatusError` given in place of a response."""
     if not isinstance(obj, openai.APIStatusError):
@@ -280,33 +207,11 @@ def _sdk_error(obj: object) -> APIResponseError | None:
     return err
 
 
-_PATH_MAX = 4096
-
-
-def _names_file(text: str) -> bool:
-    """Whether a string that failed to parse is the name of an existing file."""
-    if not text or len(text) > _PATH_MAX or "\n" in text or "\x00" in text:
-        return False
-    try:
-        return Path(text).is_file()
-    except (OSError, ValueError):
-        return False
-
-
-def _not_a_body(raw: object, exc: ValueError) -> str:
-    if isinstance(raw, str) and _names_file(name := raw.strip()):
-        return (
-            f"the string {name!r} is not a response but names a file: pass "
-            f"pathlib.Path({name!r}) to read it (a str is parsed as the body itself)"
-        )
-    return f"not JSON, SSE or NDJSON ({exc})"
-
-
 def _from_text(
     raw: str | bytes | bytearray | memoryview, *, choice: int | None
 ) -> list[TokenDistribution]:
-    data = _as_data(raw)
-    fast = _fast(data, choice=choice)
+    data = as_data(raw)
+    fast = fast_parse(data, choice=choice)
     if fast is not None:
         return fast
     try:
@@ -324,7 +229,7 @@ def _from_text(
                 pass
             else:
                 return _from_items(items, choice=choice, response=items)
-        raise UnsupportedResponseError(_not_a_body(raw, exc)) from exc
+        raise UnsupportedResponseError(not_a_body(raw, exc)) from exc
     if isinstance(parsed, dict):
         if (err := error_body(parsed)) is not None:
             raise err

@@ -7,6 +7,7 @@ it, choosing the client, parsing, stream bookkeeping) is shared by the sync and 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import openai
@@ -22,6 +23,8 @@ from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 from tokenprobs.guards import remember_server
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from tokenprobs._endpoints import Endpoint
     from tokenprobs.client._request import Prompt
     from tokenprobs.guards import GuardMode, GuardProfile
@@ -112,17 +115,24 @@ def _name_the_url(exc: openai.APIConnectionError, retry: RetryPolicy | None) -> 
         exc.add_note(f"tokenprobs: the request failed{where}.")
 
 
-def _send(
-    client: openai.OpenAI, endpoint: Endpoint, params: dict[str, object], retry: RetryPolicy | None
-) -> object:
-    create = _create(client, endpoint)
+@contextmanager
+def _explained(retry: RetryPolicy | None) -> Iterator[None]:
+    """What the sync and async sends say on failure: an undecodable body, an unreachable URL."""
     try:
-        return _retry.call(retry, lambda: create(**params)) if retry else create(**params)
+        yield
     except json.JSONDecodeError as exc:
         raise _undecodable(exc) from exc
     except openai.APIConnectionError as exc:
         _name_the_url(exc, retry)
         raise
+
+
+def _send(
+    client: openai.OpenAI, endpoint: Endpoint, params: dict[str, object], retry: RetryPolicy | None
+) -> object:
+    create = _create(client, endpoint)
+    with _explained(retry):
+        return _retry.call(retry, lambda: create(**params)) if retry else create(**params)
 
 
 async def _asend(
@@ -136,13 +146,20 @@ async def _asend(
     async def attempt() -> object:
         return await create(**params)
 
-    try:
+    with _explained(retry):
         return await (_retry.acall(retry, attempt) if retry else attempt())
-    except json.JSONDecodeError as exc:
-        raise _undecodable(exc) from exc
-    except openai.APIConnectionError as exc:
-        _name_the_url(exc, retry)
-        raise
+
+
+def _finished(
+    response: object,
+    client: openai.OpenAI | openai.AsyncOpenAI,
+    params: dict[str, object],
+    profile: str | GuardProfile | None,
+) -> TokenDistribution:
+    """`finish` for a response of `client` to the request `params`."""
+    return finish(
+        response, base_url=str(client.base_url), profile=profile, requested=requested_ids(params)
+    )
 
 
 def call(
@@ -153,10 +170,7 @@ def call(
     profile: str | GuardProfile | None = None,
 ) -> TokenDistribution:
     """One prepared request through a prepared client (see `sync_client`), parsed."""
-    response = _send(client, endpoint, params, retry)
-    return finish(
-        response, base_url=str(client.base_url), profile=profile, requested=requested_ids(params)
-    )
+    return _finished(_send(client, endpoint, params, retry), client, params, profile)
 
 
 def call_stream(
@@ -174,10 +188,7 @@ async def acall(
     profile: str | GuardProfile | None = None,
 ) -> TokenDistribution:
     """The async twin of `call`."""
-    response = await _asend(client, endpoint, params, retry)
-    return finish(
-        response, base_url=str(client.base_url), profile=profile, requested=requested_ids(params)
-    )
+    return _finished(await _asend(client, endpoint, params, retry), client, params, profile)
 
 
 async def acall_stream(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import weakref
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 import openai
@@ -58,8 +58,14 @@ def base_url_of(client: object) -> str | None:
     return None if url is None else str(url)
 
 
-def _as_object(value: object) -> object:
-    return value  # lets a runtime type check of a typed argument through mypy's reachability
+_Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
+
+
+def _ready(client: _Client, retry: RetryPolicy | None, *, wrong: type, msg: str) -> _Client:
+    """A given client of the right kind (else `TypeError`), the SDK's retries off if we retry."""
+    if isinstance(client, wrong):
+        raise TypeError(msg)
+    return client.with_options(max_retries=0) if retry is not None else client
 
 
 def sync_client(client: openai.OpenAI | None, retry: RetryPolicy | None) -> openai.OpenAI:
@@ -69,10 +75,8 @@ def sync_client(client: openai.OpenAI | None, retry: RetryPolicy | None) -> open
         client = _sync_defaults.get(cache_key)
         if client is None:
             client = _sync_defaults[cache_key] = openai.OpenAI(api_key=key)
-    elif isinstance(_as_object(client), openai.AsyncOpenAI):
-        msg = "get_token_distribution needs a sync client: use aget_token_distribution"
-        raise TypeError(msg)
-    return client.with_options(max_retries=0) if retry is not None else client
+    msg = "get_token_distribution needs a sync client: use aget_token_distribution"
+    return _ready(client, retry, wrong=openai.AsyncOpenAI, msg=msg)
 
 
 def async_client(
@@ -87,7 +91,5 @@ def async_client(
         client = per_loop.get(cache_key)
         if client is None:
             client = per_loop[cache_key] = openai.AsyncOpenAI(api_key=key)
-    elif isinstance(_as_object(client), openai.OpenAI):
-        msg = "aget_token_distribution needs an AsyncOpenAI client: use get_token_distribution"
-        raise TypeError(msg)
-    return client.with_options(max_retries=0) if retry is not None else client
+    msg = "aget_token_distribution needs an AsyncOpenAI client: use get_token_distribution"
+    return _ready(client, retry, wrong=openai.OpenAI, msg=msg)

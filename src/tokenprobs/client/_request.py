@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
-from tokenprobs._endpoints import NAMES, Endpoint
+from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
 from tokenprobs.guards import check_request, detected_server
 
 if TYPE_CHECKING:
@@ -17,7 +17,6 @@ Prompt: TypeAlias = str | Sequence[Mapping[str, object]]
 """A prompt string, or a list of chat messages (`{"role": ..., "content": ...}`)."""
 
 ENDPOINTS: tuple[Endpoint, ...] = NAMES
-INCLUDE_LOGPROBS = "message.output_text.logprobs"
 
 
 def build_params(

@@ -125,8 +125,25 @@ class _StreamState:
         return [self.finals[c] for c in sorted(self.finals)]
 
 
+_END = object()
+"""What `next` / `anext` give once the SDK's stream is exhausted."""
+
+
 class _Base:
-    _state: _StreamState
+    def __init__(
+        self,
+        sdk_stream: Any,  # noqa: ANN401 - the SDK's Stream or AsyncStream
+        chunks: Iterator[Any] | AsyncIterator[Any],
+    ) -> None:
+        """What both twins hold: the SDK's stream, its chunks, the shared state, updates due."""
+        self._sdk = sdk_stream
+        self._it = chunks
+        self._state = _StreamState()
+        self._pending: deque[StreamUpdate] = deque()
+
+    def _arrived(self, chunk: object) -> None:
+        """Queue the updates of a chunk, or (`_END`: the SDK's stream ended) the final ones."""
+        self._pending.extend(self._state.finish() if chunk is _END else self._state.feed(chunk))
 
     @property
     def done(self) -> bool:
@@ -164,12 +181,11 @@ class DistributionStream(_Base):
         >>> stream.distribution  # doctest: +SKIP
     """
 
+    _it: Iterator[Any]
+
     def __init__(self, sdk_stream: Any) -> None:  # noqa: ANN401 - the SDK's Stream
         """Wrap the SDK's stream (iterated lazily)."""
-        self._sdk = sdk_stream
-        self._it: Iterator[Any] = iter(sdk_stream)
-        self._state = _StreamState()
-        self._pending: deque[StreamUpdate] = deque()
+        super().__init__(sdk_stream, iter(sdk_stream))
 
     def __iter__(self) -> Self:
         """The stream is its own iterator."""
@@ -181,13 +197,10 @@ class DistributionStream(_Base):
             if self._state.done:
                 raise StopIteration
             try:
-                chunk = next(self._it)
-            except StopIteration:
-                self._pending.extend(self._state.finish())
-                continue
+                chunk = next(self._it, _END)
             except Exception as exc:
                 raise self._state.interrupted(exc) from exc
-            self._pending.extend(self._state.feed(chunk))
+            self._arrived(chunk)
         return self._pending.popleft()
 
     def until_done(self) -> TokenDistribution:
@@ -214,12 +227,11 @@ class DistributionStream(_Base):
 class AsyncDistributionStream(_Base):
     """The async twin of `DistributionStream`: `async for update in stream`."""
 
+    _it: AsyncIterator[Any]
+
     def __init__(self, sdk_stream: Any) -> None:  # noqa: ANN401 - the SDK's AsyncStream
         """Wrap the SDK's async stream (iterated lazily)."""
-        self._sdk = sdk_stream
-        self._it: AsyncIterator[Any] = aiter(sdk_stream)
-        self._state = _StreamState()
-        self._pending: deque[StreamUpdate] = deque()
+        super().__init__(sdk_stream, aiter(sdk_stream))
 
     def __aiter__(self) -> Self:
         """The stream is its own async iterator."""
@@ -231,13 +243,10 @@ class AsyncDistributionStream(_Base):
             if self._state.done:
                 raise StopAsyncIteration
             try:
-                chunk = await anext(self._it)
-            except StopAsyncIteration:
-                self._pending.extend(self._state.finish())
-                continue
+                chunk = await anext(self._it, _END)
             except Exception as exc:
                 raise self._state.interrupted(exc) from exc
-            self._pending.extend(self._state.feed(chunk))
+            self._arrived(chunk)
         return self._pending.popleft()
 
     async def until_done(self) -> TokenDistribution:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, overload
 
-from tokenprobs.exceptions import MissingDependencyError
+from tokenprobs._optional import require
 from tokenprobs.fields import _view
 
 if TYPE_CHECKING:
@@ -178,11 +178,7 @@ class FieldConfidences(Sequence[FieldConfidence]):
         Raises:
             MissingDependencyError: Without pandas (`pip install 'pytokenprobs[pandas]'`).
         """
-        try:
-            import pandas as pd  # noqa: PLC0415 - pandas is optional
-        except ImportError:
-            feature = "FieldConfidences.to_pandas"
-            raise MissingDependencyError(feature, "pandas", "pandas") from None
+        pd = require("pandas", extra="pandas", feature="FieldConfidences.to_pandas")
         rows = [_row(leaf, decisions=decisions) for leaf in self._leaves]
         columns = list(rows[0]) if rows else ["pointer", "value", "prob", "logprob"]
         return pd.DataFrame(rows, columns=columns)

@@ -10,7 +10,7 @@ import html
 import math
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs.exceptions import MissingDependencyError
+from tokenprobs._optional import require
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -95,12 +95,8 @@ def to_rich(fc: FieldConfidences) -> Any:  # noqa: ANN401 - rich is optional
     Raises:
         MissingDependencyError: Without rich (`pip install 'pytokenprobs[rich]'`).
     """
-    try:
-        from rich.text import Text  # noqa: PLC0415 - rich is optional
-    except ImportError:
-        feature = "the rich view of FieldConfidences"
-        raise MissingDependencyError(feature, "rich", "rich") from None
-    out = Text()
+    rich_text = require("rich.text", extra="rich", feature="the rich view of FieldConfidences")
+    out = rich_text.Text()
     for text, leaf in _segments(fc):
         if leaf is None:
             out.append(text)

@@ -76,6 +76,18 @@ def _scalar(buf: bytes, i: int, path: Path, leaves: list[Leaf]) -> int:
     return end
 
 
+def _member(buf: bytes, j: int, expected: str) -> tuple[str, int]:
+    """An object member's key at byte `j`, and where its value starts (past the colon)."""
+    m = _STRING.match(buf, j)
+    if m is None:
+        raise _fail(buf, j, expected)
+    key: str = json.loads(buf[j : m.end()])
+    k = _WS.match(buf, m.end()).end()  # type: ignore[union-attr]
+    if buf[k : k + 1] != b":":
+        raise _fail(buf, k, "':'")
+    return key, _WS.match(buf, k + 1).end()  # type: ignore[union-attr]
+
+
 def walk(buf: bytes, start: int = 0) -> tuple[list[Leaf], int]:  # noqa: C901, PLR0912, PLR0915 - one state machine
     """Every leaf of the JSON value starting at byte `start` (after optional whitespace).
 
@@ -105,16 +117,9 @@ def walk(buf: bytes, start: int = 0) -> tuple[list[Leaf], int]:  # noqa: C901, P
                 leaves.append(Leaf(path, {} if obj else [], i, j + 1))
                 i = j + 1
             elif obj:
-                m = _STRING.match(buf, j)
-                if m is None:
-                    raise _fail(buf, j, "a key or '}'")
-                key = json.loads(buf[j : m.end()])
-                k = _WS.match(buf, m.end()).end()  # type: ignore[union-attr]
-                if buf[k : k + 1] != b":":
-                    raise _fail(buf, k, "':'")
+                key, i = _member(buf, j, "a key or '}'")
                 stack.append([True, path, key])
                 path = (*path, key)
-                i = _WS.match(buf, k + 1).end()  # type: ignore[union-attr]
                 continue
             else:
                 stack.append([False, path, 0])
@@ -134,15 +139,8 @@ def walk(buf: bytes, start: int = 0) -> tuple[list[Leaf], int]:  # noqa: C901, P
             if c == ord(","):
                 j = _WS.match(buf, i + 1).end()  # type: ignore[union-attr]
                 if is_obj:
-                    m = _STRING.match(buf, j)
-                    if m is None:
-                        raise _fail(buf, j, "a key")
-                    key = json.loads(buf[j : m.end()])
-                    k = _WS.match(buf, m.end()).end()  # type: ignore[union-attr]
-                    if buf[k : k + 1] != b":":
-                        raise _fail(buf, k, "':'")
+                    key, i = _member(buf, j, "a key")
                     path = (*parent, key)  # type: ignore[misc]
-                    i = _WS.match(buf, k + 1).end()  # type: ignore[union-attr]
                 else:
                     frame[2] = index = frame[2] + 1  # type: ignore[operator]
                     path = (*parent, index)  # type: ignore[misc]

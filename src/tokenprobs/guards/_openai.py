@@ -9,37 +9,44 @@ for another parameter: the text is plausible, not observed).
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
-from tokenprobs.guards._types import (
-    Check,
-    Context,
-    Evidence,
-    Fields,
-    LogprobsSupport,
-    ModelFamily,
-    Rule,
-    json_kind,
+from tokenprobs.guards._conditions import (
+    INCLUDE_LOGPROBS,
+    above_cap_inferred,
+    above_cap_observed,
+    below_zero,
+    chat_logprobs_refused,
+    completions_clamped,
+    echo_with_logprobs,
+    not_boolean,
+    not_integer,
+    responses_reasoning,
+    responses_unknown_include,
+    responses_unknown_logprobs,
+    server_cap,
+    top_without_logprobs,
 )
+from tokenprobs.guards._types import Check, Evidence, ModelFamily, Rule
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from tokenprobs._endpoints import Endpoint
 
-INCLUDE_LOGPROBS = "message.output_text.logprobs"
-#: Responses `include` values, in the order the API lists them in its error message.
-INCLUDE_VALUES = (
-    "file_search_call.results",
-    "web_search_call.results",
-    "web_search_call.action.sources",
-    "message.input_image.image_url",
-    "computer_call_output.output.image_url",
-    "code_interpreter_call.outputs",
-    "reasoning.encrypted_content",
-    INCLUDE_LOGPROBS,
-)
+__all__ = [
+    "CHAT_RULES",
+    "COMPLETIONS_RULES",
+    "MODEL_FAMILIES",
+    "OPENAI_RULES",
+    "RESPONSES_RULES",
+    "RULE_ENDPOINTS",
+    "below_zero",  # the conditions the server profiles reuse, importable here as before
+    "not_boolean",
+    "rule_endpoint",
+    "server_cap",
+    "top_without_logprobs",
+]
 
 
 MODEL_FAMILIES: tuple[ModelFamily, ...] = (
@@ -68,178 +75,90 @@ MODEL_FAMILIES: tuple[ModelFamily, ...] = (
 )
 
 
-def _not_integer(name: str) -> Check:
-    def check(ctx: Context) -> Fields | None:
-        value = ctx.params.get(name)
-        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
-            return None
-        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-            return None  # 2.0 is sent as JSON 2.0; whether the API takes it is unknown: let it be
-        return {"kind": json_kind(value)}
-
-    return check
-
-
-def not_boolean(name: str) -> Check:
-    def check(ctx: Context) -> Fields | None:
-        value = ctx.params.get(name)
-        return None if value is None or isinstance(value, bool) else {"kind": json_kind(value)}
-
-    return check
-
-
-def _int(ctx: Context, name: str) -> int | None:
-    value = ctx.params.get(name)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    return int(value) if isinstance(value, float) and value.is_integer() else None
-
-
-def below_zero(name: str) -> Check:
-    def check(ctx: Context) -> Fields | None:
-        value = _int(ctx, name)
-        return {"got": value} if value is not None and value < 0 else None
-
-    return check
-
-
-def _above_cap(name: str) -> Check:
-    def check(ctx: Context) -> Fields | None:
-        value = _int(ctx, name)
-        cap = ctx.family.max_top_logprobs if ctx.family else None
-        cap = 20 if cap is None else cap
-        return {"cap": cap, "got": value} if value is not None and value > cap else None
-
-    return check
-
-
-def _above_cap_inferred(ctx: Context) -> Fields | None:
-    fields = _above_cap("top_logprobs")(ctx)
-    return fields if fields is not None and fields["cap"] != 5 else None  # noqa: PLR2004
-
-
-def _above_cap_observed(ctx: Context) -> Fields | None:
-    fields = _above_cap("top_logprobs")(ctx)
-    return fields if fields is not None and fields["cap"] == 5 else None  # noqa: PLR2004
-
-
-def top_without_logprobs(ctx: Context) -> Fields | None:
-    return {} if ctx.given("top_logprobs") and ctx.params.get("logprobs") is not True else None
-
-
-def _chat_logprobs_refused(support: LogprobsSupport) -> Check:
-    def check(ctx: Context) -> Fields | None:
-        if ctx.params.get("logprobs") is not True or ctx.family is None:
-            return None
-        if ctx.family.logprobs != support:
-            return None
-        return {} if support == "forbidden" or ctx.reasoning else None
-
-    return check
-
-
-def _responses_unknown_logprobs(ctx: Context) -> Fields | None:
-    return {} if "logprobs" in ctx.params else None
-
-
-def _include_list(ctx: Context) -> list[object]:
-    include = ctx.params.get("include")
-    return list(include) if isinstance(include, list | tuple) else []
-
-
-def _responses_unknown_include(ctx: Context) -> Fields | None:
-    known = set(INCLUDE_VALUES) | _sdk_include_values()
-    for index, value in enumerate(_include_list(ctx)):
-        if not isinstance(value, str) or value not in known:
-            supported = ", ".join(f"'{v}'" for v in INCLUDE_VALUES[:-1])
-            return {"index": index, "value": value, "supported": supported}
-    return None
-
-
-def _sdk_include_values() -> set[str]:
-    """Values the installed SDK knows, so a newer SDK's new value is never refused."""
-    try:
-        from typing import get_args  # noqa: PLC0415
-
-        from openai.types.responses.response_includable import (  # noqa: PLC0415
-            ResponseIncludable,
-        )
-    except ImportError:  # pragma: no cover - an SDK without Responses
-        return set()
-    return {str(v) for v in get_args(ResponseIncludable)}
-
-
-def _responses_reasoning(param: str) -> Check:
-    def check(ctx: Context) -> Fields | None:
-        if not ctx.reasoning:
-            return None
-        wants_include = INCLUDE_LOGPROBS in _include_list(ctx)
-        fired = wants_include if param == "include" else ctx.given(param) and not wants_include
-        return {} if fired else None
-
-    return check
-
-
-def _echo_with_logprobs(ctx: Context) -> Fields | None:
-    refused = ctx.family is not None and not ctx.family.echo_with_logprobs
-    return {} if refused and ctx.params.get("echo") is True and ctx.given("logprobs") else None
-
-
-def _completions_clamped(ctx: Context) -> Fields | None:
-    value = _int(ctx, "logprobs")
-    return {"got": value} if value is not None and value > 5 else None  # noqa: PLR2004
-
-
-def server_cap(name: str) -> Check:
-    def check(ctx: Context) -> Fields | None:
-        value = _int(ctx, name)
-        cap = ctx.profile.max_top_logprobs
-        ok = value is None or cap is None or value <= cap
-        return None if ok else {"cap": cap, "got": value}
-
-    return check
-
-
 _TYPE_MSG = "Invalid type for '{name}': expected {expected}, but got {{kind}} instead."
 _CAP_MSG = "Invalid value for 'top_logprobs': must be less than or equal to {cap}."
 _MIN_TEMPLATE = (
     "Invalid '{name}': integer below minimum value. Expected a value >= 0, but got {{got}} instead."
 )
-_MIN_MSG = _MIN_TEMPLATE.format(name="top_logprobs")
 _CONFORMANCE = "third-party conformance test, gpt-5.6-terra, 2026-08-30"
 _REASONING_MSG = "logprobs are not supported with reasoning models."
 
 
+def _invalid_type(
+    rule_id: str,
+    name: str,
+    *,
+    expected: str,
+    check: Check,
+    trigger: str,
+    evidence: Evidence,
+    source: str,
+) -> Rule:
+    """The API's `invalid_type` answer for parameter `name` (its one message template)."""
+    return Rule(
+        id=rule_id,
+        trigger=trigger,
+        check=check,
+        status=400,
+        message=_TYPE_MSG.format(name=name, expected=expected),
+        param=name,
+        code="invalid_type",
+        evidence=evidence,
+        source=source,
+    )
+
+
+def _below_min(rule_id: str, name: str, *, trigger: str, evidence: Evidence, source: str) -> Rule:
+    """The API's `integer_below_min_value` answer for an integer parameter `name` below 0."""
+    return Rule(
+        id=rule_id,
+        trigger=trigger,
+        check=below_zero(name),
+        status=400,
+        message=_MIN_TEMPLATE.format(name=name),
+        param=name,
+        code="integer_below_min_value",
+        evidence=evidence,
+        source=source,
+    )
+
+
+def _responses_reasoning(name: str, *, trigger: str, source: str) -> Rule:
+    """Responses on a reasoning model: `name` asks for logprobs, which it cannot give."""
+    return Rule(
+        id=f"responses.{name}.reasoning",
+        trigger=trigger,
+        check=responses_reasoning(name),
+        status=400,
+        message=_REASONING_MSG,
+        param=name,
+        code="unsupported_parameter",
+        source=source,
+    )
+
+
 def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...]:
     return (
-        Rule(
-            id=f"{prefix}.top_logprobs.type",
+        _invalid_type(
+            f"{prefix}.top_logprobs.type",
+            "top_logprobs",
+            expected="an integer",
+            check=not_integer("top_logprobs"),
             trigger="`top_logprobs` is not an integer (string, decimal, boolean ...)",
-            check=_not_integer("top_logprobs"),
-            status=400,
-            message=_TYPE_MSG.format(name="top_logprobs", expected="an integer"),
-            param="top_logprobs",
-            code="invalid_type",
             evidence=type_evidence,
             source=f"{_CONFORMANCE} (Responses, string); `seed: 1.5` template for decimals",
         ),
-        Rule(
-            id=f"{prefix}.top_logprobs.below_min",
+        _below_min(
+            f"{prefix}.top_logprobs.below_min",
+            "top_logprobs",
             trigger="`top_logprobs` < 0",
-            check=below_zero("top_logprobs"),
-            status=400,
-            message=_MIN_MSG,
-            param="top_logprobs",
-            code="integer_below_min_value",
             evidence="OBS" if prefix == "chat" else "INF",
             source=_CONFORMANCE,
         ),
         Rule(
             id=f"{prefix}.top_logprobs.above_cap",
             trigger="`top_logprobs` above the model's cap of 5 (gpt-5.x)",
-            check=_above_cap_observed,
+            check=above_cap_observed,
             status=400,
             message=_CAP_MSG,
             param="top_logprobs",
@@ -249,7 +168,7 @@ def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...
         Rule(
             id=f"{prefix}.top_logprobs.above_max",
             trigger="`top_logprobs` above 20 (documented maximum; gpt-4o / gpt-4.1 / unknown)",
-            check=_above_cap_inferred,
+            check=above_cap_inferred,
             status=400,
             message=_CAP_MSG,
             param="top_logprobs",
@@ -260,14 +179,12 @@ def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...
 
 
 CHAT_RULES: tuple[Rule, ...] = (
-    Rule(
-        id="chat.logprobs.type",
-        trigger="`logprobs` is not a boolean",
+    _invalid_type(
+        "chat.logprobs.type",
+        "logprobs",
+        expected="a boolean",
         check=not_boolean("logprobs"),
-        status=400,
-        message=_TYPE_MSG.format(name="logprobs", expected="a boolean"),
-        param="logprobs",
-        code="invalid_type",
+        trigger="`logprobs` is not a boolean",
         evidence="INF",
         source="template seen for `store`",
     ),
@@ -284,7 +201,7 @@ CHAT_RULES: tuple[Rule, ...] = (
     Rule(
         id="chat.logprobs.forbidden",
         trigger="`logprobs=True` on o-series / gpt-5 / gpt-5-* models",
-        check=_chat_logprobs_refused("forbidden"),
+        check=chat_logprobs_refused("forbidden"),
         status=403,
         message="You are not allowed to request logprobs from this model",
         source="confident-ai/deepeval PR #2184 (o4-mini); 2026 notes (gpt-5 family)",
@@ -294,7 +211,7 @@ CHAT_RULES: tuple[Rule, ...] = (
             id=f"chat.logprobs.{support}",
             trigger=f"`logprobs=True` on a model with logprobs={support!r}"
             + (' and `reasoning_effort` not "none"' if support == "reasoning" else ""),
-            check=_chat_logprobs_refused(support),
+            check=chat_logprobs_refused(support),
             status=400,
             message="Unsupported parameter: 'logprobs' is not supported with this model.",
             param="logprobs",
@@ -309,7 +226,7 @@ RESPONSES_RULES: tuple[Rule, ...] = (
     Rule(
         id="responses.logprobs.unknown",
         trigger="`logprobs` sent at all (also via `extra_body`): not a Responses parameter",
-        check=_responses_unknown_logprobs,
+        check=responses_unknown_logprobs,
         status=400,
         message="Unknown parameter: 'logprobs'.",
         param="logprobs",
@@ -319,7 +236,7 @@ RESPONSES_RULES: tuple[Rule, ...] = (
     Rule(
         id="responses.include.unknown",
         trigger="an `include` value the API does not know",
-        check=_responses_unknown_include,
+        check=responses_unknown_include,
         status=400,
         message="Invalid value: '{value}'. Supported values are: {supported}, and "
         f"'{INCLUDE_LOGPROBS}'.",
@@ -328,48 +245,32 @@ RESPONSES_RULES: tuple[Rule, ...] = (
         source=_CONFORMANCE + " (list order from the SDK's ResponseIncludable)",
     ),
     *_top_logprobs_rules("responses", "OBS"),
-    Rule(
-        id="responses.include.reasoning",
+    _responses_reasoning(
+        "include",
         trigger=f'`include=["{INCLUDE_LOGPROBS}"]` on a reasoning model',
-        check=_responses_reasoning("include"),
-        status=400,
-        message=_REASONING_MSG,
-        param="include",
-        code="unsupported_parameter",
         source="real curl to api.openai.com, gpt-5-mini, vllm-project/vllm PR #23319",
     ),
-    Rule(
-        id="responses.top_logprobs.reasoning",
+    _responses_reasoning(
+        "top_logprobs",
         trigger="`top_logprobs` (without that `include`) on a reasoning model",
-        check=_responses_reasoning("top_logprobs"),
-        status=400,
-        message=_REASONING_MSG,
-        param="top_logprobs",
-        code="unsupported_parameter",
         source=_CONFORMANCE,
     ),
 )
 
 COMPLETIONS_RULES: tuple[Rule, ...] = (
-    Rule(
-        id="completions.logprobs.type",
+    _invalid_type(
+        "completions.logprobs.type",
+        "logprobs",
+        expected="an integer",
+        check=not_integer("logprobs"),
         trigger="legacy `logprobs` is not an integer (string, decimal, boolean ...)",
-        check=_not_integer("logprobs"),
-        status=400,
-        message=_TYPE_MSG.format(name="logprobs", expected="an integer"),
-        param="logprobs",
-        code="invalid_type",
         evidence="INF",
         source="the API's invalid_type template (observed for top_logprobs and seed)",
     ),
-    Rule(
-        id="completions.logprobs.below_min",
+    _below_min(
+        "completions.logprobs.below_min",
+        "logprobs",
         trigger="legacy `logprobs` < 0",
-        check=below_zero("logprobs"),
-        status=400,
-        message=_MIN_TEMPLATE.format(name="logprobs"),
-        param="logprobs",
-        code="integer_below_min_value",
         evidence="INF",
         source="the API's integer_below_min_value template (observed for top_logprobs); "
         "`minimum: 0` in openapi.yaml",
@@ -377,7 +278,7 @@ COMPLETIONS_RULES: tuple[Rule, ...] = (
     Rule(
         id="completions.echo_with_logprobs",
         trigger="`echo=True` with `logprobs` on gpt-3.5-turbo-instruct",
-        check=_echo_with_logprobs,
+        check=echo_with_logprobs,
         status=400,
         message="Setting 'echo' and 'logprobs' at the same time is not supported for this model.",
         evidence="OBS",
@@ -387,7 +288,7 @@ COMPLETIONS_RULES: tuple[Rule, ...] = (
     Rule(
         id="completions.logprobs.clamped",
         trigger="`logprobs` above the documented maximum of 5 (warning only)",
-        check=_completions_clamped,
+        check=completions_clamped,
         status=None,
         message="logprobs={got} is above the documented maximum of 5: the API clamps it "
         "silently (HTTP 200) and may return fewer alternatives per position than asked",

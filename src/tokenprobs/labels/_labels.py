@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs.labels._chain import Chain, follow, raw_bytes
 from tokenprobs.labels._exact import Exact
-from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode, is_special
-from tokenprobs.labels._position import At, LabelPositionError, resolve, token_bytes
+from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode
+from tokenprobs.labels._position import At, LabelPositionError, resolve
 from tokenprobs.labels._result import LabelResult, LabelResults, build
 from tokenprobs.labels._rows import plain_results, tails_at
 
@@ -27,35 +27,6 @@ if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
 __all__ = ["Labels"]
-
-
-@dataclass
-class _Chain:
-    """What following the sampled path adds to one row (and the sampled candidate it replaces)."""
-
-    C: int
-    raw: NDArray[np.float64] = field(init=False)
-    lo: NDArray[np.float64] = field(init=False)
-    hi: NDArray[np.float64] = field(init=False)
-    amb: dict[frozenset[int], float] = field(default_factory=dict)
-    unmatched: float = 0.0
-    tail: float = 0.0
-    multi: set[int] = field(default_factory=set)
-
-    def __post_init__(self) -> None:
-        self.raw, self.lo, self.hi = np.zeros(self.C), np.zeros(self.C), np.zeros(self.C)
-
-    def add(self, out: Outcome, mass: float) -> None:
-        ks = list(out.classes)
-        if out.kind is Kind.FULL:
-            self.raw[ks] += mass
-            self.lo[ks] += mass
-        elif out.kind is Kind.PREFIX:
-            self.raw[ks] += mass
-        elif out.kind is Kind.AMBIGUOUS:
-            self.amb[out.classes] = self.amb.get(out.classes, 0.0) + mass
-        else:
-            self.unmatched += mass
 
 
 class Labels(Exact):
@@ -204,7 +175,7 @@ class Labels(Exact):
         flat_oid: list[int] = []
         flat_lp: list[float] = []
         supports: list[NDArray[np.float64]] = []
-        chains: dict[int, _Chain] = {}
+        chains: dict[int, Chain] = {}
         for r, (_, d, i) in enumerate(rows):
             support = d.support_logprobs[i]
             supports.append(support)
@@ -222,7 +193,7 @@ class Labels(Exact):
                 flat_oid.append(self._oid(sampled))
                 flat_lp.append(support[width])
             if sampled.kind in (Kind.PREFIX, Kind.AMBIGUOUS):
-                chain = self._chain(d, i, sampled)
+                chain = follow(self._norm, len(self.names), d, i, sampled)
                 if chain is not None:
                     chains[r] = chain
         n_out = len(self._outcomes)
@@ -317,7 +288,7 @@ class Labels(Exact):
         none: float,
         tail: float,
         multi: set[int],
-        chain: _Chain | None,
+        chain: Chain | None,
     ) -> LabelResult:
         hi_extra = np.zeros(len(self.names))
         unmatched = blank + none
@@ -351,73 +322,3 @@ class Labels(Exact):
             exact=exact,
             multi_token=frozenset(self.names[k] for k in multi),
         )
-
-    # --- the sampled path ---------------------------------------------------------------------
-
-    def _chain(self, d: TokenDistribution, i: int, first: Outcome) -> _Chain | None:
-        """Follow the sampled path from `i` while it is a label prefix (the chain rule).
-
-        Returns the row's correction: the sampled candidate's mass is moved out of its bucket
-        at `i` and split by what the next position says (`p(t1) p(t2|t1) ...`), the next
-        position's tail included, and so on while the sampled continuation is still a prefix.
-        `None` when nothing moves.
-        """
-        chain = _Chain(len(self.names))
-        m = math.exp(min(float(d.logprobs[i]), 0.0))
-        if not m > 0:
-            return None
-        acc, state, j = token_bytes(d, i), first, i + 1
-        while True:
-            complete = self._norm.classify(*decode(acc), terminated=True)
-            if j == len(d):
-                out = complete if d.finish_reason == "stop" else state
-                if out == state:
-                    return chain if j > i + 1 else None
-                chain.add(out, m)
-                chain.add(state, -m)
-                return chain
-            sampled_key = token_bytes(d, j)
-            chain.add(state, -m)
-            next_state: Outcome | None = None
-            p_next = 0.0
-            for tok, raw, lp in _candidates(d, j):
-                p = math.exp(min(lp, 0.0))
-                cand = raw_bytes(tok, raw)
-                if is_special(tok) or not cand:
-                    out = complete
-                else:
-                    out = self._norm.classify(*decode(acc + cand))
-                    if out.kind is Kind.FULL and out != complete:
-                        chain.multi.update(out.classes)
-                chain.add(out, m * p)
-                if cand == sampled_key and next_state is None:
-                    next_state, p_next = out, p
-            tail = m * float(d.tail_mass[j])
-            chain.tail += tail
-            chain.hi[list(state.classes)] += tail
-            if next_state is None or next_state.kind not in (Kind.PREFIX, Kind.AMBIGUOUS):
-                return chain
-            # the sampled continuation is still a prefix: its mass is split one step further
-            m *= p_next
-            acc += sampled_key
-            state = next_state
-            j += 1
-
-
-def _candidates(d: TokenDistribution, j: int) -> list[tuple[str, list[int] | None, float]]:
-    """The distinct returned tokens at `j` (the support): token, bytes, logprob."""
-    support = d.support_logprobs[j]
-    width = support.shape[0] - 1
-    out = [
-        (d.top_tokens[j][c], d.top_bytes[j][c], float(support[c]))
-        for c in range(len(d.top_tokens[j]))
-        if support[c] > -math.inf
-    ]
-    if support[width] > -math.inf:
-        out.append((d.tokens[j], d.token_bytes[j], float(support[width])))
-    return out
-
-
-def raw_bytes(token: str, raw: list[int] | None) -> bytes:
-    """A candidate's bytes: as given, or its text's UTF-8 where the API gave none."""
-    return bytes(raw) if raw is not None else token.encode("utf-8")

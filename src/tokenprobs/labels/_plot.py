@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenprobs import metrics
-from tokenprobs.exceptions import MissingDependencyError
+from tokenprobs._optional import require
 from tokenprobs.labels._calibrate import as_results, targets
 
 if TYPE_CHECKING:
@@ -50,11 +50,7 @@ def reliability_diagram(
     Raises:
         MissingDependencyError: Without matplotlib (`pip install "pytokenprobs[plot]"`).
     """
-    try:
-        import matplotlib.pyplot as plt  # noqa: PLC0415 - matplotlib is optional
-    except ImportError:
-        feature = "reliability_diagram"
-        raise MissingDependencyError(feature, "matplotlib", "plot") from None
+    plt = require("matplotlib.pyplot", extra="plot", feature="reliability_diagram")
     res = as_results(results)
     p = res.matrix("probs")
     target = targets(y, res.labels)

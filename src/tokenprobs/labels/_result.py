@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tokenprobs.exceptions import MissingDependencyError
+from tokenprobs._optional import require
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -142,11 +142,7 @@ class LabelResults(list["LabelResult | Exception"]):
         Raises:
             MissingDependencyError: Without pandas (`pip install 'pytokenprobs[pandas]'`).
         """
-        try:
-            import pandas as pd  # noqa: PLC0415 - pandas is optional
-        except ImportError:
-            feature = "LabelResults.to_pandas"
-            raise MissingDependencyError(feature, "pandas", "pandas") from None
+        pd = require("pandas", extra="pandas", feature="LabelResults.to_pandas")
         rows: list[dict[str, object]] = []
         for r in self:
             if isinstance(r, Exception):

@@ -24,17 +24,28 @@ entropy; `mean_token_entropy_bounds` gives the tight `[lower, upper]` with the t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast, overload
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
 from tokenprobs import metrics
-from tokenprobs.models import TokenDistribution
+from tokenprobs.labels._stack import (
+    Many,
+    flatten,
+    margins,
+    negentropies,
+    partial_entropy,
+    segment_mean,
+    segment_min,
+    segment_sum,
+    shaped,
+)
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+
+    from tokenprobs.models import TokenDistribution
 
 __all__ = [
     "UncertaintyScores",
@@ -49,114 +60,6 @@ __all__ = [
     "sequence_probability",
     "uncertainty_scores",
 ]
-
-Many = Sequence[TokenDistribution]
-_MIN_K = 2  # 1 - H / log k needs k >= 2 members
-
-
-@dataclass(frozen=True)
-class _Flat:
-    """Many distributions' positions stacked: `(P,)` logprobs, `(P, K)` alternatives, segments."""
-
-    n: int
-    seg: NDArray[np.intp]
-    logprobs: NDArray[np.float64]
-    alts: NDArray[np.float64]
-    sampled_outside: NDArray[np.float64]
-
-
-def _flat(ds: TokenDistribution | Many) -> tuple[_Flat, bool]:
-    one = isinstance(ds, TokenDistribution)
-    items: list[object] = [ds] if isinstance(ds, TokenDistribution) else list(ds)
-    for n, d in enumerate(items):
-        if not isinstance(d, TokenDistribution):
-            msg = (
-                f"item {n} is a {type(d).__name__}, not a TokenDistribution: filter failed "
-                "requests out first, e.g. [d for d in ds if not isinstance(d, Exception)]"
-            )
-            raise TypeError(msg)
-    return _stack(cast("list[TokenDistribution]", items)), one
-
-
-def _stack(items: list[TokenDistribution]) -> _Flat:
-    lengths = np.fromiter((len(d) for d in items), dtype=np.intp, count=len(items))
-    total = int(lengths.sum())
-    width = max((d.support_logprobs.shape[1] - 1 for d in items), default=0)
-    alts = np.full((total, width), -np.inf)
-    outside = np.empty(total)
-    logprobs = np.empty(total)
-    start = 0
-    for d in items:  # one slice copy per distribution, never per position
-        end = start + len(d)
-        sup = d.support_logprobs
-        alts[start:end, : sup.shape[1] - 1] = sup[:, :-1]
-        outside[start:end] = sup[:, -1]
-        logprobs[start:end] = d.logprobs
-        start = end
-    seg = np.repeat(np.arange(len(items), dtype=np.intp), lengths)
-    return _Flat(len(items), seg, logprobs, alts, outside)
-
-
-def _mean(values: NDArray[np.float64], f: _Flat) -> NDArray[np.float64]:
-    ok = ~np.isnan(values)
-    total = np.bincount(f.seg[ok], weights=values[ok], minlength=f.n)
-    count = np.bincount(f.seg[ok], minlength=f.n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
-
-def _sum(values: NDArray[np.float64], f: _Flat) -> NDArray[np.float64]:
-    ok = ~np.isnan(values)
-    total = np.bincount(
-        f.seg[ok], weights=np.where(np.isinf(values[ok]), 0.0, values[ok]), minlength=f.n
-    )
-    minus_inf = np.bincount(f.seg[ok], weights=np.isneginf(values[ok]), minlength=f.n) > 0
-    count = np.bincount(f.seg[ok], minlength=f.n)
-    return np.where(count > 0, np.where(minus_inf, -np.inf, total), np.nan)
-
-
-def _min(values: NDArray[np.float64], f: _Flat) -> NDArray[np.float64]:
-    ok = ~np.isnan(values)
-    out = np.full(f.n, np.inf)
-    np.minimum.at(out, f.seg[ok], values[ok])
-    return np.where(np.isposinf(out), np.nan, out)
-
-
-def _negentropies(f: _Flat, top_k: int | None) -> NDArray[np.float64]:
-    r"""Per position $1 - \hat H_t / \log k$, NaN where the position has not exactly k members."""
-    members = np.sum(f.alts > -np.inf, axis=-1)
-    if top_k is None:
-        k = np.zeros(f.n, dtype=np.intp)
-        np.maximum.at(k, f.seg, members)
-        want = k[f.seg]
-    else:
-        want = np.full(f.seg.shape, top_k)
-    h = metrics.entropy(f.alts) if f.alts.shape[1] else np.full(f.seg.shape, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        neg = 1.0 - h / np.log(np.maximum(members, 1))
-    return np.where((members == want) & (members >= _MIN_K) & ~np.isnan(f.logprobs), neg, np.nan)
-
-
-def _partial_entropy(f: _Flat) -> NDArray[np.float64]:
-    r"""Per position $-\sum_{i \in S_t} p_i \log p_i$ over the distinct returned tokens $S_t$."""
-    sup = np.concatenate([f.alts, f.sampled_outside[:, None]], axis=-1)
-    member = sup > -np.inf
-    p = np.exp(sup)
-    terms = np.where(member, -p * np.where(member, sup, 0.0), 0.0)
-    return np.where(member.any(axis=-1) & ~np.isnan(f.logprobs), terms.sum(axis=-1), np.nan)
-
-
-def _margins(f: _Flat) -> NDArray[np.float64]:
-    """Per position p(1) - p(2) over the alternatives; NaN with fewer than two."""
-    if f.alts.shape[1] < 2:  # noqa: PLR2004 - the top two
-        return np.full(f.seg.shape, np.nan)
-    top2 = -np.sort(-f.alts, axis=-1)[:, :2]
-    margin = np.where(top2[:, 1] > -np.inf, np.exp(top2[:, 0]) - np.exp(top2[:, 1]), np.nan)
-    return np.where(np.isnan(f.logprobs), np.nan, margin)
-
-
-def _out(values: NDArray[np.float64], one: bool) -> float | NDArray[np.float64]:  # noqa: FBT001
-    return float(values[0]) if one else values
 
 
 # --- uqlm ---------------------------------------------------------------------------------------
@@ -193,10 +96,10 @@ def sequence_probability(
         ... )
         (0.3679, 0.1353)
     """
-    f, one = _flat(d)
+    f, one = flatten(d)
     if length_normalize:
-        return _out(np.exp(_mean(f.logprobs, f)), one)
-    return _out(np.exp(_sum(f.logprobs, f)), one)
+        return shaped(np.exp(segment_mean(f.logprobs, f)), one)
+    return shaped(np.exp(segment_sum(f.logprobs, f)), one)
 
 
 @overload
@@ -216,8 +119,8 @@ def min_probability(d: TokenDistribution | Many, /) -> float | NDArray[np.float6
         >>> round(min_probability(d), 4)
         0.2231
     """
-    f, one = _flat(d)
-    return _out(np.exp(_min(f.logprobs, f)), one)
+    f, one = flatten(d)
+    return shaped(np.exp(segment_min(f.logprobs, f)), one)
 
 
 @overload
@@ -244,8 +147,8 @@ def mean_token_negentropy(
     Returns:
         A float in $[0, 1]$ (NaN when no position has $k \geq 2$ alternatives), or an array.
     """
-    f, one = _flat(d)
-    return _out(_mean(_negentropies(f, top_k), f), one)
+    f, one = flatten(d)
+    return shaped(segment_mean(negentropies(f, top_k), f), one)
 
 
 @overload
@@ -262,8 +165,8 @@ def min_token_negentropy(
     docstring calls it `max_token_negentropy`; its code and this function use
     `min_token_negentropy`.)
     """
-    f, one = _flat(d)
-    return _out(_min(_negentropies(f, top_k), f), one)
+    f, one = flatten(d)
+    return shaped(segment_min(negentropies(f, top_k), f), one)
 
 
 @overload
@@ -278,8 +181,8 @@ def probability_margin(d: TokenDistribution | Many, /) -> float | NDArray[np.flo
     `TopLogprobsScorer._probability_margin` (Bouchard & Chauhan 2025, arXiv:2504.19254), with
     alternatives told apart by bytes.
     """
-    f, one = _flat(d)
-    return _out(_mean(_margins(f), f), one)
+    f, one = flatten(d)
+    return shaped(segment_mean(margins(f), f), one)
 
 
 # --- lm-polygraph -------------------------------------------------------------------------------
@@ -303,8 +206,8 @@ def maximum_sequence_probability(d: TokenDistribution | Many, /) -> float | NDAr
         >>> maximum_sequence_probability(d)
         2.0
     """
-    f, one = _flat(d)
-    return _out(0.0 - _sum(f.logprobs, f), one)
+    f, one = flatten(d)
+    return shaped(0.0 - segment_sum(f.logprobs, f), one)
 
 
 @overload
@@ -326,8 +229,8 @@ def log_perplexity(d: TokenDistribution | Many, /) -> float | NDArray[np.float64
         >>> log_perplexity(d), round(float(np.log(d.perplexity)), 12)
         (1.0, 1.0)
     """
-    f, one = _flat(d)
-    return _out(0.0 - _mean(f.logprobs, f), one)
+    f, one = flatten(d)
+    return shaped(0.0 - segment_mean(f.logprobs, f), one)
 
 
 @overload
@@ -348,8 +251,8 @@ def mean_token_entropy(d: TokenDistribution | Many, /) -> float | NDArray[np.flo
     and leaves out a sampled token that is not among the alternatives; here tokens are told apart by
     bytes and the sampled one always counts.
     """
-    f, one = _flat(d)
-    return _out(_mean(_partial_entropy(f), f), one)
+    f, one = flatten(d)
+    return shaped(segment_mean(partial_entropy(f), f), one)
 
 
 @overload
@@ -375,7 +278,7 @@ def mean_token_entropy_bounds(
     Returns:
         `(lower, upper)`, or an array `(N, 2)`.
     """
-    f, one = _flat(d)
+    f, one = flatten(d)
     finite = f.alts > -np.inf
     ceiling = np.where(
         finite.any(axis=-1), np.min(np.where(finite, f.alts, 0.0), axis=-1, initial=0.0), 0.0
@@ -383,7 +286,7 @@ def mean_token_entropy_bounds(
     sup = np.concatenate([f.alts, f.sampled_outside[:, None]], axis=-1)
     b = metrics.entropy_bounds(sup, vocab_size=vocab_size, ceiling_logprob=ceiling)
     b = np.where(np.isnan(f.logprobs)[:, None], np.nan, b)
-    out = np.stack([_mean(b[:, 0], f), _mean(b[:, 1], f)], axis=-1)
+    out = np.stack([segment_mean(b[:, 0], f), segment_mean(b[:, 1], f)], axis=-1)
     return (float(out[0, 0]), float(out[0, 1])) if one else out
 
 
@@ -425,16 +328,16 @@ def uncertainty_scores(ds: Many, /, *, top_k: int | None = None) -> UncertaintyS
     Returns:
         An `UncertaintyScores` with one array `(len(ds),)` per score.
     """
-    f, _ = _flat(list(ds))
-    neg = _negentropies(f, top_k)
+    f, _ = flatten(list(ds))
+    neg = negentropies(f, top_k)
     return UncertaintyScores(
-        sequence_probability=np.exp(_mean(f.logprobs, f)),
-        sequence_probability_product=np.exp(_sum(f.logprobs, f)),
-        min_probability=np.exp(_min(f.logprobs, f)),
-        mean_token_negentropy=_mean(neg, f),
-        min_token_negentropy=_min(neg, f),
-        probability_margin=_mean(_margins(f), f),
-        maximum_sequence_probability=0.0 - _sum(f.logprobs, f),
-        log_perplexity=0.0 - _mean(f.logprobs, f),
-        mean_token_entropy=_mean(_partial_entropy(f), f),
+        sequence_probability=np.exp(segment_mean(f.logprobs, f)),
+        sequence_probability_product=np.exp(segment_sum(f.logprobs, f)),
+        min_probability=np.exp(segment_min(f.logprobs, f)),
+        mean_token_negentropy=segment_mean(neg, f),
+        min_token_negentropy=segment_min(neg, f),
+        probability_margin=segment_mean(margins(f), f),
+        maximum_sequence_probability=0.0 - segment_sum(f.logprobs, f),
+        log_perplexity=0.0 - segment_mean(f.logprobs, f),
+        mean_token_entropy=segment_mean(partial_entropy(f), f),
     )

@@ -58,19 +58,23 @@ _WARM, _WARM_LIGHT, _COOL, _COOL_LIGHT, _COOL_TEXT = (
     "#7fb8d8",
     "#2a8ccc",
 )
+
+
+def _scale(name: str, *, strong: str, light: str, text: str, on_strong: str) -> dict[str, _Style]:
+    """One colour's six shades, strongest first: solid, light fill, bold text, text, underline."""
+    return {
+        f"{name}6": _Style(bold=True, fg=on_strong, bg=strong),
+        f"{name}5": _Style(fg="#000000", bg=light),
+        f"{name}4": _Style(bold=True, fg=text),
+        f"{name}3": _Style(fg=text),
+        f"{name}2": _Style(underline=True),
+        f"{name}1": _Style(),
+    }
+
+
 _STYLES: dict[str, _Style] = {
-    "w6": _Style(bold=True, fg="#000000", bg=_WARM),
-    "w5": _Style(fg="#000000", bg=_WARM_LIGHT),
-    "w4": _Style(bold=True, fg=_WARM),
-    "w3": _Style(fg=_WARM),
-    "w2": _Style(underline=True),
-    "w1": _Style(),
-    "c6": _Style(bold=True, fg="#ffffff", bg=_COOL),
-    "c5": _Style(fg="#000000", bg=_COOL_LIGHT),
-    "c4": _Style(bold=True, fg=_COOL_TEXT),
-    "c3": _Style(fg=_COOL_TEXT),
-    "c2": _Style(underline=True),
-    "c1": _Style(),
+    **_scale("w", strong=_WARM, light=_WARM_LIGHT, text=_WARM, on_strong="#000000"),
+    **_scale("c", strong=_COOL, light=_COOL_LIGHT, text=_COOL_TEXT, on_strong="#ffffff"),
     "": _Style(),
     "na": _Style(italic=True),
     "sp": _Style(italic=True, fg="#808080"),
