@@ -151,6 +151,18 @@ def test_ollama_client_without_logprobs_names_the_option(server):
         tp.parse(r)
 
 
+def test_an_ollama_object_that_is_no_answer_says_what_was_expected(server):
+    """A client object that is not a chat or generate response names what to pass."""
+    server.reply({"status": "success"})
+    copied = ollama.Client(host=server.root).copy(MODEL, "copy")
+    with pytest.raises(tp.UnsupportedResponseError, match="StatusResponse is not an answer"):
+        tp.parse(copied)
+    server.reply(CHAT.body)
+    r = ollama.Client(host=server.root).chat(model=MODEL, messages=MESSAGES, logprobs=True)
+    with pytest.raises(tp.UnsupportedResponseError, match="no choice 1"):
+        tp.parse(r, choice=1)
+
+
 def test_split_character_bytes_are_lost_by_the_client_and_we_warn(server):
     """A character split over two tokens: the body's bytes rebuild it; the client drops them."""
     raw = tp.parse(SPLIT.body)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from tokenprobs.adapters._common import plain
 from tokenprobs.adapters.frameworks._base import missing, module_of, only_choice, text_of, version
 from tokenprobs.adapters.stream import StreamAccumulator
-from tokenprobs.exceptions import TokenprobsWarning
+from tokenprobs.exceptions import TokenprobsWarning, UnsupportedResponseError
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
@@ -31,12 +31,19 @@ __all__ = ["PREFIX", "from_chat_ollama", "parse_chat_ollama", "parse_ollama_clie
 
 PREFIX = "ollama."
 _SERVER = "Ollama 0.12.11 or later"
+_ANSWERS = ("ChatResponse", "GenerateResponse")
 
 
 def parse_ollama_client(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  # noqa: ANN401
     """A `ChatResponse` / `GenerateResponse`, or the list of a stream's parts: one distribution."""
     parts = list(obj) if isinstance(obj, list | tuple) else [obj]
     kind = type(parts[0]).__name__
+    if any(type(p).__name__ not in _ANSWERS for p in parts):
+        msg = (
+            f"the ollama client's {kind} is not an answer: expected a ChatResponse or "
+            "GenerateResponse (ollama.chat / ollama.generate), or the list of a stream's parts"
+        )
+        raise UnsupportedResponseError(msg)
     only_choice(choice, f"the ollama client's {kind}")
     chunks = []
     for part in parts:
