@@ -7,6 +7,8 @@ the frameworks hand back parses as the body without them; tokens and values are 
 
 from __future__ import annotations
 
+import asyncio
+
 import litellm
 import ollama
 import pytest
@@ -209,3 +211,23 @@ def test_litellm_native_providers_drop_them_and_the_error_says_so(server, provid
     wrapper = litellm.completion(**call, logprobs=True, stream=True, drop_params=True)
     with pytest.raises(tp.MissingLogprobsError, match=pattern):
         tp.parse(wrapper)
+
+
+def test_chat_ollama_async_calls_and_the_collector(server):
+    """`ainvoke` / `astream` (the async client), and the LangChain collector as a callback."""
+    llm = chat_ollama(server, logprobs=True, top_logprobs=2)
+    expected = tp.parse(without_bytes(CHAT.lines))
+    collector = tp.adapters.langchain_collector()
+
+    async def run():
+        server.reply_ndjson(CHAT.lines)
+        message = await llm.ainvoke("hi", config={"callbacks": [collector]})
+        server.reply_ndjson(CHAT.lines)
+        chunks = [c async for c in llm.astream("hi")]
+        return message, chunks
+
+    message, chunks = asyncio.run(run())
+    assert tp.parse(message) == expected
+    assert tp.parse(chunks) == expected
+    assert collector.distributions == [expected]
+    assert collector.errors == []
