@@ -12,6 +12,7 @@ import asyncio
 import litellm
 import ollama
 import pytest
+from langchain_litellm import ChatLiteLLM
 from langchain_ollama import ChatOllama
 from tests.frameworks._ollama_bodies import (
     CHAT,
@@ -231,3 +232,16 @@ def test_chat_ollama_async_calls_and_the_collector(server):
     assert tp.parse(chunks) == expected
     assert collector.distributions == [expected]
     assert collector.errors == []
+
+
+def test_chat_litellm_on_ollama_chat_names_litellms_provider(server):
+    """ChatLiteLLM on `ollama_chat/`: LiteLLM dropped them, and the error says where, not how."""
+    kwargs = {"logprobs": True, "top_logprobs": 2, "drop_params": True}
+    llm = ChatLiteLLM(model=f"ollama_chat/{MODEL}", api_base=server.root, model_kwargs=kwargs)
+    server.reply(CHAT.body)
+    message = llm.invoke("hi")
+    assert "logprobs" not in server.requests[-1].body
+    pattern = r"ChatLiteLLM \(ollama_chat/\).*openai/"
+    with pytest.raises(tp.MissingLogprobsError, match=pattern) as e:
+        tp.parse(message)
+    assert not e.value.not_requested

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters import chat
-from tokenprobs.adapters.frameworks import _ollama
+from tokenprobs.adapters.frameworks import _litellm, _ollama
 from tokenprobs.adapters.frameworks._base import missing, module_of, only_choice, text_of, version
 from tokenprobs.adapters.stream import StreamAccumulator
 from tokenprobs.exceptions import UnsupportedResponseError
@@ -60,7 +60,8 @@ def parse_langchain(obj: Any, *, choice: int | None) -> list[TokenDistribution]:
         return [_ollama.parse_chat_ollama(messages, response=response)]
     if not any(m.response_metadata.get("logprobs") is not None for m in messages):
         if any(m.response_metadata.get("model_provider") == "litellm" for m in messages):
-            raise _chat_litellm_dropped(kind, streamed=kind.endswith("Chunk"))
+            model = messages[-1].response_metadata.get("model_name")
+            raise _chat_litellm_dropped(kind, streamed=kind.endswith("Chunk"), model=model)
         what = f"the LangChain {kind} carries no logprobs (no response_metadata['logprobs'])"
         if any(_tool_call(m) for m in messages):
             what += ": it is a tool call, whose arguments carry no logprobs"
@@ -164,7 +165,10 @@ def _responses_api_dropped(kind: str) -> Exception:
     return missing(what, hint=hint, endpoint="responses", not_requested=False)
 
 
-def _chat_litellm_dropped(kind: str, *, streamed: bool) -> Exception:
+def _chat_litellm_dropped(kind: str, *, streamed: bool, model: object) -> Exception:
+    provider = model.split("/", 1)[0] if isinstance(model, str) else None
+    if provider in _litellm.OLLAMA:
+        return _litellm.ollama_dropped(f"the LangChain {kind} from ChatLiteLLM", provider)
     ask = "ChatLiteLLM(model=..., model_kwargs={'logprobs': True, 'top_logprobs': k})"
     if not streamed:
         what = f"the LangChain {kind} from ChatLiteLLM carries no logprobs"

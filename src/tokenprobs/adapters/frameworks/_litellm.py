@@ -21,10 +21,11 @@ from tokenprobs.exceptions import MissingLogprobsError, TokenprobsWarning
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["PREFIX", "parse_litellm"]
+__all__ = ["OLLAMA", "PREFIX", "ollama_dropped", "parse_litellm"]
 
 PREFIX = "litellm."
-_OLLAMA = ("ollama", "ollama_chat")
+OLLAMA = ("ollama", "ollama_chat")
+"""LiteLLM's providers for Ollama's native API, which map no logprobs."""
 
 
 def _hint() -> str:
@@ -46,8 +47,8 @@ def parse_litellm(obj: Any, *, choice: int | None, generic: Generic) -> list[Tok
     try:
         out = generic(items, choice=choice)
     except MissingLogprobsError as exc:
-        if provider in _OLLAMA:
-            raise _ollama_dropped(what, provider) from exc
+        if provider in OLLAMA:
+            raise ollama_dropped(what, provider) from exc
         if (err := renamed(exc, what, _hint())) is None:
             raise
         raise err from exc
@@ -60,8 +61,8 @@ def parse_litellm(obj: Any, *, choice: int | None, generic: Generic) -> list[Tok
 def _check_stream(d: TokenDistribution, what: str, provider: str | None) -> None:
     """A stream's choice with text but no logprobs raises; one that lost a token warns."""
     if not len(d) and d.content:
-        if provider in _OLLAMA:
-            raise _ollama_dropped(what, provider)
+        if provider in OLLAMA:
+            raise ollama_dropped(what, provider)
         msg = f"{what} carries no logprobs (choice {d.choice} has text but no chunk had logprobs)"
         raise missing(msg, hint=_hint(), endpoint="chat.completions")
     if d.content is not None and "\ufffd" in d.text and "\ufffd" not in d.content:
@@ -78,7 +79,8 @@ def _provider(obj: object, items: object) -> str | None:
     return provider if isinstance(provider, str) else None
 
 
-def _ollama_dropped(what: str, provider: str | None) -> MissingLogprobsError:
+def ollama_dropped(what: str, provider: str | None) -> MissingLogprobsError:
+    """The error for an answer from LiteLLM's `ollama/` or `ollama_chat/` provider."""
     v = version("litellm")
     msg = (
         f"{what} ({provider}/) carries no logprobs: LiteLLM {v} maps none for Ollama's native "
