@@ -1,10 +1,11 @@
-"""A loopback HTTP server that answers like an OpenAI-compatible API, from recorded bodies.
+"""A loopback HTTP server that answers like an OpenAI-compatible API (or Ollama's native one).
 
 The frameworks are called for real: they build their request, send it over a socket to this
 server, and read the answer with their own client code (httpx, httpx2, aiohttp: whichever they
 use), so the objects they hand back are the ones a user gets. The server replies to every POST
-with the next queued body (JSON, or SSE text for a stream) and records each request's path and
-JSON body, so a test can also check what the framework asked for.
+with the next queued body (JSON, SSE text for a stream, NDJSON lines for an Ollama stream) and
+records each request's path and JSON body, so a test can also check what the framework asked
+for.
 """
 
 from __future__ import annotations
@@ -49,8 +50,20 @@ class Loopback:
         else:
             self.replies.append(Reply(json.dumps(body).encode("utf-8"), status=status))
 
+    def reply_ndjson(self, lines: list[dict[str, Any]]) -> None:
+        """Queue a stream of Ollama's native API: one JSON object a line."""
+        body = "".join(json.dumps(line) + "\n" for line in lines).encode("utf-8")
+        self.replies.append(Reply(body, "application/x-ndjson"))
+
+    @property
+    def root(self) -> str:
+        """The server's address without `/v1`, as Ollama's native API is addressed."""
+        return self.base_url.removesuffix("/v1")
+
     def next_reply(self, path: str, body: dict[str, Any]) -> Reply:
         """Record the request and pop the answer queued for it."""
+        if path == "/api/show":  # LiteLLM's Ollama providers ask for model info on the side
+            return Reply(b'{"error": "model not found"}', status=404)
         with self.lock:
             self.requests.append(Recorded(path, body))
             if not self.replies:

@@ -20,12 +20,13 @@ from tests.frameworks import _server
 # they ship is what the tests use.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
-_ALL = ("langchain_openai", "litellm", "pydantic_ai", "dspy")
+_ALL = ("langchain_openai", "litellm", "pydantic_ai", "dspy", "langchain_ollama")
 _NEEDS = {
     "test_langchain.py": ("langchain_openai",),
     "test_litellm.py": ("litellm",),
     "test_pydantic_ai.py": ("pydantic_ai",),
     "test_dspy.py": ("dspy",),
+    "test_ollama.py": ("langchain_ollama", "ollama", "litellm"),
     "test_integrations_page.py": _ALL,
     "test_detection.py": _ALL,
 }

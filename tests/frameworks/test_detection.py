@@ -12,7 +12,15 @@ from pydantic_ai.messages import ModelRequest
 
 import tokenprobs as tp
 
-FRAMEWORKS = ("langchain_core", "langchain_openai", "litellm", "pydantic_ai", "dspy")
+FRAMEWORKS = (
+    "langchain_core",
+    "langchain_openai",
+    "langchain_ollama",
+    "litellm",
+    "pydantic_ai",
+    "dspy",
+    "ollama",
+)
 
 
 def test_parsing_imports_no_framework():
@@ -23,8 +31,9 @@ def test_parsing_imports_no_framework():
         import tokenprobs as tp
         from tokenprobs.testing import chat_chunks, chat_completion, response, response_events, sse
         p = [("Hi", -0.1, [("Hi", -0.1), ("Hello", -2.0)])]
+        ollama_line = {{"model": "m", "response": "Hi", "done": True, "logprobs": []}}
         for shape in (chat_completion(p), chat_chunks(p), sse(chat_chunks(p)), response(p),
-                      response_events(p), [{{"text": "Hi", "logprobs": None}}]):
+                      response_events(p), [{{"text": "Hi", "logprobs": None}}], ollama_line):
             try:
                 tp.parse(shape)
             except tp.TokenprobsError:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from tests.frameworks._bodies import BUILT_CHAT, RECORDED_CHAT
+from tests.frameworks._ollama_bodies import CHAT as OLLAMA_CHAT
+from tests.frameworks._ollama_bodies import without_bytes
 
 import tokenprobs as tp
 
@@ -33,13 +35,18 @@ def examples() -> dict[str, str]:
     return found
 
 
-# What each example is answered with: its plain call's body, then the next calls' bodies.
+# What each example is answered with: its plain call's body, then the next calls' bodies (a list
+# of lines is an NDJSON stream, Ollama's).
 REPLIES = {
     "LangChain": [RECORDED_CHAT.body, BUILT_CHAT.stream],
     "LiteLLM": [RECORDED_CHAT.body, RECORDED_CHAT.stream],
     "pydantic-ai": [RECORDED_CHAT.body, BUILT_CHAT.stream],
     "DSPy": [RECORDED_CHAT.body, ANSWER],
+    "Ollama": [OLLAMA_CHAT.lines, OLLAMA_CHAT.lines],
 }
+FIRST = {"Ollama": without_bytes(OLLAMA_CHAT.lines)}
+"""What the example's `d` parses as, when not the first reply itself (the ollama client drops
+the entries' `bytes`)."""
 
 
 def test_every_framework_has_an_example():
@@ -52,15 +59,18 @@ def test_example_runs_and_parses_what_the_server_sent(server, monkeypatch, capsy
     """The example, run as written, gives the distributions of the bodies the server sent."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OLLAMA_HOST", server.root)
     for reply in REPLIES[name]:
-        server.reply(reply)
+        if isinstance(reply, list):
+            server.reply_ndjson(reply)
+        else:
+            server.reply(reply)
     namespace: dict[str, object] = {}
     exec(compile(examples()[name], f"integrations.md ({name})", "exec"), namespace)  # noqa: S102
     assert not server.replies, "every queued answer was asked for"
-    assert namespace["d"] == tp.parse(RECORDED_CHAT.body).model_copy(
-        update={"response": namespace["d"].response}
-    )
-    assert capsys.readouterr().out.startswith(tp.parse(RECORDED_CHAT.body).text)
+    first = tp.parse(FIRST.get(name, REPLIES[name][0]))
+    assert namespace["d"] == first.model_copy(update={"response": namespace["d"].response})
+    assert capsys.readouterr().out.startswith(first.text)
     second = tp.parse(REPLIES[name][1])
     got = namespace.get("stream") or tp.parse(namespace["prediction"])
     assert got.tokens == second.tokens

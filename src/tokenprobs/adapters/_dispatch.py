@@ -14,7 +14,7 @@ import pydantic
 import pydantic_core
 
 from tokenprobs._gc import paused_gc
-from tokenprobs.adapters import chat, completions, prompt, responses
+from tokenprobs.adapters import chat, completions, ollama, prompt, responses
 from tokenprobs.adapters._columns import columns_from_entries
 from tokenprobs.adapters._common import error_body, get
 from tokenprobs.adapters._raw import as_data, fast_parse, not_a_body, read_file, read_path
@@ -318,7 +318,8 @@ def _from_stream(
         raise UnsupportedResponseError(msg)
     truncated = sse is not None and sse.truncated
     wanted = acc.choices if choice is None else [choice]
-    return [
+    out = [
         acc.distribution(c, incomplete=True if truncated else None, response=response)
         for c in wanted
     ]
+    return ollama.checked(out) if acc.kind == "ollama" else out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tokenprobs.adapters.frameworks import _dspy, _langchain, _litellm, _pydantic_ai
+from tokenprobs.adapters.frameworks import _dspy, _langchain, _litellm, _ollama, _pydantic_ai
 from tokenprobs.adapters.frameworks._base import Generic, module_of
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ def parse_framework(
         return _litellm.parse_litellm(obj, choice=choice, generic=generic)
     if module.startswith(_pydantic_ai.PREFIX):
         return _pydantic_ai.parse_pydantic_ai(obj, choice=choice)
+    if module.startswith(_ollama.PREFIX):
+        return _ollama.parse_ollama_client(obj, choice=choice)
     if _dspy.is_dspy(first):
         return _dspy.parse_dspy(obj, choice=choice, generic=generic)
     return None

@@ -3,7 +3,8 @@
 `langchain-openai`'s `ChatOpenAI` keeps a Chat Completions choice's `logprobs` object as it came,
 in `message.response_metadata["logprobs"]` (per chunk when streaming; summing the chunks
 concatenates their lists). On the Responses API it keeps none: its text blocks and
-`response_metadata` drop the `output_text` parts' logprobs, streamed or not.
+`response_metadata` drop the `output_text` parts' logprobs, streamed or not. `ChatOllama`'s
+messages are read as the Ollama chunks they came from (`_ollama`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters import chat
+from tokenprobs.adapters.frameworks import _litellm, _ollama
 from tokenprobs.adapters.frameworks._base import missing, module_of, only_choice, text_of, version
 from tokenprobs.adapters.stream import StreamAccumulator
 from tokenprobs.exceptions import UnsupportedResponseError
@@ -48,6 +50,32 @@ def parse_langchain(obj: Any, *, choice: int | None) -> list[TokenDistribution]:
     generations = getattr(obj, "generations", None)
     if isinstance(generations, list) and generations:
         return _generations(generations, choice=choice)
+    messages = _answers(obj)
+    kind = type(messages[0]).__name__
+    only_choice(choice, f"a LangChain {kind}")
+    if any(_from_responses_api(m) for m in messages):
+        raise _responses_api_dropped(kind)
+    response = obj if len(messages) > 1 or isinstance(obj, list | tuple) else messages[0]
+    if _ollama.from_chat_ollama(messages):
+        return [_ollama.parse_chat_ollama(messages, response=response)]
+    if not any(m.response_metadata.get("logprobs") is not None for m in messages):
+        if any(m.response_metadata.get("model_provider") == "litellm" for m in messages):
+            model = messages[-1].response_metadata.get("model_name")
+            raise _chat_litellm_dropped(kind, streamed=kind.endswith("Chunk"), model=model)
+        what = f"the LangChain {kind} carries no logprobs (no response_metadata['logprobs'])"
+        if any(_tool_call(m) for m in messages):
+            what += ": it is a tool call, whose arguments carry no logprobs"
+            raise missing(
+                what, hint=chat.TOOL_CALL_HINT, endpoint="chat.completions", not_requested=False
+            )
+        raise missing(what, hint=ASK, endpoint="chat.completions")
+    if len(messages) == 1 and not kind.endswith("Chunk"):
+        return [_message(messages[0], response)]
+    return [_chunks(messages, response)]
+
+
+def _answers(obj: Any) -> list[Any]:  # noqa: ANN401
+    """The messages of a message or a list of chunks, each checked to be a chat model's answer."""
     messages = [unwrap(m) for m in obj] if isinstance(obj, list | tuple) else [unwrap(obj)]
     for m in messages:
         answer = any(c.__name__ == "AIMessage" for c in type(m).__mro__)
@@ -57,24 +85,7 @@ def parse_langchain(obj: Any, *, choice: int | None) -> list[TokenDistribution]:
                 "AIMessage or AIMessageChunk (or a list of chunks, or their sum)"
             )
             raise UnsupportedResponseError(msg)
-    kind = type(messages[0]).__name__
-    only_choice(choice, f"a LangChain {kind}")
-    if any(_from_responses_api(m) for m in messages):
-        raise _responses_api_dropped(kind)
-    if not any(m.response_metadata.get("logprobs") is not None for m in messages):
-        if any(m.response_metadata.get("model_provider") == "litellm" for m in messages):
-            raise _chat_litellm_dropped(kind, streamed=kind.endswith("Chunk"))
-        what = f"the LangChain {kind} carries no logprobs (no response_metadata['logprobs'])"
-        if any(_tool_call(m) for m in messages):
-            what += ": it is a tool call, whose arguments carry no logprobs"
-            raise missing(
-                what, hint=chat.TOOL_CALL_HINT, endpoint="chat.completions", not_requested=False
-            )
-        raise missing(what, hint=ASK, endpoint="chat.completions")
-    response = obj if len(messages) > 1 or isinstance(obj, list | tuple) else messages[0]
-    if len(messages) == 1 and not kind.endswith("Chunk"):
-        return [_message(messages[0], response)]
-    return [_chunks(messages, response)]
+    return messages
 
 
 def _generations(generations: list[Any], *, choice: int | None) -> list[TokenDistribution]:
@@ -154,7 +165,10 @@ def _responses_api_dropped(kind: str) -> Exception:
     return missing(what, hint=hint, endpoint="responses", not_requested=False)
 
 
-def _chat_litellm_dropped(kind: str, *, streamed: bool) -> Exception:
+def _chat_litellm_dropped(kind: str, *, streamed: bool, model: object) -> Exception:
+    provider = model.split("/", 1)[0] if isinstance(model, str) else None
+    if provider in _litellm.OLLAMA:
+        return _litellm.ollama_dropped(f"the LangChain {kind} from ChatLiteLLM", provider)
     ask = "ChatLiteLLM(model=..., model_kwargs={'logprobs': True, 'top_logprobs': k})"
     if not streamed:
         what = f"the LangChain {kind} from ChatLiteLLM carries no logprobs"

@@ -3,7 +3,8 @@
 The stream is a list of `ModelResponseStream` chunks or the `CustomStreamWrapper` itself. LiteLLM
 mirrors the OpenAI SDK's shapes, so the generic adapters read them; what this adds is the
 LiteLLM-specific answer when they carry no logprobs: LiteLLM forwards `logprobs` only to the
-providers whose parameter mapping has it, and a stream can come back without them.
+providers whose parameter mapping has it, and a stream can come back without them. Its native
+Ollama providers (`ollama/`, `ollama_chat/`) map none at all, and the error says what to use.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from tokenprobs.exceptions import MissingLogprobsError, TokenprobsWarning
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["PREFIX", "parse_litellm"]
+__all__ = ["OLLAMA", "PREFIX", "ollama_dropped", "parse_litellm"]
 
 PREFIX = "litellm."
+OLLAMA = ("ollama", "ollama_chat")
+"""LiteLLM's providers for Ollama's native API, which map no logprobs."""
 
 
 def _hint() -> str:
@@ -40,23 +43,59 @@ def parse_litellm(obj: Any, *, choice: int | None, generic: Generic) -> list[Tok
     stream = not isinstance(obj, pydantic.BaseModel | dict) and isinstance(obj, Iterable)
     items = list(obj) if stream else obj
     what = f"LiteLLM's {type(obj).__name__}"
+    provider = _provider(obj, items)
     try:
         out = generic(items, choice=choice)
     except MissingLogprobsError as exc:
+        if provider in OLLAMA:
+            raise ollama_dropped(what, provider) from exc
         if (err := renamed(exc, what, _hint())) is None:
             raise
         raise err from exc
     if stream:
         for d in out:
-            if not len(d) and d.content:
-                msg = (
-                    f"{what} of stream chunks carries no logprobs (choice {d.choice} has text "
-                    "but no chunk had logprobs)"
-                )
-                raise missing(msg, hint=_hint(), endpoint="chat.completions")
-            if d.content is not None and "\ufffd" in d.text and "\ufffd" not in d.content:
-                warnings.warn(_dropped_chunks(d.choice), TokenprobsWarning, stacklevel=4)
+            _check_stream(d, f"{what} of stream chunks", provider)
     return out
+
+
+def _check_stream(d: TokenDistribution, what: str, provider: str | None) -> None:
+    """A stream's choice with text but no logprobs raises; one that lost a token warns."""
+    if not len(d) and d.content:
+        if provider in OLLAMA:
+            raise ollama_dropped(what, provider)
+        msg = f"{what} carries no logprobs (choice {d.choice} has text but no chunk had logprobs)"
+        raise missing(msg, hint=_hint(), endpoint="chat.completions")
+    if d.content is not None and "\ufffd" in d.text and "\ufffd" not in d.content:
+        warnings.warn(_dropped_chunks(d.choice), TokenprobsWarning, stacklevel=5)
+
+
+def _provider(obj: object, items: object) -> str | None:
+    """The LiteLLM provider that answered: the stream wrapper's, or the response's hidden one."""
+    provider = getattr(obj, "custom_llm_provider", None)
+    if not isinstance(provider, str):
+        first = items[0] if isinstance(items, list) and items else items
+        hidden = getattr(first, "_hidden_params", None)
+        provider = hidden.get("custom_llm_provider") if isinstance(hidden, dict) else None
+    return provider if isinstance(provider, str) else None
+
+
+def ollama_dropped(what: str, provider: str | None) -> MissingLogprobsError:
+    """The error for an answer from LiteLLM's `ollama/` or `ollama_chat/` provider."""
+    v = version("litellm")
+    msg = (
+        f"{what} ({provider}/) carries no logprobs: LiteLLM {v} maps none for Ollama's native "
+        "API, in the request or the response (logprobs is not among the provider's supported "
+        "parameters: drop_params=True drops it, allowed_openai_params puts it in 'options', "
+        "where Ollama does not read it; and the response's 'logprobs' are not read)"
+    )
+    hint = (
+        f"this is not possible through {provider}/ with LiteLLM {v}: call Ollama's "
+        "OpenAI-compatible endpoint instead, litellm.completion(model='openai/<model>', "
+        "api_base='http://localhost:11434/v1', api_key='ollama', logprobs=True, "
+        "top_logprobs=k), or call Ollama natively (ollama.chat(..., logprobs=True) or "
+        "langchain-ollama's ChatOllama(logprobs=True)) and tp.parse what it returns"
+    )
+    return missing(msg, hint=hint, not_requested=False)
 
 
 def _dropped_chunks(choice: int) -> str:
