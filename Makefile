@@ -57,7 +57,7 @@ test-openai2: $(VENV2)/.installed
 # only the framework tests (tests/frameworks/); TOKENPROBS_FRAMEWORKS=required makes a framework
 # that failed to install an error there, not a skipped module
 test-frameworks: $(VENVF)/.installed
-	@$(VENVF)/bin/python -c "import importlib.metadata as m; print(*(f'{d} {m.version(d)}' for d in ('langchain-openai', 'litellm', 'pydantic-ai-slim', 'dspy', 'openai')), sep=', ')"
+	@$(VENVF)/bin/python -c "import importlib.metadata as m; print(*(f'{d} {m.version(d)}' for d in ('langchain-openai', 'langchain-ollama', 'ollama', 'litellm', 'pydantic-ai-slim', 'dspy', 'openai')), sep=', ')"
 	TOKENPROBS_FRAMEWORKS=required $(VENVF)/bin/pytest -m frameworks tests/frameworks $(PYTEST_ARGS)
 
 test: lint docs test-openai3 test-openai2 test-frameworks

@@ -46,12 +46,13 @@ def parse(
     Args:
         obj: A `ChatCompletion`, `Completion` or `Response` (SDK object, dict, JSON `str` or
             `bytes`); a list or iterator of `ChatCompletionChunk` / legacy chunks / Responses
-            stream events (or their dicts); raw SSE text or bytes; an Ollama `/api/generate`
-            chunk or NDJSON stream; a bare `logprobs` object or list of token entries; one
-            `Choice` of a chat or legacy completion (`response.choices[0]`, or its dict); a
-            `pathlib.Path` or an open file (text or binary) holding any of the text forms; an
-            API error body (`{"error": {...}}`, or the SDK's `APIStatusError.body`) or the
-            `openai.APIStatusError` itself, which raise `APIResponseError`.
+            stream events (or their dicts); raw SSE text or bytes; an Ollama `/api/chat` or
+            `/api/generate` body, chunk or NDJSON stream (or the `ollama` client's answers); a
+            bare `logprobs` object or list of token entries; one `Choice` of a chat or legacy
+            completion (`response.choices[0]`, or its dict); a `pathlib.Path` or an open file
+            (text or binary) holding any of the text forms; an API error body (`{"error":
+            {...}}`, or the SDK's `APIStatusError.body`) or the `openai.APIStatusError` itself,
+            which raise `APIResponseError`.
         choice: Which choice (its `index`) when the response has several (`n > 1`). A single
             `Choice` is parsed as it is, whatever its index.
         part: `"output"` (default): the generated tokens (all of an `echo`ed legacy choice,
