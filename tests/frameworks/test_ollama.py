@@ -82,6 +82,8 @@ def test_chat_ollama_stream_its_sum_and_invoke_parse_as_the_stream(server):
     server.reply_ndjson(CHAT.lines)
     chunks = list(llm.stream("hi"))
     assert tp.parse(chunks) == expected
+    server.reply_ndjson(CHAT.lines)
+    assert tp.parse(llm.stream("hi")) == expected  # the generator itself, not a list of it
     total = chunks[0]
     for c in chunks[1:]:
         total += c
@@ -127,6 +129,9 @@ def test_ollama_client_chat_and_generate_parse_as_their_bodies(server):
         server.reply_ndjson(n.lines)
         parts = list(call(model=MODEL, logprobs=True, top_logprobs=2, stream=True, **arg))
         assert tp.parse(parts) == tp.parse(without_bytes(n.lines))
+        server.reply_ndjson(n.lines)
+        stream = call(model=MODEL, logprobs=True, top_logprobs=2, stream=True, **arg)
+        assert tp.parse(stream) == tp.parse(without_bytes(n.lines))  # the generator as given
 
 
 def test_ollama_client_reads_the_recorded_chunk(server):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import types
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, get_args
@@ -157,6 +158,8 @@ def _checked(out: list[TokenDistribution]) -> list[TokenDistribution]:
 def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:
     if isinstance(obj, TokenDistribution):
         return [obj]
+    if isinstance(obj, types.GeneratorType):  # a framework's stream: its parts, read once
+        obj = list(obj)
     if (adapted := parse_framework(obj, choice=choice, generic=_api_shape)) is not None:
         return adapted  # a LangChain, LiteLLM, pydantic-ai or DSPy object
     return _api_shape(obj, choice=choice)
