@@ -181,7 +181,8 @@ CAPABILITIES: Mapping[str, ServerCapabilities] = MappingProxyType(
                     "renders with add_generation_prompt=True, and the request has no field to "
                     "change it): a trailing assistant message is not continued",
                     f"{_LCP}: llama_cpp/llama_chat_format.py (Jinja2ChatFormatter), "
-                    "llama_cpp/server/types.py (CreateChatCompletionRequest)",
+                    "llama_cpp/server/types.py (CreateChatCompletionRequest); measured: "
+                    "tests/integration/test_playground_prefill.py",
                 ),
                 echo_logprobs=_yes(
                     "echo on /v1/completions; shifted by one position for a model without a BOS "

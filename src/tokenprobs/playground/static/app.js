@@ -335,10 +335,11 @@ async function compare() {
     ? "same tokens at every position"
     : data.common_prefix + " positions in common; they part at position " + data.diverge) + shown;
   // tp.compare's intervals: each contains the true divergence, whatever the top-k did not show
+  const span = (n) => (n === 1 ? "position 0 is" : "positions 0–" + (n - 1) + " are");
   $("cmp-note").textContent = data.note ? data.note
-    : "TV, JS and KL(A‖B) over the " + data.compared + " shared positions are tp.compare's intervals [lo, hi]: "
+    : "TV, JS and KL(A‖B) at the shared positions (" + data.compared + ") are tp.compare's intervals [lo, hi]: "
       + "each contains the true divergence for every completion of what the top-k returned"
-      + (data.copied ? "; positions 0–" + (data.copied - 1) + " are one answer's own, copied when branched: "
+      + (data.copied ? "; " + span(data.copied) + " one answer's own, copied when branched: "
         + "the same distributions, divergence 0" : "");
   const body = $("cmp-table").tBodies[0];
   body.replaceChildren();
