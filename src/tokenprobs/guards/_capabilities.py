@@ -46,6 +46,9 @@ class Capability:
     """Where it was verified (a file of the server's source, a measured recording, a doc)."""
 
 
+_UNVERIFIED = Capability(None, "")
+
+
 @dataclass(frozen=True, kw_only=True)
 class ServerCapabilities:
     """The capabilities of one kind of server."""
@@ -56,15 +59,15 @@ class ServerCapabilities:
     name: str
     profile: str
     """The guard profile its requests are checked with."""
-    completion_prefix: Capability
+    completion_prefix: Capability = _UNVERIFIED
     """Legacy `/v1/completions` continues the prompt as given (what a completion branch needs)."""
     chat_prefill: Capability
     """Chat completions continue a final assistant message instead of starting a new one."""
     prefill_flags: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     """The request-body fields a chat prefill needs beside the messages (`extra_body`)."""
-    echo_logprobs: Capability
+    echo_logprobs: Capability = _UNVERIFIED
     """`echo=True` with `logprobs` returns the prompt's own logprobs (what `tp.score` needs)."""
-    token_id_prompts: Capability
+    token_id_prompts: Capability = _UNVERIFIED
     """A legacy completion's `prompt` may be a list of token ids."""
     detected_by: str
     """How `server_kind` recognises its answers (or why it cannot)."""
@@ -208,23 +211,18 @@ CAPABILITIES: Mapping[str, ServerCapabilities] = MappingProxyType(
                     "ollama/ollama issues #6778 and #5890 (the maintainers' answers); not "
                     "measured here",
                 ),
-                echo_logprobs=_unverified(""),
-                token_id_prompts=_unverified(""),
                 detected_by="its `system_fingerprint`: `fp_ollama`",
             ),
             ServerCapabilities(
                 kind="tgi",
                 name="Text Generation Inference",
                 profile="compatible",
-                completion_prefix=_unverified(""),
                 chat_prefill=_yes(
                     "`continue_final_message: true` continues the final message",
                     "huggingface/text-generation-inference pull request #2733 (merged); not "
                     "measured here",
                 ),
                 prefill_flags=MappingProxyType({"continue_final_message": True}),
-                echo_logprobs=_unverified(""),
-                token_id_prompts=_unverified(""),
                 detected_by="not detected: its answers carry nothing verified as TGI's own",
             ),
             ServerCapabilities(
@@ -240,7 +238,6 @@ CAPABILITIES: Mapping[str, ServerCapabilities] = MappingProxyType(
                     "llama-server and Ollama are recognised from their answers)",
                 ),
                 echo_logprobs=_unverified("`tp.score` checks the answer"),
-                token_id_prompts=_unverified(""),
                 detected_by="what is left when nothing else matched",
             ),
         )

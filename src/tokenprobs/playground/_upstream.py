@@ -57,7 +57,7 @@ class Upstream:
     """A factory of the `http_client` the SDK client is given (a proxy, a test transport);
     None: the SDK's own. Any: the installed SDK's HTTP library (`httpx2` or `httpx`)."""
     seen: list[str] = field(default_factory=list, repr=False, compare=False)
-    """The server kinds `server_kind` read from its answers (latest last)."""
+    """The server kind `server_kind` read from its latest answer that told (empty: none yet)."""
 
     @classmethod
     def from_env(cls, base_url: str | None = None, *, profile: str | None = None) -> Upstream:
@@ -95,7 +95,7 @@ class Upstream:
         """Remember which kind of server wrote `response` (when its fields tell)."""
         kind = server_kind(response)
         if kind is not None:
-            self.seen.append(kind)
+            self.seen[:] = [kind]
 
     @property
     def capabilities(self) -> ServerCapabilities:
