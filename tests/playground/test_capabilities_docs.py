@@ -1,5 +1,6 @@
 """The docs' copies of the servers' capability table are the table (no drift)."""
 
+import json
 import re
 from pathlib import Path
 
@@ -41,3 +42,21 @@ def test_the_scoring_hint_names_the_tables_echo_servers():
     can, cannot = tp.guards.servers_that("echo_logprobs")
     assert {c.kind for c in can} == {"openai", "vllm", "llama-cpp-python"}
     assert all(c.name in _ECHO_HINT for c in can + cannot)
+
+
+def test_the_playground_docs_name_the_flags_the_table_sends():
+    """docs/playground.md's chat-branch table says what CAPABILITIES' prefill_flags send."""
+    text = (DOCS / "playground.md").read_text(encoding="utf-8").split("<!-- capabilities:")[0]
+    rows = {
+        "vllm": "| vLLM (`--profile vllm`) |",
+        "llama-server": "| llama.cpp's C++ `llama-server` |",
+        "ollama": "| Ollama |",
+        "tgi": "| Text Generation Inference |",
+    }
+    for kind, start in rows.items():
+        (line,) = [x for x in text.splitlines() if x.startswith(start)]
+        flags = tp.guards.CAPABILITIES[kind].prefill_flags
+        if flags:
+            assert all(f"`{k}: {json.dumps(v)}`" in line for k, v in flags.items()), kind
+        else:
+            assert line.removeprefix(start).strip().startswith("nothing:"), kind
