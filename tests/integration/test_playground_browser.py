@@ -28,6 +28,7 @@ from tests._unavailable import unavailable
 from tests.playground.stub import Served, Stub
 
 import tokenprobs as tp
+from tokenprobs.playground import Session, branch_refusal
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -214,6 +215,23 @@ def test_the_playground_starts_within_2_s(llama_playground):
     assert pg.ready_s < START_BUDGET_S, f"the playground took {pg.ready_s:.2f} s to start"
 
 
+def _shows_tp_compare(page, pg, position):
+    """The positions a branch shares with its parent carry tp.compare's intervals, copied."""
+    session = Session.loads(json.dumps(_session(pg)))
+    a, b = session.branches[1].distribution, session.branches[2].distribution
+    expected = tp.compare(a[:position], b[:position])
+    assert "tp.compare" in page.locator("#cmp-note").text_content()
+    for tr in page.locator("#cmp-table tbody tr").all():
+        cells = [td.text_content() for td in tr.locator("td").all()]
+        i = int(cells[0])
+        if i < position:
+            lo, hi = expected.tv[i]
+            assert cells[5] == f"[{lo:.3f}, {hi:.3f}]"
+            assert tr.get_attribute("class") == "copied"
+        else:
+            assert cells[5] == ""  # past the fork: other contexts, no divergence shown
+
+
 def test_type_run_open_branch_against_llama_cpp(llama_playground, page):
     """Prompt, run, tokens arrive, alternatives open, a branch forces the chosen token."""
     pg = llama_playground
@@ -265,6 +283,7 @@ def test_type_run_open_branch_against_llama_cpp(llama_playground, page):
     assert branch_cells.nth(position).get_attribute("data-p").startswith(f"#{position} ")
     summary = page.locator("#cmp-summary").text_content()
     assert f"they part at position {position}" in summary
+    _shows_tp_compare(page, pg, position)
     assert KEY not in page.content()
 
 
@@ -409,7 +428,10 @@ def test_chat_answers_say_why_they_cannot_branch(llama_playground, page):
     page.wait_for_selector("article.branch[data-done='1']")
     page.locator(CELLS).nth(0).click()
     page.wait_for_selector("#alternatives:not([hidden]) .alt")
-    assert "chat completions do not" in page.locator("#alt-note").text_content()
+    # the real server is recognised from its answer: llama-cpp-python does not continue a
+    # trailing assistant message (tests/integration/test_playground_prefill.py measures it)
+    refusal = branch_refusal("chat.completions", tp.guards.CAPABILITIES["llama-cpp-python"])
+    assert page.locator("#alt-note").text_content() == refusal
     assert page.locator("#alternatives button.branch-here").count() == 0
 
 

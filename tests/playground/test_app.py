@@ -201,11 +201,14 @@ def test_a_branch_forces_the_token_and_keeps_the_text_before(page, stub):
 
 
 def test_chat_answers_say_why_they_cannot_branch(page):
-    """Chat completions cannot continue a prefix: the page says so, the API refuses the branch."""
+    """A server nothing identifies may not continue a prefill: the page says so, and refuses."""
     chat = {**RUN, "endpoint": "chat.completions", "messages": [{"role": "user", "content": "Hi"}]}
     evs = events(page, "/api/run", chat)
-    assert evs[0]["refusal"]
-    assert "chat completions do not" in evs[0]["refusal"]
+    assert evs[-1]["refusal"] == evs[0]["refusal"]
+    assert evs[0]["refusal"] == tp.playground.branch_refusal(
+        "chat.completions", tp.guards.CAPABILITIES["compatible"]
+    )
+    assert "nothing identified the server" in evs[0]["refusal"]
     alts = page.get(f"/api/branches/{evs[0]['id']}/positions?start=0&stop=1").json()
     assert alts["refusal"] == evs[0]["refusal"]
     r = page.post("/api/branch", json={"parent": evs[0]["id"], "position": 1, "alternative": 1})

@@ -9,6 +9,8 @@ from tokenprobs.playground._session import Branch, Request
 from tokenprobs.playground._view import ViewFrames, cell_starts, split_view
 from tokenprobs.testing import completion
 
+COMPATIBLE = tp.guards.CAPABILITIES["compatible"]
+
 SPLIT = [
     ("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.3)]),
     (" 한", -0.2, [(" 한", -0.2), (" 국", -1.9)]),
@@ -87,10 +89,10 @@ def test_a_branch_cannot_start_inside_a_split_character():
     d = tp.parse(completion(SPLIT))
     parent = Branch(1, Request(endpoint="completions", model="m", prompt="P"), d)
     with pytest.raises(ValueError, match="continues a character split"):
-        fork(parent, 3, 0)
+        fork(parent, 3, 0, COMPATIBLE)
     with pytest.raises(ValueError, match="part of a character"):
-        fork(parent, 2, 0)
-    start, forced = fork(parent, 2, 1)
+        fork(parent, 2, 0, COMPATIBLE)
+    start, forced = fork(parent, 2, 1, COMPATIBLE)
     assert forced == " x"
     assert start.prompt == "P" + "Hi 한" + " x"
     assert start.head.tokens == ["Hi", " 한", " x"]

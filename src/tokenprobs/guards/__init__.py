@@ -17,9 +17,21 @@ through the SDK's own message logic, so `status_code`, `body`, `message`, `param
 The rules are data (`_openai.py` and `_servers.py`, rendered into `docs/guards.md`); `_check.py`
 selects a profile and a model family, walks the rules in the server's order and raises the first
 that fires. `register_model` and `register_profile` change the tables at run time.
+`CAPABILITIES` (`_capabilities.py`) is what each kind of server can do with a prompt (continue
+a prefix, continue a final assistant message, echo prompt logprobs, take token ids): scoring and
+the playground read it, and `server_kind` tells the kinds apart from their answers.
 """
 
 from tokenprobs._public import rehome
+from tokenprobs.guards._capabilities import (
+    CAPABILITIES,
+    Capability,
+    ServerCapabilities,
+    capabilities_markdown,
+    server_capabilities,
+    server_kind,
+    servers_that,
+)
 from tokenprobs.guards._check import (
     check_request,
     detected_server,
@@ -41,6 +53,8 @@ from tokenprobs.guards._errors import (
 from tokenprobs.guards._types import GuardMode, GuardProfile, ModelFamily, Rule
 
 __all__ = [
+    "CAPABILITIES",
+    "Capability",
     "GuardBadRequestError",
     "GuardInternalServerError",
     "GuardMode",
@@ -48,6 +62,8 @@ __all__ = [
     "GuardProfile",
     "ModelFamily",
     "Rule",
+    "ServerCapabilities",
+    "capabilities_markdown",
     "check_request",
     "detect_server",
     "detected_server",
@@ -59,14 +75,19 @@ __all__ = [
     "resolve_model",
     "rules",
     "select_profile",
+    "server_capabilities",
+    "server_kind",
+    "servers_that",
 ]
 
 rehome(
     __name__,
+    Capability,
     GuardBadRequestError,
     GuardInternalServerError,
     GuardPermissionDeniedError,
     GuardProfile,
     ModelFamily,
     Rule,
+    ServerCapabilities,
 )

@@ -12,24 +12,23 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from tokenprobs import render
 from tokenprobs._optional import require
+from tokenprobs.playground._compare import compare_answers
 from tokenprobs.playground._runs import error_event, fork, run_events, summary, whole_text
 from tokenprobs.playground._session import Branch, Request, Session, SessionError
-from tokenprobs.playground._upstream import BRANCHING, Upstream, branch_refusal
+from tokenprobs.playground._upstream import Upstream, branch_refusal
 from tokenprobs.playground._view import ViewFrames, cell_starts, split_view
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from numpy.typing import NDArray
     from starlette.applications import Starlette
     from starlette.requests import Request as HTTPRequest
     from starlette.responses import Response, StreamingResponse
     from starlette.types import ASGIApp, Receive, Scope, Send
 
+    from tokenprobs.guards import ServerCapabilities
     from tokenprobs.models import TokenDistribution
 
 __all__ = ["CSP", "create_app"]
@@ -141,7 +140,11 @@ class _Handlers:
                 "model": self.model,
                 "endpoint": self.endpoint,
                 "modes": list(render.MODES),
-                "branching": BRANCHING,
+                "branching": {
+                    e: branch_refusal(e, self.upstream.capabilities)
+                    for e in ("completions", "chat.completions")
+                },
+                "server": self.upstream.capabilities.kind,
                 "needs_key": self.upstream.needs_key,
             }
         )
@@ -154,22 +157,25 @@ class _Handlers:
             return self.error(exc, 400)
         branch = self.session.add(req)
         view = ViewFrames(mode=_mode(data))
-        return _stream(_announce(branch, run_events(branch, self.upstream, view)))
+        events = run_events(branch, self.upstream, view)
+        return _stream(_announce(branch, self.upstream, events))
 
     async def branch(self, request: HTTPRequest) -> Response:
         data = await _body(request)
         try:
             parent = self.session.get(data.get("parent"))
-            refusal = branch_refusal(parent.request.endpoint)
+            server = self.upstream.capabilities
+            refusal = branch_refusal(parent.request.endpoint, server)
             if refusal:
                 raise SessionError(refusal)
             position, alternative = int(data["position"]), int(data["alternative"])
-            start, forced = fork(parent, position, alternative)
+            start, forced = fork(parent, position, alternative, server)
         except (KeyError, TypeError, ValueError) as exc:
             return self.error(exc, 400)
         child = self.session.add(parent.request, parent=parent.id, position=position, forced=forced)
         view = ViewFrames(mode=_mode(data))
-        return _stream(_announce(child, run_events(child, self.upstream, view, start=start)))
+        events = run_events(child, self.upstream, view, start=start)
+        return _stream(_announce(child, self.upstream, events))
 
     async def positions(self, request: HTTPRequest) -> Response:
         try:
@@ -182,7 +188,7 @@ class _Handlers:
         return _json(
             {
                 "branch": branch.id,
-                "refusal": branch_refusal(branch.request.endpoint),
+                "refusal": branch_refusal(branch.request.endpoint, self.upstream.capabilities),
                 "positions": [_position(d, i) for i in range(max(lo, 0), min(hi, len(d)))],
             }
         )
@@ -217,15 +223,17 @@ class _Handlers:
         return await self.views_of(_mode(data))
 
     async def views_of(self, mode: str) -> Response:
-        return _json({"branches": [_described(b, mode) for b in self.session.branches.values()]})
+        server = self.upstream.capabilities
+        branches = self.session.branches.values()
+        return _json({"branches": [_described(b, mode, server) for b in branches]})
 
     async def compare(self, request: HTTPRequest) -> Response:
         try:
-            a = _finished(self.session.get(int(request.query_params["a"])))
-            b = _finished(self.session.get(int(request.query_params["b"])))
+            a = self.session.get(int(request.query_params["a"]))
+            b = self.session.get(int(request.query_params["b"]))
+            return _json(compare_answers(self.session, a, b))
         except (KeyError, ValueError, SessionError) as exc:
             return self.error(exc, 404)
-        return _json(_compare(a, b))
 
 
 def _static_text(name: str) -> str:
@@ -275,7 +283,7 @@ def _finished(branch: Branch) -> TokenDistribution:
     return branch.distribution
 
 
-def _meta(branch: Branch) -> dict[str, object]:
+def _meta(branch: Branch, server: ServerCapabilities) -> dict[str, object]:
     return {
         "id": branch.id,
         "label": branch.label,
@@ -284,15 +292,17 @@ def _meta(branch: Branch) -> dict[str, object]:
         "forced": branch.forced,
         "endpoint": branch.request.endpoint,
         "model": branch.request.model,
-        "refusal": branch_refusal(branch.request.endpoint),
+        "refusal": branch_refusal(branch.request.endpoint, server),
     }
 
 
 async def _announce(
-    branch: Branch, events: AsyncIterator[dict[str, object]]
+    branch: Branch, upstream: Upstream, events: AsyncIterator[dict[str, object]]
 ) -> AsyncIterator[dict[str, object]]:
-    yield {"t": "branch", **_meta(branch)}
+    yield {"t": "branch", **_meta(branch, upstream.capabilities)}
     async for event in events:
+        if event.get("t") == "done":  # the answer told which server it is: what it can branch
+            event["refusal"] = branch_refusal(branch.request.endpoint, upstream.capabilities)
         yield event
 
 
@@ -307,9 +317,9 @@ def _stream(events: AsyncIterator[dict[str, object]]) -> StreamingResponse:
     return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
 
 
-def _described(branch: Branch, mode: str) -> dict[str, object]:
+def _described(branch: Branch, mode: str, server: ServerCapabilities) -> dict[str, object]:
     """A branch as the page draws it whole (after a load, or a change of mode)."""
-    out = _meta(branch)
+    out = _meta(branch, server)
     d = branch.distribution
     if d is not None:
         head, cells, tail = split_view(render.to_html(d, mode=mode))
@@ -353,43 +363,4 @@ def _position(d: TokenDistribution, i: int) -> dict[str, object]:
         "p": _p(float(d.logprobs[i])),
         "in_top": bool(d.candidates.in_top[i]),
         "alternatives": alternatives,
-    }
-
-
-COMPARE_ROWS = 400
-"""At most this many positions in a comparison, from just before where the answers part."""
-
-
-def _compare(a: TokenDistribution, b: TokenDistribution) -> dict[str, object]:
-    """Two answers position by position: the tokens, their p, and where they part."""
-    n = max(len(a), len(b))
-    diverge = next(
-        (i for i in range(n) if i >= len(a) or i >= len(b) or a.tokens[i] != b.tokens[i]), None
-    )
-    first = max(0, (diverge if diverge is not None else 0) - 5)
-    last = min(n, first + COMPARE_ROWS)
-    pa, pb = a.probs, b.probs
-
-    def token(d: TokenDistribution, i: int) -> str | None:
-        return render.visible(d.tokens[i]) if i < len(d) else None
-
-    def prob(p: NDArray[np.float64], i: int) -> float | None:
-        return None if i >= len(p) or np.isnan(p[i]) else float(p[i])
-
-    rows = [
-        {
-            "i": i,
-            "a": token(a, i),
-            "pa": prob(pa, i),
-            "b": token(b, i),
-            "pb": prob(pb, i),
-            "same": i < len(a) and i < len(b) and a.tokens[i] == b.tokens[i],
-        }
-        for i in range(first, last)
-    ]
-    return {
-        "diverge": diverge,
-        "common_prefix": diverge if diverge is not None else n,
-        "positions": n,
-        "rows": rows,
     }

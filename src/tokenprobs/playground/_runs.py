@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -25,9 +25,10 @@ from tokenprobs.guards import check_request, detected_server, remember_server
 from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Callable, Mapping
 
     from tokenprobs.client import AsyncDistributionStream, Prompt, StreamUpdate
+    from tokenprobs.guards import ServerCapabilities
     from tokenprobs.playground._session import Branch, Request
     from tokenprobs.playground._upstream import Upstream
     from tokenprobs.playground._view import ViewFrames
@@ -59,7 +60,12 @@ class Fork:
 
     head: TokenDistribution
     prompt: str
-    """The prompt that makes the server continue after the forced token."""
+    """A completion branch: the prompt that makes the server continue after the forced token."""
+    messages: tuple[tuple[str, str], ...] = ()
+    """A chat branch: the messages, then a final assistant message holding the answer's text up
+    to the position and the forced token (the prefill)."""
+    extra_body: Mapping[str, object] = field(default_factory=dict)
+    """The server's prefill flags (`ServerCapabilities.prefill_flags`), sent in the body."""
 
 
 def join(head: TokenDistribution, tail: TokenDistribution) -> TokenDistribution:
@@ -82,8 +88,13 @@ def join(head: TokenDistribution, tail: TokenDistribution) -> TokenDistribution:
     )
 
 
-def fork(parent: Branch, position: int, alternative: int) -> tuple[Fork, str]:
+def fork(
+    parent: Branch, position: int, alternative: int, server: ServerCapabilities
+) -> tuple[Fork, str]:
     """The start of a branch of `parent` at `position`, forcing its `alternative`-th token.
+
+    A completion answer continues `prompt + text before + token`; a chat answer continues the
+    messages plus an assistant message `text before + token`, sent with `server`'s prefill flags.
 
     Returns:
         The fork and the forced token.
@@ -129,8 +140,12 @@ def fork(parent: Branch, position: int, alternative: int) -> tuple[Fork, str]:
         model=d.model,
     )
     head = join(d[:position], forced)
-    text_before = d.text[: int(spans[position, 0])]
-    return Fork(head, parent.request.prompt + text_before + token), token
+    request = parent.request
+    before = d.text[: int(spans[position, 0])] + token
+    if request.endpoint == "completions":
+        return Fork(head, request.prompt + before), token
+    prefill = (*request.messages, ("assistant", before))
+    return Fork(head, "", prefill, dict(server.prefill_flags)), token
 
 
 def whole_text(token: str, raw: list[int] | None) -> str | None:
@@ -198,23 +213,26 @@ def error_event(exc: BaseException, upstream: Upstream) -> dict[str, object]:
     return event
 
 
-def _guard(request: Request, prompt: str, upstream: Upstream) -> tuple[Prompt, list[str]]:
+def _guard(
+    request: Request, start: Fork | None, kwargs: dict[str, object], upstream: Upstream
+) -> tuple[Prompt, list[str]]:
     """Build the request and run the guards on it (strict), before any I/O.
 
     Returns:
         What to send (prompt or messages), and the guards' warnings.
     """
-    sent: Prompt = (
-        prompt
-        if request.endpoint == "completions"
-        else [{"role": r, "content": c} for r, c in request.messages]
-    )
+    sent: Prompt
+    if request.endpoint == "completions":
+        sent = start.prompt if start else request.prompt
+    else:
+        messages = start.messages if start else request.messages
+        sent = [{"role": r, "content": c} for r, c in messages]
     params = build_params(
         sent,
         model=request.model,
         top_logprobs=request.top_logprobs,
         endpoint=request.endpoint,
-        create_kwargs=request.create_kwargs(),
+        create_kwargs=kwargs,
     )
     params["stream"] = True
     base_url = upstream.base_url
@@ -239,10 +257,14 @@ async def run_events(
 ) -> AsyncIterator[dict[str, object]]:
     """The events of one run: guards, then the stream's frames, then `done` (or `error`)."""
     request = branch.request
-    prompt = start.prompt if start else request.prompt
     started = time.monotonic()
+    kwargs = request.create_kwargs()
+    if start is not None and request.max_tokens is not None:
+        kwargs["max_tokens"] = max(1, request.max_tokens - len(start.head))
+    if start is not None and start.extra_body:
+        kwargs["extra_body"] = dict(start.extra_body)
     try:
-        sent, notices = _guard(request, prompt, upstream)
+        sent, notices = _guard(request, start, kwargs, upstream)
     except (GuardError, TokenprobsError, ValueError, TypeError) as exc:
         branch.error = error_event(exc, upstream)
         log.info("run %s refused by the guards: %s", branch.label, branch.error["message"])
@@ -250,9 +272,6 @@ async def run_events(
         return
     for notice in notices:
         yield {"t": "notice", "message": notice}
-    kwargs = request.create_kwargs()
-    if start is not None and request.max_tokens is not None:
-        kwargs["max_tokens"] = max(1, request.max_tokens - len(start.head))
     compose: Callable[[TokenDistribution], TokenDistribution] = (
         (lambda d: join(start.head, d)) if start else (lambda d: d)
     )
@@ -275,6 +294,7 @@ async def run_events(
             yield event
         if stream.chunks:  # which server answered: the guards of the next request use its rules
             remember_server(stream.chunks[0], upstream.base_url)
+            upstream.saw(stream.chunks[0])  # and the page its capabilities (branching)
     except Exception as exc:  # noqa: BLE001 - whatever broke, the page must be told, not hang
         yield _failed(branch, exc, upstream, compose)
         return

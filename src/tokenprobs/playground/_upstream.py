@@ -8,31 +8,40 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import openai
 
 from tokenprobs.client._defaults import NO_KEY, OPENAI_HOSTS
+from tokenprobs.guards import ServerCapabilities, server_capabilities, server_kind
 
-__all__ = ["BRANCHING", "Upstream", "branch_refusal"]
+__all__ = ["Upstream", "branch_refusal"]
 
-BRANCHING: dict[str, str | None] = {
-    "completions": None,
-    "chat.completions": (
-        "branching needs a server that continues a given prefix: legacy completions do "
-        "(OpenAI's instruct models, vLLM, llama.cpp), chat completions do not (the API starts "
-        "a new assistant message, and a trailing assistant message is not continued); switch to "
-        "the completion prompt to branch"
-    ),
-}
-"""Per endpoint, why a branch cannot be regenerated from a position (`None`: it can). A branch
-asks for the text before the position plus the chosen token as the prompt, and lets the model
-continue from there."""
+_COMPLETIONS_REFUSAL = (
+    "{name} does not continue a given prompt on legacy completions ({how}): branching needs "
+    "a server that does"
+)
+_CHAT_REFUSAL = (
+    "{name} cannot branch a chat answer: {how}; switch to the completion prompt to branch"
+)
 
 
-def branch_refusal(endpoint: str) -> str | None:
-    """Why the page cannot branch an answer of `endpoint`, or `None` when it can."""
-    return BRANCHING.get(endpoint, f"branching is not available for {endpoint!r}")
+def branch_refusal(endpoint: str, server: ServerCapabilities) -> str | None:
+    """Why the page cannot branch an answer of `endpoint` on `server`, or `None` when it can.
+
+    A completion branch sends the text before the position plus the chosen token as the prompt;
+    a chat branch sends the messages and a final assistant message holding that text, with the
+    server's prefill flags (`server.prefill_flags`). Both need the server's table entry to say
+    it continues what it is given.
+    """
+    if endpoint == "completions":
+        cell, template = server.completion_prefix, _COMPLETIONS_REFUSAL
+    elif endpoint == "chat.completions":
+        cell, template = server.chat_prefill, _CHAT_REFUSAL
+    else:
+        return f"branching is not available for {endpoint!r}"
+    return None if cell.able else template.format(name=server.name, how=cell.how)
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,11 @@ class Upstream:
     profile: str | None = None
     """The guards' profile (`"openai"`, `"vllm"`, `"llama.cpp"` ...); None: the one detected
     from the server's answers, else the one its URL selects."""
+    http_client: Any = field(default=None, repr=False, compare=False)
+    """A factory of the `http_client` the SDK client is given (a proxy, a test transport);
+    None: the SDK's own. Any: the installed SDK's HTTP library (`httpx2` or `httpx`)."""
+    seen: list[str] = field(default_factory=list, repr=False, compare=False)
+    """The server kind `server_kind` read from its latest answer that told (empty: none yet)."""
 
     @classmethod
     def from_env(cls, base_url: str | None = None, *, profile: str | None = None) -> Upstream:
@@ -71,7 +85,26 @@ class Upstream:
     def client(self) -> openai.AsyncOpenAI:
         """A fresh async client (no SDK retries: tokenprobs owns the retry layer)."""
         return openai.AsyncOpenAI(
-            api_key=self.api_key or NO_KEY, base_url=self.base_url, max_retries=0
+            api_key=self.api_key or NO_KEY,
+            base_url=self.base_url,
+            max_retries=0,
+            http_client=self.http_client() if self.http_client else None,
+        )
+
+    def saw(self, response: object) -> None:
+        """Remember which kind of server wrote `response` (when its fields tell)."""
+        kind = server_kind(response)
+        if kind is not None:
+            self.seen[:] = [kind]
+
+    @property
+    def capabilities(self) -> ServerCapabilities:
+        """What the server can do (`tokenprobs.guards.CAPABILITIES`).
+
+        Read from its answers so far, else the profile named for it, else its URL.
+        """
+        return server_capabilities(
+            self.base_url, profile=self.profile, seen=self.seen[-1] if self.seen else None
         )
 
     def scrub(self, text: str) -> str:

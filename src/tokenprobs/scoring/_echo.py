@@ -27,6 +27,7 @@ import numpy as np
 from tokenprobs.adapters import parse_all
 from tokenprobs.adapters._common import get
 from tokenprobs.exceptions import ScoringError, TokenprobsError
+from tokenprobs.guards import servers_that
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
@@ -34,10 +35,10 @@ if TYPE_CHECKING:
 __all__ = ["BOS_FLAG", "continuation"]
 
 BOS_FLAG = "--kv_overrides tokenizer.ggml.add_bos_token=bool:true"
-_ECHO_HINT = (
-    "score on a server that honours echo with logprobs on /v1/completions: vLLM, "
-    "llama-cpp-python's server, or an OpenAI base model (davinci-002, babbage-002); "
-    "llama.cpp's own llama-server ignores echo"
+_CAN, _CANNOT = servers_that("echo_logprobs")  # the servers' capability table (guards)
+_ECHO_HINT = "score on a server that honours echo with logprobs on /v1/completions: " + "; ".join(
+    [f"{c.name} ({c.echo_logprobs.how})" for c in _CAN]
+    + [f"{c.name} {c.echo_logprobs.how}" for c in _CANNOT]
 )
 _SHIFT_HINT = (
     "the echoed logprobs are shifted by one position (llama-cpp-python 0.3.36 does this for a "

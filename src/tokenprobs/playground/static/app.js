@@ -169,6 +169,7 @@ function handle(ev, col) {
       return col;
     case "done":
       col.done = true;
+      col.meta.refusal = ev.refusal;
       drawSummary(col, ev.summary);
       return col;
     case "error":
@@ -317,6 +318,12 @@ function refreshCompare() {
   compare();
 }
 
+function interval(pair) {
+  if (!pair) return "";
+  const f = (x) => (x === null ? "∞" : x.toFixed(3));
+  return "[" + f(pair[0]) + ", " + f(pair[1]) + "]";
+}
+
 async function compare() {
   const r = await api("/api/compare?a=" + $("cmp-a").value + "&b=" + $("cmp-b").value);
   const data = await r.json();
@@ -327,12 +334,22 @@ async function compare() {
   $("cmp-summary").textContent = (data.diverge === null
     ? "same tokens at every position"
     : data.common_prefix + " positions in common; they part at position " + data.diverge) + shown;
+  // tp.compare's intervals: each contains the true divergence, whatever the top-k did not show
+  const span = (n) => (n === 1 ? "position 0 is" : "positions 0–" + (n - 1) + " are");
+  $("cmp-note").textContent = data.note ? data.note
+    : "TV, JS and KL(A‖B) at the shared positions (" + data.compared + ") are tp.compare's intervals [lo, hi]: "
+      + "each contains the true divergence for every completion of what the top-k returned"
+      + (data.copied ? "; " + span(data.copied) + " one answer's own, copied when branched: "
+        + "the same distributions, divergence 0" : "");
   const body = $("cmp-table").tBodies[0];
   body.replaceChildren();
   for (const row of data.rows) {
     const tr = document.createElement("tr");
     if (!row.same) tr.className = "diff";
-    for (const v of [row.i, row.a === null ? "" : row.a, pct(row.pa), row.b === null ? "" : row.b, pct(row.pb)]) {
+    else if (row.copied) tr.className = "copied";
+    const cells = [row.i, row.a === null ? "" : row.a, pct(row.pa), row.b === null ? "" : row.b, pct(row.pb),
+      interval(row.tv), interval(row.js), interval(row.kl)];
+    for (const v of cells) {
       const td = document.createElement("td");
       td.textContent = String(v);
       tr.append(td);
