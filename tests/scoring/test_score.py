@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+import respx
 from tests._client_helpers import client_for
 
 import tokenprobs as tp
@@ -61,6 +62,21 @@ def echo_body(prompt: str, *, k: int = 2, usage: bool = True, shifted: bool = Fa
 def answer(request: httpx.Request) -> httpx.Response:
     """The fake server: echo the prompt it was sent."""
     return httpx.Response(200, json=echo_body(json.loads(request.content)["prompt"]))
+
+
+@pytest.fixture
+def local():
+    """A respx router for a local OpenAI-compatible server."""
+    with respx.mock(base_url=LOCAL, assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def client(local):
+    """A real `openai.OpenAI` client of the local server."""
+    c = client_for(local, base_url=LOCAL)
+    yield c
+    c.close()
 
 
 def test_score_sends_one_echo_request_and_keeps_the_texts_positions(local, client):
