@@ -11,9 +11,7 @@ import copy
 import json
 
 import pytest
-import respx
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
-from tests._client_helpers import client_for
 
 import tokenprobs as tp
 from tokenprobs import testing
@@ -98,18 +96,14 @@ def test_logprobs_not_requested_still_raises():
     assert info.value.not_requested
 
 
-def test_a_real_sdk_answer_with_n3():
+def test_a_real_sdk_answer_with_n3(api, openai_client):
     """Through the real SDK (respx): `n=3` whose second choice is a tool call."""
-    with respx.mock(base_url="https://api.openai.com/v1") as api:
-        api.post("/chat/completions").respond(200, json=body_with_a_tool_call())
-        client = client_for(api)
-        response = client.chat.completions.create(
-            model="gpt-4o-mini",
-            messages=[{"role": "user", "content": "Say hi, or call get_weather"}],
-            n=3,
-            logprobs=True,
-            top_logprobs=2,
-        )
+    api.post("/chat/completions").respond(200, json=body_with_a_tool_call())
+    messages = [{"role": "user", "content": "Say hi, or call get_weather"}]
+    asked = {"n": 3, "logprobs": True, "top_logprobs": 2}
+    response = openai_client.chat.completions.create(
+        model="gpt-4o-mini", messages=messages, **asked
+    )
     with pytest.warns(tp.TokenprobsWarning, match=LEFT_OUT):
         ds = tp.parse_all(response)
     assert [d.choice for d in ds] == [0, 2]

@@ -150,7 +150,8 @@ def score(
 
     Raises:
         ScoringError: The server cannot score (it ignores `echo`, shifts the echoed logprobs,
-            or refuses `echo` with `logprobs`): the message names the server and what to use.
+            drops the prompt's special tokens from its echo, or refuses `echo` with
+            `logprobs`): the message names the server, what went wrong and what to use.
         ValueError: `text` is empty, or an argument the method fixes was passed.
         openai.APIError: The call failed (after retries), unchanged.
 
