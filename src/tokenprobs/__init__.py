@@ -55,7 +55,7 @@ from tokenprobs.exceptions import (
 from tokenprobs.guards import check_request
 from tokenprobs.labels import LabelResult, Labels, aclassify, classify
 from tokenprobs.models import Span, TokenDistribution, TokenLogprob, TopLogprob
-from tokenprobs.scoring import ChoiceScores, ascore, score, score_choices
+from tokenprobs.scoring import ChoiceScores, ascore, ascore_choices, score, score_choices
 
 __version__ = _version("pytokenprobs")
 
@@ -90,6 +90,7 @@ __all__ = [
     "aget_token_distribution",
     "aget_token_distributions",
     "ascore",
+    "ascore_choices",
     "batch",
     "check_request",
     "classify",

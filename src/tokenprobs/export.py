@@ -34,6 +34,12 @@ def to_pandas(d: TokenDistribution, *, long: bool = False) -> Any:  # noqa: ANN4
     `prob` and `sampled` (this alternative is the sampled token); positions without
     alternatives have no rows.
 
+    When the distribution knows token ids (any of `d.token_ids` or `d.top_token_ids`: vLLM,
+    llama.cpp, `return_token_ids` ...), the wide table also has `token_id` after `token` and
+    `top_token_ids` (lists, beside `top_tokens`), and the long table `token_id` after `token`:
+    nullable `Int64` columns, `<NA>` (`None` in the lists) where the server gave no id. When no
+    id is known (OpenAI), the id columns are left out and the tables are as above.
+
     Args:
         d: The distribution.
         long: Return the long table.
@@ -70,23 +76,50 @@ def to_pandas(d: TokenDistribution, *, long: bool = False) -> Any:  # noqa: ANN4
     text = d.text
     counts = [len(t) for t in d.top_tokens]
     top = d.top_logprobs
-    return pd.DataFrame(
-        {
-            "token": d.tokens,
-            "text": [text[s:e] for s, e in spans.tolist()],
-            "char_start": spans[:, 0],
-            "char_end": spans[:, 1],
-            "prob": d.probs,
-            "logprob": d.logprobs,
-            "entropy": d.entropy,
-            "margin": d.margin,
-            "tail_mass": d.tail_mass,
-            "sampled_in_top": d.sampled_in_top,
-            "top_tokens": d.top_tokens,
-            "top_logprobs": [top[i, :c].tolist() for i, c in enumerate(counts)],
-        },
-        index=pd.RangeIndex(len(d), name="position"),
-    )
+    columns = {
+        "token": d.tokens,
+        "text": [text[s:e] for s, e in spans.tolist()],
+        "char_start": spans[:, 0],
+        "char_end": spans[:, 1],
+        "prob": d.probs,
+        "logprob": d.logprobs,
+        "entropy": d.entropy,
+        "margin": d.margin,
+        "tail_mass": d.tail_mass,
+        "sampled_in_top": d.sampled_in_top,
+        "top_tokens": d.top_tokens,
+        "top_logprobs": [top[i, :c].tolist() for i, c in enumerate(counts)],
+    }
+    if _knows_ids(d):
+        columns = _with_after(columns, "token", "token_id", _ids(pd, d.token_ids))
+        ids = [_known(d.top_token_ids[i, :c]) for i, c in enumerate(counts)]
+        columns = _with_after(columns, "top_tokens", "top_token_ids", ids)
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(d), name="position"))
+
+
+def _knows_ids(d: TokenDistribution) -> bool:
+    """Whether any position or alternative of `d` has a token id (`-1` marks an unknown one)."""
+    return bool((d.token_ids >= 0).any() or (d.top_token_ids >= 0).any())
+
+
+def _known(ids: np.ndarray) -> list[int | None]:
+    """The ids as a list, `None` where unknown (`-1`)."""
+    return [None if v < 0 else v for v in ids.tolist()]
+
+
+def _ids(pd: Any, ids: np.ndarray) -> Any:  # noqa: ANN401 - pandas is optional
+    """A nullable `Int64` column of ids, `<NA>` where the id is unknown (`-1`)."""
+    return pd.array(_known(ids), dtype="Int64")
+
+
+def _with_after(columns: dict[str, Any], key: str, new: str, values: Any) -> dict[str, Any]:  # noqa: ANN401
+    """`columns` with `new` inserted right after `key`."""
+    out: dict[str, Any] = {}
+    for k, v in columns.items():
+        out[k] = v
+        if k == key:
+            out[new] = values
+    return out
 
 
 def _long(pd: Any, d: TokenDistribution) -> Any:  # noqa: ANN401 - pandas is optional
@@ -97,13 +130,14 @@ def _long(pd: Any, d: TokenDistribution) -> Any:  # noqa: ANN401 - pandas is opt
     rank = np.nonzero(mask)[1] if mask.size else np.zeros(0, dtype=np.intp)
     position = np.repeat(np.arange(len(d)), counts)
     sampled = rank == d.candidates.sampled[position]  # the one rule: `d.candidates` decides
-    return pd.DataFrame(
-        {
-            "position": position,
-            "rank": rank,
-            "token": [t for alts in d.top_tokens for t in alts],
-            "logprob": logprobs,
-            "prob": np.exp(np.minimum(logprobs, 0.0)),
-            "sampled": sampled,
-        }
-    )
+    columns = {
+        "position": position,
+        "rank": rank,
+        "token": [t for alts in d.top_tokens for t in alts],
+        "logprob": logprobs,
+        "prob": np.exp(np.minimum(logprobs, 0.0)),
+        "sampled": sampled,
+    }
+    if _knows_ids(d):
+        columns = _with_after(columns, "token", "token_id", _ids(pd, d.top_token_ids[mask]))
+    return pd.DataFrame(columns)

@@ -150,6 +150,30 @@ def test_a_server_whose_echo_is_shifted_is_refused():
         assert len(d) == raw.usage.prompt_tokens  # the generated token is missing
 
 
+def test_a_chat_template_prompt_is_refused_naming_its_special_tokens():
+    """SmolLM2's real server: its echo drops a chat template's special tokens, tp.score says so."""
+    url = _required("TOKENPROBS_SMOLLM2_URL")
+    context = "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"
+    with openai.OpenAI(base_url=url, api_key="sk-local", max_retries=0) as c:
+        with pytest.raises(tp.ScoringError, match=r"without its 3 special token\(s\)") as info:
+            tp.score("Paris", context=context, model="smollm2", client=c)
+        assert "'<|im_start|>' x2, '<|im_end|>'" in str(info.value)
+        # the raw echo really lacks them: the text holds the prompt, the tokens do not
+        raw = c.completions.create(
+            model="smollm2",
+            prompt=context + "Paris",
+            max_tokens=1,
+            temperature=0,
+            logprobs=1,
+            echo=True,
+        )
+        assert raw.choices[0].text.startswith(context)
+        assert "<|im" not in "".join(raw.choices[0].logprobs.tokens)
+        # the same text without the special tokens is scored
+        d = tp.score(" Paris", context="The capital of France is", model="smollm2", client=c)
+        assert d.tokens == [" Paris"]
+
+
 def test_the_score_command_prints_the_truths_sums(server, truth, tmp_path, capsys, monkeypatch):
     """`tokenprobs score FILE` on the real server: each line's sum is the in-process one."""
     texts = ["The cat sat on the", "My little green fish had"]

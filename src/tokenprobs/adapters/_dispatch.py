@@ -20,6 +20,7 @@ from tokenprobs.adapters._columns import columns_from_entries
 from tokenprobs.adapters._common import error_body, get
 from tokenprobs.adapters._raw import as_data, fast_parse, not_a_body, read_file, read_path
 from tokenprobs.adapters._requested import with_requested
+from tokenprobs.adapters._tool_calls import chat_choices, each_choice, or_none_at_tool_call
 from tokenprobs.adapters.frameworks import parse_framework
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
 from tokenprobs.exceptions import APIResponseError, TokenprobsWarning, UnsupportedResponseError
@@ -95,7 +96,12 @@ def parse_all(
     part: Part = "output",
     logprob_token_ids: Sequence[int] | None = None,
 ) -> list[TokenDistribution]:
-    """One `TokenDistribution` per choice (`n > 1`), in index order. Accepts what `parse` does."""
+    """One `TokenDistribution` per choice (`n > 1`), in index order. Accepts what `parse` does.
+
+    A choice that is a tool call without logprobs (OpenAI gives its arguments none) is left out
+    with a `TokenprobsWarning` naming it, so the other choices' logprobs are still read (each
+    `d.choice` says which choice it is); when every choice is one, `MissingLogprobsError`.
+    """
     return _parsed(obj, choice=None, part=part, requested=logprob_token_ids)
 
 
@@ -215,7 +221,7 @@ def _from_text(
     raw: str | bytes | bytearray | memoryview, *, choice: int | None
 ) -> list[TokenDistribution]:
     data = as_data(raw)
-    fast = fast_parse(data, choice=choice)
+    fast = or_none_at_tool_call(lambda: fast_parse(data, choice=choice), choice)
     if fast is not None:
         return fast
     try:
@@ -247,7 +253,7 @@ def _from_text(
 def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  # noqa: ANN401, PLR0911
     kind = get(obj, "object")
     if kind == "chat.completion" or _first_choice_has(obj, "message") or _chat_logprobs(obj):
-        return chat.parse_choices(obj, choice=choice)
+        return chat_choices(obj, choice=choice)
     if kind == "response" or (get(obj, "output") is not None and get(obj, "choices") is None):
         return [responses.parse_response(obj)]
     if kind == "text_completion":
@@ -322,8 +328,8 @@ def _from_stream(
         raise UnsupportedResponseError(msg)
     truncated = sse is not None and sse.truncated
     wanted = acc.choices if choice is None else [choice]
-    out = [
-        acc.distribution(c, incomplete=True if truncated else None, response=response)
-        for c in wanted
-    ]
+    out = each_choice(
+        lambda c: acc.distribution(c, incomplete=True if truncated else None, response=response),
+        wanted,
+    )
     return ollama.checked(out) if acc.kind == "ollama" else out

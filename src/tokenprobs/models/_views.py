@@ -23,7 +23,11 @@ class Views:
     """`to_pandas`, `_repr_html_`, `view`, `to_text`, `__rich_console__` and `plot`."""
 
     def to_pandas(self, *, long: bool = False) -> Any:  # noqa: ANN401 - pandas is optional
-        """One row per position (or per position and alternative with `long=True`)."""
+        """One row per position (or per position and alternative with `long=True`).
+
+        With `token_id` (and `top_token_ids`) columns when the distribution knows token ids;
+        see `tokenprobs.export.to_pandas` for every column.
+        """
         from tokenprobs import export  # noqa: PLC0415
 
         return export.to_pandas(_this(self), long=long)

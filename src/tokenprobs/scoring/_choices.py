@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.client import DEFAULT_RETRY
+from tokenprobs.client import DEFAULT_RETRY, aget_token_distributions, get_token_distributions
 from tokenprobs.models._arrays import readonly
-from tokenprobs.scoring._score import score, score_many
+from tokenprobs.scoring._score import Many, score
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tokenprobs.guards import GuardMode, GuardProfile
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["ChoiceScores", "greedy", "loglikelihood", "score_choices"]
+__all__ = ["ChoiceScores", "ascore_choices", "greedy", "loglikelihood", "score_choices"]
 
 _TIE = 1e-6
 
@@ -158,7 +158,7 @@ def score_choices(
 
     Each choice is one `tp.score` request (through the many-prompts machinery); the seam rule
     is `tp.score`'s, so start each choice with the space that separates it from the context
-    (`" Paris"`).
+    (`" Paris"`). `tp.ascore_choices` is the async twin.
 
     Raises:
         ScoringError: The server cannot score (see `tp.score`).
@@ -173,22 +173,47 @@ def score_choices(
         >>> s.best, s.probs.round(2).tolist()  # doctest: +SKIP
         (' Paris', [0.97, 0.03])
     """
+    many = _many(context, choices, model, client, create_kwargs)
+    options = many.options(top_logprobs, concurrency, progress, retry, guards, profile)
+    return _scores(choices, many.finish(get_token_distributions(many.prompts, **options)))
+
+
+async def ascore_choices(
+    context: str,
+    choices: Sequence[str],
+    *,
+    model: str,
+    client: openai.AsyncOpenAI | None = None,
+    top_logprobs: int = 1,
+    concurrency: int = 8,
+    progress: bool = False,
+    retry: RetryPolicy | None = DEFAULT_RETRY,
+    guards: GuardMode = "strict",
+    profile: str | GuardProfile | None = None,
+    **create_kwargs: object,
+) -> ChoiceScores:
+    """The async twin of `score_choices`: an `AsyncOpenAI` client, the same arguments and result.
+
+    The `concurrency` requests in flight are tasks on the running event loop; the checks before
+    any request, the scoring and the first failure raised are `score_choices`' own.
+    """
+    many = _many(context, choices, model, client, create_kwargs)
+    options = many.options(top_logprobs, concurrency, progress, retry, guards, profile)
+    return _scores(choices, many.finish(await aget_token_distributions(many.prompts, **options)))
+
+
+def _many(
+    context: str, choices: Sequence[str], model: str, client: object, kwargs: dict[str, object]
+) -> Many:
+    """The requests of a multiple choice, checked before any is sent (the twins' shared start)."""
     if not choices:
         msg = "score_choices needs at least one choice"
         raise ValueError(msg)
-    results = score_many(
-        choices,
-        model=model,
-        context=context,
-        client=client,
-        top_logprobs=top_logprobs,
-        concurrency=concurrency,
-        progress=progress,
-        retry=retry,
-        guards=guards,
-        profile=profile,
-        **create_kwargs,
-    )
+    return Many.of(choices, context=context, model=model, client=client, kwargs=kwargs)
+
+
+def _scores(choices: Sequence[str], results: list[TokenDistribution | Exception]) -> ChoiceScores:
+    """The scores of every choice, or the first failure raised (the twins' shared end)."""
     out = []
     for result in results:
         if isinstance(result, Exception):

@@ -11,6 +11,10 @@ Before any position is read as a score, the answer must prove it is an echo, and
   and the last prompt position's alternatives differ from the generated one's. llama-cpp-python
   0.3.36 without a BOS token drops the generated token and scores each prompt token with the
   distribution that follows it (upstream issue #1983): both checks catch it.
+- **whole**: the echoed tokens spell the prompt. llama-cpp-python 0.3.36 tokenises a prompt's
+  special tokens (a chat template's `<|im_start|>`) but leaves their text out of the echo (a
+  BOS-id one loses its position, others come back as an empty token), so its offsets no longer
+  place the tokens in the prompt: the answer is refused, naming the special tokens it dropped.
 
 **The seam.** The continuation is every prompt position whose characters reach past the end of
 `context` (a token with no characters counts where it stands). A token that straddles the seam
@@ -20,6 +24,8 @@ so `d.text` then starts inside `context`; tokenisation never moves a logprob acr
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,6 +51,17 @@ _SHIFT_HINT = (
     f"model that adds no BOS token, upstream issue #1983): restart the server with {BOS_FLAG}, "
     "or score on vLLM"
 )
+_SPECIAL_HINT = (
+    "this server's echo leaves special tokens out (llama-cpp-python 0.3.36's does), so it cannot "
+    "score a prompt that holds them: leave them out of context and text (write the turns as "
+    "plain text), or score on a server whose echo keeps every prompt token"
+)
+_BAR = "\uff5c"  # DeepSeek's special tokens are written with full-width bars
+_SPECIAL = re.compile(
+    r"<\|[^<>|]{1,40}\|>|</?[A-Za-z_][\w.-]{0,40}>|\[/?[A-Z][A-Z_]{1,20}\]"
+    f"|<{_BAR}[^<>]{{1,40}}{_BAR}>"
+)
+"""What a special token's text looks like: `<|im_start|>`, `<s>`, `<bos>`, `[INST]`."""
 _SAME = 1e-6
 
 
@@ -100,6 +117,7 @@ def _spans(d: TokenDistribution, prompt: str, server: str | None) -> tuple[np.nd
             + ("" if echoed else " and has a logprob for its first token, so it is generated")
         )
         raise ScoringError(what, server=server, hint=_ECHO_HINT)
+    _check_whole(d, prompt, server)
     extra = len(d.text) - len(shown)
     if extra > 0 and d.text.endswith(shown):
         # the tokens spell a prefix the text lacks (vLLM echoes a BOS token as "<s>" but not in
@@ -117,6 +135,38 @@ def _spans(d: TokenDistribution, prompt: str, server: str | None) -> tuple[np.nd
         what = f"{_who(server)} sent text offsets that go backwards"
         raise ScoringError(what, server=server, hint=_ECHO_HINT)
     return starts, np.maximum(ends, starts)
+
+
+def _check_whole(d: TokenDistribution, prompt: str, server: str | None) -> None:
+    """Refuse an echo whose tokens spell the prompt without its special tokens."""
+    if prompt in d.text:
+        return
+    gaps = _gaps(d.tokens, prompt)
+    dropped = [m.group() for piece in gaps for m in _SPECIAL.finditer(piece)]
+    if not dropped or any(_SPECIAL.sub("", piece) for piece in gaps):
+        return  # the tokens miss something other than special tokens: the checks below decide
+    named = ", ".join(f"{t!r}" + (f" x{n}" if n > 1 else "") for t, n in Counter(dropped).items())
+    what = (
+        f"{_who(server)} echoed the prompt without its {len(dropped)} special token(s) "
+        f"({named}): their text is missing from the echoed tokens, so the echoed positions "
+        "cannot be placed in the prompt and no score can be trusted"
+    )
+    raise ScoringError(what, server=server, hint=_SPECIAL_HINT)
+
+
+def _gaps(tokens: list[str], prompt: str) -> list[str]:
+    """The pieces of `prompt` that the echoed `tokens`, matched in order, leave out."""
+    gaps, at = [], 0
+    for token in tokens:
+        found = prompt.find(token, at)
+        if found < 0:
+            break  # the generated token(s), or a token not in the prompt
+        if found > at:
+            gaps.append(prompt[at:found])
+        at = found + len(token)
+    if at < len(prompt):
+        gaps.append(prompt[at:])
+    return gaps
 
 
 def _check_aligned(d: TokenDistribution, n_prompt: int, server: str | None) -> None:

@@ -9,6 +9,7 @@ trusted (see `_echo`).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -33,7 +34,16 @@ if TYPE_CHECKING:
     from tokenprobs.guards import GuardMode, GuardProfile
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["ascore", "base_url_of", "prepare_score", "refused", "score", "score_many", "scored"]
+__all__ = [
+    "Many",
+    "ascore",
+    "base_url_of",
+    "prepare_score",
+    "refused",
+    "score",
+    "score_many",
+    "scored",
+]
 
 _FIXED = ("echo", "max_tokens", "stream", "n", "logprobs", "prompt")
 _REFUSED_HINT = (
@@ -140,7 +150,8 @@ def score(
 
     Raises:
         ScoringError: The server cannot score (it ignores `echo`, shifts the echoed logprobs,
-            or refuses `echo` with `logprobs`): the message names the server and what to use.
+            drops the prompt's special tokens from its echo, or refuses `echo` with
+            `logprobs`): the message names the server, what went wrong and what to use.
         ValueError: `text` is empty, or an argument the method fixes was passed.
         openai.APIError: The call failed (after retries), unchanged.
 
@@ -229,32 +240,91 @@ def score_many(
     Raises:
         ValueError: A text is empty, or an argument the method fixes was passed.
     """
-    params = [prepare_score(t, context, create_kwargs) for t in texts]
-    if not params:
+    many = Many.of(texts, context=context, model=model, client=client, kwargs=create_kwargs)
+    if not texts:
         return []
-    check_scorable(model, client)
-    results = get_token_distributions(
-        [context + t for t in texts],
-        model=model,
-        top_logprobs=top_logprobs,
-        client=client,
-        concurrency=concurrency,
-        progress=progress,
-        retry=retry,
-        guards=guards,
-        profile=profile,
-        **params[0],
-    )
-    base_url = base_url_of(client)
-    out: list[TokenDistribution | Exception] = []
-    for result, text in zip(results, texts, strict=True):
-        if isinstance(result, GuardError):
-            out.append(refused(result, model))
-        elif isinstance(result, Exception):
-            out.append(result)
-        else:
-            try:
-                out.append(scored(result, context=context, text=text, base_url=base_url))
-            except ScoringError as exc:
-                out.append(exc)
-    return out
+    options = many.options(top_logprobs, concurrency, progress, retry, guards, profile)
+    return many.finish(get_token_distributions(many.prompts, **options))
+
+
+@dataclass(frozen=True)
+class Many:
+    """What `score_many`, `score_choices` and `ascore_choices` share: the requests and scoring.
+
+    Built (and so every text and argument checked) before any request is sent; `options` gives
+    the arguments of `get_token_distributions` or its async twin, `finish` turns their results
+    into scores.
+    """
+
+    texts: Sequence[str]
+    context: str
+    model: str
+    client: Any
+    params: dict[str, Any]
+
+    @classmethod
+    def of(
+        cls,
+        texts: Sequence[str],
+        *,
+        context: str,
+        model: str,
+        client: object,
+        kwargs: dict[str, object],
+    ) -> Many:
+        """Check every text and the arguments (before any request) and refuse unscorable models.
+
+        Raises:
+            ValueError: A text is empty, or an argument the method fixes was passed.
+            ScoringError: The model cannot score (OpenAI's chat models on OpenAI's API).
+        """
+        params = [prepare_score(t, context, kwargs) for t in texts]
+        if params:
+            check_scorable(model, client)
+        first = params[0] if params else {}
+        return cls(texts, context, model, client, first)
+
+    @property
+    def prompts(self) -> list[str]:
+        """The prompts sent: `context + text` for each text."""
+        return [self.context + t for t in self.texts]
+
+    def options(  # noqa: PLR0917 - positional: each caller passes its own arguments in order
+        self,
+        top_logprobs: int,
+        concurrency: int,
+        progress: bool,  # noqa: FBT001 - see above
+        retry: RetryPolicy | None,
+        guards: GuardMode,
+        profile: str | GuardProfile | None,
+    ) -> dict[str, Any]:
+        """The keyword arguments of `get_token_distributions` (or its async twin)."""
+        return {
+            "model": self.model,
+            "client": self.client,
+            "top_logprobs": top_logprobs,
+            "concurrency": concurrency,
+            "progress": progress,
+            "retry": retry,
+            "guards": guards,
+            "profile": profile,
+            **self.params,
+        }
+
+    def finish(
+        self, results: Sequence[TokenDistribution | Exception]
+    ) -> list[TokenDistribution | Exception]:
+        """Each answer checked and cut to its text's positions; each failure in its place."""
+        base_url = base_url_of(self.client)
+        out: list[TokenDistribution | Exception] = []
+        for result, text in zip(results, self.texts, strict=True):
+            if isinstance(result, GuardError):
+                out.append(refused(result, self.model))
+            elif isinstance(result, Exception):
+                out.append(result)
+            else:
+                try:
+                    out.append(scored(result, context=self.context, text=text, base_url=base_url))
+                except ScoringError as exc:
+                    out.append(exc)
+        return out
