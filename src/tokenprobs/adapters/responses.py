@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 __all__ = ["parse_response"]
 
-_CALLS = ("function_call", "custom_tool_call", "mcp_call")  # a tuple: `in` on any value, hashable or not
+# a tuple: `in` works on any value, hashable or not
+_CALLS = ("function_call", "custom_tool_call", "mcp_call")
 
 
 def parse_response(
