@@ -239,6 +239,7 @@ def _one_big_file(tmp_path, *, fail=()):
     return tmp_path / "out.jsonl", ids
 
 
+@pytest.mark.extras
 def test_one_file_shared_among_processes_in_ranges_gives_the_sequential_shards(
     tmp_path, monkeypatch
 ):
@@ -264,6 +265,7 @@ def test_one_file_shared_among_processes_in_ranges_gives_the_sequential_shards(
     assert len(several) == 5
 
 
+@pytest.mark.extras
 def test_ranges_skip_and_raise_as_the_sequential_collection_does(tmp_path, monkeypatch):
     """Failed lines: one warning per file counting them; a line that is not JSON is named."""
     from tokenprobs.distill import _parallel  # noqa: PLC0415
