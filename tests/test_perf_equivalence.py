@@ -5,19 +5,23 @@ time, byte lists built one by one): the fast `identify` and everything read from
 (`candidates`, `support_logprobs`, `entropy`, `margin`, `tail_mass`) must agree with them on the
 recorded responses, the bundled examples, hand-picked hard cases and generated bodies, through
 the ordinary parse and through the raw-JSON fast path (bodies over 64 KiB), with its msgspec
-accelerator (`adapters._fast_typed`) and without it (the regex split alone).
+accelerator (`adapters._fast_typed`) and without it (the regex split alone), and from the SDK's
+objects (validated, and built as its client builds them, unvalidated), whose rows are
+`NamedRows` that work out once whether every byte list is what its string spells.
 """
 
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pydantic
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from openai.types.chat import ChatCompletion
 from tests._recorded import RECORDED
 from tests.reliability.strategies import positions
 
@@ -25,7 +29,7 @@ import tokenprobs as tp
 from tokenprobs import metrics, testing
 from tokenprobs.adapters import _fast_typed
 from tokenprobs.models._bytes import derive_bytes
-from tokenprobs.models._identity import KeyedByteRows, identify
+from tokenprobs.models._identity import KeyedByteRows, NamedRows, identify
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -129,12 +133,32 @@ def check_raw(
         assert isinstance(split.top_bytes, KeyedByteRows)
         assert accelerated(fast)
     assert not accelerated(split)
-    for d in (fast, split):
+    for d in (fast, split, *sdk_parses(body)):
         assert d == ordinary
         assert [list(r) for r in d.top_bytes] == [list(r) for r in ordinary.top_bytes]
         assert d.top_bytes == ordinary.top_bytes
         check(d)
     check(ordinary)
+    spelled = all(
+        b == list(derive_bytes(t))
+        for ts, bs in zip(ordinary.top_tokens, ordinary.top_bytes, strict=True)
+        for t, b in zip(ts, bs, strict=True)
+    )
+    for d in (ordinary, *sdk_parses(body)):
+        assert isinstance(d.top_bytes, NamedRows)
+        assert d.top_bytes.spelled() == spelled
+
+
+def sdk_parses(body: dict[str, Any]) -> list[tp.TokenDistribution]:
+    """`body` parsed from the SDK's objects: validated (when the SDK accepts it) and constructed.
+
+    `ChatCompletion.construct` builds the nested objects without validating them, as the SDK's
+    client does with a response.
+    """
+    out = [tp.parse(ChatCompletion.construct(**json.loads(json.dumps(body))))]
+    with suppress(pydantic.ValidationError):
+        out.append(tp.parse(ChatCompletion.model_validate(body)))
+    return out
 
 
 @contextmanager
@@ -469,3 +493,19 @@ def test_an_integer_logprob_too_large_for_a_float_is_named(large: bool) -> None:
             pytest.raises(tp.UnsupportedResponseError, match=r"content\[0\]\.logprob"),
         ):
             tp.parse(raw)
+
+
+def test_spelled_rows_travel_and_slice_as_plain_lists() -> None:
+    """What the rows learnt does not travel: a pickle or a slice holds plain lists, equal."""
+    import pickle  # noqa: PLC0415 - this test only
+
+    d = tp.parse(testing.chat_completion([("a", -0.1, [("a", -0.1), ("b", -2.0), ("a", -3.0)])]))
+    assert isinstance(d.top_bytes, NamedRows)
+    assert d.top_bytes.spelled()
+    back = pickle.loads(pickle.dumps(d))  # noqa: S301 - our own bytes
+    assert type(back.top_bytes) is list
+    assert back == d
+    assert same(back.entropy, d.entropy)
+    assert same(back.candidates.logprobs, d.candidates.logprobs)
+    assert type(d[0:1].top_bytes) is list
+    check(back)

@@ -173,3 +173,6 @@ def _read_line(
             return cid, parse(obj)
         except TokenprobsError as exc:
             return cid, exc
+
+
+read_line = _read_line  # one line, numbered, of a Batch output file: distill reads files in ranges

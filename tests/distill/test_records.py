@@ -227,3 +227,58 @@ def test_every_candidate_has_its_id_where_alternatives_are_ragged():
     (r,) = distill.collect([raw])
     assert len(r.cand_ids) == len(r.cand_bytes) == 6
     assert [[x.id for x in r.candidates(t)] for t in range(3)] == [[1, 2], [3, 4], [5, 6]]
+
+
+def _one_big_file(tmp_path, *, fail=()):
+    rng = np.random.default_rng(11)
+    names = [f"q{i}" for i in range(9)]
+    bodies = [body(teacher_positions(rng, 6, 3)[1]) for _ in names]
+    ids = batch_files(tmp_path, names, bodies)
+    if fail:
+        batch_files(tmp_path, names, bodies, fail={ids[i] for i in fail})
+    return tmp_path / "out.jsonl", ids
+
+
+@pytest.mark.extras
+def test_one_file_shared_among_processes_in_ranges_gives_the_sequential_shards(
+    tmp_path, monkeypatch
+):
+    """A file cut into ranges of a line or two, on 2 processes: shard for shard the same bytes."""
+    from tokenprobs.distill import _parallel  # noqa: PLC0415 - its range size, made tiny
+
+    monkeypatch.setattr(_parallel, "CHUNK_BYTES", (1, 1))  # every range is one whole line
+    path, ids = _one_big_file(tmp_path)
+    assert len(_parallel._ranges(path, 1)) == len(ids)
+    inputs = tmp_path / "in.jsonl"
+    two = distill.collect_to_parquet([path], tmp_path / "two", processes=2, inputs=inputs)
+    one = distill.collect_to_parquet([path], tmp_path / "one", processes=1, inputs=inputs)
+    assert [p.name for p in two] == [p.name for p in one] == ["out-00000.parquet"]
+    assert [p.read_bytes() for p in two] == [p.read_bytes() for p in one]
+    assert list(distill.read_parquet(two)) == list(distill.collect(path, inputs=inputs))
+    several = distill.collect_to_parquet(
+        [path], tmp_path / "three", processes=3, rows_per_shard=2, inputs=inputs
+    )
+    single = distill.collect_to_parquet(
+        [path], tmp_path / "single", processes=1, rows_per_shard=2, inputs=inputs
+    )
+    assert [p.read_bytes() for p in several] == [p.read_bytes() for p in single]
+    assert len(several) == 5
+
+
+@pytest.mark.extras
+def test_ranges_skip_and_raise_as_the_sequential_collection_does(tmp_path, monkeypatch):
+    """Failed lines: one warning per file counting them; a line that is not JSON is named."""
+    from tokenprobs.distill import _parallel  # noqa: PLC0415
+
+    monkeypatch.setattr(_parallel, "CHUNK_BYTES", (1, 1))
+    path, ids = _one_big_file(tmp_path, fail=(2, 5))
+    with pytest.warns(tp.TokenprobsWarning, match=r"skipped 2 failed Batch line\(s\)"):
+        shards = distill.collect_to_parquet([path], tmp_path / "two", processes=2, on_error="skip")
+    assert len(list(distill.read_parquet(shards))) == len(ids) - 2
+    with pytest.raises(tp.APIResponseError):
+        distill.collect_to_parquet([path], tmp_path / "raise", processes=2)
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[6] = b"{not json\n"
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(tp.UnsupportedResponseError, match="line 7 of"):
+        distill.collect_to_parquet([path], tmp_path / "bad", processes=2, on_error="skip")

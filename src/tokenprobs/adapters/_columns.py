@@ -21,6 +21,7 @@ from tokenprobs.adapters._lazy import BYTE_MAX, FastPathMiss, RawTable, indexed_
 from tokenprobs.exceptions import UnsupportedResponseError
 from tokenprobs.models import DistributionMeta, TokenDistribution
 from tokenprobs.models._bytes import derive_bytes, gpt2_decode
+from tokenprobs.models._identity import NamedRows
 from tokenprobs.models._ids import UNKNOWN_ID
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class Columns:
     """Parallel columns read from token entries (`{token, bytes, logprob, top_logprobs}`)."""
 
     __slots__ = (
+        "alternatives",
         "bytes_decoded",
         "flat",
         "logprobs",
@@ -64,6 +66,8 @@ class Columns:
         """The alternatives' ids, row by row like `top_tokens`, or `None`."""
         self.ranks: list[int] | None = None
         self.top_ranks: list[list[int]] | None = None
+        self.alternatives: tuple[list[Any], list[Any]] = ([], [])
+        """The alternatives' tokens and `bytes`, flat (position after position), as read."""
 
     def extend(self, other: Columns) -> None:
         """Append another set of columns (a later stream chunk)."""
@@ -82,6 +86,7 @@ class Columns:
         self.top_bytes += other.top_bytes
         self.flat += other.flat
         self.bytes_decoded = self.bytes_decoded or other.bytes_decoded
+        self.alternatives = ([], [])
 
     def __len__(self) -> int:
         """The number of positions."""
@@ -91,13 +96,16 @@ class Columns:
         """The `TokenDistribution` of these columns, with the per-output fields `meta`."""
         if self.bytes_decoded:
             meta["bytes_decoded"] = self.bytes_decoded
+        top_bytes = self.top_bytes
+        if type(top_bytes) is list:  # the lazy rows of the raw-JSON path are left as they are
+            top_bytes = NamedRows(top_bytes, self.tokens, self.top_tokens)
         return TokenDistribution.from_columns(
             source=source,
             tokens=self.tokens,
             token_bytes=self.token_bytes,
             logprobs=self.logprobs,
             top_tokens=self.top_tokens,
-            top_bytes=self.top_bytes,
+            top_bytes=top_bytes,
             top_logprobs_flat=self.flat,
             token_ids=self.token_ids,
             top_token_ids_flat=_flat(self.top_ids),
@@ -151,9 +159,9 @@ def columns_from_entries(
         if (
             _values_ok(cols)
             and (own := _bytes_ok(cols.token_bytes)) is not None
-            and (alts := _bytes_ok(chain.from_iterable(cols.top_bytes))) is not None
+            and (alts := _bytes_ok(cols.alternatives[1])) is not None
         ):
-            if _GPT2_LEADS.search(own) or _GPT2_LEADS.search(alts):
+            if _gpt2_leads(own) or _gpt2_leads(alts):
                 _decode_gpt2_symbols(cols)
             read_ids(cols, entries, path)
             return cols
@@ -194,7 +202,9 @@ def _extract(cols: Columns, entries: Sequence[Any]) -> None:
         flat_bytes = _map_bytes(raw, flat)
     except AttributeError:
         flat_bytes = list(map(_no_bytes, flat))
-    cols.top_tokens = _rows(list(map(token, flat)), counts)
+    flat_tokens = list(map(token, flat))
+    cols.alternatives = (flat_tokens, flat_bytes)
+    cols.top_tokens = _rows(flat_tokens, counts)
     cols.top_bytes = _rows(flat_bytes, counts)
     cols.flat = list(map(logprob, flat))
 
@@ -238,7 +248,7 @@ def _values_ok(cols: Columns) -> bool:
     """Bulk checks: token strings, logprob numbers (not bool), none NaN or +inf."""
     if not set(map(type, cols.tokens)) <= _STR:
         return False
-    if not set(map(type, chain.from_iterable(cols.top_tokens))) <= _STR:
+    if not set(map(type, cols.alternatives[0] or chain.from_iterable(cols.top_tokens))) <= _STR:
         return False
     types = set(map(type, cols.logprobs)) | set(map(type, cols.flat))
     if not types <= _NUMBERS:
@@ -289,6 +299,11 @@ def _bytes_ok(lists: Iterable[list[int] | None]) -> bytes | None:
 # GPT-2's byte-to-unicode symbols for a space, a newline and other bytes outside printable
 # ASCII are U+0100..U+0143, whose UTF-8 starts with 0xC4 or 0xC5: only then look closer.
 _GPT2_LEADS = re.compile(b"[\xc4\xc5]")
+
+
+def _gpt2_leads(raw: bytes) -> bool:
+    """Whether `raw` holds a GPT-2 symbol's lead byte (two `memchr` scans, not a regex)."""
+    return b"\xc4" in raw or b"\xc5" in raw
 
 
 def _decode_gpt2_symbols(cols: Columns) -> None:

@@ -18,7 +18,7 @@ from tokenprobs.models import TokenDistribution
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-__all__ = ["collect", "read_inputs"]
+__all__ = ["batch_records", "collect", "read_inputs", "warn_skipped"]
 
 _INPUT_KEYS = ("messages", "prompt", "input", "prompt_token_ids")
 
@@ -153,16 +153,10 @@ def collect(
     skipped: list[str] = []
     for n, item in enumerate(items):
         if isinstance(item, os.PathLike):  # a str is a response (as for tp.parse): use a Path
-            file_who = who.with_defaults(provider="openai")
-            for cid, result in batch.read_results(item):
-                if isinstance(result, TokenprobsError):
-                    if on_error == "raise":
-                        result.add_note(f"Batch line {cid!r}; collect(on_error='skip') skips it")
-                        raise result
-                    skipped.append(cid)
-                    continue
-                body = bodies.get(cid)
-                yield _record(result, teacher=file_who, body=body, given_input=None, rid=cid)
+            results = batch.read_results(item)
+            yield from batch_records(
+                results, teacher=who, bodies=bodies, on_error=on_error, skipped=skipped
+            )
             continue
         prompt: object = None
         obj = item
@@ -172,9 +166,39 @@ def collect(
         given = _as_input(prompt) if prompt is not None else None
         rid = _response_id(obj, d) or str(n)
         yield _record(d, teacher=who, body=None, given_input=given, rid=rid)
+    warn_skipped(skipped, stacklevel=3)
+
+
+def batch_records(
+    results: Iterable[tuple[str, TokenDistribution | TokenprobsError]],
+    /,
+    *,
+    teacher: Teacher,
+    bodies: Mapping[str, Mapping[str, object]],
+    on_error: Literal["raise", "skip"],
+    skipped: list[str],
+) -> Iterator[KDRecord]:
+    """The records of a Batch file's `(custom_id, result)` pairs (`batch.read_results`' items).
+
+    A failed line is raised (`on_error="raise"`) or its `custom_id` appended to `skipped`.
+    """
+    file_who = teacher.with_defaults(provider="openai")
+    for cid, result in results:
+        if isinstance(result, TokenprobsError):
+            if on_error == "raise":
+                result.add_note(f"Batch line {cid!r}; collect(on_error='skip') skips it")
+                raise result
+            skipped.append(cid)
+            continue
+        body = bodies.get(cid)
+        yield _record(result, teacher=file_who, body=body, given_input=None, rid=cid)
+
+
+def warn_skipped(skipped: list[str], *, stacklevel: int = 2) -> None:
+    """The one warning that counts the skipped Batch lines and names the first (if any)."""
     if skipped:
         warnings.warn(
             f"collect() skipped {len(skipped)} failed Batch line(s), the first {skipped[0]!r}",
             TokenprobsWarning,
-            stacklevel=2,
+            stacklevel=stacklevel,
         )

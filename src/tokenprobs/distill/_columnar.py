@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 import numpy as np
 
 from tokenprobs.models._bytes import derive_bytes
-from tokenprobs.models._identity import KeyedByteRows, token_key
+from tokenprobs.models._identity import KeyedByteRows, NamedRows, TokenNames, token_key
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -103,13 +103,12 @@ def flat_candidates(d: TokenDistribution, /) -> FlatCandidates:
     at: NDArray[np.int64] = before[rows, sampled].astype(np.int64)
     row, col = np.nonzero(member)
     values = lp[row, col]
-    flat_tokens = list(chain.from_iterable(d.top_tokens))
     counts = np.fromiter(map(len, d.top_tokens), dtype=np.intp, count=n)
     start = np.zeros(n, dtype=np.intp)
     np.cumsum(counts[:-1], out=start[1:])
     alt = col < width - 1
     alt_at = start[row[alt]] + col[alt]  # the alternatives' numbers in `flat_tokens`
-    strings = _Strings.of(d.tokens, flat_tokens)
+    strings = _names(d)
     keys, table = _keys(d, strings, alt, alt_at, row[~alt])
     ids = _ids(d, strings, alt, alt_at, row[~alt])
     offsets = np.zeros(n + 1, dtype=np.int64)
@@ -120,20 +119,12 @@ def flat_candidates(d: TokenDistribution, /) -> FlatCandidates:
     return FlatCandidates(offsets, _lookup(table, keys), ids, values, at)
 
 
-class _Strings(NamedTuple):
-    """The distinct token strings, numbered, and each alternative's string number."""
-
-    names: list[str]
-    number: dict[str, int]
-    alternatives: list[str]
-    alternative: NDArray[np.intp]
-
-    @classmethod
-    def of(cls, tokens: list[str], alternatives: list[str]) -> _Strings:
-        names = list(dict.fromkeys(chain(tokens, alternatives)))
-        number = dict(zip(names, range(len(names)), strict=True))
-        of = np.fromiter(map(number.__getitem__, alternatives), np.intp, count=len(alternatives))
-        return cls(names, number, alternatives, of)
+def _names(d: TokenDistribution) -> TokenNames:
+    """The distribution's token strings numbered (by the candidate set already, usually)."""
+    rows = d.top_bytes
+    if isinstance(rows, NamedRows):
+        return rows.names(d.tokens, d.top_tokens)
+    return TokenNames.of(d.tokens, d.top_tokens)
 
 
 def _objects(items: Sequence[object]) -> NDArray[np.object_]:
@@ -153,7 +144,7 @@ def _lookup(table: list[bytes], keys: NDArray[np.intp]) -> list[bytes]:
 
 def _keys(
     d: TokenDistribution,
-    strings: _Strings,
+    strings: TokenNames,
     alt: NDArray[np.bool_],
     alt_at: NDArray[np.intp],
     own_rows: NDArray[np.intp],
@@ -175,11 +166,11 @@ def _keys(
 
 
 def _alternative_keys(
-    d: TokenDistribution, strings: _Strings, index: dict[bytes, int]
+    d: TokenDistribution, strings: TokenNames, index: dict[bytes, int]
 ) -> NDArray[np.intp]:
     """Each returned alternative's key (position after position), added to `index`."""
     top_bytes: Sequence[list[list[int] | None]] = d.top_bytes
-    flat_tokens = strings.alternatives
+    flat_tokens = strings.flat
     count = len(flat_tokens)
     if isinstance(top_bytes, KeyedByteRows):
         try:
@@ -198,10 +189,14 @@ def _alternative_keys(
                 dtype=np.intp,
                 count=count,
             )
-    flat = list(chain.from_iterable(top_bytes))
     spelled = [derive_bytes(name) for name in strings.names]
-    if flat == _objects(list(map(list, spelled)))[strings.alternative].tolist():
-        return _add(index, spelled)[strings.alternative]  # the usual case: strings decide
+    flat = list(chain.from_iterable(top_bytes))
+    if (  # the usual case: strings decide (the candidate set has found it out already)
+        top_bytes.spelled()
+        if isinstance(top_bytes, NamedRows)
+        else flat == _objects(list(map(list, spelled)))[strings.alternatives].tolist()
+    ):
+        return _add(index, spelled)[strings.alternatives]
     raw = list(map(token_key, flat_tokens, flat))
     distinct = list(dict.fromkeys(raw))
     of_bytes = dict(zip(distinct, _add(index, distinct).tolist(), strict=True))
@@ -217,7 +212,7 @@ def _add(index: dict[bytes, int], keys: list[bytes]) -> NDArray[np.intp]:
 
 def _ids(
     d: TokenDistribution,
-    strings: _Strings,
+    strings: TokenNames,
     alt: NDArray[np.bool_],
     alt_at: NDArray[np.intp],
     own_rows: NDArray[np.intp],
@@ -227,7 +222,7 @@ def _ids(
     if not any(name.startswith(_ID_PREFIX) for name in strings.names):
         return ids
     of = np.array([token_id(name) for name in strings.names], dtype=np.int64)
-    ids[alt] = of[strings.alternative[alt_at]]
+    ids[alt] = of[strings.alternatives[alt_at]]
     ids[~alt] = [of[strings.number[d.tokens[i]]] for i in own_rows.tolist()]
     return ids
 

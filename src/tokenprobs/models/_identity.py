@@ -9,7 +9,7 @@ the rule written out position by position (the reference the differential test c
 from __future__ import annotations
 
 from itertools import chain
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -20,7 +20,15 @@ if TYPE_CHECKING:
 
     from numpy.typing import NDArray
 
-__all__ = ["KeyedByteRows", "duplicate_alternatives", "identify", "sampled_index", "token_key"]
+__all__ = [
+    "KeyedByteRows",
+    "NamedRows",
+    "TokenNames",
+    "duplicate_alternatives",
+    "identify",
+    "sampled_index",
+    "token_key",
+]
 
 
 def token_key(token: str, raw: list[int] | None) -> bytes:
@@ -95,6 +103,76 @@ class KeyedByteRows(Protocol):
         ...
 
 
+class TokenNames(NamedTuple):
+    """A distribution's distinct token strings, numbered, and each token's string number."""
+
+    names: list[str]
+    """The distinct strings in order of first appearance: the sampled tokens', then the
+    alternatives' (position after position)."""
+    number: dict[str, int]
+    """Each string's number (its index in `names`)."""
+    own: NDArray[np.intp]
+    """Shape `(T,)`: each sampled token's string number."""
+    flat: list[str]
+    """The alternatives' strings, position after position."""
+    alternatives: NDArray[np.intp]
+    """Each alternative's string number, in the order of `flat`."""
+
+    @classmethod
+    def of(cls, tokens: list[str], top_tokens: list[list[str]]) -> TokenNames:
+        """The numbering of `tokens` (the sampled ones) and the alternatives `top_tokens`."""
+        flat = list(chain.from_iterable(top_tokens))
+        names = list(dict.fromkeys(chain(tokens, flat)))
+        number = dict(zip(names, range(len(names)), strict=True))
+        own = np.fromiter(map(number.__getitem__, tokens), np.intp, count=len(tokens))
+        alt = np.fromiter(map(number.__getitem__, flat), np.intp, count=len(flat))
+        return cls(names, number, own, flat, alt)
+
+
+class NamedRows(list[list[list[int] | None]]):
+    """The alternatives' byte lists, remembering what reading them taught, for the next reader.
+
+    A list like any other; the adapters hand their rows on in one so that the candidate set and
+    distillation number the token strings once (`names`) and compare the lists with the bytes
+    their strings spell once (`spelled`), each on first use. Only for the distribution's own
+    token lists (an identity check); a slice, a copy or a pickle is a plain list.
+    """
+
+    __slots__ = ("_names", "_spelled", "_tokens", "_top_tokens")
+
+    def __init__(
+        self, rows: list[list[list[int] | None]], tokens: list[str], top_tokens: list[list[str]]
+    ) -> None:
+        """`rows`, the byte lists of the alternatives `top_tokens` of the sampled `tokens`."""
+        super().__init__(rows)
+        self._tokens, self._top_tokens = tokens, top_tokens
+        self._names: TokenNames | None = None
+        self._spelled: bool | None = None
+
+    def names(self, tokens: list[str], top_tokens: list[list[str]]) -> TokenNames:
+        """`TokenNames.of(tokens, top_tokens)`, worked out once for the rows' own lists."""
+        if tokens is not self._tokens or top_tokens is not self._top_tokens:
+            return TokenNames.of(tokens, top_tokens)
+        if self._names is None:
+            self._names = TokenNames.of(tokens, top_tokens)
+        return self._names
+
+    def spelled(self) -> bool:
+        """Whether every list is given and is `derive_bytes` of its string (worked out once)."""
+        if self._spelled is None:
+            names = self.names(self._tokens, self._top_tokens)
+            table = np.empty(len(names.names), dtype=object)
+            for i, name in enumerate(names.names):
+                table[i] = list(derive_bytes(name))
+            flat = list(chain.from_iterable(self))
+            self._spelled = flat == table[names.alternatives].tolist()  # one C-level comparison
+        return self._spelled
+
+    def __reduce__(self) -> tuple[type[list[list[list[int] | None]]], tuple[list[object]]]:
+        """Pickled as the plain list it is equal to."""
+        return list, (list(self),)
+
+
 def identify(
     tokens: list[str],
     token_bytes: list[list[int] | None],
@@ -114,15 +192,20 @@ def identify(
     none = np.full(n, -1, dtype=np.intp)
     if not width:
         return none, np.zeros(shape, dtype=bool)
-    flat_tokens = list(chain.from_iterable(top_tokens))
+    named = (
+        top_bytes.names(tokens, top_tokens)
+        if isinstance(top_bytes, NamedRows)
+        else TokenNames.of(tokens, top_tokens)
+    )
+    names, own_name, flat_tokens, flat_name = named.names, named.own, named.flat, named.alternatives
     counts = np.fromiter(map(len, top_tokens), dtype=np.intp, count=n)
+    full = flat_name.size == n * width
     valid = np.arange(width) < counts[:, None]
-    names = dict.fromkeys(chain(tokens, flat_tokens))
-    name_id = dict(zip(names, range(len(names)), strict=True))
-    own_name = np.fromiter(map(name_id.__getitem__, tokens), dtype=np.intp, count=n)
-    flat_name = np.fromiter(map(name_id.__getitem__, flat_tokens), dtype=np.intp)
-    alt_name = np.broadcast_to(-1 - np.arange(width, dtype=np.intp), valid.shape).copy()
-    alt_name[valid] = flat_name  # padding: a distinct negative per column, never a match
+    if full:
+        alt_name = flat_name.reshape(n, width)
+    else:
+        alt_name = np.broadcast_to(-1 - np.arange(width, dtype=np.intp), valid.shape).copy()
+        alt_name[valid] = flat_name  # padding: a distinct negative per column, never a match
     match = np.equal(alt_name, own_name[:, None])
     name_dup = _repeats(alt_name)
     repeated = np.logical_or.reduce(name_dup, axis=1)
@@ -172,6 +255,8 @@ def _spelled(
         return False
     if isinstance(top_bytes, KeyedByteRows):
         return top_bytes.spelled(flat_tokens, spelled)
+    if isinstance(top_bytes, NamedRows):
+        return top_bytes.spelled()
     return list(chain.from_iterable(top_bytes)) == list(map(as_list.__getitem__, flat_tokens))
 
 
