@@ -11,18 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from tokenprobs.models._arrays import readonly
-from tokenprobs.proxy._combine import ProxyStep, Support, combine
-from tokenprobs.proxy._drafter import Generation
+from tokenprobs.proxy._combine import Support, combine
+from tokenprobs.proxy._drafter import Record
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
     from tokenprobs.models import TokenDistribution
     from tokenprobs.proxy._bytes import BytePrefix
-    from tokenprobs.proxy._drafter import Drafter
+    from tokenprobs.proxy._drafter import Drafter, Generation
 
 __all__ = ["generate_bytes"]
 
@@ -50,13 +47,8 @@ def generate_bytes(
 ) -> Generation:
     """`generate` over bytes: the base's text continued, its candidates scored by byte prefix."""
     context = prompt.encode() if isinstance(prompt, str) else bytes(prompt)
-    pieces: list[bytes] = []
-    certified: list[bool] = []
-    imputed: list[float] = []
-    from_base: list[bool] = []
-    accepted: list[int] = []
-    steps: list[ProxyStep] = []
-    drafts: list[TokenDistribution] = []
+    rec = Record()
+    pieces = rec.pieces
     finish = "length"
     while len(pieces) < max_tokens:
         so_far = context + b"".join(pieces)
@@ -71,38 +63,23 @@ def generate_bytes(
         step = combine(
             d, expert.at(so_far, d), anti.at(so_far, d), alpha=alpha, support=support, floor=floor
         )
-        steps.append(step)
-        drafts.append(d)
+        rec.steps.append(step)
+        rec.drafts.append(d)
         taken = 0
         for j in range(len(d)):
             choice = bytes(step.distribution.token_bytes[j] or b"")
             drawn = d.candidates.sampled_key(j)
-            pieces.append(choice)
-            certified.append(bool(step.certified[j]))
-            imputed.append(float(step.imputed_mass[j]))
-            from_base.append(choice == drawn)
+            rec.token(step, j, choice, drafted=choice == drawn)
             if choice != drawn:
                 break
             taken += 1
             if choice in stop or len(pieces) >= max_tokens:
                 break
-        accepted.append(taken)
+        rec.accepted.append(taken)
         if pieces[-1] in stop:
             finish = "stop"
             break
         if taken == len(d) and d.finish_reason == "stop" and len(d) < draft:
             finish = "base"
             break
-    return Generation(
-        ids=[],
-        text=b"".join(pieces).decode("utf-8", errors="replace"),
-        certified=readonly(np.array(certified, dtype=np.bool_)),
-        imputed_mass=readonly(np.array(imputed, dtype=np.float64)),
-        from_base=readonly(np.array(from_base, dtype=np.bool_)),
-        base_calls=len(accepted),
-        accepted=accepted,
-        finish_reason=finish,
-        steps=tuple(steps),
-        drafts=tuple(drafts),
-        pieces=tuple(pieces),
-    )
+    return rec.generation(finish)

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
+
 from tokenprobs.adapters import parse
+from tokenprobs.models._arrays import readonly
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    import numpy as np
     import openai
     from numpy.typing import NDArray
 
     from tokenprobs.models import TokenDistribution
     from tokenprobs.proxy._combine import ProxyStep
 
-__all__ = ["CompletionsDrafter", "Drafter", "Generation"]
+__all__ = ["CompletionsDrafter", "Drafter", "Generation", "Record"]
 
 
 class Drafter(Protocol):
@@ -116,3 +118,43 @@ class Generation:
     def tokens_per_call(self) -> float:
         """Generated tokens per base call."""
         return len(self.pieces) / self.base_calls if self.base_calls else 0.0
+
+
+@dataclass
+class Record:
+    """What a generation loop collects, call by call and token by token."""
+
+    pieces: list[bytes] = field(default_factory=list)
+    certified: list[bool] = field(default_factory=list)
+    imputed: list[float] = field(default_factory=list)
+    from_base: list[bool] = field(default_factory=list)
+    accepted: list[int] = field(default_factory=list)
+    steps: list[ProxyStep] = field(default_factory=list)
+    drafts: list[TokenDistribution] = field(default_factory=list)
+
+    def token(self, step: ProxyStep, j: int, piece: bytes, *, drafted: bool) -> None:
+        """One output token, chosen at position j of `step` (`drafted`: the base's own)."""
+        self.pieces.append(piece)
+        self.certified.append(bool(step.certified[j]))
+        self.imputed.append(float(step.imputed_mass[j]))
+        self.from_base.append(drafted)
+
+    def generation(
+        self, finish: str, ids: Sequence[int] = (), seams: Sequence[bool] = ()
+    ) -> Generation:
+        """The `Generation` this record makes."""
+        return Generation(
+            ids=list(ids),
+            text=b"".join(self.pieces).decode("utf-8", errors="replace"),
+            certified=readonly(np.array(self.certified, dtype=np.bool_)),
+            imputed_mass=readonly(np.array(self.imputed, dtype=np.float64)),
+            from_base=readonly(np.array(self.from_base, dtype=np.bool_)),
+            base_calls=len(self.accepted),
+            accepted=self.accepted,
+            finish_reason=finish,
+            steps=tuple(self.steps),
+            drafts=tuple(self.drafts),
+            seam_ok=tuple(seams),
+            seam_mismatches=list(seams).count(False),
+            pieces=tuple(self.pieces),
+        )

@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from tokenprobs.models._arrays import readonly
 from tokenprobs.proxy._bytegen import generate_bytes
 from tokenprobs.proxy._bytes import BytePrefix
 from tokenprobs.proxy._combine import ProxyStep, Support, combine
-from tokenprobs.proxy._drafter import Generation
+from tokenprobs.proxy._drafter import Generation, Record
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -73,13 +72,10 @@ def _identified(expert: Scorer, d: TokenDistribution) -> list[int]:
 
 
 @dataclass
-class _Trace:
-    """The output so far, with what is known of each token."""
+class _Trace(Record):
+    """The output so far (ids and bytes), with what is known of each token."""
 
     out: list[int] = field(default_factory=list)
-    certified: list[bool] = field(default_factory=list)
-    imputed: list[float] = field(default_factory=list)
-    from_base: list[bool] = field(default_factory=list)
 
     def verify(
         self,
@@ -91,18 +87,17 @@ class _Trace:
         rng: np.random.Generator | None,
         stop: Collection[int],
         limit: int,
+        top: int | None = None,
     ) -> int:
         """Accept drafted tokens while the proxy choice keeps them; return how many."""
         taken = 0
         for j, token in enumerate(drafted):
             if rng is not None:
-                choice = _sampled(rng, step, d, j, token, expert)
+                choice = _sampled(rng, step, d, (j, token), expert, top)
             else:
                 choice = expert.token_id(bytes(step.distribution.token_bytes[j] or b""))
             self.out.append(choice)
-            self.certified.append(bool(step.certified[j]))
-            self.imputed.append(float(step.imputed_mass[j]))
-            self.from_base.append(choice == token)
+            self.token(step, j, expert.vocab[choice], drafted=choice == token)
             if choice != token:
                 break
             taken += 1
@@ -115,21 +110,29 @@ def _sampled(  # noqa: PLR0917 - one private call site
     rng: np.random.Generator,
     step: ProxyStep,
     d: TokenDistribution,
-    j: int,
-    token: int,
+    at: tuple[int, int],
     expert: Scorer,
+    top: int | None,
 ) -> int:
-    """Speculative sampling at position j: keep the draft, or draw from the residual."""
+    """Speculative sampling at position j (drafted `token`): keep it, or draw from the residual.
+
+    The target may not depend on the draw, so a base token that is there only because it was
+    drawn is left out of it: one the server marks as outside its top-k, or, when the server
+    returns more than the `top` alternatives asked for (llama-cpp-python adds the drawn token
+    to its top-k dict), any beyond the `top` most likely.
+    """
+    j, token = at
     q_d = step.distribution
     count = len(q_d.top_bytes[j])
     keys = [bytes(b or b"") for b in q_d.top_bytes[j]]
     q = np.exp(q_d.top_logprobs[j, :count])
     c = d.candidates
-    if not c.in_top[j]:  # the target may not depend on the draw: leave the drawn-only token out
-        drawn = c.sampled_key(j)
-        q[[k == drawn and k not in _alternatives(d, j) for k in keys]] = 0.0
-        q /= q.sum()
     base = c.row(j)
+    target = _alternatives(d, j)
+    if top is not None and len(target) > top:
+        target = set(sorted(target, key=lambda k: -base[k])[:top])
+    q[[k in base and k not in target for k in keys]] = 0.0
+    q /= q.sum()
     p = np.array([math.exp(base[k]) if k in base else 0.0 for k in keys])
     lp = float(d.logprobs[j])
     if token != _UNKNOWN and not math.isnan(lp):
@@ -268,10 +271,8 @@ def _generate_ids(
     rng: np.random.Generator | None,
 ) -> Generation:
     base, expert, anti, stop_ids = loop.base, loop.expert, loop.anti, loop.stop
+    top = getattr(base, "top_logprobs", None)  # the k asked for, where the drafter says it
     trace = _Trace()
-    accepted: list[int] = []
-    steps: list[ProxyStep] = []
-    drafts: list[TokenDistribution] = []
     seams: list[bool] = []
     finish = "length"
     while len(trace.out) < max_tokens:
@@ -287,8 +288,8 @@ def _generate_ids(
         e = expert.score(context, drafted)[: len(d)]
         a = anti.score(context, drafted)[: len(d)]
         step = combine(d, e, a, alpha=loop.alpha, support=loop.support)
-        steps.append(step)
-        drafts.append(d)
+        trace.steps.append(step)
+        trace.drafts.append(d)
         taken = trace.verify(
             step,
             d,
@@ -297,26 +298,13 @@ def _generate_ids(
             rng=rng,
             stop=stop_ids,
             limit=max_tokens,
+            top=top,
         )
-        accepted.append(taken)
+        trace.accepted.append(taken)
         if trace.out[-1] in stop_ids:
             finish = "stop"
             break
         if taken == len(d) and d.finish_reason == "stop" and len(d) < draft:
             finish = "base"
             break
-    return Generation(
-        ids=trace.out,
-        text=b"".join(expert.vocab[i] for i in trace.out).decode("utf-8", errors="replace"),
-        certified=readonly(np.array(trace.certified, dtype=np.bool_)),
-        imputed_mass=readonly(np.array(trace.imputed, dtype=np.float64)),
-        from_base=readonly(np.array(trace.from_base, dtype=np.bool_)),
-        base_calls=len(accepted),
-        accepted=accepted,
-        finish_reason=finish,
-        steps=tuple(steps),
-        drafts=tuple(drafts),
-        seam_ok=tuple(seams),
-        seam_mismatches=seams.count(False),
-        pieces=tuple(expert.vocab[i] for i in trace.out),
-    )
+    return trace.generation(finish, ids=trace.out, seams=seams)
