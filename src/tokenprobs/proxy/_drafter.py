@@ -23,7 +23,12 @@ __all__ = ["CompletionsDrafter", "Drafter", "Generation", "Record"]
 
 
 class Drafter(Protocol):
-    """The base: continues token ids greedily by up to `n` tokens, with its top-k at each."""
+    """The base: continues a prefix by up to `n` tokens, with its top-k at each.
+
+    A drafter may also have a `top_logprobs` attribute (the k it asks for, as
+    `CompletionsDrafter` has): `generate(sample=True)` then keeps only that many base tokens in
+    its target, for servers that add the drawn token to the top-k (llama-cpp-python).
+    """
 
     def draft(self, prompt: Sequence[int] | str, n: int, /) -> TokenDistribution:
         """The base's continuation of `prompt` (at most `n` tokens) with alternatives.
@@ -40,13 +45,15 @@ class CompletionsDrafter:
 
     `token_ids=True` sends the prefix as token ids (OpenAI legacy completions, vLLM, llama.cpp's
     own server), so nothing is re-tokenised at the seam. llama-cpp-python's server takes text
-    only: with `token_ids=False` the prefix is sent as the text of its bytes and re-tokenised
-    by the server, which `Generation.seam_mismatches` counts when `scorer` is given.
+    only (a list of ids is refused): with `token_ids=False` the prefix is sent as the text of its
+    bytes and re-tokenised by the server, which `Generation.seam_mismatches` counts when the
+    expert can tokenise. A text prompt (`generate` with `BytePrefix` scorers) is sent as is.
     """
 
     client: openai.OpenAI
     model: str
     top_logprobs: int = 20
+    """The k asked for at each position."""
     token_ids: bool = True
     vocab: tuple[bytes, ...] | None = None
     """Each id's bytes (needed with `token_ids=False`: e.g. `LlamaCppScorer.vocab`)."""
