@@ -229,7 +229,7 @@ def test_mismatched_inputs_are_errors():
         proxy.combine(two, BASE, ANTI)
     with pytest.raises(ValueError, match="support must be one of"):
         proxy.combine(BASE, EXPERT, ANTI, support="all")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="both be dense"):
+    with pytest.raises(TypeError, match="must be of one kind"):
         proxy.combine(BASE, dense(np.zeros(3)), ANTI)
     with pytest.raises(ValueError, match="the base returned no token"):
         proxy.combine(BASE, dense(np.zeros(3)), dense(np.zeros(3)))  # none of A, B, C is known

@@ -179,18 +179,23 @@ class SamplingDrafter:
         return tp.parse(chat_completion(positions))
 
 
-def test_sampling_gives_samples_of_the_proxy_distribution():
-    """support="base": speculative sampling draws exactly from the combined distribution q."""
-    base, anti = Toy(11), Toy(12)
-    expert = Toy(12)
-    expert.last = anti.last + np.random.default_rng(13).normal(0, 1.0, (V, V))
-    rng = np.random.default_rng(14)
-    drafter = SamplingDrafter(base, 6, rng)
-    n = 5000
+def steered_pair(seed: int) -> tuple[Toy, Toy]:
+    """An expert and its anti-expert: the same tables, the expert's last-token one perturbed."""
+    anti, expert = Toy(seed), Toy(seed)
+    expert.last = anti.last + np.random.default_rng(seed + 1).normal(0, 1.0, (V, V))
+    return expert, anti
+
+
+def assert_samples_of_q(drafter, expert, anti, prompt, n):
+    """N one-step samples of generate(sample=True, support="base") have q's frequencies.
+
+    q, from the toy models directly: proxy-tuning over the base's top k, renormalised; each
+    frequency within 5 standard errors, and nothing drawn outside the top k.
+    """
     counts = np.zeros(V)
     for i in range(n):
         g = proxy.generate(
-            [3],
+            prompt,
             base=drafter,
             expert=expert,
             anti=anti,
@@ -201,15 +206,52 @@ def test_sampling_gives_samples_of_the_proxy_distribution():
             seed=i,
         )
         counts[g.ids[0]] += 1
-    # the truth, from the toy models directly: proxy-tuning over the base's top 6, renormalised
-    lb = base.logprobs([3])
-    top6 = np.argsort(-lb, kind="stable")[:6]
-    score = lb + (expert.logprobs([3]) - anti.logprobs([3]))
+    lb = drafter.model.logprobs(prompt)
+    top = np.argsort(-lb, kind="stable")[: drafter.k]
+    score = lb + (expert.logprobs(prompt) - anti.logprobs(prompt))
     q = np.zeros(V)
-    q[top6] = np.exp(score[top6] - np.logaddexp.reduce(score[top6]))
+    q[top] = np.exp(score[top] - np.logaddexp.reduce(score[top]))
     sigma = np.sqrt(q * (1 - q) / n)
     assert np.all(np.abs(counts / n - q) <= 5 * sigma + 1e-9), (counts / n, q)
-    assert counts[q == 0].sum() == 0  # nothing outside the base's top 6
+    assert counts[q == 0].sum() == 0
+    return np.exp(lb[top]).sum()
+
+
+def test_sampling_gives_samples_of_the_proxy_distribution():
+    """support="base": speculative sampling draws exactly from the combined distribution q."""
+    expert, anti = steered_pair(12)
+    drafter = SamplingDrafter(Toy(11), 6, np.random.default_rng(14))
+    assert_samples_of_q(drafter, expert, anti, [3], 5000)
+
+
+@dataclass
+class AddsDrawnDrafter(SamplingDrafter):
+    """llama-cpp-python's server: a drawn token outside the top k is added to the top-k dict."""
+
+    @property
+    def top_logprobs(self) -> int:
+        """The k asked for (CompletionsDrafter has the same attribute)."""
+        return self.k
+
+    def draft(self, prompt, n):
+        """Up to n sampled tokens, each with its top k and the drawn token among them."""
+        ids, positions = list(prompt), []
+        for _ in range(n):
+            lp = self.model.logprobs(ids)
+            x = int(self.rng.choice(V, p=np.exp(lp)))
+            order = [*np.argsort(-lp, kind="stable")[: self.k]]
+            shown = order if x in order else [*order, x]
+            positions.append((VOCAB[x], float(lp[x]), [(VOCAB[t], float(lp[t])) for t in shown]))
+            ids.append(x)
+        return tp.parse(chat_completion(positions))
+
+
+def test_sampling_target_ignores_a_drawn_token_added_to_the_top_k():
+    """With k + 1 alternatives (the drawn one added), the target is still the top k's q."""
+    expert, anti = steered_pair(22)
+    drafter = AddsDrawnDrafter(Toy(21), 3, np.random.default_rng(24))
+    top_mass = assert_samples_of_q(drafter, expert, anti, [5], 3000)
+    assert top_mass < 0.9  # the drawn token is often outside the top 3
 
 
 def test_bad_lengths_are_errors():

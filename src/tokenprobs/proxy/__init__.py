@@ -9,19 +9,24 @@ step.distribution.tokens, step.certified, step.imputed_mass, step.base_coverage
 """
 
 from tokenprobs._public import rehome
+from tokenprobs.proxy._bytes import BytePrefix, ByteScorer, PrefixLogprobs
 from tokenprobs.proxy._choose import MultipleChoice, choose
 from tokenprobs.proxy._combine import ProxyStep, Support, combine
 from tokenprobs.proxy._dense import DenseLogprobs
-from tokenprobs.proxy._generate import CompletionsDrafter, Drafter, Generation, Scorer, generate
+from tokenprobs.proxy._drafter import CompletionsDrafter, Drafter, Generation
+from tokenprobs.proxy._generate import Scorer, generate
 from tokenprobs.proxy._llama import LlamaCppScorer
 
 __all__ = [
+    "BytePrefix",
+    "ByteScorer",
     "CompletionsDrafter",
     "DenseLogprobs",
     "Drafter",
     "Generation",
     "LlamaCppScorer",
     "MultipleChoice",
+    "PrefixLogprobs",
     "ProxyStep",
     "Scorer",
     "Support",
@@ -32,12 +37,15 @@ __all__ = [
 
 rehome(
     __name__,
+    BytePrefix,
+    ByteScorer,
     CompletionsDrafter,
     DenseLogprobs,
     Drafter,
     Generation,
     LlamaCppScorer,
     MultipleChoice,
+    PrefixLogprobs,
     ProxyStep,
     Scorer,
 )

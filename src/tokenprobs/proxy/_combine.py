@@ -16,16 +16,20 @@ cannot change whatever the unseen values are.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
+from tokenprobs.proxy._bytes import PrefixLogprobs
+from tokenprobs.proxy._columns import Columns
 from tokenprobs.proxy._dense import DenseLogprobs
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from numpy.typing import NDArray
 
     from tokenprobs.models import Candidates
@@ -37,8 +41,9 @@ Support = Literal["base", "union", "intersection"]
 paper's §7), those and the expert's (`"union"`, the default), or only the tokens all three
 returned (`"intersection"`: the nudging repository's baseline, biased; see docs/proxy.md)."""
 
-Scores = TokenDistribution | DenseLogprobs
-"""What the expert and the anti-expert may be: an API's top-k or a dense scorer's logprobs."""
+Scores = TokenDistribution | DenseLogprobs | PrefixLogprobs
+"""What the expert and the anti-expert may be: an API's top-k, a dense scorer's logprobs, or a
+dense scorer's byte-prefix logprobs of the base's candidates (another tokenizer)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -163,8 +168,12 @@ def _check(
     if not math.isfinite(alpha):
         msg = f"alpha must be finite, got {alpha}"
         raise ValueError(msg)
-    if isinstance(expert, DenseLogprobs) != isinstance(anti, DenseLogprobs):
-        msg = "expert and anti must both be dense (DenseLogprobs) or both TokenDistributions"
+    kinds = {type(m).__name__ for m in (expert, anti)}
+    if len(kinds) > 1:
+        msg = (
+            "expert and anti must be of one kind (both DenseLogprobs, both PrefixLogprobs or "
+            f"both TokenDistributions), got {' and '.join(sorted(kinds))}"
+        )
         raise TypeError(msg)
     keys = {m.keys for m in (expert, anti) if isinstance(m, DenseLogprobs)}
     if len(keys) > 1:
@@ -178,8 +187,8 @@ def _check(
 
 def combine(
     base: TokenDistribution,
-    expert: TokenDistribution | DenseLogprobs,
-    anti: TokenDistribution | DenseLogprobs,
+    expert: TokenDistribution | DenseLogprobs | PrefixLogprobs,
+    anti: TokenDistribution | DenseLogprobs | PrefixLogprobs,
     /,
     *,
     alpha: float = 1.0,
@@ -199,8 +208,11 @@ def combine(
 
     Args:
         base: The base model's distribution (an API's top-k), `T` positions.
-        expert: The tuned small model at the same positions: a `TokenDistribution` (top-k) or
-            `DenseLogprobs` (every token).
+        expert: The tuned small model at the same positions: a `TokenDistribution` (top-k),
+            `DenseLogprobs` (every token, the base's tokenizer) or `PrefixLogprobs` (another
+            tokenizer: the byte-prefix logprob of each base candidate, `BytePrefix.at`; the
+            candidates are then the base's, and an unseen base token's small values lie in
+            `[floor, 0]`).
         anti: The untuned small model, the same kind as `expert`.
         alpha: The strength of the delta (1.0 is the paper's main setting).
         support: `"union"` (base + expert top-k; a dense expert contributes as many tokens as the
@@ -216,7 +228,7 @@ def combine(
     Raises:
         ValueError: Positions that do not align, an unknown `support`, a non-finite `alpha`, or
             a token the dense scorer's vocabulary does not have.
-        TypeError: One small model dense and the other not.
+        TypeError: The expert and the anti-expert of different kinds.
 
     Examples:
         >>> import tokenprobs as tp
@@ -235,12 +247,14 @@ def combine(
     cb = base.candidates
     dense = isinstance(expert, DenseLogprobs) and isinstance(anti, DenseLogprobs)
     keys = expert.keys if isinstance(expert, DenseLogprobs) else None
-    columns = _Columns()
+    columns = Columns()
     for i in range(len(base)):
         b = _sparse(cb, i, -math.inf)
         lost = 0.0
         if isinstance(expert, DenseLogprobs):
             b, lost = _matched(b, expert.index)
+        elif isinstance(expert, PrefixLogprobs):  # keys both small models valued
+            b, lost = _matched(b, expert.rows[i].keys() & _row(anti, i).keys())
         e, a = (side(m, i, lo) for m in (expert, anti))
         names = _names(cb, i, expert)
         chosen = _candidates(support, b, e, a, keys)
@@ -270,7 +284,7 @@ def combine(
     )
 
 
-def _matched(b: Side, index: dict[bytes, int]) -> tuple[Side, float]:
+def _matched(b: Side, index: Collection[bytes]) -> tuple[Side, float]:
     """The base without the tokens the dense vocabulary lacks; the bound raised to cover them."""
     lost = {k: v for k, v in b.row.items() if not k or k not in index}  # b"": no identity
     if not lost:
@@ -280,9 +294,15 @@ def _matched(b: Side, index: dict[bytes, int]) -> tuple[Side, float]:
     return Side(row, bound, b.floor, None, None), float(np.exp(list(lost.values())).sum())
 
 
+def _row(model: Scores, i: int) -> dict[bytes, float]:
+    return model.rows[i] if isinstance(model, PrefixLogprobs) else {}
+
+
 def side(model: Scores, i: int, floor: float) -> Side:
     if isinstance(model, DenseLogprobs):
         return Side({}, math.nan, floor, model.logprobs[i], model.index)
+    if isinstance(model, PrefixLogprobs):  # a prefix probability is at most 1: cap 0
+        return Side(model.rows[i], 0.0, floor, None, None)
     return _sparse(model.candidates, i, floor)
 
 
@@ -349,58 +369,8 @@ def _certified_sparse(
 def _names(cb: Candidates, i: int, expert: Scores) -> dict[bytes, str]:
     """Token strings for the keys: the base's spelling first, then the expert's."""
     out: dict[bytes, str] = {}
-    sources = [cb] if isinstance(expert, DenseLogprobs) else [cb, expert.candidates]
+    sources = [cb, expert.candidates] if isinstance(expert, TokenDistribution) else [cb]
     for c in sources:
         for k, t in zip(c.keys(i), c.tokens(i), strict=True):
             out.setdefault(k, t)
     return out
-
-
-@dataclass
-class _Columns:
-    """The combined distribution's columns and the report, position by position."""
-
-    tokens: list[str] = field(default_factory=list)
-    token_bytes: list[list[int] | None] = field(default_factory=list)
-    logprobs: list[float] = field(default_factory=list)
-    top_tokens: list[list[str]] = field(default_factory=list)
-    top_bytes: list[list[list[int] | None]] = field(default_factory=list)
-    flat: list[float] = field(default_factory=list)
-    certified: list[bool] = field(default_factory=list)
-    imputed: list[float] = field(default_factory=list)
-    unmatched: list[float] = field(default_factory=list)
-    changed: list[bool] = field(default_factory=list)
-
-    def add(
-        self,
-        keys: list[bytes],
-        names: dict[bytes, str],
-        lq: NDArray[np.float64],
-        *,
-        certified: bool,
-        imputed: float,
-    ) -> None:
-        """One position: the candidates ranked by combined probability, the argmax first."""
-        order = np.argsort(-lq, kind="stable")
-        ranked = [keys[j] for j in order]
-        strings = [names.get(k) or k.decode("utf-8", errors="replace") for k in ranked]
-        self.tokens.append(strings[0])
-        self.token_bytes.append(list(ranked[0]))
-        self.logprobs.append(float(lq[order[0]]))
-        self.top_tokens.append(strings)
-        self.top_bytes.append([list(k) for k in ranked])
-        self.flat.extend(lq[order].tolist())
-        self.certified.append(certified)
-        self.imputed.append(imputed)
-
-    def distribution(self) -> TokenDistribution:
-        """The combined `TokenDistribution` (`source="proxy"`)."""
-        return TokenDistribution.from_columns(
-            source="proxy",
-            tokens=self.tokens,
-            token_bytes=self.token_bytes,
-            logprobs=self.logprobs,
-            top_tokens=self.top_tokens,
-            top_bytes=self.top_bytes,
-            top_logprobs_flat=self.flat,
-        )

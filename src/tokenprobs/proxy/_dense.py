@@ -8,7 +8,7 @@ look up any candidate the base returned, and bound every token it did not.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +22,28 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["DenseLogprobs"]
+
+
+@lru_cache(maxsize=8)
+def _layout(
+    vocab: tuple[bytes, ...],
+) -> tuple[tuple[bytes, ...], NDArray[np.intp], NDArray[np.intp]]:
+    """The distinct keys, each id's column, and the ids that repeat an earlier id's bytes.
+
+    Cached: a scorer turns every evaluation of one vocabulary into a table.
+    """
+    first: dict[bytes, int] = {}
+    column = np.fromiter(
+        (first.setdefault(k, len(first)) for k in vocab), dtype=np.intp, count=len(vocab)
+    )
+    lead = np.zeros(len(vocab), dtype=np.bool_)
+    lead[np.unique(column, return_index=True)[1]] = True
+    return tuple(first), readonly(column), readonly(np.flatnonzero(~lead))
+
+
+@lru_cache(maxsize=8)
+def _index(keys: tuple[bytes, ...]) -> dict[bytes, int]:
+    return {k: j for j, k in enumerate(keys)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,16 +79,16 @@ class DenseLogprobs:
             raise ValueError(msg)
         peak = raw.max(axis=1, keepdims=True)
         lp = raw - peak - np.log(np.exp(raw - peak).sum(axis=1, keepdims=True))
-        first: dict[bytes, int] = {}
-        column = np.fromiter(
-            (first.setdefault(k, len(first)) for k in vocab), dtype=np.intp, count=len(vocab)
-        )
-        if len(first) < len(vocab):  # ids sharing bytes: add their probabilities
-            merged = np.full((raw.shape[0], len(first)), -np.inf)
-            for j in range(len(vocab)):
+        keys, column, later = _layout(tuple(vocab))
+        if later.size:  # ids sharing bytes: add their probabilities
+            merged = np.empty((raw.shape[0], len(keys)))
+            lead = np.ones(len(vocab), dtype=np.bool_)
+            lead[later] = False
+            merged[:, column[lead]] = lp[:, lead]
+            for j in later:  # the few later ids of a shared key
                 merged[:, column[j]] = np.logaddexp(merged[:, column[j]], lp[:, j])
             lp = merged
-        return cls(logprobs=readonly(lp), keys=tuple(first))
+        return cls(logprobs=readonly(lp), keys=keys)
 
     def __len__(self) -> int:
         """The number of positions."""
@@ -78,8 +100,8 @@ class DenseLogprobs:
 
     @cached_property
     def index(self) -> dict[bytes, int]:
-        """Key → column."""
-        return {k: j for j, k in enumerate(self.keys)}
+        """Key → column (shared by every table of one vocabulary)."""
+        return _index(self.keys)
 
     def top(self, i: int, k: int, /) -> list[bytes]:
         """The `k` most likely keys at position `i`, most likely first (ties: lower column)."""

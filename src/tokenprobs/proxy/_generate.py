@@ -17,28 +17,19 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from tokenprobs.adapters import parse
-from tokenprobs.models._arrays import readonly
+from tokenprobs.proxy._bytegen import generate_bytes
+from tokenprobs.proxy._bytes import BytePrefix
 from tokenprobs.proxy._combine import ProxyStep, Support, combine
+from tokenprobs.proxy._drafter import Generation, Record
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
 
-    import openai
-    from numpy.typing import NDArray
-
     from tokenprobs.models import TokenDistribution
     from tokenprobs.proxy._dense import DenseLogprobs
+    from tokenprobs.proxy._drafter import Drafter
 
-__all__ = ["CompletionsDrafter", "Drafter", "Generation", "Scorer", "generate"]
-
-
-class Drafter(Protocol):
-    """The base: continues token ids greedily by up to `n` tokens, with its top-k at each."""
-
-    def draft(self, prompt: Sequence[int], n: int, /) -> TokenDistribution:
-        """The base's greedy continuation of `prompt` (at most `n` tokens) with alternatives."""
-        ...
+__all__ = ["Scorer", "generate"]
 
 
 class Scorer(Protocol):
@@ -56,86 +47,6 @@ class Scorer(Protocol):
     def vocab(self) -> tuple[bytes, ...]:
         """Each id's bytes."""
         ...
-
-
-@dataclass(frozen=True)
-class CompletionsDrafter:
-    """A base behind a completions endpoint that continues a prefix (`/v1/completions`).
-
-    `token_ids=True` sends the prefix as token ids (OpenAI legacy completions, vLLM, llama.cpp's
-    own server), so nothing is re-tokenised at the seam. llama-cpp-python's server takes text
-    only: with `token_ids=False` the prefix is sent as the text of its bytes and re-tokenised
-    by the server, which `Generation.seam_mismatches` counts when `scorer` is given.
-    """
-
-    client: openai.OpenAI
-    model: str
-    top_logprobs: int = 20
-    token_ids: bool = True
-    vocab: tuple[bytes, ...] | None = None
-    """Each id's bytes (needed with `token_ids=False`: e.g. `LlamaCppScorer.vocab`)."""
-    temperature: float = 0.0
-    """0 for greedy drafts; 1 (with top-p 1) for `generate(sample=True)`."""
-    extra_body: dict[str, object] | None = None
-    """Server-specific parameters, sent as they are (e.g. vLLM's `return_tokens_as_token_ids`)."""
-
-    def draft(self, prompt: Sequence[int], n: int, /) -> TokenDistribution:
-        """One call: `max_tokens=n`, `temperature`, `logprobs=top_logprobs`."""
-        if self.token_ids:
-            sent: str | list[int] = list(prompt)
-        elif self.vocab is None:
-            msg = "CompletionsDrafter(token_ids=False) needs vocab= to send the prefix as text"
-            raise ValueError(msg)
-        else:
-            sent = b"".join(self.vocab[i] for i in prompt).decode("utf-8", errors="replace")
-        response = self.client.completions.create(
-            model=self.model,
-            prompt=sent,
-            max_tokens=n,
-            temperature=self.temperature,
-            logprobs=self.top_logprobs,
-            extra_body=self.extra_body,
-        )
-        return parse(response)
-
-
-@dataclass(frozen=True, eq=False)
-class Generation:
-    """What `generate` produced and what it cost."""
-
-    ids: list[int]
-    """The generated token ids (the prompt not included)."""
-    text: str
-    """Their bytes, decoded."""
-    certified: NDArray[np.bool_]
-    """Shape `(T,)`: per generated token, the combined argmax was certified at its position."""
-    imputed_mass: NDArray[np.float64]
-    """Shape `(T,)`: the combined mass on imputed values at each generated token's position."""
-    from_base: NDArray[np.bool_]
-    """Shape `(T,)`: the token was the base's draft (accepted), not a proxy correction."""
-    base_calls: int
-    """How many times the base was called."""
-    accepted: list[int]
-    """Per base call, how many of its drafted tokens were accepted."""
-    finish_reason: str
-    """`"stop"` (a stop token), `"length"` (`max_tokens`), or `"base"` (the base ended)."""
-    steps: tuple[ProxyStep, ...] = ()
-    """Per base call, `combine`'s result over its drafted positions (the base's values in
-    `steps[c].distribution` are combined ones; the drafts themselves are in `drafts`)."""
-    drafts: tuple[TokenDistribution, ...] = ()
-    """Per base call, the base's answer as returned."""
-    seam_ok: tuple[bool, ...] = ()
-    """Per base call, whether its prefix survived the round trip through text (see
-    `seam_mismatches`); all `True` when the expert has no `tokenize` method."""
-    seam_mismatches: int = 0
-    """Calls whose prefix does not survive a round trip through text (the expert's
-    `tokenize(text) != ids`): where a base that takes text would see other tokens. Counted only
-    when the expert has a `tokenize` method."""
-
-    @property
-    def tokens_per_call(self) -> float:
-        """Generated tokens per base call."""
-        return len(self.ids) / self.base_calls if self.base_calls else 0.0
 
 
 _UNKNOWN = -1
@@ -161,13 +72,10 @@ def _identified(expert: Scorer, d: TokenDistribution) -> list[int]:
 
 
 @dataclass
-class _Trace:
-    """The output so far, with what is known of each token."""
+class _Trace(Record):
+    """The output so far (ids and bytes), with what is known of each token."""
 
     out: list[int] = field(default_factory=list)
-    certified: list[bool] = field(default_factory=list)
-    imputed: list[float] = field(default_factory=list)
-    from_base: list[bool] = field(default_factory=list)
 
     def verify(
         self,
@@ -179,18 +87,17 @@ class _Trace:
         rng: np.random.Generator | None,
         stop: Collection[int],
         limit: int,
+        top: int | None = None,
     ) -> int:
         """Accept drafted tokens while the proxy choice keeps them; return how many."""
         taken = 0
         for j, token in enumerate(drafted):
             if rng is not None:
-                choice = _sampled(rng, step, d, j, token, expert)
+                choice = _sampled(rng, step, d, (j, token), expert, top)
             else:
                 choice = expert.token_id(bytes(step.distribution.token_bytes[j] or b""))
             self.out.append(choice)
-            self.certified.append(bool(step.certified[j]))
-            self.imputed.append(float(step.imputed_mass[j]))
-            self.from_base.append(choice == token)
+            self.token(step, j, expert.vocab[choice], drafted=choice == token)
             if choice != token:
                 break
             taken += 1
@@ -203,21 +110,29 @@ def _sampled(  # noqa: PLR0917 - one private call site
     rng: np.random.Generator,
     step: ProxyStep,
     d: TokenDistribution,
-    j: int,
-    token: int,
+    at: tuple[int, int],
     expert: Scorer,
+    top: int | None,
 ) -> int:
-    """Speculative sampling at position j: keep the draft, or draw from the residual."""
+    """Speculative sampling at position j (drafted `token`): keep it, or draw from the residual.
+
+    The target may not depend on the draw, so a base token that is there only because it was
+    drawn is left out of it: one the server marks as outside its top-k, or, when the server
+    returns more than the `top` alternatives asked for (llama-cpp-python adds the drawn token
+    to its top-k dict), any beyond the `top` most likely.
+    """
+    j, token = at
     q_d = step.distribution
     count = len(q_d.top_bytes[j])
     keys = [bytes(b or b"") for b in q_d.top_bytes[j]]
     q = np.exp(q_d.top_logprobs[j, :count])
     c = d.candidates
-    if not c.in_top[j]:  # the target may not depend on the draw: leave the drawn-only token out
-        drawn = c.sampled_key(j)
-        q[[k == drawn and k not in _alternatives(d, j) for k in keys]] = 0.0
-        q /= q.sum()
     base = c.row(j)
+    target = _alternatives(d, j)
+    if top is not None and len(target) > top:
+        target = set(sorted(target, key=lambda k: -base[k])[:top])
+    q[[k in base and k not in target for k in keys]] = 0.0
+    q /= q.sum()
     p = np.array([math.exp(base[k]) if k in base else 0.0 for k in keys])
     lp = float(d.logprobs[j])
     if token != _UNKNOWN and not math.isnan(lp):
@@ -248,32 +163,38 @@ def _seam_breaks(expert: Scorer, ids: list[int]) -> int:
 
 
 def generate(
-    prompt: Sequence[int],
+    prompt: Sequence[int] | str | bytes,
     /,
     *,
     base: Drafter,
-    expert: Scorer,
-    anti: Scorer,
+    expert: Scorer | BytePrefix,
+    anti: Scorer | BytePrefix,
     alpha: float = 1.0,
     max_tokens: int = 64,
     draft: int = 8,
     support: Support = "union",
-    stop: Collection[int] = (),
+    stop: Collection[int] | Collection[bytes] = (),
     sample: bool = False,
     seed: int | None = None,
+    floor: float | None = None,
 ) -> Generation:
     """Greedy proxy-tuned decoding: the base drafts, the dense small pair verifies.
 
     Args:
-        prompt: The prompt's token ids (the three models share a tokenizer).
+        prompt: The prompt's token ids when the three models share a tokenizer; its text (or
+            bytes) when the small pair is `BytePrefix` (another tokenizer).
         base: The drafter, e.g. `CompletionsDrafter(client, model)`.
-        expert: The tuned small model (dense, e.g. `LlamaCppScorer`).
-        anti: The untuned small model (dense).
+        expert: The tuned small model (dense, e.g. `LlamaCppScorer`), or a
+            `BytePrefix(scorer)` when it tokenises differently from the base: each base
+            candidate is then valued by its byte-prefix probability (an approximation, see
+            docs/proxy.md), the output is in `Generation.pieces` (bytes) and `ids` is empty.
+        anti: The untuned small model, the same kind as `expert`.
         alpha: The strength of the delta.
         max_tokens: The most tokens to generate.
         draft: Tokens asked of the base per call (L).
         support: The candidate set of `combine`.
-        stop: Token ids that end the generation (kept in the output).
+        stop: Token ids that end the generation (kept in the output); token bytes with
+            `BytePrefix` scorers.
         sample: Sample from the proxy-tuned distribution instead of taking its argmax. The base
             must then draft by sampling at temperature 1 (`CompletionsDrafter(temperature=1)`):
             a draft token `x` is accepted with probability `min(1, q(x) / p_B(x))`, and on
@@ -281,24 +202,79 @@ def generate(
             with `support="base"`; with `"union"` the residual uses the imputed base values of
             the expert's extra tokens and is approximate.
         seed: The seed of the acceptance and residual draws (`sample=True`).
+        floor: With `BytePrefix` scorers, the lowest byte-prefix logprob an unseen base token is
+            assumed to have (`combine`'s `floor`); `None` certifies nothing.
 
     Returns:
         A `Generation`: the ids and text, per token `certified` / `imputed_mass` / `from_base`,
         and the cost: `base_calls`, `accepted` per call.
 
     Raises:
-        ValueError: `max_tokens` or `draft` below 1.
+        ValueError: `max_tokens` or `draft` below 1; a prompt of the wrong kind for the scorers.
+        TypeError: One of `expert` / `anti` a `BytePrefix` and the other not.
     """
     if max_tokens < 1 or draft < 1:
         msg = f"max_tokens and draft must be at least 1, got {max_tokens} and {draft}"
         raise ValueError(msg)
+    if isinstance(expert, BytePrefix) and isinstance(anti, BytePrefix):
+        if not isinstance(prompt, str | bytes) or sample:
+            msg = (
+                "generate() with BytePrefix scorers takes the prompt as text or bytes (not ids) "
+                "and decodes greedily (sample=False)"
+            )
+            raise ValueError(msg)
+        return generate_bytes(
+            prompt,
+            base=base,
+            expert=expert,
+            anti=anti,
+            alpha=alpha,
+            max_tokens=max_tokens,
+            draft=draft,
+            support=support,
+            stop=[s for s in stop if isinstance(s, bytes)],
+            floor=floor,
+        )
+    if isinstance(expert, BytePrefix) or isinstance(anti, BytePrefix):
+        msg = "expert and anti must both be BytePrefix (another tokenizer) or both not"
+        raise TypeError(msg)
+    if isinstance(prompt, str | bytes):
+        msg = "generate() takes token ids when the small pair shares the base's tokenizer"
+        raise TypeError(msg)
+    return _generate_ids(
+        prompt,
+        _Loop(base, expert, anti, alpha, support, {s for s in stop if isinstance(s, int)}),
+        max_tokens=max_tokens,
+        draft=draft,
+        rng=np.random.default_rng(seed) if sample else None,
+    )
+
+
+@dataclass(frozen=True)
+class _Loop:
+    """What the loop over token ids needs, fixed for one generation."""
+
+    base: Drafter
+    expert: Scorer
+    anti: Scorer
+    alpha: float
+    support: Support
+    stop: set[int]
+
+
+def _generate_ids(
+    prompt: Sequence[int],
+    loop: _Loop,
+    *,
+    max_tokens: int,
+    draft: int,
+    rng: np.random.Generator | None,
+) -> Generation:
+    base, expert, anti, stop_ids = loop.base, loop.expert, loop.anti, loop.stop
+    top = getattr(base, "top_logprobs", None)  # the k asked for, where the drafter says it
     trace = _Trace()
-    accepted: list[int] = []
-    steps: list[ProxyStep] = []
-    drafts: list[TokenDistribution] = []
     seams: list[bool] = []
     finish = "length"
-    rng = np.random.default_rng(seed) if sample else None
     while len(trace.out) < max_tokens:
         context = [*prompt, *trace.out]
         seams.append(not _seam_breaks(expert, context))
@@ -311,30 +287,24 @@ def generate(
             d = d[: len(drafted) + 1]
         e = expert.score(context, drafted)[: len(d)]
         a = anti.score(context, drafted)[: len(d)]
-        step = combine(d, e, a, alpha=alpha, support=support)
-        steps.append(step)
-        drafts.append(d)
+        step = combine(d, e, a, alpha=loop.alpha, support=loop.support)
+        trace.steps.append(step)
+        trace.drafts.append(d)
         taken = trace.verify(
-            step, d, [*drafted, _UNKNOWN][: len(d)], expert, rng=rng, stop=stop, limit=max_tokens
+            step,
+            d,
+            [*drafted, _UNKNOWN][: len(d)],
+            expert,
+            rng=rng,
+            stop=stop_ids,
+            limit=max_tokens,
+            top=top,
         )
-        accepted.append(taken)
-        if trace.out[-1] in stop:
+        trace.accepted.append(taken)
+        if trace.out[-1] in stop_ids:
             finish = "stop"
             break
         if taken == len(d) and d.finish_reason == "stop" and len(d) < draft:
             finish = "base"
             break
-    return Generation(
-        ids=trace.out,
-        text=b"".join(expert.vocab[i] for i in trace.out).decode("utf-8", errors="replace"),
-        certified=readonly(np.array(trace.certified, dtype=np.bool_)),
-        imputed_mass=readonly(np.array(trace.imputed, dtype=np.float64)),
-        from_base=readonly(np.array(trace.from_base, dtype=np.bool_)),
-        base_calls=len(accepted),
-        accepted=accepted,
-        finish_reason=finish,
-        steps=tuple(steps),
-        drafts=tuple(drafts),
-        seam_ok=tuple(seams),
-        seam_mismatches=seams.count(False),
-    )
+    return trace.generation(finish, ids=trace.out, seams=seams)

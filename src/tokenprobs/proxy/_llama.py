@@ -102,6 +102,14 @@ class LlamaCppScorer:
         return tuple(llm.detokenize([i], special=True) for i in range(llm.n_vocab()))
 
     @cached_property
+    def controls(self) -> frozenset[int]:
+        """The control tokens' ids: their bytes (`<|im_end|>`) name them, they write no text."""
+        llm = self._llm
+        return frozenset(
+            i for i, key in enumerate(self.vocab) if key and not llm.detokenize([i], special=False)
+        )
+
+    @cached_property
     def _ids(self) -> dict[bytes, int]:
         out: dict[bytes, int] = {}
         for i, key in enumerate(self.vocab):
@@ -116,9 +124,16 @@ class LlamaCppScorer:
         """
         return self._ids[key]
 
-    def tokenize(self, text: str, /, *, add_bos: bool = True, special: bool = True) -> list[int]:
-        """The model's token ids for `text` (a BOS only where the model's metadata asks for one)."""
-        return list(self._llm.tokenize(text.encode(), add_bos=add_bos, special=special))
+    def tokenize(
+        self, text: str | bytes, /, *, add_bos: bool = True, special: bool = True
+    ) -> list[int]:
+        """The model's token ids for `text` or raw bytes.
+
+        A BOS is added only where the model's metadata asks for one; `special=False` reads
+        control-token text (`<|im_end|>`) as plain text.
+        """
+        data = text.encode() if isinstance(text, str) else text
+        return list(self._llm.tokenize(data, add_bos=add_bos, special=special))
 
     @property
     def eos(self) -> int:

@@ -14,12 +14,11 @@ between the server's returned logprobs and the in-process ones over the accepted
 from __future__ import annotations
 
 import math
-import os
 
 import numpy as np
 import openai
 import pytest
-from tests._unavailable import unavailable
+from tests.integration.proxy.proxy_env import SMOLLM2, proxy_env
 from tests.integration.proxy.test_proxy_ground_truth import _lossy_ambiguous
 
 import tokenprobs as tp
@@ -27,12 +26,6 @@ from tokenprobs import proxy
 
 pytestmark = pytest.mark.integration
 
-ENV = (
-    "TOKENPROBS_PROXY_URL",
-    "TOKENPROBS_PROXY_BASE_GGUF",
-    "TOKENPROBS_PROXY_EXPERT_GGUF",
-    "TOKENPROBS_PROXY_ANTI_GGUF",
-)
 MODEL = "proxy-base"
 BATCH_ROUNDING = 0.5
 """The largest batch-shape difference measured for SmolLM2 Q4_1 (0.49 nats, docs/proxy.md)."""
@@ -44,12 +37,9 @@ ALPHA = 1.0
 @pytest.fixture(scope="module")
 def setup():
     """The server's client and the three in-process models (fail in CI when missing)."""
-    missing = [v for v in ENV if not os.environ.get(v)]
-    if missing:
-        why = f"{', '.join(missing)} not set: run scripts/integration-proxy.sh (make integration)"
-        unavailable(why, ci="CI needs the real base server and models")
-    models = [proxy.LlamaCppScorer(os.environ[v], n_threads=2) for v in ENV[1:]]
-    with openai.OpenAI(base_url=os.environ[ENV[0]], api_key="sk-local") as client:
+    url, *paths = proxy_env(SMOLLM2)
+    models = [proxy.LlamaCppScorer(p, n_threads=2) for p in paths]
+    with openai.OpenAI(base_url=url, api_key="sk-local") as client:
         yield client, *models
 
 
@@ -153,3 +143,22 @@ def test_choose_runs_the_papers_protocol(setup):
         f"{sum(g.option == a for g, a in rows)}, certified {sum(g.certified for g, _ in rows)}"
     )
     assert covered, "no question had an option in the base's top 5"
+
+
+def test_the_server_refuses_token_id_prompts(setup):
+    """llama-cpp-python 0.3.36 types `prompt` as text (`str | list[str]`): ids get an error.
+
+    A 500 (not a 422: its error handler wraps pydantic's validation error) saying "Input should
+    be a valid string". This is why the drafts above send the prefix as text (docs/proxy.md's
+    server table); the day the server takes ids, this fails and `token_ids=True` can be used.
+    """
+    client, base, _, _ = setup
+    once = client.with_options(max_retries=0)  # the SDK retries a 500
+    ids = base.tokenize("The capital of France is")
+    for prompt in (ids, [ids]):
+        with pytest.raises(openai.InternalServerError, match="valid string"):
+            once.completions.create(model=MODEL, prompt=prompt, max_tokens=1)
+    with pytest.raises(openai.InternalServerError, match="valid string"):
+        proxy.CompletionsDrafter(once, MODEL, token_ids=True).draft(ids, 1)
+    text = proxy.CompletionsDrafter(once, MODEL, token_ids=False, vocab=base.vocab)
+    assert len(text.draft(ids, 1)) == 1

@@ -24,20 +24,14 @@ from pathlib import Path
 import numpy as np
 import openai
 import pytest
-from tests._unavailable import unavailable
 from tests.integration._float32 import CROSS_MACHINE_ATOL
+from tests.integration.proxy.proxy_env import SMOLLM2, proxy_env
 
 import tokenprobs as tp
 from tokenprobs import proxy
 
 pytestmark = pytest.mark.integration
 
-ENV = (
-    "TOKENPROBS_PROXY_URL",
-    "TOKENPROBS_PROXY_BASE_GGUF",
-    "TOKENPROBS_PROXY_EXPERT_GGUF",
-    "TOKENPROBS_PROXY_ANTI_GGUF",
-)
 MODEL = "proxy-base"
 PROMPTS = (
     "The capital of France is",
@@ -63,18 +57,10 @@ class Run:
     anti: proxy.DenseLogprobs
 
 
-def _env() -> dict[str, str]:
-    missing = [v for v in ENV if not os.environ.get(v)]
-    if missing:
-        why = f"{', '.join(missing)} not set: run scripts/integration-proxy.sh (make integration)"
-        unavailable(why, ci="CI needs the real base server and models")
-    return {v: os.environ[v] for v in ENV}
-
-
 @pytest.fixture(scope="module")
 def runs() -> list[Run]:
     """Each prompt answered greedily by the server at each k, and scored in-process."""
-    env = _env()
+    env = dict(zip(SMOLLM2, proxy_env(SMOLLM2), strict=True))
     base = proxy.LlamaCppScorer(env["TOKENPROBS_PROXY_BASE_GGUF"], n_threads=2)
     expert = proxy.LlamaCppScorer(env["TOKENPROBS_PROXY_EXPERT_GGUF"], n_threads=2)
     anti = proxy.LlamaCppScorer(env["TOKENPROBS_PROXY_ANTI_GGUF"], n_threads=2)
