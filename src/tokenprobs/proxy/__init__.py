@@ -15,6 +15,7 @@ from tokenprobs.proxy._combine import ProxyStep, Support, combine
 from tokenprobs.proxy._dense import DenseLogprobs
 from tokenprobs.proxy._drafter import CompletionsDrafter, Drafter, Generation
 from tokenprobs.proxy._generate import Scorer, generate
+from tokenprobs.proxy._hf import TransformersScorer
 from tokenprobs.proxy._llama import LlamaCppScorer
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "ProxyStep",
     "Scorer",
     "Support",
+    "TransformersScorer",
     "choose",
     "combine",
     "generate",
@@ -48,4 +50,5 @@ rehome(
     PrefixLogprobs,
     ProxyStep,
     Scorer,
+    TransformersScorer,
 )

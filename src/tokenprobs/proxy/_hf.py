@@ -1,0 +1,184 @@
+"""The optional dense scorer: a Hugging Face transformers model, every token scored.
+
+`TransformersScorer` has `LlamaCppScorer`'s interface (`vocab`, `controls`, `token_id`,
+`tokenize`, `eos`, `next`, `score`), so `combine`, `generate`, `choose` and `BytePrefix` take
+either. It loads a model folder or hub id, or a GGUF file (transformers dequantises it to float32;
+that needs the `gguf` package). transformers, torch, accelerate and gguf are the `[hf]` extra.
+"""
+
+from __future__ import annotations
+
+import inspect
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tokenprobs._optional import require
+from tokenprobs.distill import StudentVocab
+from tokenprobs.proxy._dense import DenseLogprobs
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["TransformersScorer"]
+
+
+class TransformersScorer:
+    """A transformers causal LM in-process: full-vocabulary logprobs at each position of a text.
+
+    Examples:
+        ```python
+        expert = TransformersScorer("expert.gguf")  # or a folder, or a hub id
+        ids = expert.tokenize("The capital of France is")
+        d = expert.score(ids, [expert.token_id(b" Paris")])  # 2 positions: before and after
+        ```
+    """
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        /,
+        *,
+        gguf_file: str | None = None,
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        dtype: str = "float32",
+    ) -> None:
+        """Load the tokenizer and the model (evaluation mode).
+
+        Args:
+            model_path: A model folder or hub id, or a `.gguf` file (its folder and name).
+            gguf_file: The GGUF file's name inside the folder `model_path`.
+            n_ctx: The most tokens one `score` call takes.
+            n_threads: torch's CPU threads (`torch.set_num_threads`: process-wide).
+            dtype: The torch dtype to compute in (`"float32"`; a GGUF is dequantised to it).
+
+        Raises:
+            MissingDependencyError: transformers or torch is not installed.
+        """
+        transformers = require("transformers", extra="hf", feature="proxy.TransformersScorer")
+        torch = require("torch", extra="hf", feature="proxy.TransformersScorer")
+        path = Path(model_path)
+        if gguf_file is None and path.suffix == ".gguf":
+            model_path, gguf_file = path.parent, path.name
+        kwargs: dict[str, Any] = {} if gguf_file is None else {"gguf_file": gguf_file}
+        if n_threads is not None:
+            torch.set_num_threads(n_threads)
+        self._torch = torch
+        self._tok = transformers.AutoTokenizer.from_pretrained(model_path, **kwargs)
+        model = transformers.AutoModelForCausalLM.from_pretrained(
+            model_path, dtype=getattr(torch, dtype), **kwargs
+        )
+        self._model = model.eval()
+        forward = inspect.signature(model.forward).parameters
+        self._cache_arg = "cache" if "cache" in forward else "past_key_values"  # transformers 5.2x
+        self.n_ctx = n_ctx
+        self.model_path = str(path)
+
+    @cached_property
+    def vocab(self) -> tuple[bytes, ...]:
+        """Each token id's bytes (control tokens as their text, `<|im_end|>`).
+
+        Raises:
+            ValueError: A token id whose bytes the tokenizer's vocabulary does not give.
+        """
+        tok = self._tok
+        n = int(self._model.get_output_embeddings().weight.shape[0])
+        out: dict[int, bytes] = {}
+        for key, i in StudentVocab.from_tokenizers(tok.backend_tokenizer).ids.items():
+            out.setdefault(i, key)
+        for i, added in tok.added_tokens_decoder.items():
+            out.setdefault(int(i), added.content.encode())
+        missing = [i for i in range(n) if i not in out]
+        if missing:
+            msg = f"{len(missing)} token ids have no bytes in this tokenizer (first {missing[0]})"
+            raise ValueError(msg)
+        return tuple(out[i] for i in range(n))
+
+    @cached_property
+    def controls(self) -> frozenset[int]:
+        """The control tokens' ids: special added tokens (`<|im_end|>`), they write no text."""
+        return frozenset(int(i) for i, t in self._tok.added_tokens_decoder.items() if t.special)
+
+    @cached_property
+    def _ids(self) -> dict[bytes, int]:
+        out: dict[bytes, int] = {}
+        for i, key in enumerate(self.vocab):
+            out.setdefault(key, i)
+        return out
+
+    def token_id(self, key: bytes, /) -> int:
+        """The id of the token whose bytes are `key` (the first, if several share them).
+
+        Raises:
+            KeyError: No token of this vocabulary has these bytes.
+        """
+        return self._ids[key]
+
+    def tokenize(
+        self, text: str | bytes, /, *, add_bos: bool = True, special: bool = True
+    ) -> list[int]:
+        """The model's token ids for `text` (or UTF-8 bytes).
+
+        Special tokens are added only where the tokenizer's configuration asks for them;
+        `special=False` reads control-token text (`<|im_end|>`) as plain text.
+        """
+        data = text.decode() if isinstance(text, bytes) else text
+        enc = self._tok(data, add_special_tokens=add_bos, split_special_tokens=not special)
+        return [int(i) for i in enc["input_ids"]]
+
+    @property
+    def eos(self) -> int:
+        """The end-of-sequence token id."""
+        return int(self._tok.eos_token_id)
+
+    def next(self, text: str, /) -> DenseLogprobs:
+        """The next-token distribution after `text` (one position): for `proxy.choose`."""
+        return self.score(self.tokenize(text))
+
+    def score(
+        self,
+        prompt: Sequence[int],
+        continuation: Sequence[int] = (),
+        /,
+        *,
+        one_by_one: bool = False,
+    ) -> DenseLogprobs:
+        """The next-token distribution before each continuation token and after the last.
+
+        Position `j` is the distribution of `continuation[j]` given `prompt + continuation[:j]`;
+        there are `len(continuation) + 1` positions. Each call evaluates the whole text.
+
+        Args:
+            prompt: The context's token ids (at least one).
+            continuation: The tokens to score after it.
+            one_by_one: Evaluate the continuation one token per forward pass (with the KV
+                cache), as a generating server does; float32 kernels make this differ from one
+                batch by ~1e-6 only.
+
+        Raises:
+            ValueError: An empty prompt, or more tokens than `n_ctx`.
+        """
+        tokens = [*prompt, *continuation]
+        if not prompt:
+            msg = "score() needs a prompt of at least one token"
+            raise ValueError(msg)
+        if len(tokens) > self.n_ctx:
+            msg = f"{len(tokens)} tokens do not fit the context of {self.n_ctx}"
+            raise ValueError(msg)
+        torch = self._torch
+        with torch.no_grad():
+            ids = torch.tensor([tokens])
+            if one_by_one:
+                out = self._model(ids[:, : len(prompt)], use_cache=True)
+                rows = [out.logits[0, -1]]
+                for j in range(len(prompt), len(tokens)):
+                    cache = {self._cache_arg: getattr(out, self._cache_arg)}
+                    out = self._model(ids[:, j : j + 1], use_cache=True, **cache)
+                    rows.append(out.logits[0, -1])
+                logits = torch.stack(rows)
+            else:
+                logits = self._model(ids).logits[0, len(prompt) - 1 :]
+        return DenseLogprobs.from_logits(np.asarray(logits.double().numpy()), self.vocab)
