@@ -17,6 +17,7 @@ import numpy as np
 
 from tokenprobs._optional import require
 from tokenprobs.distill import StudentVocab
+from tokenprobs.proxy._byid import ByBytes, fitted
 from tokenprobs.proxy._dense import DenseLogprobs
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["TransformersScorer"]
 
 
-class TransformersScorer:
+class TransformersScorer(ByBytes):
     """A transformers causal LM in-process: full-vocabulary logprobs at each position of a text.
 
     Examples:
@@ -102,21 +103,6 @@ class TransformersScorer:
         """The control tokens' ids: special added tokens (`<|im_end|>`), they write no text."""
         return frozenset(int(i) for i, t in self._tok.added_tokens_decoder.items() if t.special)
 
-    @cached_property
-    def _ids(self) -> dict[bytes, int]:
-        out: dict[bytes, int] = {}
-        for i, key in enumerate(self.vocab):
-            out.setdefault(key, i)
-        return out
-
-    def token_id(self, key: bytes, /) -> int:
-        """The id of the token whose bytes are `key` (the first, if several share them).
-
-        Raises:
-            KeyError: No token of this vocabulary has these bytes.
-        """
-        return self._ids[key]
-
     def tokenize(
         self, text: str | bytes, /, *, add_bos: bool = True, special: bool = True
     ) -> list[int]:
@@ -161,13 +147,7 @@ class TransformersScorer:
         Raises:
             ValueError: An empty prompt, or more tokens than `n_ctx`.
         """
-        tokens = [*prompt, *continuation]
-        if not prompt:
-            msg = "score() needs a prompt of at least one token"
-            raise ValueError(msg)
-        if len(tokens) > self.n_ctx:
-            msg = f"{len(tokens)} tokens do not fit the context of {self.n_ctx}"
-            raise ValueError(msg)
+        tokens = fitted(prompt, continuation, self.n_ctx)
         torch = self._torch
         with torch.no_grad():
             ids = torch.tensor([tokens])

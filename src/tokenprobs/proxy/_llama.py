@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenprobs._optional import require
+from tokenprobs.proxy._byid import ByBytes, fitted
 from tokenprobs.proxy._dense import DenseLogprobs
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def without_extra_buffers(llama_cpp: ModuleType) -> Iterator[None]:
             low.llama_model_default_params = original
 
 
-class LlamaCppScorer:
+class LlamaCppScorer(ByBytes):
     """A GGUF model in-process: full-vocabulary logprobs at each position of a text.
 
     Examples:
@@ -109,21 +110,6 @@ class LlamaCppScorer:
             i for i, key in enumerate(self.vocab) if key and not llm.detokenize([i], special=False)
         )
 
-    @cached_property
-    def _ids(self) -> dict[bytes, int]:
-        out: dict[bytes, int] = {}
-        for i, key in enumerate(self.vocab):
-            out.setdefault(key, i)
-        return out
-
-    def token_id(self, key: bytes, /) -> int:
-        """The id of the token whose bytes are `key` (the first, if several share them).
-
-        Raises:
-            KeyError: No token of this vocabulary has these bytes.
-        """
-        return self._ids[key]
-
     def tokenize(
         self, text: str | bytes, /, *, add_bos: bool = True, special: bool = True
     ) -> list[int]:
@@ -169,14 +155,8 @@ class LlamaCppScorer:
         Raises:
             ValueError: An empty prompt, or more tokens than the context holds.
         """
-        tokens = [*prompt, *continuation]
         llm = self._llm
-        if not prompt:
-            msg = "score() needs a prompt of at least one token"
-            raise ValueError(msg)
-        if len(tokens) > llm.n_ctx():
-            msg = f"{len(tokens)} tokens do not fit the context of {llm.n_ctx()}"
-            raise ValueError(msg)
+        tokens = fitted(prompt, continuation, llm.n_ctx())
         shared = 0
         for a, b in zip(llm.input_ids[: llm.n_tokens].tolist(), tokens, strict=False):
             if a != b:
