@@ -8,7 +8,6 @@ the `[proxy]` extra.
 
 from __future__ import annotations
 
-import ctypes
 import threading
 from contextlib import contextmanager
 from functools import cached_property
@@ -101,14 +100,14 @@ class LlamaCppScorer(ByBytes):
     def vocab(self) -> tuple[bytes, ...]:
         """Each token id's bytes (control tokens as their text, `<|im_end|>`)."""
         llm = self._llm
-        return tuple(_piece(llm, i, special=True) for i in range(llm.n_vocab()))
+        return tuple(llm.detokenize([i], special=True) for i in range(llm.n_vocab()))
 
     @cached_property
     def controls(self) -> frozenset[int]:
         """The control tokens' ids: their bytes (`<|im_end|>`) name them, they write no text."""
         llm = self._llm
         return frozenset(
-            i for i, key in enumerate(self.vocab) if key and not _piece(llm, i, special=False)
+            i for i, key in enumerate(self.vocab) if key and not llm.detokenize([i], special=False)
         )
 
     def tokenize(
@@ -173,20 +172,3 @@ class LlamaCppScorer(ByBytes):
             llm.eval(tokens[llm.n_tokens :])
         logits = np.asarray(llm.scores[len(prompt) - 1 : len(tokens)], dtype=np.float64)
         return DenseLogprobs.from_logits(logits, self.vocab)
-
-
-def _piece(llm: Any, token: int, *, special: bool) -> bytes:  # noqa: ANN401 - a llama_cpp.Llama
-    """One token's bytes, however long.
-
-    llama-cpp-python's `detokenize` reads into a 32-byte buffer and gives `b""` for a longer
-    piece (0.3.36: 47 ids of SmolLM2's vocabulary, runs of spaces or dashes).
-    """
-    llama_cpp = require("llama_cpp", extra="proxy", feature="proxy.LlamaCppScorer")
-    vocab = llama_cpp.llama_model_get_vocab(llm.model)
-    size = 64
-    while True:
-        buf = ctypes.create_string_buffer(size)
-        n = llama_cpp.llama_token_to_piece(vocab, token, buf, size, 0, special)
-        if n >= 0:
-            return buf.raw[:n]
-        size = -n  # too short: llama.cpp says how long the piece is
