@@ -9,7 +9,7 @@ import numpy as np
 
 from tokenprobs.client import DEFAULT_RETRY, aget_token_distributions, get_token_distributions
 from tokenprobs.models._arrays import readonly
-from tokenprobs.scoring._score import Many, score
+from tokenprobs.scoring._score import Texts, score
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -204,12 +204,12 @@ async def ascore_choices(
 
 def _many(
     context: str, choices: Sequence[str], model: str, client: object, kwargs: dict[str, object]
-) -> Many:
+) -> Texts:
     """The requests of a multiple choice, checked before any is sent (the twins' shared start)."""
     if not choices:
         msg = "score_choices needs at least one choice"
         raise ValueError(msg)
-    return Many.of(choices, context=context, model=model, client=client, kwargs=kwargs)
+    return Texts.of(choices, context=context, model=model, client=client, kwargs=kwargs)
 
 
 def _scores(choices: Sequence[str], results: list[TokenDistribution | Exception]) -> ChoiceScores:

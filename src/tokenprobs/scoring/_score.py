@@ -9,6 +9,7 @@ trusted (see `_echo`).
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -26,7 +27,7 @@ from tokenprobs.guards import detect_server, resolve_model
 from tokenprobs.scoring._echo import continuation
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     import openai
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
 __all__ = [
-    "Many",
+    "Texts",
     "ascore",
     "base_url_of",
     "prepare_score",
@@ -163,22 +164,11 @@ def score(
         >>> float(d.logprobs.sum())  # doctest: +SKIP
         -0.73
     """
-    params = prepare_score(text, context, create_kwargs)
-    check_scorable(model, client)
-    try:
-        d = get_token_distribution(
-            context + text,
-            model=model,
-            top_logprobs=top_logprobs,
-            client=client,
-            retry=retry,
-            guards=guards,
-            profile=profile,
-            **params,
-        )
-    except GuardError as exc:
-        raise refused(exc, model) from exc
-    return scored(d, context=context, text=text, base_url=base_url_of(client))
+    one = Texts.of([text], context=context, model=model, client=client, kwargs=create_kwargs)
+    options = one.call(top_logprobs, retry, guards, profile)
+    with one.refusals():
+        d = get_token_distribution(one.prompts[0], **options)
+    return one.cut(d, text)
 
 
 async def ascore(
@@ -194,22 +184,11 @@ async def ascore(
     **create_kwargs: object,
 ) -> TokenDistribution:
     """The async twin of `score` (an `AsyncOpenAI` client; same arguments)."""
-    params = prepare_score(text, context, create_kwargs)
-    check_scorable(model, client)
-    try:
-        d = await aget_token_distribution(
-            context + text,
-            model=model,
-            top_logprobs=top_logprobs,
-            client=client,
-            retry=retry,
-            guards=guards,
-            profile=profile,
-            **params,
-        )
-    except GuardError as exc:
-        raise refused(exc, model) from exc
-    return scored(d, context=context, text=text, base_url=base_url_of(client))
+    one = Texts.of([text], context=context, model=model, client=client, kwargs=create_kwargs)
+    options = one.call(top_logprobs, retry, guards, profile)
+    with one.refusals():
+        d = await aget_token_distribution(one.prompts[0], **options)
+    return one.cut(d, text)
 
 
 def base_url_of(client: object) -> str | None:
@@ -240,7 +219,7 @@ def score_many(
     Raises:
         ValueError: A text is empty, or an argument the method fixes was passed.
     """
-    many = Many.of(texts, context=context, model=model, client=client, kwargs=create_kwargs)
+    many = Texts.of(texts, context=context, model=model, client=client, kwargs=create_kwargs)
     if not texts:
         return []
     options = many.options(top_logprobs, concurrency, progress, retry, guards, profile)
@@ -248,12 +227,13 @@ def score_many(
 
 
 @dataclass(frozen=True)
-class Many:
-    """What `score_many`, `score_choices` and `ascore_choices` share: the requests and scoring.
+class Texts:
+    """What `score`, `ascore`, `score_many` and the multiple-choice twins share.
 
-    Built (and so every text and argument checked) before any request is sent; `options` gives
-    the arguments of `get_token_distributions` or its async twin, `finish` turns their results
-    into scores.
+    The texts to score after one context: built (and so every text and argument checked) before
+    any request is sent; `call` and `options` give the arguments of `get_token_distribution` and
+    `get_token_distributions` (or their async twins), `refusals`, `cut` and `finish` turn their
+    answers into scores. Only the sending differs between the twins.
     """
 
     texts: Sequence[str]
@@ -271,7 +251,7 @@ class Many:
         model: str,
         client: object,
         kwargs: dict[str, object],
-    ) -> Many:
+    ) -> Texts:
         """Check every text and the arguments (before any request) and refuse unscorable models.
 
         Raises:
@@ -289,6 +269,24 @@ class Many:
         """The prompts sent: `context + text` for each text."""
         return [self.context + t for t in self.texts]
 
+    def call(
+        self,
+        top_logprobs: int,
+        retry: RetryPolicy | None,
+        guards: GuardMode,
+        profile: str | GuardProfile | None,
+    ) -> dict[str, Any]:
+        """The keyword arguments of `get_token_distribution` (or its async twin) for one text."""
+        return {
+            "model": self.model,
+            "client": self.client,
+            "top_logprobs": top_logprobs,
+            "retry": retry,
+            "guards": guards,
+            "profile": profile,
+            **self.params,
+        }
+
     def options(  # noqa: PLR0917 - positional: each caller passes its own arguments in order
         self,
         top_logprobs: int,
@@ -300,22 +298,27 @@ class Many:
     ) -> dict[str, Any]:
         """The keyword arguments of `get_token_distributions` (or its async twin)."""
         return {
-            "model": self.model,
-            "client": self.client,
-            "top_logprobs": top_logprobs,
             "concurrency": concurrency,
             "progress": progress,
-            "retry": retry,
-            "guards": guards,
-            "profile": profile,
-            **self.params,
+            **self.call(top_logprobs, retry, guards, profile),
         }
+
+    @contextmanager
+    def refusals(self) -> Iterator[None]:
+        """Raise a guard refusal of `echo` with `logprobs` as the `ScoringError` it means."""
+        try:
+            yield
+        except GuardError as exc:
+            raise refused(exc, self.model) from exc
+
+    def cut(self, d: TokenDistribution, text: str) -> TokenDistribution:
+        """Check the echoed answer for `text` and cut out its positions (`scored`)."""
+        return scored(d, context=self.context, text=text, base_url=base_url_of(self.client))
 
     def finish(
         self, results: Sequence[TokenDistribution | Exception]
     ) -> list[TokenDistribution | Exception]:
         """Each answer checked and cut to its text's positions; each failure in its place."""
-        base_url = base_url_of(self.client)
         out: list[TokenDistribution | Exception] = []
         for result, text in zip(results, self.texts, strict=True):
             if isinstance(result, GuardError):
@@ -324,7 +327,7 @@ class Many:
                 out.append(result)
             else:
                 try:
-                    out.append(scored(result, context=self.context, text=text, base_url=base_url))
+                    out.append(self.cut(result, text))
                 except ScoringError as exc:
                     out.append(exc)
         return out
