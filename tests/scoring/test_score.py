@@ -176,6 +176,17 @@ def test_openai_instruct_models_are_refused_before_any_request(api, openai_clien
     assert not route.called
 
 
+async def test_ascore_maps_the_guards_echo_refusal_like_score(api, async_openai_client):
+    """The async twin also turns the guards' echo-with-logprobs refusal into a ScoringError."""
+    route = api.post("/completions").respond(200, json=echo_body("x y"))
+    with pytest.raises(tp.ScoringError, match="cannot score") as info:
+        await tp.ascore(
+            " y", context="x", model="gpt-3.5-turbo-instruct", client=async_openai_client
+        )
+    assert isinstance(info.value.__cause__, tp.GuardError)
+    assert not route.called
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

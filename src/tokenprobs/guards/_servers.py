@@ -97,6 +97,18 @@ def _llama_500(endpoint: str, name: str, kind: str, msg: str, ctx: str, *, check
     )
 
 
+def _llama_warning(rule: str, check: Check, *, trigger: str, message: str, source: str) -> Rule:
+    """A request llama.cpp accepts (HTTP 200) but answers without what was asked: a warning."""
+    return Rule(
+        id=f"llama.cpp.{rule}",
+        trigger=trigger,
+        check=check,
+        status=None,
+        message=message,
+        source=source,
+    )
+
+
 def _got(check: Check, name: str) -> Check:
     """The check, with the offending value as `got` (what pydantic's `input` shows)."""
 
@@ -130,29 +142,26 @@ LLAMA_CPP_RULES: tuple[Rule, ...] = (
         "chat", "top_logprobs", *_GE0, check=_got(below_zero("top_logprobs"), "top_logprobs")
     ),
     _llama_500("completions", "logprobs", *_GE0, check=_got(below_zero("logprobs"), "logprobs")),
-    Rule(
-        id="llama.cpp.chat.top_logprobs.without_logprobs",
+    _llama_warning(
+        "chat.top_logprobs.without_logprobs",
+        top_without_logprobs,
         trigger="`top_logprobs` given, `logprobs` absent or false (warning: silently ignored)",
-        check=top_without_logprobs,
-        status=None,
         message="top_logprobs without logprobs=True is silently ignored by llama.cpp: the "
         "response will carry no logprobs; pass logprobs=True",
         source="reference/local_servers.md (llama-cpp-python, measured)",
     ),
-    Rule(
-        id="llama.cpp.chat.logprobs.without_top_logprobs",
+    _llama_warning(
+        "chat.logprobs.without_top_logprobs",
+        _logprobs_without_top,
         trigger="`logprobs=True` without `top_logprobs` (warning: no logprobs come back)",
-        check=_logprobs_without_top,
-        status=None,
         message="llama.cpp returns no logprobs for logprobs=True alone: pass top_logprobs=k "
         "(0 gives the sampled token alone)",
         source=_LLAMA_SOURCE.format("..._chat_logprobs_true_no_top_logprobs_null.json"),
     ),
-    Rule(
-        id="llama.cpp.completions.echo.stream",
+    _llama_warning(
+        "completions.echo.stream",
+        _echo_streamed,
         trigger="`echo=True` with `stream=True` (warning: the prompt is not echoed)",
-        check=_echo_streamed,
-        status=None,
         message="llama.cpp ignores echo when streaming: the prompt and its logprobs will not "
         "come back; drop stream=True to get them",
         source=_LLAMA_SOURCE.format("..._completions_echo_logprobs2_stream_prompt_missing.sse"),
