@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tokenprobs import guards as guard_tables
 from tokenprobs.client import (
@@ -133,27 +133,19 @@ def classify(
         labels,
         model=model,
         client=client,
+        concurrency=concurrency,
         prompt=prompt,
         top_logprobs=top_logprobs,
         max_tokens=max_tokens,
-        endpoint=endpoint,
-        profile=profile,
-        create_kwargs=create_kwargs,
-    )
-    ds = get_token_distributions(
-        job.prompts,
-        model=model,
-        top_logprobs=job.top_logprobs,
-        client=client,
-        concurrency=concurrency,
+        at=at,
         progress=progress,
         endpoint=endpoint,
         retry=retry,
         guards=guards,
         profile=profile,
-        **job.create_kwargs,
+        create_kwargs=create_kwargs,
     )
-    return _read(job, ds, at=at, model=model)
+    return job.read(get_token_distributions(job.prompts, **job.options))
 
 
 async def aclassify(
@@ -186,37 +178,49 @@ async def aclassify(
         labels,
         model=model,
         client=client,
+        concurrency=concurrency,
         prompt=prompt,
         top_logprobs=top_logprobs,
         max_tokens=max_tokens,
-        endpoint=endpoint,
-        profile=profile,
-        create_kwargs=create_kwargs,
-    )
-    ds = await aget_token_distributions(
-        job.prompts,
-        model=model,
-        top_logprobs=job.top_logprobs,
-        client=client,
-        concurrency=concurrency,
+        at=at,
         progress=progress,
         endpoint=endpoint,
         retry=retry,
         guards=guards,
         profile=profile,
-        **job.create_kwargs,
+        create_kwargs=create_kwargs,
     )
-    return _read(job, ds, at=at, model=model)
+    return job.read(await aget_token_distributions(job.prompts, **job.options))
 
 
 @dataclass(frozen=True)
 class _Job:
-    """What `classify` and `aclassify` send: the label set, the prompts and the request options."""
+    """What `classify` and `aclassify` share: all but the call that sends the prompts.
+
+    `options` are the keyword arguments of `get_token_distributions` (or its async twin);
+    `read` turns their results into label results.
+    """
 
     labels: Labels
     prompts: list[Prompt]
-    top_logprobs: int
-    create_kwargs: dict[str, object]
+    options: dict[str, Any]
+    at: At
+
+    def read(self, ds: list[TokenDistribution | Exception]) -> LabelResults:
+        """The label results of the answers, warning when some labels are not single tokens."""
+        results = self.labels.probs_many(ds, at=self.at)
+        multi = sorted(
+            set().union(*(r.multi_token for r in results if not isinstance(r, Exception)))
+        )
+        if multi:
+            warnings.warn(
+                f"labels {multi} are not single tokens for {self.options['model']}: where the "
+                "model did not write them, their probability is a bound (see .bounds); prefer "
+                "single-token labels",
+                LabelsWarning,
+                stacklevel=3,
+            )
+        return results
 
 
 def _plan(
@@ -225,13 +229,19 @@ def _plan(
     *,
     model: str,
     client: openai.OpenAI | openai.AsyncOpenAI | None,
+    concurrency: int,
     prompt: str | Callable[[str], Prompt] | None,
     top_logprobs: int | None,
     max_tokens: int | None,
+    at: At,
+    progress: bool,
     endpoint: Endpoint,
+    retry: RetryPolicy | None,
+    guards: GuardMode,
     profile: str | GuardProfile | None,
     create_kwargs: dict[str, object],
 ) -> _Job:
+    """The prompts and request options of one `classify` (or `aclassify`) call."""
     label_set = labels if isinstance(labels, Labels) else Labels(labels)
     make = _prompter(prompt, label_set)
     create_kwargs.setdefault("temperature", 0)
@@ -240,24 +250,16 @@ def _plan(
     if "max_completion_tokens" in create_kwargs:
         key = "max_completion_tokens"
     create_kwargs.setdefault(key, limit)
-    return _Job(
-        label_set,
-        [make(x) for x in inputs],
-        _cap(model, client, profile) if top_logprobs is None else top_logprobs,
-        create_kwargs,
-    )
-
-
-def _read(
-    job: _Job, ds: list[TokenDistribution | Exception], *, at: At, model: str
-) -> LabelResults:
-    results = job.labels.probs_many(ds, at=at)
-    multi = sorted(set().union(*(r.multi_token for r in results if not isinstance(r, Exception))))
-    if multi:
-        warnings.warn(
-            f"labels {multi} are not single tokens for {model}: where the model did not "
-            "write them, their probability is a bound (see .bounds); prefer single-token labels",
-            LabelsWarning,
-            stacklevel=3,
-        )
-    return results
+    options: dict[str, Any] = {
+        "model": model,
+        "top_logprobs": _cap(model, client, profile) if top_logprobs is None else top_logprobs,
+        "client": client,
+        "concurrency": concurrency,
+        "progress": progress,
+        "endpoint": endpoint,
+        "retry": retry,
+        "guards": guards,
+        "profile": profile,
+        **create_kwargs,
+    }
+    return _Job(label_set, [make(x) for x in inputs], options, at)
