@@ -7,13 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs import guards as guard_tables
-from tokenprobs.client import (
-    DEFAULT_RETRY,
-    RetryPolicy,
-    aget_token_distributions,
-    get_token_distributions,
-)
+from tokenprobs.client import DEFAULT_RETRY, RetryPolicy
 from tokenprobs.exceptions import TokenprobsWarning
+from tokenprobs.labels._job import Job
 from tokenprobs.labels._labels import Labels
 
 if TYPE_CHECKING:
@@ -128,7 +124,7 @@ def classify(
         LabelsWarning: When the answers show that some labels are not single tokens for this
             model (their probability off the sampled path is a bound, not a value).
     """
-    job = _plan(
+    return _plan(
         inputs,
         labels,
         model=model,
@@ -144,8 +140,7 @@ def classify(
         guards=guards,
         profile=profile,
         create_kwargs=create_kwargs,
-    )
-    return job.read(get_token_distributions(job.prompts, **job.options))
+    ).send()
 
 
 async def aclassify(
@@ -173,7 +168,7 @@ async def aclassify(
     reading and warnings. Cancelling it cancels the requests in flight (as
     `aget_token_distributions` does).
     """
-    job = _plan(
+    return await _plan(
         inputs,
         labels,
         model=model,
@@ -189,26 +184,19 @@ async def aclassify(
         guards=guards,
         profile=profile,
         create_kwargs=create_kwargs,
-    )
-    return job.read(await aget_token_distributions(job.prompts, **job.options))
+    ).asend()
 
 
 @dataclass(frozen=True)
-class _Job:
-    """What `classify` and `aclassify` share: all but the call that sends the prompts.
-
-    `options` are the keyword arguments of `get_token_distributions` (or its async twin);
-    `read` turns their results into label results.
-    """
+class _Job(Job["LabelResults"]):
+    """What `classify` and `aclassify` send, and how the answers are read (at `at`)."""
 
     labels: Labels
-    prompts: list[Prompt]
-    options: dict[str, Any]
     at: At
 
-    def read(self, ds: list[TokenDistribution | Exception]) -> LabelResults:
+    def finish(self, answers: Sequence[TokenDistribution | Exception]) -> LabelResults:
         """The label results of the answers, warning when some labels are not single tokens."""
-        results = self.labels.probs_many(ds, at=self.at)
+        results = self.labels.probs_many(answers, at=self.at)
         multi = sorted(
             set().union(*(r.multi_token for r in results if not isinstance(r, Exception)))
         )
@@ -218,7 +206,7 @@ class _Job:
                 "model did not write them, their probability is a bound (see .bounds); prefer "
                 "single-token labels",
                 LabelsWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return results
 
@@ -262,4 +250,4 @@ def _plan(
         "profile": profile,
         **create_kwargs,
     }
-    return _Job(label_set, [make(x) for x in inputs], options, at)
+    return _Job([make(x) for x in inputs], options, label_set, at)

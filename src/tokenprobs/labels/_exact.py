@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.client import DEFAULT_RETRY, aget_token_distributions, get_token_distributions
+from tokenprobs.client import DEFAULT_RETRY
 from tokenprobs.exceptions import ScoringError
+from tokenprobs.labels._job import Job
 from tokenprobs.labels._position import resolve
 from tokenprobs.labels._result import LabelResult, build
 from tokenprobs.scoring._score import Many
@@ -121,25 +122,14 @@ def collapsed(
 
 
 @dataclass(frozen=True)
-class _Job:
-    """What `Labels.score` and `Labels.ascore` share: all but the call that sends the requests.
-
-    Built (every variant and argument checked) before any request is sent; `options` are the
-    keyword arguments of `get_token_distributions` (or its async twin), `result` turns their
-    answers into the exact `LabelResult`.
-    """
+class _Job(Job[LabelResult]):
+    """What `Labels.score` and `Labels.ascore` send: the context followed by each variant."""
 
     names: tuple[str, ...]
     flat: list[tuple[str, int]]
     many: Many
-    options: dict[str, Any]
 
-    @property
-    def prompts(self) -> list[str]:
-        """The prompts sent: the context followed by each variant."""
-        return self.many.prompts
-
-    def result(self, answers: Sequence[TokenDistribution | Exception]) -> LabelResult:
+    def finish(self, answers: Sequence[TokenDistribution | Exception]) -> LabelResult:
         """The exact `LabelResult` of the answers, or the first failure raised."""
         return _exact_result(self.names, self.flat, self.many.finish(answers), self.many.context)
 
@@ -171,7 +161,7 @@ def _plan(
         guards=guards,
         profile=profile,
     )
-    return _Job(names, flat, many, options)
+    return _Job(many.prompts, options, names, flat, many)
 
 
 def from_requested(
@@ -270,7 +260,7 @@ class Exact:
                 `"New York"`: not disjoint events).
             openai.APIError: A request failed (after retries): the first failure is raised.
         """
-        job = _plan(
+        return _plan(
             self.names,
             self.variants,
             context,
@@ -282,8 +272,7 @@ class Exact:
             guards=guards,
             profile=profile,
             create_kwargs=create_kwargs,
-        )
-        return job.result(get_token_distributions(job.prompts, **job.options))
+        ).send()
 
     async def ascore(
         self,
@@ -300,7 +289,7 @@ class Exact:
         **create_kwargs: object,
     ) -> LabelResult:
         """The async twin of `score` (an `AsyncOpenAI` client; same arguments and result)."""
-        job = _plan(
+        return await _plan(
             self.names,
             self.variants,
             context,
@@ -312,8 +301,7 @@ class Exact:
             guards=guards,
             profile=profile,
             create_kwargs=create_kwargs,
-        )
-        return job.result(await aget_token_distributions(job.prompts, **job.options))
+        ).asend()
 
     def requested(
         self, d: TokenDistribution, /, *, ids: Mapping[str, Sequence[int]], at: At = None
