@@ -106,11 +106,14 @@ def test_multi_token_labels_warn(api, openai_client):
     """Answers that show a label is not a single token say so."""
     answer = body("Pos", 0.6, [("Pos", 0.6), ("Neg", 0.3)], finish_reason="length")
     api.post("/chat/completions").respond(200, json=answer)
-    with pytest.warns(LabelsWarning, match=r"\['negative', 'positive'\] are not single tokens"):
+    with pytest.warns(
+        LabelsWarning, match=r"\['negative', 'positive'\] are not single tokens"
+    ) as record:
         res = tp.classify(
             ["x"], ["positive", "negative"], model=MODEL, client=openai_client, progress=False
         )
     assert res[0].bounds["positive"] == pytest.approx((0.0, 0.7))
+    assert record[0].filename == __file__  # the warning points at the caller's line
 
 
 @pytest.mark.extras
@@ -167,7 +170,7 @@ async def test_async_twin_warns_on_multi_token_labels(api, async_openai_client):
     api.post("/chat/completions").mock(
         return_value=httpx.Response(200, json=body("New", 0.6, [("New", 0.6), ("Paris", 0.3)]))
     )
-    with pytest.warns(LabelsWarning, match="not single tokens"):
+    with pytest.warns(LabelsWarning, match="not single tokens") as record:
         await aclassify(
             ["where?"],
             ["New York", "Paris"],
@@ -175,6 +178,7 @@ async def test_async_twin_warns_on_multi_token_labels(api, async_openai_client):
             client=async_openai_client,
             progress=False,
         )
+    assert record[0].filename == __file__
 
 
 def test_single_token_label_with_a_prefix_alternative_does_not_warn(api, openai_client):

@@ -141,6 +141,29 @@ async def test_the_async_twin_gives_the_same_result(local):
     assert route.call_count == 2 * 4
 
 
+@pytest.mark.parametrize(
+    ("variants", "options", "match"),
+    [
+        pytest.param([" New", " New York"], {}, "is a prefix of", id="prefix"),
+        pytest.param([" Yes", " No"], {"concurrency": 0}, "concurrency", id="concurrency"),
+        pytest.param([" Yes", " No"], {"echo": False}, "sets echo", id="fixed-argument"),
+    ],
+)
+async def test_the_async_twin_refuses_what_score_refuses_before_any_request(
+    local, client, variants, options, match
+):
+    """`ascore` checks the variants and arguments as `score` does: ValueError, nothing sent."""
+    route = local.post("/completions").mock(side_effect=answer)
+    async_client = client_for(local, base_url=LOCAL, async_=True)
+    labels = tp.Labels(variants)
+    with pytest.raises(ValueError, match=match):
+        labels.score(CONTEXT, model="tiny", client=client, **options)
+    with pytest.raises(ValueError, match=match):
+        await labels.ascore(CONTEXT, model="tiny", client=async_client, **options)
+    await async_client.close()
+    assert not route.called
+
+
 def test_the_async_twin_has_the_same_signature():
     """`ascore` takes `score`'s parameters, with the same defaults and result type."""
     sync = inspect.signature(tp.Labels.score)

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tokenprobs import guards as guard_tables
-from tokenprobs.client import (
-    DEFAULT_RETRY,
-    RetryPolicy,
-    aget_token_distributions,
-    get_token_distributions,
-)
+from tokenprobs.client import DEFAULT_RETRY, RetryPolicy
 from tokenprobs.exceptions import TokenprobsWarning
+from tokenprobs.labels._job import Job
 from tokenprobs.labels._labels import Labels
 
 if TYPE_CHECKING:
@@ -128,32 +124,23 @@ def classify(
         LabelsWarning: When the answers show that some labels are not single tokens for this
             model (their probability off the sampled path is a bound, not a value).
     """
-    job = _plan(
+    return _plan(
         inputs,
         labels,
         model=model,
         client=client,
+        concurrency=concurrency,
         prompt=prompt,
         top_logprobs=top_logprobs,
         max_tokens=max_tokens,
-        endpoint=endpoint,
-        profile=profile,
-        create_kwargs=create_kwargs,
-    )
-    ds = get_token_distributions(
-        job.prompts,
-        model=model,
-        top_logprobs=job.top_logprobs,
-        client=client,
-        concurrency=concurrency,
+        at=at,
         progress=progress,
         endpoint=endpoint,
         retry=retry,
         guards=guards,
         profile=profile,
-        **job.create_kwargs,
-    )
-    return _read(job, ds, at=at, model=model)
+        create_kwargs=create_kwargs,
+    ).send()
 
 
 async def aclassify(
@@ -181,42 +168,47 @@ async def aclassify(
     reading and warnings. Cancelling it cancels the requests in flight (as
     `aget_token_distributions` does).
     """
-    job = _plan(
+    return await _plan(
         inputs,
         labels,
         model=model,
         client=client,
+        concurrency=concurrency,
         prompt=prompt,
         top_logprobs=top_logprobs,
         max_tokens=max_tokens,
-        endpoint=endpoint,
-        profile=profile,
-        create_kwargs=create_kwargs,
-    )
-    ds = await aget_token_distributions(
-        job.prompts,
-        model=model,
-        top_logprobs=job.top_logprobs,
-        client=client,
-        concurrency=concurrency,
+        at=at,
         progress=progress,
         endpoint=endpoint,
         retry=retry,
         guards=guards,
         profile=profile,
-        **job.create_kwargs,
-    )
-    return _read(job, ds, at=at, model=model)
+        create_kwargs=create_kwargs,
+    ).asend()
 
 
 @dataclass(frozen=True)
-class _Job:
-    """What `classify` and `aclassify` send: the label set, the prompts and the request options."""
+class _Job(Job["LabelResults"]):
+    """What `classify` and `aclassify` send, and how the answers are read (at `at`)."""
 
     labels: Labels
-    prompts: list[Prompt]
-    top_logprobs: int
-    create_kwargs: dict[str, object]
+    at: At
+
+    def finish(self, answers: Sequence[TokenDistribution | Exception]) -> LabelResults:
+        """The label results of the answers, warning when some labels are not single tokens."""
+        results = self.labels.probs_many(answers, at=self.at)
+        multi = sorted(
+            set().union(*(r.multi_token for r in results if not isinstance(r, Exception)))
+        )
+        if multi:
+            warnings.warn(
+                f"labels {multi} are not single tokens for {self.options['model']}: where the "
+                "model did not write them, their probability is a bound (see .bounds); prefer "
+                "single-token labels",
+                LabelsWarning,
+                stacklevel=4,
+            )
+        return results
 
 
 def _plan(
@@ -225,13 +217,19 @@ def _plan(
     *,
     model: str,
     client: openai.OpenAI | openai.AsyncOpenAI | None,
+    concurrency: int,
     prompt: str | Callable[[str], Prompt] | None,
     top_logprobs: int | None,
     max_tokens: int | None,
+    at: At,
+    progress: bool,
     endpoint: Endpoint,
+    retry: RetryPolicy | None,
+    guards: GuardMode,
     profile: str | GuardProfile | None,
     create_kwargs: dict[str, object],
 ) -> _Job:
+    """The prompts and request options of one `classify` (or `aclassify`) call."""
     label_set = labels if isinstance(labels, Labels) else Labels(labels)
     make = _prompter(prompt, label_set)
     create_kwargs.setdefault("temperature", 0)
@@ -240,24 +238,16 @@ def _plan(
     if "max_completion_tokens" in create_kwargs:
         key = "max_completion_tokens"
     create_kwargs.setdefault(key, limit)
-    return _Job(
-        label_set,
-        [make(x) for x in inputs],
-        _cap(model, client, profile) if top_logprobs is None else top_logprobs,
-        create_kwargs,
-    )
-
-
-def _read(
-    job: _Job, ds: list[TokenDistribution | Exception], *, at: At, model: str
-) -> LabelResults:
-    results = job.labels.probs_many(ds, at=at)
-    multi = sorted(set().union(*(r.multi_token for r in results if not isinstance(r, Exception))))
-    if multi:
-        warnings.warn(
-            f"labels {multi} are not single tokens for {model}: where the model did not "
-            "write them, their probability is a bound (see .bounds); prefer single-token labels",
-            LabelsWarning,
-            stacklevel=3,
-        )
-    return results
+    options: dict[str, Any] = {
+        "model": model,
+        "top_logprobs": _cap(model, client, profile) if top_logprobs is None else top_logprobs,
+        "client": client,
+        "concurrency": concurrency,
+        "progress": progress,
+        "endpoint": endpoint,
+        "retry": retry,
+        "guards": guards,
+        "profile": profile,
+        **create_kwargs,
+    }
+    return _Job([make(x) for x in inputs], options, label_set, at)

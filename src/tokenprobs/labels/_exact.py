@@ -14,17 +14,18 @@ needs the whole next-token distribution, which a score does not give). Nothing i
 
 from __future__ import annotations
 
-import asyncio
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tokenprobs.client import DEFAULT_RETRY
 from tokenprobs.exceptions import ScoringError
+from tokenprobs.labels._job import Job
 from tokenprobs.labels._position import resolve
 from tokenprobs.labels._result import LabelResult, build
-from tokenprobs.scoring import ascore, score_many
+from tokenprobs.scoring._score import Many
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from tokenprobs.labels._position import At
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["Exact", "ascore_labels", "collapsed", "from_requested", "score_labels"]
+__all__ = ["Exact", "collapsed", "from_requested"]
 
 _SEAM_HINT = (
     "end the context where a token ends (after the chat template's newline, or before the "
@@ -84,13 +85,13 @@ def _variants(
 def _exact_result(
     names: tuple[str, ...],
     flat: list[tuple[str, int]],
-    results: Sequence[TokenDistribution | BaseException],
+    results: Sequence[TokenDistribution | Exception],
     context: str,
 ) -> LabelResult:
     logprobs = np.full(len(names), -math.inf)
     multi: set[str] = set()
     for (v, k), result in zip(flat, results, strict=True):
-        if isinstance(result, BaseException):
+        if isinstance(result, Exception):
             raise result
         logprobs[k] = np.logaddexp(logprobs[k], _logprob(result, v, context))
         if len(result) > 1:
@@ -120,72 +121,47 @@ def collapsed(
     )
 
 
-def score_labels(
+@dataclass(frozen=True)
+class _Job(Job[LabelResult]):
+    """What `Labels.score` and `Labels.ascore` send: the context followed by each variant."""
+
+    names: tuple[str, ...]
+    flat: list[tuple[str, int]]
+    many: Many
+
+    def finish(self, answers: Sequence[TokenDistribution | Exception]) -> LabelResult:
+        """The exact `LabelResult` of the answers, or the first failure raised."""
+        return _exact_result(self.names, self.flat, self.many.finish(answers), self.many.context)
+
+
+def _plan(
     names: tuple[str, ...],
     variants: dict[str, tuple[str, ...]],
     context: str,
     *,
     model: str,
-    client: openai.OpenAI | None,
-    top_logprobs: int = 1,
-    concurrency: int = 8,
-    retry: RetryPolicy | None = DEFAULT_RETRY,
-    guards: GuardMode = "strict",
-    profile: str | GuardProfile | None = None,
+    client: openai.OpenAI | openai.AsyncOpenAI | None,
+    top_logprobs: int,
+    concurrency: int,
+    retry: RetryPolicy | None,
+    guards: GuardMode,
+    profile: str | GuardProfile | None,
     create_kwargs: dict[str, object],
-) -> LabelResult:
-    """The exact `LabelResult` of a label set after `context` (see the module docstring)."""
+) -> _Job:
+    """The scoring requests of every variant after `context` (see the module docstring)."""
     flat = _variants(names, variants, context)
-    results = score_many(
-        [v for v, _ in flat],
-        model=model,
-        context=context,
-        client=client,
+    many = Many.of(
+        [v for v, _ in flat], context=context, model=model, client=client, kwargs=create_kwargs
+    )
+    options = many.options(
         top_logprobs=top_logprobs,
         concurrency=concurrency,
         progress=False,
         retry=retry,
         guards=guards,
         profile=profile,
-        **create_kwargs,
     )
-    return _exact_result(names, flat, results, context)
-
-
-async def ascore_labels(
-    names: tuple[str, ...],
-    variants: dict[str, tuple[str, ...]],
-    context: str,
-    *,
-    model: str,
-    client: openai.AsyncOpenAI | None,
-    top_logprobs: int = 1,
-    concurrency: int = 8,
-    retry: RetryPolicy | None = DEFAULT_RETRY,
-    guards: GuardMode = "strict",
-    profile: str | GuardProfile | None = None,
-    create_kwargs: dict[str, object],
-) -> LabelResult:
-    """The async twin of `score_labels` (`concurrency` `tp.ascore` tasks on one event loop)."""
-    flat = _variants(names, variants, context)
-    gate = asyncio.Semaphore(max(1, concurrency))
-
-    async def one(text: str) -> TokenDistribution:
-        async with gate:
-            return await ascore(
-                text,
-                model=model,
-                context=context,
-                client=client,
-                top_logprobs=top_logprobs,
-                retry=retry,
-                guards=guards,
-                profile=profile,
-                **create_kwargs,
-            )
-
-    results = await asyncio.gather(*(one(v) for v, _ in flat), return_exceptions=True)
-    return _exact_result(names, flat, results, context)
+    return _Job(many.prompts, options, names, flat, many)
 
 
 def from_requested(
@@ -284,7 +260,7 @@ class Exact:
                 `"New York"`: not disjoint events).
             openai.APIError: A request failed (after retries): the first failure is raised.
         """
-        return score_labels(
+        return _plan(
             self.names,
             self.variants,
             context,
@@ -296,7 +272,7 @@ class Exact:
             guards=guards,
             profile=profile,
             create_kwargs=create_kwargs,
-        )
+        ).send()
 
     async def ascore(
         self,
@@ -313,7 +289,7 @@ class Exact:
         **create_kwargs: object,
     ) -> LabelResult:
         """The async twin of `score` (an `AsyncOpenAI` client; same arguments and result)."""
-        return await ascore_labels(
+        return await _plan(
             self.names,
             self.variants,
             context,
@@ -325,7 +301,7 @@ class Exact:
             guards=guards,
             profile=profile,
             create_kwargs=create_kwargs,
-        )
+        ).asend()
 
     def requested(
         self, d: TokenDistribution, /, *, ids: Mapping[str, Sequence[int]], at: At = None
