@@ -25,7 +25,7 @@ from tokenprobs.exceptions import ScoringError
 from tokenprobs.labels._job import Job
 from tokenprobs.labels._position import resolve
 from tokenprobs.labels._result import LabelResult, build
-from tokenprobs.scoring._score import Many
+from tokenprobs.scoring._score import Texts
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -127,7 +127,7 @@ class _Job(Job[LabelResult]):
 
     names: tuple[str, ...]
     flat: list[tuple[str, int]]
-    many: Many
+    many: Texts
 
     def finish(self, answers: Sequence[TokenDistribution | Exception]) -> LabelResult:
         """The exact `LabelResult` of the answers, or the first failure raised."""
@@ -150,7 +150,7 @@ def _plan(
 ) -> _Job:
     """The scoring requests of every variant after `context` (see the module docstring)."""
     flat = _variants(names, variants, context)
-    many = Many.of(
+    many = Texts.of(
         [v for v, _ in flat], context=context, model=model, client=client, kwargs=create_kwargs
     )
     options = many.options(

@@ -228,7 +228,7 @@ def score_many(
 
 @dataclass(frozen=True)
 class Texts:
-    """What `score`, `ascore`, `score_many` and the multiple-choice twins share.
+    """What `score`, `ascore`, `score_many`, the multiple-choice twins and `Labels.score` share.
 
     The texts to score after one context: built (and so every text and argument checked) before
     any request is sent; `call` and `options` give the arguments of `get_token_distribution` and
