@@ -11,22 +11,18 @@ from __future__ import annotations
 import inspect
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from tokenprobs._optional import require
-from tokenprobs.distill import StudentVocab
-from tokenprobs.proxy._byid import ByBytes, fitted
-from tokenprobs.proxy._dense import DenseLogprobs
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
+from tokenprobs.distill._vocab import tokenizer_pieces
+from tokenprobs.proxy._byid import DenseScorer
 
 __all__ = ["TransformersScorer"]
 
 
-class TransformersScorer(ByBytes):
+class TransformersScorer(DenseScorer):
     """A transformers causal LM in-process: full-vocabulary logprobs at each position of a text.
 
     Examples:
@@ -87,9 +83,7 @@ class TransformersScorer(ByBytes):
         """
         tok = self._tok
         n = int(self._model.get_output_embeddings().weight.shape[0])
-        out: dict[int, bytes] = {}
-        for key, i in StudentVocab.from_tokenizers(tok.backend_tokenizer).ids.items():
-            out.setdefault(i, key)
+        out: dict[int, bytes] = tokenizer_pieces(tok.backend_tokenizer)
         for i, added in tok.added_tokens_decoder.items():
             out.setdefault(int(i), added.content.encode())
         missing = [i for i in range(n) if i not in out]
@@ -120,45 +114,19 @@ class TransformersScorer(ByBytes):
         """The end-of-sequence token id."""
         return int(self._tok.eos_token_id)
 
-    def next(self, text: str, /) -> DenseLogprobs:
-        """The next-token distribution after `text` (one position): for `proxy.choose`."""
-        return self.score(self.tokenize(text))
-
-    def score(
-        self,
-        prompt: Sequence[int],
-        continuation: Sequence[int] = (),
-        /,
-        *,
-        one_by_one: bool = False,
-    ) -> DenseLogprobs:
-        """The next-token distribution before each continuation token and after the last.
-
-        Position `j` is the distribution of `continuation[j]` given `prompt + continuation[:j]`;
-        there are `len(continuation) + 1` positions. Each call evaluates the whole text.
-
-        Args:
-            prompt: The context's token ids (at least one).
-            continuation: The tokens to score after it.
-            one_by_one: Evaluate the continuation one token per forward pass (with the KV
-                cache), as a generating server does; float32 kernels make this differ from one
-                batch by ~1e-6 only.
-
-        Raises:
-            ValueError: An empty prompt, or more tokens than `n_ctx`.
-        """
-        tokens = fitted(prompt, continuation, self.n_ctx)
+    def _logits(self, tokens: list[int], start: int, *, one_by_one: bool) -> np.ndarray:
+        """One forward pass over the whole text (no cache kept between calls)."""
         torch = self._torch
         with torch.no_grad():
             ids = torch.tensor([tokens])
             if one_by_one:
-                out = self._model(ids[:, : len(prompt)], use_cache=True)
+                out = self._model(ids[:, :start], use_cache=True)
                 rows = [out.logits[0, -1]]
-                for j in range(len(prompt), len(tokens)):
+                for j in range(start, len(tokens)):
                     cache = {self._cache_arg: getattr(out, self._cache_arg)}
                     out = self._model(ids[:, j : j + 1], use_cache=True, **cache)
                     rows.append(out.logits[0, -1])
                 logits = torch.stack(rows)
             else:
-                logits = self._model(ids).logits[0, len(prompt) - 1 :]
-        return DenseLogprobs.from_logits(np.asarray(logits.double().numpy()), self.vocab)
+                logits = self._model(ids).logits[0, start - 1 :]
+        return np.asarray(logits.double().numpy())

@@ -8,6 +8,7 @@ the `[proxy]` extra.
 
 from __future__ import annotations
 
+import ctypes
 import threading
 from contextlib import contextmanager
 from functools import cached_property
@@ -16,11 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenprobs._optional import require
-from tokenprobs.proxy._byid import ByBytes, fitted
-from tokenprobs.proxy._dense import DenseLogprobs
+from tokenprobs.proxy._byid import DenseScorer
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator
     from pathlib import Path
     from types import ModuleType
 
@@ -53,7 +53,7 @@ def without_extra_buffers(llama_cpp: ModuleType) -> Iterator[None]:
             low.llama_model_default_params = original
 
 
-class LlamaCppScorer(ByBytes):
+class LlamaCppScorer(DenseScorer):
     """A GGUF model in-process: full-vocabulary logprobs at each position of a text.
 
     Examples:
@@ -95,19 +95,20 @@ class LlamaCppScorer(ByBytes):
             with without_extra_buffers(llama_cpp):
                 self._llm = llama_cpp.Llama(str(model_path), **kwargs)
         self.model_path = str(model_path)
+        self.n_ctx = int(self._llm.n_ctx())
 
     @cached_property
     def vocab(self) -> tuple[bytes, ...]:
         """Each token id's bytes (control tokens as their text, `<|im_end|>`)."""
         llm = self._llm
-        return tuple(llm.detokenize([i], special=True) for i in range(llm.n_vocab()))
+        return tuple(_piece(llm, i, special=True) for i in range(llm.n_vocab()))
 
     @cached_property
     def controls(self) -> frozenset[int]:
         """The control tokens' ids: their bytes (`<|im_end|>`) name them, they write no text."""
         llm = self._llm
         return frozenset(
-            i for i, key in enumerate(self.vocab) if key and not llm.detokenize([i], special=False)
+            i for i, key in enumerate(self.vocab) if key and not _piece(llm, i, special=False)
         )
 
     def tokenize(
@@ -126,37 +127,9 @@ class LlamaCppScorer(ByBytes):
         """The end-of-sequence token id."""
         return int(self._llm.token_eos())
 
-    def next(self, text: str, /) -> DenseLogprobs:
-        """The next-token distribution after `text` (one position): for `proxy.choose`."""
-        return self.score(self.tokenize(text))
-
-    def score(
-        self,
-        prompt: Sequence[int],
-        continuation: Sequence[int] = (),
-        /,
-        *,
-        one_by_one: bool = False,
-    ) -> DenseLogprobs:
-        """The next-token distribution before each continuation token and after the last.
-
-        Position `j` is the distribution of `continuation[j]` given `prompt + continuation[:j]`;
-        there are `len(continuation) + 1` positions. A prefix shared with the previous call is
-        not evaluated again (the KV cache is kept).
-
-        Args:
-            prompt: The context's token ids (at least one).
-            continuation: The tokens to score after it.
-            one_by_one: Evaluate the continuation one token per batch, as a server generates it.
-                With quantised weights llama.cpp's batched kernels round differently from its
-                one-token ones (up to ~0.5 nats on unlikely tokens of SmolLM2's Q4_1), so this is
-                how to reproduce a server's logprobs for its own output.
-
-        Raises:
-            ValueError: An empty prompt, or more tokens than the context holds.
-        """
+    def _logits(self, tokens: list[int], start: int, *, one_by_one: bool) -> np.ndarray:
+        """Evaluate only what the KV cache lacks (a prefix shared with the last call is kept)."""
         llm = self._llm
-        tokens = fitted(prompt, continuation, llm.n_ctx())
         shared = 0
         for a, b in zip(llm.input_ids[: llm.n_tokens].tolist(), tokens, strict=False):
             if a != b:
@@ -164,11 +137,27 @@ class LlamaCppScorer(ByBytes):
             shared += 1
         llm.n_tokens = min(shared, len(tokens) - 1)  # at least the last token is evaluated
         if one_by_one:
-            if llm.n_tokens < len(prompt):
-                llm.eval(tokens[llm.n_tokens : len(prompt)])
+            if llm.n_tokens < start:
+                llm.eval(tokens[llm.n_tokens : start])
             for token in tokens[llm.n_tokens :]:
                 llm.eval([token])
         else:
             llm.eval(tokens[llm.n_tokens :])
-        logits = np.asarray(llm.scores[len(prompt) - 1 : len(tokens)], dtype=np.float64)
-        return DenseLogprobs.from_logits(logits, self.vocab)
+        return np.asarray(llm.scores[start - 1 : len(tokens)], dtype=np.float64)
+
+
+def _piece(llm: Any, token: int, *, special: bool) -> bytes:  # noqa: ANN401 - a llama_cpp.Llama
+    """One token's bytes, however long.
+
+    llama-cpp-python's `detokenize` reads into a 32-byte buffer and gives `b""` for a longer
+    piece (0.3.36: 47 ids of SmolLM2's vocabulary, runs of spaces or dashes).
+    """
+    llama_cpp = require("llama_cpp", extra="proxy", feature="proxy.LlamaCppScorer")
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    size = 64
+    while True:
+        buf = ctypes.create_string_buffer(size)
+        n = llama_cpp.llama_token_to_piece(vocab, token, buf, size, 0, special)
+        if n >= 0:
+            return buf.raw[:n]
+        size = -n  # too short: llama.cpp says how long the piece is
