@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
+from llama_pieces import pieces  # beside this file: the script's directory is on sys.path
 from llama_server_noamx import disable_extra_bufts
 
 
@@ -63,9 +64,8 @@ def main() -> None:
         kv_overrides={"tokenizer.ggml.add_bos_token": True},
     )
     n_vocab = llm.n_vocab()
-    pieces = [llm.detokenize([i], special=True) for i in range(n_vocab)]
     texts = []
-    for raw in pieces:
+    for raw in pieces(llm, special=True):
         try:
             texts.append(raw.decode("utf-8"))
         except UnicodeDecodeError:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from tokenprobs.distill._record import KDRecord
 
-__all__ = ["Coverage", "StudentVocab", "coverage"]
+__all__ = ["Coverage", "StudentVocab", "coverage", "tokenizer_pieces"]
 
 
 @cache
@@ -39,10 +39,39 @@ def _byte_level(token: str) -> bytes | None:
         return None
 
 
+def _fallback(token: str) -> bool:
+    """A SentencePiece byte-fallback token (`<0x66>`): one byte with no piece of its own."""
+    return len(token) == 6 and token.startswith("<0x") and token.endswith(">")  # noqa: PLR2004
+
+
 def _sentencepiece(token: str) -> bytes:
-    if len(token) == 6 and token.startswith("<0x") and token.endswith(">"):  # noqa: PLR2004
+    if _fallback(token):
         return bytes([int(token[3:5], 16)])
     return token.replace("\u2581", " ").encode("utf-8")
+
+
+def tokenizer_pieces(tokenizer: Any) -> dict[int, bytes]:  # noqa: ANN401 - tokenizers is optional
+    """Each id's bytes in a Hugging Face `tokenizers.Tokenizer`, added special tokens left out.
+
+    Byte-level BPE vocabularies (GPT-2, Llama 3, Qwen, SmolLM: `Ġ` for a space) are read
+    through GPT-2's byte alphabet; others as SentencePiece (`▁` for a space, `<0xNN>` byte
+    fallback). Ordered so that a byte-fallback token comes after the piece of the same bytes
+    (Gemma's `<0x66>` after `f`): the first id of a key is the one the tokenizer writes.
+    """
+    config = json.loads(tokenizer.to_str())
+    byte_level = "ByteLevel" in json.dumps(config.get("decoder")) or "ByteLevel" in json.dumps(
+        config.get("pre_tokenizer")
+    )
+    special = {t["content"] for t in config.get("added_tokens", []) if t.get("special")}
+    vocab = tokenizer.get_vocab(with_added_tokens=False)
+    out: dict[int, bytes] = {}
+    for token, tid in sorted(vocab.items(), key=lambda kv: (_fallback(kv[0]), kv[1])):
+        if token in special:
+            continue
+        raw = _byte_level(token) if byte_level else _sentencepiece(token)
+        if raw is not None:
+            out[int(tid)] = raw
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,20 +102,12 @@ class StudentVocab:
 
         Byte-level BPE vocabularies (GPT-2, Llama 3, Qwen, SmolLM: `Ġ` for a space) are read
         through GPT-2's byte alphabet; others as SentencePiece (`▁` for a space, `<0xNN>` byte
-        fallback). Added special tokens are left out.
+        fallback). Added special tokens are left out. Where several ids share their bytes,
+        the lowest that is not a byte-fallback token (`<0x66>`) stands for them.
         """
-        config = json.loads(tokenizer.to_str())
-        byte_level = "ByteLevel" in json.dumps(config.get("decoder")) or "ByteLevel" in json.dumps(
-            config.get("pre_tokenizer")
-        )
-        special = {t["content"] for t in config.get("added_tokens", []) if t.get("special")}
         ids: dict[bytes, int] = {}
-        for token, tid in tokenizer.get_vocab(with_added_tokens=False).items():
-            if token in special:
-                continue
-            raw = _byte_level(token) if byte_level else _sentencepiece(token)
-            if raw is not None:
-                ids.setdefault(raw, int(tid))
+        for tid, raw in tokenizer_pieces(tokenizer).items():
+            ids.setdefault(raw, tid)
         return cls(ids=ids, name=name)
 
     def __len__(self) -> int:

@@ -161,6 +161,12 @@ def _exact(run: Run, i: int) -> np.ndarray:
 
 
 def _measure(tally: Tally, run: Run, step: proxy.ProxyStep) -> None:
+    """Add one step's positions to the tally, asserting each certified choice is exact's.
+
+    A sparse pair keeps the server's lossy `""` as a candidate (one unknown token, no identity
+    in the full vocabulary): its combined mass is counted as wholly wrong in TV, which makes the
+    measured TV an upper bound (|q - p| + the unseen p is at most q + the unseen p).
+    """
     d = step.distribution
     for i in range(len(d)):
         s = _exact(run, i)
@@ -169,10 +175,14 @@ def _measure(tally: Tally, run: Run, step: proxy.ProxyStep) -> None:
         ours = bytes(d.token_bytes[i] or b"")
         got = np.exp(d.top_logprobs[i, : len(d.top_bytes[i])])
         q = dict(zip((bytes(b or b"") for b in d.top_bytes[i]), got, strict=True))
-        cols = [run.base.index[key] for key in q]
+        known = {key: v for key, v in q.items() if key in run.base.index}
+        lossy = float(sum(v for key, v in q.items() if key not in known))
+        cols = [run.base.index[key] for key in known]
         inside = float(p[cols].sum())
-        tv = 0.5 * (float(np.abs(np.array(list(q.values())) - p[cols]).sum()) + (1.0 - inside))
+        diff = float(np.abs(np.array(list(known.values())) - p[cols]).sum())
+        tv = 0.5 * (diff + lossy + (1.0 - inside))
         if step.certified[i] and ours != best:
+            assert ours in run.base.index, f"certified the lossy key {ours!r}: cannot be checked"
             gap = float(s[int(np.argmax(s))] - s[run.base.index[ours]])
             assert gap <= TIE, f"certified {ours!r} but exact proxy-tuning picks {best!r} by {gap}"
         tally.positions += 1

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import openai
 import pytest
+from tests.integration.llama_pieces import pieces
 from tests.integration.proxy.proxy_env import GEMMA, proxy_env
 
 from tokenprobs import proxy
@@ -46,9 +47,8 @@ class Truth:
         import llama_cpp  # noqa: PLC0415 - the integration venv's optional package
 
         self.llm = llama_cpp.Llama(path, logits_all=True, verbose=False, n_ctx=512, n_threads=2)
-        n = self.llm.n_vocab()
-        self.vocab = [self.llm.detokenize([i], special=True) for i in range(n)]
-        self.text = [bool(self.llm.detokenize([i], special=False)) for i in range(n)]
+        self.vocab = pieces(self.llm, special=True)
+        self.text = [bool(b) for b in pieces(self.llm, special=False)]
 
     def rows(self, ids: list[int], upto: int) -> np.ndarray:
         """Log-softmax (float64) after each of ids[upto - 1:], evaluated from scratch."""

@@ -16,9 +16,8 @@ transformers 5.24, torch 2.13 CPU, llama-cpp-python 0.3.36):
   F16); `F32_ATOL` is 1e-2.
 
 llama-cpp-python 0.3.36 detokenises a token longer than 32 bytes as `b""` (47 ids of SmolLM2's
-vocabulary, runs of spaces or dashes); transformers gives their bytes. Those 47 ids are checked
-as exactly that difference and left out of the value comparison (llama's `b""` column merges
-them).
+vocabulary, runs of spaces or dashes); `LlamaCppScorer.vocab` reads each piece with a buffer as
+long as it needs, so both vocabularies are the same bytes, the long tokens included.
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ Q4_TV = 0.15
 F32_ATOL = 1e-2
 """Any token, the F32 twin (measured 3.7e-3)."""
 LLAMA_PIECE = 32
-"""The longest token llama-cpp-python 0.3.36 detokenises (its buffer)."""
+"""The longest token llama-cpp-python 0.3.36's own `detokenize` reads (its buffer)."""
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +58,7 @@ def _pair(path: str) -> tuple[proxy.TransformersScorer, proxy.LlamaCppScorer]:
 
 
 def _shared(a: proxy.DenseLogprobs, b: proxy.DenseLogprobs) -> tuple[np.ndarray, np.ndarray]:
-    """Both tables on the keys llama's vocabulary names (all but its merged `b""`)."""
+    """Both tables on the keys llama's vocabulary names (every key but an empty one)."""
     keys = [k for k in b.keys if k]
     return a.logprobs[:, [a.index[k] for k in keys]], b.logprobs[:, [b.index[k] for k in keys]]
 
@@ -77,16 +76,43 @@ def _compare(hf: proxy.TransformersScorer, ll: proxy.LlamaCppScorer) -> list[np.
     return out
 
 
-def test_vocabularies_agree_but_for_llamas_long_tokens(files):
-    """Same ids, controls and EOS; the bytes differ only where llama.cpp's buffer is too short."""
+def test_vocabularies_agree_long_tokens_included(files):
+    """Same ids, bytes, controls and EOS, also for the 47 tokens longer than llama's buffer."""
     hf, ll = _pair(files["TOKENPROBS_PROXY_ANTI_GGUF"])
     assert len(hf.vocab) == len(ll.vocab) == 49152
-    differ = [i for i in range(len(ll.vocab)) if hf.vocab[i] != ll.vocab[i]]
-    assert len(differ) == 47
-    assert all(ll.vocab[i] == b"" and len(hf.vocab[i]) > LLAMA_PIECE for i in differ)
+    assert hf.vocab == ll.vocab
+    assert len(set(ll.vocab)) == len(ll.vocab)  # no merged column
+    assert sum(len(b) > LLAMA_PIECE for b in ll.vocab) == 47
     assert hf.controls == ll.controls
     assert hf.eos == ll.eos
     assert hf.tokenize("<|im_start|>user", special=False) != hf.tokenize("<|im_start|>user")
+
+
+def test_gemma_sentencepiece_vocabularies_agree():
+    """Gemma 3's SentencePiece vocabulary: each id the same bytes, EOS and ids in both.
+
+    262,144 ids, `\u2581` for a space, `<0xNN>` byte-fallback tokens sharing their bytes with
+    110 pieces (`<0x66>` and `f`). The control sets differ by one token, measured: the GGUF marks
+    id 212 `</s>` CONTROL | USER_DEFINED (llama.cpp writes no text for it), transformers' GGUF
+    loader makes it a non-special added token (it writes `</s>`).
+    """
+    (path,) = proxy_env(("TOKENPROBS_PROXY_GEMMA_GGUF",))
+    hf, ll = _pair(path)
+    assert len(hf.vocab) == len(ll.vocab) == 262144
+    differ = [i for i in range(len(ll.vocab)) if hf.vocab[i] != ll.vocab[i]]
+    assert not differ, [(i, hf.vocab[i], ll.vocab[i]) for i in differ[:5]]
+    assert len(set(ll.vocab)) == len(ll.vocab) - 110  # fallbacks share a piece's bytes
+    assert ll.controls - hf.controls == {212}
+    assert ll.vocab[212] == b"</s>"
+    assert hf.controls < ll.controls
+    assert hf.eos == ll.eos
+    assert b" Paris" in ll.vocab  # the SentencePiece space came back as a byte
+    assert bytes([0xE2]) in ll.vocab  # a byte-fallback token is its one byte
+    for text in CONTEXTS:
+        assert hf.tokenize(text) == ll.tokenize(text), text
+    ids = ll.tokenize(CONTEXTS[0])
+    a, b = hf.next(CONTEXTS[0]), ll.score(ids)
+    assert a.top(0, 1) == b.top(0, 1)  # the same most likely next token
 
 
 def test_q4_base_agrees_within_dequantisation(files):
