@@ -11,7 +11,9 @@ what the target is judged on) and off, and peak RSS. `--large-mb` also collects 
 large (peak RSS flat: target the same as at `--size-mb`), deleted after. `--parallel` collects
 two copies with `collect_to_parquet` on 1 and 2 processes, interleaved (`--parallel-mb`: their
 size; target speed-up >= 1.6x on 2 cores, the median of `--parallel-repeat` pairs; the CPU
-time, workers' included, is printed too, to tell a saturated machine from a slow pipeline). The
+time, workers' included, and the speed-up of two independent processes collecting one file each
+at once, the most the machine gives at the time, are printed too, to tell a saturated machine
+from a slow pipeline). The
 load average is printed before and after. It exits 1, printing `MISSED:` with the ratio, the
 target and how far it is missed, when a target is missed (`make bench` then fails).
 """
@@ -167,15 +169,42 @@ def _ratios(path: Path, out: Path, repeat: int) -> tuple[float, float, float]:
     return ratios[0], ratios[1], _median(runs["collect", True])["peak_rss_mb"]
 
 
+def _apart(paths: list[Path], out: Path) -> float:
+    """Each path collected by its own fresh process, all at once: the slowest one's seconds."""
+    children = []
+    for n, path in enumerate(paths):
+        shutil.rmtree(out / str(n), ignore_errors=True)
+        children.append(
+            subprocess.Popen(  # noqa: S603 - our own script
+                [sys.executable, __file__, "--child", "collect", str(path), str(out / str(n))],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+        )
+    seconds = []
+    for child_process in children:
+        stdout, _ = child_process.communicate()
+        seconds.append(json.loads(stdout.strip().splitlines()[-1])["seconds"])
+    return max(seconds)
+
+
 def _speedup(path: Path, out: Path, repeat: int) -> float:
-    """Two copies of `path` on 1 and 2 processes, interleaved: the median wall speed-up."""
-    shutil.copy(path, path.with_name(path.stem + "-copy.jsonl"))
-    one, two = [], []
+    """Two copies of `path` on 1 and 2 processes, interleaved: the median wall speed-up.
+
+    Also prints the machine's ceiling at the time: the two files collected by two independent
+    processes at once (no worker import, nothing sent between processes) against one process.
+    """
+    copy = path.with_name(path.stem + "-copy.jsonl")
+    shutil.copy(path, copy)
+    one, two, apart = [], [], []
     for _ in range(repeat):
         one.append(run("parallel-1", path, out))
         two.append(run("parallel-2", path, out))
-    path.with_name(path.stem + "-copy.jsonl").unlink()
+        apart.append(_apart([path, copy], out))
+    copy.unlink()
     speedups = [a["seconds"] / b["seconds"] for a, b in zip(one, two, strict=True)]
+    ceiling = [a["seconds"] / b for a, b in zip(one, apart, strict=True)]
     a, b = _median(one), _median(two)
     print(
         f"two files of {path.stat().st_size / 1e6:.0f} MB: 1 process wall "
@@ -183,6 +212,10 @@ def _speedup(path: Path, out: Path, repeat: int) -> float:
         f"2 processes wall {b['seconds']:.1f} s (CPU {b['cpu']:.1f} s); speed-up "
         f"{statistics.median(speedups):.2f}x (runs: {', '.join(f'{x:.2f}' for x in speedups)}; "
         "target >= 1.6x)"
+    )
+    print(
+        f"the machine's ceiling then (two independent processes, one file each): "
+        f"{statistics.median(ceiling):.2f}x (runs: {', '.join(f'{x:.2f}' for x in ceiling)})"
     )
     return statistics.median(speedups)
 
