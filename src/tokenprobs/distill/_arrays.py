@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from tokenprobs.distill._record import KDRecord
     from tokenprobs.distill._vocab import StudentVocab
 
-__all__ = ["KDArrays", "TailRule", "to_arrays"]
+__all__ = ["KDArrays", "TailRule", "to_arrays", "with_tail"]
 
 _ROUNDING = 2.0**-40
 """A tail below this is the rounding error of a sum of probabilities: it counts as 0."""
@@ -147,22 +147,44 @@ def to_arrays(
     target_lp = np.full((t_len, k), -np.inf)
     target_ids[row[keep], rank[keep]] = ids[keep]
     target_lp[row[keep], rank[keep]] = lp[keep]
+    scale = None
+    if kd_temperature is not None:
+        scale = _generation_temperature(record, generation_temperature) / kd_temperature
+    sampled_ids = ids[record.sampled_flat] if t_len else np.zeros(0, dtype=np.int64)
+    return with_tail(target_ids, target_lp, sampled_ids, tail, scale=scale)
+
+
+def with_tail(
+    target_ids: NDArray[np.int64],
+    target_lp: NDArray[np.float64],
+    sampled_ids: NDArray[np.int64],
+    tail: TailRule,
+    /,
+    *,
+    scale: float | None = None,
+    only_targeted: bool = False,
+) -> KDArrays:
+    r"""The `KDArrays` of kept targets (raw logprobs, `-inf` padding) under the tail rule.
+
+    The tail is $1 - \sum_j p_j$ over a row's kept targets (0 below $2^{-40}$); `"renormalize"`
+    drops it and rescales the targets, raised to the power `scale` first when given ($T_1/T_2$
+    for `kd_temperature`). With `only_targeted`, a row without targets has no tail either
+    (`-inf`: a row that carries only the hard label).
+    """
     mask = target_lp > -np.inf
     with np.errstate(divide="ignore", invalid="ignore"):
-        kept = np.exp(target_lp).sum(axis=1)
-        rest = 1.0 - kept
+        rest = 1.0 - np.exp(target_lp).sum(axis=1)
         tail_lp = np.log(np.where(rest > _ROUNDING, rest, 0.0))
+        if only_targeted:
+            tail_lp = np.where(mask.any(axis=1), tail_lp, -np.inf)
         if tail == "renormalize":
-            if kd_temperature is not None:
-                target_lp = target_lp * (
-                    _generation_temperature(record, generation_temperature) / kd_temperature
-                )
+            if scale is not None:
+                target_lp = target_lp * scale
             peak = np.max(target_lp, axis=1, keepdims=True)
             peak = np.where(np.isfinite(peak), peak, 0.0)
             lse = peak + np.log(np.exp(target_lp - peak).sum(axis=1, keepdims=True))
             target_lp = np.where(mask, target_lp - lse, -np.inf)
-            tail_lp = np.full(t_len, -np.inf)
-    sampled_ids = ids[record.sampled_flat] if t_len else np.zeros(0, dtype=np.int64)
+            tail_lp = np.full(len(target_lp), -np.inf)
     return KDArrays(
         target_ids=target_ids,
         target_logprobs=target_lp,

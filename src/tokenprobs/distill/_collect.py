@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from tokenprobs import batch
+from tokenprobs._gc import paused_gc
 from tokenprobs.adapters import parse
 from tokenprobs.distill._record import DistillError, KDRecord, Teacher
 from tokenprobs.exceptions import TokenprobsError, TokenprobsWarning
@@ -18,7 +19,7 @@ from tokenprobs.models import TokenDistribution
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-__all__ = ["batch_records", "collect", "read_inputs", "warn_skipped"]
+__all__ = ["collect", "line_records", "read_inputs", "warn_skipped"]
 
 _INPUT_KEYS = ("messages", "prompt", "input", "prompt_token_ids")
 
@@ -122,10 +123,15 @@ def collect(
     """Stream `tokenprobs.kd/1` records from responses and Batch output files.
 
     Each item of `sources` is one of: a `pathlib.Path` of a Batch API output file (read line by
-    line through `tokenprobs.batch.read_results`, one line in memory at a time); a
+    line as `tokenprobs.batch.read_results` reads it, one line in memory at a time); a
     `TokenDistribution`; any response `tp.parse` reads (SDK object, dict, JSON); or a pair
     `(prompt, response)` that also gives the input (a prompt string, messages, or token ids).
     A single path may be given instead of a list.
+
+    A Batch line is parsed and turned into its record with the cyclic GC paused (as
+    `read_results` pauses it to parse), and its parsed objects are freed before the GC is
+    resumed, so no collection walks them; the pause never spans a `yield`, so your code runs
+    with the GC as you left it.
 
     The teacher's fields that are None are filled per record: from the request body in `inputs`
     (`model`, `top_logprobs`, `temperature`, `top_p`, `seed`, and the input itself), then the
@@ -153,10 +159,15 @@ def collect(
     skipped: list[str] = []
     for n, item in enumerate(items):
         if isinstance(item, os.PathLike):  # a str is a response (as for tp.parse): use a Path
-            results = batch.read_results(item)
-            yield from batch_records(
-                results, teacher=who, bodies=bodies, on_error=on_error, skipped=skipped
-            )
+            with Path(item).open("rb") as f:
+                yield from line_records(
+                    enumerate(f, 1),
+                    item,
+                    teacher=who,
+                    bodies=bodies,
+                    on_error=on_error,
+                    skipped=skipped,
+                )
             continue
         prompt: object = None
         obj = item
@@ -169,8 +180,9 @@ def collect(
     warn_skipped(skipped, stacklevel=3)
 
 
-def batch_records(
-    results: Iterable[tuple[str, TokenDistribution | TokenprobsError]],
+def line_records(
+    lines: Iterable[tuple[int, bytes]],
+    path: str | os.PathLike[str],
     /,
     *,
     teacher: Teacher,
@@ -178,20 +190,34 @@ def batch_records(
     on_error: Literal["raise", "skip"],
     skipped: list[str],
 ) -> Iterator[KDRecord]:
-    """The records of a Batch file's `(custom_id, result)` pairs (`batch.read_results`' items).
+    """The records of a Batch output file's numbered lines (`batch.read_line` reads each).
 
-    A failed line is raised (`on_error="raise"`) or its `custom_id` appended to `skipped`.
+    A line is parsed and turned into its record, and its distribution freed, in one pause of
+    the cyclic GC (never across a yield): a line is tens of thousands of small containers and no
+    reference cycles, which the GC would otherwise walk at each collection while the record is
+    built. A failed line is raised (`on_error="raise"`) or its `custom_id` appended to `skipped`.
+
+    Raises:
+        TokenprobsError: A failed line with `on_error="raise"`.
+        UnsupportedResponseError: A line that is not a Batch output line (named by its number).
     """
     file_who = teacher.with_defaults(provider="openai")
-    for cid, result in results:
-        if isinstance(result, TokenprobsError):
-            if on_error == "raise":
-                result.add_note(f"Batch line {cid!r}; collect(on_error='skip') skips it")
-                raise result
-            skipped.append(cid)
+    for number, line in lines:
+        if not line.strip():
             continue
-        body = bodies.get(cid)
-        yield _record(result, teacher=file_who, body=body, given_input=None, rid=cid)
+        with paused_gc():
+            cid, result = batch.read_line(line, number, path)
+            if isinstance(result, TokenprobsError):
+                if on_error == "raise":
+                    result.add_note(f"Batch line {cid!r}; collect(on_error='skip') skips it")
+                    raise result
+                skipped.append(cid)
+                continue
+            record = _record(
+                result, teacher=file_who, body=bodies.get(cid), given_input=None, rid=cid
+            )
+            del result  # the line's objects go now, by their reference counts
+        yield record
 
 
 def warn_skipped(skipped: list[str], *, stacklevel: int = 2) -> None:

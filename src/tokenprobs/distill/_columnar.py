@@ -20,7 +20,7 @@ from tokenprobs.models._bytes import derive_bytes
 from tokenprobs.models._identity import KeyedByteRows, NamedRows, TokenNames, token_key
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from numpy.typing import NDArray
 
@@ -41,6 +41,30 @@ class FlatCandidates(NamedTuple):
     cand_ids: NDArray[np.int64]
     cand_logprobs: NDArray[np.float64]
     sampled_index: NDArray[np.int64]
+
+
+class _Sources(NamedTuple):
+    """Where each flat candidate comes from: an alternative, or a sampled token of its own."""
+
+    alt: NDArray[np.bool_]
+    """True for an alternative, False for a sampled token that is not among them."""
+    alt_at: NDArray[np.intp]
+    """The alternatives' numbers among all alternatives (position after position)."""
+    own_rows: NDArray[np.intp]
+    """The positions of the others (the sampled tokens)."""
+
+    def gather(
+        self, of_alternatives: NDArray[np.int64 | np.intp], of_sampled: Callable[[int], int], /
+    ) -> NDArray[np.int64]:
+        """Each candidate's value: `of_alternatives[n]` for alternative `n`, else `of_sampled(t)`.
+
+        `of_sampled` is called position after position, after `of_alternatives` is read.
+        """
+        out = np.empty(len(self.alt), dtype=np.int64)
+        out[self.alt] = of_alternatives[self.alt_at]
+        if self.own_rows.size:
+            out[~self.alt] = [of_sampled(t) for t in self.own_rows.tolist()]
+        return out
 
 
 def token_id(name: str) -> int:
@@ -109,8 +133,9 @@ def flat_candidates(d: TokenDistribution, /) -> FlatCandidates:
     alt = col < width - 1
     alt_at = start[row[alt]] + col[alt]  # the alternatives' numbers in `flat_tokens`
     strings = _names(d)
-    keys, table = _keys(d, strings, alt, alt_at, row[~alt])
-    ids = _ids(d, strings, alt, alt_at, row[~alt])
+    sources = _Sources(alt, alt_at, row[~alt])
+    keys, table = _keys(d, strings, sources)
+    ids = _ids(d, strings, sources)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(member.sum(axis=1), out=offsets[1:])
     bad = _unusual(row, values, keys, n)
@@ -143,25 +168,14 @@ def _lookup(table: list[bytes], keys: NDArray[np.intp]) -> list[bytes]:
 
 
 def _keys(
-    d: TokenDistribution,
-    strings: TokenNames,
-    alt: NDArray[np.bool_],
-    alt_at: NDArray[np.intp],
-    own_rows: NDArray[np.intp],
-) -> tuple[NDArray[np.intp], list[bytes]]:
-    """Each candidate's key into a table of distinct byte strings; the table.
-
-    `alt` marks the candidates that are alternatives (`alt_at`: their numbers among all the
-    alternatives); the others are sampled tokens, of the positions `own_rows`.
-    """
+    d: TokenDistribution, strings: TokenNames, sources: _Sources
+) -> tuple[NDArray[np.int64], list[bytes]]:
+    """Each candidate's key into a table of distinct byte strings; the table."""
     index: dict[bytes, int] = {}
-    key = np.empty(len(alt), dtype=np.intp)
-    key[alt] = _alternative_keys(d, strings, index)[alt_at]
-    if own_rows.size:
-        key[~alt] = [
-            index.setdefault(token_key(d.tokens[i], d.token_bytes[i]), len(index))
-            for i in own_rows.tolist()
-        ]
+    key = sources.gather(
+        _alternative_keys(d, strings, index),
+        lambda t: index.setdefault(token_key(d.tokens[t], d.token_bytes[t]), len(index)),
+    )
     return key, list(index)
 
 
@@ -210,21 +224,12 @@ def _add(index: dict[bytes, int], keys: list[bytes]) -> NDArray[np.intp]:
     )
 
 
-def _ids(
-    d: TokenDistribution,
-    strings: TokenNames,
-    alt: NDArray[np.bool_],
-    alt_at: NDArray[np.intp],
-    own_rows: NDArray[np.intp],
-) -> NDArray[np.int64]:
+def _ids(d: TokenDistribution, strings: TokenNames, sources: _Sources) -> NDArray[np.int64]:
     """The candidates' ids from their `token_id:N` strings (`-1` elsewhere)."""
-    ids = np.full(len(alt), -1, dtype=np.int64)
     if not any(name.startswith(_ID_PREFIX) for name in strings.names):
-        return ids
+        return np.full(len(sources.alt), -1, dtype=np.int64)
     of = np.array([token_id(name) for name in strings.names], dtype=np.int64)
-    ids[alt] = of[strings.alternatives[alt_at]]
-    ids[~alt] = [of[strings.number[d.tokens[i]]] for i in own_rows.tolist()]
-    return ids
+    return sources.gather(of[strings.alternatives], lambda t: int(of[strings.number[d.tokens[t]]]))
 
 
 def _unusual(

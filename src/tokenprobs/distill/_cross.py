@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.distill._arrays import KDArrays, TailRule
+from tokenprobs.distill._arrays import KDArrays, TailRule, with_tail
 from tokenprobs.distill._record import DistillError
 
 if TYPE_CHECKING:
@@ -50,25 +50,6 @@ def _first_token(key: bytes, ids: dict[bytes, int], longest: int) -> tuple[int, 
         if tid is not None:
             return tid, n == len(key)
     return -1, False
-
-
-def _apply_tail(
-    target_lp: NDArray[np.float64], tail: TailRule
-) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64]]:
-    """The mask, the targets and the tail logprob under the tail rule (as in `to_arrays`)."""
-    u_len = target_lp.shape[0]
-    mask = target_lp > -np.inf
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rest = 1.0 - np.exp(target_lp).sum(axis=1)
-        tail_lp = np.where(mask.any(axis=1), np.log(np.where(rest > 2.0**-40, rest, 0.0)), -np.inf)
-        if tail == "renormalize":
-            peak = np.where(
-                mask.any(axis=1, keepdims=True), target_lp.max(axis=1, keepdims=True), 0
-            )
-            lse = peak + np.log(np.exp(target_lp - peak).sum(axis=1, keepdims=True))
-            target_lp = np.where(mask, target_lp - lse, -np.inf)
-            tail_lp = np.full(u_len, -np.inf)
-    return mask, target_lp, tail_lp
 
 
 def _pieces(
@@ -159,15 +140,7 @@ def to_student_arrays(
         best = sorted(mass.items(), key=lambda kv: -kv[1])[:k]
         for j, (sid, lp) in enumerate(best):
             target_ids[u, j], target_lp[u, j] = sid, lp
-    mask, target_lp, tail_lp = _apply_tail(target_lp, tail)
-    arrays = KDArrays(
-        target_ids=target_ids,
-        target_logprobs=target_lp,
-        mask=mask,
-        tail_logprob=tail_lp,
-        sampled_ids=np.asarray(student, dtype=np.int64),
-        tail=tail,
-    )
+    arrays = with_tail(target_ids, target_lp, np.asarray(student), tail, only_targeted=True)
     return StudentArrays(
         arrays=arrays,
         student_ids=np.asarray(student, dtype=np.int64),

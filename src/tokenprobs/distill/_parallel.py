@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from tokenprobs import batch
-from tokenprobs.distill._collect import batch_records, collect, read_inputs, warn_skipped
+from tokenprobs.distill._collect import collect, line_records, read_inputs, warn_skipped
 from tokenprobs.distill._parquet import write_parquet
 from tokenprobs.distill._record import DistillError, KDRecord, Teacher
 from tokenprobs.exceptions import UnsupportedResponseError
@@ -25,9 +25,6 @@ from tokenprobs.exceptions import UnsupportedResponseError
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
     from concurrent.futures import Future
-
-    from tokenprobs.exceptions import TokenprobsError
-    from tokenprobs.models import TokenDistribution
 
     _Settings = tuple[Teacher, Mapping[str, Mapping[str, object]], str]
     """(teacher, request bodies by custom_id, on_error): the same for every range."""
@@ -67,32 +64,33 @@ def collect_range(
 ) -> tuple[list[KDRecord], list[str]]:
     """The records of the lines in bytes `[start, end)` of a Batch file, and the skipped ids."""
     teacher, bodies, on_error = settings
-    skipped: list[str] = []
-    records = batch_records(
-        _read_range(path, start, end),
-        teacher=teacher,
-        bodies=bodies,
-        on_error=on_error,  # type: ignore[arg-type]
-        skipped=skipped,
-    )
-    return list(records), skipped
-
-
-def _read_range(
-    path: Path, start: int, end: int
-) -> Iterator[tuple[str, TokenDistribution | TokenprobsError]]:
-    """`batch.read_results` of the lines in bytes `[start, end)` (which start and end lines)."""
     with path.open("rb") as f:
         f.seek(start)
         data = f.read(end - start)
-    for number, line in enumerate(io.BytesIO(data), 1):
-        if line.strip():
-            try:
-                item = batch.read_line(line, number, path)
-            except UnsupportedResponseError:  # the message names the line: in the whole file
-                batch.read_line(line, _lines_before(path, start) + number, path)
-                raise
+    last: list[tuple[int, bytes]] = []
+
+    def numbered() -> Iterator[tuple[int, bytes]]:
+        for item in enumerate(io.BytesIO(data), 1):
+            last[:] = [item]
             yield item
+
+    skipped: list[str] = []
+    try:
+        records = list(
+            line_records(
+                numbered(),
+                path,
+                teacher=teacher,
+                bodies=bodies,
+                on_error=on_error,  # type: ignore[arg-type]
+                skipped=skipped,
+            )
+        )
+    except UnsupportedResponseError:  # the message names the line: in the whole file
+        number, line = last[0]
+        batch.read_line(line, _lines_before(path, start) + number, path)
+        raise
+    return records, skipped
 
 
 def _lines_before(path: Path, offset: int) -> int:
@@ -100,14 +98,20 @@ def _lines_before(path: Path, offset: int) -> int:
         return f.read(offset).count(b"\n")
 
 
-def _ranges(path: Path, size: int) -> list[tuple[int, int]]:
-    """`path` cut into ranges of about `size` bytes that end where a line ends."""
+def _ranges(path: Path, size: int, *, then: int = 0, share: int = 1) -> list[tuple[int, int]]:
+    """`path` cut into ranges of whole lines, of about `size` bytes, smaller near the end.
+
+    A range is at most `1 / (4 * share)` of the bytes left (this file's and the `then` bytes
+    of the files after it), at least `CHUNK_BYTES[0]`: the last ranges are small, so that no
+    process of `share` waits long at the end for another's last range.
+    """
     total = path.stat().st_size
     out: list[tuple[int, int]] = []
     start = 0
     with path.open("rb") as f:
         while start < total:
-            f.seek(min(start + size, total))
+            left = total - start + then
+            f.seek(min(start + max(min(size, left // (4 * share)), CHUNK_BYTES[0]), total))
             f.readline()
             end = min(f.tell(), total)
             out.append((start, end))
@@ -169,7 +173,10 @@ def collect_to_parquet(
         pool.submit(int)  # a worker starts now: it imports while this process cuts the files
         total = sum(p.stat().st_size for p in paths)
         size = min(max(total // (8 * workers), CHUNK_BYTES[0]), CHUNK_BYTES[1])
-        ranges = [(p, a, b) for p in paths for a, b in _ranges(p, size)]
+        ranges: list[tuple[Path, int, int]] = []
+        for p in paths:
+            total -= p.stat().st_size
+            ranges += [(p, a, b) for a, b in _ranges(p, size, then=total, share=workers)]
         shared = _Shared(pool, ranges, settings, workers - 1)
         out: list[Path] = []
         for path in paths:
@@ -185,7 +192,14 @@ def collect_to_parquet(
 
 
 class _Shared:
-    """The ranges, collected in order: by the workers, and here while waiting for them."""
+    """The ranges, collected in order by whichever process is free, and handed out in order.
+
+    The workers keep `ahead` ranges in flight (one running, the next queued, each); while the
+    range needed next is a worker's and not done, this process collects the next range no one
+    has (keeping at most `2 * ahead` of them). Each range is collected close to its turn to be
+    written, so memory holds a few ranges' records, and no process waits while a range is left
+    (the last ranges are small: `_ranges`).
+    """
 
     def __init__(
         self,
@@ -201,32 +215,36 @@ class _Shared:
         self._here: dict[int, tuple[list[KDRecord], list[str]]] = {}
         self._next = 0
         self._first = self._todo.popleft() if self._todo else None  # this process's: no import
-        self._refill()
 
     def _refill(self) -> None:
-        while self._todo and len(self._sent) < self._ahead:
+        """Keep `ahead` ranges running or queued on the workers (at most twice that unread)."""
+        busy = sum(not f.done() for f in self._sent.values())
+        while self._todo and busy < self._ahead and len(self._sent) < 2 * self._ahead:
             k = self._todo.popleft()
             self._sent[k] = self._pool.submit(_in_worker, self._ranges[k])
+            busy += 1
 
     def _here_now(self, k: int) -> tuple[list[KDRecord], list[str]]:
         return collect_range(*self._ranges[k], self._settings)
 
     def _take(self, k: int) -> tuple[list[KDRecord], list[str]]:
         """Range `k`'s records and skipped ids, collecting others here while a worker has it."""
-        if k == self._first or k in self._here:
-            return self._here.pop(k) if k in self._here else self._here_now(k)
-        if k not in self._sent:  # not handed out yet: the next in line, collected here
+        self._refill()
+        if k == self._first:
+            return self._here_now(k)
+        if k in self._here:
+            return self._here.pop(k)
+        if k not in self._sent:  # no one has it: the next in line, collected here
             self._todo.remove(k)
             return self._here_now(k)
-        future = self._sent[k]
+        future = self._sent.pop(k)
         while not future.done():
-            if self._todo and len(self._here) < self._ahead:
-                j = self._todo.pop()  # the last range left: the workers take the front
+            if self._todo and len(self._here) < 2 * self._ahead:
+                j = self._todo.popleft()
                 self._here[j] = self._here_now(j)
+                self._refill()
             else:
                 wait([future], return_when=FIRST_COMPLETED)
-        del self._sent[k]
-        self._refill()
         return future.result()
 
     def records(self, path: Path, skipped: list[str]) -> Iterator[KDRecord]:
