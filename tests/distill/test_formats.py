@@ -23,8 +23,8 @@ def _record(k=4, t=7, seed=0):
     return r
 
 
-def _axolotl_parse(row, top_k):
-    """What Axolotl's KD loader does with a row: `int(token.split(":")[1])`, renormalise."""
+def _axolotl_legacy(row, top_k):
+    """Axolotl 0.21's `load_legacy` on a row: `int(token.split(":")[1])`, renormalise."""
     ids, lps = [], []
     for position in row["logprobs"]:
         entries = position[:top_k]
@@ -34,29 +34,64 @@ def _axolotl_parse(row, top_k):
     return np.array(ids), np.array(lps)
 
 
-def test_axolotl_rows_load_with_its_field_names(tmp_path):
-    """Rows hold messages and k `token_id:N` logprobs each; Axolotl's parse gives our targets."""
+def _axolotl_v2(row, top_k):
+    """Axolotl 0.21's `load` (`ChatTemplateStrategyWithKDv2`) on a row.
+
+    The float rows zipped with `target_token_ids` (popped from the row before tokenising), each
+    renormalised.
+    """
+    ids, lps = [], []
+    for values, targets in zip(row["logprobs"], row["target_token_ids"], strict=False):
+        p = np.exp(np.asarray(values[:top_k], dtype=np.float32))
+        lps.append(np.log(p / p.sum()))
+        ids.append(targets)
+    return np.array(ids), np.array(lps)
+
+
+@pytest.mark.parametrize(
+    ("layout", "fields", "parse"),
+    [
+        ("v2", {"messages", "logprobs", "target_token_ids"}, _axolotl_v2),
+        ("legacy", {"messages", "logprobs"}, _axolotl_legacy),
+    ],
+)
+def test_axolotl_rows_load_with_its_field_names(tmp_path, layout, fields, parse):
+    """Rows hold messages and k values each; each Axolotl loader's parse gives our targets."""
     r = _record()
-    assert distill.write_axolotl([r], tmp_path / "kd.jsonl", k=4, vocab=VOCAB) == 1
-    row = json.loads((tmp_path / "kd.jsonl").read_text(encoding="utf-8"))
-    assert set(row) == {"messages", "logprobs"}
+    path = tmp_path / "kd.jsonl"
+    assert distill.write_axolotl([r], path, k=4, vocab=VOCAB, layout=layout) == 1
+    row = json.loads(path.read_text(encoding="utf-8"))
+    assert set(row) == fields
     assert row["messages"][:-1] == MESSAGES
     assert row["messages"][-1] == {"role": "assistant", "content": r.completion_text}
     assert len(row["logprobs"]) == len(r)
     assert {len(entries) for entries in row["logprobs"]} == {4}
-    ids, lps = _axolotl_parse(row, 4)
+    ids, lps = parse(row, 4)
     ours = distill.to_arrays(r, k=4, vocab=VOCAB)
     np.testing.assert_array_equal(ids, ours.target_ids)
-    np.testing.assert_allclose(lps, ours.target_logprobs)
+    np.testing.assert_allclose(lps, ours.target_logprobs, rtol=1e-6, atol=1e-6)
+
+
+def test_axolotl_v2_is_the_default_and_float_rows():
+    """The default layout is what `chat_template`'s `load` reads in Axolotl 0.21: floats, ids."""
+    row = distill.to_axolotl(_record(), k=4, vocab=VOCAB)
+    assert all(isinstance(x, float) for values in row["logprobs"] for x in values)
+    assert all(isinstance(i, int) for ids in row["target_token_ids"] for i in ids)
+    with pytest.raises(ValueError, match="layout"):
+        distill.to_axolotl(_record(), k=4, vocab=VOCAB, layout="v3")  # type: ignore[arg-type]
 
 
 def test_axolotl_pads_short_rows_at_distinct_ids():
     """A position with fewer than k candidates is padded with a large negative logprob."""
     (r,) = distill.collect([(MESSAGES, body([(" w1", -0.1, [(" w1", -0.1)])]))])
-    (entries,) = distill.to_axolotl(r, k=3, vocab=VOCAB)["logprobs"]
+    (entries,) = distill.to_axolotl(r, k=3, vocab=VOCAB, layout="legacy")["logprobs"]
     assert entries[0] == {"token": "token_id:1", "logprob": -0.1}
     assert [e["logprob"] for e in entries[1:]] == [distill.AXOLOTL_PAD_LOGPROB] * 2
     assert len({e["token"] for e in entries}) == 3
+    row = distill.to_axolotl(r, k=3, vocab=VOCAB)
+    assert row["logprobs"] == [[-0.1, distill.AXOLOTL_PAD_LOGPROB, distill.AXOLOTL_PAD_LOGPROB]]
+    assert row["target_token_ids"][0][0] == 1
+    assert len(set(row["target_token_ids"][0])) == 3
 
 
 def test_axolotl_needs_messages():

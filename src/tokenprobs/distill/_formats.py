@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -64,19 +64,38 @@ def _completion_ids(record: KDRecord, a: KDArrays) -> list[int]:
     return [int(i) for i in a.sampled_ids]
 
 
-def to_axolotl(record: KDRecord, /, *, k: int, vocab: StudentVocab | None = None) -> dict[str, Any]:
+def to_axolotl(
+    record: KDRecord,
+    /,
+    *,
+    k: int,
+    vocab: StudentVocab | None = None,
+    layout: Literal["v2", "legacy"] = "v2",
+) -> dict[str, Any]:
     """One row of Axolotl's KD dataset (`type: axolotl.integrations.kd.chat_template`).
 
-    `messages` is the input's conversation plus the teacher's answer as the assistant turn;
-    `logprobs` has one list per completion token of exactly `k` entries
-    `{"token": "token_id:N", "logprob": x}`: the raw top-k (Axolotl renormalises with
-    `kd_normalize_topk` and rescales by the dataset's `temperature` itself), padded with
-    `AXOLOTL_PAD_LOGPROB` at ids distinct from the real ones. Configure the dataset with
-    `field_messages: messages` and `logprobs_field: logprobs`.
+    `messages` is the input's conversation plus the teacher's answer as the assistant turn; one
+    row per completion token of exactly `k` values: the raw top-k (Axolotl renormalises and
+    rescales by the dataset's `temperature` itself), padded with `AXOLOTL_PAD_LOGPROB` at ids
+    distinct from the real ones. Configure the dataset with `field_messages: messages` and
+    `logprobs_field: logprobs`.
+
+    Args:
+        record: The teacher's record.
+        k: Values per row.
+        vocab: The student's vocabulary (by default the teacher's ids).
+        layout: `"v2"`, what `chat_template`'s `load` reads in Axolotl 0.21 (its
+            `KDStrategyLoaderV2`): `logprobs` as lists of floats beside `target_token_ids`, lists
+            of ids. `"legacy"`, what its `load_legacy` (`ChatTemplateStrategyWithKD`) reads:
+            `logprobs` as lists of `{"token": "token_id:N", "logprob": x}`.
 
     Raises:
         DistillError: The record's input has no `messages` (Axolotl's loader needs a chat).
+        ValueError: An unknown `layout`.
     """
+    if layout not in {"v2", "legacy"}:
+        msg = f"layout must be 'v2' or 'legacy', got {layout!r}"
+        raise ValueError(msg)
     messages = (record.input or {}).get("messages")
     if not isinstance(messages, list):
         msg = (
@@ -86,19 +105,19 @@ def to_axolotl(record: KDRecord, /, *, k: int, vocab: StudentVocab | None = None
         )
         raise DistillError(msg)
     a = to_arrays(record, k=k, tail="raw", vocab=vocab)
-    rows = []
+    ids_rows, lp_rows = [], []
     for ids, lps in _rows(a):
-        entries = [
-            {"token": f"token_id:{i}", "logprob": lp} for i, lp in zip(ids, lps, strict=True)
-        ]
-        entries += [
-            {"token": f"token_id:{i}", "logprob": AXOLOTL_PAD_LOGPROB} for i in _pad_ids(ids, k)
-        ]
-        rows.append(entries)
-    return {
-        "messages": [*messages, {"role": "assistant", "content": record.completion_text}],
-        "logprobs": rows,
-    }
+        pad = _pad_ids(ids, k)
+        ids_rows.append([*ids, *pad])
+        lp_rows.append([*lps, *([AXOLOTL_PAD_LOGPROB] * len(pad))])
+    conversation = [*messages, {"role": "assistant", "content": record.completion_text}]
+    if layout == "v2":
+        return {"messages": conversation, "logprobs": lp_rows, "target_token_ids": ids_rows}
+    rows = [
+        [{"token": f"token_id:{i}", "logprob": lp} for i, lp in zip(ids, lps, strict=True)]
+        for ids, lps in zip(ids_rows, lp_rows, strict=True)
+    ]
+    return {"messages": conversation, "logprobs": rows}
 
 
 def write_axolotl(
@@ -108,12 +127,14 @@ def write_axolotl(
     *,
     k: int,
     vocab: StudentVocab | None = None,
+    layout: Literal["v2", "legacy"] = "v2",
 ) -> int:
     """Write `to_axolotl` rows to a JSONL file; returns how many were written."""
     n = 0
     with Path(path).open("w", encoding="utf-8") as out:
         for record in records:
-            out.write(json.dumps(to_axolotl(record, k=k, vocab=vocab), ensure_ascii=False))
+            row = to_axolotl(record, k=k, vocab=vocab, layout=layout)
+            out.write(json.dumps(row, ensure_ascii=False))
             out.write("\n")
             n += 1
     return n
