@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "scripts"))
-from llama_pieces import pieces  # beside this file: the script's directory is on sys.path
+# llama_pieces is beside this file: a script's own directory is on sys.path
+from llama_pieces import pieces as read_pieces
 from llama_server_noamx import disable_extra_bufts
 
 
@@ -65,7 +66,8 @@ def main() -> None:
     )
     n_vocab = llm.n_vocab()
     texts = []
-    for raw in pieces(llm, special=True):
+    pieces = read_pieces(llm, special=True)
+    for raw in pieces:
         try:
             texts.append(raw.decode("utf-8"))
         except UnicodeDecodeError:
