@@ -148,9 +148,13 @@ def read_results(
             the line number).
     """
     with Path(path).open("rb") as f:
-        for number, line in enumerate(f, 1):
-            if line.strip():
-                yield _read_line(line, number, path)
+        for number, line in numbered_lines(f):
+            yield _read_line(line, number, path)
+
+
+def numbered_lines(lines: Iterable[bytes], /) -> Iterator[tuple[int, bytes]]:
+    """The lines that count in a Batch file, each with its 1-based number (blank ones skipped)."""
+    return ((number, line) for number, line in enumerate(lines, 1) if line.strip())
 
 
 def _read_line(

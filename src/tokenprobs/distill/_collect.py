@@ -161,7 +161,7 @@ def collect(
         if isinstance(item, os.PathLike):  # a str is a response (as for tp.parse): use a Path
             with Path(item).open("rb") as f:
                 yield from line_records(
-                    enumerate(f, 1),
+                    batch.numbered_lines(f),
                     item,
                     teacher=who,
                     bodies=bodies,
@@ -190,7 +190,7 @@ def line_records(
     on_error: Literal["raise", "skip"],
     skipped: list[str],
 ) -> Iterator[KDRecord]:
-    """The records of a Batch output file's numbered lines (`batch.read_line` reads each).
+    """The records of a Batch output file's numbered lines (`batch.numbered_lines`).
 
     A line is parsed and turned into its record, and its distribution freed, in one pause of
     the cyclic GC (never across a yield): a line is tens of thousands of small containers and no
@@ -203,8 +203,6 @@ def line_records(
     """
     file_who = teacher.with_defaults(provider="openai")
     for number, line in lines:
-        if not line.strip():
-            continue
         with paused_gc():
             cid, result = batch.read_line(line, number, path)
             if isinstance(result, TokenprobsError):

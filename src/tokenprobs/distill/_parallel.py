@@ -70,7 +70,7 @@ def collect_range(
     last: list[tuple[int, bytes]] = []
 
     def numbered() -> Iterator[tuple[int, bytes]]:
-        for item in enumerate(io.BytesIO(data), 1):
+        for item in batch.numbered_lines(io.BytesIO(data)):
             last[:] = [item]
             yield item
 
