@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from openai.types.chat import ChatCompletion
-from tests._recorded import RECORDED
+from tests._recorded import parsed_recordings
 from tests.reliability.strategies import positions
 
 import tokenprobs as tp
@@ -33,7 +33,6 @@ from tokenprobs.models._identity import KeyedByteRows, NamedRows, identify
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
-    from pathlib import Path
 
     from numpy.typing import NDArray
 
@@ -201,6 +200,23 @@ def pos(sampled: dict[str, Any], *alts: dict[str, Any]) -> dict[str, Any]:
     return {**sampled, "top_logprobs": list(alts)}
 
 
+def entries_of(d: tp.TokenDistribution) -> list[dict[str, Any]]:
+    """`d`'s positions as the API's token entries (`-9999.0` for a null logprob)."""
+    body = json.loads(d.model_dump_json())
+    return [
+        pos(alt(t, b, lp), *(alt(a, ab, al) for a, ab, al in zip(ts, bs, lps, strict=False)))
+        for t, b, lp, ts, bs, lps in zip(
+            body["tokens"],
+            body["token_bytes"],
+            [-9999.0 if x is None else x for x in body["logprobs"]],
+            body["top_tokens"],
+            body["top_bytes"],
+            body["top_logprobs"],
+            strict=True,
+        )
+    ]
+
+
 FFFD = [239, 191, 189]
 HARD: list[pytest.ParameterSet] = [
     pytest.param(
@@ -253,14 +269,7 @@ def test_hard_cases_match_the_rule(content: list[dict[str, Any]]) -> None:
     check_raw(enlarged(content), separators=(",", ":"))
 
 
-def _parsed(path: Path) -> list[tp.TokenDistribution]:
-    try:
-        return tp.parse_all(path)
-    except tp.TokenprobsError:  # an error body or a fragment: nothing to compare
-        return []
-
-
-PARSED = {p.name: ds for p in sorted(RECORDED.iterdir()) if p.suffix != ".md" if (ds := _parsed(p))}
+PARSED = parsed_recordings()
 
 
 def test_most_recordings_are_compared() -> None:
@@ -280,20 +289,7 @@ def test_bundled_examples_match_the_rule(name: str) -> None:
     """The bundled examples, parsed from their bytes and enlarged past the fast-path size."""
     d = tp.examples.load(name)
     check(d)
-    body = json.loads(d.model_dump_json())
-    entries = [
-        pos(alt(t, b, lp), *(alt(a, ab, al) for a, ab, al in zip(ts, bs, lps, strict=False)))
-        for t, b, lp, ts, bs, lps in zip(
-            body["tokens"],
-            body["token_bytes"],
-            [-9999.0 if x is None else x for x in body["logprobs"]],
-            body["top_tokens"],
-            body["top_bytes"],
-            body["top_logprobs"],
-            strict=True,
-        )
-    ]
-    if entries:
+    if entries := entries_of(d):
         check_raw(enlarged(entries))
 
 

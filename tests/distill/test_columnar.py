@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests._recorded import RECORDED
+from tests._recorded import RECORDED, parsed, parsed_recordings
 from tests.distill._reference import reference_record
 from tests.distill._synthetic import batch_files, body, teacher_positions
-from tests.test_perf_equivalence import FAST_MIN, HARD, alt, enlarged, pos
+from tests.test_perf_equivalence import FAST_MIN, HARD, alt, enlarged, entries_of, pos
 
 import tokenprobs as tp
 from tokenprobs import batch, distill
@@ -70,21 +70,11 @@ def with_nan(d: tp.TokenDistribution, rng: np.random.Generator) -> tp.TokenDistr
     return d.model_copy(update={"logprobs": lp, "top_logprobs": top})
 
 
-def _parsed(path: Path) -> list[tp.TokenDistribution]:
-    try:
-        return tp.parse_all(path)
-    except tp.TokenprobsError:  # an error body or a fragment: nothing to compare
-        return []
-
-
-PARSED = {p.name: ds for p in sorted(RECORDED.iterdir()) if p.suffix != ".md" if (ds := _parsed(p))}
-
-
-@pytest.mark.parametrize("name", sorted(PARSED))
+@pytest.mark.parametrize("name", sorted(parsed_recordings()))
 def test_recorded_responses_give_the_reference_records(name: str) -> None:
     """Every recorded response that parses, as it is and with NaN logprobs."""
     rng = np.random.default_rng(0)
-    for d in _parsed(RECORDED / name):
+    for d in parsed(RECORDED / name):
         nan = with_nan(d, rng)  # before `d.candidates` is read (a copy keeps what was cached)
         check(d)
         with np.errstate(invalid="ignore"):
@@ -96,20 +86,7 @@ def test_bundled_examples_give_the_reference_records(name: str) -> None:
     """The bundled examples, parsed and enlarged past the fast-path size."""
     d = tp.examples.load(name)
     check(d)
-    dumped = json.loads(d.model_dump_json())
-    entries = [
-        pos(alt(t, b, lp), *(alt(a, ab, al) for a, ab, al in zip(ts, bs, lps, strict=False)))
-        for t, b, lp, ts, bs, lps in zip(
-            dumped["tokens"],
-            dumped["token_bytes"],
-            [-9999.0 if x is None else x for x in dumped["logprobs"]],
-            dumped["top_tokens"],
-            dumped["top_bytes"],
-            dumped["top_logprobs"],
-            strict=True,
-        )
-    ]
-    if entries:
+    if entries := entries_of(d):
         check_body(enlarged(entries))
 
 
