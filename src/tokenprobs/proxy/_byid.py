@@ -16,7 +16,14 @@ __all__ = ["DenseScorer"]
 
 
 class DenseScorer:
-    """A full-vocabulary scorer: a subclass gives `vocab`, `n_ctx`, `tokenize` and `_logits`."""
+    """A full-vocabulary scorer: a subclass gives `vocab`, `n_ctx`, `tokenize` and `_logits`.
+
+    Examples:
+        ```python
+        ids = expert.tokenize("The capital of France is")  # a LlamaCppScorer, say
+        d = expert.score(ids, [expert.token_id(b" Paris")])  # 2 positions: before and after
+        ```
+    """
 
     n_ctx: int
     """The most tokens one `score` call takes."""

@@ -27,9 +27,8 @@ class TransformersScorer(DenseScorer):
 
     Examples:
         ```python
-        expert = TransformersScorer("expert.gguf")  # or a folder, or a hub id
-        ids = expert.tokenize("The capital of France is")
-        d = expert.score(ids, [expert.token_id(b" Paris")])  # 2 positions: before and after
+        expert = TransformersScorer("models/", gguf_file="expert.gguf")  # or a hub id
+        d = expert.next("The capital of France is")  # one position, every token id
         ```
     """
 

@@ -59,8 +59,7 @@ class LlamaCppScorer(DenseScorer):
     Examples:
         ```python
         expert = LlamaCppScorer("expert.gguf")
-        ids = expert.tokenize("The capital of France is")
-        d = expert.score(ids, [expert.token_id(b" Paris")])  # 2 positions: before and after
+        d = expert.next("The capital of France is")  # one position, every token id
         ```
     """
 
