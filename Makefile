@@ -73,7 +73,7 @@ integration-vllm:
 bench: $(VENV)/.installed
 	@status=0; \
 	for b in bench_parse bench_metrics bench_batch bench_labels bench_fields bench_distill; do \
-		$(VENV)/bin/python bench/$$b.py $$([ $$b = bench_distill ] && echo --parallel --parallel-mb 200) || { status=1; echo "make bench: $$b missed a target"; }; \
+		$(VENV)/bin/python bench/$$b.py $$([ $$b = bench_distill ] && echo --parallel --parallel-mb 1000 --parallel-repeat 3) || { status=1; echo "make bench: $$b missed a target"; }; \
 	done; \
 	exit $$status
 
