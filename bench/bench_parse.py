@@ -11,7 +11,10 @@ once with it on, the users' default), best and median of each:
   `fast` extra, in the dev extra) and without it (the regex split alone);
 * `tp.parse(sdk_object)` on the object the SDK built, alone and with the same metrics;
 * the peer agentuq (`json.loads`, its chat adapter's `capture`, `Analyzer.analyze_step`) when it
-  is installed.
+  is installed;
+* two floors under `tp.parse(sdk_object)`, no tokenprobs code in them: every field of every
+  entry read once with C-level maps, and the same plus the cheapest complete check of those
+  values (what bounds the SDK-object target: `floor_reads`, `floor_checked`).
 
 It prints a markdown table (what docs/performance.md quotes) and the ratios the performance
 contract names, each from the rows' best rounds; it exits 1 naming every target missed and by
@@ -29,6 +32,8 @@ import random
 import statistics
 import sys
 import time
+from itertools import chain
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -143,6 +148,59 @@ def agentuq_row(raw: bytes) -> Callable[[], object] | str:
     return run
 
 
+_TOKEN, _LOGPROB, _BYTES = attrgetter("token"), attrgetter("logprob"), attrgetter("bytes")
+_TOP = attrgetter("top_logprobs")
+
+
+def floor_reads(sdk: ChatCompletion) -> Callable[[], tuple[list[object], ...]]:
+    """Each entry's and alternative's `token`, `logprob` and `bytes` read once, nothing else.
+
+    The least any reader of the SDK's objects does: three C-level `attrgetter` maps over the
+    alternatives (faster than one three-field map, `zip(*...)` or `vars()`), the rows' lengths.
+    """
+    content = sdk.choices[0].logprobs.content if sdk.choices[0].logprobs else None
+    entries = content or []
+
+    def run() -> tuple[list[object], ...]:
+        tops = list(map(_TOP, entries))
+        flat = list(chain.from_iterable(tops))
+        return (
+            list(map(_TOKEN, entries)),
+            list(map(_LOGPROB, entries)),
+            list(map(_BYTES, entries)),
+            list(map(len, tops)),
+            list(map(_TOKEN, flat)),
+            list(map(_LOGPROB, flat)),
+            list(map(_BYTES, flat)),
+        )
+
+    return run
+
+
+def floor_checked(sdk: ChatCompletion) -> Callable[[], bool]:
+    """`floor_reads` plus the cheapest check that the values are what a chat completion holds.
+
+    The SDK's client builds its objects without validating them (`construct`), so the values
+    are whatever the JSON held: strings, numbers (no NaN or +inf: one `sum`), and byte lists
+    (one `bytes()` pass, which rejects a value over 255 or a float). Bools and nulls, which
+    the parser must also tell apart, are not even looked for here.
+    """
+    reads = floor_reads(sdk)
+
+    def run() -> bool:
+        tokens, logprobs, own, _, alt_tokens, alt_logprobs, alt_bytes = reads()
+        ok = set(map(type, tokens)) | set(map(type, alt_tokens)) <= {str}
+        ok &= set(map(type, logprobs)) | set(map(type, alt_logprobs)) <= {float, int}
+        total = sum(logprobs) + sum(alt_logprobs)  # type: ignore[arg-type]
+        ok &= total == total and total != float("inf")  # noqa: PLR0124 - the NaN test
+        ok &= set(map(type, own)) | set(map(type, alt_bytes)) <= {list}
+        for lists in (own, alt_bytes):  # raises on a value over 255, a float or a string
+            bytes(chain.from_iterable(lists))  # type: ignore[call-overload]
+        return ok
+
+    return run
+
+
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 """`wall` (timeit's clock) or `cpu`: this process's CPU time, which other jobs on a loaded
 machine do not inflate (they still disturb its caches)."""
@@ -194,6 +252,10 @@ def check_agree(raw: bytes, sdk: ChatCompletion) -> None:
         np.testing.assert_array_equal(np.asarray(x), np.asarray(z))
 
 
+FLOOR_READS = "floor: the SDK objects' fields read"
+FLOOR_CHECKED = "floor: read, then checked"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure, print the table and ratios; exit 1 when a target is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -217,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         "`tp.parse(sdk_obj)`": lambda: tp.parse(sdk),
         "`tp.parse(sdk_obj)` + metrics": lambda: read_metrics(tp.parse(sdk)),
+        FLOOR_READS: floor_reads(sdk),
+        FLOOR_CHECKED: floor_checked(sdk),
     }
     peer = agentuq_row(raw)
     if not isinstance(peer, str):
@@ -273,6 +337,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"  tp.parse(raw) + metrics / json.loads, GC on: {ratio(raw_m, loads, collect=True):.2f}")
     print(f"  tp.parse(sdk_obj) + metrics / SDK, GC on: {ratio(sdk_m, sdk_name, collect=True):.3f}")
+    print(
+        "  floors under parse(sdk_obj) / SDK, GC off: fields read "
+        f"{ratio(FLOOR_READS, sdk_name, collect=False):.3f}, read and checked "
+        f"{ratio(FLOOR_CHECKED, sdk_name, collect=False):.3f} (no column, candidate set or metric)"
+    )
     missed = 0
     for what, value, limit in targets:
         if value <= limit:

@@ -505,3 +505,51 @@ def test_spelled_rows_travel_and_slice_as_plain_lists() -> None:
     assert same(back.candidates.logprobs, d.candidates.logprobs)
     assert type(d[0:1].top_bytes) is list
     check(back)
+
+
+def _sdk_outcome(response: object) -> tuple[str, str] | tp.TokenDistribution:
+    try:
+        d = tp.parse(response)
+        _ = d.entropy, d.margin, list(d.top_bytes)
+    except tp.TokenprobsError as exc:
+        return type(exc).__name__, str(exc)
+    return d
+
+
+@pytest.mark.parametrize(("where", "value"), MALFORMED, ids=lambda v: repr(v)[:20])
+def test_the_sdk_clients_unvalidated_objects_are_checked(
+    api: Any, openai_client: Any, where: str, value: object
+) -> None:
+    """What `create()` returns is built without validation: a malformed value reaches the parse.
+
+    The SDK's client (`_strict_response_validation=False`, its default) builds the response
+    with `construct_type`, which keeps a value of the wrong type as it is and only coerces a
+    few (`true` to `1.0` as a float, `1.0` to `1` in a list of ints), so `tp.parse(sdk_obj)`
+    checks every value itself: the same result as the same values in dicts, and, where the
+    SDK kept the JSON's value, the raw path's typed error or distribution. (A lone surrogate
+    is refused only as JSON text: docs/reliability.md, Known limits.)
+    """
+    raw = json.dumps(_corrupt(where, value)).encode()
+    api.post("/chat/completions").respond(
+        200, content=raw, headers={"content-type": "application/json"}
+    )
+    response = openai_client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], logprobs=True
+    )
+    got = _sdk_outcome(response)
+    as_dicts = _sdk_outcome(response.to_dict(warnings=False))
+    assert got[0] == as_dicts[0] if isinstance(got, tuple) else got == as_dicts
+    first = response.choices[0].logprobs.content[0]
+    target = first.top_logprobs[0] if where.startswith("alt.") else first
+    kept = getattr(target, where.removeprefix("alt."), _DROP)
+    if value is _DROP or (kept is not _DROP and json.dumps(kept) == json.dumps(value)):
+        expected = _outcome(raw)
+        if isinstance(expected, tuple) and "JSON" not in expected[1]:
+            assert isinstance(got, tuple), f"{where}={value!r} parsed from the SDK's object"
+            assert got[0] == expected[0]
+        elif not isinstance(expected, tuple):
+            assert got == expected
+            assert isinstance(got, tp.TokenDistribution)
+            assert got.top_bytes == expected.top_bytes
+    else:  # the SDK coerced the value into a valid one, or left the field out
+        assert isinstance(got, tp.TokenDistribution) or kept is _DROP
