@@ -126,6 +126,32 @@ def test_margins_exact(x):
             assert lg == m[0] - m[1]
 
 
+@given(rows(), st.randoms(use_true_random=False))
+def test_margins_of_sorted_rows_are_the_margins_of_any_order(x, rnd):
+    """Rows sorted from the largest down (as the API returns them) take a shortcut: same bits.
+
+    The shortcut reads the first two columns; a shuffled copy of the same rows goes the
+    general way (two argmax passes) and must give the same margins, bit for bit.
+    """
+    ordered = np.sort(x, axis=-1)[..., ::-1]
+    shuffled = ordered.copy()
+    for row in shuffled:
+        rnd.shuffle(row)
+    for fn in (metrics.margin, metrics.log_margin):
+        np.testing.assert_array_equal(fn(ordered), fn(shuffled))
+    s = metrics.summary(ordered)
+    np.testing.assert_array_equal(s.margin, metrics.margin(shuffled))
+    np.testing.assert_array_equal(s.log_margin, metrics.log_margin(shuffled))
+
+
+def test_a_nan_in_sorted_rows_still_gives_nan():
+    """A NaN fails the sortedness test, so it propagates as in the general way."""
+    x = np.array([[-0.1, -0.5, -2.0], [-0.1, np.nan, -2.0]])
+    assert np.isnan(metrics.margin(x)[1])
+    assert np.isnan(metrics.log_margin(x)[1])
+    assert metrics.log_margin(x)[0] == 0.4
+
+
 @given(rows())
 def test_no_nan_or_inf_outside_documented_cases(x):
     """Any mix of the rule's values gives finite results, except the documented NaNs."""

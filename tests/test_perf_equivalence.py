@@ -419,9 +419,10 @@ MALFORMED = [
 ]
 
 
-def _outcome(raw: bytes) -> tuple[str, str] | tp.TokenDistribution:
+def _outcome(response: object) -> tuple[str, str] | tp.TokenDistribution:
+    """`response` parsed and its metrics read, or its typed error's class name and message."""
     try:
-        d = tp.parse(raw)
+        d = tp.parse(response)
         _ = d.entropy, d.margin, list(d.top_bytes)
     except tp.TokenprobsError as exc:
         return type(exc).__name__, str(exc)
@@ -507,15 +508,6 @@ def test_spelled_rows_travel_and_slice_as_plain_lists() -> None:
     check(back)
 
 
-def _sdk_outcome(response: object) -> tuple[str, str] | tp.TokenDistribution:
-    try:
-        d = tp.parse(response)
-        _ = d.entropy, d.margin, list(d.top_bytes)
-    except tp.TokenprobsError as exc:
-        return type(exc).__name__, str(exc)
-    return d
-
-
 @pytest.mark.parametrize(("where", "value"), MALFORMED, ids=lambda v: repr(v)[:20])
 def test_the_sdk_clients_unvalidated_objects_are_checked(
     api: Any, openai_client: Any, where: str, value: object
@@ -536,8 +528,8 @@ def test_the_sdk_clients_unvalidated_objects_are_checked(
     response = openai_client.chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], logprobs=True
     )
-    got = _sdk_outcome(response)
-    as_dicts = _sdk_outcome(response.to_dict(warnings=False))
+    got = _outcome(response)
+    as_dicts = _outcome(response.to_dict(warnings=False))
     assert got[0] == as_dicts[0] if isinstance(got, tuple) else got == as_dicts
     first = response.choices[0].logprobs.content[0]
     target = first.top_logprobs[0] if where.startswith("alt.") else first

@@ -116,14 +116,19 @@ def entropy_from(
 def top_two(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The largest and second-largest member along the last axis (NaN if the slice has a NaN).
 
-    Two argmax passes: on rows of ~20, 3-4x faster than `np.partition` (argmax takes a NaN as
-    the largest, so a NaN propagates; a tie gives `second == first`). `x` must be private: the
-    largest is masked in place for the second pass, then put back.
+    Rows sorted from the largest down (as the API returns its top-k; one comparison pass
+    tells, and a NaN fails it) give their first two columns. Otherwise two argmax passes: on
+    rows of ~20, 3-4x faster than `np.partition` (argmax takes a NaN as the largest, so a NaN
+    propagates; a tie gives `second == first`). `x` must be private: the largest is masked in
+    place for the second pass, then put back.
     """
     n = x.shape[-1]
     if n < 2:  # noqa: PLR2004 - two members make a margin
         nan = np.full(x.shape[:-1], np.nan)
         return nan, nan
+    if np.greater_equal(x[..., :-1], x[..., 1:]).all():
+        first, second = x[..., 0].copy(), x[..., 1]
+        return first, np.where(second == -np.inf, np.nan, second)
     i = np.argmax(x, axis=-1)[..., np.newaxis]
     first = np.take_along_axis(x, i, axis=-1)
     np.put_along_axis(x, i, -np.inf, axis=-1)
