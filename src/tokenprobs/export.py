@@ -123,7 +123,7 @@ def _with_after(columns: dict[str, Any], key: str, new: str, values: Any) -> dic
 
 
 def _long(pd: Any, d: TokenDistribution) -> Any:  # noqa: ANN401 - pandas is optional
-    counts = np.fromiter((len(t) for t in d.top_tokens), dtype=np.intp, count=len(d))
+    counts = np.fromiter(map(len, d.top_tokens), dtype=np.intp, count=len(d))
     width = d.top_logprobs.shape[1] if d.top_logprobs.ndim == 2 else 0  # noqa: PLR2004
     mask = np.arange(width) < counts[:, None]
     logprobs = d.top_logprobs[mask]

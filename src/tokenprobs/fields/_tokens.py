@@ -116,7 +116,7 @@ def stream(d: TokenDistribution) -> Stream:
                 "token bytes only when they are the content"
             )
             raise FieldsError(msg)
-    lens = np.fromiter((len(p) for p in pieces), dtype=np.intp, count=len(pieces))
+    lens = np.fromiter(map(len, pieces), dtype=np.intp, count=len(pieces))
     ends = np.cumsum(lens)
     starts = ends - lens
     raw = np.frombuffer(buf, dtype=np.uint8)

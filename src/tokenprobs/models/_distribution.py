@@ -167,7 +167,7 @@ class TokenDistribution(Measures, Views, BaseModel):
         are the fields of the same names (a misspelled one is a `TypeError`, not a field
         silently dropped).
         """
-        counts = np.fromiter((len(t) for t in top_tokens), dtype=np.intp, count=len(tokens))
+        counts = np.fromiter(map(len, top_tokens), dtype=np.intp, count=len(tokens))
         top = pad_rows(np.asarray(top_logprobs_flat, dtype=np.float64), counts)
         top[top == SENTINEL] = -np.inf
         lp = np.array(

@@ -221,7 +221,8 @@ class Measures:
 
     @cached_property
     def _has_alternatives(self) -> NDArray[np.bool_]:
-        return np.fromiter((len(t) > 0 for t in self.top_tokens), dtype=bool, count=len(self))
+        counts = np.fromiter(map(len, self.top_tokens), dtype=np.intp, count=len(self))
+        return counts > 0
 
     def uncertain(
         self,
