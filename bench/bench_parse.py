@@ -10,8 +10,8 @@ once with it on, the users' default), best and median of each:
   `tail_mass`, `perplexity`, `probs`, `sampled_in_top`), with the msgspec accelerator (the
   `fast` extra, in the dev extra) and without it (the regex split alone);
 * `tp.parse(sdk_object)` on the object the SDK built, alone and with the same metrics;
-* the peer agentuq (`json.loads`, its chat adapter's `capture`, `Analyzer.analyze_step`) when it
-  is installed;
+* the peer agentuq (`json.loads`, its chat adapter's `capture`, `Analyzer.analyze_step`; in the
+  dev extra), or a line saying why it could not run;
 * two floors under `tp.parse(sdk_object)`, no tokenprobs code in them: every field of every
   entry read once with C-level maps, and the same plus the cheapest complete check of those
   values (what bounds the SDK-object target: `floor_reads`, `floor_checked`).
@@ -254,6 +254,32 @@ def check_agree(raw: bytes, sdk: ChatCompletion) -> None:
 
 FLOOR_READS = "floor: the SDK objects' fields read"
 FLOOR_CHECKED = "floor: read, then checked"
+PEER = "agentuq (`json.loads` + capture + analyze)"
+SDK_NAME, LOADS = "SDK `ChatCompletion.model_validate_json`", "`json.loads`"
+RAW_M, SDK_M = "`tp.parse(raw)` + metrics", "`tp.parse(sdk_obj)` + metrics"
+
+
+def print_other_ratios(ratio: Callable[..., float], *, peer: bool) -> None:
+    """The ratios without a target, from `ratio(a, b, collect=...)` of the rows' best rounds."""
+    split_m = "`tp.parse(raw)` + metrics, no accelerator"
+    print("other ratios (no target):")
+    print(
+        f"  tp.parse(raw) + metrics, no accelerator / json.loads, GC off: "
+        f"{ratio(split_m, LOADS, collect=False):.2f}"
+    )
+    print(f"  tp.parse(raw) + metrics / json.loads, GC on: {ratio(RAW_M, LOADS, collect=True):.2f}")
+    print(f"  tp.parse(sdk_obj) + metrics / SDK, GC on: {ratio(SDK_M, SDK_NAME, collect=True):.3f}")
+    if peer:
+        print(
+            "  agentuq from raw / tp.parse(raw) + metrics: "
+            f"{ratio(PEER, RAW_M, collect=False):.1f}x with GC off, "
+            f"{ratio(PEER, RAW_M, collect=True):.1f}x with GC on"
+        )
+    print(
+        "  floors under parse(sdk_obj) / SDK, GC off: fields read "
+        f"{ratio(FLOOR_READS, SDK_NAME, collect=False):.3f}, read and checked "
+        f"{ratio(FLOOR_CHECKED, SDK_NAME, collect=False):.3f} (no column, candidate set or metric)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -284,12 +310,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     peer = agentuq_row(raw)
     if not isinstance(peer, str):
-        fns["agentuq (`json.loads` + capture + analyze)"] = peer
+        fns[PEER] = peer
     times = timings(fns, rounds=args.rounds, clock=CLOCKS[args.clock])
     best = {key: min(ts) for key, ts in times.items()}
     med = {key: statistics.median(ts) for key, ts in times.items()}
 
-    sdk_name, loads = "SDK `ChatCompletion.model_validate_json`", "`json.loads`"
+    sdk_name, loads = SDK_NAME, LOADS
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"# parse: {T} tokens x top-{K} ({T * K:,} alternatives), body {len(raw) / 1e6:.1f} MB")
     print(
@@ -321,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def ratio(a: str, b: str, *, collect: bool) -> float:
         return best[a, collect] / best[b, collect]
 
-    raw_m, sdk_m = "`tp.parse(raw)` + metrics", "`tp.parse(sdk_obj)` + metrics"
+    raw_m, sdk_m = RAW_M, SDK_M
     sdk_p, raw_p = "`tp.parse(sdk_obj)`", "`tp.parse(raw)`"
     targets = [  # (what, ratio of best rounds, at most)
         ("parse(raw) + metrics / json.loads, GC off", ratio(raw_m, loads, collect=False), 1.0),
@@ -329,19 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("parse(sdk_obj) / SDK, GC on", ratio(sdk_p, sdk_name, collect=True), 0.10),
         ("parse(raw) / SDK, GC on (SDK >= 3x slower)", ratio(raw_p, sdk_name, collect=True), 1 / 3),
     ]
-    split_m = "`tp.parse(raw)` + metrics, no accelerator"
-    print("other ratios (no target):")
-    print(
-        f"  tp.parse(raw) + metrics, no accelerator / json.loads, GC off: "
-        f"{ratio(split_m, loads, collect=False):.2f}"
-    )
-    print(f"  tp.parse(raw) + metrics / json.loads, GC on: {ratio(raw_m, loads, collect=True):.2f}")
-    print(f"  tp.parse(sdk_obj) + metrics / SDK, GC on: {ratio(sdk_m, sdk_name, collect=True):.3f}")
-    print(
-        "  floors under parse(sdk_obj) / SDK, GC off: fields read "
-        f"{ratio(FLOOR_READS, sdk_name, collect=False):.3f}, read and checked "
-        f"{ratio(FLOOR_CHECKED, sdk_name, collect=False):.3f} (no column, candidate set or metric)"
-    )
+    print_other_ratios(ratio, peer=PEER in fns)
     missed = 0
     for what, value, limit in targets:
         if value <= limit:
