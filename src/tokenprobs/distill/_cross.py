@@ -143,7 +143,7 @@ def to_student_arrays(
     arrays = with_tail(target_ids, target_lp, np.asarray(student), tail, only_targeted=True)
     return StudentArrays(
         arrays=arrays,
-        student_ids=np.asarray(student, dtype=np.int64),
+        student_ids=arrays.sampled_ids,  # the same ids: the student's tokens of the text
         aligned=aligned,
         approximate=approximate,
     )
