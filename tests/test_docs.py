@@ -27,3 +27,19 @@ def test_examples_in_page_run(page):
         encoding="utf-8",
     )
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed"
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [cls, *(c for sub in cls.__subclasses__() for c in _subclasses(sub))]
+
+
+def test_the_error_tree_names_every_error():
+    """docs/concepts.md's tree of errors names each `TokenprobsError` the package defines."""
+    import tokenprobs as tp  # noqa: PLC0415
+
+    page = (ROOT / "docs" / "concepts.md").read_text(encoding="utf-8")
+    tree = page.split("## Errors", 1)[1].split("```", 2)[1]
+    ours = [c for c in _subclasses(tp.TokenprobsError) if c.__module__.startswith("tokenprobs")]
+    missing = [c.__name__ for c in ours if c.__name__ not in tree]
+    assert len(ours) > 10, ours
+    assert not missing, f"docs/concepts.md's error tree does not name {missing}"

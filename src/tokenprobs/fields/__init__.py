@@ -9,6 +9,7 @@ invoice, fc = fields.parse(d, MyModel)  # the model validated, leaves keyed by i
 ```
 """
 
+from tokenprobs._public import rehome
 from tokenprobs.fields._confidence import confidence
 from tokenprobs.fields._decision import Decision
 from tokenprobs.fields._errors import FieldsError, JSONNotFoundError, SchemaError
@@ -28,3 +29,13 @@ __all__ = [
     "confidence",
     "parse",
 ]
+
+rehome(
+    __name__,
+    Decision,
+    FieldConfidence,
+    FieldConfidences,
+    FieldsError,
+    JSONNotFoundError,
+    SchemaError,
+)

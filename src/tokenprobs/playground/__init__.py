@@ -8,6 +8,7 @@ final assistant message, per `tokenprobs.guards.CAPABILITIES`). Needs the `[play
 (Starlette and uvicorn); see docs/playground.md.
 """
 
+from tokenprobs._public import rehome
 from tokenprobs.playground._app import CSP, create_app
 from tokenprobs.playground._serve import serve
 from tokenprobs.playground._session import FORMAT, Branch, Request, Session, SessionError
@@ -25,3 +26,5 @@ __all__ = [
     "create_app",
     "serve",
 ]
+
+rehome(__name__, Branch, Request, Session, SessionError, Upstream)
