@@ -240,6 +240,16 @@ def test_bounds_reject_bad_vocab_size():
         metrics.entropy_bounds([-0.1], vocab_size=0)
     with pytest.raises(TypeError):
         metrics.entropy_bounds([-0.1], vocab_size=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="smaller than the 3 tokens returned"):
+        metrics.entropy_bounds([-1.0, -2.0, -3.0], vocab_size=2)
+
+
+def test_bounds_take_any_vocabulary_size():
+    """A vocabulary larger than an int64 gives finite bounds, growing with its log."""
+    small, huge = (metrics.entropy_bounds([-0.7, -1.4], vocab_size=v) for v in (100, 10**30))
+    assert small[0] == huge[0]
+    assert huge[1] > small[1]
+    assert np.isfinite(huge).all()
 
 
 # --- the rules, one row each ------------------------------------------------------------------

@@ -119,6 +119,29 @@ def test_sequence_protocol():
         d[2]
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda d: d["a"], id="getitem-str"),
+        pytest.param(lambda d: d[1.0], id="getitem-float"),
+        pytest.param(lambda d: d.alternatives(1.0), id="alternatives-float"),
+        pytest.param(lambda d: d.uncertain(threshold="0.5"), id="threshold-str"),
+    ],
+)
+def test_a_position_that_is_no_integer_is_a_type_error(call):
+    """A position or threshold of the wrong type is a TypeError naming it, not numpy's error."""
+    d = tp.parse(testing.chat_completion([("a", -0.1, [("a", -0.1)]), ("b", -0.2, [])]))
+    with pytest.raises(TypeError, match=r"position is an integer|takes a number"):
+        call(d)
+
+
+def test_uncertain_names_its_measures():
+    """`uncertain(by=...)` outside prob / entropy / margin is a ValueError listing them."""
+    d = tp.parse(testing.chat_completion([("a", -0.1, [("a", -0.1)])]))
+    with pytest.raises(ValueError, match="'prob', 'entropy' or 'margin', got 'probability'"):
+        d.uncertain(threshold=0.5, by="probability")  # type: ignore[arg-type]
+
+
 def test_token_logprob_openai_round_trip():
     """TokenLogprob converts to and from the SDK's ChatCompletionTokenLogprob."""
     sdk = ChatCompletionTokenLogprob.model_validate(

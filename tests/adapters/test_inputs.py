@@ -132,3 +132,39 @@ def test_real_values_do_not_warn():
         warnings.simplefilter("error")
         tp.parse(testing.chat_completion([("a", 0.0, []), ("b", -0.5, [])]))
         tp.parse(testing.chat_completion([("a", 0.0, [("a", 0.0)])]))
+
+
+@pytest.mark.parametrize(
+    ("entries", "match"),
+    [
+        pytest.param(
+            [("yes", 2.0, [("yes", 2.0), ("no", 1.0)])], "has logprob 2.0 > 0", id="positive"
+        ),
+        pytest.param(
+            [("a", -0.5, []), ("yes", -0.1, [("yes", -0.1), ("no", -0.2)])],
+            "position 1 .* sum to 1.7236",
+            id="mass-above-one",
+        ),
+    ],
+)
+def test_values_that_are_no_distribution_parse_with_a_warning(entries, match):
+    """A logprob above 0, or alternatives summing above 1: parsed, and a warning says so."""
+    with pytest.warns(tp.TokenprobsWarning, match=match):
+        d = tp.parse(testing.chat_completion(entries))
+    assert d.logprobs.tolist() == [e[1] for e in entries]  # kept as sent: lossless
+
+
+def test_rounding_above_one_does_not_warn():
+    """Alternatives a rounding above 1 (logprobs to 4 decimals) and a logprob of +1e-4 pass."""
+    rounded = [("a", -0.6931, [("a", -0.6931), ("b", -0.6931)]), ("c", 1e-4, [])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tp.parse(testing.chat_completion(rounded))
+
+
+def test_a_positive_logprob_is_probability_one_in_fields():
+    """`fields` reads a positive logprob as probability 1, as metrics do, never above 1."""
+    body = testing.chat_completion([(c, 2.0, []) for c in '{"a": 1}'])
+    with pytest.warns(tp.TokenprobsWarning, match="> 0"):
+        d = tp.parse(body)
+    assert tp.fields.confidence(d)[0].prob == 1.0

@@ -122,3 +122,28 @@ def test_legacy_ragged_columns_are_named():
     with pytest.raises(tp.UnsupportedResponseError, match="1 entries for 2 tokens") as info:
         tp.parse(body)
     assert info.value.field == "choices[0].logprobs.token_logprobs"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        pytest.param(lambda c: c["choices"].__setitem__(0, "x"), "choices[0]", id="choice-str"),
+        pytest.param(
+            lambda c: c["choices"][0].__setitem__("logprobs", "x"),
+            "choices[0].logprobs",
+            id="logprobs-str",
+        ),
+        pytest.param(
+            lambda c: c["choices"][0].__setitem__("logprobs", [1]),
+            "choices[0].logprobs",
+            id="logprobs-list",
+        ),
+    ],
+)
+def test_a_stream_chunk_that_is_no_object_names_the_field(mutate, field):
+    """A chunk's choice or logprobs that is not an object is an error, as in a whole response."""
+    chunks = copy.deepcopy(testing.chat_chunks([("Here", -0.1, []), (" is", -0.2, [])]))
+    mutate(chunks[1])
+    with pytest.raises(tp.UnsupportedResponseError, match="expected an object") as info:
+        tp.parse(testing.sse(chunks))
+    assert info.value.field == f"chunk[1].{field}"

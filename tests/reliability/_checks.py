@@ -113,16 +113,27 @@ def check_distribution(d: tp.TokenDistribution) -> None:  # noqa: PLR0915
 
 
 def _quiet(parse: Callable[[object], T], obj: object) -> T:
-    """`parse(obj)`, allowing only the placeholder warning, and only for placeholder values."""
+    """`parse(obj)`, allowing only the placeholder and impossible-values warnings, where due."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", tp.TokenprobsWarning)
         out = parse(obj)
     dists = out if isinstance(out, list) else [out]
     for w in caught:
         assert issubclass(w.category, tp.TokenprobsWarning), w
+        if "not the logprobs of a probability distribution" in str(w.message):
+            assert any(_impossible(d) for d in dists), f"an impossible-values warning for {dists}"
+            continue
         assert "carry no probability information" in str(w.message), w
         assert any(not any(d.top_tokens) for d in dists), "a placeholder warning with alternatives"
+    warned = sum("not the logprobs of a probability" in str(w.message) for w in caught)
+    assert warned >= sum(map(_impossible, dists)), f"impossible values without a warning: {dists}"
     return out
+
+
+def _impossible(d: tp.TokenDistribution) -> bool:
+    """A logprob above 1e-3, or a position whose alternatives' probabilities sum above 1.001."""
+    masses = [sum(math.exp(v) for v in row if v > -math.inf) for row in d.top_logprobs.tolist()]
+    return any(v > 1e-3 for v in d.logprobs.tolist()) or any(m > 1.001 for m in masses)
 
 
 def outcome(obj: object, *, category: str) -> list[tp.TokenDistribution] | tp.TokenprobsError:

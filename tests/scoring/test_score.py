@@ -250,7 +250,7 @@ def test_greedy_is_false_where_a_better_alternative_exists(local, client):
 
     def worse(request: httpx.Request) -> httpx.Response:
         body = echo_body(json.loads(request.content)["prompt"])
-        body["choices"][0]["logprobs"]["top_logprobs"][-2][" zz"] = -0.01
+        body["choices"][0]["logprobs"]["top_logprobs"][-2][" zz"] = -0.5  # sums below 1
         return httpx.Response(200, json=body)
 
     local.post("/completions").mock(side_effect=worse)

@@ -72,10 +72,13 @@ def parse(
         MissingLogprobsError: The response carries no logprobs (the message says how to ask).
         APIResponseError: The body is an API error, not a response.
         UnsupportedResponseError: The shape is not recognised, or a known field is malformed.
+        TypeError: `choice` is not an integer.
 
     Warns:
         TokenprobsWarning: Every logprob is 0 or -9999 and there are no alternatives: the server
-            sent placeholders that carry no probability information.
+            sent placeholders that carry no probability information. Or the values are no
+            distribution: a logprob above 0, or alternatives whose probabilities sum above 1
+            (by more than `SLACK`, a rounding).
 
     Examples:
         >>> import tokenprobs as tp
@@ -112,6 +115,11 @@ def _parsed(
         if part not in get_args(Part):
             msg = f"part must be 'output' or 'prompt', got {part!r}"
             raise ValueError(msg)
+        if choice is not None:
+            if isinstance(choice, bool) or not isinstance(choice, int | np.integer):
+                msg = f"choice is a choice's index (an int), got {type(choice).__name__} {choice!r}"
+                raise TypeError(msg)
+            choice = int(choice)
         if part == "prompt":
             return _prompt(obj, choice=choice)
         out = _checked(_dispatch(obj, choice=choice))
@@ -158,7 +166,38 @@ def _checked(out: list[TokenDistribution]) -> list[TokenDistribution]:
                 "information (probs, entropy and perplexity mean nothing here)"
             )
             warnings.warn(msg, TokenprobsWarning, stacklevel=3)
+        elif len(d) and (why := _impossible(d)):
+            warnings.warn(why, TokenprobsWarning, stacklevel=3)
     return out
+
+
+SLACK = 1e-3
+"""How far above 0 a logprob (and above 1 a position's returned mass) may be before it is not a
+rounding of a probability: a server that rounds logprobs to 4 decimals is off by about 1e-4."""
+
+
+def _impossible(d: TokenDistribution) -> str | None:
+    """Why the values are not probabilities (a logprob above 0, alternatives summing above 1)."""
+    lp, top = d.logprobs, d.top_logprobs
+    with np.errstate(invalid="ignore"):
+        high = np.flatnonzero(lp > SLACK)
+        mass = np.exp(top).sum(axis=1) if top.ndim == 2 else np.zeros(len(d))  # noqa: PLR2004
+    over = np.flatnonzero(mass > 1.0 + SLACK)
+    if not high.size and not over.size:
+        return None
+    if high.size:
+        t = int(high[0])
+        what = f"position {t} ({d.tokens[t]!r}) has logprob {float(lp[t])!r} > 0"
+    else:
+        t = int(over[0])
+        what = f"the alternatives at position {t} ({d.tokens[t]!r}) sum to {float(mass[t]):.4f}"
+    count = len(np.union1d(high, over))
+    clipped = "; a positive logprob is read as probability 1" if high.size else ""
+    return (
+        f"choice {d.choice}: {what} ({count} such position{'s' * (count != 1)}): these are not "
+        "the logprobs of a probability distribution, so what is computed from them (tail mass, "
+        f"bounds, `exact` flags) cannot be trusted{clipped}"
+    )
 
 
 def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:

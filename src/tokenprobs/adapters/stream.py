@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pydantic_core
 
 from tokenprobs.adapters._columns import Columns, columns_from_entries
-from tokenprobs.adapters._common import error_body, get, plain, seq
+from tokenprobs.adapters._common import error_body, get, plain, seen, seq
 from tokenprobs.adapters.chat import TOOL_CALL_HINT
 from tokenprobs.adapters.completions import legacy_columns, offset_bytes
 from tokenprobs.adapters.responses import parse_response
@@ -77,6 +77,14 @@ def chunk_kind(chunk: Any) -> str | None:  # noqa: ANN401, PLR0911 - any chunk o
         if get(first, "delta") is not None:
             return "chat"
     return None
+
+
+def _object(value: Any, field: str) -> Any:  # noqa: ANN401 - a JSON object or an SDK model
+    """`value` when it is an object (a dict, or a model with attributes); else an error."""
+    if isinstance(value, str | bytes | int | float | list | tuple):
+        msg = f"expected an object, got {seen(value)}"
+        raise UnsupportedResponseError(msg, field=field)
+    return value
 
 
 def _filter_only(chunk: Any, obj: object) -> bool:  # noqa: ANN401
@@ -175,6 +183,7 @@ class StreamAccumulator:
     def _logprobs_of(self, chunk: Any, path: str) -> Iterator[tuple[_Choice, Any, str]]:  # noqa: ANN401
         """Each choice's state and non-null `logprobs` (noting its finish reason on the way)."""
         for j, c in enumerate(seq(get(chunk, "choices"), f"{path}.choices") or []):
+            _object(c, f"{path}.choices[{j}]")
             state = self._choice(get(c, "index"))
             finish = get(c, "finish_reason")
             if finish is not None:
@@ -194,7 +203,11 @@ class StreamAccumulator:
                 state.text.append(piece)
             lp = get(c, "logprobs")
             if lp is not None:
-                yield state, lp, f"{path}.choices[{j}].logprobs"
+                yield (
+                    state,
+                    _object(lp, f"{path}.choices[{j}].logprobs"),
+                    f"{path}.choices[{j}].logprobs",
+                )
 
     def _feed_chat(self, chunk: Any, path: str) -> None:  # noqa: ANN401
         for state, lp, p in self._logprobs_of(chunk, path):

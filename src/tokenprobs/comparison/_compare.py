@@ -10,6 +10,7 @@ import numpy as np
 from tokenprobs import metrics
 from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.models import align
+from tokenprobs.models._expect import expect_distribution
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -82,6 +83,7 @@ def compare(
         >>> c.tv.round(3).tolist(), c.shared.tolist()
         ([[0.212, 0.393]], [1])
     """
+    d1, d2 = expect_distribution(d1, "compare(d1, d2)"), expect_distribution(d2, "compare(d1, d2)")
     if len(d1) != len(d2):
         msg = (
             f"compare() needs two outputs of the same text, got {len(d1)} and {len(d2)} "

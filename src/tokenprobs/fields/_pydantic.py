@@ -93,7 +93,12 @@ def parse(obj: object, model: type[M], /, *, choice: int = 0) -> tuple[M, FieldC
     Raises:
         pydantic.ValidationError: If the JSON does not validate against `model`.
         FieldsError: As `confidence` does.
+        TypeError: If `model` is not a pydantic model class.
     """
+    given: object = model  # checked as a caller may pass anything
+    if not (isinstance(given, type) and issubclass(given, BaseModel)):
+        msg = f"fields.parse(d, model): model is a pydantic model class, got {given!r}"
+        raise TypeError(msg)
     d = obj if isinstance(obj, TokenDistribution) else parse_response(obj, choice=choice)
     fc = confidence(d, schema=model)
     instance = _parsed(obj, model, choice)

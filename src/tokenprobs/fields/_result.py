@@ -125,11 +125,19 @@ class FieldConfidences(Sequence[FieldConfidence]):
 
         Raises:
             KeyError: If no leaf has that path (the message lists some that exist).
+            TypeError: If `key` is none of those.
         """
         if isinstance(key, slice):
             return self._leaves[key]
         if isinstance(key, int):
             return self._leaves[key]
+        given: object = key  # checked as a caller may pass anything
+        if not isinstance(given, str | tuple):
+            msg = (
+                "a leaf is found by a JSON pointer or dotted path (str), a path tuple or an "
+                f"index (int), not a {type(given).__name__}"
+            )
+            raise TypeError(msg)
         found = self._find(key)
         if found is None:
             some = ", ".join(leaf.pointer or '""' for leaf in self._leaves[:5])

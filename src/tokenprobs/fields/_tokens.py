@@ -122,7 +122,7 @@ def stream(d: TokenDistribution) -> Stream:
     raw = np.frombuffer(buf, dtype=np.uint8)
     char_of = np.zeros(len(buf) + 1, dtype=np.intp)
     np.cumsum((raw & 0xC0) != 0x80, out=char_of[1:])  # noqa: PLR2004 - UTF-8 continuation bytes
-    lp = np.asarray(d.logprobs, dtype=np.float64)
+    lp = np.minimum(d.logprobs, 0.0)  # a positive (coarse) logprob is probability 1, as in metrics
     support = d.support_logprobs
     # the best returned token other than a sampled one at 0.0 is the second largest of the support
     second = (

@@ -69,6 +69,7 @@ def check_request(
         GuardBadRequestError: The API would answer 400 (an `openai.BadRequestError`).
         GuardPermissionDeniedError: The API would answer 403 (an `openai.PermissionDeniedError`).
         ValueError: `endpoint`, `mode` or `profile` is not one we know.
+        TypeError: `params` is not a mapping.
 
     Warns:
         GuardWarning: The API would accept the request but not honour it as written (e.g. clamp
@@ -83,6 +84,13 @@ def check_request(
     if endpoint not in ENDPOINTS:
         msg = f"endpoint must be one of {NAMES}, not {endpoint!r}"
         raise ValueError(msg)
+    given: object = params  # checked as a caller may pass anything
+    if not isinstance(given, Mapping):
+        msg = (
+            "params is the mapping of create()'s arguments ({'model': ..., 'logprobs': True}), "
+            f"got a {type(params).__name__}"
+        )
+        raise TypeError(msg)
     if mode == "off":
         return
     chosen = select_profile(base_url, profile)

@@ -330,7 +330,8 @@ def entropy_bounds(
 
     Raises:
         TypeError: If an input is not numeric.
-        ValueError: If `vocab_size` is not a positive integer.
+        ValueError: If `vocab_size` is not a positive integer, or fewer than the tokens returned
+            at a position.
 
     Examples:
         >>> entropy_bounds([-0.6931471805599453, -1.3862943611198906], vocab_size=4, base=2)
@@ -350,7 +351,12 @@ def entropy_bounds(
         c = np.where(k > 0, np.exp(lowest), 1.0)
     else:
         c = np.exp(clean(as_float(ceiling_logprob, "ceiling_logprob")))
-    unseen = np.maximum(vocab - k, 0)
+    if np.any(k > vocab):
+        msg = (
+            f"vocab_size={vocab} is smaller than the {int(np.max(k))} tokens returned at a position"
+        )
+        raise ValueError(msg)
+    unseen = float(vocab) - k  # a float: any vocabulary size, however large, and no overflow
     with np.errstate(divide="ignore", invalid="ignore"):
         log_scale = np.log(np.maximum(total, 1.0))
         seen = -np.sum(np.where(member, p * (x - log_scale[..., None]), 0.0), axis=-1)

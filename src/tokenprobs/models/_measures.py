@@ -237,8 +237,18 @@ class Measures:
 
         Returns:
             One `Span` per run: positions `[start, end)` and characters `[char_start, char_end)`.
+
+        Raises:
+            ValueError: `by` is not one of the three, or `threshold` is not a number.
         """
-        values = {"prob": self.probs, "entropy": self.entropy, "margin": self.margin}[by]
+        measures = {"prob": self.probs, "entropy": self.entropy, "margin": self.margin}
+        if by not in measures:
+            msg = f"uncertain(by=...) takes 'prob', 'entropy' or 'margin', got {by!r}"
+            raise ValueError(msg)
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.floating):
+            msg = f"uncertain(threshold=...) takes a number, got {type(threshold).__name__}"
+            raise TypeError(msg)
+        values = measures[by]
         with np.errstate(invalid="ignore"):
             flag = values > threshold if by == "entropy" else values < threshold
         flag &= ~np.isnan(values)

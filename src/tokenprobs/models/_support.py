@@ -33,7 +33,13 @@ __all__ = ["AlignedPosition", "Candidates", "align", "position"]
 
 
 def position(i: int, n: int) -> int:
-    """Position `i` (negative counts from the end) of `n`, or an `IndexError` that says so."""
+    """Position `i` (negative counts from the end) of `n`, or an `IndexError` that says so.
+
+    A `TypeError` for what is not an integer (`1.0`, `"a"`), as a list says.
+    """
+    if isinstance(i, bool) or not isinstance(i, int | np.integer):
+        msg = f"a position is an integer or a slice, not {type(i).__name__} ({i!r})"
+        raise TypeError(msg)
     if not -n <= i < n:
         msg = f"position {i} out of range for {n} tokens"
         raise IndexError(msg)

@@ -23,6 +23,7 @@ import numpy as np
 
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
+from tokenprobs.models._expect import expect_distribution
 from tokenprobs.proxy._bytes import PrefixLogprobs
 from tokenprobs.proxy._columns import Columns
 from tokenprobs.proxy._dense import DenseLogprobs
@@ -160,14 +161,34 @@ def bounds(alpha: float, b: Value, e: Value, a: Value) -> tuple[float, float]:
 
 
 def _check(
-    base: TokenDistribution, expert: Scores, anti: Scores, support: str, alpha: float
+    base: TokenDistribution,
+    expert: Scores,
+    anti: Scores,
+    *,
+    support: str,
+    alpha: float,
+    floor: float | None,
 ) -> None:
+    expect_distribution(base, "combine(base, ...)")
     if support not in get_args(Support):
         msg = f"support must be one of {get_args(Support)}, got {support!r}"
         raise ValueError(msg)
     if not math.isfinite(alpha):
         msg = f"alpha must be finite, got {alpha}"
         raise ValueError(msg)
+    given: object = floor  # checked as a caller may pass anything
+    if given is not None and not (isinstance(given, int | float) and -math.inf < given <= 0.0):
+        msg = f"floor is a logprob (finite and <= 0) or None, got {floor!r}"
+        raise ValueError(msg)
+    scores = (TokenDistribution, DenseLogprobs, PrefixLogprobs)
+    sides: tuple[tuple[str, object], ...] = (("expert", expert), ("anti", anti))
+    for name, m in sides:
+        if not isinstance(m, scores):
+            msg = (
+                f"combine(): {name} is a TokenDistribution, DenseLogprobs or PrefixLogprobs "
+                f"(a scorer's .next / .score / BytePrefix.at), got a {type(m).__name__}"
+            )
+            raise TypeError(msg)
     kinds = {type(m).__name__ for m in (expert, anti)}
     if len(kinds) > 1:
         msg = (
@@ -242,7 +263,7 @@ def combine(
         >>> step.distribution.tokens, step.certified.tolist(), step.imputed_mass.tolist()
         (['Lyon'], [False], [0.0])
     """
-    _check(base, expert, anti, support, alpha)
+    _check(base, expert, anti, support=support, alpha=alpha, floor=floor)
     lo = -math.inf if floor is None else float(floor)
     cb = base.candidates
     dense = isinstance(expert, DenseLogprobs) and isinstance(anti, DenseLogprobs)

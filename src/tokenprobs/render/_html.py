@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokenprobs.models import TokenDistribution
+from tokenprobs.models._expect import expect_distribution
 from tokenprobs.render._cells import (
     ALPHA,
     COOL,
@@ -201,6 +202,7 @@ def to_html(
     Raises:
         ValueError: `mode` is not one of the above.
     """
+    d = expect_distribution(d, "to_html(d)")
     name = canonical_mode(mode)
     bins, shades = mode_bins(d, name), shade_names(name)
     stats = np.stack([metric(d, "entropy"), metric(d, "margin"), metric(d, "tail_mass")], 1)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenprobs._optional import require
+from tokenprobs.models._expect import expect_distribution
 from tokenprobs.render._cells import (
     ALPHA,
     COOL,
@@ -57,6 +58,7 @@ def plot(
         MissingDependencyError: matplotlib is not installed.
         ValueError: `mode` is not a mode.
     """
+    d = expect_distribution(d, "plot(d)")
     name = canonical_mode(mode)
     feature = "TokenDistribution.plot()"
     plt = require("matplotlib.pyplot", extra="plot", feature=feature)

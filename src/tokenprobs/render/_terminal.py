@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from tokenprobs._optional import require
+from tokenprobs.models._expect import expect_distribution
 from tokenprobs.render._cells import (
     Mode,
     alternative_rows,
@@ -207,6 +208,7 @@ def to_text(
     Raises:
         ValueError: `mode` is not a mode.
     """
+    d = expect_distribution(d, "to_text(d)")
     name = canonical_mode(mode)
     if color is None:
         color = _color_allowed()
@@ -245,6 +247,7 @@ def to_rich(d: TokenDistribution, *, mode: Mode | str = "least-likely", top: int
         MissingDependencyError: rich is not installed.
         ValueError: `mode` is not a mode.
     """
+    d = expect_distribution(d, "to_rich(d)")
     name = canonical_mode(mode)
     feature = "the rich view"
     Group = require("rich.console", extra="rich", feature=feature).Group  # noqa: N806 - a class

@@ -1,0 +1,49 @@
+"""A wrong type at a public door is a TypeError or ValueError naming it, not an AttributeError."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tokenprobs as tp
+from tokenprobs import fields, proxy, testing
+
+D = tp.parse(testing.chat_completion([("a", -0.1, [("a", -0.1), ("b", -2.5)])]))
+BODY = testing.chat_completion([("a", -0.1, [("a", -0.1), ("b", -2.5)])])
+JSON = tp.parse(testing.chat_completion([(c, -0.1, []) for c in '{"a": 1}']))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        pytest.param(lambda: tp.compare(BODY, D), TypeError, "compare", id="compare-body"),
+        pytest.param(lambda: tp.compare(D, [D]), TypeError, "got a list", id="compare-list"),
+        pytest.param(lambda: tp.render.to_html(BODY), TypeError, "to_html", id="to_html-body"),
+        pytest.param(lambda: tp.render.to_text(None), TypeError, "to_text", id="to_text-none"),
+        pytest.param(lambda: proxy.combine(BODY, D, D), TypeError, "combine", id="combine-body"),
+        pytest.param(lambda: proxy.combine(D, "x", D), TypeError, "expert", id="combine-expert"),
+        pytest.param(lambda: proxy.combine(D, D, D, floor=5.0), ValueError, "floor", id="floor"),
+        pytest.param(
+            lambda: proxy.combine(D, D, D, floor=float("nan")), ValueError, "floor", id="floor-nan"
+        ),
+        pytest.param(
+            lambda: tp.check_request("chat.completions", None),  # type: ignore[arg-type]
+            TypeError,
+            "params is the mapping",
+            id="check_request-none",
+        ),
+        pytest.param(lambda: tp.parse(BODY, choice="0"), TypeError, "choice", id="choice-str"),
+        pytest.param(lambda: tp.parse(BODY, choice=True), TypeError, "choice", id="choice-bool"),
+        pytest.param(lambda: fields.parse(JSON, None), TypeError, "pydantic", id="fields-model"),
+        pytest.param(lambda: fields.confidence(JSON)[None], TypeError, "leaf", id="fields-key"),
+    ],
+)
+def test_a_wrong_type_is_named(call, error, match):
+    """Each call fails with the error type and a message that names what was wrong."""
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_a_numpy_integer_is_a_choice():
+    """`choice=np.int64(0)` is an index like `0`."""
+    assert tp.parse(BODY, choice=np.int64(0)) == tp.parse(BODY, choice=0)
