@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from tokenprobs.distill._record import DistillError
+from tokenprobs.distill._record import DistillError, check_record, number
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -58,13 +59,38 @@ def _generation_temperature(record: KDRecord, given: float | None) -> float:
     if semantics == "raw":
         return 1.0  # raw logprobs are the model's own distribution, whatever was sampled
     if semantics == "processed" and temperature is not None:
-        return temperature
+        if temperature > 0:
+            return temperature
+        msg = (
+            "kd_temperature cannot rescale processed logprobs sampled at temperature 0 (greedy: "
+            "they hold no temperature to rescale from); pass the temperature they are at as "
+            "generation_temperature="
+        )
+        raise DistillError(msg)
     msg = (
         "kd_temperature needs the temperature the logprobs are at: the teacher's "
         f"logprob_semantics is {semantics!r} (temperature {temperature!r}); set "
         "Teacher(logprob_semantics='raw') or pass generation_temperature="
     )
     raise DistillError(msg)
+
+
+def _positive(value: float, name: str) -> float:
+    t = number(value, name)
+    if not (math.isfinite(t) and t > 0):
+        msg = f"{name} must be finite and > 0 (a temperature), got {value!r}"
+        raise DistillError(msg)
+    return t
+
+
+def check_k(k: int) -> None:
+    """Raise unless `k` (targets per position) is an int of at least 1."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        msg = f"k must be an int (targets per position), got {type(k).__name__} {k!r}"
+        raise TypeError(msg)
+    if k < 1:
+        msg = f"k must be at least 1 (targets per position), got {k}"
+        raise DistillError(msg)
 
 
 def to_arrays(
@@ -105,8 +131,10 @@ def to_arrays(
         A `KDArrays`.
 
     Raises:
-        DistillError: `k` < 1, an unknown rule, a temperature with a rule that cannot take it,
-            or an unknown generation temperature.
+        TypeError: `record` is not a `KDRecord` (a `TokenDistribution`: make its record with
+            `collect`), or `k` or a temperature is not a number.
+        DistillError: `k` < 1, an unknown rule, a temperature that is not finite and > 0, a
+            temperature with a rule that cannot take it, or an unknown generation temperature.
 
     Examples:
         >>> from tokenprobs.distill import StudentVocab, collect, to_arrays
@@ -119,9 +147,8 @@ def to_arrays(
         >>> float(np.exp(a.tail_logprob[0]).round(4)), a.sampled_ids.tolist()
         (0.0131, [7])
     """
-    if k < 1:
-        msg = f"k must be at least 1 (targets per position), got {k}"
-        raise DistillError(msg)
+    check_record(record, where="to_arrays")
+    check_k(k)
     if tail not in {"renormalize", "bucket", "raw"}:
         msg = f"tail must be 'renormalize', 'bucket' or 'raw', got {tail!r}"
         raise DistillError(msg)
@@ -132,6 +159,10 @@ def to_arrays(
             "tail='renormalize', or rescale in the trainer"
         )
         raise DistillError(msg)
+    if kd_temperature is not None:
+        kd_temperature = _positive(kd_temperature, "kd_temperature")
+    if generation_temperature is not None:
+        generation_temperature = _positive(generation_temperature, "generation_temperature")
     ids = vocab.lookup(record.cand_bytes) if vocab is not None else record.cand_ids
     t_len = len(record)
     lp = np.nan_to_num(record.cand_logprobs, nan=-np.inf)

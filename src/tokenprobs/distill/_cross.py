@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.distill._arrays import KDArrays, TailRule, with_tail
-from tokenprobs.distill._record import DistillError
+from tokenprobs.distill._arrays import KDArrays, TailRule, check_k, with_tail
+from tokenprobs.distill._record import DistillError, check_record
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -108,9 +108,12 @@ def to_student_arrays(
         A `StudentArrays`.
 
     Raises:
-        DistillError: The teacher's tokens or the student's ids do not spell the completion,
-            or the student gives an id its vocabulary lacks.
+        TypeError: `record` is not a `KDRecord`, or `k` not an int.
+        DistillError: `k` < 1, the teacher's tokens or the student's ids do not spell the
+            completion, or the student gives an id its vocabulary lacks.
     """
+    check_record(record, where="to_student_arrays")
+    check_k(k)
     teacher_bytes, student, student_bytes = _pieces(record, vocab, encode)
     starts = np.concatenate([[0], np.cumsum([len(b) for b in teacher_bytes])[:-1]]).tolist()
     teacher_at = dict(zip(starts, range(len(record)), strict=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -10,11 +11,11 @@ import numpy as np
 
 from tokenprobs._optional import require
 from tokenprobs.distill._arrays import KDArrays, to_arrays
-from tokenprobs.distill._record import DistillError
+from tokenprobs.distill._record import DistillError, check_record
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Sequence
 
     from tokenprobs.distill._record import KDRecord
     from tokenprobs.distill._vocab import StudentVocab
@@ -90,9 +91,11 @@ def to_axolotl(
             `logprobs` as lists of `{"token": "token_id:N", "logprob": x}`.
 
     Raises:
+        TypeError: `record` is not a `KDRecord`.
         DistillError: The record's input has no `messages` (Axolotl's loader needs a chat).
         ValueError: An unknown `layout`.
     """
+    check_record(record, where="to_axolotl")
     if layout not in {"v2", "legacy"}:
         msg = f"layout must be 'v2' or 'legacy', got {layout!r}"
         raise ValueError(msg)
@@ -140,13 +143,41 @@ def write_axolotl(
     return n
 
 
+def _prompt(record: KDRecord, prompt_ids: object) -> list[int]:
+    """`prompt_ids` as a list of ints, checked: student token ids (ints >= 0), at least one."""
+    if isinstance(prompt_ids, str | bytes) or not isinstance(prompt_ids, Iterable):
+        what = "a string" if isinstance(prompt_ids, str | bytes) else type(prompt_ids).__name__
+        msg = (
+            f"prompt_ids must be a sequence of token ids (the student's tokens of the prompt), "
+            f"not {what}: {prompt_ids!r:.40}"
+        )
+        raise TypeError(msg)
+    ints = (
+        isinstance(prompt_ids, np.ndarray)
+        and prompt_ids.ndim == 1
+        and prompt_ids.dtype.kind in "iu"
+    )
+    out = prompt_ids.tolist() if isinstance(prompt_ids, np.ndarray) else list(prompt_ids)
+    for i in () if ints else out:  # an integer array needs no per-id check
+        if isinstance(i, bool) or not isinstance(i, int | np.integer):
+            msg = (
+                f"prompt_ids must hold int token ids, got a {type(i).__name__} {i!r:.40}; "
+                "tokenise the prompt with the student's tokenizer"
+            )
+            raise TypeError(msg)
+    if not out:
+        msg = f"record {record.id!r}: prompt_ids is empty (the student needs a prompt token)"
+        raise DistillError(msg)
+    if min(out) < 0:
+        msg = f"prompt_ids must be non-negative token ids, got {min(out)}"
+        raise DistillError(msg)
+    return [int(i) for i in out]
+
+
 def _shifted(
     record: KDRecord, prompt_ids: Sequence[int], a: KDArrays
 ) -> tuple[list[int], list[int]]:
-    if not prompt_ids:
-        msg = f"record {record.id!r}: prompt_ids is empty (the student needs a prompt token)"
-        raise DistillError(msg)
-    return list(prompt_ids), _completion_ids(record, a)
+    return _prompt(record, prompt_ids), _completion_ids(record, a)
 
 
 def to_tinker(
@@ -168,8 +199,10 @@ def to_tinker(
     ModelInput.from_ints(...), loss_fn_inputs={name: TensorData.from_numpy(array)})`.
 
     Raises:
-        DistillError: A sampled token with no student id, or empty `prompt_ids`.
+        TypeError: `record` is not a `KDRecord`, or `prompt_ids` is not a sequence of ints.
+        DistillError: A sampled token with no student id, or `prompt_ids` empty or negative.
     """
+    check_record(record, where="to_tinker")
     a = to_arrays(record, k=k, tail="renormalize", vocab=vocab, kd_temperature=kd_temperature)
     prompt, completion = _shifted(record, prompt_ids, a)
     tokens = prompt + completion
@@ -206,8 +239,10 @@ def to_distillkit(
     one-hot placeholder on the real next token; padding is `-inf` at distinct ids.
 
     Raises:
-        DistillError: A sampled token with no student id, or empty `prompt_ids`.
+        TypeError: `record` is not a `KDRecord`, or `prompt_ids` is not a sequence of ints.
+        DistillError: A sampled token with no student id, or `prompt_ids` empty or negative.
     """
+    check_record(record, where="to_distillkit")
     a = to_arrays(record, k=k, tail="raw", vocab=vocab)
     prompt, completion = _shifted(record, prompt_ids, a)
     tokens = prompt + completion

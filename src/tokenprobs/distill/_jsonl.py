@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher
+from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher, check_record
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterable, Iterator
 
 __all__ = ["from_json", "read_jsonl", "to_json", "write_jsonl"]
 
@@ -25,7 +26,12 @@ def _num(x: float) -> float | None:
 
 
 def to_json(record: KDRecord, /) -> dict[str, Any]:
-    """A record as the JSON object of schema `tokenprobs.kd/1` (see docs/distill.md)."""
+    """A record as the JSON object of schema `tokenprobs.kd/1` (see docs/distill.md).
+
+    Raises:
+        TypeError: `record` is not a `KDRecord`.
+    """
+    check_record(record, where="to_json")
     positions = []
     for t in range(len(record)):
         top = [
@@ -51,12 +57,24 @@ def to_json(record: KDRecord, /) -> dict[str, Any]:
     }
 
 
+def _check_object(obj: object) -> None:
+    if not isinstance(obj, Mapping):
+        what = "a JSON string" if isinstance(obj, str | bytes) else type(obj).__name__
+        msg = (
+            f"from_json takes the parsed JSON object of one record (a dict: json.loads of one "
+            f"line), got {what}; read a whole file with read_jsonl"
+        )
+        raise TypeError(msg)
+
+
 def from_json(obj: Mapping[str, Any], /) -> KDRecord:
     """The record of one JSON object of schema `tokenprobs.kd/1`.
 
     Raises:
+        TypeError: `obj` is not a mapping (a JSON string: parse it with `json.loads` first).
         DistillError: Another schema, or a malformed object.
     """
+    _check_object(obj)
     if obj.get("schema") != SCHEMA:
         msg = f"not a {SCHEMA} record (schema {obj.get('schema')!r})"
         raise DistillError(msg)
@@ -102,6 +120,9 @@ def write_jsonl(records: Iterable[KDRecord], path: str | os.PathLike[str], /) ->
     """Write records to a JSONL file, one per line; returns how many were written.
 
     The file appears complete or not at all (written beside `path`, then renamed).
+
+    Raises:
+        TypeError: An item of `records` is not a `KDRecord` (nothing is written).
     """
     target = Path(path)
     tmp = target.with_name(target.name + ".partial")
@@ -109,6 +130,7 @@ def write_jsonl(records: Iterable[KDRecord], path: str | os.PathLike[str], /) ->
     try:
         with tmp.open("w", encoding="utf-8") as out:
             for record in records:
+                check_record(record, where="write_jsonl")
                 out.write(json.dumps(to_json(record), ensure_ascii=False, allow_nan=False))
                 out.write("\n")
                 n += 1
@@ -129,7 +151,11 @@ def read_jsonl(path: str | os.PathLike[str], /) -> Iterator[KDRecord]:
             if not line.strip():
                 continue
             try:
-                yield from_json(json.loads(line))
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    msg = f"not a JSON object but {type(obj).__name__} {obj!r:.40}"
+                    raise DistillError(msg)  # noqa: TRY301 - numbered below with the others
+                yield from_json(obj)
             except (ValueError, DistillError) as exc:
                 msg = f"line {number} of {os.fspath(path)!r}: {exc}"
                 raise DistillError(msg) from exc

@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from tokenprobs.distill._arrays import KDArrays
 from tokenprobs.distill._record import DistillError
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
-
-    from tokenprobs.distill._arrays import KDArrays
 
 __all__ = ["topk_loss"]
 
@@ -26,6 +25,15 @@ def _kl(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
     with np.errstate(divide="ignore", invalid="ignore"):
         out: NDArray[np.float64] = _xlogy(p, p / q).sum(axis=-1)
     return out
+
+
+def _check_targets(targets: object) -> None:
+    if not isinstance(targets, KDArrays):
+        msg = (
+            "targets must be the KDArrays of distill.to_arrays (or to_student_arrays(...).arrays), "
+            f"got {type(targets).__name__}"
+        )
+        raise TypeError(msg)
 
 
 def topk_loss(
@@ -61,8 +69,11 @@ def topk_loss(
         Shape `(T,)`: the loss per position (0 where a row has no target).
 
     Raises:
-        DistillError: Shapes that do not line up, or `reverse` / `jsd` with `tail="raw"`.
+        TypeError: `targets` is not a `KDArrays`.
+        DistillError: Shapes that do not line up, a student vocabulary (`V`) too small for the
+            largest target id, or `reverse` / `jsd` with `tail="raw"`.
     """
+    _check_targets(targets)
     s_all = np.asarray(student_logprobs, dtype=np.float64)
     t_len = targets.target_ids.shape[0]
     if s_all.ndim != 2 or s_all.shape[0] != t_len:  # noqa: PLR2004
@@ -75,6 +86,14 @@ def topk_loss(
         msg = (
             f"kind={kind!r} needs a distribution, but tail='raw' targets do not sum to 1: "
             "use tail='bucket' or 'renormalize'"
+        )
+        raise DistillError(msg)
+    top = int(targets.target_ids.max()) if targets.target_ids.size else -1
+    if top >= s_all.shape[1]:
+        msg = (
+            f"student_logprobs has {s_all.shape[1]} columns (its vocabulary size V) but the "
+            f"largest target id is {top}: pass the student's log-softmax over its whole "
+            "vocabulary, and targets built with that student's StudentVocab"
         )
         raise DistillError(msg)
     mask = targets.mask

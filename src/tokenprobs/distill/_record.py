@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
 import numpy as np
 
 from tokenprobs.distill._columnar import flat_candidates
 from tokenprobs.exceptions import TokenprobsError
+from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from numpy.typing import NDArray
 
-    from tokenprobs.models import TokenDistribution
-
-__all__ = ["SCHEMA", "Candidate", "DistillError", "KDRecord", "Semantics", "Teacher"]
+__all__ = [
+    "SCHEMA",
+    "Candidate",
+    "DistillError",
+    "KDRecord",
+    "Semantics",
+    "Teacher",
+    "check_record",
+    "number",
+]
 
 SCHEMA = "tokenprobs.kd/1"
 """The record schema's name and version, written with every record."""
@@ -43,15 +52,50 @@ class Teacher:
     tokenizer: str | None = None
     """The teacher's tokenizer when known: `"o200k_base"`, `"cl100k_base"`, a Hugging Face id."""
     top_k: int | None = None
-    """The `top_logprobs` asked for (a Batch input file gives it per request)."""
+    """The `top_logprobs` asked for, >= 0 (a Batch input file gives it per request)."""
     logprob_semantics: Semantics = "unknown"
     """`raw`, `processed` or `unknown` (see `Semantics`)."""
     temperature: float | None = None
-    """The sampling temperature of the request (None: not known)."""
+    """The sampling temperature of the request: finite and >= 0, 0 greedy (None: not known)."""
     top_p: float | None = None
     """The nucleus setting of the request (None: not known)."""
     seed: int | None = None
     """The request's seed, if any."""
+
+    def __post_init__(self) -> None:
+        """Check the fields that say what the labels mean (`collect` fills them from requests).
+
+        Raises:
+            TypeError: `temperature` not a number, or `top_k` not an integer.
+            DistillError: `temperature` negative or not finite, `top_k` negative, or an unknown
+                `logprob_semantics`.
+        """
+        if self.temperature is not None:
+            t = number(self.temperature, "Teacher.temperature")
+            if not (math.isfinite(t) and t >= 0):
+                msg = (
+                    f"Teacher.temperature must be finite and >= 0 (the request's sampling "
+                    f"temperature), or None when not known; got {self.temperature!r}"
+                )
+                raise DistillError(msg)
+        if self.top_k is not None:
+            if isinstance(self.top_k, bool) or not isinstance(self.top_k, int | np.integer):
+                msg = (
+                    "Teacher.top_k must be an int (the top_logprobs asked for) or None, got "
+                    f"{type(self.top_k).__name__} {self.top_k!r}"
+                )
+                raise TypeError(msg)
+            if self.top_k < 0:
+                msg = f"Teacher.top_k must be >= 0 (the top_logprobs asked for), got {self.top_k}"
+                raise DistillError(msg)
+            object.__setattr__(self, "top_k", int(self.top_k))
+        if self.logprob_semantics not in get_args(Semantics):
+            allowed = ", ".join(map(repr, get_args(Semantics)))
+            msg = (
+                f"Teacher.logprob_semantics must be one of {allowed}, "
+                f"got {self.logprob_semantics!r}"
+            )
+            raise DistillError(msg)
 
     def with_defaults(self, **values: object) -> Teacher:
         """This teacher with each field that is None taken from `values` (where not None)."""
@@ -67,6 +111,14 @@ class Teacher:
         cross-entropy (docs/distill.md).
         """
         return self.temperature == 1.0 and self.top_p in {None, 1.0}
+
+
+def number(value: object, name: str, /) -> float:
+    """`value` as a float, or a TypeError naming `name` (a bool or a string is not a number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        msg = f"{name} must be a number, got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -192,3 +244,17 @@ class KDRecord:
             tail_logprob=tail,
             extra={"finish_reason": d.finish_reason} if d.finish_reason is not None else {},
         )
+
+
+def check_record(obj: object, /, *, where: str) -> None:
+    """Raise a TypeError unless `obj` is a `KDRecord`; `where` names the caller in the message."""
+    if isinstance(obj, KDRecord):
+        return
+    hint = "distill.collect, distill.read_jsonl or distill.read_parquet give them"
+    if isinstance(obj, TokenDistribution):
+        hint = (
+            "make one with distill.collect([distribution], teacher=...) or "
+            "KDRecord.from_distribution(distribution, teacher=...)"
+        )
+    msg = f"{where} takes a distill KDRecord, got a {type(obj).__name__}: {hint}"
+    raise TypeError(msg)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tokenprobs.distill._record import check_record
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
@@ -152,6 +154,9 @@ class Coverage:
 def coverage(records: Iterable[KDRecord], vocab: StudentVocab, /) -> Coverage:
     """The coverage report of `vocab` over `records`: positions and top-k mass mapped.
 
+    Raises:
+        TypeError: An item of `records` is not a `KDRecord`.
+
     Examples:
         >>> import tokenprobs as tp
         >>> from tokenprobs.distill import StudentVocab, collect, coverage
@@ -164,6 +169,7 @@ def coverage(records: Iterable[KDRecord], vocab: StudentVocab, /) -> Coverage:
     positions = sampled = cands = mapped = 0
     mass = mass_mapped = 0.0
     for r in records:
+        check_record(r, where="coverage")
         ids = vocab.lookup(r.cand_bytes)
         p = np.exp(np.nan_to_num(r.cand_logprobs, nan=-np.inf))
         positions += len(r)

@@ -1,0 +1,226 @@
+"""Bad arguments to the distill API: typed errors that name the parameter and the fix."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import tokenprobs as tp
+from tokenprobs import distill
+from tokenprobs.testing import chat_completion
+
+BODY = chat_completion(
+    [("Hi", -0.1, [("Hi", -0.1), ("Hey", -2.5), ("Yo", -5.0)]), ("!", -0.2, [("!", -0.2)])]
+)
+VOCAB = distill.StudentVocab({b"Hi": 7, b"Hey": 9, b"!": 3})
+RAW = distill.Teacher(logprob_semantics="raw")
+
+
+def _record(teacher=RAW):
+    (record,) = distill.collect([BODY], teacher=teacher)
+    return record
+
+
+@pytest.mark.parametrize(
+    ("options", "name"),
+    [
+        pytest.param({"kd_temperature": 0}, "kd_temperature", id="kd-zero"),
+        pytest.param({"kd_temperature": -1.0}, "kd_temperature", id="kd-negative"),
+        pytest.param({"kd_temperature": math.nan}, "kd_temperature", id="kd-nan"),
+        pytest.param({"kd_temperature": math.inf}, "kd_temperature", id="kd-inf"),
+        pytest.param(
+            {"kd_temperature": 2.0, "generation_temperature": 0.0},
+            "generation_temperature",
+            id="generation-zero",
+        ),
+        pytest.param(
+            {"kd_temperature": 2.0, "generation_temperature": math.inf},
+            "generation_temperature",
+            id="generation-inf",
+        ),
+        pytest.param(
+            {"kd_temperature": 2.0, "generation_temperature": math.nan},
+            "generation_temperature",
+            id="generation-nan",
+        ),
+        pytest.param(
+            {"kd_temperature": 2.0, "generation_temperature": -1.0},
+            "generation_temperature",
+            id="generation-negative",
+        ),
+    ],
+)
+def test_temperatures_must_be_finite_and_positive(options, name):
+    """kd_temperature / generation_temperature of 0, < 0, nan or inf: DistillError naming it."""
+    with pytest.raises(distill.DistillError, match=rf"{name} must be finite and > 0"):
+        distill.to_arrays(_record(), k=2, vocab=VOCAB, **options)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        pytest.param({"kd_temperature": "1"}, "kd_temperature must be a number", id="kd-str"),
+        pytest.param({"kd_temperature": True}, "kd_temperature must be a number", id="kd-bool"),
+        pytest.param(
+            {"kd_temperature": 2.0, "generation_temperature": "1"},
+            "generation_temperature must be a number",
+            id="generation-str",
+        ),
+        pytest.param({"k": "2"}, "k must be an int", id="k-str"),
+        pytest.param({"k": 2.5}, "k must be an int", id="k-float"),
+        pytest.param({"k": None}, "k must be an int", id="k-none"),
+    ],
+)
+def test_non_numeric_options_are_type_errors(options, match):
+    """A temperature or k that is not a number: TypeError naming the parameter."""
+    with pytest.raises(TypeError, match=match):
+        distill.to_arrays(_record(), **{"k": 2, "vocab": VOCAB, **options})
+
+
+def test_processed_logprobs_at_temperature_zero_cannot_be_rescaled():
+    """A greedy teacher's processed logprobs give no temperature to rescale from: DistillError."""
+    greedy = _record(distill.Teacher(logprob_semantics="processed", temperature=0.0))
+    with pytest.raises(distill.DistillError, match="generation_temperature"):
+        distill.to_arrays(greedy, k=2, vocab=VOCAB, kd_temperature=2.0)
+
+
+@pytest.mark.parametrize(
+    ("fields", "error", "name"),
+    [
+        pytest.param({"temperature": -1.0}, distill.DistillError, "temperature", id="temp-neg"),
+        pytest.param({"temperature": math.nan}, distill.DistillError, "temperature", id="temp-nan"),
+        pytest.param({"temperature": math.inf}, distill.DistillError, "temperature", id="temp-inf"),
+        pytest.param({"temperature": "x"}, TypeError, "temperature", id="temp-str"),
+        pytest.param(
+            {"logprob_semantics": "weird"},
+            distill.DistillError,
+            "logprob_semantics",
+            id="semantics",
+        ),
+        pytest.param({"top_k": -5}, distill.DistillError, "top_k", id="top-k-negative"),
+        pytest.param({"top_k": "x"}, TypeError, "top_k", id="top-k-str"),
+        pytest.param({"top_k": 2.0}, TypeError, "top_k", id="top-k-float"),
+        pytest.param({"top_k": True}, TypeError, "top_k", id="top-k-bool"),
+    ],
+)
+def test_teacher_validates_its_fields(fields, error, name):
+    """Teacher rejects a bad temperature, logprob_semantics or top_k, naming the field."""
+    with pytest.raises(error, match=rf"Teacher\.{name}"):
+        distill.Teacher(**fields)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({}, id="unknown"),
+        pytest.param({"temperature": 0.0, "top_k": 0}, id="greedy-top0"),
+        pytest.param({"temperature": 1, "top_k": np.int64(5)}, id="numpy-int"),
+        pytest.param({"logprob_semantics": "processed", "temperature": 0.7}, id="processed"),
+    ],
+)
+def test_teacher_accepts_what_a_request_can_ask(fields):
+    """Temperature 0 (greedy), top_logprobs 0 and numpy integers are valid teacher settings."""
+    assert distill.Teacher(**fields).top_k == fields.get("top_k")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda d: distill.to_arrays(d, k=2, vocab=VOCAB), id="to_arrays"),
+        pytest.param(lambda d: distill.coverage([d], VOCAB), id="coverage"),
+        pytest.param(distill.to_json, id="to_json"),
+        pytest.param(lambda d: distill.to_axolotl(d, k=2, vocab=VOCAB), id="to_axolotl"),
+        pytest.param(
+            lambda d: distill.to_tinker(d, k=2, prompt_ids=[1], vocab=VOCAB), id="to_tinker"
+        ),
+        pytest.param(
+            lambda d: distill.to_distillkit(d, k=2, prompt_ids=[1], vocab=VOCAB),
+            id="to_distillkit",
+        ),
+        pytest.param(
+            lambda d: distill.to_student_arrays(d, k=2, vocab=VOCAB, encode=list),
+            id="to_student_arrays",
+        ),
+    ],
+)
+def test_a_distribution_is_not_a_record(call):
+    """A TokenDistribution where a KDRecord belongs: TypeError saying how to make the record."""
+    with pytest.raises(TypeError, match=r"got a TokenDistribution.*distill\.collect"):
+        call(tp.parse(BODY))
+
+
+def test_write_jsonl_of_distributions_says_it_writes_records(tmp_path):
+    """write_jsonl([TokenDistribution]): TypeError saying it writes KDRecords; no file is left."""
+    with pytest.raises(TypeError, match="write_jsonl takes a distill KDRecord"):
+        distill.write_jsonl([tp.parse(BODY)], tmp_path / "kd.jsonl")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        pytest.param(json.dumps(distill.to_json(_record())), id="json-string"),
+        pytest.param(None, id="none"),
+        pytest.param([1, 2], id="list"),
+    ],
+)
+def test_from_json_takes_the_parsed_object(obj):
+    """from_json of a string or None: TypeError saying it takes json.loads of one line."""
+    with pytest.raises(TypeError, match=r"json\.loads"):
+        distill.from_json(obj)
+
+
+def test_read_jsonl_names_a_line_that_is_not_an_object(tmp_path):
+    """A JSONL line that is valid JSON but not an object: DistillError with its line number."""
+    path = tmp_path / "kd.jsonl"
+    path.write_text(json.dumps(distill.to_json(_record())) + "\n5\n", encoding="utf-8")
+    with pytest.raises(distill.DistillError, match="line 2"):
+        list(distill.read_jsonl(path))
+
+
+def test_student_with_fewer_columns_than_a_target_id():
+    """topk_loss with a student vocabulary smaller than the largest target id: DistillError."""
+    a = distill.to_arrays(_record(), k=2, tail="bucket", vocab=VOCAB)
+    with pytest.raises(distill.DistillError, match=r"2 columns.*largest target id is 9"):
+        distill.topk_loss(np.log(np.full((2, 2), 0.3)), a)
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        pytest.param(None, id="none"),
+        pytest.param(np.zeros((2, 2)), id="array"),
+    ],
+)
+def test_topk_loss_targets_must_be_kd_arrays(targets):
+    """topk_loss(student, not-KDArrays): TypeError saying targets come from to_arrays."""
+    with pytest.raises(TypeError, match="to_arrays"):
+        distill.topk_loss(np.zeros((2, 10)), targets)
+
+
+@pytest.mark.parametrize(
+    ("prompt_ids", "error", "match"),
+    [
+        pytest.param("12", TypeError, "not a string", id="str"),
+        pytest.param(None, TypeError, "sequence of token ids", id="none"),
+        pytest.param([1.5], TypeError, "float", id="float-id"),
+        pytest.param([True], TypeError, "bool", id="bool-id"),
+        pytest.param([-1], distill.DistillError, "non-negative", id="negative-id"),
+        pytest.param([], distill.DistillError, "empty", id="empty"),
+    ],
+)
+@pytest.mark.parametrize("writer", [distill.to_tinker, distill.to_distillkit])
+def test_prompt_ids_are_non_negative_ints(writer, prompt_ids, error, match):
+    """to_tinker / to_distillkit check prompt_ids: a sequence of ints >= 0, not a string."""
+    with pytest.raises(error, match=rf"prompt_ids.*{match}|{match}.*prompt_ids"):
+        writer(_record(), k=2, prompt_ids=prompt_ids, vocab=VOCAB)
+
+
+def test_prompt_ids_may_be_a_numpy_array():
+    """A numpy array of ids is a valid prompt: model_input is plain ints."""
+    datum = distill.to_tinker(_record(), k=2, prompt_ids=np.array([1, 2]), vocab=VOCAB)
+    assert datum["model_input"] == [1, 2, 7]
+    assert all(type(i) is int for i in datum["model_input"])
