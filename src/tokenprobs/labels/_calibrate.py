@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 
@@ -59,14 +59,35 @@ class CalibrationWarning(LabelsWarning):
 
 
 def as_results(results: Iterable[LabelResult | Exception]) -> LabelResults:
-    items = list(results)
-    if isinstance(results, LabelResults):
-        return results
-    first = next((r for r in items if isinstance(r, LabelResult)), None)
+    """The results as one label set's `LabelResults`.
+
+    Raises:
+        TypeError: An item is neither a `LabelResult` nor an exception.
+        ValueError: No item is a `LabelResult`, or two are of different label sets.
+    """
+    items: list[object] = list(results)
+    first: LabelResult | None = None
+    for n, r in enumerate(items):
+        if isinstance(r, LabelResult):
+            first = first or r
+            if r.labels != first.labels:
+                msg = (
+                    f"result {n} is of labels {list(r.labels)}, but earlier results of "
+                    f"{list(first.labels)}: calibrate the results of one label set at a time"
+                )
+                raise ValueError(msg)
+        elif not isinstance(r, Exception):
+            msg = (
+                f"item {n} is a {type(r).__name__}, not a LabelResult: calibrate what "
+                "Labels.probs_many returns"
+            )
+            raise TypeError(msg)
     if first is None:
         msg = "no LabelResult to calibrate (every item failed or the list is empty)"
         raise ValueError(msg)
-    return LabelResults(items, labels=first.labels)
+    if isinstance(results, LabelResults) and results.labels == first.labels:
+        return results
+    return LabelResults(cast("list[LabelResult | Exception]", items), labels=first.labels)
 
 
 def _logits(results: LabelResults) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
@@ -77,12 +98,55 @@ def _logits(results: LabelResults) -> tuple[NDArray[np.float64], NDArray[np.bool
 
 
 def targets(y: Sequence[str | int] | NDArray[np.intp], labels: tuple[str, ...]) -> NDArray[np.intp]:
+    """The true labels as indices into `labels`, each a label name or an index in range.
+
+    Raises:
+        TypeError: A true label is neither a string nor an integer (`0.7`, a bool, None); a whole
+            float (`1.0`) is an index.
+        ValueError: A name is not one of `labels`, or an index is out of range.
+    """
+    c = len(labels)
+    arr = np.asarray(y) if isinstance(y, np.ndarray) else None
+    if arr is not None and arr.dtype.kind == "f" and bool(np.all(np.mod(arr, 1) == 0)):
+        arr = arr.astype(np.int64)  # whole floats (`np.zeros(n)`, a pandas column) are indices
+    if arr is not None and arr.dtype.kind in "iu":  # the fast path: an array of indices
+        bad = np.flatnonzero((arr < 0) | (arr >= c))
+        if bad.size:
+            raise ValueError(_out_of_range(int(bad[0]), arr[bad[0]].item(), labels))
+        return arr.astype(np.intp)
     index = {k: n for n, k in enumerate(labels)}
-    try:
-        return np.array([index[v] if isinstance(v, str) else int(v) for v in y], dtype=np.intp)
-    except KeyError as exc:
-        msg = f"label {exc.args[0]!r} is not one of {list(labels)}"
-        raise ValueError(msg) from None
+    out = np.empty(len(y), dtype=np.intp)
+    for n, v in enumerate(arr.tolist() if arr is not None else y):
+        if isinstance(v, str):
+            if v not in index:
+                msg = f"true label {n}: label {v!r} is not one of {list(labels)}"
+                raise ValueError(msg)
+            out[n] = index[v]
+        elif _is_index(v):
+            if not 0 <= v < c:
+                raise ValueError(_out_of_range(n, int(v), labels))
+            out[n] = int(v)
+        else:
+            msg = (
+                f"true label {n}: label {v!r} is a {type(v).__name__}; each true label must be "
+                f"a name or an integer index: one of {list(labels)} or 0 to {c - 1}"
+            )
+            raise TypeError(msg)
+    return out
+
+
+def _is_index(v: object) -> bool:
+    """An integer (not a bool), or a whole float (`1.0`)."""
+    if isinstance(v, float):
+        return v.is_integer()
+    return isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_)
+
+
+def _out_of_range(n: int, v: int, labels: tuple[str, ...]) -> str:
+    return (
+        f"true label {n}: label {v} is out of range: a true label given as an index must be 0 to "
+        f"{len(labels) - 1} (for {list(labels)})"
+    )
 
 
 def _softmax(z: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -128,7 +192,13 @@ class Calibrator:
         results: Iterable[LabelResult | Exception],
         y: Sequence[str | int] | NDArray[np.intp] | None = None,
     ) -> Calibrator:
-        """Fit on `results` (with true labels `y`, names or indices, where supervised)."""
+        """Fit on `results` (with true labels `y`, names or indices, where supervised).
+
+        Raises:
+            TypeError: `y` is missing where supervised, or a true label is no name or index.
+            ValueError: No usable result (every one failed or has NaN probabilities), results
+                of different label sets, or a true label that is not one of the labels.
+        """
         res = as_results(results)
         z, ok = _logits(res)
         self.labels = res.labels
@@ -141,6 +211,12 @@ class Calibrator:
                 msg = f"{len(res)} results but {len(target)} labels"
                 raise ValueError(msg)
             n = int(ok.sum())
+            if not n:
+                msg = (
+                    f"no usable result to fit {type(self).__name__} on: every result failed "
+                    "or has no label probabilities (NaN: no label found at its answer position)"
+                )
+                raise ValueError(msg)
             if n < MIN_EXAMPLES:
                 warnings.warn(
                     f"{type(self).__name__} fit on {n} examples (< {MIN_EXAMPLES}): too few to "
@@ -321,7 +397,9 @@ def calibrate(
     batch to be calibrated itself. Apply it with `.transform(new_results)`.
 
     Raises:
-        ValueError: For an unknown method, or labels that are not the results' labels.
+        TypeError: A true label is neither a label name nor an integer index.
+        ValueError: For an unknown method, true labels that are not the results' labels (or an
+            index out of range), results of different label sets, or no usable result.
     """
     if method not in _METHODS:
         msg = f"unknown method {method!r}; choose one of {sorted(_METHODS)}"

@@ -20,13 +20,58 @@ from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode
 from tokenprobs.labels._position import At, LabelPositionError, resolve
 from tokenprobs.labels._result import LabelResult, LabelResults, build
 from tokenprobs.labels._rows import plain_results, tails_at
+from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from tokenprobs.models import TokenDistribution
+__all__ = ["Labels", "not_a_distribution"]
 
-__all__ = ["Labels"]
+
+def not_a_distribution(obj: object, n: int | None = None) -> str:
+    """The message for an input that is not a `TokenDistribution` (item `n` of a list)."""
+    what = "d" if n is None else f"item {n}"
+    return (
+        f"{what} is a {type(obj).__name__}, not a TokenDistribution: parse the response "
+        "first with tp.parse(response)"
+    )
+
+
+def _classes(
+    labels: Sequence[str] | Mapping[str, Sequence[str] | str],
+) -> dict[str, list[str]]:
+    """Each class name with its variants, every one checked to be a string.
+
+    Raises:
+        TypeError: A label name or a variant is not a string.
+    """
+    given: dict[object, object] = (
+        dict(labels.items()) if isinstance(labels, Mapping) else {k: [k] for k in labels}
+    )
+    classes: dict[str, list[str]] = {}
+    for n, (name, vs) in enumerate(given.items()):
+        if not isinstance(name, str):
+            msg = (
+                f"label {n} is a {type(name).__name__} ({name!r}), not a string: give each "
+                "label as its text"
+            )
+            raise TypeError(msg)
+        if isinstance(vs, str):
+            vs = [vs]  # noqa: PLW2901 - one variant, as a list of one
+        if not isinstance(vs, Iterable):
+            msg = (
+                f"the variants of label {name!r} must be a string or a list of strings, got "
+                f"{type(vs).__name__} {vs!r}"
+            )
+            raise TypeError(msg)
+        variants: list[object] = list(vs)
+        wrong = [(j, v) for j, v in enumerate(variants) if not isinstance(v, str)]
+        if wrong:
+            j, v = wrong[0]
+            msg = f"variant {j} of label {name!r} is a {type(v).__name__} ({v!r}), not a string"
+            raise TypeError(msg)
+        classes[name] = [str(v) for v in variants]
+    return classes
 
 
 class Labels(Exact):
@@ -47,6 +92,7 @@ class Labels(Exact):
         ('yes', 0.903, 0.917)
 
     Raises:
+        TypeError: If a label or a variant is not a string, or an option is not a bool.
         ValueError: If a class has no variant, a variant normalises to nothing, or two classes
             share a variant.
     """
@@ -64,11 +110,16 @@ class Labels(Exact):
         if isinstance(labels, str):
             msg = "labels must be a list of strings or a mapping, not one string"
             raise TypeError(msg)
-        classes: dict[str, list[str]] = (
-            {k: [v] if isinstance(v, str) else list(v) for k, v in labels.items()}
-            if isinstance(labels, Mapping)
-            else {k: [k] for k in labels}
+        options: tuple[tuple[str, object], ...] = (
+            ("case_sensitive", case_sensitive),
+            ("strip_whitespace", strip_whitespace),
+            ("quotes", quotes),
         )
+        for option, value in options:
+            if not isinstance(value, bool):
+                msg = f"{option} must be True or False, got {type(value).__name__} {value!r}"
+                raise TypeError(msg)
+        classes = _classes(labels)
         if len(classes) < 1:
             msg = "a label set needs at least one label"
             raise ValueError(msg)
@@ -141,7 +192,11 @@ class Labels(Exact):
 
         Raises:
             LabelPositionError: If `at` names no position of `d`.
+            TypeError: If `d` is not a `TokenDistribution` (a raw response: `tp.parse` it).
         """
+        given: object = d
+        if not isinstance(given, TokenDistribution):
+            raise TypeError(not_a_distribution(given))
         out = self.probs_many([d], at=at)[0]
         if isinstance(out, Exception):
             raise out
@@ -154,13 +209,24 @@ class Labels(Exact):
 
         An input that is an exception (a failed request from `get_token_distributions`) or has
         no such position gives its exception in place.
+
+        Raises:
+            TypeError: If an input is neither a `TokenDistribution` nor an exception, or `ds`
+                is one distribution (use `probs`).
         """
+        given: object = ds
+        if isinstance(given, TokenDistribution):
+            msg = "probs_many takes a list of distributions; for one distribution use probs(d)"
+            raise TypeError(msg)
         items = list(ds)
         results: list[LabelResult | Exception] = list(items)  # type: ignore[arg-type]
         rows: list[tuple[int, TokenDistribution, int]] = []
-        for n, d in enumerate(items):
+        for n, item in enumerate(items):
+            d: object = item
             if isinstance(d, Exception):
                 continue
+            if not isinstance(d, TokenDistribution):
+                raise TypeError(not_a_distribution(d, n))
             try:
                 rows.append((n, d, resolve(d, at, self._norm)))
             except LabelPositionError as exc:

@@ -110,6 +110,17 @@ def segment_min(values: NDArray[np.float64], f: Flat) -> NDArray[np.float64]:
 
 def negentropies(f: Flat, top_k: int | None) -> NDArray[np.float64]:
     r"""Per position $1 - \hat H_t / \log k$, NaN where the position has not exactly k members."""
+    given: object = top_k
+    if given is not None:
+        if not isinstance(given, (int, np.integer)) or isinstance(given, bool):
+            msg = f"top_k must be an int >= 2 (the top_logprobs asked for) or None, got {top_k!r}"
+            raise TypeError(msg)
+        if given < _MIN_K:
+            msg = (
+                f"top_k must be an int >= 2, got {given}: negentropy 1 - H / log k needs at least "
+                "two alternatives (log 1 = 0); pass the top_logprobs asked for, or None"
+            )
+            raise ValueError(msg)
     members = np.sum(f.alts > -np.inf, axis=-1)
     if top_k is None:
         k = np.zeros(f.n, dtype=np.intp)

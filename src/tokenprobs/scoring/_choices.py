@@ -30,14 +30,15 @@ def greedy(d: TokenDistribution) -> bool:
     """Whether every position's token is the most likely there (greedy decoding writes it).
 
     Within 1e-6 of the best returned alternative (ties count); False where a position has no
-    logprob or no alternatives to compare with.
+    logprob or no alternatives to compare with, and for a distribution with no positions.
     """
     if not len(d):
         return False
+    has_alternatives = np.fromiter(map(len, d.top_tokens), dtype=np.intp, count=len(d)) > 0
     best = d.top_logprobs.max(axis=1, initial=-np.inf)
     with np.errstate(invalid="ignore"):
         ok = d.logprobs >= best - _TIE
-    return bool(ok.all())
+    return bool((ok & has_alternatives).all())
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,35 @@ class ChoiceScores:
 
     @classmethod
     def of(cls, choices: Sequence[str], distributions: Sequence[TokenDistribution]) -> ChoiceScores:
-        """Build from each choice's scored distribution."""
+        """Build from each choice's scored distribution (`tp.score`'s result), in order.
+
+        A choice's logprob is the sum over all its positions: NaN when one has no logprob (the
+        first token of a text scored with `context=""`), `-inf` when one is below the returned
+        alternatives (the `-9999` sentinel).
+
+        Raises:
+            ValueError: No choices, not one distribution per choice, or a choice that is empty
+                or has no scored position.
+        """
+        if len(choices) != len(distributions):
+            msg = (
+                f"ChoiceScores.of needs one distribution per choice, got {len(choices)} choices "
+                f"and {len(distributions)} distributions"
+            )
+            raise ValueError(msg)
+        if not choices:
+            msg = "ChoiceScores.of needs at least one choice, got none"
+            raise ValueError(msg)
+        for i, (c, d) in enumerate(zip(choices, distributions, strict=True)):
+            if not c:
+                msg = f"choice {i} ({c!r}) is empty: every choice needs a text to score"
+                raise ValueError(msg)
+            if not len(d):
+                msg = (
+                    f"choice {i} ({c!r}) has no scored position: pass the distribution "
+                    "`tp.score` returned for it"
+                )
+                raise ValueError(msg)
         return cls(
             choices=list(choices),
             distributions=list(distributions),
@@ -89,20 +118,47 @@ class ChoiceScores:
         """`(C,)` the softmax of the summed logprobs over the choices (they sum to 1).
 
         `p_i = exp(l_i - logsumexp(l))`: the probability of each choice given that one of them
-        is the answer.
+        is the answer. All NaN when a choice's logprob is unknown (NaN) or every choice has
+        probability 0 (all `-inf`): the normalisation is then undefined.
         """
-        shifted = self.logprobs - np.max(self.logprobs)
-        weights = np.exp(shifted)
-        return readonly(weights / weights.sum())
+        with np.errstate(invalid="ignore"):
+            shifted = self.logprobs - np.max(self.logprobs)
+            weights = np.exp(shifted)
+            return readonly(weights / weights.sum())
 
     @property
     def best_index(self) -> int:
-        """The index of the most likely choice by summed logprob."""
+        """The index of the most likely choice by summed logprob.
+
+        Raises:
+            ValueError: A choice's logprob is unknown (NaN: a position with no logprob, such as
+                the first token scored with `context=""`), or every choice has probability 0.
+        """
+        unknown = np.flatnonzero(np.isnan(self.logprobs))
+        if unknown.size:
+            which = ", ".join(f"{i} ({self.choices[i]!r})" for i in unknown)
+            msg = (
+                f"no best choice: choice {which} has a position with no logprob, so its "
+                "log-likelihood is unknown; score the choices after a non-empty context "
+                "(or with a server that scores the first token after a BOS token)"
+            )
+            raise ValueError(msg)
+        if np.isneginf(self.logprobs).all():
+            msg = (
+                "no best choice: every choice has probability 0 (each has a token at the -9999 "
+                "sentinel, below every returned alternative), so they cannot be ranked from "
+                "these logprobs"
+            )
+            raise ValueError(msg)
         return int(np.argmax(self.logprobs))
 
     @property
     def best(self) -> str:
-        """The most likely choice by summed logprob (lm-eval's `acc`)."""
+        """The most likely choice by summed logprob (lm-eval's `acc`).
+
+        Raises:
+            ValueError: As `best_index`: no choice can be said to be the most likely.
+        """
         return self.choices[self.best_index]
 
 

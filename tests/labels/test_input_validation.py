@@ -1,0 +1,157 @@
+"""Wrong input to the labels tools is refused with a TypeError or ValueError that says the fix."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from tests.labels.test_calibration import results_from, synthetic
+
+import tokenprobs as tp
+from tokenprobs.labels import Labels
+from tokenprobs.testing import chat_completion
+
+LN = math.log
+BODY = chat_completion([("Yes", LN(0.6), [("Yes", LN(0.6)), ("No", LN(0.3)), ("x", LN(0.05))])])
+D = tp.parse(BODY)
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        pytest.param(["yes", None], r"label 1 is a NoneType \(None\)", id="none-in-list"),
+        pytest.param([5], r"label 0 is a int \(5\)", id="int-in-list"),
+        pytest.param({"a": [None]}, r"variant 0 of label 'a' is a NoneType", id="none-variant"),
+        pytest.param({"a": None}, r"variants of label 'a'.*NoneType", id="none-variants"),
+        pytest.param({1: "yes"}, r"label 0 is a int \(1\)", id="int-key"),
+        pytest.param([b"yes", b"no"], r"label 0 is a bytes", id="bytes"),
+    ],
+)
+def test_labels_must_be_strings(labels, message):
+    """A label or variant that is not a string is a TypeError naming it."""
+    with pytest.raises(TypeError, match=message):
+        Labels(labels)
+
+
+@pytest.mark.parametrize("option", ["case_sensitive", "strip_whitespace", "quotes"])
+@pytest.mark.parametrize("value", [pytest.param("no", id="str"), pytest.param(1, id="int")])
+def test_labels_options_must_be_bools(option, value):
+    """A boolean option given anything but True or False is a TypeError naming it."""
+    with pytest.raises(TypeError, match=rf"{option} must be True or False"):
+        Labels(["yes", "no"], **{option: value})
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        pytest.param(BODY, id="response-dict"),
+        pytest.param("yes", id="str"),
+        pytest.param([D], id="list"),
+        pytest.param(None, id="none"),
+    ],
+)
+def test_probs_needs_a_distribution(obj):
+    """`Labels.probs` of anything but a TokenDistribution says to `tp.parse` it first."""
+    with pytest.raises(TypeError, match=r"not a TokenDistribution.*tp\.parse"):
+        Labels(["yes", "no"]).probs(obj)
+
+
+def test_probs_many_of_one_distribution_says_to_use_probs():
+    """`probs_many(d)` (one distribution, not a list of them) is a TypeError."""
+    with pytest.raises(TypeError, match=r"probs\(d\)"):
+        Labels(["yes", "no"]).probs_many(D)
+
+
+@pytest.mark.parametrize(
+    "obj", [pytest.param(BODY, id="response-dict"), pytest.param("8", id="str")]
+)
+def test_expected_score_needs_a_distribution(obj):
+    """`expected_score` of a raw response says to `tp.parse` it first."""
+    with pytest.raises(TypeError, match=r"not a TokenDistribution.*tp\.parse"):
+        tp.labels.expected_score(obj)
+
+
+@pytest.mark.parametrize("fn", ["mean_token_negentropy", "min_token_negentropy"])
+@pytest.mark.parametrize(
+    ("top_k", "error"),
+    [
+        pytest.param(0, ValueError, id="zero"),
+        pytest.param(1, ValueError, id="one"),
+        pytest.param(-1, ValueError, id="negative"),
+        pytest.param("3", TypeError, id="str"),
+        pytest.param(True, TypeError, id="bool"),
+        pytest.param(2.5, TypeError, id="float"),
+    ],
+)
+def test_negentropy_top_k_is_an_int_of_at_least_two(fn, top_k, error):
+    """`top_k` is k of `1 - H / log k`: an int >= 2 (log 1 = 0), else an error naming it."""
+    with pytest.raises(error, match=r"top_k must be an int >= 2"):
+        getattr(tp.labels, fn)(D, top_k=top_k)
+
+
+def test_uncertainty_scores_top_k_is_checked():
+    """`uncertainty_scores` checks `top_k` as the negentropies do."""
+    with pytest.raises(ValueError, match=r"top_k must be an int >= 2"):
+        tp.labels.uncertainty_scores([D], top_k=0)
+
+
+@pytest.mark.parametrize(
+    ("y", "error", "message"),
+    [
+        pytest.param([5] * 40, ValueError, r"label 5 .*0 to 2", id="index-too-large"),
+        pytest.param([-1] * 40, ValueError, r"label -1 .*0 to 2", id="negative-index"),
+        pytest.param(np.full(40, 3), ValueError, r"label 3 .*0 to 2", id="numpy-index"),
+        pytest.param([0.7] * 40, TypeError, r"label 0.7 .*a name or an integer index", id="float"),
+        pytest.param([True] * 40, TypeError, r"label True .*a name or an integer", id="bool"),
+        pytest.param([None] * 40, TypeError, r"label None .*a name or an integer", id="none"),
+        pytest.param(np.full(40, 0.5), TypeError, r"a name or an integer index", id="numpy-float"),
+        pytest.param([3.0] * 40, ValueError, r"label 3 .*0 to 2", id="whole-float-too-large"),
+        pytest.param(np.full(40, 3.0), ValueError, r"label 3 .*0 to 2", id="numpy-whole-float"),
+    ],
+)
+def test_true_labels_must_name_a_label(y, error, message):
+    """A true label that is no label name and no index in range is refused, naming the range."""
+    p, _ = synthetic(40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tp.labels.CalibrationWarning)
+        with pytest.raises(error, match=message):
+            tp.labels.calibrate(results_from(p), y)
+
+
+def test_true_labels_as_names_and_indices_still_fit():
+    """Names, Python ints, numpy ints and whole floats in range are all accepted."""
+    p, y = synthetic(40)
+    names = [["a", "b", "c"][k] for k in y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tp.labels.CalibrationWarning)
+        by_name = tp.labels.calibrate(results_from(p), names)
+        by_index = tp.labels.calibrate(results_from(p), y.tolist())
+        by_array = tp.labels.calibrate(results_from(p), y)
+        by_floats = tp.labels.calibrate(results_from(p), y.astype(float))  # np.zeros(n) and kin
+        by_float_list = tp.labels.calibrate(results_from(p), [float(k) for k in y])
+    fits = [by_name, by_index, by_array, by_floats, by_float_list]
+    assert all(isinstance(c, tp.labels.TemperatureScaling) for c in fits)
+    assert len({c.temperature for c in fits}) == 1
+
+
+@pytest.mark.parametrize("method", ["temperature", "vector", "platt", "contextual", "batch"])
+def test_no_usable_result_to_fit_on_is_an_error(method):
+    """Results with no label mass (NaN probs) leave nothing to fit: a ValueError, no warnings."""
+    nothing = Labels(["yes", "no"]).probs_many(
+        [tp.parse(chat_completion([("maybe", -0.1, [("maybe", -0.1)])]))] * 2
+    )
+    y = ["yes", "no"] if method in {"temperature", "vector", "platt"} else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="no usable result"):
+            tp.labels.calibrate(nothing, y, method=method)
+
+
+def test_results_of_different_label_sets_are_refused():
+    """Calibrating results of two label sets together is a ValueError naming both sets."""
+    yes_no = Labels(["yes", "no"]).probs(D)
+    abc = results_from([[0.5, 0.3, 0.2]])[0]
+    with pytest.raises(ValueError, match=r"result 1 .*\['a', 'b', 'c'\].*\['yes', 'no'\]"):
+        tp.labels.calibrate([yes_no, abc], ["yes", "a"])

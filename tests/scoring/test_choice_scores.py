@@ -1,0 +1,98 @@
+"""`ChoiceScores.of` and `greedy` on hand-built distributions: what is unknown stays unknown."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import tokenprobs as tp
+from tokenprobs.testing import completion
+
+
+def dist(*positions: tuple[str, float | None, list[tuple[str, float]]]) -> tp.TokenDistribution:
+    """A legacy completion's distribution of the given `(token, logprob, alternatives)`."""
+    return tp.parse(completion(list(positions)))
+
+
+A = dist(("A", -1.0, [("A", -1.0), ("B", -2.0)]))
+B = dist(("B", -2.0, [("A", -1.0), ("B", -2.0)]))
+
+
+def test_known_choices_keep_their_sums_softmax_and_best():
+    """Two fully scored choices: summed logprobs, a softmax summing to 1, the likelier one best."""
+    s = tp.scoring.ChoiceScores.of(["A", "B"], [A, B])
+    assert s.logprobs.tolist() == [-1.0, -2.0]
+    assert s.probs.sum() == pytest.approx(1.0)
+    assert (s.best, s.best_index) == ("A", 0)
+    assert s.greedy.tolist() == [True, False]
+
+
+def test_a_choice_with_an_unknown_logprob_is_never_silently_best():
+    """A NaN position (an echoed first token) makes the sum unknown: `best` refuses, naming it."""
+    first = dist(("A", None, []), (" x", -0.5, [(" x", -0.5)]))
+    s = tp.scoring.ChoiceScores.of(["A x", "B"], [first, B])
+    assert math.isnan(s.logprobs[0])
+    assert s.logprobs[1] == -2.0
+    assert np.isnan(s.probs).all()
+    with pytest.raises(ValueError, match=r"'A x'.*no logprob.*context"):
+        _ = s.best
+    with pytest.raises(ValueError, match=r"'A x'"):
+        _ = s.best_index
+
+
+def test_choices_all_outside_the_top_alternatives_have_no_best():
+    """Every choice at the -9999 sentinel (probability 0): no softmax and no best, said so."""
+    low = dist(("A", -9999.0, [("Z", -0.1)]))
+    lower = dist(("B", -9999.0, [("Z", -0.1)]))
+    s = tp.scoring.ChoiceScores.of(["A", "B"], [low, lower])
+    assert np.isneginf(s.logprobs).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(s.probs).all()
+        with pytest.raises(ValueError, match="every choice has probability 0"):
+            _ = s.best
+
+
+def test_one_choice_at_the_sentinel_still_loses_to_a_known_one():
+    """A sentinel choice has probability 0 next to a scored one: the scored one is best."""
+    low = dist(("A", -9999.0, [("Z", -0.1)]))
+    s = tp.scoring.ChoiceScores.of(["A", "B"], [low, B])
+    assert s.probs.tolist() == [0.0, 1.0]
+    assert s.best == "B"
+
+
+@pytest.mark.parametrize(
+    ("choices", "distributions", "match"),
+    [
+        pytest.param([], [], "at least one choice", id="no-choices"),
+        pytest.param(["A"], [B, A], r"1 choices? .*2 distributions", id="fewer-choices"),
+        pytest.param(["A", "B"], [A], r"2 choices? .*1 distribution", id="fewer-distributions"),
+        pytest.param(["A", ""], [A, B], r"choice 1 \(''\) is empty", id="empty-text"),
+        pytest.param(["A", "B"], [A, dist()], r"choice 1 \('B'\) has no scored", id="no-positions"),
+    ],
+)
+def test_of_refuses_inconsistent_input(choices, distributions, match):
+    """No choices, a length mismatch or an empty choice is a ValueError saying which."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=match):
+            tp.scoring.ChoiceScores.of(choices, distributions)
+
+
+@pytest.mark.parametrize(
+    ("d", "want"),
+    [
+        pytest.param(dist(("A", -5.0, [])), False, id="no-alternatives"),
+        pytest.param(dist(("A", None, [])), False, id="no-logprob"),
+        pytest.param(dist(("A", -1.0, [("A", -1.0)]), (" b", -1.0, [])), False, id="one-bare"),
+        pytest.param(dist(("A", -1.0, [("A", -1.0), ("B", -1.0 - 1e-7)])), True, id="tie"),
+        pytest.param(dist(("B", -2.0, [("A", -1.0), ("B", -2.0)])), False, id="worse"),
+        pytest.param(dist(), False, id="empty"),
+    ],
+)
+def test_greedy_needs_a_logprob_and_alternatives_at_every_position(d, want):
+    """As documented: False where a position has no logprob or no alternatives to compare with."""
+    assert tp.scoring.greedy(d) is want
