@@ -13,6 +13,13 @@ BODY = testing.chat_completion([("a", -0.1, [("a", -0.1), ("b", -2.5)])])
 JSON = tp.parse(testing.chat_completion([(c, -0.1, []) for c in '{"a": 1}']))
 
 
+def _accumulated() -> tp.StreamAccumulator:
+    acc = tp.StreamAccumulator()
+    for chunk in testing.chat_chunks([("a", -0.1, [])]):
+        acc.feed(chunk)
+    return acc
+
+
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
@@ -36,6 +43,23 @@ JSON = tp.parse(testing.chat_completion([(c, -0.1, []) for c in '{"a": 1}']))
         pytest.param(lambda: tp.parse(BODY, choice=True), TypeError, "choice", id="choice-bool"),
         pytest.param(lambda: fields.parse(JSON, None), TypeError, "pydantic", id="fields-model"),
         pytest.param(lambda: fields.confidence(JSON)[None], TypeError, "leaf", id="fields-key"),
+        pytest.param(lambda: tp.metrics.entropy(3.0), ValueError, "a scalar", id="metric-scalar"),
+        pytest.param(
+            lambda: tp.metrics.tail_mass([[-1.0]], axis=2), ValueError, "axis=2", id="metric-axis"
+        ),
+        pytest.param(
+            lambda: proxy.DenseLogprobs.from_logits([[float("nan"), 1.0]], [b"a", b"b"]),
+            ValueError,
+            "position 0 hold NaN",
+            id="logits-nan",
+        ),
+        pytest.param(
+            lambda: proxy.DenseLogprobs.from_logits([[-np.inf, -np.inf]], [b"a", b"b"]),
+            ValueError,
+            "no finite value",
+            id="logits-all-masked",
+        ),
+        pytest.param(lambda: _accumulated().distribution("0"), TypeError, "choice", id="stream"),
     ],
 )
 def test_a_wrong_type_is_named(call, error, match):

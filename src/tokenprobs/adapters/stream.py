@@ -307,6 +307,9 @@ class StreamAccumulator:
         if self.kind is None:
             msg = "the stream carried no chunks"
             raise UnsupportedResponseError(msg)
+        if isinstance(choice, bool) or not isinstance(choice, int):
+            msg = f"choice is a choice's index (an int), got {type(choice).__name__} {choice!r}"
+            raise TypeError(msg)
         if choice not in self._choices:
             msg = f"there is no choice {choice}: the stream has choices {self.choices}"
             raise UnsupportedResponseError(msg, field="choices")

@@ -35,8 +35,13 @@ def clean(x: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def to_last_axis(logprobs: ArrayLike, axis: int, name: str = "logprobs") -> NDArray[np.float64]:
-    """Cleaned logprobs with `axis` moved last."""
-    return clean(np.moveaxis(as_float(logprobs, name), axis, -1))
+    """Cleaned logprobs with `axis` moved last; a `ValueError` naming `axis` where it is none."""
+    arr = as_float(logprobs, name)
+    if not -arr.ndim <= axis < arr.ndim:
+        shape = "a scalar" if arr.ndim == 0 else f"shape {arr.shape}"
+        msg = f"axis={axis} is not an axis of {name}, {shape}: a reduction needs the axis of a row"
+        raise ValueError(msg)
+    return clean(np.moveaxis(arr, axis, -1))
 
 
 def reduce_shape(out: NDArray[np.float64], axis: int, *, keepdims: bool) -> NDArray[np.float64]:

@@ -71,11 +71,20 @@ class DenseLogprobs:
         """Normalise `(T, V)` logits (or logprobs) over the vocabulary whose bytes are `vocab`.
 
         Raises:
-            ValueError: When `logits` is not `(T, len(vocab))`.
+            ValueError: When `logits` is not `(T, len(vocab))`, or holds NaN or `+inf`, or a row
+                has no finite value (`-inf` masks a token; a row needs one token left).
         """
         raw = np.asarray(logits, dtype=np.float64)
         if raw.ndim != 2 or raw.shape[1] != len(vocab):  # noqa: PLR2004
             msg = f"logits must have shape (T, {len(vocab)}) for this vocabulary, got {raw.shape}"
+            raise ValueError(msg)
+        bad = np.isnan(raw) | np.isposinf(raw)
+        if bad.any() or (raw.size and not np.isfinite(raw).any(axis=1).all()):
+            t = int(np.flatnonzero(bad.any(axis=1) | ~np.isfinite(raw).any(axis=1))[0])
+            msg = (
+                f"logits at position {t} hold NaN or +inf, or no finite value: a model's logits "
+                "are finite numbers (-inf only masks a token)"
+            )
             raise ValueError(msg)
         peak = raw.max(axis=1, keepdims=True)
         lp = raw - peak - np.log(np.exp(raw - peak).sum(axis=1, keepdims=True))
