@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from tokenprobs import batch
 from tokenprobs._gc import paused_gc
 from tokenprobs.adapters import parse
+from tokenprobs.distill._jsonl import json_lines
 from tokenprobs.distill._record import DistillError, KDRecord, Teacher
 from tokenprobs.exceptions import TokenprobsError, TokenprobsWarning
 from tokenprobs.models import TokenDistribution
@@ -55,20 +55,14 @@ def read_inputs(path: str | os.PathLike[str], /) -> dict[str, Mapping[str, objec
         DistillError: A line is not a Batch request (`custom_id` and `body`).
     """
     out: dict[str, Mapping[str, object]] = {}
-    with Path(path).open("rb") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-                cid, body = obj["custom_id"], obj["body"]
-            except (ValueError, KeyError, TypeError) as exc:
-                msg = (
-                    f"line {number} of {os.fspath(path)!r} is not a Batch request line "
-                    "({'custom_id', 'body'}); pass the Batch *input* file as inputs="
-                )
-                raise DistillError(msg) from exc
-            out[str(cid)] = body
+    for number, obj in json_lines(path):
+        if "custom_id" not in obj or "body" not in obj:
+            msg = (
+                f"line {number} of {os.fspath(path)!r} is not a Batch request line "
+                "({'custom_id', 'body'}); pass the Batch *input* file as inputs="
+            )
+            raise DistillError(msg)
+        out[str(obj["custom_id"])] = obj["body"]
     return out
 
 

@@ -146,16 +146,34 @@ def read_jsonl(path: str | os.PathLike[str], /) -> Iterator[KDRecord]:
     Raises:
         DistillError: A line that is not a record (the message gives its number).
     """
+    for number, obj in json_lines(path):
+        try:
+            record = from_json(obj)
+        except (ValueError, TypeError) as exc:  # a DistillError among them
+            msg = f"line {number} of {os.fspath(path)!r}: {exc}"
+            raise DistillError(msg) from exc
+        yield record
+
+
+def json_lines(path: str | os.PathLike[str], /) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each non-blank line's number and JSON object, read one at a time.
+
+    Raises:
+        DistillError: A line that is not a JSON object (the message gives its number).
+    """
     with Path(path).open("rb") as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
-                if not isinstance(obj, dict):
-                    msg = f"not a JSON object but {type(obj).__name__} {obj!r:.40}"
-                    raise DistillError(msg)  # noqa: TRY301 - numbered below with the others
-                yield from_json(obj)
-            except (ValueError, DistillError) as exc:
-                msg = f"line {number} of {os.fspath(path)!r}: {exc}"
+            except ValueError as exc:
+                msg = f"line {number} of {os.fspath(path)!r} is not JSON: {exc}"
                 raise DistillError(msg) from exc
+            if not isinstance(obj, dict):
+                msg = (
+                    f"line {number} of {os.fspath(path)!r}: not a JSON object but "
+                    f"{type(obj).__name__} {obj!r:.40}"
+                )
+                raise DistillError(msg)
+            yield number, obj

@@ -201,6 +201,7 @@ def to_html(
 
     Raises:
         ValueError: `mode` is not one of the above.
+        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first).
     """
     d = expect_distribution(d, "to_html(d)")
     name = canonical_mode(mode)

@@ -57,6 +57,7 @@ def plot(
     Raises:
         MissingDependencyError: matplotlib is not installed.
         ValueError: `mode` is not a mode.
+        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first).
     """
     d = expect_distribution(d, "plot(d)")
     name = canonical_mode(mode)

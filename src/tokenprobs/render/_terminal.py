@@ -207,6 +207,7 @@ def to_text(
 
     Raises:
         ValueError: `mode` is not a mode.
+        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first).
     """
     d = expect_distribution(d, "to_text(d)")
     name = canonical_mode(mode)
@@ -246,13 +247,14 @@ def to_rich(d: TokenDistribution, *, mode: Mode | str = "least-likely", top: int
     Raises:
         MissingDependencyError: rich is not installed.
         ValueError: `mode` is not a mode.
+        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first).
     """
-    d = expect_distribution(d, "to_rich(d)")
     name = canonical_mode(mode)
     feature = "the rich view"
     Group = require("rich.console", extra="rich", feature=feature).Group  # noqa: N806 - a class
     Table = require("rich.table", extra="rich", feature=feature).Table  # noqa: N806 - a class
     Text = require("rich.text", extra="rich", feature=feature).Text  # noqa: N806 - a class
+    d = expect_distribution(d, "to_rich(d)")
     bins, shades, text, out = mode_bins(d, name), shade_names(name), d.text, Text()
     for start, stop, c0, c1 in group_cells(d.char_spans()):
         out.append(safe(text[c0:c1]), style=_rich_style(cell_shade(d, bins, shades, start, stop)))
