@@ -21,6 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared _data
+
+from _data import top_logprobs
+
 import tokenprobs as tp
 from tokenprobs import batch
 
@@ -37,7 +41,7 @@ def body(rng: random.Random, tokens: int, top: int) -> dict[str, object]:
     content = []
     for _ in range(tokens):
         alts = rng.sample(words * 2, top)
-        lps = sorted((-rng.expovariate(0.5) for _ in range(top)), reverse=True)
+        lps = top_logprobs(rng, top)
         content.append(
             {
                 **entry(alts[0], lps[0]),

@@ -15,7 +15,12 @@ import random
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared _data
+
+from _data import top_logprobs
 
 import tokenprobs as tp
 from tokenprobs import fields
@@ -78,9 +83,9 @@ def body(seed: int = 0) -> bytes:
 
     content = []
     for piece in pieces:
-        lps = sorted((-rng.expovariate(0.5) for _ in range(K - 1)), reverse=True)
+        lps = top_logprobs(rng, K - 1, mass=0.04)  # beside the sampled token's 0.95
         alts = [piece[: rng.randint(1, len(piece))] + bytes([rng.randint(97, 122)]) for _ in lps]
-        top = [entry(piece, -0.05), *(entry(a, v - 3) for a, v in zip(alts, lps, strict=True))]
+        top = [entry(piece, -0.05), *(entry(a, v) for a, v in zip(alts, lps, strict=True))]
         content.append({**entry(piece, -0.05), "top_logprobs": top})
     return json.dumps(
         {

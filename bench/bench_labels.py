@@ -27,9 +27,14 @@ import statistics
 import sys
 import time
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared _data
+
+from _data import top_logprobs
 
 import tokenprobs as tp
 from tokenprobs import labels
@@ -53,7 +58,7 @@ def bodies(n: int, top: int, seed: int = 0) -> list[dict[str, object]]:
             alts = rng.sample(pool, top)
             if not alts[0].strip():  # a blank is an alternative, never the whole answer
                 alts[0], alts[1] = alts[1], alts[0]
-            lps = sorted((-rng.expovariate(0.7) for _ in range(top)), reverse=True)
+            lps = top_logprobs(rng, top)
             positions.append((alts[0], lps[0], list(zip(alts, lps, strict=True))))
         out.append(chat_completion(positions))
     return out

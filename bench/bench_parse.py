@@ -34,11 +34,16 @@ import sys
 import time
 from itertools import chain
 from operator import attrgetter
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import openai
 from openai.types.chat import ChatCompletion
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared _data
+
+from _data import top_logprobs
 
 import tokenprobs as tp
 from tokenprobs.adapters import _fast_typed
@@ -60,7 +65,7 @@ def body(seed: int = 0) -> bytes:
     content = []
     for _ in range(T):
         alts = rng.sample(words * 2, K)
-        lps = sorted((-rng.expovariate(0.5) for _ in range(K)), reverse=True)
+        lps = top_logprobs(rng, K)
         content.append(
             {
                 **entry(alts[0], lps[0]),
