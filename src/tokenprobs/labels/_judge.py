@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from tokenprobs.labels._labels import Labels, not_a_distribution
+from tokenprobs.labels._labels import Labels
 from tokenprobs.labels._position import At, Char, LabelPositionError
-from tokenprobs.models import TokenDistribution
+from tokenprobs.models._expect import expect_distribution
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from tokenprobs.labels._result import LabelResult
+    from tokenprobs.models import TokenDistribution
 
 __all__ = ["ExpectedScore", "expected_score"]
 
@@ -147,8 +148,7 @@ def expected_score(
         >>> round(tp.labels.expected_score(d).expected, 2)
         7.8
     """
-    if not isinstance(d, TokenDistribution):
-        raise TypeError(not_a_distribution(d))
+    d = expect_distribution(d, "expected_score(d)")
     values = _scale(scale)
     labels = Labels(list(values), case_sensitive=case_sensitive)
     where: At = (

@@ -21,20 +21,12 @@ from tokenprobs.labels._position import At, LabelPositionError, resolve
 from tokenprobs.labels._result import LabelResult, LabelResults, build
 from tokenprobs.labels._rows import plain_results, tails_at
 from tokenprobs.models import TokenDistribution
+from tokenprobs.models._expect import expect_distribution
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["Labels", "not_a_distribution"]
-
-
-def not_a_distribution(obj: object, n: int | None = None) -> str:
-    """The message for an input that is not a `TokenDistribution` (item `n` of a list)."""
-    what = "d" if n is None else f"item {n}"
-    return (
-        f"{what} is a {type(obj).__name__}, not a TokenDistribution: parse the response "
-        "first with tp.parse(response)"
-    )
+__all__ = ["Labels"]
 
 
 def _classes(
@@ -194,10 +186,7 @@ class Labels(Exact):
             LabelPositionError: If `at` names no position of `d`.
             TypeError: If `d` is not a `TokenDistribution` (a raw response: `tp.parse` it).
         """
-        given: object = d
-        if not isinstance(given, TokenDistribution):
-            raise TypeError(not_a_distribution(given))
-        out = self.probs_many([d], at=at)[0]
+        out = self.probs_many([expect_distribution(d, "Labels.probs(d)")], at=at)[0]
         if isinstance(out, Exception):
             raise out
         return out
@@ -225,8 +214,7 @@ class Labels(Exact):
             d: object = item
             if isinstance(d, Exception):
                 continue
-            if not isinstance(d, TokenDistribution):
-                raise TypeError(not_a_distribution(d, n))
+            d = expect_distribution(d, f"Labels.probs_many: item {n}")
             try:
                 rows.append((n, d, resolve(d, at, self._norm)))
             except LabelPositionError as exc:

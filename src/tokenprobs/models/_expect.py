@@ -12,7 +12,7 @@ def expect_distribution(obj: object, name: str) -> TokenDistribution:
     if isinstance(obj, TokenDistribution):
         return obj
     msg = (
-        f"{name} takes a TokenDistribution, got a {type(obj).__name__}: `tp.parse(response)` "
-        "makes one from a response, a dict or JSON text"
+        f"{name} takes a TokenDistribution: got a {type(obj).__name__}, not a TokenDistribution; "
+        "`tp.parse(response)` makes one from a response, a dict or JSON text"
     )
     raise TypeError(msg)
