@@ -39,6 +39,34 @@ def test_n_greater_than_one_parse_all_and_choice():
         tp.parse(body, choice=2)
 
 
+@pytest.mark.parametrize("kind", ["chat", "completions", "chat SDK object"])
+def test_choices_numbered_alike_are_read_by_position_with_a_warning(kind):
+    """A server that numbers every choice 0: each choice is its position, and a warning says so.
+
+    Before, both distributions said `choice == 0` and `parse(choice=1)` found no choice 1.
+    """
+    two = [("A", -0.3, [])], [("B", -0.6, [])]
+    body = testing.completion(*two) if kind == "completions" else testing.chat_completion(*two)
+    for c in body["choices"]:
+        c["index"] = 0
+    obj = ChatCompletion.model_validate(body) if kind == "chat SDK object" else body
+    with pytest.warns(
+        tp.TokenprobsWarning, match=r"choices\[0\] and choices\[1\] both have index 0"
+    ):
+        first, second = tp.parse_all(obj)
+    assert (first.choice, first.tokens, second.choice, second.tokens) == (0, ["A"], 1, ["B"])
+    with pytest.warns(tp.TokenprobsWarning, match="numbered its choices wrongly"):
+        assert tp.parse(obj, choice=1).tokens == ["B"]
+
+
+def test_parse_all_returns_choices_in_index_order():
+    """A body listing choice 1 before choice 0: `parse_all` still gives them in index order."""
+    body = testing.chat_completion([("A", -0.3, [])], [("B", -0.6, [])])
+    body["choices"].reverse()
+    first, second = tp.parse_all(body)
+    assert (first.choice, first.tokens, second.choice, second.tokens) == (0, ["A"], 1, ["B"])
+
+
 def test_interleaved_stream_of_two_choices_equals_non_streamed():
     """Chunks of two choices interleaved by index split back into the same distributions."""
     a, b = KOREAN, [("A", -0.3, [("A", -0.3)]), ("B", -0.6, [])]

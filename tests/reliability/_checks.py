@@ -113,7 +113,10 @@ def check_distribution(d: tp.TokenDistribution) -> None:  # noqa: PLR0915
 
 
 def _quiet(parse: Callable[[object], T], obj: object) -> T:
-    """`parse(obj)`, allowing only the placeholder and impossible-values warnings, where due."""
+    """`parse(obj)`, allowing only the warnings that are due.
+
+    They are: placeholder values, impossible values, and choices numbered alike.
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", tp.TokenprobsWarning)
         out = parse(obj)
@@ -122,6 +125,9 @@ def _quiet(parse: Callable[[object], T], obj: object) -> T:
         assert issubclass(w.category, tp.TokenprobsWarning), w
         if "not the logprobs of a probability distribution" in str(w.message):
             assert any(_impossible(d) for d in dists), f"an impossible-values warning for {dists}"
+            continue
+        if "numbered its choices wrongly" in str(w.message):
+            assert len(dists) == len({d.choice for d in dists}), f"choices still equal: {dists}"
             continue
         assert "carry no probability information" in str(w.message), w
         assert any(not any(d.top_tokens) for d in dists), "a placeholder warning with alternatives"
@@ -149,6 +155,7 @@ def outcome(obj: object, *, category: str) -> list[tp.TokenDistribution] | tp.To
         return exc
     for d in dists:
         check_distribution(d)
+    assert len({d.choice for d in dists}) == len(dists), f"two distributions, one choice: {dists}"
     try:
         first = _quiet(tp.parse, obj)
     except tp.TokenprobsError as exc:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from typing import TYPE_CHECKING, Any
 
 from tokenprobs._access import get
-from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
+from tokenprobs.exceptions import APIResponseError, TokenprobsWarning, UnsupportedResponseError
 
-__all__ = ["choice_index", "error_body", "get", "plain", "seen", "select", "seq"]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["choice_index", "choice_indices", "error_body", "get", "plain", "seen", "select", "seq"]
 
 
 def plain(value: Any) -> Any:  # noqa: ANN401 - JSON-like data, as the server sent it
@@ -38,13 +42,14 @@ def seen(value: object) -> str:
     return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"  # noqa: PLR2004
 
 
-def select(choices: list[Any], choice: int | None) -> list[tuple[int, Any]]:
-    """`[(position, choice)]`: all of them, or the one whose `index` (else position) is `choice`."""
+def select(choices: list[Any], choice: int | None) -> list[tuple[int, int, Any]]:
+    """`[(position, index, choice)]`: all in index order, or the one whose index is `choice`."""
+    picked = list(zip(range(len(choices)), choice_indices(choices), choices, strict=True))
     if choice is None:
-        return list(enumerate(choices))
-    for i, c in enumerate(choices):
-        if choice_index(c, i) == choice:
-            return [(i, c)]
+        return sorted(picked, key=lambda row: row[1])
+    for row in picked:
+        if row[1] == choice:
+            return [row]
     msg = f"there is no choice {choice}: the response has {len(choices)} choice(s)"
     raise UnsupportedResponseError(msg, field="choices")
 
@@ -53,6 +58,25 @@ def choice_index(c: Any, position: int) -> int:  # noqa: ANN401 - a choice or it
     """A choice's `index` when it is an integer, else its position."""
     index = get(c, "index")
     return index if isinstance(index, int) and not isinstance(index, bool) else position
+
+
+def choice_indices(choices: Sequence[Any]) -> list[int]:
+    """Each choice's `choice_index`; their positions, with a warning, when two would be equal.
+
+    A server that numbers every choice 0 would otherwise give `n` distributions that all say
+    `choice == 0`, and `parse(obj, choice=1)` would find none.
+    """
+    indices = [choice_index(c, i) for i, c in enumerate(choices)]
+    if len(set(indices)) == len(indices):
+        return indices
+    first = next(i for i, index in enumerate(indices) if indices.index(index) != i)
+    msg = (
+        f"choices[{indices.index(indices[first])}] and choices[{first}] both have index "
+        f"{indices[first]}: the server numbered its choices wrongly, so each choice is read as "
+        f"its position in the list (choice 0 to {len(indices) - 1})"
+    )
+    warnings.warn(msg, TokenprobsWarning, stacklevel=2)
+    return list(range(len(choices)))
 
 
 def error_body(obj: dict[str, Any]) -> APIResponseError | None:

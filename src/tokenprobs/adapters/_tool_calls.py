@@ -23,7 +23,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters import chat
-from tokenprobs.adapters._common import choice_index, get
+from tokenprobs.adapters._common import choice_indices, get
 from tokenprobs.exceptions import MissingLogprobsError, TokenprobsWarning
 
 if TYPE_CHECKING:
@@ -61,8 +61,7 @@ def chat_choices(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
     except MissingLogprobsError as exc:
         unless_tool_call(exc, choice)
     choices = get(obj, "choices")
-    indices = [choice_index(c, i) for i, c in enumerate(choices)]
-    return each_choice(lambda i: chat.parse_choices(obj, choice=i)[0], indices)
+    return each_choice(lambda i: chat.parse_choices(obj, choice=i)[0], choice_indices(choices))
 
 
 def each_choice(

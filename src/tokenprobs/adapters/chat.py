@@ -41,14 +41,14 @@ def parse_choices(
         parse_choice(
             c,
             path=f"choices[{i}]",
-            choice=choice_index(c, i),
+            choice=index,
             model=model if isinstance(model, str) else None,
             response=obj,
             hint=hint,
             table=table,
             prompt_filter_results=None if prompt_filters is None else plain(prompt_filters),
         )
-        for i, c in picked
+        for i, index, c in picked
     ]
 
 

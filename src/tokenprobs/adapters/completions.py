@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters._columns import Columns
-from tokenprobs.adapters._common import get, plain, select, seq
+from tokenprobs.adapters._common import choice_index, choice_indices, get, plain, select, seq
 from tokenprobs.adapters._ids import checked_id
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 from tokenprobs.models._ids import id_from_token, ids_1d
@@ -43,14 +43,14 @@ def parse_choices(
         parse_choice(
             c,
             path=f"choices[{i}]",
-            position=i,
+            choice=index,
             source=source,
             hint=hint,
             model=model if isinstance(model, str) else None,
             response=obj,
             prompt_filter_results=None if prompt_filters is None else plain(prompt_filters),
         )
-        for i, c in select(choices, choice)
+        for i, index, c in select(choices, choice)
     ]
     if any(_echoed(d) for d in out):
         lengths = _prompt_lengths(obj, choices)
@@ -76,9 +76,7 @@ def _prompt_lengths(obj: Any, choices: list[Any]) -> dict[int, int]:  # noqa: AN
     """
     out: dict[int, int] = {}
     sizes: dict[int, int] = {}
-    for i, c in enumerate(choices):
-        index = get(c, "index")
-        key = index if type(index) is int else i
+    for c, key in zip(choices, choice_indices(choices), strict=True):
         tokens = get(get(c, "logprobs"), "tokens")
         sizes[key] = len(tokens) if isinstance(tokens, list | tuple) else 0
         rows = get(c, "prompt_logprobs")
@@ -99,14 +97,13 @@ def parse_choice(
     c: Any,  # noqa: ANN401 - a CompletionChoice or its dict
     *,
     path: str = "choice",
-    position: int = 0,
+    choice: int | None = None,
     source: str = "completions",
     hint: str | None = None,
     **meta: Any,  # noqa: ANN401 - model, response, prompt_filter_results
 ) -> TokenDistribution:
     """The distribution of one legacy choice (`response.choices[i]`, SDK object or dict)."""
     logprobs = get(c, "logprobs")
-    index = get(c, "index")
     if logprobs is None:
         what = f"{path}.logprobs is null: the response carries no logprobs"
         raise MissingLogprobsError(what, endpoint="completions", hint=hint)
@@ -117,7 +114,7 @@ def parse_choice(
         logprobs,
         path=f"{path}.logprobs",
         source=source,
-        choice=index if type(index) is int else position,
+        choice=choice_index(c, 0) if choice is None else choice,
         finish_reason=_reason(get(c, "finish_reason")),
         content=text if isinstance(text, str) else None,
         content_filter_results=None if filters is None else [plain(filters)],

@@ -51,9 +51,8 @@ def prompt_choices(
         get(c, "message") is not None for c in choices
     )
     out = []
-    for i, c in select(choices, choice):
-        index = get(c, "index")
-        meta["choice"] = index if type(index) is int else i
+    for i, index, c in select(choices, choice):
+        meta["choice"] = index
         if chat:
             out.append(_from_vllm(obj, "", "chat.prompt", meta))
         elif get(c, "prompt_logprobs") is not None:
