@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import pydantic_core
 
 from tokenprobs._endpoints import ENDPOINTS
+from tokenprobs._files import atomic_file
 from tokenprobs._gc import paused_gc
 from tokenprobs.adapters import parse
 from tokenprobs.client._request import build_params, guard
@@ -92,38 +93,34 @@ def write_requests(
 
     Raises:
         GuardError: A line the API would refuse (a note names its index and `custom_id`).
+        IsADirectoryError: `path` is a folder (nothing is read).
+        FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
-    target = Path(path)
-    items = prompts.items() if isinstance(prompts, Mapping) else enumerate(prompts)
-    tmp = target.with_name(target.name + ".partial")
     ids: list[str] = []
     seen: set[str] = set()
-    try:
-        with tmp.open("w", encoding="utf-8") as out:
-            for n, (key, prompt) in enumerate(items):
-                body = build_params(
-                    prompt,
-                    model=model,
-                    top_logprobs=top_logprobs,
-                    endpoint=endpoint,
-                    create_kwargs=create_kwargs,
-                )
-                cid = key if isinstance(key, str) else custom_id(n, body)
-                try:
-                    guard(endpoint, body, base_url=base_url, mode=guards)
-                except Exception as exc:
-                    exc.add_note(f"in the batch request at index {n} (custom_id {cid!r})")
-                    raise
-                if cid in seen:
-                    msg = f"custom_id {cid!r} appears twice: the Batch API needs unique ids"
-                    raise ValueError(msg)
-                seen.add(cid)
-                line = {"custom_id": cid, "method": "POST", "url": URLS[endpoint], "body": body}
-                out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
-                ids.append(cid)
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_file(path, writer="write_requests") as tmp, tmp.open("w", encoding="utf-8") as out:
+        items = prompts.items() if isinstance(prompts, Mapping) else enumerate(prompts)
+        for n, (key, prompt) in enumerate(items):
+            body = build_params(
+                prompt,
+                model=model,
+                top_logprobs=top_logprobs,
+                endpoint=endpoint,
+                create_kwargs=create_kwargs,
+            )
+            cid = key if isinstance(key, str) else custom_id(n, body)
+            try:
+                guard(endpoint, body, base_url=base_url, mode=guards)
+            except Exception as exc:
+                exc.add_note(f"in the batch request at index {n} (custom_id {cid!r})")
+                raise
+            if cid in seen:
+                msg = f"custom_id {cid!r} appears twice: the Batch API needs unique ids"
+                raise ValueError(msg)
+            seen.add(cid)
+            line = {"custom_id": cid, "method": "POST", "url": URLS[endpoint], "body": body}
+            out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+            ids.append(cid)
     return ids
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from tokenprobs._files import atomic_file, checked_target
 from tokenprobs._optional import require
 from tokenprobs.distill._arrays import KDArrays, to_arrays
 from tokenprobs.distill._record import DistillError, check_record
@@ -132,9 +132,16 @@ def write_axolotl(
     vocab: StudentVocab | None = None,
     layout: Literal["v2", "legacy"] = "v2",
 ) -> int:
-    """Write `to_axolotl` rows to a JSONL file; returns how many were written."""
+    """Write `to_axolotl` rows to a JSONL file; returns how many were written.
+
+    The file appears complete or not at all (written beside `path`, then renamed).
+
+    Raises:
+        IsADirectoryError: `path` is a folder (nothing is read).
+        FileNotFoundError: `path`'s folder does not exist (nothing is read).
+    """
     n = 0
-    with Path(path).open("w", encoding="utf-8") as out:
+    with atomic_file(path, writer="write_axolotl") as tmp, tmp.open("w", encoding="utf-8") as out:
         for record in records:
             row = to_axolotl(record, k=k, vocab=vocab, layout=layout)
             out.write(json.dumps(row, ensure_ascii=False))
@@ -280,11 +287,16 @@ def write_distillkit(
 ) -> int:
     """Write `to_distillkit` rows to one Parquet file (what `datasets` loads); returns the count.
 
+    The file appears complete or not at all (written beside `path`, then renamed).
+
     Raises:
+        IsADirectoryError: `path` is a folder (nothing is read).
+        FileNotFoundError: `path`'s folder does not exist (nothing is read).
         MissingDependencyError: pyarrow is not installed (`pip install "pytokenprobs[distill]"`).
     """
     pa = require("pyarrow", extra="distill", feature="write_distillkit")
     pq = require("pyarrow.parquet", extra="distill", feature="write_distillkit")
+    checked_target(path, writer="write_distillkit")
     rows = [to_distillkit(r, k=k, prompt_ids=prompt_ids(r), vocab=vocab) for r in records]
     schema = pa.schema(
         [
@@ -295,5 +307,6 @@ def write_distillkit(
         ]
     )
     table = pa.Table.from_pylist(rows, schema=schema)
-    pq.write_table(table, Path(path))
+    with atomic_file(path, writer="write_distillkit") as tmp:
+        pq.write_table(table, tmp)
     return len(rows)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tokenprobs._files import atomic_file
 from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher, check_record
 
 if TYPE_CHECKING:
@@ -123,20 +124,16 @@ def write_jsonl(records: Iterable[KDRecord], path: str | os.PathLike[str], /) ->
 
     Raises:
         TypeError: An item of `records` is not a `KDRecord` (nothing is written).
+        IsADirectoryError: `path` is a folder (nothing is read).
+        FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
-    target = Path(path)
-    tmp = target.with_name(target.name + ".partial")
     n = 0
-    try:
-        with tmp.open("w", encoding="utf-8") as out:
-            for record in records:
-                check_record(record, where="write_jsonl")
-                out.write(json.dumps(to_json(record), ensure_ascii=False, allow_nan=False))
-                out.write("\n")
-                n += 1
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_file(path, writer="write_jsonl") as tmp, tmp.open("w", encoding="utf-8") as out:
+        for record in records:
+            check_record(record, where="write_jsonl")
+            out.write(json.dumps(to_json(record), ensure_ascii=False, allow_nan=False))
+            out.write("\n")
+            n += 1
     return n
 
 

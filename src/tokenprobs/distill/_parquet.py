@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tokenprobs._files import atomic_file
 from tokenprobs._optional import require
 from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher
 
@@ -118,12 +119,8 @@ def write_parquet(
 
     def flush() -> None:
         path = root / f"{prefix}-{len(paths):05d}.parquet"
-        tmp = path.with_name(path.name + ".partial")
-        try:
+        with atomic_file(path, writer="write_parquet") as tmp:
             pq.write_table(_table(pa, shard), tmp)
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
         paths.append(path)
         shard.clear()
 
