@@ -104,10 +104,18 @@ def test_processed_logprobs_at_temperature_zero_cannot_be_rescaled():
         pytest.param({"top_k": "x"}, TypeError, "top_k", id="top-k-str"),
         pytest.param({"top_k": 2.0}, TypeError, "top_k", id="top-k-float"),
         pytest.param({"top_k": True}, TypeError, "top_k", id="top-k-bool"),
+        pytest.param({"top_p": 1.5}, distill.DistillError, "top_p", id="top-p-above-one"),
+        pytest.param({"top_p": -0.1}, distill.DistillError, "top_p", id="top-p-negative"),
+        pytest.param({"top_p": math.nan}, distill.DistillError, "top_p", id="top-p-nan"),
+        pytest.param({"top_p": "0.9"}, TypeError, "top_p", id="top-p-str"),
+        pytest.param({"seed": 1.5}, TypeError, "seed", id="seed-float"),
+        pytest.param({"seed": "7"}, TypeError, "seed", id="seed-str"),
+        pytest.param({"model": 4}, TypeError, "model", id="model-int"),
+        pytest.param({"tokenizer": b"o200k_base"}, TypeError, "tokenizer", id="tokenizer-bytes"),
     ],
 )
 def test_teacher_validates_its_fields(fields, error, name):
-    """Teacher rejects a bad temperature, logprob_semantics or top_k, naming the field."""
+    """Teacher rejects a bad field (temperature, top_p, top_k, seed, names ...), naming it."""
     with pytest.raises(error, match=rf"Teacher\.{name}"):
         distill.Teacher(**fields)
 
@@ -119,6 +127,8 @@ def test_teacher_validates_its_fields(fields, error, name):
         pytest.param({"temperature": 0.0, "top_k": 0}, id="greedy-top0"),
         pytest.param({"temperature": 1, "top_k": np.int64(5)}, id="numpy-int"),
         pytest.param({"logprob_semantics": "processed", "temperature": 0.7}, id="processed"),
+        pytest.param({"top_p": 0, "seed": np.int64(7), "model": "gpt-4o"}, id="top-p-zero"),
+        pytest.param({"top_p": 1, "seed": -3, "provider": "vllm"}, id="top-p-one"),
     ],
 )
 def test_teacher_accepts_what_a_request_can_ask(fields):
@@ -224,3 +234,73 @@ def test_prompt_ids_may_be_a_numpy_array():
     datum = distill.to_tinker(_record(), k=2, prompt_ids=np.array([1, 2]), vocab=VOCAB)
     assert datum["model_input"] == [1, 2, 7]
     assert all(type(i) is int for i in datum["model_input"])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        pytest.param(
+            lambda: distill.collect(None),
+            TypeError,
+            r"collect reads a list of responses.*got NoneType",
+            id="sources-none",
+        ),
+        pytest.param(
+            lambda: distill.collect(BODY),
+            TypeError,
+            r"got dict \(a single response: collect\(\[response\]\)\)",
+            id="sources-one-dict",
+        ),
+        pytest.param(
+            lambda: distill.collect([BODY], on_error="ignore"),
+            ValueError,
+            "on_error is 'raise' or 'skip', got 'ignore'",
+            id="on-error",
+        ),
+        pytest.param(
+            lambda: distill.collect([BODY], teacher={"model": "gpt-4o"}),
+            TypeError,
+            "teacher is a distill.Teacher or None, got dict",
+            id="teacher-dict",
+        ),
+        pytest.param(
+            lambda: distill.collect([BODY], inputs=3),
+            TypeError,
+            "inputs is the Batch input file's path",
+            id="inputs-int",
+        ),
+    ],
+)
+def test_collect_checks_its_arguments_when_called(call, error, match):
+    """Bad arguments raise at the call, not at the first record (collect's records are lazy).
+
+    Before: `collect(None)` raised Python's "'NoneType' object is not iterable" at the first
+    `next`, `collect(body)` parsed the dict's keys, and `on_error="ignore"` skipped silently.
+    """
+    with pytest.raises(error, match=match):
+        call()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda r: distill.to_arrays(r, k=2, vocab={b"Hi": 7}), id="to_arrays"),
+        pytest.param(lambda r: distill.coverage([r], {b"Hi": 7}), id="coverage"),
+        pytest.param(
+            lambda r: distill.to_student_arrays(r, k=2, vocab={b"Hi": 7}, encode=lambda _: [7]),
+            id="to_student_arrays",
+        ),
+    ],
+)
+def test_a_mapping_as_vocab_says_to_wrap_it(call):
+    """A dict where a StudentVocab goes: TypeError saying to wrap it (an AttributeError before)."""
+    with pytest.raises(TypeError, match=r"StudentVocab as vocab, got dict \(wrap the mapping"):
+        call(_record())
+
+
+def test_coverage_of_none_is_a_type_error():
+    """coverage(None, vocab): TypeError naming what it takes, not 'NoneType is not iterable'."""
+    with pytest.raises(
+        TypeError, match=r"iterable of KDRecords \(collect\(\.\.\.\)\), got NoneType"
+    ):
+        distill.coverage(None, VOCAB)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from tokenprobs.distill._record import DistillError, check_record, number
+from tokenprobs.distill._vocab import check_vocab
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -163,6 +164,8 @@ def to_arrays(
         kd_temperature = _positive(kd_temperature, "kd_temperature")
     if generation_temperature is not None:
         generation_temperature = _positive(generation_temperature, "generation_temperature")
+    if vocab is not None:
+        check_vocab(vocab, where="to_arrays")
     ids = vocab.lookup(record.cand_bytes) if vocab is not None else record.cand_ids
     t_len = len(record)
     lp = np.nan_to_num(record.cand_logprobs, nan=-np.inf)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -17,7 +17,7 @@ from tokenprobs.exceptions import TokenprobsError, TokenprobsWarning
 from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterator
 
 __all__ = ["collect", "line_records", "read_inputs", "warn_skipped"]
 
@@ -146,10 +146,48 @@ def collect(
         TokenprobsError: A failed Batch line with `on_error="raise"`; a source `tp.parse` cannot
             read.
         DistillError: A bad `(prompt, response)` pair or `inputs` file.
+        TypeError: `sources`, `teacher` or `inputs` of the wrong type (raised by the call, not
+            at the first record).
+        ValueError: An unknown `on_error`.
     """
+    _check_arguments(sources, teacher, inputs, on_error)
     who = teacher if teacher is not None else Teacher()
     bodies = read_inputs(inputs) if isinstance(inputs, str | os.PathLike) else (inputs or {})
-    items: Iterable[object] = [sources] if isinstance(sources, str | os.PathLike) else sources
+    items = [sources] if isinstance(sources, str | bytes | os.PathLike) else sources
+    return _records(items, who, bodies, on_error)
+
+
+def _check_arguments(sources: object, teacher: object, inputs: object, on_error: object) -> None:
+    """`collect`'s checks, made by the call (its records are read lazily, later)."""
+    if teacher is not None and not isinstance(teacher, Teacher):
+        msg = f"collect's teacher is a distill.Teacher or None, got {type(teacher).__name__}"
+        raise TypeError(msg)
+    if on_error not in {"raise", "skip"}:
+        msg = f"collect's on_error is 'raise' or 'skip', got {on_error!r}"
+        raise ValueError(msg)
+    if inputs is not None and not isinstance(inputs, str | os.PathLike | Mapping):
+        msg = (
+            "collect's inputs is the Batch input file's path (or its bodies by custom_id, "
+            f"read_inputs(path)), got {type(inputs).__name__}"
+        )
+        raise TypeError(msg)
+    single = isinstance(sources, str | bytes | os.PathLike)
+    if not single and (not isinstance(sources, Iterable) or isinstance(sources, Mapping)):
+        msg = (
+            "collect reads a list of responses, (prompt, response) pairs and Batch output "
+            f"files, or one file's path; got {type(sources).__name__} (a single response: "
+            "collect([response]))"
+        )
+        raise TypeError(msg)
+
+
+def _records(
+    items: Iterable[object],
+    who: Teacher,
+    bodies: Mapping[str, Mapping[str, object]],
+    on_error: Literal["raise", "skip"],
+) -> Iterator[KDRecord]:
+    """`collect`'s records, once its arguments are checked."""
     skipped: list[str] = []
     for n, item in enumerate(items):
         if isinstance(item, os.PathLike):  # a str is a response (as for tp.parse): use a Path

@@ -10,6 +10,7 @@ import numpy as np
 
 from tokenprobs.distill._arrays import KDArrays, TailRule, check_k, with_tail
 from tokenprobs.distill._record import DistillError, check_record
+from tokenprobs.distill._vocab import check_vocab
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -113,6 +114,7 @@ def to_student_arrays(
             completion, or the student gives an id its vocabulary lacks.
     """
     check_record(record, where="to_student_arrays")
+    check_vocab(vocab, where="to_student_arrays")
     check_k(k)
     teacher_bytes, student, student_bytes = _pieces(record, vocab, encode)
     starts = np.concatenate([[0], np.cumsum([len(b) for b in teacher_bytes])[:-1]]).tolist()

@@ -58,18 +58,32 @@ class Teacher:
     temperature: float | None = None
     """The sampling temperature of the request: finite and >= 0, 0 greedy (None: not known)."""
     top_p: float | None = None
-    """The nucleus setting of the request (None: not known)."""
+    """The nucleus setting of the request, in [0, 1] (None: not known)."""
     seed: int | None = None
-    """The request's seed, if any."""
+    """The request's seed, an int, if any."""
 
     def __post_init__(self) -> None:
         """Check the fields that say what the labels mean (`collect` fills them from requests).
 
         Raises:
-            TypeError: `temperature` not a number, or `top_k` not an integer.
-            DistillError: `temperature` negative or not finite, `top_k` negative, or an unknown
-                `logprob_semantics`.
+            TypeError: `temperature` or `top_p` not a number, `top_k` or `seed` not an integer,
+                `provider`, `model` or `tokenizer` not a string.
+            DistillError: `temperature` negative or not finite, `top_p` outside [0, 1], `top_k`
+                negative, or an unknown `logprob_semantics`.
         """
+        for name in ("provider", "model", "tokenizer"):
+            if (value := getattr(self, name)) is not None and not isinstance(value, str):
+                msg = f"Teacher.{name} must be a str or None, got {type(value).__name__} {value!r}"
+                raise TypeError(msg)
+        if self.top_p is not None and not 0 <= number(self.top_p, "Teacher.top_p") <= 1:
+            msg = (
+                "Teacher.top_p must be in [0, 1] (the request's nucleus setting), or None when not "
+                f"known; got {self.top_p!r}"
+            )
+            raise DistillError(msg)
+        if self.seed is not None:
+            seed = integer(self.seed, "Teacher.seed", "the request's seed")
+            object.__setattr__(self, "seed", seed)
         if self.temperature is not None:
             t = number(self.temperature, "Teacher.temperature")
             if not (math.isfinite(t) and t >= 0):
@@ -79,16 +93,11 @@ class Teacher:
                 )
                 raise DistillError(msg)
         if self.top_k is not None:
-            if isinstance(self.top_k, bool) or not isinstance(self.top_k, int | np.integer):
-                msg = (
-                    "Teacher.top_k must be an int (the top_logprobs asked for) or None, got "
-                    f"{type(self.top_k).__name__} {self.top_k!r}"
-                )
-                raise TypeError(msg)
-            if self.top_k < 0:
+            k = integer(self.top_k, "Teacher.top_k", "the top_logprobs asked for")
+            if k < 0:
                 msg = f"Teacher.top_k must be >= 0 (the top_logprobs asked for), got {self.top_k}"
                 raise DistillError(msg)
-            object.__setattr__(self, "top_k", int(self.top_k))
+            object.__setattr__(self, "top_k", k)
         if self.logprob_semantics not in get_args(Semantics):
             allowed = ", ".join(map(repr, get_args(Semantics)))
             msg = (
@@ -111,6 +120,14 @@ class Teacher:
         cross-entropy (docs/distill.md).
         """
         return self.temperature == 1.0 and self.top_p in {None, 1.0}
+
+
+def integer(value: object, name: str, what: str, /) -> int:
+    """`value` as an int, or a TypeError naming `name` and `what` it is (a bool is no int)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        msg = f"{name} must be an int ({what}) or None, got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
+    return int(value)
 
 
 def number(value: object, name: str, /) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -12,11 +13,9 @@ import numpy as np
 from tokenprobs.distill._record import check_record
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-
     from tokenprobs.distill._record import KDRecord
 
-__all__ = ["Coverage", "StudentVocab", "coverage", "tokenizer_pieces"]
+__all__ = ["Coverage", "StudentVocab", "check_vocab", "coverage", "tokenizer_pieces"]
 
 
 @cache
@@ -151,11 +150,20 @@ class Coverage:
         return self.mass_mapped / self.mass if self.mass > 0 else float("nan")
 
 
+def check_vocab(vocab: object, *, where: str) -> None:
+    """A TypeError naming `where` unless `vocab` is a `StudentVocab` (a mapping: wrap it)."""
+    if not isinstance(vocab, StudentVocab):
+        wrap = " (wrap the mapping: StudentVocab(ids))" if isinstance(vocab, Mapping) else ""
+        msg = f"{where} takes a distill.StudentVocab as vocab, got {type(vocab).__name__}{wrap}"
+        raise TypeError(msg)
+
+
 def coverage(records: Iterable[KDRecord], vocab: StudentVocab, /) -> Coverage:
     """The coverage report of `vocab` over `records`: positions and top-k mass mapped.
 
     Raises:
-        TypeError: An item of `records` is not a `KDRecord`.
+        TypeError: An item of `records` is not a `KDRecord`, `records` is not iterable, or
+            `vocab` is not a `StudentVocab`.
 
     Examples:
         >>> import tokenprobs as tp
@@ -166,6 +174,11 @@ def coverage(records: Iterable[KDRecord], vocab: StudentVocab, /) -> Coverage:
         >>> report.share_positions, round(report.share_mass, 3)
         (1.0, 0.917)
     """
+    check_vocab(vocab, where="coverage")
+    given: object = records  # typed, but called with what users pass
+    if not isinstance(given, Iterable):
+        msg = f"coverage takes an iterable of KDRecords (collect(...)), got {type(given).__name__}"
+        raise TypeError(msg)
     positions = sampled = cands = mapped = 0
     mass = mass_mapped = 0.0
     for r in records:
