@@ -36,6 +36,7 @@ LAYER_OF: dict[str, str] = {
     "tokenprobs._access": "leaf",
     "tokenprobs._gc": "leaf",
     "tokenprobs._files": "leaf",
+    "tokenprobs._urls": "leaf",
     "tokenprobs._public": "leaf",
     "tokenprobs.exceptions": "leaf",
     "tokenprobs._optional": "leaf",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import openai
 
 from tokenprobs._endpoints import ENDPOINTS as ENDPOINT_TABLE
+from tokenprobs._urls import public_url
 from tokenprobs.adapters import parse
 from tokenprobs.client import _retry
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
@@ -91,7 +92,7 @@ def finish(
         if not exc.not_requested:
             raise  # the parser knows the cause (a tool call, a refusal ...): its words stand
         model = getattr(response, "model", None)
-        where = str(base_url or "the default OpenAI endpoint").split("?", 1)[0]
+        where = public_url(base_url) if base_url else "the default OpenAI endpoint"
         what = (
             f"the server at {where} answered{f' model {model!r}' if model else ''} without "
             "logprobs although the request asked for them: it ignored `logprobs`"

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, TypeVar
 import openai
 from tenacity import AsyncRetrying, RetryCallState, Retrying
 
+from tokenprobs._urls import public_url
 from tokenprobs.exceptions import GuardError
 
 if TYPE_CHECKING:
@@ -266,14 +267,14 @@ class _Controller:
 
 
 def reaching(exc: BaseException) -> str:
-    """` to reach URL` for a connection error (the URL without its query), else `""`."""
+    """` to reach URL` for a connection error (`public_url`: no credentials), else `""`."""
     if not isinstance(exc, openai.APIConnectionError):
         return ""
     try:
         url = exc.request.url
     except (AttributeError, RuntimeError):  # a request-less error (the SDK allows it)
         return ""
-    return f" to reach {str(url).split('?', 1)[0]}"
+    return f" to reach {public_url(url)}"
 
 
 def call(policy: RetryPolicy, fn: Callable[[], T]) -> T:

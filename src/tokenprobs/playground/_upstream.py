@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import openai
 
+from tokenprobs._urls import public_url, url_secrets
 from tokenprobs.client._defaults import NO_KEY, OPENAI_HOSTS
 from tokenprobs.guards import ServerCapabilities, server_capabilities, server_kind
 
@@ -71,16 +72,14 @@ class Upstream:
         host = urlsplit(self.base_url).hostname if self.base_url else "api.openai.com"
         return not self.api_key and host in OPENAI_HOSTS
 
+    def __repr__(self) -> str:
+        """The base URL as `public_url` shows it: no key, no credentials, no query."""
+        return f"Upstream(base_url={self.public_url!r}, profile={self.profile!r})"
+
     @property
     def public_url(self) -> str:
         """The base URL without credentials or query (what the page may show)."""
-        if not self.base_url:
-            return "https://api.openai.com/v1"
-        parts = urlsplit(self.base_url)
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += f":{parts.port}"
-        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+        return public_url(self.base_url) if self.base_url else "https://api.openai.com/v1"
 
     def client(self) -> openai.AsyncOpenAI:
         """A fresh async client (no SDK retries: tokenprobs owns the retry layer)."""
@@ -109,10 +108,7 @@ class Upstream:
 
     def scrub(self, text: str) -> str:
         """`text` with the key, and the credentials of the base URL, replaced by `***`."""
-        secrets = [self.api_key] if self.api_key else []
-        if self.base_url:
-            parts = urlsplit(self.base_url)
-            secrets += [s for s in (parts.password, parts.query) if s]
+        secrets = url_secrets(self.base_url) | ({self.api_key} if self.api_key else set())
         for secret in sorted(secrets, key=len, reverse=True):
             text = text.replace(secret, "***")
         return text

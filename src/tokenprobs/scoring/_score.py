@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from tokenprobs._urls import public_url
 from tokenprobs.client import (
     DEFAULT_RETRY,
     aget_token_distribution,
@@ -192,9 +193,9 @@ async def ascore(
 
 
 def base_url_of(client: object) -> str | None:
-    """The client's base URL without its trailing slash (who answered, for messages)."""
+    """The client's base URL for messages: `public_url`, without its trailing slash."""
     url = getattr(client, "base_url", None)
-    return None if url is None else str(url).rstrip("/")
+    return None if url is None else public_url(url).rstrip("/")
 
 
 def score_many(
