@@ -132,6 +132,12 @@ def test_broken_stream_raises_with_the_partial_distribution():
     assert info.value.distribution.tokens == ["Paris", " is"]
     assert info.value.distribution.incomplete
     assert info.value.__cause__ is not None
+    # afterwards the final result is that same error (what arrived), not "iterate to the end"
+    with pytest.raises(StreamInterruptedError) as again:
+        _ = stream.distribution
+    assert again.value is info.value
+    with pytest.raises(StreamInterruptedError):
+        stream.until_done()
 
 
 def test_error_event_mid_stream_keeps_what_arrived(api, openai_client):
@@ -203,3 +209,53 @@ async def test_async_truncated_stream(api, async_openai_client):
     )
     d = await stream.until_done()
     assert (d.tokens, d.incomplete) == (["Foo"], True)
+
+
+def test_a_whole_completion_answering_a_stream_request_is_read_as_one(api, openai_client):
+    """A server that ignores `stream` and sends the whole completion: its distribution."""
+    api.post("/chat/completions").respond(200, json=chat_completion(POSITIONS))
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    updates = list(stream)
+    assert [u.final for u in updates] == [True]
+    assert stream.distribution.tokens == ["Paris", " is", "."]
+
+
+async def test_async_whole_completion_and_error_body(api, async_openai_client):
+    """The async twin reads a non-stream body the same way (and an error body raises)."""
+    route = api.post("/chat/completions")
+    route.respond(200, json=chat_completion(POSITIONS))
+    stream = await aget_token_distribution(
+        "x", model=MODEL, client=async_openai_client, stream=True
+    )
+    assert (await stream.until_done()).tokens == ["Paris", " is", "."]
+    route.respond(200, json={"error": {"message": "overloaded", "type": "server_error"}})
+    stream = await aget_token_distribution(
+        "x", model=MODEL, client=async_openai_client, stream=True
+    )
+    with pytest.raises(tp.APIResponseError, match="overloaded"):
+        await stream.until_done()
+
+
+def test_an_error_body_answering_a_stream_request_is_the_api_error(api, openai_client):
+    """A 200 JSON error body to `stream=True` says the server's message (was: "no chunks")."""
+    body = {"error": {"message": "overloaded", "type": "server_error", "code": "busy"}}
+    api.post("/chat/completions").respond(200, json=body)
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    with pytest.raises(tp.APIResponseError, match="overloaded"):
+        stream.until_done()
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_a_web_page_instead_of_an_answer_says_check_the_base_url(api, openai_client, stream):
+    """A 200 HTML page (a proxy's sign-in, a wrong base_url): what it began with, and the fix."""
+    page = "<!doctype html><html><body>Please sign in</body></html>"
+    api.post("/chat/completions").respond(200, text=page, headers={"content-type": "text/html"})
+
+    def answer():
+        result = get_token_distribution("x", model=MODEL, client=openai_client, stream=stream)
+        return result.until_done() if stream else result
+
+    with pytest.raises(tp.UnsupportedResponseError, match="base_url") as info:
+        answer()
+    assert "<!doctype html><html><body>Please sign in" in str(info.value)
+    assert "not an API response" in str(info.value)

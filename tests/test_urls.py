@@ -6,6 +6,7 @@ style). Every message that names a server shows `public_url` instead: scheme, ho
 
 from __future__ import annotations
 
+import logging
 import traceback
 
 import openai
@@ -14,7 +15,7 @@ import respx
 from tests._client_helpers import connect_error
 
 import tokenprobs as tp
-from tokenprobs._urls import public_url, url_secrets
+from tokenprobs._urls import public_url, redact_url, url_secrets
 from tokenprobs.playground._upstream import Upstream
 from tokenprobs.testing import chat_completion, completion, no_sleep
 
@@ -128,3 +129,34 @@ def test_playground_upstream_shows_and_scrubs_without_the_key(url):
     assert KEY not in scrubbed
     assert "sk-other-key" not in scrubbed
     assert "***" in scrubbed
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (f"http://user:{KEY}@h:8000/v1/x?v=1", "http://***:***@h:8000/v1/x?v=1"),
+        (f"http://{KEY}@h/v1", "http://***@h/v1"),
+        (f"http://h/v1?api-version=2024&api-key={KEY}", "http://h/v1?api-version=2024&api-key=***"),
+        (f"http://h/v1?access_token={KEY}&n=1", "http://h/v1?access_token=***&n=1"),
+        ("http://h/v1?page=2", "http://h/v1?page=2"),
+    ],
+    ids=["password", "user-name", "api-key", "token", "nothing-secret"],
+)
+def test_redact_url_masks_credentials_and_keeps_the_rest(url, shown):
+    """For logs: credentials and key-like query values masked; the other parameters kept."""
+    assert redact_url(url) == shown
+
+
+def test_the_http_libraries_request_logs_carry_no_key(make_client, caplog):
+    """The HTTP libraries log each request's whole URL (openai 2.x at DEBUG too): masked there."""
+    url = f"http://user:{KEY}@gpu-box:8000/v1"
+    with respx.mock(assert_all_called=False) as router:
+        router.route().respond(200, json=chat_completion(POSITIONS))
+        client = make_client(router, base_url=url, default_query={"api-key": KEY})
+        with caplog.at_level(logging.DEBUG):
+            tp.get_token_distribution("Hi", model="m", client=client, guards="off")
+        client.close()
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("HTTP Request: POST http://***:***@gpu-box:8000" in line for line in lines)
+    assert any("api-key=***" in line for line in lines)
+    assert not [line for line in lines if KEY in line]

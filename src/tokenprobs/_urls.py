@@ -3,15 +3,18 @@
 A base URL can carry a key in three places: its password (`http://user:KEY@host`), its user name
 (`http://KEY@host`, as some gateways take it) and its query (`?api-key=KEY`, Azure's style).
 Every message that names a server goes through `public_url`, which keeps the scheme, host, port
-and path only.
+and path only. The HTTP libraries' own request logs (`httpx`, `httpx2`, and openai 2.x's debug
+log) print the whole URL: `redact_logs` gives them a filter that masks the credentials and the
+key-like query values there (`redact_url`), leaving the rest of each line as it was.
 """
 
 from __future__ import annotations
 
+import logging
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["public_url", "url_secrets"]
+__all__ = ["public_url", "redact_logs", "redact_url", "url_secrets"]
 
 _USERINFO = re.compile(r"(?<=//)[^/?#@\s]*@")
 
@@ -61,3 +64,71 @@ def url_secrets(url: str | None) -> set[str]:
         plain = unquote(secret)
         out |= {secret, plain, quote(plain, safe=""), quote(plain, safe="!$&'()*+,;=:")}
     return out
+
+
+_SECRET_NAMES = ("key", "token", "secret", "sig", "password", "auth", "credential")
+"""A query parameter whose name holds one of these is a credential (`api-key`, `access_token`)."""
+_MASK = "***"
+
+
+def _secret_name(name: object) -> bool:
+    return any(word in str(name).lower() for word in _SECRET_NAMES)
+
+
+def redact_url(url: object) -> str:
+    """`url` with its user name, password and key-like query values replaced by `***`.
+
+    Unlike `public_url` it keeps the rest (for logs, where the query may matter).
+
+    Examples:
+        >>> redact_url("http://user:pw@gpu-box:8000/v1/chat?api-version=1&api-key=sk-1")
+        'http://***:***@gpu-box:8000/v1/chat?api-version=1&api-key=***'
+    """
+    text = str(url)
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return public_url(text)
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    if parts.username is not None or parts.password is not None:
+        netloc = f"{_MASK}:{_MASK}@{netloc}" if parts.password is not None else f"{_MASK}@{netloc}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(_secret_name(k) for k, _ in pairs):
+            query = urlencode([(k, _MASK if _secret_name(k) else v) for k, v in pairs], safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+class _RedactUrls(logging.Filter):
+    """Masks credentials in a record's URL arguments and in a `params` mapping (openai 2.x)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple):
+            record.args = tuple(_redacted(a) for a in args)
+        elif isinstance(args, dict) and isinstance(args.get("params"), dict):
+            params = {k: _MASK if _secret_name(k) else v for k, v in args["params"].items()}
+            record.args = {**args, "params": params}
+        return True
+
+
+def _redacted(arg: object) -> object:
+    if type(arg).__name__ == "URL" or (isinstance(arg, str) and "://" in arg):
+        return redact_url(arg)
+    return arg
+
+
+_LOGGERS = ("httpx", "httpx2", "openai._base_client")
+"""The loggers that print a request's URL (or, openai 2.x's debug log, its query params)."""
+
+
+def redact_logs() -> None:
+    """Give the HTTP libraries' loggers the filter, once (`tokenprobs.client` calls it)."""
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactUrls) for f in logger.filters):
+            logger.addFilter(_RedactUrls())

@@ -197,6 +197,57 @@ def test_tool_call_stream_in_progress_is_not_an_error():
     assert len(acc.distribution(incomplete=True)) == 0
 
 
+TEXT_WITHOUT_LOGPROBS = "the answer came without its logprobs"
+
+
+@pytest.mark.parametrize(
+    ("form", "logprobs"),
+    [
+        ("dict", {"content": None, "refusal": None}),
+        ("dict", {"content": []}),
+        ("sdk", {"content": None, "refusal": None}),
+        ("sdk", {"content": []}),
+        ("sdk", {}),  # the SDK reads `{}` as content=None (a dict `{}` is an unknown shape)
+    ],
+    ids=["dict-null", "dict-empty", "sdk-null", "sdk-empty", "sdk-empty-object"],
+)
+def test_text_without_its_logprobs_is_missing_not_empty(form, logprobs):
+    """An answer with text whose logprobs object holds no positions raises, as a null one does.
+
+    Before, it was an empty distribution: 0 positions for "Hi!" and no word that anything was
+    wrong.
+    """
+    body = testing.chat_completion(POSITIONS)
+    body["choices"][0]["logprobs"] = logprobs
+    obj = ChatCompletion.model_validate(body) if form == "sdk" else body
+    with pytest.raises(tp.MissingLogprobsError, match=TEXT_WITHOUT_LOGPROBS) as info:
+        tp.parse(obj)
+    assert "characters of text" in str(info.value)
+
+
+def test_an_empty_answer_with_empty_logprobs_is_an_empty_distribution():
+    """No text and no positions agree (max_tokens reached at once): empty, not an error."""
+    body = testing.chat_completion([])
+    body["choices"][0]["logprobs"] = {"content": []}
+    body["choices"][0]["message"]["content"] = ""
+    assert len(tp.parse(body)) == 0
+
+
+@pytest.mark.parametrize("kind", ["chat", "completions"])
+def test_stream_with_text_but_no_logprobs_in_any_chunk_raises(kind):
+    """A server that ignores `logprobs` in a stream: the finished stream raises, naming it."""
+    chunks = (testing.chat_chunks if kind == "chat" else testing.completion_chunks)(POSITIONS)
+    for chunk in chunks:
+        for c in chunk["choices"]:
+            c["logprobs"] = None
+    acc = tp.StreamAccumulator()
+    for chunk in chunks:
+        acc.feed(chunk)
+    with pytest.raises(tp.MissingLogprobsError, match="the server ignored `logprobs`"):
+        acc.distribution()
+    assert len(acc.distribution(incomplete=True)) == 0  # in progress: not an error yet
+
+
 # --- 12.4 Responses streams: full-precision deltas, rounded copies ---------------------------
 
 FINE = [("Hi", -1.7e-6, [("Hi", -1.7e-6), ("Hey", -13.4567891)]), (" there", -0.123456789, [])]

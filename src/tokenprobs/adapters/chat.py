@@ -105,7 +105,8 @@ def choice_logprobs(
 
     `content` when it is a list; else `refusal` (the distribution says `refusal=True`); the
     legacy shape (`tokens`/`token_logprobs`) that Together returns inside chat responses. A tool
-    call without logprobs raises `MissingLogprobsError` saying that tool calls carry none.
+    call without logprobs raises `MissingLogprobsError` saying that tool calls carry none; so
+    does a message with text whose `content` is null or empty (the answer lost its logprobs).
     """
     if logprobs is None:
         what = (
@@ -135,6 +136,13 @@ def choice_logprobs(
         what = (
             f"{path}.content is {'null' if content is None else 'empty'}: the choice is a tool "
             "call, whose arguments carry no logprobs"
+        )
+        raise MissingLogprobsError(what, endpoint="chat.completions", hint=hint)
+    text = meta["content"]
+    if not content and not refusal and isinstance(text, str) and text:
+        what = (
+            f"{path}.content is {'null' if content is None else 'empty'} although the message "
+            f"has {len(text)} characters of text: the answer came without its logprobs"
         )
         raise MissingLogprobsError(what, endpoint="chat.completions", hint=hint)
     return columns_from_entries(content or [], f"{path}.content", table=table).build(source, **meta)

@@ -27,6 +27,8 @@ _SOURCES = {
     "responses": "responses.stream",
     "ollama": "ollama",
 }
+_ENDPOINTS = {"chat": "chat.completions", "completions": "completions", "responses": "responses"}
+"""The endpoint a stream kind came from (for `MissingLogprobsError`'s hint)."""
 # a tuple, not a set: `in` then works on any value, hashable or not
 _RESPONSE_END = ("response.completed", "response.incomplete", "response.failed")
 
@@ -302,7 +304,7 @@ class StreamAccumulator:
 
         Raises:
             MissingLogprobsError: The choice ended as a tool call with no logprob positions
-                (tool-call arguments carry none on OpenAI).
+                (tool-call arguments carry none on OpenAI), or ended with text but no logprobs.
         """
         if self.kind is None:
             msg = "the stream carried no chunks"
@@ -330,6 +332,13 @@ class StreamAccumulator:
             )
             raise MissingLogprobsError(msg, endpoint="chat.completions", hint=TOOL_CALL_HINT)
         text = state.refusal_text if use_refusal else state.text
+        chars = sum(map(len, text))
+        if ended and not len(cols) and chars and self.kind in _ENDPOINTS:  # Ollama says its own
+            msg = (
+                f"choice {choice} of the stream has {chars} characters of text but no chunk "
+                "carried its logprobs: the server ignored `logprobs`"
+            )
+            raise MissingLogprobsError(msg, endpoint=_ENDPOINTS.get(self.kind))
         if self.kind == "completions" and cols.token_ids is not None and state.text_offset:
             cols = _with_offset_bytes(cols, "".join(text), state.text_offset)
         return cols.build(

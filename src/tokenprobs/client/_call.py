@@ -19,7 +19,11 @@ from tokenprobs.client import _retry
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
 from tokenprobs.client._request import prepare
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy
-from tokenprobs.client._stream import AsyncDistributionStream, DistributionStream
+from tokenprobs.client._stream import (
+    AsyncDistributionStream,
+    DistributionStream,
+    not_an_api_response,
+)
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 from tokenprobs.guards import remember_server
 
@@ -85,6 +89,13 @@ def finish(
     name = getattr(profile, "name", profile) or server
     try:
         d = parse(response, logprob_token_ids=requested)
+    except UnsupportedResponseError as exc:
+        if isinstance(response, str):  # the SDK's answer for a body not labelled JSON
+            raise not_an_api_response(response, None) from exc
+        if response is None:  # a JSON `null`
+            body = "null"
+            raise not_an_api_response(body, "application/json") from exc
+        raise
     except MissingLogprobsError as exc:
         if name == "llama.cpp":
             what = "the llama.cpp server returned no logprobs"

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import openai
 
+from tokenprobs._urls import redact_logs
 from tokenprobs.exceptions import MissingAPIKeyError
 
 if TYPE_CHECKING:
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from tokenprobs.client._retry import RetryPolicy
 
 __all__ = ["NO_KEY", "OPENAI_HOSTS", "async_client", "base_url_of", "sync_client"]
+
+redact_logs()  # the HTTP libraries log whole URLs: a key in one is masked there
 
 _sync_defaults: dict[tuple[str, str | None], openai.OpenAI] = {}
 _async_defaults: weakref.WeakKeyDictionary[

@@ -3,7 +3,9 @@
 `DistributionStream` (sync) and `AsyncDistributionStream` wrap the SDK's stream; both feed a
 shared `_StreamState`, so only the iteration differs. A stream that ends without its finish
 chunk gives distributions marked `incomplete`; one that breaks (a network error mid-way, an
-error event) raises `StreamInterruptedError` carrying what arrived.
+error event) raises `StreamInterruptedError` carrying what arrived, and raises it again when
+asked for the final distribution. A server that answers with no event stream at all (a whole
+completion, an error body, a web page) is read as that body.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Self
 
-from tokenprobs.adapters import StreamAccumulator
-from tokenprobs.exceptions import StreamInterruptedError
+from tokenprobs.adapters import StreamAccumulator, parse_all
+from tokenprobs.exceptions import StreamInterruptedError, UnsupportedResponseError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -30,6 +32,7 @@ __all__ = [
     "DistributionStream",
     "StreamInterruptedError",
     "StreamUpdate",
+    "not_an_api_response",
 ]
 
 
@@ -86,6 +89,7 @@ class _StreamState:
         self.finals: dict[int, TokenDistribution] = {}
         self.usage: Any = None
         self.done = False
+        self.broke: StreamInterruptedError | None = None
 
     def feed(self, chunk: Any) -> list[StreamUpdate]:  # noqa: ANN401 - any SDK chunk or event
         self.chunks.append(chunk)
@@ -110,15 +114,37 @@ class _StreamState:
             StreamUpdate(c, len(d), len(d), final=True, _state=self) for c, d in self.finals.items()
         ]
 
+    def whole(self, body: bytes, content_type: str) -> list[StreamUpdate]:
+        """The final updates of a body that is no event stream (a server that ignored `stream`).
+
+        A whole completion is read as one; an API error body raises `APIResponseError`.
+        """
+        self.done = True
+        try:
+            finals = parse_all(body)
+        except UnsupportedResponseError as exc:
+            raise not_an_api_response(body, content_type) from exc
+        self.finals = {d.choice: d for d in finals}
+        response = finals[0].response
+        self.usage = (
+            response.get("usage")
+            if isinstance(response, dict)
+            else getattr(response, "usage", None)
+        )
+        return [StreamUpdate(d.choice, len(d), len(d), final=True, _state=self) for d in finals]
+
     def interrupted(self, cause: BaseException) -> StreamInterruptedError:
         self.done = True
         partial = [
             self.acc.distribution(c, incomplete=True, response=self.chunks)
             for c in self.acc.choices
         ]
-        return StreamInterruptedError(cause, partial)
+        self.broke = StreamInterruptedError(cause, partial)
+        return self.broke
 
     def results(self) -> list[TokenDistribution]:
+        if self.broke is not None:
+            raise self.broke  # its .distributions hold what arrived; there is no final one
         if not self.finals:
             msg = "the stream is not finished: iterate it to the end, or call until_done()"
             raise RuntimeError(msg)
@@ -127,6 +153,27 @@ class _StreamState:
 
 _END = object()
 """What `next` / `anext` give once the SDK's stream is exhausted."""
+
+
+def not_an_api_response(body: bytes | str, content_type: str | None) -> UnsupportedResponseError:
+    """The error for a 200 whose body is no API response (a login page, a wrong base_url)."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    start = " ".join(text.split())[:60]
+    kind = f"a body of type {content_type.split(';', 1)[0].strip()}" if content_type else "a body"
+    msg = (
+        f"the server answered with {kind} that is not an API response (it begins {start!r}): "
+        "the base_url may point at a web page, a proxy's sign-in or the wrong path (on most "
+        "servers it ends in /v1)"
+    )
+    return UnsupportedResponseError(msg)
+
+
+def _not_a_stream(sdk_stream: Any) -> tuple[Any, str] | None:  # noqa: ANN401 - the SDK's stream
+    """The HTTP response and its content type when the server sent no event stream, else None."""
+    response = getattr(sdk_stream, "response", None)
+    headers = getattr(response, "headers", None)
+    kind = headers.get("content-type", "") if headers is not None else ""
+    return (response, kind) if kind and "event-stream" not in kind else None
 
 
 class _Base:
@@ -140,6 +187,7 @@ class _Base:
         self._it = chunks
         self._state = _StreamState()
         self._pending: deque[StreamUpdate] = deque()
+        self._whole = _not_a_stream(sdk_stream)
 
     def _arrived(self, chunk: object) -> None:
         """Queue the updates of a chunk, or (`_END`: the SDK's stream ended) the final ones."""
@@ -193,6 +241,10 @@ class DistributionStream(_Base):
 
     def __next__(self) -> StreamUpdate:
         """The next update; raises `StreamInterruptedError` if the stream breaks."""
+        if self._whole is not None:  # a JSON answer, an HTML page ...: read as one body
+            response, kind = self._whole
+            self._whole = None
+            self._pending.extend(self._state.whole(response.read(), kind))
         while not self._pending:
             if self._state.done:
                 raise StopIteration
@@ -239,6 +291,10 @@ class AsyncDistributionStream(_Base):
 
     async def __anext__(self) -> StreamUpdate:
         """The next update; raises `StreamInterruptedError` if the stream breaks."""
+        if self._whole is not None:  # a JSON answer, an HTML page ...: read as one body
+            response, kind = self._whole
+            self._whole = None
+            self._pending.extend(self._state.whole(await response.aread(), kind))
         while not self._pending:
             if self._state.done:
                 raise StopAsyncIteration
