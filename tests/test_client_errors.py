@@ -149,3 +149,43 @@ def test_cli_ask_uses_openai_base_url_without_a_key(keyless_server, monkeypatch,
     assert cli.main(["ask", "Hi", "--model", "local", "--format", "text"]) == 0
     assert "Paris" in capsys.readouterr().out
     assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "says"),
+    [
+        pytest.param({"model": 5}, TypeError, "model is a model's name", id="model-int"),
+        pytest.param({"model": None}, TypeError, "model is a model's name", id="model-none"),
+        pytest.param({"model": " "}, ValueError, "model is empty", id="model-empty"),
+        pytest.param(
+            {"model": MODEL, "temperature": float("nan")},
+            ValueError,
+            "temperature is nan",
+            id="nan",
+        ),
+        pytest.param(
+            {"model": MODEL, "extra_body": {"min_p": float("inf")}},
+            ValueError,
+            "extra_body.min_p is inf",
+            id="inf-in-extra-body",
+        ),
+        pytest.param(
+            {"model": MODEL, "logit_bias": {"50256": float("-inf")}},
+            ValueError,
+            "logit_bias.50256 is -inf",
+            id="inf-in-logit-bias",
+        ),
+    ],
+)
+def test_a_request_that_cannot_be_sent_is_refused_naming_the_field(
+    api, openai_client, kwargs, error, says
+):
+    """A model that is no name, a NaN or an infinity: a usage error naming it, nothing sent.
+
+    Before, a NaN ended in the JSON encoder's "Out of range float values are not JSON
+    compliant" from inside the SDK, and `model=5` was sent.
+    """
+    route = api.route().respond(200, json=chat_completion(POSITIONS))
+    with pytest.raises(error, match=says):
+        get_token_distribution("Hi", client=openai_client, guards="off", **kwargs)
+    assert route.call_count == 0

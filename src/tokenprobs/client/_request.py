@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -35,12 +36,15 @@ def build_params(
     `include` is extended rather than replaced.
 
     Raises:
-        ValueError: `endpoint` is not one of `ENDPOINTS`.
-        TypeError: messages were given to legacy Completions, which takes a prompt string.
+        ValueError: `endpoint` is not one of `ENDPOINTS`; `model` is empty; a number is NaN or
+            infinite (JSON has neither).
+        TypeError: `model` is not a `str`; messages were given to legacy Completions, which
+            takes a prompt string.
     """
     if endpoint not in ENDPOINTS:
         msg = f"endpoint must be one of {', '.join(map(repr, NAMES))}, got {endpoint!r}"
         raise ValueError(msg)
+    _check_model(model)
     kwargs = dict(create_kwargs)
     _no_logprobs_override(endpoint, kwargs)
     if endpoint == "chat.completions":
@@ -62,7 +66,34 @@ def build_params(
             raise TypeError(msg)
         params = {"model": model, "prompt": messages_or_prompt, "logprobs": top_logprobs}
     params.update(kwargs)
+    _finite(params, "")
     return params
+
+
+def _check_model(model: object) -> None:
+    """A model is a name (a non-empty `str`): the API would refuse anything else with a 400."""
+    if not isinstance(model, str):
+        msg = f"model is a model's name (a str such as 'gpt-4o-mini'), got {type(model).__name__}"
+        raise TypeError(msg)
+    if not model.strip():
+        msg = "model is empty: pass the model's name (e.g. 'gpt-4o-mini', or your server's)"
+        raise ValueError(msg)
+
+
+def _finite(value: object, path: str) -> None:
+    """Refuse a NaN or infinite float anywhere in a request (JSON would fail deep inside)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        msg = (
+            f"{path} is {value!r}: a request is JSON, which has no NaN or infinity; pass a "
+            "finite number"
+        )
+        raise ValueError(msg)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _finite(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _finite(item, f"{path}[{i}]")
 
 
 def _no_logprobs_override(endpoint: Endpoint, kwargs: dict[str, object]) -> None:
