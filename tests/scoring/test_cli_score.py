@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -75,3 +78,23 @@ def test_a_missing_file_is_an_input_error(tmp_path, capsys):
     code = cli.main(["score", str(tmp_path / "nope.txt"), "--model", "tiny", "--base-url", LOCAL])
     assert code == cli.EXIT_INPUT
     assert "nope.txt" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "two"])
+def test_concurrency_below_one_is_a_usage_error(tmp_path, capsys, value):
+    """`--concurrency 0` was score_many's ValueError traceback (exit 1): argparse's exit 2."""
+    path = tmp_path / "texts.txt"
+    path.write_text("the cat\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(
+            ["score", str(path), "--model", "tiny", "--base-url", LOCAL, "--concurrency", value]
+        )
+    assert exit_.value.code == cli.EXIT_USAGE
+    assert "argument --concurrency: must be" in capsys.readouterr().err
+
+
+def test_non_utf8_stdin_is_an_input_error(monkeypatch, capsys):
+    """Latin-1 piped to `score -` is exit 3 with one line, before any request."""
+    monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(b"caf\xe9\n")))
+    assert cli.main(["score", "-", "--model", "tiny", "--base-url", LOCAL]) == cli.EXIT_INPUT
+    assert "cannot read standard input: it is not UTF-8" in capsys.readouterr().err

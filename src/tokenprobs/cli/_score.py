@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs.cli._args import positive, read_text
 from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
-from tokenprobs.cli._views import EXIT_INPUT, EXIT_SOME_FAILED, EXIT_USAGE
+from tokenprobs.cli._views import EXIT_SOME_FAILED, EXIT_USAGE
 from tokenprobs.scoring import score_many
 
 if TYPE_CHECKING:
@@ -37,19 +37,19 @@ def add_score_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     p.add_argument("--model", required=True, help="the model id (a base model)")
     p.add_argument("--base-url", help="an OpenAI-compatible server (vLLM, llama-cpp-python)")
     p.add_argument("--context", default="", help="text before each line, conditioned on")
-    p.add_argument("--concurrency", type=int, default=8, help="requests at once (default 8)")
+    p.add_argument("--concurrency", type=positive, default=8, help="requests at once (default 8)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(run=run_score)
 
 
 def run_score(args: argparse.Namespace) -> int:
-    """Run `tokenprobs score`; return the exit code."""
-    try:
-        raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"tokenprobs: cannot read {args.file!r}: {exc}", file=sys.stderr)  # noqa: T201
-        return EXIT_INPUT
-    texts = [line for line in raw.splitlines() if line.strip()]
+    """Run `tokenprobs score`; return the exit code.
+
+    Raises:
+        InputError: The file cannot be read, or is not UTF-8.
+        UsageError: The base URL is malformed.
+    """
+    texts = [line for line in read_text(args.file).splitlines() if line.strip()]
     client = client_of(args)
     if client is None:
         print(NO_KEY_MESSAGE, file=sys.stderr)  # noqa: T201
