@@ -2,6 +2,8 @@ import io
 import json
 import sys
 
+import httpx
+import openai
 import pytest
 from tests._client_helpers import http_client
 
@@ -206,3 +208,52 @@ def test_a_prompt_argument_with_escaped_bytes_is_an_input_error(served, capsys):
     assert cli.main(["ask", "caf\udce9?", "--model", "gpt-4o-mini"]) == cli.EXIT_INPUT
     assert "cannot read the prompt: it is not UTF-8 (the bytes b'\\xe9'" in capsys.readouterr().err
     assert route.call_count == 0
+
+
+def echoing(request) -> httpx.Response:
+    """A gateway that quotes the key it was sent in its 401 message."""
+    sent = request.headers["authorization"].removeprefix("Bearer ")
+    return httpx.Response(401, json={"error": {"message": f"invalid api key: {sent}"}})
+
+
+def test_a_key_the_server_echoes_is_redacted(api, monkeypatch, capsys):
+    """The server's message is printed, with the key as `***`."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-echoed-SECRET-123")
+    route_cli_to(api, monkeypatch)
+    api.post("/chat/completions").mock(side_effect=echoing)
+    assert cli.main(["ask", "Hi", "--model", "gpt-4o-mini"]) == cli.EXIT_API
+    err = capsys.readouterr().err
+    assert "invalid api key: ***" in err
+    assert "SECRET" not in err
+
+
+def test_the_clients_own_key_is_redacted(api, monkeypatch, capsys):
+    """A key the client holds (not from the environment) is redacted too."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    key = "sk-client-SECRET-456"
+    monkeypatch.setattr(
+        _cli_ask,
+        "client_of",
+        lambda _args: openai.OpenAI(api_key=key, max_retries=0, http_client=http_client(api)),
+    )
+    api.post("/chat/completions").mock(side_effect=echoing)
+    assert cli.main(["ask", "Hi", "--model", "gpt-4o-mini"]) == cli.EXIT_API
+    assert key not in capsys.readouterr().err
+
+
+def test_base_url_credentials_the_server_echoes_are_redacted(api, monkeypatch, capsys):
+    """A key in the base URL's password or query, quoted back by the server, is `***`."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    route_cli_to(api, monkeypatch)
+    secret = "sk-url-SECRET-789"
+    url = f"http://user:{secret}@localhost:8080/v1"
+
+    def quoting(_request) -> httpx.Response:
+        return httpx.Response(400, json={"error": {"message": f"no route for {url}"}})
+
+    api.post("http://localhost:8080/v1/chat/completions").mock(side_effect=quoting)
+    code = cli.main(["ask", "Hi", "--model", "local", "--base-url", url])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_API
+    assert "no route for http://user:***@localhost:8080/v1" in err
+    assert secret not in err

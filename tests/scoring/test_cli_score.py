@@ -15,6 +15,7 @@ from tests.scoring.test_score import LOCAL, answer, echo_body, fake_logprob, wor
 
 from tokenprobs import cli
 from tokenprobs.cli import _score
+from tokenprobs.exceptions import ScoringError
 
 
 @pytest.fixture
@@ -98,3 +99,39 @@ def test_non_utf8_stdin_is_an_input_error(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(b"caf\xe9\n")))
     assert cli.main(["score", "-", "--model", "tiny", "--base-url", LOCAL]) == cli.EXIT_INPUT
     assert "cannot read standard input: it is not UTF-8" in capsys.readouterr().err
+
+
+def test_a_key_the_server_echoes_is_redacted_in_the_error_line(served, tmp_path, capsys):
+    """A text's error line (on standard output) shows the server's message with the key as ***."""
+    secret = "sk-score-SECRET-1"
+
+    def echoing(request: httpx.Request) -> httpx.Response:
+        sent = request.headers["authorization"].removeprefix("Bearer ")
+        return httpx.Response(401, json={"error": {"message": f"invalid api key: {sent}"}})
+
+    served.post("/completions").mock(side_effect=echoing)
+    path = tmp_path / "texts.txt"
+    path.write_text("The cat sat\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OPENAI_API_KEY", secret)
+        code = cli.main(["score", str(path), "--model", "tiny", "--base-url", LOCAL])
+    out = capsys.readouterr()
+    assert code == cli.EXIT_SOME_FAILED
+    assert "invalid api key: ***" in out.out
+    assert secret not in out.out + out.err
+
+
+def test_an_error_that_ends_the_run_is_redacted_too(monkeypatch, tmp_path, capsys):
+    """An error `main` prints (here a ScoringError quoting the server) shows the key as ***."""
+    secret = "sk-score-SECRET-2"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+
+    def refusing(*_args: object, **_kwargs: object) -> None:
+        msg = f"the server refused key {secret}"
+        raise ScoringError(msg, hint="use a base model")
+
+    monkeypatch.setattr(_score, "score_many", refusing)
+    path = tmp_path / "texts.txt"
+    path.write_text("The cat sat\n", encoding="utf-8")
+    assert cli.main(["score", str(path), "--model", "tiny", "--base-url", LOCAL]) == cli.EXIT_INPUT
+    assert capsys.readouterr().err == "tokenprobs: the server refused key ***. use a base model.\n"

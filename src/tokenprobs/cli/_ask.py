@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import openai
 
 from tokenprobs.cli._args import base_url, count, positive, read_text, temperature, utf8
+from tokenprobs.cli._redact import redact, secrets_of
 from tokenprobs.cli._views import EXIT_API, EXIT_GUARD, EXIT_USAGE, add_view_options, emit
 from tokenprobs.client import ENDPOINTS, RetryPolicy, get_token_distribution
 from tokenprobs.client._defaults import NO_KEY, OPENAI_HOSTS
@@ -105,10 +106,11 @@ def run_ask(args: argparse.Namespace) -> int:
             **kwargs,
         )
     except GuardError as exc:
-        print(f"tokenprobs: refused before sending: {exc}", file=sys.stderr)  # noqa: T201
+        why = redact(str(exc), secrets_of(args, client))
+        print(f"tokenprobs: refused before sending: {why}", file=sys.stderr)  # noqa: T201
         return EXIT_GUARD
     except (openai.APIError, TokenprobsError) as exc:
-        print(f"tokenprobs: {one_line(exc)}", file=sys.stderr)  # noqa: T201
+        print(f"tokenprobs: {one_line(exc, secrets_of(args, client))}", file=sys.stderr)  # noqa: T201
         return EXIT_API
     finally:
         client.close()
@@ -118,8 +120,8 @@ def run_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def one_line(exc: BaseException) -> str:
-    """An error and its notes on one line, for a terminal."""
+def one_line(exc: BaseException, secrets: frozenset[str] = frozenset()) -> str:
+    """An error and its notes on one line, for a terminal, with each of `secrets` as `***`."""
     what = f"{type(exc).__name__}: {exc}"
     notes = getattr(exc, "__notes__", ())
-    return " ".join([what, *notes]).replace("\n", " ")
+    return redact(" ".join([what, *notes]).replace("\n", " "), secrets)

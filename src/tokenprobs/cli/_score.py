@@ -17,6 +17,7 @@ import numpy as np
 
 from tokenprobs.cli._args import positive, read_text
 from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
+from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._views import EXIT_SOME_FAILED, EXIT_USAGE
 from tokenprobs.scoring import score_many
 
@@ -66,14 +67,15 @@ def run_score(args: argparse.Namespace) -> int:
         )
     finally:
         client.close()
+    secrets = secrets_of(args, client)
     failed = 0
     for text, result in zip(texts, results, strict=True):
         if isinstance(result, Exception):
             failed += 1
             line = (
-                json.dumps({"text": text, "error": one_line(result)})
+                json.dumps({"text": text, "error": one_line(result, secrets)})
                 if args.json
-                else f"error\t{one_line(result)}\t{text}"
+                else f"error\t{one_line(result, secrets)}\t{text}"
             )
         else:
             total = float(np.nansum(result.logprobs))  # a first token without context: NaN
