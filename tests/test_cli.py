@@ -236,3 +236,39 @@ def test_rich_terminal_honours_top_and_shows_the_header(capsys, monkeypatch, mod
     assert out.startswith("chat · gpt-4o-mini · 9 tokens · top-2\n")
     assert "2 least certain of 9 positions" in out
     assert len(re.findall(r"^│\s+\d+ │", out, flags=re.MULTILINE)) == 2
+
+
+@pytest.mark.parametrize("top", ["-1", "-7", "2.5"])
+def test_show_a_negative_top_is_a_usage_error(capsys, top):
+    """`--top -1` was a slice end ("8 least certain of 9 positions"): argparse's exit 2 now."""
+    path = RECORDED / "chat_gpt-4o-mini_top2_openai_apiref_example.json"
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["show", str(path), "--top", top])
+    assert exit_.value.code == cli.EXIT_USAGE
+    assert "argument --top: must be" in capsys.readouterr().err
+
+
+def test_show_top_zero_lists_no_position(capsys, monkeypatch):
+    """`--top 0` shows the text and no table."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    path = RECORDED / "chat_gpt-4o-mini_top2_openai_apiref_example.json"
+    assert cli.main(["show", str(path), "--top", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "Hello! How can I assist you today?" in out
+    assert "least certain" not in out
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1", "http"])
+def test_playground_a_port_out_of_range_is_a_usage_error(capsys, port):
+    """`--port 99999` ended in socket's OverflowError traceback: argparse's exit 2 now."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["playground", "--no-browser", "--port", port])
+    assert exit_.value.code == cli.EXIT_USAGE
+    assert "argument --port: must be" in capsys.readouterr().err
+
+
+def test_playground_a_malformed_base_url_is_a_usage_error(capsys):
+    """A base URL the page could never use is refused before anything starts."""
+    code = cli.main(["playground", "--no-browser", "--base-url", "http://[::1/v1"])
+    assert code == cli.EXIT_USAGE
+    assert capsys.readouterr().err.startswith("tokenprobs: --base-url 'http://[::1/v1' is not")

@@ -1,5 +1,9 @@
+import io
 import json
+import sys
 
+import httpx
+import openai
 import pytest
 from tests._client_helpers import http_client
 
@@ -105,3 +109,151 @@ def test_usage_error_exit_code():
 def test_exit_codes_are_distinct():
     """Usage, API and guard refusals exit differently."""
     assert len({cli.EXIT_USAGE, cli.EXIT_API, cli.EXIT_GUARD}) == 3
+
+
+def usage_error(argv, capsys):
+    """The exit code argparse gives `argv`, and its one-line message."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    return info.value.code, capsys.readouterr().err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("--temperature", "nan", "finite number of at least 0"),
+        ("--temperature", "inf", "finite number of at least 0"),
+        ("--temperature", "-1", "finite number of at least 0"),
+        ("--temperature", "warm", "must be a number"),
+        ("--max-tokens", "0", "at least 1"),
+        ("--max-tokens", "-1", "at least 1"),
+        ("--top-logprobs", "-1", "at least 0"),
+        ("--top-logprobs", "2.5", "whole number"),
+        ("--top", "-1", "at least 0"),
+    ],
+)
+def test_bad_numbers_are_usage_errors_not_tracebacks(option, value, says, capsys):
+    """`--temperature nan` reached the SDK's JSON encoder (a traceback, exit 1): exit 2 now."""
+    argv = ["ask", "Hi", "--model", "m", "--base-url", "http://127.0.0.1:9/v1", option, value]
+    code, line = usage_error(argv, capsys)
+    assert code == cli.EXIT_USAGE
+    assert f"argument {option}: must be " in line
+    assert says in line
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://[::1/v1", "Invalid IPv6 URL"),
+        ("http://h:99999/v1", "out of range"),
+        ("http://h:abc/v1", "abc"),
+        ("ftp://h/v1", "http:// or https://"),
+        ("localhost:8000", "http:// or https://"),
+        ("http:///v1", "no host"),
+        (" http://h/v1", "a space"),
+    ],
+)
+def test_a_malformed_base_url_is_one_usage_line(url, why, monkeypatch, capsys):
+    """A typo'd --base-url ended in urllib's or httpx's traceback, or three retries to nowhere."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    code = cli.main(["ask", "Hi", "--model", "m", "--base-url", url])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_USAGE
+    assert err.count("\n") == 1
+    assert err.startswith("tokenprobs: --base-url ")
+    assert why in err
+    assert "http://HOST[:PORT]/v1" in err
+
+
+def test_a_malformed_openai_base_url_names_the_variable(monkeypatch, capsys):
+    """From the environment, the line names OPENAI_BASE_URL, and shows no credentials."""
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://user:sk-url-secret-1@[::1/v1")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert cli.main(["ask", "Hi", "--model", "m"]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("tokenprobs: OPENAI_BASE_URL 'http://[::1/v1' is not a server URL")
+    assert "sk-url-secret-1" not in err
+
+
+class _Stdin:
+    """Standard input as bytes (`sys.stdin.buffer`), as a shell pipes it."""
+
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BytesIO(data)
+
+
+def test_prompt_from_stdin_is_read_as_utf8(served, monkeypatch):
+    """`ask -` sends standard input's text, decoded as UTF-8."""
+    route = served.post("/chat/completions").respond(200, json=chat_completion(POSITIONS))
+    monkeypatch.setattr(sys, "stdin", _Stdin("café?".encode()))
+    assert cli.main(["ask", "-", "--model", "gpt-4o-mini", "--json"]) == 0
+    sent = json.loads(route.calls.last.request.content)["messages"][0]["content"]
+    assert sent == "café?"
+
+
+def test_non_utf8_stdin_is_an_input_error(served, monkeypatch, capsys):
+    """Latin-1 on standard input failed in the SDK (UnicodeEncodeError traceback): exit 3."""
+    route = served.post("/chat/completions").respond(200, json=chat_completion(POSITIONS))
+    monkeypatch.setattr(sys, "stdin", _Stdin(b"caf\xe9?"))
+    assert cli.main(["ask", "-", "--model", "gpt-4o-mini"]) == cli.EXIT_INPUT
+    err = capsys.readouterr().err
+    want = "cannot read standard input: it is not UTF-8 (the bytes b'\\xe9' at byte 3)"
+    assert err == f"tokenprobs: {want}\n"
+    assert route.call_count == 0
+
+
+def test_a_prompt_argument_with_escaped_bytes_is_an_input_error(served, capsys):
+    """A non-UTF-8 argument (Python escapes its bytes as surrogates) is refused before sending."""
+    route = served.post("/chat/completions").respond(200, json=chat_completion(POSITIONS))
+    assert cli.main(["ask", "caf\udce9?", "--model", "gpt-4o-mini"]) == cli.EXIT_INPUT
+    assert "cannot read the prompt: it is not UTF-8 (the bytes b'\\xe9'" in capsys.readouterr().err
+    assert route.call_count == 0
+
+
+def echoing(request) -> httpx.Response:
+    """A gateway that quotes the key it was sent in its 401 message."""
+    sent = request.headers["authorization"].removeprefix("Bearer ")
+    return httpx.Response(401, json={"error": {"message": f"invalid api key: {sent}"}})
+
+
+def test_a_key_the_server_echoes_is_redacted(api, monkeypatch, capsys):
+    """The server's message is printed, with the key as `***`."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-echoed-SECRET-123")
+    route_cli_to(api, monkeypatch)
+    api.post("/chat/completions").mock(side_effect=echoing)
+    assert cli.main(["ask", "Hi", "--model", "gpt-4o-mini"]) == cli.EXIT_API
+    err = capsys.readouterr().err
+    assert "invalid api key: ***" in err
+    assert "SECRET" not in err
+
+
+def test_the_clients_own_key_is_redacted(api, monkeypatch, capsys):
+    """A key the client holds (not from the environment) is redacted too."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    key = "sk-client-SECRET-456"
+    monkeypatch.setattr(
+        _cli_ask,
+        "client_of",
+        lambda _args: openai.OpenAI(api_key=key, max_retries=0, http_client=http_client(api)),
+    )
+    api.post("/chat/completions").mock(side_effect=echoing)
+    assert cli.main(["ask", "Hi", "--model", "gpt-4o-mini"]) == cli.EXIT_API
+    assert key not in capsys.readouterr().err
+
+
+def test_base_url_credentials_the_server_echoes_are_redacted(api, monkeypatch, capsys):
+    """A key in the base URL's password or query, quoted back by the server, is `***`."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    route_cli_to(api, monkeypatch)
+    secret = "sk-url-SECRET-789"
+    url = f"http://user:{secret}@localhost:8080/v1"
+
+    def quoting(_request) -> httpx.Response:
+        return httpx.Response(400, json={"error": {"message": f"no route for {url}"}})
+
+    api.post("http://localhost:8080/v1/chat/completions").mock(side_effect=quoting)
+    code = cli.main(["ask", "Hi", "--model", "local", "--base-url", url])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_API
+    assert "no route for http://user:***@localhost:8080/v1" in err
+    assert secret not in err

@@ -1,4 +1,5 @@
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -182,3 +183,40 @@ def test_missing_pandas_raises(monkeypatch, apiref, long):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(tp.MissingDependencyError, match=r'pip install "pytokenprobs\[pandas\]"'):
         apiref.to_pandas(long=long)
+
+
+@pytest.mark.parametrize("given", [{"choices": []}, [], None, "text"])
+def test_a_non_distribution_is_a_type_error_naming_the_fix(given):
+    """A response, a list or None: the library's TypeError, not an AttributeError from inside."""
+    with pytest.raises(TypeError, match=r"to_pandas\(d\) takes a TokenDistribution.*tp\.parse"):
+        tp.export.to_pandas(given)
+
+
+@pytest.mark.parametrize("long", ["no", 1, None])
+def test_long_must_be_a_bool(apiref, long):
+    """`long="no"` was truthy and gave the long table: a TypeError naming `long` now."""
+    with pytest.raises(TypeError, match=r"`long` must be True or False"):
+        apiref.to_pandas(long=long)
+
+
+@pytest.mark.extras
+def test_a_numpy_bool_chooses_the_table(apiref):
+    """`np.True_` (a mask's element) is a bool here: it gives the long table."""
+    assert list(apiref.to_pandas(long=np.True_).columns) == list(
+        apiref.to_pandas(long=True).columns
+    )
+
+
+def test_export_is_an_attribute_after_import_tokenprobs():
+    """`tp.export` is there after `import tokenprobs` alone, like `tp.render`; pandas is not."""
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, tokenprobs as tp; print(tp.export.__name__, 'pandas' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert run.stdout.split() == ["tokenprobs.export", "False"]

@@ -248,6 +248,32 @@ def test_text_lists_least_certain_first_chosen():
     assert rows == ["1", "3"]
 
 
+def test_text_top_zero_lists_no_position():
+    """`top=0` shows the text without a table; an `np.int64` counts like an int."""
+    out = render.to_text(korean(), color=False, top=0)
+    assert "least certain" not in out
+    assert render.to_text(korean(), color=False, top=np.int64(2), width=200) == render.to_text(
+        korean(), color=False, top=2, width=200
+    )
+
+
+@pytest.mark.parametrize("view", [render.to_text, render.to_rich])
+@pytest.mark.parametrize("top", [-1, -7])
+def test_a_negative_top_is_refused_not_sliced(view, top):
+    """`top=-1` was a slice end ("8 least certain of 9"): now a ValueError naming `top`."""
+    with pytest.raises(ValueError, match=rf"`top` must be at least 0 .*got {top}"):
+        view(korean(), top=top)
+
+
+@pytest.mark.parametrize("top", [2.5, "3", True, None])
+def test_a_top_that_is_not_an_int_is_refused(top):
+    """A float, a string, a bool or None is a TypeError naming `top`, not numpy's slice error."""
+    with pytest.raises(TypeError, match=r"`top` must be an int \(how many positions"):
+        render.to_text(korean(), top=top)
+    with pytest.raises(TypeError, match="`top` must be an int"):
+        korean().to_text(top=top)
+
+
 def test_text_width_cuts_lines():
     """No table line is wider than `width`."""
     out = render.to_text(korean(), color=False, width=40)

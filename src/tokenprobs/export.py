@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenprobs._optional import require
+from tokenprobs.models._expect import expect_distribution
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
@@ -48,6 +49,8 @@ def to_pandas(d: TokenDistribution, *, long: bool = False) -> Any:  # noqa: ANN4
         A `pandas.DataFrame`.
 
     Raises:
+        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first), or `long`
+            is not a bool.
         MissingDependencyError: pandas is not installed.
 
     Examples:
@@ -69,6 +72,11 @@ def to_pandas(d: TokenDistribution, *, long: bool = False) -> Any:  # noqa: ANN4
         0     0     Hi     True
         1     1  Hello    False
     """
+    d = expect_distribution(d, "to_pandas(d)")
+    given: object = long  # typed, but called with what users pass
+    if not isinstance(given, bool | np.bool_):
+        msg = f"`long` must be True or False (the long table or the wide one), got {given!r}"
+        raise TypeError(msg)
     pd = _pandas()
     if long:
         return _long(pd, d)

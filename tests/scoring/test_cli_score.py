@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import sys
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -12,6 +16,7 @@ from tests.scoring.test_score import LOCAL, answer, echo_body, fake_logprob, wor
 
 from tokenprobs import cli
 from tokenprobs.cli import _score
+from tokenprobs.exceptions import ScoringError
 
 
 @pytest.fixture
@@ -64,7 +69,7 @@ def test_json_lines_and_a_failed_text_in_its_place(served, tmp_path, capsys):
     assert code == cli.EXIT_SOME_FAILED
     first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     assert first["text"] == "The cat sat"
-    assert first["tokens"] == 3
+    assert (first["tokens"], first["unscored"]) == (2, 1)  # "The" has no context, no logprob
     assert first["logprob"] == pytest.approx(fake_logprob(" cat") + fake_logprob(" sat"))
     assert second["text"] == "A fish swam"
     assert "did not echo" in second["error"]
@@ -75,3 +80,123 @@ def test_a_missing_file_is_an_input_error(tmp_path, capsys):
     code = cli.main(["score", str(tmp_path / "nope.txt"), "--model", "tiny", "--base-url", LOCAL])
     assert code == cli.EXIT_INPUT
     assert "nope.txt" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "two"])
+def test_concurrency_below_one_is_a_usage_error(tmp_path, capsys, value):
+    """`--concurrency 0` was score_many's ValueError traceback (exit 1): argparse's exit 2."""
+    path = tmp_path / "texts.txt"
+    path.write_text("the cat\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(
+            ["score", str(path), "--model", "tiny", "--base-url", LOCAL, "--concurrency", value]
+        )
+    assert exit_.value.code == cli.EXIT_USAGE
+    assert "argument --concurrency: must be" in capsys.readouterr().err
+
+
+def test_non_utf8_stdin_is_an_input_error(monkeypatch, capsys):
+    """Latin-1 piped to `score -` is exit 3 with one line, before any request."""
+    monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(b"caf\xe9\n")))
+    assert cli.main(["score", "-", "--model", "tiny", "--base-url", LOCAL]) == cli.EXIT_INPUT
+    assert "cannot read standard input: it is not UTF-8" in capsys.readouterr().err
+
+
+def test_a_key_the_server_echoes_is_redacted_in_the_error_line(served, tmp_path, capsys):
+    """A text's error line (on standard output) shows the server's message with the key as ***."""
+    secret = "sk-score-SECRET-1"
+
+    def echoing(request: httpx.Request) -> httpx.Response:
+        sent = request.headers["authorization"].removeprefix("Bearer ")
+        return httpx.Response(401, json={"error": {"message": f"invalid api key: {sent}"}})
+
+    served.post("/completions").mock(side_effect=echoing)
+    path = tmp_path / "texts.txt"
+    path.write_text("The cat sat\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OPENAI_API_KEY", secret)
+        code = cli.main(["score", str(path), "--model", "tiny", "--base-url", LOCAL])
+    out = capsys.readouterr()
+    assert code == cli.EXIT_SOME_FAILED
+    assert "invalid api key: ***" in out.out
+    assert secret not in out.out + out.err
+
+
+def test_an_error_that_ends_the_run_is_redacted_too(monkeypatch, tmp_path, capsys):
+    """An error `main` prints (here a ScoringError quoting the server) shows the key as ***."""
+    secret = "sk-score-SECRET-2"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+
+    def refusing(*_args: object, **_kwargs: object) -> None:
+        msg = f"the server refused key {secret}"
+        raise ScoringError(msg, hint="use a base model")
+
+    monkeypatch.setattr(_score, "score_many", refusing)
+    path = tmp_path / "texts.txt"
+    path.write_text("The cat sat\n", encoding="utf-8")
+    assert cli.main(["score", str(path), "--model", "tiny", "--base-url", LOCAL]) == cli.EXIT_INPUT
+    assert capsys.readouterr().err == "tokenprobs: the server refused key ***. use a base model.\n"
+
+
+def strict_json(line: str) -> dict:
+    """`line` parsed as JSON proper: NaN and Infinity (Python's extensions) are refused."""
+
+    def refuse(constant: str) -> None:
+        msg = f"not JSON: {constant}"
+        raise ValueError(msg)
+
+    return json.loads(line, parse_constant=refuse)
+
+
+def test_a_text_without_any_logprob_is_unknown_not_certain(served, tmp_path, capsys):
+    """A lone word without context has no logprob: unknown (`null`), not 0.0 (probability 1).
+
+    The perplexity was NaN (not JSON); now 0 tokens are scored and 1 is unscored.
+    """
+    served.post("/completions").mock(side_effect=answer)
+    path = tmp_path / "texts.txt"
+    path.write_text("single\n", encoding="utf-8")
+    assert cli.main(["score", str(path), "--model", "tiny", "--base-url", LOCAL, "--json"]) == 0
+    out = strict_json(capsys.readouterr().out)
+    assert out == {
+        "text": "single",
+        "logprob": None,
+        "tokens": 0,
+        "unscored": 1,
+        "perplexity": None,
+    }
+    assert cli.main(["score", str(path), "--model", "tiny", "--base-url", LOCAL]) == 0
+    assert capsys.readouterr().out == "nan\t0\tnan\tsingle\n"
+
+
+def test_an_impossible_token_is_null_in_json_and_inf_in_text(served, tmp_path, capsys):
+    """A token at the servers' -9999 (probability 0): `null` in JSON, `-inf` / `inf` in text.
+
+    JSON cannot carry an infinity (it printed -Infinity, which JSON parsers refuse).
+    """
+
+    def impossible(request: httpx.Request) -> httpx.Response:
+        body = echo_body(json.loads(request.content)["prompt"])
+        logprobs = body["choices"][0]["logprobs"]["token_logprobs"]
+        logprobs[1] = -9999.0
+        return httpx.Response(200, json=body)
+
+    served.post("/completions").mock(side_effect=impossible)
+    path = tmp_path / "texts.txt"
+    path.write_text("The cat sat\n", encoding="utf-8")
+    assert cli.main(["score", str(path), "--model", "tiny", "--base-url", LOCAL, "--json"]) == 0
+    out = strict_json(capsys.readouterr().out)
+    assert (out["logprob"], out["perplexity"], out["tokens"], out["unscored"]) == (None, None, 2, 1)
+    assert cli.main(["score", str(path), "--model", "tiny", "--base-url", LOCAL]) == 0
+    assert capsys.readouterr().out == "-inf\t2\tinf\tThe cat sat\n"
+
+
+def test_the_token_count_is_the_one_the_perplexity_averages(served, tmp_path, capsys):
+    """Without context the first token is unscored: perplexity = exp(-sum / tokens), as shown."""
+    served.post("/completions").mock(side_effect=answer)
+    path = tmp_path / "texts.txt"
+    path.write_text("The cat sat on the mat\n", encoding="utf-8")
+    assert cli.main(["score", str(path), "--model", "tiny", "--base-url", LOCAL]) == 0
+    total, tokens, ppl, _ = capsys.readouterr().out.rstrip("\n").split("\t")
+    assert int(tokens) == len(words("The cat sat on the mat")) - 1
+    assert float(ppl) == pytest.approx(math.exp(-float(total) / int(tokens)), rel=1e-5)

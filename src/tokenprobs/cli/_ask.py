@@ -1,8 +1,9 @@
 """`tokenprobs ask PROMPT --model M`: ask a model and show its token distribution.
 
 Registered by `tokenprobs.cli` (`add_ask_parser`); shows the result with the same views as
-`demo` and `show`. Exit codes are those of `tokenprobs.cli`: 2 usage (a missing key included),
-4 an API error (after retries), 5 a request the guards refused.
+`demo` and `show`. Exit codes are those of `tokenprobs.cli`: 2 usage (a missing key, a malformed
+base URL, a bad number included), 3 a prompt that is not UTF-8, 4 an API error (after retries),
+5 a request the guards refused.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from urllib.parse import urlsplit
 
 import openai
 
+from tokenprobs.cli._args import base_url, count, positive, read_text, temperature, utf8
+from tokenprobs.cli._redact import redact, secrets_of
 from tokenprobs.cli._views import EXIT_API, EXIT_GUARD, EXIT_USAGE, add_view_options, emit
 from tokenprobs.client import ENDPOINTS, RetryPolicy, get_token_distribution
 from tokenprobs.client._defaults import NO_KEY, OPENAI_HOSTS
@@ -45,7 +48,7 @@ def add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     ask.add_argument("prompt", help="the prompt (one user message); - reads standard input")
     ask.add_argument("--model", required=True, help="the model id")
     ask.add_argument(
-        "--top-logprobs", type=int, default=5, help="alternatives per position (default 5)"
+        "--top-logprobs", type=count, default=5, help="alternatives per position (default 5)"
     )
     ask.add_argument(
         "--endpoint", choices=ENDPOINTS, default="chat.completions", help="which API to call"
@@ -53,25 +56,34 @@ def add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     ask.add_argument(
         "--base-url", help="an OpenAI-compatible server (vLLM, llama.cpp ...); no key needed"
     )
-    ask.add_argument("--max-tokens", type=int, help="cap the answer's length")
-    ask.add_argument("--temperature", type=float, help="sampling temperature")
+    ask.add_argument("--max-tokens", type=positive, help="cap the answer's length (at least 1)")
+    ask.add_argument("--temperature", type=temperature, help="sampling temperature (0 or more)")
     ask.add_argument("--json", action="store_true", help="print the distribution as JSON")
     add_view_options(ask)
     ask.set_defaults(run=run_ask)
 
 
 def client_of(args: argparse.Namespace, **options: Any) -> openai.OpenAI | None:  # noqa: ANN401
-    """The client for the command line, or `None` when there is no key and no `--base-url`."""
+    """The client for the command line, or `None` when there is no key and no `--base-url`.
+
+    Raises:
+        UsageError: The base URL (`--base-url` or `OPENAI_BASE_URL`) is not an http(s) URL.
+    """
     key = os.environ.get("OPENAI_API_KEY")
-    base_url = args.base_url or os.environ.get("OPENAI_BASE_URL") or None
-    if not key and (base_url is None or urlsplit(base_url).hostname in OPENAI_HOSTS):
+    url = base_url(args)
+    if not key and (url is None or urlsplit(url).hostname in OPENAI_HOSTS):
         return None
-    return openai.OpenAI(api_key=key or NO_KEY, base_url=base_url, max_retries=0, **options)
+    return openai.OpenAI(api_key=key or NO_KEY, base_url=url, max_retries=0, **options)
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    """Run `tokenprobs ask`; return the exit code."""
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    """Run `tokenprobs ask`; return the exit code.
+
+    Raises:
+        UsageError: The base URL is malformed.
+        InputError: The prompt (or standard input) is not UTF-8.
+    """
+    prompt = read_text("-") if args.prompt == "-" else utf8(args.prompt, "the prompt")
     client = client_of(args)
     if client is None:
         print(NO_KEY_MESSAGE, file=sys.stderr)  # noqa: T201
@@ -94,10 +106,11 @@ def run_ask(args: argparse.Namespace) -> int:
             **kwargs,
         )
     except GuardError as exc:
-        print(f"tokenprobs: refused before sending: {exc}", file=sys.stderr)  # noqa: T201
+        why = redact(str(exc), secrets_of(args, client))
+        print(f"tokenprobs: refused before sending: {why}", file=sys.stderr)  # noqa: T201
         return EXIT_GUARD
     except (openai.APIError, TokenprobsError) as exc:
-        print(f"tokenprobs: {one_line(exc)}", file=sys.stderr)  # noqa: T201
+        print(f"tokenprobs: {one_line(exc, secrets_of(args, client))}", file=sys.stderr)  # noqa: T201
         return EXIT_API
     finally:
         client.close()
@@ -107,8 +120,8 @@ def run_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def one_line(exc: BaseException) -> str:
-    """An error and its notes on one line, for a terminal."""
+def one_line(exc: BaseException, secrets: frozenset[str] = frozenset()) -> str:
+    """An error and its notes on one line, for a terminal, with each of `secrets` as `***`."""
     what = f"{type(exc).__name__}: {exc}"
     notes = getattr(exc, "__notes__", ())
-    return " ".join([what, *notes]).replace("\n", " ")
+    return redact(" ".join([what, *notes]).replace("\n", " "), secrets)

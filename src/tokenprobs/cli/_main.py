@@ -1,9 +1,10 @@
 """The `tokenprobs` command: `demo`, `show FILE`, `ask PROMPT`, `score FILE`.
 
-Exit codes: 0 success, 2 usage error (argparse's), 3 input that cannot be parsed (file missing,
-binary, too large, not a response), 4 an API error, 5 a request the guards refused, 6 some lines
-of a Batch output file (or texts of `score`) failed (the others are shown, each failure in its
-place).
+Exit codes: 0 success, 2 usage error (argparse's, a malformed base URL, a missing extra), 3 input
+that cannot be parsed (file missing, binary, not UTF-8, too large, not a response), 4 an API
+error, 5 a request the guards refused, 6 some lines of a Batch output file (or texts of `score`)
+failed (the others are shown, each failure in its place). No error line shows the API key or the
+base URL's credentials.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from tokenprobs.cli._args import InputError, UsageError
 from tokenprobs.cli._ask import add_ask_parser
 from tokenprobs.cli._playground import add_playground_parser
+from tokenprobs.cli._redact import redact, secrets_of
 from tokenprobs.cli._score import add_score_parser
 from tokenprobs.cli._show import add_show_parsers
 from tokenprobs.cli._views import EXIT_API, EXIT_INPUT, EXIT_USAGE
@@ -34,17 +37,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         code: int = args.run(args)
-    except MissingDependencyError as exc:
-        print(f"tokenprobs: {exc}", file=sys.stderr)  # noqa: T201
-        return EXIT_USAGE
-    except APIResponseError as exc:
-        print(f"tokenprobs: {exc}", file=sys.stderr)  # noqa: T201
-        return EXIT_API
-    except TokenprobsError as exc:
-        print(f"tokenprobs: {exc}", file=sys.stderr)  # noqa: T201
-        return EXIT_INPUT
     except BrokenPipeError:
         return 0
+    except (UsageError, MissingDependencyError) as exc:
+        return _fail(exc, args, EXIT_USAGE)
+    except APIResponseError as exc:
+        return _fail(exc, args, EXIT_API)
+    except (InputError, TokenprobsError) as exc:
+        return _fail(exc, args, EXIT_INPUT)
+    return code
+
+
+def _fail(exc: Exception, args: argparse.Namespace, code: int) -> int:
+    """Print `exc` as one `tokenprobs: ...` line, without the key or URL credentials."""
+    print(f"tokenprobs: {redact(str(exc), secrets_of(args))}", file=sys.stderr)  # noqa: T201
     return code
 
 

@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from tokenprobs._optional import require
+from tokenprobs.cli._args import base_url, port
 from tokenprobs.cli._views import EXIT_USAGE
 
 if TYPE_CHECKING:
@@ -42,7 +43,10 @@ def add_playground_parser(subparsers: argparse._SubParsersAction[argparse.Argume
         help="start with chat messages rather than a raw completion prompt",
     )
     p.add_argument(
-        "--port", type=int, default=0, help="the port on 127.0.0.1 (default: a free one)"
+        "--port",
+        type=port,
+        default=0,
+        help="the port on 127.0.0.1, 0 to 65535 (default 0: a free one)",
     )
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.set_defaults(run=run_playground)
@@ -53,8 +57,10 @@ def run_playground(args: argparse.Namespace) -> int:
 
     Raises:
         MissingDependencyError: The `[playground]` extra is not installed.
+        UsageError: The base URL (`--base-url` or `OPENAI_BASE_URL`) is not an http(s) URL.
     """
     began = time.perf_counter()
+    url = base_url(args)
     feature = "tokenprobs playground"
     for module in ("starlette", "uvicorn"):
         require(module, extra="playground", feature=feature)
@@ -62,7 +68,7 @@ def run_playground(args: argparse.Namespace) -> int:
     playground = require("tokenprobs.playground", extra="playground", feature=feature)
     try:
         playground.serve(
-            playground.Upstream.from_env(args.base_url, profile=args.profile),
+            playground.Upstream.from_env(url, profile=args.profile),
             model=args.model,
             endpoint="chat.completions" if args.chat else "completions",
             port=args.port,

@@ -2,26 +2,31 @@
 
 Registered by `tokenprobs.cli` (`add_score_parser`). Each non-empty line is one text, scored by
 `tokenprobs.scoring.score_many` (one echoed request per text, `--concurrency` at a time, a
-progress bar on a terminal); one output line per text, in order: the summed logprob, the token
-count, the perplexity and the text, tab-separated (or a JSON object per line with `--json`).
+progress bar on a terminal); one output line per text, in order: the summed logprob, the count
+of tokens with a logprob, the perplexity and the text, tab-separated (or a strict JSON object
+per line with `--json`, which also counts the `unscored` tokens).
 A text that could not be scored prints its error in its place; the exit code is then 6.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs.cli._args import positive, read_text
 from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
-from tokenprobs.cli._views import EXIT_INPUT, EXIT_SOME_FAILED, EXIT_USAGE
+from tokenprobs.cli._redact import secrets_of
+from tokenprobs.cli._views import EXIT_SOME_FAILED, EXIT_USAGE
 from tokenprobs.scoring import score_many
 
 if TYPE_CHECKING:
     import argparse
+
+    from tokenprobs.models import TokenDistribution
 
 __all__ = ["add_score_parser", "run_score"]
 
@@ -37,19 +42,19 @@ def add_score_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     p.add_argument("--model", required=True, help="the model id (a base model)")
     p.add_argument("--base-url", help="an OpenAI-compatible server (vLLM, llama-cpp-python)")
     p.add_argument("--context", default="", help="text before each line, conditioned on")
-    p.add_argument("--concurrency", type=int, default=8, help="requests at once (default 8)")
+    p.add_argument("--concurrency", type=positive, default=8, help="requests at once (default 8)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(run=run_score)
 
 
 def run_score(args: argparse.Namespace) -> int:
-    """Run `tokenprobs score`; return the exit code."""
-    try:
-        raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"tokenprobs: cannot read {args.file!r}: {exc}", file=sys.stderr)  # noqa: T201
-        return EXIT_INPUT
-    texts = [line for line in raw.splitlines() if line.strip()]
+    """Run `tokenprobs score`; return the exit code.
+
+    Raises:
+        InputError: The file cannot be read, or is not UTF-8.
+        UsageError: The base URL is malformed.
+    """
+    texts = [line for line in read_text(args.file).splitlines() if line.strip()]
     client = client_of(args)
     if client is None:
         print(NO_KEY_MESSAGE, file=sys.stderr)  # noqa: T201
@@ -66,24 +71,43 @@ def run_score(args: argparse.Namespace) -> int:
         )
     finally:
         client.close()
+    secrets = secrets_of(args, client)
     failed = 0
     for text, result in zip(texts, results, strict=True):
-        if isinstance(result, Exception):
-            failed += 1
-            line = (
-                json.dumps({"text": text, "error": one_line(result)})
-                if args.json
-                else f"error\t{one_line(result)}\t{text}"
-            )
-        else:
-            total = float(np.nansum(result.logprobs))  # a first token without context: NaN
-            ppl = result.perplexity
-            line = (
-                json.dumps(
-                    {"text": text, "logprob": total, "tokens": len(result), "perplexity": ppl}
-                )
-                if args.json
-                else f"{total:.6f}\t{len(result)}\t{ppl:.6f}\t{text}"
-            )
-        print(line)  # noqa: T201
+        failed += isinstance(result, Exception)
+        print(_line(text, result, secrets, as_json=args.json))  # noqa: T201
     return EXIT_SOME_FAILED if failed else 0
+
+
+def _line(
+    text: str, result: TokenDistribution | Exception, secrets: frozenset[str], *, as_json: bool
+) -> str:
+    """One output line: the error in the text's place, or its sum, token count and perplexity.
+
+    The sum and the perplexity are over the tokens with a logprob (a first token without
+    context has none); a text with none has both unknown: `nan` in text, `null` in JSON,
+    where an infinite value (a token of probability 0) is `null` too, JSON having no infinity.
+    """
+    if isinstance(result, Exception):
+        if as_json:
+            return json.dumps({"text": text, "error": one_line(result, secrets)})
+        return f"error\t{one_line(result, secrets)}\t{text}"
+    scored = ~np.isnan(result.logprobs)
+    tokens = int(scored.sum())
+    total = float(result.logprobs[scored].sum()) if tokens else math.nan
+    ppl = result.perplexity if tokens else math.nan
+    if not as_json:
+        return f"{total:.6f}\t{tokens}\t{ppl:.6f}\t{text}"
+    fields = {
+        "text": text,
+        "logprob": _finite(total),
+        "tokens": tokens,
+        "unscored": len(result) - tokens,
+        "perplexity": _finite(ppl),
+    }
+    return json.dumps(fields, allow_nan=False)
+
+
+def _finite(x: float) -> float | None:
+    """`x`, or `None` (JSON's `null`) for NaN and infinity, which JSON cannot carry."""
+    return x if math.isfinite(x) else None

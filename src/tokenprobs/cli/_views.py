@@ -10,6 +10,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Literal
 
 from tokenprobs import render
+from tokenprobs.cli._args import count
 from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.render import MODES, canonical_mode
 
@@ -54,7 +55,9 @@ def add_view_options(p: argparse.ArgumentParser) -> None:
         help="what stands out (default least-likely: the less probable, the stronger; "
         "prob is the old name of least-likely)",
     )
-    p.add_argument("--top", type=int, default=5, help="how many uncertain positions to detail")
+    p.add_argument(
+        "--top", type=count, default=5, help="how many uncertain positions to detail (0 or more)"
+    )
 
 
 def _mode(value: str) -> str:

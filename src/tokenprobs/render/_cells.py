@@ -81,6 +81,24 @@ def canonical_mode(mode: str) -> str:
     return name
 
 
+def check_top(top: int) -> int:
+    """`top` (how many positions a view details) when it is an int of at least 0.
+
+    Raises:
+        TypeError: `top` is not an int (a bool, a float, a string).
+        ValueError: `top` is negative (it is a count, not a slice end).
+    """
+    if isinstance(top, bool) or not isinstance(top, int | np.integer):
+        msg = (
+            f"`top` must be an int (how many positions to detail), got {type(top).__name__} {top!r}"
+        )
+        raise TypeError(msg)
+    if top < 0:
+        msg = f"`top` must be at least 0 (how many positions to detail; 0 lists none), got {top}"
+        raise ValueError(msg)
+    return int(top)
+
+
 def plural(n: int, noun: str) -> str:
     """`"1 token"`, `"2 tokens"`, `"4,096 tokens"`."""
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

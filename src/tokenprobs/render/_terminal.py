@@ -24,6 +24,7 @@ from tokenprobs.render._cells import (
     bin_labels,
     canonical_mode,
     cell_shade,
+    check_top,
     group_cells,
     metric,
     metric_name,
@@ -206,11 +207,13 @@ def to_text(
         The view as lines, ending with a newline.
 
     Raises:
-        ValueError: `mode` is not a mode.
-        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first).
+        ValueError: `mode` is not a mode, or `top` is negative.
+        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first), or `top`
+            is not an int.
     """
     d = expect_distribution(d, "to_text(d)")
     name = canonical_mode(mode)
+    top = check_top(top)
     if color is None:
         color = _color_allowed()
     width = width or shutil.get_terminal_size((100, 24)).columns
@@ -246,10 +249,12 @@ def to_rich(d: TokenDistribution, *, mode: Mode | str = "least-likely", top: int
 
     Raises:
         MissingDependencyError: rich is not installed.
-        ValueError: `mode` is not a mode.
-        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first).
+        ValueError: `mode` is not a mode, or `top` is negative.
+        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first), or `top`
+            is not an int.
     """
     name = canonical_mode(mode)
+    top = check_top(top)
     feature = "the rich view"
     Group = require("rich.console", extra="rich", feature=feature).Group  # noqa: N806 - a class
     Table = require("rich.table", extra="rich", feature=feature).Table  # noqa: N806 - a class

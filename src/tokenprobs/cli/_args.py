@@ -1,0 +1,169 @@
+"""What the commands check before they send anything: numbers, the base URL, the text read.
+
+The argparse types (`count`, `positive`, `port`, `temperature`) turn a bad option into
+argparse's own usage error (exit 2, one line naming the option); `base_url` and `read_text`
+raise `UsageError` or `InputError`, which `tokenprobs.cli.main` prints as one line with exit 2
+or 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tokenprobs._urls import public_url
+
+__all__ = [
+    "InputError",
+    "UsageError",
+    "base_url",
+    "count",
+    "port",
+    "positive",
+    "read_text",
+    "temperature",
+    "utf8",
+]
+
+_MAX_PORT = 65535
+
+
+class UsageError(ValueError):
+    """An argument the command cannot use (a malformed base URL): exit 2."""
+
+
+class InputError(ValueError):
+    """Input the command cannot read (not UTF-8, a missing file): exit 3."""
+
+
+def count(value: str) -> int:
+    """An int of at least 0 (`--top`, `--top-logprobs`)."""
+    n = _int(value)
+    if n < 0:
+        msg = f"must be at least 0, got {n}"
+        raise argparse.ArgumentTypeError(msg)
+    return n
+
+
+def positive(value: str) -> int:
+    """An int of at least 1 (`--concurrency`, `--max-tokens`)."""
+    n = _int(value)
+    if n < 1:
+        msg = f"must be at least 1, got {n}"
+        raise argparse.ArgumentTypeError(msg)
+    return n
+
+
+def port(value: str) -> int:
+    """A TCP port, 0 to 65535 (0: a free one)."""
+    n = _int(value)
+    if not 0 <= n <= _MAX_PORT:
+        msg = f"must be a port from 0 to {_MAX_PORT} (0: a free one), got {n}"
+        raise argparse.ArgumentTypeError(msg)
+    return n
+
+
+def temperature(value: str) -> float:
+    """A finite float of at least 0 (NaN and infinity cannot be sent as JSON)."""
+    try:
+        t = float(value)
+    except ValueError:
+        msg = f"must be a number, got {value!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not (math.isfinite(t) and t >= 0):
+        msg = f"must be a finite number of at least 0, got {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return t
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        msg = f"must be a whole number, got {value!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+def base_url(args: argparse.Namespace) -> str | None:
+    """`--base-url`, else `OPENAI_BASE_URL`, else `None`; checked to be an http(s) URL.
+
+    Raises:
+        UsageError: The URL has no http(s) scheme or host, a bad port, a space, or does not split
+            (an open bracket); the message shows it without credentials.
+    """
+    url = args.base_url or os.environ.get("OPENAI_BASE_URL") or None
+    if url is None:
+        return None
+    where = "--base-url" if args.base_url else "OPENAI_BASE_URL"
+    why = _url_problem(url)
+    if why is not None:
+        msg = (
+            f"{where} {public_url(url)!r} is not a server URL ({why}): give it as "
+            "http://HOST[:PORT]/v1, e.g. http://127.0.0.1:8000/v1"
+        )
+        raise UsageError(msg)
+    return url
+
+
+def _url_problem(url: str) -> str | None:
+    """What makes `url` unusable as a base URL, or `None`."""
+    if any(c.isspace() for c in url):
+        return "it contains a space"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError as exc:
+        return str(exc)
+    if parts.scheme not in {"http", "https"}:
+        return "it must start with http:// or https://"
+    if not parts.hostname:
+        return "it names no host"
+    return None
+
+
+def read_text(source: str) -> str:
+    """The text of the file `source`, or of standard input for `-`, as strict UTF-8.
+
+    Raises:
+        InputError: The file cannot be read, or the text is not UTF-8.
+    """
+    name = "standard input" if source == "-" else repr(source)
+    try:
+        if source == "-":
+            return utf8(_stdin_text(), name)
+        return Path(source).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start : exc.end]
+        msg = f"cannot read {name}: it is not UTF-8 (the bytes {bad!r} at byte {exc.start})"
+        raise InputError(msg) from None
+    except OSError as exc:
+        msg = f"cannot read {name}: {exc.strerror or exc}"
+        raise InputError(msg) from None
+
+
+def _stdin_text() -> str:
+    """Standard input decoded as strict UTF-8 (Python's own decoding may escape bad bytes)."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:  # replaced by a text stream (a test, an embedding program)
+        return sys.stdin.read()
+    data: bytes = binary.read()
+    return data.decode("utf-8")
+
+
+def utf8(text: str, name: str) -> str:
+    """`text` when it can be sent as UTF-8 (a command-line argument may carry escaped bytes).
+
+    Raises:
+        InputError: `text` holds bytes that are not UTF-8 (surrogate escapes).
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start : exc.end].encode("utf-8", "surrogateescape")
+        msg = f"cannot read {name}: it is not UTF-8 (the bytes {bad!r} at character {exc.start})"
+        raise InputError(msg) from None
+    return text
