@@ -115,11 +115,94 @@ def test_error_file_lines(tmp_path):
     assert isinstance(err, tp.APIResponseError)
 
 
-def test_a_line_that_is_not_json_says_where(tmp_path):
-    """A corrupt line raises, naming its line number."""
-    (tmp_path / "bad.jsonl").write_text("{not json\n")
-    with pytest.raises(tp.UnsupportedResponseError, match="line 1"):
-        list(batch.read_results(tmp_path / "bad.jsonl"))
+def _output_line(cid, *, status=200, body=None):
+    """One line of a Batch output file whose request answered `status` with `body`."""
+    body = body if body is not None else chat_completion(POSITIONS)
+    response = {"status_code": status, "request_id": "req_1", "body": body}
+    return json.dumps({"id": f"batch_req_{cid}", "custom_id": cid, "response": response})
+
+
+def test_unreadable_lines_are_errors_in_place_and_reading_goes_on(tmp_path):
+    """A truncated or non-JSON line is its own UnsupportedResponseError; later lines still come.
+
+    A truncated line keeps the custom_id still legible in it; a line without one gives "".
+    """
+    lines = [
+        _output_line("a"),
+        _output_line("cut")[:60],
+        "{not json",
+        json.dumps({"id": "batch_req_x", "response": None}),
+        _output_line("b"),
+    ]
+    (tmp_path / "out.jsonl").write_text("\n".join(lines) + "\n")
+    got = list(batch.read_results(tmp_path / "out.jsonl"))
+    assert [cid for cid, _ in got] == ["a", "cut", "", "", "b"]
+    assert [type(r).__name__ for _, r in got] == [
+        "TokenDistribution",
+        "UnsupportedResponseError",
+        "UnsupportedResponseError",
+        "UnsupportedResponseError",
+        "TokenDistribution",
+    ]
+    for n, (_, err) in enumerate(got[1:4], 2):
+        assert f"line {n} of {str(tmp_path / 'out.jsonl')!r}" in str(err)
+    assert "not JSON" in str(got[1][1])
+    assert got[3][1].field == "custom_id"
+
+
+def test_every_choice_of_a_line_comes_back(tmp_path):
+    """A request with n=3 gives three pairs with its custom_id, told apart by d.choice."""
+    (cid,) = batch.write_requests(tmp_path / "in.jsonl", ["Is water wet?"], model="m", n=3)
+    body = chat_completion(POSITIONS)
+    body["choices"] = [dict(body["choices"][0], index=i) for i in range(3)]
+    (tmp_path / "out.jsonl").write_text(_output_line(cid, body=body) + "\n")
+    got = list(batch.read_results(tmp_path / "out.jsonl"))
+    assert [(c, d.choice) for c, d in got] == [(cid, 0), (cid, 1), (cid, 2)]
+
+
+def test_a_byte_order_mark_is_skipped(tmp_path):
+    """A file saved by Notepad or PowerShell (UTF-8 with a BOM) reads like any other."""
+    text = _output_line("a") + "\n" + _output_line("b") + "\n"
+    (tmp_path / "out.jsonl").write_text(text, encoding="utf-8-sig")
+    got = list(batch.read_results(tmp_path / "out.jsonl"))
+    assert [(cid, d.tokens) for cid, d in got] == [("a", ["Yes", "."]), ("b", ["Yes", "."])]
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (500, "status_code 500"),
+        (429, "status_code 429"),
+        ("200", "status_code '200'"),
+        (None, "no status_code"),
+    ],
+)
+def test_a_line_that_did_not_answer_200_is_an_error(tmp_path, status, said):
+    """A completion body under any status but the number 200 is an APIResponseError."""
+    (tmp_path / "out.jsonl").write_text(_output_line("q", status=status) + "\n")
+    ((cid, err),) = batch.read_results(tmp_path / "out.jsonl")
+    assert cid == "q"
+    assert isinstance(err, tp.APIResponseError)
+    assert said in str(err)
+    assert err.code == (status if isinstance(status, int) else None)
+
+
+def test_a_line_without_status_code_is_an_error(tmp_path):
+    """A response object with no status_code at all is not taken as a success."""
+    line = {"custom_id": "q", "response": {"body": chat_completion(POSITIONS)}, "error": None}
+    (tmp_path / "out.jsonl").write_text(json.dumps(line) + "\n")
+    ((_, err),) = batch.read_results(tmp_path / "out.jsonl")
+    assert isinstance(err, tp.APIResponseError)
+    assert "no status_code" in str(err)
+
+
+def test_a_non_200_error_body_gives_its_own_message(tmp_path):
+    """A failed line's error body is the error raised, with the API's message and type."""
+    body = {"error": {"message": "server overloaded", "type": "server_error"}}
+    (tmp_path / "out.jsonl").write_text(_output_line("q", status=503, body=body) + "\n")
+    ((_, err),) = batch.read_results(tmp_path / "out.jsonl")
+    assert isinstance(err, tp.APIResponseError)
+    assert (err.message, err.type) == ("server overloaded", "server_error")
 
 
 def test_read_results_is_lazy(tmp_path):

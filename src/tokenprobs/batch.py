@@ -2,18 +2,10 @@
 
 `write_requests` writes one guard-checked request per line, each with a stable `custom_id`;
 `read_results` streams an output (or error) file into `(custom_id, distribution or error)`
-pairs, one line in memory at a time, through the raw-JSON path of `tp.parse` (bytes to columns,
-no SDK objects built). Uploading, creating and polling the batch are three SDK calls (see
-`docs/batch.md`):
-
-```python
-batch_file = client.files.create(file=open("in.jsonl", "rb"), purpose="batch")
-job = client.batches.create(
-    input_file_id=batch_file.id, endpoint="/v1/chat/completions", completion_window="24h"
-)
-job = client.batches.retrieve(job.id)  # until job.status is "completed" (or failed ...)
-client.files.content(job.output_file_id).write_to_file("out.jsonl")
-```
+pairs (one per choice), one line in memory at a time, through the raw-JSON path of `tp.parse`
+(bytes to columns, no SDK objects built); a line that failed or cannot be read is its error, in
+its place. Uploading, creating and polling the batch are three SDK calls: `docs/batch.md`
+shows them.
 """
 
 from __future__ import annotations
@@ -21,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,12 +23,13 @@ import pydantic_core
 from tokenprobs._endpoints import ENDPOINTS
 from tokenprobs._files import atomic_file
 from tokenprobs._gc import paused_gc
-from tokenprobs.adapters import parse
+from tokenprobs.adapters import parse_all
+from tokenprobs.adapters._common import error_body
 from tokenprobs.client._request import build_params, guard
-from tokenprobs.exceptions import TokenprobsError, UnsupportedResponseError
+from tokenprobs.exceptions import APIResponseError, TokenprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterator
 
     from tokenprobs._endpoints import Endpoint
     from tokenprobs.client import Prompt
@@ -46,6 +40,11 @@ __all__ = ["URLS", "read_results", "write_requests"]
 
 URLS: dict[str, str] = {name: info.batch_url for name, info in ENDPOINTS.items()}
 """The Batch API `url` (and `endpoint` of `batches.create`) of each endpoint."""
+
+BOM = b"\xef\xbb\xbf"
+"""The UTF-8 byte order mark Windows tools (Notepad, PowerShell) put before a file's text."""
+
+_CUSTOM_ID = re.compile(rb'"custom_id"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 
 def custom_id(index: int, body: Mapping[str, object]) -> str:
@@ -130,50 +129,125 @@ def read_results(
     """Stream a Batch API output (or error) file into `(custom_id, result)` pairs, in file order.
 
     One line is held at a time, so memory stays flat whatever the file size. A line whose
-    request failed (`error` set, or a non-200 `status_code` with an error body) gives an
-    `APIResponseError`; a response without logprobs a `MissingLogprobsError`. Lines come in the
-    order the API wrote them, which is not the input order: match them by `custom_id`.
+    request failed (`error` set, or a `status_code` other than 200) gives an `APIResponseError`;
+    a response without logprobs a `MissingLogprobsError`; a line that is not JSON (truncated) or
+    has no `custom_id` an `UnsupportedResponseError` naming its line number, with the
+    `custom_id` still readable in it, else `""`. Every failure is yielded in its place, and the
+    lines after it are read. A request with `n > 1` gives one pair per choice, in index order,
+    with the same `custom_id` (tell them apart by `d.choice`). Lines come in the order the API
+    wrote them, which is not the input order: match them by `custom_id`. A leading UTF-8 byte
+    order mark is skipped.
 
     Args:
         path: The JSONL file, e.g. from `client.files.content(id).write_to_file(path)`.
 
     Yields:
-        `(custom_id, TokenDistribution)`, or `(custom_id, error)` for a failed line.
-
-    Raises:
-        UnsupportedResponseError: A line is not JSON or has no `custom_id` (the message gives
-            the line number).
+        `(custom_id, TokenDistribution)` per choice, or `(custom_id, error)` for a failed line.
     """
     with Path(path).open("rb") as f:
-        for number, line in numbered_lines(f):
-            yield _read_line(line, number, path)
+        for _number, cid, result in numbered_results(f, where=repr(os.fspath(path))):
+            yield cid, result
+
+
+def numbered_results(
+    lines: Iterable[bytes], /, *, where: str
+) -> Iterator[tuple[int, str, TokenDistribution | TokenprobsError]]:
+    """`(line number, custom_id, result)` for each choice or failure of a Batch file's lines.
+
+    `where` names the file in the messages of unreadable lines (`tokenprobs show` reads bytes).
+    """
+    for number, line in numbered_lines(lines):
+        for cid, result in _line_results(line, number, where):
+            yield number, cid, result
 
 
 def numbered_lines(lines: Iterable[bytes], /) -> Iterator[tuple[int, bytes]]:
-    """The lines that count in a Batch file, each with its 1-based number (blank ones skipped)."""
-    return ((number, line) for number, line in enumerate(lines, 1) if line.strip())
+    """The lines that count in a Batch file, each with its 1-based number.
+
+    Blank lines are skipped, and a UTF-8 byte order mark before the first line is dropped.
+    """
+    for number, line in enumerate(lines, 1):
+        text = line.removeprefix(BOM) if number == 1 else line
+        if text.strip():
+            yield number, text
 
 
-def _read_line(
+def read_line(
     line: bytes, number: int, path: str | os.PathLike[str]
 ) -> tuple[str, TokenDistribution | TokenprobsError]:
+    """One line, numbered, of a Batch output file, as its first choice: distill reads in ranges.
+
+    Raises:
+        UnsupportedResponseError: The line is not JSON or has no `custom_id`.
+    """
+    with paused_gc():
+        cid, obj = _batch_line(line, number, repr(os.fspath(path)))
+        try:
+            return cid, _distributions(obj)[0]
+        except TokenprobsError as exc:
+            return cid, exc
+
+
+def _line_results(
+    line: bytes, number: int, where: str
+) -> list[tuple[str, TokenDistribution | TokenprobsError]]:
+    """The line's `(custom_id, distribution)` per choice, or its one `(custom_id, error)`."""
     # JSON builds no reference cycles, so the cyclic GC has nothing to find here; pausing it for
     # the line (never across a yield) halves the time on top-20 bodies of tens of thousands of
     # small containers.
     with paused_gc():
         try:
-            obj = pydantic_core.from_json(line)
-        except ValueError as exc:
-            msg = f"line {number} of {os.fspath(path)!r} is not JSON ({exc})"
-            raise UnsupportedResponseError(msg) from exc
-        cid = obj.get("custom_id") if isinstance(obj, dict) else None
-        if not isinstance(cid, str):
-            msg = f"line {number} of {os.fspath(path)!r} is not a Batch output line"
-            raise UnsupportedResponseError(msg, field="custom_id")
+            cid, obj = _batch_line(line, number, where)
+        except UnsupportedResponseError as exc:
+            return [(_salvaged_id(line), exc)]
         try:
-            return cid, parse(obj)
+            return [(cid, d) for d in _distributions(obj)]
         except TokenprobsError as exc:
-            return cid, exc
+            return [(cid, exc)]
 
 
-read_line = _read_line  # one line, numbered, of a Batch output file: distill reads files in ranges
+def _batch_line(line: bytes, number: int, where: str) -> tuple[str, dict[str, object]]:
+    """The line's `custom_id` and object, once it is a Batch output (or error) line."""
+    try:
+        obj = pydantic_core.from_json(line)
+    except ValueError as exc:
+        msg = f"line {number} of {where} is not JSON ({exc})"
+        raise UnsupportedResponseError(msg) from exc
+    cid = obj.get("custom_id") if isinstance(obj, dict) else None
+    if not isinstance(cid, str):
+        msg = f"line {number} of {where} is not a Batch output line"
+        raise UnsupportedResponseError(msg, field="custom_id")
+    return cid, obj
+
+
+def _salvaged_id(line: bytes) -> str:
+    """The `custom_id` still legible in a line that cannot be read (a truncated one), else `""`."""
+    match = _CUSTOM_ID.search(line)
+    if match is None:
+        return ""
+    try:
+        cid = json.loads(match.group(1))
+    except ValueError:
+        return ""
+    return cid if isinstance(cid, str) else ""
+
+
+def _distributions(obj: dict[str, object]) -> list[TokenDistribution]:
+    """Every choice of a line whose request succeeded; else the line's error, raised."""
+    response = obj.get("response")
+    if obj.get("error") is None and isinstance(response, dict):
+        _check_status(response)
+    return parse_all(obj)
+
+
+def _check_status(response: dict[str, object]) -> None:
+    """Raise the error of a response whose `status_code` is not 200 (its body's, if it has one)."""
+    status = response.get("status_code")
+    if type(status) is int and status == 200:  # noqa: PLR2004 - the one success status
+        return
+    body = response.get("body")
+    if isinstance(body, dict) and (err := error_body(body)) is not None:
+        raise err
+    said = "no status_code" if status is None else f"status_code {status!r}"
+    msg = f"the Batch line's response has {said}, where a success has 200 (its body is not read)"
+    raise APIResponseError(msg, code=status if type(status) is int else None, body=body)
