@@ -211,3 +211,86 @@ def test_read_results_is_lazy(tmp_path):
     simulate_output(tmp_path / "in.jsonl", tmp_path / "out.jsonl", "chat.completions")
     results = batch.read_results(tmp_path / "out.jsonl")
     assert iter(results) is results
+
+
+def test_extra_body_is_merged_into_each_body(tmp_path):
+    """`extra_body`, the SDK's 'more body fields', lands in the body as the fields themselves."""
+    batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", extra_body={"seed": 1})
+    (line,) = [json.loads(x) for x in (tmp_path / "in.jsonl").read_text().splitlines()]
+    assert line["body"]["seed"] == 1
+    assert "extra_body" not in line["body"]
+
+
+@pytest.mark.parametrize("option", ["extra_headers", "extra_query", "timeout"])
+def test_sdk_request_options_are_refused(tmp_path, option):
+    """Headers, query and timeout have no place in a file: refused, the key never written."""
+    key = "sk-test-SECRET123"
+    value = 30 if option == "timeout" else {"api-key": key}
+    with pytest.raises(ValueError, match=f"{option}=.*a Batch file has no headers, query or time"):
+        batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", **{option: value})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"temperature": float("nan")}, "body.temperature is nan"),
+        ({"logit_bias": {"50256": float("-inf")}}, "body.logit_bias.50256 is -inf"),
+        ({"extra_body": {"top_p": float("inf")}}, "body.top_p is inf"),
+    ],
+)
+def test_nan_and_infinity_are_refused_naming_the_field(tmp_path, kwargs, field):
+    """JSON has no NaN or infinity: a ValueError names the field, and nothing is written."""
+    with pytest.raises(ValueError, match="JSON has no NaN or infinity") as info:
+        batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", **kwargs)
+    assert field in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["messages", "prompt", "input"])
+def test_fields_the_prompts_fill_are_refused(tmp_path, name):
+    """messages= (or prompt=, input=) would replace every prompt: refused."""
+    with pytest.raises(ValueError, match=f"{name}= would replace every request's prompt"):
+        batch.write_requests(tmp_path / "in.jsonl", ["A", "B"], model="m", **{name: "zzz"})
+
+
+@pytest.mark.parametrize(("model", "error"), [(None, TypeError), (5, TypeError), ("", ValueError)])
+def test_model_must_be_a_non_empty_str(tmp_path, model, error):
+    """A model that is not a model id is refused before anything is written."""
+    with pytest.raises(error, match="model"):
+        batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model=model)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_str_as_prompts_is_refused(tmp_path):
+    """A bare str would be one request per character: a TypeError says to wrap it in a list."""
+    with pytest.raises(TypeError, match=r"one prompt per character: pass a list"):
+        batch.write_requests(tmp_path / "in.jsonl", "hello", model="m")
+
+
+def test_custom_ids_must_be_strings(tmp_path):
+    """Mapping keys that are not str are refused, not silently replaced by generated ids."""
+    with pytest.raises(TypeError, match=r"custom_id 101 is an int.*'101'"):
+        batch.write_requests(tmp_path / "in.jsonl", {101: "a", 102: "b"}, model="m")
+
+
+def test_body_keys_must_be_strings(tmp_path):
+    """A mapping in the body with a non-str key is a TypeError naming the field and the fix."""
+    with pytest.raises(TypeError, match=r"body.logit_bias has the key 50256 .* as '50256'"):
+        batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", logit_bias={50256: -100})
+
+
+@pytest.mark.parametrize(
+    ("prompt", "says"),
+    [
+        (None, "the prompt at index 1 is None"),
+        ({"role": "user", "content": "x"}, "the prompt at index 1 is a single message dict"),
+        (["x"], "message 0 of the prompt at index 1 is a str"),
+    ],
+)
+def test_a_bad_prompt_names_its_index(tmp_path, prompt, says):
+    """A prompt that is no str or list of messages is a TypeError naming where it is."""
+    (tmp_path / "in.jsonl").write_text("earlier\n")
+    with pytest.raises(TypeError, match=says):
+        batch.write_requests(tmp_path / "in.jsonl", ["fine", prompt], model="m")
+    assert (tmp_path / "in.jsonl").read_text() == "earlier\n"  # the earlier file, untouched
