@@ -115,11 +115,94 @@ def test_error_file_lines(tmp_path):
     assert isinstance(err, tp.APIResponseError)
 
 
-def test_a_line_that_is_not_json_says_where(tmp_path):
-    """A corrupt line raises, naming its line number."""
-    (tmp_path / "bad.jsonl").write_text("{not json\n")
-    with pytest.raises(tp.UnsupportedResponseError, match="line 1"):
-        list(batch.read_results(tmp_path / "bad.jsonl"))
+def _output_line(cid, *, status=200, body=None):
+    """One line of a Batch output file whose request answered `status` with `body`."""
+    body = body if body is not None else chat_completion(POSITIONS)
+    response = {"status_code": status, "request_id": "req_1", "body": body}
+    return json.dumps({"id": f"batch_req_{cid}", "custom_id": cid, "response": response})
+
+
+def test_unreadable_lines_are_errors_in_place_and_reading_goes_on(tmp_path):
+    """A truncated or non-JSON line is its own UnsupportedResponseError; later lines still come.
+
+    A truncated line keeps the custom_id still legible in it; a line without one gives "".
+    """
+    lines = [
+        _output_line("a"),
+        _output_line("cut")[:60],
+        "{not json",
+        json.dumps({"id": "batch_req_x", "response": None}),
+        _output_line("b"),
+    ]
+    (tmp_path / "out.jsonl").write_text("\n".join(lines) + "\n")
+    got = list(batch.read_results(tmp_path / "out.jsonl"))
+    assert [cid for cid, _ in got] == ["a", "cut", "", "", "b"]
+    assert [type(r).__name__ for _, r in got] == [
+        "TokenDistribution",
+        "UnsupportedResponseError",
+        "UnsupportedResponseError",
+        "UnsupportedResponseError",
+        "TokenDistribution",
+    ]
+    for n, (_, err) in enumerate(got[1:4], 2):
+        assert f"line {n} of {str(tmp_path / 'out.jsonl')!r}" in str(err)
+    assert "not JSON" in str(got[1][1])
+    assert got[3][1].field == "custom_id"
+
+
+def test_every_choice_of_a_line_comes_back(tmp_path):
+    """A request with n=3 gives three pairs with its custom_id, told apart by d.choice."""
+    (cid,) = batch.write_requests(tmp_path / "in.jsonl", ["Is water wet?"], model="m", n=3)
+    body = chat_completion(POSITIONS)
+    body["choices"] = [dict(body["choices"][0], index=i) for i in range(3)]
+    (tmp_path / "out.jsonl").write_text(_output_line(cid, body=body) + "\n")
+    got = list(batch.read_results(tmp_path / "out.jsonl"))
+    assert [(c, d.choice) for c, d in got] == [(cid, 0), (cid, 1), (cid, 2)]
+
+
+def test_a_byte_order_mark_is_skipped(tmp_path):
+    """A file saved by Notepad or PowerShell (UTF-8 with a BOM) reads like any other."""
+    text = _output_line("a") + "\n" + _output_line("b") + "\n"
+    (tmp_path / "out.jsonl").write_text(text, encoding="utf-8-sig")
+    got = list(batch.read_results(tmp_path / "out.jsonl"))
+    assert [(cid, d.tokens) for cid, d in got] == [("a", ["Yes", "."]), ("b", ["Yes", "."])]
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (500, "status_code 500"),
+        (429, "status_code 429"),
+        ("200", "status_code '200'"),
+        (None, "no status_code"),
+    ],
+)
+def test_a_line_that_did_not_answer_200_is_an_error(tmp_path, status, said):
+    """A completion body under any status but the number 200 is an APIResponseError."""
+    (tmp_path / "out.jsonl").write_text(_output_line("q", status=status) + "\n")
+    ((cid, err),) = batch.read_results(tmp_path / "out.jsonl")
+    assert cid == "q"
+    assert isinstance(err, tp.APIResponseError)
+    assert said in str(err)
+    assert err.code == (status if isinstance(status, int) else None)
+
+
+def test_a_line_without_status_code_is_an_error(tmp_path):
+    """A response object with no status_code at all is not taken as a success."""
+    line = {"custom_id": "q", "response": {"body": chat_completion(POSITIONS)}, "error": None}
+    (tmp_path / "out.jsonl").write_text(json.dumps(line) + "\n")
+    ((_, err),) = batch.read_results(tmp_path / "out.jsonl")
+    assert isinstance(err, tp.APIResponseError)
+    assert "no status_code" in str(err)
+
+
+def test_a_non_200_error_body_gives_its_own_message(tmp_path):
+    """A failed line's error body is the error raised, with the API's message and type."""
+    body = {"error": {"message": "server overloaded", "type": "server_error"}}
+    (tmp_path / "out.jsonl").write_text(_output_line("q", status=503, body=body) + "\n")
+    ((_, err),) = batch.read_results(tmp_path / "out.jsonl")
+    assert isinstance(err, tp.APIResponseError)
+    assert (err.message, err.type) == ("server overloaded", "server_error")
 
 
 def test_read_results_is_lazy(tmp_path):
@@ -128,3 +211,86 @@ def test_read_results_is_lazy(tmp_path):
     simulate_output(tmp_path / "in.jsonl", tmp_path / "out.jsonl", "chat.completions")
     results = batch.read_results(tmp_path / "out.jsonl")
     assert iter(results) is results
+
+
+def test_extra_body_is_merged_into_each_body(tmp_path):
+    """`extra_body`, the SDK's 'more body fields', lands in the body as the fields themselves."""
+    batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", extra_body={"seed": 1})
+    (line,) = [json.loads(x) for x in (tmp_path / "in.jsonl").read_text().splitlines()]
+    assert line["body"]["seed"] == 1
+    assert "extra_body" not in line["body"]
+
+
+@pytest.mark.parametrize("option", ["extra_headers", "extra_query", "timeout"])
+def test_sdk_request_options_are_refused(tmp_path, option):
+    """Headers, query and timeout have no place in a file: refused, the key never written."""
+    key = "sk-test-SECRET123"
+    value = 30 if option == "timeout" else {"api-key": key}
+    with pytest.raises(ValueError, match=f"{option}=.*a Batch file has no headers, query or time"):
+        batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", **{option: value})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"temperature": float("nan")}, "body.temperature is nan"),
+        ({"logit_bias": {"50256": float("-inf")}}, "body.logit_bias.50256 is -inf"),
+        ({"extra_body": {"top_p": float("inf")}}, "body.top_p is inf"),
+    ],
+)
+def test_nan_and_infinity_are_refused_naming_the_field(tmp_path, kwargs, field):
+    """JSON has no NaN or infinity: a ValueError names the field, and nothing is written."""
+    with pytest.raises(ValueError, match="JSON has no NaN or infinity") as info:
+        batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", **kwargs)
+    assert field in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["messages", "prompt", "input"])
+def test_fields_the_prompts_fill_are_refused(tmp_path, name):
+    """messages= (or prompt=, input=) would replace every prompt: refused."""
+    with pytest.raises(ValueError, match=f"{name}= would replace every request's prompt"):
+        batch.write_requests(tmp_path / "in.jsonl", ["A", "B"], model="m", **{name: "zzz"})
+
+
+@pytest.mark.parametrize(("model", "error"), [(None, TypeError), (5, TypeError), ("", ValueError)])
+def test_model_must_be_a_non_empty_str(tmp_path, model, error):
+    """A model that is not a model id is refused before anything is written."""
+    with pytest.raises(error, match="model"):
+        batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model=model)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_str_as_prompts_is_refused(tmp_path):
+    """A bare str would be one request per character: a TypeError says to wrap it in a list."""
+    with pytest.raises(TypeError, match=r"one prompt per character: pass a list"):
+        batch.write_requests(tmp_path / "in.jsonl", "hello", model="m")
+
+
+def test_custom_ids_must_be_strings(tmp_path):
+    """Mapping keys that are not str are refused, not silently replaced by generated ids."""
+    with pytest.raises(TypeError, match=r"custom_id 101 is an int.*'101'"):
+        batch.write_requests(tmp_path / "in.jsonl", {101: "a", 102: "b"}, model="m")
+
+
+def test_body_keys_must_be_strings(tmp_path):
+    """A mapping in the body with a non-str key is a TypeError naming the field and the fix."""
+    with pytest.raises(TypeError, match=r"body.logit_bias has the key 50256 .* as '50256'"):
+        batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", logit_bias={50256: -100})
+
+
+@pytest.mark.parametrize(
+    ("prompt", "says"),
+    [
+        (None, "the prompt at index 1 is None"),
+        ({"role": "user", "content": "x"}, "the prompt at index 1 is a single message dict"),
+        (["x"], "message 0 of the prompt at index 1 is a str"),
+    ],
+)
+def test_a_bad_prompt_names_its_index(tmp_path, prompt, says):
+    """A prompt that is no str or list of messages is a TypeError naming where it is."""
+    (tmp_path / "in.jsonl").write_text("earlier\n")
+    with pytest.raises(TypeError, match=says):
+        batch.write_requests(tmp_path / "in.jsonl", ["fine", prompt], model="m")
+    assert (tmp_path / "in.jsonl").read_text() == "earlier\n"  # the earlier file, untouched

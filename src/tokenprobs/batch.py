@@ -2,26 +2,20 @@
 
 `write_requests` writes one guard-checked request per line, each with a stable `custom_id`;
 `read_results` streams an output (or error) file into `(custom_id, distribution or error)`
-pairs, one line in memory at a time, through the raw-JSON path of `tp.parse` (bytes to columns,
-no SDK objects built). Uploading, creating and polling the batch are three SDK calls (see
-`docs/batch.md`):
-
-```python
-batch_file = client.files.create(file=open("in.jsonl", "rb"), purpose="batch")
-job = client.batches.create(
-    input_file_id=batch_file.id, endpoint="/v1/chat/completions", completion_window="24h"
-)
-job = client.batches.retrieve(job.id)  # until job.status is "completed" (or failed ...)
-client.files.content(job.output_file_id).write_to_file("out.jsonl")
-```
+pairs (one per choice), one line in memory at a time, through the raw-JSON path of `tp.parse`
+(bytes to columns, no SDK objects built); a line that failed or cannot be read is its error, in
+its place. Uploading, creating and polling the batch are three SDK calls: `docs/batch.md`
+shows them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,12 +24,13 @@ import pydantic_core
 from tokenprobs._endpoints import ENDPOINTS
 from tokenprobs._files import atomic_file
 from tokenprobs._gc import paused_gc
-from tokenprobs.adapters import parse
+from tokenprobs.adapters import parse_all
+from tokenprobs.adapters._common import error_body
 from tokenprobs.client._request import build_params, guard
-from tokenprobs.exceptions import TokenprobsError, UnsupportedResponseError
+from tokenprobs.exceptions import APIResponseError, TokenprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterator
 
     from tokenprobs._endpoints import Endpoint
     from tokenprobs.client import Prompt
@@ -46,6 +41,17 @@ __all__ = ["URLS", "read_results", "write_requests"]
 
 URLS: dict[str, str] = {name: info.batch_url for name, info in ENDPOINTS.items()}
 """The Batch API `url` (and `endpoint` of `batches.create`) of each endpoint."""
+
+BOM = b"\xef\xbb\xbf"
+"""The UTF-8 byte order mark Windows tools (Notepad, PowerShell) put before a file's text."""
+
+NOT_IN_A_FILE = ("extra_headers", "extra_query", "timeout")
+"""SDK request options that are not body fields: a Batch file's lines are bodies only."""
+
+FROM_PROMPTS = ("messages", "prompt", "input")
+"""The body fields each line's prompt fills in."""
+
+_CUSTOM_ID = re.compile(rb'"custom_id"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 
 def custom_id(index: int, body: Mapping[str, object]) -> str:
@@ -74,41 +80,57 @@ def write_requests(
 ) -> list[str]:
     """Write a Batch API input file asking for logprobs, one guard-checked request per line.
 
-    The file appears complete or not at all (written beside `path`, then renamed).
+    The file appears complete or not at all (written beside `path`, then renamed): whatever is
+    refused, nothing is written.
 
     Args:
         path: Where to write the JSONL file.
-        prompts: Prompt strings or lists of messages; or a mapping from your own `custom_id`s to
-            them. Otherwise ids are `tp-<index>-<digest of the body>`, stable across runs.
+        prompts: A list of prompt strings or lists of messages; or a mapping from your own
+            `custom_id`s (strings) to them. Otherwise ids are `tp-<index>-<digest of the body>`,
+            stable across runs.
         model: The model id.
         top_logprobs: Alternatives per position (`logprobs=k` on legacy Completions).
         endpoint: `"chat.completions"`, `"responses"` or `"completions"`.
         guards: `"strict"` refuses the whole file if one line would be refused; `"warn"`;
             `"off"`.
         base_url: The base URL the batch will run against (selects the guards' profile).
-        **create_kwargs: Added to every request body (`temperature`, `max_tokens` ...).
+        **create_kwargs: Added to every request body (`temperature`, `max_tokens` ...);
+            `extra_body`'s fields are merged in, as the SDK does.
 
     Returns:
         The `custom_id` of each line, in order.
 
     Raises:
         GuardError: A line the API would refuse (a note names its index and `custom_id`).
+        ValueError: `extra_headers`, `extra_query` or `timeout` (a file has none), `messages`,
+            `prompt` or `input` (the prompts give them), a NaN or infinite number, an empty
+            `model` or `custom_id`, or a `custom_id` given twice.
+        TypeError: `prompts` is one `str`; a prompt is not a str or list of messages (a note
+            names its index); `model` or a `custom_id` is not a str; a mapping in the body has
+            a key that is not a str.
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
+    _check_model(model)
+    kwargs = _body_kwargs(create_kwargs)
     ids: list[str] = []
     seen: set[str] = set()
     with atomic_file(path, writer="write_requests") as tmp, tmp.open("w", encoding="utf-8") as out:
-        items = prompts.items() if isinstance(prompts, Mapping) else enumerate(prompts)
-        for n, (key, prompt) in enumerate(items):
-            body = build_params(
-                prompt,
-                model=model,
-                top_logprobs=top_logprobs,
-                endpoint=endpoint,
-                create_kwargs=create_kwargs,
-            )
-            cid = key if isinstance(key, str) else custom_id(n, body)
+        for n, (key, prompt) in enumerate(_prompt_items(prompts)):
+            _check_prompt(prompt, n, key)
+            try:
+                body = build_params(
+                    prompt,  # type: ignore[arg-type]  # checked just above
+                    model=model,
+                    top_logprobs=top_logprobs,
+                    endpoint=endpoint,
+                    create_kwargs=kwargs,
+                )
+                _check_json(body, "body")
+            except (TypeError, ValueError) as exc:
+                exc.add_note(f"in the batch request at index {n}")
+                raise
+            cid = key if key is not None else custom_id(n, body)
             try:
                 guard(endpoint, body, base_url=base_url, mode=guards)
             except Exception as exc:
@@ -119,9 +141,134 @@ def write_requests(
                 raise ValueError(msg)
             seen.add(cid)
             line = {"custom_id": cid, "method": "POST", "url": URLS[endpoint], "body": body}
-            out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
+            out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+            out.write("\n")
             ids.append(cid)
     return ids
+
+
+def _check_model(model: object) -> None:
+    """Refuse a `model` that is not a model id."""
+    if not isinstance(model, str):
+        msg = f"model must be a model id (a str such as 'gpt-4o-mini'), got {type(model).__name__}"
+        raise TypeError(msg)
+    if not model.strip():
+        msg = "model is empty: give the model id every request names (e.g. 'gpt-4o-mini')"
+        raise ValueError(msg)
+
+
+def _prompt_items(
+    prompts: Iterable[Prompt] | Mapping[str, Prompt],
+) -> Iterator[tuple[str | None, object]]:
+    """Each prompt with its `custom_id` (`None`: one is made), once `prompts` is a collection."""
+    given: object = prompts  # typed, but called with what users pass
+    if isinstance(given, str | bytes | bytearray):
+        msg = (
+            f"prompts is one {type(given).__name__}, which would be read as one prompt per "
+            "character: pass a list of prompts, e.g. [prompt]"
+        )
+        raise TypeError(msg)
+    if isinstance(given, Mapping):
+        for key in given:
+            _check_custom_id(key)
+        return iter(given.items())
+    if not isinstance(given, Iterable):
+        msg = (
+            "prompts must be a list of prompts or a mapping {custom_id: prompt}, "
+            f"got {type(given).__name__}"
+        )
+        raise TypeError(msg)
+    return ((None, prompt) for prompt in given)
+
+
+def _check_custom_id(key: object) -> None:
+    """Refuse a mapping key that cannot be a Batch `custom_id` (a non-empty string)."""
+    if not isinstance(key, str):
+        msg = (
+            f"the custom_id {key!r} is {_a(key)}: the Batch API's custom_id is a string, "
+            f"so use str keys (e.g. {str(key)!r})"
+        )
+        raise TypeError(msg)
+    if not key:
+        msg = "a custom_id is empty: the Batch API needs a non-empty id on every line"
+        raise ValueError(msg)
+
+
+def _check_prompt(prompt: object, n: int, key: str | None) -> None:
+    """Refuse a prompt that is neither a string nor a list of messages (naming its index)."""
+    which = f"the prompt at index {n}" + (f" (custom_id {key!r})" if key is not None else "")
+    if isinstance(prompt, str):
+        return
+    if isinstance(prompt, Sequence) and not isinstance(prompt, bytes | bytearray):
+        for i, message in enumerate(prompt):
+            if not isinstance(message, Mapping):
+                msg = (
+                    f"message {i} of {which} is {_a(message)}: each message is a dict "
+                    "such as {'role': 'user', 'content': ...}"
+                )
+                raise TypeError(msg)
+        return
+    if isinstance(prompt, Mapping):
+        msg = f"{which} is a single message dict: wrap it in a list, [message]"
+    else:
+        msg = f"{which} is {_a(prompt)}: give a str or a list of messages"
+    raise TypeError(msg)
+
+
+def _a(value: object) -> str:
+    """`None`, or the type of `value` with its article: what a message says was given."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def _body_kwargs(create_kwargs: Mapping[str, object]) -> dict[str, object]:
+    """The fields added to every body: `extra_body` merged in, what a file cannot carry refused."""
+    for name in NOT_IN_A_FILE:
+        if name in create_kwargs:
+            msg = (
+                f"{name}= is an SDK request option, and a Batch file has no headers, query or "
+                "timeout (each line is a request body only): remove it (the upload itself, "
+                "client.files.create, takes the SDK's options)"
+            )
+            raise ValueError(msg)
+    kwargs = dict(create_kwargs)
+    extra = kwargs.pop("extra_body", None)
+    if extra is not None and not isinstance(extra, Mapping):
+        msg = f"extra_body must be a mapping of body fields, got {type(extra).__name__}"
+        raise TypeError(msg)
+    if extra and "model" in extra:
+        msg = "extra_body sets model: pass it as model= instead"
+        raise ValueError(msg)
+    kwargs.update(extra or {})
+    for name in FROM_PROMPTS:
+        if name in kwargs:
+            msg = (
+                f"{name}= would replace every request's prompt: each line's {name} comes from "
+                "prompts, so remove it (pass a list of messages per prompt for a system message)"
+            )
+            raise ValueError(msg)
+    return kwargs
+
+
+def _check_json(value: object, where: str) -> None:
+    """Refuse what JSON cannot carry as written: NaN or infinity, a key that is not a str."""
+    if isinstance(value, float) and not math.isfinite(value):
+        msg = f"{where} is {value!r}: JSON has no NaN or infinity, give a finite number"
+        raise ValueError(msg)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                msg = (
+                    f"{where} has the key {key!r} ({type(key).__name__}): JSON keys are "
+                    f"strings, write it as {str(key)!r}"
+                )
+                raise TypeError(msg)
+            _check_json(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_json(item, f"{where}[{i}]")
 
 
 def read_results(
@@ -130,50 +277,125 @@ def read_results(
     """Stream a Batch API output (or error) file into `(custom_id, result)` pairs, in file order.
 
     One line is held at a time, so memory stays flat whatever the file size. A line whose
-    request failed (`error` set, or a non-200 `status_code` with an error body) gives an
-    `APIResponseError`; a response without logprobs a `MissingLogprobsError`. Lines come in the
-    order the API wrote them, which is not the input order: match them by `custom_id`.
+    request failed (`error` set, or a `status_code` other than 200) gives an `APIResponseError`;
+    a response without logprobs a `MissingLogprobsError`; a line that is not JSON (truncated) or
+    has no `custom_id` an `UnsupportedResponseError` naming its line number, with the
+    `custom_id` still readable in it, else `""`. Every failure is yielded in its place, and the
+    lines after it are read. A request with `n > 1` gives one pair per choice, in index order,
+    with the same `custom_id` (tell them apart by `d.choice`). Lines come in the order the API
+    wrote them, which is not the input order: match them by `custom_id`. A leading UTF-8 byte
+    order mark is skipped.
 
     Args:
         path: The JSONL file, e.g. from `client.files.content(id).write_to_file(path)`.
 
     Yields:
-        `(custom_id, TokenDistribution)`, or `(custom_id, error)` for a failed line.
-
-    Raises:
-        UnsupportedResponseError: A line is not JSON or has no `custom_id` (the message gives
-            the line number).
+        `(custom_id, TokenDistribution)` per choice, or `(custom_id, error)` for a failed line.
     """
     with Path(path).open("rb") as f:
-        for number, line in numbered_lines(f):
-            yield _read_line(line, number, path)
+        for _number, cid, result in numbered_results(f, where=repr(os.fspath(path))):
+            yield cid, result
+
+
+def numbered_results(
+    lines: Iterable[bytes], /, *, where: str
+) -> Iterator[tuple[int, str, TokenDistribution | TokenprobsError]]:
+    """`(line number, custom_id, result)` for each choice or failure of a Batch file's lines.
+
+    `where` names the file in the messages of unreadable lines (`tokenprobs show` reads bytes).
+    """
+    for number, line in numbered_lines(lines):
+        for cid, result in _line_results(line, number, where):
+            yield number, cid, result
 
 
 def numbered_lines(lines: Iterable[bytes], /) -> Iterator[tuple[int, bytes]]:
-    """The lines that count in a Batch file, each with its 1-based number (blank ones skipped)."""
-    return ((number, line) for number, line in enumerate(lines, 1) if line.strip())
+    """The lines that count in a Batch file, each with its 1-based number.
+
+    Blank lines are skipped, and a UTF-8 byte order mark before the first line is dropped.
+    """
+    for number, line in enumerate(lines, 1):
+        text = line.removeprefix(BOM) if number == 1 else line
+        if text.strip():
+            yield number, text
 
 
-def _read_line(
+def read_line(
     line: bytes, number: int, path: str | os.PathLike[str]
 ) -> tuple[str, TokenDistribution | TokenprobsError]:
+    """One line, numbered, of a Batch output file, as its first choice: distill reads in ranges.
+
+    Raises:
+        UnsupportedResponseError: The line is not JSON or has no `custom_id`.
+    """
+    with paused_gc():
+        cid, obj = _batch_line(line, number, repr(os.fspath(path)))
+        try:
+            return cid, _distributions(obj)[0]
+        except TokenprobsError as exc:
+            return cid, exc
+
+
+def _line_results(
+    line: bytes, number: int, where: str
+) -> list[tuple[str, TokenDistribution | TokenprobsError]]:
+    """The line's `(custom_id, distribution)` per choice, or its one `(custom_id, error)`."""
     # JSON builds no reference cycles, so the cyclic GC has nothing to find here; pausing it for
     # the line (never across a yield) halves the time on top-20 bodies of tens of thousands of
     # small containers.
     with paused_gc():
         try:
-            obj = pydantic_core.from_json(line)
-        except ValueError as exc:
-            msg = f"line {number} of {os.fspath(path)!r} is not JSON ({exc})"
-            raise UnsupportedResponseError(msg) from exc
-        cid = obj.get("custom_id") if isinstance(obj, dict) else None
-        if not isinstance(cid, str):
-            msg = f"line {number} of {os.fspath(path)!r} is not a Batch output line"
-            raise UnsupportedResponseError(msg, field="custom_id")
+            cid, obj = _batch_line(line, number, where)
+        except UnsupportedResponseError as exc:
+            return [(_salvaged_id(line), exc)]
         try:
-            return cid, parse(obj)
+            return [(cid, d) for d in _distributions(obj)]
         except TokenprobsError as exc:
-            return cid, exc
+            return [(cid, exc)]
 
 
-read_line = _read_line  # one line, numbered, of a Batch output file: distill reads files in ranges
+def _batch_line(line: bytes, number: int, where: str) -> tuple[str, dict[str, object]]:
+    """The line's `custom_id` and object, once it is a Batch output (or error) line."""
+    try:
+        obj = pydantic_core.from_json(line)
+    except ValueError as exc:
+        msg = f"line {number} of {where} is not JSON ({exc})"
+        raise UnsupportedResponseError(msg) from exc
+    cid = obj.get("custom_id") if isinstance(obj, dict) else None
+    if not isinstance(cid, str):
+        msg = f"line {number} of {where} is not a Batch output line"
+        raise UnsupportedResponseError(msg, field="custom_id")
+    return cid, obj
+
+
+def _salvaged_id(line: bytes) -> str:
+    """The `custom_id` still legible in a line that cannot be read (a truncated one), else `""`."""
+    match = _CUSTOM_ID.search(line)
+    if match is None:
+        return ""
+    try:
+        cid = json.loads(match.group(1))
+    except ValueError:
+        return ""
+    return cid if isinstance(cid, str) else ""
+
+
+def _distributions(obj: dict[str, object]) -> list[TokenDistribution]:
+    """Every choice of a line whose request succeeded; else the line's error, raised."""
+    response = obj.get("response")
+    if obj.get("error") is None and isinstance(response, dict):
+        _check_status(response)
+    return parse_all(obj)
+
+
+def _check_status(response: dict[str, object]) -> None:
+    """Raise the error of a response whose `status_code` is not 200 (its body's, if it has one)."""
+    status = response.get("status_code")
+    if type(status) is int and status == 200:  # noqa: PLR2004 - the one success status
+        return
+    body = response.get("body")
+    if isinstance(body, dict) and (err := error_body(body)) is not None:
+        raise err
+    said = "no status_code" if status is None else f"status_code {status!r}"
+    msg = f"the Batch line's response has {said}, where a success has 200 (its body is not read)"
+    raise APIResponseError(msg, code=status if type(status) is int else None, body=body)

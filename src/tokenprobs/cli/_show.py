@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import importlib.resources
+import io
 import sys
-import tempfile
+from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import pydantic_core
 
 from tokenprobs.adapters import parse_all
-from tokenprobs.batch import read_results
+from tokenprobs.batch import BOM, numbered_results
 from tokenprobs.cli._views import (
     EXIT_INPUT,
     EXIT_SOME_FAILED,
-    Item,
     add_view_options,
     emit,
     emit_items,
@@ -32,6 +32,9 @@ __all__ = ["add_show_parsers"]
 
 DEMO_FILE = "chat_gpt-4o-mini_top2_openai_apiref_example.json"
 MAX_BYTES = 256 * 1024 * 1024
+
+Row: TypeAlias = "tuple[int, str, TokenDistribution | TokenprobsError]"
+"""A result of a file: its line number (0: the whole file), its label, a distribution or error."""
 
 
 def add_show_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,20 +63,39 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def _run_show(args: argparse.Namespace) -> int:
     raw = _read(args.file, max_bytes=args.max_bytes)
-    if _is_batch_output(raw):
-        return _show_batch(raw, args)
-    dists = _parse_file(raw)
-    if args.choice is not None:
-        dists = [d for d in dists if d.choice == args.choice]
-        if not dists:
-            print(f"tokenprobs: no choice {args.choice} in {args.file}", file=sys.stderr)  # noqa: T201
-            return EXIT_INPUT
-    emit(dists, args)
+    batch = _is_batch_output(raw)
+    rows = _batch_rows(raw, args) if batch else _file_rows(raw)
+    shown = _chosen(rows, args.choice)
+    if not shown:  # only when --choice names a choice no line has
+        print(f"tokenprobs: no choice {args.choice} in {args.file}", file=sys.stderr)  # noqa: T201
+        return EXIT_INPUT
+    failed = sum(isinstance(r, TokenprobsError) for _, _, r in shown)
+    if not batch and not failed:
+        emit([r for _, _, r in shown if not isinstance(r, TokenprobsError)], args)
+        return 0
+    emit_items([(label, r) for _, label, r in shown], args, batch=batch)
+    if failed:
+        lines = len({number for number, _, _ in rows})
+        print(f"tokenprobs: {failed} of {plural(lines, 'line')} failed", file=sys.stderr)  # noqa: T201
+        return EXIT_SOME_FAILED
     return 0
 
 
+def _chosen(rows: list[Row], choice: int | None) -> list[Row]:
+    """The rows of `--choice` (failed lines kept in place); none when no line has that choice."""
+    if choice is None or not rows:
+        return rows
+    if all(isinstance(r, TokenprobsError) for _, _, r in rows):
+        return rows  # every line failed: there is no choice to look for, only failures to show
+    kept = [row for row in rows if isinstance(row[2], TokenprobsError) or row[2].choice == choice]
+    return kept if any(not isinstance(r, TokenprobsError) for _, _, r in kept) else []
+
+
 def _read(path: Path, *, max_bytes: int) -> bytes:
-    """The file's bytes, refusing what is too large or plainly binary (nothing is evaluated)."""
+    """The file's bytes, refusing what is too large or plainly binary (nothing is evaluated).
+
+    A leading UTF-8 byte order mark is dropped.
+    """
     if str(path) == "-":
         raw = sys.stdin.buffer.read(max_bytes + 1)
     else:
@@ -95,27 +117,43 @@ def _read(path: Path, *, max_bytes: int) -> bytes:
     if b"\x00" in raw[:8192]:
         msg = f"{path} looks binary (it has NUL bytes): expected JSON, JSONL or SSE text"
         raise TokenprobsError(msg)
-    return raw
+    return raw.removeprefix(BOM)  # Windows tools (Notepad, PowerShell) start text with one
 
 
-def _parse_file(raw: bytes) -> list[TokenDistribution]:
-    """A JSON response, an SSE capture or NDJSON stream; else one response per line (JSONL)."""
+def _file_rows(raw: bytes) -> list[Row]:
+    """A JSON response, an SSE capture or NDJSON stream; else one response per line (JSONL).
+
+    In a JSONL file a line that fails is its error, in its place, and the others are read; when
+    no line can be read, the first line's error is raised (naming it).
+    """
     try:
-        return parse_all(raw)
-    except APIResponseError:
-        raise
+        return [(0, "", d) for d in parse_all(raw)]
     except TokenprobsError as whole:
         lines = [ln for ln in raw.splitlines() if ln.strip()]
         if len(lines) < 2 or not _is_json(lines[0]):  # noqa: PLR2004 - not JSONL: the whole error
             raise
-        out: list[TokenDistribution] = []
-        for n, line in enumerate(lines, 1):
-            try:
-                out += parse_all(line)
-            except TokenprobsError as exc:
-                msg = f"line {n}: {exc}"
-                raise type(whole)(msg) from exc
-        return out
+        rows = [row for n, line in enumerate(lines, 1) for row in _line_rows(n, line)]
+        errors = [r for _, _, r in rows if isinstance(r, TokenprobsError)]
+        if len(errors) == len(rows):  # no line is a response: the file is not JSONL of them
+            if isinstance(whole, APIResponseError):
+                raise
+            msg = f"line {rows[0][0]}: {errors[0]}"
+            raise type(whole)(msg) from errors[0]
+        return rows
+
+
+def _line_rows(n: int, line: bytes) -> list[Row]:
+    """The rows of one JSONL line: each choice, labelled by the line; or the line's error."""
+    try:
+        dists = parse_all(line)
+    except TokenprobsError as exc:
+        return [(n, f"line {n}", exc)]
+    return [(n, _label(f"line {n}", d, len(dists)), d) for d in dists]
+
+
+def _label(name: str, d: TokenDistribution, choices: int) -> str:
+    """`name`, with the choice when its line has several."""
+    return f"{name} · choice {d.choice}" if choices > 1 else name
 
 
 def _is_json(line: bytes) -> bool:
@@ -136,22 +174,21 @@ def _is_batch_output(raw: bytes) -> bool:
     return isinstance(obj, dict) and "custom_id" in obj and ("response" in obj or "error" in obj)
 
 
-def _show_batch(raw: bytes, args: argparse.Namespace) -> int:
-    """Every line of a Batch output file, labelled by `custom_id`; failed lines in place."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "batch_output.jsonl"  # read_results reads a file: stdin included
-        path.write_bytes(raw)
-        items: list[Item] = []
-        try:
-            items.extend(read_results(path))
-        except TokenprobsError as exc:  # a line that is not a Batch output line at all
-            where = "standard input" if str(args.file) == "-" else str(args.file)
-            items.append(("?", type(exc)(str(exc).replace(repr(str(path)), where))))
-    emit_items(items, args, batch=True)
-    failed = sum(isinstance(r, TokenprobsError) for _, r in items)
-    if failed:
-        print(  # noqa: T201
-            f"tokenprobs: {failed} of {plural(len(items), 'line')} failed", file=sys.stderr
-        )
-        return EXIT_SOME_FAILED
-    return 0
+def _batch_rows(raw: bytes, args: argparse.Namespace) -> list[Row]:
+    """Every line of a Batch output file, labelled by `custom_id` (and choice); failures in place.
+
+    In JSON the label is the `custom_id` as written (`""` when a line has none legible).
+    """
+    where = "standard input" if str(args.file) == "-" else str(args.file)
+    found = list(numbered_results(io.BytesIO(raw), where=where))
+    per_line = Counter(number for number, _, _ in found)
+    rows: list[Row] = []
+    for number, cid, r in found:
+        if args.format == "json":
+            label = cid
+        else:
+            label = cid or f"line {number}"
+            if not isinstance(r, TokenprobsError):
+                label = _label(label, r, per_line[number])
+        rows.append((number, label, r))
+    return rows

@@ -1,0 +1,151 @@
+"""`tokenprobs show` on files that are partly bad: each failure in place, the rest shown.
+
+A Batch output file with an unreadable line, a JSONL log with an API-error line, choices of
+n > 1 Batch lines (`--choice`), and files that start with a UTF-8 byte order mark.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tests._recorded import RECORDED
+
+from tokenprobs import cli, testing
+
+APIREF = RECORDED / "chat_gpt-4o-mini_top2_openai_apiref_example.json"
+BOM = b"\xef\xbb\xbf"
+
+
+def _body(word, n=1):
+    """A chat completion of one token, `word`, with `n` choices (index 0 to n - 1)."""
+    body = testing.chat_completion([(word, -0.1, [(word, -0.1)])])
+    body["choices"] = [dict(body["choices"][0], index=i) for i in range(n)]
+    return body
+
+
+def _batch_line(cid, body):
+    """One line of a Batch output file whose request succeeded with `body`."""
+    response = {"status_code": 200, "request_id": "req_1", "body": body}
+    return json.dumps({"id": f"batch_req_{cid}", "custom_id": cid, "response": response})
+
+
+@pytest.fixture(autouse=True)
+def _no_color(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+def test_a_truncated_batch_line_fails_in_place_and_the_rest_is_shown(tmp_path, capsys):
+    """Each line after a truncated one is still shown; the count names every line of the file."""
+    lines = [_batch_line("a", _body("alpha")), '{"truncated": ', _batch_line("b", _body("beta"))]
+    lines.append(_batch_line("c", _body("gamma")))
+    path = tmp_path / "out.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert cli.main(["show", str(path), "--format", "json"]) == cli.EXIT_SOME_FAILED
+    captured = capsys.readouterr()
+    rows = [json.loads(ln) for ln in captured.out.splitlines()]
+    assert [r["custom_id"] for r in rows] == ["a", "", "b", "c"]
+    assert f"line 2 of {path} is not JSON" in rows[1]["error"]
+    assert [r["distribution"]["tokens"] for r in rows if "distribution" in r] == [
+        ["alpha"],
+        ["beta"],
+        ["gamma"],
+    ]
+    assert captured.err == "tokenprobs: 1 of 4 lines failed\n"
+
+
+def test_an_unreadable_batch_line_is_labelled_by_its_number(tmp_path, capsys):
+    """In text, a line with no legible custom_id is shown under its line number."""
+    path = tmp_path / "out.jsonl"
+    path.write_text(_batch_line("a", _body("alpha")) + "\n{not json\n")
+    assert cli.main(["show", str(path)]) == cli.EXIT_SOME_FAILED
+    out = capsys.readouterr().out
+    assert "── a ──" in out
+    assert f"── line 2 ──\nfailed: line 2 of {path} is not JSON" in out
+
+
+def test_a_jsonl_log_with_an_api_error_line_shows_the_good_lines(tmp_path, capsys):
+    """A plain JSONL of responses: the error line in its place, the others shown, exit 6."""
+    good = json.dumps(json.loads(APIREF.read_text()))
+    error = json.dumps({"error": {"message": "rate limited", "type": "rate_limit"}})
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(f"{good}\n{error}\n{good}\n")
+    assert cli.main(["show", str(path)]) == cli.EXIT_SOME_FAILED
+    captured = capsys.readouterr()
+    parts = captured.out.split("── line ")
+    assert [p.split(" ──")[0] for p in parts[1:]] == ["1", "2", "3"]
+    assert parts[1].count("Hello! How can I assist you today?") == 1
+    assert parts[2].startswith("2 ──\nfailed: the body is an API error, not a response: rate")
+    assert parts[3].count("Hello! How can I assist you today?") == 1
+    assert captured.err == "tokenprobs: 1 of 3 lines failed\n"
+
+
+def test_a_jsonl_of_nothing_but_errors_still_exits_with_the_error(tmp_path, capsys):
+    """No line is a response: the file is not a log of responses, and says why (exit 3)."""
+    path = tmp_path / "not_responses.jsonl"
+    path.write_text('{"a": 1}\n{"b": 2}\n')
+    assert cli.main(["show", str(path)]) == cli.EXIT_INPUT
+    assert capsys.readouterr().err.startswith("tokenprobs: line 1: not a response shape")
+
+
+@pytest.fixture
+def n3_output(tmp_path):
+    """A Batch output file of two requests with n=3."""
+    path = tmp_path / "out_n3.jsonl"
+    lines = [_batch_line("q1", _body("one", n=3)), _batch_line("q2", _body("two", n=3))]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_every_choice_of_a_batch_line_is_shown(n3_output, capsys):
+    """Without --choice each choice of each line is shown, labelled by custom_id and choice."""
+    assert cli.main(["show", str(n3_output)]) == 0
+    heads = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("──")]
+    assert heads == [f"── q{q} · choice {c} ──" for q in (1, 2) for c in (0, 1, 2)]
+
+
+def test_choice_picks_one_choice_of_each_batch_line(n3_output, capsys):
+    """--choice 1 shows choice 1 of every line; in JSON, under the line's custom_id."""
+    assert cli.main(["show", str(n3_output), "--choice", "1", "--format", "json"]) == 0
+    rows = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    assert [(r["custom_id"], r["distribution"]["choice"]) for r in rows] == [("q1", 1), ("q2", 1)]
+
+
+def test_a_choice_no_batch_line_has_exits_3(n3_output, capsys):
+    """--choice 7 of n=3 lines: nothing shown, exit 3 'no choice 7', as for a plain response."""
+    assert cli.main(["show", str(n3_output), "--choice", "7"]) == cli.EXIT_INPUT
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"tokenprobs: no choice 7 in {n3_output}\n"
+
+
+def test_choice_keeps_the_failed_batch_lines_in_place(tmp_path, capsys):
+    """A failed line has no choices to pick from: it is still reported, and the exit is 6."""
+    path = tmp_path / "out.jsonl"
+    path.write_text(_batch_line("q1", _body("one", n=2)) + "\n{cut\n")
+    assert cli.main(["show", str(path), "--choice", "1", "--format", "json"]) == 6
+    rows = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    assert rows[0]["distribution"]["choice"] == 1
+    assert "line 2" in rows[1]["error"]
+
+
+def test_a_response_with_a_byte_order_mark_is_shown(tmp_path, capsys):
+    """A JSON file saved by Notepad (UTF-8 with a BOM) is read as the same response."""
+    path = tmp_path / "bom.json"
+    path.write_bytes(BOM + APIREF.read_bytes())
+    assert cli.main(["show", str(path), "--format", "json"]) == 0
+    tokens = json.loads(capsys.readouterr().out)["tokens"]
+    assert "".join(tokens) == "Hello! How can I assist you today?"
+
+
+def test_a_batch_output_with_a_byte_order_mark_is_shown(tmp_path, capsys):
+    """A Batch output file with a BOM is recognised as one and every line shown."""
+    path = tmp_path / "bom_out.jsonl"
+    text = _batch_line("a", _body("alpha")) + "\n" + _batch_line("b", _body("beta")) + "\n"
+    path.write_bytes(BOM + text.encode())
+    assert cli.main(["show", str(path), "--format", "json"]) == 0
+    rows = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    assert [(r["custom_id"], r["distribution"]["tokens"]) for r in rows] == [
+        ("a", ["alpha"]),
+        ("b", ["beta"]),
+    ]
