@@ -234,14 +234,14 @@ def test_sdk_request_options_are_refused(tmp_path, option):
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"temperature": float("nan")}, "body.temperature is nan"),
-        ({"logit_bias": {"50256": float("-inf")}}, "body.logit_bias.50256 is -inf"),
-        ({"extra_body": {"top_p": float("inf")}}, "body.top_p is inf"),
+        ({"temperature": float("nan")}, "temperature is nan"),
+        ({"logit_bias": {"50256": float("-inf")}}, "logit_bias.50256 is -inf"),
+        ({"extra_body": {"top_p": float("inf")}}, "top_p is inf"),
     ],
 )
 def test_nan_and_infinity_are_refused_naming_the_field(tmp_path, kwargs, field):
     """JSON has no NaN or infinity: a ValueError names the field, and nothing is written."""
-    with pytest.raises(ValueError, match="JSON has no NaN or infinity") as info:
+    with pytest.raises(ValueError, match="JSON, which has no NaN or infinity") as info:
         batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", **kwargs)
     assert field in str(info.value)
     assert list(tmp_path.iterdir()) == []

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,7 +25,7 @@ from tokenprobs._files import atomic_file
 from tokenprobs._gc import paused_gc
 from tokenprobs.adapters import parse_all
 from tokenprobs.adapters._common import error_body
-from tokenprobs.client._request import build_params, guard
+from tokenprobs.client._request import build_params, check_json, check_model, guard
 from tokenprobs.exceptions import APIResponseError, TokenprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
@@ -111,7 +110,7 @@ def write_requests(
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
-    _check_model(model)
+    check_model(model)
     kwargs = _body_kwargs(create_kwargs)
     ids: list[str] = []
     seen: set[str] = set()
@@ -126,7 +125,7 @@ def write_requests(
                     endpoint=endpoint,
                     create_kwargs=kwargs,
                 )
-                _check_json(body, "body")
+                check_json(body, "body", str_keys=True)
             except (TypeError, ValueError) as exc:
                 exc.add_note(f"in the batch request at index {n}")
                 raise
@@ -145,16 +144,6 @@ def write_requests(
             out.write("\n")
             ids.append(cid)
     return ids
-
-
-def _check_model(model: object) -> None:
-    """Refuse a `model` that is not a model id."""
-    if not isinstance(model, str):
-        msg = f"model must be a model id (a str such as 'gpt-4o-mini'), got {type(model).__name__}"
-        raise TypeError(msg)
-    if not model.strip():
-        msg = "model is empty: give the model id every request names (e.g. 'gpt-4o-mini')"
-        raise ValueError(msg)
 
 
 def _prompt_items(
@@ -250,25 +239,6 @@ def _body_kwargs(create_kwargs: Mapping[str, object]) -> dict[str, object]:
             )
             raise ValueError(msg)
     return kwargs
-
-
-def _check_json(value: object, where: str) -> None:
-    """Refuse what JSON cannot carry as written: NaN or infinity, a key that is not a str."""
-    if isinstance(value, float) and not math.isfinite(value):
-        msg = f"{where} is {value!r}: JSON has no NaN or infinity, give a finite number"
-        raise ValueError(msg)
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                msg = (
-                    f"{where} has the key {key!r} ({type(key).__name__}): JSON keys are "
-                    f"strings, write it as {str(key)!r}"
-                )
-                raise TypeError(msg)
-            _check_json(item, f"{where}.{key}")
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            _check_json(item, f"{where}[{i}]")
 
 
 def read_results(

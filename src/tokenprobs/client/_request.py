@@ -12,7 +12,16 @@ from tokenprobs.guards import check_request, detected_server
 if TYPE_CHECKING:
     from tokenprobs.guards import GuardMode, GuardProfile
 
-__all__ = ["ENDPOINTS", "INCLUDE_LOGPROBS", "Prompt", "build_params", "guard", "prepare"]
+__all__ = [
+    "ENDPOINTS",
+    "INCLUDE_LOGPROBS",
+    "Prompt",
+    "build_params",
+    "check_json",
+    "check_model",
+    "guard",
+    "prepare",
+]
 
 Prompt: TypeAlias = str | Sequence[Mapping[str, object]]
 """A prompt string, or a list of chat messages (`{"role": ..., "content": ...}`)."""
@@ -44,7 +53,7 @@ def build_params(
     if endpoint not in ENDPOINTS:
         msg = f"endpoint must be one of {', '.join(map(repr, NAMES))}, got {endpoint!r}"
         raise ValueError(msg)
-    _check_model(model)
+    check_model(model)
     kwargs = dict(create_kwargs)
     _no_logprobs_override(endpoint, kwargs)
     if endpoint == "chat.completions":
@@ -66,11 +75,11 @@ def build_params(
             raise TypeError(msg)
         params = {"model": model, "prompt": messages_or_prompt, "logprobs": top_logprobs}
     params.update(kwargs)
-    _finite(params, "")
+    check_json(params)
     return params
 
 
-def _check_model(model: object) -> None:
+def check_model(model: object) -> None:
     """A model is a name (a non-empty `str`): the API would refuse anything else with a 400."""
     if not isinstance(model, str):
         msg = f"model is a model's name (a str such as 'gpt-4o-mini'), got {type(model).__name__}"
@@ -80,8 +89,11 @@ def _check_model(model: object) -> None:
         raise ValueError(msg)
 
 
-def _finite(value: object, path: str) -> None:
-    """Refuse a NaN or infinite float anywhere in a request (JSON would fail deep inside)."""
+def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None:
+    """Refuse what JSON cannot carry: NaN or infinity, and (`str_keys`) a key that is no `str`.
+
+    The SDK's encoder fails on a NaN deep inside; a file would write an int key as text.
+    """
     if isinstance(value, float) and not math.isfinite(value):
         msg = (
             f"{path} is {value!r}: a request is JSON, which has no NaN or infinity; pass a "
@@ -90,10 +102,16 @@ def _finite(value: object, path: str) -> None:
         raise ValueError(msg)
     if isinstance(value, Mapping):
         for key, item in value.items():
-            _finite(item, f"{path}.{key}" if path else str(key))
+            if str_keys and not isinstance(key, str):
+                msg = (
+                    f"{path or 'the request'} has the key {key!r} ({type(key).__name__}): JSON "
+                    f"keys are strings, write it as {str(key)!r}"
+                )
+                raise TypeError(msg)
+            check_json(item, f"{path}.{key}" if path else str(key), str_keys=str_keys)
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            _finite(item, f"{path}[{i}]")
+            check_json(item, f"{path}[{i}]", str_keys=str_keys)
 
 
 def _no_logprobs_override(endpoint: Endpoint, kwargs: dict[str, object]) -> None:
