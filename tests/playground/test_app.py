@@ -247,7 +247,7 @@ def test_a_broken_session_file_is_refused_with_a_reason(page):
     bad = {"format": FORMAT, "branches": [{"id": 1, "request": RUN, "distribution": {"tokens": 3}}]}
     r = page.post("/api/session", json={"session": bad})
     assert r.status_code == 400
-    assert "branch 0" in r.json()["message"]
+    assert r.json()["message"].startswith("branches[0].distribution is not a TokenDistribution")
 
 
 def test_export_is_the_standalone_view(page):

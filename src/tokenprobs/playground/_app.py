@@ -9,19 +9,19 @@ form), so no page but its own can spend the key it holds.
 from __future__ import annotations
 
 import json
-import math
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs import render
 from tokenprobs._optional import require
 from tokenprobs.playground._compare import compare_answers
-from tokenprobs.playground._runs import error_event, fork, run_events, summary, whole_text
+from tokenprobs.playground._fields import integer, parse_json, query_integer
+from tokenprobs.playground._runs import error_event, fork, run_events, summary
 from tokenprobs.playground._session import Branch, Request, Session, SessionError
 from tokenprobs.playground._upstream import Upstream, branch_refusal
-from tokenprobs.playground._view import ViewFrames, cell_starts, split_view
+from tokenprobs.playground._view import ViewFrames, cell_starts, position_panel, split_view
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Mapping
 
     from starlette.applications import Starlette
     from starlette.requests import Request as HTTPRequest
@@ -105,8 +105,8 @@ def create_app(
         Route("/api/config", h.config),
         Route("/api/run", h.run, methods=["POST"]),
         Route("/api/branch", h.branch, methods=["POST"]),
-        Route("/api/branches/{id:int}/positions", h.positions),
-        Route("/api/branches/{id:int}/export", h.export),
+        Route("/api/branches/{id}/positions", h.positions),
+        Route("/api/branches/{id}/export", h.export),
         Route("/api/views", h.views, methods=["POST"]),
         Route("/api/session", h.save, methods=["GET"]),
         Route("/api/session", h.load, methods=["POST"]),
@@ -150,8 +150,8 @@ class _Handlers:
         )
 
     async def run(self, request: HTTPRequest) -> Response:
-        data = await _body(request)
         try:
+            data = await _body(request)
             req = Request.from_page(data)
         except SessionError as exc:
             return self.error(exc, 400)
@@ -161,16 +161,16 @@ class _Handlers:
         return _stream(_announce(branch, self.upstream, events))
 
     async def branch(self, request: HTTPRequest) -> Response:
-        data = await _body(request)
         try:
-            parent = self.session.get(data.get("parent"))
+            data = await _body(request)
+            parent = self.session.get(integer(data, "parent", 1))
+            position, alternative = integer(data, "position", 0), integer(data, "alternative", 0)
             server = self.upstream.capabilities
             refusal = branch_refusal(parent.request.endpoint, server)
             if refusal:
                 raise SessionError(refusal)
-            position, alternative = int(data["position"]), int(data["alternative"])
             start, forced = fork(parent, position, alternative, server)
-        except (KeyError, TypeError, ValueError) as exc:
+        except ValueError as exc:  # SessionError, and fork's
             return self.error(exc, 400)
         child = self.session.add(parent.request, parent=parent.id, position=position, forced=forced)
         view = ViewFrames(mode=_mode(data))
@@ -179,29 +179,39 @@ class _Handlers:
 
     async def positions(self, request: HTTPRequest) -> Response:
         try:
-            branch = self.session.get(int(request.path_params["id"]))
+            lo = query_integer(request.query_params, "start", 0)
+            hi = query_integer(request.query_params, "stop", lo + 1)
+        except SessionError as exc:
+            return self.error(exc, 400)
+        try:
+            branch = self.found(request.path_params)
             d = _finished(branch)
-            lo = int(request.query_params.get("start", "0"))
-            hi = int(request.query_params.get("stop", str(lo + 1)))
-        except (ValueError, SessionError) as exc:
+        except SessionError as exc:
             return self.error(exc, 404)
         return _json(
             {
                 "branch": branch.id,
                 "refusal": branch_refusal(branch.request.endpoint, self.upstream.capabilities),
-                "positions": [_position(d, i) for i in range(max(lo, 0), min(hi, len(d)))],
+                "positions": [position_panel(d, i) for i in range(max(lo, 0), min(hi, len(d)))],
             }
         )
 
     async def views(self, request: HTTPRequest) -> Response:
-        return await self.views_of(_mode(await _body(request)))
+        try:
+            data = await _body(request)
+        except SessionError as exc:
+            return self.error(exc, 400)
+        return await self.views_of(_mode(data))
 
     async def export(self, request: HTTPRequest) -> Response:
         try:
-            branch = self.session.get(int(request.path_params["id"]))
-            d = _finished(branch)
             mode = render.canonical_mode(request.query_params.get("mode", "least-likely"))
-        except (ValueError, SessionError) as exc:
+        except ValueError as exc:
+            return self.error(exc, 400)
+        try:
+            branch = self.found(request.path_params)
+            d = _finished(branch)
+        except SessionError as exc:
             return self.error(exc, 404)
         name = f"tokenprobs-branch-{branch.id}.html"
         return _response(
@@ -214,8 +224,8 @@ class _Handlers:
         )
 
     async def load(self, request: HTTPRequest) -> Response:
-        data = await _body(request)
         try:
+            data = await _body(request)
             loaded = Session.loads(json.dumps(data.get("session")))
         except SessionError as exc:
             return self.error(exc, 400)
@@ -229,11 +239,22 @@ class _Handlers:
 
     async def compare(self, request: HTTPRequest) -> Response:
         try:
-            a = self.session.get(int(request.query_params["a"]))
-            b = self.session.get(int(request.query_params["b"]))
+            ids = [query_integer(request.query_params, name, lo=1) for name in ("a", "b")]
+        except SessionError as exc:
+            return self.error(exc, 400)
+        try:
+            a, b = (self.session.get(i) for i in ids)
             return _json(compare_answers(self.session, a, b))
-        except (KeyError, ValueError, SessionError) as exc:
+        except SessionError as exc:
             return self.error(exc, 404)
+
+    def found(self, path: Mapping[str, str]) -> Branch:
+        """The branch the path names (`/api/branches/{id}/...`).
+
+        Raises:
+            SessionError: The id is not an integer, or no branch has it.
+        """
+        return self.session.get(query_integer(path, "id", lo=1))
 
 
 def _static_text(name: str) -> str:
@@ -243,7 +264,7 @@ def _static_text(name: str) -> str:
 
 
 def _response(
-    body: str, media_type: str, *, status: int = 200, attachment: str | None = None
+    body: str | bytes, media_type: str, *, status: int = 200, attachment: str | None = None
 ) -> Response:
     """A response with the page's security headers (a download when `attachment` names it)."""
     from starlette.responses import Response  # noqa: PLC0415 - the [playground] extra
@@ -255,18 +276,31 @@ def _response(
 
 
 def _json(data: object, status: int = 200) -> Response:
+    return _response(_encoded(data), "application/json", status=status)
+
+
+def _encoded(data: object) -> bytes:
+    """`data` as UTF-8 JSON; with a lone surrogate (a server's), as ASCII JSON (lossless)."""
     body = json.dumps(data, ensure_ascii=False, allow_nan=False)
-    return _response(body, "application/json", status=status)
+    try:
+        return body.encode()
+    except UnicodeEncodeError:  # UTF-8 has no lone surrogates; JSON's ASCII escapes do
+        return json.dumps(data, allow_nan=False).encode()
 
 
 async def _body(
     request: HTTPRequest,
-) -> dict[str, Any]:  # Any: the page's JSON, read field by field
-    try:
-        data = await request.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+) -> dict[str, Any]:  # Any: the page's JSON, read field by field (`_fields`)
+    """The request's JSON object.
+
+    Raises:
+        SessionError: The body is not JSON, or not an object.
+    """
+    data = parse_json(await request.body(), "the request's body")
+    if not isinstance(data, dict):
+        msg = f"the request's body must be a JSON object, got {type(data).__name__}"
+        raise SessionError(msg)
+    return data
 
 
 def _mode(data: dict[str, Any]) -> str:
@@ -311,7 +345,7 @@ def _stream(events: AsyncIterator[dict[str, object]]) -> StreamingResponse:
 
     async def lines() -> AsyncIterator[bytes]:
         async for event in events:
-            yield (json.dumps(event, ensure_ascii=False, allow_nan=False) + "\n").encode()
+            yield _encoded(event) + b"\n"
 
     headers = {**_HEADERS, "X-Accel-Buffering": "no"}
     return StreamingResponse(lines(), media_type="application/x-ndjson", headers=headers)
@@ -335,32 +369,3 @@ def _described(branch: Branch, mode: str, server: ServerCapabilities) -> dict[st
     if branch.error is not None:
         out["error"] = branch.error
     return out
-
-
-def _p(logprob: float) -> float | None:
-    return None if math.isnan(logprob) else math.exp(min(logprob, 0.0))
-
-
-def _position(d: TokenDistribution, i: int) -> dict[str, object]:
-    """Position `i` for the page's alternatives panel (the page escapes it: textContent)."""
-    spans = d.char_spans()
-    whole = i == 0 or spans[i, 0] >= spans[i - 1, 1]
-    sampled = int(d.candidates.sampled[i])
-    alternatives = []
-    for j, token in enumerate(d.top_tokens[i]):
-        alternatives.append(
-            {
-                "j": j,
-                "token": render.visible(token),
-                "p": _p(float(d.top_logprobs[i, j])),
-                "sampled": j == sampled and bool(d.candidates.in_top[i]),
-                "branch": whole and whole_text(token, d.top_bytes[i][j]) is not None,
-            }
-        )
-    return {
-        "i": i,
-        "token": render.visible(d.tokens[i]),
-        "p": _p(float(d.logprobs[i])),
-        "in_top": bool(d.candidates.in_top[i]),
-        "alternatives": alternatives,
-    }

@@ -116,12 +116,15 @@ def _origin(session: Session, branch: Branch, i: int) -> int:
     """The branch whose distribution position `i` of `branch` holds (itself if its own).
 
     A branch holds its parent's positions before the fork, and at the fork the parent's
-    distribution with the forced token.
+    distribution with the forced token. A cycle of parents (never made by the page, refused by
+    `Session.loads`) ends the walk where it closes.
     """
+    seen = {branch.id}
     while branch.parent is not None and branch.position is not None and i <= branch.position:
         parent = session.branches.get(branch.parent)
-        if parent is None:
+        if parent is None or parent.id in seen:
             break
+        seen.add(parent.id)
         branch = parent
     return branch.id
 

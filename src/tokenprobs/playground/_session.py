@@ -9,9 +9,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal
 
 from tokenprobs.models import TokenDistribution
+from tokenprobs.playground._fields import (
+    SessionError,
+    integer,
+    maybe_integer,
+    maybe_number,
+    maybe_text,
+    parse_json,
+    shown,
+    text,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -21,12 +31,7 @@ __all__ = ["FORMAT", "Branch", "Request", "Session", "SessionError"]
 FORMAT = "tokenprobs-playground/1"
 """The `format` of a saved session."""
 
-_N = TypeVar("_N", int, float)
 PageEndpoint = Literal["chat.completions", "completions"]
-
-
-class SessionError(ValueError):
-    """A saved session that cannot be read (its message says which part, and why)."""
 
 
 @dataclass(frozen=True)
@@ -48,39 +53,30 @@ class Request:
     def from_page(cls, data: Mapping[str, object]) -> Request:
         """Read the page's form, refusing what is malformed (the API's own limits are the guards').
 
+        Integers are read as integers (a seed past 2**53 is sent as written), numbers as finite
+        floats, text as text UTF-8 can encode.
+
         Raises:
-            SessionError: A field is missing or has the wrong type.
+            SessionError: A field is missing, has the wrong type, or is out of range (its
+                message starts with the field's name).
         """
         endpoint = data.get("endpoint")
         if endpoint not in {"chat.completions", "completions"}:
-            msg = f"endpoint must be 'chat.completions' or 'completions', got {endpoint!r}"
+            msg = f"endpoint must be 'chat.completions' or 'completions', got {shown(endpoint)}"
             raise SessionError(msg)
-        model = data.get("model")
-        if not isinstance(model, str) or not model.strip():
+        model = text(data, "model").strip()
+        if not model:
             msg = "model: give the model id"
-            raise SessionError(msg)
-        raw = data.get("messages") or []
-        if not isinstance(raw, list) or not all(
-            isinstance(m, dict)
-            and isinstance(m.get("role"), str)
-            and isinstance(m.get("content"), str)
-            for m in raw
-        ):
-            msg = "messages must be a list of {role, content} strings"
-            raise SessionError(msg)
-        prompt = data.get("prompt", "")
-        if not isinstance(prompt, str):
-            msg = "prompt must be a string"
             raise SessionError(msg)
         return cls(
             endpoint=endpoint,
-            model=model.strip(),
-            prompt=prompt,
-            messages=tuple((str(m["role"]), str(m["content"])) for m in raw),
-            temperature=_number(data, "temperature", float),
-            max_tokens=_number(data, "max_tokens", int),
-            top_logprobs=_number(data, "top_logprobs", int) or 0,
-            seed=_number(data, "seed", int),
+            model=model,
+            prompt=text(data, "prompt", default=""),
+            messages=_messages(data.get("messages")),
+            temperature=maybe_number(data, "temperature"),
+            max_tokens=maybe_integer(data, "max_tokens", 1),
+            top_logprobs=maybe_integer(data, "top_logprobs") or 0,
+            seed=maybe_integer(data, "seed"),
         )
 
     def create_kwargs(self) -> dict[str, object]:
@@ -93,24 +89,25 @@ class Request:
         return kwargs
 
 
-def _number(data: Mapping[str, object], name: str, kind: type[_N]) -> _N | None:
-    value = data.get(name)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        msg = f"{name} must be a number, got {value!r}"
+def _messages(raw: object) -> tuple[tuple[str, str], ...]:
+    """The page's chat messages, `[{role, content}, ...]`, as `(role, content)` pairs.
+
+    Raises:
+        SessionError: They are not a list of objects with text `role` and `content`.
+    """
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        msg = f"messages must be a list of {{role, content}} objects, got {shown(raw)}"
         raise SessionError(msg)
-    try:
-        number = float(value)
-    except ValueError:
-        msg = f"{name} must be a number, got {value!r}"
-        raise SessionError(msg) from None
-    if kind is int:
-        if not number.is_integer():
-            msg = f"{name} must be a whole number, got {value!r}"
+    out = []
+    for k, message in enumerate(raw):
+        if not isinstance(message, dict):
+            msg = f"messages[{k}] must be a {{role, content}} object, got {shown(message)}"
             raise SessionError(msg)
-        return kind(int(number))
-    return kind(number)
+        where = f"messages[{k}]."
+        out.append((text(message, "role", where=where), text(message, "content", where=where)))
+    return tuple(out)
 
 
 @dataclass
@@ -155,7 +152,9 @@ class Session:
         Raises:
             SessionError: There is none.
         """
-        branch = self.branches.get(branch_id) if isinstance(branch_id, int) else None
+        branch = None
+        if isinstance(branch_id, int) and not isinstance(branch_id, bool):  # `True` is not 1
+            branch = self.branches.get(branch_id)
         if branch is None:
             msg = f"no branch {branch_id!r} in this session"
             raise SessionError(msg)
@@ -183,35 +182,118 @@ class Session:
 
     @classmethod
     def loads(cls, text: str | bytes) -> Session:
-        """Read a saved session.
+        """Read a saved session, every field checked.
 
         Raises:
-            SessionError: It is not JSON, not a playground session, or a branch is malformed.
+            SessionError: It is not JSON, not a playground session, or a branch is malformed;
+                the message gives the path to the field (`branches[1].position must be ...`)
+                or names the branches (a parent missing, a cycle of parents, an id twice).
         """
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            msg = f"not a saved session: the file is not JSON ({exc})"
-            raise SessionError(msg) from None
+        data = parse_json(text, "not a saved session: the file")
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             msg = f"not a saved session: its format is not {FORMAT!r}"
             raise SessionError(msg)
+        items = data.get("branches")
+        if not isinstance(items, list):
+            msg = f"branches must be a list of branches, got {shown(items)}"
+            raise SessionError(msg)
         session = cls()
-        for k, item in enumerate(data.get("branches") or []):
-            try:
-                d = TokenDistribution.model_validate_json(json.dumps(item["distribution"]))
-                request = Request.from_page(item["request"])
-                branch = Branch(
-                    int(item["id"]),
-                    request,
-                    d,
-                    parent=item.get("parent"),
-                    position=item.get("position"),
-                    forced=item.get("forced"),
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                msg = f"branch {k} of the saved session cannot be read: {exc}"
-                raise SessionError(msg) from None
+        for k, item in enumerate(items):
+            branch = _branch(item, f"branches[{k}]")
+            if branch.id in session.branches:
+                msg = f"branches[{k}].id: {branch.id} is the id of an earlier branch too"
+                raise SessionError(msg)
             session.branches[branch.id] = branch
-            session.next_id = max(session.next_id, branch.id + 1)
+        _check_forks(session.branches)
+        session.next_id = max(session.branches, default=0) + 1
         return session
+
+
+def _branch(item: object, where: str) -> Branch:
+    """One saved branch, each field checked (`where`: its path in the file, for the errors)."""
+    if not isinstance(item, dict):
+        msg = f"{where} must be an object, got {shown(item)}"
+        raise SessionError(msg)
+    request = item.get("request")
+    if not isinstance(request, dict):
+        msg = f"{where}.request must be an object (the page's form), got {shown(request)}"
+        raise SessionError(msg)
+    try:
+        page = Request.from_page(request)
+    except SessionError as exc:
+        msg = f"{where}.request.{exc}"
+        raise SessionError(msg) from None
+    at = f"{where}."
+    return Branch(
+        integer(item, "id", 1, where=at),
+        page,
+        _distribution(item.get("distribution"), f"{at}distribution"),
+        parent=maybe_integer(item, "parent", 1, where=at),
+        position=maybe_integer(item, "position", 0, where=at),
+        forced=maybe_text(item, "forced", where=at),
+    )
+
+
+def _distribution(raw: object, where: str) -> TokenDistribution:
+    """A saved answer, as `TokenDistribution.model_dump_json` wrote it."""
+    if not isinstance(raw, dict):
+        msg = f"{where} must be an object (a TokenDistribution), got {shown(raw)}"
+        raise SessionError(msg)
+    try:
+        return TokenDistribution.model_validate_json(json.dumps(raw))
+    except (ValueError, RecursionError) as exc:
+        msg = f"{where} is not a TokenDistribution as model_dump_json writes it: {exc}"
+        raise SessionError(msg) from None
+
+
+def _check_forks(branches: Mapping[int, Branch]) -> None:
+    """Refuse forks that cannot be: half given, not from a branch of the session, or outside.
+
+    A fork names its parent, its position (in both answers) and its forced token; the parents
+    form no cycle (a branch is made after the branch it forks from).
+
+    Raises:
+        SessionError: Naming the branch (or the cycle).
+    """
+    for b in branches.values():
+        fork = (b.parent, b.position, b.forced)
+        if fork == (None, None, None):
+            continue
+        parent = branches.get(b.parent) if b.parent is not None else None
+        if b.position is None or b.forced is None or parent is None:
+            msg = (
+                f"branch {b.id}: a branch of another gives its parent (a branch in the session), "
+                f"position and forced token, got parent {b.parent!r}, position {b.position!r}, "
+                f"forced {b.forced!r}"
+            )
+            raise SessionError(msg)
+        if parent is b:
+            msg = f"branch {b.id} names itself as its parent"
+            raise SessionError(msg)
+        if not b.position < min(_length(parent), _length(b)):
+            msg = (
+                f"branch {b.id}: position {b.position} is not in its answer ({_length(b)} "
+                f"positions) and its parent's (branch {parent.id}, {_length(parent)} positions)"
+            )
+            raise SessionError(msg)
+    _check_acyclic(branches)
+
+
+def _check_acyclic(branches: Mapping[int, Branch]) -> None:
+    """Refuse parents that lead back to a branch (`1 → 2 → 1`): its ancestry would never end."""
+    done: set[int] = set()
+    for b in branches.values():
+        path: list[int] = []
+        node: Branch | None = b
+        while node is not None and node.id not in done:
+            if node.id in path:
+                cycle = " → ".join(map(str, [*path[path.index(node.id) :], node.id]))
+                msg = f"branches {cycle} are each other's parents: a cycle has no first answer"
+                raise SessionError(msg)
+            path.append(node.id)
+            node = branches.get(node.parent) if node.parent is not None else None
+        done.update(path)
+
+
+def _length(branch: Branch) -> int:
+    return len(branch.distribution) if branch.distribution is not None else 0

@@ -60,9 +60,23 @@ class Upstream:
     seen: list[str] = field(default_factory=list, repr=False, compare=False)
     """The server kind `server_kind` read from its latest answer that told (empty: none yet)."""
 
+    def __post_init__(self) -> None:
+        """Refuse a base URL no request can reach, before a page is served for it.
+
+        Raises:
+            ValueError: `base_url` is not an `http://` or `https://` URL with a host, or urllib
+                cannot split it (an open bracket `http://[::1/v1`, a port past 65535).
+        """
+        if self.base_url is not None:
+            _check_url(self.base_url)
+
     @classmethod
     def from_env(cls, base_url: str | None = None, *, profile: str | None = None) -> Upstream:
-        """`base_url` (else `OPENAI_BASE_URL`) and `OPENAI_API_KEY` from the environment."""
+        """`base_url` (else `OPENAI_BASE_URL`) and `OPENAI_API_KEY` from the environment.
+
+        Raises:
+            ValueError: The base URL is not one a request can reach (see `Upstream`).
+        """
         url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         return cls(url, os.environ.get("OPENAI_API_KEY") or None, profile)
 
@@ -112,3 +126,25 @@ class Upstream:
         for secret in sorted(secrets, key=len, reverse=True):
             text = text.replace(secret, "***")
         return text
+
+
+def _check_url(url: str) -> None:
+    """Refuse `url` unless it is `http(s)://host[:port]/...` (the message shows no credentials).
+
+    Raises:
+        ValueError: It is not.
+    """
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # `port` checks its range
+    except ValueError as exc:  # an open bracket, a port that is not a number or too large
+        why = str(exc)
+    else:
+        if parts.scheme in {"http", "https"} and host:
+            return
+        why = "it needs http:// or https:// and a host"
+    msg = (
+        f"base URL {public_url(url)!r} is not a URL a request can reach ({why}): "
+        "give it as http://host:port/v1"
+    )
+    raise ValueError(msg)

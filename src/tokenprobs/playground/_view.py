@@ -9,16 +9,18 @@ browser re-build, what it already shows.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tokenprobs import render
+from tokenprobs.playground._runs import whole_text
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["ViewFrames", "cell_starts", "split_view"]
+__all__ = ["ViewFrames", "cell_starts", "position_panel", "split_view"]
 
 _TEXT_OPEN = '<div class="tx">'
 _TEXT_CLOSE = "</div></div>"
@@ -138,3 +140,32 @@ def _taller(old: str, new: str) -> str:
     if a is None or b is None:
         return new
     return old if int(a[1]) >= int(b[1]) else new
+
+
+def _p(logprob: float) -> float | None:
+    return None if math.isnan(logprob) else math.exp(min(logprob, 0.0))
+
+
+def position_panel(d: TokenDistribution, i: int) -> dict[str, object]:
+    """Position `i` for the page's alternatives panel (the page escapes it: textContent)."""
+    spans = d.char_spans()
+    whole = i == 0 or spans[i, 0] >= spans[i - 1, 1]
+    sampled = int(d.candidates.sampled[i])
+    alternatives = []
+    for j, token in enumerate(d.top_tokens[i]):
+        alternatives.append(
+            {
+                "j": j,
+                "token": render.visible(token),
+                "p": _p(float(d.top_logprobs[i, j])),
+                "sampled": j == sampled and bool(d.candidates.in_top[i]),
+                "branch": whole and whole_text(token, d.top_bytes[i][j]) is not None,
+            }
+        )
+    return {
+        "i": i,
+        "token": render.visible(d.tokens[i]),
+        "p": _p(float(d.logprobs[i])),
+        "in_top": bool(d.candidates.in_top[i]),
+        "alternatives": alternatives,
+    }

@@ -1,0 +1,249 @@
+"""The app refuses malformed requests with a 400 that names the field, and sends nothing."""
+
+import json
+import math
+
+import pytest
+from starlette.testclient import TestClient
+from tests.playground.test_app import RUN, events
+
+import tokenprobs as tp
+from tokenprobs.playground import FORMAT, Upstream, create_app
+from tokenprobs.playground._app import _encoded
+
+pytestmark = pytest.mark.extras
+
+BIG = "1" + "0" * 400
+D = json.loads(tp.examples.load("apiref").model_dump_json())
+
+
+def post(page, path, raw):
+    """POST a body written by hand (JSON the `json=` encoder would not write)."""
+    return page.post(path, content=raw, headers={"content-type": "application/json"})
+
+
+def refused(response, starts):
+    """The response is a 400 JSON error whose message starts with `starts`."""
+    assert response.status_code == 400, response.text
+    error = response.json()
+    assert error["t"] == "error"
+    assert error["kind"] == "usage"
+    assert error["message"].startswith(starts), error["message"]
+    return error
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "starts"),
+    [
+        pytest.param(
+            "max_tokens", BIG, "max_tokens must be an integer from 1 to", id="max-10**400"
+        ),
+        pytest.param("temperature", BIG, "temperature must be a finite number", id="temp-10**400"),
+        pytest.param(
+            "temperature", "1e400", "temperature must be a finite number", id="temp-1e400"
+        ),
+        pytest.param("temperature", '"nan"', "temperature must be a number, got 'nan'", id="nan"),
+        pytest.param("seed", BIG, "seed must be an integer from -9223372036854775808", id="seed"),
+        pytest.param("seed", "1.5", "seed must be an integer, got 1.5", id="seed-fraction"),
+        pytest.param(
+            "top_logprobs", "true", "top_logprobs must be an integer, got True", id="bool"
+        ),
+        pytest.param("model", '"m\\ud800"', "model holds a lone surrogate", id="model-surrogate"),
+        pytest.param(
+            "prompt", '"x\\udc00"', "prompt holds a lone surrogate", id="prompt-surrogate"
+        ),
+    ],
+)
+def test_a_run_with_a_field_out_of_reach_is_refused_by_name(page, stub, field, raw, starts):
+    """Numbers JSON holds but float() cannot, NaN as text, lone surrogates: a 400, nothing sent.
+
+    No branch is made: the session still draws and saves.
+    """
+    events(page, "/api/run", RUN)
+    body = json.dumps({k: v for k, v in RUN.items() if k != field})
+    r = post(page, "/api/run", f'{body[:-1]}, "{field}": {raw}}}')
+    refused(r, starts)
+    assert len(stub.requests) == 1
+    views = page.post("/api/views", json={})
+    assert views.status_code == 200
+    assert [b["id"] for b in views.json()["branches"]] == [1]
+    assert page.get("/api/session").status_code == 200
+
+
+def test_a_chat_message_with_a_lone_surrogate_is_refused(page, stub):
+    """Each message is checked, and the error gives its index."""
+    body = {**RUN, "endpoint": "chat.completions", "messages": [{"role": "user", "content": "x"}]}
+    raw = json.dumps(body).replace('"content": "x"', '"content": "x\\ud800"')
+    refused(post(page, "/api/run", raw), "messages[0].content holds a lone surrogate")
+    assert stub.requests == []
+
+
+def test_a_seed_past_2_53_reaches_the_server_as_written(page, stub):
+    """Read as an integer, never through float (which made 12345678901234567 end in 8)."""
+    events(page, "/api/run", {**RUN, "seed": 12345678901234567})
+    assert stub.requests[-1]["body"]["seed"] == 12345678901234567
+
+
+@pytest.mark.parametrize(
+    ("body", "starts"),
+    [
+        pytest.param(
+            {"parent": 1, "position": 1.9, "alternative": 0},
+            "position must be an integer",
+            id="fraction",
+        ),
+        pytest.param(
+            {"parent": True, "position": 1, "alternative": 0},
+            "parent must be an integer",
+            id="parent-true",
+        ),
+        pytest.param(
+            {"parent": 1, "position": True, "alternative": 0},
+            "position must be an integer",
+            id="position-true",
+        ),
+        pytest.param(
+            {"parent": 1, "position": "2", "alternative": 1},
+            "position must be an integer",
+            id="position-string",
+        ),
+        pytest.param(
+            {"parent": 1, "position": 1, "alternative": "1"},
+            "alternative must be an",
+            id="alternative-string",
+        ),
+        pytest.param(
+            {"parent": 1, "position": math.inf, "alternative": 0}, "position must be an", id="1e400"
+        ),
+        pytest.param({"parent": 1, "position": 1}, "alternative is missing", id="missing"),
+        pytest.param(
+            {"parent": 1, "position": -1, "alternative": 0},
+            "position must be an integer",
+            id="negative",
+        ),
+        pytest.param({"parent": 9, "position": 1, "alternative": 0}, "no branch 9", id="no-parent"),
+        pytest.param(
+            {"parent": 1, "position": 99, "alternative": 0},
+            "position 99 is not in",
+            id="past-the-end",
+        ),
+    ],
+)
+def test_a_branch_request_is_read_strictly(page, stub, body, starts):
+    """No 1.9 read as 1, no `true` as branch 1: a 400 naming the field, and nothing sent."""
+    events(page, "/api/run", RUN)
+    refused(post(page, "/api/branch", json.dumps(body).replace("Infinity", "1e400")), starts)
+    assert len(stub.requests) == 1
+
+
+def test_a_branch_at_a_whole_float_position_is_taken(page):
+    """`1.0` is the integer 1 (a browser may write a whole number so)."""
+    events(page, "/api/run", RUN)
+    evs = events(page, "/api/branch", {"parent": 1, "position": 1.0, "alternative": 1})
+    assert evs[0]["label"] == "#2 ← #1 @ 1"
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "starts"),
+    [
+        pytest.param("a=1", 400, "b is missing: give it as ?b=<integer>", id="no-b"),
+        pytest.param("a=x&b=1", 400, "a must be an integer from 1 up, got 'x'", id="a-word"),
+        pytest.param("a=1&b=1e3", 400, "b must be an integer from 1 up", id="b-exponent"),
+        pytest.param("a=1&b=7", 404, "no branch 7 in this session", id="no-branch"),
+    ],
+)
+def test_compare_says_what_is_wrong_with_its_query(page, query, status, starts):
+    """A malformed query is a 400 naming the parameter; a branch not in the session a 404."""
+    events(page, "/api/run", RUN)
+    r = page.get(f"/api/compare?{query}")
+    assert r.status_code == status
+    assert r.json()["message"].startswith(starts)
+
+
+def test_positions_and_export_read_their_path_and_query_strictly(page):
+    """`start=x` is a 400; an id of 5,000 digits is a branch not found (404), not a 500."""
+    events(page, "/api/run", RUN)
+    r = page.get("/api/branches/1/positions?start=x")
+    refused(r, "start must be an integer from 0 up, got 'x'")
+    r = page.get("/api/branches/1/export?mode=nope")
+    assert r.status_code == 400
+    for path in ("positions", "export"):
+        r = page.get(f"/api/branches/{'9' * 5000}/{path}")
+        assert r.status_code == 404
+        assert r.json()["message"].startswith("id must be an integer from 1 up")
+    assert page.get("/api/branches/1/positions?start=1&stop=2").json()["positions"][0]["i"] == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "starts"),
+    [
+        pytest.param(b"[" * 100_000, "the request's body is not JSON that can be read", id="deep"),
+        pytest.param(
+            b'{"seed": ' + b"9" * 5000 + b"}", "the request's body is not JSON", id="long"
+        ),
+        pytest.param(b"[1, 2]", "the request's body must be a JSON object, got list", id="list"),
+    ],
+)
+def test_a_body_that_cannot_be_read_is_a_400(page, raw, starts):
+    """Nesting too deep for Python's JSON, an integer too long, or not an object."""
+    for path in ("/api/run", "/api/branch", "/api/views", "/api/session"):
+        refused(post(page, path, raw), starts)
+
+
+def session(*branches):
+    """A saved session holding `branches` (each one a dict of the saved fields)."""
+    request = {"endpoint": "completions", "model": "m", "prompt": "Hi", "top_logprobs": 2}
+    out = [{"request": request, "distribution": D, **b} for b in branches]
+    return {"format": FORMAT, "branches": out}
+
+
+@pytest.mark.parametrize(
+    ("loaded", "starts"),
+    [
+        pytest.param(
+            session({"id": 1}, {"id": 2, "parent": 2, "position": 5, "forced": "x"}),
+            "branch 2 names itself as its parent",
+            id="self-parent",
+        ),
+        pytest.param(
+            session(
+                {"id": 1},
+                {"id": 2, "parent": 3, "position": 5, "forced": "x"},
+                {"id": 3, "parent": 2, "position": 5, "forced": "x"},
+            ),
+            "branches 2 → 3 → 2 are each other's parents",
+            id="cycle",
+        ),
+        pytest.param({"format": FORMAT, "branches": 5}, "branches must be a list", id="number"),
+        pytest.param(session({"id": 1}, {"id": 1}), "branches[1].id: 1 is the id", id="twice"),
+        pytest.param(
+            session({"id": 1, "request": "x"}), "branches[0].request must be", id="request"
+        ),
+    ],
+)
+def test_loading_a_malformed_session_is_refused_and_keeps_the_old_one(page, loaded, starts):
+    """A 400 naming the branch or field; the session before the load is untouched.
+
+    Comparing its branches answers (a cycle of parents once froze the whole server).
+    """
+    events(page, "/api/run", RUN)
+    events(page, "/api/run", RUN)
+    refused(page.post("/api/session", json={"session": loaded}), starts)
+    assert page.get("/api/compare?a=1&b=2").status_code == 200
+    assert [b["id"] for b in page.post("/api/views", json={}).json()["branches"]] == [1, 2]
+
+
+def test_a_lone_surrogate_from_a_server_is_sent_to_the_page_escaped():
+    r"""What the page is sent is always UTF-8: a lone surrogate becomes JSON's `\ud800`."""
+    data = {"token": "a\ud800b", "text": "café"}
+    assert json.loads(_encoded(data).decode("utf-8")) == data
+    assert _encoded({"text": "café"}) == '{"text": "café"}'.encode()
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/v1", "http://[::1]:8080/v1"])
+def test_config_answers_for_any_base_url_upstream_takes(url):
+    """`/api/config` answers (an unsplittable URL is refused by `Upstream` itself)."""
+    with TestClient(create_app(Upstream(url)), base_url="http://127.0.0.1:8765") as c:
+        r = c.get("/api/config")
+    assert r.status_code == 200
+    assert r.json()["base_url"] == url
