@@ -14,7 +14,7 @@ import logging
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["public_url", "redact_logs", "redact_url", "url_secrets"]
+__all__ = ["public_url", "redact_logs", "redact_url", "url_problem", "url_secrets"]
 
 _USERINFO = re.compile(r"(?<=//)[^/?#@\s]*@")
 
@@ -39,6 +39,29 @@ def public_url(url: object) -> str:
     if port is not None:
         netloc += f":{port}"
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def url_problem(url: str) -> str | None:
+    """What makes `url` unusable as a base URL (`http(s)://host[:port]/...`), or `None`.
+
+    Examples:
+        >>> url_problem("http://127.0.0.1:8000/v1") is None
+        True
+        >>> url_problem("localhost:8000")
+        'it must start with http:// or https://'
+    """
+    if any(c.isspace() for c in url):
+        return "it contains a space"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError as exc:  # an open bracket, a port that is not a number or too large
+        return str(exc)
+    if parts.scheme not in {"http", "https"}:
+        return "it must start with http:// or https://"
+    if not parts.hostname:
+        return "it names no host"
+    return None
 
 
 _KEY_LENGTH = 8

@@ -233,8 +233,8 @@ def test_comparing_branches_whose_parents_form_a_cycle_ends():
     [
         pytest.param("http://[::1/v1", "Invalid IPv6 URL", id="open-bracket"),
         pytest.param("http://127.0.0.1:99999/v1", "Port out of range", id="port"),
-        pytest.param("127.0.0.1:8080/v1", "needs http:// or https:// and a host", id="no-scheme"),
-        pytest.param("", "needs http:// or https:// and a host", id="empty"),
+        pytest.param("127.0.0.1:8080/v1", "must start with http:// or https://", id="no-scheme"),
+        pytest.param("", "must start with http:// or https://", id="empty"),
     ],
 )
 def test_a_base_url_no_request_can_reach_is_refused(url, says, monkeypatch):

@@ -13,9 +13,8 @@ import math
 import os
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from tokenprobs._urls import public_url
+from tokenprobs._urls import public_url, url_problem
 
 __all__ = [
     "InputError",
@@ -99,7 +98,7 @@ def base_url(args: argparse.Namespace) -> str | None:
     if url is None:
         return None
     where = "--base-url" if args.base_url else "OPENAI_BASE_URL"
-    why = _url_problem(url)
+    why = url_problem(url)
     if why is not None:
         msg = (
             f"{where} {public_url(url)!r} is not a server URL ({why}): give it as "
@@ -107,22 +106,6 @@ def base_url(args: argparse.Namespace) -> str | None:
         )
         raise UsageError(msg)
     return url
-
-
-def _url_problem(url: str) -> str | None:
-    """What makes `url` unusable as a base URL, or `None`."""
-    if any(c.isspace() for c in url):
-        return "it contains a space"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
-    except ValueError as exc:
-        return str(exc)
-    if parts.scheme not in {"http", "https"}:
-        return "it must start with http:// or https://"
-    if not parts.hostname:
-        return "it names no host"
-    return None
 
 
 def read_text(source: str) -> str:

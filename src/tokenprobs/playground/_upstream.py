@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import openai
 
-from tokenprobs._urls import public_url, url_secrets
+from tokenprobs._urls import public_url, url_problem, url_secrets
 from tokenprobs.client._defaults import NO_KEY, OPENAI_HOSTS
 from tokenprobs.guards import ServerCapabilities, server_capabilities, server_kind
 
@@ -134,15 +134,9 @@ def _check_url(url: str) -> None:
     Raises:
         ValueError: It is not.
     """
-    try:
-        parts = urlsplit(url)
-        host, _ = parts.hostname, parts.port  # `port` checks its range
-    except ValueError as exc:  # an open bracket, a port that is not a number or too large
-        why = str(exc)
-    else:
-        if parts.scheme in {"http", "https"} and host:
-            return
-        why = "it needs http:// or https:// and a host"
+    why = url_problem(url)
+    if why is None:
+        return
     msg = (
         f"base URL {public_url(url)!r} is not a URL a request can reach ({why}): "
         "give it as http://host:port/v1"
