@@ -13,8 +13,12 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tokenprobs._urls import public_url, url_problem
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "InputError",
@@ -39,31 +43,26 @@ class InputError(ValueError):
     """Input the command cannot read (not UTF-8, a missing file): exit 3."""
 
 
-def count(value: str) -> int:
-    """An int of at least 0 (`--top`, `--top-logprobs`)."""
-    n = _int(value)
-    if n < 0:
-        msg = f"must be at least 0, got {n}"
-        raise argparse.ArgumentTypeError(msg)
-    return n
+def _whole(lo: int, hi: int | None = None, *, what: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number from `lo` (to `hi`), its error saying the range."""
+
+    def read(value: str) -> int:
+        n = _int(value)
+        if n < lo or (hi is not None and n > hi):
+            span = f"at least {lo}" if hi is None else f"{what}from {lo} to {hi}"
+            msg = f"must be {span}, got {n}"
+            raise argparse.ArgumentTypeError(msg)
+        return n
+
+    return read
 
 
-def positive(value: str) -> int:
-    """An int of at least 1 (`--concurrency`, `--max-tokens`)."""
-    n = _int(value)
-    if n < 1:
-        msg = f"must be at least 1, got {n}"
-        raise argparse.ArgumentTypeError(msg)
-    return n
-
-
-def port(value: str) -> int:
-    """A TCP port, 0 to 65535 (0: a free one)."""
-    n = _int(value)
-    if not 0 <= n <= _MAX_PORT:
-        msg = f"must be a port from 0 to {_MAX_PORT} (0: a free one), got {n}"
-        raise argparse.ArgumentTypeError(msg)
-    return n
+count = _whole(0)
+"""An int of at least 0 (`--top`, `--top-logprobs`)."""
+positive = _whole(1)
+"""An int of at least 1 (`--concurrency`, `--max-tokens`)."""
+port = _whole(0, _MAX_PORT, what="a port (0: a free one) ")
+"""A TCP port, 0 to 65535 (0: a free one)."""
 
 
 def temperature(value: str) -> float:
