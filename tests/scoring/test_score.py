@@ -334,3 +334,18 @@ def test_an_echoed_bos_token_the_text_lacks_is_not_part_of_the_text(local, clien
     whole = tp.score("The cat", model="tiny", client=client)
     assert whole.tokens == ["The", " cat"]
     assert whole.logprobs.tolist() == [-3.0, -1.0]  # the first token is scored after the BOS
+
+
+@pytest.mark.parametrize("form", [str, str.encode], ids=["str", "bytes"])
+def test_one_str_where_a_list_of_texts_goes_is_refused_before_any_request(local, client, form):
+    """`score_many(" Paris")` / `score_choices(ctx, " Paris")`: a TypeError, nothing sent.
+
+    A str is a sequence of str: before, each character was scored, one request each (and
+    `score_choices` then blamed the server's echo).
+    """
+    route = local.post("/completions").mock(side_effect=answer)
+    with pytest.raises(TypeError, match=r"texts is one .*pass a list of them, e\.g\. \[text\]"):
+        tp.scoring.score_many(form(" Paris"), context="Q:", model="tiny", client=client)
+    with pytest.raises(TypeError, match=r"choices is one .*e\.g\. \[choice\]"):
+        tp.score_choices("The capital is", form(" Paris"), model="tiny", client=client)
+    assert route.call_count == 0

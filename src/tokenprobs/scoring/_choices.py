@@ -262,10 +262,12 @@ def _many(
     context: str, choices: Sequence[str], model: str, client: object, kwargs: dict[str, object]
 ) -> Texts:
     """The requests of a multiple choice, checked before any is sent (the twins' shared start)."""
-    if not choices:
+    if not choices and not isinstance(choices, str | bytes):
         msg = "score_choices needs at least one choice"
         raise ValueError(msg)
-    return Texts.of(choices, context=context, model=model, client=client, kwargs=kwargs)
+    return Texts.of(
+        choices, context=context, model=model, client=client, kwargs=kwargs, name="choices"
+    )
 
 
 def _scores(choices: Sequence[str], results: list[TokenDistribution | Exception]) -> ChoiceScores:

@@ -252,13 +252,21 @@ class Texts:
         model: str,
         client: object,
         kwargs: dict[str, object],
+        name: str = "texts",
     ) -> Texts:
         """Check every text and the arguments (before any request) and refuse unscorable models.
 
         Raises:
+            TypeError: `texts` is one `str` (`name` says which argument it was).
             ValueError: A text is empty, or an argument the method fixes was passed.
             ScoringError: The model cannot score (OpenAI's chat models on OpenAI's API).
         """
+        if isinstance(texts, str | bytes):
+            msg = (
+                f"{name} is one {type(texts).__name__}, {texts[:40]!r}: pass a list of them, "
+                f"e.g. [{name[:-1]}] (a str is a sequence of characters: each would be a request)"
+            )
+            raise TypeError(msg)
         params = [prepare_score(t, context, kwargs) for t in texts]
         if params:
             check_scorable(model, client)
