@@ -312,6 +312,39 @@ def test_schema_const_is_forced():
     assert leaf.min_prob == 1.0
 
 
+@pytest.mark.parametrize(
+    "node",
+    [{"const": "invoice"}, {"enum": ["invoice", "other"]}, {"enum": [1, 2]}],
+    ids=["const", "enum", "numbers"],
+)
+def test_a_value_the_schema_does_not_allow_is_free_with_a_warning(node):
+    """The text says "receipt", the schema allows "invoice" only: not forced, not certain.
+
+    Before, every token was flagged forced (min_prob 1.0) and the enum's decision said
+    "invoice" with probability 1 while the text said "receipt".
+    """
+    d = dist(
+        ('{"kind":"', 0.0, []),
+        ("rece", math.log(0.3), [("inv", math.log(0.6)), ("rece", math.log(0.3))]),
+        ('ipt"}', math.log(0.8), [('ipt"}', math.log(0.8))]),
+    )
+    with pytest.warns(tp.TokenprobsWarning, match="/kind is 'receipt', which the schema does not"):
+        leaf = fields.confidence(d, schema={"properties": {"kind": node}})["kind"]
+    assert not leaf.forced
+    assert leaf.min_prob == pytest.approx(0.3)
+    assert leaf.mean_logprob == pytest.approx((math.log(0.3) + math.log(0.8)) / 2)
+    assert leaf.decision.labels is None  # the text is in no finite set: no labels decided
+    assert leaf.decision.options == pytest.approx({'"inv': 0.6, '"rece': 0.3})
+
+
+def test_a_boolean_is_not_the_number_one_to_the_schema():
+    """`true` against `enum: [1]`: JSON's true is no 1 (Python's `True == 1`): a warning."""
+    d = dist(('{"v":', 0.0, []), ("true", -0.1, [("true", -0.1)]), ("}", 0.0, []))
+    with pytest.warns(tp.TokenprobsWarning, match="does not allow"):
+        leaf = fields.confidence(d, schema={"properties": {"v": {"enum": [1]}}})["v"]
+    assert not leaf.forced
+
+
 def test_schema_settled_tokens_are_forced():
     """Once the value so far starts one allowed value only, its later tokens are schema-forced."""
     d = dist(
@@ -565,3 +598,10 @@ def test_indexing():
     assert "/missing" not in fc
     with pytest.raises(KeyError, match="/a~1b/0"):
         fc["/missing"]
+    assert fc[-1] is fc["0"]
+    with pytest.raises(IndexError, match="leaf index 7 is out of range: there are 2 leaves"):
+        fc[7]
+    with pytest.raises(TypeError, match="not a bool"):  # True is no index 1
+        fc[True]
+    with pytest.raises(TypeError, match="top-level key"):
+        fc[1.0]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tokenprobs.adapters import parse as parse_response
+from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.fields._decision import Decision, decide, labels_for
 from tokenprobs.fields._errors import JSONNotFoundError
 from tokenprobs.fields._result import FieldConfidence, FieldConfidences
@@ -107,7 +109,7 @@ def _leaves(
     cs = _cumsum0(lp)
     joint = cs[b] - cs[a]
     own = np.where(b_own > a_own, cs[np.maximum(b_own, a_own)] - cs[a_own], 0.0)
-    allowed = [sch.allowed(leaf.path) if sch is not None else None for leaf in leaves]
+    allowed = [_allowed(sch, leaf) for leaf in leaves]
     single = np.fromiter((v is not None and len(v) == 1 for v in allowed), dtype=bool, count=n)
     free = ~s.forced
     free_lp = np.where(free, lp, 0.0)
@@ -170,6 +172,36 @@ def _leaves(
             )
         )
     return out
+
+
+_SHOWN = 5
+"""How many allowed values a warning lists."""
+
+
+def _allowed(sch: Schema | None, leaf: Leaf) -> tuple[object, ...] | None:
+    """The values the schema allows at `leaf`, or None: none said, or the text is not one of them.
+
+    A value outside them (a schema the server did not enforce, or not the one it used) is read
+    as free, with a warning: forcing it would make a guess look certain.
+    """
+    values = sch.allowed(leaf.path) if sch is not None else None
+    if values is None or any(_same(leaf.value, v) for v in values):
+        return values
+    path = pointer(leaf.path) or "/"
+    shown = ", ".join(map(repr, values[:_SHOWN])) + (" …" if len(values) > _SHOWN else "")
+    msg = (
+        f"{path} is {leaf.value!r}, which the schema does not allow (it allows {shown}): the "
+        "server did "
+        "not enforce this schema, or it is not the one the request used; its tokens are read "
+        "as free, not forced"
+    )
+    warnings.warn(msg, TokenprobsWarning, stacklevel=5)  # the caller of confidence()
+    return None
+
+
+def _same(a: object, b: object) -> bool:
+    """JSON equality: a boolean equals only a boolean (in Python `True == 1`)."""
+    return (isinstance(a, bool) is isinstance(b, bool)) and a == b
 
 
 def _settled(

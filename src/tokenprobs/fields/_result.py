@@ -125,20 +125,24 @@ class FieldConfidences(Sequence[FieldConfidence]):
 
         Raises:
             KeyError: If no leaf has that path (the message lists some that exist).
-            TypeError: If `key` is none of those.
+            IndexError: If an index is past the leaves (the message says how many there are).
+            TypeError: If `key` is none of those (a `bool` is no index).
         """
         if isinstance(key, slice):
             return self._leaves[key]
-        if isinstance(key, int):
-            return self._leaves[key]
         given: object = key  # checked as a caller may pass anything
+        if isinstance(given, int) and not isinstance(given, bool):
+            if not -len(self._leaves) <= given < len(self._leaves):
+                msg = f"leaf index {given} is out of range: there are {len(self._leaves)} leaves"
+                raise IndexError(msg)
+            return self._leaves[given]
         if not isinstance(given, str | tuple):
             msg = (
-                "a leaf is found by a JSON pointer or dotted path (str), a path tuple or an "
-                f"index (int), not a {type(given).__name__}"
+                "a leaf is found by a JSON pointer ('/a/b') or top-level key (str), a path "
+                f"tuple (('a', 'b')) or an index (int), not a {type(given).__name__}"
             )
             raise TypeError(msg)
-        found = self._find(key)
+        found = self._find(given)
         if found is None:
             some = ", ".join(leaf.pointer or '""' for leaf in self._leaves[:5])
             msg = f"no leaf at {key!r}; leaves are at JSON pointers like {some}"
