@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["public_url", "redact_logs", "redact_url", "url_problem", "url_secrets"]
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["public_url", "redact", "redact_logs", "redact_url", "url_problem", "url_secrets"]
 
 _USERINFO = re.compile(r"(?<=//)[^/?#@\s]*@")
 
@@ -87,6 +91,18 @@ def url_secrets(url: str | None) -> set[str]:
         plain = unquote(secret)
         out |= {secret, plain, quote(plain, safe=""), quote(plain, safe="!$&'()*+,;=:")}
     return out
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each of `secrets` replaced by `***`, the longest first (a key inside another).
+
+    Examples:
+        >>> redact("bad key sk-12345678 at http://u:sk-12345678@h", {"sk-12345678"})
+        'bad key *** at http://u:***@h'
+    """
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, _MASK)
+    return text
 
 
 _SECRET_NAMES = ("key", "token", "secret", "sig", "password", "auth", "credential")

@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 
 import openai
 
+from tokenprobs._urls import redact
 from tokenprobs.cli._args import base_url, count, positive, read_text, temperature, utf8
-from tokenprobs.cli._redact import redact, secrets_of
+from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._views import EXIT_API, EXIT_GUARD, EXIT_USAGE, add_view_options, emit
 from tokenprobs.client import ENDPOINTS, RetryPolicy, get_token_distribution
 from tokenprobs.client._defaults import NO_KEY, OPENAI_HOSTS

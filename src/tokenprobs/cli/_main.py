@@ -13,10 +13,11 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from tokenprobs._urls import redact
 from tokenprobs.cli._args import InputError, UsageError
 from tokenprobs.cli._ask import add_ask_parser
 from tokenprobs.cli._playground import add_playground_parser
-from tokenprobs.cli._redact import redact, secrets_of
+from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._score import add_score_parser
 from tokenprobs.cli._show import add_show_parsers
 from tokenprobs.cli._views import EXIT_API, EXIT_INPUT, EXIT_USAGE

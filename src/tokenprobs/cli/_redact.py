@@ -2,7 +2,7 @@
 
 A server (a gateway, a proxy) may echo the key it was sent in its error message, and a base URL
 may carry one (`http://user:KEY@host`, `?api-key=KEY`); `redact` replaces each by `***` before
-the line reaches the terminal.
+the line reaches the terminal (`tokenprobs._urls.redact`, which the Playground uses too).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from tokenprobs.client._defaults import NO_KEY
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["redact", "secrets_of"]
+__all__ = ["secrets_of"]
 
 _MIN_KEY = 4
 """A shorter "key" (`x`, a test value) is not redacted: replacing it would garble the line."""
@@ -32,10 +32,3 @@ def secrets_of(args: argparse.Namespace, client: object = None) -> frozenset[str
     for url in urls:
         found |= url_secrets(url)
     return frozenset(found)
-
-
-def redact(text: str, secrets: frozenset[str]) -> str:
-    """`text` with each of `secrets` replaced by `***` (the longest first)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text

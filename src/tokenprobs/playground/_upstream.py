@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import openai
 
-from tokenprobs._urls import public_url, url_problem, url_secrets
+from tokenprobs._urls import public_url, redact, url_problem, url_secrets
 from tokenprobs.client._defaults import NO_KEY, OPENAI_HOSTS
 from tokenprobs.guards import ServerCapabilities, server_capabilities, server_kind
 
@@ -122,10 +122,9 @@ class Upstream:
 
     def scrub(self, text: str) -> str:
         """`text` with the key, and the credentials of the base URL, replaced by `***`."""
-        secrets = url_secrets(self.base_url) | ({self.api_key} if self.api_key else set())
-        for secret in sorted(secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return redact(
+            text, url_secrets(self.base_url) | ({self.api_key} if self.api_key else set())
+        )
 
 
 def _check_url(url: str) -> None:
