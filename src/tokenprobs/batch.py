@@ -292,8 +292,8 @@ def numbered_lines(lines: Iterable[bytes], /) -> Iterator[tuple[int, bytes]]:
 
 def read_line(
     line: bytes, number: int, path: str | os.PathLike[str]
-) -> tuple[str, TokenDistribution | TokenprobsError]:
-    """One line, numbered, of a Batch output file, as its first choice: distill reads in ranges.
+) -> list[tuple[str, TokenDistribution | TokenprobsError]]:
+    """One line, numbered, of a Batch output file: each choice, or its error (distill reads it).
 
     Raises:
         UnsupportedResponseError: The line is not JSON or has no `custom_id`.
@@ -301,9 +301,9 @@ def read_line(
     with paused_gc():
         cid, obj = _batch_line(line, number, repr(os.fspath(path)))
         try:
-            return cid, _distributions(obj)[0]
+            return [(cid, d) for d in _distributions(obj)]
         except TokenprobsError as exc:
-            return cid, exc
+            return [(cid, exc)]
 
 
 def _line_results(

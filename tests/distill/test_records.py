@@ -104,6 +104,28 @@ def test_failed_batch_lines_raise_or_are_skipped_with_a_warning(tmp_path):
     assert [r.id for r in got] == [ids[1]]
 
 
+def _two_choices(rng):
+    """A chat body with two choices (n=2), each its own teacher sample."""
+    first = body(teacher_positions(rng, 4, 3)[1])
+    second = body(teacher_positions(rng, 5, 3)[1])["choices"][0]
+    second["index"] = 1
+    first["choices"].append(second)
+    return first
+
+
+def test_every_choice_of_an_n_2_answer_is_a_record(tmp_path):
+    """n=2: a record per choice, ids `#0` / `#1` (before, choice 1 was dropped silently)."""
+    rng = np.random.default_rng(7)
+    two = _two_choices(rng)
+    records = list(distill.collect([two]))
+    want = [len(d) for d in tp.parse_all(two)]
+    assert [len(r.offsets) - 1 for r in records] == want
+    assert [r.id for r in records] == [f"{two['id']}#0", f"{two['id']}#1"]
+    ids = batch_files(tmp_path, ["q0", "q1"], [two, body(teacher_positions(rng, 3, 3)[1])])
+    got = [r.id for r in distill.collect(tmp_path / "out.jsonl", inputs=tmp_path / "in.jsonl")]
+    assert got == [ids[1], f"{ids[0]}#0", f"{ids[0]}#1"]  # file order; one id per choice
+
+
 def _records():
     rng = np.random.default_rng(5)
     out = list(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 from tokenprobs import batch
 from tokenprobs._gc import paused_gc
-from tokenprobs.adapters import parse
+from tokenprobs.adapters import parse_all
 from tokenprobs.distill._jsonl import json_lines
 from tokenprobs.distill._record import DistillError, KDRecord, Teacher
 from tokenprobs.exceptions import TokenprobsError, TokenprobsWarning
@@ -205,10 +205,11 @@ def _records(
         obj = item
         if isinstance(item, tuple) and len(item) == 2:  # noqa: PLR2004 - a (prompt, response) pair
             prompt, obj = item
-        d = obj if isinstance(obj, TokenDistribution) else parse(obj)
+        ds = [obj] if isinstance(obj, TokenDistribution) else parse_all(obj)
         given = _as_input(prompt) if prompt is not None else None
-        rid = _response_id(obj, d) or str(n)
-        yield _record(d, teacher=who, body=None, given_input=given, rid=rid)
+        for d in ds:
+            rid = _choice_id(_response_id(obj, d) or str(n), d, len(ds))
+            yield _record(d, teacher=who, body=None, given_input=given, rid=rid)
     warn_skipped(skipped, stacklevel=3)
 
 
@@ -236,18 +237,28 @@ def line_records(
     file_who = teacher.with_defaults(provider="openai")
     for number, line in lines:
         with paused_gc():
-            cid, result = batch.read_line(line, number, path)
-            if isinstance(result, TokenprobsError):
-                if on_error == "raise":
-                    result.add_note(f"Batch line {cid!r}; collect(on_error='skip') skips it")
-                    raise result
-                skipped.append(cid)
-                continue
-            record = _record(
-                result, teacher=file_who, body=bodies.get(cid), given_input=None, rid=cid
-            )
-            del result  # the line's objects go now, by their reference counts
-        yield record
+            results = batch.read_line(line, number, path)
+            records = []
+            for cid, result in results:
+                if isinstance(result, TokenprobsError):
+                    if on_error == "raise":
+                        result.add_note(f"Batch line {cid!r}; collect(on_error='skip') skips it")
+                        raise result
+                    skipped.append(cid)
+                    continue
+                rid = _choice_id(cid, result, len(results))
+                records.append(
+                    _record(
+                        result, teacher=file_who, body=bodies.get(cid), given_input=None, rid=rid
+                    )
+                )
+            del results, result  # the line's objects go now, by their reference counts
+        yield from records
+
+
+def _choice_id(rid: str, d: TokenDistribution, choices: int) -> str:
+    """A record's id: the source's, and `#k` after it for choice k when the source has several."""
+    return f"{rid}#{d.choice}" if choices > 1 else rid
 
 
 def warn_skipped(skipped: list[str], *, stacklevel: int = 2) -> None:
