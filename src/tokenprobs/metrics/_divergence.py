@@ -125,8 +125,8 @@ _ROUNDING = 2.0**-40
 """What a sum of returned probabilities may be off by: KL's coarse cell never goes below it."""
 
 TAIL_SLACK = 1e-4
-"""What a tail may truly exceed its computed value by when it bounds a floor: returned logprobs
-are rounded (float32 on llama.cpp, coarser on some APIs), so their sum can overshoot."""
+"""What a tail computed from returned values may be off by, either way: returned logprobs are
+rounded (float32 on llama.cpp, coarser on some APIs), so their sum can miss 1 - tail a little."""
 
 
 def _check_floor(floor: object) -> float | None:
