@@ -119,3 +119,17 @@ def test_doctests():
     result = doctest.testmod(_compare, raise_on_error=False)
     assert result.attempted >= 4
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("floor", [0.0, -0.01, -1.0, False])
+def test_a_floor_the_data_contradict_is_refused(floor):
+    """Q returned "Maybe" at -1.5 and a tail of 0.17: a floor above log 0.17 is a contradiction."""
+    a = tp.parse(chat_completion([("Yes", -0.2, [("Yes", -0.2), ("No", -1.8)])]))
+    b = tp.parse(chat_completion([("Yes", -0.5, [("Yes", -0.5), ("Maybe", -1.5)])]))
+    with pytest.raises(ValueError, match="floor"):
+        tp.compare(a, b, floor=floor)
+    if floor is not False:
+        with pytest.raises(ValueError, match=r"at position 0: .* at most -1\.7694"):
+            tp.compare(a, b, floor=floor)
+    lo, hi = tp.compare(a, b, floor=-2.0).kl[0]
+    assert hi > lo

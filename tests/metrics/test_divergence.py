@@ -57,7 +57,10 @@ def _case(rng, *, full=False):
         if t in set(top_q.tolist()):
             row_q[j] = math.log(q[t])
     unseen_q = np.setdiff1d(np.arange(v), top_q)
-    floor = float(np.log(q[unseen_q]).min()) if unseen_q.size else -1.0
+    # Q returned everything: any floor is vacuous here, but one above Q's tail would contradict
+    # a large vocabulary (kl_bounds assumes one), so take one below its cap and tail slack
+    fits = min(cap_q, math.log(_divergence.TAIL_SLACK)) - 1.0
+    floor = float(np.log(q[unseen_q]).min()) if unseen_q.size else fits
     return row_p, row_q, cap_p, cap_q, floor, _dense(p, q)
 
 
@@ -238,3 +241,35 @@ def test_doctests():
     result = doctest.testmod(_divergence, raise_on_error=False)
     assert result.attempted >= 4
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("floor", [0.0, -0.01, -2.0])
+def test_a_floor_above_what_q_returned_is_refused(floor):
+    """No token Q left out can be above its cap or tail: such a floor would give a point KL."""
+    p = np.log([0.6, 0.3, np.nan])  # "b" is a token Q did not return
+    q = np.log([0.5, np.nan, 0.4])  # Q's tail is 0.1: an unseen token is at most log 0.1
+    most = math.log(0.1 + _divergence.TAIL_SLACK)  # -2.30158..., shown rounded down
+    with pytest.raises(ValueError, match=rf"floor={floor} is above .* at most -2\.3016 "):
+        metrics.kl_bounds(p, q, floor=floor)
+    lo, hi = metrics.kl_bounds(p, q, floor=-2.3016)  # the largest floor shown is accepted
+    assert hi > lo
+    lo, hi = metrics.kl_bounds(p, q, floor=most - 1e-9)
+    assert hi > lo
+
+
+def test_the_refused_floor_names_the_first_position_it_contradicts():
+    """Rows where P has no mass Q left out do not use the floor, so they do not refuse it."""
+    p = np.log([[0.5, 0.5, np.nan], [0.6, 0.3, np.nan], [0.6, 0.3, np.nan]])
+    q = np.log([[0.4, 0.2, np.nan], [0.5, np.nan, 0.4], [0.5, np.nan, 0.01]])
+    with pytest.raises(ValueError, match=r"at position 2: .* at most -4\.6052 "):
+        metrics.kl_bounds(p, q, floor=-3.0)  # row 1 allows log 0.1, row 2 its cap log 0.01
+    exact = metrics.kl_bounds(p[:1], q[:1], floor=0.0)  # P's mass is all on Q's tokens
+    np.testing.assert_allclose(exact[0, 0], exact[0, 1])
+
+
+@pytest.mark.parametrize("floor", [False, True, "-30", math.nan])
+def test_floor_is_a_number_not_a_bool(floor):
+    """floor=False would read as a floor of 0; a str or NaN is no logprob."""
+    p, q = np.log([0.6, 0.3, np.nan]), np.log([0.5, np.nan, 0.4])
+    with pytest.raises(ValueError, match="floor must be a finite logprob"):
+        metrics.kl_bounds(p, q, floor=floor)

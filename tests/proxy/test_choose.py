@@ -89,3 +89,54 @@ def test_bad_arguments():
         proxy.choose("Q", ["A"], base=top(("A", -0.1)), expert=flat, anti=flat)
     with pytest.raises(TypeError, match="base must be a TokenDistribution"):
         proxy.choose("Q", OPTIONS, base=flat, expert=flat, anti=flat)
+
+
+def test_each_base_token_counts_for_one_option():
+    """A repeated option, or "A" beside " A" with leading_space, would count a token twice."""
+    base = top(("A", math.log(0.5)), (" A", math.log(0.3)), ("B", math.log(0.1)))
+    vocab = [b"A", b"B", b" A", b" B", b"  A", b"x"]
+    flat = proxy.DenseLogprobs.from_logits(np.zeros((1, len(vocab))), vocab)
+    with pytest.raises(ValueError, match=r"options 'A' and ' A' both count the token b' A'"):
+        proxy.choose("Q", ["A", " A", "B"], base=base, expert=flat, anti=flat)
+    with pytest.raises(ValueError, match=r"option 'A' is given twice"):
+        proxy.choose("Q", ["A", "A", "B"], base=base, expert=flat, anti=flat)
+    apart = proxy.choose(
+        "Q", ["A", " A", "B"], base=base, expert=flat, anti=flat, leading_space=False
+    )
+    assert apart.base_coverage == pytest.approx(0.9, rel=1e-12)
+    assert apart.option == "A"
+
+
+def test_options_are_non_empty_strings():
+    """An empty option, a bare str or a bytes option is refused before any model is asked."""
+    flat = dense({})
+
+    def never(_prompt):
+        raise AssertionError
+
+    with pytest.raises(ValueError, match="the empty string"):
+        proxy.choose("Q", ["", "B"], base=never, expert=flat, anti=flat)
+    with pytest.raises(TypeError, match=r"options as a list of str .* got 'AB'"):
+        proxy.choose("Q", "AB", base=never, expert=flat, anti=flat)
+    with pytest.raises(TypeError, match="options as a list of str"):
+        proxy.choose("Q", ["A", b"B"], base=never, expert=flat, anti=flat)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        pytest.param({"alpha": math.nan}, ValueError, "alpha must be finite", id="nan alpha"),
+        pytest.param({"alpha": "1"}, TypeError, "alpha is a finite number", id="str alpha"),
+        pytest.param({"floor": math.nan}, ValueError, "floor is a logprob", id="nan floor"),
+        pytest.param({"floor": 5.0}, ValueError, "floor is a logprob", id="positive floor"),
+        pytest.param({"floor": False}, ValueError, "floor is a logprob", id="bool floor"),
+    ],
+)
+def test_alpha_and_floor_are_checked_as_combine_checks_them(kwargs, error, words):
+    """choose() refuses what combine() refuses, with its words (no NaN probabilities)."""
+    base = top(("A", -0.1), ("B", -3.0))
+    expert, anti = top(("A", -0.1), ("B", -3.0)), top(("B", -0.2), ("A", -2.0))
+    with pytest.raises(error, match=words):
+        proxy.choose("Q", ["A", "B"], base=base, expert=expert, anti=anti, **kwargs)
+    with pytest.raises(error, match=words):
+        proxy.combine(base, expert, anti, **kwargs)

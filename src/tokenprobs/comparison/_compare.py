@@ -72,7 +72,9 @@ def compare(
 
     Raises:
         ComparisonError: The two are of different lengths or texts.
-        ValueError: `floor` is not a finite logprob <= 0.
+        ValueError: `floor` is not a finite logprob <= 0 (a bool is refused), or is above what
+            `d2`'s returned values allow (`log min(cap, tail)`) at a position where `d1` has
+            mass `d2` did not return; the message names the position and the largest floor.
 
     Examples:
         >>> import tokenprobs as tp

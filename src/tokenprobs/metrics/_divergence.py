@@ -12,6 +12,8 @@ of completions, so the intervals still contain the truth). The derivations are i
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,12 +36,13 @@ class _Side:
         p = np.where(known, np.exp(np.where(known, logprobs, 0.0)), 0.0)
         self.tail: NDArray[np.float64] = np.clip(1.0 - p.sum(axis=-1), 0.0, 1.0)
         if cap is None:
-            c = np.exp(np.min(np.where(known, logprobs, 0.0), axis=-1, initial=0.0))
-            c = np.where(known.any(axis=-1), c, 1.0)
+            log_c = np.min(np.where(known, logprobs, 0.0), axis=-1, initial=0.0)
+            log_c = np.where(known.any(axis=-1), log_c, 0.0)
         else:
             capped = clean(as_float(cap, name))
-            c = np.where(np.isnan(capped), 1.0, np.exp(np.nan_to_num(capped, nan=0.0)))
-        self.bound: NDArray[np.float64] = np.minimum(c, self.tail)
+            log_c = np.where(np.isnan(capped), 0.0, capped)
+        self.log_cap: NDArray[np.float64] = log_c
+        self.bound: NDArray[np.float64] = np.minimum(np.exp(log_c), self.tail)
         self.returned: NDArray[np.bool_] = known
         # with nothing left in the tail an unknown key is a known zero (for TV and JS, which a
         # rounding error in the tail moves by as much; KL, which it could move to inf, keeps
@@ -120,6 +123,46 @@ def _kl_terms(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.floa
 
 _ROUNDING = 2.0**-40
 """What a sum of returned probabilities may be off by: KL's coarse cell never goes below it."""
+
+TAIL_SLACK = 1e-4
+"""What a tail computed from returned values may be off by, either way: returned logprobs are
+rounded (float32 on llama.cpp, coarser on some APIs), so their sum can miss 1 - tail a little."""
+
+
+def _check_floor(floor: object) -> float | None:
+    """`floor` as a float: `None`, or a finite number <= 0 that is not a bool."""
+    if floor is None:
+        return None
+    value = (
+        math.nan if isinstance(floor, bool) or not isinstance(floor, numbers.Real) else float(floor)
+    )
+    if not (math.isfinite(value) and value <= 0):
+        msg = f"floor must be a finite logprob <= 0 (e.g. -30.0) or None, got {floor!r}"
+        raise ValueError(msg)
+    return value
+
+
+def _check_floor_fits(floor: float, q: _Side, used: NDArray[np.bool_]) -> None:
+    """Refuse a floor above what Q's returned values allow wherever the upper bound uses it.
+
+    A token Q did not return has probability at most `min(cap_q, tail_q)` (its least likely
+    returned one, and all the unseen together); assuming it has at least `e^floor` above that
+    is a contradiction, and the bound built on it can collapse to a point that reads as exact.
+    """
+    with np.errstate(divide="ignore"):
+        allowed = np.minimum(q.log_cap, np.log(q.tail + TAIL_SLACK))
+    bad = used & (floor > allowed)
+    if not bad.any():
+        return
+    at = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), bad.shape))
+    where = f"position {at[0] if len(at) == 1 else at}" if at else "this row"
+    most = math.floor(float(allowed[at]) * 1e4) / 1e4  # shown rounded down: passing it works
+    msg = (
+        f"floor={floor} is above what Q's returned values allow at {where}: a token Q did not "
+        f"return there has logprob at most {most:.4f} (Q's cap and tail), the largest floor the "
+        "data allow; pass that or lower (e.g. -30.0), or None"
+    )
+    raise ValueError(msg)
 
 
 def _coarse_sum(a: _Side, b: _Side, kind: str) -> NDArray[np.float64]:
@@ -277,7 +320,9 @@ def kl_bounds(
 
     Raises:
         TypeError: If an input is not numeric.
-        ValueError: If `p` and `q` differ in shape, `floor` is not a finite logprob (<= 0), or
+        ValueError: If `p` and `q` differ in shape, `floor` is not a finite logprob (<= 0; a
+            bool is refused), `floor` is above what Q's returned values allow
+            (`log min(cap_q, tail_q)`) at a position where P has mass Q did not return, or
             `base` is not a logarithm's base.
 
     Examples:
@@ -288,9 +333,7 @@ def kl_bounds(
         >>> kl_bounds(p, q, floor=-20.0).round(4).tolist()
         [0.18, 7.5179]
     """
-    if floor is not None and not (np.isfinite(floor) and floor <= 0):
-        msg = f"floor must be a finite logprob <= 0 (e.g. -30.0) or None, got {floor!r}"
-        raise ValueError(msg)
+    floor = _check_floor(floor)
     a, b = _pair(p, q, cap_p, cap_q, axis)
     both = a.returned & b.returned
     only_a, only_b = a.returned & ~b.returned, b.returned & ~a.returned
@@ -299,6 +342,7 @@ def kl_bounds(
     if floor is None:
         upper = np.where(open_mass > 0, np.inf, shared)
     else:
+        _check_floor_fits(floor, b, open_mass > 0)
         with np.errstate(divide="ignore"):
             log_p = np.log(np.where(only_a, a.p, 1.0))
             least_q = np.min(np.where(only_b, np.log(np.where(only_b, b.p, 1.0)), 0.0), axis=-1)

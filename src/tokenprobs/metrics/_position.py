@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs.metrics._divergence import TAIL_SLACK
 from tokenprobs.metrics._numeric import (
     as_float,
     clean,
@@ -298,6 +299,21 @@ def summary(
     )
 
 
+def _check_room(vocab: int, unseen: NDArray[np.float64], tail: NDArray[np.float64]) -> None:
+    """Refuse a vocabulary the returned tokens fill while their probabilities leave a tail."""
+    stuck = (unseen == 0) & (tail > TAIL_SLACK)
+    if not stuck.any():
+        return
+    at = tuple(int(i) for i in np.unravel_index(int(np.argmax(stuck)), stuck.shape))
+    where = f" at position {at[0] if len(at) == 1 else at}" if at else ""
+    msg = (
+        f"vocab_size={vocab} contradicts the tail mass{where}: the tokens returned there are "
+        f"the whole vocabulary, yet their probabilities leave {float(tail[at]):.4g} to tokens "
+        "not returned; pass the model's real vocabulary size (e.g. len(tokenizer))"
+    )
+    raise ValueError(msg)
+
+
 def entropy_bounds(
     logprobs: ArrayLike,
     *,
@@ -329,14 +345,18 @@ def entropy_bounds(
         Shape of `logprobs` without `axis`, plus a last axis `[lower, upper]`.
 
     Raises:
-        TypeError: If an input is not numeric.
-        ValueError: If `vocab_size` is not a positive integer, or fewer than the tokens returned
-            at a position.
+        TypeError: If an input is not numeric, or `vocab_size` is a bool.
+        ValueError: If `vocab_size` is not a positive integer, fewer than the tokens returned
+            at a position, or exactly as many while their probabilities leave a tail (above
+            1e-4, more than rounding): that tail would have no token to go to.
 
     Examples:
         >>> entropy_bounds([-0.6931471805599453, -1.3862943611198906], vocab_size=4, base=2)
         array([1.5 , 1.75])
     """
+    if isinstance(vocab_size, bool):
+        msg = f"vocab_size is the model's vocabulary size (an int), got {vocab_size!r}"
+        raise TypeError(msg)
     vocab = operator.index(vocab_size)
     if vocab < 1:
         msg = f"vocab_size must be a positive integer, got {vocab}"
@@ -357,6 +377,7 @@ def entropy_bounds(
         )
         raise ValueError(msg)
     unseen = float(vocab) - k  # a float: any vocabulary size, however large, and no overflow
+    _check_room(vocab, unseen, 1.0 - total)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_scale = np.log(np.maximum(total, 1.0))
         seen = -np.sum(np.where(member, p * (x - log_scale[..., None]), 0.0), axis=-1)

@@ -9,6 +9,7 @@ paper would have dropped, with the base's value of an unseen option at its cap.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,9 +18,10 @@ import numpy as np
 from tokenprobs.models import TokenDistribution
 from tokenprobs.proxy._combine import Side, Value, bounds, scaled, side
 from tokenprobs.proxy._dense import DenseLogprobs
+from tokenprobs.proxy._strength import check_strength
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
 
 __all__ = ["MultipleChoice", "choose"]
 
@@ -81,11 +83,14 @@ def choose(
         A `MultipleChoice`.
 
     Raises:
-        ValueError: Fewer than two options.
+        ValueError: Fewer than two options, an empty option, two options that count one token
+            (`"A"` twice, or `"A"` and `" A"` with `leading_space`), a non-finite `alpha`, or
+            a `floor` that is no logprob.
+        TypeError: `options` is one str or holds something that is no str, or `alpha` is no
+            number.
     """
-    if len(options) < 2:  # noqa: PLR2004
-        msg = f"choose() needs at least two options, got {list(options)}"
-        raise ValueError(msg)
+    spellings = _spellings(options, leading_space=leading_space)
+    check_strength(alpha, floor)
     b_d = _answer(base, prompt)
     if not isinstance(b_d, TokenDistribution):
         msg = "choose(): base must be a TokenDistribution (an API's top-k) or return one"
@@ -98,9 +103,8 @@ def choose(
     most: dict[str, float] = {}
     imputed: list[str] = []
     seen_mass = 0.0
-    for option in options:
-        variants = [option.encode()] + ([b" " + option.encode()] if leading_space else [])
-        variants = [v for v in variants if _knows(e, v) and _knows(a, v)]
+    for option, spelt in spellings.items():
+        variants = [v for v in spelt if _knows(e, v) and _knows(a, v)]
         if not variants:
             msg = f"option {option!r} is not one token of the dense small models' vocabulary"
             raise ValueError(msg)
@@ -120,7 +124,7 @@ def choose(
     best = max(point, key=point.__getitem__)
     z = float(np.logaddexp.reduce(list(point.values())))
     returned = {o: p for o, p in point.items() if o not in imputed}
-    base_scores = {o: _base_score(b.row, o) for o in returned}
+    base_scores = {o: _base_score(b.row, spellings[o]) for o in returned}
     return MultipleChoice(
         option=best,
         probs={o: math.exp(p - z) for o, p in point.items()},
@@ -128,16 +132,54 @@ def choose(
         covered=bool(returned),
         base_coverage=seen_mass,
         imputed=tuple(imputed),
-        certified=best not in imputed and all(most[o] < least[best] for o in options if o != best),
+        certified=best not in imputed and all(most[o] < least[best] for o in point if o != best),
     )
+
+
+def _spellings(options: Sequence[str], *, leading_space: bool) -> dict[str, list[bytes]]:
+    """Each option's token bytes (`"A"`: `b"A"`, and `b" A"` with `leading_space`), checked.
+
+    Every token counts for one option at most: a repeated option, or `"A"` beside `" A"` when
+    `" A"` already counts as `"A"`, would add the base's probability of one token twice.
+    """
+    given: object = options  # checked as a caller may pass anything
+    if not isinstance(given, Sequence) or isinstance(given, str | bytes):
+        msg = f"choose() takes options as a list of str (['A', 'B']), got {options!r}"
+        raise TypeError(msg)
+    if not all(isinstance(o, str) for o in options):
+        msg = f"choose() takes options as a list of str (['A', 'B']), got {options!r}"
+        raise TypeError(msg)
+    if len(options) < 2:  # noqa: PLR2004
+        msg = f"choose() needs at least two options, got {list(options)}"
+        raise ValueError(msg)
+    owner: dict[bytes, str] = {}
+    out: dict[str, list[bytes]] = {}
+    for option in options:
+        if not option:
+            msg = "an option is the empty string: each option is one non-empty token"
+            raise ValueError(msg)
+        if option in out:
+            msg = f"option {option!r} is given twice: give each option once"
+            raise ValueError(msg)
+        out[option] = [option.encode()] + ([b" " + option.encode()] if leading_space else [])
+        for key in out[option]:
+            if key in owner:
+                msg = (
+                    f"options {owner[key]!r} and {option!r} both count the token {key!r} "
+                    "(leading_space=True counts a space and the option as the option too): give "
+                    "options that are distinct tokens, or pass leading_space=False"
+                )
+                raise ValueError(msg)
+            owner[key] = option
+    return out
 
 
 def _knows(side: Side, key: bytes) -> bool:
     return side.index is None or key in side.index
 
 
-def _base_score(row: dict[bytes, float], option: str) -> float:
-    values = [row[v] for v in (option.encode(), b" " + option.encode()) if v in row]
+def _base_score(row: dict[bytes, float], spellings: list[bytes]) -> float:
+    values = [row[v] for v in spellings if v in row]
     return float(np.logaddexp.reduce(values))
 
 

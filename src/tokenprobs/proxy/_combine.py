@@ -27,6 +27,7 @@ from tokenprobs.models._expect import expect_distribution
 from tokenprobs.proxy._bytes import PrefixLogprobs
 from tokenprobs.proxy._columns import Columns
 from tokenprobs.proxy._dense import DenseLogprobs
+from tokenprobs.proxy._strength import check_strength
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -173,13 +174,7 @@ def _check(
     if support not in get_args(Support):
         msg = f"support must be one of {get_args(Support)}, got {support!r}"
         raise ValueError(msg)
-    if not math.isfinite(alpha):
-        msg = f"alpha must be finite, got {alpha}"
-        raise ValueError(msg)
-    given: object = floor  # checked as a caller may pass anything
-    if given is not None and not (isinstance(given, int | float) and -math.inf < given <= 0.0):
-        msg = f"floor is a logprob (finite and <= 0) or None, got {floor!r}"
-        raise ValueError(msg)
+    check_strength(alpha, floor)
     scores = (TokenDistribution, DenseLogprobs, PrefixLogprobs)
     sides: tuple[tuple[str, object], ...] = (("expert", expert), ("anti", anti))
     for name, m in sides:
@@ -247,9 +242,10 @@ def combine(
         `base_coverage` and `changed`, each `(T,)`.
 
     Raises:
-        ValueError: Positions that do not align, an unknown `support`, a non-finite `alpha`, or
-            a token the dense scorer's vocabulary does not have.
-        TypeError: The expert and the anti-expert of different kinds.
+        ValueError: Positions that do not align, an unknown `support`, a non-finite `alpha`, a
+            `floor` that is no logprob, or a token the dense scorer's vocabulary does not have.
+        TypeError: The expert and the anti-expert of different kinds, or an `alpha` that is no
+            number.
 
     Examples:
         >>> import tokenprobs as tp

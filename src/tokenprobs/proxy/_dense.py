@@ -7,6 +7,7 @@ look up any candidate the base returned, and bound every token it did not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
@@ -17,8 +18,6 @@ from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["DenseLogprobs"]
@@ -30,8 +29,11 @@ def _layout(
 ) -> tuple[tuple[bytes, ...], NDArray[np.intp], NDArray[np.intp]]:
     """The distinct keys, each id's column, and the ids that repeat an earlier id's bytes.
 
-    Cached: a scorer turns every evaluation of one vocabulary into a table.
+    Cached: a scorer turns every evaluation of one vocabulary into a table (so the entries'
+    types are checked once per vocabulary).
     """
+    if reason := _bad_entry(vocab):
+        raise TypeError(reason)
     first: dict[bytes, int] = {}
     column = np.fromiter(
         (first.setdefault(k, len(first)) for k in vocab), dtype=np.intp, count=len(vocab)
@@ -39,6 +41,47 @@ def _layout(
     lead = np.zeros(len(vocab), dtype=np.bool_)
     lead[np.unique(column, return_index=True)[1]] = True
     return tuple(first), readonly(column), readonly(np.flatnonzero(~lead))
+
+
+def _bad_entry(vocab: Sequence[object]) -> str:
+    """Why an entry is refused (the first that is not bytes), or "" when every one is bytes."""
+    for j, key in enumerate(vocab):
+        if not isinstance(key, bytes):
+            return (
+                f"vocab[{j}] is {key!r} (a {type(key).__name__}): the vocabulary is each token "
+                "id's bytes (b'a'), as the base's tokens are matched by bytes; take them from "
+                "the tokenizer's byte decoding, or .encode() a vocabulary of plain-text tokens"
+            )
+    return ""
+
+
+def _vocab_layout(
+    vocab: Sequence[bytes],
+) -> tuple[tuple[bytes, ...], NDArray[np.intp], NDArray[np.intp]]:
+    """`_layout` of a vocabulary that must be a sequence of bytes, refused in words otherwise."""
+    given: object = vocab  # checked as a caller may pass anything
+    if isinstance(given, str | bytes | bytearray) or not isinstance(given, Sequence):
+        msg = (
+            "vocab is a sequence of each token id's bytes ([b'a', b'b', ...]), got a "
+            f"{type(given).__name__}"
+        )
+        raise TypeError(msg)
+    keys = tuple(vocab)
+    try:
+        return _layout(keys)
+    except TypeError:  # an entry that is no bytes: refused by _layout, or unhashable before it
+        raise TypeError(_bad_entry(keys) or "vocab entries are token bytes") from None
+
+
+def _count(k: object, least: int, name: str) -> int:
+    """`k` as an int of at least `least` (a bool or a float is refused)."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        msg = f"{name} takes k as an int >= {least}, got {k!r}"
+        raise TypeError(msg)
+    if k < least:
+        msg = f"{name} takes k >= {least}, got {k}"
+        raise ValueError(msg)
+    return int(k)
 
 
 @lru_cache(maxsize=8)
@@ -71,9 +114,11 @@ class DenseLogprobs:
         """Normalise `(T, V)` logits (or logprobs) over the vocabulary whose bytes are `vocab`.
 
         Raises:
+            TypeError: When `vocab` is not a sequence of bytes (a str entry, one bytes object).
             ValueError: When `logits` is not `(T, len(vocab))`, or holds NaN or `+inf`, or a row
                 has no finite value (`-inf` masks a token; a row needs one token left).
         """
+        keys, column, later = _vocab_layout(vocab)
         raw = np.asarray(logits, dtype=np.float64)
         if raw.ndim != 2 or raw.shape[1] != len(vocab):  # noqa: PLR2004
             msg = f"logits must have shape (T, {len(vocab)}) for this vocabulary, got {raw.shape}"
@@ -88,7 +133,6 @@ class DenseLogprobs:
             raise ValueError(msg)
         peak = raw.max(axis=1, keepdims=True)
         lp = raw - peak - np.log(np.exp(raw - peak).sum(axis=1, keepdims=True))
-        keys, column, later = _layout(tuple(vocab))
         if later.size:  # ids sharing bytes: add their probabilities
             merged = np.empty((raw.shape[0], len(keys)))
             lead = np.ones(len(vocab), dtype=np.bool_)
@@ -104,7 +148,18 @@ class DenseLogprobs:
         return int(self.logprobs.shape[0])
 
     def __getitem__(self, where: slice) -> DenseLogprobs:
-        """Positions `where` (a slice), same vocabulary."""
+        """Positions `where` (a slice), same vocabulary.
+
+        Raises:
+            TypeError: For an int (`d[i:i + 1]` is position `i` as a table of one position).
+        """
+        given: object = where  # checked as a caller may pass anything
+        if not isinstance(given, slice):
+            msg = (
+                f"DenseLogprobs[...] takes a slice of positions, got {where!r}; "
+                "d[i:i + 1] is position i"
+            )
+            raise TypeError(msg)
         return DenseLogprobs(logprobs=readonly(self.logprobs[where]), keys=self.keys)
 
     @cached_property
@@ -113,9 +168,16 @@ class DenseLogprobs:
         return _index(self.keys)
 
     def top(self, i: int, k: int, /) -> list[bytes]:
-        """The `k` most likely keys at position `i`, most likely first (ties: lower column)."""
+        """The `k` most likely keys at position `i`, most likely first (ties: lower column).
+
+        `k` is at least 0 (`0`: none); more than the vocabulary gives every key.
+
+        Raises:
+            TypeError: `k` is not an int.
+            ValueError: `k` is negative.
+        """
         row = self.logprobs[i]
-        k = min(k, row.shape[0])
+        k = min(_count(k, 0, "top()"), row.shape[0])
         part = np.argpartition(-row, k - 1)[:k] if k else np.array([], dtype=np.intp)
         order = part[np.lexsort((part, -row[part]))]
         return [self.keys[j] for j in order]
@@ -125,7 +187,14 @@ class DenseLogprobs:
 
         Token strings are the bytes decoded as UTF-8 (U+FFFD for a partial character); the
         bytes are exact. Useful to compare the sparse and the dense treatment of the same model.
+        `k` is at least 1 (the sampled token is the first alternative); more than the
+        vocabulary gives every token.
+
+        Raises:
+            TypeError: `k` is not an int.
+            ValueError: `k` is below 1.
         """
+        k = _count(k, 1, "top_k()")
         rows = [self.top(i, k) for i in range(len(self))]
         values = [
             [float(self.logprobs[i, self.index[key]]) for key in row] for i, row in enumerate(rows)
