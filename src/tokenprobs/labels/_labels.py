@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.labels._chain import Chain, follow, raw_bytes
+from tokenprobs.labels._chain import Chain, follow
 from tokenprobs.labels._exact import Exact
 from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode
 from tokenprobs.labels._position import At, LabelPositionError, resolve
@@ -22,6 +22,7 @@ from tokenprobs.labels._result import LabelResult, LabelResults, build
 from tokenprobs.labels._rows import plain_results, tails_at
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._expect import expect_distribution
+from tokenprobs.models._identity import token_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -143,7 +144,7 @@ class Labels(Exact):
                 seen[nv] = name
                 pairs.append((nv, k))
         self._norm = Normaliser(pairs, **self.options)
-        self._keys: dict[object, Outcome] = {}
+        self._keys: dict[bytes, Outcome] = {}
         self._outcomes: dict[Outcome, int] = {}
 
     def __repr__(self) -> str:
@@ -153,10 +154,10 @@ class Labels(Exact):
     # --- candidates ---------------------------------------------------------------------------
 
     def _outcome(self, token: str, raw: list[int] | None) -> Outcome:
-        key: object = token if raw is None else bytes(raw)
+        key = token_key(token, raw)
         out = self._keys.get(key)
         if out is None:
-            text, partial = decode(raw_bytes(token, raw))
+            text, partial = decode(key)
             out = self._norm.classify(text, partial)
             self._keys[key] = out
         return out

@@ -10,6 +10,7 @@ import numpy as np
 
 from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.labels._match import decode, is_special
+from tokenprobs.models._identity import token_key
 
 if TYPE_CHECKING:
     from tokenprobs.labels._match import Normaliser
@@ -33,9 +34,12 @@ class LabelPositionError(TokenprobsError, ValueError):
 
 
 def token_bytes(d: TokenDistribution, i: int) -> bytes:
-    """Position `i`'s sampled token's bytes (derived from its text where the API gave none)."""
-    b = d.token_bytes[i]
-    return bytes(b) if b is not None else d.tokens[i].encode("utf-8")
+    r"""Position `i`'s sampled token's bytes (derived from its text where the API gave none).
+
+    The derivation is the library's one rule (`token_key`): a legacy `bytes:\xf0` or
+    `\xf0\x9f` spelling of a split character stands for those bytes, not for its text.
+    """
+    return token_key(d.tokens[i], d.token_bytes[i])
 
 
 def _first_content(d: TokenDistribution, norm: Normaliser) -> int:
