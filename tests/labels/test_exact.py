@@ -104,6 +104,15 @@ def test_a_variant_that_is_a_prefix_of_another_is_refused_before_any_request(
     assert not route.called
 
 
+def test_a_variant_given_twice_is_refused_before_any_request(local, client):
+    """`[" Yes", " Yes"]` is one event: scored twice and summed it gave 1.2; ValueError instead."""
+    route = local.post("/completions").mock(side_effect=answer)
+    labels = tp.Labels({"yes": [" Yes", " Yes"], "no": [" No"]})
+    with pytest.raises(ValueError, match=r"variants \[' Yes'\] are given more than once"):
+        labels.score(CONTEXT, model="tiny", client=client)
+    assert not route.called
+
+
 def test_a_variant_whose_tokens_cross_the_seam_is_refused(local, client):
     """A newline and "Yes" are one token of the fake: not the logprob of "Yes" after the context."""
     local.post("/completions").mock(side_effect=answer)

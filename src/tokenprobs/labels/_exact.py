@@ -48,6 +48,18 @@ _SEAM_HINT = (
 
 
 def _disjoint(variants: list[str]) -> None:
+    """Refuse variants that are not disjoint events: one written twice, or one a prefix of another.
+
+    Raises:
+        ValueError: Naming the repeated variant or the pair.
+    """
+    repeated = sorted({v for v in variants if variants.count(v) > 1})
+    if repeated:
+        msg = (
+            f"variants {repeated} are given more than once: a string is one event, scored once; "
+            "list each variant once"
+        )
+        raise ValueError(msg)
     for a in variants:
         for b in variants:
             if a != b and b.startswith(a):
@@ -256,8 +268,8 @@ class Exact:
         Raises:
             ScoringError: The server cannot score (see `tp.score`), or a variant's tokens cross
                 the seam with `context` (its logprobs would not be the variant's).
-            ValueError: `context` is empty, or a variant is a prefix of another (`"New"`,
-                `"New York"`: not disjoint events).
+            ValueError: `context` is empty, or a variant is given twice or is a prefix of
+                another (`"New"`, `"New York"`: not disjoint events).
             openai.APIError: A request failed (after retries): the first failure is raised.
         """
         return _plan(
