@@ -128,7 +128,7 @@ def collapsed(
         ambiguous_sets={},
         tail=max(0.0, 1.0 - math.fsum(raw.tolist())),
         position=position,
-        exact=True,
+        all_seen=True,
         multi_token=multi_token,
     )
 

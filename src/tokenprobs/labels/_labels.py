@@ -181,7 +181,8 @@ class Labels(Exact):
 
         Returns:
             A `LabelResult`: `.probs` (normalised over the labels), `.raw`, `.unmatched`,
-            `.ambiguous`, `.tail`, `.bounds`, `.exact`, `.label`, `.margin`.
+            `.ambiguous`, `.tail`, `.bounds`, `.exact` (the bounds closed), `.all_seen`,
+            `.label`, `.margin`.
 
         Raises:
             LabelPositionError: If `at` names no position of `d`.
@@ -364,7 +365,7 @@ class Labels(Exact):
         hi = np.minimum(hi, 1.0 - (lo.sum() - lo))
         hi = np.clip(np.maximum(hi, lo), 0.0, 1.0)
         lo = np.minimum(lo, 1.0)
-        exact = not amb and bool(np.all(raw > 0)) and bool(np.allclose(raw, lo, atol=1e-12))
+        all_seen = not amb and bool(np.all(raw > 0)) and bool(np.allclose(raw, lo, atol=1e-12))
         return build(
             self.names,
             raw,
@@ -374,6 +375,6 @@ class Labels(Exact):
             ambiguous_sets={frozenset(self.names[k] for k in s): v for s, v in amb.items()},
             tail=tail,
             position=position,
-            exact=exact,
+            all_seen=all_seen,
             multi_token=frozenset(self.names[k] for k in multi),
         )
