@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +66,34 @@ def _prompter(
     return lambda x: template.replace("{labels}", names).replace("{input}", x)
 
 
+def _inputs(inputs: object, *, templated: bool) -> list[Any]:
+    """The inputs as a list, checked before any request.
+
+    Raises:
+        TypeError: `inputs` is one string (it would be one request per character) or not a
+            list; or, with a template prompt, an input is not a string.
+    """
+    if isinstance(inputs, str | bytes):
+        msg = (
+            f"inputs must be a list of texts, not one {type(inputs).__name__} (that would send "
+            "one request per character): pass [text]"
+        )
+        raise TypeError(msg)
+    if not isinstance(inputs, Iterable):
+        msg = f"inputs must be a list of texts, got {type(inputs).__name__}"
+        raise TypeError(msg)
+    items = list(inputs)
+    if templated:
+        for n, x in enumerate(items):
+            if not isinstance(x, str):
+                msg = (
+                    f"input {n} is a {type(x).__name__}, not a string: the prompt template "
+                    "takes texts (or pass prompt= a function of your inputs)"
+                )
+                raise TypeError(msg)
+    return items
+
+
 def _max_tokens(labels: Labels) -> int:
     """Enough tokens to see the longest label end (about 2 characters a token, then one more)."""
     longest = max(len(v.encode("utf-8")) for vs in labels.variants.values() for v in vs)
@@ -119,6 +148,11 @@ def classify(
     Returns:
         `LabelResults`: a list of `LabelResult` (or the exception of a failed input), in input
         order, with `.matrix()` and `.to_pandas()`.
+
+    Raises:
+        TypeError: `inputs` is one string (not a list of texts), or an input is not a string
+            while `prompt` is a template.
+        ValueError: A template `prompt` without `{input}`.
 
     Warns:
         LabelsWarning: When the answers show that some labels are not single tokens for this
@@ -230,6 +264,7 @@ def _plan(
     create_kwargs: dict[str, object],
 ) -> _Job:
     """The prompts and request options of one `classify` (or `aclassify`) call."""
+    items = _inputs(inputs, templated=not callable(prompt))
     label_set = labels if isinstance(labels, Labels) else Labels(labels)
     make = _prompter(prompt, label_set)
     create_kwargs.setdefault("temperature", 0)
@@ -250,4 +285,4 @@ def _plan(
         "profile": profile,
         **create_kwargs,
     }
-    return _Job([make(x) for x in inputs], options, label_set, at)
+    return _Job([make(x) for x in items], options, label_set, at)
