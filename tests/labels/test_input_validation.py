@@ -27,6 +27,7 @@ D = tp.parse(BODY)
         pytest.param({"a": None}, r"variants of label 'a'.*NoneType", id="none-variants"),
         pytest.param({1: "yes"}, r"label 0 is a int \(1\)", id="int-key"),
         pytest.param([b"yes", b"no"], r"label 0 is a bytes", id="bytes"),
+        pytest.param([["yes"], "no"], r"label 0 is a list", id="unhashable-list-in-list"),
     ],
 )
 def test_labels_must_be_strings(labels, message):

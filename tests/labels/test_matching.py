@@ -415,6 +415,9 @@ def test_legacy_completions_without_bytes():
         pytest.param(["yes", "  "], "empty", id="blank-variant"),
         pytest.param({"a": ["Yes"], "b": ["yes"]}, "both", id="variant-in-two-classes"),
         pytest.param([], "at least one", id="no-labels"),
+        pytest.param(
+            ["yes", "yes", "no"], r"labels \['yes'\] are given more than once", id="repeated-label"
+        ),
     ],
 )
 def test_invalid_label_sets(labels, message):

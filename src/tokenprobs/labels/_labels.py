@@ -30,6 +30,30 @@ if TYPE_CHECKING:
 __all__ = ["Labels"]
 
 
+def _not_text(n: int, name: object) -> str:
+    """What is wrong with label `n`, which is no string."""
+    return (
+        f"label {n} is a {type(name).__name__} ({name!r}), not a string: give each label as "
+        "its text"
+    )
+
+
+def _listed(names: list[object]) -> dict[object, object]:
+    """A list of labels as classes of one variant each (the name), each label given once."""
+    for n, name in enumerate(names):
+        if not isinstance(name, str):
+            raise TypeError(_not_text(n, name))
+    given: dict[object, object] = {k: [k] for k in names}
+    if len(given) != len(names):
+        repeated = [k for k in given if names.count(k) > 1]
+        msg = (
+            f"labels {repeated} are given more than once: each label is one class, list it "
+            "once (results have one column per label)"
+        )
+        raise ValueError(msg)
+    return given
+
+
 def _classes(
     labels: Sequence[str] | Mapping[str, Sequence[str] | str],
 ) -> dict[str, list[str]]:
@@ -37,18 +61,15 @@ def _classes(
 
     Raises:
         TypeError: A label name or a variant is not a string.
+        ValueError: A label is given twice in a list.
     """
     given: dict[object, object] = (
-        dict(labels.items()) if isinstance(labels, Mapping) else {k: [k] for k in labels}
+        dict(labels.items()) if isinstance(labels, Mapping) else _listed(list(labels))
     )
     classes: dict[str, list[str]] = {}
     for n, (name, vs) in enumerate(given.items()):
         if not isinstance(name, str):
-            msg = (
-                f"label {n} is a {type(name).__name__} ({name!r}), not a string: give each "
-                "label as its text"
-            )
-            raise TypeError(msg)
+            raise TypeError(_not_text(n, name))
         if isinstance(vs, str):
             vs = [vs]  # noqa: PLW2901 - one variant, as a list of one
         if not isinstance(vs, Iterable):
@@ -86,8 +107,8 @@ class Labels(Exact):
 
     Raises:
         TypeError: If a label or a variant is not a string, or an option is not a bool.
-        ValueError: If a class has no variant, a variant normalises to nothing, or two classes
-            share a variant.
+        ValueError: If a label is given twice, a class has no variant, a variant normalises to
+            nothing, or two classes share a variant.
     """
 
     def __init__(
