@@ -115,6 +115,14 @@ def test_inputs_that_are_not_a_list_of_texts_are_refused_before_any_request(
     assert not route.called
 
 
+def test_an_answer_position_of_a_wrong_type_is_refused_before_any_request(api, openai_client):
+    """`at=1.5` is a TypeError before the requests, not after paying for them."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    with pytest.raises(TypeError, match="at must be an int, got float"):
+        tp.classify(["rain"], ["yes", "no"], model=MODEL, client=openai_client, at=1.5)
+    assert not route.called
+
+
 async def test_async_twin_refuses_one_string_before_any_request(api, async_openai_client):
     """`aclassify` checks the inputs as `classify` does."""
     route = api.post("/chat/completions").mock(side_effect=by_input)

@@ -10,7 +10,7 @@ import pytest
 from tests.labels.test_calibration import results_from, synthetic
 
 import tokenprobs as tp
-from tokenprobs.labels import Labels
+from tokenprobs.labels import Char, Labels
 from tokenprobs.testing import chat_completion
 
 LN = math.log
@@ -156,3 +156,39 @@ def test_results_of_different_label_sets_are_refused():
     abc = results_from([[0.5, 0.3, 0.2]])[0]
     with pytest.raises(ValueError, match=r"result 1 .*\['a', 'b', 'c'\].*\['yes', 'no'\]"):
         tp.labels.calibrate([yes_no, abc], ["yes", "a"])
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        pytest.param(1.0, id="integral-float"),
+        pytest.param(1.5, id="float"),
+        pytest.param(True, id="bool"),
+        pytest.param([1], id="list"),
+    ],
+)
+def test_answer_position_of_a_wrong_type_is_a_type_error(at):
+    """A float failed deep in numpy, True read position 1: TypeError naming what `at` takes."""
+    d = tp.parse(chat_completion([("The", 0.0, []), (" Yes", LN(0.5), [(" Yes", LN(0.5))])]))
+    with pytest.raises(TypeError, match=r"at must be an int, got .*a Char\(int\) offset"):
+        Labels(["yes", "no"]).probs(d, at=at)
+
+
+@pytest.mark.parametrize("offset", [1.5, 2.0, True, "3"])
+def test_char_offset_must_be_an_int(offset):
+    """`Char(1.5)` is refused when written, not read as some position."""
+    with pytest.raises(TypeError, match="a Char offset must be an int"):
+        Char(offset)
+
+
+def test_numpy_integers_are_positions():
+    """An index from numpy (`np.argmax(...)`) is an int position."""
+    d = tp.parse(chat_completion([("The", 0.0, []), (" Yes", LN(0.5), [(" Yes", LN(0.5))])]))
+    assert Labels(["yes", "no"]).probs(d, at=np.int64(1)).position == 1
+    assert Labels(["yes", "no"]).probs(d, at=Char(np.int64(3))).position == 1
+
+
+def test_expected_score_answer_position_of_a_wrong_type_is_a_type_error():
+    """`expected_score(at=...)` takes what `Labels.probs` takes."""
+    with pytest.raises(TypeError, match="at must be an int, got float"):
+        tp.labels.expected_score(D, at=0.0)

@@ -12,6 +12,7 @@ from tokenprobs.client import DEFAULT_RETRY, RetryPolicy
 from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.labels._job import Job
 from tokenprobs.labels._labels import Labels
+from tokenprobs.labels._position import check_at
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -150,8 +151,8 @@ def classify(
         order, with `.matrix()` and `.to_pandas()`.
 
     Raises:
-        TypeError: `inputs` is one string (not a list of texts), or an input is not a string
-            while `prompt` is a template.
+        TypeError: `inputs` is one string (not a list of texts), an input is not a string
+            while `prompt` is a template, or `at` is none of the kinds it takes.
         ValueError: A template `prompt` without `{input}`.
 
     Warns:
@@ -265,6 +266,7 @@ def _plan(
 ) -> _Job:
     """The prompts and request options of one `classify` (or `aclassify`) call."""
     items = _inputs(inputs, templated=not callable(prompt))
+    at = check_at(at)
     label_set = labels if isinstance(labels, Labels) else Labels(labels)
     make = _prompter(prompt, label_set)
     create_kwargs.setdefault("temperature", 0)
