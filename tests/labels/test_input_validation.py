@@ -192,3 +192,37 @@ def test_expected_score_answer_position_of_a_wrong_type_is_a_type_error():
     """`expected_score(at=...)` takes what `Labels.probs` takes."""
     with pytest.raises(TypeError, match="at must be an int, got float"):
         tp.labels.expected_score(D, at=0.0)
+
+
+def test_uncertainty_scores_of_one_distribution_says_to_pass_a_list():
+    """One distribution was read as its positions ("item 0 is a TokenLogprob"): say `[d]`."""
+    with pytest.raises(TypeError, match=r"takes a list of distributions.*pass \[d\]"):
+        tp.labels.uncertainty_scores(D)
+
+
+@pytest.mark.parametrize("ds", [pytest.param(None, id="none"), pytest.param(BODY, id="a-body")])
+def test_scores_of_something_not_distributions_name_what_they_take(ds):
+    """None or a raw body is refused naming what a score takes, not as "not iterable"."""
+    with pytest.raises(TypeError, match="expected a TokenDistribution or a list of them"):
+        tp.labels.log_perplexity(ds)
+
+
+@pytest.mark.parametrize(
+    "vocab_size",
+    [
+        pytest.param(True, id="bool"),
+        pytest.param(50_000.0, id="float"),
+        pytest.param("5", id="str"),
+    ],
+)
+def test_entropy_bounds_vocab_size_is_an_int(vocab_size):
+    """`vocab_size=True` was read as V = 1 (the tail dropped): TypeError."""
+    with pytest.raises(TypeError, match="vocab_size must be an int"):
+        tp.labels.mean_token_entropy_bounds(D, vocab_size=vocab_size)
+
+
+@pytest.mark.parametrize("flag", ["no", 0, None])
+def test_length_normalize_is_a_bool(flag):
+    """`length_normalize="no"` behaved as True: TypeError."""
+    with pytest.raises(TypeError, match="length_normalize must be True or False"):
+        tp.labels.sequence_probability(D, length_normalize=flag)
