@@ -226,3 +226,19 @@ def test_length_normalize_is_a_bool(flag):
     """`length_normalize="no"` behaved as True: TypeError."""
     with pytest.raises(TypeError, match="length_normalize must be True or False"):
         tp.labels.sequence_probability(D, length_normalize=flag)
+
+
+@pytest.mark.parametrize("what", ["bogus", "tail", "label", None])
+def test_matrix_of_an_unknown_kind_lists_the_kinds(what):
+    """`matrix("tail")` failed with an AttributeError from inside: ValueError naming the four."""
+    res = Labels(["yes", "no"]).probs_many([D])
+    with pytest.raises(ValueError, match=r"matrix takes one of \['probs', 'raw', 'lo', 'hi'\]"):
+        res.matrix(what)
+
+
+def test_matrix_kinds_are_per_label_columns():
+    """The four kinds are one column per label, in label order."""
+    res = Labels(["no", "yes"]).probs_many([D])
+    r = res[0]
+    assert res.matrix("raw").tolist() == [[r.raw["no"], r.raw["yes"]]]
+    assert res.matrix("hi").tolist() == [[r.bounds["no"][1], r.bounds["yes"][1]]]

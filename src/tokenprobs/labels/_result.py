@@ -121,6 +121,10 @@ def build(
     )
 
 
+_MATRICES = ("probs", "raw", "lo", "hi")
+"""What `LabelResults.matrix` lays out: a number per label."""
+
+
 class LabelResults(list["LabelResult | Exception"]):
     """Results for many inputs, in input order; a failed input holds its exception in place."""
 
@@ -137,7 +141,18 @@ class LabelResults(list["LabelResult | Exception"]):
         return np.fromiter((isinstance(r, LabelResult) for r in self), dtype=bool, count=len(self))
 
     def matrix(self, what: str = "probs") -> NDArray[np.float64]:
-        """`(N, C)` array of `"probs"`, `"raw"`, `"lo"` or `"hi"`; NaN rows for failed items."""
+        """`(N, C)` array of `"probs"`, `"raw"`, `"lo"` or `"hi"`; NaN rows for failed items.
+
+        Raises:
+            ValueError: If `what` is none of those (a per-result number such as `"tail"` is
+                an attribute of each result, or a `to_pandas()` column).
+        """
+        if not isinstance(what, str) or what not in _MATRICES:
+            msg = (
+                f"matrix takes one of {list(_MATRICES)} (one column per label), got {what!r}; "
+                "per-result values such as tail or label are columns of to_pandas()"
+            )
+            raise ValueError(msg)
         out = np.full((len(self), len(self.labels)), np.nan)
         for n, r in enumerate(self):
             if isinstance(r, LabelResult):
@@ -145,7 +160,8 @@ class LabelResults(list["LabelResult | Exception"]):
                     j = 0 if what == "lo" else 1
                     out[n] = [r.bounds[k][j] for k in self.labels]
                 else:
-                    out[n] = list(getattr(r, what).values())
+                    values = r.probs if what == "probs" else r.raw
+                    out[n] = [values[k] for k in self.labels]
         return out
 
     def to_pandas(self) -> Any:  # noqa: ANN401 - pandas is optional
