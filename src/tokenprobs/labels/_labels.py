@@ -165,7 +165,7 @@ class Labels(Exact):
                 seen[nv] = name
                 pairs.append((nv, k))
         self._norm = Normaliser(pairs, **self.options)
-        self._keys: dict[bytes, Outcome] = {}
+        self._keys: dict[object, Outcome] = {}
         self._outcomes: dict[Outcome, int] = {}
 
     def __repr__(self) -> str:
@@ -175,10 +175,10 @@ class Labels(Exact):
     # --- candidates ---------------------------------------------------------------------------
 
     def _outcome(self, token: str, raw: list[int] | None) -> Outcome:
-        key = token_key(token, raw)
+        key: object = token if raw is None else bytes(raw)  # the bytes derived only once
         out = self._keys.get(key)
         if out is None:
-            text, partial = decode(key)
+            text, partial = decode(token_key(token, raw))
             out = self._norm.classify(text, partial)
             self._keys[key] = out
         return out
