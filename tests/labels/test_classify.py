@@ -96,6 +96,41 @@ def test_prompt(api, openai_client, prompt, expected):
     assert request_of(route.calls[0])["messages"][-1]["content"] == expected
 
 
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        pytest.param("I loved this film", "not one str", id="one-string"),
+        pytest.param(b"I loved it", "not one bytes", id="bytes"),
+        pytest.param(5, "got int", id="not-a-list"),
+        pytest.param(["fine", None], "input 1 is a NoneType", id="none-in-list"),
+    ],
+)
+def test_inputs_that_are_not_a_list_of_texts_are_refused_before_any_request(
+    api, openai_client, inputs, message
+):
+    """A str is a sequence of characters: one request each; TypeError instead, nothing sent."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    with pytest.raises(TypeError, match=message):
+        tp.classify(inputs, ["yes", "no"], model=MODEL, client=openai_client, progress=False)
+    assert not route.called
+
+
+def test_an_answer_position_of_a_wrong_type_is_refused_before_any_request(api, openai_client):
+    """`at=1.5` is a TypeError before the requests, not after paying for them."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    with pytest.raises(TypeError, match="at must be an int, got float"):
+        tp.classify(["rain"], ["yes", "no"], model=MODEL, client=openai_client, at=1.5)
+    assert not route.called
+
+
+async def test_async_twin_refuses_one_string_before_any_request(api, async_openai_client):
+    """`aclassify` checks the inputs as `classify` does."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    with pytest.raises(TypeError, match="not one str"):
+        await aclassify("rain", ["yes", "no"], model=MODEL, client=async_openai_client)
+    assert not route.called
+
+
 def test_prompt_without_input_refused(openai_client):
     """A template without {input} is refused before any request."""
     with pytest.raises(ValueError, match=r"\{input\}"):

@@ -8,6 +8,7 @@ import math
 import re
 
 import httpx
+import numpy as np
 import pytest
 import respx
 from tests._client_helpers import client_for
@@ -101,6 +102,15 @@ def test_a_variant_that_is_a_prefix_of_another_is_refused_before_any_request(
     route = local.post("/completions").mock(side_effect=answer)
     with pytest.raises(ValueError, match="is a prefix of"):
         tp.Labels(variants).score(CONTEXT, model="tiny", client=client)
+    assert not route.called
+
+
+def test_a_variant_given_twice_is_refused_before_any_request(local, client):
+    """`[" Yes", " Yes"]` is one event: scored twice and summed it gave 1.2; ValueError instead."""
+    route = local.post("/completions").mock(side_effect=answer)
+    labels = tp.Labels({"yes": [" Yes", " Yes"], "no": [" No"]})
+    with pytest.raises(ValueError, match=r"variants \[' Yes'\] are given more than once"):
+        labels.score(CONTEXT, model="tiny", client=client)
     assert not route.called
 
 
@@ -218,3 +228,29 @@ def test_requested_ids_that_cannot_give_the_labels_are_refused(ids, match):
     """Every label needs ids, each id one label's and among those requested: ValueError."""
     with pytest.raises(ValueError, match=match):
         tp.Labels(["yes", "no"]).requested(_requested(), ids=ids)
+
+
+@pytest.mark.parametrize(
+    ("d", "ids", "match"),
+    [
+        pytest.param("body", {"yes": [30], "no": [40]}, "tp.parse", id="unparsed-body"),
+        pytest.param(None, {"yes": 30, "no": 40}, r"ids of 'yes' must be a list.*\[30\]", id="int"),
+        pytest.param(None, {"yes": "30", "no": "40"}, "ids of 'yes' must be a list", id="str"),
+        pytest.param(None, {"yes": [30.0], "no": [40]}, "30.0 of 'yes' is a float", id="float"),
+        pytest.param(None, {"yes": [True], "no": [40]}, "True of 'yes' is a bool", id="bool"),
+        pytest.param(None, None, "ids maps each label to a list", id="no-mapping"),
+        pytest.param(None, [30, 40], "ids maps each label to a list", id="a-list"),
+    ],
+)
+def test_requested_input_of_the_wrong_type_is_a_type_error(d, ids, match):
+    """An unparsed body or ids that are not lists of ints: TypeError saying what to pass."""
+    dist = testing.vllm_token_ids(testing.chat_completion(POSITIONS), VOCAB) if d else _requested()
+    with pytest.raises(TypeError, match=match):
+        tp.Labels(["yes", "no"]).requested(dist, ids=ids)
+
+
+def test_requested_ids_may_be_numpy_integers():
+    """Ids from a tokenizer as numpy integers are ints."""
+    ids = {"yes": [np.int64(30), 31], "no": (np.int32(40), 41)}
+    res = tp.Labels(["yes", "no"]).requested(_requested(), ids=ids)
+    assert res.raw["yes"] == pytest.approx(math.exp(-0.4) + math.exp(-6.0), rel=1e-12)

@@ -10,7 +10,7 @@ import pytest
 from tests.labels.test_calibration import results_from, synthetic
 
 import tokenprobs as tp
-from tokenprobs.labels import Labels
+from tokenprobs.labels import Char, Labels
 from tokenprobs.testing import chat_completion
 
 LN = math.log
@@ -27,6 +27,7 @@ D = tp.parse(BODY)
         pytest.param({"a": None}, r"variants of label 'a'.*NoneType", id="none-variants"),
         pytest.param({1: "yes"}, r"label 0 is a int \(1\)", id="int-key"),
         pytest.param([b"yes", b"no"], r"label 0 is a bytes", id="bytes"),
+        pytest.param([["yes"], "no"], r"label 0 is a list", id="unhashable-list-in-list"),
     ],
 )
 def test_labels_must_be_strings(labels, message):
@@ -155,3 +156,89 @@ def test_results_of_different_label_sets_are_refused():
     abc = results_from([[0.5, 0.3, 0.2]])[0]
     with pytest.raises(ValueError, match=r"result 1 .*\['a', 'b', 'c'\].*\['yes', 'no'\]"):
         tp.labels.calibrate([yes_no, abc], ["yes", "a"])
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        pytest.param(1.0, id="integral-float"),
+        pytest.param(1.5, id="float"),
+        pytest.param(True, id="bool"),
+        pytest.param([1], id="list"),
+    ],
+)
+def test_answer_position_of_a_wrong_type_is_a_type_error(at):
+    """A float failed deep in numpy, True read position 1: TypeError naming what `at` takes."""
+    d = tp.parse(chat_completion([("The", 0.0, []), (" Yes", LN(0.5), [(" Yes", LN(0.5))])]))
+    with pytest.raises(TypeError, match=r"at must be an int, got .*a Char\(int\) offset"):
+        Labels(["yes", "no"]).probs(d, at=at)
+
+
+@pytest.mark.parametrize("offset", [1.5, 2.0, True, "3"])
+def test_char_offset_must_be_an_int(offset):
+    """`Char(1.5)` is refused when written, not read as some position."""
+    with pytest.raises(TypeError, match="a Char offset must be an int"):
+        Char(offset)
+
+
+def test_numpy_integers_are_positions():
+    """An index from numpy (`np.argmax(...)`) is an int position."""
+    d = tp.parse(chat_completion([("The", 0.0, []), (" Yes", LN(0.5), [(" Yes", LN(0.5))])]))
+    assert Labels(["yes", "no"]).probs(d, at=np.int64(1)).position == 1
+    assert Labels(["yes", "no"]).probs(d, at=Char(np.int64(3))).position == 1
+
+
+def test_expected_score_answer_position_of_a_wrong_type_is_a_type_error():
+    """`expected_score(at=...)` takes what `Labels.probs` takes."""
+    with pytest.raises(TypeError, match="at must be an int, got float"):
+        tp.labels.expected_score(D, at=0.0)
+
+
+def test_uncertainty_scores_of_one_distribution_says_to_pass_a_list():
+    """One distribution was read as its positions ("item 0 is a TokenLogprob"): say `[d]`."""
+    with pytest.raises(TypeError, match=r"takes a list of distributions.*pass \[d\]"):
+        tp.labels.uncertainty_scores(D)
+
+
+@pytest.mark.parametrize("ds", [pytest.param(None, id="none"), pytest.param(BODY, id="a-body")])
+def test_scores_of_something_not_distributions_name_what_they_take(ds):
+    """None or a raw body is refused naming what a score takes, not as "not iterable"."""
+    with pytest.raises(TypeError, match="expected a TokenDistribution or a list of them"):
+        tp.labels.log_perplexity(ds)
+
+
+@pytest.mark.parametrize(
+    "vocab_size",
+    [
+        pytest.param(True, id="bool"),
+        pytest.param(50_000.0, id="float"),
+        pytest.param("5", id="str"),
+    ],
+)
+def test_entropy_bounds_vocab_size_is_an_int(vocab_size):
+    """`vocab_size=True` was read as V = 1 (the tail dropped): TypeError."""
+    with pytest.raises(TypeError, match="vocab_size must be an int"):
+        tp.labels.mean_token_entropy_bounds(D, vocab_size=vocab_size)
+
+
+@pytest.mark.parametrize("flag", ["no", 0, None])
+def test_length_normalize_is_a_bool(flag):
+    """`length_normalize="no"` behaved as True: TypeError."""
+    with pytest.raises(TypeError, match="length_normalize must be True or False"):
+        tp.labels.sequence_probability(D, length_normalize=flag)
+
+
+@pytest.mark.parametrize("what", ["bogus", "tail", "label", None])
+def test_matrix_of_an_unknown_kind_lists_the_kinds(what):
+    """`matrix("tail")` failed with an AttributeError from inside: ValueError naming the four."""
+    res = Labels(["yes", "no"]).probs_many([D])
+    with pytest.raises(ValueError, match=r"matrix takes one of \['probs', 'raw', 'lo', 'hi'\]"):
+        res.matrix(what)
+
+
+def test_matrix_kinds_are_per_label_columns():
+    """The four kinds are one column per label, in label order."""
+    res = Labels(["no", "yes"]).probs_many([D])
+    r = res[0]
+    assert res.matrix("raw").tolist() == [[r.raw["no"], r.raw["yes"]]]
+    assert res.matrix("hi").tolist() == [[r.bounds["no"][1], r.bounds["yes"][1]]]

@@ -129,3 +129,31 @@ def test_empty_scale():
     """An empty scale is refused."""
     with pytest.raises(ValueError, match="no scores"):
         expected_score(dist(*SEVEN), scale=[])
+
+
+@pytest.mark.parametrize(
+    ("scale", "error", "message"),
+    [
+        pytest.param([7, 8, math.nan], ValueError, "score 2 of the scale is nan", id="nan"),
+        pytest.param([7, 8, math.inf], ValueError, "score 2 of the scale is inf", id="inf"),
+        pytest.param({"7": 7, "9": -math.inf}, ValueError, "score '9' is -inf", id="mapping-inf"),
+        pytest.param([True, 8], TypeError, r"score 0 of the scale is a bool", id="bool"),
+        pytest.param({"A": False}, TypeError, "score 'A' is a bool", id="mapping-bool"),
+        pytest.param(["7", "8"], TypeError, "score 0 of the scale is a str", id="strings"),
+        pytest.param("78", TypeError, "scale must be a list of numbers", id="one-string"),
+        pytest.param(10, TypeError, "scale must be a list of numbers", id="an-int"),
+        pytest.param([7, 7, 8], ValueError, r"scores \['7'\] are given more", id="repeated"),
+        pytest.param([7, 7.0], ValueError, r"scores \['7'\] are given more", id="same-text"),
+        pytest.param({"7": 7, 7: 8}, ValueError, r"scores \['7'\] are given more", id="keys"),
+    ],
+)
+def test_a_scale_that_is_not_distinct_finite_numbers_is_refused(scale, error, message):
+    """NaN gave NaN, inf a RuntimeWarning, True the score 1, a repeat was merged: now errors."""
+    with pytest.raises(error, match=message):
+        expected_score(dist(*SEVEN), scale=scale)
+
+
+def test_grades_may_share_a_value():
+    """A mapping is labels to values: two grades with one value are two labels."""
+    res = expected_score(dist(("A", 0.6, [("A", 0.6), ("B", 0.4)])), scale={"A": 4, "B": 4})
+    assert res.expected == pytest.approx(4.0)

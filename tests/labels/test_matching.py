@@ -195,13 +195,41 @@ def test_label_outside_top_k_is_bounded_by_the_tail():
     assert not res.exact
 
 
-def test_all_labels_seen_is_exact():
-    """Every label spelled by a returned token: exact, argmax and margin over `probs`."""
+def test_all_labels_seen_but_tail_open_is_not_exact():
+    """Every label spelled by a returned token: all seen, but the 0.2 tail keeps bounds open."""
     res = Labels(YES_NO).probs(dist(("No", 0.6, [("No", 0.6), ("Yes", 0.2)])))
-    assert res.exact
+    assert res.all_seen
+    assert res.bounds["yes"] == pytest.approx((0.2, 0.4))
+    assert res.bounds["no"] == pytest.approx((0.6, 0.8))
+    assert not res.exact
     assert res.label == "no"
     assert res.probs == pytest.approx({"yes": 0.25, "no": 0.75})
     assert res.margin == pytest.approx(0.5)
+
+
+EXACT_ROWS = [
+    pytest.param([("Yes", 0.7, [("Yes", 0.7), ("No", 0.3)])], True, True, id="all-mass-seen"),
+    pytest.param([("Yes", 0.5, [("Yes", 0.5), ("No", 0.3)])], True, False, id="tail-open"),
+    pytest.param(
+        [("Yes", 0.5, [("Yes", 0.5), ("No", 0.3), (" ", 0.2)])],
+        True,
+        False,
+        id="blank-in-every-upper-bound",
+    ),
+    pytest.param([("Yes", 0.7, [("Yes", 0.7), ("N", 0.3)])], False, False, id="undecided-prefix"),
+    pytest.param(
+        [("Yes", 0.7, [("Yes", 0.7), ("The", 0.3)])], False, True, id="a-label-known-to-be-0"
+    ),
+]
+
+
+@pytest.mark.parametrize(("positions", "all_seen", "exact"), EXACT_ROWS)
+def test_exact_means_the_bounds_closed(positions, all_seen, exact):
+    """`exact` is True exactly when every label's `hi - lo` is (nearly) 0; `all_seen` is apart."""
+    res = Labels(YES_NO).probs(dist(*positions))
+    assert res.all_seen is all_seen
+    assert res.exact is exact
+    assert res.exact is all(hi - lo <= 1e-6 for lo, hi in res.bounds.values())
 
 
 def test_no_label_mass_gives_nan_and_no_label():
@@ -228,7 +256,8 @@ def test_chain_rule_splits_new_from_new_york():
     assert res.tail == pytest.approx(0.2 + 0.6 * 0.05)
     assert res.bounds["New York"] == pytest.approx((0.54, 0.54 + 0.2 + 0.03))
     assert res.multi_token == {"New York"}
-    assert res.exact
+    assert res.all_seen
+    assert not res.exact  # the tails at both positions leave the bounds open
 
 
 def test_chain_rule_end_of_sequence_terminates_a_label():
@@ -386,6 +415,9 @@ def test_legacy_completions_without_bytes():
         pytest.param(["yes", "  "], "empty", id="blank-variant"),
         pytest.param({"a": ["Yes"], "b": ["yes"]}, "both", id="variant-in-two-classes"),
         pytest.param([], "at least one", id="no-labels"),
+        pytest.param(
+            ["yes", "yes", "no"], r"labels \['yes'\] are given more than once", id="repeated-label"
+        ),
     ],
 )
 def test_invalid_label_sets(labels, message):

@@ -15,13 +15,14 @@ import numpy as np
 
 from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode, is_special
 from tokenprobs.labels._position import token_bytes
+from tokenprobs.models._identity import token_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["Chain", "candidates", "follow", "raw_bytes"]
+__all__ = ["Chain", "candidates", "follow"]
 
 
 @dataclass
@@ -83,7 +84,7 @@ def follow(
         p_next = 0.0
         for tok, raw, lp in candidates(d, j):
             p = math.exp(min(lp, 0.0))
-            cand = raw_bytes(tok, raw)
+            cand = token_key(tok, raw)
             if is_special(tok) or not cand:
                 out = complete
             else:
@@ -117,8 +118,3 @@ def candidates(d: TokenDistribution, j: int) -> list[tuple[str, list[int] | None
     if support[width] > -math.inf:
         out.append((d.tokens[j], d.token_bytes[j], float(support[width])))
     return out
-
-
-def raw_bytes(token: str, raw: list[int] | None) -> bytes:
-    """A candidate's bytes: as given, or its text's UTF-8 where the API gave none."""
-    return bytes(raw) if raw is not None else token.encode("utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from tokenprobs.client import DEFAULT_RETRY, RetryPolicy
 from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.labels._job import Job
 from tokenprobs.labels._labels import Labels
+from tokenprobs.labels._position import check_at
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -63,6 +65,34 @@ def _prompter(
         raise ValueError(msg)
     names = ", ".join(labels.names)
     return lambda x: template.replace("{labels}", names).replace("{input}", x)
+
+
+def _inputs(inputs: object, *, templated: bool) -> list[Any]:
+    """The inputs as a list, checked before any request.
+
+    Raises:
+        TypeError: `inputs` is one string (it would be one request per character) or not a
+            list; or, with a template prompt, an input is not a string.
+    """
+    if isinstance(inputs, str | bytes):
+        msg = (
+            f"inputs must be a list of texts, not one {type(inputs).__name__} (that would send "
+            "one request per character): pass [text]"
+        )
+        raise TypeError(msg)
+    if not isinstance(inputs, Iterable):
+        msg = f"inputs must be a list of texts, got {type(inputs).__name__}"
+        raise TypeError(msg)
+    items = list(inputs)
+    if templated:
+        for n, x in enumerate(items):
+            if not isinstance(x, str):
+                msg = (
+                    f"input {n} is a {type(x).__name__}, not a string: the prompt template "
+                    "takes texts (or pass prompt= a function of your inputs)"
+                )
+                raise TypeError(msg)
+    return items
 
 
 def _max_tokens(labels: Labels) -> int:
@@ -119,6 +149,11 @@ def classify(
     Returns:
         `LabelResults`: a list of `LabelResult` (or the exception of a failed input), in input
         order, with `.matrix()` and `.to_pandas()`.
+
+    Raises:
+        TypeError: `inputs` is one string (not a list of texts), an input is not a string
+            while `prompt` is a template, or `at` is none of the kinds it takes.
+        ValueError: A template `prompt` without `{input}`.
 
     Warns:
         LabelsWarning: When the answers show that some labels are not single tokens for this
@@ -230,6 +265,8 @@ def _plan(
     create_kwargs: dict[str, object],
 ) -> _Job:
     """The prompts and request options of one `classify` (or `aclassify`) call."""
+    items = _inputs(inputs, templated=not callable(prompt))
+    at = check_at(at)
     label_set = labels if isinstance(labels, Labels) else Labels(labels)
     make = _prompter(prompt, label_set)
     create_kwargs.setdefault("temperature", 0)
@@ -250,4 +287,4 @@ def _plan(
         "profile": profile,
         **create_kwargs,
     }
-    return _Job([make(x) for x in inputs], options, label_set, at)
+    return _Job([make(x) for x in items], options, label_set, at)

@@ -15,6 +15,8 @@ needs the whole next-token distribution, which a score does not give). Nothing i
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,11 +27,10 @@ from tokenprobs.exceptions import ScoringError
 from tokenprobs.labels._job import Job
 from tokenprobs.labels._position import resolve
 from tokenprobs.labels._result import LabelResult, build
+from tokenprobs.models._expect import expect_distribution
 from tokenprobs.scoring._score import Texts
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
-
     import openai
     from numpy.typing import NDArray
 
@@ -48,6 +49,18 @@ _SEAM_HINT = (
 
 
 def _disjoint(variants: list[str]) -> None:
+    """Refuse variants that are not disjoint events: one written twice, or one a prefix of another.
+
+    Raises:
+        ValueError: Naming the repeated variant or the pair.
+    """
+    repeated = sorted({v for v in variants if variants.count(v) > 1})
+    if repeated:
+        msg = (
+            f"variants {repeated} are given more than once: a string is one event, scored once; "
+            "list each variant once"
+        )
+        raise ValueError(msg)
     for a in variants:
         for b in variants:
             if a != b and b.startswith(a):
@@ -116,7 +129,7 @@ def collapsed(
         ambiguous_sets={},
         tail=max(0.0, 1.0 - math.fsum(raw.tolist())),
         position=position,
-        exact=True,
+        all_seen=True,
         multi_token=multi_token,
     )
 
@@ -164,21 +177,57 @@ def _plan(
     return _Job(many.prompts, options, names, flat, many)
 
 
+def _token_ids(ids: object) -> dict[object, list[int]]:
+    """`ids` checked to map each label to a list of int token ids.
+
+    Raises:
+        TypeError: `ids` is not a mapping, a label's ids are not a list, or an id is no int.
+    """
+    if not isinstance(ids, Mapping):
+        msg = (
+            f"ids maps each label to a list of int token ids ({{'yes': [9891], 'no': [2201]}}), "
+            f"got {type(ids).__name__}"
+        )
+        raise TypeError(msg)
+    out: dict[object, list[int]] = {}
+    for name, given in ids.items():
+        if isinstance(given, str | bytes) or not isinstance(given, Sequence):
+            hint = f" (write [{given!r}] for one id)" if isinstance(given, numbers.Integral) else ""
+            msg = (
+                f"the ids of {name!r} must be a list of int token ids, got "
+                f"{type(given).__name__} {given!r}{hint}"
+            )
+            raise TypeError(msg)
+        wrong = [t for t in given if isinstance(t, bool) or not isinstance(t, numbers.Integral)]
+        if wrong:
+            msg = (
+                f"token id {wrong[0]!r} of {name!r} is a {type(wrong[0]).__name__}, not an int: "
+                "ids are the tokenizer's integer ids"
+            )
+            raise TypeError(msg)
+        out[name] = [int(t) for t in given]
+    return out
+
+
 def from_requested(
     names: tuple[str, ...], d: TokenDistribution, i: int, ids: Mapping[str, Sequence[int]]
 ) -> LabelResult:
     """The exact `LabelResult` at position `i` from vLLM's requested-token logprobs.
 
     Raises:
+        TypeError: `d` is not a `TokenDistribution`, or `ids` is not a mapping of labels to
+            lists of int ids.
         ValueError: A label is not in the set or has no id, an id is given twice, was not
             requested (`logprob_token_ids`), or has no logprob at the position.
     """
-    unknown = sorted(set(ids) - set(names))
+    d = expect_distribution(d, "Labels.requested(d)")
+    table = _token_ids(ids)
+    unknown = sorted(set(table) - set(names), key=str)
     if unknown:
         msg = f"ids names labels not in the set: {unknown} (the labels are {list(names)})"
         raise ValueError(msg)
-    flat = [(t, k) for k, name in enumerate(names) for t in ids.get(name, ())]
-    missing = [n for n in names if not ids.get(n)]
+    flat = [(t, k) for k, name in enumerate(names) for t in table.get(name, ())]
+    missing = [n for n in names if not table.get(n)]
     if missing:
         msg = f"no token id for {missing}: give every label the ids of its one-token variants"
         raise ValueError(msg)
@@ -256,8 +305,8 @@ class Exact:
         Raises:
             ScoringError: The server cannot score (see `tp.score`), or a variant's tokens cross
                 the seam with `context` (its logprobs would not be the variant's).
-            ValueError: `context` is empty, or a variant is a prefix of another (`"New"`,
-                `"New York"`: not disjoint events).
+            ValueError: `context` is empty, or a variant is given twice or is a prefix of
+                another (`"New"`, `"New York"`: not disjoint events).
             openai.APIError: A request failed (after retries): the first failure is raised.
         """
         return _plan(
@@ -321,7 +370,10 @@ class Exact:
 
         Raises:
             LabelPositionError: If `at` names no position of `d`.
+            TypeError: `d` is not a `TokenDistribution` (a raw response: `tp.parse` it with
+                `logprob_token_ids=`), or `ids` does not map labels to lists of int ids.
             ValueError: A label has no id, an id is given twice, was not requested, or has no
                 logprob at the position.
         """
+        d = expect_distribution(d, "Labels.requested(d)")
         return from_requested(self.names, d, resolve(d, at, self._norm), ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -48,16 +49,51 @@ class ExpectedScore:
         return self.result.position
 
 
+def _value(v: object, what: str) -> float:
+    """`v` as a finite float, where it is a real number that is no bool.
+
+    Raises:
+        TypeError: `v` is a bool or not a real number.
+        ValueError: `v` is NaN or infinite.
+    """
+    if isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Real):
+        msg = f"{what} is a {type(v).__name__} ({v!r}): a score's value must be a number"
+        raise TypeError(msg)
+    x = float(v)
+    if not math.isfinite(x):
+        msg = f"{what} is {x}: a score's value must be a finite number"
+        raise ValueError(msg)
+    return x
+
+
 def _scale(scale: Iterable[float] | Mapping[str, float]) -> dict[str, float]:
+    """Each score's text with its value: finite numbers, each score written once.
+
+    Raises:
+        TypeError: The scale is not numbers (or a mapping to numbers), or holds a bool.
+        ValueError: The scale is empty, a value is not finite, or a score is given twice.
+    """
+    if isinstance(scale, str | bytes) or not isinstance(scale, Iterable):
+        msg = (
+            f"scale must be a list of numbers or a mapping from score strings to numbers, got "
+            f"{type(scale).__name__} {scale!r}"
+        )
+        raise TypeError(msg)
     if isinstance(scale, Mapping):
-        values = {str(k): float(v) for k, v in scale.items()}
+        pairs = [(str(k), _value(v, f"the value of score {k!r}")) for k, v in scale.items()]
     else:
-        values = {}
-        for s in scale:
-            text = str(int(s)) if float(s).is_integer() else repr(float(s))
-            values[text] = float(s)
-    if not values:
+        pairs = []
+        for n, s in enumerate(scale):
+            x = _value(s, f"score {n} of the scale")
+            pairs.append((str(int(x)) if x.is_integer() else repr(x), x))
+    if not pairs:
         msg = "the scale has no scores"
+        raise ValueError(msg)
+    values = dict(pairs)
+    if len(values) != len(pairs):
+        texts = [t for t, _ in pairs]
+        repeated = [t for t in values if texts.count(t) > 1]
+        msg = f"scores {repeated} are given more than once in the scale: list each score once"
         raise ValueError(msg)
     return values
 
@@ -123,8 +159,9 @@ def expected_score(
 
     Args:
         d: The judge's output.
-        scale: The allowed scores (numbers: each written as an integer where it is one), or a
-            mapping from score strings to values (`{"A": 4, "B": 3, ...}` for letter grades).
+        scale: The allowed scores (finite numbers, each once: each written as an integer where
+            it is one), or a mapping from score strings to values (`{"A": 4, "B": 3, ...}` for
+            letter grades; two grades may share a value).
         at: Where the score token is: `"last"` (default: the last score written in the text,
             so a digit in the reasoning before it is not read), `"first"`, or any `at=` of
             `Labels.probs` (a position, a `Char` offset, a JSON key).
@@ -135,8 +172,10 @@ def expected_score(
 
     Raises:
         LabelPositionError: If no score is written in the text (for `"last"` / `"first"`).
-        TypeError: If `d` is not a `TokenDistribution` (a raw response: `tp.parse` it).
-        ValueError: If the scale is empty.
+        TypeError: If `d` is not a `TokenDistribution` (a raw response: `tp.parse` it), or a
+            score's value is a bool or not a number.
+        ValueError: If the scale is empty, a value is NaN or infinite, or a score is given
+            twice (`[7, 7, 8]`, or `7` and `7.0`).
 
     Examples:
         >>> import math, tokenprobs as tp

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.labels._chain import Chain, follow, raw_bytes
+from tokenprobs.labels._chain import Chain, follow
 from tokenprobs.labels._exact import Exact
 from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode
 from tokenprobs.labels._position import At, LabelPositionError, resolve
@@ -22,11 +22,36 @@ from tokenprobs.labels._result import LabelResult, LabelResults, build
 from tokenprobs.labels._rows import plain_results, tails_at
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._expect import expect_distribution
+from tokenprobs.models._identity import token_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = ["Labels"]
+
+
+def _not_text(n: int, name: object) -> str:
+    """What is wrong with label `n`, which is no string."""
+    return (
+        f"label {n} is a {type(name).__name__} ({name!r}), not a string: give each label as "
+        "its text"
+    )
+
+
+def _listed(names: list[object]) -> dict[object, object]:
+    """A list of labels as classes of one variant each (the name), each label given once."""
+    for n, name in enumerate(names):
+        if not isinstance(name, str):
+            raise TypeError(_not_text(n, name))
+    given: dict[object, object] = {k: [k] for k in names}
+    if len(given) != len(names):
+        repeated = [k for k in given if names.count(k) > 1]
+        msg = (
+            f"labels {repeated} are given more than once: each label is one class, list it "
+            "once (results have one column per label)"
+        )
+        raise ValueError(msg)
+    return given
 
 
 def _classes(
@@ -36,18 +61,15 @@ def _classes(
 
     Raises:
         TypeError: A label name or a variant is not a string.
+        ValueError: A label is given twice in a list.
     """
     given: dict[object, object] = (
-        dict(labels.items()) if isinstance(labels, Mapping) else {k: [k] for k in labels}
+        dict(labels.items()) if isinstance(labels, Mapping) else _listed(list(labels))
     )
     classes: dict[str, list[str]] = {}
     for n, (name, vs) in enumerate(given.items()):
         if not isinstance(name, str):
-            msg = (
-                f"label {n} is a {type(name).__name__} ({name!r}), not a string: give each "
-                "label as its text"
-            )
-            raise TypeError(msg)
+            raise TypeError(_not_text(n, name))
         if isinstance(vs, str):
             vs = [vs]  # noqa: PLW2901 - one variant, as a list of one
         if not isinstance(vs, Iterable):
@@ -85,8 +107,8 @@ class Labels(Exact):
 
     Raises:
         TypeError: If a label or a variant is not a string, or an option is not a bool.
-        ValueError: If a class has no variant, a variant normalises to nothing, or two classes
-            share a variant.
+        ValueError: If a label is given twice, a class has no variant, a variant normalises to
+            nothing, or two classes share a variant.
     """
 
     def __init__(
@@ -153,10 +175,10 @@ class Labels(Exact):
     # --- candidates ---------------------------------------------------------------------------
 
     def _outcome(self, token: str, raw: list[int] | None) -> Outcome:
-        key: object = token if raw is None else bytes(raw)
+        key: object = token if raw is None else bytes(raw)  # the bytes derived only once
         out = self._keys.get(key)
         if out is None:
-            text, partial = decode(raw_bytes(token, raw))
+            text, partial = decode(token_key(token, raw))
             out = self._norm.classify(text, partial)
             self._keys[key] = out
         return out
@@ -180,7 +202,8 @@ class Labels(Exact):
 
         Returns:
             A `LabelResult`: `.probs` (normalised over the labels), `.raw`, `.unmatched`,
-            `.ambiguous`, `.tail`, `.bounds`, `.exact`, `.label`, `.margin`.
+            `.ambiguous`, `.tail`, `.bounds`, `.exact` (the bounds closed), `.all_seen`,
+            `.label`, `.margin`.
 
         Raises:
             LabelPositionError: If `at` names no position of `d`.
@@ -363,7 +386,7 @@ class Labels(Exact):
         hi = np.minimum(hi, 1.0 - (lo.sum() - lo))
         hi = np.clip(np.maximum(hi, lo), 0.0, 1.0)
         lo = np.minimum(lo, 1.0)
-        exact = not amb and bool(np.all(raw > 0)) and bool(np.allclose(raw, lo, atol=1e-12))
+        all_seen = not amb and bool(np.all(raw > 0)) and bool(np.allclose(raw, lo, atol=1e-12))
         return build(
             self.names,
             raw,
@@ -373,6 +396,6 @@ class Labels(Exact):
             ambiguous_sets={frozenset(self.names[k] for k in s): v for s, v in amb.items()},
             tail=tail,
             position=position,
-            exact=exact,
+            all_seen=all_seen,
             multi_token=frozenset(self.names[k] for k in multi),
         )

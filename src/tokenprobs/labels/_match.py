@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import codecs
 import re
+import sys
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cache
 
-__all__ = ["Kind", "Normaliser", "Outcome", "decode", "is_special"]
+__all__ = ["Kind", "Normaliser", "Outcome", "decode", "folds_onto", "is_special"]
 
 
 class Kind(IntEnum):
@@ -113,7 +115,9 @@ class Normaliser:
         prefix_of: set[int] = set()
         for v, k in self.variants:
             if partial:
-                if v.startswith(c) and v[len(c) :].encode("utf-8").startswith(partial):
+                if v.startswith(c) and self._may_continue(
+                    v[len(c) :], partial, terminated=terminated
+                ):
                     prefix_of.add(k)
                 continue
             if c == v or (not terminated and c.startswith(v) and not _is_word(c[len(v)])):
@@ -127,3 +131,38 @@ class Normaliser:
         if not prefix_of:
             return NONE
         return Outcome(Kind.PREFIX if len(prefix_of) == 1 else Kind.AMBIGUOUS, frozenset(prefix_of))
+
+    def _may_continue(self, rest: str, partial: bytes, *, terminated: bool) -> bool:
+        """Whether a character starting with the bytes `partial` can begin `rest` of a variant.
+
+        The variant is normalised, the partial character is not (its case is unknown until it
+        completes): it fits when some character whose UTF-8 starts with `partial` normalises to
+        the start of `rest` (`"Я"`, lead byte `0xd0`, folds to `"я"`, lead byte `0xd1`). A
+        variant already complete (`rest` empty) may still be followed by a non-word character
+        (the label then), unless the candidate is known to end with the partial character.
+        """
+        if not rest:
+            return not terminated
+        forms = [rest[0]] if self.case_sensitive else [rest[0], *folds_onto().get(rest[0], ())]
+        return any(
+            ch.encode("utf-8", errors="surrogatepass").startswith(partial)
+            and rest.startswith(ch if self.case_sensitive else ch.casefold())
+            for ch in forms
+        )
+
+
+@cache
+def folds_onto() -> dict[str, tuple[str, ...]]:
+    """Each character with the characters whose case folding starts with it (built once).
+
+    `"я"` with `("Я",)`, `"k"` with `("K", "\u212a")` (the Kelvin sign), `"s"` with `"S"`,
+    `"ß"`, `"\u017f"` (the long s) ...: every code point is folded once, on the first split
+    character matched (a fifth of a second).
+    """
+    table: dict[str, list[str]] = {}
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        folded = ch.casefold()
+        if folded != ch:
+            table.setdefault(folded[0], []).append(ch)
+    return {k: tuple(v) for k, v in table.items()}

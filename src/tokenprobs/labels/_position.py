@@ -3,25 +3,54 @@
 from __future__ import annotations
 
 import json
+import numbers
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Self
 
 import numpy as np
 
 from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.labels._match import decode, is_special
+from tokenprobs.models._identity import token_key
 
 if TYPE_CHECKING:
     from tokenprobs.labels._match import Normaliser
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["At", "Char", "LabelPositionError", "resolve", "token_bytes"]
+__all__ = ["At", "Char", "LabelPositionError", "check_at", "resolve", "token_bytes"]
 
 
-class Char(NamedTuple):
-    """A character offset in `d.text`: `at=Char(12)` reads the position whose token holds it."""
+def _index(value: object, what: str) -> int:
+    """`value` as an int, where it is an integer that is no bool.
 
+    Raises:
+        TypeError: `value` is a bool, a float or anything but an integer.
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        msg = (
+            f"{what} must be an int, got {type(value).__name__} {value!r} (at= takes None, an "
+            "int position, a Char(int) offset or a JSON key)"
+        )
+        raise TypeError(msg)
+    return int(value)
+
+
+class _Offset(NamedTuple):
     offset: int
+
+
+class Char(_Offset):
+    """A character offset in `d.text`: `at=Char(12)` reads the position whose token holds it.
+
+    Raises:
+        TypeError: If the offset is not an int (a float, a bool).
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, offset: int) -> Self:
+        """The offset, checked to be an int."""
+        return super().__new__(cls, _index(offset, "a Char offset"))
 
 
 At = int | Char | str | None
@@ -33,9 +62,12 @@ class LabelPositionError(TokenprobsError, ValueError):
 
 
 def token_bytes(d: TokenDistribution, i: int) -> bytes:
-    """Position `i`'s sampled token's bytes (derived from its text where the API gave none)."""
-    b = d.token_bytes[i]
-    return bytes(b) if b is not None else d.tokens[i].encode("utf-8")
+    r"""Position `i`'s sampled token's bytes (derived from its text where the API gave none).
+
+    The derivation is the library's one rule (`token_key`): a legacy `bytes:\xf0` or
+    `\xf0\x9f` spelling of a split character stands for those bytes, not for its text.
+    """
+    return token_key(d.tokens[i], d.token_bytes[i])
 
 
 def _first_content(d: TokenDistribution, norm: Normaliser) -> int:
@@ -69,12 +101,25 @@ def _json_key(d: TokenDistribution, key: str) -> int:
     return _char(d, found.end())
 
 
+def check_at(at: object) -> At:
+    """`at`, checked to be one of the kinds `resolve` takes (before any request is sent).
+
+    Raises:
+        TypeError: If `at` is none of None, an int, a `Char` or a str (a float, a bool ...).
+    """
+    if at is None or isinstance(at, Char | str):
+        return at
+    return _index(at, "at")
+
+
 def resolve(d: TokenDistribution, at: At, norm: Normaliser) -> int:
     """The position `at` names in `d`.
 
     Raises:
         LabelPositionError: If there is no such position.
+        TypeError: If `at` is none of None, an int, a `Char` or a str (a float, a bool ...).
     """
+    at = check_at(at)
     if at is None:
         return _first_content(d, norm)
     if isinstance(at, Char):

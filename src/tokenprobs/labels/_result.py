@@ -15,7 +15,11 @@ if TYPE_CHECKING:
 
     from numpy.typing import NDArray
 
-__all__ = ["LabelResult", "LabelResults"]
+__all__ = ["CLOSED", "LabelResult", "LabelResults"]
+
+CLOSED = 1e-6
+"""The width under which a label's bounds count as closed (`LabelResult.exact`): the API's
+rounding of logprobs leaves a tail of about this much where the returned tokens hold it all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +50,10 @@ class LabelResult:
     """Per label, `[lo, hi]` on its true probability: `lo` counts only complete labels, `hi`
     adds prefixes, the ambiguous mass it shares, whitespace-only tokens and the tail."""
     exact: bool
-    """True when every label's mass is known from the returned tokens: each label was seen
-    complete, nothing is ambiguous, no prefix is left undecided."""
+    """True when the bounds closed: `hi - lo <= CLOSED` (1e-6) for every label, so each label's
+    probability is known, not only bounded. Top-k leaves them open wherever mass it could not
+    place remains (the tail, a whitespace-only token, an ambiguous or undecided prefix); scoring
+    calls and requested ids (`Labels.score`, `Labels.requested`) always close them."""
     position: int
     """The answer position the result was read at."""
     label: str | None
@@ -56,6 +62,11 @@ class LabelResult:
     """`probs` of the most probable label minus the runner-up's (NaN with no label mass)."""
     multi_token: frozenset[str] = field(default_factory=frozenset)
     """Labels whose returned mass was only a prefix (not a single token for this model)."""
+    all_seen: bool = False
+    """True when the returned tokens settle every label they can: each label was seen complete,
+    nothing is ambiguous, no prefix is left undecided (`raw == lo`). The tail and
+    whitespace-only tokens may still hold more of a label, so the bounds can be open (`exact`
+    False) while this is True."""
 
     @property
     def mass(self) -> float:
@@ -78,11 +89,11 @@ def build(
     ambiguous_sets: dict[frozenset[str], float],
     tail: float,
     position: int,
-    exact: bool,
+    all_seen: bool,
     multi_token: frozenset[str],
     probs: NDArray[np.float64] | None = None,
 ) -> LabelResult:
-    """One `LabelResult` from its row of arrays."""
+    """One `LabelResult` from its row of arrays (`exact` when the bounds closed)."""
     total = float(raw.sum())
     if probs is None:
         probs = raw / total if total > 0 else np.full(raw.shape, np.nan)
@@ -101,12 +112,17 @@ def build(
         ambiguous_sets=ambiguous_sets,
         tail=tail,
         bounds={k: (a, b) for k, a, b in zip(labels, lo.tolist(), hi.tolist(), strict=True)},
-        exact=exact,
+        exact=bool(np.all(hi - lo <= CLOSED)),
         position=position,
         label=label,
         margin=margin,
         multi_token=multi_token,
+        all_seen=all_seen,
     )
+
+
+_MATRICES = ("probs", "raw", "lo", "hi")
+"""What `LabelResults.matrix` lays out: a number per label."""
 
 
 class LabelResults(list["LabelResult | Exception"]):
@@ -125,7 +141,18 @@ class LabelResults(list["LabelResult | Exception"]):
         return np.fromiter((isinstance(r, LabelResult) for r in self), dtype=bool, count=len(self))
 
     def matrix(self, what: str = "probs") -> NDArray[np.float64]:
-        """`(N, C)` array of `"probs"`, `"raw"`, `"lo"` or `"hi"`; NaN rows for failed items."""
+        """`(N, C)` array of `"probs"`, `"raw"`, `"lo"` or `"hi"`; NaN rows for failed items.
+
+        Raises:
+            ValueError: If `what` is none of those (a per-result number such as `"tail"` is
+                an attribute of each result, or a `to_pandas()` column).
+        """
+        if not isinstance(what, str) or what not in _MATRICES:
+            msg = (
+                f"matrix takes one of {list(_MATRICES)} (one column per label), got {what!r}; "
+                "per-result values such as tail or label are columns of to_pandas()"
+            )
+            raise ValueError(msg)
         out = np.full((len(self), len(self.labels)), np.nan)
         for n, r in enumerate(self):
             if isinstance(r, LabelResult):
@@ -133,11 +160,12 @@ class LabelResults(list["LabelResult | Exception"]):
                     j = 0 if what == "lo" else 1
                     out[n] = [r.bounds[k][j] for k in self.labels]
                 else:
-                    out[n] = list(getattr(r, what).values())
+                    values = r.probs if what == "probs" else r.raw
+                    out[n] = [values[k] for k in self.labels]
         return out
 
     def to_pandas(self) -> Any:  # noqa: ANN401 - pandas is optional
-        """One row per input: label, margin, mass, exact, tail, `p_<label>`, `lo_`/`hi_`, error.
+        """One row per input: label, margin, mass, exact, all_seen, tail, `p_`/`lo_`/`hi_`, error.
 
         Raises:
             MissingDependencyError: Without pandas (`pip install 'pytokenprobs[pandas]'`).
@@ -156,6 +184,7 @@ class LabelResults(list["LabelResult | Exception"]):
                 "ambiguous": r.ambiguous,
                 "tail": r.tail,
                 "exact": r.exact,
+                "all_seen": r.all_seen,
                 "position": r.position,
             }
             for k in self.labels:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokenprobs import metrics
-from tokenprobs.labels._result import LabelResult
+from tokenprobs.labels._result import CLOSED, LabelResult
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -58,7 +58,8 @@ def plain_results(
     hi = np.clip(np.maximum(hi, lo), 0.0, 1.0)
     lo = np.minimum(lo, 1.0)
     close = np.all(np.abs(raw - lo) <= 1e-12 + 1e-5 * np.abs(lo), axis=1)  # np.allclose's
-    exact = ~(amb_mass > 0).any(axis=1) & np.all(raw > 0, axis=1) & close
+    all_seen = ~(amb_mass > 0).any(axis=1) & np.all(raw > 0, axis=1) & close
+    exact = np.all(hi - lo <= CLOSED, axis=1)
     total = raw.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         probs = np.where(total > 0, raw / np.where(total > 0, total, 1.0), np.nan)
@@ -89,8 +90,9 @@ def plain_results(
             label=names[j] if ok else None,
             margin=m,
             multi_token=frozenset(names[k] for k in np.flatnonzero(multi[r])),
+            all_seen=s,
         )
-        for r, (pos, p, w, u, t, lo_r, hi_r, e, j, ok, m) in enumerate(
+        for r, (pos, p, w, u, t, lo_r, hi_r, e, s, j, ok, m) in enumerate(
             zip(
                 positions,
                 probs.tolist(),
@@ -100,6 +102,7 @@ def plain_results(
                 lo.tolist(),
                 hi.tolist(),
                 exact.tolist(),
+                all_seen.tolist(),
                 top.tolist(),
                 defined.tolist(),
                 margin.tolist(),

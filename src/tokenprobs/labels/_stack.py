@@ -7,7 +7,7 @@ array into one value per distribution with `np.bincount` (no Python loop over po
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -50,6 +50,13 @@ class Flat:
 def flatten(ds: TokenDistribution | Many) -> tuple[Flat, bool]:
     """The positions of one or many distributions, stacked; and whether one was given."""
     one = isinstance(ds, TokenDistribution)
+    given: object = ds
+    if not one and (isinstance(given, str | bytes | Mapping) or not isinstance(given, Iterable)):
+        msg = (
+            f"expected a TokenDistribution or a list of them, got {type(given).__name__}: "
+            "`tp.parse(response)` makes one from a response"
+        )
+        raise TypeError(msg)
     items: list[object] = [ds] if isinstance(ds, TokenDistribution) else list(ds)
     for n, d in enumerate(items):
         if not isinstance(d, TokenDistribution):

@@ -24,6 +24,7 @@ entropy; `mean_token_entropy_bounds` gives the tight `[lower, upper]` with the t
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, overload
 
@@ -41,11 +42,10 @@ from tokenprobs.labels._stack import (
     segment_sum,
     shaped,
 )
+from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
-
-    from tokenprobs.models import TokenDistribution
 
 __all__ = [
     "UncertaintyScores",
@@ -86,6 +86,9 @@ def sequence_probability(
     Returns:
         A float in $[0, 1]$, or an array with one per distribution.
 
+    Raises:
+        TypeError: If `length_normalize` is not a bool.
+
     Examples:
         >>> import tokenprobs as tp
         >>> from tokenprobs.testing import chat_completion
@@ -96,6 +99,10 @@ def sequence_probability(
         ... )
         (0.3679, 0.1353)
     """
+    given: object = length_normalize
+    if not isinstance(given, bool):
+        msg = f"length_normalize must be True or False, got {type(given).__name__} {given!r}"
+        raise TypeError(msg)
     f, one = flatten(d)
     if length_normalize:
         return shaped(np.exp(segment_mean(f.logprobs, f)), one)
@@ -277,7 +284,16 @@ def mean_token_entropy_bounds(
 
     Returns:
         `(lower, upper)`, or an array `(N, 2)`.
+
+    Raises:
+        TypeError: If `vocab_size` is not an int (a bool, a float).
+        ValueError: If `vocab_size` is not positive or is below the tokens returned at a
+            position (`metrics.entropy_bounds`).
     """
+    given: object = vocab_size
+    if isinstance(given, bool | np.bool_) or not isinstance(given, numbers.Integral):
+        msg = f"vocab_size must be an int (the model's vocabulary size), got {given!r}"
+        raise TypeError(msg)
     f, one = flatten(d)
     finite = f.alts > -np.inf
     ceiling = np.where(
@@ -327,8 +343,19 @@ def uncertainty_scores(ds: Many, /, *, top_k: int | None = None) -> UncertaintyS
 
     Returns:
         An `UncertaintyScores` with one array `(len(ds),)` per score.
+
+    Raises:
+        TypeError: If `ds` is one distribution (pass `[d]`, or call the scores one by one) or
+            holds anything but distributions.
     """
-    f, _ = flatten(list(ds))
+    given: object = ds
+    if isinstance(given, TokenDistribution):
+        msg = (
+            "uncertainty_scores takes a list of distributions (one array entry each): pass [d], "
+            "or call a score on the one distribution (sequence_probability(d) ...)"
+        )
+        raise TypeError(msg)
+    f, _ = flatten(ds)
     neg = negentropies(f, top_k)
     return UncertaintyScores(
         sequence_probability=np.exp(segment_mean(f.logprobs, f)),
