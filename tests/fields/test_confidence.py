@@ -425,7 +425,8 @@ def test_boolean_without_schema_decides_true_false_null():
     assert dec is not None
     assert dec.labels is not None
     assert dec.labels.probs == pytest.approx({"true": 0.3, "false": 0.7, "null": 0.0})
-    assert dec.labels.exact is False  # null was not seen: its mass is only bounded
+    assert dec.labels.all_seen is False  # null was not seen
+    assert dec.labels.exact  # but false + true hold all the mass: null's bounds close at (0, 0)
 
 
 def test_decision_alternative_that_changes_the_structure_is_other():

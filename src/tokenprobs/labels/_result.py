@@ -147,7 +147,8 @@ class LabelResults(list["LabelResult | Exception"]):
             ValueError: If `what` is none of those (a per-result number such as `"tail"` is
                 an attribute of each result, or a `to_pandas()` column).
         """
-        if not isinstance(what, str) or what not in _MATRICES:
+        given: object = what  # checked as a caller may pass anything
+        if not isinstance(given, str) or given not in _MATRICES:
             msg = (
                 f"matrix takes one of {list(_MATRICES)} (one column per label), got {what!r}; "
                 "per-result values such as tail or label are columns of to_pandas()"
