@@ -42,7 +42,7 @@ def parse_litellm(obj: Any, *, choice: int | None, generic: Generic) -> list[Tok
     """The generic adapters on LiteLLM's objects, with LiteLLM's option when logprobs are absent."""
     stream = not isinstance(obj, pydantic.BaseModel | dict) and isinstance(obj, Iterable)
     items = list(obj) if stream else obj
-    what = f"LiteLLM's {type(obj).__name__}"
+    what = f"LiteLLM's {type(obj).__name__}" + (" of stream chunks" if stream else "")
     provider = _provider(obj, items)
     try:
         out = generic(items, choice=choice)
@@ -54,17 +54,12 @@ def parse_litellm(obj: Any, *, choice: int | None, generic: Generic) -> list[Tok
         raise err from exc
     if stream:
         for d in out:
-            _check_stream(d, f"{what} of stream chunks", provider)
+            _check_stream(d)
     return out
 
 
-def _check_stream(d: TokenDistribution, what: str, provider: str | None) -> None:
-    """A stream's choice with text but no logprobs raises; one that lost a token warns."""
-    if not len(d) and d.content:
-        if provider in OLLAMA:
-            raise ollama_dropped(what, provider)
-        msg = f"{what} carries no logprobs (choice {d.choice} has text but no chunk had logprobs)"
-        raise missing(msg, hint=_hint(), endpoint="chat.completions")
+def _check_stream(d: TokenDistribution) -> None:
+    """A stream's choice that lost a token warns (one with text but no logprobs has raised)."""
     if d.content is not None and "\ufffd" in d.text and "\ufffd" not in d.content:
         warnings.warn(_dropped_chunks(d.choice), TokenprobsWarning, stacklevel=5)
 
