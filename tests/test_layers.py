@@ -37,6 +37,7 @@ LAYER_OF: dict[str, str] = {
     "tokenprobs._gc": "leaf",
     "tokenprobs._files": "leaf",
     "tokenprobs._urls": "leaf",
+    "tokenprobs._listed": "leaf",
     "tokenprobs._public": "leaf",
     "tokenprobs.exceptions": "leaf",
     "tokenprobs._optional": "leaf",

@@ -208,3 +208,19 @@ async def test_async_cancellation_propagates(api, async_openai_client):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_one_str_as_prompts_is_refused_before_any_request(
+    api, openai_client, async_openai_client
+):
+    """A str is a sequence of characters: `get_token_distributions("Hi")` sent one request each.
+
+    The rule is `tokenprobs._listed.not_one_text`, which classify, score_many and Batch files
+    share.
+    """
+    route = api.post("/chat/completions").respond(200, json=chat_completion([("x", -0.1, [])]))
+    with pytest.raises(TypeError, match=r"prompts is one str \('Hi'\).*e\.g\. \[prompt\]"):
+        get_token_distributions("Hi", model="m", client=openai_client, progress=False)
+    with pytest.raises(TypeError, match="prompts is one bytes"):
+        await aget_token_distributions(b"Hi", model="m", client=async_openai_client)
+    assert route.call_count == 0

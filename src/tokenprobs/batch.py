@@ -23,6 +23,7 @@ import pydantic_core
 from tokenprobs._endpoints import ENDPOINTS
 from tokenprobs._files import atomic_file
 from tokenprobs._gc import paused_gc
+from tokenprobs._listed import not_one_text
 from tokenprobs.adapters import parse_all
 from tokenprobs.adapters._common import error_body
 from tokenprobs.client._request import build_params, check_json, check_model, guard
@@ -151,12 +152,7 @@ def _prompt_items(
 ) -> Iterator[tuple[str | None, object]]:
     """Each prompt with its `custom_id` (`None`: one is made), once `prompts` is a collection."""
     given: object = prompts  # typed, but called with what users pass
-    if isinstance(given, str | bytes | bytearray):
-        msg = (
-            f"prompts is one {type(given).__name__}, which would be read as one prompt per "
-            "character: pass a list of prompts, e.g. [prompt]"
-        )
-        raise TypeError(msg)
+    not_one_text(given, "prompts", "prompt")
     if isinstance(given, Mapping):
         for key in given:
             _check_custom_id(key)

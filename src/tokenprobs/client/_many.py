@@ -14,6 +14,7 @@ import time
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any
 
+from tokenprobs._listed import not_one_text
 from tokenprobs.client._call import acall, call
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
 from tokenprobs.client._request import prepare
@@ -102,6 +103,7 @@ class _Job:
         if options["create_kwargs"].get("stream"):
             msg = "stream=True is for one prompt: use get_token_distribution(..., stream=True)"
             raise TypeError(msg)
+        not_one_text(prompts, "prompts", "prompt")
         self.prompts = list(prompts)
         self.options = options
         self.concurrency = min(concurrency, max(len(self.prompts), 1))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs import guards as guard_tables
+from tokenprobs._listed import not_one_text
 from tokenprobs.client import DEFAULT_RETRY, RetryPolicy
 from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.labels._job import Job
@@ -74,12 +75,7 @@ def _inputs(inputs: object, *, templated: bool) -> list[Any]:
         TypeError: `inputs` is one string (it would be one request per character) or not a
             list; or, with a template prompt, an input is not a string.
     """
-    if isinstance(inputs, str | bytes):
-        msg = (
-            f"inputs must be a list of texts, not one {type(inputs).__name__} (that would send "
-            "one request per character): pass [text]"
-        )
-        raise TypeError(msg)
+    not_one_text(inputs, "inputs", "text")
     if not isinstance(inputs, Iterable):
         msg = f"inputs must be a list of texts, got {type(inputs).__name__}"
         raise TypeError(msg)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from tokenprobs._listed import not_one_text
 from tokenprobs._urls import public_url
 from tokenprobs.client import (
     DEFAULT_RETRY,
@@ -261,12 +262,7 @@ class Texts:
             ValueError: A text is empty, or an argument the method fixes was passed.
             ScoringError: The model cannot score (OpenAI's chat models on OpenAI's API).
         """
-        if isinstance(texts, str | bytes):
-            msg = (
-                f"{name} is one {type(texts).__name__}, {texts[:40]!r}: pass a list of them, "
-                f"e.g. [{name[:-1]}] (a str is a sequence of characters: each would be a request)"
-            )
-            raise TypeError(msg)
+        not_one_text(texts, name, name[:-1])
         params = [prepare_score(t, context, kwargs) for t in texts]
         if params:
             check_scorable(model, client)
