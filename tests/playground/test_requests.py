@@ -247,3 +247,15 @@ def test_config_answers_for_any_base_url_upstream_takes(url):
         r = c.get("/api/config")
     assert r.status_code == 200
     assert r.json()["base_url"] == url
+
+
+def test_a_branch_without_an_answer_is_a_404_that_says_so(page):
+    """A failed run leaves a branch with no answer: positions, export and compare say so (404)."""
+    evs = events(page, "/api/run", {**RUN, "model": "echo-key"})
+    assert evs[-1]["t"] == "error"
+    events(page, "/api/run", RUN)
+    for path in ("/api/branches/1/positions", "/api/branches/1/export", "/api/compare?a=2&b=1"):
+        r = page.get(path)
+        assert r.status_code == 404, path
+        assert r.json()["message"] == "branch 1 has no answer yet", path
+    assert page.get("/api/branches/2/positions").status_code == 200

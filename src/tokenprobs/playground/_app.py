@@ -184,8 +184,7 @@ class _Handlers:
         except SessionError as exc:
             return self.error(exc, 400)
         try:
-            branch = self.found(request.path_params)
-            d = _finished(branch)
+            branch, d = self.answered(request.path_params)
         except SessionError as exc:
             return self.error(exc, 404)
         return _json(
@@ -209,8 +208,7 @@ class _Handlers:
         except ValueError as exc:
             return self.error(exc, 400)
         try:
-            branch = self.found(request.path_params)
-            d = _finished(branch)
+            branch, d = self.answered(request.path_params)
         except SessionError as exc:
             return self.error(exc, 404)
         name = f"tokenprobs-branch-{branch.id}.html"
@@ -248,13 +246,14 @@ class _Handlers:
         except SessionError as exc:
             return self.error(exc, 404)
 
-    def found(self, path: Mapping[str, str]) -> Branch:
-        """The branch the path names (`/api/branches/{id}/...`).
+    def answered(self, path: Mapping[str, str]) -> tuple[Branch, TokenDistribution]:
+        """The branch the path names (`/api/branches/{id}/...`) and its answer.
 
         Raises:
-            SessionError: The id is not an integer, or no branch has it.
+            SessionError: The id is not an integer, no branch has it, or it has no answer yet.
         """
-        return self.session.get(query_integer(path, "id", lo=1))
+        branch = self.session.get(query_integer(path, "id", lo=1))
+        return branch, branch.answer()
 
 
 def _static_text(name: str) -> str:
@@ -308,13 +307,6 @@ def _mode(data: dict[str, Any]) -> str:
         return render.canonical_mode(str(data.get("mode") or "least-likely"))
     except ValueError:
         return "least-likely"
-
-
-def _finished(branch: Branch) -> TokenDistribution:
-    if branch.distribution is None:
-        msg = f"branch {branch.id} has no answer yet"
-        raise SessionError(msg)
-    return branch.distribution
 
 
 def _meta(branch: Branch, server: ServerCapabilities) -> dict[str, object]:

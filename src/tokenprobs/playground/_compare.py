@@ -21,7 +21,6 @@ import numpy as np
 
 from tokenprobs import render
 from tokenprobs.comparison import ComparisonError, compare
-from tokenprobs.playground._session import SessionError
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -41,7 +40,7 @@ def compare_answers(session: Session, a: Branch, b: Branch) -> dict[str, object]
     Raises:
         SessionError: A branch has no answer yet.
     """
-    da, db = _finished(a), _finished(b)
+    da, db = a.answer(), b.answer()
     n = max(len(da), len(db))
     shared = _shared(da, db)
     diverge = None if shared == len(da) == len(db) else shared
@@ -73,13 +72,6 @@ def compare_answers(session: Session, a: Branch, b: Branch) -> dict[str, object]
         "note": note,
         "rows": rows,
     }
-
-
-def _finished(branch: Branch) -> TokenDistribution:
-    if branch.distribution is None:
-        msg = f"branch {branch.id} has no answer yet"
-        raise SessionError(msg)
-    return branch.distribution
 
 
 def _shared(a: TokenDistribution, b: TokenDistribution) -> int:

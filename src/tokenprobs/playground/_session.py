@@ -131,6 +131,17 @@ class Branch:
             return f"#{self.id}"
         return f"#{self.id} ← #{self.parent} @ {self.position}"
 
+    def answer(self) -> TokenDistribution:
+        """Its distribution.
+
+        Raises:
+            SessionError: It has no answer yet (still running, or its request failed).
+        """
+        if self.distribution is None:
+            msg = f"branch {self.id} has no answer yet"
+            raise SessionError(msg)
+        return self.distribution
+
 
 @dataclass
 class Session:
