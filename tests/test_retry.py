@@ -1,6 +1,9 @@
 import email.utils
+import math
+import re
 
 import httpx
+import numpy as np
 import openai
 import pytest
 from tests._client_helpers import MODEL, client_for, connect_error, timeout_error
@@ -199,6 +202,35 @@ def test_policy_rejects_nonsense():
         RetryPolicy(max_attempts=0)
     with pytest.raises(ValueError, match="jitter"):
         RetryPolicy(jitter=2)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error", "message"),
+    [
+        ("max_attempts", True, TypeError, "max_attempts must be an integer, got True"),
+        ("max_attempts", 2.5, TypeError, "max_attempts must be an integer, got 2.5"),
+        ("max_attempts", "5", TypeError, "max_attempts must be an integer, got '5'"),
+        ("max_identical_server_errors", 0, ValueError, "must be at least 1, got 0"),
+        ("initial_wait", math.nan, ValueError, "initial_wait must be a number of seconds, 0 or"),
+        ("initial_wait", math.inf, ValueError, "initial_wait must be finite"),
+        ("max_time", math.nan, ValueError, "max_time must be a number of seconds, 0 or more"),
+        ("max_wait", "20", TypeError, "max_wait must be a number, got '20'"),
+        ("max_retry_after", -1, ValueError, "max_retry_after must be a number of seconds"),
+        ("jitter", math.nan, ValueError, "jitter must be within [0, 1], got nan"),
+        ("jitter", False, TypeError, "jitter must be a number, got False"),
+    ],
+)
+def test_policy_names_the_field_a_bad_value_is_in(field, value, error, message):
+    """A NaN wait would fail inside `time.sleep` at the first retry; a str inside a comparison."""
+    with pytest.raises(error, match=re.escape(message)):
+        RetryPolicy(**{field: value})
+
+
+def test_policy_takes_unbounded_times_where_a_bound_is_optional():
+    """`inf` for max_time, max_wait or max_retry_after means no bound; numpy numbers are numbers."""
+    policy = RetryPolicy(max_time=math.inf, max_wait=math.inf, max_retry_after=math.inf)
+    assert policy.backoff(1) <= policy.initial_wait
+    assert RetryPolicy(max_attempts=np.int64(3), initial_wait=np.float32(0.5)).max_attempts == 3
 
 
 def test_policy_is_frozen():

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import email.utils
 import math
+import numbers
 import random
 import threading
 import time
@@ -70,17 +71,35 @@ class RetryPolicy:
     """Stop after this many consecutive 5xx answers with the same body (a deterministic error)."""
 
     def __post_init__(self) -> None:
-        """Reject values that would make the policy meaningless."""
-        if self.max_attempts < 1:
-            msg = f"max_attempts must be at least 1, got {self.max_attempts}"
+        """Reject values that would make the policy meaningless, naming the field.
+
+        Raises:
+            TypeError: A count is not an integer, or a time not a number (`True` is neither).
+            ValueError: A count below 1, a negative or NaN time, an infinite `initial_wait`,
+                or `jitter` outside `[0, 1]`.
+        """
+        for name in ("max_attempts", "max_identical_server_errors"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                msg = f"{name} must be an integer, got {value!r}"
+                raise TypeError(msg)
+            if value < 1:
+                msg = f"{name} must be at least 1, got {value}"
+                raise ValueError(msg)
+        for name in ("max_time", "initial_wait", "max_wait", "max_retry_after", "jitter"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                msg = f"{name} must be a number, got {value!r}"
+                raise TypeError(msg)
+            if name != "jitter" and not float(value) >= 0:  # NaN included
+                msg = f"{name} must be a number of seconds, 0 or more, got {value!r}"
+                raise ValueError(msg)
+        if not math.isfinite(self.initial_wait):
+            msg = (
+                f"initial_wait must be finite (max_wait caps the backoff), got {self.initial_wait}"
+            )
             raise ValueError(msg)
-        if self.max_identical_server_errors < 1:
-            msg = "max_identical_server_errors must be at least 1"
-            raise ValueError(msg)
-        if min(self.max_time, self.initial_wait, self.max_wait, self.max_retry_after) < 0:
-            msg = "times must not be negative"
-            raise ValueError(msg)
-        if not 0 <= self.jitter <= 1:
+        if not 0 <= self.jitter <= 1:  # NaN included
             msg = f"jitter must be within [0, 1], got {self.jitter}"
             raise ValueError(msg)
 
