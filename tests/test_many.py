@@ -2,6 +2,7 @@ import asyncio
 import io
 import json
 import random
+import re
 import threading
 import time
 from concurrent.futures import CancelledError
@@ -139,6 +140,28 @@ def test_bad_options_are_refused(openai_client):
         get_token_distributions(["a"], model=MODEL, client=openai_client, concurrency=0)
     with pytest.raises(TypeError, match="stream"):
         get_token_distributions(["a"], model=MODEL, client=openai_client, stream=True)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"concurrency": 2.5}, "concurrency must be an integer (requests in flight), got 2.5"),
+        ({"concurrency": "8"}, "concurrency must be an integer (requests in flight), got '8'"),
+        ({"concurrency": True}, "concurrency must be an integer (requests in flight), got True"),
+        ({"prompts": None}, "prompts must be a list of prompts, got NoneType"),
+        ({"prompts": 3}, "prompts must be a list of prompts, got int"),
+    ],
+)
+def test_options_of_the_wrong_type_are_named(api, openai_client, kwargs, message):
+    """A wrong type is a TypeError naming the option, and nothing is sent.
+
+    `concurrency=2.5` ran (one prompt: min(2.5, 1)) or failed in `range()`; `None` prompts
+    were Python's bare 'not iterable'.
+    """
+    prompts = kwargs.pop("prompts", ["a", "b"])
+    with pytest.raises(TypeError, match=re.escape(message)):
+        get_token_distributions(prompts, model=MODEL, client=openai_client, **kwargs)
+    assert api.calls.call_count == 0
 
 
 def test_progress_bar_on_a_terminal(api, openai_client, monkeypatch):

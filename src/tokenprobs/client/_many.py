@@ -8,9 +8,11 @@ not grow with the number of prompts. Both twins share `_Job`; only the workers d
 from __future__ import annotations
 
 import asyncio
+import numbers
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,7 @@ from tokenprobs.client._request import prepare
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Mapping
 
     import openai
 
@@ -97,6 +99,10 @@ class _Job:
         concurrency: int,
         options: dict[str, Any],
     ) -> None:
+        given: object = concurrency  # typed int, but users pass what they have
+        if isinstance(given, bool) or not isinstance(given, numbers.Integral):
+            msg = f"concurrency must be an integer (requests in flight), got {given!r}"
+            raise TypeError(msg)
         if concurrency < 1:
             msg = f"concurrency must be at least 1, got {concurrency}"
             raise ValueError(msg)
@@ -104,9 +110,13 @@ class _Job:
             msg = "stream=True is for one prompt: use get_token_distribution(..., stream=True)"
             raise TypeError(msg)
         not_one_text(prompts, "prompts", "prompt")
+        listed: object = prompts
+        if not isinstance(listed, Iterable):
+            msg = f"prompts must be a list of prompts, got {type(listed).__name__}"
+            raise TypeError(msg)
         self.prompts = list(prompts)
         self.options = options
-        self.concurrency = min(concurrency, max(len(self.prompts), 1))
+        self.concurrency = min(int(concurrency), max(len(self.prompts), 1))
         self.results: list[TokenDistribution | Exception] = [
             CancelledError("not run: the run was interrupted") for _ in self.prompts
         ]
