@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tokenprobs.testing._chat import chat_completion
 from tokenprobs.testing._entries import CREATED
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
 
 __all__ = [
     "AZURE_FILTER",
@@ -127,6 +125,19 @@ def tool_call_chunks(*, model: str = "gpt-4o-mini-2024-07-18") -> list[dict[str,
 
 
 def sse(chunks: Sequence[dict[str, Any]], *, done: bool = True) -> str:
-    """Server-sent events text for chunks (`data: {...}` blocks), ending in `[DONE]`."""
+    """Server-sent events text for chunks (`data: {...}` blocks), ending in `[DONE]`.
+
+    Raises:
+        TypeError: `chunks` is not a list of dicts (a str or one chunk would be written
+            character by character or key by key).
+    """
+    given: object = chunks  # typed, but called with what users pass
+    listed = isinstance(given, Sequence) and not isinstance(given, str | bytes)
+    if not listed or not all(isinstance(c, Mapping) for c in chunks):
+        msg = (
+            "sse(chunks) takes a list of chunk dicts (as chat_chunks() returns), "
+            f"got {type(given).__name__}"
+        )
+        raise TypeError(msg)
     body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
     return body + ("data: [DONE]\n\n" if done else "")
