@@ -113,6 +113,19 @@ def test_combining_marks_keep_the_table_aligned():
     assert start["한"] + 1 == start["e"]  # one fewer code point, two columns wide
 
 
+def test_a_long_token_does_not_push_the_numbers_out_of_the_table():
+    """A 64-space token is cut in the token column, so every row keeps its probability."""
+    d = tp.parse(
+        testing.chat_completion(
+            [("def", -1.0, [("def", -1.0)]), (" " * 64, -0.5, [(" " * 64, -0.5)])]
+        )
+    )
+    table = render.to_text(d, color=False, width=100).split("alternatives", 1)[1]
+    rows = table.splitlines()[1:]
+    assert ["36.79%" in rows[0], "60.65%" in rows[1]] == [True, True]
+    assert "␣" * 23 + "…" in rows[1]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [

@@ -55,6 +55,8 @@ class _Style(NamedTuple):
     bg: str | None = None
 
 
+_TOKEN_COLUMN = 24
+"""The token column's widest: a longer token (a run of spaces in code) is cut with `…`."""
 _ZERO_WIDTH = frozenset({"Mn", "Me", "Cf"})
 """Combining marks and format characters: they take no column of their own."""
 
@@ -254,10 +256,11 @@ def to_text(
     rows = _rows(d, name, top)
     if rows:
         header = ("pos", "token", "prob", "logprob", "alternatives")
-        tw = max(_width(r[1]) for r in [header, *rows])
+        tokens = [_fit(r[1], _TOKEN_COLUMN) for r in [header, *rows]]
+        tw = max(map(_width, tokens))
         lines += ["", f"{_table_title(d, name, len(rows))}:"]
-        for r in [header, *rows]:
-            line = f"{r[0]:>5}  {r[1]}{' ' * (tw - _width(r[1]))}  {r[2]:>7}  {r[3]:>8}  {r[4]}"
+        for r, token in zip([header, *rows], tokens, strict=True):
+            line = f"{r[0]:>5}  {token}{' ' * (tw - _width(token))}  {r[2]:>7}  {r[3]:>8}  {r[4]}"
             lines.append(_fit(line.rstrip(), width))
     return "\n".join(lines) + "\n"
 
