@@ -179,3 +179,16 @@ def test_plot_options_are_checked(kwargs, error, message):
     mpl.use("Agg")
     with pytest.raises(error, match=re.escape(message)):
         render.plot(_dist("Hi"), **kwargs)
+
+
+@pytest.mark.extras
+@pytest.mark.parametrize("token", ["$$", "$x^2$", "$\\foo$"])
+def test_plot_labels_dollar_tokens_as_typed(token):
+    """A token with two `$` is a label, not mathtext: `$$` made drawing the figure fail."""
+    import matplotlib as mpl  # noqa: PLC0415 - an optional extra
+
+    mpl.use("Agg")
+    ax = render.plot(_dist(token, " ok"))
+    ax.figure.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == [token, "␣ok"]
+    assert not ax.get_xticklabels()[0].get_parse_math()

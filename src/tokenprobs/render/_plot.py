@@ -86,7 +86,8 @@ def plot(
     twin.plot(x, d.entropy, color="#404040", marker=".", linewidth=1, label="entropy")
     twin.set_ylabel("entropy of the top-k (nats)")
     if 0 < len(d) <= max_labels:
-        ax.set_xticks(x, [visible(t) for t in d.tokens], rotation=90)
+        # parse_math off: a token such as "$$" or "$x^2$" is a label, not mathtext to typeset
+        ax.set_xticks(x, [visible(t) for t in d.tokens], rotation=90, parse_math=False)
     handles = [
         Patch(facecolor=_bar_color(s), edgecolor="#808080", label=label)
         for s, label in zip(shades, bin_labels(name), strict=True)
