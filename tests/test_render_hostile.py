@@ -96,6 +96,13 @@ def test_bidi_controls_in_the_text_do_not_reorder_the_page():
     assert '<span class="z">\\u202e</span>' in out
 
 
+def test_a_carriage_return_is_marked_not_one_more_line_break():
+    r"""`\r\n` in the text is `␍↵` and one line break: a bare CR was read as a second one."""
+    out = render.to_html(_dist("a\r\n", "b"))
+    assert "\r" not in out
+    assert '<span class="z">␍</span><span class="z">↵</span>\n' in out
+
+
 def test_joiners_in_the_text_still_join():
     """A zero-width joiner inside the text (an emoji sequence) is left to join it."""
     family = "\U0001f468\u200d\U0001f469"

@@ -212,7 +212,7 @@ def cell_shade(
     return "na" if k < 0 else shades[k]
 
 
-def escaped(ch: str) -> str:
+def _escaped(ch: str) -> str:
     r"""One character as its Python escape: `\x1b`, `\u202e`, `\U000e0041`."""
     code = ord(ch)
     if code < 0x100:  # noqa: PLR2004
@@ -236,7 +236,7 @@ def visible(token: str, *, keep: str = "") -> str:
         elif ch in _VISIBLE:
             out.append(_VISIBLE[ch])
         elif unicodedata.category(ch) in _HIDDEN:
-            out.append(escaped(ch))
+            out.append(_escaped(ch))
         else:
             out.append(ch)
     return "".join(out)
@@ -259,7 +259,7 @@ def _in_text(ch: str) -> str:
     if ch in _VISIBLE:
         return _VISIBLE[ch]
     if ch in BIDI_CONTROLS or unicodedata.category(ch) in _TEXT_HIDDEN:
-        return escaped(ch)
+        return _escaped(ch)
     return ch
 
 

@@ -22,7 +22,6 @@ from tokenprobs.render._cells import (
     canonical_mode,
     cell_shade,
     check_flag,
-    escaped,
     group_cells,
     metric,
     mode_bins,
@@ -128,14 +127,15 @@ def _e(s: str) -> str:
     return html.escape(s.encode("utf-8", "replace").decode("utf-8"), quote=True)
 
 
-_BIDI = re.compile("([" + "".join(sorted(BIDI_CONTROLS)) + "])")
+_MARKED = re.compile("([\r" + "".join(sorted(BIDI_CONTROLS)) + "])")
 
 
 def _html_text(text: str) -> str:
-    r"""A cell's text: whitespace-only runs, newlines and bidi controls get a faint visible mark.
+    r"""A cell's text: whitespace-only runs, newlines, carriage returns and bidi controls marked.
 
-    A bidi override or isolate is drawn as its escape (`\u202e`), not obeyed: in the page it
-    would reorder every cell after it.
+    Each gets a faint visible mark. A bidi override or isolate is drawn as its escape
+    (`\u202e`), not obeyed: in the page it would reorder every cell after it. A carriage return
+    is `␍`: the page would read it as one more line break.
     """
     if not text:
         return '<span class="z">∅</span>'
@@ -145,8 +145,8 @@ def _html_text(text: str) -> str:
     for k, line in enumerate(text.split("\n")):
         if k:
             out.append('<span class="z">↵</span>\n')
-        for j, piece in enumerate(_BIDI.split(line)):
-            out.append(f'<span class="z">{escaped(piece)}</span>' if j % 2 else _e(piece))
+        for j, piece in enumerate(_MARKED.split(line)):
+            out.append(f'<span class="z">{_e(visible(piece))}</span>' if j % 2 else _e(piece))
     return "".join(out)
 
 
