@@ -93,6 +93,31 @@ def test_sse_takes_a_list_of_chunks(chunks):
         testing.sse(chunks)
 
 
+def test_sse_of_no_chunks_is_an_empty_stream():
+    """No chunk at all is still a stream: just `[DONE]`."""
+    assert testing.sse([]) == "data: [DONE]\n\n"
+
+
+def test_azure_chunks_needs_chunks():
+    """`azure_chunks([])` was an IndexError; a str a TypeError about indices."""
+    with pytest.raises(ValueError, match="at least one chunk"):
+        testing.azure_chunks([])
+    with pytest.raises(TypeError, match=r"azure_chunks\(chunks\) takes a list of chunk dicts"):
+        testing.azure_chunks(testing.chat_completion(POSITIONS))
+
+
+@pytest.mark.parametrize("wrap", [testing.azure, lambda b: testing.vllm_token_ids(b, {})])
+@pytest.mark.parametrize(
+    "body",
+    [testing.response(POSITIONS), testing.chat_chunks(POSITIONS)],
+    ids=["responses body", "chunks"],
+)
+def test_body_wrappers_take_a_chat_or_legacy_body(wrap, body):
+    """A Responses body or a list of chunks was `KeyError: 'choices'`: now a TypeError saying so."""
+    with pytest.raises(TypeError, match=r"takes a chat or legacy Completions body"):
+        wrap(body)
+
+
 def test_vllm_names_a_token_missing_from_the_vocab():
     """A token not in `vocab` is a KeyError naming it and the vocabulary to extend."""
     with pytest.raises(KeyError, match=r"'Ho' is not in `vocab`"):

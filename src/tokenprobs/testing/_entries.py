@@ -12,6 +12,8 @@ __all__ = [
     "Alternative",
     "Position",
     "checked",
+    "choices_of",
+    "chunk_list",
     "deltas",
     "entries",
     "entry",
@@ -46,6 +48,40 @@ def checked(positions: object, where: str) -> Sequence[Position]:
     for i, position in enumerate(positions):
         _check_position(position, f"{where}[{i}]")
     return positions
+
+
+def choices_of(body: object, call: str) -> list[dict[str, Any]]:
+    """The `choices` of a chat or legacy Completions body, or a TypeError naming `call`.
+
+    Raises:
+        TypeError: `body` is not such a body (a Responses body, a list of chunks).
+    """
+    choices = body.get("choices") if isinstance(body, Mapping) else None
+    if not isinstance(choices, list):
+        kind = "a dict without `choices`" if isinstance(body, Mapping) else type(body).__name__
+        msg = f"{call} takes a chat or legacy Completions body (with `choices`), got {kind}"
+        raise TypeError(msg)
+    return choices
+
+
+def chunk_list(
+    chunks: object, call: str, *, returns: str, empty: bool = False
+) -> list[dict[str, Any]]:
+    """`chunks` as a list when it is a list of dicts (not empty, unless `empty`).
+
+    Raises:
+        TypeError: `chunks` is not a list of dicts (a str, one chunk).
+        ValueError: `chunks` is empty and `empty` is false.
+    """
+    listed = isinstance(chunks, Sequence) and not isinstance(chunks, str | bytes)
+    if not listed or not all(isinstance(c, Mapping) for c in chunks):  # type: ignore[attr-defined]
+        got = type(chunks).__name__
+        msg = f"{call} takes a list of chunk dicts (as {returns} returns), got {got}"
+        raise TypeError(msg)
+    if not chunks and not empty:
+        msg = f"{call} takes at least one chunk, got an empty list"
+        raise ValueError(msg)
+    return [dict(c) for c in chunks]  # type: ignore[attr-defined]
 
 
 def _check_position(position: object, where: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs.testing._entries import checked, token_entry_parts
+from tokenprobs.testing._entries import checked, choices_of, token_entry_parts
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -43,6 +43,7 @@ def vllm_token_ids(body: dict[str, Any], vocab: Mapping[str, int]) -> dict[str, 
 
     Raises:
         KeyError: A token or alternative has no id in `vocab`.
+        TypeError: `body` is not a chat or legacy body (a Responses body, a list of chunks).
 
     Examples:
         >>> from tokenprobs.testing import chat_completion
@@ -51,7 +52,7 @@ def vllm_token_ids(body: dict[str, Any], vocab: Mapping[str, int]) -> dict[str, 
         'token_id:7'
     """
     out = copy.deepcopy(body)
-    for choice in out["choices"]:
+    for choice in choices_of(out, "vllm_token_ids(body)"):
         logprobs = choice["logprobs"]
         if "tokens" in logprobs:
             logprobs["tokens"] = [_id(vocab, t) for t in logprobs["tokens"]]
