@@ -110,6 +110,16 @@ def test_show_api_error_body(capsys):
     assert "not allowed to request logprobs" in capsys.readouterr().err
 
 
+def test_an_error_line_shows_escape_sequences_from_the_file(tmp_path, capsys):
+    r"""A saved error body's escape sequences are printed as text (`\x1b`), not obeyed."""
+    path = tmp_path / "error.json"
+    path.write_text(json.dumps({"error": {"message": "bad \x1b[31mRED\x1b]0;title\x07"}}))
+    assert cli.main(["show", str(path)]) == cli.EXIT_API
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "bad \\x1b[31mRED\\x1b]0;title\\x07" in err
+
+
 def test_no_command_is_a_usage_error(capsys):
     """No subcommand prints help and exits 2."""
     assert cli.main([]) == cli.EXIT_USAGE

@@ -149,3 +149,20 @@ def test_a_batch_output_with_a_byte_order_mark_is_shown(tmp_path, capsys):
         ("a", ["alpha"]),
         ("b", ["beta"]),
     ]
+
+
+def test_escape_sequences_in_a_batch_file_are_shown_not_obeyed(tmp_path, capsys):
+    r"""A custom_id's and an error message's escape sequences are printed as text (`\x1b`)."""
+    error = {"error": {"message": "bad \x1b[31mthing\x1b]0;title\x07", "type": "x"}}
+    lines = [
+        _batch_line("q\x1b[2J", _body("alpha")),
+        json.dumps({"id": "b", "custom_id": "q2", "response": {"status_code": 400, "body": error}}),
+    ]
+    path = tmp_path / "out.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert cli.main(["show", str(path)]) == cli.EXIT_SOME_FAILED
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    assert "── q\\x1b[2J ──" in out
+    assert "bad \\x1b[31mthing\\x1b]0;title\\x07" in out

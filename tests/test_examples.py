@@ -52,3 +52,10 @@ def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("name", [["apiref"], 3], ids=["list", "int"])
+def test_a_name_that_is_not_a_str_is_a_type_error_listing_the_names(name):
+    """`load(["apiref"])` said only "unhashable type: 'list'": now it lists the names."""
+    with pytest.raises(TypeError, match="an example's name is a str, one of apiref, emoji"):
+        examples.load(name)

@@ -102,6 +102,19 @@ def test_empty_distribution(split):
     assert len(empty.to_pandas(long=True)) == 0
 
 
+@pytest.mark.extras
+@pytest.mark.parametrize("long", [False, True], ids=["wide", "long"])
+def test_an_empty_table_has_the_column_types_of_a_full_one(split, long):
+    """No row is no reason for other types: `token` was float64 (`.str` failed), lists too."""
+    empty = tp.TokenDistribution.from_columns(
+        source="chat", tokens=[], token_bytes=[], logprobs=[], top_tokens=[], top_bytes=[],
+        top_logprobs_flat=[],
+    )  # fmt: skip
+    full = split.to_pandas(long=long)
+    assert empty.to_pandas(long=long).dtypes.to_dict() == full.dtypes.to_dict()
+    assert list(empty.to_pandas(long=long)["token"].str.len()) == []
+
+
 VLLM_ECHO = (
     Path(__file__).resolve().parent
     / "integration"

@@ -52,7 +52,12 @@ def path(name: str) -> Traversable:
 
     Raises:
         KeyError: If there is no example of that name (the message lists the names).
+        TypeError: If `name` is not a str (a list of names, say).
     """
+    given: object = name  # typed, but called with what users pass
+    if not isinstance(given, str):
+        msg = f"an example's name is a str, one of {', '.join(_FILES)}; got {type(given).__name__}"
+        raise TypeError(msg)
     try:
         file = _FILES[name]
     except KeyError:

@@ -85,8 +85,8 @@ def to_pandas(d: TokenDistribution, *, long: bool = False) -> Any:  # noqa: ANN4
     counts = [len(t) for t in d.top_tokens]
     top = d.top_logprobs
     columns = {
-        "token": d.tokens,
-        "text": [text[s:e] for s, e in spans.tolist()],
+        "token": _strings(pd, d.tokens),
+        "text": _strings(pd, [text[s:e] for s, e in spans.tolist()]),
         "char_start": spans[:, 0],
         "char_end": spans[:, 1],
         "prob": d.probs,
@@ -95,14 +95,24 @@ def to_pandas(d: TokenDistribution, *, long: bool = False) -> Any:  # noqa: ANN4
         "margin": d.margin,
         "tail_mass": d.tail_mass,
         "sampled_in_top": d.sampled_in_top,
-        "top_tokens": d.top_tokens,
-        "top_logprobs": [top[i, :c].tolist() for i, c in enumerate(counts)],
+        "top_tokens": _lists(pd, d.top_tokens),
+        "top_logprobs": _lists(pd, [top[i, :c].tolist() for i, c in enumerate(counts)]),
     }
     if _knows_ids(d):
         columns = _with_after(columns, "token", "token_id", _ids(pd, d.token_ids))
         ids = [_known(d.top_token_ids[i, :c]) for i, c in enumerate(counts)]
-        columns = _with_after(columns, "top_tokens", "top_token_ids", ids)
+        columns = _with_after(columns, "top_tokens", "top_token_ids", _lists(pd, ids))
     return pd.DataFrame(columns, index=pd.RangeIndex(len(d), name="position"))
+
+
+def _strings(pd: Any, values: list[str]) -> Any:  # noqa: ANN401 - pandas is optional
+    """A column of strings, typed as pandas types strings even when it is empty (not float64)."""
+    return pd.Series(values, dtype="str")
+
+
+def _lists(pd: Any, values: list[Any]) -> Any:  # noqa: ANN401 - pandas is optional
+    """A column of lists, an `object` column even when it is empty (not float64)."""
+    return pd.Series(values, dtype=object)
 
 
 def _knows_ids(d: TokenDistribution) -> bool:
@@ -141,7 +151,7 @@ def _long(pd: Any, d: TokenDistribution) -> Any:  # noqa: ANN401 - pandas is opt
     columns = {
         "position": position,
         "rank": rank,
-        "token": [t for alts in d.top_tokens for t in alts],
+        "token": _strings(pd, [t for alts in d.top_tokens for t in alts]),
         "logprob": logprobs,
         "prob": np.exp(np.minimum(logprobs, 0.0)),
         "sampled": sampled,

@@ -22,6 +22,7 @@ from tokenprobs.cli._score import add_score_parser
 from tokenprobs.cli._show import add_show_parsers
 from tokenprobs.cli._views import EXIT_API, EXIT_INPUT, EXIT_USAGE
 from tokenprobs.exceptions import APIResponseError, MissingDependencyError, TokenprobsError
+from tokenprobs.render import visible
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -50,8 +51,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(exc: Exception, args: argparse.Namespace, code: int) -> int:
-    """Print `exc` as one `tokenprobs: ...` line, without the key or URL credentials."""
-    print(f"tokenprobs: {redact(str(exc), secrets_of(args))}", file=sys.stderr)  # noqa: T201
+    """Print `exc` as one `tokenprobs: ...` line, without the key or URL credentials.
+
+    The message may quote a file or a server (an API error's text): its control characters are
+    shown escaped, never sent to the terminal.
+    """
+    line = visible(redact(str(exc), secrets_of(args)), keep=" \n")
+    print(f"tokenprobs: {line}", file=sys.stderr)  # noqa: T201
     return code
 
 

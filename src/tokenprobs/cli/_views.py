@@ -92,10 +92,12 @@ def emit_items(items: list[Item], args: argparse.Namespace, *, batch: bool) -> N
         return
     console = _rich_console() if _color() else None
     for n, (label, r) in enumerate(items):
-        if label:
-            out.write(f"{'' if n == 0 else chr(10)}── {label} ──\n")
+        if (
+            label
+        ):  # a custom_id, and below an error's message, come from the file: shown, not obeyed
+            out.write(f"{'' if n == 0 else chr(10)}── {render.visible(label, keep=' ')} ──\n")
         if isinstance(r, TokenprobsError):
-            out.write(f"failed: {r}\n")
+            out.write(f"failed: {render.visible(str(r), keep=' ')}\n")
         elif console is not None:
             console.print(render.to_rich(r, mode=args.mode, top=args.top))
         else:

@@ -64,6 +64,13 @@ _TITLES = {
     "margin": "margin p(top1) - p(top2)",
 }
 _VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
+# Control characters (escape sequences), surrogates, format characters (bidi controls, zero-width
+# ones, tags) and line/paragraph separators: what a token must not hide or have obeyed.
+_HIDDEN = frozenset({"Cc", "Cs", "Cf", "Zl", "Zp"})
+# The bidi embeddings, overrides and isolates: in running text they reorder what follows them
+# (the "Trojan Source" characters); the other format characters (joiners) shape text and stay.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_TEXT_HIDDEN = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
 
 def canonical_mode(mode: str) -> str:
@@ -88,15 +95,38 @@ def check_top(top: int) -> int:
         TypeError: `top` is not an int (a bool, a float, a string).
         ValueError: `top` is negative (it is a count, not a slice end).
     """
-    if isinstance(top, bool) or not isinstance(top, int | np.integer):
-        msg = (
-            f"`top` must be an int (how many positions to detail), got {type(top).__name__} {top!r}"
-        )
+    return check_count(top, "top", "how many positions to detail", least=0, note="0 lists none")
+
+
+def check_count(value: object, name: str, what: str, *, least: int, note: str = "") -> int:
+    """`value` when it is an int (not a bool) of at least `least`; `what` says what it counts.
+
+    Raises:
+        TypeError: `value` is not an int (a bool, a float, a string).
+        ValueError: `value` is below `least`.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        msg = f"`{name}` must be an int ({what}), got {type(value).__name__} {value!r}"
         raise TypeError(msg)
-    if top < 0:
-        msg = f"`top` must be at least 0 (how many positions to detail; 0 lists none), got {top}"
+    if value < least:
+        why = f"{what}; {note}" if note else what
+        msg = f"`{name}` must be at least {least} ({why}), got {value}"
         raise ValueError(msg)
-    return int(top)
+    return int(value)
+
+
+def check_flag(value: object, name: str, what: str, *, none: str = "") -> None:
+    """Refuse a `value` that is not a bool (or `None`, when `none` says what `None` means).
+
+    Raises:
+        TypeError: `value` is not a bool (a string such as `"no"` would read as true).
+    """
+    if isinstance(value, bool | np.bool_) or (none and value is None):
+        return
+    allowed = "True, False or None" if none else "True or False"
+    meaning = f"{what}; None {none}" if none else what
+    msg = f"`{name}` must be {allowed} ({meaning}), got {type(value).__name__} {value!r}"
+    raise TypeError(msg)
 
 
 def plural(n: int, noun: str) -> str:
@@ -182,11 +212,22 @@ def cell_shade(
     return "na" if k < 0 else shades[k]
 
 
+def _escaped(ch: str) -> str:
+    r"""One character as its Python escape: `\x1b`, `\u202e`, `\U000e0041`."""
+    code = ord(ch)
+    if code < 0x100:  # noqa: PLR2004
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"  # noqa: PLR2004
+
+
 @functools.lru_cache(maxsize=4096)
 def visible(token: str, *, keep: str = "") -> str:
-    r"""A token with its whitespace and control characters made visible (`" a\n"` → `"␣a↵"`).
+    r"""A token with its whitespace and invisible characters made visible (`" a\n"` → `"␣a↵"`).
 
-    Characters in `keep` pass through unchanged.
+    Whitespace becomes a mark (`␣ ↵ ⇥ ␍`); control characters, format characters (bidi
+    controls, zero-width spaces and joiners, a byte order mark) and line separators become
+    their escapes (`\x1b`, `\u202e`, `\u200b`), so a terminal or a page shows them instead of
+    obeying them. Characters in `keep` pass through unchanged.
     """
     out = []
     for ch in token:
@@ -194,16 +235,32 @@ def visible(token: str, *, keep: str = "") -> str:
             out.append(ch)
         elif ch in _VISIBLE:
             out.append(_VISIBLE[ch])
-        elif unicodedata.category(ch) in {"Cc", "Cs"}:
-            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")  # noqa: PLR2004
+        elif unicodedata.category(ch) in _HIDDEN:
+            out.append(_escaped(ch))
         else:
             out.append(ch)
     return "".join(out)
 
 
 def safe(text: str) -> str:
-    """Text for a terminal: control characters (escape sequences) shown, not obeyed."""
-    return visible(text, keep=" \n\t")
+    r"""Running text for a terminal: what would steer it (escapes, bidi controls) is shown.
+
+    Spaces, newlines and tabs stay; a carriage return is `␍`; other control characters, bidi
+    embeddings, overrides and isolates, and line separators become their escapes (`\x1b`,
+    `\u202e`). The joiners that shape emoji and scripts are kept.
+    """
+    return "".join(map(_in_text, text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_text(ch: str) -> str:
+    if ch in " \n\t":
+        return ch
+    if ch in _VISIBLE:
+        return _VISIBLE[ch]
+    if ch in BIDI_CONTROLS or unicodedata.category(ch) in _TEXT_HIDDEN:
+        return _escaped(ch)
+    return ch
 
 
 def metric(d: TokenDistribution, name: str) -> NDArray[np.float64]:

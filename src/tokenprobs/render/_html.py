@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.models import TokenDistribution
+from tokenprobs.models import TokenDistribution, TokenLogprob
 from tokenprobs.models._expect import expect_distribution
 from tokenprobs.render._cells import (
     ALPHA,
+    BIDI_CONTROLS,
     COOL,
     WARM,
     Mode,
@@ -19,6 +21,7 @@ from tokenprobs.render._cells import (
     bin_labels,
     canonical_mode,
     cell_shade,
+    check_flag,
     group_cells,
     metric,
     mode_bins,
@@ -33,8 +36,6 @@ from tokenprobs.render._cells import (
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
-
-    from tokenprobs.models import TokenLogprob
 
 __all__ = ["HTMLView", "to_html", "token_to_html"]
 
@@ -126,8 +127,16 @@ def _e(s: str) -> str:
     return html.escape(s.encode("utf-8", "replace").decode("utf-8"), quote=True)
 
 
+_MARKED = re.compile("([\r" + "".join(sorted(BIDI_CONTROLS)) + "])")
+
+
 def _html_text(text: str) -> str:
-    """A cell's text: whitespace-only runs and newlines get a faint visible mark."""
+    r"""A cell's text: whitespace-only runs, newlines, carriage returns and bidi controls marked.
+
+    Each gets a faint visible mark. A bidi override or isolate is drawn as its escape
+    (`\u202e`), not obeyed: in the page it would reorder every cell after it. A carriage return
+    is `␍`: the page would read it as one more line break.
+    """
     if not text:
         return '<span class="z">∅</span>'
     if text.strip(" \t") == "":
@@ -136,7 +145,8 @@ def _html_text(text: str) -> str:
     for k, line in enumerate(text.split("\n")):
         if k:
             out.append('<span class="z">↵</span>\n')
-        out.append(_e(line))
+        for j, piece in enumerate(_MARKED.split(line)):
+            out.append(f'<span class="z">{_e(visible(piece))}</span>' if j % 2 else _e(piece))
     return "".join(out)
 
 
@@ -201,10 +211,12 @@ def to_html(
 
     Raises:
         ValueError: `mode` is not one of the above.
-        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first).
+        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first), or
+            `standalone` is not a bool.
     """
     d = expect_distribution(d, "to_html(d)")
     name = canonical_mode(mode)
+    check_flag(standalone, "standalone", "a whole page, or a fragment")
     bins, shades = mode_bins(d, name), shade_names(name)
     stats = np.stack([metric(d, "entropy"), metric(d, "margin"), metric(d, "tail_mass")], 1)
     text = d.text
@@ -238,7 +250,24 @@ def to_html(
 
 
 def token_to_html(t: TokenLogprob) -> HTMLView:
-    """The notebook view of one token and its alternatives (see `to_html`)."""
+    """The notebook view of one token and its alternatives (see `to_html`).
+
+    Raises:
+        TypeError: `t` is not a `TokenLogprob` (a position, `d[i]`; a whole distribution is
+            drawn by `to_html`).
+    """
+    given: object = t  # typed, but called with what users pass
+    if not isinstance(given, TokenLogprob):
+        whole = (
+            "; a whole distribution is drawn by to_html(d)"
+            if isinstance(given, TokenDistribution)
+            else ""
+        )
+        msg = (
+            "token_to_html(t) takes a TokenLogprob (a position, d[i]): "
+            f"got a {type(given).__name__}{whole}"
+        )
+        raise TypeError(msg)
     d = TokenDistribution.from_columns(
         source="token",
         tokens=[t.token],

@@ -15,6 +15,7 @@ from tokenprobs.render._cells import (
     Mode,
     bin_labels,
     canonical_mode,
+    check_count,
     mode_bins,
     mode_title,
     shade_names,
@@ -49,21 +50,28 @@ def plot(
         mode: What the bars' colour shows, as in `to_html` (default `"least-likely"`: the
             less probable, the stronger the vermillion; confident bars are light grey).
         ax: The matplotlib Axes to draw on (default: a new figure's).
-        max_labels: Label the x axis with the tokens when there are at most this many.
+        max_labels: Label the x axis with the tokens when there are at most this many (an int,
+            at least 0; 0 labels none).
 
     Returns:
         The Axes holding the probabilities (the entropy is on its twin).
 
     Raises:
         MissingDependencyError: matplotlib is not installed.
-        ValueError: `mode` is not a mode.
-        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first).
+        ValueError: `mode` is not a mode, or `max_labels` is negative.
+        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first),
+            `max_labels` is not an int, or `ax` is not a matplotlib Axes.
     """
     d = expect_distribution(d, "plot(d)")
     name = canonical_mode(mode)
+    max_labels = check_count(max_labels, "max_labels", "the most tokens to label", least=0)
     feature = "TokenDistribution.plot()"
     plt = require("matplotlib.pyplot", extra="plot", feature=feature)
     Patch = require("matplotlib.patches", extra="plot", feature=feature).Patch  # noqa: N806 - a class
+    Axes = require("matplotlib.axes", extra="plot", feature=feature).Axes  # noqa: N806 - a class
+    if ax is not None and not isinstance(ax, Axes):
+        msg = f"`ax` must be a matplotlib Axes (or None for a new figure), got {type(ax).__name__}"
+        raise TypeError(msg)
     if ax is None:
         _, ax = plt.subplots(figsize=(max(6.0, min(len(d), max_labels) * 0.3), 3.0))
     x = np.arange(len(d))
@@ -78,7 +86,8 @@ def plot(
     twin.plot(x, d.entropy, color="#404040", marker=".", linewidth=1, label="entropy")
     twin.set_ylabel("entropy of the top-k (nats)")
     if 0 < len(d) <= max_labels:
-        ax.set_xticks(x, [visible(t) for t in d.tokens], rotation=90)
+        # parse_math off: a token such as "$$" or "$x^2$" is a label, not mathtext to typeset
+        ax.set_xticks(x, [visible(t) for t in d.tokens], rotation=90, parse_math=False)
     handles = [
         Patch(facecolor=_bar_color(s), edgecolor="#808080", label=label)
         for s, label in zip(shades, bin_labels(name), strict=True)

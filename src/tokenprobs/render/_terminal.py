@@ -24,6 +24,8 @@ from tokenprobs.render._cells import (
     bin_labels,
     canonical_mode,
     cell_shade,
+    check_count,
+    check_flag,
     check_top,
     group_cells,
     metric,
@@ -52,6 +54,11 @@ class _Style(NamedTuple):
     fg: str | None = None
     bg: str | None = None
 
+
+_TOKEN_COLUMN = 24
+"""The token column's widest: a longer token (a run of spaces in code) is cut with `…`."""
+_ZERO_WIDTH = frozenset({"Mn", "Me", "Cf"})
+"""Combining marks and format characters: they take no column of their own."""
 
 _WARM, _WARM_LIGHT, _COOL, _COOL_LIGHT, _COOL_TEXT = (
     "#d55e00",
@@ -120,7 +127,14 @@ def _color_allowed() -> bool:
 
 
 def _width(s: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+    """The columns `s` takes: two for a wide character, none for a combining mark."""
+    return sum(map(_char_width, s))
+
+
+def _char_width(c: str) -> int:
+    if unicodedata.category(c) in _ZERO_WIDTH:
+        return 0
+    return 2 if unicodedata.east_asian_width(c) in "WF" else 1
 
 
 def _fit(s: str, width: int) -> str:
@@ -170,9 +184,13 @@ def _rows(d: TokenDistribution, mode: str, top: int) -> list[tuple[str, str, str
 
 
 def _header(d: TokenDistribution) -> str:
-    """`chat · gpt-4o-mini · 9 tokens · top-2`, and `refusal` when the model refused."""
+    """`chat · gpt-4o-mini · 9 tokens · top-2`, and `refusal` when the model refused.
+
+    The model name is the server's: its control characters are shown, not obeyed.
+    """
     k = d.top_logprobs.shape[1] if d.top_logprobs.ndim == 2 else 0  # noqa: PLR2004
-    head = [d.source, *([d.model] if d.model else []), plural(len(d), "token"), f"top-{k}"]
+    names = [visible(name, keep=" ") for name in (d.source, d.model) if name]
+    head = [*names, plural(len(d), "token"), f"top-{k}"]
     if d.refusal:
         head.append("refusal")
     return " · ".join(head)
@@ -201,19 +219,23 @@ def to_text(
         mode: What stands out and which positions the table lists, as in
             `tokenprobs.render.to_html` (`"most-likely"` lists the most probable).
         top: How many positions to list with their alternatives.
-        width: Cut table lines to this many columns (default: the terminal's width).
+        width: Cut table lines to this many columns, at least 1 (default `None`: the
+            terminal's width).
 
     Returns:
         The view as lines, ending with a newline.
 
     Raises:
-        ValueError: `mode` is not a mode, or `top` is negative.
-        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first), or `top`
-            is not an int.
+        ValueError: `mode` is not a mode, `top` is negative or `width` is below 1.
+        TypeError: `d` is not a `TokenDistribution` (`tp.parse` the response first), `top` or
+            `width` is not an int, or `color` is not True, False or None.
     """
     d = expect_distribution(d, "to_text(d)")
     name = canonical_mode(mode)
     top = check_top(top)
+    check_flag(color, "color", "colour the tokens with ANSI escapes", none="decides")
+    if width is not None:
+        width = check_count(width, "width", "the columns a table line may take", least=1)
     if color is None:
         color = _color_allowed()
     width = width or shutil.get_terminal_size((100, 24)).columns
@@ -234,10 +256,11 @@ def to_text(
     rows = _rows(d, name, top)
     if rows:
         header = ("pos", "token", "prob", "logprob", "alternatives")
-        tw = max(_width(r[1]) for r in [header, *rows])
+        tokens = [_fit(r[1], _TOKEN_COLUMN) for r in [header, *rows]]
+        tw = max(map(_width, tokens))
         lines += ["", f"{_table_title(d, name, len(rows))}:"]
-        for r in [header, *rows]:
-            line = f"{r[0]:>5}  {r[1]}{' ' * (tw - _width(r[1]))}  {r[2]:>7}  {r[3]:>8}  {r[4]}"
+        for r, token in zip([header, *rows], tokens, strict=True):
+            line = f"{r[0]:>5}  {token}{' ' * (tw - _width(token))}  {r[2]:>7}  {r[3]:>8}  {r[4]}"
             lines.append(_fit(line.rstrip(), width))
     return "\n".join(lines) + "\n"
 
@@ -276,7 +299,7 @@ def to_rich(d: TokenDistribution, *, mode: Mode | str = "least-likely", top: int
         for col, justify in [*columns, ("alternatives", "left")]:
             table.add_column(col, justify=justify)
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*map(Text, row))  # as text: a token's `[/]` is not rich markup
         parts += [Text(""), table]
     return Group(*parts)
 

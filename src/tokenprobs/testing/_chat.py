@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs.testing._entries import CREATED, deltas, entries, joined_text
+from tokenprobs.testing._entries import CREATED, checked, deltas, entries, joined_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -20,9 +20,15 @@ def chat_completion(
     refusal: bool = False,
     finish_reason: str = "stop",
 ) -> dict[str, Any]:
-    """A Chat Completions body with one choice per positional argument (`n = len(choices)`)."""
+    """A Chat Completions body with one choice per positional argument (`n = len(choices)`).
+
+    Raises:
+        TypeError: A choice is not a list of `(token, logprob, alternatives)` positions.
+        ValueError: A logprob is NaN or infinite.
+    """
     out = []
-    for i, positions in enumerate(choices):
+    for i, given in enumerate(choices):
+        positions = checked(given, f"choice {i}")
         content, text = entries(positions), joined_text(positions)
         out.append(
             {
@@ -65,7 +71,12 @@ def chat_chunks(
     Like the API: a first chunk per choice with `content: []`, one chunk per token (its delta
     the characters it completes), a finish chunk with `logprobs: null`, then (with `usage`) a
     chunk with `choices: []`.
+
+    Raises:
+        TypeError: A choice is not a list of `(token, logprob, alternatives)` positions.
+        ValueError: A logprob is NaN or infinite.
     """
+    choices = tuple(checked(c, f"choice {i}") for i, c in enumerate(choices))
     field, other = ("refusal", "content") if refusal else ("content", "refusal")
 
     def chunk(choice: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs.testing._entries import CREATED, deltas, entries, joined_text, token_entry_parts
+from tokenprobs.testing._entries import (
+    CREATED,
+    checked,
+    deltas,
+    entries,
+    joined_text,
+    token_entry_parts,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,7 +47,13 @@ def completion(
     prompt_offset: int = 0,
     finish_reason: str = "length",
 ) -> dict[str, Any]:
-    """A legacy Completions body; `top=False` gives `top_logprobs: null` (as `logprobs=0` does)."""
+    """A legacy Completions body; `top=False` gives `top_logprobs: null` (as `logprobs=0` does).
+
+    Raises:
+        TypeError: A choice is not a list of `(token, logprob, alternatives)` positions.
+        ValueError: A logprob is NaN or infinite.
+    """
+    choices = tuple(checked(c, f"choice {i}") for i, c in enumerate(choices))
     return {
         "id": "cmpl-test",
         "object": "text_completion",
@@ -61,7 +74,13 @@ def completion(
 def completion_chunks(
     positions: Sequence[Position], *, model: str = "gpt-3.5-turbo-instruct"
 ) -> list[dict[str, Any]]:
-    """A streamed legacy completion: one chunk per token, then a finish chunk."""
+    """A streamed legacy completion: one chunk per token, then a finish chunk.
+
+    Raises:
+        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions.
+        ValueError: A logprob is NaN or infinite.
+    """
+    positions = checked(positions, "positions")
     chunks = []
     offset = 0
     for pos in positions:
@@ -77,13 +96,31 @@ def completion_chunks(
 def response(
     positions: Sequence[Position], *, model: str = "gpt-4o-mini-2024-07-18"
 ) -> dict[str, Any]:
-    """A Responses API body with one message and one `output_text` part carrying logprobs."""
+    """A Responses API body with one message and one `output_text` part carrying logprobs.
+
+    With the fields the API always sends and the SDK requires (`tools`, `tool_choice`,
+    `parallel_tool_calls` ...), so the SDK's `Response.model_validate` takes it.
+
+    Raises:
+        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions.
+        ValueError: A logprob is NaN or infinite.
+    """
+    positions = checked(positions, "positions")
     return {
         "id": "resp_test",
         "object": "response",
         "created_at": CREATED,
         "model": model,
         "status": "completed",
+        "error": None,
+        "incomplete_details": None,
+        "instructions": None,
+        "metadata": {},
+        "parallel_tool_calls": True,
+        "temperature": 1.0,
+        "tool_choice": "auto",
+        "tools": [],
+        "top_p": 1.0,
         "output": [
             {
                 "id": "msg_test",
@@ -115,13 +152,22 @@ def response_events(
     As the API sends them, the delta events carry `bytes` and full-precision logprobs; with
     `rounded`, the `.done` event and `response.completed` carry copies rounded to 6 decimals
     (`-0.0`, `-2e-06`), as observed. `delta_bytes=False` leaves `bytes` out of the deltas.
+
+    Raises:
+        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions.
+        ValueError: A logprob is NaN or infinite.
     """
+    positions = checked(positions, "positions")
     base = {"item_id": "msg_test", "output_index": 0, "content_index": 0}
     events: list[dict[str, Any]] = [
         {
             "type": "response.created",
             "sequence_number": 0,
-            "response": {**response([], model=model), "status": "in_progress", "output": []},
+            "response": {
+                **response([], model=model),
+                "status": "in_progress",
+                "output": [],
+            },
         }
     ]
     copies = [_rounded(p) for p in positions] if rounded else list(positions)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs.testing._entries import token_entry_parts
+from tokenprobs.testing._entries import checked, choices_of, token_entry_parts
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -22,7 +22,16 @@ __all__ = ["vllm_prompt_logprobs", "vllm_token_ids"]
 
 
 def _id(vocab: Mapping[str, int], token: str) -> str:
-    return f"token_id:{vocab[token]}"
+    return f"token_id:{_number(vocab, token)}"
+
+
+def _number(vocab: Mapping[str, int], token: str) -> int:
+    """`vocab[token]`, or a KeyError that names the token and the fix."""
+    try:
+        return vocab[token]
+    except KeyError:
+        msg = f"token {token!r} is not in `vocab`: give every token and alternative an id"
+        raise KeyError(msg) from None
 
 
 def vllm_token_ids(body: dict[str, Any], vocab: Mapping[str, int]) -> dict[str, Any]:
@@ -32,6 +41,10 @@ def vllm_token_ids(body: dict[str, Any], vocab: Mapping[str, int]) -> dict[str, 
     alternatives get the bytes of their `"token_id:N"` string (vLLM encodes the string it
     returns); legacy Completions have no bytes, so only `text` and `text_offset` spell the text.
 
+    Raises:
+        KeyError: A token or alternative has no id in `vocab`.
+        TypeError: `body` is not a chat or legacy body (a Responses body, a list of chunks).
+
     Examples:
         >>> from tokenprobs.testing import chat_completion
         >>> body = vllm_token_ids(chat_completion([("Hi", -0.1, [])]), {"Hi": 7})
@@ -39,7 +52,7 @@ def vllm_token_ids(body: dict[str, Any], vocab: Mapping[str, int]) -> dict[str, 
         'token_id:7'
     """
     out = copy.deepcopy(body)
-    for choice in out["choices"]:
+    for choice in choices_of(out, "vllm_token_ids(body)"):
         logprobs = choice["logprobs"]
         if "tokens" in logprobs:
             logprobs["tokens"] = [_id(vocab, t) for t in logprobs["tokens"]]
@@ -65,6 +78,11 @@ def vllm_prompt_logprobs(
     Each position's dict holds the prompt token first (its `rank` is 1 + the number of
     alternatives above it), then the alternatives not already there, ranked 1, 2 ...
 
+    Raises:
+        KeyError: A token or alternative has no id in `vocab`.
+        ValueError: A position after the first has no logprob.
+        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions.
+
     Examples:
         >>> vllm_prompt_logprobs(
         ...     [("A", None, []), (" b", -2.0, [(" c", -0.5)])], {"A": 5, " b": 6, " c": 7}
@@ -72,16 +90,18 @@ def vllm_prompt_logprobs(
         [None, {'6': {'logprob': -2.0, 'rank': 2, 'decoded_token': ' b'}, '7': {'logprob': -0.5, 'rank': 1, 'decoded_token': ' c'}}]
     """  # noqa: E501 - a doctest line
     out: list[dict[str, dict[str, Any]] | None] = []
-    for i, (tok, lp, alts) in enumerate(positions):
+    for i, (tok, lp, alts) in enumerate(checked(positions, "positions")):
         text = token_entry_parts(tok)[0]
         if i == 0:
             out.append(None)
             continue
-        assert lp is not None, "only the first prompt position has no logprob"  # noqa: S101
+        if lp is None:
+            msg = f"position {i} has logprob None: only the first prompt position has none"
+            raise ValueError(msg)
         ranked = sorted(((token_entry_parts(t)[0], v) for t, v in alts), key=lambda a: -a[1])
         above = sum(1 for t, v in ranked if v > lp and t != text)
-        row = {str(vocab[text]): {"logprob": lp, "rank": above + 1, "decoded_token": text}}
+        row = {str(_number(vocab, text)): {"logprob": lp, "rank": above + 1, "decoded_token": text}}
         for rank, (t, v) in enumerate(ranked, start=1):
-            row.setdefault(str(vocab[t]), {"logprob": v, "rank": rank, "decoded_token": t})
+            row.setdefault(str(_number(vocab, t)), {"logprob": v, "rank": rank, "decoded_token": t})
         out.append(row)
     return out

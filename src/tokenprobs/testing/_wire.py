@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.testing._chat import chat_completion
-from tokenprobs.testing._entries import CREATED
+from tokenprobs.testing._entries import CREATED, choices_of, chunk_list
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -33,11 +33,15 @@ def azure(body: dict[str, Any]) -> dict[str, Any]:
     """A chat or legacy body as Azure OpenAI returns it.
 
     `prompt_filter_results` on top and `content_filter_results` on each choice.
+
+    Raises:
+        TypeError: `body` is not a chat or legacy body (chunks go to `azure_chunks`).
     """
+    choices = choices_of(body, "azure(body)")
     return {
         **body,
         "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": AZURE_FILTER}],
-        "choices": [{**c, "content_filter_results": AZURE_FILTER} for c in body["choices"]],
+        "choices": [{**c, "content_filter_results": AZURE_FILTER} for c in choices],
     }
 
 
@@ -47,7 +51,12 @@ def azure_chunks(chunks: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     A first chunk with `choices: []`, `object: ""` and `prompt_filter_results`; the content
     chunks carrying `content_filter_results`; a filter-only chunk (`object: ""`, a choice with
     only `content_filter_results` and offsets) in the middle and another before the end.
+
+    Raises:
+        TypeError: `chunks` is not a list of chunk dicts.
+        ValueError: `chunks` is empty.
     """
+    chunks = chunk_list(chunks, "azure_chunks(chunks)", returns="chat_chunks()")
     empty = {"id": "", "object": "", "created": 0, "model": ""}
     first = {
         **empty,
@@ -127,6 +136,13 @@ def tool_call_chunks(*, model: str = "gpt-4o-mini-2024-07-18") -> list[dict[str,
 
 
 def sse(chunks: Sequence[dict[str, Any]], *, done: bool = True) -> str:
-    """Server-sent events text for chunks (`data: {...}` blocks), ending in `[DONE]`."""
+    """Server-sent events text for chunks (`data: {...}` blocks), ending in `[DONE]`.
+
+    Raises:
+        TypeError: `chunks` is not a list of dicts (a str or one chunk would be written
+            character by character or key by key).
+    """
+    # no chunk at all is an empty stream, which a test may want
+    chunks = chunk_list(chunks, "sse(chunks)", returns="chat_chunks()", empty=True)
     body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
     return body + ("data: [DONE]\n\n" if done else "")
