@@ -23,6 +23,12 @@ from tokenprobs.guards._types import (
     ModelFamily,
     Rule,
 )
+from tokenprobs.guards._validate import (
+    checked_cap,
+    checked_family,
+    checked_patterns,
+    checked_profile,
+)
 
 __all__ = [
     "check_request",
@@ -169,6 +175,11 @@ def register_model(
     Returns:
         The registered family.
 
+    Raises:
+        TypeError: `family` is neither a pattern nor a `ModelFamily`; `max_top_logprobs` is no
+            int (a bool or a str); `echo_with_logprobs` is no bool.
+        ValueError: `max_top_logprobs` is negative; `logprobs` is not one of the four.
+
     Examples:
         >>> _ = register_model("gpt-6*", max_top_logprobs=5, logprobs="forbidden")
         >>> reset()
@@ -181,7 +192,7 @@ def register_model(
             echo_with_logprobs=echo_with_logprobs,
             source="registered at run time",
         )
-    _REGISTRY.families.insert(0, family)
+    _REGISTRY.families.insert(0, checked_family(family))
     return family
 
 
@@ -204,6 +215,13 @@ def register_profile(
     Returns:
         The registered profile.
 
+    Raises:
+        TypeError: `profile` is neither a name nor a `GuardProfile`; `base_urls` is one str (pass
+            a tuple) or holds a non-str; `max_top_logprobs` is no int.
+        ValueError: `like` is no known profile; `max_top_logprobs` is negative, or given with a
+            `like` whose rules read no server-wide cap (`"compatible"`, `"llama.cpp"`,
+            `"openai"`: use `like="vllm"`).
+
     Examples:
         >>> p = register_profile(
         ...     "gpu-box", like="vllm", max_top_logprobs=50, base_urls=("http://gpu-box:8000/*",)
@@ -213,18 +231,36 @@ def register_profile(
         >>> reset()
     """
     if isinstance(profile, str):
-        base = select_profile(None, like)
+        base = _like(like, max_top_logprobs)
         profile = dataclasses.replace(
             base,
             name=profile,
             max_top_logprobs=base.max_top_logprobs
             if max_top_logprobs is None
             else max_top_logprobs,
-            base_urls=base_urls,
+            base_urls=checked_patterns(base_urls),
         )
+    profile = checked_profile(profile)
     _REGISTRY.profiles.pop(profile.name, None)
     _REGISTRY.profiles[profile.name] = profile
     return profile
+
+
+def _like(like: str, cap: int | None) -> GuardProfile:
+    """The profile `register_profile(like=...)` copies, if it can take the cap asked for."""
+    profiles = _REGISTRY.profiles
+    given: object = like  # checked as a caller may pass anything
+    if not isinstance(given, str) or like not in profiles:
+        msg = f"like={like!r} is not a guard profile to copy; known: {sorted(profiles)}"
+        raise ValueError(msg)
+    base = profiles[like]
+    if checked_cap(cap) is not None and base.max_top_logprobs is None:
+        msg = (
+            f"max_top_logprobs={cap} would change nothing: the rules of like={like!r} read no "
+            "server-wide cap (vLLM's --max-logprobs); pass like='vllm'"
+        )
+        raise ValueError(msg)
+    return base
 
 
 def reset() -> None:

@@ -43,7 +43,9 @@ def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
             "puts a model family in front of the built-in ones (`logprobs` is `allowed`, "
             '`reasoning`, `unsupported` or `forbidden`); `tp.guards.register_profile("mine", '
             'like="vllm", max_top_logprobs=50, base_urls=("http://gpu-box:8000*",))` adds a '
-            "server profile; `tp.guards.reset()` restores the built-in tables. "
+            "server profile; both check their arguments when called (a cap is an int >= 0 and "
+            'needs a `like` whose rules read one, i.e. `"vllm"`; `base_urls` is a tuple of '
+            "patterns, never one string). `tp.guards.reset()` restores the built-in tables. "
             "`get_token_distribution(..., profile=...)` names the profile for one call; without "
             "it, the profile detected from an earlier answer of the same server "
             "(`tp.guards.detect_server`) or the one the client's base URL selects is used. A "

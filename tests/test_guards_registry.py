@@ -1,0 +1,75 @@
+"""The guards' run-time tables: what registration accepts, and what it leaves as it was."""
+
+from __future__ import annotations
+
+import pytest
+
+import tokenprobs as tp
+from tokenprobs import guards
+
+CHAT = "chat.completions"
+
+
+@pytest.fixture(autouse=True)
+def _clean_registry():
+    """Every test starts and ends with the built-in tables."""
+    guards.reset()
+    yield
+    guards.reset()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        pytest.param(
+            {"like": "vllm", "base_urls": "http://gpu-box*"},
+            TypeError,
+            r"one string .*pass \('http://gpu-box\*',\)",
+            id="base_urls-one-str",
+        ),
+        pytest.param({"base_urls": (None,)}, TypeError, "fnmatch patterns", id="base_urls-none"),
+        pytest.param({"like": "vllm", "max_top_logprobs": "50"}, TypeError, "an int", id="cap-str"),
+        pytest.param(
+            {"like": "vllm", "max_top_logprobs": True}, TypeError, "an int", id="cap-bool"
+        ),
+        pytest.param(
+            {"like": "vllm", "max_top_logprobs": -1}, ValueError, "0 or more", id="cap-neg"
+        ),
+        pytest.param(
+            {"max_top_logprobs": 50}, ValueError, "would change nothing.*like='vllm'", id="cap-like"
+        ),
+        pytest.param({"like": "nope"}, ValueError, "like='nope' is not a guard profile", id="like"),
+    ],
+)
+def test_register_profile_refuses_what_it_could_not_use(kwargs, error, match):
+    """A bad argument is refused when registering, and the tables stay as they were."""
+    with pytest.raises(error, match=match):
+        guards.register_profile("box", **kwargs)
+    assert guards.select_profile("https://api.openai.com/v1").name == "openai"
+    with pytest.raises(ValueError, match="unknown guard profile"):
+        guards.select_profile(None, "box")
+
+
+def test_register_profile_refuses_what_is_no_profile():
+    """Neither a name nor a GuardProfile: a TypeError naming what was given."""
+    with pytest.raises(TypeError, match=r"a name .* or a GuardProfile, got int"):
+        guards.register_profile(5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("family", "kwargs", "error", "match"),
+    [
+        pytest.param("gpt-6*", {"max_top_logprobs": "5"}, TypeError, "an int", id="cap-str"),
+        pytest.param("gpt-6*", {"max_top_logprobs": True}, TypeError, "an int", id="cap-bool"),
+        pytest.param("gpt-6*", {"max_top_logprobs": -2}, ValueError, "0 or more", id="cap-neg"),
+        pytest.param("gpt-6*", {"logprobs": "nope"}, ValueError, "'forbidden'", id="logprobs"),
+        pytest.param("gpt-6*", {"echo_with_logprobs": 0}, TypeError, "True or False", id="echo"),
+        pytest.param(5, {}, TypeError, "a ModelFamily, got 5", id="family-int"),
+        pytest.param("", {}, TypeError, "pattern", id="family-empty"),
+    ],
+)
+def test_register_model_refuses_what_it_could_not_use(family, kwargs, error, match):
+    """A bad family is refused when registering, not inside the next check_request."""
+    with pytest.raises(error, match=match):
+        guards.register_model(family, **kwargs)
+    tp.check_request(CHAT, {"model": "gpt-6", "messages": [], "logprobs": True, "top_logprobs": 3})
