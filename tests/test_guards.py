@@ -159,6 +159,20 @@ CASES = [
     case(
         "chat.logprobs.forbidden",
         CHAT,
+        {"model": "o1", "logprobs": True},
+        err(403, "You are not allowed to request logprobs from this model"),
+        variant="o-series-bare",
+    ),
+    case(
+        "chat.logprobs.forbidden",
+        CHAT,
+        {"model": "ft:o4-mini-2025-04-16:acme::abc123", "logprobs": True},
+        err(403, "You are not allowed to request logprobs from this model"),
+        variant="o-series-fine-tune",
+    ),
+    case(
+        "chat.logprobs.forbidden",
+        CHAT,
         {"model": "gpt-5-chat-latest", "logprobs": True},
         err(403, "You are not allowed to request logprobs from this model"),
         variant="gpt-5",
@@ -461,6 +475,9 @@ VALID = [
     ),
     pytest.param(CHAT, {"model": "gpt-5.4", "logprobs": True}, id="gpt-5.x-default-effort"),
     pytest.param(CHAT, {"model": "o4-mini", "messages": []}, id="o-series-without-logprobs"),
+    pytest.param(
+        CHAT, {"model": "o365-assistant", "logprobs": True}, id="deployment-named-o-digit"
+    ),
     pytest.param(CHAT, {"model": "gpt-5", "logprobs": False}, id="gpt-5-logprobs-false"),
     pytest.param(RESP, {"model": "gpt-4o", "include": [INCLUDE], "top_logprobs": 20}, id="resp-20"),
     pytest.param(
