@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 import tokenprobs as tp
@@ -73,3 +75,32 @@ def test_register_model_refuses_what_it_could_not_use(family, kwargs, error, mat
     with pytest.raises(error, match=match):
         guards.register_model(family, **kwargs)
     tp.check_request(CHAT, {"model": "gpt-6", "messages": [], "logprobs": True, "top_logprobs": 3})
+
+
+def test_registering_while_other_threads_check():
+    """Checks in other threads never see a table half changed, nor one changing under them."""
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def check() -> None:
+        while not done.is_set():
+            try:
+                tp.check_request(CHAT, {"model": "m", "messages": []}, base_url="http://h/v1")
+                tp.check_request(CHAT, {"model": "gpt-4o", "messages": []})
+            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+                errors.append(exc)
+
+    threads = [threading.Thread(target=check) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for i in range(5000):
+            guards.register_profile(f"p{i % 50}", base_urls=(f"http://p{i}/*",))
+            guards.register_model(f"m{i}*")
+            if i % 100 == 0:
+                guards.reset()
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+    assert errors == []

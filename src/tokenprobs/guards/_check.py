@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import threading
 import warnings
 from collections.abc import Mapping
 
@@ -46,6 +47,9 @@ __all__ = [
 _MODES = ("strict", "warn", "off")
 _DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _REGISTRY = Registry()
+_WRITING = threading.Lock()
+"""Held while a table is replaced: each change builds a new table, so a check in another thread
+reads the old one or the new one, never one half changed (or changing while it iterates)."""
 
 
 def check_request(
@@ -192,7 +196,9 @@ def register_model(
             echo_with_logprobs=echo_with_logprobs,
             source="registered at run time",
         )
-    _REGISTRY.families.insert(0, checked_family(family))
+    checked_family(family)
+    with _WRITING:
+        _REGISTRY.families = [family, *_REGISTRY.families]
     return family
 
 
@@ -241,8 +247,9 @@ def register_profile(
             base_urls=checked_patterns(base_urls),
         )
     profile = checked_profile(profile)
-    _REGISTRY.profiles.pop(profile.name, None)
-    _REGISTRY.profiles[profile.name] = profile
+    with _WRITING:
+        profiles = {k: v for k, v in _REGISTRY.profiles.items() if k != profile.name}
+        _REGISTRY.profiles = {**profiles, profile.name: profile}  # the latest last: it wins
     return profile
 
 
@@ -266,10 +273,10 @@ def _like(like: str, cap: int | None) -> GuardProfile:
 def reset() -> None:
     """Back to the built-in tables: forget registered families, profiles and detected servers."""
     fresh = Registry()
-    _REGISTRY.families[:] = fresh.families
-    _REGISTRY.profiles.clear()
-    _REGISTRY.profiles.update(fresh.profiles)
-    _DETECTED.clear()
+    with _WRITING:
+        _REGISTRY.families = fresh.families
+        _REGISTRY.profiles = fresh.profiles
+        _DETECTED.clear()
 
 
 _DETECTED: dict[str, str] = {}

@@ -45,7 +45,8 @@ def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
             'like="vllm", max_top_logprobs=50, base_urls=("http://gpu-box:8000*",))` adds a '
             "server profile; both check their arguments when called (a cap is an int >= 0 and "
             'needs a `like` whose rules read one, i.e. `"vllm"`; `base_urls` is a tuple of '
-            "patterns, never one string). `tp.guards.reset()` restores the built-in tables. "
+            "patterns, never one string), and may be called while other threads send requests. "
+            "`tp.guards.reset()` restores the built-in tables. "
             "`get_token_distribution(..., profile=...)` names the profile for one call; without "
             "it, the profile detected from an earlier answer of the same server "
             "(`tp.guards.detect_server`) or the one the client's base URL selects is used. A "

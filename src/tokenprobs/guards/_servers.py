@@ -184,7 +184,10 @@ PROFILES: dict[str, GuardProfile] = {
 
 @dataclass
 class Registry:
-    """The live tables: the built-in ones plus what was registered at run time."""
+    """The live tables: the built-in ones plus what was registered at run time.
+
+    Never changed in place: `register_model`, `register_profile` and `reset` replace a table.
+    """
 
     families: list[ModelFamily] = field(default_factory=list)
     profiles: dict[str, GuardProfile] = field(default_factory=lambda: dict(PROFILES))
