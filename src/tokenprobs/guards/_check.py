@@ -286,18 +286,27 @@ _DETECTED: dict[str, str] = {}
 def remember_server(response: object, base_url: str | None) -> str | None:
     """The server `detect_server` sees in `response`, remembered for `base_url`'s next requests.
 
-    Only llama.cpp and vLLM are remembered, and never for a base URL that selects the OpenAI
-    profile (OpenAI's own answers can look like anything). `reset()` forgets them.
+    Only llama.cpp is remembered: its rules are the server's own validation. vLLM's depend on its
+    `--max-logprobs`, which no answer shows (name it: `profile="vllm"`, or `register_profile`).
+    Nothing is remembered for a base URL a profile claims: OpenAI's (its answers can look like
+    anything) or one registered with `base_urls`, which stays the user's choice. `reset()`
+    forgets them.
     """
     server = detect_server(response)
-    if server in ("llama.cpp", "vllm") and base_url and select_profile(base_url).name != "openai":
+    if server == "llama.cpp" and base_url and not _claimed(base_url):
         _DETECTED[base_url] = server
     return server
 
 
 def detected_server(base_url: str | None) -> str | None:
-    """The server remembered for `base_url` by `remember_server`, if any."""
-    return _DETECTED.get(base_url or "")
+    """The server remembered for `base_url` by `remember_server`, while no profile claims it."""
+    server = _DETECTED.get(base_url or "")
+    return None if server is None or _claimed(base_url) else server
+
+
+def _claimed(base_url: str | None) -> bool:
+    """Whether a profile's `base_urls` (OpenAI's, or registered ones) select this base URL."""
+    return select_profile(base_url).name != "compatible"
 
 
 def _sent(params: Mapping[str, object]) -> dict[str, object]:

@@ -48,8 +48,11 @@ def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
             "patterns, never one string), and may be called while other threads send requests. "
             "`tp.guards.reset()` restores the built-in tables. "
             "`get_token_distribution(..., profile=...)` names the profile for one call; without "
-            "it, the profile detected from an earlier answer of the same server "
-            "(`tp.guards.detect_server`) or the one the client's base URL selects is used. A "
+            "it, the one the client's base URL selects (OpenAI's, or a registered profile's "
+            "`base_urls`) is used; a base URL nothing claims gets `llama.cpp` once an answer of "
+            "the server was llama.cpp's (`tp.guards.detect_server`), else `compatible`. vLLM is "
+            "recognised from its answers too, but its cap is its `--max-logprobs`, which no "
+            'answer shows: name it (`profile="vllm"`, or `register_profile`). A '
             "refused request raises `GuardBadRequestError` (400), `GuardPermissionDeniedError` "
             "(403) or, for what llama.cpp answers with an HTTP 500, `GuardInternalServerError`: "
             "each is the SDK's own class and a `tp.GuardError`, with `.rule` naming the rule."
