@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
 from tokenprobs.guards import check_request, detected_server
+from tokenprobs.guards._shape import check_model
 
 if TYPE_CHECKING:
     from tokenprobs.guards import GuardMode, GuardProfile
@@ -77,16 +78,6 @@ def build_params(
     params.update(kwargs)
     check_json(params)
     return params
-
-
-def check_model(model: object) -> None:
-    """A model is a name (a non-empty `str`): the API would refuse anything else with a 400."""
-    if not isinstance(model, str):
-        msg = f"model is a model's name (a str such as 'gpt-4o-mini'), got {type(model).__name__}"
-        raise TypeError(msg)
-    if not model.strip():
-        msg = "model is empty: pass the model's name (e.g. 'gpt-4o-mini', or your server's)"
-        raise ValueError(msg)
 
 
 def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None:

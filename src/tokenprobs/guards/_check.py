@@ -16,6 +16,7 @@ from tokenprobs.guards._detect import detect_server
 from tokenprobs.guards._errors import build_error
 from tokenprobs.guards._openai import rule_endpoint
 from tokenprobs.guards._servers import Registry
+from tokenprobs.guards._shape import shape_problem
 from tokenprobs.guards._types import (
     Context,
     GuardMode,
@@ -78,8 +79,13 @@ def check_request(
     Raises:
         GuardBadRequestError: The API would answer 400 (an `openai.BadRequestError`).
         GuardPermissionDeniedError: The API would answer 403 (an `openai.PermissionDeniedError`).
-        ValueError: `endpoint`, `mode` or `profile` is not one we know.
-        TypeError: `params` is not a mapping.
+        ValueError: `endpoint`, `mode` or `profile` is not one we know; `model` is empty;
+            `n` is below 1 (these two as a `GuardWarning` with `mode="warn"`).
+        TypeError: `params` is not a mapping. With `mode="warn"` a `GuardWarning` instead:
+            Chat or legacy Completions without a `model` (the SDK's `create()` needs one), or
+            one that is not a str; `messages` as one string or dict, or with a string for a
+            message; `n` not an int (`True`, `"2"`, `2.5`); a number or flag JSON cannot carry
+            (`numpy.int64(5)`, which the SDK fails to encode).
 
     Warns:
         GuardWarning: The API would accept the request but not honour it as written (e.g. clamp
@@ -88,23 +94,16 @@ def check_request(
     Examples:
         >>> check_request("chat.completions", {"model": "gpt-4o", "logprobs": True})
     """
-    if mode not in _MODES:
-        msg = f"mode must be one of {_MODES}, not {mode!r}"
-        raise ValueError(msg)
-    if endpoint not in ENDPOINTS:
-        msg = f"endpoint must be one of {NAMES}, not {endpoint!r}"
-        raise ValueError(msg)
-    given: object = params  # checked as a caller may pass anything
-    if not isinstance(given, Mapping):
-        msg = (
-            "params is the mapping of create()'s arguments ({'model': ..., 'logprobs': True}), "
-            f"got a {type(params).__name__}"
-        )
-        raise TypeError(msg)
+    _check_arguments(endpoint, params, mode)
     if mode == "off":
         return
     chosen = select_profile(base_url, profile)
     sent = _sent(params)
+    if (problem := shape_problem(endpoint, sent)) is not None:
+        if mode == "strict":
+            raise problem
+        warnings.warn(GuardWarning(f"the request cannot work as written: {problem}"), stacklevel=2)
+        return
     model = sent.get("model")
     family = _family(chosen, model) if isinstance(model, str) else None
     ctx = Context(endpoint, sent, family, chosen)
@@ -123,6 +122,23 @@ def check_request(
             stacklevel=2,
         )
         return
+
+
+def _check_arguments(endpoint: Endpoint, params: Mapping[str, object], mode: GuardMode) -> None:
+    """Refuse a call of `check_request` that names no endpoint or mode, or passes no mapping."""
+    if mode not in _MODES:
+        msg = f"mode must be one of {_MODES}, not {mode!r}"
+        raise ValueError(msg)
+    if endpoint not in ENDPOINTS:
+        msg = f"endpoint must be one of {NAMES}, not {endpoint!r}"
+        raise ValueError(msg)
+    given: object = params  # checked as a caller may pass anything
+    if not isinstance(given, Mapping):
+        msg = (
+            "params is the mapping of create()'s arguments ({'model': ..., 'logprobs': True}), "
+            f"got a {type(params).__name__}"
+        )
+        raise TypeError(msg)
 
 
 def rules(profile: str | GuardProfile = "openai") -> tuple[Rule, ...]:

@@ -35,6 +35,18 @@ def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
             "only the model-independent rules (0..20, `logprobs` required)."
         ),
         "",
+        (
+            "Before any rule, on every profile, a request no server could answer as meant is a "
+            "plain `TypeError` / `ValueError` saying what to pass (what the API answers to it "
+            "was not found, so no API message is made up): Chat or legacy Completions without "
+            "a `model` (the SDK's `create()` needs one) or with one that is not a non-empty "
+            'str; `n` below 1 or not an int (`True`, `"2"`, `2.5`); `messages` as one string '
+            "or dict, or with a string for a message; a number or flag JSON cannot carry "
+            "(`numpy.int64(5)`: the SDK fails to encode it). `check_request` still takes "
+            '`create()`\'s arguments in part (`{"model": "gpt-4o", "logprobs": True}`); '
+            '`mode="warn"` makes these warnings too.'
+        ),
+        "",
         "## Changing the tables at run time",
         "",
         (
