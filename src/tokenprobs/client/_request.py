@@ -47,9 +47,11 @@ def build_params(
 
     Raises:
         ValueError: `endpoint` is not one of `ENDPOINTS`; `model` is empty; a number is NaN or
-            infinite (JSON has neither).
+            infinite (JSON has neither); `create_kwargs` holds the field the prompt fills
+            (`messages`, `input` or `prompt`), which would replace it.
         TypeError: `model` is not a `str`; messages were given to legacy Completions, which
-            takes a prompt string.
+            takes a prompt string; a Responses `include` is not a list (one `str` would be
+            read as its characters).
     """
     if endpoint not in ENDPOINTS:
         msg = f"endpoint must be one of {', '.join(map(repr, NAMES))}, got {endpoint!r}"
@@ -57,12 +59,13 @@ def build_params(
     check_model(model)
     kwargs = dict(create_kwargs)
     _no_logprobs_override(endpoint, kwargs)
+    _no_prompt_override(endpoint, kwargs)
     if endpoint == "chat.completions":
         messages = _messages(messages_or_prompt)
         params: dict[str, object] = {"model": model, "messages": messages, "logprobs": True}
         params["top_logprobs"] = top_logprobs
     elif endpoint == "responses":
-        include = list(kwargs.pop("include", None) or ())  # type: ignore[call-overload]
+        include = _include(kwargs.pop("include", None))
         if INCLUDE_LOGPROBS not in include:
             include.append(INCLUDE_LOGPROBS)
         params = {"model": model, "input": _messages(messages_or_prompt), "include": include}
@@ -131,6 +134,38 @@ def _no_logprobs_override(endpoint: Endpoint, kwargs: dict[str, object]) -> None
             "client.chat.completions.create() directly for an answer without them"
         )
     raise ValueError(msg)
+
+
+_PROMPT_FIELD: Mapping[Endpoint, str] = {
+    "chat.completions": "messages",
+    "responses": "input",
+    "completions": "prompt",
+}
+
+
+def _no_prompt_override(endpoint: Endpoint, kwargs: Mapping[str, object]) -> None:
+    """Refuse a `messages=` / `input=` / `prompt=` that would silently replace the prompt given."""
+    name = _PROMPT_FIELD[endpoint]
+    if name in kwargs:
+        msg = (
+            f"{name}= would replace the prompt passed as the first argument (it becomes the "
+            f"request's {name}): remove it, and pass the messages (or prompt) as the first "
+            "argument"
+        )
+        raise ValueError(msg)
+
+
+def _include(include: object) -> list[object]:
+    """A Responses `include` as a list (to which the logprobs value is added)."""
+    if include is None:
+        return []
+    if isinstance(include, str) or not isinstance(include, list | tuple):
+        msg = (
+            f"include is a list of Responses include values, got {include!r}: pass a list, e.g. "
+            f"include=[{include!r}] (tokenprobs adds {INCLUDE_LOGPROBS!r} itself)"
+        )
+        raise TypeError(msg)
+    return list(include)
 
 
 def _messages(messages_or_prompt: Prompt) -> list[Mapping[str, object]]:
