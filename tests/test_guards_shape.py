@@ -43,6 +43,13 @@ MSGS = [{"role": "user", "content": "Hi"}]
             id="msgs-item-str",
         ),
         pytest.param(
+            RESP,
+            {"model": "gpt-4o", "include": "message.output_text.logprobs"},
+            TypeError,
+            r"pass a list, e\.g\. \['message",
+            id="include-one-str",
+        ),
+        pytest.param(
             CHAT,
             {"model": "gpt-4o", "logprobs": True, "top_logprobs": np.int64(5)},
             TypeError,

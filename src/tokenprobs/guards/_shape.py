@@ -46,6 +46,8 @@ def shape_problem(endpoint: Endpoint, sent: Mapping[str, object]) -> TypeError |
         _check_n(endpoint, sent.get("n"))
         if endpoint == "chat.completions" and "messages" in sent:
             _check_messages(sent["messages"])
+        if endpoint == "responses":
+            _check_include(sent.get("include"))
     except (TypeError, ValueError) as exc:
         return exc
     return None
@@ -102,3 +104,12 @@ def _check_messages(messages: object) -> None:
                 f"{{'role': 'user', 'content': {message[:40]!r}}}"
             )
             raise TypeError(msg)
+
+
+def _check_include(include: object) -> None:
+    if include is not None and (isinstance(include, str) or not isinstance(include, list | tuple)):
+        msg = (
+            f"include is a list of Responses include values, got {include!r}: pass a list, "
+            f"e.g. [{include!r}] (one str is not read as one value)"
+        )
+        raise TypeError(msg)
