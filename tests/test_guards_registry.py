@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -104,3 +105,10 @@ def test_registering_while_other_threads_check():
         for thread in threads:
             thread.join()
     assert errors == []
+
+
+def test_a_profile_passed_to_check_request_is_checked_too():
+    """A GuardProfile built by hand gets register_profile's checks, not a crash inside a rule."""
+    mine = dataclasses.replace(guards.select_profile(None, "vllm"), max_top_logprobs="50")
+    with pytest.raises(TypeError, match="max_top_logprobs is a number"):
+        tp.check_request(CHAT, {"model": "m", "logprobs": True, "top_logprobs": 3}, profile=mine)

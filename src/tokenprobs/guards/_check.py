@@ -79,7 +79,8 @@ def check_request(
     Raises:
         GuardBadRequestError: The API would answer 400 (an `openai.BadRequestError`).
         GuardPermissionDeniedError: The API would answer 403 (an `openai.PermissionDeniedError`).
-        ValueError: `endpoint`, `mode` or `profile` is not one we know; `model` is empty;
+        ValueError: `endpoint`, `mode` or `profile` is not one we know (a `GuardProfile`'s
+            fields are checked as `register_profile` checks them); `model` is empty;
             `n` is below 1 (these two as a `GuardWarning` with `mode="warn"`).
         TypeError: `params` is not a mapping. With `mode="warn"` a `GuardWarning` instead:
             Chat or legacy Completions without a `model` (the SDK's `create()` needs one), or
@@ -158,7 +159,7 @@ def select_profile(
 ) -> GuardProfile:
     """The profile `check_request` uses for this base URL and `profile=` argument."""
     if isinstance(profile, GuardProfile):
-        return profile
+        return checked_profile(profile)
     profiles = _REGISTRY.profiles
     if profile is not None:
         if profile not in profiles:
