@@ -533,6 +533,29 @@ def test_compatible_servers_never_get_openai_errors():
     assert check_request(CHAT, params, base_url="http://localhost:8000/v1") is None
 
 
+@pytest.mark.parametrize("value", [1, "true", "YES", 1.0, 0.5, [1]])
+def test_llama_cpp_takes_what_pydantic_reads_as_a_boolean(value):
+    """llama-cpp-python reads 1, "true", 1.0 as true; 0.5 or a list get another answer (sent)."""
+    params = {"model": "m", "logprobs": value, "top_logprobs": 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_request(CHAT, params, profile="llama.cpp") is None
+
+
+@pytest.mark.parametrize("value", [0, "no", 0.0])
+def test_llama_cpp_reads_0_as_false(value):
+    """logprobs=0 or "no" is read as false by llama-cpp-python: top_logprobs is then ignored."""
+    params = {"model": "m", "logprobs": value, "top_logprobs": 1}
+    with pytest.warns(tokenprobs.GuardWarning, match="silently ignored"):
+        check_request(CHAT, params, profile="llama.cpp")
+
+
+def test_llama_cpp_logprobs_1_alone_warns_like_true():
+    """logprobs=1 without top_logprobs is True to the server: the same missing-logprobs warning."""
+    with pytest.warns(tokenprobs.GuardWarning, match="pass top_logprobs=k"):
+        check_request(CHAT, {"model": "m", "logprobs": 1}, profile="llama.cpp")
+
+
 def test_register_profile_by_base_url():
     """A registered profile is chosen by its base_url pattern and carries its own cap."""
     guards.register_profile(
