@@ -556,6 +556,22 @@ def test_llama_cpp_logprobs_1_alone_warns_like_true():
         check_request(CHAT, {"model": "m", "logprobs": 1}, profile="llama.cpp")
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        pytest.param({"logprobs": 1, "top_logprobs": 3}, id="logprobs-1"),
+        pytest.param({"logprobs": "yes", "top_logprobs": 3}, id="logprobs-truthy-str"),
+        pytest.param({"top_logprobs": 0}, id="top-0-alone"),
+        pytest.param({"top_logprobs": -1}, id="top-minus-1-alone"),
+    ],
+)
+def test_vllm_reads_logprobs_as_python_truth(params):
+    """The vLLM test is `not logprobs` on the raw body, for `top_logprobs > 0` only: these pass."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_request(CHAT, {"model": "m", **params}, profile="vllm") is None
+
+
 def test_register_profile_by_base_url():
     """A registered profile is chosen by its base_url pattern and carries its own cap."""
     guards.register_profile(

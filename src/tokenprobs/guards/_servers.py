@@ -14,7 +14,6 @@ from tokenprobs.guards._openai import (
     OPENAI_RULES,
     below_zero,
     server_cap,
-    top_without_logprobs,
 )
 from tokenprobs.guards._types import Check, Context, Fields, GuardProfile, ModelFamily, Rule
 
@@ -27,6 +26,19 @@ _VLLM_PROMPT_SOURCE = (
     "vLLM's validation of prompt_logprobs (VLLMValidationError, parameter=prompt_logprobs), the "
     "same cap as sample logprobs; message as quoted in public error reports, not measured here"
 )
+
+
+def _vllm_top_without_logprobs(ctx: Context) -> Fields | None:
+    """The test vLLM runs on the raw body: `top_logprobs` above 0 and `logprobs` falsy.
+
+    So `logprobs=1` passes (truthy to vLLM too), and `top_logprobs=0` (which recent vLLM takes
+    without `logprobs`) or `-1` (its versions disagree on it) is left to the server.
+    """
+    top = ctx.params.get("top_logprobs")
+    asks = isinstance(top, int | float) and top > 0
+    return {} if asks and not ctx.params.get("logprobs") else None
+
+
 VLLM_RULES: tuple[Rule, ...] = (
     *(
         Rule(
@@ -61,8 +73,8 @@ VLLM_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="vllm.chat.top_logprobs.without_logprobs",
-        trigger="`top_logprobs` given, `logprobs` absent or false",
-        check=top_without_logprobs,
+        trigger="`top_logprobs` > 0 given, `logprobs` absent or falsy (0, false)",
+        check=_vllm_top_without_logprobs,
         status=400,
         message="when using `top_logprobs`, `logprobs` must be set to true. "
         "(parameter=top_logprobs)",
