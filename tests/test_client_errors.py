@@ -175,15 +175,48 @@ def test_cli_ask_uses_openai_base_url_without_a_key(keyless_server, monkeypatch,
             "logit_bias.50256 is -inf",
             id="inf-in-logit-bias",
         ),
+        pytest.param(
+            {"model": MODEL, "messages": [{"role": "user", "content": "Other"}]},
+            ValueError,
+            "messages= would replace the prompt",
+            id="messages-kwarg",
+        ),
+        pytest.param(
+            {"model": MODEL, "endpoint": "completions", "prompt": "Other"},
+            ValueError,
+            "prompt= would replace the prompt",
+            id="prompt-kwarg",
+        ),
+        pytest.param(
+            {"model": MODEL, "endpoint": "responses", "input": "Other"},
+            ValueError,
+            "input= would replace the prompt",
+            id="input-kwarg",
+        ),
+        pytest.param(
+            {"model": MODEL, "endpoint": "responses", "include": "reasoning.encrypted_content"},
+            TypeError,
+            r"pass a list, e\.g\. include=\['reasoning\.encrypted_content'\]",
+            id="include-one-str",
+        ),
+        pytest.param(
+            {"model": MODEL, "endpoint": "responses", "include": 5},
+            TypeError,
+            "include is a list",
+            id="include-int",
+        ),
     ],
 )
 def test_a_request_that_cannot_be_sent_is_refused_naming_the_field(
     api, openai_client, kwargs, error, says
 ):
-    """A model that is no name, a NaN or an infinity: a usage error naming it, nothing sent.
+    """A field that cannot be sent as meant: a usage error naming it, nothing sent.
+
+    A model that is no name, a NaN, an infinity, a second prompt, an `include` that is no list.
 
     Before, a NaN ended in the JSON encoder's "Out of range float values are not JSON
-    compliant" from inside the SDK, and `model=5` was sent.
+    compliant" from inside the SDK, and `model=5` was sent; `messages=` replaced the prompt
+    silently, and `include="reasoning.encrypted_content"` was sent as its characters.
     """
     route = api.route().respond(200, json=chat_completion(POSITIONS))
     with pytest.raises(error, match=says):

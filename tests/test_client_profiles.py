@@ -77,6 +77,39 @@ def test_guards_reset_forgets_detected_servers(local):
     assert route.call_count == 2
 
 
+def test_vllm_is_detected_but_its_cap_is_not_assumed(local):
+    """A vLLM answer is recognised, but its --max-logprobs is unknown: 25 is still sent."""
+    body = {**chat_completion(POSITIONS, model="tiny"), "prompt_logprobs": None}
+    route = local.post("/chat/completions").respond(200, json=body)
+    client = client_for(local, base_url=LOCAL)
+    d = tp.get_token_distribution("Hi", model="tiny", client=client, top_logprobs=25)
+    assert tp.guards.detect_server(d.response) == "vllm"
+    assert tp.guards.detected_server(str(client.base_url)) is None
+    tp.get_token_distribution("Hi", model="tiny", client=client, top_logprobs=25)
+    assert route.call_count == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "like"),
+    [
+        pytest.param(
+            {**chat_completion(POSITIONS), "prompt_logprobs": [None]}, "vllm", id="vllm-answer"
+        ),
+        pytest.param(llama_cpp_body(), "compatible", id="llama-cpp-answer"),
+    ],
+)
+def test_a_registered_profile_outlasts_detection(local, body, like):
+    """A profile registered for the base URL stays the URL's after any answer of the server."""
+    cap = {"max_top_logprobs": 50} if like == "vllm" else {}
+    tp.guards.register_profile("box", like=like, base_urls=(f"{LOCAL}*",), **cap)
+    route = local.post("/chat/completions").respond(200, json=body)
+    client = client_for(local, base_url=LOCAL)
+    for _ in range(2):
+        tp.get_token_distribution("Hi", model="tiny", client=client, top_logprobs=30)
+    assert route.call_count == 2
+    assert tp.guards.detected_server(str(client.base_url)) is None
+
+
 def test_llama_cpp_missing_logprobs_says_pass_top_logprobs(local):
     """A llama.cpp answer without logprobs names top_logprobs as the fix."""
     local.post("/chat/completions").respond(200, json=llama_cpp_body(logprobs=False))
@@ -101,6 +134,15 @@ def test_openai_answers_are_not_remembered_as_a_server(api, openai_client):
         pytest.param({"id": "x", "system_fingerprint": "fp_845eaabc1f"}, "openai", id="openai-fp"),
         pytest.param({"id": f"cmpl-{uuid.uuid4()}"}, "llama.cpp", id="llama-uuid"),
         pytest.param({"id": "x", "prompt_logprobs": [None]}, "vllm", id="vllm-field"),
+        pytest.param(
+            {
+                "id": "chatcmpl-99c6f6a850e78412",
+                "prompt_logprobs": None,
+                "kv_transfer_params": None,
+            },
+            "vllm",
+            id="vllm-null-fields",
+        ),
         pytest.param({"id": "something-else"}, None, id="unknown"),
         pytest.param({}, None, id="no-id"),
     ],

@@ -159,6 +159,20 @@ CASES = [
     case(
         "chat.logprobs.forbidden",
         CHAT,
+        {"model": "o1", "logprobs": True},
+        err(403, "You are not allowed to request logprobs from this model"),
+        variant="o-series-bare",
+    ),
+    case(
+        "chat.logprobs.forbidden",
+        CHAT,
+        {"model": "ft:o4-mini-2025-04-16:acme::abc123", "logprobs": True},
+        err(403, "You are not allowed to request logprobs from this model"),
+        variant="o-series-fine-tune",
+    ),
+    case(
+        "chat.logprobs.forbidden",
+        CHAT,
         {"model": "gpt-5-chat-latest", "logprobs": True},
         err(403, "You are not allowed to request logprobs from this model"),
         variant="gpt-5",
@@ -461,6 +475,9 @@ VALID = [
     ),
     pytest.param(CHAT, {"model": "gpt-5.4", "logprobs": True}, id="gpt-5.x-default-effort"),
     pytest.param(CHAT, {"model": "o4-mini", "messages": []}, id="o-series-without-logprobs"),
+    pytest.param(
+        CHAT, {"model": "o365-assistant", "logprobs": True}, id="deployment-named-o-digit"
+    ),
     pytest.param(CHAT, {"model": "gpt-5", "logprobs": False}, id="gpt-5-logprobs-false"),
     pytest.param(RESP, {"model": "gpt-4o", "include": [INCLUDE], "top_logprobs": 20}, id="resp-20"),
     pytest.param(
@@ -514,6 +531,45 @@ def test_compatible_servers_never_get_openai_errors():
     """Another base_url gets the compatible profile, which refuses nothing."""
     params = {"model": "llama", "top_logprobs": 50}
     assert check_request(CHAT, params, base_url="http://localhost:8000/v1") is None
+
+
+@pytest.mark.parametrize("value", [1, "true", "YES", 1.0, 0.5, [1]])
+def test_llama_cpp_takes_what_pydantic_reads_as_a_boolean(value):
+    """llama-cpp-python reads 1, "true", 1.0 as true; 0.5 or a list get another answer (sent)."""
+    params = {"model": "m", "logprobs": value, "top_logprobs": 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_request(CHAT, params, profile="llama.cpp") is None
+
+
+@pytest.mark.parametrize("value", [0, "no", 0.0])
+def test_llama_cpp_reads_0_as_false(value):
+    """logprobs=0 or "no" is read as false by llama-cpp-python: top_logprobs is then ignored."""
+    params = {"model": "m", "logprobs": value, "top_logprobs": 1}
+    with pytest.warns(tokenprobs.GuardWarning, match="silently ignored"):
+        check_request(CHAT, params, profile="llama.cpp")
+
+
+def test_llama_cpp_logprobs_1_alone_warns_like_true():
+    """logprobs=1 without top_logprobs is True to the server: the same missing-logprobs warning."""
+    with pytest.warns(tokenprobs.GuardWarning, match="pass top_logprobs=k"):
+        check_request(CHAT, {"model": "m", "logprobs": 1}, profile="llama.cpp")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        pytest.param({"logprobs": 1, "top_logprobs": 3}, id="logprobs-1"),
+        pytest.param({"logprobs": "yes", "top_logprobs": 3}, id="logprobs-truthy-str"),
+        pytest.param({"top_logprobs": 0}, id="top-0-alone"),
+        pytest.param({"top_logprobs": -1}, id="top-minus-1-alone"),
+    ],
+)
+def test_vllm_reads_logprobs_as_python_truth(params):
+    """The vLLM test is `not logprobs` on the raw body, for `top_logprobs > 0` only: these pass."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_request(CHAT, {"model": "m", **params}, profile="vllm") is None
 
 
 def test_register_profile_by_base_url():

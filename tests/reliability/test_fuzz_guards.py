@@ -40,7 +40,11 @@ MODELS = st.one_of(
 
 
 def _run(endpoint, params, **kwargs):
-    """`check_request`: `None` (passed), the guard error, or the warnings it gave."""
+    """`check_request`: `None` (passed), the guard error, or the warnings it gave.
+
+    A request no server could answer as meant (no `model`, `n=0`, a value JSON cannot carry)
+    is a plain `TypeError` / `ValueError` of the guards, saying what to pass.
+    """
     COUNTS["guard params"] += 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -49,6 +53,10 @@ def _run(endpoint, params, **kwargs):
         except tp.GuardError as exc:
             assert isinstance(exc, openai.BadRequestError | openai.PermissionDeniedError)  # noqa: PT017
             assert str(exc)  # noqa: PT017
+            return exc
+        except (TypeError, ValueError) as exc:
+            assert type(exc) in {TypeError, ValueError}  # noqa: PT017 - not a KeyError's kin
+            assert ": pass " in str(exc)  # noqa: PT017 - and says what to pass
             return exc
     for w in caught:
         assert issubclass(w.category, tp.GuardWarning), w
@@ -63,7 +71,7 @@ def _run(endpoint, params, **kwargs):
     base_url=st.sampled_from([None, "http://localhost:8000/v1", "https://x.openai.azure.com"]),
 )
 def test_hostile_params_never_crash(endpoint, params, model, base_url):
-    """Any params: a pass, a GuardWarning or a GuardError (the SDK's class), nothing else."""
+    """Any params: a pass, a GuardWarning, a GuardError or a plain TypeError / ValueError."""
     _run(endpoint, {"model": model, **params}, base_url=base_url)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
 from tokenprobs.guards import check_request, detected_server
+from tokenprobs.guards._shape import check_model
 
 if TYPE_CHECKING:
     from tokenprobs.guards import GuardMode, GuardProfile
@@ -46,9 +47,11 @@ def build_params(
 
     Raises:
         ValueError: `endpoint` is not one of `ENDPOINTS`; `model` is empty; a number is NaN or
-            infinite (JSON has neither).
+            infinite (JSON has neither); `create_kwargs` holds the field the prompt fills
+            (`messages`, `input` or `prompt`), which would replace it.
         TypeError: `model` is not a `str`; messages were given to legacy Completions, which
-            takes a prompt string.
+            takes a prompt string; a Responses `include` is not a list (one `str` would be
+            read as its characters).
     """
     if endpoint not in ENDPOINTS:
         msg = f"endpoint must be one of {', '.join(map(repr, NAMES))}, got {endpoint!r}"
@@ -56,12 +59,13 @@ def build_params(
     check_model(model)
     kwargs = dict(create_kwargs)
     _no_logprobs_override(endpoint, kwargs)
+    _no_prompt_override(endpoint, kwargs)
     if endpoint == "chat.completions":
         messages = _messages(messages_or_prompt)
         params: dict[str, object] = {"model": model, "messages": messages, "logprobs": True}
         params["top_logprobs"] = top_logprobs
     elif endpoint == "responses":
-        include = list(kwargs.pop("include", None) or ())  # type: ignore[call-overload]
+        include = _include(kwargs.pop("include", None))
         if INCLUDE_LOGPROBS not in include:
             include.append(INCLUDE_LOGPROBS)
         params = {"model": model, "input": _messages(messages_or_prompt), "include": include}
@@ -77,16 +81,6 @@ def build_params(
     params.update(kwargs)
     check_json(params)
     return params
-
-
-def check_model(model: object) -> None:
-    """A model is a name (a non-empty `str`): the API would refuse anything else with a 400."""
-    if not isinstance(model, str):
-        msg = f"model is a model's name (a str such as 'gpt-4o-mini'), got {type(model).__name__}"
-        raise TypeError(msg)
-    if not model.strip():
-        msg = "model is empty: pass the model's name (e.g. 'gpt-4o-mini', or your server's)"
-        raise ValueError(msg)
 
 
 def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None:
@@ -140,6 +134,38 @@ def _no_logprobs_override(endpoint: Endpoint, kwargs: dict[str, object]) -> None
             "client.chat.completions.create() directly for an answer without them"
         )
     raise ValueError(msg)
+
+
+_PROMPT_FIELD: Mapping[Endpoint, str] = {
+    "chat.completions": "messages",
+    "responses": "input",
+    "completions": "prompt",
+}
+
+
+def _no_prompt_override(endpoint: Endpoint, kwargs: Mapping[str, object]) -> None:
+    """Refuse a `messages=` / `input=` / `prompt=` that would silently replace the prompt given."""
+    name = _PROMPT_FIELD[endpoint]
+    if name in kwargs:
+        msg = (
+            f"{name}= would replace the prompt passed as the first argument (it becomes the "
+            f"request's {name}): remove it, and pass the messages (or prompt) as the first "
+            "argument"
+        )
+        raise ValueError(msg)
+
+
+def _include(include: object) -> list[object]:
+    """A Responses `include` as a list (to which the logprobs value is added)."""
+    if include is None:
+        return []
+    if isinstance(include, str) or not isinstance(include, list | tuple):
+        msg = (
+            f"include is a list of Responses include values, got {include!r}: pass a list, e.g. "
+            f"include=[{include!r}] (tokenprobs adds {INCLUDE_LOGPROBS!r} itself)"
+        )
+        raise TypeError(msg)
+    return list(include)
 
 
 def _messages(messages_or_prompt: Prompt) -> list[Mapping[str, object]]:

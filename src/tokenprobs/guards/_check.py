@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import threading
 import warnings
 from collections.abc import Mapping
 
@@ -15,6 +16,7 @@ from tokenprobs.guards._detect import detect_server
 from tokenprobs.guards._errors import build_error
 from tokenprobs.guards._openai import rule_endpoint
 from tokenprobs.guards._servers import Registry
+from tokenprobs.guards._shape import shape_problem
 from tokenprobs.guards._types import (
     Context,
     GuardMode,
@@ -22,6 +24,12 @@ from tokenprobs.guards._types import (
     LogprobsSupport,
     ModelFamily,
     Rule,
+)
+from tokenprobs.guards._validate import (
+    checked_cap,
+    checked_family,
+    checked_patterns,
+    checked_profile,
 )
 
 __all__ = [
@@ -40,6 +48,9 @@ __all__ = [
 _MODES = ("strict", "warn", "off")
 _DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _REGISTRY = Registry()
+_WRITING = threading.Lock()
+"""Held while a table is replaced: each change builds a new table, so a check in another thread
+reads the old one or the new one, never one half changed (or changing while it iterates)."""
 
 
 def check_request(
@@ -68,8 +79,14 @@ def check_request(
     Raises:
         GuardBadRequestError: The API would answer 400 (an `openai.BadRequestError`).
         GuardPermissionDeniedError: The API would answer 403 (an `openai.PermissionDeniedError`).
-        ValueError: `endpoint`, `mode` or `profile` is not one we know.
-        TypeError: `params` is not a mapping.
+        ValueError: `endpoint`, `mode` or `profile` is not one we know (a `GuardProfile`'s
+            fields are checked as `register_profile` checks them); `model` is empty;
+            `n` is below 1 (these two as a `GuardWarning` with `mode="warn"`).
+        TypeError: `params` is not a mapping. With `mode="warn"` a `GuardWarning` instead:
+            Chat or legacy Completions without a `model` (the SDK's `create()` needs one), or
+            one that is not a str; `messages` as one string or dict, or with a string for a
+            message; `n` not an int (`True`, `"2"`, `2.5`); a number or flag JSON cannot carry
+            (`numpy.int64(5)`, which the SDK fails to encode).
 
     Warns:
         GuardWarning: The API would accept the request but not honour it as written (e.g. clamp
@@ -78,23 +95,16 @@ def check_request(
     Examples:
         >>> check_request("chat.completions", {"model": "gpt-4o", "logprobs": True})
     """
-    if mode not in _MODES:
-        msg = f"mode must be one of {_MODES}, not {mode!r}"
-        raise ValueError(msg)
-    if endpoint not in ENDPOINTS:
-        msg = f"endpoint must be one of {NAMES}, not {endpoint!r}"
-        raise ValueError(msg)
-    given: object = params  # checked as a caller may pass anything
-    if not isinstance(given, Mapping):
-        msg = (
-            "params is the mapping of create()'s arguments ({'model': ..., 'logprobs': True}), "
-            f"got a {type(params).__name__}"
-        )
-        raise TypeError(msg)
+    _check_arguments(endpoint, params, mode)
     if mode == "off":
         return
     chosen = select_profile(base_url, profile)
     sent = _sent(params)
+    if (problem := shape_problem(endpoint, sent)) is not None:
+        if mode == "strict":
+            raise problem
+        warnings.warn(GuardWarning(f"the request cannot work as written: {problem}"), stacklevel=2)
+        return
     model = sent.get("model")
     family = _family(chosen, model) if isinstance(model, str) else None
     ctx = Context(endpoint, sent, family, chosen)
@@ -115,6 +125,23 @@ def check_request(
         return
 
 
+def _check_arguments(endpoint: Endpoint, params: Mapping[str, object], mode: GuardMode) -> None:
+    """Refuse a call of `check_request` that names no endpoint or mode, or passes no mapping."""
+    if mode not in _MODES:
+        msg = f"mode must be one of {_MODES}, not {mode!r}"
+        raise ValueError(msg)
+    if endpoint not in ENDPOINTS:
+        msg = f"endpoint must be one of {NAMES}, not {endpoint!r}"
+        raise ValueError(msg)
+    given: object = params  # checked as a caller may pass anything
+    if not isinstance(given, Mapping):
+        msg = (
+            "params is the mapping of create()'s arguments ({'model': ..., 'logprobs': True}), "
+            f"got a {type(params).__name__}"
+        )
+        raise TypeError(msg)
+
+
 def rules(profile: str | GuardProfile = "openai") -> tuple[Rule, ...]:
     """The rules of a profile, in the order they are checked."""
     return select_profile(None, profile).rules
@@ -132,7 +159,7 @@ def select_profile(
 ) -> GuardProfile:
     """The profile `check_request` uses for this base URL and `profile=` argument."""
     if isinstance(profile, GuardProfile):
-        return profile
+        return checked_profile(profile)
     profiles = _REGISTRY.profiles
     if profile is not None:
         if profile not in profiles:
@@ -169,6 +196,11 @@ def register_model(
     Returns:
         The registered family.
 
+    Raises:
+        TypeError: `family` is neither a pattern nor a `ModelFamily`; `max_top_logprobs` is no
+            int (a bool or a str); `echo_with_logprobs` is no bool.
+        ValueError: `max_top_logprobs` is negative; `logprobs` is not one of the four.
+
     Examples:
         >>> _ = register_model("gpt-6*", max_top_logprobs=5, logprobs="forbidden")
         >>> reset()
@@ -181,7 +213,9 @@ def register_model(
             echo_with_logprobs=echo_with_logprobs,
             source="registered at run time",
         )
-    _REGISTRY.families.insert(0, family)
+    checked_family(family)
+    with _WRITING:
+        _REGISTRY.families = [family, *_REGISTRY.families]
     return family
 
 
@@ -204,6 +238,13 @@ def register_profile(
     Returns:
         The registered profile.
 
+    Raises:
+        TypeError: `profile` is neither a name nor a `GuardProfile`; `base_urls` is one str (pass
+            a tuple) or holds a non-str; `max_top_logprobs` is no int.
+        ValueError: `like` is no known profile; `max_top_logprobs` is negative, or given with a
+            `like` whose rules read no server-wide cap (`"compatible"`, `"llama.cpp"`,
+            `"openai"`: use `like="vllm"`).
+
     Examples:
         >>> p = register_profile(
         ...     "gpu-box", like="vllm", max_top_logprobs=50, base_urls=("http://gpu-box:8000/*",)
@@ -213,27 +254,46 @@ def register_profile(
         >>> reset()
     """
     if isinstance(profile, str):
-        base = select_profile(None, like)
+        base = _like(like, max_top_logprobs)
         profile = dataclasses.replace(
             base,
             name=profile,
             max_top_logprobs=base.max_top_logprobs
             if max_top_logprobs is None
             else max_top_logprobs,
-            base_urls=base_urls,
+            base_urls=checked_patterns(base_urls),
         )
-    _REGISTRY.profiles.pop(profile.name, None)
-    _REGISTRY.profiles[profile.name] = profile
+    profile = checked_profile(profile)
+    with _WRITING:
+        profiles = {k: v for k, v in _REGISTRY.profiles.items() if k != profile.name}
+        _REGISTRY.profiles = {**profiles, profile.name: profile}  # the latest last: it wins
     return profile
+
+
+def _like(like: str, cap: int | None) -> GuardProfile:
+    """The profile `register_profile(like=...)` copies, if it can take the cap asked for."""
+    profiles = _REGISTRY.profiles
+    given: object = like  # checked as a caller may pass anything
+    if not isinstance(given, str) or like not in profiles:
+        msg = f"like={like!r} is not a guard profile to copy; known: {sorted(profiles)}"
+        raise ValueError(msg)
+    base = profiles[like]
+    if checked_cap(cap) is not None and base.max_top_logprobs is None:
+        msg = (
+            f"max_top_logprobs={cap} would change nothing: the rules of like={like!r} read no "
+            "server-wide cap (vLLM's --max-logprobs); pass like='vllm'"
+        )
+        raise ValueError(msg)
+    return base
 
 
 def reset() -> None:
     """Back to the built-in tables: forget registered families, profiles and detected servers."""
     fresh = Registry()
-    _REGISTRY.families[:] = fresh.families
-    _REGISTRY.profiles.clear()
-    _REGISTRY.profiles.update(fresh.profiles)
-    _DETECTED.clear()
+    with _WRITING:
+        _REGISTRY.families = fresh.families
+        _REGISTRY.profiles = fresh.profiles
+        _DETECTED.clear()
 
 
 _DETECTED: dict[str, str] = {}
@@ -243,18 +303,27 @@ _DETECTED: dict[str, str] = {}
 def remember_server(response: object, base_url: str | None) -> str | None:
     """The server `detect_server` sees in `response`, remembered for `base_url`'s next requests.
 
-    Only llama.cpp and vLLM are remembered, and never for a base URL that selects the OpenAI
-    profile (OpenAI's own answers can look like anything). `reset()` forgets them.
+    Only llama.cpp is remembered: its rules are the server's own validation. vLLM's depend on its
+    `--max-logprobs`, which no answer shows (name it: `profile="vllm"`, or `register_profile`).
+    Nothing is remembered for a base URL a profile claims: OpenAI's (its answers can look like
+    anything) or one registered with `base_urls`, which stays the user's choice. `reset()`
+    forgets them.
     """
     server = detect_server(response)
-    if server in ("llama.cpp", "vllm") and base_url and select_profile(base_url).name != "openai":
+    if server == "llama.cpp" and base_url and not _claimed(base_url):
         _DETECTED[base_url] = server
     return server
 
 
 def detected_server(base_url: str | None) -> str | None:
-    """The server remembered for `base_url` by `remember_server`, if any."""
-    return _DETECTED.get(base_url or "")
+    """The server remembered for `base_url` by `remember_server`, while no profile claims it."""
+    server = _DETECTED.get(base_url or "")
+    return None if server is None or _claimed(base_url) else server
+
+
+def _claimed(base_url: str | None) -> bool:
+    """Whether a profile's `base_urls` (OpenAI's, or registered ones) select this base URL."""
+    return select_profile(base_url).name != "compatible"
 
 
 def _sent(params: Mapping[str, object]) -> dict[str, object]:

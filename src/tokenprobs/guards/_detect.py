@@ -3,7 +3,8 @@
 A base URL on a random local port says nothing; the response's own fields do. Measured here
 (tests/integration/recorded/): llama-cpp-python answers with ids `chatcmpl-<uuid4>` /
 `cmpl-<uuid4>`, no `system_fingerprint`, and `bytes: null` everywhere; vLLM adds fields of its
-own (`prompt_logprobs`, `kv_transfer_params`, `prompt_token_ids`); OpenAI's ids are base62
+own (`prompt_logprobs`, `kv_transfer_params`, `prompt_token_ids`), `null` unless asked for, so
+their presence is what tells (its ids are hex, like OpenAI's in length); OpenAI's ids are base62
 (`chatcmpl-AigSM81a...`) and its responses carry an `fp_...` system fingerprint or the
 Responses API's `resp_...` ids.
 """
@@ -41,7 +42,7 @@ def detect_server(response: object) -> str | None:
     extra = getattr(response, "model_extra", None) or {}
     if isinstance(response, dict):
         extra = response
-    if any(extra.get(name) is not None for name in _VLLM_FIELDS):
+    if any(name in extra for name in _VLLM_FIELDS):
         return "vllm"
     ident = get(response, "id")
     if not isinstance(ident, str):

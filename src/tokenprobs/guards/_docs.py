@@ -35,6 +35,19 @@ def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
             "only the model-independent rules (0..20, `logprobs` required)."
         ),
         "",
+        (
+            "Before any rule, on every profile, a request no server could answer as meant is a "
+            "plain `TypeError` / `ValueError` saying what to pass (what the API answers to it "
+            "was not found, so no API message is made up): Chat or legacy Completions without "
+            "a `model` (the SDK's `create()` needs one) or with one that is not a non-empty "
+            'str; `n` below 1 or not an int (`True`, `"2"`, `2.5`); `messages` as one string '
+            "or dict, or with a string for a message; a Responses `include` that is no list; "
+            "a number or flag JSON cannot carry "
+            "(`numpy.int64(5)`: the SDK fails to encode it). `check_request` still takes "
+            '`create()`\'s arguments in part (`{"model": "gpt-4o", "logprobs": True}`); '
+            '`mode="warn"` makes these warnings too.'
+        ),
+        "",
         "## Changing the tables at run time",
         "",
         (
@@ -43,10 +56,16 @@ def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
             "puts a model family in front of the built-in ones (`logprobs` is `allowed`, "
             '`reasoning`, `unsupported` or `forbidden`); `tp.guards.register_profile("mine", '
             'like="vllm", max_top_logprobs=50, base_urls=("http://gpu-box:8000*",))` adds a '
-            "server profile; `tp.guards.reset()` restores the built-in tables. "
+            "server profile; both check their arguments when called (a cap is an int >= 0 and "
+            'needs a `like` whose rules read one, i.e. `"vllm"`; `base_urls` is a tuple of '
+            "patterns, never one string), and may be called while other threads send requests. "
+            "`tp.guards.reset()` restores the built-in tables. "
             "`get_token_distribution(..., profile=...)` names the profile for one call; without "
-            "it, the profile detected from an earlier answer of the same server "
-            "(`tp.guards.detect_server`) or the one the client's base URL selects is used. A "
+            "it, the one the client's base URL selects (OpenAI's, or a registered profile's "
+            "`base_urls`) is used; a base URL nothing claims gets `llama.cpp` once an answer of "
+            "the server was llama.cpp's (`tp.guards.detect_server`), else `compatible`. vLLM is "
+            "recognised from its answers too, but its cap is its `--max-logprobs`, which no "
+            'answer shows: name it (`profile="vllm"`, or `register_profile`). A '
             "refused request raises `GuardBadRequestError` (400), `GuardPermissionDeniedError` "
             "(403) or, for what llama.cpp answers with an HTTP 500, `GuardInternalServerError`: "
             "each is the SDK's own class and a `tp.GuardError`, with `.rule` naming the rule."

@@ -71,7 +71,9 @@ MODEL_FAMILIES: tuple[ModelFamily, ...] = (
         logprobs="forbidden",
         source="2026 notes (gpt-5-nano, gpt-5-chat-latest); vllm PR #23319 (gpt-5-mini)",
     ),
-    ModelFamily(pattern="o[0-9]*", logprobs="forbidden", source="deepeval PR #2184 (o4-mini)"),
+    # o1, o3, o4-mini, o1-2024-12-17 ...; not o365-bot or another name that starts with o + digit
+    ModelFamily(pattern="o[0-9]", logprobs="forbidden", source="deepeval PR #2184 (o4-mini)"),
+    ModelFamily(pattern="o[0-9]-*", logprobs="forbidden", source="deepeval PR #2184 (o4-mini)"),
 )
 
 

@@ -6,15 +6,14 @@ measured against the real servers here (`make integration`, `make integration-vl
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from tokenprobs.guards._openai import (
     MODEL_FAMILIES,
     OPENAI_RULES,
     below_zero,
-    not_boolean,
     server_cap,
-    top_without_logprobs,
 )
 from tokenprobs.guards._types import Check, Context, Fields, GuardProfile, ModelFamily, Rule
 
@@ -27,6 +26,19 @@ _VLLM_PROMPT_SOURCE = (
     "vLLM's validation of prompt_logprobs (VLLMValidationError, parameter=prompt_logprobs), the "
     "same cap as sample logprobs; message as quoted in public error reports, not measured here"
 )
+
+
+def _vllm_top_without_logprobs(ctx: Context) -> Fields | None:
+    """The test vLLM runs on the raw body: `top_logprobs` above 0 and `logprobs` falsy.
+
+    So `logprobs=1` passes (truthy to vLLM too), and `top_logprobs=0` (which recent vLLM takes
+    without `logprobs`) or `-1` (its versions disagree on it) is left to the server.
+    """
+    top = ctx.params.get("top_logprobs")
+    asks = isinstance(top, int | float) and top > 0
+    return {} if asks and not ctx.params.get("logprobs") else None
+
+
 VLLM_RULES: tuple[Rule, ...] = (
     *(
         Rule(
@@ -61,8 +73,8 @@ VLLM_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="vllm.chat.top_logprobs.without_logprobs",
-        trigger="`top_logprobs` given, `logprobs` absent or false",
-        check=top_without_logprobs,
+        trigger="`top_logprobs` > 0 given, `logprobs` absent or falsy (0, false)",
+        check=_vllm_top_without_logprobs,
         status=400,
         message="when using `top_logprobs`, `logprobs` must be set to true. "
         "(parameter=top_logprobs)",
@@ -87,7 +99,11 @@ def _llama_500(endpoint: str, name: str, kind: str, msg: str, ctx: str, *, check
     return Rule(
         id=f"llama.cpp.{endpoint}.{name}." + ("type" if kind == "bool_parsing" else "below_min"),
         trigger=f"`{name}` "
-        + ("is not a boolean" if kind == "bool_parsing" else "< 0")
+        + (
+            'is no boolean pydantic reads (3, 2.0, "x"; 1, 0, "yes" are read)'
+            if kind == "bool_parsing"
+            else "< 0"
+        )
         + " (the server answers HTTP 500)",
         check=check,
         status=500,
@@ -119,8 +135,51 @@ def _got(check: Check, name: str) -> Check:
     return with_value
 
 
+_TRUE = ("1", "on", "t", "true", "y", "yes")
+_FALSE = ("0", "off", "f", "false", "n", "no")
+
+
+def _pydantic_bool(value: object) -> bool | None:
+    """How pydantic's lax `bool` (llama-cpp-python's request models) reads `value`, if at all.
+
+    `True`, 1, 1.0 and "yes" (any case) are true; `False`, 0, 0.0 and "no" false; anything else
+    (3, 2.0, "x", 0.5, a list) it refuses, and `None` is "not given".
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        low = value.lower()
+        return True if low in _TRUE else False if low in _FALSE else None
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    return None
+
+
+def _bool_parsing(name: str) -> Check:
+    """What pydantic refuses with `bool_parsing`: 3, 2.0, "x" (not 1, 0.0, "yes").
+
+    A value it refuses with another error (0.5, a list: `bool_type`, another message) is left
+    to the server: its answer was not recorded.
+    """
+
+    def check(ctx: Context) -> Fields | None:
+        value = ctx.params.get(name)
+        whole = isinstance(value, float) and math.isfinite(value) and value.is_integer()
+        parsed = isinstance(value, str) or type(value) is int or whole
+        return {"got": value} if parsed and _pydantic_bool(value) is None else None
+
+    return check
+
+
+def _top_without_logprobs(ctx: Context) -> Fields | None:
+    logprobs = ctx.params.get("logprobs")
+    off = logprobs is None or _pydantic_bool(logprobs) is False
+    return {} if ctx.given("top_logprobs") and off else None
+
+
 def _logprobs_without_top(ctx: Context) -> Fields | None:
-    return {} if ctx.params.get("logprobs") is True and not ctx.given("top_logprobs") else None
+    reads_true = _pydantic_bool(ctx.params.get("logprobs")) is True
+    return {} if reads_true and not ctx.given("top_logprobs") else None
 
 
 def _echo_streamed(ctx: Context) -> Fields | None:
@@ -136,7 +195,7 @@ LLAMA_CPP_RULES: tuple[Rule, ...] = (
         "bool_parsing",
         "Input should be a valid boolean, unable to interpret input",
         "",
-        check=_got(not_boolean("logprobs"), "logprobs"),
+        check=_bool_parsing("logprobs"),
     ),
     _llama_500(
         "chat", "top_logprobs", *_GE0, check=_got(below_zero("top_logprobs"), "top_logprobs")
@@ -144,7 +203,7 @@ LLAMA_CPP_RULES: tuple[Rule, ...] = (
     _llama_500("completions", "logprobs", *_GE0, check=_got(below_zero("logprobs"), "logprobs")),
     _llama_warning(
         "chat.top_logprobs.without_logprobs",
-        top_without_logprobs,
+        _top_without_logprobs,
         trigger="`top_logprobs` given, `logprobs` absent or false (warning: silently ignored)",
         message="top_logprobs without logprobs=True is silently ignored by llama.cpp: the "
         "response will carry no logprobs; pass logprobs=True",
@@ -184,7 +243,10 @@ PROFILES: dict[str, GuardProfile] = {
 
 @dataclass
 class Registry:
-    """The live tables: the built-in ones plus what was registered at run time."""
+    """The live tables: the built-in ones plus what was registered at run time.
+
+    Never changed in place: `register_model`, `register_profile` and `reset` replace a table.
+    """
 
     families: list[ModelFamily] = field(default_factory=list)
     profiles: dict[str, GuardProfile] = field(default_factory=lambda: dict(PROFILES))

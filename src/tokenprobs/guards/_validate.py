@@ -1,0 +1,86 @@
+"""What `register_model` and `register_profile` accept: refused at registration, not at a check.
+
+A cap of `"50"` or a `base_urls` of one string would be stored as given and fail later, inside
+the next `check_request` (a comparison of an int with a str) or silently (the characters of a
+string are patterns, and `"*"` matches every URL, OpenAI's included).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, get_args
+
+from tokenprobs.guards._types import GuardProfile, LogprobsSupport, ModelFamily
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["checked_cap", "checked_family", "checked_patterns", "checked_profile"]
+
+_SUPPORT: tuple[str, ...] = get_args(LogprobsSupport)
+
+
+def checked_cap(cap: object, name: str = "max_top_logprobs") -> int | None:
+    """`cap` if it is `None` or an int >= 0 (not a bool), else a `TypeError` / `ValueError`."""
+    if cap is None:
+        return None
+    if isinstance(cap, bool) or not isinstance(cap, int):
+        msg = f"{name} is a number of alternatives (an int such as 20) or None, got {cap!r}"
+        raise TypeError(msg)
+    if cap < 0:
+        msg = f"{name} is {cap}: a cap on top_logprobs is 0 or more (None: no cap of its own)"
+        raise ValueError(msg)
+    return cap
+
+
+def checked_patterns(patterns: object, name: str = "base_urls") -> tuple[str, ...]:
+    """`patterns` as a tuple of `fnmatch` patterns; one `str` (its characters) is refused."""
+    if isinstance(patterns, str | bytes):
+        msg = (
+            f"{name} is a tuple of patterns, got one string ({patterns!r}), whose characters "
+            f"would each be a pattern ('*' matches every URL): pass ({patterns!r},)"
+        )
+        raise TypeError(msg)
+    items: Sequence[object] = patterns if isinstance(patterns, tuple | list) else ()
+    if not isinstance(patterns, tuple | list) or not all(isinstance(p, str) and p for p in items):
+        msg = f"{name} is a tuple of fnmatch patterns (non-empty str), got {patterns!r}"
+        raise TypeError(msg)
+    return tuple(items)  # type: ignore[arg-type]
+
+
+def checked_family(family: object) -> ModelFamily:
+    """A `ModelFamily` whose fields `check_request` can use, else a `TypeError` / `ValueError`."""
+    if not isinstance(family, ModelFamily):
+        msg = (
+            "family is an fnmatch pattern (a str such as 'gpt-6*') or a ModelFamily, "
+            f"got {family!r}"
+        )
+        raise TypeError(msg)
+    pattern: object = family.pattern  # a ModelFamily's fields are not checked at construction
+    echo: object = family.echo_with_logprobs
+    if not isinstance(pattern, str) or not pattern:
+        msg = f"the family's pattern is an fnmatch pattern on model ids, got {pattern!r}"
+        raise TypeError(msg)
+    checked_cap(family.max_top_logprobs)
+    if family.logprobs not in _SUPPORT:
+        msg = f"logprobs is one of {_SUPPORT}, got {family.logprobs!r}"
+        raise ValueError(msg)
+    if not isinstance(echo, bool):
+        msg = f"echo_with_logprobs is True or False, got {echo!r}"
+        raise TypeError(msg)
+    return family
+
+
+def checked_profile(profile: object) -> GuardProfile:
+    """A `GuardProfile` whose fields `check_request` can use, else a `TypeError` / `ValueError`."""
+    if not isinstance(profile, GuardProfile):
+        msg = f"profile is a name (a str) or a GuardProfile, got {type(profile).__name__}"
+        raise TypeError(msg)
+    name: object = profile.name  # a GuardProfile's fields are not checked at construction
+    if not isinstance(name, str) or not name:
+        msg = f"a profile's name is a non-empty str, got {name!r}"
+        raise TypeError(msg)
+    checked_cap(profile.max_top_logprobs)
+    checked_patterns(profile.base_urls)
+    for family in profile.families:
+        checked_family(family)
+    return profile
