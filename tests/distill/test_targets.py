@@ -104,6 +104,25 @@ def test_with_the_whole_vocabulary_every_loss_is_the_dense_divergence():
     np.testing.assert_allclose(distill.topk_loss(s_log, a, kind="jsd"), jsd, rtol=1e-9)
 
 
+def test_bucket_loss_of_a_confident_student_is_the_finite_partition_kl():
+    """A student whose rest holds 1e-14 (below 1 - sum's rounding) gets the finite partition KL."""
+    raw = body([(" w1", -0.2, [(" w1", -0.2), (" w2", -2.5)]), (" w3", -0.4, [(" w3", -0.4)])])
+    (r,) = distill.collect([raw])
+    a = distill.to_arrays(r, k=1, tail="bucket", vocab=VOCAB)
+    logits = np.full((2, V), -35.0)
+    logits[0, 1] = logits[1, 3] = 0.0
+    s_log = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    s = np.exp(s_log)
+    dense = []
+    for t, kept in enumerate((1, 3)):
+        p, rest_p = np.exp(a.target_logprobs[t, 0]), np.exp(a.tail_logprob[t])
+        rest_s = sum(s[t, j] for j in range(V) if j != kept)  # about 23 * e**-35 = 1.5e-14
+        dense.append(p * np.log(p / s[t, kept]) + rest_p * np.log(rest_p / rest_s))
+    got = distill.topk_loss(s_log, a, kind="forward")
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, dense, rtol=1e-9)
+
+
 def test_unmapped_candidates_go_to_the_tail_and_are_counted():
     """A candidate the student lacks is dropped from the targets, its mass added to the tail."""
     raw = body([(" w1", -0.5, [(" w1", -0.5), ("zz", -1.2), (" w2", -2.0)])])
