@@ -101,6 +101,21 @@ def test_axolotl_needs_messages():
         distill.to_axolotl(r, k=2, vocab=VOCAB)
 
 
+def test_axolotl_refuses_rows_that_would_be_padding_only(tmp_path):
+    """A position with no student id would be all -1e4: Axolotl's loader makes that row NaN."""
+    padding_only = np.full(3, distill.AXOLOTL_PAD_LOGPROB, dtype=np.float32)
+    p = np.exp(padding_only)  # 0 in float32: Axolotl skips its first division, then 0 / 0
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(np.log(p / p.sum())).all()
+    raw = body([(" w1", -0.1, [(" w1", -0.1), (" w2", -2.0)]), ("zz", -0.3, [("zz", -0.3)])])
+    (r,) = distill.collect([(MESSAGES, raw)])
+    with pytest.raises(distill.DistillError, match=r"position 0 \(b' w1'\) and 1 more.*vocab="):
+        distill.to_axolotl(r, k=3)  # OpenAI records carry no ids: the student's vocab is needed
+    with pytest.raises(distill.DistillError, match=r"position 1 \(b'zz'\) and 0 more.*student"):
+        distill.write_axolotl([r], tmp_path / "kd.jsonl", k=3, vocab=VOCAB)
+    assert not (tmp_path / "kd.jsonl").exists()
+
+
 def test_tinker_datum_builds_with_the_sdk():
     """to_tinker's data makes a tinker.types.Datum: (N, K) target_tokens and weights, shifted."""
     from tinker import types  # noqa: PLC0415
