@@ -175,6 +175,43 @@ def test_parquet_round_trip_is_lossless_across_shards(tmp_path):
 
 
 @pytest.mark.extras
+def test_writing_parquet_again_replaces_the_earlier_shards(tmp_path):
+    """A shorter second write leaves none of the first's shards for read_parquet to mix in."""
+    records = _records()
+    distill.write_parquet(records, tmp_path, rows_per_shard=1)
+    other = tmp_path / "kd-notes.parquet"  # not a shard name: kept
+    other.write_bytes(b"")
+    (tmp_path / "b-00000.parquet").write_bytes(b"")  # another prefix's: kept
+    paths = distill.write_parquet(records[:2], tmp_path, rows_per_shard=1)
+    assert [p.name for p in paths] == ["kd-00000.parquet", "kd-00001.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "b-00000.parquet",
+        "kd-00000.parquet",
+        "kd-00001.parquet",
+        "kd-notes.parquet",
+    ]
+    assert list(distill.read_parquet(paths)) == records[:2]
+
+
+@pytest.mark.extras
+@pytest.mark.parametrize(
+    ("items", "rows", "match"),
+    [
+        (["not a record"], 1024, "write_parquet takes a distill KDRecord, got a str"),
+        (None, "2", "rows_per_shard must be an int"),
+        (None, 1.5, "rows_per_shard must be an int"),
+        (None, True, "rows_per_shard must be an int"),
+    ],
+)
+def test_write_parquet_bad_arguments_are_type_errors(tmp_path, items, rows, match):
+    """A record that is none, or a rows_per_shard that is no int: a TypeError saying which."""
+    records = _records() if items is None else [*_records()[:1], *items]
+    with pytest.raises(TypeError, match=match):
+        distill.write_parquet(records, tmp_path, rows_per_shard=rows)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.extras
 def test_parquet_is_columnar_with_offsets(tmp_path):
     """Each row holds flat candidate lists and T+1 offsets, readable by plain pyarrow."""
     import pyarrow.parquet as pq  # noqa: PLC0415
