@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 
@@ -304,3 +305,43 @@ def test_coverage_of_none_is_a_type_error():
         TypeError, match=r"iterable of KDRecords \(collect\(\.\.\.\)\), got NoneType"
     ):
         distill.coverage(None, VOCAB)
+
+
+_COLLECTORS = [
+    pytest.param(
+        functools.partial(distill.collect_to_parquet, processes=2), id="collect_to_parquet"
+    ),
+    pytest.param(
+        distill.dask_collect_to_parquet, id="dask_collect_to_parquet", marks=pytest.mark.extras
+    ),
+]
+
+
+@pytest.mark.parametrize("collector", _COLLECTORS)
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (("out.jsonl", {}), TypeError, r"a list of Batch output files, got str .*pass \[path\]"),
+        (([1], {}), TypeError, "files are paths"),
+        ((["out.jsonl"], {"on_error": "ignore"}), ValueError, "on_error is 'raise' or 'skip'"),
+        ((["out.jsonl"], {"teacher": {"model": "m"}}), TypeError, "teacher is a distill.Teacher"),
+        ((["out.jsonl"], {"inputs": [1]}), TypeError, "inputs is the Batch input file"),
+        ((["out.jsonl"], {"rows_per_shard": "2"}), TypeError, "rows_per_shard must be an int"),
+    ],
+)
+def test_collectors_check_their_arguments_before_any_work(tmp_path, collector, call, error, match):
+    """Checked in the caller, before a worker is spawned or a task sent (no file is read)."""
+    files, given = call
+    with pytest.raises(error, match=match):
+        collector(files, tmp_path / "kd", **given)
+    assert not (tmp_path / "kd").exists()
+
+
+@pytest.mark.parametrize(
+    ("processes", "error"),
+    [(0, distill.DistillError), (-1, distill.DistillError), ("2", TypeError), (1.5, TypeError)],
+)
+def test_processes_is_a_positive_int(tmp_path, processes, error):
+    """processes=0 used every core, -1 failed inside the pool, '2' at a subtraction."""
+    with pytest.raises(error, match="processes must be"):
+        distill.collect_to_parquet(["out.jsonl"], tmp_path / "kd", processes=processes)
