@@ -247,6 +247,32 @@ def test_unaligned_positions_and_partial_candidates_are_flagged():
     assert got.approximate.tolist() == [False, False, True]
 
 
+def test_student_encode_must_give_int_ids():
+    """A tokenizers Encoding, a str, floats: TypeErrors saying what encode must give."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers  # noqa: PLC0415
+
+    pieces = {"H": 0, "i": 1, "Hi": 2, "Ġ": 3, "t": 4, "Ġt": 5}
+    tok = Tokenizer(models.BPE(vocab=pieces, merges=[("H", "i"), ("Ġ", "t")]))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    student = distill.StudentVocab.from_tokenizers(tok)
+    (r,) = distill.collect([body([("Hi", -0.1, [("Hi", -0.1)]), (" t", -0.2, [(" t", -0.2)])])])
+    with pytest.raises(TypeError, match=r"Encoding, not ids: pass encode=lambda text: .*\.ids"):
+        distill.to_student_arrays(r, k=2, vocab=student, encode=tok.encode)
+    for encode, match in [
+        (lambda _: "25", "sequence of int token ids, got str"),
+        (lambda _: [2.0, 5.0], "int token ids, got a float"),
+        ("Hi t", "text -> ids function"),
+    ]:
+        with pytest.raises(TypeError, match=match):
+            distill.to_student_arrays(r, k=2, vocab=student, encode=encode)
+    got = distill.to_student_arrays(  # what the message says to pass
+        r, k=2, vocab=student, encode=lambda text: tok.encode(text, add_special_tokens=False).ids
+    )
+    assert got.student_ids.tolist() == [2, 5]
+    assert got.aligned.all()
+
+
 @pytest.mark.extras
 def test_real_responses_through_parquet_to_arrays_with_each_rule(tmp_path):
     """Recorded gpt-4o answers → Parquet → cl100k targets: each rule's mass adds up, honestly."""
