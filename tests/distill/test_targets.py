@@ -137,6 +137,20 @@ def test_unmapped_candidates_go_to_the_tail_and_are_counted():
     assert report.share_mass == pytest.approx((p[0] + p[2]) / p.sum())
 
 
+def test_without_vocab_every_candidate_needs_its_teacher_id():
+    """vocab=None maps by the teacher's ids: an OpenAI record (none) is refused, not all-empty."""
+    (openai,) = distill.collect([body([(" w1", -0.5, [(" w1", -0.5), (" w2", -1.2)])])])
+    with pytest.raises(distill.DistillError, match=r"2 of 2 candidates .* pass .*vocab="):
+        distill.to_arrays(openai, k=2)
+    with pytest.raises(distill.DistillError, match="no teacher token id"):
+        distill.to_tinker(openai, k=2, prompt_ids=[1])
+    raw = body([("token_id:4", -0.5, [("token_id:4", -0.5), ("token_id:9", -1.2)])])
+    (vllm,) = distill.collect([raw])
+    a = distill.to_arrays(vllm, k=2, tail="raw")
+    assert a.target_ids.tolist() == [[4, 9]]
+    assert a.sampled_ids.tolist() == [4]
+
+
 def test_bad_arguments_are_typed_errors():
     """A k below 1, an unknown rule, a wrong student shape: DistillError saying what to change."""
     (r,) = distill.collect([body([(" w1", -0.5, [(" w1", -0.5)])])])

@@ -94,6 +94,19 @@ def check_k(k: int) -> None:
         raise DistillError(msg)
 
 
+def _ids_known(record: KDRecord) -> None:
+    """Raise unless every candidate has its teacher id (what `vocab=None` maps by)."""
+    missing = int(np.count_nonzero(record.cand_ids < 0))
+    if missing:
+        msg = (
+            f"record {record.id!r}: {missing} of {len(record.cand_ids)} candidates have no teacher "
+            "token id (OpenAI gives none; vLLM's return_tokens_as_token_ids does), so without "
+            "vocab= they would be dropped: pass the student's vocabulary, "
+            "vocab=StudentVocab.from_tiktoken(encoding) or the like"
+        )
+        raise DistillError(msg)
+
+
 def to_arrays(
     record: KDRecord,
     /,
@@ -124,7 +137,8 @@ def to_arrays(
         tail: `"renormalize"`, `"bucket"` or `"raw"`.
         kd_temperature: Rescale the targets to this temperature (`"renormalize"` only: the
             tail's tempered mass is not known).
-        vocab: The student vocabulary; None uses the teacher's ids from the record.
+        vocab: The student vocabulary; None uses the teacher's ids from the record (every
+            candidate must have one).
         generation_temperature: The temperature the logprobs are at; default 1 for `raw`
             semantics, the request's temperature for `processed`.
 
@@ -135,7 +149,8 @@ def to_arrays(
         TypeError: `record` is not a `KDRecord` (a `TokenDistribution`: make its record with
             `collect`), or `k` or a temperature is not a number.
         DistillError: `k` < 1, an unknown rule, a temperature that is not finite and > 0, a
-            temperature with a rule that cannot take it, or an unknown generation temperature.
+            temperature with a rule that cannot take it, an unknown generation temperature, or
+            no `vocab` and a candidate without a teacher id (an OpenAI record).
 
     Examples:
         >>> from tokenprobs.distill import StudentVocab, collect, to_arrays
@@ -166,6 +181,8 @@ def to_arrays(
         generation_temperature = _positive(generation_temperature, "generation_temperature")
     if vocab is not None:
         check_vocab(vocab, where="to_arrays")
+    else:
+        _ids_known(record)
     ids = vocab.lookup(record.cand_bytes) if vocab is not None else record.cand_ids
     t_len = len(record)
     lp = np.nan_to_num(record.cand_logprobs, nan=-np.inf)

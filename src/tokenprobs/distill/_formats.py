@@ -65,22 +65,17 @@ def _completion_ids(record: KDRecord, a: KDArrays) -> list[int]:
     return [int(i) for i in a.sampled_ids]
 
 
-def _no_empty_rows(record: KDRecord, a: KDArrays, vocab: StudentVocab | None) -> None:
+def _no_empty_rows(record: KDRecord, a: KDArrays) -> None:
     """Raise unless every row has a real target: Axolotl renormalises a padding-only row to NaN."""
     empty = np.flatnonzero(~a.mask.any(axis=1))
     if not empty.size:
         return
     t = int(empty[0])
-    why = (
-        "the record has no teacher token ids (vLLM's return_tokens_as_token_ids gives them): "
-        "pass the student's vocabulary, vocab=StudentVocab.from_tiktoken(encoding) or the like"
-        if vocab is None
-        else "none of its candidates is a token of the student's vocabulary"
-    )
     msg = (
         f"record {record.id!r}: position {t} ({record.sampled(t).bytes!r}) and {empty.size - 1} "
-        f"more have no target with a student id, so their Axolotl rows would be padding only, "
-        f"which Axolotl's loader renormalises to NaN: {why}"
+        "more have no candidate with a student id, so their Axolotl rows would be padding only, "
+        "which Axolotl's loader renormalises to NaN: distil with a student of the teacher's "
+        "tokenizer"
     )
     raise DistillError(msg)
 
@@ -114,8 +109,7 @@ def to_axolotl(
         TypeError: `record` is not a `KDRecord`.
         DistillError: The record's input has no `messages` (Axolotl's loader needs a chat), or
             a position has no candidate with a student id (its row would be padding only, which
-            Axolotl renormalises to NaN: the teacher's ids unknown and no `vocab`, or a
-            student of another tokenizer).
+            Axolotl renormalises to NaN), or no `vocab` and the teacher's ids not known.
         ValueError: An unknown `layout`.
     """
     check_record(record, where="to_axolotl")
@@ -131,7 +125,7 @@ def to_axolotl(
         )
         raise DistillError(msg)
     a = to_arrays(record, k=k, tail="raw", vocab=vocab)
-    _no_empty_rows(record, a, vocab)
+    _no_empty_rows(record, a)
     ids_rows, lp_rows = [], []
     for ids, lps in _rows(a):
         pad = _pad_ids(ids, k)
