@@ -246,6 +246,10 @@ def test_unaligned_positions_and_partial_candidates_are_flagged():
     raw = body(
         [("ab", -0.2, [("ab", -0.2), ("a", -1.9)]), ("cd", -0.1, [("cd", -0.1), ("cde", -2.5)])]
     )
+    with pytest.raises(distill.DistillError, match="tail must be"):  # was kept as given
+        distill.to_student_arrays(
+            next(distill.collect([raw])), k=2, vocab=vocab, encode=encode, tail="zero"
+        )
     with pytest.raises(distill.DistillError, match="lacks"):
         distill.to_student_arrays(
             next(distill.collect([raw])), k=2, vocab=vocab, encode=lambda _: [99]

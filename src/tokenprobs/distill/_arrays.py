@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from tokenprobs.distill._record import KDRecord
     from tokenprobs.distill._vocab import StudentVocab
 
-__all__ = ["KDArrays", "TailRule", "to_arrays", "with_tail"]
+__all__ = ["KDArrays", "TailRule", "check_k", "check_tail", "to_arrays", "with_tail"]
 
 _ROUNDING = 2.0**-40
 """A tail below this is the rounding error of a sum of probabilities: it counts as 0."""
@@ -94,6 +94,13 @@ def check_k(k: int) -> None:
         raise DistillError(msg)
 
 
+def check_tail(tail: object) -> None:
+    """Raise unless `tail` is one of the rules (`TailRule`)."""
+    if tail not in {"renormalize", "bucket", "raw"}:
+        msg = f"tail must be 'renormalize', 'bucket' or 'raw', got {tail!r}"
+        raise DistillError(msg)
+
+
 def _ids_known(record: KDRecord) -> None:
     """Raise unless every candidate has its teacher id (what `vocab=None` maps by)."""
     missing = int(np.count_nonzero(record.cand_ids < 0))
@@ -165,9 +172,7 @@ def to_arrays(
     """
     check_record(record, where="to_arrays")
     check_k(k)
-    if tail not in {"renormalize", "bucket", "raw"}:
-        msg = f"tail must be 'renormalize', 'bucket' or 'raw', got {tail!r}"
-        raise DistillError(msg)
+    check_tail(tail)
     if kd_temperature is not None and tail != "renormalize":
         msg = (
             f"kd_temperature rescales a distribution, but tail={tail!r} keeps an unnormalised "

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.distill._arrays import KDArrays, TailRule, check_k, with_tail
+from tokenprobs.distill._arrays import KDArrays, TailRule, check_k, check_tail, with_tail
 from tokenprobs.distill._record import DistillError, check_record
 from tokenprobs.distill._vocab import check_vocab
 
@@ -144,12 +144,13 @@ def to_student_arrays(
         TypeError: `record` is not a `KDRecord`, `k` not an int, or `encode` not a function
             that gives int ids (a `tokenizers.Tokenizer`'s `encode` gives an `Encoding`: pass
             `lambda text: tokenizer.encode(text, add_special_tokens=False).ids`).
-        DistillError: `k` < 1, the teacher's tokens or the student's ids do not spell the
-            completion, or the student gives an id its vocabulary lacks.
+        DistillError: `k` < 1, an unknown `tail`, the teacher's tokens or the student's ids do
+            not spell the completion, or the student gives an id its vocabulary lacks.
     """
     check_record(record, where="to_student_arrays")
     check_vocab(vocab, where="to_student_arrays")
     check_k(k)
+    check_tail(tail)
     teacher_bytes, student, student_bytes = _pieces(record, vocab, encode)
     starts = np.concatenate([[0], np.cumsum([len(b) for b in teacher_bytes])[:-1]]).tolist()
     teacher_at = dict(zip(starts, range(len(record)), strict=True))
