@@ -200,6 +200,24 @@ def test_student_with_fewer_columns_than_a_target_id():
 
 
 @pytest.mark.parametrize(
+    ("student", "sums"),
+    [
+        pytest.param(
+            [[3.0, 1.0, 0.5, -1.0] + [-1.0] * 6] * 2, "row 0 sums to 27.0277", id="logits"
+        ),
+        pytest.param([[math.nan] + [math.log(0.1)] * 9] * 2, "row 0 sums to nan", id="nan"),
+    ],
+)
+def test_topk_loss_needs_the_students_log_softmax(student, sums):
+    """Logits gave a meaningless (even negative) KL, NaN a NaN loss: DistillError saying so."""
+    a = distill.to_arrays(_record(), k=2, tail="bucket", vocab=VOCAB)
+    with pytest.raises(distill.DistillError, match=rf"{sums}.*apply log_softmax to the logits"):
+        distill.topk_loss(np.array(student), a)
+    uniform = np.log(np.full((2, 10), 0.1, dtype=np.float32))  # float32 rounding is accepted
+    assert np.isfinite(distill.topk_loss(uniform, a)).all()
+
+
+@pytest.mark.parametrize(
     "targets",
     [
         pytest.param(None, id="none"),

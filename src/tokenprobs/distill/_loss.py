@@ -40,6 +40,25 @@ def _other_mass(s_all: NDArray[np.float64], targets: KDArrays) -> NDArray[np.flo
     return out
 
 
+_NORMALISED = 1e-2
+"""How far a row's log-sum-exp may be from 0 (float32 / bfloat16 log-softmax rounding)."""
+
+
+def _check_log_softmax(s_all: NDArray[np.float64]) -> None:
+    """Raise unless each row is a log-softmax: no NaN, probabilities summing to 1."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        total = np.log(np.exp(s_all).sum(axis=1))
+    off = np.flatnonzero(~(np.abs(total) <= _NORMALISED))  # NaN included
+    if off.size:
+        t = int(off[0])
+        msg = (
+            "student_logprobs must be the student's log-softmax (each row's probabilities sum "
+            f"to 1), but row {t} sums to {float(np.exp(total[t])):.6g} ({off.size} such rows): "
+            "apply log_softmax to the logits (over the whole vocabulary, temperature included)"
+        )
+        raise DistillError(msg)
+
+
 def _check_targets(targets: object) -> None:
     if not isinstance(targets, KDArrays):
         msg = (
@@ -84,8 +103,9 @@ def topk_loss(
 
     Raises:
         TypeError: `targets` is not a `KDArrays`.
-        DistillError: Shapes that do not line up, a student vocabulary (`V`) too small for the
-            largest target id, or `reverse` / `jsd` with `tail="raw"`.
+        DistillError: Shapes that do not line up, rows that are no log-softmax (logits, NaN:
+            the probabilities must sum to 1 within 1%), a student vocabulary (`V`) too small
+            for the largest target id, or `reverse` / `jsd` with `tail="raw"`.
     """
     _check_targets(targets)
     s_all = np.asarray(student_logprobs, dtype=np.float64)
@@ -110,6 +130,7 @@ def topk_loss(
             "vocabulary, and targets built with that student's StudentVocab"
         )
         raise DistillError(msg)
+    _check_log_softmax(s_all)
     mask = targets.mask
     t = np.where(mask, np.exp(targets.target_logprobs), 0.0)
     s = np.where(mask, np.exp(np.take_along_axis(s_all, targets.target_ids, axis=1)), 0.0)
