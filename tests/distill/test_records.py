@@ -14,6 +14,7 @@ from tests.distill._synthetic import batch_files, body, teacher_positions
 import tokenprobs as tp
 from tokenprobs import distill
 
+MESSAGES = [{"role": "user", "content": "Say something."}]
 RECORDINGS = [
     "chat_gpt-4o-mini_top2_openai_apiref_example.json",
     "chat_gpt-4o-2024-08-06_structured_output_sdk_dump.json",
@@ -51,6 +52,21 @@ def test_sampled_token_outside_the_top_k_is_a_candidate_once():
     assert [x.bytes for x in r.candidates(0)] == [b"a", b"b", b"c"]
     assert r.sampled(0).bytes == b"c"
     assert r.cap.tolist() == [-1.5]
+
+
+def test_sampled_token_with_the_sentinel_is_a_candidate_without_a_logprob(tmp_path):
+    """OpenAI's -9999 for the sampled token: a NaN candidate of its own position, round-tripped."""
+    raw = body([("no", -9999.0, [("iveness", 0.0), ("iven", -19.625)]), ("!", -0.1, [])])
+    (r,) = distill.collect([(MESSAGES, raw)])
+    assert [c.bytes for c in r.candidates(0)] == [b"iveness", b"iven", b"no"]
+    assert r.sampled(0).bytes == b"no"
+    assert math.isnan(r.sampled(0).logprob)
+    vocab = distill.StudentVocab({b"iveness": 0, b"iven": 1, b"no": 2, b"!": 3})
+    a = distill.to_arrays(r, k=3, tail="raw", vocab=vocab)
+    assert a.sampled_ids.tolist() == [2, 3]  # was [3, 3]: the next position's token
+    assert a.mask[0].tolist() == [True, True, False]  # no target without a value
+    distill.write_jsonl([r], tmp_path / "kd.jsonl")  # was an IndexError
+    assert list(distill.read_jsonl(tmp_path / "kd.jsonl")) == [r]
 
 
 def test_vllm_token_ids_are_read_from_token_strings():
