@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import math
 
 import numpy as np
 import pytest
@@ -263,6 +264,15 @@ def test_unaligned_positions_and_partial_candidates_are_flagged():
     assert got.arrays.mask[2].tolist() == [True, False]
     assert got.arrays.target_logprobs[2, 0] == pytest.approx(np.logaddexp(-0.1, -2.5))
     assert got.approximate.tolist() == [False, False, True]
+
+
+def test_an_empty_completion_has_no_student_rows():
+    """No teacher token, no student token: empty arrays (a zip of unequal lengths raised)."""
+    (r,) = distill.collect([body([])])
+    got = distill.to_student_arrays(r, k=2, vocab=VOCAB, encode=lambda _: [])
+    assert got.arrays.target_ids.shape == (0, 2)
+    assert got.student_ids.tolist() == []
+    assert math.isnan(got.share_aligned)
 
 
 def test_student_encode_must_give_int_ids():

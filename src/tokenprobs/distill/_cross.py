@@ -152,7 +152,7 @@ def to_student_arrays(
     check_k(k)
     check_tail(tail)
     teacher_bytes, student, student_bytes = _pieces(record, vocab, encode)
-    starts = np.concatenate([[0], np.cumsum([len(b) for b in teacher_bytes])[:-1]]).tolist()
+    starts = np.cumsum([0, *map(len, teacher_bytes)])[:-1].tolist()  # each token's first byte
     teacher_at = dict(zip(starts, range(len(record)), strict=True))
     ids = dict(vocab.ids)
     longest = max(map(len, ids), default=0)
