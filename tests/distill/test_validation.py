@@ -363,3 +363,16 @@ def test_processes_is_a_positive_int(tmp_path, processes, error):
     """processes=0 used every core, -1 failed inside the pool, '2' at a subtraction."""
     with pytest.raises(error, match="processes must be"):
         distill.collect_to_parquet(["out.jsonl"], tmp_path / "kd", processes=processes)
+
+
+def test_numpy_settings_are_stored_as_python_numbers(tmp_path):
+    """A float32 temperature made write_jsonl fail ('float32 is not JSON serializable')."""
+    teacher = distill.Teacher(temperature=np.float32(0.5), top_p=np.float64(0.9), seed=np.int64(3))
+    assert [type(v) for v in (teacher.temperature, teacher.top_p, teacher.seed)] == [
+        float,
+        float,
+        int,
+    ]
+    record = _record(teacher)
+    distill.write_jsonl([record], tmp_path / "kd.jsonl")
+    assert list(distill.read_jsonl(tmp_path / "kd.jsonl")) == [record]
