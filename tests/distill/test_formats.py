@@ -171,6 +171,13 @@ def test_distillkit_rows_load_with_its_field_names(tmp_path):
     assert [int(ids[j, 0]) for j in range(first)] == row["input_ids"][1 : first + 1]
 
 
+def test_write_distillkit_prompt_ids_is_a_function(tmp_path):
+    """A list (what to_distillkit takes) was "'list' object is not callable" from inside."""
+    with pytest.raises(TypeError, match="prompt_ids is a function of a record"):
+        distill.write_distillkit([_record()], tmp_path / "dk.parquet", k=3, prompt_ids=PROMPT_IDS)
+    assert not (tmp_path / "dk.parquet").exists()
+
+
 def test_a_student_without_the_sampled_token_cannot_take_the_completion():
     """Writers that need the completion as student ids refuse an unmapped sampled token."""
     (r,) = distill.collect([body([("zz", -0.1, [("zz", -0.1)])])])

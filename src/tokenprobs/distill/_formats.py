@@ -311,9 +311,18 @@ def write_distillkit(
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
         MissingDependencyError: pyarrow is not installed (`pip install "pytokenprobs[distill]"`).
+        TypeError: `prompt_ids` is not a function (a list of ids is `to_distillkit`'s).
     """
     pa = require("pyarrow", extra="distill", feature="write_distillkit")
     pq = require("pyarrow.parquet", extra="distill", feature="write_distillkit")
+    given: object = prompt_ids  # typed, but called with what users pass
+    if not callable(given):
+        msg = (
+            "write_distillkit's prompt_ids is a function of a record giving its prompt's student "
+            f"token ids (e.g. lambda r: tokenize(r.input)), got {type(given).__name__}; "
+            "to_distillkit takes one record's ids"
+        )
+        raise TypeError(msg)
     checked_target(path, writer="write_distillkit")
     rows = [to_distillkit(r, k=k, prompt_ids=prompt_ids(r), vocab=vocab) for r in records]
     schema = pa.schema(
