@@ -376,3 +376,18 @@ def test_numpy_settings_are_stored_as_python_numbers(tmp_path):
     record = _record(teacher)
     distill.write_jsonl([record], tmp_path / "kd.jsonl")
     assert list(distill.read_jsonl(tmp_path / "kd.jsonl")) == [record]
+
+
+@pytest.mark.parametrize(
+    ("ids", "error", "match"),
+    [
+        ({"Hi": 7}, TypeError, r"keys are token bytes, got str 'Hi': use b'Hi'"),
+        ({b"Hi": "7"}, TypeError, "ids are ints, got str"),
+        ({b"Hi": -1}, distill.DistillError, "ids are >= 0"),
+        ([b"Hi"], TypeError, "a mapping of token bytes to ids, got list"),
+    ],
+)
+def test_student_vocab_maps_bytes_to_int_ids(ids, error, match):
+    """A str key matched no candidate (all unmapped, silently); '7' was read as 7."""
+    with pytest.raises(error, match=match):
+        distill.StudentVocab(ids)
