@@ -1,10 +1,12 @@
 """The per-position record builder `KDRecord.from_distribution` had before the columnar path.
 
 Kept as the reference the differential test compares the columnar path with, verbatim but for
-one fix: the candidates' strings are read from the columns padded to the row's width, as their
+two fixes: the candidates' strings are read from the columns padded to the row's width, as their
 bytes are (`Candidates.tokens(t)` is not padded, so at a position with fewer than K alternatives
 whose sampled token is not among them the old builder lost that candidate's id and shifted the
-ids after it).
+ids after it); and a sampled token with the `-9999` sentinel is a candidate as one with no
+logprob is (the old builder left it out but kept its index, one past the position's last): of no
+mass where it merges with a candidate of its bytes, NaN where it stands alone.
 """
 
 from __future__ import annotations
@@ -90,10 +92,10 @@ def reference_record(
         keys, names = c.keys(t), _tokens(d, row, t)
         values = row[member[t]].tolist()
         sampled_at = int(at[t])
-        if math.isnan(row[c.sampled[t]]):  # a sampled token with no logprob is a candidate
+        if not row[c.sampled[t]] > -math.inf:  # no logprob (NaN), or the -9999 sentinel (-inf)
             keys.insert(sampled_at, c.sampled_key(t))
             names.insert(sampled_at, d.tokens[t])
-            values.insert(sampled_at, math.nan)
+            values.insert(sampled_at, float(row[c.sampled[t]]))
         ids = [_token_id(n) for n in names]
         ordered = all(a >= b for a, b in itertools.pairwise(values))
         if ordered and len(set(keys)) == len(keys):  # the usual case: as returned
@@ -105,6 +107,7 @@ def reference_record(
             n = _merge(keys, ids, values, sampled_at, out=(flat_bytes, flat_ids, flat_lp))
             sampled.append(n)
         offsets.append(len(flat_bytes))
+    flat_lp = [math.nan if lp == -math.inf else lp for lp in flat_lp]  # the sentinel: unknown
     with np.errstate(divide="ignore"):
         tail = np.log(np.asarray(c.tail, dtype=np.float64))
     return KDRecord(

@@ -48,6 +48,8 @@ def check(d: tp.TokenDistribution) -> None:
     new = distill.KDRecord.from_distribution(d, teacher=TEACHER, id="x")
     old = reference_record(d, teacher=TEACHER, id="x")
     assert new == old
+    counts = np.diff(new.offsets)
+    assert ((new.sampled_index >= 0) & (new.sampled_index < counts)).all()  # within its position
     assert new.cand_bytes == old.cand_bytes
     assert all(type(b) is bytes for b in new.cand_bytes)
     for name in ("offsets", "cand_ids", "cand_logprobs", "sampled_index", "cap", "tail_logprob"):

@@ -101,6 +101,21 @@ def test_axolotl_needs_messages():
         distill.to_axolotl(r, k=2, vocab=VOCAB)
 
 
+def test_axolotl_refuses_rows_that_would_be_padding_only(tmp_path):
+    """A position with no student id would be all -1e4: Axolotl's loader makes that row NaN."""
+    padding_only = np.full(3, distill.AXOLOTL_PAD_LOGPROB, dtype=np.float32)
+    p = np.exp(padding_only)  # 0 in float32: Axolotl skips its first division, then 0 / 0
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(np.log(p / p.sum())).all()
+    raw = body([(" w1", -0.1, [(" w1", -0.1), (" w2", -2.0)]), ("zz", -0.3, [("zz", -0.3)])])
+    (r,) = distill.collect([(MESSAGES, raw)])
+    with pytest.raises(distill.DistillError, match=r"3 of 3 candidates have no teacher token id"):
+        distill.to_axolotl(r, k=3)  # OpenAI records carry no ids: the student's vocab is needed
+    with pytest.raises(distill.DistillError, match=r"position 1 \(b'zz'\) and 0 more.*student"):
+        distill.write_axolotl([r], tmp_path / "kd.jsonl", k=3, vocab=VOCAB)
+    assert not (tmp_path / "kd.jsonl").exists()
+
+
 def test_tinker_datum_builds_with_the_sdk():
     """to_tinker's data makes a tinker.types.Datum: (N, K) target_tokens and weights, shifted."""
     from tinker import types  # noqa: PLC0415
@@ -154,6 +169,13 @@ def test_distillkit_rows_load_with_its_field_names(tmp_path):
     np.testing.assert_allclose(got, ours.target_logprobs, rtol=1e-6)
     # row j is the distribution over input_ids[j + 1]; prompt rows are one-hot placeholders
     assert [int(ids[j, 0]) for j in range(first)] == row["input_ids"][1 : first + 1]
+
+
+def test_write_distillkit_prompt_ids_is_a_function(tmp_path):
+    """A list (what to_distillkit takes) was "'list' object is not callable" from inside."""
+    with pytest.raises(TypeError, match="prompt_ids is a function of a record"):
+        distill.write_distillkit([_record()], tmp_path / "dk.parquet", k=3, prompt_ids=PROMPT_IDS)
+    assert not (tmp_path / "dk.parquet").exists()
 
 
 def test_a_student_without_the_sampled_token_cannot_take_the_completion():

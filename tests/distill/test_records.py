@@ -14,6 +14,7 @@ from tests.distill._synthetic import batch_files, body, teacher_positions
 import tokenprobs as tp
 from tokenprobs import distill
 
+MESSAGES = [{"role": "user", "content": "Say something."}]
 RECORDINGS = [
     "chat_gpt-4o-mini_top2_openai_apiref_example.json",
     "chat_gpt-4o-2024-08-06_structured_output_sdk_dump.json",
@@ -51,6 +52,21 @@ def test_sampled_token_outside_the_top_k_is_a_candidate_once():
     assert [x.bytes for x in r.candidates(0)] == [b"a", b"b", b"c"]
     assert r.sampled(0).bytes == b"c"
     assert r.cap.tolist() == [-1.5]
+
+
+def test_sampled_token_with_the_sentinel_is_a_candidate_without_a_logprob(tmp_path):
+    """OpenAI's -9999 for the sampled token: a NaN candidate of its own position, round-tripped."""
+    raw = body([("no", -9999.0, [("iveness", 0.0), ("iven", -19.625)]), ("!", -0.1, [])])
+    (r,) = distill.collect([(MESSAGES, raw)])
+    assert [c.bytes for c in r.candidates(0)] == [b"iveness", b"iven", b"no"]
+    assert r.sampled(0).bytes == b"no"
+    assert math.isnan(r.sampled(0).logprob)
+    vocab = distill.StudentVocab({b"iveness": 0, b"iven": 1, b"no": 2, b"!": 3})
+    a = distill.to_arrays(r, k=3, tail="raw", vocab=vocab)
+    assert a.sampled_ids.tolist() == [2, 3]  # was [3, 3]: the next position's token
+    assert a.mask[0].tolist() == [True, True, False]  # no target without a value
+    distill.write_jsonl([r], tmp_path / "kd.jsonl")  # was an IndexError
+    assert list(distill.read_jsonl(tmp_path / "kd.jsonl")) == [r]
 
 
 def test_vllm_token_ids_are_read_from_token_strings():
@@ -172,6 +188,43 @@ def test_parquet_round_trip_is_lossless_across_shards(tmp_path):
     assert [p.name for p in paths] == ["kd-00000.parquet", "kd-00001.parquet", "kd-00002.parquet"]
     assert list(distill.read_parquet(tmp_path / "kd")) == records
     assert list(distill.read_parquet(paths[1:])) == records[2:]
+
+
+@pytest.mark.extras
+def test_writing_parquet_again_replaces_the_earlier_shards(tmp_path):
+    """A shorter second write leaves none of the first's shards for read_parquet to mix in."""
+    records = _records()
+    distill.write_parquet(records, tmp_path, rows_per_shard=1)
+    other = tmp_path / "kd-notes.parquet"  # not a shard name: kept
+    other.write_bytes(b"")
+    (tmp_path / "b-00000.parquet").write_bytes(b"")  # another prefix's: kept
+    paths = distill.write_parquet(records[:2], tmp_path, rows_per_shard=1)
+    assert [p.name for p in paths] == ["kd-00000.parquet", "kd-00001.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "b-00000.parquet",
+        "kd-00000.parquet",
+        "kd-00001.parquet",
+        "kd-notes.parquet",
+    ]
+    assert list(distill.read_parquet(paths)) == records[:2]
+
+
+@pytest.mark.extras
+@pytest.mark.parametrize(
+    ("items", "rows", "match"),
+    [
+        (["not a record"], 1024, "write_parquet takes a distill KDRecord, got a str"),
+        (None, "2", "rows_per_shard must be an int"),
+        (None, 1.5, "rows_per_shard must be an int"),
+        (None, True, "rows_per_shard must be an int"),
+    ],
+)
+def test_write_parquet_bad_arguments_are_type_errors(tmp_path, items, rows, match):
+    """A record that is none, or a rows_per_shard that is no int: a TypeError saying which."""
+    records = _records() if items is None else [*_records()[:1], *items]
+    with pytest.raises(TypeError, match=match):
+        distill.write_parquet(records, tmp_path, rows_per_shard=rows)
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.extras

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import math
 
 import numpy as np
 import pytest
@@ -104,6 +105,25 @@ def test_with_the_whole_vocabulary_every_loss_is_the_dense_divergence():
     np.testing.assert_allclose(distill.topk_loss(s_log, a, kind="jsd"), jsd, rtol=1e-9)
 
 
+def test_bucket_loss_of_a_confident_student_is_the_finite_partition_kl():
+    """A student whose rest holds 1e-14 (below 1 - sum's rounding) gets the finite partition KL."""
+    raw = body([(" w1", -0.2, [(" w1", -0.2), (" w2", -2.5)]), (" w3", -0.4, [(" w3", -0.4)])])
+    (r,) = distill.collect([raw])
+    a = distill.to_arrays(r, k=1, tail="bucket", vocab=VOCAB)
+    logits = np.full((2, V), -35.0)
+    logits[0, 1] = logits[1, 3] = 0.0
+    s_log = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    s = np.exp(s_log)
+    dense = []
+    for t, kept in enumerate((1, 3)):
+        p, rest_p = np.exp(a.target_logprobs[t, 0]), np.exp(a.tail_logprob[t])
+        rest_s = sum(s[t, j] for j in range(V) if j != kept)  # about 23 * e**-35 = 1.5e-14
+        dense.append(p * np.log(p / s[t, kept]) + rest_p * np.log(rest_p / rest_s))
+    got = distill.topk_loss(s_log, a, kind="forward")
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, dense, rtol=1e-9)
+
+
 def test_unmapped_candidates_go_to_the_tail_and_are_counted():
     """A candidate the student lacks is dropped from the targets, its mass added to the tail."""
     raw = body([(" w1", -0.5, [(" w1", -0.5), ("zz", -1.2), (" w2", -2.0)])])
@@ -116,6 +136,20 @@ def test_unmapped_candidates_go_to_the_tail_and_are_counted():
     report = distill.coverage([r], VOCAB)
     assert (report.candidates, report.candidates_mapped, report.share_positions) == (3, 2, 1.0)
     assert report.share_mass == pytest.approx((p[0] + p[2]) / p.sum())
+
+
+def test_without_vocab_every_candidate_needs_its_teacher_id():
+    """vocab=None maps by the teacher's ids: an OpenAI record (none) is refused, not all-empty."""
+    (openai,) = distill.collect([body([(" w1", -0.5, [(" w1", -0.5), (" w2", -1.2)])])])
+    with pytest.raises(distill.DistillError, match=r"2 of 2 candidates .* pass .*vocab="):
+        distill.to_arrays(openai, k=2)
+    with pytest.raises(distill.DistillError, match="no teacher token id"):
+        distill.to_tinker(openai, k=2, prompt_ids=[1])
+    raw = body([("token_id:4", -0.5, [("token_id:4", -0.5), ("token_id:9", -1.2)])])
+    (vllm,) = distill.collect([raw])
+    a = distill.to_arrays(vllm, k=2, tail="raw")
+    assert a.target_ids.tolist() == [[4, 9]]
+    assert a.sampled_ids.tolist() == [4]
 
 
 def test_bad_arguments_are_typed_errors():
@@ -213,6 +247,10 @@ def test_unaligned_positions_and_partial_candidates_are_flagged():
     raw = body(
         [("ab", -0.2, [("ab", -0.2), ("a", -1.9)]), ("cd", -0.1, [("cd", -0.1), ("cde", -2.5)])]
     )
+    with pytest.raises(distill.DistillError, match="tail must be"):  # was kept as given
+        distill.to_student_arrays(
+            next(distill.collect([raw])), k=2, vocab=vocab, encode=encode, tail="zero"
+        )
     with pytest.raises(distill.DistillError, match="lacks"):
         distill.to_student_arrays(
             next(distill.collect([raw])), k=2, vocab=vocab, encode=lambda _: [99]
@@ -226,6 +264,41 @@ def test_unaligned_positions_and_partial_candidates_are_flagged():
     assert got.arrays.mask[2].tolist() == [True, False]
     assert got.arrays.target_logprobs[2, 0] == pytest.approx(np.logaddexp(-0.1, -2.5))
     assert got.approximate.tolist() == [False, False, True]
+
+
+def test_an_empty_completion_has_no_student_rows():
+    """No teacher token, no student token: empty arrays (a zip of unequal lengths raised)."""
+    (r,) = distill.collect([body([])])
+    got = distill.to_student_arrays(r, k=2, vocab=VOCAB, encode=lambda _: [])
+    assert got.arrays.target_ids.shape == (0, 2)
+    assert got.student_ids.tolist() == []
+    assert math.isnan(got.share_aligned)
+
+
+def test_student_encode_must_give_int_ids():
+    """A tokenizers Encoding, a str, floats: TypeErrors saying what encode must give."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers  # noqa: PLC0415
+
+    pieces = {"H": 0, "i": 1, "Hi": 2, "Ġ": 3, "t": 4, "Ġt": 5}
+    tok = Tokenizer(models.BPE(vocab=pieces, merges=[("H", "i"), ("Ġ", "t")]))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    student = distill.StudentVocab.from_tokenizers(tok)
+    (r,) = distill.collect([body([("Hi", -0.1, [("Hi", -0.1)]), (" t", -0.2, [(" t", -0.2)])])])
+    with pytest.raises(TypeError, match=r"Encoding, not ids: pass encode=lambda text: .*\.ids"):
+        distill.to_student_arrays(r, k=2, vocab=student, encode=tok.encode)
+    for encode, match in [
+        (lambda _: "25", "sequence of int token ids, got str"),
+        (lambda _: [2.0, 5.0], "int token ids, got a float"),
+        ("Hi t", "text -> ids function"),
+    ]:
+        with pytest.raises(TypeError, match=match):
+            distill.to_student_arrays(r, k=2, vocab=student, encode=encode)
+    got = distill.to_student_arrays(  # what the message says to pass
+        r, k=2, vocab=student, encode=lambda text: tok.encode(text, add_special_tokens=False).ids
+    )
+    assert got.student_ids.tolist() == [2, 5]
+    assert got.aligned.all()
 
 
 @pytest.mark.extras

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 
@@ -199,6 +200,24 @@ def test_student_with_fewer_columns_than_a_target_id():
 
 
 @pytest.mark.parametrize(
+    ("student", "sums"),
+    [
+        pytest.param(
+            [[3.0, 1.0, 0.5, -1.0] + [-1.0] * 6] * 2, "row 0 sums to 27.0277", id="logits"
+        ),
+        pytest.param([[math.nan] + [math.log(0.1)] * 9] * 2, "row 0 sums to nan", id="nan"),
+    ],
+)
+def test_topk_loss_needs_the_students_log_softmax(student, sums):
+    """Logits gave a meaningless (even negative) KL, NaN a NaN loss: DistillError saying so."""
+    a = distill.to_arrays(_record(), k=2, tail="bucket", vocab=VOCAB)
+    with pytest.raises(distill.DistillError, match=rf"{sums}.*apply log_softmax to the logits"):
+        distill.topk_loss(np.array(student), a)
+    uniform = np.log(np.full((2, 10), 0.1, dtype=np.float32))  # float32 rounding is accepted
+    assert np.isfinite(distill.topk_loss(uniform, a)).all()
+
+
+@pytest.mark.parametrize(
     "targets",
     [
         pytest.param(None, id="none"),
@@ -304,3 +323,71 @@ def test_coverage_of_none_is_a_type_error():
         TypeError, match=r"iterable of KDRecords \(collect\(\.\.\.\)\), got NoneType"
     ):
         distill.coverage(None, VOCAB)
+
+
+_COLLECTORS = [
+    pytest.param(
+        functools.partial(distill.collect_to_parquet, processes=2), id="collect_to_parquet"
+    ),
+    pytest.param(
+        distill.dask_collect_to_parquet, id="dask_collect_to_parquet", marks=pytest.mark.extras
+    ),
+]
+
+
+@pytest.mark.parametrize("collector", _COLLECTORS)
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (("out.jsonl", {}), TypeError, r"a list of Batch output files, got str .*pass \[path\]"),
+        (([1], {}), TypeError, "files are paths"),
+        ((["out.jsonl"], {"on_error": "ignore"}), ValueError, "on_error is 'raise' or 'skip'"),
+        ((["out.jsonl"], {"teacher": {"model": "m"}}), TypeError, "teacher is a distill.Teacher"),
+        ((["out.jsonl"], {"inputs": [1]}), TypeError, "inputs is the Batch input file"),
+        ((["out.jsonl"], {"rows_per_shard": "2"}), TypeError, "rows_per_shard must be an int"),
+    ],
+)
+def test_collectors_check_their_arguments_before_any_work(tmp_path, collector, call, error, match):
+    """Checked in the caller, before a worker is spawned or a task sent (no file is read)."""
+    files, given = call
+    with pytest.raises(error, match=match):
+        collector(files, tmp_path / "kd", **given)
+    assert not (tmp_path / "kd").exists()
+
+
+@pytest.mark.parametrize(
+    ("processes", "error"),
+    [(0, distill.DistillError), (-1, distill.DistillError), ("2", TypeError), (1.5, TypeError)],
+)
+def test_processes_is_a_positive_int(tmp_path, processes, error):
+    """processes=0 used every core, -1 failed inside the pool, '2' at a subtraction."""
+    with pytest.raises(error, match="processes must be"):
+        distill.collect_to_parquet(["out.jsonl"], tmp_path / "kd", processes=processes)
+
+
+def test_numpy_settings_are_stored_as_python_numbers(tmp_path):
+    """A float32 temperature made write_jsonl fail ('float32 is not JSON serializable')."""
+    teacher = distill.Teacher(temperature=np.float32(0.5), top_p=np.float64(0.9), seed=np.int64(3))
+    assert [type(v) for v in (teacher.temperature, teacher.top_p, teacher.seed)] == [
+        float,
+        float,
+        int,
+    ]
+    record = _record(teacher)
+    distill.write_jsonl([record], tmp_path / "kd.jsonl")
+    assert list(distill.read_jsonl(tmp_path / "kd.jsonl")) == [record]
+
+
+@pytest.mark.parametrize(
+    ("ids", "error", "match"),
+    [
+        ({"Hi": 7}, TypeError, r"keys are token bytes, got str 'Hi': use b'Hi'"),
+        ({b"Hi": "7"}, TypeError, "ids are ints, got str"),
+        ({b"Hi": -1}, distill.DistillError, "ids are >= 0"),
+        ([b"Hi"], TypeError, "a mapping of token bytes to ids, got list"),
+    ],
+)
+def test_student_vocab_maps_bytes_to_int_ids(ids, error, match):
+    """A str key matched no candidate (all unmapped, silently); '7' was read as 7."""
+    with pytest.raises(error, match=match):
+        distill.StudentVocab(ids)

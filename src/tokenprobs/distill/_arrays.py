@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from tokenprobs.distill._record import KDRecord
     from tokenprobs.distill._vocab import StudentVocab
 
-__all__ = ["KDArrays", "TailRule", "to_arrays", "with_tail"]
+__all__ = ["KDArrays", "TailRule", "check_k", "check_tail", "to_arrays", "with_tail"]
 
 _ROUNDING = 2.0**-40
 """A tail below this is the rounding error of a sum of probabilities: it counts as 0."""
@@ -94,6 +94,26 @@ def check_k(k: int) -> None:
         raise DistillError(msg)
 
 
+def check_tail(tail: object) -> None:
+    """Raise unless `tail` is one of the rules (`TailRule`)."""
+    if tail not in {"renormalize", "bucket", "raw"}:
+        msg = f"tail must be 'renormalize', 'bucket' or 'raw', got {tail!r}"
+        raise DistillError(msg)
+
+
+def _ids_known(record: KDRecord) -> None:
+    """Raise unless every candidate has its teacher id (what `vocab=None` maps by)."""
+    missing = int(np.count_nonzero(record.cand_ids < 0))
+    if missing:
+        msg = (
+            f"record {record.id!r}: {missing} of {len(record.cand_ids)} candidates have no teacher "
+            "token id (OpenAI gives none; vLLM's return_tokens_as_token_ids does), so without "
+            "vocab= they would be dropped: pass the student's vocabulary, "
+            "vocab=StudentVocab.from_tiktoken(encoding) or the like"
+        )
+        raise DistillError(msg)
+
+
 def to_arrays(
     record: KDRecord,
     /,
@@ -124,7 +144,8 @@ def to_arrays(
         tail: `"renormalize"`, `"bucket"` or `"raw"`.
         kd_temperature: Rescale the targets to this temperature (`"renormalize"` only: the
             tail's tempered mass is not known).
-        vocab: The student vocabulary; None uses the teacher's ids from the record.
+        vocab: The student vocabulary; None uses the teacher's ids from the record (every
+            candidate must have one).
         generation_temperature: The temperature the logprobs are at; default 1 for `raw`
             semantics, the request's temperature for `processed`.
 
@@ -135,7 +156,8 @@ def to_arrays(
         TypeError: `record` is not a `KDRecord` (a `TokenDistribution`: make its record with
             `collect`), or `k` or a temperature is not a number.
         DistillError: `k` < 1, an unknown rule, a temperature that is not finite and > 0, a
-            temperature with a rule that cannot take it, or an unknown generation temperature.
+            temperature with a rule that cannot take it, an unknown generation temperature, or
+            no `vocab` and a candidate without a teacher id (an OpenAI record).
 
     Examples:
         >>> from tokenprobs.distill import StudentVocab, collect, to_arrays
@@ -150,9 +172,7 @@ def to_arrays(
     """
     check_record(record, where="to_arrays")
     check_k(k)
-    if tail not in {"renormalize", "bucket", "raw"}:
-        msg = f"tail must be 'renormalize', 'bucket' or 'raw', got {tail!r}"
-        raise DistillError(msg)
+    check_tail(tail)
     if kd_temperature is not None and tail != "renormalize":
         msg = (
             f"kd_temperature rescales a distribution, but tail={tail!r} keeps an unnormalised "
@@ -166,6 +186,8 @@ def to_arrays(
         generation_temperature = _positive(generation_temperature, "generation_temperature")
     if vocab is not None:
         check_vocab(vocab, where="to_arrays")
+    else:
+        _ids_known(record)
     ids = vocab.lookup(record.cand_bytes) if vocab is not None else record.cand_ids
     t_len = len(record)
     lp = np.nan_to_num(record.cand_logprobs, nan=-np.inf)

@@ -19,7 +19,7 @@ from tokenprobs.models import TokenDistribution
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["collect", "line_records", "read_inputs", "warn_skipped"]
+__all__ = ["check_settings", "collect", "line_records", "read_inputs", "warn_skipped"]
 
 _INPUT_KEYS = ("messages", "prompt", "input", "prompt_token_ids")
 
@@ -157,20 +157,30 @@ def collect(
     return _records(items, who, bodies, on_error)
 
 
-def _check_arguments(sources: object, teacher: object, inputs: object, on_error: object) -> None:
-    """`collect`'s checks, made by the call (its records are read lazily, later)."""
+def check_settings(teacher: object, inputs: object, on_error: object, *, where: str) -> None:
+    """The checks of `teacher`, `inputs` and `on_error` that every collection makes first.
+
+    Raises:
+        TypeError: `teacher` is not a `Teacher`, or `inputs` not a path or mapping.
+        ValueError: An unknown `on_error`.
+    """
     if teacher is not None and not isinstance(teacher, Teacher):
-        msg = f"collect's teacher is a distill.Teacher or None, got {type(teacher).__name__}"
+        msg = f"{where}'s teacher is a distill.Teacher or None, got {type(teacher).__name__}"
         raise TypeError(msg)
     if on_error not in {"raise", "skip"}:
-        msg = f"collect's on_error is 'raise' or 'skip', got {on_error!r}"
+        msg = f"{where}'s on_error is 'raise' or 'skip', got {on_error!r}"
         raise ValueError(msg)
     if inputs is not None and not isinstance(inputs, str | os.PathLike | Mapping):
         msg = (
-            "collect's inputs is the Batch input file's path (or its bodies by custom_id, "
+            f"{where}'s inputs is the Batch input file's path (or its bodies by custom_id, "
             f"read_inputs(path)), got {type(inputs).__name__}"
         )
         raise TypeError(msg)
+
+
+def _check_arguments(sources: object, teacher: object, inputs: object, on_error: object) -> None:
+    """`collect`'s checks, made by the call (its records are read lazily, later)."""
+    check_settings(teacher, inputs, on_error, where="collect")
     single = isinstance(sources, str | bytes | os.PathLike)
     if not single and (not isinstance(sources, Iterable) or isinstance(sources, Mapping)):
         msg = (

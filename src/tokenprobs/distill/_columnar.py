@@ -1,10 +1,11 @@
 r"""A distribution's candidate sets as a record's flat columns, in a few passes over all positions.
 
 The columns of `TokenDistribution.candidates` are laid out row after row: the finite ones (and a
-sampled token without a logprob), in column order. Each candidate's bytes are an integer key into
-a table of the distinct byte strings, so no position is visited in Python; only a position whose
-candidates repeat bytes or are out of order (rare: a server's `\xNN` spelling beside the text, a
-NaN) is merged on its own, by the rule `merge` writes out.
+sampled token without a logprob or with the `-9999` sentinel, as NaN), in column order. Each
+candidate's bytes are an integer key into a table of the distinct byte strings, so no position
+is visited in Python; only a position whose candidates repeat bytes or are out of order (rare: a
+server's `\xNN` spelling beside the text, a NaN) is merged on its own, by the rule `merge`
+writes out.
 """
 
 from __future__ import annotations
@@ -121,12 +122,13 @@ def flat_candidates(d: TokenDistribution, /) -> FlatCandidates:
     rows = np.arange(n)
     sampled = c.sampled.astype(np.intp)
     member = lp > -np.inf
-    no_logprob = np.isnan(lp[rows, sampled])  # a sampled token with no logprob is a candidate
+    # a sampled token with no logprob (NaN) or the -9999 sentinel (-inf) is a candidate, NaN
+    no_logprob = ~(lp[rows, sampled] > -np.inf)
     member[rows[no_logprob], sampled[no_logprob]] = True
     before: NDArray[np.intp] = np.cumsum(member, axis=1) - member  # candidates to the left
     at: NDArray[np.int64] = before[rows, sampled].astype(np.int64)
     row, col = np.nonzero(member)
-    values = lp[row, col]
+    values = lp[row, col]  # -inf: the sampled sentinel, no mass where it merges, then NaN
     counts = np.fromiter(map(len, d.top_tokens), dtype=np.intp, count=n)
     start = np.zeros(n, dtype=np.intp)
     np.cumsum(counts[:-1], out=start[1:])
@@ -140,8 +142,11 @@ def flat_candidates(d: TokenDistribution, /) -> FlatCandidates:
     np.cumsum(member.sum(axis=1), out=offsets[1:])
     bad = _unusual(row, values, keys, n)
     if bad.size:
-        return _merged(FlatCandidates(offsets, table, ids, values, at), keys, bad)
-    return FlatCandidates(offsets, _lookup(table, keys), ids, values, at)
+        flat = _merged(FlatCandidates(offsets, table, ids, values, at), keys, bad)
+    else:
+        flat = FlatCandidates(offsets, _lookup(table, keys), ids, values, at)
+    flat.cand_logprobs[flat.cand_logprobs == -np.inf] = np.nan  # "very unlikely": not known
+    return flat
 
 
 def _names(d: TokenDistribution) -> TokenNames:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.distill._arrays import KDArrays, TailRule, check_k, with_tail
+from tokenprobs.distill._arrays import KDArrays, TailRule, check_k, check_tail, with_tail
 from tokenprobs.distill._record import DistillError, check_record
 from tokenprobs.distill._vocab import check_vocab
 
@@ -53,6 +54,37 @@ def _first_token(key: bytes, ids: dict[bytes, int], longest: int) -> tuple[int, 
     return -1, False
 
 
+def _student_ids(encode: Callable[[str], Sequence[int]], text: str) -> list[int]:
+    """`encode(text)` checked: a sequence of int ids (a `tokenizers.Encoding` says what to pass).
+
+    Raises:
+        TypeError: `encode` is not callable, or gives something other than int ids.
+    """
+    function: object = encode  # typed, but called with what users pass
+    if not callable(function):
+        msg = (
+            "encode must be the student tokenizer's text -> ids function (e.g. enc.encode), "
+            f"got {type(function).__name__}"
+        )
+        raise TypeError(msg)
+    given: object = function(text)
+    if hasattr(given, "ids") and hasattr(given, "offsets"):  # a Hugging Face Encoding
+        msg = (
+            "encode gave a tokenizers Encoding, not ids: pass "
+            "encode=lambda text: tokenizer.encode(text, add_special_tokens=False).ids"
+        )
+        raise TypeError(msg)
+    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+        msg = f"encode must give a sequence of int token ids, got {type(given).__name__}"
+        raise TypeError(msg)
+    ids = list(given)
+    for i in ids:
+        if isinstance(i, bool) or not isinstance(i, int | np.integer):
+            msg = f"encode must give int token ids, got a {type(i).__name__} {i!r:.40}"
+            raise TypeError(msg)
+    return [int(i) for i in ids]
+
+
 def _pieces(
     record: KDRecord, vocab: StudentVocab, encode: Callable[[str], Sequence[int]]
 ) -> tuple[list[bytes], list[int], list[bytes]]:
@@ -65,7 +97,7 @@ def _pieces(
             "offsets cannot be aligned (a server whose tokens differ from its content)"
         )
         raise DistillError(msg)
-    student = [int(i) for i in encode(record.completion_text)]
+    student = _student_ids(encode, record.completion_text)
     inverse = {tid: key for key, tid in vocab.ids.items()}
     try:
         student_bytes = [inverse[i] for i in student]
@@ -109,15 +141,18 @@ def to_student_arrays(
         A `StudentArrays`.
 
     Raises:
-        TypeError: `record` is not a `KDRecord`, or `k` not an int.
-        DistillError: `k` < 1, the teacher's tokens or the student's ids do not spell the
-            completion, or the student gives an id its vocabulary lacks.
+        TypeError: `record` is not a `KDRecord`, `k` not an int, or `encode` not a function
+            that gives int ids (a `tokenizers.Tokenizer`'s `encode` gives an `Encoding`: pass
+            `lambda text: tokenizer.encode(text, add_special_tokens=False).ids`).
+        DistillError: `k` < 1, an unknown `tail`, the teacher's tokens or the student's ids do
+            not spell the completion, or the student gives an id its vocabulary lacks.
     """
     check_record(record, where="to_student_arrays")
     check_vocab(vocab, where="to_student_arrays")
     check_k(k)
+    check_tail(tail)
     teacher_bytes, student, student_bytes = _pieces(record, vocab, encode)
-    starts = np.concatenate([[0], np.cumsum([len(b) for b in teacher_bytes])[:-1]]).tolist()
+    starts = np.cumsum([0, *map(len, teacher_bytes)])[:-1].tolist()  # each token's first byte
     teacher_at = dict(zip(starts, range(len(record)), strict=True))
     ids = dict(vocab.ids)
     longest = max(map(len, ids), default=0)

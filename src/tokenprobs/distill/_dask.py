@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tokenprobs._optional import require
 from tokenprobs.distill._collect import read_inputs
-from tokenprobs.distill._parallel import one_file
-from tokenprobs.distill._record import DistillError, Teacher
+from tokenprobs.distill._parallel import batch_files, one_file
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+
+    from tokenprobs.distill._record import Teacher
 
 __all__ = ["dask_collect_to_parquet"]
 
@@ -48,14 +49,21 @@ def dask_collect_to_parquet(
 
     Raises:
         MissingDependencyError: dask is not installed (`pip install "pytokenprobs[dask]"`).
-        DistillError: Two files with the same name.
+        TypeError: `files` is one path (pass `[path]`) or holds no paths, `rows_per_shard` is
+            not an int, or `teacher` / `inputs` of the wrong type (checked here, before any
+            task is sent).
+        ValueError: An unknown `on_error`.
+        DistillError: Two files with the same name, or `rows_per_shard` below 1.
     """
     bag = require("dask.bag", extra="dask", feature="dask_collect_to_parquet")
-    paths = [Path(f) for f in files]
-    stems = [p.stem for p in paths]
-    if len(set(stems)) != len(stems):
-        msg = f"files need distinct names (their shards are named after them), got {stems}"
-        raise DistillError(msg)
+    paths = batch_files(
+        files,
+        teacher=teacher,
+        inputs=inputs,
+        rows_per_shard=rows_per_shard,
+        on_error=on_error,
+        where="dask_collect_to_parquet",
+    )
     bodies = read_inputs(inputs) if isinstance(inputs, str | os.PathLike) else dict(inputs or {})
     root = Path(directory)
     jobs = [(p, root, p.stem, teacher, bodies, rows_per_shard, on_error) for p in paths]

@@ -65,6 +65,21 @@ def _completion_ids(record: KDRecord, a: KDArrays) -> list[int]:
     return [int(i) for i in a.sampled_ids]
 
 
+def _no_empty_rows(record: KDRecord, a: KDArrays) -> None:
+    """Raise unless every row has a real target: Axolotl renormalises a padding-only row to NaN."""
+    empty = np.flatnonzero(~a.mask.any(axis=1))
+    if not empty.size:
+        return
+    t = int(empty[0])
+    msg = (
+        f"record {record.id!r}: position {t} ({record.sampled(t).bytes!r}) and {empty.size - 1} "
+        "more have no candidate with a student id, so their Axolotl rows would be padding only, "
+        "which Axolotl's loader renormalises to NaN: distil with a student of the teacher's "
+        "tokenizer"
+    )
+    raise DistillError(msg)
+
+
 def to_axolotl(
     record: KDRecord,
     /,
@@ -92,7 +107,9 @@ def to_axolotl(
 
     Raises:
         TypeError: `record` is not a `KDRecord`.
-        DistillError: The record's input has no `messages` (Axolotl's loader needs a chat).
+        DistillError: The record's input has no `messages` (Axolotl's loader needs a chat), or
+            a position has no candidate with a student id (its row would be padding only, which
+            Axolotl renormalises to NaN), or no `vocab` and the teacher's ids not known.
         ValueError: An unknown `layout`.
     """
     check_record(record, where="to_axolotl")
@@ -108,6 +125,7 @@ def to_axolotl(
         )
         raise DistillError(msg)
     a = to_arrays(record, k=k, tail="raw", vocab=vocab)
+    _no_empty_rows(record, a)
     ids_rows, lp_rows = [], []
     for ids, lps in _rows(a):
         pad = _pad_ids(ids, k)
@@ -293,9 +311,18 @@ def write_distillkit(
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
         MissingDependencyError: pyarrow is not installed (`pip install "pytokenprobs[distill]"`).
+        TypeError: `prompt_ids` is not a function (a list of ids is `to_distillkit`'s).
     """
     pa = require("pyarrow", extra="distill", feature="write_distillkit")
     pq = require("pyarrow.parquet", extra="distill", feature="write_distillkit")
+    given: object = prompt_ids  # typed, but called with what users pass
+    if not callable(given):
+        msg = (
+            "write_distillkit's prompt_ids is a function of a record giving its prompt's student "
+            f"token ids (e.g. lambda r: tokenize(r.input)), got {type(given).__name__}; "
+            "to_distillkit takes one record's ids"
+        )
+        raise TypeError(msg)
     checked_target(path, writer="write_distillkit")
     rows = [to_distillkit(r, k=k, prompt_ids=prompt_ids(r), vocab=vocab) for r in records]
     schema = pa.schema(

@@ -27,6 +27,38 @@ def _kl(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
+def _other_mass(s_all: NDArray[np.float64], targets: KDArrays) -> NDArray[np.float64]:
+    """Shape `(T,)`: the student's mass on the ids a row does not keep, summed column by column.
+
+    Summed, not taken as `1 - sum(kept)`: a confident student leaves the rest a mass far below
+    the rounding error of that difference, which would read as 0 and make the loss infinite.
+    """
+    kept = np.zeros(s_all.shape, dtype=bool)
+    rows = np.broadcast_to(np.arange(len(s_all))[:, None], targets.target_ids.shape)
+    kept[rows[targets.mask], targets.target_ids[targets.mask]] = True
+    out: NDArray[np.float64] = np.where(kept, 0.0, np.exp(s_all)).sum(axis=1)
+    return out
+
+
+_NORMALISED = 1e-2
+"""How far a row's log-sum-exp may be from 0 (float32 / bfloat16 log-softmax rounding)."""
+
+
+def _check_log_softmax(s_all: NDArray[np.float64]) -> None:
+    """Raise unless each row is a log-softmax: no NaN, probabilities summing to 1."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        total = np.log(np.exp(s_all).sum(axis=1))
+    off = np.flatnonzero(~(np.abs(total) <= _NORMALISED))  # NaN included
+    if off.size:
+        t = int(off[0])
+        msg = (
+            "student_logprobs must be the student's log-softmax (each row's probabilities sum "
+            f"to 1), but row {t} sums to {float(np.exp(total[t])):.6g} ({off.size} such rows): "
+            "apply log_softmax to the logits (over the whole vocabulary, temperature included)"
+        )
+        raise DistillError(msg)
+
+
 def _check_targets(targets: object) -> None:
     if not isinstance(targets, KDArrays):
         msg = (
@@ -47,7 +79,8 @@ def topk_loss(
 
     With teacher targets $t_i$ on the kept ids and the student's $s_i$ there, the outcomes are
     the kept ids, plus under `tail="bucket"` one "everything else" outcome with
-    $t_o = e^{\text{tail\_logprob}}$, $s_o = 1 - \sum_i s_i$:
+    $t_o = e^{\text{tail\_logprob}}$ and $s_o$ the student's mass on every other id (summed
+    over them, so a confident student's tiny rest stays finite):
 
     * `"forward"`: $\mathrm{KL}(t \| s) = \sum t \log(t / s)$ (Hinton et al. 2015).
     * `"reverse"`: $\mathrm{KL}(s \| t)$ (MiniLLM, arXiv 2306.08543).
@@ -70,8 +103,9 @@ def topk_loss(
 
     Raises:
         TypeError: `targets` is not a `KDArrays`.
-        DistillError: Shapes that do not line up, a student vocabulary (`V`) too small for the
-            largest target id, or `reverse` / `jsd` with `tail="raw"`.
+        DistillError: Shapes that do not line up, rows that are no log-softmax (logits, NaN:
+            the probabilities must sum to 1 within 1%), a student vocabulary (`V`) too small
+            for the largest target id, or `reverse` / `jsd` with `tail="raw"`.
     """
     _check_targets(targets)
     s_all = np.asarray(student_logprobs, dtype=np.float64)
@@ -96,13 +130,13 @@ def topk_loss(
             "vocabulary, and targets built with that student's StudentVocab"
         )
         raise DistillError(msg)
+    _check_log_softmax(s_all)
     mask = targets.mask
     t = np.where(mask, np.exp(targets.target_logprobs), 0.0)
     s = np.where(mask, np.exp(np.take_along_axis(s_all, targets.target_ids, axis=1)), 0.0)
     if targets.tail == "bucket":
         t = np.concatenate([t, np.exp(targets.tail_logprob)[:, None]], axis=1)
-        rest = 1.0 - s.sum(axis=1)  # below 2**-40 it is a sum's rounding error: 0
-        s = np.concatenate([s, np.where(rest > 2.0**-40, rest, 0.0)[:, None]], axis=1)
+        s = np.concatenate([s, _other_mass(s_all, targets)[:, None]], axis=1)
     elif targets.tail == "renormalize" and kind != "forward":
         with np.errstate(invalid="ignore"):
             s = s / s.sum(axis=1, keepdims=True)

@@ -12,14 +12,21 @@ import io
 import multiprocessing
 import os
 from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from tokenprobs import batch
-from tokenprobs.distill._collect import collect, line_records, read_inputs, warn_skipped
-from tokenprobs.distill._parquet import write_parquet
-from tokenprobs.distill._record import DistillError, KDRecord, Teacher
+from tokenprobs.distill._collect import (
+    check_settings,
+    collect,
+    line_records,
+    read_inputs,
+    warn_skipped,
+)
+from tokenprobs.distill._parquet import check_rows_per_shard, write_parquet
+from tokenprobs.distill._record import DistillError, KDRecord, Teacher, integer
 from tokenprobs.exceptions import UnsupportedResponseError
 
 if TYPE_CHECKING:
@@ -29,12 +36,49 @@ if TYPE_CHECKING:
     _Settings = tuple[Teacher, Mapping[str, Mapping[str, object]], str]
     """(teacher, request bodies by custom_id, on_error): the same for every range."""
 
-__all__ = ["collect_range", "collect_to_parquet", "one_file"]
+__all__ = ["batch_files", "collect_range", "collect_to_parquet", "one_file"]
 
 CHUNK_BYTES = (1 << 20, 16 << 20)
 """The least and most bytes of a range (a range is at least one whole line)."""
 _WORKER: list[_Settings] = []
 """A worker process's settings, sent once when it starts (`_start`), not with every range."""
+
+
+def batch_files(
+    files: object,
+    *,
+    teacher: object,
+    inputs: object,
+    rows_per_shard: object,
+    on_error: object,
+    where: str,
+) -> list[Path]:
+    """The paths of `files`, once it and the settings are checked (before any work starts).
+
+    Raises:
+        TypeError: `files` is one path or not a list of paths, or a setting of the wrong type.
+        ValueError: An unknown `on_error`; a `DistillError` for two files of one name or a
+            `rows_per_shard` below 1.
+    """
+    if isinstance(files, str | bytes | os.PathLike) or not isinstance(files, Iterable):
+        msg = (
+            f"{where} takes a list of Batch output files, got {type(files).__name__} "
+            f"{files!r:.60}: pass [path] for one file"
+        )
+        raise TypeError(msg)
+    paths = []
+    for f in files:
+        if not isinstance(f, str | os.PathLike):
+            msg = f"{where}'s files are paths (str or pathlib.Path), got {type(f).__name__}"
+            raise TypeError(msg)
+        paths.append(Path(f))
+    check_settings(teacher, inputs, on_error, where=where)
+    check_rows_per_shard(rows_per_shard)
+    stems = [p.stem for p in paths]
+    if len(set(stems)) != len(stems):
+        msg = f"files need distinct names (their shards are named after them), got {stems}"
+        raise DistillError(msg)
+    return paths
 
 
 def one_file(
@@ -151,14 +195,21 @@ def collect_to_parquet(
         The shards' paths, file by file, in the order of `files`.
 
     Raises:
-        DistillError: Two files with the same name (their shards would collide).
+        TypeError: `files` is one path (pass `[path]`) or holds no paths, `processes` or
+            `rows_per_shard` is not an int, or `teacher` / `inputs` of the wrong type.
+        ValueError: An unknown `on_error`.
+        DistillError: Two files with the same name (their shards would collide), or
+            `processes` or `rows_per_shard` below 1.
     """
-    paths = [Path(f) for f in files]
-    stems = [p.stem for p in paths]
-    if len(set(stems)) != len(stems):
-        msg = f"files need distinct names (their shards are named after them), got {stems}"
-        raise DistillError(msg)
-    workers = processes or os.cpu_count() or 1
+    paths = batch_files(
+        files,
+        teacher=teacher,
+        inputs=inputs,
+        rows_per_shard=rows_per_shard,
+        on_error=on_error,
+        where="collect_to_parquet",
+    )
+    workers = (os.cpu_count() or 1) if processes is None else _processes(processes)
     bodies = read_inputs(inputs) if isinstance(inputs, str | os.PathLike) else dict(inputs or {})
     root = Path(directory)
     if workers == 1:
@@ -189,6 +240,15 @@ def collect_to_parquet(
         raise
     pool.shutdown()
     return out
+
+
+def _processes(processes: object) -> int:
+    """`processes` checked: an int of at least 1 (this process included)."""
+    n = integer(processes, "processes", "the processes to use, this one included")
+    if n < 1:
+        msg = f"processes must be at least 1 (this process included) or None, got {n}"
+        raise DistillError(msg)
+    return n
 
 
 class _Shared:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,12 +13,12 @@ import numpy as np
 
 from tokenprobs._files import atomic_file
 from tokenprobs._optional import require
-from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher
+from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher, check_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-__all__ = ["read_parquet", "write_parquet"]
+__all__ = ["check_rows_per_shard", "read_parquet", "write_parquet"]
 
 _FEATURE = "tokenprobs.distill Parquet shards"
 _LISTS = {  # column: (record attribute, arrow value type name, numpy dtype)
@@ -87,6 +88,27 @@ def _table(pa: Any, records: list[KDRecord]) -> Any:  # noqa: ANN401
     return pa.Table.from_pydict(data, schema=schema)
 
 
+def check_rows_per_shard(rows_per_shard: object, /) -> None:
+    """Raise unless `rows_per_shard` is an int of at least 1 (a bool is no int)."""
+    if isinstance(rows_per_shard, bool) or not isinstance(rows_per_shard, int | np.integer):
+        msg = (
+            f"rows_per_shard must be an int (records per shard), got "
+            f"{type(rows_per_shard).__name__} {rows_per_shard!r}"
+        )
+        raise TypeError(msg)
+    if rows_per_shard < 1:
+        msg = f"rows_per_shard must be at least 1, got {rows_per_shard}"
+        raise DistillError(msg)
+
+
+def _remove_leftovers(root: Path, prefix: str, written: list[Path]) -> None:
+    """Delete the `prefix` shards in `root` this write did not make (an earlier, longer write's)."""
+    shard = re.compile(rf"{re.escape(prefix)}-\d{{5,}}\.parquet")
+    for path in root.iterdir():
+        if shard.fullmatch(path.name) and path not in written:
+            path.unlink()
+
+
 def write_parquet(
     records: Iterable[KDRecord],
     directory: str | os.PathLike[str],
@@ -98,20 +120,23 @@ def write_parquet(
     """Write records to Parquet shards of `rows_per_shard` records each; returns their paths.
 
     Memory holds one shard at a time, whatever the input's size. Each shard appears complete
-    or not at all. Columns: `id`, `teacher` (a struct), `input` and `extra` (JSON text),
-    `completion_text`, and per record the flat candidate lists `cand_bytes` (binary),
-    `cand_id` (int32, -1 unknown), `cand_logprob` (float64: the API's values, unrounded) with
-    `offsets` (T+1 per record), `sampled_index`, `cutoff_logprob` and `tail_logprob` (T each).
+    or not at all. Writing again replaces the `prefix`'s shards: once the new ones are written,
+    those an earlier, longer write left (`kd-00007.parquet` ...) are deleted, so that
+    `read_parquet(directory)` reads this write's records only. Columns: `id`, `teacher` (a
+    struct), `input` and `extra` (JSON text), `completion_text`, and per record the flat
+    candidate lists `cand_bytes` (binary), `cand_id` (int32, -1 unknown), `cand_logprob`
+    (float64: the API's values, unrounded) with `offsets` (T+1 per record), `sampled_index`,
+    `cutoff_logprob` and `tail_logprob` (T each).
 
     Raises:
         MissingDependencyError: pyarrow is not installed (`pip install "pytokenprobs[distill]"`).
+        TypeError: `rows_per_shard` is not an int, or an item of `records` is not a `KDRecord`
+            (the shard being filled is not written).
         DistillError: `rows_per_shard` < 1.
     """
     pa = _pa()
     pq = require("pyarrow.parquet", extra="distill", feature=_FEATURE)
-    if rows_per_shard < 1:
-        msg = f"rows_per_shard must be at least 1, got {rows_per_shard}"
-        raise DistillError(msg)
+    check_rows_per_shard(rows_per_shard)
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
@@ -125,11 +150,13 @@ def write_parquet(
         shard.clear()
 
     for record in records:
+        check_record(record, where="write_parquet")
         shard.append(record)
         if len(shard) >= rows_per_shard:
             flush()
     if shard:
         flush()
+    _remove_leftovers(root, prefix, paths)
     return paths
 
 

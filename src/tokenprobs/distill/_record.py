@@ -75,23 +75,10 @@ class Teacher:
             if (value := getattr(self, name)) is not None and not isinstance(value, str):
                 msg = f"Teacher.{name} must be a str or None, got {type(value).__name__} {value!r}"
                 raise TypeError(msg)
-        if self.top_p is not None and not 0 <= number(self.top_p, "Teacher.top_p") <= 1:
-            msg = (
-                "Teacher.top_p must be in [0, 1] (the request's nucleus setting), or None when not "
-                f"known; got {self.top_p!r}"
-            )
-            raise DistillError(msg)
+        self._check_sampling()
         if self.seed is not None:
             seed = integer(self.seed, "Teacher.seed", "the request's seed")
             object.__setattr__(self, "seed", seed)
-        if self.temperature is not None:
-            t = number(self.temperature, "Teacher.temperature")
-            if not (math.isfinite(t) and t >= 0):
-                msg = (
-                    f"Teacher.temperature must be finite and >= 0 (the request's sampling "
-                    f"temperature), or None when not known; got {self.temperature!r}"
-                )
-                raise DistillError(msg)
         if self.top_k is not None:
             k = integer(self.top_k, "Teacher.top_k", "the top_logprobs asked for")
             if k < 0:
@@ -105,6 +92,27 @@ class Teacher:
                 f"got {self.logprob_semantics!r}"
             )
             raise DistillError(msg)
+
+    def _check_sampling(self) -> None:
+        """Check `top_p` and `temperature`, stored as Python floats (numpy's have no JSON)."""
+        if self.top_p is not None:
+            top_p = number(self.top_p, "Teacher.top_p")
+            if not 0 <= top_p <= 1:
+                msg = (
+                    "Teacher.top_p must be in [0, 1] (the request's nucleus setting), or None when "
+                    f"not known; got {self.top_p!r}"
+                )
+                raise DistillError(msg)
+            object.__setattr__(self, "top_p", top_p)
+        if self.temperature is not None:
+            t = number(self.temperature, "Teacher.temperature")
+            if not (math.isfinite(t) and t >= 0):
+                msg = (
+                    f"Teacher.temperature must be finite and >= 0 (the request's sampling "
+                    f"temperature), or None when not known; got {self.temperature!r}"
+                )
+                raise DistillError(msg)
+            object.__setattr__(self, "temperature", t)
 
     def with_defaults(self, **values: object) -> Teacher:
         """This teacher with each field that is None taken from `values` (where not None)."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tokenprobs.distill._record import check_record
+from tokenprobs.distill._record import DistillError, check_record
 
 if TYPE_CHECKING:
     from tokenprobs.distill._record import KDRecord
@@ -87,6 +87,34 @@ class StudentVocab:
     """Token bytes → the student's id."""
     name: str | None = None
     """The tokenizer's name (`"cl100k_base"` ...), written into the coverage report."""
+
+    def __post_init__(self) -> None:
+        """Check that `ids` maps bytes to non-negative int ids (a str key would never match).
+
+        Raises:
+            TypeError: `ids` is not a mapping, a key is not bytes, or an id is not an int.
+            DistillError: A negative id.
+        """
+        given: object = self.ids  # typed, but built with what users pass
+        if not isinstance(given, Mapping):
+            msg = f"StudentVocab takes a mapping of token bytes to ids, got {type(given).__name__}"
+            raise TypeError(msg)
+        for key, tid in given.items():
+            if not isinstance(key, bytes):
+                hint = f": use {key.encode()!r}" if isinstance(key, str) else ""
+                msg = (
+                    f"StudentVocab's keys are token bytes, got {type(key).__name__} {key!r:.40}"
+                    f"{hint} (a str key would match no candidate)"
+                )
+                raise TypeError(msg)
+            if isinstance(tid, bool) or not isinstance(tid, int | np.integer):
+                msg = (
+                    f"StudentVocab's ids are ints, got {type(tid).__name__} {tid!r:.40} for {key!r}"
+                )
+                raise TypeError(msg)
+            if tid < 0:
+                msg = f"StudentVocab's ids are >= 0, got {tid} for {key!r}"
+                raise DistillError(msg)
 
     @classmethod
     def from_tiktoken(cls, encoding: Any) -> StudentVocab:  # noqa: ANN401 - tiktoken is optional
