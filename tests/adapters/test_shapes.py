@@ -152,6 +152,18 @@ def test_responses_events_equal_response_without_bytes():
     assert np.array_equal(events.top_logprobs, whole.top_logprobs)
 
 
+def test_responses_events_name_the_model_of_their_response():
+    """The model a Responses stream names in its events' `response` is `d.model`, cut or not."""
+    positions = [("Hi", -0.1, []), (" there", -0.5, [])]
+    events = testing.response_events(positions, model="gpt-4o-2024-08-06")
+    assert (
+        tp.parse(events).model
+        == tp.parse(testing.response(positions, model="gpt-4o-2024-08-06")).model
+    )
+    cut = tp.parse(events[:2])  # response.created and one delta: the model is named already
+    assert (cut.model, cut.incomplete) == ("gpt-4o-2024-08-06", True)
+
+
 def test_responses_without_logprobs_raises_with_include_hint():
     """An output_text without logprobs raises MissingLogprobsError naming include=[...]."""
     body = testing.response([("Hi", -0.1, [])])

@@ -166,7 +166,8 @@ class StreamAccumulator:
             raise UnsupportedResponseError(msg, field=f"chunk[{self.chunks}]")
         path = f"chunk[{self.chunks}]"
         self.chunks += 1
-        model = get(chunk, "model")
+        # a Responses stream names its model in the events' `response` (created, completed)
+        model = get(get(chunk, "response") if kind == "responses" else chunk, "model")
         if isinstance(model, str):
             self.model = model
         before = {i: len(c.content) + len(c.refusal) for i, c in self._choices.items()}
