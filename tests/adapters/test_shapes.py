@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.responses import ResponseErrorEvent
 
 import tokenprobs as tp
 from tokenprobs import testing
@@ -108,6 +109,33 @@ def test_stream_error_event_raises_api_error():
     chunks.insert(2, {"error": {"message": "overloaded", "type": "server_error"}})
     with pytest.raises(tp.APIResponseError, match="overloaded"):
         tp.parse(chunks)
+
+
+@pytest.mark.parametrize("form", ["dict", "sdk", "sse"])
+def test_responses_error_event_raises_api_error(form):
+    """A Responses stream's `error` event raises APIResponseError with the server's fields."""
+    error = {
+        "type": "error",
+        "code": "server_error",
+        "message": "The server had an error while processing your request.",
+        "param": None,
+        "sequence_number": 2,
+    }
+    events = testing.response_events([("Hi", -0.1, []), ("!", -0.2, [])])[:2]
+    stream: object = [*events, error]
+    if form == "sdk":
+        stream = [*events, ResponseErrorEvent.model_validate(error)]
+    elif form == "sse":
+        stream = testing.sse([*events, error], done=False)
+    with pytest.raises(tp.APIResponseError, match="while processing") as e:
+        tp.parse(stream)
+    assert e.value.code == "server_error"
+    acc = tp.StreamAccumulator()
+    acc.feed(events[0])
+    acc.feed(events[1])
+    with pytest.raises(tp.APIResponseError):
+        acc.feed(error)
+    assert acc.distribution().tokens == ["Hi"]  # what arrived before it stays
 
 
 def test_refusal_non_streamed():

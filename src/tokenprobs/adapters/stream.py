@@ -142,7 +142,8 @@ class StreamAccumulator:
                 before it stays available through `distribution`).
             UnsupportedResponseError: the chunk is not of the stream's kind.
         """
-        if isinstance(chunk, dict) and (err := error_body(chunk)) is not None:
+        body = plain(chunk) if get(chunk, "type") == "error" else chunk  # an SDK error event
+        if isinstance(body, dict) and (err := error_body(body)) is not None:
             raise err
         kind = chunk_kind(chunk)
         if kind is None:
