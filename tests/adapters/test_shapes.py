@@ -192,6 +192,19 @@ def test_responses_events_name_the_model_of_their_response():
     assert (cut.model, cut.incomplete) == ("gpt-4o-2024-08-06", True)
 
 
+@pytest.mark.parametrize("deltas", [True, False], ids=["with-deltas", "final-only"])
+def test_responses_stream_that_ended_incomplete_says_so_as_the_response_does(deltas):
+    """`response.incomplete` (max_output_tokens): `d.incomplete` as the whole response gives it."""
+    events = testing.response_events([("Hi", -0.1, []), ("!", -0.2, [])])
+    end = events[-1]
+    end["type"], end["response"]["status"] = "response.incomplete", "incomplete"
+    whole = tp.parse(end["response"])
+    d = tp.parse(events if deltas else [events[0], end])
+    assert (d.incomplete, d.finish_reason) == (whole.incomplete, whole.finish_reason)
+    assert (d.incomplete, d.finish_reason) == (True, "incomplete")
+    assert d.tokens == whole.tokens
+
+
 def test_responses_without_logprobs_raises_with_include_hint():
     """An output_text without logprobs raises MissingLogprobsError naming include=[...]."""
     body = testing.response([("Hi", -0.1, [])])
