@@ -49,6 +49,25 @@ def test_path_and_open_files(tmp_path, body):
     assert tp.parse(io.StringIO(text)) == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(json.dumps(testing.chat_completion(POSITIONS)), id="chat"),
+        pytest.param(json.dumps(testing.chat_completion(POSITIONS * 4000)), id="chat-large"),
+        pytest.param(testing.sse(testing.chat_chunks(POSITIONS)), id="chat-sse"),
+    ],
+)
+def test_a_byte_order_mark_is_skipped(tmp_path, text):
+    """A file saved with a UTF-8 byte order mark (Notepad, PowerShell) parses as without it."""
+    expected = tp.parse_all(text)
+    path = tmp_path / "response.json"
+    path.write_text(text, encoding="utf-8-sig")
+    assert tp.parse_all(path) == expected
+    with path.open(encoding="utf-8") as f:  # read as text: the mark is a U+FEFF character
+        assert tp.parse_all(f) == expected
+    assert tp.parse_all(path.read_bytes()) == expected
+
+
 def test_str_naming_a_file_says_to_pass_a_path(tmp_path):
     """A str that is not a body but names a file: the error says to pass a Path."""
     path = tmp_path / "response.json"
