@@ -9,6 +9,7 @@ import warnings
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletion
 
 import tokenprobs as tp
 from tokenprobs import testing
@@ -187,3 +188,21 @@ def test_a_positive_logprob_is_probability_one_in_fields():
     with pytest.warns(tp.TokenprobsWarning, match="> 0"):
         d = tp.parse(body)
     assert tp.fields.confidence(d)[0].prob == 1.0
+
+
+def test_a_message_or_a_list_of_choices_says_what_to_pass():
+    """The message of a choice, a Responses output item, `response.choices`: typed, with the fix."""
+    chat = ChatCompletion.model_validate(testing.chat_completion(POSITIONS))
+    body = testing.response(POSITIONS)
+    cases = [
+        (chat.choices[0].message, r"chat message \(role 'assistant'\).*response\.choices\[i\]"),
+        (chat.choices[0].message.model_dump(), r"chat message .*pass the choice"),
+        (body["output"][0], r"Responses output item .*pass the whole response"),
+        (chat.choices, r"a list of choices \(response\.choices\)"),
+        (testing.completion(POSITIONS)["choices"], r"a list of choices"),
+    ]
+    for given, says in cases:
+        with pytest.raises(tp.UnsupportedResponseError, match=says):
+            tp.parse(given)
+    one, whole = tp.parse(chat.choices[0]), tp.parse(chat)  # one choice is still read
+    assert (one.tokens, one.logprobs.tolist()) == (whole.tokens, whole.logprobs.tolist())
