@@ -164,6 +164,18 @@ def test_a_malformed_id_field_is_an_error_naming_it(bad, seen):
     assert "choices[0].logprobs.content[1].id" in str(info.value)
 
 
+def test_an_sdk_object_reads_the_ids_its_dict_gives_when_the_first_is_null():
+    """A null `id` on the first entry: the SDK object gives the ids its JSON's dict gives."""
+    body = testing.chat_completion(POSITIONS)
+    for n, entry in enumerate(body["choices"][0]["logprobs"]["content"]):
+        entry["id"] = None if n == 0 else 10 + n
+        for m, alt in enumerate(entry["top_logprobs"]):
+            alt["id"] = 20 + m
+    d = tp.parse(body)
+    assert d.token_ids.tolist() == [-1, 11, 12]
+    assert tp.parse(ChatCompletion.model_validate(body)) == d
+
+
 def test_ids_in_a_stream_are_joined_chunk_by_chunk():
     """llama.cpp-style `id` fields in streamed chunks: one id column over the whole stream."""
     chunks = testing.chat_chunks(POSITIONS)

@@ -31,7 +31,7 @@ def read_ids(cols: Columns, entries: Sequence[Any], path: str) -> None:
         has_id, ident = "id" in first, methodcaller("get", "id")
         alternatives: Callable[[Any], Any] = methodcaller("get", "top_logprobs")
     else:
-        has_id, ident = getattr(first, "id", None) is not None, _attr_id
+        has_id, ident = hasattr(first, "id"), _attr_id  # as a dict's key: null ids too
         alternatives = _attr_alternatives
     if has_id:
         cols.token_ids = [
