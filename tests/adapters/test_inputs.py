@@ -191,7 +191,7 @@ def test_a_positive_logprob_is_probability_one_in_fields():
 
 
 def test_a_message_or_a_list_of_choices_says_what_to_pass():
-    """The message of a choice, a Responses output item, `response.choices`: typed, with the fix."""
+    """A message, a Responses output item, `response.choices`, a list of responses: say the fix."""
     chat = ChatCompletion.model_validate(testing.chat_completion(POSITIONS))
     body = testing.response(POSITIONS)
     cases = [
@@ -200,6 +200,8 @@ def test_a_message_or_a_list_of_choices_says_what_to_pass():
         (body["output"][0], r"Responses output item .*pass the whole response"),
         (chat.choices, r"a list of choices \(response\.choices\)"),
         (testing.completion(POSITIONS)["choices"], r"a list of choices"),
+        ([testing.chat_completion(POSITIONS)] * 2, r"list of whole responses \('chat\.comp"),
+        (json.dumps([testing.response(POSITIONS)]), r"list of whole responses \('response'\)"),
     ]
     for given, says in cases:
         with pytest.raises(tp.UnsupportedResponseError, match=says):

@@ -383,6 +383,12 @@ def _from_items(
             "gives one distribution per choice), or one choice (response.choices[i])"
         )
         raise UnsupportedResponseError(msg)
+    if (kind := get(first, "object")) in ("chat.completion", "response"):
+        msg = (
+            f"a list of whole responses ({kind!r}), not the chunks of one stream: parse each "
+            "(`[tp.parse(r) for r in responses]`)"
+        )
+        raise UnsupportedResponseError(msg)
     return _from_stream(items, choice=choice, response=response)
 
 
