@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tokenprobs.adapters import completions
 from tokenprobs.adapters._columns import Columns
 from tokenprobs.adapters._common import get, seen, select, seq
-from tokenprobs.adapters._ids import checked_id
+from tokenprobs.adapters._ids import ID_MAX, checked_id
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 from tokenprobs.models._ids import UNKNOWN_ID
 
@@ -162,7 +162,7 @@ def _entries(row: Any, where: str) -> list[tuple[int, str, float, int]]:  # noqa
     out = []
     for key, value in row.items():
         field = f"{where}[{key!r}]"
-        if not (isinstance(key, str) and key.isdigit()):
+        if not (isinstance(key, str) and key.isascii() and key.isdigit() and int(key) <= ID_MAX):
             msg = f"expected a token id as the key, got {key!r}"
             raise UnsupportedResponseError(msg, field=where)
         logprob = get(value, "logprob")
