@@ -278,3 +278,12 @@ def test_a_prompt_logprobs_key_that_is_no_token_id_is_named(key):
     body["prompt_logprobs"] = [None, {key: {"logprob": -1.0, "rank": 1, "decoded_token": "x"}}]
     with pytest.raises(tp.UnsupportedResponseError, match="expected a token id as the key"):
         tp.parse(body, part="prompt")
+
+
+def test_a_prompt_logprobs_rank_too_large_for_int64_is_named():
+    """A rank past 2**63 - 1 is an error naming it (was numpy's OverflowError)."""
+    body = testing.vllm_token_ids(testing.chat_completion(POSITIONS), VOCAB)
+    body["prompt_logprobs"] = [None, {"4": {"logprob": -1.0, "rank": 10**30, "decoded_token": "x"}}]
+    with pytest.raises(tp.UnsupportedResponseError, match="expected a rank") as info:
+        tp.parse(body, part="prompt")
+    assert info.value.field == "prompt_logprobs[1]['4'].rank"

@@ -170,8 +170,8 @@ def _entries(row: Any, where: str) -> list[tuple[int, str, float, int]]:  # noqa
             msg = f"expected a number, got {seen(logprob)}"
             raise UnsupportedResponseError(msg, field=f"{field}.logprob")
         rank = get(value, "rank")
-        if rank is not None and (type(rank) is not int or rank < 1):
-            msg = f"expected a rank (an integer >= 1) or null, got {seen(rank)}"
+        if rank is not None and (type(rank) is not int or not 1 <= rank <= ID_MAX):
+            msg = f"expected a rank (an integer from 1 to 2**63 - 1) or null, got {seen(rank)}"
             raise UnsupportedResponseError(msg, field=f"{field}.rank")
         token = get(value, "decoded_token")
         if token is not None and not isinstance(token, str):
