@@ -9,6 +9,7 @@ import warnings
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletion
 
 import tokenprobs as tp
 from tokenprobs import testing
@@ -47,6 +48,25 @@ def test_path_and_open_files(tmp_path, body):
     with path.open("rb") as f:
         assert tp.parse_all(f) == [expected]
     assert tp.parse(io.StringIO(text)) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(json.dumps(testing.chat_completion(POSITIONS)), id="chat"),
+        pytest.param(json.dumps(testing.chat_completion(POSITIONS * 4000)), id="chat-large"),
+        pytest.param(testing.sse(testing.chat_chunks(POSITIONS)), id="chat-sse"),
+    ],
+)
+def test_a_byte_order_mark_is_skipped(tmp_path, text):
+    """A file saved with a UTF-8 byte order mark (Notepad, PowerShell) parses as without it."""
+    expected = tp.parse_all(text)
+    path = tmp_path / "response.json"
+    path.write_text(text, encoding="utf-8-sig")
+    assert tp.parse_all(path) == expected
+    with path.open(encoding="utf-8") as f:  # read as text: the mark is a U+FEFF character
+        assert tp.parse_all(f) == expected
+    assert tp.parse_all(path.read_bytes()) == expected
 
 
 def test_str_naming_a_file_says_to_pass_a_path(tmp_path):
@@ -168,3 +188,23 @@ def test_a_positive_logprob_is_probability_one_in_fields():
     with pytest.warns(tp.TokenprobsWarning, match="> 0"):
         d = tp.parse(body)
     assert tp.fields.confidence(d)[0].prob == 1.0
+
+
+def test_a_message_or_a_list_of_choices_says_what_to_pass():
+    """A message, a Responses output item, `response.choices`, a list of responses: say the fix."""
+    chat = ChatCompletion.model_validate(testing.chat_completion(POSITIONS))
+    body = testing.response(POSITIONS)
+    cases = [
+        (chat.choices[0].message, r"chat message \(role 'assistant'\).*response\.choices\[i\]"),
+        (chat.choices[0].message.model_dump(), r"chat message .*pass the choice"),
+        (body["output"][0], r"Responses output item .*pass the whole response"),
+        (chat.choices, r"a list of choices \(response\.choices\)"),
+        (testing.completion(POSITIONS)["choices"], r"a list of choices"),
+        ([testing.chat_completion(POSITIONS)] * 2, r"list of whole responses \('chat\.comp"),
+        (json.dumps([testing.response(POSITIONS)]), r"list of whole responses \('response'\)"),
+    ]
+    for given, says in cases:
+        with pytest.raises(tp.UnsupportedResponseError, match=says):
+            tp.parse(given)
+    one, whole = tp.parse(chat.choices[0]), tp.parse(chat)  # one choice is still read
+    assert (one.tokens, one.logprobs.tolist()) == (whole.tokens, whole.logprobs.tolist())

@@ -99,3 +99,14 @@ def test_the_client_passes_the_requested_ids_to_the_parser(api, openai_client):
     assert json.loads(route.calls.last.request.content)["logprob_token_ids"] == [20, 21]
     assert d.requested_token_ids == [20, 21]
     assert d.requested_logprobs[0].tolist() == [-14.5, -17.25]
+
+
+def test_positions_without_alternatives_match_the_sampled_token_alone():
+    """`top_logprobs: null` (logprobs=0): each requested id is the sampled token's or NaN."""
+    positions = [("The", -0.3, []), ("yes", -0.1, [])]
+    body = testing.vllm_token_ids(testing.completion(positions, top=False), VOCAB)
+    d = tp.parse(body, logprob_token_ids=[20, 21])
+    assert d.top_token_ids.shape == (2, 0)
+    assert np.isnan(d.requested_logprobs[0]).all()
+    assert d.requested_logprobs[1, 0] == pytest.approx(-0.1)
+    assert np.isnan(d.requested_logprobs[1, 1])

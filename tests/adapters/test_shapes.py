@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
+from openai.types.responses import ResponseErrorEvent
 
 import tokenprobs as tp
 from tokenprobs import testing
@@ -110,6 +111,33 @@ def test_stream_error_event_raises_api_error():
         tp.parse(chunks)
 
 
+@pytest.mark.parametrize("form", ["dict", "sdk", "sse"])
+def test_responses_error_event_raises_api_error(form):
+    """A Responses stream's `error` event raises APIResponseError with the server's fields."""
+    error = {
+        "type": "error",
+        "code": "server_error",
+        "message": "The server had an error while processing your request.",
+        "param": None,
+        "sequence_number": 2,
+    }
+    events = testing.response_events([("Hi", -0.1, []), ("!", -0.2, [])])[:2]
+    stream: object = [*events, error]
+    if form == "sdk":
+        stream = [*events, ResponseErrorEvent.model_validate(error)]
+    elif form == "sse":
+        stream = testing.sse([*events, error], done=False)
+    with pytest.raises(tp.APIResponseError, match="while processing") as e:
+        tp.parse(stream)
+    assert e.value.code == "server_error"
+    acc = tp.StreamAccumulator()
+    acc.feed(events[0])
+    acc.feed(events[1])
+    with pytest.raises(tp.APIResponseError):
+        acc.feed(error)
+    assert acc.distribution().tokens == ["Hi"]  # what arrived before it stays
+
+
 def test_refusal_non_streamed():
     """A refusal's logprobs come from logprobs.refusal and the distribution says so."""
     d = tp.parse(testing.chat_completion([("I", -0.1, []), (" can't", -0.2, [])], refusal=True))
@@ -150,6 +178,31 @@ def test_responses_events_equal_response_without_bytes():
     assert events.bytes_derived.all()
     assert not whole.bytes_derived.any()
     assert np.array_equal(events.top_logprobs, whole.top_logprobs)
+
+
+def test_responses_events_name_the_model_of_their_response():
+    """The model a Responses stream names in its events' `response` is `d.model`, cut or not."""
+    positions = [("Hi", -0.1, []), (" there", -0.5, [])]
+    events = testing.response_events(positions, model="gpt-4o-2024-08-06")
+    assert (
+        tp.parse(events).model
+        == tp.parse(testing.response(positions, model="gpt-4o-2024-08-06")).model
+    )
+    cut = tp.parse(events[:2])  # response.created and one delta: the model is named already
+    assert (cut.model, cut.incomplete) == ("gpt-4o-2024-08-06", True)
+
+
+@pytest.mark.parametrize("deltas", [True, False], ids=["with-deltas", "final-only"])
+def test_responses_stream_that_ended_incomplete_says_so_as_the_response_does(deltas):
+    """`response.incomplete` (max_output_tokens): `d.incomplete` as the whole response gives it."""
+    events = testing.response_events([("Hi", -0.1, []), ("!", -0.2, [])])
+    end = events[-1]
+    end["type"], end["response"]["status"] = "response.incomplete", "incomplete"
+    whole = tp.parse(end["response"])
+    d = tp.parse(events if deltas else [events[0], end])
+    assert (d.incomplete, d.finish_reason) == (whole.incomplete, whole.finish_reason)
+    assert (d.incomplete, d.finish_reason) == (True, "incomplete")
+    assert d.tokens == whole.tokens
 
 
 def test_responses_without_logprobs_raises_with_include_hint():

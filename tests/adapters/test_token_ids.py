@@ -164,6 +164,18 @@ def test_a_malformed_id_field_is_an_error_naming_it(bad, seen):
     assert "choices[0].logprobs.content[1].id" in str(info.value)
 
 
+def test_an_sdk_object_reads_the_ids_its_dict_gives_when_the_first_is_null():
+    """A null `id` on the first entry: the SDK object gives the ids its JSON's dict gives."""
+    body = testing.chat_completion(POSITIONS)
+    for n, entry in enumerate(body["choices"][0]["logprobs"]["content"]):
+        entry["id"] = None if n == 0 else 10 + n
+        for m, alt in enumerate(entry["top_logprobs"]):
+            alt["id"] = 20 + m
+    d = tp.parse(body)
+    assert d.token_ids.tolist() == [-1, 11, 12]
+    assert tp.parse(ChatCompletion.model_validate(body)) == d
+
+
 def test_ids_in_a_stream_are_joined_chunk_by_chunk():
     """llama.cpp-style `id` fields in streamed chunks: one id column over the whole stream."""
     chunks = testing.chat_chunks(POSITIONS)
@@ -227,3 +239,51 @@ def test_a_large_body_of_token_id_strings_parses_as_a_small_one():
     assert d.top_bytes[1][1] == list(b" cat")
     assert d.candidates.counts.tolist() == [2, 2, 1] * 300
     assert d == tp.parse(body)
+
+
+def _huge_id_bodies() -> list:
+    huge = 10**30
+    chat = testing.vllm_token_ids(testing.chat_completion(POSITIONS), VOCAB)
+    chat["choices"][0]["logprobs"]["content"][1]["token"] = f"token_id:{huge}"
+    alt = testing.vllm_token_ids(testing.chat_completion(POSITIONS), VOCAB)
+    alt["choices"][0]["logprobs"]["content"][0]["top_logprobs"][0]["token"] = f"token_id:{huge}"
+    legacy = testing.vllm_token_ids(testing.completion(POSITIONS), VOCAB)
+    legacy["choices"][0]["logprobs"]["tokens"][1] = f"token_id:{huge}"
+    field = testing.chat_completion(POSITIONS)
+    for entry in field["choices"][0]["logprobs"]["content"]:
+        entry["id"] = 2**63
+    choice = testing.chat_completion(POSITIONS)
+    choice["choices"][0]["token_ids"] = [1, huge, 2]
+    return [
+        pytest.param(chat, "choices[0].logprobs.content[1].token", id="token-string"),
+        pytest.param(alt, "choices[0].logprobs.content[0].top_logprobs[0].token", id="alt-string"),
+        pytest.param(legacy, "choices[0].logprobs.tokens[1]", id="legacy-string"),
+        pytest.param(field, "choices[0].logprobs.content[0].id", id="id-field"),
+        pytest.param(choice, "choices[0].token_ids", id="return-token-ids"),
+    ]
+
+
+@pytest.mark.parametrize(("body", "field"), _huge_id_bodies())
+def test_an_id_too_large_for_int64_is_an_error_naming_it(body, field):
+    """An id past 2**63 - 1 is no token id: a typed error naming it (was numpy's OverflowError)."""
+    with pytest.raises(tp.UnsupportedResponseError, match=r"2\*\*63 - 1") as info:
+        tp.parse(body)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize("key", ["9" * 30, "²"], ids=["too-large", "superscript-digit"])
+def test_a_prompt_logprobs_key_that_is_no_token_id_is_named(key):
+    """A `prompt_logprobs` key too large, or a non-ASCII digit, is a typed error, not a crash."""
+    body = testing.vllm_token_ids(testing.chat_completion(POSITIONS), VOCAB)
+    body["prompt_logprobs"] = [None, {key: {"logprob": -1.0, "rank": 1, "decoded_token": "x"}}]
+    with pytest.raises(tp.UnsupportedResponseError, match="expected a token id as the key"):
+        tp.parse(body, part="prompt")
+
+
+def test_a_prompt_logprobs_rank_too_large_for_int64_is_named():
+    """A rank past 2**63 - 1 is an error naming it (was numpy's OverflowError)."""
+    body = testing.vllm_token_ids(testing.chat_completion(POSITIONS), VOCAB)
+    body["prompt_logprobs"] = [None, {"4": {"logprob": -1.0, "rank": 10**30, "decoded_token": "x"}}]
+    with pytest.raises(tp.UnsupportedResponseError, match="expected a rank") as info:
+        tp.parse(body, part="prompt")
+    assert info.value.field == "prompt_logprobs[1]['4'].rank"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic_ai import Agent
 from pydantic_ai.direct import model_request_stream
-from pydantic_ai.messages import ModelRequest
+from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart
 from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
 from pydantic_ai.providers.openai import OpenAIProvider
 from tests.frameworks._bodies import BUILT_CHAT, BUILT_RESPONSES, CHAT, NO_LOGPROBS, RESPONSES
@@ -95,3 +95,40 @@ async def test_direct_stream_and_run_events_parse_as_the_sse_body(server):
         events = [event async for event in run]
     assert type(events[-1]).__name__ == "AgentRunResultEvent"
     assert tp.parse(events) == expected
+
+
+# what pydantic-ai's GoogleModel (google_logprobs=True) stores: the candidate's logprobs_result,
+# `model_dump(mode="json")`ed (google-genai's LogprobsResult), not OpenAI token entries
+GEMINI_LOGPROBS = {
+    "chosen_candidates": [{"log_probability": -0.1, "token": "Hi", "token_id": 5}],
+    "top_candidates": [
+        {"candidates": [{"log_probability": -0.1, "token": "Hi", "token_id": 5}]},
+    ],
+    "log_probability_sum": -0.1,
+}
+
+
+@pytest.mark.parametrize(
+    ("logprobs", "says"),
+    [
+        pytest.param(GEMINI_LOGPROBS, "Gemini's logprobs_result", id="gemini"),
+        pytest.param(5, "expected a list, got int 5", id="not-a-list"),
+    ],
+)
+@pytest.mark.parametrize("where", ["response", "part"])
+def test_logprobs_that_are_no_token_entries_are_named(logprobs, says, where):
+    """`provider_details['logprobs']` that is not a list of entries: a typed error naming it."""
+    if where == "response":
+        response = ModelResponse(
+            parts=[TextPart("Hi")],
+            provider_details={"logprobs": logprobs},
+            model_name="gemini-2.5-flash",
+        )
+        field = "provider_details['logprobs']"
+    else:
+        part = TextPart("Hi", provider_details={"logprobs": logprobs})
+        response = ModelResponse(parts=[part], model_name="gemini-2.5-flash")
+        field = "parts[0].provider_details['logprobs']"
+    with pytest.raises(tp.UnsupportedResponseError, match=says) as e:
+        tp.parse(response)
+    assert e.value.field == field

@@ -92,10 +92,12 @@ def error_body(obj: dict[str, Any]) -> APIResponseError | None:
         )
     if isinstance(err, str) and "choices" not in obj and "output" not in obj:
         return APIResponseError(err, body=obj)
-    if obj.get("object") == "error" and "message" in obj:
+    # vLLM's {"object": "error", ...}; a Responses stream's `error` event {type: "error", ...}
+    event = obj.get("type") == "error" and isinstance(obj.get("message"), str)
+    if (obj.get("object") == "error" and "message" in obj) or event:
         return APIResponseError(
             str(obj["message"]),
-            type=obj.get("type"),
+            type=None if event else obj.get("type"),
             param=obj.get("param"),
             code=obj.get("code"),
             body=obj,

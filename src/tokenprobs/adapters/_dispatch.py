@@ -309,6 +309,7 @@ def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
         if isinstance(body, dict) and (err := error_body(body)) is not None:
             raise err
         return _dispatch(body, choice=choice)
+    _refuse_message(obj)
     bare_legacy = get(obj, "tokens") is not None and get(obj, "token_logprobs") is not None
     if bare_legacy or get(obj, "content", ...) is not ... or get(obj, "refusal", ...) is not ...:
         return [chat.choice_logprobs(obj, source="logprobs", response=obj)]
@@ -317,6 +318,29 @@ def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
         f"not a response shape tokenprobs knows (saw {keys}); expected a chat completion, "
         "completion, Responses response, stream chunk, or logprobs object"
     )
+    raise UnsupportedResponseError(msg)
+
+
+def _refuse_message(obj: Any) -> None:  # noqa: ANN401
+    """A message (`response.choices[i].message`, `response.output[k]`) has no logprobs: say where.
+
+    Raises:
+        UnsupportedResponseError: `obj` is a message (it has a `role`), whose `content` would
+            otherwise be read as a logprobs object's.
+    """
+    if not isinstance(role := get(obj, "role"), str) or get(obj, "logprobs", ...) is not ...:
+        return
+    if isinstance(get(obj, "content"), list | tuple):
+        msg = (
+            f"this is a Responses output item (a {role} message), not a response: pass the "
+            "whole response, whose output items' logprobs tp.parse reads in order"
+        )
+    else:
+        msg = (
+            f"this is a chat message (role {role!r}), which carries no logprobs: they are "
+            "beside it, on its choice; pass the choice (response.choices[i]) or the whole "
+            "response"
+        )
     raise UnsupportedResponseError(msg)
 
 
@@ -353,6 +377,18 @@ def _from_items(
     first = items[0]
     if get(first, "token") is not None and get(first, "logprob", ...) is not ...:
         return [columns_from_entries(items, "logprobs").build("logprobs", response=response)]
+    if chunk_kind(first) is None and _one_choice(first) is not None:
+        msg = (
+            "a list of choices (response.choices): pass the whole response (tp.parse_all "
+            "gives one distribution per choice), or one choice (response.choices[i])"
+        )
+        raise UnsupportedResponseError(msg)
+    if (kind := get(first, "object")) in ("chat.completion", "response"):
+        msg = (
+            f"a list of whole responses ({kind!r}), not the chunks of one stream: parse each "
+            "(`[tp.parse(r) for r in responses]`)"
+        )
+        raise UnsupportedResponseError(msg)
     return _from_stream(items, choice=choice, response=response)
 
 

@@ -23,6 +23,7 @@ __all__ = ["as_data", "fast_parse", "not_a_body", "read_file", "read_path"]
 _BYTES_LIST = re.compile(rb'"bytes":\s*\[([0-9,\s]*)\]')
 _FAST_MIN = 1 << 16
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_BOM = b"\xef\xbb\xbf"
 
 
 def fast_parse(data: bytes | str, *, choice: int | None) -> list[TokenDistribution] | None:  # noqa: PLR0911
@@ -65,10 +66,16 @@ def fast_parse(data: bytes | str, *, choice: int | None) -> list[TokenDistributi
 
 
 def as_data(raw: str | bytes | bytearray | memoryview) -> str | bytes:
-    """`str` or `bytes` for the JSON parser (a `str` with lone surrogates as bytes: invalid)."""
+    """`str` or `bytes` for the JSON parser (a `str` with lone surrogates as bytes: invalid).
+
+    A leading UTF-8 byte order mark (a file saved by Notepad or PowerShell) is dropped.
+    """
     if isinstance(raw, bytearray | memoryview):
-        return bytes(raw)
-    if isinstance(raw, str) and _SURROGATE.search(raw):
+        raw = bytes(raw)
+    if isinstance(raw, bytes):
+        return raw.removeprefix(_BOM)
+    raw = raw.removeprefix("\ufeff")
+    if _SURROGATE.search(raw):
         return raw.encode("utf-8", errors="surrogatepass")
     return raw
 

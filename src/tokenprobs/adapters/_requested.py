@@ -54,12 +54,14 @@ def with_requested(d: TokenDistribution, ids: Sequence[int]) -> TokenDistributio
     want = np.asarray(wanted, dtype=np.int64)
     out = np.full((len(d), want.size), np.nan)
     if want.size and len(d):
-        # alternatives: (T, K, 1) == (R,) -> (T, K, R); the first match per position wins
-        hit = d.top_token_ids[:, :, None] == want[None, None, :]
-        found = hit.any(axis=1)
-        first = hit.argmax(axis=1)
-        values = np.take_along_axis(d.top_logprobs, first, axis=1)
-        out[found] = values[found]
+        found = np.zeros(out.shape, dtype=bool)
+        if d.top_token_ids.shape[1]:  # no alternatives (top_logprobs null): the sampled alone
+            # alternatives: (T, K, 1) == (R,) -> (T, K, R); the first match per position wins
+            hit = d.top_token_ids[:, :, None] == want[None, None, :]
+            found = hit.any(axis=1)
+            first = hit.argmax(axis=1)
+            values = np.take_along_axis(d.top_logprobs, first, axis=1)
+            out[found] = values[found]
         own = d.token_ids[:, None] == want[None, :]
         lp = np.broadcast_to(d.logprobs[:, None], own.shape)
         take = own & ~found

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters._columns import Columns
 from tokenprobs.adapters._common import choice_index, choice_indices, get, plain, select, seq
-from tokenprobs.adapters._ids import checked_id
+from tokenprobs.adapters._ids import checked_id, ids_of_tokens
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
-from tokenprobs.models._ids import id_from_token, ids_1d
+from tokenprobs.models._ids import ids_1d
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
@@ -199,17 +199,19 @@ def legacy_columns(
     top_null = _alternatives(cols, tops, path, n=n, start=start)
     cols.top_bytes = [[None] * len(t) for t in cols.top_tokens]
     if n and tokens[0].startswith("token_id:"):
-        _ids_from_tokens(cols, text, offsets)
+        _ids_from_tokens(cols, text, offsets, path)
     return cols, top_null, offsets
 
 
-def _ids_from_tokens(cols: Columns, text: str | None, offsets: list[int] | None) -> None:
+def _ids_from_tokens(cols: Columns, text: str | None, offsets: list[int] | None, path: str) -> None:
     """Read vLLM's `"token_id:N"` tokens: their ids, and their bytes from the text (no tokenizer).
 
     The alternatives' ids too; the bytes as `offset_bytes` cuts them.
     """
-    cols.token_ids = [id_from_token(t) for t in cols.tokens]
-    cols.top_ids = [[id_from_token(t) for t in row] for row in cols.top_tokens]
+    cols.token_ids = ids_of_tokens(cols.tokens, f"{path}.tokens[{{}}]")
+    cols.top_ids = [
+        ids_of_tokens(row, f"{path}.top_logprobs[{i}]") for i, row in enumerate(cols.top_tokens)
+    ]
     if text is not None and offsets is not None:
         offset_bytes(cols, text, offsets)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tokenprobs.adapters import completions
 from tokenprobs.adapters._columns import Columns
 from tokenprobs.adapters._common import get, seen, select, seq
-from tokenprobs.adapters._ids import checked_id
+from tokenprobs.adapters._ids import ID_MAX, checked_id
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 from tokenprobs.models._ids import UNKNOWN_ID
 
@@ -162,7 +162,7 @@ def _entries(row: Any, where: str) -> list[tuple[int, str, float, int]]:  # noqa
     out = []
     for key, value in row.items():
         field = f"{where}[{key!r}]"
-        if not (isinstance(key, str) and key.isdigit()):
+        if not (isinstance(key, str) and key.isascii() and key.isdigit() and int(key) <= ID_MAX):
             msg = f"expected a token id as the key, got {key!r}"
             raise UnsupportedResponseError(msg, field=where)
         logprob = get(value, "logprob")
@@ -170,8 +170,8 @@ def _entries(row: Any, where: str) -> list[tuple[int, str, float, int]]:  # noqa
             msg = f"expected a number, got {seen(logprob)}"
             raise UnsupportedResponseError(msg, field=f"{field}.logprob")
         rank = get(value, "rank")
-        if rank is not None and (type(rank) is not int or rank < 1):
-            msg = f"expected a rank (an integer >= 1) or null, got {seen(rank)}"
+        if rank is not None and (type(rank) is not int or not 1 <= rank <= ID_MAX):
+            msg = f"expected a rank (an integer from 1 to 2**63 - 1) or null, got {seen(rank)}"
             raise UnsupportedResponseError(msg, field=f"{field}.rank")
         token = get(value, "decoded_token")
         if token is not None and not isinstance(token, str):

@@ -43,6 +43,7 @@ class _Choice:
     parts_with_deltas: set[tuple[object, ...]] = field(default_factory=set)
     parts_with_text: set[tuple[object, ...]] = field(default_factory=set)
     ended: bool = False
+    stopped_early: bool = False  # a Responses stream ended `incomplete` (max_output_tokens ...)
     text: list[str] = field(default_factory=list)
     refusal_text: list[str] = field(default_factory=list)
     saw_text: bool = False
@@ -142,7 +143,8 @@ class StreamAccumulator:
                 before it stays available through `distribution`).
             UnsupportedResponseError: the chunk is not of the stream's kind.
         """
-        if isinstance(chunk, dict) and (err := error_body(chunk)) is not None:
+        body = plain(chunk) if get(chunk, "type") == "error" else chunk  # an SDK error event
+        if isinstance(body, dict) and (err := error_body(body)) is not None:
             raise err
         kind = chunk_kind(chunk)
         if kind is None:
@@ -166,7 +168,8 @@ class StreamAccumulator:
             raise UnsupportedResponseError(msg, field=f"chunk[{self.chunks}]")
         path = f"chunk[{self.chunks}]"
         self.chunks += 1
-        model = get(chunk, "model")
+        # a Responses stream names its model in the events' `response` (created, completed)
+        model = get(get(chunk, "response") if kind == "responses" else chunk, "model")
         if isinstance(model, str):
             self.model = model
         before = {i: len(c.content) + len(c.refusal) for i, c in self._choices.items()}
@@ -242,6 +245,7 @@ class StreamAccumulator:
             response = get(event, "response")
             status = get(response, "status")
             state.finish_reason = status if isinstance(status, str) else kind.split(".")[-1]
+            state.stopped_early = state.finish_reason == "incomplete"  # as the whole response
             if not len(state.content) and response is not None:
                 try:
                     self._final = parse_response(response, values_from=kind)
@@ -317,11 +321,12 @@ class StreamAccumulator:
             raise UnsupportedResponseError(msg, field="choices")
         state = self._choices[choice]
         ended = state.ended if incomplete is None else not incomplete
+        early = not ended or (incomplete is None and state.stopped_early)
         if self._final_error is not None and not len(state.content) and ended:
             raise self._final_error
         if self._final is not None and not len(state.content):
             return self._final.model_copy(
-                update={"source": _SOURCES["responses"], "incomplete": not ended}
+                update={"source": _SOURCES["responses"], "incomplete": early}
             )
         use_refusal = not len(state.content) and len(state.refusal) > 0
         cols = state.refusal if use_refusal else state.content
@@ -346,7 +351,7 @@ class StreamAccumulator:
             choice=choice,
             finish_reason=state.finish_reason,
             refusal=use_refusal,
-            incomplete=not ended,
+            incomplete=early,
             model=self.model,
             top_null=state.top_null,
             text_offset=state.text_offset,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters._columns import Columns, columns_from_entries
+from tokenprobs.adapters._common import seq
 from tokenprobs.adapters.frameworks._base import missing, only_choice, version
 from tokenprobs.exceptions import UnsupportedResponseError
 
@@ -50,7 +51,8 @@ def parse_pydantic_ai(obj: Any, *, choice: int | None) -> list[TokenDistribution
         "content": content,
     }
     if (logprobs := details.get("logprobs")) is not None:
-        cols = columns_from_entries(logprobs, "provider_details['logprobs']")
+        path = "provider_details['logprobs']"
+        cols = columns_from_entries(_entries(logprobs, path, response.model_name), path)
         return [cols.build("chat.stream" if stream else "chat", **meta)]
     cols = Columns()
     seen = False
@@ -58,7 +60,8 @@ def parse_pydantic_ai(obj: Any, *, choice: int | None) -> list[TokenDistribution
         lp = (getattr(part, "provider_details", None) or {}).get("logprobs")
         if lp is not None and type(part).__name__ == "TextPart":
             seen = True
-            cols.extend(columns_from_entries(lp, f"parts[{i}].provider_details['logprobs']"))
+            path = f"parts[{i}].provider_details['logprobs']"
+            cols.extend(columns_from_entries(_entries(lp, path, response.model_name), path))
     if not seen:
         what = (
             f"the pydantic-ai {type(obj).__name__} carries no logprobs (neither its "
@@ -74,6 +77,25 @@ def parse_pydantic_ai(obj: Any, *, choice: int | None) -> list[TokenDistribution
             **meta,
         )
     ]
+
+
+def _entries(value: object, path: str, model: object) -> list[Any]:
+    """The OpenAI token entries a `provider_details['logprobs']` holds, else a typed error.
+
+    Raises:
+        UnsupportedResponseError: Gemini's `logprobs_result` (`GoogleModel` with
+            `google_logprobs`), which is no list of token entries; or any other non-list.
+    """
+    if isinstance(value, dict) and "chosen_candidates" in value:
+        msg = (
+            f"holds Gemini's logprobs_result (GoogleModel with google_logprobs, model "
+            f"{model!r}: chosen_candidates / top_candidates), which tokenprobs does not read; "
+            "it reads the token entries of pydantic-ai's OpenAI models (OpenAIChatModel or "
+            "OpenAIResponsesModel, run with model_settings={'openai_logprobs': True, "
+            "'openai_top_logprobs': k})"
+        )
+        raise UnsupportedResponseError(msg, field=path)
+    return seq(value, path) or []
 
 
 def _model_response(obj: Any) -> tuple[Any, bool]:  # noqa: ANN401
