@@ -99,3 +99,14 @@ def test_uncertain_by_entropy_and_margin():
     assert d.uncertain(threshold=0.5, by="entropy") == [tp.Span(0, 1, 0, 1)]
     assert d.uncertain(threshold=0.1, by="margin") == [tp.Span(0, 1, 0, 1)]
     assert d.uncertain(threshold=0.0, by="prob") == []
+
+
+def test_uncertain_threshold_takes_any_real_number_but_nan():
+    """A numpy integer threshold was refused as 'not a number'; a NaN one flagged nothing."""
+    d = _d([("a", -0.1, []), ("b", -2.0, [])])
+    assert d.uncertain(threshold=np.int64(1)) == d.uncertain(threshold=1.0)
+    assert d.uncertain(threshold=np.float32(0.5)) == [tp.Span(1, 2, 1, 2)]
+    with pytest.raises(ValueError, match="got NaN"):
+        d.uncertain(threshold=float("nan"))
+    with pytest.raises(TypeError, match="takes a number, got bool"):
+        d.uncertain(threshold=True)

@@ -196,3 +196,35 @@ def test_round_trip_keeps_content_filters_and_provenance():
     assert again.text_matches_content is False
     assert again.special.tolist() == [False, True]
     assert again.content_spans().tolist() == [[0, 2], [2, 2]]
+
+
+def test_equal_distributions_hash_equal_whatever_the_sign_of_zero():
+    """A logprob of -0.0 beside 0.0 was equal under == but hashed apart (two entries in a set)."""
+    a = tp.parse(testing.chat_completion([("Hi", 0.0, [("Hi", 0.0)])]))
+    b = tp.parse(testing.chat_completion([("Hi", -0.0, [("Hi", -0.0)])]))
+    assert np.signbit(b.logprobs[0])
+    assert a == b
+    assert hash(a) == hash(b)
+    assert len({a, b}) == 1
+
+
+def test_a_null_logprob_has_an_unknown_prob():
+    """TopLogprob.prob gave 0.0 for a NaN logprob (the API's null) where d.probs gives NaN."""
+    body = testing.completion([("Hi", None, []), ("!", -0.5, [])])
+    d = tp.parse(body)
+    assert np.isnan(d.probs[0])
+    assert np.isnan(d[0].prob)
+    assert np.isnan(tp.TopLogprob(token="Hi", logprob=float("nan")).prob)
+    assert tp.TopLogprob(token="Hi", logprob=-9999.0).prob == 0.0
+
+
+@pytest.mark.parametrize("raw", [[300, 105], [-1]], ids=["above-255", "negative"])
+def test_json_with_bytes_outside_a_byte_is_refused_where_it_is_read(raw):
+    """A byte value outside 0..255 was accepted, then d.text raised a bare ValueError."""
+    d = tp.parse(testing.chat_completion([("Hi", -0.1, [("Hi", -0.1)])]))
+    doc = json.loads(d.model_dump_json())
+    doc["token_bytes"][0] = raw
+    with pytest.raises(pydantic.ValidationError, match=r"token_bytes\.0\."):
+        tp.TokenDistribution.model_validate(doc)
+    with pytest.raises(pydantic.ValidationError, match="bytes"):
+        tp.TopLogprob(token="Hi", bytes=raw, logprob=-0.1)

@@ -239,15 +239,22 @@ class Measures:
             One `Span` per run: positions `[start, end)` and characters `[char_start, char_end)`.
 
         Raises:
-            ValueError: `by` is not one of the three, or `threshold` is not a number.
+            ValueError: `by` is not one of the three, or `threshold` is NaN (every comparison
+                with it is False, so it would flag nothing).
+            TypeError: `threshold` is not a real number (a bool is refused).
         """
         measures = {"prob": self.probs, "entropy": self.entropy, "margin": self.margin}
         if by not in measures:
             msg = f"uncertain(by=...) takes 'prob', 'entropy' or 'margin', got {by!r}"
             raise ValueError(msg)
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.floating):
+        if isinstance(threshold, bool | np.bool_) or not isinstance(
+            threshold, int | float | np.integer | np.floating
+        ):
             msg = f"uncertain(threshold=...) takes a number, got {type(threshold).__name__}"
             raise TypeError(msg)
+        if math.isnan(threshold):
+            msg = "uncertain(threshold=...) takes a number to compare with, got NaN"
+            raise ValueError(msg)
         values = measures[by]
         with np.errstate(invalid="ignore"):
             flag = values > threshold if by == "entropy" else values < threshold
