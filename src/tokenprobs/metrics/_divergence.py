@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.metrics._numeric import as_float, clean, to_base, to_last_axis
+from tokenprobs.metrics._numeric import per_row, to_base, to_last_axis
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -39,7 +39,7 @@ class _Side:
             log_c = np.min(np.where(known, logprobs, 0.0), axis=-1, initial=0.0)
             log_c = np.where(known.any(axis=-1), log_c, 0.0)
         else:
-            capped = clean(as_float(cap, name))
+            capped = per_row(cap, logprobs.shape[:-1], name)
             log_c = np.where(np.isnan(capped), 0.0, capped)
         self.log_cap: NDArray[np.float64] = log_c
         self.bound: NDArray[np.float64] = np.minimum(np.exp(log_c), self.tail)
@@ -217,7 +217,7 @@ def tv_bounds(
 
     Raises:
         TypeError: If an input is not numeric.
-        ValueError: If `p` and `q` differ in shape.
+        ValueError: If `p` and `q` differ in shape, or a cap is not one value per row.
 
     Examples:
         >>> nan = float("nan")
@@ -265,7 +265,8 @@ def js_bounds(
 
     Raises:
         TypeError: If an input is not numeric.
-        ValueError: If `p` and `q` differ in shape, or `base` is not a logarithm's base.
+        ValueError: If `p` and `q` differ in shape, a cap is not one value per row, or `base`
+            is not a logarithm's base.
 
     Examples:
         >>> nan = float("nan")
@@ -320,10 +321,10 @@ def kl_bounds(
 
     Raises:
         TypeError: If an input is not numeric.
-        ValueError: If `p` and `q` differ in shape, `floor` is not a finite logprob (<= 0; a
-            bool is refused), `floor` is above what Q's returned values allow
-            (`log min(cap_q, tail_q)`) at a position where P has mass Q did not return, or
-            `base` is not a logarithm's base.
+        ValueError: If `p` and `q` differ in shape, a cap is not one value per row, `floor` is
+            not a finite logprob (<= 0; a bool is refused), `floor` is above what Q's returned
+            values allow (`log min(cap_q, tail_q)`) at a position where P has mass Q did not
+            return, or `base` is not a logarithm's base.
 
     Examples:
         >>> nan = float("nan")
