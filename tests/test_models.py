@@ -228,3 +228,20 @@ def test_json_with_bytes_outside_a_byte_is_refused_where_it_is_read(raw):
         tp.TokenDistribution.model_validate(doc)
     with pytest.raises(pydantic.ValidationError, match="bytes"):
         tp.TopLogprob(token="Hi", bytes=raw, logprob=-0.1)
+
+
+def test_model_copy_with_an_update_recomputes_what_is_derived():
+    """model_copy(update=...) kept the original's cached text, perplexity and candidates."""
+    d = tp.parse(testing.chat_completion([("Hi", -0.1, [("Hi", -0.1)]), ("!", -0.5, [])]))
+    assert (d.text, d.candidates.keys(0), round(d.perplexity, 4)) == ("Hi!", [b"Hi"], 1.3499)
+    logprobs = np.array([-1.0, -2.0])
+    logprobs.flags.writeable = False
+    e = d.model_copy(
+        update={"tokens": ["Yo", "?"], "token_bytes": [None, None], "logprobs": logprobs}
+    )
+    assert e.text == "Yo?"
+    assert e.candidates.keys(0) == [b"Hi", b"Yo"]
+    assert e.perplexity == pytest.approx(np.exp(1.5))
+    assert d.text == "Hi!"
+    assert d.model_copy() == d
+    assert d.model_copy(update={"incomplete": True}).candidates is d.candidates  # nothing it reads

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from tokenprobs.models._tokens import Span
 
 if TYPE_CHECKING:
     import builtins
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from numpy.typing import NDArray
 
@@ -28,7 +28,7 @@ __all__ = ["Measures"]
 class Measures:
     """The derived views of `TokenDistribution`'s columns, each computed once on first access."""
 
-    if TYPE_CHECKING:
+    if TYPE_CHECKING:  # the fields read (`_READS`)
         tokens: list[str]
         token_bytes: list[Bytes]
         logprobs: NDArray[np.float64]
@@ -38,6 +38,18 @@ class Measures:
         content: str | None
 
         def __len__(self) -> int: ...
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (pydantic's), with what is derived from the columns recomputed after `update`.
+
+        The text, the candidate set and the metrics are computed once and kept; a copy that
+        changes a column they read must not keep the original's.
+        """
+        copied: Self = super().model_copy(update=update, deep=deep)  # type: ignore[misc]
+        if update and not _READS.isdisjoint(update):
+            for name in _DERIVED:
+                copied.__dict__.pop(name, None)
+        return copied
 
     @cached_property
     def _effective_bytes(self) -> tuple[list[builtins.bytes], NDArray[np.bool_]]:
@@ -265,3 +277,11 @@ class Measures:
             Span(int(s), int(e), int(spans[s, 0]), int(spans[e - 1, 1]))
             for s, e in zip(edges[::2], edges[1::2], strict=True)
         ]
+
+
+_READS = frozenset(
+    ("tokens", "token_bytes", "logprobs", "top_tokens", "top_bytes", "top_logprobs", "content")
+)
+"""The fields what `Measures` derives is computed from (those declared at the top of the class)."""
+_DERIVED = tuple(n for n, v in vars(Measures).items() if isinstance(v, cached_property))
+"""The names of the values `Measures` computes once and keeps in the instance's `__dict__`."""
