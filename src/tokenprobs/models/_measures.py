@@ -193,9 +193,14 @@ class Measures:
         self,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """(entropy, margin, tail_mass) from one `metrics.summary` pass over the support."""
-        s = metrics.summary(self.support_logprobs)
+        support = self.support_logprobs
+        s = metrics.summary(support)
         entropy = np.where(self._has_alternatives, s.entropy, np.nan)
-        return readonly(entropy), readonly(s.margin), readonly(s.tail_mass)
+        # the top two are known only as two alternatives: a sampled token from outside a top-1
+        # need not be second (an unseen token may be likelier), so its gap would overstate
+        known_top_two = np.isfinite(support[:, :-1]).sum(axis=1) >= 2  # noqa: PLR2004
+        margin = np.where(known_top_two, s.margin, np.nan)
+        return readonly(entropy), readonly(margin), readonly(s.tail_mass)
 
     @property
     def entropy(self) -> NDArray[np.float64]:
@@ -207,7 +212,11 @@ class Measures:
 
     @property
     def margin(self) -> NDArray[np.float64]:
-        """p(top1) - p(top2) over the returned tokens (raw, exact); NaN with fewer than two."""
+        """p(top1) - p(top2), the two most likely tokens' gap (raw, exact).
+
+        NaN where fewer than two distinct alternatives were returned: the sampled token from
+        outside a top-1 is not known to be second (an unseen token may be likelier).
+        """
         return self._support_metrics[1]
 
     @property
