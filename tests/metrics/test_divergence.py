@@ -273,3 +273,19 @@ def test_floor_is_a_number_not_a_bool(floor):
     p, q = np.log([0.6, 0.3, np.nan]), np.log([0.5, np.nan, 0.4])
     with pytest.raises(ValueError, match="floor must be a finite logprob"):
         metrics.kl_bounds(p, q, floor=floor)
+
+
+def test_kl_lower_bound_survives_the_rounding_of_a_tiny_tail():
+    """A tail of ~1e-12 computed as 1 - sum(q) lost digits: KL's lower bound rose above truth.
+
+    By 1.4e-6 nats here, where the coarse partition is exact (P's tail splits as Q's does).
+    """
+    nan = float("nan")
+    p = np.array([0.3, 0.3, 0.2, 0.2])  # returns the first two; its tail splits as Q's does
+    for tiny in (1e-12, 3e-12, 1e-11):
+        for a in np.linspace(0.05, 0.95, 37):
+            q = np.array([a, 1 - a - 2 * tiny, tiny, tiny])
+            truth = float(np.sum(p * np.log(p / q)))
+            lower, _ = metrics.kl_bounds(np.log([0.3, 0.3, nan, nan]), np.log([*q[:2], nan, nan]))
+            assert lower <= truth * (1 + 1e-12), (tiny, a)
+            assert lower == pytest.approx(truth, rel=1e-4)  # and still about as tight
