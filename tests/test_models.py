@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 
 import numpy as np
 import pydantic
@@ -245,3 +247,26 @@ def test_model_copy_with_an_update_recomputes_what_is_derived():
     assert d.text == "Hi!"
     assert d.model_copy() == d
     assert d.model_copy(update={"incomplete": True}).candidates is d.candidates  # nothing it reads
+
+
+@pytest.mark.parametrize(
+    "duplicate",
+    [
+        pytest.param(lambda d: pickle.loads(pickle.dumps(d)), id="pickle"),  # noqa: S301 - our own
+        pytest.param(copy.deepcopy, id="deepcopy"),
+        pytest.param(lambda d: d.model_copy(deep=True), id="model_copy-deep"),
+    ],
+)
+def test_copies_keep_their_arrays_read_only(duplicate):
+    """Unpickled and deep-copied distributions had writeable arrays: d.logprobs[0] = 5 worked."""
+    d = tp.parse(testing.chat_completion([("Hi", -0.1, [("Hi", -0.1)]), ("!", -0.5, [])]))
+    assert d.text == "Hi!"
+    assert d.candidates.tail.size == 2  # derived values are in the state that is copied
+    e = duplicate(d)
+    assert e == d
+    for name in ("logprobs", "top_logprobs", "token_ids", "top_token_ids", "requested_logprobs"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(e, name)[0] = 5
+    with pytest.raises(ValueError, match="read-only"):
+        e.candidates.logprobs[0, 0] = 0.0
+    assert e.text == "Hi!"

@@ -51,6 +51,17 @@ class Measures:
                 copied.__dict__.pop(name, None)
         return copied
 
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        """Unpickle (pydantic's), the arrays read-only again (pickle restores them writeable)."""
+        super().__setstate__(state)  # type: ignore[misc]
+        _settle(self)
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """A deep copy (pydantic's), its arrays read-only like the original's."""
+        copied: Self = super().__deepcopy__(memo)  # type: ignore[misc]
+        _settle(copied)
+        return copied
+
     @cached_property
     def _effective_bytes(self) -> tuple[list[builtins.bytes], NDArray[np.bool_]]:
         return _bytes.effective_bytes(self.tokens, self.token_bytes)
@@ -294,3 +305,13 @@ _READS = frozenset(
 """The fields what `Measures` derives is computed from (those declared at the top of the class)."""
 _DERIVED = tuple(n for n, v in vars(Measures).items() if isinstance(v, cached_property))
 """The names of the values `Measures` computes once and keeps in the instance's `__dict__`."""
+
+
+def _settle(copied: Measures) -> None:
+    """Mark a copy's arrays read-only and let it derive its own values (copies are writeable)."""
+    state = copied.__dict__
+    for name in _DERIVED:
+        state.pop(name, None)
+    for value in state.values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
