@@ -115,9 +115,11 @@ def _js_terms(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.floa
 
 
 def _kl_terms(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = p / np.where(q > 0, q, 1.0)
-    out: NDArray[np.float64] = np.where((p > 0) & (q <= 0), np.inf, _xlogy(p, ratio))
+    """`p log(p / q)` in log space: `p / q` overflows where `q` is subnormal (logprob ~ -745)."""
+    log_ratio = np.log(np.where(p > 0, p, 1.0)) - np.log(np.where(q > 0, q, 1.0))
+    out: NDArray[np.float64] = np.where(
+        (p > 0) & (q <= 0), np.inf, np.where(p > 0, p * log_ratio, 0.0)
+    )
     return out
 
 
@@ -231,7 +233,8 @@ def tv_bounds(
         [0.3, 0.5]
     """
     a, b = _pair(p, q, cap_p, cap_q, axis)
-    return np.stack([_tv_lower(a, b), _tv_upper(a, b)], axis=-1)
+    upper = _tv_upper(a, b)
+    return np.stack([np.minimum(_tv_lower(a, b), upper), upper], axis=-1)  # rounding: lo <= hi
 
 
 def js_bounds(
@@ -349,10 +352,11 @@ def kl_bounds(
     else:
         _check_floor_fits(floor, b, open_mass > 0)
         with np.errstate(divide="ignore"):
-            log_p = np.log(np.where(only_a, a.p, 1.0))
+            has = only_a & (a.p > 0)  # a returned p that underflows to 0 adds 0 (p log p -> 0)
+            log_p = np.log(np.where(has, a.p, 1.0))
             least_q = np.min(np.where(only_b, np.log(np.where(only_b, b.p, 1.0)), 0.0), axis=-1)
         f_tail = np.minimum(floor, least_q)
-        on_a = np.where(only_a, a.p * (log_p - floor), 0.0).sum(axis=-1)
+        on_a = np.where(has, a.p * (log_p - floor), 0.0).sum(axis=-1)
         with np.errstate(divide="ignore", invalid="ignore"):
             on_tail = np.where(a.tail > 0, a.tail * (np.log(a.bound) - f_tail), 0.0)
         upper = shared + on_a + np.maximum(on_tail, 0.0)
