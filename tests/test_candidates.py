@@ -208,3 +208,12 @@ def test_tokens_follow_keys_where_a_row_is_narrower_than_the_widest():
     c = tp.parse(body).candidates
     assert c.keys(1) == [b"y", b"z"]
     assert c.tokens(1) == ["y", "z"]
+
+
+def test_repr_is_short():
+    """repr(d.candidates) printed every token list: 1.7 MB for 4,096 positions of top-20."""
+    positions = [(f"w{i}", -0.1, [(f"w{i}", -0.1), (f"x{i}", -5.0)]) for i in range(4096)]
+    text = repr(tp.parse(chat_completion(positions)).candidates)
+    assert text.startswith("Candidates(logprobs=array(")
+    assert "cap=array(" in text
+    assert len(text) < 1000

@@ -99,3 +99,34 @@ def test_uncertain_by_entropy_and_margin():
     assert d.uncertain(threshold=0.5, by="entropy") == [tp.Span(0, 1, 0, 1)]
     assert d.uncertain(threshold=0.1, by="margin") == [tp.Span(0, 1, 0, 1)]
     assert d.uncertain(threshold=0.0, by="prob") == []
+
+
+def test_uncertain_threshold_takes_any_real_number_but_nan():
+    """A numpy integer threshold was refused as 'not a number'; a NaN one flagged nothing."""
+    d = _d([("a", -0.1, []), ("b", -2.0, [])])
+    assert d.uncertain(threshold=np.int64(1)) == d.uncertain(threshold=1.0)
+    assert d.uncertain(threshold=np.float32(0.5)) == [tp.Span(1, 2, 1, 2)]
+    with pytest.raises(ValueError, match="got NaN"):
+        d.uncertain(threshold=float("nan"))
+    with pytest.raises(TypeError, match="takes a number, got bool"):
+        d.uncertain(threshold=True)
+
+
+def test_margin_is_the_true_gap_or_nan_never_an_overstatement():
+    """With top_logprobs=1 and the sampled token from outside it, margin read p1 - p(sampled).
+
+    The full distribution is a .5, b .3, c .15, d .05: the true margin is 0.2, but a top-1 of
+    "a" beside a sampled "c" gave 0.35, called exact. Only two alternatives name the top two.
+    """
+    full = {"a": 0.5, "b": 0.3, "c": 0.15, "d": 0.05}
+    lp = {t: float(np.log(p)) for t, p in full.items()}
+    d = _d(
+        [
+            ("c", lp["c"], [("a", lp["a"])]),
+            ("a", lp["a"], [("a", lp["a"])]),
+            ("c", lp["c"], [("a", lp["a"]), ("b", lp["b"])]),
+            ("a", lp["a"], [("a", lp["a"]), ("b", lp["b"])]),
+        ]
+    )
+    assert np.isnan(d.margin[:2]).all()
+    np.testing.assert_allclose(d.margin[2:], [0.2, 0.2])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 
 import numpy as np
 import pydantic
@@ -196,3 +198,75 @@ def test_round_trip_keeps_content_filters_and_provenance():
     assert again.text_matches_content is False
     assert again.special.tolist() == [False, True]
     assert again.content_spans().tolist() == [[0, 2], [2, 2]]
+
+
+def test_equal_distributions_hash_equal_whatever_the_sign_of_zero():
+    """A logprob of -0.0 beside 0.0 was equal under == but hashed apart (two entries in a set)."""
+    a = tp.parse(testing.chat_completion([("Hi", 0.0, [("Hi", 0.0)])]))
+    b = tp.parse(testing.chat_completion([("Hi", -0.0, [("Hi", -0.0)])]))
+    assert np.signbit(b.logprobs[0])
+    assert a == b
+    assert hash(a) == hash(b)
+    assert len({a, b}) == 1
+
+
+def test_a_null_logprob_has_an_unknown_prob():
+    """TopLogprob.prob gave 0.0 for a NaN logprob (the API's null) where d.probs gives NaN."""
+    body = testing.completion([("Hi", None, []), ("!", -0.5, [])])
+    d = tp.parse(body)
+    assert np.isnan(d.probs[0])
+    assert np.isnan(d[0].prob)
+    assert np.isnan(tp.TopLogprob(token="Hi", logprob=float("nan")).prob)
+    assert tp.TopLogprob(token="Hi", logprob=-9999.0).prob == 0.0
+
+
+@pytest.mark.parametrize("raw", [[300, 105], [-1]], ids=["above-255", "negative"])
+def test_json_with_bytes_outside_a_byte_is_refused_where_it_is_read(raw):
+    """A byte value outside 0..255 was accepted, then d.text raised a bare ValueError."""
+    d = tp.parse(testing.chat_completion([("Hi", -0.1, [("Hi", -0.1)])]))
+    doc = json.loads(d.model_dump_json())
+    doc["token_bytes"][0] = raw
+    with pytest.raises(pydantic.ValidationError, match=r"token_bytes\.0\."):
+        tp.TokenDistribution.model_validate(doc)
+    with pytest.raises(pydantic.ValidationError, match="bytes"):
+        tp.TopLogprob(token="Hi", bytes=raw, logprob=-0.1)
+
+
+def test_model_copy_with_an_update_recomputes_what_is_derived():
+    """model_copy(update=...) kept the original's cached text, perplexity and candidates."""
+    d = tp.parse(testing.chat_completion([("Hi", -0.1, [("Hi", -0.1)]), ("!", -0.5, [])]))
+    assert (d.text, d.candidates.keys(0), round(d.perplexity, 4)) == ("Hi!", [b"Hi"], 1.3499)
+    logprobs = np.array([-1.0, -2.0])
+    logprobs.flags.writeable = False
+    e = d.model_copy(
+        update={"tokens": ["Yo", "?"], "token_bytes": [None, None], "logprobs": logprobs}
+    )
+    assert e.text == "Yo?"
+    assert e.candidates.keys(0) == [b"Hi", b"Yo"]
+    assert e.perplexity == pytest.approx(np.exp(1.5))
+    assert d.text == "Hi!"
+    assert d.model_copy() == d
+    assert d.model_copy(update={"incomplete": True}).candidates is d.candidates  # nothing it reads
+
+
+@pytest.mark.parametrize(
+    "duplicate",
+    [
+        pytest.param(lambda d: pickle.loads(pickle.dumps(d)), id="pickle"),  # noqa: S301 - our own
+        pytest.param(copy.deepcopy, id="deepcopy"),
+        pytest.param(lambda d: d.model_copy(deep=True), id="model_copy-deep"),
+    ],
+)
+def test_copies_keep_their_arrays_read_only(duplicate):
+    """Unpickled and deep-copied distributions had writeable arrays: d.logprobs[0] = 5 worked."""
+    d = tp.parse(testing.chat_completion([("Hi", -0.1, [("Hi", -0.1)]), ("!", -0.5, [])]))
+    assert d.text == "Hi!"
+    assert d.candidates.tail.size == 2  # derived values are in the state that is copied
+    e = duplicate(d)
+    assert e == d
+    for name in ("logprobs", "top_logprobs", "token_ids", "top_token_ids", "requested_logprobs"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(e, name)[0] = 5
+    with pytest.raises(ValueError, match="read-only"):
+        e.candidates.logprobs[0, 0] = 0.0
+    assert e.text == "Hi!"

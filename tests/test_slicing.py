@@ -150,3 +150,14 @@ def test_from_columns_refuses_a_misspelled_field():
     )
     with pytest.raises(TypeError, match="finish_reson"):
         tp.TokenDistribution.from_columns(**columns, finish_reson="stop")
+
+
+@pytest.mark.parametrize(("a", "b"), [(3, 5), (4, 5), (2, 3), (2, 2), (0, 5)])
+def test_slice_survives_the_json_round_trip(d, a, b):
+    """A slice kept the whole width of the alternatives, so its own JSON read back unequal."""
+    part = d[a:b]
+    again = tp.TokenDistribution.model_validate_json(part.model_dump_json())
+    assert again == part
+    width = max((len(t) for t in d.top_tokens[a:b]), default=0)
+    assert part.top_logprobs.shape == part.top_token_ids.shape == (b - a, width)
+    assert f"top_k={width}" in repr(part)

@@ -157,6 +157,61 @@ def test_ece_input_errors(probs, labels, kwargs, message):
         metrics.ece(probs, labels, **kwargs)
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(metrics.ece, id="ece"),
+        pytest.param(metrics.reliability, id="reliability"),
+        pytest.param(metrics.brier_score, id="brier_score"),
+        pytest.param(metrics.brier_decomposition, id="brier_decomposition"),
+        pytest.param(metrics.nll, id="nll"),
+    ],
+)
+@pytest.mark.parametrize(
+    "probs",
+    [
+        pytest.param([[-0.1, -0.2]], id="negative"),  # ece: a bincount error from deep inside
+        pytest.param([[2.0, -1.0]], id="above-one"),  # nll: -0.69, a negative log-likelihood
+        pytest.param([[-0.1, -2.3]], id="logprobs"),
+    ],
+)
+def test_probabilities_outside_zero_one_are_refused(call, probs):
+    """Values outside [0, 1] gave a numpy error or a wrong number (a negative NLL)."""
+    with pytest.raises(ValueError, match=r"probs must be probabilities in \[0, 1\]"):
+        call(probs, [0])
+
+
+def test_rounding_past_one_is_not_a_probability_error():
+    """A softmax's 1.0000000000000002 is clipped, not refused."""
+    assert metrics.nll([[1.0 + 2e-16, 0.0]], [0]) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        pytest.param({"n_resamples": 0}, ValueError, "n_resamples must be at least 1", id="zero"),
+        pytest.param({"n_resamples": -1}, ValueError, "at least 1", id="negative"),
+        pytest.param({"n_resamples": 2.5}, TypeError, "n_resamples must be an integer", id="float"),
+        pytest.param({"bins": 2.5}, TypeError, "bins must be an integer", id="float-bins"),
+        pytest.param({"bins": True}, TypeError, "bins must be an integer", id="bool-bins"),
+    ],
+)
+def test_ece_interval_counts_are_checked(kwargs, error, message):
+    """n_resamples=0 raised an IndexError from np.quantile; a float bins a numpy cast error."""
+    with pytest.raises(error, match=message):
+        metrics.ece_interval([[0.9, 0.1], [0.2, 0.8]], [0, 1], seed=0, **kwargs)
+
+
+def test_no_examples_give_nan_without_a_warning():
+    """ece_interval and brier_decomposition of no examples emitted RuntimeWarnings; ece gave NaN."""
+    empty, none = np.zeros((0, 2)), np.zeros(0, dtype=int)
+    assert math.isnan(metrics.ece(empty, none))
+    assert all(math.isnan(v) for v in metrics.ece_interval(empty, none, seed=0))
+    assert all(math.isnan(v) for v in metrics.brier_decomposition(empty, none))
+    with pytest.raises(ValueError, match="bins must be at least 1"):
+        metrics.ece_interval(empty, none, bins=0)
+
+
 # --- the calibrators ----------------------------------------------------------------------------
 
 

@@ -273,3 +273,41 @@ def test_floor_is_a_number_not_a_bool(floor):
     p, q = np.log([0.6, 0.3, np.nan]), np.log([0.5, np.nan, 0.4])
     with pytest.raises(ValueError, match="floor must be a finite logprob"):
         metrics.kl_bounds(p, q, floor=floor)
+
+
+def test_kl_lower_bound_survives_the_rounding_of_a_tiny_tail():
+    """A tail of ~1e-12 computed as 1 - sum(q) lost digits: KL's lower bound rose above truth.
+
+    By 1.4e-6 nats here, where the coarse partition is exact (P's tail splits as Q's does).
+    """
+    nan = float("nan")
+    p = np.array([0.3, 0.3, 0.2, 0.2])  # returns the first two; its tail splits as Q's does
+    for tiny in (1e-12, 3e-12, 1e-11):
+        for a in np.linspace(0.05, 0.95, 37):
+            q = np.array([a, 1 - a - 2 * tiny, tiny, tiny])
+            truth = float(np.sum(p * np.log(p / q)))
+            lower, _ = metrics.kl_bounds(np.log([0.3, 0.3, nan, nan]), np.log([*q[:2], nan, nan]))
+            assert lower <= truth * (1 + 1e-12), (tiny, a)
+            assert lower == pytest.approx(truth, rel=1e-4)  # and still about as tight
+
+
+def test_kl_of_a_subnormal_probability_is_finite_and_quiet():
+    """A q of e^-745 (subnormal) overflowed p / q: a RuntimeWarning and an infinite KL."""
+    nan = float("nan")
+    lower, upper = metrics.kl_bounds([0.0, nan], [-745.0, nan])
+    assert lower == upper == pytest.approx(-math.log(math.exp(-745.0)))
+
+
+def test_kl_floor_with_a_returned_probability_that_underflows():
+    """A returned logprob of -800 (p = 0.0 in floats) gave 0 * -inf: a RuntimeWarning and NaN."""
+    nan = float("nan")
+    got = metrics.kl_bounds([-0.1, -800.0, nan], [-0.1, nan, -2.0], floor=-30.0)
+    assert np.isfinite(got).all()
+    assert got[0] <= got[1]
+
+
+def test_tv_lower_never_above_upper():
+    """Rounding put TV's lower bound one ulp above its upper on coarse rows summing past 1."""
+    p, q = [-745.0, float("nan"), -1e-05], [-1e-05, -0.7, 1e-07]
+    lower, upper = metrics.tv_bounds(p, q)
+    assert lower <= upper

@@ -8,6 +8,7 @@ all its resamples at once.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
 Binning = Literal["width", "mass"]
 
 _EPS = 1e-15
+_SLACK = 1e-9  # rounding past 0 or 1 (a softmax's 1.0000000000000002), clipped rather than refused
 _BINNINGS = ("width", "mass")
 
 
@@ -76,11 +78,18 @@ def _inputs(
     if not np.isfinite(p).all():
         msg = "probs must be finite (drop the rows of failed inputs first)"
         raise ValueError(msg)
-    return p, y.astype(np.intp)
+    if p.size and not (p.min() >= -_SLACK and p.max() <= 1 + _SLACK):
+        msg = (
+            f"probs must be probabilities in [0, 1], got values from {p.min():.4g} to "
+            f"{p.max():.4g} (pass probabilities, not logprobs or scores: np.exp(logprobs))"
+        )
+        raise ValueError(msg)
+    return np.clip(p, 0.0, 1.0), y.astype(np.intp)
 
 
 def _bin_index(conf: NDArray[np.float64], bins: int, binning: Binning) -> NDArray[np.intp]:
     """Bin of each confidence along the last axis: equal width on [0, 1], or equal mass."""
+    _check_count(bins, "bins")
     if bins < 1:
         msg = f"bins must be at least 1, got {bins}"
         raise ValueError(msg)
@@ -94,6 +103,13 @@ def _bin_index(conf: NDArray[np.float64], bins: int, binning: Binning) -> NDArra
         rank = np.argsort(np.argsort(conf, axis=-1, kind="stable"), axis=-1)
         out = (rank * bins // max(conf.shape[-1], 1)).astype(np.intp)
     return out
+
+
+def _check_count(value: object, name: str) -> None:
+    """A `TypeError` unless `value` is an integer (a bool is refused)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        msg = f"{name} must be an integer, got {value!r}"
+        raise TypeError(msg)
 
 
 def _ece(
@@ -192,6 +208,13 @@ def ece_interval(
     if not 0 < confidence_level < 1:
         msg = f"confidence_level must be in (0, 1), got {confidence_level}"
         raise ValueError(msg)
+    _check_count(n_resamples, "n_resamples")
+    if n_resamples < 1:
+        msg = f"n_resamples must be at least 1, got {n_resamples}"
+        raise ValueError(msg)
+    if not len(y):
+        _bin_index(np.zeros(0), bins, binning)  # the options are checked all the same
+        return ECEInterval(math.nan, math.nan, math.nan)
     conf, correct = _top(p, y)
     estimate = float(_ece(conf, correct, bins, binning))
     rng = np.random.default_rng(seed)
@@ -278,6 +301,9 @@ def brier_decomposition(
     """
     p, y = _inputs(probs, labels, axis)
     n, c = p.shape
+    if not n:
+        _bin_index(np.zeros(0), bins, "width")  # `bins` is checked all the same
+        return BrierDecomposition(math.nan, math.nan, math.nan, math.nan)
     onehot = np.zeros_like(p)
     onehot[np.arange(n), y] = 1.0
     b = _bin_index(p.T, bins, "width") + (np.arange(c) * bins)[:, None]  # (C, N)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.metrics._numeric import as_float, clean, to_base, to_last_axis
+from tokenprobs.metrics._numeric import per_row, to_base, to_last_axis
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -39,7 +39,7 @@ class _Side:
             log_c = np.min(np.where(known, logprobs, 0.0), axis=-1, initial=0.0)
             log_c = np.where(known.any(axis=-1), log_c, 0.0)
         else:
-            capped = clean(as_float(cap, name))
+            capped = per_row(cap, logprobs.shape[:-1], name)
             log_c = np.where(np.isnan(capped), 0.0, capped)
         self.log_cap: NDArray[np.float64] = log_c
         self.bound: NDArray[np.float64] = np.minimum(np.exp(log_c), self.tail)
@@ -115,9 +115,11 @@ def _js_terms(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.floa
 
 
 def _kl_terms(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = p / np.where(q > 0, q, 1.0)
-    out: NDArray[np.float64] = np.where((p > 0) & (q <= 0), np.inf, _xlogy(p, ratio))
+    """`p log(p / q)` in log space: `p / q` overflows where `q` is subnormal (logprob ~ -745)."""
+    log_ratio = np.log(np.where(p > 0, p, 1.0)) - np.log(np.where(q > 0, q, 1.0))
+    out: NDArray[np.float64] = np.where(
+        (p > 0) & (q <= 0), np.inf, np.where(p > 0, p * log_ratio, 0.0)
+    )
     return out
 
 
@@ -176,7 +178,11 @@ def _coarse_sum(a: _Side, b: _Side, kind: str) -> NDArray[np.float64]:
     rest_q = np.clip(1.0 - qi.sum(axis=-1), 0.0, 1.0)
     if kind == "kl":  # a rest computed as 0 is a rounding error, not a certainty: KL stays finite
         rest_p = np.where(rest_p > _ROUNDING, rest_p, 0.0)
-        rest_q = np.maximum(rest_q, _ROUNDING)
+        # 1 - sum(q) is off by up to about (k + 2) ulps of 1; where it is tiny that is a large
+        # relative error, and `rest_p log(rest_p / rest_q)` grows as rest_q shrinks: take its
+        # largest value, so the bound stays below the truth
+        error = (both.sum(axis=-1) + 2) * np.finfo(np.float64).eps
+        rest_q = np.maximum(rest_q + error, _ROUNDING)
     inner = np.where(both, f(pi, qi), 0.0).sum(axis=-1)
     return np.asarray(inner + f(rest_p, rest_q))
 
@@ -217,7 +223,7 @@ def tv_bounds(
 
     Raises:
         TypeError: If an input is not numeric.
-        ValueError: If `p` and `q` differ in shape.
+        ValueError: If `p` and `q` differ in shape, or a cap is not one value per row.
 
     Examples:
         >>> nan = float("nan")
@@ -227,7 +233,8 @@ def tv_bounds(
         [0.3, 0.5]
     """
     a, b = _pair(p, q, cap_p, cap_q, axis)
-    return np.stack([_tv_lower(a, b), _tv_upper(a, b)], axis=-1)
+    upper = _tv_upper(a, b)
+    return np.stack([np.minimum(_tv_lower(a, b), upper), upper], axis=-1)  # rounding: lo <= hi
 
 
 def js_bounds(
@@ -265,7 +272,8 @@ def js_bounds(
 
     Raises:
         TypeError: If an input is not numeric.
-        ValueError: If `p` and `q` differ in shape, or `base` is not a logarithm's base.
+        ValueError: If `p` and `q` differ in shape, a cap is not one value per row, or `base`
+            is not a logarithm's base.
 
     Examples:
         >>> nan = float("nan")
@@ -320,10 +328,10 @@ def kl_bounds(
 
     Raises:
         TypeError: If an input is not numeric.
-        ValueError: If `p` and `q` differ in shape, `floor` is not a finite logprob (<= 0; a
-            bool is refused), `floor` is above what Q's returned values allow
-            (`log min(cap_q, tail_q)`) at a position where P has mass Q did not return, or
-            `base` is not a logarithm's base.
+        ValueError: If `p` and `q` differ in shape, a cap is not one value per row, `floor` is
+            not a finite logprob (<= 0; a bool is refused), `floor` is above what Q's returned
+            values allow (`log min(cap_q, tail_q)`) at a position where P has mass Q did not
+            return, or `base` is not a logarithm's base.
 
     Examples:
         >>> nan = float("nan")
@@ -344,10 +352,11 @@ def kl_bounds(
     else:
         _check_floor_fits(floor, b, open_mass > 0)
         with np.errstate(divide="ignore"):
-            log_p = np.log(np.where(only_a, a.p, 1.0))
+            has = only_a & (a.p > 0)  # a returned p that underflows to 0 adds 0 (p log p -> 0)
+            log_p = np.log(np.where(has, a.p, 1.0))
             least_q = np.min(np.where(only_b, np.log(np.where(only_b, b.p, 1.0)), 0.0), axis=-1)
         f_tail = np.minimum(floor, least_q)
-        on_a = np.where(only_a, a.p * (log_p - floor), 0.0).sum(axis=-1)
+        on_a = np.where(has, a.p * (log_p - floor), 0.0).sum(axis=-1)
         with np.errstate(divide="ignore", invalid="ignore"):
             on_tail = np.where(a.tail > 0, a.tail * (np.log(a.bound) - f_tail), 0.0)
         upper = shared + on_a + np.maximum(on_tail, 0.0)

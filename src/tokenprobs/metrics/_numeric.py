@@ -14,8 +14,20 @@ SENTINEL = -9999.0
 
 
 def as_float(a: ArrayLike, name: str) -> NDArray[np.float64]:
-    """`a` as a float64 array, or a TypeError that says what was given."""
-    arr = np.asarray(a)
+    """`a` as a float64 array, or a TypeError that says what was given.
+
+    Raises:
+        TypeError: If `a` is not numeric.
+        ValueError: If `a` is ragged (rows of different lengths), saying how to pad it.
+    """
+    try:
+        arr = np.asarray(a)
+    except ValueError:  # numpy refuses nested sequences of different lengths
+        msg = (
+            f"{name} is ragged (rows of different lengths); pad each row to one width with "
+            "-inf (or the -9999.0 sentinel), which counts as no token"
+        )
+        raise ValueError(msg) from None
     if arr.dtype.kind in "iuf":
         return arr.astype(np.float64, copy=False)
     if arr.dtype.kind == "O":
@@ -35,13 +47,40 @@ def clean(x: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def to_last_axis(logprobs: ArrayLike, axis: int, name: str = "logprobs") -> NDArray[np.float64]:
-    """Cleaned logprobs with `axis` moved last; a `ValueError` naming `axis` where it is none."""
+    """Cleaned logprobs with `axis` moved last; a `ValueError` naming `axis` where it is none.
+
+    Raises:
+        TypeError: If `axis` is not an integer (a bool is refused).
+    """
+    if isinstance(axis, bool | np.bool_) or not isinstance(axis, int | np.integer):
+        msg = f"axis must be an integer (the axis holding one row), got {axis!r}"
+        raise TypeError(msg)
     arr = as_float(logprobs, name)
     if not -arr.ndim <= axis < arr.ndim:
         shape = "a scalar" if arr.ndim == 0 else f"shape {arr.shape}"
         msg = f"axis={axis} is not an axis of {name}, {shape}: a reduction needs the axis of a row"
         raise ValueError(msg)
     return clean(np.moveaxis(arr, axis, -1))
+
+
+def per_row(value: ArrayLike, shape: tuple[int, ...], name: str) -> NDArray[np.float64]:
+    """Cleaned `value`, one per row of an input whose shape without its axis is `shape`.
+
+    Raises:
+        TypeError: If `value` is not numeric.
+        ValueError: If `value` does not broadcast to `shape` (one value per row).
+    """
+    arr = clean(as_float(value, name))
+    try:
+        return np.broadcast_to(arr, shape)
+    except ValueError:
+        want = (
+            "a scalar (the input is one row)"
+            if not shape
+            else f"shape {shape} or one that broadcasts to it"
+        )
+        msg = f"{name} is one value per row of the input: {want}, got shape {arr.shape}"
+        raise ValueError(msg) from None
 
 
 def reduce_shape(out: NDArray[np.float64], axis: int, *, keepdims: bool) -> NDArray[np.float64]:

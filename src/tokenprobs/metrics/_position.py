@@ -13,6 +13,7 @@ from tokenprobs.metrics._numeric import (
     as_float,
     clean,
     entropy_from,
+    per_row,
     reduce_shape,
     row_sum,
     softmax,
@@ -338,15 +339,17 @@ def entropy_bounds(
         axis: The axis holding one position's support.
         base: Logarithm base: None for nats, 2 for bits.
         ceiling_logprob: The largest logprob an unseen token may have, broadcastable to the
-            result without its last axis. Default: the smallest member. Pass the smallest
-            *alternative* when the sampled token was appended from outside the top-k.
+            result without its last axis; NaN (or 0.0) where nothing caps it. Default: the
+            smallest member. Pass the smallest *alternative* when the sampled token was
+            appended from outside the top-k (`Candidates.cap`, NaN where there was none).
 
     Returns:
         Shape of `logprobs` without `axis`, plus a last axis `[lower, upper]`.
 
     Raises:
         TypeError: If an input is not numeric, or `vocab_size` is a bool.
-        ValueError: If `vocab_size` is not a positive integer, fewer than the tokens returned
+        ValueError: If `ceiling_logprob` is not one value per row, or `vocab_size` is not a
+            positive integer, fewer than the tokens returned
             at a position, or exactly as many while their probabilities leave a tail (above
             1e-4, more than rounding): that tail would have no token to go to.
 
@@ -370,7 +373,8 @@ def entropy_bounds(
         lowest = np.min(np.where(member, x, 0.0), axis=-1, initial=0.0)
         c = np.where(k > 0, np.exp(lowest), 1.0)
     else:
-        c = np.exp(clean(as_float(ceiling_logprob, "ceiling_logprob")))
+        ceiling = per_row(ceiling_logprob, k.shape, "ceiling_logprob")
+        c = np.exp(np.where(np.isnan(ceiling), 0.0, ceiling))  # NaN: nothing caps an unseen token
     if np.any(k > vocab):
         msg = (
             f"vocab_size={vocab} is smaller than the {int(np.max(k))} tokens returned at a position"

@@ -321,6 +321,8 @@ class TokenDistribution(Measures, Views, BaseModel):
     """Integer columns, each with a `top_` twin for the alternatives (`-1` where unknown)."""
     _LEADING_COUNTS: ClassVar[tuple[str, ...]] = ("prompt_length",)
     """Counts of leading positions (how many of the slice's own positions they cover)."""
+    _ALTERNATIVE_COLUMNS: ClassVar[tuple[str, ...]] = ("top_logprobs", "top_token_ids", "top_ranks")
+    """Arrays `(T, K)` padded past each position's count (a slice keeps the width its rows need)."""
 
     def _slice(self, where: slice) -> TokenDistribution:
         start, stop, step = where.indices(len(self))
@@ -328,10 +330,13 @@ class TokenDistribution(Measures, Views, BaseModel):
             msg = f"a TokenDistribution slice must be contiguous (step 1), got step {step}"
             raise ValueError(msg)
         stop = max(start, stop)
+        width = max(map(len, self.top_tokens[start:stop]), default=0)
         fields: dict[str, Any] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if isinstance(value, np.ndarray):
+            if name in self._ALTERNATIVE_COLUMNS:
+                value = readonly(value[start:stop, :width])
+            elif isinstance(value, np.ndarray):
                 value = readonly(value[start:stop])
             elif name in self._PER_POSITION and value is not None:
                 value = value[start:stop]
@@ -384,8 +389,12 @@ class TokenDistribution(Measures, Views, BaseModel):
         return True
 
     def __hash__(self) -> int:
-        """Hash of the identity-defining columns (consistent with `==`)."""
-        return hash((self.source, self.choice, tuple(self.tokens), self.logprobs.tobytes()))
+        """Hash of the identity-defining columns (consistent with `==`).
+
+        The logprobs are hashed as `==` compares them: `-0.0` as `0.0`, every NaN as one NaN.
+        """
+        values = np.where(np.isnan(self.logprobs), np.nan, self.logprobs + 0.0)  # -0.0 + 0.0 = 0.0
+        return hash((self.source, self.choice, tuple(self.tokens), values.tobytes()))
 
     def __repr__(self) -> str:
         """A short summary: the source, the size and the start of the text."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from tokenprobs.models._tokens import Span
 
 if TYPE_CHECKING:
     import builtins
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from numpy.typing import NDArray
 
@@ -28,7 +28,7 @@ __all__ = ["Measures"]
 class Measures:
     """The derived views of `TokenDistribution`'s columns, each computed once on first access."""
 
-    if TYPE_CHECKING:
+    if TYPE_CHECKING:  # the fields read (`_READS`)
         tokens: list[str]
         token_bytes: list[Bytes]
         logprobs: NDArray[np.float64]
@@ -38,6 +38,29 @@ class Measures:
         content: str | None
 
         def __len__(self) -> int: ...
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (pydantic's), with what is derived from the columns recomputed after `update`.
+
+        The text, the candidate set and the metrics are computed once and kept; a copy that
+        changes a column they read must not keep the original's.
+        """
+        copied: Self = super().model_copy(update=update, deep=deep)  # type: ignore[misc]
+        if update and not _READS.isdisjoint(update):
+            for name in _DERIVED:
+                copied.__dict__.pop(name, None)
+        return copied
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        """Unpickle (pydantic's), the arrays read-only again (pickle restores them writeable)."""
+        super().__setstate__(state)  # type: ignore[misc]
+        _settle(self)
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """A deep copy (pydantic's), its arrays read-only like the original's."""
+        copied: Self = super().__deepcopy__(memo)  # type: ignore[misc]
+        _settle(copied)
+        return copied
 
     @cached_property
     def _effective_bytes(self) -> tuple[list[builtins.bytes], NDArray[np.bool_]]:
@@ -181,9 +204,14 @@ class Measures:
         self,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """(entropy, margin, tail_mass) from one `metrics.summary` pass over the support."""
-        s = metrics.summary(self.support_logprobs)
+        support = self.support_logprobs
+        s = metrics.summary(support)
         entropy = np.where(self._has_alternatives, s.entropy, np.nan)
-        return readonly(entropy), readonly(s.margin), readonly(s.tail_mass)
+        # the top two are known only as two alternatives: a sampled token from outside a top-1
+        # need not be second (an unseen token may be likelier), so its gap would overstate
+        known_top_two = np.isfinite(support[:, :-1]).sum(axis=1) >= 2  # noqa: PLR2004
+        margin = np.where(known_top_two, s.margin, np.nan)
+        return readonly(entropy), readonly(margin), readonly(s.tail_mass)
 
     @property
     def entropy(self) -> NDArray[np.float64]:
@@ -195,7 +223,11 @@ class Measures:
 
     @property
     def margin(self) -> NDArray[np.float64]:
-        """p(top1) - p(top2) over the returned tokens (raw, exact); NaN with fewer than two."""
+        """p(top1) - p(top2), the two most likely tokens' gap (raw, exact).
+
+        NaN where fewer than two distinct alternatives were returned: the sampled token from
+        outside a top-1 is not known to be second (an unseen token may be likelier).
+        """
         return self._support_metrics[1]
 
     @property
@@ -239,15 +271,22 @@ class Measures:
             One `Span` per run: positions `[start, end)` and characters `[char_start, char_end)`.
 
         Raises:
-            ValueError: `by` is not one of the three, or `threshold` is not a number.
+            ValueError: `by` is not one of the three, or `threshold` is NaN (every comparison
+                with it is False, so it would flag nothing).
+            TypeError: `threshold` is not a real number (a bool is refused).
         """
         measures = {"prob": self.probs, "entropy": self.entropy, "margin": self.margin}
         if by not in measures:
             msg = f"uncertain(by=...) takes 'prob', 'entropy' or 'margin', got {by!r}"
             raise ValueError(msg)
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.floating):
+        if isinstance(threshold, bool | np.bool_) or not isinstance(
+            threshold, int | float | np.integer | np.floating
+        ):
             msg = f"uncertain(threshold=...) takes a number, got {type(threshold).__name__}"
             raise TypeError(msg)
+        if math.isnan(threshold):
+            msg = "uncertain(threshold=...) takes a number to compare with, got NaN"
+            raise ValueError(msg)
         values = measures[by]
         with np.errstate(invalid="ignore"):
             flag = values > threshold if by == "entropy" else values < threshold
@@ -258,3 +297,21 @@ class Measures:
             Span(int(s), int(e), int(spans[s, 0]), int(spans[e - 1, 1]))
             for s, e in zip(edges[::2], edges[1::2], strict=True)
         ]
+
+
+_READS = frozenset(
+    ("tokens", "token_bytes", "logprobs", "top_tokens", "top_bytes", "top_logprobs", "content")
+)
+"""The fields what `Measures` derives is computed from (those declared at the top of the class)."""
+_DERIVED = tuple(n for n, v in vars(Measures).items() if isinstance(v, cached_property))
+"""The names of the values `Measures` computes once and keeps in the instance's `__dict__`."""
+
+
+def _settle(copied: Measures) -> None:
+    """Mark a copy's arrays read-only and let it derive its own values (copies are writeable)."""
+    state = copied.__dict__
+    for name in _DERIVED:
+        state.pop(name, None)
+    for value in state.values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False

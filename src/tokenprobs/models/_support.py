@@ -14,7 +14,7 @@ by bytes: what divergences, distillation and proxy-tuning compare.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -72,10 +72,10 @@ class Candidates:
     cap: NDArray[np.float64]
     """Shape `(T,)`: the least likely returned alternative's logprob, an upper bound on any token
     that was not returned; NaN where the position has no alternatives (nothing bounds it)."""
-    _tokens: list[str]
-    _token_bytes: list[list[int] | None]
-    _top_tokens: list[list[str]]
-    _top_bytes: Sequence[list[list[int] | None]]
+    _tokens: list[str] = field(repr=False)
+    _token_bytes: list[list[int] | None] = field(repr=False)
+    _top_tokens: list[list[str]] = field(repr=False)
+    _top_bytes: Sequence[list[list[int] | None]] = field(repr=False)
 
     @classmethod
     def of(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple, Self, TypedDict
+from typing import Annotated, Any, NamedTuple, Self, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,7 +11,8 @@ from tokenprobs.models._arrays import SENTINEL
 
 __all__ = ["Bytes", "DistributionMeta", "Span", "TokenLogprob", "TopLogprob"]
 
-Bytes = list[int] | None
+Bytes = list[Annotated[int, Field(ge=0, le=255)]] | None
+"""A token's UTF-8 bytes (each 0..255), or `None` where the API gave none."""
 
 
 class DistributionMeta(TypedDict, total=False):
@@ -59,8 +60,13 @@ class TopLogprob(BaseModel):
 
     @property
     def prob(self) -> float:
-        """`exp(logprob)`: 0 for the `-9999.0` sentinel, clipped to 1 for coarse positive values."""
-        if self.logprob <= SENTINEL or math.isnan(self.logprob):
+        """`exp(logprob)`: 0 for the `-9999.0` sentinel, clipped to 1 for coarse positive values.
+
+        NaN where the logprob is NaN (the API's `null`: unknown, not zero), as `d.probs` has it.
+        """
+        if math.isnan(self.logprob):
+            return math.nan
+        if self.logprob <= SENTINEL:
             return 0.0
         return min(1.0, math.exp(min(self.logprob, 0.0)))
 

@@ -1,0 +1,83 @@
+"""What the metrics refuse, and how: ragged rows, an axis that is no integer, a cap per key."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import tokenprobs as tp
+from tokenprobs import metrics
+from tokenprobs.testing import chat_completion
+
+REDUCTIONS = [
+    pytest.param(metrics.entropy, id="entropy"),
+    pytest.param(metrics.margin, id="margin"),
+    pytest.param(metrics.tail_mass, id="tail_mass"),
+    pytest.param(metrics.renormalize, id="renormalize"),
+    pytest.param(metrics.perplexity, id="perplexity"),
+    pytest.param(lambda x, **kw: metrics.entropy_bounds(x, vocab_size=10, **kw), id="bounds"),
+]
+
+
+@pytest.mark.parametrize("call", REDUCTIONS)
+def test_ragged_rows_say_how_to_pad(call):
+    """Rows of different lengths gave numpy's 'inhomogeneous shape' error."""
+    with pytest.raises(ValueError, match=r"logprobs is ragged .* pad each row .* -inf"):
+        call([[-0.1], [-0.2, -0.3]])
+
+
+@pytest.mark.parametrize("call", REDUCTIONS)
+@pytest.mark.parametrize("axis", [None, 0.0, True], ids=["none", "float", "bool"])
+def test_axis_is_an_integer(call, axis):
+    """axis=None gave "'<=' not supported", axis=0.0 "'float' object is not iterable"."""
+    with pytest.raises(TypeError, match="axis must be an integer"):
+        call([[-0.1, -0.2]], axis=axis)
+
+
+def test_numpy_integer_axis_is_an_axis():
+    """An axis read from an array (np.int64) is an integer like any other."""
+    x = np.log([[0.5, 0.25], [0.25, 0.5]])
+    np.testing.assert_array_equal(metrics.entropy(x, axis=np.int64(0)), metrics.entropy(x.T))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(metrics.tv_bounds, id="tv"),
+        pytest.param(metrics.js_bounds, id="js"),
+        pytest.param(metrics.kl_bounds, id="kl"),
+    ],
+)
+def test_a_cap_per_key_is_refused_not_broadcast(call):
+    """cap_p of one value per key broadcast the result to (3, 2) instead of one interval."""
+    nan = float("nan")
+    p, q = np.log([0.6, 0.3, nan]), np.log([0.5, nan, 0.4])
+    assert call(p, q, cap_p=math.log(0.3)).shape == (2,)
+    with pytest.raises(ValueError, match=r"cap_p is one value per row .* got shape \(3,\)"):
+        call(p, q, cap_p=np.log([0.6, 0.3, 0.3]))
+    with pytest.raises(ValueError, match=r"cap_q is one value per row .* shape \(2,\)"):
+        call(np.stack([p, p]), np.stack([q, q]), cap_q=[[-1.0, -1.0]])
+
+
+def test_a_ceiling_per_key_is_refused():
+    """ceiling_logprob of the wrong shape broadcast, or failed inside np.stack."""
+    with pytest.raises(ValueError, match=r"ceiling_logprob is one value per row .* \(2,\)"):
+        metrics.entropy_bounds([-0.5, -1.5], vocab_size=10, ceiling_logprob=[-1.5, -2.0])
+    with pytest.raises(ValueError, match=r"ceiling_logprob .* shape \(2,\) or one that"):
+        metrics.entropy_bounds([[-0.5], [-1.0]], vocab_size=10, ceiling_logprob=[-1.0] * 3)
+
+
+def test_a_nan_ceiling_caps_nothing():
+    """A NaN ceiling (Candidates.cap where there are no alternatives) gave a NaN lower bound."""
+    x = [[-0.5, -1.5], [-0.1, -3.0]]
+    nan_ceiling = metrics.entropy_bounds(x, vocab_size=10, ceiling_logprob=[np.nan, -3.0])
+    no_cap = metrics.entropy_bounds(x, vocab_size=10, ceiling_logprob=[0.0, -3.0])
+    np.testing.assert_array_equal(nan_ceiling, no_cap)
+    d = tp.parse(chat_completion([("a", -0.5, []), ("b", -0.1, [("b", -0.1), ("c", -3.0)])]))
+    assert np.isnan(d.candidates.cap[0])
+    from_cap = metrics.entropy_bounds(
+        d.support_logprobs, vocab_size=10, ceiling_logprob=d.candidates.cap
+    )
+    np.testing.assert_array_equal(from_cap, d.entropy_bounds(vocab_size=10))
