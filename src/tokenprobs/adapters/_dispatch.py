@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import os
 import types
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, get_args
 
@@ -18,12 +17,14 @@ from tokenprobs._gc import paused_gc
 from tokenprobs.adapters import chat, completions, ollama, prompt, responses
 from tokenprobs.adapters._columns import columns_from_entries
 from tokenprobs.adapters._common import error_body, get
+from tokenprobs.adapters._plausible import checked
 from tokenprobs.adapters._raw import as_data, fast_parse, not_a_body, read_file, read_path
 from tokenprobs.adapters._requested import with_requested
+from tokenprobs.adapters._saved import saved_distribution
 from tokenprobs.adapters._tool_calls import chat_choices, each_choice, or_none_at_tool_call
 from tokenprobs.adapters.frameworks import parse_framework
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
-from tokenprobs.exceptions import APIResponseError, TokenprobsWarning, UnsupportedResponseError
+from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
 
 __all__ = ["Part", "parse", "parse_all"]
@@ -122,7 +123,7 @@ def _parsed(
             choice = int(choice)
         if part == "prompt":
             return _prompt(obj, choice=choice)
-        out = _checked(_dispatch(obj, choice=choice))
+        out = checked(_dispatch(obj, choice=choice))
         if requested is not None:
             out = [with_requested(d, requested) for d in out]
         return out
@@ -153,51 +154,6 @@ def _prompt(obj: object, *, choice: int | None) -> list[TokenDistribution]:
         )
         raise UnsupportedResponseError(msg)
     return prompt.prompt_choices(obj, choice=choice)
-
-
-def _checked(out: list[TokenDistribution]) -> list[TokenDistribution]:
-    """Warn about distributions whose values are placeholders (every one 0 or -9999, no alts)."""
-    for d in out:
-        lp = d.logprobs
-        if len(d) and not any(d.top_tokens) and bool(((lp == 0) | np.isneginf(lp)).all()):
-            msg = (
-                f"choice {d.choice}: all {len(d)} logprobs are 0 or -9999 and no alternatives "
-                "were returned: the server sent placeholder values that carry no probability "
-                "information (probs, entropy and perplexity mean nothing here)"
-            )
-            warnings.warn(msg, TokenprobsWarning, stacklevel=3)
-        elif len(d) and (why := _impossible(d)):
-            warnings.warn(why, TokenprobsWarning, stacklevel=3)
-    return out
-
-
-SLACK = 1e-3
-"""How far above 0 a logprob (and above 1 a position's returned mass) may be before it is not a
-rounding of a probability: a server that rounds logprobs to 4 decimals is off by about 1e-4."""
-
-
-def _impossible(d: TokenDistribution) -> str | None:
-    """Why the values are not probabilities (a logprob above 0, alternatives summing above 1)."""
-    lp, top = d.logprobs, d.top_logprobs
-    with np.errstate(invalid="ignore"):
-        high = np.flatnonzero(lp > SLACK)
-        mass = np.exp(top).sum(axis=1) if top.ndim == 2 else np.zeros(len(d))  # noqa: PLR2004
-    over = np.flatnonzero(mass > 1.0 + SLACK)
-    if not high.size and not over.size:
-        return None
-    if high.size:
-        t = int(high[0])
-        what = f"position {t} ({d.tokens[t]!r}) has logprob {float(lp[t])!r} > 0"
-    else:
-        t = int(over[0])
-        what = f"the alternatives at position {t} ({d.tokens[t]!r}) sum to {float(mass[t]):.4f}"
-    count = len(np.union1d(high, over))
-    clipped = "; a positive logprob is read as probability 1" if high.size else ""
-    return (
-        f"choice {d.choice}: {what} ({count} such position{'s' * (count != 1)}): these are not "
-        "the logprobs of a probability distribution, so what is computed from them (tail mass, "
-        f"bounds, `exact` flags) cannot be trusted{clipped}"
-    )
 
 
 def _dispatch(obj: object, *, choice: int | None) -> list[TokenDistribution]:
@@ -289,7 +245,9 @@ def _from_text(
     raise UnsupportedResponseError(msg)
 
 
-def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  # noqa: ANN401, PLR0911
+def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  # noqa: ANN401, C901, PLR0911
+    if (saved := saved_distribution(obj, choice=choice)) is not None:
+        return [saved]
     kind = get(obj, "object")
     if kind == "chat.completion" or _first_choice_has(obj, "message") or _chat_logprobs(obj):
         return chat_choices(obj, choice=choice)
