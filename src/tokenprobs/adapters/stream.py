@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pydantic_core
-
+from tokenprobs._public import rehome
 from tokenprobs.adapters._columns import Columns, columns_from_entries
 from tokenprobs.adapters._common import error_body, get, plain, seen, seq
+from tokenprobs.adapters._sse import SSE, looks_like_sse, parse_sse
 from tokenprobs.adapters.chat import TOOL_CALL_HINT
 from tokenprobs.adapters.completions import legacy_columns, offset_bytes
 from tokenprobs.adapters.responses import parse_response
@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["SSE", "StreamAccumulator", "chunk_kind", "parse_sse"]
+__all__ = ["SSE", "StreamAccumulator", "chunk_kind", "looks_like_sse", "parse_sse"]
+
+rehome(__name__, SSE)  # defined in _sse; its public path stays this module
 
 _SOURCES = {
     "chat": "chat.stream",
@@ -370,47 +372,3 @@ def _with_offset_bytes(cols: Columns, text: str, offsets: list[int]) -> Columns:
     copy = Columns()
     copy.extend(cols)
     return copy if offset_bytes(copy, text, offsets) else cols
-
-
-@dataclass(frozen=True, slots=True)
-class SSE:
-    """The JSON payloads of a server-sent-events body, and how it ended."""
-
-    payloads: list[Any]
-    done: bool
-    """A `data: [DONE]` line was seen."""
-    truncated: bool
-    """The body stopped inside an event (its last event is incomplete and was dropped)."""
-
-
-def looks_like_sse(text: str) -> bool:
-    """Whether a text body is server-sent events rather than JSON."""
-    head = text.lstrip()[:16]
-    return head.startswith(("data:", "event:", "id:", ":"))
-
-
-def parse_sse(text: str) -> SSE:
-    """Split an SSE body into its JSON payloads (`[DONE]` noted, a cut-off last event dropped)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    blocks = text.split("\n\n")
-    complete, last = blocks[:-1], blocks[-1]
-    payloads: list[Any] = []
-    done = truncated = False
-    for n, block in enumerate([*complete, last]):
-        data = "\n".join(
-            line[5:].removeprefix(" ") for line in block.split("\n") if line.startswith("data:")
-        )
-        if not data:
-            continue
-        if data.strip() == "[DONE]":
-            done = True
-            continue
-        try:
-            payloads.append(pydantic_core.from_json(data))
-        except ValueError as exc:
-            if n == len(complete):  # the unterminated last event: the body was cut here
-                truncated = True
-                continue
-            msg = f"event {n} is not valid JSON ({exc})"
-            raise UnsupportedResponseError(msg, field="sse") from exc
-    return SSE(payloads, done, truncated)
