@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import tokenprobs as tp
+from tokenprobs.models._slicing import LEADING_COUNTS, PER_POSITION, POSITION_LISTS, WHOLE_ONLY
 from tokenprobs.testing import chat_completion, completion
 
 KOREAN = [
@@ -103,9 +104,8 @@ def test_every_field_is_known_to_the_slice():
         *("prompt_filter_results", "content_filter_results", "values_from", "bytes_decoded"),
         "requested_token_ids",
     }
-    cls = tp.TokenDistribution
-    declared = {*cls._PER_POSITION, *cls._POSITION_LISTS, *cls._WHOLE_ONLY, *cls._LEADING_COUNTS}
-    assert set(cls.model_fields) == metadata | declared
+    declared = {*PER_POSITION, *POSITION_LISTS, *WHOLE_ONLY, *LEADING_COUNTS}
+    assert set(tp.TokenDistribution.model_fields) == metadata | declared
 
 
 def test_alternatives_counts_the_sampled_token_once(d):

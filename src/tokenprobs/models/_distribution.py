@@ -24,6 +24,7 @@ from tokenprobs.models._ids import (
     ragged_ids,
 )
 from tokenprobs.models._measures import Measures
+from tokenprobs.models._slicing import sliced_fields
 from tokenprobs.models._support import position
 from tokenprobs.models._tokens import Bytes, TokenLogprob, TopLogprob
 from tokenprobs.models._views import Views
@@ -295,61 +296,11 @@ class TokenDistribution(Measures, Views, BaseModel):
             ValueError: For a slice with a step other than 1 (positions must be contiguous).
         """
         if isinstance(i, slice):
-            return self._slice(i)
+            return type(self).model_construct(**sliced_fields(self, i))
         return self._position(position(i, len(self)))
 
-    _PER_POSITION: ClassVar[tuple[str, ...]] = (
-        "tokens",
-        "token_bytes",
-        "logprobs",
-        "top_tokens",
-        "top_bytes",
-        "top_logprobs",
-        "token_ids",
-        "top_token_ids",
-        "ranks",
-        "top_ranks",
-        "requested_logprobs",
-        "text_offset",
-    )
-    """Fields with one entry per position (sliced with the positions)."""
-    _POSITION_LISTS: ClassVar[tuple[str, ...]] = ("top_null",)
-    """Fields that list position numbers (shifted and filtered by a slice)."""
-    _WHOLE_ONLY: ClassVar[tuple[str, ...]] = ("content",)
-    """Fields about the whole output, unknown for a part of it (`None` in a proper slice)."""
     _ID_COLUMNS: ClassVar[tuple[str, ...]] = ("token_ids", "ranks")
     """Integer columns, each with a `top_` twin for the alternatives (`-1` where unknown)."""
-    _LEADING_COUNTS: ClassVar[tuple[str, ...]] = ("prompt_length",)
-    """Counts of leading positions (how many of the slice's own positions they cover)."""
-    _ALTERNATIVE_COLUMNS: ClassVar[tuple[str, ...]] = ("top_logprobs", "top_token_ids", "top_ranks")
-    """Arrays `(T, K)` padded past each position's count (a slice keeps the width its rows need)."""
-
-    def _slice(self, where: slice) -> TokenDistribution:
-        start, stop, step = where.indices(len(self))
-        if step != 1:
-            msg = f"a TokenDistribution slice must be contiguous (step 1), got step {step}"
-            raise ValueError(msg)
-        stop = max(start, stop)
-        width = max(map(len, self.top_tokens[start:stop]), default=0)
-        fields: dict[str, Any] = {}
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if name in self._ALTERNATIVE_COLUMNS:
-                value = readonly(value[start:stop, :width])
-            elif isinstance(value, np.ndarray):
-                value = readonly(value[start:stop])
-            elif name in self._PER_POSITION and value is not None:
-                value = value[start:stop]
-            elif name in self._POSITION_LISTS:
-                value = [p - start for p in value if start <= p < stop]
-            elif name in self._WHOLE_ONLY and (start, stop) != (0, len(self)):
-                value = None
-            elif name in self._LEADING_COUNTS and value is not None:
-                value = min(max(value - start, 0), stop - start)
-            fields[name] = value
-        if stop < len(self):
-            fields["finish_reason"] = None
-        return type(self).model_construct(**fields)
 
     def __iter__(self) -> Iterator[TokenLogprob]:  # type: ignore[override]
         """Iterate over positions as `TokenLogprob` objects, each built on access."""
