@@ -30,6 +30,7 @@ import numpy as np
 
 from tokenprobs.labels._classify import LabelsWarning
 from tokenprobs.labels._result import LabelResult, LabelResults
+from tokenprobs.labels._targets import targets
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -95,58 +96,6 @@ def _logits(results: LabelResults) -> tuple[NDArray[np.float64], NDArray[np.bool
     ok: NDArray[np.bool_] = np.asarray(np.isfinite(p).all(axis=1))
     z: NDArray[np.float64] = np.log(np.maximum(np.where(ok[:, None], p, 1.0), _FLOOR))
     return z, ok
-
-
-def targets(y: Sequence[str | int] | NDArray[np.intp], labels: tuple[str, ...]) -> NDArray[np.intp]:
-    """The true labels as indices into `labels`, each a label name or an index in range.
-
-    Raises:
-        TypeError: A true label is neither a string nor an integer (`0.7`, a bool, None); a whole
-            float (`1.0`) is an index.
-        ValueError: A name is not one of `labels`, or an index is out of range.
-    """
-    c = len(labels)
-    arr = np.asarray(y) if isinstance(y, np.ndarray) else None
-    if arr is not None and arr.dtype.kind == "f" and bool(np.all(np.mod(arr, 1) == 0)):
-        arr = arr.astype(np.int64)  # whole floats (`np.zeros(n)`, a pandas column) are indices
-    if arr is not None and arr.dtype.kind in "iu":  # the fast path: an array of indices
-        bad = np.flatnonzero((arr < 0) | (arr >= c))
-        if bad.size:
-            raise ValueError(_out_of_range(int(bad[0]), arr[bad[0]].item(), labels))
-        return arr.astype(np.intp)
-    index = {k: n for n, k in enumerate(labels)}
-    out = np.empty(len(y), dtype=np.intp)
-    for n, v in enumerate(arr.tolist() if arr is not None else y):
-        if isinstance(v, str):
-            if v not in index:
-                msg = f"true label {n}: label {v!r} is not one of {list(labels)}"
-                raise ValueError(msg)
-            out[n] = index[v]
-        elif _is_index(v):
-            if not 0 <= v < c:
-                raise ValueError(_out_of_range(n, int(v), labels))
-            out[n] = int(v)
-        else:
-            msg = (
-                f"true label {n}: label {v!r} is a {type(v).__name__}; each true label must be "
-                f"a name or an integer index: one of {list(labels)} or 0 to {c - 1}"
-            )
-            raise TypeError(msg)
-    return out
-
-
-def _is_index(v: object) -> bool:
-    """An integer (not a bool), or a whole float (`1.0`)."""
-    if isinstance(v, float):
-        return v.is_integer()
-    return isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_)
-
-
-def _out_of_range(n: int, v: int, labels: tuple[str, ...]) -> str:
-    return (
-        f"true label {n}: label {v} is out of range: a true label given as an index must be 0 to "
-        f"{len(labels) - 1} (for {list(labels)})"
-    )
 
 
 def _softmax(z: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -8,7 +8,8 @@ import numpy as np
 
 from tokenprobs import metrics
 from tokenprobs._optional import require
-from tokenprobs.labels._calibrate import as_results, targets
+from tokenprobs.labels._calibrate import as_results
+from tokenprobs.labels._targets import targets
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
