@@ -38,6 +38,7 @@ LAYER_OF: dict[str, str] = {
     "tokenprobs._files": "leaf",
     "tokenprobs._urls": "leaf",
     "tokenprobs._listed": "leaf",
+    "tokenprobs._counts": "leaf",
     "tokenprobs._public": "leaf",
     "tokenprobs.exceptions": "leaf",
     "tokenprobs._optional": "leaf",

@@ -8,7 +8,6 @@ not grow with the number of prompts. Both twins share `_Job`; only the workers d
 from __future__ import annotations
 
 import asyncio
-import numbers
 import sys
 import threading
 import time
@@ -16,6 +15,7 @@ from collections.abc import Iterable
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any
 
+from tokenprobs._counts import at_least_one
 from tokenprobs._listed import not_one_text
 from tokenprobs.client._call import acall, call
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
@@ -99,13 +99,7 @@ class _Job:
         concurrency: int,
         options: dict[str, Any],
     ) -> None:
-        given: object = concurrency  # typed int, but users pass what they have
-        if isinstance(given, bool) or not isinstance(given, numbers.Integral):
-            msg = f"concurrency must be an integer (requests in flight), got {given!r}"
-            raise TypeError(msg)
-        if concurrency < 1:
-            msg = f"concurrency must be at least 1, got {concurrency}"
-            raise ValueError(msg)
+        concurrency = at_least_one(concurrency, "concurrency", " (requests in flight)")
         if options["create_kwargs"].get("stream"):
             msg = "stream=True is for one prompt: use get_token_distribution(..., stream=True)"
             raise TypeError(msg)
@@ -116,7 +110,7 @@ class _Job:
             raise TypeError(msg)
         self.prompts = list(prompts)
         self.options = options
-        self.concurrency = min(int(concurrency), max(len(self.prompts), 1))
+        self.concurrency = min(concurrency, max(len(self.prompts), 1))
         self.results: list[TokenDistribution | Exception] = [
             CancelledError("not run: the run was interrupted") for _ in self.prompts
         ]

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, TypeVar
 import openai
 from tenacity import AsyncRetrying, RetryCallState, Retrying
 
+from tokenprobs._counts import at_least_one
 from tokenprobs._urls import public_url
 from tokenprobs.exceptions import GuardError
 
@@ -79,13 +80,7 @@ class RetryPolicy:
                 or `jitter` outside `[0, 1]`.
         """
         for name in ("max_attempts", "max_identical_server_errors"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-                msg = f"{name} must be an integer, got {value!r}"
-                raise TypeError(msg)
-            if value < 1:
-                msg = f"{name} must be at least 1, got {value}"
-                raise ValueError(msg)
+            at_least_one(getattr(self, name), name)
         for name in ("max_time", "initial_wait", "max_wait", "max_retry_after", "jitter"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -1,0 +1,41 @@
+"""One rule for every option that counts something (attempts, requests in flight): an integer >= 1.
+
+`True` is not 1 and `2.5` is not a count: each is refused by name before it reaches `range()`,
+a comparison or a retry loop, where it would fail (or run) far from the option that caused it.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+__all__ = ["at_least_one"]
+
+
+def at_least_one(value: object, name: str, what: str = "") -> int:
+    """`value` as an `int` when it is an integer of at least 1 (numpy's too, never a bool).
+
+    Args:
+        value: What was given.
+        name: The option's name, for the message.
+        what: What it counts, for the message (`" (requests in flight)"`).
+
+    Raises:
+        TypeError: It is not an integer.
+        ValueError: It is below 1.
+
+    Examples:
+        >>> at_least_one(3, "concurrency")
+        3
+        >>> try:
+        ...     at_least_one(2.5, "concurrency", " (requests in flight)")
+        ... except TypeError as exc:
+        ...     print(exc)
+        concurrency must be an integer (requests in flight), got 2.5
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        msg = f"{name} must be an integer{what}, got {value!r}"
+        raise TypeError(msg)
+    if value < 1:
+        msg = f"{name} must be at least 1, got {value}"
+        raise ValueError(msg)
+    return int(value)
