@@ -174,6 +174,33 @@ def test_values_that_are_no_distribution_parse_with_a_warning(entries, match):
     assert d.logprobs.tolist() == [e[1] for e in entries]  # kept as sent: lossless
 
 
+@pytest.mark.parametrize(
+    ("entries", "warns"),
+    [
+        pytest.param([("c", -1.0, [("a", -0.7), ("b", -2.0)])], True, id="above-the-cap"),
+        pytest.param([("c", -2.5, [("a", -0.7), ("b", -2.0)])], False, id="below-the-cap"),
+        pytest.param([("c", -2.0005, [("a", -0.7), ("b", -2.0)])], False, id="a-rounding-above"),
+        pytest.param([("c", -1.0, [("a", -0.7), ("c", -1.0)])], False, id="among-them"),
+        pytest.param([("c", -1.0, [("a", -0.7), ("b", -9999.0)])], False, id="cap-is-a"),
+        pytest.param([("c", -0.1, [])], False, id="no-alternatives"),
+    ],
+)
+def test_alternatives_that_are_not_the_top_k_parse_with_a_warning(entries, warns):
+    """A sampled token left out of the alternatives is no more likely than the least of them."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        d = tp.parse(testing.chat_completion(entries))
+    said = [str(w.message) for w in caught]
+    if warns:
+        assert len(said) == 1
+        assert said[0].startswith("choice 0: position 0 ('c') was sampled with logprob -1.0000,")
+        assert "above the least likely alternative returned (-2.0000)" in said[0]
+        assert "not the k most likely tokens" in said[0]
+    else:
+        assert said == []
+    assert d.logprobs.tolist() == [entries[0][1]]  # kept as sent
+
+
 def test_rounding_above_one_does_not_warn():
     """Alternatives a rounding above 1 (logprobs to 4 decimals) and a logprob of +1e-4 pass."""
     rounded = [("a", -0.6931, [("a", -0.6931), ("b", -0.6931)]), ("c", 1e-4, [])]

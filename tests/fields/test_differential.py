@@ -106,9 +106,11 @@ def test_every_decision_is_a_sub_distribution(doc, cuts, alts, lps):
     raw, _ = dump(doc, False, 0)  # noqa: FBT003 - positional like the other calls
     points = sorted({c for c in cuts if c < len(raw)} | {0, len(raw)})
     pieces = [raw[a:b] for a, b in itertools.pairwise(points)]
+    sampled = [-0.7 if n == 0 else lps[n % len(lps)] for n in range(len(pieces))]  # one real
+    # a top-k holds the sampled token unless it is less likely than all it returns: put it in
     positions = [
-        (p, -0.7 if n == 0 else lps[n % len(lps)], alts[n % len(alts)])  # one real logprob
-        for n, p in enumerate(pieces)
+        (p, lp, [(p, lp), *alts[n % len(alts)]] if lp > -9999.0 else alts[n % len(alts)])
+        for n, (p, lp) in enumerate(zip(pieces, sampled, strict=True))
     ]
     d = tp.parse(chat_completion(positions))
     for f in fields.confidence(d):

@@ -88,8 +88,8 @@ RAW_ROWS = [
     pytest.param(
         ["yes", "no"],
         {},
-        [("Yes", 0.5, [("No", 0.3)])],
-        {"yes": 0.5, "no": 0.3},
+        [("Yes", 0.2, [("No", 0.3)])],
+        {"yes": 0.2, "no": 0.3},
         id="sampled-token-outside-alternatives-added-once",
     ),
     pytest.param(

@@ -136,9 +136,9 @@ def _d(*positions):
             id="k1-no-negentropy",
         ),
         pytest.param(
-            _d(("a", -0.5, [("b", -1.0), ("c", -1.2)])),
+            _d(("a", -1.5, [("b", -1.0), ("c", -1.2)])),
             labels.mean_token_entropy,
-            -sum(math.exp(x) * x for x in (-1.0, -1.2, -0.5)),
+            -sum(math.exp(x) * x for x in (-1.0, -1.2, -1.5)),
             id="sampled-outside-top-k-counts-once",
         ),
         pytest.param(

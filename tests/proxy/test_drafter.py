@@ -31,8 +31,16 @@ def client(local, make_client):
 
 
 def _draft_body():
-    """The answer of vLLM with `return_tokens_as_token_ids`: two tokens, one alternative each."""
-    body = completion([(" world", -0.1, [("!", -2.5)]), ("!", -0.2, [(" world", -1.9)])])
+    """The answer of vLLM with `return_tokens_as_token_ids`: two tokens, two alternatives each.
+
+    As vLLM does, the alternatives hold the sampled token (greedy: the most likely).
+    """
+    body = completion(
+        [
+            (" world", -0.1, [(" world", -0.1), ("!", -2.5)]),
+            ("!", -0.2, [("!", -0.2), (" world", -1.9)]),
+        ]
+    )
     return vllm_token_ids(body, VOCAB)
 
 
@@ -50,7 +58,7 @@ def test_token_id_prefix_is_sent_as_ids_and_the_drafts_ids_come_back(local, clie
     assert sent["temperature"] == 0.0
     assert sent["return_tokens_as_token_ids"] is True
     assert d.token_ids.tolist() == [8, 9]
-    assert d.top_token_ids.tolist() == [[9], [8]]
+    assert d.top_token_ids.tolist() == [[8, 9], [9, 8]]
 
 
 def test_text_prefix_needs_the_vocabulary_and_is_sent_as_its_bytes(local, client):

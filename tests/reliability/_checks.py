@@ -126,6 +126,9 @@ def _quiet(parse: Callable[[object], T], obj: object) -> T:
         if "not the logprobs of a probability distribution" in str(w.message):
             assert any(_impossible(d) for d in dists), f"an impossible-values warning for {dists}"
             continue
+        if "the alternatives are not the k most likely tokens" in str(w.message):
+            assert any(_not_the_top(d) for d in dists), f"a not-the-top-k warning for {dists}"
+            continue
         if "numbered its choices wrongly" in str(w.message):
             assert len(dists) == len({d.choice for d in dists}), f"choices still equal: {dists}"
             continue
@@ -134,6 +137,32 @@ def _quiet(parse: Callable[[object], T], obj: object) -> T:
     warned = sum("not the logprobs of a probability" in str(w.message) for w in caught)
     assert warned >= sum(map(_impossible, dists)), f"impossible values without a warning: {dists}"
     return out
+
+
+def _key(token: str, raw: list[int] | None) -> bytes:
+    return bytes(raw) if raw is not None else token.encode("utf-8", "surrogatepass")
+
+
+def _not_the_top(d: tp.TokenDistribution) -> bool:
+    """A sampled token outside its position's alternatives yet above the least likely one.
+
+    By bytes (else text), against the finite alternatives, by more than 1e-3: position by
+    position, in plain Python.
+    """
+    for t in range(len(d)):
+        returned = [
+            (_key(tok, raw), v)
+            for tok, raw, v in zip(
+                d.top_tokens[t], d.top_bytes[t], d.top_logprobs[t].tolist(), strict=False
+            )
+            if v > -math.inf
+        ]
+        lp = float(d.logprobs[t])
+        keys = {k for k, _ in returned}
+        outside = returned and _key(d.tokens[t], d.token_bytes[t]) not in keys
+        if outside and lp > min(v for _, v in returned) + 1e-3:
+            return True
+    return False
 
 
 def _impossible(d: tp.TokenDistribution) -> bool:

@@ -144,7 +144,11 @@ def test_a_shifted_echo_with_the_generated_alternatives_is_refused(local, client
     lp = body["choices"][0]["logprobs"]
     lp["top_logprobs"][-2] = dict(lp["top_logprobs"][-1])
     local.post("/completions").respond(200, json=body)
-    with pytest.raises(tp.ScoringError, match="follows it"):
+    # the copied alternatives leave the sampled ' sat' out yet below it: parse says so too
+    with (
+        pytest.warns(tp.TokenprobsWarning, match="not the k most likely"),
+        pytest.raises(tp.ScoringError, match="follows it"),
+    ):
         tp.score(" sat", context="The cat", model="tiny", client=client)
 
 

@@ -16,7 +16,7 @@ from tokenprobs.exceptions import TokenprobsWarning
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["SLACK", "checked", "impossible"]
+__all__ = ["SLACK", "checked", "impossible", "not_the_top"]
 
 
 def checked(out: list[TokenDistribution]) -> list[TokenDistribution]:
@@ -41,7 +41,47 @@ rounding of a probability: a server that rounds logprobs to 4 decimals is off by
 
 
 def impossible(d: TokenDistribution) -> str | None:
-    """Why the values are not probabilities (a logprob above 0, alternatives summing above 1)."""
+    """Why the values cannot be trusted, if they cannot.
+
+    They are not probabilities (a logprob above 0, alternatives summing above 1), or the
+    alternatives are not the most likely tokens (`not_the_top`).
+    """
+    return _not_probabilities(d) or not_the_top(d)
+
+
+def not_the_top(d: TokenDistribution) -> str | None:
+    """Why the alternatives are not the k most likely tokens, if they are not.
+
+    A sampled token the server did not return among the alternatives is one it left out, so no
+    more likely than the least likely one it did return (`Candidates.cap`); one above the cap
+    (by more than `SLACK`) says the alternatives are not the top k, and the bounds that assume
+    so (every unseen token at most the cap) would exclude the truth.
+    """
+    top, lp = d.top_logprobs, d.logprobs
+    if top.ndim != 2 or not top.shape[1] or not len(d):  # noqa: PLR2004
+        return None
+    finite = np.isfinite(top)
+    cap = np.where(finite.any(axis=1), np.where(finite, top, np.inf).min(axis=1), np.nan)
+    with np.errstate(invalid="ignore"):
+        above = np.flatnonzero(lp > cap + SLACK)
+    # by text first (cheap; a text among them is almost always the same token), then by bytes
+    suspects = [int(t) for t in above if d.tokens[t] not in d.top_tokens[t]]
+    if not suspects:
+        return None
+    outside = [t for t in suspects if not d.candidates.in_top[t]]
+    if not outside:
+        return None
+    t, count = outside[0], len(outside)
+    return (
+        f"choice {d.choice}: position {t} ({d.tokens[t]!r}) was sampled with logprob "
+        f"{float(lp[t]):.4f}, above the least likely alternative returned ({float(cap[t]):.4f}), "
+        f"yet it is not among them ({count} such position{'s' * (count != 1)}): the "
+        "alternatives are not the k most likely tokens, so what is computed from them (tail "
+        "mass, bounds, `exact` flags) cannot be trusted"
+    )
+
+
+def _not_probabilities(d: TokenDistribution) -> str | None:
     lp, top = d.logprobs, d.top_logprobs
     with np.errstate(invalid="ignore"):
         high = np.flatnonzero(lp > SLACK)
