@@ -171,6 +171,7 @@ def test_distillkit_rows_load_with_its_field_names(tmp_path):
     assert [int(ids[j, 0]) for j in range(first)] == row["input_ids"][1 : first + 1]
 
 
+@pytest.mark.extras  # write_distillkit writes Parquet: pyarrow
 def test_write_distillkit_prompt_ids_is_a_function(tmp_path):
     """A list (what to_distillkit takes) was "'list' object is not callable" from inside."""
     with pytest.raises(TypeError, match="prompt_ids is a function of a record"):
