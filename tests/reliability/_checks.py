@@ -139,28 +139,27 @@ def _quiet(parse: Callable[[object], T], obj: object) -> T:
     return out
 
 
-def _key(token: str, raw: list[int] | None) -> bytes:
-    return bytes(raw) if raw is not None else token.encode("utf-8", "surrogatepass")
-
-
 def _not_the_top(d: tp.TokenDistribution) -> bool:
     """A sampled token outside its position's alternatives yet above the least likely one.
 
-    By bytes (else text), against the finite alternatives, by more than 1e-3: position by
-    position, in plain Python.
+    Against the finite alternatives, by more than 1e-3, position by position in plain Python;
+    "outside" by the identity rule: no alternative with its string whose bytes agree with its
+    bytes where both are given.
     """
     for t in range(len(d)):
         returned = [
-            (_key(tok, raw), v)
+            (tok, raw, v)
             for tok, raw, v in zip(
                 d.top_tokens[t], d.top_bytes[t], d.top_logprobs[t].tolist(), strict=False
             )
             if v > -math.inf
         ]
-        lp = float(d.logprobs[t])
-        keys = {k for k, _ in returned}
-        outside = returned and _key(d.tokens[t], d.token_bytes[t]) not in keys
-        if outside and lp > min(v for _, v in returned) + 1e-3:
+        lp, own, own_raw = float(d.logprobs[t]), d.tokens[t], d.token_bytes[t]
+        among = any(
+            tok == own and (raw is None or own_raw is None or raw == own_raw)
+            for tok, raw, _ in returned
+        )
+        if returned and not among and lp > min(v for _, _, v in returned) + 1e-3:
             return True
     return False
 
