@@ -11,7 +11,9 @@ from hypothesis.extra import numpy as hnp
 from scipy import special, stats
 from tests._recorded import RECORDED
 
+import tokenprobs as tp
 from tokenprobs import metrics
+from tokenprobs.testing import chat_completion
 
 FIXTURE = RECORDED / "chat_gpt-4o-mini_top2_openai_apiref_example.json"
 
@@ -250,6 +252,15 @@ def test_bounds_take_any_vocabulary_size():
     assert small[0] == huge[0]
     assert huge[1] > small[1]
     assert np.isfinite(huge).all()
+
+
+def test_bounds_refuse_a_vocabulary_beyond_float64():
+    """A size past float64's range is a typed error naming it, not a bare OverflowError."""
+    with pytest.raises(ValueError, match="vocab_size has 401 digits"):
+        metrics.entropy_bounds([-0.7, -1.4], vocab_size=10**400)
+    d = tp.parse(chat_completion([("a", -0.7, [("a", -0.7), ("b", -1.4)])]))
+    with pytest.raises(ValueError, match="vocab_size has 401 digits"):
+        d.entropy_bounds(vocab_size=10**400)
 
 
 # --- the rules, one row each ------------------------------------------------------------------

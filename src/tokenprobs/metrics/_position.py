@@ -38,6 +38,7 @@ __all__ = [
     "support",
     "tail_mass",
 ]
+_LARGEST_FLOAT = float(np.finfo(np.float64).max)
 
 
 def probs(logprobs: ArrayLike) -> NDArray[np.float64]:
@@ -349,9 +350,9 @@ def entropy_bounds(
     Raises:
         TypeError: If an input is not numeric, or `vocab_size` is a bool.
         ValueError: If `ceiling_logprob` is not one value per row, or `vocab_size` is not a
-            positive integer, fewer than the tokens returned
-            at a position, or exactly as many while their probabilities leave a tail (above
-            1e-4, more than rounding): that tail would have no token to go to.
+            positive integer below 1.8e308, fewer than the tokens returned at a position, or
+            exactly as many while their probabilities leave a tail (above 1e-4, more than
+            rounding): that tail would have no token to go to.
 
     Examples:
         >>> entropy_bounds([-0.6931471805599453, -1.3862943611198906], vocab_size=4, base=2)
@@ -363,6 +364,9 @@ def entropy_bounds(
     vocab = operator.index(vocab_size)
     if vocab < 1:
         msg = f"vocab_size must be a positive integer, got {vocab}"
+        raise ValueError(msg)
+    if vocab > _LARGEST_FLOAT:  # the bounds are float64
+        msg = f"vocab_size has {len(str(vocab))} digits: no vocabulary is that large"
         raise ValueError(msg)
     x = to_last_axis(logprobs, axis)
     member = x > -np.inf
