@@ -577,6 +577,42 @@ def test_cut_off_json_says_raise_max_tokens():
         fields.confidence(d)
 
 
+@pytest.mark.parametrize(
+    ("pieces", "finish_reason", "match"),
+    [
+        pytest.param(
+            ('{"a": {"b": 1}, "c": [{"d"', ": 2}", ', {"e'),
+            "length",
+            "raise max_tokens",
+            id="cut-off-after-complete-nested-objects",
+        ),
+        pytest.param(
+            ('{"items": [{"sku": "A"}, {"sku": "B',), "length", "raise max_tokens", id="cut-list"
+        ),
+        pytest.param(
+            ('{"answer": {"x": 1}, oops}',), "stop", "expected a key", id="broken-after-nested"
+        ),
+        pytest.param(
+            ('{"a": [' * 300, '{"b": 1}'), "length", "raise max_tokens", id="cut-deep-inside"
+        ),
+    ],
+)
+def test_a_nested_value_of_a_broken_document_is_not_the_document(pieces, finish_reason, match):
+    """A complete `{...}` inside a cut-off or broken document is not read as the document.
+
+    Its leaves would come back at the wrong paths (`/b` for `/a/b`, `/sku` for `/items/0/sku`).
+    """
+    d = dist(*tok(*pieces), finish_reason=finish_reason)
+    with pytest.raises(fields.JSONNotFoundError, match=match):
+        fields.confidence(d)
+
+
+def test_a_document_after_a_broken_one_in_prose_is_still_found():
+    """Braces that fail before the next `{` (prose) do not hide the document after them."""
+    fc = fields.confidence(dist(*tok('Template {name}, answer: {"a": {"b": 1}}')))
+    assert [f.pointer for f in fc] == ["/a/b"]
+
+
 def test_refusal_is_a_typed_error():
     """A refusal's logprobs are no structured output."""
     d = tp.parse(chat_completion(tok("I can't help."), refusal=True))
