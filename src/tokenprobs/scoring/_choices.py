@@ -218,7 +218,8 @@ def score_choices(
 
     Raises:
         ScoringError: The server cannot score (see `tp.score`).
-        ValueError: No choices, or an empty one.
+        TypeError: `choices` is one `str` or no list, or a choice or `context` is not a `str`.
+        ValueError: No choices, an empty one, or one given twice.
         openai.APIError: A request failed (after retries): the first failure is raised.
 
     Examples:
@@ -231,7 +232,7 @@ def score_choices(
     """
     many = _many(context, choices, model, client, create_kwargs)
     options = many.options(top_logprobs, concurrency, progress, retry, guards, profile)
-    return _scores(choices, many.finish(get_token_distributions(many.prompts, **options)))
+    return _scores(many, get_token_distributions(many.prompts, **options))
 
 
 async def ascore_choices(
@@ -255,26 +256,40 @@ async def ascore_choices(
     """
     many = _many(context, choices, model, client, create_kwargs)
     options = many.options(top_logprobs, concurrency, progress, retry, guards, profile)
-    return _scores(choices, many.finish(await aget_token_distributions(many.prompts, **options)))
+    return _scores(many, await aget_token_distributions(many.prompts, **options))
 
 
 def _many(
     context: str, choices: Sequence[str], model: str, client: object, kwargs: dict[str, object]
 ) -> Texts:
-    """The requests of a multiple choice, checked before any is sent (the twins' shared start)."""
-    if not choices and not isinstance(choices, str | bytes):
-        msg = "score_choices needs at least one choice"
-        raise ValueError(msg)
-    return Texts.of(
+    """The requests of a multiple choice, checked before any is sent (the twins' shared start).
+
+    A choice given twice is refused: the softmax over the choices would split its probability
+    between its copies, and `best` would name the first.
+    """
+    many = Texts.of(
         choices, context=context, model=model, client=client, kwargs=kwargs, name="choices"
     )
+    if not many.texts:
+        msg = "score_choices needs at least one choice"
+        raise ValueError(msg)
+    seen: dict[str, int] = {}
+    for i, choice in enumerate(many.texts):
+        if choice in seen:
+            msg = (
+                f"choices {seen[choice]} and {i} are the same text ({choice!r}): the softmax "
+                "over the choices would split its probability between them; pass each choice once"
+            )
+            raise ValueError(msg)
+        seen[choice] = i
+    return many
 
 
-def _scores(choices: Sequence[str], results: list[TokenDistribution | Exception]) -> ChoiceScores:
+def _scores(many: Texts, results: list[TokenDistribution | Exception]) -> ChoiceScores:
     """The scores of every choice, or the first failure raised (the twins' shared end)."""
     out = []
-    for result in results:
+    for result in many.finish(results):
         if isinstance(result, Exception):
             raise result
         out.append(result)
-    return ChoiceScores.of(choices, out)
+    return ChoiceScores.of(many.texts, out)
