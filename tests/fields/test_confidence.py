@@ -607,6 +607,22 @@ def test_a_nested_value_of_a_broken_document_is_not_the_document(pieces, finish_
         fields.confidence(d)
 
 
+@pytest.mark.parametrize(
+    "pieces",
+    [('{"a":"', b"\xff", '"}'), ('{"', b"\xc3", '":1}'), ('{"a":"', b"\xe2\x80", '"}')],
+    ids=["invalid-byte-in-a-value", "cut-character-in-a-key", "lone-lead-bytes-in-a-value"],
+)
+def test_token_bytes_that_are_not_utf8_are_a_typed_error(pieces):
+    """Without a content to check them (a bare logprobs object), bytes no character has are named.
+
+    Before, `json.loads` of the literal raised a bare `UnicodeDecodeError` from inside the walk.
+    """
+    logprobs = chat_completion(tok(*pieces))["choices"][0]["logprobs"]
+    assert tp.parse(logprobs).content is None
+    with pytest.raises(fields.JSONNotFoundError, match=r"at byte \d+: expected UTF-8 text"):
+        fields.confidence(logprobs)
+
+
 def test_a_document_after_a_broken_one_in_prose_is_still_found():
     """Braces that fail before the next `{` (prose) do not hide the document after them."""
     fc = fields.confidence(dist(*tok('Template {name}, answer: {"a": {"b": 1}}')))

@@ -56,6 +56,19 @@ def _fail(buf: bytes, at: int, what: str) -> _StoppedError:
     return _StoppedError(f"invalid JSON at byte {at}: expected {what}, found {seen!r}", at)
 
 
+def _string(buf: bytes, i: int, end: int) -> str:
+    """The string literal `buf[i:end]` decoded, as `json.loads` of it in place gives it.
+
+    Raises:
+        _StoppedError: Its bytes are not UTF-8 (tokens whose bytes no content checked: a bare
+            logprobs object), which JSON text must be.
+    """
+    try:
+        return str(json.loads(buf[i:end]))
+    except UnicodeDecodeError as exc:
+        raise _fail(buf, i + exc.start, "UTF-8 text (JSON text is UTF-8)") from None
+
+
 def _scalar(buf: bytes, i: int, path: Path, leaves: list[Leaf]) -> int:
     """Read the scalar literal at `i` into `leaves`; return the offset past it."""
     c = buf[i : i + 1]
@@ -65,7 +78,7 @@ def _scalar(buf: bytes, i: int, path: Path, leaves: list[Leaf]) -> int:
             raise _fail(buf, i, "a complete string")
         end = m.end()
         # the literal is valid JSON, so json.loads decodes its escapes the way it would in place
-        leaves.append(Leaf(path, json.loads(buf[i:end]), i, end))
+        leaves.append(Leaf(path, _string(buf, i, end), i, end))
         return end
     lit = _LITERALS.get(c)
     if lit is not None:
@@ -89,7 +102,7 @@ def _member(buf: bytes, j: int, expected: str) -> tuple[str, int]:
     m = _STRING.match(buf, j)
     if m is None:
         raise _fail(buf, j, expected)
-    key: str = json.loads(buf[j : m.end()])
+    key = _string(buf, j, m.end())
     k = _WS.match(buf, m.end()).end()  # type: ignore[union-attr]
     if buf[k : k + 1] != b":":
         raise _fail(buf, k, "':'")
