@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokenprobs.client import DEFAULT_RETRY, aget_token_distributions, get_token_distributions
+from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
 from tokenprobs.scoring._score import Texts, score
 
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 
     from tokenprobs.client import RetryPolicy
     from tokenprobs.guards import GuardMode, GuardProfile
-    from tokenprobs.models import TokenDistribution
 
 __all__ = ["ChoiceScores", "ascore_choices", "greedy", "loglikelihood", "score_choices"]
 
@@ -31,7 +31,14 @@ def greedy(d: TokenDistribution) -> bool:
 
     Within 1e-6 of the best returned alternative (ties count); False where a position has no
     logprob or no alternatives to compare with, and for a distribution with no positions.
+
+    Raises:
+        TypeError: `d` is not a `TokenDistribution`.
     """
+    given: object = d  # checked as a caller may pass anything
+    if not isinstance(given, TokenDistribution):
+        msg = f"greedy(d) takes a TokenDistribution (tp.score's result), got {type(given).__name__}"
+        raise TypeError(msg)
     if not len(d):
         return False
     has_alternatives = np.fromiter(map(len, d.top_tokens), dtype=np.intp, count=len(d)) > 0
@@ -70,9 +77,23 @@ class ChoiceScores:
         alternatives (the `-9999` sentinel).
 
         Raises:
-            ValueError: No choices, not one distribution per choice, or a choice that is empty
-                or has no scored position.
+            TypeError: A choice is not a `str`, or a distribution not a `TokenDistribution`.
+            ValueError: No choices, not one distribution per choice, or a choice that is empty,
+                given twice or has no scored position.
         """
+        choices, distributions = list(choices), list(distributions)
+        for what, items, kind in (
+            ("choice", choices, str),
+            ("distribution", distributions, TokenDistribution),
+        ):
+            for i, given in enumerate(items):
+                if not isinstance(given, kind):
+                    msg = (
+                        f"ChoiceScores.of: {what} {i} must be a {kind.__name__} (choices are the "
+                        "texts, distributions what `tp.score` returned for them), got "
+                        f"{type(given).__name__}"
+                    )
+                    raise TypeError(msg)
         if len(choices) != len(distributions):
             msg = (
                 f"ChoiceScores.of needs one distribution per choice, got {len(choices)} choices "
@@ -92,9 +113,10 @@ class ChoiceScores:
                     "`tp.score` returned for it"
                 )
                 raise ValueError(msg)
+        _once(choices)
         return cls(
-            choices=list(choices),
-            distributions=list(distributions),
+            choices=choices,
+            distributions=distributions,
             logprobs=readonly(np.array([float(np.sum(d.logprobs)) for d in distributions])),
             token_counts=readonly(np.array([len(d) for d in distributions], dtype=np.int64)),
             byte_counts=readonly(
@@ -110,7 +132,11 @@ class ChoiceScores:
 
     @property
     def per_byte(self) -> NDArray[np.float64]:
-        """`(C,)` the logprob per UTF-8 byte of each choice (lm-eval's `acc_norm` by bytes)."""
+        """`(C,)` the logprob per UTF-8 byte of each choice.
+
+        lm-eval's `acc_norm` divides by characters (`len(choice)`), which is the same for an
+        ASCII choice only: `self.logprobs / [len(c) for c in self.choices]` is its measure.
+        """
         return readonly(self.logprobs / self.byte_counts)
 
     @property
@@ -273,8 +299,18 @@ def _many(
     if not many.texts:
         msg = "score_choices needs at least one choice"
         raise ValueError(msg)
+    _once(many.texts)
+    return many
+
+
+def _once(choices: Sequence[str]) -> None:
+    """Refuse a choice given twice: the softmax over the choices would split its probability.
+
+    Raises:
+        ValueError: Two choices are the same text (the message names both indices).
+    """
     seen: dict[str, int] = {}
-    for i, choice in enumerate(many.texts):
+    for i, choice in enumerate(choices):
         if choice in seen:
             msg = (
                 f"choices {seen[choice]} and {i} are the same text ({choice!r}): the softmax "
@@ -282,7 +318,6 @@ def _many(
             )
             raise ValueError(msg)
         seen[choice] = i
-    return many
 
 
 def _scores(many: Texts, results: list[TokenDistribution | Exception]) -> ChoiceScores:
