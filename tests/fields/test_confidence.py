@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pydantic import BaseModel
 
@@ -656,5 +657,9 @@ def test_indexing():
         fc[7]
     with pytest.raises(TypeError, match="not a bool"):  # True is no index 1
         fc[True]
+    with pytest.raises(TypeError, match="not a bool"):
+        fc[np.True_]
+    assert fc[np.int64(0)] is fc[0]  # as a list takes numpy's integers (np.argsort's)
+    assert fc[np.intp(-1)] is fc[-1]
     with pytest.raises(TypeError, match="top-level key"):
         fc[1.0]
