@@ -643,6 +643,14 @@ def test_bad_schema_is_a_typed_error():
         fields.confidence(dist(*tok('{"a":1}')), schema=42)
 
 
+def test_a_key_given_twice_is_found_as_json_loads_keeps_it():
+    """Both leaves are iterated; the path finds the last one, the value `json.loads` keeps."""
+    text = '{"a": {"x": 1}, "a": {"x": 2}}'
+    fc = fields.confidence(dist(*tok(text)))
+    assert [(f.pointer, f.value) for f in fc] == [("/a/x", 1), ("/a/x", 2)]
+    assert fc["/a/x"].value == fc[("a", "x")].value == json.loads(text)["a"]["x"] == 2
+
+
 def test_indexing():
     """By path tuple, pointer, top-level key and index; a missing key lists existing ones."""
     fc = fields.confidence(dist(*tok('{"a/b": [5], "0": 1}')))
