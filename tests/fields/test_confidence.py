@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pydantic import BaseModel
 
@@ -577,6 +578,58 @@ def test_cut_off_json_says_raise_max_tokens():
         fields.confidence(d)
 
 
+@pytest.mark.parametrize(
+    ("pieces", "finish_reason", "match"),
+    [
+        pytest.param(
+            ('{"a": {"b": 1}, "c": [{"d"', ": 2}", ', {"e'),
+            "length",
+            "raise max_tokens",
+            id="cut-off-after-complete-nested-objects",
+        ),
+        pytest.param(
+            ('{"items": [{"sku": "A"}, {"sku": "B',), "length", "raise max_tokens", id="cut-list"
+        ),
+        pytest.param(
+            ('{"answer": {"x": 1}, oops}',), "stop", "expected a key", id="broken-after-nested"
+        ),
+        pytest.param(
+            ('{"a": [' * 300, '{"b": 1}'), "length", "raise max_tokens", id="cut-deep-inside"
+        ),
+    ],
+)
+def test_a_nested_value_of_a_broken_document_is_not_the_document(pieces, finish_reason, match):
+    """A complete `{...}` inside a cut-off or broken document is not read as the document.
+
+    Its leaves would come back at the wrong paths (`/b` for `/a/b`, `/sku` for `/items/0/sku`).
+    """
+    d = dist(*tok(*pieces), finish_reason=finish_reason)
+    with pytest.raises(fields.JSONNotFoundError, match=match):
+        fields.confidence(d)
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [('{"a":"', b"\xff", '"}'), ('{"', b"\xc3", '":1}'), ('{"a":"', b"\xe2\x80", '"}')],
+    ids=["invalid-byte-in-a-value", "cut-character-in-a-key", "lone-lead-bytes-in-a-value"],
+)
+def test_token_bytes_that_are_not_utf8_are_a_typed_error(pieces):
+    """Without a content to check them (a bare logprobs object), bytes no character has are named.
+
+    Before, `json.loads` of the literal raised a bare `UnicodeDecodeError` from inside the walk.
+    """
+    logprobs = chat_completion(tok(*pieces))["choices"][0]["logprobs"]
+    assert tp.parse(logprobs).content is None
+    with pytest.raises(fields.JSONNotFoundError, match=r"at byte \d+: expected UTF-8 text"):
+        fields.confidence(logprobs)
+
+
+def test_a_document_after_a_broken_one_in_prose_is_still_found():
+    """Braces that fail before the next `{` (prose) do not hide the document after them."""
+    fc = fields.confidence(dist(*tok('Template {name}, answer: {"a": {"b": 1}}')))
+    assert [f.pointer for f in fc] == ["/a/b"]
+
+
 def test_refusal_is_a_typed_error():
     """A refusal's logprobs are no structured output."""
     d = tp.parse(chat_completion(tok("I can't help."), refusal=True))
@@ -588,6 +641,14 @@ def test_bad_schema_is_a_typed_error():
     """A schema that is not one is named."""
     with pytest.raises(fields.SchemaError, match="JSON Schema dict"):
         fields.confidence(dist(*tok('{"a":1}')), schema=42)
+
+
+def test_a_key_given_twice_is_found_as_json_loads_keeps_it():
+    """Both leaves are iterated; the path finds the last one, the value `json.loads` keeps."""
+    text = '{"a": {"x": 1}, "a": {"x": 2}}'
+    fc = fields.confidence(dist(*tok(text)))
+    assert [(f.pointer, f.value) for f in fc] == [("/a/x", 1), ("/a/x", 2)]
+    assert fc["/a/x"].value == fc[("a", "x")].value == json.loads(text)["a"]["x"] == 2
 
 
 def test_indexing():
@@ -604,5 +665,9 @@ def test_indexing():
         fc[7]
     with pytest.raises(TypeError, match="not a bool"):  # True is no index 1
         fc[True]
+    with pytest.raises(TypeError, match="not a bool"):
+        fc[np.True_]
+    assert fc[np.int64(0)] is fc[0]  # as a list takes numpy's integers (np.argsort's)
+    assert fc[np.intp(-1)] is fc[-1]
     with pytest.raises(TypeError, match="top-level key"):
         fc[1.0]

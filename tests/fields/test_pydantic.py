@@ -47,6 +47,15 @@ def test_parse_a_distribution():
     )
 
 
+def test_a_choice_of_a_distribution_is_refused_not_ignored():
+    """A `TokenDistribution` is one choice already: `choice=1` would silently read choice 0."""
+    d = examples.load("structured")
+    assert isinstance(d, tp.TokenDistribution)
+    with pytest.raises(ValueError, match=r"choice=1\): d is a TokenDistribution, one choice"):
+        fields.parse(d, Event, choice=1)
+    assert fields.parse(d, Event, choice=0)[0].name == "Science Fair"
+
+
 def test_aliases_nested_models_lists_and_dicts():
     """JSON keys are read through aliases into field names, through lists, unions and dicts."""
     doc = '{"kind":"x","lines":[{"SKU":"a","qty":2}],"extra":{"SKU":"b","qty":3},"tags":{"SKU":1}}'

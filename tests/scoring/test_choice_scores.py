@@ -72,6 +72,7 @@ def test_one_choice_at_the_sentinel_still_loses_to_a_known_one():
         pytest.param(["A", "B"], [A], r"2 choices? .*1 distribution", id="fewer-distributions"),
         pytest.param(["A", ""], [A, B], r"choice 1 \(''\) is empty", id="empty-text"),
         pytest.param(["A", "B"], [A, dist()], r"choice 1 \('B'\) has no scored", id="no-positions"),
+        pytest.param(["A", "A"], [A, B], r"choices 0 and 1 are the same text", id="twice"),
     ],
 )
 def test_of_refuses_inconsistent_input(choices, distributions, match):
@@ -80,6 +81,32 @@ def test_of_refuses_inconsistent_input(choices, distributions, match):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=match):
             tp.scoring.ChoiceScores.of(choices, distributions)
+
+
+@pytest.mark.parametrize(
+    ("choices", "distributions", "match"),
+    [
+        pytest.param([1], [A], r"choice 0 must be a str .*got int", id="int-choice"),
+        pytest.param(["A"], [" A"], r"distribution 0 must be a TokenDistribution", id="a-text"),
+    ],
+)
+def test_of_names_a_wrong_type(choices, distributions, match):
+    """A choice that is no str or a distribution that is none: a TypeError, not AttributeError."""
+    with pytest.raises(TypeError, match=match):
+        tp.scoring.ChoiceScores.of(choices, distributions)
+
+
+def test_of_reads_its_arguments_once():
+    """Generators are read once into the lists the scores keep."""
+    s = tp.scoring.ChoiceScores.of((c for c in ["A", "B"]), (d for d in [A, B]))
+    assert s.choices == ["A", "B"]
+    assert s.logprobs.tolist() == [-1.0, -2.0]
+
+
+def test_greedy_of_something_else_is_a_type_error():
+    """`greedy` names what it takes."""
+    with pytest.raises(TypeError, match="takes a TokenDistribution"):
+        tp.scoring.greedy(" A")
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,20 @@ def test_each_line_gets_its_logprob_tokens_and_perplexity(served, tmp_path, caps
         assert shown == text
 
 
+def test_a_line_is_cut_at_line_breaks_only(served, tmp_path, capsys):
+    """A form feed or U+2028 inside a line is text: one output line per input line, in order.
+
+    Before, `str.splitlines` cut such a line in two, so the outputs no longer matched the lines.
+    """
+    served.post("/completions").mock(side_effect=answer)
+    path = tmp_path / "texts.txt"
+    path.write_bytes(" one\u2028two\n three\x0cfour\r\n five\rsix\n".encode())
+    code = cli.main(["score", str(path), "--model", "tiny", "--base-url", LOCAL, "--json"])
+    assert code == 0
+    shown = [json.loads(line)["text"] for line in capsys.readouterr().out.splitlines()]
+    assert shown == [" one\u2028two", " three\x0cfour", " five", "six"]
+
+
 def test_json_lines_and_a_failed_text_in_its_place(served, tmp_path, capsys):
     """`--json`: one object per text; a text the server cannot score is an error line, exit 6."""
 

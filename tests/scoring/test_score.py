@@ -353,3 +353,58 @@ def test_one_str_where_a_list_of_texts_goes_is_refused_before_any_request(local,
     with pytest.raises(TypeError, match=r"choices is one .*e\.g\. \[choice\]"):
         tp.score_choices("The capital is", form(" Paris"), model="tiny", client=client)
     assert route.call_count == 0
+
+
+def test_a_generator_of_texts_is_scored_not_dropped(local, client):
+    """Texts given as a generator are read once: each is scored (before, nothing was sent)."""
+    local.post("/completions").mock(side_effect=answer)
+    out = tp.scoring.score_many(
+        (t for t in [" mat", " rug"]), context="The cat sat on the", model="tiny", client=client
+    )
+    assert [d.text for d in out] == [" mat", " rug"]
+    s = tp.score_choices(
+        "The cat sat on the", (c for c in [" mat", " rug"]), model="tiny", client=client
+    )
+    assert s.choices == [" mat", " rug"]
+    assert s.logprobs.tolist() == [fake_logprob(" mat"), fake_logprob(" rug")]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda c: tp.score(5, model="tiny", client=c), r"text to score must be a str, got int 5"),
+        (
+            lambda c: tp.score(" sat", context=None, model="tiny", client=c),
+            r"context must be a str, got NoneType",
+        ),
+        (
+            lambda c: tp.score_choices(b"The cat", [" sat"], model="tiny", client=c),
+            r"context must be a str, got bytes",
+        ),
+        (
+            lambda c: tp.score_choices("The cat", [" sat", 3], model="tiny", client=c),
+            r"text to score must be a str, got int 3",
+        ),
+        (
+            lambda c: tp.score_choices("The cat", None, model="tiny", client=c),
+            r"choices must be a list of str, got NoneType",
+        ),
+    ],
+    ids=["int-text", "none-context", "bytes-context", "int-choice", "no-choices"],
+)
+def test_a_text_or_context_that_is_no_str_is_named_before_any_request(local, client, call, match):
+    """A wrong type is a TypeError naming the argument, not Python's `str + int` from inside."""
+    route = local.post("/completions").mock(side_effect=answer)
+    with pytest.raises(TypeError, match=match):
+        call(client)
+    assert route.call_count == 0
+
+
+def test_a_choice_given_twice_is_refused_before_any_request(local, client):
+    """Two copies of a choice would split its probability: a ValueError naming both."""
+    route = local.post("/completions").mock(side_effect=answer)
+    with pytest.raises(ValueError, match=r"choices 0 and 2 are the same text \(' mat'\)"):
+        tp.score_choices(
+            "The cat sat on the", [" mat", " rug", " mat"], model="tiny", client=client
+        )
+    assert route.call_count == 0

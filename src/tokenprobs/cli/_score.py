@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
 __all__ = ["add_score_parser", "run_score"]
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+"""What ends a line of the file: not `str.splitlines`' form feeds and Unicode separators
+(U+2028, U+0085 ...), which are text inside a line and would cut it into two texts."""
 
 
 def add_score_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,7 +59,7 @@ def run_score(args: argparse.Namespace) -> int:
         InputError: The file cannot be read, or is not UTF-8.
         UsageError: The base URL is malformed.
     """
-    texts = [line for line in read_text(args.file).splitlines() if line.strip()]
+    texts = [line for line in _LINE_BREAK.split(read_text(args.file)) if line.strip()]
     client = client_of(args)
     if client is None:
         print(NO_KEY_MESSAGE, file=sys.stderr)  # noqa: T201

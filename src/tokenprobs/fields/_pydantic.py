@@ -94,11 +94,18 @@ def parse(obj: object, model: type[M], /, *, choice: int = 0) -> tuple[M, FieldC
         pydantic.ValidationError: If the JSON does not validate against `model`.
         FieldsError: As `confidence` does.
         TypeError: If `model` is not a pydantic model class.
+        ValueError: If `obj` is a `TokenDistribution` (one choice already) and `choice` is not 0.
     """
     given: object = model  # checked as a caller may pass anything
     if not (isinstance(given, type) and issubclass(given, BaseModel)):
         msg = f"fields.parse(d, model): model is a pydantic model class, got {given!r}"
         raise TypeError(msg)
+    if isinstance(obj, TokenDistribution) and choice != 0:
+        msg = (
+            f"fields.parse(d, model, choice={choice!r}): d is a TokenDistribution, one choice "
+            "already; pass the response to pick a choice, or leave choice out"
+        )
+        raise ValueError(msg)
     d = obj if isinstance(obj, TokenDistribution) else parse_response(obj, choice=choice)
     fc = confidence(d, schema=model)
     instance = _parsed(obj, model, choice)

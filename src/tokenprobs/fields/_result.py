@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, overload
+
+import numpy as np
 
 from tokenprobs._optional import require
 from tokenprobs.fields import _view
@@ -126,16 +129,17 @@ class FieldConfidences(Sequence[FieldConfidence]):
         Raises:
             KeyError: If no leaf has that path (the message lists some that exist).
             IndexError: If an index is past the leaves (the message says how many there are).
-            TypeError: If `key` is none of those (a `bool` is no index).
+            TypeError: If `key` is none of those (a `bool` is no index; numpy's integers are).
         """
         if isinstance(key, slice):
             return self._leaves[key]
         given: object = key  # checked as a caller may pass anything
-        if isinstance(given, int) and not isinstance(given, bool):
-            if not -len(self._leaves) <= given < len(self._leaves):
-                msg = f"leaf index {given} is out of range: there are {len(self._leaves)} leaves"
+        if not isinstance(given, bool | np.bool_) and isinstance(given, numbers.Integral):
+            at = int(given)  # numpy's integers index too, as they do a list
+            if not -len(self._leaves) <= at < len(self._leaves):
+                msg = f"leaf index {at} is out of range: there are {len(self._leaves)} leaves"
                 raise IndexError(msg)
-            return self._leaves[given]
+            return self._leaves[at]
         if not isinstance(given, str | tuple):
             msg = (
                 "a leaf is found by a JSON pointer ('/a/b') or top-level key (str), a path "

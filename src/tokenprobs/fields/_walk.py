@@ -43,9 +43,30 @@ def pointer(path: Path) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
-def _fail(buf: bytes, at: int, what: str) -> JSONNotFoundError:
+class _StoppedError(Exception):
+    """Invalid JSON at byte `at`, inside the walk (`walk` raises it as a `JSONNotFoundError`)."""
+
+    def __init__(self, msg: str, at: int) -> None:
+        super().__init__(msg)
+        self.at = at
+
+
+def _fail(buf: bytes, at: int, what: str) -> _StoppedError:
     seen = buf[at : at + 12].decode("utf-8", errors="replace")
-    return JSONNotFoundError(f"invalid JSON at byte {at}: expected {what}, found {seen!r}")
+    return _StoppedError(f"invalid JSON at byte {at}: expected {what}, found {seen!r}", at)
+
+
+def _string(buf: bytes, i: int, end: int) -> str:
+    """The string literal `buf[i:end]` decoded, as `json.loads` of it in place gives it.
+
+    Raises:
+        _StoppedError: Its bytes are not UTF-8 (tokens whose bytes no content checked: a bare
+            logprobs object), which JSON text must be.
+    """
+    try:
+        return str(json.loads(buf[i:end]))
+    except UnicodeDecodeError as exc:
+        raise _fail(buf, i + exc.start, "UTF-8 text (JSON text is UTF-8)") from None
 
 
 def _scalar(buf: bytes, i: int, path: Path, leaves: list[Leaf]) -> int:
@@ -57,7 +78,7 @@ def _scalar(buf: bytes, i: int, path: Path, leaves: list[Leaf]) -> int:
             raise _fail(buf, i, "a complete string")
         end = m.end()
         # the literal is valid JSON, so json.loads decodes its escapes the way it would in place
-        leaves.append(Leaf(path, json.loads(buf[i:end]), i, end))
+        leaves.append(Leaf(path, _string(buf, i, end), i, end))
         return end
     lit = _LITERALS.get(c)
     if lit is not None:
@@ -81,14 +102,14 @@ def _member(buf: bytes, j: int, expected: str) -> tuple[str, int]:
     m = _STRING.match(buf, j)
     if m is None:
         raise _fail(buf, j, expected)
-    key: str = json.loads(buf[j : m.end()])
+    key = _string(buf, j, m.end())
     k = _WS.match(buf, m.end()).end()  # type: ignore[union-attr]
     if buf[k : k + 1] != b":":
         raise _fail(buf, k, "':'")
     return key, _WS.match(buf, k + 1).end()  # type: ignore[union-attr]
 
 
-def walk(buf: bytes, start: int = 0) -> tuple[list[Leaf], int]:  # noqa: C901, PLR0912, PLR0915 - one state machine
+def walk(buf: bytes, start: int = 0) -> tuple[list[Leaf], int]:
     """Every leaf of the JSON value starting at byte `start` (after optional whitespace).
 
     Returns:
@@ -98,6 +119,14 @@ def walk(buf: bytes, start: int = 0) -> tuple[list[Leaf], int]:  # noqa: C901, P
     Raises:
         JSONNotFoundError: If the bytes from `start` are not one complete JSON value.
     """
+    try:
+        return _read(buf, start)
+    except _StoppedError as exc:
+        raise JSONNotFoundError(str(exc)) from None
+
+
+def _read(buf: bytes, start: int) -> tuple[list[Leaf], int]:  # noqa: C901, PLR0912, PLR0915 - one state machine
+    """`walk`, failing with `_StoppedError`, which says where reading stopped."""
     leaves: list[Leaf] = []
     # each frame: [is_object, path, next index or current key, container start offset, count]
     stack: list[list[object]] = []
@@ -158,7 +187,10 @@ def find(buf: bytes) -> tuple[list[Leaf], int, int]:
     """The JSON document in `buf`: the whole of it, a ```json fence's body, or inside prose.
 
     Tries, in order: the bytes from the first non-space byte; the body of each code fence; each
-    `{` or `[` from the left. The first that reads as one complete JSON value wins.
+    `{` or `[` from the left. The first that reads as one complete JSON value wins. A `{` or `[`
+    inside an attempt that read valid JSON up to it is never tried: it is a nested value of a
+    document that is cut off (`finish_reason="length"`) or broken after it, and reading it as the
+    document would give its leaves the wrong paths.
 
     Returns:
         The leaves, and the byte span `[start, end)` of the document.
@@ -167,20 +199,29 @@ def find(buf: bytes) -> tuple[list[Leaf], int, int]:
         JSONNotFoundError: If no JSON object or array (or whole-text scalar) is in `buf`.
     """
     first = _WS.match(buf).end()  # type: ignore[union-attr]
-    starts = [first]
-    starts += [m.end() for m in _FENCE.finditer(buf)]
-    starts += [k for k in range(len(buf)) if buf[k] in _OPEN]
+    early = [first] + [m.end() for m in _FENCE.finditer(buf)]
+    starts = early + [k for k in range(len(buf)) if buf[k] in _OPEN]
     errors: list[str] = []
     tried: set[int] = set()
-    for s in starts:
+    # where failed attempts read valid JSON: the few first ones' spans; then, as the brackets
+    # are tried from the left, how far any of them read
+    read: list[tuple[int, int]] = []
+    reached = 0
+    for n, s in enumerate(starts):
         s = _WS.match(buf, s).end()  # type: ignore[union-attr]  # noqa: PLW2901
-        if s in tried or s >= len(buf):
+        bracket = n >= len(early)
+        inside = (bracket and s < reached) or any(a < s < b for a, b in read)
+        if s in tried or s >= len(buf) or inside:
             continue
         tried.add(s)
         try:
-            leaves, end = walk(buf, s)
-        except JSONNotFoundError as exc:
+            leaves, end = _read(buf, s)
+        except _StoppedError as exc:
             errors.append(str(exc))
+            if bracket:
+                reached = max(reached, exc.at)
+            else:
+                read.append((s, exc.at))
             continue
         rest = _WS.match(buf, end).end()  # type: ignore[union-attr]
         if s == first and rest != len(buf) and buf[s] not in _OPEN:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokenprobs.client import DEFAULT_RETRY, aget_token_distributions, get_token_distributions
+from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
 from tokenprobs.scoring._score import Texts, score
 
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 
     from tokenprobs.client import RetryPolicy
     from tokenprobs.guards import GuardMode, GuardProfile
-    from tokenprobs.models import TokenDistribution
 
 __all__ = ["ChoiceScores", "ascore_choices", "greedy", "loglikelihood", "score_choices"]
 
@@ -31,7 +31,14 @@ def greedy(d: TokenDistribution) -> bool:
 
     Within 1e-6 of the best returned alternative (ties count); False where a position has no
     logprob or no alternatives to compare with, and for a distribution with no positions.
+
+    Raises:
+        TypeError: `d` is not a `TokenDistribution`.
     """
+    given: object = d  # checked as a caller may pass anything
+    if not isinstance(given, TokenDistribution):
+        msg = f"greedy(d) takes a TokenDistribution (tp.score's result), got {type(given).__name__}"
+        raise TypeError(msg)
     if not len(d):
         return False
     has_alternatives = np.fromiter(map(len, d.top_tokens), dtype=np.intp, count=len(d)) > 0
@@ -70,9 +77,23 @@ class ChoiceScores:
         alternatives (the `-9999` sentinel).
 
         Raises:
-            ValueError: No choices, not one distribution per choice, or a choice that is empty
-                or has no scored position.
+            TypeError: A choice is not a `str`, or a distribution not a `TokenDistribution`.
+            ValueError: No choices, not one distribution per choice, or a choice that is empty,
+                given twice or has no scored position.
         """
+        choices, distributions = list(choices), list(distributions)
+        for what, items, kind in (
+            ("choice", choices, str),
+            ("distribution", distributions, TokenDistribution),
+        ):
+            for i, given in enumerate(items):
+                if not isinstance(given, kind):
+                    msg = (
+                        f"ChoiceScores.of: {what} {i} must be a {kind.__name__} (choices are the "
+                        "texts, distributions what `tp.score` returned for them), got "
+                        f"{type(given).__name__}"
+                    )
+                    raise TypeError(msg)
         if len(choices) != len(distributions):
             msg = (
                 f"ChoiceScores.of needs one distribution per choice, got {len(choices)} choices "
@@ -92,9 +113,10 @@ class ChoiceScores:
                     "`tp.score` returned for it"
                 )
                 raise ValueError(msg)
+        _once(choices)
         return cls(
-            choices=list(choices),
-            distributions=list(distributions),
+            choices=choices,
+            distributions=distributions,
             logprobs=readonly(np.array([float(np.sum(d.logprobs)) for d in distributions])),
             token_counts=readonly(np.array([len(d) for d in distributions], dtype=np.int64)),
             byte_counts=readonly(
@@ -110,7 +132,11 @@ class ChoiceScores:
 
     @property
     def per_byte(self) -> NDArray[np.float64]:
-        """`(C,)` the logprob per UTF-8 byte of each choice (lm-eval's `acc_norm` by bytes)."""
+        """`(C,)` the logprob per UTF-8 byte of each choice.
+
+        lm-eval's `acc_norm` divides by characters (`len(choice)`), which is the same for an
+        ASCII choice only: `self.logprobs / [len(c) for c in self.choices]` is its measure.
+        """
         return readonly(self.logprobs / self.byte_counts)
 
     @property
@@ -218,7 +244,8 @@ def score_choices(
 
     Raises:
         ScoringError: The server cannot score (see `tp.score`).
-        ValueError: No choices, or an empty one.
+        TypeError: `choices` is one `str` or no list, or a choice or `context` is not a `str`.
+        ValueError: No choices, an empty one, or one given twice.
         openai.APIError: A request failed (after retries): the first failure is raised.
 
     Examples:
@@ -231,7 +258,7 @@ def score_choices(
     """
     many = _many(context, choices, model, client, create_kwargs)
     options = many.options(top_logprobs, concurrency, progress, retry, guards, profile)
-    return _scores(choices, many.finish(get_token_distributions(many.prompts, **options)))
+    return _scores(many, get_token_distributions(many.prompts, **options))
 
 
 async def ascore_choices(
@@ -255,26 +282,49 @@ async def ascore_choices(
     """
     many = _many(context, choices, model, client, create_kwargs)
     options = many.options(top_logprobs, concurrency, progress, retry, guards, profile)
-    return _scores(choices, many.finish(await aget_token_distributions(many.prompts, **options)))
+    return _scores(many, await aget_token_distributions(many.prompts, **options))
 
 
 def _many(
     context: str, choices: Sequence[str], model: str, client: object, kwargs: dict[str, object]
 ) -> Texts:
-    """The requests of a multiple choice, checked before any is sent (the twins' shared start)."""
-    if not choices and not isinstance(choices, str | bytes):
-        msg = "score_choices needs at least one choice"
-        raise ValueError(msg)
-    return Texts.of(
+    """The requests of a multiple choice, checked before any is sent (the twins' shared start).
+
+    A choice given twice is refused: the softmax over the choices would split its probability
+    between its copies, and `best` would name the first.
+    """
+    many = Texts.of(
         choices, context=context, model=model, client=client, kwargs=kwargs, name="choices"
     )
+    if not many.texts:
+        msg = "score_choices needs at least one choice"
+        raise ValueError(msg)
+    _once(many.texts)
+    return many
 
 
-def _scores(choices: Sequence[str], results: list[TokenDistribution | Exception]) -> ChoiceScores:
+def _once(choices: Sequence[str]) -> None:
+    """Refuse a choice given twice: the softmax over the choices would split its probability.
+
+    Raises:
+        ValueError: Two choices are the same text (the message names both indices).
+    """
+    seen: dict[str, int] = {}
+    for i, choice in enumerate(choices):
+        if choice in seen:
+            msg = (
+                f"choices {seen[choice]} and {i} are the same text ({choice!r}): the softmax "
+                "over the choices would split its probability between them; pass each choice once"
+            )
+            raise ValueError(msg)
+        seen[choice] = i
+
+
+def _scores(many: Texts, results: list[TokenDistribution | Exception]) -> ChoiceScores:
     """The scores of every choice, or the first failure raised (the twins' shared end)."""
     out = []
-    for result in results:
+    for result in many.finish(results):
         if isinstance(result, Exception):
             raise result
         out.append(result)
-    return ChoiceScores.of(choices, out)
+    return ChoiceScores.of(many.texts, out)

@@ -9,6 +9,7 @@ trusted (see `_echo`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -59,8 +60,14 @@ def prepare_score(text: str, context: str, create_kwargs: dict[str, object]) -> 
     """The arguments of the one request that scores `text` after `context`.
 
     Raises:
+        TypeError: `text` or `context` is not a `str`.
         ValueError: `text` is empty, or a request argument the method fixes was passed.
     """
+    pairs: tuple[tuple[str, object], ...] = (("the text to score", text), ("context", context))
+    for name, given in pairs:  # checked as a caller may pass anything
+        if not isinstance(given, str):
+            msg = f"{name} must be a str, got {type(given).__name__} {given!r}"
+            raise TypeError(msg)
     if not text:
         msg = f"score needs a non-empty text to score, got {text!r} (context {context[-20:]!r})"
         raise ValueError(msg)
@@ -155,6 +162,7 @@ def score(
         ScoringError: The server cannot score (it ignores `echo`, shifts the echoed logprobs,
             drops the prompt's special tokens from its echo, or refuses `echo` with
             `logprobs`): the message names the server, what went wrong and what to use.
+        TypeError: `text` or `context` is not a `str`.
         ValueError: `text` is empty, or an argument the method fixes was passed.
         openai.APIError: The call failed (after retries), unchanged.
 
@@ -219,10 +227,11 @@ def score_many(
     retries ...) is returned in its place and never sinks the run.
 
     Raises:
+        TypeError: `texts` is one `str` or no list, or a text or `context` is not a `str`.
         ValueError: A text is empty, or an argument the method fixes was passed.
     """
     many = Texts.of(texts, context=context, model=model, client=client, kwargs=create_kwargs)
-    if not texts:
+    if not many.texts:
         return []
     options = many.options(top_logprobs, concurrency, progress, retry, guards, profile)
     return many.finish(get_token_distributions(many.prompts, **options))
@@ -258,11 +267,17 @@ class Texts:
         """Check every text and the arguments (before any request) and refuse unscorable models.
 
         Raises:
-            TypeError: `texts` is one `str` (`name` says which argument it was).
+            TypeError: `texts` is one `str` or no list (`name` says which argument it was), or
+                a text or `context` is not a `str`.
             ValueError: A text is empty, or an argument the method fixes was passed.
             ScoringError: The model cannot score (OpenAI's chat models on OpenAI's API).
         """
         not_one_text(texts, name, name[:-1])
+        given: object = texts  # checked as a caller may pass anything
+        if not isinstance(given, Iterable):
+            msg = f"{name} must be a list of str, got {type(given).__name__}"
+            raise TypeError(msg)
+        texts = list(texts)  # once: a generator read by the checks would send nothing
         params = [prepare_score(t, context, kwargs) for t in texts]
         if params:
             check_scorable(model, client)
