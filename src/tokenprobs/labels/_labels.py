@@ -9,12 +9,12 @@ followed token by token (the chain rule), and it is as long as the label.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tokenprobs.labels._chain import Chain, follow
+from tokenprobs.labels._classes import given_classes
 from tokenprobs.labels._exact import Exact
 from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode
 from tokenprobs.labels._position import At, LabelPositionError, resolve
@@ -25,67 +25,11 @@ from tokenprobs.models._expect import expect_distribution
 from tokenprobs.models._identity import token_key
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
     from numpy.typing import NDArray
 
 __all__ = ["Labels"]
-
-
-def _not_text(n: int, name: object) -> str:
-    """What is wrong with label `n`, which is no string."""
-    return (
-        f"label {n} is a {type(name).__name__} ({name!r}), not a string: give each label as "
-        "its text"
-    )
-
-
-def _listed(names: list[object]) -> dict[object, object]:
-    """A list of labels as classes of one variant each (the name), each label given once."""
-    for n, name in enumerate(names):
-        if not isinstance(name, str):
-            raise TypeError(_not_text(n, name))
-    given: dict[object, object] = {k: [k] for k in names}
-    if len(given) != len(names):
-        repeated = [k for k in given if names.count(k) > 1]
-        msg = (
-            f"labels {repeated} are given more than once: each label is one class, list it "
-            "once (results have one column per label)"
-        )
-        raise ValueError(msg)
-    return given
-
-
-def _classes(
-    labels: Sequence[str] | Mapping[str, Sequence[str] | str],
-) -> dict[str, list[str]]:
-    """Each class name with its variants, every one checked to be a string.
-
-    Raises:
-        TypeError: A label name or a variant is not a string.
-        ValueError: A label is given twice in a list.
-    """
-    given: dict[object, object] = (
-        dict(labels.items()) if isinstance(labels, Mapping) else _listed(list(labels))
-    )
-    classes: dict[str, list[str]] = {}
-    for n, (name, vs) in enumerate(given.items()):
-        if not isinstance(name, str):
-            raise TypeError(_not_text(n, name))
-        if isinstance(vs, str):
-            vs = [vs]  # noqa: PLW2901 - one variant, as a list of one
-        if not isinstance(vs, Iterable):
-            msg = (
-                f"the variants of label {name!r} must be a string or a list of strings, got "
-                f"{type(vs).__name__} {vs!r}"
-            )
-            raise TypeError(msg)
-        variants: list[object] = list(vs)
-        wrong = [(j, v) for j, v in enumerate(variants) if not isinstance(v, str)]
-        if wrong:
-            j, v = wrong[0]
-            msg = f"variant {j} of label {name!r} is a {type(v).__name__} ({v!r}), not a string"
-            raise TypeError(msg)
-        classes[name] = [str(v) for v in variants]
-    return classes
 
 
 class Labels(Exact):
@@ -133,7 +77,7 @@ class Labels(Exact):
             if not isinstance(value, bool):
                 msg = f"{option} must be True or False, got {type(value).__name__} {value!r}"
                 raise TypeError(msg)
-        classes = _classes(labels)
+        classes = given_classes(labels)
         if len(classes) < 1:
             msg = "a label set needs at least one label"
             raise ValueError(msg)
