@@ -109,8 +109,7 @@ class Labels(Exact):
                 seen[nv] = name
                 pairs.append((nv, k))
         self._norm = Normaliser(pairs, **self.options)
-        self._keys: dict[object, Outcome] = {}
-        self._outcomes: dict[Outcome, int] = {}
+        self._keys: dict[object, Outcome] = {}  # shared by reads: a value is always the same
 
     def __repr__(self) -> str:
         """The classes and their variants."""
@@ -126,12 +125,6 @@ class Labels(Exact):
             out = self._norm.classify(text, partial)
             self._keys[key] = out
         return out
-
-    def _oid(self, out: Outcome) -> int:
-        oid = self._outcomes.get(out)
-        if oid is None:
-            oid = self._outcomes[out] = len(self._outcomes)
-        return oid
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -197,6 +190,7 @@ class Labels(Exact):
         flat_lp: list[float] = []
         supports: list[NDArray[np.float64]] = []
         chains: dict[int, Chain] = {}
+        outcomes: dict[Outcome, int] = {}  # this read's own numbering: see _tables
         for r, (_, d, i) in enumerate(rows):
             support = d.support_logprobs[i]
             supports.append(support)
@@ -206,25 +200,27 @@ class Labels(Exact):
                 lp = support[j]
                 if lp > -math.inf:
                     flat_row.append(r)
-                    flat_oid.append(self._oid(self._outcome(tops[j], top_b[j])))
+                    flat_oid.append(
+                        outcomes.setdefault(self._outcome(tops[j], top_b[j]), len(outcomes))
+                    )
                     flat_lp.append(lp)
             sampled = self._outcome(d.tokens[i], d.token_bytes[i])
             if support[width] > -math.inf:
                 flat_row.append(r)
-                flat_oid.append(self._oid(sampled))
+                flat_oid.append(outcomes.setdefault(sampled, len(outcomes)))
                 flat_lp.append(support[width])
             if sampled.kind in (Kind.PREFIX, Kind.AMBIGUOUS):
                 chain = follow(self._norm, len(self.names), d, i, sampled)
                 if chain is not None:
                     chains[r] = chain
-        n_out = len(self._outcomes)
+        n_out = len(outcomes)
         mass = np.bincount(
             np.asarray(flat_row, dtype=np.intp) * n_out + np.asarray(flat_oid, dtype=np.intp),
             weights=np.exp(np.minimum(np.asarray(flat_lp, dtype=np.float64), 0.0)),
             minlength=N * n_out,
         ).reshape(N, n_out)
         tails = tails_at(supports)
-        commit, full, amb, blank, none, amb_sets = self._tables()
+        commit, full, amb, blank, none, amb_sets = self._tables(outcomes)
         raw, lo = mass @ commit, mass @ full
         amb_mass = mass @ amb
         blank_mass, none_mass = mass @ blank, mass @ none
@@ -266,7 +262,7 @@ class Labels(Exact):
         return merged
 
     def _tables(
-        self,
+        self, outcomes: dict[Outcome, int]
     ) -> tuple[
         NDArray[np.float64],
         NDArray[np.float64],
@@ -275,16 +271,18 @@ class Labels(Exact):
         NDArray[np.float64],
         list[frozenset[int]],
     ]:
-        """Per distinct outcome: its class (committed, complete), ambiguous set, blank, none."""
-        C, n_out = len(self.names), len(self._outcomes)  # noqa: N806
+        """Per distinct outcome of one read: its class (committed, complete), ambiguous set ...
+
+        `outcomes` numbers the read's outcomes from 0; a read's own table, as threads may share
+        one `Labels`.
+        """
+        C, n_out = len(self.names), len(outcomes)  # noqa: N806
         commit, full = np.zeros((n_out, C)), np.zeros((n_out, C))
         blank, none = np.zeros(n_out), np.zeros(n_out)
-        amb_sets = sorted(
-            {o.classes for o in self._outcomes if o.kind is Kind.AMBIGUOUS}, key=sorted
-        )
+        amb_sets = sorted({o.classes for o in outcomes if o.kind is Kind.AMBIGUOUS}, key=sorted)
         index = {s: a for a, s in enumerate(amb_sets)}
         amb = np.zeros((n_out, len(amb_sets)))
-        for o, oid in self._outcomes.items():
+        for o, oid in outcomes.items():
             ks = list(o.classes)
             if o.kind is Kind.FULL:
                 commit[oid, ks] = full[oid, ks] = 1.0
