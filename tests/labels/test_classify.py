@@ -11,7 +11,7 @@ import pytest
 
 import tokenprobs as tp
 from tokenprobs.labels import LabelResults, LabelsWarning, aclassify
-from tokenprobs.testing import chat_completion
+from tokenprobs.testing import chat_completion, response
 
 MODEL = "gpt-4o-mini"
 LN = math.log
@@ -71,6 +71,22 @@ def test_request_defaults(api, openai_client):
     assert sent["temperature"] == 0
     assert sent["max_tokens"] == 3
     assert "Answer with exactly one of: yes, no." in sent["messages"][-1]["content"]
+
+
+def test_responses_default_output_tokens_is_the_api_minimum(api, openai_client):
+    """Responses refuses `max_output_tokens` below 16: the default asks for 16, not 3."""
+    answer = response([("Yes", LN(0.8), [("Yes", LN(0.8)), ("No", LN(0.15))])])
+    route = api.post("/responses").respond(200, json=answer)
+    res = tp.classify(
+        ["rain"],
+        ["yes", "no"],
+        model=MODEL,
+        client=openai_client,
+        endpoint="responses",
+        progress=False,
+    )
+    assert request_of(route.calls[0])["max_output_tokens"] == 16
+    assert res[0].raw == pytest.approx({"yes": 0.8, "no": 0.15})
 
 
 def test_top_logprobs_follows_the_model_cap(api, openai_client):

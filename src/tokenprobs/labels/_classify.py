@@ -32,6 +32,8 @@ DEFAULT_PROMPT = "{input}\n\nAnswer with exactly one of: {labels}. Answer with t
 """The prompt `classify` uses when none is given (`{input}` and `{labels}` are filled in)."""
 
 _DEFAULT_CAP = 20
+_RESPONSES_MIN_OUTPUT = 16
+"""The least `max_output_tokens` the Responses API takes ("integer below minimum value")."""
 
 
 class LabelsWarning(TokenprobsWarning):
@@ -91,10 +93,14 @@ def _inputs(inputs: object, *, templated: bool) -> list[Any]:
     return items
 
 
-def _max_tokens(labels: Labels) -> int:
-    """Enough tokens to see the longest label end (about 2 characters a token, then one more)."""
+def _max_tokens(labels: Labels, endpoint: Endpoint) -> int:
+    """Enough tokens to see the longest label end (about 2 characters a token, then one more).
+
+    On Responses at least 16, the least `max_output_tokens` that API takes.
+    """
     longest = max(len(v.encode("utf-8")) for vs in labels.variants.values() for v in vs)
-    return min(16, longest // 2 + 2)
+    enough = min(16, longest // 2 + 2)
+    return max(enough, _RESPONSES_MIN_OUTPUT) if endpoint == "responses" else enough
 
 
 def classify(
@@ -133,7 +139,8 @@ def classify(
         prompt: A template with `{input}` (and optionally `{labels}`), or a function from an
             input to a prompt string or a list of messages. Default: `DEFAULT_PROMPT`.
         top_logprobs: Alternatives per position (default: the model's cap, at most 20).
-        max_tokens: Tokens to generate (default: enough for the longest label, at most 16).
+        max_tokens: Tokens to generate (default: enough for the longest label, at most 16;
+            16 on Responses, the least it takes).
         at: The answer position, as for `Labels.probs` (default: the first content-bearing one).
         progress: Show a progress bar on a terminal.
         endpoint: `"chat.completions"` (default), `"responses"` or `"completions"`.
@@ -266,7 +273,7 @@ def _plan(
     label_set = labels if isinstance(labels, Labels) else Labels(labels)
     make = _prompter(prompt, label_set)
     create_kwargs.setdefault("temperature", 0)
-    limit = max_tokens if max_tokens is not None else _max_tokens(label_set)
+    limit = max_tokens if max_tokens is not None else _max_tokens(label_set, endpoint)
     key = "max_output_tokens" if endpoint == "responses" else "max_tokens"
     if "max_completion_tokens" in create_kwargs:
         key = "max_completion_tokens"
