@@ -182,6 +182,29 @@ def test_to_pandas(api, openai_client):
     assert df.loc[1, "error"].startswith("BadRequestError")
 
 
+@pytest.mark.extras
+@pytest.mark.parametrize(
+    "items",
+    [
+        pytest.param([], id="no-input"),
+        pytest.param([RuntimeError("down")], id="all-failed"),
+        pytest.param(["answer", RuntimeError("down")], id="mixed"),
+        pytest.param(["answer"], id="all-read"),
+    ],
+)
+def test_to_pandas_has_the_same_columns_and_types_whatever_failed(items):
+    """The table of no input, or of failures only, has the columns of a full one, same types."""
+    answer = tp.parse(body("Yes", 0.8, [("Yes", 0.8), ("No", 0.15)]))
+    labels = tp.Labels(["yes", "no"])
+    full = labels.probs_many([answer]).to_pandas()
+    df = labels.probs_many([answer if x == "answer" else x for x in items]).to_pandas()
+    assert df.columns.tolist() == full.columns.tolist()
+    assert df.dtypes.astype(str).to_dict() == full.dtypes.astype(str).to_dict()
+    assert str(df["exact"].dtype) == "boolean"
+    assert str(df["position"].dtype) == "Int64"
+    assert len(df) == len(items)
+
+
 def test_async_twin_has_the_same_signature():
     """`aclassify` takes the parameters of `classify`, in order, with the same defaults."""
     sync = inspect.signature(tp.classify).parameters
