@@ -36,6 +36,30 @@ def test_labels_must_be_strings(labels, message):
         Labels(labels)
 
 
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        pytest.param(
+            None, r"labels must be a list of strings or a mapping.*got NoneType", id="none"
+        ),
+        pytest.param(3, r"labels must be a list of strings or a mapping.*got int 3", id="int"),
+        pytest.param(b"yes", r"labels must be a list of strings.*not one bytes", id="bytes"),
+        pytest.param(
+            {"yes": b"Yes"}, r"variants of label 'yes'.*got one bytes", id="bytes-variant"
+        ),
+        pytest.param({"yes": 3}, r"variants of label 'yes'.*got int 3", id="int-variants"),
+    ],
+)
+def test_a_label_set_that_is_no_list_is_named(labels, message):
+    """None, a number or bytes where the labels (or a label's variants) go: a TypeError saying so.
+
+    Not Python's "'NoneType' object is not iterable", nor bytes read as the integers of their
+    characters ("label 0 is a int (121)").
+    """
+    with pytest.raises(TypeError, match=message):
+        Labels(labels)
+
+
 @pytest.mark.parametrize("option", ["case_sensitive", "strip_whitespace", "quotes"])
 @pytest.mark.parametrize("value", [pytest.param("no", id="str"), pytest.param(1, id="int")])
 def test_labels_options_must_be_bools(option, value):

@@ -42,9 +42,18 @@ def given_classes(
     """Each class name with its variants, every one checked to be a string.
 
     Raises:
-        TypeError: A label name or a variant is not a string.
+        TypeError: The labels are one string, bytes or no list or mapping; a label name or a
+            variant is not a string.
         ValueError: A label is given twice in a list.
     """
+    whole: object = labels  # checked as a caller may pass anything
+    if isinstance(whole, str | bytes):
+        one = "string" if isinstance(whole, str) else "bytes"
+        msg = f"labels must be a list of strings or a mapping, not one {one}"
+        raise TypeError(msg)
+    if not isinstance(whole, Iterable):
+        msg = f"labels must be a list of strings or a mapping, got {type(whole).__name__} {whole!r}"
+        raise TypeError(msg)
     given: dict[object, object] = (
         dict(labels.items()) if isinstance(labels, Mapping) else _listed(list(labels))
     )
@@ -54,10 +63,11 @@ def given_classes(
             raise TypeError(_not_text(n, name))
         if isinstance(vs, str):
             vs = [vs]  # noqa: PLW2901 - one variant, as a list of one
-        if not isinstance(vs, Iterable):
+        if isinstance(vs, bytes) or not isinstance(vs, Iterable):
+            got = "one bytes" if isinstance(vs, bytes) else type(vs).__name__
             msg = (
                 f"the variants of label {name!r} must be a string or a list of strings, got "
-                f"{type(vs).__name__} {vs!r}"
+                f"{got} {vs!r}"
             )
             raise TypeError(msg)
         variants: list[object] = list(vs)

@@ -50,7 +50,8 @@ class Labels(Exact):
         ('yes', 0.903, 0.917)
 
     Raises:
-        TypeError: If a label or a variant is not a string, or an option is not a bool.
+        TypeError: If the labels are one string, bytes, or neither a list nor a mapping (None,
+            a number), a label or a variant is not a string, or an option is not a bool.
         ValueError: If a label is given twice, a class has no variant, a variant normalises to
             nothing, or two classes share a variant.
     """
@@ -65,9 +66,6 @@ class Labels(Exact):
         quotes: bool = True,
     ) -> None:
         """Build the label set (see the class docstring)."""
-        if isinstance(labels, str):
-            msg = "labels must be a list of strings or a mapping, not one string"
-            raise TypeError(msg)
         options: tuple[tuple[str, object], ...] = (
             ("case_sensitive", case_sensitive),
             ("strip_whitespace", strip_whitespace),
