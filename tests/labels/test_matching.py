@@ -269,6 +269,34 @@ def test_chain_rule_end_of_sequence_terminates_a_label():
     assert res.ambiguous == 0
 
 
+@pytest.mark.parametrize(
+    ("labels", "sampled", "cut", "longer", "truth"),
+    [
+        pytest.param(["New", "New York"], "New", "New", "New York", 0.4, id="label-or-longer"),
+        pytest.param(["positive", "negative"], "Pos", None, "positive", 0.4, id="prefix"),
+        pytest.param([str(s) for s in range(1, 11)], "1", "1", "10", 0.4, id="one-or-ten"),
+    ],
+)
+def test_the_end_of_the_sequence_decides_the_estimate_not_the_bounds(
+    labels, sampled, cut, longer, truth
+):
+    """A path that stops where a longer label could go on keeps the longer one in the bounds.
+
+    The stop was sampled, but the end position's probabilities are not returned. The model gave
+    all of position 0 to `sampled`, then the end of the sequence 0.6 and the rest of `longer` 0.4
+    (which the API does not show): `longer`'s truth is 0.4, not (0, 0), exact.
+    """
+    res = Labels(labels).probs(dist((sampled, 1.0, [(sampled, 1.0)]), finish_reason="stop"))
+    if cut is not None:
+        assert res.raw[cut] == pytest.approx(1.0)  # the estimate follows the sampled end
+        lo, hi = res.bounds[cut]
+        assert lo <= 1.0 - truth <= hi
+    lo, hi = res.bounds[longer]
+    assert lo <= truth <= hi
+    assert not res.exact
+    assert not res.all_seen
+
+
 def test_chain_rule_cut_off_by_max_tokens_stays_ambiguous():
     """Label "New" and then nothing (finish_reason "length"): New or New York, undecided."""
     res = Labels(["New", "New York"]).probs(

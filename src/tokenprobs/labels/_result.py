@@ -48,7 +48,8 @@ class LabelResult:
     label, each later position's tail times the path's probability."""
     bounds: dict[str, tuple[float, float]]
     """Per label, `[lo, hi]` on its true probability: `lo` counts only complete labels, `hi`
-    adds prefixes, the ambiguous mass it shares, whitespace-only tokens and the tail."""
+    adds prefixes, the ambiguous mass it shares, whitespace-only tokens and the tail (and a
+    sampled path that stopped where the label could still have gone on)."""
     exact: bool
     """True when the bounds closed: `hi - lo <= CLOSED` (1e-6) for every label, so each label's
     probability is known, not only bounded. Top-k leaves them open wherever mass it could not
