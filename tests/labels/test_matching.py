@@ -8,7 +8,7 @@ import pytest
 
 import tokenprobs as tp
 from tokenprobs.labels import Char, LabelPositionError, Labels
-from tokenprobs.testing import chat_completion, completion
+from tokenprobs.testing import chat_completion, completion, response, response_events
 
 LN = math.log
 
@@ -295,6 +295,22 @@ def test_the_end_of_the_sequence_decides_the_estimate_not_the_bounds(
     assert lo <= truth <= hi
     assert not res.exact
     assert not res.all_seen
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda ps: chat_completion(ps, finish_reason="stop"), id="chat-stop"),
+        pytest.param(response, id="responses-completed"),
+        pytest.param(response_events, id="responses-stream-completed"),
+    ],
+)
+def test_an_answer_that_ended_is_read_alike_on_every_endpoint(make):
+    """Responses says "completed" where Chat says "stop": the same answer, the same reading."""
+    positions = [("New", LN(0.6), [("New", LN(0.6)), ("Paris", LN(0.3))])]
+    res = Labels(["New", "New York", "Paris"]).probs(tp.parse(make(positions)))
+    assert res.raw == pytest.approx({"New": 0.6, "New York": 0.0, "Paris": 0.3})
+    assert res.label == "New"
 
 
 def test_chain_rule_cut_off_by_max_tokens_stays_ambiguous():

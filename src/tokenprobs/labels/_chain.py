@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Chain", "candidates", "follow"]
 
+_ENDED = frozenset({"stop", "completed"})
+"""How an answer that ended by itself says so: Chat's and Completions' `finish_reason` "stop",
+the Responses status "completed" (cut off: "length", "incomplete")."""
+
 
 @dataclass
 class Chain:
@@ -87,7 +91,7 @@ def follow(
     while True:
         complete = norm.classify(*decode(acc), terminated=True)
         if j == len(d):
-            if d.finish_reason != "stop" or complete == state:
+            if d.finish_reason not in _ENDED or d.incomplete or complete == state:
                 return chain if j > i + 1 else None
             chain.settle(complete, state, m)
             return chain
