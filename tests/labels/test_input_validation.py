@@ -174,6 +174,31 @@ def test_no_usable_result_to_fit_on_is_an_error(method):
             tp.labels.calibrate(nothing, y, method=method)
 
 
+@pytest.mark.parametrize(
+    "calibrator",
+    [
+        tp.labels.TemperatureScaling,
+        tp.labels.VectorScaling,
+        tp.labels.PlattScaling,
+        tp.labels.ContextualCalibration,
+        tp.labels.BatchCalibration,
+    ],
+)
+def test_transform_before_fit_says_to_fit_first(calibrator):
+    """Not "fit on labels [], asked to transform ['yes', 'no']": the calibrator was never fit."""
+    results = Labels(["yes", "no"]).probs_many([D])
+    with pytest.raises(ValueError, match=rf"{calibrator.__name__} is not fitted: call fit"):
+        calibrator().transform(results)
+
+
+@pytest.mark.parametrize("method", [["temperature"], None, 3])
+def test_an_unknown_method_of_any_type_lists_the_methods(method):
+    """A method that is no string (a list: unhashable) is refused as an unknown one is."""
+    results = Labels(["yes", "no"]).probs_many([D])
+    with pytest.raises(ValueError, match=r"unknown method .*choose one of \['batch'"):
+        tp.labels.calibrate(results, ["yes"], method=method)
+
+
 def test_results_of_different_label_sets_are_refused():
     """Calibrating results of two label sets together is a ValueError naming both sets."""
     yes_no = Labels(["yes", "no"]).probs(D)
