@@ -147,6 +147,25 @@ async def test_async_twin_refuses_one_string_before_any_request(api, async_opena
     assert not route.called
 
 
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        pytest.param({"prompt": 5}, TypeError, "prompt must be a template string", id="prompt-int"),
+        pytest.param({"model": None}, TypeError, "model is a model's name", id="model-none"),
+        pytest.param({"model": " "}, ValueError, "model is empty", id="model-empty"),
+    ],
+)
+def test_a_prompt_or_model_of_the_wrong_kind_is_refused_before_any_request(
+    api, openai_client, options, error, message
+):
+    """Not "argument of type 'int' is not iterable" or an AttributeError from the guard tables."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    kwargs = {"model": MODEL, "client": openai_client, "progress": False, **options}
+    with pytest.raises(error, match=message):
+        tp.classify(["rain"], ["yes", "no"], **kwargs)
+    assert not route.called
+
+
 def test_prompt_without_input_refused(openai_client):
     """A template without {input} is refused before any request."""
     with pytest.raises(ValueError, match=r"\{input\}"):

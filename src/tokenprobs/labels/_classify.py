@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from tokenprobs import guards as guard_tables
 from tokenprobs._listed import not_one_text
 from tokenprobs.client import DEFAULT_RETRY, RetryPolicy
+from tokenprobs.client._request import check_model
 from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.labels._job import Job
 from tokenprobs.labels._labels import Labels
@@ -62,6 +63,13 @@ def _prompter(
 ) -> Callable[[str], Prompt]:
     if callable(prompt):
         return prompt
+    given: object = prompt  # checked as a caller may pass anything
+    if not (given is None or isinstance(given, str)):
+        msg = (
+            "prompt must be a template string with {input} (and optionally {labels}), or a "
+            f"function from an input to a prompt, got {type(given).__name__}"
+        )
+        raise TypeError(msg)
     template = DEFAULT_PROMPT if prompt is None else prompt
     if "{input}" not in template:
         msg = "prompt must contain {input} (where each input goes), or be a function of it"
@@ -155,8 +163,9 @@ def classify(
 
     Raises:
         TypeError: `inputs` is one string (not a list of texts), an input is not a string
-            while `prompt` is a template, or `at` is none of the kinds it takes.
-        ValueError: A template `prompt` without `{input}`.
+            while `prompt` is a template, `prompt` is neither a string nor a function, `model`
+            is not a string, or `at` is none of the kinds it takes.
+        ValueError: A template `prompt` without `{input}`, or an empty `model`.
 
     Warns:
         LabelsWarning: When the answers show that some labels are not single tokens for this
@@ -268,6 +277,7 @@ def _plan(
     create_kwargs: dict[str, object],
 ) -> _Job:
     """The prompts and request options of one `classify` (or `aclassify`) call."""
+    check_model(model)  # before the guard tables read it for the default top_logprobs
     items = _inputs(inputs, templated=not callable(prompt))
     at = check_at(at)
     label_set = labels if isinstance(labels, Labels) else Labels(labels)
