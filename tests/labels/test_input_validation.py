@@ -145,6 +145,32 @@ def test_true_labels_must_name_a_label(y, error, message):
             tp.labels.calibrate(results_from(p), y)
 
 
+@pytest.mark.parametrize(
+    ("y", "message"),
+    [
+        pytest.param("yes", r"true labels y are one str \('yes'\)", id="one-str"),
+        pytest.param(b"yes", r"true labels y are one bytes", id="bytes"),
+        pytest.param(5, r"true labels y must be a list .* got int", id="int"),
+    ],
+)
+def test_true_labels_that_are_no_list_are_named(y, message):
+    """Not "label 'y' is not one of" (a str read per character) or "int has no len()"."""
+    p, _ = synthetic(40)
+    with pytest.raises(TypeError, match=message):
+        tp.labels.calibrate(results_from(p), y)
+
+
+def test_true_labels_may_be_any_iterable():
+    """A generator of names fits as the list of them does (it was "generator has no len()")."""
+    p, y = synthetic(40)
+    names = [["a", "b", "c"][k] for k in y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tp.labels.CalibrationWarning)
+        from_list = tp.labels.calibrate(results_from(p), names)
+        from_generator = tp.labels.calibrate(results_from(p), (n for n in names))
+    assert from_generator.temperature == from_list.temperature
+
+
 def test_true_labels_as_names_and_indices_still_fit():
     """Names, Python ints, numpy ints and whole floats in range are all accepted."""
     p, y = synthetic(40)
