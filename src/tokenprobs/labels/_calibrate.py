@@ -155,10 +155,7 @@ class Calibrator:
             if y is None:
                 msg = f"{type(self).__name__} needs the true labels: fit(results, y)"
                 raise TypeError(msg)
-            target = targets(y, res.labels)
-            if len(target) != len(res):
-                msg = f"{len(res)} results but {len(target)} labels"
-                raise ValueError(msg)
+            target = targets(y, res.labels, count=len(res))
             n = int(ok.sum())
             if not n:
                 msg = (

@@ -13,7 +13,29 @@ if TYPE_CHECKING:
 __all__ = ["targets"]
 
 
-def targets(y: Sequence[str | int] | NDArray[np.intp], labels: tuple[str, ...]) -> NDArray[np.intp]:
+def targets(
+    y: Sequence[str | int] | NDArray[np.intp], labels: tuple[str, ...], *, count: int
+) -> NDArray[np.intp]:
+    """The `count` true labels (one per result) as indices into `labels`, names or indices.
+
+    Raises:
+        TypeError: `y` is one string or bytes, or no list; or a true label is no name or index.
+        ValueError: `y` does not hold `count` true labels, a name is not one of `labels`, or an
+            index is out of range.
+    """
+    out = _indices(y, labels)
+    if len(out) != count:
+        msg = (
+            f"{count} results but {len(out)} true labels: give one true label per result, in "
+            "the results' order"
+        )
+        raise ValueError(msg)
+    return out
+
+
+def _indices(
+    y: Sequence[str | int] | NDArray[np.intp], labels: tuple[str, ...]
+) -> NDArray[np.intp]:
     """The true labels as indices into `labels`, each a label name or an index in range.
 
     Raises:
