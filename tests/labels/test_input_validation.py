@@ -317,3 +317,15 @@ def test_matrix_kinds_are_per_label_columns():
     r = res[0]
     assert res.matrix("raw").tolist() == [[r.raw["no"], r.raw["yes"]]]
     assert res.matrix("hi").tolist() == [[r.bounds["no"][1], r.bounds["yes"][1]]]
+
+
+def test_a_slice_of_results_is_results():
+    """`results[:2]` keeps `.matrix()`, `.ok` and the labels (it was a plain list)."""
+    res = Labels(["yes", "no"]).probs_many([D, RuntimeError("down"), D])
+    head = res[:2]
+    assert isinstance(head, tp.labels.LabelResults)
+    assert head.labels == ("yes", "no")
+    assert head.ok.tolist() == [True, False]
+    assert head.matrix().shape == (2, 2)
+    assert res[0] is res[::2][0]
+    assert isinstance(res[1], RuntimeError)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 import numpy as np
 
@@ -135,6 +135,18 @@ class LabelResults(list["LabelResult | Exception"]):
         """Wrap `items` (results of one label set, `labels`)."""
         super().__init__(items)
         self.labels = labels
+
+    @overload
+    def __getitem__(self, index: SupportsIndex, /) -> LabelResult | Exception: ...
+    @overload
+    def __getitem__(self, index: slice, /) -> LabelResults: ...
+    def __getitem__(
+        self, index: SupportsIndex | slice, /
+    ) -> LabelResult | Exception | LabelResults:
+        """An item, or a slice as `LabelResults` of the same labels (`.matrix()` kept)."""
+        if isinstance(index, slice):
+            return LabelResults(super().__getitem__(index), labels=self.labels)
+        return super().__getitem__(index)
 
     @property
     def ok(self) -> NDArray[np.bool_]:
