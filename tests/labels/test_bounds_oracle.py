@@ -22,10 +22,12 @@ from tokenprobs.labels._match import Kind
 from tokenprobs.testing import chat_completion
 
 FIRST = ["Yes", "yes", " Yes", "Y", "Ye", "No", "N", "New", " ", '"', "Maybe", "Yesterday", "1"]
-FIRST += ["10", "2", "Ne", " N", "Nope"]
+FIRST += ["10", "2", "Ne", " N", "Nope", "New York"]
 NEXT = ["<end>", " York", "s", "0", ".", "es", "o", "terday", "Yes", "No", " ", "w", "ew", " Y"]
+NEXT += ["er", " City"]
 END = "<end>"
 SETS = [["yes", "no"], ["New", "New York", "no"], ["1", "10", "2"], ["yes", "no", "yesterday"]]
+SETS += [["New", "New York", "New York City"]]
 
 
 def spread(rnd, tokens):

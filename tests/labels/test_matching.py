@@ -169,6 +169,41 @@ def test_shared_prefix_is_ambiguous_with_its_label_set():
     assert not res.exact
 
 
+NESTED = ["New", "New York", "New York City"]
+
+
+def test_a_label_inside_an_undecided_longer_one_stays_possible():
+    """An undecided "New York" may still be `New`: "New York" then "er" is "New Yorker".
+
+    With `New York City` still to come, "New York" is undecided, and not only between those two:
+    the rules read "New Yorker" as `New` ("New" and a space).
+    """
+    res = Labels(NESTED).probs(dist(("Paris", 0.6, [("Paris", 0.6), ("New York", 0.3)])))
+    assert res.ambiguous_sets == pytest.approx({frozenset(NESTED): 0.3})
+    assert res.bounds["New"] == pytest.approx((0.0, 0.3 + 0.1))
+
+
+def test_the_chain_rule_keeps_a_label_inside_an_undecided_longer_one_in_the_bounds():
+    """Along "New", " York": the last position's unseen mass (0.2) may still make it `New`."""
+    res = Labels(NESTED).probs(
+        dist(
+            ("New", 1.0, [("New", 1.0)]),
+            (" York", 1.0, [(" York", 1.0)]),
+            (" City", 0.5, [(" City", 0.5), ("is", 0.3)]),
+        )
+    )
+    assert res.raw["New"] == pytest.approx(0.3)  # "New Yorkis": New, then a space
+    assert res.bounds["New"] == pytest.approx((0.3, 0.3 + 0.2))
+    assert res.bounds["New York City"] == pytest.approx((0.5, 0.5 + 0.2))
+
+
+def test_a_label_then_a_space_then_half_a_character_is_the_label():
+    """A token "Yes " and the first byte of "é": a label and a non-word character ("Yes é")."""
+    body = chat_completion([(b"Yes \xc3", LN(0.6), [(b"Yes \xc3", LN(0.6)), ("No", LN(0.3))])])
+    res = Labels(YES_NO).probs(tp.parse(body))
+    assert res.raw == pytest.approx({"yes": 0.6, "no": 0.3})
+
+
 def test_whitespace_only_mass_is_unmatched_but_in_every_upper_bound():
     """A whitespace-only token matches nothing (distenum's bug) but could lead to any label."""
     res = Labels(YES_NO).probs(dist(("Yes", 0.5, [("Yes", 0.5), (" ", 0.3), ("No", 0.1)])))
