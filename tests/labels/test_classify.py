@@ -89,6 +89,22 @@ def test_responses_default_output_tokens_is_the_api_minimum(api, openai_client):
     assert res[0].raw == pytest.approx({"yes": 0.8, "no": 0.15})
 
 
+async def test_async_twin_asks_responses_for_the_api_minimum_too(api, async_openai_client):
+    """`aclassify` shares the request defaults: 16 output tokens on Responses."""
+    answer = response([("Yes", LN(0.8), [("Yes", LN(0.8)), ("No", LN(0.15))])])
+    route = api.post("/responses").respond(200, json=answer)
+    res = await aclassify(
+        ["rain"],
+        ["yes", "no"],
+        model=MODEL,
+        client=async_openai_client,
+        endpoint="responses",
+        progress=False,
+    )
+    assert request_of(route.calls[0])["max_output_tokens"] == 16
+    assert res[0].label == "yes"
+
+
 def test_top_logprobs_follows_the_model_cap(api, openai_client):
     """A model whose cap is 5 (gpt-5.x in the guard tables) is asked for 5 alternatives."""
     route = api.post("/chat/completions").mock(side_effect=by_input)
