@@ -347,3 +347,23 @@ def test_reliability_diagram_draws_the_bins():
     filled = int((metrics.reliability(p, y, bins=10).counts > 0).sum())
     assert len(ax.patches) == filled
     assert ax.get_legend().get_texts()[0].get_text().startswith("ECE = ")
+
+
+@pytest.mark.extras
+@pytest.mark.parametrize("n_labels", [39, 41])
+def test_reliability_diagram_needs_one_true_label_per_result(n_labels):
+    """Too few or too many true labels: the ValueError `fit` gives, not numpy's IndexError."""
+    import matplotlib as mpl  # noqa: PLC0415
+
+    mpl.use("Agg")
+    p, y = synthetic(40)
+    with pytest.raises(ValueError, match=rf"40 results but {n_labels} true labels"):
+        tp.labels.reliability_diagram(results_from(p), np.resize(y, n_labels))
+
+
+@pytest.mark.parametrize("n_labels", [39, 41])
+def test_fit_needs_one_true_label_per_result(n_labels):
+    """The same count check, the same words, in `fit`."""
+    p, y = synthetic(40)
+    with pytest.raises(ValueError, match=rf"40 results but {n_labels} true labels"):
+        tp.labels.calibrate(results_from(p), np.resize(y, n_labels))

@@ -11,7 +11,7 @@ import pytest
 
 import tokenprobs as tp
 from tokenprobs.labels import LabelResults, LabelsWarning, aclassify
-from tokenprobs.testing import chat_completion
+from tokenprobs.testing import chat_completion, response
 
 MODEL = "gpt-4o-mini"
 LN = math.log
@@ -73,6 +73,38 @@ def test_request_defaults(api, openai_client):
     assert "Answer with exactly one of: yes, no." in sent["messages"][-1]["content"]
 
 
+def test_responses_default_output_tokens_is_the_api_minimum(api, openai_client):
+    """Responses refuses `max_output_tokens` below 16: the default asks for 16, not 3."""
+    answer = response([("Yes", LN(0.8), [("Yes", LN(0.8)), ("No", LN(0.15))])])
+    route = api.post("/responses").respond(200, json=answer)
+    res = tp.classify(
+        ["rain"],
+        ["yes", "no"],
+        model=MODEL,
+        client=openai_client,
+        endpoint="responses",
+        progress=False,
+    )
+    assert request_of(route.calls[0])["max_output_tokens"] == 16
+    assert res[0].raw == pytest.approx({"yes": 0.8, "no": 0.15})
+
+
+async def test_async_twin_asks_responses_for_the_api_minimum_too(api, async_openai_client):
+    """`aclassify` shares the request defaults: 16 output tokens on Responses."""
+    answer = response([("Yes", LN(0.8), [("Yes", LN(0.8)), ("No", LN(0.15))])])
+    route = api.post("/responses").respond(200, json=answer)
+    res = await aclassify(
+        ["rain"],
+        ["yes", "no"],
+        model=MODEL,
+        client=async_openai_client,
+        endpoint="responses",
+        progress=False,
+    )
+    assert request_of(route.calls[0])["max_output_tokens"] == 16
+    assert res[0].label == "yes"
+
+
 def test_top_logprobs_follows_the_model_cap(api, openai_client):
     """A model whose cap is 5 (gpt-5.x in the guard tables) is asked for 5 alternatives."""
     route = api.post("/chat/completions").mock(side_effect=by_input)
@@ -131,6 +163,25 @@ async def test_async_twin_refuses_one_string_before_any_request(api, async_opena
     assert not route.called
 
 
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        pytest.param({"prompt": 5}, TypeError, "prompt must be a template string", id="prompt-int"),
+        pytest.param({"model": None}, TypeError, "model is a model's name", id="model-none"),
+        pytest.param({"model": " "}, ValueError, "model is empty", id="model-empty"),
+    ],
+)
+def test_a_prompt_or_model_of_the_wrong_kind_is_refused_before_any_request(
+    api, openai_client, options, error, message
+):
+    """Not "argument of type 'int' is not iterable" or an AttributeError from the guard tables."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    kwargs = {"model": MODEL, "client": openai_client, "progress": False, **options}
+    with pytest.raises(error, match=message):
+        tp.classify(["rain"], ["yes", "no"], **kwargs)
+    assert not route.called
+
+
 def test_prompt_without_input_refused(openai_client):
     """A template without {input} is refused before any request."""
     with pytest.raises(ValueError, match=r"\{input\}"):
@@ -164,6 +215,29 @@ def test_to_pandas(api, openai_client):
     assert df.loc[0, "p_yes"] == pytest.approx(0.8 / 0.95)
     assert df.loc[0, "hi_no"] == pytest.approx(0.15 + 0.05)
     assert df.loc[1, "error"].startswith("BadRequestError")
+
+
+@pytest.mark.extras
+@pytest.mark.parametrize(
+    "items",
+    [
+        pytest.param([], id="no-input"),
+        pytest.param([RuntimeError("down")], id="all-failed"),
+        pytest.param(["answer", RuntimeError("down")], id="mixed"),
+        pytest.param(["answer"], id="all-read"),
+    ],
+)
+def test_to_pandas_has_the_same_columns_and_types_whatever_failed(items):
+    """The table of no input, or of failures only, has the columns of a full one, same types."""
+    answer = tp.parse(body("Yes", 0.8, [("Yes", 0.8), ("No", 0.15)]))
+    labels = tp.Labels(["yes", "no"])
+    full = labels.probs_many([answer]).to_pandas()
+    df = labels.probs_many([answer if x == "answer" else x for x in items]).to_pandas()
+    assert df.columns.tolist() == full.columns.tolist()
+    assert df.dtypes.astype(str).to_dict() == full.dtypes.astype(str).to_dict()
+    assert str(df["exact"].dtype) == "boolean"
+    assert str(df["position"].dtype) == "Int64"
+    assert len(df) == len(items)
 
 
 def test_async_twin_has_the_same_signature():

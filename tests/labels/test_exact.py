@@ -131,6 +131,27 @@ def test_a_server_that_ignores_echo_raises_scoring_error(local, client):
         tp.Labels([" Yes", " No"]).score(CONTEXT, model="tiny", client=client)
 
 
+@pytest.mark.parametrize(
+    "context",
+    [
+        pytest.param(5, id="int"),
+        pytest.param(b"Answer:", id="bytes"),
+        pytest.param([{"role": "user", "content": "Is it?"}], id="messages"),
+    ],
+)
+async def test_a_context_that_is_no_string_is_refused_before_any_request(local, client, context):
+    """The prompt is one string as the model sees it: not Python's "can only concatenate"."""
+    route = local.post("/completions").mock(side_effect=answer)
+    async_client = client_for(local, base_url=LOCAL, async_=True)
+    labels = tp.Labels({"yes": [" Yes"], "no": [" No"]})
+    with pytest.raises(TypeError, match=r"context must be the prompt as one string.*got"):
+        labels.score(context, model="tiny", client=client)
+    with pytest.raises(TypeError, match=r"context must be the prompt as one string.*got"):
+        await labels.ascore(context, model="tiny", client=async_client)
+    await async_client.close()
+    assert not route.called
+
+
 def test_an_empty_context_is_refused(client):
     """Without a prompt the first token has no logprob: ValueError."""
     with pytest.raises(ValueError, match="needs the prompt as context"):

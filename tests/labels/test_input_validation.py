@@ -36,6 +36,30 @@ def test_labels_must_be_strings(labels, message):
         Labels(labels)
 
 
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        pytest.param(
+            None, r"labels must be a list of strings or a mapping.*got NoneType", id="none"
+        ),
+        pytest.param(3, r"labels must be a list of strings or a mapping.*got int 3", id="int"),
+        pytest.param(b"yes", r"labels must be a list of strings.*not one bytes", id="bytes"),
+        pytest.param(
+            {"yes": b"Yes"}, r"variants of label 'yes'.*got one bytes", id="bytes-variant"
+        ),
+        pytest.param({"yes": 3}, r"variants of label 'yes'.*got int 3", id="int-variants"),
+    ],
+)
+def test_a_label_set_that_is_no_list_is_named(labels, message):
+    """None, a number or bytes where the labels (or a label's variants) go: a TypeError saying so.
+
+    Not Python's "'NoneType' object is not iterable", nor bytes read as the integers of their
+    characters ("label 0 is a int (121)").
+    """
+    with pytest.raises(TypeError, match=message):
+        Labels(labels)
+
+
 @pytest.mark.parametrize("option", ["case_sensitive", "strip_whitespace", "quotes"])
 @pytest.mark.parametrize("value", [pytest.param("no", id="str"), pytest.param(1, id="int")])
 def test_labels_options_must_be_bools(option, value):
@@ -121,6 +145,32 @@ def test_true_labels_must_name_a_label(y, error, message):
             tp.labels.calibrate(results_from(p), y)
 
 
+@pytest.mark.parametrize(
+    ("y", "message"),
+    [
+        pytest.param("yes", r"true labels y are one str \('yes'\)", id="one-str"),
+        pytest.param(b"yes", r"true labels y are one bytes", id="bytes"),
+        pytest.param(5, r"true labels y must be a list .* got int", id="int"),
+    ],
+)
+def test_true_labels_that_are_no_list_are_named(y, message):
+    """Not "label 'y' is not one of" (a str read per character) or "int has no len()"."""
+    p, _ = synthetic(40)
+    with pytest.raises(TypeError, match=message):
+        tp.labels.calibrate(results_from(p), y)
+
+
+def test_true_labels_may_be_any_iterable():
+    """A generator of names fits as the list of them does (it was "generator has no len()")."""
+    p, y = synthetic(40)
+    names = [["a", "b", "c"][k] for k in y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", tp.labels.CalibrationWarning)
+        from_list = tp.labels.calibrate(results_from(p), names)
+        from_generator = tp.labels.calibrate(results_from(p), (n for n in names))
+    assert from_generator.temperature == from_list.temperature
+
+
 def test_true_labels_as_names_and_indices_still_fit():
     """Names, Python ints, numpy ints and whole floats in range are all accepted."""
     p, y = synthetic(40)
@@ -148,6 +198,31 @@ def test_no_usable_result_to_fit_on_is_an_error(method):
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="no usable result"):
             tp.labels.calibrate(nothing, y, method=method)
+
+
+@pytest.mark.parametrize(
+    "calibrator",
+    [
+        tp.labels.TemperatureScaling,
+        tp.labels.VectorScaling,
+        tp.labels.PlattScaling,
+        tp.labels.ContextualCalibration,
+        tp.labels.BatchCalibration,
+    ],
+)
+def test_transform_before_fit_says_to_fit_first(calibrator):
+    """Not "fit on labels [], asked to transform ['yes', 'no']": the calibrator was never fit."""
+    results = Labels(["yes", "no"]).probs_many([D])
+    with pytest.raises(ValueError, match=rf"{calibrator.__name__} is not fitted: call fit"):
+        calibrator().transform(results)
+
+
+@pytest.mark.parametrize("method", [["temperature"], None, 3])
+def test_an_unknown_method_of_any_type_lists_the_methods(method):
+    """A method that is no string (a list: unhashable) is refused as an unknown one is."""
+    results = Labels(["yes", "no"]).probs_many([D])
+    with pytest.raises(ValueError, match=r"unknown method .*choose one of \['batch'"):
+        tp.labels.calibrate(results, ["yes"], method=method)
 
 
 def test_results_of_different_label_sets_are_refused():
@@ -242,3 +317,15 @@ def test_matrix_kinds_are_per_label_columns():
     r = res[0]
     assert res.matrix("raw").tolist() == [[r.raw["no"], r.raw["yes"]]]
     assert res.matrix("hi").tolist() == [[r.bounds["no"][1], r.bounds["yes"][1]]]
+
+
+def test_a_slice_of_results_is_results():
+    """`results[:2]` keeps `.matrix()`, `.ok` and the labels (it was a plain list)."""
+    res = Labels(["yes", "no"]).probs_many([D, RuntimeError("down"), D])
+    head = res[:2]
+    assert isinstance(head, tp.labels.LabelResults)
+    assert head.labels == ("yes", "no")
+    assert head.ok.tolist() == [True, False]
+    assert head.matrix().shape == (2, 2)
+    assert res[0] is res[::2][0]
+    assert isinstance(res[1], RuntimeError)

@@ -8,7 +8,7 @@ import pytest
 
 import tokenprobs as tp
 from tokenprobs.labels import Char, LabelPositionError, Labels
-from tokenprobs.testing import chat_completion, completion
+from tokenprobs.testing import chat_completion, completion, response, response_events
 
 LN = math.log
 
@@ -169,6 +169,41 @@ def test_shared_prefix_is_ambiguous_with_its_label_set():
     assert not res.exact
 
 
+NESTED = ["New", "New York", "New York City"]
+
+
+def test_a_label_inside_an_undecided_longer_one_stays_possible():
+    """An undecided "New York" may still be `New`: "New York" then "er" is "New Yorker".
+
+    With `New York City` still to come, "New York" is undecided, and not only between those two:
+    the rules read "New Yorker" as `New` ("New" and a space).
+    """
+    res = Labels(NESTED).probs(dist(("Paris", 0.6, [("Paris", 0.6), ("New York", 0.3)])))
+    assert res.ambiguous_sets == pytest.approx({frozenset(NESTED): 0.3})
+    assert res.bounds["New"] == pytest.approx((0.0, 0.3 + 0.1))
+
+
+def test_the_chain_rule_keeps_a_label_inside_an_undecided_longer_one_in_the_bounds():
+    """Along "New", " York": the last position's unseen mass (0.2) may still make it `New`."""
+    res = Labels(NESTED).probs(
+        dist(
+            ("New", 1.0, [("New", 1.0)]),
+            (" York", 1.0, [(" York", 1.0)]),
+            (" City", 0.5, [(" City", 0.5), ("is", 0.3)]),
+        )
+    )
+    assert res.raw["New"] == pytest.approx(0.3)  # "New Yorkis": New, then a space
+    assert res.bounds["New"] == pytest.approx((0.3, 0.3 + 0.2))
+    assert res.bounds["New York City"] == pytest.approx((0.5, 0.5 + 0.2))
+
+
+def test_a_label_then_a_space_then_half_a_character_is_the_label():
+    """A token "Yes " and the first byte of "é": a label and a non-word character ("Yes é")."""
+    body = chat_completion([(b"Yes \xc3", LN(0.6), [(b"Yes \xc3", LN(0.6)), ("No", LN(0.3))])])
+    res = Labels(YES_NO).probs(tp.parse(body))
+    assert res.raw == pytest.approx({"yes": 0.6, "no": 0.3})
+
+
 def test_whitespace_only_mass_is_unmatched_but_in_every_upper_bound():
     """A whitespace-only token matches nothing (distenum's bug) but could lead to any label."""
     res = Labels(YES_NO).probs(dist(("Yes", 0.5, [("Yes", 0.5), (" ", 0.3), ("No", 0.1)])))
@@ -267,6 +302,50 @@ def test_chain_rule_end_of_sequence_terminates_a_label():
     )
     assert res.raw == pytest.approx({"New": 0.6, "New York": 0.0})
     assert res.ambiguous == 0
+
+
+@pytest.mark.parametrize(
+    ("labels", "sampled", "cut", "longer", "truth"),
+    [
+        pytest.param(["New", "New York"], "New", "New", "New York", 0.4, id="label-or-longer"),
+        pytest.param(["positive", "negative"], "Pos", None, "positive", 0.4, id="prefix"),
+        pytest.param([str(s) for s in range(1, 11)], "1", "1", "10", 0.4, id="one-or-ten"),
+    ],
+)
+def test_the_end_of_the_sequence_decides_the_estimate_not_the_bounds(
+    labels, sampled, cut, longer, truth
+):
+    """A path that stops where a longer label could go on keeps the longer one in the bounds.
+
+    The stop was sampled, but the end position's probabilities are not returned. The model gave
+    all of position 0 to `sampled`, then the end of the sequence 0.6 and the rest of `longer` 0.4
+    (which the API does not show): `longer`'s truth is 0.4, not (0, 0), exact.
+    """
+    res = Labels(labels).probs(dist((sampled, 1.0, [(sampled, 1.0)]), finish_reason="stop"))
+    if cut is not None:
+        assert res.raw[cut] == pytest.approx(1.0)  # the estimate follows the sampled end
+        lo, hi = res.bounds[cut]
+        assert lo <= 1.0 - truth <= hi
+    lo, hi = res.bounds[longer]
+    assert lo <= truth <= hi
+    assert not res.exact
+    assert not res.all_seen
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda ps: chat_completion(ps, finish_reason="stop"), id="chat-stop"),
+        pytest.param(response, id="responses-completed"),
+        pytest.param(response_events, id="responses-stream-completed"),
+    ],
+)
+def test_an_answer_that_ended_is_read_alike_on_every_endpoint(make):
+    """Responses says "completed" where Chat says "stop": the same answer, the same reading."""
+    positions = [("New", LN(0.6), [("New", LN(0.6)), ("Paris", LN(0.3))])]
+    res = Labels(["New", "New York", "Paris"]).probs(tp.parse(make(positions)))
+    assert res.raw == pytest.approx({"New": 0.6, "New York": 0.0, "Paris": 0.3})
+    assert res.label == "New"
 
 
 def test_chain_rule_cut_off_by_max_tokens_stays_ambiguous():

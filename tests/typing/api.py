@@ -110,7 +110,9 @@ async def use_async(client: openai.AsyncOpenAI) -> None:
     results: tp.labels.LabelResults = await tp.aclassify(
         ["great", "awful"], tp.Labels(["positive", "negative"]), model="gpt-4o-mini", client=client
     )
-    del results
+    head: tp.labels.LabelResults = results[:1]  # a slice keeps .matrix() and .to_pandas()
+    first: tp.LabelResult | Exception = results[0]
+    del results, head, first
 
 
 def use_tools(d: tp.TokenDistribution, other: tp.TokenDistribution, client: openai.OpenAI) -> None:

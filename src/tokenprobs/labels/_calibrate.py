@@ -155,10 +155,7 @@ class Calibrator:
             if y is None:
                 msg = f"{type(self).__name__} needs the true labels: fit(results, y)"
                 raise TypeError(msg)
-            target = targets(y, res.labels)
-            if len(target) != len(res):
-                msg = f"{len(res)} results but {len(target)} labels"
-                raise ValueError(msg)
+            target = targets(y, res.labels, count=len(res))
             n = int(ok.sum())
             if not n:
                 msg = (
@@ -185,7 +182,14 @@ class Calibrator:
         raise NotImplementedError
 
     def transform(self, results: Iterable[LabelResult | Exception]) -> LabelResults:
-        """Calibrated copies of `results` (failed items stay in place)."""
+        """Calibrated copies of `results` (failed items stay in place).
+
+        Raises:
+            ValueError: The calibrator was not fit, or was fit on another label set.
+        """
+        if not self.labels:  # a fitted calibrator knows its labels (a label set has one or more)
+            msg = f"{type(self).__name__} is not fitted: call fit(results, y) first"
+            raise ValueError(msg)
         res = as_results(results)
         if res.labels != self.labels:
             msg = f"fit on labels {list(self.labels)}, asked to transform {list(res.labels)}"
@@ -350,7 +354,8 @@ def calibrate(
         ValueError: For an unknown method, true labels that are not the results' labels (or an
             index out of range), results of different label sets, or no usable result.
     """
-    if method not in _METHODS:
+    given: object = method  # checked as a caller may pass anything (a list is unhashable)
+    if not isinstance(given, str) or given not in _METHODS:
         msg = f"unknown method {method!r}; choose one of {sorted(_METHODS)}"
         raise ValueError(msg)
     return _METHODS[method]().fit(results, y)

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Chain", "candidates", "follow"]
 
+_ENDED = frozenset({"stop", "completed"})
+"""How an answer that ended by itself says so: Chat's and Completions' `finish_reason` "stop",
+the Responses status "completed" (cut off: "length", "incomplete")."""
+
 
 @dataclass
 class Chain:
@@ -53,6 +57,21 @@ class Chain:
         else:
             self.unmatched += mass
 
+    def settle(self, end: Outcome, state: Outcome, mass: float) -> None:
+        """The sampled path stopped (`end`) where it was `state`: the estimate, not the bounds.
+
+        The sampled end decides `raw` (a label the path spells gets the mass, as a committed
+        prefix does, not `lo`), but the end position's probabilities are not returned: what
+        else could follow is unknown, so the mass stays in the upper bound of every label
+        `state` could still become.
+        """
+        if end.kind is Kind.FULL:
+            self.raw[list(end.classes)] += mass
+        else:
+            self.add(end, mass)
+        self.add(state, -mass)
+        self.hi[sorted(state.classes - end.classes)] += mass
+
 
 def follow(
     norm: Normaliser, classes: int, d: TokenDistribution, i: int, first: Outcome
@@ -72,11 +91,9 @@ def follow(
     while True:
         complete = norm.classify(*decode(acc), terminated=True)
         if j == len(d):
-            out = complete if d.finish_reason == "stop" else state
-            if out == state:
+            if d.finish_reason not in _ENDED or d.incomplete or complete == state:
                 return chain if j > i + 1 else None
-            chain.add(out, m)
-            chain.add(state, -m)
+            chain.settle(complete, state, m)
             return chain
         sampled_key = token_bytes(d, j)
         chain.add(state, -m)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from tokenprobs import guards as guard_tables
 from tokenprobs._listed import not_one_text
 from tokenprobs.client import DEFAULT_RETRY, RetryPolicy
+from tokenprobs.client._request import check_model
 from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.labels._job import Job
 from tokenprobs.labels._labels import Labels
@@ -32,6 +33,8 @@ DEFAULT_PROMPT = "{input}\n\nAnswer with exactly one of: {labels}. Answer with t
 """The prompt `classify` uses when none is given (`{input}` and `{labels}` are filled in)."""
 
 _DEFAULT_CAP = 20
+_RESPONSES_MIN_OUTPUT = 16
+"""The least `max_output_tokens` the Responses API takes ("integer below minimum value")."""
 
 
 class LabelsWarning(TokenprobsWarning):
@@ -60,6 +63,13 @@ def _prompter(
 ) -> Callable[[str], Prompt]:
     if callable(prompt):
         return prompt
+    given: object = prompt  # checked as a caller may pass anything
+    if not (given is None or isinstance(given, str)):
+        msg = (
+            "prompt must be a template string with {input} (and optionally {labels}), or a "
+            f"function from an input to a prompt, got {type(given).__name__}"
+        )
+        raise TypeError(msg)
     template = DEFAULT_PROMPT if prompt is None else prompt
     if "{input}" not in template:
         msg = "prompt must contain {input} (where each input goes), or be a function of it"
@@ -91,10 +101,14 @@ def _inputs(inputs: object, *, templated: bool) -> list[Any]:
     return items
 
 
-def _max_tokens(labels: Labels) -> int:
-    """Enough tokens to see the longest label end (about 2 characters a token, then one more)."""
+def _max_tokens(labels: Labels, endpoint: Endpoint) -> int:
+    """Enough tokens to see the longest label end (about 2 characters a token, then one more).
+
+    On Responses at least 16, the least `max_output_tokens` that API takes.
+    """
     longest = max(len(v.encode("utf-8")) for vs in labels.variants.values() for v in vs)
-    return min(16, longest // 2 + 2)
+    enough = min(16, longest // 2 + 2)
+    return max(enough, _RESPONSES_MIN_OUTPUT) if endpoint == "responses" else enough
 
 
 def classify(
@@ -133,7 +147,8 @@ def classify(
         prompt: A template with `{input}` (and optionally `{labels}`), or a function from an
             input to a prompt string or a list of messages. Default: `DEFAULT_PROMPT`.
         top_logprobs: Alternatives per position (default: the model's cap, at most 20).
-        max_tokens: Tokens to generate (default: enough for the longest label, at most 16).
+        max_tokens: Tokens to generate (default: enough for the longest label, at most 16;
+            16 on Responses, the least it takes).
         at: The answer position, as for `Labels.probs` (default: the first content-bearing one).
         progress: Show a progress bar on a terminal.
         endpoint: `"chat.completions"` (default), `"responses"` or `"completions"`.
@@ -148,8 +163,9 @@ def classify(
 
     Raises:
         TypeError: `inputs` is one string (not a list of texts), an input is not a string
-            while `prompt` is a template, or `at` is none of the kinds it takes.
-        ValueError: A template `prompt` without `{input}`.
+            while `prompt` is a template, `prompt` is neither a string nor a function, `model`
+            is not a string, or `at` is none of the kinds it takes.
+        ValueError: A template `prompt` without `{input}`, or an empty `model`.
 
     Warns:
         LabelsWarning: When the answers show that some labels are not single tokens for this
@@ -261,12 +277,13 @@ def _plan(
     create_kwargs: dict[str, object],
 ) -> _Job:
     """The prompts and request options of one `classify` (or `aclassify`) call."""
+    check_model(model)  # before the guard tables read it for the default top_logprobs
     items = _inputs(inputs, templated=not callable(prompt))
     at = check_at(at)
     label_set = labels if isinstance(labels, Labels) else Labels(labels)
     make = _prompter(prompt, label_set)
     create_kwargs.setdefault("temperature", 0)
-    limit = max_tokens if max_tokens is not None else _max_tokens(label_set)
+    limit = max_tokens if max_tokens is not None else _max_tokens(label_set, endpoint)
     key = "max_output_tokens" if endpoint == "responses" else "max_tokens"
     if "max_completion_tokens" in create_kwargs:
         key = "max_completion_tokens"

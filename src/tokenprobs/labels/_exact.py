@@ -87,6 +87,13 @@ def _logprob(d: TokenDistribution, variant: str, context: str) -> float:
 def _variants(
     names: tuple[str, ...], variants: dict[str, tuple[str, ...]], context: str
 ) -> list[tuple[str, int]]:
+    given: object = context  # checked as a caller may pass anything
+    if not isinstance(given, str):
+        msg = (
+            "context must be the prompt as one string, exactly as the model sees it (a chat's "
+            f"messages rendered through its template), got {type(given).__name__}"
+        )
+        raise TypeError(msg)
     if not context:
         msg = "Labels.score needs the prompt as context: the first token of a text has no logprob"
         raise ValueError(msg)
@@ -305,6 +312,7 @@ class Exact:
         Raises:
             ScoringError: The server cannot score (see `tp.score`), or a variant's tokens cross
                 the seam with `context` (its logprobs would not be the variant's).
+            TypeError: `context` is not a string (a list of messages: render the template).
             ValueError: `context` is empty, or a variant is given twice or is a prefix of
                 another (`"New"`, `"New York"`: not disjoint events).
             openai.APIError: A request failed (after retries): the first failure is raised.

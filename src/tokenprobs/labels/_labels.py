@@ -9,12 +9,12 @@ followed token by token (the chain rule), and it is as long as the label.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tokenprobs.labels._chain import Chain, follow
+from tokenprobs.labels._classes import given_classes
 from tokenprobs.labels._exact import Exact
 from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode
 from tokenprobs.labels._position import At, LabelPositionError, resolve
@@ -25,67 +25,11 @@ from tokenprobs.models._expect import expect_distribution
 from tokenprobs.models._identity import token_key
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
     from numpy.typing import NDArray
 
 __all__ = ["Labels"]
-
-
-def _not_text(n: int, name: object) -> str:
-    """What is wrong with label `n`, which is no string."""
-    return (
-        f"label {n} is a {type(name).__name__} ({name!r}), not a string: give each label as "
-        "its text"
-    )
-
-
-def _listed(names: list[object]) -> dict[object, object]:
-    """A list of labels as classes of one variant each (the name), each label given once."""
-    for n, name in enumerate(names):
-        if not isinstance(name, str):
-            raise TypeError(_not_text(n, name))
-    given: dict[object, object] = {k: [k] for k in names}
-    if len(given) != len(names):
-        repeated = [k for k in given if names.count(k) > 1]
-        msg = (
-            f"labels {repeated} are given more than once: each label is one class, list it "
-            "once (results have one column per label)"
-        )
-        raise ValueError(msg)
-    return given
-
-
-def _classes(
-    labels: Sequence[str] | Mapping[str, Sequence[str] | str],
-) -> dict[str, list[str]]:
-    """Each class name with its variants, every one checked to be a string.
-
-    Raises:
-        TypeError: A label name or a variant is not a string.
-        ValueError: A label is given twice in a list.
-    """
-    given: dict[object, object] = (
-        dict(labels.items()) if isinstance(labels, Mapping) else _listed(list(labels))
-    )
-    classes: dict[str, list[str]] = {}
-    for n, (name, vs) in enumerate(given.items()):
-        if not isinstance(name, str):
-            raise TypeError(_not_text(n, name))
-        if isinstance(vs, str):
-            vs = [vs]  # noqa: PLW2901 - one variant, as a list of one
-        if not isinstance(vs, Iterable):
-            msg = (
-                f"the variants of label {name!r} must be a string or a list of strings, got "
-                f"{type(vs).__name__} {vs!r}"
-            )
-            raise TypeError(msg)
-        variants: list[object] = list(vs)
-        wrong = [(j, v) for j, v in enumerate(variants) if not isinstance(v, str)]
-        if wrong:
-            j, v = wrong[0]
-            msg = f"variant {j} of label {name!r} is a {type(v).__name__} ({v!r}), not a string"
-            raise TypeError(msg)
-        classes[name] = [str(v) for v in variants]
-    return classes
 
 
 class Labels(Exact):
@@ -106,7 +50,8 @@ class Labels(Exact):
         ('yes', 0.903, 0.917)
 
     Raises:
-        TypeError: If a label or a variant is not a string, or an option is not a bool.
+        TypeError: If the labels are one string, bytes, or neither a list nor a mapping (None,
+            a number), a label or a variant is not a string, or an option is not a bool.
         ValueError: If a label is given twice, a class has no variant, a variant normalises to
             nothing, or two classes share a variant.
     """
@@ -121,9 +66,6 @@ class Labels(Exact):
         quotes: bool = True,
     ) -> None:
         """Build the label set (see the class docstring)."""
-        if isinstance(labels, str):
-            msg = "labels must be a list of strings or a mapping, not one string"
-            raise TypeError(msg)
         options: tuple[tuple[str, object], ...] = (
             ("case_sensitive", case_sensitive),
             ("strip_whitespace", strip_whitespace),
@@ -133,7 +75,7 @@ class Labels(Exact):
             if not isinstance(value, bool):
                 msg = f"{option} must be True or False, got {type(value).__name__} {value!r}"
                 raise TypeError(msg)
-        classes = _classes(labels)
+        classes = given_classes(labels)
         if len(classes) < 1:
             msg = "a label set needs at least one label"
             raise ValueError(msg)
@@ -165,8 +107,7 @@ class Labels(Exact):
                 seen[nv] = name
                 pairs.append((nv, k))
         self._norm = Normaliser(pairs, **self.options)
-        self._keys: dict[object, Outcome] = {}
-        self._outcomes: dict[Outcome, int] = {}
+        self._keys: dict[object, Outcome] = {}  # shared by reads: a value is always the same
 
     def __repr__(self) -> str:
         """The classes and their variants."""
@@ -182,12 +123,6 @@ class Labels(Exact):
             out = self._norm.classify(text, partial)
             self._keys[key] = out
         return out
-
-    def _oid(self, out: Outcome) -> int:
-        oid = self._outcomes.get(out)
-        if oid is None:
-            oid = self._outcomes[out] = len(self._outcomes)
-        return oid
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -253,6 +188,7 @@ class Labels(Exact):
         flat_lp: list[float] = []
         supports: list[NDArray[np.float64]] = []
         chains: dict[int, Chain] = {}
+        outcomes: dict[Outcome, int] = {}  # this read's own numbering: see _tables
         for r, (_, d, i) in enumerate(rows):
             support = d.support_logprobs[i]
             supports.append(support)
@@ -262,25 +198,27 @@ class Labels(Exact):
                 lp = support[j]
                 if lp > -math.inf:
                     flat_row.append(r)
-                    flat_oid.append(self._oid(self._outcome(tops[j], top_b[j])))
+                    flat_oid.append(
+                        outcomes.setdefault(self._outcome(tops[j], top_b[j]), len(outcomes))
+                    )
                     flat_lp.append(lp)
             sampled = self._outcome(d.tokens[i], d.token_bytes[i])
             if support[width] > -math.inf:
                 flat_row.append(r)
-                flat_oid.append(self._oid(sampled))
+                flat_oid.append(outcomes.setdefault(sampled, len(outcomes)))
                 flat_lp.append(support[width])
             if sampled.kind in (Kind.PREFIX, Kind.AMBIGUOUS):
                 chain = follow(self._norm, len(self.names), d, i, sampled)
                 if chain is not None:
                     chains[r] = chain
-        n_out = len(self._outcomes)
+        n_out = len(outcomes)
         mass = np.bincount(
             np.asarray(flat_row, dtype=np.intp) * n_out + np.asarray(flat_oid, dtype=np.intp),
             weights=np.exp(np.minimum(np.asarray(flat_lp, dtype=np.float64), 0.0)),
             minlength=N * n_out,
         ).reshape(N, n_out)
         tails = tails_at(supports)
-        commit, full, amb, blank, none, amb_sets = self._tables()
+        commit, full, amb, blank, none, amb_sets = self._tables(outcomes)
         raw, lo = mass @ commit, mass @ full
         amb_mass = mass @ amb
         blank_mass, none_mass = mass @ blank, mass @ none
@@ -322,7 +260,7 @@ class Labels(Exact):
         return merged
 
     def _tables(
-        self,
+        self, outcomes: dict[Outcome, int]
     ) -> tuple[
         NDArray[np.float64],
         NDArray[np.float64],
@@ -331,16 +269,18 @@ class Labels(Exact):
         NDArray[np.float64],
         list[frozenset[int]],
     ]:
-        """Per distinct outcome: its class (committed, complete), ambiguous set, blank, none."""
-        C, n_out = len(self.names), len(self._outcomes)  # noqa: N806
+        """Per distinct outcome of one read: its class (committed, complete), ambiguous set ...
+
+        `outcomes` numbers the read's outcomes from 0; a read's own table, as threads may share
+        one `Labels`.
+        """
+        C, n_out = len(self.names), len(outcomes)  # noqa: N806
         commit, full = np.zeros((n_out, C)), np.zeros((n_out, C))
         blank, none = np.zeros(n_out), np.zeros(n_out)
-        amb_sets = sorted(
-            {o.classes for o in self._outcomes if o.kind is Kind.AMBIGUOUS}, key=sorted
-        )
+        amb_sets = sorted({o.classes for o in outcomes if o.kind is Kind.AMBIGUOUS}, key=sorted)
         index = {s: a for a, s in enumerate(amb_sets)}
         amb = np.zeros((n_out, len(amb_sets)))
-        for o, oid in self._outcomes.items():
+        for o, oid in outcomes.items():
             ks = list(o.classes)
             if o.kind is Kind.FULL:
                 commit[oid, ks] = full[oid, ks] = 1.0

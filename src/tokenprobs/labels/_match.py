@@ -8,7 +8,9 @@ string values), case-folded. Against the normalised variants it is then:
   not a word character (``"Yes."``, not ``"Yesterday"``); the longest such variant wins;
 * ``PREFIX`` of class k: a proper prefix of variants of k only (it commits to k);
 * ``AMBIGUOUS``: consistent with several classes (a proper prefix of several, or a complete
-  label that is also a proper prefix of a longer one: ``"New"`` with ``"New York"``);
+  label that is also a proper prefix of a longer one: ``"New"`` with ``"New York"``; every
+  label complete inside it counts too, as the longer one may still fail: ``"New York"`` with
+  ``"New York City"`` could be ``"New Yorker"``, which is ``"New"`` and a space);
 * ``BLANK``: empty or whitespace-only after normalisation: it never matches, but could still
   lead to any label, so it counts in every label's upper bound;
 * ``NONE``: no label.
@@ -111,26 +113,46 @@ class Normaliser:
     def _classify(self, c: str, partial: bytes, *, terminated: bool) -> Outcome:
         if not partial and not c.strip():
             return BLANK
+        best, complete, prefix_of = self._matches(c, partial, terminated=terminated)
+        if best >= 0 and not prefix_of:
+            return Outcome(Kind.FULL, frozenset({best}))  # decided: the longest complete label
+        # undecided: a longer label may complete, or fail and leave a shorter one complete
+        # ("New York" then "er" is "New Yorker": "New" and a space)
+        classes = frozenset(complete | prefix_of)
+        if not classes:
+            return NONE
+        if len(classes) == 1:
+            return Outcome(Kind.FULL if complete else Kind.PREFIX, classes)
+        return Outcome(Kind.AMBIGUOUS, classes)
+
+    def _matches(
+        self, c: str, partial: bytes, *, terminated: bool
+    ) -> tuple[int, set[int], set[int]]:
+        """The candidate's matches: the longest complete, the complete ones, the longer ones.
+
+        The class of the longest complete variant (-1 if none), the classes with a complete
+        variant (it is the candidate, or a non-word character follows it in the candidate), and
+        the classes with a variant the candidate is a proper prefix of.
+        """
         best, best_len = -1, -1
+        complete: set[int] = set()
         prefix_of: set[int] = set()
         for v, k in self.variants:
-            if partial:
+            inside = (
+                not terminated and len(c) > len(v) and c.startswith(v) and not _is_word(c[len(v)])
+            )
+            if inside or (c == v and not partial):
+                complete.add(k)
+                if len(v) > best_len:
+                    best, best_len = k, len(v)
+            elif partial:
                 if v.startswith(c) and self._may_continue(
                     v[len(c) :], partial, terminated=terminated
                 ):
                     prefix_of.add(k)
-                continue
-            if c == v or (not terminated and c.startswith(v) and not _is_word(c[len(v)])):
-                if len(v) > best_len:
-                    best, best_len = k, len(v)
             elif not terminated and v.startswith(c):
                 prefix_of.add(k)
-        if best >= 0:
-            classes = frozenset({best} | prefix_of)
-            return Outcome(Kind.FULL if len(classes) == 1 else Kind.AMBIGUOUS, classes)
-        if not prefix_of:
-            return NONE
-        return Outcome(Kind.PREFIX if len(prefix_of) == 1 else Kind.AMBIGUOUS, frozenset(prefix_of))
+        return best, complete, prefix_of
 
     def _may_continue(self, rest: str, partial: bytes, *, terminated: bool) -> bool:
         """Whether a character starting with the bytes `partial` can begin `rest` of a variant.

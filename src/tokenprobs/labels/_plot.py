@@ -50,11 +50,13 @@ def reliability_diagram(
 
     Raises:
         MissingDependencyError: Without matplotlib (`pip install "pytokenprobs[plot]"`).
+        TypeError: A true label is neither a label name nor an integer index.
+        ValueError: `y` does not hold one true label per result, or names no label.
     """
     plt = require("matplotlib.pyplot", extra="plot", feature="reliability_diagram")
     res = as_results(results)
     p = res.matrix("probs")
-    target = targets(y, res.labels)
+    target = targets(y, res.labels, count=len(res))
     ok = np.isfinite(p).all(axis=1)
     table = metrics.reliability(p[ok], target[ok], bins=bins, binning=binning)
     score = metrics.ece(p[ok], target[ok], bins=bins, binning=binning)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 import numpy as np
 
 from tokenprobs._optional import require
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from numpy.typing import NDArray
 
@@ -48,7 +48,8 @@ class LabelResult:
     label, each later position's tail times the path's probability."""
     bounds: dict[str, tuple[float, float]]
     """Per label, `[lo, hi]` on its true probability: `lo` counts only complete labels, `hi`
-    adds prefixes, the ambiguous mass it shares, whitespace-only tokens and the tail."""
+    adds prefixes, the ambiguous mass it shares, whitespace-only tokens and the tail (and a
+    sampled path that stopped where the label could still have gone on)."""
     exact: bool
     """True when the bounds closed: `hi - lo <= CLOSED` (1e-6) for every label, so each label's
     probability is known, not only bounded. Top-k leaves them open wherever mass it could not
@@ -135,6 +136,18 @@ class LabelResults(list["LabelResult | Exception"]):
         super().__init__(items)
         self.labels = labels
 
+    @overload
+    def __getitem__(self, index: SupportsIndex, /) -> LabelResult | Exception: ...
+    @overload
+    def __getitem__(self, index: slice, /) -> LabelResults: ...
+    def __getitem__(
+        self, index: SupportsIndex | slice, /
+    ) -> LabelResult | Exception | LabelResults:
+        """An item, or a slice as `LabelResults` of the same labels (`.matrix()` kept)."""
+        if isinstance(index, slice):
+            return LabelResults(super().__getitem__(index), labels=self.labels)
+        return super().__getitem__(index)
+
     @property
     def ok(self) -> NDArray[np.bool_]:
         """Per item: True where it is a `LabelResult`, False where it is an exception."""
@@ -168,31 +181,39 @@ class LabelResults(list["LabelResult | Exception"]):
     def to_pandas(self) -> Any:  # noqa: ANN401 - pandas is optional
         """One row per input: label, margin, mass, exact, all_seen, tail, `p_`/`lo_`/`hi_`, error.
 
+        The same columns of the same types whether every input was read, some or all failed, or
+        there was none: numbers `float64` (NaN for a failed input), `exact` and `all_seen`
+        nullable `boolean`, `position` nullable `Int64`, `label` and `error` strings.
+
         Raises:
             MissingDependencyError: Without pandas (`pip install 'pytokenprobs[pandas]'`).
         """
         pd = require("pandas", extra="pandas", feature="LabelResults.to_pandas")
-        rows: list[dict[str, object]] = []
-        for r in self:
-            if isinstance(r, Exception):
-                rows.append({"label": None, "error": f"{type(r).__name__}: {r}"})
-                continue
-            row: dict[str, object] = {
-                "label": r.label,
-                "margin": r.margin,
-                "mass": r.mass,
-                "unmatched": r.unmatched,
-                "ambiguous": r.ambiguous,
-                "tail": r.tail,
-                "exact": r.exact,
-                "all_seen": r.all_seen,
-                "position": r.position,
-            }
-            for k in self.labels:
-                row[f"p_{k}"] = r.probs[k]
-            for k in self.labels:
-                row[f"raw_{k}"] = r.raw[k]
-                row[f"lo_{k}"], row[f"hi_{k}"] = r.bounds[k]
-            row["error"] = None
-            rows.append(row)
-        return pd.DataFrame(rows)
+        read = [r if isinstance(r, LabelResult) else None for r in self]
+
+        def numbers(value: Callable[[LabelResult], float]) -> NDArray[np.float64]:
+            return np.array([math.nan if r is None else value(r) for r in read], dtype=float)
+
+        def flags(value: Callable[[LabelResult], bool]) -> Any:  # noqa: ANN401 - pandas'
+            return pd.array([None if r is None else value(r) for r in read], dtype="boolean")
+
+        columns: dict[str, Any] = {
+            "label": pd.Series([None if r is None else r.label for r in read], dtype="str"),
+            "margin": numbers(lambda r: r.margin),
+            "mass": numbers(lambda r: r.mass),
+            "unmatched": numbers(lambda r: r.unmatched),
+            "ambiguous": numbers(lambda r: r.ambiguous),
+            "tail": numbers(lambda r: r.tail),
+            "exact": flags(lambda r: r.exact),
+            "all_seen": flags(lambda r: r.all_seen),
+            "position": pd.array([None if r is None else r.position for r in read], dtype="Int64"),
+        }
+        per_label = {what: self.matrix(what) for what in _MATRICES}  # NaN rows where failed
+        for j, k in enumerate(self.labels):
+            columns[f"p_{k}"] = per_label["probs"][:, j]
+        for j, k in enumerate(self.labels):
+            for what in ("raw", "lo", "hi"):
+                columns[f"{what}_{k}"] = per_label[what][:, j]
+        errors = [f"{type(r).__name__}: {r}" if isinstance(r, Exception) else None for r in self]
+        columns["error"] = pd.Series(errors, dtype="str")
+        return pd.DataFrame(columns)

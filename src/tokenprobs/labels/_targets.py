@@ -2,26 +2,48 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from numpy.typing import NDArray
 
 __all__ = ["targets"]
 
 
-def targets(y: Sequence[str | int] | NDArray[np.intp], labels: tuple[str, ...]) -> NDArray[np.intp]:
+def targets(
+    y: Sequence[str | int] | NDArray[np.intp], labels: tuple[str, ...], *, count: int
+) -> NDArray[np.intp]:
+    """The `count` true labels (one per result) as indices into `labels`, names or indices.
+
+    Raises:
+        TypeError: `y` is one string or bytes, or no list; or a true label is no name or index.
+        ValueError: `y` does not hold `count` true labels, a name is not one of `labels`, or an
+            index is out of range.
+    """
+    out = _indices(y, labels)
+    if len(out) != count:
+        msg = (
+            f"{count} results but {len(out)} true labels: give one true label per result, in "
+            "the results' order"
+        )
+        raise ValueError(msg)
+    return out
+
+
+def _indices(
+    y: Sequence[str | int] | NDArray[np.intp], labels: tuple[str, ...]
+) -> NDArray[np.intp]:
     """The true labels as indices into `labels`, each a label name or an index in range.
 
     Raises:
-        TypeError: A true label is neither a string nor an integer (`0.7`, a bool, None); a whole
-            float (`1.0`) is an index.
+        TypeError: `y` is one string or bytes, or no list; a true label is neither a string nor
+            an integer (`0.7`, a bool, None); a whole float (`1.0`) is an index.
         ValueError: A name is not one of `labels`, or an index is out of range.
     """
+    y = _listed(y)
     c = len(labels)
     arr = np.asarray(y) if isinstance(y, np.ndarray) else None
     if arr is not None and arr.dtype.kind == "f" and bool(np.all(np.mod(arr, 1) == 0)):
@@ -50,6 +72,30 @@ def targets(y: Sequence[str | int] | NDArray[np.intp], labels: tuple[str, ...]) 
             )
             raise TypeError(msg)
     return out
+
+
+def _listed(y: object) -> Sequence[str | int] | NDArray[np.intp]:
+    """`y` as a list or an array: one string or bytes refused, any other iterable listed.
+
+    Raises:
+        TypeError: `y` is one string or bytes (read per character, it would be labels such as
+            `'y'`), or not iterable.
+    """
+    if isinstance(y, str | bytes):
+        msg = (
+            f"the true labels y are one {type(y).__name__} ({y[:40]!r}): pass one true label "
+            "per result, as a list (['yes', 'no', ...]) or an array of indices"
+        )
+        raise TypeError(msg)
+    if isinstance(y, np.ndarray | Sequence):
+        return cast("Sequence[str | int] | NDArray[np.intp]", y)
+    if not isinstance(y, Iterable):
+        msg = (
+            "the true labels y must be a list (one name or index per result) or an array, got "
+            f"{type(y).__name__}"
+        )
+        raise TypeError(msg)
+    return list(cast("Iterable[str | int]", y))  # a generator, a pandas Series ...
 
 
 def _is_index(v: object) -> bool:

@@ -1,0 +1,80 @@
+"""A label set as given: class names, each with its variants, every one checked to be a string.
+
+`Labels(["yes", "no"])` is one variant per class (the name), `Labels({"yes": ["Yes", "y"]})`
+the variants of each class; `given_classes` reads either into one shape, which `Labels` then
+normalises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+__all__ = ["given_classes"]
+
+
+def _not_text(n: int, name: object) -> str:
+    """What is wrong with label `n`, which is no string."""
+    return (
+        f"label {n} is a {type(name).__name__} ({name!r}), not a string: give each label as "
+        "its text"
+    )
+
+
+def _listed(names: list[object]) -> dict[object, object]:
+    """A list of labels as classes of one variant each (the name), each label given once."""
+    for n, name in enumerate(names):
+        if not isinstance(name, str):
+            raise TypeError(_not_text(n, name))
+    given: dict[object, object] = {k: [k] for k in names}
+    if len(given) != len(names):
+        repeated = [k for k in given if names.count(k) > 1]
+        msg = (
+            f"labels {repeated} are given more than once: each label is one class, list it "
+            "once (results have one column per label)"
+        )
+        raise ValueError(msg)
+    return given
+
+
+def given_classes(
+    labels: Sequence[str] | Mapping[str, Sequence[str] | str],
+) -> dict[str, list[str]]:
+    """Each class name with its variants, every one checked to be a string.
+
+    Raises:
+        TypeError: The labels are one string, bytes or no list or mapping; a label name or a
+            variant is not a string.
+        ValueError: A label is given twice in a list.
+    """
+    whole: object = labels  # checked as a caller may pass anything
+    if isinstance(whole, str | bytes):
+        one = "string" if isinstance(whole, str) else "bytes"
+        msg = f"labels must be a list of strings or a mapping, not one {one}"
+        raise TypeError(msg)
+    if not isinstance(whole, Iterable):
+        msg = f"labels must be a list of strings or a mapping, got {type(whole).__name__} {whole!r}"
+        raise TypeError(msg)
+    given: dict[object, object] = (
+        dict(labels.items()) if isinstance(labels, Mapping) else _listed(list(labels))
+    )
+    classes: dict[str, list[str]] = {}
+    for n, (name, vs) in enumerate(given.items()):
+        if not isinstance(name, str):
+            raise TypeError(_not_text(n, name))
+        if isinstance(vs, str):
+            vs = [vs]  # noqa: PLW2901 - one variant, as a list of one
+        if isinstance(vs, bytes) or not isinstance(vs, Iterable):
+            got = "one bytes" if isinstance(vs, bytes) else type(vs).__name__
+            msg = (
+                f"the variants of label {name!r} must be a string or a list of strings, got "
+                f"{got} {vs!r}"
+            )
+            raise TypeError(msg)
+        variants: list[object] = list(vs)
+        wrong = [(j, v) for j, v in enumerate(variants) if not isinstance(v, str)]
+        if wrong:
+            j, v = wrong[0]
+            msg = f"variant {j} of label {name!r} is a {type(v).__name__} ({v!r}), not a string"
+            raise TypeError(msg)
+        classes[name] = [str(v) for v in variants]
+    return classes
