@@ -23,6 +23,7 @@ from tokenprobs.client import RetryPolicy, aget_token_distribution, build_params
 from tokenprobs.exceptions import GuardError, StreamInterruptedError, TokenprobsError
 from tokenprobs.guards import check_request, detected_server, remember_server
 from tokenprobs.models import TokenDistribution
+from tokenprobs.render import visible
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
@@ -168,7 +169,11 @@ def whole_text(token: str, raw: list[int] | None) -> str | None:
 
 
 def summary(d: TokenDistribution) -> dict[str, object]:
-    """What the page shows under an answer: size, perplexity, the least certain spans."""
+    """What the page shows under an answer: size, perplexity, the least certain spans.
+
+    A span's text is shown, not obeyed (`render.visible`, spaces kept): a bidi override in the
+    answer would reverse the summary's line, a run of newlines stretch it.
+    """
     spans = d.uncertain(threshold=UNCERTAIN_BELOW)
     text = d.text
     probs = d.probs
@@ -182,7 +187,7 @@ def summary(d: TokenDistribution) -> dict[str, object]:
             {
                 "start": s.start,
                 "end": s.end,
-                "text": text[s.char_start : s.char_end],
+                "text": visible(text[s.char_start : s.char_end], keep=" "),
                 "min_p": float(np.min(probs[s.start : s.end])),
             }
             for s in ranked

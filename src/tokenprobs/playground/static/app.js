@@ -20,6 +20,12 @@ function pct(p) {
   return (p * 100).toFixed(p >= 0.1 ? 1 : 2) + "%";
 }
 
+// a token or a span as the server sent it for display (render.visible: whitespace marked, bidi
+// and zero-width characters as escapes), quoted without JSON's doubled backslashes
+function quoted(shown) {
+  return "“" + shown + "”";
+}
+
 function say(text, kind) {
   const div = document.createElement("div");
   div.className = "msg" + (kind === "error" ? " error" : "");
@@ -66,7 +72,7 @@ function column(meta) {
   const note = document.createElement("div");
   note.className = "note";
   if (meta.forced !== null && meta.forced !== undefined) {
-    note.textContent = "forced at position " + meta.position + ": " + JSON.stringify(meta.forced);
+    note.textContent = "forced at position " + meta.position + ": " + quoted(meta.forced_shown);
   }
   const box = document.createElement("div");
   box.className = "view";
@@ -122,7 +128,7 @@ function drawSummary(col, s) {
     const ul = document.createElement("ul");
     for (const u of s.uncertain) {
       const li = document.createElement("li");
-      li.textContent = JSON.stringify(u.text) + " (positions " + u.start + "–" + (u.end - 1) + ", min p " + pct(u.min_p) + ")";
+      li.textContent = quoted(u.text) + " (positions " + u.start + "–" + (u.end - 1) + ", min p " + pct(u.min_p) + ")";
       ul.append(li);
     }
     col.sum.append(t, ul);
@@ -241,7 +247,7 @@ async function openAlternatives(hit) {
     const block = document.createElement("div");
     block.className = "pos";
     const h = document.createElement("div");
-    h.textContent = "#" + pos.i + " sampled " + JSON.stringify(pos.token) + " p " + pct(pos.p) + (pos.in_top ? "" : " (not in top-k)");
+    h.textContent = "#" + pos.i + " sampled " + quoted(pos.token) + " p " + pct(pos.p) + (pos.in_top ? "" : " (not in top-k)");
     block.append(h);
     for (const alt of pos.alternatives) {
       const row = document.createElement("div");
