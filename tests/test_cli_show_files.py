@@ -166,3 +166,26 @@ def test_escape_sequences_in_a_batch_file_are_shown_not_obeyed(tmp_path, capsys)
     assert "\x07" not in out
     assert "── q\\x1b[2J ──" in out
     assert "bad \\x1b[31mthing\\x1b]0;title\\x07" in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html"])
+@pytest.mark.parametrize("batch", [True, False], ids=["batch", "jsonl"])
+def test_a_key_a_failed_line_quotes_is_redacted(tmp_path, capsys, monkeypatch, fmt, batch):
+    """A saved 401 that echoes the key prints `***` in its place, as the whole-file error does."""
+    key = "sk-proj-CANARY-show-0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    error = {"message": f"Incorrect API key provided: {key}.", "code": "invalid_api_key"}
+    if batch:
+        failed = json.dumps(
+            {"id": "batch_req_a", "custom_id": "a", "response": None, "error": error}
+        )
+        lines = [failed, _batch_line("b", _body("beta"))]
+    else:
+        lines = [json.dumps({"error": error}), json.dumps(_body("beta"))]
+    path = tmp_path / "out.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert cli.main(["show", str(path), "--format", fmt]) == cli.EXIT_SOME_FAILED
+    captured = capsys.readouterr()
+    assert key not in captured.out + captured.err
+    assert "Incorrect API key provided: ***." in captured.out
+    assert "beta" in captured.out
