@@ -82,9 +82,10 @@ def run_ask(args: argparse.Namespace) -> int:
 
     Raises:
         UsageError: The base URL is malformed.
-        InputError: The prompt (or standard input) is not UTF-8.
+        InputError: The prompt (or standard input), or `--model`, is not UTF-8.
     """
     prompt = read_text("-") if args.prompt == "-" else utf8(args.prompt, "the prompt")
+    model = utf8(args.model, "--model")
     client = client_of(args)
     if client is None:
         print(NO_KEY_MESSAGE, file=sys.stderr)  # noqa: T201
@@ -99,7 +100,7 @@ def run_ask(args: argparse.Namespace) -> int:
     try:
         d: TokenDistribution = get_token_distribution(
             prompt,
-            model=args.model,
+            model=model,
             top_logprobs=args.top_logprobs,
             endpoint=args.endpoint,
             client=client,

@@ -13,6 +13,7 @@ import pydantic_core
 
 from tokenprobs.adapters import parse_all
 from tokenprobs.batch import BOM, numbered_results
+from tokenprobs.cli._args import count
 from tokenprobs.cli._views import (
     EXIT_INPUT,
     EXIT_SOME_FAILED,
@@ -49,7 +50,7 @@ def add_show_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     show.add_argument("file", type=Path, help="the file; - reads standard input")
     show.add_argument("--choice", type=int, default=None, help="only this choice (n > 1)")
     show.add_argument(
-        "--max-bytes", type=int, default=MAX_BYTES, help="refuse files larger than this"
+        "--max-bytes", type=count, default=MAX_BYTES, help="refuse files larger than this"
     )
     add_view_options(show)
     show.set_defaults(run=_run_show)
