@@ -259,3 +259,13 @@ def test_a_branch_without_an_answer_is_a_404_that_says_so(page):
         assert r.status_code == 404, path
         assert r.json()["message"] == "branch 1 has no answer yet", path
     assert page.get("/api/branches/2/positions").status_code == 200
+
+
+def test_after_the_largest_id_a_session_may_give_the_next_run_is_reachable(page):
+    """A loaded id of 2**63 - 1 made the next run #2**63, which no route of the app accepts."""
+    saved = {"id": 2**53 - 1, "request": RUN, "distribution": D}
+    loaded = page.post("/api/session", json={"session": {"format": FORMAT, "branches": [saved]}})
+    assert loaded.status_code == 200
+    run = events(page, "/api/run", RUN)
+    assert run[0]["id"] == 2**53  # a double holds it exactly: the page's script reads it back
+    assert page.get(f"/api/branches/{2**53}/positions").status_code == 200
