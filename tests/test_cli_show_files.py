@@ -6,7 +6,10 @@ n > 1 Batch lines (`--choice`), and files that start with a UTF-8 byte order mar
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import threading
 
 import pytest
 from tests._recorded import RECORDED
@@ -189,3 +192,43 @@ def test_a_key_a_failed_line_quotes_is_redacted(tmp_path, capsys, monkeypatch, f
     assert key not in captured.out + captured.err
     assert "Incorrect API key provided: ***." in captured.out
     assert "beta" in captured.out
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_is_read_as_a_file(tmp_path, capsys, monkeypatch):
+    """`tokenprobs show <(curl ...)` (a pipe, `/dev/fd/63`) was refused as "not a file"."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    body = json.dumps(_body("piped")).encode()
+    writer = threading.Thread(target=fifo.write_bytes, args=(body,), daemon=True)
+    writer.start()
+    try:
+        code = cli.main(["show", str(fifo), "--format", "json"])
+    finally:
+        writer.join(10)
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["tokens"] == ["piped"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_over_the_limit_is_refused(tmp_path, capsys):
+    """A pipe has no size before it is read: the limit holds for what it sends."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(
+        target=_write_ignoring_a_closed_reader, args=(fifo, b"x" * 5000), daemon=True
+    )
+    writer.start()
+    try:
+        code = cli.main(["show", str(fifo), "--max-bytes", "100"])
+    finally:
+        writer.join(10)
+    assert code == cli.EXIT_INPUT
+    assert "over the limit of 100 bytes (--max-bytes)" in capsys.readouterr().err
+
+
+def _write_ignoring_a_closed_reader(path, data):
+    """Write `data` to the pipe `path`; the reader may close it first (it read enough)."""
+    with contextlib.suppress(BrokenPipeError), path.open("wb") as pipe:
+        pipe.write(data)
