@@ -23,6 +23,7 @@ from tokenprobs.client import RetryPolicy, aget_token_distribution, build_params
 from tokenprobs.exceptions import GuardError, StreamInterruptedError, TokenprobsError
 from tokenprobs.guards import check_request, detected_server, remember_server
 from tokenprobs.models import TokenDistribution
+from tokenprobs.models._bytes import effective_bytes
 from tokenprobs.render import visible
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MIN_GAP",
     "Fork",
+    "broken_before",
     "error_event",
     "fork",
     "join",
@@ -102,7 +104,8 @@ def fork(
 
     Raises:
         ValueError: No such position or alternative, the position is inside a character split over
-            tokens, or the alternative is not whole text.
+            tokens, the text before it holds bytes that are no character, or the alternative is
+            not whole text.
     """
     d = parent.distribution
     if d is None:
@@ -119,6 +122,14 @@ def fork(
         msg = (
             f"position {position} continues a character split over tokens: branch at the first "
             "token of that character"
+        )
+        raise ValueError(msg)
+    broken = broken_before(d, position)
+    if broken is not None:
+        msg = (
+            f"the answer before position {position} is not UTF-8 text: position {broken} holds "
+            f"bytes that are no whole character ({d.tokens[broken]!r}), which cannot be sent "
+            "as the prompt they were generated from; branch before it, or at its position"
         )
         raise ValueError(msg)
     raw = d.top_bytes[position][alternative]
@@ -147,6 +158,22 @@ def fork(
         return Fork(head, request.prompt + before), token
     prefill = (*request.messages, ("assistant", before))
     return Fork(head, "", prefill, dict(server.prefill_flags)), token
+
+
+def broken_before(d: TokenDistribution, position: int) -> int | None:
+    r"""The first position before `position` whose bytes are no whole UTF-8 character, or None.
+
+    A branch sends the answer before the position as text: such bytes (a lone `\xf0` that no
+    later token completes) would be sent as U+FFFD, a prompt other than the one the answer
+    continued, and the branch would not be the same answer up to the position.
+    """
+    pieces, _ = effective_bytes(d.tokens[:position], d.token_bytes[:position])
+    try:
+        b"".join(pieces).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        ends = np.cumsum([len(p) for p in pieces])
+        return int(np.searchsorted(ends, exc.start, side="right"))
+    return None
 
 
 def whole_text(token: str, raw: list[int] | None) -> str | None:
