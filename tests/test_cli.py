@@ -327,3 +327,24 @@ def test_show_a_negative_max_bytes_is_a_usage_error(capsys):
         cli.main(["show", str(path), "--max-bytes", "-1"])
     assert exit_.value.code == cli.EXIT_USAGE
     assert "argument --max-bytes: must be at least 0, got -1" in capsys.readouterr().err
+
+
+def test_score_reads_one_text_per_line_whatever_the_line_holds(tmp_path, monkeypatch, capsys):
+    """A form feed, a vertical tab or U+2028 inside a line split it into two texts scored apart."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
+    scored = []
+
+    def score_many(texts, **_):
+        scored.extend(texts)
+        return [ValueError("not sent") for _ in texts]
+
+    monkeypatch.setattr("tokenprobs.cli._score.score_many", score_many)
+    path = tmp_path / "texts.txt"
+    path.write_bytes("one\x0btwo\nthree\u2028four\r\n\nfive\x0csix\rseven\n".encode())
+    cli.main(["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"])
+    assert scored == ["one\x0btwo", "three\u2028four", "five\x0csix", "seven"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO(path.read_bytes().decode()))
+    scored.clear()
+    cli.main(["score", "-", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"])
+    assert scored == ["one\x0btwo", "three\u2028four", "five\x0csix", "seven"]
+    capsys.readouterr()

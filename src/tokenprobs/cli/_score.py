@@ -54,7 +54,7 @@ def run_score(args: argparse.Namespace) -> int:
         InputError: The file cannot be read, or it, `--model` or `--context` is not UTF-8.
         UsageError: The base URL is malformed.
     """
-    texts = [line for line in read_text(args.file).splitlines() if line.strip()]
+    texts = [line for line in _lines(read_text(args.file)) if line.strip()]
     model, context = utf8(args.model, "--model"), utf8(args.context, "--context")
     client = client_of(args)
     if client is None:
@@ -78,6 +78,15 @@ def run_score(args: argparse.Namespace) -> int:
         failed += isinstance(result, Exception)
         print(_line(text, result, secrets, as_json=args.json))  # noqa: T201
     return EXIT_SOME_FAILED if failed else 0
+
+
+def _lines(text: str) -> list[str]:
+    r"""The file's lines: split at `\n`, `\r\n` or `\r` only.
+
+    Not `str.splitlines`, which also splits at a form feed, a vertical tab or U+2028 inside a
+    line, scoring one text as two.
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def _line(
