@@ -525,3 +525,19 @@ def test_long_and_invisible_tokens_stay_readable_and_inside(stub_playground, pag
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     assert page.evaluate("document.querySelectorAll('img').length") == 0
     assert page.title() == title
+
+
+def test_a_mode_change_while_an_answer_streams_waits_for_it(stub_playground, page):
+    """Redrawn mid-stream, the answer stopped where it was (marked done, 210 of 4,096 tokens).
+
+    The page now redraws every view in the new mode once the answer is in.
+    """
+    _open(page, stub_playground)
+    page.fill("#model", "big")
+    _run(page, "Say a lot", max_tokens=4096, top_logprobs=5)
+    _until(page, "document.querySelectorAll('article.branch .tx > [data-p]').length > 100")
+    page.select_option("#mode", "entropy")
+    page.wait_for_selector("article.branch[data-done='1']", timeout=120_000)
+    _until(page, "document.querySelector('.branch .tpv').dataset.mode === 'entropy'")
+    assert page.locator(CELLS).count() == 4096
+    assert page.locator("article.branch .status").text_content() == "4096 tokens"

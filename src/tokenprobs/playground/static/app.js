@@ -4,7 +4,9 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { branches: new Map(), mode: "least-likely", config: null };
+// running: answers streaming now; redraw: a mode change waits for them (their frames are drawn
+// into the columns they opened, which a redraw would replace)
+const state = { branches: new Map(), mode: "least-likely", config: null, running: 0, redraw: false };
 // What the browser test reads: when the last run's first token was drawn, how long frames took.
 const perf = (window.__tp = { firstTokenAt: null, frames: 0, longestFrameMs: 0, runs: 0 });
 
@@ -206,12 +208,25 @@ function formData() {
   };
 }
 
+async function streamed(path, body) {
+  state.running += 1;
+  try {
+    await consume(await api(path, body));
+  } finally {
+    state.running -= 1;
+    if (!state.running && state.redraw) {
+      state.redraw = false;
+      await redrawViews();
+    }
+  }
+}
+
 async function run(event) {
   event.preventDefault();
   $("messages").replaceChildren();
   perf.runs += 1;
   perf.firstTokenAt = null;
-  await consume(await api("/api/run", formData()));
+  await streamed("/api/run", formData());
 }
 
 function cellOf(target) {
@@ -280,7 +295,7 @@ async function branch(col, position, alternative) {
   $("alternatives").hidden = true;
   $("messages").replaceChildren();
   perf.firstTokenAt = null;
-  await consume(await api("/api/branch", { parent: col.meta.id, position, alternative, mode: state.mode }));
+  await streamed("/api/branch", { parent: col.meta.id, position, alternative, mode: state.mode });
 }
 
 function redraw(list) {
@@ -367,6 +382,14 @@ async function compare() {
 async function setMode() {
   state.mode = $("mode").value;
   if (!state.branches.size) return;
+  if (state.running) {
+    state.redraw = true; // redrawn now, a streaming answer would stop where it was
+    return;
+  }
+  await redrawViews();
+}
+
+async function redrawViews() {
   const r = await api("/api/views", { mode: state.mode });
   redraw((await r.json()).branches);
 }
