@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -282,3 +283,68 @@ def test_playground_a_malformed_base_url_is_a_usage_error(capsys):
     code = cli.main(["playground", "--no-browser", "--base-url", "http://[::1/v1"])
     assert code == cli.EXIT_USAGE
     assert capsys.readouterr().err.startswith("tokenprobs: --base-url 'http://[::1/v1' is not")
+
+
+@pytest.mark.parametrize(
+    ("argv", "what"),
+    [
+        (["ask", "Hi", "--model", "caf\udce9"], "--model"),
+        (["score", "-", "--model", "caf\udce9"], "--model"),
+        (["score", "-", "--model", "m", "--context", "caf\udce9"], "--context"),
+        (["playground", "--no-browser", "--model", "caf\udce9"], "--model"),
+    ],
+)
+def test_an_argument_with_escaped_bytes_is_an_input_error(argv, what, capsys, monkeypatch):
+    """An argument of Latin-1 bytes ended in the SDK's UnicodeEncodeError traceback (per text)."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a text\n"))
+    sent = []
+    monkeypatch.setattr("openai.OpenAI.post", lambda *a, **_: sent.append(a))
+    assert cli.main([*argv, "--base-url", "http://127.0.0.1:9/v1"]) == cli.EXIT_INPUT
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"tokenprobs: cannot read {what}: it is not UTF-8 (the bytes b'\\xe9' at character 3)\n"
+    )
+    assert sent == []
+
+
+@pytest.mark.parametrize("command", ["ask", "playground"])
+def test_a_base_url_with_escaped_bytes_is_a_usage_error(command, capsys, monkeypatch):
+    """A non-UTF-8 `--base-url` ended in a UnicodeEncodeError traceback: one usage line now."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
+    argv = ["ask", "Hi", "--model", "m"] if command == "ask" else ["playground", "--no-browser"]
+    assert cli.main([*argv, "--base-url", "http://h\udce9:8000/v1"]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("tokenprobs: --base-url 'http://h\\udce9:8000/v1' is not a server URL")
+    assert "(it holds bytes that are not UTF-8)" in err
+
+
+def test_show_a_negative_max_bytes_is_a_usage_error(capsys):
+    """`--max-bytes -1` refused every file as "over the limit of -1": argparse's exit 2 now."""
+    path = RECORDED / "chat_gpt-4o-mini_top2_openai_apiref_example.json"
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["show", str(path), "--max-bytes", "-1"])
+    assert exit_.value.code == cli.EXIT_USAGE
+    assert "argument --max-bytes: must be at least 0, got -1" in capsys.readouterr().err
+
+
+def test_score_reads_one_text_per_line_whatever_the_line_holds(tmp_path, monkeypatch, capsys):
+    """A form feed, a vertical tab or U+2028 inside a line split it into two texts scored apart."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
+    scored = []
+
+    def score_many(texts, **_):
+        scored.extend(texts)
+        return [ValueError("not sent") for _ in texts]
+
+    monkeypatch.setattr("tokenprobs.cli._score.score_many", score_many)
+    path = tmp_path / "texts.txt"
+    path.write_bytes("one\x0btwo\nthree\u2028four\r\n\nfive\x0csix\rseven\n".encode())
+    cli.main(["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"])
+    assert scored == ["one\x0btwo", "three\u2028four", "five\x0csix", "seven"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO(path.read_bytes().decode()))
+    scored.clear()
+    cli.main(["score", "-", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"])
+    assert scored == ["one\x0btwo", "three\u2028four", "five\x0csix", "seven"]
+    capsys.readouterr()

@@ -257,3 +257,15 @@ def test_base_url_credentials_the_server_echoes_are_redacted(api, monkeypatch, c
     assert code == cli.EXIT_API
     assert "no route for http://user:***@localhost:8080/v1" in err
     assert secret not in err
+
+
+def test_a_servers_escape_sequences_are_shown_not_sent_to_the_terminal(served, capsys):
+    """An error message with `ESC [2J` (clear screen) was printed raw, steering the terminal."""
+    error = {"error": {"message": "bad model\x1b[2J\x1b[31m pwned\rline\u202eevil"}}
+    served.post("/chat/completions").respond(400, json=error)
+    assert cli.main(["ask", "Hi", "--model", "gpt-4o-mini"]) == cli.EXIT_API
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "\r" not in err
+    assert "\u202e" not in err
+    assert "bad model\\x1b[2J\\x1b[31m pwned␍line\\u202eevil" in err

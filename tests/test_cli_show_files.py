@@ -6,7 +6,10 @@ n > 1 Batch lines (`--choice`), and files that start with a UTF-8 byte order mar
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import threading
 
 import pytest
 from tests._recorded import RECORDED
@@ -166,3 +169,66 @@ def test_escape_sequences_in_a_batch_file_are_shown_not_obeyed(tmp_path, capsys)
     assert "\x07" not in out
     assert "── q\\x1b[2J ──" in out
     assert "bad \\x1b[31mthing\\x1b]0;title\\x07" in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html"])
+@pytest.mark.parametrize("batch", [True, False], ids=["batch", "jsonl"])
+def test_a_key_a_failed_line_quotes_is_redacted(tmp_path, capsys, monkeypatch, fmt, batch):
+    """A saved 401 that echoes the key prints `***` in its place, as the whole-file error does."""
+    key = "sk-proj-CANARY-show-0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    error = {"message": f"Incorrect API key provided: {key}.", "code": "invalid_api_key"}
+    if batch:
+        failed = json.dumps(
+            {"id": "batch_req_a", "custom_id": "a", "response": None, "error": error}
+        )
+        lines = [failed, _batch_line("b", _body("beta"))]
+    else:
+        lines = [json.dumps({"error": error}), json.dumps(_body("beta"))]
+    path = tmp_path / "out.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert cli.main(["show", str(path), "--format", fmt]) == cli.EXIT_SOME_FAILED
+    captured = capsys.readouterr()
+    assert key not in captured.out + captured.err
+    assert "Incorrect API key provided: ***." in captured.out
+    assert "beta" in captured.out
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_is_read_as_a_file(tmp_path, capsys, monkeypatch):
+    """`tokenprobs show <(curl ...)` (a pipe, `/dev/fd/63`) was refused as "not a file"."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    body = json.dumps(_body("piped")).encode()
+    writer = threading.Thread(target=fifo.write_bytes, args=(body,), daemon=True)
+    writer.start()
+    try:
+        code = cli.main(["show", str(fifo), "--format", "json"])
+    finally:
+        writer.join(10)
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["tokens"] == ["piped"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_over_the_limit_is_refused(tmp_path, capsys):
+    """A pipe has no size before it is read: the limit holds for what it sends."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(
+        target=_write_ignoring_a_closed_reader, args=(fifo, b"x" * 5000), daemon=True
+    )
+    writer.start()
+    try:
+        code = cli.main(["show", str(fifo), "--max-bytes", "100"])
+    finally:
+        writer.join(10)
+    assert code == cli.EXIT_INPUT
+    assert "over the limit of 100 bytes (--max-bytes)" in capsys.readouterr().err
+
+
+def _write_ignoring_a_closed_reader(path, data):
+    """Write `data` to the pipe `path`; the reader may close it first (it read enough)."""
+    with contextlib.suppress(BrokenPipeError), path.open("wb") as pipe:
+        pipe.write(data)

@@ -1,5 +1,6 @@
 import io
 import json
+import math
 import os
 import re
 import sys
@@ -455,6 +456,44 @@ def test_popups_have_room_below_the_text():
     out = render.to_html(d)
     reserved = int(re.search(r'style="padding-bottom:(\d+)px"', out).group(1))
     assert reserved >= (4 + 1) * 12 * 1.45 + 8
+
+
+def _popups(out: str) -> list[str]:
+    """Each cell's popup text (its `data-p`, unescaped)."""
+    import html  # noqa: PLC0415 - only these tests read the attribute back
+
+    return [html.unescape(p) for p in re.findall(r'data-p="([^"]*)"', out)]
+
+
+def test_a_long_token_is_cut_in_its_popup_with_its_length():
+    """A 2,000-character token or a run of newlines shows 40 characters and says how long it is."""
+    long, newlines, hidden = "x" * 2000, "\n" * 300, "\u200b" * 30
+    d = tp.parse(
+        testing.chat_completion(
+            [(long, -1.0, [(long, -1.0), (newlines, -2.0), (hidden, -3.0), (" b", -4.0)])]
+        )
+    )
+    (popup,) = _popups(render.to_html(d))
+    header, _, *alternatives = popup.split("\n")
+    assert header.startswith(f"#0 {'x' * 40}… (2,000 characters)  p ")
+    assert alternatives[0].endswith(f"{'x' * 40}… (2,000 characters)")
+    assert alternatives[1].endswith(f"{'↵' * 40}… (300 characters)")
+    assert alternatives[2].endswith("\\u200b" * 6 + "… (30 characters)")  # never half an escape
+    assert alternatives[3].endswith(" ␣b")
+    assert max(map(len, popup.split("\n"))) <= 90  # two lines at most in a 450 px view
+
+
+def test_the_room_below_the_text_counts_the_lines_a_long_one_wraps_to():
+    """A popup line longer than 60 characters is reserved the lines it wraps to."""
+    short = tp.parse(testing.chat_completion([(" a", -1.0, [(" a", -1.0), (" b", -2.0)])]))
+    long = tp.parse(testing.chat_completion([(" a", -1.0, [(" a", -1.0), ("y" * 70, -2.0)])]))
+
+    def reserved(d):
+        return int(re.search(r"padding-bottom:(\d+)px", render.to_html(d)).group(1))
+
+    # 4 lines and a spare; then the alternative's line (` 26.9% yyy… (70 characters)`) is two
+    assert reserved(short) == math.ceil(5 * 12 * 1.45 + 12)
+    assert reserved(long) == math.ceil(6 * 12 * 1.45 + 12)
 
 
 BIG_BUDGET_BYTES = 1_900_000

@@ -56,6 +56,8 @@ def url_problem(url: str) -> str | None:
     """
     if any(c.isspace() for c in url):
         return "it contains a space"
+    if any("\ud800" <= c <= "\udfff" for c in url):  # a command line's bytes that are not UTF-8
+        return "it holds bytes that are not UTF-8"
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535

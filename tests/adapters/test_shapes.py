@@ -91,6 +91,31 @@ def test_stream_accumulator_reports_growth():
     assert acc.choices == [0, 1]
 
 
+@pytest.mark.parametrize("chunks", [testing.chat_chunks, testing.completion_chunks])
+def test_a_distribution_taken_mid_stream_stays_what_had_arrived(chunks):
+    """It shared the stream's growing lists: 3 positions became 6 tokens over 3-row arrays.
+
+    Its entropy then failed to broadcast, its candidates indexed past the end (the Playground
+    answered 500 to a change of highlight mode while an answer streamed).
+    """
+    positions = [(f" w{i}", -0.5, [(f" w{i}", -0.5), (" x", -1.5)]) for i in range(6)]
+    stream = chunks(positions)
+    acc = tp.StreamAccumulator()
+    taken = []
+    for chunk in stream:
+        acc.feed(chunk)
+        if acc.choices:
+            taken.append(acc.distribution(incomplete=True))
+    early = taken[len(taken) // 3]
+    n = len(early)
+    assert 0 < n < 6
+    assert early.tokens == [t for t, _, _ in positions[:n]]
+    assert len(early.top_tokens) == len(early.top_bytes) == n
+    assert early.entropy.shape == (n,)
+    assert early.candidates.in_top.all()
+    assert acc.distribution().tokens == [t for t, _, _ in positions]
+
+
 def test_stream_without_finish_is_incomplete():
     """A stream cut before its finish chunk keeps what arrived and says incomplete."""
     chunks = testing.chat_chunks([("a", -0.1, []), ("b", -0.2, [])])[:-2]

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from tests._unavailable import unavailable
 from tests.playground.stub import Served, Stub
+from tests.test_browser import POPUP_BOX
 
 import tokenprobs as tp
 from tokenprobs.playground import Session, branch_refusal
@@ -462,3 +463,81 @@ def test_save_load_mode_and_export_from_the_page(stub_playground, page, tmp_path
     text = html.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
     assert 'data-mode="entropy"' in text
+
+
+def _popup_in_sight(cell) -> dict:
+    """The focused cell's popup box (POPUP_BOX), with the page scrolled to show its top."""
+    cell.focus()
+    found = cell.evaluate(POPUP_BOX)
+    assert found is not None, "no popup shown"
+    cell.evaluate("(el, top) => window.scrollBy(0, top - 80)", found["box"]["top"])
+    return cell.evaluate(POPUP_BOX)
+
+
+def test_long_and_invisible_tokens_stay_readable_and_inside(stub_playground, page):
+    """2,000 characters, 300 newlines, 400 spaces, a bidi override, zero-width characters.
+
+    Each popup is a few lines inside the view, every clipping box and the viewport (the long
+    token cut, its length said); the panel shows every alternative whole, inside the viewport;
+    the forced-token note and the comparison stay within the page's width; no markup runs.
+    """
+    _open(page, stub_playground)
+    title = page.title()
+    page.fill("#model", "long")
+    _run(page, "Say a lot", max_tokens=16)
+    page.wait_for_selector("article.branch[data-done='1']")
+    cells = page.locator(CELLS)
+    assert cells.count() == 6
+    for i in range(6):
+        found = _popup_in_sight(cells.nth(i))
+        box = found["box"]
+        assert box["bottom"] - box["top"] < 200, f"popup {i} is {box} tall"
+        for clip in found["clips"]:
+            assert clip["left"] - 0.5 <= box["left"]
+            assert box["right"] <= clip["right"] + 0.5
+            assert clip["top"] - 0.5 <= box["top"]
+            assert box["bottom"] <= clip["bottom"] + 0.5
+        assert found["seen"] == [True] * 4, f"popup {i} is covered or clipped"
+        assert "\u202e" not in found["text"]
+    assert "… (2,000 characters)" in cells.nth(0).get_attribute("data-p")
+    page.evaluate("document.activeElement.blur()")
+    cells.nth(1).click()
+    page.wait_for_selector("#alternatives:not([hidden]) .alt")
+    panel = page.evaluate(
+        """() => { const a = document.getElementById("alternatives"), r = a.getBoundingClientRect();
+            return {right: r.right, bottom: r.bottom, wide: a.scrollWidth - a.clientWidth,
+                    text: a.textContent, w: innerWidth, h: innerHeight}; }"""
+    )
+    assert panel["right"] <= panel["w"]
+    assert panel["bottom"] <= panel["h"]
+    assert panel["wide"] <= 0  # long tokens wrap, the panel scrolls down only
+    assert "␣" * 400 in panel["text"]  # the panel shows each alternative whole
+    assert "\\u202eevil\\u202c" in panel["text"]
+    assert "\u202e" not in panel["text"]
+    page.click("#alternatives button.branch-here[data-position='1'][data-alternative='2']")
+    _until(page, "document.querySelectorAll('article.branch[data-done=\"1\"]').length == 2")
+    page.wait_for_selector("#compare:not([hidden]) #cmp-table tbody tr")
+    note = page.locator("article.branch .note").nth(1).text_content()
+    assert note == "forced at position 1: “\\u202eevil\\u202c”"
+    summary = page.locator("article.branch .summary").first.text_content()
+    assert "\u202e" not in summary
+    assert "↵" * 300 in summary
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    assert page.title() == title
+
+
+def test_a_mode_change_while_an_answer_streams_waits_for_it(stub_playground, page):
+    """Redrawn mid-stream, the answer stopped where it was (marked done, 210 of 4,096 tokens).
+
+    The page now redraws every view in the new mode once the answer is in.
+    """
+    _open(page, stub_playground)
+    page.fill("#model", "big")
+    _run(page, "Say a lot", max_tokens=4096, top_logprobs=5)
+    _until(page, "document.querySelectorAll('article.branch .tx > [data-p]').length > 100")
+    page.select_option("#mode", "entropy")
+    page.wait_for_selector("article.branch[data-done='1']", timeout=120_000)
+    _until(page, "document.querySelector('.branch .tpv').dataset.mode === 'entropy'")
+    assert page.locator(CELLS).count() == 4096
+    assert page.locator("article.branch .status").text_content() == "4096 tokens"

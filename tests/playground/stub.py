@@ -7,6 +7,7 @@ request (body and headers), and behaves by model name:
   echoes it), to prove the playground never lets a key through;
 - `"broken"`: one token, then a line that is not JSON (a stream that breaks mid-way);
 - `"big"`: 4,096 tokens with 20 alternatives each, as fast as it can (the responsiveness test);
+- `"long"`: tokens too long for a line (`LONG`: 2,000 characters, 300 newlines, a bidi override);
 - any other model: a short answer with hostile tokens (`<script>`, `"onerror=`) whose first token
   repeats the prompt's last word, so a branch's continuation shows what it was sent.
 """
@@ -48,6 +49,18 @@ HOSTILE = [
 ]
 """The default answer: every token and alternative is one a page must escape."""
 
+BIDI = "\u202eevil\u202c"
+"""A right-to-left override: obeyed, it would reverse the text after it."""
+LONG = [
+    ("Hello", -0.1, [("Hello", -0.1), ("x" * 2000, -3.0), ("\n" * 300, -3.5)]),
+    (" a", -0.2, [(" a", -0.2), (" " * 400, -2.0), (BIDI, -2.5), ("\u200b\u200d\ufeff", -3.0)]),
+    ("x" * 2000, -1.0, [("x" * 2000, -1.0), (" b", -2.0)]),
+    (BIDI, -1.0, [(BIDI, -1.0), ("\u200b", -2.0)]),
+    ("\n" * 300, -1.0, [("\n" * 300, -1.0), (" c", -2.0)]),
+    (" end", -0.5, [(" end", -0.5), ("</span><img src=x onerror=alert(1)>", -1.0)]),
+]
+"""The `"long"` answer: tokens and alternatives no popup line can hold whole."""
+
 
 def big_positions(n: int = 4096, k: int = 20) -> list[Any]:
     """`n` positions with `k` alternatives each (seeded)."""
@@ -80,6 +93,8 @@ class Stub:
         """The answer to a request (see the module docstring)."""
         if body.get("model") == "big":
             return big_positions()
+        if body.get("model") == "long":
+            return LONG
         prompt = body.get("prompt") or ""
         last = prompt.split()[-1] if prompt.split() else "Hello"
         first = (" " + last, -0.3, [(" " + last, -0.3), (" maybe", -1.5)])

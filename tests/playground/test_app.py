@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 from starlette.testclient import TestClient
 from tests.playground.conftest import KEY
-from tests.playground.stub import HOSTILE
+from tests.playground.stub import BIDI, HOSTILE
 
 import tokenprobs as tp
 from tokenprobs import render
@@ -183,6 +183,7 @@ def test_a_branch_forces_the_token_and_keeps_the_text_before(page, stub):
     evs = events(page, "/api/branch", {"parent": parent, "position": 1, "alternative": 1})
     assert evs[0]["parent"] == parent
     assert evs[0]["forced"] == " world"
+    assert evs[0]["forced_shown"] == "␣world"
     assert evs[-1]["t"] == "done"
     sent = stub.requests[-1]["body"]
     assert sent["prompt"] == "Let us branch" + " branch" + " world"
@@ -280,3 +281,18 @@ def test_the_same_origin_may(page, stub):
     r = page.post("/api/run", json=RUN, headers={"Origin": "http://127.0.0.1:8765"})
     assert r.status_code == 200
     assert len(stub.requests) == 1
+
+
+def test_text_the_page_shows_as_text_is_shown_not_obeyed(page, stub):
+    """The summary's spans and a forced token come with bidi controls and newlines as marks.
+
+    The page sets them as text (no markup can run), but a right-to-left override would still
+    reverse the line it is in, and 300 newlines stretch it: they come as `render.visible` does.
+    """
+    first = events(page, "/api/run", {**RUN, "model": "long"})
+    spans = [u["text"] for u in first[-1]["summary"]["uncertain"]]
+    assert spans == ["x" * 2000 + "\\u202eevil\\u202c" + "↵" * 300]  # positions 2 to 4
+    evs = events(page, "/api/branch", {"parent": first[0]["id"], "position": 1, "alternative": 2})
+    assert evs[0]["forced"] == BIDI  # what was sent
+    assert evs[0]["forced_shown"] == "\\u202eevil\\u202c"  # what the page shows
+    assert stub.requests[-1]["body"]["prompt"] == RUN["prompt"] + "Hello" + BIDI

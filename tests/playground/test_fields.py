@@ -154,6 +154,16 @@ def test_the_pages_form_keeps_a_large_seed_exact():
             id="id-string",
         ),
         pytest.param(
+            {"format": FORMAT, "branches": [branch(2**63 - 1)]},
+            "branches[0].id must be an integer from 1 to 9007199254740991, got 9223372036854775807",
+            id="id-past-2**53",
+        ),
+        pytest.param(
+            {"format": FORMAT, "branches": [branch(1), branch(2, 2**53, 1, "x")]},
+            "branches[1].parent must be an integer from 1 to 9007199254740991",
+            id="parent-past-2**53",
+        ),
+        pytest.param(
             {"format": FORMAT, "branches": [branch(1), branch(2, 1, "3", "x")]},
             "branches[1].position must be an integer, got '3' (a string)",
             id="position-string",

@@ -6,8 +6,10 @@ import math
 import pytest
 from starlette.testclient import TestClient
 from tests.playground.test_app import RUN, events
+from tests.playground.test_view import SPLIT
 
 import tokenprobs as tp
+from tokenprobs import testing
 from tokenprobs.playground import FORMAT, Upstream, create_app
 from tokenprobs.playground._app import _encoded
 
@@ -259,3 +261,60 @@ def test_a_branch_without_an_answer_is_a_404_that_says_so(page):
         assert r.status_code == 404, path
         assert r.json()["message"] == "branch 1 has no answer yet", path
     assert page.get("/api/branches/2/positions").status_code == 200
+
+
+def test_after_the_largest_id_a_session_may_give_the_next_run_is_reachable(page):
+    """A loaded id of 2**63 - 1 made the next run #2**63, which no route of the app accepts."""
+    saved = {"id": 2**53 - 1, "request": RUN, "distribution": D}
+    loaded = page.post("/api/session", json={"session": {"format": FORMAT, "branches": [saved]}})
+    assert loaded.status_code == 200
+    run = events(page, "/api/run", RUN)
+    assert run[0]["id"] == 2**53  # a double holds it exactly: the page's script reads it back
+    assert page.get(f"/api/branches/{2**53}/positions").status_code == 200
+
+
+def _loaded(page, positions):
+    """Load a session of one finished answer of `positions` (a completion of prompt "P")."""
+    d = tp.parse(testing.completion(positions))
+    saved = {
+        "id": 1,
+        "request": {**RUN, "prompt": "P"},
+        "distribution": json.loads(d.model_dump_json()),
+    }
+    loaded = page.post("/api/session", json={"session": {"format": FORMAT, "branches": [saved]}})
+    assert loaded.status_code == 200, loaded.text
+    return d
+
+
+def test_the_alternatives_of_a_character_split_over_tokens_open(page):
+    """Clicking an emoji made of two tokens was a 500: its second half's flag was numpy's bool."""
+    _loaded(page, SPLIT)
+    r = page.get("/api/branches/1/positions?start=2&stop=4")  # the emoji's cell
+    assert r.status_code == 200, r.text
+    first, second = r.json()["positions"]
+    assert [a["branch"] for a in first["alternatives"]] == [False, True]  # half a character, " x"
+    assert [a["branch"] for a in second["alternatives"]] == [False]  # inside the character
+
+
+def test_a_branch_after_bytes_that_are_no_character_is_refused(page, stub):
+    r"""A lone `\xf0` before the position would be sent as U+FFFD: another prompt, refused."""
+    positions = [
+        ("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.3)]),
+        (b"\xf0", -0.5, [(b"\xf0", -0.5), (" z", -1.0)]),  # no later token completes it
+        (" x", -0.2, [(" x", -0.2), (" y", -1.5)]),
+        (" w", -0.1, [(" w", -0.1), (" v", -3.0)]),
+    ]
+    with pytest.warns(tp.TokenprobsWarning):  # the hand-made logprobs sum past 1
+        _loaded(page, positions)
+    sent = len(stub.requests)
+    error = refused(
+        page.post("/api/branch", json={"parent": 1, "position": 3, "alternative": 1}),
+        "the answer before position 3 is not UTF-8 text: position 1 holds bytes",
+    )
+    assert "branch before it, or at its position" in error["message"]
+    assert len(stub.requests) == sent
+    panel = page.get("/api/branches/1/positions?start=3&stop=4").json()["positions"][0]
+    assert [a["branch"] for a in panel["alternatives"]] == [False, False]  # no button offered
+    at = events(page, "/api/branch", {"parent": 1, "position": 1, "alternative": 1})
+    assert at[-1]["t"] == "done"
+    assert stub.requests[-1]["body"]["prompt"] == "P" + "Hi" + " z"  # before it: whole text

@@ -92,6 +92,14 @@ class Columns:
         """The number of positions."""
         return len(self.tokens)
 
+    def snapshot(self) -> Columns:
+        """A copy whose lists later `extend`s leave alone (a stream's columns keep growing)."""
+        copy = Columns()
+        for name in self.__slots__:
+            value = getattr(self, name)
+            setattr(copy, name, list(value) if type(value) is list else value)
+        return copy
+
     def build(self, source: str, **meta: Unpack[DistributionMeta]) -> TokenDistribution:
         """The `TokenDistribution` of these columns, with the per-output fields `meta`."""
         if self.bytes_decoded:

@@ -331,7 +331,9 @@ class StreamAccumulator:
                 update={"source": _SOURCES["responses"], "incomplete": early}
             )
         use_refusal = not len(state.content) and len(state.refusal) > 0
-        cols = state.refusal if use_refusal else state.content
+        # a snapshot: the distribution must not grow (its lists longer than its arrays) as the
+        # stream goes on extending the choice's columns
+        cols = (state.refusal if use_refusal else state.content).snapshot()
         if ended and state.tool_call and not len(cols):
             msg = (
                 f"choice {choice} of the stream is a tool call: logprobs.content was null in "

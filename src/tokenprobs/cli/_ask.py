@@ -22,6 +22,7 @@ from tokenprobs.cli._views import EXIT_API, EXIT_GUARD, EXIT_USAGE, add_view_opt
 from tokenprobs.client import ENDPOINTS, RetryPolicy, get_token_distribution
 from tokenprobs.client._defaults import NO_KEY, OPENAI_HOSTS
 from tokenprobs.exceptions import GuardError, TokenprobsError
+from tokenprobs.render import visible
 
 if TYPE_CHECKING:
     import argparse
@@ -82,9 +83,10 @@ def run_ask(args: argparse.Namespace) -> int:
 
     Raises:
         UsageError: The base URL is malformed.
-        InputError: The prompt (or standard input) is not UTF-8.
+        InputError: The prompt (or standard input), or `--model`, is not UTF-8.
     """
     prompt = read_text("-") if args.prompt == "-" else utf8(args.prompt, "the prompt")
+    model = utf8(args.model, "--model")
     client = client_of(args)
     if client is None:
         print(NO_KEY_MESSAGE, file=sys.stderr)  # noqa: T201
@@ -99,7 +101,7 @@ def run_ask(args: argparse.Namespace) -> int:
     try:
         d: TokenDistribution = get_token_distribution(
             prompt,
-            model=args.model,
+            model=model,
             top_logprobs=args.top_logprobs,
             endpoint=args.endpoint,
             client=client,
@@ -107,7 +109,7 @@ def run_ask(args: argparse.Namespace) -> int:
             **kwargs,
         )
     except GuardError as exc:
-        why = redact(str(exc), secrets_of(args, client))
+        why = visible(redact(str(exc), secrets_of(args, client)), keep=" \n")
         print(f"tokenprobs: refused before sending: {why}", file=sys.stderr)  # noqa: T201
         return EXIT_GUARD
     except (openai.APIError, TokenprobsError) as exc:
@@ -122,7 +124,11 @@ def run_ask(args: argparse.Namespace) -> int:
 
 
 def one_line(exc: BaseException, secrets: frozenset[str] = frozenset()) -> str:
-    """An error and its notes on one line, for a terminal, with each of `secrets` as `***`."""
+    """An error and its notes on one line, for a terminal, with each of `secrets` as `***`.
+
+    The message may quote a server: its control characters (an `ESC [2J` that would clear the
+    screen, a carriage return, a bidi override) are shown escaped, as `render.visible` shows them.
+    """
     what = f"{type(exc).__name__}: {exc}"
     notes = getattr(exc, "__notes__", ())
-    return redact(" ".join([what, *notes]).replace("\n", " "), secrets)
+    return visible(redact(" ".join([what, *notes]).replace("\n", " "), secrets), keep=" ")

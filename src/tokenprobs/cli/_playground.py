@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from tokenprobs._optional import require
-from tokenprobs.cli._args import base_url, port
+from tokenprobs.cli._args import base_url, port, utf8
 from tokenprobs.cli._views import EXIT_USAGE
 
 if TYPE_CHECKING:
@@ -58,9 +58,11 @@ def run_playground(args: argparse.Namespace) -> int:
     Raises:
         MissingDependencyError: The `[playground]` extra is not installed.
         UsageError: The base URL (`--base-url` or `OPENAI_BASE_URL`) is not an http(s) URL.
+        InputError: `--model` is not UTF-8.
     """
     began = time.perf_counter()
     url = base_url(args)
+    model = None if args.model is None else utf8(args.model, "--model")
     feature = "tokenprobs playground"
     for module in ("starlette", "uvicorn"):
         require(module, extra="playground", feature=feature)
@@ -69,7 +71,7 @@ def run_playground(args: argparse.Namespace) -> int:
     try:
         playground.serve(
             playground.Upstream.from_env(url, profile=args.profile),
-            model=args.model,
+            model=model,
             endpoint="chat.completions" if args.chat else "completions",
             port=args.port,
             open_browser=not args.no_browser,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.cli._args import positive, read_text
+from tokenprobs.cli._args import positive, read_text, utf8
 from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
 from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._views import EXIT_SOME_FAILED, EXIT_USAGE
@@ -56,10 +56,11 @@ def run_score(args: argparse.Namespace) -> int:
     """Run `tokenprobs score`; return the exit code.
 
     Raises:
-        InputError: The file cannot be read, or is not UTF-8.
+        InputError: The file cannot be read, or it, `--model` or `--context` is not UTF-8.
         UsageError: The base URL is malformed.
     """
     texts = [line for line in _LINE_BREAK.split(read_text(args.file)) if line.strip()]
+    model, context = utf8(args.model, "--model"), utf8(args.context, "--context")
     client = client_of(args)
     if client is None:
         print(NO_KEY_MESSAGE, file=sys.stderr)  # noqa: T201
@@ -67,8 +68,8 @@ def run_score(args: argparse.Namespace) -> int:
     try:
         results = score_many(
             texts,
-            model=args.model,
-            context=args.context,
+            model=model,
+            context=context,
             client=client,
             concurrency=args.concurrency,
             progress=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.resources
 import io
+import stat
 import sys
 from collections import Counter
 from pathlib import Path
@@ -13,6 +14,7 @@ import pydantic_core
 
 from tokenprobs.adapters import parse_all
 from tokenprobs.batch import BOM, numbered_results
+from tokenprobs.cli._args import count
 from tokenprobs.cli._views import (
     EXIT_INPUT,
     EXIT_SOME_FAILED,
@@ -49,7 +51,7 @@ def add_show_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     show.add_argument("file", type=Path, help="the file; - reads standard input")
     show.add_argument("--choice", type=int, default=None, help="only this choice (n > 1)")
     show.add_argument(
-        "--max-bytes", type=int, default=MAX_BYTES, help="refuse files larger than this"
+        "--max-bytes", type=count, default=MAX_BYTES, help="refuse files larger than this"
     )
     add_view_options(show)
     show.set_defaults(run=_run_show)
@@ -94,23 +96,26 @@ def _chosen(rows: list[Row], choice: int | None) -> list[Row]:
 def _read(path: Path, *, max_bytes: int) -> bytes:
     """The file's bytes, refusing what is too large or plainly binary (nothing is evaluated).
 
-    A leading UTF-8 byte order mark is dropped.
+    A pipe is read as a file is (`tokenprobs show <(curl ...)`), up to the limit: only a regular
+    file has a size before it is read. A leading UTF-8 byte order mark is dropped.
     """
     if str(path) == "-":
         raw = sys.stdin.buffer.read(max_bytes + 1)
     else:
         try:
-            size = path.stat().st_size
+            info = path.stat()
+            if stat.S_ISDIR(info.st_mode):
+                msg = f"{path} is a directory, not a file"
+                raise TokenprobsError(msg)
+            if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+                size = info.st_size
+                msg = f"{path} is {size:,} bytes, over the limit of {max_bytes:,} (--max-bytes)"
+                raise TokenprobsError(msg)
+            with path.open("rb") as file:
+                raw = file.read(max_bytes + 1)
         except OSError as exc:
-            msg = f"cannot read {path}: {exc.strerror}"
+            msg = f"cannot read {path}: {exc.strerror or exc}"
             raise TokenprobsError(msg) from exc
-        if not path.is_file():
-            msg = f"{path} is not a file"
-            raise TokenprobsError(msg)
-        if size > max_bytes:
-            msg = f"{path} is {size:,} bytes, over the limit of {max_bytes:,} (--max-bytes)"
-            raise TokenprobsError(msg)
-        raw = path.read_bytes()
     if len(raw) > max_bytes:
         msg = f"the input is over the limit of {max_bytes:,} bytes (--max-bytes)"
         raise TokenprobsError(msg)

@@ -10,7 +10,9 @@ import sys
 from typing import TYPE_CHECKING, Any, Literal
 
 from tokenprobs import render
+from tokenprobs._urls import redact
 from tokenprobs.cli._args import count
+from tokenprobs.cli._redact import secrets_of
 from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.render import MODES, canonical_mode
 
@@ -74,9 +76,15 @@ def emit(dists: list[TokenDistribution], args: argparse.Namespace) -> None:
 
 
 def emit_items(items: list[Item], args: argparse.Namespace, *, batch: bool) -> None:
-    """Show labelled results; in JSON, a Batch line is `{"custom_id", "distribution" | "error"}`."""
+    """Show labelled results; in JSON, a Batch line is `{"custom_id", "distribution" | "error"}`.
+
+    A failed line's message may quote the key (a saved 401 that echoes it): it is redacted, as in
+    every error line the command prints.
+    """
     fmt: Format = args.format
     out = sys.stdout
+    secrets = secrets_of(args)
+    items = [(label, _redacted(r, secrets)) for label, r in items]
     if fmt == "json":
         for label, r in items:
             if isinstance(r, TokenprobsError):
@@ -103,6 +111,16 @@ def emit_items(items: list[Item], args: argparse.Namespace, *, batch: bool) -> N
         else:
             out.write(render.to_text(r, mode=args.mode, top=args.top, color=_color()))
         out.flush()
+
+
+def _redacted(
+    r: TokenDistribution | TokenprobsError, secrets: frozenset[str]
+) -> TokenDistribution | TokenprobsError:
+    """`r`; an error as a `TokenprobsError` whose message has each of `secrets` as `***`."""
+    if not isinstance(r, TokenprobsError) or not secrets:
+        return r
+    shown = redact(str(r), secrets)
+    return r if shown == str(r) else TokenprobsError(shown)
 
 
 def _rich_console() -> Any:  # noqa: ANN401 - rich is optional

@@ -316,6 +316,7 @@ def _meta(branch: Branch, server: ServerCapabilities) -> dict[str, object]:
         "parent": branch.parent,
         "position": branch.position,
         "forced": branch.forced,
+        "forced_shown": None if branch.forced is None else render.visible(branch.forced),
         "endpoint": branch.request.endpoint,
         "model": branch.request.model,
         "refusal": branch_refusal(branch.request.endpoint, server),

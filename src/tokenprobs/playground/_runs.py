@@ -23,6 +23,8 @@ from tokenprobs.client import RetryPolicy, aget_token_distribution, build_params
 from tokenprobs.exceptions import GuardError, StreamInterruptedError, TokenprobsError
 from tokenprobs.guards import check_request, detected_server, remember_server
 from tokenprobs.models import TokenDistribution
+from tokenprobs.models._bytes import effective_bytes
+from tokenprobs.render import visible
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MIN_GAP",
     "Fork",
+    "broken_before",
     "error_event",
     "fork",
     "join",
@@ -101,7 +104,8 @@ def fork(
 
     Raises:
         ValueError: No such position or alternative, the position is inside a character split over
-            tokens, or the alternative is not whole text.
+            tokens, the text before it holds bytes that are no character, or the alternative is
+            not whole text.
     """
     d = parent.distribution
     if d is None:
@@ -118,6 +122,14 @@ def fork(
         msg = (
             f"position {position} continues a character split over tokens: branch at the first "
             "token of that character"
+        )
+        raise ValueError(msg)
+    broken = broken_before(d, position)
+    if broken is not None:
+        msg = (
+            f"the answer before position {position} is not UTF-8 text: position {broken} holds "
+            f"bytes that are no whole character ({d.tokens[broken]!r}), which cannot be sent "
+            "as the prompt they were generated from; branch before it, or at its position"
         )
         raise ValueError(msg)
     raw = d.top_bytes[position][alternative]
@@ -148,6 +160,22 @@ def fork(
     return Fork(head, "", prefill, dict(server.prefill_flags)), token
 
 
+def broken_before(d: TokenDistribution, position: int) -> int | None:
+    r"""The first position before `position` whose bytes are no whole UTF-8 character, or None.
+
+    A branch sends the answer before the position as text: such bytes (a lone `\xf0` that no
+    later token completes) would be sent as U+FFFD, a prompt other than the one the answer
+    continued, and the branch would not be the same answer up to the position.
+    """
+    pieces, _ = effective_bytes(d.tokens[:position], d.token_bytes[:position])
+    try:
+        b"".join(pieces).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        ends = np.cumsum([len(p) for p in pieces])
+        return int(np.searchsorted(ends, exc.start, side="right"))
+    return None
+
+
 def whole_text(token: str, raw: list[int] | None) -> str | None:
     r"""A token's text, or None when it is part of a character (`\xf0\x9f`, `bytes` cut short).
 
@@ -168,7 +196,11 @@ def whole_text(token: str, raw: list[int] | None) -> str | None:
 
 
 def summary(d: TokenDistribution) -> dict[str, object]:
-    """What the page shows under an answer: size, perplexity, the least certain spans."""
+    """What the page shows under an answer: size, perplexity, the least certain spans.
+
+    A span's text is shown, not obeyed (`render.visible`, spaces kept): a bidi override in the
+    answer would reverse the summary's line, a run of newlines stretch it.
+    """
     spans = d.uncertain(threshold=UNCERTAIN_BELOW)
     text = d.text
     probs = d.probs
@@ -182,7 +214,7 @@ def summary(d: TokenDistribution) -> dict[str, object]:
             {
                 "start": s.start,
                 "end": s.end,
-                "text": text[s.char_start : s.char_end],
+                "text": visible(text[s.char_start : s.char_end], keep=" "),
                 "min_p": float(np.min(probs[s.start : s.end])),
             }
             for s in ranked

@@ -30,6 +30,9 @@ __all__ = ["FORMAT", "Branch", "Request", "Session", "SessionError"]
 
 FORMAT = "tokenprobs-playground/1"
 """The `format` of a saved session."""
+MAX_ID = 2**53 - 1
+"""The largest branch id a saved session may give: the page's script holds integers exactly up
+to it, and the ids that follow the largest (the next runs') are ids the app still answers to."""
 
 PageEndpoint = Literal["chat.completions", "completions"]
 
@@ -236,10 +239,10 @@ def _branch(item: object, where: str) -> Branch:
         raise SessionError(msg) from None
     at = f"{where}."
     return Branch(
-        integer(item, "id", 1, where=at),
+        integer(item, "id", 1, MAX_ID, where=at),
         page,
         _distribution(item.get("distribution"), f"{at}distribution"),
-        parent=maybe_integer(item, "parent", 1, where=at),
+        parent=maybe_integer(item, "parent", 1, MAX_ID, where=at),
         position=maybe_integer(item, "position", 0, where=at),
         forced=maybe_text(item, "forced", where=at),
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tokenprobs import render
-from tokenprobs.playground._runs import whole_text
+from tokenprobs.playground._runs import broken_before, whole_text
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
@@ -149,7 +149,8 @@ def _p(logprob: float) -> float | None:
 def position_panel(d: TokenDistribution, i: int) -> dict[str, object]:
     """Position `i` for the page's alternatives panel (the page escapes it: textContent)."""
     spans = d.char_spans()
-    whole = i == 0 or spans[i, 0] >= spans[i - 1, 1]
+    starts = i == 0 or bool(spans[i, 0] >= spans[i - 1, 1])  # numpy's bool is not JSON
+    whole = starts and broken_before(d, i) is None
     sampled = int(d.candidates.sampled[i])
     alternatives = []
     for j, token in enumerate(d.top_tokens[i]):

@@ -42,6 +42,13 @@ __all__ = ["HTMLView", "to_html", "token_to_html"]
 _POPUP_FONT_PX = 12
 _POPUP_LINE = 1.45
 _POPUP_PAD_PX = 12  # 4 px padding and a 1 px border above and below, and 2 px to spare
+_POPUP_TOKEN = 40
+"""Characters of a token a popup line shows: a longer one (a server may send 2,000 characters,
+or a run of 300 newlines) is cut there and its length said, so the popup stays a few lines tall
+(the view's text shows the sampled token whole, the Playground's panel every alternative)."""
+_POPUP_WRAP = 60
+"""Characters a popup line holds (a 450 px view): a longer line is reserved room for the lines
+it wraps to (a token cut at `_POPUP_TOKEN` makes a line of about 70)."""
 
 
 def _rgba(rgb: tuple[int, int, int], alpha: float) -> str:
@@ -155,7 +162,7 @@ def _popup(d: TokenDistribution, i: int, stats: NDArray[np.float64]) -> list[str
     entropy, margin, tail = (float(v) for v in stats[i])
     lines = [
         (
-            f"#{i} {visible(d.tokens[i])}  p {pct(float(d.probs[i]))}  "
+            f"#{i} {_short(d.tokens[i])}  p {pct(float(d.probs[i]))}  "
             f"logprob {num(float(d.logprobs[i]))}"
         ),
         f"H {num(entropy)} nats  margin {num(margin)}  tail {short_pct(tail)}",
@@ -164,11 +171,34 @@ def _popup(d: TokenDistribution, i: int, stats: NDArray[np.float64]) -> list[str
         lines.append("no alternatives returned")
         return lines
     for sampled, p, _, tok in alternative_rows(d, i):
-        line = f"{'▸' if sampled else ' '}{short_pct(p):>5} {visible(tok)}"
+        line = f"{'▸' if sampled else ' '}{short_pct(p):>5} {_short(tok)}"
         if sampled and not d.sampled_in_top[i]:
             line += "  (not in top-k)"
         lines.append(line)
     return lines
+
+
+def _short(token: str) -> str:
+    """`visible(token)`, cut to `_POPUP_TOKEN` characters with the token's length after it.
+
+    The cut falls between characters, never inside an escape: `xxxx… (2,000 characters)`.
+    """
+    shown = visible(token)
+    if len(shown) <= _POPUP_TOKEN:
+        return shown
+    kept, used = [], 0
+    for ch in token:
+        piece = visible(ch)
+        if used + len(piece) > _POPUP_TOKEN:
+            break
+        kept.append(piece)
+        used += len(piece)
+    return f"{''.join(kept)}… ({plural(len(token), 'character')})"
+
+
+def _height(lines: list[str]) -> int:
+    """The lines a popup takes: each line, and the lines a long one wraps to."""
+    return sum(max(1, math.ceil(len(line) / _POPUP_WRAP)) for line in lines)
 
 
 def _html_legend(mode: str) -> str:
@@ -224,7 +254,7 @@ def to_html(
     for start, stop, c0, c1 in group_cells(d.char_spans()):
         shade = cell_shade(d, bins, shades, start, stop)
         lines = [line for i in range(start, stop) for line in [*_popup(d, i, stats), "────"]][:-1]
-        tallest = max(tallest, len(lines))
+        tallest = max(tallest, _height(lines))
         cls = f' class="{shade}"' if shade else ""
         cells.append(
             f'<span tabindex="0"{cls} data-p="{_e(chr(10).join(lines))}">'

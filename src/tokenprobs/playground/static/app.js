@@ -4,7 +4,9 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { branches: new Map(), mode: "least-likely", config: null };
+// running: answers streaming now; redraw: a mode change waits for them (their frames are drawn
+// into the columns they opened, which a redraw would replace)
+const state = { branches: new Map(), mode: "least-likely", config: null, running: 0, redraw: false };
 // What the browser test reads: when the last run's first token was drawn, how long frames took.
 const perf = (window.__tp = { firstTokenAt: null, frames: 0, longestFrameMs: 0, runs: 0 });
 
@@ -18,6 +20,12 @@ function pct(p) {
   if (p === null || p === undefined) return "n/a";
   if (p > 0 && p < 0.0001) return "<0.01%";
   return (p * 100).toFixed(p >= 0.1 ? 1 : 2) + "%";
+}
+
+// a token or a span as the server sent it for display (render.visible: whitespace marked, bidi
+// and zero-width characters as escapes), quoted without JSON's doubled backslashes
+function quoted(shown) {
+  return "“" + shown + "”";
 }
 
 function say(text, kind) {
@@ -66,7 +74,7 @@ function column(meta) {
   const note = document.createElement("div");
   note.className = "note";
   if (meta.forced !== null && meta.forced !== undefined) {
-    note.textContent = "forced at position " + meta.position + ": " + JSON.stringify(meta.forced);
+    note.textContent = "forced at position " + meta.position + ": " + quoted(meta.forced_shown);
   }
   const box = document.createElement("div");
   box.className = "view";
@@ -122,7 +130,7 @@ function drawSummary(col, s) {
     const ul = document.createElement("ul");
     for (const u of s.uncertain) {
       const li = document.createElement("li");
-      li.textContent = JSON.stringify(u.text) + " (positions " + u.start + "–" + (u.end - 1) + ", min p " + pct(u.min_p) + ")";
+      li.textContent = quoted(u.text) + " (positions " + u.start + "–" + (u.end - 1) + ", min p " + pct(u.min_p) + ")";
       ul.append(li);
     }
     col.sum.append(t, ul);
@@ -200,12 +208,25 @@ function formData() {
   };
 }
 
+async function streamed(path, body) {
+  state.running += 1;
+  try {
+    await consume(await api(path, body));
+  } finally {
+    state.running -= 1;
+    if (!state.running && state.redraw) {
+      state.redraw = false;
+      await redrawViews();
+    }
+  }
+}
+
 async function run(event) {
   event.preventDefault();
   $("messages").replaceChildren();
   perf.runs += 1;
   perf.firstTokenAt = null;
-  await consume(await api("/api/run", formData()));
+  await streamed("/api/run", formData());
 }
 
 function cellOf(target) {
@@ -241,7 +262,7 @@ async function openAlternatives(hit) {
     const block = document.createElement("div");
     block.className = "pos";
     const h = document.createElement("div");
-    h.textContent = "#" + pos.i + " sampled " + JSON.stringify(pos.token) + " p " + pct(pos.p) + (pos.in_top ? "" : " (not in top-k)");
+    h.textContent = "#" + pos.i + " sampled " + quoted(pos.token) + " p " + pct(pos.p) + (pos.in_top ? "" : " (not in top-k)");
     block.append(h);
     for (const alt of pos.alternatives) {
       const row = document.createElement("div");
@@ -274,7 +295,7 @@ async function branch(col, position, alternative) {
   $("alternatives").hidden = true;
   $("messages").replaceChildren();
   perf.firstTokenAt = null;
-  await consume(await api("/api/branch", { parent: col.meta.id, position, alternative, mode: state.mode }));
+  await streamed("/api/branch", { parent: col.meta.id, position, alternative, mode: state.mode });
 }
 
 function redraw(list) {
@@ -361,6 +382,14 @@ async function compare() {
 async function setMode() {
   state.mode = $("mode").value;
   if (!state.branches.size) return;
+  if (state.running) {
+    state.redraw = true; // redrawn now, a streaming answer would stop where it was
+    return;
+  }
+  await redrawViews();
+}
+
+async function redrawViews() {
   const r = await api("/api/views", { mode: state.mode });
   redraw((await r.json()).branches);
 }
