@@ -7,8 +7,10 @@ n > 1 Batch lines (`--choice`), and files that start with a UTF-8 byte order mar
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
+import sys
 import threading
 
 import pytest
@@ -232,3 +234,21 @@ def _write_ignoring_a_closed_reader(path, data):
     """Write `data` to the pipe `path`; the reader may close it first (it read enough)."""
     with contextlib.suppress(BrokenPipeError), path.open("wb") as pipe:
         pipe.write(data)
+
+
+def test_show_of_a_closed_standard_input_is_one_error_line(monkeypatch, capsys):
+    """`show - <&-` (Python sets `sys.stdin` to None) was an AttributeError traceback."""
+    monkeypatch.setattr(sys, "stdin", None)
+    assert cli.main(["show", "-"]) == cli.EXIT_INPUT
+    assert (
+        capsys.readouterr().err
+        == "tokenprobs: cannot read standard input: standard input is closed\n"
+    )
+
+
+def test_show_reads_a_text_standard_input(monkeypatch, capsys):
+    """A standard input replaced by a text stream (no `.buffer`) is read, not an AttributeError."""
+    body = (RECORDED / "chat_gpt-4o-mini_top2_openai_apiref_example.json").read_text()
+    monkeypatch.setattr(sys, "stdin", io.StringIO(body))
+    assert cli.main(["show", "-", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"]

@@ -9,6 +9,7 @@ or 3.
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import sys
@@ -129,11 +130,25 @@ def read_text(source: str) -> str:
 
 def _stdin_text() -> str:
     """Standard input decoded as strict UTF-8 (Python's own decoding may escape bad bytes)."""
-    binary = getattr(sys.stdin, "buffer", None)
-    if binary is None:  # replaced by a text stream (a test, an embedding program)
-        return sys.stdin.read()
-    data: bytes = binary.read()
-    return data.decode("utf-8")
+    return stdin_bytes().decode("utf-8")
+
+
+def stdin_bytes(limit: int = -1) -> bytes:
+    """Standard input's bytes, `limit` at most (all of them for -1).
+
+    Raises:
+        OSError: There is no standard input (closed: `tokenprobs show - <&-`), or it is a text
+            stream (a test, an embedding program) whose text is not UTF-8.
+    """
+    stream = sys.stdin
+    if stream is None:  # Python's value for a closed standard input
+        raise OSError(errno.EBADF, "standard input is closed")
+    binary = getattr(stream, "buffer", None)
+    if binary is not None:
+        data: bytes = binary.read(limit)
+        return data
+    text = stream.read(limit)  # replaced by a text stream: its text, as the bytes it stands for
+    return text.encode("utf-8", "surrogateescape") if isinstance(text, str) else bytes(text)
 
 
 def utf8(text: str, name: str) -> str:

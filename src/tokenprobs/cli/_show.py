@@ -14,7 +14,7 @@ import pydantic_core
 
 from tokenprobs.adapters import parse_all
 from tokenprobs.batch import BOM, numbered_results
-from tokenprobs.cli._args import count
+from tokenprobs.cli._args import count, stdin_bytes
 from tokenprobs.cli._views import (
     EXIT_INPUT,
     EXIT_SOME_FAILED,
@@ -100,7 +100,11 @@ def _read(path: Path, *, max_bytes: int) -> bytes:
     file has a size before it is read. A leading UTF-8 byte order mark is dropped.
     """
     if str(path) == "-":
-        raw = sys.stdin.buffer.read(max_bytes + 1)
+        try:
+            raw = stdin_bytes(max_bytes + 1)
+        except OSError as exc:
+            msg = f"cannot read standard input: {exc.strerror or exc}"
+            raise TokenprobsError(msg) from exc
     else:
         try:
             info = path.stat()
