@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import openai
 import pytest
@@ -150,6 +152,72 @@ def test_error_event_mid_stream_keeps_what_arrived(api, openai_client):
         stream.until_done()
     assert info.value.distribution.tokens == ["Paris", " is"]
     assert isinstance(info.value.__cause__, openai.APIError | tp.APIResponseError)
+
+
+def responses_break(event):
+    """A Responses stream that breaks off after two positions with `event` (SSE text)."""
+    head = sse(response_events(POSITIONS)[:3], done=False)
+    return head + f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
+
+
+def failed_event(error):
+    """A `response.failed` event whose response carries `error`."""
+    response = {**response_events(POSITIONS)[-1]["response"], "status": "failed", "output": []}
+    return {
+        "type": "response.failed",
+        "sequence_number": 9,
+        "response": {**response, "error": error},
+    }
+
+
+RESPONSES_BREAKS = [
+    pytest.param(
+        {"type": "error", "sequence_number": 9, "code": "server_error", "message": "overloaded"},
+        "overloaded",
+        id="error-event",
+    ),
+    pytest.param(
+        failed_event({"code": "server_error", "message": "overloaded"}), "overloaded", id="failed"
+    ),
+    pytest.param(failed_event(None), "gave no error", id="failed-without-error"),
+]
+
+
+@pytest.mark.parametrize(("event", "message"), RESPONSES_BREAKS)
+def test_responses_stream_broken_off_by_the_server(api, openai_client, event, message):
+    """A Responses `error` / `response.failed` event: StreamInterruptedError, as on chat.
+
+    Was: the `error` event raised a bare APIResponseError (what arrived was lost) and a
+    `response.failed` ended the stream as if it were complete (`finish_reason="failed"`).
+    """
+    serve(api, "/responses", responses_break(event))
+    stream = get_token_distribution(
+        "x", model=MODEL, endpoint="responses", client=openai_client, stream=True
+    )
+    with pytest.raises(StreamInterruptedError, match=message) as info:
+        stream.until_done()
+    assert (info.value.distribution.tokens, info.value.distribution.incomplete) == (
+        ["Paris", " is"],
+        True,
+    )
+    assert isinstance(info.value.__cause__, tp.APIResponseError)
+    assert "sk-test" not in str(info.value)
+    with pytest.raises(StreamInterruptedError):
+        _ = stream.distribution
+
+
+@pytest.mark.parametrize(("event", "message"), RESPONSES_BREAKS)
+async def test_async_responses_stream_broken_off_by_the_server(
+    api, async_openai_client, event, message
+):
+    """The async twin raises the same StreamInterruptedError with what arrived."""
+    serve(api, "/responses", responses_break(event))
+    stream = await aget_token_distribution(
+        "x", model=MODEL, endpoint="responses", client=async_openai_client, stream=True
+    )
+    with pytest.raises(StreamInterruptedError, match=message) as info:
+        await stream.until_done()
+    assert info.value.distribution.tokens == ["Paris", " is"]
 
 
 def test_result_before_the_end_is_an_error(api, openai_client):

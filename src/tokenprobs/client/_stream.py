@@ -16,7 +16,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Self
 
 from tokenprobs.adapters import StreamAccumulator, parse_all
-from tokenprobs.exceptions import StreamInterruptedError, UnsupportedResponseError
+from tokenprobs.adapters._common import error_body, get, plain
+from tokenprobs.exceptions import (
+    APIResponseError,
+    StreamInterruptedError,
+    UnsupportedResponseError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -98,8 +103,14 @@ class _StreamState:
             usage = getattr(getattr(chunk, "response", None), "usage", None)
         if usage is not None:
             self.usage = usage
+        try:
+            grown = self.acc.feed(chunk)
+        except APIResponseError as exc:  # an error event: the server broke the stream off
+            raise self.interrupted(exc) from exc
+        if (failure := _failure(chunk)) is not None:
+            raise self.interrupted(failure) from failure
         updates = []
-        for choice, n in self.acc.feed(chunk):
+        for choice, n in grown:
             start = self.sizes.get(choice, 0)
             self.sizes[choice] = n
             if n > start:
@@ -149,6 +160,15 @@ class _StreamState:
             msg = "the stream is not finished: iterate it to the end, or call until_done()"
             raise RuntimeError(msg)
         return [self.finals[c] for c in sorted(self.finals)]
+
+
+def _failure(chunk: Any) -> APIResponseError | None:  # noqa: ANN401 - any SDK chunk or event
+    """The server's error of a Responses `response.failed` event; `None` for any other chunk."""
+    if get(chunk, "type") != "response.failed":
+        return None
+    error = plain(get(get(chunk, "response"), "error"))
+    found = error_body({"error": error}) if isinstance(error, dict) else None
+    return found or APIResponseError("the response failed; the server gave no error", body=error)
 
 
 _END = object()
