@@ -182,6 +182,29 @@ def test_sync_client_given_to_async_twin_is_refused(openai_client):
         )
 
 
+@pytest.mark.parametrize("retry", [tp.DEFAULT_RETRY, None], ids=["retry", "no-retry"])
+@pytest.mark.parametrize(
+    ("client", "says"),
+    [
+        pytest.param("sk-secret-do-not-print", "got a str; to give an API key", id="a-key"),
+        pytest.param(openai.OpenAI, "the class OpenAI itself", id="the-class"),
+        pytest.param({"api_key": "sk-secret-do-not-print"}, "got a dict", id="a-dict"),
+    ],
+)
+def test_what_is_not_a_client_is_a_type_error(client, says, retry):
+    """A key, the class or a dict as `client` (was: AttributeError from inside; key unshown)."""
+    with pytest.raises(TypeError, match=r"client must be an openai\.OpenAI") as info:
+        get_token_distribution("Hi", model=MODEL, client=client, retry=retry)
+    assert says in str(info.value)
+    assert "sk-secret" not in str(info.value)
+
+
+async def test_what_is_not_an_async_client_is_a_type_error():
+    """The async twin says the same, naming AsyncOpenAI."""
+    with pytest.raises(TypeError, match=r"openai.AsyncOpenAI \(or an AsyncAzureOpenAI"):
+        await aget_token_distribution("Hi", model=MODEL, client="sk-x")  # type: ignore[call-overload]
+
+
 def test_key_never_in_errors(api):
     """The API key does not appear in the errors tokenprobs raises or annotates."""
     client = client_for(api, api_key="sk-secret-do-not-print")

@@ -64,11 +64,33 @@ def base_url_of(client: object) -> str | None:
 _Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
 
 
-def _ready(client: _Client, retry: RetryPolicy | None, *, wrong: type, msg: str) -> _Client:
+def _ready(
+    client: _Client, retry: RetryPolicy | None, *, kind: type, wrong: type, msg: str
+) -> _Client:
     """A given client of the right kind (else `TypeError`), the SDK's retries off if we retry."""
     if isinstance(client, wrong):
         raise TypeError(msg)
+    if not isinstance(client, kind) and (
+        isinstance(client, type) or not hasattr(client, "with_options")
+    ):
+        raise TypeError(_not_a_client(client, kind))
     return client.with_options(max_retries=0) if retry is not None else client
+
+
+def _not_a_client(client: object, kind: type) -> str:
+    """What to pass instead of `client` (never its value: it may well be the API key)."""
+    name = f"openai.{kind.__name__}"
+    azure = kind.__name__.replace("OpenAI", "AzureOpenAI")  # AzureOpenAI, AsyncAzureOpenAI
+    if isinstance(client, type):
+        got = f"the class {client.__name__} itself; make one: client={client.__name__}(...)"
+    else:
+        got = f"a {type(client).__name__}"
+        if isinstance(client, str | bytes):
+            got += f"; to give an API key, pass client={name}(api_key=...)"
+    return (
+        f"client must be an {name} (or an {azure}, or one made with base_url= for an "
+        f"OpenAI-compatible server), got {got}"
+    )
 
 
 def sync_client(client: openai.OpenAI | None, retry: RetryPolicy | None) -> openai.OpenAI:
@@ -79,7 +101,7 @@ def sync_client(client: openai.OpenAI | None, retry: RetryPolicy | None) -> open
         if client is None:
             client = _sync_defaults[cache_key] = openai.OpenAI(api_key=key)
     msg = "get_token_distribution needs a sync client: use aget_token_distribution"
-    return _ready(client, retry, wrong=openai.AsyncOpenAI, msg=msg)
+    return _ready(client, retry, kind=openai.OpenAI, wrong=openai.AsyncOpenAI, msg=msg)
 
 
 def async_client(
@@ -95,4 +117,4 @@ def async_client(
         if client is None:
             client = per_loop[cache_key] = openai.AsyncOpenAI(api_key=key)
     msg = "aget_token_distribution needs an AsyncOpenAI client: use get_token_distribution"
-    return _ready(client, retry, wrong=openai.OpenAI, msg=msg)
+    return _ready(client, retry, kind=openai.AsyncOpenAI, wrong=openai.OpenAI, msg=msg)
