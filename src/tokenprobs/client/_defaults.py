@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import openai
 
 from tokenprobs._urls import redact_logs
+from tokenprobs.client._retry import checked
 from tokenprobs.exceptions import MissingAPIKeyError
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ def _not_a_client(client: object, kind: type) -> str:
 
 def sync_client(client: openai.OpenAI | None, retry: RetryPolicy | None) -> openai.OpenAI:
     """The client to call: the given or default one, with the SDK's retries off if we retry."""
+    checked(retry)
     if client is None:
         key, cache_key = _env_key()
         client = _sync_defaults.get(cache_key)
@@ -108,6 +110,7 @@ def async_client(
     client: openai.AsyncOpenAI | None, retry: RetryPolicy | None
 ) -> openai.AsyncOpenAI:
     """The async twin of `sync_client` (the default client is one per event loop)."""
+    checked(retry)
     if client is None:
         import asyncio  # noqa: PLC0415
 
