@@ -111,6 +111,31 @@ def test_legacy_completions_refuse_messages():
         )
 
 
+@pytest.mark.parametrize("endpoint", tp.client.ENDPOINTS)
+@pytest.mark.parametrize(
+    ("prompt", "says"),
+    [
+        pytest.param(b"Hi", r"got bytes: decode it first", id="bytes"),
+        pytest.param(123, r"got int, e\.g\. 'Capital of France\?'", id="int"),
+        pytest.param(None, r"got NoneType", id="none"),
+    ],
+)
+def test_a_prompt_of_the_wrong_type_is_refused_before_sending(
+    api, openai_client, endpoint, prompt, says
+):
+    """Bytes, an int or None as the prompt: a TypeError naming it, in place for many prompts.
+
+    Was: bytes sent as the messages [72, 105]; "'int' object is not iterable".
+    """
+    route = api.route().respond(200, json=chat_completion(POSITIONS))
+    with pytest.raises(TypeError, match=r"the prompt \(the first argument\) must be .*" + says):
+        get_token_distribution(prompt, model=MODEL, client=openai_client, endpoint=endpoint)
+    [result] = tp.get_token_distributions([prompt], model=MODEL, client=openai_client)
+    assert isinstance(result, TypeError)
+    assert "the prompt (the first argument) must be" in str(result)
+    assert route.call_count == 0
+
+
 def test_unknown_endpoint_is_refused():
     """An unknown endpoint names the valid ones."""
     with pytest.raises(ValueError, match=r"chat\.completions"):

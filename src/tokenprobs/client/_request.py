@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
@@ -71,6 +71,9 @@ def build_params(
         params = {"model": model, "input": _messages(messages_or_prompt), "include": include}
         params["top_logprobs"] = top_logprobs
     else:
+        given: object = messages_or_prompt  # typed as a prompt, but anything may come
+        if isinstance(given, bytes | bytearray | Mapping) or not isinstance(given, Iterable):
+            raise TypeError(_not_a_prompt(given, "a str"))
         if not isinstance(messages_or_prompt, str):
             msg = (
                 "legacy completions take a prompt string, not a list of messages: pass a str, "
@@ -174,7 +177,20 @@ def _messages(messages_or_prompt: Prompt) -> list[Mapping[str, object]]:
     if isinstance(messages_or_prompt, Mapping):
         msg = "pass a list of messages, not a single message dict"
         raise TypeError(msg)
+    given: object = messages_or_prompt  # typed as a prompt, but anything may come
+    if isinstance(given, bytes | bytearray) or not isinstance(given, Iterable):
+        raise TypeError(_not_a_prompt(given, "a str or a list of messages"))
     return list(messages_or_prompt)
+
+
+def _not_a_prompt(given: object, wanted: str) -> str:
+    """The message for a prompt of the wrong type (bytes would be sent as a list of numbers)."""
+    fix = (
+        ": decode it first, e.g. prompt.decode('utf-8')"
+        if isinstance(given, bytes | bytearray)
+        else ", e.g. 'Capital of France?'"
+    )
+    return f"the prompt (the first argument) must be {wanted}, got {type(given).__name__}{fix}"
 
 
 def guard(
