@@ -220,6 +220,43 @@ async def test_async_responses_stream_broken_off_by_the_server(
     assert info.value.distribution.tokens == ["Paris", " is"]
 
 
+def malformed_mid_stream():
+    """A chat stream whose second position's chunk has `logprobs.content` as a string."""
+    chunks = chat_chunks(POSITIONS)
+    bad = json.loads(json.dumps(chunks[2]))
+    bad["choices"][0]["logprobs"]["content"] = "oops"
+    return sse([*chunks[:2], bad, *chunks[3:]])
+
+
+def test_a_malformed_chunk_mid_stream_breaks_it_keeping_what_arrived(api, openai_client):
+    """A chunk that cannot be read: StreamInterruptedError with the positions before it.
+
+    Was: an UnsupportedResponseError that left the stream half-fed; iterating on skipped the
+    bad chunk's position and carried on with a gap, and the result said "not finished".
+    """
+    serve(api, "/chat/completions", malformed_mid_stream())
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    with pytest.raises(StreamInterruptedError, match="expected a list") as info:
+        list(stream)
+    assert info.value.distribution.tokens == ["Paris"]
+    assert isinstance(info.value.__cause__, tp.UnsupportedResponseError)
+    assert list(stream) == []
+    with pytest.raises(StreamInterruptedError):
+        _ = stream.distribution
+
+
+async def test_async_malformed_chunk_mid_stream(api, async_openai_client):
+    """The async twin breaks the same way at a malformed chunk."""
+    serve(api, "/chat/completions", malformed_mid_stream())
+    stream = await aget_token_distribution(
+        "x", model=MODEL, client=async_openai_client, stream=True
+    )
+    with pytest.raises(StreamInterruptedError, match="expected a list") as info:
+        await stream.until_done()
+    assert info.value.distribution.tokens == ["Paris"]
+    assert [u async for u in stream] == []
+
+
 def test_result_before_the_end_is_an_error(api, openai_client):
     """Asking for the final distribution before the stream ended says what to do."""
     serve(api, "/chat/completions", sse(chat_chunks(POSITIONS)))

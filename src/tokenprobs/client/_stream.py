@@ -105,7 +105,8 @@ class _StreamState:
             self.usage = usage
         try:
             grown = self.acc.feed(chunk)
-        except APIResponseError as exc:  # an error event: the server broke the stream off
+        except (APIResponseError, UnsupportedResponseError) as exc:
+            # an error event, or a chunk that cannot be read: the stream cannot go on past it
             raise self.interrupted(exc) from exc
         if (failure := _failure(chunk)) is not None:
             raise self.interrupted(failure) from failure
