@@ -257,6 +257,36 @@ async def test_async_malformed_chunk_mid_stream(api, async_openai_client):
     assert [u async for u in stream] == []
 
 
+def test_a_stream_that_ends_without_logprobs_keeps_saying_so(api, openai_client):
+    """The final result after a MissingLogprobsError at the end is that error again.
+
+    Was: `stream.distribution` then said "the stream is not finished: iterate it to the end,
+    or call until_done()" of a stream that had ended (`done` was True).
+    """
+    chunks = chat_chunks(POSITIONS)
+    for chunk in chunks:
+        for choice in chunk["choices"]:
+            choice["logprobs"] = None
+    serve(api, "/chat/completions", sse(chunks))
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    with pytest.raises(tp.MissingLogprobsError) as info:
+        stream.until_done()
+    assert stream.done
+    with pytest.raises(tp.MissingLogprobsError) as again:
+        _ = stream.distributions
+    assert again.value is info.value
+
+
+def test_an_empty_event_stream_keeps_saying_so(api, openai_client):
+    """An event stream with no chunk: the same UnsupportedResponseError for the result."""
+    serve(api, "/chat/completions", "data: [DONE]\n\n")
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    with pytest.raises(tp.UnsupportedResponseError, match="no chunks"):
+        list(stream)
+    with pytest.raises(tp.UnsupportedResponseError, match="no chunks"):
+        _ = stream.distribution
+
+
 def test_result_before_the_end_is_an_error(api, openai_client):
     """Asking for the final distribution before the stream ended says what to do."""
     serve(api, "/chat/completions", sse(chat_chunks(POSITIONS)))

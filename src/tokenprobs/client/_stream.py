@@ -20,6 +20,7 @@ from tokenprobs.adapters._common import error_body, get, plain
 from tokenprobs.exceptions import (
     APIResponseError,
     StreamInterruptedError,
+    TokenprobsError,
     UnsupportedResponseError,
 )
 
@@ -94,7 +95,8 @@ class _StreamState:
         self.finals: dict[int, TokenDistribution] = {}
         self.usage: Any = None
         self.done = False
-        self.broke: StreamInterruptedError | None = None
+        self.broke: TokenprobsError | None = None
+        """The error the stream ended with, raised again when its result is asked for."""
 
     def feed(self, chunk: Any) -> list[StreamUpdate]:  # noqa: ANN401 - any SDK chunk or event
         self.chunks.append(chunk)
@@ -120,8 +122,12 @@ class _StreamState:
 
     def finish(self) -> list[StreamUpdate]:
         self.done = True
-        for choice in self.acc.choices or [0]:
-            self.finals[choice] = self.acc.distribution(choice, response=self.chunks)
+        try:
+            for choice in self.acc.choices or [0]:
+                self.finals[choice] = self.acc.distribution(choice, response=self.chunks)
+        except TokenprobsError as exc:  # no logprobs in the answer, no chunk at all ...
+            self.broke = exc
+            raise
         return [
             StreamUpdate(c, len(d), len(d), final=True, _state=self) for c, d in self.finals.items()
         ]
@@ -151,12 +157,12 @@ class _StreamState:
             self.acc.distribution(c, incomplete=True, response=self.chunks)
             for c in self.acc.choices
         ]
-        self.broke = StreamInterruptedError(cause, partial)
-        return self.broke
+        broke = self.broke = StreamInterruptedError(cause, partial)
+        return broke
 
     def results(self) -> list[TokenDistribution]:
         if self.broke is not None:
-            raise self.broke  # its .distributions hold what arrived; there is no final one
+            raise self.broke  # (a StreamInterruptedError's .distributions hold what arrived)
         if not self.finals:
             msg = "the stream is not finished: iterate it to the end, or call until_done()"
             raise RuntimeError(msg)
