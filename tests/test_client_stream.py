@@ -257,17 +257,27 @@ async def test_async_malformed_chunk_mid_stream(api, async_openai_client):
     assert [u async for u in stream] == []
 
 
+def chunks_without_logprobs():
+    """Chat chunks that carry text but `logprobs: null` (from a server that ignored them)."""
+    chunks = chat_chunks(POSITIONS)
+    for chunk in chunks:
+        for choice in chunk["choices"]:
+            choice["logprobs"] = None
+    return chunks
+
+
+def without_logprobs():
+    """The SSE body of `chunks_without_logprobs`."""
+    return sse(chunks_without_logprobs())
+
+
 def test_a_stream_that_ends_without_logprobs_keeps_saying_so(api, openai_client):
     """The final result after a MissingLogprobsError at the end is that error again.
 
     Was: `stream.distribution` then said "the stream is not finished: iterate it to the end,
     or call until_done()" of a stream that had ended (`done` was True).
     """
-    chunks = chat_chunks(POSITIONS)
-    for chunk in chunks:
-        for choice in chunk["choices"]:
-            choice["logprobs"] = None
-    serve(api, "/chat/completions", sse(chunks))
+    serve(api, "/chat/completions", without_logprobs())
     stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
     with pytest.raises(tp.MissingLogprobsError) as info:
         stream.until_done()
@@ -275,6 +285,50 @@ def test_a_stream_that_ends_without_logprobs_keeps_saying_so(api, openai_client)
     with pytest.raises(tp.MissingLogprobsError) as again:
         _ = stream.distributions
     assert again.value is info.value
+
+
+@pytest.mark.parametrize("async_", [False, True], ids=["sync", "async"])
+async def test_a_stream_without_logprobs_says_the_server_ignored_them(
+    api, openai_client, async_openai_client, async_
+):
+    """As without `stream`: the server ignored the `logprobs` tokenprobs sent, named by URL.
+
+    Was: the parser's hint, "pass logprobs=True ... to client.chat.completions.create()", which
+    tokenprobs had done.
+    """
+    serve(api, "/chat/completions", without_logprobs())
+    if async_:
+        stream = await aget_token_distribution(
+            "x", model=MODEL, client=async_openai_client, stream=True
+        )
+        with pytest.raises(tp.MissingLogprobsError) as info:
+            await stream.until_done()
+    else:
+        stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+        with pytest.raises(tp.MissingLogprobsError) as info:
+            stream.until_done()
+    text = str(info.value)
+    assert "https://api.openai.com/v1" in text
+    assert "ignored `logprobs`" in text
+    assert "pass logprobs=True" not in text
+    assert isinstance(info.value.__cause__, tp.MissingLogprobsError)
+
+
+def test_a_llama_cpp_stream_without_logprobs_gets_its_hint(api, openai_client):
+    """With the llama.cpp profile, a stream without logprobs says to pass top_logprobs."""
+    serve(api, "/chat/completions", without_logprobs())
+    stream = get_token_distribution(
+        "x", model=MODEL, client=openai_client, stream=True, profile="llama.cpp"
+    )
+    with pytest.raises(tp.MissingLogprobsError, match=r"llama\.cpp server returned no logprobs"):
+        stream.until_done()
+
+
+def test_a_stream_wrapped_by_hand_keeps_the_parser_words():
+    """A `DistributionStream` made from one's own SDK stream: the parser's hint (how to ask)."""
+    stream = DistributionStream(iter(chunks_without_logprobs()))
+    with pytest.raises(tp.MissingLogprobsError, match="pass logprobs=True"):
+        stream.until_done()
 
 
 def test_an_empty_event_stream_keeps_saying_so(api, openai_client):

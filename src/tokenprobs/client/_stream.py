@@ -11,14 +11,17 @@ completion, an error body, a web page) is read as that body.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 from tokenprobs.adapters import StreamAccumulator, parse_all
 from tokenprobs.adapters._common import error_body, get, plain
 from tokenprobs.exceptions import (
     APIResponseError,
+    MissingLogprobsError,
     StreamInterruptedError,
     TokenprobsError,
     UnsupportedResponseError,
@@ -40,6 +43,10 @@ __all__ = [
     "StreamUpdate",
     "not_an_api_response",
 ]
+
+
+Explain: TypeAlias = Callable[[MissingLogprobsError, object], MissingLogprobsError | None]
+"""Rewords the `MissingLogprobsError` of an answer naming a model (`None`: its words stand)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +95,8 @@ def _head(d: TokenDistribution, n: int) -> TokenDistribution:
 class _StreamState:
     """The bookkeeping both stream twins share: chunks in, updates out."""
 
-    def __init__(self) -> None:
+    def __init__(self, explain: Explain | None) -> None:
+        self.explain = explain
         self.acc = StreamAccumulator()
         self.chunks: list[Any] = []
         self.sizes: dict[int, int] = {}
@@ -120,14 +128,26 @@ class _StreamState:
                 updates.append(StreamUpdate(choice, start, n, final=False, _state=self))
         return updates
 
-    def finish(self) -> list[StreamUpdate]:
+    @contextmanager
+    def _ending(self) -> Iterator[None]:
+        """Mark the stream done; an error building its results is kept, to be raised again."""
         self.done = True
         try:
-            for choice in self.acc.choices or [0]:
-                self.finals[choice] = self.acc.distribution(choice, response=self.chunks)
-        except TokenprobsError as exc:  # no logprobs in the answer, no chunk at all ...
+            yield
+        except MissingLogprobsError as exc:
+            better = self.explain(exc, self.acc.model) if self.explain else None
+            self.broke = better or exc
+            if better is None:
+                raise
+            raise better from exc
+        except TokenprobsError as exc:  # no chunk at all, an error body ...
             self.broke = exc
             raise
+
+    def finish(self) -> list[StreamUpdate]:
+        with self._ending():
+            for choice in self.acc.choices or [0]:
+                self.finals[choice] = self.acc.distribution(choice, response=self.chunks)
         return [
             StreamUpdate(c, len(d), len(d), final=True, _state=self) for c, d in self.finals.items()
         ]
@@ -137,11 +157,11 @@ class _StreamState:
 
         A whole completion is read as one; an API error body raises `APIResponseError`.
         """
-        self.done = True
-        try:
-            finals = parse_all(body)
-        except UnsupportedResponseError as exc:
-            raise not_an_api_response(body, content_type) from exc
+        with self._ending():
+            try:
+                finals = parse_all(body)
+            except UnsupportedResponseError as exc:
+                raise not_an_api_response(body, content_type) from exc
         self.finals = {d.choice: d for d in finals}
         response = finals[0].response
         self.usage = (
@@ -208,11 +228,12 @@ class _Base:
         self,
         sdk_stream: Any,  # noqa: ANN401 - the SDK's Stream or AsyncStream
         chunks: Iterator[Any] | AsyncIterator[Any],
+        explain: Explain | None,
     ) -> None:
         """What both twins hold: the SDK's stream, its chunks, the shared state, updates due."""
         self._sdk = sdk_stream
         self._it = chunks
-        self._state = _StreamState()
+        self._state = _StreamState(explain)
         self._pending: deque[StreamUpdate] = deque()
         self._whole = _not_a_stream(sdk_stream)
 
@@ -258,9 +279,18 @@ class DistributionStream(_Base):
 
     _it: Iterator[Any]
 
-    def __init__(self, sdk_stream: Any) -> None:  # noqa: ANN401 - the SDK's Stream
-        """Wrap the SDK's stream (iterated lazily)."""
-        super().__init__(sdk_stream, iter(sdk_stream))
+    def __init__(
+        self,
+        sdk_stream: Any,  # noqa: ANN401 - the SDK's Stream
+        *,
+        explain: Explain | None = None,
+    ) -> None:
+        """Wrap the SDK's stream (iterated lazily).
+
+        `explain` rewords an answer's `MissingLogprobsError` (`None` when its words stand):
+        tokenprobs passes one saying the server ignored the `logprobs` it asked for.
+        """
+        super().__init__(sdk_stream, iter(sdk_stream), explain)
 
     def __iter__(self) -> Self:
         """The stream is its own iterator."""
@@ -308,9 +338,14 @@ class AsyncDistributionStream(_Base):
 
     _it: AsyncIterator[Any]
 
-    def __init__(self, sdk_stream: Any) -> None:  # noqa: ANN401 - the SDK's AsyncStream
-        """Wrap the SDK's async stream (iterated lazily)."""
-        super().__init__(sdk_stream, aiter(sdk_stream))
+    def __init__(
+        self,
+        sdk_stream: Any,  # noqa: ANN401 - the SDK's AsyncStream
+        *,
+        explain: Explain | None = None,
+    ) -> None:
+        """Wrap the SDK's async stream (iterated lazily); `explain` as for `DistributionStream`."""
+        super().__init__(sdk_stream, aiter(sdk_stream), explain)
 
     def __aiter__(self) -> Self:
         """The stream is its own async iterator."""
