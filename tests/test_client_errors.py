@@ -11,7 +11,7 @@ import pytest
 from tests._client_helpers import MODEL, client_for, connect_error
 
 import tokenprobs as tp
-from tokenprobs import RetryPolicy, get_token_distribution
+from tokenprobs import RetryPolicy, aget_token_distribution, get_token_distribution
 from tokenprobs.testing import chat_completion, no_sleep
 
 POSITIONS = [("Paris", -0.01, [("Paris", -0.01), ("Lyon", -4.6)])]
@@ -137,6 +137,40 @@ def test_openai_itself_still_needs_a_key(monkeypatch, base_url):
         monkeypatch.setenv("OPENAI_BASE_URL", base_url)
     with pytest.raises(tp.MissingAPIKeyError, match="OPENAI_API_KEY"):
         get_token_distribution("Hi", model=MODEL)
+
+
+@pytest.mark.parametrize(
+    ("base_url", "why"),
+    [
+        pytest.param("localhost:8000/v1", "it must start with http:// or https://", id="no-scheme"),
+        pytest.param("http://user:sk-secret-x@h:99999/v1", "Port out of range", id="bad-port"),
+    ],
+)
+def test_a_base_url_no_request_can_reach_is_refused_before_sending(monkeypatch, base_url, why):
+    """OPENAI_BASE_URL or a client's base_url without http(s) or with a bad port: ValueError.
+
+    Was: five attempts with backoff, then "Connection error." naming a garbled URL.
+    """
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0000")
+    monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+    with no_sleep() as waits, pytest.raises(ValueError, match="OPENAI_BASE_URL") as info:
+        get_token_distribution("Hi", model=MODEL)
+    assert why in str(info.value)
+    assert "http://HOST[:PORT]/v1" in str(info.value)
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    client = openai.OpenAI(api_key="sk-test-0000", base_url=base_url)
+    with no_sleep() as waits, pytest.raises(ValueError, match="the client's base_url") as info:
+        get_token_distribution("Hi", model=MODEL, client=client)
+    assert why in str(info.value)
+    assert "sk-secret" not in str(info.value)
+    assert waits == []
+
+
+async def test_async_twin_refuses_a_base_url_no_request_can_reach():
+    """The async twin refuses it the same way."""
+    client = openai.AsyncOpenAI(api_key="sk-test-0000", base_url="localhost:8000/v1")
+    with pytest.raises(ValueError, match="it must start with http"):
+        await aget_token_distribution("Hi", model=MODEL, client=client)
 
 
 def test_cli_ask_uses_openai_base_url_without_a_key(keyless_server, monkeypatch, capsys):

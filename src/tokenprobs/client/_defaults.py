@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import openai
 
-from tokenprobs._urls import redact_logs
+from tokenprobs._urls import public_url, redact_logs, url_problem
 from tokenprobs.client._retry import checked
 from tokenprobs.exceptions import MissingAPIKeyError
 
@@ -40,6 +40,7 @@ NO_KEY = "sk-no-key-required"
 def _env_key() -> tuple[str, tuple[str, str | None]]:
     key = os.environ.get("OPENAI_API_KEY")
     base_url = os.environ.get("OPENAI_BASE_URL") or None
+    _servable(base_url, "OPENAI_BASE_URL")
     if not key:
         # a compatible server (vLLM, llama.cpp, Ollama ...) named by OPENAI_BASE_URL needs no key;
         # OpenAI's own API does
@@ -75,7 +76,23 @@ def _ready(
         isinstance(client, type) or not hasattr(client, "with_options")
     ):
         raise TypeError(_not_a_client(client, kind))
+    url = getattr(client, "base_url", None)
+    _servable(None if url is None else str(url), "the client's base_url")
     return client.with_options(max_retries=0) if retry is not None else client
+
+
+def _servable(url: str | None, where: str) -> None:
+    """Refuse a base URL no request can reach (`localhost:8000`, `ftp://...`) before sending.
+
+    Sent, it fails as a connection error only after every retry, naming a garbled URL.
+    """
+    why = url_problem(url) if url else None
+    if url and why is not None:
+        msg = (
+            f"{where} {public_url(url)!r} is not a server URL ({why}): give it as "
+            "http://HOST[:PORT]/v1, e.g. http://127.0.0.1:8000/v1"
+        )
+        raise ValueError(msg)
 
 
 def _not_a_client(client: object, kind: type) -> str:
