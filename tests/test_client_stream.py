@@ -341,6 +341,50 @@ def test_an_empty_event_stream_keeps_saying_so(api, openai_client):
         _ = stream.distribution
 
 
+def with_a_tool_call(index):
+    """A stream of `n=2`: choice `1 - index` answers POSITIONS, choice `index` calls a tool."""
+    text = chat_chunks(POSITIONS)
+    for chunk in text:
+        for choice in chunk["choices"]:
+            choice["index"] = 1 - index
+    base = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": MODEL}
+    call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}
+    tool = [
+        {**base, "choices": [{"index": index, "delta": {"tool_calls": [call]}, "logprobs": None}]},
+        {**base, "choices": [{"index": index, "delta": {}, "finish_reason": "tool_calls"}]},
+    ]
+    return sse([*text[:-1], *tool, text[-1]])
+
+
+def test_a_tool_call_among_choices_leaves_the_others_readable(api, openai_client):
+    """n=2, choice 1 a tool call: choice 0 comes back, choice 1 is named in a warning.
+
+    Was: MissingLogprobsError for the whole stream, while `tp.parse` of the same body gives
+    choice 0 and `tp.parse_all` the others with this warning.
+    """
+    body = with_a_tool_call(1)
+    serve(api, "/chat/completions", body)
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True, n=2)
+    with pytest.warns(tp.TokenprobsWarning, match=r"the stream left out choice\(s\) 1: tool"):
+        final = stream.until_done()
+    assert final == tp.parse(body)
+    assert [d.choice for d in stream.distributions] == [0]
+
+
+async def test_async_tool_call_as_choice_0_is_its_error(api, async_openai_client):
+    """Choice 0 a tool call: `distribution` is its MissingLogprobsError; choice 1 is kept."""
+    serve(api, "/chat/completions", with_a_tool_call(0))
+    stream = await aget_token_distribution(
+        "x", model=MODEL, client=async_openai_client, stream=True, n=2
+    )
+    with pytest.warns(tp.TokenprobsWarning, match="left out"):
+        updates = [u async for u in stream]
+    assert [(u.choice, u.final) for u in updates if u.final] == [(1, True)]
+    assert [d.tokens for d in stream.distributions] == [["Paris", " is", "."]]
+    with pytest.raises(tp.MissingLogprobsError, match="choice 0 of the stream is a tool call"):
+        _ = stream.distribution
+
+
 def test_result_before_the_end_is_an_error(api, openai_client):
     """Asking for the final distribution before the stream ended says what to do."""
     serve(api, "/chat/completions", sse(chat_chunks(POSITIONS)))

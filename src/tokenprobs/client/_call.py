@@ -16,15 +16,12 @@ import openai
 from tokenprobs._endpoints import ENDPOINTS as ENDPOINT_TABLE
 from tokenprobs.adapters import parse
 from tokenprobs.client import _retry
+from tokenprobs.client._answers import not_an_api_response
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
 from tokenprobs.client._missing import reworded
 from tokenprobs.client._request import prepare
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy
-from tokenprobs.client._stream import (
-    AsyncDistributionStream,
-    DistributionStream,
-    not_an_api_response,
-)
+from tokenprobs.client._stream import AsyncDistributionStream, DistributionStream
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 from tokenprobs.guards import detected_server, remember_server
 

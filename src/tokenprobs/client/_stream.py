@@ -18,7 +18,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 from tokenprobs.adapters import StreamAccumulator, parse_all
-from tokenprobs.adapters._common import error_body, get, plain
+from tokenprobs.adapters._tool_calls import each_choice
+from tokenprobs.client._answers import failure, not_a_stream, not_an_api_response
 from tokenprobs.exceptions import (
     APIResponseError,
     MissingLogprobsError,
@@ -41,7 +42,6 @@ __all__ = [
     "DistributionStream",
     "StreamInterruptedError",
     "StreamUpdate",
-    "not_an_api_response",
 ]
 
 
@@ -118,8 +118,8 @@ class _StreamState:
         except (APIResponseError, UnsupportedResponseError) as exc:
             # an error event, or a chunk that cannot be read: the stream cannot go on past it
             raise self.interrupted(exc) from exc
-        if (failure := _failure(chunk)) is not None:
-            raise self.interrupted(failure) from failure
+        if (failed := failure(chunk)) is not None:
+            raise self.interrupted(failed) from failed
         updates = []
         for choice, n in grown:
             start = self.sizes.get(choice, 0)
@@ -127,6 +127,9 @@ class _StreamState:
             if n > start:
                 updates.append(StreamUpdate(choice, start, n, final=False, _state=self))
         return updates
+
+    def _built(self, choice: int) -> TokenDistribution:
+        return self.acc.distribution(choice, response=self.chunks)
 
     @contextmanager
     def _ending(self) -> Iterator[None]:
@@ -145,12 +148,19 @@ class _StreamState:
             raise
 
     def finish(self) -> list[StreamUpdate]:
+        """The final updates; a tool-call choice among several is left out, as by `parse_all`."""
         with self._ending():
-            for choice in self.acc.choices or [0]:
-                self.finals[choice] = self.acc.distribution(choice, response=self.chunks)
+            kept = each_choice(self._built, self.acc.choices or [0], who="the stream")
+        self.finals = {d.choice: d for d in kept}
         return [
             StreamUpdate(c, len(d), len(d), final=True, _state=self) for c, d in self.finals.items()
         ]
+
+    def first(self) -> TokenDistribution:
+        """The lowest choice's final distribution (choice 0); its own error if it was left out."""
+        results = self.results()
+        lowest = min(self.acc.choices, default=results[0].choice)
+        return results[0] if results[0].choice == lowest else self._built(lowest)
 
     def whole(self, body: bytes, content_type: str) -> list[StreamUpdate]:
         """The final updates of a body that is no event stream (a server that ignored `stream`).
@@ -189,38 +199,8 @@ class _StreamState:
         return [self.finals[c] for c in sorted(self.finals)]
 
 
-def _failure(chunk: Any) -> APIResponseError | None:  # noqa: ANN401 - any SDK chunk or event
-    """The server's error of a Responses `response.failed` event; `None` for any other chunk."""
-    if get(chunk, "type") != "response.failed":
-        return None
-    error = plain(get(get(chunk, "response"), "error"))
-    found = error_body({"error": error}) if isinstance(error, dict) else None
-    return found or APIResponseError("the response failed; the server gave no error", body=error)
-
-
 _END = object()
 """What `next` / `anext` give once the SDK's stream is exhausted."""
-
-
-def not_an_api_response(body: bytes | str, content_type: str | None) -> UnsupportedResponseError:
-    """The error for a 200 whose body is no API response (a login page, a wrong base_url)."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    start = " ".join(text.split())[:60]
-    kind = f"a body of type {content_type.split(';', 1)[0].strip()}" if content_type else "a body"
-    msg = (
-        f"the server answered with {kind} that is not an API response (it begins {start!r}): "
-        "the base_url may point at a web page, a proxy's sign-in or the wrong path (on most "
-        "servers it ends in /v1)"
-    )
-    return UnsupportedResponseError(msg)
-
-
-def _not_a_stream(sdk_stream: Any) -> tuple[Any, str] | None:  # noqa: ANN401 - the SDK's stream
-    """The HTTP response and its content type when the server sent no event stream, else None."""
-    response = getattr(sdk_stream, "response", None)
-    headers = getattr(response, "headers", None)
-    kind = headers.get("content-type", "") if headers is not None else ""
-    return (response, kind) if kind and "event-stream" not in kind else None
 
 
 class _Base:
@@ -235,7 +215,7 @@ class _Base:
         self._it = chunks
         self._state = _StreamState(explain)
         self._pending: deque[StreamUpdate] = deque()
-        self._whole = _not_a_stream(sdk_stream)
+        self._whole = not_a_stream(sdk_stream)
 
     def _arrived(self, chunk: object) -> None:
         """Queue the updates of a chunk, or (`_END`: the SDK's stream ended) the final ones."""
@@ -249,7 +229,7 @@ class _Base:
     @property
     def distribution(self) -> TokenDistribution:
         """The final distribution of the first choice (after the stream ended)."""
-        return self._state.results()[0]
+        return self._state.first()
 
     @property
     def distributions(self) -> list[TokenDistribution]:
