@@ -150,6 +150,10 @@ def test_bad_options_are_refused(openai_client):
         ({"concurrency": True}, "concurrency must be an integer (requests in flight), got True"),
         ({"prompts": None}, "prompts must be a list of prompts, got NoneType"),
         ({"prompts": 3}, "prompts must be a list of prompts, got int"),
+        (
+            {"prompts": {"role": "user", "content": "Hi"}},
+            "prompts must be a list of prompts, got one dict (a chat message?): one conversation",
+        ),
     ],
 )
 def test_options_of_the_wrong_type_are_named(api, openai_client, kwargs, message):
@@ -246,4 +250,6 @@ async def test_one_str_as_prompts_is_refused_before_any_request(
         get_token_distributions("Hi", model="m", client=openai_client, progress=False)
     with pytest.raises(TypeError, match="prompts is one bytes"):
         await aget_token_distributions(b"Hi", model="m", client=async_openai_client)
+    with pytest.raises(TypeError, match="got one dict"):  # was: its keys sent as two prompts
+        await aget_token_distributions({"role": "user"}, model="m", client=async_openai_client)
     assert route.call_count == 0

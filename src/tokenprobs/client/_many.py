@@ -11,7 +11,7 @@ import asyncio
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +23,6 @@ from tokenprobs.client._request import prepare
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     import openai
 
     from tokenprobs._endpoints import Endpoint
@@ -105,6 +103,12 @@ class _Job:
             raise TypeError(msg)
         not_one_text(prompts, "prompts", "prompt")
         listed: object = prompts
+        if isinstance(listed, Mapping):  # iterating it would send its keys as prompts
+            msg = (
+                f"prompts must be a list of prompts, got one {type(listed).__name__} (a chat "
+                "message?): one conversation is one prompt, [[{'role': 'user', 'content': ...}]]"
+            )
+            raise TypeError(msg)
         if not isinstance(listed, Iterable):
             msg = f"prompts must be a list of prompts, got {type(listed).__name__}"
             raise TypeError(msg)
