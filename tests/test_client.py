@@ -230,6 +230,20 @@ async def test_what_is_not_an_async_client_is_a_type_error():
         await aget_token_distribution("Hi", model=MODEL, client="sk-x")  # type: ignore[call-overload]
 
 
+async def test_the_wrong_twin_of_client_names_both_twins(openai_client, async_openai_client):
+    """An AsyncOpenAI given to get_token_distributions (or the reverse) names the right twin.
+
+    Was: "get_token_distribution needs a sync client: use aget_token_distribution", the
+    single-prompt function, for every caller.
+    """
+    with pytest.raises(TypeError, match="aget_token_distributions") as info:
+        tp.get_token_distributions(["Hi"], model=MODEL, client=async_openai_client)  # type: ignore[arg-type]
+    assert "got an AsyncOpenAI client where a sync openai.OpenAI goes" in str(info.value)
+    with pytest.raises(TypeError, match="get_token_distributions") as info:
+        await tp.aget_token_distributions(["Hi"], model=MODEL, client=openai_client)  # type: ignore[arg-type]
+    assert "got a sync OpenAI client where an openai.AsyncOpenAI goes" in str(info.value)
+
+
 def test_key_never_in_errors(api):
     """The API key does not appear in the errors tokenprobs raises or annotates."""
     client = client_for(api, api_key="sk-secret-do-not-print")

@@ -119,7 +119,11 @@ def sync_client(client: openai.OpenAI | None, retry: RetryPolicy | None) -> open
         client = _sync_defaults.get(cache_key)
         if client is None:
             client = _sync_defaults[cache_key] = openai.OpenAI(api_key=key)
-    msg = "get_token_distribution needs a sync client: use aget_token_distribution"
+    msg = (
+        "got an AsyncOpenAI client where a sync openai.OpenAI goes: pass an OpenAI client, or "
+        "await the async twin of this function (aget_token_distribution, "
+        "aget_token_distributions, aclassify ...)"
+    )
     return _ready(client, retry, kind=openai.OpenAI, wrong=openai.AsyncOpenAI, msg=msg)
 
 
@@ -136,5 +140,9 @@ def async_client(
         client = per_loop.get(cache_key)
         if client is None:
             client = per_loop[cache_key] = openai.AsyncOpenAI(api_key=key)
-    msg = "aget_token_distribution needs an AsyncOpenAI client: use get_token_distribution"
+    msg = (
+        "got a sync OpenAI client where an openai.AsyncOpenAI goes: pass an AsyncOpenAI "
+        "client, or call the sync twin of this function (get_token_distribution, "
+        "get_token_distributions, classify ...)"
+    )
     return _ready(client, retry, kind=openai.AsyncOpenAI, wrong=openai.OpenAI, msg=msg)
