@@ -190,7 +190,7 @@ def _not_a_prompt(given: object, wanted: str) -> str:
         if isinstance(given, bytes | bytearray)
         else ", e.g. 'Capital of France?'"
     )
-    return f"the prompt (the first argument) must be {wanted}, got {type(given).__name__}{fix}"
+    return f"a prompt must be {wanted}, got {type(given).__name__}{fix}"
 
 
 def guard(
