@@ -12,7 +12,7 @@ from tests._client_helpers import MODEL, client_for, connect_error
 
 import tokenprobs as tp
 from tokenprobs import RetryPolicy, aget_token_distribution, get_token_distribution
-from tokenprobs.testing import chat_completion, no_sleep
+from tokenprobs.testing import chat_completion, no_sleep, response
 
 POSITIONS = [("Paris", -0.01, [("Paris", -0.01), ("Lyon", -4.6)])]
 LOCAL = "http://127.0.0.1:9/v1"
@@ -256,3 +256,32 @@ def test_a_request_that_cannot_be_sent_is_refused_naming_the_field(
     with pytest.raises(error, match=says):
         get_token_distribution("Hi", client=openai_client, guards="off", **kwargs)
     assert route.call_count == 0
+
+
+def failed_response(output):
+    """A Responses body with `status: "failed"` and the server's error, with `output`."""
+    body = response(POSITIONS)
+    error = {"code": "server_error", "message": "The model crashed"}
+    return {**body, "status": "failed", "error": error, "output": body["output"] if output else []}
+
+
+@pytest.mark.parametrize("output", [False, True], ids=["no-output", "partial-output"])
+async def test_a_failed_response_is_the_servers_error(
+    api, openai_client, async_openai_client, output
+):
+    """A Responses answer with `status: "failed"`: APIResponseError with the server's message.
+
+    Was: an empty distribution (or a complete-looking one) with `finish_reason="failed"` and
+    `incomplete=False`, while `tp.parse` of the same JSON body raises this error.
+    """
+    body = failed_response(output)
+    api.post("/responses").respond(200, json=body)
+    with pytest.raises(tp.APIResponseError, match="The model crashed") as info:
+        get_token_distribution("Hi", model=MODEL, endpoint="responses", client=openai_client)
+    assert info.value.code == "server_error"
+    with pytest.raises(tp.APIResponseError, match="The model crashed"):
+        await aget_token_distribution(
+            "Hi", model=MODEL, endpoint="responses", client=async_openai_client
+        )
+    with pytest.raises(tp.APIResponseError, match="The model crashed"):
+        tp.parse(json.dumps(body))

@@ -16,7 +16,7 @@ import openai
 from tokenprobs._endpoints import ENDPOINTS as ENDPOINT_TABLE
 from tokenprobs.adapters import parse
 from tokenprobs.client import _retry
-from tokenprobs.client._answers import not_an_api_response
+from tokenprobs.client._answers import failed, not_an_api_response
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
 from tokenprobs.client._missing import reworded
 from tokenprobs.client._request import prepare
@@ -73,6 +73,8 @@ def finish(
     `requested` (vLLM's `logprob_token_ids` of the request) fills `d.requested_logprobs`.
     """
     name = _server(profile, remember_server(response, base_url))
+    if (error := failed(response)) is not None:  # a Responses `status: "failed"`
+        raise error
     try:
         d = parse(response, logprob_token_ids=requested)
     except UnsupportedResponseError as exc:
