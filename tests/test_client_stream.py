@@ -332,13 +332,26 @@ def test_a_stream_wrapped_by_hand_keeps_the_parser_words():
 
 
 def test_an_empty_event_stream_keeps_saying_so(api, openai_client):
-    """An event stream with no chunk: the same UnsupportedResponseError for the result."""
+    """An event stream with no chunk: the same UnsupportedResponseError for the result.
+
+    It says the server sent no answer and what to do (was: "the stream carried no chunks").
+    """
     serve(api, "/chat/completions", "data: [DONE]\n\n")
     stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
-    with pytest.raises(tp.UnsupportedResponseError, match="no chunks"):
+    said = "the event stream ended before its first answer chunk: the server sent no answer; retry"
+    with pytest.raises(tp.UnsupportedResponseError, match=said):
         list(stream)
-    with pytest.raises(tp.UnsupportedResponseError, match="no chunks"):
+    with pytest.raises(tp.UnsupportedResponseError, match=said):
         _ = stream.distribution
+
+
+def test_a_stream_of_filter_results_only_says_how_many_events_came(api, openai_client):
+    """Azure's filter-only events and nothing else: the count of events that carried no answer."""
+    only = {"id": "", "object": "", "created": 0, "model": "", "choices": []}
+    serve(api, "/chat/completions", sse([{**only, "prompt_filter_results": []}]))
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    with pytest.raises(tp.UnsupportedResponseError, match=r"\(1 event\(s\) carried none\)"):
+        stream.until_done()
 
 
 def with_a_tool_call(index):

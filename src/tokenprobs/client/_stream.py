@@ -150,7 +150,14 @@ class _StreamState:
     def finish(self) -> list[StreamUpdate]:
         """The final updates; a tool-call choice among several is left out, as by `parse_all`."""
         with self._ending():
-            kept = each_choice(self._built, self.acc.choices or [0], who="the stream")
+            if self.acc.kind is None:
+                seen = f" ({len(self.chunks)} event(s) carried none)" if self.chunks else ""
+                msg = (
+                    f"the event stream ended before its first answer chunk{seen}: the server "
+                    "sent no answer; retry, or check the server's logs"
+                )
+                raise UnsupportedResponseError(msg)
+            kept = each_choice(self._built, self.acc.choices, who="the stream")
         self.finals = {d.choice: d for d in kept}
         return [
             StreamUpdate(c, len(d), len(d), final=True, _state=self) for c, d in self.finals.items()
