@@ -1,7 +1,9 @@
 import inspect
 import json
+from decimal import Decimal
 
 import httpx
+import numpy as np
 import openai
 import pytest
 import respx
@@ -133,6 +135,30 @@ def test_a_prompt_of_the_wrong_type_is_refused_before_sending(
     [result] = tp.get_token_distributions([prompt], model=MODEL, client=openai_client)
     assert isinstance(result, TypeError)
     assert "a prompt must be a str" in str(result)
+    assert route.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        pytest.param({"seed": np.int64(3)}, r"seed is a numpy\.int64.*int\(seed\)", id="seed"),
+        pytest.param(
+            {"temperature": np.float32(0.5)}, r"numpy\.float32.*float\(temperature\)", id="f32"
+        ),
+        pytest.param(
+            {"extra_body": {"ids": [np.int32(7)]}}, r"extra_body\.ids\[0\] is a numpy", id="nested"
+        ),
+        pytest.param({"temperature": Decimal("0.5")}, r"decimal\.Decimal", id="decimal"),
+    ],
+)
+def test_a_number_json_cannot_carry_is_named_before_sending(api, openai_client, kwargs, says):
+    """A numpy scalar (not float64), a Decimal: a TypeError naming the field and the cast.
+
+    Was the SDK's "Object of type int64 is not JSON serializable", naming no field.
+    """
+    route = api.post("/chat/completions").respond(200, json=chat_completion(POSITIONS))
+    with pytest.raises(TypeError, match=says):
+        get_token_distribution("Hi", model=MODEL, client=openai_client, guards="off", **kwargs)
     assert route.call_count == 0
 
 

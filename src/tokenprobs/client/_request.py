@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -97,6 +98,13 @@ def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None
             "finite number"
         )
         raise ValueError(msg)
+    if (cast := _plain_cast(value)) is not None:
+        kind = f"{type(value).__module__}.{type(value).__qualname__}"
+        msg = (
+            f"{path or 'the request'} is a {kind}, which a JSON request cannot carry (the SDK "
+            f"fails to encode it): pass a plain number, e.g. {cast}({path or 'value'})"
+        )
+        raise TypeError(msg)
     if isinstance(value, Mapping):
         for key, item in value.items():
             if str_keys and not isinstance(key, str):
@@ -109,6 +117,24 @@ def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
             check_json(item, f"{path}[{i}]", str_keys=str_keys)
+
+
+def _plain_cast(value: object) -> str | None:
+    """The Python type to cast a number JSON cannot carry to (`numpy.int64`: `int`), else None.
+
+    numpy's scalars (but `float64`, a `float`), `Decimal` and `Fraction` fail in the SDK's encoder
+    with "Object of type int64 is not JSON serializable", naming no field.
+    """
+    if value is None or isinstance(value, bool | int | float | str):
+        return None
+    dtype = getattr(value, "dtype", None)
+    if getattr(dtype, "kind", None) == "b" and getattr(value, "ndim", None) == 0:
+        return "bool"  # numpy.bool_
+    if isinstance(value, numbers.Integral):
+        return "int"
+    if isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return "float"
+    return None
 
 
 def _no_logprobs_override(endpoint: Endpoint, kwargs: dict[str, object]) -> None:
