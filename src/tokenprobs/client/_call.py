@@ -189,7 +189,8 @@ def call_stream(
 ) -> DistributionStream:
     """One prepared streaming request (`params["stream"]` set): its stream of updates."""
     sdk_stream = _send(client, endpoint, params, retry)
-    return DistributionStream(sdk_stream, explain=_explain(client, profile))
+    explain, requested = _explain(client, profile), requested_ids(params)
+    return DistributionStream(sdk_stream, explain=explain, requested=requested)
 
 
 async def acall(
@@ -212,7 +213,8 @@ async def acall_stream(
 ) -> AsyncDistributionStream:
     """The async twin of `call_stream`."""
     sdk_stream = await _asend(client, endpoint, params, retry)
-    return AsyncDistributionStream(sdk_stream, explain=_explain(client, profile))
+    explain, requested = _explain(client, profile), requested_ids(params)
+    return AsyncDistributionStream(sdk_stream, explain=explain, requested=requested)
 
 
 @overload

@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 from tokenprobs.adapters import StreamAccumulator, parse_all
+from tokenprobs.adapters._requested import with_requested
 from tokenprobs.adapters._tool_calls import each_choice
 from tokenprobs.client._answers import failure, not_a_stream, not_an_api_response
 from tokenprobs.exceptions import (
@@ -95,8 +96,9 @@ def _head(d: TokenDistribution, n: int) -> TokenDistribution:
 class _StreamState:
     """The bookkeeping both stream twins share: chunks in, updates out."""
 
-    def __init__(self, explain: Explain | None) -> None:
+    def __init__(self, explain: Explain | None, requested: list[int] | None) -> None:
         self.explain = explain
+        self.requested = requested
         self.acc = StreamAccumulator()
         self.chunks: list[Any] = []
         self.sizes: dict[int, int] = {}
@@ -129,7 +131,8 @@ class _StreamState:
         return updates
 
     def _built(self, choice: int) -> TokenDistribution:
-        return self.acc.distribution(choice, response=self.chunks)
+        d = self.acc.distribution(choice, response=self.chunks)
+        return d if self.requested is None else with_requested(d, self.requested)
 
     @contextmanager
     def _ending(self) -> Iterator[None]:
@@ -176,7 +179,7 @@ class _StreamState:
         """
         with self._ending():
             try:
-                finals = parse_all(body)
+                finals = parse_all(body, logprob_token_ids=self.requested)
             except UnsupportedResponseError as exc:
                 raise not_an_api_response(body, content_type) from exc
         self.finals = {d.choice: d for d in finals}
@@ -216,11 +219,12 @@ class _Base:
         sdk_stream: Any,  # noqa: ANN401 - the SDK's Stream or AsyncStream
         chunks: Iterator[Any] | AsyncIterator[Any],
         explain: Explain | None,
+        requested: list[int] | None,
     ) -> None:
         """What both twins hold: the SDK's stream, its chunks, the shared state, updates due."""
         self._sdk = sdk_stream
         self._it = chunks
-        self._state = _StreamState(explain)
+        self._state = _StreamState(explain, requested)
         self._pending: deque[StreamUpdate] = deque()
         self._whole = not_a_stream(sdk_stream)
 
@@ -271,13 +275,16 @@ class DistributionStream(_Base):
         sdk_stream: Any,  # noqa: ANN401 - the SDK's Stream
         *,
         explain: Explain | None = None,
+        requested: list[int] | None = None,
     ) -> None:
         """Wrap the SDK's stream (iterated lazily).
 
         `explain` rewords an answer's `MissingLogprobsError` (`None` when its words stand):
         tokenprobs passes one saying the server ignored the `logprobs` it asked for.
+        `requested` (vLLM's `logprob_token_ids` of the request) fills the final distributions'
+        `requested_logprobs`, as `tp.parse(..., logprob_token_ids=...)` does.
         """
-        super().__init__(sdk_stream, iter(sdk_stream), explain)
+        super().__init__(sdk_stream, iter(sdk_stream), explain, requested)
 
     def __iter__(self) -> Self:
         """The stream is its own iterator."""
@@ -330,9 +337,10 @@ class AsyncDistributionStream(_Base):
         sdk_stream: Any,  # noqa: ANN401 - the SDK's AsyncStream
         *,
         explain: Explain | None = None,
+        requested: list[int] | None = None,
     ) -> None:
-        """Wrap the SDK's async stream (iterated lazily); `explain` as for `DistributionStream`."""
-        super().__init__(sdk_stream, aiter(sdk_stream), explain)
+        """Wrap the SDK's async stream (lazily); `explain`, `requested`: see DistributionStream."""
+        super().__init__(sdk_stream, aiter(sdk_stream), explain, requested)
 
     def __aiter__(self) -> Self:
         """The stream is its own async iterator."""
