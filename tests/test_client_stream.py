@@ -398,6 +398,21 @@ async def test_async_tool_call_as_choice_0_is_its_error(api, async_openai_client
         _ = stream.distribution
 
 
+def test_an_error_after_filter_results_alone_is_the_servers_error(api, openai_client):
+    """Azure's filter results, then an error event: StreamInterruptedError with its message.
+
+    Was: "the stream carried no chunks" (building the partial result failed), which hid it.
+    """
+    only = {"id": "", "object": "", "created": 0, "model": ""}
+    filters = {**only, "choices": [{"index": 0, "content_filter_results": {}}]}
+    error = 'data: {"error": {"message": "overloaded"}}\n\n'
+    serve(api, "/chat/completions", sse([filters], done=False) + error)
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    with pytest.raises(StreamInterruptedError, match="overloaded") as info:
+        stream.until_done()
+    assert info.value.distributions == []
+
+
 def test_result_before_the_end_is_an_error(api, openai_client):
     """Asking for the final distribution before the stream ended says what to do."""
     serve(api, "/chat/completions", sse(chat_chunks(POSITIONS)))

@@ -193,9 +193,9 @@ class _StreamState:
 
     def interrupted(self, cause: BaseException) -> StreamInterruptedError:
         self.done = True
+        answered = self.acc.choices if self.acc.kind is not None else []  # not filters alone
         partial = [
-            self.acc.distribution(c, incomplete=True, response=self.chunks)
-            for c in self.acc.choices
+            self.acc.distribution(c, incomplete=True, response=self.chunks) for c in answered
         ]
         broke = self.broke = StreamInterruptedError(cause, partial)
         return broke
