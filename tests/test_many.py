@@ -237,6 +237,34 @@ async def test_async_cancellation_propagates(api, async_openai_client):
         await task
 
 
+async def test_async_cancellation_on_a_terminal_does_not_promise_results(
+    api, async_openai_client, monkeypatch
+):
+    """The bar's last line says the cancelled run returns nothing (was: "returning those")."""
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    async def answer(request):
+        await asyncio.sleep(10)
+        return echo(prompt_of(request))
+
+    api.post("/chat/completions").side_effect = answer
+    monkeypatch.setitem(__import__("sys").modules, "rich.progress", None)  # the plain bar
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    task = asyncio.ensure_future(
+        aget_token_distributions(["a", "b"], model=MODEL, client=async_openai_client)
+    )
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert "interrupted: 0 of 2 finished; cancelled, nothing is returned" in terminal.getvalue()
+    assert "returning those" not in terminal.getvalue()
+
+
 async def test_one_str_as_prompts_is_refused_before_any_request(
     api, openai_client, async_openai_client
 ):

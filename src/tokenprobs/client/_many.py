@@ -73,7 +73,8 @@ class _Progress:
     def _label(self) -> str:
         return f"failed={self.failed}" if self.failed else "tokenprobs"
 
-    def close(self, *, interrupted: bool = False) -> None:
+    def close(self, *, interrupted: bool = False, returned: bool = True) -> None:
+        """Stop the bar; `interrupted`: say how many finished and (`returned`) that they are."""
         if not self.enabled:
             return
         if self._rich is not None:
@@ -81,9 +82,8 @@ class _Progress:
         else:
             sys.stderr.write("\n")
         if interrupted:
-            sys.stderr.write(
-                f"interrupted: {self.done} of {self.total} finished; returning those\n"
-            )
+            fate = "returning those" if returned else "cancelled, nothing is returned"
+            sys.stderr.write(f"interrupted: {self.done} of {self.total} finished; {fate}\n")
 
 
 class _Job:
@@ -303,7 +303,7 @@ async def aget_token_distributions(
         for w in workers:
             w.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-        job.progress.close(interrupted=True)
+        job.progress.close(interrupted=True, returned=False)  # asyncio's rule: it propagates
         raise
     job.progress.close()
     return job.results
