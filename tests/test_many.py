@@ -187,6 +187,14 @@ def test_progress_bar_on_a_terminal(api, openai_client, monkeypatch):
     assert "3/3" in terminal.getvalue()
 
 
+def test_no_stderr_at_all_means_no_bar(api, openai_client, monkeypatch):
+    """`sys.stderr` is None (pythonw, some services): no bar (was: AttributeError on isatty)."""
+    api.post("/chat/completions").side_effect = lambda request: echo(prompt_of(request))
+    monkeypatch.setattr("sys.stderr", None)
+    results = get_token_distributions(["a", "b"], model=MODEL, client=openai_client)
+    assert [r.tokens for r in results] == [["a"], ["b"]]
+
+
 async def test_async_in_flight_and_order(api, async_openai_client):
     """The async twin: at most `concurrency` in flight, results in input order."""
     flight = InFlight()

@@ -38,7 +38,8 @@ class _Progress:
 
     def __init__(self, total: int, *, enabled: bool) -> None:
         self.total, self.done, self.failed = total, 0, 0
-        self.enabled = enabled and total > 1 and sys.stderr.isatty()
+        stderr = sys.stderr  # None under pythonw and some services: no bar then
+        self.enabled = enabled and total > 1 and stderr is not None and stderr.isatty()
         self._lock = threading.Lock()
         self._last = 0.0
         self._rich: Any = None
