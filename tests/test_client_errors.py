@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest.mock import MagicMock
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletion
 from tests._client_helpers import MODEL, client_for, connect_error
 
 import tokenprobs as tp
@@ -164,6 +166,16 @@ def test_a_base_url_no_request_can_reach_is_refused_before_sending(monkeypatch, 
     assert why in str(info.value)
     assert "sk-secret" not in str(info.value)
     assert waits == []
+
+
+def test_a_mock_client_is_not_refused_for_its_base_url():
+    """A test's `MagicMock` client (its `base_url` a mock, no URL) still works with retry=None."""
+    client = MagicMock()
+    client.chat.completions.create.return_value = ChatCompletion.model_validate(
+        chat_completion(POSITIONS)
+    )
+    d = get_token_distribution("Hi", model=MODEL, client=client, retry=None)
+    assert d.tokens == ["Paris"]
 
 
 async def test_async_twin_refuses_a_base_url_no_request_can_reach():
