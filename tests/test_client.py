@@ -1,7 +1,9 @@
 import inspect
 import json
+from decimal import Decimal
 
 import httpx
+import numpy as np
 import openai
 import pytest
 import respx
@@ -111,6 +113,55 @@ def test_legacy_completions_refuse_messages():
         )
 
 
+@pytest.mark.parametrize("endpoint", tp.client.ENDPOINTS)
+@pytest.mark.parametrize(
+    ("prompt", "says"),
+    [
+        pytest.param(b"Hi", r"got bytes: decode it first", id="bytes"),
+        pytest.param(123, r"got int, e\.g\. 'Capital of France\?'", id="int"),
+        pytest.param(None, r"got NoneType", id="none"),
+    ],
+)
+def test_a_prompt_of_the_wrong_type_is_refused_before_sending(
+    api, openai_client, endpoint, prompt, says
+):
+    """Bytes, an int or None as the prompt: a TypeError naming it, in place for many prompts.
+
+    Was: bytes sent as the messages [72, 105]; "'int' object is not iterable".
+    """
+    route = api.route().respond(200, json=chat_completion(POSITIONS))
+    with pytest.raises(TypeError, match=r"a prompt must be .*" + says):
+        get_token_distribution(prompt, model=MODEL, client=openai_client, endpoint=endpoint)
+    [result] = tp.get_token_distributions([prompt], model=MODEL, client=openai_client)
+    assert isinstance(result, TypeError)
+    assert "a prompt must be a str" in str(result)
+    assert route.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"),
+    [
+        pytest.param({"seed": np.int64(3)}, r"seed is a numpy\.int64.*int\(seed\)", id="seed"),
+        pytest.param(
+            {"temperature": np.float32(0.5)}, r"numpy\.float32.*float\(temperature\)", id="f32"
+        ),
+        pytest.param(
+            {"extra_body": {"ids": [np.int32(7)]}}, r"extra_body\.ids\[0\] is a numpy", id="nested"
+        ),
+        pytest.param({"temperature": Decimal("0.5")}, r"decimal\.Decimal", id="decimal"),
+    ],
+)
+def test_a_number_json_cannot_carry_is_named_before_sending(api, openai_client, kwargs, says):
+    """A numpy scalar (not float64), a Decimal: a TypeError naming the field and the cast.
+
+    Was the SDK's "Object of type int64 is not JSON serializable", naming no field.
+    """
+    route = api.post("/chat/completions").respond(200, json=chat_completion(POSITIONS))
+    with pytest.raises(TypeError, match=says):
+        get_token_distribution("Hi", model=MODEL, client=openai_client, guards="off", **kwargs)
+    assert route.call_count == 0
+
+
 def test_unknown_endpoint_is_refused():
     """An unknown endpoint names the valid ones."""
     with pytest.raises(ValueError, match=r"chat\.completions"):
@@ -180,6 +231,43 @@ def test_sync_client_given_to_async_twin_is_refused(openai_client):
         pytest.importorskip("asyncio").run(
             aget_token_distribution("Hi", model=MODEL, client=openai_client)  # type: ignore[call-overload]
         )
+
+
+@pytest.mark.parametrize("retry", [tp.DEFAULT_RETRY, None], ids=["retry", "no-retry"])
+@pytest.mark.parametrize(
+    ("client", "says"),
+    [
+        pytest.param("sk-secret-do-not-print", "got a str; to give an API key", id="a-key"),
+        pytest.param(openai.OpenAI, "the class OpenAI itself", id="the-class"),
+        pytest.param({"api_key": "sk-secret-do-not-print"}, "got a dict", id="a-dict"),
+    ],
+)
+def test_what_is_not_a_client_is_a_type_error(client, says, retry):
+    """A key, the class or a dict as `client` (was: AttributeError from inside; key unshown)."""
+    with pytest.raises(TypeError, match=r"client must be an openai\.OpenAI") as info:
+        get_token_distribution("Hi", model=MODEL, client=client, retry=retry)
+    assert says in str(info.value)
+    assert "sk-secret" not in str(info.value)
+
+
+async def test_what_is_not_an_async_client_is_a_type_error():
+    """The async twin says the same, naming AsyncOpenAI."""
+    with pytest.raises(TypeError, match=r"openai.AsyncOpenAI \(or an AsyncAzureOpenAI"):
+        await aget_token_distribution("Hi", model=MODEL, client="sk-x")  # type: ignore[call-overload]
+
+
+async def test_the_wrong_twin_of_client_names_both_twins(openai_client, async_openai_client):
+    """An AsyncOpenAI given to get_token_distributions (or the reverse) names the right twin.
+
+    Was: "get_token_distribution needs a sync client: use aget_token_distribution", the
+    single-prompt function, for every caller.
+    """
+    with pytest.raises(TypeError, match="aget_token_distributions") as info:
+        tp.get_token_distributions(["Hi"], model=MODEL, client=async_openai_client)  # type: ignore[arg-type]
+    assert "got an AsyncOpenAI client where a sync openai.OpenAI goes" in str(info.value)
+    with pytest.raises(TypeError, match="get_token_distributions") as info:
+        await tp.aget_token_distributions(["Hi"], model=MODEL, client=openai_client)  # type: ignore[arg-type]
+    assert "got a sync OpenAI client where an openai.AsyncOpenAI goes" in str(info.value)
 
 
 def test_key_never_in_errors(api):

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest.mock import MagicMock
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletion
 from tests._client_helpers import MODEL, client_for, connect_error
 
 import tokenprobs as tp
-from tokenprobs import RetryPolicy, get_token_distribution
-from tokenprobs.testing import chat_completion, no_sleep
+from tokenprobs import RetryPolicy, aget_token_distribution, get_token_distribution
+from tokenprobs.testing import chat_completion, no_sleep, response
 
 POSITIONS = [("Paris", -0.01, [("Paris", -0.01), ("Lyon", -4.6)])]
 LOCAL = "http://127.0.0.1:9/v1"
@@ -139,6 +141,50 @@ def test_openai_itself_still_needs_a_key(monkeypatch, base_url):
         get_token_distribution("Hi", model=MODEL)
 
 
+@pytest.mark.parametrize(
+    ("base_url", "why"),
+    [
+        pytest.param("localhost:8000/v1", "it must start with http:// or https://", id="no-scheme"),
+        pytest.param("http://user:sk-secret-x@h:99999/v1", "Port out of range", id="bad-port"),
+    ],
+)
+def test_a_base_url_no_request_can_reach_is_refused_before_sending(monkeypatch, base_url, why):
+    """OPENAI_BASE_URL or a client's base_url without http(s) or with a bad port: ValueError.
+
+    Was: five attempts with backoff, then "Connection error." naming a garbled URL.
+    """
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0000")
+    monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+    with no_sleep() as waits, pytest.raises(ValueError, match="OPENAI_BASE_URL") as info:
+        get_token_distribution("Hi", model=MODEL)
+    assert why in str(info.value)
+    assert "http://HOST[:PORT]/v1" in str(info.value)
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    client = openai.OpenAI(api_key="sk-test-0000", base_url=base_url)
+    with no_sleep() as waits, pytest.raises(ValueError, match="the client's base_url") as info:
+        get_token_distribution("Hi", model=MODEL, client=client)
+    assert why in str(info.value)
+    assert "sk-secret" not in str(info.value)
+    assert waits == []
+
+
+def test_a_mock_client_is_not_refused_for_its_base_url():
+    """A test's `MagicMock` client (its `base_url` a mock, no URL) still works with retry=None."""
+    client = MagicMock()
+    client.chat.completions.create.return_value = ChatCompletion.model_validate(
+        chat_completion(POSITIONS)
+    )
+    d = get_token_distribution("Hi", model=MODEL, client=client, retry=None)
+    assert d.tokens == ["Paris"]
+
+
+async def test_async_twin_refuses_a_base_url_no_request_can_reach():
+    """The async twin refuses it the same way."""
+    client = openai.AsyncOpenAI(api_key="sk-test-0000", base_url="localhost:8000/v1")
+    with pytest.raises(ValueError, match="it must start with http"):
+        await aget_token_distribution("Hi", model=MODEL, client=client)
+
+
 def test_cli_ask_uses_openai_base_url_without_a_key(keyless_server, monkeypatch, capsys):
     """`tokenprobs ask` with OPENAI_BASE_URL and no key asks that server (exit 0)."""
     from tokenprobs import cli  # noqa: PLC0415
@@ -222,3 +268,32 @@ def test_a_request_that_cannot_be_sent_is_refused_naming_the_field(
     with pytest.raises(error, match=says):
         get_token_distribution("Hi", client=openai_client, guards="off", **kwargs)
     assert route.call_count == 0
+
+
+def failed_response(output):
+    """A Responses body with `status: "failed"` and the server's error, with `output`."""
+    body = response(POSITIONS)
+    error = {"code": "server_error", "message": "The model crashed"}
+    return {**body, "status": "failed", "error": error, "output": body["output"] if output else []}
+
+
+@pytest.mark.parametrize("output", [False, True], ids=["no-output", "partial-output"])
+async def test_a_failed_response_is_the_servers_error(
+    api, openai_client, async_openai_client, output
+):
+    """A Responses answer with `status: "failed"`: APIResponseError with the server's message.
+
+    Was: an empty distribution (or a complete-looking one) with `finish_reason="failed"` and
+    `incomplete=False`, while `tp.parse` of the same JSON body raises this error.
+    """
+    body = failed_response(output)
+    api.post("/responses").respond(200, json=body)
+    with pytest.raises(tp.APIResponseError, match="The model crashed") as info:
+        get_token_distribution("Hi", model=MODEL, endpoint="responses", client=openai_client)
+    assert info.value.code == "server_error"
+    with pytest.raises(tp.APIResponseError, match="The model crashed"):
+        await aget_token_distribution(
+            "Hi", model=MODEL, endpoint="responses", client=async_openai_client
+        )
+    with pytest.raises(tp.APIResponseError, match="The model crashed"):
+        tp.parse(json.dumps(body))

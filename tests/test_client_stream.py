@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import openai
 import pytest
@@ -150,6 +152,265 @@ def test_error_event_mid_stream_keeps_what_arrived(api, openai_client):
         stream.until_done()
     assert info.value.distribution.tokens == ["Paris", " is"]
     assert isinstance(info.value.__cause__, openai.APIError | tp.APIResponseError)
+
+
+def responses_break(event):
+    """A Responses stream that breaks off after two positions with `event` (SSE text)."""
+    head = sse(response_events(POSITIONS)[:3], done=False)
+    return head + f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
+
+
+def failed_event(error):
+    """A `response.failed` event whose response carries `error`."""
+    response = {**response_events(POSITIONS)[-1]["response"], "status": "failed", "output": []}
+    return {
+        "type": "response.failed",
+        "sequence_number": 9,
+        "response": {**response, "error": error},
+    }
+
+
+RESPONSES_BREAKS = [
+    pytest.param(
+        {"type": "error", "sequence_number": 9, "code": "server_error", "message": "overloaded"},
+        "overloaded",
+        id="error-event",
+    ),
+    pytest.param(
+        failed_event({"code": "server_error", "message": "overloaded"}), "overloaded", id="failed"
+    ),
+    pytest.param(failed_event(None), "gave no error", id="failed-without-error"),
+]
+
+
+@pytest.mark.parametrize(("event", "message"), RESPONSES_BREAKS)
+def test_responses_stream_broken_off_by_the_server(api, openai_client, event, message):
+    """A Responses `error` / `response.failed` event: StreamInterruptedError, as on chat.
+
+    Was: the `error` event raised a bare APIResponseError (what arrived was lost) and a
+    `response.failed` ended the stream as if it were complete (`finish_reason="failed"`).
+    """
+    serve(api, "/responses", responses_break(event))
+    stream = get_token_distribution(
+        "x", model=MODEL, endpoint="responses", client=openai_client, stream=True
+    )
+    with pytest.raises(StreamInterruptedError, match=message) as info:
+        stream.until_done()
+    assert (info.value.distribution.tokens, info.value.distribution.incomplete) == (
+        ["Paris", " is"],
+        True,
+    )
+    assert isinstance(info.value.__cause__, tp.APIResponseError)
+    assert "sk-test" not in str(info.value)
+    with pytest.raises(StreamInterruptedError):
+        _ = stream.distribution
+
+
+@pytest.mark.parametrize(("event", "message"), RESPONSES_BREAKS)
+async def test_async_responses_stream_broken_off_by_the_server(
+    api, async_openai_client, event, message
+):
+    """The async twin raises the same StreamInterruptedError with what arrived."""
+    serve(api, "/responses", responses_break(event))
+    stream = await aget_token_distribution(
+        "x", model=MODEL, endpoint="responses", client=async_openai_client, stream=True
+    )
+    with pytest.raises(StreamInterruptedError, match=message) as info:
+        await stream.until_done()
+    assert info.value.distribution.tokens == ["Paris", " is"]
+
+
+def malformed_mid_stream():
+    """A chat stream whose second position's chunk has `logprobs.content` as a string."""
+    chunks = chat_chunks(POSITIONS)
+    bad = json.loads(json.dumps(chunks[2]))
+    bad["choices"][0]["logprobs"]["content"] = "oops"
+    return sse([*chunks[:2], bad, *chunks[3:]])
+
+
+def test_a_malformed_chunk_mid_stream_breaks_it_keeping_what_arrived(api, openai_client):
+    """A chunk that cannot be read: StreamInterruptedError with the positions before it.
+
+    Was: an UnsupportedResponseError that left the stream half-fed; iterating on skipped the
+    bad chunk's position and carried on with a gap, and the result said "not finished".
+    """
+    serve(api, "/chat/completions", malformed_mid_stream())
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    with pytest.raises(StreamInterruptedError, match="expected a list") as info:
+        list(stream)
+    assert info.value.distribution.tokens == ["Paris"]
+    assert isinstance(info.value.__cause__, tp.UnsupportedResponseError)
+    assert list(stream) == []
+    with pytest.raises(StreamInterruptedError):
+        _ = stream.distribution
+
+
+async def test_async_malformed_chunk_mid_stream(api, async_openai_client):
+    """The async twin breaks the same way at a malformed chunk."""
+    serve(api, "/chat/completions", malformed_mid_stream())
+    stream = await aget_token_distribution(
+        "x", model=MODEL, client=async_openai_client, stream=True
+    )
+    with pytest.raises(StreamInterruptedError, match="expected a list") as info:
+        await stream.until_done()
+    assert info.value.distribution.tokens == ["Paris"]
+    assert [u async for u in stream] == []
+
+
+def chunks_without_logprobs():
+    """Chat chunks that carry text but `logprobs: null` (from a server that ignored them)."""
+    chunks = chat_chunks(POSITIONS)
+    for chunk in chunks:
+        for choice in chunk["choices"]:
+            choice["logprobs"] = None
+    return chunks
+
+
+def without_logprobs():
+    """The SSE body of `chunks_without_logprobs`."""
+    return sse(chunks_without_logprobs())
+
+
+def test_a_stream_that_ends_without_logprobs_keeps_saying_so(api, openai_client):
+    """The final result after a MissingLogprobsError at the end is that error again.
+
+    Was: `stream.distribution` then said "the stream is not finished: iterate it to the end,
+    or call until_done()" of a stream that had ended (`done` was True).
+    """
+    serve(api, "/chat/completions", without_logprobs())
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    with pytest.raises(tp.MissingLogprobsError) as info:
+        stream.until_done()
+    assert stream.done
+    with pytest.raises(tp.MissingLogprobsError) as again:
+        _ = stream.distributions
+    assert again.value is info.value
+
+
+@pytest.mark.parametrize("async_", [False, True], ids=["sync", "async"])
+async def test_a_stream_without_logprobs_says_the_server_ignored_them(
+    api, openai_client, async_openai_client, async_
+):
+    """As without `stream`: the server ignored the `logprobs` tokenprobs sent, named by URL.
+
+    Was: the parser's hint, "pass logprobs=True ... to client.chat.completions.create()", which
+    tokenprobs had done.
+    """
+    serve(api, "/chat/completions", without_logprobs())
+    if async_:
+        stream = await aget_token_distribution(
+            "x", model=MODEL, client=async_openai_client, stream=True
+        )
+        with pytest.raises(tp.MissingLogprobsError) as info:
+            await stream.until_done()
+    else:
+        stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+        with pytest.raises(tp.MissingLogprobsError) as info:
+            stream.until_done()
+    text = str(info.value)
+    assert "https://api.openai.com/v1" in text
+    assert "ignored `logprobs`" in text
+    assert "pass logprobs=True" not in text
+    assert isinstance(info.value.__cause__, tp.MissingLogprobsError)
+
+
+def test_a_llama_cpp_stream_without_logprobs_gets_its_hint(api, openai_client):
+    """With the llama.cpp profile, a stream without logprobs says to pass top_logprobs."""
+    serve(api, "/chat/completions", without_logprobs())
+    stream = get_token_distribution(
+        "x", model=MODEL, client=openai_client, stream=True, profile="llama.cpp"
+    )
+    with pytest.raises(tp.MissingLogprobsError, match=r"llama\.cpp server returned no logprobs"):
+        stream.until_done()
+
+
+def test_a_stream_wrapped_by_hand_keeps_the_parser_words():
+    """A `DistributionStream` made from one's own SDK stream: the parser's hint (how to ask)."""
+    stream = DistributionStream(iter(chunks_without_logprobs()))
+    with pytest.raises(tp.MissingLogprobsError, match="pass logprobs=True"):
+        stream.until_done()
+
+
+def test_an_empty_event_stream_keeps_saying_so(api, openai_client):
+    """An event stream with no chunk: the same UnsupportedResponseError for the result.
+
+    It says the server sent no answer and what to do (was: "the stream carried no chunks").
+    """
+    serve(api, "/chat/completions", "data: [DONE]\n\n")
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    said = "the event stream ended before its first answer chunk: the server sent no answer; retry"
+    with pytest.raises(tp.UnsupportedResponseError, match=said):
+        list(stream)
+    with pytest.raises(tp.UnsupportedResponseError, match=said):
+        _ = stream.distribution
+
+
+def test_a_stream_of_filter_results_only_says_how_many_events_came(api, openai_client):
+    """Azure's filter-only events and nothing else: the count of events that carried no answer."""
+    only = {"id": "", "object": "", "created": 0, "model": "", "choices": []}
+    serve(api, "/chat/completions", sse([{**only, "prompt_filter_results": []}]))
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    with pytest.raises(tp.UnsupportedResponseError, match=r"\(1 event\(s\) carried none\)"):
+        stream.until_done()
+
+
+def with_a_tool_call(index):
+    """A stream of `n=2`: choice `1 - index` answers POSITIONS, choice `index` calls a tool."""
+    text = chat_chunks(POSITIONS)
+    for chunk in text:
+        for choice in chunk["choices"]:
+            choice["index"] = 1 - index
+    base = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": MODEL}
+    call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "f"}}
+    tool = [
+        {**base, "choices": [{"index": index, "delta": {"tool_calls": [call]}, "logprobs": None}]},
+        {**base, "choices": [{"index": index, "delta": {}, "finish_reason": "tool_calls"}]},
+    ]
+    return sse([*text[:-1], *tool, text[-1]])
+
+
+def test_a_tool_call_among_choices_leaves_the_others_readable(api, openai_client):
+    """n=2, choice 1 a tool call: choice 0 comes back, choice 1 is named in a warning.
+
+    Was: MissingLogprobsError for the whole stream, while `tp.parse` of the same body gives
+    choice 0 and `tp.parse_all` the others with this warning.
+    """
+    body = with_a_tool_call(1)
+    serve(api, "/chat/completions", body)
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True, n=2)
+    with pytest.warns(tp.TokenprobsWarning, match=r"the stream left out choice\(s\) 1: tool"):
+        final = stream.until_done()
+    assert final == tp.parse(body)
+    assert [d.choice for d in stream.distributions] == [0]
+
+
+async def test_async_tool_call_as_choice_0_is_its_error(api, async_openai_client):
+    """Choice 0 a tool call: `distribution` is its MissingLogprobsError; choice 1 is kept."""
+    serve(api, "/chat/completions", with_a_tool_call(0))
+    stream = await aget_token_distribution(
+        "x", model=MODEL, client=async_openai_client, stream=True, n=2
+    )
+    with pytest.warns(tp.TokenprobsWarning, match="left out"):
+        updates = [u async for u in stream]
+    assert [(u.choice, u.final) for u in updates if u.final] == [(1, True)]
+    assert [d.tokens for d in stream.distributions] == [["Paris", " is", "."]]
+    with pytest.raises(tp.MissingLogprobsError, match="choice 0 of the stream is a tool call"):
+        _ = stream.distribution
+
+
+def test_an_error_after_filter_results_alone_is_the_servers_error(api, openai_client):
+    """Azure's filter results, then an error event: StreamInterruptedError with its message.
+
+    Was: "the stream carried no chunks" (building the partial result failed), which hid it.
+    """
+    only = {"id": "", "object": "", "created": 0, "model": ""}
+    filters = {**only, "choices": [{"index": 0, "content_filter_results": {}}]}
+    error = 'data: {"error": {"message": "overloaded"}}\n\n'
+    serve(api, "/chat/completions", sse([filters], done=False) + error)
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    with pytest.raises(StreamInterruptedError, match="overloaded") as info:
+        stream.until_done()
+    assert info.value.distributions == []
 
 
 def test_result_before_the_end_is_an_error(api, openai_client):

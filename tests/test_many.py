@@ -150,6 +150,10 @@ def test_bad_options_are_refused(openai_client):
         ({"concurrency": True}, "concurrency must be an integer (requests in flight), got True"),
         ({"prompts": None}, "prompts must be a list of prompts, got NoneType"),
         ({"prompts": 3}, "prompts must be a list of prompts, got int"),
+        (
+            {"prompts": {"role": "user", "content": "Hi"}},
+            "prompts must be a list of prompts, got one dict (a chat message?): one conversation",
+        ),
     ],
 )
 def test_options_of_the_wrong_type_are_named(api, openai_client, kwargs, message):
@@ -181,6 +185,14 @@ def test_progress_bar_on_a_terminal(api, openai_client, monkeypatch):
     monkeypatch.setattr("sys.stderr", terminal)
     get_token_distributions(["a", "b", "c"], model=MODEL, client=openai_client)
     assert "3/3" in terminal.getvalue()
+
+
+def test_no_stderr_at_all_means_no_bar(api, openai_client, monkeypatch):
+    """`sys.stderr` is None (pythonw, some services): no bar (was: AttributeError on isatty)."""
+    api.post("/chat/completions").side_effect = lambda request: echo(prompt_of(request))
+    monkeypatch.setattr("sys.stderr", None)
+    results = get_token_distributions(["a", "b"], model=MODEL, client=openai_client)
+    assert [r.tokens for r in results] == [["a"], ["b"]]
 
 
 async def test_async_in_flight_and_order(api, async_openai_client):
@@ -233,6 +245,34 @@ async def test_async_cancellation_propagates(api, async_openai_client):
         await task
 
 
+async def test_async_cancellation_on_a_terminal_does_not_promise_results(
+    api, async_openai_client, monkeypatch
+):
+    """The bar's last line says the cancelled run returns nothing (was: "returning those")."""
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    async def answer(request):
+        await asyncio.sleep(10)
+        return echo(prompt_of(request))
+
+    api.post("/chat/completions").side_effect = answer
+    monkeypatch.setitem(__import__("sys").modules, "rich.progress", None)  # the plain bar
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    task = asyncio.ensure_future(
+        aget_token_distributions(["a", "b"], model=MODEL, client=async_openai_client)
+    )
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert "interrupted: 0 of 2 finished; cancelled, nothing is returned" in terminal.getvalue()
+    assert "returning those" not in terminal.getvalue()
+
+
 async def test_one_str_as_prompts_is_refused_before_any_request(
     api, openai_client, async_openai_client
 ):
@@ -246,4 +286,6 @@ async def test_one_str_as_prompts_is_refused_before_any_request(
         get_token_distributions("Hi", model="m", client=openai_client, progress=False)
     with pytest.raises(TypeError, match="prompts is one bytes"):
         await aget_token_distributions(b"Hi", model="m", client=async_openai_client)
+    with pytest.raises(TypeError, match="got one dict"):  # was: its keys sent as two prompts
+        await aget_token_distributions({"role": "user"}, model="m", client=async_openai_client)
     assert route.call_count == 0

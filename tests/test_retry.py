@@ -171,6 +171,35 @@ async def test_async_twin_retries(api, async_openai_client):
     assert len(waits) == 1
 
 
+@pytest.mark.parametrize(
+    ("retry", "says"),
+    [
+        pytest.param(
+            3, r"got int 3: for 3 attempts, pass retry=RetryPolicy\(max_attempts=3\)", id="int"
+        ),
+        pytest.param(True, "got bool True", id="bool"),
+        pytest.param("default", "got str 'default'", id="str"),
+    ],
+)
+def test_a_retry_that_is_no_policy_is_refused_before_sending(api, openai_client, retry, says):
+    """`retry=3` is a TypeError up front (was: accepted, then AttributeError at the first 429)."""
+    route = api.post("/chat/completions")
+    route.side_effect = [RATE_LIMITED, httpx.Response(200, json=BODY)]
+    with pytest.raises(TypeError, match=says), no_sleep():
+        ask(openai_client, retry=retry)
+    with pytest.raises(TypeError, match="retry must be a RetryPolicy or None"):
+        tp.get_token_distributions(["Hi"], model=MODEL, client=openai_client, retry=retry)
+    assert route.call_count == 0
+
+
+async def test_async_retry_that_is_no_policy_is_refused(async_openai_client):
+    """The async twins refuse it the same way."""
+    with pytest.raises(TypeError, match="for 3 attempts"):
+        await aget_token_distribution("Hi", model=MODEL, client=async_openai_client, retry=3)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="for 3 attempts"):
+        await tp.aget_token_distributions(["Hi"], model=MODEL, client=async_openai_client, retry=3)  # type: ignore[arg-type]
+
+
 def test_backoff_is_jittered_exponential_and_capped():
     """Backoff doubles from `initial_wait`, reduced by at most `jitter`, capped at `max_wait`."""
     policy = RetryPolicy(initial_wait=1, max_wait=5, jitter=0.25)

@@ -110,3 +110,32 @@ def test_positions_without_alternatives_match_the_sampled_token_alone():
     assert np.isnan(d.requested_logprobs[0]).all()
     assert d.requested_logprobs[1, 0] == pytest.approx(-0.1)
     assert np.isnan(d.requested_logprobs[1, 1])
+
+
+@pytest.mark.parametrize("async_", [False, True], ids=["sync", "async"])
+async def test_a_stream_fills_the_requested_column_too(
+    api, openai_client, async_openai_client, async_
+):
+    """`stream=True` with `logprob_token_ids`: the final distribution has their logprobs.
+
+    Was: `requested_logprobs` empty (`(T, 0)`) for the same stream `tp.parse` reads them from.
+    """
+    chunks = [
+        testing.vllm_token_ids(c, VOCAB) if c["choices"] and c["choices"][0].get("logprobs") else c
+        for c in testing.chat_chunks(POSITIONS)
+    ]
+    api.post("/chat/completions").respond(
+        200, headers={"content-type": "text/event-stream"}, content=testing.sse(chunks).encode()
+    )
+    extra = {"logprob_token_ids": [20, 21], "return_tokens_as_token_ids": True}
+    kwargs = {"model": "tiny", "guards": "off", "stream": True, "extra_body": extra}
+    if async_:
+        stream = await tp.aget_token_distribution("Say yes", client=async_openai_client, **kwargs)
+        d = await stream.until_done()
+    else:
+        d = tp.get_token_distribution("Say yes", client=openai_client, **kwargs).until_done()
+    assert d.requested_token_ids == [20, 21]
+    assert d.requested_logprobs[0].tolist() == [-14.5, -17.25]
+    np.testing.assert_array_equal(
+        d.requested_logprobs, tp.parse(chunks, logprob_token_ids=[20, 21]).requested_logprobs
+    )

@@ -65,9 +65,11 @@ def chat_choices(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
 
 
 def each_choice(
-    build: Callable[[int], TokenDistribution], indices: Iterable[int]
+    build: Callable[[int], TokenDistribution], indices: Iterable[int], *, who: str = "parse_all"
 ) -> list[TokenDistribution]:
     """`build(i)` for each choice index, leaving out (and naming) tool calls without logprobs.
+
+    `who` names the reader in the warning (`"parse_all"`, `"the stream"`).
 
     Raises:
         MissingLogprobsError: A choice misses logprobs for another reason, or every choice is a
@@ -87,7 +89,7 @@ def each_choice(
         raise first
     if skipped:
         msg = (
-            f"parse_all left out choice(s) {', '.join(map(str, skipped))}: tool calls, whose "
+            f"{who} left out choice(s) {', '.join(map(str, skipped))}: tool calls, whose "
             f"arguments carry no logprobs; the list holds choice(s) "
             f"{', '.join(str(d.choice) for d in out)} (each d.choice says which)"
         )

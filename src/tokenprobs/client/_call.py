@@ -8,30 +8,29 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import openai
 
 from tokenprobs._endpoints import ENDPOINTS as ENDPOINT_TABLE
-from tokenprobs._urls import public_url
 from tokenprobs.adapters import parse
 from tokenprobs.client import _retry
+from tokenprobs.client._answers import failed, not_an_api_response
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
+from tokenprobs.client._missing import reworded
 from tokenprobs.client._request import prepare
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy
-from tokenprobs.client._stream import (
-    AsyncDistributionStream,
-    DistributionStream,
-    not_an_api_response,
-)
+from tokenprobs.client._stream import AsyncDistributionStream, DistributionStream
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
-from tokenprobs.guards import remember_server
+from tokenprobs.guards import detected_server, remember_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from tokenprobs._endpoints import Endpoint
     from tokenprobs.client._request import Prompt
+    from tokenprobs.client._stream import Explain
     from tokenprobs.guards import GuardMode, GuardProfile
     from tokenprobs.models import TokenDistribution
 
@@ -51,18 +50,6 @@ def _create(client: openai.OpenAI | openai.AsyncOpenAI, endpoint: Endpoint) -> A
     for name in ENDPOINT_TABLE[endpoint].sdk_attribute:
         resource = getattr(resource, name)
     return resource.create  # type: ignore[attr-defined]
-
-
-_LLAMA_HINT = (
-    "llama.cpp returns no logprobs unless top_logprobs is given: pass top_logprobs=k "
-    "(0 gives the sampled token alone)"
-)
-
-
-_IGNORED_HINT = (
-    "use a server and model that return logprobs (docs/compatibility.md lists which do, and the "
-    "option each needs); tokenprobs already sent logprobs=True and top_logprobs"
-)
 
 
 def requested_ids(params: dict[str, object]) -> list[int] | None:
@@ -85,8 +72,9 @@ def finish(
     requests to the same base URL, and says how to get logprobs from it when there are none.
     `requested` (vLLM's `logprob_token_ids` of the request) fills `d.requested_logprobs`.
     """
-    server = remember_server(response, base_url)
-    name = getattr(profile, "name", profile) or server
+    name = _server(profile, remember_server(response, base_url))
+    if (error := failed(response)) is not None:  # a Responses `status: "failed"`
+        raise error
     try:
         d = parse(response, logprob_token_ids=requested)
     except UnsupportedResponseError as exc:
@@ -97,19 +85,18 @@ def finish(
             raise not_an_api_response(body, "application/json") from exc
         raise
     except MissingLogprobsError as exc:
-        if name == "llama.cpp":
-            what = "the llama.cpp server returned no logprobs"
-            raise MissingLogprobsError(what, endpoint=exc.endpoint, hint=_LLAMA_HINT) from exc
-        if not exc.not_requested:
-            raise  # the parser knows the cause (a tool call, a refusal ...): its words stand
         model = getattr(response, "model", None)
-        where = public_url(base_url) if base_url else "the default OpenAI endpoint"
-        what = (
-            f"the server at {where} answered{f' model {model!r}' if model else ''} without "
-            "logprobs although the request asked for them: it ignored `logprobs`"
-        )
-        raise MissingLogprobsError(what, endpoint=exc.endpoint, hint=_IGNORED_HINT) from exc
+        better = reworded(exc, model, server=name, base_url=base_url)
+        if better is None:
+            raise
+        raise better from exc
     return d if d.response is not None else d.model_copy(update={"response": response})
+
+
+def _server(profile: str | GuardProfile | None, seen: str | None) -> str | None:
+    """The server's name: the profile's (a name or a `GuardProfile`), else the one `seen`."""
+    name = profile if isinstance(profile, str) else getattr(profile, "name", None)
+    return name if isinstance(name, str) and name else seen
 
 
 def _undecodable(exc: json.JSONDecodeError) -> UnsupportedResponseError:
@@ -185,11 +172,25 @@ def call(
     return _finished(_send(client, endpoint, params, retry), client, params, profile)
 
 
+def _explain(
+    client: openai.OpenAI | openai.AsyncOpenAI, profile: str | GuardProfile | None
+) -> Explain:
+    """How a stream of `client` says that its answer has no logprobs (see `reworded`)."""
+    base_url = str(client.base_url)
+    return partial(reworded, server=_server(profile, detected_server(base_url)), base_url=base_url)
+
+
 def call_stream(
-    client: openai.OpenAI, endpoint: Endpoint, params: dict[str, object], retry: RetryPolicy | None
+    client: openai.OpenAI,
+    endpoint: Endpoint,
+    params: dict[str, object],
+    retry: RetryPolicy | None,
+    profile: str | GuardProfile | None = None,
 ) -> DistributionStream:
     """One prepared streaming request (`params["stream"]` set): its stream of updates."""
-    return DistributionStream(_send(client, endpoint, params, retry))
+    sdk_stream = _send(client, endpoint, params, retry)
+    explain, requested = _explain(client, profile), requested_ids(params)
+    return DistributionStream(sdk_stream, explain=explain, requested=requested)
 
 
 async def acall(
@@ -208,9 +209,12 @@ async def acall_stream(
     endpoint: Endpoint,
     params: dict[str, object],
     retry: RetryPolicy | None,
+    profile: str | GuardProfile | None = None,
 ) -> AsyncDistributionStream:
     """The async twin of `call_stream`."""
-    return AsyncDistributionStream(await _asend(client, endpoint, params, retry))
+    sdk_stream = await _asend(client, endpoint, params, retry)
+    explain, requested = _explain(client, profile), requested_ids(params)
+    return AsyncDistributionStream(sdk_stream, explain=explain, requested=requested)
 
 
 @overload
@@ -310,7 +314,7 @@ def get_token_distribution(
     )
     sdk = sync_client(client, retry)
     if stream:
-        return call_stream(sdk, endpoint, params, retry)
+        return call_stream(sdk, endpoint, params, retry, profile)
     return call(sdk, endpoint, params, retry, profile)
 
 
@@ -375,5 +379,5 @@ async def aget_token_distribution(
     )
     sdk = async_client(client, retry)
     if stream:
-        return await acall_stream(sdk, endpoint, params, retry)
+        return await acall_stream(sdk, endpoint, params, retry, profile)
     return await acall(sdk, endpoint, params, retry, profile)

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import openai
 
-from tokenprobs._urls import redact_logs
+from tokenprobs._urls import public_url, redact_logs, url_problem
+from tokenprobs.client._retry import checked
 from tokenprobs.exceptions import MissingAPIKeyError
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ NO_KEY = "sk-no-key-required"
 def _env_key() -> tuple[str, tuple[str, str | None]]:
     key = os.environ.get("OPENAI_API_KEY")
     base_url = os.environ.get("OPENAI_BASE_URL") or None
+    _servable(base_url, "OPENAI_BASE_URL")
     if not key:
         # a compatible server (vLLM, llama.cpp, Ollama ...) named by OPENAI_BASE_URL needs no key;
         # OpenAI's own API does
@@ -64,28 +66,72 @@ def base_url_of(client: object) -> str | None:
 _Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
 
 
-def _ready(client: _Client, retry: RetryPolicy | None, *, wrong: type, msg: str) -> _Client:
+def _ready(
+    client: _Client, retry: RetryPolicy | None, *, kind: type, wrong: type, msg: str
+) -> _Client:
     """A given client of the right kind (else `TypeError`), the SDK's retries off if we retry."""
     if isinstance(client, wrong):
         raise TypeError(msg)
+    if not isinstance(client, kind) and (
+        isinstance(client, type) or not hasattr(client, "with_options")
+    ):
+        raise TypeError(_not_a_client(client, kind))
+    if issubclass(type(client), openai.OpenAI | openai.AsyncOpenAI):  # not a test's mock
+        _servable(str(client.base_url), "the client's base_url")
     return client.with_options(max_retries=0) if retry is not None else client
+
+
+def _servable(url: str | None, where: str) -> None:
+    """Refuse a base URL no request can reach (`localhost:8000`, `ftp://...`) before sending.
+
+    Sent, it fails as a connection error only after every retry, naming a garbled URL.
+    """
+    why = url_problem(url) if url else None
+    if url and why is not None:
+        msg = (
+            f"{where} {public_url(url)!r} is not a server URL ({why}): give it as "
+            "http://HOST[:PORT]/v1, e.g. http://127.0.0.1:8000/v1"
+        )
+        raise ValueError(msg)
+
+
+def _not_a_client(client: object, kind: type) -> str:
+    """What to pass instead of `client` (never its value: it may well be the API key)."""
+    name = f"openai.{kind.__name__}"
+    azure = kind.__name__.replace("OpenAI", "AzureOpenAI")  # AzureOpenAI, AsyncAzureOpenAI
+    if isinstance(client, type):
+        got = f"the class {client.__name__} itself; make one: client={client.__name__}(...)"
+    else:
+        got = f"a {type(client).__name__}"
+        if isinstance(client, str | bytes):
+            got += f"; to give an API key, pass client={name}(api_key=...)"
+    return (
+        f"client must be an {name} (or an {azure}, or one made with base_url= for an "
+        f"OpenAI-compatible server), got {got}"
+    )
 
 
 def sync_client(client: openai.OpenAI | None, retry: RetryPolicy | None) -> openai.OpenAI:
     """The client to call: the given or default one, with the SDK's retries off if we retry."""
+    checked(retry)
     if client is None:
         key, cache_key = _env_key()
         client = _sync_defaults.get(cache_key)
         if client is None:
             client = _sync_defaults[cache_key] = openai.OpenAI(api_key=key)
-    msg = "get_token_distribution needs a sync client: use aget_token_distribution"
-    return _ready(client, retry, wrong=openai.AsyncOpenAI, msg=msg)
+    msg = (
+        "got an AsyncOpenAI client where a sync openai.OpenAI goes: pass an OpenAI client, or "
+        "await the async twin of this function (aget_token_distribution, "
+        "aget_token_distributions, aclassify ...)"
+    )
+    return _ready(client, retry, kind=openai.OpenAI, wrong=openai.AsyncOpenAI, msg=msg)
 
 
 def async_client(
     client: openai.AsyncOpenAI | None, retry: RetryPolicy | None
 ) -> openai.AsyncOpenAI:
     """The async twin of `sync_client` (the default client is one per event loop)."""
+    checked(retry)
     if client is None:
         import asyncio  # noqa: PLC0415
 
@@ -94,5 +140,9 @@ def async_client(
         client = per_loop.get(cache_key)
         if client is None:
             client = per_loop[cache_key] = openai.AsyncOpenAI(api_key=key)
-    msg = "aget_token_distribution needs an AsyncOpenAI client: use get_token_distribution"
-    return _ready(client, retry, wrong=openai.OpenAI, msg=msg)
+    msg = (
+        "got a sync OpenAI client where an openai.AsyncOpenAI goes: pass an AsyncOpenAI "
+        "client, or call the sync twin of this function (get_token_distribution, "
+        "get_token_distributions, classify ...)"
+    )
+    return _ready(client, retry, kind=openai.AsyncOpenAI, wrong=openai.OpenAI, msg=msg)

@@ -11,7 +11,7 @@ import asyncio
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +23,6 @@ from tokenprobs.client._request import prepare
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     import openai
 
     from tokenprobs._endpoints import Endpoint
@@ -40,7 +38,8 @@ class _Progress:
 
     def __init__(self, total: int, *, enabled: bool) -> None:
         self.total, self.done, self.failed = total, 0, 0
-        self.enabled = enabled and total > 1 and sys.stderr.isatty()
+        stderr = sys.stderr  # None under pythonw and some services: no bar then
+        self.enabled = enabled and total > 1 and stderr is not None and stderr.isatty()
         self._lock = threading.Lock()
         self._last = 0.0
         self._rich: Any = None
@@ -75,7 +74,8 @@ class _Progress:
     def _label(self) -> str:
         return f"failed={self.failed}" if self.failed else "tokenprobs"
 
-    def close(self, *, interrupted: bool = False) -> None:
+    def close(self, *, interrupted: bool = False, returned: bool = True) -> None:
+        """Stop the bar; `interrupted`: say how many finished and (`returned`) that they are."""
         if not self.enabled:
             return
         if self._rich is not None:
@@ -83,9 +83,8 @@ class _Progress:
         else:
             sys.stderr.write("\n")
         if interrupted:
-            sys.stderr.write(
-                f"interrupted: {self.done} of {self.total} finished; returning those\n"
-            )
+            fate = "returning those" if returned else "cancelled, nothing is returned"
+            sys.stderr.write(f"interrupted: {self.done} of {self.total} finished; {fate}\n")
 
 
 class _Job:
@@ -105,6 +104,12 @@ class _Job:
             raise TypeError(msg)
         not_one_text(prompts, "prompts", "prompt")
         listed: object = prompts
+        if isinstance(listed, Mapping):  # iterating it would send its keys as prompts
+            msg = (
+                f"prompts must be a list of prompts, got one {type(listed).__name__} (a chat "
+                "message?): one conversation is one prompt, [[{'role': 'user', 'content': ...}]]"
+            )
+            raise TypeError(msg)
         if not isinstance(listed, Iterable):
             msg = f"prompts must be a list of prompts, got {type(listed).__name__}"
             raise TypeError(msg)
@@ -299,7 +304,7 @@ async def aget_token_distributions(
         for w in workers:
             w.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-        job.progress.close(interrupted=True)
+        job.progress.close(interrupted=True, returned=False)  # asyncio's rule: it propagates
         raise
     job.progress.close()
     return job.results

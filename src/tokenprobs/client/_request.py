@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
@@ -71,6 +72,9 @@ def build_params(
         params = {"model": model, "input": _messages(messages_or_prompt), "include": include}
         params["top_logprobs"] = top_logprobs
     else:
+        given: object = messages_or_prompt  # typed as a prompt, but anything may come
+        if isinstance(given, bytes | bytearray | Mapping) or not isinstance(given, Iterable):
+            raise TypeError(_not_a_prompt(given, "a str"))
         if not isinstance(messages_or_prompt, str):
             msg = (
                 "legacy completions take a prompt string, not a list of messages: pass a str, "
@@ -94,6 +98,13 @@ def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None
             "finite number"
         )
         raise ValueError(msg)
+    if (cast := _plain_cast(value)) is not None:
+        kind = f"{type(value).__module__}.{type(value).__qualname__}"
+        msg = (
+            f"{path or 'the request'} is a {kind}, which a JSON request cannot carry (the SDK "
+            f"fails to encode it): pass a plain number, e.g. {cast}({path or 'value'})"
+        )
+        raise TypeError(msg)
     if isinstance(value, Mapping):
         for key, item in value.items():
             if str_keys and not isinstance(key, str):
@@ -106,6 +117,24 @@ def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
             check_json(item, f"{path}[{i}]", str_keys=str_keys)
+
+
+def _plain_cast(value: object) -> str | None:
+    """The Python type to cast a number JSON cannot carry to (`numpy.int64`: `int`), else None.
+
+    numpy's scalars (but `float64`, a `float`), `Decimal` and `Fraction` fail in the SDK's encoder
+    with "Object of type int64 is not JSON serializable", naming no field.
+    """
+    if value is None or isinstance(value, bool | int | float | str):
+        return None
+    dtype = getattr(value, "dtype", None)
+    if getattr(dtype, "kind", None) == "b" and getattr(value, "ndim", None) == 0:
+        return "bool"  # numpy.bool_
+    if isinstance(value, numbers.Integral):
+        return "int"
+    if isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return "float"
+    return None
 
 
 def _no_logprobs_override(endpoint: Endpoint, kwargs: dict[str, object]) -> None:
@@ -174,7 +203,20 @@ def _messages(messages_or_prompt: Prompt) -> list[Mapping[str, object]]:
     if isinstance(messages_or_prompt, Mapping):
         msg = "pass a list of messages, not a single message dict"
         raise TypeError(msg)
+    given: object = messages_or_prompt  # typed as a prompt, but anything may come
+    if isinstance(given, bytes | bytearray) or not isinstance(given, Iterable):
+        raise TypeError(_not_a_prompt(given, "a str or a list of messages"))
     return list(messages_or_prompt)
+
+
+def _not_a_prompt(given: object, wanted: str) -> str:
+    """The message for a prompt of the wrong type (bytes would be sent as a list of numbers)."""
+    fix = (
+        ": decode it first, e.g. prompt.decode('utf-8')"
+        if isinstance(given, bytes | bytearray)
+        else ", e.g. 'Capital of France?'"
+    )
+    return f"a prompt must be {wanted}, got {type(given).__name__}{fix}"
 
 
 def guard(

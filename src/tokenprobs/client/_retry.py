@@ -108,6 +108,22 @@ DEFAULT_RETRY = RetryPolicy()
 """The policy used when none is given: 5 attempts, 120 s at most, waits from 0.5 s to 20 s."""
 
 
+def checked(retry: object) -> RetryPolicy | None:
+    """`retry` when it is a `RetryPolicy` or `None`; else a `TypeError` saying what to pass.
+
+    Checked before the first attempt: a wrong `retry=` would otherwise fail only when a request
+    first needs retrying, deep inside the retry loop.
+    """
+    if retry is None or isinstance(retry, RetryPolicy):
+        return retry
+    if isinstance(retry, bool) or not isinstance(retry, numbers.Integral):
+        hint = "pass a RetryPolicy (e.g. RetryPolicy(max_attempts=3)), or None for the client's own"
+    else:
+        hint = f"for {retry} attempts, pass retry=RetryPolicy(max_attempts={retry})"
+    msg = f"retry must be a RetryPolicy or None, got {type(retry).__name__} {retry!r}: {hint}"
+    raise TypeError(msg)
+
+
 # --- what is retried, and how long to wait -------------------------------------------------------
 
 

@@ -11,12 +11,23 @@ completion, an error body, a web page) is read as that body.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 from tokenprobs.adapters import StreamAccumulator, parse_all
-from tokenprobs.exceptions import StreamInterruptedError, UnsupportedResponseError
+from tokenprobs.adapters._requested import with_requested
+from tokenprobs.adapters._tool_calls import each_choice
+from tokenprobs.client._answers import failure, not_a_stream, not_an_api_response
+from tokenprobs.exceptions import (
+    APIResponseError,
+    MissingLogprobsError,
+    StreamInterruptedError,
+    TokenprobsError,
+    UnsupportedResponseError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -32,8 +43,11 @@ __all__ = [
     "DistributionStream",
     "StreamInterruptedError",
     "StreamUpdate",
-    "not_an_api_response",
 ]
+
+
+Explain: TypeAlias = Callable[[MissingLogprobsError, object], MissingLogprobsError | None]
+"""Rewords the `MissingLogprobsError` of an answer naming a model (`None`: its words stand)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,14 +96,17 @@ def _head(d: TokenDistribution, n: int) -> TokenDistribution:
 class _StreamState:
     """The bookkeeping both stream twins share: chunks in, updates out."""
 
-    def __init__(self) -> None:
+    def __init__(self, explain: Explain | None, requested: list[int] | None) -> None:
+        self.explain = explain
+        self.requested = requested
         self.acc = StreamAccumulator()
         self.chunks: list[Any] = []
         self.sizes: dict[int, int] = {}
         self.finals: dict[int, TokenDistribution] = {}
         self.usage: Any = None
         self.done = False
-        self.broke: StreamInterruptedError | None = None
+        self.broke: TokenprobsError | None = None
+        """The error the stream ended with, raised again when its result is asked for."""
 
     def feed(self, chunk: Any) -> list[StreamUpdate]:  # noqa: ANN401 - any SDK chunk or event
         self.chunks.append(chunk)
@@ -98,32 +115,73 @@ class _StreamState:
             usage = getattr(getattr(chunk, "response", None), "usage", None)
         if usage is not None:
             self.usage = usage
+        try:
+            grown = self.acc.feed(chunk)
+        except (APIResponseError, UnsupportedResponseError) as exc:
+            # an error event, or a chunk that cannot be read: the stream cannot go on past it
+            raise self.interrupted(exc) from exc
+        if (failed := failure(chunk)) is not None:
+            raise self.interrupted(failed) from failed
         updates = []
-        for choice, n in self.acc.feed(chunk):
+        for choice, n in grown:
             start = self.sizes.get(choice, 0)
             self.sizes[choice] = n
             if n > start:
                 updates.append(StreamUpdate(choice, start, n, final=False, _state=self))
         return updates
 
-    def finish(self) -> list[StreamUpdate]:
+    def _built(self, choice: int) -> TokenDistribution:
+        d = self.acc.distribution(choice, response=self.chunks)
+        return d if self.requested is None else with_requested(d, self.requested)
+
+    @contextmanager
+    def _ending(self) -> Iterator[None]:
+        """Mark the stream done; an error building its results is kept, to be raised again."""
         self.done = True
-        for choice in self.acc.choices or [0]:
-            self.finals[choice] = self.acc.distribution(choice, response=self.chunks)
+        try:
+            yield
+        except MissingLogprobsError as exc:
+            better = self.explain(exc, self.acc.model) if self.explain else None
+            self.broke = better or exc
+            if better is None:
+                raise
+            raise better from exc
+        except TokenprobsError as exc:  # no chunk at all, an error body ...
+            self.broke = exc
+            raise
+
+    def finish(self) -> list[StreamUpdate]:
+        """The final updates; a tool-call choice among several is left out, as by `parse_all`."""
+        with self._ending():
+            if self.acc.kind is None:
+                seen = f" ({len(self.chunks)} event(s) carried none)" if self.chunks else ""
+                msg = (
+                    f"the event stream ended before its first answer chunk{seen}: the server "
+                    "sent no answer; retry, or check the server's logs"
+                )
+                raise UnsupportedResponseError(msg)
+            kept = each_choice(self._built, self.acc.choices, who="the stream")
+        self.finals = {d.choice: d for d in kept}
         return [
             StreamUpdate(c, len(d), len(d), final=True, _state=self) for c, d in self.finals.items()
         ]
+
+    def first(self) -> TokenDistribution:
+        """The lowest choice's final distribution (choice 0); its own error if it was left out."""
+        results = self.results()
+        lowest = min(self.acc.choices, default=results[0].choice)
+        return results[0] if results[0].choice == lowest else self._built(lowest)
 
     def whole(self, body: bytes, content_type: str) -> list[StreamUpdate]:
         """The final updates of a body that is no event stream (a server that ignored `stream`).
 
         A whole completion is read as one; an API error body raises `APIResponseError`.
         """
-        self.done = True
-        try:
-            finals = parse_all(body)
-        except UnsupportedResponseError as exc:
-            raise not_an_api_response(body, content_type) from exc
+        with self._ending():
+            try:
+                finals = parse_all(body, logprob_token_ids=self.requested)
+            except UnsupportedResponseError as exc:
+                raise not_an_api_response(body, content_type) from exc
         self.finals = {d.choice: d for d in finals}
         response = finals[0].response
         self.usage = (
@@ -135,16 +193,16 @@ class _StreamState:
 
     def interrupted(self, cause: BaseException) -> StreamInterruptedError:
         self.done = True
+        answered = self.acc.choices if self.acc.kind is not None else []  # not filters alone
         partial = [
-            self.acc.distribution(c, incomplete=True, response=self.chunks)
-            for c in self.acc.choices
+            self.acc.distribution(c, incomplete=True, response=self.chunks) for c in answered
         ]
-        self.broke = StreamInterruptedError(cause, partial)
-        return self.broke
+        broke = self.broke = StreamInterruptedError(cause, partial)
+        return broke
 
     def results(self) -> list[TokenDistribution]:
         if self.broke is not None:
-            raise self.broke  # its .distributions hold what arrived; there is no final one
+            raise self.broke  # (a StreamInterruptedError's .distributions hold what arrived)
         if not self.finals:
             msg = "the stream is not finished: iterate it to the end, or call until_done()"
             raise RuntimeError(msg)
@@ -155,39 +213,20 @@ _END = object()
 """What `next` / `anext` give once the SDK's stream is exhausted."""
 
 
-def not_an_api_response(body: bytes | str, content_type: str | None) -> UnsupportedResponseError:
-    """The error for a 200 whose body is no API response (a login page, a wrong base_url)."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    start = " ".join(text.split())[:60]
-    kind = f"a body of type {content_type.split(';', 1)[0].strip()}" if content_type else "a body"
-    msg = (
-        f"the server answered with {kind} that is not an API response (it begins {start!r}): "
-        "the base_url may point at a web page, a proxy's sign-in or the wrong path (on most "
-        "servers it ends in /v1)"
-    )
-    return UnsupportedResponseError(msg)
-
-
-def _not_a_stream(sdk_stream: Any) -> tuple[Any, str] | None:  # noqa: ANN401 - the SDK's stream
-    """The HTTP response and its content type when the server sent no event stream, else None."""
-    response = getattr(sdk_stream, "response", None)
-    headers = getattr(response, "headers", None)
-    kind = headers.get("content-type", "") if headers is not None else ""
-    return (response, kind) if kind and "event-stream" not in kind else None
-
-
 class _Base:
     def __init__(
         self,
         sdk_stream: Any,  # noqa: ANN401 - the SDK's Stream or AsyncStream
         chunks: Iterator[Any] | AsyncIterator[Any],
+        explain: Explain | None,
+        requested: list[int] | None,
     ) -> None:
         """What both twins hold: the SDK's stream, its chunks, the shared state, updates due."""
         self._sdk = sdk_stream
         self._it = chunks
-        self._state = _StreamState()
+        self._state = _StreamState(explain, requested)
         self._pending: deque[StreamUpdate] = deque()
-        self._whole = _not_a_stream(sdk_stream)
+        self._whole = not_a_stream(sdk_stream)
 
     def _arrived(self, chunk: object) -> None:
         """Queue the updates of a chunk, or (`_END`: the SDK's stream ended) the final ones."""
@@ -201,7 +240,7 @@ class _Base:
     @property
     def distribution(self) -> TokenDistribution:
         """The final distribution of the first choice (after the stream ended)."""
-        return self._state.results()[0]
+        return self._state.first()
 
     @property
     def distributions(self) -> list[TokenDistribution]:
@@ -231,9 +270,21 @@ class DistributionStream(_Base):
 
     _it: Iterator[Any]
 
-    def __init__(self, sdk_stream: Any) -> None:  # noqa: ANN401 - the SDK's Stream
-        """Wrap the SDK's stream (iterated lazily)."""
-        super().__init__(sdk_stream, iter(sdk_stream))
+    def __init__(
+        self,
+        sdk_stream: Any,  # noqa: ANN401 - the SDK's Stream
+        *,
+        explain: Explain | None = None,
+        requested: list[int] | None = None,
+    ) -> None:
+        """Wrap the SDK's stream (iterated lazily).
+
+        `explain` rewords an answer's `MissingLogprobsError` (`None` when its words stand):
+        tokenprobs passes one saying the server ignored the `logprobs` it asked for.
+        `requested` (vLLM's `logprob_token_ids` of the request) fills the final distributions'
+        `requested_logprobs`, as `tp.parse(..., logprob_token_ids=...)` does.
+        """
+        super().__init__(sdk_stream, iter(sdk_stream), explain, requested)
 
     def __iter__(self) -> Self:
         """The stream is its own iterator."""
@@ -281,9 +332,15 @@ class AsyncDistributionStream(_Base):
 
     _it: AsyncIterator[Any]
 
-    def __init__(self, sdk_stream: Any) -> None:  # noqa: ANN401 - the SDK's AsyncStream
-        """Wrap the SDK's async stream (iterated lazily)."""
-        super().__init__(sdk_stream, aiter(sdk_stream))
+    def __init__(
+        self,
+        sdk_stream: Any,  # noqa: ANN401 - the SDK's AsyncStream
+        *,
+        explain: Explain | None = None,
+        requested: list[int] | None = None,
+    ) -> None:
+        """Wrap the SDK's async stream (lazily); `explain`, `requested`: see DistributionStream."""
+        super().__init__(sdk_stream, aiter(sdk_stream), explain, requested)
 
     def __aiter__(self) -> Self:
         """The stream is its own async iterator."""
