@@ -268,4 +268,7 @@ def test_a_servers_escape_sequences_are_shown_not_sent_to_the_terminal(served, c
     assert "\x1b" not in err
     assert "\r" not in err
     assert "\u202e" not in err
-    assert "bad model\\x1b[2J\\x1b[31m pwned␍line\\u202eevil" in err
+    # openai 3.x gives the server's message (escaped here by tokenprobs); openai 2.x gives the
+    # repr of the whole body, which Python's repr escapes already (`\\r` rather than `␍`)
+    shown = ("bad model\\x1b[2J\\x1b[31m pwned␍line\\u202eevil", "pwned\\rline\\u202eevil'}}")
+    assert any(visible in err for visible in shown), err
