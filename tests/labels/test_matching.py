@@ -503,3 +503,32 @@ def test_invalid_label_sets(labels, message):
     """A label set that cannot be matched unambiguously is refused, saying why."""
     with pytest.raises(ValueError, match=message):
         Labels(labels)
+
+
+ECHO = [
+    ("Yes", None, []),
+    (" No", math.log(0.5), [(" No", math.log(0.5)), (" Yes", math.log(0.3))]),
+]
+
+
+@pytest.mark.parametrize("at", [pytest.param(None, id="default"), pytest.param(0, id="explicit")])
+def test_a_position_without_a_logprob_is_refused_not_read_as_nan(at):
+    """The first echoed token has a null logprob: a LabelPositionError, not NaN bounds and tail."""
+    d = tp.parse(completion(ECHO))
+    with pytest.raises(LabelPositionError, match=r"position 0 \('Yes'\) has no logprob"):
+        Labels(["yes", "no"]).probs(d, at=at)
+
+
+def test_a_position_without_a_logprob_is_that_inputs_error_in_probs_many():
+    """In `probs_many` it is the input's error in place; the next position reads as usual."""
+    d = tp.parse(completion(ECHO))
+    res = Labels(["yes", "no"]).probs_many([d], at=0)
+    assert isinstance(res[0], LabelPositionError)
+    assert Labels(["yes", "no"]).probs(d, at=1).raw == pytest.approx({"yes": 0.3, "no": 0.5})
+
+
+def test_a_judge_score_without_a_logprob_is_refused():
+    """`expected_score` at a null position raises rather than returning NaN everywhere."""
+    d = tp.parse(completion([("7", None, []), (" ok", -0.1, [])]))
+    with pytest.raises(LabelPositionError, match="has no logprob"):
+        tp.labels.expected_score(d)

@@ -113,12 +113,25 @@ def check_at(at: object) -> At:
 
 
 def resolve(d: TokenDistribution, at: At, norm: Normaliser) -> int:
-    """The position `at` names in `d`.
+    """The position `at` names in `d`, which must carry a probability.
 
     Raises:
-        LabelPositionError: If there is no such position.
+        LabelPositionError: If there is no such position, or it has no logprob (null: the
+            first token of an echoed prompt, which nothing precedes).
         TypeError: If `at` is none of None, an int, a `Char` or a str (a float, a bool ...).
     """
+    i = _position(d, at, norm)
+    if np.isnan(d.logprobs[i]):
+        msg = (
+            f"position {i} ({d.tokens[i]!r}) has no logprob (the API gave null: the first "
+            "token of an echoed prompt has nothing before it to be predicted from), so no "
+            "label probability can be read there: pass at= a later position"
+        )
+        raise LabelPositionError(msg)
+    return i
+
+
+def _position(d: TokenDistribution, at: At, norm: Normaliser) -> int:
     at = check_at(at)
     if at is None:
         return _first_content(d, norm)
