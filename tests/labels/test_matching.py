@@ -532,3 +532,43 @@ def test_a_judge_score_without_a_logprob_is_refused():
     d = tp.parse(completion([("7", None, []), (" ok", -0.1, [])]))
     with pytest.raises(LabelPositionError, match="has no logprob"):
         tp.labels.expected_score(d)
+
+
+ANSWER_ALTS = [("Yes", math.log(0.8)), ("No", math.log(0.15))]
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        pytest.param(["**"], id="bold"),
+        pytest.param([" *"], id="space-italic"),
+        pytest.param(["__"], id="underscores"),
+        pytest.param(["`"], id="backtick"),
+        pytest.param(["**", '"'], id="bold-then-quote"),
+        pytest.param(["\u201c"], id="curly-quote"),
+        pytest.param(["\n", "~~"], id="newline-strike"),
+    ],
+)
+def test_the_default_position_skips_markdown_emphasis_and_quotes(before):
+    """`**Yes**` is read at "Yes", not at "**" (which no label starts)."""
+    tokens = [(t, 0.0, []) for t in before] + [("Yes", math.log(0.8), ANSWER_ALTS), ("**", 0.0, [])]
+    res = Labels(["yes", "no"]).probs(tp.parse(chat_completion(tokens)))
+    assert res.position == len(before)
+    assert res.label == "yes"
+    assert res.raw == pytest.approx({"yes": 0.8, "no": 0.15})
+
+
+def test_decoration_that_starts_a_label_is_the_answer():
+    """With star ratings as labels, "**" is the answer, not emphasis to skip."""
+    alts = [("**", math.log(0.6)), ("***", math.log(0.3)), ("*", math.log(0.1))]
+    d = tp.parse(chat_completion([("**", math.log(0.6), alts), ("\n", 0.0, [])]))
+    res = Labels(["*", "**", "***"]).probs(d)
+    assert res.position == 0
+    assert res.label == "**"
+
+
+def test_only_decoration_is_no_content_bearing_position():
+    """An answer of emphasis alone is a LabelPositionError that says what was skipped."""
+    d = tp.parse(chat_completion([("**", math.log(0.9), []), ("**", math.log(0.9), [])]))
+    with pytest.raises(LabelPositionError, match="markdown emphasis"):
+        Labels(["yes", "no"]).probs(d)
