@@ -117,7 +117,7 @@ def write_requests(
     seen: set[str] = set()
     with atomic_file(path, writer="write_requests") as tmp, tmp.open("w", encoding="utf-8") as out:
         for n, (key, prompt) in enumerate(_prompt_items(prompts)):
-            _check_prompt(prompt, n, key)
+            check_prompt(prompt, n, key)
             try:
                 body = build_params(
                     prompt,  # type: ignore[arg-type]  # checked just above
@@ -179,7 +179,7 @@ def _check_custom_id(key: object) -> None:
         raise ValueError(msg)
 
 
-def _check_prompt(prompt: object, n: int, key: str | None) -> None:
+def check_prompt(prompt: object, n: int, key: str | None) -> None:
     """Refuse a prompt that is neither a string nor a list of messages (naming its index)."""
     which = f"the prompt at index {n}" + (f" (custom_id {key!r})" if key is not None else "")
     if isinstance(prompt, str):

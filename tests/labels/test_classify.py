@@ -298,3 +298,108 @@ def test_single_token_label_with_a_prefix_alternative_does_not_warn(api, openai_
     assert res[0].multi_token == frozenset()
     assert res[0].raw["yes"] == pytest.approx(0.81)
     assert res[0].bounds["yes"][0] == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        pytest.param(
+            {"progress": "x"}, TypeError, "`progress` must be True or False", id="progress"
+        ),
+        pytest.param({"max_tokens": 0}, ValueError, "max_tokens must be at least 1", id="zero"),
+        pytest.param({"max_tokens": "3"}, TypeError, "max_tokens must be an integer", id="str"),
+        pytest.param({"max_tokens": True}, TypeError, "max_tokens must be an integer", id="bool"),
+    ],
+)
+def test_options_of_the_wrong_kind_are_refused_before_any_request(
+    api, openai_client, options, error, message
+):
+    """Not a request per input with `max_tokens=0`, or a `progress="x"` read as true."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    with pytest.raises(error, match=message):
+        tp.classify(["rain", "dry"], ["yes", "no"], model=MODEL, client=openai_client, **options)
+    assert not route.called
+
+
+@pytest.mark.parametrize(
+    ("returned", "message"),
+    [
+        pytest.param(5, "the prompt at index 0 is an int", id="int"),
+        pytest.param(None, "the prompt at index 0 is None", id="none"),
+        pytest.param({"role": "user", "content": "x"}, "single message dict", id="one-message"),
+        pytest.param(["rain", 3], "message 0 of the prompt at index 0 is a str", id="not-messages"),
+    ],
+)
+def test_a_prompt_function_that_returns_no_prompt_is_refused_once_naming_it(
+    api, openai_client, returned, message
+):
+    """A prompt= function's bug is one TypeError naming it, not an error in every result."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+
+    def make_prompt(_x):
+        """Return what is no prompt."""
+        return returned
+
+    with pytest.raises(TypeError, match=rf"prompt= function .*make_prompt .*input 0: .*{message}"):
+        tp.classify(
+            ["rain", "dry"], ["yes", "no"], model=MODEL, client=openai_client, prompt=make_prompt
+        )
+    assert not route.called
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        pytest.param({"endpoint": "chat"}, ValueError, "endpoint must be one of", id="endpoint"),
+        pytest.param(
+            {"top_logprobs": 25}, tp.GuardError, "less than or equal to 20", id="over-the-cap"
+        ),
+        pytest.param({"temperature": math.nan}, ValueError, "no NaN", id="nan-option"),
+    ],
+)
+def test_what_is_wrong_for_every_input_is_refused_once_before_any_request(
+    api, openai_client, options, error, message
+):
+    """A bad endpoint or an over-the-cap top_logprobs is one error, not one per input."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    with pytest.raises(error, match=message):
+        tp.classify(
+            ["rain", "dry"],
+            ["yes", "no"],
+            model=MODEL,
+            client=openai_client,
+            progress=False,
+            **options,
+        )
+    assert not route.called
+
+
+def test_warn_guards_still_send_and_warn_per_request(api, openai_client):
+    """Under guards="warn" the up-front check refuses nothing the guards would only warn of."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    with pytest.warns(tp.GuardWarning):
+        res = tp.classify(
+            ["rain"],
+            ["yes", "no"],
+            model=MODEL,
+            client=openai_client,
+            progress=False,
+            top_logprobs=25,
+            guards="warn",
+        )
+    assert route.called
+    assert res[0].label == "yes"
+
+
+async def test_async_twin_refuses_what_is_wrong_for_every_input_once(api, async_openai_client):
+    """`aclassify` runs the same up-front checks."""
+    route = api.post("/chat/completions").mock(side_effect=by_input)
+    with pytest.raises(tp.GuardError, match="less than or equal to 20"):
+        await aclassify(
+            ["rain", "dry"],
+            ["yes", "no"],
+            model=MODEL,
+            client=async_openai_client,
+            top_logprobs=25,
+        )
+    assert not route.called

@@ -35,6 +35,9 @@ REASONING = [
     (" 7", 0.6, [(" 7", 0.6), (" 8", 0.3), (" 6", 0.1)]),
 ]
 
+SCORED = [("Score", 1.0, []), (": ", 1.0, []), ("7", 0.5, [("7", 0.5), ("8", 0.5)])]
+EIGHT_NINE = [("8", 0.5), ("9", 0.5)]
+
 ROWS = [
     pytest.param(SEVEN, {}, 7 * 0.6 + 8 * 0.3 + 6 * 0.1, id="expectation-over-the-scale"),
     pytest.param(
@@ -85,6 +88,30 @@ ROWS = [
         4.5,
         id="a-one-to-five-scale",
     ),
+    pytest.param(
+        [*SCORED, (" out", 1.0, []), (" of", 1.0, []), (" ", 1.0, []), ("10", 1.0, [])],
+        {},
+        7.5,
+        id="seven-out-of-ten-is-a-seven-not-its-denominator",
+    ),
+    pytest.param(
+        [*SCORED, (" of", 1.0, []), (" 10", 1.0, []), (".", 1.0, [])],
+        {},
+        7.5,
+        id="seven-of-ten",
+    ),
+    pytest.param(
+        [*SCORED, (" (", 1.0, []), ("1", 1.0, []), ("-", 1.0, []), ("10", 1.0, []), (")", 1.0, [])],
+        {},
+        7.5,
+        id="a-range-after-the-score-states-the-scale",
+    ),
+    pytest.param(
+        [("On a scale from 1 to 10:", 1.0, []), (" ", 1.0, []), ("8", 0.5, EIGHT_NINE)],
+        {"at": "first"},
+        8.5,
+        id="first-skips-a-range-before-the-score",
+    ),
     pytest.param(REASONING, {"at": 7}, 7 * 0.6 + 8 * 0.3 + 6 * 0.1, id="a-position"),
     pytest.param(REASONING, {"at": Char(10)}, 3 * 0.9 + 2 * 0.1, id="a-char-offset"),
 ]
@@ -117,6 +144,13 @@ def test_bounds_contain_the_estimate():
     res = expected_score(dist(*SEVEN))
     lo, hi = res.bounds
     assert 1 <= lo <= res.expected <= hi <= 10
+
+
+def test_only_the_scale_written_is_no_score():
+    """A text holding only the scale ("out of 10") is a LabelPositionError, not a guess."""
+    d = dist(("Out", 0.9, []), (" of", 1.0, []), (" 10", 0.8, []), (".", 1.0, []))
+    with pytest.raises(LabelPositionError, match=r"'out of 10'.* is not read as one"):
+        expected_score(d)
 
 
 def test_no_score_in_text():

@@ -503,3 +503,72 @@ def test_invalid_label_sets(labels, message):
     """A label set that cannot be matched unambiguously is refused, saying why."""
     with pytest.raises(ValueError, match=message):
         Labels(labels)
+
+
+ECHO = [
+    ("Yes", None, []),
+    (" No", math.log(0.5), [(" No", math.log(0.5)), (" Yes", math.log(0.3))]),
+]
+
+
+@pytest.mark.parametrize("at", [pytest.param(None, id="default"), pytest.param(0, id="explicit")])
+def test_a_position_without_a_logprob_is_refused_not_read_as_nan(at):
+    """The first echoed token has a null logprob: a LabelPositionError, not NaN bounds and tail."""
+    d = tp.parse(completion(ECHO))
+    with pytest.raises(LabelPositionError, match=r"position 0 \('Yes'\) has no logprob"):
+        Labels(["yes", "no"]).probs(d, at=at)
+
+
+def test_a_position_without_a_logprob_is_that_inputs_error_in_probs_many():
+    """In `probs_many` it is the input's error in place; the next position reads as usual."""
+    d = tp.parse(completion(ECHO))
+    res = Labels(["yes", "no"]).probs_many([d], at=0)
+    assert isinstance(res[0], LabelPositionError)
+    assert Labels(["yes", "no"]).probs(d, at=1).raw == pytest.approx({"yes": 0.3, "no": 0.5})
+
+
+def test_a_judge_score_without_a_logprob_is_refused():
+    """`expected_score` at a null position raises rather than returning NaN everywhere."""
+    d = tp.parse(completion([("7", None, []), (" ok", -0.1, [])]))
+    with pytest.raises(LabelPositionError, match="has no logprob"):
+        tp.labels.expected_score(d)
+
+
+ANSWER_ALTS = [("Yes", math.log(0.8)), ("No", math.log(0.15))]
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        pytest.param(["**"], id="bold"),
+        pytest.param([" *"], id="space-italic"),
+        pytest.param(["__"], id="underscores"),
+        pytest.param(["`"], id="backtick"),
+        pytest.param(["**", '"'], id="bold-then-quote"),
+        pytest.param(["\u201c"], id="curly-quote"),
+        pytest.param(["\n", "~~"], id="newline-strike"),
+    ],
+)
+def test_the_default_position_skips_markdown_emphasis_and_quotes(before):
+    """`**Yes**` is read at "Yes", not at "**" (which no label starts)."""
+    tokens = [(t, 0.0, []) for t in before] + [("Yes", math.log(0.8), ANSWER_ALTS), ("**", 0.0, [])]
+    res = Labels(["yes", "no"]).probs(tp.parse(chat_completion(tokens)))
+    assert res.position == len(before)
+    assert res.label == "yes"
+    assert res.raw == pytest.approx({"yes": 0.8, "no": 0.15})
+
+
+def test_decoration_that_starts_a_label_is_the_answer():
+    """With star ratings as labels, "**" is the answer, not emphasis to skip."""
+    alts = [("**", math.log(0.6)), ("***", math.log(0.3)), ("*", math.log(0.1))]
+    d = tp.parse(chat_completion([("**", math.log(0.6), alts), ("\n", 0.0, [])]))
+    res = Labels(["*", "**", "***"]).probs(d)
+    assert res.position == 0
+    assert res.label == "**"
+
+
+def test_only_decoration_is_no_content_bearing_position():
+    """An answer of emphasis alone is a LabelPositionError that says what was skipped."""
+    d = tp.parse(chat_completion([("**", math.log(0.9), []), ("**", math.log(0.9), [])]))
+    with pytest.raises(LabelPositionError, match="markdown emphasis"):
+        Labels(["yes", "no"]).probs(d)

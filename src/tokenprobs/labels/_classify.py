@@ -8,13 +8,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs import guards as guard_tables
+from tokenprobs._counts import at_least_one
 from tokenprobs._listed import not_one_text
+from tokenprobs.batch import check_prompt
 from tokenprobs.client import DEFAULT_RETRY, RetryPolicy
-from tokenprobs.client._request import check_model
+from tokenprobs.client._defaults import base_url_of
+from tokenprobs.client._request import check_model, prepare
 from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.labels._job import Job
 from tokenprobs.labels._labels import Labels
 from tokenprobs.labels._position import check_at
+from tokenprobs.render._cells import check_flag
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -76,6 +80,48 @@ def _prompter(
         raise ValueError(msg)
     names = ", ".join(labels.names)
     return lambda x: template.replace("{labels}", names).replace("{input}", x)
+
+
+def _prompts(make: Callable[[str], Prompt], items: Sequence[Any]) -> list[Prompt]:
+    """Each input's prompt, checked to be a string or a list of messages before any request.
+
+    A function that returns anything else is a bug of that function, the same for every
+    input: it is refused once, naming the function, rather than failing in each result.
+
+    Raises:
+        TypeError: The `prompt=` function returned neither a str nor a list of messages.
+    """
+    prompts = []
+    for n, x in enumerate(items):
+        made = make(x)
+        try:
+            check_prompt(made, n, None)
+        except TypeError as exc:
+            name = getattr(make, "__qualname__", type(make).__name__)
+            msg = f"the prompt= function {name} returned no prompt for input {n}: {exc}"
+            raise TypeError(msg) from exc
+        prompts.append(made)
+    return prompts
+
+
+def _check_request(options: Mapping[str, Any], create_kwargs: Mapping[str, object]) -> None:
+    """Refuse once, before any request, what is wrong whatever the input (endpoint, options).
+
+    The request of a neutral prompt is built and, under strict guards, guarded, as each
+    input's will be; what depends on an input's own prompt is still that input's error.
+    """
+    guards = options["guards"]
+    prepare(
+        "x",
+        model=options["model"],
+        top_logprobs=options["top_logprobs"],
+        endpoint=options["endpoint"],
+        stream=False,
+        guards=guards if guards == "strict" else "off",
+        base_url=base_url_of(options["client"]),
+        create_kwargs=create_kwargs,
+        profile=options["profile"],
+    )
 
 
 def _inputs(inputs: object, *, templated: bool) -> list[Any]:
@@ -163,9 +209,13 @@ def classify(
 
     Raises:
         TypeError: `inputs` is one string (not a list of texts), an input is not a string
-            while `prompt` is a template, `prompt` is neither a string nor a function, `model`
-            is not a string, or `at` is none of the kinds it takes.
-        ValueError: A template `prompt` without `{input}`, or an empty `model`.
+            while `prompt` is a template, `prompt` is neither a string nor a function (or a
+            function that returns no prompt), `model` is not a string, `progress` is not a
+            bool, `max_tokens` is not an integer, or `at` is none of the kinds it takes.
+        ValueError: A template `prompt` without `{input}`, an empty `model`, `max_tokens`
+            below 1, or an unknown `endpoint`.
+        GuardError: Under strict guards, an option the API would refuse for every input
+            (`top_logprobs` over the model's cap ...): raised once, before any request.
 
     Warns:
         LabelsWarning: When the answers show that some labels are not single tokens for this
@@ -280,6 +330,9 @@ def _plan(
     check_model(model)  # before the guard tables read it for the default top_logprobs
     items = _inputs(inputs, templated=not callable(prompt))
     at = check_at(at)
+    check_flag(progress, "progress", "whether to show a progress bar")
+    if max_tokens is not None:
+        max_tokens = at_least_one(max_tokens, "max_tokens", " (tokens to generate)")
     label_set = labels if isinstance(labels, Labels) else Labels(labels)
     make = _prompter(prompt, label_set)
     create_kwargs.setdefault("temperature", 0)
@@ -300,4 +353,5 @@ def _plan(
         "profile": profile,
         **create_kwargs,
     }
-    return _Job([make(x) for x in items], options, label_set, at)
+    _check_request(options, create_kwargs)
+    return _Job(_prompts(make, items), options, label_set, at)

@@ -98,16 +98,37 @@ def _scale(scale: Iterable[float] | Mapping[str, float]) -> dict[str, float]:
     return values
 
 
+_BOUND_BEFORE = re.compile(r"(?:\bout\s+of|\bof|\d\s*(?:-|\u2013|\bto))\s*\Z", re.IGNORECASE)
+"""What makes the number after it a bound of the scale: `out of 10`, `of 10`, `1-10`, `1 to 10`."""
+_BOUND_AFTER = re.compile(r"\s*(?:-|\u2013|to\b)\s*\d", re.IGNORECASE)
+"""What makes the number before it the low end of a range: `1-10`, `1 to 10`."""
+
+
+def _is_bound(text: str, start: int, end: int) -> bool:
+    """Whether the number at `text[start:end]` states the scale (a denominator, a range end)."""
+    return (
+        _BOUND_BEFORE.search(text[max(0, start - 24) : start]) is not None
+        or _BOUND_AFTER.match(text, end) is not None
+    )
+
+
 def _find(d: TokenDistribution, names: Iterable[str], *, last: bool, case_sensitive: bool) -> Char:
+    """The offset of the last (or first) score written that is not a bound of the scale.
+
+    A denominator (`7 out of 10`, `7/10`, `7 of 10`) or the end of a range (`1-10`, `1 to
+    10`) says what the scale is, not the score: "Score: 7 out of 10" is a 7.
+    """
     alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     pattern = re.compile(
         rf"(?<![\w./])(?:{alternation})(?![\w]|[.,]\d)", 0 if case_sensitive else re.IGNORECASE
     )
-    found = list(pattern.finditer(d.text))
+    text = d.text
+    found = [m for m in pattern.finditer(text) if not _is_bound(text, m.start(), m.end())]
     if not found:
         msg = (
-            f"no score of the scale ({', '.join(names)}) in the text: pass at= the score's "
-            "position, a Char offset or a JSON key"
+            f"no score of the scale ({', '.join(names)}) in the text (a denominator or a "
+            "range such as 'out of 10', '/10' or '1-10' is not read as one): pass at= the "
+            "score's position, a Char offset or a JSON key"
         )
         raise LabelPositionError(msg)
     return Char((found[-1] if last else found[0]).start())
@@ -164,7 +185,9 @@ def expected_score(
             letter grades; two grades may share a value).
         at: Where the score token is: `"last"` (default: the last score written in the text,
             so a digit in the reasoning before it is not read), `"first"`, or any `at=` of
-            `Labels.probs` (a position, a `Char` offset, a JSON key).
+            `Labels.probs` (a position, a `Char` offset, a JSON key). For `"last"` and
+            `"first"` a number that states the scale is not a score: a denominator (`7 out of
+            10`, `7 of 10`, `7/10` read 7) or a range's ends (`1-10`, `1 to 10`).
         case_sensitive: Whether letter grades must match case.
 
     Returns:

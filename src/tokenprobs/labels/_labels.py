@@ -132,8 +132,9 @@ class Labels(Exact):
         Args:
             d: One output's distribution.
             at: The answer position: `None` (the first content-bearing generated position: not
-                whitespace, quotes or a control token), a position, a `Char(offset)` into
-                `d.text`, or a JSON key whose string value is the answer.
+                whitespace, quotes, markdown emphasis such as `**` that starts no label, or a
+                control token), a position, a `Char(offset)` into `d.text`, or a JSON key
+                whose string value is the answer.
 
         Returns:
             A `LabelResult`: `.probs` (normalised over the labels), `.raw`, `.unmatched`,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, NamedTuple, Self
 import numpy as np
 
 from tokenprobs.exceptions import TokenprobsError
-from tokenprobs.labels._match import decode, is_special
+from tokenprobs.labels._match import Kind, decode, is_special
 from tokenprobs.models._identity import token_key
 
 if TYPE_CHECKING:
@@ -70,14 +70,26 @@ def token_bytes(d: TokenDistribution, i: int) -> bytes:
     return token_key(d.tokens[i], d.token_bytes[i])
 
 
+_DECORATION = frozenset(" \t\r\n*_~`\"'\u201c\u201d\u2018\u2019\u00ab\u00bb")
+"""What may wrap an answer without being it: whitespace, markdown emphasis (`**`, `_`, `~~`,
+a backtick) and quotes."""
+
+
+def _decoration(text: str, norm: Normaliser) -> bool:
+    """Whether `text` only wraps the answer: decoration characters that start no label."""
+    return set(text) <= _DECORATION and norm.classify(text).kind in (Kind.NONE, Kind.BLANK)
+
+
 def _first_content(d: TokenDistribution, norm: Normaliser) -> int:
     for i in range(len(d)):
         text, partial = decode(token_bytes(d, i))
-        if partial or (norm.normalise(text).strip() and not is_special(text)):
+        if partial:
+            return i
+        if norm.normalise(text).strip() and not is_special(text) and not _decoration(text, norm):
             return i
     msg = (
-        f"no content-bearing position in {len(d)} tokens (all whitespace, quotes or control "
-        "tokens): pass at= a position, a Char offset or a JSON key"
+        f"no content-bearing position in {len(d)} tokens (all whitespace, quotes, markdown "
+        "emphasis or control tokens): pass at= a position, a Char offset or a JSON key"
     )
     raise LabelPositionError(msg)
 
@@ -113,12 +125,25 @@ def check_at(at: object) -> At:
 
 
 def resolve(d: TokenDistribution, at: At, norm: Normaliser) -> int:
-    """The position `at` names in `d`.
+    """The position `at` names in `d`, which must carry a probability.
 
     Raises:
-        LabelPositionError: If there is no such position.
+        LabelPositionError: If there is no such position, or it has no logprob (null: the
+            first token of an echoed prompt, which nothing precedes).
         TypeError: If `at` is none of None, an int, a `Char` or a str (a float, a bool ...).
     """
+    i = _position(d, at, norm)
+    if np.isnan(d.logprobs[i]):
+        msg = (
+            f"position {i} ({d.tokens[i]!r}) has no logprob (the API gave null: the first "
+            "token of an echoed prompt has nothing before it to be predicted from), so no "
+            "label probability can be read there: pass at= a later position"
+        )
+        raise LabelPositionError(msg)
+    return i
+
+
+def _position(d: TokenDistribution, at: At, norm: Normaliser) -> int:
     at = check_at(at)
     if at is None:
         return _first_content(d, norm)
