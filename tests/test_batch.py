@@ -355,6 +355,10 @@ def test_stream_true_is_refused(tmp_path, endpoint):
         batch.write_requests(
             tmp_path / "in.jsonl", ["Hi"], model="m", endpoint=endpoint, stream=True
         )
+    with pytest.raises(ValueError, match="stream= asks for a stream"):
+        batch.write_requests(
+            tmp_path / "in.jsonl", ["Hi"], model="m", endpoint=endpoint, extra_body={"stream": 1}
+        )
     assert list(tmp_path.iterdir()) == []
     batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", endpoint=endpoint, stream=False)
 

@@ -76,12 +76,6 @@ def body_kwargs(create_kwargs: Mapping[str, object], endpoint: Endpoint) -> dict
             )
             raise ValueError(msg)
     _known_names(create_kwargs, endpoint)
-    if create_kwargs.get("stream") not in {None, False}:
-        msg = (
-            "stream= asks for a stream of events, and the Batch API answers each line with one "
-            "whole body in the output file, not a stream: remove it"
-        )
-        raise ValueError(msg)
     kwargs = dict(create_kwargs)
     extra = kwargs.pop("extra_body", None)
     if extra is not None and not isinstance(extra, Mapping):
@@ -91,6 +85,12 @@ def body_kwargs(create_kwargs: Mapping[str, object], endpoint: Endpoint) -> dict
         msg = "extra_body sets model: pass it as model= instead"
         raise ValueError(msg)
     kwargs.update(extra or {})
+    if kwargs.get("stream") not in (None, False):  # extra_body's included
+        msg = (
+            "stream= asks for a stream of events, and the Batch API answers each line with one "
+            "whole body in the output file, not a stream: remove it"
+        )
+        raise ValueError(msg)
     for name in FROM_PROMPTS:
         if name in kwargs:
             msg = (
