@@ -256,7 +256,7 @@ class _Base:
 
     @property
     def done(self) -> bool:
-        """True once the stream has ended (and `distribution` is available)."""
+        """True once the stream has ended: at its end, in an error, or closed before its end."""
         return self._state.done
 
     @property
