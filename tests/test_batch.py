@@ -294,3 +294,92 @@ def test_a_bad_prompt_names_its_index(tmp_path, prompt, says):
     with pytest.raises(TypeError, match=says):
         batch.write_requests(tmp_path / "in.jsonl", ["fine", prompt], model="m")
     assert (tmp_path / "in.jsonl").read_text() == "earlier\n"  # the earlier file, untouched
+
+
+@pytest.mark.parametrize(
+    ("option", "says"),
+    [
+        pytest.param("api_key", "an option of the OpenAI client", id="api_key"),
+        pytest.param("organization", "an option of the OpenAI client", id="organization"),
+        pytest.param("azure_ad_token", "an option of the OpenAI client", id="azure_ad_token"),
+        pytest.param("client", "an option of get_token_distribution", id="client"),
+    ],
+)
+def test_client_options_are_refused_and_never_written(tmp_path, option, says):
+    """An API key (or any client option) as a kwarg is a TypeError, its value never shown.
+
+    Was: written into every line's body, so the key went into the file to upload.
+    """
+    key = "sk-test-SECRET123"
+    with pytest.raises(TypeError, match=f"takes no {option}=: it is {says}") as info:
+        batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", **{option: key})
+    assert key not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "name"),
+    [
+        pytest.param("chat.completions", "url", id="chat-url"),
+        pytest.param("chat.completions", "custom_id", id="chat-custom_id"),
+        pytest.param("responses", "n", id="responses-n"),
+        pytest.param("completions", "top_logprobs_", id="completions-typo"),
+    ],
+)
+def test_a_field_create_does_not_take_is_refused(tmp_path, endpoint, name):
+    """A name the SDK's create() refuses is refused here too, pointing to extra_body.
+
+    Was: written into every body (`url=`, `custom_id=` silently became body fields).
+    """
+    with pytest.raises(TypeError, match=rf"create\(\) takes no {name}=.*extra_body=\{{'{name}'"):
+        batch.write_requests(
+            tmp_path / "in.jsonl", ["Hi"], model="m", endpoint=endpoint, **{name: 1}
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_server_fields_in_extra_body_are_still_written(tmp_path):
+    """A server's own field (vLLM's top_k) goes in through extra_body, as with the SDK."""
+    batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", extra_body={"top_k": 5})
+    (line,) = [json.loads(x) for x in (tmp_path / "in.jsonl").read_text().splitlines()]
+    assert line["body"]["top_k"] == 5
+
+
+@pytest.mark.parametrize("endpoint", ["chat.completions", "responses", "completions"])
+def test_stream_true_is_refused(tmp_path, endpoint):
+    """A Batch line is answered with one body, not a stream: stream=True is refused.
+
+    Was: written, a file of requests for streams.
+    """
+    with pytest.raises(ValueError, match="stream= asks for a stream"):
+        batch.write_requests(
+            tmp_path / "in.jsonl", ["Hi"], model="m", endpoint=endpoint, stream=True
+        )
+    with pytest.raises(ValueError, match="stream= asks for a stream"):
+        batch.write_requests(
+            tmp_path / "in.jsonl", ["Hi"], model="m", endpoint=endpoint, extra_body={"stream": 1}
+        )
+    assert list(tmp_path.iterdir()) == []
+    batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", endpoint=endpoint, stream=False)
+
+
+def test_a_lone_surrogate_names_its_request(tmp_path):
+    """Text UTF-8 cannot write names its request (was: a bare UnicodeEncodeError)."""
+    (tmp_path / "in.jsonl").write_text("earlier\n")
+    with pytest.raises(
+        ValueError, match=r"index 1 \(custom_id 'tp-000001-.*holds '\\ud800'"
+    ) as info:
+        batch.write_requests(tmp_path / "in.jsonl", ["fine", "bad \ud800 text"], model="m")
+    assert not isinstance(info.value, UnicodeError)
+    assert (tmp_path / "in.jsonl").read_text() == "earlier\n"
+
+
+def test_an_input_file_read_as_results_says_so(tmp_path):
+    """Reading the requests file instead of the output: each line says which file to read."""
+    ids = batch.write_requests(tmp_path / "in.jsonl", ["a", "b"], model="gpt-4o-mini")
+    results = list(batch.read_results(tmp_path / "in.jsonl"))
+    assert [cid for cid, _ in results] == ids
+    for _, error in results:
+        assert isinstance(error, tp.UnsupportedResponseError)
+        assert "request line of a Batch input file" in str(error)
+        assert "output_file_id" in str(error)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from tests._client_helpers import OPENAI_MAJOR, http_client
 
 from tokenprobs.testing import chat_completion
@@ -98,11 +99,54 @@ def _batch(status: str) -> dict[str, object]:
 
 def test_batch_page_example_runs_as_written(api, monkeypatch, tmp_path, capsys):
     """The page's block, executed unchanged: writes, uploads, polls, downloads and reads back."""
-    fake = BatchAPI()
+    waits = _run_the_page(api, monkeypatch, tmp_path, BatchAPI())
+    assert capsys.readouterr().out.strip() == "True []"
+    assert waits == [60, 60]
+    assert (tmp_path / "out.jsonl").is_file()
+    assert not (tmp_path / "errors.jsonl").exists()
+
+
+class EndedBadly(BatchAPI):
+    """A batch that ends `status`: expired (one line ran, one did not), or failed (none ran)."""
+
+    def __init__(self, status: str) -> None:
+        """Nothing uploaded yet; the batch will end `status`."""
+        super().__init__()
+        self.status = status
+
+    def retrieve(self, _request: httpx.Request) -> httpx.Response:
+        """`GET /batches/{id}`: ended; an expired batch has both files, a failed one neither."""
+        ran = self.status == "expired"
+        batch = _batch(self.status) | {
+            "output_file_id": "file-out456" if ran else None,
+            "error_file_id": "file-err789" if ran else None,
+        }
+        return httpx.Response(200, json=batch)
+
+    def content(self, request: httpx.Request) -> httpx.Response:
+        """The first line ran; the second expired (its line in the error file)."""
+        first, _expired = super().content(request).content.decode().splitlines()
+        return httpx.Response(200, content=(first + "\n").encode())
+
+    def errors(self, _request: httpx.Request) -> httpx.Response:
+        """`GET /files/file-err789/content`: the line the window closed on."""
+        lines = [json.loads(x) for x in re.findall(rb'\{"custom_id".*\}', self.uploaded)]
+        error = {
+            "code": "batch_expired",
+            "message": "This request could not be executed before the completion window expired.",
+        }
+        line = {"id": "batch_req_1", "custom_id": lines[1]["custom_id"], "response": None}
+        return httpx.Response(200, content=(json.dumps(line | {"error": error}) + "\n").encode())
+
+
+def _run_the_page(api, monkeypatch, tmp_path, fake):
+    """Serve the Batch API with `fake`, run the page's block as written; the waits it slept."""
     api.post("/files").mock(side_effect=fake.upload)
     api.post("/batches").mock(side_effect=fake.create)
     api.get("/batches/batch_abc123").mock(side_effect=fake.retrieve)
     api.get("/files/file-out456/content").mock(side_effect=fake.content)
+    if isinstance(fake, EndedBadly):
+        api.get("/files/file-err789/content").mock(side_effect=fake.errors)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-batch-docs-test")
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -116,7 +160,26 @@ def test_batch_page_example_runs_as_written(api, monkeypatch, tmp_path, capsys):
             httpx2.HTTPTransport, "handle_request", lambda _self, r: bridge.handle_request(r)
         )
     exec(compile(_first_python_block(PAGE), str(PAGE), "exec"), {})  # noqa: S102 - the doc's code
-    assert capsys.readouterr().out.strip() == "True"
-    assert waits == [60, 60]
-    assert (tmp_path / "out.jsonl").is_file()
-    assert not (tmp_path / "errors.jsonl").exists()
+    return waits
+
+
+def test_the_example_reads_an_expired_batch_and_names_what_is_missing(
+    api, monkeypatch, tmp_path, capsys
+):
+    """An expired batch: the line that ran, the one that expired (error file), none lost.
+
+    Was: the example read the output file only, so the expired line went unreported.
+    """
+    _run_the_page(api, monkeypatch, tmp_path, EndedBadly("expired"))
+    out = capsys.readouterr().out
+    assert "batch_expired" in out
+    assert out.strip().splitlines()[-1] == "False []"
+
+
+def test_the_example_stops_on_a_failed_batch_saying_so(api, monkeypatch, tmp_path):
+    """A batch refused as a whole has no output file: the example says so.
+
+    Was: `client.files.content(None)`, a ValueError from inside the SDK.
+    """
+    with pytest.raises(SystemExit, match="the batch ended failed"):
+        _run_the_page(api, monkeypatch, tmp_path, EndedBadly("failed"))

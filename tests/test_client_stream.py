@@ -423,6 +423,48 @@ def test_result_before_the_end_is_an_error(api, openai_client):
     stream.close()
 
 
+def test_a_stream_closed_early_says_so_and_keeps_what_arrived(api, openai_client):
+    """Left `with stream:` early: the result says it was closed, with the partial distribution.
+
+    Was: "the stream is not finished: iterate it to the end", which then broke on the closed
+    connection.
+    """
+    serve(api, "/chat/completions", sse(chat_chunks(POSITIONS)))
+    stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    with stream:
+        next(stream)
+    assert stream.done
+    with pytest.raises(StreamInterruptedError, match="closed before its end") as info:
+        _ = stream.distribution
+    assert info.value.distribution.tokens == ["Paris"]
+    assert info.value.distribution.incomplete
+    assert list(stream) == []
+    with pytest.raises(StreamInterruptedError, match="closed before its end"):
+        stream.until_done()
+
+
+async def test_async_stream_closed_early_says_so(api, async_openai_client):
+    """The async twin: `async with` left early, the same error and partial distribution."""
+    serve(api, "/chat/completions", sse(chat_chunks(POSITIONS)))
+    stream = await aget_token_distribution(
+        "x", model=MODEL, client=async_openai_client, stream=True
+    )
+    async with stream:
+        await anext(stream)
+    with pytest.raises(StreamInterruptedError, match="closed before its end") as info:
+        await stream.until_done()
+    assert info.value.distribution.tokens == ["Paris"]
+
+
+def test_a_stream_closed_after_its_end_keeps_its_result(api, openai_client):
+    """Closing a finished stream changes nothing: its final distribution stays."""
+    serve(api, "/chat/completions", sse(chat_chunks(POSITIONS)))
+    with get_token_distribution("x", model=MODEL, client=openai_client, stream=True) as stream:
+        d = stream.until_done()
+    assert stream.distribution == d
+    assert not d.incomplete
+
+
 def test_responses_stream(api, openai_client):
     """Responses events stream position by position into the same columns."""
     serve(api, "/responses", sse(response_events(POSITIONS), done=False))

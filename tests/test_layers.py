@@ -48,6 +48,7 @@ LAYER_OF: dict[str, str] = {
     "tokenprobs.guards": "guards",
     "tokenprobs.client": "client",
     "tokenprobs.batch": "client",
+    "tokenprobs._batch_body": "client",
     "tokenprobs.testing": "client",
     "tokenprobs.examples": "client",
     "tokenprobs.render": "render",

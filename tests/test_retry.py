@@ -35,6 +35,57 @@ def test_429_429_200_makes_three_calls_and_returns(api, openai_client):
     assert len(waits) == 2
 
 
+QUOTA_MESSAGE = "You exceeded your current quota, please check your plan and billing details."
+OUT_OF_QUOTA = {
+    "error": {
+        "message": QUOTA_MESSAGE,
+        "type": "insufficient_quota",
+        "param": None,
+        "code": "insufficient_quota",
+    }
+}
+
+
+def test_insufficient_quota_fails_at_once_with_a_hint(api, openai_client):
+    """A used-up quota (429 insufficient_quota) is one call, the server's message and a hint.
+
+    Was: retried like any 429, five attempts with backoff, though waiting never helps.
+    """
+    route = api.post("/chat/completions").respond(429, json=OUT_OF_QUOTA)
+    with no_sleep() as waits, pytest.raises(openai.RateLimitError, match=QUOTA_MESSAGE) as info:
+        ask(openai_client)
+    assert route.call_count == 1
+    assert waits == []
+    assert any("did not retry" in n and "billing" in n for n in info.value.__notes__)
+
+
+async def test_async_insufficient_quota_fails_at_once(api, async_openai_client):
+    """The async twin does not retry a used-up quota either."""
+    route = api.post("/chat/completions").respond(429, json=OUT_OF_QUOTA)
+    with no_sleep() as waits, pytest.raises(openai.RateLimitError) as info:
+        await aget_token_distribution("Hi", model=MODEL, client=async_openai_client)
+    assert route.call_count == 1
+    assert waits == []
+    assert any("insufficient_quota" in note for note in info.value.__notes__)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param({"message": "Rate limit reached", "code": "rate_limit_exceeded"}, id="code"),
+        pytest.param({"message": "Too many requests"}, id="no-code"),
+    ],
+)
+def test_rate_limit_429s_are_still_retried(api, openai_client, error):
+    """A 429 that is a rate limit (`rate_limit_exceeded`, or no code) is retried as before."""
+    route = api.post("/chat/completions")
+    route.side_effect = [httpx.Response(429, json={"error": error}), httpx.Response(200, json=BODY)]
+    with no_sleep() as waits:
+        ask(openai_client)
+    assert route.call_count == 2
+    assert len(waits) == 1
+
+
 def test_retry_after_seconds_is_honoured(api, openai_client):
     """`Retry-After: 2` sets the wait (recorded under the no-sleep switch)."""
     limited = httpx.Response(429, headers={"Retry-After": "2"}, json={"error": {"message": "x"}})

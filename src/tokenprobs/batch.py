@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import pydantic_core
 
+from tokenprobs._batch_body import body_kwargs
 from tokenprobs._endpoints import ENDPOINTS
 from tokenprobs._files import atomic_file
 from tokenprobs._gc import paused_gc
@@ -45,12 +46,6 @@ URLS: dict[str, str] = {name: info.batch_url for name, info in ENDPOINTS.items()
 BOM = b"\xef\xbb\xbf"
 """The UTF-8 byte order mark Windows tools (Notepad, PowerShell) put before a file's text."""
 
-NOT_IN_A_FILE = ("extra_headers", "extra_query", "timeout")
-"""SDK request options that are not body fields: a Batch file's lines are bodies only."""
-
-FROM_PROMPTS = ("messages", "prompt", "input")
-"""The body fields each line's prompt fills in."""
-
 _CUSTOM_ID = re.compile(rb'"custom_id"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 
@@ -62,7 +57,8 @@ def custom_id(index: int, body: Mapping[str, object]) -> str:
         'tp-000007-548f58d1c36c'
     """
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    digest = hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    # surrogatepass: a lone surrogate gets an id, for the error writing its line to name
+    digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     return f"tp-{index:06d}-{digest}"
 
 
@@ -112,7 +108,7 @@ def write_requests(
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
     check_model(model)
-    kwargs = _body_kwargs(create_kwargs)
+    kwargs = body_kwargs(create_kwargs, endpoint)
     ids: list[str] = []
     seen: set[str] = set()
     with atomic_file(path, writer="write_requests") as tmp, tmp.open("w", encoding="utf-8") as out:
@@ -141,10 +137,25 @@ def write_requests(
                 raise ValueError(msg)
             seen.add(cid)
             line = {"custom_id": cid, "method": "POST", "url": URLS[endpoint], "body": body}
-            out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
-            out.write("\n")
+            text = json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            try:
+                out.write(text + "\n")
+            except UnicodeEncodeError as exc:
+                raise _not_utf8(exc, n, cid) from exc
             ids.append(cid)
     return ids
+
+
+def _not_utf8(exc: UnicodeEncodeError, n: int, cid: str) -> ValueError:
+    """The request holds a lone surrogate, which no UTF-8 file (a Batch file) can hold."""
+    char = exc.object[exc.start : exc.end]
+    msg = (
+        f"the batch request at index {n} (custom_id {cid!r}) holds {char!r}, half of a UTF-16 "
+        "surrogate pair, which UTF-8 (a Batch file's encoding) cannot write: fix the text where "
+        "it came from (a file read with errors='surrogateescape', a JSON '\\ud800' escape), or "
+        "replace it: text.encode('utf-8', 'replace').decode()"
+    )
+    return ValueError(msg)
 
 
 def _prompt_items(
@@ -206,35 +217,6 @@ def _a(value: object) -> str:
         return "None"
     name = type(value).__name__
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
-
-
-def _body_kwargs(create_kwargs: Mapping[str, object]) -> dict[str, object]:
-    """The fields added to every body: `extra_body` merged in, what a file cannot carry refused."""
-    for name in NOT_IN_A_FILE:
-        if name in create_kwargs:
-            msg = (
-                f"{name}= is an SDK request option, and a Batch file has no headers, query or "
-                "timeout (each line is a request body only): remove it (the upload itself, "
-                "client.files.create, takes the SDK's options)"
-            )
-            raise ValueError(msg)
-    kwargs = dict(create_kwargs)
-    extra = kwargs.pop("extra_body", None)
-    if extra is not None and not isinstance(extra, Mapping):
-        msg = f"extra_body must be a mapping of body fields, got {type(extra).__name__}"
-        raise TypeError(msg)
-    if extra and "model" in extra:
-        msg = "extra_body sets model: pass it as model= instead"
-        raise ValueError(msg)
-    kwargs.update(extra or {})
-    for name in FROM_PROMPTS:
-        if name in kwargs:
-            msg = (
-                f"{name}= would replace every request's prompt: each line's {name} comes from "
-                "prompts, so remove it (pass a list of messages per prompt for a system message)"
-            )
-            raise ValueError(msg)
-    return kwargs
 
 
 def read_results(
@@ -348,6 +330,12 @@ def _salvaged_id(line: bytes) -> str:
 
 def _distributions(obj: dict[str, object]) -> list[TokenDistribution]:
     """Every choice of a line whose request succeeded; else the line's error, raised."""
+    if "body" in obj and "response" not in obj and "error" not in obj:
+        msg = (
+            "this is a request line of a Batch input file (custom_id, method, url, body), not "
+            "a result: read the batch's output file, client.files.content(job.output_file_id)"
+        )
+        raise UnsupportedResponseError(msg)
     response = obj.get("response")
     if obj.get("error") is None and isinstance(response, dict):
         _check_status(response)

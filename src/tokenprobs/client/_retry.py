@@ -5,7 +5,8 @@ SDK's own retries off (`client.with_options(max_retries=0)`), so attempts never 
 
 What is retried mirrors the SDK: HTTP 408, 409, 429 and 5xx, connection errors and timeouts;
 `x-should-retry: true/false` overrides the status; `Retry-After` / `retry-after-ms` (seconds or an
-HTTP date) sets the wait, capped. A guard error and any other 4xx are never retried. A server
+HTTP date) sets the wait, capped. A guard error and any other 4xx are never retried, nor is a 429
+whose code is `insufficient_quota` (the key's quota is used up: waiting never helps). A server
 that answers the same 5xx body three times in a row (llama.cpp reports invalid requests as HTTP
 500) is not hammered: the error is raised with a note saying so.
 """
@@ -38,6 +39,13 @@ __all__ = ["DEFAULT_RETRY", "RetryPolicy", "no_sleep"]
 T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({408, 409, 429})
+
+QUOTA_HINT = (
+    "tokenprobs did not retry: the API key's quota is used up (insufficient_quota), which "
+    "waiting does not fix; check the billing and usage limits of the key's project "
+    "(https://platform.openai.com/settings/organization/billing), or use a key of a project "
+    "with quota left."
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,9 +135,17 @@ def checked(retry: object) -> RetryPolicy | None:
 # --- what is retried, and how long to wait -------------------------------------------------------
 
 
+def out_of_quota(exc: BaseException) -> bool:
+    """Whether `exc` says the API key's quota is used up (code or type `insufficient_quota`).
+
+    OpenAI answers it with HTTP 429, like a rate limit, but it lasts until the bill is paid.
+    """
+    return isinstance(exc, openai.APIStatusError) and "insufficient_quota" in {exc.code, exc.type}
+
+
 def is_retryable(exc: BaseException) -> bool:
-    """Whether the SDK would retry this error (a guard error and any other 4xx: never)."""
-    if isinstance(exc, GuardError):
+    """Whether the SDK would retry this error (never a guard error, other 4xx, or no quota)."""
+    if isinstance(exc, GuardError) or out_of_quota(exc):
         return False
     if isinstance(exc, openai.APIConnectionError):  # APITimeoutError included
         return True
@@ -239,6 +255,8 @@ class _Controller:
 
     def retry(self, state: RetryCallState) -> bool:
         exc = state.outcome.exception() if state.outcome else None
+        if exc is not None and out_of_quota(exc):
+            exc.add_note(QUOTA_HINT)
         if exc is None or not is_retryable(exc):
             return False
         key = _error_key(exc)

@@ -4,7 +4,8 @@
 shared `_StreamState`, so only the iteration differs. A stream that ends without its finish
 chunk gives distributions marked `incomplete`; one that breaks (a network error mid-way, an
 error event) raises `StreamInterruptedError` carrying what arrived, and raises it again when
-asked for the final distribution. A server that answers with no event stream at all (a whole
+asked for the final distribution; so does one closed before its end (`with stream:` left early).
+A server that answers with no event stream at all (a whole
 completion, an error body, a web page) is read as that body.
 """
 
@@ -105,6 +106,8 @@ class _StreamState:
         self.finals: dict[int, TokenDistribution] = {}
         self.usage: Any = None
         self.done = False
+        self.closed_early = False
+        """Closed before its end: what arrived is all there is (built when asked for)."""
         self.broke: TokenprobsError | None = None
         """The error the stream ended with, raised again when its result is asked for."""
 
@@ -200,7 +203,15 @@ class _StreamState:
         broke = self.broke = StreamInterruptedError(cause, partial)
         return broke
 
+    def close(self) -> None:
+        """The connection was closed: before the end, the stream ends with what arrived."""
+        if not self.done:
+            self.done = self.closed_early = True
+
     def results(self) -> list[TokenDistribution]:
+        if self.broke is None and self.closed_early:
+            closed = RuntimeError(CLOSED_EARLY)
+            raise self.interrupted(closed) from closed
         if self.broke is not None:
             raise self.broke  # (a StreamInterruptedError's .distributions hold what arrived)
         if not self.finals:
@@ -208,6 +219,12 @@ class _StreamState:
             raise RuntimeError(msg)
         return [self.finals[c] for c in sorted(self.finals)]
 
+
+CLOSED_EARLY = (
+    "it was closed before its end (by close(), or on leaving `with stream:`), so it has no "
+    "final distribution; for one, iterate it to the end (or call until_done()) inside the block"
+)
+"""Why a stream closed early has only the partial distributions of its `StreamInterruptedError`."""
 
 _END = object()
 """What `next` / `anext` give once the SDK's stream is exhausted."""
@@ -228,13 +245,18 @@ class _Base:
         self._pending: deque[StreamUpdate] = deque()
         self._whole = not_a_stream(sdk_stream)
 
+    def _closing(self) -> None:
+        """Closed before its end: nothing more is read, and the result is what arrived."""
+        self._state.close()
+        self._whole = None
+
     def _arrived(self, chunk: object) -> None:
         """Queue the updates of a chunk, or (`_END`: the SDK's stream ended) the final ones."""
         self._pending.extend(self._state.finish() if chunk is _END else self._state.feed(chunk))
 
     @property
     def done(self) -> bool:
-        """True once the stream has ended (and `distribution` is available)."""
+        """True once the stream has ended: at its end, in an error, or closed before its end."""
         return self._state.done
 
     @property
@@ -313,7 +335,8 @@ class DistributionStream(_Base):
         return self.distribution
 
     def close(self) -> None:
-        """Close the underlying HTTP response."""
+        """Close the underlying HTTP response (before the end: see `CLOSED_EARLY`)."""
+        self._closing()
         close = getattr(self._sdk, "close", None)
         if close is not None:
             close()
@@ -369,7 +392,8 @@ class AsyncDistributionStream(_Base):
         return self.distribution
 
     async def aclose(self) -> None:
-        """Close the underlying HTTP response."""
+        """Close the underlying HTTP response (before the end: see `CLOSED_EARLY`)."""
+        self._closing()
         close = getattr(self._sdk, "close", None)
         if close is not None:
             await close()
