@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
-from openai.types.responses import ResponseErrorEvent
+from openai.types.responses import Response, ResponseErrorEvent
 
 import tokenprobs as tp
 from tokenprobs import testing
@@ -228,6 +228,24 @@ def test_responses_stream_that_ended_incomplete_says_so_as_the_response_does(del
     assert (d.incomplete, d.finish_reason) == (whole.incomplete, whole.finish_reason)
     assert (d.incomplete, d.finish_reason) == (True, "incomplete")
     assert d.tokens == whole.tokens
+
+
+@pytest.mark.parametrize("error", [{"code": "server_error", "message": "The model crashed"}, None])
+@pytest.mark.parametrize("output", [False, True], ids=["no-output", "partial-output"])
+@pytest.mark.parametrize("form", ["dict", "json", "sdk"])
+def test_a_failed_response_raises_the_same_error_in_every_form(form, output, error):
+    """A `status: "failed"` Response raises APIResponseError, as its dict and its JSON do.
+
+    Was: the SDK's `Response` object gave an empty (or complete-looking) distribution with
+    `finish_reason="failed"`, as did any form whose `error` was null.
+    """
+    body = testing.response([("Hi", -0.1, [("Ho", -2.5)]), ("!", -0.2, [])])
+    body = {**body, "status": "failed", "error": error, "output": body["output"] if output else []}
+    given = {"dict": body, "json": json.dumps(body), "sdk": Response.model_validate(body)}[form]
+    says = "The model crashed" if error else "the response failed; the server gave no error"
+    with pytest.raises(tp.APIResponseError, match=says) as info:
+        tp.parse(given)
+    assert info.value.code == ("server_error" if error else None)
 
 
 def test_responses_without_logprobs_raises_with_include_hint():

@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters._columns import Columns, columns_from_entries
-from tokenprobs.adapters._common import get, seq
+from tokenprobs.adapters._common import error_body, get, plain, seq
 from tokenprobs.adapters.chat import TOOL_CALL_HINT
-from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
+from tokenprobs.exceptions import APIResponseError, MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["parse_response"]
+__all__ = ["failed", "parse_response"]
 
 # tuples, not sets: `in` then works on any value, hashable or not
 _CALLS = ("function_call", "custom_tool_call", "mcp_call")
 
 
-def parse_response(
+def parse_response(  # noqa: C901
     obj: Any,  # noqa: ANN401 - a Response or its dict
     *,
     hint: str | None = None,
@@ -28,9 +28,12 @@ def parse_response(
     """The distribution of a Response: its `output_text` parts' logprobs, concatenated in order.
 
     Raises:
+        APIResponseError: The response failed (`status: "failed"`): the server's error.
         MissingLogprobsError: Text without logprobs, or only function calls (whose arguments
             carry no logprobs).
     """
+    if (error := failed(obj)) is not None:
+        raise error
     output = seq(get(obj, "output"), "output")
     if output is None:
         msg = "a response needs an output list"
@@ -75,3 +78,15 @@ def parse_response(
         content="".join(texts),
         values_from=values_from,
     )
+
+
+def failed(response: Any) -> APIResponseError | None:  # noqa: ANN401 - any SDK response
+    """The server's error of a Responses response whose `status` is `"failed"`, else `None`.
+
+    Its JSON body parses as that error (`tp.parse`); the SDK's object must say the same.
+    """
+    if get(response, "status") != "failed" or get(response, "choices") is not None:
+        return None
+    error = plain(get(response, "error"))
+    found = error_body({"error": error}) if isinstance(error, dict) else None
+    return found or APIResponseError("the response failed; the server gave no error", body=error)
