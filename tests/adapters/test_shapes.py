@@ -248,6 +248,20 @@ def test_a_failed_response_raises_the_same_error_in_every_form(form, output, err
     assert info.value.code == ("server_error" if error else None)
 
 
+@pytest.mark.parametrize("form", ["dict", "json", "sdk"])
+def test_a_responses_refusal_keeps_its_text_as_content(form):
+    """A Responses refusal part (no logprobs): `d.refusal` and its text as `d.content`.
+
+    Was: `d.content == ""`, the refusal's text lost, where a chat refusal keeps its own.
+    """
+    refusal = {"type": "refusal", "refusal": "I can't help with that."}
+    item = {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed"}
+    body = {**testing.response([("Hi", -0.1, [])]), "output": [{**item, "content": [refusal]}]}
+    given = {"dict": body, "json": json.dumps(body), "sdk": Response.model_validate(body)}[form]
+    d = tp.parse(given)
+    assert (d.refusal, d.content, len(d)) == (True, "I can't help with that.", 0)
+
+
 def test_responses_without_logprobs_raises_with_include_hint():
     """An output_text without logprobs raises MissingLogprobsError naming include=[...]."""
     body = testing.response([("Hi", -0.1, [])])

@@ -42,13 +42,17 @@ def parse_response(  # noqa: C901
     text_without_logprobs = False
     saw_text = saw_refusal = saw_call = False
     texts: list[str] = []
+    refusals: list[str] = []
     for k, item in enumerate(output):
         saw_call |= get(item, "type") in _CALLS
         if get(item, "type") != "message":
             continue
         parts = seq(get(item, "content"), f"output[{k}].content") or []
         for j, part in enumerate(parts):
-            saw_refusal |= get(part, "type") == "refusal"
+            if get(part, "type") == "refusal":
+                saw_refusal = True
+                if isinstance(said := get(part, "refusal"), str):
+                    refusals.append(said)
             if get(part, "type") != "output_text":
                 continue
             saw_text = True
@@ -75,7 +79,7 @@ def parse_response(  # noqa: C901
         incomplete=status == "incomplete",
         model=model if isinstance(model, str) else None,
         response=obj,
-        content="".join(texts),
+        content="".join(texts if saw_text or not saw_refusal else refusals),
         values_from=values_from,
     )
 
