@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters._columns import Columns, columns_from_entries
-from tokenprobs.adapters._common import error_body, get, plain, seq
+from tokenprobs.adapters._common import error_body, get, plain, seen, seq
 from tokenprobs.adapters.chat import TOOL_CALL_HINT
 from tokenprobs.exceptions import APIResponseError, MissingLogprobsError, UnsupportedResponseError
 
@@ -44,11 +44,13 @@ def parse_response(  # noqa: C901
     texts: list[str] = []
     refusals: list[str] = []
     for k, item in enumerate(output):
+        _object(item, f"output[{k}]", "an output item")
         saw_call |= get(item, "type") in _CALLS
         if get(item, "type") != "message":
             continue
         parts = seq(get(item, "content"), f"output[{k}].content") or []
         for j, part in enumerate(parts):
+            _object(part, f"output[{k}].content[{j}]", "a content part")
             if get(part, "type") == "refusal":
                 saw_refusal = True
                 if isinstance(said := get(part, "refusal"), str):
@@ -82,6 +84,17 @@ def parse_response(  # noqa: C901
         content="".join(texts if saw_text or not saw_refusal else refusals),
         values_from=values_from,
     )
+
+
+def _object(value: object, field: str, what: str) -> None:
+    """Refuse an output item or content part that is no object (`null`, a string, a number).
+
+    Raises:
+        UnsupportedResponseError: `value` is neither a dict nor an SDK object.
+    """
+    if not isinstance(value, dict) and not hasattr(value, "model_dump"):
+        msg = f"expected {what} (an object with a type), got {seen(value)}"
+        raise UnsupportedResponseError(msg, field=field)
 
 
 def failed(response: Any) -> APIResponseError | None:  # noqa: ANN401 - any SDK response
