@@ -262,6 +262,32 @@ def test_a_responses_refusal_keeps_its_text_as_content(form):
     assert (d.refusal, d.content, len(d)) == (True, "I can't help with that.", 0)
 
 
+@pytest.mark.parametrize("deltas", [True, False], ids=["after-deltas", "no-deltas"])
+@pytest.mark.parametrize("form", ["dicts", "sse"])
+def test_a_responses_stream_that_failed_raises_the_servers_error(deltas, form):
+    """A `response.failed` event raises APIResponseError, as the failed Response does.
+
+    Was: after text deltas, a complete-looking distribution (`finish_reason="failed"`,
+    `incomplete=False`); fed to a StreamAccumulator, what arrived stays readable.
+    """
+    error = {"code": "server_error", "message": "The model crashed"}
+    events = testing.response_events([("Hi", -0.1, []), ("!", -0.2, [])])
+    end = events[-1]
+    failed = {**end["response"], "status": "failed", "output": [], "error": error}
+    kept = [e for e in events[:-1] if deltas or not e["type"].startswith("response.output_")]
+    stream = [*kept, {**end, "type": "response.failed", "response": failed}]
+    given = stream if form == "dicts" else testing.sse(stream, done=False)
+    with pytest.raises(tp.APIResponseError, match="The model crashed") as info:
+        tp.parse(given)
+    assert info.value.code == "server_error"
+    acc = tp.StreamAccumulator()
+    for event in stream[:-1]:
+        acc.feed(event)
+    with pytest.raises(tp.APIResponseError, match="The model crashed"):
+        acc.feed(stream[-1])
+    assert acc.distribution().tokens == (["Hi", "!"] if deltas else [])
+
+
 def test_responses_without_logprobs_raises_with_include_hint():
     """An output_text without logprobs raises MissingLogprobsError naming include=[...]."""
     body = testing.response([("Hi", -0.1, [])])

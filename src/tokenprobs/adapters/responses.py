@@ -12,7 +12,7 @@ from tokenprobs.exceptions import APIResponseError, MissingLogprobsError, Unsupp
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["failed", "parse_response"]
+__all__ = ["failed", "failure_of", "parse_response"]
 
 # tuples, not sets: `in` then works on any value, hashable or not
 _CALLS = ("function_call", "custom_tool_call", "mcp_call")
@@ -104,6 +104,11 @@ def failed(response: Any) -> APIResponseError | None:  # noqa: ANN401 - any SDK 
     """
     if get(response, "status") != "failed" or get(response, "choices") is not None:
         return None
+    return failure_of(response)
+
+
+def failure_of(response: Any) -> APIResponseError:  # noqa: ANN401 - any SDK response, or None
+    """The server's error of a response known to have failed (`response.failed`'s, or `None`)."""
     error = plain(get(response, "error"))
     found = error_body({"error": error}) if isinstance(error, dict) else None
     return found or APIResponseError("the response failed; the server gave no error", body=error)
