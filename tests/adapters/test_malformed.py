@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -147,3 +148,27 @@ def test_a_stream_chunk_that_is_no_object_names_the_field(mutate, field):
     with pytest.raises(tp.UnsupportedResponseError, match="expected an object") as info:
         tp.parse(testing.sse(chunks))
     assert info.value.field == f"chunk[1].{field}"
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "field"),
+    [
+        ("item", None, r"output\[0\]"),
+        ("item", "x", r"output\[0\]"),
+        ("part", None, r"output\[0\]\.content\[0\]"),
+        ("part", 7, r"output\[0\]\.content\[0\]"),
+    ],
+)
+def test_a_responses_item_or_part_that_is_no_object_is_named(where, value, field):
+    """`output[k]` or a content part that is null, a string or a number: a typed error naming it.
+
+    Was: skipped, so `[null]` gave an empty distribution that looked like a complete answer.
+    """
+    body = testing.response([("Hi", -0.1, [])])
+    if where == "item":
+        body["output"].insert(0, value)
+    else:
+        body["output"][0]["content"].insert(0, value)
+    for form in (body, json.dumps(body)):
+        with pytest.raises(tp.UnsupportedResponseError, match=field + ": expected an? "):
+            tp.parse(form)

@@ -101,6 +101,23 @@ def test_azure_whole_response_keeps_filter_results(body, cls):
         assert d.content_filter_results == [testing.AZURE_FILTER]
 
 
+def test_a_choice_the_azure_filter_stopped_says_so_not_to_ask_for_logprobs():
+    """`finish_reason: "content_filter"` with null content and logprobs: the filter is the cause.
+
+    Was: "the response carries no logprobs. To get them, pass logprobs=True", which they were.
+    """
+    body = testing.azure(testing.chat_completion(POSITIONS))
+    filtered = {"hate": {"filtered": True, "severity": "high"}}
+    body["choices"][0] |= {"finish_reason": "content_filter", "logprobs": None}
+    body["choices"][0] |= {"content_filter_results": filtered}
+    body["choices"][0]["message"]["content"] = None
+    for form in (body, json.dumps(body), ChatCompletion.model_validate(body)):
+        with pytest.raises(tp.MissingLogprobsError, match="content filter stopped") as info:
+            tp.parse(form)
+        assert "pass logprobs=True" not in str(info.value)
+        assert not info.value.not_requested
+
+
 def test_a_filter_only_stream_has_no_chunks():
     """A stream of nothing but filter chunks says it carried no chunks (a typed error)."""
     with pytest.raises(tp.UnsupportedResponseError, match="no chunks"):

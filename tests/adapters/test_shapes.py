@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
-from openai.types.responses import ResponseErrorEvent
+from openai.types.responses import Response, ResponseErrorEvent
 
 import tokenprobs as tp
 from tokenprobs import testing
@@ -228,6 +228,64 @@ def test_responses_stream_that_ended_incomplete_says_so_as_the_response_does(del
     assert (d.incomplete, d.finish_reason) == (whole.incomplete, whole.finish_reason)
     assert (d.incomplete, d.finish_reason) == (True, "incomplete")
     assert d.tokens == whole.tokens
+
+
+@pytest.mark.parametrize("error", [{"code": "server_error", "message": "The model crashed"}, None])
+@pytest.mark.parametrize("output", [False, True], ids=["no-output", "partial-output"])
+@pytest.mark.parametrize("form", ["dict", "json", "sdk"])
+def test_a_failed_response_raises_the_same_error_in_every_form(form, output, error):
+    """A `status: "failed"` Response raises APIResponseError, as its dict and its JSON do.
+
+    Was: the SDK's `Response` object gave an empty (or complete-looking) distribution with
+    `finish_reason="failed"`, as did any form whose `error` was null.
+    """
+    body = testing.response([("Hi", -0.1, [("Ho", -2.5)]), ("!", -0.2, [])])
+    body = {**body, "status": "failed", "error": error, "output": body["output"] if output else []}
+    given = {"dict": body, "json": json.dumps(body), "sdk": Response.model_validate(body)}[form]
+    says = "The model crashed" if error else "the response failed; the server gave no error"
+    with pytest.raises(tp.APIResponseError, match=says) as info:
+        tp.parse(given)
+    assert info.value.code == ("server_error" if error else None)
+
+
+@pytest.mark.parametrize("form", ["dict", "json", "sdk"])
+def test_a_responses_refusal_keeps_its_text_as_content(form):
+    """A Responses refusal part (no logprobs): `d.refusal` and its text as `d.content`.
+
+    Was: `d.content == ""`, the refusal's text lost, where a chat refusal keeps its own.
+    """
+    refusal = {"type": "refusal", "refusal": "I can't help with that."}
+    item = {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed"}
+    body = {**testing.response([("Hi", -0.1, [])]), "output": [{**item, "content": [refusal]}]}
+    given = {"dict": body, "json": json.dumps(body), "sdk": Response.model_validate(body)}[form]
+    d = tp.parse(given)
+    assert (d.refusal, d.content, len(d)) == (True, "I can't help with that.", 0)
+
+
+@pytest.mark.parametrize("deltas", [True, False], ids=["after-deltas", "no-deltas"])
+@pytest.mark.parametrize("form", ["dicts", "sse"])
+def test_a_responses_stream_that_failed_raises_the_servers_error(deltas, form):
+    """A `response.failed` event raises APIResponseError, as the failed Response does.
+
+    Was: after text deltas, a complete-looking distribution (`finish_reason="failed"`,
+    `incomplete=False`); fed to a StreamAccumulator, what arrived stays readable.
+    """
+    error = {"code": "server_error", "message": "The model crashed"}
+    events = testing.response_events([("Hi", -0.1, []), ("!", -0.2, [])])
+    end = events[-1]
+    failed = {**end["response"], "status": "failed", "output": [], "error": error}
+    kept = [e for e in events[:-1] if deltas or not e["type"].startswith("response.output_")]
+    stream = [*kept, {**end, "type": "response.failed", "response": failed}]
+    given = stream if form == "dicts" else testing.sse(stream, done=False)
+    with pytest.raises(tp.APIResponseError, match="The model crashed") as info:
+        tp.parse(given)
+    assert info.value.code == "server_error"
+    acc = tp.StreamAccumulator()
+    for event in stream[:-1]:
+        acc.feed(event)
+    with pytest.raises(tp.APIResponseError, match="The model crashed"):
+        acc.feed(stream[-1])
+    assert acc.distribution().tokens == (["Hi", "!"] if deltas else [])
 
 
 def test_responses_without_logprobs_raises_with_include_hint():

@@ -186,3 +186,36 @@ def test_generate_with_several_choices_gives_one_per_choice(server):
     assert tp.parse(result, choice=1) == expected[1]
     with pytest.raises(tp.UnsupportedResponseError, match="no choice 2"):
         tp.parse(result, choice=2)
+
+
+def test_a_prompts_generations_parse_as_its_choices(server):
+    """`result.generations[0]` (a list of `ChatGeneration`) parses as the result's choices.
+
+    Was: its messages were read as the chunks of one stream, the two answers joined into one.
+    """
+    body = tp.testing.chat_completion([("Yes", -0.2, [])], [("No", -1.7, [])])
+    server.reply(body)
+    result = chat_model(server, logprobs=True, n=2).generate([[HumanMessage("hi")]])
+    assert [d.text for d in tp.parse_all(result.generations[0])] == ["Yes", "No"]
+    assert tp.parse_all(result.generations[0]) == tp.parse_all(result)
+    assert tp.parse(result.generations[0], choice=1) == tp.parse(result, choice=1)
+
+
+def test_batch_answers_and_several_prompts_are_refused_with_the_fix(server):
+    """`model.batch(...)`'s answers, or a result of two prompts, say to parse each.
+
+    Was: the batch's messages were joined as one stream; of the result's prompts, the first was
+    read and the others dropped, silently.
+    """
+    for text in ("Yes", "No"):
+        server.reply(tp.testing.chat_completion([(text, -0.2, [])]))
+    answers = chat_model(server, logprobs=True).batch(["a", "b"], config={"max_concurrency": 1})
+    assert [tp.parse(m).text for m in answers] == ["Yes", "No"]
+    with pytest.raises(tp.UnsupportedResponseError, match=r"2 whole LangChain messages.*each"):
+        tp.parse(answers)
+    for text in ("Yes", "No"):
+        server.reply(tp.testing.chat_completion([(text, -0.2, [])]))
+    result = chat_model(server, logprobs=True).generate([[HumanMessage("a")], [HumanMessage("b")]])
+    with pytest.raises(tp.UnsupportedResponseError, match="generations of 2 prompts"):
+        tp.parse_all(result)
+    assert [d.text for g in result.generations for d in tp.parse_all(g)] == ["Yes", "No"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel
 from pydantic_ai import Agent
 from pydantic_ai.direct import model_request_stream
 from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart
@@ -11,6 +12,7 @@ from pydantic_ai.providers.openai import OpenAIProvider
 from tests.frameworks._bodies import BUILT_CHAT, BUILT_RESPONSES, CHAT, NO_LOGPROBS, RESPONSES
 
 import tokenprobs as tp
+from tokenprobs import testing
 
 SETTINGS = {"openai_logprobs": True, "openai_top_logprobs": 2}
 
@@ -132,3 +134,51 @@ def test_logprobs_that_are_no_token_entries_are_named(logprobs, says, where):
     with pytest.raises(tp.UnsupportedResponseError, match=says) as e:
         tp.parse(response)
     assert e.value.field == field
+
+
+class City(BaseModel):
+    """A structured output, which pydantic-ai asks for as a tool call by default."""
+
+    city: str
+
+
+def test_a_structured_output_tool_call_says_why_it_has_no_logprobs(server):
+    """The default output tool's call has no logprobs: the error says so and names NativeOutput.
+
+    Was: "run an OpenAI model with openai_logprobs", which the run had been.
+    """
+    body = testing.chat_completion([("x", -0.1, [])])
+    call = {"id": "call_1", "type": "function", "function": {"name": "final_result"}}
+    call["function"]["arguments"] = '{"city": "Paris"}'
+    body["choices"][0] |= {"finish_reason": "tool_calls", "logprobs": {"content": None}}
+    body["choices"][0]["message"] |= {"content": None, "tool_calls": [call]}
+    server.reply(body)
+    provider = OpenAIProvider(base_url=server.base_url, api_key="sk-test")
+    model = OpenAIChatModel("gpt-4o-mini", provider=provider)
+    result = Agent(model, output_type=City, model_settings=SETTINGS).run_sync("where?")
+    assert result.output == City(city="Paris")
+    with pytest.raises(tp.MissingLogprobsError, match="it is a tool call") as e:
+        tp.parse(result)
+    assert "NativeOutput" in str(e.value)
+    assert not e.value.not_requested
+
+
+# what pydantic-ai's XaiModel (xai_logprobs=True) stores in each TextPart: a logprobs object
+# {"content": [entries]} (its `_map_logprobs`), not the bare list the OpenAI models store
+XAI_ENTRIES = [
+    {"token": "Hi", "bytes": [72, 105], "logprob": -0.1, "top_logprobs": []},
+    {"token": "!", "bytes": [33], "logprob": -0.2, "top_logprobs": []},
+]
+
+
+def test_xais_logprobs_object_in_a_text_part_is_read():
+    """The `{"content": [...]}` xAI keeps in a TextPart parses as the chat logprobs it mirrors.
+
+    Was: UnsupportedResponseError "expected a list, got dict".
+    """
+    part = TextPart("Hi!", provider_details={"logprobs": {"content": XAI_ENTRIES}})
+    response = ModelResponse(parts=[part], model_name="grok-4", provider_name="xai")
+    d = tp.parse(response)
+    expected = tp.parse({"content": XAI_ENTRIES})
+    assert (d.source, d.tokens, d.content, d.model) == ("chat", ["Hi", "!"], "Hi!", "grok-4")
+    assert d.logprobs.tolist() == expected.logprobs.tolist()

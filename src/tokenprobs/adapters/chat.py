@@ -20,6 +20,11 @@ TOOL_CALL_HINT = (
     "logprobs, have the model write them as text or structured output (response_format)"
 )
 _TOOL_REASONS = ("tool_calls", "function_call")
+_FILTER_HINT = (
+    "send a prompt the content filter lets through, or change the deployment's filter settings "
+    "(Azure OpenAI): the filter withheld the answer and its logprobs, whether or not they were "
+    "asked for"
+)
 
 
 def parse_choices(
@@ -116,6 +121,10 @@ def choice_logprobs(
         )
         if tool_call:
             what = f"{path} is null: the choice is a tool call, whose arguments carry no logprobs"
+        elif meta.get("finish_reason") == "content_filter":
+            what = f"{path} is null: the content filter stopped the choice (finish_reason "
+            what += "'content_filter'; its content_filter_results say which category)"
+            hint = _FILTER_HINT
         raise MissingLogprobsError(what, endpoint="chat.completions", hint=hint)
     if isinstance(logprobs, list):
         return columns_from_entries(logprobs, path, table=table).build(source, **meta)

@@ -11,7 +11,7 @@ from tokenprobs.adapters._common import error_body, get, plain, seen, seq
 from tokenprobs.adapters._sse import SSE, looks_like_sse, parse_sse
 from tokenprobs.adapters.chat import TOOL_CALL_HINT
 from tokenprobs.adapters.completions import legacy_columns, offset_bytes
-from tokenprobs.adapters.responses import parse_response
+from tokenprobs.adapters.responses import failure_of, parse_response
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
@@ -141,8 +141,9 @@ class StreamAccumulator:
         """Add one chunk; return `(choice, positions so far)` for each choice that grew.
 
         Raises:
-            APIResponseError: the chunk is an error the server sent mid-stream (what arrived
-                before it stays available through `distribution`).
+            APIResponseError: the chunk is an error the server sent mid-stream, or a Responses
+                `response.failed` event (what arrived before it stays available through
+                `distribution`).
             UnsupportedResponseError: the chunk is not of the stream's kind.
         """
         body = plain(chunk) if get(chunk, "type") == "error" else chunk  # an SDK error event
@@ -243,6 +244,8 @@ class StreamAccumulator:
         if kind in ("response.output_text.delta", "response.output_text.done"):
             self._feed_text_event(state, event, kind, path)
         elif kind in _RESPONSE_END:
+            if kind == "response.failed":  # the server's error, as the failed Response's own
+                raise failure_of(get(event, "response"))
             state.ended = True
             response = get(event, "response")
             status = get(response, "status")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tokenprobs.adapters._common import error_body, get, plain
+from tokenprobs.adapters._common import get
+from tokenprobs.adapters.responses import failed
 from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
 
 __all__ = ["failed", "failure", "not_a_stream", "not_an_api_response"]
@@ -39,15 +40,3 @@ def failure(chunk: Any) -> APIResponseError | None:  # noqa: ANN401 - any SDK ch
     if get(chunk, "type") != "response.failed":
         return None
     return failed(get(chunk, "response")) or failed({"status": "failed"})
-
-
-def failed(response: Any) -> APIResponseError | None:  # noqa: ANN401 - any SDK response
-    """The server's error of a Responses response whose `status` is `"failed"`, else `None`.
-
-    Its JSON body parses as that error (`tp.parse`); the SDK's object must say the same.
-    """
-    if get(response, "status") != "failed" or get(response, "choices") is not None:
-        return None
-    error = plain(get(response, "error"))
-    found = error_body({"error": error}) if isinstance(error, dict) else None
-    return found or APIResponseError("the response failed; the server gave no error", body=error)

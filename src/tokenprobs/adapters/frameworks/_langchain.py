@@ -50,6 +50,8 @@ def parse_langchain(obj: Any, *, choice: int | None) -> list[TokenDistribution]:
     generations = getattr(obj, "generations", None)
     if isinstance(generations, list) and generations:
         return _generations(generations, choice=choice)
+    if isinstance(obj, list | tuple) and obj and all(_whole(g, "ChatGeneration") for g in obj):
+        return _generations(list(obj), choice=choice)  # one prompt's: result.generations[i]
     messages = _answers(obj)
     kind = type(messages[0]).__name__
     only_choice(choice, f"a LangChain {kind}")
@@ -75,7 +77,11 @@ def parse_langchain(obj: Any, *, choice: int | None) -> list[TokenDistribution]:
 
 
 def _answers(obj: Any) -> list[Any]:  # noqa: ANN401
-    """The messages of a message or a list of chunks, each checked to be a chat model's answer."""
+    """The messages of a message or a list of chunks, each checked to be a chat model's answer.
+
+    Raises:
+        UnsupportedResponseError: Not a chat model's answer, or several whole answers.
+    """
     messages = [unwrap(m) for m in obj] if isinstance(obj, list | tuple) else [unwrap(obj)]
     for m in messages:
         answer = any(c.__name__ == "AIMessage" for c in type(m).__mro__)
@@ -85,12 +91,24 @@ def _answers(obj: Any) -> list[Any]:  # noqa: ANN401
                 "AIMessage or AIMessageChunk (or a list of chunks, or their sum)"
             )
             raise UnsupportedResponseError(msg)
+    if len(messages) > 1 and any(_whole(m, "AIMessage") for m in messages):
+        msg = (
+            f"a list of {len(messages)} whole LangChain messages (model.batch(...)'s answers), "
+            "not the chunks of one stream: parse each ([tp.parse(m) for m in messages])"
+        )
+        raise UnsupportedResponseError(msg)
     return messages
 
 
 def _generations(generations: list[Any], *, choice: int | None) -> list[TokenDistribution]:
     """Each generation as a choice, numbered in order."""
     first = generations[0]
+    if isinstance(first, list) and len(generations) > 1:
+        msg = (
+            f"the result holds the generations of {len(generations)} prompts: parse each "
+            "prompt's ([tp.parse_all(g) for g in result.generations])"
+        )
+        raise UnsupportedResponseError(msg, field="generations")
     gens = first if isinstance(first, list) else generations
     if choice is not None and not 0 <= choice < len(gens):
         msg = f"there is no choice {choice}: the result has {len(gens)} generation(s)"
@@ -192,6 +210,11 @@ def _tool_call(m: Any) -> bool:  # noqa: ANN401
         or m.additional_kwargs.get("tool_calls")
         or m.response_metadata.get("finish_reason") in _TOOL_REASONS
     )
+
+
+def _whole(obj: object, name: str) -> bool:
+    """Whether `obj` is a `name` (`AIMessage`, `ChatGeneration`) itself, not its chunk subclass."""
+    return type(obj).__name__ == name
 
 
 def _str(value: object) -> str | None:

@@ -23,6 +23,12 @@ __all__ = ["PREFIX", "parse_pydantic_ai"]
 
 PREFIX = "pydantic_ai."
 _STREAMED = ("StreamedRunResult", "StreamedRunResultSync")
+_TOOL_HINT = (
+    "ask for a text answer instead: on OpenAI, tool-call arguments carry no logprobs, and "
+    "pydantic-ai's structured output is a tool call unless asked otherwise: "
+    "Agent(..., output_type=NativeOutput(YourModel)) has the model write it as response_format "
+    "text, whose tokens have logprobs"
+)
 
 
 def _hint() -> str:
@@ -55,20 +61,18 @@ def parse_pydantic_ai(obj: Any, *, choice: int | None) -> list[TokenDistribution
         cols = columns_from_entries(_entries(logprobs, path, response.model_name), path)
         return [cols.build("chat.stream" if stream else "chat", **meta)]
     cols = Columns()
-    seen = False
+    seen = chat_shaped = False
     for i, part in enumerate(response.parts):
         lp = (getattr(part, "provider_details", None) or {}).get("logprobs")
         if lp is not None and type(part).__name__ == "TextPart":
             seen = True
+            chat_shaped |= isinstance(lp, dict) and "content" in lp  # xAI's {"content": [...]}
             path = f"parts[{i}].provider_details['logprobs']"
             cols.extend(columns_from_entries(_entries(lp, path, response.model_name), path))
     if not seen:
-        what = (
-            f"the pydantic-ai {type(obj).__name__} carries no logprobs (neither its "
-            "provider_details nor any TextPart's has 'logprobs')"
-        )
-        responses_api = str(response.provider_response_id or "").startswith("resp_")
-        raise missing(what, hint=_hint(), endpoint="responses" if responses_api else None)
+        raise _none(obj, response)
+    if chat_shaped:
+        return [cols.build("chat.stream" if stream else "chat", **meta)]
     return [
         cols.build(
             "responses.stream" if stream else "responses",
@@ -79,8 +83,24 @@ def parse_pydantic_ai(obj: Any, *, choice: int | None) -> list[TokenDistribution
     ]
 
 
+def _none(obj: Any, response: Any) -> Exception:  # noqa: ANN401
+    """The error for a response without logprobs: a tool call's say why, not how to ask."""
+    what = (
+        f"the pydantic-ai {type(obj).__name__} carries no logprobs (neither its "
+        "provider_details nor any TextPart's has 'logprobs')"
+    )
+    responses_api = str(response.provider_response_id or "").startswith("resp_")
+    endpoint = "responses" if responses_api else "chat.completions"
+    if any(type(p).__name__ == "ToolCallPart" for p in response.parts):
+        what += ": it is a tool call, whose arguments carry no logprobs"
+        return missing(what, hint=_TOOL_HINT, endpoint=endpoint, not_requested=False)
+    return missing(what, hint=_hint(), endpoint="responses" if responses_api else None)
+
+
 def _entries(value: object, path: str, model: object) -> list[Any]:
     """The OpenAI token entries a `provider_details['logprobs']` holds, else a typed error.
+
+    A list of entries (OpenAI's models), or a logprobs object `{"content": [...]}` (xAI's).
 
     Raises:
         UnsupportedResponseError: Gemini's `logprobs_result` (`GoogleModel` with
@@ -95,6 +115,8 @@ def _entries(value: object, path: str, model: object) -> list[Any]:
             "'openai_top_logprobs': k})"
         )
         raise UnsupportedResponseError(msg, field=path)
+    if isinstance(value, dict) and "content" in value:
+        return seq(value["content"], f"{path}['content']") or []
     return seq(value, path) or []
 
 
