@@ -541,3 +541,31 @@ def test_a_mode_change_while_an_answer_streams_waits_for_it(stub_playground, pag
     _until(page, "document.querySelector('.branch .tpv').dataset.mode === 'entropy'")
     assert page.locator(CELLS).count() == 4096
     assert page.locator("article.branch .status").text_content() == "4096 tokens"
+
+
+def test_loading_a_session_while_an_answer_streams_stops_that_answer(
+    stub_playground, page, tmp_path
+):
+    """The answer streaming when a session loads is stopped, drawing nothing more.
+
+    Its column is gone: the loaded session alone is shown, and the page says nothing went wrong.
+    """
+    _open(page, stub_playground)
+    _run(page, "Say hello", max_tokens=16)
+    page.wait_for_selector("article.branch[data-done='1']")
+    session = tmp_path / "session.json"
+    session.write_text(json.dumps(_session(stub_playground)), encoding="utf-8")
+    short = page.locator(CELLS).count()
+    page.fill("#model", "big")
+    _run(page, "Say a lot", max_tokens=4096, top_logprobs=5)
+    _until(page, "document.querySelectorAll('article.branch .tx > [data-p]').length > 100")
+    page.set_input_files("#load", str(session))
+    _until(page, "document.querySelectorAll('article.branch').length === 1")
+    frames = page.evaluate("window.__tp.frames")
+    time.sleep(1.0)
+    assert page.evaluate("window.__tp.frames") == frames  # the big answer draws no more
+    assert page.locator(CELLS).count() == short
+    assert page.locator("#messages .error").count() == 0
+    _until(page, "!document.querySelector('#load').value")
+    loaded = _session(stub_playground)["branches"]
+    assert [len(b["distribution"]["tokens"]) for b in loaded] == [short]

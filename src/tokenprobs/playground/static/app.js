@@ -6,7 +6,8 @@
 const $ = (id) => document.getElementById(id);
 // running: answers streaming now; redraw: a mode change waits for them (their frames are drawn
 // into the columns they opened, which a redraw would replace)
-const state = { branches: new Map(), mode: "least-likely", config: null, running: 0, redraw: false };
+// streams: each running answer's AbortController (a load stops them: their columns are gone)
+const state = { branches: new Map(), mode: "least-likely", config: null, running: 0, redraw: false, streams: new Set() };
 // What the browser test reads: when the last run's first token was drawn, how long frames took.
 const perf = (window.__tp = { firstTokenAt: null, frames: 0, longestFrameMs: 0, runs: 0 });
 
@@ -41,7 +42,8 @@ function sayError(ev) {
   const what = document.createElement("span");
   what.className = "kind";
   const status = ev.status ? " " + ev.status : "";
-  const kinds = { guard: "Refused before sending", api: "The server answered", connection: "Could not reach the server" };
+  const kinds = { guard: "Refused before sending", api: "The server answered", connection: "Could not reach the server",
+    interrupted: "Interrupted" };
   what.textContent = (kinds[ev.kind] || "Error") + status + ":";
   const body = document.createElement("span");
   body.className = "error-message";
@@ -49,13 +51,13 @@ function sayError(ev) {
   div.append(what, body);
 }
 
-async function api(path, body) {
+async function api(path, body, signal) {
   const init = body === undefined ? {} : {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   };
-  return fetch(path, init);
+  return fetch(path, { ...init, signal });
 }
 
 function column(meta) {
@@ -209,10 +211,15 @@ function formData() {
 }
 
 async function streamed(path, body) {
+  const stream = new AbortController();
+  state.streams.add(stream);
   state.running += 1;
   try {
-    await consume(await api(path, body));
+    await consume(await api(path, body, stream.signal));
+  } catch (e) {
+    if (!stream.signal.aborted) throw e; // stopped by a load: its column is gone, nothing to say
   } finally {
+    state.streams.delete(stream);
     state.running -= 1;
     if (!state.running && state.redraw) {
       state.redraw = false;
@@ -410,6 +417,9 @@ async function load() {
     sayError(data);
     return;
   }
+  // the answers still arriving belong to the session just replaced: stop them, not drawn
+  for (const stream of state.streams) stream.abort();
+  state.redraw = false;
   $("messages").replaceChildren();
   redraw(data.branches);
   $("load").value = "";
