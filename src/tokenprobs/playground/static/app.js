@@ -60,7 +60,22 @@ async function api(path, body, signal) {
   return fetch(path, { ...init, signal });
 }
 
+// A new answer with the id of one drawn: the playground restarted (its ids start again at 1)
+// and no longer has the answers drawn before; their links would open the new ones.
+function retire() {
+  for (const col of state.branches.values()) {
+    col.el.dataset.stale = "1";
+    col.el.dataset.done = "1";
+    col.exp.removeAttribute("href");
+    col.status.textContent = "from before the playground restarted";
+  }
+  state.branches.clear();
+  say("the playground restarted: it no longer has the answers drawn before, so their " +
+    "alternatives, branches and export are gone (Save session keeps answers across restarts)", "error");
+}
+
 function column(meta) {
+  if (state.branches.has(meta.id)) retire();
   const el = document.createElement("article");
   el.className = "branch";
   el.dataset.branch = meta.id;
@@ -241,7 +256,7 @@ function cellOf(target) {
   if (!cell) return null;
   const el = cell.closest(".branch");
   const col = el && state.branches.get(Number(el.dataset.branch));
-  if (!col || !col.tx) return null;
+  if (!col || col.el !== el || !col.tx) return null; // a column from before a restart: none
   const index = Array.prototype.indexOf.call(col.tx.children, cell);
   return index < 0 ? null : { col, cell, index };
 }
