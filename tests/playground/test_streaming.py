@@ -27,7 +27,10 @@ def live(upstream, stub):
         Served(create_app(upstream, model="stub")) as served,
         httpx.Client(base_url=served.url, timeout=30) as client,
     ):
+        client.streams = []
         yield client
+        for run in client.streams:  # read to their end before the client closes
+            run.stop()
 
 
 class Streaming:
@@ -39,6 +42,7 @@ class Streaming:
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._read, args=(client, body), daemon=True)
         self.thread.start()
+        client.streams.append(self)
         deadline = time.monotonic() + 10
         while not any(e["t"] == "frame" for e in self.events):
             assert time.monotonic() < deadline, self.events
@@ -188,3 +192,17 @@ def test_a_saved_error_is_read_strictly(page, error, says):
     assert r.status_code == 400
     assert r.json()["message"].startswith(says), r.json()["message"]
     assert saved["format"] == FORMAT
+
+
+def test_an_answer_still_arriving_is_not_compared(live):
+    """A comparison of what arrived so far would say the answers agree where one has not spoken."""
+    first = Streaming(live, RUN)
+    first.finish()
+    second = Streaming(live, RUN)
+    r = live.get(f"/api/compare?a={first.id}&b={second.id}")
+    assert r.status_code == 404
+    assert r.json()["message"] == (
+        f"branch {second.id}'s answer has not finished arriving: compare it when it has"
+    )
+    second.finish()
+    assert live.get(f"/api/compare?a={first.id}&b={second.id}").json()["diverge"] is None
