@@ -21,8 +21,8 @@ pytestmark = pytest.mark.extras
 
 @pytest.fixture
 def live(upstream, stub):
-    """The playground served by uvicorn, and a client of it; the stub sends a chunk every 0.2 s."""
-    stub.delay = 0.2
+    """The playground served by uvicorn, and a client of it; the stub sends a chunk every 0.4 s."""
+    stub.delay = 0.4
     with (
         Served(create_app(upstream, model="stub")) as served,
         httpx.Client(base_url=served.url, timeout=30) as client,
