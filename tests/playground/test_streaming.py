@@ -13,8 +13,7 @@ import pytest
 from tests.playground.stub import HOSTILE, Served
 from tests.playground.test_app import RUN
 
-from tokenprobs.playground import FORMAT, Session, create_app
-from tokenprobs.playground import _app as app_module
+from tokenprobs.playground import FORMAT, Session, _fields, create_app
 
 pytestmark = pytest.mark.extras
 
@@ -69,7 +68,7 @@ class Streaming:
 
 def test_a_body_past_the_limit_is_a_413_and_is_not_read_whole(page, monkeypatch):
     """Declared (Content-Length) or streamed (chunked) past MAX_BODY: 413, a JSON error."""
-    monkeypatch.setattr(app_module, "MAX_BODY", 1000)
+    monkeypatch.setattr(_fields, "MAX_BODY", 1000)
     body = json.dumps({**RUN, "prompt": "x" * 2000}).encode()
     declared = page.post("/api/run", content=body, headers={"content-type": "application/json"})
     chunked = page.post(
@@ -92,7 +91,7 @@ def test_a_session_past_the_limit_is_refused_and_the_old_one_kept(page, monkeypa
     with page.stream("POST", "/api/run", json=RUN) as r:
         r.read()
     before = page.get("/api/session").text
-    monkeypatch.setattr(app_module, "MAX_BODY", 1000)
+    monkeypatch.setattr(_fields, "MAX_BODY", 1000)
     assert len(json.dumps(json.loads(before))) > 1000
     r = page.post("/api/session", json={"session": json.loads(before)})
     assert r.status_code == 413
@@ -206,3 +205,15 @@ def test_an_answer_still_arriving_is_not_compared(live):
     )
     second.finish()
     assert live.get(f"/api/compare?a={first.id}&b={second.id}").json()["diverge"] is None
+
+
+def test_an_answer_still_arriving_is_not_exported(live):
+    """An export is a finished answer's page: mid-stream, it would look whole and not be."""
+    run = Streaming(live, RUN)
+    r = live.get(f"/api/branches/{run.id}/export")
+    assert r.status_code == 404
+    assert r.json()["message"] == (
+        f"branch {run.id}'s answer has not finished arriving: export it when it has"
+    )
+    run.finish()
+    assert live.get(f"/api/branches/{run.id}/export").status_code == 200

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from tokenprobs import render
 from tokenprobs._optional import require
 from tokenprobs.playground._compare import compare_answers
-from tokenprobs.playground._fields import integer, parse_json, query_integer
+from tokenprobs.playground._fields import (
+    BodyTooLargeError,
+    bounded_body,
+    integer,
+    parse_json,
+    query_integer,
+)
 from tokenprobs.playground._runs import error_event, fork, run_events, summary
 from tokenprobs.playground._session import Branch, Request, Session, SessionError
 from tokenprobs.playground._upstream import Upstream, branch_refusal
@@ -31,12 +37,7 @@ if TYPE_CHECKING:
     from tokenprobs.guards import ServerCapabilities
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["CSP", "MAX_BODY", "create_app"]
-
-MAX_BODY = 64 * 2**20
-"""The largest request body the app reads, in bytes (64 MiB; a 4,096-token answer with 20
-alternatives a position saves as 4.5 MiB); a larger body is a `413`, refused before it is read
-whole."""
+__all__ = ["CSP", "create_app"]
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -215,7 +216,7 @@ class _Handlers:
         except ValueError as exc:
             return self.error(exc, 400)
         try:
-            branch, d = self.answered(request.path_params)
+            branch, d = self.answered(request.path_params, finished="export")
         except SessionError as exc:
             return self.error(exc, 404)
         name = f"tokenprobs-branch-{branch.id}.html"
@@ -253,13 +254,25 @@ class _Handlers:
         except SessionError as exc:
             return self.error(exc, 404)
 
-    def answered(self, path: Mapping[str, str]) -> tuple[Branch, TokenDistribution]:
+    def answered(
+        self, path: Mapping[str, str], *, finished: str | None = None
+    ) -> tuple[Branch, TokenDistribution]:
         """The branch the path names (`/api/branches/{id}/...`) and its answer.
 
+        Args:
+            path: The path's parameters.
+            finished: What needs the whole answer (`"export"`): refused while it arrives.
+
         Raises:
-            SessionError: The id is not an integer, no branch has it, or it has no answer yet.
+            SessionError: The id is not an integer, no branch has it, it has no answer yet, or
+                (`finished`) its answer is still arriving.
         """
         branch = self.session.get(query_integer(path, "id", lo=1))
+        if finished is not None and branch.running:
+            msg = (
+                f"branch {branch.id}'s answer has not finished arriving: {finished} it when it has"
+            )
+            raise SessionError(msg)
         return branch, branch.answer()
 
 
@@ -303,34 +316,11 @@ async def _body(
         BodyTooLargeError: The body is larger than `MAX_BODY` (read no further).
         SessionError: The body is not JSON, or not an object.
     """
-    data = parse_json(await _bounded(request), "the request's body")
+    data = parse_json(await bounded_body(request), "the request's body")
     if not isinstance(data, dict):
         msg = f"the request's body must be a JSON object, got {type(data).__name__}"
         raise SessionError(msg)
     return data
-
-
-class BodyTooLargeError(SessionError):
-    """A request body larger than `MAX_BODY` (the app answers `413`)."""
-
-
-async def _bounded(request: HTTPRequest) -> bytes:
-    """The request's body, refused as soon as it is known to pass `MAX_BODY`.
-
-    Raises:
-        BodyTooLargeError: Its `Content-Length`, or what arrived of it, is past `MAX_BODY`.
-    """
-    msg = f"the request's body is larger than the playground reads ({MAX_BODY} bytes)"
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        raise BodyTooLargeError(msg)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise BodyTooLargeError(msg)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _mode(data: dict[str, Any]) -> str:

@@ -102,12 +102,13 @@ function column(meta) {
   // a branch's first frame draws the parent's positions: its own tokens come after them
   const forcedN = meta.position === null || meta.position === undefined ? 0 : meta.position + 1;
   const col = { meta, el, box, tx: null, starts: [], n: 0, done: false, status, sum, exp, forcedN };
-  setExport(col);
   state.branches.set(meta.id, col);
   return col;
 }
 
+// the export link: once the answer is in (an export is a finished answer's page)
 function setExport(col) {
+  if (col.el.dataset.stale) return;
   col.exp.href = "/api/branches/" + col.meta.id + "/export?mode=" + encodeURIComponent(state.mode);
 }
 
@@ -177,6 +178,7 @@ async function consume(response) {
   if (col) {
     col.done = true;
     col.el.dataset.done = "1";
+    setExport(col);
     if (col.status.textContent.endsWith("…")) col.status.textContent = col.status.textContent.slice(0, -1);
   }
   refreshCompare();
@@ -331,6 +333,7 @@ function redraw(list) {
     }
     col.done = true;
     col.el.dataset.done = "1";
+    setExport(col);
     col.status.textContent = (b.n || 0) + " tokens";
     if (b.error) sayError(b.error);
   }
