@@ -78,14 +78,14 @@ def browser():
 class Playground:
     """`tokenprobs playground` started as a user starts it; `log` is all it printed."""
 
-    def __init__(self, base_url: str, model: str) -> None:
+    def __init__(self, base_url: str, model: str, port: int = 0) -> None:
         """Start `tokenprobs playground` (the installed command) and wait until it answers."""
         env = {**os.environ, "OPENAI_API_KEY": KEY, "PYTHONUNBUFFERED": "1"}
         env.pop("OPENAI_BASE_URL", None)
         self.log = ""
         command = [str(Path(sys.executable).with_name("tokenprobs")), "playground"]
         command += ["--base-url", base_url]
-        command += ["--model", model, "--no-browser"]
+        command += ["--model", model, "--no-browser", "--port", str(port)]
         began = time.monotonic()
         self.process = subprocess.Popen(  # noqa: S603 - our own command
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -541,3 +541,62 @@ def test_a_mode_change_while_an_answer_streams_waits_for_it(stub_playground, pag
     _until(page, "document.querySelector('.branch .tpv').dataset.mode === 'entropy'")
     assert page.locator(CELLS).count() == 4096
     assert page.locator("article.branch .status").text_content() == "4096 tokens"
+
+
+def test_loading_a_session_while_an_answer_streams_stops_that_answer(
+    stub_playground, page, tmp_path
+):
+    """The answer streaming when a session loads is stopped, drawing nothing more.
+
+    Its column is gone: the loaded session alone is shown, and the page says nothing went wrong.
+    """
+    _open(page, stub_playground)
+    _run(page, "Say hello", max_tokens=16)
+    page.wait_for_selector("article.branch[data-done='1']")
+    session = tmp_path / "session.json"
+    session.write_text(json.dumps(_session(stub_playground)), encoding="utf-8")
+    short = page.locator(CELLS).count()
+    page.fill("#model", "big")
+    _run(page, "Say a lot", max_tokens=4096, top_logprobs=5)
+    _until(page, "document.querySelectorAll('article.branch .tx > [data-p]').length > 100")
+    page.set_input_files("#load", str(session))
+    _until(page, "document.querySelectorAll('article.branch').length === 1")
+    frames = page.evaluate("window.__tp.frames")
+    time.sleep(1.0)
+    assert page.evaluate("window.__tp.frames") == frames  # the big answer draws no more
+    assert page.locator(CELLS).count() == short
+    assert page.locator("#messages .error").count() == 0
+    _until(page, "!document.querySelector('#load').value")
+    loaded = _session(stub_playground)["branches"]
+    assert [len(b["distribution"]["tokens"]) for b in loaded] == [short]
+
+
+def test_answers_drawn_before_a_restart_say_so_and_open_nothing_else(stub, page):
+    """Restarted on its port, the playground has none of the answers the page drew.
+
+    Its ids start again at 1: the old #1's export link would download the new #1. The page
+    marks the old columns as from before the restart, without links, and says why.
+    """
+    first = Playground(stub.url, "stub")
+    port = int(first.url.rsplit(":", 1)[1].strip("/"))
+    try:
+        _open(page, first)
+        _run(page, "Say hello", max_tokens=16)
+        page.wait_for_selector("article.branch[data-done='1']")
+    finally:
+        assert KEY not in first.stop()
+    second = Playground(stub.url, "stub", port=port)
+    try:
+        _run(page, "Say hello again", max_tokens=2)
+        _until(page, "document.querySelectorAll('article.branch[data-done=\\'1\\']').length === 2")
+        old, new = page.locator("article.branch").all()
+        assert old.get_attribute("data-stale") == "1"
+        assert old.locator("a.export").get_attribute("href") is None
+        assert old.locator(".status").text_content() == "from before the playground restarted"
+        assert new.get_attribute("data-stale") is None
+        assert new.locator("a.export").get_attribute("href").startswith("/api/branches/1/")
+        assert "the playground restarted" in page.locator("#messages").text_content()
+        old.locator(".tx > [data-p]").first.click()
+        assert page.locator("#alternatives").is_hidden()  # nothing of the new #1 opens
+    finally:
+        assert KEY not in second.stop()

@@ -9,7 +9,14 @@ KEY = "sk-proj-CANARY-playground-5d2c9b1e7a3f4e6d8c0b2a4f6e8d0c2b4a6f8e0d"
 collect_ignore = (
     []
     if importlib.util.find_spec("starlette")
-    else ["test_app.py", "stub.py", "test_prefill.py", "test_compare.py", "test_requests.py"]
+    else [
+        "test_app.py",
+        "stub.py",
+        "test_prefill.py",
+        "test_compare.py",
+        "test_requests.py",
+        "test_streaming.py",
+    ]
 )
 
 

@@ -12,6 +12,12 @@ from tokenprobs.playground._fields import integer, maybe_number, query_integer, 
 
 D = json.loads(tp.examples.load("apiref").model_dump_json())
 """A saved answer of 9 positions."""
+OTHER = {
+    **D,
+    "top_tokens": [D["top_tokens"][0], ["?", " there"], *D["top_tokens"][2:]],
+    "top_bytes": [D["top_bytes"][0], [[63], D["top_bytes"][1][1]], *D["top_bytes"][2:]],
+}
+"""The same answer, whose position 1 offered `?` instead of `!`."""
 REQ = {"endpoint": "completions", "model": "m", "prompt": "Hi", "top_logprobs": 2}
 FORM = {"endpoint": "completions", "model": "m", "prompt": "x"}
 
@@ -179,7 +185,7 @@ def test_the_pages_form_keeps_a_large_seed_exact():
             id="self-parent",
         ),
         pytest.param(
-            {"format": FORMAT, "branches": [branch(1), branch(2, 3, 1, "x"), branch(3, 2, 1, "y")]},
+            {"format": FORMAT, "branches": [branch(1), branch(2, 3, 1, "!"), branch(3, 2, 1, "!")]},
             "branches 2 → 3 → 2 are each other's parents",
             id="cycle",
         ),
@@ -199,6 +205,17 @@ def test_the_pages_form_keeps_a_large_seed_exact():
             id="position-past-the-answer",
         ),
         pytest.param(
+            {"format": FORMAT, "branches": [branch(1), branch(2, 1, 1, " there")]},
+            "branch 2: forced ' there' is not its answer's token at position 1 ('!'): give that",
+            id="forced-not-the-answers-token",
+        ),
+        pytest.param(
+            {"format": FORMAT, "branches": [branch(1, distribution=OTHER), branch(2, 1, 1, "!")]},
+            "branch 2: its token at position 1 ('!') is not one of its parent's alternatives "
+            "there (branch 1: ['?', ' there'])",
+            id="forced-not-the-parents-alternative",
+        ),
+        pytest.param(
             {"format": FORMAT, "branches": [branch(1), branch(2, 1, 2, "x\ud800")]},
             "branches[1].forced holds a lone surrogate",
             id="surrogate",
@@ -215,7 +232,7 @@ def test_a_malformed_session_names_what_is_wrong(session, says):
 
 def test_a_session_with_forks_loads():
     """A well-formed session with a chain of forks loads, and its next id follows the largest."""
-    session = Session.loads(saved(branch(1), branch(4, 1, 2, "x"), branch(5, 4, 3, "y")))
+    session = Session.loads(saved(branch(1), branch(4, 1, 2, " How"), branch(5, 4, 3, " can")))
     assert list(session.branches) == [1, 4, 5]
     assert session.next_id == 6
     assert session.branches[5].label == "#5 ← #4 @ 3"
@@ -223,7 +240,9 @@ def test_a_session_with_forks_loads():
 
 def test_comparing_branches_whose_parents_form_a_cycle_ends():
     """A session built by hand with a cycle (loads refuses one): the comparison still returns."""
-    session = Session.loads(saved(branch(1), branch(2, 1, 5, "x"), branch(3, 1, 5, "x")))
+    session = Session.loads(
+        saved(branch(1), branch(2, 1, 5, " assist"), branch(3, 1, 5, " assist"))
+    )
     session.branches[2].parent, session.branches[3].parent = 3, 2
     out = []
     worker = threading.Thread(

@@ -210,8 +210,8 @@ def session(*branches):
         pytest.param(
             session(
                 {"id": 1},
-                {"id": 2, "parent": 3, "position": 5, "forced": "x"},
-                {"id": 3, "parent": 2, "position": 5, "forced": "x"},
+                {"id": 2, "parent": 3, "position": 5, "forced": " assist"},
+                {"id": 3, "parent": 2, "position": 5, "forced": " assist"},
             ),
             "branches 2 → 3 → 2 are each other's parents",
             id="cycle",

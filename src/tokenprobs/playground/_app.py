@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from tokenprobs import render
 from tokenprobs._optional import require
 from tokenprobs.playground._compare import compare_answers
-from tokenprobs.playground._fields import integer, parse_json, query_integer
+from tokenprobs.playground._fields import (
+    BodyTooLargeError,
+    bounded_body,
+    integer,
+    parse_json,
+    query_integer,
+)
 from tokenprobs.playground._runs import error_event, fork, run_events, summary
 from tokenprobs.playground._session import Branch, Request, Session, SessionError
 from tokenprobs.playground._upstream import Upstream, branch_refusal
@@ -128,6 +134,8 @@ class _Handlers:
         self.session = Session()
 
     def error(self, exc: BaseException, status: int) -> Response:
+        """`exc` as the page's error event (`413` for a body past `MAX_BODY`, else `status`)."""
+        status = 413 if isinstance(exc, BodyTooLargeError) else status
         return _json(error_event(exc, self.upstream), status=status)
 
     async def index(self, _: HTTPRequest) -> Response:
@@ -208,7 +216,7 @@ class _Handlers:
         except ValueError as exc:
             return self.error(exc, 400)
         try:
-            branch, d = self.answered(request.path_params)
+            branch, d = self.answered(request.path_params, finished="export")
         except SessionError as exc:
             return self.error(exc, 404)
         name = f"tokenprobs-branch-{branch.id}.html"
@@ -246,13 +254,25 @@ class _Handlers:
         except SessionError as exc:
             return self.error(exc, 404)
 
-    def answered(self, path: Mapping[str, str]) -> tuple[Branch, TokenDistribution]:
+    def answered(
+        self, path: Mapping[str, str], *, finished: str | None = None
+    ) -> tuple[Branch, TokenDistribution]:
         """The branch the path names (`/api/branches/{id}/...`) and its answer.
 
+        Args:
+            path: The path's parameters.
+            finished: What needs the whole answer (`"export"`): refused while it arrives.
+
         Raises:
-            SessionError: The id is not an integer, no branch has it, or it has no answer yet.
+            SessionError: The id is not an integer, no branch has it, it has no answer yet, or
+                (`finished`) its answer is still arriving.
         """
         branch = self.session.get(query_integer(path, "id", lo=1))
+        if finished is not None and branch.running:
+            msg = (
+                f"branch {branch.id}'s answer has not finished arriving: {finished} it when it has"
+            )
+            raise SessionError(msg)
         return branch, branch.answer()
 
 
@@ -293,9 +313,10 @@ async def _body(
     """The request's JSON object.
 
     Raises:
+        BodyTooLargeError: The body is larger than `MAX_BODY` (read no further).
         SessionError: The body is not JSON, or not an object.
     """
-    data = parse_json(await request.body(), "the request's body")
+    data = parse_json(await bounded_body(request), "the request's body")
     if not isinstance(data, dict):
         msg = f"the request's body must be a JSON object, got {type(data).__name__}"
         raise SessionError(msg)
@@ -326,11 +347,18 @@ def _meta(branch: Branch, server: ServerCapabilities) -> dict[str, object]:
 async def _announce(
     branch: Branch, upstream: Upstream, events: AsyncIterator[dict[str, object]]
 ) -> AsyncIterator[dict[str, object]]:
-    yield {"t": "branch", **_meta(branch, upstream.capabilities)}
-    async for event in events:
-        if event.get("t") == "done":  # the answer told which server it is: what it can branch
-            event["refusal"] = branch_refusal(branch.request.endpoint, upstream.capabilities)
-        yield event
+    """The branch's `branch` event, then its run's; the branch is `running` until they end."""
+    branch.started()
+    finished = False
+    try:
+        yield {"t": "branch", **_meta(branch, upstream.capabilities)}
+        async for event in events:
+            if event.get("t") == "done":  # the answer told which server it is: what it can branch
+                event["refusal"] = branch_refusal(branch.request.endpoint, upstream.capabilities)
+            finished = event.get("t") in {"done", "error"}
+            yield event
+    finally:  # also when the page stopped reading (the stream cancelled, or closed)
+        branch.stopped(finished=finished)
 
 
 def _stream(events: AsyncIterator[dict[str, object]]) -> StreamingResponse:

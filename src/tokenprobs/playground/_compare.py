@@ -21,6 +21,7 @@ import numpy as np
 
 from tokenprobs import render
 from tokenprobs.comparison import ComparisonError, compare
+from tokenprobs.playground._fields import SessionError
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -38,8 +39,12 @@ def compare_answers(session: Session, a: Branch, b: Branch) -> dict[str, object]
     """Two finished answers position by position, with divergence intervals where they share text.
 
     Raises:
-        SessionError: A branch has no answer yet.
+        SessionError: A branch has no answer yet, or it is still arriving.
     """
+    for branch in (a, b):
+        if branch.running:
+            msg = f"branch {branch.id}'s answer has not finished arriving: compare it when it has"
+            raise SessionError(msg)
     da, db = a.answer(), b.answer()
     n = max(len(da), len(db))
     shared = _shared(da, db)

@@ -16,9 +16,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from starlette.requests import Request
+
 __all__ = [
     "INT64",
+    "MAX_BODY",
+    "BodyTooLargeError",
     "SessionError",
+    "bounded_body",
     "integer",
     "maybe_integer",
     "maybe_number",
@@ -38,10 +43,37 @@ _DIGITS = re.compile(r"-?[0-9]{1,20}")
 """An integer as a query string or path writes it (20 digits hold every 64-bit integer)."""
 _SHOWN = 40
 """Characters of a wrong value an error shows (a 400-digit number is cut)."""
+MAX_BODY = 64 * 2**20
+"""The largest request body the app reads, in bytes (64 MiB; a 4,096-token answer with 20
+alternatives a position saves as 4.5 MiB); a larger body is a `413`, refused before it is read
+whole."""
 
 
 class SessionError(ValueError):
     """A request of the page, or a saved session, that cannot be read (the message says where)."""
+
+
+class BodyTooLargeError(SessionError):
+    """A request body larger than `MAX_BODY` (the app answers `413`)."""
+
+
+async def bounded_body(request: Request) -> bytes:
+    """The request's body, refused as soon as it is known to pass `MAX_BODY`.
+
+    Raises:
+        BodyTooLargeError: Its `Content-Length`, or what arrived of it, is past `MAX_BODY`.
+    """
+    msg = f"the request's body is larger than the playground reads ({MAX_BODY} bytes)"
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise BodyTooLargeError(msg)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BodyTooLargeError(msg)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def shown(value: object) -> str:

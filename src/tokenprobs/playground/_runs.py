@@ -99,17 +99,20 @@ def fork(
     A completion answer continues `prompt + text before + token`; a chat answer continues the
     messages plus an assistant message `text before + token`, sent with `server`'s prefill flags.
 
+    An answer cut short (a broken stream, a page that stopped reading) branches at the
+    positions that arrived; one still arriving does not.
+
     Returns:
         The fork and the forced token.
 
     Raises:
-        ValueError: No such position or alternative, the position is inside a character split over
-            tokens, the text before it holds bytes that are no character, or the alternative is
-            not whole text.
+        ValueError: The answer is still arriving; no such position or alternative; the
+            position is inside a character split over tokens, the text before it holds bytes
+            that are no character, or the alternative is not whole text.
     """
     d = parent.distribution
-    if d is None:
-        msg = "that answer has not finished: branch when it has"
+    if d is None or parent.running:
+        msg = f"branch {parent.id}'s answer has not finished arriving: branch when it has"
         raise ValueError(msg)
     if not 0 <= position < len(d):
         msg = f"position {position} is not in the answer (0 to {len(d) - 1})"

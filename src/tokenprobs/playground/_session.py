@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from tokenprobs.models import TokenDistribution
 from tokenprobs.playground._fields import (
@@ -33,6 +33,13 @@ FORMAT = "tokenprobs-playground/1"
 MAX_ID = 2**53 - 1
 """The largest branch id a saved session may give: the page's script holds integers exactly up
 to it, and the ids that follow the largest (the next runs') are ids the app still answers to."""
+
+STOPPED = "the page stopped reading this answer before it finished: only what had arrived is here"
+"""A run's error when its page went away mid-stream."""
+SAVED_RUNNING = (
+    "the answer was still arriving when the session was saved: only what had arrived is here"
+)
+"""A saved branch's error when it was saved mid-stream."""
 
 PageEndpoint = Literal["chat.completions", "completions"]
 
@@ -126,6 +133,22 @@ class Branch:
     forced: str | None = None
     """The token forced at `position`."""
     error: dict[str, object] | None = None
+    running: bool = False
+    """Its answer is arriving now: `distribution` holds what arrived so far."""
+
+    def started(self) -> None:
+        """Its run began streaming."""
+        self.running = True
+
+    def stopped(self, *, finished: bool) -> None:
+        """Its run ended: `finished` when it said `done` or `error`.
+
+        Else the page stopped reading (closed, reloaded, loaded a session): what arrived is
+        marked interrupted.
+        """
+        self.running = False
+        if not finished and self.error is None:
+            self.error = {"t": "error", "kind": "interrupted", "message": STOPPED}
 
     @property
     def label(self) -> str:
@@ -175,7 +198,11 @@ class Session:
         return branch
 
     def dumps(self) -> str:
-        """The session as JSON: each finished branch's request and distribution."""
+        """The session as JSON: each branch's request and distribution (those with an answer).
+
+        A branch whose answer had not finished (still arriving, or cut short) is saved with its
+        `error`, so that it loads back marked as such, not as a finished answer.
+        """
         out = []
         for b in self.branches.values():
             if b.distribution is None:
@@ -192,6 +219,9 @@ class Session:
                     "distribution": json.loads(b.distribution.model_dump_json()),
                 }
             )
+            error = _saved_error(b)
+            if error is not None:
+                out[-1]["error"] = error
         return json.dumps({"format": FORMAT, "branches": out}, ensure_ascii=False, indent=1)
 
     @classmethod
@@ -223,6 +253,31 @@ class Session:
         return session
 
 
+def _saved_error(branch: Branch) -> dict[str, str] | None:
+    """What a saved branch says about how its answer ended (None: it finished)."""
+    if branch.running:
+        return {"kind": "interrupted", "message": SAVED_RUNNING}
+    if branch.error is None:
+        return None
+    return {"kind": str(branch.error.get("kind")), "message": str(branch.error.get("message"))}
+
+
+def _error(item: Mapping[str, object], where: str) -> dict[str, object] | None:
+    """A saved branch's `error`: `{kind, message}` (text), as the page shows it, or None."""
+    raw = item.get("error")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        msg = f"{where}error must be an object {{kind, message}}, got {shown(raw)}"
+        raise SessionError(msg)
+    at = f"{where}error."
+    return {
+        "t": "error",
+        "kind": text(raw, "kind", where=at),
+        "message": text(raw, "message", where=at),
+    }
+
+
 def _branch(item: object, where: str) -> Branch:
     """One saved branch, each field checked (`where`: its path in the file, for the errors)."""
     if not isinstance(item, dict):
@@ -245,6 +300,7 @@ def _branch(item: object, where: str) -> Branch:
         parent=maybe_integer(item, "parent", 1, MAX_ID, where=at),
         position=maybe_integer(item, "position", 0, where=at),
         forced=maybe_text(item, "forced", where=at),
+        error=_error(item, at),
     )
 
 
@@ -263,8 +319,9 @@ def _distribution(raw: object, where: str) -> TokenDistribution:
 def _check_forks(branches: Mapping[int, Branch]) -> None:
     """Refuse forks that cannot be: half given, not from a branch of the session, or outside.
 
-    A fork names its parent, its position (in both answers) and its forced token; the parents
-    form no cycle (a branch is made after the branch it forks from).
+    A fork names its parent, its position (in both answers) and its forced token (its
+    answer's token there, one of the parent's alternatives); the parents form no cycle (a
+    branch is made after the branch it forks from).
 
     Raises:
         SessionError: Naming the branch (or the cycle).
@@ -290,7 +347,34 @@ def _check_forks(branches: Mapping[int, Branch]) -> None:
                 f"positions) and its parent's (branch {parent.id}, {_length(parent)} positions)"
             )
             raise SessionError(msg)
+        _check_forced(b, parent)
     _check_acyclic(branches)
+
+
+def _check_forced(b: Branch, parent: Branch) -> None:
+    """Refuse a forced token the branch's answer does not hold, or its parent did not offer.
+
+    The page's note says "forced at position P: token": it must be the branch's own token at P
+    (as text), one of the parent's alternatives at P.
+
+    Raises:
+        SessionError: Naming the branch, the position and both tokens.
+    """
+    d, p = b.answer(), parent.answer()
+    at = cast("int", b.position)
+    token = d.tokens[at]
+    if b.forced != d[at : at + 1].text:
+        msg = (
+            f"branch {b.id}: forced {b.forced!r} is not its answer's token at position {at} "
+            f"({token!r}): give that token as forced"
+        )
+        raise SessionError(msg)
+    if token not in p.top_tokens[at]:
+        msg = (
+            f"branch {b.id}: its token at position {at} ({token!r}) is not one of its parent's "
+            f"alternatives there (branch {parent.id}: {list(p.top_tokens[at])!r})"
+        )
+        raise SessionError(msg)
 
 
 def _check_acyclic(branches: Mapping[int, Branch]) -> None:

@@ -6,7 +6,8 @@
 const $ = (id) => document.getElementById(id);
 // running: answers streaming now; redraw: a mode change waits for them (their frames are drawn
 // into the columns they opened, which a redraw would replace)
-const state = { branches: new Map(), mode: "least-likely", config: null, running: 0, redraw: false };
+// streams: each running answer's AbortController (a load stops them: their columns are gone)
+const state = { branches: new Map(), mode: "least-likely", config: null, running: 0, redraw: false, streams: new Set() };
 // What the browser test reads: when the last run's first token was drawn, how long frames took.
 const perf = (window.__tp = { firstTokenAt: null, frames: 0, longestFrameMs: 0, runs: 0 });
 
@@ -41,7 +42,8 @@ function sayError(ev) {
   const what = document.createElement("span");
   what.className = "kind";
   const status = ev.status ? " " + ev.status : "";
-  const kinds = { guard: "Refused before sending", api: "The server answered", connection: "Could not reach the server" };
+  const kinds = { guard: "Refused before sending", api: "The server answered", connection: "Could not reach the server",
+    interrupted: "Interrupted" };
   what.textContent = (kinds[ev.kind] || "Error") + status + ":";
   const body = document.createElement("span");
   body.className = "error-message";
@@ -49,16 +51,31 @@ function sayError(ev) {
   div.append(what, body);
 }
 
-async function api(path, body) {
+async function api(path, body, signal) {
   const init = body === undefined ? {} : {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   };
-  return fetch(path, init);
+  return fetch(path, { ...init, signal });
+}
+
+// A new answer with the id of one drawn: the playground restarted (its ids start again at 1)
+// and no longer has the answers drawn before; their links would open the new ones.
+function retire() {
+  for (const col of state.branches.values()) {
+    col.el.dataset.stale = "1";
+    col.el.dataset.done = "1";
+    col.exp.removeAttribute("href");
+    col.status.textContent = "from before the playground restarted";
+  }
+  state.branches.clear();
+  say("the playground restarted: it no longer has the answers drawn before, so their " +
+    "alternatives, branches and export are gone (Save session keeps answers across restarts)", "error");
 }
 
 function column(meta) {
+  if (state.branches.has(meta.id)) retire();
   const el = document.createElement("article");
   el.className = "branch";
   el.dataset.branch = meta.id;
@@ -85,12 +102,13 @@ function column(meta) {
   // a branch's first frame draws the parent's positions: its own tokens come after them
   const forcedN = meta.position === null || meta.position === undefined ? 0 : meta.position + 1;
   const col = { meta, el, box, tx: null, starts: [], n: 0, done: false, status, sum, exp, forcedN };
-  setExport(col);
   state.branches.set(meta.id, col);
   return col;
 }
 
+// the export link: once the answer is in (an export is a finished answer's page)
 function setExport(col) {
+  if (col.el.dataset.stale) return;
   col.exp.href = "/api/branches/" + col.meta.id + "/export?mode=" + encodeURIComponent(state.mode);
 }
 
@@ -160,6 +178,7 @@ async function consume(response) {
   if (col) {
     col.done = true;
     col.el.dataset.done = "1";
+    setExport(col);
     if (col.status.textContent.endsWith("…")) col.status.textContent = col.status.textContent.slice(0, -1);
   }
   refreshCompare();
@@ -209,10 +228,15 @@ function formData() {
 }
 
 async function streamed(path, body) {
+  const stream = new AbortController();
+  state.streams.add(stream);
   state.running += 1;
   try {
-    await consume(await api(path, body));
+    await consume(await api(path, body, stream.signal));
+  } catch (e) {
+    if (!stream.signal.aborted) throw e; // stopped by a load: its column is gone, nothing to say
   } finally {
+    state.streams.delete(stream);
     state.running -= 1;
     if (!state.running && state.redraw) {
       state.redraw = false;
@@ -234,7 +258,7 @@ function cellOf(target) {
   if (!cell) return null;
   const el = cell.closest(".branch");
   const col = el && state.branches.get(Number(el.dataset.branch));
-  if (!col || !col.tx) return null;
+  if (!col || col.el !== el || !col.tx) return null; // a column from before a restart: none
   const index = Array.prototype.indexOf.call(col.tx.children, cell);
   return index < 0 ? null : { col, cell, index };
 }
@@ -309,6 +333,7 @@ function redraw(list) {
     }
     col.done = true;
     col.el.dataset.done = "1";
+    setExport(col);
     col.status.textContent = (b.n || 0) + " tokens";
     if (b.error) sayError(b.error);
   }
@@ -410,6 +435,9 @@ async function load() {
     sayError(data);
     return;
   }
+  // the answers still arriving belong to the session just replaced: stop them, not drawn
+  for (const stream of state.streams) stream.abort();
+  state.redraw = false;
   $("messages").replaceChildren();
   redraw(data.branches);
   $("load").value = "";
