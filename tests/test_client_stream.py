@@ -562,3 +562,13 @@ def test_a_web_page_instead_of_an_answer_says_check_the_base_url(api, openai_cli
         answer()
     assert "<!doctype html><html><body>Please sign in" in str(info.value)
     assert "not an API response" in str(info.value)
+
+
+def test_an_interrupted_streams_message_counts_positions_in_english():
+    """One position that arrived is "1 position", not "1 positions"."""
+    one, three = (
+        tp.parse(chat_completion([("a", -0.1, [])] * n)).model_copy(update={"choice": c})
+        for n, c in ((1, 0), (3, 1))
+    )
+    message = str(StreamInterruptedError(ConnectionError("reset"), [one, three]))
+    assert "kept what arrived (choice 0: 1 position, choice 1: 3 positions)" in message

@@ -166,7 +166,9 @@ class StreamInterruptedError(TokenprobsError):
         """Wrap the error that broke the stream, with the partial distributions."""
         self.distributions = distributions
         self.distribution = distributions[0] if distributions else None
-        got = ", ".join(f"choice {d.choice}: {len(d)} positions" for d in distributions)
+        got = ", ".join(
+            f"choice {d.choice}: {len(d)} position{'s' * (len(d) != 1)}" for d in distributions
+        )
         super().__init__(
             f"the stream broke ({type(cause).__name__}: {cause}); "
             f"kept what arrived ({got or 'no positions'}) as .distributions"

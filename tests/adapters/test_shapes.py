@@ -359,3 +359,13 @@ def test_tgi_style_entries_without_bytes_and_integer_zero():
     assert d.logprobs.dtype == np.float64
     assert d.logprobs.tolist() == [-0.5, 0.0]
     assert d.sampled_in_top.tolist() == [True, False]
+
+
+@pytest.mark.parametrize("kind", ["chat.completion", "text_completion"])
+@pytest.mark.parametrize("bad", [None, 5, "choice", [1]])
+def test_a_choice_that_is_no_object_is_named_not_taken_for_missing_logprobs(kind, bad):
+    """`choices: [null]` said "logprobs is null ... pass logprobs=True", no fix at all."""
+    body = {"object": kind, "id": "x", "created": 0, "model": "m", "choices": [bad]}
+    for parse in (tp.parse, tp.parse_all):
+        with pytest.raises(tp.UnsupportedResponseError, match=r"choices\[0\]: expected a choice"):
+            parse(body)

@@ -43,7 +43,18 @@ def seen(value: object) -> str:
 
 
 def select(choices: list[Any], choice: int | None) -> list[tuple[int, int, Any]]:
-    """`[(position, index, choice)]`: all in index order, or the one whose index is `choice`."""
+    """`[(position, index, choice)]`: all in index order, or the one whose index is `choice`.
+
+    Raises:
+        UnsupportedResponseError: A choice is not an object (`null`, a string, a number, a list).
+    """
+    for i, c in enumerate(choices):
+        if c is None or isinstance(c, str | bytes | int | float | list | tuple):
+            msg = (
+                f"expected a choice object (with its message or text, logprobs and "
+                f"finish_reason), got {'null' if c is None else seen(c)}: the response is malformed"
+            )
+            raise UnsupportedResponseError(msg, field=f"choices[{i}]")
     picked = list(zip(range(len(choices)), choice_indices(choices), choices, strict=True))
     if choice is None:
         return sorted(picked, key=lambda row: row[1])
