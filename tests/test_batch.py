@@ -383,3 +383,15 @@ def test_an_input_file_read_as_results_says_so(tmp_path):
         assert isinstance(error, tp.UnsupportedResponseError)
         assert "request line of a Batch input file" in str(error)
         assert "output_file_id" in str(error)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_utf16_file_is_refused_once_saying_how_to_convert(tmp_path, encoding):
+    """PowerShell's `>` writes UTF-16: every line was "not JSON", none said why."""
+    line = json.dumps({"custom_id": "a", "response": {"status_code": 200, "body": {}}})
+    path = tmp_path / "out.jsonl"
+    bom = "\ufeff" if encoding == "utf-16-be" else ""  # Python's utf-16 writes its own BOM
+    path.write_text(bom + line + "\n" + line + "\n", encoding=encoding)
+    with pytest.raises(tp.UnsupportedResponseError, match="the file is UTF-16") as caught:
+        list(batch.read_results(path))
+    assert "Set-Content -Encoding utf8" in str(caught.value)

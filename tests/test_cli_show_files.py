@@ -252,3 +252,11 @@ def test_show_reads_a_text_standard_input(monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.StringIO(body))
     assert cli.main(["show", "-", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["tokens"]
+
+
+def test_show_of_a_utf16_file_says_so(tmp_path, capsys):
+    """A UTF-16 file was "looks binary (it has NUL bytes)"; it is named as UTF-16, with the fix."""
+    path = tmp_path / "view.json"
+    path.write_text(APIREF.read_text(), encoding="utf-16")
+    assert cli.main(["show", str(path)]) == cli.EXIT_INPUT
+    assert "the file is UTF-16" in capsys.readouterr().err

@@ -46,6 +46,22 @@ URLS: dict[str, str] = {name: info.batch_url for name, info in ENDPOINTS.items()
 BOM = b"\xef\xbb\xbf"
 """The UTF-8 byte order mark Windows tools (Notepad, PowerShell) put before a file's text."""
 
+
+def refuse_utf16(head: bytes) -> None:
+    """Refuse a file whose first bytes `head` are a UTF-16 byte order mark, saying how to convert.
+
+    Raises:
+        UnsupportedResponseError: The file is UTF-16 (what Windows PowerShell's `>` writes).
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        msg = (
+            "the file is UTF-16 (it starts with a UTF-16 byte order mark, as Windows "
+            "PowerShell's `>` writes), not UTF-8: convert it, e.g. `Get-Content in.jsonl | "
+            "Set-Content -Encoding utf8 out.jsonl` or `iconv -f UTF-16 -t UTF-8 in.jsonl`"
+        )
+        raise UnsupportedResponseError(msg)
+
+
 _CUSTOM_ID = re.compile(rb'"custom_id"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 
@@ -261,8 +277,13 @@ def numbered_lines(lines: Iterable[bytes], /) -> Iterator[tuple[int, bytes]]:
     """The lines that count in a Batch file, each with its 1-based number.
 
     Blank lines are skipped, and a UTF-8 byte order mark before the first line is dropped.
+
+    Raises:
+        UnsupportedResponseError: The file is UTF-16 (it starts with a UTF-16 byte order mark).
     """
     for number, line in enumerate(lines, 1):
+        if number == 1:
+            refuse_utf16(line)
         text = line.removeprefix(BOM) if number == 1 else line
         if text.strip():
             yield number, text

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import pydantic_core
 
 from tokenprobs.adapters import parse_all
-from tokenprobs.batch import BOM, numbered_results
+from tokenprobs.batch import BOM, numbered_results, refuse_utf16
 from tokenprobs.cli._args import count, stdin_bytes
 from tokenprobs.cli._views import (
     EXIT_INPUT,
@@ -123,6 +123,7 @@ def _read(path: Path, *, max_bytes: int) -> bytes:
     if len(raw) > max_bytes:
         msg = f"the input is over the limit of {max_bytes:,} bytes (--max-bytes)"
         raise TokenprobsError(msg)
+    refuse_utf16(raw)
     if b"\x00" in raw[:8192]:
         msg = f"{path} looks binary (it has NUL bytes): expected JSON, JSONL or SSE text"
         raise TokenprobsError(msg)
