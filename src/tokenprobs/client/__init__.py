@@ -11,7 +11,8 @@ from tokenprobs.client._call import aget_token_distribution, get_token_distribut
 from tokenprobs.client._many import aget_token_distributions, get_token_distributions
 from tokenprobs.client._request import ENDPOINTS, Prompt, build_params
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy, no_sleep
-from tokenprobs.client._stream import AsyncDistributionStream, DistributionStream, StreamUpdate
+from tokenprobs.client._state import StreamUpdate
+from tokenprobs.client._stream import AsyncDistributionStream, DistributionStream
 from tokenprobs.guards import GuardMode
 
 __all__ = [

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from tokenprobs._endpoints import Endpoint
     from tokenprobs.client._request import Prompt
-    from tokenprobs.client._stream import Explain
+    from tokenprobs.client._state import Explain
     from tokenprobs.guards import GuardMode, GuardProfile
     from tokenprobs.models import TokenDistribution
 

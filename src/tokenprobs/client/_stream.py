@@ -1,9 +1,9 @@
 """`stream=True`: updates position by position, the final distribution, and nothing lost.
 
 `DistributionStream` (sync) and `AsyncDistributionStream` wrap the SDK's stream; both feed a
-shared `_StreamState`, so only the iteration differs. A stream that ends without its finish
-chunk gives distributions marked `incomplete`; one that breaks (a network error mid-way, an
-error event) raises `StreamInterruptedError` carrying what arrived, and raises it again when
+shared `StreamState` (`_state`), so only the iteration differs. A stream that ends without its
+finish chunk gives distributions marked `incomplete`; one that breaks (a network error mid-way,
+an error event) raises `StreamInterruptedError` carrying what arrived, and raises it again when
 asked for the final distribution; so does one closed before its end (`with stream:` left early).
 A server that answers with no event stream at all (a whole
 completion, an error body, a web page) is read as that body.
@@ -12,219 +12,21 @@ completion, an error body, a web page) is read as that body.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Any, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, Self
 
-from tokenprobs.adapters import StreamAccumulator, parse_all
-from tokenprobs.adapters._requested import with_requested
-from tokenprobs.adapters._tool_calls import each_choice
-from tokenprobs.client._answers import failure, not_a_stream, not_an_api_response
-from tokenprobs.exceptions import (
-    APIResponseError,
-    MissingLogprobsError,
-    StreamInterruptedError,
-    TokenprobsError,
-    UnsupportedResponseError,
-)
+from tokenprobs.client._answers import not_a_stream
+from tokenprobs.client._state import StreamState, StreamUpdate
+from tokenprobs.exceptions import StreamInterruptedError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
     from types import TracebackType
 
-    import numpy as np
-    from numpy.typing import NDArray
+    from tokenprobs.client._state import Explain
+    from tokenprobs.models import TokenDistribution
 
-    from tokenprobs.models import TokenDistribution, TokenLogprob
+__all__ = ["AsyncDistributionStream", "DistributionStream", "StreamInterruptedError"]
 
-__all__ = [
-    "AsyncDistributionStream",
-    "DistributionStream",
-    "StreamInterruptedError",
-    "StreamUpdate",
-]
-
-
-Explain: TypeAlias = Callable[[MissingLogprobsError, object], MissingLogprobsError | None]
-"""Rewords the `MissingLogprobsError` of an answer naming a model (`None`: its words stand)."""
-
-
-@dataclass(frozen=True, eq=False)
-class StreamUpdate:
-    """One step of a stream: new positions of one choice, or (`final`) its finished result."""
-
-    choice: int
-    """The choice (`n > 1`) this update is about."""
-    start: int
-    """The first new position (`end` for a final update)."""
-    end: int
-    """One past the last position received so far."""
-    final: bool
-    """True for the last update of each choice: `distribution` is then the finished result."""
-    _state: _StreamState = field(repr=False)
-
-    @cached_property
-    def distribution(self) -> TokenDistribution:
-        """Everything received for this choice up to `end` (built on first access)."""
-        if self.final:
-            return self._state.finals[self.choice]
-        d = self._state.acc.distribution(self.choice, incomplete=True)
-        return _head(d, self.end)
-
-    @property
-    def new(self) -> list[TokenLogprob]:
-        """The positions this update added."""
-        return list(self.distribution[self.start : self.end])
-
-    @property
-    def perplexity(self) -> float:
-        """The running perplexity of the choice so far."""
-        return self.distribution.perplexity
-
-    @property
-    def entropy(self) -> NDArray[np.float64]:
-        """The entropy (renormalised top-k, nats) of each new position."""
-        return self.distribution.entropy[self.start : self.end]
-
-
-def _head(d: TokenDistribution, n: int) -> TokenDistribution:
-    """The first `n` positions of `d` (an incomplete copy; `d` itself when it has no more)."""
-    return d if n >= len(d) else d[:n].model_copy(update={"incomplete": True})
-
-
-class _StreamState:
-    """The bookkeeping both stream twins share: chunks in, updates out."""
-
-    def __init__(self, explain: Explain | None, requested: list[int] | None) -> None:
-        self.explain = explain
-        self.requested = requested
-        self.acc = StreamAccumulator()
-        self.chunks: list[Any] = []
-        self.sizes: dict[int, int] = {}
-        self.finals: dict[int, TokenDistribution] = {}
-        self.usage: Any = None
-        self.done = False
-        self.closed_early = False
-        """Closed before its end: what arrived is all there is (built when asked for)."""
-        self.broke: TokenprobsError | None = None
-        """The error the stream ended with, raised again when its result is asked for."""
-
-    def feed(self, chunk: Any) -> list[StreamUpdate]:  # noqa: ANN401 - any SDK chunk or event
-        self.chunks.append(chunk)
-        usage = getattr(chunk, "usage", None)
-        if usage is None:
-            usage = getattr(getattr(chunk, "response", None), "usage", None)
-        if usage is not None:
-            self.usage = usage
-        try:
-            grown = self.acc.feed(chunk)
-        except (APIResponseError, UnsupportedResponseError) as exc:
-            # an error event, or a chunk that cannot be read: the stream cannot go on past it
-            raise self.interrupted(exc) from exc
-        if (failed := failure(chunk)) is not None:
-            raise self.interrupted(failed) from failed
-        updates = []
-        for choice, n in grown:
-            start = self.sizes.get(choice, 0)
-            self.sizes[choice] = n
-            if n > start:
-                updates.append(StreamUpdate(choice, start, n, final=False, _state=self))
-        return updates
-
-    def _built(self, choice: int) -> TokenDistribution:
-        d = self.acc.distribution(choice, response=self.chunks)
-        return d if self.requested is None else with_requested(d, self.requested)
-
-    @contextmanager
-    def _ending(self) -> Iterator[None]:
-        """Mark the stream done; an error building its results is kept, to be raised again."""
-        self.done = True
-        try:
-            yield
-        except MissingLogprobsError as exc:
-            better = self.explain(exc, self.acc.model) if self.explain else None
-            self.broke = better or exc
-            if better is None:
-                raise
-            raise better from exc
-        except TokenprobsError as exc:  # no chunk at all, an error body ...
-            self.broke = exc
-            raise
-
-    def finish(self) -> list[StreamUpdate]:
-        """The final updates; a tool-call choice among several is left out, as by `parse_all`."""
-        with self._ending():
-            if self.acc.kind is None:
-                seen = f" ({len(self.chunks)} event(s) carried none)" if self.chunks else ""
-                msg = (
-                    f"the event stream ended before its first answer chunk{seen}: the server "
-                    "sent no answer; retry, or check the server's logs"
-                )
-                raise UnsupportedResponseError(msg)
-            kept = each_choice(self._built, self.acc.choices, who="the stream")
-        self.finals = {d.choice: d for d in kept}
-        return [
-            StreamUpdate(c, len(d), len(d), final=True, _state=self) for c, d in self.finals.items()
-        ]
-
-    def first(self) -> TokenDistribution:
-        """The lowest choice's final distribution (choice 0); its own error if it was left out."""
-        results = self.results()
-        lowest = min(self.acc.choices, default=results[0].choice)
-        return results[0] if results[0].choice == lowest else self._built(lowest)
-
-    def whole(self, body: bytes, content_type: str) -> list[StreamUpdate]:
-        """The final updates of a body that is no event stream (a server that ignored `stream`).
-
-        A whole completion is read as one; an API error body raises `APIResponseError`.
-        """
-        with self._ending():
-            try:
-                finals = parse_all(body, logprob_token_ids=self.requested)
-            except UnsupportedResponseError as exc:
-                raise not_an_api_response(body, content_type) from exc
-        self.finals = {d.choice: d for d in finals}
-        response = finals[0].response
-        self.usage = (
-            response.get("usage")
-            if isinstance(response, dict)
-            else getattr(response, "usage", None)
-        )
-        return [StreamUpdate(d.choice, len(d), len(d), final=True, _state=self) for d in finals]
-
-    def interrupted(self, cause: BaseException) -> StreamInterruptedError:
-        self.done = True
-        answered = self.acc.choices if self.acc.kind is not None else []  # not filters alone
-        partial = [
-            self.acc.distribution(c, incomplete=True, response=self.chunks) for c in answered
-        ]
-        broke = self.broke = StreamInterruptedError(cause, partial)
-        return broke
-
-    def close(self) -> None:
-        """The connection was closed: before the end, the stream ends with what arrived."""
-        if not self.done:
-            self.done = self.closed_early = True
-
-    def results(self) -> list[TokenDistribution]:
-        if self.broke is None and self.closed_early:
-            closed = RuntimeError(CLOSED_EARLY)
-            raise self.interrupted(closed) from closed
-        if self.broke is not None:
-            raise self.broke  # (a StreamInterruptedError's .distributions hold what arrived)
-        if not self.finals:
-            msg = "the stream is not finished: iterate it to the end, or call until_done()"
-            raise RuntimeError(msg)
-        return [self.finals[c] for c in sorted(self.finals)]
-
-
-CLOSED_EARLY = (
-    "it was closed before its end (by close(), or on leaving `with stream:`), so it has no "
-    "final distribution; for one, iterate it to the end (or call until_done()) inside the block"
-)
-"""Why a stream closed early has only the partial distributions of its `StreamInterruptedError`."""
 
 _END = object()
 """What `next` / `anext` give once the SDK's stream is exhausted."""
@@ -241,7 +43,7 @@ class _Base:
         """What both twins hold: the SDK's stream, its chunks, the shared state, updates due."""
         self._sdk = sdk_stream
         self._it = chunks
-        self._state = _StreamState(explain, requested)
+        self._state = StreamState(explain, requested)
         self._pending: deque[StreamUpdate] = deque()
         self._whole = not_a_stream(sdk_stream)
 
@@ -335,7 +137,7 @@ class DistributionStream(_Base):
         return self.distribution
 
     def close(self) -> None:
-        """Close the underlying HTTP response (before the end: see `CLOSED_EARLY`)."""
+        """Close the underlying HTTP response (before the end: see `_state.CLOSED_EARLY`)."""
         self._closing()
         close = getattr(self._sdk, "close", None)
         if close is not None:
@@ -392,7 +194,7 @@ class AsyncDistributionStream(_Base):
         return self.distribution
 
     async def aclose(self) -> None:
-        """Close the underlying HTTP response (before the end: see `CLOSED_EARLY`)."""
+        """Close the underlying HTTP response (before the end: see `_state.CLOSED_EARLY`)."""
         self._closing()
         close = getattr(self._sdk, "close", None)
         if close is not None:
