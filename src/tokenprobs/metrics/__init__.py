@@ -31,11 +31,11 @@ from tokenprobs.metrics._calibration import (
     reliability,
 )
 from tokenprobs.metrics._divergence import js_bounds, kl_bounds, tv_bounds
+from tokenprobs.metrics._entropy_bounds import entropy_bounds
 from tokenprobs.metrics._numeric import SENTINEL
 from tokenprobs.metrics._position import (
     Summary,
     entropy,
-    entropy_bounds,
     log_margin,
     margin,
     probs,
