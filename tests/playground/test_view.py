@@ -4,7 +4,7 @@ import pytest
 
 import tokenprobs as tp
 from tokenprobs import render
-from tokenprobs.playground._runs import fork, join
+from tokenprobs.playground._fork import fork, join
 from tokenprobs.playground._session import Branch, Request
 from tokenprobs.playground._view import ViewFrames, cell_starts, split_view
 from tokenprobs.testing import completion

@@ -21,7 +21,8 @@ from tokenprobs.playground._fields import (
     parse_json,
     query_integer,
 )
-from tokenprobs.playground._runs import error_event, fork, run_events, summary
+from tokenprobs.playground._fork import fork
+from tokenprobs.playground._runs import error_event, run_events, summary
 from tokenprobs.playground._session import Branch, Request, Session, SessionError
 from tokenprobs.playground._upstream import Upstream, branch_refusal
 from tokenprobs.playground._view import ViewFrames, cell_starts, position_panel, split_view

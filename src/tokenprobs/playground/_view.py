@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tokenprobs import render
-from tokenprobs.playground._runs import broken_before, whole_text
+from tokenprobs.playground._fork import broken_before, whole_text
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
