@@ -111,14 +111,20 @@ def _not_a_client(client: object, kind: type) -> str:
     )
 
 
+def _default(cache: dict[tuple[str, str | None], _Client], make: type[_Client]) -> _Client:
+    """The environment's default client from `cache`, made (`make(api_key=...)`) on first use."""
+    key, cache_key = _env_key()
+    client = cache.get(cache_key)
+    if client is None:
+        client = cache[cache_key] = make(api_key=key)
+    return client
+
+
 def sync_client(client: openai.OpenAI | None, retry: RetryPolicy | None) -> openai.OpenAI:
     """The client to call: the given or default one, with the SDK's retries off if we retry."""
     checked(retry)
     if client is None:
-        key, cache_key = _env_key()
-        client = _sync_defaults.get(cache_key)
-        if client is None:
-            client = _sync_defaults[cache_key] = openai.OpenAI(api_key=key)
+        client = _default(_sync_defaults, openai.OpenAI)
     msg = (
         "got an AsyncOpenAI client where a sync openai.OpenAI goes: pass an OpenAI client, or "
         "await the async twin of this function (aget_token_distribution, "
@@ -135,11 +141,8 @@ def async_client(
     if client is None:
         import asyncio  # noqa: PLC0415
 
-        key, cache_key = _env_key()
         per_loop = _async_defaults.setdefault(asyncio.get_running_loop(), {})
-        client = per_loop.get(cache_key)
-        if client is None:
-            client = per_loop[cache_key] = openai.AsyncOpenAI(api_key=key)
+        client = _default(per_loop, openai.AsyncOpenAI)
     msg = (
         "got a sync OpenAI client where an openai.AsyncOpenAI goes: pass an AsyncOpenAI "
         "client, or call the sync twin of this function (get_token_distribution, "
