@@ -11,17 +11,20 @@ import numbers
 __all__ = ["at_least_one"]
 
 
-def at_least_one(value: object, name: str, what: str = "") -> int:
+def at_least_one(
+    value: object, name: str, what: str = "", *, error: type[ValueError] = ValueError
+) -> int:
     """`value` as an `int` when it is an integer of at least 1 (numpy's too, never a bool).
 
     Args:
         value: What was given.
         name: The option's name, for the message.
         what: What it counts, for the message (`" (requests in flight)"`).
+        error: The `ValueError` raised below 1 (a tool's own, such as `DistillError`).
 
     Raises:
         TypeError: It is not an integer.
-        ValueError: It is below 1.
+        ValueError: It is below 1 (an `error`).
 
     Examples:
         >>> at_least_one(3, "concurrency")
@@ -37,5 +40,5 @@ def at_least_one(value: object, name: str, what: str = "") -> int:
         raise TypeError(msg)
     if value < 1:
         msg = f"{name} must be at least 1, got {value}"
-        raise ValueError(msg)
+        raise error(msg)
     return int(value)

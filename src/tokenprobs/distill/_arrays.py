@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from tokenprobs._counts import at_least_one
 from tokenprobs.distill._record import DistillError, check_record, number
 from tokenprobs.distill._vocab import check_vocab
 
@@ -85,13 +86,8 @@ def _positive(value: float, name: str) -> float:
 
 
 def check_k(k: int) -> None:
-    """Raise unless `k` (targets per position) is an int of at least 1."""
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        msg = f"k must be an int (targets per position), got {type(k).__name__} {k!r}"
-        raise TypeError(msg)
-    if k < 1:
-        msg = f"k must be at least 1 (targets per position), got {k}"
-        raise DistillError(msg)
+    """Raise unless `k` (targets per position) is an integer of at least 1 (a bool is none)."""
+    at_least_one(k, "k", " (targets per position)", error=DistillError)
 
 
 def check_tail(tail: object) -> None:

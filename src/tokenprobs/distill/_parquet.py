@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tokenprobs._counts import at_least_one
 from tokenprobs._files import atomic_file
 from tokenprobs._optional import require
 from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher, check_record
@@ -89,16 +90,8 @@ def _table(pa: Any, records: list[KDRecord]) -> Any:  # noqa: ANN401
 
 
 def check_rows_per_shard(rows_per_shard: object, /) -> None:
-    """Raise unless `rows_per_shard` is an int of at least 1 (a bool is no int)."""
-    if isinstance(rows_per_shard, bool) or not isinstance(rows_per_shard, int | np.integer):
-        msg = (
-            f"rows_per_shard must be an int (records per shard), got "
-            f"{type(rows_per_shard).__name__} {rows_per_shard!r}"
-        )
-        raise TypeError(msg)
-    if rows_per_shard < 1:
-        msg = f"rows_per_shard must be at least 1, got {rows_per_shard}"
-        raise DistillError(msg)
+    """Raise unless `rows_per_shard` is an integer of at least 1 (a bool is none)."""
+    at_least_one(rows_per_shard, "rows_per_shard", " (records per shard)", error=DistillError)
 
 
 def _remove_leftovers(root: Path, prefix: str, written: list[Path]) -> None:
