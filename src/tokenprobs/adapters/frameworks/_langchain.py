@@ -48,8 +48,8 @@ def parse_langchain(obj: Any, *, choice: int | None) -> list[TokenDistribution]:
     if isinstance(obj, dict):  # with_structured_output(..., include_raw=True)
         obj = obj["raw"]
     generations = getattr(obj, "generations", None)
-    if isinstance(generations, list) and generations:
-        return _generations(generations, choice=choice)
+    if isinstance(generations, list):
+        return _generations(generations, choice=choice, kind=type(obj).__name__)
     if isinstance(obj, list | tuple) and obj and all(_whole(g, "ChatGeneration") for g in obj):
         return _generations(list(obj), choice=choice)  # one prompt's: result.generations[i]
     messages = _answers(obj)
@@ -100,8 +100,18 @@ def _answers(obj: Any) -> list[Any]:  # noqa: ANN401
     return messages
 
 
-def _generations(generations: list[Any], *, choice: int | None) -> list[TokenDistribution]:
-    """Each generation as a choice, numbered in order."""
+def _generations(
+    generations: list[Any], *, choice: int | None, kind: str = "result"
+) -> list[TokenDistribution]:
+    """Each generation as a choice, numbered in order.
+
+    Raises:
+        UnsupportedResponseError: No generation at all (a malformed `LLMResult` / `ChatResult`),
+            several prompts' generations, or no such choice.
+    """
+    if not generations:
+        msg = f"the LangChain {kind} holds no generations: no prompt's output to parse"
+        raise UnsupportedResponseError(msg, field="generations")
     first = generations[0]
     if isinstance(first, list) and len(generations) > 1:
         msg = (
@@ -110,6 +120,9 @@ def _generations(generations: list[Any], *, choice: int | None) -> list[TokenDis
         )
         raise UnsupportedResponseError(msg, field="generations")
     gens = first if isinstance(first, list) else generations
+    if not gens:
+        msg = f"the LangChain {kind}'s prompt 0 has no generations (no output to parse)"
+        raise UnsupportedResponseError(msg, field="generations[0]")
     if choice is not None and not 0 <= choice < len(gens):
         msg = f"there is no choice {choice}: the result has {len(gens)} generation(s)"
         raise UnsupportedResponseError(msg, field="generations")
