@@ -99,9 +99,22 @@ def _response(
     """The provider's body the history keeps (`provider_data`), else lm15's own logprobs.
 
     After a stream, `provider_data` is the stream's last chunk only: the logprobs are then read
-    from the `Response`'s `logprobs` (lm15's), which hold every chunk's.
+    from the `Response`'s `logprobs` (lm15's), which hold every chunk's. An entry whose response
+    is `None` is read from its outputs, when they carry logprobs.
+
+    Raises:
+        UnsupportedResponseError: The response is `None` and the outputs carry no logprobs.
     """
-    raw = getattr(response, "provider_data", None) if response is not None else None
+    if response is None:
+        if _carry_logprobs(outputs):
+            return parse_dspy(outputs, choice=choice, generic=generic)
+        msg = (
+            "the DSPy history entry's response is None: the LM returned no response, and the "
+            "entry's outputs carry no logprobs, so there is nothing to read; parse the entry of "
+            "a call that answered (lm.history[-1] right after lm(...) returns)"
+        )
+        raise UnsupportedResponseError(msg, field="response")
+    raw = getattr(response, "provider_data", None)
     if isinstance(raw, dict) and raw and not _is_chunk(raw):
         body: Any = raw
     elif module_of(response).startswith(PREFIX) and getattr(response, "logprobs", None):
@@ -121,6 +134,15 @@ def _response(
         if (err := renamed(exc, "DSPy's LM history", _hint())) is None:
             raise
         raise err from exc
+
+
+def _carry_logprobs(outputs: object) -> bool:
+    """Whether a history entry's outputs are output dicts that each carry logprobs."""
+    return (
+        isinstance(outputs, list)
+        and bool(outputs)
+        and all(isinstance(o, dict) and o.get("logprobs") is not None for o in outputs)
+    )
 
 
 def _is_chunk(raw: dict[str, Any]) -> bool:
