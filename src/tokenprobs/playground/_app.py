@@ -21,6 +21,7 @@ from tokenprobs.playground._fields import (
     parse_json,
     query_integer,
 )
+from tokenprobs.playground._restart import SameInstance, new_instance
 from tokenprobs.playground._runs import error_event, fork, run_events, summary
 from tokenprobs.playground._session import Branch, Request, Session, SessionError
 from tokenprobs.playground._upstream import Upstream, branch_refusal
@@ -122,6 +123,7 @@ def create_app(
     middleware = [
         Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
         Middleware(_SameOrigin),
+        Middleware(SameInstance, instance=new_instance(), respond=_json),
     ]
     return Starlette(routes=routes, middleware=middleware)
 
