@@ -142,3 +142,18 @@ def test_a_history_entry_without_response_says_so(server):
             tp.parse(dict(entry, outputs=empty))
         assert e.value.field == "response"
         assert "the LM returned no response" in str(e.value)
+
+
+def test_a_prediction_whose_answer_came_without_logprobs_says_so(server):
+    """Asked with logprobs, answered without: DSPy's Prediction holds `{"content": []}`.
+
+    Was: an empty distribution, silently, for a Prediction that holds an answer.
+    """
+    server.reply(without_logprobs(ANSWER))
+    with dspy.context(lm=lm(server, logprobs=True, top_logprobs=2)):
+        prediction = dspy.Predict("question -> answer")(question="Is it?")
+    assert prediction.answer == "yes"
+    with pytest.raises(tp.MissingLogprobsError, match="holds an answer") as e:
+        tp.parse(prediction)
+    assert "answer came without its logprobs" in str(e.value)
+    assert not e.value.not_requested

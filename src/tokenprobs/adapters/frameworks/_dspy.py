@@ -136,6 +136,12 @@ def _response(
         raise err from exc
 
 
+def _no_token(logprobs: object) -> bool:
+    """Whether logprobs are DSPy's `{"content": []}`, what it keeps of an answer without any."""
+    content = logprobs.get("content") if isinstance(logprobs, dict) else None
+    return isinstance(content, list) and not content
+
+
 def _carry_logprobs(outputs: object) -> bool:
     """Whether a history entry's outputs are output dicts that each carry logprobs."""
     return (
@@ -184,6 +190,13 @@ def _output(obj: Any, *, choice: int) -> TokenDistribution:  # noqa: ANN401
         if isinstance(obj, str):
             what = "a DSPy output is plain text (the LM was not asked for logprobs)"
         raise missing(what, hint=_hint())
+    if kind == "Prediction" and _no_token(logprobs):  # a Predict's answer is never empty
+        what = (
+            "the DSPy Prediction's logprobs hold no token although it holds an answer: the LM's "
+            "answer came without its logprobs"
+        )
+        hint = "use a server and model that return logprobs (docs/compatibility.md lists which do)"
+        raise missing(what, hint=hint, not_requested=False)
     text = obj.get("text") if isinstance(obj, dict) else None
     return chat.choice_logprobs(
         logprobs,
