@@ -61,3 +61,14 @@ def test_a_server_ignoring_logprobs_k_is_told_what_was_sent(api, openai_client):
     assert "ignored `logprobs`" in text
     assert "tokenprobs already sent logprobs=k (k is the top_logprobs given)" in text
     assert "logprobs=True" not in text
+
+
+def test_a_batch_file_of_legacy_completions_refuses_top_logprobs_none(tmp_path):
+    """`write_requests` writes no request that would ask for no logprobs (was: `logprobs: null`)."""
+    path = tmp_path / "requests.jsonl"
+    with pytest.raises(TypeError, match="top_logprobs=None asks legacy completions") as caught:
+        tp.batch.write_requests(
+            path, ["Hi"], model=MODEL, endpoint="completions", top_logprobs=None
+        )
+    assert caught.value.__notes__ == ["in the batch request at index 0"]
+    assert not path.exists()
