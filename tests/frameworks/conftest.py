@@ -23,6 +23,7 @@ os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 _ALL = ("langchain_openai", "litellm", "pydantic_ai", "dspy", "langchain_ollama")
 _NEEDS = {
     "test_langchain.py": ("langchain_openai",),
+    "test_langchain_completions.py": ("langchain_openai",),
     "test_litellm.py": ("litellm",),
     "test_pydantic_ai.py": ("pydantic_ai",),
     "test_dspy.py": ("dspy",),

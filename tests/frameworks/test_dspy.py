@@ -125,3 +125,35 @@ async def test_streamed_predict_keeps_them_in_prediction_and_history(server):
         )
     d = tp.parse(model.history[-1])
     assert (d.source, d.finish_reason, d.content) == ("chat.stream", "stop", expected.content)
+
+
+def test_a_history_entry_without_response_says_so(server):
+    """A history entry whose `response` is None: its outputs' logprobs, else an error saying so.
+
+    Was: 'cannot parse a NoneType: expected a response ...', nothing about DSPy or the entry.
+    """
+    server.reply(CHAT[0].values[0].body)
+    model = lm(server, logprobs=True, top_logprobs=2)
+    outputs = model("hi")
+    entry = dict(model.history[-1], response=None)
+    assert tp.parse(entry) == tp.parse(outputs)  # the outputs keep the logprobs alone
+    for empty in ([], ["Hello"], None):
+        with pytest.raises(tp.UnsupportedResponseError, match="response is None") as e:
+            tp.parse(dict(entry, outputs=empty))
+        assert e.value.field == "response"
+        assert "the LM returned no response" in str(e.value)
+
+
+def test_a_prediction_whose_answer_came_without_logprobs_says_so(server):
+    """Asked with logprobs, answered without: DSPy's Prediction holds `{"content": []}`.
+
+    Was: an empty distribution, silently, for a Prediction that holds an answer.
+    """
+    server.reply(without_logprobs(ANSWER))
+    with dspy.context(lm=lm(server, logprobs=True, top_logprobs=2)):
+        prediction = dspy.Predict("question -> answer")(question="Is it?")
+    assert prediction.answer == "yes"
+    with pytest.raises(tp.MissingLogprobsError, match="holds an answer") as e:
+        tp.parse(prediction)
+    assert "answer came without its logprobs" in str(e.value)
+    assert not e.value.not_requested

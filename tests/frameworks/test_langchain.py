@@ -7,6 +7,7 @@ import sys
 import pydantic
 import pytest
 from langchain_core.messages import HumanMessage
+from langchain_core.outputs import ChatResult, LLMResult
 from langchain_litellm import ChatLiteLLM
 from langchain_openai import ChatOpenAI
 from tests.frameworks._bodies import (
@@ -219,3 +220,29 @@ def test_batch_answers_and_several_prompts_are_refused_with_the_fix(server):
     with pytest.raises(tp.UnsupportedResponseError, match="generations of 2 prompts"):
         tp.parse_all(result)
     assert [d.text for g in result.generations for d in tp.parse_all(g)] == ["Yes", "No"]
+
+
+@pytest.mark.parametrize(
+    ("result", "field", "message"),
+    [
+        pytest.param(
+            LLMResult(generations=[[]]),
+            "generations[0]",
+            "prompt 0 has no generations",
+            id="a-prompt-without-generations",
+        ),
+        pytest.param(LLMResult(generations=[]), "generations", "no prompt", id="llm-result"),
+        pytest.param(ChatResult(generations=[]), "generations", "no prompt", id="chat-result"),
+    ],
+)
+def test_a_result_without_generations_is_malformed(result, field, message):
+    """A result that holds no generation is malformed, saying where.
+
+    Was: `tp.parse_all(LLMResult(generations=[[]]))` returned `[]`, silently; with no prompt at
+    all, the result was said to be 'not a chat model's answer'.
+    """
+    for parse in (tp.parse_all, tp.parse):
+        with pytest.raises(tp.UnsupportedResponseError, match=message) as e:
+            parse(result)
+        assert e.value.field == field
+        assert type(result).__name__ in str(e.value)

@@ -16,6 +16,7 @@ collect_ignore = (
         "test_compare.py",
         "test_requests.py",
         "test_streaming.py",
+        "test_restart.py",
     ]
 )
 

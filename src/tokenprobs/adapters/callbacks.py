@@ -27,9 +27,10 @@ class DistributionCollector(Protocol):
 
 
 def langchain_collector() -> DistributionCollector:
-    """A LangChain callback handler that parses every chat model answer as it ends.
+    """A LangChain callback handler that parses every model answer as it ends.
 
-    Pass it where LangChain takes callbacks; each answer's distribution is appended to
+    Pass it where LangChain takes callbacks; each answer's distribution (a chat model's, or a
+    completion LLM's such as `langchain_openai.OpenAI(logprobs=k)`'s) is appended to
     `.distributions` (streamed answers too: LangChain hands the handler their sum). An answer
     without logprobs is not an error of the call: its `MissingLogprobsError` goes to `.errors`.
 
@@ -51,7 +52,7 @@ def langchain_collector() -> DistributionCollector:
     base: Any = callbacks.BaseCallbackHandler  # untyped here: langchain-core is optional
 
     class TokenDistributionCollector(base):  # type: ignore[misc]
-        """Collects a `TokenDistribution` per LangChain chat model answer."""
+        """Collects a `TokenDistribution` per LangChain model answer."""
 
         def __init__(self) -> None:
             self.distributions: list[TokenDistribution] = []
@@ -61,10 +62,8 @@ def langchain_collector() -> DistributionCollector:
             for generations in response.generations:  # per prompt; in each, one per choice
                 for j, generation in enumerate(generations):
                     message = getattr(generation, "message", None)
-                    if message is None:
-                        continue  # a completion LLM's text generation: no message to read
-                    try:
-                        d = parse(message)
+                    try:  # a completion LLM's Generation has no message: read it as it is
+                        d = parse(generation if message is None else message)
                     except (MissingLogprobsError, UnsupportedResponseError) as exc:
                         self.errors.append(exc)
                         continue

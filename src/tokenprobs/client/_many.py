@@ -20,7 +20,7 @@ from tokenprobs._listed import not_one_text
 from tokenprobs.client._call import acall, call
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
 from tokenprobs.client._request import prepare
-from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy
+from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy, out_of_quota
 
 if TYPE_CHECKING:
     import openai
@@ -137,16 +137,44 @@ class _Job:
         return prepare(self.prompts[i], stream=False, **self.options)
 
     def record(self, i: int, result: TokenDistribution | Exception) -> None:
-        """Store a result in place (ignored once the run has returned)."""
+        """Store a result in place (ignored once the run has returned).
+
+        A used-up quota (429 `insufficient_quota`) stops the sending: every prompt not yet
+        taken gets an error of its own saying so, and none of them is sent.
+        """
         with self._lock:
             if self.stopped:
                 return
             self.results[i] = result
-        self.progress.advance(failed=isinstance(result, Exception))
+            unsent = range(0)
+            if out_of_quota(result):
+                unsent = range(self._next, len(self.prompts))
+                for j in unsent:
+                    self.results[j] = _not_sent(j, i, result)
+                self._next = len(self.prompts)
+        for failed in (isinstance(result, Exception), *(True for _ in unsent)):
+            self.progress.advance(failed=failed)
 
     def stop(self) -> None:
         with self._lock:
             self.stopped = True
+
+
+def _not_sent(i: int, first: int, quota: openai.APIStatusError) -> openai.APIStatusError:
+    """Prompt `i`'s error when prompt `first`'s answer said the quota is used up.
+
+    It is the server's error class with its body (so `.code` is `insufficient_quota` too),
+    chained from the answer that stopped the run.
+    """
+    msg = (
+        f"prompt {i} was not sent: prompt {first}'s request was answered HTTP "
+        f"{quota.status_code} insufficient_quota (the API key's quota is used up), so "
+        "tokenprobs sent no further prompt; check the billing and usage limits of "
+        "the key's project, then send the prompts that failed again"
+    )
+    error = type(quota)(msg, response=quota.response, body=quota.body)
+    error.__cause__ = quota
+    return error
 
 
 def _options(
@@ -188,8 +216,10 @@ def get_token_distributions(
     """`get_token_distribution` for many prompts, `concurrency` at a time, in input order.
 
     One bad prompt never sinks the run: its error (a `GuardError`, the SDK's error after
-    retries, a `MissingLogprobsError` ...) is returned in its place. Ctrl-C stops new requests
-    and returns what finished; the rest hold a `concurrent.futures.CancelledError`.
+    retries, a `MissingLogprobsError` ...) is returned in its place. A used-up quota (429
+    `insufficient_quota`) stops the sending: each prompt not yet sent holds a copy of that
+    error saying it was not sent. Ctrl-C stops new requests and returns what finished; the
+    rest hold a `concurrent.futures.CancelledError`.
 
     Args:
         prompts: Prompt strings or lists of messages.

@@ -20,8 +20,15 @@ _LLAMA_HINT = (
 
 _IGNORED_HINT = (
     "use a server and model that return logprobs (docs/compatibility.md lists which do, and the "
-    "option each needs); tokenprobs already sent logprobs=True and top_logprobs"
+    "option each needs); tokenprobs already sent {sent}"
 )
+
+_SENT = {
+    "chat.completions": "logprobs=True and top_logprobs",
+    "responses": 'include=["message.output_text.logprobs"] and top_logprobs',
+    "completions": "logprobs=k (k is the top_logprobs given)",
+}
+"""What tokenprobs sends each endpoint to ask for logprobs, as the hint names it."""
 
 
 def reworded(
@@ -45,4 +52,5 @@ def reworded(
         f"the server at {where} answered{f' model {model!r}' if model else ''} without "
         "logprobs although the request asked for them: it ignored `logprobs`"
     )
-    return MissingLogprobsError(what, endpoint=exc.endpoint, hint=_IGNORED_HINT)
+    sent = _SENT.get(exc.endpoint or "", "the parameters that ask for them")
+    return MissingLogprobsError(what, endpoint=exc.endpoint, hint=_IGNORED_HINT.format(sent=sent))

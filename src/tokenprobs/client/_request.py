@@ -51,8 +51,8 @@ def build_params(
             infinite (JSON has neither); `create_kwargs` holds the field the prompt fills
             (`messages`, `input` or `prompt`), which would replace it.
         TypeError: `model` is not a `str`; messages were given to legacy Completions, which
-            takes a prompt string; a Responses `include` is not a list (one `str` would be
-            read as its characters).
+            takes a prompt string, or `top_logprobs=None`, which asks it for no logprobs; a
+            Responses `include` is not a list (one `str` would be read as its characters).
     """
     if endpoint not in ENDPOINTS:
         msg = f"endpoint must be one of {', '.join(map(repr, NAMES))}, got {endpoint!r}"
@@ -79,6 +79,14 @@ def build_params(
             msg = (
                 "legacy completions take a prompt string, not a list of messages: pass a str, "
                 'or use endpoint="chat.completions"'
+            )
+            raise TypeError(msg)
+        asked: object = top_logprobs  # typed int, but a None would send `logprobs: null`
+        if asked is None:
+            msg = (
+                "top_logprobs=None asks legacy completions for no logprobs (it is sent as their "
+                "logprobs: null): pass top_logprobs=0 for the sampled token's logprob alone, or "
+                "top_logprobs=k for k alternatives (at most 5 on OpenAI)"
             )
             raise TypeError(msg)
         params = {"model": model, "prompt": messages_or_prompt, "logprobs": top_logprobs}

@@ -22,7 +22,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeGuard, TypeVar
 
 import openai
 from tenacity import AsyncRetrying, RetryCallState, Retrying
@@ -135,7 +135,7 @@ def checked(retry: object) -> RetryPolicy | None:
 # --- what is retried, and how long to wait -------------------------------------------------------
 
 
-def out_of_quota(exc: BaseException) -> bool:
+def out_of_quota(exc: object) -> TypeGuard[openai.APIStatusError]:
     """Whether `exc` says the API key's quota is used up (code or type `insufficient_quota`).
 
     OpenAI answers it with HTTP 429, like a rate limit, but it lasts until the bill is paid.

@@ -22,6 +22,7 @@ from tokenprobs.playground._fields import (
     query_integer,
 )
 from tokenprobs.playground._fork import fork
+from tokenprobs.playground._restart import SameInstance, new_instance
 from tokenprobs.playground._runs import error_event, run_events, summary
 from tokenprobs.playground._session import Branch, Request, Session, SessionError
 from tokenprobs.playground._upstream import Upstream, branch_refusal
@@ -123,6 +124,7 @@ def create_app(
     middleware = [
         Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
         Middleware(_SameOrigin),
+        Middleware(SameInstance, instance=new_instance(), respond=_json),
     ]
     return Starlette(routes=routes, middleware=middleware)
 

@@ -99,9 +99,22 @@ def _response(
     """The provider's body the history keeps (`provider_data`), else lm15's own logprobs.
 
     After a stream, `provider_data` is the stream's last chunk only: the logprobs are then read
-    from the `Response`'s `logprobs` (lm15's), which hold every chunk's.
+    from the `Response`'s `logprobs` (lm15's), which hold every chunk's. An entry whose response
+    is `None` is read from its outputs, when they carry logprobs.
+
+    Raises:
+        UnsupportedResponseError: The response is `None` and the outputs carry no logprobs.
     """
-    raw = getattr(response, "provider_data", None) if response is not None else None
+    if response is None:
+        if _carry_logprobs(outputs):
+            return parse_dspy(outputs, choice=choice, generic=generic)
+        msg = (
+            "the DSPy history entry's response is None: the LM returned no response, and the "
+            "entry's outputs carry no logprobs, so there is nothing to read; parse the entry of "
+            "a call that answered (lm.history[-1] right after lm(...) returns)"
+        )
+        raise UnsupportedResponseError(msg, field="response")
+    raw = getattr(response, "provider_data", None)
     if isinstance(raw, dict) and raw and not _is_chunk(raw):
         body: Any = raw
     elif module_of(response).startswith(PREFIX) and getattr(response, "logprobs", None):
@@ -121,6 +134,21 @@ def _response(
         if (err := renamed(exc, "DSPy's LM history", _hint())) is None:
             raise
         raise err from exc
+
+
+def _no_token(logprobs: object) -> bool:
+    """Whether logprobs are DSPy's `{"content": []}`, what it keeps of an answer without any."""
+    content = logprobs.get("content") if isinstance(logprobs, dict) else None
+    return isinstance(content, list) and not content
+
+
+def _carry_logprobs(outputs: object) -> bool:
+    """Whether a history entry's outputs are output dicts that each carry logprobs."""
+    return (
+        isinstance(outputs, list)
+        and bool(outputs)
+        and all(isinstance(o, dict) and o.get("logprobs") is not None for o in outputs)
+    )
 
 
 def _is_chunk(raw: dict[str, Any]) -> bool:
@@ -162,6 +190,13 @@ def _output(obj: Any, *, choice: int) -> TokenDistribution:  # noqa: ANN401
         if isinstance(obj, str):
             what = "a DSPy output is plain text (the LM was not asked for logprobs)"
         raise missing(what, hint=_hint())
+    if kind == "Prediction" and _no_token(logprobs):  # a Predict's answer is never empty
+        what = (
+            "the DSPy Prediction's logprobs hold no token although it holds an answer: the LM's "
+            "answer came without its logprobs"
+        )
+        hint = "use a server and model that return logprobs (docs/compatibility.md lists which do)"
+        raise missing(what, hint=hint, not_requested=False)
     text = obj.get("text") if isinstance(obj, dict) else None
     return chat.choice_logprobs(
         logprobs,

@@ -1,5 +1,7 @@
 """LangChain: `AIMessage` / `AIMessageChunk` (one, a list, or their sum) and what wraps them.
 
+A completion LLM's `Generation` (`langchain_openai.OpenAI(logprobs=k).generate(...)`) keeps the
+legacy Completions choice's `logprobs` object in `generation_info["logprobs"]`, streamed or not.
 `langchain-openai`'s `ChatOpenAI` keeps a Chat Completions choice's `logprobs` object as it came,
 in `message.response_metadata["logprobs"]` (per chunk when streaming; summing the chunks
 concatenates their lists). On the Responses API it keeps none: its text blocks and
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tokenprobs.adapters import chat
+from tokenprobs.adapters import chat, completions
 from tokenprobs.adapters.frameworks import _litellm, _ollama
 from tokenprobs.adapters.frameworks._base import missing, module_of, only_choice, text_of, version
 from tokenprobs.adapters.stream import StreamAccumulator
@@ -29,6 +31,11 @@ ASK = (
     "message.response_metadata['logprobs']); with_structured_output(..., include_raw=True) "
     "keeps the raw message that holds them"
 )
+LLM_ASK = (
+    "ask the completion LLM for them: OpenAI(model=..., logprobs=k) (langchain_openai; LangChain "
+    "keeps them in each Generation's generation_info['logprobs'] of llm.generate([...])'s "
+    "result; llm.invoke(...) returns the text alone)"
+)
 _PATH = "response_metadata['logprobs']"
 _TOOL_REASONS = ("tool_calls", "function_call")
 
@@ -40,18 +47,16 @@ def unwrap(obj: Any) -> Any:  # noqa: ANN401 - a LangChain object
 
 
 def parse_langchain(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  # noqa: ANN401
-    """The distributions of a message, a list of chunks, `include_raw=True`'s dict, or a result.
+    """The distributions of a message, its chunks, `include_raw=True`'s dict, or a generation.
 
     A `ChatResult` or `LLMResult` (`model.generate(...)`, a callback's `on_llm_end`) holds one
     generation per choice (`n > 1`): each is a choice, numbered in order (the first prompt's).
+    A completion LLM's `Generation` is read as the legacy Completions choice it came from.
     """
     if isinstance(obj, dict):  # with_structured_output(..., include_raw=True)
         obj = obj["raw"]
-    generations = getattr(obj, "generations", None)
-    if isinstance(generations, list) and generations:
-        return _generations(generations, choice=choice)
-    if isinstance(obj, list | tuple) and obj and all(_whole(g, "ChatGeneration") for g in obj):
-        return _generations(list(obj), choice=choice)  # one prompt's: result.generations[i]
+    if (generated := _generated(obj, choice=choice)) is not None:
+        return generated
     messages = _answers(obj)
     kind = type(messages[0]).__name__
     only_choice(choice, f"a LangChain {kind}")
@@ -74,6 +79,19 @@ def parse_langchain(obj: Any, *, choice: int | None) -> list[TokenDistribution]:
     if len(messages) == 1 and not kind.endswith("Chunk"):
         return [_message(messages[0], response)]
     return [_chunks(messages, response)]
+
+
+def _generated(obj: Any, *, choice: int | None) -> list[TokenDistribution] | None:  # noqa: ANN401
+    """The distributions of a result, a prompt's generations or an LLM's `Generation`, else None."""
+    generations = getattr(obj, "generations", None)
+    if isinstance(generations, list):
+        return _generations(generations, choice=choice, kind=type(obj).__name__)
+    if isinstance(obj, list | tuple) and obj and all(_generation(g) for g in obj):
+        return _generations(list(obj), choice=choice)  # one prompt's: result.generations[i]
+    if _text_generation(obj):
+        only_choice(choice, f"a LangChain {type(obj).__name__}")
+        return [_completion(obj)]
+    return None
 
 
 def _answers(obj: Any) -> list[Any]:  # noqa: ANN401
@@ -100,8 +118,18 @@ def _answers(obj: Any) -> list[Any]:  # noqa: ANN401
     return messages
 
 
-def _generations(generations: list[Any], *, choice: int | None) -> list[TokenDistribution]:
-    """Each generation as a choice, numbered in order."""
+def _generations(
+    generations: list[Any], *, choice: int | None, kind: str = "result"
+) -> list[TokenDistribution]:
+    """Each generation as a choice, numbered in order.
+
+    Raises:
+        UnsupportedResponseError: No generation at all (a malformed `LLMResult` / `ChatResult`),
+            several prompts' generations, or no such choice.
+    """
+    if not generations:
+        msg = f"the LangChain {kind} holds no generations: no prompt's output to parse"
+        raise UnsupportedResponseError(msg, field="generations")
     first = generations[0]
     if isinstance(first, list) and len(generations) > 1:
         msg = (
@@ -110,6 +138,9 @@ def _generations(generations: list[Any], *, choice: int | None) -> list[TokenDis
         )
         raise UnsupportedResponseError(msg, field="generations")
     gens = first if isinstance(first, list) else generations
+    if not gens:
+        msg = f"the LangChain {kind}'s prompt 0 has no generations (no output to parse)"
+        raise UnsupportedResponseError(msg, field="generations[0]")
     if choice is not None and not 0 <= choice < len(gens):
         msg = f"there is no choice {choice}: the result has {len(gens)} generation(s)"
         raise UnsupportedResponseError(msg, field="generations")
@@ -117,6 +148,18 @@ def _generations(generations: list[Any], *, choice: int | None) -> list[TokenDis
     return [
         parse_langchain(unwrap(g), choice=0)[0].model_copy(update={"choice": i}) for i, g in picked
     ]
+
+
+def _completion(g: Any) -> TokenDistribution:  # noqa: ANN401 - a LangChain Generation
+    """A completion LLM's generation, read as the legacy Completions choice it came from."""
+    info = g.generation_info if isinstance(g.generation_info, dict) else {}
+    if info.get("logprobs") is None:
+        what = "the LangChain Generation carries no logprobs (no generation_info['logprobs'])"
+        raise missing(what, hint=LLM_ASK, endpoint="completions")
+    fields = {k: info.get(k) for k in ("logprobs", "finish_reason")}
+    return completions.parse_choice(
+        {"text": g.text, **fields}, path="generation_info", choice=0, response=g
+    )
 
 
 def _message(m: Any, response: object) -> TokenDistribution:  # noqa: ANN401
@@ -210,6 +253,17 @@ def _tool_call(m: Any) -> bool:  # noqa: ANN401
         or m.additional_kwargs.get("tool_calls")
         or m.response_metadata.get("finish_reason") in _TOOL_REASONS
     )
+
+
+def _generation(obj: object) -> bool:
+    """Whether `obj` is a whole generation (not a stream's chunk): a chat model's, or an LLM's."""
+    return _whole(obj, "ChatGeneration") or _whole(obj, "Generation")
+
+
+def _text_generation(obj: object) -> bool:
+    """Whether `obj` is a completion LLM's `Generation` (or its chunk): text, no message."""
+    kinds = {c.__name__ for c in type(obj).__mro__}
+    return "Generation" in kinds and "ChatGeneration" not in kinds
 
 
 def _whole(obj: object, name: str) -> bool:

@@ -7,7 +7,9 @@ const $ = (id) => document.getElementById(id);
 // running: answers streaming now; redraw: a mode change waits for them (their frames are drawn
 // into the columns they opened, which a redraw would replace)
 // streams: each running answer's AbortController (a load stops them: their columns are gone)
-const state = { branches: new Map(), mode: "least-likely", config: null, running: 0, redraw: false, streams: new Set() };
+// instance: the playground's run the page last heard from (every response names it)
+const state = { branches: new Map(), mode: "least-likely", config: null, running: 0, redraw: false, streams: new Set(),
+  instance: null };
 // What the browser test reads: when the last run's first token was drawn, how long frames took.
 const perf = (window.__tp = { firstTokenAt: null, frames: 0, longestFrameMs: 0, runs: 0 });
 
@@ -38,6 +40,7 @@ function say(text, kind) {
 }
 
 function sayError(ev) {
+  if (ev.kind === "restarted") return; // retire() has said so, when the response named the new run
   const div = say("", "error");
   const what = document.createElement("span");
   what.className = "kind";
@@ -52,12 +55,23 @@ function sayError(ev) {
 }
 
 async function api(path, body, signal) {
-  const init = body === undefined ? {} : {
+  const headers = state.instance ? { "X-Playground-Instance": state.instance } : {};
+  const init = body === undefined ? { headers } : {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { ...headers, "Content-Type": "application/json" },
     body: JSON.stringify(body),
   };
-  return fetch(path, { ...init, signal });
+  const r = await fetch(path, { ...init, signal });
+  heard(r.headers.get("X-Playground-Instance"));
+  return r;
+}
+
+// Another instance than the page's: the playground restarted, and has none of the columns drawn
+// (it refuses the requests that name them, 409)
+function heard(instance) {
+  if (!instance) return;
+  if (state.instance && instance !== state.instance && state.branches.size) retire();
+  state.instance = instance;
 }
 
 // A new answer with the id of one drawn: the playground restarted (its ids start again at 1)
@@ -109,7 +123,8 @@ function column(meta) {
 // the export link: once the answer is in (an export is a finished answer's page)
 function setExport(col) {
   if (col.el.dataset.stale) return;
-  col.exp.href = "/api/branches/" + col.meta.id + "/export?mode=" + encodeURIComponent(state.mode);
+  const instance = state.instance ? "&instance=" + encodeURIComponent(state.instance) : "";
+  col.exp.href = "/api/branches/" + col.meta.id + "/export?mode=" + encodeURIComponent(state.mode) + instance;
 }
 
 function applyFrame(col, ev) {
@@ -416,7 +431,12 @@ async function setMode() {
 
 async function redrawViews() {
   const r = await api("/api/views", { mode: state.mode });
-  redraw((await r.json()).branches);
+  const data = await r.json();
+  if (!r.ok) {
+    sayError(data);
+    return;
+  }
+  redraw(data.branches);
 }
 
 async function load() {
