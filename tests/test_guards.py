@@ -29,6 +29,7 @@ TYPE = "Invalid type for 'top_logprobs': expected an integer, but got {} instead
 WITHOUT = "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled."
 UNSUPPORTED = "Unsupported parameter: 'logprobs' is not supported with this model."
 REASONING = "logprobs are not supported with reasoning models."
+STREAM_OPTIONS = "The 'stream_options' parameter is only allowed when 'stream' is enabled."
 ECHO = "Setting 'echo' and 'logprobs' at the same time is not supported for this model."
 VLLM_CAP = (
     "Requested sample logprobs of {0}, which is greater than max allowed: 20 "
@@ -67,6 +68,19 @@ def case(rule, endpoint, params, expected, *, variant="", profile=None, register
 
 CHAT, RESP, COMPL = "chat.completions", "responses", "completions"
 CASES = [
+    case(
+        "chat.stream_options.without_stream",
+        CHAT,
+        {"model": "gpt-4o", "logprobs": True, "stream_options": {"include_usage": True}},
+        err(400, STREAM_OPTIONS, "stream_options"),
+    ),
+    case(
+        "chat.stream_options.without_stream",
+        CHAT,
+        {"model": "o1-mini", "stream": False, "stream_options": {"include_usage": True}},
+        err(400, STREAM_OPTIONS, "stream_options"),
+        variant="stream-false",
+    ),
     case(
         "chat.logprobs.type",
         CHAT,
@@ -442,6 +456,16 @@ VALID = [
     ),
     pytest.param(
         CHAT, {"model": "gpt-4o-2024-08-06", "logprobs": True, "stream": True}, id="ref-stream"
+    ),
+    pytest.param(
+        CHAT,
+        {"model": "gpt-4o", "logprobs": True, "stream": True, "stream_options": {}},
+        id="stream-options-streamed",
+    ),
+    pytest.param(
+        CHAT,
+        {"model": "gpt-4o", "logprobs": True, "stream_options": None},
+        id="stream-options-null",
     ),
     pytest.param(CHAT, {"model": "gpt-4.1", "logprobs": True, "top_logprobs": 20}, id="cap-20"),
     pytest.param(CHAT, {"model": "gpt-4o", "logprobs": True, "top_logprobs": 0}, id="zero"),

@@ -31,6 +31,7 @@ __all__ = [
     "responses_unknown_include",
     "responses_unknown_logprobs",
     "server_cap",
+    "stream_options_without_stream",
     "top_without_logprobs",
 ]
 
@@ -106,6 +107,12 @@ def above_cap_observed(ctx: Context) -> Fields | None:
 
 def top_without_logprobs(ctx: Context) -> Fields | None:
     return {} if ctx.given("top_logprobs") and ctx.params.get("logprobs") is not True else None
+
+
+def stream_options_without_stream(ctx: Context) -> Fields | None:
+    """`stream_options` sent while `stream` is absent or false (not a non-bool `stream`)."""
+    stream = ctx.params.get("stream")
+    return {} if ctx.given("stream_options") and (stream is None or stream is False) else None
 
 
 def chat_logprobs_refused(support: LogprobsSupport) -> Check:

@@ -25,6 +25,7 @@ from tokenprobs.guards._conditions import (
     responses_unknown_include,
     responses_unknown_logprobs,
     server_cap,
+    stream_options_without_stream,
     top_without_logprobs,
 )
 from tokenprobs.guards._types import Check, Evidence, ModelFamily, Rule
@@ -181,6 +182,16 @@ def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...
 
 
 CHAT_RULES: tuple[Rule, ...] = (
+    Rule(
+        id="chat.stream_options.without_stream",
+        trigger="`stream_options` given, `stream` absent or false",
+        check=stream_options_without_stream,
+        status=400,
+        message="The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+        param="stream_options",
+        source="BerriAI/litellm #5803 (the whole 400 body, o1-mini, 2024-09); the SDK's "
+        "docstring: 'Only set this when you set `stream: true`.'",
+    ),
     _invalid_type(
         "chat.logprobs.type",
         "logprobs",
