@@ -111,7 +111,7 @@ def check_request(
     for rule in chosen.rules:
         if rule_endpoint(rule) != endpoint or (found := rule.check(ctx)) is None:
             continue
-        fields = {k: _encodable(v) for k, v in found.items()}
+        fields = _fields(rule, found)
         if rule.status is None:
             warnings.warn(GuardWarning(rule.message.format(**fields)), stacklevel=2)
             continue
@@ -240,10 +240,12 @@ def register_profile(
 
     Raises:
         TypeError: `profile` is neither a name nor a `GuardProfile`; `base_urls` is one str (pass
-            a tuple) or holds a non-str; `max_top_logprobs` is no int.
+            a tuple) or holds a non-str; `max_top_logprobs` is no int; a rule of the profile
+            is no `Rule`, or its `check` is no function or its `message` no str.
         ValueError: `like` is no known profile; `max_top_logprobs` is negative, or given with a
             `like` whose rules read no server-wide cap (`"compatible"`, `"llama.cpp"`,
-            `"openai"`: use `like="vllm"`).
+            `"openai"`: use `like="vllm"`); a rule's id names no endpoint (`"gpu.cap"`: name
+            it `"gpu.chat.cap"`) or its status is none of 400, 403, 500 and `None`.
 
     Examples:
         >>> p = register_profile(
@@ -337,6 +339,29 @@ def _sent(params: Mapping[str, object]) -> dict[str, object]:
     if isinstance(extra, Mapping):
         sent.update({str(k): v for k, v in extra.items()})
     return sent
+
+
+def _fields(rule: Rule, found: object) -> dict[str, object]:
+    """What a rule's check returned, once its message and param can be filled from it."""
+    if not isinstance(found, Mapping):
+        msg = (
+            f"rule {rule.id!r}: its check returns the message's fields (a dict, {{}} for none) "
+            f"when it fires, else None; got {found!r}"
+        )
+        raise TypeError(msg)
+    fields = {str(k): _encodable(v) for k, v in found.items()}
+    try:
+        rule.body(fields)
+    except (KeyError, IndexError) as exc:
+        msg = (
+            f"rule {rule.id!r}: its message or param names the field {exc}, which its check "
+            f"did not return (it returned {sorted(fields)})"
+        )
+        raise ValueError(msg) from None
+    except ValueError as exc:
+        msg = f"rule {rule.id!r}: its message or param is no str.format template ({exc})"
+        raise ValueError(msg) from None
+    return fields
 
 
 def _encodable(value: object) -> object:

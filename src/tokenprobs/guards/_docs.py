@@ -58,7 +58,11 @@ def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
             'like="vllm", max_top_logprobs=50, base_urls=("http://gpu-box:8000*",))` adds a '
             "server profile; both check their arguments when called (a cap is an int >= 0 and "
             'needs a `like` whose rules read one, i.e. `"vllm"`; `base_urls` is a tuple of '
-            "patterns, never one string), and may be called while other threads send requests. "
+            "patterns, never one string; a `GuardProfile` of your own has `Rule`s whose id "
+            "names the endpoint they apply to, after a prefix if you like (`gpu.chat.cap`), "
+            "and whose status is 400, 403, 500 or `None` for a warning; a rule whose message "
+            "names a field its check did not return is a `ValueError` naming the rule), and "
+            "may be called while other threads send requests. "
             "`tp.guards.reset()` restores the built-in tables. "
             "`get_token_distribution(..., profile=...)` names the profile for one call; without "
             "it, the one the client's base URL selects (OpenAI's, or a registered profile's "

@@ -320,6 +320,20 @@ RULE_ENDPOINTS: Mapping[str, Endpoint] = {
 
 
 def rule_endpoint(rule: Rule) -> Endpoint:
-    """The endpoint a rule belongs to (its id, minus a profile prefix, starts with it)."""
-    parts = rule.id.removeprefix("llama.cpp.").removeprefix("vllm.").split(".")
-    return RULE_ENDPOINTS[parts[0]]
+    """The endpoint a rule belongs to: the first part of its id that names one.
+
+    `chat.logprobs.type`, `vllm.chat.above_max_logprobs` and `gpu.chat.cap` are chat rules.
+
+    Raises:
+        ValueError: No part of the id names an endpoint (`gpu.cap`).
+    """
+    parts = str(rule.id).split(".")
+    found = next((RULE_ENDPOINTS[p] for p in parts if p in RULE_ENDPOINTS), None)
+    if found is None:
+        names = ", ".join(f"'{k}.'" for k in RULE_ENDPOINTS)
+        msg = (
+            f"rule {rule.id!r} names no endpoint: a rule's id starts with the endpoint it "
+            f"applies to ({names}), after a prefix of your own if you like: 'gpu.chat.cap'"
+        )
+        raise ValueError(msg)
+    return found
