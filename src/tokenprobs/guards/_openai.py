@@ -140,6 +140,19 @@ def _responses_reasoning(name: str, *, trigger: str, source: str) -> Rule:
     )
 
 
+def _only_when(name: str, needs: str, *, check: Check, source: str) -> Rule:
+    """The API's answer to chat parameter `name` sent while `needs` is absent or false."""
+    return Rule(
+        id=f"chat.{name}.without_{needs}",
+        trigger=f"`{name}` given, `{needs}` absent or false",
+        check=check,
+        status=400,
+        message=f"The '{name}' parameter is only allowed when '{needs}' is enabled.",
+        param=name,
+        source=source,
+    )
+
+
 def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...]:
     return (
         _invalid_type(
@@ -182,13 +195,10 @@ def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...
 
 
 CHAT_RULES: tuple[Rule, ...] = (
-    Rule(
-        id="chat.stream_options.without_stream",
-        trigger="`stream_options` given, `stream` absent or false",
+    _only_when(
+        "stream_options",
+        "stream",
         check=stream_options_without_stream,
-        status=400,
-        message="The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-        param="stream_options",
         source="BerriAI/litellm #5803 (the whole 400 body, o1-mini, 2024-09); the SDK's "
         "docstring: 'Only set this when you set `stream: true`.'",
     ),
@@ -202,15 +212,7 @@ CHAT_RULES: tuple[Rule, ...] = (
         source="template seen for `store`",
     ),
     *_top_logprobs_rules("chat", "INF"),
-    Rule(
-        id="chat.top_logprobs.without_logprobs",
-        trigger="`top_logprobs` given, `logprobs` absent or false",
-        check=top_without_logprobs,
-        status=400,
-        message="The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.",
-        param="top_logprobs",
-        source=_CONFORMANCE,
-    ),
+    _only_when("top_logprobs", "logprobs", check=top_without_logprobs, source=_CONFORMANCE),
     Rule(
         id="chat.logprobs.forbidden",
         trigger="`logprobs=True` on o-series / gpt-5 / gpt-5-* models",
