@@ -540,12 +540,15 @@ def test_valid_requests_pass(endpoint, params):
     [
         pytest.param("https://api.openai.com/v1", id="openai"),
         pytest.param("https://my-resource.openai.azure.com/openai/v1", id="azure"),
+        pytest.param("https://eu.api.openai.com/v1", id="data-residency-eu"),
+        pytest.param("https://us.api.openai.com/v1", id="data-residency-us"),
         pytest.param(None, id="default"),
     ],
 )
 def test_openai_urls_select_the_openai_profile(base_url):
-    """api.openai.com, Azure and no base_url use OpenAI's rules."""
+    """api.openai.com (and its regional hosts), Azure and no base_url use OpenAI's rules."""
     assert guards.select_profile(base_url).name == "openai"
+    assert guards.server_capabilities(base_url).kind == "openai"
     with pytest.raises(openai.BadRequestError) as info:
         check_request(CHAT, {"model": "gpt-4o", "top_logprobs": 21}, base_url=base_url)
     assert str(info.value.request.url).startswith(base_url or "https://api.openai.com/v1")

@@ -247,6 +247,8 @@ CAPABILITIES: Mapping[str, ServerCapabilities] = MappingProxyType(
 
 _BUILD = re.compile(r"b\d+-[0-9a-f]{6,40}")
 _OPENAI_HOSTS = ("api.openai.com",)
+_OPENAI_DOMAINS = (".api.openai.com", ".azure.com", ".azure.us")
+"""OpenAI's regional hosts (`eu.api.openai.com`: data residency) and Azure's."""
 _PROFILE_KIND = {"openai": "openai", "vllm": "vllm", "llama.cpp": "llama-cpp-python"}
 
 
@@ -284,7 +286,7 @@ def server_capabilities(
             other servers' ids can look like OpenAI's).
     """
     host = urlsplit(base_url).hostname if base_url else "api.openai.com"
-    if host in _OPENAI_HOSTS or (host or "").endswith((".azure.com", ".azure.us")):
+    if host in _OPENAI_HOSTS or (host or "").endswith(_OPENAI_DOMAINS):
         return CAPABILITIES["openai"]
     if seen is not None and seen != "openai" and seen in CAPABILITIES:
         return CAPABILITIES[seen]

@@ -233,7 +233,13 @@ PROFILES: dict[str, GuardProfile] = {
         name="openai",
         rules=OPENAI_RULES,
         families=MODEL_FAMILIES,
-        base_urls=("https://api.openai.com*", "https://*.azure.com*", "https://*.azure.us*"),
+        # OpenAI's regional (data residency) hosts too: us., eu., au., in. ... api.openai.com
+        base_urls=(
+            "https://api.openai.com*",
+            "https://*.api.openai.com*",
+            "https://*.azure.com*",
+            "https://*.azure.us*",
+        ),
     ),
     "vllm": GuardProfile(name="vllm", rules=VLLM_RULES, max_top_logprobs=20),
     "llama.cpp": GuardProfile(name="llama.cpp", rules=LLAMA_CPP_RULES),
