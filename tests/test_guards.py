@@ -355,6 +355,20 @@ CASES = [
         ),
         profile="vllm",
     ),
+    case(
+        "vllm.chat.top_logprobs.without_logprobs",
+        CHAT,
+        {"model": "m", "top_logprobs": 25},
+        err(
+            400,
+            "when using `top_logprobs`, `logprobs` must be set to true. (parameter=top_logprobs)",
+            "top_logprobs",
+            400,
+            "BadRequestError",
+        ),
+        variant="before-the-cap",
+        profile="vllm",
+    ),
 ]
 WARNING_CASES = [
     case(
