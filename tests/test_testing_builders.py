@@ -11,6 +11,7 @@ import pytest
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
 
+import tokenprobs as tp
 from tokenprobs import testing
 
 POSITIONS = [
@@ -130,3 +131,40 @@ def test_vllm_prompt_logprobs_needs_a_logprob_after_the_first_position():
     """Only the first prompt position has no logprob: a None later is a ValueError (not assert)."""
     with pytest.raises(ValueError, match=r"position 1 has logprob None"):
         testing.vllm_prompt_logprobs([("A", None, []), ("B", None, [])], {"A": 1, "B": 2})
+
+
+# 국 is split over two tokens, then come whole ones: their offsets must still point at them
+SPLIT = [
+    ("한", -0.1, []),
+    (b"\xea\xb5", -0.2, []),
+    (b"\xad", -0.3, []),
+    ("💙", -1.0, []),
+    ("x", -2.0, []),
+]
+
+
+def test_legacy_text_offsets_count_the_characters_of_the_text():
+    """Each token's `text_offset` is where it starts in `text`; a split character's share one."""
+    choice = testing.completion(SPLIT)["choices"][0]
+    offsets = choice["logprobs"]["text_offset"]
+    assert offsets == [0, 1, 1, 2, 3]
+    assert [choice["text"][o] for o in offsets[3:]] == ["💙", "x"]
+
+
+def test_legacy_chunks_spell_the_text_of_the_whole_body():
+    """The chunks' texts join into the body's text (no U+FFFD per half of a character)."""
+    chunks = testing.completion_chunks(SPLIT)
+    assert "".join(c["choices"][0]["text"] for c in chunks) == "한국💙x"
+    offsets = [c["choices"][0]["logprobs"]["text_offset"] for c in chunks[:-1]]
+    assert offsets == [
+        [o] for o in testing.completion(SPLIT)["choices"][0]["logprobs"]["text_offset"]
+    ]
+
+
+def test_vllm_token_ids_after_a_split_character_keep_their_own_text():
+    """Id tokens (vLLM's) are read through `text_offset`: the tokens after 국 keep their bytes."""
+    vocab = {"한": 1, r"\xea\xb5": 2, r"\xad": 3, "💙": 4, "x": 5}
+    d = tp.parse(testing.vllm_token_ids(testing.completion(SPLIT), vocab))
+    assert d.text == "한국💙x"
+    assert d.token_ids.tolist() == [1, 2, 3, 4, 5]
+    assert [bytes(b) for b in d.token_bytes[3:]] == ["💙".encode(), b"x"]

@@ -22,11 +22,16 @@ __all__ = ["completion", "completion_chunks", "response", "response_events"]
 
 
 def _legacy(positions: Sequence[Position], *, top: bool, offset: int) -> dict[str, Any]:
+    """The `logprobs` of a legacy choice.
+
+    `text_offset` counts the characters of `text` before each token, so the tokens of a split
+    character share its offset (as the servers send it).
+    """
     tokens = [token_entry_parts(tok)[0] for tok, _, _ in positions]
     offsets, at = [], offset
-    for tok, _, _ in positions:
+    for piece in deltas(positions):
         offsets.append(at)
-        at += len(bytes(token_entry_parts(tok)[1]).decode("utf-8", errors="replace"))
+        at += len(piece)
     return {
         "tokens": tokens,
         "token_logprobs": [lp for _, lp, _ in positions],
@@ -76,6 +81,9 @@ def completion_chunks(
 ) -> list[dict[str, Any]]:
     """A streamed legacy completion: one chunk per token, then a finish chunk.
 
+    Each chunk's `text` is what its token adds (a split character when it is whole, as in
+    `chat_chunks`), and its `text_offset` where that falls in the whole text.
+
     Raises:
         TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions.
         ValueError: A logprob is NaN or infinite.
@@ -83,10 +91,10 @@ def completion_chunks(
     positions = checked(positions, "positions")
     chunks = []
     offset = 0
-    for pos in positions:
+    for pos, piece in zip(positions, deltas(positions), strict=True):
         body = completion([pos], model=model, prompt_offset=offset)
-        body["choices"][0]["finish_reason"] = None
-        offset += len(body["choices"][0]["text"])
+        body["choices"][0].update(text=piece, finish_reason=None)
+        offset += len(piece)
         chunks.append(body)
     end = completion([], model=model)
     end["choices"] = [{"index": 0, "text": "", "finish_reason": "length", "logprobs": None}]
