@@ -7,6 +7,8 @@ building a body the API never sends).
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
@@ -79,6 +81,30 @@ def test_a_malformed_position_is_refused_by_name(build, positions, error, messag
     """A builder names the malformed position and the shape it takes."""
     with pytest.raises(error, match=message):
         build(positions)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(testing.chat_completion, id="chat_completion"),
+        pytest.param(testing.chat_chunks, id="chat_chunks"),
+        pytest.param(testing.response, id="response"),
+        pytest.param(testing.response_events, id="response_events"),
+    ],
+)
+def test_a_null_logprob_is_refused_where_the_api_never_sends_one(build):
+    """Chat and Responses bodies with a null logprob would not parse: refused by position."""
+    with pytest.raises(TypeError, match=r"\[1\]'s logprob is None.*completion\(\)"):
+        build([("A", -0.1, []), ("b", None, [])])
+
+
+@pytest.mark.parametrize("build", [testing.completion, testing.completion_chunks])
+def test_a_legacy_body_takes_the_null_logprob_of_an_echoed_first_token(build):
+    """Legacy Completions send null for the echoed first prompt token: built, and parsed as NaN."""
+    d = tp.parse(build([("A", None, []), (" b", -0.5, [(" b", -0.5)])]))
+    assert d.tokens == ["A", " b"]
+    assert math.isnan(d.logprobs[0])
+    assert d.logprobs[1] == -0.5
 
 
 def test_the_message_says_which_choice():

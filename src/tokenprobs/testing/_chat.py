@@ -23,7 +23,8 @@ def chat_completion(
     """A Chat Completions body with one choice per positional argument (`n = len(choices)`).
 
     Raises:
-        TypeError: A choice is not a list of `(token, logprob, alternatives)` positions.
+        TypeError: A choice is not a list of `(token, logprob, alternatives)` positions, or a
+            logprob is None (only legacy Completions send a null one).
         ValueError: A logprob is NaN or infinite.
     """
     out = []
@@ -73,7 +74,8 @@ def chat_chunks(
     chunk with `choices: []`.
 
     Raises:
-        TypeError: A choice is not a list of `(token, logprob, alternatives)` positions.
+        TypeError: A choice is not a list of `(token, logprob, alternatives)` positions, or a
+            logprob is None (only legacy Completions send a null one).
         ValueError: A logprob is NaN or infinite.
     """
     choices = tuple(checked(c, f"choice {i}") for i, c in enumerate(choices))

@@ -31,8 +31,11 @@ _POSITION_LENGTH = 3
 _SHAPE = "(token, logprob, alternatives), as in [('Hi', -0.1, [('Hi', -0.1), ('Hello', -2.4)])]"
 
 
-def checked(positions: object, where: str) -> Sequence[Position]:
+def checked(positions: object, where: str, *, nulls: bool = False) -> Sequence[Position]:
     """`positions` when it is a list of well-formed positions; else an error naming the bad one.
+
+    A `None` logprob is taken only with `nulls` (legacy Completions, whose echoed first prompt
+    token has a null logprob); chat and Responses bodies never carry one, and do not parse.
 
     Raises:
         TypeError: `positions` is not a list of positions (a lone position, a str), or a
@@ -46,7 +49,7 @@ def checked(positions: object, where: str) -> Sequence[Position]:
         msg = f"{where} is one position: wrap it in a list, [{tuple(positions)!r}]"
         raise TypeError(msg)
     for i, position in enumerate(positions):
-        _check_position(position, f"{where}[{i}]")
+        _check_position(position, f"{where}[{i}]", nulls=nulls)
     return positions
 
 
@@ -84,11 +87,17 @@ def chunk_list(
     return [dict(c) for c in chunks]  # type: ignore[attr-defined]
 
 
-def _check_position(position: object, where: str) -> None:
+def _check_position(position: object, where: str, *, nulls: bool) -> None:
     if not _tuple_of(position, _POSITION_LENGTH):
         msg = f"{where} must be {_SHAPE}, got {position!r}"
         raise TypeError(msg)
     token, logprob, alternatives = position
+    if logprob is None and not nulls:
+        msg = (
+            f"{where}'s logprob is None, which only legacy Completions send (the echoed first "
+            "prompt token): give a number here, or build the body with completion()"
+        )
+        raise TypeError(msg)
     _check_entry(token, logprob, f"{where}'s", none=True)
     if isinstance(alternatives, str | bytes | Mapping) or not isinstance(alternatives, Sequence):
         msg = (

@@ -58,7 +58,7 @@ def completion(
         TypeError: A choice is not a list of `(token, logprob, alternatives)` positions.
         ValueError: A logprob is NaN or infinite.
     """
-    choices = tuple(checked(c, f"choice {i}") for i, c in enumerate(choices))
+    choices = tuple(checked(c, f"choice {i}", nulls=True) for i, c in enumerate(choices))
     return {
         "id": "cmpl-test",
         "object": "text_completion",
@@ -88,7 +88,7 @@ def completion_chunks(
         TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions.
         ValueError: A logprob is NaN or infinite.
     """
-    positions = checked(positions, "positions")
+    positions = checked(positions, "positions", nulls=True)
     chunks = []
     offset = 0
     for pos, piece in zip(positions, deltas(positions), strict=True):
@@ -110,7 +110,8 @@ def response(
     `parallel_tool_calls` ...), so the SDK's `Response.model_validate` takes it.
 
     Raises:
-        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions.
+        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions,
+            or a logprob is None (only legacy Completions send a null one).
         ValueError: A logprob is NaN or infinite.
     """
     positions = checked(positions, "positions")
@@ -162,7 +163,8 @@ def response_events(
     (`-0.0`, `-2e-06`), as observed. `delta_bytes=False` leaves `bytes` out of the deltas.
 
     Raises:
-        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions.
+        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions,
+            or a logprob is None (only legacy Completions send a null one).
         ValueError: A logprob is NaN or infinite.
     """
     positions = checked(positions, "positions")
