@@ -63,6 +63,10 @@ BUILDERS = [
         pytest.param([("Hi", "-0.1", [])], TypeError, r"\[0\]'s logprob must be a", id="lp str"),
         pytest.param([("Hi", True, [])], TypeError, r"\[0\]'s logprob must be a", id="lp bool"),
         pytest.param([("Hi", float("nan"), [])], ValueError, r"finite", id="lp nan"),
+        pytest.param([("\ud800", -0.1, [])], ValueError, r"lone surrogate", id="surrogate"),
+        pytest.param(
+            [("Hi", -0.1, [("a\udce2", -1.0)])], ValueError, r"alternative 0's .*", id="alt-sur"
+        ),
         pytest.param(
             [("Hi", -0.1, {"Hi": -0.1})], TypeError, r"alternatives must be a list", id="dict"
         ),

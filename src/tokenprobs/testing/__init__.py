@@ -8,8 +8,8 @@ send and the SDK's types do not allow: `completion_chunks` carry `finish_reason:
 the last, `azure_chunks` Azure's `object: ""` chunks, and a legacy body a `None` logprob (the
 echoed first prompt token, the only place a body takes one); the SDK reads those without
 validating). A malformed position (a lone position not in a list, a missing logprob, a NaN, a
-dict of alternatives, a `None` logprob in a chat or Responses body) is a `TypeError` or
-`ValueError` naming it.
+dict of alternatives, a `None` logprob in a chat or Responses body, a token with a lone
+surrogate) is a `TypeError` or `ValueError` naming it.
 
 Examples:
     >>> import tokenprobs as tp

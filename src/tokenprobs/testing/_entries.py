@@ -40,7 +40,8 @@ def checked(positions: object, where: str, *, nulls: bool = False) -> Sequence[P
     Raises:
         TypeError: `positions` is not a list of positions (a lone position, a str), or a
             position, its token, logprob or alternatives are of the wrong kind.
-        ValueError: A logprob is NaN or infinite (JSON cannot carry it; the API sends -9999.0).
+        ValueError: A logprob is NaN or infinite (JSON cannot carry it; the API sends -9999.0),
+            or a token holds a lone surrogate (it has no UTF-8 bytes).
     """
     if isinstance(positions, str | bytes | Mapping) or not isinstance(positions, Sequence):
         msg = f"{where} must be a list of positions {_SHAPE}, got {type(positions).__name__}"
@@ -125,6 +126,15 @@ def _check_entry(token: object, logprob: object, whose: str, *, none: bool) -> N
     if not isinstance(token, str | bytes):
         msg = f"{whose} token must be a str or bytes (partial UTF-8), got {token!r}"
         raise TypeError(msg)
+    if isinstance(token, str) and not token.isascii():
+        try:
+            token.encode("utf-8")
+        except UnicodeEncodeError:
+            msg = (
+                f"{whose} token {token!r} holds a lone surrogate, which has no UTF-8 bytes: "
+                "give the token as bytes instead (b'\\xf0\\x9f' for half an emoji)"
+            )
+            raise ValueError(msg) from None
     if logprob is None and none:
         return
     if isinstance(logprob, bool) or not isinstance(logprob, int | float):
