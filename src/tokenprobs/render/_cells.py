@@ -71,6 +71,12 @@ _HIDDEN = frozenset({"Cc", "Cs", "Cf", "Zl", "Zp"})
 # (the "Trojan Source" characters); the other format characters (joiners) shape text and stay.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _TEXT_HIDDEN = frozenset({"Cc", "Cs", "Zl", "Zp"})
+TEXT_MARKED = "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff" + "".join(
+    sorted(BIDI_CONTROLS)
+)
+"""What running text shows rather than obeys or hides, as the body of a regex `[...]`: control
+characters but tab and newline (`\r`, `\x1b`, NUL), line and paragraph separators, lone
+surrogates and bidi controls, i.e. exactly the characters `safe` changes."""
 
 
 def canonical_mode(mode: str) -> str:
