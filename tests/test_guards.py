@@ -35,6 +35,7 @@ VLLM_CAP = (
     "Requested sample logprobs of {0}, which is greater than max allowed: 20 "
     "(parameter=logprobs, value={0})"
 )
+VLLM_WITHOUT = "when using `top_logprobs`, `logprobs` must be set to true. (parameter=top_logprobs)"
 VLLM_PROMPT_CAP = (
     "Requested prompt logprobs of {0}, which is greater than max allowed: 20 "
     "(parameter=prompt_logprobs, value={0})"
@@ -346,26 +347,14 @@ CASES = [
         "vllm.chat.top_logprobs.without_logprobs",
         CHAT,
         {"model": "m", "top_logprobs": 2},
-        err(
-            400,
-            "when using `top_logprobs`, `logprobs` must be set to true. (parameter=top_logprobs)",
-            "top_logprobs",
-            400,
-            "BadRequestError",
-        ),
+        err(400, VLLM_WITHOUT, "top_logprobs", 400, "BadRequestError"),
         profile="vllm",
     ),
     case(
         "vllm.chat.top_logprobs.without_logprobs",
         CHAT,
         {"model": "m", "top_logprobs": 25},
-        err(
-            400,
-            "when using `top_logprobs`, `logprobs` must be set to true. (parameter=top_logprobs)",
-            "top_logprobs",
-            400,
-            "BadRequestError",
-        ),
+        err(400, VLLM_WITHOUT, "top_logprobs", 400, "BadRequestError"),
         variant="before-the-cap",
         profile="vllm",
     ),

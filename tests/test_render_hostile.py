@@ -202,6 +202,23 @@ def test_plot_labels_dollar_tokens_as_typed(token):
     assert not ax.get_xticklabels()[0].get_parse_math()
 
 
+@pytest.mark.extras
+def test_plot_cuts_a_long_token_in_its_label_and_says_its_length():
+    """A 3,000-character token is labelled by its start and length: the figure stays small."""
+    import io  # noqa: PLC0415 - only here
+
+    import matplotlib as mpl  # noqa: PLC0415 - an optional extra
+
+    mpl.use("Agg")
+    ax = render.plot(_dist("a", "x" * 3000, " " * 2000))
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["a", "x" * 20 + "… (3,000 characters)", "␣" * 20 + "… (2,000 characters)"]
+    buf = io.BytesIO()
+    ax.figure.savefig(buf, format="png", bbox_inches="tight", dpi=50)
+    height = int.from_bytes(buf.getvalue()[20:24], "big")  # the PNG header's IHDR height
+    assert height < 800
+
+
 @pytest.mark.parametrize(
     ("token", "shown"),
     [

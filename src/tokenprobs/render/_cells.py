@@ -248,6 +248,24 @@ def visible(token: str, *, keep: str = "") -> str:
     return "".join(out)
 
 
+def shortened(token: str, limit: int) -> str:
+    """`visible(token)`, cut to `limit` characters with the token's length after it.
+
+    The cut falls between characters, never inside an escape: `xxxx… (2,000 characters)`.
+    """
+    shown = visible(token)
+    if len(shown) <= limit:
+        return shown
+    kept, used = [], 0
+    for ch in token:
+        piece = visible(ch)
+        if used + len(piece) > limit:
+            break
+        kept.append(piece)
+        used += len(piece)
+    return f"{''.join(kept)}… ({plural(len(token), 'character')})"
+
+
 def safe(text: str) -> str:
     r"""Running text for a terminal: what would steer it (escapes, bidi controls) is shown.
 

@@ -31,6 +31,7 @@ from tokenprobs.render._cells import (
     plural,
     shade_names,
     short_pct,
+    shortened,
     visible,
 )
 
@@ -181,21 +182,8 @@ def _popup(d: TokenDistribution, i: int, stats: NDArray[np.float64]) -> list[str
 
 
 def _short(token: str) -> str:
-    """`visible(token)`, cut to `_POPUP_TOKEN` characters with the token's length after it.
-
-    The cut falls between characters, never inside an escape: `xxxx… (2,000 characters)`.
-    """
-    shown = visible(token)
-    if len(shown) <= _POPUP_TOKEN:
-        return shown
-    kept, used = [], 0
-    for ch in token:
-        piece = visible(ch)
-        if used + len(piece) > _POPUP_TOKEN:
-            break
-        kept.append(piece)
-        used += len(piece)
-    return f"{''.join(kept)}… ({plural(len(token), 'character')})"
+    """`visible(token)`, cut to `_POPUP_TOKEN` characters with the token's length after it."""
+    return shortened(token, _POPUP_TOKEN)
 
 
 def _height(lines: list[str]) -> int:
