@@ -138,7 +138,7 @@ def _include_list(ctx: Context) -> list[object]:
 def responses_unknown_include(ctx: Context) -> Fields | None:
     known = set(INCLUDE_VALUES) | _sdk_include_values()
     for index, value in enumerate(_include_list(ctx)):
-        if not isinstance(value, str) or value not in known:
+        if isinstance(value, str) and value not in known:  # a non-str is _shape's TypeError
             supported = ", ".join(f"'{v}'" for v in INCLUDE_VALUES[:-1])
             return {"index": index, "value": value, "supported": supported}
     return None
