@@ -543,6 +543,11 @@ def test_valid_requests_pass(endpoint, params):
     [
         pytest.param("https://api.openai.com/v1", id="openai"),
         pytest.param("https://my-resource.openai.azure.com/openai/v1", id="azure"),
+        pytest.param(
+            "https://my-resource.cognitiveservices.azure.com/openai/deployments/gpt4o/",
+            id="azure-deployment",
+        ),
+        pytest.param("https://my-resource.openai.azure.us/openai/", id="azure-government"),
         pytest.param("https://eu.api.openai.com/v1", id="data-residency-eu"),
         pytest.param("https://us.api.openai.com/v1", id="data-residency-us"),
         pytest.param(None, id="default"),
@@ -555,6 +560,22 @@ def test_openai_urls_select_the_openai_profile(base_url):
     with pytest.raises(openai.BadRequestError) as info:
         check_request(CHAT, {"model": "gpt-4o", "top_logprobs": 21}, base_url=base_url)
     assert str(info.value.request.url).startswith(base_url or "https://api.openai.com/v1")
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        pytest.param("https://my-endpoint.eastus.inference.ml.azure.com/v1", id="azure-ml"),
+        pytest.param("https://my-endpoint.inference.ai.azure.com/v1", id="azure-ai-inference"),
+        pytest.param("https://my-resource.services.ai.azure.com/models", id="foundry-models"),
+    ],
+)
+def test_other_azure_services_are_not_openai(base_url):
+    """Azure hosts that serve other models (a vLLM behind an ML endpoint) get no OpenAI 400s."""
+    assert guards.select_profile(base_url).name == "compatible"
+    assert guards.server_capabilities(base_url).kind == "compatible"
+    params = {"model": "llama", "logprobs": True, "top_logprobs": 30}
+    assert check_request(CHAT, params, base_url=base_url) is None
 
 
 def test_compatible_servers_never_get_openai_errors():

@@ -70,7 +70,8 @@ def check_request(
             them. `omit` / `NOT_GIVEN` mean "not given"; `extra_body` is merged in, as the SDK
             sends it.
         base_url: The client's base URL. `None`, api.openai.com (or a regional host of
-            OpenAI's data residency, `eu.api.openai.com` ...) or an Azure URL selects the
+            OpenAI's data residency, `eu.api.openai.com` ...) or an Azure OpenAI URL (an Azure
+            host with a path under `/openai`, as `AzureOpenAI` builds it) selects the
             `"openai"` profile; any other URL a registered profile whose `base_urls` match it,
             else `"compatible"` (which refuses nothing).
         profile: A profile name (`"openai"`, `"vllm"`, `"llama.cpp"`, `"compatible"` or a

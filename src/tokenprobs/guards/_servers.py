@@ -235,12 +235,14 @@ PROFILES: dict[str, GuardProfile] = {
         name="openai",
         rules=OPENAI_RULES,
         families=MODEL_FAMILIES,
-        # OpenAI's regional (data residency) hosts too: us., eu., au., in. ... api.openai.com
+        # OpenAI's regional (data residency) hosts too: us., eu., au., in. ... api.openai.com;
+        # Azure OpenAI's API lives under /openai (AzureOpenAI's base URL, the v1 API): other
+        # Azure hosts serve other models (ML endpoints, /models inference), with other rules
         base_urls=(
             "https://api.openai.com*",
             "https://*.api.openai.com*",
-            "https://*.azure.com*",
-            "https://*.azure.us*",
+            "https://*.azure.com/openai*",
+            "https://*.azure.us/openai*",
         ),
     ),
     "vllm": GuardProfile(name="vllm", rules=VLLM_RULES, max_top_logprobs=20),
