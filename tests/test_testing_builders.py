@@ -198,3 +198,13 @@ def test_vllm_token_ids_after_a_split_character_keep_their_own_text():
     assert d.text == "한국💙x"
     assert d.token_ids.tolist() == [1, 2, 3, 4, 5]
     assert [bytes(b) for b in d.token_bytes[3:]] == ["💙".encode(), b"x"]
+
+
+def test_usage_counts_the_tokens_of_every_choice():
+    """Two answers (n = 2) of 3 and 1 tokens: completion_tokens is 4, as the API bills them."""
+    choices = ([("a", -0.1, []), ("b", -0.2, []), ("c", -0.3, [])], [("x", -0.5, [])])
+    body = testing.chat_completion(*choices)
+    streamed = testing.chat_chunks(*choices)[-1]
+    for usage in (body["usage"], streamed["usage"]):
+        assert usage["completion_tokens"] == 4
+        assert usage["total_tokens"] == usage["prompt_tokens"] + 4
