@@ -7,6 +7,7 @@ import uuid
 import openai
 import pytest
 import respx
+from openai.types.chat import ChatCompletion
 from tests._client_helpers import client_for
 
 import tokenprobs as tp
@@ -133,6 +134,21 @@ def test_openai_answers_are_not_remembered_as_a_server(api, openai_client):
         pytest.param({"id": "chatcmpl-AigSM81aLFRN07IUezlC3zlZ9zdaU"}, "openai", id="openai-id"),
         pytest.param({"id": "x", "system_fingerprint": "fp_845eaabc1f"}, "openai", id="openai-fp"),
         pytest.param({"id": f"cmpl-{uuid.uuid4()}"}, "llama.cpp", id="llama-uuid"),
+        pytest.param(
+            ChatCompletion.model_validate(llama_cpp_body()),
+            "llama.cpp",
+            id="llama-uuid-sdk",
+        ),
+        pytest.param(
+            {"id": f"chatcmpl-{uuid.uuid4()}", "system_fingerprint": None},
+            None,
+            id="litellm-uuid-null-fingerprint",
+        ),
+        pytest.param(
+            ChatCompletion.model_validate({**llama_cpp_body(), "system_fingerprint": None}),
+            None,
+            id="litellm-uuid-null-fingerprint-sdk",
+        ),
         pytest.param({"id": "x", "prompt_logprobs": [None]}, "vllm", id="vllm-field"),
         pytest.param(
             {

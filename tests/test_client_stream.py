@@ -72,6 +72,20 @@ def test_usage_chunk_is_kept(api, openai_client):
     assert stream.distributions == [stream.distribution]
 
 
+def test_stream_options_pass_the_guards_when_streaming(api, openai_client):
+    """`stream_options` is refused without a stream (as the API does), not with stream=True."""
+    route = serve(api, "/chat/completions", read_fixture(FOO))
+    options = {"include_usage": True}
+    stream = get_token_distribution(
+        "x", model=MODEL, client=openai_client, stream=True, stream_options=options
+    )
+    stream.until_done()
+    assert json.loads(route.calls.last.request.content)["stream_options"] == options
+    with pytest.raises(tp.GuardError, match="only allowed when 'stream' is enabled"):
+        get_token_distribution("x", model=MODEL, client=openai_client, stream_options=options)
+    assert route.call_count == 1
+
+
 def test_stream_equals_the_non_streamed_parse_of_the_same_tokens(api, openai_client):
     """The same tokens streamed and not streamed give the same columns."""
     serve(api, "/chat/completions", sse(chat_chunks(POSITIONS)))

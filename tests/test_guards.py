@@ -29,11 +29,13 @@ TYPE = "Invalid type for 'top_logprobs': expected an integer, but got {} instead
 WITHOUT = "The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled."
 UNSUPPORTED = "Unsupported parameter: 'logprobs' is not supported with this model."
 REASONING = "logprobs are not supported with reasoning models."
+STREAM_OPTIONS = "The 'stream_options' parameter is only allowed when 'stream' is enabled."
 ECHO = "Setting 'echo' and 'logprobs' at the same time is not supported for this model."
 VLLM_CAP = (
     "Requested sample logprobs of {0}, which is greater than max allowed: 20 "
     "(parameter=logprobs, value={0})"
 )
+VLLM_WITHOUT = "when using `top_logprobs`, `logprobs` must be set to true. (parameter=top_logprobs)"
 VLLM_PROMPT_CAP = (
     "Requested prompt logprobs of {0}, which is greater than max allowed: 20 "
     "(parameter=prompt_logprobs, value={0})"
@@ -67,6 +69,19 @@ def case(rule, endpoint, params, expected, *, variant="", profile=None, register
 
 CHAT, RESP, COMPL = "chat.completions", "responses", "completions"
 CASES = [
+    case(
+        "chat.stream_options.without_stream",
+        CHAT,
+        {"model": "gpt-4o", "logprobs": True, "stream_options": {"include_usage": True}},
+        err(400, STREAM_OPTIONS, "stream_options"),
+    ),
+    case(
+        "chat.stream_options.without_stream",
+        CHAT,
+        {"model": "o1-mini", "stream": False, "stream_options": {"include_usage": True}},
+        err(400, STREAM_OPTIONS, "stream_options"),
+        variant="stream-false",
+    ),
     case(
         "chat.logprobs.type",
         CHAT,
@@ -332,13 +347,15 @@ CASES = [
         "vllm.chat.top_logprobs.without_logprobs",
         CHAT,
         {"model": "m", "top_logprobs": 2},
-        err(
-            400,
-            "when using `top_logprobs`, `logprobs` must be set to true. (parameter=top_logprobs)",
-            "top_logprobs",
-            400,
-            "BadRequestError",
-        ),
+        err(400, VLLM_WITHOUT, "top_logprobs", 400, "BadRequestError"),
+        profile="vllm",
+    ),
+    case(
+        "vllm.chat.top_logprobs.without_logprobs",
+        CHAT,
+        {"model": "m", "top_logprobs": 25},
+        err(400, VLLM_WITHOUT, "top_logprobs", 400, "BadRequestError"),
+        variant="before-the-cap",
         profile="vllm",
     ),
 ]
@@ -443,6 +460,16 @@ VALID = [
     pytest.param(
         CHAT, {"model": "gpt-4o-2024-08-06", "logprobs": True, "stream": True}, id="ref-stream"
     ),
+    pytest.param(
+        CHAT,
+        {"model": "gpt-4o", "logprobs": True, "stream": True, "stream_options": {}},
+        id="stream-options-streamed",
+    ),
+    pytest.param(
+        CHAT,
+        {"model": "gpt-4o", "logprobs": True, "stream_options": None},
+        id="stream-options-null",
+    ),
     pytest.param(CHAT, {"model": "gpt-4.1", "logprobs": True, "top_logprobs": 20}, id="cap-20"),
     pytest.param(CHAT, {"model": "gpt-4o", "logprobs": True, "top_logprobs": 0}, id="zero"),
     pytest.param(CHAT, {"model": "gpt-4o", "logprobs": True, "top_logprobs": 3.0}, id="float-int"),
@@ -516,15 +543,39 @@ def test_valid_requests_pass(endpoint, params):
     [
         pytest.param("https://api.openai.com/v1", id="openai"),
         pytest.param("https://my-resource.openai.azure.com/openai/v1", id="azure"),
+        pytest.param(
+            "https://my-resource.cognitiveservices.azure.com/openai/deployments/gpt4o/",
+            id="azure-deployment",
+        ),
+        pytest.param("https://my-resource.openai.azure.us/openai/", id="azure-government"),
+        pytest.param("https://eu.api.openai.com/v1", id="data-residency-eu"),
+        pytest.param("https://us.api.openai.com/v1", id="data-residency-us"),
         pytest.param(None, id="default"),
     ],
 )
 def test_openai_urls_select_the_openai_profile(base_url):
-    """api.openai.com, Azure and no base_url use OpenAI's rules."""
+    """api.openai.com (and its regional hosts), Azure and no base_url use OpenAI's rules."""
     assert guards.select_profile(base_url).name == "openai"
+    assert guards.server_capabilities(base_url).kind == "openai"
     with pytest.raises(openai.BadRequestError) as info:
         check_request(CHAT, {"model": "gpt-4o", "top_logprobs": 21}, base_url=base_url)
     assert str(info.value.request.url).startswith(base_url or "https://api.openai.com/v1")
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        pytest.param("https://my-endpoint.eastus.inference.ml.azure.com/v1", id="azure-ml"),
+        pytest.param("https://my-endpoint.inference.ai.azure.com/v1", id="azure-ai-inference"),
+        pytest.param("https://my-resource.services.ai.azure.com/models", id="foundry-models"),
+    ],
+)
+def test_other_azure_services_are_not_openai(base_url):
+    """Azure hosts that serve other models (a vLLM behind an ML endpoint) get no OpenAI 400s."""
+    assert guards.select_profile(base_url).name == "compatible"
+    assert guards.server_capabilities(base_url).kind == "compatible"
+    params = {"model": "llama", "logprobs": True, "top_logprobs": 30}
+    assert check_request(CHAT, params, base_url=base_url) is None
 
 
 def test_compatible_servers_never_get_openai_errors():

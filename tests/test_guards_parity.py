@@ -28,6 +28,11 @@ DEFAULTS = {
 # one request per rule; rules whose body is only inferred are included too (the parity holds
 # for any body), the recorded/documented ones are the point
 REQUESTS = [
+    (
+        "chat.stream_options.without_stream",
+        "chat.completions",
+        {"model": "gpt-4o", "stream_options": {"include_usage": True}},
+    ),
     ("chat.logprobs.type", "chat.completions", {"model": "gpt-4o", "logprobs": 5}),
     (
         "chat.top_logprobs.type",

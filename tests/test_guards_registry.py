@@ -112,3 +112,68 @@ def test_a_profile_passed_to_check_request_is_checked_too():
     mine = dataclasses.replace(guards.select_profile(None, "vllm"), max_top_logprobs="50")
     with pytest.raises(TypeError, match="max_top_logprobs is a number"):
         tp.check_request(CHAT, {"model": "m", "logprobs": True, "top_logprobs": 3}, profile=mine)
+
+
+def _over_8(ctx):
+    """Fires (no fields) when more than 8 alternatives are asked for."""
+    return {} if (ctx.params.get("top_logprobs") or 0) > 8 else None
+
+
+def _rule(**changes):
+    """A rule of one's own: refuses top_logprobs above 8 with a 400."""
+    fields = {"id": "gpu.chat.cap", "trigger": "> 8", "check": _over_8, "status": 400}
+    return guards.Rule(**{**fields, "message": "at most 8", **changes})
+
+
+def _own_profile(*rules):
+    return guards.GuardProfile(name="gpu", rules=rules, base_urls=("http://gpu:8000/*",))
+
+
+ASKS_9 = {"model": "m", "messages": [], "logprobs": True, "top_logprobs": 9}
+
+
+def test_a_rule_of_ones_own_applies_to_the_endpoint_its_id_names():
+    """`gpu.chat.cap` is a chat rule: a prefix of one's own before the endpoint is fine."""
+    guards.register_profile(_own_profile(_rule()))
+    with pytest.raises(guards.GuardBadRequestError, match="at most 8") as info:
+        tp.check_request(CHAT, ASKS_9, base_url="http://gpu:8000/v1")
+    assert info.value.rule == "gpu.chat.cap"
+    tp.check_request("completions", {"model": "m", "top_logprobs": 9}, base_url="http://gpu:8000")
+
+
+@pytest.mark.parametrize(
+    ("rules", "error", "match"),
+    [
+        pytest.param((_rule(id="gpu.cap"),), ValueError, "names no endpoint", id="no-endpoint"),
+        pytest.param((_rule(status=422),), ValueError, "status is 422.*400, 403, 500", id="422"),
+        pytest.param(({"id": "chat.cap"},), TypeError, "rules are Rules, got dict", id="dict"),
+        pytest.param((_rule(check="x > 8"),), TypeError, "check is a function", id="check"),
+        pytest.param((_rule(message=None),), TypeError, "message is a str", id="message"),
+    ],
+)
+def test_a_rule_the_guards_could_not_use_is_refused_when_registering(rules, error, match):
+    """Refused by register_profile (and check_request), not a KeyError inside every check."""
+    with pytest.raises(error, match=match):
+        guards.register_profile(_own_profile(*rules))
+    with pytest.raises(error, match=match):
+        tp.check_request(CHAT, ASKS_9, profile=_own_profile(*rules))
+    tp.check_request(CHAT, ASKS_9, base_url="http://gpu:8000/v1")  # nothing was registered
+
+
+@pytest.mark.parametrize(
+    ("rule", "error", "match"),
+    [
+        pytest.param(
+            _rule(check=lambda _: True), TypeError, "returns the message's fields", id="true"
+        ),
+        pytest.param(
+            _rule(message="at most 8, got {got}"), ValueError, "names the field 'got'", id="field"
+        ),
+        pytest.param(_rule(param="{"), ValueError, "no str.format template", id="template"),
+    ],
+)
+def test_a_rule_that_fires_with_fields_its_message_lacks_says_so(rule, error, match):
+    """A check's answer the message cannot be filled from names the rule, not a KeyError."""
+    guards.register_profile(_own_profile(rule))
+    with pytest.raises(error, match=f"rule 'gpu.chat.cap': .*{match}"):
+        tp.check_request(CHAT, ASKS_9, base_url="http://gpu:8000/v1")

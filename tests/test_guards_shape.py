@@ -50,6 +50,20 @@ MSGS = [{"role": "user", "content": "Hi"}]
             id="include-one-str",
         ),
         pytest.param(
+            RESP,
+            {"model": "gpt-4o", "include": [None]},
+            TypeError,
+            r"include\[0\] is None, not an include value: pass a str",
+            id="include-item-null",
+        ),
+        pytest.param(
+            RESP,
+            {"model": "gpt-4o", "include": ["reasoning.encrypted_content", ["x"]]},
+            TypeError,
+            r"include\[1\] is \['x'\]",
+            id="include-item-list",
+        ),
+        pytest.param(
             CHAT,
             {"model": "gpt-4o", "logprobs": True, "top_logprobs": np.int64(5)},
             TypeError,

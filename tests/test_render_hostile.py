@@ -14,6 +14,7 @@ import pytest
 
 import tokenprobs as tp
 from tokenprobs import render, testing
+from tokenprobs.render._cells import TEXT_MARKED, safe
 
 ESCAPES = "\x1b[31mRED\x1b]0;title\x07"
 RICH_MARKUP = ["[/]", "[bold]loud", "[link=http://evil.example]click"]
@@ -199,3 +200,59 @@ def test_plot_labels_dollar_tokens_as_typed(token):
     ax.figure.canvas.draw()
     assert [t.get_text() for t in ax.get_xticklabels()] == [token, "␣ok"]
     assert not ax.get_xticklabels()[0].get_parse_math()
+
+
+@pytest.mark.extras
+def test_plot_cuts_a_long_token_in_its_label_and_says_its_length():
+    """A 3,000-character token is labelled by its start and length: the figure stays small."""
+    import io  # noqa: PLC0415 - only here
+
+    import matplotlib as mpl  # noqa: PLC0415 - an optional extra
+
+    mpl.use("Agg")
+    ax = render.plot(_dist("a", "x" * 3000, " " * 2000))
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["a", "x" * 20 + "… (3,000 characters)", "␣" * 20 + "… (2,000 characters)"]
+    buf = io.BytesIO()
+    ax.figure.savefig(buf, format="png", bbox_inches="tight", dpi=50)
+    height = int.from_bytes(buf.getvalue()[20:24], "big")  # the PNG header's IHDR height
+    assert height < 800
+
+
+@pytest.mark.parametrize(
+    ("token", "shown"),
+    [
+        pytest.param("\x1b", "\\x1b", id="esc"),
+        pytest.param("\x00", "\\x00", id="nul"),
+        pytest.param("\x07", "\\x07", id="bel"),
+        pytest.param("\x9b", "\\x9b", id="c1-csi"),
+        pytest.param("\u2028", "\\u2028", id="line-separator"),
+    ],
+)
+def test_a_control_token_is_a_cell_one_can_see_and_hover(token, shown):
+    """A token of one control character is drawn as its escape, not as an empty cell."""
+    out = render.to_html(_dist("a", token, "b"))
+    assert token not in out
+    assert f'data-p="{_popup_of(out, 1)}"><span class="z">{shown}</span></span>' in out
+
+
+def test_escape_sequences_in_the_text_are_shown_in_the_page():
+    """ESC, BEL in running text are escapes, the printable rest of the sequence as typed."""
+    out = render.to_html(_dist("red:", ESCAPES))
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    assert '<span class="z">\\x1b</span>[31mRED<span class="z">\\x1b</span>]0;title' in out
+
+
+def test_the_page_marks_exactly_what_the_terminal_text_escapes():
+    """`TEXT_MARKED` (the page) and `safe` (the terminal's text) agree on every BMP character."""
+    marked = re.compile(f"[{TEXT_MARKED}]")
+    differ = [
+        hex(c) for c in range(0x10000) if bool(marked.fullmatch(chr(c))) != (safe(chr(c)) != chr(c))
+    ]
+    assert differ == []
+
+
+def _popup_of(html: str, cell: int) -> str:
+    """The `data-p` attribute of the view's `cell`-th cell."""
+    return re.findall(r'data-p="([^"]*)"', html)[cell]

@@ -68,7 +68,9 @@ def _run(endpoint, params, **kwargs):
     endpoint=st.sampled_from(ENDPOINTS),
     params=st.dictionaries(st.sampled_from(KEYS), hostile_values(), max_size=6),
     model=MODELS,
-    base_url=st.sampled_from([None, "http://localhost:8000/v1", "https://x.openai.azure.com"]),
+    base_url=st.sampled_from(
+        [None, "http://localhost:8000/v1", "https://x.openai.azure.com/openai/v1"]
+    ),
 )
 def test_hostile_params_never_crash(endpoint, params, model, base_url):
     """Any params: a pass, a GuardWarning, a GuardError or a plain TypeError / ValueError."""

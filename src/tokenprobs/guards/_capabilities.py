@@ -247,6 +247,10 @@ CAPABILITIES: Mapping[str, ServerCapabilities] = MappingProxyType(
 
 _BUILD = re.compile(r"b\d+-[0-9a-f]{6,40}")
 _OPENAI_HOSTS = ("api.openai.com",)
+_OPENAI_DOMAINS = (".api.openai.com",)
+"""OpenAI's regional hosts (`eu.api.openai.com`: data residency)."""
+_AZURE_DOMAINS = (".azure.com", ".azure.us")
+"""Azure's hosts, whose OpenAI API is the one under `/openai` (other paths serve other models)."""
 _PROFILE_KIND = {"openai": "openai", "vllm": "vllm", "llama.cpp": "llama-cpp-python"}
 
 
@@ -283,8 +287,10 @@ def server_capabilities(
             OpenAI's own this is ignored; elsewhere an `"openai"` reading is too (vLLM's and
             other servers' ids can look like OpenAI's).
     """
-    host = urlsplit(base_url).hostname if base_url else "api.openai.com"
-    if host in _OPENAI_HOSTS or (host or "").endswith((".azure.com", ".azure.us")):
+    parts = urlsplit(base_url or "https://api.openai.com/v1")
+    host, path = parts.hostname or "", parts.path
+    azure = host.endswith(_AZURE_DOMAINS) and path.startswith("/openai")
+    if host in _OPENAI_HOSTS or host.endswith(_OPENAI_DOMAINS) or azure:
         return CAPABILITIES["openai"]
     if seen is not None and seen != "openai" and seen in CAPABILITIES:
         return CAPABILITIES[seen]

@@ -69,7 +69,9 @@ def check_request(
         params: The keyword arguments one would pass to the SDK's `create()`, `model` among
             them. `omit` / `NOT_GIVEN` mean "not given"; `extra_body` is merged in, as the SDK
             sends it.
-        base_url: The client's base URL. `None`, api.openai.com or an Azure URL selects the
+        base_url: The client's base URL. `None`, api.openai.com (or a regional host of
+            OpenAI's data residency, `eu.api.openai.com` ...) or an Azure OpenAI URL (an Azure
+            host with a path under `/openai`, as `AzureOpenAI` builds it) selects the
             `"openai"` profile; any other URL a registered profile whose `base_urls` match it,
             else `"compatible"` (which refuses nothing).
         profile: A profile name (`"openai"`, `"vllm"`, `"llama.cpp"`, `"compatible"` or a
@@ -111,7 +113,7 @@ def check_request(
     for rule in chosen.rules:
         if rule_endpoint(rule) != endpoint or (found := rule.check(ctx)) is None:
             continue
-        fields = {k: _encodable(v) for k, v in found.items()}
+        fields = _fields(rule, found)
         if rule.status is None:
             warnings.warn(GuardWarning(rule.message.format(**fields)), stacklevel=2)
             continue
@@ -240,10 +242,12 @@ def register_profile(
 
     Raises:
         TypeError: `profile` is neither a name nor a `GuardProfile`; `base_urls` is one str (pass
-            a tuple) or holds a non-str; `max_top_logprobs` is no int.
+            a tuple) or holds a non-str; `max_top_logprobs` is no int; a rule of the profile
+            is no `Rule`, or its `check` is no function or its `message` no str.
         ValueError: `like` is no known profile; `max_top_logprobs` is negative, or given with a
             `like` whose rules read no server-wide cap (`"compatible"`, `"llama.cpp"`,
-            `"openai"`: use `like="vllm"`).
+            `"openai"`: use `like="vllm"`); a rule's id names no endpoint (`"gpu.cap"`: name
+            it `"gpu.chat.cap"`) or its status is none of 400, 403, 500 and `None`.
 
     Examples:
         >>> p = register_profile(
@@ -337,6 +341,29 @@ def _sent(params: Mapping[str, object]) -> dict[str, object]:
     if isinstance(extra, Mapping):
         sent.update({str(k): v for k, v in extra.items()})
     return sent
+
+
+def _fields(rule: Rule, found: object) -> dict[str, object]:
+    """What a rule's check returned, once its message and param can be filled from it."""
+    if not isinstance(found, Mapping):
+        msg = (
+            f"rule {rule.id!r}: its check returns the message's fields (a dict, {{}} for none) "
+            f"when it fires, else None; got {found!r}"
+        )
+        raise TypeError(msg)
+    fields = {str(k): _encodable(v) for k, v in found.items()}
+    try:
+        rule.body(fields)
+    except (KeyError, IndexError) as exc:
+        msg = (
+            f"rule {rule.id!r}: its message or param names the field {exc}, which its check "
+            f"did not return (it returned {sorted(fields)})"
+        )
+        raise ValueError(msg) from None
+    except ValueError as exc:
+        msg = f"rule {rule.id!r}: its message or param is no str.format template ({exc})"
+        raise ValueError(msg) from None
+    return fields
 
 
 def _encodable(value: object) -> object:

@@ -31,6 +31,7 @@ __all__ = [
     "responses_unknown_include",
     "responses_unknown_logprobs",
     "server_cap",
+    "stream_options_without_stream",
     "top_without_logprobs",
 ]
 
@@ -108,6 +109,12 @@ def top_without_logprobs(ctx: Context) -> Fields | None:
     return {} if ctx.given("top_logprobs") and ctx.params.get("logprobs") is not True else None
 
 
+def stream_options_without_stream(ctx: Context) -> Fields | None:
+    """`stream_options` sent while `stream` is absent or false (not a non-bool `stream`)."""
+    stream = ctx.params.get("stream")
+    return {} if ctx.given("stream_options") and (stream is None or stream is False) else None
+
+
 def chat_logprobs_refused(support: LogprobsSupport) -> Check:
     def check(ctx: Context) -> Fields | None:
         if ctx.params.get("logprobs") is not True or ctx.family is None:
@@ -131,7 +138,7 @@ def _include_list(ctx: Context) -> list[object]:
 def responses_unknown_include(ctx: Context) -> Fields | None:
     known = set(INCLUDE_VALUES) | _sdk_include_values()
     for index, value in enumerate(_include_list(ctx)):
-        if not isinstance(value, str) or value not in known:
+        if isinstance(value, str) and value not in known:  # a non-str is _shape's TypeError
             supported = ", ".join(f"'{v}'" for v in INCLUDE_VALUES[:-1])
             return {"index": index, "value": value, "supported": supported}
     return None

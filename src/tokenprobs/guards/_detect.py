@@ -2,7 +2,9 @@
 
 A base URL on a random local port says nothing; the response's own fields do. Measured here
 (tests/integration/recorded/): llama-cpp-python answers with ids `chatcmpl-<uuid4>` /
-`cmpl-<uuid4>`, no `system_fingerprint`, and `bytes: null` everywhere; vLLM adds fields of its
+`cmpl-<uuid4>`, no `system_fingerprint` key at all, and `bytes: null` everywhere (LiteLLM's
+proxy writes the same ids, `"chatcmpl-" + str(uuid.uuid4())`, but with `"system_fingerprint":
+null`: that key, even null, is not llama-cpp-python's); vLLM adds fields of its
 own (`prompt_logprobs`, `kv_transfer_params`, `prompt_token_ids`), `null` unless asked for, so
 their presence is what tells (its ids are hex, like OpenAI's in length); OpenAI's ids are base62
 (`chatcmpl-AigSM81a...`) and its responses carry an `fp_...` system fingerprint or the
@@ -12,6 +14,7 @@ Responses API's `resp_...` ids.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from tokenprobs._access import get
 
@@ -48,10 +51,23 @@ def detect_server(response: object) -> str | None:
     if not isinstance(ident, str):
         return None
     fingerprint = get(response, "system_fingerprint")
-    if _UUID4_ID.fullmatch(ident) and not fingerprint:
+    if _UUID4_ID.fullmatch(ident) and not _sent(response, "system_fingerprint"):
         return "llama.cpp"
     if _OPENAI_ID.fullmatch(ident) or (
         isinstance(fingerprint, str) and fingerprint.startswith("fp_")
     ):
         return "openai"
     return None
+
+
+def _sent(response: object, name: str) -> bool:
+    """Whether the response carried the field `name` at all, even as `null`.
+
+    A dict says so by its keys; an SDK object (a pydantic model) by its `model_fields_set`,
+    which holds the fields its JSON had, or by its extra fields.
+    """
+    if isinstance(response, Mapping):
+        return name in response
+    fields = getattr(response, "model_fields_set", None) or set()
+    extra = getattr(response, "model_extra", None) or {}
+    return name in fields or name in extra

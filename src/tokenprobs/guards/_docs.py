@@ -41,7 +41,8 @@ def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
             "was not found, so no API message is made up): Chat or legacy Completions without "
             "a `model` (the SDK's `create()` needs one) or with one that is not a non-empty "
             'str; `n` below 1 or not an int (`True`, `"2"`, `2.5`); `messages` as one string '
-            "or dict, or with a string for a message; a Responses `include` that is no list; "
+            "or dict, or with a string for a message; a Responses `include` that is no list, "
+            "or holds a value that is no str (`[None]`); "
             "a number or flag JSON cannot carry "
             "(`numpy.int64(5)`: the SDK fails to encode it). `check_request` still takes "
             '`create()`\'s arguments in part (`{"model": "gpt-4o", "logprobs": True}`); '
@@ -58,7 +59,11 @@ def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
             'like="vllm", max_top_logprobs=50, base_urls=("http://gpu-box:8000*",))` adds a '
             "server profile; both check their arguments when called (a cap is an int >= 0 and "
             'needs a `like` whose rules read one, i.e. `"vllm"`; `base_urls` is a tuple of '
-            "patterns, never one string), and may be called while other threads send requests. "
+            "patterns, never one string; a `GuardProfile` of your own has `Rule`s whose id "
+            "names the endpoint they apply to, after a prefix if you like (`gpu.chat.cap`), "
+            "and whose status is 400, 403, 500 or `None` for a warning; a rule whose message "
+            "names a field its check did not return is a `ValueError` naming the rule), and "
+            "may be called while other threads send requests. "
             "`tp.guards.reset()` restores the built-in tables. "
             "`get_token_distribution(..., profile=...)` names the profile for one call; without "
             "it, the one the client's base URL selects (OpenAI's, or a registered profile's "

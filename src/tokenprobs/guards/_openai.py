@@ -25,6 +25,7 @@ from tokenprobs.guards._conditions import (
     responses_unknown_include,
     responses_unknown_logprobs,
     server_cap,
+    stream_options_without_stream,
     top_without_logprobs,
 )
 from tokenprobs.guards._types import Check, Evidence, ModelFamily, Rule
@@ -139,6 +140,19 @@ def _responses_reasoning(name: str, *, trigger: str, source: str) -> Rule:
     )
 
 
+def _only_when(name: str, needs: str, *, check: Check, source: str) -> Rule:
+    """The API's answer to chat parameter `name` sent while `needs` is absent or false."""
+    return Rule(
+        id=f"chat.{name}.without_{needs}",
+        trigger=f"`{name}` given, `{needs}` absent or false",
+        check=check,
+        status=400,
+        message=f"The '{name}' parameter is only allowed when '{needs}' is enabled.",
+        param=name,
+        source=source,
+    )
+
+
 def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...]:
     return (
         _invalid_type(
@@ -181,6 +195,13 @@ def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...
 
 
 CHAT_RULES: tuple[Rule, ...] = (
+    _only_when(
+        "stream_options",
+        "stream",
+        check=stream_options_without_stream,
+        source="BerriAI/litellm #5803 (the whole 400 body, o1-mini, 2024-09); the SDK's "
+        "docstring: 'Only set this when you set `stream: true`.'",
+    ),
     _invalid_type(
         "chat.logprobs.type",
         "logprobs",
@@ -191,15 +212,7 @@ CHAT_RULES: tuple[Rule, ...] = (
         source="template seen for `store`",
     ),
     *_top_logprobs_rules("chat", "INF"),
-    Rule(
-        id="chat.top_logprobs.without_logprobs",
-        trigger="`top_logprobs` given, `logprobs` absent or false",
-        check=top_without_logprobs,
-        status=400,
-        message="The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.",
-        param="top_logprobs",
-        source=_CONFORMANCE,
-    ),
+    _only_when("top_logprobs", "logprobs", check=top_without_logprobs, source=_CONFORMANCE),
     Rule(
         id="chat.logprobs.forbidden",
         trigger="`logprobs=True` on o-series / gpt-5 / gpt-5-* models",
@@ -309,6 +322,20 @@ RULE_ENDPOINTS: Mapping[str, Endpoint] = {
 
 
 def rule_endpoint(rule: Rule) -> Endpoint:
-    """The endpoint a rule belongs to (its id, minus a profile prefix, starts with it)."""
-    parts = rule.id.removeprefix("llama.cpp.").removeprefix("vllm.").split(".")
-    return RULE_ENDPOINTS[parts[0]]
+    """The endpoint a rule belongs to: the first part of its id that names one.
+
+    `chat.logprobs.type`, `vllm.chat.above_max_logprobs` and `gpu.chat.cap` are chat rules.
+
+    Raises:
+        ValueError: No part of the id names an endpoint (`gpu.cap`).
+    """
+    parts = str(rule.id).split(".")
+    found = next((RULE_ENDPOINTS[p] for p in parts if p in RULE_ENDPOINTS), None)
+    if found is None:
+        names = ", ".join(f"'{k}.'" for k in RULE_ENDPOINTS)
+        msg = (
+            f"rule {rule.id!r} names no endpoint: a rule's id starts with the endpoint it "
+            f"applies to ({names}), after a prefix of your own if you like: 'gpu.chat.cap'"
+        )
+        raise ValueError(msg)
+    return found

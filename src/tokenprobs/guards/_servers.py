@@ -40,6 +40,20 @@ def _vllm_top_without_logprobs(ctx: Context) -> Fields | None:
 
 
 VLLM_RULES: tuple[Rule, ...] = (
+    # first: vLLM refuses it while it parses the request, the caps only later, when it builds
+    # the sampling parameters (SamplingParams._validate_logprobs)
+    Rule(
+        id="vllm.chat.top_logprobs.without_logprobs",
+        trigger="`top_logprobs` > 0 given, `logprobs` absent or falsy (0, false)",
+        check=_vllm_top_without_logprobs,
+        status=400,
+        message="when using `top_logprobs`, `logprobs` must be set to true. "
+        "(parameter=top_logprobs)",
+        param="top_logprobs",
+        code=400,
+        type="BadRequestError",
+        source=_VLLM_SOURCE,
+    ),
     *(
         Rule(
             id=f"vllm.{prefix}.above_max_logprobs",
@@ -70,18 +84,6 @@ VLLM_RULES: tuple[Rule, ...] = (
             source=_VLLM_PROMPT_SOURCE,
         )
         for prefix in ("chat", "completions")
-    ),
-    Rule(
-        id="vllm.chat.top_logprobs.without_logprobs",
-        trigger="`top_logprobs` > 0 given, `logprobs` absent or falsy (0, false)",
-        check=_vllm_top_without_logprobs,
-        status=400,
-        message="when using `top_logprobs`, `logprobs` must be set to true. "
-        "(parameter=top_logprobs)",
-        param="top_logprobs",
-        code=400,
-        type="BadRequestError",
-        source=_VLLM_SOURCE,
     ),
 )
 
@@ -233,7 +235,15 @@ PROFILES: dict[str, GuardProfile] = {
         name="openai",
         rules=OPENAI_RULES,
         families=MODEL_FAMILIES,
-        base_urls=("https://api.openai.com*", "https://*.azure.com*", "https://*.azure.us*"),
+        # OpenAI's regional (data residency) hosts too: us., eu., au., in. ... api.openai.com;
+        # Azure OpenAI's API lives under /openai (AzureOpenAI's base URL, the v1 API): other
+        # Azure hosts serve other models (ML endpoints, /models inference), with other rules
+        base_urls=(
+            "https://api.openai.com*",
+            "https://*.api.openai.com*",
+            "https://*.azure.com/openai*",
+            "https://*.azure.us/openai*",
+        ),
     ),
     "vllm": GuardProfile(name="vllm", rules=VLLM_RULES, max_top_logprobs=20),
     "llama.cpp": GuardProfile(name="llama.cpp", rules=LLAMA_CPP_RULES),

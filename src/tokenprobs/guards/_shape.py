@@ -113,3 +113,10 @@ def _check_include(include: object) -> None:
             f"e.g. [{include!r}] (one str is not read as one value)"
         )
         raise TypeError(msg)
+    for i, value in enumerate(include or ()):
+        if not isinstance(value, str):
+            msg = (
+                f"include[{i}] is {value!r}, not an include value: pass a str, e.g. "
+                "'message.output_text.logprobs'"
+            )
+            raise TypeError(msg)

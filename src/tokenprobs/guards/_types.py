@@ -105,10 +105,13 @@ class Rule:
     """One thing the server refuses (or silently alters), with its exact answer.
 
     Attributes:
-        id: A stable name, used in tests, docs and `GuardError.rule`.
+        id: A stable name, used in tests, docs and `GuardError.rule`. It names the endpoint
+            the rule applies to (`chat`, `responses`, `completions`), after a prefix if any:
+            `chat.logprobs.type`, `vllm.chat.above_max_logprobs`, `gpu.chat.cap`.
         trigger: What in the request sets it off (for the docs).
         check: Returns the template fields when the rule fires, `None` otherwise.
-        status: HTTP status of the server's answer; `None` for a warning-only rule.
+        status: HTTP status of the server's answer (400, 403 or 500); `None` for a
+            warning-only rule.
         message: The error message, a `str.format` template over the check's fields.
         param: The body's `param` (also a template), or `None`.
         code: The body's `code`, or `None`.

@@ -2,21 +2,26 @@
 
 A cap of `"50"` or a `base_urls` of one string would be stored as given and fail later, inside
 the next `check_request` (a comparison of an int with a str) or silently (the characters of a
-string are patterns, and `"*"` matches every URL, OpenAI's included).
+string are patterns, and `"*"` matches every URL, OpenAI's included); so would a rule whose id
+names no endpoint or whose status the guards cannot raise (a `KeyError` inside every check).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, get_args
 
-from tokenprobs.guards._types import GuardProfile, LogprobsSupport, ModelFamily
+from tokenprobs.guards._openai import rule_endpoint
+from tokenprobs.guards._types import GuardProfile, LogprobsSupport, ModelFamily, Rule
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["checked_cap", "checked_family", "checked_patterns", "checked_profile"]
+__all__ = ["checked_cap", "checked_family", "checked_patterns", "checked_profile", "checked_rule"]
 
 _SUPPORT: tuple[str, ...] = get_args(LogprobsSupport)
+_STATUSES = (400, 403, 500)
+"""The statuses a rule can answer with: `GuardBadRequestError`, `GuardPermissionDeniedError`,
+`GuardInternalServerError` (`None`: a warning)."""
 
 
 def checked_cap(cap: object, name: str = "max_top_logprobs") -> int | None:
@@ -81,6 +86,39 @@ def checked_profile(profile: object) -> GuardProfile:
         raise TypeError(msg)
     checked_cap(profile.max_top_logprobs)
     checked_patterns(profile.base_urls)
+    rules: object = profile.rules
+    if not isinstance(rules, tuple | list):
+        msg = f"a profile's rules are a tuple of Rules, got {type(rules).__name__}"
+        raise TypeError(msg)
+    for rule in profile.rules:
+        checked_rule(rule)
     for family in profile.families:
         checked_family(family)
     return profile
+
+
+def checked_rule(rule: object) -> Rule:
+    """A `Rule` whose fields `check_request` can use, else a `TypeError` / `ValueError`."""
+    if not isinstance(rule, Rule):
+        msg = f"a profile's rules are Rules, got {type(rule).__name__} {rule!r}"
+        raise TypeError(msg)
+    ident: object = rule.id  # a Rule's fields are not checked at construction
+    message: object = rule.message
+    check: object = rule.check
+    if not isinstance(ident, str) or not ident:
+        msg = f"a rule's id is a non-empty str such as 'gpu.chat.cap', got {ident!r}"
+        raise TypeError(msg)
+    rule_endpoint(rule)
+    if not callable(check):
+        msg = f"rule {ident!r}: check is a function of the request's context, got {check!r}"
+        raise TypeError(msg)
+    if rule.status is not None and rule.status not in _STATUSES:
+        msg = (
+            f"rule {ident!r}: status is {rule.status!r}; a guard raises the SDK's class for "
+            f"{', '.join(map(str, _STATUSES))}, or warns for None"
+        )
+        raise ValueError(msg)
+    if not isinstance(message, str):
+        msg = f"rule {ident!r}: message is a str (a str.format template), got {message!r}"
+        raise TypeError(msg)
+    return rule

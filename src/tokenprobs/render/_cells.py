@@ -71,6 +71,12 @@ _HIDDEN = frozenset({"Cc", "Cs", "Cf", "Zl", "Zp"})
 # (the "Trojan Source" characters); the other format characters (joiners) shape text and stay.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _TEXT_HIDDEN = frozenset({"Cc", "Cs", "Zl", "Zp"})
+TEXT_MARKED = "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff" + "".join(
+    sorted(BIDI_CONTROLS)
+)
+"""What running text shows rather than obeys or hides, as the body of a regex `[...]`: control
+characters but tab and newline (`\r`, `\x1b`, NUL), line and paragraph separators, lone
+surrogates and bidi controls, i.e. exactly the characters `safe` changes."""
 
 
 def canonical_mode(mode: str) -> str:
@@ -240,6 +246,24 @@ def visible(token: str, *, keep: str = "") -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def shortened(token: str, limit: int) -> str:
+    """`visible(token)`, cut to `limit` characters with the token's length after it.
+
+    The cut falls between characters, never inside an escape: `xxxx… (2,000 characters)`.
+    """
+    shown = visible(token)
+    if len(shown) <= limit:
+        return shown
+    kept, used = [], 0
+    for ch in token:
+        piece = visible(ch)
+        if used + len(piece) > limit:
+            break
+        kept.append(piece)
+        used += len(piece)
+    return f"{''.join(kept)}… ({plural(len(token), 'character')})"
 
 
 def safe(text: str) -> str:

@@ -13,8 +13,8 @@ from tokenprobs.models import TokenDistribution, TokenLogprob
 from tokenprobs.models._expect import expect_distribution
 from tokenprobs.render._cells import (
     ALPHA,
-    BIDI_CONTROLS,
     COOL,
+    TEXT_MARKED,
     WARM,
     Mode,
     alternative_rows,
@@ -31,6 +31,7 @@ from tokenprobs.render._cells import (
     plural,
     shade_names,
     short_pct,
+    shortened,
     visible,
 )
 
@@ -134,15 +135,17 @@ def _e(s: str) -> str:
     return html.escape(s.encode("utf-8", "replace").decode("utf-8"), quote=True)
 
 
-_MARKED = re.compile("([\r" + "".join(sorted(BIDI_CONTROLS)) + "])")
+_MARKED = re.compile(f"([{TEXT_MARKED}]+)")
 
 
 def _html_text(text: str) -> str:
-    r"""A cell's text: whitespace-only runs, newlines, carriage returns and bidi controls marked.
+    r"""A cell's text: whitespace-only runs, newlines and what the page would obey or hide marked.
 
     Each gets a faint visible mark. A bidi override or isolate is drawn as its escape
     (`\u202e`), not obeyed: in the page it would reorder every cell after it. A carriage return
-    is `␍`: the page would read it as one more line break.
+    is `␍`: the page would read it as one more line break. Other control characters (`\x1b`,
+    a NUL, which the HTML parser drops), line separators and lone surrogates are their escapes:
+    the page would draw nothing, and a cell of nothing cannot be hovered.
     """
     if not text:
         return '<span class="z">∅</span>'
@@ -179,21 +182,8 @@ def _popup(d: TokenDistribution, i: int, stats: NDArray[np.float64]) -> list[str
 
 
 def _short(token: str) -> str:
-    """`visible(token)`, cut to `_POPUP_TOKEN` characters with the token's length after it.
-
-    The cut falls between characters, never inside an escape: `xxxx… (2,000 characters)`.
-    """
-    shown = visible(token)
-    if len(shown) <= _POPUP_TOKEN:
-        return shown
-    kept, used = [], 0
-    for ch in token:
-        piece = visible(ch)
-        if used + len(piece) > _POPUP_TOKEN:
-            break
-        kept.append(piece)
-        used += len(piece)
-    return f"{''.join(kept)}… ({plural(len(token), 'character')})"
+    """`visible(token)`, cut to `_POPUP_TOKEN` characters with the token's length after it."""
+    return shortened(token, _POPUP_TOKEN)
 
 
 def _height(lines: list[str]) -> int:

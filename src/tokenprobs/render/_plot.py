@@ -19,13 +19,17 @@ from tokenprobs.render._cells import (
     mode_bins,
     mode_title,
     shade_names,
-    visible,
+    shortened,
 )
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
 __all__ = ["plot"]
+
+_LABEL = 20
+"""Characters of a token an axis label shows: a longer one (a server may send 2,000) is cut there
+with its length said, or its label alone would make the figure thousands of pixels tall."""
 
 
 def _bar_color(shade: str) -> str | tuple[float, float, float, float]:
@@ -51,7 +55,8 @@ def plot(
             less probable, the stronger the vermillion; confident bars are light grey).
         ax: The matplotlib Axes to draw on (default: a new figure's).
         max_labels: Label the x axis with the tokens when there are at most this many (an int,
-            at least 0; 0 labels none).
+            at least 0; 0 labels none). A token over 20 characters is labelled by its first 20
+            and its length, `xxxx… (3,000 characters)`.
 
     Returns:
         The Axes holding the probabilities (the entropy is on its twin).
@@ -87,7 +92,8 @@ def plot(
     twin.set_ylabel("entropy of the top-k (nats)")
     if 0 < len(d) <= max_labels:
         # parse_math off: a token such as "$$" or "$x^2$" is a label, not mathtext to typeset
-        ax.set_xticks(x, [visible(t) for t in d.tokens], rotation=90, parse_math=False)
+        labels = [shortened(t, _LABEL) for t in d.tokens]
+        ax.set_xticks(x, labels, rotation=90, parse_math=False)
     handles = [
         Patch(facecolor=_bar_color(s), edgecolor="#808080", label=label)
         for s, label in zip(shades, bin_labels(name), strict=True)

@@ -5,9 +5,11 @@ as `bytes` is partial UTF-8: it is written the way the API writes it (`\xea\xb5`
 backslash-escaped hex, with the real `bytes`). Each builder returns the wire-format `dict`;
 `json.dumps` it for a body, or pass it to the SDK's `model_validate` (except what the servers
 send and the SDK's types do not allow: `completion_chunks` carry `finish_reason: null` before
-the last, and `azure_chunks` Azure's `object: ""` chunks; the SDK reads those without
+the last, `azure_chunks` Azure's `object: ""` chunks, and a legacy body a `None` logprob (the
+echoed first prompt token, the only place a body takes one); the SDK reads those without
 validating). A malformed position (a lone position not in a list, a missing logprob, a NaN, a
-dict of alternatives) is a `TypeError` or `ValueError` naming it.
+dict of alternatives, a `None` logprob in a chat or Responses body, a token with a lone
+surrogate) is a `TypeError` or `ValueError` naming it.
 
 Examples:
     >>> import tokenprobs as tp

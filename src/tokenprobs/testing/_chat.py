@@ -22,13 +22,17 @@ def chat_completion(
 ) -> dict[str, Any]:
     """A Chat Completions body with one choice per positional argument (`n = len(choices)`).
 
+    Its `usage.completion_tokens` counts the tokens of every choice, as the API counts them.
+
     Raises:
-        TypeError: A choice is not a list of `(token, logprob, alternatives)` positions.
+        TypeError: A choice is not a list of `(token, logprob, alternatives)` positions, or a
+            logprob is None (only legacy Completions send a null one).
         ValueError: A logprob is NaN or infinite.
     """
-    out = []
+    out, generated = [], 0
     for i, given in enumerate(choices):
         positions = checked(given, f"choice {i}")
+        generated += len(positions)
         content, text = entries(positions), joined_text(positions)
         out.append(
             {
@@ -53,8 +57,8 @@ def chat_completion(
         "choices": out,
         "usage": {
             "prompt_tokens": 5,
-            "completion_tokens": len(choices[0]) if choices else 0,
-            "total_tokens": 5 + (len(choices[0]) if choices else 0),
+            "completion_tokens": generated,  # every choice's tokens, as the API counts them
+            "total_tokens": 5 + generated,
         },
     }
 
@@ -70,10 +74,11 @@ def chat_chunks(
 
     Like the API: a first chunk per choice with `content: []`, one chunk per token (its delta
     the characters it completes), a finish chunk with `logprobs: null`, then (with `usage`) a
-    chunk with `choices: []`.
+    chunk with `choices: []` whose `completion_tokens` counts the tokens of every choice.
 
     Raises:
-        TypeError: A choice is not a list of `(token, logprob, alternatives)` positions.
+        TypeError: A choice is not a list of `(token, logprob, alternatives)` positions, or a
+            logprob is None (only legacy Completions send a null one).
         ValueError: A logprob is NaN or infinite.
     """
     choices = tuple(checked(c, f"choice {i}") for i, c in enumerate(choices))
@@ -126,8 +131,8 @@ def chat_chunks(
                 "choices": [],
                 "usage": {
                     "prompt_tokens": 5,
-                    "completion_tokens": longest,
-                    "total_tokens": 5 + longest,
+                    "completion_tokens": sum(map(len, choices)),
+                    "total_tokens": 5 + sum(map(len, choices)),
                 },
             }
         )

@@ -31,13 +31,17 @@ _POSITION_LENGTH = 3
 _SHAPE = "(token, logprob, alternatives), as in [('Hi', -0.1, [('Hi', -0.1), ('Hello', -2.4)])]"
 
 
-def checked(positions: object, where: str) -> Sequence[Position]:
+def checked(positions: object, where: str, *, nulls: bool = False) -> Sequence[Position]:
     """`positions` when it is a list of well-formed positions; else an error naming the bad one.
+
+    A `None` logprob is taken only with `nulls` (legacy Completions, whose echoed first prompt
+    token has a null logprob); chat and Responses bodies never carry one, and do not parse.
 
     Raises:
         TypeError: `positions` is not a list of positions (a lone position, a str), or a
             position, its token, logprob or alternatives are of the wrong kind.
-        ValueError: A logprob is NaN or infinite (JSON cannot carry it; the API sends -9999.0).
+        ValueError: A logprob is NaN or infinite (JSON cannot carry it; the API sends -9999.0),
+            or a token holds a lone surrogate (it has no UTF-8 bytes).
     """
     if isinstance(positions, str | bytes | Mapping) or not isinstance(positions, Sequence):
         msg = f"{where} must be a list of positions {_SHAPE}, got {type(positions).__name__}"
@@ -46,7 +50,7 @@ def checked(positions: object, where: str) -> Sequence[Position]:
         msg = f"{where} is one position: wrap it in a list, [{tuple(positions)!r}]"
         raise TypeError(msg)
     for i, position in enumerate(positions):
-        _check_position(position, f"{where}[{i}]")
+        _check_position(position, f"{where}[{i}]", nulls=nulls)
     return positions
 
 
@@ -84,11 +88,17 @@ def chunk_list(
     return [dict(c) for c in chunks]  # type: ignore[attr-defined]
 
 
-def _check_position(position: object, where: str) -> None:
+def _check_position(position: object, where: str, *, nulls: bool) -> None:
     if not _tuple_of(position, _POSITION_LENGTH):
         msg = f"{where} must be {_SHAPE}, got {position!r}"
         raise TypeError(msg)
     token, logprob, alternatives = position
+    if logprob is None and not nulls:
+        msg = (
+            f"{where}'s logprob is None, which only legacy Completions send (the echoed first "
+            "prompt token): give a number here, or build the body with completion()"
+        )
+        raise TypeError(msg)
     _check_entry(token, logprob, f"{where}'s", none=True)
     if isinstance(alternatives, str | bytes | Mapping) or not isinstance(alternatives, Sequence):
         msg = (
@@ -116,6 +126,15 @@ def _check_entry(token: object, logprob: object, whose: str, *, none: bool) -> N
     if not isinstance(token, str | bytes):
         msg = f"{whose} token must be a str or bytes (partial UTF-8), got {token!r}"
         raise TypeError(msg)
+    if isinstance(token, str) and not token.isascii():
+        try:
+            token.encode("utf-8")
+        except UnicodeEncodeError:
+            msg = (
+                f"{whose} token {token!r} holds a lone surrogate, which has no UTF-8 bytes: "
+                "give the token as bytes instead (b'\\xf0\\x9f' for half an emoji)"
+            )
+            raise ValueError(msg) from None
     if logprob is None and none:
         return
     if isinstance(logprob, bool) or not isinstance(logprob, int | float):

@@ -22,11 +22,16 @@ __all__ = ["completion", "completion_chunks", "response", "response_events"]
 
 
 def _legacy(positions: Sequence[Position], *, top: bool, offset: int) -> dict[str, Any]:
+    """The `logprobs` of a legacy choice.
+
+    `text_offset` counts the characters of `text` before each token, so the tokens of a split
+    character share its offset (as the servers send it).
+    """
     tokens = [token_entry_parts(tok)[0] for tok, _, _ in positions]
     offsets, at = [], offset
-    for tok, _, _ in positions:
+    for piece in deltas(positions):
         offsets.append(at)
-        at += len(bytes(token_entry_parts(tok)[1]).decode("utf-8", errors="replace"))
+        at += len(piece)
     return {
         "tokens": tokens,
         "token_logprobs": [lp for _, lp, _ in positions],
@@ -53,7 +58,7 @@ def completion(
         TypeError: A choice is not a list of `(token, logprob, alternatives)` positions.
         ValueError: A logprob is NaN or infinite.
     """
-    choices = tuple(checked(c, f"choice {i}") for i, c in enumerate(choices))
+    choices = tuple(checked(c, f"choice {i}", nulls=True) for i, c in enumerate(choices))
     return {
         "id": "cmpl-test",
         "object": "text_completion",
@@ -76,17 +81,20 @@ def completion_chunks(
 ) -> list[dict[str, Any]]:
     """A streamed legacy completion: one chunk per token, then a finish chunk.
 
+    Each chunk's `text` is what its token adds (a split character when it is whole, as in
+    `chat_chunks`), and its `text_offset` where that falls in the whole text.
+
     Raises:
         TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions.
         ValueError: A logprob is NaN or infinite.
     """
-    positions = checked(positions, "positions")
+    positions = checked(positions, "positions", nulls=True)
     chunks = []
     offset = 0
-    for pos in positions:
+    for pos, piece in zip(positions, deltas(positions), strict=True):
         body = completion([pos], model=model, prompt_offset=offset)
-        body["choices"][0]["finish_reason"] = None
-        offset += len(body["choices"][0]["text"])
+        body["choices"][0].update(text=piece, finish_reason=None)
+        offset += len(piece)
         chunks.append(body)
     end = completion([], model=model)
     end["choices"] = [{"index": 0, "text": "", "finish_reason": "length", "logprobs": None}]
@@ -102,7 +110,8 @@ def response(
     `parallel_tool_calls` ...), so the SDK's `Response.model_validate` takes it.
 
     Raises:
-        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions.
+        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions,
+            or a logprob is None (only legacy Completions send a null one).
         ValueError: A logprob is NaN or infinite.
     """
     positions = checked(positions, "positions")
@@ -154,7 +163,8 @@ def response_events(
     (`-0.0`, `-2e-06`), as observed. `delta_bytes=False` leaves `bytes` out of the deltas.
 
     Raises:
-        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions.
+        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions,
+            or a logprob is None (only legacy Completions send a null one).
         ValueError: A logprob is NaN or infinite.
     """
     positions = checked(positions, "positions")

@@ -90,7 +90,7 @@ def vllm_prompt_logprobs(
         [None, {'6': {'logprob': -2.0, 'rank': 2, 'decoded_token': ' b'}, '7': {'logprob': -0.5, 'rank': 1, 'decoded_token': ' c'}}]
     """  # noqa: E501 - a doctest line
     out: list[dict[str, dict[str, Any]] | None] = []
-    for i, (tok, lp, alts) in enumerate(checked(positions, "positions")):
+    for i, (tok, lp, alts) in enumerate(checked(positions, "positions", nulls=True)):
         text = token_entry_parts(tok)[0]
         if i == 0:
             out.append(None)
