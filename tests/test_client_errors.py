@@ -129,9 +129,17 @@ def test_openai_base_url_without_a_key_works(keyless_server, monkeypatch):
     assert seen[0]["auth"] == "Bearer sk-no-key-required"
 
 
-@pytest.mark.parametrize("base_url", [None, "https://api.openai.com/v1"], ids=["unset", "openai"])
+@pytest.mark.parametrize(
+    "base_url",
+    [None, "https://api.openai.com/v1", "https://eu.api.openai.com/v1"],
+    ids=["unset", "openai", "openai-data-residency"],
+)
 def test_openai_itself_still_needs_a_key(monkeypatch, base_url):
-    """Without a key, OpenAI's own API (the default, or named) is a MissingAPIKeyError."""
+    """Without a key, OpenAI's own API (the default, named, or a regional host) is refused.
+
+    A regional (data residency) host was taken for a compatible server and sent the placeholder
+    key, to be answered 401.
+    """
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     if base_url is None:
         monkeypatch.delenv("OPENAI_BASE_URL", raising=False)

@@ -18,7 +18,30 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["public_url", "redact", "redact_logs", "redact_url", "url_problem", "url_secrets"]
+__all__ = [
+    "openai_host",
+    "public_url",
+    "redact",
+    "redact_logs",
+    "redact_url",
+    "url_problem",
+    "url_secrets",
+]
+
+_OPENAI_HOST = re.compile(r"(?:[a-z0-9-]+\.)*api\.openai\.com")
+
+
+def openai_host(host: str | None) -> bool:
+    """Whether `host` is OpenAI's own API: `api.openai.com` or a regional (data residency) host.
+
+    Examples:
+        >>> openai_host("api.openai.com"), openai_host("eu.api.openai.com")
+        (True, True)
+        >>> openai_host("api.openai.com.example.net"), openai_host(None)
+        (False, False)
+    """
+    return host is not None and _OPENAI_HOST.fullmatch(host.lower()) is not None
+
 
 _USERINFO = re.compile(r"(?<=//)[^/?#@\s]*@")
 

@@ -312,6 +312,18 @@ def test_openai_chat_models_are_refused_before_any_request(api, openai_client, m
     assert not route.called
 
 
+def test_openai_chat_models_are_refused_on_a_regional_host_too(make_client):
+    """OpenAI's data residency hosts (`eu.api.openai.com`) are OpenAI's API: refused alike."""
+    url = "https://eu.api.openai.com/v1"
+    with respx.mock(base_url=url, assert_all_called=False) as router:
+        route = router.post("/completions").respond(200, json=echo_body("x y"))
+        with pytest.raises(tp.ScoringError, match="chat models"):
+            tp.score(
+                " y", context="x", model="gpt-4o-mini", client=make_client(router, base_url=url)
+            )
+    assert not route.called
+
+
 def test_an_openai_base_model_is_scored(api, openai_client):
     """davinci-002 accepts echo with logprobs: the request is sent and scored."""
     route = api.post("/completions").mock(side_effect=answer)

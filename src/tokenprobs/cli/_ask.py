@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 
 import openai
 
-from tokenprobs._urls import redact
+from tokenprobs._urls import openai_host, redact
 from tokenprobs.cli._args import base_url, count, positive, read_text, temperature, utf8
 from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._views import EXIT_API, EXIT_GUARD, EXIT_USAGE, add_view_options, emit
 from tokenprobs.client import ENDPOINTS, RetryPolicy, get_token_distribution
-from tokenprobs.client._defaults import NO_KEY, OPENAI_HOSTS
+from tokenprobs.client._defaults import NO_KEY
 from tokenprobs.exceptions import GuardError, TokenprobsError
 from tokenprobs.render import visible
 
@@ -73,7 +73,7 @@ def client_of(args: argparse.Namespace, **options: Any) -> openai.OpenAI | None:
     """
     key = os.environ.get("OPENAI_API_KEY")
     url = base_url(args)
-    if not key and (url is None or urlsplit(url).hostname in OPENAI_HOSTS):
+    if not key and (url is None or openai_host(urlsplit(url).hostname)):
         return None
     return openai.OpenAI(api_key=key or NO_KEY, base_url=url, max_retries=0, **options)
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import openai
 
-from tokenprobs._urls import public_url, redact_logs, url_problem
+from tokenprobs._urls import openai_host, public_url, redact_logs, url_problem
 from tokenprobs.client._retry import checked
 from tokenprobs.exceptions import MissingAPIKeyError
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from tokenprobs.client._retry import RetryPolicy
 
-__all__ = ["NO_KEY", "OPENAI_HOSTS", "async_client", "base_url_of", "sync_client"]
+__all__ = ["NO_KEY", "async_client", "base_url_of", "sync_client"]
 
 redact_logs()  # the HTTP libraries log whole URLs: a key in one is masked there
 
@@ -44,15 +44,11 @@ def _env_key() -> tuple[str, tuple[str, str | None]]:
     if not key:
         # a compatible server (vLLM, llama.cpp, Ollama ...) named by OPENAI_BASE_URL needs no key;
         # OpenAI's own API does
-        if base_url is None or urlsplit(base_url).hostname in OPENAI_HOSTS:
+        if base_url is None or openai_host(urlsplit(base_url).hostname):
             raise MissingAPIKeyError
         key = NO_KEY
     # the cache is keyed by a digest, so the key itself is kept only by the client
     return key, (hashlib.sha256(key.encode()).hexdigest(), base_url)
-
-
-OPENAI_HOSTS = frozenset({"api.openai.com"})
-"""Hosts that need a real key, whatever `OPENAI_BASE_URL` says."""
 
 
 def base_url_of(client: object) -> str | None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tokenprobs._access import get
+from tokenprobs._urls import openai_host
 from tokenprobs.guards._detect import detect_server
 
 if TYPE_CHECKING:
@@ -246,9 +247,6 @@ CAPABILITIES: Mapping[str, ServerCapabilities] = MappingProxyType(
 """The capabilities of each kind of server, by kind."""
 
 _BUILD = re.compile(r"b\d+-[0-9a-f]{6,40}")
-_OPENAI_HOSTS = ("api.openai.com",)
-_OPENAI_DOMAINS = (".api.openai.com",)
-"""OpenAI's regional hosts (`eu.api.openai.com`: data residency)."""
 _AZURE_DOMAINS = (".azure.com", ".azure.us")
 """Azure's hosts, whose OpenAI API is the one under `/openai` (other paths serve other models)."""
 _PROFILE_KIND = {"openai": "openai", "vllm": "vllm", "llama.cpp": "llama-cpp-python"}
@@ -290,7 +288,7 @@ def server_capabilities(
     parts = urlsplit(base_url or "https://api.openai.com/v1")
     host, path = parts.hostname or "", parts.path
     azure = host.endswith(_AZURE_DOMAINS) and path.startswith("/openai")
-    if host in _OPENAI_HOSTS or host.endswith(_OPENAI_DOMAINS) or azure:
+    if openai_host(host) or azure:
         return CAPABILITIES["openai"]
     if seen is not None and seen != "openai" and seen in CAPABILITIES:
         return CAPABILITIES[seen]

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import openai
 
-from tokenprobs._urls import public_url, redact, url_problem, url_secrets
-from tokenprobs.client._defaults import NO_KEY, OPENAI_HOSTS
+from tokenprobs._urls import openai_host, public_url, redact, url_problem, url_secrets
+from tokenprobs.client._defaults import NO_KEY
 from tokenprobs.guards import ServerCapabilities, server_capabilities, server_kind
 
 __all__ = ["Upstream", "branch_refusal"]
@@ -84,7 +84,7 @@ class Upstream:
     def needs_key(self) -> bool:
         """True for OpenAI's own API without a key (a compatible server needs none)."""
         host = urlsplit(self.base_url).hostname if self.base_url else "api.openai.com"
-        return not self.api_key and host in OPENAI_HOSTS
+        return not self.api_key and openai_host(host)
 
     def __repr__(self) -> str:
         """The base URL as `public_url` shows it: no key, no credentials, no query."""

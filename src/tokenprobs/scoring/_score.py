@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tokenprobs._listed import not_one_text
-from tokenprobs._urls import public_url
+from tokenprobs._urls import openai_host, public_url
 from tokenprobs.client import (
     DEFAULT_RETRY,
     aget_token_distribution,
     get_token_distribution,
     get_token_distributions,
 )
-from tokenprobs.client._defaults import OPENAI_HOSTS
 from tokenprobs.client._defaults import base_url_of as client_base_url
 from tokenprobs.exceptions import GuardError, ScoringError
 from tokenprobs.guards import detect_server, resolve_model
@@ -95,7 +94,7 @@ def check_scorable(model: str, client: object) -> None:
         ScoringError: The model is one of OpenAI's chat models on OpenAI's own API.
     """
     url = client_base_url(client)
-    if url is not None and urlsplit(url).hostname not in OPENAI_HOSTS:
+    if url is not None and not openai_host(urlsplit(url).hostname):
         return
     if _OPENAI_CHAT.match(resolve_model(model)):
         what = (
