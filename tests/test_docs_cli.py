@@ -1,9 +1,10 @@
-"""The command lines the docs write out use options `tokenprobs` has, with values it takes."""
+"""The command lines the docs write out are real: `tokenprobs` options, `pip install` names."""
 
 from __future__ import annotations
 
 import argparse
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,24 @@ def test_the_command_lines_are_found():
     text = (ROOT / "docs" / "quickstart.md").read_text(encoding="utf-8")
     found = [m["rest"] for m in COMMAND.finditer(text) if m["sub"] == "show"]
     assert any("--mode entropy --top 10" in rest for rest in found), found
+
+
+PIP_INSTALL = re.compile(r"pip install \"?(?P<name>[\w.-]+)(?:\[(?P<extras>[\w,-]+)\])?")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_pip_install_lines_name_the_distribution_and_its_extras(page):
+    """`pip install` names `pytokenprobs` (`tokenprobs` on PyPI is another project), real extras."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = set(declared["optional-dependencies"])
+    wrong = []
+    for match in PIP_INSTALL.finditer(page.read_text(encoding="utf-8")):
+        if match["name"] == "tokenprobs":
+            wrong.append(f"{match[0]}: the distribution is {declared['name']}")
+        elif match["name"] == declared["name"]:
+            wrong.extend(
+                f"{match[0]}: no extra {e!r}"
+                for e in (match["extras"] or "").split(",")
+                if e and e not in extras
+            )
+    assert not wrong, f"{page.name}: " + "; ".join(wrong)
