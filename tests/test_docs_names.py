@@ -118,19 +118,28 @@ class Names:
         }
     )
 
+    missing: list[str] = field(default_factory=list)
+
     def learn(self, tree: ast.AST) -> None:
         """Take in the block's imports from tokenprobs; forget the names it assigns (but `d`)."""
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.name.split(".")[0] == "tokenprobs":
-                        self.bound[alias.asname or "tokenprobs"] = _resolve(alias.name)
+                        self._bind(alias.asname or "tokenprobs", alias.name, whole=not alias.asname)
             elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tokenprobs"):
                 for alias in node.names:
-                    self.bound[alias.asname or alias.name] = _resolve(f"{node.module}.{alias.name}")
+                    self._bind(alias.asname or alias.name, f"{node.module}.{alias.name}")
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id != "d":
                 self.bound.pop(node.id, None)
+
+    def _bind(self, name: str, dotted: str, *, whole: bool = False) -> None:
+        """Bind `name` to what `dotted` imports (`import tokenprobs.x` binds `tokenprobs`)."""
+        obj = _resolve(dotted)
+        if obj is MISSING:
+            self.missing.append(dotted)
+        self.bound[name] = tokenprobs if whole else obj
 
     def lookup(self, func: ast.expr) -> object:
         """The tokenprobs object a call's function names, or MISSING (a variable, a builtin)."""
@@ -262,7 +271,7 @@ def test_every_dotted_name_resolves(page):
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
-def test_every_d_attribute_is_a_distributions(page):
+def test_every_d_attribute_belongs_to_a_distribution(page):
     """Each `d.X` in the page (the docs' name for a distribution) is a `TokenDistribution`'s."""
     d = tokenprobs.examples.load("apiref")
     text = page.read_text(encoding="utf-8")
@@ -289,6 +298,7 @@ def test_calls_in_python_blocks_pass_arguments_the_signature_takes(page):
             if not any(_is_ellipsis(a) for a in call.args)  # `f(...)`: whatever goes there
         )
     wrong = [f"{page.name}: {p}" for p in problems if p]
+    wrong += [f"{page.name}: imports {m}, which tokenprobs does not have" for m in names.missing]
     assert not wrong, "\n".join(wrong)
 
 
