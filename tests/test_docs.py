@@ -43,3 +43,15 @@ def test_the_error_tree_names_every_error():
     missing = [c.__name__ for c in ours if c.__name__ not in tree]
     assert len(ours) > 10, ours
     assert not missing, f"docs/concepts.md's error tree does not name {missing}"
+
+
+def test_the_warning_tree_names_every_warning():
+    """docs/concepts.md's tree of warnings names each `TokenprobsWarning` the package defines."""
+    import tokenprobs as tp  # noqa: PLC0415
+
+    page = (ROOT / "docs" / "concepts.md").read_text(encoding="utf-8")
+    tree = page.split("## Errors", 1)[1].split("```", 2)[1].split("TokenprobsWarning", 1)[1]
+    ours = [c for c in _subclasses(tp.TokenprobsWarning) if c.__module__.startswith("tokenprobs")]
+    missing = [c.__name__ for c in ours[1:] if c.__name__ not in tree]
+    assert len(ours) > 3, ours
+    assert not missing, f"docs/concepts.md's tree of warnings does not name {missing}"
