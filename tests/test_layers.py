@@ -39,6 +39,7 @@ LAYER_OF: dict[str, str] = {
     "tokenprobs._urls": "leaf",
     "tokenprobs._listed": "leaf",
     "tokenprobs._counts": "leaf",
+    "tokenprobs._said": "leaf",
     "tokenprobs._public": "leaf",
     "tokenprobs.exceptions": "leaf",
     "tokenprobs._optional": "leaf",

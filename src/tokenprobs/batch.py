@@ -25,6 +25,7 @@ from tokenprobs._endpoints import ENDPOINTS
 from tokenprobs._files import atomic_file
 from tokenprobs._gc import paused_gc
 from tokenprobs._listed import not_one_text
+from tokenprobs._said import a_type
 from tokenprobs.adapters import parse_all
 from tokenprobs.adapters._common import error_body
 from tokenprobs.client._request import build_params, check_json, check_model, guard
@@ -197,7 +198,7 @@ def _check_custom_id(key: object) -> None:
     """Refuse a mapping key that cannot be a Batch `custom_id` (a non-empty string)."""
     if not isinstance(key, str):
         msg = (
-            f"the custom_id {key!r} is {_a(key)}: the Batch API's custom_id is a string, "
+            f"the custom_id {key!r} is {a_type(key)}: the Batch API's custom_id is a string, "
             f"so use str keys (e.g. {str(key)!r})"
         )
         raise TypeError(msg)
@@ -215,7 +216,7 @@ def check_prompt(prompt: object, n: int, key: str | None) -> None:
         for i, message in enumerate(prompt):
             if not isinstance(message, Mapping):
                 msg = (
-                    f"message {i} of {which} is {_a(message)}: each message is a dict "
+                    f"message {i} of {which} is {a_type(message)}: each message is a dict "
                     "such as {'role': 'user', 'content': ...}"
                 )
                 raise TypeError(msg)
@@ -223,16 +224,8 @@ def check_prompt(prompt: object, n: int, key: str | None) -> None:
     if isinstance(prompt, Mapping):
         msg = f"{which} is a single message dict: wrap it in a list, [message]"
     else:
-        msg = f"{which} is {_a(prompt)}: give a str or a list of messages"
+        msg = f"{which} is {a_type(prompt)}: give a str or a list of messages"
     raise TypeError(msg)
-
-
-def _a(value: object) -> str:
-    """`None`, or the type of `value` with its article: what a message says was given."""
-    if value is None:
-        return "None"
-    name = type(value).__name__
-    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
 def read_results(

@@ -134,7 +134,7 @@ def test_prompt(api, openai_client, prompt, expected):
         pytest.param("I loved this film", "not one str", id="one-string"),
         pytest.param(b"I loved it", "not one bytes", id="bytes"),
         pytest.param(5, "got int", id="not-a-list"),
-        pytest.param(["fine", None], "input 1 is a NoneType", id="none-in-list"),
+        pytest.param(["fine", None], "input 1 is None, not a string", id="none-in-list"),
     ],
 )
 def test_inputs_that_are_not_a_list_of_texts_are_refused_before_any_request(

@@ -21,11 +21,13 @@ D = tp.parse(BODY)
 @pytest.mark.parametrize(
     ("labels", "message"),
     [
-        pytest.param(["yes", None], r"label 1 is a NoneType \(None\)", id="none-in-list"),
-        pytest.param([5], r"label 0 is a int \(5\)", id="int-in-list"),
-        pytest.param({"a": [None]}, r"variant 0 of label 'a' is a NoneType", id="none-variant"),
+        pytest.param(["yes", None], r"label 1 is None, not a string", id="none-in-list"),
+        pytest.param([5], r"label 0 is an int \(5\)", id="int-in-list"),
+        pytest.param(
+            {"a": [None]}, r"variant 0 of label 'a' is None, not a string", id="none-variant"
+        ),
         pytest.param({"a": None}, r"variants of label 'a'.*NoneType", id="none-variants"),
-        pytest.param({1: "yes"}, r"label 0 is a int \(1\)", id="int-key"),
+        pytest.param({1: "yes"}, r"label 0 is an int \(1\)", id="int-key"),
         pytest.param([b"yes", b"no"], r"label 0 is a bytes", id="bytes"),
         pytest.param([["yes"], "no"], r"label 0 is a list", id="unhashable-list-in-list"),
     ],
@@ -54,7 +56,7 @@ def test_a_label_set_that_is_no_list_is_named(labels, message):
     """None, a number or bytes where the labels (or a label's variants) go: a TypeError saying so.
 
     Not Python's "'NoneType' object is not iterable", nor bytes read as the integers of their
-    characters ("label 0 is a int (121)").
+    characters ("label 0 is an int (121)").
     """
     with pytest.raises(TypeError, match=message):
         Labels(labels)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 
+from tokenprobs._said import a_type
 from tokenprobs.labels._classify import LabelsWarning
 from tokenprobs.labels._result import LabelResult, LabelResults
 from tokenprobs.labels._targets import targets
@@ -79,7 +80,7 @@ def as_results(results: Iterable[LabelResult | Exception]) -> LabelResults:
                 raise ValueError(msg)
         elif not isinstance(r, Exception):
             msg = (
-                f"item {n} is a {type(r).__name__}, not a LabelResult: calibrate what "
+                f"item {n} is {a_type(r)}, not a LabelResult: calibrate what "
                 "Labels.probs_many returns"
             )
             raise TypeError(msg)

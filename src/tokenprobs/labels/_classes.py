@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from tokenprobs._said import a_value
+
 __all__ = ["given_classes"]
 
 
 def _not_text(n: int, name: object) -> str:
     """What is wrong with label `n`, which is no string."""
-    return (
-        f"label {n} is a {type(name).__name__} ({name!r}), not a string: give each label as "
-        "its text"
-    )
+    return f"label {n} is {a_value(name)}, not a string: give each label as its text"
 
 
 def _listed(names: list[object]) -> dict[object, object]:
@@ -74,7 +73,7 @@ def given_classes(
         wrong = [(j, v) for j, v in enumerate(variants) if not isinstance(v, str)]
         if wrong:
             j, v = wrong[0]
-            msg = f"variant {j} of label {name!r} is a {type(v).__name__} ({v!r}), not a string"
+            msg = f"variant {j} of label {name!r} is {a_value(v)}, not a string"
             raise TypeError(msg)
         classes[name] = [str(v) for v in variants]
     return classes

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._said import a_type
 from tokenprobs.client import DEFAULT_RETRY
 from tokenprobs.exceptions import ScoringError
 from tokenprobs.labels._job import Job
@@ -208,7 +209,7 @@ def _token_ids(ids: object) -> dict[object, list[int]]:
         wrong = [t for t in given if isinstance(t, bool) or not isinstance(t, numbers.Integral)]
         if wrong:
             msg = (
-                f"token id {wrong[0]!r} of {name!r} is a {type(wrong[0]).__name__}, not an int: "
+                f"token id {wrong[0]!r} of {name!r} is {a_type(wrong[0])}, not an int: "
                 "ids are the tokenizer's integer ids"
             )
             raise TypeError(msg)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from tokenprobs._said import a_value
 from tokenprobs.labels._labels import Labels
 from tokenprobs.labels._position import At, Char, LabelPositionError
 from tokenprobs.models._expect import expect_distribution
@@ -57,7 +58,7 @@ def _value(v: object, what: str) -> float:
         ValueError: `v` is NaN or infinite.
     """
     if isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Real):
-        msg = f"{what} is a {type(v).__name__} ({v!r}): a score's value must be a number"
+        msg = f"{what} is {a_value(v)}: a score's value must be a number"
         raise TypeError(msg)
     x = float(v)
     if not math.isfinite(x):

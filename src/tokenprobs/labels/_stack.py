@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from tokenprobs import metrics
+from tokenprobs._said import a_type
 from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def flatten(ds: TokenDistribution | Many) -> tuple[Flat, bool]:
     for n, d in enumerate(items):
         if not isinstance(d, TokenDistribution):
             msg = (
-                f"item {n} is a {type(d).__name__}, not a TokenDistribution: filter failed "
+                f"item {n} is {a_type(d)}, not a TokenDistribution: filter failed "
                 "requests out first, e.g. [d for d in ds if not isinstance(d, Exception)]"
             )
             raise TypeError(msg)

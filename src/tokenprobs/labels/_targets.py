@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from tokenprobs._said import a_type
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -67,7 +69,7 @@ def _indices(
             out[n] = int(v)
         else:
             msg = (
-                f"true label {n}: label {v!r} is a {type(v).__name__}; each true label must be "
+                f"true label {n}: label {v!r} is {a_type(v)}; each true label must be "
                 f"a name or an integer index: one of {list(labels)} or 0 to {c - 1}"
             )
             raise TypeError(msg)
