@@ -23,17 +23,29 @@ def _files(tmp_path):
 
 @pytest.mark.extras
 def test_dask_local_cluster_output_equals_the_local_one(tmp_path):
-    """Two worker processes of a distributed LocalCluster: same shard names, same records."""
+    """Two worker processes of a distributed LocalCluster: same shard names, same records.
+
+    Starting two worker processes on a loaded 2-core machine can take longer than distributed's
+    default 30 s connect timeout (seen once on a shared box): the timeouts are widened and the
+    test waits for both workers before it counts them.
+    """
+    import dask  # noqa: PLC0415
     from distributed import Client, LocalCluster  # noqa: PLC0415
 
     files, inputs = _files(tmp_path)
     local = distill.collect_to_parquet(files, tmp_path / "local", processes=1, rows_per_shard=2)
+    slow_start = {
+        "distributed.comm.timeouts.connect": "120s",
+        "distributed.comm.timeouts.tcp": "120s",
+    }
     with (
+        dask.config.set(slow_start),
         LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
         Client(cluster) as client,
     ):
+        client.wait_for_workers(2, timeout=120)
         remote = distill.dask_collect_to_parquet(
             files, tmp_path / "dask", client=client, rows_per_shard=2
         )
