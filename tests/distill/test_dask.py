@@ -25,9 +25,9 @@ def _files(tmp_path):
 def test_dask_local_cluster_output_equals_the_local_one(tmp_path):
     """Two worker processes of a distributed LocalCluster: same shard names, same records.
 
-    Starting two worker processes on a loaded 2-core machine can take longer than distributed's
-    default 30 s connect timeout (seen once on a shared box): the timeouts are widened and the
-    test waits for both workers before it counts them.
+    It failed once (a failure and a teardown error) on a 2-core box loaded by other test runs;
+    slow worker start-up is the likely cause, so the connect timeouts are widened past
+    distributed's 30 s default and the test waits for both workers before it counts them.
     """
     import dask  # noqa: PLC0415
     from distributed import Client, LocalCluster  # noqa: PLC0415
