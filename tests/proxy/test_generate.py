@@ -259,3 +259,35 @@ def test_bad_lengths_are_errors():
     base, pair = Toy(1), Toy(2)
     with pytest.raises(ValueError, match="at least 1"):
         proxy.generate([0], base=ToyDrafter(base, 4), expert=pair, anti=pair, draft=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"alpha": float("nan")}, ValueError, "alpha must be finite"),
+        ({"alpha": "1"}, TypeError, "alpha is a finite number"),
+        ({"support": "all"}, ValueError, "support must be one of"),
+        ({"floor": 1.0}, ValueError, "floor is a logprob"),
+        ({"max_tokens": 2.5}, TypeError, "max_tokens must be an integer"),
+        ({"draft": True}, TypeError, "draft must be an integer"),
+        ({"stop": [b"w3 "]}, TypeError, "the stops are token ids"),
+        ({"stop": ["w3 "]}, TypeError, "the stops are token ids"),
+        ({"stop": b"\n"}, TypeError, "stop is a collection of token ids"),
+    ],
+)
+def test_settings_are_checked_before_the_base_is_called(kwargs, error, words):
+    """A bad setting is refused by name before a (paid) base call, not after it or never."""
+    drafter, pair = ToyDrafter(Toy(1), 4), Toy(2)
+    with pytest.raises(error, match=words):
+        proxy.generate([0], base=drafter, expert=pair, anti=pair, **kwargs)
+    assert drafter.calls == 0
+
+
+def test_byte_prefix_stops_are_bytes():
+    """With BytePrefix scorers a str or id stop, which would never match, is refused."""
+    pair = proxy.BytePrefix(Toy(2))
+    for stop, words in (["\n"], r"\.encode\(\) it"), ([3], "the stops are bytes"):
+        drafter = ToyDrafter(Toy(1), 4)
+        with pytest.raises(TypeError, match=words):
+            proxy.generate("Hi", base=drafter, expert=pair, anti=pair, stop=stop)
+        assert drafter.calls == 0

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from tokenprobs.models._expect import expect_distribution
 from tokenprobs.proxy._bytes import PrefixLogprobs
 from tokenprobs.proxy._columns import Columns, log_normalised, possible
 from tokenprobs.proxy._dense import DenseLogprobs
-from tokenprobs.proxy._strength import check_strength
+from tokenprobs.proxy._strength import Support, check_strength, check_support
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -37,11 +37,6 @@ if TYPE_CHECKING:
     from tokenprobs.models import Candidates
 
 __all__ = ["TAIL_SLACK", "ProxyStep", "Support", "combine"]
-
-Support = Literal["base", "union", "intersection"]
-"""Which tokens the combined distribution is over: the base's returned tokens (`"base"`, the
-paper's §7), those and the expert's (`"union"`, the default), or only the tokens all three
-returned (`"intersection"`: the nudging repository's baseline, biased; see docs/proxy.md)."""
 
 Scores = TokenDistribution | DenseLogprobs | PrefixLogprobs
 """What the expert and the anti-expert may be: an API's top-k, a dense scorer's logprobs, or a
@@ -174,9 +169,7 @@ def _check(
     floor: float | None,
 ) -> None:
     expect_distribution(base, "combine(base, ...)")
-    if support not in get_args(Support):
-        msg = f"support must be one of {get_args(Support)}, got {support!r}"
-        raise ValueError(msg)
+    check_support(support)
     check_strength(alpha, floor)
     scores = (TokenDistribution, DenseLogprobs, PrefixLogprobs)
     sides: tuple[tuple[str, object], ...] = (("expert", expert), ("anti", anti))

@@ -12,15 +12,19 @@ with the base.
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from tokenprobs._counts import at_least_one
 from tokenprobs.proxy._bytegen import generate_bytes
 from tokenprobs.proxy._bytes import BytePrefix
 from tokenprobs.proxy._combine import ProxyStep, Support, combine
 from tokenprobs.proxy._drafter import Generation, Record
+from tokenprobs.proxy._strength import check_strength, check_support
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -210,12 +214,19 @@ def generate(
         and the cost: `base_calls`, `accepted` per call.
 
     Raises:
-        ValueError: `max_tokens` or `draft` below 1; a prompt of the wrong kind for the scorers.
-        TypeError: One of `expert` / `anti` a `BytePrefix` and the other not.
+        ValueError: `max_tokens` or `draft` below 1, an unknown `support`, a non-finite
+            `alpha`, a `floor` that is no logprob, or a prompt of the wrong kind for the
+            scorers (all checked before the base is called).
+        TypeError: One of `expert` / `anti` a `BytePrefix` and the other not, `max_tokens` or
+            `draft` not an integer, `alpha` no number, or `stop` of the wrong kind (bytes or
+            strings with dense scorers, ids or strings with `BytePrefix` ones: it would never
+            match).
     """
-    if max_tokens < 1 or draft < 1:
-        msg = f"max_tokens and draft must be at least 1, got {max_tokens} and {draft}"
-        raise ValueError(msg)
+    at_least_one(max_tokens, "max_tokens", " (tokens to generate)")
+    at_least_one(draft, "draft", " (tokens asked of the base per call)")
+    check_support(support)
+    check_strength(alpha, floor)
+    _check_stop(stop, in_bytes=isinstance(expert, BytePrefix) and isinstance(anti, BytePrefix))
     if isinstance(expert, BytePrefix) and isinstance(anti, BytePrefix):
         if not isinstance(prompt, str | bytes) or sample:
             msg = (
@@ -243,11 +254,45 @@ def generate(
         raise TypeError(msg)
     return _generate_ids(
         prompt,
-        _Loop(base, expert, anti, alpha, support, {s for s in stop if isinstance(s, int)}),
+        _Loop(
+            base,
+            expert,
+            anti,
+            alpha,
+            support,
+            {int(s) for s in stop if not isinstance(s, bytes)},
+        ),
         max_tokens=max_tokens,
         draft=draft,
         rng=np.random.default_rng(seed) if sample else None,
     )
+
+
+def _check_stop(stop: object, *, in_bytes: bool) -> None:
+    """Refuse stops of the wrong kind: ids with a shared tokenizer, bytes with `BytePrefix`.
+
+    Raises:
+        TypeError: `stop` is one str or bytes, not a collection, or holds another kind.
+    """
+    kind, example = (
+        ("bytes", "[b'\\n']") if in_bytes else ("token ids", "[expert.token_id(b'\\n')]")
+    )
+    if isinstance(stop, str | bytes) or not isinstance(stop, Iterable):
+        msg = f"stop is a collection of {kind} ({example}), got {type(stop).__name__} {stop!r:.40}"
+        raise TypeError(msg)
+    for s in stop:
+        ok = (
+            isinstance(s, bytes)
+            if in_bytes
+            else isinstance(s, numbers.Integral) and not isinstance(s, bool)
+        )
+        if not ok:
+            hint = " (.encode() it)" if in_bytes and isinstance(s, str) else ""
+            msg = (
+                f"stop holds {s!r:.40}, but with {'BytePrefix' if in_bytes else 'dense'} scorers "
+                f"the stops are {kind} ({example}){hint}; no stop of another kind would ever match"
+            )
+            raise TypeError(msg)
 
 
 @dataclass(frozen=True)
