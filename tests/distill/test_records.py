@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -207,6 +208,19 @@ def test_writing_parquet_again_replaces_the_earlier_shards(tmp_path):
         "kd-notes.parquet",
     ]
     assert list(distill.read_parquet(paths)) == records[:2]
+
+
+@pytest.mark.extras
+def test_a_failed_parquet_write_leaves_the_earlier_shards_unmixed(tmp_path):
+    """A write that fails in its second shard renames none: the earlier write reads back whole."""
+    records = _records()
+    distill.write_parquet(records, tmp_path, rows_per_shard=2)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    newer = [dataclasses.replace(r, completion_text="new") for r in records]
+    with pytest.raises(TypeError, match="takes a distill KDRecord"):
+        distill.write_parquet([*newer[:3], "not a record"], tmp_path, rows_per_shard=2)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no .partial left
+    assert list(distill.read_parquet(tmp_path)) == records
 
 
 @pytest.mark.extras
