@@ -391,3 +391,29 @@ def test_student_vocab_maps_bytes_to_int_ids(ids, error, match):
     """A str key matched no candidate (all unmapped, silently); '7' was read as 7."""
     with pytest.raises(error, match=match):
         distill.StudentVocab(ids)
+
+
+def _batch_output(tmp_path):
+    """A Batch output file of one line, custom_id c1."""
+    line = {"id": "b1", "custom_id": "c1", "response": {"status_code": 200, "body": BODY}}
+    path = tmp_path / "out.jsonl"
+    path.write_text(json.dumps({**line, "error": None}) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("body", ["x", [1]])
+def test_an_input_body_that_is_no_object_is_named(tmp_path, body):
+    """A request body that is a string or a list gave 'str' object has no attribute 'get'."""
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_text(json.dumps({"custom_id": "c1", "body": body}) + "\n", encoding="utf-8")
+    with pytest.raises(distill.DistillError, match=r"line 1 .* body is .* not a JSON object"):
+        list(distill.collect([_batch_output(tmp_path)], inputs=inputs))
+    with pytest.raises(distill.DistillError, match=r"inputs\['c1'\] is .* not a request body"):
+        list(distill.collect([_batch_output(tmp_path)], inputs={"c1": body}))
+
+
+def test_a_bad_setting_in_an_input_body_names_its_request(tmp_path):
+    """A temperature Teacher refuses says which request it came from."""
+    with pytest.raises(distill.DistillError, match="temperature must be finite") as info:
+        list(distill.collect([_batch_output(tmp_path)], inputs={"c1": {"temperature": -1}}))
+    assert info.value.__notes__ == ["in the request body of 'c1' (collect's inputs=)"]

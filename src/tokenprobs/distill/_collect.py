@@ -52,7 +52,7 @@ def read_inputs(path: str | os.PathLike[str], /) -> dict[str, Mapping[str, objec
     """A Batch API *input* file's request bodies by `custom_id` (what `collect(inputs=)` reads).
 
     Raises:
-        DistillError: A line is not a Batch request (`custom_id` and `body`).
+        DistillError: A line is not a Batch request (`custom_id` and a `body` object).
     """
     out: dict[str, Mapping[str, object]] = {}
     for number, obj in json_lines(path):
@@ -60,6 +60,12 @@ def read_inputs(path: str | os.PathLike[str], /) -> dict[str, Mapping[str, objec
             msg = (
                 f"line {number} of {os.fspath(path)!r} is not a Batch request line "
                 "({'custom_id', 'body'}); pass the Batch *input* file as inputs="
+            )
+            raise DistillError(msg)
+        if not isinstance(obj["body"], dict):
+            msg = (
+                f"line {number} of {os.fspath(path)!r}: the request's body is "
+                f"{type(obj['body']).__name__} {obj['body']!r:.40}, not a JSON object"
             )
             raise DistillError(msg)
         out[str(obj["custom_id"])] = obj["body"]
@@ -76,7 +82,15 @@ def _record(
 ) -> KDRecord:
     who = teacher
     if body is not None:
-        who = who.with_defaults(**_settings(body))
+        given: object = body  # typed, but taken from what users pass as inputs=
+        if not isinstance(given, Mapping):
+            msg = f"inputs[{rid!r}] is {type(given).__name__} {given!r:.40}, not a request body"
+            raise DistillError(msg)
+        try:
+            who = who.with_defaults(**_settings(body))
+        except (TypeError, ValueError) as exc:  # a setting Teacher refuses
+            exc.add_note(f"in the request body of {rid!r} (collect's inputs=)")
+            raise
     who = who.with_defaults(model=d.model)
     data = given_input if given_input is not None else (_input_of(body) if body else None)
     return KDRecord.from_distribution(d, teacher=who, input=data, id=rid)
