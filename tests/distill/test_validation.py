@@ -417,3 +417,18 @@ def test_a_bad_setting_in_an_input_body_names_its_request(tmp_path):
     with pytest.raises(distill.DistillError, match="temperature must be finite") as info:
         list(distill.collect([_batch_output(tmp_path)], inputs={"c1": {"temperature": -1}}))
     assert info.value.__notes__ == ["in the request body of 'c1' (collect's inputs=)"]
+
+
+@pytest.mark.extras
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_missing_file_is_found_before_any_is_collected(tmp_path, processes):
+    """processes=1 wrote the first file's shards before failing on the second, 2 wrote none."""
+    out = tmp_path / "kd"
+    with pytest.raises(FileNotFoundError, match="no such Batch output file") as info:
+        distill.collect_to_parquet(
+            [_batch_output(tmp_path), tmp_path / "missing.jsonl"], out, processes=processes
+        )
+    assert info.value.filename == str(tmp_path / "missing.jsonl")
+    assert not out.exists()
+    with pytest.raises(IsADirectoryError, match="this is a folder"):
+        distill.collect_to_parquet([tmp_path], out, processes=processes)
