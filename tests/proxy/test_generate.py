@@ -291,3 +291,20 @@ def test_byte_prefix_stops_are_bytes():
         with pytest.raises(TypeError, match=words):
             proxy.generate("Hi", base=drafter, expert=pair, anti=pair, stop=stop)
         assert drafter.calls == 0
+
+
+@dataclass
+class GreedyDrafter(ToyDrafter):
+    """A drafter that says its temperature, as CompletionsDrafter does (0: greedy drafts)."""
+
+    temperature: float = 0.0
+
+
+def test_sampling_needs_a_drafter_at_temperature_one():
+    """Greedy drafts are no draws from p_B: sample=True would give no samples of q, silently."""
+    drafter, pair = GreedyDrafter(Toy(1), 4), Toy(2)
+    with pytest.raises(ValueError, match=r"temperature is 0\.0: its drafts are no draws"):
+        proxy.generate([0], base=drafter, expert=pair, anti=pair, sample=True)
+    assert drafter.calls == 0
+    sampled = GreedyDrafter(Toy(1), 4, temperature=1.0)
+    assert len(proxy.generate([0], base=sampled, expert=pair, anti=pair, sample=True).ids) == 64

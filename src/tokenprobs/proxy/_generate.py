@@ -215,8 +215,9 @@ def generate(
 
     Raises:
         ValueError: `max_tokens` or `draft` below 1, an unknown `support`, a non-finite
-            `alpha`, a `floor` that is no logprob, or a prompt of the wrong kind for the
-            scorers (all checked before the base is called).
+            `alpha`, a `floor` that is no logprob, `sample=True` with a drafter whose
+            `temperature` is not 1, or a prompt of the wrong kind for the scorers (all checked
+            before the base is called).
         TypeError: One of `expert` / `anti` a `BytePrefix` and the other not, `max_tokens` or
             `draft` not an integer, `alpha` no number, or `stop` of the wrong kind (bytes or
             strings with dense scorers, ids or strings with `BytePrefix` ones: it would never
@@ -227,6 +228,13 @@ def generate(
     check_support(support)
     check_strength(alpha, floor)
     _check_stop(stop, in_bytes=isinstance(expert, BytePrefix) and isinstance(anti, BytePrefix))
+    if sample and (temperature := getattr(base, "temperature", 1.0)) != 1:
+        msg = (
+            f"generate(sample=True) needs a base that drafts by sampling at temperature 1, but "
+            f"the drafter's temperature is {temperature!r}: its drafts are no draws from p_B, so "
+            "the output would not be samples of q; use CompletionsDrafter(..., temperature=1)"
+        )
+        raise ValueError(msg)
     if isinstance(expert, BytePrefix) and isinstance(anti, BytePrefix):
         if not isinstance(prompt, str | bytes) or sample:
             msg = (
