@@ -308,3 +308,15 @@ def test_sampling_needs_a_drafter_at_temperature_one():
     assert drafter.calls == 0
     sampled = GreedyDrafter(Toy(1), 4, temperature=1.0)
     assert len(proxy.generate([0], base=sampled, expert=pair, anti=pair, sample=True).ids) == 64
+
+
+@pytest.mark.parametrize(
+    ("prompt", "words"),
+    [([], "a prompt of at least one token id"), ([0, V], r"prompt\[1\] is 12, not a token id")],
+)
+def test_the_prompt_ids_are_checked_before_the_base_is_called(prompt, words):
+    """An empty prompt or a foreign id reached the base (a paid call) before score refused it."""
+    drafter, pair = ToyDrafter(Toy(1), 4), Toy(2)
+    with pytest.raises(ValueError, match=words):
+        proxy.generate(prompt, base=drafter, expert=pair, anti=pair)
+    assert drafter.calls == 0

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-__all__ = ["DenseScorer"]
+__all__ = ["DenseScorer", "check_ids"]
 
 
 class DenseScorer:
@@ -94,7 +94,7 @@ class DenseScorer:
         if not prompt:
             msg = "score() needs a prompt of at least one token"
             raise ValueError(msg)
-        _check_ids(tokens, len(prompt), len(self.vocab))
+        check_ids(tokens, len(prompt), len(self.vocab), where="score()")
         if len(tokens) > self.n_ctx:
             msg = f"{len(tokens)} tokens do not fit the context of {self.n_ctx}"
             raise ValueError(msg)
@@ -102,16 +102,20 @@ class DenseScorer:
         return DenseLogprobs.from_logits(logits, self.vocab)
 
 
-def _check_ids(tokens: Sequence[object], prompt: int, size: int) -> None:
-    """Raise unless every id is an integer in `[0, size)`, naming the first that is not."""
+def check_ids(tokens: Sequence[object], prompt: int, size: int, /, *, where: str) -> None:
+    """Raise unless every id is an integer in `[0, size)`, naming the first that is not.
+
+    The first `prompt` ids are named `prompt[j]`, the others `continuation[j]`; `where` names
+    the caller.
+    """
     for j, token in enumerate(tokens):
-        where = f"prompt[{j}]" if j < prompt else f"continuation[{j - prompt}]"
+        name = f"prompt[{j}]" if j < prompt else f"continuation[{j - prompt}]"
         if isinstance(token, bool) or not isinstance(token, numbers.Integral):
-            msg = f"score() takes token ids (ints), but {where} is {token!r:.40}"
+            msg = f"{where} takes token ids (ints), but {name} is {token!r:.40}"
             raise TypeError(msg)
         if not 0 <= int(token) < size:
             msg = (
-                f"score(): {where} is {token}, not a token id of this vocabulary "
+                f"{where}: {name} is {token}, not a token id of this vocabulary "
                 f"(0 <= id < {size}): ids from another tokenizer?"
             )
             raise ValueError(msg)

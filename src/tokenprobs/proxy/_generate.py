@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from tokenprobs._counts import at_least_one
+from tokenprobs.proxy._byid import check_ids
 from tokenprobs.proxy._bytegen import generate_bytes
 from tokenprobs.proxy._bytes import BytePrefix
 from tokenprobs.proxy._combine import ProxyStep, Support, combine
@@ -216,8 +217,9 @@ def generate(
     Raises:
         ValueError: `max_tokens` or `draft` below 1, an unknown `support`, a non-finite
             `alpha`, a `floor` that is no logprob, `sample=True` with a drafter whose
-            `temperature` is not 1, or a prompt of the wrong kind for the scorers (all checked
-            before the base is called).
+            `temperature` is not 1, a prompt of the wrong kind for the scorers, an empty one or
+            one with an id outside the expert's vocabulary (all checked before the base is
+            called).
         TypeError: One of `expert` / `anti` a `BytePrefix` and the other not, `max_tokens` or
             `draft` not an integer, `alpha` no number, or `stop` of the wrong kind (bytes or
             strings with dense scorers, ids or strings with `BytePrefix` ones: it would never
@@ -260,6 +262,10 @@ def generate(
     if isinstance(prompt, str | bytes):
         msg = "generate() takes token ids when the small pair shares the base's tokenizer"
         raise TypeError(msg)
+    if not prompt:
+        msg = "generate() needs a prompt of at least one token id"
+        raise ValueError(msg)
+    check_ids(list(prompt), len(prompt), len(expert.vocab), where="generate()")
     return _generate_ids(
         prompt,
         _Loop(
