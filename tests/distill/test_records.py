@@ -14,6 +14,7 @@ from tests.distill._synthetic import batch_files, body, teacher_positions
 
 import tokenprobs as tp
 from tokenprobs import distill
+from tokenprobs.testing import completion
 
 MESSAGES = [{"role": "user", "content": "Say something."}]
 RECORDINGS = [
@@ -371,3 +372,37 @@ def test_ranges_skip_and_raise_as_the_sequential_collection_does(tmp_path, monke
     path.write_bytes(b"".join(lines))
     with pytest.raises(tp.UnsupportedResponseError, match="line 7 of"):
         distill.collect_to_parquet([path], tmp_path / "bad", processes=2, on_error="skip")
+
+
+def _legacy_line(tmp_path, answers):
+    """A Batch output file of one legacy completion whose choices are `answers`, in order."""
+    body = completion([(answers[0], -0.1, [(answers[0], -0.1)])])
+    choice = body["choices"][0]
+    body["choices"] = [
+        {**choice, "index": i, "text": a, "logprobs": {**choice["logprobs"], "tokens": [a]}}
+        for i, a in enumerate(answers)
+    ]
+    for c, a in zip(body["choices"], answers, strict=True):
+        c["logprobs"]["top_logprobs"] = [{a: -0.1}]
+    line = {"id": "b", "custom_id": "c1", "response": {"status_code": 200, "body": body}}
+    path = tmp_path / "out.jsonl"
+    path.write_text(json.dumps({**line, "error": None}) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("prompt", "n", "inputs"),
+    [
+        (["first", "second"], None, [{"prompt": "first"}, {"prompt": "second"}]),
+        ([[1, 2], [3, 4]], None, [{"prompt_token_ids": [1, 2]}, {"prompt_token_ids": [3, 4]}]),
+        (["p", "q"], 2, [{"prompt": "p"}] * 2 + [{"prompt": "q"}] * 2),
+        ([[5, 6]], 2, [{"prompt_token_ids": [5, 6]}] * 2),  # one prompt in a list, n = 2
+    ],
+)
+def test_a_legacy_body_with_several_prompts_gives_each_choice_its_own(tmp_path, prompt, n, inputs):
+    """Each record carried the whole prompt list: the answer to "second" had "first" too."""
+    answers = [f"a{i}" for i in range(len(inputs))]
+    body = {"model": "m", "prompt": prompt, "logprobs": 1, **({"n": n} if n else {})}
+    records = list(distill.collect([_legacy_line(tmp_path, answers)], inputs={"c1": body}))
+    assert [r.completion_text for r in records] == answers
+    assert [r.input for r in records] == inputs

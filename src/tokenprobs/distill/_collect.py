@@ -24,14 +24,22 @@ __all__ = ["check_settings", "collect", "line_records", "read_inputs", "warn_ski
 _INPUT_KEYS = ("messages", "prompt", "input", "prompt_token_ids")
 
 
-def _input_of(body: Mapping[str, object]) -> dict[str, object] | None:
+def _input_of(body: Mapping[str, object], choice: int) -> dict[str, object] | None:
+    """The input of choice `choice`: of a legacy body with several prompts, its own prompt."""
     for key in _INPUT_KEYS:
         if key in body:
-            if key == "prompt" and isinstance(body[key], list) and body[key]:
-                first = body[key][0]  # type: ignore[index]
-                if isinstance(first, int):
-                    return {"prompt_token_ids": body[key]}
-            return {key: body[key]}
+            prompt = body[key]
+            if key == "prompt" and isinstance(prompt, list) and prompt:
+                if isinstance(prompt[0], int):
+                    return {"prompt_token_ids": prompt}
+                n = body.get("n")
+                at = choice // (n if isinstance(n, int) and n > 0 else 1)  # n choices a prompt
+                own = prompt[at] if at < len(prompt) else None
+                if isinstance(own, str):
+                    return {"prompt": own}
+                if isinstance(own, list) and own and all(isinstance(i, int) for i in own):
+                    return {"prompt_token_ids": own}
+            return {key: prompt}
     return None
 
 
@@ -92,7 +100,7 @@ def _record(
             exc.add_note(f"in the request body of {rid!r} (collect's inputs=)")
             raise
     who = who.with_defaults(model=d.model)
-    data = given_input if given_input is not None else (_input_of(body) if body else None)
+    data = given_input if given_input is not None else (_input_of(body, d.choice) if body else None)
     return KDRecord.from_distribution(d, teacher=who, input=data, id=rid)
 
 
