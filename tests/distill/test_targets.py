@@ -357,3 +357,18 @@ def test_real_responses_through_parquet_to_arrays_with_each_rule(tmp_path):
             loss = distill.topk_loss(student, a)
             assert np.isfinite(loss).all()
             assert np.all(loss[rows] > 0)
+
+
+@pytest.mark.parametrize(
+    ("ids", "words"),
+    [
+        ([0], r"spells b' Hi', not b'Hi': .* leading space \(SentencePiece's dummy prefix"),
+        ([2, 1], r"spells b'<s>Hi', not b'Hi': encode without special tokens"),
+    ],
+)
+def test_an_encode_that_does_not_spell_the_text_says_what_it_spelled(ids, words):
+    """It said 'use one without specials' for a dummy-prefix space too, and showed nothing."""
+    (record,) = distill.collect([body([("Hi", -0.1, [("Hi", -0.1)])])])
+    vocab = distill.StudentVocab({b" Hi": 0, b"Hi": 1, b"<s>": 2})
+    with pytest.raises(distill.DistillError, match=words):
+        distill.to_student_arrays(record, k=2, vocab=vocab, encode=lambda _: ids)
