@@ -184,6 +184,22 @@ def test_from_json_takes_the_parsed_object(obj):
         distill.from_json(obj)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("id", 5, "id is a string or null, got int 5"),
+        ("completion_text", None, "completion_text is a string, got NoneType"),
+        ("input", "hi", "input is an object or null, got str 'hi'"),
+        ("extra", [1], "extra is an object or null, got list"),
+    ],
+)
+def test_from_json_checks_the_fields_a_writer_needs(field, value, words):
+    """A JSONL id 5 was read, then write_parquet failed with Arrow's 'Expected bytes, got int'."""
+    obj = {**distill.to_json(_record()), field: value}
+    with pytest.raises(distill.DistillError, match=f"malformed tokenprobs.kd/1 record: {words}"):
+        distill.from_json(obj)
+
+
 def test_read_jsonl_names_a_line_that_is_not_an_object(tmp_path):
     """A JSONL line that is valid JSON but not an object: DistillError with its line number."""
     path = tmp_path / "kd.jsonl"
