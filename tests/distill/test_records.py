@@ -14,7 +14,7 @@ from tests.distill._synthetic import batch_files, body, teacher_positions
 
 import tokenprobs as tp
 from tokenprobs import distill
-from tokenprobs.testing import completion
+from tokenprobs.testing import completion, response
 
 MESSAGES = [{"role": "user", "content": "Say something."}]
 RECORDINGS = [
@@ -406,3 +406,19 @@ def test_a_legacy_body_with_several_prompts_gives_each_choice_its_own(tmp_path, 
     records = list(distill.collect([_legacy_line(tmp_path, answers)], inputs={"c1": body}))
     assert [r.completion_text for r in records] == answers
     assert [r.input for r in records] == inputs
+
+
+def test_a_responses_record_keeps_the_requests_instructions(tmp_path):
+    """Responses' system text is `instructions`, beside `input`: the record dropped it."""
+    line = {
+        "id": "b",
+        "custom_id": "c1",
+        "response": {"status_code": 200, "body": response([("Hi", -0.1, [("Hi", -0.1)])])},
+    }
+    path = tmp_path / "out.jsonl"
+    path.write_text(json.dumps({**line, "error": None}) + "\n", encoding="utf-8")
+    body = {"model": "gpt-4o-mini", "input": "Greet me.", "instructions": "Be terse."}
+    (record,) = distill.collect([path], inputs={"c1": body})
+    assert record.input == {"input": "Greet me.", "instructions": "Be terse."}
+    (plain,) = distill.collect([path], inputs={"c1": {"input": "Greet me."}})
+    assert plain.input == {"input": "Greet me."}

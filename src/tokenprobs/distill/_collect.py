@@ -39,6 +39,8 @@ def _input_of(body: Mapping[str, object], choice: int) -> dict[str, object] | No
                     return {"prompt": own}
                 if isinstance(own, list) and own and all(isinstance(i, int) for i in own):
                     return {"prompt_token_ids": own}
+            if key == "input" and body.get("instructions") is not None:  # Responses' system text
+                return {"input": prompt, "instructions": body["instructions"]}
             return {key: prompt}
     return None
 
