@@ -320,3 +320,15 @@ def test_the_prompt_ids_are_checked_before_the_base_is_called(prompt, words):
     with pytest.raises(ValueError, match=words):
         proxy.generate(prompt, base=drafter, expert=pair, anti=pair)
     assert drafter.calls == 0
+
+
+def test_a_generator_of_stops_still_stops():
+    """The kind check reads the stops once: a generator's are not used up by it."""
+    base, pair = Toy(1), Toy(2)
+    free = proxy.generate([0], base=ToyDrafter(base, 4), expert=pair, anti=pair, max_tokens=8)
+    stop = free.ids[2]
+    g = proxy.generate(
+        [0], base=ToyDrafter(base, 4), expert=pair, anti=pair, max_tokens=8, stop=iter([stop])
+    )
+    assert g.finish_reason == "stop"
+    assert g.ids == free.ids[: free.ids.index(stop) + 1]

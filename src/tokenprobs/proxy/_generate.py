@@ -229,7 +229,9 @@ def generate(
     at_least_one(draft, "draft", " (tokens asked of the base per call)")
     check_support(support)
     check_strength(alpha, floor)
-    _check_stop(stop, in_bytes=isinstance(expert, BytePrefix) and isinstance(anti, BytePrefix))
+    stop = _checked_stop(
+        stop, in_bytes=isinstance(expert, BytePrefix) and isinstance(anti, BytePrefix)
+    )
     if sample and (temperature := getattr(base, "temperature", 1.0)) != 1:
         msg = (
             f"generate(sample=True) needs a base that drafts by sampling at temperature 1, but "
@@ -282,8 +284,8 @@ def generate(
     )
 
 
-def _check_stop(stop: object, *, in_bytes: bool) -> None:
-    """Refuse stops of the wrong kind: ids with a shared tokenizer, bytes with `BytePrefix`.
+def _checked_stop(stop: object, *, in_bytes: bool) -> list[int] | list[bytes]:
+    """The stops as a list, once checked: ids with a shared tokenizer, bytes with `BytePrefix`.
 
     Raises:
         TypeError: `stop` is one str or bytes, not a collection, or holds another kind.
@@ -294,7 +296,8 @@ def _check_stop(stop: object, *, in_bytes: bool) -> None:
     if isinstance(stop, str | bytes) or not isinstance(stop, Iterable):
         msg = f"stop is a collection of {kind} ({example}), got {type(stop).__name__} {stop!r:.40}"
         raise TypeError(msg)
-    for s in stop:
+    stops = list(stop)  # a generator is read once
+    for s in stops:
         ok = (
             isinstance(s, bytes)
             if in_bytes
@@ -307,6 +310,7 @@ def _check_stop(stop: object, *, in_bytes: bool) -> None:
                 f"the stops are {kind} ({example}){hint}; no stop of another kind would ever match"
             )
             raise TypeError(msg)
+    return stops  # checked above: all ids or all bytes
 
 
 @dataclass(frozen=True)
