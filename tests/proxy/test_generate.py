@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -332,3 +332,23 @@ def test_a_generator_of_stops_still_stops():
     )
     assert g.finish_reason == "stop"
     assert g.ids == free.ids[: free.ids.index(stop) + 1]
+
+
+@dataclass
+class RecordingDrafter(ToyDrafter):
+    """A drafter that keeps every prefix it is asked to continue."""
+
+    prompts: list = field(default_factory=list)
+
+    def draft(self, prompt, n):
+        """Record the prefix, then draft as the toy does."""
+        self.prompts.append(list(prompt))
+        return super().draft(prompt, n)
+
+
+def test_every_base_call_gets_the_whole_prompt_from_an_iterator():
+    """A prompt given as an iterator was used up by the first call: later calls lost it."""
+    drafter, pair = RecordingDrafter(Toy(1), 4), Toy(2)
+    proxy.generate(iter([0, 3]), base=drafter, expert=pair, anti=pair, max_tokens=12)
+    assert len(drafter.prompts) > 1
+    assert all(p[:2] == [0, 3] for p in drafter.prompts)

@@ -264,12 +264,13 @@ def generate(
     if isinstance(prompt, str | bytes):
         msg = "generate() takes token ids when the small pair shares the base's tokenizer"
         raise TypeError(msg)
-    if not prompt:
+    ids = list(prompt)  # read once: each base call resends it
+    if not ids:
         msg = "generate() needs a prompt of at least one token id"
         raise ValueError(msg)
-    check_ids(list(prompt), len(prompt), len(expert.vocab), where="generate()")
+    check_ids(ids, len(ids), len(expert.vocab), where="generate()")
     return _generate_ids(
-        prompt,
+        ids,
         _Loop(
             base,
             expert,
