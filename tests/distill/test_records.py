@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -13,6 +14,7 @@ from tests.distill._synthetic import batch_files, body, teacher_positions
 
 import tokenprobs as tp
 from tokenprobs import distill
+from tokenprobs.testing import completion, response
 
 MESSAGES = [{"role": "user", "content": "Say something."}]
 RECORDINGS = [
@@ -210,6 +212,19 @@ def test_writing_parquet_again_replaces_the_earlier_shards(tmp_path):
 
 
 @pytest.mark.extras
+def test_a_failed_parquet_write_leaves_the_earlier_shards_unmixed(tmp_path):
+    """A write that fails in its second shard renames none: the earlier write reads back whole."""
+    records = _records()
+    distill.write_parquet(records, tmp_path, rows_per_shard=2)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    newer = [dataclasses.replace(r, completion_text="new") for r in records]
+    with pytest.raises(TypeError, match="takes a distill KDRecord"):
+        distill.write_parquet([*newer[:3], "not a record"], tmp_path, rows_per_shard=2)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # no .partial left
+    assert list(distill.read_parquet(tmp_path)) == records
+
+
+@pytest.mark.extras
 @pytest.mark.parametrize(
     ("items", "rows", "match"),
     [
@@ -357,3 +372,53 @@ def test_ranges_skip_and_raise_as_the_sequential_collection_does(tmp_path, monke
     path.write_bytes(b"".join(lines))
     with pytest.raises(tp.UnsupportedResponseError, match="line 7 of"):
         distill.collect_to_parquet([path], tmp_path / "bad", processes=2, on_error="skip")
+
+
+def _legacy_line(tmp_path, answers):
+    """A Batch output file of one legacy completion whose choices are `answers`, in order."""
+    body = completion([(answers[0], -0.1, [(answers[0], -0.1)])])
+    choice = body["choices"][0]
+    body["choices"] = [
+        {**choice, "index": i, "text": a, "logprobs": {**choice["logprobs"], "tokens": [a]}}
+        for i, a in enumerate(answers)
+    ]
+    for c, a in zip(body["choices"], answers, strict=True):
+        c["logprobs"]["top_logprobs"] = [{a: -0.1}]
+    line = {"id": "b", "custom_id": "c1", "response": {"status_code": 200, "body": body}}
+    path = tmp_path / "out.jsonl"
+    path.write_text(json.dumps({**line, "error": None}) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("prompt", "n", "inputs"),
+    [
+        (["first", "second"], None, [{"prompt": "first"}, {"prompt": "second"}]),
+        ([[1, 2], [3, 4]], None, [{"prompt_token_ids": [1, 2]}, {"prompt_token_ids": [3, 4]}]),
+        (["p", "q"], 2, [{"prompt": "p"}] * 2 + [{"prompt": "q"}] * 2),
+        ([[5, 6]], 2, [{"prompt_token_ids": [5, 6]}] * 2),  # one prompt in a list, n = 2
+    ],
+)
+def test_a_legacy_body_with_several_prompts_gives_each_choice_its_own(tmp_path, prompt, n, inputs):
+    """Each record carried the whole prompt list: the answer to "second" had "first" too."""
+    answers = [f"a{i}" for i in range(len(inputs))]
+    body = {"model": "m", "prompt": prompt, "logprobs": 1, **({"n": n} if n else {})}
+    records = list(distill.collect([_legacy_line(tmp_path, answers)], inputs={"c1": body}))
+    assert [r.completion_text for r in records] == answers
+    assert [r.input for r in records] == inputs
+
+
+def test_a_responses_record_keeps_the_requests_instructions(tmp_path):
+    """Responses' system text is `instructions`, beside `input`: the record dropped it."""
+    line = {
+        "id": "b",
+        "custom_id": "c1",
+        "response": {"status_code": 200, "body": response([("Hi", -0.1, [("Hi", -0.1)])])},
+    }
+    path = tmp_path / "out.jsonl"
+    path.write_text(json.dumps({**line, "error": None}) + "\n", encoding="utf-8")
+    body = {"model": "gpt-4o-mini", "input": "Greet me.", "instructions": "Be terse."}
+    (record,) = distill.collect([path], inputs={"c1": body})
+    assert record.input == {"input": "Greet me.", "instructions": "Be terse."}
+    (plain,) = distill.collect([path], inputs={"c1": {"input": "Greet me."}})
+    assert plain.input == {"input": "Greet me."}

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from tests.distill._synthetic import VOCAB, V, batch_files, body, teacher_positions
+from tests.distill._synthetic import VOCAB, WORDS, V, batch_files, body, teacher_positions
 
 from tokenprobs import distill
 from tokenprobs.distill import _arrays, _vocab
@@ -103,6 +103,30 @@ def test_with_the_whole_vocabulary_every_loss_is_the_dense_divergence():
     m = 0.5 * (p + s)
     jsd = 0.5 * _kl(p, m) + 0.5 * _kl(s, m)
     np.testing.assert_allclose(distill.topk_loss(s_log, a, kind="jsd"), jsd, rtol=1e-9)
+
+
+def test_candidates_sharing_a_student_id_are_one_target():
+    """A vocabulary giving one id to two byte strings: their mass adds up, as the dense truth."""
+    rng = np.random.default_rng(4)
+    p, positions = teacher_positions(rng, 8, V)
+    (record,) = distill.collect([body(positions)])
+    pairs = distill.StudentVocab({w.encode(): i // 2 for i, w in enumerate(WORDS)})
+    merged = p.reshape(8, V // 2, 2).sum(axis=2)  # the teacher over the student's V / 2 ids
+    s_log = np.log(rng.dirichlet(np.ones(V // 2), size=8))
+    a = distill.to_arrays(record, k=V, tail="bucket", vocab=pairs)
+    assert all(
+        len(set(row[m].tolist())) == m.sum() for row, m in zip(a.target_ids, a.mask, strict=True)
+    )
+    assert a.mask.sum(axis=1).tolist() == [V // 2] * 8
+    np.testing.assert_allclose(np.exp(a.target_logprobs).sum(axis=1), merged.sum(axis=1))
+    for kind, truth in (
+        ("forward", _kl(merged, np.exp(s_log))),
+        ("reverse", _kl(np.exp(s_log), merged)),
+    ):
+        np.testing.assert_allclose(distill.topk_loss(s_log, a, kind=kind), truth, rtol=1e-9)
+    top = distill.to_arrays(record, k=3, vocab=pairs)  # renormalised over the 3 largest sums
+    best = np.sort(merged, axis=1)[:, ::-1][:, :3]
+    np.testing.assert_allclose(np.exp(top.target_logprobs), best / best.sum(axis=1, keepdims=True))
 
 
 def test_bucket_loss_of_a_confident_student_is_the_finite_partition_kl():
@@ -333,3 +357,18 @@ def test_real_responses_through_parquet_to_arrays_with_each_rule(tmp_path):
             loss = distill.topk_loss(student, a)
             assert np.isfinite(loss).all()
             assert np.all(loss[rows] > 0)
+
+
+@pytest.mark.parametrize(
+    ("ids", "words"),
+    [
+        ([0], r"spells b' Hi', not b'Hi': .* leading space \(SentencePiece's dummy prefix"),
+        ([2, 1], r"spells b'<s>Hi', not b'Hi': encode without special tokens"),
+    ],
+)
+def test_an_encode_that_does_not_spell_the_text_says_what_it_spelled(ids, words):
+    """It said 'use one without specials' for a dummy-prefix space too, and showed nothing."""
+    (record,) = distill.collect([body([("Hi", -0.1, [("Hi", -0.1)])])])
+    vocab = distill.StudentVocab({b" Hi": 0, b"Hi": 1, b"<s>": 2})
+    with pytest.raises(distill.DistillError, match=words):
+        distill.to_student_arrays(record, k=2, vocab=vocab, encode=lambda _: ids)

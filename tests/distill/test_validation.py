@@ -184,6 +184,22 @@ def test_from_json_takes_the_parsed_object(obj):
         distill.from_json(obj)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("id", 5, "id is a string or null, got int 5"),
+        ("completion_text", None, "completion_text is a string, got NoneType"),
+        ("input", "hi", "input is an object or null, got str 'hi'"),
+        ("extra", [1], "extra is an object or null, got list"),
+    ],
+)
+def test_from_json_checks_the_fields_a_writer_needs(field, value, words):
+    """A JSONL id 5 was read, then write_parquet failed with Arrow's 'Expected bytes, got int'."""
+    obj = {**distill.to_json(_record()), field: value}
+    with pytest.raises(distill.DistillError, match=f"malformed tokenprobs.kd/1 record: {words}"):
+        distill.from_json(obj)
+
+
 def test_read_jsonl_names_a_line_that_is_not_an_object(tmp_path):
     """A JSONL line that is valid JSON but not an object: DistillError with its line number."""
     path = tmp_path / "kd.jsonl"
@@ -391,3 +407,44 @@ def test_student_vocab_maps_bytes_to_int_ids(ids, error, match):
     """A str key matched no candidate (all unmapped, silently); '7' was read as 7."""
     with pytest.raises(error, match=match):
         distill.StudentVocab(ids)
+
+
+def _batch_output(tmp_path):
+    """A Batch output file of one line, custom_id c1."""
+    line = {"id": "b1", "custom_id": "c1", "response": {"status_code": 200, "body": BODY}}
+    path = tmp_path / "out.jsonl"
+    path.write_text(json.dumps({**line, "error": None}) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("body", ["x", [1]])
+def test_an_input_body_that_is_no_object_is_named(tmp_path, body):
+    """A request body that is a string or a list gave 'str' object has no attribute 'get'."""
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_text(json.dumps({"custom_id": "c1", "body": body}) + "\n", encoding="utf-8")
+    with pytest.raises(distill.DistillError, match=r"line 1 .* body is .* not a JSON object"):
+        list(distill.collect([_batch_output(tmp_path)], inputs=inputs))
+    with pytest.raises(distill.DistillError, match=r"inputs\['c1'\] is .* not a request body"):
+        list(distill.collect([_batch_output(tmp_path)], inputs={"c1": body}))
+
+
+def test_a_bad_setting_in_an_input_body_names_its_request(tmp_path):
+    """A temperature Teacher refuses says which request it came from."""
+    with pytest.raises(distill.DistillError, match="temperature must be finite") as info:
+        list(distill.collect([_batch_output(tmp_path)], inputs={"c1": {"temperature": -1}}))
+    assert info.value.__notes__ == ["in the request body of 'c1' (collect's inputs=)"]
+
+
+@pytest.mark.extras
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_missing_file_is_found_before_any_is_collected(tmp_path, processes):
+    """processes=1 wrote the first file's shards before failing on the second, 2 wrote none."""
+    out = tmp_path / "kd"
+    with pytest.raises(FileNotFoundError, match="no such Batch output file") as info:
+        distill.collect_to_parquet(
+            [_batch_output(tmp_path), tmp_path / "missing.jsonl"], out, processes=processes
+        )
+    assert info.value.filename == str(tmp_path / "missing.jsonl")
+    assert not out.exists()
+    with pytest.raises(IsADirectoryError, match="this is a folder"):
+        distill.collect_to_parquet([tmp_path], out, processes=processes)

@@ -140,3 +140,30 @@ def test_alpha_and_floor_are_checked_as_combine_checks_them(kwargs, error, words
         proxy.choose("Q", ["A", "B"], base=base, expert=expert, anti=anti, **kwargs)
     with pytest.raises(error, match=words):
         proxy.combine(base, expert, anti, **kwargs)
+
+
+def masked(d: proxy.DenseLogprobs, *keys: bytes) -> proxy.DenseLogprobs:
+    """`d` with the tokens `keys` masked (-inf), as a logits processor masks them."""
+    logits = d.logprobs.copy()
+    logits[:, [d.index[k] for k in keys]] = -np.inf
+    return proxy.DenseLogprobs.from_logits(logits, d.keys)
+
+
+def test_an_option_both_small_models_mask_gets_no_probability():
+    """-inf for an option in both dense answers (a shared mask) is probability 0, never NaN."""
+    base = top(("A", math.log(0.7)), ("B", math.log(0.2)))
+    expert = masked(dense({"B": 0.5, "C": 0.5}), b"A", b" A")
+    anti = masked(dense({"B": 0.5, "C": 0.5}), b"A", b" A")
+    got = proxy.choose("Q?", ["A", "B", "C"], base=base, expert=expert, anti=anti)
+    assert got.option == "B"
+    assert got.probs["A"] == 0.0
+    assert all(math.isfinite(p) for p in got.probs.values())
+    assert math.isclose(sum(got.probs.values()), 1.0)
+
+
+def test_every_option_masked_is_an_error():
+    """Nothing left to choose from is a ValueError, not NaN probabilities."""
+    base = top(("A", math.log(0.7)), ("B", math.log(0.2)))
+    expert = masked(dense({}), b"A", b" A", b"B", b" B")
+    with pytest.raises(ValueError, match=r"every candidate among the options .* -inf"):
+        proxy.choose("Q?", ["A", "B"], base=base, expert=expert, anti=dense({}))

@@ -251,3 +251,34 @@ def test_base_tokens_the_dense_vocabulary_lacks():
     assert (ok.certified.tolist(), lost.certified.tolist()) == ([True], [True])
     weak = proxy.combine(garbled, dense(e), dense(a), alpha=-3.0)  # now t3 could win
     assert weak.certified.tolist() == [False]
+
+
+def test_a_token_both_small_models_mask_is_left_out():
+    """-inf in both dense logprobs (a shared mask) takes the token out, never a NaN distribution."""
+    base = top(("t0", -0.3), ("t1", -1.5))
+    e = dense(np.array([1.0, -np.inf, 0.0]))
+    a = dense(np.array([0.0, -np.inf, 1.0]))
+    for support in ("base", "union"):
+        step = proxy.combine(base, e, a, support=support)
+        got = probs(step)
+        assert "t1" not in got
+        assert all(math.isfinite(p) for p in got.values())
+        assert math.isclose(sum(got.values()), 1.0)
+    only = proxy.combine(base, e, a, support="base")
+    assert probs(only) == {"t0": 1.0}
+    assert only.certified.tolist() == [True]  # t2's delta is -1, t1 is masked: t0 stays ahead
+
+
+def test_a_token_only_the_anti_expert_masks_takes_the_mass():
+    """Expert finite, anti -inf: the limit of p_B (p_E / p_A)^alpha puts all the mass there."""
+    base = top(("t0", -0.3), ("t1", -1.5))
+    step = proxy.combine(base, dense(np.zeros(2)), dense(np.array([0.0, -np.inf])))
+    assert probs(step) == {"t1": 1.0}
+
+
+def test_every_candidate_masked_is_an_error():
+    """Nothing left to choose from is a ValueError naming the position, not a NaN row."""
+    base = top(("t0", -0.3), ("t1", -1.5))
+    e = dense(np.array([-np.inf, -np.inf, 0.0]))
+    with pytest.raises(ValueError, match=r"every candidate at position 0 .* -inf"):
+        proxy.combine(base, e, dense(np.zeros(3)), support="base")

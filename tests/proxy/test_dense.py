@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tokenprobs import proxy
+from tokenprobs.proxy._byid import DenseScorer
 
 VOCAB = [b"a", b"b", b"c", b"d"]
 D = proxy.DenseLogprobs.from_logits([[0.0, 1.0, 2.0, 3.0], [3.0, 2.0, 1.0, 0.0]], VOCAB)
@@ -55,3 +56,34 @@ def test_indexing_takes_a_slice_of_positions():
     for where in (0, -1):
         with pytest.raises(TypeError, match=r"takes a slice of positions, .* d\[i:i \+ 1\]"):
             D[where]
+
+
+class _Zeros(DenseScorer):
+    """A dense scorer over VOCAB whose forward pass counts its calls and gives uniform logits."""
+
+    n_ctx = 16
+    vocab = tuple(VOCAB)
+    calls = 0
+
+    def _logits(self, tokens, start, *, one_by_one):  # noqa: ARG002 - the protocol's
+        """Uniform logits, one row per scored position."""
+        self.calls += 1
+        return np.zeros((len(tokens) - start + 1, len(VOCAB)))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "continuation", "error", "words"),
+    [
+        ([0, 4], [], ValueError, r"prompt\[1\] is 4, not a token id .*\(0 <= id < 4\)"),
+        ([0], [1, -1], ValueError, r"continuation\[1\] is -1, not a token id"),
+        ([0], [1.0], TypeError, r"continuation\[0\] is 1.0"),
+        ([True], [], TypeError, r"prompt\[0\] is True"),
+    ],
+)
+def test_score_refuses_ids_outside_the_vocabulary(prompt, continuation, error, words):
+    """llama.cpp said 'llama_decode returned -1', torch an IndexError: now named, before a pass."""
+    scorer = _Zeros()
+    with pytest.raises(error, match=words):
+        scorer.score(prompt, continuation)
+    assert scorer.calls == 0
+    assert len(scorer.score([0, 3], [np.int64(2)])) == 2  # numpy ints are ids too

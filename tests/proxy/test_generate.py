@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -259,3 +259,96 @@ def test_bad_lengths_are_errors():
     base, pair = Toy(1), Toy(2)
     with pytest.raises(ValueError, match="at least 1"):
         proxy.generate([0], base=ToyDrafter(base, 4), expert=pair, anti=pair, draft=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"alpha": float("nan")}, ValueError, "alpha must be finite"),
+        ({"alpha": "1"}, TypeError, "alpha is a finite number"),
+        ({"support": "all"}, ValueError, "support must be one of"),
+        ({"floor": 1.0}, ValueError, "floor is a logprob"),
+        ({"max_tokens": 2.5}, TypeError, "max_tokens must be an integer"),
+        ({"draft": True}, TypeError, "draft must be an integer"),
+        ({"stop": [b"w3 "]}, TypeError, "the stops are token ids"),
+        ({"stop": ["w3 "]}, TypeError, "the stops are token ids"),
+        ({"stop": b"\n"}, TypeError, "stop is a collection of token ids"),
+    ],
+)
+def test_settings_are_checked_before_the_base_is_called(kwargs, error, words):
+    """A bad setting is refused by name before a (paid) base call, not after it or never."""
+    drafter, pair = ToyDrafter(Toy(1), 4), Toy(2)
+    with pytest.raises(error, match=words):
+        proxy.generate([0], base=drafter, expert=pair, anti=pair, **kwargs)
+    assert drafter.calls == 0
+
+
+def test_byte_prefix_stops_are_bytes():
+    """With BytePrefix scorers a str or id stop, which would never match, is refused."""
+    pair = proxy.BytePrefix(Toy(2))
+    for stop, words in (["\n"], r"\.encode\(\) it"), ([3], "the stops are bytes"):
+        drafter = ToyDrafter(Toy(1), 4)
+        with pytest.raises(TypeError, match=words):
+            proxy.generate("Hi", base=drafter, expert=pair, anti=pair, stop=stop)
+        assert drafter.calls == 0
+
+
+@dataclass
+class GreedyDrafter(ToyDrafter):
+    """A drafter that says its temperature, as CompletionsDrafter does (0: greedy drafts)."""
+
+    temperature: float = 0.0
+
+
+def test_sampling_needs_a_drafter_at_temperature_one():
+    """Greedy drafts are no draws from p_B: sample=True would give no samples of q, silently."""
+    drafter, pair = GreedyDrafter(Toy(1), 4), Toy(2)
+    with pytest.raises(ValueError, match=r"temperature is 0\.0: its drafts are no draws"):
+        proxy.generate([0], base=drafter, expert=pair, anti=pair, sample=True)
+    assert drafter.calls == 0
+    sampled = GreedyDrafter(Toy(1), 4, temperature=1.0)
+    assert len(proxy.generate([0], base=sampled, expert=pair, anti=pair, sample=True).ids) == 64
+
+
+@pytest.mark.parametrize(
+    ("prompt", "words"),
+    [([], "a prompt of at least one token id"), ([0, V], r"prompt\[1\] is 12, not a token id")],
+)
+def test_the_prompt_ids_are_checked_before_the_base_is_called(prompt, words):
+    """An empty prompt or a foreign id reached the base (a paid call) before score refused it."""
+    drafter, pair = ToyDrafter(Toy(1), 4), Toy(2)
+    with pytest.raises(ValueError, match=words):
+        proxy.generate(prompt, base=drafter, expert=pair, anti=pair)
+    assert drafter.calls == 0
+
+
+def test_a_generator_of_stops_still_stops():
+    """The kind check reads the stops once: a generator's are not used up by it."""
+    base, pair = Toy(1), Toy(2)
+    free = proxy.generate([0], base=ToyDrafter(base, 4), expert=pair, anti=pair, max_tokens=8)
+    stop = free.ids[2]
+    g = proxy.generate(
+        [0], base=ToyDrafter(base, 4), expert=pair, anti=pair, max_tokens=8, stop=iter([stop])
+    )
+    assert g.finish_reason == "stop"
+    assert g.ids == free.ids[: free.ids.index(stop) + 1]
+
+
+@dataclass
+class RecordingDrafter(ToyDrafter):
+    """A drafter that keeps every prefix it is asked to continue."""
+
+    prompts: list = field(default_factory=list)
+
+    def draft(self, prompt, n):
+        """Record the prefix, then draft as the toy does."""
+        self.prompts.append(list(prompt))
+        return super().draft(prompt, n)
+
+
+def test_every_base_call_gets_the_whole_prompt_from_an_iterator():
+    """A prompt given as an iterator was used up by the first call: later calls lost it."""
+    drafter, pair = RecordingDrafter(Toy(1), 4), Toy(2)
+    proxy.generate(iter([0, 3]), base=drafter, expert=pair, anti=pair, max_tokens=12)
+    assert len(drafter.prompts) > 1
+    assert all(p[:2] == [0, 3] for p in drafter.prompts)

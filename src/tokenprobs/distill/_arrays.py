@@ -10,7 +10,7 @@ import numpy as np
 
 from tokenprobs._counts import at_least_one
 from tokenprobs.distill._record import DistillError, check_record, number
-from tokenprobs.distill._vocab import check_vocab
+from tokenprobs.distill._vocab import check_vocab, shares_ids
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -124,7 +124,8 @@ def to_arrays(
 
     Candidates are mapped to student ids by bytes (`vocab`), or taken as the teacher's own ids
     when `vocab` is None (same tokenizer, ids known); an unmapped candidate is dropped and its
-    mass counted in `tail_logprob`. The `k` most likely mapped ones are kept. Then:
+    mass counted in `tail_logprob`, and candidates that map to one id are one target (their
+    probabilities added). The `k` most likely mapped ones are kept. Then:
 
     * `"renormalize"`: $\log \hat p_i = \ell_i - \log\sum_{j \le k} e^{\ell_j}$ (Axolotl,
       Tinker, Gemma 3); the tail is dropped. With `kd_temperature` $T_2$ the kept head is
@@ -189,12 +190,15 @@ def to_arrays(
     lp = np.nan_to_num(record.cand_logprobs, nan=-np.inf)
     counts = np.diff(record.offsets)
     row = np.repeat(np.arange(t_len), counts)
+    sampled_ids = ids[record.sampled_flat] if t_len else np.zeros(0, dtype=np.int64)
     usable = (ids >= 0) & (lp > -np.inf)
-    # rank among the usable candidates of the row (they are stored most likely first)
-    rank = np.cumsum(usable) - 1
-    starts = np.concatenate([[0], np.cumsum(np.bincount(row[usable], minlength=t_len))[:-1]])
-    rank = rank - starts[row]
-    keep = usable & (rank < k)
+    row, ids, lp = row[usable], ids[usable], lp[usable]
+    if vocab is None or shares_ids(vocab):
+        row, ids, lp = _one_per_id(row, ids, lp)
+    # rank within the row (the candidates are stored most likely first)
+    starts = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=t_len))[:-1]])
+    rank = np.arange(len(row)) - starts[row]
+    keep = rank < k
     target_ids = np.zeros((t_len, k), dtype=np.int64)
     target_lp = np.full((t_len, k), -np.inf)
     target_ids[row[keep], rank[keep]] = ids[keep]
@@ -202,8 +206,25 @@ def to_arrays(
     scale = None
     if kd_temperature is not None:
         scale = _generation_temperature(record, generation_temperature) / kd_temperature
-    sampled_ids = ids[record.sampled_flat] if t_len else np.zeros(0, dtype=np.int64)
     return with_tail(target_ids, target_lp, sampled_ids, tail, scale=scale)
+
+
+def _one_per_id(
+    row: NDArray[np.int64], ids: NDArray[np.int64], lp: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """The usable candidates with one per student id and row, most likely first in each row.
+
+    Candidates of one row that map to one id (a vocabulary giving one id to several byte
+    strings) are one target, their probabilities added, as `to_student_arrays` adds them.
+    """
+    key = row * (int(ids.max(initial=0)) + 1) + ids
+    distinct, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if len(distinct) == len(key):
+        return row, ids, lp
+    merged = np.full(len(distinct), -np.inf)
+    np.logaddexp.at(merged, inverse.ravel(), lp)
+    order = np.lexsort((first, -merged, row[first]))
+    return row[first[order]], ids[first[order]], merged[order]
 
 
 def with_tail(

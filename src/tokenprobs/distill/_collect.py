@@ -24,14 +24,24 @@ __all__ = ["check_settings", "collect", "line_records", "read_inputs", "warn_ski
 _INPUT_KEYS = ("messages", "prompt", "input", "prompt_token_ids")
 
 
-def _input_of(body: Mapping[str, object]) -> dict[str, object] | None:
+def _input_of(body: Mapping[str, object], choice: int) -> dict[str, object] | None:
+    """The input of choice `choice`: of a legacy body with several prompts, its own prompt."""
     for key in _INPUT_KEYS:
         if key in body:
-            if key == "prompt" and isinstance(body[key], list) and body[key]:
-                first = body[key][0]  # type: ignore[index]
-                if isinstance(first, int):
-                    return {"prompt_token_ids": body[key]}
-            return {key: body[key]}
+            prompt = body[key]
+            if key == "prompt" and isinstance(prompt, list) and prompt:
+                if isinstance(prompt[0], int):
+                    return {"prompt_token_ids": prompt}
+                n = body.get("n")
+                at = choice // (n if isinstance(n, int) and n > 0 else 1)  # n choices a prompt
+                own = prompt[at] if at < len(prompt) else None
+                if isinstance(own, str):
+                    return {"prompt": own}
+                if isinstance(own, list) and own and all(isinstance(i, int) for i in own):
+                    return {"prompt_token_ids": own}
+            if key == "input" and body.get("instructions") is not None:  # Responses' system text
+                return {"input": prompt, "instructions": body["instructions"]}
+            return {key: prompt}
     return None
 
 
@@ -52,7 +62,7 @@ def read_inputs(path: str | os.PathLike[str], /) -> dict[str, Mapping[str, objec
     """A Batch API *input* file's request bodies by `custom_id` (what `collect(inputs=)` reads).
 
     Raises:
-        DistillError: A line is not a Batch request (`custom_id` and `body`).
+        DistillError: A line is not a Batch request (`custom_id` and a `body` object).
     """
     out: dict[str, Mapping[str, object]] = {}
     for number, obj in json_lines(path):
@@ -60,6 +70,12 @@ def read_inputs(path: str | os.PathLike[str], /) -> dict[str, Mapping[str, objec
             msg = (
                 f"line {number} of {os.fspath(path)!r} is not a Batch request line "
                 "({'custom_id', 'body'}); pass the Batch *input* file as inputs="
+            )
+            raise DistillError(msg)
+        if not isinstance(obj["body"], dict):
+            msg = (
+                f"line {number} of {os.fspath(path)!r}: the request's body is "
+                f"{type(obj['body']).__name__} {obj['body']!r:.40}, not a JSON object"
             )
             raise DistillError(msg)
         out[str(obj["custom_id"])] = obj["body"]
@@ -76,9 +92,17 @@ def _record(
 ) -> KDRecord:
     who = teacher
     if body is not None:
-        who = who.with_defaults(**_settings(body))
+        given: object = body  # typed, but taken from what users pass as inputs=
+        if not isinstance(given, Mapping):
+            msg = f"inputs[{rid!r}] is {type(given).__name__} {given!r:.40}, not a request body"
+            raise DistillError(msg)
+        try:
+            who = who.with_defaults(**_settings(body))
+        except (TypeError, ValueError) as exc:  # a setting Teacher refuses
+            exc.add_note(f"in the request body of {rid!r} (collect's inputs=)")
+            raise
     who = who.with_defaults(model=d.model)
-    data = given_input if given_input is not None else (_input_of(body) if body else None)
+    data = given_input if given_input is not None else (_input_of(body, d.choice) if body else None)
     return KDRecord.from_distribution(d, teacher=who, input=data, id=rid)
 
 

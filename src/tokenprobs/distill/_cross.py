@@ -104,8 +104,17 @@ def _pieces(
     except KeyError as exc:
         msg = f"encode gave id {exc.args[0]}, which the student vocabulary lacks"
         raise DistillError(msg) from None
-    if b"".join(student_bytes) != text:
-        msg = "encode(completion_text) does not spell the completion: use one without specials"
+    if (spelled := b"".join(student_bytes)) != text:
+        hint = (
+            "the student's tokenizer adds a leading space (SentencePiece's dummy prefix '▁'): "
+            "encode without it"
+            if spelled == b" " + text
+            else "encode without special tokens (add_special_tokens=False)"
+        )
+        msg = (
+            f"record {record.id!r}: encode(completion_text) spells {spelled[:40]!r}, not "
+            f"{text[:40]!r}: {hint}"
+        )
         raise DistillError(msg)
     return teacher_bytes, student, student_bytes
 

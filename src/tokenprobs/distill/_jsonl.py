@@ -68,6 +68,24 @@ def _check_object(obj: object) -> None:
         raise TypeError(msg)
 
 
+_FIELDS = {  # field: (the JSON types it may have, in words)
+    "id": ((str, type(None)), "a string or null"),
+    "completion_text": ((str,), "a string"),
+    "input": ((Mapping, type(None)), "an object or null"),
+    "extra": ((Mapping, type(None)), "an object or null"),
+}
+
+
+def _check_fields(obj: Mapping[str, Any]) -> None:
+    """Raise unless the record's scalar fields have their schema's types (a writer needs them)."""
+    for name, (types, words) in _FIELDS.items():
+        if name in obj and not isinstance(obj[name], types):
+            value = obj[name]
+            what = f"{type(value).__name__} {value!r:.40}"
+            msg = f"malformed {SCHEMA} record: {name} is {words}, got {what}"
+            raise DistillError(msg)
+
+
 def from_json(obj: Mapping[str, Any], /) -> KDRecord:
     """The record of one JSON object of schema `tokenprobs.kd/1`.
 
@@ -79,6 +97,7 @@ def from_json(obj: Mapping[str, Any], /) -> KDRecord:
     if obj.get("schema") != SCHEMA:
         msg = f"not a {SCHEMA} record (schema {obj.get('schema')!r})"
         raise DistillError(msg)
+    _check_fields(obj)
     try:
         offsets: list[int] = [0]
         cand_bytes: list[bytes] = []

@@ -8,6 +8,7 @@ so no core waits for an import, and a single large file is shared among the core
 
 from __future__ import annotations
 
+import errno
 import io
 import multiprocessing
 import os
@@ -200,6 +201,8 @@ def collect_to_parquet(
         ValueError: An unknown `on_error`.
         DistillError: Two files with the same name (their shards would collide), or
             `processes` or `rows_per_shard` below 1.
+        FileNotFoundError: A file that does not exist (`IsADirectoryError`: a folder), found
+            before any file is collected.
     """
     paths = batch_files(
         files,
@@ -210,6 +213,7 @@ def collect_to_parquet(
         where="collect_to_parquet",
     )
     workers = (os.cpu_count() or 1) if processes is None else _processes(processes)
+    _readable(paths)
     bodies = read_inputs(inputs) if isinstance(inputs, str | os.PathLike) else dict(inputs or {})
     root = Path(directory)
     if workers == 1:
@@ -240,6 +244,17 @@ def collect_to_parquet(
         raise
     pool.shutdown()
     return out
+
+
+def _readable(paths: list[Path]) -> None:
+    """Raise unless every path is a file: found before any is collected, with any processes."""
+    for path in paths:
+        if path.is_dir():
+            msg = "collect_to_parquet reads Batch output files, and this is a folder"
+            raise IsADirectoryError(errno.EISDIR, msg, os.fspath(path))
+        if not path.is_file():
+            msg = "collect_to_parquet: no such Batch output file (nothing was collected)"
+            raise FileNotFoundError(errno.ENOENT, msg, os.fspath(path))
 
 
 def _processes(processes: object) -> int:

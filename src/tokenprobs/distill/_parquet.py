@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from contextlib import ExitStack
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["check_rows_per_shard", "read_parquet", "write_parquet"]
 
 _FEATURE = "tokenprobs.distill Parquet shards"
+_W = "write_parquet"
 _LISTS = {  # column: (record attribute, arrow value type name, numpy dtype)
     "offsets": ("offsets", "int32", np.int64),
     "cand_id": ("cand_ids", "int32", np.int64),
@@ -112,19 +114,21 @@ def write_parquet(
 ) -> list[Path]:
     """Write records to Parquet shards of `rows_per_shard` records each; returns their paths.
 
-    Memory holds one shard at a time, whatever the input's size. Each shard appears complete
-    or not at all. Writing again replaces the `prefix`'s shards: once the new ones are written,
-    those an earlier, longer write left (`kd-00007.parquet` ...) are deleted, so that
-    `read_parquet(directory)` reads this write's records only. Columns: `id`, `teacher` (a
-    struct), `input` and `extra` (JSON text), `completion_text`, and per record the flat
-    candidate lists `cand_bytes` (binary), `cand_id` (int32, -1 unknown), `cand_logprob`
-    (float64: the API's values, unrounded) with `offsets` (T+1 per record), `sampled_index`,
-    `cutoff_logprob` and `tail_logprob` (T each).
+    Memory holds one shard at a time, whatever the input's size. The shards appear together or
+    not at all: each is written beside its name (`.partial`) and all are renamed once the last
+    is written, so a write that fails half-way (a bad record, Ctrl-C) leaves an earlier write's
+    shards as they were, never a mix of the two. Writing again replaces the `prefix`'s shards:
+    once the new ones are in place, those an earlier, longer write left (`kd-00007.parquet`
+    ...) are deleted, so that `read_parquet(directory)` reads this write's records only.
+    Columns: `id`, `teacher` (a struct), `input` and `extra` (JSON text), `completion_text`,
+    and per record the flat candidate lists `cand_bytes` (binary), `cand_id` (int32, -1
+    unknown), `cand_logprob` (float64: the API's values, unrounded) with `offsets` (T+1 per
+    record), `sampled_index`, `cutoff_logprob` and `tail_logprob` (T each).
 
     Raises:
         MissingDependencyError: pyarrow is not installed (`pip install "pytokenprobs[distill]"`).
         TypeError: `rows_per_shard` is not an int, or an item of `records` is not a `KDRecord`
-            (the shard being filled is not written).
+            (no shard of this write is left, the earlier ones are as they were).
         DistillError: `rows_per_shard` < 1.
     """
     pa = _pa()
@@ -134,21 +138,21 @@ def write_parquet(
     root.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     shard: list[KDRecord] = []
+    with ExitStack() as pending:  # each shard renamed into place only when the last is written
 
-    def flush() -> None:
-        path = root / f"{prefix}-{len(paths):05d}.parquet"
-        with atomic_file(path, writer="write_parquet") as tmp:
-            pq.write_table(_table(pa, shard), tmp)
-        paths.append(path)
-        shard.clear()
+        def flush() -> None:
+            path = root / f"{prefix}-{len(paths):05d}.parquet"
+            pq.write_table(_table(pa, shard), pending.enter_context(atomic_file(path, writer=_W)))
+            paths.append(path)
+            shard.clear()
 
-    for record in records:
-        check_record(record, where="write_parquet")
-        shard.append(record)
-        if len(shard) >= rows_per_shard:
+        for record in records:
+            check_record(record, where="write_parquet")
+            shard.append(record)
+            if len(shard) >= rows_per_shard:
+                flush()
+        if shard:
             flush()
-    if shard:
-        flush()
     _remove_leftovers(root, prefix, paths)
     return paths
 

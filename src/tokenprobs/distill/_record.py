@@ -174,8 +174,9 @@ class KDRecord:
     id: str | None
     teacher: Teacher
     input: Mapping[str, object] | None
-    """`{"messages": [...]}`, `{"prompt": "..."}`, `{"input": ...}` (Responses) or
-    `{"prompt_token_ids": [...]}`; None when not known."""
+    """`{"messages": [...]}`, `{"prompt": "..."}`, `{"input": ...}` (Responses, with its
+    `"instructions"` when the request has them) or `{"prompt_token_ids": [...]}`; None when not
+    known."""
     completion_text: str
     offsets: NDArray[np.int64]
     cand_bytes: list[bytes]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +15,14 @@ from tokenprobs.distill._record import DistillError, check_record
 if TYPE_CHECKING:
     from tokenprobs.distill._record import KDRecord
 
-__all__ = ["Coverage", "StudentVocab", "check_vocab", "coverage", "tokenizer_pieces"]
+__all__ = [
+    "Coverage",
+    "StudentVocab",
+    "check_vocab",
+    "coverage",
+    "shares_ids",
+    "tokenizer_pieces",
+]
 
 
 @cache
@@ -87,6 +94,8 @@ class StudentVocab:
     """Token bytes → the student's id."""
     name: str | None = None
     """The tokenizer's name (`"cl100k_base"` ...), written into the coverage report."""
+    _shared: bool = field(init=False, repr=False, default=False)
+    """Whether some id stands for several byte strings (`to_arrays` then merges them)."""
 
     def __post_init__(self) -> None:
         """Check that `ids` maps bytes to non-negative int ids (a str key would never match).
@@ -115,6 +124,7 @@ class StudentVocab:
             if tid < 0:
                 msg = f"StudentVocab's ids are >= 0, got {tid} for {key!r}"
                 raise DistillError(msg)
+        object.__setattr__(self, "_shared", len(set(given.values())) < len(given))
 
     @classmethod
     def from_tiktoken(cls, encoding: Any) -> StudentVocab:  # noqa: ANN401 - tiktoken is optional
@@ -176,6 +186,11 @@ class Coverage:
     def share_mass(self) -> float:
         """Share of the returned top-k mass that maps to student tokens."""
         return self.mass_mapped / self.mass if self.mass > 0 else float("nan")
+
+
+def shares_ids(vocab: StudentVocab, /) -> bool:
+    """Whether `vocab` gives one id to several byte strings (their candidates are one target)."""
+    return vocab._shared  # noqa: SLF001 - this module's own class
 
 
 def check_vocab(vocab: object, *, where: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
 
     import numpy as np
 
-__all__ = ["DenseScorer"]
+__all__ = ["DenseScorer", "check_ids"]
 
 
 class DenseScorer:
@@ -85,14 +86,36 @@ class DenseScorer:
                 logprobs for its own output.
 
         Raises:
-            ValueError: An empty prompt, or more tokens than `n_ctx`.
+            ValueError: An empty prompt, more tokens than `n_ctx`, or an id outside the
+                vocabulary (the model would fail inside its forward pass).
+            TypeError: An id that is not an integer.
         """
         tokens = [*prompt, *continuation]
         if not prompt:
             msg = "score() needs a prompt of at least one token"
             raise ValueError(msg)
+        check_ids(tokens, len(prompt), len(self.vocab), where="score()")
         if len(tokens) > self.n_ctx:
             msg = f"{len(tokens)} tokens do not fit the context of {self.n_ctx}"
             raise ValueError(msg)
         logits = self._logits(tokens, len(prompt), one_by_one=one_by_one)
         return DenseLogprobs.from_logits(logits, self.vocab)
+
+
+def check_ids(tokens: Sequence[object], prompt: int, size: int, /, *, where: str) -> None:
+    """Raise unless every id is an integer in `[0, size)`, naming the first that is not.
+
+    The first `prompt` ids are named `prompt[j]`, the others `continuation[j]`; `where` names
+    the caller.
+    """
+    for j, token in enumerate(tokens):
+        name = f"prompt[{j}]" if j < prompt else f"continuation[{j - prompt}]"
+        if isinstance(token, bool) or not isinstance(token, numbers.Integral):
+            msg = f"{where} takes token ids (ints), but {name} is {token!r:.40}"
+            raise TypeError(msg)
+        if not 0 <= int(token) < size:
+            msg = (
+                f"{where}: {name} is {token}, not a token id of this vocabulary "
+                f"(0 <= id < {size}): ids from another tokenizer?"
+            )
+            raise ValueError(msg)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokenprobs.models import TokenDistribution
+from tokenprobs.proxy._columns import log_normalised, possible
 from tokenprobs.proxy._combine import Side, Value, bounds, scaled, side
 from tokenprobs.proxy._dense import DenseLogprobs
 from tokenprobs.proxy._strength import check_strength
@@ -121,13 +122,17 @@ def choose(
             rest = [v for v in variants if v not in b.row]
             extra = [_score(alpha, b.value(v), e.value(v), a.value(v))[2] for v in rest]
             most[option] = float(np.logaddexp.reduce([most[option], *extra]))
-    best = max(point, key=point.__getitem__)
-    z = float(np.logaddexp.reduce(list(point.values())))
+    names = list(point)
+    kept, _, scores = possible(
+        names, names, np.array(list(point.values())), where="among the options"
+    )
+    lq = dict(zip(kept, log_normalised(scores).tolist(), strict=True))
+    best = max(lq, key=lq.__getitem__)
     returned = {o: p for o, p in point.items() if o not in imputed}
     base_scores = {o: _base_score(b.row, spellings[o]) for o in returned}
     return MultipleChoice(
         option=best,
-        probs={o: math.exp(p - z) for o, p in point.items()},
+        probs={o: math.exp(lq[o]) if o in lq else 0.0 for o in point},
         base_option=max(base_scores, key=base_scores.__getitem__) if base_scores else None,
         covered=bool(returned),
         base_coverage=seen_mass,

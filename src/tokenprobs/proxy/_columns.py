@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -12,7 +12,42 @@ from tokenprobs.models import TokenDistribution
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["Columns"]
+__all__ = ["Columns", "log_normalised", "possible"]
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def possible(
+    keys: list[K], values: list[V], scores: NDArray[np.float64], /, *, where: str
+) -> tuple[list[K], list[V], NDArray[np.float64]]:
+    """The candidates that can be written: a token a small model masks (`-inf`) is left out.
+
+    A token scored `+inf` (the anti-expert masks it, the expert does not) takes all the mass,
+    as in the limit: then only those are kept.
+
+    Raises:
+        ValueError: Every candidate is masked.
+    """
+    keep = np.isposinf(scores) if np.isposinf(scores).any() else scores > -np.inf
+    if not keep.any():
+        msg = (
+            f"every candidate {where} has a combined score of -inf (the small models mask each "
+            "with a -inf logprob): nothing is left to choose from"
+        )
+        raise ValueError(msg)
+    if keep.all():
+        return keys, values, scores
+    chosen = np.flatnonzero(keep).tolist()
+    return [keys[j] for j in chosen], [values[j] for j in chosen], scores[keep]
+
+
+def log_normalised(scores: NDArray[np.float64], /) -> NDArray[np.float64]:
+    """`log softmax(scores)` of the `possible` scores (all `+inf`: shared evenly)."""
+    finite = np.where(np.isposinf(scores), 0.0, scores)
+    peak = finite.max()
+    out: NDArray[np.float64] = finite - peak - np.log(np.exp(finite - peak).sum())
+    return out
 
 
 @dataclass

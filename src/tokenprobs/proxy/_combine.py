@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,9 +25,9 @@ from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
 from tokenprobs.models._expect import expect_distribution
 from tokenprobs.proxy._bytes import PrefixLogprobs
-from tokenprobs.proxy._columns import Columns
+from tokenprobs.proxy._columns import Columns, log_normalised, possible
 from tokenprobs.proxy._dense import DenseLogprobs
-from tokenprobs.proxy._strength import check_strength
+from tokenprobs.proxy._strength import Support, check_strength, check_support
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -37,11 +37,6 @@ if TYPE_CHECKING:
     from tokenprobs.models import Candidates
 
 __all__ = ["TAIL_SLACK", "ProxyStep", "Support", "combine"]
-
-Support = Literal["base", "union", "intersection"]
-"""Which tokens the combined distribution is over: the base's returned tokens (`"base"`, the
-paper's §7), those and the expert's (`"union"`, the default), or only the tokens all three
-returned (`"intersection"`: the nudging repository's baseline, biased; see docs/proxy.md)."""
 
 Scores = TokenDistribution | DenseLogprobs | PrefixLogprobs
 """What the expert and the anti-expert may be: an API's top-k, a dense scorer's logprobs, or a
@@ -151,7 +146,10 @@ def _sparse(c: Candidates, i: int, floor: float) -> Side:
 
 
 def scaled(alpha: float, delta: float) -> float:
-    return 0.0 if alpha == 0 else alpha * delta
+    """`alpha * delta` (0 for `alpha = 0`); `-inf` for NaN, `-inf - -inf`: both models mask it."""
+    if alpha == 0:
+        return 0.0
+    return -math.inf if math.isnan(delta) else alpha * delta
 
 
 def bounds(alpha: float, b: Value, e: Value, a: Value) -> tuple[float, float]:
@@ -171,9 +169,7 @@ def _check(
     floor: float | None,
 ) -> None:
     expect_distribution(base, "combine(base, ...)")
-    if support not in get_args(Support):
-        msg = f"support must be one of {get_args(Support)}, got {support!r}"
-        raise ValueError(msg)
+    check_support(support)
     check_strength(alpha, floor)
     scores = (TokenDistribution, DenseLogprobs, PrefixLogprobs)
     sides: tuple[tuple[str, object], ...] = (("expert", expert), ("anti", anti))
@@ -243,7 +239,8 @@ def combine(
 
     Raises:
         ValueError: Positions that do not align, an unknown `support`, a non-finite `alpha`, a
-            `floor` that is no logprob, or a token the dense scorer's vocabulary does not have.
+            `floor` that is no logprob, a token the dense scorer's vocabulary does not have, or
+            a position whose every candidate the small models mask (`-inf`).
         TypeError: The expert and the anti-expert of different kinds, or an `alpha` that is no
             number.
 
@@ -277,15 +274,16 @@ def combine(
         chosen = _candidates(support, b, e, a, keys)
         vals = [(b.value(k), e.value(k), a.value(k)) for k in chosen]
         s = np.array([vb.point + scaled(alpha, ve.point - va.point) for vb, ve, va in vals])
-        q = np.exp(s - s.max())
-        q /= q.sum()
+        chosen, vals, s = possible(chosen, vals, s, where=f"at position {i}")
+        lq = log_normalised(s)
+        q = np.exp(lq)
         best = int(np.argmax(s))
         imputed = np.array([vb.imputed or ve.imputed or va.imputed for vb, ve, va in vals])
         if dense:
             ok = _certified_dense(chosen[best], float(s[best]), alpha, b, e, a)
         else:
             ok = _certified_sparse(chosen[best], alpha, b, e, a, floor=lo)
-        columns.add(chosen, names, np.log(q), certified=ok, imputed=float(q[imputed].sum()))
+        columns.add(chosen, names, lq, certified=ok, imputed=float(q[imputed].sum()))
         columns.changed.append(bool(b.row) and chosen[best] != next(iter(b.row)))
         columns.unmatched.append(lost)
     return ProxyStep(
@@ -347,7 +345,8 @@ def _certified_dense(  # noqa: PLR0917 - one private call site, the three sides 
     """Dense pair: only base values outside its top-k are unknown, each at most its cap."""
     if best not in b.row or e.dense is None or a.dense is None or e.index is None:
         return False
-    delta = e.dense - a.dense
+    with np.errstate(invalid="ignore"):  # a token both mask: NaN, steered to -inf as `scaled`
+        delta = e.dense - a.dense
     index = e.index
     known = np.zeros(delta.shape[0], dtype=np.bool_)
     known[[index[k] for k in b.row]] = True
@@ -356,7 +355,7 @@ def _certified_dense(  # noqa: PLR0917 - one private call site, the three sides 
             return False
     if known.all():
         return True
-    steer = delta[~known] * alpha if alpha else np.zeros(1)
+    steer = np.where(np.isnan(delta), -np.inf, delta * alpha)[~known] if alpha else np.zeros(1)
     return score > b.cap + float(steer.max())
 
 

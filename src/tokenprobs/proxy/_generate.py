@@ -12,15 +12,20 @@ with the base.
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from tokenprobs._counts import at_least_one
+from tokenprobs.proxy._byid import check_ids
 from tokenprobs.proxy._bytegen import generate_bytes
 from tokenprobs.proxy._bytes import BytePrefix
 from tokenprobs.proxy._combine import ProxyStep, Support, combine
 from tokenprobs.proxy._drafter import Generation, Record
+from tokenprobs.proxy._strength import check_strength, check_support
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -210,11 +215,29 @@ def generate(
         and the cost: `base_calls`, `accepted` per call.
 
     Raises:
-        ValueError: `max_tokens` or `draft` below 1; a prompt of the wrong kind for the scorers.
-        TypeError: One of `expert` / `anti` a `BytePrefix` and the other not.
+        ValueError: `max_tokens` or `draft` below 1, an unknown `support`, a non-finite
+            `alpha`, a `floor` that is no logprob, `sample=True` with a drafter whose
+            `temperature` is not 1, a prompt of the wrong kind for the scorers, an empty one or
+            one with an id outside the expert's vocabulary (all checked before the base is
+            called).
+        TypeError: One of `expert` / `anti` a `BytePrefix` and the other not, `max_tokens` or
+            `draft` not an integer, `alpha` no number, or `stop` of the wrong kind (bytes or
+            strings with dense scorers, ids or strings with `BytePrefix` ones: it would never
+            match).
     """
-    if max_tokens < 1 or draft < 1:
-        msg = f"max_tokens and draft must be at least 1, got {max_tokens} and {draft}"
+    at_least_one(max_tokens, "max_tokens", " (tokens to generate)")
+    at_least_one(draft, "draft", " (tokens asked of the base per call)")
+    check_support(support)
+    check_strength(alpha, floor)
+    stop = _checked_stop(
+        stop, in_bytes=isinstance(expert, BytePrefix) and isinstance(anti, BytePrefix)
+    )
+    if sample and (temperature := getattr(base, "temperature", 1.0)) != 1:
+        msg = (
+            f"generate(sample=True) needs a base that drafts by sampling at temperature 1, but "
+            f"the drafter's temperature is {temperature!r}: its drafts are no draws from p_B, so "
+            "the output would not be samples of q; use CompletionsDrafter(..., temperature=1)"
+        )
         raise ValueError(msg)
     if isinstance(expert, BytePrefix) and isinstance(anti, BytePrefix):
         if not isinstance(prompt, str | bytes) or sample:
@@ -241,13 +264,54 @@ def generate(
     if isinstance(prompt, str | bytes):
         msg = "generate() takes token ids when the small pair shares the base's tokenizer"
         raise TypeError(msg)
+    ids = list(prompt)  # read once: each base call resends it
+    if not ids:
+        msg = "generate() needs a prompt of at least one token id"
+        raise ValueError(msg)
+    check_ids(ids, len(ids), len(expert.vocab), where="generate()")
     return _generate_ids(
-        prompt,
-        _Loop(base, expert, anti, alpha, support, {s for s in stop if isinstance(s, int)}),
+        ids,
+        _Loop(
+            base,
+            expert,
+            anti,
+            alpha,
+            support,
+            {int(s) for s in stop if not isinstance(s, bytes)},
+        ),
         max_tokens=max_tokens,
         draft=draft,
         rng=np.random.default_rng(seed) if sample else None,
     )
+
+
+def _checked_stop(stop: object, *, in_bytes: bool) -> list[int] | list[bytes]:
+    """The stops as a list, once checked: ids with a shared tokenizer, bytes with `BytePrefix`.
+
+    Raises:
+        TypeError: `stop` is one str or bytes, not a collection, or holds another kind.
+    """
+    kind, example = (
+        ("bytes", "[b'\\n']") if in_bytes else ("token ids", "[expert.token_id(b'\\n')]")
+    )
+    if isinstance(stop, str | bytes) or not isinstance(stop, Iterable):
+        msg = f"stop is a collection of {kind} ({example}), got {type(stop).__name__} {stop!r:.40}"
+        raise TypeError(msg)
+    stops = list(stop)  # a generator is read once
+    for s in stops:
+        ok = (
+            isinstance(s, bytes)
+            if in_bytes
+            else isinstance(s, numbers.Integral) and not isinstance(s, bool)
+        )
+        if not ok:
+            hint = " (.encode() it)" if in_bytes and isinstance(s, str) else ""
+            msg = (
+                f"stop holds {s!r:.40}, but with {'BytePrefix' if in_bytes else 'dense'} scorers "
+                f"the stops are {kind} ({example}){hint}; no stop of another kind would ever match"
+            )
+            raise TypeError(msg)
+    return stops  # checked above: all ids or all bytes
 
 
 @dataclass(frozen=True)

@@ -99,14 +99,49 @@ class TransformersScorer(DenseScorer):
     def tokenize(
         self, text: str | bytes, /, *, add_bos: bool = True, special: bool = True
     ) -> list[int]:
-        """The model's token ids for `text` (or UTF-8 bytes).
+        """The model's token ids for `text` (or bytes).
 
         Special tokens are added only where the tokenizer's configuration asks for them;
-        `special=False` reads control-token text (`<|im_end|>`) as plain text.
+        `special=False` reads control-token text (`<|im_end|>`) as plain text. Bytes that are
+        no UTF-8 (a character another tokenizer cut, as `BytePrefix` scores them) are read as
+        their whole characters' tokens and one byte token per stray byte: one tokenisation of
+        those bytes (the tokenizer itself takes text only).
+
+        Raises:
+            ValueError: A stray byte that no token of the vocabulary is.
         """
-        data = text.decode() if isinstance(text, bytes) else text
-        enc = self._tok(data, add_special_tokens=add_bos, split_special_tokens=not special)
+        if isinstance(text, str):
+            return self._text_ids(text, specials=add_bos, special=special)
+        try:
+            data = text.decode()
+        except UnicodeDecodeError:
+            return self._byte_ids(text, add_bos=add_bos, special=special)
+        return self._text_ids(data, specials=add_bos, special=special)
+
+    def _text_ids(self, text: str, *, specials: bool, special: bool) -> list[int]:
+        enc = self._tok(text, add_special_tokens=specials, split_special_tokens=not special)
         return [int(i) for i in enc["input_ids"]]
+
+    def _byte_ids(self, data: bytes, *, add_bos: bool, special: bool) -> list[int]:
+        """Bytes that are no UTF-8: the valid runs as text, each stray byte as its byte token."""
+        ids = self._text_ids("", specials=True, special=special) if add_bos else []
+        while data:
+            try:
+                good, bad, data = data.decode(), b"", b""
+            except UnicodeDecodeError as exc:
+                good, bad, data = (
+                    data[: exc.start].decode(),
+                    data[exc.start : exc.end],
+                    data[exc.end :],
+                )
+            ids += self._text_ids(good, specials=False, special=special) if good else []
+            for byte in bad:
+                try:
+                    ids.append(self.token_id(bytes([byte])))
+                except KeyError:
+                    msg = f"no token of this vocabulary is the byte {bytes([byte])!r} alone"
+                    raise ValueError(msg) from None
+        return ids
 
     @property
     def eos(self) -> int:

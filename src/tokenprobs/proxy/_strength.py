@@ -1,16 +1,33 @@
-"""The two numbers every proxy-tuning entry point takes, checked once for all of them.
+"""The settings every proxy-tuning entry point takes, checked once for all of them.
 
-`alpha` scales the expert - anti-expert delta and `floor` is the lowest logprob assumed for a
-token a sparse small model did not return; `combine` and `choose` refuse the same values with
-the same words.
+`alpha` scales the expert - anti-expert delta, `floor` is the lowest logprob assumed for a
+token a sparse small model did not return and `support` the candidate-set rule; `combine`,
+`choose` and `generate` refuse the same values with the same words.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from typing import Literal, get_args
 
-__all__ = ["check_strength"]
+__all__ = ["Support", "check_strength", "check_support"]
+
+Support = Literal["base", "union", "intersection"]
+"""Which tokens the combined distribution is over: the base's returned tokens (`"base"`, the
+paper's §7), those and the expert's (`"union"`, the default), or only the tokens all three
+returned (`"intersection"`: the nudging repository's baseline, biased; see docs/proxy.md)."""
+
+
+def check_support(support: object) -> None:
+    """Refuse a `support` that is not one of `Support`'s rules.
+
+    Raises:
+        ValueError: An unknown rule.
+    """
+    if support not in get_args(Support):
+        msg = f"support must be one of {get_args(Support)}, got {support!r}"
+        raise ValueError(msg)
 
 
 def check_strength(alpha: object, floor: object) -> None:
