@@ -61,10 +61,8 @@ def ece_loop(p, y, bins, binning):
     if binning == "width":
         which = [min(int(c * bins), bins - 1) for c in conf]
     else:
-        order = sorted(range(n), key=lambda i: (conf[i], i))
-        which = [0] * n
-        for rank, i in enumerate(order):
-            which[i] = rank * bins // n
+        ranked = sorted(conf)
+        which = [ranked.index(c) * bins // n for c in conf]  # equal confidences: the first's bin
     total = 0.0
     for b in range(bins):
         members = [i for i in range(n) if which[i] == b]
@@ -82,6 +80,37 @@ def test_ece_matches_the_reference(binning, bins):
     assert metrics.ece(p, y, bins=bins, binning=binning) == pytest.approx(
         ece_loop(p, y, bins, binning)
     )
+
+
+@pytest.mark.parametrize("call", [metrics.ece, metrics.ece_interval, metrics.reliability])
+def test_equal_mass_bins_keep_equal_confidences_together(call):
+    """Equal confidences were split over two bins by their order: the ECE depended on it.
+
+    Four answers at 0.9, two right: ordered right, right, wrong, wrong the two bins read 100 %
+    and 0 % accurate at one confidence, and the ECE was 0.5 instead of 0.4.
+    """
+    p = [[0.9, 0.1]] * 4
+    kwargs = {"seed": 0} if call is metrics.ece_interval else {}
+    ordered = call(p, [0, 0, 1, 1], bins=2, binning="mass", **kwargs)
+    shuffled = call(p, [0, 1, 1, 0], bins=2, binning="mass", **kwargs)
+    if call is metrics.reliability:
+        assert ordered.counts.tolist() == shuffled.counts.tolist() == [4, 0]
+        assert ordered.accuracy[0] == shuffled.accuracy[0] == 0.5
+    else:
+        estimate = ordered if call is metrics.ece else ordered.estimate
+        assert estimate == pytest.approx(0.4)
+        assert ordered == shuffled
+
+
+def test_ece_with_ties_matches_the_reference():
+    """Tied confidences (a model saturating at 1.0, rounded values) against the plain loop."""
+    rng = np.random.default_rng(5)
+    p1 = rng.choice([0.5, 0.7, 0.9, 1.0], size=60)
+    p, y = np.stack([p1, 1 - p1], axis=1), (rng.random(60) < 0.7).astype(int)
+    for bins in (2, 3, 7):
+        assert metrics.ece(p, y, bins=bins, binning="mass") == pytest.approx(
+            ece_loop(p, y, bins, "mass")
+        )
 
 
 def test_ece_zero_when_calibrated_per_bin():

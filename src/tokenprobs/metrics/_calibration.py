@@ -96,12 +96,26 @@ def _bin_index(conf: NDArray[np.float64], bins: int, binning: Binning) -> NDArra
     if binning not in _BINNINGS:
         msg = f"binning must be 'width' or 'mass', got {binning!r}"
         raise ValueError(msg)
-    out: NDArray[np.intp]
     if binning == "width":
-        out = np.minimum((conf * bins).astype(np.intp), bins - 1)
-    else:
-        rank = np.argsort(np.argsort(conf, axis=-1, kind="stable"), axis=-1)
-        out = (rank * bins // max(conf.shape[-1], 1)).astype(np.intp)
+        out: NDArray[np.intp] = np.minimum((conf * bins).astype(np.intp), bins - 1)
+        return out
+    return _mass_bins(conf, bins)
+
+
+def _mass_bins(conf: NDArray[np.float64], bins: int) -> NDArray[np.intp]:
+    """Equal-mass bins by rank along the last axis; equal confidences share the first one's bin.
+
+    Ranking ties by their order would split equal confidences over two bins, making the ECE
+    depend on the order of the examples.
+    """
+    order = np.argsort(conf, axis=-1, kind="stable")
+    ranked = np.take_along_axis(conf, order, axis=-1)
+    starts = np.ones(ranked.shape, dtype=bool)  # where a run of equal confidences starts
+    starts[..., 1:] = ranked[..., 1:] != ranked[..., :-1]
+    rank = np.arange(conf.shape[-1], dtype=np.intp)
+    first = np.maximum.accumulate(np.where(starts, rank, 0), axis=-1)  # the run's first rank
+    out = np.empty_like(order)
+    np.put_along_axis(out, order, first * bins // max(conf.shape[-1], 1), axis=-1)
     return out
 
 
@@ -147,7 +161,8 @@ def ece(
 
     over bins of the top-label confidence $\max_k p_k$: `"width"` splits [0, 1] into `bins`
     equal intervals (Guo et al., "On Calibration of Modern Neural Networks", ICML 2017,
-    arXiv 1706.04599), `"mass"` puts `N / bins` examples in each (equal-mass / adaptive
+    arXiv 1706.04599), `"mass"` puts `N / bins` examples in each, as near as ties allow: equal
+    confidences share a bin, so the order of the examples never matters (equal-mass / adaptive
     binning: Nixon et al., "Measuring Calibration in Deep Learning", arXiv 1904.01685).
 
     Args:
