@@ -186,16 +186,18 @@ def test_ece_input_errors(probs, labels, kwargs, message):
         metrics.ece(probs, labels, **kwargs)
 
 
-@pytest.mark.parametrize(
-    "call",
-    [
-        pytest.param(metrics.ece, id="ece"),
-        pytest.param(metrics.reliability, id="reliability"),
-        pytest.param(metrics.brier_score, id="brier_score"),
-        pytest.param(metrics.brier_decomposition, id="brier_decomposition"),
-        pytest.param(metrics.nll, id="nll"),
-    ],
-)
+CALIBRATION_METRICS = [
+    pytest.param(metrics.ece, id="ece"),
+    pytest.param(metrics.ece_interval, id="ece_interval"),
+    pytest.param(metrics.reliability, id="reliability"),
+    pytest.param(metrics.brier_score, id="brier_score"),
+    pytest.param(metrics.brier_decomposition, id="brier_decomposition"),
+    pytest.param(metrics.nll, id="nll"),
+]
+"""Every function of `tokenprobs.metrics` that takes `(probs, labels)`."""
+
+
+@pytest.mark.parametrize("call", CALIBRATION_METRICS)
 @pytest.mark.parametrize(
     "probs",
     [
@@ -208,6 +210,26 @@ def test_probabilities_outside_zero_one_are_refused(call, probs):
     """Values outside [0, 1] gave a numpy error or a wrong number (a negative NLL)."""
     with pytest.raises(ValueError, match=r"probs must be probabilities in \[0, 1\]"):
         call(probs, [0])
+
+
+@pytest.mark.parametrize("call", CALIBRATION_METRICS)
+@pytest.mark.parametrize(
+    ("probs", "kwargs", "error", "message"),
+    [
+        pytest.param([[0.9, 0.1], [1.0]], {}, ValueError, "probs is ragged", id="ragged"),
+        pytest.param([["a", "b"]], {}, TypeError, "real numbers", id="strings"),
+        pytest.param([[0.9, 0.1]], {"axis": 5}, ValueError, "axis=5 is not an axis", id="axis"),
+        pytest.param([[0.9, 0.1]], {"axis": True}, TypeError, "axis must be an integer", id="bool"),
+    ],
+)
+def test_calibration_inputs_are_named(call, probs, kwargs, error, message):
+    """Ragged probs, strings and a bad axis are refused naming them.
+
+    They gave numpy's own errors ("setting an array element with a sequence", "source: axis 5
+    is out of bounds"), and axis=True was read as axis 1.
+    """
+    with pytest.raises(error, match=message):
+        call(probs, [0] * len(probs), **kwargs)
 
 
 def test_rounding_past_one_is_not_a_probability_error():

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 
+from tokenprobs.metrics._numeric import as_float, check_axis
+
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
@@ -33,6 +35,7 @@ Binning = Literal["width", "mass"]
 _EPS = 1e-15
 _SLACK = 1e-9  # rounding past 0 or 1 (a softmax's 1.0000000000000002), clipped rather than refused
 _BINNINGS = ("width", "mass")
+_PAD = "every example needs a probability for each class (the same number of columns)"
 
 
 class Reliability(NamedTuple):
@@ -64,7 +67,9 @@ class BrierDecomposition(NamedTuple):
 def _inputs(
     probs: ArrayLike, labels: ArrayLike, axis: int
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-    p = np.moveaxis(np.asarray(probs, dtype=np.float64), axis, -1)
+    p = as_float(probs, "probs", kinds="biuf", what="probabilities", pad=_PAD)
+    check_axis(axis, p, "probs")
+    p = np.moveaxis(p, axis, -1)
     if p.ndim != 2:  # noqa: PLR2004 - (N, C)
         msg = f"probs must be 2-D (examples, classes), got shape {p.shape}"
         raise ValueError(msg)
@@ -176,7 +181,8 @@ def ece(
         The ECE, in [0, 1].
 
     Raises:
-        ValueError: On shapes, labels or options that do not fit.
+        ValueError: On shapes, labels or options that do not fit (ragged `probs` included).
+        TypeError: If `probs` is not numeric or `axis` not an integer.
 
     Examples:
         >>> round(ece([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]], [0, 1, 1], bins=2), 4)
@@ -211,7 +217,8 @@ def ece_interval(
         `ECEInterval(estimate, low, high)`.
 
     Raises:
-        ValueError: On shapes, labels or options that do not fit.
+        ValueError: On shapes, labels or options that do not fit (ragged `probs` included).
+        TypeError: If `probs` is not numeric or `axis` not an integer.
 
     Examples:
         >>> p = [[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]

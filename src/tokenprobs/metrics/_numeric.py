@@ -13,8 +13,15 @@ SENTINEL = -9999.0
 """The API's logprob for a token outside the top 20: treated as `-inf` (no mass)."""
 
 
-def as_float(a: ArrayLike, name: str) -> NDArray[np.float64]:
+_PAD = "pad each row to one width with -inf (or the -9999.0 sentinel), which counts as no token"
+
+
+def as_float(
+    a: ArrayLike, name: str, *, kinds: str = "iuf", what: str = "logprobs", pad: str = _PAD
+) -> NDArray[np.float64]:
     """`a` as a float64 array, or a TypeError that says what was given.
+
+    `kinds` are the numpy dtype kinds taken; `what` and `pad` word the errors.
 
     Raises:
         TypeError: If `a` is not numeric.
@@ -23,20 +30,28 @@ def as_float(a: ArrayLike, name: str) -> NDArray[np.float64]:
     try:
         arr = np.asarray(a)
     except ValueError:  # numpy refuses nested sequences of different lengths
-        msg = (
-            f"{name} is ragged (rows of different lengths); pad each row to one width with "
-            "-inf (or the -9999.0 sentinel), which counts as no token"
-        )
+        msg = f"{name} is ragged (rows of different lengths); {pad}"
         raise ValueError(msg) from None
-    if arr.dtype.kind in "iuf":
+    if arr.dtype.kind in kinds:
         return arr.astype(np.float64, copy=False)
     if arr.dtype.kind == "O":
         try:
             return arr.astype(np.float64)  # None (the API's null) becomes NaN
         except (TypeError, ValueError):
             pass
-    msg = f"{name} must be an array-like of real numbers (logprobs), got dtype {arr.dtype}"
+    msg = f"{name} must be an array-like of real numbers ({what}), got dtype {arr.dtype}"
     raise TypeError(msg)
+
+
+def check_axis(axis: int, arr: NDArray[np.float64], name: str) -> None:
+    """A `TypeError` unless `axis` is an integer (not a bool); a `ValueError` if `arr` lacks it."""
+    if isinstance(axis, bool | np.bool_) or not isinstance(axis, int | np.integer):
+        msg = f"axis must be an integer (the axis holding one row), got {axis!r}"
+        raise TypeError(msg)
+    if not -arr.ndim <= axis < arr.ndim:
+        shape = "a scalar" if arr.ndim == 0 else f"shape {arr.shape}"
+        msg = f"axis={axis} is not an axis of {name}, {shape}: a reduction needs the axis of a row"
+        raise ValueError(msg)
 
 
 def clean(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -52,14 +67,8 @@ def to_last_axis(logprobs: ArrayLike, axis: int, name: str = "logprobs") -> NDAr
     Raises:
         TypeError: If `axis` is not an integer (a bool is refused).
     """
-    if isinstance(axis, bool | np.bool_) or not isinstance(axis, int | np.integer):
-        msg = f"axis must be an integer (the axis holding one row), got {axis!r}"
-        raise TypeError(msg)
     arr = as_float(logprobs, name)
-    if not -arr.ndim <= axis < arr.ndim:
-        shape = "a scalar" if arr.ndim == 0 else f"shape {arr.shape}"
-        msg = f"axis={axis} is not an axis of {name}, {shape}: a reduction needs the axis of a row"
-        raise ValueError(msg)
+    check_axis(axis, arr, name)
     return clean(np.moveaxis(arr, axis, -1))
 
 
