@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -92,6 +94,24 @@ def per_row(value: ArrayLike, shape: tuple[int, ...], name: str) -> NDArray[np.f
         raise ValueError(msg) from None
 
 
+def per_row_flag(value: ArrayLike, shape: tuple[int, ...], name: str) -> NDArray[np.bool_]:
+    """`value` as one boolean per row of `shape`: a string such as "False" is no flag.
+
+    Raises:
+        TypeError: If `value` is not booleans (or integers).
+        ValueError: If `value` does not broadcast to `shape`.
+    """
+    flags = np.asarray(value)
+    if flags.dtype.kind not in "biu":
+        msg = f"{name} must be booleans, one per row, got dtype {flags.dtype}"
+        raise TypeError(msg)
+    try:
+        return np.broadcast_to(flags.astype(bool), shape)
+    except ValueError:
+        msg = f"{name} is one flag per row of the input: shape {shape}, got shape {flags.shape}"
+        raise ValueError(msg) from None
+
+
 def reduce_shape(out: NDArray[np.float64], axis: int, *, keepdims: bool) -> NDArray[np.float64]:
     """Put back the reduced `axis` as length 1 when `keepdims`."""
     return np.expand_dims(out, axis) if keepdims else out
@@ -101,12 +121,17 @@ def to_base(out: NDArray[np.float64], base: float | None) -> NDArray[np.float64]
     """Convert nats to units of `base` (None: nats).
 
     Raises:
-        ValueError: If `base` is not a logarithm's base (positive and not 1), as scipy says.
+        TypeError: If `base` is not a real number (a bool or an array is refused).
+        ValueError: If `base` is not a logarithm's base (positive, finite and not 1).
     """
     if base is None:
         return out
-    if not (base > 0 and base != 1):  # NaN fails both comparisons
-        msg = f"base must be positive and not 1 (the base of a logarithm), got {base!r}"
+    given: object = base  # typed float, but a caller may pass anything
+    if isinstance(given, bool | np.bool_) or not isinstance(given, numbers.Real):
+        msg = f"base must be a number (2 for bits) or None (nats), got {base!r}"
+        raise TypeError(msg)
+    if not (0 < base < math.inf and base != 1):  # NaN fails every comparison
+        msg = f"base must be positive and not 1 (the base of a logarithm, finite), got {base!r}"
         raise ValueError(msg)
     scaled: NDArray[np.float64] = out / np.log(base)
     return scaled
