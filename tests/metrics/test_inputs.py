@@ -125,3 +125,25 @@ def test_in_top_is_one_boolean_per_position(in_top, error, message):
     ]
     with pytest.raises(error, match=message):
         metrics.support([-0.1, -2.0], [[-0.1], [-0.3]], in_top=in_top)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        *REDUCTIONS,
+        pytest.param(metrics.probs, id="probs"),
+        pytest.param(metrics.surprisal, id="surprisal"),
+        pytest.param(lambda x, **kw: metrics.tv_bounds(x, np.full_like(x, -1.0), **kw), id="tv"),
+    ],
+)
+def test_plus_infinity_is_no_logprob(call):
+    """+inf was clipped to 0, so it read as a token of probability 1 (an entropy, a tail of 0).
+
+    The error names where it is, in the caller's coordinates whatever the axis.
+    """
+    x = np.full((2, 3), -1.0)
+    x[0, 2] = math.inf
+    with pytest.raises(ValueError, match=r"holds \+inf at index \(0, 2\), which is no logprob"):
+        call(x)
+    with pytest.raises(ValueError, match=r"index \(0, 2\)"):
+        metrics.entropy(x, axis=0)

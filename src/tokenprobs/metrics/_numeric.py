@@ -56,8 +56,20 @@ def check_axis(axis: int, arr: NDArray[np.float64], name: str) -> None:
         raise ValueError(msg)
 
 
-def clean(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Clip positives to 0 and map the sentinel (and below) to -inf; NaN stays NaN."""
+def clean(x: NDArray[np.float64], name: str = "logprobs") -> NDArray[np.float64]:
+    """Clip positives to 0 and map the sentinel (and below) to -inf; NaN stays NaN.
+
+    Raises:
+        ValueError: If `x` holds `+inf`: no logprob at all (clipped, it read as probability 1).
+    """
+    if (x == np.inf).any():
+        at = tuple(int(i) for i in np.argwhere(x == np.inf)[0])
+        where = f" at index {at[0] if len(at) == 1 else at}" if at else ""
+        msg = (
+            f"{name} holds +inf{where}, which is no logprob (a logprob is <= 0); "
+            "-inf (or -9999.0) is the logprob of a token with no mass, NaN of an unknown one"
+        )
+        raise ValueError(msg)
     out = np.asarray(np.minimum(x, 0.0))  # a new array, so the in-place write below is safe
     out[out <= SENTINEL] = -np.inf
     return out
@@ -71,7 +83,7 @@ def to_last_axis(logprobs: ArrayLike, axis: int, name: str = "logprobs") -> NDAr
     """
     arr = as_float(logprobs, name)
     check_axis(axis, arr, name)
-    return clean(np.moveaxis(arr, axis, -1))
+    return np.moveaxis(clean(arr, name), axis, -1)
 
 
 def per_row(value: ArrayLike, shape: tuple[int, ...], name: str) -> NDArray[np.float64]:
@@ -81,7 +93,7 @@ def per_row(value: ArrayLike, shape: tuple[int, ...], name: str) -> NDArray[np.f
         TypeError: If `value` is not numeric.
         ValueError: If `value` does not broadcast to `shape` (one value per row).
     """
-    arr = clean(as_float(value, name))
+    arr = clean(as_float(value, name), name)
     try:
         return np.broadcast_to(arr, shape)
     except ValueError:
