@@ -62,7 +62,8 @@ def ece_loop(p, y, bins, binning):
         which = [min(int(c * bins), bins - 1) for c in conf]
     else:
         ranked = sorted(conf)
-        which = [ranked.index(c) * bins // n for c in conf]  # equal confidences: the first's bin
+        last = {c: r for r, c in enumerate(ranked)}  # equal confidences: the last one's bin
+        which = [last[c] * bins // n for c in conf]
     total = 0.0
     for b in range(bins):
         members = [i for i in range(n) if which[i] == b]
@@ -94,12 +95,20 @@ def test_equal_mass_bins_keep_equal_confidences_together(call):
     ordered = call(p, [0, 0, 1, 1], bins=2, binning="mass", **kwargs)
     shuffled = call(p, [0, 1, 1, 0], bins=2, binning="mass", **kwargs)
     if call is metrics.reliability:
-        assert ordered.counts.tolist() == shuffled.counts.tolist() == [4, 0]
-        assert ordered.accuracy[0] == shuffled.accuracy[0] == 0.5
+        assert ordered.counts.tolist() == shuffled.counts.tolist() == [0, 4]
+        assert ordered.accuracy[1] == shuffled.accuracy[1] == 0.5
     else:
         estimate = ordered if call is metrics.ece else ordered.estimate
         assert estimate == pytest.approx(0.4)
         assert ordered == shuffled
+
+
+def test_tied_confidences_go_to_the_bin_their_edges_give():
+    """A run of ties at a boundary is in the upper bin, where `reliability`'s edges put it."""
+    p = [[0.5, 0.5], [0.9, 0.1], [0.9, 0.1], [0.9, 0.1]]
+    r = metrics.reliability(p, [0, 0, 0, 1], bins=2, binning="mass")
+    assert r.edges.tolist() == [0.5, 0.9, 0.9]
+    assert r.counts.tolist() == [1, 3]  # [0.5, 0.9) holds 0.5; [0.9, 0.9] the three at 0.9
 
 
 def test_ece_with_ties_matches_the_reference():

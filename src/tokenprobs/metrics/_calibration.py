@@ -108,19 +108,22 @@ def _bin_index(conf: NDArray[np.float64], bins: int, binning: Binning) -> NDArra
 
 
 def _mass_bins(conf: NDArray[np.float64], bins: int) -> NDArray[np.intp]:
-    """Equal-mass bins by rank along the last axis; equal confidences share the first one's bin.
+    """Equal-mass bins by rank along the last axis; equal confidences share the last one's bin.
 
     Ranking ties by their order would split equal confidences over two bins, making the ECE
-    depend on the order of the examples.
+    depend on the order of the examples. A run of ties goes up, to its last rank's bin, as a
+    confidence on an edge does (the bins are `[lo, hi)`, like `reliability`'s quantile edges).
     """
+    n = conf.shape[-1]
     order = np.argsort(conf, axis=-1, kind="stable")
     ranked = np.take_along_axis(conf, order, axis=-1)
-    starts = np.ones(ranked.shape, dtype=bool)  # where a run of equal confidences starts
-    starts[..., 1:] = ranked[..., 1:] != ranked[..., :-1]
-    rank = np.arange(conf.shape[-1], dtype=np.intp)
-    first = np.maximum.accumulate(np.where(starts, rank, 0), axis=-1)  # the run's first rank
+    ends = np.ones(ranked.shape, dtype=bool)  # where a run of equal confidences ends
+    ends[..., :-1] = ranked[..., :-1] != ranked[..., 1:]
+    rank = np.arange(n, dtype=np.intp)
+    later = np.where(ends, rank, n)[..., ::-1]
+    last = np.minimum.accumulate(later, axis=-1)[..., ::-1]  # the run's last rank
     out = np.empty_like(order)
-    np.put_along_axis(out, order, first * bins // max(conf.shape[-1], 1), axis=-1)
+    np.put_along_axis(out, order, last * bins // max(n, 1), axis=-1)
     return out
 
 
@@ -167,8 +170,9 @@ def ece(
     over bins of the top-label confidence $\max_k p_k$: `"width"` splits [0, 1] into `bins`
     equal intervals (Guo et al., "On Calibration of Modern Neural Networks", ICML 2017,
     arXiv 1706.04599), `"mass"` puts `N / bins` examples in each, as near as ties allow: equal
-    confidences share a bin, so the order of the examples never matters (equal-mass / adaptive
-    binning: Nixon et al., "Measuring Calibration in Deep Learning", arXiv 1904.01685).
+    confidences share a bin (the upper one at a boundary), so their order never matters
+    (equal-mass / adaptive binning: Nixon et al., "Measuring Calibration in Deep Learning",
+    arXiv 1904.01685).
 
     Args:
         probs: Predicted probabilities, `(N, C)` (classes along `axis`).
