@@ -142,6 +142,8 @@ def test_uncertain_names_its_measures():
     d = tp.parse(testing.chat_completion([("a", -0.1, [("a", -0.1)])]))
     with pytest.raises(ValueError, match="'prob', 'entropy' or 'margin', got 'probability'"):
         d.uncertain(threshold=0.5, by="probability")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"'prob', 'entropy' or 'margin', got \['prob'\]"):
+        d.uncertain(threshold=0.5, by=["prob"])  # type: ignore[arg-type]  # was "unhashable type"
 
 
 def test_token_logprob_openai_round_trip():
