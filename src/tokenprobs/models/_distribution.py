@@ -248,6 +248,9 @@ class TokenDistribution(Measures, Views, BaseModel):
             msg = "top_logprobs is narrower than the longest list of alternatives"
             raise ValueError(msg)
         _check_prompt_length(self.prompt_length, n)
+        if any(not 0 <= p < n for p in self.top_null):
+            msg = f"top_null lists positions 0..{n - 1}, got {self.top_null}"
+            raise ValueError(msg)
         return self
 
     def _fill_integer_columns(self, n: int, counts: list[int]) -> None:
