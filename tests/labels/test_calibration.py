@@ -254,6 +254,9 @@ def test_rounding_past_one_is_not_a_probability_error():
         pytest.param({"n_resamples": 2.5}, TypeError, "n_resamples must be an integer", id="float"),
         pytest.param({"bins": 2.5}, TypeError, "bins must be an integer", id="float-bins"),
         pytest.param({"bins": True}, TypeError, "bins must be an integer", id="bool-bins"),
+        pytest.param({"confidence_level": "0.9"}, TypeError, "confidence_level", id="str-level"),
+        pytest.param({"confidence_level": True}, TypeError, "a number such as", id="bool-level"),
+        pytest.param({"confidence_level": 1.5}, ValueError, r"in \(0, 1\)", id="level-1.5"),
     ],
 )
 def test_ece_interval_counts_are_checked(kwargs, error, message):

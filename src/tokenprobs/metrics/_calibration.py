@@ -9,6 +9,7 @@ all its resamples at once.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
@@ -222,7 +223,8 @@ def ece_interval(
 
     Raises:
         ValueError: On shapes, labels or options that do not fit (ragged `probs` included).
-        TypeError: If `probs` is not numeric or `axis` not an integer.
+        TypeError: If `probs` is not numeric, `axis` not an integer or `confidence_level` not
+            a number.
 
     Examples:
         >>> p = [[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]
@@ -231,6 +233,10 @@ def ece_interval(
         True
     """
     p, y = _inputs(probs, labels, axis)
+    level: object = confidence_level  # typed float, but a string or a bool may come
+    if isinstance(level, bool | np.bool_) or not isinstance(level, numbers.Real):
+        msg = f"confidence_level must be a number such as 0.95, got {confidence_level!r}"
+        raise TypeError(msg)
     if not 0 < confidence_level < 1:
         msg = f"confidence_level must be in (0, 1), got {confidence_level}"
         raise ValueError(msg)
