@@ -59,7 +59,8 @@ def ece_loop(p, y, bins, binning):
     correct = p.argmax(axis=1) == y
     n = len(y)
     if binning == "width":
-        which = [min(int(c * bins), bins - 1) for c in conf]
+        edges = np.linspace(0.0, 1.0, bins + 1)  # [lo, hi), the last closed
+        which = [min(sum(c >= e for e in edges[1:-1]), bins - 1) for c in conf]
     else:
         ranked = sorted(conf)
         last = {c: r for r, c in enumerate(ranked)}  # equal confidences: the last one's bin
@@ -109,6 +110,17 @@ def test_tied_confidences_go_to_the_bin_their_edges_give():
     r = metrics.reliability(p, [0, 0, 0, 1], bins=2, binning="mass")
     assert r.edges.tolist() == [0.5, 0.9, 0.9]
     assert r.counts.tolist() == [1, 3]  # [0.5, 0.9) holds 0.5; [0.9, 0.9] the three at 0.9
+
+
+@pytest.mark.parametrize("bins", [10, 15, 100])
+def test_equal_width_bins_hold_what_their_edges_say(bins):
+    """0.58 * 100 is 57.99999999999999: a confidence of 0.58 went to [0.57, 0.58), outside it."""
+    conf = np.round(np.linspace(0.5, 1.0, 51), 2)
+    for c in conf:
+        r = metrics.reliability([[c, 1 - c]], [0], bins=bins)
+        (b,) = np.flatnonzero(r.counts)
+        assert r.edges[b] <= c, (c, r.edges[b])
+        assert c < r.edges[b + 1] or b == bins - 1, (c, r.edges[b + 1])
 
 
 def test_ece_with_ties_matches_the_reference():
