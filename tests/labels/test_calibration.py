@@ -123,6 +123,15 @@ def test_equal_width_bins_hold_what_their_edges_say(bins):
         assert c < r.edges[b + 1] or b == bins - 1, (c, r.edges[b + 1])
 
 
+def test_equal_mass_edges_hold_their_bins():
+    """The quantile edges [0.5, 0.7, 0.9] put 0.7 in the second bin, which the first holds."""
+    p = [[0.5, 0.5], [0.7, 0.3], [0.9, 0.1]]
+    r = metrics.reliability(p, [0, 0, 0], bins=2, binning="mass")
+    assert r.counts.tolist() == [2, 1]
+    assert r.edges.tolist() == [0.5, 0.9, 0.9]  # [0.5, 0.9) holds 0.5 and 0.7; [0.9, 0.9] 0.9
+    assert r.confidence.tolist() == pytest.approx([0.6, 0.9])
+
+
 def test_ece_with_ties_matches_the_reference():
     """Tied confidences (a model saturating at 1.0, rounded values) against the plain loop."""
     rng = np.random.default_rng(5)

@@ -269,7 +269,8 @@ def reliability(
     """The reliability table behind a reliability diagram: per bin, count, confidence, accuracy.
 
     Mean top-label confidence and accuracy per bin (NaN for an empty bin); `edges` are the bin
-    edges (equal width) or the confidences at the equal-mass boundaries.
+    edges (equal width) or, for equal mass, each bin's least confidence and the largest: bin `b`
+    holds the confidences in `[edges[b], edges[b + 1])`, the last bin its upper edge too.
 
     Examples:
         >>> r = reliability([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]], [0, 1, 1], bins=2)
@@ -285,12 +286,12 @@ def reliability(
         acc = np.bincount(b, weights=correct, minlength=bins) / count
     if binning == "width":
         edges = np.linspace(0.0, 1.0, bins + 1)
+    elif len(conf):  # each bin's least confidence (the next one's for an empty bin), then the max
+        order = np.argsort(conf, kind="stable")
+        first = np.searchsorted(b[order], np.arange(bins), side="left")
+        edges = np.append(conf[order][np.minimum(first, len(conf) - 1)], conf[order[-1]])
     else:
-        edges = (
-            np.quantile(conf, np.linspace(0.0, 1.0, bins + 1))
-            if len(conf)
-            else np.full(bins + 1, np.nan)
-        )
+        edges = np.full(bins + 1, np.nan)
     return Reliability(count.astype(np.intp), mean_conf, acc, edges)
 
 
