@@ -178,6 +178,17 @@ def test_align_refuses_what_cannot_be_aligned():
         align(short.candidates, two.candidates)
 
 
+def test_align_names_a_distribution_given_for_its_candidates():
+    """align(d1, d2) raised "'TokenDistribution' object has no attribute 'row'" from inside."""
+    d = one("a", -0.1, [("a", -0.1)])
+    with pytest.raises(
+        TypeError, match=r"argument 1 is a TokenDistribution; pass its \.candidates"
+    ):
+        align(d.candidates, d)
+    with pytest.raises(TypeError, match=r"argument 0 is a list; pass d\.candidates"):
+        align([d.candidates])
+
+
 def test_align_keeps_a_sampled_token_without_a_logprob():
     """An echoed prompt's first token (logprob null) is still a key, with no value."""
     body = {

@@ -83,6 +83,24 @@ def test_invalid_json_is_a_validation_error():
         tp.TokenDistribution.model_validate(data)
 
 
+@pytest.mark.parametrize(
+    ("field", "good", "bad", "message"),
+    [
+        pytest.param(
+            "top_null", [1], [2], r"top_null lists positions 0\.\.1, got \[2\]", id="past"
+        ),
+        pytest.param("top_null", [0], [-1], r"positions 0\.\.1, got \[-1\]", id="negative"),
+    ],
+)
+def test_top_null_out_of_range_is_a_validation_error(field, good, bad, message):
+    """A top_null naming no position (`[2]` of two, `[-1]`) was read back as it was."""
+    d = tp.parse(testing.chat_completion([("a", -0.1, []), ("b", -0.2, [])]))
+    data = json.loads(d.model_dump_json())
+    assert getattr(tp.TokenDistribution.model_validate({**data, field: good}), field) == good
+    with pytest.raises(pydantic.ValidationError, match=message):
+        tp.TokenDistribution.model_validate({**data, field: bad})
+
+
 def test_arrays_do_not_build_positions(monkeypatch):
     """logprobs, top_logprobs and probs are read without building any TokenLogprob."""
     built = []
@@ -142,6 +160,8 @@ def test_uncertain_names_its_measures():
     d = tp.parse(testing.chat_completion([("a", -0.1, [("a", -0.1)])]))
     with pytest.raises(ValueError, match="'prob', 'entropy' or 'margin', got 'probability'"):
         d.uncertain(threshold=0.5, by="probability")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"'prob', 'entropy' or 'margin', got \['prob'\]"):
+        d.uncertain(threshold=0.5, by=["prob"])  # type: ignore[arg-type]  # was "unhashable type"
 
 
 def test_token_logprob_openai_round_trip():

@@ -152,6 +152,39 @@ def test_from_columns_refuses_a_misspelled_field():
         tp.TokenDistribution.from_columns(**columns, finish_reson="stop")
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        pytest.param({"top_logprobs_flat": [-0.1]}, "top_logprobs_flat has shape", id="flat-one"),
+        pytest.param({"top_logprobs_flat": [-0.1, -2.0]}, "for 3 alternatives", id="flat-short"),
+        pytest.param({"logprobs": [-0.1]}, "logprobs has length 1 for 2 tokens", id="logprobs"),
+        pytest.param({"logprobs": np.zeros((2, 1))}, r"shape \(2, 1\)", id="logprobs-2d"),
+        pytest.param({"token_bytes": [None]}, "token_bytes has length 1", id="token-bytes"),
+        pytest.param({"top_tokens": [["a", "c"]]}, "top_tokens has length 1", id="top-tokens"),
+        pytest.param({"top_bytes": [[None, None]]}, "top_bytes has length 1", id="top-bytes"),
+        pytest.param({"prompt_length": 3}, "prompt_length 3 is outside 0..2", id="prompt-length"),
+    ],
+)
+def test_from_columns_refuses_columns_that_do_not_fit(change, message):
+    """A column that does not fit is a ValueError naming it.
+
+    One alternative's logprob for three was broadcast to all three (silently wrong values); a
+    short column was accepted and failed later inside numpy or zip, or not at all.
+    """
+    columns = {
+        "source": "chat",
+        "tokens": ["a", "b"],
+        "token_bytes": [None, None],
+        "logprobs": [-0.1, -0.2],
+        "top_tokens": [["a", "c"], ["b"]],
+        "top_bytes": [[None, None], [None]],
+        "top_logprobs_flat": [-0.1, -2.0, -0.2],
+    }
+    assert tp.TokenDistribution.from_columns(**columns).top_logprobs[0].tolist() == [-0.1, -2.0]
+    with pytest.raises(ValueError, match=message):
+        tp.TokenDistribution.from_columns(**{**columns, **change})
+
+
 @pytest.mark.parametrize(("a", "b"), [(3, 5), (4, 5), (2, 3), (2, 2), (0, 5)])
 def test_slice_survives_the_json_round_trip(d, a, b):
     """A slice kept the whole width of the alternatives, so its own JSON read back unequal."""

@@ -59,12 +59,12 @@ def ece_loop(p, y, bins, binning):
     correct = p.argmax(axis=1) == y
     n = len(y)
     if binning == "width":
-        which = [min(int(c * bins), bins - 1) for c in conf]
+        edges = np.linspace(0.0, 1.0, bins + 1)  # [lo, hi), the last closed
+        which = [min(sum(c >= e for e in edges[1:-1]), bins - 1) for c in conf]
     else:
-        order = sorted(range(n), key=lambda i: (conf[i], i))
-        which = [0] * n
-        for rank, i in enumerate(order):
-            which[i] = rank * bins // n
+        ranked = sorted(conf)
+        last = {c: r for r, c in enumerate(ranked)}  # equal confidences: the last one's bin
+        which = [last[c] * bins // n for c in conf]
     total = 0.0
     for b in range(bins):
         members = [i for i in range(n) if which[i] == b]
@@ -82,6 +82,65 @@ def test_ece_matches_the_reference(binning, bins):
     assert metrics.ece(p, y, bins=bins, binning=binning) == pytest.approx(
         ece_loop(p, y, bins, binning)
     )
+
+
+@pytest.mark.parametrize("call", [metrics.ece, metrics.ece_interval, metrics.reliability])
+def test_equal_mass_bins_keep_equal_confidences_together(call):
+    """Equal confidences were split over two bins by their order: the ECE depended on it.
+
+    Four answers at 0.9, two right: ordered right, right, wrong, wrong the two bins read 100 %
+    and 0 % accurate at one confidence, and the ECE was 0.5 instead of 0.4.
+    """
+    p = [[0.9, 0.1]] * 4
+    kwargs = {"seed": 0} if call is metrics.ece_interval else {}
+    ordered = call(p, [0, 0, 1, 1], bins=2, binning="mass", **kwargs)
+    shuffled = call(p, [0, 1, 1, 0], bins=2, binning="mass", **kwargs)
+    if call is metrics.reliability:
+        assert ordered.counts.tolist() == shuffled.counts.tolist() == [0, 4]
+        assert ordered.accuracy[1] == shuffled.accuracy[1] == 0.5
+    else:
+        estimate = ordered if call is metrics.ece else ordered.estimate
+        assert estimate == pytest.approx(0.4)
+        assert ordered == shuffled
+
+
+def test_tied_confidences_go_to_the_bin_their_edges_give():
+    """A run of ties at a boundary is in the upper bin, where `reliability`'s edges put it."""
+    p = [[0.5, 0.5], [0.9, 0.1], [0.9, 0.1], [0.9, 0.1]]
+    r = metrics.reliability(p, [0, 0, 0, 1], bins=2, binning="mass")
+    assert r.edges.tolist() == [0.5, 0.9, 0.9]
+    assert r.counts.tolist() == [1, 3]  # [0.5, 0.9) holds 0.5; [0.9, 0.9] the three at 0.9
+
+
+@pytest.mark.parametrize("bins", [10, 15, 100])
+def test_equal_width_bins_hold_what_their_edges_say(bins):
+    """0.58 * 100 is 57.99999999999999: a confidence of 0.58 went to [0.57, 0.58), outside it."""
+    conf = np.round(np.linspace(0.5, 1.0, 51), 2)
+    for c in conf:
+        r = metrics.reliability([[c, 1 - c]], [0], bins=bins)
+        (b,) = np.flatnonzero(r.counts)
+        assert r.edges[b] <= c, (c, r.edges[b])
+        assert c < r.edges[b + 1] or b == bins - 1, (c, r.edges[b + 1])
+
+
+def test_equal_mass_edges_hold_their_bins():
+    """The quantile edges [0.5, 0.7, 0.9] put 0.7 in the second bin, which the first holds."""
+    p = [[0.5, 0.5], [0.7, 0.3], [0.9, 0.1]]
+    r = metrics.reliability(p, [0, 0, 0], bins=2, binning="mass")
+    assert r.counts.tolist() == [2, 1]
+    assert r.edges.tolist() == [0.5, 0.9, 0.9]  # [0.5, 0.9) holds 0.5 and 0.7; [0.9, 0.9] 0.9
+    assert r.confidence.tolist() == pytest.approx([0.6, 0.9])
+
+
+def test_ece_with_ties_matches_the_reference():
+    """Tied confidences (a model saturating at 1.0, rounded values) against the plain loop."""
+    rng = np.random.default_rng(5)
+    p1 = rng.choice([0.5, 0.7, 0.9, 1.0], size=60)
+    p, y = np.stack([p1, 1 - p1], axis=1), (rng.random(60) < 0.7).astype(int)
+    for bins in (2, 3, 7):
+        assert metrics.ece(p, y, bins=bins, binning="mass") == pytest.approx(
+            ece_loop(p, y, bins, "mass")
+        )
 
 
 def test_ece_zero_when_calibrated_per_bin():
@@ -157,16 +216,18 @@ def test_ece_input_errors(probs, labels, kwargs, message):
         metrics.ece(probs, labels, **kwargs)
 
 
-@pytest.mark.parametrize(
-    "call",
-    [
-        pytest.param(metrics.ece, id="ece"),
-        pytest.param(metrics.reliability, id="reliability"),
-        pytest.param(metrics.brier_score, id="brier_score"),
-        pytest.param(metrics.brier_decomposition, id="brier_decomposition"),
-        pytest.param(metrics.nll, id="nll"),
-    ],
-)
+CALIBRATION_METRICS = [
+    pytest.param(metrics.ece, id="ece"),
+    pytest.param(metrics.ece_interval, id="ece_interval"),
+    pytest.param(metrics.reliability, id="reliability"),
+    pytest.param(metrics.brier_score, id="brier_score"),
+    pytest.param(metrics.brier_decomposition, id="brier_decomposition"),
+    pytest.param(metrics.nll, id="nll"),
+]
+"""Every function of `tokenprobs.metrics` that takes `(probs, labels)`."""
+
+
+@pytest.mark.parametrize("call", CALIBRATION_METRICS)
 @pytest.mark.parametrize(
     "probs",
     [
@@ -179,6 +240,26 @@ def test_probabilities_outside_zero_one_are_refused(call, probs):
     """Values outside [0, 1] gave a numpy error or a wrong number (a negative NLL)."""
     with pytest.raises(ValueError, match=r"probs must be probabilities in \[0, 1\]"):
         call(probs, [0])
+
+
+@pytest.mark.parametrize("call", CALIBRATION_METRICS)
+@pytest.mark.parametrize(
+    ("probs", "kwargs", "error", "message"),
+    [
+        pytest.param([[0.9, 0.1], [1.0]], {}, ValueError, "probs is ragged", id="ragged"),
+        pytest.param([["a", "b"]], {}, TypeError, "real numbers", id="strings"),
+        pytest.param([[0.9, 0.1]], {"axis": 5}, ValueError, "axis=5 is not an axis", id="axis"),
+        pytest.param([[0.9, 0.1]], {"axis": True}, TypeError, "axis must be an integer", id="bool"),
+    ],
+)
+def test_calibration_inputs_are_named(call, probs, kwargs, error, message):
+    """Ragged probs, strings and a bad axis are refused naming them.
+
+    They gave numpy's own errors ("setting an array element with a sequence", "source: axis 5
+    is out of bounds"), and axis=True was read as axis 1.
+    """
+    with pytest.raises(error, match=message):
+        call(probs, [0] * len(probs), **kwargs)
 
 
 def test_rounding_past_one_is_not_a_probability_error():
@@ -194,6 +275,9 @@ def test_rounding_past_one_is_not_a_probability_error():
         pytest.param({"n_resamples": 2.5}, TypeError, "n_resamples must be an integer", id="float"),
         pytest.param({"bins": 2.5}, TypeError, "bins must be an integer", id="float-bins"),
         pytest.param({"bins": True}, TypeError, "bins must be an integer", id="bool-bins"),
+        pytest.param({"confidence_level": "0.9"}, TypeError, "confidence_level", id="str-level"),
+        pytest.param({"confidence_level": True}, TypeError, "a number such as", id="bool-level"),
+        pytest.param({"confidence_level": 1.5}, ValueError, r"in \(0, 1\)", id="level-1.5"),
     ],
 )
 def test_ece_interval_counts_are_checked(kwargs, error, message):

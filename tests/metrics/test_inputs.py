@@ -81,3 +81,69 @@ def test_a_nan_ceiling_caps_nothing():
         d.support_logprobs, vocab_size=10, ceiling_logprob=d.candidates.cap
     )
     np.testing.assert_array_equal(from_cap, d.entropy_bounds(vocab_size=10))
+
+
+@pytest.mark.parametrize(
+    ("base", "error", "message"),
+    [
+        pytest.param("2", TypeError, "base must be a number", id="string"),
+        pytest.param(True, TypeError, "base must be a number", id="bool"),
+        pytest.param(np.array([2.0, 10.0]), TypeError, "base must be a number", id="array"),
+        pytest.param(math.inf, ValueError, "base must be positive and not 1", id="inf"),
+    ],
+)
+def test_base_that_is_no_number_is_refused(base, error, message):
+    """base="2" gave "'>' not supported", an array "truth value ... ambiguous", inf all zeros."""
+    with pytest.raises(error, match=message):
+        metrics.entropy([-0.5, -1.5], base=base)
+
+
+@pytest.mark.parametrize("vocab_size", [200_019.0, "200019", None], ids=["float", "str", "none"])
+def test_vocab_size_that_is_no_int_is_named(vocab_size):
+    """vocab_size=2e5 said "'float' object cannot be interpreted as an integer", naming nothing."""
+    with pytest.raises(TypeError, match=r"vocab_size is the model's vocabulary size \(an int\)"):
+        metrics.entropy_bounds([-0.5], vocab_size=vocab_size)
+
+
+@pytest.mark.parametrize(
+    ("in_top", "error", "message"),
+    [
+        pytest.param(["False", "False"], TypeError, "in_top must be booleans", id="strings"),
+        pytest.param([0.5, 0.0], TypeError, "in_top must be booleans", id="floats"),
+        pytest.param([True, False, True], ValueError, r"shape \(2,\), got shape \(3,\)", id="long"),
+    ],
+)
+def test_in_top_is_one_boolean_per_position(in_top, error, message):
+    """in_top takes booleans (or 0 / 1), one per position.
+
+    The string "False" was a true flag (the sampled token silently dropped from the support);
+    three flags for two positions failed with numpy's "could not be broadcast" error.
+    """
+    assert metrics.support([-0.1, -2.0], [[-0.1], [-0.3]], in_top=[1, 0]).tolist() == [
+        [-0.1, -np.inf],
+        [-0.3, -2.0],
+    ]
+    with pytest.raises(error, match=message):
+        metrics.support([-0.1, -2.0], [[-0.1], [-0.3]], in_top=in_top)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        *REDUCTIONS,
+        pytest.param(metrics.probs, id="probs"),
+        pytest.param(metrics.surprisal, id="surprisal"),
+        pytest.param(lambda x, **kw: metrics.tv_bounds(x, np.full_like(x, -1.0), **kw), id="tv"),
+    ],
+)
+def test_plus_infinity_is_no_logprob(call):
+    """+inf was clipped to 0, so it read as a token of probability 1 (an entropy, a tail of 0).
+
+    The error names where it is, in the caller's coordinates whatever the axis.
+    """
+    x = np.full((2, 3), -1.0)
+    x[0, 2] = math.inf
+    with pytest.raises(ValueError, match=r"holds \+inf at index \(0, 2\), which is no logprob"):
+        call(x)
+    with pytest.raises(ValueError, match=r"index \(0, 2\)"):
+        metrics.entropy(x, axis=0)

@@ -12,7 +12,8 @@ Conventions, shared by every function (see docs/metrics.md for the formulas):
 
 * Logprobs are natural logs. `-9999.0` (the API's "outside the top 20" sentinel), anything below
   it and `-inf` mean *no mass, not a member*. Positive values (coarse API rounding) are clipped
-  to 0. NaN means *unknown* (the API gave `null`) and makes the result at that position NaN.
+  to 0; `+inf`, no logprob at all, is a `ValueError`. NaN means *unknown* (the API gave `null`)
+  and makes the result at that position NaN.
 * Reductions run along `axis` (default: the last), with scipy's `keepdims`; `base=None` gives
   nats, `base=2` bits. Nothing loops over positions in Python and nothing emits RuntimeWarning.
 """

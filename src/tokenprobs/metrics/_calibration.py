@@ -9,9 +9,12 @@ all its resamples at once.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
+
+from tokenprobs.metrics._numeric import as_float, check_axis
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -33,6 +36,7 @@ Binning = Literal["width", "mass"]
 _EPS = 1e-15
 _SLACK = 1e-9  # rounding past 0 or 1 (a softmax's 1.0000000000000002), clipped rather than refused
 _BINNINGS = ("width", "mass")
+_PAD = "every example needs a probability for each class (the same number of columns)"
 
 
 class Reliability(NamedTuple):
@@ -64,7 +68,9 @@ class BrierDecomposition(NamedTuple):
 def _inputs(
     probs: ArrayLike, labels: ArrayLike, axis: int
 ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
-    p = np.moveaxis(np.asarray(probs, dtype=np.float64), axis, -1)
+    p = as_float(probs, "probs", kinds="biuf", what="probabilities", pad=_PAD)
+    check_axis(axis, p, "probs")
+    p = np.moveaxis(p, axis, -1)
     if p.ndim != 2:  # noqa: PLR2004 - (N, C)
         msg = f"probs must be 2-D (examples, classes), got shape {p.shape}"
         raise ValueError(msg)
@@ -96,12 +102,30 @@ def _bin_index(conf: NDArray[np.float64], bins: int, binning: Binning) -> NDArra
     if binning not in _BINNINGS:
         msg = f"binning must be 'width' or 'mass', got {binning!r}"
         raise ValueError(msg)
-    out: NDArray[np.intp]
-    if binning == "width":
-        out = np.minimum((conf * bins).astype(np.intp), bins - 1)
-    else:
-        rank = np.argsort(np.argsort(conf, axis=-1, kind="stable"), axis=-1)
-        out = (rank * bins // max(conf.shape[-1], 1)).astype(np.intp)
+    if binning == "width":  # `[lo, hi)` by the very edges `reliability` reports: 0.58 * 100 < 58
+        inner = np.linspace(0.0, 1.0, bins + 1)[1:-1]
+        out: NDArray[np.intp] = np.searchsorted(inner, conf, side="right").astype(np.intp)
+        return out
+    return _mass_bins(conf, bins)
+
+
+def _mass_bins(conf: NDArray[np.float64], bins: int) -> NDArray[np.intp]:
+    """Equal-mass bins by rank along the last axis; equal confidences share the last one's bin.
+
+    Ranking ties by their order would split equal confidences over two bins, making the ECE
+    depend on the order of the examples. A run of ties goes up, to its last rank's bin, as a
+    confidence on an edge does (the bins are `[lo, hi)`, like `reliability`'s quantile edges).
+    """
+    n = conf.shape[-1]
+    order = np.argsort(conf, axis=-1, kind="stable")
+    ranked = np.take_along_axis(conf, order, axis=-1)
+    ends = np.ones(ranked.shape, dtype=bool)  # where a run of equal confidences ends
+    ends[..., :-1] = ranked[..., :-1] != ranked[..., 1:]
+    rank = np.arange(n, dtype=np.intp)
+    later = np.where(ends, rank, n)[..., ::-1]
+    last = np.minimum.accumulate(later, axis=-1)[..., ::-1]  # the run's last rank
+    out = np.empty_like(order)
+    np.put_along_axis(out, order, last * bins // max(n, 1), axis=-1)
     return out
 
 
@@ -147,8 +171,10 @@ def ece(
 
     over bins of the top-label confidence $\max_k p_k$: `"width"` splits [0, 1] into `bins`
     equal intervals (Guo et al., "On Calibration of Modern Neural Networks", ICML 2017,
-    arXiv 1706.04599), `"mass"` puts `N / bins` examples in each (equal-mass / adaptive
-    binning: Nixon et al., "Measuring Calibration in Deep Learning", arXiv 1904.01685).
+    arXiv 1706.04599), `"mass"` puts `N / bins` examples in each, as near as ties allow: equal
+    confidences share a bin (the upper one at a boundary), so their order never matters
+    (equal-mass / adaptive binning: Nixon et al., "Measuring Calibration in Deep Learning",
+    arXiv 1904.01685).
 
     Args:
         probs: Predicted probabilities, `(N, C)` (classes along `axis`).
@@ -161,7 +187,8 @@ def ece(
         The ECE, in [0, 1].
 
     Raises:
-        ValueError: On shapes, labels or options that do not fit.
+        ValueError: On shapes, labels or options that do not fit (ragged `probs` included).
+        TypeError: If `probs` is not numeric or `axis` not an integer.
 
     Examples:
         >>> round(ece([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]], [0, 1, 1], bins=2), 4)
@@ -196,7 +223,9 @@ def ece_interval(
         `ECEInterval(estimate, low, high)`.
 
     Raises:
-        ValueError: On shapes, labels or options that do not fit.
+        ValueError: On shapes, labels or options that do not fit (ragged `probs` included).
+        TypeError: If `probs` is not numeric, `axis` not an integer or `confidence_level` not
+            a number.
 
     Examples:
         >>> p = [[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]]
@@ -205,6 +234,10 @@ def ece_interval(
         True
     """
     p, y = _inputs(probs, labels, axis)
+    level: object = confidence_level  # typed float, but a string or a bool may come
+    if isinstance(level, bool | np.bool_) or not isinstance(level, numbers.Real):
+        msg = f"confidence_level must be a number such as 0.95, got {confidence_level!r}"
+        raise TypeError(msg)
     if not 0 < confidence_level < 1:
         msg = f"confidence_level must be in (0, 1), got {confidence_level}"
         raise ValueError(msg)
@@ -236,7 +269,8 @@ def reliability(
     """The reliability table behind a reliability diagram: per bin, count, confidence, accuracy.
 
     Mean top-label confidence and accuracy per bin (NaN for an empty bin); `edges` are the bin
-    edges (equal width) or the confidences at the equal-mass boundaries.
+    edges (equal width) or, for equal mass, each bin's least confidence and the largest: bin `b`
+    holds the confidences in `[edges[b], edges[b + 1])`, the last bin its upper edge too.
 
     Examples:
         >>> r = reliability([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]], [0, 1, 1], bins=2)
@@ -252,12 +286,12 @@ def reliability(
         acc = np.bincount(b, weights=correct, minlength=bins) / count
     if binning == "width":
         edges = np.linspace(0.0, 1.0, bins + 1)
+    elif len(conf):  # each bin's least confidence (the next one's for an empty bin), then the max
+        order = np.argsort(conf, kind="stable")
+        first = np.searchsorted(b[order], np.arange(bins), side="left")
+        edges = np.append(conf[order][np.minimum(first, len(conf) - 1)], conf[order[-1]])
     else:
-        edges = (
-            np.quantile(conf, np.linspace(0.0, 1.0, bins + 1))
-            if len(conf)
-            else np.full(bins + 1, np.nan)
-        )
+        edges = np.full(bins + 1, np.nan)
     return Reliability(count.astype(np.intp), mean_conf, acc, edges)
 
 

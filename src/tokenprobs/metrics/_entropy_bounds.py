@@ -69,7 +69,7 @@ def entropy_bounds(
         Shape of `logprobs` without `axis`, plus a last axis `[lower, upper]`.
 
     Raises:
-        TypeError: If an input is not numeric, or `vocab_size` is a bool.
+        TypeError: If an input is not numeric, or `vocab_size` is not an int (a bool is refused).
         ValueError: If `ceiling_logprob` is not one value per row, or `vocab_size` is not a
             positive integer below 1.8e308, fewer than the tokens returned at a position, or
             exactly as many while their probabilities leave a tail (above 1e-4, more than
@@ -79,7 +79,7 @@ def entropy_bounds(
         >>> entropy_bounds([-0.6931471805599453, -1.3862943611198906], vocab_size=4, base=2)
         array([1.5 , 1.75])
     """
-    if isinstance(vocab_size, bool):
+    if isinstance(vocab_size, bool | np.bool_) or not isinstance(vocab_size, int | np.integer):
         msg = f"vocab_size is the model's vocabulary size (an int), got {vocab_size!r}"
         raise TypeError(msg)
     vocab = operator.index(vocab_size)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,8 +15,15 @@ SENTINEL = -9999.0
 """The API's logprob for a token outside the top 20: treated as `-inf` (no mass)."""
 
 
-def as_float(a: ArrayLike, name: str) -> NDArray[np.float64]:
+_PAD = "pad each row to one width with -inf (or the -9999.0 sentinel), which counts as no token"
+
+
+def as_float(
+    a: ArrayLike, name: str, *, kinds: str = "iuf", what: str = "logprobs", pad: str = _PAD
+) -> NDArray[np.float64]:
     """`a` as a float64 array, or a TypeError that says what was given.
+
+    `kinds` are the numpy dtype kinds taken; `what` and `pad` word the errors.
 
     Raises:
         TypeError: If `a` is not numeric.
@@ -23,24 +32,44 @@ def as_float(a: ArrayLike, name: str) -> NDArray[np.float64]:
     try:
         arr = np.asarray(a)
     except ValueError:  # numpy refuses nested sequences of different lengths
-        msg = (
-            f"{name} is ragged (rows of different lengths); pad each row to one width with "
-            "-inf (or the -9999.0 sentinel), which counts as no token"
-        )
+        msg = f"{name} is ragged (rows of different lengths); {pad}"
         raise ValueError(msg) from None
-    if arr.dtype.kind in "iuf":
+    if arr.dtype.kind in kinds:
         return arr.astype(np.float64, copy=False)
     if arr.dtype.kind == "O":
         try:
             return arr.astype(np.float64)  # None (the API's null) becomes NaN
         except (TypeError, ValueError):
             pass
-    msg = f"{name} must be an array-like of real numbers (logprobs), got dtype {arr.dtype}"
+    msg = f"{name} must be an array-like of real numbers ({what}), got dtype {arr.dtype}"
     raise TypeError(msg)
 
 
-def clean(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Clip positives to 0 and map the sentinel (and below) to -inf; NaN stays NaN."""
+def check_axis(axis: int, arr: NDArray[np.float64], name: str) -> None:
+    """A `TypeError` unless `axis` is an integer (not a bool); a `ValueError` if `arr` lacks it."""
+    if isinstance(axis, bool | np.bool_) or not isinstance(axis, int | np.integer):
+        msg = f"axis must be an integer (the axis holding one row), got {axis!r}"
+        raise TypeError(msg)
+    if not -arr.ndim <= axis < arr.ndim:
+        shape = "a scalar" if arr.ndim == 0 else f"shape {arr.shape}"
+        msg = f"axis={axis} is not an axis of {name}, {shape}: a reduction needs the axis of a row"
+        raise ValueError(msg)
+
+
+def clean(x: NDArray[np.float64], name: str = "logprobs") -> NDArray[np.float64]:
+    """Clip positives to 0 and map the sentinel (and below) to -inf; NaN stays NaN.
+
+    Raises:
+        ValueError: If `x` holds `+inf`: no logprob at all (clipped, it read as probability 1).
+    """
+    if (x == np.inf).any():
+        at = tuple(int(i) for i in np.argwhere(x == np.inf)[0])
+        where = f" at index {at[0] if len(at) == 1 else at}" if at else ""
+        msg = (
+            f"{name} holds +inf{where}, which is no logprob (a logprob is <= 0); "
+            "-inf (or -9999.0) is the logprob of a token with no mass, NaN of an unknown one"
+        )
+        raise ValueError(msg)
     out = np.asarray(np.minimum(x, 0.0))  # a new array, so the in-place write below is safe
     out[out <= SENTINEL] = -np.inf
     return out
@@ -52,15 +81,9 @@ def to_last_axis(logprobs: ArrayLike, axis: int, name: str = "logprobs") -> NDAr
     Raises:
         TypeError: If `axis` is not an integer (a bool is refused).
     """
-    if isinstance(axis, bool | np.bool_) or not isinstance(axis, int | np.integer):
-        msg = f"axis must be an integer (the axis holding one row), got {axis!r}"
-        raise TypeError(msg)
     arr = as_float(logprobs, name)
-    if not -arr.ndim <= axis < arr.ndim:
-        shape = "a scalar" if arr.ndim == 0 else f"shape {arr.shape}"
-        msg = f"axis={axis} is not an axis of {name}, {shape}: a reduction needs the axis of a row"
-        raise ValueError(msg)
-    return clean(np.moveaxis(arr, axis, -1))
+    check_axis(axis, arr, name)
+    return np.moveaxis(clean(arr, name), axis, -1)
 
 
 def per_row(value: ArrayLike, shape: tuple[int, ...], name: str) -> NDArray[np.float64]:
@@ -70,7 +93,7 @@ def per_row(value: ArrayLike, shape: tuple[int, ...], name: str) -> NDArray[np.f
         TypeError: If `value` is not numeric.
         ValueError: If `value` does not broadcast to `shape` (one value per row).
     """
-    arr = clean(as_float(value, name))
+    arr = clean(as_float(value, name), name)
     try:
         return np.broadcast_to(arr, shape)
     except ValueError:
@@ -83,6 +106,24 @@ def per_row(value: ArrayLike, shape: tuple[int, ...], name: str) -> NDArray[np.f
         raise ValueError(msg) from None
 
 
+def per_row_flag(value: ArrayLike, shape: tuple[int, ...], name: str) -> NDArray[np.bool_]:
+    """`value` as one boolean per row of `shape`: a string such as "False" is no flag.
+
+    Raises:
+        TypeError: If `value` is not booleans (or integers).
+        ValueError: If `value` does not broadcast to `shape`.
+    """
+    flags = np.asarray(value)
+    if flags.dtype.kind not in "biu":
+        msg = f"{name} must be booleans, one per row, got dtype {flags.dtype}"
+        raise TypeError(msg)
+    try:
+        return np.broadcast_to(flags.astype(bool), shape)
+    except ValueError:
+        msg = f"{name} is one flag per row of the input: shape {shape}, got shape {flags.shape}"
+        raise ValueError(msg) from None
+
+
 def reduce_shape(out: NDArray[np.float64], axis: int, *, keepdims: bool) -> NDArray[np.float64]:
     """Put back the reduced `axis` as length 1 when `keepdims`."""
     return np.expand_dims(out, axis) if keepdims else out
@@ -92,12 +133,17 @@ def to_base(out: NDArray[np.float64], base: float | None) -> NDArray[np.float64]
     """Convert nats to units of `base` (None: nats).
 
     Raises:
-        ValueError: If `base` is not a logarithm's base (positive and not 1), as scipy says.
+        TypeError: If `base` is not a real number (a bool or an array is refused).
+        ValueError: If `base` is not a logarithm's base (positive, finite and not 1).
     """
     if base is None:
         return out
-    if not (base > 0 and base != 1):  # NaN fails both comparisons
-        msg = f"base must be positive and not 1 (the base of a logarithm), got {base!r}"
+    given: object = base  # typed float, but a caller may pass anything
+    if isinstance(given, bool | np.bool_) or not isinstance(given, numbers.Real):
+        msg = f"base must be a number (2 for bits) or None (nats), got {base!r}"
+        raise TypeError(msg)
+    if not (0 < base < math.inf and base != 1):  # NaN fails every comparison
+        msg = f"base must be positive and not 1 (the base of a logarithm, finite), got {base!r}"
         raise ValueError(msg)
     scaled: NDArray[np.float64] = out / np.log(base)
     return scaled

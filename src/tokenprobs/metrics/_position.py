@@ -11,6 +11,7 @@ from tokenprobs.metrics._numeric import (
     as_float,
     clean,
     entropy_from,
+    per_row_flag,
     reduce_shape,
     row_sum,
     softmax,
@@ -75,7 +76,7 @@ def support(
         Cleaned logprobs of shape `(..., K + 1)`.
 
     Raises:
-        TypeError: If an input is not numeric.
+        TypeError: If an input is not numeric (`in_top`: booleans or integers).
         ValueError: If the shapes do not line up.
 
     Examples:
@@ -87,7 +88,7 @@ def support(
     if top.shape[:-1] != lp.shape or top.ndim != lp.ndim + 1:
         msg = f"top_logprobs must have shape logprobs.shape + (K,), got {top.shape} for {lp.shape}"
         raise ValueError(msg)
-    sampled = np.where(np.asarray(in_top, dtype=bool), -np.inf, lp)
+    sampled = np.where(per_row_flag(in_top, lp.shape, "in_top"), -np.inf, lp)
     return clean(np.concatenate([top, sampled[..., np.newaxis]], axis=-1))
 
 

@@ -167,9 +167,22 @@ class TokenDistribution(Measures, Views, BaseModel):
         order (`None`: no id known); `ranks` and `top_ranks_flat` likewise. The other arguments
         are the fields of the same names (a misspelled one is a `TypeError`, not a field
         silently dropped).
+
+        Raises:
+            ValueError: A column's length is not one entry per token (`top_logprobs_flat`: one
+                per alternative), or `prompt_length` is outside the positions.
         """
+        per_position = {
+            "token_bytes": token_bytes,
+            "top_tokens": top_tokens,
+            "top_bytes": top_bytes,
+        }
+        _check_lengths({**per_position, "logprobs": logprobs}, len(tokens), "tokens")
         counts = np.fromiter(map(len, top_tokens), dtype=np.intp, count=len(tokens))
-        top = pad_rows(np.asarray(top_logprobs_flat, dtype=np.float64), counts)
+        flat = np.asarray(top_logprobs_flat, dtype=np.float64)
+        _check_lengths({"top_logprobs_flat": flat}, int(counts.sum()), "alternatives in top_tokens")
+        _check_prompt_length(prompt_length, len(tokens))
+        top = pad_rows(flat, counts)
         top[top == SENTINEL] = -np.inf
         lp = np.array(
             [np.nan if v is None else v for v in logprobs]
@@ -234,8 +247,9 @@ class TokenDistribution(Measures, Views, BaseModel):
         if n and self.top_logprobs.shape[1] < max(counts, default=0):
             msg = "top_logprobs is narrower than the longest list of alternatives"
             raise ValueError(msg)
-        if self.prompt_length is not None and not 0 <= self.prompt_length <= n:
-            msg = f"prompt_length {self.prompt_length} is outside 0..{n} positions"
+        _check_prompt_length(self.prompt_length, n)
+        if any(not 0 <= p < n for p in self.top_null):
+            msg = f"top_null lists positions 0..{n - 1}, got {self.top_null}"
             raise ValueError(msg)
         return self
 
@@ -358,3 +372,20 @@ class TokenDistribution(Measures, Views, BaseModel):
         )
 
     __str__ = __repr__
+
+
+def _check_lengths(columns: dict[str, Any], n: int, what: str) -> None:
+    """A `ValueError` naming the first column that does not hold `n` entries (one per `what`)."""
+    for name, column in columns.items():
+        array = isinstance(column, np.ndarray)
+        if (column.shape != (n,)) if array else len(column) != n:
+            got = f"shape {column.shape}" if array else f"length {len(column)}"
+            msg = f"from_columns: {name} has {got} for {n} {what} (one entry each)"
+            raise ValueError(msg)
+
+
+def _check_prompt_length(prompt_length: int | None, n: int) -> None:
+    """A `ValueError` unless `prompt_length` is `None` or counts some of the `n` positions."""
+    if prompt_length is not None and not 0 <= prompt_length <= n:
+        msg = f"prompt_length {prompt_length} is outside 0..{n} positions"
+        raise ValueError(msg)

@@ -276,7 +276,8 @@ class Measures:
             TypeError: `threshold` is not a real number (a bool is refused).
         """
         measures = {"prob": self.probs, "entropy": self.entropy, "margin": self.margin}
-        if by not in measures:
+        given: object = by  # typed a Literal, but a list (unhashable: no `in`) may come
+        if not isinstance(given, str) or given not in measures:
             msg = f"uncertain(by=...) takes 'prob', 'entropy' or 'margin', got {by!r}"
             raise ValueError(msg)
         if isinstance(threshold, bool | np.bool_) or not isinstance(

@@ -203,6 +203,7 @@ def align(*candidates: Candidates) -> list[AlignedPosition]:
         One `AlignedPosition` per position.
 
     Raises:
+        TypeError: An input is not a `Candidates` (a `TokenDistribution`: pass `d.candidates`).
         ValueError: With no input, or inputs of different lengths.
 
     Examples:
@@ -217,6 +218,12 @@ def align(*candidates: Candidates) -> list[AlignedPosition]:
     if not candidates:
         msg = "align() needs at least one Candidates"
         raise ValueError(msg)
+    given: tuple[object, ...] = candidates  # typed Candidates, but a caller may pass anything
+    for k, c in enumerate(given):
+        if not isinstance(c, Candidates):
+            fix = "pass its .candidates" if hasattr(c, "candidates") else "pass d.candidates"
+            msg = f"align() takes Candidates: argument {k} is a {type(c).__name__}; {fix}"
+            raise TypeError(msg)
     lengths = {len(c) for c in candidates}
     if len(lengths) != 1:
         got = [len(c) for c in candidates]
