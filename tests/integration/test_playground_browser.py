@@ -587,6 +587,9 @@ def test_answers_drawn_before_a_restart_say_so_and_open_nothing_else(stub, page)
         assert KEY not in first.stop()
     second = Playground(stub.url, "stub", port=port)
     try:
+        page.click("#save")  # was: the new playground's empty session, downloaded as the page's
+        _until(page, "document.querySelector('#messages').textContent.includes('restarted since')")
+        assert page.locator("article.branch[data-stale='1']").count() == 1
         _run(page, "Say hello again", max_tokens=2)
         _until(page, "document.querySelectorAll('article.branch[data-done=\\'1\\']').length === 2")
         old, new = page.locator("article.branch").all()

@@ -27,7 +27,7 @@ def first_answer(page):
 
 
 def test_a_page_of_the_playground_before_a_restart_is_told_so(upstream):
-    """Branching, alternatives, export, compare and views from the old page: 409, 'restarted'.
+    """Branching, alternatives, export, compare, views and saving from the old page: 409.
 
     Was: 'no branch 1 in this session' (400) before any new run; and, once the restarted
     playground had answers, the old page's ids named the new answers.
@@ -49,6 +49,7 @@ def test_a_page_of_the_playground_before_a_restart_is_told_so(upstream):
             after.get(f"/api/branches/{parent}/export?instance={old}"),
             after.get(f"/api/compare?a={parent}&b={parent}", headers=stale),
             after.post("/api/views", json={}, headers=stale),
+            after.get("/api/session", headers=stale),  # was: the new, empty session, saved
         ]
         for r in requests:
             assert r.status_code == 409, r.request.url
@@ -61,6 +62,8 @@ def test_a_page_of_the_playground_before_a_restart_is_told_so(upstream):
         r = after.get(f"/api/branches/{parent}/positions", headers=stale)
         assert r.status_code == 409  # the old #1 does not open the new #1
         assert after.get(f"/api/branches/{parent}/positions", headers={HEADER: new}).is_success
+        assert after.get("/api/session", headers={HEADER: new}).is_success
+        assert after.get("/api/session").is_success  # an API client sending no instance saves
 
 
 def test_requests_without_the_instance_are_answered_as_before(page):

@@ -4,8 +4,9 @@ The session lives in the process, and a restarted playground numbers its answers
 the old page's "branch 1" would name an answer the new one never had, or another answer of the
 same number. Every run of the app has an instance id, sent on every response (the
 `X-Playground-Instance` header). The page sends back the one it has seen; a request naming
-answers (branching, alternatives, export, compare, views) from a page of another instance is
-refused with 409 and a message saying the playground restarted.
+answers (branching, alternatives, export, compare, views) or saving the session (whose answers
+would not be the page's) from a page of another instance is refused with 409 and a message saying
+the playground restarted.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ RESTARTED = (
 )
 _NAMING = ("/api/branch", "/api/compare", "/api/views")
 """The paths of the requests that name answers (`/api/branch` covers `/api/branches/`)."""
+_SAVE = ("GET", "/api/session")
+"""Saving the session: the new playground's, not the answers the old page shows (loading one is
+not refused: it replaces the session whatever the page saw)."""
 
 
 def new_instance() -> str:
@@ -60,11 +64,17 @@ class SameInstance:
             await send(message)
 
         seen = self.seen(scope)
-        if seen is not None and seen != self.instance and scope["path"].startswith(_NAMING):
+        if seen is not None and seen != self.instance and self.stale(scope):
             event = {"t": "error", "kind": "restarted", "message": RESTARTED}
             await self.respond(event, 409)(scope, receive, tagged)
             return
         await self.app(scope, receive, tagged)
+
+    @staticmethod
+    def stale(scope: Scope) -> bool:
+        """Whether the request means the answers of the page's instance (refused from another)."""
+        path: str = scope["path"]
+        return path.startswith(_NAMING) or (scope.get("method"), path) == _SAVE
 
     @staticmethod
     def seen(scope: Scope) -> str | None:

@@ -463,13 +463,22 @@ async function load() {
   $("load").value = "";
 }
 
-function save() {
+// Fetched first, so that a playground restarted since the page was loaded says so (409) instead
+// of handing over its own (empty) session under the page's answers
+async function save() {
+  const r = await api("/api/session");
+  if (!r.ok) {
+    sayError(await r.json());
+    return;
+  }
+  const url = URL.createObjectURL(await r.blob());
   const a = document.createElement("a");
-  a.href = "/api/session";
+  a.href = url;
   a.download = "tokenprobs-session.json";
   document.body.append(a);
   a.click();
   a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
 function setEndpoint() {
