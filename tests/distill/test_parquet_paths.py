@@ -48,3 +48,21 @@ def test_a_bad_prefix_is_refused_before_the_folder_is_made(tmp_path, prefix, err
     with pytest.raises(error, match="write_parquet's prefix"):
         distill.write_parquet(_unread(), tmp_path / "kd", prefix=prefix)
     assert not (tmp_path / "kd").exists()
+
+
+@pytest.mark.extras
+def test_a_folder_reads_its_shards_by_number_past_five_digits(tmp_path):
+    """kd-100000 comes after kd-99999 (not before, as its name sorts); other files by name."""
+    records = _records(4)
+    written = distill.write_parquet(records, tmp_path, rows_per_shard=1)
+    for path, name in zip(
+        written, ["kd-99999", "kd-100000", "kd-100001", "kd-1000000"], strict=True
+    ):
+        path.rename(tmp_path / f"{name}.parquet")
+    assert list(distill.read_parquet(tmp_path)) == records
+    distill.write_parquet(records[:1], tmp_path, prefix="a")  # another prefix's shards: first
+    distill.write_parquet(records[1:2], tmp_path, prefix="kd-2")  # a prefix ending in digits
+    distill.write_parquet(records[2:3], tmp_path / "sub", prefix="z")
+    (tmp_path / "sub" / "z-00000.parquet").rename(tmp_path / "notes.parquet")  # not a shard name
+    expected = [records[0], *records, records[1], records[2]]
+    assert list(distill.read_parquet(tmp_path)) == expected

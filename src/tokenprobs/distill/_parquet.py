@@ -202,10 +202,22 @@ def write_parquet(
     return paths
 
 
+_SHARD = re.compile(r"(?P<prefix>.+)-(?P<number>\d{5,})\.parquet")
+"""A shard's file name: `<prefix>-00000.parquet`, six digits and more past 99,999 shards."""
+
+
+def _in_order(path: Path) -> tuple[str, int, str]:
+    """A folder's sort key: shards by prefix, then by number; any other file by its stem."""
+    shard = _SHARD.fullmatch(path.name)
+    if shard is None:
+        return path.stem, -1, path.name
+    return shard["prefix"], int(shard["number"]), path.name
+
+
 def _shards(source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        return sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+        return sorted(path.glob("*.parquet"), key=_in_order) if path.is_dir() else [path]
     return [Path(p) for p in source]
 
 
@@ -213,6 +225,10 @@ def read_parquet(
     source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], /
 ) -> Iterator[KDRecord]:
     """Stream the records of Parquet shards (a directory, one file, or a list), batch by batch.
+
+    A directory's `.parquet` files are read in order of their prefix, then of their shard
+    number (`kd-99999` before `kd-100000`); a file not named as a shard is read in the order of
+    its name among the prefixes.
 
     Raises:
         MissingDependencyError: pyarrow is not installed.
