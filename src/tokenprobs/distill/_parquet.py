@@ -50,6 +50,7 @@ def _schema(pa: Any) -> Any:  # noqa: ANN401
             ("temperature", pa.float64()),
             ("top_p", pa.float64()),
             ("seed", pa.int64()),
+            ("sampling_adjustments", pa.list_(pa.string())),
         ]
     )
     columns = [
