@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 __all__ = ["check_settings", "collect", "line_records", "read_inputs", "warn_skipped"]
 
 _INPUT_KEYS = ("messages", "prompt", "input", "prompt_token_ids")
+_CONTEXT = {  # the input's key: the request's other fields the model saw, kept beside it
+    "messages": ("tools", "response_format"),
+    "input": ("instructions", "tools", "text"),  # Responses: its system text, its format
+}
 
 
 def _input_of(body: Mapping[str, object], choice: int) -> dict[str, object] | None:
@@ -39,9 +43,10 @@ def _input_of(body: Mapping[str, object], choice: int) -> dict[str, object] | No
                     return {"prompt": own}
                 if isinstance(own, list) and own and all(isinstance(i, int) for i in own):
                     return {"prompt_token_ids": own}
-            if key == "input" and body.get("instructions") is not None:  # Responses' system text
-                return {"input": prompt, "instructions": body["instructions"]}
-            return {key: prompt}
+            seen = {
+                name: body[name] for name in _CONTEXT.get(key, ()) if body.get(name) is not None
+            }
+            return {key: prompt, **seen}
     return None
 
 
