@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 __all__ = ["check_settings", "collect", "line_records", "read_inputs", "warn_skipped"]
 
 _INPUT_KEYS = ("messages", "prompt", "input", "prompt_token_ids")
+_CONTEXT = {  # the input's key: the request's other fields the model saw, kept beside it
+    "messages": ("tools", "response_format"),
+    "input": ("instructions", "tools", "text"),  # Responses: its system text, its format
+}
 
 
 def _input_of(body: Mapping[str, object], choice: int) -> dict[str, object] | None:
@@ -39,10 +43,36 @@ def _input_of(body: Mapping[str, object], choice: int) -> dict[str, object] | No
                     return {"prompt": own}
                 if isinstance(own, list) and own and all(isinstance(i, int) for i in own):
                     return {"prompt_token_ids": own}
-            if key == "input" and body.get("instructions") is not None:  # Responses' system text
-                return {"input": prompt, "instructions": body["instructions"]}
-            return {key: prompt}
+            seen = {
+                name: body[name] for name in _CONTEXT.get(key, ()) if body.get(name) is not None
+            }
+            return {key: prompt, **seen}
     return None
+
+
+_NEUTRAL: dict[str, tuple[object, ...]] = {  # a body's setting: the values that change nothing
+    "presence_penalty": (None, 0),
+    "frequency_penalty": (None, 0),
+    "logit_bias": (None, {}),  # or every bias 0
+    "top_k": (None, -1, 0),  # vLLM's sampling top-k (`top_logprobs` is what is returned)
+    "min_p": (None, 0),  # vLLM
+    "repetition_penalty": (None, 1),  # vLLM
+    "min_tokens": (None, 0),  # vLLM: the end of text is masked until then
+    "allowed_token_ids": (None,),  # vLLM
+    "bad_words": (None, []),  # vLLM
+}
+
+
+def _adjustments(body: Mapping[str, object]) -> tuple[str, ...] | None:
+    """The body's settings besides temperature and top_p that reshaped what was sampled."""
+
+    def neutral(name: str, value: object) -> bool:
+        if name == "logit_bias" and isinstance(value, Mapping):
+            return all(bias == 0 for bias in value.values())
+        return value in _NEUTRAL[name]
+
+    found = tuple(name for name in _NEUTRAL if name in body and not neutral(name, body[name]))
+    return found or None
 
 
 def _settings(body: Mapping[str, object]) -> dict[str, object]:
@@ -55,6 +85,7 @@ def _settings(body: Mapping[str, object]) -> dict[str, object]:
         "temperature": body.get("temperature"),
         "top_p": body.get("top_p"),
         "seed": body.get("seed"),
+        "sampling_adjustments": _adjustments(body),
     }
 
 
@@ -152,7 +183,8 @@ def collect(
     with the GC as you left it.
 
     The teacher's fields that are None are filled per record: from the request body in `inputs`
-    (`model`, `top_logprobs`, `temperature`, `top_p`, `seed`, and the input itself), then the
+    (`model`, `top_logprobs`, `temperature`, `top_p`, `seed`, the names of the settings that
+    reshaped the sampling, such as a penalty or a logit bias, and the input itself), then the
     model from the response. Values on disk are raw: nothing is renormalised.
 
     Args:

@@ -90,7 +90,9 @@ def to_axolotl(
 ) -> dict[str, Any]:
     """One row of Axolotl's KD dataset (`type: axolotl.integrations.kd.chat_template`).
 
-    `messages` is the input's conversation plus the teacher's answer as the assistant turn; one
+    `messages` is the input's conversation plus the teacher's answer as the assistant turn, and
+    `tools` the request's tools when it had them (Axolotl's `field_tools`, by default `tools`,
+    gives them to the chat template as the teacher's request gave them to the teacher); one
     row per completion token of exactly `k` values: the raw top-k (Axolotl renormalises and
     rescales by the dataset's `temperature` itself), padded with `AXOLOTL_PAD_LOGPROB` at ids
     distinct from the real ones. Configure the dataset with `field_messages: messages` and
@@ -132,13 +134,16 @@ def to_axolotl(
         ids_rows.append([*ids, *pad])
         lp_rows.append([*lps, *([AXOLOTL_PAD_LOGPROB] * len(pad))])
     conversation = [*messages, {"role": "assistant", "content": record.completion_text}]
+    row: dict[str, Any] = {"messages": conversation}
+    if (tools := (record.input or {}).get("tools")) is not None:
+        row["tools"] = tools  # Axolotl's field_tools (default "tools"), given to the template
     if layout == "v2":
-        return {"messages": conversation, "logprobs": lp_rows, "target_token_ids": ids_rows}
+        return {**row, "logprobs": lp_rows, "target_token_ids": ids_rows}
     rows = [
         [{"token": f"token_id:{i}", "logprob": lp} for i, lp in zip(ids, lps, strict=True)]
         for ids, lps in zip(ids_rows, lp_rows, strict=True)
     ]
-    return {"messages": conversation, "logprobs": rows}
+    return {**row, "logprobs": rows}
 
 
 def write_axolotl(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -49,6 +50,7 @@ def _schema(pa: Any) -> Any:  # noqa: ANN401
             ("temperature", pa.float64()),
             ("top_p", pa.float64()),
             ("seed", pa.int64()),
+            ("sampling_adjustments", pa.list_(pa.string())),
         ]
     )
     columns = [
@@ -96,6 +98,47 @@ def check_rows_per_shard(rows_per_shard: object, /) -> None:
     at_least_one(rows_per_shard, "rows_per_shard", " (records per shard)", error=DistillError)
 
 
+def _check_prefix(prefix: object) -> None:
+    """Raise unless `prefix` can begin a shard's file name in the folder (`<prefix>-00000.parquet`).
+
+    Raises:
+        TypeError: `prefix` is not a str.
+        DistillError: `prefix` is empty, or holds a path separator or a NUL.
+    """
+    if not isinstance(prefix, str):
+        msg = (
+            f"write_parquet's prefix is a str (the shards are <prefix>-00000.parquet ...), got "
+            f"{type(prefix).__name__} {prefix!r:.40}"
+        )
+        raise TypeError(msg)
+    separators = [s for s in ("/", os.sep, os.altsep) if s]
+    if not prefix or "\0" in prefix or any(s in prefix for s in separators):
+        msg = (
+            f"write_parquet's prefix begins the shards' file names in the folder "
+            f"(<prefix>-00000.parquet ...), so it is a non-empty name without a path separator "
+            f"or NUL, got {prefix!r}: give the folder as the directory, the name as the prefix"
+        )
+        raise DistillError(msg)
+
+
+def _folder(directory: str | os.PathLike[str]) -> Path:
+    """`directory` as a folder, made with its parents if missing.
+
+    Raises:
+        NotADirectoryError: `directory` is a file, or inside one.
+    """
+    root = Path(directory)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        msg = (
+            "write_parquet writes its shards into a folder, and this path is a file or inside "
+            "one: give a folder's path (made if missing), or write one file with write_jsonl"
+        )
+        raise NotADirectoryError(errno.ENOTDIR, msg, os.fspath(directory)) from exc
+    return root
+
+
 def _remove_leftovers(root: Path, prefix: str, written: list[Path]) -> None:
     """Delete the `prefix` shards in `root` this write did not make (an earlier, longer write's)."""
     shard = re.compile(rf"{re.escape(prefix)}-\d{{5,}}\.parquet")
@@ -127,15 +170,18 @@ def write_parquet(
 
     Raises:
         MissingDependencyError: pyarrow is not installed (`pip install "pytokenprobs[distill]"`).
-        TypeError: `rows_per_shard` is not an int, or an item of `records` is not a `KDRecord`
-            (no shard of this write is left, the earlier ones are as they were).
-        DistillError: `rows_per_shard` < 1.
+        TypeError: `rows_per_shard` is not an int, `prefix` not a str, or an item of `records`
+            is not a `KDRecord` (no shard of this write is left, the earlier ones are as they
+            were).
+        DistillError: `rows_per_shard` < 1, or `prefix` empty or holding a path separator or
+            a NUL (the arguments are checked before the first record is read).
+        NotADirectoryError: `directory` is a file, or inside one (before the first record).
     """
     pa = _pa()
     pq = require("pyarrow.parquet", extra="distill", feature=_FEATURE)
     check_rows_per_shard(rows_per_shard)
-    root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
+    _check_prefix(prefix)
+    root = _folder(directory)
     paths: list[Path] = []
     shard: list[KDRecord] = []
     with ExitStack() as pending:  # each shard renamed into place only when the last is written
@@ -157,10 +203,22 @@ def write_parquet(
     return paths
 
 
+_SHARD = re.compile(r"(?P<prefix>.+)-(?P<number>\d{5,})\.parquet")
+"""A shard's file name: `<prefix>-00000.parquet`, six digits and more past 99,999 shards."""
+
+
+def _in_order(path: Path) -> tuple[str, int, str]:
+    """A folder's sort key: shards by prefix, then by number; any other file by its stem."""
+    shard = _SHARD.fullmatch(path.name)
+    if shard is None:
+        return path.stem, -1, path.name
+    return shard["prefix"], int(shard["number"]), path.name
+
+
 def _shards(source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        return sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+        return sorted(path.glob("*.parquet"), key=_in_order) if path.is_dir() else [path]
     return [Path(p) for p in source]
 
 
@@ -168,6 +226,10 @@ def read_parquet(
     source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], /
 ) -> Iterator[KDRecord]:
     """Stream the records of Parquet shards (a directory, one file, or a list), batch by batch.
+
+    A directory's `.parquet` files are read in order of their prefix, then of their shard
+    number (`kd-99999` before `kd-100000`); a file not named as a shard is read in the order of
+    its name among the prefixes.
 
     Raises:
         MissingDependencyError: pyarrow is not installed.

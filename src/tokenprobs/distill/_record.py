@@ -61,13 +61,19 @@ class Teacher:
     """The nucleus setting of the request, in [0, 1] (None: not known)."""
     seed: int | None = None
     """The request's seed, an int, if any."""
+    sampling_adjustments: tuple[str, ...] | None = None
+    """The request's settings besides `temperature` and `top_p` that reshaped what was sampled,
+    by name, where they were not neutral: `presence_penalty`, `frequency_penalty`, `logit_bias`,
+    vLLM's `top_k`, `min_p`, `repetition_penalty` ... (`collect` fills it from the request body;
+    None: none known)."""
 
     def __post_init__(self) -> None:
         """Check the fields that say what the labels mean (`collect` fills them from requests).
 
         Raises:
             TypeError: `temperature` or `top_p` not a number, `top_k` or `seed` not an integer,
-                `provider`, `model` or `tokenizer` not a string.
+                `provider`, `model` or `tokenizer` not a string, `sampling_adjustments` not a
+                list or tuple of names.
             DistillError: `temperature` negative or not finite, `top_p` outside [0, 1], `top_k`
                 negative, or an unknown `logprob_semantics`.
         """
@@ -76,6 +82,7 @@ class Teacher:
                 msg = f"Teacher.{name} must be a str or None, got {type(value).__name__} {value!r}"
                 raise TypeError(msg)
         self._check_sampling()
+        self._check_adjustments()
         if self.seed is not None:
             seed = integer(self.seed, "Teacher.seed", "the request's seed")
             object.__setattr__(self, "seed", seed)
@@ -114,6 +121,19 @@ class Teacher:
                 raise DistillError(msg)
             object.__setattr__(self, "temperature", t)
 
+    def _check_adjustments(self) -> None:
+        """Check `sampling_adjustments`, stored as a tuple (JSON and Parquet give a list)."""
+        names: object = self.sampling_adjustments  # typed, but what users (and JSON) pass
+        if names is None:
+            return
+        if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+            msg = (
+                "Teacher.sampling_adjustments is a list or tuple of the request's setting names "
+                f"(e.g. ('presence_penalty',)), or None; got {type(names).__name__} {names!r:.60}"
+            )
+            raise TypeError(msg)
+        object.__setattr__(self, "sampling_adjustments", tuple(names))
+
     def with_defaults(self, **values: object) -> Teacher:
         """This teacher with each field that is None taken from `values` (where not None)."""
         fill = {k: v for k, v in values.items() if v is not None and getattr(self, k) is None}
@@ -123,11 +143,14 @@ class Teacher:
     def unbiased_hard_label(self) -> bool:
         """Whether the sampled token is an exact draw from the teacher's distribution.
 
-        True only when the request is known to have sampled at temperature 1 and top-p 1: then
-        cross-entropy on the sampled token is an unbiased estimate of the full-distribution
-        cross-entropy (docs/distill.md).
+        True only when the request is known to have sampled at temperature 1 and top-p 1, with
+        no other setting reshaping the sampling (`sampling_adjustments`: a penalty, a logit bias,
+        vLLM's `top_k` or `min_p` ...): then cross-entropy on the sampled token is an unbiased
+        estimate of the full-distribution cross-entropy (docs/distill.md).
         """
-        return self.temperature == 1.0 and self.top_p in {None, 1.0}
+        return (
+            self.temperature == 1.0 and self.top_p in {None, 1.0} and not self.sampling_adjustments
+        )
 
 
 def integer(value: object, name: str, what: str, /) -> int:
@@ -174,9 +197,9 @@ class KDRecord:
     id: str | None
     teacher: Teacher
     input: Mapping[str, object] | None
-    """`{"messages": [...]}`, `{"prompt": "..."}`, `{"input": ...}` (Responses, with its
-    `"instructions"` when the request has them) or `{"prompt_token_ids": [...]}`; None when not
-    known."""
+    """`{"messages": [...]}` (with the request's `"tools"` and `"response_format"` when it has
+    them), `{"prompt": "..."}`, `{"input": ...}` (Responses, with its `"instructions"`, `"tools"`
+    and `"text"` when it has them) or `{"prompt_token_ids": [...]}`; None when not known."""
     completion_text: str
     offsets: NDArray[np.int64]
     cand_bytes: list[bytes]
