@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 
+from tokenprobs._counts import at_least_one
 from tokenprobs.metrics._numeric import as_float, check_axis
 
 if TYPE_CHECKING:
@@ -134,17 +135,8 @@ def _mass_bins(conf: NDArray[np.float64], bins: int) -> NDArray[np.intp]:
 
 
 def _check_count(value: object, name: str, limit: int, why: str) -> None:
-    """A `TypeError` unless `value` is an integer (not a bool), a `ValueError` unless 1..`limit`.
-
-    Past `limit` the arrays would outgrow memory, and `why` says no such value can be meant.
-    """
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        msg = f"{name} must be an integer, got {value!r}"
-        raise TypeError(msg)
-    if value < 1:
-        msg = f"{name} must be at least 1, got {value}"
-        raise ValueError(msg)
-    if value > limit:
+    """`at_least_one`, and a `ValueError` past `limit` (arrays no memory holds), saying `why`."""
+    if at_least_one(value, name) > limit:
         msg = f"{name} must be at most {limit:,}, got {value:,}: {why}"
         raise ValueError(msg)
 
