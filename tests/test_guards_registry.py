@@ -56,7 +56,7 @@ def test_register_profile_refuses_what_it_could_not_use(kwargs, error, match):
 
 def test_register_profile_refuses_what_is_no_profile():
     """Neither a name nor a GuardProfile: a TypeError naming what was given."""
-    with pytest.raises(TypeError, match=r"a name .* or a GuardProfile, got int"):
+    with pytest.raises(TypeError, match=r"a name .* or a GuardProfile, got an int$"):
         guards.register_profile(5)  # type: ignore[arg-type]
 
 
@@ -147,7 +147,7 @@ def test_a_rule_of_ones_own_applies_to_the_endpoint_its_id_names():
     [
         pytest.param((_rule(id="gpu.cap"),), ValueError, "names no endpoint", id="no-endpoint"),
         pytest.param((_rule(status=422),), ValueError, "status is 422.*400, 403, 500", id="422"),
-        pytest.param(({"id": "chat.cap"},), TypeError, "rules are Rules, got dict", id="dict"),
+        pytest.param(({"id": "chat.cap"},), TypeError, "rules are Rules, got a dict", id="dict"),
         pytest.param((_rule(check="x > 8"),), TypeError, "check is a function", id="check"),
         pytest.param((_rule(message=None),), TypeError, "message is a str", id="message"),
     ],
@@ -159,6 +159,30 @@ def test_a_rule_the_guards_could_not_use_is_refused_when_registering(rules, erro
     with pytest.raises(error, match=match):
         tp.check_request(CHAT, ASKS_9, profile=_own_profile(*rules))
     tp.check_request(CHAT, ASKS_9, base_url="http://gpu:8000/v1")  # nothing was registered
+
+
+@pytest.mark.parametrize(
+    ("call", "got"),
+    [
+        pytest.param(lambda: tp.check_request(CHAT, None), "got None", id="params-none"),
+        pytest.param(lambda: tp.check_request(CHAT, {"model": 5}), "got an int:", id="model-int"),
+        pytest.param(lambda: tp.check_request(CHAT, {"model": None}), "got None:", id="model-none"),
+        pytest.param(
+            lambda: guards.register_profile(guards.GuardProfile(name="x", rules=None)),
+            "a tuple of Rules, got None$",
+            id="rules-none",
+        ),
+        pytest.param(
+            lambda: guards.register_profile(guards.GuardProfile(name="x", rules=(5,))),
+            r"rules are Rules, got an int \(5\)",
+            id="rule-int",
+        ),
+    ],
+)
+def test_what_was_given_is_named_with_its_article(call, got):
+    """The messages read "got a NoneType", "got int" and "got NoneType"."""
+    with pytest.raises(TypeError, match=got):
+        call()
 
 
 @pytest.mark.parametrize(

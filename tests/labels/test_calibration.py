@@ -217,6 +217,19 @@ def test_ece_input_errors(probs, labels, kwargs, message):
         metrics.ece(probs, labels, **kwargs)
 
 
+@pytest.mark.parametrize(
+    ("probs", "labels", "message"),
+    [
+        pytest.param([[0.9, 0.1]], [0, 1], r"1 integer class index \(one per", id="one"),
+        pytest.param([[0.9, 0.1]] * 2, [0], r"2 integer class indices \(one per", id="two"),
+    ],
+)
+def test_the_label_count_reads_right_for_one_example(probs, labels, message):
+    """One example was asked for as "1 integer class indices"."""
+    with pytest.raises(ValueError, match=message):
+        metrics.ece(probs, labels)
+
+
 CALIBRATION_METRICS = [
     pytest.param(metrics.ece, id="ece"),
     pytest.param(metrics.ece_interval, id="ece_interval"),

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import openai
 
 from tokenprobs._endpoints import ENDPOINTS, NAMES, Endpoint
+from tokenprobs._said import a_type
 from tokenprobs.exceptions import GuardWarning
 from tokenprobs.guards._detect import detect_server
 from tokenprobs.guards._errors import build_error
@@ -139,7 +140,7 @@ def _check_arguments(endpoint: Endpoint, params: Mapping[str, object], mode: Gua
     if not isinstance(given, Mapping):
         msg = (
             "params is the mapping of create()'s arguments ({'model': ..., 'logprobs': True}), "
-            f"got a {type(params).__name__}"
+            f"got {a_type(params)}"
         )
         raise TypeError(msg)
 

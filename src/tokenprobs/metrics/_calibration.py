@@ -84,7 +84,9 @@ def _inputs(
         raise ValueError(msg)
     y = np.asarray(labels)
     if y.shape != (p.shape[0],) or not np.issubdtype(y.dtype, np.integer):
-        msg = f"labels must be {p.shape[0]} integer class indices, got {y.dtype} {y.shape}"
+        n = p.shape[0]
+        want = f"{n} integer class {'index' if n == 1 else 'indices'}"
+        msg = f"labels must be {want} (one per example), got {y.dtype} of shape {y.shape}"
         raise ValueError(msg)
     if y.size and (y.min() < 0 or y.max() >= p.shape[1]):
         msg = f"labels must be class indices in [0, {p.shape[1]})"
