@@ -1,4 +1,4 @@
-"""The guards' run-time tables: what registration accepts, and what it leaves as it was."""
+"""The guards' run-time tables: what registration accepts and leaves, what a base URL selects."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 import tokenprobs as tp
 from tokenprobs import guards
+from tokenprobs.guards._check import select_profile
 
 CHAT = "chat.completions"
 
@@ -55,7 +56,7 @@ def test_register_profile_refuses_what_it_could_not_use(kwargs, error, match):
 
 def test_register_profile_refuses_what_is_no_profile():
     """Neither a name nor a GuardProfile: a TypeError naming what was given."""
-    with pytest.raises(TypeError, match=r"a name .* or a GuardProfile, got int"):
+    with pytest.raises(TypeError, match=r"a name .* or a GuardProfile, got an int$"):
         guards.register_profile(5)  # type: ignore[arg-type]
 
 
@@ -146,7 +147,7 @@ def test_a_rule_of_ones_own_applies_to_the_endpoint_its_id_names():
     [
         pytest.param((_rule(id="gpu.cap"),), ValueError, "names no endpoint", id="no-endpoint"),
         pytest.param((_rule(status=422),), ValueError, "status is 422.*400, 403, 500", id="422"),
-        pytest.param(({"id": "chat.cap"},), TypeError, "rules are Rules, got dict", id="dict"),
+        pytest.param(({"id": "chat.cap"},), TypeError, "rules are Rules, got a dict", id="dict"),
         pytest.param((_rule(check="x > 8"),), TypeError, "check is a function", id="check"),
         pytest.param((_rule(message=None),), TypeError, "message is a str", id="message"),
     ],
@@ -158,6 +159,30 @@ def test_a_rule_the_guards_could_not_use_is_refused_when_registering(rules, erro
     with pytest.raises(error, match=match):
         tp.check_request(CHAT, ASKS_9, profile=_own_profile(*rules))
     tp.check_request(CHAT, ASKS_9, base_url="http://gpu:8000/v1")  # nothing was registered
+
+
+@pytest.mark.parametrize(
+    ("call", "got"),
+    [
+        pytest.param(lambda: tp.check_request(CHAT, None), "got None", id="params-none"),
+        pytest.param(lambda: tp.check_request(CHAT, {"model": 5}), "got an int:", id="model-int"),
+        pytest.param(lambda: tp.check_request(CHAT, {"model": None}), "got None:", id="model-none"),
+        pytest.param(
+            lambda: guards.register_profile(guards.GuardProfile(name="x", rules=None)),
+            "a tuple of Rules, got None$",
+            id="rules-none",
+        ),
+        pytest.param(
+            lambda: guards.register_profile(guards.GuardProfile(name="x", rules=(5,))),
+            r"rules are Rules, got an int \(5\)",
+            id="rule-int",
+        ),
+    ],
+)
+def test_what_was_given_is_named_with_its_article(call, got):
+    """The messages read "got a NoneType", "got int" and "got NoneType"."""
+    with pytest.raises(TypeError, match=got):
+        call()
 
 
 @pytest.mark.parametrize(
@@ -177,3 +202,71 @@ def test_a_rule_that_fires_with_fields_its_message_lacks_says_so(rule, error, ma
     guards.register_profile(_own_profile(rule))
     with pytest.raises(error, match=f"rule 'gpu.chat.cap': .*{match}"):
         tp.check_request(CHAT, ASKS_9, base_url="http://gpu:8000/v1")
+
+
+@pytest.mark.parametrize(
+    ("url", "profile"),
+    [
+        pytest.param("https://api.openai.com/v1", "openai", id="openai"),
+        pytest.param("https://api.openai.com", "openai", id="openai-no-path"),
+        pytest.param("https://eu.api.openai.com/v1", "openai", id="regional"),
+        pytest.param("https://API.OpenAI.com/v1", "openai", id="upper-case-host"),
+        pytest.param("https://api.openai.com./v1", "openai", id="trailing-dot"),
+        pytest.param("https://api.openai.com:443/v1", "openai", id="https-own-port"),
+        pytest.param("https://user:pw@api.openai.com/v1", "openai", id="credentials"),
+        pytest.param("https://api.openai.com.evil.example/v1", "compatible", id="longer-host"),
+        pytest.param("https://api.openai.comevil.example/v1", "compatible", id="glued-host"),
+        pytest.param("https://api.openai.com@evil.example/v1", "compatible", id="userinfo"),
+        pytest.param("http://api.openai.com/v1", "compatible", id="http"),
+        pytest.param("https://me.openai.azure.com/openai/v1", "openai", id="azure"),
+        pytest.param("https://ME.OPENAI.AZURE.COM/openai", "openai", id="azure-upper-case"),
+        pytest.param("https://me.openai.azure.com./openai", "openai", id="azure-trailing-dot"),
+        pytest.param("https://me.openai.azure.com:443/openai", "openai", id="azure-port"),
+        pytest.param("https://me.openai.azure.com/models", "compatible", id="azure-other-path"),
+        pytest.param("https://proxy.example/x.azure.com/openai", "compatible", id="azure-in-path"),
+        pytest.param("https://evil.example/.azure.com/openai", "compatible", id="dot-in-path"),
+        pytest.param("https://evil.example?.azure.com/openai", "compatible", id="in-query"),
+        pytest.param("https://evil.example#.azure.com/openai", "compatible", id="in-fragment"),
+        pytest.param("https://x.azure.com@evil.example/openai", "compatible", id="azure-userinfo"),
+        pytest.param("https://[::1]/x.azure.com/openai", "compatible", id="ipv6-azure-in-path"),
+        pytest.param("https://[::1]:8000/v1", "compatible", id="ipv6"),
+    ],
+)
+def test_built_in_patterns_match_the_host_only(url, profile):
+    """OpenAI's and Azure's patterns select their hosts, however written, and no other."""
+    assert select_profile(url).name == profile
+
+
+@pytest.mark.parametrize(
+    ("pattern", "url", "selected"),
+    [
+        pytest.param("http://gpu-box:8000*", "http://gpu-box:8000/v1", True, id="documented"),
+        pytest.param("http://gpu-box:8000*", "http://GPU-BOX:8000/v1", True, id="upper-case"),
+        pytest.param("http://gpu-box:8000*", "http://x@gpu-box:8000/v1", True, id="user-name"),
+        pytest.param("http://gpu-box:8000*", "http://gpu-box:80001/v1", False, id="longer-port"),
+        pytest.param("http://gpu-box:8000*", "http://gpu-box:8000@evil/v1", False, id="userinfo"),
+        pytest.param("http://gpu-box:8000*", "http://gpu-box/v1", False, id="other-port"),
+        pytest.param("http://gpu-box*", "http://gpu-box:8000/v1", True, id="any-port"),
+        pytest.param("http://gpu-*", "http://gpu-2/v1", True, id="host-glob"),
+        pytest.param("http://gpu-*", "http://proxy/gpu-2/v1", False, id="host-glob-in-path"),
+        pytest.param("http://gpu-box/v1*", "http://gpu-box:80/v1/", True, id="http-own-port"),
+        pytest.param("http://gpu-box/v1*", "http://gpu-box/v2", False, id="other-path"),
+        pytest.param("http://gpu-box/v1", "http://gpu-box/v1?x=1", True, id="query-ignored"),
+        pytest.param("http://[::1]:8000*", "http://[::1]:8000/v1", True, id="ipv6"),
+        pytest.param("http://[::1]:8000*", "http://[::2]:8000/v1", False, id="other-ipv6"),
+        pytest.param("http://[ab]-box/*", "http://b-box/v1", True, id="host-character-class"),
+        pytest.param("*gpu-box*", "http://gpu-box:8000/v1", True, id="whole-url"),
+        pytest.param("*gpu-box*", "http://other/v1", False, id="whole-url-no"),
+        pytest.param("*key*", "http://key@other/v1", False, id="whole-url-no-credentials"),
+    ],
+)
+def test_registered_patterns_match_part_by_part(pattern, url, selected):
+    """A user's pattern keeps its fnmatch syntax, each part matched against that part."""
+    guards.register_profile("mine", like="vllm", base_urls=(pattern,))
+    assert (select_profile(url).name == "mine") is selected
+
+
+def test_a_url_urllib_cannot_split_selects_no_profile():
+    """A port that is not a number matches no pattern (the client refuses the URL itself)."""
+    guards.register_profile("mine", like="vllm", base_urls=("*",))
+    assert select_profile("http://gpu-box:80x/v1").name == "compatible"

@@ -21,8 +21,8 @@ MSGS = [{"role": "user", "content": "Hi"}]
     [
         pytest.param(CHAT, {}, TypeError, r"no model, which chat\.completions", id="empty"),
         pytest.param(COMPL, {"prompt": "a"}, TypeError, "no model", id="compl-no-model"),
-        pytest.param(CHAT, {"model": 5}, TypeError, "got int: pass a str", id="model-int"),
-        pytest.param(RESP, {"model": ["gpt-4o"]}, TypeError, "got list", id="resp-model-list"),
+        pytest.param(CHAT, {"model": 5}, TypeError, "got an int: pass a str", id="model-int"),
+        pytest.param(RESP, {"model": ["gpt-4o"]}, TypeError, "got a list", id="resp-model-list"),
         pytest.param(CHAT, {"model": " "}, ValueError, "model is empty", id="model-blank"),
         pytest.param(CHAT, {"model": "gpt-4o", "n": 0}, ValueError, "n=0 asks for no", id="n-0"),
         pytest.param(COMPL, {"model": "m", "n": -1}, ValueError, "n=-1", id="n-negative"),

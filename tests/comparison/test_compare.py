@@ -133,3 +133,18 @@ def test_a_floor_the_data_contradict_is_refused(floor):
             tp.compare(a, b, floor=floor)
     lo, hi = tp.compare(a, b, floor=-2.0).kl[0]
     assert hi > lo
+
+
+@pytest.mark.parametrize(
+    ("d1", "d2", "got"),
+    [
+        pytest.param(5, None, "got an int,", id="int"),
+        pytest.param(None, 5, "got None,", id="none"),
+        pytest.param("text", None, "got a str,", id="str"),
+    ],
+)
+def test_what_is_no_distribution_is_named_with_its_article(d1, d2, got):
+    """The TypeError compare documents read "got a int" and "got a NoneType"."""
+    with pytest.raises(TypeError, match=f"compare\\(d1, d2\\) takes a TokenDistribution: {got}"):
+        tp.compare(d1, d2)
+    assert "TypeError: `d1` or `d2` is not a `TokenDistribution`" in (tp.compare.__doc__ or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -216,6 +217,19 @@ def test_ece_input_errors(probs, labels, kwargs, message):
         metrics.ece(probs, labels, **kwargs)
 
 
+@pytest.mark.parametrize(
+    ("probs", "labels", "message"),
+    [
+        pytest.param([[0.9, 0.1]], [0, 1], r"1 integer class index \(one per", id="one"),
+        pytest.param([[0.9, 0.1]] * 2, [0], r"2 integer class indices \(one per", id="two"),
+    ],
+)
+def test_the_label_count_reads_right_for_one_example(probs, labels, message):
+    """One example was asked for as "1 integer class indices"."""
+    with pytest.raises(ValueError, match=message):
+        metrics.ece(probs, labels)
+
+
 CALIBRATION_METRICS = [
     pytest.param(metrics.ece, id="ece"),
     pytest.param(metrics.ece_interval, id="ece_interval"),
@@ -284,6 +298,39 @@ def test_ece_interval_counts_are_checked(kwargs, error, message):
     """n_resamples=0 raised an IndexError from np.quantile; a float bins a numpy cast error."""
     with pytest.raises(error, match=message):
         metrics.ece_interval([[0.9, 0.1], [0.2, 0.8]], [0, 1], seed=0, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "call", [metrics.ece, metrics.reliability, metrics.brier_decomposition, metrics.ece_interval]
+)
+def test_bins_no_table_can_hold_are_refused(call):
+    """bins=10**9 allocated 7.45 GiB of edges (a MemoryError); the limit is said instead."""
+    with pytest.raises(ValueError, match=r"bins must be at most 100,000, got 1,000,000,000"):
+        call([[0.9, 0.1], [0.2, 0.8]], [0, 1], bins=10**9)
+
+
+def test_resamples_no_interval_needs_are_refused():
+    """n_resamples=10**9 drew a (10**9, N) index array at once (a MemoryError)."""
+    with pytest.raises(ValueError, match=r"n_resamples must be at most 1,000,000, got 1,000,0"):
+        metrics.ece_interval([[0.9, 0.1], [0.2, 0.8]], [0, 1], n_resamples=10**9)
+
+
+def test_ece_interval_draws_its_resamples_a_block_at_a_time():
+    """1000 resamples of N examples held several (1000, N) arrays: 200 MB at N = 5000.
+
+    Drawn a block at a time, the resamples are the very ones one draw gives (same interval).
+    """
+    p, y = synthetic(5000, temperature=2.0)
+    tracemalloc.start()
+    try:
+        got = metrics.ece_interval(p, y, seed=3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 80e6
+    idx = np.random.default_rng(3).integers(0, len(y), size=(1000, len(y)))
+    samples = [metrics.ece(p[i], y[i]) for i in idx]
+    assert got == pytest.approx((metrics.ece(p, y), *np.quantile(samples, [0.025, 0.975])))
 
 
 def test_no_examples_give_nan_without_a_warning():

@@ -71,6 +71,7 @@ def compare(
         A `Comparison` with `.tv`, `.js`, `.kl`, each `(T, 2)` `[lo, hi]`.
 
     Raises:
+        TypeError: `d1` or `d2` is not a `TokenDistribution` (`tp.parse(response)` makes one).
         ComparisonError: The two are of different lengths or texts.
         ValueError: `floor` is not a finite logprob <= 0 (a bool is refused), or is above what
             `d2`'s returned values allow (`log min(cap, tail)`) at a position where `d1` has

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import threading
 import warnings
 from collections.abc import Mapping
@@ -11,9 +10,11 @@ from collections.abc import Mapping
 import openai
 
 from tokenprobs._endpoints import ENDPOINTS, NAMES, Endpoint
+from tokenprobs._said import a_type
 from tokenprobs.exceptions import GuardWarning
 from tokenprobs.guards._detect import detect_server
 from tokenprobs.guards._errors import build_error
+from tokenprobs.guards._match import url_matches
 from tokenprobs.guards._openai import rule_endpoint
 from tokenprobs.guards._servers import Registry
 from tokenprobs.guards._shape import shape_problem
@@ -139,7 +140,7 @@ def _check_arguments(endpoint: Endpoint, params: Mapping[str, object], mode: Gua
     if not isinstance(given, Mapping):
         msg = (
             "params is the mapping of create()'s arguments ({'model': ..., 'logprobs': True}), "
-            f"got a {type(params).__name__}"
+            f"got {a_type(params)}"
         )
         raise TypeError(msg)
 
@@ -170,9 +171,9 @@ def select_profile(
         return profiles[profile]
     if base_url is None:
         return profiles["openai"]
-    url = str(base_url).lower()
+    url = str(base_url)
     for candidate in reversed(profiles.values()):  # the latest registered wins
-        if any(fnmatch.fnmatchcase(url, pattern.lower()) for pattern in candidate.base_urls):
+        if any(url_matches(url, pattern) for pattern in candidate.base_urls):
             return candidate
     return profiles["compatible"]
 
@@ -235,7 +236,8 @@ def register_profile(
         profile: A name, or a complete `GuardProfile` (then the other arguments are ignored).
         like: The built-in profile whose rules the new one copies (`"vllm"`, `"llama.cpp"` ...).
         max_top_logprobs: The server-wide cap (vLLM's `--max-logprobs`); `None` keeps `like`'s.
-        base_urls: `fnmatch` patterns on a client's `base_url` that select this profile.
+        base_urls: `fnmatch` patterns on a client's `base_url` that select this profile, each
+            part on that part: the host on the host only (see docs/guards.md).
 
     Returns:
         The registered profile.

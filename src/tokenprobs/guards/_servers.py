@@ -239,8 +239,8 @@ PROFILES: dict[str, GuardProfile] = {
         # Azure OpenAI's API lives under /openai (AzureOpenAI's base URL, the v1 API): other
         # Azure hosts serve other models (ML endpoints, /models inference), with other rules
         base_urls=(
-            "https://api.openai.com*",
-            "https://*.api.openai.com*",
+            "https://api.openai.com",
+            "https://*.api.openai.com",
             "https://*.azure.com/openai*",
             "https://*.azure.us/openai*",
         ),

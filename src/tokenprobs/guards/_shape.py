@@ -13,6 +13,8 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from tokenprobs._said import a_type
+
 if TYPE_CHECKING:
     from tokenprobs._endpoints import Endpoint
 
@@ -29,7 +31,7 @@ def check_model(model: object) -> None:
     """A model is a name (a non-empty `str`): the API would refuse anything else with a 400."""
     if not isinstance(model, str):
         msg = (
-            f"model is a model's name, got {type(model).__name__}: pass a str such as "
+            f"model is a model's name, got {a_type(model)}: pass a str such as "
             "'gpt-4o-mini' (or your server's model)"
         )
         raise TypeError(msg)

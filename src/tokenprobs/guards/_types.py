@@ -56,7 +56,8 @@ class GuardProfile:
         rules: The request rules, in the order the server checks them.
         families: Model families (only the OpenAI profile uses them).
         max_top_logprobs: The server-wide cap (vLLM's `--max-logprobs`); `None`: no cap.
-        base_urls: `fnmatch` patterns on a client's `base_url` that select this profile.
+        base_urls: `fnmatch` patterns on a client's `base_url` that select this profile, each
+            part on that part: the host on the host only (see docs/guards.md).
     """
 
     name: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, get_args
 
+from tokenprobs._said import a_type, a_value
 from tokenprobs.guards._openai import rule_endpoint
 from tokenprobs.guards._types import GuardProfile, LogprobsSupport, ModelFamily, Rule
 
@@ -78,7 +79,7 @@ def checked_family(family: object) -> ModelFamily:
 def checked_profile(profile: object) -> GuardProfile:
     """A `GuardProfile` whose fields `check_request` can use, else a `TypeError` / `ValueError`."""
     if not isinstance(profile, GuardProfile):
-        msg = f"profile is a name (a str) or a GuardProfile, got {type(profile).__name__}"
+        msg = f"profile is a name (a str) or a GuardProfile, got {a_type(profile)}"
         raise TypeError(msg)
     name: object = profile.name  # a GuardProfile's fields are not checked at construction
     if not isinstance(name, str) or not name:
@@ -88,7 +89,7 @@ def checked_profile(profile: object) -> GuardProfile:
     checked_patterns(profile.base_urls)
     rules: object = profile.rules
     if not isinstance(rules, tuple | list):
-        msg = f"a profile's rules are a tuple of Rules, got {type(rules).__name__}"
+        msg = f"a profile's rules are a tuple of Rules, got {a_type(rules)}"
         raise TypeError(msg)
     for rule in profile.rules:
         checked_rule(rule)
@@ -100,7 +101,7 @@ def checked_profile(profile: object) -> GuardProfile:
 def checked_rule(rule: object) -> Rule:
     """A `Rule` whose fields `check_request` can use, else a `TypeError` / `ValueError`."""
     if not isinstance(rule, Rule):
-        msg = f"a profile's rules are Rules, got {type(rule).__name__} {rule!r}"
+        msg = f"a profile's rules are Rules, got {a_value(rule)}"
         raise TypeError(msg)
     ident: object = rule.id  # a Rule's fields are not checked at construction
     message: object = rule.message

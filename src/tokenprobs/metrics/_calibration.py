@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 
+from tokenprobs._counts import at_least_one
 from tokenprobs.metrics._numeric import as_float, check_axis
 
 if TYPE_CHECKING:
@@ -37,6 +38,13 @@ _EPS = 1e-15
 _SLACK = 1e-9  # rounding past 0 or 1 (a softmax's 1.0000000000000002), clipped rather than refused
 _BINNINGS = ("width", "mass")
 _PAD = "every example needs a probability for each class (the same number of columns)"
+_MAX_BINS = 100_000
+"""More bins cannot be meant: each is a row of every table (per class in the decomposition)."""
+_BINS_WHY = "each bin is a row of the tables, and needs examples of its own to be estimated"
+_MAX_RESAMPLES = 1_000_000
+"""More resamples cannot be meant: the interval's ends would move by < 0.1% of its width."""
+_CHUNK = 1 << 20
+"""Elements of one block of resamples (8 MB a float array): the bootstrap draws one at a time."""
 
 
 class Reliability(NamedTuple):
@@ -76,7 +84,9 @@ def _inputs(
         raise ValueError(msg)
     y = np.asarray(labels)
     if y.shape != (p.shape[0],) or not np.issubdtype(y.dtype, np.integer):
-        msg = f"labels must be {p.shape[0]} integer class indices, got {y.dtype} {y.shape}"
+        n = p.shape[0]
+        want = f"{n} integer class {'index' if n == 1 else 'indices'}"
+        msg = f"labels must be {want} (one per example), got {y.dtype} of shape {y.shape}"
         raise ValueError(msg)
     if y.size and (y.min() < 0 or y.max() >= p.shape[1]):
         msg = f"labels must be class indices in [0, {p.shape[1]})"
@@ -95,10 +105,7 @@ def _inputs(
 
 def _bin_index(conf: NDArray[np.float64], bins: int, binning: Binning) -> NDArray[np.intp]:
     """Bin of each confidence along the last axis: equal width on [0, 1], or equal mass."""
-    _check_count(bins, "bins")
-    if bins < 1:
-        msg = f"bins must be at least 1, got {bins}"
-        raise ValueError(msg)
+    _check_count(bins, "bins", _MAX_BINS, _BINS_WHY)
     if binning not in _BINNINGS:
         msg = f"binning must be 'width' or 'mass', got {binning!r}"
         raise ValueError(msg)
@@ -129,11 +136,11 @@ def _mass_bins(conf: NDArray[np.float64], bins: int) -> NDArray[np.intp]:
     return out
 
 
-def _check_count(value: object, name: str) -> None:
-    """A `TypeError` unless `value` is an integer (a bool is refused)."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        msg = f"{name} must be an integer, got {value!r}"
-        raise TypeError(msg)
+def _check_count(value: object, name: str, limit: int, why: str) -> None:
+    """`at_least_one`, and a `ValueError` past `limit` (arrays no memory holds), saying `why`."""
+    if at_least_one(value, name) > limit:
+        msg = f"{name} must be at most {limit:,}, got {value:,}: {why}"
+        raise ValueError(msg)
 
 
 def _ece(
@@ -241,21 +248,37 @@ def ece_interval(
     if not 0 < confidence_level < 1:
         msg = f"confidence_level must be in (0, 1), got {confidence_level}"
         raise ValueError(msg)
-    _check_count(n_resamples, "n_resamples")
-    if n_resamples < 1:
-        msg = f"n_resamples must be at least 1, got {n_resamples}"
-        raise ValueError(msg)
+    why = "more would move the interval's ends by < 0.1% of its width (1000 is usual)"
+    _check_count(n_resamples, "n_resamples", _MAX_RESAMPLES, why)
     if not len(y):
         _bin_index(np.zeros(0), bins, binning)  # the options are checked all the same
         return ECEInterval(math.nan, math.nan, math.nan)
     conf, correct = _top(p, y)
     estimate = float(_ece(conf, correct, bins, binning))
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(y), size=(n_resamples, len(y)))
-    samples = _ece(conf[idx], correct[idx], bins, binning)
+    samples = _bootstrap(conf, correct, (bins, binning), n_resamples, seed)
     alpha = (1 - confidence_level) / 2
     low, high = np.quantile(samples, [alpha, 1 - alpha])
     return ECEInterval(estimate, float(low), float(high))
+
+
+def _bootstrap(
+    conf: NDArray[np.float64],
+    correct: NDArray[np.float64],
+    options: tuple[int, Binning],
+    n_resamples: int,
+    seed: int | np.random.Generator | None,
+) -> NDArray[np.float64]:
+    """The ECE of each resample, drawn a block of rows at a time (the same draws as all at once).
+
+    All at once, 1000 resamples of 100,000 examples would hold several arrays of 10**8 each.
+    """
+    rng = np.random.default_rng(seed)
+    rows = max(1, _CHUNK // (len(conf) + options[0]))
+    blocks = []
+    for start in range(0, n_resamples, rows):
+        idx = rng.integers(0, len(conf), size=(min(rows, n_resamples - start), len(conf)))
+        blocks.append(_ece(conf[idx], correct[idx], *options))
+    return np.concatenate(blocks)
 
 
 def reliability(

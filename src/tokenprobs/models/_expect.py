@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tokenprobs._said import a_type
 from tokenprobs.models._distribution import TokenDistribution
 
 __all__ = ["expect_distribution"]
@@ -12,7 +13,7 @@ def expect_distribution(obj: object, name: str) -> TokenDistribution:
     if isinstance(obj, TokenDistribution):
         return obj
     msg = (
-        f"{name} takes a TokenDistribution: got a {type(obj).__name__}, not a TokenDistribution; "
+        f"{name} takes a TokenDistribution: got {a_type(obj)}, not a TokenDistribution; "
         "`tp.parse(response)` makes one from a response, a dict or JSON text"
     )
     raise TypeError(msg)
