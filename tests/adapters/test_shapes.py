@@ -192,6 +192,31 @@ def test_legacy_stream_equals_whole():
     assert not streamed.incomplete
 
 
+@pytest.mark.parametrize("missing", [0, 1, 3])
+def test_a_legacy_stream_chunk_without_text_offset_drops_the_offsets(missing):
+    """A chunk without `text_offset` left the others' offsets on the wrong tokens.
+
+    Chunk 1's missing offset made the result's `text_offset` `[0, 5, 7]` for four tokens:
+    " w" got `lo`'s place. Offsets that cannot be placed are dropped, as a server that sends
+    none gives: `None`.
+    """
+    positions = [("Hel", -0.1, []), ("lo", -0.2, []), (" w", -0.3, []), ("orld", -0.4, [])]
+    chunks = testing.completion_chunks(positions)
+    del chunks[missing]["choices"][0]["logprobs"]["text_offset"]
+    d = tp.parse(chunks)
+    assert d.tokens == ["Hel", "lo", " w", "orld"]
+    assert d.text_offset is None
+    assert tp.parse(testing.completion_chunks(positions)).text_offset == [0, 3, 5, 7]
+
+
+def test_a_legacy_stream_keeps_its_offsets_when_only_a_tokenless_chunk_lacks_them():
+    """The finish chunk (no tokens) without `text_offset` places nothing: the offsets stay."""
+    positions = [("Hel", -0.1, []), ("lo", -0.2, [])]
+    chunks = testing.completion_chunks(positions)
+    chunks[-1]["choices"][0]["logprobs"] = {"tokens": [], "token_logprobs": []}
+    assert tp.parse(chunks).text_offset == [0, 3]
+
+
 def test_responses_events_equal_response_without_bytes():
     """Responses delta events without bytes give the full response's tokens, bytes derived."""
     positions = [("Hi", -0.1, [("Hi", -0.1), ("Hey", -2.0)]), (" there", -0.5, [])]
