@@ -40,6 +40,44 @@ def test_n_greater_than_one_parse_all_and_choice():
         tp.parse(body, choice=2)
 
 
+@pytest.mark.parametrize("kind", ["chat", "chat JSON", "chat SDK object", "completions"])
+@pytest.mark.parametrize("part", ["output", "prompt"])
+def test_a_response_with_no_choices_is_an_error_naming_choices(kind, part):
+    """`choices: []` is no answer: `parse_all` returned `[]`, `parse` said "no choice 0"."""
+    one = [("A", -0.3, [])]
+    body = testing.completion(one) if kind == "completions" else testing.chat_completion(one)
+    body["choices"] = []
+    given: object = body
+    if kind == "chat JSON":
+        given = json.dumps(body).encode()
+    elif kind == "chat SDK object":
+        given = ChatCompletion.model_validate(body)
+    for parse in (tp.parse, tp.parse_all):
+        with pytest.raises(tp.UnsupportedResponseError, match=r"no choices \(choices: \[\]\)") as e:
+            parse(given, part=part)
+        assert e.value.field == "choices"
+
+
+def test_a_stream_whose_chunks_carry_no_choice_is_an_error_naming_choices():
+    """A usage chunk alone (`choices: []`): `parse_all` returned `[]`; now it says why not."""
+    usage = {**testing.chat_chunks([("A", -0.3, [])])[0], "choices": []}
+    with pytest.raises(tp.UnsupportedResponseError, match="no chunk of the stream carried") as e:
+        tp.parse_all([usage])
+    assert e.value.field == "choices"
+    with pytest.raises(tp.UnsupportedResponseError, match="no choice 0"):
+        tp.parse([usage])
+
+
+def test_empty_choices_chunks_in_a_stream_are_still_read_past():
+    """Azure's first chunk (`choices: []`, filter results) and the usage chunk stay harmless."""
+    positions = [("Hi", -0.1, []), ("!", -0.2, [])]
+    chunks = testing.chat_chunks(positions)
+    azure = {**chunks[0], "object": "", "choices": [], "prompt_filter_results": []}
+    usage = {**chunks[0], "choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 2}}
+    (d,) = tp.parse_all([azure, *chunks, usage])
+    assert d.tokens == ["Hi", "!"]
+
+
 @pytest.mark.parametrize("kind", ["chat", "completions", "chat SDK object"])
 def test_choices_numbered_alike_are_read_by_position_with_a_warning(kind):
     """A server that numbers every choice 0: each choice is its position, and a warning says so.
