@@ -9,6 +9,7 @@ import pytest
 
 import tokenprobs as tp
 from tokenprobs.models import align
+from tokenprobs.models._identity import token_key
 from tokenprobs.render._cells import alternative_rows
 from tokenprobs.testing import chat_completion
 
@@ -67,6 +68,34 @@ CASES = [
         -1.2,
     ),
     (
+        "a bytes-null U+FFFD is the character itself: distinct from a split one's bytes",
+        lambda: one(
+            REPLACEMENT,
+            -1.2,
+            [(REPLACEMENT, -0.9), (REPLACEMENT, -1.2)],
+            sampled=[0xE2],
+            alts=[None, [0xE2]],
+        ),
+        1,
+        True,
+        [REPLACEMENT.encode(), b"\xe2"],
+        -1.2,
+    ),
+    (
+        "a bytes-null sampled U+FFFD matches no split character's bytes",
+        lambda: one(
+            REPLACEMENT,
+            -0.5,
+            [(REPLACEMENT, -0.9), (REPLACEMENT, -1.2)],
+            sampled=None,
+            alts=[[0xE2], [0xE3]],
+        ),
+        2,
+        False,
+        [b"\xe2", b"\xe3", REPLACEMENT.encode()],
+        -1.2,
+    ),
+    (
         "bytes null on one side: the strings decide",
         lambda: one("hi", -0.1, [("hi", -0.1), ("ho", -2.5)], sampled=None),
         0,
@@ -107,6 +136,7 @@ def test_candidate_rules(make, column, in_top, keys, cap):
     assert c.keys(0) == keys
     assert int(c.counts[0]) == len(keys)
     assert c.sampled_key(0) == c._column_keys(0)[column]
+    assert c.sampled_key(0) == token_key(d.tokens[0], d.token_bytes[0])  # one rule for both
     if math.isnan(cap):
         assert math.isnan(c.cap[0])
     else:

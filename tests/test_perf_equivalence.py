@@ -52,12 +52,16 @@ def reference_sampled_index(
     top_tokens: list[list[str]],
     top_bytes: Sequence[list[list[int] | None]],
 ) -> NDArray[np.intp]:
-    """The sampled token's index among the alternatives (first match), -1 when absent."""
+    """The sampled token's index among the alternatives (first match), -1 when absent.
+
+    A match has the sampled token's string and key: a null's bytes are its string's, so it does
+    not match given bytes that differ from them (a U+FFFD of a split character).
+    """
     out = np.full(len(tokens), -1, dtype=np.intp)
     for i, (tok, tb, alts) in enumerate(zip(tokens, token_bytes, top_tokens, strict=True)):
         if tok in alts:
             for j, (t, b) in enumerate(zip(alts, top_bytes[i], strict=True)):
-                if t == tok and (tb is None or b is None or b == tb):
+                if t == tok and reference_key(t, b) == reference_key(tok, tb):
                     out[i] = j
                     break
     return out

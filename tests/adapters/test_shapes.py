@@ -40,6 +40,44 @@ def test_n_greater_than_one_parse_all_and_choice():
         tp.parse(body, choice=2)
 
 
+@pytest.mark.parametrize("kind", ["chat", "chat JSON", "chat SDK object", "completions"])
+@pytest.mark.parametrize("part", ["output", "prompt"])
+def test_a_response_with_no_choices_is_an_error_naming_choices(kind, part):
+    """`choices: []` is no answer: `parse_all` returned `[]`, `parse` said "no choice 0"."""
+    one = [("A", -0.3, [])]
+    body = testing.completion(one) if kind == "completions" else testing.chat_completion(one)
+    body["choices"] = []
+    given: object = body
+    if kind == "chat JSON":
+        given = json.dumps(body).encode()
+    elif kind == "chat SDK object":
+        given = ChatCompletion.model_validate(body)
+    for parse in (tp.parse, tp.parse_all):
+        with pytest.raises(tp.UnsupportedResponseError, match=r"no choices \(choices: \[\]\)") as e:
+            parse(given, part=part)
+        assert e.value.field == "choices"
+
+
+def test_a_stream_whose_chunks_carry_no_choice_is_an_error_naming_choices():
+    """A usage chunk alone (`choices: []`): `parse_all` returned `[]`; now it says why not."""
+    usage = {**testing.chat_chunks([("A", -0.3, [])])[0], "choices": []}
+    with pytest.raises(tp.UnsupportedResponseError, match="no chunk of the stream carried") as e:
+        tp.parse_all([usage])
+    assert e.value.field == "choices"
+    with pytest.raises(tp.UnsupportedResponseError, match="no choice 0"):
+        tp.parse([usage])
+
+
+def test_empty_choices_chunks_in_a_stream_are_still_read_past():
+    """Azure's first chunk (`choices: []`, filter results) and the usage chunk stay harmless."""
+    positions = [("Hi", -0.1, []), ("!", -0.2, [])]
+    chunks = testing.chat_chunks(positions)
+    azure = {**chunks[0], "object": "", "choices": [], "prompt_filter_results": []}
+    usage = {**chunks[0], "choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 2}}
+    (d,) = tp.parse_all([azure, *chunks, usage])
+    assert d.tokens == ["Hi", "!"]
+
+
 @pytest.mark.parametrize("kind", ["chat", "completions", "chat SDK object"])
 def test_choices_numbered_alike_are_read_by_position_with_a_warning(kind):
     """A server that numbers every choice 0: each choice is its position, and a warning says so.
@@ -190,6 +228,31 @@ def test_legacy_stream_equals_whole():
     assert streamed.tokens == whole.tokens
     assert np.array_equal(streamed.top_logprobs, whole.top_logprobs)
     assert not streamed.incomplete
+
+
+@pytest.mark.parametrize("missing", [0, 1, 3])
+def test_a_legacy_stream_chunk_without_text_offset_drops_the_offsets(missing):
+    """A chunk without `text_offset` left the others' offsets on the wrong tokens.
+
+    Chunk 1's missing offset made the result's `text_offset` `[0, 5, 7]` for four tokens:
+    " w" got `lo`'s place. Offsets that cannot be placed are dropped, as a server that sends
+    none gives: `None`.
+    """
+    positions = [("Hel", -0.1, []), ("lo", -0.2, []), (" w", -0.3, []), ("orld", -0.4, [])]
+    chunks = testing.completion_chunks(positions)
+    del chunks[missing]["choices"][0]["logprobs"]["text_offset"]
+    d = tp.parse(chunks)
+    assert d.tokens == ["Hel", "lo", " w", "orld"]
+    assert d.text_offset is None
+    assert tp.parse(testing.completion_chunks(positions)).text_offset == [0, 3, 5, 7]
+
+
+def test_a_legacy_stream_keeps_its_offsets_when_only_a_tokenless_chunk_lacks_them():
+    """The finish chunk (no tokens) without `text_offset` places nothing: the offsets stay."""
+    positions = [("Hel", -0.1, []), ("lo", -0.2, [])]
+    chunks = testing.completion_chunks(positions)
+    chunks[-1]["choices"][0]["logprobs"] = {"tokens": [], "token_logprobs": []}
+    assert tp.parse(chunks).text_offset == [0, 3]
 
 
 def test_responses_events_equal_response_without_bytes():

@@ -229,6 +229,20 @@ def test_a_legacy_stream_of_token_id_strings_gets_its_text_from_the_offsets():
     assert d.candidates.counts.tolist() == [2, 2, 1]
 
 
+def test_a_legacy_stream_of_token_id_strings_with_a_chunk_without_offsets_cuts_no_bytes():
+    """Offsets that lost a chunk's would cut the wrong characters: the ids stay, no bytes."""
+    chunks = [
+        testing.vllm_token_ids(c, VOCAB) if c["choices"][0].get("logprobs") else c
+        for c in testing.completion_chunks(POSITIONS)
+    ]
+    del chunks[1]["choices"][0]["logprobs"]["text_offset"]
+    d = tp.parse(chunks)
+    assert d.token_ids.tolist() == [10, 11, 12]
+    assert d.text_offset is None
+    assert d.bytes_decoded is None
+    assert d.token_bytes == [None, None, None]
+
+
 def test_a_large_body_of_token_id_strings_parses_as_a_small_one():
     """Above the raw-JSON fast path's threshold, ids and the sampled bytes come out the same."""
     body = testing.vllm_token_ids(testing.chat_completion(POSITIONS * 300), VOCAB)

@@ -157,3 +157,31 @@ def test_a_prediction_whose_answer_came_without_logprobs_says_so(server):
         tp.parse(prediction)
     assert "answer came without its logprobs" in str(e.value)
     assert not e.value.not_requested
+
+
+@pytest.mark.parametrize("model_type", ["chat", "responses"])
+def test_a_history_entry_of_several_generations_reads_each(server, model_type):
+    """`lm(..., n=2)`: DSPy asks twice and keeps both responses, a tuple, in the one entry.
+
+    Was: 'not a response shape tokenprobs knows', the entry not even seen as DSPy's.
+    """
+    yes, no = [("yes", -0.2, [("yes", -0.2), ("no", -1.8)])], [("no", -1.8, [("no", -1.8)])]
+    build = tp.testing.chat_completion if model_type == "chat" else tp.testing.response
+    bodies = [build(yes), build(no)]
+    for body in bodies:
+        server.reply(body)
+    model = lm(server, logprobs=True, top_logprobs=2, model_type=model_type)
+    model("hi", n=2)
+    entry = model.history[-1]
+    assert isinstance(entry["response"], tuple)
+    assert len(entry["response"]) == len(server.requests) == 2
+    expected = [tp.parse(b).model_copy(update={"choice": i}) for i, b in enumerate(bodies)]
+    assert tp.parse_all(entry) == expected
+    assert tp.parse_all(entry["response"]) == expected
+    assert tp.parse(entry, choice=1) == expected[1]
+    with pytest.raises(tp.UnsupportedResponseError, match="no choice 2") as e:
+        tp.parse(entry, choice=2)
+    assert e.value.field == "choices"
+    with pytest.raises(tp.UnsupportedResponseError, match="empty list") as e:
+        tp.parse(dict(entry, response=()))
+    assert e.value.field == "response"

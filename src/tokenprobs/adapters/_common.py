@@ -46,8 +46,12 @@ def select(choices: list[Any], choice: int | None) -> list[tuple[int, int, Any]]
     """`[(position, index, choice)]`: all in index order, or the one whose index is `choice`.
 
     Raises:
-        UnsupportedResponseError: A choice is not an object (`null`, a string, a number, a list).
+        UnsupportedResponseError: There are no choices (`choices: []` is no answer), or a choice
+            is not an object (`null`, a string, a number, a list).
     """
+    if not choices:
+        msg = "the response has no choices (choices: []): it holds no answer, so no logprobs"
+        raise UnsupportedResponseError(msg, field="choices")
     for i, c in enumerate(choices):
         if c is None or isinstance(c, str | bytes | int | float | list | tuple):
             msg = (

@@ -42,6 +42,7 @@ class _Choice:
     finish_reason: str | None = None
     top_null: list[int] = field(default_factory=list)
     text_offset: list[int] | None = None
+    offsets_lost: bool = False  # a chunk with tokens came without its `text_offset`
     parts_with_deltas: set[tuple[object, ...]] = field(default_factory=set)
     parts_with_text: set[tuple[object, ...]] = field(default_factory=set)
     ended: bool = False
@@ -235,7 +236,9 @@ class StreamAccumulator:
             cols, top_null, offsets = legacy_columns(lp, p, start=len(state.content))
             state.content.extend(cols)
             state.top_null += top_null
-            if offsets is not None:
+            if offsets is None:  # the later offsets would be read as these tokens'
+                state.offsets_lost |= len(cols) > 0
+            else:
                 state.text_offset = (state.text_offset or []) + offsets
 
     def _feed_responses(self, event: Any, path: str) -> None:  # noqa: ANN401
@@ -351,8 +354,9 @@ class StreamAccumulator:
                 "carried its logprobs: the server ignored `logprobs`"
             )
             raise MissingLogprobsError(msg, endpoint=_ENDPOINTS.get(self.kind))
-        if self.kind == "completions" and cols.token_ids is not None and state.text_offset:
-            cols = _with_offset_bytes(cols, "".join(text), state.text_offset)
+        offsets = None if state.offsets_lost else state.text_offset
+        if self.kind == "completions" and cols.token_ids is not None and offsets:
+            cols = _with_offset_bytes(cols, "".join(text), offsets)
         return cols.build(
             _SOURCES[self.kind],
             choice=choice,
@@ -361,7 +365,7 @@ class StreamAccumulator:
             incomplete=early,
             model=self.model,
             top_null=state.top_null,
-            text_offset=state.text_offset,
+            text_offset=offsets,
             # an echoed prompt (null first logprob) whose end a stream does not say
             prompt_length=None if cols.logprobs[:1] == [None] else 0,
             response=response,

@@ -1,9 +1,13 @@
 """Token identity: which returned entries are the same token, and which one was sampled.
 
-Two entries are the same token when their strings are equal and their bytes agree where both
-are given. `identify` decides it for a whole distribution in a few vectorised passes over
-integer ids of the strings and byte strings; `sampled_index` and `duplicate_alternatives` are
-the rule written out position by position (the reference the differential test compares with).
+Two entries are the same token when their strings are equal and so are their `token_key`s: their
+bytes, or for `bytes: null` the UTF-8 of the string. A string can stand for several tokens (each
+piece of a split character reads `\ufffd`) and only bytes tell those apart, so a null is taken
+to be what its string spells, and never matches given bytes that differ from it (one rule for
+duplicates and the sampled token, and the bytes `Candidates.row` keys them by).
+`identify` decides it for a whole distribution in a few vectorised passes over integer ids of
+the strings and byte strings; `sampled_index` and `duplicate_alternatives` are the rule written
+out position by position (the reference the differential test compares with).
 """
 
 from __future__ import annotations
@@ -44,14 +48,15 @@ def sampled_index(
 ) -> NDArray[np.intp]:
     """Per position: the index of the sampled token among the alternatives, `-1` when absent.
 
-    Tokens are the same when their strings match and their bytes do too (where both are given):
-    two ids can share a string such as `\ufffd` while their bytes differ. The first match wins.
+    Tokens are the same when their strings match and their `token_key`s do too: two ids can
+    share a string such as `\ufffd` while their bytes differ. The first match wins.
     """
     out = np.full(len(tokens), -1, dtype=np.intp)
     for i, (tok, tb, alts) in enumerate(zip(tokens, token_bytes, top_tokens, strict=True)):
         if tok in alts:
+            own = token_key(tok, tb)
             for j, (t, b) in enumerate(zip(alts, top_bytes[i], strict=True)):
-                if t == tok and (tb is None or b is None or b == tb):
+                if t == tok and token_key(t, b) == own:
                     out[i] = j
                     break
     return out
@@ -228,12 +233,10 @@ def identify(
             sampled_index(tokens, token_bytes, top_tokens, top_bytes),
             duplicate_alternatives(top_tokens, top_bytes, shape),
         )
-    alt_key, alt_null = keyed
     key = np.full((n, width), -1, dtype=np.intp)
-    null = np.zeros((n, width), dtype=bool)
-    key[need], null[need] = alt_key, alt_null
-    own_key, own_null = _key_ids(_Named(tokens, own_name, name_key), token_bytes, ids)
-    same = match & (own_null[:, None] | null | (key == own_key[:, None]))
+    key[need] = keyed
+    own_key = _key_ids(_Named(tokens, own_name, name_key), token_bytes, ids)
+    same = match & (key == own_key[:, None])
     index = np.where(same.any(axis=1), same.argmax(axis=1), -1).astype(np.intp)
     dup = np.zeros(shape, dtype=bool)
     rows = np.flatnonzero(repeated)
@@ -294,8 +297,8 @@ def _alternative_keys(
     top_bytes: Sequence[list[list[int] | None]],
     which: NDArray[np.intp],
     ids: dict[bytes, int],
-) -> tuple[NDArray[np.intp], NDArray[np.bool_]] | None:
-    """The key ids of the alternatives numbered `which`, and where their bytes are null.
+) -> NDArray[np.intp] | None:
+    """The key ids of the alternatives numbered `which` (a null's: its string's bytes).
 
     `None` when some byte list's JSON text is not a list of byte values.
     """
@@ -313,30 +316,27 @@ def _alternative_keys(
                 slots if which.size == len(slots) else list(map(slots.__getitem__, which.tolist()))
             )
             if None not in chosen:
-                return slot_key[np.array(chosen, dtype=np.intp)], np.zeros(len(chosen), dtype=bool)
+                return slot_key[np.array(chosen, dtype=np.intp)]
             null = np.array([s is None for s in chosen], dtype=bool)
             key = picked.name_key[picked.name]  # a null's key: its string's bytes
             key[~null] = slot_key[np.array([s for s in chosen if s is not None], dtype=np.intp)]
-            return key, null
+            return key
     flat = list(chain.from_iterable(top_bytes))
     raw = flat if which.size == len(flat) else list(map(flat.__getitem__, which.tolist()))
     return _key_ids(picked, raw, ids)
 
 
-def _key_ids(
-    named: _Named, raw: list[list[int] | None], ids: dict[bytes, int]
-) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
-    """Each `token_key(token, raw)` as an id in `ids` (added there), and where `raw` is null.
+def _key_ids(named: _Named, raw: list[list[int] | None], ids: dict[bytes, int]) -> NDArray[np.intp]:
+    """Each `token_key(token, raw)` as an id in `ids` (added there).
 
-    A list equal to the bytes its token string stands for has that string's key; only the
-    others are turned into bytes one by one.
+    A list equal to the bytes its token string stands for, and a null, have that string's key;
+    only the others are turned into bytes one by one.
     """
     key = named.name_key[named.name]
     derived = {t: list(derive_bytes(t)) for t in dict.fromkeys(named.tokens)}
     if raw == list(map(derived.__getitem__, named.tokens)):  # the usual case: one C-level pass
-        return key, np.zeros(len(raw), dtype=bool)
-    null = np.array([b is None for b in raw], dtype=bool)
+        return key
     for i, (t, b) in enumerate(zip(named.tokens, raw, strict=True)):
         if b is not None and b != derived[t]:
             key[i] = ids.setdefault(bytes(b), len(ids))
-    return key, null
+    return key

@@ -2,9 +2,10 @@
 
 A `dspy.LM(model, logprobs=True, top_logprobs=k)` keeps the logprobs in three places: each
 output of `lm(...)` (`{"text": ..., "logprobs": {"content": [...]}}`), `lm.history[i]` (whose
-`"response"` holds the provider's raw body in `provider_data`), and a `dspy.Predict`'s
-`Prediction.logprobs`. The history entry is the complete one: the raw body gives the model, the
-finish reason and the shape (chat or Responses); outputs and predictions give the logprobs alone.
+`"response"` holds the provider's raw body in `provider_data`; for `n > 1` a tuple of such
+responses, one per generation), and a `dspy.Predict`'s `Prediction.logprobs`. The history entry
+is the complete one: the raw body gives the model, the finish reason and the shape (chat or
+Responses); outputs and predictions give the logprobs alone.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters import chat
 from tokenprobs.adapters._columns import columns_from_entries
+from tokenprobs.adapters._tool_calls import each_choice
 from tokenprobs.adapters.frameworks._base import (
     Generic,
     missing,
@@ -48,14 +50,17 @@ def is_dspy(obj: object) -> bool:
     if not isinstance(obj, dict):
         return False
     if obj.keys() >= _HISTORY:  # the response: lm15's, or LiteLLM's (DSPy's LiteLLM engine)
-        return obj["response"] is None or module_of(obj["response"]).startswith(_ENGINES)
+        response = obj["response"]
+        each = response if isinstance(response, list | tuple) else (response,)  # one a generation
+        return response is None or all(module_of(r).startswith(_ENGINES) for r in each)
     return "text" in obj and module_of(obj.get("logprobs")).startswith(PREFIX)
 
 
 def parse_dspy(obj: Any, *, choice: int | None, generic: Generic) -> list[TokenDistribution]:  # noqa: ANN401
     """The distributions of a DSPy history entry, `Response`, output or `Prediction`."""
     if isinstance(obj, dict) and obj.keys() >= _HISTORY:
-        return _response(
+        several = isinstance(obj["response"], list | tuple)  # DSPy's n > 1: one per generation
+        return (_responses if several else _response)(
             obj["response"],
             obj.get("outputs"),
             choice=choice,
@@ -66,6 +71,8 @@ def parse_dspy(obj: Any, *, choice: int | None, generic: Generic) -> list[TokenD
         if not obj:
             msg = "an empty list of DSPy outputs"
             raise UnsupportedResponseError(msg)
+        if all(type(o).__name__ == "Response" for o in obj):  # a history entry's, n > 1
+            return _responses(obj, None, choice=choice, generic=generic)
         outputs = list(obj)
         indexed = list(enumerate(outputs)) if choice is None else [(choice, _pick(outputs, choice))]
         return [_output(o, choice=i) for i, o in indexed]
@@ -81,11 +88,43 @@ def parse_dspy(obj: Any, *, choice: int | None, generic: Generic) -> list[TokenD
     raise UnsupportedResponseError(msg)
 
 
-def _pick(outputs: list[Any], choice: int) -> Any:  # noqa: ANN401
+def _pick(outputs: list[Any], choice: int, what: str = "outputs") -> Any:  # noqa: ANN401
     if not 0 <= choice < len(outputs):
-        msg = f"there is no choice {choice}: the DSPy outputs hold {len(outputs)}"
+        msg = f"there is no choice {choice}: the DSPy {what} hold {len(outputs)}"
         raise UnsupportedResponseError(msg, field="choices")
     return outputs[choice]
+
+
+def _responses(
+    responses: list[Any] | tuple[Any, ...],
+    outputs: Any,  # noqa: ANN401
+    *,
+    choice: int | None,
+    generic: Generic,
+    model_type: object = None,
+) -> list[TokenDistribution]:
+    """A history entry's responses when `n > 1` (DSPy asks once per generation): each a choice.
+
+    Response `i` (and output `i`, when there is one per response) is choice `i`; a tool call
+    among them is left out of `parse_all` as in a body's choices.
+
+    Raises:
+        UnsupportedResponseError: There are no responses.
+    """
+    if not responses:
+        msg = "the DSPy history entry's response is an empty list: the LM kept no response"
+        raise UnsupportedResponseError(msg, field="response")
+    matched = isinstance(outputs, list) and len(outputs) == len(responses)
+
+    def one(i: int) -> TokenDistribution:
+        response = _pick(list(responses), i, "history entry's responses")
+        own = [outputs[i]] if matched else None
+        (d,) = _response(response, own, choice=0, generic=generic, model_type=model_type)
+        return d.model_copy(update={"choice": i})
+
+    if choice is not None:
+        return [one(choice)]
+    return each_choice(one, range(len(responses)))
 
 
 def _response(
