@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -123,3 +124,16 @@ def test_get_token_distribution_with_n_0_sends_nothing():
         with pytest.raises(ValueError, match="n=0"):
             tp.get_token_distribution("Hi", model="gpt-4o", client=client, n=0)
     assert route.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [({5}, "is a set, which"), (b"5", "is a bytes, which"), (np.int64(5), "is a numpy.int64")],
+)
+def test_a_value_json_cannot_carry_is_named_as_python_spells_it(value, named):
+    """A built-in type is named plainly (`a set`, not `a builtins.set`); numpy's keep the module."""
+    params = {"model": "gpt-4o", "logprobs": True, "top_logprobs": value}
+    with pytest.raises(TypeError, match=re.escape(named)) as info:
+        tp.check_request(CHAT, params)
+    assert "builtins" not in str(info.value)
+    assert ("int(top_logprobs)" in str(info.value)) == isinstance(value, np.generic)

@@ -70,12 +70,21 @@ def _check_scalars(sent: Mapping[str, object]) -> None:
     for name in _SCALARS:
         value = sent.get(name)
         if not isinstance(value, _JSON):
-            kind = f"{type(value).__module__}.{type(value).__qualname__}"
+            numpy_like = type(value).__module__ != "builtins"  # int(x) / bool(x) convert those
+            hint = f", e.g. int({name}) or bool({name})" if numpy_like else ""
             msg = (
-                f"{name} is a {kind}, which a JSON request cannot carry (the SDK fails to encode "
-                f"it): pass a plain int or bool, e.g. int({name}) or bool({name})"
+                f"{name} is {_named_type(value)}, which a JSON request cannot carry (the SDK "
+                f"fails to encode it): pass a plain int or bool{hint}"
             )
             raise TypeError(msg)
+
+
+def _named_type(value: object) -> str:
+    """`a set` for a built-in type, `a numpy.int64` with its module for any other."""
+    kind = type(value)
+    if kind.__module__ == "builtins":
+        return a_type(value)
+    return f"a {kind.__module__}.{kind.__qualname__}"
 
 
 def _check_n(endpoint: Endpoint, n: object) -> None:
