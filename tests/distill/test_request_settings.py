@@ -98,3 +98,40 @@ def test_axolotl_rows_carry_the_tools_in_its_field(tmp_path, layout):
     assert row["tools"] == TOOLS
     plain = _collect(tmp_path, {"messages": MESSAGES}, answer=answer)
     assert "tools" not in distill.to_axolotl(plain, k=3, vocab=VOCAB, layout=layout)
+
+
+FUNCTIONS = [{"name": "greet", "parameters": {"type": "object"}}]
+FORCED = {"type": "function", "function": {"name": "greet"}}
+
+
+@pytest.mark.parametrize(
+    "choice",
+    [
+        {"tools": TOOLS, "tool_choice": FORCED},
+        {"tools": TOOLS, "tool_choice": "required"},
+        {"functions": FUNCTIONS, "function_call": {"name": "greet"}},
+    ],
+)
+def test_a_chat_record_keeps_which_tool_the_teacher_was_made_to_call(tmp_path, choice):
+    """tool_choice and the legacy functions / function_call are what the teacher saw too."""
+    record = _collect(tmp_path, {"messages": MESSAGES, **choice})
+    assert record.input == {"messages": MESSAGES, **choice}
+
+
+def test_a_responses_record_keeps_its_tool_choice(tmp_path):
+    """Responses' tool_choice goes beside its tools."""
+    request = {"input": "Greet me.", "tools": TOOLS, "tool_choice": "required"}
+    record = _collect(tmp_path, request, answer=response([("Hi", -0.1, [("Hi", -0.1)])]))
+    assert record.input == request
+
+
+def test_axolotl_rows_give_legacy_functions_as_tools(tmp_path):
+    """A chat template takes tools: each legacy function is the function tool it stands for."""
+    rng = np.random.default_rng(4)
+    answer = body(teacher_positions(rng, 3, 3)[1])
+    record = _collect(tmp_path, {"messages": MESSAGES, "functions": FUNCTIONS}, answer=answer)
+    row = distill.to_axolotl(record, k=3, vocab=VOCAB)
+    assert row["tools"] == [{"type": "function", "function": FUNCTIONS[0]}]
+    odd = distill.KDRecord(**{**vars(record), "input": {"messages": MESSAGES, "functions": "f"}})
+    with pytest.raises(distill.DistillError, match="functions is str, not a list"):
+        distill.to_axolotl(odd, k=3, vocab=VOCAB)

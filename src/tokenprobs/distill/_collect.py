@@ -23,8 +23,8 @@ __all__ = ["check_settings", "collect", "line_records", "read_inputs", "warn_ski
 
 _INPUT_KEYS = ("messages", "prompt", "input", "prompt_token_ids")
 _CONTEXT = {  # the input's key: the request's other fields the model saw, kept beside it
-    "messages": ("tools", "response_format"),
-    "input": ("instructions", "tools", "text"),  # Responses: its system text, its format
+    "messages": ("tools", "tool_choice", "functions", "function_call", "response_format"),
+    "input": ("instructions", "tools", "tool_choice", "text"),  # Responses: system text, format
 }
 
 

@@ -197,9 +197,10 @@ class KDRecord:
     id: str | None
     teacher: Teacher
     input: Mapping[str, object] | None
-    """`{"messages": [...]}` (with the request's `"tools"` and `"response_format"` when it has
-    them), `{"prompt": "..."}`, `{"input": ...}` (Responses, with its `"instructions"`, `"tools"`
-    and `"text"` when it has them) or `{"prompt_token_ids": [...]}`; None when not known."""
+    """`{"messages": [...]}` (with the request's `"tools"`, `"tool_choice"`, legacy `"functions"`
+    and `"function_call"`, and `"response_format"` when it has them), `{"prompt": "..."}`,
+    `{"input": ...}` (Responses, with its `"instructions"`, `"tools"`, `"tool_choice"` and
+    `"text"` when it has them) or `{"prompt_token_ids": [...]}`; None when not known."""
     completion_text: str
     offsets: NDArray[np.int64]
     cand_bytes: list[bytes]
