@@ -39,12 +39,17 @@ def _collect(tmp_path, request, answer=BODY):
         ({"logit_bias": {"15": 5}}, ("logit_bias",)),
         ({"top_k": 20, "min_p": 0.05}, ("top_k", "min_p")),
         ({"repetition_penalty": 1.1, "top_logprobs": 5}, ("repetition_penalty",)),
+        ({"response_format": {"type": "text"}}, None),
+        ({"response_format": FORMAT}, ("response_format",)),
+        ({"response_format": {"type": "json_object"}}, ("response_format",)),
+        ({"guided_json": {"type": "object"}, "guided_regex": None}, ("guided_json",)),
+        ({"structured_outputs": {"choice": ["a", "b"]}}, ("structured_outputs",)),
     ],
 )
 def test_a_setting_that_reshapes_the_sampling_makes_the_hard_label_biased(
     tmp_path, settings, adjusted
 ):
-    """A penalty, a logit bias or vLLM's top_k/min_p: the sampled token is no draw of the model."""
+    """A penalty, a logit bias, vLLM's top_k/min_p, a grammar: the token is no draw of the model."""
     request = {"model": "m", "messages": MESSAGES, "temperature": 1.0, **settings}
     teacher = _collect(tmp_path, request).teacher
     assert teacher.sampling_adjustments == adjusted
@@ -135,3 +140,15 @@ def test_axolotl_rows_give_legacy_functions_as_tools(tmp_path):
     odd = distill.KDRecord(**{**vars(record), "input": {"messages": MESSAGES, "functions": "f"}})
     with pytest.raises(distill.DistillError, match="functions is str, not a list"):
         distill.to_axolotl(odd, k=3, vocab=VOCAB)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "adjusted"), [({"type": "text"}, None), (FORMAT, ("text.format",))]
+)
+def test_a_responses_structured_output_makes_the_hard_label_biased(tmp_path, fmt, adjusted):
+    """Responses' text.format json_schema decodes under a grammar mask too."""
+    request = {"input": "Greet me.", "temperature": 1, "text": {"format": fmt}}
+    answer = response([("Hi", -0.1, [("Hi", -0.1)])])
+    teacher = _collect(tmp_path, request, answer=answer).teacher
+    assert teacher.sampling_adjustments == adjusted
+    assert teacher.unbiased_hard_label is (adjusted is None)
