@@ -39,12 +39,17 @@ def _collect(tmp_path, request, answer=BODY):
         ({"logit_bias": {"15": 5}}, ("logit_bias",)),
         ({"top_k": 20, "min_p": 0.05}, ("top_k", "min_p")),
         ({"repetition_penalty": 1.1, "top_logprobs": 5}, ("repetition_penalty",)),
+        ({"response_format": {"type": "text"}}, None),
+        ({"response_format": FORMAT}, ("response_format",)),
+        ({"response_format": {"type": "json_object"}}, ("response_format",)),
+        ({"guided_json": {"type": "object"}, "guided_regex": None}, ("guided_json",)),
+        ({"structured_outputs": {"choice": ["a", "b"]}}, ("structured_outputs",)),
     ],
 )
 def test_a_setting_that_reshapes_the_sampling_makes_the_hard_label_biased(
     tmp_path, settings, adjusted
 ):
-    """A penalty, a logit bias or vLLM's top_k/min_p: the sampled token is no draw of the model."""
+    """A penalty, a logit bias, vLLM's top_k/min_p, a grammar: the token is no draw of the model."""
     request = {"model": "m", "messages": MESSAGES, "temperature": 1.0, **settings}
     teacher = _collect(tmp_path, request).teacher
     assert teacher.sampling_adjustments == adjusted
@@ -98,3 +103,52 @@ def test_axolotl_rows_carry_the_tools_in_its_field(tmp_path, layout):
     assert row["tools"] == TOOLS
     plain = _collect(tmp_path, {"messages": MESSAGES}, answer=answer)
     assert "tools" not in distill.to_axolotl(plain, k=3, vocab=VOCAB, layout=layout)
+
+
+FUNCTIONS = [{"name": "greet", "parameters": {"type": "object"}}]
+FORCED = {"type": "function", "function": {"name": "greet"}}
+
+
+@pytest.mark.parametrize(
+    "choice",
+    [
+        {"tools": TOOLS, "tool_choice": FORCED},
+        {"tools": TOOLS, "tool_choice": "required"},
+        {"functions": FUNCTIONS, "function_call": {"name": "greet"}},
+    ],
+)
+def test_a_chat_record_keeps_which_tool_the_teacher_was_made_to_call(tmp_path, choice):
+    """tool_choice and the legacy functions / function_call are what the teacher saw too."""
+    record = _collect(tmp_path, {"messages": MESSAGES, **choice})
+    assert record.input == {"messages": MESSAGES, **choice}
+
+
+def test_a_responses_record_keeps_its_tool_choice(tmp_path):
+    """Responses' tool_choice goes beside its tools."""
+    request = {"input": "Greet me.", "tools": TOOLS, "tool_choice": "required"}
+    record = _collect(tmp_path, request, answer=response([("Hi", -0.1, [("Hi", -0.1)])]))
+    assert record.input == request
+
+
+def test_axolotl_rows_give_legacy_functions_as_tools(tmp_path):
+    """A chat template takes tools: each legacy function is the function tool it stands for."""
+    rng = np.random.default_rng(4)
+    answer = body(teacher_positions(rng, 3, 3)[1])
+    record = _collect(tmp_path, {"messages": MESSAGES, "functions": FUNCTIONS}, answer=answer)
+    row = distill.to_axolotl(record, k=3, vocab=VOCAB)
+    assert row["tools"] == [{"type": "function", "function": FUNCTIONS[0]}]
+    odd = distill.KDRecord(**{**vars(record), "input": {"messages": MESSAGES, "functions": "f"}})
+    with pytest.raises(distill.DistillError, match="functions is str, not a list"):
+        distill.to_axolotl(odd, k=3, vocab=VOCAB)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "adjusted"), [({"type": "text"}, None), (FORMAT, ("text.format",))]
+)
+def test_a_responses_structured_output_makes_the_hard_label_biased(tmp_path, fmt, adjusted):
+    """Responses' text.format json_schema decodes under a grammar mask too."""
+    request = {"input": "Greet me.", "temperature": 1, "text": {"format": fmt}}
+    answer = response([("Hi", -0.1, [("Hi", -0.1)])])
+    teacher = _collect(tmp_path, request, answer=answer).teacher
+    assert teacher.sampling_adjustments == adjusted
+    assert teacher.unbiased_hard_label is (adjusted is None)

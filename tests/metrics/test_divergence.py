@@ -311,3 +311,14 @@ def test_tv_lower_never_above_upper():
     p, q = [-745.0, float("nan"), -1e-05], [-1e-05, -0.7, 1e-07]
     lower, upper = metrics.tv_bounds(p, q)
     assert lower <= upper
+
+
+@pytest.mark.parametrize("bounds", [metrics.js_bounds, metrics.kl_bounds])
+@pytest.mark.parametrize("base", [0.5, np.float64(0.1)])
+def test_a_base_below_one_is_refused(bounds, base):
+    """In base 0.5 KL came out [-0.26, -inf]: negative, and its lower end above its upper."""
+    p, q = np.log([0.6, 0.3, np.nan]), np.log([0.5, np.nan, 0.4])
+    with pytest.raises(ValueError, match="base must be above 1"):
+        bounds(p, q, base=base)
+    bits = bounds(p, q, base=2)
+    assert bits.tolist() == (bounds(p, q) / math.log(2)).tolist()

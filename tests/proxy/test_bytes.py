@@ -49,7 +49,7 @@ class ByteToy:
 
     def __post_init__(self) -> None:
         """A random logit table, one row per previous token."""
-        self.table = np.random.default_rng(self.seed).normal(0, self.scale, (len(SMALL),) * 2)
+        self.table = np.random.default_rng(self.seed).normal(0, self.scale, (len(self.vocab),) * 2)
 
     def logprobs(self, ids: list[int]) -> np.ndarray:
         """The next-token logprobs after `ids`."""
@@ -59,37 +59,44 @@ class ByteToy:
     def tokenize(self, text, *, add_bos=True, special=True):
         """BOS (when asked) and the longest-match ids; the BOS text is never matched."""
         del special
-        return [0] * add_bos + longest_match(bytes(text), SMALL, skip=1)
+        return [0] * add_bos + longest_match(bytes(text), self.vocab, skip=1)
 
     def score(self, prompt, continuation=()):
         """Rows before each continuation token and after the last."""
         ids = [*prompt, *continuation]
         rows = [self.logprobs(ids[: len(prompt) + j]) for j in range(len(continuation) + 1)]
-        return proxy.DenseLogprobs.from_logits(np.array(rows), SMALL)
+        return proxy.DenseLogprobs.from_logits(np.array(rows), self.vocab)
 
 
 def approx(model: ByteToy, context: bytes, key: bytes) -> float:
-    """The documented approximation, computed here: chain over the tokenisation, last extended."""
-    ids = model.tokenize(context)
-    pieces = longest_match(key, SMALL, skip=1)
-    total = 0.0
-    for u in pieces[:-1]:
-        total += float(model.logprobs(ids)[u])
-        ids = [*ids, u]
-    lp = model.logprobs(ids)
-    ext = [v for v in range(1, len(SMALL)) if SMALL[v].startswith(SMALL[pieces[-1]])]
-    return total + float(np.logaddexp.reduce(lp[ext]))
+    """The documented path sum, computed here.
+
+    Along the tokenisation, at each step the tokens that hold the rest of the key at once (at
+    the last step, those extending the last piece).
+    """
+    vocab, ids = model.vocab, model.tokenize(context)
+    pieces = longest_match(key, vocab, skip=1)
+    total, chain, rest = -math.inf, 0.0, key
+    for j, u in enumerate(pieces):
+        lp = model.logprobs(ids)
+        need = rest if j < len(pieces) - 1 else vocab[u]
+        ext = [v for v in range(1, len(vocab)) if vocab[v].startswith(need)]
+        if ext:
+            total = float(np.logaddexp(total, chain + np.logaddexp.reduce(lp[ext])))
+        chain += float(lp[u])
+        ids, rest = [*ids, u], rest[len(vocab[u]) :]
+    return total
 
 
 def exact(model: ByteToy, ids: list[int], key: bytes) -> float:
     """The true prefix probability: every token path whose bytes start with `key`."""
-    lp = model.logprobs(ids)
+    vocab, lp = model.vocab, model.logprobs(ids)
     total = -math.inf
-    for v in range(1, len(SMALL)):
-        if SMALL[v].startswith(key):
+    for v in range(1, len(vocab)):
+        if vocab[v].startswith(key):
             total = float(np.logaddexp(total, lp[v]))
-        elif key.startswith(SMALL[v]):
-            rest = exact(model, [*ids, v], key[len(SMALL[v]) :])
+        elif key.startswith(vocab[v]):
+            rest = exact(model, [*ids, v], key[len(vocab[v]) :])
             total = float(np.logaddexp(total, lp[v] + rest))
     return total
 
@@ -111,6 +118,34 @@ def test_byte_prefix_is_the_documented_approximation_and_a_lower_bound(seed):
             assert value == pytest.approx(truth, abs=1e-12), key
     # a key with a second path (b"a" then b"b…") is strictly below the truth
     assert got[KEYS.index(b"ab")] < exact(model, ctx, b"ab") - 1e-6
+
+
+GAPPY = (b"<s>", b"a", b"b", b"c", b"abc")
+"""A vocabulary with `abc` but not its prefix `ab`, which it then spells `a` + `b`."""
+
+
+@dataclass
+class GappyToy(ByteToy):
+    """The toy over GAPPY."""
+
+    vocab = GAPPY
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_prefix_is_never_valued_below_its_extensions(seed):
+    """`ab` (spelt a + b) once read below `abc` (one token), which it is a prefix of."""
+    model = GappyToy(seed)
+    keys = [b"ab", b"abc", b"a", b"b"]
+    got = dict(zip(keys, proxy.BytePrefix(model).logprobs(b"c", keys).tolist(), strict=True))
+    ctx = model.tokenize(b"c")
+    for key in keys:
+        longer = [got[k] for k in keys if k.startswith(key)]
+        assert got[key] == pytest.approx(max(approx(model, b"c", key), *longer), abs=1e-12)
+        assert got[key] <= exact(model, ctx, key) + 1e-12, key
+    assert got[b"ab"] >= got[b"abc"]
+    assert got[b"a"] >= got[b"ab"]
+    # abc + (a, then b): every way GAPPY writes a text starting with ab, so the truth itself
+    assert got[b"ab"] == pytest.approx(exact(model, ctx, b"ab"), abs=1e-12)
 
 
 def test_single_bytes_cover_every_continuation():

@@ -23,8 +23,8 @@ __all__ = ["check_settings", "collect", "line_records", "read_inputs", "warn_ski
 
 _INPUT_KEYS = ("messages", "prompt", "input", "prompt_token_ids")
 _CONTEXT = {  # the input's key: the request's other fields the model saw, kept beside it
-    "messages": ("tools", "response_format"),
-    "input": ("instructions", "tools", "text"),  # Responses: its system text, its format
+    "messages": ("tools", "tool_choice", "functions", "function_call", "response_format"),
+    "input": ("instructions", "tools", "tool_choice", "text"),  # Responses: system text, format
 }
 
 
@@ -60,7 +60,13 @@ _NEUTRAL: dict[str, tuple[object, ...]] = {  # a body's setting: the values that
     "min_tokens": (None, 0),  # vLLM: the end of text is masked until then
     "allowed_token_ids": (None,),  # vLLM
     "bad_words": (None, []),  # vLLM
+    "guided_json": (None,),  # vLLM's constrained decoding, as its structured_outputs
+    "guided_regex": (None,),
+    "guided_choice": (None,),
+    "guided_grammar": (None,),
+    "structured_outputs": (None,),
 }
+_FREE_FORMATS = (None, "text")  # a response format that constrains nothing (json_* masks tokens)
 
 
 def _adjustments(body: Mapping[str, object]) -> tuple[str, ...] | None:
@@ -72,7 +78,27 @@ def _adjustments(body: Mapping[str, object]) -> tuple[str, ...] | None:
         return value in _NEUTRAL[name]
 
     found = tuple(name for name in _NEUTRAL if name in body and not neutral(name, body[name]))
-    return found or None
+    return (*found, *_constrained(body)) or None
+
+
+def _constrained(body: Mapping[str, object]) -> tuple[str, ...]:
+    """`response_format` (chat) or `text.format` (Responses) where it is no free text format.
+
+    Structured outputs decode under a grammar mask: the sampled token is a draw of the masked
+    distribution, not of the one returned (vLLM's raw logprobs are from before the mask), and
+    the schema-forced tokens come back at logprob 0.0 whatever the model preferred.
+    """
+    text = body.get("text")
+    formats = {
+        "response_format": body.get("response_format"),
+        "text.format": text.get("format") if isinstance(text, Mapping) else None,
+    }
+    return tuple(
+        name
+        for name, given in formats.items()
+        if given is not None
+        and (given.get("type") if isinstance(given, Mapping) else given) not in _FREE_FORMATS
+    )
 
 
 def _settings(body: Mapping[str, object]) -> dict[str, object]:

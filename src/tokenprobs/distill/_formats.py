@@ -80,6 +80,24 @@ def _no_empty_rows(record: KDRecord, a: KDArrays) -> None:
     raise DistillError(msg)
 
 
+def _tools(record: KDRecord) -> list[Any] | None:
+    """The request's tools, its legacy `functions` as the tools they are (None: neither).
+
+    Raises:
+        DistillError: `tools` or `functions` is not a list.
+    """
+    given = record.input or {}
+    found: list[Any] = []
+    for name in ("tools", "functions"):
+        if (value := given.get(name)) is None:
+            continue
+        if not isinstance(value, list):
+            msg = f"record {record.id!r}: the input's {name} is {type(value).__name__}, not a list"
+            raise DistillError(msg)
+        found += value if name == "tools" else [{"type": "function", "function": f} for f in value]
+    return found or None
+
+
 def to_axolotl(
     record: KDRecord,
     /,
@@ -92,7 +110,8 @@ def to_axolotl(
 
     `messages` is the input's conversation plus the teacher's answer as the assistant turn, and
     `tools` the request's tools when it had them (Axolotl's `field_tools`, by default `tools`,
-    gives them to the chat template as the teacher's request gave them to the teacher); one
+    gives them to the chat template as the teacher's request gave them to the teacher; legacy
+    `functions` are given as the tools they are, `{"type": "function", "function": ...}`); one
     row per completion token of exactly `k` values: the raw top-k (Axolotl renormalises and
     rescales by the dataset's `temperature` itself), padded with `AXOLOTL_PAD_LOGPROB` at ids
     distinct from the real ones. Configure the dataset with `field_messages: messages` and
@@ -109,7 +128,8 @@ def to_axolotl(
 
     Raises:
         TypeError: `record` is not a `KDRecord`.
-        DistillError: The record's input has no `messages` (Axolotl's loader needs a chat), or
+        DistillError: The record's input has no `messages` (Axolotl's loader needs a chat), its
+            `tools` or `functions` are no list, or
             a position has no candidate with a student id (its row would be padding only, which
             Axolotl renormalises to NaN), or no `vocab` and the teacher's ids not known.
         ValueError: An unknown `layout`.
@@ -135,7 +155,7 @@ def to_axolotl(
         lp_rows.append([*lps, *([AXOLOTL_PAD_LOGPROB] * len(pad))])
     conversation = [*messages, {"role": "assistant", "content": record.completion_text}]
     row: dict[str, Any] = {"messages": conversation}
-    if (tools := (record.input or {}).get("tools")) is not None:
+    if (tools := _tools(record)) is not None:
         row["tools"] = tools  # Axolotl's field_tools (default "tools"), given to the template
     if layout == "v2":
         return {**row, "logprobs": lp_rows, "target_token_ids": ids_rows}

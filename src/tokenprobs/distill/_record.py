@@ -64,8 +64,9 @@ class Teacher:
     sampling_adjustments: tuple[str, ...] | None = None
     """The request's settings besides `temperature` and `top_p` that reshaped what was sampled,
     by name, where they were not neutral: `presence_penalty`, `frequency_penalty`, `logit_bias`,
-    vLLM's `top_k`, `min_p`, `repetition_penalty` ... (`collect` fills it from the request body;
-    None: none known)."""
+    vLLM's `top_k`, `min_p`, `repetition_penalty` ..., and a structured output's
+    `response_format` (`text.format` on Responses) or vLLM's `guided_*`, which decode under a
+    grammar mask (`collect` fills it from the request body; None: none known)."""
 
     def __post_init__(self) -> None:
         """Check the fields that say what the labels mean (`collect` fills them from requests).
@@ -145,8 +146,9 @@ class Teacher:
 
         True only when the request is known to have sampled at temperature 1 and top-p 1, with
         no other setting reshaping the sampling (`sampling_adjustments`: a penalty, a logit bias,
-        vLLM's `top_k` or `min_p` ...): then cross-entropy on the sampled token is an unbiased
-        estimate of the full-distribution cross-entropy (docs/distill.md).
+        vLLM's `top_k` or `min_p`, a JSON `response_format` ...): then cross-entropy on the
+        sampled token is an unbiased estimate of the full-distribution cross-entropy
+        (docs/distill.md).
         """
         return (
             self.temperature == 1.0 and self.top_p in {None, 1.0} and not self.sampling_adjustments
@@ -197,9 +199,10 @@ class KDRecord:
     id: str | None
     teacher: Teacher
     input: Mapping[str, object] | None
-    """`{"messages": [...]}` (with the request's `"tools"` and `"response_format"` when it has
-    them), `{"prompt": "..."}`, `{"input": ...}` (Responses, with its `"instructions"`, `"tools"`
-    and `"text"` when it has them) or `{"prompt_token_ids": [...]}`; None when not known."""
+    """`{"messages": [...]}` (with the request's `"tools"`, `"tool_choice"`, legacy `"functions"`
+    and `"function_call"`, and `"response_format"` when it has them), `{"prompt": "..."}`,
+    `{"input": ...}` (Responses, with its `"instructions"`, `"tools"`, `"tool_choice"` and
+    `"text"` when it has them) or `{"prompt_token_ids": [...]}`; None when not known."""
     completion_text: str
     offsets: NDArray[np.int64]
     cand_bytes: list[bytes]

@@ -2,14 +2,15 @@ r"""Mismatched tokenizers: a small model's probability of another tokenizer's to
 
 When the base and the small pair tokenise differently, a base candidate `t` (bytes `b`) is not
 one token of the small vocabulary. Its value under a small model is then the **byte-prefix
-probability** that the model's continuation of the context starts with `b`, approximated by one
-path: the small model's own tokenisation `u_1 … u_m` of `b`, the chain rule over `u_1 … u_{m-1}`,
-and for the last, partial token the probability summed over every small-vocabulary token whose
-bytes extend `u_m`'s:
+probability** that the model's continuation of the context starts with `b`, approximated along
+one path: the small model's own tokenisation `u_1 … u_m` of `b`, the chain rule over it, and at
+each step `j` the small-vocabulary tokens that hold all the rest of `b` at once (`r_j`, the bytes
+of `u_j … u_m`; at the last step every token whose bytes extend `u_m`'s):
 
-    log P(b | c) ≈ Σ_{j<m} log p(u_j | c, u_<j) + log Σ_{v ⊒ u_m} p(v | c, u_<m)
+    P(b | c) ≈ Σ_{j≤m} Π_{i<j} p(u_i | c, u_<i) · Σ_{v ⊒ r_j} p(v | c, u_<j)
 
-(`v ⊒ u_m`: the bytes of `v` start with those of `u_m`).
+(`v ⊒ r_j`: the bytes of `v` start with `r_j`; every term is a distinct way to write `b`). Where
+another candidate scored in the same call extends `b`, `b` is valued at least as high as it.
 
 It is an approximation, and a lower bound on the true prefix probability (the other paths are
 left out): other tokenisations of `b` are not counted, nor is a small token that straddles the
@@ -108,6 +109,9 @@ class BytePrefix:
     def logprobs(self, context: bytes, candidates: Sequence[bytes], /) -> np.ndarray:
         """Approximate `log P(continuation starts with b | context)` for each candidate `b`.
 
+        Each value is the path sum of the module's formula, raised to the value of any other
+        candidate that extends it (a prefix is at least as likely as its continuations).
+
         Raises:
             ValueError: An empty candidate (no bytes: nothing to score).
         """
@@ -120,13 +124,23 @@ class BytePrefix:
                 raise ValueError(msg)
             pieces = self.scorer.tokenize(key, add_bos=False, special=False)
             dense = self.scorer.score(prompt, pieces[:-1]) if len(pieces) > 1 else first
-            rows = dense.logprobs
-            chain = sum(
-                float(rows[j, dense.index[self.scorer.vocab[u]]]) for j, u in enumerate(pieces[:-1])
-            )
-            cols = self._extending(self.scorer.vocab[pieces[-1]], dense.keys)
-            out[n] = chain + float(np.logaddexp.reduce(rows[len(pieces) - 1, cols]))
-        return out
+            out[n] = self._path(key, pieces, dense)
+        return _at_least_extensions(candidates, out)
+
+    def _path(self, key: bytes, pieces: Sequence[int], dense: DenseLogprobs) -> float:
+        """The path sum: at each step j, the tokens that extend the rest of `key` at once."""
+        vocab, rows = self.scorer.vocab, dense.logprobs
+        total, chain, at = -np.inf, 0.0, 0
+        for j, u in enumerate(pieces):
+            cols = self._extending(vocab[u], dense.keys)
+            if j < len(pieces) - 1:  # a token longer than u_j that holds all of key[at:]
+                rest = key[at:]
+                cols = cols[[dense.keys[c].startswith(rest) for c in cols]]
+            if cols.size:
+                total = np.logaddexp(total, chain + np.logaddexp.reduce(rows[j, cols]))
+            chain += float(rows[j, dense.index[vocab[u]]])
+            at += len(vocab[u])
+        return float(total)
 
     def at(self, context: bytes, base: TokenDistribution, /) -> PrefixLogprobs:
         """The byte-prefix logprobs of the base's candidates at each of its positions.
@@ -147,3 +161,17 @@ class BytePrefix:
             produced = c.sampled_key(i)
             so_far = so_far + produced if produced else None
         return PrefixLogprobs(tuple(rows))
+
+
+def _at_least_extensions(candidates: Sequence[bytes], values: np.ndarray) -> np.ndarray:
+    """Each value raised to the largest value of a candidate whose bytes extend it.
+
+    Every value is a lower bound on its own prefix probability, and a continuation's is at most
+    its prefix's, so the largest is a lower bound too, and the values are ordered as the truth.
+    """
+    out = values.copy()
+    for i, key in enumerate(candidates):
+        for j, other in enumerate(candidates):
+            if j != i and other.startswith(key) and values[j] > out[i]:
+                out[i] = values[j]
+    return out
