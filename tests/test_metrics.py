@@ -462,9 +462,20 @@ def test_worked_example_from_recorded_fixture():
     assert float(metrics.perplexity(sampled)) == pytest.approx(1.0463, abs=1e-4)
 
 
-@pytest.mark.parametrize("base", [1, 1.0, 0, -2, math.nan], ids=["1", "1.0", "0", "-2", "nan"])
+@pytest.mark.parametrize(
+    "base", [1, 1.0, 0, -2, math.nan, 0.5], ids=["1", "1.0", "0", "-2", "nan", "half"]
+)
 @pytest.mark.parametrize("fn", ["entropy", "surprisal"])
 def test_base_that_is_no_logarithm_base_is_refused(fn, base):
-    """`base=1` (or <= 0, or NaN) is a ValueError, as in scipy, not a warning and `inf`."""
-    with pytest.raises(ValueError, match="base must be positive and not 1"):
+    """`base=1` (or <= 0, or NaN) is a ValueError, as in scipy, not a warning and `inf`.
+
+    A base below 1 is refused too: every entropy would come out negative.
+    """
+    with pytest.raises(ValueError, match="base must be above 1"):
         getattr(metrics, fn)(np.log([0.5, 0.5]), base=base)
+
+
+def test_entropy_bounds_in_a_base_below_1_are_refused_not_reversed():
+    """`entropy_bounds(..., base=0.5)` gave `[-1.49, -2.81]`: a lower bound above the upper."""
+    with pytest.raises(ValueError, match="base must be above 1"):
+        metrics.entropy_bounds(np.log([0.5, 0.25]), vocab_size=10, base=0.5)

@@ -187,24 +187,6 @@ def _coarse_sum(a: _Side, b: _Side, kind: str) -> NDArray[np.float64]:
     return np.asarray(inner + f(rest_p, rest_q))
 
 
-def _in_base(bounds: NDArray[np.float64], base: float | None) -> NDArray[np.float64]:
-    """`[lower, upper]` in units of `base` (`to_base`), which must be above 1.
-
-    Raises:
-        TypeError: If `base` is not a real number.
-        ValueError: If `base` is not above 1: below it a divergence is negative and the
-            interval comes out reversed.
-    """
-    out = to_base(bounds, base)  # checks that base is a number, positive, finite and not 1
-    if base is not None and base < 1:
-        msg = (
-            f"base must be above 1 (2 for bits, None for nats), got {base!r}: in a base below 1 "
-            "a divergence is negative and [lower, upper] comes out reversed"
-        )
-        raise ValueError(msg)
-    return out
-
-
 def tv_bounds(
     p: ArrayLike,
     q: ArrayLike,
@@ -305,7 +287,7 @@ def js_bounds(
     alone = np.where(both, 0.0, a.p + b.p).sum(axis=-1)
     upper = np.minimum(shared + 0.5 * _LN2 * (alone + a.tail + b.tail), _LN2)
     lower = np.maximum(_coarse_sum(a, b, "js"), 0.5 * _tv_lower(a, b) ** 2)
-    return _in_base(np.stack([np.minimum(lower, upper), upper], axis=-1), base)
+    return to_base(np.stack([np.minimum(lower, upper), upper], axis=-1), base)
 
 
 def kl_bounds(
@@ -379,4 +361,4 @@ def kl_bounds(
             on_tail = np.where(a.tail > 0, a.tail * (np.log(a.bound) - f_tail), 0.0)
         upper = shared + on_a + np.maximum(on_tail, 0.0)
     lower = np.maximum(_coarse_sum(a, b, "kl"), 2.0 * _tv_lower(a, b) ** 2)
-    return _in_base(np.stack([lower, np.maximum(upper, lower)], axis=-1), base)
+    return to_base(np.stack([lower, np.maximum(upper, lower)], axis=-1), base)

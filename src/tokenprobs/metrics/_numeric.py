@@ -134,7 +134,8 @@ def to_base(out: NDArray[np.float64], base: float | None) -> NDArray[np.float64]
 
     Raises:
         TypeError: If `base` is not a real number (a bool or an array is refused).
-        ValueError: If `base` is not a logarithm's base (positive, finite and not 1).
+        ValueError: If `base` is not a finite logarithm's base above 1: in a base below 1
+            every entropy and divergence is negative and a `[lower, upper]` comes out reversed.
     """
     if base is None:
         return out
@@ -142,8 +143,12 @@ def to_base(out: NDArray[np.float64], base: float | None) -> NDArray[np.float64]
     if isinstance(given, bool | np.bool_) or not isinstance(given, numbers.Real):
         msg = f"base must be a number (2 for bits) or None (nats), got {base!r}"
         raise TypeError(msg)
-    if not (0 < base < math.inf and base != 1):  # NaN fails every comparison
-        msg = f"base must be positive and not 1 (the base of a logarithm, finite), got {base!r}"
+    if not (1 < base < math.inf):  # NaN fails every comparison
+        msg = (
+            f"base must be above 1 (2 for bits, 10 for decimal digits; None for nats) and "
+            f"finite, got {base!r}: in a base below 1 every entropy and divergence is negative "
+            "and a [lower, upper] comes out reversed"
+        )
         raise ValueError(msg)
     scaled: NDArray[np.float64] = out / np.log(base)
     return scaled
