@@ -403,3 +403,23 @@ async def test_async_twin_refuses_what_is_wrong_for_every_input_once(api, async_
             top_logprobs=25,
         )
     assert not route.called
+
+
+@pytest.mark.parametrize("n", [2, 0, True])
+def test_several_choices_are_refused_before_any_request(api, openai_client, n):
+    """`n=2` used to send, pay for both choices and read only the first: now refused up front."""
+    two = chat_completion(
+        [("Yes", LN(0.8), [("Yes", LN(0.8)), ("No", LN(0.2))])],
+        [("No", LN(0.6), [("No", LN(0.6)), ("Yes", LN(0.4))])],
+    )
+    route = api.post("/chat/completions").respond(200, json=two)
+    with pytest.raises(ValueError, match=rf"one answer per input, got n={n!r}: the other"):
+        tp.classify(["rain"], ["yes", "no"], model=MODEL, client=openai_client, n=n)
+    assert not route.called
+
+
+def test_one_choice_asked_for_by_name_is_read(api, openai_client):
+    """`n=1` is what classify sends anyway: allowed."""
+    api.post("/chat/completions").mock(side_effect=by_input)
+    res = tp.classify(["rain"], ["yes", "no"], model=MODEL, client=openai_client, n=1)
+    assert res[0].label == "yes"

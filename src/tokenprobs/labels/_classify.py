@@ -148,6 +148,23 @@ def _inputs(inputs: object, *, templated: bool) -> list[Any]:
     return items
 
 
+def _one_choice(create_kwargs: Mapping[str, object]) -> None:
+    """Refuse `n` other than 1: the results are one per input, read from the first choice.
+
+    Raises:
+        ValueError: `n` is given and is not 1 (the other choices would be paid for and dropped).
+    """
+    n = create_kwargs.get("n", 1)
+    if isinstance(n, bool) or n != 1:
+        msg = (
+            f"classify reads one answer per input, got n={n!r}: the other choices would be "
+            "paid for and dropped; to read several samples of one prompt, get them with "
+            "tp.get_token_distribution(..., n=k), tp.parse_all(d.response) and "
+            "Labels.probs_many"
+        )
+        raise ValueError(msg)
+
+
 def _max_tokens(labels: Labels, endpoint: Endpoint) -> int:
     """Enough tokens to see the longest label end (about 2 characters a token, then one more).
 
@@ -214,7 +231,7 @@ def classify(
             function that returns no prompt), `model` is not a string, `progress` is not a
             bool, `max_tokens` is not an integer, or `at` is none of the kinds it takes.
         ValueError: A template `prompt` without `{input}`, an empty `model`, `max_tokens`
-            below 1, or an unknown `endpoint`.
+            below 1, an unknown `endpoint`, or `n` other than 1 (one answer is read per input).
         GuardError: Under strict guards, an option the API would refuse for every input
             (`top_logprobs` over the model's cap ...): raised once, before any request.
 
@@ -334,6 +351,7 @@ def _plan(
     check_flag(progress, "progress", "whether to show a progress bar")
     if max_tokens is not None:
         max_tokens = at_least_one(max_tokens, "max_tokens", " (tokens to generate)")
+    _one_choice(create_kwargs)
     label_set = labels if isinstance(labels, Labels) else Labels(labels)
     make = _prompter(prompt, label_set)
     create_kwargs.setdefault("temperature", 0)
