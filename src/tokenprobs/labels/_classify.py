@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from tokenprobs.client._request import check_model, prepare
 from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.labels._job import Job
 from tokenprobs.labels._labels import Labels
-from tokenprobs.labels._position import check_at
+from tokenprobs.labels._position import Char, check_at
 from tokenprobs.render._cells import check_flag
 
 if TYPE_CHECKING:
@@ -165,13 +166,28 @@ def _one_choice(create_kwargs: Mapping[str, object]) -> None:
         raise ValueError(msg)
 
 
-def _max_tokens(labels: Labels, endpoint: Endpoint) -> int:
-    """Enough tokens to see the longest label end (about 2 characters a token, then one more).
+def _reach(at: At) -> int:
+    """At most how many tokens come before the answer position `at` names (one a character).
 
-    On Responses at least 16, the least `max_output_tokens` that API takes.
+    A position from the start is that many; a `Char` offset at most that many; a JSON key at
+    most its `{"key": "` (one token a byte); `None` or a position from the end: none counted.
+    """
+    if isinstance(at, Char):
+        return at.offset
+    if isinstance(at, str):
+        return len(json.dumps(at).encode("utf-8")) + len('{: "')
+    return max(at or 0, 0)
+
+
+def _max_tokens(labels: Labels, endpoint: Endpoint, at: At) -> int:
+    """Enough tokens to reach the answer and see the longest label end.
+
+    The label: about 2 characters a token, then one more, 16 at most; before it, what `at`
+    says may come first (`_reach`). On Responses at least 16, the least `max_output_tokens`
+    that API takes.
     """
     longest = max(len(v.encode("utf-8")) for vs in labels.variants.values() for v in vs)
-    enough = min(16, longest // 2 + 2)
+    enough = min(16, longest // 2 + 2) + _reach(at)
     return max(enough, _RESPONSES_MIN_OUTPUT) if endpoint == "responses" else enough
 
 
@@ -211,8 +227,9 @@ def classify(
         prompt: A template with `{input}` (and optionally `{labels}`), or a function from an
             input to a prompt string or a list of messages. Default: `DEFAULT_PROMPT`.
         top_logprobs: Alternatives per position (default: the model's cap, at most 20).
-        max_tokens: Tokens to generate (default: enough for the longest label, at most 16;
-            16 on Responses, the least it takes).
+        max_tokens: Tokens to generate (default: enough for the longest label, at most 16,
+            after what `at=` says comes before the answer: a JSON key's `{"key": "`, a
+            position's tokens; 16 on Responses, the least it takes).
         at: The answer position, as for `Labels.probs` (default: the first content-bearing one).
         progress: Show a progress bar on a terminal.
         endpoint: `"chat.completions"` (default), `"responses"` or `"completions"`.
@@ -355,7 +372,7 @@ def _plan(
     label_set = labels if isinstance(labels, Labels) else Labels(labels)
     make = _prompter(prompt, label_set)
     create_kwargs.setdefault("temperature", 0)
-    limit = max_tokens if max_tokens is not None else _max_tokens(label_set, endpoint)
+    limit = max_tokens if max_tokens is not None else _max_tokens(label_set, endpoint, at)
     key = "max_output_tokens" if endpoint == "responses" else "max_tokens"
     if "max_completion_tokens" in create_kwargs:
         key = "max_completion_tokens"
