@@ -498,3 +498,44 @@ def test_fit_needs_one_true_label_per_result(n_labels):
     p, y = synthetic(40)
     with pytest.raises(ValueError, match=rf"40 results but {n_labels} true labels"):
         tp.labels.calibrate(results_from(p), np.resize(y, n_labels))
+
+
+@pytest.mark.parametrize("calibrator", [TemperatureScaling, VectorScaling, PlattScaling])
+def test_a_failed_fit_leaves_the_calibrator_unfitted(calibrator):
+    """A fit refused (a true label not of the set) is no fit: transform still says to fit first.
+
+    It used to keep the labels of the failed fit, so `transform` ran with the unfitted
+    parameters: the identity for temperature and Platt scaling, numpy's broadcasting error for
+    vector scaling.
+    """
+    p, _ = synthetic(40, classes=2)
+    res = results_from(p, names=["a", "b"])
+    cal = calibrator()
+    with pytest.raises(ValueError, match="'zzz' is not one of"):
+        cal.fit(res, ["zzz"] * 40)
+    with pytest.raises(ValueError, match="is not fitted: call fit"):
+        cal.transform(res)
+
+
+def test_true_labels_in_rows_are_refused():
+    """A 2-D array of true labels (one-hot rows) is not one label per result: refused, not fit."""
+    res = results_from([[0.9, 0.1], [0.2, 0.8]], names=["a", "b"])
+    with pytest.raises(ValueError, match=r"array of shape \(2, 2\): give one true label"):
+        TemperatureScaling().fit(res, np.array([[1, 0], [0, 1]]))
+
+
+@pytest.mark.parametrize(
+    ("given", "what"),
+    [
+        pytest.param(lambda res: res[0], "one LabelResult", id="one-result"),
+        pytest.param(lambda _res: None, "None", id="none"),
+        pytest.param(lambda _res: 3, "an int", id="number"),
+    ],
+)
+def test_results_that_are_no_list_are_refused_by_name(given, what):
+    """`fit(r)` / `transform(r)` with one result says to pass `[r]`, not "not iterable"."""
+    res = results_from([[0.9, 0.1], [0.2, 0.8]], names=["a", "b"])
+    fitted = BatchCalibration().fit(res)
+    for call in (lambda r: BatchCalibration().fit(r), fitted.transform):
+        with pytest.raises(TypeError, match=rf"results must be a list .* got {what}: for one"):
+            call(given(res))

@@ -403,3 +403,60 @@ async def test_async_twin_refuses_what_is_wrong_for_every_input_once(api, async_
             top_logprobs=25,
         )
     assert not route.called
+
+
+@pytest.mark.parametrize("n", [2, 0, True])
+def test_several_choices_are_refused_before_any_request(api, openai_client, n):
+    """`n=2` used to send, pay for both choices and read only the first: now refused up front."""
+    two = chat_completion(
+        [("Yes", LN(0.8), [("Yes", LN(0.8)), ("No", LN(0.2))])],
+        [("No", LN(0.6), [("No", LN(0.6)), ("Yes", LN(0.4))])],
+    )
+    route = api.post("/chat/completions").respond(200, json=two)
+    with pytest.raises(ValueError, match=rf"one answer per input, got n={n!r}: the other"):
+        tp.classify(["rain"], ["yes", "no"], model=MODEL, client=openai_client, n=n)
+    assert not route.called
+
+
+def test_one_choice_asked_for_by_name_is_read(api, openai_client):
+    """`n=1` is what classify sends anyway: allowed."""
+    api.post("/chat/completions").mock(side_effect=by_input)
+    res = tp.classify(["rain"], ["yes", "no"], model=MODEL, client=openai_client, n=1)
+    assert res[0].label == "yes"
+
+
+JSON_ANSWER = [
+    ('{"', 0.0, []),
+    ("sentiment", 0.0, []),
+    ("_of", 0.0, []),
+    ("_review", 0.0, []),
+    ('":', 0.0, []),
+    (' "', 0.0, []),
+    ("positive", LN(0.9), [("positive", LN(0.9)), ("negative", LN(0.1))]),
+    ('"}', 0.0, []),
+]
+
+
+def as_many_tokens_as_asked(request):
+    """The JSON answer cut at the request's `max_tokens`, as a server cuts it."""
+    limit = json.loads(request.content)["max_tokens"]
+    cut = JSON_ANSWER[:limit]
+    reason = "length" if limit < len(JSON_ANSWER) else "stop"
+    return httpx.Response(200, json=chat_completion(cut, finish_reason=reason))
+
+
+@pytest.mark.parametrize(
+    "at", [pytest.param("sentiment_of_review", id="json-key"), pytest.param(6, id="position")]
+)
+def test_the_default_max_tokens_reaches_the_answer_that_at_names(api, openai_client, at):
+    """With `at=` a JSON key (or a later position) the default budget covers what comes first.
+
+    It used to be the label's few tokens only, so the answer was cut before the key's value and
+    every input was a LabelPositionError.
+    """
+    api.post("/chat/completions").mock(side_effect=as_many_tokens_as_asked)
+    res = tp.classify(
+        ["great film"], ["positive", "negative"], model=MODEL, client=openai_client, at=at
+    )
+    assert res[0].label == "positive"
+    assert res[0].raw == pytest.approx({"positive": 0.9, "negative": 0.1})

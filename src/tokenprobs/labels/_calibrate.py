@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -34,7 +35,7 @@ from tokenprobs.labels._result import LabelResult, LabelResults
 from tokenprobs.labels._targets import targets
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Sequence
 
     from numpy.typing import NDArray
 
@@ -64,9 +65,18 @@ def as_results(results: Iterable[LabelResult | Exception]) -> LabelResults:
     """The results as one label set's `LabelResults`.
 
     Raises:
-        TypeError: An item is neither a `LabelResult` nor an exception.
+        TypeError: `results` is one `LabelResult` or not a list, or an item is neither a
+            `LabelResult` nor an exception.
         ValueError: No item is a `LabelResult`, or two are of different label sets.
     """
+    given: object = results  # checked as a caller may pass anything
+    if isinstance(given, LabelResult) or not isinstance(given, Iterable):
+        what = "one LabelResult" if isinstance(given, LabelResult) else a_type(given)
+        msg = (
+            f"results must be a list of label results (what Labels.probs_many or classify "
+            f"returns), got {what}: for one result pass [result]"
+        )
+        raise TypeError(msg)
     items: list[object] = list(results)
     first: LabelResult | None = None
     for n, r in enumerate(items):
@@ -151,7 +161,6 @@ class Calibrator:
         """
         res = as_results(results)
         z, ok = _logits(res)
-        self.labels = res.labels
         if self.supervised:
             if y is None:
                 msg = f"{type(self).__name__} needs the true labels: fit(results, y)"
@@ -174,6 +183,7 @@ class Calibrator:
             self._fit(z[ok], target[ok])
         else:
             self._fit(z[ok], None)
+        self.labels = res.labels  # fitted: only now (a failed fit leaves it unfitted)
         return self
 
     def _fit(self, z: NDArray[np.float64], y: NDArray[np.intp] | None) -> None:

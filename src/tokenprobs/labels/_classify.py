@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from tokenprobs.client._request import check_model, prepare
 from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.labels._job import Job
 from tokenprobs.labels._labels import Labels
-from tokenprobs.labels._position import check_at
+from tokenprobs.labels._position import Char, check_at
 from tokenprobs.render._cells import check_flag
 
 if TYPE_CHECKING:
@@ -148,13 +149,45 @@ def _inputs(inputs: object, *, templated: bool) -> list[Any]:
     return items
 
 
-def _max_tokens(labels: Labels, endpoint: Endpoint) -> int:
-    """Enough tokens to see the longest label end (about 2 characters a token, then one more).
+def _one_choice(create_kwargs: Mapping[str, object]) -> None:
+    """Refuse `n` other than 1: the results are one per input, read from the first choice.
 
-    On Responses at least 16, the least `max_output_tokens` that API takes.
+    Raises:
+        ValueError: `n` is given and is not 1 (the other choices would be paid for and dropped).
+    """
+    n = create_kwargs.get("n", 1)
+    if isinstance(n, bool) or n != 1:
+        msg = (
+            f"classify reads one answer per input, got n={n!r}: the other choices would be "
+            "paid for and dropped; to read several samples of one prompt, get them with "
+            "tp.get_token_distribution(..., n=k), tp.parse_all(d.response) and "
+            "Labels.probs_many"
+        )
+        raise ValueError(msg)
+
+
+def _reach(at: At) -> int:
+    """At most how many tokens come before the answer position `at` names (one a character).
+
+    A position from the start is that many; a `Char` offset at most that many; a JSON key at
+    most its `{"key": "` (one token a byte); `None` or a position from the end: none counted.
+    """
+    if isinstance(at, Char):
+        return at.offset
+    if isinstance(at, str):
+        return len(json.dumps(at).encode("utf-8")) + len('{: "')
+    return max(at or 0, 0)
+
+
+def _max_tokens(labels: Labels, endpoint: Endpoint, at: At) -> int:
+    """Enough tokens to reach the answer and see the longest label end.
+
+    The label: about 2 characters a token, then one more, 16 at most; before it, what `at`
+    says may come first (`_reach`). On Responses at least 16, the least `max_output_tokens`
+    that API takes.
     """
     longest = max(len(v.encode("utf-8")) for vs in labels.variants.values() for v in vs)
-    enough = min(16, longest // 2 + 2)
+    enough = min(16, longest // 2 + 2) + _reach(at)
     return max(enough, _RESPONSES_MIN_OUTPUT) if endpoint == "responses" else enough
 
 
@@ -194,8 +227,9 @@ def classify(
         prompt: A template with `{input}` (and optionally `{labels}`), or a function from an
             input to a prompt string or a list of messages. Default: `DEFAULT_PROMPT`.
         top_logprobs: Alternatives per position (default: the model's cap, at most 20).
-        max_tokens: Tokens to generate (default: enough for the longest label, at most 16;
-            16 on Responses, the least it takes).
+        max_tokens: Tokens to generate (default: enough for the longest label, at most 16,
+            after what `at=` says comes before the answer: a JSON key's `{"key": "`, a
+            position's tokens; 16 on Responses, the least it takes).
         at: The answer position, as for `Labels.probs` (default: the first content-bearing one).
         progress: Show a progress bar on a terminal.
         endpoint: `"chat.completions"` (default), `"responses"` or `"completions"`.
@@ -214,7 +248,7 @@ def classify(
             function that returns no prompt), `model` is not a string, `progress` is not a
             bool, `max_tokens` is not an integer, or `at` is none of the kinds it takes.
         ValueError: A template `prompt` without `{input}`, an empty `model`, `max_tokens`
-            below 1, or an unknown `endpoint`.
+            below 1, an unknown `endpoint`, or `n` other than 1 (one answer is read per input).
         GuardError: Under strict guards, an option the API would refuse for every input
             (`top_logprobs` over the model's cap ...): raised once, before any request.
 
@@ -334,10 +368,11 @@ def _plan(
     check_flag(progress, "progress", "whether to show a progress bar")
     if max_tokens is not None:
         max_tokens = at_least_one(max_tokens, "max_tokens", " (tokens to generate)")
+    _one_choice(create_kwargs)
     label_set = labels if isinstance(labels, Labels) else Labels(labels)
     make = _prompter(prompt, label_set)
     create_kwargs.setdefault("temperature", 0)
-    limit = max_tokens if max_tokens is not None else _max_tokens(label_set, endpoint)
+    limit = max_tokens if max_tokens is not None else _max_tokens(label_set, endpoint, at)
     key = "max_output_tokens" if endpoint == "responses" else "max_tokens"
     if "max_completion_tokens" in create_kwargs:
         key = "max_completion_tokens"

@@ -22,8 +22,8 @@ def targets(
 
     Raises:
         TypeError: `y` is one string or bytes, or no list; or a true label is no name or index.
-        ValueError: `y` does not hold `count` true labels, a name is not one of `labels`, or an
-            index is out of range.
+        ValueError: `y` does not hold `count` true labels (or is no 1-D array), a name is not
+            one of `labels`, or an index is out of range.
     """
     out = _indices(y, labels)
     if len(out) != count:
@@ -43,11 +43,18 @@ def _indices(
     Raises:
         TypeError: `y` is one string or bytes, or no list; a true label is neither a string nor
             an integer (`0.7`, a bool, None); a whole float (`1.0`) is an index.
-        ValueError: A name is not one of `labels`, or an index is out of range.
+        ValueError: `y` is an array of more or fewer than one dimension, a name is not one of
+            `labels`, or an index is out of range.
     """
     y = _listed(y)
     c = len(labels)
     arr = np.asarray(y) if isinstance(y, np.ndarray) else None
+    if arr is not None and arr.ndim != 1:
+        msg = (
+            f"the true labels y are an array of shape {arr.shape}: give one true label per "
+            "result, a 1-D array of indices or a list of names (not one-hot rows)"
+        )
+        raise ValueError(msg)
     if arr is not None and arr.dtype.kind == "f" and bool(np.all(np.mod(arr, 1) == 0)):
         arr = arr.astype(np.int64)  # whole floats (`np.zeros(n)`, a pandas column) are indices
     if arr is not None and arr.dtype.kind in "iu":  # the fast path: an array of indices
