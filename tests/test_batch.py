@@ -150,6 +150,43 @@ def test_unreadable_lines_are_errors_in_place_and_reading_goes_on(tmp_path):
     assert got[3][1].field == "custom_id"
 
 
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        pytest.param(..., "status_code 200 but no body", id="missing"),
+        pytest.param(None, "status_code 200 but no body", id="null"),
+        pytest.param([1, 2], "status_code 200 but a body that is a list", id="list"),
+    ],
+)
+def test_a_200_line_without_a_response_body_says_so(tmp_path, body, said):
+    """A success line whose body is missing, null or a list: an error naming response.body.
+
+    Was: "cannot parse a NoneType: expected a response, its dict or JSON ...", naming no field.
+    """
+    response = {"status_code": 200, "request_id": "req_1"}
+    if body is not ...:
+        response["body"] = body
+    line = {"id": "batch_req_q", "custom_id": "q", "response": response, "error": None}
+    (tmp_path / "out.jsonl").write_text(json.dumps(line) + "\n")
+    ((cid, err),) = batch.read_results(tmp_path / "out.jsonl")
+    assert cid == "q"
+    assert isinstance(err, tp.UnsupportedResponseError)
+    assert err.field == "response.body"
+    assert said in str(err)
+
+
+def test_a_custom_id_that_is_no_string_is_named(tmp_path):
+    """A line whose custom_id is a number says so, with its value, instead of only "not a line"."""
+    line = json.loads(_output_line("q"))
+    line["custom_id"] = 7
+    (tmp_path / "out.jsonl").write_text(json.dumps(line) + "\n" + _output_line("b") + "\n")
+    (cid, err), (after, d) = batch.read_results(tmp_path / "out.jsonl")
+    assert (cid, after, d.tokens) == ("", "b", ["Yes", "."])
+    assert isinstance(err, tp.UnsupportedResponseError)
+    assert err.field == "custom_id"
+    assert "its custom_id is an int (7), where the Batch API writes the string" in str(err)
+
+
 def test_every_choice_of_a_line_comes_back(tmp_path):
     """A request with n=3 gives three pairs with its custom_id, told apart by d.choice."""
     (cid,) = batch.write_requests(tmp_path / "in.jsonl", ["Is water wet?"], model="m", n=3)

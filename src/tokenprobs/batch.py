@@ -25,7 +25,7 @@ from tokenprobs._endpoints import ENDPOINTS
 from tokenprobs._files import atomic_file
 from tokenprobs._gc import paused_gc
 from tokenprobs._listed import not_one_text
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, a_value
 from tokenprobs.adapters import parse_all
 from tokenprobs.adapters._common import error_body
 from tokenprobs.client._request import build_params, check_json, check_model, guard
@@ -326,6 +326,11 @@ def _batch_line(line: bytes, number: int, where: str) -> tuple[str, dict[str, ob
     cid = obj.get("custom_id") if isinstance(obj, dict) else None
     if not isinstance(cid, str):
         msg = f"line {number} of {where} is not a Batch output line"
+        if cid is not None:
+            msg += (
+                f": its custom_id is {a_value(cid)}, where the Batch API writes "
+                "the string of the request line (write the input file's ids as strings)"
+            )
         raise UnsupportedResponseError(msg, field="custom_id")
     return cid, obj
 
@@ -359,11 +364,30 @@ def _distributions(obj: dict[str, object]) -> list[TokenDistribution]:
 def _check_status(response: dict[str, object]) -> None:
     """Raise the error of a response whose `status_code` is not 200 (its body's, if it has one)."""
     status = response.get("status_code")
-    if type(status) is int and status == 200:  # noqa: PLR2004 - the one success status
-        return
     body = response.get("body")
+    if type(status) is int and status == 200:  # noqa: PLR2004 - the one success status
+        _check_body(body)
+        return
     if isinstance(body, dict) and (err := error_body(body)) is not None:
         raise err
     said = "no status_code" if status is None else f"status_code {status!r}"
     msg = f"the Batch line's response has {said}, where a success has 200 (its body is not read)"
     raise APIResponseError(msg, code=status if type(status) is int else None, body=body)
+
+
+def _check_body(body: object) -> None:
+    """Refuse a successful line's `body` that cannot hold a response (none, a number, a list).
+
+    A string goes on to `parse` (it may be the response's JSON text).
+
+    Raises:
+        UnsupportedResponseError: `body` is missing, `null`, or neither an object nor a string.
+    """
+    if isinstance(body, dict | str):
+        return
+    said = "no body" if body is None else f"a body that is {a_type(body)}"
+    msg = (
+        f"the Batch line's response has status_code 200 but {said}, where a success has the "
+        "response object (a chat completion, a Responses response ...)"
+    )
+    raise UnsupportedResponseError(msg, field="response.body")
