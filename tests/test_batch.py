@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -297,6 +298,24 @@ def test_model_must_be_a_non_empty_str(tmp_path, model, error):
     with pytest.raises(error, match="model"):
         batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model=model)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"endpoint": "chat"}, ValueError, "endpoint must be one of"),
+        ({"guards": None}, ValueError, "guards must be one of 'strict', 'warn', 'off', got None"),
+    ],
+)
+def test_options_are_refused_even_without_prompts(tmp_path, kwargs, error, message):
+    """A wrong endpoint or guards is refused before any prompt, even when there are none.
+
+    Was: an empty file written and [] returned; with prompts, "mode must be one of".
+    """
+    for prompts in ([], ["Hi"]):
+        with pytest.raises(error, match=re.escape(message)):
+            batch.write_requests(tmp_path / "in.jsonl", prompts, model="gpt-4o-mini", **kwargs)
+    assert not (tmp_path / "in.jsonl").exists()
 
 
 def test_one_str_as_prompts_is_refused(tmp_path):

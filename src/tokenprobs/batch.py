@@ -28,7 +28,7 @@ from tokenprobs._listed import not_one_text
 from tokenprobs._said import a_type, a_value
 from tokenprobs.adapters import parse_all
 from tokenprobs.adapters._common import error_body
-from tokenprobs.client._request import build_params, check_json, check_model, guard
+from tokenprobs.client._request import build_params, check_json, check_options, guard
 from tokenprobs.exceptions import APIResponseError, TokenprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def write_requests(
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
-    check_model(model)
+    check_options(model=model, endpoint=endpoint, guards=guards)
     kwargs = body_kwargs(create_kwargs, endpoint)
     ids: list[str] = []
     seen: set[str] = set()
