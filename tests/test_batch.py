@@ -318,6 +318,30 @@ def test_options_are_refused_even_without_prompts(tmp_path, kwargs, error, messa
     assert not (tmp_path / "in.jsonl").exists()
 
 
+@pytest.mark.parametrize(
+    ("base_url", "error", "message"),
+    [
+        pytest.param(5, TypeError, "base_url is a URL, a str such as", id="int"),
+        pytest.param(
+            "localhost:8000/v1",
+            ValueError,
+            "base_url 'localhost:8000/v1' is not a server URL (it must start with http://",
+            id="no-scheme",
+        ),
+    ],
+)
+def test_a_base_url_that_is_no_url_is_refused(tmp_path, base_url, error, message):
+    """A base_url that is no http(s) URL is refused, instead of selecting a lenient profile.
+
+    Was: written, guarded by the compatible profile (top_logprobs=50 passed OpenAI's guards).
+    """
+    with pytest.raises(error, match=re.escape(message)):
+        batch.write_requests(
+            tmp_path / "in.jsonl", ["Hi"], model="gpt-4o-mini", top_logprobs=50, base_url=base_url
+        )
+    assert not (tmp_path / "in.jsonl").exists()
+
+
 def test_one_str_as_prompts_is_refused(tmp_path):
     """A bare str would be one request per character: a TypeError says to wrap it in a list."""
     with pytest.raises(TypeError, match=r"one prompt per character: pass a list"):

@@ -28,6 +28,7 @@ from tokenprobs._listed import not_one_text
 from tokenprobs._said import a_type, a_value
 from tokenprobs.adapters import parse_all
 from tokenprobs.adapters._common import error_body
+from tokenprobs.client._defaults import servable
 from tokenprobs.client._request import build_params, check_json, check_options, guard
 from tokenprobs.exceptions import APIResponseError, TokenprobsError, UnsupportedResponseError
 
@@ -117,14 +118,16 @@ def write_requests(
         GuardError: A line the API would refuse (a note names its index and `custom_id`).
         ValueError: `extra_headers`, `extra_query` or `timeout` (a file has none), `messages`,
             `prompt` or `input` (the prompts give them), a NaN or infinite number, an empty
-            `model` or `custom_id`, or a `custom_id` given twice.
+            `model` or `custom_id`, a `custom_id` given twice, or a `base_url` that is no
+            `http(s)://` URL.
         TypeError: `prompts` is one `str`; a prompt is not a str or list of messages (a note
-            names its index); `model` or a `custom_id` is not a str; a mapping in the body has
-            a key that is not a str.
+            names its index); `model`, `base_url` or a `custom_id` is not a str; a mapping in
+            the body has a key that is not a str.
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
     check_options(model=model, endpoint=endpoint, guards=guards)
+    servable(base_url, "base_url")
     kwargs = body_kwargs(create_kwargs, endpoint)
     ids: list[str] = []
     seen: set[str] = set()
