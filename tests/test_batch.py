@@ -475,3 +475,13 @@ def test_a_utf16_file_is_refused_once_saying_how_to_convert(tmp_path, encoding):
     with pytest.raises(tp.UnsupportedResponseError, match="the file is UTF-16") as caught:
         list(batch.read_results(path))
     assert "Set-Content -Encoding utf8" in str(caught.value)
+
+
+@pytest.mark.parametrize("path", [None, 5, b"out.jsonl"], ids=["none", "int", "bytes"])
+def test_read_results_refuses_a_wrong_path_at_the_call(path):
+    """A path that is not a str or Path is a TypeError naming `path`, raised at the call.
+
+    Was: pathlib's "expected str, bytes or os.PathLike object", only at the first next().
+    """
+    with pytest.raises(TypeError, match=r"path must be a str or pathlib\.Path, got "):
+        batch.read_results(path)

@@ -249,10 +249,21 @@ def read_results(
     Args:
         path: The JSONL file, e.g. from `client.files.content(id).write_to_file(path)`.
 
-    Yields:
-        `(custom_id, TokenDistribution)` per choice, or `(custom_id, error)` for a failed line.
+    Returns:
+        A generator of `(custom_id, TokenDistribution)` per choice, or `(custom_id, error)`.
+
+    Raises:
+        TypeError: `path` is not a str or path (at the call, not at the first line).
     """
-    with Path(path).open("rb") as f:
+    given: object = path  # typed, but called with what users pass
+    if not isinstance(given, str | os.PathLike):
+        msg = f"read_results reads a file: path must be a str or pathlib.Path, got {a_type(given)}"
+        raise TypeError(msg)
+    return _file_results(Path(path))
+
+
+def _file_results(path: Path) -> Iterator[tuple[str, TokenDistribution | TokenprobsError]]:
+    with path.open("rb") as f:
         for _number, cid, result in numbered_results(f, where=repr(os.fspath(path))):
             yield cid, result
 
