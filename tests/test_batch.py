@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -150,6 +151,43 @@ def test_unreadable_lines_are_errors_in_place_and_reading_goes_on(tmp_path):
     assert got[3][1].field == "custom_id"
 
 
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        pytest.param(..., "status_code 200 but no body", id="missing"),
+        pytest.param(None, "status_code 200 but no body", id="null"),
+        pytest.param([1, 2], "status_code 200 but a body that is a list", id="list"),
+    ],
+)
+def test_a_200_line_without_a_response_body_says_so(tmp_path, body, said):
+    """A success line whose body is missing, null or a list: an error naming response.body.
+
+    Was: "cannot parse a NoneType: expected a response, its dict or JSON ...", naming no field.
+    """
+    response = {"status_code": 200, "request_id": "req_1"}
+    if body is not ...:
+        response["body"] = body
+    line = {"id": "batch_req_q", "custom_id": "q", "response": response, "error": None}
+    (tmp_path / "out.jsonl").write_text(json.dumps(line) + "\n")
+    ((cid, err),) = batch.read_results(tmp_path / "out.jsonl")
+    assert cid == "q"
+    assert isinstance(err, tp.UnsupportedResponseError)
+    assert err.field == "response.body"
+    assert said in str(err)
+
+
+def test_a_custom_id_that_is_no_string_is_named(tmp_path):
+    """A line whose custom_id is a number says so, with its value, instead of only "not a line"."""
+    line = json.loads(_output_line("q"))
+    line["custom_id"] = 7
+    (tmp_path / "out.jsonl").write_text(json.dumps(line) + "\n" + _output_line("b") + "\n")
+    (cid, err), (after, d) = batch.read_results(tmp_path / "out.jsonl")
+    assert (cid, after, d.tokens) == ("", "b", ["Yes", "."])
+    assert isinstance(err, tp.UnsupportedResponseError)
+    assert err.field == "custom_id"
+    assert "its custom_id is an int (7), where the Batch API writes the string" in str(err)
+
+
 def test_every_choice_of_a_line_comes_back(tmp_path):
     """A request with n=3 gives three pairs with its custom_id, told apart by d.choice."""
     (cid,) = batch.write_requests(tmp_path / "in.jsonl", ["Is water wet?"], model="m", n=3)
@@ -260,6 +298,48 @@ def test_model_must_be_a_non_empty_str(tmp_path, model, error):
     with pytest.raises(error, match="model"):
         batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model=model)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"endpoint": "chat"}, ValueError, "endpoint must be one of"),
+        ({"guards": None}, ValueError, "guards must be one of 'strict', 'warn', 'off', got None"),
+    ],
+)
+def test_options_are_refused_even_without_prompts(tmp_path, kwargs, error, message):
+    """A wrong endpoint or guards is refused before any prompt, even when there are none.
+
+    Was: an empty file written and [] returned; with prompts, "mode must be one of".
+    """
+    for prompts in ([], ["Hi"]):
+        with pytest.raises(error, match=re.escape(message)):
+            batch.write_requests(tmp_path / "in.jsonl", prompts, model="gpt-4o-mini", **kwargs)
+    assert not (tmp_path / "in.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("base_url", "error", "message"),
+    [
+        pytest.param(5, TypeError, "base_url is a URL, a str such as", id="int"),
+        pytest.param(
+            "localhost:8000/v1",
+            ValueError,
+            "base_url 'localhost:8000/v1' is not a server URL (it must start with http://",
+            id="no-scheme",
+        ),
+    ],
+)
+def test_a_base_url_that_is_no_url_is_refused(tmp_path, base_url, error, message):
+    """A base_url that is no http(s) URL is refused, instead of selecting a lenient profile.
+
+    Was: written, guarded by the compatible profile (top_logprobs=50 passed OpenAI's guards).
+    """
+    with pytest.raises(error, match=re.escape(message)):
+        batch.write_requests(
+            tmp_path / "in.jsonl", ["Hi"], model="gpt-4o-mini", top_logprobs=50, base_url=base_url
+        )
+    assert not (tmp_path / "in.jsonl").exists()
 
 
 def test_one_str_as_prompts_is_refused(tmp_path):
@@ -395,3 +475,13 @@ def test_a_utf16_file_is_refused_once_saying_how_to_convert(tmp_path, encoding):
     with pytest.raises(tp.UnsupportedResponseError, match="the file is UTF-16") as caught:
         list(batch.read_results(path))
     assert "Set-Content -Encoding utf8" in str(caught.value)
+
+
+@pytest.mark.parametrize("path", [None, 5, b"out.jsonl"], ids=["none", "int", "bytes"])
+def test_read_results_refuses_a_wrong_path_at_the_call(path):
+    """A path that is not a str or Path is a TypeError naming `path`, raised at the call.
+
+    Was: pathlib's "expected str, bytes or os.PathLike object", only at the first next().
+    """
+    with pytest.raises(TypeError, match=r"path must be a str or pathlib\.Path, got "):
+        batch.read_results(path)

@@ -176,6 +176,48 @@ def test_a_base_url_no_request_can_reach_is_refused_before_sending(monkeypatch, 
     assert waits == []
 
 
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        pytest.param("sk-secret-0000\n", "ends with whitespace", id="newline-from-a-file"),
+        pytest.param("sk-secret-0000\r", "ends with whitespace", id="crlf-dotenv"),
+        pytest.param("\u201csk-secret-0000\u201d", "U+201C", id="curly-quotes"),
+        pytest.param("sk-secret\x070000", "control character", id="bell"),
+    ],
+)
+def test_a_key_no_header_can_carry_is_refused_unshown(keyless_server, monkeypatch, key, says):
+    """OPENAI_API_KEY or a client's api_key with a line break or a curly quote: ValueError.
+
+    Was: five attempts, then a connection error chained from the HTTP library's "Illegal header
+    value b'Bearer sk-...'" (or a UnicodeEncodeError whose repr holds the header): the key shown.
+    """
+    url, seen = keyless_server
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    with no_sleep() as waits, pytest.raises(ValueError, match="OPENAI_API_KEY") as env:
+        get_token_distribution("Hi", model="local")
+    client = openai.OpenAI(api_key=key, base_url=url)
+    with pytest.raises(ValueError, match="the client's api_key") as given:
+        get_token_distribution("Hi", model="local", client=client)
+    for info in (env, given):
+        assert says in str(info.value)
+        assert "secret" not in str(info.value)
+        assert info.value.__cause__ is None
+        assert info.value.__context__ is None
+    assert (waits, seen) == ([], [])
+
+
+def test_azure_without_a_key_is_not_refused_for_its_placeholder():
+    """An AzureOpenAI with a token instead of a key (its api_key a placeholder) passes the check."""
+    client = openai.AzureOpenAI(
+        azure_endpoint="https://res.openai.azure.com",
+        azure_ad_token="tok",
+        api_version="2024-10-21",
+    )
+    with pytest.raises(ValueError, match="model is empty"):  # refused after the client check
+        get_token_distribution("Hi", model=" ", client=client)
+
+
 def test_a_mock_client_is_not_refused_for_its_base_url():
     """A test's `MagicMock` client (its `base_url` a mock, no URL) still works with retry=None."""
     client = MagicMock()

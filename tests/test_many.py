@@ -168,6 +168,48 @@ def test_options_of_the_wrong_type_are_named(api, openai_client, kwargs, message
     assert api.calls.call_count == 0
 
 
+RUN_WIDE = [
+    pytest.param({"model": 5}, TypeError, "model is a model's name, got an int", id="model-int"),
+    pytest.param({"model": ""}, ValueError, "model is empty", id="model-empty"),
+    pytest.param(
+        {"endpoint": "chat"},
+        ValueError,
+        "endpoint must be one of 'chat.completions', 'responses', 'completions', got 'chat'",
+        id="endpoint",
+    ),
+    pytest.param(
+        {"guards": "Strict"},
+        ValueError,
+        "guards must be one of 'strict', 'warn', 'off', got 'Strict'",
+        id="guards",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), RUN_WIDE)
+def test_an_option_of_the_whole_run_is_raised_once(api, openai_client, kwargs, error, message):
+    """A wrong model, endpoint or guards is raised before any prompt, naming the argument.
+
+    Was: returned as every prompt's result (10,000 copies for 10,000 prompts, the bar
+    running), and a bad guards= said "mode must be one of", an argument the caller never named.
+    """
+    options = {"model": MODEL, **kwargs}
+    with pytest.raises(error, match=re.escape(message)):
+        get_token_distributions(["a", "b"], client=openai_client, progress=False, **options)
+    assert api.calls.call_count == 0
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), RUN_WIDE)
+async def test_async_option_of_the_whole_run_is_raised_once(
+    api, async_openai_client, kwargs, error, message
+):
+    """The async twin raises them the same way, before any request."""
+    options = {"model": MODEL, **kwargs}
+    with pytest.raises(error, match=re.escape(message)):
+        await aget_token_distributions(["a"], client=async_openai_client, **options)
+    assert api.calls.call_count == 0
+
+
 def test_progress_bar_on_a_terminal(api, openai_client, monkeypatch):
     """On a terminal, a progress bar is drawn on stderr; elsewhere nothing is written."""
 

@@ -25,10 +25,11 @@ from tokenprobs._endpoints import ENDPOINTS
 from tokenprobs._files import atomic_file
 from tokenprobs._gc import paused_gc
 from tokenprobs._listed import not_one_text
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, a_value
 from tokenprobs.adapters import parse_all
 from tokenprobs.adapters._common import error_body
-from tokenprobs.client._request import build_params, check_json, check_model, guard
+from tokenprobs.client._defaults import servable
+from tokenprobs.client._request import build_params, check_json, check_options, guard
 from tokenprobs.exceptions import APIResponseError, TokenprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
@@ -117,14 +118,16 @@ def write_requests(
         GuardError: A line the API would refuse (a note names its index and `custom_id`).
         ValueError: `extra_headers`, `extra_query` or `timeout` (a file has none), `messages`,
             `prompt` or `input` (the prompts give them), a NaN or infinite number, an empty
-            `model` or `custom_id`, or a `custom_id` given twice.
+            `model` or `custom_id`, a `custom_id` given twice, or a `base_url` that is no
+            `http(s)://` URL.
         TypeError: `prompts` is one `str`; a prompt is not a str or list of messages (a note
-            names its index); `model` or a `custom_id` is not a str; a mapping in the body has
-            a key that is not a str.
+            names its index); `model`, `base_url` or a `custom_id` is not a str; a mapping in
+            the body has a key that is not a str.
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
-    check_model(model)
+    check_options(model=model, endpoint=endpoint, guards=guards)
+    servable(base_url, "base_url")
     kwargs = body_kwargs(create_kwargs, endpoint)
     ids: list[str] = []
     seen: set[str] = set()
@@ -246,10 +249,21 @@ def read_results(
     Args:
         path: The JSONL file, e.g. from `client.files.content(id).write_to_file(path)`.
 
-    Yields:
-        `(custom_id, TokenDistribution)` per choice, or `(custom_id, error)` for a failed line.
+    Returns:
+        A generator of `(custom_id, TokenDistribution)` per choice, or `(custom_id, error)`.
+
+    Raises:
+        TypeError: `path` is not a str or path (at the call, not at the first line).
     """
-    with Path(path).open("rb") as f:
+    given: object = path  # typed, but called with what users pass
+    if not isinstance(given, str | os.PathLike):
+        msg = f"read_results reads a file: path must be a str or pathlib.Path, got {a_type(given)}"
+        raise TypeError(msg)
+    return _file_results(Path(path))
+
+
+def _file_results(path: Path) -> Iterator[tuple[str, TokenDistribution | TokenprobsError]]:
+    with path.open("rb") as f:
         for _number, cid, result in numbered_results(f, where=repr(os.fspath(path))):
             yield cid, result
 
@@ -326,6 +340,11 @@ def _batch_line(line: bytes, number: int, where: str) -> tuple[str, dict[str, ob
     cid = obj.get("custom_id") if isinstance(obj, dict) else None
     if not isinstance(cid, str):
         msg = f"line {number} of {where} is not a Batch output line"
+        if cid is not None:
+            msg += (
+                f": its custom_id is {a_value(cid)}, where the Batch API writes "
+                "the string of the request line (write the input file's ids as strings)"
+            )
         raise UnsupportedResponseError(msg, field="custom_id")
     return cid, obj
 
@@ -359,11 +378,30 @@ def _distributions(obj: dict[str, object]) -> list[TokenDistribution]:
 def _check_status(response: dict[str, object]) -> None:
     """Raise the error of a response whose `status_code` is not 200 (its body's, if it has one)."""
     status = response.get("status_code")
-    if type(status) is int and status == 200:  # noqa: PLR2004 - the one success status
-        return
     body = response.get("body")
+    if type(status) is int and status == 200:  # noqa: PLR2004 - the one success status
+        _check_body(body)
+        return
     if isinstance(body, dict) and (err := error_body(body)) is not None:
         raise err
     said = "no status_code" if status is None else f"status_code {status!r}"
     msg = f"the Batch line's response has {said}, where a success has 200 (its body is not read)"
     raise APIResponseError(msg, code=status if type(status) is int else None, body=body)
+
+
+def _check_body(body: object) -> None:
+    """Refuse a successful line's `body` that cannot hold a response (none, a number, a list).
+
+    A string goes on to `parse` (it may be the response's JSON text).
+
+    Raises:
+        UnsupportedResponseError: `body` is missing, `null`, or neither an object nor a string.
+    """
+    if isinstance(body, dict | str):
+        return
+    said = "no body" if body is None else f"a body that is {a_type(body)}"
+    msg = (
+        f"the Batch line's response has status_code 200 but {said}, where a success has the "
+        "response object (a chat completion, a Responses response ...)"
+    )
+    raise UnsupportedResponseError(msg, field="response.body")

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import openai
 
+from tokenprobs._said import a_type
 from tokenprobs._urls import openai_host, public_url, redact_logs, url_problem
 from tokenprobs.client._retry import checked
 from tokenprobs.exceptions import MissingAPIKeyError
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from tokenprobs.client._retry import RetryPolicy
 
-__all__ = ["NO_KEY", "async_client", "base_url_of", "sync_client"]
+__all__ = ["NO_KEY", "async_client", "base_url_of", "servable", "sync_client"]
 
 redact_logs()  # the HTTP libraries log whole URLs: a key in one is masked there
 
@@ -40,13 +41,14 @@ NO_KEY = "sk-no-key-required"
 def _env_key() -> tuple[str, tuple[str, str | None]]:
     key = os.environ.get("OPENAI_API_KEY")
     base_url = os.environ.get("OPENAI_BASE_URL") or None
-    _servable(base_url, "OPENAI_BASE_URL")
+    servable(base_url, "OPENAI_BASE_URL")
     if not key:
         # a compatible server (vLLM, llama.cpp, Ollama ...) named by OPENAI_BASE_URL needs no key;
         # OpenAI's own API does
         if base_url is None or openai_host(urlsplit(base_url).hostname):
             raise MissingAPIKeyError
         key = NO_KEY
+    _sendable_key(key, "OPENAI_API_KEY")
     # the cache is keyed by a digest, so the key itself is kept only by the client
     return key, (hashlib.sha256(key.encode()).hexdigest(), base_url)
 
@@ -73,15 +75,20 @@ def _ready(
     ):
         raise TypeError(_not_a_client(client, kind))
     if issubclass(type(client), openai.OpenAI | openai.AsyncOpenAI):  # not a test's mock
-        _servable(str(client.base_url), "the client's base_url")
+        servable(str(client.base_url), "the client's base_url")
+        if isinstance(key := client.api_key, str):  # a callable provider is the SDK's to call
+            _sendable_key(key, "the client's api_key")
     return client.with_options(max_retries=0) if retry is not None else client
 
 
-def _servable(url: str | None, where: str) -> None:
-    """Refuse a base URL no request can reach (`localhost:8000`, `ftp://...`) before sending.
+def servable(url: object, where: str) -> None:
+    """Refuse a base URL no request can reach (`localhost:8000`, `ftp://...`, `5`) before sending.
 
     Sent, it fails as a connection error only after every retry, naming a garbled URL.
     """
+    if url is not None and not isinstance(url, str):
+        msg = f"{where} is a URL, a str such as 'http://127.0.0.1:8000/v1', got {a_type(url)}"
+        raise TypeError(msg)
     why = url_problem(url) if url else None
     if url and why is not None:
         msg = (
@@ -89,6 +96,36 @@ def _servable(url: str | None, where: str) -> None:
             "http://HOST[:PORT]/v1, e.g. http://127.0.0.1:8000/v1"
         )
         raise ValueError(msg)
+
+
+def _sendable_key(key: str, where: str) -> None:
+    """Refuse a key no HTTP header can carry (a line break, a curly quote), never showing it.
+
+    Sent, the HTTP library refuses the header as a connection error whose message holds the
+    whole `Authorization` header, key included, after every retry.
+    """
+    why = _key_problem(key)
+    if why is not None:
+        msg = (
+            f"{where} {why}, which no HTTP header can carry, so no request could be sent: "
+            "an API key is one line of ASCII letters, digits and dashes; remove it (e.g. "
+            "key.strip() for a key read from a file; the key itself is not shown here)"
+        )
+        raise ValueError(msg)
+
+
+def _key_problem(key: str) -> str | None:
+    """What in `key` an HTTP header refuses, named without showing the key, or `None`."""
+    if key != key.strip():
+        return (
+            "starts or ends with whitespace (a line break from a file or a .env saved on Windows?)"
+        )
+    for c in key:
+        if not c.isascii():
+            return f"holds {c!r} (U+{ord(c):04X}), not ASCII (a quote pasted from a document?)"
+        if not c.isprintable():
+            return f"holds the control character {c!r}"
+    return None
 
 
 def _not_a_client(client: object, kind: type) -> str:

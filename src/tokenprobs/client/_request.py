@@ -5,14 +5,14 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, get_args
 
 from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
-from tokenprobs.guards import check_request, detected_server
+from tokenprobs.guards import GuardMode, check_request, detected_server
 from tokenprobs.guards._shape import check_model
 
 if TYPE_CHECKING:
-    from tokenprobs.guards import GuardMode, GuardProfile
+    from tokenprobs.guards import GuardProfile
 
 __all__ = [
     "ENDPOINTS",
@@ -21,6 +21,7 @@ __all__ = [
     "build_params",
     "check_json",
     "check_model",
+    "check_options",
     "guard",
     "prepare",
 ]
@@ -54,9 +55,7 @@ def build_params(
             takes a prompt string, or `top_logprobs=None`, which asks it for no logprobs; a
             Responses `include` is not a list (one `str` would be read as its characters).
     """
-    if endpoint not in ENDPOINTS:
-        msg = f"endpoint must be one of {', '.join(map(repr, NAMES))}, got {endpoint!r}"
-        raise ValueError(msg)
+    _check_endpoint(endpoint)
     check_model(model)
     kwargs = dict(create_kwargs)
     _no_logprobs_override(endpoint, kwargs)
@@ -93,6 +92,33 @@ def build_params(
     params.update(kwargs)
     check_json(params)
     return params
+
+
+def check_options(*, model: object, endpoint: object, guards: object) -> None:
+    """Refuse the options every request of a run shares, once, before the first prompt is read.
+
+    Raises:
+        ValueError: `endpoint` or `guards` is not one of its values; `model` is empty.
+        TypeError: `model` is not a `str`.
+    """
+    _check_endpoint(endpoint)
+    check_model(model)
+    _check_guards(guards)
+
+
+def _check_endpoint(endpoint: object) -> None:
+    """Refuse an `endpoint` that is not one of `ENDPOINTS`, listing them."""
+    if endpoint not in ENDPOINTS:
+        msg = f"endpoint must be one of {', '.join(map(repr, NAMES))}, got {endpoint!r}"
+        raise ValueError(msg)
+
+
+def _check_guards(guards: object) -> None:
+    """Refuse a `guards=` that is not a guard mode, naming the argument (not `check_request`'s)."""
+    modes = get_args(GuardMode)
+    if guards not in modes:
+        msg = f"guards must be one of {', '.join(map(repr, modes))}, got {guards!r}"
+        raise ValueError(msg)
 
 
 def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None:
@@ -240,6 +266,7 @@ def guard(
     Without `profile`, the profile detected from an earlier response of the same server is used,
     else the one its base URL selects.
     """
+    _check_guards(mode)
     if mode == "off":
         return
     chosen = profile if profile is not None else detected_server(base_url)
