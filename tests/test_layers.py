@@ -50,6 +50,7 @@ LAYER_OF: dict[str, str] = {
     "tokenprobs.client": "client",
     "tokenprobs.batch": "client",
     "tokenprobs._batch_body": "client",
+    "tokenprobs._batch_lines": "client",
     "tokenprobs.testing": "client",
     "tokenprobs.examples": "client",
     "tokenprobs.render": "render",

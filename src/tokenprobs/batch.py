@@ -13,24 +13,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pydantic_core
-
 from tokenprobs._batch_body import body_kwargs
+from tokenprobs._batch_lines import batch_line, line_distributions, salvaged_id
 from tokenprobs._endpoints import ENDPOINTS
 from tokenprobs._files import atomic_file
 from tokenprobs._gc import paused_gc
 from tokenprobs._listed import not_one_text
-from tokenprobs._said import a_type, a_value
-from tokenprobs.adapters import parse_all
-from tokenprobs.adapters._common import error_body
+from tokenprobs._said import a_type
 from tokenprobs.client._defaults import servable
 from tokenprobs.client._request import build_params, check_json, check_options, guard
-from tokenprobs.exceptions import APIResponseError, TokenprobsError, UnsupportedResponseError
+from tokenprobs.exceptions import TokenprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -62,9 +58,6 @@ def refuse_utf16(head: bytes) -> None:
             "Set-Content -Encoding utf8 out.jsonl` or `iconv -f UTF-16 -t UTF-8 in.jsonl`"
         )
         raise UnsupportedResponseError(msg)
-
-
-_CUSTOM_ID = re.compile(rb'"custom_id"\s*:\s*("(?:[^"\\]|\\.)*")')
 
 
 def custom_id(index: int, body: Mapping[str, object]) -> str:
@@ -305,9 +298,9 @@ def read_line(
         UnsupportedResponseError: The line is not JSON or has no `custom_id`.
     """
     with paused_gc():
-        cid, obj = _batch_line(line, number, repr(os.fspath(path)))
+        cid, obj = batch_line(line, number, repr(os.fspath(path)))
         try:
-            return [(cid, d) for d in _distributions(obj)]
+            return [(cid, d) for d in line_distributions(obj)]
         except TokenprobsError as exc:
             return [(cid, exc)]
 
@@ -321,87 +314,10 @@ def _line_results(
     # small containers.
     with paused_gc():
         try:
-            cid, obj = _batch_line(line, number, where)
+            cid, obj = batch_line(line, number, where)
         except UnsupportedResponseError as exc:
-            return [(_salvaged_id(line), exc)]
+            return [(salvaged_id(line), exc)]
         try:
-            return [(cid, d) for d in _distributions(obj)]
+            return [(cid, d) for d in line_distributions(obj)]
         except TokenprobsError as exc:
             return [(cid, exc)]
-
-
-def _batch_line(line: bytes, number: int, where: str) -> tuple[str, dict[str, object]]:
-    """The line's `custom_id` and object, once it is a Batch output (or error) line."""
-    try:
-        obj = pydantic_core.from_json(line)
-    except ValueError as exc:
-        msg = f"line {number} of {where} is not JSON ({exc})"
-        raise UnsupportedResponseError(msg) from exc
-    cid = obj.get("custom_id") if isinstance(obj, dict) else None
-    if not isinstance(cid, str):
-        msg = f"line {number} of {where} is not a Batch output line"
-        if cid is not None:
-            msg += (
-                f": its custom_id is {a_value(cid)}, where the Batch API writes "
-                "the string of the request line (write the input file's ids as strings)"
-            )
-        raise UnsupportedResponseError(msg, field="custom_id")
-    return cid, obj
-
-
-def _salvaged_id(line: bytes) -> str:
-    """The `custom_id` still legible in a line that cannot be read (a truncated one), else `""`."""
-    match = _CUSTOM_ID.search(line)
-    if match is None:
-        return ""
-    try:
-        cid = json.loads(match.group(1))
-    except ValueError:
-        return ""
-    return cid if isinstance(cid, str) else ""
-
-
-def _distributions(obj: dict[str, object]) -> list[TokenDistribution]:
-    """Every choice of a line whose request succeeded; else the line's error, raised."""
-    if "body" in obj and "response" not in obj and "error" not in obj:
-        msg = (
-            "this is a request line of a Batch input file (custom_id, method, url, body), not "
-            "a result: read the batch's output file, client.files.content(job.output_file_id)"
-        )
-        raise UnsupportedResponseError(msg)
-    response = obj.get("response")
-    if obj.get("error") is None and isinstance(response, dict):
-        _check_status(response)
-    return parse_all(obj)
-
-
-def _check_status(response: dict[str, object]) -> None:
-    """Raise the error of a response whose `status_code` is not 200 (its body's, if it has one)."""
-    status = response.get("status_code")
-    body = response.get("body")
-    if type(status) is int and status == 200:  # noqa: PLR2004 - the one success status
-        _check_body(body)
-        return
-    if isinstance(body, dict) and (err := error_body(body)) is not None:
-        raise err
-    said = "no status_code" if status is None else f"status_code {status!r}"
-    msg = f"the Batch line's response has {said}, where a success has 200 (its body is not read)"
-    raise APIResponseError(msg, code=status if type(status) is int else None, body=body)
-
-
-def _check_body(body: object) -> None:
-    """Refuse a successful line's `body` that cannot hold a response (none, a number, a list).
-
-    A string goes on to `parse` (it may be the response's JSON text).
-
-    Raises:
-        UnsupportedResponseError: `body` is missing, `null`, or neither an object nor a string.
-    """
-    if isinstance(body, dict | str):
-        return
-    said = "no body" if body is None else f"a body that is {a_type(body)}"
-    msg = (
-        f"the Batch line's response has status_code 200 but {said}, where a success has the "
-        "response object (a chat completion, a Responses response ...)"
-    )
-    raise UnsupportedResponseError(msg, field="response.body")
