@@ -383,6 +383,34 @@ def with_a_tool_call(index):
     return sse([*text[:-1], *tool, text[-1]])
 
 
+@pytest.mark.parametrize("wrapped", [False, True], ids=["served", "by-hand"])
+def test_a_stream_of_usage_chunks_only_says_it_held_no_answer(api, openai_client, wrapped):
+    """Only the usage chunk (`choices: []`): an error saying the server sent no answer.
+
+    The stream ended with no update and no error, and its result said "the stream is not
+    finished: iterate it to the end"; now iteration and the result raise the same error.
+    """
+    usage = {
+        **chat_chunks(POSITIONS)[0],
+        "choices": [],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 0, "total_tokens": 3},
+    }
+    if wrapped:
+        stream = DistributionStream(iter([usage]))
+    else:
+        serve(api, "/chat/completions", sse([usage]))
+        stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    said = r"no chunk of the stream carried a choice .*the server sent no answer.*retry"
+    with pytest.raises(tp.UnsupportedResponseError, match=said) as first:
+        list(stream)
+    assert first.value.field == "choices"
+    assert stream.done
+    for result in ("distribution", "distributions"):
+        with pytest.raises(tp.UnsupportedResponseError, match=said) as again:
+            getattr(stream, result)
+        assert again.value is first.value
+
+
 def test_a_tool_call_among_choices_leaves_the_others_readable(api, openai_client):
     """n=2, choice 1 a tool call: choice 0 comes back, choice 1 is named in a warning.
 

@@ -64,8 +64,14 @@ def test_a_stream_whose_chunks_carry_no_choice_is_an_error_naming_choices():
     with pytest.raises(tp.UnsupportedResponseError, match="no chunk of the stream carried") as e:
         tp.parse_all([usage])
     assert e.value.field == "choices"
-    with pytest.raises(tp.UnsupportedResponseError, match="no choice 0"):
-        tp.parse([usage])
+    # `parse` said "there is no choice 0: the stream has choices []": now what happened, and
+    # what to do
+    said = r"no chunk of the stream carried a choice .*only usage or filter chunks.*retry"
+    for parse in (tp.parse, tp.parse_all):
+        with pytest.raises(tp.UnsupportedResponseError, match=said) as e:
+            parse([usage, usage])
+        assert "every one of its 2 chunk(s) had choices: []" in str(e.value)
+        assert e.value.field == "choices"
 
 
 def test_empty_choices_chunks_in_a_stream_are_still_read_past():

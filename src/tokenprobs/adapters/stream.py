@@ -317,6 +317,8 @@ class StreamAccumulator:
         Raises:
             MissingLogprobsError: The choice ended as a tool call with no logprob positions
                 (tool-call arguments carry none on OpenAI), or ended with text but no logprobs.
+            UnsupportedResponseError: No chunk carried a choice (only usage chunks), or none
+                carried `choice`.
         """
         if self.kind is None:
             msg = "the stream carried no chunks"
@@ -324,6 +326,14 @@ class StreamAccumulator:
         if isinstance(choice, bool) or not isinstance(choice, int):
             msg = f"choice is a choice's index (an int), got {type(choice).__name__} {choice!r}"
             raise TypeError(msg)
+        if not self._choices:
+            msg = (
+                f"no chunk of the stream carried a choice (every one of its {self.chunks} "
+                "chunk(s) had choices: []): the server sent no answer, only usage or filter "
+                "chunks (a request with n=0, or an answer it dropped); check the request and "
+                "the server's logs, then retry"
+            )
+            raise UnsupportedResponseError(msg, field="choices")
         if choice not in self._choices:
             msg = f"there is no choice {choice}: the stream has choices {self.choices}"
             raise UnsupportedResponseError(msg, field="choices")
