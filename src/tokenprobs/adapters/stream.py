@@ -221,8 +221,7 @@ class StreamAccumulator:
     def _feed_chat(self, chunk: Any, path: str) -> None:  # noqa: ANN401
         for state, lp, p in self._logprobs_of(chunk, path):
             if get(lp, "tokens") is not None and get(lp, "content") is None:
-                cols, _, _ = legacy_columns(lp, p, start=len(state.content))
-                state.content.extend(cols)
+                _add_legacy(state, lp, p)  # Together's legacy shape, as `chat` reads it
                 continue
             content = seq(get(lp, "content"), f"{p}.content")
             refusal = seq(get(lp, "refusal"), f"{p}.refusal")
@@ -233,13 +232,7 @@ class StreamAccumulator:
 
     def _feed_completions(self, chunk: Any, path: str) -> None:  # noqa: ANN401
         for state, lp, p in self._logprobs_of(chunk, path):
-            cols, top_null, offsets = legacy_columns(lp, p, start=len(state.content))
-            state.content.extend(cols)
-            state.top_null += top_null
-            if offsets is None:  # the later offsets would be read as these tokens'
-                state.offsets_lost |= len(cols) > 0
-            else:
-                state.text_offset = (state.text_offset or []) + offsets
+            _add_legacy(state, lp, p)
 
     def _feed_responses(self, event: Any, path: str) -> None:  # noqa: ANN401
         kind = get(event, "type")
@@ -365,7 +358,7 @@ class StreamAccumulator:
             )
             raise MissingLogprobsError(msg, endpoint=_ENDPOINTS.get(self.kind))
         offsets = None if state.offsets_lost else state.text_offset
-        if self.kind == "completions" and cols.token_ids is not None and offsets:
+        if cols.token_ids is not None and offsets:  # legacy-shaped logprobs (chat's too)
             cols = _with_offset_bytes(cols, "".join(text), offsets)
         return cols.build(
             _SOURCES[self.kind],
@@ -384,6 +377,17 @@ class StreamAccumulator:
             content_filter_results=state.filters,
             values_from="+".join(state.values_from) or None,
         )
+
+
+def _add_legacy(state: _Choice, lp: Any, path: str) -> None:  # noqa: ANN401
+    """Append one chunk's legacy `logprobs` (`tokens`, ...): columns, null rows, text offsets."""
+    cols, top_null, offsets = legacy_columns(lp, path, start=len(state.content))
+    state.content.extend(cols)
+    state.top_null += top_null
+    if offsets is None:  # the later offsets would be read as these tokens'
+        state.offsets_lost |= len(cols) > 0
+    else:
+        state.text_offset = (state.text_offset or []) + offsets
 
 
 def _with_offset_bytes(cols: Columns, text: str, offsets: list[int]) -> Columns:
