@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -310,6 +311,23 @@ def test_legacy_shaped_token_id_chat_chunks_cut_bytes_as_the_whole_body_does():
     assert streamed.token_ids.tolist() == parsed.token_ids.tolist() == [1, 2]
     assert streamed.token_bytes == parsed.token_bytes == [list(b"The"), list(b" cat")]
     assert streamed.bytes_decoded == parsed.bytes_decoded == "text_offset"
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["chunk-per-choice", "one-chunk"])
+def test_a_stream_numbering_every_choice_0_warns_that_they_are_mixed(together):
+    """n=2 with every chunk's index 0: the two answers' tokens came as one, silently."""
+    chunks = testing.chat_chunks([("Hi", -0.1, []), ("!", -0.2, [])], [("Yo", -0.3, [])])
+    *answers, usage = chunks
+    for chunk in answers:
+        chunk["choices"][0]["index"] = 0
+    if together:  # the two answers' chunks of each step in one chunk
+        answers = [{**a, "choices": a["choices"] + b["choices"]} for a, b in pairwise(answers)]
+        answers = answers[::2]
+    with pytest.warns(tp.TokenprobsWarning, match="choice 0 of the stream came twice") as seen:
+        d = tp.parse([*answers, usage])
+    assert len(seen) == 1  # once per choice, not once per chunk
+    assert "ask for one answer per request (n=1)" in str(seen[0].message)
+    assert d.tokens == ["Hi", "Yo", "!"]  # what came, kept
 
 
 def test_a_legacy_stream_keeps_its_offsets_when_only_a_tokenless_chunk_lacks_them():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from tokenprobs.adapters._sse import SSE, looks_like_sse, parse_sse
 from tokenprobs.adapters.chat import TOOL_CALL_HINT
 from tokenprobs.adapters.completions import legacy_columns, offset_bytes
 from tokenprobs.adapters.responses import failure_of, parse_response
-from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
+from tokenprobs.exceptions import MissingLogprobsError, TokenprobsWarning, UnsupportedResponseError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -53,6 +54,7 @@ class _Choice:
     tool_call: bool = False
     filters: list[Any] | None = None
     values_from: dict[str, None] = field(default_factory=dict)  # an ordered set
+    mixed: bool = False  # warned: several answers' chunks came under this index
 
     def note_filters(self, value: object) -> None:
         if value is not None:
@@ -191,10 +193,15 @@ class StreamAccumulator:
 
     def _logprobs_of(self, chunk: Any, path: str) -> Iterator[tuple[_Choice, Any, str]]:  # noqa: ANN401
         """Each choice's state and non-null `logprobs` (noting its finish reason on the way)."""
+        here: set[int] = set()
         for j, c in enumerate(seq(get(chunk, "choices"), f"{path}.choices") or []):
             _object(c, f"{path}.choices[{j}]")
-            state = self._choice(get(c, "index"))
+            index = get(c, "index")
+            state = self._choice(index)
             finish = get(c, "finish_reason")
+            if id(state) in here or (finish is not None and state.ended):
+                _mixed(state, index, f"{path}.choices[{j}]")
+            here.add(id(state))
             if finish is not None:
                 state.finish_reason, state.ended = str(finish), True
                 state.tool_call |= state.finish_reason in ("tool_calls", "function_call")
@@ -377,6 +384,18 @@ class StreamAccumulator:
             content_filter_results=state.filters,
             values_from="+".join(state.values_from) or None,
         )
+
+
+def _mixed(state: _Choice, index: object, path: str) -> None:
+    """Warn (once per choice) that a choice's index came twice in a chunk, or finished twice."""
+    if not state.mixed:
+        state.mixed = True
+        msg = (
+            f"{path}: choice {index!r} of the stream came twice in one chunk or finished twice: "
+            "the server gave several answers the same index (n > 1 numbered alike), so their "
+            "tokens are mixed into one distribution; ask for one answer per request (n=1)"
+        )
+        warnings.warn(msg, TokenprobsWarning, stacklevel=5)
 
 
 def _add_legacy(state: _Choice, lp: Any, path: str) -> None:  # noqa: ANN401
