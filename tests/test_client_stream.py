@@ -7,7 +7,11 @@ from tests._client_helpers import MODEL, read_fixture, remote_protocol_error
 
 import tokenprobs as tp
 from tokenprobs.client import aget_token_distribution, get_token_distribution
-from tokenprobs.client._stream import DistributionStream, StreamInterruptedError
+from tokenprobs.client._stream import (
+    AsyncDistributionStream,
+    DistributionStream,
+    StreamInterruptedError,
+)
 from tokenprobs.testing import chat_chunks, chat_completion, completion_chunks, response_events, sse
 
 FOO = "chat_stream_gpt-4o-2024-08-06_logprobs_foo.sse"
@@ -383,6 +387,34 @@ def with_a_tool_call(index):
     return sse([*text[:-1], *tool, text[-1]])
 
 
+@pytest.mark.parametrize("wrapped", [False, True], ids=["served", "by-hand"])
+def test_a_stream_of_usage_chunks_only_says_it_held_no_answer(api, openai_client, wrapped):
+    """Only the usage chunk (`choices: []`): an error saying the server sent no answer.
+
+    The stream ended with no update and no error, and its result said "the stream is not
+    finished: iterate it to the end"; now iteration and the result raise the same error.
+    """
+    usage = {
+        **chat_chunks(POSITIONS)[0],
+        "choices": [],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 0, "total_tokens": 3},
+    }
+    if wrapped:
+        stream = DistributionStream(iter([usage]))
+    else:
+        serve(api, "/chat/completions", sse([usage]))
+        stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
+    said = r"no chunk of the stream carried a choice .*the server sent no answer.*retry"
+    with pytest.raises(tp.UnsupportedResponseError, match=said) as first:
+        list(stream)
+    assert first.value.field == "choices"
+    assert stream.done
+    for result in ("distribution", "distributions"):
+        with pytest.raises(tp.UnsupportedResponseError, match=said) as again:
+            getattr(stream, result)
+        assert again.value is first.value
+
+
 def test_a_tool_call_among_choices_leaves_the_others_readable(api, openai_client):
     """n=2, choice 1 a tool call: choice 0 comes back, choice 1 is named in a warning.
 
@@ -551,6 +583,65 @@ async def test_async_whole_completion_and_error_body(api, async_openai_client):
     )
     with pytest.raises(tp.APIResponseError, match="overloaded"):
         await stream.until_done()
+
+
+class _BrokenResponse:
+    """The HTTP response of a JSON body (no event stream) that breaks off mid-read."""
+
+    def __init__(self) -> None:
+        """A JSON content type: the stream reads it as one body."""
+        self.headers = {"content-type": "application/json"}
+
+    def read(self):
+        """The connection closed before the body's end."""
+        raise remote_protocol_error()
+
+    async def aread(self):
+        """The same, async."""
+        self.read()
+
+
+class _BrokenBody:
+    """An SDK stream whose server sent that body: no event comes."""
+
+    def __init__(self) -> None:
+        """The SDK's stream keeps its HTTP response as `response`."""
+        self.response = _BrokenResponse()
+
+    def __iter__(self):
+        """No event (the body is no event stream)."""
+        return iter([])
+
+    async def __aiter__(self):
+        """No event, async."""
+        for event in []:
+            yield event
+
+
+def test_a_whole_body_that_breaks_off_is_an_interrupted_stream():
+    """A JSON body cut mid-read: StreamInterruptedError, kept for the result.
+
+    The HTTP library's own error escaped, and then the result said "the stream is not
+    finished: iterate it to the end".
+    """
+    stream = DistributionStream(_BrokenBody())
+    with pytest.raises(StreamInterruptedError, match="RemoteProtocolError") as info:
+        list(stream)
+    assert info.value.distributions == []
+    assert stream.done
+    with pytest.raises(StreamInterruptedError) as again:
+        _ = stream.distribution
+    assert again.value is info.value
+
+
+async def test_async_whole_body_that_breaks_off_is_an_interrupted_stream():
+    """The async twin: the same StreamInterruptedError, kept for the result."""
+    stream = AsyncDistributionStream(_BrokenBody())
+    with pytest.raises(StreamInterruptedError, match="RemoteProtocolError") as info:
+        await stream.until_done()
+    with pytest.raises(StreamInterruptedError) as again:
+        _ = stream.distributions
+    assert again.value is info.value
 
 
 def test_an_error_body_answering_a_stream_request_is_the_api_error(api, openai_client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -64,8 +65,14 @@ def test_a_stream_whose_chunks_carry_no_choice_is_an_error_naming_choices():
     with pytest.raises(tp.UnsupportedResponseError, match="no chunk of the stream carried") as e:
         tp.parse_all([usage])
     assert e.value.field == "choices"
-    with pytest.raises(tp.UnsupportedResponseError, match="no choice 0"):
-        tp.parse([usage])
+    # `parse` said "there is no choice 0: the stream has choices []": now what happened, and
+    # what to do
+    said = r"no chunk of the stream carried a choice .*only usage or filter chunks.*retry"
+    for parse in (tp.parse, tp.parse_all):
+        with pytest.raises(tp.UnsupportedResponseError, match=said) as e:
+            parse([usage, usage])
+        assert "every one of its 2 chunk(s) had choices: []" in str(e.value)
+        assert e.value.field == "choices"
 
 
 def test_empty_choices_chunks_in_a_stream_are_still_read_past():
@@ -245,6 +252,82 @@ def test_a_legacy_stream_chunk_without_text_offset_drops_the_offsets(missing):
     assert d.tokens == ["Hel", "lo", " w", "orld"]
     assert d.text_offset is None
     assert tp.parse(testing.completion_chunks(positions)).text_offset == [0, 3, 5, 7]
+
+
+def legacy_chat_chunks(positions, offsets):
+    """Chat chunks carrying legacy-shaped logprobs (`tokens`, ... `text_offset`), one per token.
+
+    Alternatives `None` stand for a null `top_logprobs` row.
+    """
+    chunks = testing.chat_chunks([(tok, lp, []) for tok, lp, _ in positions])
+    for chunk, (tok, lp, alts), at in zip(chunks[1:], positions, offsets, strict=False):
+        chunk["choices"][0]["logprobs"] = {
+            "tokens": [tok],
+            "token_logprobs": [lp],
+            "top_logprobs": [None if alts is None else dict(alts)],
+            "text_offset": [at],
+        }
+    return chunks
+
+
+def legacy_chat_completion(positions, offsets):
+    """The same tokens as one chat completion whose logprobs have the legacy shape."""
+    body = testing.chat_completion([(tok, lp, []) for tok, lp, _ in positions])
+    body["choices"][0]["logprobs"] = {
+        "content": None,
+        "tokens": [tok for tok, _, _ in positions],
+        "token_logprobs": [lp for _, lp, _ in positions],
+        "top_logprobs": [None if alts is None else dict(alts) for _, _, alts in positions],
+        "text_offset": offsets,
+    }
+    return body
+
+
+def test_legacy_shaped_logprobs_in_chat_chunks_keep_offsets_and_null_rows():
+    """A chat stream with legacy logprobs reads as the same shape in a whole chat completion.
+
+    The stream dropped `text_offset` (`None`) and the null `top_logprobs` rows (`top_null` was
+    `[]`, as if the alternatives were known to be none); the whole body kept both.
+    """
+    positions = [("Hi", -0.1, [("Hi", -0.1)]), (" there", -0.2, None), ("!", -0.3, [("!", -0.3)])]
+    offsets = [0, 2, 8]
+    streamed = tp.parse(legacy_chat_chunks(positions, offsets))
+    whole = tp.parse(legacy_chat_completion(positions, offsets))
+    assert whole.text_offset == streamed.text_offset == [0, 2, 8]
+    assert whole.top_null == streamed.top_null == [1]
+    assert streamed.tokens == whole.tokens
+    assert streamed.content == whole.content == "Hi there!"
+
+
+def test_legacy_shaped_token_id_chat_chunks_cut_bytes_as_the_whole_body_does():
+    """`"token_id:N"` tokens in legacy-shaped chat chunks: bytes cut from the text at offsets."""
+    positions = [("token_id:1", -0.1, []), ("token_id:2", -0.2, [])]
+    chunks = legacy_chat_chunks(positions, [0, 3])
+    whole = legacy_chat_completion(positions, [0, 3])
+    for chunk, piece in zip(chunks[1:3], ["The", " cat"], strict=True):
+        chunk["choices"][0]["delta"]["content"] = piece
+    whole["choices"][0]["message"]["content"] = "The cat"
+    streamed, parsed = tp.parse(chunks), tp.parse(whole)
+    assert streamed.token_ids.tolist() == parsed.token_ids.tolist() == [1, 2]
+    assert streamed.token_bytes == parsed.token_bytes == [list(b"The"), list(b" cat")]
+    assert streamed.bytes_decoded == parsed.bytes_decoded == "text_offset"
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["chunk-per-choice", "one-chunk"])
+def test_a_stream_numbering_every_choice_0_warns_that_they_are_mixed(together):
+    """n=2 with every chunk's index 0: the two answers' tokens came as one, silently."""
+    chunks = testing.chat_chunks([("Hi", -0.1, []), ("!", -0.2, [])], [("Yo", -0.3, [])])
+    *answers, usage = chunks
+    for chunk in answers:
+        chunk["choices"][0]["index"] = 0
+    if together:  # the two answers' chunks of each step in one chunk
+        answers = [{**a, "choices": a["choices"] + b["choices"]} for a, b in pairwise(answers)]
+        answers = answers[::2]
+    with pytest.warns(tp.TokenprobsWarning, match="choice 0 of the stream came twice") as seen:
+        d = tp.parse([*answers, usage])
+    assert len(seen) == 1  # once per choice, not once per chunk
+    assert "ask for one answer per request (n=1)" in str(seen[0].message)
+    assert d.tokens == ["Hi", "Yo", "!"]  # what came, kept
 
 
 def test_a_legacy_stream_keeps_its_offsets_when_only_a_tokenless_chunk_lacks_them():

@@ -359,11 +359,9 @@ def _from_stream(
     if acc.kind is None:
         msg = "the stream carried no chunks"
         raise UnsupportedResponseError(msg)
-    if choice is None and not acc.choices:
-        msg = "no chunk of the stream carried a choice (every choices was []): it holds no answer"
-        raise UnsupportedResponseError(msg, field="choices")
     truncated = sse is not None and sse.truncated
-    wanted = acc.choices if choice is None else [choice]
+    # no choice at all (only usage chunks): choice 0's error says the stream held none
+    wanted = (acc.choices or [0]) if choice is None else [choice]
     out = each_choice(
         lambda c: acc.distribution(c, incomplete=True if truncated else None, response=response),
         wanted,

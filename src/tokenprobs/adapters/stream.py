@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from tokenprobs.adapters._sse import SSE, looks_like_sse, parse_sse
 from tokenprobs.adapters.chat import TOOL_CALL_HINT
 from tokenprobs.adapters.completions import legacy_columns, offset_bytes
 from tokenprobs.adapters.responses import failure_of, parse_response
-from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
+from tokenprobs.exceptions import MissingLogprobsError, TokenprobsWarning, UnsupportedResponseError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -53,6 +54,7 @@ class _Choice:
     tool_call: bool = False
     filters: list[Any] | None = None
     values_from: dict[str, None] = field(default_factory=dict)  # an ordered set
+    mixed: bool = False  # warned: several answers' chunks came under this index
 
     def note_filters(self, value: object) -> None:
         if value is not None:
@@ -191,10 +193,15 @@ class StreamAccumulator:
 
     def _logprobs_of(self, chunk: Any, path: str) -> Iterator[tuple[_Choice, Any, str]]:  # noqa: ANN401
         """Each choice's state and non-null `logprobs` (noting its finish reason on the way)."""
+        here: set[int] = set()
         for j, c in enumerate(seq(get(chunk, "choices"), f"{path}.choices") or []):
             _object(c, f"{path}.choices[{j}]")
-            state = self._choice(get(c, "index"))
+            index = get(c, "index")
+            state = self._choice(index)
             finish = get(c, "finish_reason")
+            if id(state) in here or (finish is not None and state.ended):
+                _mixed(state, index, f"{path}.choices[{j}]")
+            here.add(id(state))
             if finish is not None:
                 state.finish_reason, state.ended = str(finish), True
                 state.tool_call |= state.finish_reason in ("tool_calls", "function_call")
@@ -221,8 +228,7 @@ class StreamAccumulator:
     def _feed_chat(self, chunk: Any, path: str) -> None:  # noqa: ANN401
         for state, lp, p in self._logprobs_of(chunk, path):
             if get(lp, "tokens") is not None and get(lp, "content") is None:
-                cols, _, _ = legacy_columns(lp, p, start=len(state.content))
-                state.content.extend(cols)
+                _add_legacy(state, lp, p)  # Together's legacy shape, as `chat` reads it
                 continue
             content = seq(get(lp, "content"), f"{p}.content")
             refusal = seq(get(lp, "refusal"), f"{p}.refusal")
@@ -233,13 +239,7 @@ class StreamAccumulator:
 
     def _feed_completions(self, chunk: Any, path: str) -> None:  # noqa: ANN401
         for state, lp, p in self._logprobs_of(chunk, path):
-            cols, top_null, offsets = legacy_columns(lp, p, start=len(state.content))
-            state.content.extend(cols)
-            state.top_null += top_null
-            if offsets is None:  # the later offsets would be read as these tokens'
-                state.offsets_lost |= len(cols) > 0
-            else:
-                state.text_offset = (state.text_offset or []) + offsets
+            _add_legacy(state, lp, p)
 
     def _feed_responses(self, event: Any, path: str) -> None:  # noqa: ANN401
         kind = get(event, "type")
@@ -317,6 +317,8 @@ class StreamAccumulator:
         Raises:
             MissingLogprobsError: The choice ended as a tool call with no logprob positions
                 (tool-call arguments carry none on OpenAI), or ended with text but no logprobs.
+            UnsupportedResponseError: No chunk carried a choice (only usage chunks), or none
+                carried `choice`.
         """
         if self.kind is None:
             msg = "the stream carried no chunks"
@@ -324,6 +326,14 @@ class StreamAccumulator:
         if isinstance(choice, bool) or not isinstance(choice, int):
             msg = f"choice is a choice's index (an int), got {type(choice).__name__} {choice!r}"
             raise TypeError(msg)
+        if not self._choices:
+            msg = (
+                f"no chunk of the stream carried a choice (every one of its {self.chunks} "
+                "chunk(s) had choices: []): the server sent no answer, only usage or filter "
+                "chunks (a request with n=0, or an answer it dropped); check the request and "
+                "the server's logs, then retry"
+            )
+            raise UnsupportedResponseError(msg, field="choices")
         if choice not in self._choices:
             msg = f"there is no choice {choice}: the stream has choices {self.choices}"
             raise UnsupportedResponseError(msg, field="choices")
@@ -355,7 +365,7 @@ class StreamAccumulator:
             )
             raise MissingLogprobsError(msg, endpoint=_ENDPOINTS.get(self.kind))
         offsets = None if state.offsets_lost else state.text_offset
-        if self.kind == "completions" and cols.token_ids is not None and offsets:
+        if cols.token_ids is not None and offsets:  # legacy-shaped logprobs (chat's too)
             cols = _with_offset_bytes(cols, "".join(text), offsets)
         return cols.build(
             _SOURCES[self.kind],
@@ -374,6 +384,29 @@ class StreamAccumulator:
             content_filter_results=state.filters,
             values_from="+".join(state.values_from) or None,
         )
+
+
+def _mixed(state: _Choice, index: object, path: str) -> None:
+    """Warn (once per choice) that a choice's index came twice in a chunk, or finished twice."""
+    if not state.mixed:
+        state.mixed = True
+        msg = (
+            f"{path}: choice {index!r} of the stream came twice in one chunk or finished twice: "
+            "the server gave several answers the same index (n > 1 numbered alike), so their "
+            "tokens are mixed into one distribution; ask for one answer per request (n=1)"
+        )
+        warnings.warn(msg, TokenprobsWarning, stacklevel=5)
+
+
+def _add_legacy(state: _Choice, lp: Any, path: str) -> None:  # noqa: ANN401
+    """Append one chunk's legacy `logprobs` (`tokens`, ...): columns, null rows, text offsets."""
+    cols, top_null, offsets = legacy_columns(lp, path, start=len(state.content))
+    state.content.extend(cols)
+    state.top_null += top_null
+    if offsets is None:  # the later offsets would be read as these tokens'
+        state.offsets_lost |= len(cols) > 0
+    else:
+        state.text_offset = (state.text_offset or []) + offsets
 
 
 def _with_offset_bytes(cols: Columns, text: str, offsets: list[int]) -> Columns:

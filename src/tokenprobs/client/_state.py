@@ -151,7 +151,8 @@ class StreamState:
                     "sent no answer; retry, or check the server's logs"
                 )
                 raise UnsupportedResponseError(msg)
-            kept = each_choice(self._built, self.acc.choices, who="the stream")
+            # no choice at all (only usage chunks): choice 0's error says the stream held none
+            kept = each_choice(self._built, self.acc.choices or [0], who="the stream")
         self.finals = {d.choice: d for d in kept}
         return [
             StreamUpdate(c, len(d), len(d), final=True, _state=self) for c, d in self.finals.items()

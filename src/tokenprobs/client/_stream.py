@@ -119,7 +119,11 @@ class DistributionStream(_Base):
         if self._whole is not None:  # a JSON answer, an HTML page ...: read as one body
             response, kind = self._whole
             self._whole = None
-            self._pending.extend(self._state.whole(response.read(), kind))
+            try:
+                body = response.read()
+            except Exception as exc:  # the body broke off: as a stream that breaks
+                raise self._state.interrupted(exc) from exc
+            self._pending.extend(self._state.whole(body, kind))
         while not self._pending:
             if self._state.done:
                 raise StopIteration
@@ -176,7 +180,11 @@ class AsyncDistributionStream(_Base):
         if self._whole is not None:  # a JSON answer, an HTML page ...: read as one body
             response, kind = self._whole
             self._whole = None
-            self._pending.extend(self._state.whole(await response.aread(), kind))
+            try:
+                body = await response.aread()
+            except Exception as exc:  # the body broke off: as a stream that breaks
+                raise self._state.interrupted(exc) from exc
+            self._pending.extend(self._state.whole(body, kind))
         while not self._pending:
             if self._state.done:
                 raise StopAsyncIteration
