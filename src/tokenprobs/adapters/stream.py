@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs._public import rehome
+from tokenprobs.adapters._chunk_kind import chunk_kind
 from tokenprobs.adapters._columns import Columns, columns_from_entries
 from tokenprobs.adapters._common import error_body, get, plain, seen, seq
 from tokenprobs.adapters._sse import SSE, looks_like_sse, parse_sse
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["SSE", "StreamAccumulator", "chunk_kind", "looks_like_sse", "parse_sse"]
 
 rehome(__name__, SSE)  # defined in _sse; its public path stays this module
+chunk_kind.__module__ = __name__  # defined in _chunk_kind, documented here
 
 _SOURCES = {
     "chat": "chat.stream",
@@ -61,55 +63,12 @@ class _Choice:
             self.filters = [*(self.filters or []), plain(value)]
 
 
-def chunk_kind(chunk: Any) -> str | None:  # noqa: ANN401, PLR0911 - any chunk or event
-    """`"chat"`, `"completions"`, `"responses"` or `"ollama"` for a stream chunk; else `None`.
-
-    `"filter"` for a chunk that carries only Azure's content filter results (`choices: []` with
-    `prompt_filter_results`, or choices with nothing but `content_filter_results`).
-    """
-    obj = get(chunk, "object")
-    if obj == "chat.completion.chunk":
-        return "chat"
-    if _filter_only(chunk, obj):
-        return "filter"
-    kind = get(chunk, "type")
-    if isinstance(kind, str) and kind.startswith("response."):
-        return "responses"
-    if isinstance(chunk, dict) and "done" in chunk and ("response" in chunk or "message" in chunk):
-        return "ollama"
-    choices = get(chunk, "choices")
-    if isinstance(choices, list) and obj in (None, "text_completion"):
-        first = choices[0] if choices else None
-        if obj == "text_completion" or get(first, "text") is not None:
-            return "completions"
-        if get(first, "delta") is not None:
-            return "chat"
-    return None
-
-
 def _object(value: Any, field: str) -> Any:  # noqa: ANN401 - a JSON object or an SDK model
     """`value` when it is an object (a dict, or a model with attributes); else an error."""
     if isinstance(value, str | bytes | int | float | list | tuple):
         msg = f"expected an object, got {seen(value)}"
         raise UnsupportedResponseError(msg, field=field)
     return value
-
-
-def _filter_only(chunk: Any, obj: object) -> bool:  # noqa: ANN401
-    if obj not in ("", None):
-        return False
-    choices = get(chunk, "choices")
-    if not isinstance(choices, list):
-        return False
-    if not choices:
-        return get(chunk, "prompt_filter_results") is not None or obj == ""
-    return all(
-        get(c, "delta") is None
-        and get(c, "text") is None
-        and get(c, "logprobs") is None
-        and get(c, "content_filter_results") is not None
-        for c in choices
-    )
 
 
 class StreamAccumulator:
