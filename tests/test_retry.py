@@ -1,6 +1,7 @@
 import email.utils
 import math
 import re
+import time
 
 import httpx
 import numpy as np
@@ -269,11 +270,34 @@ def test_backoff_is_jittered_exponential_and_capped():
         pytest.param({"retry-after": "soon"}, None, id="garbage"),
         pytest.param({"retry-after": "-3"}, None, id="negative"),
         pytest.param({}, None, id="absent"),
+        pytest.param({"retry-after-ms": "nan", "retry-after": "3"}, 3.0, id="ms-nan-then-seconds"),
+        pytest.param({"retry-after-ms": "-5", "retry-after": "3"}, 3.0, id="ms-negative-then-s"),
+        pytest.param(
+            {"retry-after-ms": "inf", "retry-after": "Thu, 01 Jan 1970 00:00:10 GMT"},
+            6.0,
+            id="ms-inf-then-date",
+        ),
     ],
 )
 def test_retry_after_parsing(headers, expected):
-    """`Retry-After` in seconds, milliseconds or HTTP date; garbage is ignored."""
+    """`Retry-After` in seconds, milliseconds or HTTP date; garbage is ignored.
+
+    A `retry-after-ms` that is no wait (NaN, inf, negative) gave None, so a valid
+    `Retry-After` beside it was ignored.
+    """
     assert retry_after(headers, now=4.0) == expected
+
+
+@pytest.mark.parametrize("date", ["Thu, 01 Jan 1970 00:00:10", "Thu, 01 Jan 1970 00:00:10 -0000"])
+def test_an_http_date_without_its_zone_is_gmt_not_local_time(monkeypatch, date):
+    """An HTTP-date is GMT (RFC 9110); one without `GMT` was read in the machine's local time."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert retry_after({"retry-after": date}, now=4.0) == 6.0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_policy_rejects_nonsense():

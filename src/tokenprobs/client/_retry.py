@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import email.utils
 import math
 import numbers
@@ -176,15 +177,18 @@ def retry_after(headers: Mapping[str, str] | None, *, now: float | None = None) 
             seconds = float(value) / divisor
         except ValueError:
             continue
-        return seconds if math.isfinite(seconds) and seconds >= 0 else None
+        if math.isfinite(seconds) and seconds >= 0:
+            return seconds  # else (NaN, inf, negative) the next header may still say
     value = headers.get("retry-after")
     if value is None:
         return None
     try:
-        when = email.utils.parsedate_to_datetime(value).timestamp()
+        date = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, when - (time.time() if now is None else now))
+    if date.tzinfo is None:  # an HTTP-date is in GMT (RFC 9110), named or not
+        date = date.replace(tzinfo=dt.UTC)
+    return max(0.0, date.timestamp() - (time.time() if now is None else now))
 
 
 def _error_key(exc: BaseException) -> object:
