@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
+import openai
 import pytest
 
 import tokenprobs as tp
@@ -71,3 +74,25 @@ def test_a_wrong_type_is_named(call, error, match):
 def test_a_numpy_integer_is_a_choice():
     """`choice=np.int64(0)` is an index like `0`."""
     assert tp.parse(BODY, choice=np.int64(0)) == tp.parse(BODY, choice=0)
+
+
+def _flagged(call: str, value: object) -> object:
+    """Run `call` with `value` for its flag, against a port nothing listens on."""
+    url = "http://127.0.0.1:9/v1"
+    if call == "stream":
+        client = openai.OpenAI(api_key="sk-test-0000", base_url=url)
+        return tp.get_token_distribution("x", model="m", client=client, stream=value)
+    if call == "progress":
+        client = openai.OpenAI(api_key="sk-test-0000", base_url=url)
+        return tp.get_token_distributions(["x"], model="m", client=client, progress=value)
+    aclient = openai.AsyncOpenAI(api_key="sk-test-0000", base_url=url)
+    return asyncio.run(tp.aget_token_distribution("x", model="m", client=aclient, stream=value))
+
+
+@pytest.mark.parametrize("value", ["no", None, 0])
+@pytest.mark.parametrize("call", ["stream", "progress", "async stream"])
+def test_a_flag_that_is_no_bool_is_refused_before_any_request(call, value):
+    """`stream="no"` is truthy: it streamed; `progress="no"` drew the bar. Now a TypeError."""
+    name = call.removeprefix("async ")
+    with pytest.raises(TypeError, match=rf"^{name} must be True or False .*got "):
+        _flagged(call, value)

@@ -19,7 +19,7 @@ from tokenprobs._counts import at_least_one
 from tokenprobs._listed import not_one_text
 from tokenprobs.client._call import acall, call
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
-from tokenprobs.client._request import check_options, prepare
+from tokenprobs.client._request import check_flag, check_options, prepare
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy, out_of_quota
 
 if TYPE_CHECKING:
@@ -99,6 +99,7 @@ class _Job:
         options: dict[str, Any],
     ) -> None:
         concurrency = at_least_one(concurrency, "concurrency", " (requests in flight)")
+        check_flag(progress, "progress", "a progress bar on stderr when it is a terminal")
         check_options(
             model=options["model"], endpoint=options["endpoint"], guards=options["guards"]
         )

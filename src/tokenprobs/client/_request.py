@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias, get_args
 
 from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
+from tokenprobs._said import a_value
 from tokenprobs.guards import GuardMode, check_request, detected_server
 from tokenprobs.guards._shape import check_model
 
@@ -104,6 +105,17 @@ def check_options(*, model: object, endpoint: object, guards: object) -> None:
     _check_endpoint(endpoint)
     check_model(model)
     _check_guards(guards)
+
+
+def check_flag(value: object, name: str, meaning: str) -> None:
+    """Refuse a flag that is not `True` or `False`: `"no"` is truthy and would turn it on.
+
+    Raises:
+        TypeError: `value` is not a bool.
+    """
+    if not isinstance(value, bool):
+        msg = f"{name} must be True or False ({meaning}), got {a_value(value)}"
+        raise TypeError(msg)
 
 
 def _check_endpoint(endpoint: object) -> None:
@@ -286,6 +298,7 @@ def prepare(
     profile: str | GuardProfile | None = None,
 ) -> dict[str, object]:
     """Build and guard one request: what runs before any I/O."""
+    check_flag(stream, "stream", "a DistributionStream of updates, or the whole answer")
     params = build_params(
         messages_or_prompt,
         model=model,
