@@ -270,3 +270,11 @@ def test_a_url_urllib_cannot_split_selects_no_profile():
     """A port that is not a number matches no pattern (the client refuses the URL itself)."""
     guards.register_profile("mine", like="vllm", base_urls=("*",))
     assert select_profile("http://gpu-box:80x/v1").name == "compatible"
+
+
+@pytest.mark.parametrize("profile", [5, ["openai"], b"openai"], ids=["int", "list", "bytes"])
+def test_a_profile_that_is_no_name_is_a_type_error(profile):
+    """`profile=["openai"]` raised "unhashable type: 'list'"; `5` said "unknown guard profile 5"."""
+    params = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]}
+    with pytest.raises(TypeError, match=r"profile is a name \(a str\) or a GuardProfile, got a"):
+        tp.check_request("chat.completions", params, profile=profile)

@@ -161,8 +161,8 @@ def select_profile(
     base_url: str | None = None, profile: str | GuardProfile | None = None
 ) -> GuardProfile:
     """The profile `check_request` uses for this base URL and `profile=` argument."""
-    if isinstance(profile, GuardProfile):
-        return checked_profile(profile)
+    if profile is not None and not isinstance(profile, str):
+        return checked_profile(profile)  # a GuardProfile checked, anything else a TypeError
     profiles = _REGISTRY.profiles
     if profile is not None:
         if profile not in profiles:
