@@ -191,3 +191,20 @@ def test_grades_may_share_a_value():
     """A mapping is labels to values: two grades with one value are two labels."""
     res = expected_score(dist(("A", 0.6, [("A", 0.6), ("B", 0.4)])), scale={"A": 4, "B": 4})
     assert res.expected == pytest.approx(4.0)
+
+
+def test_number_keys_are_written_as_a_list_of_numbers_is():
+    """`{7.0: 7, 8.0: 8}` looked for the text "7.0" (no score found); as `[7.0, 8.0]` it is "7"."""
+    d = tp.parse(chat_completion([("7", -0.1, [("7", -0.1), ("8", -2.5)])]))
+    want = expected_score(d, [7, 8]).expected
+    assert expected_score(d, {7.0: 7, 8.0: 8}).expected == want
+    assert expected_score(d, {"7": 7, "8": 8}).expected == want
+    assert set(expected_score(d, {7.0: 7, 8.0: 8}).values) == {"7", "8"}
+
+
+@pytest.mark.parametrize("key", [None, True, (7,)], ids=["none", "bool", "tuple"])
+def test_a_score_key_that_is_no_text_or_number_is_refused(key):
+    """`{None: 1}` was the score written "None"; now a TypeError naming the key."""
+    d = tp.parse(chat_completion([("7", -0.1, [("7", -0.1), ("8", -2.5)])]))
+    with pytest.raises(TypeError, match=r"a score of the scale is .*the texts the answer writes"):
+        expected_score(d, {key: 1.0, "7": 7.0})

@@ -67,6 +67,24 @@ def _value(v: object, what: str) -> float:
     return x
 
 
+def _written(score: object) -> str:
+    """How the answer writes a score: a str as it is, a number as in a list (`7.0`: "7").
+
+    Raises:
+        TypeError: `score` is neither a str nor a number (None, a bool ...).
+    """
+    if isinstance(score, str):
+        return score
+    if isinstance(score, bool | np.bool_) or not isinstance(score, numbers.Real):
+        msg = (
+            f"a score of the scale is {a_value(score)}: a scale's scores (a mapping's keys) are "
+            "the texts the answer writes, such as {'A': 4.0, 'B': 3.0}, or numbers"
+        )
+        raise TypeError(msg)
+    x = _value(score, f"the score {score!r} of the scale")
+    return str(int(x)) if x.is_integer() else repr(x)
+
+
 def _scale(scale: Iterable[float] | Mapping[str, float]) -> dict[str, float]:
     """Each score's text with its value: finite numbers, each score written once.
 
@@ -81,12 +99,12 @@ def _scale(scale: Iterable[float] | Mapping[str, float]) -> dict[str, float]:
         )
         raise TypeError(msg)
     if isinstance(scale, Mapping):
-        pairs = [(str(k), _value(v, f"the value of score {k!r}")) for k, v in scale.items()]
+        pairs = [(_written(k), _value(v, f"the value of score {k!r}")) for k, v in scale.items()]
     else:
         pairs = []
         for n, s in enumerate(scale):
             x = _value(s, f"score {n} of the scale")
-            pairs.append((str(int(x)) if x.is_integer() else repr(x), x))
+            pairs.append((_written(x), x))
     if not pairs:
         msg = "the scale has no scores"
         raise ValueError(msg)
