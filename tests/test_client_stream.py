@@ -677,3 +677,28 @@ def test_an_interrupted_streams_message_counts_positions_in_english():
     )
     message = str(StreamInterruptedError(ConnectionError("reset"), [one, three]))
     assert "kept what arrived (choice 0: 1 position, choice 1: 3 positions)" in message
+
+
+class _SyncCloseChunks:
+    """An async iterator of chat chunks whose `close` is a plain method (not the SDK's)."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def __aiter__(self):
+        return self._chunks()
+
+    async def _chunks(self):
+        for chunk in chat_chunks([("a", -0.1, [("a", -0.1)]), ("b", -0.2, [("b", -0.2)])]):
+            yield chunk
+
+    def close(self) -> None:
+        self.closed = True
+
+
+async def test_aclose_takes_an_async_stream_whose_close_is_sync():
+    """`await close()` on a sync close raised "object NoneType can't be used in 'await'"."""
+    source = _SyncCloseChunks()
+    stream = AsyncDistributionStream(source)
+    await stream.aclose()
+    assert source.closed

@@ -11,6 +11,7 @@ completion, an error body, a web page) is read as that body.
 
 from __future__ import annotations
 
+import inspect
 from collections import deque
 from typing import TYPE_CHECKING, Any, Self
 
@@ -205,8 +206,8 @@ class AsyncDistributionStream(_Base):
         """Close the underlying HTTP response (before the end: see `_state.CLOSED_EARLY`)."""
         self._closing()
         close = getattr(self._sdk, "close", None)
-        if close is not None:
-            await close()
+        if close is not None and inspect.isawaitable(closed := close()):
+            await closed  # the SDK's AsyncStream; an async iterator's own close may be sync
 
     async def __aenter__(self) -> Self:
         """Use as an async context manager to close the connection on exit."""
