@@ -117,9 +117,9 @@ def test_legacy_completions_refuse_messages():
 @pytest.mark.parametrize(
     ("prompt", "says"),
     [
-        pytest.param(b"Hi", r"got bytes: decode it first", id="bytes"),
-        pytest.param(123, r"got int, e\.g\. 'Capital of France\?'", id="int"),
-        pytest.param(None, r"got NoneType", id="none"),
+        pytest.param(b"Hi", r"got a bytes: decode it first", id="bytes"),
+        pytest.param(123, r"got an int, e\.g\. 'Capital of France\?'", id="int"),
+        pytest.param(None, r"got None", id="none"),
     ],
 )
 def test_a_prompt_of_the_wrong_type_is_refused_before_sending(

@@ -108,7 +108,7 @@ def test_uncertain_threshold_takes_any_real_number_but_nan():
     assert d.uncertain(threshold=np.float32(0.5)) == [tp.Span(1, 2, 1, 2)]
     with pytest.raises(ValueError, match="got NaN"):
         d.uncertain(threshold=float("nan"))
-    with pytest.raises(TypeError, match="takes a number, got bool"):
+    with pytest.raises(TypeError, match="takes a number, got a bool"):
         d.uncertain(threshold=True)
 
 

@@ -93,7 +93,7 @@ def test_a_failure_half_way_leaves_the_earlier_file_as_it_was(write, good, tmp_p
 @pytest.mark.parametrize(("write", "good"), WRITERS)
 def test_a_target_that_is_no_path_is_a_type_error(write, good):
     """`None` or a number as the path: TypeError saying a str or pathlib.Path is wanted."""
-    with pytest.raises(TypeError, match=r"writes to a path \(a str or pathlib\.Path\), got int"):
+    with pytest.raises(TypeError, match=r"writes to a path \(a str or pathlib\.Path\), got an int"):
         write(good(), 5)
 
 

@@ -148,8 +148,8 @@ def test_bad_options_are_refused(openai_client):
         ({"concurrency": 2.5}, "concurrency must be an integer (requests in flight), got 2.5"),
         ({"concurrency": "8"}, "concurrency must be an integer (requests in flight), got '8'"),
         ({"concurrency": True}, "concurrency must be an integer (requests in flight), got True"),
-        ({"prompts": None}, "prompts must be a list of prompts, got NoneType"),
-        ({"prompts": 3}, "prompts must be a list of prompts, got int"),
+        ({"prompts": None}, "prompts must be a list of prompts, got None"),
+        ({"prompts": 3}, "prompts must be a list of prompts, got an int"),
         (
             {"prompts": {"role": "user", "content": "Hi"}},
             "prompts must be a list of prompts, got one dict (a chat message?): one conversation",

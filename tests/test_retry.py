@@ -227,10 +227,12 @@ async def test_async_twin_retries(api, async_openai_client):
     ("retry", "says"),
     [
         pytest.param(
-            3, r"got int 3: for 3 attempts, pass retry=RetryPolicy\(max_attempts=3\)", id="int"
+            3,
+            r"got an int \(3\): for 3 attempts, pass retry=RetryPolicy\(max_attempts=3\)",
+            id="int",
         ),
-        pytest.param(True, "got bool True", id="bool"),
-        pytest.param("default", "got str 'default'", id="str"),
+        pytest.param(True, r"got a bool \(True\)", id="bool"),
+        pytest.param("default", r"got a str \('default'\)", id="str"),
     ],
 )
 def test_a_retry_that_is_no_policy_is_refused_before_sending(api, openai_client, retry, says):

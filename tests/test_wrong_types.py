@@ -94,5 +94,5 @@ def _flagged(call: str, value: object) -> object:
 def test_a_flag_that_is_no_bool_is_refused_before_any_request(call, value):
     """`stream="no"` is truthy: it streamed; `progress="no"` drew the bar. Now a TypeError."""
     name = call.removeprefix("async ")
-    with pytest.raises(TypeError, match=rf"^{name} must be True or False .*got "):
+    with pytest.raises(TypeError, match=rf"^`{name}` must be True or False .*got "):
         _flagged(call, value)

@@ -18,6 +18,8 @@ from openai.resources.chat import Completions as ChatCompletions
 from openai.resources.completions import Completions
 from openai.resources.responses import Responses
 
+from tokenprobs._said import a_type
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -79,7 +81,7 @@ def body_kwargs(create_kwargs: Mapping[str, object], endpoint: Endpoint) -> dict
     kwargs = dict(create_kwargs)
     extra = kwargs.pop("extra_body", None)
     if extra is not None and not isinstance(extra, Mapping):
-        msg = f"extra_body must be a mapping of body fields, got {type(extra).__name__}"
+        msg = f"extra_body must be a mapping of body fields, got {a_type(extra)}"
         raise TypeError(msg)
     if extra and "model" in extra:
         msg = "extra_body sets model: pass it as model= instead"

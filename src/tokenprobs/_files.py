@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tokenprobs._said import a_type
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -33,7 +35,7 @@ def checked_target(path: str | os.PathLike[str], *, writer: str) -> Path:
     """
     given: object = path  # typed, but called with what users pass
     if not isinstance(given, str | os.PathLike):
-        msg = f"{writer} writes to a path (a str or pathlib.Path), got {type(given).__name__}"
+        msg = f"{writer} writes to a path (a str or pathlib.Path), got {a_type(given)}"
         raise TypeError(msg)
     target = Path(path)
     if target.is_dir():

@@ -1,8 +1,13 @@
-"""How an error message names what it was given: its type with its article (`an int`, `a str`)."""
+"""How an error message names what it was given (`an int`, `a str ('no')`).
+
+And the one check every boolean option shares.
+"""
 
 from __future__ import annotations
 
-__all__ = ["a_type", "a_value"]
+import numpy as np
+
+__all__ = ["a_type", "a_value", "check_flag"]
 
 
 def a_type(value: object) -> str:
@@ -18,11 +23,37 @@ def a_type(value: object) -> str:
     return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
 
 
-def a_value(value: object) -> str:
-    """`None`, or `a_type(value)` with the value's repr: `an int (5)`.
+def a_value(value: object, *, width: int | None = None) -> str:
+    """`None`, or `a_type(value)` with the value's repr (cut to `width` characters): `an int (5)`.
 
     Examples:
-        >>> a_value(5), a_value(None)
-        ('an int (5)', 'None')
+        >>> a_value(5), a_value(None), a_value("abcdef", width=3)
+        ('an int (5)', 'None', "a str ('ab)")
     """
-    return "None" if value is None else f"{a_type(value)} ({value!r})"
+    if value is None:
+        return "None"
+    shown = repr(value) if width is None else repr(value)[:width]
+    return f"{a_type(value)} ({shown})"
+
+
+def check_flag(value: object, name: str, meaning: str, *, none: str = "") -> None:
+    """Refuse a flag that is not a bool (or `None`, when `none` says what `None` means).
+
+    A string such as `"no"` is truthy and would turn the option on, so it is refused; a numpy
+    bool (an element of a mask) is a bool.
+
+    Raises:
+        TypeError: `value` is not a bool, naming the option and what it means.
+
+    Examples:
+        >>> check_flag(True, "stream", "a stream of updates")
+        >>> check_flag("no", "stream", "a stream of updates")
+        Traceback (most recent call last):
+        TypeError: `stream` must be True or False (a stream of updates), got a str ('no')
+    """
+    if isinstance(value, bool | np.bool_) or (none and value is None):
+        return
+    allowed = "True, False or None" if none else "True or False"
+    said = f"{meaning}; None {none}" if none else meaning
+    msg = f"`{name}` must be {allowed} ({said}), got {a_value(value)}"
+    raise TypeError(msg)

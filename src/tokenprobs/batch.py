@@ -184,7 +184,7 @@ def _prompt_items(
     if not isinstance(given, Iterable):
         msg = (
             "prompts must be a list of prompts or a mapping {custom_id: prompt}, "
-            f"got {type(given).__name__}"
+            f"got {a_type(given)}"
         )
         raise TypeError(msg)
     return ((None, prompt) for prompt in given)

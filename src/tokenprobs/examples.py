@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib.resources
 from typing import TYPE_CHECKING
 
+from tokenprobs._said import a_type
 from tokenprobs.adapters import parse
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def path(name: str) -> Traversable:
     """
     given: object = name  # typed, but called with what users pass
     if not isinstance(given, str):
-        msg = f"an example's name is a str, one of {', '.join(_FILES)}; got {type(given).__name__}"
+        msg = f"an example's name is a str, one of {', '.join(_FILES)}; got {a_type(given)}"
         raise TypeError(msg)
     try:
         file = _FILES[name]

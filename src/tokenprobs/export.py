@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenprobs._optional import require
+from tokenprobs._said import check_flag
 from tokenprobs.models._expect import expect_distribution
 
 if TYPE_CHECKING:
@@ -73,10 +74,7 @@ def to_pandas(d: TokenDistribution, *, long: bool = False) -> Any:  # noqa: ANN4
         1     1  Hello    False
     """
     d = expect_distribution(d, "to_pandas(d)")
-    given: object = long  # typed, but called with what users pass
-    if not isinstance(given, bool | np.bool_):
-        msg = f"`long` must be True or False (the long table or the wide one), got {given!r}"
-        raise TypeError(msg)
+    check_flag(long, "long", "the long table or the wide one")
     pd = _pandas()
     if long:
         return _long(pd, d)

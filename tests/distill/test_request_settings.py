@@ -138,7 +138,7 @@ def test_axolotl_rows_give_legacy_functions_as_tools(tmp_path):
     row = distill.to_axolotl(record, k=3, vocab=VOCAB)
     assert row["tools"] == [{"type": "function", "function": FUNCTIONS[0]}]
     odd = distill.KDRecord(**{**vars(record), "input": {"messages": MESSAGES, "functions": "f"}})
-    with pytest.raises(distill.DistillError, match="functions is str, not a list"):
+    with pytest.raises(distill.DistillError, match="functions is a str, not a list"):
         distill.to_axolotl(odd, k=3, vocab=VOCAB)
 
 

@@ -312,7 +312,7 @@ def test_student_encode_must_give_int_ids():
     with pytest.raises(TypeError, match=r"Encoding, not ids: pass encode=lambda text: .*\.ids"):
         distill.to_student_arrays(r, k=2, vocab=student, encode=tok.encode)
     for encode, match in [
-        (lambda _: "25", "sequence of int token ids, got str"),
+        (lambda _: "25", "sequence of int token ids, got a str"),
         (lambda _: [2.0, 5.0], "int token ids, got a float"),
         ("Hi t", "text -> ids function"),
     ]:

@@ -114,7 +114,7 @@ GEMINI_LOGPROBS = {
     ("logprobs", "says"),
     [
         pytest.param(GEMINI_LOGPROBS, "Gemini's logprobs_result", id="gemini"),
-        pytest.param(5, "expected a list, got int 5", id="not-a-list"),
+        pytest.param(5, r"expected a list, got an int \(5\)", id="not-a-list"),
     ],
 )
 @pytest.mark.parametrize("where", ["response", "part"])

@@ -133,7 +133,7 @@ def test_prompt(api, openai_client, prompt, expected):
     [
         pytest.param("I loved this film", "not one str", id="one-string"),
         pytest.param(b"I loved it", "not one bytes", id="bytes"),
-        pytest.param(5, "got int", id="not-a-list"),
+        pytest.param(5, "got an int", id="not-a-list"),
         pytest.param(["fine", None], "input 1 is None, not a string", id="none-in-list"),
     ],
 )
@@ -150,7 +150,7 @@ def test_inputs_that_are_not_a_list_of_texts_are_refused_before_any_request(
 def test_an_answer_position_of_a_wrong_type_is_refused_before_any_request(api, openai_client):
     """`at=1.5` is a TypeError before the requests, not after paying for them."""
     route = api.post("/chat/completions").mock(side_effect=by_input)
-    with pytest.raises(TypeError, match="at must be an int, got float"):
+    with pytest.raises(TypeError, match="at must be an int, got a float"):
         tp.classify(["rain"], ["yes", "no"], model=MODEL, client=openai_client, at=1.5)
     assert not route.called
 

@@ -26,7 +26,7 @@ D = tp.parse(BODY)
         pytest.param(
             {"a": [None]}, r"variant 0 of label 'a' is None, not a string", id="none-variant"
         ),
-        pytest.param({"a": None}, r"variants of label 'a'.*NoneType", id="none-variants"),
+        pytest.param({"a": None}, r"variants of label 'a'.*got None", id="none-variants"),
         pytest.param({1: "yes"}, r"label 0 is an int \(1\)", id="int-key"),
         pytest.param([b"yes", b"no"], r"label 0 is a bytes", id="bytes"),
         pytest.param([["yes"], "no"], r"label 0 is a list", id="unhashable-list-in-list"),
@@ -41,15 +41,15 @@ def test_labels_must_be_strings(labels, message):
 @pytest.mark.parametrize(
     ("labels", "message"),
     [
+        pytest.param(None, r"labels must be a list of strings or a mapping.*got None", id="none"),
         pytest.param(
-            None, r"labels must be a list of strings or a mapping.*got NoneType", id="none"
+            3, r"labels must be a list of strings or a mapping.*got an int \(3\)", id="int"
         ),
-        pytest.param(3, r"labels must be a list of strings or a mapping.*got int 3", id="int"),
         pytest.param(b"yes", r"labels must be a list of strings.*not one bytes", id="bytes"),
         pytest.param(
             {"yes": b"Yes"}, r"variants of label 'yes'.*got one bytes", id="bytes-variant"
         ),
-        pytest.param({"yes": 3}, r"variants of label 'yes'.*got int 3", id="int-variants"),
+        pytest.param({"yes": 3}, r"variants of label 'yes'.*got an int \(3\)", id="int-variants"),
     ],
 )
 def test_a_label_set_that_is_no_list_is_named(labels, message):
@@ -66,8 +66,22 @@ def test_a_label_set_that_is_no_list_is_named(labels, message):
 @pytest.mark.parametrize("value", [pytest.param("no", id="str"), pytest.param(1, id="int")])
 def test_labels_options_must_be_bools(option, value):
     """A boolean option given anything but True or False is a TypeError naming it."""
-    with pytest.raises(TypeError, match=rf"{option} must be True or False"):
+    with pytest.raises(TypeError, match=rf"`{option}` must be True or False"):
         Labels(["yes", "no"], **{option: value})
+
+
+@pytest.mark.parametrize("option", ["case_sensitive", "strip_whitespace", "quotes"])
+def test_labels_options_take_a_numpy_bool(option):
+    """An element of a numpy mask is a bool: it means what True or False means."""
+    top = [("Yes", -0.22), (" yes", -2.3), ("No", -2.5), ('"no', -3.0)]
+    d = tp.parse(chat_completion([("Yes", -0.22, top)]))
+
+    def raw(*, flag):
+        return Labels(["yes", "no"], **{option: flag}).probs(d).raw
+
+    assert raw(flag=np.True_) == raw(flag=True)
+    assert raw(flag=np.False_) == raw(flag=False)
+    assert raw(flag=True) != raw(flag=False)
 
 
 @pytest.mark.parametrize(
@@ -152,7 +166,7 @@ def test_true_labels_must_name_a_label(y, error, message):
     [
         pytest.param("yes", r"true labels y are one str \('yes'\)", id="one-str"),
         pytest.param(b"yes", r"true labels y are one bytes", id="bytes"),
-        pytest.param(5, r"true labels y must be a list .* got int", id="int"),
+        pytest.param(5, r"true labels y must be a list .* got an int", id="int"),
     ],
 )
 def test_true_labels_that_are_no_list_are_named(y, message):
@@ -267,7 +281,7 @@ def test_numpy_integers_are_positions():
 
 def test_expected_score_answer_position_of_a_wrong_type_is_a_type_error():
     """`expected_score(at=...)` takes what `Labels.probs` takes."""
-    with pytest.raises(TypeError, match="at must be an int, got float"):
+    with pytest.raises(TypeError, match="at must be an int, got a float"):
         tp.labels.expected_score(D, at=0.0)
 
 
@@ -301,8 +315,18 @@ def test_entropy_bounds_vocab_size_is_an_int(vocab_size):
 @pytest.mark.parametrize("flag", ["no", 0, None])
 def test_length_normalize_is_a_bool(flag):
     """`length_normalize="no"` behaved as True: TypeError."""
-    with pytest.raises(TypeError, match="length_normalize must be True or False"):
+    with pytest.raises(TypeError, match="`length_normalize` must be True or False"):
         tp.labels.sequence_probability(D, length_normalize=flag)
+
+
+def test_length_normalize_takes_a_numpy_bool():
+    """`np.False_` is the product of p_t and `np.True_` their geometric mean, as the bools are."""
+    two = tp.parse(chat_completion([("a", -0.5, [("a", -0.5)]), ("b", -1.5, [("b", -1.5)])]))
+    product = tp.labels.sequence_probability(two, length_normalize=False)
+    mean = tp.labels.sequence_probability(two, length_normalize=True)
+    assert tp.labels.sequence_probability(two, length_normalize=np.False_) == product
+    assert tp.labels.sequence_probability(two, length_normalize=np.True_) == mean
+    assert product != mean
 
 
 @pytest.mark.parametrize("what", ["bogus", "tail", "label", None])

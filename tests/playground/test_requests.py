@@ -183,7 +183,7 @@ def test_positions_and_export_read_their_path_and_query_strictly(page):
         pytest.param(
             b'{"seed": ' + b"9" * 5000 + b"}", "the request's body is not JSON", id="long"
         ),
-        pytest.param(b"[1, 2]", "the request's body must be a JSON object, got list", id="list"),
+        pytest.param(b"[1, 2]", "the request's body must be a JSON object, got a list", id="list"),
     ],
 )
 def test_a_body_that_cannot_be_read_is_a_400(page, raw, starts):

@@ -86,7 +86,7 @@ def test_of_refuses_inconsistent_input(choices, distributions, match):
 @pytest.mark.parametrize(
     ("choices", "distributions", "match"),
     [
-        pytest.param([1], [A], r"choice 0 must be a str .*got int", id="int-choice"),
+        pytest.param([1], [A], r"choice 0 must be a str .*got an int", id="int-choice"),
         pytest.param(["A"], [" A"], r"distribution 0 must be a TokenDistribution", id="a-text"),
     ],
 )

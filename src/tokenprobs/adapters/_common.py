@@ -6,6 +6,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs._access import get
+from tokenprobs._said import a_type
 from tokenprobs.exceptions import APIResponseError, TokenprobsWarning, UnsupportedResponseError
 
 if TYPE_CHECKING:
@@ -38,8 +39,10 @@ def seq(value: Any, field: str) -> list[Any] | None:  # noqa: ANN401 - untyped i
 
 
 def seen(value: object) -> str:
+    """What a message says was found: `a str ('x')`, its repr cut to 60 characters."""
     text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"  # noqa: PLR2004
+    shown = text if len(text) <= 60 else text[:57] + "..."  # noqa: PLR2004
+    return "None" if value is None else f"{a_type(value)} ({shown})"
 
 
 def select(choices: list[Any], choice: int | None) -> list[tuple[int, int, Any]]:

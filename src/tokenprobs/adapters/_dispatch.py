@@ -14,6 +14,7 @@ import pydantic
 import pydantic_core
 
 from tokenprobs._gc import paused_gc
+from tokenprobs._said import a_type, a_value
 from tokenprobs.adapters import chat, completions, ollama, prompt, responses
 from tokenprobs.adapters._columns import columns_from_entries
 from tokenprobs.adapters._common import error_body, get
@@ -118,7 +119,7 @@ def _parsed(
             raise ValueError(msg)
         if choice is not None:
             if isinstance(choice, bool) or not isinstance(choice, int | np.integer):
-                msg = f"choice is a choice's index (an int), got {type(choice).__name__} {choice!r}"
+                msg = f"choice is a choice's index (an int), got {a_value(choice)}"
                 raise TypeError(msg)
             choice = int(choice)
         if part == "prompt":
@@ -194,7 +195,7 @@ def _api_shape(obj: object, *, choice: int | None) -> list[TokenDistribution]:  
     if isinstance(obj, Iterable):
         return _from_items(list(obj), choice=choice, response=obj)
     msg = (
-        f"cannot parse a {type(obj).__name__}: expected a response, its dict or JSON, "
+        f"cannot parse {a_type(obj)}: expected a response, its dict or JSON, "
         "or a list of stream chunks"
     )
     raise UnsupportedResponseError(msg)
@@ -241,7 +242,7 @@ def _from_text(
         return _from_object(parsed, choice=choice)
     if isinstance(parsed, list):
         return _from_items(parsed, choice=choice, response=parsed)
-    msg = f"the JSON is a {type(parsed).__name__}, not a response object"
+    msg = f"the JSON is {a_type(parsed)}, not a response object"
     raise UnsupportedResponseError(msg)
 
 

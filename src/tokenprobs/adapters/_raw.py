@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic_core
 
+from tokenprobs._said import a_type
 from tokenprobs.adapters import chat, responses
 from tokenprobs.adapters._fast_typed import decode_chat
 from tokenprobs.adapters._lazy import FastPathMiss, RawTable
@@ -93,7 +94,7 @@ def read_file(f: Any) -> str | bytes:  # noqa: ANN401 - any object with .read()
     """What an open file (or any object with `.read()`) holds, as text or bytes."""
     data = f.read()
     if not isinstance(data, str | bytes | bytearray):
-        msg = f"{type(f).__name__}.read() gave a {type(data).__name__}, not text or bytes"
+        msg = f"{type(f).__name__}.read() gave {a_type(data)}, not text or bytes"
         raise UnsupportedResponseError(msg)
     return bytes(data) if isinstance(data, bytearray) else data
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from tokenprobs._said import a_type
 from tokenprobs.adapters._columns import Columns
 from tokenprobs.adapters._common import choice_index, choice_indices, get, plain, select, seq
 from tokenprobs.adapters._ids import checked_id, ids_of_tokens
@@ -183,7 +184,7 @@ def legacy_columns(
             raise UnsupportedResponseError(msg, field=f"{path}.{name}")
     for i, tok in enumerate(tokens):
         if not isinstance(tok, str):
-            msg = f"expected a string, got {type(tok).__name__}"
+            msg = f"expected a string, got {a_type(tok)}"
             raise UnsupportedResponseError(msg, field=f"{path}.tokens[{i}]")
     for i, v in enumerate(values):
         if v is not None and not is_logprob(v):
@@ -257,7 +258,7 @@ def _alternatives(
             cols.top_tokens.append([])
             continue
         if not isinstance(alts, dict):
-            msg = f"expected a token → logprob object or null, got {type(alts).__name__}"
+            msg = f"expected a token → logprob object or null, got {a_type(alts)}"
             raise UnsupportedResponseError(msg, field=f"{path}.top_logprobs[{i}]")
         for tok, v in alts.items():
             if not is_logprob(v):

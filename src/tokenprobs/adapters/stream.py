@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs._public import rehome
+from tokenprobs._said import a_value
 from tokenprobs.adapters._chunk_kind import chunk_kind
 from tokenprobs.adapters._columns import Columns, columns_from_entries
 from tokenprobs.adapters._common import error_body, get, plain, seen, seq
@@ -283,7 +284,7 @@ class StreamAccumulator:
             msg = "the stream carried no chunks"
             raise UnsupportedResponseError(msg)
         if isinstance(choice, bool) or not isinstance(choice, int):
-            msg = f"choice is a choice's index (an int), got {type(choice).__name__} {choice!r}"
+            msg = f"choice is a choice's index (an int), got {a_value(choice)}"
             raise TypeError(msg)
         if not self._choices:
             msg = (

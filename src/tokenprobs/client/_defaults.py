@@ -135,7 +135,7 @@ def _not_a_client(client: object, kind: type) -> str:
     if isinstance(client, type):
         got = f"the class {client.__name__} itself; make one: client={client.__name__}(...)"
     else:
-        got = f"a {type(client).__name__}"
+        got = a_type(client)
         if isinstance(client, str | bytes):
             got += f"; to give an API key, pass client={name}(api_key=...)"
     return (

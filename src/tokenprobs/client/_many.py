@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from tokenprobs._counts import at_least_one
 from tokenprobs._listed import not_one_text
+from tokenprobs._said import a_type, check_flag
 from tokenprobs.client._call import acall, call
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
-from tokenprobs.client._request import check_flag, check_options, prepare
+from tokenprobs.client._request import check_options, prepare
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy, out_of_quota
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class _Job:
             )
             raise TypeError(msg)
         if not isinstance(listed, Iterable):
-            msg = f"prompts must be a list of prompts, got {type(listed).__name__}"
+            msg = f"prompts must be a list of prompts, got {a_type(listed)}"
             raise TypeError(msg)
         self.prompts = list(prompts)
         self.options = options

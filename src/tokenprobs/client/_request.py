@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias, get_args
 
 from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
-from tokenprobs._said import a_value
+from tokenprobs._said import a_type, check_flag
 from tokenprobs.guards import GuardMode, check_request, detected_server
 from tokenprobs.guards._shape import check_model
 
@@ -105,17 +105,6 @@ def check_options(*, model: object, endpoint: object, guards: object) -> None:
     _check_endpoint(endpoint)
     check_model(model)
     _check_guards(guards)
-
-
-def check_flag(value: object, name: str, meaning: str) -> None:
-    """Refuse a flag that is not `True` or `False`: `"no"` is truthy and would turn it on.
-
-    Raises:
-        TypeError: `value` is not a bool.
-    """
-    if not isinstance(value, bool):
-        msg = f"{name} must be True or False ({meaning}), got {a_value(value)}"
-        raise TypeError(msg)
 
 
 def _check_endpoint(endpoint: object) -> None:
@@ -262,7 +251,7 @@ def _not_a_prompt(given: object, wanted: str) -> str:
         if isinstance(given, bytes | bytearray)
         else ", e.g. 'Capital of France?'"
     )
-    return f"a prompt must be {wanted}, got {type(given).__name__}{fix}"
+    return f"a prompt must be {wanted}, got {a_type(given)}{fix}"
 
 
 def guard(

@@ -29,6 +29,7 @@ import openai
 from tenacity import AsyncRetrying, RetryCallState, Retrying
 
 from tokenprobs._counts import at_least_one
+from tokenprobs._said import a_value
 from tokenprobs._urls import public_url
 from tokenprobs.exceptions import GuardError
 
@@ -129,7 +130,7 @@ def checked(retry: object) -> RetryPolicy | None:
         hint = "pass a RetryPolicy (e.g. RetryPolicy(max_attempts=3)), or None for the client's own"
     else:
         hint = f"for {retry} attempts, pass retry=RetryPolicy(max_attempts={retry})"
-    msg = f"retry must be a RetryPolicy or None, got {type(retry).__name__} {retry!r}: {hint}"
+    msg = f"retry must be a RetryPolicy or None, got {a_value(retry)}: {hint}"
     raise TypeError(msg)
 
 

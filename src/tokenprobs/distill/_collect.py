@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 from tokenprobs import batch
 from tokenprobs._gc import paused_gc
+from tokenprobs._said import a_type, a_value
 from tokenprobs.adapters import parse_all
 from tokenprobs.distill._jsonl import json_lines
 from tokenprobs.distill._record import DistillError, KDRecord, Teacher
@@ -132,7 +133,7 @@ def read_inputs(path: str | os.PathLike[str], /) -> dict[str, Mapping[str, objec
         if not isinstance(obj["body"], dict):
             msg = (
                 f"line {number} of {os.fspath(path)!r}: the request's body is "
-                f"{type(obj['body']).__name__} {obj['body']!r:.40}, not a JSON object"
+                f"{a_value(obj['body'], width=40)}, not a JSON object"
             )
             raise DistillError(msg)
         out[str(obj["custom_id"])] = obj["body"]
@@ -151,7 +152,7 @@ def _record(
     if body is not None:
         given: object = body  # typed, but taken from what users pass as inputs=
         if not isinstance(given, Mapping):
-            msg = f"inputs[{rid!r}] is {type(given).__name__} {given!r:.40}, not a request body"
+            msg = f"inputs[{rid!r}] is {a_value(given, width=40)}, not a request body"
             raise DistillError(msg)
         try:
             who = who.with_defaults(**_settings(body))
@@ -174,7 +175,7 @@ def _as_input(prompt: object) -> dict[str, object]:
         return dict(prompt)
     msg = (
         f"a (prompt, response) pair needs a prompt string, a list of messages or of token ids, "
-        f"got {type(prompt).__name__}"
+        f"got {a_type(prompt)}"
     )
     raise DistillError(msg)
 
@@ -247,7 +248,7 @@ def check_settings(teacher: object, inputs: object, on_error: object, *, where: 
         ValueError: An unknown `on_error`.
     """
     if teacher is not None and not isinstance(teacher, Teacher):
-        msg = f"{where}'s teacher is a distill.Teacher or None, got {type(teacher).__name__}"
+        msg = f"{where}'s teacher is a distill.Teacher or None, got {a_type(teacher)}"
         raise TypeError(msg)
     if on_error not in {"raise", "skip"}:
         msg = f"{where}'s on_error is 'raise' or 'skip', got {on_error!r}"
@@ -255,7 +256,7 @@ def check_settings(teacher: object, inputs: object, on_error: object, *, where: 
     if inputs is not None and not isinstance(inputs, str | os.PathLike | Mapping):
         msg = (
             f"{where}'s inputs is the Batch input file's path (or its bodies by custom_id, "
-            f"read_inputs(path)), got {type(inputs).__name__}"
+            f"read_inputs(path)), got {a_type(inputs)}"
         )
         raise TypeError(msg)
 
@@ -267,7 +268,7 @@ def _check_arguments(sources: object, teacher: object, inputs: object, on_error:
     if not single and (not isinstance(sources, Iterable) or isinstance(sources, Mapping)):
         msg = (
             "collect reads a list of responses, (prompt, response) pairs and Batch output "
-            f"files, or one file's path; got {type(sources).__name__} (a single response: "
+            f"files, or one file's path; got {a_type(sources)} (a single response: "
             "collect([response]))"
         )
         raise TypeError(msg)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._said import a_type, a_value
 from tokenprobs.distill._arrays import KDArrays, TailRule, check_k, check_tail, with_tail
 from tokenprobs.distill._record import DistillError, check_record
 from tokenprobs.distill._vocab import check_vocab
@@ -64,7 +65,7 @@ def _student_ids(encode: Callable[[str], Sequence[int]], text: str) -> list[int]
     if not callable(function):
         msg = (
             "encode must be the student tokenizer's text -> ids function (e.g. enc.encode), "
-            f"got {type(function).__name__}"
+            f"got {a_type(function)}"
         )
         raise TypeError(msg)
     given: object = function(text)
@@ -75,12 +76,12 @@ def _student_ids(encode: Callable[[str], Sequence[int]], text: str) -> list[int]
         )
         raise TypeError(msg)
     if isinstance(given, str | bytes) or not isinstance(given, Iterable):
-        msg = f"encode must give a sequence of int token ids, got {type(given).__name__}"
+        msg = f"encode must give a sequence of int token ids, got {a_type(given)}"
         raise TypeError(msg)
     ids = list(given)
     for i in ids:
         if isinstance(i, bool) or not isinstance(i, int | np.integer):
-            msg = f"encode must give int token ids, got a {type(i).__name__} {i!r:.40}"
+            msg = f"encode must give int token ids, got {a_value(i, width=40)}"
             raise TypeError(msg)
     return [int(i) for i in ids]
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from tokenprobs._files import atomic_file, checked_target
 from tokenprobs._optional import require
+from tokenprobs._said import a_type, a_value
 from tokenprobs.distill._arrays import KDArrays, to_arrays
 from tokenprobs.distill._record import DistillError, check_record
 
@@ -92,7 +93,7 @@ def _tools(record: KDRecord) -> list[Any] | None:
         if (value := given.get(name)) is None:
             continue
         if not isinstance(value, list):
-            msg = f"record {record.id!r}: the input's {name} is {type(value).__name__}, not a list"
+            msg = f"record {record.id!r}: the input's {name} is {a_type(value)}, not a list"
             raise DistillError(msg)
         found += value if name == "tools" else [{"type": "function", "function": f} for f in value]
     return found or None
@@ -196,7 +197,7 @@ def write_axolotl(
 def _prompt(record: KDRecord, prompt_ids: object) -> list[int]:
     """`prompt_ids` as a list of ints, checked: student token ids (ints >= 0), at least one."""
     if isinstance(prompt_ids, str | bytes) or not isinstance(prompt_ids, Iterable):
-        what = "a string" if isinstance(prompt_ids, str | bytes) else type(prompt_ids).__name__
+        what = "a string" if isinstance(prompt_ids, str | bytes) else a_type(prompt_ids)
         msg = (
             f"prompt_ids must be a sequence of token ids (the student's tokens of the prompt), "
             f"not {what}: {prompt_ids!r:.40}"
@@ -211,7 +212,7 @@ def _prompt(record: KDRecord, prompt_ids: object) -> list[int]:
     for i in () if ints else out:  # an integer array needs no per-id check
         if isinstance(i, bool) or not isinstance(i, int | np.integer):
             msg = (
-                f"prompt_ids must hold int token ids, got a {type(i).__name__} {i!r:.40}; "
+                f"prompt_ids must hold int token ids, got {a_value(i, width=40)}; "
                 "tokenise the prompt with the student's tokenizer"
             )
             raise TypeError(msg)
@@ -344,7 +345,7 @@ def write_distillkit(
     if not callable(given):
         msg = (
             "write_distillkit's prompt_ids is a function of a record giving its prompt's student "
-            f"token ids (e.g. lambda r: tokenize(r.input)), got {type(given).__name__}; "
+            f"token ids (e.g. lambda r: tokenize(r.input)), got {a_type(given)}; "
             "to_distillkit takes one record's ids"
         )
         raise TypeError(msg)

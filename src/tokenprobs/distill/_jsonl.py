@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenprobs._files import atomic_file
+from tokenprobs._said import a_type, a_value
 from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher, check_record
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def to_json(record: KDRecord, /) -> dict[str, Any]:
 
 def _check_object(obj: object) -> None:
     if not isinstance(obj, Mapping):
-        what = "a JSON string" if isinstance(obj, str | bytes) else type(obj).__name__
+        what = "a JSON string" if isinstance(obj, str | bytes) else a_type(obj)
         msg = (
             f"from_json takes the parsed JSON object of one record (a dict: json.loads of one "
             f"line), got {what}; read a whole file with read_jsonl"
@@ -81,7 +82,7 @@ def _check_fields(obj: Mapping[str, Any]) -> None:
     for name, (types, words) in _FIELDS.items():
         if name in obj and not isinstance(obj[name], types):
             value = obj[name]
-            what = f"{type(value).__name__} {value!r:.40}"
+            what = a_value(value, width=40)
             msg = f"malformed {SCHEMA} record: {name} is {words}, got {what}"
             raise DistillError(msg)
 
@@ -189,7 +190,7 @@ def json_lines(path: str | os.PathLike[str], /) -> Iterator[tuple[int, dict[str,
             if not isinstance(obj, dict):
                 msg = (
                     f"line {number} of {os.fspath(path)!r}: not a JSON object but "
-                    f"{type(obj).__name__} {obj!r:.40}"
+                    f"{a_value(obj, width=40)}"
                 )
                 raise DistillError(msg)
             yield number, obj

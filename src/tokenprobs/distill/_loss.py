@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from tokenprobs._said import a_type
 from tokenprobs.distill._arrays import KDArrays
 from tokenprobs.distill._record import DistillError
 
@@ -63,7 +64,7 @@ def _check_targets(targets: object) -> None:
     if not isinstance(targets, KDArrays):
         msg = (
             "targets must be the KDArrays of distill.to_arrays (or to_student_arrays(...).arrays), "
-            f"got {type(targets).__name__}"
+            f"got {a_type(targets)}"
         )
         raise TypeError(msg)
 

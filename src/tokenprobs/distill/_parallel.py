@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from tokenprobs import batch
+from tokenprobs._said import a_type, a_value
 from tokenprobs.distill._collect import (
     check_settings,
     collect,
@@ -63,14 +64,14 @@ def batch_files(
     """
     if isinstance(files, str | bytes | os.PathLike) or not isinstance(files, Iterable):
         msg = (
-            f"{where} takes a list of Batch output files, got {type(files).__name__} "
-            f"{files!r:.60}: pass [path] for one file"
+            f"{where} takes a list of Batch output files, got {a_value(files, width=60)}"
+            ": pass [path] for one file"
         )
         raise TypeError(msg)
     paths = []
     for f in files:
         if not isinstance(f, str | os.PathLike):
-            msg = f"{where}'s files are paths (str or pathlib.Path), got {type(f).__name__}"
+            msg = f"{where}'s files are paths (str or pathlib.Path), got {a_type(f)}"
             raise TypeError(msg)
         paths.append(Path(f))
     check_settings(teacher, inputs, on_error, where=where)

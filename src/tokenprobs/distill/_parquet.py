@@ -16,6 +16,7 @@ import numpy as np
 from tokenprobs._counts import at_least_one
 from tokenprobs._files import atomic_file
 from tokenprobs._optional import require
+from tokenprobs._said import a_value
 from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher, check_record
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def _check_prefix(prefix: object) -> None:
     if not isinstance(prefix, str):
         msg = (
             f"write_parquet's prefix is a str (the shards are <prefix>-00000.parquet ...), got "
-            f"{type(prefix).__name__} {prefix!r:.40}"
+            f"{a_value(prefix, width=40)}"
         )
         raise TypeError(msg)
     separators = [s for s in ("/", os.sep, os.altsep) if s]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
 import numpy as np
 
+from tokenprobs._said import a_type, a_value
 from tokenprobs.distill._columnar import flat_candidates
 from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.models import TokenDistribution
@@ -80,7 +81,7 @@ class Teacher:
         """
         for name in ("provider", "model", "tokenizer"):
             if (value := getattr(self, name)) is not None and not isinstance(value, str):
-                msg = f"Teacher.{name} must be a str or None, got {type(value).__name__} {value!r}"
+                msg = f"Teacher.{name} must be a str or None, got {a_value(value)}"
                 raise TypeError(msg)
         self._check_sampling()
         self._check_adjustments()
@@ -130,7 +131,7 @@ class Teacher:
         if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
             msg = (
                 "Teacher.sampling_adjustments is a list or tuple of the request's setting names "
-                f"(e.g. ('presence_penalty',)), or None; got {type(names).__name__} {names!r:.60}"
+                f"(e.g. ('presence_penalty',)), or None; got {a_value(names, width=60)}"
             )
             raise TypeError(msg)
         object.__setattr__(self, "sampling_adjustments", tuple(names))
@@ -158,7 +159,7 @@ class Teacher:
 def integer(value: object, name: str, what: str, /) -> int:
     """`value` as an int, or a TypeError naming `name` and `what` it is (a bool is no int)."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        msg = f"{name} must be an int ({what}) or None, got {type(value).__name__} {value!r}"
+        msg = f"{name} must be an int ({what}) or None, got {a_value(value)}"
         raise TypeError(msg)
     return int(value)
 
@@ -166,7 +167,7 @@ def integer(value: object, name: str, what: str, /) -> int:
 def number(value: object, name: str, /) -> float:
     """`value` as a float, or a TypeError naming `name` (a bool or a string is not a number)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        msg = f"{name} must be a number, got {type(value).__name__} {value!r}"
+        msg = f"{name} must be a number, got {a_value(value)}"
         raise TypeError(msg)
     return float(value)
 
@@ -308,5 +309,5 @@ def check_record(obj: object, /, *, where: str) -> None:
             "make one with distill.collect([distribution], teacher=...) or "
             "KDRecord.from_distribution(distribution, teacher=...)"
         )
-    msg = f"{where} takes a distill KDRecord, got a {type(obj).__name__}: {hint}"
+    msg = f"{where} takes a distill KDRecord, got {a_type(obj)}: {hint}"
     raise TypeError(msg)

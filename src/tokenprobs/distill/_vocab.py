@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tokenprobs._said import a_type, a_value
 from tokenprobs.distill._record import DistillError, check_record
 
 if TYPE_CHECKING:
@@ -106,20 +107,18 @@ class StudentVocab:
         """
         given: object = self.ids  # typed, but built with what users pass
         if not isinstance(given, Mapping):
-            msg = f"StudentVocab takes a mapping of token bytes to ids, got {type(given).__name__}"
+            msg = f"StudentVocab takes a mapping of token bytes to ids, got {a_type(given)}"
             raise TypeError(msg)
         for key, tid in given.items():
             if not isinstance(key, bytes):
                 hint = f": use {key.encode()!r}" if isinstance(key, str) else ""
                 msg = (
-                    f"StudentVocab's keys are token bytes, got {type(key).__name__} {key!r:.40}"
+                    f"StudentVocab's keys are token bytes, got {a_value(key, width=40)}"
                     f"{hint} (a str key would match no candidate)"
                 )
                 raise TypeError(msg)
             if isinstance(tid, bool) or not isinstance(tid, int | np.integer):
-                msg = (
-                    f"StudentVocab's ids are ints, got {type(tid).__name__} {tid!r:.40} for {key!r}"
-                )
+                msg = f"StudentVocab's ids are ints, got {a_value(tid, width=40)} for {key!r}"
                 raise TypeError(msg)
             if tid < 0:
                 msg = f"StudentVocab's ids are >= 0, got {tid} for {key!r}"
@@ -197,7 +196,7 @@ def check_vocab(vocab: object, *, where: str) -> None:
     """A TypeError naming `where` unless `vocab` is a `StudentVocab` (a mapping: wrap it)."""
     if not isinstance(vocab, StudentVocab):
         wrap = " (wrap the mapping: StudentVocab(ids))" if isinstance(vocab, Mapping) else ""
-        msg = f"{where} takes a distill.StudentVocab as vocab, got {type(vocab).__name__}{wrap}"
+        msg = f"{where} takes a distill.StudentVocab as vocab, got {a_type(vocab)}{wrap}"
         raise TypeError(msg)
 
 
@@ -220,7 +219,7 @@ def coverage(records: Iterable[KDRecord], vocab: StudentVocab, /) -> Coverage:
     check_vocab(vocab, where="coverage")
     given: object = records  # typed, but called with what users pass
     if not isinstance(given, Iterable):
-        msg = f"coverage takes an iterable of KDRecords (collect(...)), got {type(given).__name__}"
+        msg = f"coverage takes an iterable of KDRecords (collect(...)), got {a_type(given)}"
         raise TypeError(msg)
     positions = sampled = cands = mapped = 0
     mass = mass_mapped = 0.0

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from tokenprobs._optional import require
+from tokenprobs._said import a_type
 from tokenprobs.fields import _view
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ class FieldConfidences(Sequence[FieldConfidence]):
         if not isinstance(given, str | tuple):
             msg = (
                 "a leaf is found by a JSON pointer ('/a/b') or top-level key (str), a path "
-                f"tuple (('a', 'b')) or an index (int), not a {type(given).__name__}"
+                f"tuple (('a', 'b')) or an index (int), not {a_type(given)}"
             )
             raise TypeError(msg)
         found = self._find(given)

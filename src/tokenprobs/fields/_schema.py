@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tokenprobs._said import a_type
 from tokenprobs.fields._errors import SchemaError
 
 __all__ = ["OPEN", "Schema"]
@@ -39,7 +40,7 @@ def _unwrap(schema: object) -> Mapping[str, Any]:
         return schema
     msg = (
         f"schema must be a JSON Schema dict, a pydantic model class or a response_format dict, "
-        f"not {type(schema).__name__}"
+        f"not {a_type(schema)}"
     )
     raise SchemaError(msg)
 

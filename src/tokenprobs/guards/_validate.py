@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, get_args
 
-from tokenprobs._said import a_type, a_value
+from tokenprobs._said import a_type, a_value, check_flag
 from tokenprobs.guards._openai import rule_endpoint
 from tokenprobs.guards._types import GuardProfile, LogprobsSupport, ModelFamily, Rule
 
@@ -70,9 +70,7 @@ def checked_family(family: object) -> ModelFamily:
     if family.logprobs not in _SUPPORT:
         msg = f"logprobs is one of {_SUPPORT}, got {family.logprobs!r}"
         raise ValueError(msg)
-    if not isinstance(echo, bool):
-        msg = f"echo_with_logprobs is True or False, got {echo!r}"
-        raise TypeError(msg)
+    check_flag(echo, "echo_with_logprobs", "whether echo=True returns the prompt's logprobs")
     return family
 
 

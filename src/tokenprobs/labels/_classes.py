@@ -51,7 +51,7 @@ def given_classes(
         msg = f"labels must be a list of strings or a mapping, not one {one}"
         raise TypeError(msg)
     if not isinstance(whole, Iterable):
-        msg = f"labels must be a list of strings or a mapping, got {type(whole).__name__} {whole!r}"
+        msg = f"labels must be a list of strings or a mapping, got {a_value(whole)}"
         raise TypeError(msg)
     given: dict[object, object] = (
         dict(labels.items()) if isinstance(labels, Mapping) else _listed(list(labels))
@@ -63,11 +63,8 @@ def given_classes(
         if isinstance(vs, str):
             vs = [vs]  # noqa: PLW2901 - one variant, as a list of one
         if isinstance(vs, bytes) or not isinstance(vs, Iterable):
-            got = "one bytes" if isinstance(vs, bytes) else type(vs).__name__
-            msg = (
-                f"the variants of label {name!r} must be a string or a list of strings, got "
-                f"{got} {vs!r}"
-            )
+            got = f"one bytes ({vs!r})" if isinstance(vs, bytes) else a_value(vs)
+            msg = f"the variants of label {name!r} must be a string or a list of strings, got {got}"
             raise TypeError(msg)
         variants: list[object] = list(vs)
         wrong = [(j, v) for j, v in enumerate(variants) if not isinstance(v, str)]

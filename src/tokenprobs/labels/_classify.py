@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tokenprobs import guards as guard_tables
 from tokenprobs._counts import at_least_one
 from tokenprobs._listed import not_one_text
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, check_flag
 from tokenprobs.batch import check_prompt
 from tokenprobs.client import DEFAULT_RETRY, RetryPolicy
 from tokenprobs.client._defaults import base_url_of
@@ -20,7 +20,6 @@ from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.labels._job import Job
 from tokenprobs.labels._labels import Labels
 from tokenprobs.labels._position import Char, check_at
-from tokenprobs.render._cells import check_flag
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -73,7 +72,7 @@ def _prompter(
     if not (given is None or isinstance(given, str)):
         msg = (
             "prompt must be a template string with {input} (and optionally {labels}), or a "
-            f"function from an input to a prompt, got {type(given).__name__}"
+            f"function from an input to a prompt, got {a_type(given)}"
         )
         raise TypeError(msg)
     template = DEFAULT_PROMPT if prompt is None else prompt
@@ -135,7 +134,7 @@ def _inputs(inputs: object, *, templated: bool) -> list[Any]:
     """
     not_one_text(inputs, "inputs", "text")
     if not isinstance(inputs, Iterable):
-        msg = f"inputs must be a list of texts, got {type(inputs).__name__}"
+        msg = f"inputs must be a list of texts, got {a_type(inputs)}"
         raise TypeError(msg)
     items = list(inputs)
     if templated:

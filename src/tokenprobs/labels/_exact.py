@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, a_value
 from tokenprobs.client import DEFAULT_RETRY
 from tokenprobs.exceptions import ScoringError
 from tokenprobs.labels._job import Job
@@ -92,7 +92,7 @@ def _variants(
     if not isinstance(given, str):
         msg = (
             "context must be the prompt as one string, exactly as the model sees it (a chat's "
-            f"messages rendered through its template), got {type(given).__name__}"
+            f"messages rendered through its template), got {a_type(given)}"
         )
         raise TypeError(msg)
     if not context:
@@ -194,17 +194,14 @@ def _token_ids(ids: object) -> dict[object, list[int]]:
     if not isinstance(ids, Mapping):
         msg = (
             f"ids maps each label to a list of int token ids ({{'yes': [9891], 'no': [2201]}}), "
-            f"got {type(ids).__name__}"
+            f"got {a_type(ids)}"
         )
         raise TypeError(msg)
     out: dict[object, list[int]] = {}
     for name, given in ids.items():
         if isinstance(given, str | bytes) or not isinstance(given, Sequence):
             hint = f" (write [{given!r}] for one id)" if isinstance(given, numbers.Integral) else ""
-            msg = (
-                f"the ids of {name!r} must be a list of int token ids, got "
-                f"{type(given).__name__} {given!r}{hint}"
-            )
+            msg = f"the ids of {name!r} must be a list of int token ids, got {a_value(given)}{hint}"
             raise TypeError(msg)
         wrong = [t for t in given if isinstance(t, bool) or not isinstance(t, numbers.Integral)]
         if wrong:

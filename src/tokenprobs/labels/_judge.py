@@ -95,7 +95,7 @@ def _scale(scale: Iterable[float] | Mapping[str, float]) -> dict[str, float]:
     if isinstance(scale, str | bytes) or not isinstance(scale, Iterable):
         msg = (
             f"scale must be a list of numbers or a mapping from score strings to numbers, got "
-            f"{type(scale).__name__} {scale!r}"
+            f"{a_value(scale)}"
         )
         raise TypeError(msg)
     if isinstance(scale, Mapping):

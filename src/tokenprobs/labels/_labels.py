@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._said import check_flag
 from tokenprobs.labels._chain import Chain, follow
 from tokenprobs.labels._classes import given_classes
 from tokenprobs.labels._exact import Exact
@@ -66,15 +67,9 @@ class Labels(Exact):
         quotes: bool = True,
     ) -> None:
         """Build the label set (see the class docstring)."""
-        options: tuple[tuple[str, object], ...] = (
-            ("case_sensitive", case_sensitive),
-            ("strip_whitespace", strip_whitespace),
-            ("quotes", quotes),
-        )
-        for option, value in options:
-            if not isinstance(value, bool):
-                msg = f"{option} must be True or False, got {type(value).__name__} {value!r}"
-                raise TypeError(msg)
+        check_flag(case_sensitive, "case_sensitive", "compare without folding case")
+        check_flag(strip_whitespace, "strip_whitespace", "strip leading whitespace first")
+        check_flag(quotes, "quotes", "strip an opening quote first")
         classes = given_classes(labels)
         if len(classes) < 1:
             msg = "a label set needs at least one label"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, NamedTuple, Self
 
 import numpy as np
 
+from tokenprobs._said import a_value
 from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.labels._match import Kind, decode, is_special
 from tokenprobs.models._identity import token_key
@@ -28,7 +29,7 @@ def _index(value: object, what: str) -> int:
     """
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
         msg = (
-            f"{what} must be an int, got {type(value).__name__} {value!r} (at= takes None, an "
+            f"{what} must be an int, got {a_value(value)} (at= takes None, an "
             "int position, a Char(int) offset or a JSON key)"
         )
         raise TypeError(msg)

@@ -54,7 +54,7 @@ def flatten(ds: TokenDistribution | Many) -> tuple[Flat, bool]:
     given: object = ds
     if not one and (isinstance(given, str | bytes | Mapping) or not isinstance(given, Iterable)):
         msg = (
-            f"expected a TokenDistribution or a list of them, got {type(given).__name__}: "
+            f"expected a TokenDistribution or a list of them, got {a_type(given)}: "
             "`tp.parse(response)` makes one from a response"
         )
         raise TypeError(msg)

@@ -101,7 +101,7 @@ def _listed(y: object) -> Sequence[str | int] | NDArray[np.intp]:
     if not isinstance(y, Iterable):
         msg = (
             "the true labels y must be a list (one name or index per result) or an array, got "
-            f"{type(y).__name__}"
+            f"{a_type(y)}"
         )
         raise TypeError(msg)
     return list(cast("Iterable[str | int]", y))  # a generator, a pandas Series ...

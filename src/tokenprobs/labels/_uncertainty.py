@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, overload
 import numpy as np
 
 from tokenprobs import metrics
+from tokenprobs._said import check_flag
 from tokenprobs.labels._stack import (
     Many,
     flatten,
@@ -99,10 +100,7 @@ def sequence_probability(
         ... )
         (0.3679, 0.1353)
     """
-    given: object = length_normalize
-    if not isinstance(given, bool):
-        msg = f"length_normalize must be True or False, got {type(given).__name__} {given!r}"
-        raise TypeError(msg)
+    check_flag(length_normalize, "length_normalize", "the geometric mean of p_t, or their product")
     f, one = flatten(d)
     if length_normalize:
         return shaped(np.exp(segment_mean(f.logprobs, f)), one)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import numpy as np
 from pydantic import PlainSerializer, PlainValidator, ValidationInfo, WithJsonSchema
 
+from tokenprobs._said import a_type
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -21,7 +23,7 @@ def _array_from_json(value: object, ndim: int) -> NDArray[np.float64]:
         arr = np.array(value, dtype=np.float64)
     else:
         if not isinstance(value, list):
-            msg = f"expected a list of numbers, got {type(value).__name__}"
+            msg = f"expected a list of numbers, got {a_type(value)}"
             raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a ValidationError
         rows = value if ndim == 1 else [r for r in value if isinstance(r, list)]
         if ndim == 2 and len(rows) != len(value):  # noqa: PLR2004

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 import numpy as np
 
 from tokenprobs import metrics
+from tokenprobs._said import a_type
 from tokenprobs.models import _bytes
 from tokenprobs.models._arrays import readonly
 from tokenprobs.models._support import Candidates, position
@@ -283,7 +284,7 @@ class Measures:
         if isinstance(threshold, bool | np.bool_) or not isinstance(
             threshold, int | float | np.integer | np.floating
         ):
-            msg = f"uncertain(threshold=...) takes a number, got {type(threshold).__name__}"
+            msg = f"uncertain(threshold=...) takes a number, got {a_type(threshold)}"
             raise TypeError(msg)
         if math.isnan(threshold):
             msg = "uncertain(threshold=...) takes a number to compare with, got NaN"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokenprobs import metrics
+from tokenprobs._said import a_type, a_value
 from tokenprobs.models._arrays import readonly
 from tokenprobs.models._identity import identify, token_key
 
@@ -38,7 +39,7 @@ def position(i: int, n: int) -> int:
     A `TypeError` for what is not an integer (`1.0`, `"a"`), as a list says.
     """
     if isinstance(i, bool) or not isinstance(i, int | np.integer):
-        msg = f"a position is an integer or a slice, not {type(i).__name__} ({i!r})"
+        msg = f"a position is an integer or a slice, not {a_value(i)}"
         raise TypeError(msg)
     if not -n <= i < n:
         msg = f"position {i} out of range for {n} tokens"
@@ -222,7 +223,7 @@ def align(*candidates: Candidates) -> list[AlignedPosition]:
     for k, c in enumerate(given):
         if not isinstance(c, Candidates):
             fix = "pass its .candidates" if hasattr(c, "candidates") else "pass d.candidates"
-            msg = f"align() takes Candidates: argument {k} is a {type(c).__name__}; {fix}"
+            msg = f"align() takes Candidates: argument {k} is {a_type(c)}; {fix}"
             raise TypeError(msg)
     lengths = {len(c) for c in candidates}
     if len(lengths) != 1:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tokenprobs import render
 from tokenprobs._optional import require
+from tokenprobs._said import a_type
 from tokenprobs.playground._compare import compare_answers
 from tokenprobs.playground._fields import (
     BodyTooLargeError,
@@ -321,7 +322,7 @@ async def _body(
     """
     data = parse_json(await bounded_body(request), "the request's body")
     if not isinstance(data, dict):
-        msg = f"the request's body must be a JSON object, got {type(data).__name__}"
+        msg = f"the request's body must be a JSON object, got {a_type(data)}"
         raise SessionError(msg)
     return data
 

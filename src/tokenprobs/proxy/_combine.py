@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._said import a_type
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
 from tokenprobs.models._expect import expect_distribution
@@ -177,7 +178,7 @@ def _check(
         if not isinstance(m, scores):
             msg = (
                 f"combine(): {name} is a TokenDistribution, DenseLogprobs or PrefixLogprobs "
-                f"(a scorer's .next / .score / BytePrefix.at), got a {type(m).__name__}"
+                f"(a scorer's .next / .score / BytePrefix.at), got {a_type(m)}"
             )
             raise TypeError(msg)
     kinds = {type(m).__name__ for m in (expert, anti)}

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from tokenprobs._counts import at_least_one
+from tokenprobs._said import a_value
 from tokenprobs.proxy._byid import check_ids
 from tokenprobs.proxy._bytegen import generate_bytes
 from tokenprobs.proxy._bytes import BytePrefix
@@ -295,7 +296,7 @@ def _checked_stop(stop: object, *, in_bytes: bool) -> list[int] | list[bytes]:
         ("bytes", "[b'\\n']") if in_bytes else ("token ids", "[expert.token_id(b'\\n')]")
     )
     if isinstance(stop, str | bytes) or not isinstance(stop, Iterable):
-        msg = f"stop is a collection of {kind} ({example}), got {type(stop).__name__} {stop!r:.40}"
+        msg = f"stop is a collection of {kind} ({example}), got {a_value(stop, width=40)}"
         raise TypeError(msg)
     stops = list(stop)  # a generator is read once
     for s in stops:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from tokenprobs._said import a_value
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -112,27 +114,13 @@ def check_count(value: object, name: str, what: str, *, least: int, note: str = 
         ValueError: `value` is below `least`.
     """
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        msg = f"`{name}` must be an int ({what}), got {type(value).__name__} {value!r}"
+        msg = f"`{name}` must be an int ({what}), got {a_value(value)}"
         raise TypeError(msg)
     if value < least:
         why = f"{what}; {note}" if note else what
         msg = f"`{name}` must be at least {least} ({why}), got {value}"
         raise ValueError(msg)
     return int(value)
-
-
-def check_flag(value: object, name: str, what: str, *, none: str = "") -> None:
-    """Refuse a `value` that is not a bool (or `None`, when `none` says what `None` means).
-
-    Raises:
-        TypeError: `value` is not a bool (a string such as `"no"` would read as true).
-    """
-    if isinstance(value, bool | np.bool_) or (none and value is None):
-        return
-    allowed = "True, False or None" if none else "True or False"
-    meaning = f"{what}; None {none}" if none else what
-    msg = f"`{name}` must be {allowed} ({meaning}), got {type(value).__name__} {value!r}"
-    raise TypeError(msg)
 
 
 def plural(n: int, noun: str) -> str:

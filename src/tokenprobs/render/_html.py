@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._said import a_type, check_flag
 from tokenprobs.models import TokenDistribution, TokenLogprob
 from tokenprobs.models._expect import expect_distribution
 from tokenprobs.render._cells import (
@@ -21,7 +22,6 @@ from tokenprobs.render._cells import (
     bin_labels,
     canonical_mode,
     cell_shade,
-    check_flag,
     group_cells,
     metric,
     mode_bins,
@@ -284,8 +284,7 @@ def token_to_html(t: TokenLogprob) -> HTMLView:
             else ""
         )
         msg = (
-            "token_to_html(t) takes a TokenLogprob (a position, d[i]): "
-            f"got a {type(given).__name__}{whole}"
+            f"token_to_html(t) takes a TokenLogprob (a position, d[i]): got {a_type(given)}{whole}"
         )
         raise TypeError(msg)
     d = TokenDistribution.from_columns(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenprobs._optional import require
+from tokenprobs._said import a_type
 from tokenprobs.models._expect import expect_distribution
 from tokenprobs.render._cells import (
     ALPHA,
@@ -75,7 +76,7 @@ def plot(
     Patch = require("matplotlib.patches", extra="plot", feature=feature).Patch  # noqa: N806 - a class
     Axes = require("matplotlib.axes", extra="plot", feature=feature).Axes  # noqa: N806 - a class
     if ax is not None and not isinstance(ax, Axes):
-        msg = f"`ax` must be a matplotlib Axes (or None for a new figure), got {type(ax).__name__}"
+        msg = f"`ax` must be a matplotlib Axes (or None for a new figure), got {a_type(ax)}"
         raise TypeError(msg)
     if ax is None:
         _, ax = plt.subplots(figsize=(max(6.0, min(len(d), max_labels) * 0.3), 3.0))

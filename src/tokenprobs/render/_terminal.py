@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from tokenprobs._optional import require
+from tokenprobs._said import check_flag
 from tokenprobs.models._expect import expect_distribution
 from tokenprobs.render._cells import (
     Mode,
@@ -25,7 +26,6 @@ from tokenprobs.render._cells import (
     canonical_mode,
     cell_shade,
     check_count,
-    check_flag,
     check_top,
     group_cells,
     metric,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._said import a_type
 from tokenprobs.client import DEFAULT_RETRY, aget_token_distributions, get_token_distributions
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
@@ -37,7 +38,7 @@ def greedy(d: TokenDistribution) -> bool:
     """
     given: object = d  # checked as a caller may pass anything
     if not isinstance(given, TokenDistribution):
-        msg = f"greedy(d) takes a TokenDistribution (tp.score's result), got {type(given).__name__}"
+        msg = f"greedy(d) takes a TokenDistribution (tp.score's result), got {a_type(given)}"
         raise TypeError(msg)
     if not len(d):
         return False
@@ -91,7 +92,7 @@ class ChoiceScores:
                     msg = (
                         f"ChoiceScores.of: {what} {i} must be a {kind.__name__} (choices are the "
                         "texts, distributions what `tp.score` returned for them), got "
-                        f"{type(given).__name__}"
+                        f"{a_type(given)}"
                     )
                     raise TypeError(msg)
         if len(choices) != len(distributions):

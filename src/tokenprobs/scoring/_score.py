@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tokenprobs._listed import not_one_text
+from tokenprobs._said import a_type, a_value
 from tokenprobs._urls import openai_host, public_url
 from tokenprobs.client import (
     DEFAULT_RETRY,
@@ -65,7 +66,7 @@ def prepare_score(text: str, context: str, create_kwargs: dict[str, object]) -> 
     pairs: tuple[tuple[str, object], ...] = (("the text to score", text), ("context", context))
     for name, given in pairs:  # checked as a caller may pass anything
         if not isinstance(given, str):
-            msg = f"{name} must be a str, got {type(given).__name__} {given!r}"
+            msg = f"{name} must be a str, got {a_value(given)}"
             raise TypeError(msg)
     if not text:
         msg = f"score needs a non-empty text to score, got {text!r} (context {context[-20:]!r})"
@@ -274,7 +275,7 @@ class Texts:
         not_one_text(texts, name, name[:-1])
         given: object = texts  # checked as a caller may pass anything
         if not isinstance(given, Iterable):
-            msg = f"{name} must be a list of str, got {type(given).__name__}"
+            msg = f"{name} must be a list of str, got {a_type(given)}"
             raise TypeError(msg)
         texts = list(texts)  # once: a generator read by the checks would send nothing
         params = [prepare_score(t, context, kwargs) for t in texts]

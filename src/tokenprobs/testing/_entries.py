@@ -7,6 +7,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeGuard
 
+from tokenprobs._said import a_type, a_value
+
 __all__ = [
     "CREATED",
     "Alternative",
@@ -44,7 +46,7 @@ def checked(positions: object, where: str, *, nulls: bool = False) -> Sequence[P
             or a token holds a lone surrogate (it has no UTF-8 bytes).
     """
     if isinstance(positions, str | bytes | Mapping) or not isinstance(positions, Sequence):
-        msg = f"{where} must be a list of positions {_SHAPE}, got {type(positions).__name__}"
+        msg = f"{where} must be a list of positions {_SHAPE}, got {a_type(positions)}"
         raise TypeError(msg)
     if len(positions) == _POSITION_LENGTH and isinstance(positions[0], str | bytes):
         msg = f"{where} is one position: wrap it in a list, [{tuple(positions)!r}]"
@@ -103,7 +105,7 @@ def _check_position(position: object, where: str, *, nulls: bool) -> None:
     if isinstance(alternatives, str | bytes | Mapping) or not isinstance(alternatives, Sequence):
         msg = (
             f"{where}'s alternatives must be a list of (token, logprob) pairs, "
-            f"got {type(alternatives).__name__} {alternatives!r}"
+            f"got {a_value(alternatives)}"
         )
         raise TypeError(msg)
     for j, alternative in enumerate(alternatives):
@@ -139,7 +141,7 @@ def _check_entry(token: object, logprob: object, whose: str, *, none: bool) -> N
         return
     if isinstance(logprob, bool) or not isinstance(logprob, int | float):
         kind = "a number (or None, where the API gives null)" if none else "a number"
-        msg = f"{whose} logprob must be {kind}, got {type(logprob).__name__} {logprob!r}"
+        msg = f"{whose} logprob must be {kind}, got {a_value(logprob)}"
         raise TypeError(msg)
     if not math.isfinite(logprob):
         msg = f"{whose} logprob must be finite (the API writes -9999.0 for unlikely), got {logprob}"
