@@ -63,6 +63,30 @@ def _accumulated() -> tp.StreamAccumulator:
             id="logits-all-masked",
         ),
         pytest.param(lambda: _accumulated().distribution("0"), TypeError, "choice", id="stream"),
+        pytest.param(
+            lambda: tp.guards.resolve_model(None),  # type: ignore[arg-type]
+            TypeError,
+            "model is a model's name, got None",
+            id="resolve_model-none",
+        ),
+        pytest.param(
+            lambda: tp.score("hi", model=3),  # type: ignore[arg-type]
+            TypeError,
+            r"model is a model's name, got an int",
+            id="score-model-int",
+        ),
+        pytest.param(
+            lambda: tp.guards.render_markdown("openai"),  # type: ignore[arg-type]
+            TypeError,
+            "mapping of names to GuardProfiles .*got a str",
+            id="render_markdown-str",
+        ),
+        pytest.param(
+            lambda: tp.guards.render_markdown({"a": None}),  # type: ignore[dict-item]
+            TypeError,
+            "got a mapping holding None",
+            id="render_markdown-none",
+        ),
     ],
 )
 def test_a_wrong_type_is_named(call, error, match):

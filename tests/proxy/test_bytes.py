@@ -311,5 +311,16 @@ def test_generate_refuses_mixed_scorers_and_prompts():
         proxy.generate("a", base=base, expert=prefix, anti=prefix, sample=True)
     with pytest.raises(TypeError, match="both be BytePrefix"):
         proxy.generate("a", base=base, expert=prefix, anti=model)
+    with pytest.raises(TypeError, match=r"a small model .*got a ByteToy without \.token_id"):
+        proxy.generate("a", base=base, expert=model, anti=model)  # BytePrefix's kind, unwrapped
+    dense = DenseToy(0)
     with pytest.raises(TypeError, match="token ids"):
-        proxy.generate("a", base=base, expert=model, anti=model)
+        proxy.generate("a", base=base, expert=dense, anti=dense)
+
+
+class DenseToy(ByteToy):
+    """ByteToy with `token_id`: a dense Scorer, which shares the base's tokenizer."""
+
+    def token_id(self, key: bytes) -> int:
+        """The id of the token with these bytes."""
+        return self.vocab.index(key)

@@ -283,6 +283,24 @@ def test_settings_are_checked_before_the_base_is_called(kwargs, error, words):
     assert drafter.calls == 0
 
 
+@pytest.mark.parametrize(
+    ("part", "words"),
+    [
+        ("base", r"base drafts the continuation .*got None"),
+        ("expert", r"expert is a small model .*got None without \.score"),
+        ("anti", r"anti is a small model .*got a str without \.score"),
+    ],
+)
+def test_a_part_that_is_none_of_its_kind_is_named(part, words):
+    """`expert=None` failed with "'NoneType' object has no attribute 'vocab'" from inside."""
+    drafter, pair = ToyDrafter(Toy(1), 4), Toy(2)
+    parts = {"base": drafter, "expert": pair, "anti": pair}
+    parts[part] = "small" if part == "anti" else None
+    with pytest.raises(TypeError, match=words):
+        proxy.generate([0], **parts)
+    assert drafter.calls == 0
+
+
 def test_byte_prefix_stops_are_bytes():
     """With BytePrefix scorers a str or id stop, which would never match, is refused."""
     pair = proxy.BytePrefix(Toy(2))

@@ -17,7 +17,7 @@ from tokenprobs.guards._errors import build_error
 from tokenprobs.guards._match import url_matches
 from tokenprobs.guards._openai import rule_endpoint
 from tokenprobs.guards._servers import Registry
-from tokenprobs.guards._shape import shape_problem
+from tokenprobs.guards._shape import check_model, shape_problem
 from tokenprobs.guards._types import (
     Context,
     GuardMode,
@@ -151,7 +151,14 @@ def rules(profile: str | GuardProfile = "openai") -> tuple[Rule, ...]:
 
 
 def resolve_model(model: str) -> str:
-    """The base model id: `ft:gpt-4o-mini-2024-07-18:org::id` -> `gpt-4o-mini-2024-07-18`."""
+    """The base model id: `ft:gpt-4o-mini-2024-07-18:org::id` -> `gpt-4o-mini-2024-07-18`.
+
+    Raises:
+        TypeError: `model` is not a str (`None`, a number ...), naming what was given.
+    """
+    given: object = model  # typed, but called with what users pass
+    if not isinstance(given, str):
+        check_model(given)  # the TypeError every request check raises for it
     if model.startswith("ft:"):
         return model.split(":", 2)[1]
     return model

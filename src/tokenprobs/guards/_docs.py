@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
+from tokenprobs._said import a_type
 from tokenprobs.guards._servers import PROFILES
-
-if TYPE_CHECKING:
-    from collections.abc import Mapping
-
-    from tokenprobs.guards._types import GuardProfile
+from tokenprobs.guards._types import GuardProfile
 
 
 def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
-    """The rule tables as Markdown (the body of `docs/guards.md`)."""
+    """The rule tables as Markdown (the body of `docs/guards.md`).
+
+    Raises:
+        TypeError: `profiles` is not a mapping of names to `GuardProfile`s.
+    """
+    given: object = profiles  # typed, but called with what users pass
+    values = list(given.values()) if isinstance(given, Mapping) else None
+    if values is None or not all(isinstance(p, GuardProfile) for p in values):
+        wrong = (
+            a_type(given)
+            if values is None
+            else "a mapping holding "
+            + ", ".join(sorted({a_type(p) for p in values if not isinstance(p, GuardProfile)}))
+        )
+        msg = (
+            f"render_markdown takes a mapping of names to GuardProfiles (as PROFILES), got {wrong}"
+        )
+        raise TypeError(msg)
     lines = [
         "# Guards",
         "",

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from tokenprobs._counts import at_least_one
-from tokenprobs._said import a_value
+from tokenprobs._said import a_type, a_value
 from tokenprobs.proxy._byid import check_ids
 from tokenprobs.proxy._bytegen import generate_bytes
 from tokenprobs.proxy._bytes import BytePrefix
@@ -226,6 +226,7 @@ def generate(
             strings with dense scorers, ids or strings with `BytePrefix` ones: it would never
             match).
     """
+    _check_parts(base, expert, anti)
     at_least_one(max_tokens, "max_tokens", " (tokens to generate)")
     at_least_one(draft, "draft", " (tokens asked of the base per call)")
     check_support(support)
@@ -284,6 +285,36 @@ def generate(
         draft=draft,
         rng=np.random.default_rng(seed) if sample else None,
     )
+
+
+def _check_parts(base: object, expert: object, anti: object) -> None:
+    """Refuse a base that cannot draft, or a scorer that is no `Scorer` and no `BytePrefix`.
+
+    Raises:
+        TypeError: naming the part, what it must be, and what was given.
+    """
+    if not callable(getattr(base, "draft", None)):
+        msg = (
+            "generate()'s base drafts the continuation (a CompletionsDrafter, or anything with "
+            f".draft(prompt, n)), got {a_type(base)}"
+        )
+        raise TypeError(msg)
+    if isinstance(expert, BytePrefix) or isinstance(anti, BytePrefix):
+        return  # both are, or generate says they must both be
+    for name, scorer in (("expert", expert), ("anti", anti)):
+        missing = [m for m in ("score", "token_id", "vocab") if not _has(scorer, m)]
+        if missing:
+            msg = (
+                f"generate()'s {name} is a small model (a LlamaCppScorer, a BytePrefix, or "
+                f"anything with .score, .token_id and .vocab), got {a_type(scorer)} without "
+                f".{missing[0]}"
+            )
+            raise TypeError(msg)
+
+
+def _has(obj: object, name: str) -> bool:
+    """Whether `obj` has `name`, looked up on its type first (a property is not run)."""
+    return hasattr(type(obj), name) or hasattr(obj, name)
 
 
 def _checked_stop(stop: object, *, in_bytes: bool) -> list[int] | list[bytes]:
