@@ -178,6 +178,41 @@ def test_token_logprob_openai_round_trip():
     assert tp.TopLogprob(token="x", logprob=0.3).prob == 1.0
 
 
+def test_token_logprob_from_openai_reads_the_entry_dict():
+    """The entry as JSON has it (a dict) builds the same TokenLogprob as the SDK object."""
+    entry = testing.chat_completion([("Hi", -0.2, [("Hi", -0.2), ("Yo", -3.0)])])["choices"][0][
+        "logprobs"
+    ]["content"][0]
+    sdk = ChatCompletionTokenLogprob.model_validate(entry)
+    assert tp.TokenLogprob.from_openai(entry) == tp.TokenLogprob.from_openai(sdk)
+    assert tp.TopLogprob.from_openai(entry["top_logprobs"][1]).token == "Yo"
+
+
+@pytest.mark.parametrize(
+    ("obj", "says"),
+    [
+        pytest.param(
+            None, r"TokenLogprob\.from_openai takes .*got None without `token`", id="none"
+        ),
+        pytest.param({"token": "a"}, "got a dict without `logprob`", id="no-logprob"),
+        pytest.param(
+            {"token": "a", "logprob": -1.0, "top_logprobs": 3},
+            "top_logprobs is a list, got an int",
+            id="top-int",
+        ),
+        pytest.param(
+            {"token": "a", "logprob": -1.0, "top_logprobs": [None]},
+            r"TopLogprob\.from_openai takes .*got None without `token`",
+            id="top-none",
+        ),
+    ],
+)
+def test_token_logprob_from_openai_names_what_is_missing(obj, says):
+    """`from_openai(None)` failed with "'NoneType' object has no attribute 'token'"."""
+    with pytest.raises(TypeError, match=says):
+        tp.TokenLogprob.from_openai(obj)
+
+
 def test_position_equals_sdk_entry():
     """d[i] equals the SDK entry it came from, field for field."""
     body = testing.chat_completion([("Hi", -0.2, [("Hi", -0.2), ("Yo", -1.0)])])

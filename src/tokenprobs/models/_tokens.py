@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, NamedTuple, Self, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tokenprobs._said import a_type
 from tokenprobs.models._arrays import SENTINEL
 
 __all__ = ["Bytes", "DistributionMeta", "Span", "TokenLogprob", "TopLogprob"]
@@ -72,8 +74,13 @@ class TopLogprob(BaseModel):
 
     @classmethod
     def from_openai(cls, obj: Any) -> Self:  # noqa: ANN401 - any SDK object with these attributes
-        """Build from the SDK's `TopLogprob` (or anything with `token`, `bytes`, `logprob`)."""
-        return cls(token=obj.token, bytes=obj.bytes, logprob=obj.logprob)
+        """Build from the SDK's `TopLogprob`, its dict, or anything with `token` and `logprob`.
+
+        Raises:
+            TypeError: `obj` has no `token` or no `logprob`.
+            pydantic.ValidationError: a field of the wrong type (a `ValueError`).
+        """
+        return cls.model_validate(_fields(obj, cls.__name__, ("token", "logprob"), ("bytes",)))
 
     def to_openai(self) -> Any:  # noqa: ANN401 - the SDK's own class
         """Convert to the SDK's `openai.types.chat.chat_completion_token_logprob.TopLogprob`."""
@@ -90,12 +97,22 @@ class TokenLogprob(TopLogprob):
 
     @classmethod
     def from_openai(cls, obj: Any) -> Self:  # noqa: ANN401 - any SDK object with these attributes
-        """Build from the SDK's `ChatCompletionTokenLogprob` (or a Responses `Logprob`)."""
-        return cls(
-            token=obj.token,
-            bytes=obj.bytes,
-            logprob=obj.logprob,
-            top_logprobs=[TopLogprob.from_openai(t) for t in obj.top_logprobs or ()],
+        """Build from the SDK's `ChatCompletionTokenLogprob`, a Responses `Logprob`, or its dict.
+
+        Raises:
+            TypeError: `obj` (or one of its `top_logprobs`) has no `token` or no `logprob`, or
+                its `top_logprobs` is no list.
+            pydantic.ValidationError: a field of the wrong type (a `ValueError`).
+        """
+        given = _fields(obj, cls.__name__, ("token", "logprob"), ("bytes", "top_logprobs"))
+        top = given.pop("top_logprobs", None)
+        if top is None:
+            top = ()
+        if isinstance(top, str | bytes | Mapping) or not isinstance(top, Iterable):
+            msg = f"{cls.__name__}.from_openai: top_logprobs is a list, got {a_type(top)}"
+            raise TypeError(msg)
+        return cls.model_validate(
+            {**given, "top_logprobs": [TopLogprob.from_openai(t) for t in top]}
         )
 
     def _repr_html_(self) -> str:
@@ -113,3 +130,22 @@ class TokenLogprob(TopLogprob):
             logprob=self.logprob,
             top_logprobs=[t.to_openai() for t in self.top_logprobs],
         )
+
+
+def _fields(
+    obj: object, kind: str, needed: tuple[str, ...], optional: tuple[str, ...]
+) -> dict[str, object]:
+    """The fields of an SDK object or its dict; a `TypeError` naming a needed one that is absent."""
+    missing = object()
+    found: dict[str, object] = {}
+    for name in needed + optional:
+        value = obj.get(name, missing) if isinstance(obj, Mapping) else getattr(obj, name, missing)
+        if value is missing and name in needed:
+            msg = (
+                f"{kind}.from_openai takes the SDK's object (or its dict) with `token` and "
+                f"`logprob`, got {a_type(obj)} without `{name}`"
+            )
+            raise TypeError(msg)
+        if value is not missing:
+            found[name] = value
+    return found
