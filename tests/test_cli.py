@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import json
 import re
@@ -348,3 +349,37 @@ def test_score_reads_one_text_per_line_whatever_the_line_holds(tmp_path, monkeyp
     cli.main(["score", "-", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"])
     assert scored == ["one\x0btwo", "three\u2028four", "five\x0csix", "seven"]
     capsys.readouterr()
+
+
+class _Interrupted(io.BytesIO):
+    """A standard input at which the user presses Ctrl-C."""
+
+    def read(self, *_):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys):
+    """Ctrl-C while a command waits (`show -` on a terminal) says so and exits 130, no traceback."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(_Interrupted()))
+    try:
+        code = cli.main(["show", "-"])
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped main: a traceback")
+    assert code == cli.EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err == "tokenprobs: interrupted\n"
+
+
+def test_score_interrupted_prints_what_finished_and_exits_130(tmp_path, monkeypatch, capsys):
+    """Ctrl-C during `score`: the scored texts are printed, the rest say not run; exit 130."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
+    scored = tp.parse(testing.chat_completion([("one", -0.5, []), ("two", -1.5, [])]))
+    not_run = concurrent.futures.CancelledError("not run: the run was interrupted")
+    monkeypatch.setattr("tokenprobs.cli._score.score_many", lambda *_, **__: [scored, not_run])
+    path = tmp_path / "texts.txt"
+    path.write_text("one two\nthree\n")
+    argv = ["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    assert cli.main(argv) == cli.EXIT_INTERRUPTED
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].startswith("-2.000000\t2\t")
+    assert "not run" in out.splitlines()[1]
+    assert err == "tokenprobs: interrupted (1 of 2 texts not scored)\n"

@@ -3,8 +3,9 @@
 Exit codes: 0 success, 2 usage error (argparse's, a malformed base URL, a missing extra), 3 input
 that cannot be parsed (file missing, binary, not UTF-8, too large, not a response), 4 an API
 error, 5 a request the guards refused, 6 some lines of a Batch output file (or texts of `score`)
-failed (the others are shown, each failure in its place). No error line shows the API key or the
-base URL's credentials.
+failed (the others are shown, each failure in its place), 130 interrupted (Ctrl-C). Output cut
+short by its reader (`tokenprobs show FILE | head`) ends the command quietly, exit 0. No error line
+shows the API key or the base URL's credentials.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tokenprobs.cli._playground import add_playground_parser
 from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._score import add_score_parser
 from tokenprobs.cli._show import add_show_parsers
-from tokenprobs.cli._views import EXIT_API, EXIT_INPUT, EXIT_USAGE
+from tokenprobs.cli._views import EXIT_API, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_USAGE
 from tokenprobs.exceptions import APIResponseError, MissingDependencyError, TokenprobsError
 from tokenprobs.render import visible
 
@@ -37,10 +38,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the subcommand; each failure is one line and its exit code."""
     try:
         code: int = args.run(args)
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        print("tokenprobs: interrupted", file=sys.stderr)  # noqa: T201
+        return EXIT_INTERRUPTED
     except (UsageError, MissingDependencyError) as exc:
         return _fail(exc, args, EXIT_USAGE)
     except APIResponseError as exc:

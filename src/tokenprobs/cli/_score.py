@@ -5,7 +5,8 @@ Registered by `tokenprobs.cli` (`add_score_parser`). Each non-empty line is one 
 progress bar on a terminal); one output line per text, in order: the summed logprob, the count
 of tokens with a logprob, the perplexity and the text, tab-separated (or a strict JSON object
 per line with `--json`, which also counts the `unscored` tokens).
-A text that could not be scored prints its error in its place; the exit code is then 6.
+A text that could not be scored prints its error in its place; the exit code is then 6. Ctrl-C
+stops sending: the texts scored are printed, the others say `not run`, and the exit code is 130.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import math
 import re
 import sys
+from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,7 +23,8 @@ import numpy as np
 from tokenprobs.cli._args import positive, read_text, utf8
 from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
 from tokenprobs.cli._redact import secrets_of
-from tokenprobs.cli._views import EXIT_SOME_FAILED, EXIT_USAGE
+from tokenprobs.cli._views import EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE
+from tokenprobs.render import plural
 from tokenprobs.scoring import score_many
 
 if TYPE_CHECKING:
@@ -82,6 +85,11 @@ def run_score(args: argparse.Namespace) -> int:
     for text, result in zip(texts, results, strict=True):
         failed += isinstance(result, Exception)
         print(_line(text, result, secrets, as_json=args.json))  # noqa: T201
+    not_run = sum(isinstance(r, CancelledError) for r in results)
+    if not_run:  # Ctrl-C: score_many returned what finished
+        why = f"tokenprobs: interrupted ({not_run} of {plural(len(texts), 'text')} not scored)"
+        print(why, file=sys.stderr)  # noqa: T201
+        return EXIT_INTERRUPTED
     return EXIT_SOME_FAILED if failed else 0
 
 

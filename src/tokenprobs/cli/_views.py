@@ -23,6 +23,7 @@ __all__ = [
     "EXIT_API",
     "EXIT_GUARD",
     "EXIT_INPUT",
+    "EXIT_INTERRUPTED",
     "EXIT_SOME_FAILED",
     "EXIT_USAGE",
     "Item",
@@ -36,6 +37,8 @@ EXIT_INPUT = 3
 EXIT_API = 4
 EXIT_GUARD = 5
 EXIT_SOME_FAILED = 6
+EXIT_INTERRUPTED = 130
+"""Ctrl-C: 128 + SIGINT, what a shell reports for a command the signal stopped."""
 
 Format = Literal["text", "html", "json"]
 Item = tuple[str, "TokenDistribution | TokenprobsError"]
