@@ -16,11 +16,19 @@ from urllib.parse import urlsplit
 import openai
 
 from tokenprobs._urls import openai_host, redact
-from tokenprobs.cli._args import base_url, count, positive, read_text, temperature, utf8
+from tokenprobs.cli._args import (
+    UsageError,
+    base_url,
+    count,
+    positive,
+    read_text,
+    temperature,
+    utf8,
+)
 from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._views import EXIT_API, EXIT_GUARD, EXIT_USAGE, add_view_options, emit
 from tokenprobs.client import ENDPOINTS, RetryPolicy, get_token_distribution
-from tokenprobs.client._defaults import NO_KEY
+from tokenprobs.client._defaults import NO_KEY, _key_problem
 from tokenprobs.exceptions import GuardError, TokenprobsError
 from tokenprobs.render import visible
 
@@ -69,9 +77,17 @@ def client_of(args: argparse.Namespace, **options: Any) -> openai.OpenAI | None:
     """The client for the command line, or `None` when there is no key and no `--base-url`.
 
     Raises:
-        UsageError: The base URL (`--base-url` or `OPENAI_BASE_URL`) is not an http(s) URL.
+        UsageError: The base URL (`--base-url` or `OPENAI_BASE_URL`) is not an http(s) URL, or
+            `OPENAI_API_KEY` holds what no HTTP header can carry (a line break, a curly quote).
     """
     key = os.environ.get("OPENAI_API_KEY")
+    why = _key_problem(key) if key else None
+    if why is not None:
+        msg = (
+            f"OPENAI_API_KEY {why}, which no HTTP header can carry: an API key is one line of "
+            "ASCII letters, digits and dashes; set it again without that (the key is not shown)"
+        )
+        raise UsageError(msg)
     url = base_url(args)
     if not key and (url is None or openai_host(urlsplit(url).hostname)):
         return None
@@ -82,7 +98,7 @@ def run_ask(args: argparse.Namespace) -> int:
     """Run `tokenprobs ask`; return the exit code.
 
     Raises:
-        UsageError: The base URL is malformed.
+        UsageError: The base URL is malformed, or the key cannot be sent.
         InputError: The prompt (or standard input), or `--model`, is not UTF-8.
     """
     prompt = read_text("-") if args.prompt == "-" else utf8(args.prompt, "the prompt")
