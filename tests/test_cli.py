@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -383,3 +384,22 @@ def test_score_interrupted_prints_what_finished_and_exits_130(tmp_path, monkeypa
     assert out.splitlines()[0].startswith("-2.000000\t2\t")
     assert "not run" in out.splitlines()[1]
     assert err == "tokenprobs: interrupted (1 of 2 texts not scored)\n"
+
+
+@pytest.mark.parametrize("color", ["FORCE_COLOR", "NO_COLOR"])
+def test_output_closed_by_its_reader_ends_quietly_with_0(color):
+    """`tokenprobs demo | head`: the reader closes the pipe; exit 0, silent stderr (rich too)."""
+    pytest.importorskip("rich")
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "tokenprobs.cli", "demo"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "FORCE_COLOR": "", "NO_COLOR": "", color: "1"},
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (run.returncode, run.stderr) == (0, b"")

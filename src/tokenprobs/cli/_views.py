@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import html
 import json
 import os
@@ -127,12 +128,22 @@ def _redacted(
 
 
 def _rich_console() -> Any:  # noqa: ANN401 - rich is optional
-    """A rich Console when rich is installed (the `[rich]` extra), else `None`."""
+    """A rich Console when rich is installed (the `[rich]` extra), else `None`.
+
+    Its output closed by the reader (`| head`), it raises `BrokenPipeError`, which the command
+    ends on quietly with 0 as without rich (rich's own Console exits with 1).
+    """
     try:
         from rich.console import Console  # noqa: PLC0415
     except ImportError:
         return None
-    return Console()
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "the output was closed by its reader")
+
+    return _Console()
 
 
 def _color() -> bool:
