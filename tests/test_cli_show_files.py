@@ -260,3 +260,16 @@ def test_show_of_a_utf16_file_says_so(tmp_path, capsys):
     path.write_text(APIREF.read_text(), encoding="utf-16")
     assert cli.main(["show", str(path)]) == cli.EXIT_INPUT
     assert "the file is UTF-16" in capsys.readouterr().err
+
+
+def test_a_jsonl_log_of_good_lines_labels_each_by_its_line(tmp_path, capsys, monkeypatch):
+    """Every line of a JSONL log read: each is shown under `line N`, not as `choice 0` of one."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    lines = [testing.chat_completion([(w, -0.1, [])]) for w in ("alpha", "beta")]
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps(b) + "\n" for b in lines))
+    assert cli.main(["show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "── line 1 ──" in out
+    assert "── line 2 ──" in out
+    assert "choice 0" not in out

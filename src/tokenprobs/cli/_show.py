@@ -72,7 +72,7 @@ def _run_show(args: argparse.Namespace) -> int:
         print(f"tokenprobs: no choice {args.choice} in {args.file}", file=sys.stderr)  # noqa: T201
         return EXIT_INPUT
     failed = sum(isinstance(r, TokenprobsError) for _, _, r in shown)
-    if not batch and not failed:
+    if not batch and not failed and all(number == 0 for number, _, _ in shown):  # one response
         emit([r for _, _, r in shown if not isinstance(r, TokenprobsError)], args)
         return 0
     emit_items([(label, r) for _, label, r in shown], args, batch=batch)
