@@ -403,3 +403,15 @@ def test_output_closed_by_its_reader_ends_quietly_with_0(color):
     finally:
         os.close(write)
     assert (run.returncode, run.stderr) == (0, b"")
+
+
+@pytest.mark.filterwarnings("always::tokenprobs.exceptions.TokenprobsWarning")
+def test_a_warning_is_one_line_naming_tokenprobs(tmp_path, capsys):
+    """A file's warning is `tokenprobs: warning: ...` on one line, not Python's file:line form."""
+    path = tmp_path / "positive.json"
+    path.write_text(json.dumps(testing.chat_completion([("a", 5.0, [])])))
+    assert cli.main(["show", str(path), "--format", "json"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("tokenprobs: warning: choice 0: position 0 ('a') has logprob 5.0 > 0")
+    assert err.count("\n") == 1
+    assert ".py:" not in err

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from typing import TYPE_CHECKING
 
 from tokenprobs._urls import redact
@@ -26,7 +27,7 @@ from tokenprobs.exceptions import APIResponseError, MissingDependencyError, Toke
 from tokenprobs.render import visible
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 __all__ = ["main"]
 
@@ -38,7 +39,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    return _run(args)
+    with warnings.catch_warnings():  # the caller's way of showing warnings back after the run
+        warnings.showwarning = _warning_line(args)
+        return _run(args)
+
+
+def _warning_line(args: argparse.Namespace) -> Callable[..., None]:
+    """A `warnings.showwarning` that prints `tokenprobs: warning: ...` as one line.
+
+    Python's own shows the file and line of tokenprobs' source that warned, which tell someone
+    at a terminal nothing; the message may quote a file or a server: it is shown escaped, with
+    the key as `***`, as error lines are.
+    """
+
+    def show(message: Warning | str, *_: object, **__: object) -> None:
+        line = visible(redact(str(message), secrets_of(args)), keep=" ")
+        print(f"tokenprobs: warning: {line}", file=sys.stderr)  # noqa: T201
+
+    return show
 
 
 def _run(args: argparse.Namespace) -> int:
