@@ -273,3 +273,17 @@ def test_a_jsonl_log_of_good_lines_labels_each_by_its_line(tmp_path, capsys, mon
     assert "── line 1 ──" in out
     assert "── line 2 ──" in out
     assert "choice 0" not in out
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"\n\n  \r\n", b"\xef\xbb\xbf\n"], ids=["0", "blank", "bom"]
+)
+def test_an_empty_file_says_it_is_empty(tmp_path, capsys, content):
+    """An empty (or blank) file is named empty, not 'EOF while parsing a value at line 3'."""
+    path = tmp_path / "saved.json"
+    path.write_bytes(content)
+    assert cli.main(["show", str(path)]) == cli.EXIT_INPUT
+    assert (
+        capsys.readouterr().err
+        == f"tokenprobs: {path} is empty: no response in it (not JSON, JSONL or an SSE capture)\n"
+    )

@@ -127,7 +127,12 @@ def _read(path: Path, *, max_bytes: int) -> bytes:
     if b"\x00" in raw[:8192]:
         msg = f"{path} looks binary (it has NUL bytes): expected JSON, JSONL or SSE text"
         raise TokenprobsError(msg)
-    return raw.removeprefix(BOM)  # Windows tools (Notepad, PowerShell) start text with one
+    raw = raw.removeprefix(BOM)  # Windows tools (Notepad, PowerShell) start text with one
+    if not raw.strip():
+        name = "standard input" if str(path) == "-" else str(path)
+        msg = f"{name} is empty: no response in it (not JSON, JSONL or an SSE capture)"
+        raise TokenprobsError(msg)
+    return raw
 
 
 def _file_rows(raw: bytes) -> list[Row]:
