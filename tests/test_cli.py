@@ -415,3 +415,17 @@ def test_a_warning_is_one_line_naming_tokenprobs(tmp_path, capsys):
     assert err.startswith("tokenprobs: warning: choice 0: position 0 ('a') has logprob 5.0 > 0")
     assert err.count("\n") == 1
     assert ".py:" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["demo"], ["score", "-", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]],
+    ids=["demo", "score"],
+)
+def test_a_closed_standard_output_is_one_usage_line(argv, monkeypatch, capsys):
+    """`tokenprobs demo >&-`: one line and exit 2, not an AttributeError (or score's silence)."""
+    monkeypatch.setattr("tokenprobs.cli._score.score_many", lambda *_, **__: pytest.fail("sent"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a text\n"))
+    monkeypatch.setattr(sys, "stdout", None)
+    assert cli.main(argv) == cli.EXIT_USAGE
+    assert capsys.readouterr().err.startswith("tokenprobs: standard output is closed")

@@ -39,6 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    if sys.stdout is None:  # Python's value for a closed standard output (`>&-`)
+        msg = "standard output is closed (>&-): nothing could be shown; redirect it instead"
+        return _fail(UsageError(msg), args, EXIT_USAGE)
     with warnings.catch_warnings():  # the caller's way of showing warnings back after the run
         warnings.showwarning = _warning_line(args)
         return _run(args)
