@@ -296,3 +296,14 @@ def test_a_key_no_header_can_carry_is_one_usage_line(api, monkeypatch, capsys, b
     assert why in err
     assert err.count("\n") == 1
     assert "secret" not in err
+
+
+@pytest.mark.parametrize("command", ["ask", "score", "playground"])
+@pytest.mark.parametrize("model", ["", "  "], ids=["empty", "blank"])
+def test_an_empty_model_is_a_usage_error(command, model, capsys):
+    """`--model ""` (an unset variable): argparse's usage error, not a ValueError traceback."""
+    argv = {"ask": ["ask", "Hi"], "score": ["score", "-"], "playground": ["playground"]}[command]
+    code, line = usage_error([*argv, "--model", model], capsys)
+    assert code == cli.EXIT_USAGE
+    says = "argument --model: must be a model's name (e.g. gpt-4o-mini, or your server's)"
+    assert line.endswith(f"{says}, got {model!r}")

@@ -1,6 +1,6 @@
 """What the commands check before they send anything: numbers, the base URL, the text read.
 
-The argparse types (`count`, `positive`, `port`, `temperature`) turn a bad option into
+The argparse types (`count`, `positive`, `port`, `temperature`, `model_name`) turn a bad option into
 argparse's own usage error (exit 2, one line naming the option); `base_url` and `read_text`
 raise `UsageError` or `InputError`, which `tokenprobs.cli.main` prints as one line with exit 2
 or 3.
@@ -26,6 +26,7 @@ __all__ = [
     "UsageError",
     "base_url",
     "count",
+    "model_name",
     "port",
     "positive",
     "read_text",
@@ -77,6 +78,14 @@ def temperature(value: str) -> float:
         msg = f"must be a finite number of at least 0, got {value!r}"
         raise argparse.ArgumentTypeError(msg)
     return t
+
+
+def model_name(value: str) -> str:
+    """A model id that is not empty (`--model ""`: the API would refuse it with a 400)."""
+    if not value.strip():
+        msg = f"must be a model's name (e.g. gpt-4o-mini, or your server's), got {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def _int(value: str) -> int:

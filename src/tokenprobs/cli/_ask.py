@@ -20,6 +20,7 @@ from tokenprobs.cli._args import (
     UsageError,
     base_url,
     count,
+    model_name,
     positive,
     read_text,
     temperature,
@@ -56,7 +57,7 @@ def add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
         "its token probabilities",
     )
     ask.add_argument("prompt", help="the prompt (one user message); - reads standard input")
-    ask.add_argument("--model", required=True, help="the model id")
+    ask.add_argument("--model", required=True, type=model_name, help="the model id")
     ask.add_argument(
         "--top-logprobs", type=count, default=5, help="alternatives per position (default 5)"
     )

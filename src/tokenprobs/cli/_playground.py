@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from tokenprobs._optional import require
-from tokenprobs.cli._args import base_url, port, utf8
+from tokenprobs.cli._args import base_url, model_name, port, utf8
 from tokenprobs.cli._views import EXIT_USAGE
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def add_playground_parser(subparsers: argparse._SubParsersAction[argparse.Argume
         help="an OpenAI-compatible server (vLLM, llama.cpp ...; default OPENAI_BASE_URL, else "
         "OpenAI's API with OPENAI_API_KEY)",
     )
-    p.add_argument("--model", help="the model the page proposes")
+    p.add_argument("--model", type=model_name, help="the model the page proposes")
     p.add_argument(
         "--profile",
         choices=("openai", "vllm", "llama.cpp", "compatible"),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.cli._args import positive, read_text, utf8
+from tokenprobs.cli._args import model_name, positive, read_text, utf8
 from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
 from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._views import EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE
@@ -47,7 +47,7 @@ def add_score_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "that echoes prompts with logprobs (vLLM, llama-cpp-python, OpenAI base models)",
     )
     p.add_argument("file", help="a text file, one text per line; - reads standard input")
-    p.add_argument("--model", required=True, help="the model id (a base model)")
+    p.add_argument("--model", required=True, type=model_name, help="the model id (a base model)")
     p.add_argument("--base-url", help="an OpenAI-compatible server (vLLM, llama-cpp-python)")
     p.add_argument("--context", default="", help="text before each line, conditioned on")
     p.add_argument("--concurrency", type=positive, default=8, help="requests at once (default 8)")
