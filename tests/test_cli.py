@@ -429,3 +429,16 @@ def test_a_closed_standard_output_is_one_usage_line(argv, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdout", None)
     assert cli.main(argv) == cli.EXIT_USAGE
     assert capsys.readouterr().err.startswith("tokenprobs: standard output is closed")
+
+
+@pytest.mark.parametrize(
+    ("choice", "says"),
+    [("-1", "must be at least 0, got -1"), ("x", "must be a whole number, got 'x'")],
+)
+def test_show_a_negative_choice_is_a_usage_error(choice, says, capsys):
+    """`--choice -1` no response can have: argparse's usage error (2), not 'no choice -1' (3)."""
+    path = RECORDED / "chat_gpt-4o-mini_top2_openai_apiref_example.json"
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["show", str(path), "--choice", choice])
+    assert exit_.value.code == cli.EXIT_USAGE
+    assert f"argument --choice: {says}" in capsys.readouterr().err

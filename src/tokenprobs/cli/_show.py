@@ -49,7 +49,9 @@ def add_show_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "show", help="show a saved response: JSON, JSONL (one response per line) or an SSE capture"
     )
     show.add_argument("file", type=Path, help="the file; - reads standard input")
-    show.add_argument("--choice", type=int, default=None, help="only this choice (n > 1)")
+    show.add_argument(
+        "--choice", type=count, default=None, help="only this choice (n > 1; 0 or more)"
+    )
     show.add_argument(
         "--max-bytes", type=count, default=MAX_BYTES, help="refuse files larger than this"
     )
