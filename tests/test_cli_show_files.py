@@ -287,3 +287,28 @@ def test_an_empty_file_says_it_is_empty(tmp_path, capsys, content):
         capsys.readouterr().err
         == f"tokenprobs: {path} is empty: no response in it (not JSON, JSONL or an SSE capture)\n"
     )
+
+
+def test_a_batch_output_cut_at_its_first_line_shows_the_rest(tmp_path, capsys):
+    """A Batch output whose first line is cut is still one: that line fails in place, exit 6."""
+    cut = _batch_line("a", _body("alpha"))[:40]
+    lines = [cut, _batch_line("b", _body("beta")), _batch_line("c", _body("gamma"))]
+    path = tmp_path / "out.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert cli.main(["show", str(path), "--format", "json"]) == cli.EXIT_SOME_FAILED
+    rows = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    assert [r["custom_id"] for r in rows] == ["a", "b", "c"]
+    assert "error" in rows[0]
+    assert [r["distribution"]["tokens"] for r in rows[1:]] == [["beta"], ["gamma"]]
+
+
+def test_a_jsonl_log_cut_at_its_first_line_shows_the_rest(tmp_path, capsys):
+    """A JSONL log whose first line is cut: that line fails in place, the others are shown."""
+    good = json.dumps(_body("beta"))
+    path = tmp_path / "log.jsonl"
+    path.write_text(f"{good[:50]}\n{good}\n")
+    assert cli.main(["show", str(path)]) == cli.EXIT_SOME_FAILED
+    out = capsys.readouterr().out
+    assert "── line 1 ──\nfailed: not JSON" in out
+    assert "── line 2 ──" in out
+    assert "beta" in out

@@ -140,19 +140,21 @@ def _read(path: Path, *, max_bytes: int) -> bytes:
 def _file_rows(raw: bytes) -> list[Row]:
     """A JSON response, an SSE capture or NDJSON stream; else one response per line (JSONL).
 
-    In a JSONL file a line that fails is its error, in its place, and the others are read; when
-    no line can be read, the first line's error is raised (naming it).
+    In a JSONL file a line that fails is its error, in its place, and the others are read (the
+    first line too: a log cut at its start); when no line can be read, the first line's error is
+    raised (naming it), or the whole file's when that line is not JSON (a cut pretty-printed
+    response).
     """
     try:
         return [(0, "", d) for d in parse_all(raw)]
     except TokenprobsError as whole:
         lines = [ln for ln in raw.splitlines() if ln.strip()]
-        if len(lines) < 2 or not _is_json(lines[0]):  # noqa: PLR2004 - not JSONL: the whole error
+        if len(lines) < 2 or _first_object(lines) is None:  # noqa: PLR2004 - not JSONL
             raise
         rows = [row for n, line in enumerate(lines, 1) for row in _line_rows(n, line)]
         errors = [r for _, _, r in rows if isinstance(r, TokenprobsError)]
         if len(errors) == len(rows):  # no line is a response: the file is not JSONL of them
-            if isinstance(whole, APIResponseError):
+            if isinstance(whole, APIResponseError) or not _is_json(lines[0]):
                 raise
             msg = f"line {rows[0][0]}: {errors[0]}"
             raise type(whole)(msg) from errors[0]
@@ -181,14 +183,29 @@ def _is_json(line: bytes) -> bool:
     return True
 
 
+_LOOK = 8
+"""How many lines to look through for the first JSON object (lines before it may be cut)."""
+
+
+def _first_object(lines: list[bytes]) -> dict[str, object] | None:
+    """The first of the first few lines that is a JSON object, read; `None` if none is."""
+    for line in lines[:_LOOK]:
+        try:
+            obj = pydantic_core.from_json(line)
+        except ValueError:  # not JSON (a cut line), or nested too deep to read
+            continue
+        if isinstance(obj, dict):
+            return obj
+    return None
+
+
 def _is_batch_output(raw: bytes) -> bool:
-    """The first line is a Batch output (or error) line: `custom_id` and a response or error."""
-    first = next((ln for ln in raw.splitlines() if ln.strip()), b"")
-    try:
-        obj = pydantic_core.from_json(first)
-    except ValueError:  # not JSON, or nested too deep to read
-        return False
-    return isinstance(obj, dict) and "custom_id" in obj and ("response" in obj or "error" in obj)
+    """The first JSON line is a Batch output (or error) line: `custom_id` and a response or error.
+
+    Lines before it that are not JSON (a file cut at its start) are the Batch file's failed lines.
+    """
+    obj = _first_object([ln for ln in raw.splitlines()[: _LOOK * 4] if ln.strip()])
+    return obj is not None and "custom_id" in obj and ("response" in obj or "error" in obj)
 
 
 def _batch_rows(raw: bytes, args: argparse.Namespace) -> list[Row]:
