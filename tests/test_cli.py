@@ -442,3 +442,23 @@ def test_show_a_negative_choice_is_a_usage_error(choice, says, capsys):
         cli.main(["show", str(path), "--choice", choice])
     assert exit_.value.code == cli.EXIT_USAGE
     assert f"argument --choice: {says}" in capsys.readouterr().err
+
+
+def test_score_drops_a_files_byte_order_mark(tmp_path, monkeypatch, capsys):
+    """A text file saved by Notepad (a UTF-8 BOM first) scores its first line without the mark."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
+    scored = []
+
+    def score_many(texts, **_):
+        scored.extend(texts)
+        return [ValueError("not sent") for _ in texts]
+
+    monkeypatch.setattr("tokenprobs.cli._score.score_many", score_many)
+    path = tmp_path / "texts.txt"
+    path.write_bytes(b"\xef\xbb\xbfThe cat\r\nsat\r\n")
+    argv = ["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    cli.main(argv)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
+    cli.main([*argv[:1], "-", *argv[2:]])
+    assert scored == ["The cat", "sat"] * 2
+    capsys.readouterr()

@@ -120,14 +120,18 @@ def base_url(args: argparse.Namespace) -> str | None:
 def read_text(source: str) -> str:
     """The text of the file `source`, or of standard input for `-`, as strict UTF-8.
 
+    A leading byte order mark (Notepad and PowerShell start UTF-8 text with one) is dropped: it
+    is no part of the text, and sent it would be scored or answered as a character.
+
     Raises:
         InputError: The file cannot be read, or the text is not UTF-8.
     """
     name = "standard input" if source == "-" else repr(source)
     try:
         if source == "-":
-            return utf8(_stdin_text(), name)
-        return Path(source).read_text(encoding="utf-8")
+            text = utf8(_stdin_text(), name)
+        else:
+            text = Path(source).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         bad = exc.object[exc.start : exc.end]
         msg = f"cannot read {name}: it is not UTF-8 (the bytes {bad!r} at byte {exc.start})"
@@ -135,6 +139,7 @@ def read_text(source: str) -> str:
     except OSError as exc:
         msg = f"cannot read {name}: {exc.strerror or exc}"
         raise InputError(msg) from None
+    return text.removeprefix("\ufeff")
 
 
 def _stdin_text() -> str:
