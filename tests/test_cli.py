@@ -462,3 +462,13 @@ def test_score_drops_a_files_byte_order_mark(tmp_path, monkeypatch, capsys):
     cli.main([*argv[:1], "-", *argv[2:]])
     assert scored == ["The cat", "sat"] * 2
     capsys.readouterr()
+
+
+def test_help_lists_every_exit_code(capsys):
+    """`tokenprobs --help` says what each exit code means, the codes the command returns."""
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    codes = [cli.EXIT_USAGE, cli.EXIT_INPUT, cli.EXIT_API, cli.EXIT_GUARD, cli.EXIT_SOME_FAILED]
+    for code in [0, *codes, cli.EXIT_INTERRUPTED]:
+        assert re.search(rf"\b{code} [A-Za-z]", said), code

@@ -3,7 +3,7 @@
 Registered by `tokenprobs.cli` (`add_ask_parser`); shows the result with the same views as
 `demo` and `show`. Exit codes are those of `tokenprobs.cli`: 2 usage (a missing key, a malformed
 base URL, a bad number included), 3 a prompt that is not UTF-8, 4 an API error (after retries),
-5 a request the guards refused.
+5 a request the guards refused, 130 Ctrl-C.
 """
 
 from __future__ import annotations

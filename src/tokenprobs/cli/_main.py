@@ -22,7 +22,14 @@ from tokenprobs.cli._playground import add_playground_parser
 from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._score import add_score_parser
 from tokenprobs.cli._show import add_show_parsers
-from tokenprobs.cli._views import EXIT_API, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_USAGE
+from tokenprobs.cli._views import (
+    EXIT_API,
+    EXIT_GUARD,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_SOME_FAILED,
+    EXIT_USAGE,
+)
 from tokenprobs.exceptions import APIResponseError, MissingDependencyError, TokenprobsError
 from tokenprobs.render import visible
 
@@ -96,6 +103,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="tokenprobs",
         description="See an LLM's token probabilities: every token with its probability, "
         "and the alternatives where the model was unsure.",
+        epilog=f"exit codes: 0 done, {EXIT_USAGE} usage error, {EXIT_INPUT} input that cannot "
+        f"be read, {EXIT_API} API error, {EXIT_GUARD} refused before sending, "
+        f"{EXIT_SOME_FAILED} some lines or texts failed (the others shown), "
+        f"{EXIT_INTERRUPTED} interrupted (Ctrl-C)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_show_parsers(sub)
