@@ -312,3 +312,14 @@ def test_a_jsonl_log_cut_at_its_first_line_shows_the_rest(tmp_path, capsys):
     assert "── line 1 ──\nfailed: not JSON" in out
     assert "── line 2 ──" in out
     assert "beta" in out
+
+
+def test_a_file_names_escape_sequences_are_shown_not_obeyed(tmp_path, capsys):
+    r"""`show $'\e[2J.json' --choice 5`: the name in 'no choice 5 in ...' is escaped, exit 3."""
+    path = tmp_path / "clear\x1b[2J.json"
+    path.write_bytes(APIREF.read_bytes())
+    assert cli.main(["show", str(path), "--choice", "5"]) == cli.EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "no choice 5 in " in err
+    assert "\x1b" not in err
+    assert "clear\\x1b[2J.json" in err

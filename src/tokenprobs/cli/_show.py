@@ -16,7 +16,6 @@ from tokenprobs.adapters import parse_all
 from tokenprobs.batch import BOM, numbered_results, refuse_utf16
 from tokenprobs.cli._args import count, stdin_bytes
 from tokenprobs.cli._views import (
-    EXIT_INPUT,
     EXIT_SOME_FAILED,
     add_view_options,
     emit,
@@ -70,9 +69,9 @@ def _run_show(args: argparse.Namespace) -> int:
     batch = _is_batch_output(raw)
     rows = _batch_rows(raw, args) if batch else _file_rows(raw)
     shown = _chosen(rows, args.choice)
-    if not shown:  # only when --choice names a choice no line has
-        print(f"tokenprobs: no choice {args.choice} in {args.file}", file=sys.stderr)  # noqa: T201
-        return EXIT_INPUT
+    if not shown:  # only when --choice names a choice no line has; main shows the name escaped
+        msg = f"no choice {args.choice} in {args.file}"
+        raise TokenprobsError(msg)
     failed = sum(isinstance(r, TokenprobsError) for _, _, r in shown)
     if not batch and not failed and all(number == 0 for number, _, _ in shown):  # one response
         emit([r for _, _, r in shown if not isinstance(r, TokenprobsError)], args)
