@@ -472,3 +472,18 @@ def test_help_lists_every_exit_code(capsys):
     codes = [cli.EXIT_USAGE, cli.EXIT_INPUT, cli.EXIT_API, cli.EXIT_GUARD, cli.EXIT_SOME_FAILED]
     for code in [0, *codes, cli.EXIT_INTERRUPTED]:
         assert re.search(rf"\b{code} [A-Za-z]", said), code
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["demo", "--bogus"], ["ask", "Hi", "--model", "m", "--top-logprob", "3", "--bogus"]],
+    ids=["demo", "ask"],
+)
+def test_an_unknown_option_is_named_by_its_subcommand(argv, capsys):
+    """`tokenprobs demo --bogus`: the subcommand's usage and name, as for its other errors."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: tokenprobs {argv[0]} [-h]")
+    assert err.endswith(f"tokenprobs {argv[0]}: error: unrecognized arguments: --bogus\n")

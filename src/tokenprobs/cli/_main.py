@@ -42,7 +42,9 @@ __all__ = ["main"]
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the subcommand, with its usage: `tokenprobs show: error: ...`
+        getattr(args, "subparser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
@@ -113,4 +115,6 @@ def _parser() -> argparse.ArgumentParser:
     add_ask_parser(sub)
     add_score_parser(sub)
     add_playground_parser(sub)
+    for command in sub.choices.values():
+        command.set_defaults(subparser=command)
     return parser
