@@ -281,7 +281,7 @@ def test_a_servers_escape_sequences_are_shown_not_sent_to_the_terminal(served, c
         pytest.param(("sk-cli-secret\u201dkey", "not ASCII"), id="curly-quote"),
     ],
 )
-@pytest.mark.parametrize("command", ["ask", "score"])
+@pytest.mark.parametrize("command", ["ask", "score", "playground"])
 def test_a_key_no_header_can_carry_is_one_usage_line(api, monkeypatch, capsys, bad, command):
     """An OPENAI_API_KEY with a line break or a curly quote: exit 2 naming it, the key unshown."""
     key, why = bad
@@ -289,7 +289,7 @@ def test_a_key_no_header_can_carry_is_one_usage_line(api, monkeypatch, capsys, b
     monkeypatch.setenv("OPENAI_API_KEY", key)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.setattr(sys, "stdin", io.StringIO("Hi\n"))
-    argv = {"ask": ["ask", "Hi"], "score": ["score", "-"]}[command]
+    argv = {"ask": ["ask", "Hi"], "score": ["score", "-"], "playground": ["playground"]}[command]
     assert cli.main([*argv, "--model", "gpt-4o-mini"]) == cli.EXIT_USAGE
     err = capsys.readouterr().err
     assert err.startswith("tokenprobs: OPENAI_API_KEY ")

@@ -1,9 +1,9 @@
-"""What the commands check before they send anything: numbers, the base URL, the text read.
+"""What the commands check before they send anything: numbers, the key, the base URL, the text.
 
-The argparse types (`count`, `positive`, `port`, `temperature`, `model_name`) turn a bad option into
-argparse's own usage error (exit 2, one line naming the option); `base_url` and `read_text`
-raise `UsageError` or `InputError`, which `tokenprobs.cli.main` prints as one line with exit 2
-or 3.
+The argparse types (`count`, `positive`, `port`, `temperature`, `model_name`) turn a bad option
+into argparse's own usage error (exit 2, one line naming the option); `api_key`, `base_url` and
+`read_text` raise `UsageError` or `InputError`, which `tokenprobs.cli.main` prints as one line
+with exit 2 or 3.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tokenprobs._urls import public_url, url_problem
+from tokenprobs.client._defaults import _key_problem as key_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "InputError",
     "UsageError",
+    "api_key",
     "base_url",
     "count",
     "model_name",
@@ -94,6 +96,24 @@ def _int(value: str) -> int:
     except ValueError:
         msg = f"must be a whole number, got {value!r}"
         raise argparse.ArgumentTypeError(msg) from None
+
+
+def api_key() -> str | None:
+    """`OPENAI_API_KEY`, or `None` when it is unset or empty.
+
+    Raises:
+        UsageError: The key holds what no HTTP header can carry (a line break from a file, a
+            curly quote); the message says what, never the key.
+    """
+    key = os.environ.get("OPENAI_API_KEY") or None
+    why = None if key is None else key_problem(key)
+    if why is not None:
+        msg = (
+            f"OPENAI_API_KEY {why}, which no HTTP header can carry: an API key is one line of "
+            "ASCII letters, digits and dashes; set it again without that (the key is not shown)"
+        )
+        raise UsageError(msg)
+    return key
 
 
 def base_url(args: argparse.Namespace) -> str | None:

@@ -8,7 +8,6 @@ base URL, a bad number included), 3 a prompt that is not UTF-8, 4 an API error (
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -17,7 +16,7 @@ import openai
 
 from tokenprobs._urls import openai_host, redact
 from tokenprobs.cli._args import (
-    UsageError,
+    api_key,
     base_url,
     count,
     model_name,
@@ -29,7 +28,7 @@ from tokenprobs.cli._args import (
 from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._views import EXIT_API, EXIT_GUARD, EXIT_USAGE, add_view_options, emit
 from tokenprobs.client import ENDPOINTS, RetryPolicy, get_token_distribution
-from tokenprobs.client._defaults import NO_KEY, _key_problem
+from tokenprobs.client._defaults import NO_KEY
 from tokenprobs.exceptions import GuardError, TokenprobsError
 from tokenprobs.render import visible
 
@@ -81,14 +80,7 @@ def client_of(args: argparse.Namespace, **options: Any) -> openai.OpenAI | None:
         UsageError: The base URL (`--base-url` or `OPENAI_BASE_URL`) is not an http(s) URL, or
             `OPENAI_API_KEY` holds what no HTTP header can carry (a line break, a curly quote).
     """
-    key = os.environ.get("OPENAI_API_KEY")
-    why = _key_problem(key) if key else None
-    if why is not None:
-        msg = (
-            f"OPENAI_API_KEY {why}, which no HTTP header can carry: an API key is one line of "
-            "ASCII letters, digits and dashes; set it again without that (the key is not shown)"
-        )
-        raise UsageError(msg)
+    key = api_key()
     url = base_url(args)
     if not key and (url is None or openai_host(urlsplit(url).hostname)):
         return None
