@@ -487,3 +487,35 @@ def test_an_unknown_option_is_named_by_its_subcommand(argv, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"usage: tokenprobs {argv[0]} [-h]")
     assert err.endswith(f"tokenprobs {argv[0]}: error: unrecognized arguments: --bogus\n")
+
+
+class _Terminal(io.BytesIO):
+    """The bytes a terminal was sent."""
+
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html"])
+def test_a_redirected_output_in_a_code_page_gets_utf8(fmt, tmp_path, monkeypatch):
+    """Windows' cp1252 for `> out.txt`: every format is written, as UTF-8, never a traceback."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    sent = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(sent, encoding="cp1252"))
+    path = tmp_path / "korean.json"
+    path.write_text(json.dumps(testing.chat_completion([("한", -0.1, [("한", -0.1)])])))
+    assert cli.main(["show", str(path), "--format", fmt]) == 0
+    sys.stdout.flush()
+    assert "한" in sent.getvalue().decode("utf-8")
+
+
+def test_a_terminal_in_a_code_page_shows_what_it_cannot_encode_escaped(monkeypatch):
+    r"""A cp1252 terminal: the view is written, `▸` as `\u25b8`, not a UnicodeEncodeError."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    sent = _Terminal()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(sent, encoding="cp1252"))
+    assert cli.main(["demo"]) == 0
+    sys.stdout.flush()
+    shown = sent.getvalue().decode("cp1252")
+    assert "Hello" in shown
+    assert "\\u25b8" in shown

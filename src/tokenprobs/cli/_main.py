@@ -11,9 +11,11 @@ shows the API key or the base URL's credentials.
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import sys
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from tokenprobs._urls import redact
 from tokenprobs.cli._args import InputError, UsageError
@@ -51,9 +53,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if sys.stdout is None:  # Python's value for a closed standard output (`>&-`)
         msg = "standard output is closed (>&-): nothing could be shown; redirect it instead"
         return _fail(UsageError(msg), args, EXIT_USAGE)
+    _utf8_output(sys.stdout)
     with warnings.catch_warnings():  # the caller's way of showing warnings back after the run
         warnings.showwarning = _warning_line(args)
         return _run(args)
+
+
+def _utf8_output(out: TextIO) -> None:
+    r"""Make `out` write what tokenprobs shows (`·`, `▸`, any script's tokens) without failing.
+
+    A file or a pipe gets UTF-8, what JSON is and what the HTML page declares (Windows gives a
+    redirected output the ANSI code page, cp1252, which has neither `▸` nor Hangul); a terminal
+    keeps its encoding, and what it cannot show is written as `\u25b8`, not a traceback.
+    """
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    if codecs.lookup(encoding).name == "utf-8" or not isinstance(out, io.TextIOWrapper):
+        return
+    if out.isatty():
+        out.reconfigure(errors="backslashreplace")
+    else:
+        out.reconfigure(encoding="utf-8")
 
 
 def _warning_line(args: argparse.Namespace) -> Callable[..., None]:
