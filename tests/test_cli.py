@@ -519,3 +519,17 @@ def test_a_terminal_in_a_code_page_shows_what_it_cannot_encode_escaped(monkeypat
     shown = sent.getvalue().decode("cp1252")
     assert "Hello" in shown
     assert "\\u25b8" in shown
+
+
+@pytest.mark.parametrize("content", ["", "\n \n\t\n"], ids=["empty", "blank"])
+def test_score_of_a_file_with_no_text_is_an_input_error(content, tmp_path, monkeypatch, capsys):
+    """`score empty.txt`: one line saying there is no text, exit 3, not a silent exit 0."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
+    monkeypatch.setattr("tokenprobs.cli._score.score_many", lambda *_, **__: [])  # no text, none
+    path = tmp_path / "texts.txt"
+    path.write_text(content)
+    argv = ["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    assert cli.main(argv) == cli.EXIT_INPUT
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"tokenprobs: {str(path)!r} has no text to score: every line is empty")

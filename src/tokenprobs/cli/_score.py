@@ -5,6 +5,7 @@ Registered by `tokenprobs.cli` (`add_score_parser`). Each non-empty line is one 
 progress bar on a terminal); one output line per text, in order: the summed logprob, the count
 of tokens with a logprob, the perplexity and the text, tab-separated (or a strict JSON object
 per line with `--json`, which also counts the `unscored` tokens).
+A file with no text (empty, or blank lines only) is an input error (exit 3), nothing sent.
 A text that could not be scored prints its error in its place; the exit code is then 6. Ctrl-C
 stops sending: the texts scored are printed, the others say `not run`, and the exit code is 130.
 """
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.cli._args import model_name, positive, read_text, utf8
+from tokenprobs.cli._args import InputError, model_name, positive, read_text, utf8
 from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
 from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._views import EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE
@@ -59,10 +60,15 @@ def run_score(args: argparse.Namespace) -> int:
     """Run `tokenprobs score`; return the exit code.
 
     Raises:
-        InputError: The file cannot be read, or it, `--model` or `--context` is not UTF-8.
+        InputError: The file cannot be read, has no text (empty or blank), or it, `--model` or
+            `--context` is not UTF-8.
         UsageError: The base URL is malformed.
     """
     texts = [line for line in _LINE_BREAK.split(read_text(args.file)) if line.strip()]
+    if not texts:
+        name = "standard input" if args.file == "-" else repr(args.file)
+        msg = f"{name} has no text to score: every line is empty or blank (one text per line)"
+        raise InputError(msg)
     model, context = utf8(args.model, "--model"), utf8(args.context, "--context")
     client = client_of(args)
     if client is None:
