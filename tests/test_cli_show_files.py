@@ -323,3 +323,27 @@ def test_a_file_names_escape_sequences_are_shown_not_obeyed(tmp_path, capsys):
     assert "no choice 5 in " in err
     assert "\x1b" not in err
     assert "clear\\x1b[2J.json" in err
+
+
+class _Endless(io.RawIOBase):
+    """`/dev/urandom`-like standard input: NUL bytes without end, counting what was read."""
+
+    def __init__(self):
+        self.given = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        buffer[:] = bytes(len(buffer))
+        self.given += len(buffer)
+        return len(buffer)
+
+
+def test_a_binary_stream_is_refused_at_its_first_bytes(monkeypatch, capsys):
+    """`show - < /dev/zero`: 'looks binary' after one small read, not after --max-bytes of it."""
+    endless = _Endless()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(endless)))
+    assert cli.main(["show", "-"]) == cli.EXIT_INPUT
+    assert capsys.readouterr().err.startswith("tokenprobs: standard input looks binary")
+    assert endless.given <= 64 * 1024

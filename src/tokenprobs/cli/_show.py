@@ -26,6 +26,7 @@ from tokenprobs.render import plural
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
 
     from tokenprobs.models import TokenDistribution
 
@@ -102,7 +103,7 @@ def _read(path: Path, *, max_bytes: int) -> bytes:
     """
     if str(path) == "-":
         try:
-            raw = stdin_bytes(max_bytes + 1)
+            raw = _head_first(stdin_bytes, path, max_bytes=max_bytes)
         except OSError as exc:
             msg = f"cannot read standard input: {exc.strerror or exc}"
             raise TokenprobsError(msg) from exc
@@ -117,16 +118,12 @@ def _read(path: Path, *, max_bytes: int) -> bytes:
                 msg = f"{path} is {size:,} bytes, over the limit of {max_bytes:,} (--max-bytes)"
                 raise TokenprobsError(msg)
             with path.open("rb") as file:
-                raw = file.read(max_bytes + 1)
+                raw = _head_first(file.read, path, max_bytes=max_bytes)
         except OSError as exc:
             msg = f"cannot read {path}: {exc.strerror or exc}"
             raise TokenprobsError(msg) from exc
     if len(raw) > max_bytes:
         msg = f"the input is over the limit of {max_bytes:,} bytes (--max-bytes)"
-        raise TokenprobsError(msg)
-    refuse_utf16(raw)
-    if b"\x00" in raw[:8192]:
-        msg = f"{path} looks binary (it has NUL bytes): expected JSON, JSONL or SSE text"
         raise TokenprobsError(msg)
     raw = raw.removeprefix(BOM)  # Windows tools (Notepad, PowerShell) start text with one
     if not raw.strip():
@@ -134,6 +131,26 @@ def _read(path: Path, *, max_bytes: int) -> bytes:
         msg = f"{name} is empty: no response in it (not JSON, JSONL or an SSE capture)"
         raise TokenprobsError(msg)
     return raw
+
+
+_HEAD = 8192
+"""The bytes read first, to refuse a binary input (`/dev/urandom`) before reading to the limit."""
+
+
+def _head_first(read: Callable[[int], bytes], path: Path, *, max_bytes: int) -> bytes:
+    """Up to `max_bytes + 1` bytes from `read`, the first `_HEAD` of them checked to be text.
+
+    Raises:
+        TokenprobsError: The input starts as UTF-16 or has NUL bytes (binary).
+    """
+    want = min(_HEAD, max_bytes + 1)
+    head = read(want)
+    refuse_utf16(head)
+    if b"\x00" in head:
+        name = "standard input" if str(path) == "-" else str(path)
+        msg = f"{name} looks binary (it has NUL bytes): expected JSON, JSONL or SSE text"
+        raise TokenprobsError(msg)
+    return head if len(head) < want else head + read(max_bytes + 1 - len(head))
 
 
 def _file_rows(raw: bytes) -> list[Row]:
