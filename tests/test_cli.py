@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -348,3 +350,186 @@ def test_score_reads_one_text_per_line_whatever_the_line_holds(tmp_path, monkeyp
     cli.main(["score", "-", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"])
     assert scored == ["one\x0btwo", "three\u2028four", "five\x0csix", "seven"]
     capsys.readouterr()
+
+
+class _Interrupted(io.BytesIO):
+    """A standard input at which the user presses Ctrl-C."""
+
+    def read(self, *_):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys):
+    """Ctrl-C while a command waits (`show -` on a terminal) says so and exits 130, no traceback."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(_Interrupted()))
+    try:
+        code = cli.main(["show", "-"])
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped main: a traceback")
+    assert code == cli.EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err == "tokenprobs: interrupted\n"
+
+
+def test_score_interrupted_prints_what_finished_and_exits_130(tmp_path, monkeypatch, capsys):
+    """Ctrl-C during `score`: the scored texts are printed, the rest say not run; exit 130."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
+    scored = tp.parse(testing.chat_completion([("one", -0.5, []), ("two", -1.5, [])]))
+    not_run = concurrent.futures.CancelledError("not run: the run was interrupted")
+    monkeypatch.setattr("tokenprobs.cli._score.score_many", lambda *_, **__: [scored, not_run])
+    path = tmp_path / "texts.txt"
+    path.write_text("one two\nthree\n")
+    argv = ["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    assert cli.main(argv) == cli.EXIT_INTERRUPTED
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].startswith("-2.000000\t2\t")
+    assert "not run" in out.splitlines()[1]
+    assert err == "tokenprobs: interrupted (1 of 2 texts not scored)\n"
+
+
+@pytest.mark.parametrize("color", ["FORCE_COLOR", "NO_COLOR"])
+def test_output_closed_by_its_reader_ends_quietly_with_0(color):
+    """`tokenprobs demo | head`: the reader closes the pipe; exit 0, silent stderr (rich too)."""
+    pytest.importorskip("rich")
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "tokenprobs.cli", "demo"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "FORCE_COLOR": "", "NO_COLOR": "", color: "1"},
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (run.returncode, run.stderr) == (0, b"")
+
+
+@pytest.mark.filterwarnings("always::tokenprobs.exceptions.TokenprobsWarning")
+def test_a_warning_is_one_line_naming_tokenprobs(tmp_path, capsys):
+    """A file's warning is `tokenprobs: warning: ...` on one line, not Python's file:line form."""
+    path = tmp_path / "positive.json"
+    path.write_text(json.dumps(testing.chat_completion([("a", 5.0, [])])))
+    assert cli.main(["show", str(path), "--format", "json"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("tokenprobs: warning: choice 0: position 0 ('a') has logprob 5.0 > 0")
+    assert err.count("\n") == 1
+    assert ".py:" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["demo"], ["score", "-", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]],
+    ids=["demo", "score"],
+)
+def test_a_closed_standard_output_is_one_usage_line(argv, monkeypatch, capsys):
+    """`tokenprobs demo >&-`: one line and exit 2, not an AttributeError (or score's silence)."""
+    monkeypatch.setattr("tokenprobs.cli._score.score_many", lambda *_, **__: pytest.fail("sent"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a text\n"))
+    monkeypatch.setattr(sys, "stdout", None)
+    assert cli.main(argv) == cli.EXIT_USAGE
+    assert capsys.readouterr().err.startswith("tokenprobs: standard output is closed")
+
+
+@pytest.mark.parametrize(
+    ("choice", "says"),
+    [("-1", "must be at least 0, got -1"), ("x", "must be a whole number, got 'x'")],
+)
+def test_show_a_negative_choice_is_a_usage_error(choice, says, capsys):
+    """`--choice -1` no response can have: argparse's usage error (2), not 'no choice -1' (3)."""
+    path = RECORDED / "chat_gpt-4o-mini_top2_openai_apiref_example.json"
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["show", str(path), "--choice", choice])
+    assert exit_.value.code == cli.EXIT_USAGE
+    assert f"argument --choice: {says}" in capsys.readouterr().err
+
+
+def test_score_drops_a_files_byte_order_mark(tmp_path, monkeypatch, capsys):
+    """A text file saved by Notepad (a UTF-8 BOM first) scores its first line without the mark."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
+    scored = []
+
+    def score_many(texts, **_):
+        scored.extend(texts)
+        return [ValueError("not sent") for _ in texts]
+
+    monkeypatch.setattr("tokenprobs.cli._score.score_many", score_many)
+    path = tmp_path / "texts.txt"
+    path.write_bytes(b"\xef\xbb\xbfThe cat\r\nsat\r\n")
+    argv = ["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    cli.main(argv)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
+    cli.main([*argv[:1], "-", *argv[2:]])
+    assert scored == ["The cat", "sat"] * 2
+    capsys.readouterr()
+
+
+def test_help_lists_every_exit_code(capsys):
+    """`tokenprobs --help` says what each exit code means, the codes the command returns."""
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    codes = [cli.EXIT_USAGE, cli.EXIT_INPUT, cli.EXIT_API, cli.EXIT_GUARD, cli.EXIT_SOME_FAILED]
+    for code in [0, *codes, cli.EXIT_INTERRUPTED]:
+        assert re.search(rf"\b{code} [A-Za-z]", said), code
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["demo", "--bogus"], ["ask", "Hi", "--model", "m", "--top-logprob", "3", "--bogus"]],
+    ids=["demo", "ask"],
+)
+def test_an_unknown_option_is_named_by_its_subcommand(argv, capsys):
+    """`tokenprobs demo --bogus`: the subcommand's usage and name, as for its other errors."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: tokenprobs {argv[0]} [-h]")
+    assert err.endswith(f"tokenprobs {argv[0]}: error: unrecognized arguments: --bogus\n")
+
+
+class _Terminal(io.BytesIO):
+    """The bytes a terminal was sent."""
+
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html"])
+def test_a_redirected_output_in_a_code_page_gets_utf8(fmt, tmp_path, monkeypatch):
+    """Windows' cp1252 for `> out.txt`: every format is written, as UTF-8, never a traceback."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    sent = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(sent, encoding="cp1252"))
+    path = tmp_path / "korean.json"
+    path.write_text(json.dumps(testing.chat_completion([("한", -0.1, [("한", -0.1)])])))
+    assert cli.main(["show", str(path), "--format", fmt]) == 0
+    sys.stdout.flush()
+    assert "한" in sent.getvalue().decode("utf-8")
+
+
+def test_a_terminal_in_a_code_page_shows_what_it_cannot_encode_escaped(monkeypatch):
+    r"""A cp1252 terminal: the view is written, `▸` as `\u25b8`, not a UnicodeEncodeError."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    sent = _Terminal()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(sent, encoding="cp1252"))
+    assert cli.main(["demo"]) == 0
+    sys.stdout.flush()
+    shown = sent.getvalue().decode("cp1252")
+    assert "Hello" in shown
+    assert "\\u25b8" in shown
+
+
+@pytest.mark.parametrize("content", ["", "\n \n\t\n"], ids=["empty", "blank"])
+def test_score_of_a_file_with_no_text_is_an_input_error(content, tmp_path, monkeypatch, capsys):
+    """`score empty.txt`: one line saying there is no text, exit 3, not a silent exit 0."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
+    monkeypatch.setattr("tokenprobs.cli._score.score_many", lambda *_, **__: [])  # no text, none
+    path = tmp_path / "texts.txt"
+    path.write_text(content)
+    argv = ["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    assert cli.main(argv) == cli.EXIT_INPUT
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"tokenprobs: {str(path)!r} has no text to score: every line is empty")

@@ -272,3 +272,38 @@ def test_a_servers_escape_sequences_are_shown_not_sent_to_the_terminal(served, c
     # repr of the whole body, which Python's repr escapes already (`\\r` rather than `␍`)
     shown = ("bad model\\x1b[2J\\x1b[31m pwned␍line\\u202eevil", "pwned\\rline\\u202eevil'}}")
     assert any(visible in err for visible in shown), err
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param(("sk-cli-secret-key\n", "starts or ends with whitespace"), id="line-break"),
+        pytest.param(("sk-cli-secret\u201dkey", "not ASCII"), id="curly-quote"),
+    ],
+)
+@pytest.mark.parametrize("command", ["ask", "score", "playground"])
+def test_a_key_no_header_can_carry_is_one_usage_line(api, monkeypatch, capsys, bad, command):
+    """An OPENAI_API_KEY with a line break or a curly quote: exit 2 naming it, the key unshown."""
+    key, why = bad
+    route_cli_to(api, monkeypatch)
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Hi\n"))
+    argv = {"ask": ["ask", "Hi"], "score": ["score", "-"], "playground": ["playground"]}[command]
+    assert cli.main([*argv, "--model", "gpt-4o-mini"]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("tokenprobs: OPENAI_API_KEY ")
+    assert why in err
+    assert err.count("\n") == 1
+    assert "secret" not in err
+
+
+@pytest.mark.parametrize("command", ["ask", "score", "playground"])
+@pytest.mark.parametrize("model", ["", "  "], ids=["empty", "blank"])
+def test_an_empty_model_is_a_usage_error(command, model, capsys):
+    """`--model ""` (an unset variable): argparse's usage error, not a ValueError traceback."""
+    argv = {"ask": ["ask", "Hi"], "score": ["score", "-"], "playground": ["playground"]}[command]
+    code, line = usage_error([*argv, "--model", model], capsys)
+    assert code == cli.EXIT_USAGE
+    says = "argument --model: must be a model's name (e.g. gpt-4o-mini, or your server's)"
+    assert line.endswith(f"{says}, got {model!r}")

@@ -260,3 +260,90 @@ def test_show_of_a_utf16_file_says_so(tmp_path, capsys):
     path.write_text(APIREF.read_text(), encoding="utf-16")
     assert cli.main(["show", str(path)]) == cli.EXIT_INPUT
     assert "the file is UTF-16" in capsys.readouterr().err
+
+
+def test_a_jsonl_log_of_good_lines_labels_each_by_its_line(tmp_path, capsys, monkeypatch):
+    """Every line of a JSONL log read: each is shown under `line N`, not as `choice 0` of one."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    lines = [testing.chat_completion([(w, -0.1, [])]) for w in ("alpha", "beta")]
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps(b) + "\n" for b in lines))
+    assert cli.main(["show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "── line 1 ──" in out
+    assert "── line 2 ──" in out
+    assert "choice 0" not in out
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"\n\n  \r\n", b"\xef\xbb\xbf\n"], ids=["0", "blank", "bom"]
+)
+def test_an_empty_file_says_it_is_empty(tmp_path, capsys, content):
+    """An empty (or blank) file is named empty, not 'EOF while parsing a value at line 3'."""
+    path = tmp_path / "saved.json"
+    path.write_bytes(content)
+    assert cli.main(["show", str(path)]) == cli.EXIT_INPUT
+    assert (
+        capsys.readouterr().err
+        == f"tokenprobs: {path} is empty: no response in it (not JSON, JSONL or an SSE capture)\n"
+    )
+
+
+def test_a_batch_output_cut_at_its_first_line_shows_the_rest(tmp_path, capsys):
+    """A Batch output whose first line is cut is still one: that line fails in place, exit 6."""
+    cut = _batch_line("a", _body("alpha"))[:40]
+    lines = [cut, _batch_line("b", _body("beta")), _batch_line("c", _body("gamma"))]
+    path = tmp_path / "out.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert cli.main(["show", str(path), "--format", "json"]) == cli.EXIT_SOME_FAILED
+    rows = [json.loads(ln) for ln in capsys.readouterr().out.splitlines()]
+    assert [r["custom_id"] for r in rows] == ["a", "b", "c"]
+    assert "error" in rows[0]
+    assert [r["distribution"]["tokens"] for r in rows[1:]] == [["beta"], ["gamma"]]
+
+
+def test_a_jsonl_log_cut_at_its_first_line_shows_the_rest(tmp_path, capsys):
+    """A JSONL log whose first line is cut: that line fails in place, the others are shown."""
+    good = json.dumps(_body("beta"))
+    path = tmp_path / "log.jsonl"
+    path.write_text(f"{good[:50]}\n{good}\n")
+    assert cli.main(["show", str(path)]) == cli.EXIT_SOME_FAILED
+    out = capsys.readouterr().out
+    assert "── line 1 ──\nfailed: not JSON" in out
+    assert "── line 2 ──" in out
+    assert "beta" in out
+
+
+def test_a_file_names_escape_sequences_are_shown_not_obeyed(tmp_path, capsys):
+    r"""`show $'\e[2J.json' --choice 5`: the name in 'no choice 5 in ...' is escaped, exit 3."""
+    path = tmp_path / "clear\x1b[2J.json"
+    path.write_bytes(APIREF.read_bytes())
+    assert cli.main(["show", str(path), "--choice", "5"]) == cli.EXIT_INPUT
+    err = capsys.readouterr().err
+    assert "no choice 5 in " in err
+    assert "\x1b" not in err
+    assert "clear\\x1b[2J.json" in err
+
+
+class _Endless(io.RawIOBase):
+    """`/dev/urandom`-like standard input: NUL bytes without end, counting what was read."""
+
+    def __init__(self):
+        self.given = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        buffer[:] = bytes(len(buffer))
+        self.given += len(buffer)
+        return len(buffer)
+
+
+def test_a_binary_stream_is_refused_at_its_first_bytes(monkeypatch, capsys):
+    """`show - < /dev/zero`: 'looks binary' after one small read, not after --max-bytes of it."""
+    endless = _Endless()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(endless)))
+    assert cli.main(["show", "-"]) == cli.EXIT_INPUT
+    assert capsys.readouterr().err.startswith("tokenprobs: standard input looks binary")
+    assert endless.given <= 64 * 1024

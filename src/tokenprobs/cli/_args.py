@@ -1,9 +1,9 @@
-"""What the commands check before they send anything: numbers, the base URL, the text read.
+"""What the commands check before they send anything: numbers, the key, the base URL, the text.
 
-The argparse types (`count`, `positive`, `port`, `temperature`) turn a bad option into
-argparse's own usage error (exit 2, one line naming the option); `base_url` and `read_text`
-raise `UsageError` or `InputError`, which `tokenprobs.cli.main` prints as one line with exit 2
-or 3.
+The argparse types (`count`, `positive`, `port`, `temperature`, `model_name`) turn a bad option
+into argparse's own usage error (exit 2, one line naming the option); `api_key`, `base_url` and
+`read_text` raise `UsageError` or `InputError`, which `tokenprobs.cli.main` prints as one line
+with exit 2 or 3.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tokenprobs._urls import public_url, url_problem
+from tokenprobs.client._defaults import _key_problem as key_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,8 +25,10 @@ if TYPE_CHECKING:
 __all__ = [
     "InputError",
     "UsageError",
+    "api_key",
     "base_url",
     "count",
+    "model_name",
     "port",
     "positive",
     "read_text",
@@ -79,12 +82,38 @@ def temperature(value: str) -> float:
     return t
 
 
+def model_name(value: str) -> str:
+    """A model id that is not empty (`--model ""`: the API would refuse it with a 400)."""
+    if not value.strip():
+        msg = f"must be a model's name (e.g. gpt-4o-mini, or your server's), got {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _int(value: str) -> int:
     try:
         return int(value)
     except ValueError:
         msg = f"must be a whole number, got {value!r}"
         raise argparse.ArgumentTypeError(msg) from None
+
+
+def api_key() -> str | None:
+    """`OPENAI_API_KEY`, or `None` when it is unset or empty.
+
+    Raises:
+        UsageError: The key holds what no HTTP header can carry (a line break from a file, a
+            curly quote); the message says what, never the key.
+    """
+    key = os.environ.get("OPENAI_API_KEY") or None
+    why = None if key is None else key_problem(key)
+    if why is not None:
+        msg = (
+            f"OPENAI_API_KEY {why}, which no HTTP header can carry: an API key is one line of "
+            "ASCII letters, digits and dashes; set it again without that (the key is not shown)"
+        )
+        raise UsageError(msg)
+    return key
 
 
 def base_url(args: argparse.Namespace) -> str | None:
@@ -111,14 +140,18 @@ def base_url(args: argparse.Namespace) -> str | None:
 def read_text(source: str) -> str:
     """The text of the file `source`, or of standard input for `-`, as strict UTF-8.
 
+    A leading byte order mark (Notepad and PowerShell start UTF-8 text with one) is dropped: it
+    is no part of the text, and sent it would be scored or answered as a character.
+
     Raises:
         InputError: The file cannot be read, or the text is not UTF-8.
     """
     name = "standard input" if source == "-" else repr(source)
     try:
         if source == "-":
-            return utf8(_stdin_text(), name)
-        return Path(source).read_text(encoding="utf-8")
+            text = utf8(_stdin_text(), name)
+        else:
+            text = Path(source).read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         bad = exc.object[exc.start : exc.end]
         msg = f"cannot read {name}: it is not UTF-8 (the bytes {bad!r} at byte {exc.start})"
@@ -126,6 +159,7 @@ def read_text(source: str) -> str:
     except OSError as exc:
         msg = f"cannot read {name}: {exc.strerror or exc}"
         raise InputError(msg) from None
+    return text.removeprefix("\ufeff")
 
 
 def _stdin_text() -> str:

@@ -3,12 +3,11 @@
 Registered by `tokenprobs.cli` (`add_ask_parser`); shows the result with the same views as
 `demo` and `show`. Exit codes are those of `tokenprobs.cli`: 2 usage (a missing key, a malformed
 base URL, a bad number included), 3 a prompt that is not UTF-8, 4 an API error (after retries),
-5 a request the guards refused.
+5 a request the guards refused, 130 Ctrl-C.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -16,7 +15,16 @@ from urllib.parse import urlsplit
 import openai
 
 from tokenprobs._urls import openai_host, redact
-from tokenprobs.cli._args import base_url, count, positive, read_text, temperature, utf8
+from tokenprobs.cli._args import (
+    api_key,
+    base_url,
+    count,
+    model_name,
+    positive,
+    read_text,
+    temperature,
+    utf8,
+)
 from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._views import EXIT_API, EXIT_GUARD, EXIT_USAGE, add_view_options, emit
 from tokenprobs.client import ENDPOINTS, RetryPolicy, get_token_distribution
@@ -48,7 +56,7 @@ def add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
         "its token probabilities",
     )
     ask.add_argument("prompt", help="the prompt (one user message); - reads standard input")
-    ask.add_argument("--model", required=True, help="the model id")
+    ask.add_argument("--model", required=True, type=model_name, help="the model id")
     ask.add_argument(
         "--top-logprobs", type=count, default=5, help="alternatives per position (default 5)"
     )
@@ -69,9 +77,10 @@ def client_of(args: argparse.Namespace, **options: Any) -> openai.OpenAI | None:
     """The client for the command line, or `None` when there is no key and no `--base-url`.
 
     Raises:
-        UsageError: The base URL (`--base-url` or `OPENAI_BASE_URL`) is not an http(s) URL.
+        UsageError: The base URL (`--base-url` or `OPENAI_BASE_URL`) is not an http(s) URL, or
+            `OPENAI_API_KEY` holds what no HTTP header can carry (a line break, a curly quote).
     """
-    key = os.environ.get("OPENAI_API_KEY")
+    key = api_key()
     url = base_url(args)
     if not key and (url is None or openai_host(urlsplit(url).hostname)):
         return None
@@ -82,7 +91,7 @@ def run_ask(args: argparse.Namespace) -> int:
     """Run `tokenprobs ask`; return the exit code.
 
     Raises:
-        UsageError: The base URL is malformed.
+        UsageError: The base URL is malformed, or the key cannot be sent.
         InputError: The prompt (or standard input), or `--model`, is not UTF-8.
     """
     prompt = read_text("-") if args.prompt == "-" else utf8(args.prompt, "the prompt")

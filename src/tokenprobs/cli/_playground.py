@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from tokenprobs._optional import require
-from tokenprobs.cli._args import base_url, port, utf8
+from tokenprobs.cli._args import api_key, base_url, model_name, port, utf8
 from tokenprobs.cli._views import EXIT_USAGE
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def add_playground_parser(subparsers: argparse._SubParsersAction[argparse.Argume
         help="an OpenAI-compatible server (vLLM, llama.cpp ...; default OPENAI_BASE_URL, else "
         "OpenAI's API with OPENAI_API_KEY)",
     )
-    p.add_argument("--model", help="the model the page proposes")
+    p.add_argument("--model", type=model_name, help="the model the page proposes")
     p.add_argument(
         "--profile",
         choices=("openai", "vllm", "llama.cpp", "compatible"),
@@ -57,10 +57,12 @@ def run_playground(args: argparse.Namespace) -> int:
 
     Raises:
         MissingDependencyError: The `[playground]` extra is not installed.
-        UsageError: The base URL (`--base-url` or `OPENAI_BASE_URL`) is not an http(s) URL.
+        UsageError: The base URL (`--base-url` or `OPENAI_BASE_URL`) is not an http(s) URL, or
+            `OPENAI_API_KEY` is one no HTTP header can carry.
         InputError: `--model` is not UTF-8.
     """
     began = time.perf_counter()
+    api_key()  # a key no header can carry: said now, not as every request's failure on the page
     url = base_url(args)
     model = None if args.model is None else utf8(args.model, "--model")
     feature = "tokenprobs playground"

@@ -5,7 +5,9 @@ Registered by `tokenprobs.cli` (`add_score_parser`). Each non-empty line is one 
 progress bar on a terminal); one output line per text, in order: the summed logprob, the count
 of tokens with a logprob, the perplexity and the text, tab-separated (or a strict JSON object
 per line with `--json`, which also counts the `unscored` tokens).
-A text that could not be scored prints its error in its place; the exit code is then 6.
+A file with no text (empty, or blank lines only) is an input error (exit 3), nothing sent.
+A text that could not be scored prints its error in its place; the exit code is then 6. Ctrl-C
+stops sending: the texts scored are printed, the others say `not run`, and the exit code is 130.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ import json
 import math
 import re
 import sys
+from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.cli._args import positive, read_text, utf8
+from tokenprobs.cli._args import InputError, model_name, positive, read_text, utf8
 from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
 from tokenprobs.cli._redact import secrets_of
-from tokenprobs.cli._views import EXIT_SOME_FAILED, EXIT_USAGE
+from tokenprobs.cli._views import EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE
+from tokenprobs.render import plural
 from tokenprobs.scoring import score_many
 
 if TYPE_CHECKING:
@@ -44,7 +48,7 @@ def add_score_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "that echoes prompts with logprobs (vLLM, llama-cpp-python, OpenAI base models)",
     )
     p.add_argument("file", help="a text file, one text per line; - reads standard input")
-    p.add_argument("--model", required=True, help="the model id (a base model)")
+    p.add_argument("--model", required=True, type=model_name, help="the model id (a base model)")
     p.add_argument("--base-url", help="an OpenAI-compatible server (vLLM, llama-cpp-python)")
     p.add_argument("--context", default="", help="text before each line, conditioned on")
     p.add_argument("--concurrency", type=positive, default=8, help="requests at once (default 8)")
@@ -56,10 +60,15 @@ def run_score(args: argparse.Namespace) -> int:
     """Run `tokenprobs score`; return the exit code.
 
     Raises:
-        InputError: The file cannot be read, or it, `--model` or `--context` is not UTF-8.
+        InputError: The file cannot be read, has no text (empty or blank), or it, `--model` or
+            `--context` is not UTF-8.
         UsageError: The base URL is malformed.
     """
     texts = [line for line in _LINE_BREAK.split(read_text(args.file)) if line.strip()]
+    if not texts:
+        name = "standard input" if args.file == "-" else repr(args.file)
+        msg = f"{name} has no text to score: every line is empty or blank (one text per line)"
+        raise InputError(msg)
     model, context = utf8(args.model, "--model"), utf8(args.context, "--context")
     client = client_of(args)
     if client is None:
@@ -82,6 +91,11 @@ def run_score(args: argparse.Namespace) -> int:
     for text, result in zip(texts, results, strict=True):
         failed += isinstance(result, Exception)
         print(_line(text, result, secrets, as_json=args.json))  # noqa: T201
+    not_run = sum(isinstance(r, CancelledError) for r in results)
+    if not_run:  # Ctrl-C: score_many returned what finished
+        why = f"tokenprobs: interrupted ({not_run} of {plural(len(texts), 'text')} not scored)"
+        print(why, file=sys.stderr)  # noqa: T201
+        return EXIT_INTERRUPTED
     return EXIT_SOME_FAILED if failed else 0
 
 

@@ -16,7 +16,6 @@ from tokenprobs.adapters import parse_all
 from tokenprobs.batch import BOM, numbered_results, refuse_utf16
 from tokenprobs.cli._args import count, stdin_bytes
 from tokenprobs.cli._views import (
-    EXIT_INPUT,
     EXIT_SOME_FAILED,
     add_view_options,
     emit,
@@ -27,6 +26,7 @@ from tokenprobs.render import plural
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
 
     from tokenprobs.models import TokenDistribution
 
@@ -49,7 +49,9 @@ def add_show_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "show", help="show a saved response: JSON, JSONL (one response per line) or an SSE capture"
     )
     show.add_argument("file", type=Path, help="the file; - reads standard input")
-    show.add_argument("--choice", type=int, default=None, help="only this choice (n > 1)")
+    show.add_argument(
+        "--choice", type=count, default=None, help="only this choice (n > 1; 0 or more)"
+    )
     show.add_argument(
         "--max-bytes", type=count, default=MAX_BYTES, help="refuse files larger than this"
     )
@@ -68,11 +70,11 @@ def _run_show(args: argparse.Namespace) -> int:
     batch = _is_batch_output(raw)
     rows = _batch_rows(raw, args) if batch else _file_rows(raw)
     shown = _chosen(rows, args.choice)
-    if not shown:  # only when --choice names a choice no line has
-        print(f"tokenprobs: no choice {args.choice} in {args.file}", file=sys.stderr)  # noqa: T201
-        return EXIT_INPUT
+    if not shown:  # only when --choice names a choice no line has; main shows the name escaped
+        msg = f"no choice {args.choice} in {args.file}"
+        raise TokenprobsError(msg)
     failed = sum(isinstance(r, TokenprobsError) for _, _, r in shown)
-    if not batch and not failed:
+    if not batch and not failed and all(number == 0 for number, _, _ in shown):  # one response
         emit([r for _, _, r in shown if not isinstance(r, TokenprobsError)], args)
         return 0
     emit_items([(label, r) for _, label, r in shown], args, batch=batch)
@@ -101,7 +103,7 @@ def _read(path: Path, *, max_bytes: int) -> bytes:
     """
     if str(path) == "-":
         try:
-            raw = stdin_bytes(max_bytes + 1)
+            raw = _head_first(stdin_bytes, path, max_bytes=max_bytes)
         except OSError as exc:
             msg = f"cannot read standard input: {exc.strerror or exc}"
             raise TokenprobsError(msg) from exc
@@ -116,36 +118,59 @@ def _read(path: Path, *, max_bytes: int) -> bytes:
                 msg = f"{path} is {size:,} bytes, over the limit of {max_bytes:,} (--max-bytes)"
                 raise TokenprobsError(msg)
             with path.open("rb") as file:
-                raw = file.read(max_bytes + 1)
+                raw = _head_first(file.read, path, max_bytes=max_bytes)
         except OSError as exc:
             msg = f"cannot read {path}: {exc.strerror or exc}"
             raise TokenprobsError(msg) from exc
     if len(raw) > max_bytes:
         msg = f"the input is over the limit of {max_bytes:,} bytes (--max-bytes)"
         raise TokenprobsError(msg)
-    refuse_utf16(raw)
-    if b"\x00" in raw[:8192]:
-        msg = f"{path} looks binary (it has NUL bytes): expected JSON, JSONL or SSE text"
+    raw = raw.removeprefix(BOM)  # Windows tools (Notepad, PowerShell) start text with one
+    if not raw.strip():
+        name = "standard input" if str(path) == "-" else str(path)
+        msg = f"{name} is empty: no response in it (not JSON, JSONL or an SSE capture)"
         raise TokenprobsError(msg)
-    return raw.removeprefix(BOM)  # Windows tools (Notepad, PowerShell) start text with one
+    return raw
+
+
+_HEAD = 8192
+"""The bytes read first, to refuse a binary input (`/dev/urandom`) before reading to the limit."""
+
+
+def _head_first(read: Callable[[int], bytes], path: Path, *, max_bytes: int) -> bytes:
+    """Up to `max_bytes + 1` bytes from `read`, the first `_HEAD` of them checked to be text.
+
+    Raises:
+        TokenprobsError: The input starts as UTF-16 or has NUL bytes (binary).
+    """
+    want = min(_HEAD, max_bytes + 1)
+    head = read(want)
+    refuse_utf16(head)
+    if b"\x00" in head:
+        name = "standard input" if str(path) == "-" else str(path)
+        msg = f"{name} looks binary (it has NUL bytes): expected JSON, JSONL or SSE text"
+        raise TokenprobsError(msg)
+    return head if len(head) < want else head + read(max_bytes + 1 - len(head))
 
 
 def _file_rows(raw: bytes) -> list[Row]:
     """A JSON response, an SSE capture or NDJSON stream; else one response per line (JSONL).
 
-    In a JSONL file a line that fails is its error, in its place, and the others are read; when
-    no line can be read, the first line's error is raised (naming it).
+    In a JSONL file a line that fails is its error, in its place, and the others are read (the
+    first line too: a log cut at its start); when no line can be read, the first line's error is
+    raised (naming it), or the whole file's when that line is not JSON (a cut pretty-printed
+    response).
     """
     try:
         return [(0, "", d) for d in parse_all(raw)]
     except TokenprobsError as whole:
         lines = [ln for ln in raw.splitlines() if ln.strip()]
-        if len(lines) < 2 or not _is_json(lines[0]):  # noqa: PLR2004 - not JSONL: the whole error
+        if len(lines) < 2 or _first_object(lines) is None:  # noqa: PLR2004 - not JSONL
             raise
         rows = [row for n, line in enumerate(lines, 1) for row in _line_rows(n, line)]
         errors = [r for _, _, r in rows if isinstance(r, TokenprobsError)]
         if len(errors) == len(rows):  # no line is a response: the file is not JSONL of them
-            if isinstance(whole, APIResponseError):
+            if isinstance(whole, APIResponseError) or not _is_json(lines[0]):
                 raise
             msg = f"line {rows[0][0]}: {errors[0]}"
             raise type(whole)(msg) from errors[0]
@@ -174,14 +199,29 @@ def _is_json(line: bytes) -> bool:
     return True
 
 
+_LOOK = 8
+"""How many lines to look through for the first JSON object (lines before it may be cut)."""
+
+
+def _first_object(lines: list[bytes]) -> dict[str, object] | None:
+    """The first of the first few lines that is a JSON object, read; `None` if none is."""
+    for line in lines[:_LOOK]:
+        try:
+            obj = pydantic_core.from_json(line)
+        except ValueError:  # not JSON (a cut line), or nested too deep to read
+            continue
+        if isinstance(obj, dict):
+            return obj
+    return None
+
+
 def _is_batch_output(raw: bytes) -> bool:
-    """The first line is a Batch output (or error) line: `custom_id` and a response or error."""
-    first = next((ln for ln in raw.splitlines() if ln.strip()), b"")
-    try:
-        obj = pydantic_core.from_json(first)
-    except ValueError:  # not JSON, or nested too deep to read
-        return False
-    return isinstance(obj, dict) and "custom_id" in obj and ("response" in obj or "error" in obj)
+    """The first JSON line is a Batch output (or error) line: `custom_id` and a response or error.
+
+    Lines before it that are not JSON (a file cut at its start) are the Batch file's failed lines.
+    """
+    obj = _first_object([ln for ln in raw.splitlines()[: _LOOK * 4] if ln.strip()])
+    return obj is not None and "custom_id" in obj and ("response" in obj or "error" in obj)
 
 
 def _batch_rows(raw: bytes, args: argparse.Namespace) -> list[Row]:

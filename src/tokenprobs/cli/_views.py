@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import html
 import json
 import os
@@ -23,6 +24,7 @@ __all__ = [
     "EXIT_API",
     "EXIT_GUARD",
     "EXIT_INPUT",
+    "EXIT_INTERRUPTED",
     "EXIT_SOME_FAILED",
     "EXIT_USAGE",
     "Item",
@@ -36,6 +38,8 @@ EXIT_INPUT = 3
 EXIT_API = 4
 EXIT_GUARD = 5
 EXIT_SOME_FAILED = 6
+EXIT_INTERRUPTED = 130
+"""Ctrl-C: 128 + SIGINT, what a shell reports for a command the signal stopped."""
 
 Format = Literal["text", "html", "json"]
 Item = tuple[str, "TokenDistribution | TokenprobsError"]
@@ -124,12 +128,22 @@ def _redacted(
 
 
 def _rich_console() -> Any:  # noqa: ANN401 - rich is optional
-    """A rich Console when rich is installed (the `[rich]` extra), else `None`."""
+    """A rich Console when rich is installed (the `[rich]` extra), else `None`.
+
+    Its output closed by the reader (`| head`), it raises `BrokenPipeError`, which the command
+    ends on quietly with 0 as without rich (rich's own Console exits with 1).
+    """
     try:
         from rich.console import Console  # noqa: PLC0415
     except ImportError:
         return None
-    return Console()
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "the output was closed by its reader")
+
+    return _Console()
 
 
 def _color() -> bool:
