@@ -13,6 +13,7 @@ import numpy as np
 
 from tokenprobs._optional import require
 from tokenprobs.fields import _view
+from tokenprobs.render._cells import check_flag
 
 if TYPE_CHECKING:
     from tokenprobs.fields._decision import Decision
@@ -193,7 +194,9 @@ class FieldConfidences(Sequence[FieldConfidence]):
 
         Raises:
             MissingDependencyError: Without pandas (`pip install 'pytokenprobs[pandas]'`).
+            TypeError: If `decisions` is not True or False.
         """
+        check_flag(decisions, "decisions", "also read every leaf's decision")
         pd = require("pandas", extra="pandas", feature="FieldConfidences.to_pandas")
         rows = [_row(leaf, decisions=decisions) for leaf in self._leaves]
         columns = list(rows[0]) if rows else ["pointer", "value", "prob", "logprob"]
@@ -204,7 +207,12 @@ class FieldConfidences(Sequence[FieldConfidence]):
         return _view.to_html(self)
 
     def to_text(self, *, color: bool = True) -> str:
-        """The JSON with each value coloured by its probability, for a terminal (ANSI)."""
+        """The JSON with each value coloured by its probability, for a terminal (ANSI).
+
+        Raises:
+            TypeError: If `color` is not True or False.
+        """
+        check_flag(color, "color", "ANSI colours, or each probability written after its value")
         return _view.to_text(self, color=color)
 
     def _repr_html_(self) -> str:
