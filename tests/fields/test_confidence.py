@@ -415,6 +415,28 @@ def test_enum_decision_with_tail_and_bounds():
     assert n.tail == pytest.approx(0.1)
 
 
+def test_all_of_keeps_every_alternative_of_its_parts():
+    """`allOf: [{anyOf: [enum, null]}]` allows null too: no warning, null among the labels."""
+    schema = {
+        "properties": {
+            "label": {
+                "allOf": [{"anyOf": [{"$ref": "#/$defs/Label"}, {"type": "null"}]}],
+                "description": "a sibling of the reference",
+            }
+        },
+        "$defs": {"Label": {"enum": ["invoice", "receipt"]}},
+    }
+    d = dist(
+        ('{"label":', 0.0, []),
+        ("null", LN(0.7), [("null", LN(0.7)), ('"inv', LN(0.2))]),
+        ("}", 0.0, []),
+    )
+    dec = fields.confidence(d, schema=schema)["label"].decision  # filterwarnings: error
+    assert dec is not None
+    assert dec.members == {"invoice": "invoice", "receipt": "receipt", "null": None}
+    assert dec.labels.raw == pytest.approx({"invoice": 0.2, "receipt": 0.0, "null": 0.7})
+
+
 def test_boolean_without_schema_decides_true_false_null():
     """Without a schema, a `true`/`false`/`null` leaf is decided among the three."""
     d = dist(

@@ -21,6 +21,7 @@ OPEN: None = None
 """`Schema.allowed` for a leaf whose values are not a finite set (free strings, numbers)."""
 
 _MAX_DEPTH = 64
+_MAX_BRANCHES = 256
 
 
 def _unwrap(schema: object) -> Mapping[str, Any]:
@@ -84,12 +85,15 @@ class Schema:
             if isinstance(node.get(key), list):
                 return self._union(node, key, depth)
         if isinstance(node.get("allOf"), list):
-            merged: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
+            # every combination of the parts' alternatives: `allOf: [{anyOf: [A, null]}]` is A
+            # or null, not A
+            merged: list[dict[str, Any]] = [{k: v for k, v in node.items() if k != "allOf"}]
             for sub in node["allOf"]:
                 if isinstance(sub, Mapping):
-                    for b in self._branches(sub, depth + 1)[:1]:
-                        merged.update(b)
-            return self._branches(merged, depth + 1)
+                    merged = [{**m, **b} for m in merged for b in self._branches(sub, depth + 1)]
+                    if len(merged) > _MAX_BRANCHES:
+                        return [{}]  # too many to read: nothing is assumed
+            return [b for m in merged for b in self._branches(m, depth + 1)]
         return [node]
 
     def _union(self, node: Mapping[str, Any], key: str, depth: int) -> list[Mapping[str, Any]]:
