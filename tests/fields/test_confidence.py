@@ -646,6 +646,26 @@ def test_token_bytes_that_are_not_utf8_are_a_typed_error(pieces):
         fields.confidence(logprobs)
 
 
+@pytest.mark.parametrize(
+    "before",
+    [b"\x80", b"\xc3\xa9\x80\x80", b"\xe2\x82", b"\xc0\x80"],
+    ids=["lone-continuation", "stray-continuations-after-a-character", "cut-character", "overlong"],
+)
+def test_character_spans_index_the_text_after_bytes_that_are_not_utf8(before):
+    """Bytes no character has before the document (a bare logprobs object) shift no char span.
+
+    Before, a stray continuation byte counted as no character while the text showed it as U+FFFD:
+    every char span after it was one short (`fc.text[a:b]` was `:"é`, the view coloured it).
+    """
+    logprobs = chat_completion(tok(before, ' {"a":"é"}'))["choices"][0]["logprobs"]
+    fc = fields.confidence(logprobs)
+    a, b = fc["a"].char_span
+    assert fc.text[a:b] == '"é"'
+    start, end = fc.document
+    assert fc.text[start:end] == '{"a":"é"}'
+    assert fc.to_text(color=False).endswith('{"a":"é"⟨0.905⟩}')
+
+
 def test_a_document_after_a_broken_one_in_prose_is_still_found():
     """Braces that fail before the next `{` (prose) do not hide the document after them."""
     fc = fields.confidence(dist(*tok('Template {name}, answer: {"a": {"b": 1}}')))

@@ -8,6 +8,7 @@ candidate-set base without touching the rest.
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 from dataclasses import dataclass
@@ -68,6 +69,28 @@ def _token_bytes(d: TokenDistribution, *, unescape: bool) -> list[bytes]:
     return out
 
 
+def _char_starts(buf: bytes) -> NDArray[np.bool_]:
+    """Per byte: whether a character of `buf.decode("utf-8", errors="replace")` starts there.
+
+    A UTF-8 lead byte; where the bytes are no UTF-8 (a bare logprobs object: no content checked
+    them), each run the decoder replaces by one U+FFFD starts one character, so character offsets
+    index the text the result shows.
+    """
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    starts: NDArray[np.bool_] = (raw & 0xC0) != 0x80  # noqa: PLR2004 - UTF-8 continuation bytes
+    at, view = 0, memoryview(buf)
+    while True:
+        try:
+            codecs.utf_8_decode(view[at:], "strict", True)  # noqa: FBT003 - final, positional only
+        except UnicodeDecodeError as exc:
+            a, b = at + exc.start, at + exc.end
+            starts[a] = True
+            starts[a + 1 : b] = False
+            at = b
+        else:
+            return starts
+
+
 def stream(d: TokenDistribution) -> Stream:
     """The byte stream of `d`, checked against the content the response gave.
 
@@ -119,9 +142,8 @@ def stream(d: TokenDistribution) -> Stream:
     lens = np.fromiter(map(len, pieces), dtype=np.intp, count=len(pieces))
     ends = np.cumsum(lens)
     starts = ends - lens
-    raw = np.frombuffer(buf, dtype=np.uint8)
     char_of = np.zeros(len(buf) + 1, dtype=np.intp)
-    np.cumsum((raw & 0xC0) != 0x80, out=char_of[1:])  # noqa: PLR2004 - UTF-8 continuation bytes
+    np.cumsum(_char_starts(buf), out=char_of[1:])
     lp = np.minimum(d.logprobs, 0.0)  # a positive (coarse) logprob is probability 1, as in metrics
     support = d.support_logprobs
     # the best returned token other than a sampled one at 0.0 is the second largest of the support
