@@ -666,6 +666,20 @@ def test_character_spans_index_the_text_after_bytes_that_are_not_utf8(before):
     assert fc.to_text(color=False).endswith('{"a":"é"⟨0.905⟩}')
 
 
+@pytest.mark.parametrize("finish_reason", ["stop", "length"])
+def test_a_number_longer_than_python_reads_is_a_typed_error(finish_reason):
+    """A model repeating a digit past Python's int limit: a `JSONNotFoundError`, not ValueError.
+
+    Before, `int()`'s bare ValueError escaped the walk (`json.loads` refuses it too), also for an
+    output cut off inside it, with no word of max_tokens.
+    """
+    pieces = ['{"a":', "1" * 5000] + (["}"] if finish_reason == "stop" else [])
+    d = dist(*tok(*pieces), finish_reason=finish_reason)
+    hint = "raise max_tokens" if finish_reason == "length" else "set_int_max_str_digits"
+    with pytest.raises(fields.JSONNotFoundError, match=rf"5,000 characters.*{hint}"):
+        fields.confidence(d)
+
+
 def test_a_document_after_a_broken_one_in_prose_is_still_found():
     """Braces that fail before the next `{` (prose) do not hide the document after them."""
     fc = fields.confidence(dist(*tok('Template {name}, answer: {"a": {"b": 1}}')))

@@ -92,7 +92,14 @@ def _scalar(buf: bytes, i: int, path: Path, leaves: list[Leaf]) -> int:
         raise _fail(buf, i, "a value")
     end = m.end()
     text = buf[i:end]
-    number: float = int(text) if text.lstrip(b"-").isdigit() else float(text)
+    try:
+        number: float = int(text) if text.lstrip(b"-").isdigit() else float(text)
+    except ValueError:  # more digits than sys.get_int_max_str_digits(), as json.loads refuses
+        msg = (
+            f"the number at byte {i} ({end - i:,} characters) has more digits than Python "
+            "reads as an int, as json.loads refuses it (sys.set_int_max_str_digits raises it)"
+        )
+        raise _StoppedError(msg, i) from None
     leaves.append(Leaf(path, number, i, end))
     return end
 
