@@ -75,6 +75,16 @@ def test_aliases_nested_models_lists_and_dicts():
     assert fc[("lines", 0, "sku")].value == "a"
 
 
+@pytest.mark.parametrize("choice", ["0", True, None, 0.0])
+@pytest.mark.parametrize("given", ["distribution", "response"])
+def test_a_choice_that_is_no_int_is_a_type_error(given, choice):
+    """`choice="0"` of a distribution was "one choice already", `0.0` choice 0, `None` too."""
+    d = examples.load("structured")
+    obj = d if given == "distribution" else d.response
+    with pytest.raises(TypeError, match=r"choice is a choice's index \(an int\), got "):
+        fields.parse(obj, Event, choice=choice)
+
+
 class Order(BaseModel):
     """Models inside abstract containers, and fields read by one of several names."""
 

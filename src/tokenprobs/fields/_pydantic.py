@@ -8,8 +8,10 @@ import types
 import typing
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import numpy as np
 from pydantic import AliasChoices, AliasPath, BaseModel
 
+from tokenprobs._said import a_value
 from tokenprobs.adapters import parse as parse_response
 from tokenprobs.fields._confidence import confidence
 from tokenprobs.fields._result import FieldConfidences
@@ -106,12 +108,19 @@ def parse(obj: object, model: type[M], /, *, choice: int = 0) -> tuple[M, FieldC
     Raises:
         pydantic.ValidationError: If the JSON does not validate against `model`.
         FieldsError: As `confidence` does.
-        TypeError: If `model` is not a pydantic model class.
+        TypeError: If `model` is not a pydantic model class, or `choice` is not an int.
         ValueError: If `obj` is a `TokenDistribution` (one choice already) and `choice` is not 0.
     """
     given: object = model  # checked as a caller may pass anything
     if not (isinstance(given, type) and issubclass(given, BaseModel)):
         msg = f"fields.parse(d, model): model is a pydantic model class, got {given!r}"
+        raise TypeError(msg)
+    given_choice: object = choice
+    if isinstance(given_choice, bool) or not isinstance(given_choice, int | np.integer):
+        msg = (
+            "fields.parse(d, model, choice=): choice is a choice's index (an int), got "
+            f"{a_value(given_choice)}"
+        )
         raise TypeError(msg)
     if isinstance(obj, TokenDistribution) and choice != 0:
         msg = (
