@@ -693,6 +693,23 @@ def test_refusal_is_a_typed_error():
         fields.confidence(d)
 
 
+@pytest.mark.parametrize(
+    ("finish_reason", "match"),
+    [
+        pytest.param("length", r"empty \(finish_reason='length'\); raise max_tokens", id="cut-off"),
+        pytest.param("stop", r"empty \(finish_reason='stop'\); there is no JSON", id="stopped"),
+    ],
+)
+def test_an_empty_output_says_it_is_empty_not_to_ask_for_logprobs(finish_reason, match):
+    """No tokens and no content (a reasoning model spent max_tokens): not "ask for logprobs".
+
+    Before, the message told to pass logprobs=True, which the request already did.
+    """
+    with pytest.raises(fields.FieldsError, match=match) as caught:
+        fields.confidence(chat_completion([], finish_reason=finish_reason))
+    assert "logprobs=True" not in str(caught.value)
+
+
 def test_bad_schema_is_a_typed_error():
     """A schema that is not one is named."""
     with pytest.raises(fields.SchemaError, match="JSON Schema dict"):

@@ -91,6 +91,20 @@ def _char_starts(buf: bytes) -> NDArray[np.bool_]:
             return starts
 
 
+def _no_tokens(d: TokenDistribution) -> FieldsError:
+    """The error for a distribution without tokens: why, and what to do."""
+    if d.content:
+        why = f"its {len(d.content):,}-character content has no logprobs"
+        fix = "ask for logprobs=True with response_format"
+    elif d.incomplete or d.finish_reason == "length":
+        why = f"the output is empty (finish_reason={d.finish_reason!r})"
+        fix = "raise max_tokens (a reasoning model may have spent them all on reasoning)"
+    else:
+        why = f"the output is empty (finish_reason={d.finish_reason!r})"
+        fix = "there is no JSON to read"
+    return FieldsError(f"the distribution has no tokens: {why}; {fix}")
+
+
 def stream(d: TokenDistribution) -> Stream:
     """The byte stream of `d`, checked against the content the response gave.
 
@@ -105,8 +119,7 @@ def stream(d: TokenDistribution) -> Stream:
         msg = "this distribution is a refusal (logprobs.refusal), not a structured output"
         raise FieldsError(msg)
     if len(d) == 0:
-        msg = "the distribution has no tokens: ask for logprobs=True with response_format"
-        raise FieldsError(msg)
+        raise _no_tokens(d)
     pieces = _token_bytes(d, unescape=False)
     buf = b"".join(pieces)
     if d.content is not None:
