@@ -346,6 +346,13 @@ def test_a_boolean_is_not_the_number_one_to_the_schema():
     assert not leaf.forced
 
 
+def test_an_empty_enum_is_named_in_the_warning():
+    """`enum: []` allows nothing: the warning says so (it read "it allows )")."""
+    d = dist(('{"v":', 0.0, []), ("1", -0.1, []), ("}", 0.0, []))
+    with pytest.warns(tp.TokenprobsWarning, match=r"it allows no value: an empty enum\)"):
+        fields.confidence(d, schema={"properties": {"v": {"enum": []}}})
+
+
 def test_schema_settled_tokens_are_forced():
     """Once the value so far starts one allowed value only, its later tokens are schema-forced."""
     d = dist(

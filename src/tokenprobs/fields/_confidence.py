@@ -190,7 +190,8 @@ def _allowed(sch: Schema | None, leaf: Leaf) -> tuple[object, ...] | None:
     path = pointer(leaf.path) or "/"
     shown = ", ".join(map(repr, values[:_SHOWN])) + (" …" if len(values) > _SHOWN else "")
     msg = (
-        f"{path} is {leaf.value!r}, which the schema does not allow (it allows {shown}): the "
+        f"{path} is {leaf.value!r}, which the schema does not allow (it allows "
+        f"{shown or 'no value: an empty enum'}): the "
         "server did "
         "not enforce this schema, or it is not the one the request used; its tokens are read "
         "as free, not forced"
