@@ -731,6 +731,19 @@ def test_a_key_given_twice_is_found_as_json_loads_keeps_it():
     assert fc["/a/x"].value == fc[("a", "x")].value == json.loads(text)["a"]["x"] == 2
 
 
+@pytest.mark.parametrize("key", ["items", "/items", ("items",), ("items", 0)])
+def test_a_container_key_says_it_holds_leaves_and_where(key):
+    """`fc["items"]` of an array: the KeyError lists its leaves, not the document's first five."""
+    text = '{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "items": [{"sku": "x", "qty": 2}]}'
+    fc = fields.confidence(dist(*tok(text)))
+    with pytest.raises(
+        KeyError,
+        match=r"is an object or array, not a leaf; its 2 leaves are at "
+        r"/items/0/sku, /items/0/qty",
+    ):
+        fc[key]
+
+
 def test_indexing():
     """By path tuple, pointer, top-level key and index; a missing key lists existing ones."""
     fc = fields.confidence(dist(*tok('{"a/b": [5], "0": 1}')))

@@ -13,6 +13,7 @@ import numpy as np
 
 from tokenprobs._optional import require
 from tokenprobs.fields import _view
+from tokenprobs.fields._walk import pointer
 from tokenprobs.render._cells import check_flag
 
 if TYPE_CHECKING:
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
 __all__ = ["FieldConfidence", "FieldConfidences", "Key"]
+
+_LISTED = 5
+"""How many leaves a KeyError's message lists."""
 
 Key = tuple[str | int, ...] | str | int
 """A path tuple (`("items", 0, "sku")`), a JSON pointer (`"/items/0/sku"`), a top-level key
@@ -149,10 +153,26 @@ class FieldConfidences(Sequence[FieldConfidence]):
             raise TypeError(msg)
         found = self._find(given)
         if found is None:
-            some = ", ".join(leaf.pointer or '""' for leaf in self._leaves[:5])
-            msg = f"no leaf at {key!r}; leaves are at JSON pointers like {some}"
-            raise KeyError(msg)
+            raise KeyError(self._missing(given))
         return found
+
+    def _missing(self, key: tuple[str | int, ...] | str) -> str:
+        """Why no leaf is at `key`: it holds some (an object or array), or which leaves exist."""
+        if isinstance(key, tuple):
+            at = pointer(key)
+        elif key == "" or key.startswith("/"):
+            at = key
+        else:
+            at = pointer((key,))
+        under = [leaf.pointer for leaf in self._leaves if leaf.pointer.startswith(at + "/")]
+        if under:
+            some = ", ".join(under[:_LISTED]) + (" …" if len(under) > _LISTED else "")
+            return (
+                f"no leaf at {key!r}: {at} is an object or array, not a leaf; its "
+                f"{len(under)} leaves are at {some}"
+            )
+        some = ", ".join(leaf.pointer or '""' for leaf in self._leaves[:_LISTED])
+        return f"no leaf at {key!r}; leaves are at JSON pointers like {some}"
 
     def _find(self, key: tuple[str | int, ...] | str) -> FieldConfidence | None:
         if isinstance(key, tuple):
