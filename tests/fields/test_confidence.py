@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -685,6 +686,31 @@ def test_a_number_longer_than_python_reads_is_a_typed_error(finish_reason):
     hint = "raise max_tokens" if finish_reason == "length" else "set_int_max_str_digits"
     with pytest.raises(fields.JSONNotFoundError, match=rf"5,000 characters.*{hint}"):
         fields.confidence(d)
+
+
+def test_a_looping_model_s_open_brackets_cost_memory_linear_in_their_depth():
+    """4,000 `[` cut off by max_tokens: a JSONNotFoundError within a few MB.
+
+    Before, every level held its own copy of the path: 65 MB here, gigabytes (the process
+    killed) for the 64,000 `[` of 16,000 looping tokens.
+    """
+    d = dist(*tok(*["[[[["] * 1000), finish_reason="length")
+    tracemalloc.start()
+    try:
+        with pytest.raises(fields.JSONNotFoundError, match="raise max_tokens"):
+            fields.confidence(d)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000
+
+
+def test_a_deep_document_reads_its_leaf_at_its_full_path():
+    """5,000 nested arrays around one empty object: one leaf, its path 5,000 zeros long."""
+    fc = fields.confidence(dist(*tok("[" * 5000, "{}", "]" * 5000)))
+    assert fc.paths() == [(0,) * 5000]
+    assert fc[0].value == {}
+    assert fc[0].positions == range(1, 2)
 
 
 def test_a_document_after_a_broken_one_in_prose_is_still_found():
