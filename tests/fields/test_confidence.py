@@ -733,6 +733,21 @@ def test_a_document_after_a_broken_one_in_prose_is_still_found():
     assert [f.pointer for f in fc] == ["/a/b"]
 
 
+def test_a_choice_of_a_response_with_several():
+    """`choice=1` reads the second choice; of a distribution (one choice already) it is refused.
+
+    Before, there was no `choice`: the first choice was read, and only `tp.parse` picked another.
+    """
+    body = chat_completion(tok('{"a":', "1}"), tok('{"a":', "2}"))
+    assert fields.confidence(body)["a"].value == 1
+    assert fields.confidence(body, choice=1)["a"].value == 2
+    assert fields.confidence(body, choice=np.int64(1))["a"].value == 2
+    with pytest.raises(ValueError, match=r"choice=1\): d is a TokenDistribution, one choice"):
+        fields.confidence(tp.parse(body), choice=1)
+    with pytest.raises(TypeError, match=r"choice is a choice's index \(an int\), got a str"):
+        fields.confidence(body, choice="1")
+
+
 def test_refusal_is_a_typed_error():
     """A refusal's logprobs are no structured output."""
     d = tp.parse(chat_completion(tok("I can't help."), refusal=True))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._said import a_value
 from tokenprobs.adapters import parse as parse_response
 from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.fields._decision import Decision, decide, labels_for
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
     from tokenprobs.labels import Labels
 
-__all__ = ["confidence"]
+__all__ = ["confidence", "distribution"]
 
 _NO_SCHEMA_VALUES: tuple[object, ...] = (True, False, None)
 """Without a schema, a `true` / `false` / `null` leaf is decided among these three."""
@@ -37,7 +38,28 @@ def _cumsum0(x: NDArray[np.float64] | NDArray[np.bool_]) -> NDArray[np.float64]:
     return out
 
 
-def confidence(d: object, /, *, schema: object = None) -> FieldConfidences:
+def distribution(obj: object, choice: object, where: str) -> TokenDistribution:
+    """`obj` as the distribution of its choice `choice` (`where` opens the messages).
+
+    Raises:
+        TypeError: If `choice` is not an int.
+        ValueError: If `obj` is a `TokenDistribution` (one choice already) and `choice` is not 0.
+    """
+    if isinstance(choice, bool) or not isinstance(choice, int | np.integer):
+        msg = f"{where}): choice is a choice's index (an int), got {a_value(choice)}"
+        raise TypeError(msg)
+    if isinstance(obj, TokenDistribution):
+        if choice != 0:
+            msg = (
+                f"{where}{choice!r}): d is a TokenDistribution, one choice already; pass the "
+                "response to pick a choice, or leave choice out"
+            )
+            raise ValueError(msg)
+        return obj
+    return parse_response(obj, choice=int(choice))
+
+
+def confidence(d: object, /, *, schema: object = None, choice: int = 0) -> FieldConfidences:
     """Per-leaf confidence of a structured (JSON) output.
 
     The text is the tokens' bytes joined (checked to equal the response's content); the JSON
@@ -51,6 +73,7 @@ def confidence(d: object, /, *, schema: object = None) -> FieldConfidences:
             `response_format` dict). It names each leaf's allowed values (`enum`, `const`,
             `boolean`, nullable) for the decision, and marks a value allowed only one way as
             forced. Without it, only `true`/`false`/`null` leaves get a value distribution.
+        choice: Which choice of a response with several (`n > 1`), as `tp.parse` reads it.
 
     Returns:
         A `FieldConfidences`: iterable, indexable by path, pointer or key.
@@ -61,6 +84,8 @@ def confidence(d: object, /, *, schema: object = None) -> FieldConfidences:
             (`SchemaError`).
         MissingLogprobsError: If the response carries no logprobs (a tool call's arguments
             never do on OpenAI: ask for `response_format` instead).
+        TypeError: If `choice` is not an int.
+        ValueError: If `d` is a `TokenDistribution` (one choice already) and `choice` is not 0.
 
     Examples:
         >>> from tokenprobs import examples, fields
@@ -68,7 +93,7 @@ def confidence(d: object, /, *, schema: object = None) -> FieldConfidences:
         >>> fc["date"].value, round(fc["date"].prob, 3), fc["date"].shared
         ('Friday', 0.907, True)
     """
-    dist = d if isinstance(d, TokenDistribution) else parse_response(d)
+    dist = distribution(d, choice, "fields.confidence(d, choice=")
     s = stream(dist)
     try:
         leaves, doc_start, doc_end = find(s.buf)

@@ -8,14 +8,10 @@ import types
 import typing
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
 from pydantic import AliasChoices, AliasPath, BaseModel
 
-from tokenprobs._said import a_value
-from tokenprobs.adapters import parse as parse_response
-from tokenprobs.fields._confidence import confidence
+from tokenprobs.fields._confidence import confidence, distribution
 from tokenprobs.fields._result import FieldConfidences
-from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
     from tokenprobs.fields._result import FieldConfidence
@@ -115,20 +111,7 @@ def parse(obj: object, model: type[M], /, *, choice: int = 0) -> tuple[M, FieldC
     if not (isinstance(given, type) and issubclass(given, BaseModel)):
         msg = f"fields.parse(d, model): model is a pydantic model class, got {given!r}"
         raise TypeError(msg)
-    given_choice: object = choice
-    if isinstance(given_choice, bool) or not isinstance(given_choice, int | np.integer):
-        msg = (
-            "fields.parse(d, model, choice=): choice is a choice's index (an int), got "
-            f"{a_value(given_choice)}"
-        )
-        raise TypeError(msg)
-    if isinstance(obj, TokenDistribution) and choice != 0:
-        msg = (
-            f"fields.parse(d, model, choice={choice!r}): d is a TokenDistribution, one choice "
-            "already; pass the response to pick a choice, or leave choice out"
-        )
-        raise ValueError(msg)
-    d = obj if isinstance(obj, TokenDistribution) else parse_response(obj, choice=choice)
+    d = distribution(obj, choice, "fields.parse(d, model, choice=")
     fc = confidence(d, schema=model)
     instance = _parsed(obj, model, choice)
     if instance is None:
