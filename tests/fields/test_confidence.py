@@ -476,6 +476,17 @@ def test_decision_alternative_that_changes_the_structure_is_other():
     assert dec.undecided == pytest.approx(0.05)
 
 
+def test_candidates_that_split_different_characters_stay_apart():
+    r"""`\xc3` (é, ê …) and `\xe2` (€ …) are two options, not one `"�` holding both masses."""
+    d = dist(
+        ('{"a":"', 0.0, []),
+        (b"\xc3", LN(0.6), [(b"\xc3", LN(0.6)), (b"\xe2", LN(0.3))]),
+        (b'\xa9"}', 0.0, []),
+    )
+    dec = fields.confidence(d)["a"].decision
+    assert dec.options == pytest.approx({'"\\xc3': 0.6, '"\\xe2': 0.3})
+
+
 def test_whitespace_before_a_value_is_free():
     """At ` f` (space + value), `f` and ` t` start values too; a bare space is undecided."""
     d = dist(
