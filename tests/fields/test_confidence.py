@@ -461,6 +461,29 @@ def test_boolean_without_schema_decides_true_false_null():
     assert dec.labels.exact  # but false + true hold all the mass: null's bounds close at (0, 0)
 
 
+@pytest.mark.parametrize(
+    "schema",
+    [
+        pytest.param({"type": "object"}, id="path-not-described"),
+        pytest.param({"properties": {"v": {"type": ["boolean", "string"]}}}, id="open-type"),
+        pytest.param({"properties": {"v": {}}}, id="untyped-field"),
+    ],
+)
+def test_a_boolean_the_schema_names_no_values_for_is_decided_as_without_one(schema):
+    """A schema silent on a `false` leaf decides it among true/false/null, as no schema does.
+
+    Before, any schema at all took the three away: `decision.labels` was None.
+    """
+    d = dist(
+        ('{"v":', 0.0, []),
+        ("false", LN(0.7), [("false", LN(0.7)), ("true", LN(0.3))]),
+        ("}", 0.0, []),
+    )
+    dec = fields.confidence(d, schema=schema)["v"].decision
+    assert dec.labels is not None
+    assert dec.labels.probs == pytest.approx({"true": 0.3, "false": 0.7, "null": 0.0})
+
+
 def test_decision_alternative_that_changes_the_structure_is_other():
     """At `","` + value, an alternative `"}` (closing the object) is `other`, not a value."""
     d = dist(

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["confidence", "distribution"]
 
 _NO_SCHEMA_VALUES: tuple[object, ...] = (True, False, None)
-"""Without a schema, a `true` / `false` / `null` leaf is decided among these three."""
+"""A `true` / `false` / `null` leaf the schema names no finite set for (or without a schema) is
+decided among these three."""
 
 
 def _cumsum0(x: NDArray[np.float64] | NDArray[np.bool_]) -> NDArray[np.float64]:
@@ -72,7 +73,8 @@ def confidence(d: object, /, *, schema: object = None, choice: int = 0) -> Field
         schema: The JSON Schema the output follows (a dict, a pydantic model class, or the
             `response_format` dict). It names each leaf's allowed values (`enum`, `const`,
             `boolean`, nullable) for the decision, and marks a value allowed only one way as
-            forced. Without it, only `true`/`false`/`null` leaves get a value distribution.
+            forced. Without it (and where it names no finite set), a `true`/`false`/`null` leaf
+            is decided among those three; other leaves get no value distribution.
         choice: Which choice of a response with several (`n > 1`), as `tp.parse` reads it.
 
     Returns:
@@ -166,8 +168,8 @@ def _leaves(
             mean = sum(free_lp_k) / len(free_lp_k) if free_lp_k else None
             low = float(np.exp(min(free_lp_k, default=0.0)))
         shared = tuple(p for p, on in ((ak, lead[k]), (bk - 1, trail[k])) if on)
-        if values is None and sch is None and (leaf.value is None or isinstance(leaf.value, bool)):
-            values = _NO_SCHEMA_VALUES
+        if values is None and (leaf.value is None or isinstance(leaf.value, bool)):
+            values = _NO_SCHEMA_VALUES  # as without a schema: it names no finite set here
         out.append(
             FieldConfidence(
                 path=leaf.path,
