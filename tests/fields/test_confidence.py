@@ -812,6 +812,37 @@ def test_bad_schema_is_a_typed_error():
         fields.confidence(dist(*tok('{"a":1}')), schema=42)
 
 
+@pytest.mark.parametrize(
+    ("json_schema", "match"),
+    [
+        pytest.param({"name": "x", "schema": 5}, "got an int", id="schema-no-dict"),
+        pytest.param(None, "got None", id="json-schema-none"),
+        pytest.param("x", "got a str", id="json-schema-no-dict"),
+    ],
+)
+def test_a_response_format_whose_schema_is_no_dict_is_a_schema_error(json_schema, match):
+    """`{"type": "json_schema", "json_schema": {"schema": 5}}` is named, not read as a schema.
+
+    Before, the response_format itself was taken for the schema, which described no leaf.
+    """
+    fmt = {"type": "json_schema", "json_schema": json_schema}
+    with pytest.raises(
+        fields.SchemaError, match=rf"json_schema.schema is no schema dict \({match}"
+    ):
+        fields.confidence(dist(*tok('{"a":1}')), schema=fmt)
+
+
+def test_a_response_format_without_a_schema_constrains_nothing():
+    """The API's `json_schema` may leave `schema` out: the leaves are read as without one."""
+    fmt = {"type": "json_schema", "json_schema": {"name": "x"}}
+    d = dist(*tok('{"a":true}'))
+    assert fields.confidence(d, schema=fmt)["a"].decision.members == {
+        "true": True,
+        "false": False,
+        "null": None,
+    }
+
+
 def test_a_key_given_twice_is_found_as_json_loads_keeps_it():
     """Both leaves are iterated; the path finds the last one, the value `json.loads` keeps."""
     text = '{"a": {"x": 1}, "a": {"x": 2}}'

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tokenprobs._said import a_type
 from tokenprobs.fields._errors import SchemaError
 
 __all__ = ["OPEN", "Schema"]
@@ -30,10 +31,20 @@ def _unwrap(schema: object) -> Mapping[str, Any]:
         if isinstance(out, Mapping):
             return out
     if isinstance(schema, Mapping):
-        if schema.get("type") == "json_schema" and isinstance(schema.get("json_schema"), Mapping):
-            inner = schema["json_schema"].get("schema")
+        if schema.get("type") == "json_schema" and "json_schema" in schema:
+            box = schema["json_schema"]
+            inner = box.get("schema") if isinstance(box, Mapping) else None
             if isinstance(inner, Mapping):
                 return inner
+            if isinstance(box, Mapping) and inner is None:
+                return {}  # a response_format without a schema constrains nothing
+            msg = (
+                "schema is a response_format whose json_schema.schema is no schema dict (got "
+                f"{a_type(inner if isinstance(box, Mapping) else box)}): pass {{'type': "
+                "'json_schema', 'json_schema': {'name': ..., 'schema': {...}}}, or the schema "
+                "itself"
+            )
+            raise SchemaError(msg)
         inner = schema.get("schema")
         if schema.get("type") == "json_object" and isinstance(inner, Mapping):
             return inner  # llama-cpp-python's response_format
