@@ -597,6 +597,27 @@ def test_control_token_outside_the_content_holds_no_bytes():
     assert leaf.byte_span == (5, 6)
 
 
+def test_escaped_split_character_and_a_control_token_together():
+    r"""A legacy Completions answer (no `bytes`) splitting `é` as `\xc3` and ending in an EOS.
+
+    Each fallback was tried alone, so the two together were "bytes do not spell the content".
+    """
+    body = completion(
+        [
+            ('{"a":"caf', -0.1, []),
+            (b"\xc3", -0.2, []),
+            (b'\xa9"}', -0.3, []),
+            ("<|eot_id|>", -0.4, []),
+        ],
+        finish_reason="stop",
+    )
+    body["choices"][0]["text"] = '{"a":"café"}'
+    leaf = fields.confidence(body)["a"]
+    assert leaf.value == "café"
+    assert leaf.positions == range(3)
+    assert leaf.char_span == (5, 11)
+
+
 def test_recorded_structured_stream_refusal():
     """The recorded Structured Outputs stream is a refusal: said so, not misread as JSON."""
     d = tp.parse((RECORDED / "chat_stream_gpt-4o-2024-08-06_refusal_logprobs.sse").read_text())

@@ -105,6 +105,22 @@ def _no_tokens(d: TokenDistribution) -> FieldsError:
     return FieldsError(f"the distribution has no tokens: {why}; {fix}")
 
 
+def _spelling(d: TokenDistribution, pieces: list[bytes], want: bytes) -> list[bytes] | None:
+    """The tokens' bytes read by the fallbacks, the first way that spells `want`; else None.
+
+    Escaped split characters are read as bytes, and control tokens the content lacks (an EOS,
+    harmony markup) as holding none of it, each or both (a legacy Completions answer ending in
+    an EOS), only when that spells the content.
+    """
+    tries = [pieces]
+    if any(b is None for b in d.token_bytes):
+        tries.append(_token_bytes(d, unescape=True))
+    if not d.in_content.all():
+        inside = d.in_content.tolist()
+        tries += [[p if keep else b"" for p, keep in zip(t, inside, strict=True)] for t in tries]
+    return next((t for t in tries[1:] if b"".join(t) == want), None)
+
+
 def stream(d: TokenDistribution) -> Stream:
     """The byte stream of `d`, checked against the content the response gave.
 
@@ -124,18 +140,9 @@ def stream(d: TokenDistribution) -> Stream:
     buf = b"".join(pieces)
     if d.content is not None:
         want = d.content.encode("utf-8")
-        if buf != want and any(b is None for b in d.token_bytes):
-            # escaped split characters are read as bytes only when that spells the content
-            unescaped = _token_bytes(d, unescape=True)
-            if b"".join(unescaped) == want:
-                pieces, buf = unescaped, want
-        if buf != want and not d.in_content.all():
-            # control tokens the content lacks (an EOS, harmony markup) hold no bytes of it
-            kept = [
-                piece if inside else b"" for piece, inside in zip(pieces, d.in_content, strict=True)
-            ]
-            if b"".join(kept) == want:
-                pieces, buf = kept, want
+        spelt = _spelling(d, pieces, want) if buf != want else None
+        if spelt is not None:
+            pieces, buf = spelt, want
         if buf != want:
             at = next((k for k, (x, y) in enumerate(zip(buf, want, strict=False)) if x != y), None)
             at = min(len(buf), len(want)) if at is None else at
