@@ -618,6 +618,26 @@ def test_escaped_split_character_and_a_control_token_together():
     assert leaf.char_span == (5, 11)
 
 
+def test_escaped_alternatives_are_read_as_the_bytes_the_stream_read():
+    r"""Without `bytes`, an alternative `\xe2` (the start of €) is that byte, as the sampled `\xc3`.
+
+    Before, the stream read `\xc3` as a byte but the alternatives as their four-character text:
+    `\xe2` matched no value, and the enum was decided é with p = 1.
+    """
+    body = completion(
+        [
+            ('{"a":"', 0.0, []),
+            (b"\xc3", LN(0.6), [(b"\xc3", LN(0.6)), (b"\xe2", LN(0.3))]),
+            (b'\xa9"}', 0.0, []),
+        ],
+        finish_reason="stop",
+    )
+    assert tp.parse(body).token_bytes == [None, None, None]
+    dec = fields.confidence(body, schema={"properties": {"a": {"enum": ["é", "€"]}}})["a"].decision
+    assert dec.labels.raw == pytest.approx({"é": 0.6, "€": 0.3})
+    assert dec.options == pytest.approx({'"\\xc3': 0.6, '"\\xe2': 0.3})
+
+
 def test_recorded_structured_stream_refusal():
     """The recorded Structured Outputs stream is a refusal: said so, not misread as JSON."""
     d = tp.parse((RECORDED / "chat_stream_gpt-4o-2024-08-06_refusal_logprobs.sse").read_text())

@@ -124,7 +124,7 @@ def decide(
     # it can never match: NUL (no JSON value text holds one) or a run of spaces
     n_blank = 0
     core = struct.rstrip(_WS)  # whitespace before a value is free: `:false` starts it too
-    for b, lp, is_sampled in candidates(d, p):
+    for b, lp, is_sampled in candidates(d, p, unescape=s.unescaped):
         prob = math.exp(min(lp, 0.0))
         rest = b[len(core) :].lstrip(_WS) if b.startswith(core) else None
         if rest and rest[0] not in _VALUE_START:

@@ -48,6 +48,9 @@ class Stream:
     logprobs: NDArray[np.float64]
     """Sampled logprobs, an unknown one replaced by its upper bound (the lowest returned
     alternative's logprob, which the sampled token did not beat; 0 without alternatives)."""
+    unescaped: bool = False
+    """Token texts written as escapes (on shapes without `bytes`) were read as those bytes, as
+    that spelt the content; `candidates` reads the alternatives' texts the same way."""
 
 
 _ESCAPED = re.compile(r"(?:bytes:)?((?:\\x[0-9a-fA-F]{2})+)")
@@ -59,14 +62,16 @@ def _token_bytes(d: TokenDistribution, *, unescape: bool) -> list[bytes]:
     With `unescape`, a text written as escapes (`\xf0\x9f`, `bytes:\xf0`: a token that splits
     a character, on shapes without `bytes`) stands for those bytes.
     """
-    out: list[bytes] = []
-    for t, b in zip(d.tokens, d.token_bytes, strict=True):
-        if b is not None:
-            out.append(bytes(b))
-            continue
-        m = _ESCAPED.fullmatch(t) if unescape else None
-        out.append(bytes.fromhex(m.group(1).replace("\\x", "")) if m else t.encode("utf-8"))
-    return out
+    return [
+        bytes(b) if b is not None else _text_bytes(t, unescape=unescape)
+        for t, b in zip(d.tokens, d.token_bytes, strict=True)
+    ]
+
+
+def _text_bytes(t: str, *, unescape: bool) -> bytes:
+    """A token's bytes from its text: its UTF-8, or with `unescape` the bytes its escapes spell."""
+    m = _ESCAPED.fullmatch(t) if unescape else None
+    return bytes.fromhex(m.group(1).replace("\\x", "")) if m else t.encode("utf-8")
 
 
 def _char_starts(buf: bytes) -> NDArray[np.bool_]:
@@ -105,20 +110,25 @@ def _no_tokens(d: TokenDistribution) -> FieldsError:
     return FieldsError(f"the distribution has no tokens: {why}; {fix}")
 
 
-def _spelling(d: TokenDistribution, pieces: list[bytes], want: bytes) -> list[bytes] | None:
-    """The tokens' bytes read by the fallbacks, the first way that spells `want`; else None.
+def _spelling(
+    d: TokenDistribution, pieces: list[bytes], want: bytes
+) -> tuple[list[bytes], bool] | None:
+    """The tokens' bytes (and whether escapes were read) the first way that spells `want`.
 
-    Escaped split characters are read as bytes, and control tokens the content lacks (an EOS,
-    harmony markup) as holding none of it, each or both (a legacy Completions answer ending in
-    an EOS), only when that spells the content.
+    None when no fallback spells it. Escaped split characters are read as bytes, and control
+    tokens the content lacks (an EOS, harmony markup) as holding none of it, each or both (a
+    legacy Completions answer ending in an EOS), only when that spells the content.
     """
-    tries = [pieces]
+    tries = [(pieces, False)]
     if any(b is None for b in d.token_bytes):
-        tries.append(_token_bytes(d, unescape=True))
+        tries.append((_token_bytes(d, unescape=True), True))
     if not d.in_content.all():
         inside = d.in_content.tolist()
-        tries += [[p if keep else b"" for p, keep in zip(t, inside, strict=True)] for t in tries]
-    return next((t for t in tries[1:] if b"".join(t) == want), None)
+        tries += [
+            ([p if keep else b"" for p, keep in zip(t, inside, strict=True)], unescaped)
+            for t, unescaped in tries
+        ]
+    return next(((t, u) for t, u in tries[1:] if b"".join(t) == want), None)
 
 
 def stream(d: TokenDistribution) -> Stream:
@@ -138,11 +148,12 @@ def stream(d: TokenDistribution) -> Stream:
         raise _no_tokens(d)
     pieces = _token_bytes(d, unescape=False)
     buf = b"".join(pieces)
+    unescaped = False
     if d.content is not None:
         want = d.content.encode("utf-8")
         spelt = _spelling(d, pieces, want) if buf != want else None
         if spelt is not None:
-            pieces, buf = spelt, want
+            (pieces, unescaped), buf = spelt, want
         if buf != want:
             at = next((k for k, (x, y) in enumerate(zip(buf, want, strict=False)) if x != y), None)
             at = min(len(buf), len(want)) if at is None else at
@@ -187,24 +198,30 @@ def stream(d: TokenDistribution) -> Stream:
         forced=forced,
         unknown=unknown,
         logprobs=np.where(unknown, bound, lp),
+        unescaped=unescaped,
     )
 
 
-def candidates(d: TokenDistribution, i: int) -> list[tuple[bytes, float, bool]]:
+def candidates(
+    d: TokenDistribution, i: int, *, unescape: bool = False
+) -> list[tuple[bytes, float, bool]]:
     """The distinct returned tokens at position `i`: bytes, logprob, whether it is the sampled one.
 
     The alternatives deduplicated by bytes, plus the sampled token where it is not among them;
-    the sentinel (`-inf`) is left out.
+    the sentinel (`-inf`) is left out. A token without `bytes` is its text's UTF-8, or with
+    `unescape` (`Stream.unescaped`) the bytes its escapes spell, as the stream read them.
     """
     support = d.support_logprobs[i]
     width = support.shape[0] - 1
     sampled_b = d.token_bytes[i]
-    sampled = bytes(sampled_b) if sampled_b is not None else d.tokens[i].encode("utf-8")
+    sampled = (
+        bytes(sampled_b) if sampled_b is not None else _text_bytes(d.tokens[i], unescape=unescape)
+    )
     out: list[tuple[bytes, float, bool]] = []
     for c, (tok, raw) in enumerate(zip(d.top_tokens[i], d.top_bytes[i], strict=True)):
         lp = float(support[c])
         if lp > -math.inf:
-            b = bytes(raw) if raw is not None else tok.encode("utf-8")
+            b = bytes(raw) if raw is not None else _text_bytes(tok, unescape=unescape)
             out.append((b, lp, b == sampled))
     if support[width] > -math.inf:
         out.append((sampled, float(support[width]), True))
