@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -346,6 +348,13 @@ def test_a_boolean_is_not_the_number_one_to_the_schema():
     assert not leaf.forced
 
 
+def test_an_empty_enum_is_named_in_the_warning():
+    """`enum: []` allows nothing: the warning says so (it read "it allows )")."""
+    d = dist(('{"v":', 0.0, []), ("1", -0.1, []), ("}", 0.0, []))
+    with pytest.warns(tp.TokenprobsWarning, match=r"it allows no value: an empty enum\)"):
+        fields.confidence(d, schema={"properties": {"v": {"enum": []}}})
+
+
 def test_schema_settled_tokens_are_forced():
     """Once the value so far starts one allowed value only, its later tokens are schema-forced."""
     d = dist(
@@ -415,6 +424,28 @@ def test_enum_decision_with_tail_and_bounds():
     assert n.tail == pytest.approx(0.1)
 
 
+def test_all_of_keeps_every_alternative_of_its_parts():
+    """`allOf: [{anyOf: [enum, null]}]` allows null too: no warning, null among the labels."""
+    schema = {
+        "properties": {
+            "label": {
+                "allOf": [{"anyOf": [{"$ref": "#/$defs/Label"}, {"type": "null"}]}],
+                "description": "a sibling of the reference",
+            }
+        },
+        "$defs": {"Label": {"enum": ["invoice", "receipt"]}},
+    }
+    d = dist(
+        ('{"label":', 0.0, []),
+        ("null", LN(0.7), [("null", LN(0.7)), ('"inv', LN(0.2))]),
+        ("}", 0.0, []),
+    )
+    dec = fields.confidence(d, schema=schema)["label"].decision  # filterwarnings: error
+    assert dec is not None
+    assert dec.members == {"invoice": "invoice", "receipt": "receipt", "null": None}
+    assert dec.labels.raw == pytest.approx({"invoice": 0.2, "receipt": 0.0, "null": 0.7})
+
+
 def test_boolean_without_schema_decides_true_false_null():
     """Without a schema, a `true`/`false`/`null` leaf is decided among the three."""
     d = dist(
@@ -430,6 +461,29 @@ def test_boolean_without_schema_decides_true_false_null():
     assert dec.labels.exact  # but false + true hold all the mass: null's bounds close at (0, 0)
 
 
+@pytest.mark.parametrize(
+    "schema",
+    [
+        pytest.param({"type": "object"}, id="path-not-described"),
+        pytest.param({"properties": {"v": {"type": ["boolean", "string"]}}}, id="open-type"),
+        pytest.param({"properties": {"v": {}}}, id="untyped-field"),
+    ],
+)
+def test_a_boolean_the_schema_names_no_values_for_is_decided_as_without_one(schema):
+    """A schema silent on a `false` leaf decides it among true/false/null, as no schema does.
+
+    Before, any schema at all took the three away: `decision.labels` was None.
+    """
+    d = dist(
+        ('{"v":', 0.0, []),
+        ("false", LN(0.7), [("false", LN(0.7)), ("true", LN(0.3))]),
+        ("}", 0.0, []),
+    )
+    dec = fields.confidence(d, schema=schema)["v"].decision
+    assert dec.labels is not None
+    assert dec.labels.probs == pytest.approx({"true": 0.3, "false": 0.7, "null": 0.0})
+
+
 def test_decision_alternative_that_changes_the_structure_is_other():
     """At `","` + value, an alternative `"}` (closing the object) is `other`, not a value."""
     d = dist(
@@ -443,6 +497,17 @@ def test_decision_alternative_that_changes_the_structure_is_other():
     assert dec.options == pytest.approx({'"y': 0.6})
     assert dec.other == pytest.approx(0.3)
     assert dec.undecided == pytest.approx(0.05)
+
+
+def test_candidates_that_split_different_characters_stay_apart():
+    r"""`\xc3` (é, ê …) and `\xe2` (€ …) are two options, not one `"�` holding both masses."""
+    d = dist(
+        ('{"a":"', 0.0, []),
+        (b"\xc3", LN(0.6), [(b"\xc3", LN(0.6)), (b"\xe2", LN(0.3))]),
+        (b'\xa9"}', 0.0, []),
+    )
+    dec = fields.confidence(d)["a"].decision
+    assert dec.options == pytest.approx({'"\\xc3': 0.6, '"\\xe2': 0.3})
 
 
 def test_whitespace_before_a_value_is_free():
@@ -530,6 +595,47 @@ def test_control_token_outside_the_content_holds_no_bytes():
     leaf = fields.confidence(tp.parse(body))["a"]
     assert leaf.positions == range(1, 2)
     assert leaf.byte_span == (5, 6)
+
+
+def test_escaped_split_character_and_a_control_token_together():
+    r"""A legacy Completions answer (no `bytes`) splitting `é` as `\xc3` and ending in an EOS.
+
+    Each fallback was tried alone, so the two together were "bytes do not spell the content".
+    """
+    body = completion(
+        [
+            ('{"a":"caf', -0.1, []),
+            (b"\xc3", -0.2, []),
+            (b'\xa9"}', -0.3, []),
+            ("<|eot_id|>", -0.4, []),
+        ],
+        finish_reason="stop",
+    )
+    body["choices"][0]["text"] = '{"a":"café"}'
+    leaf = fields.confidence(body)["a"]
+    assert leaf.value == "café"
+    assert leaf.positions == range(3)
+    assert leaf.char_span == (5, 11)
+
+
+def test_escaped_alternatives_are_read_as_the_bytes_the_stream_read():
+    r"""Without `bytes`, an alternative `\xe2` (the start of €) is that byte, as the sampled `\xc3`.
+
+    Before, the stream read `\xc3` as a byte but the alternatives as their four-character text:
+    `\xe2` matched no value, and the enum was decided é with p = 1.
+    """
+    body = completion(
+        [
+            ('{"a":"', 0.0, []),
+            (b"\xc3", LN(0.6), [(b"\xc3", LN(0.6)), (b"\xe2", LN(0.3))]),
+            (b'\xa9"}', 0.0, []),
+        ],
+        finish_reason="stop",
+    )
+    assert tp.parse(body).token_bytes == [None, None, None]
+    dec = fields.confidence(body, schema={"properties": {"a": {"enum": ["é", "€"]}}})["a"].decision
+    assert dec.labels.raw == pytest.approx({"é": 0.6, "€": 0.3})
+    assert dec.options == pytest.approx({'"\\xc3': 0.6, '"\\xe2': 0.3})
 
 
 def test_recorded_structured_stream_refusal():
@@ -624,10 +730,97 @@ def test_token_bytes_that_are_not_utf8_are_a_typed_error(pieces):
         fields.confidence(logprobs)
 
 
+@pytest.mark.parametrize(
+    "before",
+    [b"\x80", b"\xc3\xa9\x80\x80", b"\xe2\x82", b"\xc0\x80"],
+    ids=["lone-continuation", "stray-continuations-after-a-character", "cut-character", "overlong"],
+)
+def test_character_spans_index_the_text_after_bytes_that_are_not_utf8(before):
+    """Bytes no character has before the document (a bare logprobs object) shift no char span.
+
+    Before, a stray continuation byte counted as no character while the text showed it as U+FFFD:
+    every char span after it was one short (`fc.text[a:b]` was `:"é`, the view coloured it).
+    """
+    logprobs = chat_completion(tok(before, ' {"a":"é"}'))["choices"][0]["logprobs"]
+    fc = fields.confidence(logprobs)
+    a, b = fc["a"].char_span
+    assert fc.text[a:b] == '"é"'
+    start, end = fc.document
+    assert fc.text[start:end] == '{"a":"é"}'
+    assert fc.to_text(color=False).endswith('{"a":"é"⟨0.905⟩}')
+
+
+@pytest.mark.parametrize("finish_reason", ["stop", "length"])
+def test_a_number_longer_than_python_reads_is_a_typed_error(finish_reason):
+    """A model repeating a digit past Python's int limit: a `JSONNotFoundError`, not ValueError.
+
+    Before, `int()`'s bare ValueError escaped the walk (`json.loads` refuses it too), also for an
+    output cut off inside it, with no word of max_tokens.
+    """
+    pieces = ['{"a":', "1" * 5000] + (["}"] if finish_reason == "stop" else [])
+    d = dist(*tok(*pieces), finish_reason=finish_reason)
+    hint = "raise max_tokens" if finish_reason == "length" else "set_int_max_str_digits"
+    with pytest.raises(fields.JSONNotFoundError, match=rf"5,000 characters.*{hint}"):
+        fields.confidence(d)
+
+
+def test_a_looping_model_s_open_brackets_cost_memory_linear_in_their_depth():
+    """4,000 `[` cut off by max_tokens: a JSONNotFoundError within a few MB.
+
+    Before, every level held its own copy of the path: 65 MB here, gigabytes (the process
+    killed) for the 64,000 `[` of 16,000 looping tokens.
+    """
+    d = dist(*tok(*["[[[["] * 1000), finish_reason="length")
+    tracemalloc.start()
+    try:
+        with pytest.raises(fields.JSONNotFoundError, match="raise max_tokens"):
+            fields.confidence(d)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8_000_000
+
+
+def test_a_looping_model_s_fences_are_read_in_linear_time():
+    """9,000 fences, each opening a `[` it never closes: refused fast, still finds what follows.
+
+    Before, every start was checked against every failed fence (81 million checks here: 7 s).
+    """
+    text = "```json\n[" * 9000 + ' then {"a": 1}'
+    d = dist(*tok(text))
+    start = time.perf_counter()
+    fc = fields.confidence(d)
+    assert time.perf_counter() - start < 2.0
+    assert [(f.pointer, f.value) for f in fc] == [("/a", 1)]
+
+
+def test_a_deep_document_reads_its_leaf_at_its_full_path():
+    """5,000 nested arrays around one empty object: one leaf, its path 5,000 zeros long."""
+    fc = fields.confidence(dist(*tok("[" * 5000, "{}", "]" * 5000)))
+    assert fc.paths() == [(0,) * 5000]
+    assert fc[0].value == {}
+    assert fc[0].positions == range(1, 2)
+
+
 def test_a_document_after_a_broken_one_in_prose_is_still_found():
     """Braces that fail before the next `{` (prose) do not hide the document after them."""
     fc = fields.confidence(dist(*tok('Template {name}, answer: {"a": {"b": 1}}')))
     assert [f.pointer for f in fc] == ["/a/b"]
+
+
+def test_a_choice_of_a_response_with_several():
+    """`choice=1` reads the second choice; of a distribution (one choice already) it is refused.
+
+    Before, there was no `choice`: the first choice was read, and only `tp.parse` picked another.
+    """
+    body = chat_completion(tok('{"a":', "1}"), tok('{"a":', "2}"))
+    assert fields.confidence(body)["a"].value == 1
+    assert fields.confidence(body, choice=1)["a"].value == 2
+    assert fields.confidence(body, choice=np.int64(1))["a"].value == 2
+    with pytest.raises(ValueError, match=r"choice=1\): d is a TokenDistribution, one choice"):
+        fields.confidence(tp.parse(body), choice=1)
+    with pytest.raises(TypeError, match=r"choice is a choice's index \(an int\), got a str"):
+        fields.confidence(body, choice="1")
 
 
 def test_refusal_is_a_typed_error():
@@ -637,10 +830,58 @@ def test_refusal_is_a_typed_error():
         fields.confidence(d)
 
 
+@pytest.mark.parametrize(
+    ("finish_reason", "match"),
+    [
+        pytest.param("length", r"empty \(finish_reason='length'\); raise max_tokens", id="cut-off"),
+        pytest.param("stop", r"empty \(finish_reason='stop'\); there is no JSON", id="stopped"),
+    ],
+)
+def test_an_empty_output_says_it_is_empty_not_to_ask_for_logprobs(finish_reason, match):
+    """No tokens and no content (a reasoning model spent max_tokens): not "ask for logprobs".
+
+    Before, the message told to pass logprobs=True, which the request already did.
+    """
+    with pytest.raises(fields.FieldsError, match=match) as caught:
+        fields.confidence(chat_completion([], finish_reason=finish_reason))
+    assert "logprobs=True" not in str(caught.value)
+
+
 def test_bad_schema_is_a_typed_error():
     """A schema that is not one is named."""
     with pytest.raises(fields.SchemaError, match="JSON Schema dict"):
         fields.confidence(dist(*tok('{"a":1}')), schema=42)
+
+
+@pytest.mark.parametrize(
+    ("json_schema", "match"),
+    [
+        pytest.param({"name": "x", "schema": 5}, "got an int", id="schema-no-dict"),
+        pytest.param(None, "got None", id="json-schema-none"),
+        pytest.param("x", "got a str", id="json-schema-no-dict"),
+    ],
+)
+def test_a_response_format_whose_schema_is_no_dict_is_a_schema_error(json_schema, match):
+    """`{"type": "json_schema", "json_schema": {"schema": 5}}` is named, not read as a schema.
+
+    Before, the response_format itself was taken for the schema, which described no leaf.
+    """
+    fmt = {"type": "json_schema", "json_schema": json_schema}
+    with pytest.raises(
+        fields.SchemaError, match=rf"json_schema.schema is no schema dict \({match}"
+    ):
+        fields.confidence(dist(*tok('{"a":1}')), schema=fmt)
+
+
+def test_a_response_format_without_a_schema_constrains_nothing():
+    """The API's `json_schema` may leave `schema` out: the leaves are read as without one."""
+    fmt = {"type": "json_schema", "json_schema": {"name": "x"}}
+    d = dist(*tok('{"a":true}'))
+    assert fields.confidence(d, schema=fmt)["a"].decision.members == {
+        "true": True,
+        "false": False,
+        "null": None,
+    }
 
 
 def test_a_key_given_twice_is_found_as_json_loads_keeps_it():
@@ -649,6 +890,19 @@ def test_a_key_given_twice_is_found_as_json_loads_keeps_it():
     fc = fields.confidence(dist(*tok(text)))
     assert [(f.pointer, f.value) for f in fc] == [("/a/x", 1), ("/a/x", 2)]
     assert fc["/a/x"].value == fc[("a", "x")].value == json.loads(text)["a"]["x"] == 2
+
+
+@pytest.mark.parametrize("key", ["items", "/items", ("items",), ("items", 0)])
+def test_a_container_key_says_it_holds_leaves_and_where(key):
+    """`fc["items"]` of an array: the KeyError lists its leaves, not the document's first five."""
+    text = '{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "items": [{"sku": "x", "qty": 2}]}'
+    fc = fields.confidence(dist(*tok(text)))
+    with pytest.raises(
+        KeyError,
+        match=r"is an object or array, not a leaf; its 2 leaves are at "
+        r"/items/0/sku, /items/0/qty",
+    ):
+        fc[key]
 
 
 def test_indexing():

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence  # noqa: TC003 - pydantic reads them at run time
 
 import pytest
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AliasChoices, AliasPath, BaseModel, Field, RootModel, ValidationError
 
 import tokenprobs as tp
 from tokenprobs import examples, fields
@@ -72,6 +73,58 @@ def test_aliases_nested_models_lists_and_dicts():
     ]
     assert fc[("lines", 0, "sku")].pointer == "/lines/0/SKU"
     assert fc[("lines", 0, "sku")].value == "a"
+
+
+@pytest.mark.parametrize("choice", ["0", True, None, 0.0])
+@pytest.mark.parametrize("given", ["distribution", "response"])
+def test_a_choice_that_is_no_int_is_a_type_error(given, choice):
+    """`choice="0"` of a distribution was "one choice already", `0.0` choice 0, `None` too."""
+    d = examples.load("structured")
+    obj = d if given == "distribution" else d.response
+    with pytest.raises(TypeError, match=r"choice is a choice's index \(an int\), got "):
+        fields.parse(obj, Event, choice=choice)
+
+
+class Order(BaseModel):
+    """Models inside abstract containers, and fields read by one of several names."""
+
+    lines: Sequence[Line]
+    by_sku: Mapping[str, Line]
+    ref: str = Field(validation_alias=AliasChoices("orderRef", "ref_id"))
+    note: str = Field(validation_alias=AliasPath("memo"))
+
+
+@pytest.mark.parametrize(
+    ("model", "doc", "paths"),
+    [
+        pytest.param(
+            Order,
+            '{"lines":[{"SKU":"a","qty":1}],"by_sku":{"a":{"SKU":"a","qty":1}},'
+            '"ref_id":"r","memo":"m"}',
+            [
+                ("lines", 0, "sku"),
+                ("lines", 0, "qty"),
+                ("by_sku", "a", "sku"),
+                ("by_sku", "a", "qty"),
+                ("ref",),
+                ("note",),
+            ],
+            id="sequence-mapping-alias-choices-one-step-alias-path",
+        ),
+        pytest.param(
+            RootModel[list[Line]],
+            '[{"SKU":"a","qty":1}]',
+            [(0, "sku"), (0, "qty")],
+            id="root-model",
+        ),
+    ],
+)
+def test_field_names_through_abstract_containers_root_models_and_alias_choices(model, doc, paths):
+    """A `Sequence[Model]`, a `RootModel`, an `AliasChoices` key: read into field names too."""
+    d = tp.parse(chat_completion([(doc, -0.1, [])]))
+    instance, fc = fields.parse(d, model)
+    assert instance == model.model_validate_json(doc)
+    assert fc.paths() == paths
 
 
 def test_invalid_output_is_pydantic_validation_error():

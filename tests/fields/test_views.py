@@ -49,6 +49,21 @@ def test_text_view_without_color_shows_probabilities(fc):
     assert "\x1b[48;2;255;" in fc.to_text()
 
 
+@pytest.mark.parametrize("value", ["no", None, 0])
+def test_a_view_flag_that_is_no_bool_is_refused(fc, value):
+    """`color="no"` is truthy: it coloured; `color=None` wrote no colour. Now a TypeError."""
+    with pytest.raises(TypeError, match=r"^`color` must be True or False .*got "):
+        fc.to_text(color=value)
+
+
+@pytest.mark.extras
+@pytest.mark.parametrize("value", ["no", None, 1])
+def test_a_pandas_flag_that_is_no_bool_is_refused(fc, value):
+    """`decisions="no"` is truthy: it read every decision. Now a TypeError."""
+    with pytest.raises(TypeError, match=r"^`decisions` must be True or False .*got "):
+        fc.to_pandas(decisions=value)
+
+
 @pytest.mark.extras
 def test_rich_view(fc):
     """The rich renderable holds the document text, values styled."""

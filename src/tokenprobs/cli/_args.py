@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tokenprobs._urls import public_url, url_problem
-from tokenprobs.client._defaults import _key_problem as key_problem
+from tokenprobs.client._defaults import key_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable

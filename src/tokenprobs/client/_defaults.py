@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from tokenprobs.client._retry import RetryPolicy
 
-__all__ = ["NO_KEY", "async_client", "base_url_of", "servable", "sync_client"]
+__all__ = ["NO_KEY", "async_client", "base_url_of", "key_problem", "servable", "sync_client"]
 
 redact_logs()  # the HTTP libraries log whole URLs: a key in one is masked there
 
@@ -104,7 +104,7 @@ def _sendable_key(key: str, where: str) -> None:
     Sent, the HTTP library refuses the header as a connection error whose message holds the
     whole `Authorization` header, key included, after every retry.
     """
-    why = _key_problem(key)
+    why = key_problem(key)
     if why is not None:
         msg = (
             f"{where} {why}, which no HTTP header can carry, so no request could be sent: "
@@ -114,7 +114,7 @@ def _sendable_key(key: str, where: str) -> None:
         raise ValueError(msg)
 
 
-def _key_problem(key: str) -> str | None:
+def key_problem(key: str) -> str | None:
     """What in `key` an HTTP header refuses, named without showing the key, or `None`."""
     if key != key.strip():
         return (

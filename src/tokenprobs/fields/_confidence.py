@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._said import a_value
 from tokenprobs.adapters import parse as parse_response
 from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.fields._decision import Decision, decide, labels_for
@@ -25,10 +26,11 @@ if TYPE_CHECKING:
 
     from tokenprobs.labels import Labels
 
-__all__ = ["confidence"]
+__all__ = ["confidence", "distribution"]
 
 _NO_SCHEMA_VALUES: tuple[object, ...] = (True, False, None)
-"""Without a schema, a `true` / `false` / `null` leaf is decided among these three."""
+"""A `true` / `false` / `null` leaf the schema names no finite set for (or without a schema) is
+decided among these three."""
 
 
 def _cumsum0(x: NDArray[np.float64] | NDArray[np.bool_]) -> NDArray[np.float64]:
@@ -37,7 +39,28 @@ def _cumsum0(x: NDArray[np.float64] | NDArray[np.bool_]) -> NDArray[np.float64]:
     return out
 
 
-def confidence(d: object, /, *, schema: object = None) -> FieldConfidences:
+def distribution(obj: object, choice: object, where: str) -> TokenDistribution:
+    """`obj` as the distribution of its choice `choice` (`where` opens the messages).
+
+    Raises:
+        TypeError: If `choice` is not an int.
+        ValueError: If `obj` is a `TokenDistribution` (one choice already) and `choice` is not 0.
+    """
+    if isinstance(choice, bool) or not isinstance(choice, int | np.integer):
+        msg = f"{where}): choice is a choice's index (an int), got {a_value(choice)}"
+        raise TypeError(msg)
+    if isinstance(obj, TokenDistribution):
+        if choice != 0:
+            msg = (
+                f"{where}{choice!r}): d is a TokenDistribution, one choice already; pass the "
+                "response to pick a choice, or leave choice out"
+            )
+            raise ValueError(msg)
+        return obj
+    return parse_response(obj, choice=int(choice))
+
+
+def confidence(d: object, /, *, schema: object = None, choice: int = 0) -> FieldConfidences:
     """Per-leaf confidence of a structured (JSON) output.
 
     The text is the tokens' bytes joined (checked to equal the response's content); the JSON
@@ -50,7 +73,9 @@ def confidence(d: object, /, *, schema: object = None) -> FieldConfidences:
         schema: The JSON Schema the output follows (a dict, a pydantic model class, or the
             `response_format` dict). It names each leaf's allowed values (`enum`, `const`,
             `boolean`, nullable) for the decision, and marks a value allowed only one way as
-            forced. Without it, only `true`/`false`/`null` leaves get a value distribution.
+            forced. Without it (and where it names no finite set), a `true`/`false`/`null` leaf
+            is decided among those three; other leaves get no value distribution.
+        choice: Which choice of a response with several (`n > 1`), as `tp.parse` reads it.
 
     Returns:
         A `FieldConfidences`: iterable, indexable by path, pointer or key.
@@ -61,6 +86,8 @@ def confidence(d: object, /, *, schema: object = None) -> FieldConfidences:
             (`SchemaError`).
         MissingLogprobsError: If the response carries no logprobs (a tool call's arguments
             never do on OpenAI: ask for `response_format` instead).
+        TypeError: If `choice` is not an int.
+        ValueError: If `d` is a `TokenDistribution` (one choice already) and `choice` is not 0.
 
     Examples:
         >>> from tokenprobs import examples, fields
@@ -68,7 +95,7 @@ def confidence(d: object, /, *, schema: object = None) -> FieldConfidences:
         >>> fc["date"].value, round(fc["date"].prob, 3), fc["date"].shared
         ('Friday', 0.907, True)
     """
-    dist = d if isinstance(d, TokenDistribution) else parse_response(d)
+    dist = distribution(d, choice, "fields.confidence(d, choice=")
     s = stream(dist)
     try:
         leaves, doc_start, doc_end = find(s.buf)
@@ -141,8 +168,8 @@ def _leaves(
             mean = sum(free_lp_k) / len(free_lp_k) if free_lp_k else None
             low = float(np.exp(min(free_lp_k, default=0.0)))
         shared = tuple(p for p, on in ((ak, lead[k]), (bk - 1, trail[k])) if on)
-        if values is None and sch is None and (leaf.value is None or isinstance(leaf.value, bool)):
-            values = _NO_SCHEMA_VALUES
+        if values is None and (leaf.value is None or isinstance(leaf.value, bool)):
+            values = _NO_SCHEMA_VALUES  # as without a schema: it names no finite set here
         out.append(
             FieldConfidence(
                 path=leaf.path,
@@ -190,7 +217,8 @@ def _allowed(sch: Schema | None, leaf: Leaf) -> tuple[object, ...] | None:
     path = pointer(leaf.path) or "/"
     shown = ", ".join(map(repr, values[:_SHOWN])) + (" …" if len(values) > _SHOWN else "")
     msg = (
-        f"{path} is {leaf.value!r}, which the schema does not allow (it allows {shown}): the "
+        f"{path} is {leaf.value!r}, which the schema does not allow (it allows "
+        f"{shown or 'no value: an empty enum'}): the "
         "server did "
         "not enforce this schema, or it is not the one the request used; its tokens are read "
         "as free, not forced"

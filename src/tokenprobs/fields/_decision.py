@@ -47,7 +47,8 @@ class Decision:
     """The value's text already written before that token (`'"'`, `'12'`, or `''`)."""
     options: dict[str, float]
     """Each returned candidate's text read from the value's start (prefix + its bytes), and its
-    probability, most likely first; candidates reading the same are added."""
+    probability, most likely first; candidates reading the same are added. Bytes that end
+    inside a character are written as escapes (`'"\\xc3'`), so two such candidates stay two."""
     other: float
     """Mass of candidates that diverge before the value starts (a different structure)."""
     undecided: float
@@ -123,7 +124,7 @@ def decide(
     # it can never match: NUL (no JSON value text holds one) or a run of spaces
     n_blank = 0
     core = struct.rstrip(_WS)  # whitespace before a value is free: `:false` starts it too
-    for b, lp, is_sampled in candidates(d, p):
+    for b, lp, is_sampled in candidates(d, p, unescape=s.unescaped):
         prob = math.exp(min(lp, 0.0))
         rest = b[len(core) :].lstrip(_WS) if b.startswith(core) else None
         if rest and rest[0] not in _VALUE_START:
@@ -138,7 +139,7 @@ def decide(
                 kept.append((b"\x00" + b, lp, is_sampled))
             continue
         cand = head + b if head else (rest or b)
-        key = cand.decode("utf-8", errors="replace")
+        key = cand.decode("utf-8", errors="backslashreplace")
         options[key] = options.get(key, 0.0) + prob
         kept.append((cand, lp, is_sampled))
     values = None
@@ -151,7 +152,7 @@ def decide(
     ordered = dict(sorted(options.items(), key=lambda kv: -kv[1]))
     return Decision(
         position=p,
-        prefix=head.decode("utf-8", errors="replace"),
+        prefix=head.decode("utf-8", errors="backslashreplace"),
         options=ordered,
         other=other,
         undecided=undecided,

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import types
 import typing
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import AliasChoices, AliasPath, BaseModel
 
-from tokenprobs.adapters import parse as parse_response
-from tokenprobs.fields._confidence import confidence
+from tokenprobs.fields._confidence import confidence, distribution
 from tokenprobs.fields._result import FieldConfidences
-from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
     from tokenprobs.fields._result import FieldConfidence
@@ -29,7 +28,12 @@ def _aliases(model: type[BaseModel]) -> dict[str, tuple[str, object]]:
     out: dict[str, tuple[str, object]] = {}
     for name, info in model.model_fields.items():
         out.setdefault(name, (name, info.annotation))
-        for alias in (info.alias, info.validation_alias):
+        given: list[object] = [info.alias, info.validation_alias]
+        if isinstance(info.validation_alias, AliasChoices):
+            given += info.validation_alias.choices
+        for alias in given:
+            if isinstance(alias, AliasPath) and len(alias.path) == 1:
+                alias = alias.path[0]  # noqa: PLW2901 - a one-step path is a key
             if isinstance(alias, str):
                 out[alias] = (name, info.annotation)
     return out
@@ -49,21 +53,28 @@ def _is_model(tp: object) -> bool:
     return isinstance(tp, type) and issubclass(tp, BaseModel)
 
 
-def _step(tp: object, step: str | int) -> tuple[str | int, object]:
+def _is(origin: object, kind: type) -> bool:
+    """Whether a generic's origin (`list`, `collections.abc.Sequence` ...) is a `kind`."""
+    return isinstance(origin, type) and issubclass(origin, kind)
+
+
+def _step(tp: object, step: str | int) -> tuple[str | int, object]:  # noqa: PLR0911 - one per kind
     """The field name for `step` inside a value of type `tp`, and the type one step in."""
     for o in _options(tp):
+        if isinstance(o, type) and issubclass(o, BaseModel) and o.__pydantic_root_model__:
+            return _step(o.model_fields["root"].annotation, step)
         origin, args = typing.get_origin(o), typing.get_args(o)
         if isinstance(step, str):
             if _is_model(o):
                 return _aliases(o).get(step, (step, None))  # type: ignore[arg-type]
-            if origin is dict and args:
+            if _is(origin, collections.abc.Mapping) and args:
                 return step, args[-1]
-        elif origin in (list, set, frozenset) and len(args) == _MAX_ARGS:
-            return step, args[0]
         elif origin is tuple and args:
             if args[-1] is Ellipsis:
                 return step, args[0]
             return step, args[step] if step < len(args) else None
+        elif _is(origin, collections.abc.Iterable) and len(args) == _MAX_ARGS:
+            return step, args[0]
     return step, None
 
 
@@ -93,20 +104,14 @@ def parse(obj: object, model: type[M], /, *, choice: int = 0) -> tuple[M, FieldC
     Raises:
         pydantic.ValidationError: If the JSON does not validate against `model`.
         FieldsError: As `confidence` does.
-        TypeError: If `model` is not a pydantic model class.
+        TypeError: If `model` is not a pydantic model class, or `choice` is not an int.
         ValueError: If `obj` is a `TokenDistribution` (one choice already) and `choice` is not 0.
     """
     given: object = model  # checked as a caller may pass anything
     if not (isinstance(given, type) and issubclass(given, BaseModel)):
         msg = f"fields.parse(d, model): model is a pydantic model class, got {given!r}"
         raise TypeError(msg)
-    if isinstance(obj, TokenDistribution) and choice != 0:
-        msg = (
-            f"fields.parse(d, model, choice={choice!r}): d is a TokenDistribution, one choice "
-            "already; pass the response to pick a choice, or leave choice out"
-        )
-        raise ValueError(msg)
-    d = obj if isinstance(obj, TokenDistribution) else parse_response(obj, choice=choice)
+    d = distribution(obj, choice, "fields.parse(d, model, choice=")
     fc = confidence(d, schema=model)
     instance = _parsed(obj, model, choice)
     if instance is None:

@@ -12,14 +12,18 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from tokenprobs._optional import require
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, check_flag
 from tokenprobs.fields import _view
+from tokenprobs.fields._walk import pointer
 
 if TYPE_CHECKING:
     from tokenprobs.fields._decision import Decision
     from tokenprobs.models import TokenDistribution
 
 __all__ = ["FieldConfidence", "FieldConfidences", "Key"]
+
+_LISTED = 5
+"""How many leaves a KeyError's message lists."""
 
 Key = tuple[str | int, ...] | str | int
 """A path tuple (`("items", 0, "sku")`), a JSON pointer (`"/items/0/sku"`), a top-level key
@@ -149,10 +153,26 @@ class FieldConfidences(Sequence[FieldConfidence]):
             raise TypeError(msg)
         found = self._find(given)
         if found is None:
-            some = ", ".join(leaf.pointer or '""' for leaf in self._leaves[:5])
-            msg = f"no leaf at {key!r}; leaves are at JSON pointers like {some}"
-            raise KeyError(msg)
+            raise KeyError(self._missing(given))
         return found
+
+    def _missing(self, key: tuple[str | int, ...] | str) -> str:
+        """Why no leaf is at `key`: it holds some (an object or array), or which leaves exist."""
+        if isinstance(key, tuple):
+            at = pointer(key)
+        elif key == "" or key.startswith("/"):
+            at = key
+        else:
+            at = pointer((key,))
+        under = [leaf.pointer for leaf in self._leaves if leaf.pointer.startswith(at + "/")]
+        if under:
+            some = ", ".join(under[:_LISTED]) + (" …" if len(under) > _LISTED else "")
+            return (
+                f"no leaf at {key!r}: {at} is an object or array, not a leaf; its "
+                f"{len(under)} leaves are at {some}"
+            )
+        some = ", ".join(leaf.pointer or '""' for leaf in self._leaves[:_LISTED])
+        return f"no leaf at {key!r}; leaves are at JSON pointers like {some}"
 
     def _find(self, key: tuple[str | int, ...] | str) -> FieldConfidence | None:
         if isinstance(key, tuple):
@@ -194,7 +214,9 @@ class FieldConfidences(Sequence[FieldConfidence]):
 
         Raises:
             MissingDependencyError: Without pandas (`pip install 'pytokenprobs[pandas]'`).
+            TypeError: If `decisions` is not True or False.
         """
+        check_flag(decisions, "decisions", "also read every leaf's decision")
         pd = require("pandas", extra="pandas", feature="FieldConfidences.to_pandas")
         rows = [_row(leaf, decisions=decisions) for leaf in self._leaves]
         columns = list(rows[0]) if rows else ["pointer", "value", "prob", "logprob"]
@@ -205,7 +227,12 @@ class FieldConfidences(Sequence[FieldConfidence]):
         return _view.to_html(self)
 
     def to_text(self, *, color: bool = True) -> str:
-        """The JSON with each value coloured by its probability, for a terminal (ANSI)."""
+        """The JSON with each value coloured by its probability, for a terminal (ANSI).
+
+        Raises:
+            TypeError: If `color` is not True or False.
+        """
+        check_flag(color, "color", "ANSI colours, or each probability written after its value")
         return _view.to_text(self, color=color)
 
     def _repr_html_(self) -> str:

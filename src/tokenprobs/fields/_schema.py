@@ -22,6 +22,7 @@ OPEN: None = None
 """`Schema.allowed` for a leaf whose values are not a finite set (free strings, numbers)."""
 
 _MAX_DEPTH = 64
+_MAX_BRANCHES = 256
 
 
 def _unwrap(schema: object) -> Mapping[str, Any]:
@@ -30,10 +31,20 @@ def _unwrap(schema: object) -> Mapping[str, Any]:
         if isinstance(out, Mapping):
             return out
     if isinstance(schema, Mapping):
-        if schema.get("type") == "json_schema" and isinstance(schema.get("json_schema"), Mapping):
-            inner = schema["json_schema"].get("schema")
+        if schema.get("type") == "json_schema" and "json_schema" in schema:
+            box = schema["json_schema"]
+            inner = box.get("schema") if isinstance(box, Mapping) else None
             if isinstance(inner, Mapping):
                 return inner
+            if isinstance(box, Mapping) and inner is None:
+                return {}  # a response_format without a schema constrains nothing
+            msg = (
+                "schema is a response_format whose json_schema.schema is no schema dict (got "
+                f"{a_type(inner if isinstance(box, Mapping) else box)}): pass {{'type': "
+                "'json_schema', 'json_schema': {'name': ..., 'schema': {...}}}, or the schema "
+                "itself"
+            )
+            raise SchemaError(msg)
         inner = schema.get("schema")
         if schema.get("type") == "json_object" and isinstance(inner, Mapping):
             return inner  # llama-cpp-python's response_format
@@ -85,12 +96,15 @@ class Schema:
             if isinstance(node.get(key), list):
                 return self._union(node, key, depth)
         if isinstance(node.get("allOf"), list):
-            merged: dict[str, Any] = {k: v for k, v in node.items() if k != "allOf"}
+            # every combination of the parts' alternatives: `allOf: [{anyOf: [A, null]}]` is A
+            # or null, not A
+            merged: list[dict[str, Any]] = [{k: v for k, v in node.items() if k != "allOf"}]
             for sub in node["allOf"]:
                 if isinstance(sub, Mapping):
-                    for b in self._branches(sub, depth + 1)[:1]:
-                        merged.update(b)
-            return self._branches(merged, depth + 1)
+                    merged = [{**m, **b} for m in merged for b in self._branches(sub, depth + 1)]
+                    if len(merged) > _MAX_BRANCHES:
+                        return [{}]  # too many to read: nothing is assumed
+            return [b for m in merged for b in self._branches(m, depth + 1)]
         return [node]
 
     def _union(self, node: Mapping[str, Any], key: str, depth: int) -> list[Mapping[str, Any]]:

@@ -8,6 +8,7 @@ candidate-set base without touching the rest.
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ class Stream:
     logprobs: NDArray[np.float64]
     """Sampled logprobs, an unknown one replaced by its upper bound (the lowest returned
     alternative's logprob, which the sampled token did not beat; 0 without alternatives)."""
+    unescaped: bool = False
+    """Token texts written as escapes (on shapes without `bytes`) were read as those bytes, as
+    that spelt the content; `candidates` reads the alternatives' texts the same way."""
 
 
 _ESCAPED = re.compile(r"(?:bytes:)?((?:\\x[0-9a-fA-F]{2})+)")
@@ -58,14 +62,73 @@ def _token_bytes(d: TokenDistribution, *, unescape: bool) -> list[bytes]:
     With `unescape`, a text written as escapes (`\xf0\x9f`, `bytes:\xf0`: a token that splits
     a character, on shapes without `bytes`) stands for those bytes.
     """
-    out: list[bytes] = []
-    for t, b in zip(d.tokens, d.token_bytes, strict=True):
-        if b is not None:
-            out.append(bytes(b))
-            continue
-        m = _ESCAPED.fullmatch(t) if unescape else None
-        out.append(bytes.fromhex(m.group(1).replace("\\x", "")) if m else t.encode("utf-8"))
-    return out
+    return [
+        bytes(b) if b is not None else _text_bytes(t, unescape=unescape)
+        for t, b in zip(d.tokens, d.token_bytes, strict=True)
+    ]
+
+
+def _text_bytes(t: str, *, unescape: bool) -> bytes:
+    """A token's bytes from its text: its UTF-8, or with `unescape` the bytes its escapes spell."""
+    m = _ESCAPED.fullmatch(t) if unescape else None
+    return bytes.fromhex(m.group(1).replace("\\x", "")) if m else t.encode("utf-8")
+
+
+def _char_starts(buf: bytes) -> NDArray[np.bool_]:
+    """Per byte: whether a character of `buf.decode("utf-8", errors="replace")` starts there.
+
+    A UTF-8 lead byte; where the bytes are no UTF-8 (a bare logprobs object: no content checked
+    them), each run the decoder replaces by one U+FFFD starts one character, so character offsets
+    index the text the result shows.
+    """
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    starts: NDArray[np.bool_] = (raw & 0xC0) != 0x80  # noqa: PLR2004 - UTF-8 continuation bytes
+    at, view = 0, memoryview(buf)
+    while True:
+        try:
+            codecs.utf_8_decode(view[at:], "strict", True)  # noqa: FBT003 - final, positional only
+        except UnicodeDecodeError as exc:
+            a, b = at + exc.start, at + exc.end
+            starts[a] = True
+            starts[a + 1 : b] = False
+            at = b
+        else:
+            return starts
+
+
+def _no_tokens(d: TokenDistribution) -> FieldsError:
+    """The error for a distribution without tokens: why, and what to do."""
+    if d.content:
+        why = f"its {len(d.content):,}-character content has no logprobs"
+        fix = "ask for logprobs=True with response_format"
+    elif d.incomplete or d.finish_reason == "length":
+        why = f"the output is empty (finish_reason={d.finish_reason!r})"
+        fix = "raise max_tokens (a reasoning model may have spent them all on reasoning)"
+    else:
+        why = f"the output is empty (finish_reason={d.finish_reason!r})"
+        fix = "there is no JSON to read"
+    return FieldsError(f"the distribution has no tokens: {why}; {fix}")
+
+
+def _spelling(
+    d: TokenDistribution, pieces: list[bytes], want: bytes
+) -> tuple[list[bytes], bool] | None:
+    """The tokens' bytes (and whether escapes were read) the first way that spells `want`.
+
+    None when no fallback spells it. Escaped split characters are read as bytes, and control
+    tokens the content lacks (an EOS, harmony markup) as holding none of it, each or both (a
+    legacy Completions answer ending in an EOS), only when that spells the content.
+    """
+    tries = [(pieces, False)]
+    if any(b is None for b in d.token_bytes):
+        tries.append((_token_bytes(d, unescape=True), True))
+    if not d.in_content.all():
+        inside = d.in_content.tolist()
+        tries += [
+            ([p if keep else b"" for p, keep in zip(t, inside, strict=True)], unescaped)
+            for t, unescaped in tries
+        ]
+    return next(((t, u) for t, u in tries[1:] if b"".join(t) == want), None)
 
 
 def stream(d: TokenDistribution) -> Stream:
@@ -82,24 +145,15 @@ def stream(d: TokenDistribution) -> Stream:
         msg = "this distribution is a refusal (logprobs.refusal), not a structured output"
         raise FieldsError(msg)
     if len(d) == 0:
-        msg = "the distribution has no tokens: ask for logprobs=True with response_format"
-        raise FieldsError(msg)
+        raise _no_tokens(d)
     pieces = _token_bytes(d, unescape=False)
     buf = b"".join(pieces)
+    unescaped = False
     if d.content is not None:
         want = d.content.encode("utf-8")
-        if buf != want and any(b is None for b in d.token_bytes):
-            # escaped split characters are read as bytes only when that spells the content
-            unescaped = _token_bytes(d, unescape=True)
-            if b"".join(unescaped) == want:
-                pieces, buf = unescaped, want
-        if buf != want and not d.in_content.all():
-            # control tokens the content lacks (an EOS, harmony markup) hold no bytes of it
-            kept = [
-                piece if inside else b"" for piece, inside in zip(pieces, d.in_content, strict=True)
-            ]
-            if b"".join(kept) == want:
-                pieces, buf = kept, want
+        spelt = _spelling(d, pieces, want) if buf != want else None
+        if spelt is not None:
+            (pieces, unescaped), buf = spelt, want
         if buf != want:
             at = next((k for k, (x, y) in enumerate(zip(buf, want, strict=False)) if x != y), None)
             at = min(len(buf), len(want)) if at is None else at
@@ -119,9 +173,8 @@ def stream(d: TokenDistribution) -> Stream:
     lens = np.fromiter(map(len, pieces), dtype=np.intp, count=len(pieces))
     ends = np.cumsum(lens)
     starts = ends - lens
-    raw = np.frombuffer(buf, dtype=np.uint8)
     char_of = np.zeros(len(buf) + 1, dtype=np.intp)
-    np.cumsum((raw & 0xC0) != 0x80, out=char_of[1:])  # noqa: PLR2004 - UTF-8 continuation bytes
+    np.cumsum(_char_starts(buf), out=char_of[1:])
     lp = np.minimum(d.logprobs, 0.0)  # a positive (coarse) logprob is probability 1, as in metrics
     support = d.support_logprobs
     # the best returned token other than a sampled one at 0.0 is the second largest of the support
@@ -145,24 +198,30 @@ def stream(d: TokenDistribution) -> Stream:
         forced=forced,
         unknown=unknown,
         logprobs=np.where(unknown, bound, lp),
+        unescaped=unescaped,
     )
 
 
-def candidates(d: TokenDistribution, i: int) -> list[tuple[bytes, float, bool]]:
+def candidates(
+    d: TokenDistribution, i: int, *, unescape: bool = False
+) -> list[tuple[bytes, float, bool]]:
     """The distinct returned tokens at position `i`: bytes, logprob, whether it is the sampled one.
 
     The alternatives deduplicated by bytes, plus the sampled token where it is not among them;
-    the sentinel (`-inf`) is left out.
+    the sentinel (`-inf`) is left out. A token without `bytes` is its text's UTF-8, or with
+    `unescape` (`Stream.unescaped`) the bytes its escapes spell, as the stream read them.
     """
     support = d.support_logprobs[i]
     width = support.shape[0] - 1
     sampled_b = d.token_bytes[i]
-    sampled = bytes(sampled_b) if sampled_b is not None else d.tokens[i].encode("utf-8")
+    sampled = (
+        bytes(sampled_b) if sampled_b is not None else _text_bytes(d.tokens[i], unescape=unescape)
+    )
     out: list[tuple[bytes, float, bool]] = []
     for c, (tok, raw) in enumerate(zip(d.top_tokens[i], d.top_bytes[i], strict=True)):
         lp = float(support[c])
         if lp > -math.inf:
-            b = bytes(raw) if raw is not None else tok.encode("utf-8")
+            b = bytes(raw) if raw is not None else _text_bytes(tok, unescape=unescape)
             out.append((b, lp, b == sampled))
     if support[width] > -math.inf:
         out.append((sampled, float(support[width]), True))

@@ -92,7 +92,14 @@ def _scalar(buf: bytes, i: int, path: Path, leaves: list[Leaf]) -> int:
         raise _fail(buf, i, "a value")
     end = m.end()
     text = buf[i:end]
-    number: float = int(text) if text.lstrip(b"-").isdigit() else float(text)
+    try:
+        number: float = int(text) if text.lstrip(b"-").isdigit() else float(text)
+    except ValueError:  # more digits than sys.get_int_max_str_digits(), as json.loads refuses
+        msg = (
+            f"the number at byte {i} ({end - i:,} characters) has more digits than Python "
+            "reads as an int, as json.loads refuses it (sys.set_int_max_str_digits raises it)"
+        )
+        raise _StoppedError(msg, i) from None
     leaves.append(Leaf(path, number, i, end))
     return end
 
@@ -125,16 +132,18 @@ def walk(buf: bytes, start: int = 0) -> tuple[list[Leaf], int]:
         raise JSONNotFoundError(str(exc)) from None
 
 
-def _read(buf: bytes, start: int) -> tuple[list[Leaf], int]:  # noqa: C901, PLR0912, PLR0915 - one state machine
+def _read(buf: bytes, start: int) -> tuple[list[Leaf], int]:  # noqa: C901, PLR0912 - one state machine
     """`walk`, failing with `_StoppedError`, which says where reading stopped."""
     leaves: list[Leaf] = []
-    # each frame: [is_object, path, next index or current key, container start offset, count]
-    stack: list[list[object]] = []
+    # per open container, whether it is an object; `keys` is the path to the value being read
+    # (each container's current key or index), extended and cut in place: a copy per level would
+    # cost memory quadratic in the depth (64,000 `[` of a looping model: gigabytes)
+    objs: list[bool] = []
+    keys: list[str | int] = []
     i = _WS.match(buf, start).end()  # type: ignore[union-attr]
     n = len(buf)
-    path: Path = ()
     while True:
-        # --- a value is expected at i, at `path`
+        # --- a value is expected at i, at `keys`
         if i >= n:
             raise _fail(buf, i, "a value")
         c = buf[i]
@@ -143,41 +152,38 @@ def _read(buf: bytes, start: int) -> tuple[list[Leaf], int]:  # noqa: C901, PLR0
             j = _WS.match(buf, i + 1).end()  # type: ignore[union-attr]
             close = ord("}") if obj else ord("]")
             if j < n and buf[j] == close:
-                leaves.append(Leaf(path, {} if obj else [], i, j + 1))
+                leaves.append(Leaf(tuple(keys), {} if obj else [], i, j + 1))
                 i = j + 1
             elif obj:
                 key, i = _member(buf, j, "a key or '}'")
-                stack.append([True, path, key])
-                path = (*path, key)
+                objs.append(True)
+                keys.append(key)
                 continue
             else:
-                stack.append([False, path, 0])
-                path = (*path, 0)
+                objs.append(False)
+                keys.append(0)
                 i = j
                 continue
         else:
-            i = _scalar(buf, i, path, leaves)
+            i = _scalar(buf, i, tuple(keys), leaves)
         # --- a value ended at i: close containers or move to the next member
         while True:
-            if not stack:
+            if not objs:
                 return leaves, i
             i = _WS.match(buf, i).end()  # type: ignore[union-attr]
-            frame = stack[-1]
-            is_obj, parent = frame[0], frame[1]
+            is_obj = objs[-1]
             c = buf[i] if i < n else -1
             if c == ord(","):
                 j = _WS.match(buf, i + 1).end()  # type: ignore[union-attr]
                 if is_obj:
-                    key, i = _member(buf, j, "a key")
-                    path = (*parent, key)  # type: ignore[misc]
+                    keys[-1], i = _member(buf, j, "a key")
                 else:
-                    frame[2] = index = frame[2] + 1  # type: ignore[operator]
-                    path = (*parent, index)  # type: ignore[misc]
+                    keys[-1] = int(keys[-1]) + 1
                     i = j
                 break
             if c == (ord("}") if is_obj else ord("]")):
-                stack.pop()
-                path = parent  # type: ignore[assignment]
+                objs.pop()
+                keys.pop()
                 i += 1
                 continue
             raise _fail(buf, i, "',' or '}'" if is_obj else "',' or ']'")
@@ -203,14 +209,21 @@ def find(buf: bytes) -> tuple[list[Leaf], int, int]:
     starts = early + [k for k in range(len(buf)) if buf[k] in _OPEN]
     errors: list[str] = []
     tried: set[int] = set()
-    # where failed attempts read valid JSON: the few first ones' spans; then, as the brackets
-    # are tried from the left, how far any of them read
+    # where failed attempts read valid JSON: the first ones' spans; then, as the brackets are
+    # tried from the left, how far any of them read. Both phases try starts from the left, so
+    # "inside a span" is "before the furthest end of the spans begun before it", swept once (a
+    # scan of every span per start was quadratic: 23 s for a looping model's 18,000 fences)
     read: list[tuple[int, int]] = []
-    reached = 0
+    reached = swept = cover = 0
     for n, s in enumerate(starts):
         s = _WS.match(buf, s).end()  # type: ignore[union-attr]  # noqa: PLW2901
         bracket = n >= len(early)
-        inside = (bracket and s < reached) or any(a < s < b for a, b in read)
+        if n == len(early):
+            swept = cover = 0  # the brackets start from the left again
+        while swept < len(read) and read[swept][0] < s:
+            cover = max(cover, read[swept][1])
+            swept += 1
+        inside = (bracket and s < reached) or s < cover
         if s in tried or s >= len(buf) or inside:
             continue
         tried.add(s)
