@@ -54,8 +54,8 @@ def test_ask_responses_endpoint(served):
     """`--endpoint responses` calls /responses."""
     route = served.post("/responses").respond(200, json=response(POSITIONS))
     argv = ["ask", "Hi", "--model", "gpt-4o-mini", "--endpoint", "responses", "--json"]
-    assert cli.main([*argv, "--max-tokens", "5"]) == 0
-    assert json.loads(route.calls.last.request.content)["max_output_tokens"] == 5
+    assert cli.main([*argv, "--max-tokens", "16"]) == 0
+    assert json.loads(route.calls.last.request.content)["max_output_tokens"] == 16
 
 
 def test_no_key_prints_one_line_and_exits_with_usage(monkeypatch, capsys):

@@ -235,6 +235,18 @@ CASES = [
         err(400, BELOW, "top_logprobs", "integer_below_min_value"),
     ),
     case(
+        "responses.max_output_tokens.below_min",
+        RESP,
+        {"model": "gpt-4o", "top_logprobs": 2, "max_output_tokens": 1},
+        err(
+            400,
+            "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, "
+            "but got 1 instead.",
+            "max_output_tokens",
+            "integer_below_min_value",
+        ),
+    ),
+    case(
         "responses.top_logprobs.above_cap",
         RESP,
         {"model": "gpt-5.4", "reasoning": {"effort": "none"}, "top_logprobs": 6},

@@ -74,6 +74,11 @@ REQUESTS = [
     ("responses.top_logprobs.type", "responses", {"model": "gpt-5.6-terra", "top_logprobs": "3"}),
     ("responses.top_logprobs.below_min", "responses", {"model": "gpt-4o", "top_logprobs": -1}),
     (
+        "responses.max_output_tokens.below_min",
+        "responses",
+        {"model": "gpt-4o", "top_logprobs": 2, "max_output_tokens": 15},
+    ),
+    (
         "responses.top_logprobs.above_cap",
         "responses",
         {"model": "gpt-5.4", "reasoning": {"effort": "none"}, "top_logprobs": 8},

@@ -21,6 +21,7 @@ __all__ = [
     "INCLUDE_VALUES",
     "above_cap_inferred",
     "above_cap_observed",
+    "below",
     "below_zero",
     "chat_logprobs_refused",
     "completions_clamped",
@@ -78,9 +79,13 @@ def _int(ctx: Context, name: str) -> int | None:
 
 
 def below_zero(name: str) -> Check:
+    return below(name, 0)
+
+
+def below(name: str, least: int) -> Check:
     def check(ctx: Context) -> Fields | None:
         value = _int(ctx, name)
-        return {"got": value} if value is not None and value < 0 else None
+        return {"got": value} if value is not None and value < least else None
 
     return check
 

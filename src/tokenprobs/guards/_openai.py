@@ -15,6 +15,7 @@ from tokenprobs.guards._conditions import (
     INCLUDE_LOGPROBS,
     above_cap_inferred,
     above_cap_observed,
+    below,
     below_zero,
     chat_logprobs_refused,
     completions_clamped,
@@ -81,7 +82,8 @@ MODEL_FAMILIES: tuple[ModelFamily, ...] = (
 _TYPE_MSG = "Invalid type for '{name}': expected {expected}, but got {{kind}} instead."
 _CAP_MSG = "Invalid value for 'top_logprobs': must be less than or equal to {cap}."
 _MIN_TEMPLATE = (
-    "Invalid '{name}': integer below minimum value. Expected a value >= 0, but got {{got}} instead."
+    "Invalid '{name}': integer below minimum value. Expected a value >= {least}, but got {{got}} "
+    "instead."
 )
 _CONFORMANCE = "third-party conformance test, gpt-5.6-terra, 2026-08-30"
 _REASONING_MSG = "logprobs are not supported with reasoning models."
@@ -111,14 +113,16 @@ def _invalid_type(
     )
 
 
-def _below_min(rule_id: str, name: str, *, trigger: str, evidence: Evidence, source: str) -> Rule:
-    """The API's `integer_below_min_value` answer for an integer parameter `name` below 0."""
+def _below_min(
+    rule_id: str, name: str, *, trigger: str, evidence: Evidence, source: str, least: int = 0
+) -> Rule:
+    """The API's `integer_below_min_value` answer for an integer parameter `name` below `least`."""
     return Rule(
         id=rule_id,
         trigger=trigger,
-        check=below_zero(name),
+        check=below(name, least),
         status=400,
-        message=_MIN_TEMPLATE.format(name=name),
+        message=_MIN_TEMPLATE.format(name=name, least=least),
         param=name,
         code="integer_below_min_value",
         evidence=evidence,
@@ -269,6 +273,15 @@ RESPONSES_RULES: tuple[Rule, ...] = (
         "top_logprobs",
         trigger="`top_logprobs` (without that `include`) on a reasoning model",
         source=_CONFORMANCE,
+    ),
+    _below_min(
+        "responses.max_output_tokens.below_min",
+        "max_output_tokens",
+        least=16,
+        trigger="`max_output_tokens` < 16 (Chat's `max_tokens=1` has no Responses equivalent)",
+        evidence="OBS",
+        source="vectorize-io/hindsight #58 (the whole body, via Azure); QuantumNous/new-api "
+        "#2438; braintrustdata/lingua PR #186",
     ),
 )
 
