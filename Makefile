@@ -6,7 +6,7 @@ VENVF  := .venv-frameworks
 DEMO   := .venv-demo
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: demo test lint docs chromium test-openai3 test-openai2 test-frameworks bench integration integration-vllm clean
+.PHONY: demo test lint docs chromium test-openai3 test-openai2 test-frameworks test-dist bench integration integration-vllm clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,11 +48,11 @@ chromium:
 
 test-openai3: $(VENV)/.installed chromium
 	@$(VENV)/bin/python -c "import openai; print('openai', openai.__version__, '(httpx2)')"
-	$(VENV)/bin/pytest -m "not integration and not frameworks" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not integration and not frameworks and not dist" $(PYTEST_ARGS)
 
 test-openai2: $(VENV2)/.installed
 	@$(VENV2)/bin/python -c "import openai; print('openai', openai.__version__, '(httpx), no extras')"
-	TOKENPROBS_FUZZ=default $(VENV2)/bin/pytest -m "not integration and not extras and not browser and not frameworks" $(PYTEST_ARGS)
+	TOKENPROBS_FUZZ=default $(VENV2)/bin/pytest -m "not integration and not extras and not browser and not frameworks and not dist" $(PYTEST_ARGS)
 
 # only the framework tests (tests/frameworks/); TOKENPROBS_FRAMEWORKS=required makes a framework
 # that failed to install an error there, not a skipped module
@@ -60,7 +60,12 @@ test-frameworks: $(VENVF)/.installed
 	@$(VENVF)/bin/python -c "import importlib.metadata as m; print(*(f'{d} {m.version(d)}' for d in ('langchain-openai', 'langchain-ollama', 'ollama', 'litellm', 'pydantic-ai-slim', 'dspy', 'openai')), sep=', ')"
 	TOKENPROBS_FRAMEWORKS=required $(VENVF)/bin/pytest -m frameworks tests/frameworks $(PYTEST_ARGS)
 
-test: lint docs test-openai3 test-openai2 test-frameworks
+# what `pip install pytokenprobs` gets: the sdist, the wheel built from it, installed with no
+# extras in a virtualenv of its own and run from outside this checkout
+test-dist: $(VENV)/.installed
+	$(VENV)/bin/pytest -m dist tests/test_dist.py $(PYTEST_ARGS)
+
+test: lint docs test-openai3 test-openai2 test-frameworks test-dist
 
 integration: chromium
 	bash scripts/integration.sh

@@ -473,6 +473,17 @@ def test_help_lists_every_exit_code(capsys):
         assert re.search(rf"\b{code} [A-Za-z]", said), code
 
 
+def test_version_and_python_m_tokenprobs(capsys):
+    """`tokenprobs --version` prints the version; `python -m tokenprobs` is the command."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"tokenprobs {tp.__version__}\n"
+    argv = [sys.executable, "-m", "tokenprobs", "--version"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)  # noqa: S603 - ours
+    assert (done.returncode, done.stdout) == (0, f"tokenprobs {tp.__version__}\n"), done.stderr
+
+
 @pytest.mark.parametrize(
     "argv",
     [["demo", "--bogus"], ["ask", "Hi", "--model", "m", "--top-logprob", "3", "--bogus"]],

@@ -15,6 +15,7 @@ import codecs
 import io
 import sys
 import warnings
+from importlib.metadata import version
 from typing import TYPE_CHECKING, TextIO
 
 from tokenprobs._urls import redact
@@ -128,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
         f"be read, {EXIT_API} API error, {EXIT_GUARD} refused before sending, "
         f"{EXIT_SOME_FAILED} some lines or texts failed (the others shown), "
         f"{EXIT_INTERRUPTED} interrupted (Ctrl-C)",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"tokenprobs {version('pytokenprobs')}"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_show_parsers(sub)
