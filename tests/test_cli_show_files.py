@@ -50,13 +50,37 @@ def test_a_truncated_batch_line_fails_in_place_and_the_rest_is_shown(tmp_path, c
     captured = capsys.readouterr()
     rows = [json.loads(ln) for ln in captured.out.splitlines()]
     assert [r["custom_id"] for r in rows] == ["a", "", "b", "c"]
-    assert f"line 2 of {path} is not JSON" in rows[1]["error"]
+    assert f"line 2 of {path} is cut short (it stops after byte 13, " in rows[1]["error"]
     assert [r["distribution"]["tokens"] for r in rows if "distribution" in r] == [
         ["alpha"],
         ["beta"],
         ["gamma"],
     ]
     assert captured.err == "tokenprobs: 1 of 4 lines failed\n"
+
+
+@pytest.mark.parametrize("end", ["\n", ""], ids=["line-break", "end-of-file"])
+def test_a_batch_file_cut_mid_line_says_it_is_truncated(tmp_path, capsys, end):
+    """A file cut mid-line said "not JSON (... at line 2 column 0)", a line it has not: no more."""
+    cut = _batch_line("b", _body("beta"))[:100]
+    path = tmp_path / "out.jsonl"
+    path.write_text(_batch_line("a", _body("alpha")) + "\n" + cut + end)
+    assert cli.main(["show", str(path), "--format", "json"]) == cli.EXIT_SOME_FAILED
+    error = json.loads(capsys.readouterr().out.splitlines()[1])["error"]
+    assert error == (
+        f"line 2 of {path} is cut short (it stops after byte 100, inside a string): the file is "
+        "truncated; download it again, e.g. "
+        "client.files.content(batch.output_file_id).write_to_file(path)"
+    )
+
+
+def test_a_batch_line_that_is_not_json_names_its_byte_from_1(tmp_path, capsys):
+    """A malformed (not cut) line names the byte of the line where JSON breaks, counted from 1."""
+    path = tmp_path / "out.jsonl"
+    path.write_text(_batch_line("a", _body("alpha")) + '\n{"custom_id": x}\n')
+    assert cli.main(["show", str(path), "--format", "json"]) == cli.EXIT_SOME_FAILED
+    error = json.loads(capsys.readouterr().out.splitlines()[1])["error"]
+    assert error == f"line 2 of {path} is not JSON at byte 15 of the line (expected value)"
 
 
 def test_an_unreadable_batch_line_is_labelled_by_its_number(tmp_path, capsys):

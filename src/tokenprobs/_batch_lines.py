@@ -30,7 +30,7 @@ def batch_line(line: bytes, number: int, where: str) -> tuple[str, dict[str, obj
     try:
         obj = pydantic_core.from_json(line)
     except ValueError as exc:
-        msg = f"line {number} of {where} is not JSON ({exc})"
+        msg = f"line {number} of {where} {_not_json(line, exc)}"
         raise UnsupportedResponseError(msg) from exc
     cid = obj.get("custom_id") if isinstance(obj, dict) else None
     if not isinstance(cid, str):
@@ -42,6 +42,35 @@ def batch_line(line: bytes, number: int, where: str) -> tuple[str, dict[str, obj
             )
         raise UnsupportedResponseError(msg, field="custom_id")
     return cid, obj
+
+
+_AT = re.compile(r"^(?P<what>.*) at line (?P<line>\d+) column (?P<column>\d+)$")
+
+
+def _not_json(line: bytes, exc: ValueError) -> str:
+    """Why `line` (not JSON: `exc`) cannot be read, its place counted in the line's bytes from 1.
+
+    The JSON reader counts lines inside the text it was given: a Batch line cut short ends with
+    the line break, where it said "at line 2 column 0", a line the file does not have.
+    """
+    text = line.rstrip()
+    try:
+        pydantic_core.from_json(text)
+    except ValueError as stripped:
+        why = str(stripped)
+    else:  # what is wrong is between the JSON and the line break (a form feed)
+        why = str(exc)
+    if why.startswith("EOF while parsing"):
+        inside = why.removeprefix("EOF while parsing ").partition(" at line ")[0]
+        return (
+            f"is cut short (it stops after byte {len(text):,}, inside {inside}): the file is "
+            "truncated; download it again, e.g. "
+            "client.files.content(batch.output_file_id).write_to_file(path)"
+        )
+    at = _AT.match(why)
+    if at is None or at["line"] != "1":
+        return f"is not JSON ({why})"
+    return f"is not JSON at byte {int(at['column']):,} of the line ({at['what']})"
 
 
 def salvaged_id(line: bytes) -> str:
