@@ -283,7 +283,15 @@ def test_show_of_a_utf16_file_says_so(tmp_path, capsys):
     path = tmp_path / "view.json"
     path.write_text(APIREF.read_text(), encoding="utf-16")
     assert cli.main(["show", str(path)]) == cli.EXIT_INPUT
-    assert "the file is UTF-16" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith(f"tokenprobs: {path} is UTF-16 (it starts with")
+
+
+def test_a_utf16_standard_input_is_named_standard_input(monkeypatch, capsys):
+    """`Get-Content x | tokenprobs show -` in UTF-16 said "the file is UTF-16": there is none."""
+    raw = APIREF.read_text().encode("utf-16")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    assert cli.main(["show", "-"]) == cli.EXIT_INPUT
+    assert capsys.readouterr().err.startswith("tokenprobs: standard input is UTF-16 (it starts")
 
 
 def test_a_jsonl_log_of_good_lines_labels_each_by_its_line(tmp_path, capsys, monkeypatch):

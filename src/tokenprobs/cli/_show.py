@@ -145,9 +145,9 @@ def _head_first(read: Callable[[int], bytes], path: Path, *, max_bytes: int) -> 
     """
     want = min(_HEAD, max_bytes + 1)
     head = read(want)
-    refuse_utf16(head)
+    name = "standard input" if str(path) == "-" else str(path)
+    refuse_utf16(head, name=name)
     if b"\x00" in head:
-        name = "standard input" if str(path) == "-" else str(path)
         msg = f"{name} looks binary (it has NUL bytes): expected JSON, JSONL or SSE text"
         raise TokenprobsError(msg)
     return head if len(head) < want else head + read(max_bytes + 1 - len(head))
