@@ -31,6 +31,7 @@ __all__ = [
     "model_name",
     "port",
     "positive",
+    "prompt_text",
     "read_text",
     "temperature",
     "utf8",
@@ -86,6 +87,21 @@ def model_name(value: str) -> str:
     """A model id that is not empty (`--model ""`: the API would refuse it with a 400)."""
     if not value.strip():
         msg = f"must be a model's name (e.g. gpt-4o-mini, or your server's), got {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def prompt_text(value: str) -> str:
+    """A prompt with something in it, or `-` (standard input, checked once read).
+
+    An empty or blank user message is sent by the API as it is, and answered as a greeting: the
+    probabilities of an answer to nothing (an unset shell variable, `ask "$Q"`).
+    """
+    if not value.strip():
+        msg = (
+            "must be the question to ask (or - to read it from standard input), got "
+            f"{value!r}, which has no text"
+        )
         raise argparse.ArgumentTypeError(msg)
     return value
 
