@@ -411,6 +411,49 @@ def test_output_closed_by_its_reader_ends_quietly_with_0(color):
     assert (run.returncode, run.stderr) == (0, b"")
 
 
+@pytest.mark.parametrize("fmt", ["text", "json", "html"])
+def test_output_closed_early_still_exits_6_when_lines_failed(fmt, tmp_path):
+    """`show batch.jsonl | head -1` exited 0 though a line had failed: 6 now, and the count."""
+    good = testing.chat_completion([("alpha", -0.1, [("alpha", -0.1)])] * 50)
+    failed = _batch_line("bad", status=500, body={"error": {"message": "boom"}})
+    path = tmp_path / "batch_output.jsonl"
+    path.write_text("\n".join([failed, *(_batch_line(f"q{i}", body=good) for i in range(200))]))
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        run = subprocess.run(  # noqa: S603 - our own command line
+            [sys.executable, "-m", "tokenprobs.cli", "show", str(path), "--format", fmt],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "NO_COLOR": "1"},
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (run.returncode, run.stderr) == (
+        cli.EXIT_SOME_FAILED,
+        b"tokenprobs: 1 of 201 lines failed\n",
+    )
+
+
+class _ClosedPipe(io.StringIO):
+    """A standard output whose reader has gone (`| head -1` done)."""
+
+    def write(self, _):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_score_output_closed_early_still_exits_6_when_texts_failed(tmp_path, monkeypatch, capsys):
+    """`score texts.txt | head -1` exited 0 though texts had failed: 6 now, and the count."""
+    _scored_texts(monkeypatch)
+    path = tmp_path / "texts.txt"
+    path.write_text("one\ntwo\n")
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    argv = ["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    assert cli.main(argv) == cli.EXIT_SOME_FAILED
+    assert capsys.readouterr().err == "tokenprobs: 2 of 2 texts failed\n"
+
+
 @pytest.mark.filterwarnings("always::tokenprobs.exceptions.TokenprobsWarning")
 def test_a_warning_is_one_line_naming_tokenprobs(tmp_path, capsys):
     """A file's warning is `tokenprobs: warning: ...` on one line, not Python's file:line form."""

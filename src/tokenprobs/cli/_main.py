@@ -4,8 +4,9 @@ Exit codes: 0 success, 2 usage error (argparse's, a malformed base URL, a missin
 that cannot be parsed (file missing, binary, not UTF-8, too large, not a response), 4 an API
 error, 5 a request the guards refused, 6 some lines of a Batch output file (or texts of `score`)
 failed (the others are shown, each failure in its place), 130 interrupted (Ctrl-C). Output cut
-short by its reader (`tokenprobs show FILE | head`) ends the command quietly, exit 0. No error line
-shows the API key or the base URL's credentials.
+short by its reader (`tokenprobs show FILE | head`) ends the command quietly, with the exit code
+of what it found: 0, or 6 (and the count on stderr) when some lines or texts failed, read or
+not. No error line shows the API key or the base URL's credentials.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from tokenprobs.cli._views import (
     EXIT_INTERRUPTED,
     EXIT_SOME_FAILED,
     EXIT_USAGE,
+    discard_output,
 )
 from tokenprobs.exceptions import APIResponseError, MissingDependencyError, TokenprobsError
 from tokenprobs.render import visible
@@ -94,7 +96,8 @@ def _run(args: argparse.Namespace) -> int:
     """Run the subcommand; each failure is one line and its exit code."""
     try:
         code: int = args.run(args)
-    except BrokenPipeError:
+    except BrokenPipeError:  # demo, ask: nothing failed that the reader did not read
+        discard_output()
         return 0
     except KeyboardInterrupt:
         print("tokenprobs: interrupted", file=sys.stderr)  # noqa: T201

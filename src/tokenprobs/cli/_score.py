@@ -6,7 +6,8 @@ progress bar on a terminal); one output line per text, in order: the summed logp
 of tokens with a logprob, the perplexity and the text, tab-separated (or a strict JSON object
 per line with `--json`, which also counts the `unscored` tokens).
 A file with no text (empty, or blank lines only) is an input error (exit 3), nothing sent.
-A text that could not be scored prints its error in its place; the exit code is then 6. Ctrl-C
+A text that could not be scored prints its error in its place, and the count on stderr; the
+exit code is then 6, also when the reader closed the output first (`| head -1`). Ctrl-C
 stops sending: the texts scored are printed, the others say `not run`, and the exit code is 130.
 """
 
@@ -24,7 +25,7 @@ import numpy as np
 from tokenprobs.cli._args import InputError, model_name, positive, read_text, utf8
 from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
 from tokenprobs.cli._redact import secrets_of
-from tokenprobs.cli._views import EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE
+from tokenprobs.cli._views import EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE, written
 from tokenprobs.render import plural
 from tokenprobs.scoring import score_many
 
@@ -87,16 +88,22 @@ def run_score(args: argparse.Namespace) -> int:
     finally:
         client.close()
     secrets = secrets_of(args, client)
-    failed = 0
-    for text, result in zip(texts, results, strict=True):
-        failed += isinstance(result, Exception)
-        print(_line(text, result, secrets, as_json=args.json))  # noqa: T201
+
+    def write() -> None:
+        for text, result in zip(texts, results, strict=True):
+            print(_line(text, result, secrets, as_json=args.json))  # noqa: T201
+
+    written(write)  # what failed is said and returned though the reader closed the output
     not_run = sum(isinstance(r, CancelledError) for r in results)
     if not_run:  # Ctrl-C: score_many returned what finished
         why = f"tokenprobs: interrupted ({not_run} of {plural(len(texts), 'text')} not scored)"
         print(why, file=sys.stderr)  # noqa: T201
         return EXIT_INTERRUPTED
-    return EXIT_SOME_FAILED if failed else 0
+    failed = sum(isinstance(r, Exception) for r in results)
+    if failed:
+        print(f"tokenprobs: {failed} of {plural(len(texts), 'text')} failed", file=sys.stderr)  # noqa: T201
+        return EXIT_SOME_FAILED
+    return 0
 
 
 def _line(

@@ -20,6 +20,7 @@ from tokenprobs.cli._views import (
     add_view_options,
     emit,
     emit_items,
+    written,
 )
 from tokenprobs.exceptions import APIResponseError, TokenprobsError
 from tokenprobs.render import plural
@@ -77,8 +78,8 @@ def _run_show(args: argparse.Namespace) -> int:
     if not batch and not failed and all(number == 0 for number, _, _ in shown):  # one response
         emit([r for _, _, r in shown if not isinstance(r, TokenprobsError)], args)
         return 0
-    emit_items([(label, r) for _, label, r in shown], args, batch=batch)
-    if failed:
+    written(lambda: emit_items([(label, r) for _, label, r in shown], args, batch=batch))
+    if failed:  # said and returned though the reader closed the output before the failures
         lines = len({number for number, _, _ in rows})
         print(f"tokenprobs: {failed} of {plural(lines, 'line')} failed", file=sys.stderr)  # noqa: T201
         return EXIT_SOME_FAILED

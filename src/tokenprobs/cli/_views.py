@@ -18,6 +18,8 @@ from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.render import MODES, canonical_mode
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tokenprobs.models import TokenDistribution
 
 __all__ = [
@@ -29,8 +31,10 @@ __all__ = [
     "EXIT_USAGE",
     "Item",
     "add_view_options",
+    "discard_output",
     "emit",
     "emit_items",
+    "written",
 ]
 
 EXIT_USAGE = 2
@@ -115,6 +119,34 @@ def emit_items(items: list[Item], args: argparse.Namespace, *, batch: bool) -> N
         else:
             out.write(render.to_text(r, mode=args.mode, top=args.top, color=_color()))
         out.flush()
+
+
+def written(write: Callable[[], object]) -> bool:
+    """Run `write`, the command's output; `False` when its reader closed it first (`| head -1`).
+
+    The command goes on to say (on stderr) and return what it found: lines that failed exit 6
+    though the reader stopped before them. Standard output then points at `os.devnull`, where
+    Python's flush at exit would fail again on the closed pipe (the signal module's advice).
+    """
+    try:
+        write()
+    except BrokenPipeError:
+        discard_output()
+        return False
+    return True
+
+
+def discard_output() -> None:
+    """Point the file descriptor of standard output at `os.devnull`, when it has one."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a test's or an embedding program's stream
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _redacted(
