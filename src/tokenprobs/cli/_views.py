@@ -106,7 +106,8 @@ def emit_items(items: list[Item], args: argparse.Namespace, *, batch: bool) -> N
     if fmt == "html":
         out.write(_html_page(items, args.mode))
         return
-    console = _rich_console() if _color() else None
+    color = _color()
+    console = _rich_console() if color else None
     for n, (label, r) in enumerate(items):
         if (
             label
@@ -117,7 +118,7 @@ def emit_items(items: list[Item], args: argparse.Namespace, *, batch: bool) -> N
         elif console is not None:
             console.print(render.to_rich(r, mode=args.mode, top=args.top))
         else:
-            out.write(render.to_text(r, mode=args.mode, top=args.top, color=_color()))
+            out.write(render.to_text(r, mode=args.mode, top=args.top, color=color))
         out.flush()
 
 
@@ -160,10 +161,12 @@ def _redacted(
 
 
 def _rich_console() -> Any:  # noqa: ANN401 - rich is optional
-    """A rich Console when rich is installed (the `[rich]` extra), else `None`.
+    """A rich Console that colours, when rich is installed (the `[rich]` extra), else `None`.
 
+    Made only once `_color` said yes, it colours whatever rich would make of the environment
+    (`FORCE_COLOR` on a dumb terminal: rich's own reading drops the colour the user asked for).
     Its output closed by the reader (`| head`), it raises `BrokenPipeError`, which the command
-    ends on quietly with 0 as without rich (rich's own Console exits with 1).
+    ends on quietly as without rich (rich's own Console exits with 1).
     """
     try:
         from rich.console import Console  # noqa: PLC0415
@@ -175,14 +178,24 @@ def _rich_console() -> Any:  # noqa: ANN401 - rich is optional
             self.quiet = True
             raise BrokenPipeError(errno.EPIPE, "the output was closed by its reader")
 
-    return _Console()
+    dumb = os.environ.get("TERM", "").lower() in {"dumb", "unknown"}  # rich's own test
+    return _Console(force_terminal=True, color_system="standard" if dumb else "auto")
 
 
 def _color() -> bool:
+    """Whether the text view is coloured: the informal standards, read in CPython's order.
+
+    `NO_COLOR` set and not empty (any value) turns colour off (no-color.org); else `FORCE_COLOR`
+    set and not empty, whatever its value (`0` too, as force-color.org says and rich and CPython
+    read it), turns it on, on a pipe or a dumb terminal too (Emacs' shell is one that shows
+    colour); else `TERM=dumb` turns it off; else colour when standard output is a terminal.
+    """
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
+    if os.environ.get("TERM", "").lower() == "dumb":
+        return False
     return sys.stdout.isatty()
 
 
