@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.cli._args import InputError, model_name, positive, read_text, utf8
+from tokenprobs.cli._args import (
+    MAX_TEXT_BYTES,
+    InputError,
+    count,
+    model_name,
+    positive,
+    read_text,
+    utf8,
+)
 from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
 from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._views import EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE, written
@@ -54,6 +62,12 @@ def add_score_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     p.add_argument("--context", default="", help="text before each line, conditioned on")
     p.add_argument("--concurrency", type=positive, default=8, help="requests at once (default 8)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument(
+        "--max-bytes",
+        type=count,
+        default=MAX_TEXT_BYTES,
+        help=f"refuse input larger than this (default {MAX_TEXT_BYTES:,}: 16 MiB)",
+    )
     p.set_defaults(run=run_score)
 
 
@@ -61,11 +75,13 @@ def run_score(args: argparse.Namespace) -> int:
     """Run `tokenprobs score`; return the exit code.
 
     Raises:
-        InputError: The file cannot be read, has no text (empty or blank), or it, `--model` or
-            `--context` is not UTF-8.
+        InputError: The file has no text (empty or blank), or it, `--model` or `--context` is
+            not UTF-8.
+        TokenprobsError: The file cannot be read, is over `--max-bytes`, UTF-16 or binary.
         UsageError: The base URL is malformed.
     """
-    texts = [line for line in _LINE_BREAK.split(read_text(args.file)) if line.strip()]
+    text = read_text(args.file, max_bytes=args.max_bytes, option="--max-bytes")
+    texts = [line for line in _LINE_BREAK.split(text) if line.strip()]
     if not texts:
         name = "standard input" if args.file == "-" else repr(args.file)
         msg = f"{name} has no text to score: every line is empty or blank (one text per line)"

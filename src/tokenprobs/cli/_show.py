@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.resources
 import io
-import stat
 import sys
 from collections import Counter
 from pathlib import Path
@@ -13,8 +12,8 @@ from typing import TYPE_CHECKING, TypeAlias
 import pydantic_core
 
 from tokenprobs.adapters import parse_all
-from tokenprobs.batch import BOM, numbered_results, refuse_utf16
-from tokenprobs.cli._args import count, stdin_bytes
+from tokenprobs.batch import BOM, numbered_results
+from tokenprobs.cli._args import count, read_bytes
 from tokenprobs.cli._views import (
     EXIT_SOME_FAILED,
     add_view_options,
@@ -27,7 +26,6 @@ from tokenprobs.render import plural
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable
 
     from tokenprobs.models import TokenDistribution
 
@@ -102,56 +100,13 @@ def _read(path: Path, *, max_bytes: int) -> bytes:
     A pipe is read as a file is (`tokenprobs show <(curl ...)`), up to the limit: only a regular
     file has a size before it is read. A leading UTF-8 byte order mark is dropped.
     """
-    if str(path) == "-":
-        try:
-            raw = _head_first(stdin_bytes, path, max_bytes=max_bytes)
-        except OSError as exc:
-            msg = f"cannot read standard input: {exc.strerror or exc}"
-            raise TokenprobsError(msg) from exc
-    else:
-        try:
-            info = path.stat()
-            if stat.S_ISDIR(info.st_mode):
-                msg = f"{path} is a directory, not a file"
-                raise TokenprobsError(msg)
-            if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
-                size = info.st_size
-                msg = f"{path} is {size:,} bytes, over the limit of {max_bytes:,} (--max-bytes)"
-                raise TokenprobsError(msg)
-            with path.open("rb") as file:
-                raw = _head_first(file.read, path, max_bytes=max_bytes)
-        except OSError as exc:
-            msg = f"cannot read {path}: {exc.strerror or exc}"
-            raise TokenprobsError(msg) from exc
-    if len(raw) > max_bytes:
-        msg = f"the input is over the limit of {max_bytes:,} bytes (--max-bytes)"
-        raise TokenprobsError(msg)
+    name = "standard input" if str(path) == "-" else str(path)
+    raw = read_bytes(str(path), name=name, max_bytes=max_bytes, option="--max-bytes")
     raw = raw.removeprefix(BOM)  # Windows tools (Notepad, PowerShell) start text with one
     if not raw.strip():
-        name = "standard input" if str(path) == "-" else str(path)
         msg = f"{name} is empty: no response in it (not JSON, JSONL or an SSE capture)"
         raise TokenprobsError(msg)
     return raw
-
-
-_HEAD = 8192
-"""The bytes read first, to refuse a binary input (`/dev/urandom`) before reading to the limit."""
-
-
-def _head_first(read: Callable[[int], bytes], path: Path, *, max_bytes: int) -> bytes:
-    """Up to `max_bytes + 1` bytes from `read`, the first `_HEAD` of them checked to be text.
-
-    Raises:
-        TokenprobsError: The input starts as UTF-16 or has NUL bytes (binary).
-    """
-    want = min(_HEAD, max_bytes + 1)
-    head = read(want)
-    name = "standard input" if str(path) == "-" else str(path)
-    refuse_utf16(head, name=name)
-    if b"\x00" in head:
-        msg = f"{name} looks binary (it has NUL bytes): expected JSON, JSONL or SSE text"
-        raise TokenprobsError(msg)
-    return head if len(head) < want else head + read(max_bytes + 1 - len(head))
 
 
 def _file_rows(raw: bytes) -> list[Row]:
