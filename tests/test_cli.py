@@ -575,3 +575,11 @@ def test_score_of_a_file_with_no_text_is_an_input_error(content, tmp_path, monke
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith(f"tokenprobs: {str(path)!r} has no text to score: every line is empty")
+
+
+def test_version_prints_the_installed_version(capsys):
+    """`tokenprobs --version` was "unrecognized arguments": it prints the version, exit 0."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"tokenprobs {tp.__version__}\n"

@@ -18,6 +18,7 @@ import sys
 import warnings
 from typing import TYPE_CHECKING, TextIO
 
+import tokenprobs
 from tokenprobs._urls import redact
 from tokenprobs.cli._args import InputError, UsageError
 from tokenprobs.cli._ask import add_ask_parser
@@ -131,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
         f"be read, {EXIT_API} API error, {EXIT_GUARD} refused before sending, "
         f"{EXIT_SOME_FAILED} some lines or texts failed (the others shown), "
         f"{EXIT_INTERRUPTED} interrupted (Ctrl-C)",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"tokenprobs {tokenprobs.__version__}"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_show_parsers(sub)
