@@ -583,3 +583,22 @@ def test_version_prints_the_installed_version(capsys):
         cli.main(["--version"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out == f"tokenprobs {tp.__version__}\n"
+
+
+def test_score_shows_a_texts_escape_sequences_on_a_terminal_not_obeys_them(tmp_path, monkeypatch):
+    """A line holding `ESC [2J` cleared the terminal when `score` echoed it; a pipe keeps it."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
+    scored = tp.parse(testing.chat_completion([("a", -0.5, [])]))
+    monkeypatch.setattr("tokenprobs.cli._score.score_many", lambda *_, **__: [scored] * 2)
+    path = tmp_path / "texts.txt"
+    path.write_bytes(b"clear\x1b[2J here\ntab\tin it\n")
+    argv = ["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    for sent, shown in [
+        (_Terminal(), ["clear\\x1b[2J here", "tab\u21e5in it"]),
+        (io.BytesIO(), ["clear\x1b[2J here", "tab\tin it"]),
+    ]:
+        monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(sent, encoding="utf-8"))
+        assert cli.main(argv) == 0
+        sys.stdout.flush()
+        lines = sent.getvalue().decode().splitlines()
+        assert [line.split("\t", 3)[3] for line in lines] == shown

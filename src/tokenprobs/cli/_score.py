@@ -4,7 +4,9 @@ Registered by `tokenprobs.cli` (`add_score_parser`). Each non-empty line is one 
 `tokenprobs.scoring.score_many` (one echoed request per text, `--concurrency` at a time, a
 progress bar on a terminal); one output line per text, in order: the summed logprob, the count
 of tokens with a logprob, the perplexity and the text, tab-separated (or a strict JSON object
-per line with `--json`, which also counts the `unscored` tokens).
+per line with `--json`, which also counts the `unscored` tokens). On a terminal a text's control
+characters (an `ESC [2J` from the file) are shown escaped, never obeyed; a file or a pipe gets
+the text as read.
 A file with no text (empty, or blank lines only) is an input error (exit 3), nothing sent.
 A text that could not be scored prints its error in its place, and the count on stderr; the
 exit code is then 6, also when the reader closed the output first (`| head -1`). Ctrl-C
@@ -34,7 +36,7 @@ from tokenprobs.cli._args import (
 from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
 from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._views import EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE, written
-from tokenprobs.render import plural
+from tokenprobs.render import plural, visible
 from tokenprobs.scoring import score_many
 
 if TYPE_CHECKING:
@@ -105,9 +107,13 @@ def run_score(args: argparse.Namespace) -> int:
         client.close()
     secrets = secrets_of(args, client)
 
+    # on a terminal, a text's escape sequences are shown, not obeyed; a file or a pipe gets the
+    # text as read (JSON escapes them itself)
+    shown = _escaped if not args.json and sys.stdout.isatty() else _as_read
+
     def write() -> None:
         for text, result in zip(texts, results, strict=True):
-            print(_line(text, result, secrets, as_json=args.json))  # noqa: T201
+            print(_line(shown(text), result, secrets, as_json=args.json))  # noqa: T201
 
     written(write)  # what failed is said and returned though the reader closed the output
     not_run = sum(isinstance(r, CancelledError) for r in results)
@@ -149,6 +155,15 @@ def _line(
         "perplexity": _finite(ppl),
     }
     return json.dumps(fields, allow_nan=False)
+
+
+def _as_read(text: str) -> str:
+    return text
+
+
+def _escaped(text: str) -> str:
+    """`text` for a terminal: spaces as they are, tabs and control characters as marks."""
+    return visible(text, keep=" ")
 
 
 def _finite(x: float) -> float | None:
