@@ -332,3 +332,14 @@ def test_an_empty_standard_input_prompt_is_an_input_error(served, monkeypatch, d
     )
     assert capsys.readouterr().err == f"tokenprobs: {said}\n"
     assert route.call_count == 0
+
+
+def test_json_with_format_html_is_a_usage_error(served, capsys):
+    """`ask --json --format html` printed JSON, the HTML asked for silently dropped: exit 2."""
+    route = served.post("/chat/completions").respond(200, json=chat_completion(POSITIONS))
+    argv = ["ask", "Hi", "--model", "gpt-4o-mini", "--json", "--format", "html"]
+    assert cli.main(argv) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == (
+        "tokenprobs: --json is --format json, and --format html was given too: keep one of them\n"
+    )
+    assert route.call_count == 0

@@ -18,6 +18,7 @@ import openai
 from tokenprobs._urls import openai_host, redact
 from tokenprobs.cli._args import (
     InputError,
+    UsageError,
     api_key,
     base_url,
     count,
@@ -96,10 +97,14 @@ def run_ask(args: argparse.Namespace) -> int:
     """Run `tokenprobs ask`; return the exit code.
 
     Raises:
-        UsageError: The base URL is malformed, or the key cannot be sent.
+        UsageError: The base URL is malformed, the key cannot be sent, or `--json` comes with
+            `--format html`.
         InputError: The prompt (or standard input), or `--model`, is not UTF-8, or standard
             input has no text (empty or blank).
     """
+    if args.json and args.format == "html":
+        msg = "--json is --format json, and --format html was given too: keep one of them"
+        raise UsageError(msg)
     prompt = read_text("-") if args.prompt == "-" else utf8(args.prompt, "the prompt")
     if not prompt.strip():  # the argument's was checked by argparse: this is standard input's
         msg = (
