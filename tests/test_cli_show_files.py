@@ -379,3 +379,25 @@ def test_a_binary_stream_is_refused_at_its_first_bytes(monkeypatch, capsys):
     assert cli.main(["show", "-"]) == cli.EXIT_INPUT
     assert capsys.readouterr().err.startswith("tokenprobs: standard input looks binary")
     assert endless.given <= 64 * 1024
+
+
+def test_what_show_writes_as_json_it_reads_back(n3_output, tmp_path, capsys):
+    """`show out.jsonl --format json > views.jsonl; show views.jsonl` said 'not a response shape'.
+
+    Read back, each line is shown under its custom_id (and choice), a failure in its place, and
+    `--format json` writes the same lines again.
+    """
+    lines = [*n3_output.read_text().splitlines()[:1], "{cut", _batch_line("b", _body("beta"))]
+    (tmp_path / "out.jsonl").write_text("\n".join(lines) + "\n")
+    assert cli.main(["show", str(tmp_path / "out.jsonl"), "--format", "json"]) == 6
+    written = capsys.readouterr().out
+    views = tmp_path / "views.jsonl"
+    views.write_text(written)
+    assert cli.main(["show", str(views), "--format", "json"]) == cli.EXIT_SOME_FAILED
+    captured = capsys.readouterr()
+    assert captured.out == written
+    assert captured.err == "tokenprobs: 1 of 5 lines failed\n"
+    assert cli.main(["show", str(views)]) == cli.EXIT_SOME_FAILED
+    heads = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("──")]
+    choices = [f"── q1 · choice {c} ──" for c in range(3)]
+    assert heads == [*choices, "── line 4 ──", "── b ──"]

@@ -66,8 +66,12 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def _run_show(args: argparse.Namespace) -> int:
     raw = _read(args.file, max_bytes=args.max_bytes)
-    batch = _is_batch_output(raw)
-    rows = _batch_rows(raw, args) if batch else _file_rows(raw)
+    own = _is_own_output(raw)
+    batch = own or _is_batch_output(raw)
+    if own:
+        rows = _own_rows(raw, as_json=args.format == "json")
+    else:
+        rows = _batch_rows(raw, args) if batch else _file_rows(raw)
     shown = _chosen(rows, args.choice)
     if not shown:  # only when --choice names a choice no line has; main shows the name escaped
         msg = f"no choice {args.choice} in {args.file}"
@@ -169,6 +173,59 @@ def _first_object(lines: list[bytes]) -> dict[str, object] | None:
         if isinstance(obj, dict):
             return obj
     return None
+
+
+def _is_own_output(raw: bytes) -> bool:
+    """The first JSON line is one `show --format json` wrote of a Batch file (or a JSONL log).
+
+    `{"custom_id", "distribution"}`, or `{"custom_id", "error"}` with the error's message: a
+    Batch error line's `error` is an object.
+    """
+    obj = _first_object([ln for ln in raw.splitlines()[:_LOOK] if ln.strip()])
+    return (
+        obj is not None
+        and "custom_id" in obj
+        and ("distribution" in obj or isinstance(obj.get("error"), str))
+    )
+
+
+def _own_rows(raw: bytes, *, as_json: bool) -> list[Row]:
+    """The lines `show --format json` wrote, read back: each its `custom_id` and result.
+
+    A choice of `n > 1` is a line of its own, with the same `custom_id`; in text, those are
+    labelled by their choice, as when the Batch file itself is shown.
+    """
+    found: list[tuple[int, str, TokenDistribution | TokenprobsError]] = []
+    for number, line in enumerate(raw.splitlines(), 1):
+        if line.strip():
+            found.append((number, *_own_line(line, number)))
+    several = {cid for _, cid, r in found if not isinstance(r, TokenprobsError) and r.choice}
+    rows: list[Row] = []
+    for number, cid, r in found:
+        label = cid if as_json else cid or f"line {number}"
+        if not as_json and not isinstance(r, TokenprobsError) and cid in several:
+            label = _label(label, r, 2)
+        rows.append((number, label, r))
+    return rows
+
+
+def _own_line(line: bytes, number: int) -> tuple[str, TokenDistribution | TokenprobsError]:
+    """One line `show --format json` wrote: its `custom_id`, and its distribution or error."""
+    try:
+        obj = pydantic_core.from_json(line)
+    except ValueError as exc:
+        return "", TokenprobsError(f"line {number} is not JSON ({exc})")
+    cid = obj.get("custom_id") if isinstance(obj, dict) else None
+    if not isinstance(cid, str):
+        msg = f"line {number} has no custom_id, unlike the first (what show --format json writes)"
+        return "", TokenprobsError(msg)
+    if isinstance(obj.get("error"), str):
+        return cid, TokenprobsError(obj["error"])
+    try:
+        (d,) = parse_all(obj.get("distribution"))
+    except TokenprobsError as exc:
+        return cid, exc
+    return cid, d
 
 
 def _is_batch_output(raw: bytes) -> bool:
