@@ -6,6 +6,7 @@ input (`yes |`, `/dev/zero`) at the limit or at its first bytes, nothing sent; `
 
 from __future__ import annotations
 
+import gzip
 import io
 import sys
 
@@ -115,3 +116,18 @@ def test_ask_reads_an_endless_standard_input_only_to_the_limit(monkeypatch, caps
         "tokenprobs: standard input is over the limit of 16,777,216 bytes: no prompt needs "
         "that much; check what was piped in\n"
     )
+
+
+@pytest.mark.parametrize("command", ["show", "score"])
+def test_a_gzip_file_says_to_decompress_it(command, sent, tmp_path, capsys):
+    """`show out.jsonl.gz` said "looks binary (it has NUL bytes)": it names gzip and the fix."""
+    path = tmp_path / "out.jsonl.gz"
+    path.write_bytes(gzip.compress(b'{"a": 1}\n'))
+    argv = [command, str(path)] + (["--model", "m", *URL] if command == "score" else [])
+    assert cli.main(argv) == cli.EXIT_INPUT
+    name = str(path) if command == "show" else repr(str(path))
+    assert capsys.readouterr().err == (
+        f"tokenprobs: {name} is gzip-compressed: decompress it and pipe it in, e.g. "
+        "`gunzip -c FILE.gz | tokenprobs COMMAND -`\n"
+    )
+    assert sent == []

@@ -199,7 +199,7 @@ def read_bytes(source: str, *, name: str, max_bytes: int, option: str = "") -> b
 
     Raises:
         TokenprobsError: The input cannot be read, is a directory, is over `max_bytes`, starts
-            as UTF-16 or has NUL bytes.
+            as UTF-16 or gzip, or has NUL bytes.
     """
     try:
         if source == "-":
@@ -240,11 +240,17 @@ def _head_first(read: Callable[[int], bytes], name: str, *, max_bytes: int) -> b
     """Up to `max_bytes + 1` bytes from `read`, the first `_HEAD` of them checked to be text.
 
     Raises:
-        TokenprobsError: The input starts as UTF-16 or has NUL bytes (binary).
+        TokenprobsError: The input starts as UTF-16 or gzip, or has NUL bytes (binary).
     """
     want = min(_HEAD, max_bytes + 1)
     head = read(want)
     refuse_utf16(head, name=name)
+    if head.startswith(b"\x1f\x8b"):  # gzip's magic number, NUL bytes next
+        msg = (
+            f"{name} is gzip-compressed: decompress it and pipe it in, e.g. "
+            "`gunzip -c FILE.gz | tokenprobs COMMAND -`"
+        )
+        raise TokenprobsError(msg)
     if b"\x00" in head:
         msg = f"{name} looks binary (it has NUL bytes), not text"
         raise TokenprobsError(msg)
