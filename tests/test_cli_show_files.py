@@ -401,3 +401,19 @@ def test_what_show_writes_as_json_it_reads_back(n3_output, tmp_path, capsys):
     heads = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("──")]
     choices = [f"── q1 · choice {c} ──" for c in range(3)]
     assert heads == [*choices, "── line 4 ──", "── b ──"]
+
+
+def test_a_file_named_dash_is_read_as_dot_slash_dash(tmp_path, monkeypatch, capsys):
+    """`show ./-` read standard input (the path was made a Path, and `Path("./-")` is `-`)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").write_bytes(APIREF.read_bytes())
+    monkeypatch.setattr(sys, "stdin", _NotToBeRead())
+    assert cli.main(["show", "./-", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"][0] == "Hello"
+
+
+class _NotToBeRead(io.StringIO):
+    """A standard input that must not be read."""
+
+    def read(self, *_):
+        pytest.fail("standard input was read")

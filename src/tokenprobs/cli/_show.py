@@ -6,7 +6,6 @@ import importlib.resources
 import io
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 import pydantic_core
@@ -47,7 +46,8 @@ def add_show_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     show = sub.add_parser(
         "show", help="show a saved response: JSON, JSONL (one response per line) or an SSE capture"
     )
-    show.add_argument("file", type=Path, help="the file; - reads standard input")
+    # a str, not a Path: Path("./-") is "-", which would read standard input, not the file
+    show.add_argument("file", help="the file; - reads standard input (./- is a file named -)")
     show.add_argument(
         "--choice", type=count, default=None, help="only this choice (n > 1; 0 or more)"
     )
@@ -98,14 +98,14 @@ def _chosen(rows: list[Row], choice: int | None) -> list[Row]:
     return kept if any(not isinstance(r, TokenprobsError) for _, _, r in kept) else []
 
 
-def _read(path: Path, *, max_bytes: int) -> bytes:
+def _read(path: str, *, max_bytes: int) -> bytes:
     """The file's bytes, refusing what is too large or plainly binary (nothing is evaluated).
 
     A pipe is read as a file is (`tokenprobs show <(curl ...)`), up to the limit: only a regular
     file has a size before it is read. A leading UTF-8 byte order mark is dropped.
     """
-    name = "standard input" if str(path) == "-" else str(path)
-    raw = read_bytes(str(path), name=name, max_bytes=max_bytes, option="--max-bytes")
+    name = "standard input" if path == "-" else path
+    raw = read_bytes(path, name=name, max_bytes=max_bytes, option="--max-bytes")
     raw = raw.removeprefix(BOM)  # Windows tools (Notepad, PowerShell) start text with one
     if not raw.strip():
         msg = f"{name} is empty: no response in it (not JSON, JSONL or an SSE capture)"
@@ -242,7 +242,7 @@ def _batch_rows(raw: bytes, args: argparse.Namespace) -> list[Row]:
 
     In JSON the label is the `custom_id` as written (`""` when a line has none legible).
     """
-    where = "standard input" if str(args.file) == "-" else str(args.file)
+    where = "standard input" if args.file == "-" else args.file
     found = list(numbered_results(io.BytesIO(raw), where=where))
     per_line = Counter(number for number, _, _ in found)
     rows: list[Row] = []
