@@ -341,9 +341,23 @@ def test_a_jsonl_log_cut_at_its_first_line_shows_the_rest(tmp_path, capsys):
     path.write_text(f"{good[:50]}\n{good}\n")
     assert cli.main(["show", str(path)]) == cli.EXIT_SOME_FAILED
     out = capsys.readouterr().out
-    assert "── line 1 ──\nfailed: not JSON" in out
+    assert "── line 1 ──\nfailed: line 1 is cut short (it stops after byte 50, inside " in out
     assert "── line 2 ──" in out
     assert "beta" in out
+
+
+def test_a_jsonl_log_line_that_is_not_json_names_its_own_byte(tmp_path, capsys):
+    """Line 3 of a log said "at line 1 column 60" (its own first line): it names line 3's byte."""
+    good = json.dumps(_body("beta"))
+    path = tmp_path / "log.jsonl"
+    path.write_text(f"{good}\n{good}\n{good[:60]}\n{good.replace(':', ' ', 1)}\n")
+    assert cli.main(["show", str(path), "--format", "json"]) == cli.EXIT_SOME_FAILED
+    errors = [json.loads(ln)["error"] for ln in capsys.readouterr().out.splitlines()[2:]]
+    cut = (
+        "line 3 is cut short (it stops after byte 60, inside a string): the file is truncated "
+        "(a log cut as it was written, or a copy that stopped)"
+    )
+    assert errors == [cut, "line 4 is not JSON at byte 8 of the line (expected `:`)"]
 
 
 def test_a_file_names_escape_sequences_are_shown_not_obeyed(tmp_path, capsys):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import pydantic_core
 
+from tokenprobs._batch_lines import not_json
 from tokenprobs.adapters import parse_all
 from tokenprobs.batch import BOM, numbered_results
 from tokenprobs.cli._args import count, read_bytes
@@ -20,7 +21,7 @@ from tokenprobs.cli._views import (
     emit_items,
     written,
 )
-from tokenprobs.exceptions import APIResponseError, TokenprobsError
+from tokenprobs.exceptions import APIResponseError, TokenprobsError, UnsupportedResponseError
 from tokenprobs.render import plural
 
 if TYPE_CHECKING:
@@ -137,8 +138,20 @@ def _file_rows(raw: bytes) -> list[Row]:
         return rows
 
 
+_CUT_LOG = "the file is truncated (a log cut as it was written, or a copy that stopped)"
+
+
 def _line_rows(n: int, line: bytes) -> list[Row]:
-    """The rows of one JSONL line: each choice, labelled by the line; or the line's error."""
+    """The rows of one JSONL line: each choice, labelled by the line; or the line's error.
+
+    A line that is not JSON says where, in its own bytes (`parse` counts lines of what it was
+    given: "line 1" of line 7), or that it is cut short.
+    """
+    try:
+        pydantic_core.from_json(line)
+    except ValueError as exc:
+        why = f"line {n} {not_json(line, exc, fix=_CUT_LOG)}"
+        return [(n, f"line {n}", UnsupportedResponseError(why))]
     try:
         dists = parse_all(line)
     except TokenprobsError as exc:
