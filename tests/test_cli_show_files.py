@@ -431,3 +431,16 @@ class _NotToBeRead(io.StringIO):
 
     def read(self, *_):
         pytest.fail("standard input was read")
+
+
+def test_a_batch_input_file_is_named_as_one(tmp_path, capsys):
+    """A Batch input file said line 1 was "not a response shape": it is named, with the fix."""
+    request = {"method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}
+    path = tmp_path / "batch_input.jsonl"
+    path.write_text("".join(json.dumps({"custom_id": c, **request}) + "\n" for c in "ab"))
+    assert cli.main(["show", str(path)]) == cli.EXIT_INPUT
+    assert capsys.readouterr().err == (
+        f"tokenprobs: {path} is a Batch input file: its lines are requests (custom_id, method, "
+        "url, body), not results; show the batch's output file, "
+        "client.files.content(batch.output_file_id).write_to_file(path)\n"
+    )

@@ -67,6 +67,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def _run_show(args: argparse.Namespace) -> int:
     raw = _read(args.file, max_bytes=args.max_bytes)
+    _refuse_batch_input(raw, args.file)
     own = _is_own_output(raw)
     batch = own or _is_batch_output(raw)
     if own:
@@ -186,6 +187,24 @@ def _first_object(lines: list[bytes]) -> dict[str, object] | None:
         if isinstance(obj, dict):
             return obj
     return None
+
+
+def _refuse_batch_input(raw: bytes, source: str) -> None:
+    """Refuse a Batch input file (requests: `custom_id`, `method`, `url`, `body`), saying which.
+
+    Raises:
+        TokenprobsError: The first JSON line is a request line.
+    """
+    obj = _first_object([ln for ln in raw.splitlines()[:_LOOK] if ln.strip()])
+    if obj is None or not {"custom_id", "body", "url"} <= obj.keys() or "response" in obj:
+        return
+    name = "standard input" if source == "-" else source
+    msg = (
+        f"{name} is a Batch input file: its lines are requests (custom_id, method, url, body), "
+        "not results; show the batch's output file, client.files.content("
+        "batch.output_file_id).write_to_file(path)"
+    )
+    raise TokenprobsError(msg)
 
 
 def _is_own_output(raw: bytes) -> bool:
