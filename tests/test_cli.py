@@ -411,8 +411,11 @@ def test_output_closed_by_its_reader_ends_quietly_with_0(color):
     assert (run.returncode, run.stderr) == (0, b"")
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "html"])
-def test_output_closed_early_still_exits_6_when_lines_failed(fmt, tmp_path):
+@pytest.mark.parametrize(
+    ("fmt", "color"),
+    [("text", "NO_COLOR"), ("text", "FORCE_COLOR"), ("json", "NO_COLOR"), ("html", "NO_COLOR")],
+)
+def test_output_closed_early_still_exits_6_when_lines_failed(fmt, color, tmp_path):
     """`show batch.jsonl | head -1` exited 0 though a line had failed: 6 now, and the count."""
     good = testing.chat_completion([("alpha", -0.1, [("alpha", -0.1)])] * 50)
     failed = _batch_line("bad", status=500, body={"error": {"message": "boom"}})
@@ -425,7 +428,12 @@ def test_output_closed_early_still_exits_6_when_lines_failed(fmt, tmp_path):
             [sys.executable, "-m", "tokenprobs.cli", "show", str(path), "--format", fmt],
             stdout=write,
             stderr=subprocess.PIPE,
-            env={**os.environ, "NO_COLOR": "1"},
+            env={
+                **os.environ,
+                "FORCE_COLOR": "",
+                "NO_COLOR": "",
+                color: "1",
+            },  # FORCE_COLOR: rich draws
             check=False,
         )
     finally:
