@@ -610,3 +610,20 @@ def test_score_shows_a_texts_escape_sequences_on_a_terminal_not_obeys_them(tmp_p
         sys.stdout.flush()
         lines = sent.getvalue().decode().splitlines()
         assert [line.split("\t", 3)[3] for line in lines] == shown
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["show", "/nonexistent/response.json"], ["show", "-"]],
+    ids=["error-line", "failed-count"],
+)
+def test_a_closed_standard_error_keeps_error_lines_out_of_the_output(argv, monkeypatch, capsys):
+    """`2>&-`: print(file=None) wrote `tokenprobs: ...` into stdout, the data; now it is lost."""
+    good = testing.chat_completion([("ok", -0.1, [("ok", -0.1)])])
+    lines = [_batch_line("a", body=good), _batch_line("b", error={"message": "expired"})]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines)))
+    monkeypatch.setattr(sys, "stderr", None)
+    assert cli.main([*argv, "--format", "json"]) in {cli.EXIT_INPUT, cli.EXIT_SOME_FAILED}
+    out = capsys.readouterr().out
+    assert "tokenprobs:" not in out
+    assert sys.stderr is None

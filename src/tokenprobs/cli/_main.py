@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import io
+import os
 import sys
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import tokenprobs
@@ -46,6 +49,14 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    if sys.stderr is None:  # `2>&-`: print(file=None) would write the error lines into stdout
+        sink_path = Path(os.devnull)
+        with sink_path.open("w", encoding="utf-8") as sink, contextlib.redirect_stderr(sink):
+            return _main(argv)
+    return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # named by the subcommand, with its usage: `tokenprobs show: error: ...`
