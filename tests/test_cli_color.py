@@ -87,3 +87,15 @@ def test_colour_follows_one_rule_in_every_view(argv, terminal, rule, drawn, monk
     shown = sent.getvalue().decode()
     assert "%" in shown  # the view itself, whatever its colour
     assert ("\x1b[" in shown) is (on_terminal if terminal else on_pipe), drawn
+
+
+def test_a_columns_of_no_width_still_shows_the_view(drawn, monkeypatch):
+    """`COLUMNS=0` with colour: rich drew at width 0, printing nothing (exit 0); 100 wide now."""
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("COLUMNS", "0")
+    sent = _Output(terminal=False)
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(sent, encoding="utf-8"))
+    assert cli.main(["demo"]) == 0
+    sys.stdout.flush()
+    assert "How can I assist you today?" in sent.getvalue().decode(), drawn

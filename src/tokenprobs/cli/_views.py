@@ -7,6 +7,7 @@ import errno
 import html
 import json
 import os
+import shutil
 import sys
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -164,7 +165,8 @@ def _rich_console() -> Any:  # noqa: ANN401 - rich is optional
     """A rich Console that colours, when rich is installed (the `[rich]` extra), else `None`.
 
     Made only once `_color` said yes, it colours whatever rich would make of the environment
-    (`FORCE_COLOR` on a dumb terminal: rich's own reading drops the colour the user asked for).
+    (`FORCE_COLOR` on a dumb terminal: rich's own reading drops the colour the user asked for),
+    as wide as the plain view is drawn.
     Its output closed by the reader (`| head`), it raises `BrokenPipeError`, which the command
     ends on quietly as without rich (rich's own Console exits with 1).
     """
@@ -179,7 +181,9 @@ def _rich_console() -> Any:  # noqa: ANN401 - rich is optional
             raise BrokenPipeError(errno.EPIPE, "the output was closed by its reader")
 
     dumb = os.environ.get("TERM", "").lower() in {"dumb", "unknown"}  # rich's own test
-    return _Console(force_terminal=True, color_system="standard" if dumb else "auto")
+    # the plain view's width: rich takes `COLUMNS=0` as a width of 0 and prints nothing
+    width = shutil.get_terminal_size((100, 24)).columns
+    return _Console(force_terminal=True, color_system="standard" if dumb else "auto", width=width)
 
 
 def _color() -> bool:
