@@ -147,7 +147,9 @@ def test_unreadable_lines_are_errors_in_place_and_reading_goes_on(tmp_path):
     ]
     for n, (_, err) in enumerate(got[1:4], 2):
         assert f"line {n} of {str(tmp_path / 'out.jsonl')!r}" in str(err)
-    assert "not JSON" in str(got[1][1])
+    assert "is cut short (it stops after byte 60, inside a " in str(got[1][1])
+    assert "the file is truncated; download it again" in str(got[1][1])
+    assert "is not JSON at byte 2 of the line (key must be a string)" in str(got[2][1])
     assert got[3][1].field == "custom_id"
 
 

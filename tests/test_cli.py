@@ -411,6 +411,57 @@ def test_output_closed_by_its_reader_ends_quietly_with_0(color):
     assert (run.returncode, run.stderr) == (0, b"")
 
 
+@pytest.mark.parametrize(
+    ("fmt", "color"),
+    [("text", "NO_COLOR"), ("text", "FORCE_COLOR"), ("json", "NO_COLOR"), ("html", "NO_COLOR")],
+)
+def test_output_closed_early_still_exits_6_when_lines_failed(fmt, color, tmp_path):
+    """`show batch.jsonl | head -1` exited 0 though a line had failed: 6 now, and the count."""
+    good = testing.chat_completion([("alpha", -0.1, [("alpha", -0.1)])] * 50)
+    failed = _batch_line("bad", status=500, body={"error": {"message": "boom"}})
+    path = tmp_path / "batch_output.jsonl"
+    path.write_text("\n".join([failed, *(_batch_line(f"q{i}", body=good) for i in range(200))]))
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        run = subprocess.run(  # noqa: S603 - our own command line
+            [sys.executable, "-m", "tokenprobs.cli", "show", str(path), "--format", fmt],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env={
+                **os.environ,
+                "FORCE_COLOR": "",
+                "NO_COLOR": "",
+                color: "1",
+            },  # FORCE_COLOR: rich draws
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert (run.returncode, run.stderr) == (
+        cli.EXIT_SOME_FAILED,
+        b"tokenprobs: 1 of 201 lines failed\n",
+    )
+
+
+class _ClosedPipe(io.StringIO):
+    """A standard output whose reader has gone (`| head -1` done)."""
+
+    def write(self, _):
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_score_output_closed_early_still_exits_6_when_texts_failed(tmp_path, monkeypatch, capsys):
+    """`score texts.txt | head -1` exited 0 though texts had failed: 6 now, and the count."""
+    _scored_texts(monkeypatch)
+    path = tmp_path / "texts.txt"
+    path.write_text("one\ntwo\n")
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    argv = ["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    assert cli.main(argv) == cli.EXIT_SOME_FAILED
+    assert capsys.readouterr().err == "tokenprobs: 2 of 2 texts failed\n"
+
+
 @pytest.mark.filterwarnings("always::tokenprobs.exceptions.TokenprobsWarning")
 def test_a_warning_is_one_line_naming_tokenprobs(tmp_path, capsys):
     """A file's warning is `tokenprobs: warning: ...` on one line, not Python's file:line form."""
@@ -543,3 +594,39 @@ def test_score_of_a_file_with_no_text_is_an_input_error(content, tmp_path, monke
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith(f"tokenprobs: {str(path)!r} has no text to score: every line is empty")
+
+
+def test_score_shows_a_texts_escape_sequences_on_a_terminal_not_obeys_them(tmp_path, monkeypatch):
+    """A line holding `ESC [2J` cleared the terminal when `score` echoed it; a pipe keeps it."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
+    scored = tp.parse(testing.chat_completion([("a", -0.5, [])]))
+    monkeypatch.setattr("tokenprobs.cli._score.score_many", lambda *_, **__: [scored] * 2)
+    path = tmp_path / "texts.txt"
+    path.write_bytes(b"clear\x1b[2J here\ntab\tin it\n")
+    argv = ["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]
+    for sent, shown in [
+        (_Terminal(), ["clear\\x1b[2J here", "tab\u21e5in it"]),
+        (io.BytesIO(), ["clear\x1b[2J here", "tab\tin it"]),
+    ]:
+        monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(sent, encoding="utf-8"))
+        assert cli.main(argv) == 0
+        sys.stdout.flush()
+        lines = sent.getvalue().decode().splitlines()
+        assert [line.split("\t", 3)[3] for line in lines] == shown
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["show", "/nonexistent/response.json"], ["show", "-"]],
+    ids=["error-line", "failed-count"],
+)
+def test_a_closed_standard_error_keeps_error_lines_out_of_the_output(argv, monkeypatch, capsys):
+    """`2>&-`: print(file=None) wrote `tokenprobs: ...` into stdout, the data; now it is lost."""
+    good = testing.chat_completion([("ok", -0.1, [("ok", -0.1)])])
+    lines = [_batch_line("a", body=good), _batch_line("b", error={"message": "expired"})]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines)))
+    monkeypatch.setattr(sys, "stderr", None)
+    assert cli.main([*argv, "--format", "json"]) in {cli.EXIT_INPUT, cli.EXIT_SOME_FAILED}
+    out = capsys.readouterr().out
+    assert "tokenprobs:" not in out
+    assert sys.stderr is None

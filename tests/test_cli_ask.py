@@ -307,3 +307,39 @@ def test_an_empty_model_is_a_usage_error(command, model, capsys):
     assert code == cli.EXIT_USAGE
     says = "argument --model: must be a model's name (e.g. gpt-4o-mini, or your server's)"
     assert line.endswith(f"{says}, got {model!r}")
+
+
+@pytest.mark.parametrize("prompt", ["", "   ", "\n\t"], ids=["empty", "spaces", "blank"])
+def test_an_empty_prompt_is_a_usage_error(served, prompt, capsys):
+    """`ask ""` (an unset `"$Q"`) was sent, and a greeting's probabilities shown: exit 2 now."""
+    route = served.post("/chat/completions").respond(200, json=chat_completion(POSITIONS))
+    code, line = usage_error(["ask", prompt, "--model", "gpt-4o-mini"], capsys)
+    assert code == cli.EXIT_USAGE
+    says = "argument prompt: must be the question to ask (or - to read it from standard input)"
+    assert line == f"tokenprobs ask: error: {says}, got {prompt!r}, which has no text"
+    assert route.call_count == 0
+
+
+@pytest.mark.parametrize("data", [b"", b" \n\n"], ids=["empty", "blank"])
+def test_an_empty_standard_input_prompt_is_an_input_error(served, monkeypatch, data, capsys):
+    """`ask - < /dev/null` was sent as an empty message: one line and exit 3, nothing sent."""
+    route = served.post("/chat/completions").respond(200, json=chat_completion(POSITIONS))
+    monkeypatch.setattr(sys, "stdin", _Stdin(data))
+    assert cli.main(["ask", "-", "--model", "gpt-4o-mini"]) == cli.EXIT_INPUT
+    said = (
+        "standard input has no text: there is no question to ask (pipe one in, or give it in "
+        "place of -)"
+    )
+    assert capsys.readouterr().err == f"tokenprobs: {said}\n"
+    assert route.call_count == 0
+
+
+def test_json_with_format_html_is_a_usage_error(served, capsys):
+    """`ask --json --format html` printed JSON, the HTML asked for silently dropped: exit 2."""
+    route = served.post("/chat/completions").respond(200, json=chat_completion(POSITIONS))
+    argv = ["ask", "Hi", "--model", "gpt-4o-mini", "--json", "--format", "html"]
+    assert cli.main(argv) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == (
+        "tokenprobs: --json is --format json, and --format html was given too: keep one of them\n"
+    )
+    assert route.call_count == 0

@@ -50,13 +50,37 @@ def test_a_truncated_batch_line_fails_in_place_and_the_rest_is_shown(tmp_path, c
     captured = capsys.readouterr()
     rows = [json.loads(ln) for ln in captured.out.splitlines()]
     assert [r["custom_id"] for r in rows] == ["a", "", "b", "c"]
-    assert f"line 2 of {path} is not JSON" in rows[1]["error"]
+    assert f"line 2 of {path} is cut short (it stops after byte 13, " in rows[1]["error"]
     assert [r["distribution"]["tokens"] for r in rows if "distribution" in r] == [
         ["alpha"],
         ["beta"],
         ["gamma"],
     ]
     assert captured.err == "tokenprobs: 1 of 4 lines failed\n"
+
+
+@pytest.mark.parametrize("end", ["\n", ""], ids=["line-break", "end-of-file"])
+def test_a_batch_file_cut_mid_line_says_it_is_truncated(tmp_path, capsys, end):
+    """A file cut mid-line said "not JSON (... at line 2 column 0)", a line it has not: no more."""
+    cut = _batch_line("b", _body("beta"))[:100]
+    path = tmp_path / "out.jsonl"
+    path.write_text(_batch_line("a", _body("alpha")) + "\n" + cut + end)
+    assert cli.main(["show", str(path), "--format", "json"]) == cli.EXIT_SOME_FAILED
+    error = json.loads(capsys.readouterr().out.splitlines()[1])["error"]
+    assert error == (
+        f"line 2 of {path} is cut short (it stops after byte 100, inside a string): the file is "
+        "truncated; download it again, e.g. "
+        "client.files.content(batch.output_file_id).write_to_file(path)"
+    )
+
+
+def test_a_batch_line_that_is_not_json_names_its_byte_from_1(tmp_path, capsys):
+    """A malformed (not cut) line names the byte of the line where JSON breaks, counted from 1."""
+    path = tmp_path / "out.jsonl"
+    path.write_text(_batch_line("a", _body("alpha")) + '\n{"custom_id": x}\n')
+    assert cli.main(["show", str(path), "--format", "json"]) == cli.EXIT_SOME_FAILED
+    error = json.loads(capsys.readouterr().out.splitlines()[1])["error"]
+    assert error == f"line 2 of {path} is not JSON at byte 15 of the line (expected value)"
 
 
 def test_an_unreadable_batch_line_is_labelled_by_its_number(tmp_path, capsys):
@@ -259,7 +283,15 @@ def test_show_of_a_utf16_file_says_so(tmp_path, capsys):
     path = tmp_path / "view.json"
     path.write_text(APIREF.read_text(), encoding="utf-16")
     assert cli.main(["show", str(path)]) == cli.EXIT_INPUT
-    assert "the file is UTF-16" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith(f"tokenprobs: {path} is UTF-16 (it starts with")
+
+
+def test_a_utf16_standard_input_is_named_standard_input(monkeypatch, capsys):
+    """`Get-Content x | tokenprobs show -` in UTF-16 said "the file is UTF-16": there is none."""
+    raw = APIREF.read_text().encode("utf-16")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    assert cli.main(["show", "-"]) == cli.EXIT_INPUT
+    assert capsys.readouterr().err.startswith("tokenprobs: standard input is UTF-16 (it starts")
 
 
 def test_a_jsonl_log_of_good_lines_labels_each_by_its_line(tmp_path, capsys, monkeypatch):
@@ -309,9 +341,23 @@ def test_a_jsonl_log_cut_at_its_first_line_shows_the_rest(tmp_path, capsys):
     path.write_text(f"{good[:50]}\n{good}\n")
     assert cli.main(["show", str(path)]) == cli.EXIT_SOME_FAILED
     out = capsys.readouterr().out
-    assert "── line 1 ──\nfailed: not JSON" in out
+    assert "── line 1 ──\nfailed: line 1 is cut short (it stops after byte 50, inside " in out
     assert "── line 2 ──" in out
     assert "beta" in out
+
+
+def test_a_jsonl_log_line_that_is_not_json_names_its_own_byte(tmp_path, capsys):
+    """Line 3 of a log said "at line 1 column 60" (its own first line): it names line 3's byte."""
+    good = json.dumps(_body("beta"))
+    path = tmp_path / "log.jsonl"
+    path.write_text(f"{good}\n{good}\n{good[:60]}\n{good.replace(':', ' ', 1)}\n")
+    assert cli.main(["show", str(path), "--format", "json"]) == cli.EXIT_SOME_FAILED
+    errors = [json.loads(ln)["error"] for ln in capsys.readouterr().out.splitlines()[2:]]
+    cut = (
+        "line 3 is cut short (it stops after byte 60, inside a string): the file is truncated "
+        "(a log cut as it was written, or a copy that stopped)"
+    )
+    assert errors == [cut, "line 4 is not JSON at byte 8 of the line (expected `:`)"]
 
 
 def test_a_file_names_escape_sequences_are_shown_not_obeyed(tmp_path, capsys):
@@ -347,3 +393,54 @@ def test_a_binary_stream_is_refused_at_its_first_bytes(monkeypatch, capsys):
     assert cli.main(["show", "-"]) == cli.EXIT_INPUT
     assert capsys.readouterr().err.startswith("tokenprobs: standard input looks binary")
     assert endless.given <= 64 * 1024
+
+
+def test_what_show_writes_as_json_it_reads_back(n3_output, tmp_path, capsys):
+    """`show out.jsonl --format json > views.jsonl; show views.jsonl` said 'not a response shape'.
+
+    Read back, each line is shown under its custom_id (and choice), a failure in its place, and
+    `--format json` writes the same lines again.
+    """
+    lines = [*n3_output.read_text().splitlines()[:1], "{cut", _batch_line("b", _body("beta"))]
+    (tmp_path / "out.jsonl").write_text("\n".join(lines) + "\n")
+    assert cli.main(["show", str(tmp_path / "out.jsonl"), "--format", "json"]) == 6
+    written = capsys.readouterr().out
+    views = tmp_path / "views.jsonl"
+    views.write_text(written)
+    assert cli.main(["show", str(views), "--format", "json"]) == cli.EXIT_SOME_FAILED
+    captured = capsys.readouterr()
+    assert captured.out == written
+    assert captured.err == "tokenprobs: 1 of 5 lines failed\n"
+    assert cli.main(["show", str(views)]) == cli.EXIT_SOME_FAILED
+    heads = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("──")]
+    choices = [f"── q1 · choice {c} ──" for c in range(3)]
+    assert heads == [*choices, "── line 4 ──", "── b ──"]
+
+
+def test_a_file_named_dash_is_read_as_dot_slash_dash(tmp_path, monkeypatch, capsys):
+    """`show ./-` read standard input (the path was made a Path, and `Path("./-")` is `-`)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-").write_bytes(APIREF.read_bytes())
+    monkeypatch.setattr(sys, "stdin", _NotToBeRead())
+    assert cli.main(["show", "./-", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"][0] == "Hello"
+
+
+class _NotToBeRead(io.StringIO):
+    """A standard input that must not be read."""
+
+    def read(self, *_):
+        pytest.fail("standard input was read")
+
+
+def test_a_batch_input_file_is_named_as_one(tmp_path, capsys):
+    """A Batch input file said line 1 was "not a response shape": it is named, with the fix."""
+    request = {"method": "POST", "url": "/v1/chat/completions", "body": {"model": "m"}}
+    path = tmp_path / "batch_input.jsonl"
+    path.write_text("".join(json.dumps({"custom_id": c, **request}) + "\n" for c in "ab"))
+    assert cli.main(["show", str(path)]) == cli.EXIT_INPUT
+    assert capsys.readouterr().err == (
+        f"tokenprobs: {path} is a Batch input file: its lines are requests (custom_id, method, "
+        "url, body), not results; show the batch's output file, "
+        "client.files.content(batch.output_file_id).write_to_file(path)\n"
+    )

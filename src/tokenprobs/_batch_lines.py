@@ -20,7 +20,7 @@ from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["batch_line", "line_distributions", "salvaged_id"]
+__all__ = ["batch_line", "line_distributions", "not_json", "salvaged_id"]
 
 _CUSTOM_ID = re.compile(rb'"custom_id"\s*:\s*("(?:[^"\\]|\\.)*")')
 
@@ -30,7 +30,7 @@ def batch_line(line: bytes, number: int, where: str) -> tuple[str, dict[str, obj
     try:
         obj = pydantic_core.from_json(line)
     except ValueError as exc:
-        msg = f"line {number} of {where} is not JSON ({exc})"
+        msg = f"line {number} of {where} {not_json(line, exc, fix=_DOWNLOAD_AGAIN)}"
         raise UnsupportedResponseError(msg) from exc
     cid = obj.get("custom_id") if isinstance(obj, dict) else None
     if not isinstance(cid, str):
@@ -42,6 +42,39 @@ def batch_line(line: bytes, number: int, where: str) -> tuple[str, dict[str, obj
             )
         raise UnsupportedResponseError(msg, field="custom_id")
     return cid, obj
+
+
+_AT = re.compile(r"^(?P<what>.*) at line (?P<line>\d+) column (?P<column>\d+)$")
+
+
+_DOWNLOAD_AGAIN = (
+    "the file is truncated; download it again, e.g. "
+    "client.files.content(batch.output_file_id).write_to_file(path)"
+)
+
+
+def not_json(line: bytes, exc: ValueError, *, fix: str) -> str:
+    """Why `line` (not JSON: `exc`) cannot be read, its place counted in the line's bytes from 1.
+
+    A line cut short says so, then `fix` (what to do about the file).
+
+    The JSON reader counts lines inside the text it was given: a Batch line cut short ends with
+    the line break, where it said "at line 2 column 0", a line the file does not have.
+    """
+    text = line.rstrip()
+    try:
+        pydantic_core.from_json(text)
+    except ValueError as stripped:
+        why = str(stripped)
+    else:  # what is wrong is between the JSON and the line break (a form feed)
+        why = str(exc)
+    if why.startswith("EOF while parsing"):
+        inside = why.removeprefix("EOF while parsing ").partition(" at line ")[0]
+        return f"is cut short (it stops after byte {len(text):,}, inside {inside}): {fix}"
+    at = _AT.match(why)
+    if at is None or at["line"] != "1":
+        return f"is not JSON ({why})"
+    return f"is not JSON at byte {int(at['column']):,} of the line ({at['what']})"
 
 
 def salvaged_id(line: bytes) -> str:

@@ -45,15 +45,17 @@ BOM = b"\xef\xbb\xbf"
 """The UTF-8 byte order mark Windows tools (Notepad, PowerShell) put before a file's text."""
 
 
-def refuse_utf16(head: bytes) -> None:
+def refuse_utf16(head: bytes, /, *, name: str = "the file") -> None:
     """Refuse a file whose first bytes `head` are a UTF-16 byte order mark, saying how to convert.
+
+    `name` is what the message calls the input (`"standard input"` for a pipe).
 
     Raises:
         UnsupportedResponseError: The file is UTF-16 (what Windows PowerShell's `>` writes).
     """
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         msg = (
-            "the file is UTF-16 (it starts with a UTF-16 byte order mark, as Windows "
+            f"{name} is UTF-16 (it starts with a UTF-16 byte order mark, as Windows "
             "PowerShell's `>` writes), not UTF-8: convert it, e.g. `Get-Content in.jsonl | "
             "Set-Content -Encoding utf8 out.jsonl` or `iconv -f UTF-16 -t UTF-8 in.jsonl`"
         )

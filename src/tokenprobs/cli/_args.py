@@ -12,17 +12,21 @@ import argparse
 import errno
 import math
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tokenprobs._urls import public_url, url_problem
+from tokenprobs.batch import refuse_utf16
 from tokenprobs.client._defaults import key_problem
+from tokenprobs.exceptions import TokenprobsError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
+    "MAX_TEXT_BYTES",
     "InputError",
     "UsageError",
     "api_key",
@@ -31,7 +35,10 @@ __all__ = [
     "model_name",
     "port",
     "positive",
+    "prompt_text",
+    "read_bytes",
     "read_text",
+    "stdin_bytes",
     "temperature",
     "utf8",
 ]
@@ -90,6 +97,21 @@ def model_name(value: str) -> str:
     return value
 
 
+def prompt_text(value: str) -> str:
+    """A prompt with something in it, or `-` (standard input, checked once read).
+
+    An empty or blank user message is sent by the API as it is, and answered as a greeting: the
+    probabilities of an answer to nothing (an unset shell variable, `ask "$Q"`).
+    """
+    if not value.strip():
+        msg = (
+            "must be the question to ask (or - to read it from standard input), got "
+            f"{value!r}, which has no text"
+        )
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _int(value: str) -> int:
     try:
         return int(value)
@@ -137,34 +159,102 @@ def base_url(args: argparse.Namespace) -> str | None:
     return url
 
 
-def read_text(source: str) -> str:
+MAX_TEXT_BYTES = 16 * 1024 * 1024
+"""What `score` reads at most by default (`--max-bytes`), and `ask -` at most: 16 MiB.
+
+Every text is held, then sent, one request per line: 16 MiB of short lines is hours of
+requests already, and `yes | tokenprobs score -` stops here, nothing sent, not at the
+machine's memory."""
+
+
+def read_text(source: str, *, max_bytes: int = MAX_TEXT_BYTES, option: str = "") -> str:
     """The text of the file `source`, or of standard input for `-`, as strict UTF-8.
 
     A leading byte order mark (Notepad and PowerShell start UTF-8 text with one) is dropped: it
-    is no part of the text, and sent it would be scored or answered as a character.
+    is no part of the text, and sent it would be scored or answered as a character. At most
+    `max_bytes` are read (`option` names the option that raises it, if there is one).
 
     Raises:
-        InputError: The file cannot be read, or the text is not UTF-8.
+        TokenprobsError: The file cannot be read, is over `max_bytes`, UTF-16 or binary.
+        InputError: The text is not UTF-8.
     """
     name = "standard input" if source == "-" else repr(source)
+    raw = read_bytes(source, name=name, max_bytes=max_bytes, option=option)
     try:
-        if source == "-":
-            text = utf8(_stdin_text(), name)
-        else:
-            text = Path(source).read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad = exc.object[exc.start : exc.end]
         msg = f"cannot read {name}: it is not UTF-8 (the bytes {bad!r} at byte {exc.start})"
         raise InputError(msg) from None
-    except OSError as exc:
-        msg = f"cannot read {name}: {exc.strerror or exc}"
-        raise InputError(msg) from None
     return text.removeprefix("\ufeff")
 
 
-def _stdin_text() -> str:
-    """Standard input decoded as strict UTF-8 (Python's own decoding may escape bad bytes)."""
-    return stdin_bytes().decode("utf-8")
+def read_bytes(source: str, *, name: str, max_bytes: int, option: str = "") -> bytes:
+    """The bytes of the file `source` (standard input for `-`), unless too large or binary.
+
+    `name` is what the messages call the input. A regular file's size is checked before it is
+    read; a pipe (`<(curl ...)`, standard input) is read up to the limit, its first `_HEAD` bytes
+    checked first (`/dev/zero` is refused at once). `option` is the option that raises
+    `max_bytes`, which the message names.
+
+    Raises:
+        TokenprobsError: The input cannot be read, is a directory, is over `max_bytes`, starts
+            as UTF-16 or gzip, or has NUL bytes.
+    """
+    try:
+        if source == "-":
+            raw = _head_first(stdin_bytes, name, max_bytes=max_bytes)
+        else:
+            path = Path(source)
+            info = path.stat()
+            if stat.S_ISDIR(info.st_mode):
+                msg = f"{name} is a directory, not a file"
+                raise TokenprobsError(msg)
+            if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
+                said = f"{name} is {info.st_size:,} bytes, over the limit of {max_bytes:,}"
+                raise TokenprobsError(_past_limit(said, option, info.st_size))
+            with path.open("rb") as file:
+                raw = _head_first(file.read, name, max_bytes=max_bytes)
+    except OSError as exc:
+        msg = f"cannot read {name}: {exc.strerror or exc}"
+        raise TokenprobsError(msg) from exc
+    if len(raw) > max_bytes:
+        said = f"{name} is over the limit of {max_bytes:,} bytes"
+        raise TokenprobsError(_past_limit(said, option, None))
+    return raw
+
+
+def _past_limit(said: str, option: str, size: int | None) -> str:
+    """`said`, and how to read the input all the same (the option, with a value that does)."""
+    if not option:
+        return f"{said}: no prompt needs that much; check what was piped in"
+    more = f"{option} {size}" if size is not None else f"a larger {option}"
+    return f"{said} ({option}): pass {more} to read it all, or split it"
+
+
+_HEAD = 8192
+"""The bytes read first, to refuse a binary input (`/dev/urandom`) before reading to the limit."""
+
+
+def _head_first(read: Callable[[int], bytes], name: str, *, max_bytes: int) -> bytes:
+    """Up to `max_bytes + 1` bytes from `read`, the first `_HEAD` of them checked to be text.
+
+    Raises:
+        TokenprobsError: The input starts as UTF-16 or gzip, or has NUL bytes (binary).
+    """
+    want = min(_HEAD, max_bytes + 1)
+    head = read(want)
+    refuse_utf16(head, name=name)
+    if head.startswith(b"\x1f\x8b"):  # gzip's magic number, NUL bytes next
+        msg = (
+            f"{name} is gzip-compressed: decompress it and pipe it in, e.g. "
+            "`gunzip -c FILE.gz | tokenprobs COMMAND -`"
+        )
+        raise TokenprobsError(msg)
+    if b"\x00" in head:
+        msg = f"{name} looks binary (it has NUL bytes), not text"
+        raise TokenprobsError(msg)
+    return head if len(head) < want else head + read(max_bytes + 1 - len(head))
 
 
 def stdin_bytes(limit: int = -1) -> bytes:

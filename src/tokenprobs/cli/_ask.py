@@ -2,7 +2,8 @@
 
 Registered by `tokenprobs.cli` (`add_ask_parser`); shows the result with the same views as
 `demo` and `show`. Exit codes are those of `tokenprobs.cli`: 2 usage (a missing key, a malformed
-base URL, a bad number included), 3 a prompt that is not UTF-8, 4 an API error (after retries),
+base URL, a bad number, an empty or blank prompt included), 3 a prompt that is not UTF-8 (or
+standard input with no text), 4 an API error (after retries),
 5 a request the guards refused, 130 Ctrl-C.
 """
 
@@ -16,11 +17,14 @@ import openai
 
 from tokenprobs._urls import openai_host, redact
 from tokenprobs.cli._args import (
+    InputError,
+    UsageError,
     api_key,
     base_url,
     count,
     model_name,
     positive,
+    prompt_text,
     read_text,
     temperature,
     utf8,
@@ -55,7 +59,9 @@ def add_ask_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
         help="ask a model (OPENAI_API_KEY, or --base-url for a compatible server) and show "
         "its token probabilities",
     )
-    ask.add_argument("prompt", help="the prompt (one user message); - reads standard input")
+    ask.add_argument(
+        "prompt", type=prompt_text, help="the prompt (one user message); - reads standard input"
+    )
     ask.add_argument("--model", required=True, type=model_name, help="the model id")
     ask.add_argument(
         "--top-logprobs", type=count, default=5, help="alternatives per position (default 5)"
@@ -91,10 +97,21 @@ def run_ask(args: argparse.Namespace) -> int:
     """Run `tokenprobs ask`; return the exit code.
 
     Raises:
-        UsageError: The base URL is malformed, or the key cannot be sent.
-        InputError: The prompt (or standard input), or `--model`, is not UTF-8.
+        UsageError: The base URL is malformed, the key cannot be sent, or `--json` comes with
+            `--format html`.
+        InputError: The prompt (or standard input), or `--model`, is not UTF-8, or standard
+            input has no text (empty or blank).
     """
+    if args.json and args.format == "html":
+        msg = "--json is --format json, and --format html was given too: keep one of them"
+        raise UsageError(msg)
     prompt = read_text("-") if args.prompt == "-" else utf8(args.prompt, "the prompt")
+    if not prompt.strip():  # the argument's was checked by argparse: this is standard input's
+        msg = (
+            "standard input has no text: there is no question to ask (pipe one in, or give it in "
+            "place of -)"
+        )
+        raise InputError(msg)
     model = utf8(args.model, "--model")
     client = client_of(args)
     if client is None:

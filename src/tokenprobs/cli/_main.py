@@ -4,20 +4,24 @@ Exit codes: 0 success, 2 usage error (argparse's, a malformed base URL, a missin
 that cannot be parsed (file missing, binary, not UTF-8, too large, not a response), 4 an API
 error, 5 a request the guards refused, 6 some lines of a Batch output file (or texts of `score`)
 failed (the others are shown, each failure in its place), 130 interrupted (Ctrl-C). Output cut
-short by its reader (`tokenprobs show FILE | head`) ends the command quietly, exit 0. No error line
-shows the API key or the base URL's credentials.
+short by its reader (`tokenprobs show FILE | head`) ends the command quietly, with the exit code
+of what it found: 0, or 6 (and the count on stderr) when some lines or texts failed, read or
+not. No error line shows the API key or the base URL's credentials.
 """
 
 from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import io
+import os
 import sys
 import warnings
-from importlib.metadata import version
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+import tokenprobs
 from tokenprobs._urls import redact
 from tokenprobs.cli._args import InputError, UsageError
 from tokenprobs.cli._ask import add_ask_parser
@@ -32,6 +36,7 @@ from tokenprobs.cli._views import (
     EXIT_INTERRUPTED,
     EXIT_SOME_FAILED,
     EXIT_USAGE,
+    discard_output,
 )
 from tokenprobs.exceptions import APIResponseError, MissingDependencyError, TokenprobsError
 from tokenprobs.render import visible
@@ -44,6 +49,14 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    if sys.stderr is None:  # `2>&-`: print(file=None) would write the error lines into stdout
+        sink_path = Path(os.devnull)
+        with sink_path.open("w", encoding="utf-8") as sink, contextlib.redirect_stderr(sink):
+            return _main(argv)
+    return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # named by the subcommand, with its usage: `tokenprobs show: error: ...`
@@ -95,7 +108,8 @@ def _run(args: argparse.Namespace) -> int:
     """Run the subcommand; each failure is one line and its exit code."""
     try:
         code: int = args.run(args)
-    except BrokenPipeError:
+    except BrokenPipeError:  # demo, ask: nothing failed that the reader did not read
+        discard_output()
         return 0
     except KeyboardInterrupt:
         print("tokenprobs: interrupted", file=sys.stderr)  # noqa: T201
@@ -131,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
         f"{EXIT_INTERRUPTED} interrupted (Ctrl-C)",
     )
     parser.add_argument(
-        "--version", action="version", version=f"tokenprobs {version('pytokenprobs')}"
+        "--version", action="version", version=f"tokenprobs {tokenprobs.__version__}"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_show_parsers(sub)

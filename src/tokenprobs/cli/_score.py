@@ -4,9 +4,12 @@ Registered by `tokenprobs.cli` (`add_score_parser`). Each non-empty line is one 
 `tokenprobs.scoring.score_many` (one echoed request per text, `--concurrency` at a time, a
 progress bar on a terminal); one output line per text, in order: the summed logprob, the count
 of tokens with a logprob, the perplexity and the text, tab-separated (or a strict JSON object
-per line with `--json`, which also counts the `unscored` tokens).
+per line with `--json`, which also counts the `unscored` tokens). On a terminal a text's control
+characters (an `ESC [2J` from the file) are shown escaped, never obeyed; a file or a pipe gets
+the text as read.
 A file with no text (empty, or blank lines only) is an input error (exit 3), nothing sent.
-A text that could not be scored prints its error in its place; the exit code is then 6. Ctrl-C
+A text that could not be scored prints its error in its place, and the count on stderr; the
+exit code is then 6, also when the reader closed the output first (`| head -1`). Ctrl-C
 stops sending: the texts scored are printed, the others say `not run`, and the exit code is 130.
 """
 
@@ -21,11 +24,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.cli._args import InputError, model_name, positive, read_text, utf8
+from tokenprobs.cli._args import (
+    MAX_TEXT_BYTES,
+    InputError,
+    count,
+    model_name,
+    positive,
+    read_text,
+    utf8,
+)
 from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
 from tokenprobs.cli._redact import secrets_of
-from tokenprobs.cli._views import EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE
-from tokenprobs.render import plural
+from tokenprobs.cli._views import EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE, written
+from tokenprobs.render import plural, visible
 from tokenprobs.scoring import score_many
 
 if TYPE_CHECKING:
@@ -53,6 +64,12 @@ def add_score_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     p.add_argument("--context", default="", help="text before each line, conditioned on")
     p.add_argument("--concurrency", type=positive, default=8, help="requests at once (default 8)")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument(
+        "--max-bytes",
+        type=count,
+        default=MAX_TEXT_BYTES,
+        help=f"refuse input larger than this (default {MAX_TEXT_BYTES:,}: 16 MiB)",
+    )
     p.set_defaults(run=run_score)
 
 
@@ -60,11 +77,13 @@ def run_score(args: argparse.Namespace) -> int:
     """Run `tokenprobs score`; return the exit code.
 
     Raises:
-        InputError: The file cannot be read, has no text (empty or blank), or it, `--model` or
-            `--context` is not UTF-8.
+        InputError: The file has no text (empty or blank), or it, `--model` or `--context` is
+            not UTF-8.
+        TokenprobsError: The file cannot be read, is over `--max-bytes`, UTF-16 or binary.
         UsageError: The base URL is malformed.
     """
-    texts = [line for line in _LINE_BREAK.split(read_text(args.file)) if line.strip()]
+    text = read_text(args.file, max_bytes=args.max_bytes, option="--max-bytes")
+    texts = [line for line in _LINE_BREAK.split(text) if line.strip()]
     if not texts:
         name = "standard input" if args.file == "-" else repr(args.file)
         msg = f"{name} has no text to score: every line is empty or blank (one text per line)"
@@ -87,16 +106,26 @@ def run_score(args: argparse.Namespace) -> int:
     finally:
         client.close()
     secrets = secrets_of(args, client)
-    failed = 0
-    for text, result in zip(texts, results, strict=True):
-        failed += isinstance(result, Exception)
-        print(_line(text, result, secrets, as_json=args.json))  # noqa: T201
+
+    # on a terminal, a text's escape sequences are shown, not obeyed; a file or a pipe gets the
+    # text as read (JSON escapes them itself)
+    shown = _escaped if not args.json and sys.stdout.isatty() else _as_read
+
+    def write() -> None:
+        for text, result in zip(texts, results, strict=True):
+            print(_line(shown(text), result, secrets, as_json=args.json))  # noqa: T201
+
+    written(write)  # what failed is said and returned though the reader closed the output
     not_run = sum(isinstance(r, CancelledError) for r in results)
     if not_run:  # Ctrl-C: score_many returned what finished
         why = f"tokenprobs: interrupted ({not_run} of {plural(len(texts), 'text')} not scored)"
         print(why, file=sys.stderr)  # noqa: T201
         return EXIT_INTERRUPTED
-    return EXIT_SOME_FAILED if failed else 0
+    failed = sum(isinstance(r, Exception) for r in results)
+    if failed:
+        print(f"tokenprobs: {failed} of {plural(len(texts), 'text')} failed", file=sys.stderr)  # noqa: T201
+        return EXIT_SOME_FAILED
+    return 0
 
 
 def _line(
@@ -126,6 +155,15 @@ def _line(
         "perplexity": _finite(ppl),
     }
     return json.dumps(fields, allow_nan=False)
+
+
+def _as_read(text: str) -> str:
+    return text
+
+
+def _escaped(text: str) -> str:
+    """`text` for a terminal: spaces as they are, tabs and control characters as marks."""
+    return visible(text, keep=" ")
 
 
 def _finite(x: float) -> float | None:

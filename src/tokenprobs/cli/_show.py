@@ -4,29 +4,28 @@ from __future__ import annotations
 
 import importlib.resources
 import io
-import stat
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
 import pydantic_core
 
+from tokenprobs._batch_lines import not_json
 from tokenprobs.adapters import parse_all
-from tokenprobs.batch import BOM, numbered_results, refuse_utf16
-from tokenprobs.cli._args import count, stdin_bytes
+from tokenprobs.batch import BOM, numbered_results
+from tokenprobs.cli._args import count, read_bytes
 from tokenprobs.cli._views import (
     EXIT_SOME_FAILED,
     add_view_options,
     emit,
     emit_items,
+    written,
 )
-from tokenprobs.exceptions import APIResponseError, TokenprobsError
+from tokenprobs.exceptions import APIResponseError, TokenprobsError, UnsupportedResponseError
 from tokenprobs.render import plural
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable
 
     from tokenprobs.models import TokenDistribution
 
@@ -48,7 +47,8 @@ def add_show_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     show = sub.add_parser(
         "show", help="show a saved response: JSON, JSONL (one response per line) or an SSE capture"
     )
-    show.add_argument("file", type=Path, help="the file; - reads standard input")
+    # a str, not a Path: Path("./-") is "-", which would read standard input, not the file
+    show.add_argument("file", help="the file; - reads standard input (./- is a file named -)")
     show.add_argument(
         "--choice", type=count, default=None, help="only this choice (n > 1; 0 or more)"
     )
@@ -67,8 +67,13 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 def _run_show(args: argparse.Namespace) -> int:
     raw = _read(args.file, max_bytes=args.max_bytes)
-    batch = _is_batch_output(raw)
-    rows = _batch_rows(raw, args) if batch else _file_rows(raw)
+    _refuse_batch_input(raw, args.file)
+    own = _is_own_output(raw)
+    batch = own or _is_batch_output(raw)
+    if own:
+        rows = _own_rows(raw, as_json=args.format == "json")
+    else:
+        rows = _batch_rows(raw, args) if batch else _file_rows(raw)
     shown = _chosen(rows, args.choice)
     if not shown:  # only when --choice names a choice no line has; main shows the name escaped
         msg = f"no choice {args.choice} in {args.file}"
@@ -77,8 +82,8 @@ def _run_show(args: argparse.Namespace) -> int:
     if not batch and not failed and all(number == 0 for number, _, _ in shown):  # one response
         emit([r for _, _, r in shown if not isinstance(r, TokenprobsError)], args)
         return 0
-    emit_items([(label, r) for _, label, r in shown], args, batch=batch)
-    if failed:
+    written(lambda: emit_items([(label, r) for _, label, r in shown], args, batch=batch))
+    if failed:  # said and returned though the reader closed the output before the failures
         lines = len({number for number, _, _ in rows})
         print(f"tokenprobs: {failed} of {plural(lines, 'line')} failed", file=sys.stderr)  # noqa: T201
         return EXIT_SOME_FAILED
@@ -95,62 +100,19 @@ def _chosen(rows: list[Row], choice: int | None) -> list[Row]:
     return kept if any(not isinstance(r, TokenprobsError) for _, _, r in kept) else []
 
 
-def _read(path: Path, *, max_bytes: int) -> bytes:
+def _read(path: str, *, max_bytes: int) -> bytes:
     """The file's bytes, refusing what is too large or plainly binary (nothing is evaluated).
 
     A pipe is read as a file is (`tokenprobs show <(curl ...)`), up to the limit: only a regular
     file has a size before it is read. A leading UTF-8 byte order mark is dropped.
     """
-    if str(path) == "-":
-        try:
-            raw = _head_first(stdin_bytes, path, max_bytes=max_bytes)
-        except OSError as exc:
-            msg = f"cannot read standard input: {exc.strerror or exc}"
-            raise TokenprobsError(msg) from exc
-    else:
-        try:
-            info = path.stat()
-            if stat.S_ISDIR(info.st_mode):
-                msg = f"{path} is a directory, not a file"
-                raise TokenprobsError(msg)
-            if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:
-                size = info.st_size
-                msg = f"{path} is {size:,} bytes, over the limit of {max_bytes:,} (--max-bytes)"
-                raise TokenprobsError(msg)
-            with path.open("rb") as file:
-                raw = _head_first(file.read, path, max_bytes=max_bytes)
-        except OSError as exc:
-            msg = f"cannot read {path}: {exc.strerror or exc}"
-            raise TokenprobsError(msg) from exc
-    if len(raw) > max_bytes:
-        msg = f"the input is over the limit of {max_bytes:,} bytes (--max-bytes)"
-        raise TokenprobsError(msg)
+    name = "standard input" if path == "-" else path
+    raw = read_bytes(path, name=name, max_bytes=max_bytes, option="--max-bytes")
     raw = raw.removeprefix(BOM)  # Windows tools (Notepad, PowerShell) start text with one
     if not raw.strip():
-        name = "standard input" if str(path) == "-" else str(path)
         msg = f"{name} is empty: no response in it (not JSON, JSONL or an SSE capture)"
         raise TokenprobsError(msg)
     return raw
-
-
-_HEAD = 8192
-"""The bytes read first, to refuse a binary input (`/dev/urandom`) before reading to the limit."""
-
-
-def _head_first(read: Callable[[int], bytes], path: Path, *, max_bytes: int) -> bytes:
-    """Up to `max_bytes + 1` bytes from `read`, the first `_HEAD` of them checked to be text.
-
-    Raises:
-        TokenprobsError: The input starts as UTF-16 or has NUL bytes (binary).
-    """
-    want = min(_HEAD, max_bytes + 1)
-    head = read(want)
-    refuse_utf16(head)
-    if b"\x00" in head:
-        name = "standard input" if str(path) == "-" else str(path)
-        msg = f"{name} looks binary (it has NUL bytes): expected JSON, JSONL or SSE text"
-        raise TokenprobsError(msg)
-    return head if len(head) < want else head + read(max_bytes + 1 - len(head))
 
 
 def _file_rows(raw: bytes) -> list[Row]:
@@ -177,8 +139,20 @@ def _file_rows(raw: bytes) -> list[Row]:
         return rows
 
 
+_CUT_LOG = "the file is truncated (a log cut as it was written, or a copy that stopped)"
+
+
 def _line_rows(n: int, line: bytes) -> list[Row]:
-    """The rows of one JSONL line: each choice, labelled by the line; or the line's error."""
+    """The rows of one JSONL line: each choice, labelled by the line; or the line's error.
+
+    A line that is not JSON says where, in its own bytes (`parse` counts lines of what it was
+    given: "line 1" of line 7), or that it is cut short.
+    """
+    try:
+        pydantic_core.from_json(line)
+    except ValueError as exc:
+        why = f"line {n} {not_json(line, exc, fix=_CUT_LOG)}"
+        return [(n, f"line {n}", UnsupportedResponseError(why))]
     try:
         dists = parse_all(line)
     except TokenprobsError as exc:
@@ -215,6 +189,77 @@ def _first_object(lines: list[bytes]) -> dict[str, object] | None:
     return None
 
 
+def _refuse_batch_input(raw: bytes, source: str) -> None:
+    """Refuse a Batch input file (requests: `custom_id`, `method`, `url`, `body`), saying which.
+
+    Raises:
+        TokenprobsError: The first JSON line is a request line.
+    """
+    obj = _first_object([ln for ln in raw.splitlines()[:_LOOK] if ln.strip()])
+    if obj is None or not {"custom_id", "body", "url"} <= obj.keys() or "response" in obj:
+        return
+    name = "standard input" if source == "-" else source
+    msg = (
+        f"{name} is a Batch input file: its lines are requests (custom_id, method, url, body), "
+        "not results; show the batch's output file, client.files.content("
+        "batch.output_file_id).write_to_file(path)"
+    )
+    raise TokenprobsError(msg)
+
+
+def _is_own_output(raw: bytes) -> bool:
+    """The first JSON line is one `show --format json` wrote of a Batch file (or a JSONL log).
+
+    `{"custom_id", "distribution"}`, or `{"custom_id", "error"}` with the error's message: a
+    Batch error line's `error` is an object.
+    """
+    obj = _first_object([ln for ln in raw.splitlines()[:_LOOK] if ln.strip()])
+    return (
+        obj is not None
+        and "custom_id" in obj
+        and ("distribution" in obj or isinstance(obj.get("error"), str))
+    )
+
+
+def _own_rows(raw: bytes, *, as_json: bool) -> list[Row]:
+    """The lines `show --format json` wrote, read back: each its `custom_id` and result.
+
+    A choice of `n > 1` is a line of its own, with the same `custom_id`; in text, those are
+    labelled by their choice, as when the Batch file itself is shown.
+    """
+    found: list[tuple[int, str, TokenDistribution | TokenprobsError]] = []
+    for number, line in enumerate(raw.splitlines(), 1):
+        if line.strip():
+            found.append((number, *_own_line(line, number)))
+    several = {cid for _, cid, r in found if not isinstance(r, TokenprobsError) and r.choice}
+    rows: list[Row] = []
+    for number, cid, r in found:
+        label = cid if as_json else cid or f"line {number}"
+        if not as_json and not isinstance(r, TokenprobsError) and cid in several:
+            label = _label(label, r, 2)
+        rows.append((number, label, r))
+    return rows
+
+
+def _own_line(line: bytes, number: int) -> tuple[str, TokenDistribution | TokenprobsError]:
+    """One line `show --format json` wrote: its `custom_id`, and its distribution or error."""
+    try:
+        obj = pydantic_core.from_json(line)
+    except ValueError as exc:
+        return "", TokenprobsError(f"line {number} is not JSON ({exc})")
+    cid = obj.get("custom_id") if isinstance(obj, dict) else None
+    if not isinstance(cid, str):
+        msg = f"line {number} has no custom_id, unlike the first (what show --format json writes)"
+        return "", TokenprobsError(msg)
+    if isinstance(obj.get("error"), str):
+        return cid, TokenprobsError(obj["error"])
+    try:
+        (d,) = parse_all(obj.get("distribution"))
+    except TokenprobsError as exc:
+        return cid, exc
+    return cid, d
+
+
 def _is_batch_output(raw: bytes) -> bool:
     """The first JSON line is a Batch output (or error) line: `custom_id` and a response or error.
 
@@ -229,7 +274,7 @@ def _batch_rows(raw: bytes, args: argparse.Namespace) -> list[Row]:
 
     In JSON the label is the `custom_id` as written (`""` when a line has none legible).
     """
-    where = "standard input" if str(args.file) == "-" else str(args.file)
+    where = "standard input" if args.file == "-" else args.file
     found = list(numbered_results(io.BytesIO(raw), where=where))
     per_line = Counter(number for number, _, _ in found)
     rows: list[Row] = []

@@ -7,6 +7,7 @@ import errno
 import html
 import json
 import os
+import shutil
 import sys
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,6 +19,8 @@ from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.render import MODES, canonical_mode
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tokenprobs.models import TokenDistribution
 
 __all__ = [
@@ -29,8 +32,10 @@ __all__ = [
     "EXIT_USAGE",
     "Item",
     "add_view_options",
+    "discard_output",
     "emit",
     "emit_items",
+    "written",
 ]
 
 EXIT_USAGE = 2
@@ -102,7 +107,8 @@ def emit_items(items: list[Item], args: argparse.Namespace, *, batch: bool) -> N
     if fmt == "html":
         out.write(_html_page(items, args.mode))
         return
-    console = _rich_console() if _color() else None
+    color = _color()
+    console = _rich_console() if color else None
     for n, (label, r) in enumerate(items):
         if (
             label
@@ -113,8 +119,36 @@ def emit_items(items: list[Item], args: argparse.Namespace, *, batch: bool) -> N
         elif console is not None:
             console.print(render.to_rich(r, mode=args.mode, top=args.top))
         else:
-            out.write(render.to_text(r, mode=args.mode, top=args.top, color=_color()))
+            out.write(render.to_text(r, mode=args.mode, top=args.top, color=color))
         out.flush()
+
+
+def written(write: Callable[[], object]) -> bool:
+    """Run `write`, the command's output; `False` when its reader closed it first (`| head -1`).
+
+    The command goes on to say (on stderr) and return what it found: lines that failed exit 6
+    though the reader stopped before them. Standard output then points at `os.devnull`, where
+    Python's flush at exit would fail again on the closed pipe (the signal module's advice).
+    """
+    try:
+        write()
+    except BrokenPipeError:
+        discard_output()
+        return False
+    return True
+
+
+def discard_output() -> None:
+    """Point the file descriptor of standard output at `os.devnull`, when it has one."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # a test's or an embedding program's stream
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 def _redacted(
@@ -128,10 +162,13 @@ def _redacted(
 
 
 def _rich_console() -> Any:  # noqa: ANN401 - rich is optional
-    """A rich Console when rich is installed (the `[rich]` extra), else `None`.
+    """A rich Console that colours, when rich is installed (the `[rich]` extra), else `None`.
 
+    Made only once `_color` said yes, it colours whatever rich would make of the environment
+    (`FORCE_COLOR` on a dumb terminal: rich's own reading drops the colour the user asked for),
+    as wide as the plain view is drawn.
     Its output closed by the reader (`| head`), it raises `BrokenPipeError`, which the command
-    ends on quietly with 0 as without rich (rich's own Console exits with 1).
+    ends on quietly as without rich (rich's own Console exits with 1).
     """
     try:
         from rich.console import Console  # noqa: PLC0415
@@ -143,14 +180,26 @@ def _rich_console() -> Any:  # noqa: ANN401 - rich is optional
             self.quiet = True
             raise BrokenPipeError(errno.EPIPE, "the output was closed by its reader")
 
-    return _Console()
+    dumb = os.environ.get("TERM", "").lower() in {"dumb", "unknown"}  # rich's own test
+    # the plain view's width: rich takes `COLUMNS=0` as a width of 0 and prints nothing
+    width = shutil.get_terminal_size((100, 24)).columns
+    return _Console(force_terminal=True, color_system="standard" if dumb else "auto", width=width)
 
 
 def _color() -> bool:
+    """Whether the text view is coloured: the informal standards, read in CPython's order.
+
+    `NO_COLOR` set and not empty (any value) turns colour off (no-color.org); else `FORCE_COLOR`
+    set and not empty, whatever its value (`0` too, as force-color.org says and rich and CPython
+    read it), turns it on, on a pipe or a dumb terminal too (Emacs' shell is one that shows
+    colour); else `TERM=dumb` turns it off; else colour when standard output is a terminal.
+    """
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
+    if os.environ.get("TERM", "").lower() == "dumb":
+        return False
     return sys.stdout.isatty()
 
 
