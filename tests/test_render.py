@@ -221,6 +221,36 @@ def test_distribution_repr_html_is_to_html():
     assert d._repr_html_() == render.to_html(d)
 
 
+@pytest.fixture
+def plain_env(monkeypatch):
+    """No colour setting in the environment, a terminal that can colour."""
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+
+
+@pytest.mark.parametrize(
+    ("env", "tty", "colored"),
+    [
+        ({"FORCE_COLOR": "1"}, False, True),
+        ({"FORCE_COLOR": "0"}, False, True),  # any value, as force-color.org, rich and CPython
+        ({"FORCE_COLOR": ""}, False, False),  # empty: as unset
+        ({"TERM": "dumb"}, True, False),
+        ({"TERM": "dumb", "FORCE_COLOR": "1"}, False, True),
+        ({"NO_COLOR": "1", "FORCE_COLOR": "1"}, True, False),
+    ],
+    ids=["force", "force-0", "force-empty", "dumb", "force-beats-dumb", "no-color-beats-force"],
+)
+@pytest.mark.usefixtures("plain_env")
+def test_text_auto_color_reads_the_environment_as_the_command_does(monkeypatch, env, tty, colored):
+    """`color=None` follows NO_COLOR, then FORCE_COLOR, then TERM=dumb (it read only NO_COLOR)."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: tty)
+    assert ("\x1b[" in render.to_text(korean())) is colored
+
+
+@pytest.mark.usefixtures("plain_env")
 def test_text_auto_color_respects_no_color(monkeypatch):
     """`color=None` gives no escapes when NO_COLOR is set, even on a terminal."""
     monkeypatch.setenv("NO_COLOR", "1")
@@ -228,16 +258,16 @@ def test_text_auto_color_respects_no_color(monkeypatch):
     assert "\x1b[" not in render.to_text(korean())
 
 
+@pytest.mark.usefixtures("plain_env")
 def test_text_auto_color_off_when_not_a_tty(monkeypatch):
     """`color=None` gives no escapes when stdout is not a terminal."""
-    monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
     assert "\x1b[" not in render.to_text(korean())
 
 
+@pytest.mark.usefixtures("plain_env")
 def test_text_auto_color_on_a_tty(monkeypatch):
     """`color=None` colours on a terminal when NO_COLOR is unset."""
-    monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert "\x1b[1;38;2;213;94;0m국어\x1b[0m" in render.to_text(korean())
 

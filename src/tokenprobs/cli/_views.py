@@ -17,6 +17,7 @@ from tokenprobs.cli._args import count
 from tokenprobs.cli._redact import secrets_of
 from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.render import MODES, canonical_mode
+from tokenprobs.render._terminal import color_allowed
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -107,7 +108,7 @@ def emit_items(items: list[Item], args: argparse.Namespace, *, batch: bool) -> N
     if fmt == "html":
         out.write(_html_page(items, args.mode))
         return
-    color = _color()
+    color = color_allowed()
     console = _rich_console() if color else None
     for n, (label, r) in enumerate(items):
         if (
@@ -184,23 +185,6 @@ def _rich_console() -> Any:  # noqa: ANN401 - rich is optional
     # the plain view's width: rich takes `COLUMNS=0` as a width of 0 and prints nothing
     width = shutil.get_terminal_size((100, 24)).columns
     return _Console(force_terminal=True, color_system="standard" if dumb else "auto", width=width)
-
-
-def _color() -> bool:
-    """Whether the text view is coloured: the informal standards, read in CPython's order.
-
-    `NO_COLOR` set and not empty (any value) turns colour off (no-color.org); else `FORCE_COLOR`
-    set and not empty, whatever its value (`0` too, as force-color.org says and rich and CPython
-    read it), turns it on, on a pipe or a dumb terminal too (Emacs' shell is one that shows
-    colour); else `TERM=dumb` turns it off; else colour when standard output is a terminal.
-    """
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    if os.environ.get("TERM", "").lower() == "dumb":
-        return False
-    return sys.stdout.isatty()
 
 
 def _html_page(items: list[Item], mode: str) -> str:

@@ -120,8 +120,19 @@ def _rich_style(shade: str) -> str:
     return " ".join(words)
 
 
-def _color_allowed() -> bool:
+def color_allowed() -> bool:
+    """Whether output to standard output is coloured: the informal standards, in CPython's order.
+
+    `NO_COLOR` set and not empty (any value) turns colour off (no-color.org); else `FORCE_COLOR`
+    set and not empty, whatever its value (`0` too, as force-color.org says and rich and CPython
+    read it), turns it on, on a pipe or a dumb terminal too (Emacs' shell is one that shows
+    colour); else `TERM=dumb` turns it off; else colour when standard output is a terminal.
+    """
     if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    if os.environ.get("TERM", "").lower() == "dumb":
         return False
     return sys.stdout.isatty()
 
@@ -214,8 +225,9 @@ def to_text(
 
     Args:
         d: The distribution to show.
-        color: Colour the tokens with ANSI escapes. `None` decides: off when `NO_COLOR` is set
-            or standard output is not a terminal.
+        color: Colour the tokens with ANSI escapes. `None` decides as the `tokenprobs` command
+            does: off when `NO_COLOR` is set, on when `FORCE_COLOR` is, else off for
+            `TERM=dumb` and when standard output is not a terminal.
         mode: What stands out and which positions the table lists, as in
             `tokenprobs.render.to_html` (`"most-likely"` lists the most probable).
         top: How many positions to list with their alternatives.
@@ -237,7 +249,7 @@ def to_text(
     if width is not None:
         width = check_count(width, "width", "the columns a table line may take", least=1)
     if color is None:
-        color = _color_allowed()
+        color = color_allowed()
     width = width or shutil.get_terminal_size((100, 24)).columns
     lines = [_header(d), ""]
     if color:
