@@ -228,8 +228,10 @@ async def _frames(
     try:
         while True:
             waiter = asyncio.create_task(changed.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
+            try:
+                await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            finally:  # also when the run is cancelled here (the page went away)
+                waiter.cancel()
             if not changed.is_set():
                 task.result()  # the pump ended without an update: raise its error, if any
                 return
