@@ -318,3 +318,34 @@ def test_a_branch_after_bytes_that_are_no_character_is_refused(page, stub):
     at = events(page, "/api/branch", {"parent": 1, "position": 1, "alternative": 1})
     assert at[-1]["t"] == "done"
     assert stub.requests[-1]["body"]["prompt"] == "P" + "Hi" + " z"  # before it: whole text
+
+
+def test_a_branch_after_a_token_without_text_is_refused(page, stub):
+    """llama-cpp-python streams a split character's pieces as "": the text before is not whole."""
+    positions = [
+        ("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.3)]),
+        ("", -0.5, [("", -0.5), (" z", -1.0)]),  # a piece of a character, sent with no text
+        ("", -0.2, [("", -0.2)]),
+        (" w", -0.1, [(" w", -0.1), (" v", -3.0)]),
+    ]
+    _loaded(page, positions)
+    sent = len(stub.requests)
+    error = refused(
+        page.post("/api/branch", json={"parent": 1, "position": 3, "alternative": 1}),
+        "the answer before position 3 is not whole text: the server sent no text for position 1",
+    )
+    assert "branch before it, or at its position" in error["message"]
+    refused(
+        page.post("/api/branch", json={"parent": 1, "position": 1, "alternative": 0}),
+        "the alternative '' at position 1 has no text",
+    )
+    assert len(stub.requests) == sent
+    panel = page.get("/api/branches/1/positions?start=1&stop=4").json()["positions"]
+    assert [[a["branch"] for a in p["alternatives"]] for p in panel] == [
+        [False, True],
+        [False],
+        [False, False],
+    ]
+    at = events(page, "/api/branch", {"parent": 1, "position": 1, "alternative": 1})
+    assert at[-1]["t"] == "done"
+    assert stub.requests[-1]["body"]["prompt"] == "P" + "Hi" + " z"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tokenprobs import render
-from tokenprobs.playground._fork import broken_before, whole_text
+from tokenprobs.playground._fork import broken_before, textless_before, whole_text
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
@@ -150,7 +150,7 @@ def position_panel(d: TokenDistribution, i: int) -> dict[str, object]:
     """Position `i` for the page's alternatives panel (the page escapes it: textContent)."""
     spans = d.char_spans()
     starts = i == 0 or bool(spans[i, 0] >= spans[i - 1, 1])  # numpy's bool is not JSON
-    whole = starts and broken_before(d, i) is None
+    whole = starts and broken_before(d, i) is None and textless_before(d, i) is None
     sampled = int(d.candidates.sampled[i])
     alternatives = []
     for j, token in enumerate(d.top_tokens[i]):
@@ -160,7 +160,8 @@ def position_panel(d: TokenDistribution, i: int) -> dict[str, object]:
                 "token": render.visible(token),
                 "p": _p(float(d.top_logprobs[i, j])),
                 "sampled": j == sampled and bool(d.candidates.in_top[i]),
-                "branch": whole and whole_text(token, d.top_bytes[i][j]) is not None,
+                "branch": whole
+                and bool(whole_text(token, d.top_bytes[i][j])),  # None or "": nothing to force
             }
         )
     return {
