@@ -81,6 +81,7 @@ function retire() {
     col.el.dataset.stale = "1";
     col.el.dataset.done = "1";
     col.exp.removeAttribute("href");
+    col.exp.hidden = true;
     col.status.textContent = "from before the playground restarted";
   }
   state.branches.clear();
@@ -101,6 +102,7 @@ function column(meta) {
   const exp = document.createElement("a");
   exp.textContent = "export HTML";
   exp.className = "export";
+  exp.hidden = true; // until the answer is in (setExport)
   head.append(title, status, exp);
   const note = document.createElement("div");
   note.className = "note";
@@ -120,9 +122,11 @@ function column(meta) {
   return col;
 }
 
-// the export link: once the answer is in (an export is a finished answer's page)
+// the export link: once the answer is in (an export is a finished answer's page); none for an
+// answer without tokens (refused, or failed before any): its export is a JSON error page
 function setExport(col) {
-  if (col.el.dataset.stale) return;
+  if (col.el.dataset.stale || !col.n) return;
+  col.exp.hidden = false;
   const instance = state.instance ? "&instance=" + encodeURIComponent(state.instance) : "";
   col.exp.href = "/api/branches/" + col.meta.id + "/export?mode=" + encodeURIComponent(state.mode) + instance;
 }

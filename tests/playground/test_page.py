@@ -1,0 +1,88 @@
+"""The playground's page in a real headless Chromium (playwright), against the stub server.
+
+The app is served by uvicorn (`Served`); Chromium is Debian's `/usr/bin/chromium`, as in
+tests/test_browser.py. Without Chromium or playwright these tests skip locally and fail in CI.
+"""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from tests._unavailable import unavailable
+from tests.playground.stub import Served
+
+from tokenprobs.playground import create_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.extras]
+
+CHROMIUM = os.environ.get("TOKENPROBS_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium, launched once for the module."""
+    why = "run scripts/ensure_chromium.sh"
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        unavailable(f"Chromium not found at {CHROMIUM}; {why}", ci="browser tests must run in CI")
+    try:
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415 - a dev dependency
+    except ImportError:
+        unavailable(f"the playwright package is not installed; {why}", ci="browser tests run in CI")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def app_url(upstream):
+    """The playground in front of the stub, served by uvicorn."""
+    with Served(create_app(upstream, model="stub")) as served:
+        yield served.url + "/"
+
+
+@pytest.fixture
+def context(browser):
+    """A browser context (its tabs share nothing with other tests') that fails on a page error."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    ctx.problems = []
+    ctx.on("weberror", lambda e: ctx.problems.append(str(e.error)))
+    yield ctx
+    ctx.close()
+    assert ctx.problems == []
+
+
+def _open(context, url):
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector("body[data-ready='1']")
+    return page
+
+
+def _until(page, expression, timeout=20.0):
+    """Poll `expression` (not `wait_for_function`: the page's CSP forbids its `eval`)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout} s: {expression}"
+        time.sleep(0.02)
+
+
+def _run(page, model="stub"):
+    page.fill("#model", model)
+    page.fill("#prompt", "Say hello")
+    page.click("#run")
+    _until(page, "document.querySelector('article.branch[data-done]') !== null")
+
+
+def test_an_answer_without_tokens_offers_no_export(context, app_url):
+    """A refused answer has nothing to export: no link (it led off the page to a JSON error)."""
+    page = _open(context, app_url)
+    _run(page, model="echo-key")  # the stub answers 401
+    _until(page, "document.querySelector('#messages .error') !== null")
+    column = page.locator("article.branch")
+    assert column.locator(".status").text_content() == "failed"
+    assert not column.locator(".export").is_visible()
+    assert column.locator(".export").get_attribute("href") is None
