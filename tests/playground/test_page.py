@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests._unavailable import unavailable
-from tests.playground.stub import Served
+from tests.playground.stub import HOSTILE, Served
 
 from tokenprobs.playground import create_app
 
@@ -86,3 +86,35 @@ def test_an_answer_without_tokens_offers_no_export(context, app_url):
     assert column.locator(".status").text_content() == "failed"
     assert not column.locator(".export").is_visible()
     assert column.locator(".export").get_attribute("href") is None
+
+
+def test_a_reload_and_a_second_tab_show_the_sessions_answers(context, app_url):
+    """The session lives in the playground: a reloaded page, or another tab, draws its answers."""
+    page = _open(context, app_url)
+    _run(page)
+    cells = page.locator("article.branch .tx > [data-p]")
+    assert cells.count() == len(HOSTILE)
+    assert page.locator("article.branch .export").is_visible()
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    for shown in (page, _open(context, app_url)):
+        column = shown.locator("article.branch")
+        assert column.count() == 1
+        assert column.get_attribute("data-done") == "1"
+        assert column.locator(".tx > [data-p]").count() == len(HOSTILE)
+        assert column.locator(".export").get_attribute("href").startswith("/api/branches/1/")
+
+
+def test_a_second_tab_draws_an_answer_still_arriving_as_such(context, app_url, stub):
+    """Another tab's answer still streaming is drawn as far as it came, not as finished."""
+    stub.delay = 0.5
+    first = _open(context, app_url)
+    first.fill("#prompt", "Say hello")
+    first.click("#run")
+    _until(first, "document.querySelector('article.branch .tx > [data-p]') !== null")
+    second = _open(context, app_url)
+    column = second.locator("article.branch")
+    assert column.get_attribute("data-done") is None
+    assert "still arriving in another page" in column.locator(".status").text_content()
+    assert not column.locator(".export").is_visible()
+    _until(first, "document.querySelector('article.branch[data-done]') !== null")

@@ -350,6 +350,10 @@ function redraw(list) {
       applyFrame(col, b);
       drawSummary(col, b.summary);
     }
+    if (b.running) { // still arriving for the page that asked (another tab): drawn as it was
+      col.status.textContent = (b.n || 0) + " tokens so far, still arriving in another page: reload to see it whole";
+      continue;
+    }
     col.done = true;
     col.el.dataset.done = "1";
     setExport(col);
@@ -525,6 +529,8 @@ async function init() {
       openAlternatives(hit);
     }
   });
+  // the session's answers so far: a reload, or a second tab, shows what the playground holds
+  await redrawViews();
   document.body.dataset.ready = "1";
 }
 
