@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import openai
 
+from tokenprobs._urls import public_url
 from tokenprobs.client import RetryPolicy, aget_token_distribution, build_params
 from tokenprobs.exceptions import GuardError, StreamInterruptedError, TokenprobsError
 from tokenprobs.guards import check_request, detected_server, remember_server
@@ -88,12 +89,25 @@ def error_event(exc: BaseException, upstream: Upstream) -> dict[str, object]:
         event["status"] = exc.status_code
         event["param"] = getattr(exc, "param", None)
         event["code"] = getattr(exc, "code", None)
-    message = " ".join([str(exc), *getattr(exc, "__notes__", ())])
+    message = " ".join([str(exc), *getattr(exc, "__notes__", ()), *_not_found(exc)])
     event["message"] = upstream.scrub(message)
     for key in ("param", "code"):
         if isinstance(event.get(key), str):
             event[key] = upstream.scrub(str(event[key]))
     return event
+
+
+def _not_found(exc: BaseException) -> list[str]:
+    """What a 404 most often means here: the base URL is not the API's (its `/v1` left out)."""
+    request = getattr(exc, "request", None)
+    if not isinstance(exc, openai.NotFoundError) or request is None:
+        return []
+    url = public_url(str(request.url))
+    note = (
+        f"(the server has no POST {url}: check that the base URL is the API's, on most servers "
+        "it ends in /v1, and that the server serves the model)"
+    )
+    return [note]
 
 
 def _guard(
