@@ -90,6 +90,11 @@ def test_a_stream_that_breaks_says_so_and_keeps_what_arrived(page):
     evs = events(page, "/api/run", {**RUN, "model": "broken"})
     assert evs[-1]["t"] == "error"
     assert evs[-1]["type"] == "StreamInterruptedError"
+    assert evs[-1]["kind"] == "interrupted"  # the page says "Interrupted", not "Error"
+    message = evs[-1]["message"]
+    assert message.startswith("the stream broke (JSONDecodeError: ")
+    assert message.endswith("after 1 token: what arrived is kept")
+    assert ".distributions" not in message  # a Python attribute, no use in the page
     assert len(drawn(evs)) == 1
     saved = tp.playground.Session.loads(page.get("/api/session").text)
     assert saved.branches[evs[0]["id"]].distribution.tokens == ["Hello"]

@@ -77,7 +77,9 @@ def summary(d: TokenDistribution) -> dict[str, object]:
 def error_event(exc: BaseException, upstream: Upstream) -> dict[str, object]:
     """An error as the page shows it: the API's own words, with any secret scrubbed."""
     event: dict[str, object] = {"t": "error", "type": type(exc).__name__}
-    if isinstance(exc, GuardError):
+    if isinstance(exc, StreamInterruptedError):
+        event["kind"] = "interrupted"
+    elif isinstance(exc, GuardError):
         event["kind"] = "guard"
     elif isinstance(exc, openai.APIStatusError):
         event["kind"] = "api"
@@ -89,12 +91,22 @@ def error_event(exc: BaseException, upstream: Upstream) -> dict[str, object]:
         event["status"] = exc.status_code
         event["param"] = getattr(exc, "param", None)
         event["code"] = getattr(exc, "code", None)
-    message = " ".join([str(exc), *getattr(exc, "__notes__", ()), *_not_found(exc)])
+    said = _broke(exc) if isinstance(exc, StreamInterruptedError) else str(exc)
+    message = " ".join([said, *getattr(exc, "__notes__", ()), *_not_found(exc)])
     event["message"] = upstream.scrub(message)
     for key in ("param", "code"):
         if isinstance(event.get(key), str):
             event[key] = upstream.scrub(str(event[key]))
     return event
+
+
+def _broke(exc: StreamInterruptedError) -> str:
+    """A broken stream as the page says it (`str(exc)` names `.distributions`, for Python)."""
+    cause = exc.__cause__
+    why = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
+    n = len(exc.distribution) if exc.distribution is not None else 0
+    kept = "what arrived is kept" if n else "nothing had arrived"
+    return f"the stream broke{why} after {n} token{'s' * (n != 1)}: {kept}"
 
 
 def _not_found(exc: BaseException) -> list[str]:
