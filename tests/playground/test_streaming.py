@@ -242,3 +242,17 @@ async def test_a_run_cancelled_while_it_waits_leaves_no_task_behind(upstream, st
     await asyncio.sleep(0)
     left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
     assert left == []
+
+
+def test_a_stream_that_just_stops_is_said_and_saved_as_unfinished(page):
+    """No finish reason, no `[DONE]`: the page is told, and the session never calls it finished."""
+    with page.stream("POST", "/api/run", json={**RUN, "model": "cut"}) as r:
+        evs = [json.loads(line) for line in r.iter_lines() if line]
+    errors = [e for e in evs if e["t"] == "error"]
+    assert [e["kind"] for e in errors] == ["interrupted"]
+    assert errors[0]["message"].startswith("the server ended the stream after 2 tokens")
+    assert evs[-1]["t"] == "done"
+    assert evs[-1]["summary"]["incomplete"]
+    (item,) = page.get("/api/session").json()["branches"]
+    assert item["error"]["kind"] == "interrupted"
+    assert len(item["distribution"]["tokens"]) == 2

@@ -209,13 +209,32 @@ async def run_events(
         return
     finally:
         await client.close()
+    for event in _ending(branch, time.monotonic() - started):
+        yield event
+
+
+def _ending(branch: Branch, took: float) -> list[dict[str, object]]:
+    """The last events of a run whose stream ended: `done`, after an error if it fell short.
+
+    No answer is an error; an answer without a finish reason (the stream ended early: a server
+    that failed mid-answer) is said, and kept as the branch's error, before its summary.
+    """
     d = branch.distribution
     if d is None:
         branch.error = {"t": "error", "kind": "api", "message": "the server sent no answer"}
-        yield branch.error
-        return
-    log.info("run %s: %d tokens in %.2f s", branch.label, len(d), time.monotonic() - started)
-    yield {"t": "done", "summary": summary(d)}
+        return [branch.error]
+    log.info("run %s: %d tokens in %.2f s", branch.label, len(d), took)
+    done: dict[str, object] = {"t": "done", "summary": summary(d)}
+    if not d.incomplete:
+        return [done]
+    n = len(d)
+    msg = (
+        f"the server ended the stream after {n} token{'s' * (n != 1)} without finishing the "
+        "answer (no finish reason): only what arrived is here; the server's log may say why"
+    )
+    branch.error = {"t": "error", "kind": "interrupted", "message": msg}
+    log.warning("run %s: %s", branch.label, msg)
+    return [branch.error, done]
 
 
 def _failed(
