@@ -9,11 +9,15 @@ import shutil
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from tests._unavailable import unavailable
 from tests.playground.stub import HOSTILE, Served
+from tests.playground.test_app import RUN
 
-from tokenprobs.playground import create_app
+import tokenprobs as tp
+from tokenprobs import testing
+from tokenprobs.playground import FORMAT, create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.extras]
 
@@ -118,3 +122,22 @@ def test_a_second_tab_draws_an_answer_still_arriving_as_such(context, app_url, s
     assert "still arriving in another page" in column.locator(".status").text_content()
     assert not column.locator(".export").is_visible()
     _until(first, "document.querySelector('article.branch[data-done]') !== null")
+
+
+def test_the_panel_says_why_a_position_offers_no_branch(context, app_url):
+    """A position past a token sent without text has no branch button: the panel says why."""
+    positions = [
+        ("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.3)]),
+        ("", -0.5, [("", -0.5), (" z", -1.0)]),  # llama-cpp-python's piece of a character
+        (" w", -0.1, [(" w", -0.1), (" v", -3.0)]),
+    ]
+    d = tp.parse(testing.completion(positions))
+    saved = {"id": 1, "request": {**RUN, "prompt": "P"}, "distribution": d.model_dump(mode="json")}
+    session = {"session": {"format": FORMAT, "branches": [saved]}}
+    assert httpx.post(app_url + "api/session", json=session).status_code == 200
+    page = _open(context, app_url)
+    page.locator("article.branch .tx > [data-p]").nth(2).click()
+    page.wait_for_selector("#alternatives:not([hidden])")
+    assert page.locator("#alternatives .branch-here").count() == 0
+    why = page.locator("#alternatives .why").text_content()
+    assert why.startswith("no branch here: the answer before position 2 is not whole text")

@@ -341,6 +341,8 @@ def test_a_branch_after_a_token_without_text_is_refused(page, stub):
     )
     assert len(stub.requests) == sent
     panel = page.get("/api/branches/1/positions?start=1&stop=4").json()["positions"]
+    assert [p["why"] is None for p in panel] == [True, False, False]  # the panel says why
+    assert panel[2]["why"] == error["message"]
     assert [[a["branch"] for a in p["alternatives"]] for p in panel] == [
         [False, True],
         [False],

@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     from tokenprobs.guards import ServerCapabilities
     from tokenprobs.playground._session import Branch
 
-__all__ = ["Fork", "broken_before", "fork", "join", "textless_before", "whole_text"]
+__all__ = [
+    "Fork",
+    "broken_before",
+    "fork",
+    "join",
+    "position_problem",
+    "textless_before",
+    "whole_text",
+]
 
 
 @dataclass(frozen=True)
@@ -89,30 +97,10 @@ def fork(
     if not 0 <= alternative < len(d.top_tokens[position]):
         msg = f"position {position} has no alternative {alternative}"
         raise ValueError(msg)
+    problem = position_problem(d, position)
+    if problem is not None:
+        raise ValueError(problem)
     spans = d.char_spans()
-    if position and spans[position, 0] < spans[position - 1, 1]:
-        msg = (
-            f"position {position} continues a character split over tokens: branch at the first "
-            "token of that character"
-        )
-        raise ValueError(msg)
-    broken = broken_before(d, position)
-    if broken is not None:
-        msg = (
-            f"the answer before position {position} is not UTF-8 text: position {broken} holds "
-            f"bytes that are no whole character ({d.tokens[broken]!r}), which cannot be sent "
-            "as the prompt they were generated from; branch before it, or at its position"
-        )
-        raise ValueError(msg)
-    empty = textless_before(d, position)
-    if empty is not None:
-        msg = (
-            f"the answer before position {position} is not whole text: the server sent no text "
-            f"for position {empty} (llama-cpp-python sends each piece of a character split over "
-            "tokens as an empty token), so the text before the position is not the one the "
-            "answer continued; branch before it, or at its position"
-        )
-        raise ValueError(msg)
     raw = d.top_bytes[position][alternative]
     token = whole_text(d.top_tokens[position][alternative], raw)
     if token == "":
@@ -145,6 +133,36 @@ def fork(
         return Fork(head, request.prompt + before), token
     prefill = (*request.messages, ("assistant", before))
     return Fork(head, "", prefill, dict(server.prefill_flags)), token
+
+
+def position_problem(d: TokenDistribution, position: int) -> str | None:
+    """Why no token can be forced at `position` of `d` (sent as text), or None when one can.
+
+    The position continues a character split over tokens, or the text before it holds bytes
+    that are no character, or a token the server sent without text.
+    """
+    spans = d.char_spans()
+    if position and spans[position, 0] < spans[position - 1, 1]:
+        return (
+            f"position {position} continues a character split over tokens: branch at the first "
+            "token of that character"
+        )
+    broken = broken_before(d, position)
+    if broken is not None:
+        return (
+            f"the answer before position {position} is not UTF-8 text: position {broken} holds "
+            f"bytes that are no whole character ({d.tokens[broken]!r}), which cannot be sent "
+            "as the prompt they were generated from; branch before it, or at its position"
+        )
+    empty = textless_before(d, position)
+    if empty is not None:
+        return (
+            f"the answer before position {position} is not whole text: the server sent no text "
+            f"for position {empty} (llama-cpp-python sends each piece of a character split over "
+            "tokens as an empty token), so the text before the position is not the one the "
+            "answer continued; branch before it, or at its position"
+        )
+    return None
 
 
 def broken_before(d: TokenDistribution, position: int) -> int | None:

@@ -307,6 +307,12 @@ async function openAlternatives(hit) {
     const h = document.createElement("div");
     h.textContent = "#" + pos.i + " sampled " + quoted(pos.token) + " p " + pct(pos.p) + (pos.in_top ? "" : " (not in top-k)");
     block.append(h);
+    if (pos.why && !data.refusal && col.done) { // no branch button below: say why
+      const why = document.createElement("div");
+      why.className = "why muted";
+      why.textContent = "no branch here: " + pos.why;
+      block.append(why);
+    }
     for (const alt of pos.alternatives) {
       const row = document.createElement("div");
       row.className = "alt" + (alt.sampled ? " sampled" : "");
