@@ -141,3 +141,24 @@ def test_the_panel_says_why_a_position_offers_no_branch(context, app_url):
     assert page.locator("#alternatives .branch-here").count() == 0
     why = page.locator("#alternatives .why").text_content()
     assert why.startswith("no branch here: the answer before position 2 is not whole text")
+
+
+def test_the_summary_names_a_one_token_span_as_one_position(context, app_url):
+    """A least certain span of one token reads "position 1", not "positions 1-1"."""
+    positions = [
+        ("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.3)]),
+        (" z", -2.0, [(" w", -0.2), (" z", -2.0)]),
+        (" w", -0.1, [(" w", -0.1), (" v", -3.0)]),
+        (" v", -1.5, [(" w", -0.4), (" v", -1.5)]),
+        (" u", -1.2, [(" u", -1.2), (" w", -0.5)]),
+    ]
+    d = tp.parse(testing.completion(positions))
+    saved = {"id": 1, "request": {**RUN, "prompt": "P"}, "distribution": d.model_dump(mode="json")}
+    session = {"session": {"format": FORMAT, "branches": [saved]}}
+    assert httpx.post(app_url + "api/session", json=session).status_code == 200
+    page = _open(context, app_url)
+    spans = page.locator("article.branch .summary li").all_text_contents()
+    assert spans == [
+        "“ z” (position 1, min p 13.5%)",
+        "“ v u” (positions 3\N{EN DASH}4, min p 22.3%)",
+    ]

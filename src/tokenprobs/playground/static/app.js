@@ -167,7 +167,8 @@ function drawSummary(col, s) {
     const ul = document.createElement("ul");
     for (const u of s.uncertain) {
       const li = document.createElement("li");
-      li.textContent = quoted(u.text) + " (positions " + u.start + "–" + (u.end - 1) + ", min p " + pct(u.min_p) + ")";
+      const where = u.end - u.start > 1 ? "positions " + u.start + "–" + (u.end - 1) : "position " + u.start;
+      li.textContent = quoted(u.text) + " (" + where + ", min p " + pct(u.min_p) + ")";
       ul.append(li);
     }
     col.sum.append(t, ul);
