@@ -162,3 +162,25 @@ def test_the_summary_names_a_one_token_span_as_one_position(context, app_url):
         "“ z” (position 1, min p 13.5%)",
         "“ v u” (positions 3\N{EN DASH}4, min p 22.3%)",
     ]
+
+
+def test_compare_says_one_position_in_common_in_the_singular(context, app_url):
+    """Two answers that share their first token only: "1 position in common"."""
+    answers = [
+        [("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.3)]), (" z", -0.7, [(" z", -0.7), (" w", -0.9)])],
+        [("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.3)]), (" w", -0.9, [(" z", -0.7), (" w", -0.9)])],
+    ]
+    branches = [
+        {
+            "id": i,
+            "request": {**RUN, "prompt": "P"},
+            "distribution": tp.parse(testing.completion(a)).model_dump(mode="json"),
+        }
+        for i, a in enumerate(answers, 1)
+    ]
+    session = {"session": {"format": FORMAT, "branches": branches}}
+    assert httpx.post(app_url + "api/session", json=session).status_code == 200
+    page = _open(context, app_url)
+    _until(page, "document.querySelector('#cmp-summary').textContent !== ''")
+    summary = page.locator("#cmp-summary").text_content()
+    assert summary == "1 position in common; they part at position 1"

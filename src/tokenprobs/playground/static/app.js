@@ -409,7 +409,8 @@ async function compare() {
     ? " (positions " + rows[0].i + "–" + rows[rows.length - 1].i + " of " + data.positions + " shown)" : "";
   $("cmp-summary").textContent = (data.diverge === null
     ? "same tokens at every position"
-    : data.common_prefix + " positions in common; they part at position " + data.diverge) + shown;
+    : data.common_prefix + (data.common_prefix === 1 ? " position" : " positions") + " in common; they part at position "
+      + data.diverge) + shown;
   // tp.compare's intervals: each contains the true divergence, whatever the top-k did not show
   const span = (n) => (n === 1 ? "position 0 is" : "positions 0–" + (n - 1) + " are");
   $("cmp-note").textContent = data.note ? data.note
