@@ -184,3 +184,22 @@ def test_compare_says_one_position_in_common_in_the_singular(context, app_url):
     _until(page, "document.querySelector('#cmp-summary').textContent !== ''")
     summary = page.locator("#cmp-summary").text_content()
     assert summary == "1 position in common; they part at position 1"
+
+
+def test_a_restart_closes_the_alternatives_of_an_answer_from_before(context, app_url):
+    """The panel of an answer the restarted playground no longer has closes, with its buttons."""
+    page = _open(context, app_url)
+    _run(page)
+    page.locator("article.branch .tx > [data-p]").nth(1).click()
+    page.wait_for_selector("#alternatives:not([hidden])")
+
+    def restarted(route):  # the next answer comes from another run of the playground
+        response = route.fetch()
+        headers = {**response.headers, "x-playground-instance": "restarted"}
+        route.fulfill(response=response, headers=headers)
+
+    page.route("**/api/run", restarted)
+    page.click("#run")
+    _until(page, "document.querySelector('article.branch[data-stale]') !== null")
+    assert "the playground restarted" in page.locator("#messages").text_content()
+    assert page.locator("#alternatives").is_hidden()

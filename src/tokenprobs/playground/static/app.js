@@ -85,6 +85,7 @@ function retire() {
     col.status.textContent = "from before the playground restarted";
   }
   state.branches.clear();
+  $("alternatives").hidden = true; // an answer of before: its branch buttons would be refused
   say("the playground restarted: it no longer has the answers drawn before, so their " +
     "alternatives, branches and export are gone (Save session keeps answers across restarts)", "error");
 }
