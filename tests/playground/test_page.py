@@ -4,6 +4,7 @@ The app is served by uvicorn (`Served`); Chromium is Debian's `/usr/bin/chromium
 tests/test_browser.py. Without Chromium or playwright these tests skip locally and fail in CI.
 """
 
+import json
 import os
 import shutil
 import time
@@ -202,4 +203,21 @@ def test_a_restart_closes_the_alternatives_of_an_answer_from_before(context, app
     page.click("#run")
     _until(page, "document.querySelector('article.branch[data-stale]') !== null")
     assert "the playground restarted" in page.locator("#messages").text_content()
+    assert page.locator("#alternatives").is_hidden()
+
+
+def test_loading_a_session_closes_the_alternatives_of_the_one_it_replaces(
+    context, app_url, tmp_path
+):
+    """The open panel's buttons would branch the loaded session's #1, another answer."""
+    page = _open(context, app_url)
+    _run(page)
+    page.locator("article.branch .tx > [data-p]").nth(1).click()
+    page.wait_for_selector("#alternatives:not([hidden])")
+    d = tp.parse(testing.completion([("Other", -0.1, [("Other", -0.1), ("Yo", -2.3)])]))
+    saved = {"id": 1, "request": {**RUN, "prompt": "P"}, "distribution": d.model_dump(mode="json")}
+    file = tmp_path / "session.json"
+    file.write_text(json.dumps({"format": FORMAT, "branches": [saved]}), encoding="utf-8")
+    page.set_input_files("#load", str(file))
+    _until(page, "document.querySelector('article.branch .tx').textContent === 'Other'")
     assert page.locator("#alternatives").is_hidden()

@@ -475,6 +475,8 @@ async function load() {
   // the answers still arriving belong to the session just replaced: stop them, not drawn
   for (const stream of state.streams) stream.abort();
   state.redraw = false;
+  // a panel of the replaced session: its buttons name a branch id the loaded one may reuse
+  $("alternatives").hidden = true;
   $("messages").replaceChildren();
   redraw(data.branches);
   $("load").value = "";
