@@ -19,6 +19,7 @@ from tests.playground.test_app import RUN
 import tokenprobs as tp
 from tokenprobs import testing
 from tokenprobs.playground import FORMAT, create_app
+from tokenprobs.playground._session import STOPPED
 
 pytestmark = [pytest.mark.browser, pytest.mark.extras]
 
@@ -221,3 +222,46 @@ def test_loading_a_session_closes_the_alternatives_of_the_one_it_replaces(
     page.set_input_files("#load", str(file))
     _until(page, "document.querySelector('article.branch .tx').textContent === 'Other'")
     assert page.locator("#alternatives").is_hidden()
+
+
+def test_stop_ends_an_answer_where_it_is_and_keeps_it(context, app_url, stub):
+    """Stop, mid-answer: the column keeps what arrived, marked stopped, exportable, branchable."""
+    stub.delay = 0.5
+    page = _open(context, app_url)
+    assert page.locator("#stop").is_hidden()
+    page.fill("#prompt", "Say hello")
+    page.click("#run")
+    _until(page, "document.querySelector('article.branch .tx > [data-p]') !== null")
+    page.click("#stop")
+    column = page.locator("article.branch")
+    _until(page, "document.querySelector('article.branch[data-done]') !== null")
+    assert page.locator("#stop").is_hidden()
+    n = column.locator(".tx > [data-p]").count()
+    assert 0 < n < len(HOSTILE)
+    assert column.locator(".status").text_content() == f"{n} tokens · stopped"
+    assert column.locator(".export").is_visible()
+
+    def saved_error():
+        return httpx.get(app_url + "api/session").json()["branches"][0].get("error", {})
+
+    deadline = time.monotonic() + 10
+    while saved_error().get("message") != STOPPED:  # the playground saw the page stop reading
+        assert time.monotonic() < deadline, saved_error()
+        time.sleep(0.05)
+    column.locator(".tx > [data-p]").nth(0).click()
+    page.wait_for_selector("#alternatives:not([hidden])")
+    page.locator("#alternatives .branch-here").nth(1).click()
+    _until(page, "document.querySelectorAll('article.branch[data-done]').length === 2")
+    assert page.locator("#messages .error").count() == 0
+
+
+def test_a_stopped_answer_is_compared_with_the_one_before(context, app_url, stub):
+    """Compare is refreshed when Stop ends an answer, once the playground has seen it stop."""
+    page = _open(context, app_url)
+    _run(page)
+    stub.delay = 0.5
+    page.click("#run")
+    _until(page, "document.querySelectorAll('article.branch')[1]?.querySelector('.tx > [data-p]')")
+    page.click("#stop")
+    _until(page, "document.querySelector('#cmp-summary').textContent !== ''")
+    assert page.locator("#cmp-table tbody tr").count() == len(HOSTILE)  # the longer answer's

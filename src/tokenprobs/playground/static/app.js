@@ -176,7 +176,7 @@ function drawSummary(col, s) {
   }
 }
 
-async function consume(response) {
+async function consume(response, stream) {
   if (!response.ok && response.headers.get("content-type") !== "application/x-ndjson") {
     sayError(await response.json());
     return;
@@ -192,7 +192,7 @@ async function consume(response) {
     while ((nl = buffer.indexOf("\n")) >= 0) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
-      if (line) col = handle(JSON.parse(line), col);
+      if (line) col = stream.col = handle(JSON.parse(line), col);
     }
     if (done) break;
   }
@@ -252,18 +252,38 @@ async function streamed(path, body) {
   const stream = new AbortController();
   state.streams.add(stream);
   state.running += 1;
+  $("stop").hidden = false;
   try {
-    await consume(await api(path, body, stream.signal));
+    await consume(await api(path, body, stream.signal), stream);
   } catch (e) {
-    if (!stream.signal.aborted) throw e; // stopped by a load: its column is gone, nothing to say
+    if (!stream.signal.aborted) throw e;
+    if (stream.stopped && stream.col) stopped(stream.col); // a load's: its column is gone
   } finally {
     state.streams.delete(stream);
     state.running -= 1;
+    $("stop").hidden = !state.running;
     if (!state.running && state.redraw) {
       state.redraw = false;
       await redrawViews();
     }
   }
+}
+
+// Stop: the answers arriving stop where they are (the playground keeps what arrived, marked
+// interrupted); each can be exported and branched at the positions that arrived
+function stop() {
+  for (const stream of state.streams) {
+    stream.stopped = true;
+    stream.abort();
+  }
+}
+
+function stopped(col) {
+  col.done = true;
+  col.el.dataset.done = "1";
+  col.status.textContent = col.n + " tokens · stopped";
+  setExport(col);
+  refreshCompare();
 }
 
 async function run(event) {
@@ -401,9 +421,15 @@ function interval(pair) {
   return "[" + f(pair[0]) + ", " + f(pair[1]) + "]";
 }
 
-async function compare() {
+async function compare(tries = 20) {
   const r = await api("/api/compare?a=" + $("cmp-a").value + "&b=" + $("cmp-b").value);
   const data = await r.json();
+  // an answer just stopped (Stop) is still arriving for the playground until it sees the page
+  // stop reading: ask again in a moment
+  if (r.status === 404 && tries > 0 && / has not finished arriving/.test(data.message)) {
+    setTimeout(() => compare(tries - 1), 100);
+    return;
+  }
   if (!r.ok) return;
   const rows = data.rows;
   const shown = rows.length && rows.length < data.positions
@@ -524,10 +550,11 @@ async function init() {
   document.querySelectorAll("input[name=endpoint]").forEach((r) => r.addEventListener("change", setEndpoint));
   $("mode").addEventListener("change", setMode);
   $("save").addEventListener("click", save);
+  $("stop").addEventListener("click", stop);
   $("load").addEventListener("change", load);
   $("alt-close").addEventListener("click", () => ($("alternatives").hidden = true));
-  $("cmp-a").addEventListener("change", compare);
-  $("cmp-b").addEventListener("change", compare);
+  $("cmp-a").addEventListener("change", () => compare());
+  $("cmp-b").addEventListener("change", () => compare());
   $("branches").addEventListener("click", (e) => {
     const hit = cellOf(e.target);
     if (hit) openAlternatives(hit);
