@@ -143,6 +143,7 @@ def test_the_panel_says_why_a_position_offers_no_branch(context, app_url):
     assert page.locator("#alternatives .branch-here").count() == 0
     why = page.locator("#alternatives .why").text_content()
     assert why.startswith("no branch here: the answer before position 2 is not whole text")
+    assert page.locator("#alt-note").text_content() == "no token here can be forced: see why below"
 
 
 def test_the_summary_names_a_one_token_span_as_one_position(context, app_url):

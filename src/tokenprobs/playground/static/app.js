@@ -319,7 +319,9 @@ async function openAlternatives(hit) {
   const panel = $("alternatives");
   $("alt-title").textContent = col.meta.label + " · position " + (stop - start > 1 ? start + "–" + (stop - 1) : start);
   const note = !col.done ? "the answer is still arriving: branch when it is done"
-    : data.refusal ? data.refusal : "click “branch” to regenerate from here with that token forced";
+    : data.refusal ? data.refusal
+    : data.positions.every((pos) => pos.why) ? "no token here can be forced: see why below"
+    : "click “branch” to regenerate from here with that token forced";
   $("alt-note").textContent = note;
   const list = $("alt-list");
   list.replaceChildren();
