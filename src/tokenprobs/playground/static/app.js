@@ -257,7 +257,7 @@ async function streamed(path, body) {
     await consume(await api(path, body, stream.signal), stream);
   } catch (e) {
     if (!stream.signal.aborted) throw e;
-    if (stream.stopped && stream.col) stopped(stream.col); // a load's: its column is gone
+    if (stream.stopped && stream.col) stopped(stream.col); // else a load aborted it: column gone
   } finally {
     state.streams.delete(stream);
     state.running -= 1;
