@@ -351,3 +351,15 @@ def test_a_branch_after_a_token_without_text_is_refused(page, stub):
     at = events(page, "/api/branch", {"parent": 1, "position": 1, "alternative": 1})
     assert at[-1]["t"] == "done"
     assert stub.requests[-1]["body"]["prompt"] == "P" + "Hi" + " z"
+
+
+def test_a_least_certain_span_without_text_is_shown_as_the_view_draws_it(page):
+    """An uncertain span of empty tokens read “” in the summary; the view draws them as ∅."""
+    positions = [
+        ("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.3)]),
+        ("", -1.5, [(" z", -0.3), ("", -1.5)]),  # llama-cpp-python's piece of a character
+        (" w", -0.1, [(" w", -0.1), (" v", -3.0)]),
+    ]
+    _loaded(page, positions)
+    (branch,) = page.post("/api/views", json={"mode": "least-likely"}).json()["branches"]
+    assert [u["text"] for u in branch["summary"]["uncertain"]] == ["\N{EMPTY SET}"]

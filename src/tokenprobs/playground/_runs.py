@@ -41,6 +41,8 @@ MIN_GAP = 0.03
 """Seconds between two frames of one answer, at least."""
 PAGE_RETRY = RetryPolicy(max_attempts=2, max_time=20.0)
 """Few, short retries: someone is watching the page."""
+_EMPTY = "\N{EMPTY SET}"
+"""A span without text, as the view draws a token without text."""
 UNCERTAIN_BELOW = 0.5
 """The summary lists the spans whose tokens had p below this."""
 
@@ -66,7 +68,8 @@ def summary(d: TokenDistribution) -> dict[str, object]:
             {
                 "start": s.start,
                 "end": s.end,
-                "text": visible(text[s.char_start : s.char_end], keep=" "),
+                # a span of tokens without text (split characters' pieces) as the view draws it
+                "text": visible(text[s.char_start : s.char_end], keep=" ") or _EMPTY,
                 "min_p": float(np.min(probs[s.start : s.end])),
             }
             for s in ranked
