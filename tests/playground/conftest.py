@@ -17,6 +17,7 @@ collect_ignore = (
         "test_requests.py",
         "test_streaming.py",
         "test_restart.py",
+        "test_page.py",
     ]
 )
 

@@ -6,6 +6,8 @@ request (body and headers), and behaves by model name:
 - `"echo-key"`: answers 401 with the request's whole bearer key in the message (a server that
   echoes it), to prove the playground never lets a key through;
 - `"broken"`: one token, then a line that is not JSON (a stream that breaks mid-way);
+- `"cut"`: two tokens, then the stream ends: no finish reason, no `[DONE]` (llama-cpp-python's
+  server does so when it fails mid-answer, as on an empty prompt);
 - `"big"`: 4,096 tokens with 20 alternatives each, as fast as it can (the responsiveness test);
 - `"long"`: tokens too long for a line (`LONG`: 2,000 characters, 300 newlines, a bidi override);
 - any other model: a short answer with hostile tokens (`<script>`, `"onerror=`) whose first token
@@ -78,6 +80,10 @@ def big_positions(n: int = 4096, k: int = 20) -> list[Any]:
     ]
 
 
+_ENDS = {"broken": b"data: {not json\n\n", "cut": b""}
+"""How a stream ends, by model (else `data: [DONE]`)."""
+
+
 @dataclass
 class Stub:
     """The stub server: its URL once started, what it was sent, when it sent a first chunk."""
@@ -126,9 +132,9 @@ class Stub:
                 chunks = chat_chunks(positions, model=body["model"])
             else:
                 chunks = completion_chunks(positions, model=body["model"])
-            if body.get("model") == "broken":
-                chunks = chunks[:1]
-            events = self._events(chunks, broken=body.get("model") == "broken")
+            if body.get("model") in {"broken", "cut"}:
+                chunks = chunks[: 1 if body["model"] == "broken" else 2]
+            events = self._events(chunks, end=_ENDS.get(body.get("model"), b"data: [DONE]\n\n"))
             return StreamingResponse(events, media_type="text/event-stream")
 
         async def models(_: Request) -> Response:
@@ -142,7 +148,7 @@ class Stub:
             ]
         )
 
-    async def _events(self, chunks: list[dict[str, Any]], *, broken: bool = False):
+    async def _events(self, chunks: list[dict[str, Any]], *, end: bytes):
         first = True
         for chunk in chunks:
             data = f"data: {json.dumps(chunk)}\n\n".encode()
@@ -156,7 +162,8 @@ class Stub:
             yield data
             if self.delay:
                 await asyncio.sleep(self.delay)
-        yield b"data: {not json\n\n" if broken else b"data: [DONE]\n\n"
+        if end:
+            yield end
 
 
 class Served:

@@ -90,6 +90,11 @@ def test_a_stream_that_breaks_says_so_and_keeps_what_arrived(page):
     evs = events(page, "/api/run", {**RUN, "model": "broken"})
     assert evs[-1]["t"] == "error"
     assert evs[-1]["type"] == "StreamInterruptedError"
+    assert evs[-1]["kind"] == "interrupted"  # the page says "Interrupted", not "Error"
+    message = evs[-1]["message"]
+    assert message.startswith("the stream broke (JSONDecodeError: ")
+    assert message.endswith("after 1 token: what arrived is kept")
+    assert ".distributions" not in message  # a Python attribute, no use in the page
     assert len(drawn(evs)) == 1
     saved = tp.playground.Session.loads(page.get("/api/session").text)
     assert saved.branches[evs[0]["id"]].distribution.tokens == ["Hello"]
@@ -296,3 +301,15 @@ def test_text_the_page_shows_as_text_is_shown_not_obeyed(page, stub):
     assert evs[0]["forced"] == BIDI  # what was sent
     assert evs[0]["forced_shown"] == "\\u202eevil\\u202c"  # what the page shows
     assert stub.requests[-1]["body"]["prompt"] == RUN["prompt"] + "Hello" + BIDI
+
+
+def test_a_404_says_which_url_and_that_the_base_url_may_lack_v1(stub):
+    """A base URL without its `/v1` gets a bare 404: the page names the URL and the likely fix."""
+    upstream = Upstream("http://user:sk-url-secret@" + stub.url.removesuffix("/v1")[7:], KEY)
+    with TestClient(create_app(upstream), base_url="http://127.0.0.1:1") as page:
+        error = events(page, "/api/run", RUN)[-1]
+    assert error["status"] == 404
+    path = stub.url.removesuffix("/v1") + "/completions"
+    assert f"POST {path}" in error["message"]
+    assert "on most servers it ends in /v1" in error["message"]
+    assert "sk-url-secret" not in error["message"]

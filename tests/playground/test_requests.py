@@ -318,3 +318,48 @@ def test_a_branch_after_bytes_that_are_no_character_is_refused(page, stub):
     at = events(page, "/api/branch", {"parent": 1, "position": 1, "alternative": 1})
     assert at[-1]["t"] == "done"
     assert stub.requests[-1]["body"]["prompt"] == "P" + "Hi" + " z"  # before it: whole text
+
+
+def test_a_branch_after_a_token_without_text_is_refused(page, stub):
+    """llama-cpp-python streams a split character's pieces as "": the text before is not whole."""
+    positions = [
+        ("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.3)]),
+        ("", -0.5, [("", -0.5), (" z", -1.0)]),  # a piece of a character, sent with no text
+        ("", -0.2, [("", -0.2)]),
+        (" w", -0.1, [(" w", -0.1), (" v", -3.0)]),
+    ]
+    _loaded(page, positions)
+    sent = len(stub.requests)
+    error = refused(
+        page.post("/api/branch", json={"parent": 1, "position": 3, "alternative": 1}),
+        "the answer before position 3 is not whole text: the server sent no text for position 1",
+    )
+    assert "branch before it, or at its position" in error["message"]
+    refused(
+        page.post("/api/branch", json={"parent": 1, "position": 1, "alternative": 0}),
+        "the alternative '' at position 1 has no text",
+    )
+    assert len(stub.requests) == sent
+    panel = page.get("/api/branches/1/positions?start=1&stop=4").json()["positions"]
+    assert [p["why"] is None for p in panel] == [True, False, False]  # the panel says why
+    assert panel[2]["why"] == error["message"]
+    assert [[a["branch"] for a in p["alternatives"]] for p in panel] == [
+        [False, True],
+        [False],
+        [False, False],
+    ]
+    at = events(page, "/api/branch", {"parent": 1, "position": 1, "alternative": 1})
+    assert at[-1]["t"] == "done"
+    assert stub.requests[-1]["body"]["prompt"] == "P" + "Hi" + " z"
+
+
+def test_a_least_certain_span_without_text_is_shown_as_the_view_draws_it(page):
+    """An uncertain span of empty tokens read “” in the summary; the view draws them as ∅."""
+    positions = [
+        ("Hi", -0.1, [("Hi", -0.1), ("Yo", -2.3)]),
+        ("", -1.5, [(" z", -0.3), ("", -1.5)]),  # llama-cpp-python's piece of a character
+        (" w", -0.1, [(" w", -0.1), (" v", -3.0)]),
+    ]
+    _loaded(page, positions)
+    (branch,) = page.post("/api/views", json={"mode": "least-likely"}).json()["branches"]
+    assert [u["text"] for u in branch["summary"]["uncertain"]] == ["\N{EMPTY SET}"]

@@ -4,6 +4,7 @@ A run streams over a real HTTP server (uvicorn) here, so that other requests arr
 streams, as the page's do.
 """
 
+import asyncio
 import json
 import threading
 import time
@@ -13,7 +14,9 @@ import pytest
 from tests.playground.stub import HOSTILE, Served
 from tests.playground.test_app import RUN
 
-from tokenprobs.playground import FORMAT, Session, _fields, create_app
+from tokenprobs.playground import FORMAT, Request, Session, _fields, create_app
+from tokenprobs.playground._runs import run_events
+from tokenprobs.playground._view import ViewFrames
 
 pytestmark = pytest.mark.extras
 
@@ -166,7 +169,7 @@ def test_a_broken_streams_error_is_saved_and_loads_back(page):
         r.read()
     saved = page.get("/api/session").json()
     (item,) = saved["branches"]
-    assert item["error"]["kind"] == "tokenprobs"
+    assert item["error"]["kind"] == "interrupted"
     assert Session.loads(json.dumps(saved)).branches[item["id"]].error == {
         "t": "error",
         **item["error"],
@@ -217,3 +220,39 @@ def test_an_answer_still_arriving_is_not_exported(live):
     )
     run.finish()
     assert live.get(f"/api/branches/{run.id}/export").status_code == 200
+
+
+async def test_a_run_cancelled_while_it_waits_leaves_no_task_behind(upstream, stub):
+    """A page gone mid-answer cancels its run: no task of it is left pending (or warned of)."""
+    stub.delay = 0.4
+    branch = Session().add(Request.from_page(RUN))
+    framed = asyncio.Event()
+
+    async def read() -> None:
+        async for event in run_events(branch, upstream, ViewFrames()):
+            if event["t"] == "frame":
+                framed.set()
+
+    reader = asyncio.create_task(read())
+    await asyncio.wait_for(framed.wait(), 10)
+    await asyncio.sleep(0.1)  # waiting for the next chunk, 0.4 s away
+    reader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await reader
+    await asyncio.sleep(0)
+    left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+    assert left == []
+
+
+def test_a_stream_that_just_stops_is_said_and_saved_as_unfinished(page):
+    """No finish reason, no `[DONE]`: the page is told, and the session never calls it finished."""
+    with page.stream("POST", "/api/run", json={**RUN, "model": "cut"}) as r:
+        evs = [json.loads(line) for line in r.iter_lines() if line]
+    errors = [e for e in evs if e["t"] == "error"]
+    assert [e["kind"] for e in errors] == ["interrupted"]
+    assert errors[0]["message"].startswith("the server ended the stream after 2 tokens")
+    assert evs[-1]["t"] == "done"
+    assert evs[-1]["summary"]["incomplete"]
+    (item,) = page.get("/api/session").json()["branches"]
+    assert item["error"]["kind"] == "interrupted"
+    assert len(item["distribution"]["tokens"]) == 2

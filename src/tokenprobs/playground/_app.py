@@ -393,4 +393,6 @@ def _described(branch: Branch, mode: str, server: ServerCapabilities) -> dict[st
         }
     if branch.error is not None:
         out["error"] = branch.error
+    if branch.running:  # streaming to another page (a tab open before this one)
+        out["running"] = True
     return out

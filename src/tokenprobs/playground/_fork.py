@@ -1,9 +1,9 @@
 """A branch of an answer: where it starts (the parent's positions, then a forced token).
 
 `fork` checks that the position and alternative can be sent as text (no character split over
-tokens, no bytes that are no character) and builds the request's start: the prompt (legacy
-completions) or the messages plus an assistant prefill (chat); `join` puts the parent's
-positions before the branch's answer.
+tokens, no bytes that are no character, no token the server sent without text) and builds the
+request's start: the prompt (legacy completions) or the messages plus an assistant prefill
+(chat); `join` puts the parent's positions before the branch's answer.
 """
 
 from __future__ import annotations
@@ -22,7 +22,15 @@ if TYPE_CHECKING:
     from tokenprobs.guards import ServerCapabilities
     from tokenprobs.playground._session import Branch
 
-__all__ = ["Fork", "broken_before", "fork", "join", "whole_text"]
+__all__ = [
+    "Fork",
+    "broken_before",
+    "fork",
+    "join",
+    "position_problem",
+    "textless_before",
+    "whole_text",
+]
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,8 @@ def fork(
     Raises:
         ValueError: The answer is still arriving; no such position or alternative; the
             position is inside a character split over tokens, the text before it holds bytes
-            that are no character, or the alternative is not whole text.
+            that are no character or a token sent without text, or the alternative is not
+            whole text (or has none).
     """
     d = parent.distribution
     if d is None or parent.running:
@@ -88,23 +97,18 @@ def fork(
     if not 0 <= alternative < len(d.top_tokens[position]):
         msg = f"position {position} has no alternative {alternative}"
         raise ValueError(msg)
+    problem = position_problem(d, position)
+    if problem is not None:
+        raise ValueError(problem)
     spans = d.char_spans()
-    if position and spans[position, 0] < spans[position - 1, 1]:
-        msg = (
-            f"position {position} continues a character split over tokens: branch at the first "
-            "token of that character"
-        )
-        raise ValueError(msg)
-    broken = broken_before(d, position)
-    if broken is not None:
-        msg = (
-            f"the answer before position {position} is not UTF-8 text: position {broken} holds "
-            f"bytes that are no whole character ({d.tokens[broken]!r}), which cannot be sent "
-            "as the prompt they were generated from; branch before it, or at its position"
-        )
-        raise ValueError(msg)
     raw = d.top_bytes[position][alternative]
     token = whole_text(d.top_tokens[position][alternative], raw)
+    if token == "":
+        msg = (
+            f"the alternative '' at position {position} has no text (the server sent none for "
+            "it): forcing it would force nothing; pick another"
+        )
+        raise ValueError(msg)
     if token is None:
         msg = (
             f"the alternative {d.top_tokens[position][alternative]!r} is part of a character "
@@ -131,6 +135,36 @@ def fork(
     return Fork(head, "", prefill, dict(server.prefill_flags)), token
 
 
+def position_problem(d: TokenDistribution, position: int) -> str | None:
+    """Why no token can be forced at `position` of `d` (sent as text), or None when one can.
+
+    The position continues a character split over tokens, or the text before it holds bytes
+    that are no character, or a token the server sent without text.
+    """
+    spans = d.char_spans()
+    if position and spans[position, 0] < spans[position - 1, 1]:
+        return (
+            f"position {position} continues a character split over tokens: branch at the first "
+            "token of that character"
+        )
+    broken = broken_before(d, position)
+    if broken is not None:
+        return (
+            f"the answer before position {position} is not UTF-8 text: position {broken} holds "
+            f"bytes that are no whole character ({d.tokens[broken]!r}), which cannot be sent "
+            "as the prompt they were generated from; branch before it, or at its position"
+        )
+    empty = textless_before(d, position)
+    if empty is not None:
+        return (
+            f"the answer before position {position} is not whole text: the server sent no text "
+            f"for position {empty} (llama-cpp-python sends each piece of a character split over "
+            "tokens as an empty token), so the text before the position is not the one the "
+            "answer continued; branch before it, or at its position"
+        )
+    return None
+
+
 def broken_before(d: TokenDistribution, position: int) -> int | None:
     r"""The first position before `position` whose bytes are no whole UTF-8 character, or None.
 
@@ -145,6 +179,16 @@ def broken_before(d: TokenDistribution, position: int) -> int | None:
         ends = np.cumsum([len(p) for p in pieces])
         return int(np.searchsorted(ends, exc.start, side="right"))
     return None
+
+
+def textless_before(d: TokenDistribution, position: int) -> int | None:
+    """The first position before `position` whose token has no text (no bytes either), or None.
+
+    llama-cpp-python streams the pieces of a character split over tokens as `""`: the text
+    before the position lacks that character, so it is not the prompt the answer continued.
+    """
+    pieces, _ = effective_bytes(d.tokens[:position], d.token_bytes[:position])
+    return next((i for i, piece in enumerate(pieces) if not piece), None)
 
 
 def whole_text(token: str, raw: list[int] | None) -> str | None:

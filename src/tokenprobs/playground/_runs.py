@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import openai
 
+from tokenprobs._urls import public_url
 from tokenprobs.client import RetryPolicy, aget_token_distribution, build_params
 from tokenprobs.exceptions import GuardError, StreamInterruptedError, TokenprobsError
 from tokenprobs.guards import check_request, detected_server, remember_server
@@ -40,6 +41,8 @@ MIN_GAP = 0.03
 """Seconds between two frames of one answer, at least."""
 PAGE_RETRY = RetryPolicy(max_attempts=2, max_time=20.0)
 """Few, short retries: someone is watching the page."""
+_EMPTY = "\N{EMPTY SET}"
+"""A span without text, as the view draws a token without text."""
 UNCERTAIN_BELOW = 0.5
 """The summary lists the spans whose tokens had p below this."""
 
@@ -65,7 +68,8 @@ def summary(d: TokenDistribution) -> dict[str, object]:
             {
                 "start": s.start,
                 "end": s.end,
-                "text": visible(text[s.char_start : s.char_end], keep=" "),
+                # a span of tokens without text (split characters' pieces) as the view draws it
+                "text": visible(text[s.char_start : s.char_end], keep=" ") or _EMPTY,
                 "min_p": float(np.min(probs[s.start : s.end])),
             }
             for s in ranked
@@ -76,7 +80,9 @@ def summary(d: TokenDistribution) -> dict[str, object]:
 def error_event(exc: BaseException, upstream: Upstream) -> dict[str, object]:
     """An error as the page shows it: the API's own words, with any secret scrubbed."""
     event: dict[str, object] = {"t": "error", "type": type(exc).__name__}
-    if isinstance(exc, GuardError):
+    if isinstance(exc, StreamInterruptedError):
+        event["kind"] = "interrupted"
+    elif isinstance(exc, GuardError):
         event["kind"] = "guard"
     elif isinstance(exc, openai.APIStatusError):
         event["kind"] = "api"
@@ -88,12 +94,35 @@ def error_event(exc: BaseException, upstream: Upstream) -> dict[str, object]:
         event["status"] = exc.status_code
         event["param"] = getattr(exc, "param", None)
         event["code"] = getattr(exc, "code", None)
-    message = " ".join([str(exc), *getattr(exc, "__notes__", ())])
+    said = _broke(exc) if isinstance(exc, StreamInterruptedError) else str(exc)
+    message = " ".join([said, *getattr(exc, "__notes__", ()), *_not_found(exc)])
     event["message"] = upstream.scrub(message)
     for key in ("param", "code"):
         if isinstance(event.get(key), str):
             event[key] = upstream.scrub(str(event[key]))
     return event
+
+
+def _broke(exc: StreamInterruptedError) -> str:
+    """A broken stream as the page says it (`str(exc)` names `.distributions`, for Python)."""
+    cause = exc.__cause__
+    why = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
+    n = len(exc.distribution) if exc.distribution is not None else 0
+    kept = "what arrived is kept" if n else "nothing had arrived"
+    return f"the stream broke{why} after {n} token{'s' * (n != 1)}: {kept}"
+
+
+def _not_found(exc: BaseException) -> list[str]:
+    """What a 404 most often means here: the base URL is not the API's (its `/v1` left out)."""
+    request = getattr(exc, "request", None)
+    if not isinstance(exc, openai.NotFoundError) or request is None:
+        return []
+    url = public_url(str(request.url))
+    note = (
+        f"(the server has no POST {url}: check that the base URL is the API's, on most servers "
+        "it ends in /v1, and that the server serves the model)"
+    )
+    return [note]
 
 
 def _guard(
@@ -183,13 +212,32 @@ async def run_events(
         return
     finally:
         await client.close()
+    for event in _ending(branch, time.monotonic() - started):
+        yield event
+
+
+def _ending(branch: Branch, took: float) -> list[dict[str, object]]:
+    """The last events of a run whose stream ended: `done`, after an error if it fell short.
+
+    No answer is an error; an answer without a finish reason (the stream ended early: a server
+    that failed mid-answer) is said, and kept as the branch's error, before its summary.
+    """
     d = branch.distribution
     if d is None:
         branch.error = {"t": "error", "kind": "api", "message": "the server sent no answer"}
-        yield branch.error
-        return
-    log.info("run %s: %d tokens in %.2f s", branch.label, len(d), time.monotonic() - started)
-    yield {"t": "done", "summary": summary(d)}
+        return [branch.error]
+    log.info("run %s: %d tokens in %.2f s", branch.label, len(d), took)
+    done: dict[str, object] = {"t": "done", "summary": summary(d)}
+    if not d.incomplete:
+        return [done]
+    n = len(d)
+    msg = (
+        f"the server ended the stream after {n} token{'s' * (n != 1)} without finishing the "
+        "answer (no finish reason): only what arrived is here; the server's log may say why"
+    )
+    branch.error = {"t": "error", "kind": "interrupted", "message": msg}
+    log.warning("run %s: %s", branch.label, msg)
+    return [branch.error, done]
 
 
 def _failed(
@@ -228,8 +276,10 @@ async def _frames(
     try:
         while True:
             waiter = asyncio.create_task(changed.wait())
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
+            try:
+                await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            finally:  # also when the run is cancelled here (the page went away)
+                waiter.cancel()
             if not changed.is_set():
                 task.result()  # the pump ended without an update: raise its error, if any
                 return

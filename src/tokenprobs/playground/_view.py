@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tokenprobs import render
-from tokenprobs.playground._fork import broken_before, whole_text
+from tokenprobs.playground._fork import position_problem, whole_text
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
@@ -148,9 +148,7 @@ def _p(logprob: float) -> float | None:
 
 def position_panel(d: TokenDistribution, i: int) -> dict[str, object]:
     """Position `i` for the page's alternatives panel (the page escapes it: textContent)."""
-    spans = d.char_spans()
-    starts = i == 0 or bool(spans[i, 0] >= spans[i - 1, 1])  # numpy's bool is not JSON
-    whole = starts and broken_before(d, i) is None
+    why = position_problem(d, i)
     sampled = int(d.candidates.sampled[i])
     alternatives = []
     for j, token in enumerate(d.top_tokens[i]):
@@ -160,7 +158,8 @@ def position_panel(d: TokenDistribution, i: int) -> dict[str, object]:
                 "token": render.visible(token),
                 "p": _p(float(d.top_logprobs[i, j])),
                 "sampled": j == sampled and bool(d.candidates.in_top[i]),
-                "branch": whole and whole_text(token, d.top_bytes[i][j]) is not None,
+                # whole_text None (half a character) or "" (no text): nothing to force
+                "branch": why is None and bool(whole_text(token, d.top_bytes[i][j])),
             }
         )
     return {
@@ -169,4 +168,5 @@ def position_panel(d: TokenDistribution, i: int) -> dict[str, object]:
         "p": _p(float(d.logprobs[i])),
         "in_top": bool(d.candidates.in_top[i]),
         "alternatives": alternatives,
+        "why": why,  # why no alternative here can be forced (None: each says, `branch`)
     }

@@ -81,9 +81,11 @@ function retire() {
     col.el.dataset.stale = "1";
     col.el.dataset.done = "1";
     col.exp.removeAttribute("href");
+    col.exp.hidden = true;
     col.status.textContent = "from before the playground restarted";
   }
   state.branches.clear();
+  $("alternatives").hidden = true; // an answer of before: its branch buttons would be refused
   say("the playground restarted: it no longer has the answers drawn before, so their " +
     "alternatives, branches and export are gone (Save session keeps answers across restarts)", "error");
 }
@@ -101,6 +103,7 @@ function column(meta) {
   const exp = document.createElement("a");
   exp.textContent = "export HTML";
   exp.className = "export";
+  exp.hidden = true; // until the answer is in (setExport)
   head.append(title, status, exp);
   const note = document.createElement("div");
   note.className = "note";
@@ -120,9 +123,11 @@ function column(meta) {
   return col;
 }
 
-// the export link: once the answer is in (an export is a finished answer's page)
+// the export link: once the answer is in (an export is a finished answer's page); none for an
+// answer without tokens (refused, or failed before any): its export is a JSON error page
 function setExport(col) {
-  if (col.el.dataset.stale) return;
+  if (col.el.dataset.stale || !col.n) return;
+  col.exp.hidden = false;
   const instance = state.instance ? "&instance=" + encodeURIComponent(state.instance) : "";
   col.exp.href = "/api/branches/" + col.meta.id + "/export?mode=" + encodeURIComponent(state.mode) + instance;
 }
@@ -163,14 +168,15 @@ function drawSummary(col, s) {
     const ul = document.createElement("ul");
     for (const u of s.uncertain) {
       const li = document.createElement("li");
-      li.textContent = quoted(u.text) + " (positions " + u.start + "–" + (u.end - 1) + ", min p " + pct(u.min_p) + ")";
+      const where = u.end - u.start > 1 ? "positions " + u.start + "–" + (u.end - 1) : "position " + u.start;
+      li.textContent = quoted(u.text) + " (" + where + ", min p " + pct(u.min_p) + ")";
       ul.append(li);
     }
     col.sum.append(t, ul);
   }
 }
 
-async function consume(response) {
+async function consume(response, stream) {
   if (!response.ok && response.headers.get("content-type") !== "application/x-ndjson") {
     sayError(await response.json());
     return;
@@ -186,7 +192,7 @@ async function consume(response) {
     while ((nl = buffer.indexOf("\n")) >= 0) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
-      if (line) col = handle(JSON.parse(line), col);
+      if (line) col = stream.col = handle(JSON.parse(line), col);
     }
     if (done) break;
   }
@@ -246,18 +252,38 @@ async function streamed(path, body) {
   const stream = new AbortController();
   state.streams.add(stream);
   state.running += 1;
+  $("stop").hidden = false;
   try {
-    await consume(await api(path, body, stream.signal));
+    await consume(await api(path, body, stream.signal), stream);
   } catch (e) {
-    if (!stream.signal.aborted) throw e; // stopped by a load: its column is gone, nothing to say
+    if (!stream.signal.aborted) throw e;
+    if (stream.stopped && stream.col) stopped(stream.col); // else a load aborted it: column gone
   } finally {
     state.streams.delete(stream);
     state.running -= 1;
+    $("stop").hidden = !state.running;
     if (!state.running && state.redraw) {
       state.redraw = false;
       await redrawViews();
     }
   }
+}
+
+// Stop: the answers arriving stop where they are (the playground keeps what arrived, marked
+// interrupted); each can be exported and branched at the positions that arrived
+function stop() {
+  for (const stream of state.streams) {
+    stream.stopped = true;
+    stream.abort();
+  }
+}
+
+function stopped(col) {
+  col.done = true;
+  col.el.dataset.done = "1";
+  col.status.textContent = col.n + " tokens · stopped";
+  setExport(col);
+  refreshCompare();
 }
 
 async function run(event) {
@@ -293,7 +319,9 @@ async function openAlternatives(hit) {
   const panel = $("alternatives");
   $("alt-title").textContent = col.meta.label + " · position " + (stop - start > 1 ? start + "–" + (stop - 1) : start);
   const note = !col.done ? "the answer is still arriving: branch when it is done"
-    : data.refusal ? data.refusal : "click “branch” to regenerate from here with that token forced";
+    : data.refusal ? data.refusal
+    : data.positions.every((pos) => pos.why) ? "no token here can be forced: see why below"
+    : "click “branch” to regenerate from here with that token forced";
   $("alt-note").textContent = note;
   const list = $("alt-list");
   list.replaceChildren();
@@ -303,6 +331,12 @@ async function openAlternatives(hit) {
     const h = document.createElement("div");
     h.textContent = "#" + pos.i + " sampled " + quoted(pos.token) + " p " + pct(pos.p) + (pos.in_top ? "" : " (not in top-k)");
     block.append(h);
+    if (pos.why && !data.refusal && col.done) { // no branch button below: say why
+      const why = document.createElement("div");
+      why.className = "why muted";
+      why.textContent = "no branch here: " + pos.why;
+      block.append(why);
+    }
     for (const alt of pos.alternatives) {
       const row = document.createElement("div");
       row.className = "alt" + (alt.sampled ? " sampled" : "");
@@ -346,6 +380,10 @@ function redraw(list) {
       applyFrame(col, b);
       drawSummary(col, b.summary);
     }
+    if (b.running) { // still arriving for the page that asked (another tab): drawn as it was
+      col.status.textContent = (b.n || 0) + " tokens so far, still arriving in another page: reload to see it whole";
+      continue;
+    }
     col.done = true;
     col.el.dataset.done = "1";
     setExport(col);
@@ -385,16 +423,23 @@ function interval(pair) {
   return "[" + f(pair[0]) + ", " + f(pair[1]) + "]";
 }
 
-async function compare() {
+async function compare(tries = 20) {
   const r = await api("/api/compare?a=" + $("cmp-a").value + "&b=" + $("cmp-b").value);
   const data = await r.json();
+  // an answer just stopped (Stop) is still arriving for the playground until it sees the page
+  // stop reading: ask again in a moment
+  if (r.status === 404 && tries > 0 && / has not finished arriving/.test(data.message)) {
+    setTimeout(() => compare(tries - 1), 100);
+    return;
+  }
   if (!r.ok) return;
   const rows = data.rows;
   const shown = rows.length && rows.length < data.positions
     ? " (positions " + rows[0].i + "–" + rows[rows.length - 1].i + " of " + data.positions + " shown)" : "";
   $("cmp-summary").textContent = (data.diverge === null
     ? "same tokens at every position"
-    : data.common_prefix + " positions in common; they part at position " + data.diverge) + shown;
+    : data.common_prefix + (data.common_prefix === 1 ? " position" : " positions") + " in common; they part at position "
+      + data.diverge) + shown;
   // tp.compare's intervals: each contains the true divergence, whatever the top-k did not show
   const span = (n) => (n === 1 ? "position 0 is" : "positions 0–" + (n - 1) + " are");
   $("cmp-note").textContent = data.note ? data.note
@@ -458,6 +503,8 @@ async function load() {
   // the answers still arriving belong to the session just replaced: stop them, not drawn
   for (const stream of state.streams) stream.abort();
   state.redraw = false;
+  // a panel of the replaced session: its buttons name a branch id the loaded one may reuse
+  $("alternatives").hidden = true;
   $("messages").replaceChildren();
   redraw(data.branches);
   $("load").value = "";
@@ -505,10 +552,11 @@ async function init() {
   document.querySelectorAll("input[name=endpoint]").forEach((r) => r.addEventListener("change", setEndpoint));
   $("mode").addEventListener("change", setMode);
   $("save").addEventListener("click", save);
+  $("stop").addEventListener("click", stop);
   $("load").addEventListener("change", load);
   $("alt-close").addEventListener("click", () => ($("alternatives").hidden = true));
-  $("cmp-a").addEventListener("change", compare);
-  $("cmp-b").addEventListener("change", compare);
+  $("cmp-a").addEventListener("change", () => compare());
+  $("cmp-b").addEventListener("change", () => compare());
   $("branches").addEventListener("click", (e) => {
     const hit = cellOf(e.target);
     if (hit) openAlternatives(hit);
@@ -521,6 +569,8 @@ async function init() {
       openAlternatives(hit);
     }
   });
+  // the session's answers so far: a reload, or a second tab, shows what the playground holds
+  await redrawViews();
   document.body.dataset.ready = "1";
 }
 
