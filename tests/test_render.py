@@ -627,3 +627,18 @@ def test_control_tokens_are_dimmed_whatever_their_probability():
     assert "&lt;|im_end|&gt;</span>" in page
     colored = render.to_text(d, color=True)
     assert "\x1b[3;38;2;128;128;128m<|im_end|>\x1b[0m" in colored
+
+
+def test_a_token_without_text_is_drawn_as_empty_set_everywhere():
+    """An empty token is `∅` in the terminal table and the page's popup, as in the page's text.
+
+    A piece of a split character (llama-cpp-python streams them as "") was a blank cell there.
+    """
+    positions = [("Hi", -0.1, [("Hi", -0.1)]), ("", -0.5, [("", -0.5), ("!", -1.2)])]
+    d = tp.parse(testing.chat_completion(positions))
+    row = next(line for line in render.to_text(d, color=False).splitlines() if "60.65%" in line)
+    assert row.split()[:2] == ["1", "∅"]
+    assert "▸∅ 60.65%" in row
+    page = render.to_html(d)
+    assert "#1 ∅  p 60.65%" in page
+    assert "▸60.7% ∅" in page

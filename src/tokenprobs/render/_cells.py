@@ -214,6 +214,16 @@ def _escaped(ch: str) -> str:
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"  # noqa: PLR2004
 
 
+EMPTY = "∅"
+"""How a token without text is drawn (a piece of a character split over tokens, which
+llama-cpp-python streams as `""`; some special tokens): as nothing it could not be seen."""
+
+
+def token_label(token: str) -> str:
+    """`visible(token)`, or `EMPTY` for a token without text."""
+    return visible(token) if token else EMPTY
+
+
 @functools.lru_cache(maxsize=4096)
 def visible(token: str, *, keep: str = "") -> str:
     r"""A token with its whitespace and invisible characters made visible (`" a\n"` → `"␣a↵"`).
@@ -237,11 +247,11 @@ def visible(token: str, *, keep: str = "") -> str:
 
 
 def shortened(token: str, limit: int) -> str:
-    """`visible(token)`, cut to `limit` characters with the token's length after it.
+    """`token_label(token)`, cut to `limit` characters with the token's length after it.
 
     The cut falls between characters, never inside an escape: `xxxx… (2,000 characters)`.
     """
-    shown = visible(token)
+    shown = token_label(token)
     if len(shown) <= limit:
         return shown
     kept, used = [], 0

@@ -15,6 +15,7 @@ from tokenprobs.models._expect import expect_distribution
 from tokenprobs.render._cells import (
     ALPHA,
     COOL,
+    EMPTY,
     TEXT_MARKED,
     WARM,
     Mode,
@@ -148,7 +149,7 @@ def _html_text(text: str) -> str:
     the page would draw nothing, and a cell of nothing cannot be hovered.
     """
     if not text:
-        return '<span class="z">∅</span>'
+        return f'<span class="z">{EMPTY}</span>'
     if text.strip(" \t") == "":
         return f'<span class="z">{_e(visible(text))}</span>'
     out = []

@@ -38,6 +38,7 @@ from tokenprobs.render._cells import (
     plural,
     safe,
     shade_names,
+    token_label,
     visible,
 )
 
@@ -176,7 +177,7 @@ def _rows(d: TokenDistribution, mode: str, top: int) -> list[tuple[str, str, str
     rows = []
     for i in _least_certain(d, mode, top):
         alts = "  ".join(
-            f"{'▸' if s else ''}{visible(t)} {pct(p)}"
+            f"{'▸' if s else ''}{token_label(t)} {pct(p)}"
             for s, p, _, t in alternative_rows(d, i)
             if d.top_tokens[i]
         )
@@ -185,7 +186,7 @@ def _rows(d: TokenDistribution, mode: str, top: int) -> list[tuple[str, str, str
         rows.append(
             (
                 str(i),
-                visible(d.tokens[i]),
+                token_label(d.tokens[i]),
                 pct(float(d.probs[i])),
                 num(float(d.logprobs[i])),
                 alts,
