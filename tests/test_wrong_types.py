@@ -23,6 +23,48 @@ def _accumulated() -> tp.StreamAccumulator:
     return acc
 
 
+def _candidates(**wrong: object) -> tp.models.Candidates:
+    """`Candidates.of` on `D`'s columns, with `wrong` in place of some."""
+    columns: dict[str, object] = {
+        "tokens": D.tokens,
+        "token_bytes": D.token_bytes,
+        "logprobs": D.logprobs,
+        "top_tokens": D.top_tokens,
+        "top_bytes": D.top_bytes,
+        "top_logprobs": D.top_logprobs,
+    }
+    return tp.models.Candidates.of(**{**columns, **wrong})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("wrong", "error", "match"),
+    [
+        pytest.param({"top_logprobs": None}, TypeError, "top_logprobs .*got None", id="top-none"),
+        pytest.param(
+            {"top_logprobs": [[-0.1, -2.5]]}, None, "", id="top-list"
+        ),  # an array-like is an array
+        pytest.param({"top_logprobs": [[-0.1]]}, ValueError, "1 columns", id="top-narrow"),
+        pytest.param({"top_logprobs": [-0.1]}, ValueError, r"shape \(1, K\)", id="top-1d"),
+        pytest.param(
+            {"top_logprobs": [[-0.1, -2.5, -1.0]]}, ValueError, "-inf past", id="top-padding"
+        ),
+        pytest.param({"top_bytes": []}, ValueError, "top_bytes has 0 rows", id="top_bytes-empty"),
+        pytest.param({"top_bytes": {}}, TypeError, "top_bytes must be a list", id="top_bytes-dict"),
+        pytest.param({"tokens": "a"}, TypeError, r"tokens must be a list of str", id="tokens-str"),
+        pytest.param({"top_tokens": [[1, 2]]}, TypeError, r"top_tokens\[0\]", id="top_tokens-int"),
+        pytest.param({"token_bytes": [[300]]}, TypeError, "byte values", id="token_bytes-300"),
+        pytest.param({"logprobs": "x"}, TypeError, "logprobs must be an array", id="logprobs-str"),
+    ],
+)
+def test_candidates_of_names_a_wrong_column(wrong, error, match):
+    """`Candidates.of` names the column that is wrong (was an AttributeError or IndexError)."""
+    if error is None:
+        assert _candidates(**wrong).row(0) == D.candidates.row(0)
+        return
+    with pytest.raises(error, match=rf"^Candidates.of: .*{match}"):
+        _candidates(**wrong)
+
+
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
