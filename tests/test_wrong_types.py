@@ -65,6 +65,45 @@ def test_candidates_of_names_a_wrong_column(wrong, error, match):
         _candidates(**wrong)
 
 
+def _field_confidences(**wrong: object) -> fields.FieldConfidences:
+    """`FieldConfidences` of `JSON`'s leaves built by hand, with `wrong` in place of some parts."""
+    fc = fields.confidence(JSON)
+    parts: dict[str, object] = {
+        "leaves": list(fc),
+        "distribution": fc.distribution,
+        "document": fc.document,
+        "text": fc.text,
+        **wrong,
+    }
+    return fields.FieldConfidences(parts.pop("leaves"), **parts)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("wrong", "error", "match"),
+    [
+        pytest.param({"leaves": "x"}, TypeError, "leaves must be a list of Fi", id="leaves-str"),
+        pytest.param({"leaves": [None]}, TypeError, "got None", id="leaves-none"),
+        pytest.param({"distribution": BODY}, TypeError, "distribution must be", id="dist-body"),
+        pytest.param({"text": ["{}"]}, TypeError, "text must be the content", id="text-list"),
+        pytest.param({"document": [0, 8]}, TypeError, r"\(start, end\) tuple", id="doc-list"),
+        pytest.param({"document": (5, 1)}, ValueError, "not a span of text", id="doc-reversed"),
+        pytest.param(
+            {"text": "{}", "document": (0, 2)}, ValueError, "another output", id="leaf-outside-text"
+        ),
+        pytest.param({"distribution": D}, ValueError, "another output", id="leaf-outside-dist"),
+    ],
+)
+def test_field_confidences_built_by_hand_names_a_wrong_part(wrong, error, match):
+    """A wrong part of a hand-built `FieldConfidences` is named (was an AttributeError later)."""
+    with pytest.raises(error, match=rf"^FieldConfidences: .*{match}"):
+        _field_confidences(**wrong)
+
+
+def test_field_confidences_built_by_hand_reads_as_the_original():
+    """The same parts by hand give the leaves `fields.confidence` gave."""
+    assert _field_confidences().paths() == fields.confidence(JSON).paths() == [("a",)]
+
+
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
