@@ -108,6 +108,24 @@ def test_field_confidences_built_by_hand_reads_as_the_original():
     ("call", "error", "match"),
     [
         pytest.param(lambda: tp.compare(BODY, D), TypeError, "compare", id="compare-body"),
+        pytest.param(
+            lambda: tp.adapters.parse_sse(None),  # type: ignore[arg-type]
+            TypeError,
+            r"^parse_sse\(\) reads an SSE body as a str, got None",
+            id="parse_sse-none",
+        ),
+        pytest.param(
+            lambda: tp.adapters.parse_sse(b"data: {}"),  # type: ignore[arg-type]
+            TypeError,
+            "got a bytes .*decode",
+            id="parse_sse-bytes",
+        ),
+        pytest.param(
+            lambda: tp.adapters.stream.looks_like_sse(3),  # type: ignore[arg-type]
+            TypeError,
+            r"^looks_like_sse\(\) .*got an int",
+            id="looks_like_sse-int",
+        ),
         pytest.param(lambda: tp.compare(D, [D]), TypeError, "got a list", id="compare-list"),
         pytest.param(lambda: tp.render.to_html(BODY), TypeError, "to_html", id="to_html-body"),
         pytest.param(lambda: tp.render.to_text(None), TypeError, "to_text", id="to_text-none"),
