@@ -278,7 +278,18 @@ class KDRecord:
         """The record of one distribution, from its candidate sets (`d.candidates`).
 
         A token whose string is vLLM's `token_id:N` (`return_tokens_as_token_ids`) gives its id.
+
+        Raises:
+            TypeError: If `d` is not a `TokenDistribution` (a response: `tp.parse` it first).
         """
+        given: object = d  # typed, but a caller may pass anything
+        if not isinstance(given, TokenDistribution):
+            msg = (
+                "KDRecord.from_distribution takes a TokenDistribution, got "
+                f"{a_type(given)}; parse a response first (tp.parse(response)), or use "
+                "distill.collect, which reads responses"
+            )
+            raise TypeError(msg)
         c = d.candidates
         flat = flat_candidates(d)
         with np.errstate(divide="ignore"):
