@@ -109,6 +109,18 @@ def test_field_confidences_built_by_hand_reads_as_the_original():
     [
         pytest.param(lambda: tp.compare(BODY, D), TypeError, "compare", id="compare-body"),
         pytest.param(
+            lambda: proxy.DenseLogprobs.from_logits([[1.0, 2.0]], [b"a", b"b"]).top(None, 1),  # type: ignore[arg-type]
+            TypeError,
+            "a position is an integer .*not None",
+            id="dense-top-none",
+        ),
+        pytest.param(
+            lambda: proxy.DenseLogprobs.from_logits([[1.0, 2.0]], [b"a", b"b"]).top(3, 1),
+            IndexError,
+            "position 3 out of range for 1 tokens",
+            id="dense-top-past",
+        ),
+        pytest.param(
             lambda: tp.adapters.parse_sse(None),  # type: ignore[arg-type]
             TypeError,
             r"^parse_sse\(\) reads an SSE body as a str, got None",

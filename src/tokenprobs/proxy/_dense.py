@@ -16,6 +16,7 @@ import numpy as np
 
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
+from tokenprobs.models._support import position
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -173,10 +174,11 @@ class DenseLogprobs:
         `k` is at least 0 (`0`: none); more than the vocabulary gives every key.
 
         Raises:
-            TypeError: `k` is not an int.
+            TypeError: `i` or `k` is not an int.
+            IndexError: `i` is past the positions (negative `i` counts from the end).
             ValueError: `k` is negative.
         """
-        row = self.logprobs[i]
+        row = self.logprobs[position(i, len(self))]
         k = min(_count(k, 0, "top()"), row.shape[0])
         part = np.argpartition(-row, k - 1)[:k] if k else np.array([], dtype=np.intp)
         order = part[np.lexsort((part, -row[part]))]
