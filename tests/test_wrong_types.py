@@ -109,6 +109,18 @@ def test_field_confidences_built_by_hand_reads_as_the_original():
     [
         pytest.param(lambda: tp.compare(BODY, D), TypeError, "compare", id="compare-body"),
         pytest.param(
+            lambda: tp.guards.server_capabilities(3),  # type: ignore[arg-type]
+            TypeError,
+            "base_url is the client's base URL, a str or None .*got an int",
+            id="server_capabilities-int",
+        ),
+        pytest.param(
+            lambda: tp.guards.servers_that("echo"),
+            ValueError,
+            "'echo' is no capability; the capabilities are .*echo_logprobs",
+            id="servers_that-unknown",
+        ),
+        pytest.param(
             lambda: proxy.DenseLogprobs.from_logits([[1.0, 2.0]], [b"a", b"b"]).top(None, 1),  # type: ignore[arg-type]
             TypeError,
             "a position is an integer .*not None",
@@ -204,6 +216,12 @@ def test_a_wrong_type_is_named(call, error, match):
     """Each call fails with the error type and a message that names what was wrong."""
     with pytest.raises(error, match=match):
         call()
+
+
+def test_server_capabilities_reads_a_url_object_as_its_text():
+    """`client.base_url` (a URL object) is read as `str(client.base_url)` is."""
+    url = openai.OpenAI(api_key="sk-test-0000", base_url="http://localhost:8000/v1").base_url
+    assert tp.guards.server_capabilities(url) == tp.guards.server_capabilities(str(url))
 
 
 def test_a_numpy_integer_is_a_choice():
