@@ -109,6 +109,12 @@ def test_field_confidences_built_by_hand_reads_as_the_original():
     [
         pytest.param(lambda: tp.compare(BODY, D), TypeError, "compare", id="compare-body"),
         pytest.param(
+            lambda: tp.adapters.chat.parse_choices(BODY, choice=None, table=[b"x"]),
+            tp.UnsupportedResponseError,
+            "leave `table` out",
+            id="chat-table",
+        ),
+        pytest.param(
             lambda: tp.guards.server_capabilities(3),  # type: ignore[arg-type]
             TypeError,
             "base_url is the client's base URL, a str or None .*got an int",
