@@ -255,3 +255,44 @@ def test_a_flag_that_is_no_bool_is_refused_before_any_request(call, value):
     name = call.removeprefix("async ")
     with pytest.raises(TypeError, match=rf"^`{name}` must be True or False .*got "):
         _flagged(call, value)
+
+
+REC = tp.distill.KDRecord.from_distribution(D, teacher=tp.distill.Teacher(model="m"))
+
+
+@pytest.mark.parametrize("value", [[], {}, np.array(["raw", "raw"])], ids=["list", "dict", "array"])
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        pytest.param(lambda v: tp.check_request(v, {}), "endpoint must be one of", id="endpoint"),
+        pytest.param(
+            lambda v: tp.check_request("chat.completions", {}, mode=v),
+            "mode must be one of",
+            id="mode",
+        ),
+        pytest.param(
+            lambda v: tp.metrics.ece([[0.8, 0.2]], [0], binning=v), "binning must be", id="binning"
+        ),
+        pytest.param(lambda v: tp.parse(BODY, part=v), "part must be", id="part"),
+        pytest.param(
+            lambda v: tp.distill.to_arrays(REC, k=1, tail=v), "tail must be", id="distill-tail"
+        ),
+        pytest.param(
+            lambda v: tp.distill.to_axolotl(REC, k=1, layout=v), "layout must be", id="layout"
+        ),
+        pytest.param(
+            lambda v: list(tp.distill.collect([BODY], on_error=v)), "on_error is", id="on_error"
+        ),
+    ],
+)
+def test_an_option_given_a_list_or_array_names_the_choices(call, value, match):
+    """Was "unhashable type: 'list'" or numpy's "truth value ... is ambiguous"."""
+    with pytest.raises(ValueError, match=match):
+        call(value)
+
+
+@pytest.mark.parametrize("value", ["no", 1, np.zeros(3)], ids=["str", "int", "array"])
+def test_keepdims_must_be_a_bool(value):
+    """`keepdims="no"` kept the axis (a truthy str); an array failed inside numpy."""
+    with pytest.raises(TypeError, match=r"^`keepdims` must be True or False"):
+        tp.metrics.entropy([[-0.1, -2.5]], keepdims=value)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias, get_args
 
 from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
-from tokenprobs._said import a_type, check_flag
+from tokenprobs._said import a_type, among, check_flag
 from tokenprobs.guards import GuardMode, check_request, detected_server
 from tokenprobs.guards._shape import check_model
 
@@ -109,7 +109,7 @@ def check_options(*, model: object, endpoint: object, guards: object) -> None:
 
 def _check_endpoint(endpoint: object) -> None:
     """Refuse an `endpoint` that is not one of `ENDPOINTS`, listing them."""
-    if endpoint not in ENDPOINTS:
+    if not among(endpoint, ENDPOINTS):
         msg = f"endpoint must be one of {', '.join(map(repr, NAMES))}, got {endpoint!r}"
         raise ValueError(msg)
 
@@ -117,7 +117,7 @@ def _check_endpoint(endpoint: object) -> None:
 def _check_guards(guards: object) -> None:
     """Refuse a `guards=` that is not a guard mode, naming the argument (not `check_request`'s)."""
     modes = get_args(GuardMode)
-    if guards not in modes:
+    if not among(guards, modes):
         msg = f"guards must be one of {', '.join(map(repr, modes))}, got {guards!r}"
         raise ValueError(msg)
 

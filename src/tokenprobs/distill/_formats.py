@@ -10,7 +10,7 @@ import numpy as np
 
 from tokenprobs._files import atomic_file, checked_target
 from tokenprobs._optional import require
-from tokenprobs._said import a_type, a_value
+from tokenprobs._said import a_type, a_value, among
 from tokenprobs.distill._arrays import KDArrays, to_arrays
 from tokenprobs.distill._record import DistillError, check_record
 
@@ -136,7 +136,7 @@ def to_axolotl(
         ValueError: An unknown `layout`.
     """
     check_record(record, where="to_axolotl")
-    if layout not in {"v2", "legacy"}:
+    if not among(layout, {"v2", "legacy"}):
         msg = f"layout must be 'v2' or 'legacy', got {layout!r}"
         raise ValueError(msg)
     messages = (record.input or {}).get("messages")

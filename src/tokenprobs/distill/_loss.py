@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, among
 from tokenprobs.distill._arrays import KDArrays
 from tokenprobs.distill._record import DistillError
 
@@ -114,7 +114,7 @@ def topk_loss(
     if s_all.ndim != 2 or s_all.shape[0] != t_len:  # noqa: PLR2004
         msg = f"student_logprobs must have shape (T, V) with T = {t_len}, got {s_all.shape}"
         raise DistillError(msg)
-    if kind not in {"forward", "reverse", "jsd"}:
+    if not among(kind, {"forward", "reverse", "jsd"}):
         msg = f"kind must be 'forward', 'reverse' or 'jsd', got {kind!r}"
         raise DistillError(msg)
     if targets.tail == "raw" and kind != "forward":

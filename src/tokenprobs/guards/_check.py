@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import openai
 
 from tokenprobs._endpoints import ENDPOINTS, NAMES, Endpoint
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, among
 from tokenprobs.exceptions import GuardWarning
 from tokenprobs.guards._detect import detect_server
 from tokenprobs.guards._errors import build_error
@@ -130,10 +130,10 @@ def check_request(
 
 def _check_arguments(endpoint: Endpoint, params: Mapping[str, object], mode: GuardMode) -> None:
     """Refuse a call of `check_request` that names no endpoint or mode, or passes no mapping."""
-    if mode not in _MODES:
+    if not among(mode, _MODES):
         msg = f"mode must be one of {_MODES}, not {mode!r}"
         raise ValueError(msg)
-    if endpoint not in ENDPOINTS:
+    if not among(endpoint, ENDPOINTS):
         msg = f"endpoint must be one of {NAMES}, not {endpoint!r}"
         raise ValueError(msg)
     given: object = params  # checked as a caller may pass anything

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 import numpy as np
 
 from tokenprobs._counts import at_least_one
+from tokenprobs._said import among
 from tokenprobs.metrics._numeric import as_float, check_axis
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def _inputs(
 def _bin_index(conf: NDArray[np.float64], bins: int, binning: Binning) -> NDArray[np.intp]:
     """Bin of each confidence along the last axis: equal width on [0, 1], or equal mass."""
     _check_count(bins, "bins", _MAX_BINS, _BINS_WHY)
-    if binning not in _BINNINGS:
+    if not among(binning, _BINNINGS):
         msg = f"binning must be 'width' or 'mass', got {binning!r}"
         raise ValueError(msg)
     if binning == "width":  # `[lo, hi)` by the very edges `reliability` reports: 0.58 * 100 < 58
