@@ -12,6 +12,7 @@ from tokenprobs._said import a_type, a_value
 from tokenprobs.distill._columnar import flat_candidates
 from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.models import TokenDistribution
+from tokenprobs.models._support import position
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -221,7 +222,13 @@ class KDRecord:
         return len(self.sampled_index)
 
     def candidates(self, t: int, /) -> list[Candidate]:
-        """Position `t`'s candidates, most likely first."""
+        """Position `t`'s candidates, most likely first (negative `t` counts from the end).
+
+        Raises:
+            TypeError: If `t` is not an int.
+            IndexError: If `t` is past the positions (the message says how many there are).
+        """
+        t = position(t, len(self))
         lo, hi = int(self.offsets[t]), int(self.offsets[t + 1])
         return [
             Candidate(
@@ -233,7 +240,13 @@ class KDRecord:
         ]
 
     def sampled(self, t: int, /) -> Candidate:
-        """The sampled token at position `t`."""
+        """The sampled token at position `t` (negative `t` counts from the end).
+
+        Raises:
+            TypeError: If `t` is not an int.
+            IndexError: If `t` is past the positions.
+        """
+        t = position(t, len(self))
         return self.candidates(t)[int(self.sampled_index[t])]
 
     @property
