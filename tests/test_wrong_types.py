@@ -296,3 +296,22 @@ def test_keepdims_must_be_a_bool(value):
     """`keepdims="no"` kept the axis (a truthy str); an array failed inside numpy."""
     with pytest.raises(TypeError, match=r"^`keepdims` must be True or False"):
         tp.metrics.entropy([[-0.1, -2.5]], keepdims=value)
+
+
+VLLM = testing.vllm_token_ids(
+    testing.chat_completion([("a", -0.1, [("a", -0.1), ("b", -2.0)])]), {"a": 1, "b": 2}
+)
+
+
+@pytest.mark.parametrize("ids", [3, "12", {1: 2}], ids=["int", "str", "dict"])
+def test_logprob_token_ids_that_are_no_list_are_named(ids):
+    """`logprob_token_ids=3` was "'int' object is not iterable"; a str was read as its digits."""
+    with pytest.raises(tp.UnsupportedResponseError, match="logprob_token_ids is the list of"):
+        tp.parse(VLLM, logprob_token_ids=ids)
+
+
+def test_logprob_token_ids_may_be_a_numpy_array():
+    """An array of ids (numpy integers) is read as the list of ints it holds."""
+    with pytest.warns(tp.TokenprobsWarning):
+        got = tp.parse(VLLM, logprob_token_ids=np.array([1, 2])).requested_logprobs
+    assert got.tolist() == [[-0.1, -2.0]]
