@@ -315,3 +315,27 @@ def test_logprob_token_ids_may_be_a_numpy_array():
     with pytest.warns(tp.TokenprobsWarning):
         got = tp.parse(VLLM, logprob_token_ids=np.array([1, 2])).requested_logprobs
     assert got.tolist() == [[-0.1, -2.0]]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        pytest.param(
+            lambda p: tp.distill.write_jsonl(REC, p), r"list of KDRecords; for one record pass \["
+        ),
+        pytest.param(lambda p: tp.distill.write_jsonl(None, p), "iterable of KDRecords .*got None"),
+        pytest.param(lambda p: tp.distill.write_parquet(3, p), "iterable of KDRecords .*an int"),
+        pytest.param(
+            lambda p: tp.distill.write_axolotl("ab", p, k=1), "iterable of KDRecords .*a str"
+        ),
+        pytest.param(lambda _: tp.ChoiceScores.of(None, [D]), "choices is a list, got None"),
+        pytest.param(lambda _: tp.ChoiceScores.of(["a"], D), "distributions is a list; for one"),
+        pytest.param(lambda _: tp.Labels(["a", "b"]).probs_many(3), "probs_many takes a list"),
+    ],
+    ids=["jsonl-one", "jsonl-none", "parquet-int", "axolotl-str", "choices", "dists", "probs_many"],
+)
+def test_a_list_argument_given_no_list_is_named(call, match, tmp_path):
+    """Was "'NoneType' object is not iterable" (or read a record's fields); nothing is written."""
+    with pytest.raises(TypeError, match=match):
+        call(tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -12,7 +12,7 @@ from tokenprobs._files import atomic_file, checked_target
 from tokenprobs._optional import require
 from tokenprobs._said import a_type, a_value, among
 from tokenprobs.distill._arrays import KDArrays, to_arrays
-from tokenprobs.distill._record import DistillError, check_record
+from tokenprobs.distill._record import DistillError, check_record, check_records
 
 if TYPE_CHECKING:
     import os
@@ -184,6 +184,7 @@ def write_axolotl(
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
+    check_records(records, where="write_axolotl")
     n = 0
     with atomic_file(path, writer="write_axolotl") as tmp, tmp.open("w", encoding="utf-8") as out:
         for record in records:
@@ -350,6 +351,7 @@ def write_distillkit(
         )
         raise TypeError(msg)
     checked_target(path, writer="write_distillkit")
+    check_records(records, where="write_distillkit")
     rows = [to_distillkit(r, k=k, prompt_ids=prompt_ids(r), vocab=vocab) for r in records]
     schema = pa.schema(
         [

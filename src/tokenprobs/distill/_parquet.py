@@ -17,7 +17,14 @@ from tokenprobs._counts import at_least_one
 from tokenprobs._files import atomic_file
 from tokenprobs._optional import require
 from tokenprobs._said import a_value
-from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher, check_record
+from tokenprobs.distill._record import (
+    SCHEMA,
+    DistillError,
+    KDRecord,
+    Teacher,
+    check_record,
+    check_records,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -182,6 +189,7 @@ def write_parquet(
     pq = require("pyarrow.parquet", extra="distill", feature=_FEATURE)
     check_rows_per_shard(rows_per_shard)
     _check_prefix(prefix)
+    check_records(records, where="write_parquet")
     root = _folder(directory)
     paths: list[Path] = []
     shard: list[KDRecord] = []

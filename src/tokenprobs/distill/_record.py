@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
@@ -15,8 +16,6 @@ from tokenprobs.models import TokenDistribution
 from tokenprobs.models._support import position
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from numpy.typing import NDArray
 
 __all__ = [
@@ -27,6 +26,7 @@ __all__ = [
     "Semantics",
     "Teacher",
     "check_record",
+    "check_records",
     "number",
 ]
 
@@ -321,6 +321,23 @@ class KDRecord:
             tail_logprob=tail,
             extra={"finish_reason": d.finish_reason} if d.finish_reason is not None else {},
         )
+
+
+def check_records(obj: object, /, *, where: str) -> None:
+    """Raise a TypeError unless `obj` is an iterable of records (checked one by one as read).
+
+    One record, a str or a mapping is refused here: iterating it would fail (or read its keys)
+    with an error that names neither the argument nor the fix.
+    """
+    if isinstance(obj, KDRecord):
+        msg = f"{where} takes a list of KDRecords; for one record pass [record]"
+        raise TypeError(msg)
+    if not isinstance(obj, Iterable) or isinstance(obj, str | bytes | Mapping):
+        msg = (
+            f"{where} takes an iterable of KDRecords (a list, or distill.collect(...)), "
+            f"got {a_type(obj)}"
+        )
+        raise TypeError(msg)
 
 
 def check_record(obj: object, /, *, where: str) -> None:
