@@ -339,3 +339,28 @@ def test_a_list_argument_given_no_list_is_named(call, match, tmp_path):
     with pytest.raises(TypeError, match=match):
         call(tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+async def _chunks():
+    for chunk in testing.chat_chunks([("a", -0.1, [])]):
+        yield chunk
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        pytest.param(lambda: tp.DistributionStream(None), "got None$", id="sync-none"),
+        pytest.param(
+            lambda: tp.DistributionStream(_chunks()), "wrap it in AsyncDistributionStream", id="a"
+        ),
+        pytest.param(
+            lambda: tp.AsyncDistributionStream(testing.chat_chunks([("a", -0.1, [])])),
+            r"got a list \(a sync stream: wrap it in DistributionStream\)",
+            id="async-list",
+        ),
+    ],
+)
+def test_a_stream_wrapper_names_what_it_was_given(call, match):
+    """Was "'NoneType' object is not iterable" (an async stream: "... is not iterable" too)."""
+    with pytest.raises(TypeError, match=match):
+        call()
