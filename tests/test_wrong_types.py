@@ -364,3 +364,19 @@ def test_a_stream_wrapper_names_what_it_was_given(call, match):
     """Was "'NoneType' object is not iterable" (an async stream: "... is not iterable" too)."""
     with pytest.raises(TypeError, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        pytest.param(lambda: tp.render.visible(None), "visible: token is a str, got None", id="v"),
+        pytest.param(lambda: tp.render.visible(["a"]), r"got a list \(\['a'\]\)", id="v-list"),
+        pytest.param(lambda: tp.render.visible("a", keep=None), "keep is a str", id="keep"),
+        pytest.param(lambda: tp.render.plural(None, "token"), "n is the count", id="plural-n"),
+        pytest.param(lambda: tp.render.plural(2, 3), "noun is the word", id="plural-noun"),
+    ],
+)
+def test_the_render_helpers_name_a_wrong_argument(call, match):
+    """Was "'NoneType' object is not iterable", "unhashable type: 'list'" or a format error."""
+    with pytest.raises(TypeError, match=match):
+        call()
