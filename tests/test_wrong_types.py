@@ -380,3 +380,14 @@ def test_the_render_helpers_name_a_wrong_argument(call, match):
     """Was "'NoneType' object is not iterable", "unhashable type: 'list'" or a format error."""
     with pytest.raises(TypeError, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    ("seed", "error"),
+    [(2.5, TypeError), ("x", TypeError), (True, TypeError), (-1, ValueError)],
+    ids=["float", "str", "bool", "negative"],
+)
+def test_ece_interval_names_a_wrong_seed(seed, error):
+    """Was numpy's "SeedSequence expects int or sequence of ints" (True drew as seed 1)."""
+    with pytest.raises(error, match=r"^seed is an int >= 0, a numpy Generator or None"):
+        tp.metrics.ece_interval([[0.8, 0.2], [0.3, 0.7]], [0, 1], n_resamples=10, seed=seed)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 import numpy as np
 
 from tokenprobs._counts import at_least_one
-from tokenprobs._said import among
+from tokenprobs._said import a_value, among
 from tokenprobs.metrics._numeric import as_float, check_axis
 
 if TYPE_CHECKING:
@@ -273,6 +273,18 @@ def _bootstrap(
 
     All at once, 1000 resamples of 100,000 examples would hold several arrays of 10**8 each.
     """
+    given: object = seed  # typed, but a caller may pass anything
+    if not (
+        given is None
+        or isinstance(given, np.random.Generator)
+        or (isinstance(given, int | np.integer) and not isinstance(given, bool) and given >= 0)
+    ):
+        msg = (
+            "seed is an int >= 0, a numpy Generator or None (a fresh seed), "
+            f"got {a_value(given, width=40)}"
+        )
+        integer = isinstance(given, int | np.integer) and not isinstance(given, bool)
+        raise ValueError(msg) if integer else TypeError(msg)
     rng = np.random.default_rng(seed)
     rows = max(1, _CHUNK // (len(conf) + options[0]))
     blocks = []
