@@ -391,3 +391,21 @@ def test_ece_interval_names_a_wrong_seed(seed, error):
     """Was numpy's "SeedSequence expects int or sequence of ints" (True drew as seed 1)."""
     with pytest.raises(error, match=r"^seed is an int >= 0, a numpy Generator or None"):
         tp.metrics.ece_interval([[0.8, 0.2], [0.3, 0.7]], [0, 1], n_resamples=10, seed=seed)
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        pytest.param(lambda v: tp.metrics.renormalize([-0.1, -2.0], log=v), "log", id="log"),
+        pytest.param(lambda v: _accumulated().distribution(incomplete=v), "incomplete", id="inc"),
+        pytest.param(lambda v: testing.chat_completion([], refusal=v), "refusal", id="refusal"),
+        pytest.param(lambda v: testing.chat_chunks([], usage=v), "usage", id="usage"),
+        pytest.param(lambda v: testing.response_events([], rounded=v), "rounded", id="rounded"),
+        pytest.param(lambda v: testing.sse([], done=v), "done", id="done"),
+    ],
+)
+def test_a_flag_given_a_str_is_refused(call, name):
+    """`log="no"` returned logprobs (a truthy str); an array failed with numpy's ambiguity."""
+    for value in ("no", np.zeros(3)):
+        with pytest.raises(TypeError, match=rf"^`{name}` must be True(, False or None| or False)"):
+            call(value)
