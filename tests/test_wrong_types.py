@@ -409,3 +409,13 @@ def test_a_flag_given_a_str_is_refused(call, name):
     for value in ("no", np.zeros(3)):
         with pytest.raises(TypeError, match=rf"^`{name}` must be True(, False or None| or False)"):
             call(value)
+
+
+@pytest.mark.parametrize("value", ["x", {}, [["a", "b"]]], ids=["str", "dict", "strings"])
+def test_a_table_of_no_numbers_is_named(value):
+    """Was numpy's "could not convert string to float: 'x'" or its float() error."""
+    with pytest.raises(TypeError, match=r"^logits must be an array-like of real numbers"):
+        proxy.DenseLogprobs.from_logits(value, [b"a", b"b"])
+    targets = tp.distill.to_arrays(REC, k=1, vocab=tp.distill.StudentVocab({b"a": 0, b"b": 1}))
+    with pytest.raises(TypeError, match=r"^student_logprobs must be an array-like of real"):
+        tp.distill.topk_loss(value, targets)

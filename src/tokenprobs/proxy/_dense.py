@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs.metrics._numeric import as_float
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
 from tokenprobs.models._support import position
@@ -115,12 +116,13 @@ class DenseLogprobs:
         """Normalise `(T, V)` logits (or logprobs) over the vocabulary whose bytes are `vocab`.
 
         Raises:
-            TypeError: When `vocab` is not a sequence of bytes (a str entry, one bytes object).
+            TypeError: When `vocab` is not a sequence of bytes (a str entry, one bytes object),
+                or `logits` is not numbers.
             ValueError: When `logits` is not `(T, len(vocab))`, or holds NaN or `+inf`, or a row
                 has no finite value (`-inf` masks a token; a row needs one token left).
         """
         keys, column, later = _vocab_layout(vocab)
-        raw = np.asarray(logits, dtype=np.float64)
+        raw = as_float(logits, "logits", what="a (T, V) table of logits or logprobs")
         if raw.ndim != 2 or raw.shape[1] != len(vocab):  # noqa: PLR2004
             msg = f"logits must have shape (T, {len(vocab)}) for this vocabulary, got {raw.shape}"
             raise ValueError(msg)
