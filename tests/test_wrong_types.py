@@ -419,3 +419,35 @@ def test_a_table_of_no_numbers_is_named(value):
     targets = tp.distill.to_arrays(REC, k=1, vocab=tp.distill.StudentVocab({b"a": 0, b"b": 1}))
     with pytest.raises(TypeError, match=r"^student_logprobs must be an array-like of real"):
         tp.distill.topk_loss(value, targets)
+
+
+COLUMNS: dict[str, object] = {
+    "source": "chat",
+    "tokens": ["a"],
+    "token_bytes": [None],
+    "logprobs": [-0.1],
+    "top_tokens": [["a"]],
+    "top_bytes": [[None]],
+    "top_logprobs_flat": [-0.1],
+}
+
+
+@pytest.mark.parametrize(
+    ("wrong", "match"),
+    [
+        pytest.param({"source": None}, "source is the response's kind", id="source"),
+        pytest.param({"tokens": "a"}, "tokens is a list with one entry per token", id="tokens"),
+        pytest.param({"logprobs": None}, "logprobs is a list .*got None", id="logprobs"),
+        pytest.param({"top_tokens": [3]}, r"top_tokens\[0\] is the list of", id="top-row"),
+        pytest.param({"top_logprobs_flat": ["x"]}, "top_logprobs_flat must be an", id="flat"),
+    ],
+)
+def test_from_columns_names_a_column_of_the_wrong_type(wrong, match):
+    """Was "object of type 'NoneType' has no len()" or numpy's float conversion error."""
+    with pytest.raises(TypeError, match=match):
+        tp.TokenDistribution.from_columns(**{**COLUMNS, **wrong})  # type: ignore[arg-type]
+
+
+def test_from_columns_builds_from_lists():
+    """The same columns, well typed, build the distribution."""
+    assert tp.TokenDistribution.from_columns(**COLUMNS).tokens == ["a"]  # type: ignore[arg-type]
