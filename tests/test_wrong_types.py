@@ -451,3 +451,32 @@ def test_from_columns_names_a_column_of_the_wrong_type(wrong, match):
 def test_from_columns_builds_from_lists():
     """The same columns, well typed, build the distribution."""
     assert tp.TokenDistribution.from_columns(**COLUMNS).tokens == ["a"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        pytest.param(
+            lambda: tp.distill.Teacher(logprob_semantics=np.zeros(3)),  # type: ignore[arg-type]
+            tp.distill.DistillError,
+            "logprob_semantics must be one of",
+            id="teacher-semantics",
+        ),
+        pytest.param(
+            lambda: tp.labels.expected_score(D, at=np.zeros(3)),  # type: ignore[arg-type]
+            TypeError,
+            "at must be an int, got a ndarray",
+            id="expected-score-at",
+        ),
+        pytest.param(
+            lambda: tp.guards.detected_server(np.array(["x"])),  # type: ignore[arg-type]
+            TypeError,
+            "base_url is a str or None",
+            id="detected-server-array",
+        ),
+    ],
+)
+def test_an_array_where_a_name_belongs_is_named(call, error, match):
+    """Each failed with numpy's "truth value ... is ambiguous" or "unhashable type"."""
+    with pytest.raises(error, match=match):
+        call()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
 import numpy as np
 
-from tokenprobs._said import a_type, a_value
+from tokenprobs._said import a_type, a_value, among
 from tokenprobs.distill._columnar import flat_candidates
 from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.models import TokenDistribution
@@ -95,7 +95,7 @@ class Teacher:
                 msg = f"Teacher.top_k must be >= 0 (the top_logprobs asked for), got {self.top_k}"
                 raise DistillError(msg)
             object.__setattr__(self, "top_k", k)
-        if self.logprob_semantics not in get_args(Semantics):
+        if not among(self.logprob_semantics, get_args(Semantics)):
             allowed = ", ".join(map(repr, get_args(Semantics)))
             msg = (
                 f"Teacher.logprob_semantics must be one of {allowed}, "

@@ -329,7 +329,15 @@ def remember_server(response: object, base_url: str | None) -> str | None:
 
 
 def detected_server(base_url: str | None) -> str | None:
-    """The server remembered for `base_url` by `remember_server`, while no profile claims it."""
+    """The server remembered for `base_url` by `remember_server`, while no profile claims it.
+
+    Raises:
+        TypeError: If `base_url` is not a str or None.
+    """
+    given: object = base_url  # typed, but a caller may pass anything
+    if given is not None and not isinstance(given, str):
+        msg = f"detected_server: base_url is a str or None (the client's), got {a_type(given)}"
+        raise TypeError(msg)
     server = _DETECTED.get(base_url or "")
     return None if server is None or _claimed(base_url) else server
 
