@@ -480,3 +480,18 @@ def test_an_array_where_a_name_belongs_is_named(call, error, match):
     """Each failed with numpy's "truth value ... is ambiguous" or "unhashable type"."""
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("option", ["top_logprobs", "temperature", "stop"])
+def test_a_numpy_array_in_a_request_is_named_before_it_is_sent(option, tmp_path):
+    """Was the SDK's (or json's) "Object of type ndarray is not JSON serializable"."""
+    value = {"top_logprobs": np.array([2]), "temperature": np.array([0.5])}.get(
+        option, np.array(["x"])
+    )
+    with pytest.raises(TypeError, match=rf"^{option} is a numpy.ndarray, .*{option}.tolist\(\)"):
+        tp.batch.write_requests(
+            tmp_path / "r.jsonl", ["hi"], model="gpt-4o-mini", **{option: value}
+        )
+    client = openai.OpenAI(api_key="sk-test-0000", base_url="http://127.0.0.1:9/v1", max_retries=0)
+    with pytest.raises(TypeError, match=rf"^{option} is a numpy.ndarray"):
+        tp.get_token_distribution("hi", model="gpt-4o-mini", client=client, **{option: value})

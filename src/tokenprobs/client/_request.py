@@ -123,7 +123,7 @@ def _check_guards(guards: object) -> None:
 
 
 def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None:
-    """Refuse what JSON cannot carry: NaN or infinity, and (`str_keys`) a key that is no `str`.
+    """Refuse what JSON cannot carry: NaN, infinity, numpy, and (`str_keys`) a non-`str` key.
 
     The SDK's encoder fails on a NaN deep inside; a file would write an int key as text.
     """
@@ -138,6 +138,13 @@ def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None
         msg = (
             f"{path or 'the request'} is a {kind}, which a JSON request cannot carry (the SDK "
             f"fails to encode it): pass a plain number, e.g. {cast}({path or 'value'})"
+        )
+        raise TypeError(msg)
+    if getattr(value, "ndim", 0) and hasattr(value, "tolist"):  # a numpy (or similar) array
+        kind = f"{type(value).__module__}.{type(value).__qualname__}"
+        msg = (
+            f"{path or 'the request'} is a {kind}, which a JSON request cannot carry (the SDK "
+            f"fails to encode it): pass a list, e.g. {path or 'value'}.tolist()"
         )
         raise TypeError(msg)
     if isinstance(value, Mapping):
