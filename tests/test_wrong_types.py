@@ -495,3 +495,32 @@ def test_a_numpy_array_in_a_request_is_named_before_it_is_sent(option, tmp_path)
     client = openai.OpenAI(api_key="sk-test-0000", base_url="http://127.0.0.1:9/v1", max_retries=0)
     with pytest.raises(TypeError, match=rf"^{option} is a numpy.ndarray"):
         tp.get_token_distribution("hi", model="gpt-4o-mini", client=client, **{option: value})
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        pytest.param(lambda: tp.distill.read_parquet(None), "read_parquet reads a folder", id="pq"),
+        pytest.param(lambda: tp.distill.read_parquet([3]), "each file is a str or Path", id="pq3"),
+        pytest.param(
+            lambda: tp.client.build_params(
+                "hi", model="m", top_logprobs=1, endpoint="chat.completions", create_kwargs=None
+            ),
+            "create_kwargs is a mapping",
+            id="build_params",
+        ),
+        pytest.param(
+            lambda: tp.labels.LabelResults(None, labels=("a",)), "wraps a list", id="results"
+        ),
+        pytest.param(
+            lambda: tp.labels.LabelResults([], labels=["a"]), "labels is the tuple", id="labels"
+        ),
+        pytest.param(
+            lambda: tp.guards.servers_that(np.zeros(3)), "capability is a field's name", id="cap"
+        ),
+    ],
+)
+def test_a_container_of_the_wrong_kind_is_named(call, match):
+    """Was "'NoneType' object is not iterable", numpy's ambiguity, or accepted as it was."""
+    with pytest.raises(TypeError, match=match):
+        list(call())

@@ -58,6 +58,10 @@ def build_params(
     """
     _check_endpoint(endpoint)
     check_model(model)
+    options: object = create_kwargs  # typed, but a caller may pass anything
+    if not isinstance(options, Mapping):
+        msg = f"build_params: create_kwargs is a mapping of SDK options, got {a_type(options)}"
+        raise TypeError(msg)
     kwargs = dict(create_kwargs)
     _no_logprobs_override(endpoint, kwargs)
     _no_prompt_override(endpoint, kwargs)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tokenprobs._access import get
-from tokenprobs._said import a_value
+from tokenprobs._said import a_value, among
 from tokenprobs._urls import openai_host
 from tokenprobs.guards._detect import detect_server
 
@@ -338,7 +338,7 @@ def servers_that(
         ValueError: If it names no capability (the message lists them).
     """
     name: object = capability  # typed, but a caller may pass anything
-    if name not in _CAPABILITY_FIELDS:
+    if not among(name, _CAPABILITY_FIELDS):
         if not isinstance(name, str):
             msg = f"servers_that: capability is a field's name, a str, got {a_value(name)}"
             raise TypeError(msg)
