@@ -491,3 +491,18 @@ def test_a_wrong_input_to_a_distill_builder_is_named(call, match):
     """Each was an AttributeError ("'dict' object has no attribute 'candidates'") or accepted."""
     with pytest.raises(TypeError, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        pytest.param({"teacher": "gpt-4o"}, r"teacher is a distill.Teacher .*got a str", id="t"),
+        pytest.param({"input": "hi"}, "input is the request's body", id="input"),
+        pytest.param({"id": 7}, r"id is a str or None, got an int \(7\)", id="id"),
+    ],
+)
+def test_from_distribution_names_a_wrong_teacher_input_or_id(options, match):
+    """Each was written into the record as given (and failed later, in a writer, or never)."""
+    d = tp.parse(chat_completion([("a", -0.1, [])]))
+    with pytest.raises(TypeError, match=rf"^KDRecord.from_distribution: {match}"):
+        distill.KDRecord.from_distribution(d, **{"teacher": distill.Teacher(), **options})

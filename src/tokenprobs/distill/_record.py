@@ -293,7 +293,8 @@ class KDRecord:
         A token whose string is vLLM's `token_id:N` (`return_tokens_as_token_ids`) gives its id.
 
         Raises:
-            TypeError: If `d` is not a `TokenDistribution` (a response: `tp.parse` it first).
+            TypeError: If `d` is not a `TokenDistribution` (a response: `tp.parse` it first),
+                `teacher` not a `Teacher`, `input` not a mapping or None, `id` not a str or None.
         """
         given: object = d  # typed, but a caller may pass anything
         if not isinstance(given, TokenDistribution):
@@ -303,6 +304,7 @@ class KDRecord:
                 "distill.collect, which reads responses"
             )
             raise TypeError(msg)
+        _check_meta(teacher, input, id)
         c = d.candidates
         flat = flat_candidates(d)
         with np.errstate(divide="ignore"):
@@ -321,6 +323,25 @@ class KDRecord:
             tail_logprob=tail,
             extra={"finish_reason": d.finish_reason} if d.finish_reason is not None else {},
         )
+
+
+def _check_meta(teacher: object, input: object, id: object) -> None:  # noqa: A002
+    """A `TypeError` unless `teacher` is a `Teacher`, `input` a mapping, `id` a str (or None)."""
+    if not isinstance(teacher, Teacher):
+        msg = (
+            "KDRecord.from_distribution: teacher is a distill.Teacher (Teacher(model=...)), "
+            f"got {a_value(teacher, width=40)}"
+        )
+        raise TypeError(msg)
+    if input is not None and not isinstance(input, Mapping):
+        msg = (
+            "KDRecord.from_distribution: input is the request's body (a dict: its messages or "
+            f"prompt) or None, got {a_value(input, width=40)}"
+        )
+        raise TypeError(msg)
+    if id is not None and not isinstance(id, str):
+        msg = f"KDRecord.from_distribution: id is a str or None, got {a_value(id, width=40)}"
+        raise TypeError(msg)
 
 
 def check_records(obj: object, /, *, where: str) -> None:
