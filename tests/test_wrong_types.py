@@ -524,3 +524,19 @@ def test_a_container_of_the_wrong_kind_is_named(call, match):
     """Was "'NoneType' object is not iterable", numpy's ambiguity, or accepted as it was."""
     with pytest.raises(TypeError, match=match):
         list(call())
+
+
+@pytest.mark.parametrize("base_url", [3, float("nan"), ["http://x"]], ids=["int", "nan", "list"])
+def test_a_base_url_that_is_no_url_is_named(base_url):
+    """`base_url=3` was read as the text "3": the "compatible" rules, silently."""
+    params = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    with pytest.raises(TypeError, match=r"^base_url is the client's base URL, a str"):
+        tp.check_request("chat.completions", params, base_url=base_url)
+    with pytest.raises(TypeError, match=r"^base_url is the client's base URL"):
+        tp.guards.select_profile(base_url)
+
+
+def test_select_profile_reads_client_base_url():
+    """`client.base_url` (a URL object) selects as its text does."""
+    url = openai.OpenAI(api_key="sk-test-0000", base_url="https://api.openai.com/v1").base_url
+    assert tp.guards.select_profile(url).name == tp.guards.select_profile(str(url)).name

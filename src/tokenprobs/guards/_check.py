@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import openai
 
 from tokenprobs._endpoints import ENDPOINTS, NAMES, Endpoint
-from tokenprobs._said import a_type, among
+from tokenprobs._said import a_type, a_value, among
 from tokenprobs.exceptions import GuardWarning
 from tokenprobs.guards._detect import detect_server
 from tokenprobs.guards._errors import build_error
@@ -167,7 +167,19 @@ def resolve_model(model: str) -> str:
 def select_profile(
     base_url: str | None = None, profile: str | GuardProfile | None = None
 ) -> GuardProfile:
-    """The profile `check_request` uses for this base URL and `profile=` argument."""
+    """The profile `check_request` uses for this base URL and `profile=` argument.
+
+    Raises:
+        TypeError: If `base_url` is not a str, a URL object (`client.base_url`) or None.
+    """
+    given: object = base_url  # typed, but a caller may pass anything
+    url_like = all(hasattr(given, a) for a in ("scheme", "host", "path"))
+    if given is not None and not isinstance(given, str) and not url_like:
+        msg = (
+            "base_url is the client's base URL, a str (or client.base_url) or None (OpenAI's "
+            f"API), got {a_value(given, width=40)}"
+        )
+        raise TypeError(msg)
     if profile is not None and not isinstance(profile, str):
         return checked_profile(profile)  # a GuardProfile checked, anything else a TypeError
     profiles = _REGISTRY.profiles
