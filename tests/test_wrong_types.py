@@ -540,3 +540,12 @@ def test_select_profile_reads_client_base_url():
     """`client.base_url` (a URL object) selects as its text does."""
     url = openai.OpenAI(api_key="sk-test-0000", base_url="https://api.openai.com/v1").base_url
     assert tp.guards.select_profile(url).name == tp.guards.select_profile(str(url)).name
+
+
+@pytest.mark.parametrize("choice", [np.zeros(3), "0", 2.5], ids=["array", "str", "float"])
+def test_the_adapters_parse_choices_name_a_choice_that_is_no_int(choice):
+    """An array was numpy's "truth value ... is ambiguous"; "0" was "there is no choice '0'"."""
+    with pytest.raises(TypeError, match=r"^choice is a choice's index \(an int\)"):
+        tp.adapters.chat.parse_choices(BODY, choice=choice)
+    with pytest.raises(TypeError, match=r"^choice is a choice's index \(an int\)"):
+        tp.adapters.completions.parse_choices(testing.completion([("a", -0.1, [])]), choice=choice)
