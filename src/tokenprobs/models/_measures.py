@@ -174,7 +174,8 @@ class Measures:
         """
         i = position(i, len(self))
         row = self.candidates.logprobs[i]
-        names = [*self.top_tokens[i], self.tokens[i]]
+        alts = self.top_tokens[i]
+        names = [*alts, *[""] * (row.size - 1 - len(alts)), self.tokens[i]]  # padded as the row
         out: dict[str, float] = {}
         for j in np.argsort(-row, kind="stable"):
             if np.isfinite(row[j]):
