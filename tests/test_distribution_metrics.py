@@ -130,3 +130,10 @@ def test_margin_is_the_true_gap_or_nan_never_an_overstatement():
     )
     assert np.isnan(d.margin[:2]).all()
     np.testing.assert_allclose(d.margin[2:], [0.2, 0.2])
+
+
+def test_alternatives_of_a_position_with_fewer_alternatives_than_another():
+    """A position with none (`top_logprobs: []`) beside one with two was an IndexError."""
+    d = _d([("a", -0.1, []), ("b", -0.3, [("b", -0.3), ("c", -2.0)])])
+    assert d.alternatives(0) == pytest.approx({"a": np.exp(-0.1)})
+    assert d.alternatives(1) == pytest.approx({"b": np.exp(-0.3), "c": np.exp(-2.0)})

@@ -208,3 +208,18 @@ def test_usage_counts_the_tokens_of_every_choice():
     for usage in (body["usage"], streamed["usage"]):
         assert usage["completion_tokens"] == 4
         assert usage["total_tokens"] == usage["prompt_tokens"] + 4
+
+
+@pytest.mark.parametrize(
+    ("vocab", "match"),
+    [
+        pytest.param(
+            ["Hi"], r"`vocab` is a mapping of token strings to ids .*got a list", id="list"
+        ),
+        pytest.param({"Hi": "1"}, r"maps token strings to int ids, got a str \('1'\)", id="str-id"),
+    ],
+)
+def test_vllm_names_a_vocab_that_is_no_mapping_of_ids(vocab, match):
+    """A list was an IndexError deep in the builder; a str id was written into the body."""
+    with pytest.raises(TypeError, match=match):
+        testing.vllm_token_ids(testing.chat_completion(POSITIONS[:1]), vocab)

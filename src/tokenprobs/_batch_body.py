@@ -18,7 +18,7 @@ from openai.resources.chat import Completions as ChatCompletions
 from openai.resources.completions import Completions
 from openai.resources.responses import Responses
 
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, among
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -105,7 +105,7 @@ def body_kwargs(create_kwargs: Mapping[str, object], endpoint: Endpoint) -> dict
 
 def _known_names(create_kwargs: Mapping[str, object], endpoint: Endpoint) -> None:
     """Refuse a name the SDK's `create()` would refuse, naming it (never its value)."""
-    if endpoint not in CREATE:
+    if not among(endpoint, CREATE):
         return  # not an endpoint: build_params says which are
     fields = create_fields(endpoint)
     for name in create_kwargs:

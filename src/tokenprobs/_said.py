@@ -5,9 +5,14 @@ And the one check every boolean option shares.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-__all__ = ["a_type", "a_value", "check_flag"]
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+__all__ = ["a_type", "a_value", "among", "check_flag"]
 
 
 def a_type(value: object) -> str:
@@ -34,6 +39,20 @@ def a_value(value: object, *, width: int | None = None) -> str:
         return "None"
     shown = repr(value) if width is None else repr(value)[:width]
     return f"{a_type(value)} ({shown})"
+
+
+def among(value: object, options: Collection[str]) -> bool:
+    """Whether `value` is a str and one of `options`: a list or array given is not (no error).
+
+    `value in options` of an unhashable value raises numpy's or Python's own error ("unhashable
+    type: 'list'", "the truth value of an array ... is ambiguous") before the caller can say
+    which option it was and what the choices are.
+
+    Examples:
+        >>> among("raw", {"raw", "bucket"}), among(["raw"], {"raw", "bucket"})
+        (True, False)
+    """
+    return isinstance(value, str) and value in options
 
 
 def check_flag(value: object, name: str, meaning: str, *, none: str = "") -> None:

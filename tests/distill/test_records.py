@@ -422,3 +422,32 @@ def test_a_responses_record_keeps_the_requests_instructions(tmp_path):
     assert record.input == {"input": "Greet me.", "instructions": "Be terse."}
     (plain,) = distill.collect([path], inputs={"c1": {"input": "Greet me."}})
     assert plain.input == {"input": "Greet me."}
+
+
+def _two_positions() -> distill.KDRecord:
+    positions = [("a", -0.1, [("a", -0.1), ("b", -2.5)]), ("b", -0.3, [])]
+    d = tp.parse(tp.testing.chat_completion(positions))
+    return distill.KDRecord.from_distribution(d, teacher=distill.Teacher(model="m"))
+
+
+def test_a_negative_position_counts_from_the_end():
+    """`record.candidates(-1)` is the last position's candidates (it was an empty list)."""
+    record = _two_positions()
+    assert record.candidates(-1) == record.candidates(1) != []
+    assert record.sampled(-2) == record.sampled(0)
+
+
+@pytest.mark.parametrize(
+    ("t", "error", "match"),
+    [
+        pytest.param(2, IndexError, "position 2 out of range for 2 tokens", id="past"),
+        pytest.param(2.5, TypeError, r"not a float \(2.5\)", id="float"),
+        pytest.param(None, TypeError, "not None", id="none"),
+    ],
+)
+def test_a_wrong_position_is_named(t, error, match):
+    """Was numpy's "index 2 is out of bounds for axis 0" or its "only integers ..." error."""
+    with pytest.raises(error, match=match):
+        _two_positions().candidates(t)
+    with pytest.raises(error, match=match):
+        _two_positions().sampled(t)

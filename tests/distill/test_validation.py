@@ -450,3 +450,59 @@ def test_a_missing_file_is_found_before_any_is_collected(tmp_path, processes):
     assert not out.exists()
     with pytest.raises(IsADirectoryError, match="this is a folder"):
         distill.collect_to_parquet([tmp_path], out, processes=processes)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        pytest.param(
+            lambda: distill.KDRecord.from_distribution(
+                chat_completion([("a", -0.1, [])]),  # type: ignore[arg-type]
+                teacher=distill.Teacher(model="m"),
+            ),
+            r"^KDRecord.from_distribution takes a TokenDistribution, got a dict; parse",
+            id="record-of-a-body",
+        ),
+        pytest.param(
+            lambda: distill.StudentVocab.from_tiktoken("o200k_base"),
+            r"tiktoken.Encoding, got a str: pass tiktoken.get_encoding\('o200k_base'\)",
+            id="tiktoken-name",
+        ),
+        pytest.param(
+            lambda: distill.StudentVocab.from_tokenizers(None),
+            "tokenizers.Tokenizer, got None",
+            id="tokenizers-none",
+        ),
+        pytest.param(
+            lambda: distill.StudentVocab.from_tokenizers(
+                type("Fast", (), {"backend_tokenizer": None})()
+            ),
+            r"got a Fast: pass its \.backend_tokenizer",
+            id="tokenizers-transformers",
+        ),
+        pytest.param(
+            lambda: distill.StudentVocab({b"a": 0}, name=3),  # type: ignore[arg-type]
+            r"StudentVocab.name is a str or None, got an int \(3\)",
+            id="vocab-name",
+        ),
+    ],
+)
+def test_a_wrong_input_to_a_distill_builder_is_named(call, match):
+    """Each was an AttributeError ("'dict' object has no attribute 'candidates'") or accepted."""
+    with pytest.raises(TypeError, match=match):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        pytest.param({"teacher": "gpt-4o"}, r"teacher is a distill.Teacher .*got a str", id="t"),
+        pytest.param({"input": "hi"}, "input is the request's body", id="input"),
+        pytest.param({"id": 7}, r"id is a str or None, got an int \(7\)", id="id"),
+    ],
+)
+def test_from_distribution_names_a_wrong_teacher_input_or_id(options, match):
+    """Each was written into the record as given (and failed later, in a writer, or never)."""
+    d = tp.parse(chat_completion([("a", -0.1, [])]))
+    with pytest.raises(TypeError, match=rf"^KDRecord.from_distribution: {match}"):
+        distill.KDRecord.from_distribution(d, **{"teacher": distill.Teacher(), **options})

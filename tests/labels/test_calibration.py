@@ -539,3 +539,18 @@ def test_results_that_are_no_list_are_refused_by_name(given, what):
     for call in (lambda r: BatchCalibration().fit(r), fitted.transform):
         with pytest.raises(TypeError, match=rf"results must be a list .* got {what}: for one"):
             call(given(res))
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        pytest.param({"ax": 3}, r"ax is the matplotlib Axes .*got an int", id="ax-int"),
+        pytest.param({"ax": "left"}, r"ax is the matplotlib Axes .*got a str", id="ax-str"),
+        pytest.param({"label": 5}, "label is the legend's text", id="label-int"),
+    ],
+)
+def test_reliability_diagram_names_an_ax_or_label_of_the_wrong_type(options, match):
+    """`ax=3` was "'int' object has no attribute 'bar'", after the bins were computed."""
+    p, y = synthetic(40)
+    with pytest.raises(TypeError, match=match):
+        tp.labels.reliability_diagram(results_from(p), y, **options)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from tokenprobs._access import get
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, a_value
 from tokenprobs.exceptions import APIResponseError, TokenprobsWarning, UnsupportedResponseError
 
 if TYPE_CHECKING:
@@ -51,7 +53,12 @@ def select(choices: list[Any], choice: int | None) -> list[tuple[int, int, Any]]
     Raises:
         UnsupportedResponseError: There are no choices (`choices: []` is no answer), or a choice
             is not an object (`null`, a string, a number, a list).
+        TypeError: `choice` is not an int or None.
     """
+    given: object = choice  # typed, but the adapters' parse_choices pass what they were given
+    if given is not None and (isinstance(given, bool) or not isinstance(given, int | np.integer)):
+        msg = f"choice is a choice's index (an int), got {a_value(given, width=40)}"
+        raise TypeError(msg)
     if not choices:
         msg = "the response has no choices (choices: []): it holds no answer, so no logprobs"
         raise UnsupportedResponseError(msg, field="choices")

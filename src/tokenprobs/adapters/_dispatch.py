@@ -14,7 +14,7 @@ import pydantic
 import pydantic_core
 
 from tokenprobs._gc import paused_gc
-from tokenprobs._said import a_type, a_value
+from tokenprobs._said import a_type, a_value, among
 from tokenprobs.adapters import chat, completions, ollama, prompt, responses
 from tokenprobs.adapters._columns import columns_from_entries
 from tokenprobs.adapters._common import error_body, get
@@ -114,7 +114,7 @@ def _parsed(
     obj: object, *, choice: int | None, part: Part, requested: Sequence[int] | None
 ) -> list[TokenDistribution]:
     with paused_gc():
-        if part not in get_args(Part):
+        if not among(part, get_args(Part)):
             msg = f"part must be 'output' or 'prompt', got {part!r}"
             raise ValueError(msg)
         if choice is not None:

@@ -21,8 +21,20 @@ _GPT2_TEXT_LEADS = re.compile(rb"(?<![0-9])19[67](?![0-9])")
 _GPT2_TEXT_HINT = re.compile(rb"19[67]")  # a literal prefix: scanned 10x faster than the above
 
 
-class FastPathMiss(Exception):  # noqa: N818 - a signal, not an error users see
-    """The raw-JSON fast path met something unexpected: parse the body the ordinary way."""
+class FastPathMiss(UnsupportedResponseError):  # noqa: N818 - a signal, not an error users see
+    """The raw-JSON fast path met something unexpected: parse the body the ordinary way.
+
+    The fast path catches it; should it reach a caller (who gave the adapters' `table`
+    argument, the fast path's own, by hand), it is an `UnsupportedResponseError` that says so.
+    """
+
+    def __init__(self) -> None:
+        """The signal, worded for whoever passed `table`."""
+        super().__init__(
+            "the token entries are not what `table` (the raw-JSON fast path's table of byte "
+            "lists, by index) describes: leave `table` out, or parse the body with tp.parse",
+            field="table",
+        )
 
 
 class RawTable(list[bytes]):

@@ -8,10 +8,12 @@ response must name them (`return_tokens_as_token_ids`, or llama.cpp-style `id` f
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._said import a_value
 from tokenprobs.exceptions import UnsupportedResponseError
 from tokenprobs.models._arrays import readonly
 
@@ -38,7 +40,14 @@ def with_requested(d: TokenDistribution, ids: Sequence[int]) -> TokenDistributio
         UnsupportedResponseError: An id is not a non-negative integer, or the response names no
             token ids to match them by (the message says how to ask for them).
     """
-    wanted = list(ids)
+    given: object = ids  # typed, but a caller may pass anything
+    if not isinstance(given, Iterable) or isinstance(given, str | bytes | Mapping):
+        msg = (
+            "logprob_token_ids is the list of token ids the request named (integers >= 0), "
+            f"got {a_value(given, width=40)}"
+        )
+        raise UnsupportedResponseError(msg)
+    wanted = [i.item() if isinstance(i, np.integer) else i for i in given]
     if not all(type(i) is int and i >= 0 for i in wanted):
         msg = f"logprob_token_ids must be token ids (integers >= 0), got {wanted[:8]}"
         raise UnsupportedResponseError(msg)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pydantic_core
 
+from tokenprobs._said import a_type
 from tokenprobs.exceptions import UnsupportedResponseError
 
 __all__ = ["SSE", "looks_like_sse", "parse_sse"]
@@ -23,15 +24,37 @@ class SSE:
     """The body stopped inside an event (its last event is incomplete and was dropped)."""
 
 
+def _text(text: object, name: str) -> str:
+    """`text`, or a TypeError that says a body is a str (bytes decoded first)."""
+    if isinstance(text, str):
+        return text
+    fix = (
+        " (decode it: body.decode('utf-8'), or pass it to tp.parse)"
+        if isinstance(text, bytes | bytearray)
+        else ""
+    )
+    msg = f"{name}() reads an SSE body as a str, got {a_type(text)}{fix}"
+    raise TypeError(msg)
+
+
 def looks_like_sse(text: str) -> bool:
-    """Whether a text body is server-sent events rather than JSON."""
-    head = text.lstrip()[:16]
+    """Whether a text body is server-sent events rather than JSON.
+
+    Raises:
+        TypeError: If `text` is not a str.
+    """
+    head = _text(text, "looks_like_sse").lstrip()[:16]
     return head.startswith(("data:", "event:", "id:", ":"))
 
 
 def parse_sse(text: str) -> SSE:
-    """Split an SSE body into its JSON payloads (`[DONE]` noted, a cut-off last event dropped)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    """Split an SSE body into its JSON payloads (`[DONE]` noted, a cut-off last event dropped).
+
+    Raises:
+        TypeError: If `text` is not a str.
+        UnsupportedResponseError: If an event that is not the last is not valid JSON.
+    """
+    text = _text(text, "parse_sse").replace("\r\n", "\n").replace("\r", "\n")
     blocks = text.split("\n\n")
     complete, last = blocks[:-1], blocks[-1]
     payloads: list[Any] = []

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs._public import rehome
-from tokenprobs._said import a_value
+from tokenprobs._said import a_value, check_flag
 from tokenprobs.adapters._chunk_kind import chunk_kind
 from tokenprobs.adapters._columns import Columns, columns_from_entries
 from tokenprobs.adapters._common import error_body, get, plain, seen, seq
@@ -280,6 +280,9 @@ class StreamAccumulator:
             UnsupportedResponseError: No chunk carried a choice (only usage chunks), or none
                 carried `choice`.
         """
+        check_flag(
+            incomplete, "incomplete", "mark the result incomplete", none="decides from the stream"
+        )
         if self.kind is None:
             msg = "the stream carried no chunks"
             raise UnsupportedResponseError(msg)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias, get_args
 
 from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
-from tokenprobs._said import a_type, check_flag
+from tokenprobs._said import a_type, among, check_flag
 from tokenprobs.guards import GuardMode, check_request, detected_server
 from tokenprobs.guards._shape import check_model
 
@@ -58,6 +58,10 @@ def build_params(
     """
     _check_endpoint(endpoint)
     check_model(model)
+    options: object = create_kwargs  # typed, but a caller may pass anything
+    if not isinstance(options, Mapping):
+        msg = f"build_params: create_kwargs is a mapping of SDK options, got {a_type(options)}"
+        raise TypeError(msg)
     kwargs = dict(create_kwargs)
     _no_logprobs_override(endpoint, kwargs)
     _no_prompt_override(endpoint, kwargs)
@@ -109,7 +113,7 @@ def check_options(*, model: object, endpoint: object, guards: object) -> None:
 
 def _check_endpoint(endpoint: object) -> None:
     """Refuse an `endpoint` that is not one of `ENDPOINTS`, listing them."""
-    if endpoint not in ENDPOINTS:
+    if not among(endpoint, ENDPOINTS):
         msg = f"endpoint must be one of {', '.join(map(repr, NAMES))}, got {endpoint!r}"
         raise ValueError(msg)
 
@@ -117,13 +121,13 @@ def _check_endpoint(endpoint: object) -> None:
 def _check_guards(guards: object) -> None:
     """Refuse a `guards=` that is not a guard mode, naming the argument (not `check_request`'s)."""
     modes = get_args(GuardMode)
-    if guards not in modes:
+    if not among(guards, modes):
         msg = f"guards must be one of {', '.join(map(repr, modes))}, got {guards!r}"
         raise ValueError(msg)
 
 
 def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None:
-    """Refuse what JSON cannot carry: NaN or infinity, and (`str_keys`) a key that is no `str`.
+    """Refuse what JSON cannot carry: NaN, infinity, numpy, and (`str_keys`) a non-`str` key.
 
     The SDK's encoder fails on a NaN deep inside; a file would write an int key as text.
     """
@@ -138,6 +142,13 @@ def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None
         msg = (
             f"{path or 'the request'} is a {kind}, which a JSON request cannot carry (the SDK "
             f"fails to encode it): pass a plain number, e.g. {cast}({path or 'value'})"
+        )
+        raise TypeError(msg)
+    if getattr(value, "ndim", 0) and hasattr(value, "tolist"):  # a numpy (or similar) array
+        kind = f"{type(value).__module__}.{type(value).__qualname__}"
+        msg = (
+            f"{path or 'the request'} is a {kind}, which a JSON request cannot carry (the SDK "
+            f"fails to encode it): pass a list, e.g. {path or 'value'}.tolist()"
         )
         raise TypeError(msg)
     if isinstance(value, Mapping):

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import inspect
 from collections import deque
+from collections.abc import AsyncIterable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
+from tokenprobs._said import a_type
 from tokenprobs.client._answers import not_a_stream
 from tokenprobs.client._state import StreamState, StreamUpdate
 from tokenprobs.exceptions import StreamInterruptedError
@@ -109,6 +111,17 @@ class DistributionStream(_Base):
         `requested` (vLLM's `logprob_token_ids` of the request) fills the final distributions'
         `requested_logprobs`, as `tp.parse(..., logprob_token_ids=...)` does.
         """
+        if not isinstance(sdk_stream, Iterable) or isinstance(sdk_stream, str | bytes | Mapping):
+            fix = (
+                " (an async stream: wrap it in AsyncDistributionStream)"
+                if isinstance(sdk_stream, AsyncIterable)
+                else ""
+            )
+            msg = (
+                "DistributionStream wraps the SDK's stream (create(..., stream=True)) or an "
+                f"iterable of its chunks, got {a_type(sdk_stream)}{fix}"
+            )
+            raise TypeError(msg)
         super().__init__(sdk_stream, iter(sdk_stream), explain, requested)
 
     def __iter__(self) -> Self:
@@ -170,6 +183,17 @@ class AsyncDistributionStream(_Base):
         requested: list[int] | None = None,
     ) -> None:
         """Wrap the SDK's async stream (lazily); `explain`, `requested`: see DistributionStream."""
+        if not isinstance(sdk_stream, AsyncIterable):
+            fix = (
+                " (a sync stream: wrap it in DistributionStream)"
+                if isinstance(sdk_stream, Iterable)
+                else ""
+            )
+            msg = (
+                "AsyncDistributionStream wraps the async SDK's stream (await create(..., "
+                f"stream=True)) or an async iterable of its chunks, got {a_type(sdk_stream)}{fix}"
+            )
+            raise TypeError(msg)
         super().__init__(sdk_stream, aiter(sdk_stream), explain, requested)
 
     def __aiter__(self) -> Self:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from tokenprobs._counts import at_least_one
+from tokenprobs._said import among
 from tokenprobs.distill._record import DistillError, check_record, number
 from tokenprobs.distill._vocab import check_vocab, shares_ids
 
@@ -92,7 +93,7 @@ def check_k(k: int) -> None:
 
 def check_tail(tail: object) -> None:
     """Raise unless `tail` is one of the rules (`TailRule`)."""
-    if tail not in {"renormalize", "bucket", "raw"}:
+    if not among(tail, {"renormalize", "bucket", "raw"}):
         msg = f"tail must be 'renormalize', 'bucket' or 'raw', got {tail!r}"
         raise DistillError(msg)
 

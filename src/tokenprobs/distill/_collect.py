@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 from tokenprobs import batch
 from tokenprobs._gc import paused_gc
-from tokenprobs._said import a_type, a_value
+from tokenprobs._said import a_type, a_value, among
 from tokenprobs.adapters import parse_all
 from tokenprobs.distill._jsonl import json_lines
 from tokenprobs.distill._record import DistillError, KDRecord, Teacher
@@ -250,7 +250,7 @@ def check_settings(teacher: object, inputs: object, on_error: object, *, where: 
     if teacher is not None and not isinstance(teacher, Teacher):
         msg = f"{where}'s teacher is a distill.Teacher or None, got {a_type(teacher)}"
         raise TypeError(msg)
-    if on_error not in {"raise", "skip"}:
+    if not among(on_error, {"raise", "skip"}):
         msg = f"{where}'s on_error is 'raise' or 'skip', got {on_error!r}"
         raise ValueError(msg)
     if inputs is not None and not isinstance(inputs, str | os.PathLike | Mapping):

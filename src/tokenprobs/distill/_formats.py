@@ -10,9 +10,9 @@ import numpy as np
 
 from tokenprobs._files import atomic_file, checked_target
 from tokenprobs._optional import require
-from tokenprobs._said import a_type, a_value
+from tokenprobs._said import a_type, a_value, among
 from tokenprobs.distill._arrays import KDArrays, to_arrays
-from tokenprobs.distill._record import DistillError, check_record
+from tokenprobs.distill._record import DistillError, check_record, check_records
 
 if TYPE_CHECKING:
     import os
@@ -136,7 +136,7 @@ def to_axolotl(
         ValueError: An unknown `layout`.
     """
     check_record(record, where="to_axolotl")
-    if layout not in {"v2", "legacy"}:
+    if not among(layout, {"v2", "legacy"}):
         msg = f"layout must be 'v2' or 'legacy', got {layout!r}"
         raise ValueError(msg)
     messages = (record.input or {}).get("messages")
@@ -184,6 +184,7 @@ def write_axolotl(
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
+    check_records(records, where="write_axolotl")
     n = 0
     with atomic_file(path, writer="write_axolotl") as tmp, tmp.open("w", encoding="utf-8") as out:
         for record in records:
@@ -350,6 +351,7 @@ def write_distillkit(
         )
         raise TypeError(msg)
     checked_target(path, writer="write_distillkit")
+    check_records(records, where="write_distillkit")
     rows = [to_distillkit(r, k=k, prompt_ids=prompt_ids(r), vocab=vocab) for r in records]
     schema = pa.schema(
         [

@@ -14,7 +14,14 @@ import numpy as np
 
 from tokenprobs._files import atomic_file
 from tokenprobs._said import a_type, a_value
-from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher, check_record
+from tokenprobs.distill._record import (
+    SCHEMA,
+    DistillError,
+    KDRecord,
+    Teacher,
+    check_record,
+    check_records,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -147,6 +154,7 @@ def write_jsonl(records: Iterable[KDRecord], path: str | os.PathLike[str], /) ->
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
+    check_records(records, where="write_jsonl")
     n = 0
     with atomic_file(path, writer="write_jsonl") as tmp, tmp.open("w", encoding="utf-8") as out:
         for record in records:

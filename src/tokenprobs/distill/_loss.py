@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, among
 from tokenprobs.distill._arrays import KDArrays
 from tokenprobs.distill._record import DistillError
+from tokenprobs.metrics._numeric import as_float
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -103,18 +104,18 @@ def topk_loss(
         Shape `(T,)`: the loss per position (0 where a row has no target).
 
     Raises:
-        TypeError: `targets` is not a `KDArrays`.
+        TypeError: `targets` is not a `KDArrays`, or `student_logprobs` is not numbers.
         DistillError: Shapes that do not line up, rows that are no log-softmax (logits, NaN:
             the probabilities must sum to 1 within 1%), a student vocabulary (`V`) too small
             for the largest target id, or `reverse` / `jsd` with `tail="raw"`.
     """
     _check_targets(targets)
-    s_all = np.asarray(student_logprobs, dtype=np.float64)
+    s_all = as_float(student_logprobs, "student_logprobs", what="the student's (T, V) log-softmax")
     t_len = targets.target_ids.shape[0]
     if s_all.ndim != 2 or s_all.shape[0] != t_len:  # noqa: PLR2004
         msg = f"student_logprobs must have shape (T, V) with T = {t_len}, got {s_all.shape}"
         raise DistillError(msg)
-    if kind not in {"forward", "reverse", "jsd"}:
+    if not among(kind, {"forward", "reverse", "jsd"}):
         msg = f"kind must be 'forward', 'reverse' or 'jsd', got {kind!r}"
         raise DistillError(msg)
     if targets.tail == "raw" and kind != "forward":

@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import re
+from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -16,11 +17,18 @@ import numpy as np
 from tokenprobs._counts import at_least_one
 from tokenprobs._files import atomic_file
 from tokenprobs._optional import require
-from tokenprobs._said import a_value
-from tokenprobs.distill._record import SCHEMA, DistillError, KDRecord, Teacher, check_record
+from tokenprobs._said import a_type, a_value
+from tokenprobs.distill._record import (
+    SCHEMA,
+    DistillError,
+    KDRecord,
+    Teacher,
+    check_record,
+    check_records,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterator
 
 __all__ = ["check_rows_per_shard", "read_parquet", "write_parquet"]
 
@@ -182,6 +190,7 @@ def write_parquet(
     pq = require("pyarrow.parquet", extra="distill", feature=_FEATURE)
     check_rows_per_shard(rows_per_shard)
     _check_prefix(prefix)
+    check_records(records, where="write_parquet")
     root = _folder(directory)
     paths: list[Path] = []
     shard: list[KDRecord] = []
@@ -220,7 +229,19 @@ def _shards(source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         return sorted(path.glob("*.parquet"), key=_in_order) if path.is_dir() else [path]
-    return [Path(p) for p in source]
+    given: object = source  # typed, but a caller may pass anything
+    if not isinstance(given, Iterable) or isinstance(given, bytes | Mapping):
+        msg = (
+            "read_parquet reads a folder of shards, a file, or a list of files (str or Path), "
+            f"got {a_type(given)}"
+        )
+        raise TypeError(msg)
+    paths = list(given)
+    for p in paths:
+        if not isinstance(p, str | os.PathLike):
+            msg = f"read_parquet: each file is a str or Path, got {a_type(p)}"
+            raise TypeError(msg)
+    return [Path(p) for p in paths]
 
 
 def read_parquet(

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
 import numpy as np
 
-from tokenprobs._said import a_type, a_value
+from tokenprobs._said import a_type, a_value, among
 from tokenprobs.distill._columnar import flat_candidates
 from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.models import TokenDistribution
+from tokenprobs.models._support import position
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from numpy.typing import NDArray
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "Semantics",
     "Teacher",
     "check_record",
+    "check_records",
     "number",
 ]
 
@@ -94,7 +95,7 @@ class Teacher:
                 msg = f"Teacher.top_k must be >= 0 (the top_logprobs asked for), got {self.top_k}"
                 raise DistillError(msg)
             object.__setattr__(self, "top_k", k)
-        if self.logprob_semantics not in get_args(Semantics):
+        if not among(self.logprob_semantics, get_args(Semantics)):
             allowed = ", ".join(map(repr, get_args(Semantics)))
             msg = (
                 f"Teacher.logprob_semantics must be one of {allowed}, "
@@ -221,7 +222,13 @@ class KDRecord:
         return len(self.sampled_index)
 
     def candidates(self, t: int, /) -> list[Candidate]:
-        """Position `t`'s candidates, most likely first."""
+        """Position `t`'s candidates, most likely first (negative `t` counts from the end).
+
+        Raises:
+            TypeError: If `t` is not an int.
+            IndexError: If `t` is past the positions (the message says how many there are).
+        """
+        t = position(t, len(self))
         lo, hi = int(self.offsets[t]), int(self.offsets[t + 1])
         return [
             Candidate(
@@ -233,7 +240,13 @@ class KDRecord:
         ]
 
     def sampled(self, t: int, /) -> Candidate:
-        """The sampled token at position `t`."""
+        """The sampled token at position `t` (negative `t` counts from the end).
+
+        Raises:
+            TypeError: If `t` is not an int.
+            IndexError: If `t` is past the positions.
+        """
+        t = position(t, len(self))
         return self.candidates(t)[int(self.sampled_index[t])]
 
     @property
@@ -278,7 +291,20 @@ class KDRecord:
         """The record of one distribution, from its candidate sets (`d.candidates`).
 
         A token whose string is vLLM's `token_id:N` (`return_tokens_as_token_ids`) gives its id.
+
+        Raises:
+            TypeError: If `d` is not a `TokenDistribution` (a response: `tp.parse` it first),
+                `teacher` not a `Teacher`, `input` not a mapping or None, `id` not a str or None.
         """
+        given: object = d  # typed, but a caller may pass anything
+        if not isinstance(given, TokenDistribution):
+            msg = (
+                "KDRecord.from_distribution takes a TokenDistribution, got "
+                f"{a_type(given)}; parse a response first (tp.parse(response)), or use "
+                "distill.collect, which reads responses"
+            )
+            raise TypeError(msg)
+        _check_meta(teacher, input, id)
         c = d.candidates
         flat = flat_candidates(d)
         with np.errstate(divide="ignore"):
@@ -297,6 +323,42 @@ class KDRecord:
             tail_logprob=tail,
             extra={"finish_reason": d.finish_reason} if d.finish_reason is not None else {},
         )
+
+
+def _check_meta(teacher: object, input: object, id: object) -> None:  # noqa: A002
+    """A `TypeError` unless `teacher` is a `Teacher`, `input` a mapping, `id` a str (or None)."""
+    if not isinstance(teacher, Teacher):
+        msg = (
+            "KDRecord.from_distribution: teacher is a distill.Teacher (Teacher(model=...)), "
+            f"got {a_value(teacher, width=40)}"
+        )
+        raise TypeError(msg)
+    if input is not None and not isinstance(input, Mapping):
+        msg = (
+            "KDRecord.from_distribution: input is the request's body (a dict: its messages or "
+            f"prompt) or None, got {a_value(input, width=40)}"
+        )
+        raise TypeError(msg)
+    if id is not None and not isinstance(id, str):
+        msg = f"KDRecord.from_distribution: id is a str or None, got {a_value(id, width=40)}"
+        raise TypeError(msg)
+
+
+def check_records(obj: object, /, *, where: str) -> None:
+    """Raise a TypeError unless `obj` is an iterable of records (checked one by one as read).
+
+    One record, a str or a mapping is refused here: iterating it would fail (or read its keys)
+    with an error that names neither the argument nor the fix.
+    """
+    if isinstance(obj, KDRecord):
+        msg = f"{where} takes a list of KDRecords; for one record pass [record]"
+        raise TypeError(msg)
+    if not isinstance(obj, Iterable) or isinstance(obj, str | bytes | Mapping):
+        msg = (
+            f"{where} takes an iterable of KDRecords (a list, or distill.collect(...)), "
+            f"got {a_type(obj)}"
+        )
+        raise TypeError(msg)
 
 
 def check_record(obj: object, /, *, where: str) -> None:

@@ -102,7 +102,8 @@ class StudentVocab:
         """Check that `ids` maps bytes to non-negative int ids (a str key would never match).
 
         Raises:
-            TypeError: `ids` is not a mapping, a key is not bytes, or an id is not an int.
+            TypeError: `ids` is not a mapping, a key is not bytes, an id is not an int, or
+                `name` is not a str or None.
             DistillError: A negative id.
         """
         given: object = self.ids  # typed, but built with what users pass
@@ -123,6 +124,10 @@ class StudentVocab:
             if tid < 0:
                 msg = f"StudentVocab's ids are >= 0, got {tid} for {key!r}"
                 raise DistillError(msg)
+        name: object = self.name
+        if name is not None and not isinstance(name, str):
+            msg = f"StudentVocab.name is a str or None, got {a_value(name)}"
+            raise TypeError(msg)
         object.__setattr__(self, "_shared", len(set(given.values())) < len(given))
 
     @classmethod
@@ -130,7 +135,14 @@ class StudentVocab:
         """The vocabulary of a `tiktoken.Encoding` (e.g. `tiktoken.get_encoding("o200k_base")`).
 
         Special tokens (`<|endoftext|>` ...) are not bytes of text and are left out.
+
+        Raises:
+            TypeError: If `encoding` is not a `tiktoken.Encoding` (the name, a str: get it first).
         """
+        if not all(hasattr(encoding, a) for a in ("token_byte_values", "encode_single_token")):
+            fix = f": pass tiktoken.get_encoding({encoding!r})" if isinstance(encoding, str) else ""
+            msg = f"from_tiktoken takes a tiktoken.Encoding, got {a_type(encoding)}{fix}"
+            raise TypeError(msg)
         ids = {b: encoding.encode_single_token(b) for b in encoding.token_byte_values()}
         return cls(ids=ids, name=str(encoding.name))
 
@@ -142,7 +154,19 @@ class StudentVocab:
         through GPT-2's byte alphabet; others as SentencePiece (`▁` for a space, `<0xNN>` byte
         fallback). Added special tokens are left out. Where several ids share their bytes,
         the lowest that is not a byte-fallback token (`<0x66>`) stands for them.
+
+        Raises:
+            TypeError: If `tokenizer` is not a `tokenizers.Tokenizer` (a transformers tokenizer:
+                pass its `.backend_tokenizer`), or `name` is not a str or None.
         """
+        if not all(hasattr(tokenizer, a) for a in ("to_str", "get_vocab")):
+            fix = (
+                ": pass its .backend_tokenizer"
+                if hasattr(tokenizer, "backend_tokenizer")
+                else ": tokenizers.Tokenizer.from_file(path) or .from_pretrained(name)"
+            )
+            msg = f"from_tokenizers takes a tokenizers.Tokenizer, got {a_type(tokenizer)}{fix}"
+            raise TypeError(msg)
         ids: dict[bytes, int] = {}
         for tid, raw in tokenizer_pieces(tokenizer).items():
             ids.setdefault(raw, tid)

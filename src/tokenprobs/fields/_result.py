@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from tokenprobs._optional import require
-from tokenprobs._said import a_type, check_flag
+from tokenprobs._said import a_type, a_value, check_flag
 from tokenprobs.fields import _view
 from tokenprobs.fields._walk import pointer
+from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
     from tokenprobs.fields._decision import Decision
-    from tokenprobs.models import TokenDistribution
 
 __all__ = ["FieldConfidence", "FieldConfidences", "Key"]
 
@@ -106,7 +106,17 @@ class FieldConfidences(Sequence[FieldConfidence]):
         document: tuple[int, int],
         text: str,
     ) -> None:
-        """Wrap the leaves of `distribution` whose JSON document is `text[document]` (chars)."""
+        """Wrap the leaves of `distribution` whose JSON document is `text[document]` (chars).
+
+        `fields.confidence` builds it; built by hand, each argument is checked.
+
+        Raises:
+            TypeError: `leaves` is not a list of `FieldConfidence`, `distribution` not a
+                `TokenDistribution`, `document` not two ints or `text` not a str.
+            ValueError: `document`, or a leaf's span or positions, falls outside `text` or
+                `distribution`.
+        """
+        leaves = _checked(leaves, distribution, document, text)
         self._leaves = leaves
         self._by_path = {leaf.path: leaf for leaf in leaves}
         self._by_pointer = {leaf.pointer: leaf for leaf in leaves}
@@ -242,6 +252,62 @@ class FieldConfidences(Sequence[FieldConfidence]):
         """The coloured JSON as a rich renderable."""
         del console, options
         yield _view.to_rich(self)
+
+
+def _checked(
+    leaves: object, distribution: object, document: object, text: object
+) -> list[FieldConfidence]:
+    """`leaves` as a list, once every argument of `FieldConfidences` is what it reads."""
+    if not isinstance(leaves, list | tuple) or not all(
+        isinstance(leaf, FieldConfidence) for leaf in leaves
+    ):
+        bad = (
+            leaves
+            if not isinstance(leaves, list | tuple)
+            else next(leaf for leaf in leaves if not isinstance(leaf, FieldConfidence))
+        )
+        msg = (
+            "FieldConfidences: leaves must be a list of FieldConfidence (what "
+            f"fields.confidence gives), got {a_value(bad, width=40)}"
+        )
+        raise TypeError(msg)
+    if not isinstance(distribution, TokenDistribution):
+        msg = (
+            "FieldConfidences: distribution must be the TokenDistribution the leaves were read "
+            f"from (tp.parse(response)), got {a_type(distribution)}"
+        )
+        raise TypeError(msg)
+    if not isinstance(text, str):
+        msg = f"FieldConfidences: text must be the content, a str, got {a_type(text)}"
+        raise TypeError(msg)
+    if not (
+        isinstance(document, tuple)
+        and len(document) == 2  # noqa: PLR2004
+        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in document)
+    ):
+        msg = (
+            "FieldConfidences: document must be a (start, end) tuple of ints, "
+            f"got {a_value(document)}"
+        )
+        raise TypeError(msg)
+    if not 0 <= document[0] <= document[1] <= len(text):
+        msg = (
+            f"FieldConfidences: document {document} is not a span of text "
+            f"({len(text)} characters): 0 <= start <= end <= len(text)"
+        )
+        raise ValueError(msg)
+    for leaf in leaves:
+        if not 0 <= leaf.char_span[0] <= leaf.char_span[1] <= len(text) or not (
+            0 <= leaf.positions.start <= leaf.positions.stop <= len(distribution)
+        ):
+            msg = (
+                f"FieldConfidences: the leaf at {leaf.pointer or '/'} spans characters "
+                f"{leaf.char_span} and positions {leaf.positions}, outside text "
+                f"({len(text)} characters) or distribution ({len(distribution)} tokens): "
+                "was it read from another output?"
+            )
+            raise ValueError(msg)
+    return list(leaves)
 
 
 def _row(leaf: FieldConfidence, *, decisions: bool) -> dict[str, object]:

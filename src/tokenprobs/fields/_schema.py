@@ -11,9 +11,9 @@ Reads the subset Structured Outputs use: `properties`, `items`, `prefixItems`,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, a_value
 from tokenprobs.fields._errors import SchemaError
 
 __all__ = ["OPEN", "Schema"]
@@ -63,9 +63,12 @@ class Schema:
         """Accept a schema dict, a pydantic model class or a `response_format` dict.
 
         Raises:
-            SchemaError: If `schema` is none of those.
+            SchemaError: If `schema` is none of those, or a keyword it reads is malformed
+                (`{"enum": 5}`, `{"type": 7}`, `{"properties": []}`): the message gives the
+                keyword's place in the schema (`#/properties/a/enum`) and what it must be.
         """
         self.root = _unwrap(schema)
+        _check(self.root)
         self._memo: dict[tuple[object, ...], tuple[object, ...] | None] = {}
 
     def _ref(self, ref: str) -> Mapping[str, Any]:
@@ -125,7 +128,7 @@ class Schema:
                 elif isinstance(b.get("additionalProperties"), Mapping):
                     out.append(b["additionalProperties"])
             else:
-                prefix = b.get("prefixItems")
+                prefix = b.get("prefixItems", b.get("items"))  # draft 7's tuple `items: [...]`
                 if isinstance(prefix, list) and step < len(prefix):
                     out.append(prefix[step])
                 elif isinstance(b.get("items"), Mapping):
@@ -156,6 +159,100 @@ class Schema:
                     return None
                 values += [v for v in got if not any(_same(v, w) for w in values)]
         return tuple(values)
+
+
+_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
+"""JSON Schema's type names."""
+
+_ONE = ("items", "additionalProperties", "not", "if", "then", "else", "contains")
+"""Keywords that hold one schema (`items` may also be draft 7's list of them)."""
+
+_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+"""Keywords that hold a non-empty list of schemas."""
+
+_MAPS = ("properties", "$defs", "definitions", "patternProperties")
+"""Keywords that hold schemas by name."""
+
+
+def _check(root: Mapping[str, Any]) -> None:
+    """Refuse a malformed keyword of those `Schema` reads, naming where it is in the schema.
+
+    A keyword the reader would skip (`{"enum": 5}`) made a value's set open, silently, and one
+    it reads as something else (`{"anyOf": {}}`) gave a wrong answer; unknown keywords pass. The
+    walk is iterative and visits each dict once, so a deep or self-containing dict is no
+    `RecursionError`.
+    """
+    stack: list[tuple[str, object]] = [("#", root)]
+    seen: set[int] = set()
+    while stack:
+        at, node = stack.pop()
+        if isinstance(node, bool):
+            continue  # `true` / `false` are schemas too (allow anything / nothing)
+        if not isinstance(node, Mapping):
+            _malformed(at, "a schema is a dict (or true / false)", node)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack += _parts(at, node)
+
+
+def _parts(at: str, node: Mapping[str, Any]) -> list[tuple[str, object]]:
+    """The sub-schemas of `node` (at `at`), once its own keywords are checked."""
+    _check_keywords(at, node)
+    out: list[tuple[str, object]] = []
+    for key in _ONE:
+        if key in node:
+            sub = node[key]
+            if key == "items" and isinstance(sub, list):
+                out += [(f"{at}/items/{i}", s) for i, s in enumerate(sub)]
+            else:
+                out.append((f"{at}/{_escaped(key)}", sub))
+    for key in _LISTS:
+        if key in node:
+            subs = node[key]
+            if not isinstance(subs, list) or not subs:
+                _malformed(f"{at}/{key}", f"{key} is a non-empty list of schemas", subs)
+            out += [(f"{at}/{key}/{i}", s) for i, s in enumerate(subs)]
+    for key in _MAPS:
+        if key in node:
+            subs = node[key]
+            if not isinstance(subs, Mapping):
+                _malformed(f"{at}/{_escaped(key)}", f"{key} is a dict of names to schemas", subs)
+            out += [(f"{at}/{_escaped(key)}/{_escaped(str(k))}", s) for k, s in subs.items()]
+    return out
+
+
+def _check_keywords(at: str, node: Mapping[str, Any]) -> None:
+    """Refuse a malformed `enum`, `type` or `$ref` of `node`."""
+    if "enum" in node and not isinstance(node["enum"], list):
+        _malformed(f"{at}/enum", "enum is a list of the allowed values", node["enum"])
+    if "type" in node:
+        _check_type(f"{at}/type", node["type"])
+    if "$ref" in node and not isinstance(node["$ref"], str):
+        _malformed(f"{at}/$ref", "$ref is a str ('#/$defs/Name')", node["$ref"])
+
+
+def _check_type(at: str, kinds: object) -> None:
+    names = [kinds] if isinstance(kinds, str) else kinds
+    if not isinstance(names, list) or not names or not all(isinstance(k, str) for k in names):
+        _malformed(at, "type is a type name or a non-empty list of them", kinds)
+    unknown = [k for k in names if k not in _TYPES]
+    if unknown:
+        msg = (
+            f"schema at {at}: {unknown[0]!r} is no JSON Schema type; the types are "
+            f"{', '.join(_TYPES)}"
+        )
+        raise SchemaError(msg)
+
+
+def _escaped(key: str) -> str:
+    """`key` as one step of a JSON pointer (RFC 6901: `~` and `/` escaped)."""
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def _malformed(at: str, rule: str, got: object) -> NoReturn:
+    msg = f"schema at {at}: {rule}, got {a_value(got, width=60)}"
+    raise SchemaError(msg)
 
 
 def _same(a: object, b: object) -> bool:

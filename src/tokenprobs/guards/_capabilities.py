@@ -12,12 +12,13 @@ llama-cpp-python and llama.cpp's C++ `llama-server` together, or cannot tell the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tokenprobs._access import get
+from tokenprobs._said import a_value, among
 from tokenprobs._urls import openai_host
 from tokenprobs.guards._detect import detect_server
 
@@ -72,6 +73,12 @@ class ServerCapabilities:
     """A legacy completion's `prompt` may be a list of token ids."""
     detected_by: str
     """How `server_kind` recognises its answers (or why it cannot)."""
+
+
+_CAPABILITY_FIELDS = tuple(
+    f.name for f in fields(ServerCapabilities) if f.type in ("Capability", Capability)
+)
+"""The fields of `ServerCapabilities` that are a `Capability` (what `servers_that` reads)."""
 
 
 def _yes(how: str, source: str = "") -> Capability:
@@ -284,8 +291,26 @@ def server_capabilities(
         seen: The kind `server_kind` read from one of its answers, if any. On a base URL of
             OpenAI's own this is ignored; elsewhere an `"openai"` reading is too (vLLM's and
             other servers' ids can look like OpenAI's).
+
+    Raises:
+        TypeError: If `base_url`, `profile` or `seen` is not a str or None (a URL object, as
+            `client.base_url` is, is read as its text).
     """
-    parts = urlsplit(base_url or "https://api.openai.com/v1")
+    url: object = base_url  # typed, but a caller may pass anything
+    if not isinstance(url, str) and all(hasattr(url, a) for a in ("scheme", "host", "path")):
+        url = str(url)  # a URL object: httpx's (`client.base_url`), yarl's
+    if url is not None and not isinstance(url, str):
+        msg = (
+            "server_capabilities: base_url is the client's base URL, a str or None "
+            f"(OpenAI's API), got {a_value(url, width=40)}"
+        )
+        raise TypeError(msg)
+    given: dict[str, object] = {"profile": profile, "seen": seen}
+    for name, value in given.items():
+        if value is not None and not isinstance(value, str):
+            msg = f"server_capabilities: {name} is a str or None, got {a_value(value, width=40)}"
+            raise TypeError(msg)
+    parts = urlsplit(url or "https://api.openai.com/v1")
     host, path = parts.hostname or "", parts.path
     azure = host.endswith(_AZURE_DOMAINS) and path.startswith("/openai")
     if openai_host(host) or azure:
@@ -307,7 +332,21 @@ def servers_that(
         >>> can, cannot = servers_that("echo_logprobs")
         >>> [c.kind for c in cannot]
         ['llama-server']
+
+    Raises:
+        TypeError: If `capability` is not a str.
+        ValueError: If it names no capability (the message lists them).
     """
+    name: object = capability  # typed, but a caller may pass anything
+    if not among(name, _CAPABILITY_FIELDS):
+        if not isinstance(name, str):
+            msg = f"servers_that: capability is a field's name, a str, got {a_value(name)}"
+            raise TypeError(msg)
+        msg = (
+            f"servers_that: {capability!r} is no capability; the capabilities are "
+            f"{', '.join(_CAPABILITY_FIELDS)}"
+        )
+        raise ValueError(msg)
     cells = [(c, getattr(c, capability)) for c in CAPABILITIES.values()]
     can = tuple(c for c, cell in cells if cell.able is True)
     return can, tuple(c for c, cell in cells if cell.able is False)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import openai
 
 from tokenprobs._endpoints import ENDPOINTS, NAMES, Endpoint
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, a_value, among
 from tokenprobs.exceptions import GuardWarning
 from tokenprobs.guards._detect import detect_server
 from tokenprobs.guards._errors import build_error
@@ -130,10 +130,10 @@ def check_request(
 
 def _check_arguments(endpoint: Endpoint, params: Mapping[str, object], mode: GuardMode) -> None:
     """Refuse a call of `check_request` that names no endpoint or mode, or passes no mapping."""
-    if mode not in _MODES:
+    if not among(mode, _MODES):
         msg = f"mode must be one of {_MODES}, not {mode!r}"
         raise ValueError(msg)
-    if endpoint not in ENDPOINTS:
+    if not among(endpoint, ENDPOINTS):
         msg = f"endpoint must be one of {NAMES}, not {endpoint!r}"
         raise ValueError(msg)
     given: object = params  # checked as a caller may pass anything
@@ -167,7 +167,19 @@ def resolve_model(model: str) -> str:
 def select_profile(
     base_url: str | None = None, profile: str | GuardProfile | None = None
 ) -> GuardProfile:
-    """The profile `check_request` uses for this base URL and `profile=` argument."""
+    """The profile `check_request` uses for this base URL and `profile=` argument.
+
+    Raises:
+        TypeError: If `base_url` is not a str, a URL object (`client.base_url`) or None.
+    """
+    given: object = base_url  # typed, but a caller may pass anything
+    url_like = all(hasattr(given, a) for a in ("scheme", "host", "path"))
+    if given is not None and not isinstance(given, str) and not url_like:
+        msg = (
+            "base_url is the client's base URL, a str (or client.base_url) or None (OpenAI's "
+            f"API), got {a_value(given, width=40)}"
+        )
+        raise TypeError(msg)
     if profile is not None and not isinstance(profile, str):
         return checked_profile(profile)  # a GuardProfile checked, anything else a TypeError
     profiles = _REGISTRY.profiles
@@ -329,7 +341,15 @@ def remember_server(response: object, base_url: str | None) -> str | None:
 
 
 def detected_server(base_url: str | None) -> str | None:
-    """The server remembered for `base_url` by `remember_server`, while no profile claims it."""
+    """The server remembered for `base_url` by `remember_server`, while no profile claims it.
+
+    Raises:
+        TypeError: If `base_url` is not a str or None.
+    """
+    given: object = base_url  # typed, but a caller may pass anything
+    if given is not None and not isinstance(given, str):
+        msg = f"detected_server: base_url is a str or None (the client's), got {a_type(given)}"
+        raise TypeError(msg)
     server = _DETECTED.get(base_url or "")
     return None if server is None or _claimed(base_url) else server
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from tokenprobs._said import a_value
+from tokenprobs._said import a_value, among
 from tokenprobs.labels._labels import Labels
 from tokenprobs.labels._position import At, Char, LabelPositionError
 from tokenprobs.models._expect import expect_distribution
@@ -234,7 +234,7 @@ def expected_score(
     labels = Labels(list(values), case_sensitive=case_sensitive)
     where: At = (
         _find(d, values, last=at == "last", case_sensitive=case_sensitive)
-        if at in ("last", "first")
+        if among(at, ("last", "first"))
         else at
     )
     res = labels.probs(d, at=where)

@@ -9,11 +9,12 @@ followed token by token (the chain rule), and it is as long as the label.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs._said import check_flag
+from tokenprobs._said import a_type, check_flag
 from tokenprobs.labels._chain import Chain, follow
 from tokenprobs.labels._classes import given_classes
 from tokenprobs.labels._exact import Exact
@@ -26,7 +27,7 @@ from tokenprobs.models._expect import expect_distribution
 from tokenprobs.models._identity import token_key
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Sequence
 
     from numpy.typing import NDArray
 
@@ -160,6 +161,9 @@ class Labels(Exact):
         given: object = ds
         if isinstance(given, TokenDistribution):
             msg = "probs_many takes a list of distributions; for one distribution use probs(d)"
+            raise TypeError(msg)
+        if not isinstance(given, Iterable) or isinstance(given, str | bytes | Mapping):
+            msg = f"probs_many takes a list of distributions (tp.parse each), got {a_type(given)}"
             raise TypeError(msg)
         items = list(ds)
         results: list[LabelResult | Exception] = list(items)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ import numpy as np
 
 from tokenprobs import metrics
 from tokenprobs._optional import require
+from tokenprobs._said import a_type
 from tokenprobs.labels._calibrate import as_results
 from tokenprobs.labels._targets import targets
 
@@ -50,9 +51,22 @@ def reliability_diagram(
 
     Raises:
         MissingDependencyError: Without matplotlib (`pip install "pytokenprobs[plot]"`).
-        TypeError: A true label is neither a label name nor an integer index.
+        TypeError: A true label is neither a label name nor an integer index, `ax` is no
+            Axes or `label` no str.
         ValueError: `y` does not hold one true label per result, or names no label.
     """
+    if ax is not None and not all(hasattr(ax, a) for a in ("bar", "plot", "set_xlim")):
+        msg = (
+            "reliability_diagram: ax is the matplotlib Axes to draw on (fig, ax = "
+            f"plt.subplots()), or None for a new figure's; got {a_type(ax)}"
+        )
+        raise TypeError(msg)
+    legend: object = label  # typed, but a caller may pass anything
+    if legend is not None and not isinstance(legend, str):
+        msg = (
+            f"reliability_diagram: label is the legend's text, a str or None, got {a_type(legend)}"
+        )
+        raise TypeError(msg)
     plt = require("matplotlib.pyplot", extra="plot", feature="reliability_diagram")
     res = as_results(results)
     p = res.matrix("probs")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 import numpy as np
 
 from tokenprobs._optional import require
+from tokenprobs._said import a_type
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable
 
     from numpy.typing import NDArray
 
@@ -132,7 +134,19 @@ class LabelResults(list["LabelResult | Exception"]):
     def __init__(
         self, items: Iterable[LabelResult | Exception] = (), *, labels: tuple[str, ...]
     ) -> None:
-        """Wrap `items` (results of one label set, `labels`)."""
+        """Wrap `items` (results of one label set, `labels`).
+
+        Raises:
+            TypeError: If `items` is not an iterable of results, or `labels` not a tuple of str.
+        """
+        given: object = items  # typed, but a caller may pass anything
+        if not isinstance(given, Iterable) or isinstance(given, str | bytes | Mapping):
+            msg = f"LabelResults wraps a list of label results, got {a_type(given)}"
+            raise TypeError(msg)
+        names: object = labels
+        if not isinstance(names, tuple) or not all(isinstance(n, str) for n in names):
+            msg = f"LabelResults: labels is the tuple of label names, got {a_type(names)}"
+            raise TypeError(msg)
         super().__init__(items)
         self.labels = labels
 

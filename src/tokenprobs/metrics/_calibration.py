@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 import numpy as np
 
 from tokenprobs._counts import at_least_one
+from tokenprobs._said import a_value, among
 from tokenprobs.metrics._numeric import as_float, check_axis
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ def _inputs(
 def _bin_index(conf: NDArray[np.float64], bins: int, binning: Binning) -> NDArray[np.intp]:
     """Bin of each confidence along the last axis: equal width on [0, 1], or equal mass."""
     _check_count(bins, "bins", _MAX_BINS, _BINS_WHY)
-    if binning not in _BINNINGS:
+    if not among(binning, _BINNINGS):
         msg = f"binning must be 'width' or 'mass', got {binning!r}"
         raise ValueError(msg)
     if binning == "width":  # `[lo, hi)` by the very edges `reliability` reports: 0.58 * 100 < 58
@@ -272,6 +273,18 @@ def _bootstrap(
 
     All at once, 1000 resamples of 100,000 examples would hold several arrays of 10**8 each.
     """
+    given: object = seed  # typed, but a caller may pass anything
+    if not (
+        given is None
+        or isinstance(given, np.random.Generator)
+        or (isinstance(given, int | np.integer) and not isinstance(given, bool) and given >= 0)
+    ):
+        msg = (
+            "seed is an int >= 0, a numpy Generator or None (a fresh seed), "
+            f"got {a_value(given, width=40)}"
+        )
+        integer = isinstance(given, int | np.integer) and not isinstance(given, bool)
+        raise ValueError(msg) if integer else TypeError(msg)
     rng = np.random.default_rng(seed)
     rows = max(1, _CHUNK // (len(conf) + options[0]))
     blocks = []

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._said import check_flag
+
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
@@ -125,7 +127,8 @@ def per_row_flag(value: ArrayLike, shape: tuple[int, ...], name: str) -> NDArray
 
 
 def reduce_shape(out: NDArray[np.float64], axis: int, *, keepdims: bool) -> NDArray[np.float64]:
-    """Put back the reduced `axis` as length 1 when `keepdims`."""
+    """Put back the reduced `axis` as length 1 when `keepdims` (a TypeError unless a bool)."""
+    check_flag(keepdims, "keepdims", "keep the reduced axis with length 1")
     return np.expand_dims(out, axis) if keepdims else out
 
 

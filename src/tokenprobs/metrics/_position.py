@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._said import check_flag
 from tokenprobs.metrics._numeric import (
     as_float,
     clean,
@@ -114,6 +115,7 @@ def renormalize(logprobs: ArrayLike, axis: int = -1, *, log: bool = True) -> NDA
         >>> renormalize([-0.5, -1.2, -9999.0], log=False).round(4).tolist()
         [0.6682, 0.3318, 0.0]
     """
+    check_flag(log, "log", "logprobs; False gives probabilities")
     x = to_last_axis(logprobs, axis)
     p = np.exp(x)
     q, lse = softmax(x, p, row_sum(p), out=p)

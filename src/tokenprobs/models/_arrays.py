@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence, Sized
 from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 from pydantic import PlainSerializer, PlainValidator, ValidationInfo, WithJsonSchema
 
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, a_value
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["SENTINEL", "Array1D", "Array2D", "pad_rows", "readonly"]
+__all__ = ["SENTINEL", "Array1D", "Array2D", "check_columns", "pad_rows", "readonly", "row_counts"]
 
 SENTINEL = -9999.0
 """The API's logprob for "outside the top 20": not a probability. Arrays hold `-inf` for it."""
@@ -98,3 +99,48 @@ def pad_rows(flat: NDArray[np.float64], counts: NDArray[np.intp]) -> NDArray[np.
     if width:
         out[np.arange(width) < counts[:, None]] = flat
     return out
+
+
+def check_columns(  # noqa: PLR0917 - the columns `TokenDistribution.from_columns` reads first
+    source: object,
+    tokens: object,
+    token_bytes: object,
+    logprobs: object,
+    top_tokens: object,
+    top_bytes: object,
+) -> None:
+    """A `TypeError` unless `source` is a str and the list columns are lists.
+
+    `from_columns` checks no position (the adapters' fast path): only what is cheap to check.
+    """
+    if not isinstance(source, str):
+        msg = (
+            f"from_columns: source is the response's kind ('chat' ...), a str, got {a_type(source)}"
+        )
+        raise TypeError(msg)
+    columns = {
+        "tokens": tokens,
+        "token_bytes": token_bytes,
+        "logprobs": logprobs,
+        "top_tokens": top_tokens,
+        "top_bytes": top_bytes,
+    }
+    for name, column in columns.items():
+        listed = isinstance(column, Sequence | np.ndarray) and not isinstance(column, str | bytes)
+        if not listed:
+            msg = f"from_columns: {name} is a list with one entry per token, got {a_type(column)}"
+            raise TypeError(msg)
+
+
+def row_counts(top_tokens: Sequence[Sized], n: int) -> NDArray[np.intp]:
+    """Each of the `n` rows' count of alternatives (a `TypeError` names a row that is no list)."""
+    try:
+        return np.fromiter(map(len, top_tokens), dtype=np.intp, count=n)
+    except TypeError:
+        rows: Sequence[object] = top_tokens
+        i, row = next((i, r) for i, r in enumerate(rows) if not isinstance(r, Sized))
+        msg = (
+            f"from_columns: top_tokens[{i}] is the list of position {i}'s alternatives, "
+            f"got {a_value(row, width=40)}"
+        )
+        raise TypeError(msg) from None

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, overload
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, model_validator
 
-from tokenprobs.models._arrays import SENTINEL, Array1D, Array2D, pad_rows, readonly
+from tokenprobs.metrics._numeric import as_float
+from tokenprobs.models._arrays import (
+    SENTINEL,
+    Array1D,
+    Array2D,
+    check_columns,
+    pad_rows,
+    readonly,
+    row_counts,
+)
 from tokenprobs.models._ids import (
     IdArray1D,
     IdArray2D,
@@ -169,17 +178,19 @@ class TokenDistribution(Measures, Views, BaseModel):
         silently dropped).
 
         Raises:
+            TypeError: `source` is no str, or a column no list (an array for the numbers).
             ValueError: A column's length is not one entry per token (`top_logprobs_flat`: one
                 per alternative), or `prompt_length` is outside the positions.
         """
+        check_columns(source, tokens, token_bytes, logprobs, top_tokens, top_bytes)
         per_position = {
             "token_bytes": token_bytes,
             "top_tokens": top_tokens,
             "top_bytes": top_bytes,
         }
         _check_lengths({**per_position, "logprobs": logprobs}, len(tokens), "tokens")
-        counts = np.fromiter(map(len, top_tokens), dtype=np.intp, count=len(tokens))
-        flat = np.asarray(top_logprobs_flat, dtype=np.float64)
+        counts = row_counts(top_tokens, len(tokens))
+        flat = as_float(top_logprobs_flat, "top_logprobs_flat", what="every alternative's logprob")
         _check_lengths({"top_logprobs_flat": flat}, int(counts.sum()), "alternatives in top_tokens")
         _check_prompt_length(prompt_length, len(tokens))
         top = pad_rows(flat, counts)

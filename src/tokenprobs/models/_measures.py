@@ -12,7 +12,7 @@ from tokenprobs import metrics
 from tokenprobs._said import a_type
 from tokenprobs.models import _bytes
 from tokenprobs.models._arrays import readonly
-from tokenprobs.models._support import Candidates, position
+from tokenprobs.models._support import Candidates, candidate_set, position
 from tokenprobs.models._tokens import Span
 
 if TYPE_CHECKING:
@@ -144,13 +144,13 @@ class Measures:
         the cap (least likely returned alternative) and the tail mass; see `Candidates`. The
         metrics below, the views and the tools all read it.
         """
-        return Candidates.of(
-            tokens=self.tokens,
-            token_bytes=self.token_bytes,
-            logprobs=self.logprobs,
-            top_tokens=self.top_tokens,
-            top_bytes=self.top_bytes,
-            top_logprobs=self.top_logprobs,
+        return candidate_set(
+            self.tokens,
+            self.token_bytes,
+            self.logprobs,
+            self.top_tokens,
+            self.top_bytes,
+            self.top_logprobs,
         )
 
     def alternatives(self, i: int, /) -> dict[str, float]:
@@ -174,7 +174,8 @@ class Measures:
         """
         i = position(i, len(self))
         row = self.candidates.logprobs[i]
-        names = [*self.top_tokens[i], self.tokens[i]]
+        alts = self.top_tokens[i]
+        names = [*alts, *[""] * (row.size - 1 - len(alts)), self.tokens[i]]  # padded as the row
         out: dict[str, float] = {}
         for j in np.argsort(-row, kind="stable"):
             if np.isfinite(row[j]):

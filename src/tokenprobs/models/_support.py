@@ -14,6 +14,7 @@ by bytes: what divergences, distillation and proxy-tuning compare.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -22,15 +23,14 @@ import numpy as np
 
 from tokenprobs import metrics
 from tokenprobs._said import a_type, a_value
+from tokenprobs.metrics._numeric import as_float
 from tokenprobs.models._arrays import readonly
 from tokenprobs.models._identity import identify, token_key
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from numpy.typing import ArrayLike, NDArray
 
-    from numpy.typing import NDArray
-
-__all__ = ["AlignedPosition", "Candidates", "align", "position"]
+__all__ = ["AlignedPosition", "Candidates", "align", "candidate_set", "position"]
 
 
 def position(i: int, n: int) -> int:
@@ -89,26 +89,14 @@ class Candidates:
         top_bytes: Sequence[list[list[int] | None]],
         top_logprobs: NDArray[np.float64],
     ) -> Candidates:
-        """The candidate sets of a distribution's columns (see `TokenDistribution`)."""
-        index, dup = identify(tokens, token_bytes, top_tokens, top_bytes, top_logprobs.shape)
-        in_top = index >= 0
-        support = metrics.support(logprobs, np.where(dup, -np.inf, top_logprobs), in_top=in_top)
-        width = top_logprobs.shape[1] if top_logprobs.ndim == 2 else 0  # noqa: PLR2004
-        cap = np.full(len(tokens), np.nan)
-        if width:
-            finite = np.isfinite(top_logprobs)
-            least = np.min(np.where(finite, top_logprobs, np.inf), axis=-1)
-            cap = np.where(finite.any(axis=-1), least, np.nan)
-        return cls(
-            logprobs=readonly(support),
-            sampled=readonly(np.where(in_top, index, width)),
-            in_top=readonly(in_top),
-            cap=readonly(cap),
-            _tokens=tokens,
-            _token_bytes=token_bytes,
-            _top_tokens=top_tokens,
-            _top_bytes=top_bytes,
-        )
+        """The candidate sets of a distribution's columns (see `TokenDistribution`).
+
+        Raises:
+            TypeError: A column is not of the type `TokenDistribution` holds it in (named).
+            ValueError: The columns' lengths or shapes do not line up (the column named).
+        """
+        lp, top = _checked(tokens, token_bytes, logprobs, top_tokens, top_bytes, top_logprobs)
+        return candidate_set(tokens, token_bytes, lp, top_tokens, top_bytes, top)
 
     def __len__(self) -> int:
         """The number of positions."""
@@ -174,6 +162,129 @@ class Candidates:
             *[b""] * (width - len(alts)),
             token_key(self._tokens[i], self._token_bytes[i]),
         ]
+
+
+def candidate_set(  # noqa: PLR0917 - the six columns of a distribution
+    tokens: list[str],
+    token_bytes: list[list[int] | None],
+    logprobs: NDArray[np.float64],
+    top_tokens: list[list[str]],
+    top_bytes: Sequence[list[list[int] | None]],
+    top_logprobs: NDArray[np.float64],
+) -> Candidates:
+    """`Candidates.of` without its checks: for columns a `TokenDistribution` already validated."""
+    index, dup = identify(tokens, token_bytes, top_tokens, top_bytes, top_logprobs.shape)
+    in_top = index >= 0
+    support = metrics.support(logprobs, np.where(dup, -np.inf, top_logprobs), in_top=in_top)
+    width = top_logprobs.shape[1] if top_logprobs.ndim == 2 else 0  # noqa: PLR2004
+    cap = np.full(len(tokens), np.nan)
+    if width:
+        finite = np.isfinite(top_logprobs)
+        least = np.min(np.where(finite, top_logprobs, np.inf), axis=-1)
+        cap = np.where(finite.any(axis=-1), least, np.nan)
+    return Candidates(
+        logprobs=readonly(support),
+        sampled=readonly(np.where(in_top, index, width)),
+        in_top=readonly(in_top),
+        cap=readonly(cap),
+        _tokens=tokens,
+        _token_bytes=token_bytes,
+        _top_tokens=top_tokens,
+        _top_bytes=top_bytes,
+    )
+
+
+def _checked(  # noqa: PLR0917 - the six columns of a distribution
+    tokens: object,
+    token_bytes: object,
+    logprobs: ArrayLike,
+    top_tokens: object,
+    top_bytes: object,
+    top_logprobs: ArrayLike,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """`logprobs` and `top_logprobs` as float arrays, once every column is what `of` reads."""
+    n = len(_strings(tokens, "tokens", "the sampled tokens' strings"))
+    _byte_lists(token_bytes, "token_bytes", n, "tokens")
+    rows = _rows(top_tokens, "top_tokens", n)
+    counts = [len(_strings(r, f"top_tokens[{i}]", f"position {i}'s alternatives")) for i, r in rows]
+    for i, row in _rows(top_bytes, "top_bytes", n):
+        _byte_lists(row, f"top_bytes[{i}]", counts[i], f"alternatives (top_tokens[{i}])")
+    lp = _floats(logprobs, "logprobs", n, f"({n},)")
+    top = _floats(top_logprobs, "top_logprobs", n, f"({n}, K) with K >= {max(counts, default=0)}")
+    width = top.shape[1]
+    if width < max(counts, default=0):
+        msg = f"Candidates.of: top_logprobs has {width} columns, fewer than top_tokens' rows hold"
+        raise ValueError(msg)
+    padding = np.arange(width) >= np.array(counts, dtype=np.intp)[:, None]
+    if (top[padding] != -np.inf).any():
+        msg = "Candidates.of: top_logprobs must be -inf past each position's alternatives (padding)"
+        raise ValueError(msg)
+    return lp, top
+
+
+def _strings(value: object, name: str, what: str) -> list[str] | tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(t, str) for t in value):
+        bad = (
+            value
+            if not isinstance(value, list | tuple)
+            else next(t for t in value if not isinstance(t, str))
+        )
+        msg = f"Candidates.of: {name} must be a list of str ({what}), got {a_value(bad, width=40)}"
+        raise TypeError(msg)
+    return value
+
+
+def _rows(value: object, name: str, n: int) -> list[tuple[int, object]]:
+    if not isinstance(value, Sequence) or isinstance(value, str | bytes):
+        msg = (
+            f"Candidates.of: {name} must be a list with one list per position, got {a_type(value)}"
+        )
+        raise TypeError(msg)
+    if len(value) != n:
+        msg = f"Candidates.of: {name} has {len(value)} rows for {n} tokens; give one per position"
+        raise ValueError(msg)
+    return list(enumerate(value))
+
+
+def _byte_lists(value: object, name: str, n: int, per: str) -> None:
+    """A list of `n` entries, each `None` or a list of byte values (0-255)."""
+    if not isinstance(value, list | tuple):
+        msg = f"Candidates.of: {name} must be a list of byte lists or None, got {a_type(value)}"
+        raise TypeError(msg)
+    if len(value) != n:
+        msg = f"Candidates.of: {name} has {len(value)} entries for {n} {per}; give one for each"
+        raise ValueError(msg)
+    for j, b in enumerate(value):
+        if b is None:
+            continue
+        if not isinstance(b, list | tuple) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255  # noqa: PLR2004
+            for v in b
+        ):
+            msg = (
+                f"Candidates.of: {name}[{j}] must be None or a list of byte values (0-255), "
+                f"got {a_value(b, width=40)}"
+            )
+            raise TypeError(msg)
+
+
+def _floats(value: ArrayLike | None, name: str, n: int, shape: str) -> NDArray[np.float64]:
+    """`value` as a float64 array of the dimensions `shape` shows, its first `n` long."""
+    if isinstance(value, str | bytes) or value is None:
+        msg = f"Candidates.of: {name} must be an array of shape {shape}, got {a_type(value)}"
+        raise TypeError(msg)
+    try:
+        arr = as_float(value, name)
+    except (TypeError, ValueError) as err:
+        msg = f"Candidates.of: {err}"
+        raise type(err)(msg) from None
+    ndim = 1 if shape.endswith(",)") else 2
+    if arr.ndim == 1 and ndim == 2 and arr.size == 0 == n:  # noqa: PLR2004
+        arr = arr.reshape(0, 0)
+    if arr.ndim != ndim or arr.shape[0] != n:
+        msg = f"Candidates.of: {name} must have shape {shape}, got {arr.shape}"
+        raise ValueError(msg)
+    return arr
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs.metrics._numeric import as_float
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
+from tokenprobs.models._support import position
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -114,12 +116,13 @@ class DenseLogprobs:
         """Normalise `(T, V)` logits (or logprobs) over the vocabulary whose bytes are `vocab`.
 
         Raises:
-            TypeError: When `vocab` is not a sequence of bytes (a str entry, one bytes object).
+            TypeError: When `vocab` is not a sequence of bytes (a str entry, one bytes object),
+                or `logits` is not numbers.
             ValueError: When `logits` is not `(T, len(vocab))`, or holds NaN or `+inf`, or a row
                 has no finite value (`-inf` masks a token; a row needs one token left).
         """
         keys, column, later = _vocab_layout(vocab)
-        raw = np.asarray(logits, dtype=np.float64)
+        raw = as_float(logits, "logits", what="a (T, V) table of logits or logprobs")
         if raw.ndim != 2 or raw.shape[1] != len(vocab):  # noqa: PLR2004
             msg = f"logits must have shape (T, {len(vocab)}) for this vocabulary, got {raw.shape}"
             raise ValueError(msg)
@@ -173,10 +176,11 @@ class DenseLogprobs:
         `k` is at least 0 (`0`: none); more than the vocabulary gives every key.
 
         Raises:
-            TypeError: `k` is not an int.
+            TypeError: `i` or `k` is not an int.
+            IndexError: `i` is past the positions (negative `i` counts from the end).
             ValueError: `k` is negative.
         """
-        row = self.logprobs[i]
+        row = self.logprobs[position(i, len(self))]
         k = min(_count(k, 0, "top()"), row.shape[0])
         part = np.argpartition(-row, k - 1)[:k] if k else np.array([], dtype=np.intp)
         order = part[np.lexsort((part, -row[part]))]

@@ -11,6 +11,8 @@ import math
 import numbers
 from typing import Literal, get_args
 
+from tokenprobs._said import among
+
 __all__ = ["Support", "check_strength", "check_support"]
 
 Support = Literal["base", "union", "intersection"]
@@ -25,7 +27,7 @@ def check_support(support: object) -> None:
     Raises:
         ValueError: An unknown rule.
     """
-    if support not in get_args(Support):
+    if not among(support, get_args(Support)):
         msg = f"support must be one of {get_args(Support)}, got {support!r}"
         raise ValueError(msg)
 

@@ -124,7 +124,19 @@ def check_count(value: object, name: str, what: str, *, least: int, note: str = 
 
 
 def plural(n: int, noun: str) -> str:
-    """`"1 token"`, `"2 tokens"`, `"4,096 tokens"`."""
+    """`"1 token"`, `"2 tokens"`, `"4,096 tokens"`.
+
+    Raises:
+        TypeError: If `n` is not an int or `noun` not a str.
+    """
+    count: object = n  # typed, but a caller may pass anything
+    if isinstance(count, bool) or not isinstance(count, int | np.integer):
+        msg = f"plural: n is the count, an int, got {a_value(count, width=40)}"
+        raise TypeError(msg)
+    word: object = noun
+    if not isinstance(word, str):
+        msg = f"plural: noun is the word to count, a str, got {a_value(word, width=40)}"
+        raise TypeError(msg)
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
@@ -224,7 +236,6 @@ def token_label(token: str) -> str:
     return visible(token) if token else EMPTY
 
 
-@functools.lru_cache(maxsize=4096)
 def visible(token: str, *, keep: str = "") -> str:
     r"""A token with its whitespace and invisible characters made visible (`" a\n"` → `"␣a↵"`).
 
@@ -232,7 +243,20 @@ def visible(token: str, *, keep: str = "") -> str:
     controls, zero-width spaces and joiners, a byte order mark) and line separators become
     their escapes (`\x1b`, `\u202e`, `\u200b`), so a terminal or a page shows them instead of
     obeying them. Characters in `keep` pass through unchanged.
+
+    Raises:
+        TypeError: If `token` or `keep` is not a str.
     """
+    given: dict[str, object] = {"token": token, "keep": keep}
+    for name, value in given.items():
+        if not isinstance(value, str):
+            msg = f"visible: {name} is a str, got {a_value(value, width=40)}"
+            raise TypeError(msg)
+    return _visible(token, keep)
+
+
+@functools.lru_cache(maxsize=4096)
+def _visible(token: str, keep: str) -> str:
     out = []
     for ch in token:
         if ch in keep:

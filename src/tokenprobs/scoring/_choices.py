@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, a_value
 from tokenprobs.client import DEFAULT_RETRY, aget_token_distributions, get_token_distributions
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
@@ -82,6 +83,7 @@ class ChoiceScores:
             ValueError: No choices, not one distribution per choice, or a choice that is empty,
                 given twice or has no scored position.
         """
+        _check_lists(choices, distributions)
         choices, distributions = list(choices), list(distributions)
         for what, items, kind in (
             ("choice", choices, str),
@@ -329,3 +331,14 @@ def _scores(many: Texts, results: list[TokenDistribution | Exception]) -> Choice
             raise result
         out.append(result)
     return ChoiceScores.of(many.texts, out)
+
+
+def _check_lists(choices: object, distributions: object) -> None:
+    """Refuse `ChoiceScores.of` arguments that are no lists (one choice, one distribution)."""
+    given: dict[str, object] = {"choices": choices, "distributions": distributions}
+    for name, value in given.items():
+        one = isinstance(value, str | TokenDistribution)
+        if one or not isinstance(value, Iterable) or isinstance(value, bytes | Mapping):
+            fix = "; for one choice, a list of one" if one else ""
+            msg = f"ChoiceScores.of: {name} is a list{fix}, got {a_value(value, width=40)}"
+            raise TypeError(msg)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tokenprobs._said import check_flag
 from tokenprobs.testing._entries import CREATED, checked, deltas, entries, joined_text
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ def chat_completion(
             logprob is None (only legacy Completions send a null one).
         ValueError: A logprob is NaN or infinite.
     """
+    check_flag(refusal, "refusal", "the text is the refusal, not the content")
     out, generated = [], 0
     for i, given in enumerate(choices):
         positions = checked(given, f"choice {i}")
@@ -81,6 +83,8 @@ def chat_chunks(
             logprob is None (only legacy Completions send a null one).
         ValueError: A logprob is NaN or infinite.
     """
+    check_flag(refusal, "refusal", "the text is the refusal, not the content")
+    check_flag(usage, "usage", "end with a usage chunk")
     choices = tuple(checked(c, f"choice {i}") for i, c in enumerate(choices))
     field, other = ("refusal", "content") if refusal else ("content", "refusal")
 

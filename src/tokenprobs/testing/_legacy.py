@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tokenprobs._said import check_flag
 from tokenprobs.testing._entries import (
     CREATED,
     checked,
@@ -167,6 +168,8 @@ def response_events(
             or a logprob is None (only legacy Completions send a null one).
         ValueError: A logprob is NaN or infinite.
     """
+    check_flag(rounded, "rounded", "logprobs rounded as the API rounds them")
+    check_flag(delta_bytes, "delta_bytes", "each delta event carries its bytes")
     positions = checked(positions, "positions")
     base = {"item_id": "msg_test", "output_index": 0, "content_index": 0}
     events: list[dict[str, Any]] = [

@@ -9,12 +9,14 @@ first), `prompt_token_ids` / `token_ids` under `return_token_ids`.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from tokenprobs._said import a_type, a_value
 from tokenprobs.testing._entries import checked, choices_of, token_entry_parts
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from tokenprobs.testing._entries import Position
 
@@ -28,10 +30,24 @@ def _id(vocab: Mapping[str, int], token: str) -> str:
 def _number(vocab: Mapping[str, int], token: str) -> int:
     """`vocab[token]`, or a KeyError that names the token and the fix."""
     try:
-        return vocab[token]
+        number = vocab[token]
     except KeyError:
         msg = f"token {token!r} is not in `vocab`: give every token and alternative an id"
         raise KeyError(msg) from None
+    given: object = number  # typed, but built with what users pass
+    if isinstance(given, bool) or not isinstance(given, int):
+        msg = f"`vocab` maps token strings to int ids, got {a_value(given)} for {token!r}"
+        raise TypeError(msg)
+    return number
+
+
+def _vocab(vocab: object, call: str) -> None:
+    if not isinstance(vocab, Mapping):
+        msg = (
+            f"{call}: `vocab` is a mapping of token strings to ids ({{'Hi': 7}}), "
+            f"got {a_type(vocab)}"
+        )
+        raise TypeError(msg)
 
 
 def vllm_token_ids(body: dict[str, Any], vocab: Mapping[str, int]) -> dict[str, Any]:
@@ -43,7 +59,8 @@ def vllm_token_ids(body: dict[str, Any], vocab: Mapping[str, int]) -> dict[str, 
 
     Raises:
         KeyError: A token or alternative has no id in `vocab`.
-        TypeError: `body` is not a chat or legacy body (a Responses body, a list of chunks).
+        TypeError: `body` is not a chat or legacy body (a Responses body, a list of chunks),
+            or `vocab` is not a mapping of str to int.
 
     Examples:
         >>> from tokenprobs.testing import chat_completion
@@ -51,6 +68,7 @@ def vllm_token_ids(body: dict[str, Any], vocab: Mapping[str, int]) -> dict[str, 
         >>> body["choices"][0]["logprobs"]["content"][0]["token"]
         'token_id:7'
     """
+    _vocab(vocab, "vllm_token_ids")
     out = copy.deepcopy(body)
     for choice in choices_of(out, "vllm_token_ids(body)"):
         logprobs = choice["logprobs"]
@@ -81,7 +99,8 @@ def vllm_prompt_logprobs(
     Raises:
         KeyError: A token or alternative has no id in `vocab`.
         ValueError: A position after the first has no logprob.
-        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions.
+        TypeError: `positions` is not a list of `(token, logprob, alternatives)` positions,
+            or `vocab` is not a mapping of str to int.
 
     Examples:
         >>> vllm_prompt_logprobs(
@@ -89,6 +108,7 @@ def vllm_prompt_logprobs(
         ... )
         [None, {'6': {'logprob': -2.0, 'rank': 2, 'decoded_token': ' b'}, '7': {'logprob': -0.5, 'rank': 1, 'decoded_token': ' c'}}]
     """  # noqa: E501 - a doctest line
+    _vocab(vocab, "vllm_prompt_logprobs")
     out: list[dict[str, dict[str, Any]] | None] = []
     for i, (tok, lp, alts) in enumerate(checked(positions, "positions", nulls=True)):
         text = token_entry_parts(tok)[0]

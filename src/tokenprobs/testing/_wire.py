@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from tokenprobs._said import check_flag
 from tokenprobs.testing._chat import chat_completion
 from tokenprobs.testing._entries import CREATED, choices_of, chunk_list
 
@@ -142,6 +143,7 @@ def sse(chunks: Sequence[dict[str, Any]], *, done: bool = True) -> str:
         TypeError: `chunks` is not a list of dicts (a str or one chunk would be written
             character by character or key by key).
     """
+    check_flag(done, "done", "end with data: [DONE]")
     # no chunk at all is an empty stream, which a test may want
     chunks = chunk_list(chunks, "sse(chunks)", returns="chat_chunks()", empty=True)
     body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks)
