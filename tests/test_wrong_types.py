@@ -465,7 +465,7 @@ def test_from_columns_builds_from_lists():
         pytest.param(
             lambda: tp.labels.expected_score(D, at=np.zeros(3)),  # type: ignore[arg-type]
             TypeError,
-            "at must be an int, got a ndarray",
+            "at must be an int, got an ndarray",
             id="expected-score-at",
         ),
         pytest.param(

@@ -19,13 +19,15 @@ def a_type(value: object) -> str:
     """`None`, or the type of `value` with its article: what a message says was given.
 
     Examples:
-        >>> a_type(5), a_type("x"), a_type(None)
-        ('an int', 'a str', 'None')
+        >>> import numpy as np
+        >>> a_type(5), a_type("x"), a_type(None), a_type(np.zeros(2))
+        ('an int', 'a str', 'None', 'an ndarray')
     """
     if value is None:
         return "None"
     name = type(value).__name__
-    return f"{'an' if name[0].lower() in 'aeiou' else 'a'} {name}"
+    vowel = name[0].lower() in "aeiou" or name.startswith("nd")  # "an en-dee-array"
+    return f"{'an' if vowel else 'a'} {name}"
 
 
 def a_value(value: object, *, width: int | None = None) -> str:
