@@ -186,11 +186,11 @@ def write_parquet(
             a NUL (the arguments are checked before the first record is read).
         NotADirectoryError: `directory` is a file, or inside one (before the first record).
     """
-    pa = _pa()
-    pq = require("pyarrow.parquet", extra="distill", feature=_FEATURE)
-    check_rows_per_shard(rows_per_shard)
+    check_rows_per_shard(rows_per_shard)  # a wrong argument is said first, pyarrow or not
     _check_prefix(prefix)
     check_records(records, where="write_parquet")
+    pa = _pa()
+    pq = require("pyarrow.parquet", extra="distill", feature=_FEATURE)
     root = _folder(directory)
     paths: list[Path] = []
     shard: list[KDRecord] = []
@@ -257,9 +257,10 @@ def read_parquet(
         MissingDependencyError: pyarrow is not installed.
         DistillError: A file that is not a `tokenprobs.kd/1` shard.
     """
+    shards = _shards(source)  # a wrong argument is said first, pyarrow or not
     pq = require("pyarrow.parquet", extra="distill", feature=_FEATURE)
     names = {f.name for f in fields(Teacher)}
-    for path in _shards(source):
+    for path in shards:
         f = pq.ParquetFile(path)
         meta = f.schema_arrow.metadata or {}
         if meta.get(b"schema") != SCHEMA.encode():
