@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from tests._cli_helpers import scored_texts
 from tests._recorded import RECORDED
 
 import tokenprobs as tp
@@ -331,22 +332,9 @@ def test_show_a_negative_max_bytes_is_a_usage_error(capsys):
     assert "argument --max-bytes: must be at least 0, got -1" in capsys.readouterr().err
 
 
-def _scored_texts(monkeypatch) -> list[str]:
-    """The texts `tokenprobs score` hands to `score_many`, which sends nothing (each fails)."""
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
-    scored: list[str] = []
-
-    def score_many(texts, **_):
-        scored.extend(texts)
-        return [ValueError("not sent") for _ in texts]
-
-    monkeypatch.setattr("tokenprobs.cli._score.score_many", score_many)
-    return scored
-
-
 def test_score_reads_one_text_per_line_whatever_the_line_holds(tmp_path, monkeypatch, capsys):
     """A form feed, a vertical tab or U+2028 inside a line split it into two texts scored apart."""
-    scored = _scored_texts(monkeypatch)
+    scored = scored_texts(monkeypatch)
     path = tmp_path / "texts.txt"
     path.write_bytes("one\x0btwo\nthree\u2028four\r\n\nfive\x0csix\rseven\n".encode())
     cli.main(["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"])
@@ -453,7 +441,7 @@ class _ClosedPipe(io.StringIO):
 
 def test_score_output_closed_early_still_exits_6_when_texts_failed(tmp_path, monkeypatch, capsys):
     """`score texts.txt | head -1` exited 0 though texts had failed: 6 now, and the count."""
-    _scored_texts(monkeypatch)
+    scored_texts(monkeypatch)
     path = tmp_path / "texts.txt"
     path.write_text("one\ntwo\n")
     monkeypatch.setattr(sys, "stdout", _ClosedPipe())
@@ -503,7 +491,7 @@ def test_show_a_negative_choice_is_a_usage_error(choice, says, capsys):
 
 def test_score_drops_a_files_byte_order_mark(tmp_path, monkeypatch, capsys):
     """A text file saved by Notepad (a UTF-8 BOM first) scores its first line without the mark."""
-    scored = _scored_texts(monkeypatch)
+    scored = scored_texts(monkeypatch)
     path = tmp_path / "texts.txt"
     path.write_bytes(b"\xef\xbb\xbfThe cat\r\nsat\r\n")
     argv = ["score", str(path), "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]

@@ -11,6 +11,7 @@ import io
 import sys
 
 import pytest
+from tests._cli_helpers import scored_texts
 
 from tokenprobs import cli
 
@@ -41,14 +42,7 @@ class _Endless(io.RawIOBase):
 @pytest.fixture
 def sent(monkeypatch):
     """The texts `score` would send (`score_many` faked: nothing leaves the machine)."""
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test")
-    texts: list[str] = []
-
-    def score_many(batch, **_):
-        texts.extend(batch)
-        return [ValueError("not sent") for _ in batch]
-
-    monkeypatch.setattr("tokenprobs.cli._score.score_many", score_many)
+    texts = scored_texts(monkeypatch)
     monkeypatch.setattr("openai.OpenAI.post", lambda *_, **__: pytest.fail("a request was sent"))
     return texts
 
