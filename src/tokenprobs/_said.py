@@ -1,6 +1,7 @@
 """How an error message names what it was given (`an int`, `a str ('no')`).
 
-And the one check every boolean option shares.
+And the checks that only say so: an item of a list of the wrong type, a boolean option that is
+no bool.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection, Iterable
 
-__all__ = ["a_type", "a_value", "among", "check_flag"]
+__all__ = ["a_type", "a_value", "among", "check_flag", "check_items"]
 
 
 def a_type(value: object) -> str:
@@ -78,3 +79,23 @@ def check_flag(value: object, name: str, meaning: str, *, none: str = "") -> Non
     said = f"{meaning}; None {none}" if none else meaning
     msg = f"`{name}` must be {allowed} ({said}), got {a_value(value)}"
     raise TypeError(msg)
+
+
+def check_items(
+    items: Iterable[object], kind: type[object], name: Callable[[int], str], fix: str
+) -> None:
+    """Refuse the first of `items` that is not a `kind`, naming it by its index.
+
+    Raises:
+        TypeError: An item is not a `kind`; the message is `name(n)`, `is <a_type(item)>`
+            and `fix` (what it should be, and how to get it).
+
+    Examples:
+        >>> check_items(["a", 1], str, lambda n: f"input {n}", ", not a string")
+        Traceback (most recent call last):
+        TypeError: input 1 is an int, not a string
+    """
+    for n, item in enumerate(items):
+        if not isinstance(item, kind):
+            msg = f"{name(n)} is {a_type(item)}{fix}"
+            raise TypeError(msg)

@@ -23,7 +23,7 @@ from tokenprobs._endpoints import ENDPOINTS
 from tokenprobs._files import atomic_file
 from tokenprobs._gc import paused_gc
 from tokenprobs._listed import not_one_text
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, check_items
 from tokenprobs.client._defaults import servable
 from tokenprobs.client._request import build_params, check_json, check_options, guard
 from tokenprobs.exceptions import TokenprobsError, UnsupportedResponseError
@@ -211,13 +211,12 @@ def check_prompt(prompt: object, n: int, key: str | None) -> None:
     if isinstance(prompt, str):
         return
     if isinstance(prompt, Sequence) and not isinstance(prompt, bytes | bytearray):
-        for i, message in enumerate(prompt):
-            if not isinstance(message, Mapping):
-                msg = (
-                    f"message {i} of {which} is {a_type(message)}: each message is a dict "
-                    "such as {'role': 'user', 'content': ...}"
-                )
-                raise TypeError(msg)
+        check_items(
+            prompt,
+            Mapping,
+            lambda i: f"message {i} of {which}",
+            ": each message is a dict such as {'role': 'user', 'content': ...}",
+        )
         return
     if isinstance(prompt, Mapping):
         msg = f"{which} is a single message dict: wrap it in a list, [message]"

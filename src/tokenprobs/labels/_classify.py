@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tokenprobs import guards as guard_tables
 from tokenprobs._counts import at_least_one
 from tokenprobs._listed import not_one_text
-from tokenprobs._said import a_type, check_flag
+from tokenprobs._said import a_type, check_flag, check_items
 from tokenprobs.batch import check_prompt
 from tokenprobs.client import DEFAULT_RETRY, RetryPolicy
 from tokenprobs.client._defaults import base_url_of
@@ -138,13 +138,13 @@ def _inputs(inputs: object, *, templated: bool) -> list[Any]:
         raise TypeError(msg)
     items = list(inputs)
     if templated:
-        for n, x in enumerate(items):
-            if not isinstance(x, str):
-                msg = (
-                    f"input {n} is {a_type(x)}, not a string: the prompt template "
-                    "takes texts (or pass prompt= a function of your inputs)"
-                )
-                raise TypeError(msg)
+        check_items(
+            items,
+            str,
+            lambda n: f"input {n}",
+            ", not a string: the prompt template takes texts (or pass prompt= a function of "
+            "your inputs)",
+        )
     return items
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from tokenprobs import metrics
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, check_items
 from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
@@ -59,13 +59,13 @@ def flatten(ds: TokenDistribution | Many) -> tuple[Flat, bool]:
         )
         raise TypeError(msg)
     items: list[object] = [ds] if isinstance(ds, TokenDistribution) else list(ds)
-    for n, d in enumerate(items):
-        if not isinstance(d, TokenDistribution):
-            msg = (
-                f"item {n} is {a_type(d)}, not a TokenDistribution: filter failed "
-                "requests out first, e.g. [d for d in ds if not isinstance(d, Exception)]"
-            )
-            raise TypeError(msg)
+    check_items(
+        items,
+        TokenDistribution,
+        lambda n: f"item {n}",
+        ", not a TokenDistribution: filter failed requests out first, e.g. "
+        "[d for d in ds if not isinstance(d, Exception)]",
+    )
     return _stack(cast("list[TokenDistribution]", items)), one
 
 
