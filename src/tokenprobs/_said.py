@@ -1,7 +1,7 @@
 """How an error message names what it was given (`an int`, `a str ('no')`).
 
-And the checks that only say so: an item of a list of the wrong type, a boolean option that is
-no bool.
+And the checks that only say so: a value of the wrong type, an item of a list of the wrong type,
+a boolean option that is no bool.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable
 
-__all__ = ["a_type", "a_value", "among", "check_flag", "check_items"]
+__all__ = ["a_type", "a_value", "among", "check_flag", "check_items", "check_type"]
 
 
 def a_type(value: object) -> str:
@@ -79,6 +79,23 @@ def check_flag(value: object, name: str, meaning: str, *, none: str = "") -> Non
     said = f"{meaning}; None {none}" if none else meaning
     msg = f"`{name}` must be {allowed} ({said}), got {a_value(value)}"
     raise TypeError(msg)
+
+
+def check_type(value: object, kind: type[object], said: str) -> None:
+    """Refuse `value` unless it is a `kind`: `said`, then what was given.
+
+    Raises:
+        TypeError: `value` is not a `kind`; the message is `said` and `, got <a_type(value)>`.
+
+    Examples:
+        >>> check_type("x", str, "name must be a string")
+        >>> check_type(5, str, "name must be a string")
+        Traceback (most recent call last):
+        TypeError: name must be a string, got an int
+    """
+    if not isinstance(value, kind):
+        msg = f"{said}, got {a_type(value)}"
+        raise TypeError(msg)
 
 
 def check_items(

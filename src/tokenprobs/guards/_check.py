@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import openai
 
 from tokenprobs._endpoints import ENDPOINTS, NAMES, Endpoint
-from tokenprobs._said import a_type, a_value, among
+from tokenprobs._said import a_type, a_value, among, check_type
 from tokenprobs.exceptions import GuardWarning
 from tokenprobs.guards._detect import detect_server
 from tokenprobs.guards._errors import build_error
@@ -136,13 +136,11 @@ def _check_arguments(endpoint: Endpoint, params: Mapping[str, object], mode: Gua
     if not among(endpoint, ENDPOINTS):
         msg = f"endpoint must be one of {NAMES}, not {endpoint!r}"
         raise ValueError(msg)
-    given: object = params  # checked as a caller may pass anything
-    if not isinstance(given, Mapping):
-        msg = (
-            "params is the mapping of create()'s arguments ({'model': ..., 'logprobs': True}), "
-            f"got {a_type(params)}"
-        )
-        raise TypeError(msg)
+    check_type(
+        params,
+        Mapping,
+        "params is the mapping of create()'s arguments ({'model': ..., 'logprobs': True})",
+    )
 
 
 def rules(profile: str | GuardProfile = "openai") -> tuple[Rule, ...]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs._said import a_type, a_value
+from tokenprobs._said import a_type, a_value, check_type
 from tokenprobs.client import DEFAULT_RETRY
 from tokenprobs.exceptions import ScoringError
 from tokenprobs.labels._job import Job
@@ -88,13 +88,12 @@ def _logprob(d: TokenDistribution, variant: str, context: str) -> float:
 def _variants(
     names: tuple[str, ...], variants: dict[str, tuple[str, ...]], context: str
 ) -> list[tuple[str, int]]:
-    given: object = context  # checked as a caller may pass anything
-    if not isinstance(given, str):
-        msg = (
-            "context must be the prompt as one string, exactly as the model sees it (a chat's "
-            f"messages rendered through its template), got {a_type(given)}"
-        )
-        raise TypeError(msg)
+    check_type(
+        context,
+        str,
+        "context must be the prompt as one string, exactly as the model sees it (a chat's "
+        "messages rendered through its template)",
+    )
     if not context:
         msg = "Labels.score needs the prompt as context: the first token of a text has no logprob"
         raise ValueError(msg)
