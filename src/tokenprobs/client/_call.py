@@ -19,7 +19,7 @@ from tokenprobs.client import _retry
 from tokenprobs.client._answers import failed, not_an_api_response
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
 from tokenprobs.client._missing import reworded
-from tokenprobs.client._request import prepare
+from tokenprobs.client._request import Options
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy
 from tokenprobs.client._stream import AsyncDistributionStream, DistributionStream
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
@@ -301,17 +301,10 @@ def get_token_distribution(
         >>> d.tokens[0], d.probs[0]  # doctest: +SKIP
         ('Paris', 0.998)
     """
-    params = prepare(
-        messages_or_prompt,
-        model=model,
-        top_logprobs=top_logprobs,
-        endpoint=endpoint,
-        stream=stream,
-        guards=guards,
-        base_url=base_url_of(client),
-        create_kwargs=create_kwargs,
-        profile=profile,
+    options = Options(
+        model, top_logprobs, endpoint, base_url_of(client), guards, profile, create_kwargs
     )
+    params = options.prepare(messages_or_prompt, stream=stream)
     sdk = sync_client(client, retry)
     if stream:
         return call_stream(sdk, endpoint, params, retry, profile)
@@ -366,17 +359,10 @@ async def aget_token_distribution(
 
     With `stream=True` it returns an `AsyncDistributionStream` (`async for update in ...`).
     """
-    params = prepare(
-        messages_or_prompt,
-        model=model,
-        top_logprobs=top_logprobs,
-        endpoint=endpoint,
-        stream=stream,
-        guards=guards,
-        base_url=base_url_of(client),
-        create_kwargs=create_kwargs,
-        profile=profile,
+    options = Options(
+        model, top_logprobs, endpoint, base_url_of(client), guards, profile, create_kwargs
     )
+    params = options.prepare(messages_or_prompt, stream=stream)
     sdk = async_client(client, retry)
     if stream:
         return await acall_stream(sdk, endpoint, params, retry, profile)
