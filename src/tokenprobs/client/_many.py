@@ -231,9 +231,7 @@ def get_token_distributions(
     def worker() -> None:
         while (i := job.take()) is not None:
             try:
-                result: TokenDistribution | Exception = call(
-                    sdk, endpoint, job.params(i), retry, profile
-                )
+                result: TokenDistribution | Exception = call(sdk, options, job.params(i), retry)
             except Exception as exc:  # noqa: BLE001 - every failure is that item's result
                 result = exc
             job.record(i, result)
@@ -290,7 +288,7 @@ async def aget_token_distributions(
         while (i := job.take()) is not None:
             try:
                 result: TokenDistribution | Exception = await acall(
-                    sdk, endpoint, job.params(i), retry, profile
+                    sdk, options, job.params(i), retry
                 )
             except Exception as exc:  # noqa: BLE001 - every failure is that item's result
                 result = exc
