@@ -19,7 +19,7 @@ from tokenprobs.client import _retry
 from tokenprobs.client._answers import failed, not_an_api_response
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
 from tokenprobs.client._missing import reworded
-from tokenprobs.client._request import prepare
+from tokenprobs.client._request import Options
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy
 from tokenprobs.client._stream import AsyncDistributionStream, DistributionStream
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
@@ -36,10 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "acall",
-    "acall_stream",
     "aget_token_distribution",
     "call",
-    "call_stream",
     "finish",
     "get_token_distribution",
 ]
@@ -162,14 +160,14 @@ def _finished(
 
 
 def call(
-    client: openai.OpenAI,
-    endpoint: Endpoint,
-    params: dict[str, object],
-    retry: RetryPolicy | None,
-    profile: str | GuardProfile | None = None,
+    client: openai.OpenAI, options: Options, params: dict[str, object], retry: RetryPolicy | None
 ) -> TokenDistribution:
-    """One prepared request through a prepared client (see `sync_client`), parsed."""
-    return _finished(_send(client, endpoint, params, retry), client, params, profile)
+    """One request (`params`, built by `options.prepare`) through a prepared client, parsed.
+
+    The client is `sync_client`'s; `options` also give the endpoint and the guards' profile.
+    """
+    response = _send(client, options.endpoint, params, retry)
+    return _finished(response, client, params, options.profile)
 
 
 def _explain(
@@ -180,41 +178,15 @@ def _explain(
     return partial(reworded, server=_server(profile, detected_server(base_url)), base_url=base_url)
 
 
-def call_stream(
-    client: openai.OpenAI,
-    endpoint: Endpoint,
-    params: dict[str, object],
-    retry: RetryPolicy | None,
-    profile: str | GuardProfile | None = None,
-) -> DistributionStream:
-    """One prepared streaming request (`params["stream"]` set): its stream of updates."""
-    sdk_stream = _send(client, endpoint, params, retry)
-    explain, requested = _explain(client, profile), requested_ids(params)
-    return DistributionStream(sdk_stream, explain=explain, requested=requested)
-
-
 async def acall(
     client: openai.AsyncOpenAI,
-    endpoint: Endpoint,
+    options: Options,
     params: dict[str, object],
     retry: RetryPolicy | None,
-    profile: str | GuardProfile | None = None,
 ) -> TokenDistribution:
     """The async twin of `call`."""
-    return _finished(await _asend(client, endpoint, params, retry), client, params, profile)
-
-
-async def acall_stream(
-    client: openai.AsyncOpenAI,
-    endpoint: Endpoint,
-    params: dict[str, object],
-    retry: RetryPolicy | None,
-    profile: str | GuardProfile | None = None,
-) -> AsyncDistributionStream:
-    """The async twin of `call_stream`."""
-    sdk_stream = await _asend(client, endpoint, params, retry)
-    explain, requested = _explain(client, profile), requested_ids(params)
-    return AsyncDistributionStream(sdk_stream, explain=explain, requested=requested)
+    response = await _asend(client, options.endpoint, params, retry)
+    return _finished(response, client, params, options.profile)
 
 
 @overload
@@ -301,21 +273,16 @@ def get_token_distribution(
         >>> d.tokens[0], d.probs[0]  # doctest: +SKIP
         ('Paris', 0.998)
     """
-    params = prepare(
-        messages_or_prompt,
-        model=model,
-        top_logprobs=top_logprobs,
-        endpoint=endpoint,
-        stream=stream,
-        guards=guards,
-        base_url=base_url_of(client),
-        create_kwargs=create_kwargs,
-        profile=profile,
+    options = Options(
+        model, top_logprobs, endpoint, base_url_of(client), guards, profile, create_kwargs
     )
+    params = options.prepare(messages_or_prompt, stream=stream)
     sdk = sync_client(client, retry)
-    if stream:
-        return call_stream(sdk, endpoint, params, retry, profile)
-    return call(sdk, endpoint, params, retry, profile)
+    if not stream:
+        return call(sdk, options, params, retry)
+    sdk_stream = _send(sdk, endpoint, params, retry)
+    explain, requested = _explain(sdk, profile), requested_ids(params)
+    return DistributionStream(sdk_stream, explain=explain, requested=requested)
 
 
 @overload
@@ -366,18 +333,13 @@ async def aget_token_distribution(
 
     With `stream=True` it returns an `AsyncDistributionStream` (`async for update in ...`).
     """
-    params = prepare(
-        messages_or_prompt,
-        model=model,
-        top_logprobs=top_logprobs,
-        endpoint=endpoint,
-        stream=stream,
-        guards=guards,
-        base_url=base_url_of(client),
-        create_kwargs=create_kwargs,
-        profile=profile,
+    options = Options(
+        model, top_logprobs, endpoint, base_url_of(client), guards, profile, create_kwargs
     )
+    params = options.prepare(messages_or_prompt, stream=stream)
     sdk = async_client(client, retry)
-    if stream:
-        return await acall_stream(sdk, endpoint, params, retry, profile)
-    return await acall(sdk, endpoint, params, retry, profile)
+    if not stream:
+        return await acall(sdk, options, params, retry)
+    sdk_stream = await _asend(sdk, endpoint, params, retry)
+    explain, requested = _explain(sdk, profile), requested_ids(params)
+    return AsyncDistributionStream(sdk_stream, explain=explain, requested=requested)

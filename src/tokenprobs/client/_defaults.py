@@ -64,12 +64,25 @@ def base_url_of(client: object) -> str | None:
 _Client = TypeVar("_Client", openai.OpenAI, openai.AsyncOpenAI)
 
 
-def _ready(
-    client: _Client, retry: RetryPolicy | None, *, kind: type, wrong: type, msg: str
-) -> _Client:
+_WRONG_TWIN: dict[type, str] = {
+    openai.OpenAI: (
+        "got an AsyncOpenAI client where a sync openai.OpenAI goes: pass an OpenAI client, or "
+        "await the async twin of this function (aget_token_distribution, "
+        "aget_token_distributions, aclassify ...)"
+    ),
+    openai.AsyncOpenAI: (
+        "got a sync OpenAI client where an openai.AsyncOpenAI goes: pass an AsyncOpenAI "
+        "client, or call the sync twin of this function (get_token_distribution, "
+        "get_token_distributions, classify ...)"
+    ),
+}
+"""What a function wanting each kind of client says when given the other twin's kind."""
+
+
+def _ready(client: _Client, retry: RetryPolicy | None, *, kind: type, wrong: type) -> _Client:
     """A given client of the right kind (else `TypeError`), the SDK's retries off if we retry."""
     if isinstance(client, wrong):
-        raise TypeError(msg)
+        raise TypeError(_WRONG_TWIN[kind])
     if not isinstance(client, kind) and (
         isinstance(client, type) or not hasattr(client, "with_options")
     ):
@@ -158,12 +171,7 @@ def sync_client(client: openai.OpenAI | None, retry: RetryPolicy | None) -> open
     checked(retry)
     if client is None:
         client = _default(_sync_defaults, openai.OpenAI)
-    msg = (
-        "got an AsyncOpenAI client where a sync openai.OpenAI goes: pass an OpenAI client, or "
-        "await the async twin of this function (aget_token_distribution, "
-        "aget_token_distributions, aclassify ...)"
-    )
-    return _ready(client, retry, kind=openai.OpenAI, wrong=openai.AsyncOpenAI, msg=msg)
+    return _ready(client, retry, kind=openai.OpenAI, wrong=openai.AsyncOpenAI)
 
 
 def async_client(
@@ -176,9 +184,4 @@ def async_client(
 
         per_loop = _async_defaults.setdefault(asyncio.get_running_loop(), {})
         client = _default(per_loop, openai.AsyncOpenAI)
-    msg = (
-        "got a sync OpenAI client where an openai.AsyncOpenAI goes: pass an AsyncOpenAI "
-        "client, or call the sync twin of this function (get_token_distribution, "
-        "get_token_distributions, classify ...)"
-    )
-    return _ready(client, retry, kind=openai.AsyncOpenAI, wrong=openai.OpenAI, msg=msg)
+    return _ready(client, retry, kind=openai.AsyncOpenAI, wrong=openai.OpenAI)

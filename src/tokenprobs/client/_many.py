@@ -20,7 +20,7 @@ from tokenprobs._listed import not_one_text
 from tokenprobs._said import a_type, check_flag
 from tokenprobs.client._call import acall, call
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
-from tokenprobs.client._request import check_options, prepare
+from tokenprobs.client._request import Options, check_options
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy, out_of_quota
 
 if TYPE_CHECKING:
@@ -97,14 +97,12 @@ class _Job:
         *,
         progress: bool,
         concurrency: int,
-        options: dict[str, Any],
+        options: Options,
     ) -> None:
         concurrency = at_least_one(concurrency, "concurrency", " (requests in flight)")
         check_flag(progress, "progress", "a progress bar on stderr when it is a terminal")
-        check_options(
-            model=options["model"], endpoint=options["endpoint"], guards=options["guards"]
-        )
-        if options["create_kwargs"].get("stream"):
+        check_options(model=options.model, endpoint=options.endpoint, guards=options.guards)
+        if options.create_kwargs.get("stream"):
             msg = "stream=True is for one prompt: use get_token_distribution(..., stream=True)"
             raise TypeError(msg)
         not_one_text(prompts, "prompts", "prompt")
@@ -139,7 +137,7 @@ class _Job:
 
     def params(self, i: int) -> dict[str, object]:
         """Build and guard prompt `i`'s request (a guard error is that item's result)."""
-        return prepare(self.prompts[i], stream=False, **self.options)
+        return self.options.prepare(self.prompts[i], stream=False)
 
     def record(self, i: int, result: TokenDistribution | Exception) -> None:
         """Store a result in place (ignored once the run has returned).
@@ -180,27 +178,6 @@ def _not_sent(i: int, first: int, quota: openai.APIStatusError) -> openai.APISta
     error = type(quota)(msg, response=quota.response, body=quota.body)
     error.__cause__ = quota
     return error
-
-
-def _options(
-    *,
-    model: str,
-    top_logprobs: int,
-    endpoint: Endpoint,
-    guards: GuardMode,
-    base_url: str | None,
-    create_kwargs: Mapping[str, object],
-    profile: str | GuardProfile | None,
-) -> dict[str, Any]:
-    return {
-        "model": model,
-        "top_logprobs": top_logprobs,
-        "endpoint": endpoint,
-        "guards": guards,
-        "base_url": base_url,
-        "create_kwargs": create_kwargs,
-        "profile": profile,
-    }
 
 
 def get_token_distributions(
@@ -246,23 +223,15 @@ def get_token_distributions(
         MissingAPIKeyError: No client was given and `OPENAI_API_KEY` is not set.
     """
     sdk = sync_client(client, retry)
-    options = _options(
-        model=model,
-        top_logprobs=top_logprobs,
-        endpoint=endpoint,
-        guards=guards,
-        base_url=base_url_of(client),
-        create_kwargs=create_kwargs,
-        profile=profile,
+    options = Options(
+        model, top_logprobs, endpoint, base_url_of(client), guards, profile, create_kwargs
     )
     job = _Job(prompts, progress=progress, concurrency=concurrency, options=options)
 
     def worker() -> None:
         while (i := job.take()) is not None:
             try:
-                result: TokenDistribution | Exception = call(
-                    sdk, endpoint, job.params(i), retry, profile
-                )
+                result: TokenDistribution | Exception = call(sdk, options, job.params(i), retry)
             except Exception as exc:  # noqa: BLE001 - every failure is that item's result
                 result = exc
             job.record(i, result)
@@ -310,14 +279,8 @@ async def aget_token_distributions(
     the cancellation, as asyncio code should; use the sync function to get partial results back.
     """
     sdk = async_client(client, retry)
-    options = _options(
-        model=model,
-        top_logprobs=top_logprobs,
-        endpoint=endpoint,
-        guards=guards,
-        base_url=base_url_of(client),
-        create_kwargs=create_kwargs,
-        profile=profile,
+    options = Options(
+        model, top_logprobs, endpoint, base_url_of(client), guards, profile, create_kwargs
     )
     job = _Job(prompts, progress=progress, concurrency=concurrency, options=options)
 
@@ -325,7 +288,7 @@ async def aget_token_distributions(
         while (i := job.take()) is not None:
             try:
                 result: TokenDistribution | Exception = await acall(
-                    sdk, endpoint, job.params(i), retry, profile
+                    sdk, options, job.params(i), retry
                 )
             except Exception as exc:  # noqa: BLE001 - every failure is that item's result
                 result = exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias, get_args
 
 from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ENDPOINTS",
     "INCLUDE_LOGPROBS",
+    "Options",
     "Prompt",
     "build_params",
     "check_json",
@@ -297,16 +299,38 @@ def prepare(
     create_kwargs: Mapping[str, object],
     profile: str | GuardProfile | None = None,
 ) -> dict[str, object]:
-    """Build and guard one request: what runs before any I/O."""
-    check_flag(stream, "stream", "a DistributionStream of updates, or the whole answer")
-    params = build_params(
-        messages_or_prompt,
-        model=model,
-        top_logprobs=top_logprobs,
-        endpoint=endpoint,
-        create_kwargs=create_kwargs,
-    )
-    if stream:
-        params["stream"] = True
-    guard(endpoint, params, base_url=base_url, mode=guards, profile=profile)
-    return params
+    """Build and guard one request: what runs before any I/O (see `Options.prepare`)."""
+    options = Options(model, top_logprobs, endpoint, base_url, guards, profile, create_kwargs)
+    return options.prepare(messages_or_prompt, stream=stream)
+
+
+@dataclass(frozen=True)
+class Options:
+    """What every request of one call shares: `prepare`'s arguments but the prompt and `stream`.
+
+    Built once from the public function's arguments (in the order of its signature), then asked
+    for each prompt's request.
+    """
+
+    model: str
+    top_logprobs: int
+    endpoint: Endpoint
+    base_url: str | None
+    guards: GuardMode
+    profile: str | GuardProfile | None
+    create_kwargs: Mapping[str, object]
+
+    def prepare(self, messages_or_prompt: Prompt, *, stream: bool) -> dict[str, object]:
+        """Build and guard the request of one prompt: what runs before any I/O."""
+        check_flag(stream, "stream", "a DistributionStream of updates, or the whole answer")
+        params = build_params(
+            messages_or_prompt,
+            model=self.model,
+            top_logprobs=self.top_logprobs,
+            endpoint=self.endpoint,
+            create_kwargs=self.create_kwargs,
+        )
+        if stream:
+            params["stream"] = True
+        guard(self.endpoint, params, base_url=self.base_url, mode=self.guards, profile=self.profile)
+        return params

@@ -12,8 +12,10 @@ completion, an error body, a web page) is read as that body.
 from __future__ import annotations
 
 import inspect
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import AsyncIterable, Iterable, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Self
 
 from tokenprobs._said import a_type
@@ -35,25 +37,50 @@ _END = object()
 """What `next` / `anext` give once the SDK's stream is exhausted."""
 
 
-class _Base:
+def _cannot_wrap(sdk_stream: object, wraps: str, other: type, fix: str) -> TypeError:
+    """What a stream class says it `wraps`, given something else (`fix`: it is an `other`)."""
+    hint = fix if isinstance(sdk_stream, other) else ""
+    return TypeError(f"{wraps}, got {a_type(sdk_stream)}{hint}")
+
+
+class _Base(ABC):
     def __init__(
         self,
         sdk_stream: Any,  # noqa: ANN401 - the SDK's Stream or AsyncStream
-        chunks: Iterator[Any] | AsyncIterator[Any],
-        explain: Explain | None,
-        requested: list[int] | None,
+        *,
+        explain: Explain | None = None,
+        requested: list[int] | None = None,
     ) -> None:
-        """What both twins hold: the SDK's stream, its chunks, the shared state, updates due."""
+        """Wrap the SDK's stream (iterated lazily).
+
+        `explain` rewords an answer's `MissingLogprobsError` (`None` when its words stand):
+        tokenprobs passes one saying the server ignored the `logprobs` it asked for.
+        `requested` (vLLM's `logprob_token_ids` of the request) fills the final distributions'
+        `requested_logprobs`, as `tp.parse(..., logprob_token_ids=...)` does.
+        """
+        self._it = self._chunks(sdk_stream)
         self._sdk = sdk_stream
-        self._it = chunks
         self._state = StreamState(explain, requested)
         self._pending: deque[StreamUpdate] = deque()
         self._whole = not_a_stream(sdk_stream)
+
+    @staticmethod
+    @abstractmethod
+    def _chunks(sdk_stream: Any) -> Iterator[Any] | AsyncIterator[Any]:  # noqa: ANN401
+        """The twin's iterator of `sdk_stream`; a `TypeError` for what it cannot wrap."""
 
     def _closing(self) -> None:
         """Closed before its end: nothing more is read, and the result is what arrived."""
         self._state.close()
         self._whole = None
+
+    @contextmanager
+    def _breaking(self) -> Iterator[None]:
+        """A read that fails breaks the stream: `StreamInterruptedError`, carrying what arrived."""
+        try:
+            yield
+        except Exception as exc:
+            raise self._state.interrupted(exc) from exc
 
     def _arrived(self, chunk: object) -> None:
         """Queue the updates of a chunk, or (`_END`: the SDK's stream ended) the final ones."""
@@ -97,32 +124,17 @@ class DistributionStream(_Base):
 
     _it: Iterator[Any]
 
-    def __init__(
-        self,
-        sdk_stream: Any,  # noqa: ANN401 - the SDK's Stream
-        *,
-        explain: Explain | None = None,
-        requested: list[int] | None = None,
-    ) -> None:
-        """Wrap the SDK's stream (iterated lazily).
-
-        `explain` rewords an answer's `MissingLogprobsError` (`None` when its words stand):
-        tokenprobs passes one saying the server ignored the `logprobs` it asked for.
-        `requested` (vLLM's `logprob_token_ids` of the request) fills the final distributions'
-        `requested_logprobs`, as `tp.parse(..., logprob_token_ids=...)` does.
-        """
+    @staticmethod
+    def _chunks(sdk_stream: Any) -> Iterator[Any]:  # noqa: ANN401 - the SDK's Stream
+        """The SDK's stream iterated; a `TypeError` for what is no (sync) stream of chunks."""
         if not isinstance(sdk_stream, Iterable) or isinstance(sdk_stream, str | bytes | Mapping):
-            fix = (
-                " (an async stream: wrap it in AsyncDistributionStream)"
-                if isinstance(sdk_stream, AsyncIterable)
-                else ""
-            )
-            msg = (
+            wraps = (
                 "DistributionStream wraps the SDK's stream (create(..., stream=True)) or an "
-                f"iterable of its chunks, got {a_type(sdk_stream)}{fix}"
+                "iterable of its chunks"
             )
-            raise TypeError(msg)
-        super().__init__(sdk_stream, iter(sdk_stream), explain, requested)
+            fix = " (an async stream: wrap it in AsyncDistributionStream)"
+            raise _cannot_wrap(sdk_stream, wraps, AsyncIterable, fix)
+        return iter(sdk_stream)
 
     def __iter__(self) -> Self:
         """The stream is its own iterator."""
@@ -133,18 +145,14 @@ class DistributionStream(_Base):
         if self._whole is not None:  # a JSON answer, an HTML page ...: read as one body
             response, kind = self._whole
             self._whole = None
-            try:
+            with self._breaking():  # the body broke off: as a stream that breaks
                 body = response.read()
-            except Exception as exc:  # the body broke off: as a stream that breaks
-                raise self._state.interrupted(exc) from exc
             self._pending.extend(self._state.whole(body, kind))
         while not self._pending:
             if self._state.done:
                 raise StopIteration
-            try:
+            with self._breaking():
                 chunk = next(self._it, _END)
-            except Exception as exc:
-                raise self._state.interrupted(exc) from exc
             self._arrived(chunk)
         return self._pending.popleft()
 
@@ -175,26 +183,18 @@ class AsyncDistributionStream(_Base):
 
     _it: AsyncIterator[Any]
 
-    def __init__(
-        self,
-        sdk_stream: Any,  # noqa: ANN401 - the SDK's AsyncStream
-        *,
-        explain: Explain | None = None,
-        requested: list[int] | None = None,
-    ) -> None:
-        """Wrap the SDK's async stream (lazily); `explain`, `requested`: see DistributionStream."""
+    @staticmethod
+    def _chunks(sdk_stream: Any) -> AsyncIterator[Any]:  # noqa: ANN401 - the SDK's AsyncStream
+        """The SDK's async stream iterated; a `TypeError` for what is no async stream of chunks."""
         if not isinstance(sdk_stream, AsyncIterable):
-            fix = (
-                " (a sync stream: wrap it in DistributionStream)"
-                if isinstance(sdk_stream, Iterable)
-                else ""
-            )
-            msg = (
+            wraps = (
                 "AsyncDistributionStream wraps the async SDK's stream (await create(..., "
-                f"stream=True)) or an async iterable of its chunks, got {a_type(sdk_stream)}{fix}"
+                "stream=True)) or an async iterable of its chunks"
             )
-            raise TypeError(msg)
-        super().__init__(sdk_stream, aiter(sdk_stream), explain, requested)
+            raise _cannot_wrap(
+                sdk_stream, wraps, Iterable, " (a sync stream: wrap it in DistributionStream)"
+            )
+        return aiter(sdk_stream)
 
     def __aiter__(self) -> Self:
         """The stream is its own async iterator."""
@@ -205,18 +205,14 @@ class AsyncDistributionStream(_Base):
         if self._whole is not None:  # a JSON answer, an HTML page ...: read as one body
             response, kind = self._whole
             self._whole = None
-            try:
+            with self._breaking():  # the body broke off: as a stream that breaks
                 body = await response.aread()
-            except Exception as exc:  # the body broke off: as a stream that breaks
-                raise self._state.interrupted(exc) from exc
             self._pending.extend(self._state.whole(body, kind))
         while not self._pending:
             if self._state.done:
                 raise StopAsyncIteration
-            try:
+            with self._breaking():
                 chunk = await anext(self._it, _END)
-            except Exception as exc:
-                raise self._state.interrupted(exc) from exc
             self._arrived(chunk)
         return self._pending.popleft()
 
