@@ -155,11 +155,32 @@ def write_jsonl(records: Iterable[KDRecord], path: str | os.PathLike[str], /) ->
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
     check_records(records, where="write_jsonl")
+    rows = (to_json(_checked(record, where="write_jsonl")) for record in records)
+    return write_json_lines(rows, path, writer="write_jsonl", allow_nan=False)
+
+
+def _checked(record: KDRecord, *, where: str) -> KDRecord:
+    check_record(record, where=where)
+    return record
+
+
+def write_json_lines(
+    rows: Iterable[Mapping[str, Any]],
+    path: str | os.PathLike[str],
+    /,
+    *,
+    writer: str,
+    allow_nan: bool = True,
+) -> int:
+    """Write one JSON object per line, atomically; returns how many (`writer` names the caller).
+
+    `rows` is read only once the file is open beside `path`: the file appears complete or not
+    at all (renamed into place when the last row is written).
+    """
     n = 0
-    with atomic_file(path, writer="write_jsonl") as tmp, tmp.open("w", encoding="utf-8") as out:
-        for record in records:
-            check_record(record, where="write_jsonl")
-            out.write(json.dumps(to_json(record), ensure_ascii=False, allow_nan=False))
+    with atomic_file(path, writer=writer) as tmp, tmp.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False, allow_nan=allow_nan))
             out.write("\n")
             n += 1
     return n
