@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -185,8 +186,8 @@ def write_axolotl(
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
     check_records(records, where="write_axolotl")
-    rows = (to_axolotl(record, k=k, vocab=vocab, layout=layout) for record in records)
-    return write_json_lines(rows, path, writer="write_axolotl")
+    row = functools.partial(to_axolotl, k=k, vocab=vocab, layout=layout)
+    return write_json_lines(records, path, row, writer="write_axolotl")
 
 
 def _prompt(record: KDRecord, prompt_ids: object) -> list[int]:

@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -24,9 +24,11 @@ from tokenprobs.distill._record import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
 __all__ = ["from_json", "read_jsonl", "to_json", "write_jsonl"]
+
+_Item = TypeVar("_Item")
 
 
 def _num(x: float) -> float | None:
@@ -155,32 +157,32 @@ def write_jsonl(records: Iterable[KDRecord], path: str | os.PathLike[str], /) ->
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
     check_records(records, where="write_jsonl")
-    rows = (to_json(_checked(record, where="write_jsonl")) for record in records)
-    return write_json_lines(rows, path, writer="write_jsonl", allow_nan=False)
+    return write_json_lines(records, path, _checked_json, writer="write_jsonl", allow_nan=False)
 
 
-def _checked(record: KDRecord, *, where: str) -> KDRecord:
-    check_record(record, where=where)
-    return record
+def _checked_json(record: KDRecord) -> dict[str, Any]:
+    check_record(record, where="write_jsonl")
+    return to_json(record)
 
 
 def write_json_lines(
-    rows: Iterable[Mapping[str, Any]],
+    items: Iterable[_Item],
     path: str | os.PathLike[str],
+    row: Callable[[_Item], Mapping[str, Any]],
     /,
     *,
     writer: str,
     allow_nan: bool = True,
 ) -> int:
-    """Write one JSON object per line, atomically; returns how many (`writer` names the caller).
+    """Write each item's `row` as one JSON line, atomically; returns how many were written.
 
-    `rows` is read only once the file is open beside `path`: the file appears complete or not
-    at all (renamed into place when the last row is written).
+    `items` is read only once the file is open beside `path` (a wrong path reads none), and
+    the file appears complete or not at all; `writer` names the caller in the errors.
     """
     n = 0
     with atomic_file(path, writer=writer) as tmp, tmp.open("w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False, allow_nan=allow_nan))
+        for item in items:
+            out.write(json.dumps(row(item), ensure_ascii=False, allow_nan=allow_nan))
             out.write("\n")
             n += 1
     return n
