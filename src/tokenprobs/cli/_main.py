@@ -31,10 +31,9 @@ from tokenprobs.cli._score import add_score_parser
 from tokenprobs.cli._show import add_show_parsers
 from tokenprobs.cli._views import (
     EXIT_API,
-    EXIT_GUARD,
+    EXIT_CODES,
     EXIT_INPUT,
     EXIT_INTERRUPTED,
-    EXIT_SOME_FAILED,
     EXIT_USAGE,
     discard_output,
 )
@@ -139,10 +138,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="tokenprobs",
         description="See an LLM's token probabilities: every token with its probability, "
         "and the alternatives where the model was unsure.",
-        epilog=f"exit codes: 0 done, {EXIT_USAGE} usage error, {EXIT_INPUT} input that cannot "
-        f"be read, {EXIT_API} API error, {EXIT_GUARD} refused before sending, "
-        f"{EXIT_SOME_FAILED} some lines or texts failed (the others shown), "
-        f"{EXIT_INTERRUPTED} interrupted (Ctrl-C)",
+        epilog="exit codes: " + ", ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES),
     )
     parser.add_argument(
         "--version", action="version", version=f"tokenprobs {tokenprobs.__version__}"

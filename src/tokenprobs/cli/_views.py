@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXIT_API",
+    "EXIT_CODES",
     "EXIT_GUARD",
     "EXIT_INPUT",
     "EXIT_INTERRUPTED",
@@ -46,6 +47,16 @@ EXIT_GUARD = 5
 EXIT_SOME_FAILED = 6
 EXIT_INTERRUPTED = 130
 """Ctrl-C: 128 + SIGINT, what a shell reports for a command the signal stopped."""
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (0, "done"),
+    (EXIT_USAGE, "usage error"),
+    (EXIT_INPUT, "input that cannot be read"),
+    (EXIT_API, "API error"),
+    (EXIT_GUARD, "refused before sending"),
+    (EXIT_SOME_FAILED, "some lines or texts failed (the others shown)"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+)
+"""Each exit code and what it means, as `tokenprobs --help` lists them."""
 
 Format = Literal["text", "html", "json"]
 Item = tuple[str, "TokenDistribution | TokenprobsError"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -12,6 +12,7 @@ from tokenprobs._files import atomic_file, checked_target
 from tokenprobs._optional import require
 from tokenprobs._said import a_type, a_value, among
 from tokenprobs.distill._arrays import KDArrays, to_arrays
+from tokenprobs.distill._jsonl import write_json_lines
 from tokenprobs.distill._record import DistillError, check_record, check_records
 
 if TYPE_CHECKING:
@@ -185,14 +186,8 @@ def write_axolotl(
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
     check_records(records, where="write_axolotl")
-    n = 0
-    with atomic_file(path, writer="write_axolotl") as tmp, tmp.open("w", encoding="utf-8") as out:
-        for record in records:
-            row = to_axolotl(record, k=k, vocab=vocab, layout=layout)
-            out.write(json.dumps(row, ensure_ascii=False))
-            out.write("\n")
-            n += 1
-    return n
+    row = functools.partial(to_axolotl, k=k, vocab=vocab, layout=layout)
+    return write_json_lines(records, path, row, writer="write_axolotl")
 
 
 def _prompt(record: KDRecord, prompt_ids: object) -> list[int]:

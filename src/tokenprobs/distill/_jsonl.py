@@ -8,7 +8,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -24,9 +24,11 @@ from tokenprobs.distill._record import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
 __all__ = ["from_json", "read_jsonl", "to_json", "write_jsonl"]
+
+_Item = TypeVar("_Item")
 
 
 def _num(x: float) -> float | None:
@@ -155,11 +157,32 @@ def write_jsonl(records: Iterable[KDRecord], path: str | os.PathLike[str], /) ->
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
     check_records(records, where="write_jsonl")
+    return write_json_lines(records, path, _checked_json, writer="write_jsonl", allow_nan=False)
+
+
+def _checked_json(record: KDRecord) -> dict[str, Any]:
+    check_record(record, where="write_jsonl")
+    return to_json(record)
+
+
+def write_json_lines(
+    items: Iterable[_Item],
+    path: str | os.PathLike[str],
+    row: Callable[[_Item], Mapping[str, Any]],
+    /,
+    *,
+    writer: str,
+    allow_nan: bool = True,
+) -> int:
+    """Write each item's `row` as one JSON line, atomically; returns how many were written.
+
+    `items` is read only once the file is open beside `path` (a wrong path reads none), and
+    the file appears complete or not at all; `writer` names the caller in the errors.
+    """
     n = 0
-    with atomic_file(path, writer="write_jsonl") as tmp, tmp.open("w", encoding="utf-8") as out:
-        for record in records:
-            check_record(record, where="write_jsonl")
-            out.write(json.dumps(to_json(record), ensure_ascii=False, allow_nan=False))
+    with atomic_file(path, writer=writer) as tmp, tmp.open("w", encoding="utf-8") as out:
+        for item in items:
+            out.write(json.dumps(row(item), ensure_ascii=False, allow_nan=allow_nan))
             out.write("\n")
             n += 1
     return n

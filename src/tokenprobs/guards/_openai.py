@@ -9,7 +9,7 @@ for another parameter: the text is plausible, not observed).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from tokenprobs.guards._conditions import (
     INCLUDE_LOGPROBS,
@@ -89,25 +89,54 @@ _CONFORMANCE = "third-party conformance test, gpt-5.6-terra, 2026-08-30"
 _REASONING_MSG = "logprobs are not supported with reasoning models."
 
 
-def _invalid_type(
+def _refusal(
     rule_id: str,
-    name: str,
+    param: str,
+    code: str | None,
+    message: str,
     *,
-    expected: str,
-    check: Check,
     trigger: str,
-    evidence: Evidence,
+    check: Check,
     source: str,
+    evidence: Evidence = "OBS",
 ) -> Rule:
-    """The API's `invalid_type` answer for parameter `name` (its one message template)."""
+    """The API's 400 answer about parameter `param`: its `code` (or none) and `message`."""
     return Rule(
         id=rule_id,
         trigger=trigger,
         check=check,
         status=400,
-        message=_TYPE_MSG.format(name=name, expected=expected),
-        param=name,
-        code="invalid_type",
+        message=message,
+        param=param,
+        code=code,
+        evidence=evidence,
+        source=source,
+    )
+
+
+_TYPE_CHECKS = {"a boolean": not_boolean, "an integer": not_integer}
+"""The check of each type an `invalid_type` message names as expected."""
+
+
+def _invalid_type(
+    rule_id: str,
+    name: str,
+    *,
+    expected: Literal["a boolean", "an integer"],
+    trigger: str,
+    evidence: Evidence,
+    source: str,
+) -> Rule:
+    """The API's `invalid_type` answer for parameter `name` (its one message template)."""
+    message = _TYPE_MSG.format(name=name, expected=expected)
+    check = _TYPE_CHECKS[expected](name)
+    return _refusal(
+        rule_id,
+        name,
+        "invalid_type",
+        message,
+        trigger=trigger,
+        check=check,
         evidence=evidence,
         source=source,
     )
@@ -117,14 +146,14 @@ def _below_min(
     rule_id: str, name: str, *, trigger: str, evidence: Evidence, source: str, least: int = 0
 ) -> Rule:
     """The API's `integer_below_min_value` answer for an integer parameter `name` below `least`."""
-    return Rule(
-        id=rule_id,
+    message = _MIN_TEMPLATE.format(name=name, least=least)
+    return _refusal(
+        rule_id,
+        name,
+        "integer_below_min_value",
+        message,
         trigger=trigger,
         check=below(name, least),
-        status=400,
-        message=_MIN_TEMPLATE.format(name=name, least=least),
-        param=name,
-        code="integer_below_min_value",
         evidence=evidence,
         source=source,
     )
@@ -132,14 +161,13 @@ def _below_min(
 
 def _responses_reasoning(name: str, *, trigger: str, source: str) -> Rule:
     """Responses on a reasoning model: `name` asks for logprobs, which it cannot give."""
-    return Rule(
-        id=f"responses.{name}.reasoning",
+    return _refusal(
+        f"responses.{name}.reasoning",
+        name,
+        "unsupported_parameter",
+        _REASONING_MSG,
         trigger=trigger,
         check=responses_reasoning(name),
-        status=400,
-        message=_REASONING_MSG,
-        param=name,
-        code="unsupported_parameter",
         source=source,
     )
 
@@ -163,7 +191,6 @@ def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...
             f"{prefix}.top_logprobs.type",
             "top_logprobs",
             expected="an integer",
-            check=not_integer("top_logprobs"),
             trigger="`top_logprobs` is not an integer (string, decimal, boolean ...)",
             evidence=type_evidence,
             source=f"{_CONFORMANCE} (Responses, string); `seed: 1.5` template for decimals",
@@ -175,23 +202,23 @@ def _top_logprobs_rules(prefix: str, type_evidence: Evidence) -> tuple[Rule, ...
             evidence="OBS" if prefix == "chat" else "INF",
             source=_CONFORMANCE,
         ),
-        Rule(
-            id=f"{prefix}.top_logprobs.above_cap",
+        _refusal(
+            f"{prefix}.top_logprobs.above_cap",
+            "top_logprobs",
+            None,
+            _CAP_MSG,
             trigger="`top_logprobs` above the model's cap of 5 (gpt-5.x)",
             check=above_cap_observed,
-            status=400,
-            message=_CAP_MSG,
-            param="top_logprobs",
             evidence="OBS" if prefix == "chat" else "INF",
             source="deepeval #2548 (gpt-5.4), #843 (Azure); " + _CONFORMANCE,
         ),
-        Rule(
-            id=f"{prefix}.top_logprobs.above_max",
+        _refusal(
+            f"{prefix}.top_logprobs.above_max",
+            "top_logprobs",
+            None,
+            _CAP_MSG,
             trigger="`top_logprobs` above 20 (documented maximum; gpt-4o / gpt-4.1 / unknown)",
             check=above_cap_inferred,
-            status=400,
-            message=_CAP_MSG,
-            param="top_logprobs",
             evidence="INF",
             source="the cap-5 message with 20; `maximum: 20` in openapi.yaml",
         ),
@@ -210,7 +237,6 @@ CHAT_RULES: tuple[Rule, ...] = (
         "chat.logprobs.type",
         "logprobs",
         expected="a boolean",
-        check=not_boolean("logprobs"),
         trigger="`logprobs` is not a boolean",
         evidence="INF",
         source="template seen for `store`",
@@ -226,15 +252,14 @@ CHAT_RULES: tuple[Rule, ...] = (
         source="confident-ai/deepeval PR #2184 (o4-mini); 2026 notes (gpt-5 family)",
     ),
     *(
-        Rule(
-            id=f"chat.logprobs.{support}",
+        _refusal(
+            f"chat.logprobs.{support}",
+            "logprobs",
+            "unsupported_parameter",
+            "Unsupported parameter: 'logprobs' is not supported with this model.",
             trigger=f"`logprobs=True` on a model with logprobs={support!r}"
             + (' and `reasoning_effort` not "none"' if support == "reasoning" else ""),
             check=chat_logprobs_refused(support),
-            status=400,
-            message="Unsupported parameter: 'logprobs' is not supported with this model.",
-            param="logprobs",
-            code="unsupported_parameter",
             source="sashabaranov/go-openai PR #1061 (gpt-5); notes for gpt-5.5, gpt-5.6-*",
         )
         for support in ("reasoning", "unsupported")
@@ -242,25 +267,23 @@ CHAT_RULES: tuple[Rule, ...] = (
 )
 
 RESPONSES_RULES: tuple[Rule, ...] = (
-    Rule(
-        id="responses.logprobs.unknown",
+    _refusal(
+        "responses.logprobs.unknown",
+        "logprobs",
+        "unknown_parameter",
+        "Unknown parameter: 'logprobs'.",
         trigger="`logprobs` sent at all (also via `extra_body`): not a Responses parameter",
         check=responses_unknown_logprobs,
-        status=400,
-        message="Unknown parameter: 'logprobs'.",
-        param="logprobs",
-        code="unknown_parameter",
         source=_CONFORMANCE,
     ),
-    Rule(
-        id="responses.include.unknown",
+    _refusal(
+        "responses.include.unknown",
+        "include[{index}]",
+        "invalid_value",
+        "Invalid value: '{value}'. Supported values are: {supported}, and "
+        f"'{INCLUDE_LOGPROBS}'.",
         trigger="an `include` value the API does not know",
         check=responses_unknown_include,
-        status=400,
-        message="Invalid value: '{value}'. Supported values are: {supported}, and "
-        f"'{INCLUDE_LOGPROBS}'.",
-        param="include[{index}]",
-        code="invalid_value",
         source=_CONFORMANCE + " (list order from the SDK's ResponseIncludable)",
     ),
     *_top_logprobs_rules("responses", "OBS"),
@@ -290,7 +313,6 @@ COMPLETIONS_RULES: tuple[Rule, ...] = (
         "completions.logprobs.type",
         "logprobs",
         expected="an integer",
-        check=not_integer("logprobs"),
         trigger="legacy `logprobs` is not an integer (string, decimal, boolean ...)",
         evidence="INF",
         source="the API's invalid_type template (observed for top_logprobs and seed)",

@@ -25,6 +25,17 @@ _STATUSES = (400, 403, 500)
 `GuardInternalServerError` (`None`: a warning)."""
 
 
+def _non_empty(value: object, what: str) -> str:
+    """`value` if it is a non-empty str, else a `TypeError`: `what`, and the value got.
+
+    A dataclass's fields are not checked at construction: a `Rule`'s id may be anything.
+    """
+    if not isinstance(value, str) or not value:
+        msg = f"{what}, got {value!r}"
+        raise TypeError(msg)
+    return value
+
+
 def checked_cap(cap: object, name: str = "max_top_logprobs") -> int | None:
     """`cap` if it is `None` or an int >= 0 (not a bool), else a `TypeError` / `ValueError`."""
     if cap is None:
@@ -61,11 +72,8 @@ def checked_family(family: object) -> ModelFamily:
             f"got {family!r}"
         )
         raise TypeError(msg)
-    pattern: object = family.pattern  # a ModelFamily's fields are not checked at construction
+    _non_empty(family.pattern, "the family's pattern is an fnmatch pattern on model ids")
     echo: object = family.echo_with_logprobs
-    if not isinstance(pattern, str) or not pattern:
-        msg = f"the family's pattern is an fnmatch pattern on model ids, got {pattern!r}"
-        raise TypeError(msg)
     checked_cap(family.max_top_logprobs)
     if family.logprobs not in _SUPPORT:
         msg = f"logprobs is one of {_SUPPORT}, got {family.logprobs!r}"
@@ -79,10 +87,7 @@ def checked_profile(profile: object) -> GuardProfile:
     if not isinstance(profile, GuardProfile):
         msg = f"profile is a name (a str) or a GuardProfile, got {a_type(profile)}"
         raise TypeError(msg)
-    name: object = profile.name  # a GuardProfile's fields are not checked at construction
-    if not isinstance(name, str) or not name:
-        msg = f"a profile's name is a non-empty str, got {name!r}"
-        raise TypeError(msg)
+    _non_empty(profile.name, "a profile's name is a non-empty str")
     checked_cap(profile.max_top_logprobs)
     checked_patterns(profile.base_urls)
     rules: object = profile.rules
@@ -101,12 +106,9 @@ def checked_rule(rule: object) -> Rule:
     if not isinstance(rule, Rule):
         msg = f"a profile's rules are Rules, got {a_value(rule)}"
         raise TypeError(msg)
-    ident: object = rule.id  # a Rule's fields are not checked at construction
+    ident = _non_empty(rule.id, "a rule's id is a non-empty str such as 'gpu.chat.cap'")
     message: object = rule.message
     check: object = rule.check
-    if not isinstance(ident, str) or not ident:
-        msg = f"a rule's id is a non-empty str such as 'gpu.chat.cap', got {ident!r}"
-        raise TypeError(msg)
     rule_endpoint(rule)
     if not callable(check):
         msg = f"rule {ident!r}: check is a function of the request's context, got {check!r}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
 from tokenprobs.models import TokenDistribution
 from tokenprobs.playground._fields import (
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = ["FORMAT", "Branch", "Request", "Session", "SessionError"]
+
+_JSON = TypeVar("_JSON", list[object], dict[str, object])
 
 FORMAT = "tokenprobs-playground/1"
 """The `format` of a saved session."""
@@ -107,14 +109,10 @@ def _messages(raw: object) -> tuple[tuple[str, str], ...]:
     """
     if raw is None:
         return ()
-    if not isinstance(raw, list):
-        msg = f"messages must be a list of {{role, content}} objects, got {shown(raw)}"
-        raise SessionError(msg)
+    messages = _must_be(raw, list, "messages must be a list of {role, content} objects")
     out = []
-    for k, message in enumerate(raw):
-        if not isinstance(message, dict):
-            msg = f"messages[{k}] must be a {{role, content}} object, got {shown(message)}"
-            raise SessionError(msg)
+    for k, item in enumerate(messages):
+        message = _must_be(item, dict, f"messages[{k}] must be a {{role, content}} object")
         where = f"messages[{k}]."
         out.append((text(message, "role", where=where), text(message, "content", where=where)))
     return tuple(out)
@@ -237,10 +235,7 @@ class Session:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             msg = f"not a saved session: its format is not {FORMAT!r}"
             raise SessionError(msg)
-        items = data.get("branches")
-        if not isinstance(items, list):
-            msg = f"branches must be a list of branches, got {shown(items)}"
-            raise SessionError(msg)
+        items = _must_be(data.get("branches"), list, "branches must be a list of branches")
         session = cls()
         for k, item in enumerate(items):
             branch = _branch(item, f"branches[{k}]")
@@ -251,6 +246,14 @@ class Session:
         _check_forks(session.branches)
         session.next_id = max(session.branches, default=0) + 1
         return session
+
+
+def _must_be(value: object, kind: type[_JSON], what: str) -> _JSON:
+    """`value` if it is a `kind` (a JSON list or object), else a SessionError: `what`, got ..."""
+    if not isinstance(value, kind):
+        msg = f"{what}, got {shown(value)}"
+        raise SessionError(msg)
+    return value
 
 
 def _saved_error(branch: Branch) -> dict[str, str] | None:
@@ -267,26 +270,20 @@ def _error(item: Mapping[str, object], where: str) -> dict[str, object] | None:
     raw = item.get("error")
     if raw is None:
         return None
-    if not isinstance(raw, dict):
-        msg = f"{where}error must be an object {{kind, message}}, got {shown(raw)}"
-        raise SessionError(msg)
+    error = _must_be(raw, dict, f"{where}error must be an object {{kind, message}}")
     at = f"{where}error."
     return {
         "t": "error",
-        "kind": text(raw, "kind", where=at),
-        "message": text(raw, "message", where=at),
+        "kind": text(error, "kind", where=at),
+        "message": text(error, "message", where=at),
     }
 
 
 def _branch(item: object, where: str) -> Branch:
     """One saved branch, each field checked (`where`: its path in the file, for the errors)."""
-    if not isinstance(item, dict):
-        msg = f"{where} must be an object, got {shown(item)}"
-        raise SessionError(msg)
+    item = _must_be(item, dict, f"{where} must be an object")
     request = item.get("request")
-    if not isinstance(request, dict):
-        msg = f"{where}.request must be an object (the page's form), got {shown(request)}"
-        raise SessionError(msg)
+    request = _must_be(request, dict, f"{where}.request must be an object (the page's form)")
     try:
         page = Request.from_page(request)
     except SessionError as exc:
@@ -306,11 +303,9 @@ def _branch(item: object, where: str) -> Branch:
 
 def _distribution(raw: object, where: str) -> TokenDistribution:
     """A saved answer, as `TokenDistribution.model_dump_json` wrote it."""
-    if not isinstance(raw, dict):
-        msg = f"{where} must be an object (a TokenDistribution), got {shown(raw)}"
-        raise SessionError(msg)
+    answer = _must_be(raw, dict, f"{where} must be an object (a TokenDistribution)")
     try:
-        return TokenDistribution.model_validate_json(json.dumps(raw))
+        return TokenDistribution.model_validate_json(json.dumps(answer))
     except (ValueError, RecursionError) as exc:
         msg = f"{where} is not a TokenDistribution as model_dump_json writes it: {exc}"
         raise SessionError(msg) from None
