@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from tokenprobs._said import a_type, among
+from tokenprobs._said import among, check_type
 from tokenprobs.distill._arrays import KDArrays
 from tokenprobs.distill._record import DistillError
 from tokenprobs.metrics._numeric import as_float
@@ -61,15 +61,6 @@ def _check_log_softmax(s_all: NDArray[np.float64]) -> None:
         raise DistillError(msg)
 
 
-def _check_targets(targets: object) -> None:
-    if not isinstance(targets, KDArrays):
-        msg = (
-            "targets must be the KDArrays of distill.to_arrays (or to_student_arrays(...).arrays), "
-            f"got {a_type(targets)}"
-        )
-        raise TypeError(msg)
-
-
 def topk_loss(
     student_logprobs: ArrayLike,
     targets: KDArrays,
@@ -109,7 +100,11 @@ def topk_loss(
             the probabilities must sum to 1 within 1%), a student vocabulary (`V`) too small
             for the largest target id, or `reverse` / `jsd` with `tail="raw"`.
     """
-    _check_targets(targets)
+    check_type(
+        targets,
+        KDArrays,
+        "targets must be the KDArrays of distill.to_arrays (or to_student_arrays(...).arrays)",
+    )
     s_all = as_float(student_logprobs, "student_logprobs", what="the student's (T, V) log-softmax")
     t_len = targets.target_ids.shape[0]
     if s_all.ndim != 2 or s_all.shape[0] != t_len:  # noqa: PLR2004
