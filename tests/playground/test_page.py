@@ -256,6 +256,43 @@ def test_stop_ends_an_answer_where_it_is_and_keeps_it(context, app_url, stub):
     assert page.locator("#messages .error").count() == 0
 
 
+def test_a_panel_opened_while_its_answer_arrives_gains_its_buttons_when_it_ends(
+    context, app_url, stub
+):
+    """The panel says "still arriving" without buttons, then, the answer whole, offers them."""
+    stub.delay = 0.5
+    page = _open(context, app_url)
+    page.fill("#prompt", "Say hello")
+    page.click("#run")
+    _until(page, "document.querySelector('article.branch .tx > [data-p]') !== null")
+    page.locator("article.branch .tx > [data-p]").nth(0).click()
+    page.wait_for_selector("#alternatives:not([hidden])")
+    assert page.locator("article.branch").get_attribute("data-done") is None  # still arriving
+    note = page.locator("#alt-note")
+    assert note.text_content() == "the answer is still arriving: branch when it is done"
+    assert page.locator("#alternatives .branch-here").count() == 0
+    _until(page, "document.querySelector('article.branch[data-done]') !== null")
+    _until(page, "document.querySelectorAll('#alternatives .branch-here').length > 0")
+    assert note.text_content().startswith("click \N{LEFT DOUBLE QUOTATION MARK}branch")
+    buttons = page.locator("#alternatives .branch-here")
+    assert buttons.count() == len(HOSTILE[0][2])  # each returned token, the sampled one too
+
+
+def test_a_closed_panel_stays_closed_when_its_answer_ends(context, app_url, stub):
+    """Closing the panel mid-answer is not undone by the answer finishing."""
+    stub.delay = 0.5
+    page = _open(context, app_url)
+    page.fill("#prompt", "Say hello")
+    page.click("#run")
+    _until(page, "document.querySelector('article.branch .tx > [data-p]') !== null")
+    page.locator("article.branch .tx > [data-p]").nth(0).click()
+    page.wait_for_selector("#alternatives:not([hidden])")
+    page.click("#alt-close")
+    _until(page, "document.querySelector('article.branch[data-done]') !== null")
+    time.sleep(0.3)  # time for a wrongly reopened panel's fetch to land
+    assert page.locator("#alternatives").is_hidden()
+
+
 def test_a_stopped_answer_is_compared_with_the_one_before(context, app_url, stub):
     """Compare is refreshed when Stop ends an answer, once the playground has seen it stop."""
     page = _open(context, app_url)

@@ -8,8 +8,10 @@ const $ = (id) => document.getElementById(id);
 // into the columns they opened, which a redraw would replace)
 // streams: each running answer's AbortController (a load stops them: their columns are gone)
 // instance: the playground's run the page last heard from (every response names it)
+// open: the position the alternatives panel shows ({col, cell, index}); drawn again when its
+// answer finishes, so the branch buttons come as soon as they can be used
 const state = { branches: new Map(), mode: "least-likely", config: null, running: 0, redraw: false, streams: new Set(),
-  instance: null };
+  instance: null, open: null };
 // What the browser test reads: when the last run's first token was drawn, how long frames took.
 const perf = (window.__tp = { firstTokenAt: null, frames: 0, longestFrameMs: 0, runs: 0 });
 
@@ -85,7 +87,7 @@ function retire() {
     col.status.textContent = "from before the playground restarted";
   }
   state.branches.clear();
-  $("alternatives").hidden = true; // an answer of before: its branch buttons would be refused
+  closeAlternatives(); // an answer of before: its branch buttons would be refused
   say("the playground restarted: it no longer has the answers drawn before, so their " +
     "alternatives, branches and export are gone (Save session keeps answers across restarts)", "error");
 }
@@ -201,8 +203,21 @@ async function consume(response, stream) {
     col.el.dataset.done = "1";
     setExport(col);
     if (col.status.textContent.endsWith("…")) col.status.textContent = col.status.textContent.slice(0, -1);
+    reopen(col);
   }
   refreshCompare();
+}
+
+// The panel, opened while `col` was arriving, drawn again now that its answer is whole
+function reopen(col) {
+  if (!$("alternatives").hidden && state.open && state.open.col === col && state.branches.get(col.meta.id) === col) {
+    openAlternatives(state.open);
+  }
+}
+
+function closeAlternatives() {
+  $("alternatives").hidden = true;
+  state.open = null;
 }
 
 function handle(ev, col) {
@@ -283,6 +298,7 @@ function stopped(col) {
   col.el.dataset.done = "1";
   col.status.textContent = col.n + " tokens · stopped";
   setExport(col);
+  reopen(col);
   refreshCompare();
 }
 
@@ -306,6 +322,7 @@ function cellOf(target) {
 
 async function openAlternatives(hit) {
   const { col, cell, index } = hit;
+  state.open = hit;
   document.querySelectorAll(".picked").forEach((el) => el.classList.remove("picked"));
   cell.classList.add("picked");
   const start = col.starts[index];
@@ -316,6 +333,7 @@ async function openAlternatives(hit) {
     sayError(data);
     return;
   }
+  if (state.open !== hit) return; // another position was opened, or the panel closed, meanwhile
   const panel = $("alternatives");
   $("alt-title").textContent = col.meta.label + " · position " + (stop - start > 1 ? start + "–" + (stop - 1) : start);
   const note = !col.done ? "the answer is still arriving: branch when it is done"
@@ -365,7 +383,7 @@ async function openAlternatives(hit) {
 }
 
 async function branch(col, position, alternative) {
-  $("alternatives").hidden = true;
+  closeAlternatives();
   $("messages").replaceChildren();
   perf.firstTokenAt = null;
   await streamed("/api/branch", { parent: col.meta.id, position, alternative, mode: state.mode });
@@ -504,7 +522,7 @@ async function load() {
   for (const stream of state.streams) stream.abort();
   state.redraw = false;
   // a panel of the replaced session: its buttons name a branch id the loaded one may reuse
-  $("alternatives").hidden = true;
+  closeAlternatives();
   $("messages").replaceChildren();
   redraw(data.branches);
   $("load").value = "";
@@ -554,7 +572,7 @@ async function init() {
   $("save").addEventListener("click", save);
   $("stop").addEventListener("click", stop);
   $("load").addEventListener("change", load);
-  $("alt-close").addEventListener("click", () => ($("alternatives").hidden = true));
+  $("alt-close").addEventListener("click", closeAlternatives);
   $("cmp-a").addEventListener("change", () => compare());
   $("cmp-b").addEventListener("change", () => compare());
   $("branches").addEventListener("click", (e) => {
