@@ -126,6 +126,28 @@ def test_a_second_tab_draws_an_answer_still_arriving_as_such(context, app_url, s
     _until(first, "document.querySelector('article.branch[data-done]') !== null")
 
 
+def test_a_tab_looked_at_again_draws_the_answers_another_tab_asked_for(context, app_url, stub):
+    """Back on a tab, the answers asked for in another since it was drawn are drawn too."""
+    second = _open(context, app_url)  # open before any answer: it draws none
+    assert second.locator("article.branch").count() == 0
+    stub.delay = 0.3
+    first = _open(context, app_url)
+    first.fill("#prompt", "Say hello")
+    first.click("#run")
+    _until(first, "document.querySelector('article.branch .tx > [data-p]') !== null")
+    visible = "document.dispatchEvent(new Event('visibilitychange'))"  # as a switch of tabs
+    second.evaluate(visible)
+    _until(second, "document.querySelector('article.branch .tx > [data-p]') !== null")
+    column = second.locator("article.branch")
+    assert "still arriving in another page" in column.locator(".status").text_content()
+    _until(first, "document.querySelector('article.branch[data-done]') !== null")
+    second.evaluate(visible)
+    _until(second, "document.querySelector('article.branch[data-done]') !== null")
+    assert column.locator(".tx > [data-p]").count() == len(HOSTILE)
+    assert column.locator(".status").text_content() == f"{len(HOSTILE)} tokens"
+    assert column.locator(".export").get_attribute("href").startswith("/api/branches/1/")
+
+
 def test_the_panel_says_why_a_position_offers_no_branch(context, app_url):
     """A position past a token sent without text has no branch button: the panel says why."""
     positions = [

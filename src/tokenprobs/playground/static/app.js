@@ -11,7 +11,7 @@ const $ = (id) => document.getElementById(id);
 // open: the position the alternatives panel shows ({col, cell, index}); drawn again when its
 // answer finishes, so the branch buttons come as soon as they can be used
 const state = { branches: new Map(), mode: "least-likely", config: null, running: 0, redraw: false, streams: new Set(),
-  instance: null, open: null };
+  instance: null, open: null, catching: false };
 // What the browser test reads: when the last run's first token was drawn, how long frames took.
 const perf = (window.__tp = { firstTokenAt: null, frames: 0, longestFrameMs: 0, runs: 0 });
 
@@ -502,6 +502,26 @@ async function redrawViews() {
   redraw(data.branches);
 }
 
+// Another page's answers: when this one is looked at again (and none of its own is arriving), it
+// draws the session anew if the playground holds other answers than those drawn, or holds them
+// further along (one that was arriving in another page)
+async function catchUp() {
+  if (document.visibilityState !== "visible" || state.running || state.catching) return;
+  state.catching = true;
+  try {
+    const r = await api("/api/views", { mode: state.mode });
+    if (!r.ok || state.running) return; // a restart: heard() has said so; a new answer: its own
+    const held = (await r.json()).branches;
+    const drawn = [...state.branches.values()].map((c) => c.meta.id + ":" + c.n + ":" + c.done);
+    const now = held.map((b) => b.id + ":" + (b.n || 0) + ":" + !b.running);
+    if (drawn.join(" ") === now.join(" ")) return;
+    closeAlternatives();
+    redraw(held);
+  } finally {
+    state.catching = false;
+  }
+}
+
 async function load() {
   const file = $("load").files[0];
   if (!file) return;
@@ -587,8 +607,11 @@ async function init() {
       openAlternatives(hit);
     }
   });
-  // the session's answers so far: a reload, or a second tab, shows what the playground holds
+  // the session's answers so far: a reload, or a second tab, shows what the playground holds,
+  // and a page looked at again catches up with the answers other pages asked for
   await redrawViews();
+  document.addEventListener("visibilitychange", catchUp);
+  window.addEventListener("focus", catchUp);
   document.body.dataset.ready = "1";
 }
 
