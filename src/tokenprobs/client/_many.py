@@ -15,17 +15,18 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any
 
+import openai
+
 from tokenprobs._counts import at_least_one
 from tokenprobs._listed import not_one_text
 from tokenprobs._said import a_type, check_flag
+from tokenprobs._urls import public_url
 from tokenprobs.client._call import acall, call
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
 from tokenprobs.client._request import Options, check_options
-from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy, out_of_quota
+from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy, could_not_connect, out_of_quota
 
 if TYPE_CHECKING:
-    import openai
-
     from tokenprobs._endpoints import Endpoint
     from tokenprobs.client._request import Prompt
     from tokenprobs.guards import GuardMode, GuardProfile
@@ -142,15 +143,16 @@ class _Job:
     def record(self, i: int, result: TokenDistribution | Exception) -> None:
         """Store a result in place (ignored once the run has returned).
 
-        A used-up quota (429 `insufficient_quota`) stops the sending: every prompt not yet
-        taken gets an error of its own saying so, and none of them is sent.
+        A used-up quota (429 `insufficient_quota`), or a server that could not be connected to
+        (after the retries), stops the sending: every prompt not yet taken gets an error of its
+        own saying so, and none of them is sent.
         """
         with self._lock:
             if self.stopped:
                 return
             self.results[i] = result
             unsent = range(0)
-            if out_of_quota(result):
+            if out_of_quota(result) or could_not_connect(result):
                 unsent = range(self._next, len(self.prompts))
                 for j in unsent:
                     self.results[j] = _not_sent(j, i, result)
@@ -163,20 +165,34 @@ class _Job:
             self.stopped = True
 
 
-def _not_sent(i: int, first: int, quota: openai.APIStatusError) -> openai.APIStatusError:
-    """Prompt `i`'s error when prompt `first`'s answer said the quota is used up.
+def _not_sent(
+    i: int, first: int, stopper: openai.APIStatusError | openai.APIConnectionError
+) -> openai.APIError:
+    """Prompt `i`'s error when prompt `first`'s request stopped the run.
 
-    It is the server's error class with its body (so `.code` is `insufficient_quota` too),
-    chained from the answer that stopped the run.
+    For a used-up quota, the server's error class with its body (so `.code` is
+    `insufficient_quota` too); for a server that could not be connected to, an
+    `APIConnectionError` naming it. Either is chained from the error that stopped the run.
     """
-    msg = (
-        f"prompt {i} was not sent: prompt {first}'s request was answered HTTP "
-        f"{quota.status_code} insufficient_quota (the API key's quota is used up), so "
-        "tokenprobs sent no further prompt; check the billing and usage limits of "
-        "the key's project, then send the prompts that failed again"
-    )
-    error = type(quota)(msg, response=quota.response, body=quota.body)
-    error.__cause__ = quota
+    error: openai.APIError
+    if isinstance(stopper, openai.APIStatusError):
+        msg = (
+            f"prompt {i} was not sent: prompt {first}'s request was answered HTTP "
+            f"{stopper.status_code} insufficient_quota (the API key's quota is used up), so "
+            "tokenprobs sent no further prompt; check the billing and usage limits of "
+            "the key's project, then send the prompts that failed again"
+        )
+        error = type(stopper)(msg, response=stopper.response, body=stopper.body)
+    else:
+        cause = stopper.__cause__
+        msg = (
+            f"prompt {i} was not sent: prompt {first}'s request could not connect to "
+            f"{public_url(stopper.request.url)} ({type(cause).__name__}: {cause}), after its "
+            "retries, so tokenprobs sent no further prompt; start the server or correct the "
+            "client's base_url, then send the prompts that failed again"
+        )
+        error = openai.APIConnectionError(message=msg, request=stopper.request)
+    error.__cause__ = stopper
     return error
 
 

@@ -145,6 +145,27 @@ def out_of_quota(exc: object) -> TypeGuard[openai.APIStatusError]:
     return isinstance(exc, openai.APIStatusError) and "insufficient_quota" in {exc.code, exc.type}
 
 
+def could_not_connect(exc: object) -> TypeGuard[openai.APIConnectionError]:
+    """Whether `exc` says no connection to the server could be made at all.
+
+    The SDK's `APIConnectionError` (or `APITimeoutError`) raised from its HTTP library's
+    `ConnectError` (refused, no such host, TLS) or `ConnectTimeout` (no answer to the
+    connection): not a timeout waiting for an answer, nor a connection lost mid-answer, which
+    one heavy prompt may meet on a server that is up.
+    """
+    if not isinstance(exc, openai.APIConnectionError):
+        return False
+    return any(
+        cls.__name__ in _NO_CONNECTION and cls.__module__.partition(".")[0] in _SDK_HTTP
+        for cls in type(exc.__cause__).__mro__
+    )
+
+
+_NO_CONNECTION = frozenset({"ConnectError", "ConnectTimeout"})
+_SDK_HTTP = frozenset({"httpx", "httpx2"})
+"""The SDK's HTTP library: `httpx2` under openai 3.x, `httpx` under 2.x (same class names)."""
+
+
 def is_retryable(exc: BaseException) -> bool:
     """Whether the SDK would retry this error (never a guard error, other 4xx, or no quota)."""
     if isinstance(exc, GuardError) or out_of_quota(exc):
