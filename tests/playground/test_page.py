@@ -76,6 +76,16 @@ def _until(page, expression, timeout=20.0):
         time.sleep(0.02)
 
 
+def _arriving(context, app_url, stub, delay=0.5):
+    """A page whose answer arrives a chunk per `delay` seconds, its first token drawn."""
+    stub.delay = delay
+    page = _open(context, app_url)
+    page.fill("#prompt", "Say hello")
+    page.click("#run")
+    _until(page, "document.querySelector('article.branch .tx > [data-p]') !== null")
+    return page
+
+
 def _run(page, model="stub"):
     page.fill("#model", model)
     page.fill("#prompt", "Say hello")
@@ -113,11 +123,7 @@ def test_a_reload_and_a_second_tab_show_the_sessions_answers(context, app_url):
 
 def test_a_second_tab_draws_an_answer_still_arriving_as_such(context, app_url, stub):
     """Another tab's answer still streaming is drawn as far as it came, not as finished."""
-    stub.delay = 0.5
-    first = _open(context, app_url)
-    first.fill("#prompt", "Say hello")
-    first.click("#run")
-    _until(first, "document.querySelector('article.branch .tx > [data-p]') !== null")
+    first = _arriving(context, app_url, stub)
     second = _open(context, app_url)
     column = second.locator("article.branch")
     assert column.get_attribute("data-done") is None
@@ -130,11 +136,7 @@ def test_a_tab_looked_at_again_draws_the_answers_another_tab_asked_for(context, 
     """Back on a tab, the answers asked for in another since it was drawn are drawn too."""
     second = _open(context, app_url)  # open before any answer: it draws none
     assert second.locator("article.branch").count() == 0
-    stub.delay = 0.3
-    first = _open(context, app_url)
-    first.fill("#prompt", "Say hello")
-    first.click("#run")
-    _until(first, "document.querySelector('article.branch .tx > [data-p]') !== null")
+    first = _arriving(context, app_url, stub, delay=0.3)
     visible = "document.dispatchEvent(new Event('visibilitychange'))"  # as a switch of tabs
     second.evaluate(visible)
     _until(second, "document.querySelector('article.branch .tx > [data-p]') !== null")
@@ -278,17 +280,19 @@ def test_stop_ends_an_answer_where_it_is_and_keeps_it(context, app_url, stub):
     assert page.locator("#messages .error").count() == 0
 
 
+def _panel_mid_answer(context, app_url, stub):
+    """A page whose answer is arriving slowly, its first token's alternatives panel open."""
+    page = _arriving(context, app_url, stub)
+    page.locator("article.branch .tx > [data-p]").nth(0).click()
+    page.wait_for_selector("#alternatives:not([hidden])")
+    return page
+
+
 def test_a_panel_opened_while_its_answer_arrives_gains_its_buttons_when_it_ends(
     context, app_url, stub
 ):
     """The panel says "still arriving" without buttons, then, the answer whole, offers them."""
-    stub.delay = 0.5
-    page = _open(context, app_url)
-    page.fill("#prompt", "Say hello")
-    page.click("#run")
-    _until(page, "document.querySelector('article.branch .tx > [data-p]') !== null")
-    page.locator("article.branch .tx > [data-p]").nth(0).click()
-    page.wait_for_selector("#alternatives:not([hidden])")
+    page = _panel_mid_answer(context, app_url, stub)
     assert page.locator("article.branch").get_attribute("data-done") is None  # still arriving
     note = page.locator("#alt-note")
     assert note.text_content() == "the answer is still arriving: branch when it is done"
@@ -302,13 +306,7 @@ def test_a_panel_opened_while_its_answer_arrives_gains_its_buttons_when_it_ends(
 
 def test_a_closed_panel_stays_closed_when_its_answer_ends(context, app_url, stub):
     """Closing the panel mid-answer is not undone by the answer finishing."""
-    stub.delay = 0.5
-    page = _open(context, app_url)
-    page.fill("#prompt", "Say hello")
-    page.click("#run")
-    _until(page, "document.querySelector('article.branch .tx > [data-p]') !== null")
-    page.locator("article.branch .tx > [data-p]").nth(0).click()
-    page.wait_for_selector("#alternatives:not([hidden])")
+    page = _panel_mid_answer(context, app_url, stub)
     page.click("#alt-close")
     _until(page, "document.querySelector('article.branch[data-done]') !== null")
     time.sleep(0.3)  # time for a wrongly reopened panel's fetch to land
