@@ -121,8 +121,17 @@ def test_a_reload_and_a_second_tab_show_the_sessions_answers(context, app_url):
         assert column.locator(".export").get_attribute("href").startswith("/api/branches/1/")
 
 
-def test_a_second_tab_draws_an_answer_still_arriving_as_such(context, app_url, stub):
-    """Another tab's answer still streaming is drawn as far as it came, not as finished."""
+def _whole(page):
+    """Assert the page's one column is the whole default answer, finished and exportable."""
+    column = page.locator("article.branch")
+    assert column.count() == 1
+    assert column.locator(".tx > [data-p]").count() == len(HOSTILE)
+    assert column.locator(".status").text_content() == f"{len(HOSTILE)} tokens"
+    assert column.locator(".export").get_attribute("href").startswith("/api/branches/1/")
+
+
+def test_a_second_tab_follows_an_answer_still_arriving_to_its_end(context, app_url, stub):
+    """Another tab's answer still streaming is drawn as far as it came, then as it arrives."""
     first = _arriving(context, app_url, stub)
     second = _open(context, app_url)
     column = second.locator("article.branch")
@@ -130,24 +139,35 @@ def test_a_second_tab_draws_an_answer_still_arriving_as_such(context, app_url, s
     assert "still arriving in another page" in column.locator(".status").text_content()
     assert not column.locator(".export").is_visible()
     _until(first, "document.querySelector('article.branch[data-done]') !== null")
+    _until(second, "document.querySelector('article.branch[data-done]') !== null")  # no reload
+    _whole(second)
+
+
+def test_a_panel_on_another_tabs_answer_stays_open_as_the_answer_arrives(context, app_url, stub):
+    """The panel opened on an answer arriving in another tab stays, and offers its buttons after."""
+    first = _arriving(context, app_url, stub)
+    second = _open(context, app_url)
+    second.locator("article.branch .tx > [data-p]").nth(0).click()
+    second.wait_for_selector("#alternatives:not([hidden])")
+    assert second.locator("#alternatives .branch-here").count() == 0
+    _until(first, "document.querySelector('article.branch[data-done]') !== null")
+    _until(second, "document.querySelectorAll('#alternatives .branch-here').length > 0")
+    assert second.locator("#alternatives").is_visible()
+    assert second.locator("#alt-title").text_content().endswith("position 0")
+    _whole(second)
 
 
 def test_a_tab_looked_at_again_draws_the_answers_another_tab_asked_for(context, app_url, stub):
     """Back on a tab, the answers asked for in another since it was drawn are drawn too."""
     second = _open(context, app_url)  # open before any answer: it draws none
     assert second.locator("article.branch").count() == 0
-    first = _arriving(context, app_url, stub, delay=0.3)
-    visible = "document.dispatchEvent(new Event('visibilitychange'))"  # as a switch of tabs
-    second.evaluate(visible)
-    _until(second, "document.querySelector('article.branch .tx > [data-p]') !== null")
-    column = second.locator("article.branch")
-    assert "still arriving in another page" in column.locator(".status").text_content()
+    first = _arriving(context, app_url, stub, delay=0.1)
     _until(first, "document.querySelector('article.branch[data-done]') !== null")
-    second.evaluate(visible)
+    time.sleep(0.5)
+    assert second.locator("article.branch").count() == 0  # nothing to watch: drawn when seen
+    second.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # a switch of tabs
     _until(second, "document.querySelector('article.branch[data-done]') !== null")
-    assert column.locator(".tx > [data-p]").count() == len(HOSTILE)
-    assert column.locator(".status").text_content() == f"{len(HOSTILE)} tokens"
-    assert column.locator(".export").get_attribute("href").startswith("/api/branches/1/")
+    _whole(second)
 
 
 def test_the_panel_says_why_a_position_offers_no_branch(context, app_url):

@@ -10,8 +10,9 @@ const $ = (id) => document.getElementById(id);
 // instance: the playground's run the page last heard from (every response names it)
 // open: the position the alternatives panel shows ({col, cell, index}); drawn again when its
 // answer finishes, so the branch buttons come as soon as they can be used
+// catching, watch: a look at the session's answers under way, and the next one due (catchUp)
 const state = { branches: new Map(), mode: "least-likely", config: null, running: 0, redraw: false, streams: new Set(),
-  instance: null, open: null, catching: false };
+  instance: null, open: null, catching: false, watch: null };
 // What the browser test reads: when the last run's first token was drawn, how long frames took.
 const perf = (window.__tp = { firstTokenAt: null, frames: 0, longestFrameMs: 0, runs: 0 });
 
@@ -399,7 +400,8 @@ function redraw(list) {
       drawSummary(col, b.summary);
     }
     if (b.running) { // still arriving for the page that asked (another tab): drawn as it was
-      col.status.textContent = (b.n || 0) + " tokens so far, still arriving in another page: reload to see it whole";
+      col.status.textContent = (b.n || 0) + " tokens so far, still arriving in another page";
+      col.elsewhere = true; // watched: drawn again as it arrives (watch)
       continue;
     }
     col.done = true;
@@ -409,6 +411,7 @@ function redraw(list) {
     if (b.error) sayError(b.error);
   }
   refreshCompare();
+  watch();
 }
 
 function refreshCompare() {
@@ -504,9 +507,18 @@ async function redrawViews() {
 
 // Another page's answers: when this one is looked at again (and none of its own is arriving), it
 // draws the session anew if the playground holds other answers than those drawn, or holds them
-// further along (one that was arriving in another page)
+// further along; while one drawn is arriving in another page, it looks again every WATCH_MS
+const WATCH_MS = 1000;
+
+function watch() {
+  clearTimeout(state.watch);
+  if ([...state.branches.values()].some((c) => c.elsewhere)) state.watch = setTimeout(catchUp, WATCH_MS);
+}
+
 async function catchUp() {
-  if (document.visibilityState !== "visible" || state.running || state.catching) return;
+  clearTimeout(state.watch);
+  if (document.visibilityState !== "visible" || state.catching) return; // hidden: until seen again
+  if (state.running) return watch(); // its own answer arriving: after it
   state.catching = true;
   try {
     const r = await api("/api/views", { mode: state.mode });
@@ -515,10 +527,16 @@ async function catchUp() {
     const drawn = [...state.branches.values()].map((c) => c.meta.id + ":" + c.n + ":" + c.done);
     const now = held.map((b) => b.id + ":" + (b.n || 0) + ":" + !b.running);
     if (drawn.join(" ") === now.join(" ")) return;
+    const open = !$("alternatives").hidden && state.open;
+    const at = open && { id: open.col.meta.id, index: open.index };
     closeAlternatives();
     redraw(held);
+    const col = at && state.branches.get(at.id); // the panel stays on its position, drawn anew
+    const cell = col && col.tx && col.tx.children[at.index];
+    if (cell) openAlternatives({ col, cell, index: at.index });
   } finally {
     state.catching = false;
+    watch();
   }
 }
 
