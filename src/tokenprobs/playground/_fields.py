@@ -122,15 +122,10 @@ def integer(
 
 
 def maybe_integer(
-    data: Mapping[str, object],
-    name: str,
-    lo: int = INT64[0],
-    hi: int = INT64[1],
-    *,
-    where: str = "",
+    data: Mapping[str, object], name: str, *bounds: int, where: str = ""
 ) -> int | None:
-    """`integer(...)`, or None when the field is missing or null."""
-    return None if data.get(name) is None else integer(data, name, lo, hi, where=where)
+    """`integer(data, name, *bounds, where=where)`, or None when the field is missing or null."""
+    return None if data.get(name) is None else integer(data, name, *bounds, where=where)
 
 
 def maybe_number(
