@@ -20,7 +20,7 @@ import openai
 from tokenprobs._counts import at_least_one
 from tokenprobs._listed import not_one_text
 from tokenprobs._said import a_type, check_flag
-from tokenprobs._urls import public_url
+from tokenprobs._urls import public_url, redact, url_secrets
 from tokenprobs.client._call import acall, call
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
 from tokenprobs.client._request import Options, check_options
@@ -184,10 +184,11 @@ def _not_sent(
         )
         error = type(stopper)(msg, response=stopper.response, body=stopper.body)
     else:
-        cause = stopper.__cause__
+        url = stopper.request.url
+        cause = redact(str(stopper.__cause__), url_secrets(str(url)))  # never seen holding one
         msg = (
             f"prompt {i} was not sent: prompt {first}'s request could not connect to "
-            f"{public_url(stopper.request.url)} ({type(cause).__name__}: {cause}), after its "
+            f"{public_url(url)} ({type(stopper.__cause__).__name__}: {cause}), after its "
             "retries, so tokenprobs sent no further prompt; start the server or correct the "
             "client's base_url, then send the prompts that failed again"
         )
