@@ -495,14 +495,18 @@ async function setMode() {
   await redrawViews();
 }
 
-async function redrawViews() {
+// The session's answers as the page draws them, or null on an error (said, unless `quiet`)
+async function views(quiet = false) {
   const r = await api("/api/views", { mode: state.mode });
   const data = await r.json();
-  if (!r.ok) {
-    sayError(data);
-    return;
-  }
-  redraw(data.branches);
+  if (r.ok) return data.branches;
+  if (!quiet) sayError(data);
+  return null;
+}
+
+async function redrawViews() {
+  const held = await views();
+  if (held) redraw(held);
 }
 
 // Another page's answers: when this one is looked at again (and none of its own is arriving), it
@@ -521,9 +525,8 @@ async function catchUp() {
   if (state.running) return watch(); // its own answer arriving: after it
   state.catching = true;
   try {
-    const r = await api("/api/views", { mode: state.mode });
-    if (!r.ok || state.running) return; // a restart: heard() has said so; a new answer: its own
-    const held = (await r.json()).branches;
+    const held = await views(true);
+    if (!held || state.running) return; // a restart: heard() has said so; a new answer: its own
     const drawn = [...state.branches.values()].map((c) => c.meta.id + ":" + c.n + ":" + c.done);
     const now = held.map((b) => b.id + ":" + (b.n || 0) + ":" + !b.running);
     if (drawn.join(" ") === now.join(" ")) return;
