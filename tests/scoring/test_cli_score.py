@@ -17,6 +17,7 @@ from tests.scoring.test_score import LOCAL, answer, echo_body, fake_logprob, wor
 from tokenprobs import cli
 from tokenprobs.cli import _score
 from tokenprobs.exceptions import ScoringError
+from tokenprobs.testing import no_sleep
 
 
 @pytest.fixture
@@ -150,6 +151,42 @@ def test_an_error_that_ends_the_run_is_redacted_too(monkeypatch, tmp_path, capsy
     path.write_text("The cat sat\n", encoding="utf-8")
     assert cli.main(["score", str(path), "--model", "tiny", "--base-url", LOCAL]) == cli.EXIT_INPUT
     assert capsys.readouterr().err == "tokenprobs: the server refused key ***. use a base model.\n"
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_texts_not_sent_name_the_lines_of_the_file(served, tmp_path, capsys, as_json):
+    """Texts not sent after a request could not connect name the file's lines, not indices.
+
+    Was: "prompt 2 was not sent: prompt 1's request ...", `score_many`'s count of the non-blank
+    texts from 0, which no row of the output shows: which line stopped the run was a riddle.
+    """
+
+    def refused_from_the_second(request: httpx.Request) -> httpx.Response:
+        if " the dog" in json.loads(request.content)["prompt"]:
+            refused = "[Errno 111] Connection refused"
+            raise httpx.ConnectError(refused, request=request)
+        return answer(request)
+
+    served.post("/completions").mock(side_effect=refused_from_the_second)
+    path = tmp_path / "texts.txt"
+    path.write_text(" sat on the mat\n\n the dog ran\n\n a bird\n the end\n", encoding="utf-8")
+    argv = ["score", str(path), "--model", "tiny", "--base-url", LOCAL, "--context", "The cat"]
+    argv += ["--concurrency", "1"]
+    with no_sleep():
+        code = cli.main(argv + ["--json"] * as_json)
+    assert code == cli.EXIT_SOME_FAILED
+    rows = capsys.readouterr().out.splitlines()
+    assert len(rows) == 4
+    scored = json.loads(rows[0])["logprob"] if as_json else float(rows[0].split("\t")[0])
+    assert scored == pytest.approx(sum(fake_logprob(t) for t in words(" sat on the mat")))
+    errors = [json.loads(r)["error"] if as_json else r.split("\t")[1] for r in rows[1:]]
+    assert errors[0].startswith("APIConnectionError: Connection error")  # the stopper, line 3
+    for error, line in zip(errors[1:], [5, 6], strict=True):
+        assert error.startswith(
+            f"APIConnectionError: line {line} was not sent: line 3's request could not connect "
+            f"to {LOCAL}"
+        )
+        assert "prompt" not in error.split("(")[0]
 
 
 def strict_json(line: str) -> dict:

@@ -36,6 +36,7 @@ from tokenprobs.cli._args import (
 from tokenprobs.cli._ask import CLI_RETRY, NO_KEY_MESSAGE, client_of, one_line
 from tokenprobs.cli._redact import secrets_of
 from tokenprobs.cli._views import EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE, written
+from tokenprobs.client._many import not_sent
 from tokenprobs.render import plural, visible
 from tokenprobs.scoring import score_many
 
@@ -83,7 +84,9 @@ def run_score(args: argparse.Namespace) -> int:
         UsageError: The base URL is malformed.
     """
     text = read_text(args.file, max_bytes=args.max_bytes, option="--max-bytes")
-    texts = [line for line in _LINE_BREAK.split(text) if line.strip()]
+    lines = _LINE_BREAK.split(text)
+    numbers = [n for n, line in enumerate(lines, 1) if line.strip()]  # each text's line
+    texts = [lines[n - 1] for n in numbers]
     if not texts:
         name = "standard input" if args.file == "-" else repr(args.file)
         msg = f"{name} has no text to score: every line is empty or blank (one text per line)"
@@ -105,15 +108,15 @@ def run_score(args: argparse.Namespace) -> int:
         )
     finally:
         client.close()
-    secrets = secrets_of(args, client)
+    errors = _errors(results, numbers, secrets_of(args, client))
 
     # on a terminal, a text's escape sequences are shown, not obeyed; a file or a pipe gets the
     # text as read (JSON escapes them itself)
     shown = _escaped if not args.json and sys.stdout.isatty() else _as_read
 
     def write() -> None:
-        for text, result in zip(texts, results, strict=True):
-            print(_line(shown(text), result, secrets, as_json=args.json))  # noqa: T201
+        for text, result, error in zip(texts, results, errors, strict=True):
+            print(_line(shown(text), result, error, as_json=args.json))  # noqa: T201
 
     written(write)  # what failed is said and returned though the reader closed the output
     not_run = sum(isinstance(r, CancelledError) for r in results)
@@ -128,8 +131,33 @@ def run_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _errors(
+    results: list[TokenDistribution | Exception], numbers: list[int], secrets: frozenset[str]
+) -> list[str | None]:
+    """Each failed text's error on one line (`None` for a text scored).
+
+    A text not sent because another's request stopped the run (a used-up quota, a server that
+    could not be connected to) names both by their line in the file, as the user sees them,
+    where `score_many` counts the texts from 0.
+    """
+    stoppers = {id(r): i for i, r in enumerate(results) if isinstance(r, Exception)}
+    errors: list[str | None] = []
+    for i, result in enumerate(results):
+        if not isinstance(result, Exception):
+            errors.append(None)
+            continue
+        error = one_line(result, secrets)
+        first = stoppers.get(id(result.__cause__))
+        said = f"{type(result).__name__}: {not_sent(i, first or 0)}"
+        if first is not None and error.startswith(said):
+            lines = f"line {numbers[i]} was not sent: line {numbers[first]}'s request"
+            error = f"{type(result).__name__}: {lines}{error[len(said) :]}"
+        errors.append(error)
+    return errors
+
+
 def _line(
-    text: str, result: TokenDistribution | Exception, secrets: frozenset[str], *, as_json: bool
+    text: str, result: TokenDistribution | Exception, error: str | None, *, as_json: bool
 ) -> str:
     """One output line: the error in the text's place, or its sum, token count and perplexity.
 
@@ -139,8 +167,8 @@ def _line(
     """
     if isinstance(result, Exception):
         if as_json:
-            return json.dumps({"text": text, "error": one_line(result, secrets)})
-        return f"error\t{one_line(result, secrets)}\t{text}"
+            return json.dumps({"text": text, "error": error})
+        return f"error\t{error}\t{text}"
     scored = ~np.isnan(result.logprobs)
     tokens = int(scored.sum())
     total = float(result.logprobs[scored].sum()) if tokens else math.nan

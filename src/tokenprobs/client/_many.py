@@ -155,7 +155,7 @@ class _Job:
             if out_of_quota(result) or could_not_connect(result):
                 unsent = range(self._next, len(self.prompts))
                 for j in unsent:
-                    self.results[j] = _not_sent(j, i, result)
+                    self.results[j] = _not_sent_error(j, i, result)
                 self._next = len(self.prompts)
         for failed in (isinstance(result, Exception), *(True for _ in unsent)):
             self.progress.advance(failed=failed)
@@ -165,7 +165,16 @@ class _Job:
             self.stopped = True
 
 
-def _not_sent(
+def not_sent(i: int, first: int) -> str:
+    """How prompt `i`'s error begins when prompt `first`'s request stopped the run.
+
+    The numbers are indices into the prompts (from 0); the CLI, whose users see lines, names
+    the lines instead (`tokenprobs.cli._score`).
+    """
+    return f"prompt {i} was not sent: prompt {first}'s request"
+
+
+def _not_sent_error(
     i: int, first: int, stopper: openai.APIStatusError | openai.APIConnectionError
 ) -> openai.APIError:
     """Prompt `i`'s error when prompt `first`'s request stopped the run.
@@ -177,7 +186,7 @@ def _not_sent(
     error: openai.APIError
     if isinstance(stopper, openai.APIStatusError):
         msg = (
-            f"prompt {i} was not sent: prompt {first}'s request was answered HTTP "
+            f"{not_sent(i, first)} was answered HTTP "
             f"{stopper.status_code} insufficient_quota (the API key's quota is used up), so "
             "tokenprobs sent no further prompt; check the billing and usage limits of "
             "the key's project, then send the prompts that failed again"
@@ -187,7 +196,7 @@ def _not_sent(
         url = stopper.request.url
         cause = redact(str(stopper.__cause__), url_secrets(str(url)))  # never seen holding one
         msg = (
-            f"prompt {i} was not sent: prompt {first}'s request could not connect to "
+            f"{not_sent(i, first)} could not connect to "
             f"{public_url(url)} ({type(stopper.__cause__).__name__}: {cause}), after its "
             "retries, so tokenprobs sent no further prompt; start the server or correct the "
             "client's base_url, then send the prompts that failed again"
