@@ -261,6 +261,8 @@ def get_token_distribution(
 
     Raises:
         GuardError: The API would refuse the request (also the SDK's `BadRequestError`).
+        TypeError: A keyword argument the installed SDK's `create()` does not take (a server's
+            own parameters go in `extra_body`), refused before any request.
         MissingAPIKeyError: No client was given and `OPENAI_API_KEY` is not set.
         openai.APIError: The call failed (after retries), unchanged.
         MissingLogprobsError: The response carries no logprobs.

@@ -23,6 +23,7 @@ from tokenprobs._said import a_type, check_flag
 from tokenprobs._urls import public_url, redact, url_secrets
 from tokenprobs.client._call import acall, call
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
+from tokenprobs.client._kwargs import check_create_kwargs
 from tokenprobs.client._request import Options, check_options
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy, could_not_connect, out_of_quota
 
@@ -103,6 +104,7 @@ class _Job:
         concurrency = at_least_one(concurrency, "concurrency", " (requests in flight)")
         check_flag(progress, "progress", "a progress bar on stderr when it is a terminal")
         check_options(model=options.model, endpoint=options.endpoint, guards=options.guards)
+        check_create_kwargs(options.endpoint, options.create_kwargs)
         if options.create_kwargs.get("stream"):
             msg = "stream=True is for one prompt: use get_token_distribution(..., stream=True)"
             raise TypeError(msg)
@@ -247,6 +249,8 @@ def get_token_distributions(
 
     Raises:
         MissingAPIKeyError: No client was given and `OPENAI_API_KEY` is not set.
+        TypeError: A keyword argument the installed SDK's `create()` does not take, refused once
+            before any request.
     """
     sdk = sync_client(client, retry)
     options = Options(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeAlias, get_args
 
 from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
 from tokenprobs._said import a_type, among, check_flag
+from tokenprobs.client._kwargs import check_create_kwargs
 from tokenprobs.guards import GuardMode, check_request, detected_server
 from tokenprobs.guards._shape import check_model
 
@@ -330,6 +331,7 @@ class Options:
             endpoint=self.endpoint,
             create_kwargs=self.create_kwargs,
         )
+        check_create_kwargs(self.endpoint, self.create_kwargs)
         if stream:
             params["stream"] = True
         guard(self.endpoint, params, base_url=self.base_url, mode=self.guards, profile=self.profile)
