@@ -35,6 +35,15 @@ REASONING = [
     (" 7", 0.6, [(" 7", 0.6), (" 8", 0.3), (" 6", 0.1)]),
 ]
 
+UNNAMED = [
+    ("There", 1.0, []),
+    (" are", 1.0, []),
+    (" 3", 0.9, [(" 3", 0.9), (" 2", 0.1)]),
+    (" issues", 1.0, []),
+    (", so", 1.0, []),
+    (" 7", 0.6, [(" 7", 0.6), (" 8", 0.3), (" 6", 0.1)]),
+]
+
 SCORED = [("Score", 1.0, []), (": ", 1.0, []), ("7", 0.5, [("7", 0.5), ("8", 0.5)])]
 EIGHT_NINE = [("8", 0.5), ("9", 0.5)]
 
@@ -46,7 +55,55 @@ ROWS = [
         7 * 0.6 + 8 * 0.3 + 6 * 0.1,
         id="deepeval-reads-the-final-score-not-reasoning",
     ),
-    pytest.param(REASONING, {"at": "first"}, 3 * 0.9 + 2 * 0.1, id="first-score-when-asked"),
+    pytest.param(UNNAMED, {"at": "first"}, 3 * 0.9 + 2 * 0.1, id="first-score-when-asked"),
+    pytest.param(UNNAMED, {}, 7 * 0.6 + 8 * 0.3 + 6 * 0.1, id="last-number-when-none-is-named"),
+    pytest.param(REASONING, {"at": "first"}, 7 * 0.6 + 8 * 0.3 + 6 * 0.1, id="first-named-score"),
+    pytest.param(
+        [*SCORED, (". Reason: misses ", 1.0, []), ("2", 0.9, [("2", 0.9), ("3", 0.1)])],
+        {},
+        7.5,
+        id="a-digit-of-the-reason-after-the-score-is-not-read",
+    ),
+    pytest.param(
+        [
+            ('{"score": ', 1.0, []),
+            ("8", 0.5, EIGHT_NINE),
+            (', "reason": "The answer misses ', 1.0, []),
+            ("2", 0.9, [("2", 0.9), ("3", 0.1)]),
+            (' facts."}', 1.0, []),
+        ],
+        {},
+        8.5,
+        id="json-score-then-reason",
+    ),
+    pytest.param(
+        [
+            ('{"helpfulness": ', 1.0, []),
+            ("8", 0.5, EIGHT_NINE),
+            (', "why": "2 facts are missing"}', 1.0, []),
+        ],
+        {},
+        8.5,
+        id="a-keys-value-before-a-number-in-prose",
+    ),
+    pytest.param(
+        [("I give it a score of ", 1.0, []), ("8", 0.5, EIGHT_NINE), (".", 1.0, [])],
+        {},
+        8.5,
+        id="a-score-of-8-is-no-denominator",
+    ),
+    pytest.param(
+        [
+            ("**Rating:** ", 1.0, []),
+            ("8", 0.5, EIGHT_NINE),
+            (" (", 1.0, []),
+            ("2", 1.0, []),
+            (" minor issues)", 1.0, []),
+        ],
+        {},
+        8.5,
+        id="markdown-rating",
+    ),
     pytest.param(
         [("7", 0.5, [("7", 0.5), ("8", 0.25), ("The", 0.25)])],
         {},

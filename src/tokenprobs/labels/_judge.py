@@ -117,8 +117,9 @@ def _scale(scale: Iterable[float] | Mapping[str, float]) -> dict[str, float]:
     return values
 
 
-_BOUND_BEFORE = re.compile(r"(?:\bout\s+of|\bof|\d\s*(?:-|\u2013|\bto))\s*\Z", re.IGNORECASE)
-"""What makes the number after it a bound of the scale: `out of 10`, `of 10`, `1-10`, `1 to 10`."""
+_BOUND_BEFORE = re.compile(r"(?:\bout\s+of|\d\s*(?:of|-|\u2013|\bto))\s*\Z", re.IGNORECASE)
+"""What makes the number after it a bound of the scale: `out of 10`, `7 of 10`, `1-10`, `1 to 10`
+(not "a score of 8")."""
 _BOUND_AFTER = re.compile(r"\s*(?:-|\u2013|to\b)\s*\d", re.IGNORECASE)
 """What makes the number before it the low end of a range: `1-10`, `1 to 10`."""
 
@@ -131,11 +132,29 @@ def _is_bound(text: str, start: int, end: int) -> bool:
     )
 
 
+_NAMED = re.compile(
+    r"\b(?:score|rating|grade|rated|mark)s?\b[\"'*_]*\s*(?:[:=]|\bis\b|\bof\b|\bat\b)?"
+    r"[\s\"'*_:]*\Z",
+    re.IGNORECASE,
+)
+"""What names the number after it a score: `Score: 8`, `"score": 8`, `**Rating:** 4`,
+`score is 8`, `a score of 8`, `rated 8`."""
+_KEYED = re.compile(r"[:=][\s\"'*_]*\Z")
+"""What makes the number after it the value of a key: `Helpfulness: 4`, `"overall": 4`..."""
+_KEYED_END = re.compile(r"[\s\"'*_]*+(?![^\W\d_])")
+"""... where no word follows it (`"why": "2 facts are missing"` is prose)."""
+_BEFORE = 32
+"""How many characters before a number are read to tell whether something names it."""
+
+
 def _find(d: TokenDistribution, names: Iterable[str], *, last: bool, case_sensitive: bool) -> Char:
     """The offset of the last (or first) score written that is not a bound of the scale.
 
     A denominator (`7 out of 10`, `7/10`, `7 of 10`) or the end of a range (`1-10`, `1 to
-    10`) says what the scale is, not the score: "Score: 7 out of 10" is a 7.
+    10`) says what the scale is, not the score: "Score: 7 out of 10" is a 7. A number named a
+    score (`Score: 8`, `"score": 8`) is read before any other, then one that is a key's value
+    (`Helpfulness: 4`), then any: "Score: 8. Reason: misses 2 facts" is an 8, and so is
+    `{"score": 8, "reason": "misses 2 facts"}`.
     """
     alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     pattern = re.compile(
@@ -143,6 +162,13 @@ def _find(d: TokenDistribution, names: Iterable[str], *, last: bool, case_sensit
     )
     text = d.text
     found = [m for m in pattern.finditer(text) if not _is_bound(text, m.start(), m.end())]
+
+    def before(m: re.Match[str], what: re.Pattern[str]) -> bool:
+        return what.search(text[max(0, m.start() - _BEFORE) : m.start()]) is not None
+
+    named = [m for m in found if before(m, _NAMED)]
+    keyed = [m for m in found if before(m, _KEYED) and _KEYED_END.match(text, m.end())]
+    found = named or keyed or found
     if not found:
         msg = (
             f"no score of the scale ({', '.join(names)}) in the text (a denominator or a "
@@ -206,7 +232,10 @@ def expected_score(
             so a digit in the reasoning before it is not read), `"first"`, or any `at=` of
             `Labels.probs` (a position, a `Char` offset, a JSON key). For `"last"` and
             `"first"` a number that states the scale is not a score: a denominator (`7 out of
-            10`, `7 of 10`, `7/10` read 7) or a range's ends (`1-10`, `1 to 10`).
+            10`, `7 of 10`, `7/10` read 7) or a range's ends (`1-10`, `1 to 10`); and a number
+            named a score (`Score: 8`, `"score": 8`, `Rating: 4`, `a score of 8`) is read
+            before any other, then a key's value (`Helpfulness: 4`), so a digit in a reason
+            written after the score (`Score: 8. Reason: misses 2 facts`) is not read either.
         case_sensitive: Whether letter grades must match case.
 
     Returns:
