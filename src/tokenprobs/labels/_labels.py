@@ -129,8 +129,9 @@ class Labels(Exact):
             d: One output's distribution.
             at: The answer position: `None` (the first content-bearing generated position: not
                 whitespace, quotes, markdown emphasis such as `**` that starts no label, or a
-                control token), a position, a `Char(offset)` into `d.text`, or a JSON key
-                whose string value is the answer.
+                control token; past reasoning tokens the content does not hold, or a leading
+                `<think>...</think>` block), a position, a `Char(offset)` into `d.text`, or a
+                JSON key whose string value is the answer.
 
         Returns:
             A `LabelResult`: `.probs` (normalised over the labels), `.raw`, `.unmatched`,
@@ -138,7 +139,9 @@ class Labels(Exact):
             `.label`, `.margin`.
 
         Raises:
-            LabelPositionError: If `at` names no position of `d`.
+            LabelPositionError: If `at` names no position of `d`; with `at=None`, also if a
+                `<think>` block is never closed or the answer is JSON (the message names its
+                keys for `at=`).
             TypeError: If `d` is not a `TokenDistribution` (a raw response: `tp.parse` it).
         """
         out = self.probs_many([expect_distribution(d, "Labels.probs(d)")], at=at)[0]

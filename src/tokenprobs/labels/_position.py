@@ -55,7 +55,8 @@ class Char(_Offset):
 
 
 At = int | Char | str | None
-"""`None` (the first content-bearing position), a position, a `Char` offset, or a JSON key."""
+"""`None` (the answer's first content-bearing position), a position, a `Char` offset, or a JSON
+key."""
 
 
 class LabelPositionError(TokenprobsError, ValueError):
@@ -82,17 +83,71 @@ def _decoration(text: str, norm: Normaliser) -> bool:
 
 
 def _first_content(d: TokenDistribution, norm: Normaliser) -> int:
-    for i in range(len(d)):
+    for i in range(_answer_start(d), len(d)):
         text, partial = decode(token_bytes(d, i))
         if partial:
             return i
         if norm.normalise(text).strip() and not is_special(text) and not _decoration(text, norm):
+            if text.lstrip()[:1] in ("{", "[") and norm.classify(text).kind is Kind.NONE:
+                raise LabelPositionError(_json_answer(d, i))
             return i
     msg = (
         f"no content-bearing position in {len(d)} tokens (all whitespace, quotes, markdown "
         "emphasis or control tokens): pass at= a position, a Char offset or a JSON key"
     )
     raise LabelPositionError(msg)
+
+
+_THINK_OPEN = re.compile(r"\s*<think>")
+_THINK_CLOSE = "</think>"
+
+
+def _answer_start(d: TokenDistribution) -> int:
+    """The first position the answer can be at: after any reasoning the logprobs also cover.
+
+    A server that returns the reasoning's tokens in `logprobs.content` but only the answer as
+    `message.content` (sglang, vLLM's reasoning parsers): the answer's first position, where
+    the text ends with the content, else the first token that is part of it. A `<think>` block
+    the content itself opens with (no reasoning parser): the first position after it.
+
+    Raises:
+        LabelPositionError: The `<think>` block is not closed: the answer was cut before it.
+    """
+    text, content = d.text, d.content
+    if content is not None and not d.text_matches_content and (answer := content.strip()):
+        offset = text.rfind(answer)
+        if offset >= 0 and not text[offset + len(answer) :].strip():
+            return _char(d, offset)
+        inside = np.flatnonzero(d.in_content)
+        return int(inside[0]) if len(inside) else 0
+    if opened := _THINK_OPEN.match(text):
+        closed = text.find(_THINK_CLOSE, opened.end())
+        if closed < 0:
+            msg = (
+                f"the answer is still reasoning: its <think> block is not closed within {len(d)} "
+                "tokens, so no answer was written (raise max_tokens, or pass at= a position)"
+            )
+            raise LabelPositionError(msg)
+        after = closed + len(_THINK_CLOSE)
+        return _char(d, after) if after < len(text) else len(d)
+    return 0
+
+
+def _json_answer(d: TokenDistribution, i: int) -> str:
+    """Why a JSON answer has no label at its first position, and which keys `at=` may name."""
+    offset = int(d.char_spans()[i, 0])
+    keys = list(dict.fromkeys(re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', d.text[offset:])))
+    if not keys:
+        return (
+            f"the answer is JSON, whose first token ({d.tokens[i]!r}, position {i}) is no label: "
+            "pass at= the position or Char offset of the label"
+        )
+    shown = ", ".join(map(repr, keys[:6])) + (", ..." if len(keys) > 6 else "")  # noqa: PLR2004
+    return (
+        f"the answer is a JSON object (keys {shown}), whose first token ({d.tokens[i]!r}, "
+        f"position {i}) is no label: pass at= the key whose value is the label, "
+        f"e.g. at={keys[0]!r}"
+    )
 
 
 def _char(d: TokenDistribution, offset: int) -> int:
