@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import warnings
 
 import httpx
@@ -199,6 +200,109 @@ def test_alternatives_that_are_not_the_top_k_parse_with_a_warning(entries, warns
     else:
         assert said == []
     assert d.logprobs.tolist() == [entries[0][1]]  # kept as sent
+
+
+CERTAIN = [(t, 0.0) for t in ("The", " answer", " is", " yes", ",", " of", " course", ".")]
+
+
+def _said(body):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        d = tp.parse(body)
+    return d, [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize(
+    ("positions", "says"),
+    [
+        pytest.param(
+            [(t, lp, [(t, lp), ("x", -9999.0), ("y", -9999.0)]) for t, lp in CERTAIN],
+            "every other alternative is the -9999 sentinel",
+            id="deepseek-sentinels",
+        ),
+        pytest.param(
+            [(t, lp, [(t, lp)]) for t, lp in CERTAIN],
+            "the only alternative is the sampled token, at probability 1: the server likely "
+            "applied top_p",
+            id="tgi-top_p-collapsed",
+        ),
+    ],
+)
+def test_a_whole_answer_at_probability_one_is_placeholders(positions, says):
+    """Eight positions in a row at probability 1 and nothing else returned: a server's doing."""
+    d, said = _said(testing.chat_completion(positions))
+    assert len(said) == 1
+    assert said[0].startswith("choice 0: all 8 logprobs are 0 or -9999")
+    assert says in said[0]
+    assert d.logprobs.tolist() == [0.0] * 8  # kept as sent
+
+
+@pytest.mark.parametrize(
+    "positions",
+    [
+        pytest.param([("Yes", 0.0, [("Yes", 0.0), ("No", -9999.0)])], id="one-certain-token"),
+        pytest.param([(t, lp, [(t, lp)]) for t, lp in CERTAIN[:7]], id="seven-forced-tokens"),
+        pytest.param(
+            [(t, lp, [(t, lp), ("x", -20.0)]) for t, lp in CERTAIN], id="a-real-alternative"
+        ),
+    ],
+)
+def test_a_few_certain_tokens_are_no_placeholders(positions):
+    """A confident one-token answer, or alternatives with real values, give no warning."""
+    _, said = _said(testing.chat_completion(positions))
+    assert said == []
+
+
+def test_alternatives_repeating_a_token_are_counted_once():
+    """A token returned twice is one candidate (as every measure counts it): 0.8 is no excess."""
+    twice = [
+        ("a", math.log(0.5), [("a", math.log(0.5)), ("a", math.log(0.5)), ("b", math.log(0.3))])
+    ]
+    d, said = _said(testing.chat_completion(twice))
+    assert said == []
+    assert d.tail_mass[0] == pytest.approx(0.2)
+    thrice = [
+        ("a", math.log(0.5), [("a", math.log(0.5)), ("b", math.log(0.4)), ("c", math.log(0.3))])
+    ]
+    _, said = _said(testing.chat_completion(thrice))
+    assert len(said) == 1
+    assert "sum to 1.2000" in said[0]
+
+
+def _with_content(positions, content):
+    body = testing.chat_completion(positions)
+    body["choices"][0]["message"]["content"] = content
+    return body
+
+
+def test_logprobs_for_a_fragment_of_the_answer_warn():
+    """A stream whose later chunks lost their logprobs: perplexity would describe 2 tokens."""
+    d, said = _said(
+        _with_content([("The", -0.1, []), (" sky", -0.2, [])], "The sky is blue today.")
+    )
+    assert len(said) == 1
+    assert said[0].startswith("choice 0: the logprobs cover 7 of the content's 22 characters")
+    assert "fragment of the answer" in said[0]
+    assert d.tokens == ["The", " sky"]
+
+
+@pytest.mark.parametrize(
+    ("positions", "content"),
+    [
+        pytest.param(
+            [("<think>", -0.1, []), ("hm", -0.1, []), ("</think>", -0.1, []), ("Yes", -0.2, [])],
+            "Yes",
+            id="reasoning-tokens-beyond-the-content",
+        ),
+        pytest.param([("Yes", -0.2, []), ("<|im_end|>", -0.1, [])], "Yes", id="an-eos-token"),
+        pytest.param([("Yes", -0.2, [])], "<reasoning></reasoning>Yes", id="a-servers-wrapper"),
+        pytest.param([("Yes", -0.2, [])], "Yes\n", id="trailing-whitespace"),
+    ],
+)
+def test_tokens_the_content_lacks_or_markup_are_no_fragment(positions, content):
+    """Tokens beyond the content, or markup and whitespace no token has, are no missing answer."""
+    _, said = _said(_with_content(positions, content))
+    assert said == []
 
 
 def test_rounding_above_one_does_not_warn():

@@ -1,4 +1,7 @@
-"""Values that are not probabilities: placeholders (every logprob 0 or -9999) and impossible ones.
+"""Values that are not probabilities: placeholders, impossible ones, and a fragment's.
+
+Placeholders: every logprob 0 or -9999 (or, over a whole answer, probability 1 with nothing
+else returned). Impossible: above 1. A fragment's: logprobs for only a piece of the content.
 
 `parse` warns (`TokenprobsWarning`) rather than refuses: the tokens and text are still worth
 reading, but what is computed from the values (tail mass, bounds, `exact` flags) is not.
@@ -6,33 +9,119 @@ reading, but what is computed from the values (tail mass, bounds, `exact` flags)
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.exceptions import TokenprobsWarning
+from tokenprobs.exceptions import TokenprobsError, TokenprobsWarning
 
 if TYPE_CHECKING:
-    from tokenprobs.models import TokenDistribution
+    from numpy.typing import NDArray
+
+    from tokenprobs.models import Candidates, TokenDistribution
 
 __all__ = ["SLACK", "checked", "impossible", "not_the_top"]
 
 
 def checked(out: list[TokenDistribution]) -> list[TokenDistribution]:
-    """Warn about distributions whose values are placeholders (every one 0 or -9999, no alts)."""
+    """Warn about distributions whose values are placeholders, impossible, or cover a fragment."""
     for d in out:
-        lp = d.logprobs
-        if len(d) and not any(d.top_tokens) and bool(((lp == 0) | np.isneginf(lp)).all()):
-            msg = (
-                f"choice {d.choice}: all {len(d)} logprobs are 0 or -9999 and no alternatives "
-                "were returned: the server sent placeholder values that carry no probability "
-                "information (probs, entropy and perplexity mean nothing here)"
-            )
-            warnings.warn(msg, TokenprobsWarning, stacklevel=3)
-        elif len(d) and (why := impossible(d)):
+        if not len(d):
+            continue
+        if why := placeholder(d) or impossible(d):
+            warnings.warn(why, TokenprobsWarning, stacklevel=3)
+        if why := partial(d):
             warnings.warn(why, TokenprobsWarning, stacklevel=3)
     return out
+
+
+COLLAPSED = 8
+"""How many positions, each certain (probability 1, every other alternative the -9999 sentinel
+or none but the sampled token), make placeholder values rather than an answer forced token by
+token: one certain token happens (a confident "Yes"), eight in a row are a server's doing."""
+
+
+def placeholder(d: TokenDistribution) -> str | None:
+    """Why the values are placeholders, if they are: every position at probability 1 or 0.
+
+    Every logprob 0 or -9999 and no alternatives; or, over at least `COLLAPSED` positions, the
+    same with every other alternative the -9999 sentinel (DeepSeek), or with the sampled token
+    the only alternative, at probability 1 (a server that applied `top_p` before returning them:
+    TGI, Together). A few forced tokens can be certain; a whole answer is not.
+    """
+    lp = d.logprobs
+    if not bool(((lp == 0) | np.isneginf(lp)).all()):
+        return None
+    where = f"choice {d.choice}: all {len(d)} logprobs are 0 or -9999"
+    nothing = "(probs, entropy and perplexity mean nothing here)"
+    if not any(d.top_tokens):
+        return (
+            f"{where} and no alternatives were returned: the server sent placeholder values "
+            f"that carry no probability information {nothing}"
+        )
+    top = d.top_logprobs
+    if len(d) >= COLLAPSED and bool(((top == 0) | np.isneginf(top)).all()):
+        c = _distinct(d)  # the -9999 sentinel is no candidate; a repeated token is one
+        if c is None:
+            return None
+        if bool((c.counts <= 1).all()) and bool((c.logprobs[np.isfinite(c.logprobs)] == 0).all()):
+            if bool(np.isneginf(top).any()):
+                return (
+                    f"{where} and every other alternative is the -9999 sentinel: the server "
+                    f"sent placeholder values that carry no probability information {nothing}"
+                )
+            return (
+                f"{where} and at each position the only alternative is the sampled token, "
+                "at probability 1: the server likely applied top_p (or top_k) before "
+                "returning the alternatives (TGI and Together do), so they are what "
+                f"sampling kept, not the model's distribution {nothing}; ask with top_p=1"
+            )
+    return None
+
+
+def partial(d: TokenDistribution) -> str | None:
+    """Why the logprobs cover only part of the content, if they do.
+
+    The tokens, joined, are a shorter piece of `d.content`, and what the content has beyond
+    them is more than markup and whitespace (a harmony `<reasoning>` wrapper no token has is
+    legitimate). Tokens the content lacks (an EOS, control or reasoning tokens) or tokens that
+    are no text (`token_id:` strings) make no piece of it and never warn.
+    """
+    if d.source.startswith("completions"):  # an echo's text has the prompt; scoring checks it
+        return None
+    content, joined = d.content, "".join(d.tokens)
+    if not content or not joined or len(joined) >= len(content) or (at := content.find(joined)) < 0:
+        return None
+    rest = f"{content[:at]}\0{content[at + len(joined) :]}"
+    missing = sum(map(len, _MARKUP.sub("", rest).split()))
+    if not missing:
+        return None
+    return (
+        f"choice {d.choice}: the logprobs cover {len(joined)} of the content's {len(content)} "
+        f"characters ({missing} others are no position's): they are for a fragment of the "
+        "answer, likely a stream whose chunks lost their logprobs or a proxy, gateway or "
+        "framework that kept only some, so perplexity, entropy and the like describe that "
+        "fragment, not the answer"
+    )
+
+
+def _once(tokens: list[str], values: NDArray[np.float64]) -> float:
+    """The probabilities of a position's alternatives, each (token, value) pair counted once."""
+    pairs = {(t, float(v)) for t, v in zip(tokens, values.tolist(), strict=False) if v > -np.inf}
+    return float(sum(np.exp(v) for _, v in pairs))
+
+
+def _distinct(d: TokenDistribution) -> Candidates | None:
+    """`d.candidates`, or None when bytes it reads are malformed (an error raised when read)."""
+    try:
+        return d.candidates
+    except TokenprobsError:
+        return None
+
+
+_MARKUP = re.compile(r"<[^<>\0]*>|\0")
 
 
 SLACK = 1e-3
@@ -87,6 +176,10 @@ def _not_probabilities(d: TokenDistribution) -> str | None:
         high = np.flatnonzero(lp > SLACK)
         mass = np.exp(top).sum(axis=1) if top.ndim == 2 else np.zeros(len(d))  # noqa: PLR2004
     over = np.flatnonzero(mass > 1.0 + SLACK)
+    if over.size:  # an alternative returned twice (same token, same value) counts once
+        distinct = np.array([_once(d.top_tokens[t], top[t]) for t in over])
+        over, mass = over[distinct > 1.0 + SLACK], mass.copy()
+        mass[over] = distinct[distinct > 1.0 + SLACK]
     if not high.size and not over.size:
         return None
     if high.size:
