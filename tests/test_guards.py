@@ -237,7 +237,12 @@ CASES = [
     case(
         "responses.max_output_tokens.below_min",
         RESP,
-        {"model": "gpt-4o", "top_logprobs": 2, "max_output_tokens": 1},
+        {
+            "model": "gpt-4o",
+            "top_logprobs": 2,
+            "include": [INCLUDE],
+            "max_output_tokens": 1,
+        },
         err(
             400,
             "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, "
@@ -372,6 +377,12 @@ CASES = [
     ),
 ]
 WARNING_CASES = [
+    case(
+        "responses.top_logprobs.without_include",
+        RESP,
+        {"model": "gpt-4o", "top_logprobs": 3},
+        "top_logprobs=3 without include=.*returns no logprobs",
+    ),
     case(
         "completions.logprobs.clamped",
         COMPL,

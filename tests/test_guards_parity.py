@@ -76,7 +76,12 @@ REQUESTS = [
     (
         "responses.max_output_tokens.below_min",
         "responses",
-        {"model": "gpt-4o", "top_logprobs": 2, "max_output_tokens": 15},
+        {
+            "model": "gpt-4o",
+            "top_logprobs": 2,
+            "include": ["message.output_text.logprobs"],
+            "max_output_tokens": 15,
+        },
     ),
     (
         "responses.top_logprobs.above_cap",

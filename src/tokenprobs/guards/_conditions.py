@@ -173,6 +173,17 @@ def responses_reasoning(param: str) -> Check:
     return check
 
 
+def responses_top_without_include(ctx: Context) -> Fields | None:
+    """`top_logprobs` without the include that returns logprobs.
+
+    Not a reasoning model's (a 400 `responses_reasoning` raises), nor a negative one's.
+    """
+    value = _int(ctx, "top_logprobs")
+    if value is None or value < 0 or ctx.reasoning or INCLUDE_LOGPROBS in _include_list(ctx):
+        return None
+    return {"got": value}
+
+
 def echo_with_logprobs(ctx: Context) -> Fields | None:
     refused = ctx.family is not None and not ctx.family.echo_with_logprobs
     return {} if refused and ctx.params.get("echo") is True and ctx.given("logprobs") else None

@@ -23,6 +23,7 @@ from tokenprobs.guards._conditions import (
     not_boolean,
     not_integer,
     responses_reasoning,
+    responses_top_without_include,
     responses_unknown_include,
     responses_unknown_logprobs,
     server_cap,
@@ -297,6 +298,18 @@ RESPONSES_RULES: tuple[Rule, ...] = (
         trigger="`top_logprobs` (without that `include`) on a reasoning model",
         source=_CONFORMANCE,
     ),
+    Rule(
+        id="responses.top_logprobs.without_include",
+        trigger=f'`top_logprobs` without `include=["{INCLUDE_LOGPROBS}"]` (warning only)',
+        check=responses_top_without_include,
+        status=None,
+        message=f"top_logprobs={{got}} without include=['{INCLUDE_LOGPROBS}']: the Responses "
+        "API accepts it and returns no logprobs (each output_text's logprobs is []); add "
+        f"'{INCLUDE_LOGPROBS}' to include",
+        evidence="SPEC",
+        source="openapi.yaml: logprobs come only with that include (output_text.logprobs [] "
+        "in the spec's examples)",
+    ),
     _below_min(
         "responses.max_output_tokens.below_min",
         "max_output_tokens",
@@ -341,7 +354,9 @@ COMPLETIONS_RULES: tuple[Rule, ...] = (
         check=completions_clamped,
         status=None,
         message="logprobs={got} is above the documented maximum of 5: the API clamps it "
-        "silently (HTTP 200) and may return fewer alternatives per position than asked",
+        "silently (HTTP 200), to 5 as observed in 2021 or to 20 as gpt-3.5-turbo-instruct did "
+        "in 2026, so positions may hold fewer alternatives than asked "
+        "(len(d.top_tokens[i]) says how many came)",
         source="openai/openai-python #38 (clamped to 5, 2021); clamped to 20 (2026-08-28 note)",
     ),
 )
