@@ -57,7 +57,7 @@ test-openai2: $(VENV2)/.installed
 # only the framework tests (tests/frameworks/); TOKENPROBS_FRAMEWORKS=required makes a framework
 # that failed to install an error there, not a skipped module
 test-frameworks: $(VENVF)/.installed
-	@$(VENVF)/bin/python -c "import importlib.metadata as m; print(*(f'{d} {m.version(d)}' for d in ('langchain-openai', 'langchain-ollama', 'ollama', 'litellm', 'pydantic-ai-slim', 'dspy', 'openai')), sep=', ')"
+	@$(VENVF)/bin/python -c "import importlib.metadata as m; print(*(f'{d} {m.version(d)}' for d in ('langchain-openai', 'langchain-ollama', 'ollama', 'litellm', 'pydantic-ai-slim', 'dspy', 'google-genai', 'openai')), sep=', ')"
 	TOKENPROBS_FRAMEWORKS=required $(VENVF)/bin/pytest -m frameworks tests/frameworks $(PYTEST_ARGS)
 
 # what `pip install pytokenprobs` gets: the sdist, the wheel built from it, installed with no

@@ -339,3 +339,24 @@ def test_a_message_or_a_list_of_choices_says_what_to_pass():
             tp.parse(given)
     one, whole = tp.parse(chat.choices[0]), tp.parse(chat)  # one choice is still read
     assert (one.tokens, one.logprobs.tolist()) == (whole.tokens, whole.logprobs.tolist())
+
+
+def test_an_anthropic_message_says_its_api_returns_no_logprobs():
+    """Claude's `Message` has `type: "message"` too; it is no Responses output item."""
+    message = {
+        "id": "msg_01",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-5",
+        "content": [{"type": "text", "text": "Hi"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 8, "output_tokens": 2},
+    }
+    for given in (message, json.dumps(message)):
+        with pytest.raises(
+            tp.MissingLogprobsError, match="Anthropic's API returns no logprobs"
+        ) as e:
+            tp.parse(given)
+        assert not e.value.not_requested
+        assert "claude-sonnet-4-5" in str(e.value)

@@ -20,26 +20,32 @@ from tests.frameworks import _server
 # they ship is what the tests use.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
 
-_ALL = ("langchain_openai", "litellm", "pydantic_ai", "dspy", "langchain_ollama")
+_ALL = ("langchain_openai", "litellm", "pydantic_ai", "dspy", "langchain_ollama", "google.genai")
 _NEEDS = {
     "test_langchain.py": ("langchain_openai",),
     "test_langchain_completions.py": ("langchain_openai",),
     "test_litellm.py": ("litellm",),
-    "test_pydantic_ai.py": ("pydantic_ai",),
+    "test_pydantic_ai.py": ("pydantic_ai", "google.genai"),
     "test_dspy.py": ("dspy",),
     "test_ollama.py": ("langchain_ollama", "ollama", "litellm"),
+    "test_gemini.py": ("google.genai",),
     "test_integrations_page.py": _ALL,
     "test_detection.py": _ALL,
 }
 
+
+def _installed(module: str) -> bool:
+    """Whether `module` can be imported (`google.genai` without `google` is not)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 collect_ignore = (
     []
     if os.environ.get("TOKENPROBS_FRAMEWORKS") == "required"
-    else [
-        name
-        for name, modules in _NEEDS.items()
-        if any(importlib.util.find_spec(m) is None for m in modules)
-    ]
+    else [name for name, modules in _NEEDS.items() if not all(map(_installed, modules))]
 )
 
 
@@ -53,6 +59,8 @@ _THEIRS = [
     # LiteLLM's sync streaming leaves an event loop and its sockets for the garbage collector
     r"ignore:unclosed:ResourceWarning",
     r"ignore:Exception ignored in:pytest.PytestUnraisableExceptionWarning",
+    # google-genai's async client (pydantic-ai's GoogleModel) subclasses aiohttp's ClientSession
+    r"ignore:Inheritance class AiohttpClientSession from ClientSession:DeprecationWarning",
 ]
 
 

@@ -20,6 +20,7 @@ FRAMEWORKS = (
     "pydantic_ai",
     "dspy",
     "ollama",
+    "google.genai",
 )
 
 
@@ -32,8 +33,11 @@ def test_parsing_imports_no_framework():
         from tokenprobs.testing import chat_chunks, chat_completion, response, response_events, sse
         p = [("Hi", -0.1, [("Hi", -0.1), ("Hello", -2.0)])]
         ollama_line = {{"model": "m", "response": "Hi", "done": True, "logprobs": []}}
+        gemini = {{"candidates": [{{"content": {{"parts": [{{"text": "Hi"}}]}}, "logprobsResult":
+                   {{"chosenCandidates": [{{"token": "Hi", "logProbability": -0.1}}]}}}}]}}
         for shape in (chat_completion(p), chat_chunks(p), sse(chat_chunks(p)), response(p),
-                      response_events(p), [{{"text": "Hi", "logprobs": None}}], ollama_line):
+                      response_events(p), [{{"text": "Hi", "logprobs": None}}], ollama_line,
+                      gemini):
             try:
                 tp.parse(shape)
             except tp.TokenprobsError:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from tests.frameworks._bodies import BUILT_CHAT, RECORDED_CHAT
+from tests.frameworks._gemini_bodies import BODY as GEMINI_BODY
+from tests.frameworks._gemini_bodies import SSE as GEMINI_SSE
 from tests.frameworks._ollama_bodies import CHAT as OLLAMA_CHAT
 from tests.frameworks._ollama_bodies import without_bytes
 
@@ -43,6 +45,7 @@ REPLIES = {
     "pydantic-ai": [RECORDED_CHAT.body, BUILT_CHAT.stream],
     "DSPy": [RECORDED_CHAT.body, ANSWER],
     "Ollama": [OLLAMA_CHAT.lines, OLLAMA_CHAT.lines],
+    "Gemini": [GEMINI_BODY, GEMINI_SSE],
 }
 FIRST = {"Ollama": without_bytes(OLLAMA_CHAT.lines)}
 """What the example's `d` parses as, when not the first reply itself (the ollama client drops
@@ -60,6 +63,8 @@ def test_example_runs_and_parses_what_the_server_sent(server, monkeypatch, capsy
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
     monkeypatch.setenv("OLLAMA_HOST", server.root)
+    monkeypatch.setenv("GEMINI_API_KEY", "test-key")
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", server.root)
     for reply in REPLIES[name]:
         if isinstance(reply, list):
             server.reply_ndjson(reply)

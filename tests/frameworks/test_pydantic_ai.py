@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from google import genai
+from google.genai.types import HttpOptions
 from pydantic import BaseModel
 from pydantic_ai import Agent
 from pydantic_ai.direct import model_request_stream
 from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart
+from pydantic_ai.models.google import GoogleModel
 from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
+from pydantic_ai.providers.google import GoogleProvider
 from pydantic_ai.providers.openai import OpenAIProvider
 from tests.frameworks._bodies import BUILT_CHAT, BUILT_RESPONSES, CHAT, NO_LOGPROBS, RESPONSES
+from tests.frameworks._gemini_bodies import BODY as GEMINI_BODY
 
 import tokenprobs as tp
 from tokenprobs import testing
@@ -104,34 +109,69 @@ async def test_direct_stream_and_run_events_parse_as_the_sse_body(server):
 GEMINI_LOGPROBS = {
     "chosen_candidates": [{"log_probability": -0.1, "token": "Hi", "token_id": 5}],
     "top_candidates": [
-        {"candidates": [{"log_probability": -0.1, "token": "Hi", "token_id": 5}]},
+        {
+            "candidates": [
+                {"log_probability": -0.1, "token": "Hi", "token_id": 5},
+                {"log_probability": -2.4, "token": "Hello", "token_id": None},
+            ]
+        },
     ],
     "log_probability_sum": -0.1,
 }
 
 
-@pytest.mark.parametrize(
-    ("logprobs", "says"),
-    [
-        pytest.param(GEMINI_LOGPROBS, "Gemini's logprobs_result", id="gemini"),
-        pytest.param(5, r"expected a list, got an int \(5\)", id="not-a-list"),
-    ],
-)
+def test_a_google_model_run_parses_as_the_gemini_body(server):
+    """GoogleModel with `google_logprobs`: the run's response parses as the body it was sent."""
+    client = genai.Client(api_key="test-key", http_options=HttpOptions(base_url=server.root))
+    model = GoogleModel("gemini-2.0-flash", provider=GoogleProvider(client=client))
+    settings = {"google_logprobs": True, "google_top_logprobs": 2}
+    one = {**GEMINI_BODY, "candidates": GEMINI_BODY["candidates"][:1]}
+    server.reply(one)
+    result = Agent(model, model_settings=settings).run_sync("hi")
+    config = server.requests[-1].body["generationConfig"]
+    assert (config["responseLogprobs"], config["logprobs"]) == (True, 2)
+    d = tp.parse(result)
+    assert d == tp.parse(one)
+    assert d.finish_reason == "stop"
+    assert d.top_tokens == [["YES", "NO"], [" it", " is"]]
+
+
+def test_gemini_logprobs_result_in_provider_details_is_read():
+    """`provider_details['logprobs']` holding a `logprobs_result` is Gemini's: read as such."""
+    response = ModelResponse(
+        parts=[TextPart("Hi")],
+        provider_details={"logprobs": GEMINI_LOGPROBS, "finish_reason": "MAX_TOKENS"},
+        model_name="gemini-2.5-flash",
+    )
+    d = tp.parse(response)
+    assert (d.source, d.text, d.content, d.model) == ("gemini", "Hi", "Hi", "gemini-2.5-flash")
+    assert d.finish_reason == "length"
+    assert d.top_tokens == [["Hi", "Hello"]]
+    assert d.token_ids.tolist() == [5]
+    bad = {**GEMINI_LOGPROBS, "chosen_candidates": [{"log_probability": "x", "token": "Hi"}]}
+    response = ModelResponse(parts=[TextPart("Hi")], provider_details={"logprobs": bad})
+    with pytest.raises(tp.UnsupportedResponseError, match="a log-probability") as e:
+        tp.parse(response)
+    assert e.value.field == "provider_details['logprobs'].chosenCandidates[0].logProbability"
+
+
 @pytest.mark.parametrize("where", ["response", "part"])
-def test_logprobs_that_are_no_token_entries_are_named(logprobs, says, where):
+def test_logprobs_that_are_no_token_entries_are_named(where):
     """`provider_details['logprobs']` that is not a list of entries: a typed error naming it."""
     if where == "response":
         response = ModelResponse(
             parts=[TextPart("Hi")],
-            provider_details={"logprobs": logprobs},
+            provider_details={"logprobs": 5},
             model_name="gemini-2.5-flash",
         )
         field = "provider_details['logprobs']"
     else:
-        part = TextPart("Hi", provider_details={"logprobs": logprobs})
+        part = TextPart("Hi", provider_details={"logprobs": 5})
         response = ModelResponse(parts=[part], model_name="gemini-2.5-flash")
         field = "parts[0].provider_details['logprobs']"
-    with pytest.raises(tp.UnsupportedResponseError, match=says) as e:
+    with pytest.raises(
+        tp.UnsupportedResponseError, match=r"expected a list, got an int \(5\)"
+    ) as e:
         tp.parse(response)
     assert e.value.field == field
 

@@ -15,7 +15,7 @@ import pydantic_core
 
 from tokenprobs._gc import paused_gc
 from tokenprobs._said import a_type, a_value, among
-from tokenprobs.adapters import chat, completions, ollama, prompt, responses
+from tokenprobs.adapters import chat, completions, gemini, ollama, prompt, responses
 from tokenprobs.adapters._columns import columns_from_entries
 from tokenprobs.adapters._common import error_body, get
 from tokenprobs.adapters._plausible import checked
@@ -25,7 +25,7 @@ from tokenprobs.adapters._saved import saved_distribution
 from tokenprobs.adapters._tool_calls import chat_choices, each_choice, or_none_at_tool_call
 from tokenprobs.adapters.frameworks import parse_framework
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
-from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
+from tokenprobs.exceptions import APIResponseError, MissingLogprobsError, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
 
 __all__ = ["Part", "parse", "parse_all"]
@@ -52,6 +52,8 @@ def parse(
             `bytes`); a list or iterator of `ChatCompletionChunk` / legacy chunks / Responses
             stream events (or their dicts); raw SSE text or bytes; an Ollama `/api/chat` or
             `/api/generate` body, chunk or NDJSON stream (or the `ollama` client's answers); a
+            Gemini `generateContent` response (REST JSON or google-genai's
+            `GenerateContentResponse`, or a stream's list of them); a
             bare `logprobs` object or list of token entries; one `Choice` of a chat or legacy
             completion (`response.choices[0]`, or its dict); a `pathlib.Path` or an open file
             (text or binary) holding any of the text forms; an API error body (`{"error":
@@ -258,6 +260,8 @@ def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
         return completions.parse_choices(obj, choice=choice)
     if chunk_kind(obj) is not None:
         return _from_stream([obj], choice=choice, response=obj)
+    if gemini.looks_like(obj):
+        return gemini.parse_responses([obj], choice=choice, response=obj)
     if (one := _one_choice(obj)) is not None:
         return [one]
     batch = get(obj, "response")
@@ -268,6 +272,7 @@ def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
         if isinstance(body, dict) and (err := error_body(body)) is not None:
             raise err
         return _dispatch(body, choice=choice)
+    _refuse_anthropic(obj)
     _refuse_message(obj)
     bare_legacy = get(obj, "tokens") is not None and get(obj, "token_logprobs") is not None
     if bare_legacy or get(obj, "content", ...) is not ... or get(obj, "refusal", ...) is not ...:
@@ -278,6 +283,27 @@ def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
         "completion, Responses response, stream chunk, or logprobs object"
     )
     raise UnsupportedResponseError(msg)
+
+
+def _refuse_anthropic(obj: Any) -> None:  # noqa: ANN401
+    """An Anthropic Messages API response (`type: "message"`, `stop_reason`): no logprobs.
+
+    Raises:
+        MissingLogprobsError: Always for such a response: Claude's API returns none, so
+            nothing can ask for them.
+    """
+    if get(obj, "type") != "message" or get(obj, "stop_reason", ...) is ...:
+        return
+    msg = (
+        f"an Anthropic Messages API response (model {get(obj, 'model')!r}): Anthropic's API "
+        "returns no logprobs"
+    )
+    err = MissingLogprobsError(
+        msg,
+        hint="ask a model whose API returns them (OpenAI's, an OpenAI-compatible server such "
+        "as vLLM or llama.cpp, Ollama, Gemini with response_logprobs); see docs/compatibility.md",
+    )
+    raise err
 
 
 def _refuse_message(obj: Any) -> None:  # noqa: ANN401
@@ -342,6 +368,8 @@ def _from_items(
             "gives one distribution per choice), or one choice (response.choices[i])"
         )
         raise UnsupportedResponseError(msg)
+    if gemini.looks_like(first):  # a Gemini stream: its responses, each the next tokens
+        return gemini.parse_responses(items, choice=choice, response=response)
     if (kind := get(first, "object")) in ("chat.completion", "response"):
         msg = (
             f"a list of whole responses ({kind!r}), not the chunks of one stream: parse each "
@@ -354,6 +382,8 @@ def _from_items(
 def _from_stream(
     chunks: list[Any], *, choice: int | None, response: object, sse: SSE | None = None
 ) -> list[TokenDistribution]:
+    if chunks and gemini.looks_like(chunks[0]):  # streamGenerateContent?alt=sse
+        return gemini.parse_responses(chunks, choice=choice, response=response)
     acc = StreamAccumulator()
     for chunk in chunks:
         acc.feed(chunk)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tokenprobs.adapters import gemini
 from tokenprobs.adapters._columns import Columns, columns_from_entries
 from tokenprobs.adapters._common import seq
 from tokenprobs.adapters.frameworks._base import missing, only_choice, version
@@ -58,7 +59,18 @@ def parse_pydantic_ai(obj: Any, *, choice: int | None) -> list[TokenDistribution
     }
     if (logprobs := details.get("logprobs")) is not None:
         path = "provider_details['logprobs']"
-        cols = columns_from_entries(_entries(logprobs, path, response.model_name), path)
+        if isinstance(logprobs, dict) and "chosen_candidates" in logprobs:  # GoogleModel's
+            return [
+                gemini.parse_result(
+                    logprobs,
+                    path=path,
+                    content=content,
+                    finish_reason=finish,
+                    model=meta["model"],
+                    response=obj,
+                )
+            ]
+        cols = columns_from_entries(_entries(logprobs, path), path)
         return [cols.build("chat.stream" if stream else "chat", **meta)]
     cols = Columns()
     seen = chat_shaped = False
@@ -68,7 +80,7 @@ def parse_pydantic_ai(obj: Any, *, choice: int | None) -> list[TokenDistribution
             seen = True
             chat_shaped |= isinstance(lp, dict) and "content" in lp  # xAI's {"content": [...]}
             path = f"parts[{i}].provider_details['logprobs']"
-            cols.extend(columns_from_entries(_entries(lp, path, response.model_name), path))
+            cols.extend(columns_from_entries(_entries(lp, path), path))
     if not seen:
         raise _none(obj, response)
     if chat_shaped:
@@ -97,24 +109,15 @@ def _none(obj: Any, response: Any) -> Exception:  # noqa: ANN401
     return missing(what, hint=_hint(), endpoint="responses" if responses_api else None)
 
 
-def _entries(value: object, path: str, model: object) -> list[Any]:
+def _entries(value: object, path: str) -> list[Any]:
     """The OpenAI token entries a `provider_details['logprobs']` holds, else a typed error.
 
     A list of entries (OpenAI's models), or a logprobs object `{"content": [...]}` (xAI's).
+    (Gemini's `logprobs_result`, `GoogleModel`'s, is read by `adapters.gemini` before.)
 
     Raises:
-        UnsupportedResponseError: Gemini's `logprobs_result` (`GoogleModel` with
-            `google_logprobs`), which is no list of token entries; or any other non-list.
+        UnsupportedResponseError: Anything but a list of entries.
     """
-    if isinstance(value, dict) and "chosen_candidates" in value:
-        msg = (
-            f"holds Gemini's logprobs_result (GoogleModel with google_logprobs, model "
-            f"{model!r}: chosen_candidates / top_candidates), which tokenprobs does not read; "
-            "it reads the token entries of pydantic-ai's OpenAI models (OpenAIChatModel or "
-            "OpenAIResponsesModel, run with model_settings={'openai_logprobs': True, "
-            "'openai_top_logprobs': k})"
-        )
-        raise UnsupportedResponseError(msg, field=path)
     if isinstance(value, dict) and "content" in value:
         return seq(value["content"], f"{path}['content']") or []
     return seq(value, path) or []
