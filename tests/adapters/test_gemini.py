@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+from tests._gemini_bodies import CHUNKS
 
 import tokenprobs as tp
 
@@ -194,39 +195,6 @@ def test_thought_parts_are_not_the_answers_content():
     assert d.content == "Yes"
 
 
-STREAM = [
-    {
-        "candidates": [
-            {
-                "content": {"parts": [{"text": "YES"}], "role": "model"},
-                "logprobsResult": {
-                    "chosenCandidates": [token("YES", -0.1, 42)],
-                    "topCandidates": [
-                        {"candidates": [token("YES", -0.1, 42), token("NO", -2.5, 43)]}
-                    ],
-                },
-            }
-        ],
-        "modelVersion": "gemini-2.0-flash",
-    },
-    {
-        "candidates": [
-            {
-                "content": {"parts": [{"text": " it"}], "role": "model"},
-                "finishReason": "STOP",
-                "logprobsResult": {
-                    "chosenCandidates": [token(" it", -0.05, 7)],
-                    "topCandidates": [
-                        {"candidates": [token(" it", -0.05, 7), token(" is", -3.2, 9)]}
-                    ],
-                },
-            }
-        ],
-        "modelVersion": "gemini-2.0-flash",
-    },
-]
-
-
 @pytest.mark.parametrize(
     "form",
     [
@@ -240,7 +208,7 @@ STREAM = [
 )
 def test_a_stream_joins_its_responses_tokens(form):
     """StreamGenerateContent (a JSON array, or `alt=sse`): each response has the next tokens."""
-    d = tp.parse(form(STREAM))
+    d = tp.parse(form(CHUNKS))
     assert d.tokens == ["YES", " it"]
     assert d.text == d.content == "YES it"
     assert d.finish_reason == "stop"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from google import genai
 from google.genai import types
-from tests.frameworks._gemini_bodies import BODY, CHUNKS, SSE
+from tests._gemini_bodies import BODY, CHUNKS, SSE
 
 import tokenprobs as tp
 

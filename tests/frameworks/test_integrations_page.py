@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from tests._gemini_bodies import BODY as GEMINI_BODY
+from tests._gemini_bodies import SSE as GEMINI_SSE
 from tests.frameworks._bodies import BUILT_CHAT, RECORDED_CHAT
-from tests.frameworks._gemini_bodies import BODY as GEMINI_BODY
-from tests.frameworks._gemini_bodies import SSE as GEMINI_SSE
 from tests.frameworks._ollama_bodies import CHAT as OLLAMA_CHAT
 from tests.frameworks._ollama_bodies import without_bytes
 

@@ -85,6 +85,36 @@ def test_structured_output_include_raw(server, method):
     assert tp.parse(out) == tp.parse(body)
 
 
+@pytest.mark.parametrize("case", CHAT)
+def test_a_stored_message_parses_as_the_message(server, case):
+    """`message.model_dump()` (and its JSON, and a chunk's sum's): as the message itself."""
+    server.reply(case.body)
+    message = chat_model(server, logprobs=True, top_logprobs=2).invoke("hi")
+    expected = tp.parse(case.body)
+    for stored in (message.model_dump(), message.model_dump_json()):
+        d = tp.parse(stored)
+        assert d == expected
+        assert (d.model, d.finish_reason) == (expected.model, expected.finish_reason)
+    server.reply(case.stream)
+    chunks = list(chat_model(server, logprobs=True).stream("hi"))
+    total = chunks[0]
+    for c in chunks[1:]:
+        total += c
+    assert tp.parse(total.model_dump()) == tp.parse(case.stream).model_copy(
+        update={"source": "chat"}
+    )
+
+
+def test_a_stored_message_without_logprobs_names_the_option(server):
+    """A dumped answer asked without logprobs: the message's own error, not a shape error."""
+    server.reply(NO_LOGPROBS)
+    message = chat_model(server).invoke("hi")
+    with pytest.raises(
+        tp.MissingLogprobsError, match=r"AIMessage \(its model_dump\(\)\).*logprobs=True"
+    ):
+        tp.parse(message.model_dump_json())
+
+
 def test_no_logprobs_names_the_option(server):
     """A message asked without logprobs: the error names ChatOpenAI's logprobs option."""
     server.reply(NO_LOGPROBS)

@@ -8,13 +8,13 @@ from google.genai.types import HttpOptions
 from pydantic import BaseModel
 from pydantic_ai import Agent
 from pydantic_ai.direct import model_request_stream
-from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart
+from pydantic_ai.messages import ModelMessagesTypeAdapter, ModelRequest, ModelResponse, TextPart
 from pydantic_ai.models.google import GoogleModel
 from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
 from pydantic_ai.providers.google import GoogleProvider
 from pydantic_ai.providers.openai import OpenAIProvider
+from tests._gemini_bodies import BODY as GEMINI_BODY
 from tests.frameworks._bodies import BUILT_CHAT, BUILT_RESPONSES, CHAT, NO_LOGPROBS, RESPONSES
-from tests.frameworks._gemini_bodies import BODY as GEMINI_BODY
 
 import tokenprobs as tp
 from tokenprobs import testing
@@ -134,6 +134,17 @@ def test_a_google_model_run_parses_as_the_gemini_body(server):
     assert d == tp.parse(one)
     assert d.finish_reason == "stop"
     assert d.top_tokens == [["YES", "NO"], [" it", " is"]]
+
+
+def test_a_response_stored_as_data_says_how_to_rebuild_it(server):
+    """`ModelMessagesTypeAdapter.dump_python`'s response: refused with the rebuild, which works."""
+    server.reply(BUILT_CHAT.body)
+    result = agent(server, **SETTINGS).run_sync("hi")
+    data = ModelMessagesTypeAdapter.dump_python([result.response], mode="json")[0]
+    with pytest.raises(tp.UnsupportedResponseError, match=r"validate_python\(\[data\]\)\[0\]"):
+        tp.parse(data)
+    rebuilt = ModelMessagesTypeAdapter.validate_python([data])[0]
+    assert tp.parse(rebuilt) == tp.parse(BUILT_CHAT.body)
 
 
 def test_gemini_logprobs_result_in_provider_details_is_read():

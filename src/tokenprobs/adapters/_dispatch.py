@@ -23,7 +23,7 @@ from tokenprobs.adapters._raw import as_data, fast_parse, not_a_body, read_file,
 from tokenprobs.adapters._requested import with_requested
 from tokenprobs.adapters._saved import saved_distribution
 from tokenprobs.adapters._tool_calls import chat_choices, each_choice, or_none_at_tool_call
-from tokenprobs.adapters.frameworks import parse_framework
+from tokenprobs.adapters.frameworks import parse_dumped, parse_framework
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
 from tokenprobs.exceptions import APIResponseError, MissingLogprobsError, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
@@ -272,6 +272,8 @@ def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
         if isinstance(body, dict) and (err := error_body(body)) is not None:
             raise err
         return _dispatch(body, choice=choice)
+    if isinstance(obj, dict) and (dumped := parse_dumped(obj, choice=choice)) is not None:
+        return dumped  # a LangChain message's model_dump(), stored as JSON
     _refuse_anthropic(obj)
     _refuse_message(obj)
     bare_legacy = get(obj, "tokens") is not None and get(obj, "token_logprobs") is not None

@@ -6,11 +6,12 @@ from typing import TYPE_CHECKING
 
 from tokenprobs.adapters.frameworks import _dspy, _langchain, _litellm, _ollama, _pydantic_ai
 from tokenprobs.adapters.frameworks._base import Generic, module_of
+from tokenprobs.exceptions import UnsupportedResponseError
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["Generic", "parse_framework"]
+__all__ = ["Generic", "parse_dumped", "parse_framework"]
 
 
 def parse_framework(
@@ -35,4 +36,24 @@ def parse_framework(
         return _ollama.parse_ollama_client(obj, choice=choice)
     if _dspy.is_dspy(first):
         return _dspy.parse_dspy(obj, choice=choice, generic=generic)
+    return None
+
+
+def parse_dumped(obj: dict[str, object], *, choice: int | None) -> list[TokenDistribution] | None:
+    """A LangChain answer's dump, read as the message; a pydantic-ai one's, refused by name.
+
+    Raises:
+        UnsupportedResponseError: A pydantic-ai `ModelResponse` as data (`kind: "response"`,
+            from `ModelMessagesTypeAdapter.dump_python` or `all_messages_json()`), whose parts
+            only pydantic-ai can rebuild.
+    """
+    if (read := _langchain.parse_dumped(obj, choice=choice)) is not None:
+        return read
+    if obj.get("kind") == "response" and isinstance(obj.get("parts"), list):
+        msg = (
+            "a pydantic-ai ModelResponse stored as data (kind 'response'): pass the "
+            "ModelResponse itself, or rebuild it first: "
+            "pydantic_ai.messages.ModelMessagesTypeAdapter.validate_python([data])[0]"
+        )
+        raise UnsupportedResponseError(msg)
     return None

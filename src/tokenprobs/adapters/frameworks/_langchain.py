@@ -11,6 +11,7 @@ messages are read as the Ollama chunks they came from (`_ollama`).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs.adapters import chat, completions
@@ -58,7 +59,38 @@ def parse_langchain(obj: Any, *, choice: int | None) -> list[TokenDistribution]:
     if (generated := _generated(obj, choice=choice)) is not None:
         return generated
     messages = _answers(obj)
-    kind = type(messages[0]).__name__
+    return _from_messages(messages, obj, kind=type(messages[0]).__name__, choice=choice)
+
+
+_DUMPED = {"ai": "AIMessage", "AIMessageChunk": "AIMessageChunk"}
+"""The `type` of a dumped chat model answer (`message.model_dump()`), and its class."""
+
+
+def parse_dumped(obj: dict[str, Any], *, choice: int | None) -> list[TokenDistribution] | None:
+    """A chat model answer's `model_dump()` (or its JSON) read as the message, else `None`.
+
+    Messages are stored that way (a chat history, a trace); `type` (`"ai"`) and
+    `response_metadata` tell them. A tool call's and a missing logprobs' errors are the
+    message's own.
+    """
+    kind = _DUMPED.get(obj.get("type"))  # type: ignore[arg-type]
+    md = obj.get("response_metadata")
+    if kind is None or not isinstance(md, dict):
+        return None
+    extra = obj.get("additional_kwargs")
+    m = SimpleNamespace(
+        content=obj.get("content", ""),
+        response_metadata=md,
+        additional_kwargs=extra if isinstance(extra, dict) else {},
+        tool_calls=obj.get("tool_calls"),
+        tool_call_chunks=obj.get("tool_call_chunks"),
+    )
+    return _from_messages([m], obj, kind=f"{kind} (its model_dump())", choice=choice)
+
+
+def _from_messages(
+    messages: list[Any], obj: object, *, kind: str, choice: int | None
+) -> list[TokenDistribution]:
     only_choice(choice, f"a LangChain {kind}")
     if any(_from_responses_api(m) for m in messages):
         raise _responses_api_dropped(kind)

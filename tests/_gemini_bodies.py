@@ -1,7 +1,8 @@
 """Gemini `generateContent` bodies: two candidates with logprobs, and a stream of two responses.
 
 Built after the shapes seen in public recordings (Vertex AI answers with `tokenId`s and
-`topCandidates`); the framework tests and the integrations page's example are answered with them.
+`topCandidates`); the framework tests, the integrations page's example and
+`tests/adapters/test_gemini.py` use them.
 """
 
 from __future__ import annotations
