@@ -300,12 +300,11 @@ def _refuse_anthropic(obj: Any) -> None:  # noqa: ANN401
         f"an Anthropic Messages API response (model {get(obj, 'model')!r}): Anthropic's API "
         "returns no logprobs"
     )
-    err = MissingLogprobsError(
+    raise MissingLogprobsError(
         msg,
         hint="ask a model whose API returns them (OpenAI's, an OpenAI-compatible server such "
         "as vLLM or llama.cpp, Ollama, Gemini with response_logprobs); see docs/compatibility.md",
     )
-    raise err
 
 
 def _refuse_message(obj: Any) -> None:  # noqa: ANN401

@@ -52,6 +52,11 @@ def _field(obj: Any, camel: str, snake: str) -> Any:  # noqa: ANN401 - untyped i
     return get(obj, snake) if value is None else value
 
 
+def _name(value: object) -> str | None:
+    """An enum field's name as Gemini spells it (the SDK's `FinishReason.STOP` is `"STOP"`)."""
+    return None if value is None else str(getattr(value, "value", value))
+
+
 def looks_like(obj: object) -> bool:
     """Whether `obj` is a Gemini response (or stream chunk): `candidates`, no `choices`.
 
@@ -135,9 +140,7 @@ def _gather(state: _Candidate, c: Any, path: str) -> None:  # noqa: ANN401
         msg = f"expected a candidate object (content, logprobsResult ...), got {seen(c)}"
         raise UnsupportedResponseError(msg, field=path)
     state.text.extend(_texts(get(c, "content"), f"{path}.content"))
-    reason = _field(c, "finishReason", "finish_reason")
-    if reason is not None:
-        reason = str(getattr(reason, "value", reason))  # the SDK's FinishReason enum
+    if (reason := _name(_field(c, "finishReason", "finish_reason"))) is not None:
         state.finish = _FINISH.get(reason, reason)
     if (avg := _field(c, "avgLogprobs", "avg_logprobs")) is not None:
         state.avg = avg
@@ -192,8 +195,7 @@ def parse_result(
     """
     state = _Candidate(0)
     state.text.append(content)
-    if finish_reason is not None:
-        reason = str(getattr(finish_reason, "value", finish_reason))
+    if (reason := _name(finish_reason)) is not None:
         state.finish = _FINISH.get(reason, reason)
     _read_result(state, result, path)
     return _build(state, 0, model=model, response=response, path=path)
@@ -243,9 +245,8 @@ def _token(entry: Any, path: str, state: _Candidate) -> dict[str, Any]:  # noqa:
 
 def _blocked(last: Any) -> MissingLogprobsError:  # noqa: ANN401
     feedback = _field(last, "promptFeedback", "prompt_feedback")
-    reason = _field(feedback, "blockReason", "block_reason")
+    reason = _name(_field(feedback, "blockReason", "block_reason"))
     if reason is not None:
-        reason = str(getattr(reason, "value", reason))
         err = MissingLogprobsError(
             f"the Gemini response has no candidate: the prompt was blocked ({reason}), so "
             "there is no answer and no logprobs",

@@ -73,7 +73,7 @@ def parse_dumped(obj: dict[str, Any], *, choice: int | None) -> list[TokenDistri
     `response_metadata` tell them. A tool call's and a missing logprobs' errors are the
     message's own.
     """
-    kind = _DUMPED.get(obj.get("type"))  # type: ignore[arg-type]
+    kind = _DUMPED.get(str(obj.get("type")))
     md = obj.get("response_metadata")
     if kind is None or not isinstance(md, dict):
         return None
