@@ -43,6 +43,7 @@ LAYER_OF: dict[str, str] = {
     "tokenprobs._public": "leaf",
     "tokenprobs.exceptions": "leaf",
     "tokenprobs._optional": "leaf",
+    "tokenprobs._warn": "leaf",
     "tokenprobs.metrics": "metrics",
     "tokenprobs.models": "models",
     "tokenprobs.adapters": "adapters",

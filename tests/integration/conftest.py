@@ -100,13 +100,17 @@ NO_DISTRIBUTION = (
 """A real engine's answer whose values are no distribution fails the test (pyproject.toml lets the
 unit tests' hand-made values through)."""
 
+NOT_CAPPED = "error:top_logprobs=\\d+ was asked:tokenprobs.exceptions.TokenprobsWarning"
+"""A real engine that returns fewer alternatives than asked fails the test (pyproject.toml lets
+the unit tests' mocked answers through)."""
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests below this folder run with `NO_DISTRIBUTION` as an error."""
+    """The tests below this folder run with `NO_DISTRIBUTION` and `NOT_CAPPED` as errors."""
     here = Path(__file__).parent
     for item in items:
         if here in item.path.parents:
-            item.add_marker(pytest.mark.filterwarnings(NO_DISTRIBUTION))
+            item.add_marker(pytest.mark.filterwarnings(NO_DISTRIBUTION, NOT_CAPPED))
 
 
 @pytest.fixture(scope="session")

@@ -73,6 +73,21 @@ def test_a_run_streams_the_notebook_views_cells_then_a_summary(page, stub):
     assert sent["stream"] is True
 
 
+def test_a_server_sending_fewer_alternatives_than_asked_is_said_on_the_page(page):
+    """Asked 3, the stub's "capped" model sends 1 at every position: a notice before `done`."""
+    evs = events(page, "/api/run", {**RUN, "model": "capped"})
+    notices = [e["message"] for e in evs if e["t"] == "notice"]
+    assert notices == [
+        (
+            "top_logprobs=3 was asked, but every position holds 1 alternative(s): the server (or "
+            "a gateway) caps them without saying so. The tail mass, bounds and exact flags are "
+            "those of the 1 returned; ask for top_logprobs=1 to match what it sends"
+        )
+    ]
+    assert [e["t"] for e in evs][-2:] == ["notice", "done"]
+    assert not [e for e in events(page, "/api/run", RUN) if e["t"] == "notice"]  # 3 and 2 sent
+
+
 class _Tags(HTMLParser):
     def __init__(self):
         super().__init__()

@@ -18,13 +18,12 @@ ended as a tool call without logprob positions.
 
 from __future__ import annotations
 
-import inspect
-import warnings
 from typing import TYPE_CHECKING, Any
 
+from tokenprobs._warn import warn
 from tokenprobs.adapters import chat
 from tokenprobs.adapters._common import choice_indices, get
-from tokenprobs.exceptions import MissingLogprobsError, TokenprobsWarning
+from tokenprobs.exceptions import MissingLogprobsError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -93,13 +92,5 @@ def each_choice(
             f"arguments carry no logprobs; the list holds choice(s) "
             f"{', '.join(str(d.choice) for d in out)} (each d.choice says which)"
         )
-        warnings.warn(msg, TokenprobsWarning, stacklevel=_caller())
+        warn(msg)
     return out
-
-
-def _caller() -> int:
-    """The `stacklevel` of the first frame outside tokenprobs (who called `parse_all`)."""
-    level, frame = 1, inspect.currentframe()
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("tokenprobs."):
-        level, frame = level + 1, frame.f_back
-    return level - 1

@@ -16,7 +16,7 @@ import openai
 from tokenprobs._endpoints import ENDPOINTS as ENDPOINT_TABLE
 from tokenprobs.adapters import parse
 from tokenprobs.client import _retry
-from tokenprobs.client._answers import failed, not_an_api_response
+from tokenprobs.client._answers import failed, fewer, not_an_api_response
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
 from tokenprobs.client._missing import reworded
 from tokenprobs.client._request import Options
@@ -151,12 +151,11 @@ def _finished(
     response: object,
     client: openai.OpenAI | openai.AsyncOpenAI,
     params: dict[str, object],
-    profile: str | GuardProfile | None,
+    options: Options,
 ) -> TokenDistribution:
     """`finish` for a response of `client` to the request `params`."""
-    return finish(
-        response, base_url=str(client.base_url), profile=profile, requested=requested_ids(params)
-    )
+    base_url, requested = str(client.base_url), requested_ids(params)
+    return finish(response, base_url=base_url, profile=options.profile, requested=requested)
 
 
 def call(
@@ -167,7 +166,7 @@ def call(
     The client is `sync_client`'s; `options` also give the endpoint and the guards' profile.
     """
     response = _send(client, options.endpoint, params, retry)
-    return _finished(response, client, params, options.profile)
+    return _finished(response, client, params, options)
 
 
 def _explain(
@@ -186,7 +185,7 @@ async def acall(
 ) -> TokenDistribution:
     """The async twin of `call`."""
     response = await _asend(client, options.endpoint, params, retry)
-    return _finished(response, client, params, options.profile)
+    return _finished(response, client, params, options)
 
 
 @overload
@@ -281,10 +280,12 @@ def get_token_distribution(
     params = options.prepare(messages_or_prompt, stream=stream)
     sdk = sync_client(client, retry)
     if not stream:
-        return call(sdk, options, params, retry)
+        return fewer(call(sdk, options, params, retry), top_logprobs)
     sdk_stream = _send(sdk, endpoint, params, retry)
     explain, requested = _explain(sdk, profile), requested_ids(params)
-    return DistributionStream(sdk_stream, explain=explain, requested=requested)
+    return DistributionStream(
+        sdk_stream, explain=explain, requested=requested, top_logprobs=top_logprobs
+    )
 
 
 @overload
@@ -341,7 +342,9 @@ async def aget_token_distribution(
     params = options.prepare(messages_or_prompt, stream=stream)
     sdk = async_client(client, retry)
     if not stream:
-        return await acall(sdk, options, params, retry)
+        return fewer(await acall(sdk, options, params, retry), top_logprobs)
     sdk_stream = await _asend(sdk, endpoint, params, retry)
     explain, requested = _explain(sdk, profile), requested_ids(params)
-    return AsyncDistributionStream(sdk_stream, explain=explain, requested=requested)
+    return AsyncDistributionStream(
+        sdk_stream, explain=explain, requested=requested, top_logprobs=top_logprobs
+    )

@@ -21,6 +21,7 @@ from tokenprobs._counts import at_least_one
 from tokenprobs._listed import not_one_text
 from tokenprobs._said import a_type, check_flag
 from tokenprobs._urls import public_url, redact, url_secrets
+from tokenprobs.client._answers import fewer_in
 from tokenprobs.client._call import acall, call
 from tokenprobs.client._defaults import async_client, base_url_of, sync_client
 from tokenprobs.client._kwargs import check_create_kwargs
@@ -279,7 +280,7 @@ def get_token_distributions(
         job.progress.close(interrupted=True)
         return job.results
     job.progress.close()
-    return job.results
+    return fewer_in(job.results, top_logprobs)
 
 
 def _wait_for(threads: list[threading.Thread]) -> None:
@@ -335,4 +336,4 @@ async def aget_token_distributions(
         job.progress.close(interrupted=True, returned=False)  # asyncio's rule: it propagates
         raise
     job.progress.close()
-    return job.results
+    return fewer_in(job.results, top_logprobs)

@@ -50,6 +50,7 @@ class _Base(ABC):
         *,
         explain: Explain | None = None,
         requested: list[int] | None = None,
+        top_logprobs: int | None = None,
     ) -> None:
         """Wrap the SDK's stream (iterated lazily).
 
@@ -57,10 +58,12 @@ class _Base(ABC):
         tokenprobs passes one saying the server ignored the `logprobs` it asked for.
         `requested` (vLLM's `logprob_token_ids` of the request) fills the final distributions'
         `requested_logprobs`, as `tp.parse(..., logprob_token_ids=...)` does.
+        `top_logprobs` (the request's) warns, at the end, about an answer that holds fewer
+        alternatives than that at every position: a server that caps them.
         """
         self._it = self._chunks(sdk_stream)
         self._sdk = sdk_stream
-        self._state = StreamState(explain, requested)
+        self._state = StreamState(explain, requested, top_logprobs)
         self._pending: deque[StreamUpdate] = deque()
         self._whole = not_a_stream(sdk_stream)
 

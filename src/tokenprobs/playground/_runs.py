@@ -20,6 +20,7 @@ import openai
 
 from tokenprobs._urls import public_url
 from tokenprobs.client import RetryPolicy, aget_token_distribution, build_params
+from tokenprobs.client._answers import capped
 from tokenprobs.exceptions import GuardError, StreamInterruptedError, TokenprobsError
 from tokenprobs.guards import check_request, detected_server, remember_server
 from tokenprobs.playground._fork import join
@@ -212,24 +213,28 @@ async def run_events(
         return
     finally:
         await client.close()
-    for event in _ending(branch, time.monotonic() - started):
+    for event in _ending(branch, time.monotonic() - started, start):
         yield event
 
 
-def _ending(branch: Branch, took: float) -> list[dict[str, object]]:
+def _ending(branch: Branch, took: float, start: Fork | None) -> list[dict[str, object]]:
     """The last events of a run whose stream ended: `done`, after an error if it fell short.
 
     No answer is an error; an answer without a finish reason (the stream ended early: a server
-    that failed mid-answer) is said, and kept as the branch's error, before its summary.
+    that failed mid-answer) is said, and kept as the branch's error, before its summary. A
+    server that sent fewer alternatives than asked at every position is said in a notice.
     """
     d = branch.distribution
     if d is None:
         branch.error = {"t": "error", "kind": "api", "message": "the server sent no answer"}
         return [branch.error]
     log.info("run %s: %d tokens in %.2f s", branch.label, len(d), took)
+    sent = d[len(start.head) :] if start is not None else d  # what this run's server sent
+    why = capped([sent], branch.request.top_logprobs)
+    notices: list[dict[str, object]] = [] if why is None else [{"t": "notice", "message": why}]
     done: dict[str, object] = {"t": "done", "summary": summary(d)}
     if not d.incomplete:
-        return [done]
+        return [*notices, done]
     n = len(d)
     msg = (
         f"the server ended the stream after {n} token{'s' * (n != 1)} without finishing the "
@@ -237,7 +242,7 @@ def _ending(branch: Branch, took: float) -> list[dict[str, object]]:
     )
     branch.error = {"t": "error", "kind": "interrupted", "message": msg}
     log.warning("run %s: %s", branch.label, msg)
-    return [branch.error, done]
+    return [*notices, branch.error, done]
 
 
 def _failed(
