@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from google import genai
 from google.genai.types import HttpOptions
@@ -144,6 +146,18 @@ def test_a_response_stored_as_data_says_how_to_rebuild_it(server):
     with pytest.raises(tp.UnsupportedResponseError, match=r"validate_python\(\[data\]\)\[0\]"):
         tp.parse(data)
     rebuilt = ModelMessagesTypeAdapter.validate_python([data])[0]
+    assert tp.parse(rebuilt) == tp.parse(BUILT_CHAT.body)
+
+
+def test_a_run_s_messages_stored_as_data_say_how_to_rebuild_them(server):
+    """`all_messages_json()` (text, or loaded): refused with the rebuild, which parses."""
+    server.reply(BUILT_CHAT.body)
+    result = agent(server, **SETTINGS).run_sync("hi")
+    text = result.all_messages_json()
+    for stored in (text, json.loads(text)):
+        with pytest.raises(tp.UnsupportedResponseError, match=r"validate_python\(data\)"):
+            tp.parse(stored)
+    rebuilt = ModelMessagesTypeAdapter.validate_json(text)
     assert tp.parse(rebuilt) == tp.parse(BUILT_CHAT.body)
 
 

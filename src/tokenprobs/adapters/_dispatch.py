@@ -23,7 +23,7 @@ from tokenprobs.adapters._raw import as_data, fast_parse, not_a_body, read_file,
 from tokenprobs.adapters._requested import with_requested
 from tokenprobs.adapters._saved import saved_distribution
 from tokenprobs.adapters._tool_calls import chat_choices, each_choice, or_none_at_tool_call
-from tokenprobs.adapters.frameworks import parse_dumped, parse_framework
+from tokenprobs.adapters.frameworks import parse_dumped, parse_framework, refuse_dumped_messages
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
 from tokenprobs.exceptions import APIResponseError, MissingLogprobsError, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
@@ -371,6 +371,7 @@ def _from_items(
         raise UnsupportedResponseError(msg)
     if gemini.looks_like(first):  # a Gemini stream: its responses, each the next tokens
         return gemini.parse_responses(items, choice=choice, response=response)
+    refuse_dumped_messages(items)
     if (kind := get(first, "object")) in ("chat.completion", "response"):
         msg = (
             f"a list of whole responses ({kind!r}), not the chunks of one stream: parse each "

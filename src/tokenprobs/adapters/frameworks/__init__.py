@@ -6,6 +6,11 @@ framework object carries no logprobs, the `MissingLogprobsError` names the frame
 option that keeps them (or says the version in use cannot).
 """
 
-from tokenprobs.adapters.frameworks._detect import Generic, parse_dumped, parse_framework
+from tokenprobs.adapters.frameworks._detect import (
+    Generic,
+    parse_dumped,
+    parse_framework,
+    refuse_dumped_messages,
+)
 
-__all__ = ["Generic", "parse_dumped", "parse_framework"]
+__all__ = ["Generic", "parse_dumped", "parse_framework", "refuse_dumped_messages"]

@@ -11,7 +11,7 @@ from tokenprobs.exceptions import UnsupportedResponseError
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["Generic", "parse_dumped", "parse_framework"]
+__all__ = ["Generic", "parse_dumped", "parse_framework", "refuse_dumped_messages"]
 
 
 def parse_framework(
@@ -37,6 +37,28 @@ def parse_framework(
     if _dspy.is_dspy(first):
         return _dspy.parse_dspy(obj, choice=choice, generic=generic)
     return None
+
+
+def refuse_dumped_messages(items: list[object]) -> None:
+    """Refuse a list of pydantic-ai messages stored as data, naming the rebuild.
+
+    Raises:
+        UnsupportedResponseError: The list's first item is a pydantic-ai `ModelRequest` or
+            `ModelResponse` as data (`kind`, `parts`: `all_messages_json()`, `dump_python`).
+    """
+    first = items[0]
+    if (
+        isinstance(first, dict)
+        and first.get("kind") in {"request", "response"}
+        and isinstance(first.get("parts"), list)
+    ):
+        msg = (
+            "a list of pydantic-ai messages stored as data (all_messages_json(), "
+            "ModelMessagesTypeAdapter.dump_python): rebuild them first with "
+            "pydantic_ai.messages.ModelMessagesTypeAdapter.validate_python(data) (validate_json "
+            "for the JSON text), then pass that list (its last ModelResponse is read)"
+        )
+        raise UnsupportedResponseError(msg)
 
 
 def parse_dumped(obj: dict[str, object], *, choice: int | None) -> list[TokenDistribution] | None:
