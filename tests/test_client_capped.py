@@ -43,6 +43,13 @@ NONE = [("Paris", -0.01, []), (".", -0.2, [])]
 CAPPED = r"^top_logprobs=3 was asked, but every position holds 2 alternative\(s\)"
 
 
+def serve_stream(api):
+    """Serve `TWO` as a chat stream."""
+    text = sse(chat_chunks(TWO))
+    headers = {"content-type": "text/event-stream"}
+    api.post("/chat/completions").respond(200, headers=headers, content=text.encode())
+
+
 @contextmanager
 def strict():
     """The capped-alternatives warning, and every other, as an error inside the block."""
@@ -115,10 +122,7 @@ async def test_the_async_twin_warns_too(api, async_openai_client):
 
 def test_a_stream_warns_once_at_its_end(api, openai_client):
     """A stream warns when it ends (not per update), and its result is the same."""
-    text = sse(chat_chunks(TWO))
-    api.post("/chat/completions").respond(
-        200, headers={"content-type": "text/event-stream"}, content=text.encode()
-    )
+    serve_stream(api)
     stream = get_token_distribution(
         "x", model=MODEL, top_logprobs=3, client=openai_client, stream=True
     )
@@ -131,10 +135,7 @@ def test_a_stream_warns_once_at_its_end(api, openai_client):
 
 async def test_an_async_stream_warns_at_its_end(api, async_openai_client):
     """The async stream twin gives it too."""
-    text = sse(chat_chunks(TWO))
-    api.post("/chat/completions").respond(
-        200, headers={"content-type": "text/event-stream"}, content=text.encode()
-    )
+    serve_stream(api)
     stream = await aget_token_distribution(
         "x", model=MODEL, top_logprobs=3, client=async_openai_client, stream=True
     )
@@ -145,10 +146,7 @@ async def test_an_async_stream_warns_at_its_end(api, async_openai_client):
 
 def test_a_stream_given_as_many_as_asked_stays_silent(api, openai_client):
     """No warning from a stream whose positions hold what was asked."""
-    text = sse(chat_chunks(TWO))
-    api.post("/chat/completions").respond(
-        200, headers={"content-type": "text/event-stream"}, content=text.encode()
-    )
+    serve_stream(api)
     stream = get_token_distribution(
         "x", model=MODEL, top_logprobs=2, client=openai_client, stream=True
     )
