@@ -15,17 +15,19 @@ import pydantic_core
 
 from tokenprobs._gc import paused_gc
 from tokenprobs._said import a_type, a_value, among
+from tokenprobs._warn import warn
 from tokenprobs.adapters import chat, completions, gemini, ollama, prompt, responses
 from tokenprobs.adapters._columns import columns_from_entries
 from tokenprobs.adapters._common import error_body, get
-from tokenprobs.adapters._plausible import checked
+from tokenprobs.adapters._plausible import capped, checked, checked_asked
 from tokenprobs.adapters._raw import as_data, fast_parse, not_a_body, read_file, read_path
+from tokenprobs.adapters._refusals import refuse_anthropic, refuse_message
 from tokenprobs.adapters._requested import with_requested
 from tokenprobs.adapters._saved import saved_distribution
 from tokenprobs.adapters._tool_calls import chat_choices, each_choice, or_none_at_tool_call
 from tokenprobs.adapters.frameworks import parse_dumped, parse_framework, refuse_dumped_messages
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
-from tokenprobs.exceptions import APIResponseError, MissingLogprobsError, UnsupportedResponseError
+from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
 
 __all__ = ["Part", "parse", "parse_all"]
@@ -44,6 +46,7 @@ def parse(
     choice: int = 0,
     part: Part = "output",
     logprob_token_ids: Sequence[int] | None = None,
+    top_logprobs: int | None = None,
 ) -> TokenDistribution:
     """The `TokenDistribution` of one choice of any logprobs-bearing response.
 
@@ -68,6 +71,8 @@ def parse(
         logprob_token_ids: The ids the request asked vLLM for with `logprob_token_ids`: their
             logprobs at each position fill `d.requested_logprobs` `(T, R)` (exact, whatever
             their rank; NaN where not given). The response must name its tokens' ids.
+        top_logprobs: The `top_logprobs` the request asked for (legacy Completions: its
+            `logprobs=k`), to warn when the server sent fewer, as `get_token_distribution` does.
 
     Returns:
         The distribution, with `d.response` set to the parsed object when there was one.
@@ -76,13 +81,15 @@ def parse(
         MissingLogprobsError: The response carries no logprobs (the message says how to ask).
         APIResponseError: The body is an API error, not a response.
         UnsupportedResponseError: The shape is not recognised, or a known field is malformed.
-        TypeError: `choice` is not an integer.
+        TypeError: `choice` (or `top_logprobs`) is not an integer.
 
     Warns:
         TokenprobsWarning: Every logprob is 0 or -9999 and there are no alternatives: the server
             sent placeholders that carry no probability information. Or the values are no
             distribution: a logprob above 0, or alternatives whose probabilities sum above 1
-            (by more than `SLACK`, a rounding).
+            (by more than `SLACK`, a rounding). Or, given `top_logprobs`, every position holds
+            one count of alternatives below it (two positions or more), or none holds any:
+            the server (or a gateway) caps them.
 
     Examples:
         >>> import tokenprobs as tp
@@ -93,7 +100,7 @@ def parse(
         >>> d.text, d.source
         ('Hi', 'chat')
     """
-    return _parsed(obj, choice=choice, part=part, requested=logprob_token_ids)[0]
+    return _parsed(obj, choice, part, logprob_token_ids, top_logprobs)[0]
 
 
 def parse_all(
@@ -102,23 +109,30 @@ def parse_all(
     *,
     part: Part = "output",
     logprob_token_ids: Sequence[int] | None = None,
+    top_logprobs: int | None = None,
 ) -> list[TokenDistribution]:
     """One `TokenDistribution` per choice (`n > 1`), in index order. Accepts what `parse` does.
 
     A choice that is a tool call without logprobs (OpenAI gives its arguments none) is left out
     with a `TokenprobsWarning` naming it, so the other choices' logprobs are still read (each
     `d.choice` says which choice it is); when every choice is one, `MissingLogprobsError`.
+    With `top_logprobs`, the choices are taken together for the warning about a cap.
     """
-    return _parsed(obj, choice=None, part=part, requested=logprob_token_ids)
+    return _parsed(obj, None, part, logprob_token_ids, top_logprobs)
 
 
 def _parsed(
-    obj: object, *, choice: int | None, part: Part, requested: Sequence[int] | None
+    obj: object,
+    choice: int | None,
+    part: Part,
+    requested: Sequence[int] | None,
+    top_logprobs: int | None,
 ) -> list[TokenDistribution]:
     with paused_gc():
         if not among(part, get_args(Part)):
             msg = f"part must be 'output' or 'prompt', got {part!r}"
             raise ValueError(msg)
+        asked = checked_asked(top_logprobs)
         if choice is not None:
             if isinstance(choice, bool) or not isinstance(choice, int | np.integer):
                 msg = f"choice is a choice's index (an int), got {a_value(choice)}"
@@ -127,6 +141,8 @@ def _parsed(
         if part == "prompt":
             return _prompt(obj, choice=choice)
         out = checked(_dispatch(obj, choice=choice))
+        if (why := capped(out, asked)) is not None:
+            warn(why)
         if requested is not None:
             out = [with_requested(d, requested) for d in out]
         return out
@@ -274,8 +290,8 @@ def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
         return _dispatch(body, choice=choice)
     if isinstance(obj, dict) and (dumped := parse_dumped(obj, choice=choice)) is not None:
         return dumped  # a LangChain message's model_dump(), stored as JSON
-    _refuse_anthropic(obj)
-    _refuse_message(obj)
+    refuse_anthropic(obj)
+    refuse_message(obj)
     bare_legacy = get(obj, "tokens") is not None and get(obj, "token_logprobs") is not None
     if bare_legacy or get(obj, "content", ...) is not ... or get(obj, "refusal", ...) is not ...:
         return [chat.choice_logprobs(obj, source="logprobs", response=obj)]
@@ -284,49 +300,6 @@ def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
         f"not a response shape tokenprobs knows (saw {keys}); expected a chat completion, "
         "completion, Responses response, stream chunk, or logprobs object"
     )
-    raise UnsupportedResponseError(msg)
-
-
-def _refuse_anthropic(obj: Any) -> None:  # noqa: ANN401
-    """An Anthropic Messages API response (`type: "message"`, `stop_reason`): no logprobs.
-
-    Raises:
-        MissingLogprobsError: Always for such a response: Claude's API returns none, so
-            nothing can ask for them.
-    """
-    if get(obj, "type") != "message" or get(obj, "stop_reason", ...) is ...:
-        return
-    msg = (
-        f"an Anthropic Messages API response (model {get(obj, 'model')!r}): Anthropic's API "
-        "returns no logprobs"
-    )
-    raise MissingLogprobsError(
-        msg,
-        hint="ask a model whose API returns them (OpenAI's, an OpenAI-compatible server such "
-        "as vLLM or llama.cpp, Ollama, Gemini with response_logprobs); see docs/compatibility.md",
-    )
-
-
-def _refuse_message(obj: Any) -> None:  # noqa: ANN401
-    """A message (`response.choices[i].message`, `response.output[k]`) has no logprobs: say where.
-
-    Raises:
-        UnsupportedResponseError: `obj` is a message (it has a `role`), whose `content` would
-            otherwise be read as a logprobs object's.
-    """
-    if not isinstance(role := get(obj, "role"), str) or get(obj, "logprobs", ...) is not ...:
-        return
-    if isinstance(get(obj, "content"), list | tuple):
-        msg = (
-            f"this is a Responses output item (a {role} message), not a response: pass the "
-            "whole response, whose output items' logprobs tp.parse reads in order"
-        )
-    else:
-        msg = (
-            f"this is a chat message (role {role!r}), which carries no logprobs: they are "
-            "beside it, on its choice; pass the choice (response.choices[i]) or the whole "
-            "response"
-        )
     raise UnsupportedResponseError(msg)
 
 

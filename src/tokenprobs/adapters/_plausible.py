@@ -1,7 +1,8 @@
-"""Values that are not probabilities: placeholders, impossible ones, and a fragment's.
+"""Values that are not probabilities: placeholders, impossible ones, a fragment's, a cap's.
 
 Placeholders: every logprob 0 or -9999 (or, over a whole answer, probability 1 with nothing
 else returned). Impossible: above 1. A fragment's: logprobs for only a piece of the content.
+A cap's (when the request's `top_logprobs` is known): fewer alternatives than asked everywhere.
 
 `parse` warns (`TokenprobsWarning`) rather than refuses: the tokens and text are still worth
 reading, but what is computed from the values (tail mass, bounds, `exact` flags) is not.
@@ -15,14 +16,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._said import a_value
 from tokenprobs.exceptions import TokenprobsError, TokenprobsWarning
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import NDArray
 
     from tokenprobs.models import Candidates, TokenDistribution
 
-__all__ = ["SLACK", "checked", "impossible", "not_the_top"]
+__all__ = ["SEEN_CAP", "SLACK", "capped", "checked", "checked_asked", "impossible", "not_the_top"]
 
 
 def checked(out: list[TokenDistribution]) -> list[TokenDistribution]:
@@ -194,4 +198,60 @@ def _not_probabilities(d: TokenDistribution) -> str | None:
         f"choice {d.choice}: {what} ({count} such position{'s' * (count != 1)}): these are not "
         "the logprobs of a probability distribution, so what is computed from them (tail mass, "
         f"bounds, `exact` flags) cannot be trusted{clipped}"
+    )
+
+
+SEEN_CAP = 2
+"""How many positions holding one count below the asked make a cap: one position short may be
+two tokens of the same text merged (llama-cpp-python), two alike are a pattern."""
+
+
+def checked_asked(top_logprobs: object) -> int | None:
+    """`parse(top_logprobs=...)`: the k a request asked for, as an int (`None`: not given).
+
+    Raises:
+        TypeError: Not an integer (a bool is refused).
+        ValueError: Below 0.
+    """
+    if top_logprobs is None:
+        return None
+    if isinstance(top_logprobs, bool) or not isinstance(top_logprobs, int | np.integer):
+        msg = f"top_logprobs is the k the request asked for (an int), got {a_value(top_logprobs)}"
+        raise TypeError(msg)
+    if top_logprobs < 0:
+        msg = f"top_logprobs is the k the request asked for, 0 or more, got {top_logprobs}"
+        raise ValueError(msg)
+    return int(top_logprobs)
+
+
+def capped(answers: Sequence[TokenDistribution], asked: int | None) -> str | None:
+    """Why `answers` hold fewer alternatives than the `asked` top_logprobs; `None` if they do not.
+
+    Servers and gateways may cap the alternatives without saying so (Azure takes 20 and returns
+    5; LMDeploy returned 4 of 5), or ignore top_logprobs. A cap leaves every position the same
+    count; fewer at some positions only is no cap: OpenAI documents that a position may hold
+    fewer than asked, and llama-cpp-python, which keys alternatives by their text, merges two
+    tokens of the same text (most often at k in the hundreds). So this needs `SEEN_CAP`
+    positions or more that hold one count below `asked`, or alternatives at no position at
+    all. A position with none among positions with some is left out (an echoed prompt's first).
+    """
+    if not asked:
+        return None
+    counts = [len(t) for d in answers for t in d.top_tokens]
+    if not counts:
+        return None
+    held = [n for n in counts if n]
+    if not held:
+        return (
+            f"top_logprobs={asked} was asked, but no position holds any alternative (only the "
+            "sampled tokens' logprobs came back): the server (or a gateway) ignores "
+            "top_logprobs, so nothing is known of the tail at any position"
+        )
+    if len(held) < SEEN_CAP or not (most := max(held)) == min(held) < asked:
+        return None
+    return (
+        f"top_logprobs={asked} was asked, but every position holds {most} alternative(s): the "
+        "server (or a gateway) caps them without saying so. The tail mass, bounds and exact "
+        f"flags are those of the {most} returned; ask for top_logprobs={most} to match what "
+        "it sends"
     )

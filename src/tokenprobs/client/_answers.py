@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from tokenprobs._warn import warn
 from tokenprobs.adapters._common import get
+from tokenprobs.adapters._plausible import capped
 from tokenprobs.adapters.responses import failed
 from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from tokenprobs.models import TokenDistribution
 
 __all__ = [
@@ -58,11 +57,6 @@ def failure(chunk: Any) -> APIResponseError | None:  # noqa: ANN401 - any SDK ch
     return failed(get(chunk, "response")) or failed({"status": "failed"})
 
 
-SEEN_CAP = 2
-"""How many positions holding one count below the asked make a cap: one position short may be
-two tokens of the same text merged (llama-cpp-python), two alike are a pattern."""
-
-
 def fewer(d: TokenDistribution, asked: int | None) -> TokenDistribution:
     """`d`, after a `TokenprobsWarning` if it is `capped` below the `asked` top_logprobs.
 
@@ -85,36 +79,3 @@ def fewer_in(
     if (msg := capped(answers, asked)) is not None:
         warn(msg)
     return results
-
-
-def capped(answers: Sequence[TokenDistribution], asked: int | None) -> str | None:
-    """Why `answers` hold fewer alternatives than the `asked` top_logprobs; `None` if they do not.
-
-    Servers and gateways may cap the alternatives without saying so (Azure takes 20 and returns
-    5; LMDeploy returned 4 of 5), or ignore top_logprobs. A cap leaves every position the same
-    count; fewer at some positions only is no cap: OpenAI documents that a position may hold
-    fewer than asked, and llama-cpp-python, which keys alternatives by their text, merges two
-    tokens of the same text (most often at k in the hundreds). So this needs `SEEN_CAP`
-    positions or more that hold one count below `asked`, or alternatives at no position at
-    all. A position with none among positions with some is left out (an echoed prompt's first).
-    """
-    if not asked:
-        return None
-    counts = [len(t) for d in answers for t in d.top_tokens]
-    if not counts:
-        return None
-    held = [n for n in counts if n]
-    if not held:
-        return (
-            f"top_logprobs={asked} was asked, but no position holds any alternative (only the "
-            "sampled tokens' logprobs came back): the server (or a gateway) ignores "
-            "top_logprobs, so nothing is known of the tail at any position"
-        )
-    if len(held) < SEEN_CAP or not (most := max(held)) == min(held) < asked:
-        return None
-    return (
-        f"top_logprobs={asked} was asked, but every position holds {most} alternative(s): the "
-        "server (or a gateway) caps them without saying so. The tail mass, bounds and exact "
-        f"flags are those of the {most} returned; ask for top_logprobs={most} to match what "
-        "it sends"
-    )

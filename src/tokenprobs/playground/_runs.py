@@ -19,8 +19,8 @@ import numpy as np
 import openai
 
 from tokenprobs._urls import public_url
+from tokenprobs.adapters._plausible import capped
 from tokenprobs.client import RetryPolicy, aget_token_distribution, build_params
-from tokenprobs.client._answers import capped
 from tokenprobs.exceptions import GuardError, StreamInterruptedError, TokenprobsError
 from tokenprobs.guards import check_request, detected_server, remember_server
 from tokenprobs.playground._fork import join
