@@ -154,18 +154,19 @@ def test_a_stream_given_as_many_as_asked_stays_silent(api, openai_client):
         list(stream)
 
 
+def three_prompts(client):
+    """`get_token_distributions` of three prompts, one at a time, asking for 3 alternatives."""
+    prompts = ["a", "b", "c"]
+    return get_token_distributions(
+        prompts, model=MODEL, top_logprobs=3, client=client, concurrency=1, progress=False
+    )
+
+
 def test_many_prompts_warn_once_for_the_run(api, openai_client):
     """One warning for a whole run of capped answers, at the caller's line."""
     api.post("/chat/completions").respond(200, json=chat_completion(TWO))
     with pytest.warns(TokenprobsWarning, match=CAPPED) as record:
-        results = get_token_distributions(
-            ["a", "b", "c"],
-            model=MODEL,
-            top_logprobs=3,
-            client=openai_client,
-            concurrency=1,
-            progress=False,
-        )
+        results = three_prompts(openai_client)
     assert len(record) == 1
     assert record[0].filename == __file__
     assert all(isinstance(r, tp.TokenDistribution) for r in results)
@@ -178,14 +179,7 @@ def test_a_run_with_one_answer_holding_what_was_asked_is_no_cap(api, openai_clie
         side_effect=lambda _request: httpx.Response(200, json=next(answers))
     )
     with strict():
-        get_token_distributions(
-            ["a", "b", "c"],
-            model=MODEL,
-            top_logprobs=3,
-            client=openai_client,
-            concurrency=1,
-            progress=False,
-        )
+        three_prompts(openai_client)
 
 
 @pytest.mark.parametrize(

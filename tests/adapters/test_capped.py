@@ -80,10 +80,12 @@ def test_no_alternative_anywhere_says_top_logprobs_was_ignored():
 @pytest.mark.parametrize(
     ("value", "error", "says"),
     [
-        pytest.param(True, TypeError, r"an int\), got a bool \(True\)$", id="bool"),
-        pytest.param("5", TypeError, r"got a str \('5'\)$", id="str"),
-        pytest.param(5.0, TypeError, r"got a float \(5\.0\)$", id="float"),
-        pytest.param(-1, ValueError, "0 or more, got -1$", id="negative"),
+        pytest.param(
+            True, TypeError, r"an integer \(the k the request asked for\), got True$", id="bool"
+        ),
+        pytest.param("5", TypeError, r"got '5'$", id="str"),
+        pytest.param(5.0, TypeError, r"got 5\.0$", id="float"),
+        pytest.param(-1, ValueError, "^top_logprobs must be at least 0, got -1$", id="negative"),
     ],
 )
 def test_a_top_logprobs_that_is_no_count_is_refused(value, error, says):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs._said import a_value
+from tokenprobs._counts import at_least
 from tokenprobs.exceptions import TokenprobsError, TokenprobsWarning
 
 if TYPE_CHECKING:
@@ -215,13 +215,7 @@ def checked_asked(top_logprobs: object) -> int | None:
     """
     if top_logprobs is None:
         return None
-    if isinstance(top_logprobs, bool) or not isinstance(top_logprobs, int | np.integer):
-        msg = f"top_logprobs is the k the request asked for (an int), got {a_value(top_logprobs)}"
-        raise TypeError(msg)
-    if top_logprobs < 0:
-        msg = f"top_logprobs is the k the request asked for, 0 or more, got {top_logprobs}"
-        raise ValueError(msg)
-    return int(top_logprobs)
+    return at_least(top_logprobs, "top_logprobs", 0, " (the k the request asked for)")
 
 
 def capped(answers: Sequence[TokenDistribution], asked: int | None) -> str | None:
