@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import pydantic
 import pytest
@@ -15,6 +16,7 @@ from tests.frameworks._bodies import (
     CHAT,
     NO_LOGPROBS,
     NO_LOGPROBS_STREAM,
+    RECORDED_CHAT,
     RESPONSES,
 )
 
@@ -37,6 +39,17 @@ def test_invoke_parses_as_the_body(server, case):
     assert d == tp.parse(case.body)
     assert d.response is message
     assert server.requests[0].body["logprobs"] is True
+
+
+def test_the_k_asked_for_is_checked_against_what_the_message_holds(server):
+    """A gateway that sent 2 alternatives though 5 were asked: `top_logprobs=5` says so."""
+    server.reply(RECORDED_CHAT.body)  # OpenAI's own answer to top_logprobs=2
+    message = chat_model(server, logprobs=True, top_logprobs=5).invoke("hi")
+    with pytest.warns(tp.TokenprobsWarning, match="5 was asked, but every position holds 2"):
+        d = tp.parse(message, top_logprobs=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tp.parse(message, top_logprobs=2) == d
 
 
 @pytest.mark.parametrize("case", CHAT)
