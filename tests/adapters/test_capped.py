@@ -89,9 +89,11 @@ def test_no_alternative_anywhere_says_top_logprobs_was_ignored():
     ],
 )
 def test_a_top_logprobs_that_is_no_count_is_refused(value, error, says):
-    """Checked before the body is read: the type named, nothing parsed."""
+    """Checked before the body is read (or a stream wrapped): the type named, nothing parsed."""
     with pytest.raises(error, match=says):
         tp.parse(chat_completion(FIVE), top_logprobs=value)
+    with pytest.raises(error, match=says):
+        tp.DistributionStream(iter(chat_chunks(FIVE)), top_logprobs=value)
 
 
 def test_a_numpy_integer_is_a_count():

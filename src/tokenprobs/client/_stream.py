@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Self
 
 from tokenprobs._said import a_type
+from tokenprobs.adapters._plausible import checked_asked
 from tokenprobs.client._answers import not_a_stream
 from tokenprobs.client._state import StreamState, StreamUpdate
 from tokenprobs.exceptions import StreamInterruptedError
@@ -63,7 +64,7 @@ class _Base(ABC):
         """
         self._it = self._chunks(sdk_stream)
         self._sdk = sdk_stream
-        self._state = StreamState(explain, requested, top_logprobs)
+        self._state = StreamState(explain, requested, checked_asked(top_logprobs))
         self._pending: deque[StreamUpdate] = deque()
         self._whole = not_a_stream(sdk_stream)
 
