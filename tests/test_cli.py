@@ -462,6 +462,26 @@ def test_a_warning_is_one_line_naming_tokenprobs(tmp_path, capsys):
     assert ".py:" not in err
 
 
+@pytest.mark.filterwarnings("always::tokenprobs.exceptions.TokenprobsWarning")
+def test_show_top_logprobs_warns_when_the_lines_were_capped(tmp_path, capsys):
+    """`--top-logprobs 5` over a log of two answers holding 2 everywhere: one warning line."""
+    two = [("a", -0.1, [("a", -0.1), ("b", -3.0)]), ("c", -0.2, [("c", -0.2), ("d", -2.0)])]
+    path = tmp_path / "log.jsonl"
+    body = json.dumps(testing.chat_completion(two))
+    path.write_text(f"{body}\n{body}\n")
+    assert cli.main(["show", str(path), "--format", "json", "--top-logprobs", "5"]) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        "tokenprobs: warning: top_logprobs=5 was asked, but every position holds 2 "
+        "alternative(s): the server (or a gateway) caps them without saying so. The tail mass, "
+        "bounds and exact flags are those of the 2 returned; ask for top_logprobs=2 to match "
+        "what it sends\n"
+    )
+    for quiet in (["--top-logprobs", "2"], []):
+        assert cli.main(["show", str(path), "--format", "json", *quiet]) == 0
+        assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize(
     "argv",
     [["demo"], ["score", "-", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"]],

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, TypeAlias
 import pydantic_core
 
 from tokenprobs._batch_lines import not_json
+from tokenprobs._warn import warn
 from tokenprobs.adapters import parse_all
+from tokenprobs.adapters._plausible import capped
 from tokenprobs.batch import BOM, numbered_results
 from tokenprobs.cli._args import count, read_bytes
 from tokenprobs.cli._views import (
@@ -55,6 +57,13 @@ def add_show_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     show.add_argument(
         "--max-bytes", type=count, default=MAX_BYTES, help="refuse files larger than this"
     )
+    show.add_argument(
+        "--top-logprobs",
+        type=count,
+        default=None,
+        metavar="K",
+        help="the top_logprobs the request(s) asked for: warn if the server sent fewer everywhere",
+    )
     add_view_options(show)
     show.set_defaults(run=_run_show)
 
@@ -78,6 +87,9 @@ def _run_show(args: argparse.Namespace) -> int:
     if not shown:  # only when --choice names a choice no line has; main shows the name escaped
         msg = f"no choice {args.choice} in {args.file}"
         raise TokenprobsError(msg)
+    answers = [r for _, _, r in rows if not isinstance(r, TokenprobsError)]
+    if (why := capped(answers, args.top_logprobs)) is not None:  # every line's, taken together
+        warn(why)
     failed = sum(isinstance(r, TokenprobsError) for _, _, r in shown)
     if not batch and not failed and all(number == 0 for number, _, _ in shown):  # one response
         emit([r for _, _, r in shown if not isinstance(r, TokenprobsError)], args)
