@@ -188,6 +188,19 @@ def test_collector_gathers_a_distribution_per_answer(server):
     assert [type(e) for e in collector.errors] == [tp.MissingLogprobsError]
 
 
+def test_collector_given_the_k_asked_warns_of_a_capped_answer(server):
+    """`langchain_collector(top_logprobs=5)`: an answer holding 2 everywhere warns, and is kept."""
+    collector = tp.adapters.langchain_collector(top_logprobs=5)
+    server.reply(RECORDED_CHAT.body)
+    with pytest.warns(tp.TokenprobsWarning, match="5 was asked, but every position holds 2"):
+        chat_model(server, logprobs=True, top_logprobs=5).invoke(
+            "hi", config={"callbacks": [collector]}
+        )
+    assert collector.distributions == [tp.parse(RECORDED_CHAT.body)]
+    with pytest.raises(TypeError, match="top_logprobs must be an integer"):
+        tp.adapters.langchain_collector(top_logprobs="5")
+
+
 def test_collector_without_langchain_gives_the_install_line(monkeypatch):
     """Without langchain-core, asking for the collector names the extra to install."""
     monkeypatch.setitem(sys.modules, "langchain_core.callbacks", None)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tokenprobs._optional import require
 from tokenprobs.adapters._dispatch import parse
+from tokenprobs.adapters._plausible import checked_asked
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ class DistributionCollector(Protocol):
     """Why an answer gave no distribution (asked without logprobs, a tool call …)."""
 
 
-def langchain_collector() -> DistributionCollector:
+def langchain_collector(*, top_logprobs: int | None = None) -> DistributionCollector:
     """A LangChain callback handler that parses every model answer as it ends.
 
     Pass it where LangChain takes callbacks; each answer's distribution (a chat model's, or a
@@ -34,8 +35,13 @@ def langchain_collector() -> DistributionCollector:
     `.distributions` (streamed answers too: LangChain hands the handler their sum). An answer
     without logprobs is not an error of the call: its `MissingLogprobsError` goes to `.errors`.
 
+    Args:
+        top_logprobs: The `top_logprobs` the model asks for: an answer holding fewer at every
+            position warns, as `tp.parse(..., top_logprobs=k)` does (a capping server).
+
     Raises:
         MissingDependencyError: langchain-core is not installed.
+        TypeError: `top_logprobs` is not an integer (`ValueError`: below 0).
 
     Examples:
         ```python
@@ -45,6 +51,7 @@ def langchain_collector() -> DistributionCollector:
         collector.distributions[-1].perplexity
         ```
     """
+    asked = checked_asked(top_logprobs)
     callbacks = require(
         "langchain_core.callbacks", feature="langchain_collector", extra="frameworks"
     )
@@ -63,7 +70,7 @@ def langchain_collector() -> DistributionCollector:
                 for j, generation in enumerate(generations):
                     message = getattr(generation, "message", None)
                     try:  # a completion LLM's Generation has no message: read it as it is
-                        d = parse(generation if message is None else message)
+                        d = parse(generation if message is None else message, top_logprobs=asked)
                     except (MissingLogprobsError, UnsupportedResponseError) as exc:
                         self.errors.append(exc)
                         continue
