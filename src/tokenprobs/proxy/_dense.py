@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._counts import at_least
 from tokenprobs.metrics._numeric import as_float
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
@@ -73,17 +74,6 @@ def _vocab_layout(
         return _layout(keys)
     except TypeError:  # an entry that is no bytes: refused by _layout, or unhashable before it
         raise TypeError(_bad_entry(keys) or "vocab entries are token bytes") from None
-
-
-def _count(k: object, least: int, name: str) -> int:
-    """`k` as an int of at least `least` (a bool or a float is refused)."""
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        msg = f"{name} takes k as an int >= {least}, got {k!r}"
-        raise TypeError(msg)
-    if k < least:
-        msg = f"{name} takes k >= {least}, got {k}"
-        raise ValueError(msg)
-    return int(k)
 
 
 @lru_cache(maxsize=8)
@@ -181,7 +171,7 @@ class DenseLogprobs:
             ValueError: `k` is negative.
         """
         row = self.logprobs[position(i, len(self))]
-        k = min(_count(k, 0, "top()"), row.shape[0])
+        k = min(at_least(k, "top()'s k", 0), row.shape[0])
         part = np.argpartition(-row, k - 1)[:k] if k else np.array([], dtype=np.intp)
         order = part[np.lexsort((part, -row[part]))]
         return [self.keys[j] for j in order]
@@ -198,7 +188,7 @@ class DenseLogprobs:
             TypeError: `k` is not an int.
             ValueError: `k` is below 1.
         """
-        k = _count(k, 1, "top_k()")
+        k = at_least(k, "top_k()'s k", 1)
         rows = [self.top(i, k) for i in range(len(self))]
         values = [
             [float(self.logprobs[i, self.index[key]]) for key in row] for i, row in enumerate(rows)
