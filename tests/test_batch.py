@@ -1,5 +1,6 @@
 import json
 import re
+import warnings
 
 import pytest
 
@@ -251,6 +252,25 @@ def test_read_results_is_lazy(tmp_path):
     simulate_output(tmp_path / "in.jsonl", tmp_path / "out.jsonl", "chat.completions")
     results = batch.read_results(tmp_path / "out.jsonl")
     assert iter(results) is results
+
+
+def test_top_logprobs_warns_at_the_end_of_a_capped_file(tmp_path):
+    """Asked 5, every line's positions hold 2: one warning when the file is read to its end."""
+    path = tmp_path / "out.jsonl"
+    lines = [_output_line("a"), _output_line("b"), _output_line("c", status=500, body={})]
+    path.write_text("\n".join(lines) + "\n")
+    results = batch.read_results(path, top_logprobs=5)
+    first = next(results)  # nothing said before the end: a cap shows over the whole file
+    with pytest.warns(tp.TokenprobsWarning, match="5 was asked, but every position holds 2") as rec:
+        rest = list(results)
+    assert len(rec) == 1
+    assert rec[0].filename == __file__
+    assert [cid for cid, _ in [first, *rest]] == ["a", "b", "c"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(list(batch.read_results(path, top_logprobs=2))) == 3
+    with pytest.raises(TypeError, match="top_logprobs must be an integer"):
+        batch.read_results(path, top_logprobs="5")
 
 
 def test_extra_body_is_merged_into_each_body(tmp_path):

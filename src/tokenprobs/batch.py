@@ -24,6 +24,8 @@ from tokenprobs._files import atomic_file
 from tokenprobs._gc import paused_gc
 from tokenprobs._listed import not_one_text
 from tokenprobs._said import a_type, check_items
+from tokenprobs._warn import warn
+from tokenprobs.adapters._plausible import Held, checked_asked
 from tokenprobs.client._defaults import servable
 from tokenprobs.client._request import build_params, check_json, check_options, guard
 from tokenprobs.exceptions import TokenprobsError, UnsupportedResponseError
@@ -226,7 +228,7 @@ def check_prompt(prompt: object, n: int, key: str | None) -> None:
 
 
 def read_results(
-    path: str | os.PathLike[str], /
+    path: str | os.PathLike[str], /, *, top_logprobs: int | None = None
 ) -> Iterator[tuple[str, TokenDistribution | TokenprobsError]]:
     """Stream a Batch API output (or error) file into `(custom_id, result)` pairs, in file order.
 
@@ -242,24 +244,35 @@ def read_results(
 
     Args:
         path: The JSONL file, e.g. from `client.files.content(id).write_to_file(path)`.
+        top_logprobs: The `top_logprobs` the requests asked for: when the file is read to its
+            end, a `TokenprobsWarning` if every position of its answers held one count below
+            it, or none held any (a capping server; see `tp.parse`).
 
     Returns:
         A generator of `(custom_id, TokenDistribution)` per choice, or `(custom_id, error)`.
 
     Raises:
-        TypeError: `path` is not a str or path (at the call, not at the first line).
+        TypeError: `path` is not a str or path, or `top_logprobs` no integer (at the call, not
+            at the first line; `ValueError`: `top_logprobs` below 0).
     """
     given: object = path  # typed, but called with what users pass
     if not isinstance(given, str | os.PathLike):
         msg = f"read_results reads a file: path must be a str or pathlib.Path, got {a_type(given)}"
         raise TypeError(msg)
-    return _file_results(Path(path))
+    return _file_results(Path(path), checked_asked(top_logprobs))
 
 
-def _file_results(path: Path) -> Iterator[tuple[str, TokenDistribution | TokenprobsError]]:
+def _file_results(
+    path: Path, asked: int | None
+) -> Iterator[tuple[str, TokenDistribution | TokenprobsError]]:
+    held = Held()
     with path.open("rb") as f:
         for _number, cid, result in numbered_results(f, where=repr(os.fspath(path))):
+            if asked and not isinstance(result, TokenprobsError):  # counted only when asked
+                held.add(result)
             yield cid, result
+    if (why := held.capped(asked)) is not None:
+        warn(why)
 
 
 def numbered_results(

@@ -26,7 +26,16 @@ if TYPE_CHECKING:
 
     from tokenprobs.models import Candidates, TokenDistribution
 
-__all__ = ["SEEN_CAP", "SLACK", "capped", "checked", "checked_asked", "impossible", "not_the_top"]
+__all__ = [
+    "SEEN_CAP",
+    "SLACK",
+    "Held",
+    "capped",
+    "checked",
+    "checked_asked",
+    "impossible",
+    "not_the_top",
+]
 
 
 def checked(out: list[TokenDistribution]) -> list[TokenDistribution]:
@@ -218,6 +227,52 @@ def checked_asked(top_logprobs: object) -> int | None:
     return at_least(top_logprobs, "top_logprobs", 0, " (the k the request asked for)")
 
 
+class Held:
+    """How many alternatives the positions of some answers hold, counted as they come.
+
+    What `capped` reads, without keeping the answers (a Batch file is read one line at a time).
+    """
+
+    def __init__(self) -> None:
+        self.positions = 0
+        """Positions seen."""
+        self.some: list[int] = []
+        """The least and the most alternatives of a position holding any (empty: none did)."""
+        self.with_some = 0
+        """Positions holding at least one alternative."""
+
+    def add(self, d: TokenDistribution) -> None:
+        """Count the positions of `d`."""
+        counts = [n for n in map(len, d.top_tokens) if n]
+        self.positions += len(d.top_tokens)
+        self.with_some += len(counts)
+        if counts:
+            least, most = min(counts), max(counts)
+            self.some = (
+                [min(least, self.some[0]), max(most, self.some[1])] if self.some else [least, most]
+            )
+
+    def capped(self, asked: int | None) -> str | None:
+        """`capped` of the answers added so far."""
+        if not asked or not self.positions:
+            return None
+        if not self.some:
+            return (
+                f"top_logprobs={asked} was asked, but no position holds any alternative (only "
+                "the sampled tokens' logprobs came back): the server (or a gateway) ignores "
+                "top_logprobs, so nothing is known of the tail at any position"
+            )
+        least, most = self.some
+        if self.with_some < SEEN_CAP or not least == most < asked:
+            return None
+        return (
+            f"top_logprobs={asked} was asked, but every position holds {most} alternative(s): "
+            "the server (or a gateway) caps them without saying so. The tail mass, bounds and "
+            f"exact flags are those of the {most} returned; ask for top_logprobs={most} to "
+            "match what it sends"
+        )
+
+
 def capped(answers: Sequence[TokenDistribution], asked: int | None) -> str | None:
     """Why `answers` hold fewer alternatives than the `asked` top_logprobs; `None` if they do not.
 
@@ -229,23 +284,9 @@ def capped(answers: Sequence[TokenDistribution], asked: int | None) -> str | Non
     positions or more that hold one count below `asked`, or alternatives at no position at
     all. A position with none among positions with some is left out (an echoed prompt's first).
     """
-    if not asked:
+    if not asked:  # nothing to compare with: no pass over the positions
         return None
-    counts = [len(t) for d in answers for t in d.top_tokens]
-    if not counts:
-        return None
-    held = [n for n in counts if n]
-    if not held:
-        return (
-            f"top_logprobs={asked} was asked, but no position holds any alternative (only the "
-            "sampled tokens' logprobs came back): the server (or a gateway) ignores "
-            "top_logprobs, so nothing is known of the tail at any position"
-        )
-    if len(held) < SEEN_CAP or not (most := max(held)) == min(held) < asked:
-        return None
-    return (
-        f"top_logprobs={asked} was asked, but every position holds {most} alternative(s): the "
-        "server (or a gateway) caps them without saying so. The tail mass, bounds and exact "
-        f"flags are those of the {most} returned; ask for top_logprobs={most} to match what "
-        "it sends"
-    )
+    held = Held()
+    for d in answers:
+        held.add(d)
+    return held.capped(asked)
