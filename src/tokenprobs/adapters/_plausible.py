@@ -236,34 +236,34 @@ class Held:
     def __init__(self) -> None:
         self.positions = 0
         """Positions seen."""
-        self.some: list[int] = []
-        """The least and the most alternatives of a position holding any (empty: none did)."""
         self.with_some = 0
         """Positions holding at least one alternative."""
+        self.least: int | None = None
+        """The fewest alternatives of a position holding any (`None`: none did)."""
+        self.most = 0
+        """The most alternatives of a position."""
 
     def add(self, d: TokenDistribution) -> None:
         """Count the positions of `d`."""
         counts = [n for n in map(len, d.top_tokens) if n]
         self.positions += len(d.top_tokens)
-        self.with_some += len(counts)
         if counts:
-            least, most = min(counts), max(counts)
-            self.some = (
-                [min(least, self.some[0]), max(most, self.some[1])] if self.some else [least, most]
-            )
+            self.with_some += len(counts)
+            self.least = min(*counts, self.least if self.least is not None else counts[0])
+            self.most = max(self.most, *counts)
 
     def capped(self, asked: int | None) -> str | None:
         """`capped` of the answers added so far."""
         if not asked or not self.positions:
             return None
-        if not self.some:
+        if self.least is None:
             return (
                 f"top_logprobs={asked} was asked, but no position holds any alternative (only "
                 "the sampled tokens' logprobs came back): the server (or a gateway) ignores "
                 "top_logprobs, so nothing is known of the tail at any position"
             )
-        least, most = self.some
-        if self.with_some < SEEN_CAP or not least == most < asked:
+        most = self.most
+        if self.with_some < SEEN_CAP or not self.least == most < asked:
             return None
         return (
             f"top_logprobs={asked} was asked, but every position holds {most} alternative(s): "

@@ -16,10 +16,11 @@ from tokenprobs.adapters.responses import failed
 from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from tokenprobs.models import TokenDistribution
 
 __all__ = [
-    "capped",
     "failed",
     "failure",
     "fewer",
@@ -68,14 +69,11 @@ def fewer(d: TokenDistribution, asked: int | None) -> TokenDistribution:
     return d
 
 
-def fewer_in(
-    results: list[TokenDistribution | Exception], asked: int | None
-) -> list[TokenDistribution | Exception]:
-    """`results`, after one `TokenprobsWarning` (at the end of a run) if its answers are `capped`.
+def fewer_in(results: Iterable[TokenDistribution | Exception], asked: int | None) -> None:
+    """One `TokenprobsWarning` if the answers among `results` are `capped` (a run's, a stream's).
 
     The answers are taken together: a cap holds every position of every answer to one count.
     """
     answers = [r for r in results if not isinstance(r, BaseException)]
     if (msg := capped(answers, asked)) is not None:
         warn(msg)
-    return results

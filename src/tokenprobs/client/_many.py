@@ -280,7 +280,8 @@ def get_token_distributions(
         job.progress.close(interrupted=True)
         return job.results
     job.progress.close()
-    return fewer_in(job.results, top_logprobs)
+    fewer_in(job.results, top_logprobs)
+    return job.results
 
 
 def _wait_for(threads: list[threading.Thread]) -> None:
@@ -336,4 +337,5 @@ async def aget_token_distributions(
         job.progress.close(interrupted=True, returned=False)  # asyncio's rule: it propagates
         raise
     job.progress.close()
-    return fewer_in(job.results, top_logprobs)
+    fewer_in(job.results, top_logprobs)
+    return job.results

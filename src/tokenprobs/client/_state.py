@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from tokenprobs.adapters import StreamAccumulator, parse_all
 from tokenprobs.adapters._requested import with_requested
 from tokenprobs.adapters._tool_calls import each_choice
-from tokenprobs.client._answers import failure, fewer, not_an_api_response
+from tokenprobs.client._answers import failure, fewer_in, not_an_api_response
 from tokenprobs.exceptions import (
     APIResponseError,
     MissingLogprobsError,
@@ -91,7 +91,7 @@ class StreamState:
         self.explain = explain
         self.requested = requested
         self.asked = asked
-        """The request's `top_logprobs`: a final holding fewer at every position warns."""
+        """The request's `top_logprobs`: finals holding fewer at every position warn (once)."""
         self.acc = StreamAccumulator()
         self.chunks: list[Any] = []
         self.sizes: dict[int, int] = {}
@@ -157,7 +157,8 @@ class StreamState:
                 raise UnsupportedResponseError(msg)
             # no choice at all (only usage chunks): choice 0's error says the stream held none
             kept = each_choice(self._built, self.acc.choices or [0], who="the stream")
-        self.finals = {d.choice: fewer(d, self.asked) for d in kept}
+        fewer_in(kept, self.asked)
+        self.finals = {d.choice: d for d in kept}
         return [
             StreamUpdate(c, len(d), len(d), final=True, _state=self) for c, d in self.finals.items()
         ]
@@ -178,7 +179,8 @@ class StreamState:
                 finals = parse_all(body, logprob_token_ids=self.requested)
             except UnsupportedResponseError as exc:
                 raise not_an_api_response(body, content_type) from exc
-        self.finals = {d.choice: fewer(d, self.asked) for d in finals}
+        fewer_in(finals, self.asked)
+        self.finals = {d.choice: d for d in finals}
         response = finals[0].response
         self.usage = (
             response.get("usage")
