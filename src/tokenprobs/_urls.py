@@ -11,19 +11,22 @@ key-like query values there (`redact_url`), leaving the rest of each line as it 
 from __future__ import annotations
 
 import logging
+import os
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable
 
 __all__ = [
+    "known_secrets",
     "openai_host",
     "public_url",
     "redact",
     "redact_logs",
     "redact_url",
+    "scrub",
     "url_problem",
     "url_secrets",
 ]
@@ -128,6 +131,45 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, _MASK)
     return text
+
+
+MIN_KEY = 8
+"""A shorter "key" is no secret (a local server's `EMPTY`, `none`, a test's `x`) and is not
+redacted: replacing each such word of a message would garble it."""
+
+
+def known_secrets(*keys: object, urls: Iterable[object] = ()) -> frozenset[str]:
+    """What no message may show: the `keys`, the `urls`' secrets, the environment's.
+
+    Each key of `MIN_KEY` characters or more, `url_secrets` of each URL, `OPENAI_API_KEY` and
+    the secrets of `OPENAI_BASE_URL`.
+    """
+    keys = (*keys, os.environ.get("OPENAI_API_KEY"))
+    found = {k for k in keys if isinstance(k, str) and len(k) >= MIN_KEY}
+    for url in (*urls, os.environ.get("OPENAI_BASE_URL")):
+        found |= url_secrets(str(url) if url else None)
+    return frozenset(found)
+
+
+_E = TypeVar("_E", bound=BaseException)
+
+
+def scrub(exc: _E, secrets: Collection[str]) -> _E:
+    """`exc`, its message, notes and text attributes with each of `secrets` replaced by `***`.
+
+    For tokenprobs' own errors, whose messages quote a server's (a gateway may echo the key it
+    was sent); changed in place, so raising it again keeps its traceback.
+    """
+    if not secrets:
+        return exc
+    exc.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in exc.args)
+    for name, value in vars(exc).items():
+        if isinstance(value, str):
+            setattr(exc, name, redact(value, secrets))
+    notes = getattr(exc, "__notes__", None)
+    if isinstance(notes, list):
+        notes[:] = [redact(n, secrets) if isinstance(n, str) else n for n in notes]
+    return exc
 
 
 _SECRET_NAMES = ("key", "token", "secret", "sig", "password", "auth", "credential")

@@ -286,3 +286,33 @@ def test_a_base_url_no_request_can_reach_is_refused(url, says, monkeypatch):
 def test_a_base_url_a_request_can_reach_is_taken(url):
     """Ordinary base URLs, IPv6 in brackets and credentials included, are accepted."""
     assert Upstream(url).base_url == url
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "says"),
+    [
+        pytest.param((5, "k"), TypeError, "base_url is a str or None, got an int", id="url-int"),
+        pytest.param(("http://h:1/v1", 3), TypeError, "api_key is a str or None", id="key-int"),
+        pytest.param(
+            ("http://h:1/v1", "k", "bogus"), ValueError, "unknown guard profile", id="profile"
+        ),
+    ],
+)
+def test_upstreams_arguments_are_checked_at_construction(args, error, says):
+    """A wrong type or an unknown profile is refused before a page is served for it."""
+    with pytest.raises(error, match=says):
+        Upstream(*args)
+
+
+@pytest.mark.parametrize("key", ["x", "k", "e", "EMPTY"])
+def test_a_short_local_key_garbles_no_message(key):
+    """`OPENAI_API_KEY=x` for a local server: no letter of every message is masked."""
+    line = "Error code: 400 - unknown guard profile; RetryPolicy.max_attempts is 2; EMPTY"
+    assert Upstream("http://127.0.0.1:8080/v1", key).scrub(line) == line
+
+
+def test_a_real_key_and_the_urls_credentials_are_masked():
+    """A key of 8 characters or more and the base URL's password are masked."""
+    upstream = Upstream("http://user:URLSECRET123@127.0.0.1:8080/v1", "sk-proj-SECRET12345")
+    said = upstream.scrub("bad sk-proj-SECRET12345 at http://user:URLSECRET123@127.0.0.1:8080")
+    assert said == "bad *** at http://user:***@127.0.0.1:8080"

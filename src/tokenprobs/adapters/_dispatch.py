@@ -15,6 +15,7 @@ import pydantic_core
 
 from tokenprobs._gc import paused_gc
 from tokenprobs._said import a_type, a_value, among
+from tokenprobs._urls import known_secrets, scrub
 from tokenprobs._warn import warn
 from tokenprobs.adapters import chat, completions, gemini, ollama, prompt, responses
 from tokenprobs.adapters._columns import columns_from_entries
@@ -27,7 +28,7 @@ from tokenprobs.adapters._saved import saved_distribution
 from tokenprobs.adapters._tool_calls import chat_choices, each_choice, or_none_at_tool_call
 from tokenprobs.adapters.frameworks import parse_dumped, parse_framework, refuse_dumped_messages
 from tokenprobs.adapters.stream import SSE, StreamAccumulator, chunk_kind, looks_like_sse, parse_sse
-from tokenprobs.exceptions import APIResponseError, UnsupportedResponseError
+from tokenprobs.exceptions import APIResponseError, TokenprobsError, UnsupportedResponseError
 from tokenprobs.models import TokenDistribution
 
 __all__ = ["Part", "parse", "parse_all"]
@@ -128,24 +129,28 @@ def _parsed(
     requested: Sequence[int] | None,
     top_logprobs: int | None,
 ) -> list[TokenDistribution]:
-    with paused_gc():
-        if not among(part, get_args(Part)):
-            msg = f"part must be 'output' or 'prompt', got {part!r}"
-            raise ValueError(msg)
-        asked = checked_asked(top_logprobs)
-        if choice is not None:
-            if isinstance(choice, bool) or not isinstance(choice, int | np.integer):
-                msg = f"choice is a choice's index (an int), got {a_value(choice)}"
-                raise TypeError(msg)
-            choice = int(choice)
-        if part == "prompt":
-            return _prompt(obj, choice=choice)
-        out = checked(_dispatch(obj, choice=choice))
-        if (why := capped(out, asked)) is not None:
-            warn(why)
-        if requested is not None:
-            out = [with_requested(d, requested) for d in out]
-        return out
+    try:
+        with paused_gc():
+            if not among(part, get_args(Part)):
+                msg = f"part must be 'output' or 'prompt', got {part!r}"
+                raise ValueError(msg)
+            asked = checked_asked(top_logprobs)
+            if choice is not None:
+                if isinstance(choice, bool) or not isinstance(choice, int | np.integer):
+                    msg = f"choice is a choice's index (an int), got {a_value(choice)}"
+                    raise TypeError(msg)
+                choice = int(choice)
+            if part == "prompt":
+                return _prompt(obj, choice=choice)
+            out = checked(_dispatch(obj, choice=choice))
+            if (why := capped(out, asked)) is not None:
+                warn(why)
+            if requested is not None:
+                out = [with_requested(d, requested) for d in out]
+            return out
+    except TokenprobsError as exc:  # a saved error body may quote the environment's key
+        scrub(exc, known_secrets())
+        raise
 
 
 def _prompt(obj: object, *, choice: int | None) -> list[TokenDistribution]:

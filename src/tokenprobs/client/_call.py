@@ -14,15 +14,16 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import openai
 
 from tokenprobs._endpoints import ENDPOINTS as ENDPOINT_TABLE
+from tokenprobs._urls import scrub
 from tokenprobs.adapters import parse
 from tokenprobs.client import _retry
 from tokenprobs.client._answers import failed, fewer, not_an_api_response
-from tokenprobs.client._defaults import async_client, base_url_of, sync_client
+from tokenprobs.client._defaults import async_client, base_url_of, secrets_of, sync_client
 from tokenprobs.client._missing import reworded
 from tokenprobs.client._request import Options
 from tokenprobs.client._retry import DEFAULT_RETRY, RetryPolicy
 from tokenprobs.client._stream import AsyncDistributionStream, DistributionStream
-from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
+from tokenprobs.exceptions import MissingLogprobsError, TokenprobsError, UnsupportedResponseError
 from tokenprobs.guards import detected_server, remember_server
 
 if TYPE_CHECKING:
@@ -153,9 +154,13 @@ def _finished(
     params: dict[str, object],
     options: Options,
 ) -> TokenDistribution:
-    """`finish` for a response of `client` to the request `params`."""
+    """`finish` for a response of `client` to the request `params`; no error quotes its key."""
     base_url, requested = str(client.base_url), requested_ids(params)
-    return finish(response, base_url=base_url, profile=options.profile, requested=requested)
+    try:
+        return finish(response, base_url=base_url, profile=options.profile, requested=requested)
+    except TokenprobsError as exc:  # a gateway's error body may echo the key it was sent
+        scrub(exc, secrets_of(client))
+        raise
 
 
 def call(

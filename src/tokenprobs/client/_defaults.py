@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import openai
 
 from tokenprobs._said import a_type
-from tokenprobs._urls import openai_host, public_url, redact_logs, url_problem
+from tokenprobs._urls import known_secrets, openai_host, public_url, redact_logs, url_problem
 from tokenprobs.client._retry import checked
 from tokenprobs.exceptions import MissingAPIKeyError
 
@@ -24,7 +24,15 @@ if TYPE_CHECKING:
 
     from tokenprobs.client._retry import RetryPolicy
 
-__all__ = ["NO_KEY", "async_client", "base_url_of", "key_problem", "servable", "sync_client"]
+__all__ = [
+    "NO_KEY",
+    "async_client",
+    "base_url_of",
+    "key_problem",
+    "secrets_of",
+    "servable",
+    "sync_client",
+]
 
 redact_logs()  # the HTTP libraries log whole URLs: a key in one is masked there
 
@@ -51,6 +59,16 @@ def _env_key() -> tuple[str, tuple[str, str | None]]:
     _sendable_key(key, "OPENAI_API_KEY")
     # the cache is keyed by a digest, so the key itself is kept only by the client
     return key, (hashlib.sha256(key.encode()).hexdigest(), base_url)
+
+
+def secrets_of(client: object = None, *urls: object) -> frozenset[str]:
+    """What no message of a call through `client` may show (`known_secrets`).
+
+    Its key, the secrets of its base URL and of `urls`, the environment's; not the placeholder
+    `NO_KEY` a keyless server is sent.
+    """
+    key, url = getattr(client, "api_key", None), getattr(client, "base_url", None)
+    return known_secrets(key, urls=(url, *urls)) - {NO_KEY}
 
 
 def base_url_of(client: object) -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from tokenprobs._urls import scrub
 from tokenprobs.adapters import StreamAccumulator, parse_all
 from tokenprobs.adapters._requested import with_requested
 from tokenprobs.adapters._tool_calls import each_choice
@@ -86,9 +87,15 @@ class StreamState:
     """The bookkeeping both stream twins share: chunks in, updates out."""
 
     def __init__(
-        self, explain: Explain | None, requested: list[int] | None, asked: int | None = None
+        self,
+        explain: Explain | None,
+        requested: list[int] | None,
+        asked: int | None = None,
+        secrets: frozenset[str] = frozenset(),
     ) -> None:
         self.explain = explain
+        self.secrets = secrets
+        """The key and URL secrets of the stream's client: no error of the stream quotes them."""
         self.requested = requested
         self.asked = asked
         """The request's `top_logprobs`: finals holding fewer at every position warn (once)."""
@@ -137,12 +144,12 @@ class StreamState:
             yield
         except MissingLogprobsError as exc:
             better = self.explain(exc, self.acc.model) if self.explain else None
-            self.broke = better or exc
+            self.broke = scrub(better or exc, self.secrets)
             if better is None:
                 raise
             raise better from exc
         except TokenprobsError as exc:  # no chunk at all, an error body ...
-            self.broke = exc
+            self.broke = scrub(exc, self.secrets)
             raise
 
     def finish(self) -> list[StreamUpdate]:
@@ -191,11 +198,15 @@ class StreamState:
 
     def interrupted(self, cause: BaseException) -> StreamInterruptedError:
         self.done = True
+        if isinstance(
+            cause, TokenprobsError
+        ):  # ours (an error event's); the SDK's stay as they are
+            scrub(cause, self.secrets)
         answered = self.acc.choices if self.acc.kind is not None else []  # not filters alone
         partial = [
             self.acc.distribution(c, incomplete=True, response=self.chunks) for c in answered
         ]
-        broke = self.broke = StreamInterruptedError(cause, partial)
+        broke = self.broke = scrub(StreamInterruptedError(cause, partial), self.secrets)
         return broke
 
     def close(self) -> None:

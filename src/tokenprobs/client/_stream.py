@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Self
 from tokenprobs._said import a_type
 from tokenprobs.adapters._plausible import checked_asked
 from tokenprobs.client._answers import not_a_stream
+from tokenprobs.client._defaults import secrets_of
 from tokenprobs.client._state import StreamState, StreamUpdate
 from tokenprobs.exceptions import StreamInterruptedError
 
@@ -64,7 +65,9 @@ class _Base(ABC):
         """
         self._it = self._chunks(sdk_stream)
         self._sdk = sdk_stream
-        self._state = StreamState(explain, requested, checked_asked(top_logprobs))
+        client = getattr(sdk_stream, "_client", None)  # the SDK's Stream keeps its client
+        asked, secrets = checked_asked(top_logprobs), secrets_of(client)
+        self._state = StreamState(explain, requested, asked, secrets)
         self._pending: deque[StreamUpdate] = deque()
         self._whole = not_a_stream(sdk_stream)
 

@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 
 import openai
 
-from tokenprobs._urls import openai_host, public_url, redact, url_problem, url_secrets
-from tokenprobs.client._defaults import NO_KEY
-from tokenprobs.guards import ServerCapabilities, server_capabilities, server_kind
+from tokenprobs._said import a_type
+from tokenprobs._urls import openai_host, public_url, redact, url_problem
+from tokenprobs.client._defaults import NO_KEY, secrets_of
+from tokenprobs.guards import ServerCapabilities, select_profile, server_capabilities, server_kind
 
 __all__ = ["Upstream", "branch_refusal"]
 
@@ -65,10 +66,19 @@ class Upstream:
 
         Raises:
             ValueError: `base_url` is not an `http://` or `https://` URL with a host, or urllib
-                cannot split it (an open bracket `http://[::1/v1`, a port past 65535).
+                cannot split it (an open bracket `http://[::1/v1`, a port past 65535); or
+                `profile` names no guard profile.
+            TypeError: `base_url`, `api_key` or `profile` is not a str (or None).
         """
+        for name in ("base_url", "api_key", "profile"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                msg = f"Upstream's {name} is a str or None, got {a_type(value)}"
+                raise TypeError(msg)
         if self.base_url is not None:
             _check_url(self.base_url)
+        if self.profile is not None:
+            select_profile(profile=self.profile)  # an unknown name: refused before any page
 
     @classmethod
     def from_env(cls, base_url: str | None = None, *, profile: str | None = None) -> Upstream:
@@ -121,10 +131,12 @@ class Upstream:
         )
 
     def scrub(self, text: str) -> str:
-        """`text` with the key, and the credentials of the base URL, replaced by `***`."""
-        return redact(
-            text, url_secrets(self.base_url) | ({self.api_key} if self.api_key else set())
-        )
+        """`text` with the key, and the credentials of the base URL, replaced by `***`.
+
+        A key too short to be a secret (a local server's `x`) is left: masking each of its
+        letters would garble every message (see `tokenprobs._urls.MIN_KEY`).
+        """
+        return redact(text, secrets_of(self))
 
 
 def _check_url(url: str) -> None:
