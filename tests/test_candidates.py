@@ -65,7 +65,7 @@ CASES = [
         1,
         True,
         [b"\xe2\x80", b"\xf0\x9f"],
-        -1.2,
+        -0.9,  # the sampled token is the least likely: it sets no cap (see the k+1 case)
     ),
     (
         "a bytes-null U+FFFD is the character itself: distinct from a split one's bytes",
@@ -79,7 +79,23 @@ CASES = [
         1,
         True,
         [REPLACEMENT.encode(), b"\xe2"],
-        -1.2,
+        -0.9,
+    ),
+    (
+        "the sampled token appended beyond the top k (llama-cpp-python's k+1) sets no cap",
+        lambda: one(" ancient", -4.17, [(" heart", -1.19), (" land", -2.49), (" ancient", -4.17)]),
+        2,
+        True,
+        [b" heart", b" land", b" ancient"],
+        -2.49,
+    ),
+    (
+        "the sampled token alone among the alternatives: the server's top 1 is the cap",
+        lambda: one("a", -0.3, [("a", -0.3)]),
+        0,
+        True,
+        [b"a"],
+        -0.3,
     ),
     (
         "a bytes-null sampled U+FFFD matches no split character's bytes",
@@ -258,3 +274,25 @@ def test_repr_is_short():
     assert text.startswith("Candidates(logprobs=array(")
     assert "cap=array(" in text
     assert len(text) < 1000
+
+
+def test_entropy_bounds_hold_for_a_sampled_token_appended_beyond_the_top_k():
+    """llama-cpp-python appends the sampled token (k+1 entries): the bounds still hold.
+
+    A distribution that fits what was returned puts the tail in pieces as likely as the least
+    likely *other* alternative (a token not returned may be that likely); its entropy, computed
+    here from first principles, must lie within the bounds (it fell below the lower bound while
+    the appended token set the cap).
+    """
+    returned = [(" heart", -1.19), (" land", -2.49), (" ancient", -4.17)]
+    d = one(" ancient", -4.17, returned)
+    probs = [math.exp(v) for _, v in returned]
+    piece, tail = math.exp(-2.49), 1.0 - sum(probs)
+    pieces = [piece] * int(tail // piece) + [tail - piece * int(tail // piece)]
+    truth = -sum(p * math.log(p) for p in probs + pieces if p > 0)
+    eps = 1e-12  # the lower bound is attained by this very distribution: equal up to rounding
+    for vocab_size in (len(probs) + len(pieces), 49152):
+        lower, upper = d.entropy_bounds(vocab_size=vocab_size)[0]
+        assert lower - eps <= truth <= upper + eps
+    many = tp.labels.mean_token_entropy_bounds([d], vocab_size=49152)[0]
+    assert many[0] - eps <= truth <= many[1] + eps

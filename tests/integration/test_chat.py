@@ -114,6 +114,11 @@ def test_sampled_token_always_in_top_logprobs_counted_once(client):
     distinct = np.isfinite(d.support_logprobs).sum(axis=1)
     np.testing.assert_array_equal(distinct, sizes)
     assert np.all(np.exp(d.support_logprobs).sum(axis=1) <= 1 + 1e-6)
+    # the appended token bounds nothing: the cap is the server's top 1 at every position
+    top = d.top_logprobs
+    for i, tokens in enumerate(d.top_tokens):
+        others = [float(top[i, j]) for j, t in enumerate(tokens) if t != d.tokens[i]]
+        assert float(d.candidates.cap[i]) == (others[0] if others else float(top[i, 0]))
 
 
 def test_sampled_token_added_in_the_stream_too(client):

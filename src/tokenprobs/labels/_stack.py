@@ -46,6 +46,8 @@ class Flat:
     logprobs: NDArray[np.float64]
     alts: NDArray[np.float64]
     sampled_outside: NDArray[np.float64]
+    cap: NDArray[np.float64]
+    """`(P,)`: each position's `Candidates.cap` (NaN where nothing was returned)."""
 
 
 def flatten(ds: TokenDistribution | Many) -> tuple[Flat, bool]:
@@ -76,6 +78,7 @@ def _stack(items: list[TokenDistribution]) -> Flat:
     alts = np.full((total, width), -np.inf)
     outside = np.empty(total)
     logprobs = np.empty(total)
+    cap = np.empty(total)
     start = 0
     for d in items:  # one slice copy per distribution, never per position
         end = start + len(d)
@@ -83,9 +86,10 @@ def _stack(items: list[TokenDistribution]) -> Flat:
         alts[start:end, : sup.shape[1] - 1] = sup[:, :-1]
         outside[start:end] = sup[:, -1]
         logprobs[start:end] = d.logprobs
+        cap[start:end] = d.candidates.cap
         start = end
     seg = np.repeat(np.arange(len(items), dtype=np.intp), lengths)
-    return Flat(len(items), seg, logprobs, alts, outside)
+    return Flat(len(items), seg, logprobs, alts, outside, cap)
 
 
 def segment_mean(values: NDArray[np.float64], f: Flat) -> NDArray[np.float64]:

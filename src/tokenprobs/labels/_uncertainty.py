@@ -293,10 +293,7 @@ def mean_token_entropy_bounds(
         msg = f"vocab_size must be an int (the model's vocabulary size), got {given!r}"
         raise TypeError(msg)
     f, one = flatten(d)
-    finite = f.alts > -np.inf
-    ceiling = np.where(
-        finite.any(axis=-1), np.min(np.where(finite, f.alts, 0.0), axis=-1, initial=0.0), 0.0
-    )
+    ceiling = np.nan_to_num(f.cap, nan=0.0)  # 0: nothing caps an unseen token
     sup = np.concatenate([f.alts, f.sampled_outside[:, None]], axis=-1)
     b = metrics.entropy_bounds(sup, vocab_size=vocab_size, ceiling_logprob=ceiling)
     b = np.where(np.isnan(f.logprobs)[:, None], np.nan, b)

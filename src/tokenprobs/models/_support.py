@@ -71,8 +71,9 @@ class Candidates:
     in_top: NDArray[np.bool_]
     """Shape `(T,)`: whether the sampled token is among the returned alternatives."""
     cap: NDArray[np.float64]
-    """Shape `(T,)`: the least likely returned alternative's logprob, an upper bound on any token
-    that was not returned; NaN where the position has no alternatives (nothing bounds it)."""
+    """Shape `(T,)`: the least likely returned alternative's logprob, the sampled token's aside
+    (a server may append it from beyond the top k), an upper bound on any token that was not
+    returned; NaN where the position has no alternatives (nothing bounds it)."""
     _tokens: list[str] = field(repr=False)
     _token_bytes: list[list[int] | None] = field(repr=False)
     _top_tokens: list[list[str]] = field(repr=False)
@@ -177,21 +178,38 @@ def candidate_set(  # noqa: PLR0917 - the six columns of a distribution
     in_top = index >= 0
     support = metrics.support(logprobs, np.where(dup, -np.inf, top_logprobs), in_top=in_top)
     width = top_logprobs.shape[1] if top_logprobs.ndim == 2 else 0  # noqa: PLR2004
-    cap = np.full(len(tokens), np.nan)
-    if width:
-        finite = np.isfinite(top_logprobs)
-        least = np.min(np.where(finite, top_logprobs, np.inf), axis=-1)
-        cap = np.where(finite.any(axis=-1), least, np.nan)
     return Candidates(
         logprobs=readonly(support),
         sampled=readonly(np.where(in_top, index, width)),
         in_top=readonly(in_top),
-        cap=readonly(cap),
+        cap=readonly(_cap(top_logprobs, index, dup, len(tokens))),
         _tokens=tokens,
         _token_bytes=token_bytes,
         _top_tokens=top_tokens,
         _top_bytes=top_bytes,
     )
+
+
+def _cap(
+    top_logprobs: NDArray[np.float64], index: NDArray[np.intp], dup: NDArray[np.bool_], n: int
+) -> NDArray[np.float64]:
+    """Per position, the least likely returned alternative other than the sampled token.
+
+    A server may append the sampled token from beyond the top k (llama-cpp-python always adds
+    it: k+1 entries), so it bounds nothing; a token not returned may be as likely as the least
+    likely *other* alternative. Where the sampled token is the only one returned, it is the cap
+    (the server's top 1); NaN where nothing was returned.
+    """
+    if top_logprobs.ndim != 2 or not top_logprobs.shape[1]:  # noqa: PLR2004
+        return np.full(n, np.nan)
+    finite = np.isfinite(top_logprobs)
+    least = np.min(np.where(finite, top_logprobs, np.inf), axis=-1)
+    rows = np.flatnonzero(index >= 0)
+    others = finite[rows] & ~dup[rows]
+    others[np.arange(rows.size), index[rows]] = False
+    some = others.any(axis=-1)
+    least[rows[some]] = np.min(np.where(others[some], top_logprobs[rows[some]], np.inf), axis=-1)
+    return np.where(finite.any(axis=-1), least, np.nan)
 
 
 def _checked(  # noqa: PLR0917 - the six columns of a distribution
