@@ -80,7 +80,28 @@ def continuation(
     reaches = (ends > len(context)) | ((starts == ends) & (starts >= len(context)))
     first = int(np.argmax(reaches[:n_prompt])) if reaches[:n_prompt].any() else n_prompt
     part = _with_prompt_logprobs(d, n_prompt)[first:n_prompt]
-    return part.model_copy(update={"prompt_length": len(part), "source": f"{d.source}.score"})
+    update: dict[str, object] = {"prompt_length": len(part), "source": f"{d.source}.score"}
+    shown = d.content if d.content is not None else d.text
+    if spelled := _spelled(part.tokens, starts[first:n_prompt], ends[first:n_prompt], shown):
+        update |= {"tokens": spelled, "token_bytes": [None] * len(spelled)}
+    return part.model_copy(update=update)
+
+
+def _spelled(tokens: list[str], starts: np.ndarray, ends: np.ndarray, shown: str) -> list[str]:
+    """The tokens' text read from their offsets, where the server gave pieces of a character none.
+
+    llama-cpp-python detokenises each token alone, so a token that ends inside a character (a
+    byte of `日`, of an emoji) comes back as `""`, and the tokens no longer spell the text; its
+    `text_offset` still places each one. Each token then reads `shown[start:end]`: a split
+    character belongs to the token that completes it, the others stay empty. Returns `[]` when
+    the tokens spell the text already, or when any non-empty token disagrees with its offsets.
+    """
+    if "" not in tokens:
+        return []
+    spelled = [shown[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+    if spelled == tokens or any(t and t != r for t, r in zip(tokens, spelled, strict=True)):
+        return []
+    return spelled
 
 
 def _with_prompt_logprobs(d: TokenDistribution, n_prompt: int) -> TokenDistribution:
