@@ -481,6 +481,28 @@ def test_bare_content_list_and_logprobs_object():
     assert tp.parse(logprobs).source == "logprobs"
 
 
+def test_a_choices_logprobs_as_a_bare_list_is_checked_like_content():
+    """`choices[0].logprobs` as a bare list: the message's text checks it, as `content`'s does.
+
+    An empty list beside a message with text lost its logprobs (it parsed to nothing, silently);
+    a list covering a piece of the text warns that it is a fragment.
+    """
+    body = testing.chat_completion([("Yes", -0.1, []), ("!", -0.2, [])])
+    entries = body["choices"][0]["logprobs"]["content"]
+    body["choices"][0]["logprobs"] = []
+    with pytest.raises(tp.MissingLogprobsError, match=r"choices\[0\]\.logprobs is empty although"):
+        tp.parse(body)
+    body["choices"][0]["logprobs"] = entries[:1]
+    body["choices"][0]["message"]["content"] = "Yes, and a much longer answer after it"
+    with pytest.warns(tp.TokenprobsWarning, match="fragment"):
+        d = tp.parse(body)
+    assert d.tokens == ["Yes"]
+    assert d.content == "Yes, and a much longer answer after it"
+    body["choices"][0]["logprobs"] = entries
+    body["choices"][0]["message"]["content"] = "Yes!"
+    assert tp.parse(body).text == "Yes!"
+
+
 def test_vllm_empty_token_and_sentinel_entries():
     """Empty-token entries (bytes [], as vLLM sends) and -9999.0 parse; they own no character."""
     body = testing.chat_completion([("Hi", -0.1, []), ("", -9999.0, []), ("!", -0.2, [])])

@@ -126,35 +126,39 @@ def choice_logprobs(
             what += "'content_filter'; its content_filter_results say which category)"
             hint = _FILTER_HINT
         raise MissingLogprobsError(what, endpoint="chat.completions", hint=hint)
-    if isinstance(logprobs, list):
-        return columns_from_entries(logprobs, path, table=table).build(source, **meta)
     meta["content"] = message_text(message, "content")
-    if get(logprobs, "tokens") is not None and get(logprobs, "content") is None:
-        return completions.legacy_logprobs(logprobs, path=path, source=f"{source}.legacy", **meta)
-    content = seq(get(logprobs, "content"), f"{path}.content")
-    refusal = seq(get(logprobs, "refusal"), f"{path}.refusal")
-    if content is None and refusal:
-        meta["content"] = message_text(message, "refusal")
-        return columns_from_entries(refusal, f"{path}.refusal", table=table).build(
-            source, refusal=True, **meta
-        )
-    if content is None and not _has_known_field(logprobs):
-        msg = "expected a logprobs object with content or refusal"
-        raise UnsupportedResponseError(msg, field=path)
+    if isinstance(logprobs, list):  # a server's bare list of entries: the content's
+        content, refusal, where = logprobs, None, path
+    else:
+        if get(logprobs, "tokens") is not None and get(logprobs, "content") is None:
+            return completions.legacy_logprobs(
+                logprobs, path=path, source=f"{source}.legacy", **meta
+            )
+        content = seq(get(logprobs, "content"), f"{path}.content")
+        refusal = seq(get(logprobs, "refusal"), f"{path}.refusal")
+        where = f"{path}.content"
+        if content is None and refusal:
+            meta["content"] = message_text(message, "refusal")
+            return columns_from_entries(refusal, f"{path}.refusal", table=table).build(
+                source, refusal=True, **meta
+            )
+        if content is None and not _has_known_field(logprobs):
+            msg = "expected a logprobs object with content or refusal"
+            raise UnsupportedResponseError(msg, field=path)
     if not content and tool_call:
         what = (
-            f"{path}.content is {'null' if content is None else 'empty'}: the choice is a tool "
+            f"{where} is {'null' if content is None else 'empty'}: the choice is a tool "
             "call, whose arguments carry no logprobs"
         )
         raise MissingLogprobsError(what, endpoint="chat.completions", hint=hint)
     text = meta["content"]
     if not content and not refusal and isinstance(text, str) and text:
         what = (
-            f"{path}.content is {'null' if content is None else 'empty'} although the message "
+            f"{where} is {'null' if content is None else 'empty'} although the message "
             f"has {len(text)} characters of text: the answer came without its logprobs"
         )
         raise MissingLogprobsError(what, endpoint="chat.completions", hint=hint)
-    return columns_from_entries(content or [], f"{path}.content", table=table).build(source, **meta)
+    return columns_from_entries(content or [], where, table=table).build(source, **meta)
 
 
 def message_text(message: Any, key: str) -> str | None:  # noqa: ANN401 - a message or its dict
