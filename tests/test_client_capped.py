@@ -8,6 +8,7 @@ tests (their mocked servers answer with fewer than the default 5); `pytest.warns
 regardless, and `strict()` turns it back into an error where a test says it must not be given.
 """
 
+import json
 import warnings
 from contextlib import contextmanager
 
@@ -236,3 +237,56 @@ def test_a_failed_prompt_is_not_counted_as_an_answer(api, openai_client):
             ["a"], model=MODEL, top_logprobs=3, client=openai_client, progress=False
         )
     assert isinstance(results[0], Exception)
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        pytest.param("5", r"got a str \('5'\): pass top_logprobs=5", id="str"),
+        pytest.param(5.0, r"got a float \(5\.0\): pass top_logprobs=5", id="float"),
+        pytest.param(True, r"got a bool \(True\)$", id="bool"),
+        pytest.param([5], r"got a list \(\[5\]\)$", id="list"),
+    ],
+)
+@pytest.mark.parametrize("guards", ["strict", "warn"])
+@pytest.mark.parametrize("profile", ["compatible", "vllm", "llama.cpp", "openai"])
+@pytest.mark.parametrize("run", [get_token_distribution, get_token_distributions])
+def test_a_top_logprobs_that_is_no_int_is_refused_before_sending(  # noqa: PLR0917
+    api, openai_client, value, says, profile, guards, run
+):
+    """On every profile and guard mode but off: a TypeError, nothing sent.
+
+    It was sent, then a TypeError from deep inside once the answer came (every profile but
+    OpenAI's, whose guard refused it).
+    """
+    route = api.post("/chat/completions").respond(200, json=chat_completion(TWO))
+    prompts = "Hi" if run is get_token_distribution else ["Hi", "Yo"]
+    with pytest.raises(TypeError, match=f"top_logprobs is the number of .*{says}"):
+        run(
+            prompts,
+            model=MODEL,
+            client=openai_client,
+            top_logprobs=value,
+            guards=guards,
+            profile=profile,
+            **({} if run is get_token_distribution else {"progress": False}),
+        )
+    assert route.call_count == 0
+
+
+def test_with_guards_off_a_top_logprobs_that_is_no_int_is_sent_as_is(api, openai_client):
+    """`guards="off"` sends what it is given; the answer is not checked against a non-count."""
+    api.post("/chat/completions").respond(200, json=chat_completion(TWO))
+    with strict():
+        d = get_token_distribution(
+            "Hi", model=MODEL, client=openai_client, top_logprobs="5", guards="off"
+        )
+        api.post("/chat/completions").respond(
+            200, headers={"content-type": "text/event-stream"}, content=sse(chat_chunks(TWO))
+        )
+        streamed = get_token_distribution(
+            "Hi", model=MODEL, client=openai_client, top_logprobs="5", guards="off", stream=True
+        ).until_done()
+    assert d.tokens == streamed.tokens == ["Paris", "."]
+    assert len(api.calls) == 2
+    assert [json.loads(c.request.content)["top_logprobs"] for c in api.calls] == ["5", "5"]

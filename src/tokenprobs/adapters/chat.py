@@ -127,6 +127,8 @@ def choice_logprobs(
             hint = _FILTER_HINT
         raise MissingLogprobsError(what, endpoint="chat.completions", hint=hint)
     meta["content"] = message_text(message, "content")
+    content: list[Any] | None
+    refusal: list[Any] | None
     if isinstance(logprobs, list):  # a server's bare list of entries: the content's
         content, refusal, where = logprobs, None, path
     else:

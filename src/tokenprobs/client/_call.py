@@ -285,11 +285,11 @@ def get_token_distribution(
     params = options.prepare(messages_or_prompt, stream=stream)
     sdk = sync_client(client, retry)
     if not stream:
-        return fewer(call(sdk, options, params, retry), top_logprobs)
+        return fewer(call(sdk, options, params, retry), options.asked)
     sdk_stream = _send(sdk, endpoint, params, retry)
     explain, requested = _explain(sdk, profile), requested_ids(params)
     return DistributionStream(
-        sdk_stream, explain=explain, requested=requested, top_logprobs=top_logprobs
+        sdk_stream, explain=explain, requested=requested, top_logprobs=options.asked
     )
 
 
@@ -347,9 +347,9 @@ async def aget_token_distribution(
     params = options.prepare(messages_or_prompt, stream=stream)
     sdk = async_client(client, retry)
     if not stream:
-        return fewer(await acall(sdk, options, params, retry), top_logprobs)
+        return fewer(await acall(sdk, options, params, retry), options.asked)
     sdk_stream = await _asend(sdk, endpoint, params, retry)
     explain, requested = _explain(sdk, profile), requested_ids(params)
     return AsyncDistributionStream(
-        sdk_stream, explain=explain, requested=requested, top_logprobs=top_logprobs
+        sdk_stream, explain=explain, requested=requested, top_logprobs=options.asked
     )

@@ -280,7 +280,7 @@ def get_token_distributions(
         job.progress.close(interrupted=True)
         return job.results
     job.progress.close()
-    fewer_in(job.results, top_logprobs)
+    fewer_in(job.results, options.asked)
     return job.results
 
 
@@ -337,5 +337,5 @@ async def aget_token_distributions(
         job.progress.close(interrupted=True, returned=False)  # asyncio's rule: it propagates
         raise
     job.progress.close()
-    fewer_in(job.results, top_logprobs)
+    fewer_in(job.results, options.asked)
     return job.results

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias, get_args
 
 from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
-from tokenprobs._said import a_type, among, check_flag
+from tokenprobs._said import a_type, a_value, among, check_flag
 from tokenprobs.client._kwargs import check_create_kwargs
 from tokenprobs.guards import GuardMode, check_request, detected_server
 from tokenprobs.guards._shape import check_model
@@ -305,6 +305,17 @@ def prepare(
     return options.prepare(messages_or_prompt, stream=stream)
 
 
+def _whole(value: object) -> int | None:
+    """The whole number `value` (a str, a float) reads as, to suggest it; else None."""
+    if not isinstance(value, str | float):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
+
+
 @dataclass(frozen=True)
 class Options:
     """What every request of one call shares: `prepare`'s arguments but the prompt and `stream`.
@@ -320,6 +331,31 @@ class Options:
     guards: GuardMode
     profile: str | GuardProfile | None
     create_kwargs: Mapping[str, object]
+
+    def __post_init__(self) -> None:
+        """Refuse a `top_logprobs` that is no int before any request (unless guards are off).
+
+        Its range is the server's to decide (the guards say it in the server's words: vLLM
+        takes -1); its type is tokenprobs' own, and the answer is checked against it.
+
+        Raises:
+            TypeError: `top_logprobs` is a str, a float, a bool ... (`guards="off"` sends it).
+        """
+        given: object = self.top_logprobs  # typed int, but called with what users pass
+        if self.guards == "off" or given is None or type(given) is int:
+            return
+        whole = _whole(given)
+        msg = (
+            "top_logprobs is the number of alternatives per position, an int, got "
+            f"{a_value(given)}" + (f": pass top_logprobs={whole}" if whole is not None else "")
+        )
+        raise TypeError(msg)
+
+    @property
+    def asked(self) -> int | None:
+        """The `top_logprobs` the answer is checked against (a cap): `None` if it is no count."""
+        k: object = self.top_logprobs
+        return k if type(k) is int and k >= 0 else None
 
     def prepare(self, messages_or_prompt: Prompt, *, stream: bool) -> dict[str, object]:
         """Build and guard the request of one prompt: what runs before any I/O."""
