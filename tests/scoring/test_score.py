@@ -423,3 +423,29 @@ def test_a_choice_given_twice_is_refused_before_any_request(local, client):
             "The cat sat on the", [" mat", " rug", " mat"], model="tiny", client=client
         )
     assert route.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("texts", "error", "says"),
+    [
+        pytest.param(
+            ["a b", "", "c"],
+            ValueError,
+            r"^texts\[1\] \(of 3\): score needs a non-empty",
+            id="empty",
+        ),
+        pytest.param(
+            ["a", 5], TypeError, r"^texts\[1\] \(of 2\): the text to score must be a str", id="int"
+        ),
+    ],
+)
+def test_score_many_names_the_text_it_refuses_and_sends_nothing(local, client, texts, error, says):
+    """An empty text or one that is no str is refused before any request, naming its index.
+
+    A usage error of the call, as an argument of the wrong type is (nothing is lost: nothing was
+    sent); the failures of the run's requests are the ones returned in place.
+    """
+    route = local.post("/completions").mock(side_effect=answer)
+    with pytest.raises(error, match=says):
+        tp.scoring.score_many(texts, context="x ", model="tiny", client=client, progress=False)
+    assert route.call_count == 0

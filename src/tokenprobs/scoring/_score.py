@@ -278,7 +278,15 @@ class Texts:
             msg = f"{name} must be a list of str, got {a_type(given)}"
             raise TypeError(msg)
         texts = list(texts)  # once: a generator read by the checks would send nothing
-        params = [prepare_score(t, context, kwargs) for t in texts]
+        params = []
+        for i, t in enumerate(texts):
+            try:
+                params.append(prepare_score(t, context, kwargs))
+            except (TypeError, ValueError) as exc:
+                if len(texts) == 1 or (t != "" and isinstance(t, str)):
+                    raise  # one text, or an argument of every request: no index to name
+                msg = f"{name}[{i}] (of {len(texts)}): {exc}; nothing was sent"
+                raise type(exc)(msg) from None
         if params:
             check_scorable(model, client)
         first = params[0] if params else {}
