@@ -343,6 +343,29 @@ def test_no_examples_give_nan_without_a_warning():
         metrics.ece_interval(empty, none, bins=0)
 
 
+@pytest.mark.parametrize("call", CALIBRATION_METRICS)
+@pytest.mark.parametrize("none", [pytest.param([], id="list"), pytest.param((), id="tuple")])
+def test_an_empty_list_of_labels_is_no_examples(call, none):
+    """`[]` is float64 to numpy and was refused as "got float64"; it is no labels, as ints are."""
+    empty = np.zeros((0, 2))
+    got, want = call(empty, none), call(empty, np.zeros(0, dtype=int))
+    np.testing.assert_array_equal(flat(got), flat(want))
+    if not isinstance(got, metrics.Reliability):  # its edges and zero counts are no scores
+        assert np.isnan(flat(got)).all()
+
+
+def flat(value):
+    """A metric's value (a float or a tuple of arrays) as one float array."""
+    parts = value if isinstance(value, tuple) else (value,)
+    return np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in parts])
+
+
+def test_an_empty_list_of_labels_for_some_examples_is_still_refused():
+    """`[]` for two examples is too few labels, said as it was given."""
+    with pytest.raises(ValueError, match=r"2 integer class indices .* got float64 of shape \(0,\)"):
+        metrics.ece(np.full((2, 2), 0.5), [])
+
+
 # --- the calibrators ----------------------------------------------------------------------------
 
 
@@ -524,21 +547,52 @@ def test_true_labels_in_rows_are_refused():
         TemperatureScaling().fit(res, np.array([[1, 0], [0, 1]]))
 
 
+ONE = r"for one result pass \[result\]"
+
+
 @pytest.mark.parametrize(
-    ("given", "what"),
+    ("given", "what", "fix"),
     [
-        pytest.param(lambda res: res[0], "one LabelResult", id="one-result"),
-        pytest.param(lambda _res: None, "None", id="none"),
-        pytest.param(lambda _res: 3, "an int", id="number"),
+        pytest.param(lambda res: res[0], "one LabelResult", ONE, id="one-result"),
+        pytest.param(lambda _res: None, "None", ONE, id="none"),
+        pytest.param(lambda _res: 3, "an int", ONE, id="number"),
+        pytest.param(lambda _res: "ab", "a str", ONE, id="str"),
+        pytest.param(lambda _res: b"ab", "a bytes", ONE, id="bytes"),
+        pytest.param(
+            lambda res: {"q1": res[0]}, "a dict", r"pass list\(results.values\(\)\)", id="dict"
+        ),
     ],
 )
-def test_results_that_are_no_list_are_refused_by_name(given, what):
-    """`fit(r)` / `transform(r)` with one result says to pass `[r]`, not "not iterable"."""
+def test_results_that_are_no_list_are_refused_by_name(given, what, fix):
+    """`fit(r)` / `transform(r)` with one result says to pass `[r]`, not "not iterable".
+
+    A str, bytes or a dict was refused item by item ("item 0 is an int"), naming no argument.
+    """
     res = results_from([[0.9, 0.1], [0.2, 0.8]], names=["a", "b"])
     fitted = BatchCalibration().fit(res)
+    message = rf"results must be an iterable of label results .* got {what}: {fix}"
     for call in (lambda r: BatchCalibration().fit(r), fitted.transform):
-        with pytest.raises(TypeError, match=rf"results must be a list .* got {what}: for one"):
+        with pytest.raises(TypeError, match=message):
             call(given(res))
+
+
+@pytest.mark.parametrize(
+    "as_given",
+    [
+        pytest.param(tuple, id="tuple"),
+        pytest.param(iter, id="generator"),
+        pytest.param(list, id="list"),
+    ],
+)
+def test_results_may_be_any_iterable(as_given):
+    """A tuple or a generator of results fits as the list `probs_many` returns does."""
+    p, y = synthetic(40, temperature=3.0)
+    res = results_from(p)
+    with pytest.warns(CalibrationWarning):
+        want = TemperatureScaling().fit(res, y).temperature
+    with pytest.warns(CalibrationWarning):
+        got = TemperatureScaling().fit(as_given(res), y).temperature
+    assert got == want
 
 
 @pytest.mark.parametrize(

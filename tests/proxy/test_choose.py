@@ -167,3 +167,63 @@ def test_every_option_masked_is_an_error():
     expert = masked(dense({}), b"A", b" A", b"B", b" B")
     with pytest.raises(ValueError, match=r"every candidate among the options .* -inf"):
         proxy.choose("Q?", ["A", "B"], base=base, expert=expert, anti=dense({}))
+
+
+def pair_of(vocab: list[bytes], logits: dict[bytes, float] | None = None) -> proxy.DenseLogprobs:
+    """A dense answer over `vocab`, each token's logit from `logits` (0 for the rest)."""
+    row = np.array([[(logits or {}).get(k, 0.0) for k in vocab]])
+    return proxy.DenseLogprobs.from_logits(row, vocab)
+
+
+def test_a_spelling_the_pair_lacks_still_counts_the_base_mass():
+    """The base's " B" counted for nothing (B imputed at the cap) when the pair had no b" B".
+
+    With identical experts the choice is the base's own over the options, so a pair without
+    b" B" must answer as a pair with it does.
+    """
+    base = top(("A", -0.5), (" B", -1.2), ("x", -3.0))
+    small = [b"A", b"B", b"x"]
+    lacking = proxy.choose("Q?", ["A", "B"], base=base, expert=pair_of(small), anti=pair_of(small))
+    having = [*small, b" B"]
+    full = proxy.choose("Q?", ["A", "B"], base=base, expert=pair_of(having), anti=pair_of(having))
+    assert lacking.probs == pytest.approx(full.probs, rel=1e-12)
+    z = math.log(math.exp(-0.5) + math.exp(-1.2))
+    assert lacking.probs == pytest.approx({"A": math.exp(-0.5 - z), "B": math.exp(-1.2 - z)})
+    assert (lacking.imputed, lacking.covered, lacking.certified) == ((), True, True)
+    assert lacking.base_coverage == pytest.approx(math.exp(-0.5) + math.exp(-1.2), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("has", "returned"),
+    [
+        pytest.param(b"B", [("B", -1.5), (" B", -1.2)], id="pair-has-B-base-both"),
+        pytest.param(b" B", [("B", -1.5), (" B", -1.2)], id="pair-has-space-B-base-both"),
+        pytest.param(b"B", [(" B", -1.2)], id="pair-has-B-base-space-B"),
+        pytest.param(b" B", [("B", -1.5)], id="pair-has-space-B-base-B"),
+    ],
+)
+def test_a_spelling_the_pair_lacks_takes_the_options_delta(has, returned):
+    """A base spelling the pair lacks keeps its base value plus the pair's delta for the option."""
+    base = top(("A", -0.5), *returned, ("x", -4.0))
+    vocab = [b"A", has, b"x"]
+    expert = pair_of(vocab, {has: 1.0})
+    anti = pair_of(vocab, {b"A": 0.5})
+    got = proxy.choose("Q?", ["A", "B"], base=base, expert=expert, anti=anti, alpha=0.8)
+    delta = {
+        o: expert.logprobs[0, expert.index[k]] - anti.logprobs[0, anti.index[k]]
+        for o, k in (("A", b"A"), ("B", has))
+    }
+    b_mass = math.log(sum(math.exp(lp) for _, lp in returned))
+    scores = {"A": -0.5 + 0.8 * delta["A"], "B": b_mass + 0.8 * delta["B"]}
+    z = math.log(sum(math.exp(v) for v in scores.values()))
+    assert got.probs == pytest.approx({o: math.exp(v - z) for o, v in scores.items()}, rel=1e-9)
+    assert got.imputed == ()
+    assert got.base_coverage == pytest.approx(math.exp(-0.5) + math.exp(b_mass), rel=1e-12)
+
+
+def test_an_option_the_pair_has_no_spelling_of_is_an_error():
+    """Neither "C" nor " C" in the dense pair's vocabulary: a ValueError naming the option."""
+    base = top(("A", -0.5), (" C", -1.2))
+    vocab = [b"A", b"B", b"x"]
+    with pytest.raises(ValueError, match=r"option 'C' is not one token of the dense small"):
+        proxy.choose("Q?", ["A", "C"], base=base, expert=pair_of(vocab), anti=pair_of(vocab))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -64,17 +64,27 @@ class CalibrationWarning(LabelsWarning):
 def as_results(results: Iterable[LabelResult | Exception]) -> LabelResults:
     """The results as one label set's `LabelResults`.
 
+    `results` is any iterable of label results and failed items (exceptions): a list, a tuple,
+    the `LabelResults` that `Labels.probs_many` returns, or a generator.
+
     Raises:
-        TypeError: `results` is one `LabelResult` or not a list, or an item is neither a
-            `LabelResult` nor an exception.
+        TypeError: `results` is one `LabelResult`, a str, bytes, a mapping or not iterable, or
+            an item is neither a `LabelResult` nor an exception.
         ValueError: No item is a `LabelResult`, or two are of different label sets.
     """
     given: object = results  # checked as a caller may pass anything
-    if isinstance(given, LabelResult) or not isinstance(given, Iterable):
-        what = "one LabelResult" if isinstance(given, LabelResult) else a_type(given)
+    one = isinstance(given, LabelResult)
+    # a str's characters, bytes' ints and a mapping's keys are never results: name the whole
+    if one or isinstance(given, str | bytes | Mapping) or not isinstance(given, Iterable):
+        what = "one LabelResult" if one else a_type(given)
+        fix = (
+            "pass list(results.values())"
+            if isinstance(given, Mapping)
+            else "for one result pass [result]"
+        )
         msg = (
-            f"results must be a list of label results (what Labels.probs_many or classify "
-            f"returns), got {what}: for one result pass [result]"
+            "results must be an iterable of label results (a list or tuple of what "
+            f"Labels.probs_many or classify returns), got {what}: {fix}"
         )
         raise TypeError(msg)
     items: list[object] = list(results)

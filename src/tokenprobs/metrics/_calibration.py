@@ -83,11 +83,14 @@ def _inputs(
     if p.ndim != 2:  # noqa: PLR2004 - (N, C)
         msg = f"probs must be 2-D (examples, classes), got shape {p.shape}"
         raise ValueError(msg)
-    y = np.asarray(labels)
+    given = np.asarray(labels)
+    # `[]` is float64 to numpy: an empty list has no dtype to be wrong, so it is no labels
+    empty = given.size == 0 and given.dtype.kind == "f"
+    y = given.astype(np.intp) if empty else given
     if y.shape != (p.shape[0],) or not np.issubdtype(y.dtype, np.integer):
         n = p.shape[0]
         want = f"{n} integer class {'index' if n == 1 else 'indices'}"
-        msg = f"labels must be {want} (one per example), got {y.dtype} of shape {y.shape}"
+        msg = f"labels must be {want} (one per example), got {given.dtype} of shape {y.shape}"
         raise ValueError(msg)
     if y.size and (y.min() < 0 or y.max() >= p.shape[1]):
         msg = f"labels must be class indices in [0, {p.shape[1]})"

@@ -78,7 +78,9 @@ def choose(
         anti: The untuned small model, likewise.
         alpha: The strength of the delta.
         floor: For sparse small models, the lowest logprob an unseen token may have.
-        leading_space: Also count `" A"` as option `"A"` (their probabilities add up).
+        leading_space: Also count `" A"` as option `"A"` (their probabilities add up). A
+            spelling the base returned but the small pair has no token for is scored with the
+            pair's delta for the option (over the spellings it has), so its base mass counts.
 
     Returns:
         A `MultipleChoice`.
@@ -86,7 +88,8 @@ def choose(
     Raises:
         ValueError: Fewer than two options, an empty option, two options that count one token
             (`"A"` twice, or `"A"` and `" A"` with `leading_space`), a non-finite `alpha`, or
-            a `floor` that is no logprob.
+            a `floor` that is no logprob, or an option none of whose spellings is a token of
+            the dense small pair's vocabulary.
         TypeError: `options` is one str or holds something that is no str, or `alpha` is no
             number.
     """
@@ -105,23 +108,25 @@ def choose(
     imputed: list[str] = []
     seen_mass = 0.0
     for option, spelt in spellings.items():
-        variants = [v for v in spelt if _knows(e, v) and _knows(a, v)]
-        if not variants:
+        valued = [v for v in spelt if _knows(e, v) and _knows(a, v)]
+        if not valued:
             msg = f"option {option!r} is not one token of the dense small models' vocabulary"
             raise ValueError(msg)
-        known = [v for v in variants if v in b.row]
-        seen_mass += sum(math.exp(b.row[v]) for v in known)
-        if not known:
+        scored = {v: _score(alpha, b.value(v), e.value(v), a.value(v)) for v in valued}
+        # A spelling the base returned but the pair has no token for gets the pair's delta of
+        # the option (over the spellings it has): the base's mass on it is seen, not dropped.
+        e_opt, a_opt = _pooled(e, valued), _pooled(a, valued)
+        borrowed = [v for v in spelt if v in b.row and v not in scored]
+        scored |= {v: _score(alpha, b.value(v), e_opt, a_opt) for v in borrowed}
+        shown = [v for v in scored if v in b.row]
+        seen_mass += sum(math.exp(b.row[v]) for v in shown)
+        if not shown:
             imputed.append(option)
-        scored = [_score(alpha, b.value(v), e.value(v), a.value(v)) for v in known or variants]
-        points = [p for p, _, _ in scored]  # unseen: one imputed token, not one per spelling
-        point[option] = float(np.logaddexp.reduce(points) if known else max(points))
-        least[option] = float(np.logaddexp.reduce([lo_ for _, lo_, _ in scored]))
-        most[option] = float(np.logaddexp.reduce([hi for _, _, hi in scored]))
-        if known and len(known) < len(variants):  # an unseen variant may add up to its bound
-            rest = [v for v in variants if v not in b.row]
-            extra = [_score(alpha, b.value(v), e.value(v), a.value(v))[2] for v in rest]
-            most[option] = float(np.logaddexp.reduce([most[option], *extra]))
+        points = [scored[v][0] for v in shown or valued]
+        # unseen: one imputed token, not one per spelling
+        point[option] = float(np.logaddexp.reduce(points) if shown else max(points))
+        least[option] = float(np.logaddexp.reduce([scored[v][1] for v in shown or valued]))
+        most[option] = float(np.logaddexp.reduce([hi for _, _, hi in scored.values()]))
     names = list(point)
     kept, _, scores = possible(
         names, names, np.array(list(point.values())), where="among the options"
@@ -186,6 +191,17 @@ def _knows(side: Side, key: bytes) -> bool:
 def _base_score(row: dict[bytes, float], spellings: list[bytes]) -> float:
     values = [row[v] for v in spellings if v in row]
     return float(np.logaddexp.reduce(values))
+
+
+def _pooled(side: Side, keys: list[bytes]) -> Value:
+    """One model's logprob of the option as a whole: its spellings' values added up."""
+    values = [side.value(k) for k in keys]
+    return Value(
+        float(np.logaddexp.reduce([v.point for v in values])),
+        float(np.logaddexp.reduce([v.lo for v in values])),
+        float(np.logaddexp.reduce([v.hi for v in values])),
+        imputed=any(v.imputed for v in values),
+    )
 
 
 def _first(d: Source) -> Source:
