@@ -50,6 +50,10 @@ def test_labels_must_be_strings(labels, message):
             {"yes": b"Yes"}, r"variants of label 'yes'.*got one bytes", id="bytes-variant"
         ),
         pytest.param({"yes": 3}, r"variants of label 'yes'.*got an int \(3\)", id="int-variants"),
+        pytest.param(
+            {"yes", "no", "maybe"}, r"got a set: its order changes from run to run", id="set"
+        ),
+        pytest.param(frozenset({"yes", "no"}), r"got a frozenset: .*sorted\(labels\)", id="frozen"),
     ],
 )
 def test_a_label_set_that_is_no_list_is_named(labels, message):

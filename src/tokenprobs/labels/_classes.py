@@ -41,7 +41,7 @@ def given_classes(
     """Each class name with its variants, every one checked to be a string.
 
     Raises:
-        TypeError: The labels are one string, bytes or no list or mapping; a label name or a
+        TypeError: The labels are one string, bytes, a set or no list or mapping; a label name or a
             variant is not a string.
         ValueError: A label is given twice in a list.
     """
@@ -52,6 +52,13 @@ def given_classes(
         raise TypeError(msg)
     if not isinstance(whole, Iterable):
         msg = f"labels must be a list of strings or a mapping, got {a_value(whole)}"
+        raise TypeError(msg)
+    if isinstance(whole, set | frozenset):  # its order changes from run to run (hash seeds)
+        msg = (
+            f"labels must be a list of strings or a mapping, got a {type(whole).__name__}: its "
+            "order changes from run to run, and the labels' order is the order of the columns "
+            "(to_pandas, matrix()) and of ties; pass a list, e.g. sorted(labels)"
+        )
         raise TypeError(msg)
     given: dict[object, object] = (
         dict(labels.items()) if isinstance(labels, Mapping) else _listed(list(labels))
