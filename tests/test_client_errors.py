@@ -347,3 +347,52 @@ async def test_a_failed_response_is_the_servers_error(
         )
     with pytest.raises(tp.APIResponseError, match="The model crashed"):
         tp.parse(json.dumps(body))
+
+
+class _NoV1(_Server):
+    """A server whose API is under /v1: any other path is a 404, as llama.cpp and vLLM answer."""
+
+    def do_POST(self) -> None:
+        if self.path.startswith("/v1/"):
+            super().do_POST()
+            return
+        self.rfile.read(int(self.headers["Content-Length"]))
+        payload = b'{"detail": "Not Found"}'
+        self.send_response(404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@pytest.fixture
+def no_v1_server():
+    """A loopback server answering under /v1 only; yields its base URL without the /v1."""
+    handler = type("Handler", (_NoV1,), {"seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_base_url_without_its_v1_says_so(no_v1_server, capsys):
+    """A 404 (the SDK's NotFoundError, unchanged) notes the URL and the `/v1` most servers want.
+
+    The library's error, and the CLI's one line (it said only "NotFoundError: Error code: 404").
+    """
+    from tokenprobs import cli  # noqa: PLC0415
+
+    client = openai.OpenAI(base_url=no_v1_server, api_key="sk-no-key-required", max_retries=0)
+    with pytest.raises(openai.NotFoundError) as caught:
+        get_token_distribution("Hi", model="local", client=client, retry=None)
+    notes = " ".join(getattr(caught.value, "__notes__", []))
+    assert f"has no POST {no_v1_server}/chat/completions" in notes
+    assert "on most servers it ends in /v1" in notes
+    code = cli.main(["ask", "Hi", "--model", "local", "--base-url", no_v1_server])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "NotFoundError" in err
+    assert "on most servers it ends in /v1" in err
+    assert len(err.strip().splitlines()) == 1

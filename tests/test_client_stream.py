@@ -464,8 +464,11 @@ def test_result_before_the_end_is_an_error(api, openai_client):
     serve(api, "/chat/completions", sse(chat_chunks(POSITIONS)))
     stream = get_token_distribution("x", model=MODEL, client=openai_client, stream=True)
     next(stream)
-    with pytest.raises(RuntimeError, match="until_done"):
+    with pytest.raises(tp.StreamNotFinishedError, match="until_done") as info:
         _ = stream.distribution
+    assert isinstance(info.value, RuntimeError)  # what it was: `except RuntimeError` still holds
+    with pytest.raises(tp.StreamNotFinishedError):
+        _ = stream.distributions
     stream.close()
 
 

@@ -305,6 +305,36 @@ def test_model_copy_with_an_update_recomputes_what_is_derived():
 
 
 @pytest.mark.parametrize(
+    ("update", "says"),
+    [
+        pytest.param({"tokens": ["x"]}, r"columns disagree with len\(tokens\) = 1", id="tokens"),
+        pytest.param({"logprobs": [-1.0]}, r"\{'logprobs': 1\}", id="logprobs"),
+        pytest.param({"top_null": [5]}, "top_null lists positions 0..1", id="top-null"),
+        pytest.param({"prompt_length": 3}, "prompt_length 3 is outside 0..2", id="prompt-length"),
+    ],
+)
+def test_model_copy_that_breaks_the_columns_is_refused(update, says):
+    """A copy whose columns disagree is a ValueError naming them.
+
+    It was accepted, then failed deep inside (`d.text`: "zip() argument 2 is longer than
+    argument 1") or gave wrong numbers (a perplexity of one position).
+    """
+    d = tp.parse(testing.chat_completion([("a", -0.2, []), ("b", -0.1, [("b", -0.1)])]))
+    with pytest.raises(ValueError, match=says):
+        d.model_copy(update=update)
+
+
+def test_model_copy_takes_a_list_of_numbers_as_a_read_only_array():
+    """`update={"logprobs": [...]}` gives the array the constructor would, metrics and all."""
+    d = tp.parse(testing.chat_completion([("a", -0.2, []), ("b", -0.1, [("b", -0.1)])]))
+    e = d.model_copy(update={"logprobs": [-1.0, -2.0]})
+    assert isinstance(e.logprobs, np.ndarray)
+    assert not e.logprobs.flags.writeable
+    assert e.perplexity == pytest.approx(np.exp(1.5))
+    assert e.response is d.response
+
+
+@pytest.mark.parametrize(
     "duplicate",
     [
         pytest.param(lambda d: pickle.loads(pickle.dumps(d)), id="pickle"),  # noqa: S301 - our own

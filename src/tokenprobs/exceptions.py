@@ -8,6 +8,7 @@ TokenprobsError
 ├── MissingDependencyError      an optional extra is not installed: gives the pip install line
 ├── MissingAPIKeyError          no client given and OPENAI_API_KEY unset (also openai.OpenAIError)
 ├── StreamInterruptedError      a stream broke mid-way: carries what arrived (.distributions)
+├── StreamNotFinishedError      a stream's result read before its end (also a RuntimeError)
 ├── ScoringError                a server cannot score given text (ignores echo, shifts it, refuses
 │                               echo with logprobs): names the server and the alternative
 └── GuardError                  a request the API would refuse, refused locally (also the SDK's
@@ -40,6 +41,7 @@ __all__ = [
     "MissingLogprobsError",
     "ScoringError",
     "StreamInterruptedError",
+    "StreamNotFinishedError",
     "TokenprobsError",
     "TokenprobsWarning",
     "UnsupportedResponseError",
@@ -173,6 +175,13 @@ class StreamInterruptedError(TokenprobsError):
             f"the stream broke ({type(cause).__name__}: {cause}); "
             f"kept what arrived ({got or 'no positions'}) as .distributions"
         )
+
+
+class StreamNotFinishedError(TokenprobsError, RuntimeError):
+    """A stream's final distribution was asked for before the stream ended.
+
+    Iterate it to its end, or call `until_done()`, first. Also a `RuntimeError` (what it was).
+    """
 
 
 class ScoringError(TokenprobsError):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import openai
 
 from tokenprobs._endpoints import ENDPOINTS as ENDPOINT_TABLE
-from tokenprobs._urls import scrub
+from tokenprobs._urls import public_url, scrub
 from tokenprobs.adapters import parse
 from tokenprobs.client import _retry
 from tokenprobs.client._answers import failed, fewer, not_an_api_response
@@ -113,15 +113,32 @@ def _name_the_url(exc: openai.APIConnectionError, retry: RetryPolicy | None) -> 
         exc.add_note(f"tokenprobs: the request failed{where}.")
 
 
+def _not_found(exc: openai.NotFoundError) -> None:
+    """What a 404 most often means: the base URL is not the API's (its `/v1` left out)."""
+    request = getattr(exc, "request", None)
+    if request is not None:
+        url = public_url(str(request.url))
+        exc.add_note(
+            f"tokenprobs: the server has no POST {url}: check that the base URL is the API's (on "
+            "most servers it ends in /v1) and that the server serves the model"
+        )
+
+
 @contextmanager
 def _explained(retry: RetryPolicy | None) -> Iterator[None]:
-    """What the sync and async sends say on failure: an undecodable body, an unreachable URL."""
+    """What the sync and async sends say on failure.
+
+    An undecodable body, an unreachable URL, a URL that is not the API's (a 404).
+    """
     try:
         yield
     except json.JSONDecodeError as exc:
         raise _undecodable(exc) from exc
     except openai.APIConnectionError as exc:
         _name_the_url(exc, retry)
+        raise
+    except openai.NotFoundError as exc:
+        _not_found(exc)
         raise
 
 

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias, get_args
 
+import numpy as np
+
 from tokenprobs._endpoints import INCLUDE_LOGPROBS, NAMES, Endpoint
 from tokenprobs._said import a_type, a_value, among, check_flag
 from tokenprobs.client._kwargs import check_create_kwargs
@@ -344,6 +346,8 @@ class Options:
         given: object = self.top_logprobs  # typed int, but called with what users pass
         if self.guards == "off" or given is None or type(given) is int:
             return
+        if isinstance(given, np.ndarray | np.integer):
+            return  # the request's own check names an array and its fix (`.tolist()`)
         whole = _whole(given)
         msg = (
             "top_logprobs is the number of alternatives per position, an int, got "

@@ -21,6 +21,7 @@ from tokenprobs.exceptions import (
     APIResponseError,
     MissingLogprobsError,
     StreamInterruptedError,
+    StreamNotFinishedError,
     TokenprobsError,
     UnsupportedResponseError,
 )
@@ -222,7 +223,7 @@ class StreamState:
             raise self.broke  # (a StreamInterruptedError's .distributions hold what arrived)
         if not self.finals:
             msg = "the stream is not finished: iterate it to the end, or call until_done()"
-            raise RuntimeError(msg)
+            raise StreamNotFinishedError(msg)
         return [self.finals[c] for c in sorted(self.finals)]
 
 

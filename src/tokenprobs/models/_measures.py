@@ -46,6 +46,10 @@ class Measures:
         The text, the candidate set and the metrics are computed once and kept; a copy that
         changes a column they read must not keep the original's.
         """
+        if update and not _COLUMNS.isdisjoint(update):  # checked as the constructor checks them
+            base: Self = super().model_copy(deep=deep)  # type: ignore[misc]
+            fields = {name: getattr(base, name) for name in type(self).model_fields}  # type: ignore[attr-defined]
+            return type(self).model_validate({**fields, **update})  # type: ignore[attr-defined, no-any-return]
         copied: Self = super().model_copy(update=update, deep=deep)  # type: ignore[misc]
         if update and not _READS.isdisjoint(update):
             for name in _DERIVED:
@@ -245,8 +249,9 @@ class Measures:
     def entropy_bounds(self, *, vocab_size: int) -> NDArray[np.float64]:
         """Bounds `(T, 2)` on the true next-token entropy (nats), given the vocabulary size.
 
-        An unseen token can be no more likely than the least likely returned *alternative*; where
-        the sampled token was not among them (or there were none) it sets no such limit.
+        An unseen token can be no more likely than `candidates.cap`, the least likely returned
+        alternative other than the sampled token (a server may append it from beyond the top k);
+        where there were none, nothing limits it.
         """
         ceiling = np.nan_to_num(self.candidates.cap, nan=0.0)
         return metrics.entropy_bounds(
@@ -306,6 +311,21 @@ _READS = frozenset(
     ("tokens", "token_bytes", "logprobs", "top_tokens", "top_bytes", "top_logprobs", "content")
 )
 """The fields what `Measures` derives is computed from (those declared at the top of the class)."""
+_COLUMNS = frozenset(
+    (
+        *_READS - {"content"},
+        "token_ids",
+        "top_token_ids",
+        "ranks",
+        "top_ranks",
+        "requested_token_ids",
+        "requested_logprobs",
+        "top_null",
+        "text_offset",
+        "prompt_length",
+    )
+)
+"""The per-position fields: a copy that changes one is validated whole (the columns must agree)."""
 _DERIVED = tuple(n for n, v in vars(Measures).items() if isinstance(v, cached_property))
 """The names of the values `Measures` computes once and keeps in the instance's `__dict__`."""
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import openai
 
-from tokenprobs._urls import public_url
 from tokenprobs.adapters._plausible import capped
 from tokenprobs.client import RetryPolicy, aget_token_distribution, build_params
 from tokenprobs.exceptions import GuardError, StreamInterruptedError, TokenprobsError
@@ -96,7 +95,7 @@ def error_event(exc: BaseException, upstream: Upstream) -> dict[str, object]:
         event["param"] = getattr(exc, "param", None)
         event["code"] = getattr(exc, "code", None)
     said = _broke(exc) if isinstance(exc, StreamInterruptedError) else str(exc)
-    message = " ".join([said, *getattr(exc, "__notes__", ()), *_not_found(exc)])
+    message = " ".join([said, *getattr(exc, "__notes__", ())])
     event["message"] = upstream.scrub(message)
     for key in ("param", "code"):
         if isinstance(event.get(key), str):
@@ -111,19 +110,6 @@ def _broke(exc: StreamInterruptedError) -> str:
     n = len(exc.distribution) if exc.distribution is not None else 0
     kept = "what arrived is kept" if n else "nothing had arrived"
     return f"the stream broke{why} after {n} token{'s' * (n != 1)}: {kept}"
-
-
-def _not_found(exc: BaseException) -> list[str]:
-    """What a 404 most often means here: the base URL is not the API's (its `/v1` left out)."""
-    request = getattr(exc, "request", None)
-    if not isinstance(exc, openai.NotFoundError) or request is None:
-        return []
-    url = public_url(str(request.url))
-    note = (
-        f"(the server has no POST {url}: check that the base URL is the API's, on most servers "
-        "it ends in /v1, and that the server serves the model)"
-    )
-    return [note]
 
 
 def _guard(
