@@ -363,3 +363,20 @@ def test_a_least_certain_span_without_text_is_shown_as_the_view_draws_it(page):
     _loaded(page, positions)
     (branch,) = page.post("/api/views", json={"mode": "least-likely"}).json()["branches"]
     assert [u["text"] for u in branch["summary"]["uncertain"]] == ["\N{EMPTY SET}"]
+
+
+@pytest.mark.parametrize("mode", ["xx", 5, ["entropy"]])
+def test_a_mode_that_is_no_mode_is_a_400_and_changes_nothing(page, mode):
+    """It was drawn as least-likely with a 200, where every other malformed field is a 400.
+
+    Nothing is run, branched or replaced: the session is as it was.
+    """
+    before = page.post("/api/views", json={}).json()
+    for path in ("/api/run", "/api/views"):
+        error = refused(page.post(path, json={**RUN, "mode": mode}), "mode must be one of")
+        assert "'least-likely'" in error["message"]
+    saved = page.get("/api/session").json()
+    refused(page.post("/api/session", json={"session": saved, "mode": mode}), "mode must be one")
+    assert page.post("/api/views", json={}).json() == before
+    for ok in ("entropy", "least likely", "prob", None, ""):
+        assert page.post("/api/views", json={"mode": ok}).status_code == 200

@@ -164,11 +164,11 @@ class _Handlers:
     async def run(self, request: HTTPRequest) -> Response:
         try:
             data = await _body(request)
-            req = Request.from_page(data)
+            req, mode = Request.from_page(data), _mode(data)
         except SessionError as exc:
             return self.error(exc, 400)
         branch = self.session.add(req)
-        view = ViewFrames(mode=_mode(data))
+        view = ViewFrames(mode=mode)
         events = run_events(branch, self.upstream, view)
         return _stream(_announce(branch, self.upstream, events))
 
@@ -182,10 +182,11 @@ class _Handlers:
             if refusal:
                 raise SessionError(refusal)
             start, forced = fork(parent, position, alternative, server)
+            mode = _mode(data)
         except ValueError as exc:  # SessionError, and fork's
             return self.error(exc, 400)
         child = self.session.add(parent.request, parent=parent.id, position=position, forced=forced)
-        view = ViewFrames(mode=_mode(data))
+        view = ViewFrames(mode=mode)
         events = run_events(child, self.upstream, view, start=start)
         return _stream(_announce(child, self.upstream, events))
 
@@ -209,10 +210,10 @@ class _Handlers:
 
     async def views(self, request: HTTPRequest) -> Response:
         try:
-            data = await _body(request)
+            mode = _mode(await _body(request))
         except SessionError as exc:
             return self.error(exc, 400)
-        return await self.views_of(_mode(data))
+        return await self.views_of(mode)
 
     async def export(self, request: HTTPRequest) -> Response:
         try:
@@ -237,10 +238,11 @@ class _Handlers:
         try:
             data = await _body(request)
             loaded = Session.loads(json.dumps(data.get("session")))
+            mode = _mode(data)
         except SessionError as exc:
             return self.error(exc, 400)
         self.session.branches, self.session.next_id = loaded.branches, loaded.next_id
-        return await self.views_of(_mode(data))
+        return await self.views_of(mode)
 
     async def views_of(self, mode: str) -> Response:
         server = self.upstream.capabilities
@@ -328,10 +330,18 @@ async def _body(
 
 
 def _mode(data: dict[str, Any]) -> str:
-    try:
-        return render.canonical_mode(str(data.get("mode") or "least-likely"))
-    except ValueError:
+    """The view's `mode` (`least-likely` when not given).
+
+    Raises:
+        SessionError: It is no mode (a 400, as every other malformed field).
+    """
+    given = data.get("mode")
+    if given is None or given == "":
         return "least-likely"
+    try:
+        return render.canonical_mode(given if isinstance(given, str) else repr(given))
+    except ValueError as exc:
+        raise SessionError(str(exc).replace("`mode`", "mode", 1)) from exc
 
 
 def _meta(branch: Branch, server: ServerCapabilities) -> dict[str, object]:
