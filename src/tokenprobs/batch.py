@@ -283,7 +283,7 @@ def numbered_results(
     `where` names the file in the messages of unreadable lines (`tokenprobs show` reads bytes).
     """
     for number, line in numbered_lines(lines):
-        for cid, result in _line_results(line, number, where):
+        for cid, result in line_results(line, number, where):
             yield number, cid, result
 
 
@@ -303,26 +303,14 @@ def numbered_lines(lines: Iterable[bytes], /) -> Iterator[tuple[int, bytes]]:
             yield number, text
 
 
-def read_line(
-    line: bytes, number: int, path: str | os.PathLike[str]
-) -> list[tuple[str, TokenDistribution | TokenprobsError]]:
-    """One line, numbered, of a Batch output file: each choice, or its error (distill reads it).
-
-    Raises:
-        UnsupportedResponseError: The line is not JSON or has no `custom_id`.
-    """
-    with paused_gc():
-        cid, obj = batch_line(line, number, repr(os.fspath(path)))
-        try:
-            return [(cid, d) for d in line_distributions(obj)]
-        except TokenprobsError as exc:
-            return [(cid, exc)]
-
-
-def _line_results(
+def line_results(
     line: bytes, number: int, where: str
 ) -> list[tuple[str, TokenDistribution | TokenprobsError]]:
-    """The line's `(custom_id, distribution)` per choice, or its one `(custom_id, error)`."""
+    """The line's `(custom_id, distribution)` per choice, or its one `(custom_id, error)`.
+
+    `where` names the file in the error of a line that is not JSON or has no `custom_id` (its
+    id salvaged from the line if it can be); `distill.collect` reads its lines with it.
+    """
     # JSON builds no reference cycles, so the cyclic GC has nothing to find here; pausing it for
     # the line (never across a yield) halves the time on top-20 bodies of tens of thousands of
     # small containers.

@@ -122,6 +122,25 @@ def test_failed_batch_lines_raise_or_are_skipped_with_a_warning(tmp_path):
     assert [r.id for r in got] == [ids[1]]
 
 
+def test_skip_skips_a_batch_line_that_is_not_json_as_read_results_does(tmp_path):
+    """A truncated line raised UnsupportedResponseError under skip; request lines were skipped."""
+    rng = np.random.default_rng(2)
+    ids = batch_files(tmp_path, ["a"], [body(teacher_positions(rng, 3, 2)[1])])
+    good = (tmp_path / "out.jsonl").read_bytes()
+    request = (tmp_path / "in.jsonl").read_bytes()  # an input line: a request, no response
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(good + good[: len(good) // 2] + b"\n" + request)
+    with pytest.raises(
+        tp.UnsupportedResponseError, match=r"line 2 of .*mixed\.jsonl' is cut short"
+    ):
+        list(distill.collect(path))
+    with pytest.warns(tp.TokenprobsWarning, match=r"skipped 2 failed .* the first '.+'"):
+        got = list(distill.collect(path, on_error="skip"))
+    assert [r.id for r in got] == ids
+    failed = [cid for cid, r in tp.batch.read_results(path) if isinstance(r, tp.TokenprobsError)]
+    assert len(failed) == 2  # the lines read_results yields as failures are the ones skipped
+
+
 def _two_choices(rng):
     """A chat body with two choices (n=2), each its own teacher sample."""
     first = body(teacher_positions(rng, 4, 3)[1])
@@ -357,7 +376,11 @@ def test_one_file_shared_among_processes_in_ranges_gives_the_sequential_shards(
 
 @pytest.mark.extras
 def test_ranges_skip_and_raise_as_the_sequential_collection_does(tmp_path, monkeypatch):
-    """Failed lines: one warning per file counting them; a line that is not JSON is named."""
+    """Failed lines: one warning per file counting them; a line that is not JSON is named.
+
+    Under skip a line that is not JSON is skipped and counted too, named by its line in the
+    whole file (not in its range).
+    """
     from tokenprobs.distill import _parallel  # noqa: PLC0415
 
     monkeypatch.setattr(_parallel, "CHUNK_BYTES", (1, 1))
@@ -368,10 +391,21 @@ def test_ranges_skip_and_raise_as_the_sequential_collection_does(tmp_path, monke
     with pytest.raises(tp.APIResponseError):
         distill.collect_to_parquet([path], tmp_path / "raise", processes=2)
     lines = path.read_bytes().splitlines(keepends=True)
-    lines[6] = b"{not json\n"
+    failed = {ids[2], ids[5]}
+    ok = next(i for i, line in enumerate(lines) if json.loads(line)["custom_id"] not in failed)
+    lines[ok] = b"{not json\n"  # a line cut short, beside the two failed ones
     path.write_bytes(b"".join(lines))
+    with pytest.warns(tp.TokenprobsWarning, match=r"skipped 3 failed Batch line\(s\)"):
+        shards = distill.collect_to_parquet([path], tmp_path / "bad", processes=2, on_error="skip")
+    assert len(list(distill.read_parquet(shards))) == len(ids) - 3  # was an error under skip
+    (tmp_path / "clean").mkdir()
+    clean, _ = _one_big_file(tmp_path / "clean")
+    lines = clean.read_bytes().splitlines(keepends=True)
+    clean.write_bytes(b"".join([*lines[:6], b"{not json\n", *lines[7:]]))  # the only failure
     with pytest.raises(tp.UnsupportedResponseError, match="line 7 of"):
-        distill.collect_to_parquet([path], tmp_path / "bad", processes=2, on_error="skip")
+        distill.collect_to_parquet([clean], tmp_path / "raise", processes=2)
+    with pytest.warns(tp.TokenprobsWarning, match=r"skipped 1 failed .* the first 'line 7'"):
+        distill.collect_to_parquet([clean], tmp_path / "one", processes=2, on_error="skip")
 
 
 def _legacy_line(tmp_path, answers):

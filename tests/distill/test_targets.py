@@ -113,7 +113,7 @@ def test_candidates_sharing_a_student_id_are_one_target():
     pairs = distill.StudentVocab({w.encode(): i // 2 for i, w in enumerate(WORDS)})
     merged = p.reshape(8, V // 2, 2).sum(axis=2)  # the teacher over the student's V / 2 ids
     s_log = np.log(rng.dirichlet(np.ones(V // 2), size=8))
-    a = distill.to_arrays(record, k=V, tail="bucket", vocab=pairs)
+    a = distill.to_arrays(record, k=V // 2, tail="bucket", vocab=pairs)  # every student id
     assert all(
         len(set(row[m].tolist())) == m.sum() for row, m in zip(a.target_ids, a.mask, strict=True)
     )
@@ -250,15 +250,32 @@ def test_another_tokenizer_gets_targets_at_shared_boundaries_only():
     (r,) = distill.collect([raw])
     got = distill.to_student_arrays(r, k=3, vocab=vocab, encode=enc.encode, tail="raw")
     assert got.student_ids.tolist() == enc.encode("Hello world")
-    assert got.aligned.tolist() == [True, True]  # offsets 0 and 5 are teacher boundaries
+    assert got.aligned.tolist() == [False, True]  # "Hello" runs past the teacher's "Hel"
     a = got.arrays
-    first = [enc.encode_single_token(x) for x in ("Hel", "Hi", "Hey")]
-    assert a.target_ids[0].tolist() == first
-    np.testing.assert_allclose(a.target_logprobs[0], [-0.3, -1.6, -2.2])
+    assert not a.mask[0].any()  # was "Hel" "Hi" "Hey", exact: no mass on the student's "Hello"
     second = [enc.encode_single_token(x) for x in (" world", " there", " wor")]
     assert a.target_ids[1].tolist() == second
+    np.testing.assert_allclose(a.target_logprobs[1], [-0.4, -1.4, -3.0])
     assert not got.approximate.any()  # every candidate here is a whole cl100k token
-    assert got.share_aligned == 1.0
+    assert got.share_aligned == 0.5
+
+
+def test_a_student_token_longer_than_the_teachers_has_only_its_hard_label():
+    """Student "Hello" over teacher "Hel" "lo": was targets on "Hel", "He", aligned and exact."""
+    raw = body(
+        [
+            ("Hel", -0.3, [("Hel", -0.3), ("He", -1.6)]),
+            ("lo", -0.05, [("lo", -0.05)]),
+            (" world", -0.4, [(" world", -0.4)]),
+        ]
+    )
+    (r,) = distill.collect([raw])
+    vocab = distill.StudentVocab({b"Hello": 0, b" world": 1, b"Hel": 2, b"He": 3})
+    got = distill.to_student_arrays(r, k=2, vocab=vocab, encode=lambda _: [0, 1])
+    assert got.aligned.tolist() == [False, True]
+    assert got.arrays.mask.tolist() == [[False, False], [True, False]]
+    assert got.arrays.sampled_ids.tolist() == [0, 1]  # the hard labels stay
+    assert got.arrays.tail_logprob[0] == -np.inf  # no target, no tail: nothing to weigh
 
 
 def test_unaligned_positions_and_partial_candidates_are_flagged():

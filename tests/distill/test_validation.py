@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -506,3 +507,75 @@ def test_from_distribution_names_a_wrong_teacher_input_or_id(options, match):
     d = tp.parse(chat_completion([("a", -0.1, [])]))
     with pytest.raises(TypeError, match=rf"^KDRecord.from_distribution: {match}"):
         distill.KDRecord.from_distribution(d, **{"teacher": distill.Teacher(), **options})
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda r, k: distill.to_arrays(r, k=k, vocab=VOCAB), id="to_arrays"),
+        pytest.param(
+            lambda r, k: distill.to_student_arrays(r, k=k, vocab=VOCAB, encode=lambda _: [7, 3]),
+            id="to_student_arrays",
+        ),
+        pytest.param(lambda r, k: distill.to_axolotl(r, k=k, vocab=VOCAB), id="to_axolotl"),
+        pytest.param(
+            lambda r, k: distill.to_tinker(r, k=k, prompt_ids=[1], vocab=VOCAB), id="to_tinker"
+        ),
+        pytest.param(
+            lambda r, k: distill.to_distillkit(r, k=k, prompt_ids=[1], vocab=VOCAB),
+            id="to_distillkit",
+        ),
+    ],
+)
+@pytest.mark.parametrize("k", [4, 10**9, 10**12])
+def test_k_is_at_most_the_student_vocabularys_ids(call, k):
+    """k=10**9 was OOM-killed, 10**12 a bare MemoryError: (T, k) arrays of a 3-id vocabulary."""
+    with pytest.raises(distill.DistillError, match=rf"k={k} is more .* has ids \(3\): .*k <= 3"):
+        call(_record(), k)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(
+            lambda path, k: distill.write_axolotl([_record()], path, k=k, vocab=VOCAB),
+            id="write_axolotl",
+        ),
+        pytest.param(
+            lambda path, k: distill.write_distillkit(
+                [_record()], path, k=k, prompt_ids=lambda _: [1], vocab=VOCAB
+            ),
+            id="write_distillkit",
+            marks=pytest.mark.extras,
+        ),
+    ],
+)
+def test_the_trainer_writers_check_k_before_writing(tmp_path, call):
+    """The writers take the same k: refused by the call, no file written."""
+    with pytest.raises(distill.DistillError, match=r"k=10 is more targets per position"):
+        call(tmp_path / "rows", 10)
+    assert not list(tmp_path.iterdir())
+
+
+def test_k_without_a_vocabulary_is_at_most_the_largest_one():
+    """Without vocab=, k is bounded by more ids than any tokenizer has (2**20)."""
+    vllm = chat_completion([("token_id:5", -0.1, [("token_id:5", -0.1), ("token_id:9", -2.5)])])
+    (record,) = distill.collect([vllm])
+    assert distill.to_arrays(record, k=3).target_ids.shape == (1, 3)  # k past the candidates
+    with pytest.raises(
+        distill.DistillError, match=r"k=1048577 .*\(at most 1048576 without vocab=\)"
+    ):
+        distill.to_arrays(record, k=2**20 + 1)
+
+
+def test_topk_loss_of_a_student_with_zero_probabilities_warns_nothing():
+    """A log-softmax with -inf entries is valid: an inf or finite loss, and no RuntimeWarning."""
+    a = distill.to_arrays(_record(), k=2, tail="bucket", vocab=VOCAB)
+    student = np.full((2, 10), -np.inf)
+    student[:, 7] = 0.0  # all the student's mass on "Hi", none on the rest
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        forward = distill.topk_loss(student, a)
+        reverse = distill.topk_loss(student, a, kind="reverse")
+    assert forward.tolist() == [np.inf, np.inf]
+    assert np.isfinite(reverse).all()

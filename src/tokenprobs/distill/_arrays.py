@@ -11,7 +11,7 @@ import numpy as np
 from tokenprobs._counts import at_least_one
 from tokenprobs._said import among
 from tokenprobs.distill._record import DistillError, check_record, number
-from tokenprobs.distill._vocab import check_vocab, shares_ids
+from tokenprobs.distill._vocab import check_vocab, distinct_ids, shares_ids
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -19,10 +19,14 @@ if TYPE_CHECKING:
     from tokenprobs.distill._record import KDRecord
     from tokenprobs.distill._vocab import StudentVocab
 
-__all__ = ["KDArrays", "TailRule", "check_k", "check_tail", "to_arrays", "with_tail"]
+__all__ = ["LARGEST_K", "KDArrays", "TailRule", "check_k", "check_tail", "to_arrays", "with_tail"]
 
 _ROUNDING = 2.0**-40
 """A tail below this is the rounding error of a sum of probabilities: it counts as 0."""
+
+LARGEST_K = 2**20
+"""The most targets per position without a vocabulary: more ids than any tokenizer has (the
+largest in use, Gemma 3's, has 262,144), so a larger `k` is a mistake, not a width."""
 
 TailRule = Literal["renormalize", "bucket", "raw"]
 """How the mass outside the kept top-k is treated (docs/distill.md, "Tail rules")."""
@@ -86,9 +90,38 @@ def _positive(value: float, name: str) -> float:
     return t
 
 
-def check_k(k: int) -> None:
-    """Raise unless `k` (targets per position) is an integer of at least 1 (a bool is none)."""
-    at_least_one(k, "k", " (targets per position)", error=DistillError)
+def check_k(k: object, vocab: StudentVocab | None = None, *, where: str) -> int:
+    """`k` (targets per position) checked: an integer >= 1 that a row can fill (a bool is none).
+
+    `k` is the arrays' width, the same for every record (a trainer batches rows of `k`), so it
+    is bounded by what any record could hold, not by what one does: the student vocabulary's
+    distinct ids (a row holds each at most once, and the trainer writers pad it with other ids
+    of that vocabulary), or `LARGEST_K` without one. A larger `k` is refused before `(T, k)`
+    arrays of it are made (`k=10**9` would take gigabytes per position).
+
+    Raises:
+        TypeError: `k` is not an int, or `vocab` is neither a `StudentVocab` nor None.
+        DistillError: `k` < 1, or more than the vocabulary's ids (`LARGEST_K` without one).
+    """
+    k = at_least_one(k, "k", " (targets per position)", error=DistillError)
+    if vocab is None:
+        if k > LARGEST_K:
+            msg = (
+                f"k={k} is more targets per position than any tokenizer has ids (at most "
+                f"{LARGEST_K} without vocab=): pass the k the teacher returned (its "
+                "top_logprobs), or the student's vocab="
+            )
+            raise DistillError(msg)
+        return k
+    check_vocab(vocab, where=where)
+    if k > (ids := distinct_ids(vocab)):
+        msg = (
+            f"k={k} is more targets per position than the student vocabulary has ids ({ids}): "
+            "a row holds each student id at most once, and the trainer writers pad it with "
+            f"distinct ids of that vocabulary; pass k <= {ids}, the same for every record"
+        )
+        raise DistillError(msg)
+    return k
 
 
 def check_tail(tail: object) -> None:
@@ -138,7 +171,8 @@ def to_arrays(
 
     Args:
         record: One `KDRecord`.
-        k: Targets per position.
+        k: Targets per position: the arrays' width `K`, the same for every record (padded
+            where a position has fewer), at most the student vocabulary's distinct ids.
         tail: `"renormalize"`, `"bucket"` or `"raw"`.
         kd_temperature: Rescale the targets to this temperature (`"renormalize"` only: the
             tail's tempered mass is not known).
@@ -153,9 +187,10 @@ def to_arrays(
     Raises:
         TypeError: `record` is not a `KDRecord` (a `TokenDistribution`: make its record with
             `collect`), or `k` or a temperature is not a number.
-        DistillError: `k` < 1, an unknown rule, a temperature that is not finite and > 0, a
-            temperature with a rule that cannot take it, an unknown generation temperature, or
-            no `vocab` and a candidate without a teacher id (an OpenAI record).
+        DistillError: `k` < 1 or more than a row can hold (the student vocabulary's distinct
+            ids, or `LARGEST_K` without `vocab`), an unknown rule, a temperature that is not
+            finite and > 0, a temperature with a rule that cannot take it, an unknown generation
+            temperature, or no `vocab` and a candidate without a teacher id (an OpenAI record).
 
     Examples:
         >>> from tokenprobs.distill import StudentVocab, collect, to_arrays
@@ -169,7 +204,7 @@ def to_arrays(
         (0.0131, [7])
     """
     check_record(record, where="to_arrays")
-    check_k(k)
+    k = check_k(k, vocab, where="to_arrays")
     check_tail(tail)
     if kd_temperature is not None and tail != "renormalize":
         msg = (
@@ -182,9 +217,7 @@ def to_arrays(
         kd_temperature = _positive(kd_temperature, "kd_temperature")
     if generation_temperature is not None:
         generation_temperature = _positive(generation_temperature, "generation_temperature")
-    if vocab is not None:
-        check_vocab(vocab, where="to_arrays")
-    else:
+    if vocab is None:
         _ids_known(record)
     ids = vocab.lookup(record.cand_bytes) if vocab is not None else record.cand_ids
     t_len = len(record)

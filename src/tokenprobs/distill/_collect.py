@@ -12,13 +12,13 @@ from tokenprobs import batch
 from tokenprobs._gc import paused_gc
 from tokenprobs._said import a_type, a_value, among
 from tokenprobs.adapters import parse_all
-from tokenprobs.distill._jsonl import json_lines
+from tokenprobs.distill._jsonl import check_path, json_lines
 from tokenprobs.distill._record import DistillError, KDRecord, Teacher
 from tokenprobs.exceptions import TokenprobsError, TokenprobsWarning
 from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 __all__ = ["check_settings", "collect", "line_records", "read_inputs", "warn_skipped"]
 
@@ -120,8 +120,10 @@ def read_inputs(path: str | os.PathLike[str], /) -> dict[str, Mapping[str, objec
     """A Batch API *input* file's request bodies by `custom_id` (what `collect(inputs=)` reads).
 
     Raises:
+        TypeError: `path` is not a str or path.
         DistillError: A line is not a Batch request (`custom_id` and a `body` object).
     """
+    check_path(path, where="read_inputs")
     out: dict[str, Mapping[str, object]] = {}
     for number, obj in json_lines(path):
         if "custom_id" not in obj or "body" not in obj:
@@ -219,8 +221,10 @@ def collect(
         teacher: What is known of the teacher (`provider`, `tokenizer`, `logprob_semantics` ...).
         inputs: The Batch *input* file (or its bodies by `custom_id`, see `read_inputs`), so
             records from output files carry their input and sampling settings.
-        on_error: A failed Batch line (an API error, no logprobs): `"raise"` it, or `"skip"` it
-            (one `TokenprobsWarning` at the end counts the skipped lines and names the first).
+        on_error: A failed Batch line (an API error, no logprobs, a line that is not JSON, such
+            as one cut short, or has no `custom_id`: what `batch.read_results` yields as an
+            error): `"raise"` it, or `"skip"` it (one `TokenprobsWarning` at the end counts the
+            skipped lines and names the first, by `custom_id` or line number).
 
     Yields:
         One `KDRecord` per response (per successful Batch line), in order.
@@ -315,29 +319,35 @@ def line_records(
     bodies: Mapping[str, Mapping[str, object]],
     on_error: Literal["raise", "skip"],
     skipped: list[str],
+    label: Callable[[int], str] = "line {}".format,
 ) -> Iterator[KDRecord]:
     """The records of a Batch output file's numbered lines (`batch.numbered_lines`).
 
     A line is parsed and turned into its record, and its distribution freed, in one pause of
     the cyclic GC (never across a yield): a line is tens of thousands of small containers and no
     reference cycles, which the GC would otherwise walk at each collection while the record is
-    built. A failed line is raised (`on_error="raise"`) or its `custom_id` appended to `skipped`.
+    built. A failed line, as `batch.read_results` reads it (an API error, no logprobs, a line
+    that is not JSON or has no `custom_id`), is raised (`on_error="raise"`) or its `custom_id`
+    appended to `skipped` (`label(number)` for a line without one, `"line 7"`).
 
     Raises:
-        TokenprobsError: A failed line with `on_error="raise"`.
-        UnsupportedResponseError: A line that is not a Batch output line (named by its number).
+        TokenprobsError: A failed line with `on_error="raise"` (`UnsupportedResponseError`: a
+            line that is not a Batch output line, named by its number).
     """
     file_who = teacher.with_defaults(provider="openai")
+    where = repr(os.fspath(path))
     for number, line in lines:
         with paused_gc():
-            results = batch.read_line(line, number, path)
+            results = batch.line_results(line, number, where)
             records = []
             for cid, result in results:
                 if isinstance(result, TokenprobsError):
+                    name = cid or label(number)
                     if on_error == "raise":
-                        result.add_note(f"Batch line {cid!r}; collect(on_error='skip') skips it")
+                        which = f"line {cid!r}" if cid else name
+                        result.add_note(f"Batch {which}; collect(on_error='skip') skips it")
                         raise result
-                    skipped.append(cid)
+                    skipped.append(name)
                     continue
                 rid = _choice_id(cid, result, len(results))
                 records.append(

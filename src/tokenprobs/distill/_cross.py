@@ -35,7 +35,9 @@ class StudentArrays:
     student_ids: NDArray[np.int64]
     """Shape `(U,)`: the student's tokens of `completion_text` (the hard labels)."""
     aligned: NDArray[np.bool_]
-    """Shape `(U,)`: where a student token starts at a teacher token's first byte."""
+    """Shape `(U,)`: where a student token starts at a teacher token's first byte and ends
+    within it (a student token that runs past it, "Hello" over the teacher's "Hel" "lo", is
+    not: the teacher's mass on "Hel" is that of every continuation, "Hello" among them)."""
     approximate: NDArray[np.bool_]
     """Shape `(U,)`: aligned rows where some candidate is not a whole student token, so its
     mass was given to the student token its bytes begin with (continuation mass ignored)."""
@@ -132,13 +134,17 @@ def to_student_arrays(
     r"""Soft targets for a student whose tokenizer differs from the teacher's (approximate).
 
     The student tokenises `completion_text` (`encode`, without special tokens). A student token
-    that starts at the first byte of a teacher token gets that teacher position's candidates as
-    its targets, each mapped to the student token its bytes begin with (the longest prefix in
-    the student's vocabulary), candidates that land on one token summed. That ignores how the
-    mass of a longer candidate continues past the student token, so such rows are flagged
-    `approximate`. Other student positions get no soft target: only the hard label (sequence-
-    level distillation on the text is always possible). `tail` is applied as in `to_arrays`
-    (`renormalize`, `bucket` or `raw`); unmapped candidates go to the tail.
+    that starts at the first byte of a teacher token, and ends within it, gets that teacher
+    position's candidates as its targets, each mapped to the student token its bytes begin
+    with (the longest prefix in the student's vocabulary), candidates that land on one token
+    summed. That ignores how the mass of a longer candidate continues past the student token,
+    so such rows are flagged `approximate`. Other student positions get no soft target: only
+    the hard label (sequence-level distillation on the text is always possible). That includes
+    a student token that runs past its teacher token (the student's "Hello" where the teacher
+    sampled "Hel" "lo"): the teacher's mass on "Hel" is that of every continuation, the
+    student's own token among them, so a target there would put on "Hel" what belongs to
+    "Hello". `tail` is applied as in `to_arrays` (`renormalize`, `bucket` or `raw`); unmapped
+    candidates go to the tail.
 
     Args:
         record: One `KDRecord`.
@@ -159,11 +165,11 @@ def to_student_arrays(
     """
     check_record(record, where="to_student_arrays")
     check_vocab(vocab, where="to_student_arrays")
-    check_k(k)
+    k = check_k(k, vocab, where="to_student_arrays")
     check_tail(tail)
     teacher_bytes, student, student_bytes = _pieces(record, vocab, encode)
-    starts = np.cumsum([0, *map(len, teacher_bytes)])[:-1].tolist()  # each token's first byte
-    teacher_at = dict(zip(starts, range(len(record)), strict=True))
+    bounds = np.cumsum([0, *map(len, teacher_bytes)]).tolist()  # each token's first byte, + end
+    teacher_at = dict(zip(bounds[:-1], range(len(record)), strict=True))
     ids = dict(vocab.ids)
     longest = max(map(len, ids), default=0)
     u_len = len(student)
@@ -175,7 +181,7 @@ def to_student_arrays(
     for u, piece in enumerate(student_bytes):
         t = teacher_at.get(offset)
         offset += len(piece)
-        if t is None:
+        if t is None or offset > bounds[t + 1]:  # starts inside a teacher token, or runs past it
             continue
         aligned[u] = True
         mass: dict[int, float] = {}

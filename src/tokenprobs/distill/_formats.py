@@ -11,7 +11,7 @@ import numpy as np
 from tokenprobs._files import atomic_file, checked_target
 from tokenprobs._optional import require
 from tokenprobs._said import a_type, a_value, among
-from tokenprobs.distill._arrays import KDArrays, to_arrays
+from tokenprobs.distill._arrays import KDArrays, check_k, to_arrays
 from tokenprobs.distill._jsonl import write_json_lines
 from tokenprobs.distill._record import DistillError, check_record, check_records
 
@@ -137,6 +137,7 @@ def to_axolotl(
         ValueError: An unknown `layout`.
     """
     check_record(record, where="to_axolotl")
+    check_k(k, vocab, where="to_axolotl")  # before the record's messages: an argument is said first
     if not among(layout, {"v2", "legacy"}):
         msg = f"layout must be 'v2' or 'legacy', got {layout!r}"
         raise ValueError(msg)
@@ -182,9 +183,13 @@ def write_axolotl(
     The file appears complete or not at all (written beside `path`, then renamed).
 
     Raises:
+        TypeError: `k` is not an int, or `vocab` not a `StudentVocab` (nothing is read).
+        DistillError: `k` < 1 or more than the vocabulary's ids (see `to_arrays`; nothing is
+            read).
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
+    check_k(k, vocab, where="write_axolotl")  # said by the call, not at the first record
     check_records(records, where="write_axolotl")
     row = functools.partial(to_axolotl, k=k, vocab=vocab, layout=layout)
     return write_json_lines(records, path, row, writer="write_axolotl")
@@ -333,7 +338,9 @@ def write_distillkit(
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
         MissingDependencyError: pyarrow is not installed (`pip install "pytokenprobs[distill]"`).
-        TypeError: `prompt_ids` is not a function (a list of ids is `to_distillkit`'s).
+        TypeError: `prompt_ids` is not a function (a list of ids is `to_distillkit`'s), `k`
+            not an int, or `vocab` not a `StudentVocab`.
+        DistillError: `k` < 1 or more than the vocabulary's ids (see `to_arrays`).
     """
     pa = require("pyarrow", extra="distill", feature="write_distillkit")
     pq = require("pyarrow.parquet", extra="distill", feature="write_distillkit")
@@ -345,6 +352,7 @@ def write_distillkit(
             "to_distillkit takes one record's ids"
         )
         raise TypeError(msg)
+    check_k(k, vocab, where="write_distillkit")
     checked_target(path, writer="write_distillkit")
     check_records(records, where="write_distillkit")
     rows = [to_distillkit(r, k=k, prompt_ids=prompt_ids(r), vocab=vocab) for r in records]

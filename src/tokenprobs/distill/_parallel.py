@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from tokenprobs import batch
+from tokenprobs._batch_lines import batch_line
 from tokenprobs._said import a_type, a_value
 from tokenprobs.distill._collect import (
     check_settings,
@@ -130,11 +131,12 @@ def collect_range(
                 bodies=bodies,
                 on_error=on_error,  # type: ignore[arg-type]
                 skipped=skipped,
+                label=lambda number: f"line {_lines_before(path, start) + number}",
             )
         )
     except UnsupportedResponseError:  # the message names the line: in the whole file
         number, line = last[0]
-        batch.read_line(line, _lines_before(path, start) + number, path)
+        batch_line(line, _lines_before(path, start) + number, repr(os.fspath(path)))  # raises
         raise
     return records, skipped
 

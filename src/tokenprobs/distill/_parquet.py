@@ -26,6 +26,7 @@ from tokenprobs.distill._record import (
     check_record,
     check_records,
 )
+from tokenprobs.distill._values import WRITE_FIX, check_values
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -34,6 +35,8 @@ __all__ = ["check_rows_per_shard", "read_parquet", "write_parquet"]
 
 _FEATURE = "tokenprobs.distill Parquet shards"
 _W = "write_parquet"
+_TEACHER_FIELDS = frozenset(f.name for f in fields(Teacher))
+_READ_FIX = "the shard was not written by write_parquet from collect's records; write it again"
 _LISTS = {  # column: (record attribute, arrow value type name, numpy dtype)
     "offsets": ("offsets", "int32", np.int64),
     "cand_id": ("cand_ids", "int32", np.int64),
@@ -42,6 +45,8 @@ _LISTS = {  # column: (record attribute, arrow value type name, numpy dtype)
     "cutoff_logprob": ("cap", "float64", np.float64),
     "tail_logprob": ("tail_logprob", "float64", np.float64),
 }
+_NOT_NULL = ("teacher", "completion_text", "extra", "cand_bytes", *_LISTS)
+"""The columns write_parquet never leaves null (a record's `id` and `input` may be None)."""
 
 
 def _pa() -> Any:  # noqa: ANN401 - pyarrow is optional
@@ -204,6 +209,7 @@ def write_parquet(
 
         for record in records:
             check_record(record, where="write_parquet")
+            check_values(record, where="write_parquet", fix=WRITE_FIX)
             shard.append(record)
             if len(shard) >= rows_per_shard:
                 flush()
@@ -255,35 +261,94 @@ def read_parquet(
 
     Raises:
         MissingDependencyError: pyarrow is not installed.
-        DistillError: A file that is not a `tokenprobs.kd/1` shard.
+        DistillError: A file that is not a `tokenprobs.kd/1` shard (empty, cut short, another
+            format, another schema: the message names it), or a row whose values no teacher
+            gives (a logprob above 0 ...: named by its file and row, as `read_jsonl` names a
+            line).
     """
     shards = _shards(source)  # a wrong argument is said first, pyarrow or not
+    pa = _pa()
     pq = require("pyarrow.parquet", extra="distill", feature=_FEATURE)
-    names = {f.name for f in fields(Teacher)}
     for path in shards:
-        f = pq.ParquetFile(path)
+        try:
+            f = pq.ParquetFile(path)
+        except pa.ArrowException as exc:  # empty, truncated, or another format
+            msg = (
+                f"{os.fspath(path)!r} is not a Parquet file ({exc}): a shard is written by "
+                "write_parquet; take the file out of the folder, or write it again"
+            )
+            raise DistillError(msg) from exc
         meta = f.schema_arrow.metadata or {}
         if meta.get(b"schema") != SCHEMA.encode():
             msg = f"{os.fspath(path)!r} is not a {SCHEMA} shard (write it with write_parquet)"
             raise DistillError(msg)
-        for chunk in f.iter_batches(batch_size=256):
-            columns = {name: chunk.column(name) for name in chunk.schema.names}
-            lists: dict[str, list[np.ndarray[Any, Any]]] = {
-                name: [
-                    np.asarray(v.values.to_numpy(zero_copy_only=False), dtype=dt)
-                    for v in columns[name]
-                ]
-                for name, (_, _, dt) in _LISTS.items()
-            }
-            for i in range(chunk.num_rows):
-                teacher = columns["teacher"][i].as_py()
-                raw_input = columns["input"][i].as_py()
-                yield KDRecord(
-                    id=columns["id"][i].as_py(),
-                    teacher=Teacher(**{k: v for k, v in teacher.items() if k in names}),
-                    input=None if raw_input is None else json.loads(raw_input),
-                    completion_text=columns["completion_text"][i].as_py(),
-                    extra=json.loads(columns["extra"][i].as_py()),
-                    cand_bytes=columns["cand_bytes"][i].as_py(),
-                    **{attr: lists[name][i] for name, (attr, _, _) in _LISTS.items()},
-                )
+        yield from _shard_records(pa, f, path)
+
+
+def _shard_records(pa: Any, f: Any, path: Path) -> Iterator[KDRecord]:  # noqa: ANN401
+    """The records of one open shard, batch by batch, each checked (`check_values`)."""
+    batches = f.iter_batches(batch_size=256)
+    row = 0
+    while True:
+        try:
+            chunk = next(batches, None)
+        except pa.ArrowException as exc:  # a shard cut short after its footer was read
+            msg = f"{os.fspath(path)!r}: a corrupt Parquet shard ({exc}): write it again"
+            raise DistillError(msg) from exc
+        if chunk is None:
+            return
+        columns = {name: chunk.column(name) for name in chunk.schema.names}
+        missing = [name for name in _schema(pa).names if name not in columns]
+        if missing:
+            msg = f"{os.fspath(path)!r} has no {missing[0]} column: write it with write_parquet"
+            raise DistillError(msg)
+        nulls = [n for n in _NOT_NULL if columns[n].null_count]
+        if nulls:
+            msg = (
+                f"{os.fspath(path)!r}: its {nulls[0]} column holds a null, which write_parquet "
+                "never writes: write it again"
+            )
+            raise DistillError(msg)
+        lists: dict[str, list[np.ndarray[Any, Any]]] = {
+            name: [
+                np.asarray(v.values.to_numpy(zero_copy_only=False), dtype=dt) for v in columns[name]
+            ]
+            for name, (_, _, dt) in _LISTS.items()
+        }
+        for i in range(chunk.num_rows):
+            where = f"{os.fspath(path)!r}, row {row}"
+            record = _record(columns, lists, i, where)
+            check_values(record, where=where, fix=_READ_FIX)
+            row += 1
+            yield record
+
+
+def _record(
+    columns: dict[str, Any], lists: dict[str, list[np.ndarray[Any, Any]]], i: int, where: str
+) -> KDRecord:
+    """Row `i` of a batch as a record, its teacher and JSON text checked (named by `where`)."""
+    teacher = columns["teacher"][i].as_py()
+    raw_input, raw_extra = columns["input"][i].as_py(), columns["extra"][i].as_py()
+    try:
+        who = Teacher(**{k: v for k, v in (teacher or {}).items() if k in _TEACHER_FIELDS})
+        given = None if raw_input is None else json.loads(raw_input)
+        extra = json.loads(raw_extra)
+    except (TypeError, ValueError) as exc:  # Teacher's messages name the field; JSON its place
+        msg = f"{where}: {exc}"
+        raise DistillError(msg) from exc
+    for name, value, words in (
+        ("input", given, "an object or null"),
+        ("extra", extra, "an object"),
+    ):
+        if value is not None and not isinstance(value, Mapping):
+            msg = f"{where}: {name} is JSON text of {words}, got {a_value(value, width=40)}"
+            raise DistillError(msg)
+    return KDRecord(
+        id=columns["id"][i].as_py(),
+        teacher=who,
+        input=given,
+        completion_text=columns["completion_text"][i].as_py(),
+        extra=extra,
+        cand_bytes=columns["cand_bytes"][i].as_py(),
+        **{attr: lists[name][i] for name, (attr, _, _) in _LISTS.items()},
+    )

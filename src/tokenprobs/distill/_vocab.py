@@ -21,6 +21,7 @@ __all__ = [
     "StudentVocab",
     "check_vocab",
     "coverage",
+    "distinct_ids",
     "shares_ids",
     "tokenizer_pieces",
 ]
@@ -97,6 +98,8 @@ class StudentVocab:
     """The tokenizer's name (`"cl100k_base"` ...), written into the coverage report."""
     _shared: bool = field(init=False, repr=False, default=False)
     """Whether some id stands for several byte strings (`to_arrays` then merges them)."""
+    _distinct: int = field(init=False, repr=False, default=0)
+    """How many distinct ids the vocabulary has (the most targets a row can hold)."""
 
     def __post_init__(self) -> None:
         """Check that `ids` maps bytes to non-negative int ids (a str key would never match).
@@ -128,7 +131,9 @@ class StudentVocab:
         if name is not None and not isinstance(name, str):
             msg = f"StudentVocab.name is a str or None, got {a_value(name)}"
             raise TypeError(msg)
-        object.__setattr__(self, "_shared", len(set(given.values())) < len(given))
+        distinct = len(set(given.values()))
+        object.__setattr__(self, "_shared", distinct < len(given))
+        object.__setattr__(self, "_distinct", distinct)
 
     @classmethod
     def from_tiktoken(cls, encoding: Any) -> StudentVocab:  # noqa: ANN401 - tiktoken is optional
@@ -214,6 +219,11 @@ class Coverage:
 def shares_ids(vocab: StudentVocab, /) -> bool:
     """Whether `vocab` gives one id to several byte strings (their candidates are one target)."""
     return vocab._shared  # noqa: SLF001 - this module's own class
+
+
+def distinct_ids(vocab: StudentVocab, /) -> int:
+    """How many distinct ids `vocab` gives: the most targets a row can hold."""
+    return vocab._distinct  # noqa: SLF001 - this module's own class
 
 
 def check_vocab(vocab: object, *, where: str) -> None:
