@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import warnings
 from itertools import pairwise
 
 import numpy as np
@@ -328,6 +330,31 @@ def test_a_stream_numbering_every_choice_0_warns_that_they_are_mixed(together):
     assert len(seen) == 1  # once per choice, not once per chunk
     assert "ask for one answer per request (n=1)" in str(seen[0].message)
     assert d.tokens == ["Hi", "Yo", "!"]  # what came, kept
+
+
+def test_tokens_after_a_choice_finished_warn_that_answers_are_mixed():
+    """Tokens after a choice's finish chunk are another answer's: kept, and said (not "Hi!Hi!").
+
+    A stream fed twice, or n > 1 answers numbered alike, gives them.
+    """
+    first, hi, bang, finish, usage = testing.chat_chunks([("Hi", -0.1, []), ("!", -0.2, [])])
+    with pytest.warns(tp.TokenprobsWarning, match="had tokens after it finished") as seen:
+        d = tp.parse([first, hi, bang, finish, hi, bang, usage])
+    assert len(seen) == 1  # once per choice
+    assert d.tokens == ["Hi", "!", "Hi", "!"]  # what came, kept
+
+
+def test_a_tokenless_chunk_after_the_finish_does_not_warn():
+    """Azure's content-filter chunk (an empty delta) may follow the finish: it does not warn."""
+    first, hi, finish, usage = testing.chat_chunks([("Hi", -0.1, [])])
+    late = copy.deepcopy(finish)
+    late["choices"][0].update(
+        finish_reason=None, delta={"content": ""}, content_filter_results={"hate": {}}
+    )
+    late["choices"][0]["logprobs"] = {"content": [], "refusal": None}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tp.parse([first, hi, finish, late, usage]).tokens == ["Hi"]
 
 
 def test_a_legacy_stream_keeps_its_offsets_when_only_a_tokenless_chunk_lacks_them():

@@ -132,7 +132,7 @@ def _quiet(parse: Callable[[object], T], obj: object) -> T:
         if "the alternatives are not the k most likely tokens" in str(w.message):
             assert any(_not_the_top(d) for d in dists), f"a not-the-top-k warning for {dists}"
             continue
-        if "came twice in one chunk or finished twice" in str(w.message):  # a chunk repeated
+        if "came twice in one chunk, finished twice" in str(w.message):  # a chunk repeated
             assert all(d.source.endswith("stream") for d in dists), f"not a stream: {dists}"
             continue
         if "numbered its choices wrongly" in str(w.message):

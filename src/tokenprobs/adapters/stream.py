@@ -159,7 +159,8 @@ class StreamAccumulator:
             index = get(c, "index")
             state = self._choice(index)
             finish = get(c, "finish_reason")
-            if id(state) in here or (finish is not None and state.ended):
+            ended = state.ended  # before this chunk: tokens after it are another answer's
+            if id(state) in here or (finish is not None and ended):
                 _mixed(state, index, f"{path}.choices[{j}]")
             here.add(id(state))
             if finish is not None:
@@ -178,6 +179,8 @@ class StreamAccumulator:
                 state.saw_text = True
                 state.text.append(piece)
             lp = get(c, "logprobs")
+            if ended and (_has_tokens(lp) or _has_text(c)):
+                _mixed(state, index, f"{path}.choices[{j}]")
             if lp is not None:
                 yield (
                     state,
@@ -349,12 +352,32 @@ class StreamAccumulator:
         )
 
 
+def _has_tokens(lp: Any) -> bool:  # noqa: ANN401 - a JSON object or an SDK model
+    """Whether a chunk's `logprobs` holds tokens (chat `content`/`refusal`, legacy `tokens`)."""
+    return lp is not None and any(
+        isinstance(v := get(lp, name), list) and v for name in ("content", "refusal", "tokens")
+    )
+
+
+def _has_text(c: Any) -> bool:  # noqa: ANN401 - a JSON object or an SDK model
+    """Whether a chunk's choice carries text (a chat delta's `content`/`refusal`, or `text`)."""
+    delta = get(c, "delta")
+    pieces = (
+        [get(delta, "content"), get(delta, "refusal")] if delta is not None else [get(c, "text")]
+    )
+    return any(isinstance(p, str) and p for p in pieces)
+
+
 def _mixed(state: _Choice, index: object, path: str) -> None:
-    """Warn (once per choice) that a choice's index came twice in a chunk, or finished twice."""
+    """Warn (once per choice) that another answer's chunks came under the choice's index.
+
+    That is: the index came twice in one chunk, finished twice, or had tokens after it finished.
+    """
     if not state.mixed:
         state.mixed = True
         msg = (
-            f"{path}: choice {index!r} of the stream came twice in one chunk or finished twice: "
+            f"{path}: choice {index!r} of the stream came twice in one chunk, finished twice, "
+            "or had tokens after it finished: "
             "the server gave several answers the same index (n > 1 numbered alike), so their "
             "tokens are mixed into one distribution; ask for one answer per request (n=1)"
         )
