@@ -101,6 +101,35 @@ def test_top_null_out_of_range_is_a_validation_error(field, good, bad, message):
         tp.TokenDistribution.model_validate({**data, field: bad})
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        pytest.param("logprobs", {}, r"expected numbers \(null for none\), got a dict", id="dict"),
+        pytest.param("logprobs", "0.5", r"got a str \('0\.5'\)", id="text"),
+        pytest.param("logprobs", True, r"got a bool \(True\)", id="bool"),
+        pytest.param("top_logprobs", {}, r"got a dict", id="alt-dict"),
+        pytest.param("top_logprobs", "nan", r"got a str \('nan'\)", id="alt-nan-text"),
+        pytest.param("top_logprobs", None, r"an alternative's logprob is null", id="alt-null"),
+    ],
+)
+def test_a_logprob_that_is_no_number_is_a_validation_error(field, value, message):
+    """A logprob that is no number is refused by name, as `tp.parse` refuses it.
+
+    numpy read "0.5", "nan" and True as numbers and a dict as a TypeError from deep inside; an
+    alternative's null became a NaN that `tp.parse` never gives (entropy NaN).
+    """
+    d = tp.parse(testing.chat_completion([("a", -0.1, [("a", -0.1), ("b", -3.0)])]))
+    data = json.loads(d.model_dump_json())
+    if field == "logprobs":
+        data["logprobs"][0] = value
+    else:
+        data["top_logprobs"][0][1] = value
+    with pytest.raises(pydantic.ValidationError, match=message):
+        tp.TokenDistribution.model_validate_json(json.dumps(data))
+    numpy_scalars = {**json.loads(d.model_dump_json()), "logprobs": [np.float64(-0.1)]}
+    assert tp.TokenDistribution.model_validate(numpy_scalars).logprobs.tolist() == [-0.1]
+
+
 def test_arrays_do_not_build_positions(monkeypatch):
     """logprobs, top_logprobs and probs are read without building any TokenLogprob."""
     built = []

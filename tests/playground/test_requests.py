@@ -50,6 +50,9 @@ def refused(response, starts):
         pytest.param(
             "top_logprobs", "true", "top_logprobs must be an integer, got True", id="bool"
         ),
+        pytest.param(
+            "endpoint", "[]", "endpoint must be 'chat.completions' or", id="endpoint-list"
+        ),
         pytest.param("model", '"m\\ud800"', "model holds a lone surrogate", id="model-surrogate"),
         pytest.param(
             "prompt", '"x\\udc00"', "prompt holds a lone surrogate", id="prompt-surrogate"
@@ -220,6 +223,21 @@ def session(*branches):
         pytest.param(session({"id": 1}, {"id": 1}), "branches[1].id: 1 is the id", id="twice"),
         pytest.param(
             session({"id": 1, "request": "x"}), "branches[0].request must be", id="request"
+        ),
+        pytest.param(
+            session({"id": 1, "request": {"endpoint": {}, "model": "m"}}),
+            "branches[0].request.endpoint must be",
+            id="endpoint-object",
+        ),
+        pytest.param(
+            session({"id": 1, "distribution": {**D, "logprobs": [{}] * len(D["logprobs"])}}),
+            "branches[0].distribution is not a TokenDistribution",
+            id="logprob-object",
+        ),
+        pytest.param(
+            session({"id": 1, "distribution": {**D, "logprobs": ["0.5"] * len(D["logprobs"])}}),
+            "branches[0].distribution is not a TokenDistribution",
+            id="logprob-text",
         ),
     ],
 )

@@ -19,6 +19,14 @@ SENTINEL = -9999.0
 """The API's logprob for "outside the top 20": not a probability. Arrays hold `-inf` for it."""
 
 
+_NONE = object()
+
+
+def _number(v: object) -> bool:
+    """Whether `v` is a number (a bool, an int to Python, is not; numpy's scalars are)."""
+    return isinstance(v, int | float | np.number) and not isinstance(v, bool)
+
+
 def _array_from_json(value: object, ndim: int) -> NDArray[np.float64]:
     if isinstance(value, np.ndarray):
         arr = np.array(value, dtype=np.float64)
@@ -35,6 +43,10 @@ def _array_from_json(value: object, ndim: int) -> NDArray[np.float64]:
             msg = "rows of top_logprobs differ in length"
             raise ValueError(msg)
         flat = [v for r in rows for v in r] if ndim == 2 else rows  # noqa: PLR2004
+        wrong = next((v for v in flat if v is not None and not _number(v)), _NONE)
+        if wrong is not _NONE:  # numpy would read "0.5", "nan" and True as numbers
+            msg = f"expected numbers (null for none), got {a_value(wrong, width=40)}"
+            raise ValueError(msg)
         arr = np.array([np.nan if v is None else v for v in flat], dtype=np.float64)
         if ndim == 2:  # noqa: PLR2004
             arr = arr.reshape(len(rows), width)
@@ -64,7 +76,7 @@ Array1D = Annotated[
 def _ragged_from_json(value: object, info: ValidationInfo) -> NDArray[np.float64]:
     """Alternatives' logprobs as JSON lists (one per position, ragged) → a `-inf`-padded array."""
     if isinstance(value, np.ndarray):
-        return _array_from_json(value, 2)
+        return _numbered(_array_from_json(value, 2))
     if not isinstance(value, list) or not all(isinstance(r, list) for r in value):
         msg = "expected a list of lists of numbers"
         raise ValueError(msg)
@@ -73,8 +85,19 @@ def _ragged_from_json(value: object, info: ValidationInfo) -> NDArray[np.float64
     if top_tokens is not None and counts != [len(t) for t in top_tokens]:
         msg = "top_logprobs and top_tokens differ in shape"
         raise ValueError(msg)
-    flat = _array_from_json([v for r in value for v in r], 1)
+    flat = _numbered(_array_from_json([v for r in value for v in r], 1))
     return readonly(pad_rows(flat, np.array(counts, dtype=np.intp)))
+
+
+def _numbered(arr: NDArray[np.float64]) -> NDArray[np.float64]:
+    """`arr`, unless an alternative's logprob is NaN (`null`): every returned one has a number."""
+    if np.isnan(arr).any():
+        msg = (
+            "an alternative's logprob is null (NaN): every returned alternative has a number "
+            "(-inf pads rows; -9999 is the API's sentinel for it)"
+        )
+        raise ValueError(msg)
+    return arr
 
 
 Array2D = Annotated[

@@ -73,7 +73,7 @@ class Request:
                 message starts with the field's name).
         """
         endpoint = data.get("endpoint")
-        if endpoint not in {"chat.completions", "completions"}:
+        if endpoint not in ("chat.completions", "completions"):  # a tuple: [] is not hashable
             msg = f"endpoint must be 'chat.completions' or 'completions', got {shown(endpoint)}"
             raise SessionError(msg)
         model = text(data, "model").strip()
