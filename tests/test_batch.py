@@ -468,11 +468,13 @@ def test_stream_true_is_refused(tmp_path, endpoint):
 def test_a_lone_surrogate_names_its_request(tmp_path):
     """Text UTF-8 cannot write names its request (was: a bare UnicodeEncodeError)."""
     (tmp_path / "in.jsonl").write_text("earlier\n")
-    with pytest.raises(
-        ValueError, match=r"index 1 \(custom_id 'tp-000001-.*holds '\\ud800'"
-    ) as info:
+    with pytest.raises(ValueError, match=r"messages\[0\]\.content holds '\\ud800'") as info:
         batch.write_requests(tmp_path / "in.jsonl", ["fine", "bad \ud800 text"], model="m")
     assert not isinstance(info.value, UnicodeError)
+    assert info.value.__notes__ == ["in the batch request at index 1"]
+    with pytest.raises(ValueError, match="holds") as info:
+        batch.write_requests(tmp_path / "in.jsonl", {"k": "bad \ud800"}, model="m")
+    assert info.value.__notes__ == ["in the batch request at index 0 (custom_id 'k')"]
     assert (tmp_path / "in.jsonl").read_text() == "earlier\n"
 
 

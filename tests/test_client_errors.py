@@ -272,6 +272,18 @@ def test_cli_ask_uses_openai_base_url_without_a_key(keyless_server, monkeypatch,
             id="inf-in-logit-bias",
         ),
         pytest.param(
+            {"model": MODEL, "extra_body": {"stop": ["a\ud800"]}},
+            ValueError,
+            r"extra_body\.stop\[0\] holds '\\ud800' at character 1, half of a UTF-16",
+            id="surrogate-in-extra-body",
+        ),
+        pytest.param(
+            {"model": MODEL, "logit_bias": {"\udc80": 1}},
+            ValueError,
+            r"logit_bias's key '\\udc80' holds",
+            id="surrogate-key",
+        ),
+        pytest.param(
             {"model": MODEL, "messages": [{"role": "user", "content": "Other"}]},
             ValueError,
             "messages= would replace the prompt",
@@ -317,6 +329,19 @@ def test_a_request_that_cannot_be_sent_is_refused_naming_the_field(
     route = api.route().respond(200, json=chat_completion(POSITIONS))
     with pytest.raises(error, match=says):
         get_token_distribution("Hi", client=openai_client, guards="off", **kwargs)
+    assert route.call_count == 0
+
+
+@pytest.mark.parametrize("endpoint", ["chat.completions", "completions", "responses"])
+def test_a_prompt_with_a_lone_surrogate_is_refused_by_its_field(api, openai_client, endpoint):
+    """The SDK's encoder raised a bare UnicodeEncodeError at a position in its own JSON."""
+    route = api.route().respond(200, json=chat_completion(POSITIONS))
+    field = {"completions": "prompt", "responses": r"input\[0\]\.content"}.get(
+        endpoint, r"messages\[0\]\.content"
+    )
+    with pytest.raises(ValueError, match=rf"^{field} holds '\\ud800' at character 3") as info:
+        get_token_distribution("Hi \ud800", model=MODEL, client=openai_client, endpoint=endpoint)
+    assert not isinstance(info.value, UnicodeError)
     assert route.call_count == 0
 
 

@@ -88,16 +88,33 @@ def test_one_failing_item_is_reported_in_place(api, openai_client):
     assert route.call_count == 2 + 3  # the deterministic 500 is tried three times, not five
 
 
-def test_guard_error_is_returned_in_place(api, openai_client):
-    """A request the guards refuse is that item's GuardError; nothing is sent for it."""
+def test_a_refusal_every_prompt_shares_is_raised_once_before_any_request(api, openai_client):
+    """top_logprobs=21 or a NaN temperature is every prompt's error: raised once, nothing sent.
+
+    It was each prompt's result: a run of 100,000 prompts returned 100,000 copies of it.
+    """
+    route = api.post("/chat/completions").respond(200, json=chat_completion([("a", -0.1, [])]))
+    prompts = ["a", [{"role": "user", "content": "b"}]]
+    with pytest.raises(tp.GuardError, match="less than or equal to 20"):
+        get_token_distributions(prompts, model="gpt-4o", top_logprobs=21, client=openai_client)
+    with pytest.raises(ValueError, match="temperature is nan"):
+        get_token_distributions(
+            prompts, model="gpt-4o", temperature=float("nan"), client=openai_client
+        )
+    assert route.call_count == 0
+
+
+def test_a_bad_prompt_is_its_own_error_in_its_place(api, openai_client):
+    """A prompt that is no prompt is that item's error; the others are sent and answered."""
     api.post("/chat/completions").side_effect = lambda request: echo(prompt_of(request))
     results = get_token_distributions(
-        ["a", [{"role": "user", "content": "b"}]],
-        model="gpt-4o",
-        top_logprobs=21,
-        client=openai_client,
+        ["a", ["not a message"], "c\ud800", "d"], model="gpt-4o", client=openai_client
     )
-    assert all(isinstance(r, tp.GuardError) for r in results)
+    assert isinstance(results[1], TypeError)
+    assert "messages[0] is a string, not a message" in str(results[1])
+    assert isinstance(results[2], ValueError)
+    assert "holds '\\ud800'" in str(results[2])
+    assert [r.text for r in (results[0], results[3])] == ["a", "d"]
 
 
 def test_ctrl_c_stops_new_requests_and_returns_what_finished(api, openai_client, monkeypatch):

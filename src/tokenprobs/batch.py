@@ -72,7 +72,7 @@ def custom_id(index: int, body: Mapping[str, object]) -> str:
         'tp-000007-548f58d1c36c'
     """
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    # surrogatepass: a lone surrogate gets an id, for the error writing its line to name
+    # surrogatepass: an id for any body given (write_requests refuses a lone surrogate before)
     digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     return f"tp-{index:06d}-{digest}"
 
@@ -141,7 +141,8 @@ def write_requests(
                 )
                 check_json(body, "body", str_keys=True)
             except (TypeError, ValueError) as exc:
-                exc.add_note(f"in the batch request at index {n}")
+                named = f" (custom_id {key!r})" if key is not None else ""
+                exc.add_note(f"in the batch request at index {n}{named}")
                 raise
             cid = key if key is not None else custom_id(n, body)
             try:
@@ -155,24 +156,9 @@ def write_requests(
             seen.add(cid)
             line = {"custom_id": cid, "method": "POST", "url": URLS[endpoint], "body": body}
             text = json.dumps(line, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-            try:
-                out.write(text + "\n")
-            except UnicodeEncodeError as exc:
-                raise _not_utf8(exc, n, cid) from exc
+            out.write(text + "\n")  # UTF-8: build_params refused a lone surrogate, by its field
             ids.append(cid)
     return ids
-
-
-def _not_utf8(exc: UnicodeEncodeError, n: int, cid: str) -> ValueError:
-    """The request holds a lone surrogate, which no UTF-8 file (a Batch file) can hold."""
-    char = exc.object[exc.start : exc.end]
-    msg = (
-        f"the batch request at index {n} (custom_id {cid!r}) holds {char!r}, half of a UTF-16 "
-        "surrogate pair, which UTF-8 (a Batch file's encoding) cannot write: fix the text where "
-        "it came from (a file read with errors='surrogateescape', a JSON '\\ud800' escape), or "
-        "replace it: text.encode('utf-8', 'replace').decode()"
-    )
-    return ValueError(msg)
 
 
 def _prompt_items(

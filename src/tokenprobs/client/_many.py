@@ -101,14 +101,19 @@ class _Job:
         progress: bool,
         concurrency: int,
         options: Options,
+        single: str = "get_token_distribution",
     ) -> None:
         concurrency = at_least_one(concurrency, "concurrency", " (requests in flight)")
         check_flag(progress, "progress", "a progress bar on stderr when it is a terminal")
         check_options(model=options.model, endpoint=options.endpoint, guards=options.guards)
         check_create_kwargs(options.endpoint, options.create_kwargs)
         if options.create_kwargs.get("stream"):
-            msg = "stream=True is for one prompt: use get_token_distribution(..., stream=True)"
+            msg = f"stream=True is for one prompt: use {single}(..., stream=True)"
             raise TypeError(msg)
+        # What every prompt shares (a NaN temperature, `messages=`, a guard's refusal) raises
+        # once, here, rather than as each of 100,000 prompts' result: the request of a plain
+        # prompt fails for no reason of its own.
+        options.prepare("x", stream=False)
         not_one_text(prompts, "prompts", "prompt")
         listed: object = prompts
         if isinstance(listed, Mapping):  # iterating it would send its keys as prompts
@@ -314,7 +319,13 @@ async def aget_token_distributions(
     options = Options(
         model, top_logprobs, endpoint, base_url_of(client), guards, profile, create_kwargs
     )
-    job = _Job(prompts, progress=progress, concurrency=concurrency, options=options)
+    job = _Job(
+        prompts,
+        progress=progress,
+        concurrency=concurrency,
+        options=options,
+        single="aget_token_distribution",
+    )
 
     async def worker() -> None:
         while (i := job.take()) is not None:

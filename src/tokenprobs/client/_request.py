@@ -132,10 +132,14 @@ def _check_guards(guards: object) -> None:
 
 
 def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None:
-    """Refuse what JSON cannot carry: NaN, infinity, numpy, and (`str_keys`) a non-`str` key.
+    r"""Refuse what JSON cannot carry: NaN, infinity, numpy, and (`str_keys`) a non-`str` key.
 
-    The SDK's encoder fails on a NaN deep inside; a file would write an int key as text.
+    The SDK's encoder fails on a NaN deep inside, and on a lone surrogate (`"\ud800"`, which
+    UTF-8 cannot encode) with a position in its own JSON; a file would write an int key as text.
     """
+    if isinstance(value, str):
+        _check_utf8(value, path)
+        return
     if isinstance(value, float) and not math.isfinite(value):
         msg = (
             f"{path} is {value!r}: a request is JSON, which has no NaN or infinity; pass a "
@@ -158,16 +162,37 @@ def check_json(value: object, path: str = "", *, str_keys: bool = False) -> None
         raise TypeError(msg)
     if isinstance(value, Mapping):
         for key, item in value.items():
-            if str_keys and not isinstance(key, str):
-                msg = (
-                    f"{path or 'the request'} has the key {key!r} ({type(key).__name__}): JSON "
-                    f"keys are strings, write it as {str(key)!r}"
-                )
-                raise TypeError(msg)
+            _check_key(key, path, str_keys=str_keys)
             check_json(item, f"{path}.{key}" if path else str(key), str_keys=str_keys)
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
             check_json(item, f"{path}[{i}]", str_keys=str_keys)
+
+
+def _check_key(key: object, path: str, *, str_keys: bool) -> None:
+    """Refuse a key UTF-8 cannot encode, or (`str_keys`) one that is not a `str`."""
+    if isinstance(key, str):
+        _check_utf8(key, f"{path or 'the request'}'s key {key!r}")
+    elif str_keys:
+        msg = (
+            f"{path or 'the request'} has the key {key!r} ({type(key).__name__}): JSON keys are "
+            f"strings, write it as {str(key)!r}"
+        )
+        raise TypeError(msg)
+
+
+def _check_utf8(text: str, path: str) -> None:
+    """Refuse `text` if it holds a lone surrogate: a request is UTF-8 JSON, which has none."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        msg = (
+            f"{path or 'the request'} holds {text[exc.start]!r} at character {exc.start}, half of "
+            "a UTF-16 surrogate pair, which a request (UTF-8 JSON) cannot carry: fix the text "
+            "where it came from (a file read with errors='surrogateescape', a JSON '\\ud800' "
+            "escape), or replace it: text.encode('utf-8', 'replace').decode()"
+        )
+        raise ValueError(msg) from None
 
 
 def _plain_cast(value: object) -> str | None:
