@@ -160,6 +160,8 @@ def test_unreadable_lines_are_errors_in_place_and_reading_goes_on(tmp_path):
         pytest.param(..., "status_code 200 but no body", id="missing"),
         pytest.param(None, "status_code 200 but no body", id="null"),
         pytest.param([1, 2], "status_code 200 but a body that is a list", id="list"),
+        pytest.param("x", "a body that is text ('x') and not a response's JSON", id="text"),
+        pytest.param("[1]", "a body that is text ('[1]')", id="text-of-a-list"),
     ],
 )
 def test_a_200_line_without_a_response_body_says_so(tmp_path, body, said):
@@ -177,6 +179,20 @@ def test_a_200_line_without_a_response_body_says_so(tmp_path, body, said):
     assert isinstance(err, tp.UnsupportedResponseError)
     assert err.field == "response.body"
     assert said in str(err)
+
+
+def test_a_200_line_whose_body_is_the_response_as_json_text_is_read(tmp_path):
+    """A body given as the response's JSON text (not an object) parses as the object would."""
+    line = json.loads(_output_line("q"))
+    whole = batch.read_results(_write(tmp_path / "a.jsonl", line))
+    line["response"]["body"] = json.dumps(line["response"]["body"])
+    as_text = batch.read_results(_write(tmp_path / "b.jsonl", line))
+    assert [(c, d.tokens) for c, d in as_text] == [(c, d.tokens) for c, d in whole]
+
+
+def _write(path, line):
+    path.write_text(json.dumps(line) + "\n")
+    return path
 
 
 def test_a_custom_id_that_is_no_string_is_named(tmp_path):

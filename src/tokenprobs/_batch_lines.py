@@ -120,13 +120,27 @@ def _check_status(response: dict[str, object]) -> None:
 def _check_body(body: object) -> None:
     """Refuse a successful line's `body` that cannot hold a response (none, a number, a list).
 
-    A string goes on to `parse` (it may be the response's JSON text).
+    A string goes on to `parse` if it is the JSON text of an object (the response's, as text).
 
     Raises:
-        UnsupportedResponseError: `body` is missing, `null`, or neither an object nor a string.
+        UnsupportedResponseError: `body` is missing, `null`, neither an object nor a string, or
+            a string that is not the JSON text of an object (`"x"`).
     """
-    if isinstance(body, dict | str):
+    if isinstance(body, dict):
         return
+    if isinstance(body, str):
+        try:
+            text_holds = json.loads(body)
+        except ValueError:
+            text_holds = None
+        if isinstance(text_holds, dict):
+            return
+        msg = (
+            "the Batch line's response has status_code 200 but a body that is text "
+            f"({body[:40]!r}) and not a response's JSON, where a success has the "
+            "response object (a chat completion, a Responses response ...)"
+        )
+        raise UnsupportedResponseError(msg, field="response.body")
     said = "no body" if body is None else f"a body that is {a_type(body)}"
     msg = (
         f"the Batch line's response has status_code 200 but {said}, where a success has the "
