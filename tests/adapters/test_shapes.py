@@ -332,6 +332,33 @@ def test_a_stream_numbering_every_choice_0_warns_that_they_are_mixed(together):
     assert d.tokens == ["Hi", "Yo", "!"]  # what came, kept
 
 
+@pytest.mark.parametrize("index", [True, 1.0, "0", -1], ids=["bool", "float", "str", "negative"])
+def test_a_stream_chunk_whose_index_is_no_index_is_refused_by_name(index):
+    """A chunk's index decides which answer its tokens join: one that is no index is refused.
+
+    `true`, `1.0` and `"0"` were read as choice 0, splicing a token into its answer; `-1` made a
+    choice -1 that `tp.parse` then returned.
+    """
+    first, hi, bang, finish, usage = testing.chat_chunks([("Hi", -0.1, []), ("!", -0.2, [])])
+    bad = copy.deepcopy(bang)
+    bad["choices"][0]["index"] = index
+    with pytest.raises(tp.UnsupportedResponseError, match="expected a choice index") as info:
+        tp.parse([first, hi, bad, finish, usage])
+    assert info.value.field == "chunk[2].choices[0].index"
+    del bad["choices"][0]["index"]  # left out: the one answer's, as servers that omit it mean
+    assert tp.parse([first, hi, bad, finish, usage]).tokens == ["Hi", "!"]
+
+
+@pytest.mark.parametrize("index", [True, -1])
+def test_a_whole_body_choice_whose_index_is_no_index_is_read_at_its_position(index):
+    """A whole body's choice is a whole answer: at its position nothing is misfiled."""
+    body = testing.chat_completion([("Hi", -0.1, [])])
+    body["choices"][0]["index"] = index
+    d = tp.parse(body)
+    assert (d.choice, type(d.choice)) == (0, int)
+    assert tp.parse(body, choice=0).tokens == ["Hi"]
+
+
 def test_tokens_after_a_choice_finished_warn_that_answers_are_mixed():
     """Tokens after a choice's finish chunk are another answer's: kept, and said (not "Hi!Hi!").
 

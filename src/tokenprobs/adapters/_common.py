@@ -14,7 +14,17 @@ from tokenprobs.exceptions import APIResponseError, TokenprobsWarning, Unsupport
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["choice_index", "choice_indices", "error_body", "get", "plain", "seen", "select", "seq"]
+__all__ = [
+    "choice_index",
+    "choice_indices",
+    "error_body",
+    "get",
+    "plain",
+    "seen",
+    "select",
+    "seq",
+    "stream_choice_index",
+]
 
 
 def plain(value: Any) -> Any:  # noqa: ANN401 - JSON-like data, as the server sent it
@@ -80,9 +90,31 @@ def select(choices: list[Any], choice: int | None) -> list[tuple[int, int, Any]]
 
 
 def choice_index(c: Any, position: int) -> int:  # noqa: ANN401 - a choice or its dict
-    """A choice's `index` when it is an integer, else its position."""
+    """A choice's `index` when it is an integer >= 0, else its position.
+
+    A whole body's choice is a whole answer, so reading it at its position misfiles nothing
+    (`true`, `-1`); a stream's chunk is checked strictly (`stream_choice_index`).
+    """
     index = get(c, "index")
-    return index if isinstance(index, int) and not isinstance(index, bool) else position
+    ok = isinstance(index, int) and not isinstance(index, bool) and index >= 0
+    return index if ok else position
+
+
+def stream_choice_index(c: Any, path: str) -> int:  # noqa: ANN401 - a chunk's choice
+    """A stream chunk's choice `index` (0 when it has none: a server that leaves it out).
+
+    Raises:
+        UnsupportedResponseError: `index` is not an integer >= 0 (`true`, `1.0`, `"0"`, `-1`):
+            it decides which answer the chunk's tokens join, and any guess would splice them
+            into another answer.
+    """
+    index = get(c, "index")
+    if index is None:
+        return 0
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        msg = f"expected a choice index (an integer >= 0), got {seen(index)}"
+        raise UnsupportedResponseError(msg, field=f"{path}.index")
+    return index
 
 
 def choice_indices(choices: Sequence[Any]) -> list[int]:

@@ -10,7 +10,7 @@ from tokenprobs._public import rehome
 from tokenprobs._said import a_value, check_flag
 from tokenprobs.adapters._chunk_kind import chunk_kind
 from tokenprobs.adapters._columns import Columns, columns_from_entries
-from tokenprobs.adapters._common import error_body, get, plain, seen, seq
+from tokenprobs.adapters._common import error_body, get, plain, seen, seq, stream_choice_index
 from tokenprobs.adapters._sse import SSE, looks_like_sse, parse_sse
 from tokenprobs.adapters.chat import TOOL_CALL_HINT
 from tokenprobs.adapters.completions import legacy_columns, offset_bytes
@@ -124,8 +124,9 @@ class StreamAccumulator:
             ]
         if kind == "filter":  # Azure: filter results only, anywhere in the stream
             self.chunks += 1
-            for c in get(chunk, "choices") or []:
-                self._choice(get(c, "index")).note_filters(get(c, "content_filter_results"))
+            for j, c in enumerate(get(chunk, "choices") or []):
+                state = self._choice(c, f"chunk[{self.chunks - 1}].choices[{j}]")
+                state.note_filters(get(c, "content_filter_results"))
             return []
         if self.kind is None:
             self.kind = kind
@@ -146,10 +147,9 @@ class StreamAccumulator:
             if (n := len(c.content) + len(c.refusal)) != before.get(i, 0)
         ]
 
-    def _choice(self, index: Any) -> _Choice:  # noqa: ANN401
-        if not isinstance(index, int) or isinstance(index, bool):
-            index = 0
-        return self._choices.setdefault(index, _Choice())
+    def _choice(self, c: Any, path: str) -> _Choice:  # noqa: ANN401
+        """The state of chunk choice `c`'s answer (choice 0 when it has no `index`)."""
+        return self._choices.setdefault(stream_choice_index(c, path), _Choice())
 
     def _logprobs_of(self, chunk: Any, path: str) -> Iterator[tuple[_Choice, Any, str]]:  # noqa: ANN401
         """Each choice's state and non-null `logprobs` (noting its finish reason on the way)."""
@@ -157,7 +157,7 @@ class StreamAccumulator:
         for j, c in enumerate(seq(get(chunk, "choices"), f"{path}.choices") or []):
             _object(c, f"{path}.choices[{j}]")
             index = get(c, "index")
-            state = self._choice(index)
+            state = self._choice(c, f"{path}.choices[{j}]")
             finish = get(c, "finish_reason")
             ended = state.ended  # before this chunk: tokens after it are another answer's
             if id(state) in here or (finish is not None and ended):
@@ -206,7 +206,7 @@ class StreamAccumulator:
 
     def _feed_responses(self, event: Any, path: str) -> None:  # noqa: ANN401
         kind = get(event, "type")
-        state = self._choice(0)
+        state = self._choices.setdefault(0, _Choice())
         if kind in ("response.output_text.delta", "response.output_text.done"):
             self._feed_text_event(state, event, kind, path)
         elif kind in _RESPONSE_END:
@@ -249,7 +249,7 @@ class StreamAccumulator:
         state.content.extend(columns_from_entries(entries, f"{path}.logprobs"))
 
     def _feed_ollama(self, chunk: dict[str, Any], path: str) -> None:
-        state = self._choice(0)
+        state = self._choices.setdefault(0, _Choice())
         piece = chunk.get("response", get(chunk.get("message"), "content"))
         if isinstance(piece, str):
             state.saw_text = True
