@@ -210,6 +210,18 @@ def test_a_prompt_argument_with_escaped_bytes_is_an_input_error(served, capsys):
     assert route.call_count == 0
 
 
+@pytest.mark.parametrize("where", ["prompt", "model"])
+def test_a_lone_surrogate_argument_is_an_input_error_not_a_traceback(served, capsys, where):
+    """Windows' UTF-16 argv can carry half a surrogate pair (not an escaped byte): one line."""
+    route = served.post("/chat/completions").respond(200, json=chat_completion(POSITIONS))
+    prompt, model = ("a\ud800", "gpt-4o-mini") if where == "prompt" else ("Hi", "m\ud800")
+    assert cli.main(["ask", prompt, "--model", model]) == cli.EXIT_INPUT
+    name = "the prompt" if where == "prompt" else "--model"
+    err = capsys.readouterr().err
+    assert err.startswith(f"tokenprobs: cannot read {name}: it is not UTF-8 ('\\ud800', half of")
+    assert route.call_count == 0
+
+
 def echoing(request) -> httpx.Response:
     """A gateway that quotes the key it was sent in its 401 message."""
     sent = request.headers["authorization"].removeprefix("Bearer ")

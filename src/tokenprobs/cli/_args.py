@@ -279,12 +279,17 @@ def utf8(text: str, name: str) -> str:
     """`text` when it can be sent as UTF-8 (a command-line argument may carry escaped bytes).
 
     Raises:
-        InputError: `text` holds bytes that are not UTF-8 (surrogate escapes).
+        InputError: `text` holds bytes that are not UTF-8 (surrogate escapes, shown as the
+            bytes), or another lone surrogate (Windows' UTF-16 argv can carry one).
     """
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        bad = text[exc.start : exc.end].encode("utf-8", "surrogateescape")
-        msg = f"cannot read {name}: it is not UTF-8 (the bytes {bad!r} at character {exc.start})"
+        piece = text[exc.start : exc.end]
+        try:
+            said = f"the bytes {piece.encode('utf-8', 'surrogateescape')!r}"
+        except UnicodeEncodeError:  # not an escaped byte: a lone half of a UTF-16 pair
+            said = f"{piece[0]!r}, half of a UTF-16 surrogate pair,"
+        msg = f"cannot read {name}: it is not UTF-8 ({said} at character {exc.start})"
         raise InputError(msg) from None
     return text
