@@ -647,6 +647,36 @@ async def test_async_whole_body_that_breaks_off_is_an_interrupted_stream():
     assert again.value is info.value
 
 
+_JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_a_whole_json_body_cut_short_says_so_streamed_or_not(api, openai_client, stream):
+    """A completion's JSON that arrived cut short: "cut short ... retry", not "a web page".
+
+    Streamed, it said the base_url may point at a web page; it is now the interrupted stream
+    the docs promise for a whole body that breaks off, chained from the same error.
+    """
+    body = json.dumps(chat_completion(POSITIONS))
+    route = api.post("/chat/completions")
+    route.respond(200, content=body[: len(body) * 9 // 10].encode(), headers=_JSON)
+
+    def answer():
+        result = get_token_distribution("x", model=MODEL, client=openai_client, stream=stream)
+        return result.until_done() if stream else result
+
+    with pytest.raises(tp.TokenprobsError) as info:
+        answer()
+    cause = info.value.__cause__ if stream else info.value
+    if stream:
+        assert isinstance(info.value, StreamInterruptedError)
+        assert info.value.distributions == []
+    assert isinstance(cause, tp.UnsupportedResponseError)
+    assert "not valid JSON" in str(cause)
+    assert "cut short" in str(cause)
+    assert "web page" not in str(info.value)
+
+
 def test_an_error_body_answering_a_stream_request_is_the_api_error(api, openai_client):
     """A 200 JSON error body to `stream=True` says the server's message (was: "no chunks")."""
     body = {"error": {"message": "overloaded", "type": "server_error", "code": "busy"}}

@@ -7,6 +7,7 @@ Shared by the plain call (`_call.finish`) and the streams (`_stream`).
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs._warn import warn
@@ -21,12 +22,14 @@ if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
 __all__ = [
+    "cut_short",
     "failed",
     "failure",
     "fewer",
     "fewer_in",
     "not_a_stream",
     "not_an_api_response",
+    "undecodable",
 ]
 
 
@@ -41,6 +44,28 @@ def not_an_api_response(body: bytes | str, content_type: str | None) -> Unsuppor
         "servers it ends in /v1)"
     )
     return UnsupportedResponseError(msg)
+
+
+def undecodable(exc: json.JSONDecodeError) -> UnsupportedResponseError:
+    """The SDK could not decode a successful answer's body (cut short, or not JSON)."""
+    msg = (
+        f"the server answered with a body that is not valid JSON ({exc.msg} at character "
+        f"{exc.pos}): it was cut short or is not an API response; retry, or check the base_url"
+    )
+    return UnsupportedResponseError(msg)
+
+
+def cut_short(body: bytes) -> UnsupportedResponseError | None:
+    """`undecodable`'s error for a body that begins as JSON but does not decode, else None."""
+    if body.lstrip()[:1] not in (b"{", b"["):
+        return None
+    try:
+        json.loads(body)
+    except json.JSONDecodeError as exc:
+        return undecodable(exc)
+    except ValueError:  # not UTF-8: not JSON that broke off
+        return None
+    return None
 
 
 def not_a_stream(sdk_stream: Any) -> tuple[Any, str] | None:  # noqa: ANN401 - the SDK's stream

@@ -17,7 +17,7 @@ from tokenprobs._endpoints import ENDPOINTS as ENDPOINT_TABLE
 from tokenprobs._urls import public_url, scrub
 from tokenprobs.adapters import parse
 from tokenprobs.client import _retry
-from tokenprobs.client._answers import failed, fewer, not_an_api_response
+from tokenprobs.client._answers import failed, fewer, not_an_api_response, undecodable
 from tokenprobs.client._defaults import async_client, base_url_of, secrets_of, sync_client
 from tokenprobs.client._missing import reworded
 from tokenprobs.client._request import Options
@@ -98,15 +98,6 @@ def _server(profile: str | GuardProfile | None, seen: str | None) -> str | None:
     return name if isinstance(name, str) and name else seen
 
 
-def _undecodable(exc: json.JSONDecodeError) -> UnsupportedResponseError:
-    """The SDK could not decode a successful answer's body (cut short, or not JSON)."""
-    msg = (
-        f"the server answered with a body that is not valid JSON ({exc.msg} at character "
-        f"{exc.pos}): it was cut short or is not an API response; retry, or check the base_url"
-    )
-    return UnsupportedResponseError(msg)
-
-
 def _name_the_url(exc: openai.APIConnectionError, retry: RetryPolicy | None) -> None:
     """Without our retries, say which URL could not be reached (the retry note says it else)."""
     if retry is None and (where := _retry.reaching(exc)):
@@ -133,7 +124,7 @@ def _explained(retry: RetryPolicy | None) -> Iterator[None]:
     try:
         yield
     except json.JSONDecodeError as exc:
-        raise _undecodable(exc) from exc
+        raise undecodable(exc) from exc
     except openai.APIConnectionError as exc:
         _name_the_url(exc, retry)
         raise

@@ -16,7 +16,7 @@ from tokenprobs._urls import scrub
 from tokenprobs.adapters import StreamAccumulator, parse_all
 from tokenprobs.adapters._requested import with_requested
 from tokenprobs.adapters._tool_calls import each_choice
-from tokenprobs.client._answers import failure, fewer_in, not_an_api_response
+from tokenprobs.client._answers import cut_short, failure, fewer_in, not_an_api_response
 from tokenprobs.exceptions import (
     APIResponseError,
     MissingLogprobsError,
@@ -186,6 +186,8 @@ class StreamState:
             try:
                 finals = parse_all(body, logprob_token_ids=self.requested)
             except UnsupportedResponseError as exc:
+                if (cut := cut_short(body)) is not None:  # broke off: as a stream that breaks
+                    raise self.interrupted(cut) from cut
                 raise not_an_api_response(body, content_type) from exc
         fewer_in(finals, self.asked)
         self.finals = {d.choice: d for d in finals}
