@@ -484,6 +484,110 @@ def test_a_boolean_the_schema_names_no_values_for_is_decided_as_without_one(sche
     assert dec.labels.probs == pytest.approx({"true": 0.3, "false": 0.7, "null": 0.0})
 
 
+@pytest.mark.parametrize(
+    ("node", "positions", "raw", "unmatched"),
+    [
+        pytest.param(
+            {"type": "boolean"},
+            [(" false", LN(0.5), [(" false", LN(0.5)), (' "true"', LN(0.4))])],
+            {"true": 0.0, "false": 0.5},
+            0.4,
+            id="string-true-is-no-boolean",
+        ),
+        pytest.param(
+            {"enum": [1, 2]},
+            [("1", LN(0.5), [("1", LN(0.5)), ('"2"', LN(0.3)), ("2", LN(0.1))])],
+            {"1": 0.5, "2": 0.1},
+            0.3,
+            id="string-2-is-no-number",
+        ),
+        pytest.param(
+            {"enum": ["a", None]},
+            [('"a"', LN(0.5), [('"a"', LN(0.5)), ('"null"', LN(0.3)), ("null", LN(0.1))])],
+            {"a": 0.5, "null": 0.1},
+            0.3,
+            id="string-null-is-no-null",
+        ),
+        pytest.param(
+            {"enum": ["true", "false"]},
+            [('"true"', LN(0.5), [('"true"', LN(0.5)), ("false", LN(0.3)), ('"false', LN(0.1))])],
+            {"true": 0.5, "false": 0.1},
+            0.3,
+            id="bare-false-is-no-string",
+        ),
+        pytest.param(
+            {"enum": ["yes", "no"]},
+            [('"yes"', LN(0.5), [('"yes"', LN(0.5)), (" no", LN(0.3)), ('"no', LN(0.1))])],
+            {"yes": 0.5, "no": 0.1},
+            0.3,
+            id="bare-word-is-no-json",
+        ),
+        pytest.param(
+            {"enum": ["", "a"]},
+            [('"a"', LN(0.5), [('"a"', LN(0.5)), ('"-', LN(0.3)), ('""', LN(0.1))])],
+            {"": 0.1, "a": 0.5},
+            0.3,
+            id="quote-then-a-non-word-is-no-empty-string",
+        ),
+    ],
+)
+def test_a_string_and_a_literal_are_different_values(node, positions, raw, unmatched):
+    """A quoted candidate never counts for a boolean, number or null, nor a bare one for a string.
+
+    Before, the labels stripped an opening quote and matched strings without theirs: `"true"`
+    counted for `true`, `"2"` for 2, bare `false` or `no` (no JSON value) for the strings; on a
+    server whose logprobs come before the grammar mask, those illegal alternatives must be
+    `unmatched`.
+    """
+    d = dist(('{"v":', 0.0, []), *positions, ("}", 0.0, []))
+    dec = fields.confidence(d, schema={"properties": {"v": node}})["v"].decision
+    assert dec.labels.raw == pytest.approx(raw)
+    assert dec.labels.unmatched == pytest.approx(unmatched)
+
+
+def test_a_string_member_is_seen_whole_before_its_closing_quote():
+    """`"b` (then a forced `"}`) is the member "b" seen complete, as `b` was before."""
+    d = dist(
+        ('{"x":"', 0.0, []),
+        ("a", LN(0.6), [("a", LN(0.6)), ("b", LN(0.3))]),
+        ('"}', 0.0, []),
+    )
+    labels = fields.confidence(d, schema={"properties": {"x": {"enum": ["a", "b"]}}})["x"]
+    assert labels.decision.labels.bounds["b"] == pytest.approx((0.3, 0.4))
+    assert labels.decision.labels.all_seen
+
+
+def test_a_non_ascii_member_written_as_escapes_is_that_member():
+    r"""`"\u00e9"` is JSON for "é": a candidate spelling it counts for "é", as the text does."""
+    d = dist(
+        ('{"x":', 0.0, []),
+        ('"\\u00e9"', LN(0.6), [('"\\u00e9"', LN(0.6)), ('"€"', LN(0.3))]),
+        ("}", 0.0, []),
+    )
+    leaf = fields.confidence(d, schema={"properties": {"x": {"enum": ["é", "€"]}}})["x"]
+    assert leaf.value == "é"
+    assert leaf.decision.labels.raw == pytest.approx({"é": 0.6, "€": 0.3})
+
+
+def test_an_enum_listing_a_value_twice_keeps_its_decision_and_forcing():
+    """`enum: ["a", "a", "b"]` is a and b; `["a", "a"]` is a const, forced.
+
+    Before, the repeat was kept: the labels refused a label given twice (no decision), and a
+    one-value enum listed twice was not seen as allowing one value.
+    """
+    d = dist(
+        ('{"x":"', 0.0, []),
+        ("a", LN(0.6), [("a", LN(0.6)), ("b", LN(0.3))]),
+        ('"}', 0.0, []),
+    )
+    dec = fields.confidence(d, schema={"properties": {"x": {"enum": ["a", "a", "b"]}}})["x"]
+    assert dec.decision.labels.raw == pytest.approx({"a": 0.6, "b": 0.3})
+    assert dec.decision.members == {"a": "a", "b": "b"}
+    leaf = fields.confidence(d, schema={"properties": {"x": {"enum": ["a", "a"]}}})["x"]
+    assert leaf.forced
+    assert leaf.decision is None
+
+
 def test_decision_alternative_that_changes_the_structure_is_other():
     """At `","` + value, an alternative `"}` (closing the object) is `other`, not a value."""
     d = dist(
@@ -669,6 +773,38 @@ def test_content_differing_from_token_bytes_is_refused():
     d = dist(*tok('{"a":', '"x"}'), content='{"a": "x"}')
     with pytest.raises(fields.FieldsError, match="differ from byte 5"):
         fields.confidence(d)
+
+
+def test_an_ordinary_token_the_content_lacks_is_refused():
+    """Tokens spelling `{"amount":10}` against content `{"amount":1}`: refused, the token named.
+
+    Before, every token the content lacks was read as holding no bytes (only control tokens
+    may): the value came back 1 with the logprob of `1` alone.
+    """
+    d = dist(
+        ('{"amount":', 0.0, []),
+        ("1", -0.1, []),
+        ("0", -2.3, []),
+        ("}", 0.0, []),
+        ("<|im_end|>", 0.0, []),
+        content='{"amount":1}',
+    )
+    with pytest.raises(
+        fields.FieldsError,
+        match=r"differ from byte 11; the content lacks token 2 \('0'\), which is no control token",
+    ):
+        fields.confidence(d)
+
+
+def test_a_null_content_beside_tokens_says_so():
+    """A null `message.content` with logprobs: said, not "no JSON in the 0-byte text"."""
+    body = chat_completion(tok('{"a":', "1}"))
+    body["choices"][0]["message"]["content"] = None
+    with pytest.raises(
+        fields.FieldsError, match=r"content is empty \(null or ''\) while its tokens spell 7 bytes"
+    ):
+        fields.confidence(body)
+    assert fields.confidence(body["choices"][0]["logprobs"])["a"].value == 1  # the fix it gives
 
 
 def test_no_json_is_a_typed_error():
@@ -921,6 +1057,14 @@ def test_indexing():
         fc[True]
     with pytest.raises(TypeError, match="not a bool"):
         fc[np.True_]
+    with pytest.raises(TypeError, match=r"not a bool: step 1 of \('a/b', True\)"):
+        fc[("a/b", True)]  # was /a~1b/0: True hashes as 1
+    with pytest.raises(TypeError, match="not a bool"):
+        fc[("a/b", np.False_)]
+    with pytest.raises(TypeError, match="not a float"):
+        fc[("a/b", 0.0)]
+    assert ("a/b", False) not in fc
+    assert fc[("a/b", np.int64(0))] is fc[0]
     assert fc[np.int64(0)] is fc[0]  # as a list takes numpy's integers (np.argsort's)
     assert fc[np.intp(-1)] is fc[-1]
     with pytest.raises(TypeError, match="top-level key"):

@@ -78,30 +78,50 @@ def _name(v: object, *, quoted: bool) -> str:
     return json.dumps(v, ensure_ascii=False)
 
 
+def _texts(v: object) -> list[str]:
+    r"""The texts that spell `v` as a JSON value: as written, and with non-ASCII escaped (`\u`).
+
+    A string's text keeps its opening quote, so it never reads as a literal (`"true"` is not
+    `true`), and leaves out its closing quote: a candidate that spells the whole string is that
+    member before its closing quote comes, as a candidate that spells a whole label is that label.
+    The empty string keeps its closing quote (a lone `"` would be complete before any non-word
+    character: `"-` read as `""`), and so does a string that ends in whitespace (the labels strip
+    a variant's trailing whitespace: `"a ` would be `"a`).
+    """
+    out: list[str] = []
+    for text in (json.dumps(v, ensure_ascii=False), json.dumps(v)):
+        if isinstance(v, str) and v and text[:-1] == text[:-1].rstrip():
+            text = text[:-1]  # noqa: PLW2901 - the text without its closing quote
+        if text not in out:
+            out.append(text)
+    return out
+
+
 def labels_for(allowed: tuple[object, ...]) -> tuple[Labels, dict[str, object]] | None:
     """A label set for the allowed values (`None` for fewer than two: nothing to decide).
 
-    A string member is matched on its JSON-escaped text after the opening quote (the labels'
-    `quotes` rule); other members on their JSON text. When two members read the same that way (the
-    string `"true"` beside `true`), every member is matched on its full JSON text instead.
+    Every member is matched on its JSON text (`_texts`: a string with its opening quote, a
+    boolean, number or null bare), with the labels' `quotes` rule off: a string and a boolean,
+    number or null never read as each other (`"true"` is not `true`, `"2"` not `2`), and a bare
+    word that is no JSON value (`no` where the string `"no"` is allowed) matches nothing. A
+    string's label is its text (`invoice`), other labels their JSON text (`true`, `null`, `2`);
+    when two read the same that way (the string `"true"` beside `true`), every label is the
+    member's JSON text.
     """
     if len(allowed) < 2:  # noqa: PLR2004
         return None
-    for quoted in (False, True):
-        classes: dict[str, str] = {}
-        members: dict[str, object] = {}
-        for v in allowed:
-            text = json.dumps(v, ensure_ascii=False)
-            name = _name(v, quoted=quoted)
-            classes[name] = text[1:-1] if isinstance(v, str) and not quoted else text
-            members[name] = v
-        if len(classes) < len(allowed):
-            continue
-        try:
-            return Labels(classes, case_sensitive=True, quotes=not quoted), members
-        except ValueError:
-            continue
-    return None
+    names = [_name(v, quoted=False) for v in allowed]
+    if len(set(names)) < len(names):
+        names = [_name(v, quoted=True) for v in allowed]
+    classes = {name: _texts(v) for name, v in zip(names, allowed, strict=True)}
+    members = dict(zip(names, allowed, strict=True))
+    if len(classes) < len(allowed):
+        return None
+    try:
+        labels = Labels(classes, case_sensitive=True, quotes=False)
+    except ValueError:
+        return None
+    return labels, members
 
 
 def decide(

@@ -144,7 +144,9 @@ class FieldConfidences(Sequence[FieldConfidence]):
         Raises:
             KeyError: If no leaf has that path (the message lists some that exist).
             IndexError: If an index is past the leaves (the message says how many there are).
-            TypeError: If `key` is none of those (a `bool` is no index; numpy's integers are).
+            TypeError: If `key` is none of those, or a path tuple's step is neither a key (str)
+                nor an index (int): a `bool` is no index, alone or in a path (numpy's integers
+                are).
         """
         if isinstance(key, slice):
             return self._leaves[key]
@@ -161,6 +163,8 @@ class FieldConfidences(Sequence[FieldConfidence]):
                 f"tuple (('a', 'b')) or an index (int), not {a_type(given)}"
             )
             raise TypeError(msg)
+        if isinstance(given, tuple):
+            given = _path(given)
         found = self._find(given)
         if found is None:
             raise KeyError(self._missing(given))
@@ -197,6 +201,11 @@ class FieldConfidences(Sequence[FieldConfidence]):
             return key in self._leaves
         if not isinstance(key, str | tuple):
             return False
+        if isinstance(key, tuple):
+            try:
+                key = _path(key)
+            except TypeError:
+                return False  # as for a key of no kind (`1.0 in fc`)
         return self._find(key) is not None
 
     def paths(self) -> list[tuple[str | int, ...]]:
@@ -252,6 +261,28 @@ class FieldConfidences(Sequence[FieldConfidence]):
         """The coloured JSON as a rich renderable."""
         del console, options
         yield _view.to_rich(self)
+
+
+def _path(key: tuple[object, ...]) -> tuple[str | int, ...]:
+    """A path tuple's steps as keys (str) and indices (int, numpy's integers too).
+
+    Raises:
+        TypeError: If a step is neither: a `bool` is no index (`("b", True)` is not `/b/1`, as
+            `fc[True]` is no leaf), nor is a float.
+    """
+    out: list[str | int] = []
+    for n, step in enumerate(key):
+        if isinstance(step, str):
+            out.append(step)
+        elif not isinstance(step, bool | np.bool_) and isinstance(step, numbers.Integral):
+            out.append(int(step))
+        else:
+            msg = (
+                f"a leaf is found by a path tuple of object keys (str) and array indices (int), "
+                f"not {a_type(step)}: step {n} of {key!r}"
+            )
+            raise TypeError(msg)
+    return tuple(out)
 
 
 def _checked(

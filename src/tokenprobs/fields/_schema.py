@@ -157,7 +157,9 @@ class Schema:
                 got = _leaf_values(b)
                 if got is None:
                     return None
-                values += [v for v in got if not any(_same(v, w) for w in values)]
+                for v in got:  # a value listed twice (in one enum, or in two branches) once
+                    if not any(_same(v, w) for w in values):
+                        values.append(v)
         return tuple(values)
 
 

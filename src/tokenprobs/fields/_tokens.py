@@ -116,30 +116,74 @@ def _spelling(
     """The tokens' bytes (and whether escapes were read) the first way that spells `want`.
 
     None when no fallback spells it. Escaped split characters are read as bytes, and control
-    tokens the content lacks (an EOS, harmony markup) as holding none of it, each or both (a
-    legacy Completions answer ending in an EOS), only when that spells the content.
+    tokens the content lacks (an EOS, harmony markup: `d.special`) as holding none of it, each or
+    both (a legacy Completions answer ending in an EOS), only when that spells the content. An
+    ordinary token the content lacks keeps its bytes: the spelling then fails.
     """
     tries = [(pieces, False)]
     if any(b is None for b in d.token_bytes):
         tries.append((_token_bytes(d, unescape=True), True))
-    if not d.in_content.all():
-        inside = d.in_content.tolist()
+    dropped = d.special & ~d.in_content
+    if dropped.any():
+        keep = (~dropped).tolist()
         tries += [
-            ([p if keep else b"" for p, keep in zip(t, inside, strict=True)], unescaped)
+            ([p if k else b"" for p, k in zip(t, keep, strict=True)], unescaped)
             for t, unescaped in tries
         ]
     return next(((t, u) for t, u in tries[1:] if b"".join(t) == want), None)
 
 
+_LISTED = 3
+"""How many tokens the content lacks a mismatch's message names."""
+
+
+def _mismatch(d: TokenDistribution, buf: bytes, want: bytes) -> FieldsError:
+    """Why the tokens' bytes `buf` are not the content `want`: where, which tokens, what to do."""
+    if not want:
+        return FieldsError(
+            f"the response's content is empty (null or '') while its tokens spell "
+            f"{len(buf):,} bytes: the server gave logprobs for text its message does not hold; "
+            "to read those tokens unchecked, pass the choice's logprobs object alone "
+            "(choices[i].logprobs)"
+        )
+    at = next((k for k, (x, y) in enumerate(zip(buf, want, strict=False)) if x != y), None)
+    at = min(len(buf), len(want)) if at is None else at
+    derived = sum(b is None for b in d.token_bytes)
+    hint = (
+        f" ({derived} tokens came without `bytes`: their text was used, which is wrong "
+        "for tokens that split a character)"
+        if derived
+        else ""
+    )
+    stray = np.flatnonzero(~d.in_content & ~d.special).tolist()
+    if stray:
+        some = ", ".join(f"{i} ({d.tokens[i]!r})" for i in stray[:_LISTED])
+        more = " …" if len(stray) > _LISTED else ""
+        many = len(stray) > 1
+        hint += (
+            f"; the content lacks token{'s' if many else ''} {some}{more}, which "
+            f"{'are no control tokens' if many else 'is no control token'} (only those, an "
+            "EOS or harmony markup, may be missing from it)"
+        )
+    return FieldsError(
+        f"the tokens' bytes ({len(buf)} bytes) do not spell the response's content "
+        f"({len(want)} bytes): they differ from byte {at}{hint}; fields are read from the "
+        "token bytes only when they are the content: pass the response as the server sent it "
+        "(was its content edited?)"
+    )
+
+
 def stream(d: TokenDistribution) -> Stream:
     """The byte stream of `d`, checked against the content the response gave.
 
-    Control tokens the content lacks (`~d.in_content`: an EOS, harmony markup) count as holding
-    no bytes, when the others then spell the content.
+    Control tokens the content lacks (`d.special & ~d.in_content`: an EOS, harmony markup)
+    count as holding no bytes, when the others then spell the content; an ordinary token never
+    does.
 
     Raises:
         FieldsError: If `d` is a refusal, has no tokens, or its token bytes do not spell its
-            content (the message gives the first differing byte).
+            content (the message gives the first differing byte, and the ordinary tokens the
+            content lacks).
     """
     if d.refusal:
         msg = "this distribution is a refusal (logprobs.refusal), not a structured output"
@@ -155,21 +199,7 @@ def stream(d: TokenDistribution) -> Stream:
         if spelt is not None:
             (pieces, unescaped), buf = spelt, want
         if buf != want:
-            at = next((k for k, (x, y) in enumerate(zip(buf, want, strict=False)) if x != y), None)
-            at = min(len(buf), len(want)) if at is None else at
-            derived = sum(b is None for b in d.token_bytes)
-            hint = (
-                f" ({derived} tokens came without `bytes`: their text was used, which is wrong "
-                "for tokens that split a character)"
-                if derived
-                else ""
-            )
-            msg = (
-                f"the tokens' bytes ({len(buf)} bytes) do not spell the response's content "
-                f"({len(want)} bytes): they differ from byte {at}{hint}; fields are read from the "
-                "token bytes only when they are the content"
-            )
-            raise FieldsError(msg)
+            raise _mismatch(d, buf, want)
     lens = np.fromiter(map(len, pieces), dtype=np.intp, count=len(pieces))
     ends = np.cumsum(lens)
     starts = ends - lens
