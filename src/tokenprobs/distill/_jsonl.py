@@ -110,6 +110,16 @@ _TEACHER_FIELDS = tuple(f.name for f in fields(Teacher))
 _READ_FIX = "fix the line or leave it out (write_jsonl writes records as collect makes them)"
 
 
+_FIELDS_SAID = ", ".join(_TEACHER_FIELDS)
+_REQUIRED_SAID = f"{', '.join(_REQUIRED)}; write records with write_jsonl"
+
+
+def _refused(why: str) -> NoReturn:
+    """Raise the `DistillError` of a malformed record, saying `why`."""
+    msg = f"malformed {SCHEMA} record: {why}"
+    raise DistillError(msg)
+
+
 def _malformed(name: str, expected: str, got: object) -> NoReturn:
     """Raise the `DistillError` that says field `name` is `expected` and what it was."""
     msg = f"malformed {SCHEMA} record: {name} is {expected}, got {a_value(got, width=40)}"
@@ -120,13 +130,8 @@ def _teacher(obj: object) -> Teacher:
     """The record's teacher, its fields checked by `Teacher` (an unknown one is named)."""
     if not isinstance(obj, Mapping):
         _malformed("teacher", f"an object (with {', '.join(_TEACHER_FIELDS)})", obj)
-    unknown = [k for k in obj if k not in _TEACHER_FIELDS]
-    if unknown:
-        msg = (
-            f"malformed {SCHEMA} record: teacher has the unknown field {unknown[0]!r} "
-            f"(its fields are {', '.join(_TEACHER_FIELDS)})"
-        )
-        raise DistillError(msg)
+    if (unknown := next((k for k in obj if k not in _TEACHER_FIELDS), None)) is not None:
+        _refused(f"teacher has the unknown field {unknown!r} (its fields are {_FIELDS_SAID})")
     try:
         return Teacher(**obj)
     except (TypeError, ValueError) as exc:  # Teacher's own messages name the field
@@ -240,13 +245,8 @@ def from_json(obj: Mapping[str, Any], /) -> KDRecord:
     if obj.get("schema") != SCHEMA:
         msg = f"not a {SCHEMA} record (schema {obj.get('schema')!r})"
         raise DistillError(msg)
-    missing = [name for name in _REQUIRED if name not in obj]
-    if missing:
-        msg = (
-            f"malformed {SCHEMA} record: it has no {missing[0]} field (a record has "
-            f"{', '.join(_REQUIRED)}; write records with write_jsonl)"
-        )
-        raise DistillError(msg)
+    if (missing := next((name for name in _REQUIRED if name not in obj), None)) is not None:
+        _refused(f"it has no {missing} field (a record has {_REQUIRED_SAID})")
     _check_fields(obj)
     teacher = _teacher(obj["teacher"])
     positions = obj["positions"]
