@@ -186,6 +186,13 @@ def test_the_writers_refuse_values_the_readers_refuse(tmp_path):
     ):
         distill.write_jsonl([bad], tmp_path / "kd.jsonl")
     assert not (tmp_path / "kd.jsonl").exists()
+
+
+@pytest.mark.extras
+def test_write_parquet_refuses_values_the_readers_refuse(tmp_path):
+    """The Parquet writer (pyarrow: the extras run) refuses the same record."""
+    record = _record()
+    bad = distill.KDRecord(**{**vars(record), "cand_logprobs": record.cand_logprobs + 3.0})
     with pytest.raises(
         distill.DistillError, match=r"^write_parquet: record .* make it with collect"
     ):
