@@ -608,3 +608,75 @@ def test_reliability_diagram_names_an_ax_or_label_of_the_wrong_type(options, mat
     p, y = synthetic(40)
     with pytest.raises(TypeError, match=match):
         tp.labels.reliability_diagram(results_from(p), y, **options)
+
+
+# --- rows that are no distribution, and the unsupervised calibrators' y ------------------------
+
+
+@pytest.mark.parametrize("call", CALIBRATION_METRICS)
+@pytest.mark.parametrize(
+    ("rows", "total"),
+    [([[1.0, 1.0]], "2"), ([[0.0, 0.0]], "0"), ([[0.6, 0.3]], "0.9")],
+    ids=["over", "empty", "short"],
+)
+def test_a_row_that_does_not_sum_to_one_is_refused(call, rows, total):
+    """nll([[1, 1]], [0]) and ece were 0 ("perfect"), nll([[0, 0]], [0]) 34.5."""
+    with pytest.raises(ValueError, match=rf"probs must hold one distribution .* row 0 .* {total}:"):
+        call(rows, [0])
+
+
+def test_the_refused_row_is_the_first_that_misses_one():
+    """The message names the first bad row and how many there are."""
+    p = [[0.5, 0.5], [0.3, 0.3], [0.2, 0.2]]
+    with pytest.raises(ValueError, match=r"row 1 \(example 1\) sums to 0\.6 \(2 rows do\)"):
+        metrics.nll(p, [0, 0, 0])
+
+
+def test_a_row_within_the_tolerance_is_used_as_given():
+    """Three probabilities rounded to 3 decimals sum to 0.999: rounding, not refused."""
+    assert metrics.nll([[0.333, 0.333, 0.333]], [0]) == pytest.approx(-math.log(0.333))
+    assert metrics.nll([[0.5005, 0.5005]], [0]) == pytest.approx(-math.log(0.5005))
+    with pytest.raises(ValueError, match="row 0"):
+        metrics.nll([[0.5006, 0.5006]], [0])  # 1.0012: past 1e-3
+
+
+def test_the_row_sum_is_along_the_class_axis():
+    """With axis=0 the classes are the rows of the input; each example is a column."""
+    assert metrics.nll([[0.5, 0.3], [0.5, 0.7]], [0, 1], axis=0) == pytest.approx(
+        metrics.nll([[0.5, 0.5], [0.3, 0.7]], [0, 1])
+    )
+    with pytest.raises(ValueError, match=r"row 1 \(example 1\) sums to 0\.6"):
+        metrics.nll([[0.5, 0.3], [0.5, 0.3]], [0, 1], axis=0)
+
+
+def test_none_probs_is_a_type_error():
+    """nll(None, ...) blamed the axis ('not an axis of probs, a scalar')."""
+    with pytest.raises(TypeError, match=r"probs must be an array-like .* got None"):
+        metrics.nll(None, [0])
+
+
+@pytest.mark.parametrize("calibrator", [ContextualCalibration, BatchCalibration])
+@pytest.mark.parametrize("y", [["a"], ["a", "b", "c", "a"]], ids=["too-few", "too-many"])
+def test_an_unsupervised_fit_checks_a_y_it_is_given(calibrator, y):
+    """ContextualCalibration().fit(results, ["garbage"]) ignored a y of the wrong length."""
+    res = results_from([[0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.3, 0.3, 0.4]])
+    with pytest.raises(ValueError, match=rf"3 results but {len(y)} true labels"):
+        calibrator().fit(res, y)
+    with pytest.raises(ValueError, match=rf"3 results but {len(y)} true labels"):
+        calibrate(res, y, method="contextual" if calibrator is ContextualCalibration else "batch")
+
+
+@pytest.mark.parametrize("calibrator", [ContextualCalibration, BatchCalibration])
+def test_an_unsupervised_fit_refuses_a_y_naming_no_label(calibrator):
+    """A y given is checked as the supervised fits check it, names included."""
+    res = results_from([[0.5, 0.3, 0.2], [0.2, 0.5, 0.3]])
+    with pytest.raises(ValueError, match="'garbage' is not one of"):
+        calibrator().fit(res, ["a", "garbage"])
+
+
+@pytest.mark.parametrize("calibrator", [ContextualCalibration, BatchCalibration])
+def test_an_unsupervised_fit_does_not_use_a_right_y(calibrator):
+    """A y of one label per result is accepted and changes nothing."""
+    res = results_from([[0.5, 0.3, 0.2], [0.2, 0.5, 0.3]])
+    with_y = calibrator().fit(res, ["a", "c"])
+    np.testing.assert_array_equal(with_y.prior, calibrator().fit(res).prior)

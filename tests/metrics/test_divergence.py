@@ -322,3 +322,84 @@ def test_a_base_below_one_is_refused(bounds, base):
         bounds(p, q, base=base)
     bits = bounds(p, q, base=2)
     assert bits.tolist() == (bounds(p, q) / math.log(2)).tolist()
+
+
+@pytest.mark.parametrize(
+    "shape", [(0,), (0, 0), (0, 3), (2, 0)], ids=["no-keys", "none", "no-positions", "rows"]
+)
+def test_a_floor_on_no_keys_or_no_positions_is_what_all_unknown_keys_give(shape):
+    """With a floor, zero keys or positions raised numpy's 'zero-size array to reduction'."""
+    empty = np.zeros(shape)
+    got = metrics.kl_bounds(empty, empty, floor=-30.0)
+    assert got.shape == (*shape[:-1], 2)
+    assert got.shape == metrics.kl_bounds(empty, empty).shape  # as without the floor
+    unknown = np.full((*shape[:-1], 1), np.nan)  # the same rows, every key unknown
+    np.testing.assert_array_equal(got, metrics.kl_bounds(unknown, unknown, floor=-30.0))
+
+
+def test_kl_of_no_keys_under_a_floor_is_the_floor():
+    """Nothing returned: P's whole mass may sit where Q has e^floor, so KL is at most -floor."""
+    assert metrics.kl_bounds([], [], floor=-30.0).tolist() == [0.0, 30.0]
+    assert metrics.kl_bounds([], []).tolist() == [0.0, math.inf]
+
+
+BOUNDS = [
+    pytest.param(metrics.tv_bounds, id="tv"),
+    pytest.param(metrics.js_bounds, id="js"),
+    pytest.param(metrics.kl_bounds, id="kl"),
+]
+NAN = float("nan")
+P_HEAD, Q_HEAD = np.log([0.6, 0.3, NAN]), np.log([0.5, NAN, 0.4])  # tails 0.1 each
+
+
+@pytest.mark.parametrize("bounds", BOUNDS)
+@pytest.mark.parametrize("side", ["cap_p", "cap_q"])
+@pytest.mark.parametrize("cap", [0.5, 5.0, 1e-3], ids=["probability", "score", "small"])
+def test_a_positive_cap_is_refused(bounds, side, cap):
+    """cap_p=5.0 was clipped to 0 (no cap) and accepted: a probability passed as a logprob."""
+    with pytest.raises(ValueError, match=rf"{side} is a logprob \(<= 0\).*got {cap:.4g}.*np\.log"):
+        bounds(P_HEAD, Q_HEAD, **{side: cap})
+
+
+@pytest.mark.parametrize("bounds", BOUNDS)
+def test_a_positive_cap_of_rounding_size_is_zero(bounds):
+    """A coarse server's 3e-7 is rounding: clipped to 0 (no cap), as a logprob of 3e-7 is."""
+    np.testing.assert_array_equal(
+        bounds(P_HEAD, Q_HEAD, cap_p=3e-7), bounds(P_HEAD, Q_HEAD, cap_p=0.0)
+    )
+
+
+@pytest.mark.parametrize("bounds", BOUNDS)
+@pytest.mark.parametrize("side", ["cap_p", "cap_q"])
+@pytest.mark.parametrize("cap", [-math.inf, -9999.0, -800.0], ids=["-inf", "sentinel", "under"])
+def test_a_cap_with_no_mass_is_refused_where_a_tail_is_left(bounds, side, cap):
+    """A cap of -inf says no key not returned has mass, yet the tail of 0.1 must go somewhere."""
+    with pytest.raises(ValueError, match=rf"{side}=.* no mass .* leave 0\.1 to such tokens"):
+        bounds(P_HEAD, Q_HEAD, **{side: cap})
+
+
+@pytest.mark.parametrize("bounds", BOUNDS)
+def test_a_cap_with_no_mass_names_the_first_position(bounds):
+    """The second row's tail contradicts its cap: the message says which position."""
+    p = np.stack([np.log([0.6, 0.4, NAN]), P_HEAD])  # tails 0 and 0.1
+    q = np.stack([Q_HEAD, Q_HEAD])
+    with pytest.raises(ValueError, match=r"cap_p=-inf at position 1 "):
+        bounds(p, q, cap_p=-math.inf)
+
+
+@pytest.mark.parametrize("bounds", BOUNDS)
+def test_a_cap_with_no_mass_is_taken_where_there_is_no_tail(bounds):
+    """With P's head summing to 1 (tail within rounding) a cap of -inf contradicts nothing."""
+    p = np.log([0.6, 0.4, NAN])
+    np.testing.assert_array_equal(
+        bounds(p, Q_HEAD, cap_p=-math.inf), bounds(p, Q_HEAD, cap_p=math.log(1e-300))
+    )
+
+
+@pytest.mark.parametrize("bounds", BOUNDS)
+@pytest.mark.parametrize("which", ["p", "q"])
+def test_none_is_a_type_error_naming_the_argument(bounds, which):
+    """tv_bounds(None, None) said 'axis=-1 is not an axis of p, a scalar' (a ValueError)."""
+    args = {"p": P_HEAD, "q": Q_HEAD, which: None}
+    with pytest.raises(TypeError, match=rf"^{which} must be an array-like of real .*got None"):
+        bounds(args["p"], args["q"])

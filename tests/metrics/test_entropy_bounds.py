@@ -36,3 +36,51 @@ def test_vocab_size_is_not_a_bool(vocab_size):
     """vocab_size=True was read as a vocabulary of one token, dropping the tail."""
     with pytest.raises(TypeError, match="vocab_size is the model's vocabulary size"):
         metrics.entropy_bounds([-0.5], vocab_size=vocab_size)
+
+
+@pytest.mark.parametrize("ceiling", [-math.inf, -9999.0, -800.0], ids=["-inf", "sentinel", "under"])
+def test_a_ceiling_with_no_mass_is_refused_where_a_tail_is_left(ceiling):
+    """ceiling_logprob=-inf gave [1.2937, 1.2937], a point that read as exact.
+
+    The cap was raised to t/m, while no unseen token could hold the tail of 0.17.
+    """
+    with pytest.raises(
+        ValueError, match=r"ceiling_logprob=.* unseen token no mass .* leave 0\.1703 to such"
+    ):
+        metrics.entropy_bounds([-0.5, -1.5], vocab_size=10, ceiling_logprob=ceiling)
+
+
+def test_a_ceiling_with_no_mass_names_the_first_position_with_a_tail():
+    """Row 0's head sums to 1, so -inf is consistent there; row 1 leaves a tail."""
+    x = [[0.0, -np.inf], [-0.5, -1.5]]
+    with pytest.raises(ValueError, match=r"ceiling_logprob=-inf at position 1 "):
+        metrics.entropy_bounds(x, vocab_size=10, ceiling_logprob=[-np.inf, -np.inf])
+    ok = metrics.entropy_bounds(x, vocab_size=10, ceiling_logprob=[-np.inf, -1.5])
+    assert ok[0].tolist() == [0.0, 0.0]
+
+
+def test_a_ceiling_with_no_mass_and_no_member_is_refused():
+    """No member leaves the whole mass to unseen tokens: [log V, log V] looked exact."""
+    with pytest.raises(ValueError, match=r"ceiling_logprob=-inf .* leave 1 to such"):
+        metrics.entropy_bounds([-np.inf, -np.inf], vocab_size=10, ceiling_logprob=-np.inf)
+
+
+@pytest.mark.parametrize("ceiling", [0.5, 0.01], ids=["probability", "small"])
+def test_a_positive_ceiling_is_refused(ceiling):
+    """A probability passed for the ceiling was clipped to 0 (no cap) without a word."""
+    with pytest.raises(ValueError, match=rf"ceiling_logprob is a logprob \(<= 0\).*{ceiling:g}"):
+        metrics.entropy_bounds([-0.5, -1.5], vocab_size=10, ceiling_logprob=ceiling)
+
+
+def test_a_positive_ceiling_of_rounding_size_caps_nothing():
+    """3e-7 (a coarse server's rounding) is clipped to 0, as it is in logprobs."""
+    got = metrics.entropy_bounds([-0.5, -1.5], vocab_size=10, ceiling_logprob=3e-7)
+    np.testing.assert_array_equal(
+        got, metrics.entropy_bounds([-0.5, -1.5], vocab_size=10, ceiling_logprob=0.0)
+    )
+
+
+def test_a_full_vocabulary_is_not_blamed_on_its_ceiling():
+    """A full vocabulary with a tail: the vocabulary is wrong, whatever the ceiling says."""
+    with pytest.raises(ValueError, match="vocab_size=2 contradicts the tail mass"):
+        metrics.entropy_bounds([-0.5, -1.5], vocab_size=2, ceiling_logprob=-np.inf)

@@ -147,3 +147,15 @@ def test_plus_infinity_is_no_logprob(call):
         call(x)
     with pytest.raises(ValueError, match=r"index \(0, 2\)"):
         metrics.entropy(x, axis=0)
+
+
+@pytest.mark.parametrize("call", REDUCTIONS)
+def test_none_is_no_array(call):
+    """None (not an array, unlike a None inside one) blamed `axis` with a ValueError."""
+    with pytest.raises(TypeError, match=r"logprobs must be an array-like .* got None"):
+        call(None)
+
+
+def test_none_inside_an_array_is_still_the_apis_null():
+    """Only a bare None is refused: one inside an array is NaN, as the rules say."""
+    assert math.isnan(float(metrics.entropy([[None, -0.1]])[0]))

@@ -164,13 +164,21 @@ class Calibrator:
     ) -> Calibrator:
         """Fit on `results` (with true labels `y`, names or indices, where supervised).
 
+        The unsupervised calibrators (`ContextualCalibration`, `BatchCalibration`) need no `y`
+        and do not use one; a `y` given is still checked as the supervised ones check it (one
+        true label per result, each one of the labels), so a pipeline that passes the wrong
+        labels fails with every method alike.
+
         Raises:
             TypeError: `y` is missing where supervised, or a true label is no name or index.
             ValueError: No usable result (every one failed or has NaN probabilities), results
-                of different label sets, or a true label that is not one of the labels.
+                of different label sets, a `y` that does not hold one true label per result
+                (both counts given), or a true label that is not one of the labels.
         """
         res = as_results(results)
         z, ok = _logits(res)
+        if not self.supervised and y is not None:
+            targets(y, res.labels, count=len(res))  # unused, but checked: see above
         if self.supervised:
             if y is None:
                 msg = f"{type(self).__name__} needs the true labels: fit(results, y)"

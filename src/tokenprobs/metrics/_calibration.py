@@ -1,9 +1,10 @@
 r"""Calibration of predicted class probabilities: ECE, Brier score and its decomposition, NLL.
 
-Every function takes `probs`, an `(N, C)` array of predicted probabilities (rows sum to 1, the
-classes along `axis`), and `labels`, the `(N,)` true class indices. For a binary problem pass
-the two columns `[1 - p, p]`. Vectorised: binning is one `np.bincount`, and the bootstrap draws
-all its resamples at once.
+Every function takes `probs`, an `(N, C)` array of predicted probabilities (the classes along
+`axis`; each row sums to 1 within 1e-3, else a `ValueError` names the first row that does not),
+and `labels`, the `(N,)` true class indices. For a binary problem pass the two columns
+`[1 - p, p]`. Vectorised: binning is one `np.bincount`, and the bootstrap draws all its
+resamples at once.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ Binning = Literal["width", "mass"]
 
 _EPS = 1e-15
 _SLACK = 1e-9  # rounding past 0 or 1 (a softmax's 1.0000000000000002), clipped rather than refused
+_SUM_SLACK = 1e-3
+"""How far a row's sum may miss 1: float32 softmaxes and probabilities rounded to 3 decimals."""
 _BINNINGS = ("width", "mass")
 _PAD = "every example needs a probability for each class (the same number of columns)"
 _MAX_BINS = 100_000
@@ -104,7 +107,31 @@ def _inputs(
             f"{p.max():.4g} (pass probabilities, not logprobs or scores: np.exp(logprobs))"
         )
         raise ValueError(msg)
+    _check_rows_sum_to_one(p)
     return np.clip(p, 0.0, 1.0), y.astype(np.intp)
+
+
+def _check_rows_sum_to_one(p: NDArray[np.float64]) -> None:
+    """Refuse a row whose sum misses 1 by more than `_SUM_SLACK`, naming the first.
+
+    A row that is not a distribution scores as anything: `[1, 1]` has an NLL of 0 and an ECE of
+    0 ("perfect"), `[0, 0]` an NLL of 34.5.
+    """
+    if not p.size:
+        return
+    sums = p.sum(axis=-1)
+    bad = np.abs(sums - 1.0) > _SUM_SLACK
+    if not bad.any():
+        return
+    row = int(np.argmax(bad))
+    msg = (
+        f"probs must hold one distribution per example (each row summing to 1, within "
+        f"{_SUM_SLACK:g}), but row {row} (example {row}) sums to {float(sums[row]):.6g}"
+        f"{f' ({int(bad.sum())} rows do)' if bad.sum() > 1 else ''}: give every class's "
+        "probability, normalised (p / p.sum(axis=-1, keepdims=True)); for a binary problem pass "
+        "the two columns [1 - p, p]"
+    )
+    raise ValueError(msg)
 
 
 def _bin_index(conf: NDArray[np.float64], bins: int, binning: Binning) -> NDArray[np.intp]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.metrics._numeric import per_row, to_base, to_last_axis
+from tokenprobs.metrics._numeric import as_float, per_row, to_base, to_last_axis
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -26,6 +26,59 @@ if TYPE_CHECKING:
 __all__ = ["js_bounds", "kl_bounds", "tv_bounds"]
 
 _LN2 = float(np.log(2.0))
+
+
+TAIL_SLACK = 1e-4
+"""What a tail computed from returned values may be off by, either way: returned logprobs are
+rounded (float32 on llama.cpp, coarser on some APIs), so their sum can miss 1 - tail a little."""
+
+
+def first_true(mask: NDArray[np.bool_]) -> tuple[int, ...]:
+    """The index of `mask`'s first True (C order), as a tuple of ints."""
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
+
+
+def _position(at: tuple[int, ...]) -> str:
+    """`at` (an index into the rows) as words: "position 3", "position (0, 2)" or "this row"."""
+    return f"position {at[0] if len(at) == 1 else at}" if at else "this row"
+
+
+def per_row_cap(
+    value: ArrayLike, tail: NDArray[np.float64], name: str, role: str
+) -> NDArray[np.float64]:
+    """A per-row cap given as a logprob (cleaned, broadcast to `tail`'s shape), checked.
+
+    `role` says what the cap bounds ("a token not returned"). A NaN caps nothing.
+
+    Raises:
+        TypeError: If `value` is not numeric.
+        ValueError: If `value` is not one value per row, is a positive logprob beyond rounding
+            (a probability, or a score, passed for a logprob), or gives no mass at all (`-inf`,
+            the sentinel, or a logprob whose probability underflows to 0) where the tail holds
+            more than `TAIL_SLACK`: that tail would have no token to go to, and the bound built on
+            it collapses to a point that reads as exact.
+    """
+    capped = per_row(value, tail.shape, name)  # refuses +inf and a value per key
+    raw = np.broadcast_to(as_float(value, name), tail.shape)
+    high = raw > TAIL_SLACK  # NaN compares False
+    if high.any():
+        at = first_true(high)
+        msg = (
+            f"{name} is a logprob (<= 0): the largest logprob {role} may have, got "
+            f"{float(raw[at]):.4g} at {_position(at)}; pass np.log of a probability (the least "
+            "likely returned alternative's logprob), or NaN for no cap"
+        )
+        raise ValueError(msg)
+    empty = (np.exp(capped) == 0.0) & (tail > TAIL_SLACK)  # NaN: no cap, never empty
+    if empty.any():
+        at = first_true(empty)
+        msg = (
+            f"{name}={float(raw[at])} at {_position(at)} gives {role} no mass (probability 0), "
+            f"yet the returned probabilities leave {float(tail[at]):.4g} to such tokens: pass "
+            "the least likely returned alternative's logprob, or NaN where nothing caps them"
+        )
+        raise ValueError(msg)
+    return capped
 
 
 class _Side:
@@ -39,7 +92,7 @@ class _Side:
             log_c = np.min(np.where(known, logprobs, 0.0), axis=-1, initial=0.0)
             log_c = np.where(known.any(axis=-1), log_c, 0.0)
         else:
-            capped = per_row(cap, logprobs.shape[:-1], name)
+            capped = per_row_cap(cap, self.tail, name, "a token not returned")
             log_c = np.where(np.isnan(capped), 0.0, capped)
         self.log_cap: NDArray[np.float64] = log_c
         self.bound: NDArray[np.float64] = np.minimum(np.exp(log_c), self.tail)
@@ -126,10 +179,6 @@ def _kl_terms(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.floa
 _ROUNDING = 2.0**-40
 """What a sum of returned probabilities may be off by: KL's coarse cell never goes below it."""
 
-TAIL_SLACK = 1e-4
-"""What a tail computed from returned values may be off by, either way: returned logprobs are
-rounded (float32 on llama.cpp, coarser on some APIs), so their sum can miss 1 - tail a little."""
-
 
 def _check_floor(floor: object) -> float | None:
     """`floor` as a float: `None`, or a finite number <= 0 that is not a bool."""
@@ -156,8 +205,8 @@ def _check_floor_fits(floor: float, q: _Side, used: NDArray[np.bool_]) -> None:
     bad = used & (floor > allowed)
     if not bad.any():
         return
-    at = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), bad.shape))
-    where = f"position {at[0] if len(at) == 1 else at}" if at else "this row"
+    at = first_true(bad)
+    where = _position(at)
     most = math.floor(float(allowed[at]) * 1e4) / 1e4  # shown rounded down: passing it works
     msg = (
         f"floor={floor} is above what Q's returned values allow at {where}: a token Q did not "
@@ -214,7 +263,9 @@ def tv_bounds(
         q: The second distribution, same shape.
         cap_p: P's cap per position (the least likely returned alternative's logprob), shape
             of `p` without `axis`. Default: P's smallest known logprob. NaN: no cap (only the
-            tail bounds an unknown key).
+            tail bounds an unknown key). A logprob, so `<= 0`: a positive one (beyond 1e-4 of
+            rounding) is refused, as is `-inf` (no mass for a key not returned) where P's tail
+            is above 1e-4.
         cap_q: Q's cap, likewise.
         axis: The axis holding the keys.
 
@@ -222,8 +273,10 @@ def tv_bounds(
         Shape of `p` without `axis`, plus a last axis `[lower, upper]`, in $[0, 1]$.
 
     Raises:
-        TypeError: If an input is not numeric.
-        ValueError: If `p` and `q` differ in shape, or a cap is not one value per row.
+        TypeError: If an input is not numeric (`None` included).
+        ValueError: If `p` and `q` differ in shape, or a cap is not one value per row, is a
+            positive logprob, or is `-inf` (or underflows to probability 0) where its side's
+            tail is above 1e-4.
 
     Examples:
         >>> nan = float("nan")
@@ -271,9 +324,9 @@ def js_bounds(
         Shape of `p` without `axis`, plus a last axis `[lower, upper]`.
 
     Raises:
-        TypeError: If an input is not numeric.
-        ValueError: If `p` and `q` differ in shape, a cap is not one value per row, or `base`
-            is not a logarithm's base above 1.
+        TypeError: If an input is not numeric (`None` included).
+        ValueError: If `p` and `q` differ in shape, a cap is refused (see `tv_bounds`), or
+            `base` is not a logarithm's base above 1.
 
     Examples:
         >>> nan = float("nan")
@@ -327,8 +380,8 @@ def kl_bounds(
         Shape of `p` without `axis`, plus a last axis `[lower, upper]`; `upper` may be `inf`.
 
     Raises:
-        TypeError: If an input is not numeric.
-        ValueError: If `p` and `q` differ in shape, a cap is not one value per row, `floor` is
+        TypeError: If an input is not numeric (`None` included).
+        ValueError: If `p` and `q` differ in shape, a cap is refused (see `tv_bounds`), `floor` is
             not a finite logprob (<= 0; a bool is refused), `floor` is above what Q's returned
             values allow (`log min(cap_q, tail_q)`) at a position where P has mass Q did not
             return, or `base` is not a logarithm's base above 1.
@@ -354,7 +407,9 @@ def kl_bounds(
         with np.errstate(divide="ignore"):
             has = only_a & (a.p > 0)  # a returned p that underflows to 0 adds 0 (p log p -> 0)
             log_p = np.log(np.where(has, a.p, 1.0))
-            least_q = np.min(np.where(only_b, np.log(np.where(only_b, b.p, 1.0)), 0.0), axis=-1)
+            least_q = np.min(  # initial: a row of no keys has no least q (as one of NaN keys)
+                np.where(only_b, np.log(np.where(only_b, b.p, 1.0)), 0.0), axis=-1, initial=0.0
+            )
         f_tail = np.minimum(floor, least_q)
         on_a = np.where(has, a.p * (log_p - floor), 0.0).sum(axis=-1)
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.metrics._divergence import TAIL_SLACK
-from tokenprobs.metrics._numeric import per_row, to_base, to_last_axis
+from tokenprobs.metrics._divergence import TAIL_SLACK, first_true, per_row_cap
+from tokenprobs.metrics._numeric import to_base, to_last_axis
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -27,7 +27,7 @@ def _check_room(vocab: int, unseen: NDArray[np.float64], tail: NDArray[np.float6
     stuck = (unseen == 0) & (tail > TAIL_SLACK)
     if not stuck.any():
         return
-    at = tuple(int(i) for i in np.unravel_index(int(np.argmax(stuck)), stuck.shape))
+    at = first_true(stuck)
     where = f" at position {at[0] if len(at) == 1 else at}" if at else ""
     msg = (
         f"vocab_size={vocab} contradicts the tail mass{where}: the tokens returned there are "
@@ -63,17 +63,20 @@ def entropy_bounds(
         ceiling_logprob: The largest logprob an unseen token may have, broadcastable to the
             result without its last axis; NaN (or 0.0) where nothing caps it. Default: the
             smallest member. Pass the smallest *alternative* when the sampled token was
-            appended from outside the top-k (`Candidates.cap`, NaN where there was none).
+            appended from outside the top-k (`Candidates.cap`, NaN where there was none). A
+            logprob, so `<= 0`: a positive one (beyond 1e-4 of rounding) is refused, as is
+            `-inf` (no unseen token has mass) where the tail is above 1e-4.
 
     Returns:
         Shape of `logprobs` without `axis`, plus a last axis `[lower, upper]`.
 
     Raises:
         TypeError: If an input is not numeric, or `vocab_size` is not an int (a bool is refused).
-        ValueError: If `ceiling_logprob` is not one value per row, or `vocab_size` is not a
-            positive integer below 1.8e308, fewer than the tokens returned at a position, or
-            exactly as many while their probabilities leave a tail (above 1e-4, more than
-            rounding): that tail would have no token to go to.
+        ValueError: If `ceiling_logprob` is not one value per row, is a positive logprob, or
+            is `-inf` (or underflows to probability 0) where the tail is above 1e-4; or if
+            `vocab_size` is not a positive integer below 1.8e308, fewer than the tokens
+            returned at a position, or exactly as many while their probabilities leave a tail
+            (above 1e-4, more than rounding). Either way that tail would have no token to go to.
 
     Examples:
         >>> entropy_bounds([-0.6931471805599453, -1.3862943611198906], vocab_size=4, base=2)
@@ -94,12 +97,6 @@ def entropy_bounds(
     k = np.sum(member, axis=-1)
     p = np.exp(x)
     total = np.sum(p, axis=-1)
-    if ceiling_logprob is None:
-        lowest = np.min(np.where(member, x, 0.0), axis=-1, initial=0.0)
-        c = np.where(k > 0, np.exp(lowest), 1.0)
-    else:
-        ceiling = per_row(ceiling_logprob, k.shape, "ceiling_logprob")
-        c = np.exp(np.where(np.isnan(ceiling), 0.0, ceiling))  # NaN: nothing caps an unseen token
     if np.any(k > vocab):
         msg = (
             f"vocab_size={vocab} is smaller than the {int(np.max(k))} tokens returned at a position"
@@ -107,6 +104,15 @@ def entropy_bounds(
         raise ValueError(msg)
     unseen = float(vocab) - k  # a float: any vocabulary size, however large, and no overflow
     _check_room(vocab, unseen, 1.0 - total)
+    if ceiling_logprob is None:
+        lowest = np.min(np.where(member, x, 0.0), axis=-1, initial=0.0)
+        c = np.where(k > 0, np.exp(lowest), 1.0)
+    else:
+        # a ceiling with no mass would put the tail on no token, and the cap raised to t / m
+        # below would give a point interval that reads as exact: refused where a tail is left
+        left = np.where(unseen > 0, 1.0 - total, 0.0)
+        ceiling = per_row_cap(ceiling_logprob, left, "ceiling_logprob", "an unseen token")
+        c = np.exp(np.where(np.isnan(ceiling), 0.0, ceiling))  # NaN: nothing caps an unseen token
     with np.errstate(divide="ignore", invalid="ignore"):
         log_scale = np.log(np.maximum(total, 1.0))
         seen = -np.sum(np.where(member, p * (x - log_scale[..., None]), 0.0), axis=-1)

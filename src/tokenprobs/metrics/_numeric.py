@@ -28,9 +28,14 @@ def as_float(
     `kinds` are the numpy dtype kinds taken; `what` and `pad` word the errors.
 
     Raises:
-        TypeError: If `a` is not numeric.
+        TypeError: If `a` is not numeric (a bare `None` included: it is no array, while a
+            `None` inside one is the API's null, NaN).
         ValueError: If `a` is ragged (rows of different lengths), saying how to pad it.
     """
+    given: object = a  # typed, but a caller may pass anything
+    if given is None:  # numpy reads it as a NaN scalar, and the axis check then blames `axis`
+        msg = f"{name} must be an array-like of real numbers ({what}), got None"
+        raise TypeError(msg)
     try:
         arr = np.asarray(a)
     except ValueError:  # numpy refuses nested sequences of different lengths
