@@ -324,3 +324,15 @@ class DenseToy(ByteToy):
     def token_id(self, key: bytes) -> int:
         """The id of the token with these bytes."""
         return self.vocab.index(key)
+
+
+def test_generate_names_a_draft_that_is_no_distribution():
+    """The byte loop read `.candidates` of whatever the drafter returned (AttributeError)."""
+
+    class Raw:
+        def draft(self, prompt, _n):
+            return prompt
+
+    prefix = proxy.BytePrefix(ByteToy(0))
+    with pytest.raises(TypeError, match=r"draft\(\) returned a str"):
+        proxy.generate("a", base=Raw(), expert=prefix, anti=prefix, max_tokens=2)

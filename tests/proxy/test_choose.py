@@ -227,3 +227,23 @@ def test_an_option_the_pair_has_no_spelling_of_is_an_error():
     vocab = [b"A", b"B", b"x"]
     with pytest.raises(ValueError, match=r"option 'C' is not one token of the dense small"):
         proxy.choose("Q?", ["A", "C"], base=base, expert=pair_of(vocab), anti=pair_of(vocab))
+
+
+@pytest.mark.parametrize(
+    ("models", "error", "words"),
+    [
+        pytest.param({"expert": None}, TypeError, "expert must be .* got None", id="None"),
+        pytest.param({"anti": {"A": -1.0}}, TypeError, "anti must be .* got a dict", id="dict"),
+        pytest.param(
+            {"expert": lambda _: [0.1]}, TypeError, "expert must be .* got a list", id="returns"
+        ),
+        pytest.param({"base": tp.parse(chat_completion([]))}, ValueError, "base's answer has no"),
+        pytest.param({"anti": dense({})[0:0]}, ValueError, "anti's answer has no position"),
+    ],
+)
+def test_a_model_that_gives_no_answer_is_named(models, error, words):
+    """A dict, a callable returning a list or an empty answer ended in AttributeError/IndexError."""
+    flat = dense({})
+    given = {"base": top(("A", -0.5), ("B", -1.5)), "expert": flat, "anti": flat} | models
+    with pytest.raises(error, match=words):
+        proxy.choose("Q", OPTIONS, **given)

@@ -87,3 +87,33 @@ def test_score_refuses_ids_outside_the_vocabulary(prompt, continuation, error, w
         scorer.score(prompt, continuation)
     assert scorer.calls == 0
     assert len(scorer.score([0, 3], [np.int64(2)])) == 2  # numpy ints are ids too
+
+
+def test_an_empty_vocabulary_is_refused_in_words():
+    """An empty vocabulary ended in numpy's 'zero-size array to reduction operation maximum'."""
+    with pytest.raises(ValueError, match=r"^vocab is empty"):
+        proxy.DenseLogprobs.from_logits(np.zeros((1, 0)), [])
+
+
+@pytest.mark.parametrize(
+    ("logprobs", "keys", "error", "words"),
+    [
+        pytest.param(np.zeros((1, 2)), (b"a",), ValueError, r"shape \(T, 1\)", id="extra column"),
+        pytest.param(np.zeros(2), (b"a", b"b"), ValueError, r"shape \(T, 2\)", id="one-dim"),
+        pytest.param([[0.0, "x"]], (b"a", b"b"), TypeError, "real numbers", id="not numbers"),
+        pytest.param([[0.0, np.nan]], (b"a", b"b"), ValueError, "NaN or", id="NaN"),
+        pytest.param([[0.0, 0.0]], (b"a", b"a"), ValueError, "repeats", id="repeated key"),
+        pytest.param([[0.0]], [b"a"], TypeError, "tuple of token bytes", id="list keys"),
+    ],
+)
+def test_a_table_built_by_hand_must_fit_its_keys(logprobs, keys, error, words):
+    """A hand-built table that did not fit its keys was certified by combine() on wrong values."""
+    with pytest.raises(error, match=words):
+        proxy.DenseLogprobs(logprobs=logprobs, keys=keys)
+
+
+def test_a_table_built_by_hand_from_lists_is_an_array():
+    """Lists are read as a float array (combine() subtracted the rows: a TypeError on lists)."""
+    d = proxy.DenseLogprobs(logprobs=[[0.0, -np.inf]], keys=(b"a", b"b"))  # type: ignore[arg-type]
+    assert d.logprobs.dtype == np.float64
+    assert not d.logprobs.flags.writeable

@@ -370,3 +370,18 @@ def test_every_base_call_gets_the_whole_prompt_from_an_iterator():
     proxy.generate(iter([0, 3]), base=drafter, expert=pair, anti=pair, max_tokens=12)
     assert len(drafter.prompts) > 1
     assert all(p[:2] == [0, 3] for p in drafter.prompts)
+
+
+class RawDrafter:
+    """A drafter that returns the ids it drafted, not a TokenDistribution."""
+
+    def draft(self, _prompt, n):
+        """Token 0, n times."""
+        return [0] * n
+
+
+def test_a_draft_that_is_no_distribution_is_named():
+    """A drafter returning a list ended in "'list' object has no attribute 'candidates'"."""
+    pair = Toy(2)
+    with pytest.raises(TypeError, match=r"draft\(\) returned a list: .* TokenDistribution"):
+        proxy.generate([0], base=RawDrafter(), expert=pair, anti=pair, max_tokens=2)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tokenprobs.proxy._combine import Support, combine
-from tokenprobs.proxy._drafter import Record
+from tokenprobs.proxy._drafter import Record, checked_draft
 
 if TYPE_CHECKING:
     from collections.abc import Collection
@@ -52,8 +52,8 @@ def generate_bytes(
     finish = "length"
     while len(pieces) < max_tokens:
         so_far = context + b"".join(pieces)
-        d = base.draft(
-            so_far.decode("utf-8", errors="replace"), min(draft, max_tokens - len(pieces))
+        d = checked_draft(
+            base, so_far.decode("utf-8", errors="replace"), min(draft, max_tokens - len(pieces))
         )
         if not len(d):
             finish = "base"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._said import a_type
 from tokenprobs.models import TokenDistribution
 from tokenprobs.proxy._columns import log_normalised, possible
 from tokenprobs.proxy._combine import Side, Value, bounds, scaled, side
@@ -50,8 +51,32 @@ class MultipleChoice:
     """The choice is the full-vocabulary one whatever the unseen values are (within `floor`)."""
 
 
-def _answer(model: Source | Callable[[str], Source], prompt: str) -> Source:
-    return model if isinstance(model, TokenDistribution | DenseLogprobs) else model(prompt)
+def _answer(model: Source | Callable[[str], Source], prompt: str, name: str) -> Source:
+    """`model`'s answer at the first position, refused in words when there is none.
+
+    Raises:
+        TypeError: `model` is no answer and no callable, or its call returns no answer.
+        ValueError: The answer has no position.
+    """
+    given: object = model  # checked as a caller may pass anything
+    if isinstance(given, TokenDistribution | DenseLogprobs):
+        got: object = given
+    elif callable(given):
+        got = given(prompt)
+    else:
+        got = given
+    kinds = (TokenDistribution,) if name == "base" else (TokenDistribution, DenseLogprobs)
+    if not isinstance(got, kinds):
+        what = "a TokenDistribution (an API's top-k)" if name == "base" else _SMALL
+        msg = f"choose(): {name} must be {what} or a callable returning one, got {a_type(got)}"
+        raise TypeError(msg)
+    if not len(got):
+        msg = f"choose(): {name}'s answer has no position: it needs the next-token distribution"
+        raise ValueError(msg)
+    return got
+
+
+_SMALL = "a DenseLogprobs or a TokenDistribution (a scorer's .next, an API's top-k)"
 
 
 def choose(
@@ -89,17 +114,15 @@ def choose(
         ValueError: Fewer than two options, an empty option, two options that count one token
             (`"A"` twice, or `"A"` and `" A"` with `leading_space`), a non-finite `alpha`, or
             a `floor` that is no logprob, or an option none of whose spellings is a token of
-            the dense small pair's vocabulary.
-        TypeError: `options` is one str or holds something that is no str, or `alpha` is no
-            number.
+            the dense small pair's vocabulary, or a model's answer with no position.
+        TypeError: `options` is one str or holds something that is no str, `alpha` is no
+            number, or a model (or what its callable returns) is not an answer of its kind (a
+            `TokenDistribution` for `base`; that or `DenseLogprobs` for the small pair).
     """
     spellings = _spellings(options, leading_space=leading_space)
     check_strength(alpha, floor)
-    b_d = _answer(base, prompt)
-    if not isinstance(b_d, TokenDistribution):
-        msg = "choose(): base must be a TokenDistribution (an API's top-k) or return one"
-        raise TypeError(msg)
-    e_d, a_d = _answer(expert, prompt), _answer(anti, prompt)
+    b_d = _answer(base, prompt, "base")
+    e_d, a_d = _answer(expert, prompt, "expert"), _answer(anti, prompt, "anti")
     lo = -math.inf if floor is None else float(floor)
     b, e, a = side(b_d[:1], 0, -math.inf), side(_first(e_d), 0, lo), side(_first(a_d), 0, lo)
     point: dict[str, float] = {}

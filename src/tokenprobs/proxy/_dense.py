@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokenprobs._counts import at_least
+from tokenprobs._said import a_type
 from tokenprobs.metrics._numeric import as_float
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
@@ -101,6 +102,34 @@ class DenseLogprobs:
     keys: tuple[bytes, ...]
     """The `U` distinct token bytes, in the order of the model's first id of each."""
 
+    def __post_init__(self) -> None:
+        """Refuse a table that does not fit its keys (built by hand rather than `from_logits`).
+
+        Raises:
+            TypeError: `logprobs` is not an array of real numbers, or `keys` not a tuple.
+            ValueError: `logprobs` is not `(T, len(keys))`, holds NaN or `+inf`, or `keys`
+                repeats one token's bytes.
+        """
+        given: object = self.keys  # checked as a caller may pass anything
+        if not isinstance(given, tuple):
+            msg = f"DenseLogprobs.keys is a tuple of token bytes, got {a_type(given)}"
+            raise TypeError(msg)
+        lp = as_float(self.logprobs, "logprobs", what="a (T, U) table of logprobs")
+        if lp.ndim != 2 or lp.shape[1] != len(self.keys):  # noqa: PLR2004
+            msg = (
+                f"DenseLogprobs.logprobs must have shape (T, {len(self.keys)}), one column per "
+                f"key, got {lp.shape}; DenseLogprobs.from_logits(logits, vocab) builds one"
+            )
+            raise ValueError(msg)
+        if np.isnan(lp).any() or np.isposinf(lp).any():
+            msg = "DenseLogprobs.logprobs holds NaN or +inf: logprobs are finite or -inf (masked)"
+            raise ValueError(msg)
+        if len(_index(self.keys)) != len(self.keys):
+            msg = "DenseLogprobs.keys repeats a token's bytes: one column per distinct bytes"
+            raise ValueError(msg)
+        if lp is not self.logprobs:
+            object.__setattr__(self, "logprobs", readonly(lp))
+
     @classmethod
     def from_logits(cls, logits: ArrayLike, vocab: Sequence[bytes], /) -> DenseLogprobs:
         """Normalise `(T, V)` logits (or logprobs) over the vocabulary whose bytes are `vocab`.
@@ -108,10 +137,14 @@ class DenseLogprobs:
         Raises:
             TypeError: When `vocab` is not a sequence of bytes (a str entry, one bytes object),
                 or `logits` is not numbers.
-            ValueError: When `logits` is not `(T, len(vocab))`, or holds NaN or `+inf`, or a row
-                has no finite value (`-inf` masks a token; a row needs one token left).
+            ValueError: When `vocab` is empty, `logits` is not `(T, len(vocab))`, or holds NaN
+                or `+inf`, or a row has no finite value (`-inf` masks a token; a row needs one
+                token left).
         """
         keys, column, later = _vocab_layout(vocab)
+        if not keys:
+            msg = "vocab is empty: a model's vocabulary has at least one token"
+            raise ValueError(msg)
         raw = as_float(logits, "logits", what="a (T, V) table of logits or logprobs")
         if raw.ndim != 2 or raw.shape[1] != len(vocab):  # noqa: PLR2004
             msg = f"logits must have shape (T, {len(vocab)}) for this vocabulary, got {raw.shape}"

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from tokenprobs._said import a_type
 from tokenprobs.adapters import parse
+from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
 
 if TYPE_CHECKING:
@@ -16,10 +18,9 @@ if TYPE_CHECKING:
     import openai
     from numpy.typing import NDArray
 
-    from tokenprobs.models import TokenDistribution
     from tokenprobs.proxy._combine import ProxyStep
 
-__all__ = ["CompletionsDrafter", "Drafter", "Generation", "Record"]
+__all__ = ["CompletionsDrafter", "Drafter", "Generation", "Record", "checked_draft"]
 
 
 class Drafter(Protocol):
@@ -37,6 +38,22 @@ class Drafter(Protocol):
         does not (`generate` with `BytePrefix` scorers).
         """
         ...
+
+
+def checked_draft(base: Drafter, prompt: Sequence[int] | str, n: int, /) -> TokenDistribution:
+    """`base.draft(prompt, n)`, refused in words when it is no `TokenDistribution`.
+
+    Raises:
+        TypeError: The drafter returned something else (a raw response, a list of ids).
+    """
+    got: object = base.draft(prompt, n)
+    if not isinstance(got, TokenDistribution):
+        msg = (
+            f"the base's draft() returned {a_type(got)}: a drafter returns a TokenDistribution "
+            "of its continuation with its top-k (`tp.parse(response)` makes one)"
+        )
+        raise TypeError(msg)
+    return got
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from tokenprobs.proxy._byid import check_ids
 from tokenprobs.proxy._bytegen import generate_bytes
 from tokenprobs.proxy._bytes import BytePrefix
 from tokenprobs.proxy._combine import ProxyStep, Support, combine
-from tokenprobs.proxy._drafter import Generation, Record
+from tokenprobs.proxy._drafter import Generation, Record, checked_draft
 from tokenprobs.proxy._strength import check_strength, check_support
 
 if TYPE_CHECKING:
@@ -222,9 +222,9 @@ def generate(
             one with an id outside the expert's vocabulary (all checked before the base is
             called).
         TypeError: One of `expert` / `anti` a `BytePrefix` and the other not, `max_tokens` or
-            `draft` not an integer, `alpha` no number, or `stop` of the wrong kind (bytes or
+            `draft` not an integer, `alpha` no number, `stop` of the wrong kind (bytes or
             strings with dense scorers, ids or strings with `BytePrefix` ones: it would never
-            match).
+            match), or a draft that is no `TokenDistribution`.
     """
     _check_parts(base, expert, anti)
     at_least_one(max_tokens, "max_tokens", " (tokens to generate)")
@@ -374,7 +374,7 @@ def _generate_ids(
     while len(trace.out) < max_tokens:
         context = [*prompt, *trace.out]
         seams.append(not _seam_breaks(expert, context))
-        d = base.draft(context, min(draft, max_tokens - len(trace.out)))
+        d = checked_draft(base, context, min(draft, max_tokens - len(trace.out)))
         if not len(d):
             finish = "base"
             break
