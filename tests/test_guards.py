@@ -349,7 +349,11 @@ CASES = [
     case(
         "vllm.chat.prompt_logprobs.above_max_logprobs",
         CHAT,
-        {"model": "m", "messages": [], "extra_body": {"prompt_logprobs": 21}},
+        {
+            "model": "m",
+            "messages": [{"role": "user", "content": "x"}],
+            "extra_body": {"prompt_logprobs": 21},
+        },
         err(400, VLLM_PROMPT_CAP.format(21), "prompt_logprobs", 400, "BadRequestError"),
         profile="vllm",
     ),
@@ -524,7 +528,11 @@ VALID = [
         id="gpt-5.x-no-reasoning",
     ),
     pytest.param(CHAT, {"model": "gpt-5.4", "logprobs": True}, id="gpt-5.x-default-effort"),
-    pytest.param(CHAT, {"model": "o4-mini", "messages": []}, id="o-series-without-logprobs"),
+    pytest.param(
+        CHAT,
+        {"model": "o4-mini", "messages": [{"role": "user", "content": "x"}]},
+        id="o-series-without-logprobs",
+    ),
     pytest.param(
         CHAT, {"model": "o365-assistant", "logprobs": True}, id="deployment-named-o-digit"
     ),

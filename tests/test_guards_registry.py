@@ -76,7 +76,15 @@ def test_register_model_refuses_what_it_could_not_use(family, kwargs, error, mat
     """A bad family is refused when registering, not inside the next check_request."""
     with pytest.raises(error, match=match):
         guards.register_model(family, **kwargs)
-    tp.check_request(CHAT, {"model": "gpt-6", "messages": [], "logprobs": True, "top_logprobs": 3})
+    tp.check_request(
+        CHAT,
+        {
+            "model": "gpt-6",
+            "messages": [{"role": "user", "content": "x"}],
+            "logprobs": True,
+            "top_logprobs": 3,
+        },
+    )
 
 
 def test_registering_while_other_threads_check():
@@ -87,8 +95,14 @@ def test_registering_while_other_threads_check():
     def check() -> None:
         while not done.is_set():
             try:
-                tp.check_request(CHAT, {"model": "m", "messages": []}, base_url="http://h/v1")
-                tp.check_request(CHAT, {"model": "gpt-4o", "messages": []})
+                tp.check_request(
+                    CHAT,
+                    {"model": "m", "messages": [{"role": "user", "content": "x"}]},
+                    base_url="http://h/v1",
+                )
+                tp.check_request(
+                    CHAT, {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}]}
+                )
             except Exception as exc:  # noqa: BLE001 - any failure is the finding
                 errors.append(exc)
 
@@ -130,7 +144,12 @@ def _own_profile(*rules):
     return guards.GuardProfile(name="gpu", rules=rules, base_urls=("http://gpu:8000/*",))
 
 
-ASKS_9 = {"model": "m", "messages": [], "logprobs": True, "top_logprobs": 9}
+ASKS_9 = {
+    "model": "m",
+    "messages": [{"role": "user", "content": "x"}],
+    "logprobs": True,
+    "top_logprobs": 9,
+}
 
 
 def test_a_rule_of_ones_own_applies_to_the_endpoint_its_id_names():

@@ -44,6 +44,20 @@ MSGS = [{"role": "user", "content": "Hi"}]
             id="msgs-item-str",
         ),
         pytest.param(
+            CHAT,
+            {"model": "gpt-4o", "messages": []},
+            ValueError,
+            r"messages is empty, which the API refuses .*empty array",
+            id="msgs-empty",
+        ),
+        pytest.param(
+            CHAT,
+            {"model": "gpt-4o", "messages": [*MSGS, {"content": "Hi"}]},
+            ValueError,
+            r"messages\[1\] has no 'role', .*'messages\[1\]\.role'",
+            id="msgs-item-no-role",
+        ),
+        pytest.param(
             RESP,
             {"model": "gpt-4o", "include": "message.output_text.logprobs"},
             TypeError,
@@ -123,6 +137,21 @@ def test_get_token_distribution_with_n_0_sends_nothing():
         client = client_for(router)
         with pytest.raises(ValueError, match="n=0"):
             tp.get_token_distribution("Hi", model="gpt-4o", client=client, n=0)
+    assert route.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("messages", "match"),
+    [([], "messages is empty"), ([{}], r"messages\[0\] has no 'role'")],
+    ids=["empty", "no-role"],
+)
+def test_get_token_distribution_with_no_usable_message_sends_nothing(messages, match):
+    """`[]` and `[{}]` were sent, for the API to answer with a 400."""
+    with respx.mock(base_url="https://api.openai.com/v1", assert_all_called=False) as router:
+        route = router.post("/chat/completions").respond(200, json=chat_completion([]))
+        client = client_for(router)
+        with pytest.raises(ValueError, match=match):
+            tp.get_token_distribution(messages, model="gpt-4o", client=client)
     assert route.call_count == 0
 
 

@@ -93,7 +93,12 @@ BAD_TOP = st.one_of(
 @given(top=BAD_TOP, model=st.sampled_from(["gpt-4o", "gpt-4o-mini", "gpt-4.1"]))
 def test_invalid_top_logprobs_is_never_passed(top, model):
     """A `top_logprobs` the API refuses on chat (not an integer in 0..20) is always refused."""
-    params = {"model": model, "messages": [], "logprobs": True, "top_logprobs": top}
+    params = {
+        "model": model,
+        "messages": [{"role": "user", "content": "x"}],
+        "logprobs": True,
+        "top_logprobs": top,
+    }
     assert _run("chat.completions", params) is not None
 
 
@@ -101,7 +106,12 @@ def test_invalid_top_logprobs_is_never_passed(top, model):
 @given(top=st.integers(0, 20), model=st.sampled_from(["gpt-4o", "gpt-4o-mini", "gpt-4.1"]))
 def test_valid_top_logprobs_passes(top, model):
     """Every valid `top_logprobs` on chat passes (the guards never refuse a good request)."""
-    params = {"model": model, "messages": [], "logprobs": True, "top_logprobs": top}
+    params = {
+        "model": model,
+        "messages": [{"role": "user", "content": "x"}],
+        "logprobs": True,
+        "top_logprobs": top,
+    }
     assert _run("chat.completions", params) is None
 
 

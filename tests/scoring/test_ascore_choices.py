@@ -87,6 +87,8 @@ async def test_ascore_choices_checks_before_any_request(local, async_client):
         await tp.ascore_choices("x", [" a", " a"], model="tiny", client=async_client)
     with pytest.raises(TypeError, match="context must be a str"):
         await tp.ascore_choices(None, [" a"], model="tiny", client=async_client)
+    with pytest.raises(TypeError, match="got a dict"):
+        await tp.ascore_choices("x", {"a": " a"}, model="tiny", client=async_client)
     assert not route.called
 
 

@@ -123,3 +123,12 @@ def test_greedy_of_something_else_is_a_type_error():
 def test_greedy_needs_a_logprob_and_alternatives_at_every_position(d, want):
     """As documented: False where a position has no logprob or no alternatives to compare with."""
     assert tp.scoring.greedy(d) is want
+
+
+def test_choice_scores_compare_by_identity_not_by_their_arrays():
+    """`==` between two results is identity (no numpy 'truth value' error), and they hash."""
+    s = tp.scoring.ChoiceScores.of(["A", "B"], [A, B])
+    t = tp.scoring.ChoiceScores.of(["A", "B"], [A, B])
+    assert s == s  # noqa: PLR0124 - identity is what is tested
+    assert s != t
+    assert len({s, t}) == 2

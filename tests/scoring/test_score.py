@@ -449,3 +449,11 @@ def test_score_many_names_the_text_it_refuses_and_sends_nothing(local, client, t
     with pytest.raises(error, match=says):
         tp.scoring.score_many(texts, context="x ", model="tiny", client=client, progress=False)
     assert route.call_count == 0
+
+
+def test_a_mapping_of_choices_is_refused_not_read_as_its_keys(local, client):
+    """A dict of label -> text would score its keys: a TypeError naming the fix, nothing sent."""
+    route = local.post("/completions").mock(side_effect=answer)
+    with pytest.raises(TypeError, match=r"got a dict: .*keys.*list\(choices.values\(\)\)"):
+        tp.score_choices("The cat", {"a": " sat", "b": " ran"}, model="tiny", client=client)
+    assert not route.called

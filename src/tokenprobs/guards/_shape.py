@@ -5,6 +5,7 @@ checks are for what no table can hold: a request the SDK itself would refuse (it
 needs a `model`), a value JSON cannot carry (a `numpy.int64`: the SDK fails to encode it), or one
 that asks for nothing (`n=0`, a `messages` string). What the API answers to them was not found
 (`reference/openai_logprobs_api.md`), so no API message is made up: the error says what to pass.
+An empty `messages` and a message without a `role` quote the API's observed answer.
 """
 
 from __future__ import annotations
@@ -108,6 +109,13 @@ def _check_messages(messages: object) -> None:
         raise TypeError(msg)
     if not isinstance(messages, list | tuple):
         return  # an iterable the SDK lists; its items are the SDK's to check
+    if not messages:  # the API: 400 empty_array (CopilotKit #529, the whole body)
+        msg = (
+            "messages is empty, which the API refuses (\"Invalid 'messages': empty array. "
+            'Expected an array with minimum length 1"): pass at least one message, e.g. '
+            "[{'role': 'user', 'content': ...}]"
+        )
+        raise ValueError(msg)
     for i, message in enumerate(messages):
         if isinstance(message, str | bytes):
             msg = (
@@ -115,6 +123,14 @@ def _check_messages(messages: object) -> None:
                 f"{{'role': 'user', 'content': {message[:40]!r}}}"
             )
             raise TypeError(msg)
+        if isinstance(message, Mapping) and "role" not in message:
+            # the API: 400 missing_required_parameter (ServiceNow/TapeAgents #66, the whole body)
+            msg = (
+                f"messages[{i}] has no 'role', which the API refuses (\"Missing required "
+                f"parameter: 'messages[{i}].role'\"): pass a role in each message, e.g. "
+                "{'role': 'user', 'content': ...}"
+            )
+            raise ValueError(msg)
 
 
 def _check_include(include: object) -> None:

@@ -50,7 +50,7 @@ def greedy(d: TokenDistribution) -> bool:
     return bool((ok & has_alternatives).all())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ChoiceScores:
     """The scores of each choice as a continuation of one context.
 
@@ -294,8 +294,17 @@ def _many(
     """The requests of a multiple choice, checked before any is sent (the twins' shared start).
 
     A choice given twice is refused: the softmax over the choices would split its probability
-    between its copies, and `best` would name the first.
+    between its copies, and `best` would name the first. A mapping is refused too: iterating
+    it would score its keys, where a caller mapping labels to texts meant its values.
     """
+    given: object = choices  # checked as a caller may pass anything
+    if isinstance(given, Mapping):
+        msg = (
+            f"choices is a list of str, got a {type(given).__name__}: iterating it would score "
+            "its keys; pass list(choices.values()) to score the values, or list(choices) for "
+            "the keys"
+        )
+        raise TypeError(msg)
     many = Texts.of(
         choices, context=context, model=model, client=client, kwargs=kwargs, name="choices"
     )
