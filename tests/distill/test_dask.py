@@ -28,6 +28,9 @@ def test_dask_local_cluster_output_equals_the_local_one(tmp_path):
     It failed once (a failure and a teardown error) on a 2-core box loaded by other test runs;
     slow worker start-up is the likely cause, so the connect timeouts are widened past
     distributed's 30 s default and the test waits for both workers before it counts them.
+    The scheduler serves HTTP even without a dashboard, on 8787 unless told: `":0"` takes a free
+    port, so a cluster another process runs cannot make this one warn "Port 8787 is already in
+    use" (an error under this suite's warning filter).
     """
     import dask  # noqa: PLC0415
     from distributed import Client, LocalCluster  # noqa: PLC0415
@@ -41,7 +44,7 @@ def test_dask_local_cluster_output_equals_the_local_one(tmp_path):
     with (
         dask.config.set(slow_start),
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):
