@@ -99,7 +99,7 @@ def test_of_names_a_wrong_type(choices, distributions, match):
 def test_of_reads_its_arguments_once():
     """Generators are read once into the lists the scores keep."""
     s = tp.scoring.ChoiceScores.of((c for c in ["A", "B"]), (d for d in [A, B]))
-    assert s.choices == ["A", "B"]
+    assert s.choices == ("A", "B")
     assert s.logprobs.tolist() == [-1.0, -2.0]
 
 
@@ -132,3 +132,19 @@ def test_choice_scores_compare_by_identity_not_by_their_arrays():
     assert s == s  # noqa: PLR0124 - identity is what is tested
     assert s != t
     assert len({s, t}) == 2
+
+
+def test_choices_and_distributions_are_tuples():
+    """A list kept by the scores could be changed after them, and `best` name another choice."""
+    s = tp.scoring.ChoiceScores.of(["A", "B"], [A, B])
+    assert (s.choices, s.distributions) == (("A", "B"), (A, B))
+    direct = tp.scoring.ChoiceScores(
+        ["A", "B"],  # type: ignore[arg-type]  # built with lists, kept as tuples
+        [A, B],  # type: ignore[arg-type]
+        s.logprobs,
+        s.token_counts,
+        s.byte_counts,
+        s.greedy,
+    )
+    assert isinstance(direct.choices, tuple)
+    assert isinstance(direct.distributions, tuple)

@@ -377,7 +377,7 @@ def test_a_generator_of_texts_is_scored_not_dropped(local, client):
     s = tp.score_choices(
         "The cat sat on the", (c for c in [" mat", " rug"]), model="tiny", client=client
     )
-    assert s.choices == [" mat", " rug"]
+    assert s.choices == (" mat", " rug")
     assert s.logprobs.tolist() == [fake_logprob(" mat"), fake_logprob(" rug")]
 
 

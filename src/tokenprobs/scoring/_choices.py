@@ -55,20 +55,29 @@ class ChoiceScores:
     """The scores of each choice as a continuation of one context.
 
     Attributes:
-        choices: The choices, as given.
-        distributions: Each choice's scored positions (`tp.score`'s result).
+        choices: The choices, as given (a tuple: the scores below are theirs, in this order).
+        distributions: Each choice's scored positions (`tp.score`'s result), a tuple.
         logprobs: `(C,)` the summed logprob of each choice (its log-likelihood, nats).
         token_counts: `(C,)` how many tokens each choice has.
         byte_counts: `(C,)` the UTF-8 length of each choice.
         greedy: `(C,)` whether greedy decoding from the context writes the choice.
     """
 
-    choices: list[str]
-    distributions: list[TokenDistribution]
+    choices: tuple[str, ...]
+    distributions: tuple[TokenDistribution, ...]
     logprobs: NDArray[np.float64]
     token_counts: NDArray[np.int64]
     byte_counts: NDArray[np.int64]
     greedy: NDArray[np.bool_]
+
+    def __post_init__(self) -> None:
+        """Keep `choices` and `distributions` as tuples, built directly too (not through `of`).
+
+        A list could be changed after the scores were computed from it, and `best` would then
+        name another choice than the one that scored best.
+        """
+        object.__setattr__(self, "choices", tuple(self.choices))
+        object.__setattr__(self, "distributions", tuple(self.distributions))
 
     @classmethod
     def of(cls, choices: Sequence[str], distributions: Sequence[TokenDistribution]) -> ChoiceScores:
@@ -84,10 +93,10 @@ class ChoiceScores:
                 given twice or has no scored position.
         """
         _check_lists(choices, distributions)
-        choices, distributions = list(choices), list(distributions)
+        texts, scored = tuple(choices), tuple(distributions)
         for what, items, kind in (
-            ("choice", choices, str),
-            ("distribution", distributions, TokenDistribution),
+            ("choice", texts, str),
+            ("distribution", scored, TokenDistribution),
         ):
             for i, given in enumerate(items):
                 if not isinstance(given, kind):
@@ -97,16 +106,16 @@ class ChoiceScores:
                         f"{a_type(given)}"
                     )
                     raise TypeError(msg)
-        if len(choices) != len(distributions):
+        if len(texts) != len(scored):
             msg = (
-                f"ChoiceScores.of needs one distribution per choice, got {len(choices)} choices "
-                f"and {len(distributions)} distributions"
+                f"ChoiceScores.of needs one distribution per choice, got {len(texts)} choices "
+                f"and {len(scored)} distributions"
             )
             raise ValueError(msg)
-        if not choices:
+        if not texts:
             msg = "ChoiceScores.of needs at least one choice, got none"
             raise ValueError(msg)
-        for i, (c, d) in enumerate(zip(choices, distributions, strict=True)):
+        for i, (c, d) in enumerate(zip(texts, scored, strict=True)):
             if not c:
                 msg = f"choice {i} ({c!r}) is empty: every choice needs a text to score"
                 raise ValueError(msg)
@@ -116,16 +125,14 @@ class ChoiceScores:
                     "`tp.score` returned for it"
                 )
                 raise ValueError(msg)
-        _once(choices)
+        _once(texts)
         return cls(
-            choices=choices,
-            distributions=distributions,
-            logprobs=readonly(np.array([float(np.sum(d.logprobs)) for d in distributions])),
-            token_counts=readonly(np.array([len(d) for d in distributions], dtype=np.int64)),
-            byte_counts=readonly(
-                np.array([len(c.encode("utf-8")) for c in choices], dtype=np.int64)
-            ),
-            greedy=readonly(np.array([greedy(d) for d in distributions], dtype=bool)),
+            choices=texts,
+            distributions=scored,
+            logprobs=readonly(np.array([float(np.sum(d.logprobs)) for d in scored])),
+            token_counts=readonly(np.array([len(d) for d in scored], dtype=np.int64)),
+            byte_counts=readonly(np.array([len(c.encode("utf-8")) for c in texts], dtype=np.int64)),
+            greedy=readonly(np.array([greedy(d) for d in scored], dtype=bool)),
         )
 
     @property
@@ -247,8 +254,9 @@ def score_choices(
 
     Raises:
         ScoringError: The server cannot score (see `tp.score`).
-        TypeError: `choices` is one `str` or no list, or a choice or `context` is not a `str`.
-        ValueError: No choices, an empty one, or one given twice.
+        TypeError: `choices` is one `str` or no list, a choice or `context` is not a `str`,
+            or `top_logprobs` is no integer.
+        ValueError: No choices, an empty one, or one given twice; `top_logprobs` negative.
         openai.APIError: A request failed (after retries): the first failure is raised.
 
     Examples:

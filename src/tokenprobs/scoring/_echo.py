@@ -56,6 +56,10 @@ _SPECIAL_HINT = (
     "score a prompt that holds them: leave them out of context and text (write the turns as "
     "plain text), or score on a server whose echo keeps every prompt token"
 )
+_ONE_HINT = (
+    "score on the server itself, or remove what adds choices on the way (a gateway's or a "
+    "proxy's default n)"
+)
 _BAR = "\uff5c"  # DeepSeek's special tokens are written with full-width bars
 _SPECIAL = re.compile(
     r"<\|[^<>|]{1,40}\|>|</?[A-Za-z_][\w.-]{0,40}>|\[/?[A-Z][A-Z_]{1,20}\]"
@@ -73,6 +77,7 @@ def continuation(
     Raises:
         ScoringError: The answer is not an echo of the prompt, or not an aligned one.
     """
+    _check_one_choice(d, server)
     prompt = context + text
     starts, ends = _spans(d, prompt, server)
     n_prompt = int(np.searchsorted(starts, len(prompt), side="left"))
@@ -102,6 +107,22 @@ def _spelled(tokens: list[str], starts: np.ndarray, ends: np.ndarray, shown: str
     if spelled == tokens or any(t and t != r for t, r in zip(tokens, spelled, strict=True)):
         return []
     return spelled
+
+
+def _check_one_choice(d: TokenDistribution, server: str | None) -> None:
+    """Refuse an answer with several choices: the request asked for one (`n=1`).
+
+    Every choice of an honest echo would score the same prompt, so which one to read is not
+    the question: a server (or a gateway) that answers a request for one choice with several
+    did not run the request as it was sent, and nothing in its answer is trusted.
+    """
+    choices = get(d.response, "choices")
+    if isinstance(choices, list) and len(choices) > 1:
+        what = (
+            f"{_who(server)} answered with {len(choices)} choices a request for one (n=1): it "
+            "did not run the request as sent, so its echo is not trusted as a score"
+        )
+        raise ScoringError(what, server=server, hint=_ONE_HINT)
 
 
 def _with_prompt_logprobs(d: TokenDistribution, n_prompt: int) -> TokenDistribution:
@@ -135,7 +156,13 @@ def _spans(d: TokenDistribution, prompt: str, server: str | None) -> tuple[np.nd
         what = (
             f"{_who(server)} did not echo the prompt: its answer starts with "
             f"{shown[: max(len(prompt), 20)]!r}"
-            + ("" if echoed else " and has a logprob for its first token, so it is generated")
+            + (
+                ""
+                if echoed
+                else " and holds no token"
+                if not len(d)
+                else " and has a logprob for its first token, so it is generated"
+            )
         )
         raise ScoringError(what, server=server, hint=_ECHO_HINT)
     _check_whole(d, prompt, server)
@@ -152,8 +179,9 @@ def _spans(d: TokenDistribution, prompt: str, server: str | None) -> tuple[np.nd
     else:
         spans = d.char_spans()
         starts, ends = spans[:, 0], spans[:, 1]
-    if (np.diff(starts) < 0).any():
-        what = f"{_who(server)} sent text offsets that go backwards"
+    if (np.diff(starts) < 0).any() or starts[-1] > len(shown):
+        how = "go backwards" if (np.diff(starts) < 0).any() else "run past the end of its text"
+        what = f"{_who(server)} sent text offsets that {how}"
         raise ScoringError(what, server=server, hint=_ECHO_HINT)
     return starts, np.maximum(ends, starts)
 

@@ -8,13 +8,15 @@ trusted (see `_echo`).
 
 from __future__ import annotations
 
+import numbers
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from tokenprobs._counts import at_least
 from tokenprobs._listed import not_one_text
 from tokenprobs._said import a_type, a_value
 from tokenprobs._urls import openai_host, public_url
@@ -50,6 +52,7 @@ __all__ = [
 ]
 
 _FIXED = ("echo", "max_tokens", "stream", "n", "logprobs", "prompt")
+_COUNT = " (alternatives per position; 0 for the scored token's logprob alone)"
 _REFUSED_HINT = (
     "score with a model that accepts echo with logprobs on /v1/completions: an OpenAI base "
     "model (davinci-002, babbage-002), or a vLLM or llama-cpp-python server"
@@ -61,7 +64,8 @@ def prepare_score(text: str, context: str, create_kwargs: dict[str, object]) -> 
 
     Raises:
         TypeError: `text` or `context` is not a `str`.
-        ValueError: `text` is empty, or a request argument the method fixes was passed.
+        ValueError: `text` is empty, or a request argument the method fixes was passed (in
+            `extra_body` too; `n=1` is what it sends, so it is taken).
     """
     pairs: tuple[tuple[str, object], ...] = (("the text to score", text), ("context", context))
     for name, given in pairs:  # checked as a caller may pass anything
@@ -71,15 +75,61 @@ def prepare_score(text: str, context: str, create_kwargs: dict[str, object]) -> 
     if not text:
         msg = f"score needs a non-empty text to score, got {text!r} (context {context[-20:]!r})"
         raise ValueError(msg)
-    fixed = sorted(set(create_kwargs) & set(_FIXED))
-    if fixed:
-        msg = (
-            f"score sets {', '.join(fixed)} itself (echo=True, logprobs=top_logprobs, "
-            "max_tokens=1, no stream, n=1): leave them out"
-        )
-        raise ValueError(msg)
+    create_kwargs = _without_one_n(create_kwargs)
+    extra = create_kwargs.get("extra_body")
+    for where, given in (("", create_kwargs), (" of extra_body", extra)):
+        if not isinstance(given, Mapping):
+            continue  # an extra_body that is no mapping is the SDK's to refuse
+        fixed = sorted(set(given) & set(_FIXED))
+        if fixed:
+            msg = (
+                f"score sets {', '.join(fixed)} itself (echo=True, logprobs=top_logprobs, "
+                f"max_tokens=1, no stream, n=1): leave them out{where}"
+            )
+            raise ValueError(msg)
     kwargs: dict[str, Any] = {"temperature": 0, **create_kwargs}
     return {"endpoint": "completions", "echo": True, "max_tokens": 1, **kwargs}
+
+
+def _without_one_n(create_kwargs: dict[str, object]) -> dict[str, object]:
+    """The request's arguments without an `n=1` (what is sent anyway); any other `n` refused.
+
+    Raises:
+        ValueError: `n` is given and is not the integer 1.
+    """
+    if "n" not in create_kwargs:
+        return create_kwargs
+    n = create_kwargs["n"]
+    if not isinstance(n, bool) and isinstance(n, numbers.Integral) and n == 1:
+        return {k: v for k, v in create_kwargs.items() if k != "n"}
+    msg = (
+        f"score asks for one choice (n=1), got n={n!r}: the echo scores the same prompt in "
+        "every choice, so more choices only cost more; leave n out"
+    )
+    raise ValueError(msg)
+
+
+def _checked_top_logprobs(top_logprobs: object) -> int:
+    """`top_logprobs` as an `int` when it is a count of alternatives (0 or more).
+
+    Checked whatever the guards: no server scores with a negative or a fractional count (vLLM
+    and llama-cpp-python refuse `logprobs < 0` on `/v1/completions`), and a bool is no count;
+    the upper limits are each server's, checked by the guards.
+
+    Raises:
+        TypeError: It is not an integer (a bool, a float, a str, `None`).
+        ValueError: It is negative.
+    """
+    try:
+        return at_least(top_logprobs, "top_logprobs", 0, _COUNT)
+    except TypeError as exc:
+        msg = str(exc)
+        if isinstance(top_logprobs, float) and top_logprobs.is_integer():
+            msg += f": pass top_logprobs={int(top_logprobs)}"
+        raise TypeError(msg) from None
+    except ValueError as exc:
+        msg = f"{exc}{_COUNT}: no server scores with a negative count"
+        raise ValueError(msg) from None
 
 
 _OPENAI_CHAT = re.compile(r"(gpt-4|gpt-5|o[1-9]|chatgpt-|gpt-3\.5-turbo(?!-instruct))")
@@ -147,12 +197,13 @@ def score(
         context: The text before it, conditioned on but not scored.
         client: An `OpenAI` client of a server that can score (vLLM, llama-cpp-python, an
             OpenAI base model); without one, a default `OpenAI()` from the environment.
-        top_logprobs: Alternatives per position (`logprobs=k`; OpenAI allows at most 5).
+        top_logprobs: Alternatives per position (`logprobs=k`), an integer of at least 0
+            (whatever `guards`); the upper limit is the server's (OpenAI allows at most 5).
         retry: How tokenprobs retries, as for `get_token_distribution`.
         guards: `"strict"`, `"warn"` or `"off"`, as for `get_token_distribution`.
         profile: The guards' profile, as for `get_token_distribution`.
         **create_kwargs: Passed to `completions.create()` (not `echo`, `max_tokens`, `n`,
-            `stream` or `logprobs`, which the method sets).
+            `stream` or `logprobs`, which the method sets, nor in `extra_body`; `n=1` is taken).
 
     Returns:
         The distribution of `text`'s positions (`d.prompt_length == len(d)`), with the SDK
@@ -160,10 +211,12 @@ def score(
 
     Raises:
         ScoringError: The server cannot score (it ignores `echo`, shifts the echoed logprobs,
-            drops the prompt's special tokens from its echo, or refuses `echo` with
-            `logprobs`): the message names the server, what went wrong and what to use.
-        TypeError: `text` or `context` is not a `str`.
-        ValueError: `text` is empty, or an argument the method fixes was passed.
+            drops the prompt's special tokens from its echo, answers with several choices, or
+            refuses `echo` with `logprobs`): the message names the server, what went wrong and
+            what to use.
+        TypeError: `text` or `context` is not a `str`, or `top_logprobs` is no integer.
+        ValueError: `text` is empty, `top_logprobs` is negative, `n` is not 1, or another
+            argument the method fixes was passed.
         openai.APIError: The call failed (after retries), unchanged.
 
     Examples:
@@ -227,8 +280,10 @@ def score_many(
     retries ...) is returned in its place and never sinks the run.
 
     Raises:
-        TypeError: `texts` is one `str` or no list, or a text or `context` is not a `str`.
-        ValueError: A text is empty, or an argument the method fixes was passed.
+        TypeError: `texts` is one `str` or no list, a text or `context` is not a `str`, or
+            `top_logprobs` is no integer.
+        ValueError: A text is empty, `top_logprobs` is negative, or an argument the method
+            fixes was passed.
     """
     many = Texts.of(texts, context=context, model=model, client=client, kwargs=create_kwargs)
     if not many.texts:
@@ -304,11 +359,16 @@ class Texts:
         guards: GuardMode,
         profile: str | GuardProfile | None,
     ) -> dict[str, Any]:
-        """The keyword arguments of `get_token_distribution` (or its async twin) for one text."""
+        """The keyword arguments of `get_token_distribution` (or its async twin) for one text.
+
+        Raises:
+            TypeError: `top_logprobs` is not an integer.
+            ValueError: `top_logprobs` is negative.
+        """
         return {
             "model": self.model,
             "client": self.client,
-            "top_logprobs": top_logprobs,
+            "top_logprobs": _checked_top_logprobs(top_logprobs),
             "retry": retry,
             "guards": guards,
             "profile": profile,
