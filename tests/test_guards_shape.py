@@ -58,6 +58,20 @@ MSGS = [{"role": "user", "content": "Hi"}]
             id="msgs-item-no-role",
         ),
         pytest.param(
+            CHAT,
+            {"model": "gpt-4o", "messages": MSGS, "extra_body": "top_k=5"},
+            TypeError,
+            r"extra_body is a dict of extra request fields, got a str: pass e\.g\. extra_body=\{",
+            id="extra-body-str",
+        ),
+        pytest.param(
+            COMPL,
+            {"model": "m", "prompt": "a", "extra_query": ["api-version"]},
+            TypeError,
+            r"extra_query is a dict of extra request fields, got a list",
+            id="extra-query-list",
+        ),
+        pytest.param(
             RESP,
             {"model": "gpt-4o", "include": "message.output_text.logprobs"},
             TypeError,
@@ -166,3 +180,13 @@ def test_a_value_json_cannot_carry_is_named_as_python_spells_it(value, named):
         tp.check_request(CHAT, params)
     assert "builtins" not in str(info.value)
     assert ("int(top_logprobs)" in str(info.value)) == isinstance(value, np.generic)
+
+
+def test_an_extra_body_that_is_no_dict_is_refused_before_the_request():
+    """`extra_body="x"` ended in the SDK's bare "'str' object is not a mapping" inside create()."""
+    with respx.mock(base_url="https://api.openai.com/v1", assert_all_called=False) as router:
+        route = router.post("/chat/completions").respond(200, json=chat_completion([]))
+        client = client_for(router)
+        with pytest.raises(TypeError, match=r"^extra_body is a dict of extra request fields"):
+            tp.get_token_distribution(MSGS, model="gpt-4o", client=client, extra_body="x")
+    assert route.call_count == 0

@@ -358,7 +358,10 @@ def _claimed(base_url: str | None) -> bool:
 
 
 def _sent(params: Mapping[str, object]) -> dict[str, object]:
-    """What the SDK would send: sentinels dropped, `extra_body` merged over the rest."""
+    """What the SDK would send: sentinels dropped, `extra_body` merged over the rest.
+
+    An `extra_body` that is no mapping is kept under its name, for `shape_problem` to refuse.
+    """
     sent = {
         k: v
         for k, v in params.items()
@@ -367,6 +370,8 @@ def _sent(params: Mapping[str, object]) -> dict[str, object]:
     extra = params.get("extra_body")
     if isinstance(extra, Mapping):
         sent.update({str(k): v for k, v in extra.items()})
+    elif extra is not None and not isinstance(extra, openai.NotGiven | openai.Omit):
+        sent["extra_body"] = extra
     return sent
 
 

@@ -57,7 +57,8 @@ def render_markdown(profiles: Mapping[str, GuardProfile] = PROFILES) -> str:
             'str; `n` below 1 or not an int (`True`, `"2"`, `2.5`); `messages` as one string '
             "or dict, empty (the error quotes the API's observed 400), or with a string for a "
             "message or a dict without `role` (likewise quoted); a Responses `include` that is "
-            "no list, or holds a value that is no str (`[None]`); "
+            "no list, or holds a value that is no str (`[None]`); an `extra_body`, `extra_query` "
+            "or `extra_headers` that is no dict; "
             "a number or flag JSON cannot carry "
             "(`numpy.int64(5)`: the SDK fails to encode it). `check_request` still takes "
             '`create()`\'s arguments in part (`{"model": "gpt-4o", "logprobs": True}`); '

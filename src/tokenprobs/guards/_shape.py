@@ -26,6 +26,12 @@ _HAS_N: tuple[Endpoint, ...] = ("chat.completions", "completions")
 _JSON = (type(None), bool, int, float, str, list, tuple, Mapping)
 _SCALARS = ("logprobs", "top_logprobs", "n", "echo", "stream", "prompt_logprobs")
 """The fields the guards read a number or a flag from."""
+_EXTRAS = {
+    "extra_body": "{'top_k': 5}",
+    "extra_query": "{'api-version': '2024-10-21'}",
+    "extra_headers": "{'X-Request-Id': '1'}",
+}
+"""The SDK's pass-through arguments, each merged into the request as a dict (with an example)."""
 
 
 def check_model(model: object) -> None:
@@ -46,6 +52,7 @@ def shape_problem(endpoint: Endpoint, sent: Mapping[str, object]) -> TypeError |
     try:
         _check_model(endpoint, sent)
         _check_scalars(sent)
+        _check_extras(sent)
         _check_n(endpoint, sent.get("n"))
         if endpoint == "chat.completions" and "messages" in sent:
             _check_messages(sent["messages"])
@@ -76,6 +83,21 @@ def _check_scalars(sent: Mapping[str, object]) -> None:
             msg = (
                 f"{name} is {_named_type(value)}, which a JSON request cannot carry (the SDK "
                 f"fails to encode it): pass a plain int or bool{hint}"
+            )
+            raise TypeError(msg)
+
+
+def _check_extras(sent: Mapping[str, object]) -> None:
+    """`extra_body` / `extra_query` / `extra_headers` are mappings (the SDK merges them as dicts).
+
+    Anything else ends in the SDK's bare "'str' object is not a mapping" from inside `create()`.
+    """
+    for name, example in _EXTRAS.items():
+        value = sent.get(name)
+        if value is not None and not isinstance(value, Mapping):
+            msg = (
+                f"{name} is a dict of extra request fields, got {a_type(value)}: pass e.g. "
+                f"{name}={example}"
             )
             raise TypeError(msg)
 

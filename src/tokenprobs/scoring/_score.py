@@ -126,6 +126,11 @@ def _checked_top_logprobs(top_logprobs: object) -> int:
         msg = str(exc)
         if isinstance(top_logprobs, float) and top_logprobs.is_integer():
             msg += f": pass top_logprobs={int(top_logprobs)}"
+        elif top_logprobs is None:
+            msg += (
+                ": top_logprobs=None would be sent as logprobs: null, no logprobs to score; "
+                "pass top_logprobs=0 for the scored token's logprob alone"
+            )
         raise TypeError(msg) from None
     except ValueError as exc:
         msg = f"{exc}{_COUNT}: no server scores with a negative count"
