@@ -312,14 +312,21 @@ def test_sdk_request_options_are_refused(tmp_path, option):
     [
         ({"temperature": float("nan")}, "temperature is nan"),
         ({"logit_bias": {"50256": float("-inf")}}, "logit_bias.50256 is -inf"),
-        ({"extra_body": {"top_p": float("inf")}}, "top_p is inf"),
+        ({"extra_body": {"top_p": float("inf")}}, "extra_body.top_p is inf"),
+        (
+            {"extra_body": {"logit_bias": {"50256": float("nan")}}},
+            "extra_body.logit_bias.50256 is nan",
+        ),
     ],
 )
 def test_nan_and_infinity_are_refused_naming_the_field(tmp_path, kwargs, field):
-    """JSON has no NaN or infinity: a ValueError names the field, and nothing is written."""
+    """JSON has no NaN or infinity: a ValueError names the field, and nothing is written.
+
+    A field of `extra_body` is named by its whole path there, as the caller wrote it.
+    """
     with pytest.raises(ValueError, match="JSON, which has no NaN or infinity") as info:
         batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", **kwargs)
-    assert field in str(info.value)
+    assert str(info.value).startswith(f"{field}: a request is JSON")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -396,6 +403,10 @@ def test_body_keys_must_be_strings(tmp_path):
     """A mapping in the body with a non-str key is a TypeError naming the field and the fix."""
     with pytest.raises(TypeError, match=r"body.logit_bias has the key 50256 .* as '50256'"):
         batch.write_requests(tmp_path / "in.jsonl", ["Hi"], model="m", logit_bias={50256: -100})
+    with pytest.raises(TypeError, match=r"^extra_body.logit_bias has the key 50256 .* as '50256'"):
+        batch.write_requests(
+            tmp_path / "in.jsonl", ["Hi"], model="m", extra_body={"logit_bias": {50256: -100}}
+        )
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from openai.resources.completions import Completions
 from openai.resources.responses import Responses
 
 from tokenprobs._said import a_type, among
+from tokenprobs.client._request import check_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -65,9 +66,11 @@ def body_kwargs(create_kwargs: Mapping[str, object], endpoint: Endpoint) -> dict
     Raises:
         ValueError: A request option (`extra_headers`, `extra_query`, `timeout`), `stream`,
             a field the prompts fill (`messages`, `prompt`, `input`), or `model` in
-            `extra_body`.
+            `extra_body`; a NaN or infinite number in `extra_body` (named by its path there,
+            `extra_body.logit_bias.42`).
         TypeError: A name `create()` does not take (its value is never shown: it may be a
-            key), or an `extra_body` that is not a mapping.
+            key), an `extra_body` that is not a mapping, or an `extra_body` holding a key that
+            is not a `str`, or a numpy value (each named by its path there).
     """
     for name in NOT_IN_A_FILE:
         if name in create_kwargs:
@@ -86,6 +89,7 @@ def body_kwargs(create_kwargs: Mapping[str, object], endpoint: Endpoint) -> dict
     if extra and "model" in extra:
         msg = "extra_body sets model: pass it as model= instead"
         raise ValueError(msg)
+    check_json(extra, "extra_body", str_keys=True)  # merged, its fields would lose the prefix
     kwargs.update(extra or {})
     if kwargs.get("stream") not in (None, False):  # extra_body's included
         msg = (

@@ -305,6 +305,20 @@ def test_tokens_the_content_lacks_or_markup_are_no_fragment(positions, content):
     assert said == []
 
 
+def test_a_positive_logprob_warning_says_it_is_kept_and_read_as_probability_one():
+    """The warning says what happens: kept in `d.logprobs`, read as probability 1 elsewhere."""
+    with pytest.warns(tp.TokenprobsWarning) as caught:
+        d = tp.parse(testing.chat_completion([("a", 0.3, [("a", 0.3)]), ("b", -0.5, [])]))
+    said = str(caught[0].message)
+    assert said.endswith(
+        "a positive logprob is kept as returned in `d.logprobs`, and `d.probs` and the "
+        "metrics read it as logprob 0 (probability 1)"
+    )
+    assert d.logprobs[0] == 0.3
+    assert d.probs[0] == 1.0
+    assert d.perplexity == pytest.approx(math.exp(0.25))  # mean of 0 and -0.5, negated
+
+
 def test_rounding_above_one_does_not_warn():
     """Alternatives a rounding above 1 (logprobs to 4 decimals) and a logprob of +1e-4 pass."""
     rounded = [("a", -0.6931, [("a", -0.6931), ("b", -0.6931)]), ("c", 1e-4, [])]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+import numpy as np
 import pytest
 
 import tokenprobs as tp
@@ -79,6 +80,24 @@ CONTENT = ["choices", 0, "logprobs", "content"]
             "choices[0].logprobs.content[0].top_logprobs",
             id="alternatives-dict",
         ),
+        pytest.param(
+            [*CONTENT, 1],
+            np.float64(-0.5),
+            "choices[0].logprobs.content[1]",
+            id="entry-numpy-scalar",
+        ),
+        pytest.param(
+            [*CONTENT, 0, "top_logprobs"],
+            [np.int64(300)],
+            "choices[0].logprobs.content[0].top_logprobs[0]",
+            id="alternative-numpy-scalar",
+        ),
+        pytest.param(
+            [*CONTENT, 0, "top_logprobs"],
+            np.array([1, 2]),
+            "choices[0].logprobs.content[0].top_logprobs",
+            id="alternatives-numpy-array",
+        ),
         pytest.param(CONTENT, "nope", "choices[0].logprobs.content", id="content-string"),
         pytest.param(["choices"], {"0": {}}, "choices", id="choices-dict"),
     ],
@@ -88,6 +107,64 @@ def test_wrong_type_names_the_field(path, value, field):
     with pytest.raises(tp.UnsupportedResponseError) as info:
         tp.parse(_mutated(path, value))
     assert info.value.field == field
+
+
+HUGE = 10**700
+"""An integer JSON can write and no float can hold (`float(HUGE)` overflows)."""
+
+
+def _legacy(value: object, *, alternative: bool = False) -> dict:
+    body = testing.completion([("a", -0.1, [("a", -0.1)]), ("b", -0.2, [])])
+    if alternative:
+        body["choices"][0]["logprobs"]["top_logprobs"][0] = {"a": value}
+    else:
+        body["choices"][0]["logprobs"]["token_logprobs"][0] = value
+    return body
+
+
+def _gemini(value: object) -> dict:
+    chosen = [{"token": "a", "logProbability": value}, {"token": "b", "logProbability": -0.2}]
+    return {
+        "candidates": [
+            {
+                "content": {"parts": [{"text": "ab"}], "role": "model"},
+                "logprobsResult": {"chosenCandidates": chosen},
+                "finishReason": "STOP",
+            }
+        ],
+        "modelVersion": "gemini-2.0-flash",
+    }
+
+
+@pytest.mark.parametrize("form", ["object", "json"])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        pytest.param(_legacy(-HUGE), "choices[0].logprobs.token_logprobs[0]", id="legacy-sampled"),
+        pytest.param(
+            _legacy(HUGE, alternative=True),
+            "choices[0].logprobs.top_logprobs[0]",
+            id="legacy-alternative",
+        ),
+        pytest.param(
+            _gemini(-HUGE),
+            "candidates[0].logprobsResult.chosenCandidates[0].logProbability",
+            id="gemini",
+        ),
+        pytest.param(
+            _mutated([*CONTENT, 0, "logprob"], -HUGE),
+            "choices[0].logprobs.content[0].logprob",
+            id="chat",
+        ),
+    ],
+)
+def test_an_integer_too_large_for_a_float_names_the_field(body, field, form):
+    """A 700-digit logprob is refused naming the field, its value cut short, no OverflowError."""
+    obj = body if form == "object" else json.dumps(body)
+    with pytest.raises(tp.UnsupportedResponseError, match=r"got an int \(-?1000+\.\.\.\)") as info:
+        tp.parse(obj)
+    assert info.value.field == field
+    assert len(str(info.value)) < 300
 
 
 def test_unknown_extra_fields_are_ignored():

@@ -256,6 +256,93 @@ def test_a_legacy_stream_chunk_without_text_offset_drops_the_offsets(missing):
     assert tp.parse(testing.completion_chunks(positions)).text_offset == [0, 3, 5, 7]
 
 
+HELLO = [("Hello", -0.1, []), (" world", -0.2, []), ("!", -0.3, [])]
+
+
+def _with_offsets(offsets, *, positions=HELLO, text="Hello world!"):
+    body = testing.completion(positions)
+    body["choices"][0].update(text=text)
+    body["choices"][0]["logprobs"]["text_offset"] = offsets
+    return body
+
+
+@pytest.mark.parametrize(
+    ("offsets", "said"),
+    [
+        pytest.param(
+            [0, 5, 3],
+            "position 2 ('!') has text_offset 3, below position 1's (5), so the offsets",
+            id="backwards",
+        ),
+        pytest.param(
+            [63, 62, 74],
+            "position 1 (' world') has text_offset 62, below position 0's (63), so",
+            id="backwards-after-a-prompt",
+        ),
+        pytest.param(
+            [0, 5, 40],
+            "position 2 ('!') has text_offset 40, past the end of the text (position 0's "
+            "offset, 0, plus 12 characters), so",
+            id="past-the-end",
+        ),
+        pytest.param(
+            [63, 68, 76],
+            "position 2 ('!') has text_offset 76, past the end of the text (position 0's "
+            "offset, 63, plus 12 characters), so",
+            id="past-the-end-after-a-prompt",
+        ),
+    ],
+)
+def test_legacy_offsets_that_place_no_token_are_kept_with_a_warning(offsets, said):
+    """Offsets that go backwards or past the text: kept as sent, and a warning names where."""
+    with pytest.warns(tp.TokenprobsWarning) as caught:
+        d = tp.parse(_with_offsets(offsets))
+    assert len(caught) == 1
+    assert str(caught[0].message).startswith(f"choice 0: {said}")
+    assert str(caught[0].message).endswith(
+        "so the offsets place no token in the text: they are kept as sent in `d.text_offset`, "
+        "but no token's bytes are cut from the text at them and scoring an echo refuses them"
+    )
+    assert d.text_offset == offsets
+    assert d.tokens == ["Hello", " world", "!"]
+
+
+@pytest.mark.parametrize(
+    ("offsets", "positions", "text"),
+    [
+        pytest.param([63, 68, 74], HELLO, "Hello world!", id="after-the-prompt"),
+        pytest.param([0, 5, 12], HELLO, "Hello world!", id="an-empty-last-token-at-the-end"),
+        pytest.param(
+            [0, 3, 8, 14],
+            [("<s>", None, []), *HELLO],
+            "Hello world!",
+            id="an-echoed-bos-the-text-lacks",
+        ),
+        pytest.param(
+            [0, 1, 1],
+            [("a", -0.1, []), (b"\xea\xb5", -0.4, []), (b"\xad", -0.1, [])],
+            "a국",
+            id="a-split-character-shares-its-offset",
+        ),
+    ],
+)
+def test_legacy_offsets_that_fit_the_text_do_not_warn(offsets, positions, text):
+    """Offsets from the prompt's start, an echoed `<s>`, a split character's: no warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = tp.parse(_with_offsets(offsets, positions=positions, text=text))
+    assert d.text_offset == offsets
+
+
+def test_a_legacy_stream_whose_offsets_go_backwards_warns():
+    """A stream's offsets, joined over its chunks, are checked as a whole body's are."""
+    chunks = testing.completion_chunks(HELLO)
+    chunks[2]["choices"][0]["logprobs"]["text_offset"] = [1]
+    with pytest.warns(tp.TokenprobsWarning, match=r"position 2 \('!'\) has text_offset 1, below"):
+        d = tp.parse(chunks)
+    assert d.text_offset == [0, 5, 1]
+
+
 def legacy_chat_chunks(positions, offsets):
     """Chat chunks carrying legacy-shaped logprobs (`tokens`, ... `text_offset`), one per token.
 

@@ -173,7 +173,9 @@ def columns_from_entries(
                 _decode_gpt2_symbols(cols)
             read_ids(cols, entries, path)
             return cols
-    except (KeyError, AttributeError, TypeError) as exc:
+    # IndexError, ValueError: a numpy value where an entry or its list belongs (`np.float64`
+    # indexed by a key, an array's truth value)
+    except (KeyError, AttributeError, TypeError, IndexError, ValueError) as exc:
         if table is not None:
             raise FastPathMiss from exc
     _diagnose(entries, path)
@@ -378,7 +380,7 @@ def _check_entry(entry: Any, path: str, *, top: bool) -> None:  # noqa: ANN401
     except OverflowError:  # an integer too large for a float
         bad = True
     if bad:
-        msg = f"expected a logprob (a finite number <= 0, or -9999.0), got {logprob}"
+        msg = f"expected a logprob (a finite number <= 0, or -9999.0), got {seen(logprob)}"
         raise UnsupportedResponseError(msg, field=f"{path}.logprob")
     raw = get(entry, "bytes")
     if raw is not None and (

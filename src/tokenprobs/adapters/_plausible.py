@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokenprobs._counts import at_least
+from tokenprobs.adapters._offsets import misplaced
 from tokenprobs.exceptions import TokenprobsError, TokenprobsWarning
 
 if TYPE_CHECKING:
@@ -39,13 +40,15 @@ __all__ = [
 
 
 def checked(out: list[TokenDistribution]) -> list[TokenDistribution]:
-    """Warn about distributions whose values are placeholders, impossible, or cover a fragment."""
+    """Warn about placeholder, impossible or fragment values, and offsets placing no token."""
     for d in out:
         if not len(d):
             continue
         if why := placeholder(d) or impossible(d):
             warnings.warn(why, TokenprobsWarning, stacklevel=3)
         if why := partial(d):
+            warnings.warn(why, TokenprobsWarning, stacklevel=3)
+        if why := misplaced(d):
             warnings.warn(why, TokenprobsWarning, stacklevel=3)
     return out
 
@@ -202,7 +205,12 @@ def _not_probabilities(d: TokenDistribution) -> str | None:
         t = int(over[0])
         what = f"the alternatives at position {t} ({d.tokens[t]!r}) sum to {float(mass[t]):.4f}"
     count = len(np.union1d(high, over))
-    clipped = "; a positive logprob is read as probability 1" if high.size else ""
+    clipped = (
+        "; a positive logprob is kept as returned in `d.logprobs`, and `d.probs` and the "
+        "metrics read it as logprob 0 (probability 1)"
+        if high.size
+        else ""
+    )
     return (
         f"choice {d.choice}: {what} ({count} such position{'s' * (count != 1)}): these are not "
         "the logprobs of a probability distribution, so what is computed from them (tail mass, "

@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from tokenprobs._said import a_type
 from tokenprobs.adapters._columns import Columns
-from tokenprobs.adapters._common import choice_index, choice_indices, get, plain, select, seq
+from tokenprobs.adapters._common import (
+    choice_index,
+    choice_indices,
+    get,
+    plain,
+    seen,
+    select,
+    seq,
+)
 from tokenprobs.adapters._ids import checked_id, ids_of_tokens
 from tokenprobs.exceptions import MissingLogprobsError, UnsupportedResponseError
 from tokenprobs.models._ids import ids_1d
@@ -188,7 +196,7 @@ def legacy_columns(
             raise UnsupportedResponseError(msg, field=f"{path}.tokens[{i}]")
     for i, v in enumerate(values):
         if v is not None and not is_logprob(v):
-            msg = f"expected a number or null, got {v!r}"
+            msg = f"expected a finite number or null, got {seen(v)}"
             raise UnsupportedResponseError(msg, field=f"{path}.token_logprobs[{i}]")
     if offsets is not None and not all(type(o) is int for o in offsets):
         msg = "expected integers"
@@ -262,7 +270,7 @@ def _alternatives(
             raise UnsupportedResponseError(msg, field=f"{path}.top_logprobs[{i}]")
         for tok, v in alts.items():
             if not is_logprob(v):
-                msg = f"expected a number for {tok!r}, got {v!r}"
+                msg = f"expected a finite number for {tok!r}, got {seen(v)}"
                 raise UnsupportedResponseError(msg, field=f"{path}.top_logprobs[{i}]")
         cols.top_tokens.append(list(alts))
         cols.flat.extend(alts.values())
@@ -270,13 +278,16 @@ def _alternatives(
 
 
 def is_logprob(v: object) -> bool:
-    """A logprob as the API writes one: a number (not a bool), neither NaN nor +inf."""
-    return (
-        isinstance(v, int | float)
-        and not isinstance(v, bool)
-        and not math.isnan(v)
-        and v != math.inf
-    )
+    """A logprob as the API writes one: a number (not a bool), neither NaN nor +inf.
+
+    An integer too large for a float (JSON can write one) is none, as in the chat entries.
+    """
+    if not isinstance(v, int | float) or isinstance(v, bool):
+        return False
+    try:
+        return not math.isnan(v) and v != math.inf
+    except OverflowError:
+        return False
 
 
 def _reason(value: object) -> str | None:

@@ -232,7 +232,11 @@ def _token(entry: Any, path: str, state: _Candidate) -> dict[str, Any]:  # noqa:
     value = _field(entry, "logProbability", "log_probability")
     if value is None:
         value = 0.0  # proto3 JSON leaves out a zero
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+    try:
+        bad = isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value)
+    except OverflowError:  # an integer too large for a float (JSON can write one)
+        bad = True
+    if bad:
         msg = f"expected a log-probability (a number), got {seen(value)}"
         raise UnsupportedResponseError(msg, field=f"{path}.logProbability")
     out: dict[str, Any] = {"token": token, "logprob": float(value), "bytes": None}
