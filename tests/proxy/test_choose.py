@@ -247,3 +247,44 @@ def test_a_model_that_gives_no_answer_is_named(models, error, words):
     given = {"base": top(("A", -0.5), ("B", -1.5)), "expert": flat, "anti": flat} | models
     with pytest.raises(error, match=words):
         proxy.choose("Q", OPTIONS, **given)
+
+
+@pytest.mark.parametrize("flag", ["no", 0, None])
+def test_leading_space_must_be_a_bool(flag):
+    """`leading_space="no"` was truthy: it counted " A" as "A", the opposite of what was asked."""
+    flat = dense({})
+    with pytest.raises(TypeError, match=r"`leading_space` must be True or False .* got "):
+        proxy.choose(
+            "Q", OPTIONS, base=top(("A", -0.1)), expert=flat, anti=flat, leading_space=flag
+        )
+    got = proxy.choose(
+        "Q", OPTIONS, base=top(("A", -0.1)), expert=flat, anti=flat, leading_space=np.False_
+    )
+    assert got.option == "A"
+
+
+def test_a_mixed_pair_values_each_model_on_its_own():
+    """A dense expert with a sparse anti-expert: each value exact or at the sparse one's cap.
+
+    choose ranks a closed set of options, so each model's value of each option is exact (dense)
+    or lies in [floor, cap] (sparse) on its own: the bounds hold whatever the other model is.
+    """
+    base = top(("A", math.log(0.5)), ("B", math.log(0.3)), ("C", math.log(0.1)))
+    expert = dense({"A": 0.1, "B": 0.6, "C": 0.1, "D": 0.1})
+    anti = top(("A", math.log(0.4)), ("B", math.log(0.2)))  # C, D unseen: at the cap, log 0.2
+    got = proxy.choose("Q", OPTIONS, base=base, expert=expert, anti=anti, leading_space=False)
+    scores = {
+        "A": math.log(0.5 * 0.1 / 0.4),
+        "B": math.log(0.3 * 0.6 / 0.2),
+        "C": math.log(0.1 * 0.1 / 0.2),
+        "D": math.log(0.1 * 0.1 / 0.2),  # the base's cap too
+    }
+    z = math.log(sum(math.exp(v) for v in scores.values()))
+    assert got.probs == pytest.approx({o: math.exp(v - z) for o, v in scores.items()}, rel=1e-9)
+    assert not got.certified  # without a floor the anti's unseen value of D may be ~0
+    floored = proxy.choose(
+        "Q", OPTIONS, base=base, expert=expert, anti=anti, leading_space=False, floor=-3.0
+    )
+    assert floored.certified  # B: 0.9; D at most 0.1 * 0.1 / e**-3 ≈ 0.2
+    swapped = proxy.choose("Q", OPTIONS, base=base, expert=anti, anti=expert, leading_space=False)
+    assert swapped.option == "A"

@@ -117,3 +117,32 @@ def test_a_table_built_by_hand_from_lists_is_an_array():
     d = proxy.DenseLogprobs(logprobs=[[0.0, -np.inf]], keys=(b"a", b"b"))  # type: ignore[arg-type]
     assert d.logprobs.dtype == np.float64
     assert not d.logprobs.flags.writeable
+
+
+def test_top_k_never_lists_a_masked_token():
+    """top_k(k >= V) listed -inf tokens: a server's top-k never shows a probability-0 token."""
+    d = proxy.DenseLogprobs.from_logits(
+        [[0.0, -np.inf, 1.0, -np.inf], [2.0, 1.0, 0.0, -1.0]], VOCAB
+    )
+    top = d.top_k(4)
+    assert top.top_tokens == [["c", "a"], ["a", "b", "c", "d"]]
+    assert np.isfinite(top.candidates.logprobs[0, :2]).all()
+    assert top.candidates.tail[0] == pytest.approx(
+        0.0, abs=1e-12
+    )  # nothing lost: the masked had none
+    assert d.top_k(1).top_tokens == [["c"], ["a"]]
+
+
+@pytest.mark.parametrize("flag", ["no", 1])
+def test_one_by_one_must_be_a_bool(flag):
+    """`one_by_one="no"` was truthy: it evaluated one token per pass, the slow way."""
+    scorer = _Zeros()
+    with pytest.raises(TypeError, match=r"`one_by_one` must be True or False .* got "):
+        scorer.score([0], [1], one_by_one=flag)
+    assert scorer.calls == 0
+
+
+def test_the_llama_scorer_flag_is_checked_before_loading():
+    """`use_extra_bufts="no"` turned AMX on, the setting that crashes on Q4_1 weights."""
+    with pytest.raises(TypeError, match=r"`use_extra_bufts` must be True or False"):
+        proxy.LlamaCppScorer("no-such.gguf", use_extra_bufts="no")

@@ -74,3 +74,9 @@ def test_text_prefix_needs_the_vocabulary_and_is_sent_as_its_bytes(local, client
     d = drafter.draft([7, 8], 1)
     assert json.loads(route.calls.last.request.content)["prompt"] == "Hello world"
     assert d.tokens == ["!"]
+
+
+def test_token_ids_must_be_a_bool(client):
+    """`token_ids="no"` was truthy: ids went to a server that takes text only."""
+    with pytest.raises(TypeError, match=r"`token_ids` must be True or False .* got a str"):
+        proxy.CompletionsDrafter(client, "base", token_ids="no")

@@ -385,3 +385,83 @@ def test_a_draft_that_is_no_distribution_is_named():
     pair = Toy(2)
     with pytest.raises(TypeError, match=r"draft\(\) returned a list: .* TokenDistribution"):
         proxy.generate([0], base=RawDrafter(), expert=pair, anti=pair, max_tokens=2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        pytest.param({"sample": "yes"}, TypeError, r"`sample` must be True or False", id="str"),
+        pytest.param({"sample": 1}, TypeError, r"`sample` must be True or False", id="int"),
+        pytest.param({"seed": "x"}, TypeError, r"seed must be an integer >= 0", id="str seed"),
+        pytest.param({"seed": 1.5}, TypeError, r"seed must be an integer >= 0", id="float seed"),
+        pytest.param({"seed": True}, TypeError, r"seed must be an integer >= 0", id="bool seed"),
+        pytest.param({"seed": -1}, ValueError, r"seed must be at least 0, got -1", id="negative"),
+    ],
+)
+def test_sample_and_seed_are_checked_before_the_base_is_called(kwargs, error, words):
+    """`sample="yes"` turned sampling on; `seed="x"` ended in numpy's error after a base call."""
+    drafter, pair = GreedyDrafter(Toy(1), 4, temperature=1.0), Toy(2)
+    with pytest.raises(error, match=words):
+        proxy.generate([0], base=drafter, expert=pair, anti=pair, **({"sample": True} | kwargs))
+    assert drafter.calls == 0
+
+
+def test_a_seed_may_be_a_numpy_generator_and_a_flag_a_numpy_bool():
+    """A Generator is drawn from as it is (one state, one output); np.bool_ is a flag."""
+    drafter, pair = GreedyDrafter(Toy(1), 4, temperature=1.0), Toy(2)
+    expert, anti = steered_pair(3)
+    runs = [
+        proxy.generate(
+            [0], base=drafter, expert=expert, anti=anti, sample=np.True_, max_tokens=8, seed=g
+        ).ids
+        for g in (np.random.default_rng(5), np.random.default_rng(5), 5)
+    ]
+    assert runs[0] == runs[1] == runs[2]
+    greedy = proxy.generate([0], base=drafter, expert=pair, anti=pair, sample=np.False_)
+    assert len(greedy.ids) == 64
+
+
+def test_an_empty_text_prompt_is_refused_before_the_base_is_called():
+    """An empty prompt reached the base with BytePrefix scorers; ids refuse it up front."""
+    pair = proxy.BytePrefix(Toy(2))
+    for prompt in ("", b""):
+        drafter = ToyDrafter(Toy(1), 4)
+        with pytest.raises(ValueError, match="a prompt of at least one byte"):
+            proxy.generate(prompt, base=drafter, expert=pair, anti=pair)
+        assert drafter.calls == 0
+
+
+class WrongIds(Toy):
+    """A scorer whose token_id breaks the contract for some bytes (`answer` says how)."""
+
+    answer: object = None
+
+    def token_id(self, key):
+        """The toy's id, but `answer` (returned, or raised) for the bytes of token 5."""
+        if key != VOCAB[5]:
+            return super().token_id(key)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "words"),
+    [
+        pytest.param(None, TypeError, r"token_id\(b'w5 '\) returned None", id="None"),
+        pytest.param(-1, ValueError, r"token_id\(b'w5 '\) returned -1, outside its 12", id="-1"),
+        pytest.param(V, ValueError, r"returned 12, outside its 12 ids", id="past the end"),
+        pytest.param(
+            ValueError("not in tuple"), TypeError, r"raised ValueError: a Scorer's", id="ValueError"
+        ),
+    ],
+)
+def test_a_token_id_that_breaks_the_scorer_contract_is_named(answer, error, words):
+    """-1 read the last token's bytes, None failed inside the scorer, ValueError escaped raw."""
+    base = Toy(1)
+    base.last[:, 5] += 50.0  # the base drafts token 5 at every position
+    expert = WrongIds(2)
+    expert.answer = answer
+    with pytest.raises(error, match=words) as info:
+        proxy.generate([0], base=ToyDrafter(base, V), expert=expert, anti=Toy(3), max_tokens=4)
+    assert "raises KeyError when no token has them" in str(info.value)

@@ -14,9 +14,10 @@ from tokenprobs.proxy._choose import MultipleChoice, choose
 from tokenprobs.proxy._combine import ProxyStep, Support, combine
 from tokenprobs.proxy._dense import DenseLogprobs
 from tokenprobs.proxy._drafter import CompletionsDrafter, Drafter, Generation
-from tokenprobs.proxy._generate import Scorer, generate
+from tokenprobs.proxy._generate import generate
 from tokenprobs.proxy._hf import TransformersScorer
 from tokenprobs.proxy._llama import LlamaCppScorer
+from tokenprobs.proxy._scorer import Scorer
 
 __all__ = [
     "BytePrefix",

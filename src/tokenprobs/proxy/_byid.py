@@ -6,6 +6,7 @@ import numbers
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from tokenprobs._said import check_flag
 from tokenprobs.proxy._dense import DenseLogprobs
 
 if TYPE_CHECKING:
@@ -88,8 +89,9 @@ class DenseScorer:
         Raises:
             ValueError: An empty prompt, more tokens than `n_ctx`, or an id outside the
                 vocabulary (the model would fail inside its forward pass).
-            TypeError: An id that is not an integer.
+            TypeError: An id that is not an integer, or `one_by_one` no bool.
         """
+        check_flag(one_by_one, "one_by_one", "one token per forward pass, as a server generates")
         tokens = [*prompt, *continuation]
         if not prompt:
             msg = "score() needs a prompt of at least one token"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, check_flag
 from tokenprobs.models import TokenDistribution
 from tokenprobs.proxy._columns import log_normalised, possible
 from tokenprobs.proxy._combine import Side, Value, bounds, scaled, side
@@ -100,7 +100,9 @@ def choose(
             from the prompt to one (e.g. a chat call with `top_logprobs=5`, `max_tokens=1`).
         expert: The tuned small model: a `DenseLogprobs` / `TokenDistribution` at that
             position, or a callable giving one (`LlamaCppScorer.next`).
-        anti: The untuned small model, likewise.
+        anti: The untuned small model, likewise; it may be of the other kind than `expert`
+            (one dense, one an API's top-k): each model's value of an option is exact or within
+            its own `[floor, cap]`, whatever the other is, so the scores and `certified` hold.
         alpha: The strength of the delta.
         floor: For sparse small models, the lowest logprob an unseen token may have.
         leading_space: Also count `" A"` as option `"A"` (their probabilities add up). A
@@ -115,9 +117,10 @@ def choose(
             (`"A"` twice, or `"A"` and `" A"` with `leading_space`), a non-finite `alpha`, or
             a `floor` that is no logprob, or an option none of whose spellings is a token of
             the dense small pair's vocabulary, or a model's answer with no position.
-        TypeError: `options` is one str or holds something that is no str, `alpha` is no
-            number, or a model (or what its callable returns) is not an answer of its kind (a
-            `TokenDistribution` for `base`; that or `DenseLogprobs` for the small pair).
+        TypeError: `options` is one str or holds something that is no str, `leading_space` is
+            no bool, `alpha` is no number, or a model (or what its callable returns) is not an
+            answer of its kind (a `TokenDistribution` for `base`; that or `DenseLogprobs` for
+            the small pair).
     """
     spellings = _spellings(options, leading_space=leading_space)
     check_strength(alpha, floor)
@@ -175,6 +178,7 @@ def _spellings(options: Sequence[str], *, leading_space: bool) -> dict[str, list
     Every token counts for one option at most: a repeated option, or `"A"` beside `" A"` when
     `" A"` already counts as `"A"`, would add the base's probability of one token twice.
     """
+    check_flag(leading_space, "leading_space", "also count ' A' as option 'A'")
     given: object = options  # checked as a caller may pass anything
     if not isinstance(given, Sequence) or isinstance(given, str | bytes):
         msg = f"choose() takes options as a list of str (['A', 'B']), got {options!r}"

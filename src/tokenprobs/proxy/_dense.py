@@ -209,20 +209,27 @@ class DenseLogprobs:
         order = part[np.lexsort((part, -row[part]))]
         return [self.keys[j] for j in order]
 
+    def _unmasked(self, i: int, keys: list[bytes]) -> list[bytes]:
+        """`keys` without those masked (`-inf`) at position `i`; the first (the argmax) kept."""
+        row = self.logprobs[i]
+        return keys[:1] + [key for key in keys[1:] if np.isfinite(row[self.index[key]])]
+
     def top_k(self, k: int, /) -> TokenDistribution:
         """What a server returning the top `k` would say: the argmax sampled, `k` alternatives.
 
         Token strings are the bytes decoded as UTF-8 (U+FFFD for a partial character); the
         bytes are exact. Useful to compare the sparse and the dense treatment of the same model.
         `k` is at least 1 (the sampled token is the first alternative); more than the
-        vocabulary gives every token.
+        vocabulary gives every token the model can emit. A masked token (`-inf`: probability
+        0) is never listed, as no server's top-k lists one, so a position has fewer than `k`
+        alternatives when fewer than `k` tokens are unmasked.
 
         Raises:
             TypeError: `k` is not an int.
             ValueError: `k` is below 1.
         """
         k = at_least(k, "top_k()'s k", 1)
-        rows = [self.top(i, k) for i in range(len(self))]
+        rows = [self._unmasked(i, self.top(i, k)) for i in range(len(self))]
         values = [
             [float(self.logprobs[i, self.index[key]]) for key in row] for i, row in enumerate(rows)
         ]

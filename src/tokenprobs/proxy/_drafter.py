@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from tokenprobs._said import a_type
+from tokenprobs._said import a_type, check_flag
 from tokenprobs.adapters import parse
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._arrays import readonly
@@ -78,6 +78,14 @@ class CompletionsDrafter:
     """0 for greedy drafts; 1 (with top-p 1) for `generate(sample=True)`."""
     extra_body: dict[str, object] | None = None
     """Server-specific parameters, sent as they are (e.g. vLLM's `return_tokens_as_token_ids`)."""
+
+    def __post_init__(self) -> None:
+        """Refuse a `token_ids` that is no bool (`"no"` would send ids to a text-only server).
+
+        Raises:
+            TypeError: `token_ids` is not True or False.
+        """
+        check_flag(self.token_ids, "token_ids", "send the prefix as token ids, or as text")
 
     def draft(self, prompt: Sequence[int] | str, n: int, /) -> TokenDistribution:
         """One call: `max_tokens=n`, `temperature`, `logprobs=top_logprobs` (text sent as is)."""

@@ -12,47 +12,29 @@ with the base.
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tokenprobs._counts import at_least_one
-from tokenprobs._said import a_type, a_value
 from tokenprobs.proxy._byid import check_ids
 from tokenprobs.proxy._bytegen import generate_bytes
 from tokenprobs.proxy._bytes import BytePrefix
 from tokenprobs.proxy._combine import ProxyStep, Support, combine
 from tokenprobs.proxy._drafter import Generation, Record, checked_draft
+from tokenprobs.proxy._scorer import token_of
+from tokenprobs.proxy._settings import check_parts, check_sampling, checked_stop
 from tokenprobs.proxy._strength import check_strength, check_support
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
 
     from tokenprobs.models import TokenDistribution
-    from tokenprobs.proxy._dense import DenseLogprobs
     from tokenprobs.proxy._drafter import Drafter
+    from tokenprobs.proxy._scorer import Scorer
 
-__all__ = ["Scorer", "generate"]
-
-
-class Scorer(Protocol):
-    """A dense small model: `LlamaCppScorer` or anything with the same three methods."""
-
-    def score(self, prompt: Sequence[int], continuation: Sequence[int] = (), /) -> DenseLogprobs:
-        """Full-vocabulary logprobs before each continuation token and after the last."""
-        ...
-
-    def token_id(self, key: bytes, /) -> int:
-        """The id of the token with these bytes."""
-        ...
-
-    @property
-    def vocab(self) -> tuple[bytes, ...]:
-        """Each id's bytes."""
-        ...
+__all__ = ["generate"]
 
 
 _UNKNOWN = -1
@@ -69,7 +51,7 @@ def _identified(expert: Scorer, d: TokenDistribution) -> list[int]:
     for j in range(len(d)):
         key = d.candidates.sampled_key(j)
         try:
-            ids.append(expert.token_id(key) if key else _UNKNOWN)
+            ids.append(token_of(expert, key) if key else _UNKNOWN)
         except KeyError:
             ids.append(_UNKNOWN)
         if ids[-1] == _UNKNOWN:
@@ -101,7 +83,7 @@ class _Trace(Record):
             if rng is not None:
                 choice = _sampled(rng, step, d, (j, token), expert, top)
             else:
-                choice = expert.token_id(bytes(step.distribution.token_bytes[j] or b""))
+                choice = token_of(expert, bytes(step.distribution.token_bytes[j] or b""))
             self.out.append(choice)
             self.token(step, j, expert.vocab[choice], drafted=choice == token)
             if choice != token:
@@ -150,7 +132,7 @@ def _sampled(  # noqa: PLR0917 - one private call site
     if residual.sum() <= 0:  # q <= p_B everywhere on C: only float rounding gets here
         residual = q
     pick = int(rng.choice(count, p=residual / residual.sum()))
-    return expert.token_id(keys[pick])
+    return token_of(expert, keys[pick])
 
 
 def _alternatives(d: TokenDistribution, j: int) -> set[bytes]:
@@ -181,7 +163,7 @@ def generate(
     support: Support = "union",
     stop: Collection[int] | Collection[bytes] = (),
     sample: bool = False,
-    seed: int | None = None,
+    seed: int | np.random.Generator | None = None,
     floor: float | None = None,
 ) -> Generation:
     """Greedy proxy-tuned decoding: the base drafts, the dense small pair verifies.
@@ -207,7 +189,8 @@ def generate(
             rejection a token is drawn from `(q - p_B)+` renormalised. Exact samples from `q`
             with `support="base"`; with `"union"` the residual uses the imputed base values of
             the expert's extra tokens and is approximate.
-        seed: The seed of the acceptance and residual draws (`sample=True`).
+        seed: The seed of the acceptance and residual draws (`sample=True`): an integer >= 0,
+            a numpy `Generator` (drawn from as it is) or `None` (a fresh seed).
         floor: With `BytePrefix` scorers, the lowest byte-prefix logprob an unseen base token is
             assumed to have (`combine`'s `floor`); `None` certifies nothing.
 
@@ -217,36 +200,36 @@ def generate(
 
     Raises:
         ValueError: `max_tokens` or `draft` below 1, an unknown `support`, a non-finite
-            `alpha`, a `floor` that is no logprob, `sample=True` with a drafter whose
-            `temperature` is not 1, a prompt of the wrong kind for the scorers, an empty one or
-            one with an id outside the expert's vocabulary (all checked before the base is
-            called).
+            `alpha`, a `floor` that is no logprob, a negative `seed`, `sample=True` with a
+            drafter whose `temperature` is not 1, a prompt of the wrong kind for the scorers,
+            an empty one (no id, or no byte with `BytePrefix`) or one with an id outside the
+            expert's vocabulary (all checked before the base is called), or an expert whose
+            `token_id` returns an id outside its vocabulary.
         TypeError: One of `expert` / `anti` a `BytePrefix` and the other not, `max_tokens` or
-            `draft` not an integer, `alpha` no number, `stop` of the wrong kind (bytes or
-            strings with dense scorers, ids or strings with `BytePrefix` ones: it would never
-            match), or a draft that is no `TokenDistribution`.
+            `draft` not an integer, `alpha` no number, `sample` no bool, `seed` no integer,
+            `Generator` or `None`, `stop` of the wrong kind (bytes or strings with dense
+            scorers, ids or strings with `BytePrefix` ones: it would never match), a draft that
+            is no `TokenDistribution`, or an expert whose `token_id` returns no integer or
+            raises another error than `KeyError` for bytes it has no token for.
     """
-    _check_parts(base, expert, anti)
+    check_parts(base, expert, anti)
     at_least_one(max_tokens, "max_tokens", " (tokens to generate)")
     at_least_one(draft, "draft", " (tokens asked of the base per call)")
     check_support(support)
     check_strength(alpha, floor)
-    stop = _checked_stop(
+    stop = checked_stop(
         stop, in_bytes=isinstance(expert, BytePrefix) and isinstance(anti, BytePrefix)
     )
-    if sample and (temperature := getattr(base, "temperature", 1.0)) != 1:
-        msg = (
-            f"generate(sample=True) needs a base that drafts by sampling at temperature 1, but "
-            f"the drafter's temperature is {temperature!r}: its drafts are no draws from p_B, so "
-            "the output would not be samples of q; use CompletionsDrafter(..., temperature=1)"
-        )
-        raise ValueError(msg)
+    rng = check_sampling(base, sample=sample, seed=seed)
     if isinstance(expert, BytePrefix) and isinstance(anti, BytePrefix):
         if not isinstance(prompt, str | bytes) or sample:
             msg = (
                 "generate() with BytePrefix scorers takes the prompt as text or bytes (not ids) "
                 "and decodes greedily (sample=False)"
             )
+            raise ValueError(msg)
+        if not prompt:
+            msg = "generate() needs a prompt of at least one byte (a non-empty text or bytes)"
             raise ValueError(msg)
         return generate_bytes(
             prompt,
@@ -283,67 +266,8 @@ def generate(
         ),
         max_tokens=max_tokens,
         draft=draft,
-        rng=np.random.default_rng(seed) if sample else None,
+        rng=rng,
     )
-
-
-def _check_parts(base: object, expert: object, anti: object) -> None:
-    """Refuse a base that cannot draft, or a scorer that is no `Scorer` and no `BytePrefix`.
-
-    Raises:
-        TypeError: naming the part, what it must be, and what was given.
-    """
-    if not callable(getattr(base, "draft", None)):
-        msg = (
-            "generate()'s base drafts the continuation (a CompletionsDrafter, or anything with "
-            f".draft(prompt, n)), got {a_type(base)}"
-        )
-        raise TypeError(msg)
-    if isinstance(expert, BytePrefix) or isinstance(anti, BytePrefix):
-        return  # both are, or generate says they must both be
-    for name, scorer in (("expert", expert), ("anti", anti)):
-        missing = [m for m in ("score", "token_id", "vocab") if not _has(scorer, m)]
-        if missing:
-            msg = (
-                f"generate()'s {name} is a small model (a LlamaCppScorer, a BytePrefix, or "
-                f"anything with .score, .token_id and .vocab), got {a_type(scorer)} without "
-                f".{missing[0]}"
-            )
-            raise TypeError(msg)
-
-
-def _has(obj: object, name: str) -> bool:
-    """Whether `obj` has `name`, looked up on its type first (a property is not run)."""
-    return hasattr(type(obj), name) or hasattr(obj, name)
-
-
-def _checked_stop(stop: object, *, in_bytes: bool) -> list[int] | list[bytes]:
-    """The stops as a list, once checked: ids with a shared tokenizer, bytes with `BytePrefix`.
-
-    Raises:
-        TypeError: `stop` is one str or bytes, not a collection, or holds another kind.
-    """
-    kind, example = (
-        ("bytes", "[b'\\n']") if in_bytes else ("token ids", "[expert.token_id(b'\\n')]")
-    )
-    if isinstance(stop, str | bytes) or not isinstance(stop, Iterable):
-        msg = f"stop is a collection of {kind} ({example}), got {a_value(stop, width=40)}"
-        raise TypeError(msg)
-    stops = list(stop)  # a generator is read once
-    for s in stops:
-        ok = (
-            isinstance(s, bytes)
-            if in_bytes
-            else isinstance(s, numbers.Integral) and not isinstance(s, bool)
-        )
-        if not ok:
-            hint = " (.encode() it)" if in_bytes and isinstance(s, str) else ""
-            msg = (
-                f"stop holds {s!r:.40}, but with {'BytePrefix' if in_bytes else 'dense'} scorers "
-                f"the stops are {kind} ({example}){hint}; no stop of another kind would ever match"
-            )
-            raise TypeError(msg)
-    return stops  # checked above: all ids or all bytes
 
 
 @dataclass(frozen=True)

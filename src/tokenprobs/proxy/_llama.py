@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenprobs._optional import require
+from tokenprobs._said import check_flag
 from tokenprobs.proxy._byid import DenseScorer
 
 if TYPE_CHECKING:
@@ -83,7 +84,9 @@ class LlamaCppScorer(DenseScorer):
 
         Raises:
             MissingDependencyError: llama-cpp-python is not installed.
+            TypeError: `use_extra_bufts` is no bool.
         """
+        check_flag(use_extra_bufts, "use_extra_bufts", "let llama.cpp use its AMX buffer types")
         llama_cpp = require("llama_cpp", extra="proxy", feature="proxy.LlamaCppScorer")
         kwargs: dict[str, Any] = {"n_ctx": n_ctx, "logits_all": True, "verbose": False}
         if n_threads is not None:
