@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import Counter
+from itertools import pairwise
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
@@ -199,6 +200,16 @@ def _fragment(d: tp.TokenDistribution) -> bool:
     joined = "".join(d.tokens)
     rest = d.content.replace(joined, "", 1)
     return bool(joined) and joined in d.content and bool(rest.strip())
+
+
+def _misplaced(d: tp.TokenDistribution) -> bool:
+    """Legacy offsets that go down, or reach past the text (or the tokens joined, if longer)."""
+    offsets = d.text_offset or []
+    if len(offsets) != len(d) or len(offsets) < 1:
+        return False
+    down = any(b < a for a, b in pairwise(offsets))
+    reach = max(len(d.content or ""), len("".join(d.tokens)))
+    return down or (d.content is not None and max(offsets) - offsets[0] > reach)
 
 
 def outcome(obj: object, *, category: str) -> list[tp.TokenDistribution] | tp.TokenprobsError:
