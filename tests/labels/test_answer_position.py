@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -90,6 +91,35 @@ def test_a_json_answer_names_its_keys_instead_of_reading_nan():
     r = YES_NO.probs(d, at="label")
     assert (r.label, r.position) == ("yes", 3)
     assert r.probs == pytest.approx({"yes": 0.7, "no": 0.3})
+
+
+@pytest.mark.parametrize(
+    ("spelt", "key"),
+    [
+        pytest.param("ключ", "ключ", id="cyrillic"),
+        pytest.param("答案", "答案", id="cjk"),
+        pytest.param("\\u043a\\u043b\\u044e\\u0447", "ключ", id="cyrillic-as-escapes"),
+        pytest.param('a\\"b', 'a"b', id="an-escaped-quote"),
+    ],
+)
+def test_a_json_key_is_found_however_the_text_spells_it(spelt, key):
+    r"""A key that is no ASCII was searched as `json.dumps` escapes it, so never found.
+
+    And the error of `at=None` named it as spelt (`'a\"b'`): an `at=` that then failed.
+    """
+    d = dist(
+        [
+            ('{"', 1.0, []),
+            (spelt, 1.0, []),
+            ('": "', 1.0, []),
+            ("yes", 0.7, [("yes", 0.7), ("no", 0.3)]),
+            ('"}', 1.0, []),
+        ]
+    )
+    with pytest.raises(LabelPositionError, match=rf"keys {re.escape(repr(key))}"):
+        YES_NO.probs(d)
+    r = YES_NO.probs(d, at=key)
+    assert (r.label, r.position) == ("yes", 3)
 
 
 def test_a_plain_answer_is_read_where_it_always_was():

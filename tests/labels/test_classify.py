@@ -135,6 +135,16 @@ def test_prompt(api, openai_client, prompt, expected):
         pytest.param(b"I loved it", "not one bytes", id="bytes"),
         pytest.param(5, "got an int", id="not-a-list"),
         pytest.param(["fine", None], "input 1 is None, not a string", id="none-in-list"),
+        pytest.param(
+            {"r1": "rain", "r2": "dry"},
+            r"got a dict: it iterates as its keys; pass list\(inputs.values\(\)\)",
+            id="a-dict-classified-its-keys",
+        ),
+        pytest.param(
+            {"rain", "dry"},
+            r"got a set: its order changes from run to run.*sorted\(inputs\)",
+            id="a-set-in-no-fixed-order",
+        ),
     ],
 )
 def test_inputs_that_are_not_a_list_of_texts_are_refused_before_any_request(

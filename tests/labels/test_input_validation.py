@@ -66,6 +66,22 @@ def test_a_label_set_that_is_no_list_is_named(labels, message):
         Labels(labels)
 
 
+def test_a_mapping_of_variants_is_refused_not_read_as_its_keys():
+    """`{"yes": {"Yes": 1.0}}` took the keys as the variants and dropped the values, silently."""
+    with pytest.raises(TypeError, match=r"variants of label 'yes'.*got a dict.*as a list"):
+        Labels({"yes": {"Yes": 1.0, "y": 0.5}, "no": ["No"]})
+
+
+def test_numpy_label_names_are_plain_strings():
+    """Labels from a numpy array were kept as `np.str_`: `label=np.str_('yes')` in every result."""
+    labels = Labels(np.array(["yes", "no"]))
+    res = labels.probs(D)
+    assert [type(n) for n in labels.names] == [str, str]
+    assert type(res.label) is str
+    assert [type(k) for k in res.probs] == [str, str]
+    assert repr(res).startswith("LabelResult(label='yes'")
+
+
 @pytest.mark.parametrize("option", ["case_sensitive", "strip_whitespace", "quotes"])
 @pytest.mark.parametrize("value", [pytest.param("no", id="str"), pytest.param(1, id="int")])
 def test_labels_options_must_be_bools(option, value):
@@ -359,3 +375,14 @@ def test_a_slice_of_results_is_results():
     assert head.matrix().shape == (2, 2)
     assert res[0] is res[::2][0]
     assert isinstance(res[1], RuntimeError)
+
+
+def test_label_results_hold_results_of_their_labels_only():
+    """Results of other labels gave a KeyError from `.matrix()`, junk items silent NaN rows."""
+    results = Labels(["yes", "no"]).probs_many([D])
+    with pytest.raises(ValueError, match=r"item 0 is a result of the labels \['yes', 'no'\]"):
+        tp.labels.LabelResults(results, labels=("a", "b"))
+    with pytest.raises(TypeError, match=r"item 1 is an int, not a LabelResult"):
+        tp.labels.LabelResults([results[0], 5], labels=("yes", "no"))
+    kept = tp.labels.LabelResults([results[0], ValueError("failed")], labels=("yes", "no"))
+    assert kept.ok.tolist() == [True, False]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 import tokenprobs as tp
@@ -236,6 +237,12 @@ def test_empty_scale():
         pytest.param([7, 7, 8], ValueError, r"scores \['7'\] are given more", id="repeated"),
         pytest.param([7, 7.0], ValueError, r"scores \['7'\] are given more", id="same-text"),
         pytest.param({"7": 7, 7: 8}, ValueError, r"scores \['7'\] are given more", id="keys"),
+        pytest.param(
+            [7, 10**400], ValueError, r"score 1 of the scale is an int past a float", id="huge-int"
+        ),
+        pytest.param(
+            {"7": 7, "8": 10**400}, ValueError, r"score '8' is an int past a float", id="huge-value"
+        ),
     ],
 )
 def test_a_scale_that_is_not_distinct_finite_numbers_is_refused(scale, error, message):
@@ -265,3 +272,11 @@ def test_a_score_key_that_is_no_text_or_number_is_refused(key):
     d = tp.parse(chat_completion([("7", -0.1, [("7", -0.1), ("8", -2.5)])]))
     with pytest.raises(TypeError, match=r"a score of the scale is .*the texts the answer writes"):
         expected_score(d, {key: 1.0, "7": 7.0})
+
+
+def test_numpy_score_texts_are_plain_strings():
+    """A scale keyed by numpy strings kept `np.str_` keys in `.values` and `.probs`."""
+    d = tp.parse(chat_completion([("7", -0.1, [("7", -0.1), ("8", -2.5)])]))
+    res = expected_score(d, dict(zip(np.array(["7", "8"]), [7.0, 8.0], strict=True)))
+    assert [type(k) for k in res.values] == [str, str]
+    assert [type(k) for k in res.probs] == [str, str]

@@ -141,6 +141,27 @@ RAW_ROWS = [
         {"yes": 0.5, "yellow": 0.1},
         id="prefix-of-two-labels-commits-to-neither",
     ),
+    pytest.param(
+        ["क", "ख"],
+        {},
+        [("की", 0.7, [("की", 0.7), ("ख", 0.2)])],
+        {"क": 0.0, "ख": 0.2},
+        id="label-then-a-devanagari-vowel-sign-is-another-word",
+    ),
+    pytest.param(
+        ["cafe", "tea"],
+        {},
+        [("cafe\u0301", 0.6, [("cafe\u0301", 0.6), ("cafe.", 0.2), ("tea", 0.1)])],
+        {"cafe": 0.2, "tea": 0.1},
+        id="label-then-a-combining-accent-is-another-word",
+    ),
+    pytest.param(
+        ["❤", "👍"],
+        {},
+        [("❤\ufe0f", 0.6, [("❤\ufe0f", 0.6), ("👍", 0.3)])],
+        {"❤": 0.6, "👍": 0.3},
+        id="label-then-a-variation-selector-is-the-label",
+    ),
 ]
 
 

@@ -457,3 +457,11 @@ def test_a_mapping_of_choices_is_refused_not_read_as_its_keys(local, client):
     with pytest.raises(TypeError, match=r"got a dict: .*keys.*list\(choices.values\(\)\)"):
         tp.score_choices("The cat", {"a": " sat", "b": " ran"}, model="tiny", client=client)
     assert not route.called
+
+
+def test_a_set_of_choices_is_refused_for_its_order(local, client):
+    """A set's order changes from run to run, and `.probs` / `.best_index` follow the choices'."""
+    route = local.post("/completions").mock(side_effect=answer)
+    with pytest.raises(TypeError, match=r"got a set: its order changes .*sorted\(choices\)"):
+        tp.score_choices("The cat", {" sat", " ran"}, model="tiny", client=client)
+    assert not route.called

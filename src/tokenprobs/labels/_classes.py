@@ -41,8 +41,8 @@ def given_classes(
     """Each class name with its variants, every one checked to be a string.
 
     Raises:
-        TypeError: The labels are one string, bytes, a set or no list or mapping; a label name or a
-            variant is not a string.
+        TypeError: The labels are one string, bytes, a set or no list or mapping; a label's
+            variants are a mapping; a label name or a variant is not a string.
         ValueError: A label is given twice in a list.
     """
     whole: object = labels  # checked as a caller may pass anything
@@ -69,9 +69,18 @@ def given_classes(
             raise TypeError(_not_text(n, name))
         if isinstance(vs, str):
             vs = [vs]  # noqa: PLW2901 - one variant, as a list of one
-        if isinstance(vs, bytes) or not isinstance(vs, Iterable):
+        if isinstance(vs, bytes | Mapping) or not isinstance(vs, Iterable):
             got = f"one bytes ({vs!r})" if isinstance(vs, bytes) else a_value(vs)
-            msg = f"the variants of label {name!r} must be a string or a list of strings, got {got}"
+            fix = (
+                ": a mapping's keys would be read as the variants and its values dropped; pass "
+                "the variants as a list (list(mapping) if they are its keys)"
+                if isinstance(vs, Mapping)
+                else ""
+            )
+            msg = (
+                f"the variants of label {name!r} must be a string or a list of strings, got "
+                f"{got}{fix}"
+            )
             raise TypeError(msg)
         variants: list[object] = list(vs)
         wrong = [(j, v) for j, v in enumerate(variants) if not isinstance(v, str)]
@@ -79,5 +88,5 @@ def given_classes(
             j, v = wrong[0]
             msg = f"variant {j} of label {name!r} is {a_value(v)}, not a string"
             raise TypeError(msg)
-        classes[name] = [str(v) for v in variants]
+        classes[str(name)] = [str(v) for v in variants]  # a numpy str_ as a plain str
     return classes

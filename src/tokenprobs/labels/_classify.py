@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tokenprobs import guards as guard_tables
 from tokenprobs._counts import at_least_one
-from tokenprobs._listed import not_one_text
+from tokenprobs._listed import not_one_text, not_unordered
 from tokenprobs._said import a_type, check_flag, check_items
 from tokenprobs.batch import check_prompt
 from tokenprobs.client import DEFAULT_RETRY, RetryPolicy
@@ -22,7 +22,7 @@ from tokenprobs.labels._labels import Labels
 from tokenprobs.labels._position import Char, check_at
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Sequence
 
     import openai
 
@@ -129,13 +129,15 @@ def _inputs(inputs: object, *, templated: bool) -> list[Any]:
     """The inputs as a list, checked before any request.
 
     Raises:
-        TypeError: `inputs` is one string (it would be one request per character) or not a
-            list; or, with a template prompt, an input is not a string.
+        TypeError: `inputs` is one string (it would be one request per character), a mapping
+            or a set (no order to return results in), or not a list; or, with a template
+            prompt, an input is not a string.
     """
     not_one_text(inputs, "inputs", "text")
     if not isinstance(inputs, Iterable):
         msg = f"inputs must be a list of texts, got {a_type(inputs)}"
         raise TypeError(msg)
+    not_unordered(inputs, "inputs", "texts")
     items = list(inputs)
     if templated:
         check_items(
@@ -242,10 +244,11 @@ def classify(
         order, with `.matrix()` and `.to_pandas()`.
 
     Raises:
-        TypeError: `inputs` is one string (not a list of texts), an input is not a string
-            while `prompt` is a template, `prompt` is neither a string nor a function (or a
-            function that returns no prompt), `model` is not a string, `progress` is not a
-            bool, `max_tokens` is not an integer, or `at` is none of the kinds it takes.
+        TypeError: `inputs` is one string, a mapping or a set (not a list of texts), an input
+            is not a string while `prompt` is a template, `prompt` is neither a string nor a
+            function (or a function that returns no prompt), `model` is not a string,
+            `progress` is not a bool, `max_tokens` is not an integer, or `at` is none of the
+            kinds it takes.
         ValueError: A template `prompt` without `{input}`, an empty `model`, `max_tokens`
             below 1, an unknown `endpoint`, or `n` other than 1 (one answer is read per input).
         GuardError: Under strict guards, an option the API would refuse for every input

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from tokenprobs._said import a_value, among
+from tokenprobs._said import a_type, a_value, among
 from tokenprobs.labels._labels import Labels
 from tokenprobs.labels._position import At, Char, LabelPositionError
 from tokenprobs.models._expect import expect_distribution
@@ -55,12 +55,19 @@ def _value(v: object, what: str) -> float:
 
     Raises:
         TypeError: `v` is a bool or not a real number.
-        ValueError: `v` is NaN or infinite.
+        ValueError: `v` is NaN, infinite or past a float's range.
     """
     if isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Real):
         msg = f"{what} is {a_value(v)}: a score's value must be a number"
         raise TypeError(msg)
-    x = float(v)
+    try:
+        x = float(v)
+    except OverflowError:  # an int past the floats' range (10**400)
+        msg = (
+            f"{what} is {a_type(v)} past a float's range (1.8e308): a score's value must be a "
+            "finite number"
+        )
+        raise ValueError(msg) from None
     if not math.isfinite(x):
         msg = f"{what} is {x}: a score's value must be a finite number"
         raise ValueError(msg)
@@ -74,7 +81,7 @@ def _written(score: object) -> str:
         TypeError: `score` is neither a str nor a number (None, a bool ...).
     """
     if isinstance(score, str):
-        return score
+        return str(score)  # a numpy str_ as a plain str
     if isinstance(score, bool | np.bool_) or not isinstance(score, numbers.Real):
         msg = (
             f"a score of the scale is {a_value(score)}: a scale's scores (a mapping's keys) are "
@@ -245,8 +252,8 @@ def expected_score(
         LabelPositionError: If no score is written in the text (for `"last"` / `"first"`).
         TypeError: If `d` is not a `TokenDistribution` (a raw response: `tp.parse` it), or a
             score's value is a bool or not a number.
-        ValueError: If the scale is empty, a value is NaN or infinite, or a score is given
-            twice (`[7, 7, 8]`, or `7` and `7.0`).
+        ValueError: If the scale is empty, a value is NaN, infinite or past a float's range
+            (`10**400`), or a score is given twice (`[7, 7, 8]`, or `7` and `7.0`).
 
     Examples:
         >>> import math, tokenprobs as tp

@@ -53,7 +53,8 @@ class Labels(Exact):
 
     Raises:
         TypeError: If the labels are one string, bytes, or neither a list nor a mapping (None,
-            a number), a label or a variant is not a string, or an option is not a bool.
+            a number), a label's variants are a mapping (not a list), a label or a variant is
+            not a string, or an option is not a bool.
         ValueError: If a label is given twice, a class has no variant, a variant normalises to
             nothing, or two classes share a variant.
     """

@@ -5,7 +5,9 @@ normalised as the labels are: leading whitespace stripped, an opening quote stri
 string values), case-folded. Against the normalised variants it is then:
 
 * ``FULL`` for class k: it equals a variant of k, or starts with one and the next character is
-  not a word character (``"Yes."``, not ``"Yesterday"``); the longest such variant wins;
+  not a word character (``"Yes."``, not ``"Yesterday"``; a combining mark such as a Devanagari
+  vowel sign or an accent continues the word: ``"की"`` is not ``"क"``); the longest such
+  variant wins;
 * ``PREFIX`` of class k: a proper prefix of variants of k only (it commits to k);
 * ``AMBIGUOUS``: consistent with several classes (a proper prefix of several, or a complete
   label that is also a proper prefix of a longer one: ``"New"`` with ``"New York"``; every
@@ -21,6 +23,7 @@ from __future__ import annotations
 import codecs
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache
@@ -65,8 +68,18 @@ def decode(raw: bytes) -> tuple[str, bytes]:
     return text, decoder.getstate()[0]
 
 
+_VARIATION = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+"""The variation selectors: marks that choose a glyph (text or emoji), not another character."""
+
+
 def _is_word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
+    r"""A letter, digit, `_`, or a combining mark (it changes the character before it).
+
+    Not a variation selector (`"❤\ufe0f"` is the emoji ❤) nor an enclosing mark (a keycap).
+    """
+    if ch.isalnum() or ch == "_":
+        return True
+    return unicodedata.category(ch) in ("Mn", "Mc") and not _VARIATION.fullmatch(ch)
 
 
 class Normaliser:

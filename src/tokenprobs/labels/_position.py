@@ -136,7 +136,8 @@ def _answer_start(d: TokenDistribution) -> int:
 def _json_answer(d: TokenDistribution, i: int) -> str:
     """Why a JSON answer has no label at its first position, and which keys `at=` may name."""
     offset = int(d.char_spans()[i, 0])
-    keys = list(dict.fromkeys(re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', d.text[offset:])))
+    spelt = re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', d.text[offset:])
+    keys = list(dict.fromkeys(map(_key_text, spelt)))  # as at= takes them: escapes decoded
     if not keys:
         return (
             f"the answer is JSON, whose first token ({d.tokens[i]!r}, position {i}) is no label: "
@@ -150,6 +151,15 @@ def _json_answer(d: TokenDistribution, i: int) -> str:
     )
 
 
+def _key_text(spelt: str) -> str:
+    r"""A JSON key as its text (`a\"b` is `a"b`), or as spelt where it is no valid JSON string."""
+    try:
+        text = json.loads(f'"{spelt}"')
+    except ValueError:
+        return spelt
+    return text if isinstance(text, str) else spelt
+
+
 def _char(d: TokenDistribution, offset: int) -> int:
     n = len(d.text)
     if not 0 <= offset < n:
@@ -161,7 +171,8 @@ def _char(d: TokenDistribution, offset: int) -> int:
 
 def _json_key(d: TokenDistribution, key: str) -> int:
     text = d.text
-    pattern = re.compile(re.escape(json.dumps(key)) + r'\s*:\s*"?')
+    spellings = dict.fromkeys((json.dumps(key, ensure_ascii=False), json.dumps(key)))  # "ключ"
+    pattern = re.compile("(?:" + "|".join(map(re.escape, spellings)) + r')\s*:\s*"?')
     found = pattern.search(text)
     if found is None or found.end() >= len(text):
         msg = f"no JSON key {key!r} with a value in the text: pass at= a position or a Char offset"

@@ -138,6 +138,8 @@ class LabelResults(list["LabelResult | Exception"]):
 
         Raises:
             TypeError: If `items` is not an iterable of results, or `labels` not a tuple of str.
+            ValueError: If an item is a result of other labels (`.matrix()` has one column per
+                label of `labels`).
         """
         given: object = items  # typed, but a caller may pass anything
         if not isinstance(given, Iterable) or isinstance(given, str | bytes | Mapping):
@@ -148,6 +150,20 @@ class LabelResults(list["LabelResult | Exception"]):
             msg = f"LabelResults: labels is the tuple of label names, got {a_type(names)}"
             raise TypeError(msg)
         super().__init__(items)
+        held: list[object] = list(self)  # typed, but a caller may pass anything
+        for n, item in enumerate(held):
+            if isinstance(item, LabelResult) and item.labels != labels:
+                msg = (
+                    f"LabelResults: item {n} is a result of the labels {list(item.labels)}, not "
+                    f"of {list(labels)}: wrap the results of one label set"
+                )
+                raise ValueError(msg)
+            if not isinstance(item, LabelResult | Exception):
+                msg = (
+                    f"LabelResults: item {n} is {a_type(item)}, not a LabelResult (or the "
+                    "exception of a failed input)"
+                )
+                raise TypeError(msg)
         self.labels = labels
 
     @overload

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs._listed import not_unordered
 from tokenprobs._said import a_type, a_value
 from tokenprobs.client import DEFAULT_RETRY, aget_token_distributions, get_token_distributions
 from tokenprobs.models import TokenDistribution
@@ -302,17 +303,10 @@ def _many(
     """The requests of a multiple choice, checked before any is sent (the twins' shared start).
 
     A choice given twice is refused: the softmax over the choices would split its probability
-    between its copies, and `best` would name the first. A mapping is refused too: iterating
-    it would score its keys, where a caller mapping labels to texts meant its values.
+    between its copies, and `best` would name the first. A mapping is refused too (it iterates as
+    its keys, where a caller mapping labels to texts meant its values), and so is a set.
     """
-    given: object = choices  # checked as a caller may pass anything
-    if isinstance(given, Mapping):
-        msg = (
-            f"choices is a list of str, got a {type(given).__name__}: iterating it would score "
-            "its keys; pass list(choices.values()) to score the values, or list(choices) for "
-            "the keys"
-        )
-        raise TypeError(msg)
+    not_unordered(choices, "choices", "texts to score")
     many = Texts.of(
         choices, context=context, model=model, client=client, kwargs=kwargs, name="choices"
     )
