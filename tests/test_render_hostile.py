@@ -256,3 +256,55 @@ def test_the_page_marks_exactly_what_the_terminal_text_escapes():
 def _popup_of(html: str, cell: int) -> str:
     """The `data-p` attribute of the view's `cell`-th cell."""
     return re.findall(r'data-p="([^"]*)"', html)[cell]
+
+
+def test_the_page_title_shows_escapes_in_the_source():
+    """A source given to `from_columns` is shown in the standalone page's title, not obeyed.
+
+    Was: a bidi override and a NUL went into `<title>` as they were (the tab's title reversed).
+    """
+    d = tp.TokenDistribution.from_columns(
+        source="chat\u202e\x00<b>",
+        tokens=["Hi"],
+        token_bytes=[[72, 105]],
+        logprobs=[-0.1],
+        top_tokens=[["Hi"]],
+        top_bytes=[[None]],
+        top_logprobs_flat=[-0.1],
+    )
+    title = re.findall(r"<title>(.*)</title>", render.to_html(d, standalone=True))
+    assert title == ["tokenprobs · chat\\u202e\\x00&lt;b&gt; · 1 token"]
+
+
+@pytest.mark.parametrize(
+    ("logprob", "shown"),
+    [
+        pytest.param(-3.4028234663852886e38, "-3.4e+38", id="float32-min"),
+        pytest.param(-12345.678, "-1.2e+04", id="-12345"),
+        pytest.param(-1000.0, "-1.0e+03", id="-1000"),
+    ],
+)
+def test_a_huge_logprob_keeps_the_table_aligned(logprob, shown):
+    """Was written in fixed point: 45 characters for the float32 minimum, the columns pushed."""
+    d = tp.parse(testing.chat_completion([("a", logprob, [("a", logprob)]), ("b", -0.5, [])]))
+    rows = render.to_text(d, color=False, width=200).splitlines()[-2:]
+    assert rows[0].split()[3] == shown
+    assert rows[0].index("▸a") == rows[1].index("—")
+    assert f"logprob {shown}\n" in _popup_of(render.to_html(d), 0)
+
+
+def test_positions_past_99999_keep_the_table_aligned():
+    """Was a fixed 5-column position: row 100,000 pushed its numbers one column right."""
+    n = 100_001
+    d = tp.TokenDistribution.from_columns(
+        source="chat",
+        tokens=["a"] * n,
+        token_bytes=[None] * n,
+        logprobs=[-0.01] * (n - 1) + [-0.5],
+        top_tokens=[[]] * n,
+        top_bytes=[[]] * n,
+        top_logprobs_flat=[],
+    )
+    header, first, last = render.to_text(d, color=False, top=2, width=200).splitlines()[-3:]
+    assert last.startswith("100000  a")
+    assert header.index("prob") + 4 == first.index("%") + 1 == last.index("%") + 1

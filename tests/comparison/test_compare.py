@@ -148,3 +148,73 @@ def test_what_is_no_distribution_is_named_with_its_article(d1, d2, got):
     with pytest.raises(TypeError, match=f"compare\\(d1, d2\\) takes a TokenDistribution: {got}"):
         tp.compare(d1, d2)
     assert "TypeError: `d1` or `d2` is not a `TokenDistribution`" in (tp.compare.__doc__ or "")
+
+
+@pytest.mark.parametrize("logprob", [0.3, 0.01], ids=["0.3", "0.01"])
+def test_a_positive_logprob_is_read_as_zero_not_refused_as_a_cap(logprob):
+    """A server's rounding gave the one alternative logprob > 0: compare reads it as 0.
+
+    Was: a ValueError "cap_p is a logprob (<= 0) ... got 0.3", about an argument no caller of
+    compare() passes.
+    """
+    with pytest.warns(tp.TokenprobsWarning, match="logprob"):
+        rounded = tp.parse(chat_completion([("Yes", logprob, [("Yes", logprob)])]))
+    exact = tp.parse(chat_completion([("Yes", 0.0, [("Yes", 0.0)])]))
+    other = tp.parse(chat_completion([("Yes", -0.5, [("Yes", -0.5), ("No", -1.0)])]))
+    for got, want in [
+        (tp.compare(rounded, other), tp.compare(exact, other)),
+        (tp.compare(other, rounded), tp.compare(other, exact)),
+    ]:
+        for name in ("tv", "js", "kl"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+
+
+@pytest.mark.parametrize(
+    "floor",
+    [
+        pytest.param(-30, id="int"),
+        pytest.param(np.int64(-30), id="np.int64"),
+        pytest.param(np.float32(-30.5), id="np.float32"),
+    ],
+)
+def test_the_floor_is_kept_as_a_float(floor):
+    """`Comparison.floor` is `float | None`: was the int or numpy scalar as given."""
+    a = tp.parse(chat_completion([("Yes", -0.2, [("Yes", -0.2), ("No", -1.8)])]))
+    b = tp.parse(chat_completion([("Yes", -0.5, [("Yes", -0.5), ("Maybe", -1.5)])]))
+    got = tp.compare(a, b, floor=floor).floor
+    assert type(got) is float
+    assert got == float(floor)
+
+
+def test_the_repr_of_a_long_comparison_stays_short():
+    """Was every aligned row written out: 1.8 MB (1.2 s) for a 10,000-token answer."""
+    positions = [(f"t{i}", -0.1, [(f"t{i}", -0.1), (f"u{i}", -2.5)]) for i in range(2000)]
+    d = tp.parse(chat_completion(positions))
+    shown = repr(tp.compare(d, d))
+    assert len(shown) < 2000
+    assert shown.startswith("Comparison(tv=array(")
+    assert shown.endswith("floor=None, positions=<2,000 aligned positions>)")
+
+
+@pytest.mark.parametrize(
+    "low",
+    [pytest.param(-1000.0, id="-1000"), pytest.param(-3.4028234663852886e38, id="float32-min")],
+)
+def test_an_alternative_of_probability_zero_caps_nothing(low):
+    """Q's least alternative underflows to probability 0 (a masked token's float32 minimum).
+
+    Was: a ValueError "cap_q=... gives a token not returned no mass", about an argument no
+    caller of compare() passes; with a floor and no tail, an OverflowError. Now that cap is
+    dropped (as `-inf` and the sentinel are) and Q's tail alone bounds what it did not return.
+    """
+    p = tp.parse(chat_completion([("a", -0.5, [("a", -0.5), ("b", -1.0)])]))
+    q = tp.parse(chat_completion([("a", -0.7, [("a", -0.7), ("x", low)])]))
+    c = tp.compare(p, q)
+    (row,) = tp.models.align(p.candidates, q.candidates)
+    first, second = row.logprobs
+    want = metrics.tv_bounds(first, second, cap_p=row.cap[0], cap_q=math.nan)
+    np.testing.assert_allclose(c.tv[0], want)
+    assert (c.kl[:, 0] <= c.kl[:, 1]).all()
+    whole = tp.parse(chat_completion([("a", 0.0, [("a", 0.0), ("x", low)])]))
+    kl = tp.compare(p, whole, floor=-30.0).kl
+    assert kl[0, 0] <= kl[0, 1]

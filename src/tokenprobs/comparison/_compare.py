@@ -24,7 +24,7 @@ class ComparisonError(TokenprobsError, ValueError):
     """The two distributions are not of one text, so their positions do not correspond."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Comparison:
     """Per position, how far apart two next-token distributions can be, as `[lo, hi]`.
 
@@ -51,6 +51,19 @@ class Comparison:
         """The number of positions."""
         return len(self.positions)
 
+    def __repr__(self) -> str:
+        """The intervals (numpy summarises long ones) and the number of aligned positions.
+
+        The aligned rows themselves are left out: written out, those of a 10,000-token answer
+        made a repr of megabytes.
+        """
+        arrays = ", ".join(
+            f"{name}={getattr(self, name)!r}" for name in ("tv", "js", "kl", "shared", "tail")
+        )
+        n = len(self)
+        rows = f"{n:,} aligned position{'' if n == 1 else 's'}"
+        return f"Comparison({arrays}, floor={self.floor!r}, positions=<{rows}>)"
+
 
 def compare(
     d1: TokenDistribution, d2: TokenDistribution, /, *, floor: float | None = None
@@ -60,6 +73,8 @@ def compare(
     The candidate sets are laid over the union of their bytes (`tokenprobs.models.align`); at
     each position TV, JS and KL(d1 ‖ d2) are bracketed by `tokenprobs.metrics.tv_bounds`,
     `js_bounds` and `kl_bounds`, with each side's cap (its least likely returned alternative).
+    A positive logprob (a server's rounding, which `tp.parse` warns of) is read as 0, as
+    `d.probs` reads it; a cap of probability 0 (a logprob below about -745) caps nothing.
 
     Args:
         d1: The first distribution (P).
@@ -109,15 +124,32 @@ def compare(
     table = np.full((2, len(rows), width), np.nan)
     for i, row in enumerate(rows):
         table[:, i, : len(row.keys)] = row.logprobs
-    p, q = table
-    cap_p, cap_q = c1.cap, c2.cap
+    # a positive logprob (a server's rounding: parse warns) is read as 0, as `d.probs` and the
+    # metrics read it; as a cap the metrics would refuse it, naming `cap_p`, which no caller passed
+    p, q = np.minimum(table, 0.0)  # NaN (not returned) stays NaN
+    cap_p, cap_q = _usable(c1.cap), _usable(c2.cap)
     both = ~np.isnan(p) & ~np.isnan(q)
+    kl = metrics.kl_bounds(p, q, cap_p=cap_p, cap_q=cap_q, floor=floor)  # checks the floor
     return Comparison(
         tv=metrics.tv_bounds(p, q, cap_p=cap_p, cap_q=cap_q),
         js=metrics.js_bounds(p, q, cap_p=cap_p, cap_q=cap_q),
-        kl=metrics.kl_bounds(p, q, cap_p=cap_p, cap_q=cap_q, floor=floor),
-        floor=floor,
+        kl=kl,
+        floor=None if floor is None else float(floor),  # -30 or np.float32(-30.5): a float
         shared=both.sum(axis=-1).astype(np.intp),
         tail=np.stack([c1.tail, c2.tail], axis=-1),
         positions=rows,
     )
+
+
+def _usable(cap: NDArray[np.float64]) -> NDArray[np.float64]:
+    """A side's caps as the metrics take them: at most 0, NaN (no cap) where one bounds nothing.
+
+    A cap whose probability underflows to 0 (a logprob below about -745, such as the float32
+    minimum a server sends for a masked token) would say the unreturned tokens have no mass:
+    against a tail above 0 the metrics refuse it, and with a floor their message overflows.
+    Like `-inf` and the sentinel, which are no cap, it is dropped: that side's tail alone
+    bounds them.
+    """
+    capped = np.minimum(cap, 0.0)
+    with np.errstate(under="ignore"):
+        return np.where(np.exp(capped) > 0.0, capped, np.nan)  # NaN stays NaN

@@ -344,11 +344,17 @@ def pct(p: float) -> str:
 
 
 def num(x: float) -> str:
+    """A logprob, an entropy or a margin: three decimals, or two significant digits (`-3.4e+38`).
+
+    A tiny value, or one of 1,000 or more, is written with an exponent: at most 8 characters,
+    a table's column (in fixed point the float32 minimum that servers send for a masked token
+    took 45 and pushed the columns apart).
+    """
     if math.isnan(x):
         return "n/a"
     if math.isinf(x):
         return "-inf" if x < 0 else "inf"
-    return f"{x:.3f}" if x == 0 or abs(x) >= 1e-3 else f"{x:.1e}"  # noqa: PLR2004
+    return f"{x:.3f}" if x == 0 or 1e-3 <= abs(x) < 1e3 else f"{x:.1e}"  # noqa: PLR2004
 
 
 def alternative_rows(d: TokenDistribution, i: int) -> list[tuple[bool, float, float, str]]:

@@ -258,7 +258,8 @@ def to_html(
     )
     if not standalone:
         return HTMLView(body)
-    title = _e(f"tokenprobs · {d.source} · {plural(len(d), 'token')}")
+    # the source is the caller's (`from_columns(source=...)`): shown, not obeyed, as in the text
+    title = _e(f"tokenprobs · {visible(d.source, keep=' ')} · {plural(len(d), 'token')}")
     return HTMLView(
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta http-equiv="Content-Security-Policy" '

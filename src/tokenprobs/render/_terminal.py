@@ -271,9 +271,12 @@ def to_text(
         header = ("pos", "token", "prob", "logprob", "alternatives")
         tokens = [_fit(r[1], _TOKEN_COLUMN) for r in [header, *rows]]
         tw = max(map(_width, tokens))
+        pw = max([5, *(len(r[0]) for r in rows)])  # position 100,000 and on: still one column
         lines += ["", f"{_table_title(d, name, len(rows))}:"]
         for r, token in zip([header, *rows], tokens, strict=True):
-            line = f"{r[0]:>5}  {token}{' ' * (tw - _width(token))}  {r[2]:>7}  {r[3]:>8}  {r[4]}"
+            line = (
+                f"{r[0]:>{pw}}  {token}{' ' * (tw - _width(token))}  {r[2]:>7}  {r[3]:>8}  {r[4]}"
+            )
             lines.append(_fit(line.rstrip(), width))
     return "\n".join(lines) + "\n"
 
