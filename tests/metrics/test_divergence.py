@@ -403,3 +403,9 @@ def test_none_is_a_type_error_naming_the_argument(bounds, which):
     args = {"p": P_HEAD, "q": Q_HEAD, which: None}
     with pytest.raises(TypeError, match=rf"^{which} must be an array-like of real .*got None"):
         bounds(args["p"], args["q"])
+
+
+def test_a_floor_against_a_side_that_leaves_no_mass_is_refused_in_words():
+    """Q certain (tail 0) with cap -inf: the floor message did math.floor(-inf) (OverflowError)."""
+    with pytest.raises(ValueError, match=r"no floor fits; pass None"):
+        metrics.kl_bounds([[-0.1, -3.0]], [[0.0, np.nan]], cap_q=[-np.inf], floor=-30.0)

@@ -207,7 +207,15 @@ def _check_floor_fits(floor: float, q: _Side, used: NDArray[np.bool_]) -> None:
         return
     at = first_true(bad)
     where = _position(at)
-    most = math.floor(float(allowed[at]) * 1e4) / 1e4  # shown rounded down: passing it works
+    limit = float(allowed[at])
+    if not math.isfinite(limit):  # a cap or a tail of probability 0: no floor fits
+        msg = (
+            f"floor={floor} is above what Q's returned values allow at {where}: Q's cap and "
+            "tail there leave a token Q did not return no mass (probability 0 in floating "
+            "point), so no floor fits; pass None"
+        )
+        raise ValueError(msg)
+    most = math.floor(limit * 1e4) / 1e4  # shown rounded down: passing it works
     msg = (
         f"floor={floor} is above what Q's returned values allow at {where}: a token Q did not "
         f"return there has logprob at most {most:.4f} (Q's cap and tail), the largest floor the "
