@@ -291,6 +291,17 @@ def _with_offsets(offsets, *, positions=HELLO, text="Hello world!"):
             "offset, 63, plus 12 characters), so",
             id="past-the-end-after-a-prompt",
         ),
+        pytest.param(
+            [0, 5, 2**70],
+            f"position 2 ('!') has text_offset {2**70}, past the end of the text (position 0's "
+            "offset, 0, plus 12 characters), so",
+            id="past-int64",
+        ),
+        pytest.param(
+            [2**70, 5, 6],
+            f"position 1 (' world') has text_offset 5, below position 0's ({2**70}), so",
+            id="backwards-from-past-int64",
+        ),
     ],
 )
 def test_legacy_offsets_that_place_no_token_are_kept_with_a_warning(offsets, said):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
@@ -21,14 +23,16 @@ def misplaced(d: TokenDistribution) -> str | None:
     offsets = d.text_offset
     if not offsets or len(offsets) != len(d):
         return None
-    base, why = offsets[0], None
-    t = next((i for i in range(1, len(offsets)) if offsets[i] < offsets[i - 1]), 0)
-    if t:
+    # integers past int64 (JSON allows them) make an object array, compared the same way
+    o = np.asarray(offsets)
+    base, why, t = offsets[0], None, 0
+    if (down := np.flatnonzero(o[1:] < o[:-1])).size:
+        t = int(down[0]) + 1
         why = f"below position {t - 1}'s ({offsets[t - 1]})"
     elif d.content is not None:
-        length = max(len(d.content), len("".join(d.tokens)))
-        t = next((i for i, o in enumerate(offsets) if o - base > length), 0)
-        if t:
+        length = max(len(d.content), sum(map(len, d.tokens)))
+        if (past := np.flatnonzero(o - base > length)).size:
+            t = int(past[0])
             why = (
                 f"past the end of the text (position 0's offset, {base}, plus {length} characters)"
             )
