@@ -6,7 +6,7 @@ import json
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -16,13 +16,14 @@ from tokenprobs._files import atomic_file
 from tokenprobs._said import a_type, a_value
 from tokenprobs.distill._record import (
     SCHEMA,
+    TEACHER_FIELDS,
     DistillError,
     KDRecord,
     Teacher,
     check_record,
     check_records,
 )
-from tokenprobs.distill._values import WRITE_FIX, check_values
+from tokenprobs.distill._values import WRITE_FIX, check_values, check_writable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -106,11 +107,10 @@ def _check_fields(obj: Mapping[str, Any]) -> None:
 
 
 _REQUIRED = ("id", "teacher", "input", "completion_text", "positions")
-_TEACHER_FIELDS = tuple(f.name for f in fields(Teacher))
 _READ_FIX = "fix the line or leave it out (write_jsonl writes records as collect makes them)"
 
 
-_FIELDS_SAID = ", ".join(_TEACHER_FIELDS)
+_FIELDS_SAID = ", ".join(TEACHER_FIELDS)
 _REQUIRED_SAID = f"{', '.join(_REQUIRED)}; write records with write_jsonl"
 
 
@@ -129,8 +129,8 @@ def _malformed(name: str, expected: str, got: object) -> NoReturn:
 def _teacher(obj: object) -> Teacher:
     """The record's teacher, its fields checked by `Teacher` (an unknown one is named)."""
     if not isinstance(obj, Mapping):
-        _malformed("teacher", f"an object (with {', '.join(_TEACHER_FIELDS)})", obj)
-    if (unknown := next((k for k in obj if k not in _TEACHER_FIELDS), None)) is not None:
+        _malformed("teacher", f"an object (with {', '.join(TEACHER_FIELDS)})", obj)
+    if (unknown := next((k for k in obj if k not in TEACHER_FIELDS), None)) is not None:
         _refused(f"teacher has the unknown field {unknown!r} (its fields are {_FIELDS_SAID})")
     try:
         return Teacher(**obj)
@@ -288,8 +288,7 @@ def write_jsonl(records: Iterable[KDRecord], path: str | os.PathLike[str], /) ->
 
 
 def _checked_json(record: KDRecord) -> dict[str, Any]:
-    check_record(record, where="write_jsonl")
-    check_values(record, where="write_jsonl", fix=WRITE_FIX)
+    check_writable(record, writer="write_jsonl")
     return to_json(record)
 
 

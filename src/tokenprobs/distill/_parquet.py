@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,13 +20,13 @@ from tokenprobs._optional import require
 from tokenprobs._said import a_type, a_value
 from tokenprobs.distill._record import (
     SCHEMA,
+    TEACHER_FIELDS,
     DistillError,
     KDRecord,
     Teacher,
-    check_record,
     check_records,
 )
-from tokenprobs.distill._values import WRITE_FIX, check_values
+from tokenprobs.distill._values import check_values, check_writable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -35,7 +35,6 @@ __all__ = ["check_rows_per_shard", "read_parquet", "write_parquet"]
 
 _FEATURE = "tokenprobs.distill Parquet shards"
 _W = "write_parquet"
-_TEACHER_FIELDS = frozenset(f.name for f in fields(Teacher))
 _READ_FIX = "the shard was not written by write_parquet from collect's records; write it again"
 _LISTS = {  # column: (record attribute, arrow value type name, numpy dtype)
     "offsets": ("offsets", "int32", np.int64),
@@ -208,8 +207,7 @@ def write_parquet(
             shard.clear()
 
         for record in records:
-            check_record(record, where="write_parquet")
-            check_values(record, where="write_parquet", fix=WRITE_FIX)
+            check_writable(record, writer="write_parquet")
             shard.append(record)
             if len(shard) >= rows_per_shard:
                 flush()
@@ -330,7 +328,7 @@ def _record(
     teacher = columns["teacher"][i].as_py()
     raw_input, raw_extra = columns["input"][i].as_py(), columns["extra"][i].as_py()
     try:
-        who = Teacher(**{k: v for k, v in (teacher or {}).items() if k in _TEACHER_FIELDS})
+        who = Teacher(**{k: v for k, v in (teacher or {}).items() if k in TEACHER_FIELDS})
         given = None if raw_input is None else json.loads(raw_input)
         extra = json.loads(raw_extra)
     except (TypeError, ValueError) as exc:  # Teacher's messages name the field; JSON its place

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, ClassVar, Literal, get_args
 
 import numpy as np
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SCHEMA",
+    "TEACHER_FIELDS",
     "Candidate",
     "DistillError",
     "KDRecord",
@@ -155,6 +156,10 @@ class Teacher:
         return (
             self.temperature == 1.0 and self.top_p in {None, 1.0} and not self.sampling_adjustments
         )
+
+
+TEACHER_FIELDS = tuple(f.name for f in fields(Teacher))
+"""`Teacher`'s field names, in order: what a record's `teacher` object may hold."""
 
 
 def integer(value: object, name: str, what: str, /) -> int:

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokenprobs.adapters._plausible import SLACK
-from tokenprobs.distill._record import DistillError
+from tokenprobs.distill._record import DistillError, check_record
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from tokenprobs.distill._record import KDRecord
 
-__all__ = ["WRITE_FIX", "check_values"]
+__all__ = ["WRITE_FIX", "check_values", "check_writable"]
 
 WRITE_FIX = (
     "a record built by hand, or of a server whose logprobs are no probabilities (tp.parse "
@@ -108,3 +108,14 @@ def check_values(record: KDRecord, /, *, where: str, fix: str) -> None:
     if why is not None:
         msg = f"{where}: record {record.id!r} is not a teacher's top-k ({why}): {fix}"
         raise DistillError(msg)
+
+
+def check_writable(record: KDRecord, /, *, writer: str) -> None:
+    """Raise unless `record` is a `KDRecord` whose values a writer may write (`check_values`).
+
+    Raises:
+        TypeError: `record` is not a `KDRecord`.
+        DistillError: Its values are no teacher's top-k, said with `WRITE_FIX`.
+    """
+    check_record(record, where=writer)
+    check_values(record, where=writer, fix=WRITE_FIX)
