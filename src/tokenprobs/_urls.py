@@ -155,23 +155,47 @@ _E = TypeVar("_E", bound=BaseException)
 
 
 def scrub(exc: _E, secrets: Collection[str]) -> _E:
-    """`exc`, its message, notes and text attributes with each of `secrets` replaced by `***`.
+    """`exc`, its message, notes and attributes with each of `secrets` replaced by `***`.
 
     For tokenprobs' own errors, whose messages quote a server's (a gateway may echo the key it
-    was sent); changed in place, so raising it again keeps its traceback.
+    was sent); changed in place, so raising it again keeps its traceback. The strings inside an
+    attribute's JSON-like value (`APIResponseError.body`: dicts, lists, tuples) are masked too,
+    in a copy; the server's object itself is left as it was.
     """
     if not secrets:
         return exc
-    exc.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in exc.args)
+    exc.args = tuple(_masked(a, secrets) for a in exc.args)
     for name, value in vars(exc).items():
-        if isinstance(value, str):
-            setattr(exc, name, redact(value, secrets))
+        if isinstance(value, str | dict | list | tuple):
+            setattr(exc, name, _masked(value, secrets))
     notes = getattr(exc, "__notes__", None)
     if isinstance(notes, list):
         notes[:] = [redact(n, secrets) if isinstance(n, str) else n for n in notes]
     return exc
 
 
+def _masked(value: object, secrets: Collection[str], depth: int = 0) -> object:
+    """`value` with `secrets` masked in each string it holds: strings, and JSON's containers.
+
+    Dicts (their keys too), lists and tuples are copied; a body nested deeper than `_DEEPEST`
+    levels is masked whole rather than walked.
+    """
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if not isinstance(value, dict | list | tuple):
+        return value
+    if depth >= _DEEPEST:
+        return _MASK
+    if isinstance(value, dict):
+        return {
+            _masked(k, secrets, depth + 1): _masked(v, secrets, depth + 1) for k, v in value.items()
+        }
+    items = [_masked(v, secrets, depth + 1) for v in value]
+    return items if isinstance(value, list) else tuple(items)
+
+
+_DEEPEST = 64
+"""How deep `_masked` walks a body (JSON error bodies are two or three levels)."""
 _SECRET_NAMES = ("key", "token", "secret", "sig", "password", "auth", "credential")
 """A query parameter whose name holds one of these is a credential (`api-key`, `access_token`)."""
 _MASK = "***"

@@ -62,6 +62,8 @@ def produced(monkeypatch, caplog, api, make_client, capsys):
         ),
         (500, {"error": {"message": "boom"}}),
         (200, {"error": {"message": "oops", "type": "server_error"}}),
+        # a gateway that echoes the key it was sent, in the message and elsewhere in the body
+        (200, {"error": {"message": f"bad key {KEY}", "param": KEY, "details": [{KEY: KEY}]}}),
     ]:
         route.respond(status, json=body)
         with no_sleep(), pytest.raises(Exception) as info:  # noqa: PT011 - any error, scanned below
