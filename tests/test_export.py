@@ -49,8 +49,8 @@ def test_wide_has_one_row_per_position(apiref):
     assert len(df) == len(apiref)
     assert df.index.name == "position"
     assert list(df.columns) == [
-        "token", "text", "char_start", "char_end", "prob", "logprob", "entropy", "margin",
-        "tail_mass", "sampled_in_top", "top_tokens", "top_logprobs",
+        "token", "bytes", "text", "char_start", "char_end", "prob", "logprob", "entropy",
+        "margin", "tail_mass", "sampled_in_top", "top_tokens", "top_bytes", "top_logprobs",
     ]  # fmt: skip
     assert "".join(df["text"]) == apiref.text
     np.testing.assert_array_equal(df["prob"], apiref.probs)
@@ -75,7 +75,9 @@ def test_long_has_one_row_per_alternative(apiref):
     """The long table has a row per (position, alternative), the sampled one marked."""
     df = apiref.to_pandas(long=True)
     assert len(df) == sum(len(t) for t in apiref.top_tokens)
-    assert list(df.columns) == ["position", "rank", "token", "logprob", "prob", "sampled"]
+    assert list(df.columns) == [
+        "position", "rank", "token", "bytes", "logprob", "prob", "sampled",
+    ]  # fmt: skip
     first = df[df["position"] == 0]
     assert list(first["token"]) == ["Hello", "Hi"]
     assert list(first["rank"]) == [0, 1]
@@ -150,7 +152,7 @@ def test_long_has_a_token_id_column_when_ids_are_known(with_ids):
     """Each alternative's row carries its id, in the rank order of the ids array."""
     df = with_ids.to_pandas(long=True)
     assert list(df.columns) == [
-        "position", "rank", "token", "token_id", "logprob", "prob", "sampled",
+        "position", "rank", "token", "token_id", "bytes", "logprob", "prob", "sampled",
     ]  # fmt: skip
     assert str(df["token_id"].dtype) == "Int64"
     rows = df[df["position"] == 1]
@@ -233,3 +235,22 @@ def test_export_is_an_attribute_after_import_tokenprobs():
         check=True,
     )
     assert run.stdout.split() == ["tokenprobs.export", "False"]
+
+
+@pytest.mark.extras
+def test_a_raw_byte_and_its_escaped_text_differ_in_the_bytes_columns():
+    """The byte 0xF0 sent as bytes and the four characters of its escape: one token string."""
+    d = tp.TokenDistribution.from_columns(
+        source="chat",
+        tokens=["\\xf0", "\\xf0"],
+        token_bytes=[[0xF0], list(b"\\xf0")],
+        logprobs=[-0.5, -0.25],
+        top_tokens=[["\\xf0", "a"], ["\\xf0"]],
+        top_bytes=[[[0xF0], None], [list(b"\\xf0")]],
+        top_logprobs_flat=[-0.5, -1.5, -0.25],
+    )
+    wide, long = d.to_pandas(), d.to_pandas(long=True)
+    assert wide["token"].tolist() == ["\\xf0", "\\xf0"]
+    assert wide["bytes"].tolist() == [b"\xf0", b"\\xf0"]
+    assert wide["top_bytes"].tolist() == [[b"\xf0", b"a"], [b"\\xf0"]]
+    assert long["bytes"].tolist() == [b"\xf0", b"a", b"\\xf0"]

@@ -12,6 +12,7 @@ import numpy as np
 from tokenprobs._optional import require
 from tokenprobs._said import check_flag
 from tokenprobs.models._expect import expect_distribution
+from tokenprobs.models._identity import token_key
 
 if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
@@ -26,14 +27,16 @@ def _pandas() -> Any:  # noqa: ANN401 - pandas is optional
 def to_pandas(d: TokenDistribution, *, long: bool = False) -> Any:  # noqa: ANN401 - pandas is optional
     """One row per position, or with `long=True` one row per (position, alternative).
 
-    The wide table, indexed by `position`, has the columns `token`, `text` (the characters the
-    token covers in `d.text`; a character split over tokens belongs to each), `char_start`,
-    `char_end`, `prob`, `logprob`, `entropy`, `margin`, `tail_mass`, `sampled_in_top`,
-    `top_tokens` and `top_logprobs` (lists, as returned). `-inf` stands for the API's `-9999.0`
-    sentinel and NaN for a `null` logprob, as in the arrays.
+    The wide table, indexed by `position`, has the columns `token`, `bytes` (the token's bytes:
+    as the API gave them, or derived from the token: a raw byte 0xF0 and the four characters of
+    its escape differ here), `text` (the characters the token covers in `d.text`; a character
+    split over tokens belongs to each), `char_start`, `char_end`, `prob`, `logprob`, `entropy`,
+    `margin`, `tail_mass`, `sampled_in_top`, `top_tokens`, `top_bytes` and `top_logprobs`
+    (lists, as returned). `-inf` stands for the API's `-9999.0` sentinel and NaN for a `null`
+    logprob, as in the arrays.
 
-    The long table has the columns `position`, `rank` (0 = first returned), `token`, `logprob`,
-    `prob` and `sampled` (this alternative is the sampled token); positions without
+    The long table has the columns `position`, `rank` (0 = first returned), `token`, `bytes`,
+    `logprob`, `prob` and `sampled` (this alternative is the sampled token); positions without
     alternatives have no rows.
 
     When the distribution knows token ids (any of `d.token_ids` or `d.top_token_ids`: vLLM,
@@ -84,6 +87,7 @@ def to_pandas(d: TokenDistribution, *, long: bool = False) -> Any:  # noqa: ANN4
     top = d.top_logprobs
     columns = {
         "token": _strings(pd, d.tokens),
+        "bytes": _lists(pd, list(map(token_key, d.tokens, d.token_bytes))),
         "text": _strings(pd, [text[s:e] for s, e in spans.tolist()]),
         "char_start": spans[:, 0],
         "char_end": spans[:, 1],
@@ -94,6 +98,7 @@ def to_pandas(d: TokenDistribution, *, long: bool = False) -> Any:  # noqa: ANN4
         "tail_mass": d.tail_mass,
         "sampled_in_top": d.sampled_in_top,
         "top_tokens": _lists(pd, d.top_tokens),
+        "top_bytes": _lists(pd, list(map(_keys, d.top_tokens, d.top_bytes))),
         "top_logprobs": _lists(pd, [top[i, :c].tolist() for i, c in enumerate(counts)]),
     }
     if _knows_ids(d):
@@ -111,6 +116,11 @@ def _strings(pd: Any, values: list[str]) -> Any:  # noqa: ANN401 - pandas is opt
 def _lists(pd: Any, values: list[Any]) -> Any:  # noqa: ANN401 - pandas is optional
     """A column of lists, an `object` column even when it is empty (not float64)."""
     return pd.Series(values, dtype=object)
+
+
+def _keys(tokens: list[str], raw: list[list[int] | None]) -> list[bytes]:
+    """One position's alternatives' bytes, given or derived (`token_key`)."""
+    return list(map(token_key, tokens, raw))
 
 
 def _knows_ids(d: TokenDistribution) -> bool:
@@ -150,6 +160,7 @@ def _long(pd: Any, d: TokenDistribution) -> Any:  # noqa: ANN401 - pandas is opt
         "position": position,
         "rank": rank,
         "token": _strings(pd, [t for alts in d.top_tokens for t in alts]),
+        "bytes": _lists(pd, [b for keys in map(_keys, d.top_tokens, d.top_bytes) for b in keys]),
         "logprob": logprobs,
         "prob": np.exp(np.minimum(logprobs, 0.0)),
         "sampled": sampled,
