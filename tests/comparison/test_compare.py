@@ -218,3 +218,60 @@ def test_an_alternative_of_probability_zero_caps_nothing(low):
     whole = tp.parse(chat_completion([("a", 0.0, [("a", 0.0), ("x", low)])]))
     kl = tp.compare(p, whole, floor=-30.0).kl
     assert kl[0, 0] <= kl[0, 1]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "says"),
+    [
+        pytest.param(
+            [("Hel", -0.2, []), ("lo", -0.1, [])],
+            [("He", -0.2, []), ("llo", -0.1, [])],
+            r"spell the same text in different tokens from position 0 \(b'Hel' against b'He'",
+            id="same-length",
+        ),
+        pytest.param(
+            [("Hel", -0.2, []), ("lo", -0.1, [])],
+            [("Hello", -0.2, [])],
+            r"same text in different tokens from position 0 .*2 and 1 positions",
+            id="other-length",
+        ),
+    ],
+)
+def test_one_text_in_two_tokenisations_is_named_as_such(first, second, says):
+    """Two tokenizers spell one text: was "differ at position 0 ... slice both to (d[:0])".
+
+    The texts are the same, so "outputs of the same text" and slicing to nothing misled.
+    """
+    with pytest.raises(ComparisonError, match=says) as info:
+        tp.compare(tp.parse(chat_completion(first)), tp.parse(chat_completion(second)))
+    said = str(info.value)
+    assert "d[:0]" not in said
+    assert "d1[:0]" not in said
+    assert "tokenizer" in said
+    assert "tp.score" in said
+
+
+def test_outputs_that_part_after_a_shared_prefix_are_sliced_to_it():
+    """Different lengths that differ early: was "got 3 and 2 positions ... (d[:n])", no n."""
+    a = tp.parse(chat_completion([("Hi", -0.1, []), (" there", -0.2, []), ("!", -0.1, [])]))
+    b = tp.parse(chat_completion([("Hi", -0.1, []), (" you", -0.3, [])]))
+    with pytest.raises(ComparisonError, match=r"differ at position 1 \(b' there' against b' you'"):
+        tp.compare(a, b)
+    with pytest.raises(ComparisonError, match=r"d1\[:1\], d2\[:1\]"):
+        tp.compare(a, b)
+    prefix = tp.parse(chat_completion([("Hi", -0.1, []), (" there", -0.2, [])]))
+    with pytest.raises(ComparisonError, match=r"got 3 and 2 positions.*d1\[:2\], d2\[:2\]"):
+        tp.compare(a, prefix)
+    c = tp.compare(a[:1], b[:1])
+    assert len(c) == 1
+    ended = tp.parse(chat_completion([("Hi", -0.1, []), ("", -0.1, [])]))  # an empty last token
+    with pytest.raises(ComparisonError, match=r"got 1 and 2 positions.*d1\[:1\], d2\[:1\]"):
+        tp.compare(a[:1], ended)
+
+
+def test_a_text_differing_from_its_first_token_suggests_no_empty_slice():
+    """Was "slice both to the common prefix (d[:0])": a comparison of nothing."""
+    a = tp.parse(chat_completion([("Yes", -0.1, [])]))
+    with pytest.raises(ComparisonError, match="differ at position 0") as info:
+        tp.compare(a, tp.parse(chat_completion([("No", -0.1, [])])))
+    assert "[:0]" not in str(info.value)

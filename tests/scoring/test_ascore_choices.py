@@ -5,18 +5,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from typing import TYPE_CHECKING
 
+import httpx
 import numpy as np
 import openai
 import pytest
 from tests._client_helpers import client_for
-from tests.scoring.test_score import LOCAL, answer, fake_logprob, words
+from tests.scoring.test_score import LOCAL, answer, echo_body, fake_logprob, words
 
 import tokenprobs as tp
-
-if TYPE_CHECKING:
-    import httpx
 
 CONTEXT = "The cat sat on the"
 CHOICES = [" mat", " sofa", " windowsill", " a rug"]
@@ -98,3 +95,16 @@ def test_score_choices_and_ascore_choices_share_a_signature():
     assert list(a.parameters) == list(b.parameters)
     assert [p.default for p in a.parameters.values()] == [p.default for p in b.parameters.values()]
     assert inspect.iscoroutinefunction(tp.ascore_choices)
+
+
+async def test_with_no_alternatives_asked_for_no_choice_is_greedy(local, async_client):
+    """The async twin reads `top_logprobs=0` as `score_choices` does: nothing shows the best."""
+
+    def bare(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=echo_body(json.loads(request.content)["prompt"], k=1))
+
+    local.post("/completions").mock(side_effect=bare)
+    got = await tp.ascore_choices(
+        CONTEXT, CHOICES, model="tiny", client=async_client, top_logprobs=0
+    )
+    assert got.greedy.tolist() == [False] * len(CHOICES)

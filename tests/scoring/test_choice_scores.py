@@ -125,6 +125,31 @@ def test_greedy_needs_a_logprob_and_alternatives_at_every_position(d, want):
     assert tp.scoring.greedy(d) is want
 
 
+@pytest.mark.parametrize(
+    "positions",
+    [
+        pytest.param([("A", -9999.0, [("A", -9999.0), ("B", -9999.0)])], id="all-sentinel"),
+        pytest.param([("A", -9999.0, [("A", -9999.0)])], id="itself-at-the-sentinel"),
+        pytest.param(
+            [("A", -0.1, [("A", -0.1)]), ("B", -9999.0, [("B", -9999.0)])], id="one-position"
+        ),
+    ],
+)
+def test_a_token_of_probability_zero_is_never_greedy(positions):
+    """A sampled token at the -9999 sentinel (-inf) among sentinel alternatives: not greedy.
+
+    Was True: `-inf >= -inf - 1e-6` held, so a choice of probability 0 read as what greedy
+    decoding writes (`ChoiceScores.greedy`, `loglikelihood`'s `is_greedy`).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # parse warns of the placeholder values
+        d = dist(*positions)
+    assert np.isneginf(d.logprobs).any()
+    assert tp.scoring.greedy(d) is False
+    s = tp.scoring.ChoiceScores.of(["AB", "C"], [d, dist(("C", -1.0, [("C", -1.0)]))])
+    assert s.greedy.tolist() == [False, True]
+
+
 def test_choice_scores_compare_by_identity_not_by_their_arrays():
     """`==` between two results is identity (no numpy 'truth value' error), and they hash."""
     s = tp.scoring.ChoiceScores.of(["A", "B"], [A, B])
@@ -148,3 +173,23 @@ def test_choices_and_distributions_are_tuples():
     )
     assert isinstance(direct.choices, tuple)
     assert isinstance(direct.distributions, tuple)
+
+
+def test_a_positive_logprob_counts_as_zero_as_the_perplexity_reads_it():
+    """A server's rounding gave a near-certain token logprob 3e-7 (below parse's warning).
+
+    Was: the choice's log-likelihood was `3e-7 - 0.5`, not the `-0.5` that `d.perplexity` and
+    `tp.metrics.sequence_logprob` read, and a lone such token scored above 0 (probability > 1),
+    beating a choice of exactly probability 1 on rounding noise.
+    """
+    rounded = dist(("A", 3e-7, [("A", 3e-7)]), (" b", -0.5, [(" b", -0.5)]))
+    alone = dist(("C", 3e-7, [("C", 3e-7)]))
+    assert rounded.logprobs[0] == alone.logprobs[0] == 3e-7  # kept as returned
+    certain = dist(("D", 0.0, [("D", 0.0)]))
+    s = tp.scoring.ChoiceScores.of(["A b", "C", "D"], [rounded, alone, certain])
+    assert s.logprobs.tolist() == [-0.5, 0.0, 0.0]
+    assert s.logprobs[0] == float(tp.metrics.sequence_logprob(rounded.logprobs))
+    assert math.exp(-s.logprobs[0] / len(rounded)) == pytest.approx(rounded.perplexity, rel=1e-15)
+    assert (s.logprobs <= 0).all()
+    first = dist(("A", None, []), (" b", 3e-7, [(" b", 3e-7)]))
+    assert math.isnan(tp.scoring.ChoiceScores.of(["A b"], [first]).logprobs[0])  # NaN stays

@@ -263,6 +263,55 @@ def test_greedy_is_false_where_a_better_alternative_exists(local, client):
     assert is_greedy is False
 
 
+def test_with_no_alternatives_asked_for_nothing_is_greedy(local, client):
+    """`top_logprobs=0`: vLLM and llama-cpp-python send the scored token alone as its own top.
+
+    Was: every position's one alternative was the token itself, so `greedy` held everywhere
+    and `is_greedy` and `ChoiceScores.greedy` said True for any continuation, shown or not.
+    """
+
+    def bare(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=echo_body(json.loads(request.content)["prompt"], k=1))
+
+    route = local.post("/completions").mock(side_effect=bare)
+    ll, is_greedy = tp.scoring.loglikelihood(
+        "The cat", " sat", model="tiny", client=client, top_logprobs=0
+    )
+    assert json.loads(route.calls.last.request.content)["logprobs"] == 0
+    assert ll == pytest.approx(fake_logprob(" sat"))
+    assert is_greedy is False
+    s = tp.score_choices(
+        "The cat", [" sat", " ran"], model="tiny", client=client, top_logprobs=np.int64(0)
+    )
+    assert s.greedy.tolist() == [False, False]
+    np.testing.assert_allclose(s.logprobs, [fake_logprob(" sat"), fake_logprob(" ran")])
+    # with an alternative asked for, the same answers show the token is the best one
+    assert tp.scoring.loglikelihood("The cat", " sat", model="tiny", client=client)[1] is True
+    assert tp.score_choices("The cat", [" sat"], model="tiny", client=client).greedy.all()
+
+
+def test_loglikelihood_reads_a_rounded_positive_logprob_as_zero(local, client):
+    """A float32 server rounds a certain token's logprob to 1.2e-7: the sum reads it as 0.
+
+    Was `-0.35 + 1.2e-7`, where `d.perplexity` (and `exp(-sum / n)` of `tp.metrics`) read 0.
+    """
+
+    def rounded(request: httpx.Request) -> httpx.Response:
+        body = echo_body(json.loads(request.content)["prompt"])
+        logprobs = body["choices"][0]["logprobs"]
+        logprobs["token_logprobs"][2] = 1.2e-7  # " sat", the first scored token
+        logprobs["top_logprobs"][2] = {" sat": 1.2e-7, " zz": -9.0}
+        return httpx.Response(200, json=body)
+
+    local.post("/completions").mock(side_effect=rounded)
+    ll, is_greedy = tp.scoring.loglikelihood("The cat", " sat on", model="tiny", client=client)
+    assert ll == fake_logprob(" on")
+    d = tp.score(" sat on", context="The cat", model="tiny", client=client)
+    assert d.logprobs[0] == 1.2e-7  # kept as returned
+    assert math.exp(-ll / len(d)) == pytest.approx(d.perplexity, rel=1e-15)
+    assert is_greedy is True
+
+
 def test_score_choices_raises_the_first_failure(local, client):
     """A failed request is raised (after the run), not turned into a missing choice."""
 

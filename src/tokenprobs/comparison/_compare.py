@@ -11,6 +11,7 @@ from tokenprobs import metrics
 from tokenprobs.exceptions import TokenprobsError
 from tokenprobs.models import align
 from tokenprobs.models._expect import expect_distribution
+from tokenprobs.models._identity import token_key
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -102,24 +103,9 @@ def compare(
         ([[0.212, 0.393]], [1])
     """
     d1, d2 = expect_distribution(d1, "compare(d1, d2)"), expect_distribution(d2, "compare(d1, d2)")
-    if len(d1) != len(d2):
-        msg = (
-            f"compare() needs two outputs of the same text, got {len(d1)} and {len(d2)} "
-            "positions; score one text with both models (tp.score), or slice both to a common "
-            "prefix (d[:n])"
-        )
-        raise ComparisonError(msg)
+    _check_one_text(d1, d2)
     c1, c2 = d1.candidates, d2.candidates
     rows = align(c1, c2)
-    for i, row in enumerate(rows):
-        if row.sampled[0] != row.sampled[1]:
-            first, second = row.keys[row.sampled[0]], row.keys[row.sampled[1]]
-            msg = (
-                f"compare() needs two outputs of the same text; they differ at position {i} "
-                f"({first!r} against {second!r}): slice both to the common prefix (d[:{i}]) or "
-                "score one text with both models (tp.score)"
-            )
-            raise ComparisonError(msg)
     width = max((len(r.keys) for r in rows), default=0)
     table = np.full((2, len(rows), width), np.nan)
     for i, row in enumerate(rows):
@@ -139,6 +125,55 @@ def compare(
         tail=np.stack([c1.tail, c2.tail], axis=-1),
         positions=rows,
     )
+
+
+def _check_one_text(d1: TokenDistribution, d2: TokenDistribution) -> None:
+    """Refuse two outputs whose positions do not correspond, naming the first that differs.
+
+    Positions correspond when the sampled tokens' bytes agree at every one. Two outputs that
+    spell one text in different tokens (two tokenizers, or a generated output against a scored
+    one, which a model may tokenise another way) have no corresponding positions past the
+    first split: the message says so, rather than call them different texts.
+
+    Raises:
+        ComparisonError: The sampled tokens differ at a position, or one output is longer.
+    """
+    keys1 = list(map(token_key, d1.tokens, d1.token_bytes))
+    keys2 = list(map(token_key, d2.tokens, d2.token_bytes))
+    n = min(len(keys1), len(keys2))
+    at = next((i for i in range(n) if keys1[i] != keys2[i]), None)
+    if at is None and len(keys1) == len(keys2):
+        return
+    shared = (
+        f"slice both to the positions they share (d1[:{at}], d2[:{at}]) to compare those"
+        if at
+        else ""
+    )
+    if at is None:  # the shorter is a prefix of the longer
+        msg = (
+            f"compare() needs two outputs of the same text, got {len(keys1)} and {len(keys2)} "
+            f"positions, the shorter a prefix of the longer: slice both to it (d1[:{n}], "
+            f"d2[:{n}]), or score one text with both models (tp.score)"
+        )
+        raise ComparisonError(msg)
+    if b"".join(keys1) == b"".join(keys2):
+        msg = (
+            f"compare() needs the two outputs' positions to correspond, but they spell the same "
+            f"text in different tokens from position {at} ({keys1[at]!r} against "
+            f"{keys2[at]!r}; {len(keys1)} and {len(keys2)} positions): "
+            + (f"{shared}, or " if shared else "")
+            + "score the text with both models (tp.score), which tokenises it one way for models "
+            "that share a tokenizer; outputs of two tokenizers have no positions in common"
+        )
+        raise ComparisonError(msg)
+    lengths = "" if len(keys1) == len(keys2) else f", of {len(keys1)} and {len(keys2)} positions"
+    msg = (
+        f"compare() needs two outputs of the same text; they differ at position {at} "
+        f"({keys1[at]!r} against {keys2[at]!r}){lengths}: "
+        + (f"{shared}, or " if shared else "")
+        + "score one text with both models (tp.score)"
+    )
+    raise ComparisonError(msg)
 
 
 def _usable(cap: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,7 +33,9 @@ def greedy(d: TokenDistribution) -> bool:
     """Whether every position's token is the most likely there (greedy decoding writes it).
 
     Within 1e-6 of the best returned alternative (ties count); False where a position has no
-    logprob or no alternatives to compare with, and for a distribution with no positions.
+    logprob, probability 0 (`-inf`, the `-9999` sentinel: greedy decoding writes no token of
+    probability 0, even where every alternative is at the sentinel too) or no alternatives to
+    compare with, and for a distribution with no positions.
 
     Raises:
         TypeError: `d` is not a `TokenDistribution`.
@@ -47,7 +49,7 @@ def greedy(d: TokenDistribution) -> bool:
     has_alternatives = np.fromiter(map(len, d.top_tokens), dtype=np.intp, count=len(d)) > 0
     best = d.top_logprobs.max(axis=1, initial=-np.inf)
     with np.errstate(invalid="ignore"):
-        ok = d.logprobs >= best - _TIE
+        ok = (d.logprobs >= best - _TIE) & (d.logprobs > -np.inf)  # NaN compares False
     return bool((ok & has_alternatives).all())
 
 
@@ -86,7 +88,9 @@ class ChoiceScores:
 
         A choice's logprob is the sum over all its positions: NaN when one has no logprob (the
         first token of a text scored with `context=""`), `-inf` when one is below the returned
-        alternatives (the `-9999` sentinel).
+        alternatives (the `-9999` sentinel). A positive logprob (a server's rounding, which
+        `tp.parse` warns of) counts as 0, as `d.perplexity` and `tp.metrics` read it: no choice
+        has a log-likelihood above 0.
 
         Raises:
             TypeError: A choice is not a `str`, or a distribution not a `TokenDistribution`.
@@ -130,7 +134,7 @@ class ChoiceScores:
         return cls(
             choices=texts,
             distributions=scored,
-            logprobs=readonly(np.array([float(np.sum(d.logprobs)) for d in scored])),
+            logprobs=readonly(np.array([_summed(d) for d in scored])),
             token_counts=readonly(np.array([len(d) for d in scored], dtype=np.int64)),
             byte_counts=readonly(np.array([len(c.encode("utf-8")) for c in texts], dtype=np.int64)),
             greedy=readonly(np.array([greedy(d) for d in scored], dtype=bool)),
@@ -199,6 +203,16 @@ class ChoiceScores:
         return self.choices[self.best_index]
 
 
+def _summed(d: TokenDistribution) -> float:
+    """A scored text's log-likelihood: the sum of its logprobs, each at most 0, NaN kept.
+
+    A logprob above 0 is a server's rounding of a near-certain token (float32 on llama.cpp and
+    vLLM): read as 0, as `d.probs`, `d.perplexity` and the metrics read it, so the sum is never
+    a probability above 1 and `exp(-sum / n)` is `d.perplexity`.
+    """
+    return float(np.sum(np.minimum(d.logprobs, 0.0)))  # NaN stays NaN
+
+
 def loglikelihood(
     context: str,
     continuation: str,
@@ -213,8 +227,12 @@ def loglikelihood(
 ) -> tuple[float, bool]:
     """lm-eval-harness's `loglikelihood`: `(sum of the continuation's logprobs, is_greedy)`.
 
+    The sum reads a positive logprob (a server's rounding) as 0, as `ChoiceScores.logprobs` does.
+
     The arguments are `tp.score`'s. `is_greedy` needs at least one alternative per position
-    (`top_logprobs >= 1`).
+    (`top_logprobs >= 1`): with `top_logprobs=0` it is False, as nothing shows the best token
+    (vLLM and llama-cpp-python then return the scored token alone as its own alternative,
+    which would make every continuation look greedy).
 
     Raises:
         ScoringError: The server cannot score (see `tp.score`).
@@ -230,7 +248,7 @@ def loglikelihood(
         profile=profile,
         **create_kwargs,
     )
-    return float(np.sum(d.logprobs)), greedy(d)
+    return _summed(d), _shows_best(top_logprobs) and greedy(d)
 
 
 def score_choices(
@@ -251,7 +269,8 @@ def score_choices(
 
     Each choice is one `tp.score` request (through the many-prompts machinery); the seam rule
     is `tp.score`'s, so start each choice with the space that separates it from the context
-    (`" Paris"`). `tp.ascore_choices` is the async twin.
+    (`" Paris"`). `tp.ascore_choices` is the async twin. `.greedy` needs `top_logprobs >= 1`:
+    with 0 it is False for every choice (see `loglikelihood`).
 
     Raises:
         ScoringError: The server cannot score (see `tp.score`).
@@ -270,7 +289,7 @@ def score_choices(
     """
     many = _many(context, choices, model, client, create_kwargs)
     options = many.options(top_logprobs, concurrency, progress, retry, guards, profile)
-    return _scores(many, get_token_distributions(many.prompts, **options))
+    return _scores(many, get_token_distributions(many.prompts, **options), top_logprobs)
 
 
 async def ascore_choices(
@@ -294,7 +313,7 @@ async def ascore_choices(
     """
     many = _many(context, choices, model, client, create_kwargs)
     options = many.options(top_logprobs, concurrency, progress, retry, guards, profile)
-    return _scores(many, await aget_token_distributions(many.prompts, **options))
+    return _scores(many, await aget_token_distributions(many.prompts, **options), top_logprobs)
 
 
 def _many(
@@ -334,14 +353,29 @@ def _once(choices: Sequence[str]) -> None:
         seen[choice] = i
 
 
-def _scores(many: Texts, results: list[TokenDistribution | Exception]) -> ChoiceScores:
+def _shows_best(top_logprobs: int) -> bool:
+    """Whether a score asked for `top_logprobs` alternatives shows each position's best token.
+
+    With 0 it does not: vLLM and llama-cpp-python return the scored token alone as the one
+    alternative (they always add it), so every token would look like the best one. The count
+    was checked (an integer of at least 0) before the request was sent.
+    """
+    return int(top_logprobs) > 0
+
+
+def _scores(
+    many: Texts, results: list[TokenDistribution | Exception], top_logprobs: int
+) -> ChoiceScores:
     """The scores of every choice, or the first failure raised (the twins' shared end)."""
     out = []
     for result in many.finish(results):
         if isinstance(result, Exception):
             raise result
         out.append(result)
-    return ChoiceScores.of(many.texts, out)
+    scores = ChoiceScores.of(many.texts, out)
+    if _shows_best(top_logprobs):
+        return scores
+    return replace(scores, greedy=readonly(np.zeros(len(out), dtype=bool)))
 
 
 def _check_lists(choices: object, distributions: object) -> None:
