@@ -515,6 +515,7 @@ def test_long_and_invisible_tokens_stay_readable_and_inside(stub_playground, pag
     assert "␣" * 400 in panel["text"]  # the panel shows each alternative whole
     assert "\\u202eevil\\u202c" in panel["text"]
     assert "\u202e" not in panel["text"]
+    assert "tail (tokens not returned) " in panel["text"]  # what the top-k could not see
     page.click("#alternatives button.branch-here[data-position='1'][data-alternative='2']")
     _until(page, "document.querySelectorAll('article.branch[data-done=\"1\"]').length == 2")
     page.wait_for_selector("#compare:not([hidden]) #cmp-table tbody tr")

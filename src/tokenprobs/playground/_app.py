@@ -164,7 +164,7 @@ class _Handlers:
     async def run(self, request: HTTPRequest) -> Response:
         try:
             data = await _body(request)
-            req, mode = Request.from_page(data), _mode(data)
+            req, mode = Request.from_page(data, also=("mode",)), _mode(data)
         except SessionError as exc:
             return self.error(exc, 400)
         branch = self.session.add(req)

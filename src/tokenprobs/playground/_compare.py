@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from tokenprobs.models import TokenDistribution
-    from tokenprobs.playground._session import Branch, Session
+    from tokenprobs.playground._session import Branch, Request, Session
 
 __all__ = ["COMPARE_ROWS", "compare_answers"]
 
@@ -91,11 +91,7 @@ def _intervals(
     a: Branch, b: Branch, da: TokenDistribution, db: TokenDistribution, shared: int
 ) -> tuple[dict[str, NDArray[np.float64]] | None, str | None]:
     """`tp.compare` over the shared positions, or why there is none."""
-    if (a.request.endpoint, a.request.prompt, a.request.messages) != (
-        b.request.endpoint,
-        b.request.prompt,
-        b.request.messages,
-    ):
+    if _context(a.request) != _context(b.request):
         return None, (
             "the two answers continue different prompts: a position of one is not the same "
             "context as in the other, so no divergence is defined"
@@ -107,6 +103,17 @@ def _intervals(
     except ComparisonError as exc:
         return None, str(exc)
     return {"tv": c.tv, "js": c.js, "kl": c.kl}, None
+
+
+def _context(request: Request) -> tuple[object, ...]:
+    """What an answer continues: the prompt of a completion, the messages of a chat answer.
+
+    The other field is not sent (the page sends its prompt box with a chat run, too), so two
+    answers that differ in it alone continue the same context.
+    """
+    if request.endpoint == "completions":
+        return (request.endpoint, request.prompt)
+    return (request.endpoint, request.messages)
 
 
 def _origin(session: Session, branch: Branch, i: int) -> int:

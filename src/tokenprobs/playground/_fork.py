@@ -91,6 +91,9 @@ def fork(
     if d is None or parent.running:
         msg = f"branch {parent.id}'s answer has not finished arriving: branch when it has"
         raise ValueError(msg)
+    if not len(d):
+        msg = f"branch {parent.id}'s answer has no tokens: there is no position to branch at"
+        raise ValueError(msg)
     if not 0 <= position < len(d):
         msg = f"position {position} is not in the answer (0 to {len(d) - 1})"
         raise ValueError(msg)

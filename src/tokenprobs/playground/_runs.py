@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import warnings
 from typing import TYPE_CHECKING, Any, cast
@@ -54,14 +55,20 @@ def summary(d: TokenDistribution) -> dict[str, object]:
 
     A span's text is shown, not obeyed (`render.visible`, spaces kept): a bidi override in the
     answer would reverse the summary's line, a run of newlines stretch it.
+
+    The perplexity is a finite number, or None: `perplexity_infinite` says whether it is
+    infinite (JSON has no infinity), as one logprob of vLLM's `-9999.0` (its floor for a token
+    of probability 0) makes a short answer's, `exp(9999 / n)`; else it is undefined (no tokens).
     """
     spans = d.uncertain(threshold=UNCERTAIN_BELOW)
     text = d.text
     probs = d.probs
     ranked = sorted(spans, key=lambda s: float(np.min(probs[s.start : s.end])))[:5]
+    perplexity = d.perplexity if len(d) else math.nan
     return {
         "tokens": len(d),
-        "perplexity": None if not len(d) or np.isnan(d.perplexity) else float(d.perplexity),
+        "perplexity": float(perplexity) if math.isfinite(perplexity) else None,
+        "perplexity_infinite": math.isinf(perplexity),
         "finish_reason": d.finish_reason,
         "incomplete": d.incomplete,
         "uncertain": [

@@ -8,8 +8,10 @@ page sent, never the API key or the client.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Literal, TypeVar, cast
+
+from pydantic_core import PydanticSerializationError
 
 from tokenprobs.models import TokenDistribution
 from tokenprobs.playground._fields import (
@@ -62,16 +64,27 @@ class Request:
     seed: int | None = None
 
     @classmethod
-    def from_page(cls, data: Mapping[str, object]) -> Request:
+    def from_page(cls, data: Mapping[str, object], *, also: tuple[str, ...] = ()) -> Request:
         """Read the page's form, refusing what is malformed (the API's own limits are the guards').
 
         Integers are read as integers (a seed past 2**53 is sent as written), numbers as finite
-        floats, text as text UTF-8 can encode.
+        floats, text as text UTF-8 can encode. A field it does not know (`max_token`,
+        `logprobs`) is refused, not left out of the request unsaid; `also` names the other
+        fields the body may hold (a run's `mode`).
 
         Raises:
-            SessionError: A field is missing, has the wrong type, or is out of range (its
-                message starts with the field's name).
+            SessionError: A field is unknown, missing, has the wrong type, or is out of range
+                (its message starts with the field's name).
         """
+        known = [f.name for f in fields(cls)]
+        unknown = [name for name in data if name not in known and name not in also]
+        if unknown:
+            given = ", ".join(map(repr, unknown))
+            msg = (
+                f"{unknown[0]} is not a field of the request ({given} given): the fields are "
+                f"{', '.join([*known, *also])}"
+            )
+            raise SessionError(msg)
         endpoint = data.get("endpoint")
         if endpoint not in ("chat.completions", "completions"):  # a tuple: [] is not hashable
             msg = f"endpoint must be 'chat.completions' or 'completions', got {shown(endpoint)}"
@@ -214,13 +227,19 @@ class Session:
                     "position": b.position,
                     "forced": b.forced,
                     "request": request,
-                    "distribution": json.loads(b.distribution.model_dump_json()),
+                    "distribution": _dumped(b.distribution),
                 }
             )
             error = _saved_error(b)
             if error is not None:
                 out[-1]["error"] = error
-        return json.dumps({"format": FORMAT, "branches": out}, ensure_ascii=False, indent=1)
+        saved = {"format": FORMAT, "branches": out}
+        text = json.dumps(saved, ensure_ascii=False, indent=1)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a server's lone surrogate: as JSON's `\ud83d` (lossless)
+            return json.dumps(saved, indent=1)
+        return text
 
     @classmethod
     def loads(cls, text: str | bytes) -> Session:
@@ -301,14 +320,43 @@ def _branch(item: object, where: str) -> Branch:
     )
 
 
+def _dumped(d: TokenDistribution) -> dict[str, object]:
+    r"""`d` as `model_dump_json` writes it, as JSON data.
+
+    A token with a lone surrogate (a server that streamed half an emoji as `"\ud83d"`) is one
+    UTF-8, and so `model_dump_json`, cannot hold: that distribution is `model_dump(mode="json")`,
+    the same data, and the session is written with JSON's escapes.
+    """
+    try:
+        dumped: dict[str, object] = json.loads(d.model_dump_json())
+    except PydanticSerializationError:
+        return d.model_dump(mode="json")
+    return dumped
+
+
 def _distribution(raw: object, where: str) -> TokenDistribution:
-    """A saved answer, as `TokenDistribution.model_dump_json` wrote it."""
+    """A saved answer, as `TokenDistribution.model_dump_json` wrote it.
+
+    One holding a lone surrogate (see `_dumped`) is read by `model_validate`, the JSON parser
+    of `model_validate_json` refusing its escape.
+    """
     answer = _must_be(raw, dict, f"{where} must be an object (a TokenDistribution)")
     try:
-        return TokenDistribution.model_validate_json(json.dumps(answer))
+        if _utf8(answer):
+            return TokenDistribution.model_validate_json(json.dumps(answer))
+        return TokenDistribution.model_validate(answer)
     except (ValueError, RecursionError) as exc:
         msg = f"{where} is not a TokenDistribution as model_dump_json writes it: {exc}"
         raise SessionError(msg) from None
+
+
+def _utf8(data: object) -> bool:
+    """Whether UTF-8 can encode `data` as JSON (no lone surrogate in it)."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_forks(branches: Mapping[int, Branch]) -> None:

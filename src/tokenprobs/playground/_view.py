@@ -147,8 +147,13 @@ def _p(logprob: float) -> float | None:
 
 
 def position_panel(d: TokenDistribution, i: int) -> dict[str, object]:
-    """Position `i` for the page's alternatives panel (the page escapes it: textContent)."""
+    """Position `i` for the page's alternatives panel (the page escapes it: textContent).
+
+    `tail` is the mass the returned tokens leave (`d.tail_mass`: what the top-k could not
+    see, as the popup's `tail`), None where it is undefined.
+    """
     why = position_problem(d, i)
+    tail = float(d.tail_mass[i])
     sampled = int(d.candidates.sampled[i])
     alternatives = []
     for j, token in enumerate(d.top_tokens[i]):
@@ -167,6 +172,7 @@ def position_panel(d: TokenDistribution, i: int) -> dict[str, object]:
         "token": render.visible(d.tokens[i]),
         "p": _p(float(d.logprobs[i])),
         "in_top": bool(d.candidates.in_top[i]),
+        "tail": None if math.isnan(tail) else tail,
         "alternatives": alternatives,
         "why": why,  # why no alternative here can be forced (None: each says, `branch`)
     }

@@ -161,7 +161,8 @@ function applyFrame(col, ev) {
 function drawSummary(col, s) {
   col.sum.replaceChildren();
   const line = document.createElement("div");
-  const ppl = s.perplexity === null ? "n/a" : s.perplexity.toFixed(3);
+  // null: infinite (a logprob of -9999 in a short answer: JSON has no infinity), or undefined
+  const ppl = s.perplexity !== null ? s.perplexity.toFixed(3) : s.perplexity_infinite ? "∞" : "n/a";
   line.textContent = s.tokens + " tokens · perplexity " + ppl +
     (s.finish_reason ? " · finish " + s.finish_reason : "") + (s.incomplete ? " · incomplete" : "");
   col.sum.append(line);
@@ -350,6 +351,12 @@ async function openAlternatives(hit) {
     const h = document.createElement("div");
     h.textContent = "#" + pos.i + " sampled " + quoted(pos.token) + " p " + pct(pos.p) + (pos.in_top ? "" : " (not in top-k)");
     block.append(h);
+    // what the top-k could not see: the mass the returned tokens leave (the popup's "tail")
+    const tail = document.createElement("div");
+    tail.className = "tail muted";
+    tail.textContent = (pos.alternatives.length ? "" : "no alternatives returned · ") +
+      "tail (tokens not returned) " + pct(pos.tail);
+    block.append(tail);
     if (pos.why && !data.refusal && col.done) { // no branch button below: say why
       const why = document.createElement("div");
       why.className = "why muted";
