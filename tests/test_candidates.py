@@ -11,7 +11,7 @@ import tokenprobs as tp
 from tokenprobs.models import align
 from tokenprobs.models._identity import token_key
 from tokenprobs.render._cells import alternative_rows
-from tokenprobs.testing import chat_completion
+from tokenprobs.testing import chat_completion, completion
 
 REPLACEMENT = "\ufffd"
 
@@ -90,8 +90,16 @@ CASES = [
         -2.49,
     ),
     (
-        "the sampled token alone among the alternatives: the server's top 1 is the cap",
+        "the sampled token alone, and alone at every position: maybe a top 0 it was added to",
         lambda: one("a", -0.3, [("a", -0.3)]),
+        0,
+        True,
+        [b"a"],
+        math.nan,
+    ),
+    (
+        "the sampled token alone where another position shows a top-k: the server's top 1",
+        lambda: tp.parse(chat_completion([("a", -0.3, [("a", -0.3)]), ("c", -2.0, [("b", -0.2)])])),
         0,
         True,
         [b"a"],
@@ -122,6 +130,22 @@ CASES = [
     (
         "the -9999 sentinel is no candidate and sets no cap",
         lambda: one("x", -0.01, [("x", -0.01), ("y", -9999.0)]),
+        0,
+        True,
+        [b"x"],
+        -0.01,
+    ),
+    (
+        "an alternative below the sentinel is no candidate and sets no cap: the next one up does",
+        lambda: one("x", -0.01, [("x", -0.01), ("y", -5.0), ("z", -1e308)]),
+        0,
+        True,
+        [b"x", b"y"],
+        -5.0,
+    ),
+    (
+        "the sampled token the only alternative left once the sentinels go: it is the cap",
+        lambda: one("x", -0.01, [("x", -0.01), ("y", -10000.0), ("z", -9999.0)]),
         0,
         True,
         [b"x"],
@@ -296,3 +320,84 @@ def test_entropy_bounds_hold_for_a_sampled_token_appended_beyond_the_top_k():
         assert lower - eps <= truth <= upper + eps
     many = tp.labels.mean_token_entropy_bounds([d], vocab_size=49152)[0]
     assert many[0] - eps <= truth <= many[1] + eps
+
+
+@pytest.mark.parametrize(
+    "dropped",
+    [
+        pytest.param(-1e308, id="a huge negative"),
+        pytest.param(-10000.0, id="below the sentinel"),
+        pytest.param(-9999.0, id="the sentinel"),
+    ],
+)
+def test_cap_is_the_least_likely_alternative_align_keeps(dropped):
+    """The cap came from an alternative `align` drops (-1e308), while the candidates lacked it."""
+    d = one("a", -0.5, [("a", -0.5), ("b", -2.0), ("c", dropped)])
+    (p,) = align(d.candidates)
+    assert p.keys == (b"a", b"b")
+    assert p.cap.tolist() == [-2.0]  # the least likely of the kept, the sampled token aside
+    lower, upper = d.entropy_bounds(vocab_size=1000)[0]  # refused a cap of -1e308 as no mass
+    assert 0 < lower <= upper
+
+
+def test_align_derives_each_string_once(monkeypatch):
+    """Keys were worked out twice per alternative: 840,000 derivations for 10,000 x top-20."""
+    from tokenprobs.models import _identity  # noqa: PLC0415 - the function counted
+
+    positions = [
+        (f"w{i % 7}", -1.0, [(f"w{(i + j) % 7}", -1.0 - j) for j in range(5)]) for i in range(50)
+    ]
+    body = chat_completion(positions)
+    for entry in body["choices"][0]["logprobs"]["content"]:  # no bytes, as llama.cpp or TGI send
+        entry["bytes"] = None
+        for alt in entry["top_logprobs"]:
+            alt["bytes"] = None
+    a, b = tp.parse(body), tp.parse(body)
+    cs = a.candidates, b.candidates
+    calls = []
+    derive = _identity.derive_bytes
+    monkeypatch.setattr(_identity, "derive_bytes", lambda t: calls.append(t) or derive(t))
+    rows = align(*cs)
+    assert len(calls) <= 2 * 7  # once per distinct string and input (was 2 * 50 * 2 * 6)
+    for i, p in enumerate(rows):  # what align gives is what row and sampled_key say
+        for m, c in enumerate(cs):
+            given = {k: v for k, v in zip(p.keys, p.logprobs[m], strict=True) if not np.isnan(v)}
+            assert given == c.row(i)
+            assert list(given) == list(c.row(i))
+            assert p.keys[p.sampled[m]] == c.sampled_key(i)
+
+
+def test_align_matches_row_for_merged_spellings_and_unknowns():
+    """Merged spellings, the sentinel and a token one input lacks align as `row` reads them."""
+    d = one(
+        "\\xe2\\x80",
+        -1.0,
+        [("\\xe2\\x80", -1.0), ("bytes:\\xe2\\x80", -2.0), ("y", -9999.0), ("z", -1.5)],
+        sampled=[0xE2, 0x80],
+        alts=[[0xE2, 0x80], [0xE2, 0x80], None, None],
+    )
+    e = one("z", -0.3, [("z", -0.3)])
+    merged = np.logaddexp(-1.0, -2.0)
+    (p,), (q,) = align(d.candidates, e.candidates), align(e.candidates, d.candidates)
+    assert p.keys == (b"\xe2\x80", b"z")
+    np.testing.assert_array_equal(p.logprobs, [[merged, -1.5], [np.nan, -0.3]])
+    assert p.sampled.tolist() == [0, 1]
+    assert q.keys == (b"z", b"\xe2\x80")
+    np.testing.assert_array_equal(q.logprobs, [[-0.3, np.nan], [-1.5, merged]])
+    assert q.sampled.tolist() == [0, 1]
+
+
+def test_a_top_0_with_the_sampled_token_added_bounds_nothing():
+    """At `top_logprobs=0`, vLLM and llama-cpp-python list the sampled token alone everywhere.
+
+    That entry is no top 1: where it was sampled at p = 0.1 while another token held 0.8, a cap
+    of log 0.1 would claim no unseen token is above 0.1, and `compare` would exclude the truth
+    (two outputs of one distribution, TV 0, bounded in [0.7, 0.9]).
+    """
+    alone = tp.parse(completion([("a", math.log(0.1), [("a", math.log(0.1))])]))
+    full = tp.parse(
+        completion([("a", math.log(0.1), [("b", math.log(0.8)), ("a", math.log(0.1))])])
+    )
+    assert math.isnan(alone.candidates.cap[0])
+    tv = tp.compare(alone, full).tv[0]
+    assert tv[0] <= 0.0 <= tv[1]  # the truth (one distribution twice) is inside

@@ -183,6 +183,12 @@ def test_values_that_are_no_distribution_parse_with_a_warning(entries, match):
         pytest.param([("c", -2.0005, [("a", -0.7), ("b", -2.0)])], False, id="a-rounding-above"),
         pytest.param([("c", -1.0, [("a", -0.7), ("c", -1.0)])], False, id="among-them"),
         pytest.param([("c", -1.0, [("a", -0.7), ("b", -9999.0)])], False, id="cap-is-a"),
+        pytest.param(
+            [("c", -6.0, [("a", -0.5), ("b", -5.0), ("d", -1e308)])], False, id="below-the-sentinel"
+        ),
+        pytest.param(
+            [("c", -1.0, [("a", -0.7), ("b", -2.0), ("d", -10000.0)])], True, id="cap-above-below"
+        ),
         pytest.param([("c", -0.1, [])], False, id="no-alternatives"),
     ],
 )

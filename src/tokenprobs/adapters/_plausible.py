@@ -19,6 +19,7 @@ import numpy as np
 from tokenprobs._counts import at_least
 from tokenprobs.adapters._offsets import misplaced
 from tokenprobs.exceptions import TokenprobsError, TokenprobsWarning
+from tokenprobs.metrics._numeric import SENTINEL
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -165,8 +166,8 @@ def not_the_top(d: TokenDistribution) -> str | None:
     top, lp = d.top_logprobs, d.logprobs
     if top.ndim != 2 or not top.shape[1] or not len(d):  # noqa: PLR2004
         return None
-    finite = np.isfinite(top)
-    cap = np.where(finite.any(axis=1), np.where(finite, top, np.inf).min(axis=1), np.nan)
+    usable = np.isfinite(top) & (top > SENTINEL)  # as the candidate set reads them (`clean`)
+    cap = np.where(usable.any(axis=1), np.where(usable, top, np.inf).min(axis=1), np.nan)
     with np.errstate(invalid="ignore"):
         above = np.flatnonzero(lp > cap + SLACK)
     # by text first (cheap; a text among them is almost always the same token), then by bytes

@@ -6,9 +6,10 @@
 """
 
 from tokenprobs._public import rehome
+from tokenprobs.models._align import AlignedPosition, align
 from tokenprobs.models._arrays import SENTINEL
 from tokenprobs.models._distribution import TokenDistribution
-from tokenprobs.models._support import AlignedPosition, Candidates, align
+from tokenprobs.models._support import Candidates
 from tokenprobs.models._tokens import DistributionMeta, Span, TokenLogprob, TopLogprob
 
 __all__ = [

@@ -53,26 +53,47 @@ def effective_bytes(
 
 
 def char_spans(pieces: list[bytes]) -> NDArray[np.intp]:
-    """`[start, end)` character offsets of each piece in the text decoded from their concatenation.
+    r"""`[start, end)` character offsets of each piece in the text decoded from their concatenation.
 
-    Decoding is incremental with `errors="replace"`, which gives the same text as decoding the
-    whole at once. A character started in one piece and finished in a later one belongs to both,
-    and to any empty piece between them (so starts and ends both stay in order).
+    The text is the concatenation decoded at once with `errors="replace"`, and a piece's span holds
+    each character one of its bytes is part of. A character started in one piece and finished in a
+    later one belongs to both, and to any empty piece between them (so starts and ends both stay
+    in order). A U+FFFD stands for the bytes it replaces only: after a lead byte that is never
+    finished, the next piece starts after it, and an empty piece there has an empty span.
+
+    Examples:
+        >>> char_spans([b"\xf0\x9f", b"\x98\x80"]).tolist(), char_spans([b"\xf0", b"a"]).tolist()
+        ([[0, 1], [0, 1]], [[0, 1], [1, 2]])
     """
-    spans = np.zeros((len(pieces), 2), dtype=np.intp)
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    emitted = 0
-    for i, piece in enumerate(pieces):
-        start = emitted
-        emitted += len(decoder.decode(piece))
-        pending = bool(decoder.getstate()[0])
-        spans[i] = start, emitted + (1 if pending else 0)
-    tail = len(decoder.decode(b"", final=True))
-    if tail and len(pieces):
-        # a truncated character at the end decodes to U+FFFD, owned by the pieces that hold it
-        spans[:, 1] = np.minimum(spans[:, 1], emitted + tail)
+    raw = b"".join(pieces)
+    lengths = np.fromiter(map(len, pieces), dtype=np.intp, count=len(pieces))
+    ends = np.cumsum(lengths, dtype=np.intp)
+    spans = _byte_to_char_spans(raw, ends - lengths, ends, lead=_replaced_starts(raw))
     spans.flags.writeable = False
     return spans
+
+
+def _replaced_starts(raw: bytes) -> NDArray[np.bool_]:
+    """Per byte: whether a character of `raw.decode("utf-8", errors="replace")` starts there.
+
+    One starts at every byte of valid UTF-8 but a continuation byte, and a U+FFFD at the first of
+    the bytes it replaces (where the strict decoder stops), however that byte reads alone.
+    """
+    lead: NDArray[np.bool_] = (np.frombuffer(raw, dtype=np.uint8) & 0xC0) != 0x80  # noqa: PLR2004
+    view, at = memoryview(raw), 0
+    while at < len(raw):  # a chunk at a time: an error costs a chunk, not all the rest of `raw`
+        final = at + _CHUNK >= len(raw)  # not final: a character cut at its end waits for the next
+        try:
+            at += codecs.utf_8_decode(view[at : at + _CHUNK], "strict", final)[1]
+        except UnicodeDecodeError as err:
+            lead[at + err.start] = True
+            lead[at + err.start + 1 : at + err.end] = False
+            at += err.end
+    return lead
+
+
+_CHUNK = 4096
+"""Bytes `_replaced_starts` decodes at once: at least 4, so that every chunk decodes something."""
 
 
 # Control tokens: `<|im_end|>`, `<|eot_id|>`, harmony's `<|channel|>`, SentencePiece / Gemma names,
@@ -152,11 +173,20 @@ def readonly_pair(
 
 
 def _byte_to_char_spans(
-    raw: bytes, starts: NDArray[np.intp], ends: NDArray[np.intp]
+    raw: bytes,
+    starts: NDArray[np.intp],
+    ends: NDArray[np.intp],
+    *,
+    lead: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.intp]:
-    """Byte ranges in `raw` (valid UTF-8) to character ranges; a split character is in both."""
-    arr = np.frombuffer(raw, dtype=np.uint8)
-    lead = np.append((arr & 0xC0) != 0x80, True)  # noqa: PLR2004 - UTF-8 continuation bytes
+    """Byte ranges in `raw` to character ranges; a character split between ranges is in both.
+
+    `lead` marks the bytes a character starts at; by default every byte but a UTF-8 continuation
+    byte (the characters of valid UTF-8, lone surrogates one each as `surrogatepass` wrote them).
+    """
+    if lead is None:
+        lead = (np.frombuffer(raw, dtype=np.uint8) & 0xC0) != 0x80  # noqa: PLR2004 - continuation
+    lead = np.append(lead, True)
     before = np.concatenate(([0], np.cumsum(lead[:-1], dtype=np.intp)))  # leads before offset
     start = before[starts] - (~lead[starts]).astype(np.intp)
     end = np.maximum(before[ends], start + (starts == ends) * (~lead[starts]).astype(np.intp))

@@ -3,12 +3,11 @@
 An API returns, per position, the sampled token and up to k alternatives. The *candidates* are the
 distinct tokens among them: the alternatives as returned, an alternative that repeats an earlier
 one dropped, the sampled token merged in once (its own column only when it is not among the
-alternatives), the `-9999` sentinel left out. Each candidate is known by its bytes. The *cap* is
-the least likely returned alternative's logprob: a token that was not returned can be no more
-likely than that. The *tail* is the mass no candidate holds.
+alternatives), the `-9999` sentinel (and anything below it) left out. Each candidate is known by
+its bytes. The *cap* is the least likely alternative's logprob among the candidates: a token that
+was not returned can be no more likely than that. The *tail* is the mass no candidate holds.
 
-`align` lays several distributions' candidate sets over one another, position by position, keyed
-by bytes: what divergences, distillation and proxy-tuning compare.
+`align` (`models/_align.py`) lays several distributions' candidate sets over one another.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from tokenprobs.models._identity import identify, token_key
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["AlignedPosition", "Candidates", "align", "candidate_set", "position"]
+__all__ = ["Candidates", "candidate_set", "position"]
 
 
 def position(i: int, n: int) -> int:
@@ -73,7 +72,8 @@ class Candidates:
     cap: NDArray[np.float64]
     """Shape `(T,)`: the least likely returned alternative's logprob, the sampled token's aside
     (a server may append it from beyond the top k), an upper bound on any token that was not
-    returned; NaN where the position has no alternatives (nothing bounds it)."""
+    returned; only candidates count (not a repeat, the sentinel or below, NaN: the next one up
+    bounds then). NaN where the position has no alternative among them (nothing bounds it)."""
     _tokens: list[str] = field(repr=False)
     _token_bytes: list[list[int] | None] = field(repr=False)
     _top_tokens: list[list[str]] = field(repr=False)
@@ -140,29 +140,65 @@ class Candidates:
         """
         i = position(i, len(self))
         row = self.logprobs[i]
+        order = np.argsort(-row, kind="stable")[: np.count_nonzero(row > -math.inf)]
         names = self._column_keys(i)
-        out: dict[bytes, float] = {}
-        for j in np.argsort(-row, kind="stable"):
-            if row[j] > -math.inf:
-                key, lp = names[j], float(row[j])
-                out[key] = float(np.logaddexp(out[key], lp)) if key in out else lp
-        return out
+        return _ranked([names[j] for j in order.tolist()], row[order].tolist())
 
     def sampled_key(self, i: int, /) -> bytes:
         """The sampled token's bytes at position `i` (derived from its string where not given)."""
         i = position(i, len(self))
         return self._column_keys(i)[int(self.sampled[i])]
 
-    def _column_keys(self, i: int) -> list[bytes]:
+    def _column_keys(self, i: int, spelled: _Spelled | None = None) -> list[bytes]:
+        """Each column's `token_key` at position `i` (`b""` for padding), `spelled` memoising."""
+        spelled = _Spelled() if spelled is None else spelled
         alts = [
-            token_key(t, b) for t, b in zip(self._top_tokens[i], self._top_bytes[i], strict=True)
+            spelled[t] if b is None else bytes(b)
+            for t, b in zip(self._top_tokens[i], self._top_bytes[i], strict=True)
         ]
+        own = self._token_bytes[i]
         width = self.logprobs.shape[1] - 1
         return [
             *alts,
             *[b""] * (width - len(alts)),
-            token_key(self._tokens[i], self._token_bytes[i]),
+            spelled[self._tokens[i]] if own is None else bytes(own),
         ]
+
+    def _rows(self) -> tuple[list[dict[bytes, float]], list[bytes]]:
+        """Every position's `row` and `sampled_key`, its keys worked out once (for `align`)."""
+        spelled = _Spelled()
+        order = np.argsort(-self.logprobs, axis=-1, kind="stable")  # -inf, then NaN, last
+        ranked = np.take_along_axis(self.logprobs, order, axis=-1)
+        counts = np.count_nonzero(ranked > -math.inf, axis=-1).tolist()
+        width = self.logprobs.shape[1]
+        at, values = order.ravel().tolist(), ranked.ravel().tolist()  # flat: no list per row
+        rows: list[dict[bytes, float]] = []
+        sampled: list[bytes] = []
+        for i, column in enumerate(self.sampled.tolist()):
+            names = self._column_keys(i, spelled)
+            start, stop = i * width, i * width + counts[i]
+            rows.append(_ranked([names[j] for j in at[start:stop]], values[start:stop]))
+            sampled.append(names[column])
+        return rows, sampled
+
+
+class _Spelled(dict[str, bytes]):
+    """`token_key(token, None)` by token string, each derived on first use."""
+
+    def __missing__(self, token: str) -> bytes:
+        key = self[token] = token_key(token, None)
+        return key
+
+
+def _ranked(keys: list[bytes], values: list[float]) -> dict[bytes, float]:
+    """The candidates' keys → logprobs, most likely first: a repeated key's probabilities add up."""
+    out = dict(zip(keys, values, strict=True))
+    if len(out) == len(keys):
+        return out
+    out = {}
+    for key, lp in zip(keys, values, strict=True):
+        out[key] = float(np.logaddexp(out[key], lp)) if key in out else lp
+    return out
 
 
 def candidate_set(  # noqa: PLR0917 - the six columns of a distribution
@@ -182,7 +218,7 @@ def candidate_set(  # noqa: PLR0917 - the six columns of a distribution
         logprobs=readonly(support),
         sampled=readonly(np.where(in_top, index, width)),
         in_top=readonly(in_top),
-        cap=readonly(_cap(top_logprobs, index, dup, len(tokens))),
+        cap=readonly(_cap(support[:, :width], index, top_k=_lists_a_top_k(index, top_tokens))),
         _tokens=tokens,
         _token_bytes=token_bytes,
         _top_tokens=top_tokens,
@@ -190,25 +226,43 @@ def candidate_set(  # noqa: PLR0917 - the six columns of a distribution
     )
 
 
-def _cap(
-    top_logprobs: NDArray[np.float64], index: NDArray[np.intp], dup: NDArray[np.bool_], n: int
-) -> NDArray[np.float64]:
-    """Per position, the least likely returned alternative other than the sampled token.
+def _lists_a_top_k(index: NDArray[np.intp], top_tokens: list[list[str]]) -> bool:
+    """Whether some position returned another token than its sampled one (the sentinel too).
 
-    A server may append the sampled token from beyond the top k (llama-cpp-python always adds
-    it: k+1 entries), so it bounds nothing; a token not returned may be as likely as the least
-    likely *other* alternative. Where the sampled token is the only one returned, it is the cap
-    (the server's top 1); NaN where nothing was returned.
+    Then its lists are a top k >= 1, not a top 0 that the sampled token was added to.
     """
-    if top_logprobs.ndim != 2 or not top_logprobs.shape[1]:  # noqa: PLR2004
-        return np.full(n, np.nan)
-    finite = np.isfinite(top_logprobs)
-    least = np.min(np.where(finite, top_logprobs, np.inf), axis=-1)
+    counts = np.fromiter(map(len, top_tokens), dtype=np.intp, count=len(top_tokens))
+    return bool((counts > 1).any() or ((index < 0) & (counts > 0)).any())
+
+
+def _cap(
+    alternatives: NDArray[np.float64], index: NDArray[np.intp], *, top_k: bool
+) -> NDArray[np.float64]:
+    """Per position, the least likely candidate among the alternatives, the sampled token aside.
+
+    `alternatives` are the candidate set's first K columns, so an alternative that is no
+    candidate (a repeat, the sentinel or below it, NaN) sets no cap, as it is no key of `row`:
+    the next one up bounds the unseen tokens (looser, never false). A server may append the
+    sampled token from beyond the top k (llama-cpp-python always adds it: k+1 entries), so it
+    bounds nothing; NaN where there is no other candidate.
+
+    Alone among the alternatives, the sampled token is the server's top 1 (OpenAI at
+    `top_logprobs=1`) or only itself, appended to a top 0 (vLLM and llama-cpp-python at
+    `top_logprobs=0`, whose every position then holds its sampled token alone): it is the cap
+    only where some position of the output returned another token (`top_k`: its lists are a
+    top-k).
+    """
+    if not alternatives.shape[1]:
+        return np.full(len(alternatives), np.nan)
+    finite = np.isfinite(alternatives)
+    least = np.min(np.where(finite, alternatives, np.inf), axis=-1)
     rows = np.flatnonzero(index >= 0)
-    others = finite[rows] & ~dup[rows]
+    others = finite[rows]
     others[np.arange(rows.size), index[rows]] = False
     some = others.any(axis=-1)
-    least[rows[some]] = np.min(np.where(others[some], top_logprobs[rows[some]], np.inf), axis=-1)
+    least[rows[some]] = np.min(np.where(others[some], alternatives[rows[some]], np.inf), axis=-1)
+    if not top_k:  # every list is the sampled token alone: maybe a top 0 it was added to
+        least[rows] = np.nan
     return np.where(finite.any(axis=-1), least, np.nan)
 
 
@@ -303,82 +357,3 @@ def _floats(value: ArrayLike | None, name: str, n: int, shape: str) -> NDArray[n
         msg = f"Candidates.of: {name} must have shape {shape}, got {arr.shape}"
         raise ValueError(msg)
     return arr
-
-
-@dataclass(frozen=True, eq=False)
-class AlignedPosition:
-    """Several distributions' candidates at one position, over the union of their tokens' bytes."""
-
-    keys: tuple[bytes, ...]
-    """The union of the candidates' bytes, in order of first appearance (the first input first)."""
-    logprobs: NDArray[np.float64]
-    """Shape `(M, U)`: each input's logprob of each key; NaN where that input did not return it
-    (unknown, at most its `cap`), never a guessed value."""
-    cap: NDArray[np.float64]
-    """Shape `(M,)`: each input's cap at this position (NaN where it returned no alternatives)."""
-    tail: NDArray[np.float64]
-    """Shape `(M,)`: each input's tail mass at this position."""
-    sampled: NDArray[np.intp]
-    """Shape `(M,)`: the index into `keys` of each input's sampled token."""
-
-
-def align(*candidates: Candidates) -> list[AlignedPosition]:
-    """Lay candidate sets over one another position by position, keyed by token bytes.
-
-    Args:
-        candidates: Two or more `Candidates` (e.g. `d.candidates` of several distributions) with the
-            same number of positions.
-
-    Returns:
-        One `AlignedPosition` per position.
-
-    Raises:
-        TypeError: An input is not a `Candidates` (a `TokenDistribution`: pass `d.candidates`).
-        ValueError: With no input, or inputs of different lengths.
-
-    Examples:
-        >>> import tokenprobs as tp
-        >>> from tokenprobs.testing import chat_completion
-        >>> a = tp.parse(chat_completion([("Yes", -0.2, [("Yes", -0.2), ("No", -1.8)])]))
-        >>> b = tp.parse(chat_completion([("No", -0.5, [("No", -0.5), ("Maybe", -1.5)])]))
-        >>> p = tp.models.align(a.candidates, b.candidates)[0]
-        >>> p.keys, p.logprobs.tolist(), p.sampled.tolist()
-        ((b'Yes', b'No', b'Maybe'), [[-0.2, -1.8, nan], [nan, -0.5, -1.5]], [0, 1])
-    """
-    if not candidates:
-        msg = "align() needs at least one Candidates"
-        raise ValueError(msg)
-    given: tuple[object, ...] = candidates  # typed Candidates, but a caller may pass anything
-    for k, c in enumerate(given):
-        if not isinstance(c, Candidates):
-            fix = "pass its .candidates" if hasattr(c, "candidates") else "pass d.candidates"
-            msg = f"align() takes Candidates: argument {k} is {a_type(c)}; {fix}"
-            raise TypeError(msg)
-    lengths = {len(c) for c in candidates}
-    if len(lengths) != 1:
-        got = [len(c) for c in candidates]
-        msg = f"align() needs candidate sets of one length, got lengths {got}"
-        raise ValueError(msg)
-    out: list[AlignedPosition] = []
-    for i in range(lengths.pop()):
-        rows = [c.row(i) for c in candidates]
-        union: dict[bytes, int] = {}
-        for row in rows:
-            for key in row:
-                union.setdefault(key, len(union))
-        sampled = [c.sampled_key(i) for c in candidates]
-        for key in sampled:  # a sampled token with no logprob (an echoed prompt's first) is a key
-            union.setdefault(key, len(union))
-        table = np.full((len(rows), len(union)), np.nan)
-        for m, row in enumerate(rows):
-            table[m, [union[k] for k in row]] = list(row.values())
-        out.append(
-            AlignedPosition(
-                keys=tuple(union),
-                logprobs=readonly(table),
-                cap=readonly(np.array([c.cap[i] for c in candidates])),
-                tail=readonly(np.array([c.tail[i] for c in candidates])),
-                sampled=readonly(np.array([union[k] for k in sampled], dtype=np.intp)),
-            )
-        )
-    return out
