@@ -44,6 +44,7 @@ LAYER_OF: dict[str, str] = {
     "tokenprobs.exceptions": "leaf",
     "tokenprobs._optional": "leaf",
     "tokenprobs._warn": "leaf",
+    "tokenprobs._json": "leaf",
     "tokenprobs.metrics": "metrics",
     "tokenprobs.models": "models",
     "tokenprobs.adapters": "adapters",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pydantic_core
 
+from tokenprobs._json import loads as json_loads
 from tokenprobs._said import a_type, a_value
 from tokenprobs.adapters import parse_all
 from tokenprobs.adapters._common import error_body
@@ -28,7 +29,7 @@ _CUSTOM_ID = re.compile(rb'"custom_id"\s*:\s*("(?:[^"\\]|\\.)*")')
 def batch_line(line: bytes, number: int, where: str) -> tuple[str, dict[str, object]]:
     """The line's `custom_id` and object, once it is a Batch output (or error) line."""
     try:
-        obj = pydantic_core.from_json(line)
+        obj = json_loads(line)
     except ValueError as exc:
         msg = f"line {number} of {where} {not_json(line, exc, fix=_DOWNLOAD_AGAIN)}"
         raise UnsupportedResponseError(msg) from exc

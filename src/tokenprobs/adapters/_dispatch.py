@@ -11,9 +11,9 @@ from typing import Any, Literal, get_args
 import numpy as np
 import openai
 import pydantic
-import pydantic_core
 
 from tokenprobs._gc import paused_gc
+from tokenprobs._json import loads as json_loads
 from tokenprobs._said import a_type, a_value, among
 from tokenprobs._urls import known_secrets, scrub
 from tokenprobs._warn import warn
@@ -163,7 +163,7 @@ def _prompt(obj: object, *, choice: int | None) -> list[TokenDistribution]:
         obj = read_file(obj)
     if isinstance(obj, _STR_KINDS):
         try:
-            obj = pydantic_core.from_json(as_data(obj))
+            obj = json_loads(as_data(obj))
         except ValueError as exc:
             msg = f"part='prompt' needs a whole response as JSON ({exc})"
             raise UnsupportedResponseError(msg) from exc
@@ -244,7 +244,7 @@ def _from_text(
     if fast is not None:
         return fast
     try:
-        parsed = pydantic_core.from_json(data)
+        parsed = json_loads(data)
     except ValueError as exc:
         text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
         if looks_like_sse(text):
@@ -253,7 +253,7 @@ def _from_text(
         lines = [ln for ln in text.splitlines() if ln.strip()]
         if len(lines) > 1:
             try:
-                items = [pydantic_core.from_json(ln) for ln in lines]
+                items = [json_loads(ln) for ln in lines]
             except ValueError:
                 pass
             else:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pydantic_core
-
+from tokenprobs._json import loads as json_loads
 from tokenprobs._said import a_type
 from tokenprobs.exceptions import UnsupportedResponseError
 
@@ -69,7 +68,7 @@ def parse_sse(text: str) -> SSE:
             done = True
             continue
         try:
-            payloads.append(pydantic_core.from_json(data))
+            payloads.append(json_loads(data))
         except ValueError as exc:
             if n == len(complete):  # the unterminated last event: the body was cut here
                 truncated = True

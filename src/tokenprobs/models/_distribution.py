@@ -33,6 +33,7 @@ from tokenprobs.models._ids import (
     ragged_ids,
 )
 from tokenprobs.models._measures import Measures
+from tokenprobs.models._serial import Serial
 from tokenprobs.models._slicing import sliced_fields
 from tokenprobs.models._support import position
 from tokenprobs.models._tokens import Bytes, TokenLogprob, TopLogprob
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["TokenDistribution"]
 
 
-class TokenDistribution(Measures, Views, BaseModel):
+class TokenDistribution(Measures, Views, Serial, BaseModel):
     """One output's tokens, position by position, with their logprobs and alternatives.
 
     Columnar: the arrays below are built once at parse time; a `TokenLogprob` for position `i`

@@ -11,8 +11,6 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
-from pydantic_core import PydanticSerializationError
-
 from tokenprobs.models import TokenDistribution
 from tokenprobs.playground._fields import (
     SessionError,
@@ -227,7 +225,7 @@ class Session:
                     "position": b.position,
                     "forced": b.forced,
                     "request": request,
-                    "distribution": _dumped(b.distribution),
+                    "distribution": json.loads(b.distribution.model_dump_json()),
                 }
             )
             error = _saved_error(b)
@@ -320,43 +318,14 @@ def _branch(item: object, where: str) -> Branch:
     )
 
 
-def _dumped(d: TokenDistribution) -> dict[str, object]:
-    r"""`d` as `model_dump_json` writes it, as JSON data.
-
-    A token with a lone surrogate (a server that streamed half an emoji as `"\ud83d"`) is one
-    UTF-8, and so `model_dump_json`, cannot hold: that distribution is `model_dump(mode="json")`,
-    the same data, and the session is written with JSON's escapes.
-    """
-    try:
-        dumped: dict[str, object] = json.loads(d.model_dump_json())
-    except PydanticSerializationError:
-        return d.model_dump(mode="json")
-    return dumped
-
-
 def _distribution(raw: object, where: str) -> TokenDistribution:
-    """A saved answer, as `TokenDistribution.model_dump_json` wrote it.
-
-    One holding a lone surrogate (see `_dumped`) is read by `model_validate`, the JSON parser
-    of `model_validate_json` refusing its escape.
-    """
+    """A saved answer, as `TokenDistribution.model_dump_json` wrote it (lone surrogates too)."""
     answer = _must_be(raw, dict, f"{where} must be an object (a TokenDistribution)")
     try:
-        if _utf8(answer):
-            return TokenDistribution.model_validate_json(json.dumps(answer))
-        return TokenDistribution.model_validate(answer)
+        return TokenDistribution.model_validate_json(json.dumps(answer))
     except (ValueError, RecursionError) as exc:
         msg = f"{where} is not a TokenDistribution as model_dump_json writes it: {exc}"
         raise SessionError(msg) from None
-
-
-def _utf8(data: object) -> bool:
-    """Whether UTF-8 can encode `data` as JSON (no lone surrogate in it)."""
-    try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _check_forks(branches: Mapping[int, Branch]) -> None:
