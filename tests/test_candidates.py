@@ -9,7 +9,7 @@ import pytest
 
 import tokenprobs as tp
 from tokenprobs.models import align
-from tokenprobs.models._identity import token_key
+from tokenprobs.models._identity import duplicate_alternatives, token_key
 from tokenprobs.render._cells import alternative_rows
 from tokenprobs.testing import chat_completion, completion
 
@@ -401,3 +401,28 @@ def test_a_top_0_with_the_sampled_token_added_bounds_nothing():
     assert math.isnan(alone.candidates.cap[0])
     tv = tp.compare(alone, full).tv[0]
     assert tv[0] <= 0.0 <= tv[1]  # the truth (one distribution twice) is inside
+
+
+def test_two_spellings_merge_even_where_another_string_repeats():
+    r"""`é` and `\xc3\xa9` are two entries of one key (their mass adds), a repeated `x` one entry.
+
+    A row whose strings repeat was deduplicated by bytes alone, which dropped the second spelling
+    (-1.0 instead of logaddexp(-1, -2)); a repeat is the same string with the same bytes.
+    """
+    alts = [
+        ("é", -1.0, [195, 169]),
+        ("\\xc3\\xa9", -2.0, None),
+        ("x", -3.0, [120]),
+        ("x", -3.0, [120]),
+    ]
+    body = chat_completion([("é", -1.0, [(t, lp) for t, lp, _ in alts])])
+    entry = body["choices"][0]["logprobs"]["content"][0]
+    for j, (_, _, raw) in enumerate(alts):
+        entry["top_logprobs"][j]["bytes"] = raw
+    d = tp.parse(body)
+    assert d.candidates.row(0) == pytest.approx(
+        {"é".encode(): np.logaddexp(-1.0, -2.0), b"x": -3.0}
+    )
+    tokens, raw = [t for t, _, _ in alts], [b for _, _, b in alts]
+    mask = duplicate_alternatives([tokens], [raw], (1, 4))  # the row-by-row form of the rule
+    assert mask.tolist() == [[False, False, False, True]]

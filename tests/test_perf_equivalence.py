@@ -72,14 +72,16 @@ def reference_duplicates(
     top_bytes: Sequence[list[list[int] | None]],
     shape: tuple[int, ...],
 ) -> NDArray[np.bool_]:
-    """True for an alternative repeating an earlier one's bytes (none where strings differ)."""
+    """True for an alternative repeating an earlier one: its string and its bytes.
+
+    Two strings of one byte string are no repeat (one key, their mass added), whether or not
+    another string of the row repeats.
+    """
     dup = np.zeros(shape, dtype=bool)
     for i, alts in enumerate(top_tokens):
-        if len(set(alts)) == len(alts):
-            continue
-        seen: set[bytes] = set()
+        seen: set[tuple[str, bytes]] = set()
         for j, (t, b) in enumerate(zip(alts, top_bytes[i], strict=True)):
-            key = reference_key(t, b)
+            key = (t, reference_key(t, b))
             if key in seen:
                 dup[i, j] = True
             seen.add(key)

@@ -67,14 +67,18 @@ def duplicate_alternatives(
     top_bytes: Sequence[list[list[int] | None]],
     shape: tuple[int, ...],
 ) -> NDArray[np.bool_]:
-    """Mask `(T, K)`: True for an alternative that repeats an earlier one at its position."""
+    r"""Mask `(T, K)`: True for an alternative that repeats an earlier one at its position.
+
+    A repeat has the same string and the same bytes; two spellings of one byte string (`"é"` and
+    `"\\xc3\\xa9"`) are no repeat, but two entries of one key, whose probabilities add.
+    """
     dup = np.zeros(shape, dtype=bool)
     for i, alts in enumerate(top_tokens):
         if len(set(alts)) == len(alts):
-            continue  # distinct strings: distinct tokens
-        seen: set[bytes] = set()
+            continue  # distinct strings: distinct entries
+        seen: set[tuple[str, bytes]] = set()
         for j, (t, b) in enumerate(zip(alts, top_bytes[i], strict=True)):
-            key = token_key(t, b)
+            key = (t, token_key(t, b))
             if key in seen:
                 dup[i, j] = True
             seen.add(key)
@@ -240,8 +244,9 @@ def identify(
     index = np.where(same.any(axis=1), same.argmax(axis=1), -1).astype(np.intp)
     dup = np.zeros(shape, dtype=bool)
     rows = np.flatnonzero(repeated)
-    if rows.size:
-        dup[rows] = _repeats(np.where(valid[rows], key[rows], -1 - np.arange(width)))
+    if rows.size:  # a repeat is one (string, bytes) pair again: one id per pair
+        pair = alt_name[rows] * (len(ids) + 1) + key[rows]
+        dup[rows] = _repeats(np.where(valid[rows], pair, -1 - np.arange(width)))
     return index, dup
 
 
