@@ -13,6 +13,7 @@ from tokenprobs.adapters import parse as parse_response
 from tokenprobs.exceptions import TokenprobsWarning
 from tokenprobs.fields._decision import Decision, decide, labels_for
 from tokenprobs.fields._errors import JSONNotFoundError
+from tokenprobs.fields._numbers import NumberSpellings, is_number, same_value, spells
 from tokenprobs.fields._result import FieldConfidence, FieldConfidences
 from tokenprobs.fields._schema import Schema
 from tokenprobs.fields._tokens import Stream, stream
@@ -136,7 +137,7 @@ def _leaves(
     cs = _cumsum0(lp)
     joint = cs[b] - cs[a]
     own = np.where(b_own > a_own, cs[np.maximum(b_own, a_own)] - cs[a_own], 0.0)
-    allowed = [_allowed(sch, leaf) for leaf in leaves]
+    allowed = [_allowed(sch, leaf, s.buf[leaf.start : leaf.end]) for leaf in leaves]
     single = np.fromiter((v is not None and len(v) == 1 for v in allowed), dtype=bool, count=n)
     free = ~s.forced
     free_lp = np.where(free, lp, 0.0)
@@ -205,14 +206,16 @@ _SHOWN = 5
 """How many allowed values a warning lists."""
 
 
-def _allowed(sch: Schema | None, leaf: Leaf) -> tuple[object, ...] | None:
+def _allowed(sch: Schema | None, leaf: Leaf, literal: bytes) -> tuple[object, ...] | None:
     """The values the schema allows at `leaf`, or None: none said, or the text is not one of them.
 
     A value outside them (a schema the server did not enforce, or not the one it used) is read
-    as free, with a warning: forcing it would make a guess look certain.
+    as free, with a warning: forcing it would make a guess look certain. Numbers are compared by
+    value (JSON Schema's equality: `1e2` is 100), an integer exactly from the `literal` (`1e30`
+    is 10**30, which its float is not); a boolean is no number.
     """
     values = sch.allowed(leaf.path) if sch is not None else None
-    if values is None or any(_same(leaf.value, v) for v in values):
+    if values is None or any(_is(leaf.value, literal, v) for v in values):
         return values
     path = pointer(leaf.path) or "/"
     shown = ", ".join(map(repr, values[:_SHOWN])) + (" …" if len(values) > _SHOWN else "")
@@ -227,9 +230,11 @@ def _allowed(sch: Schema | None, leaf: Leaf) -> tuple[object, ...] | None:
     return None
 
 
-def _same(a: object, b: object) -> bool:
-    """JSON equality: a boolean equals only a boolean (in Python `True == 1`)."""
-    return (isinstance(a, bool) is isinstance(b, bool)) and a == b
+def _is(value: object, literal: bytes, member: object) -> bool:
+    """Whether the leaf's `value` (its text `literal`) is `member`, by JSON Schema's equality."""
+    if same_value(value, member):
+        return True
+    return isinstance(value, float) and spells(literal, member)
 
 
 def _settled(
@@ -238,21 +243,25 @@ def _settled(
     """Positions a schema leaves no choice: the value so far starts one allowed value only.
 
     A token wholly inside the literal whose preceding bytes of the value are a prefix of exactly
-    one allowed value's JSON text (`"inv` of `"invoice"`, `tr` of `true`) is schema-forced.
+    one allowed value's JSON text (`"inv` of `"invoice"`, `tr` of `true`), or start a spelling
+    of one allowed number only (`1` of 100 beside 200, but not `1e-` of 0.00001 beside 0.0001:
+    `1e-4` is that), is schema-forced.
     """
     if values is None or len(values) < 2:  # noqa: PLR2004 - one value is `single`, forced whole
         return set()
     forms = [
         (k, json.dumps(v, ensure_ascii=a).encode())
         for k, v in enumerate(values)
+        if not is_number(v)
         for a in (False, True)
     ]
+    spelled = NumberSpellings({k: v for k, v in enumerate(values) if is_number(v)})
     out: set[int] = set()
     for p in positions[1:]:
         if int(s.ends[p]) > leaf.end:
             break
         head = s.buf[leaf.start : int(s.starts[p])]
-        if head and len({k for k, f in forms if f.startswith(head)}) == 1:
+        if head and len({k for k, f in forms if f.startswith(head)} | spelled.started(head)) == 1:
             out.add(p)
     return out
 

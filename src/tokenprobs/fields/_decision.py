@@ -7,8 +7,9 @@ one that diverges earlier or puts structure where the value starts would have ch
 structure (`other`), one that stops inside those bytes or is only whitespace is undecided (the
 same holds for a token that starts exactly where the value does). When the values allowed are a
 finite set (a schema's `enum` / `const` / `boolean` / nullable, or `true`/`false`/`null` without a
-schema) the candidates are matched to them by `tokenprobs.labels` — same rules, same
-`bounds` / `tail` / `exact`, the sampled path followed by the chain rule for multi-token values.
+schema) the candidates are matched to them by `tokenprobs.labels` — its rules, but numbers
+compared by value and strings by code point, as JSON Schema compares them; the same `bounds` /
+`tail` / `exact`, the sampled path followed by the chain rule for multi-token values.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tokenprobs.fields._numbers import ValueLabels, is_number
 from tokenprobs.fields._tokens import candidates
-from tokenprobs.labels import LabelResult, Labels
 from tokenprobs.models import TokenDistribution
 
 if TYPE_CHECKING:
     from tokenprobs.fields._tokens import Stream
+    from tokenprobs.labels import LabelResult, Labels
 
 __all__ = ["Decision", "decide", "labels_for"]
 
@@ -103,10 +105,12 @@ def labels_for(allowed: tuple[object, ...]) -> tuple[Labels, dict[str, object]] 
     Every member is matched on its JSON text (`_texts`: a string with its opening quote, a
     boolean, number or null bare), with the labels' `quotes` rule off: a string and a boolean,
     number or null never read as each other (`"true"` is not `true`, `"2"` not `2`), and a bare
-    word that is no JSON value (`no` where the string `"no"` is allowed) matches nothing. A
-    string's label is its text (`invoice`), other labels their JSON text (`true`, `null`, `2`);
-    when two read the same that way (the string `"true"` beside `true`), every label is the
-    member's JSON text.
+    word that is no JSON value (`no` where the string `"no"` is allowed) matches nothing. As
+    JSON Schema compares them, a number is matched by value (`1e2` and `100.0` are `100`:
+    `tokenprobs.fields._numbers`) and a string by its code points (not composed to NFC as
+    labels are). A string's label is its text (`invoice`), other labels their JSON text (`true`,
+    `null`, `2`); when two read the same that way (the string `"true"` beside `true`), every
+    label is the member's JSON text.
     """
     if len(allowed) < 2:  # noqa: PLR2004
         return None
@@ -117,8 +121,9 @@ def labels_for(allowed: tuple[object, ...]) -> tuple[Labels, dict[str, object]] 
     members = dict(zip(names, allowed, strict=True))
     if len(classes) < len(allowed):
         return None
+    numeric = {name: v for name, v in members.items() if is_number(v)}
     try:
-        labels = Labels(classes, case_sensitive=True, quotes=False)
+        labels = ValueLabels(classes, numeric)
     except ValueError:
         return None
     return labels, members

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from tokenprobs._said import a_type, a_value
 from tokenprobs.fields._errors import SchemaError
+from tokenprobs.fields._numbers import same_value
 
 __all__ = ["OPEN", "Schema"]
 
@@ -157,8 +158,9 @@ class Schema:
                 got = _leaf_values(b)
                 if got is None:
                     return None
-                for v in got:  # a value listed twice (in one enum, or in two branches) once
-                    if not any(_same(v, w) for w in values):
+                for v in got:  # a value listed twice (in one enum, or in two branches) once:
+                    # by JSON Schema's equality (`100` and `100.0` are one, `1` and `true` two)
+                    if not any(same_value(v, w) for w in values):
                         values.append(v)
         return tuple(values)
 
@@ -255,10 +257,6 @@ def _escaped(key: str) -> str:
 def _malformed(at: str, rule: str, got: object) -> NoReturn:
     msg = f"schema at {at}: {rule}, got {a_value(got, width=60)}"
     raise SchemaError(msg)
-
-
-def _same(a: object, b: object) -> bool:
-    return type(a) is type(b) and a == b
 
 
 def _leaf_values(b: Mapping[str, Any]) -> list[object] | None:

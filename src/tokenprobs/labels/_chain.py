@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode, is_special
+from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode, is_mark, is_special
 from tokenprobs.labels._position import token_bytes
 from tokenprobs.models._identity import token_key
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from tokenprobs.models import TokenDistribution
 
-__all__ = ["Chain", "candidates", "follow"]
+__all__ = ["Chain", "candidates", "follow", "mark_follows"]
 
 _ENDED = frozenset({"stop", "completed"})
 """How an answer that ended by itself says so: Chat's and Completions' `finish_reason` "stop",
@@ -99,13 +99,14 @@ def follow(
         chain.add(state, -m)
         next_state: Outcome | None = None
         p_next = 0.0
+        marked = mark_follows(d, j)
         for tok, raw, lp in candidates(d, j):
             p = math.exp(min(lp, 0.0))
             cand = token_key(tok, raw)
             if is_special(tok) or not cand:
                 out = complete
             else:
-                out = norm.classify(*decode(acc + cand))
+                out = norm.classify(*decode(acc + cand), marked=marked and cand == sampled_key)
                 if out.kind is Kind.FULL and out != complete:
                     chain.multi.update(out.classes)
             chain.add(out, m * p)
@@ -121,6 +122,27 @@ def follow(
         acc += sampled_key
         state = next_state
         j += 1
+
+
+def mark_follows(d: TokenDistribution, i: int) -> bool:
+    """Whether the sampled text after position `i`'s token starts with a combining mark.
+
+    The character after the token's last complete one: the rest of a character it splits, or
+    the next tokens' first (`"a"` then `"\u0300"` is `"à"`, which the token alone does not
+    show).
+    """
+    if i + 1 >= len(d):
+        return False
+    here, after = d.token_bytes[i], d.token_bytes[i + 1]
+    if here and here[-1] < 0x80 and after and after[0] < 0x80:  # noqa: PLR2004 - ASCII
+        return False  # the common case, decided without decoding
+    _, raw = decode(token_bytes(d, i))
+    for j in range(i + 1, min(len(d), i + 5)):  # a character is at most four bytes
+        raw += token_bytes(d, j)
+        text, _ = decode(raw)
+        if text:
+            return is_mark(text[0])
+    return False
 
 
 def candidates(d: TokenDistribution, j: int) -> list[tuple[str, list[int] | None, float]]:

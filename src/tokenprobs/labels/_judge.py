@@ -7,7 +7,9 @@ import numbers
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Literal, TypeGuard
 
 import numpy as np
 
@@ -23,6 +25,10 @@ if TYPE_CHECKING:
     from tokenprobs.models import TokenDistribution
 
 __all__ = ["ExpectedScore", "expected_score"]
+
+Value = float | Decimal | Fraction
+"""A score's value: a real number (an int, a float, a `Decimal`, a `Fraction`, numpy's), read as
+the nearest float."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,24 +56,39 @@ class ExpectedScore:
         return self.result.position
 
 
+def _is_number(v: object) -> TypeGuard[numbers.Real | Decimal]:
+    """A real number that is no bool: an int, a float, a `Fraction`, a `Decimal`, numpy's."""
+    return not isinstance(v, bool | np.bool_) and isinstance(v, numbers.Real | Decimal)
+
+
 def _value(v: object, what: str) -> float:
     """`v` as a finite float, where it is a real number that is no bool.
+
+    A `Decimal` or a `Fraction` is converted to the nearest float, as an int is.
 
     Raises:
         TypeError: `v` is a bool or not a real number.
         ValueError: `v` is NaN, infinite or past a float's range.
     """
-    if isinstance(v, bool | np.bool_) or not isinstance(v, numbers.Real):
+    if not _is_number(v):
         msg = f"{what} is {a_value(v)}: a score's value must be a number"
         raise TypeError(msg)
+    if isinstance(v, Decimal) and not v.is_finite():  # NaN, sNaN (float() refuses it), ±inf
+        msg = f"{what} is {v!r}: a score's value must be a finite number"
+        raise ValueError(msg)
     try:
         x = float(v)
-    except OverflowError:  # an int past the floats' range (10**400)
+    except OverflowError:  # an int or a Fraction past the floats' range (10**400)
+        x = math.nan
+        huge = True
+    else:
+        huge = isinstance(v, Decimal) and math.isinf(x)  # Decimal("1e400") is inf as a float
+    if huge:
         msg = (
             f"{what} is {a_type(v)} past a float's range (1.8e308): a score's value must be a "
             "finite number"
         )
-        raise ValueError(msg) from None
+        raise ValueError(msg)
     if not math.isfinite(x):
         msg = f"{what} is {x}: a score's value must be a finite number"
         raise ValueError(msg)
@@ -82,7 +103,7 @@ def _written(score: object) -> str:
     """
     if isinstance(score, str):
         return str(score)  # a numpy str_ as a plain str
-    if isinstance(score, bool | np.bool_) or not isinstance(score, numbers.Real):
+    if not _is_number(score):
         msg = (
             f"a score of the scale is {a_value(score)}: a scale's scores (a mapping's keys) are "
             "the texts the answer writes, such as {'A': 4.0, 'B': 3.0}, or numbers"
@@ -92,7 +113,7 @@ def _written(score: object) -> str:
     return str(int(x)) if x.is_integer() else repr(x)
 
 
-def _scale(scale: Iterable[float] | Mapping[str, float]) -> dict[str, float]:
+def _scale(scale: Iterable[Value] | Mapping[str, Value]) -> dict[str, float]:
     """Each score's text with its value: finite numbers, each score written once.
 
     Raises:
@@ -216,7 +237,7 @@ def _bounds(
 def expected_score(
     d: TokenDistribution,
     /,
-    scale: Iterable[float] | Mapping[str, float] = range(1, 11),
+    scale: Iterable[Value] | Mapping[str, Value] = range(1, 11),
     *,
     at: Literal["last", "first"] | At = "last",
     case_sensitive: bool = True,
@@ -234,7 +255,8 @@ def expected_score(
         d: The judge's output.
         scale: The allowed scores (finite numbers, each once: each written as an integer where
             it is one), or a mapping from score strings to values (`{"A": 4, "B": 3, ...}` for
-            letter grades; two grades may share a value).
+            letter grades; two grades may share a value). A number is an int, a float, a
+            `Decimal` or a `Fraction` (numpy's too; not a bool), converted to the nearest float.
         at: Where the score token is: `"last"` (default: the last score written in the text,
             so a digit in the reasoning before it is not read), `"first"`, or any `at=` of
             `Labels.probs` (a position, a `Char` offset, a JSON key). For `"last"` and
@@ -253,7 +275,8 @@ def expected_score(
         TypeError: If `d` is not a `TokenDistribution` (a raw response: `tp.parse` it), or a
             score's value is a bool or not a number.
         ValueError: If the scale is empty, a value is NaN, infinite or past a float's range
-            (`10**400`), or a score is given twice (`[7, 7, 8]`, or `7` and `7.0`).
+            (`10**400`, `Decimal("1e400")`), or a score is given twice (`[7, 7, 8]`, or `7`
+            and `7.0`).
 
     Examples:
         >>> import math, tokenprobs as tp

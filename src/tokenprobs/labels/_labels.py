@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tokenprobs._said import a_type, check_flag
-from tokenprobs.labels._chain import Chain, follow
+from tokenprobs.labels._chain import Chain, follow, mark_follows
 from tokenprobs.labels._classes import given_classes
 from tokenprobs.labels._exact import Exact
-from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode
+from tokenprobs.labels._match import Kind, Normaliser, Outcome, decode, visible
 from tokenprobs.labels._position import At, LabelPositionError, resolve
 from tokenprobs.labels._result import LabelResult, LabelResults, build
 from tokenprobs.labels._rows import plain_results, tails_at
@@ -34,6 +34,27 @@ if TYPE_CHECKING:
 __all__ = ["Labels"]
 
 
+def _normalised(probe: Normaliser, v: str, name: str) -> str:
+    """Variant `v` of label `name` normalised, its trailing whitespace stripped too.
+
+    Raises:
+        ValueError: It is empty then, or holds only invisible characters (`"\u200b"`).
+    """
+    nv = probe.normalise(v).rstrip()
+    if not nv:
+        msg = f"variant {v!r} of label {name!r} is empty after normalisation"
+        raise ValueError(msg)
+    if not visible(nv).strip():
+        points = ", ".join(f"U+{ord(ch):04X}" for ch in nv.strip())
+        msg = (
+            f"variant {v!r} of label {name!r} is empty after normalisation: it holds only "
+            f"invisible characters ({points}: zero-width spaces or joiners, format "
+            "characters), so an answer spelling it could not be told apart from no answer"
+        )
+        raise ValueError(msg)
+    return nv
+
+
 class Labels(Exact):
     """A label set: class names, each with the strings (variants) that express it.
 
@@ -41,7 +62,14 @@ class Labels(Exact):
     ["Positive", "pos"], "negative": ["Negative", "neg"]})` gives each class its variants (the
     key is only the name). Candidates and variants are compared after the same normalisation:
     leading whitespace stripped (`strip_whitespace`), an opening quote stripped (`quotes`: JSON
-    string values, `'quoted'` answers), case folded (unless `case_sensitive`).
+    string values, `'quoted'` answers), case folded (unless `case_sensitive`), and composed to
+    Unicode NFC: `"café"` written with a precomposed `"\u00e9"` and an answer writing `"e"` and
+    a combining acute (`"cafe\u0301"`) are one string, either way round, also when the accent
+    comes in the next token (then the sampled path is followed, as for any label of several
+    tokens). Only canonical equivalents are one string (not NFKC's `"ﬁ"` and `"fi"`, nor
+    `"e"` and `"é"`); the results keep the names as given. A token that spells a label is that
+    label even where a combining mark could make it another (`"a"` beside `"à"`: models write
+    accented letters precomposed), unless the sampled path shows the mark.
 
     Examples:
         >>> import tokenprobs as tp
@@ -56,7 +84,9 @@ class Labels(Exact):
             a number), a label's variants are a mapping (not a list), a label or a variant is
             not a string, or an option is not a bool.
         ValueError: If a label is given twice, a class has no variant, a variant normalises to
-            nothing, or two classes share a variant.
+            nothing or to invisible characters only (`"\u200b"`, a zero-width space, or other
+            format characters), or two classes share a variant (also two that differ only in
+            case, unless `case_sensitive`, or in how their accents are encoded).
     """
 
     def __init__(
@@ -83,28 +113,35 @@ class Labels(Exact):
             "strip_whitespace": strip_whitespace,
             "quotes": quotes,
         }
-        probe = Normaliser([], **self.options)
-        seen: dict[str, str] = {}
+        probe = self._normaliser([])
+        seen: dict[str, tuple[str, str]] = {}  # each normalised variant: its class and variant
         pairs: list[tuple[str, int]] = []
         for k, (name, vs) in enumerate(classes.items()):
             if not vs:
                 msg = f"label {name!r} has no variants"
                 raise ValueError(msg)
             for v in vs:
-                nv = probe.normalise(v).rstrip()
-                if not nv:
-                    msg = f"variant {v!r} of label {name!r} is empty after normalisation"
-                    raise ValueError(msg)
-                if seen.get(nv, name) != name:
+                nv = _normalised(probe, v, name)
+                first, given = seen.get(nv, (name, v))
+                if first != name:
+                    same = (
+                        f" ({given!a} and {v!a} are one string once normalised)"
+                        if given != v
+                        else ""
+                    )
                     msg = (
-                        f"variant {v!r} is in both {seen[nv]!r} and {name!r}: "
+                        f"variant {v!r} is in both {first!r} and {name!r}{same}: "
                         "a string can express one label only"
                     )
                     raise ValueError(msg)
-                seen[nv] = name
+                seen[nv] = (name, v)
                 pairs.append((nv, k))
-        self._norm = Normaliser(pairs, **self.options)
+        self._norm = self._normaliser(pairs)
         self._keys: dict[object, Outcome] = {}  # shared by reads: a value is always the same
+
+    def _normaliser(self, pairs: list[tuple[str, int]]) -> Normaliser:
+        """The matching rule of the (normalised variant, class) pairs (a subclass may widen it)."""
+        return Normaliser(pairs, **self.options)
 
     def __repr__(self) -> str:
         """The classes and their variants."""
@@ -112,7 +149,9 @@ class Labels(Exact):
 
     # --- candidates ---------------------------------------------------------------------------
 
-    def _outcome(self, token: str, raw: list[int] | None) -> Outcome:
+    def _outcome(self, token: str, raw: list[int] | None, *, marked: bool = False) -> Outcome:
+        if marked:  # the sampled token, a combining mark next: rare, memoised by the normaliser
+            return self._norm.classify(*decode(token_key(token, raw)), marked=True)
         key: object = token if raw is None else bytes(raw)  # the bytes derived only once
         out = self._keys.get(key)
         if out is None:
@@ -198,15 +237,22 @@ class Labels(Exact):
             supports.append(support)
             width = support.shape[0] - 1
             tops, top_b = d.top_tokens[i], d.top_bytes[i]
+            # the sampled token followed by a combining mark: it (and the same bytes among the
+            # alternatives) is read with the mark, along the sampled path
+            marked = mark_follows(d, i)
+            sampled = self._outcome(d.tokens[i], d.token_bytes[i], marked=marked)
+            sampled_key = token_key(d.tokens[i], d.token_bytes[i]) if marked else None
             for j in range(len(tops)):
                 lp = support[j]
                 if lp > -math.inf:
-                    flat_row.append(r)
-                    flat_oid.append(
-                        outcomes.setdefault(self._outcome(tops[j], top_b[j]), len(outcomes))
+                    alt = (
+                        sampled
+                        if marked and token_key(tops[j], top_b[j]) == sampled_key
+                        else self._outcome(tops[j], top_b[j])
                     )
+                    flat_row.append(r)
+                    flat_oid.append(outcomes.setdefault(alt, len(outcomes)))
                     flat_lp.append(lp)
-            sampled = self._outcome(d.tokens[i], d.token_bytes[i])
             if support[width] > -math.inf:
                 flat_row.append(r)
                 flat_oid.append(outcomes.setdefault(sampled, len(outcomes)))
