@@ -13,27 +13,17 @@ import math
 import warnings
 
 import pytest
+from tests.fields._values import value_dist
 
-import tokenprobs as tp
 from tokenprobs import fields
 from tokenprobs.fields._numbers import same_value
-from tokenprobs.testing import chat_completion
 
 LN = math.log
 
 
 def dist(*positions):
     """`{"v": ...}` with the value's positions `(token, prob, [(alt, prob), ...])` between."""
-    return tp.parse(
-        chat_completion(
-            [
-                ('{"v":', 0.0, []),
-                *[(t, LN(p), [(a, LN(q)) for a, q in alts]) for t, p, alts in positions],
-                ("}", 0.0, []),
-            ],
-            finish_reason="stop",
-        )
-    )
+    return value_dist('{"v":', "}", *positions)
 
 
 def leaf_of(d, node):
