@@ -18,6 +18,7 @@ collect_ignore = (
         "test_streaming.py",
         "test_restart.py",
         "test_page.py",
+        "test_hostile_answers.py",
     ]
 )
 
