@@ -8,6 +8,7 @@ import json
 import math
 
 import httpx
+import openai
 import pytest
 import respx
 from starlette.testclient import TestClient
@@ -16,7 +17,7 @@ from tests.playground.test_prefill import ANSWER, URL, http_client, mocked, page
 
 import tokenprobs as tp
 from tokenprobs.playground import Upstream, create_app
-from tokenprobs.playground._runs import summary
+from tokenprobs.playground._runs import error_event, summary
 from tokenprobs.testing import completion, completion_chunks
 
 pytestmark = pytest.mark.extras
@@ -61,6 +62,17 @@ def test_a_finite_perplexity_is_a_number_and_none_is_no_tokens():
     assert s["perplexity_infinite"] is False
     s = summary(d[:0])
     assert (s["perplexity"], s["perplexity_infinite"]) == (None, False)
+
+
+def test_a_servers_finish_reason_and_error_are_shown_not_obeyed():
+    """A bidi override in `finish_reason` or an error message reaches the page as its escape."""
+    d = tp.parse(completion([("a", -0.5, [("a", -0.5)])], finish_reason="stop\u202eevil"))
+    assert summary(d)["finish_reason"] == "stop\\u202eevil"
+    err = openai.APIError(
+        "bad\u202e\u200bvalue\nline two", request=httpx.Request("POST", URL), body=None
+    )
+    event = error_event(err, Upstream(None))
+    assert event["message"] == "bad\\u202e\\u200bvalue\nline two"  # the line break kept
 
 
 def surrogate_server():

@@ -69,7 +69,7 @@ def summary(d: TokenDistribution) -> dict[str, object]:
         "tokens": len(d),
         "perplexity": float(perplexity) if math.isfinite(perplexity) else None,
         "perplexity_infinite": math.isinf(perplexity),
-        "finish_reason": d.finish_reason,
+        "finish_reason": None if d.finish_reason is None else visible(d.finish_reason, keep=" "),
         "incomplete": d.incomplete,
         "uncertain": [
             {
@@ -103,7 +103,8 @@ def error_event(exc: BaseException, upstream: Upstream) -> dict[str, object]:
         event["code"] = getattr(exc, "code", None)
     said = _broke(exc) if isinstance(exc, StreamInterruptedError) else str(exc)
     message = " ".join([said, *getattr(exc, "__notes__", ())])
-    event["message"] = upstream.scrub(message)
+    # a server's words are shown, not obeyed: bidi and zero-width characters as their escapes
+    event["message"] = visible(upstream.scrub(message), keep=" \n")
     for key in ("param", "code"):
         if isinstance(event.get(key), str):
             event[key] = upstream.scrub(str(event[key]))
