@@ -28,8 +28,9 @@ def not_one_text(given: object, name: str, item: str) -> None:
         >>> try:
         ...     not_one_text("ab", "texts", "text")
         ... except TypeError as exc:
-        ...     print(str(exc).split(": pass ")[1])
-        a list of them, e.g. [text]
+        ...     said = str(exc)
+        >>> said.split(": pass ")[1]
+        'a list of them, e.g. [text]'
     """
     if isinstance(given, str | bytes | bytearray):
         kind = type(given).__name__
@@ -48,8 +49,9 @@ def not_unordered(given: object, name: str, what: str) -> None:
         >>> try:
         ...     not_unordered({"id": "a"}, "texts", "texts to score")
         ... except TypeError as exc:
-        ...     print(str(exc).split("; ")[1])
-        pass list(texts.values()) for the values, or list(texts) for the keys
+        ...     said = str(exc)
+        >>> said.split("; ")[1]
+        'pass list(texts.values()) for the values, or list(texts) for the keys'
     """
     if isinstance(given, Mapping):
         msg = (
