@@ -203,3 +203,44 @@ def test_server_kind_reads_the_answers_not_the_url():
     for kind, fields in SERVERS.items():
         seen = tp.guards.server_kind({**chat_chunks(ANSWER, model="m")[0], **fields})
         assert seen == read.get(kind, kind)
+
+
+PREFILLED = {
+    **CHAT,
+    "messages": [*CHAT["messages"], {"role": "assistant", "content": "Well: "}],
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "profile", "flags", "tail"),
+    [
+        # continues the run's trailing assistant message unasked: the branch extends that message
+        ("llama-server", None, {}, [{"role": "assistant", "content": "Well: Hello world"}]),
+        ("ollama", None, {}, [{"role": "assistant", "content": "Well: Hello world"}]),
+        # answers it with a new turn (no flags on the run): the branch opens that turn
+        (
+            "vllm",
+            "vllm",
+            {"continue_final_message": True, "add_generation_prompt": False},
+            [
+                {"role": "assistant", "content": "Well: "},
+                {"role": "assistant", "content": "Hello world"},
+            ],
+        ),
+    ],
+)
+def test_a_run_ending_with_an_assistant_message_branches_the_context_it_was_answered_in(
+    server, kind, profile, flags, tail
+):
+    """The branch is the same answer up to the position: its context is the run's."""
+    page, _ = page_of(server, kind, profile=profile)
+    with page:
+        run = events(page, "/api/run", PREFILLED)
+        assert run[-1]["t"] == "done"
+        evs = events(page, "/api/branch", {"parent": run[0]["id"], "position": 1, "alternative": 1})
+        assert evs[-1]["t"] == "done", evs[-1]
+        first, sent = server.sent
+        assert first["messages"] == PREFILLED["messages"]
+        assert sent["messages"] == [*CHAT["messages"], *tail]
+        assert {k: sent[k] for k in flags} == flags
+        assert not set(sent) - set(first) - set(flags)

@@ -73,7 +73,9 @@ def fork(
     """The start of a branch of `parent` at `position`, forcing its `alternative`-th token.
 
     A completion answer continues `prompt + text before + token`; a chat answer continues the
-    messages plus an assistant message `text before + token`, sent with `server`'s prefill flags.
+    messages plus an assistant message `text before + token`, sent with `server`'s prefill flags
+    (on a server that continues a trailing assistant message unasked, the run's own trailing
+    assistant message holds `text before + token` after its content).
 
     An answer cut short (a broken stream, a page that stopped reading) branches at the
     positions that arrived; one still arriving does not.
@@ -134,8 +136,25 @@ def fork(
     before = d.text[: int(spans[position, 0])] + token
     if request.endpoint == "completions":
         return Fork(head, request.prompt + before), token
-    prefill = (*request.messages, ("assistant", before))
-    return Fork(head, "", prefill, dict(server.prefill_flags)), token
+    messages = _prefill(request.messages, before, server)
+    return Fork(head, "", messages, dict(server.prefill_flags)), token
+
+
+def _prefill(
+    messages: tuple[tuple[str, str], ...], before: str, server: ServerCapabilities
+) -> tuple[tuple[str, str], ...]:
+    """The messages of a chat branch whose answer so far is `before`.
+
+    A server that continues a trailing assistant message unasked (llama-server, Ollama: no
+    prefill flags) continued the run's own trailing assistant message: the branch continues
+    that message's content plus `before`, not a second assistant message after it. A server
+    that needs flags answered the run's trailing assistant message with a new turn, which the
+    appended message is.
+    """
+    if messages and messages[-1][0] == "assistant" and not server.prefill_flags:
+        *earlier, (_, given) = messages
+        return (*earlier, ("assistant", given + before))
+    return (*messages, ("assistant", before))
 
 
 def position_problem(d: TokenDistribution, position: int) -> str | None:
