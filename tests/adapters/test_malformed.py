@@ -193,6 +193,13 @@ def test_unrecognised_input_is_unsupported(obj):
         tp.parse(obj)
 
 
+@pytest.mark.parametrize("body", [{"choices": []}, '{"choices": []}', {"id": "x", "choices": ()}])
+def test_no_choices_says_so_whatever_the_endpoint(body):
+    """`choices: []` without `object`: no endpoint's answer, said as such, not "unknown shape"."""
+    with pytest.raises(tp.UnsupportedResponseError, match=r"^choices: the response has no choices"):
+        tp.parse(body)
+
+
 def test_legacy_ragged_columns_are_named():
     """Legacy parallel arrays of different lengths name the short column."""
     body = testing.completion([("a", -0.1, []), ("b", -0.2, [])])

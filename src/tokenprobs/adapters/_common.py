@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = [
+    "NO_CHOICES",
     "choice_index",
     "choice_indices",
     "error_body",
@@ -57,6 +58,9 @@ def seen(value: object) -> str:
     return "None" if value is None else f"{a_type(value)} ({shown})"
 
 
+NO_CHOICES = "the response has no choices (choices: []): it holds no answer, so no logprobs"
+
+
 def select(choices: list[Any], choice: int | None) -> list[tuple[int, int, Any]]:
     """`[(position, index, choice)]`: all in index order, or the one whose index is `choice`.
 
@@ -70,8 +74,7 @@ def select(choices: list[Any], choice: int | None) -> list[tuple[int, int, Any]]
         msg = f"choice is a choice's index (an int), got {a_value(given, width=40)}"
         raise TypeError(msg)
     if not choices:
-        msg = "the response has no choices (choices: []): it holds no answer, so no logprobs"
-        raise UnsupportedResponseError(msg, field="choices")
+        raise UnsupportedResponseError(NO_CHOICES, field="choices")
     for i, c in enumerate(choices):
         if c is None or isinstance(c, str | bytes | int | float | list | tuple):
             msg = (

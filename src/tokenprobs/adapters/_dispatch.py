@@ -19,7 +19,7 @@ from tokenprobs._urls import known_secrets, scrub
 from tokenprobs._warn import warn
 from tokenprobs.adapters import chat, completions, gemini, ollama, prompt, responses
 from tokenprobs.adapters._columns import columns_from_entries
-from tokenprobs.adapters._common import error_body, get
+from tokenprobs.adapters._common import NO_CHOICES, error_body, get
 from tokenprobs.adapters._plausible import capped, checked, checked_asked
 from tokenprobs.adapters._raw import as_data, fast_parse, not_a_body, read_file, read_path
 from tokenprobs.adapters._refusals import refuse_anthropic, refuse_message
@@ -300,12 +300,19 @@ def _from_object(obj: Any, *, choice: int | None) -> list[TokenDistribution]:  #
     bare_legacy = get(obj, "tokens") is not None and get(obj, "token_logprobs") is not None
     if bare_legacy or get(obj, "content", ...) is not ... or get(obj, "refusal", ...) is not ...:
         return [chat.choice_logprobs(obj, source="logprobs", response=obj)]
+    raise _unknown_shape(obj)
+
+
+def _unknown_shape(obj: object) -> UnsupportedResponseError:
+    """The error for what no shape took: no choices (whichever endpoint's), or no known shape."""
+    if isinstance(choices := get(obj, "choices"), list | tuple) and not choices:
+        return UnsupportedResponseError(NO_CHOICES, field="choices")
     keys = sorted(obj)[:8] if isinstance(obj, dict) else type(obj).__name__
     msg = (
         f"not a response shape tokenprobs knows (saw {keys}); expected a chat completion, "
         "completion, Responses response, stream chunk, or logprobs object"
     )
-    raise UnsupportedResponseError(msg)
+    return UnsupportedResponseError(msg)
 
 
 def _one_choice(obj: Any) -> TokenDistribution | None:  # noqa: ANN401
