@@ -51,7 +51,30 @@ _ENABLE_HINT = {name: info.ask_logprobs for name, info in ENDPOINTS.items()}
 
 
 class TokenprobsError(Exception):
-    """The root of every error tokenprobs raises itself."""
+    """The root of every error tokenprobs raises itself.
+
+    Every one pickles to an equal error (message, type and attributes), as a worker process
+    sends it back: its `__init__` is not called again on the finished message.
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Rebuild from the message and the attributes, not by calling `__init__` again.
+
+        The default calls `cls(*self.args)`: an `__init__` that builds its message from its
+        arguments doubled it ("the body is an API error, not a response: the body is an API
+        error ..."), and one that takes other arguments failed to unpickle at all.
+        """
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
+
+def _rebuilt(
+    cls: type[BaseException], args: tuple[object, ...], state: dict[str, object]
+) -> BaseException:
+    """An error of `cls` with `args` and the attributes `state`, without its `__init__`."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class MissingLogprobsError(TokenprobsError):
