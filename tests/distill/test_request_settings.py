@@ -44,6 +44,9 @@ def _collect(tmp_path, request, answer=BODY):
         ({"response_format": {"type": "json_object"}}, ("response_format",)),
         ({"guided_json": {"type": "object"}, "guided_regex": None}, ("guided_json",)),
         ({"structured_outputs": {"choice": ["a", "b"]}}, ("structured_outputs",)),
+        ({"best_of": 1, "use_beam_search": False}, None),
+        ({"best_of": 5}, ("best_of",)),  # the most likely of 5 samples, not one draw
+        ({"use_beam_search": True}, ("use_beam_search",)),  # vLLM: no sampling at all
     ],
 )
 def test_a_setting_that_reshapes_the_sampling_makes_the_hard_label_biased(

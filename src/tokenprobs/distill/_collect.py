@@ -66,6 +66,8 @@ _NEUTRAL: dict[str, tuple[object, ...]] = {  # a body's setting: the values that
     "guided_choice": (None,),
     "guided_grammar": (None,),
     "structured_outputs": (None,),
+    "best_of": (None, 1),  # the most likely of best_of samples is returned, not one draw
+    "use_beam_search": (None, False),  # vLLM: beam search does not sample at all
 }
 _FREE_FORMATS = (None, "text")  # a response format that constrains nothing (json_* masks tokens)
 
