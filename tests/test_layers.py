@@ -45,6 +45,7 @@ LAYER_OF: dict[str, str] = {
     "tokenprobs._optional": "leaf",
     "tokenprobs._warn": "leaf",
     "tokenprobs._json": "leaf",
+    "tokenprobs._json_walk": "leaf",
     "tokenprobs.metrics": "metrics",
     "tokenprobs.models": "models",
     "tokenprobs.adapters": "adapters",
