@@ -231,7 +231,7 @@ def test_mismatched_inputs_are_errors():
         proxy.combine(BASE, EXPERT, ANTI, support="all")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="must be of one kind"):
         proxy.combine(BASE, dense(np.zeros(3)), ANTI)
-    with pytest.raises(ValueError, match="the base returned no token"):
+    with pytest.raises(ValueError, match="is a token of the dense scorer's vocabulary"):
         proxy.combine(BASE, dense(np.zeros(3)), dense(np.zeros(3)))  # none of A, B, C is known
 
 
@@ -282,3 +282,49 @@ def test_every_candidate_masked_is_an_error():
     e = dense(np.array([-np.inf, -np.inf, 0.0]))
     with pytest.raises(ValueError, match=r"every candidate at position 0 .* -inf"):
         proxy.combine(base, e, dense(np.zeros(3)), support="base")
+
+
+@pytest.mark.parametrize("support", ["union", "base", "intersection"])
+def test_a_dense_pair_of_another_tokenizer_is_named_not_called_an_empty_base(support):
+    """Said 'the base returned no token': it did, but none is in the dense vocabulary."""
+    base = tp.parse(
+        chat_completion(
+            [
+                ("t0", -0.1, [("t0", -0.1), ("t1", -2.5)]),
+                ("x", -0.1, [("x", -0.1), ("y", -2.5), ("z", -3.0), ("w", -4.0), ("v", -5.0)]),
+            ]
+        )
+    )
+    vocab = [b"t0", b"t1"]
+    e = proxy.DenseLogprobs.from_logits([[0.0, 1.0], [0.0, 1.0]], vocab)
+    words = (
+        r"^none of the base's returned tokens at position 1 \(b'x', b'y', b'z' and 2 more\) is a "
+        r"token of the dense scorer's vocabulary: the base's tokenizer is not the small pair's; "
+        r".*proxy\.BytePrefix\(scorer\)\.at\(context, base\)"
+    )
+    with pytest.raises(ValueError, match=words):
+        proxy.combine(base, e, e, support=support)
+
+
+def test_a_base_position_whose_tokens_have_no_bytes_says_so():
+    """Tokens a lossy server sent with no bytes were reported as no token returned at all."""
+    lossy = tp.parse(chat_completion([("t0", -0.1, [("t0", -0.1)]), ("", -0.1, [("", -0.1)])]))
+    pairs = [
+        proxy.DenseLogprobs.from_logits(np.zeros((2, 1)), [b"t0"]),
+        proxy.PrefixLogprobs(({b"t0": -0.5}, {})),
+    ]
+    for pair in pairs:
+        with pytest.raises(ValueError, match=r"^the base's returned tokens at position 1 all have"):
+            proxy.combine(lossy, pair, pair, support="base")
+
+
+def test_prefix_values_for_none_of_the_base_tokens_say_how_to_build_them():
+    """PrefixLogprobs of another base (or rows left empty) were blamed on the base."""
+    base = top(("t0", -0.3), ("t1", -1.5))
+    other = proxy.PrefixLogprobs(({b"q": -0.2},))
+    words = (
+        r"^the small pair's byte-prefix values at position 0 hold none of the base's returned "
+        r"tokens \(b't0', b't1'\): build them from this base with BytePrefix\.at\(context, base\)"
+    )
+    with pytest.raises(ValueError, match=words):
+        proxy.combine(base, other, other, support="base")

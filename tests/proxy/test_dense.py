@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -110,6 +112,64 @@ def test_a_table_built_by_hand_must_fit_its_keys(logprobs, keys, error, words):
     """A hand-built table that did not fit its keys was certified by combine() on wrong values."""
     with pytest.raises(error, match=words):
         proxy.DenseLogprobs(logprobs=logprobs, keys=keys)
+
+
+@pytest.mark.parametrize(
+    ("logprobs", "keys", "error", "field", "words"),
+    [
+        pytest.param(
+            np.zeros((1, 0)),
+            (),
+            ValueError,
+            "keys",
+            " is empty: a model's vocabulary has at least one token$",
+            id="empty vocabulary",
+        ),
+        pytest.param(
+            np.zeros((1, 2)),
+            ("a", "b"),
+            TypeError,
+            "keys",
+            r"\[0\] is 'a' \(a str\): .* or \.encode\(\) a vocabulary of plain-text tokens",
+            id="str keys",
+        ),
+        pytest.param(
+            [[0.0, -1.0], [-np.inf, -np.inf]],
+            (b"a", b"b"),
+            ValueError,
+            "logprobs",
+            " at position 1 have no finite value: -inf masks a token",
+            id="a row all masked",
+        ),
+    ],
+)
+def test_a_table_built_by_hand_is_refused_as_from_logits_refuses_it(
+    logprobs, keys, error, field, words
+):
+    """By hand these were taken: top_k then raised IndexError or AttributeError, or listed -inf."""
+    named = {"keys": "vocab", "logprobs": "logits"}[field]
+    with pytest.raises(error, match=f"^{named}{words}"):
+        proxy.DenseLogprobs.from_logits(logprobs, list(keys))
+    with pytest.raises(error, match=rf"^DenseLogprobs\.{field}{words}"):
+        proxy.DenseLogprobs(logprobs=logprobs, keys=keys)
+
+
+def test_str_keys_by_hand_say_to_encode_them_or_use_from_logits():
+    """('a', 'b') as keys matched none of the base's tokens in combine(), silently."""
+    with pytest.raises(
+        TypeError, match=r"\.encode\(\) .*; DenseLogprobs\.from_logits\(logits, vocab\)"
+    ):
+        proxy.DenseLogprobs(logprobs=np.zeros((1, 2)), keys=("a", "b"))
+
+
+def test_replace_checks_the_new_table_too():
+    """dataclasses.replace builds through __init__, so it is refused as a table built by hand."""
+    with pytest.raises(TypeError, match=r"^DenseLogprobs\.keys\[0\] is 'a' \(a str\)"):
+        dataclasses.replace(D, keys=tuple(k.decode() for k in D.keys))
+    with pytest.raises(ValueError, match=r"^DenseLogprobs\.logprobs at position 0 have no finite"):
+        dataclasses.replace(D, logprobs=np.full(D.logprobs.shape, -np.inf))
+    moved = dataclasses.replace(D, logprobs=D.logprobs - 1.0)
+    assert (moved.keys, moved.top(0, 1)) == (D.keys, [b"d"])
 
 
 def test_a_table_built_by_hand_from_lists_is_an_array():

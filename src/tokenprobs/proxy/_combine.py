@@ -240,8 +240,10 @@ def combine(
 
     Raises:
         ValueError: Positions that do not align, an unknown `support`, a non-finite `alpha`, a
-            `floor` that is no logprob, a token the dense scorer's vocabulary does not have, or
-            a position whose every candidate the small models mask (`-inf`).
+            `floor` that is no logprob, a position where none of the base's returned tokens is
+            in the dense scorer's vocabulary (another tokenizer: use `BytePrefix`) or valued
+            by the `PrefixLogprobs`, or a position whose every candidate the small models mask
+            (`-inf`).
         TypeError: The expert and the anti-expert of different kinds, or an `alpha` that is no
             number.
 
@@ -264,12 +266,14 @@ def combine(
     keys = expert.keys if isinstance(expert, DenseLogprobs) else None
     columns = Columns()
     for i in range(len(base)):
-        b = _sparse(cb, i, -math.inf)
+        returned = b = _sparse(cb, i, -math.inf)
         lost = 0.0
         if isinstance(expert, DenseLogprobs):
             b, lost = _matched(b, expert.index)
         elif isinstance(expert, PrefixLogprobs):  # keys both small models valued
             b, lost = _matched(b, expert.rows[i].keys() & _row(anti, i).keys())
+        if returned.row and not b.row:
+            raise ValueError(_none_matched(list(returned.row), i, expert))
         e, a = (side(m, i, lo) for m in (expert, anti))
         names = _names(cb, i, expert)
         chosen = _candidates(support, b, e, a, keys)
@@ -308,6 +312,34 @@ def _matched(b: Side, index: Collection[bytes]) -> tuple[Side, float]:
     row = {k: v for k, v in b.row.items() if k not in lost}
     bound = max(b.cap, *lost.values())
     return Side(row, bound, b.floor, None, None), float(np.exp(list(lost.values())).sum())
+
+
+def _none_matched(returned: list[bytes], i: int, expert: Scores) -> str:
+    """Why no token the base returned at position `i` is left once the small pair's are matched."""
+    if not any(returned):
+        return (
+            f"the base's returned tokens at position {i} all have no bytes (a server that "
+            "decodes a partial UTF-8 character lossily sends none), so the small pair can value "
+            "none of them: nothing is left to combine; ask a server that returns each token's "
+            "bytes"
+        )
+    shown = [k for k in returned if k]
+    named = ", ".join(repr(k) for k in shown[:3])
+    if len(shown) > 3:  # noqa: PLR2004 - a few are enough to see the spellings
+        named += f" and {len(shown) - 3} more"
+    if isinstance(expert, DenseLogprobs):
+        return (
+            f"none of the base's returned tokens at position {i} ({named}) is a token of the "
+            "dense scorer's vocabulary: the base's tokenizer is not the small pair's; value the "
+            "base's tokens by their bytes with proxy.BytePrefix(scorer).at(context, base) "
+            "(another tokenizer), or give a small pair with the base's tokenizer"
+        )
+    return (
+        f"the small pair's byte-prefix values at position {i} hold none of the base's returned "
+        f"tokens ({named}): build them from this base with BytePrefix.at(context, base); after "
+        "a produced token with no bytes (a lossy string) the context is unknown and "
+        "BytePrefix.at leaves the later positions empty"
+    )
 
 
 def _row(model: Scores, i: int) -> dict[bytes, float]:

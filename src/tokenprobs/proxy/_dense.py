@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -47,22 +47,73 @@ def _layout(
     return tuple(first), readonly(column), readonly(np.flatnonzero(~lead))
 
 
-def _bad_entry(vocab: Sequence[object]) -> str:
-    """Why an entry is refused (the first that is not bytes), or "" when every one is bytes."""
+def _bad_entry(vocab: Sequence[object], name: str = "vocab", how: str = "") -> str:
+    """Why an entry of `name` is refused (the first that is not bytes), or "" when all are bytes.
+
+    `how` is added to the remedy (another way to build the table, for a table built by hand).
+    """
     for j, key in enumerate(vocab):
         if not isinstance(key, bytes):
             return (
-                f"vocab[{j}] is {key!r} (a {type(key).__name__}): the vocabulary is each token "
+                f"{name}[{j}] is {key!r} (a {type(key).__name__}): the vocabulary is each token "
                 "id's bytes (b'a'), as the base's tokens are matched by bytes; take them from "
                 "the tokenizer's byte decoding, or .encode() a vocabulary of plain-text tokens"
+                f"{how}"
             )
     return ""
+
+
+def _checked_vocab(
+    keys: tuple[object, ...], name: str, how: str = ""
+) -> tuple[tuple[bytes, ...], NDArray[np.intp], NDArray[np.intp]]:
+    """`_layout` of `keys`, refused in words: an entry that is no bytes, or no entry at all.
+
+    One check for `from_logits` (`name` "vocab") and a table built by hand ("DenseLogprobs.keys").
+
+    Raises:
+        TypeError: An entry is not bytes (a str, or unhashable such as a bytearray).
+        ValueError: `keys` is empty.
+    """
+    try:
+        layout = _layout(cast("tuple[bytes, ...]", keys))  # checked there, once per vocabulary
+    except TypeError:  # an entry that is no bytes: refused by _layout, or unhashable before it
+        raise TypeError(_bad_entry(keys, name, how) or f"{name} entries are token bytes") from None
+    if not keys:
+        msg = f"{name} is empty: a model's vocabulary has at least one token"
+        raise ValueError(msg)
+    return layout
+
+
+def _check_rows(table: NDArray[np.float64], name: str) -> None:
+    """Refuse a `(T, V)` table with NaN or `+inf`, or a row with no finite value, naming the row.
+
+    One check for `from_logits` (`name` "logits") and a table built by hand.
+
+    Raises:
+        ValueError: The first position holding NaN or `+inf`, or whose every value is `-inf`.
+    """
+    bad = np.asarray((np.isnan(table) | np.isposinf(table)).any(axis=1), dtype=np.bool_)
+    empty = ~np.asarray(np.isfinite(table).any(axis=1), dtype=np.bool_)
+    if not (bad.any() or empty.any()):
+        return
+    t = int(np.flatnonzero(bad | empty)[0])
+    if bad[t]:
+        msg = (
+            f"{name} at position {t} hold NaN or +inf: a model's logits and logprobs are finite "
+            "numbers (-inf only masks a token)"
+        )
+    else:
+        msg = (
+            f"{name} at position {t} have no finite value: -inf masks a token, and a position "
+            "needs one token left (a model's logits and logprobs are finite numbers)"
+        )
+    raise ValueError(msg)
 
 
 def _vocab_layout(
     vocab: Sequence[bytes],
 ) -> tuple[tuple[bytes, ...], NDArray[np.intp], NDArray[np.intp]]:
-    """`_layout` of a vocabulary that must be a sequence of bytes, refused in words otherwise."""
+    """`_layout` of a vocabulary that must be a non-empty sequence of bytes, refused in words."""
     given: object = vocab  # checked as a caller may pass anything
     if isinstance(given, str | bytes | bytearray) or not isinstance(given, Sequence):
         msg = (
@@ -70,11 +121,10 @@ def _vocab_layout(
             f"{type(given).__name__}"
         )
         raise TypeError(msg)
-    keys = tuple(vocab)
-    try:
-        return _layout(keys)
-    except TypeError:  # an entry that is no bytes: refused by _layout, or unhashable before it
-        raise TypeError(_bad_entry(keys) or "vocab entries are token bytes") from None
+    return _checked_vocab(tuple(vocab), "vocab")
+
+
+_BY_LOGITS = "; DenseLogprobs.from_logits(logits, vocab) builds one from a tokenizer's vocabulary"
 
 
 @lru_cache(maxsize=8)
@@ -103,28 +153,30 @@ class DenseLogprobs:
     """The `U` distinct token bytes, in the order of the model's first id of each."""
 
     def __post_init__(self) -> None:
-        """Refuse a table that does not fit its keys (built by hand rather than `from_logits`).
+        """Refuse a table built by hand that `from_logits` would refuse, or that misfits its keys.
+
+        The keys and the rows are checked by the functions `from_logits` checks with.
 
         Raises:
-            TypeError: `logprobs` is not an array of real numbers, or `keys` not a tuple.
-            ValueError: `logprobs` is not `(T, len(keys))`, holds NaN or `+inf`, or `keys`
-                repeats one token's bytes.
+            TypeError: `logprobs` is not an array of real numbers, `keys` not a tuple, or an
+                entry of `keys` not bytes.
+            ValueError: `keys` is empty or repeats one token's bytes, `logprobs` is not
+                `(T, len(keys))`, holds NaN or `+inf`, or a row has no finite value.
         """
         given: object = self.keys  # checked as a caller may pass anything
         if not isinstance(given, tuple):
             msg = f"DenseLogprobs.keys is a tuple of token bytes, got {a_type(given)}"
             raise TypeError(msg)
+        distinct, _, _ = _checked_vocab(given, "DenseLogprobs.keys", _BY_LOGITS)
         lp = as_float(self.logprobs, "logprobs", what="a (T, U) table of logprobs")
         if lp.ndim != 2 or lp.shape[1] != len(self.keys):  # noqa: PLR2004
             msg = (
                 f"DenseLogprobs.logprobs must have shape (T, {len(self.keys)}), one column per "
-                f"key, got {lp.shape}; DenseLogprobs.from_logits(logits, vocab) builds one"
+                f"key, got {lp.shape}{_BY_LOGITS}"
             )
             raise ValueError(msg)
-        if np.isnan(lp).any() or np.isposinf(lp).any():
-            msg = "DenseLogprobs.logprobs holds NaN or +inf: logprobs are finite or -inf (masked)"
-            raise ValueError(msg)
-        if len(_index(self.keys)) != len(self.keys):
+        _check_rows(lp, "DenseLogprobs.logprobs")
+        if len(distinct) != len(self.keys):
             msg = "DenseLogprobs.keys repeats a token's bytes: one column per distinct bytes"
             raise ValueError(msg)
         if lp is not self.logprobs:
@@ -142,21 +194,11 @@ class DenseLogprobs:
                 token left).
         """
         keys, column, later = _vocab_layout(vocab)
-        if not keys:
-            msg = "vocab is empty: a model's vocabulary has at least one token"
-            raise ValueError(msg)
         raw = as_float(logits, "logits", what="a (T, V) table of logits or logprobs")
         if raw.ndim != 2 or raw.shape[1] != len(vocab):  # noqa: PLR2004
             msg = f"logits must have shape (T, {len(vocab)}) for this vocabulary, got {raw.shape}"
             raise ValueError(msg)
-        bad = np.isnan(raw) | np.isposinf(raw)
-        if bad.any() or (raw.size and not np.isfinite(raw).any(axis=1).all()):
-            t = int(np.flatnonzero(bad.any(axis=1) | ~np.isfinite(raw).any(axis=1))[0])
-            msg = (
-                f"logits at position {t} hold NaN or +inf, or no finite value: a model's logits "
-                "are finite numbers (-inf only masks a token)"
-            )
-            raise ValueError(msg)
+        _check_rows(raw, "logits")
         peak = raw.max(axis=1, keepdims=True)
         lp = raw - peak - np.log(np.exp(raw - peak).sum(axis=1, keepdims=True))
         if later.size:  # ids sharing bytes: add their probabilities
