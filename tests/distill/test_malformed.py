@@ -59,8 +59,35 @@ def _drop(name):
     [
         pytest.param(
             _set_candidate("id", 1.5),
-            r"positions\[0\]\.top\[0\]\.id is a token id \(an int >= 0\) or null .*got a float",
+            r"positions\[0\]\.top\[0\]\.id is a token id \(an int from 0 to 2\*\*63 - 1\) or null "
+            r".*got a float",
             id="id-float",
+        ),
+        pytest.param(
+            _set_candidate("id", 2**64),
+            r"positions\[0\]\.top\[0\]\.id is a token id .*got an int \(18446744073709551616\)",
+            id="id-past-int64",
+        ),
+        pytest.param(
+            _set_candidate("logprob", -(10**400)),
+            r"positions\[0\]\.top\[0\]\.logprob is a finite number or null .*got an int of 1329",
+            id="logprob-past-a-float",
+        ),
+        pytest.param(
+            _set_position("cutoff_logprob", -(10**400)),
+            r"positions\[0\]\.cutoff_logprob is a finite number or null",
+            id="cap-past-a-float",
+        ),
+        pytest.param(
+            lambda obj: obj["positions"][0]["top"].reverse(),
+            r"position 0, candidate 1: its logprob -0\.2 comes after -2\.5, but a position's top "
+            r"is most likely first",
+            id="top-least-likely-first",
+        ),
+        pytest.param(
+            _set("teacher", {"seed": 2**63}),
+            r"teacher: Teacher\.seed must be an int64, from -2\*\*63 to 2\*\*63 - 1",
+            id="teacher-seed-past-int64",
         ),
         pytest.param(
             _set_candidate("id", value=True),
@@ -225,6 +252,9 @@ def test_read_parquet_names_a_file_that_is_no_parquet(tmp_path, content):
         pytest.param("tail_logprob", 0.5, "its tail_logprob 0.5 is not <= 0", id="tail-positive"),
         pytest.param("cand_id", -7, "its id -7 is below -1", id="id-negative"),
         pytest.param("sampled_index", 9, "sampled index 9 is not one of its", id="sampled"),
+        pytest.param(
+            "cand_logprob", -3.0, "candidate 1: its logprob -2.5 comes after -3.0", id="unordered"
+        ),
     ],
 )
 def test_read_parquet_refuses_the_values_read_jsonl_refuses(tmp_path, column, value, match):

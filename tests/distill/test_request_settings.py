@@ -47,6 +47,9 @@ def _collect(tmp_path, request, answer=BODY):
         ({"best_of": 1, "use_beam_search": False}, None),
         ({"best_of": 5}, ("best_of",)),  # the most likely of 5 samples, not one draw
         ({"use_beam_search": True}, ("use_beam_search",)),  # vLLM: no sampling at all
+        ({"best_of": 3, "n": 3}, None),  # every sample is returned: each an exact draw
+        ({"best_of": 5, "n": 2}, ("best_of",)),  # the likeliest 2 of 5
+        ({"logits_processors": ["my.Processor"]}, ("logits_processors",)),  # vLLM's own
     ],
 )
 def test_a_setting_that_reshapes_the_sampling_makes_the_hard_label_biased(

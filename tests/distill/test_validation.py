@@ -112,6 +112,11 @@ def test_processed_logprobs_at_temperature_zero_cannot_be_rescaled():
         pytest.param({"top_p": "0.9"}, TypeError, "top_p", id="top-p-str"),
         pytest.param({"seed": 1.5}, TypeError, "seed", id="seed-float"),
         pytest.param({"seed": "7"}, TypeError, "seed", id="seed-str"),
+        pytest.param({"seed": 2**63}, distill.DistillError, "seed", id="seed-past-int64"),
+        pytest.param({"seed": -(2**63) - 1}, distill.DistillError, "seed", id="seed-below-int64"),
+        pytest.param({"top_k": 2**63}, distill.DistillError, "top_k", id="top-k-past-int64"),
+        pytest.param({"temperature": 10**400}, distill.DistillError, "temperature", id="temp-huge"),
+        pytest.param({"top_p": -(10**400)}, distill.DistillError, "top_p", id="top-p-huge"),
         pytest.param({"model": 4}, TypeError, "model", id="model-int"),
         pytest.param({"tokenizer": b"o200k_base"}, TypeError, "tokenizer", id="tokenizer-bytes"),
     ],
@@ -131,6 +136,8 @@ def test_teacher_validates_its_fields(fields, error, name):
         pytest.param({"logprob_semantics": "processed", "temperature": 0.7}, id="processed"),
         pytest.param({"top_p": 0, "seed": np.int64(7), "model": "gpt-4o"}, id="top-p-zero"),
         pytest.param({"top_p": 1, "seed": -3, "provider": "vllm"}, id="top-p-one"),
+        pytest.param({"seed": 2**63 - 1, "top_k": 2**63 - 1}, id="int64-max"),
+        pytest.param({"seed": -(2**63)}, id="int64-min"),
     ],
 )
 def test_teacher_accepts_what_a_request_can_ask(fields):
@@ -402,7 +409,8 @@ def test_numpy_settings_are_stored_as_python_numbers(tmp_path):
     [
         ({"Hi": 7}, TypeError, r"keys are token bytes, got a str \('Hi'\): use b'Hi'"),
         ({b"Hi": "7"}, TypeError, "ids are ints, got a str"),
-        ({b"Hi": -1}, distill.DistillError, "ids are >= 0"),
+        ({b"Hi": -1}, distill.DistillError, r"ids are from 0 to 2\*\*63 - 1 .*got -1"),
+        ({b"Hi": 2**70}, distill.DistillError, r"ids are from 0 to 2\*\*63 - 1 .*got 1180591"),
         ([b"Hi"], TypeError, "a mapping of token bytes to ids, got a list"),
     ],
 )

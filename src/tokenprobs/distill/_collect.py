@@ -66,8 +66,9 @@ _NEUTRAL: dict[str, tuple[object, ...]] = {  # a body's setting: the values that
     "guided_choice": (None,),
     "guided_grammar": (None,),
     "structured_outputs": (None,),
-    "best_of": (None, 1),  # the most likely of best_of samples is returned, not one draw
+    "best_of": (None, 1),  # the likeliest n of best_of samples are returned (neutral: <= n)
     "use_beam_search": (None, False),  # vLLM: beam search does not sample at all
+    "logits_processors": (None, []),  # vLLM: the request's own processors reshape the logits
 }
 _FREE_FORMATS = (None, "text")  # a response format that constrains nothing (json_* masks tokens)
 
@@ -78,6 +79,9 @@ def _adjustments(body: Mapping[str, object]) -> tuple[str, ...] | None:
     def neutral(name: str, value: object) -> bool:
         if name == "logit_bias" and isinstance(value, Mapping):
             return all(bias == 0 for bias in value.values())
+        if name == "best_of" and isinstance(value, int) and not isinstance(value, bool):
+            n = body.get("n")
+            return value <= (n if isinstance(n, int) and n >= 1 else 1)  # every sample returned
         return value in _NEUTRAL[name]
 
     found = tuple(name for name in _NEUTRAL if name in body and not neutral(name, body[name]))

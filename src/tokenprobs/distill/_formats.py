@@ -12,8 +12,8 @@ from tokenprobs._files import atomic_file, checked_target
 from tokenprobs._optional import require
 from tokenprobs._said import a_type, a_value, among
 from tokenprobs.distill._arrays import KDArrays, check_k, to_arrays
-from tokenprobs.distill._jsonl import write_json_lines
 from tokenprobs.distill._record import DistillError, check_record, check_records
+from tokenprobs.distill._text import write_json_lines
 
 if TYPE_CHECKING:
     import os
@@ -185,14 +185,16 @@ def write_axolotl(
     Raises:
         TypeError: `k` is not an int, or `vocab` not a `StudentVocab` (nothing is read).
         DistillError: `k` < 1 or more than the vocabulary's ids (see `to_arrays`; nothing is
-            read).
+            read); what `to_axolotl` refuses; a row whose text holds a lone surrogate (half an
+            emoji), which Axolotl's loader cannot read (pyarrow's JSON reader refuses its
+            escape) nor a tokenizer encode: the message names the record and the field.
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
     """
     check_k(k, vocab, where="write_axolotl")  # said by the call, not at the first record
     check_records(records, where="write_axolotl")
     row = functools.partial(to_axolotl, k=k, vocab=vocab, layout=layout)
-    return write_json_lines(records, path, row, writer="write_axolotl")
+    return write_json_lines(records, path, row, writer="write_axolotl", escape=False)
 
 
 def _prompt(record: KDRecord, prompt_ids: object) -> list[int]:

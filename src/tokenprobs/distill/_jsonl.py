@@ -8,12 +8,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-from tokenprobs._files import atomic_file
 from tokenprobs._said import a_type, a_value
+from tokenprobs.distill._numbers import INT64_MAX, shown
 from tokenprobs.distill._record import (
     SCHEMA,
     TEACHER_FIELDS,
@@ -23,10 +23,11 @@ from tokenprobs.distill._record import (
     check_record,
     check_records,
 )
+from tokenprobs.distill._text import write_json_lines
 from tokenprobs.distill._values import WRITE_FIX, check_values, check_writable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Iterable, Iterator
 
 __all__ = [
     "WRITE_FIX",
@@ -37,8 +38,6 @@ __all__ = [
     "to_json",
     "write_jsonl",
 ]
-
-_Item = TypeVar("_Item")
 
 
 def _num(x: float) -> float | None:
@@ -122,7 +121,7 @@ def _refused(why: str) -> NoReturn:
 
 def _malformed(name: str, expected: str, got: object) -> NoReturn:
     """Raise the `DistillError` that says field `name` is `expected` and what it was."""
-    msg = f"malformed {SCHEMA} record: {name} is {expected}, got {a_value(got, width=40)}"
+    msg = f"malformed {SCHEMA} record: {name} is {expected}, got {shown(got)}"
     raise DistillError(msg)
 
 
@@ -151,8 +150,8 @@ def _bytes(value: object, name: str) -> bytes:
 def _token_id(value: object, name: str) -> int:
     if value is None:
         return -1
-    if type(value) is not int or value < 0:
-        _malformed(name, "a token id (an int >= 0) or null (not known)", value)
+    if type(value) is not int or not 0 <= value <= INT64_MAX:
+        _malformed(name, "a token id (an int from 0 to 2**63 - 1) or null (not known)", value)
     return value
 
 
@@ -160,9 +159,14 @@ def _logprob(value: object, name: str, *, null: float) -> float:
     """A JSON number as a float, null as `null` (JSON has no NaN nor infinity: null stands in)."""
     if value is None:
         return null
-    if type(value) not in {int, float} or not math.isfinite(value):  # type: ignore[arg-type]
-        _malformed(name, "a finite number or null (JSON has no NaN: null stands for it)", value)
-    return float(value)  # type: ignore[arg-type]
+    if type(value) in {int, float}:
+        try:
+            x = float(value)  # type: ignore[arg-type]
+        except OverflowError:  # an int past a float's range (-(10**400))
+            x = math.inf
+        if math.isfinite(x):
+            return x
+    _malformed(name, "a finite number or null (JSON has no NaN: null stands for it)", value)
 
 
 def _candidate(obj: object, name: str) -> tuple[bytes, int, float]:
@@ -274,14 +278,19 @@ def from_json(obj: Mapping[str, Any], /) -> KDRecord:
 
 
 def write_jsonl(records: Iterable[KDRecord], path: str | os.PathLike[str], /) -> int:
-    """Write records to a JSONL file, one per line; returns how many were written.
+    r"""Write records to a JSONL file, one per line; returns how many were written.
 
-    The file appears complete or not at all (written beside `path`, then renamed).
+    The file appears complete or not at all (written beside `path`, then renamed). A lone
+    surrogate (half an emoji) in a string is written as its JSON escape (`\ud83d`), which
+    `read_jsonl` reads back as it was.
 
     Raises:
         TypeError: An item of `records` is not a `KDRecord` (nothing is written).
         IsADirectoryError: `path` is a folder (nothing is read).
         FileNotFoundError: `path`'s folder does not exist (nothing is read).
+        DistillError: A record whose values no teacher gives (`check_values`), or a string
+            holding a high and a low surrogate as two code points, which JSON cannot keep
+            apart (the message names the record and the field; nothing is written).
     """
     check_records(records, where="write_jsonl")
     return write_json_lines(records, path, _checked_json, writer="write_jsonl", allow_nan=False)
@@ -290,29 +299,6 @@ def write_jsonl(records: Iterable[KDRecord], path: str | os.PathLike[str], /) ->
 def _checked_json(record: KDRecord) -> dict[str, Any]:
     check_writable(record, writer="write_jsonl")
     return to_json(record)
-
-
-def write_json_lines(
-    items: Iterable[_Item],
-    path: str | os.PathLike[str],
-    row: Callable[[_Item], Mapping[str, Any]],
-    /,
-    *,
-    writer: str,
-    allow_nan: bool = True,
-) -> int:
-    """Write each item's `row` as one JSON line, atomically; returns how many were written.
-
-    `items` is read only once the file is open beside `path` (a wrong path reads none), and
-    the file appears complete or not at all; `writer` names the caller in the errors.
-    """
-    n = 0
-    with atomic_file(path, writer=writer) as tmp, tmp.open("w", encoding="utf-8") as out:
-        for item in items:
-            out.write(json.dumps(row(item), ensure_ascii=False, allow_nan=allow_nan))
-            out.write("\n")
-            n += 1
-    return n
 
 
 def check_path(path: object, /, *, where: str) -> None:

@@ -26,6 +26,7 @@ from tokenprobs.distill._record import (
     Teacher,
     check_records,
 )
+from tokenprobs.distill._text import json_text
 from tokenprobs.distill._values import check_values, check_writable
 
 if TYPE_CHECKING:
@@ -86,6 +87,13 @@ def _list_column(pa: Any, arrays: list[np.ndarray[Any, Any]], kind: str) -> Any:
     return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values)
 
 
+def _json(record: KDRecord, name: str, value: object) -> str | None:
+    """A JSON text column's value (None stays null), a lone surrogate kept as its escape."""
+    return (
+        None if value is None else json_text(value, where=f"{_W}: record {record.id!r}", name=name)
+    )
+
+
 def _table(pa: Any, records: list[KDRecord]) -> Any:  # noqa: ANN401
     schema = _schema(pa)
     data: dict[str, Any] = {
@@ -93,12 +101,9 @@ def _table(pa: Any, records: list[KDRecord]) -> Any:  # noqa: ANN401
         "teacher": pa.array(
             [asdict(r.teacher) for r in records], type=schema.field("teacher").type
         ),
-        "input": pa.array(
-            [None if r.input is None else json.dumps(r.input, ensure_ascii=False) for r in records],
-            type=pa.string(),
-        ),
+        "input": pa.array([_json(r, "input", r.input) for r in records], type=pa.string()),
         "completion_text": pa.array([r.completion_text for r in records], type=pa.string()),
-        "extra": pa.array([json.dumps(dict(r.extra)) for r in records], type=pa.string()),
+        "extra": pa.array([_json(r, "extra", dict(r.extra)) for r in records], type=pa.string()),
         "cand_bytes": pa.array([r.cand_bytes for r in records], type=pa.list_(pa.binary())),
     }
     for name, (attr, kind, _) in _LISTS.items():
@@ -168,7 +173,7 @@ def write_parquet(
     rows_per_shard: int = 1024,
     prefix: str = "kd",
 ) -> list[Path]:
-    """Write records to Parquet shards of `rows_per_shard` records each; returns their paths.
+    r"""Write records to Parquet shards of `rows_per_shard` records each; returns their paths.
 
     Memory holds one shard at a time, whatever the input's size. The shards appear together or
     not at all: each is written beside its name (`.partial`) and all are renamed once the last
@@ -179,7 +184,9 @@ def write_parquet(
     Columns: `id`, `teacher` (a struct), `input` and `extra` (JSON text), `completion_text`,
     and per record the flat candidate lists `cand_bytes` (binary), `cand_id` (int32, -1
     unknown), `cand_logprob` (float64: the API's values, unrounded) with `offsets` (T+1 per
-    record), `sampled_index`, `cutoff_logprob` and `tail_logprob` (T each).
+    record), `sampled_index`, `cutoff_logprob` and `tail_logprob` (T each). A lone surrogate
+    (half an emoji) in `input` or `extra` is kept as its JSON escape (`\ud83d`), read back as
+    it was.
 
     Raises:
         MissingDependencyError: pyarrow is not installed (`pip install "pytokenprobs[distill]"`).
@@ -187,7 +194,12 @@ def write_parquet(
             is not a `KDRecord` (no shard of this write is left, the earlier ones are as they
             were).
         DistillError: `rows_per_shard` < 1, or `prefix` empty or holding a path separator or
-            a NUL (the arguments are checked before the first record is read).
+            a NUL (the arguments are checked before the first record is read); a record whose
+            values no teacher gives (`check_values`), or that a shard cannot hold as it is: a
+            candidate id above int32 (`cand_id`'s type), a lone surrogate in a string column
+            (`id`, `completion_text`, the teacher's names: UTF-8 has none), each named with
+            its field, as `write_jsonl` stores them; a string of `input` or `extra` holding
+            a high and a low surrogate as two code points, which JSON cannot keep apart.
         NotADirectoryError: `directory` is a file, or inside one (before the first record).
     """
     check_rows_per_shard(rows_per_shard)  # a wrong argument is said first, pyarrow or not
@@ -207,7 +219,7 @@ def write_parquet(
             shard.clear()
 
         for record in records:
-            check_writable(record, writer="write_parquet")
+            check_writable(record, writer="write_parquet", parquet=True)
             shard.append(record)
             if len(shard) >= rows_per_shard:
                 flush()

@@ -11,7 +11,8 @@ import numpy as np
 
 from tokenprobs._said import a_type, a_value, among
 from tokenprobs.distill._columnar import flat_candidates
-from tokenprobs.exceptions import TokenprobsError
+from tokenprobs.distill._errors import DistillError
+from tokenprobs.distill._numbers import integer, number, said_int
 from tokenprobs.models import TokenDistribution
 from tokenprobs.models._support import position
 
@@ -28,6 +29,7 @@ __all__ = [
     "Teacher",
     "check_record",
     "check_records",
+    "integer",
     "number",
 ]
 
@@ -38,10 +40,6 @@ Semantics = Literal["raw", "processed", "unknown"]
 """What the logprobs are: the model's own distribution (`raw`: OpenAI, vLLM's default), after
 the sampling settings were applied (`processed`: e.g. vLLM `--logprobs-mode processed_logprobs`),
 or not known."""
-
-
-class DistillError(TokenprobsError, ValueError):
-    """Distillation data that cannot be turned into what was asked (the message says why)."""
 
 
 @dataclass(frozen=True)
@@ -78,8 +76,9 @@ class Teacher:
             TypeError: `temperature` or `top_p` not a number, `top_k` or `seed` not an integer,
                 `provider`, `model` or `tokenizer` not a string, `sampling_adjustments` not a
                 list or tuple of names.
-            DistillError: `temperature` negative or not finite, `top_p` outside [0, 1], `top_k`
-                negative, or an unknown `logprob_semantics`.
+            DistillError: `temperature` negative or not finite (an int past a float's range
+                too), `top_p` outside [0, 1], `top_k` negative or `top_k` or `seed` beyond
+                int64, or an unknown `logprob_semantics`.
         """
         for name in ("provider", "model", "tokenizer"):
             if (value := getattr(self, name)) is not None and not isinstance(value, str):
@@ -89,11 +88,20 @@ class Teacher:
         self._check_adjustments()
         if self.seed is not None:
             seed = integer(self.seed, "Teacher.seed", "the request's seed")
+            if not -(2**63) <= seed < 2**63:
+                msg = (
+                    "Teacher.seed must be an int64, from -2**63 to 2**63 - 1 (the seeds OpenAI "
+                    f"and vLLM take, and Parquet's seed column holds), got {said_int(seed)}"
+                )
+                raise DistillError(msg)
             object.__setattr__(self, "seed", seed)
         if self.top_k is not None:
             k = integer(self.top_k, "Teacher.top_k", "the top_logprobs asked for")
-            if k < 0:
-                msg = f"Teacher.top_k must be >= 0 (the top_logprobs asked for), got {self.top_k}"
+            if not 0 <= k < 2**63:
+                msg = (
+                    "Teacher.top_k must be from 0 to 2**63 - 1 (the top_logprobs asked for), "
+                    f"got {said_int(k)}"
+                )
                 raise DistillError(msg)
             object.__setattr__(self, "top_k", k)
         if not among(self.logprob_semantics, get_args(Semantics)):
@@ -149,7 +157,8 @@ class Teacher:
 
         True only when the request is known to have sampled at temperature 1 and top-p 1, with
         no other setting reshaping the sampling (`sampling_adjustments`: a penalty, a logit bias,
-        vLLM's `top_k` or `min_p`, a JSON `response_format` ...): then cross-entropy on the
+        vLLM's `top_k`, `min_p` or `logits_processors`, `best_of` above `n`, beam search, a JSON
+        `response_format` ...): then cross-entropy on the
         sampled token is an unbiased estimate of the full-distribution cross-entropy
         (docs/distill.md).
         """
@@ -160,22 +169,6 @@ class Teacher:
 
 TEACHER_FIELDS = tuple(f.name for f in fields(Teacher))
 """`Teacher`'s field names, in order: what a record's `teacher` object may hold."""
-
-
-def integer(value: object, name: str, what: str, /) -> int:
-    """`value` as an int, or a TypeError naming `name` and `what` it is (a bool is no int)."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        msg = f"{name} must be an int ({what}) or None, got {a_value(value)}"
-        raise TypeError(msg)
-    return int(value)
-
-
-def number(value: object, name: str, /) -> float:
-    """`value` as a float, or a TypeError naming `name` (a bool or a string is not a number)."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        msg = f"{name} must be a number, got {a_value(value)}"
-        raise TypeError(msg)
-    return float(value)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tokenprobs._said import a_type, a_value
+from tokenprobs.distill._numbers import INT64_MAX, said_int
 from tokenprobs.distill._record import DistillError, check_record
 
 if TYPE_CHECKING:
@@ -107,7 +108,7 @@ class StudentVocab:
         Raises:
             TypeError: `ids` is not a mapping, a key is not bytes, an id is not an int, or
                 `name` is not a str or None.
-            DistillError: A negative id.
+            DistillError: An id below 0 or above 2**63 - 1 (`to_arrays`' int64 targets).
         """
         given: object = self.ids  # typed, but built with what users pass
         if not isinstance(given, Mapping):
@@ -124,8 +125,11 @@ class StudentVocab:
             if isinstance(tid, bool) or not isinstance(tid, int | np.integer):
                 msg = f"StudentVocab's ids are ints, got {a_value(tid, width=40)} for {key!r}"
                 raise TypeError(msg)
-            if tid < 0:
-                msg = f"StudentVocab's ids are >= 0, got {tid} for {key!r}"
+            if not 0 <= tid <= INT64_MAX:
+                msg = (
+                    f"StudentVocab's ids are from 0 to 2**63 - 1 (the targets' int64), got "
+                    f"{said_int(int(tid))} for {key!r}"
+                )
                 raise DistillError(msg)
         name: object = self.name
         if name is not None and not isinstance(name, str):
