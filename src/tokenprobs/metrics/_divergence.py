@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["js_bounds", "kl_bounds", "tv_bounds"]
 
 _LN2 = float(np.log(2.0))
+_EPS = float(np.finfo(np.float64).eps)
 
 
 TAIL_SLACK = 1e-4
@@ -86,8 +87,12 @@ class _Side:
 
     def __init__(self, logprobs: NDArray[np.float64], cap: ArrayLike | None, name: str) -> None:
         known = logprobs > -np.inf  # NaN compares False: unknown
-        p = np.where(known, np.exp(np.where(known, logprobs, 0.0)), 0.0)
+        # KL works from these: below about -745 e^lp underflows to 0, lp - lq does not
+        self.logprobs: NDArray[np.float64] = np.where(known, logprobs, -np.inf)
+        p = np.exp(self.logprobs)
         self.tail: NDArray[np.float64] = np.clip(1.0 - p.sum(axis=-1), 0.0, 1.0)
+        # what 1 - sum(p) is off by, about (k + 2) ulps of 1: a tail no larger may be 0
+        self.error: NDArray[np.float64] = (known.sum(axis=-1) + 2) * _EPS
         if cap is None:
             log_c = np.min(np.where(known, logprobs, 0.0), axis=-1, initial=0.0)
             log_c = np.where(known.any(axis=-1), log_c, 0.0)
@@ -167,26 +172,30 @@ def _js_terms(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.floa
     return out
 
 
-def _kl_terms(p: NDArray[np.float64], q: NDArray[np.float64]) -> NDArray[np.float64]:
-    """`p log(p / q)` in log space: `p / q` overflows where `q` is subnormal (logprob ~ -745)."""
-    log_ratio = np.log(np.where(p > 0, p, 1.0)) - np.log(np.where(q > 0, q, 1.0))
-    out: NDArray[np.float64] = np.where(
-        (p > 0) & (q <= 0), np.inf, np.where(p > 0, p * log_ratio, 0.0)
-    )
+def _kl_terms(log_p: NDArray[np.float64], log_q: NDArray[np.float64]) -> NDArray[np.float64]:
+    """`p log(p / q)` from the logprobs: `p` or `q` underflows to 0 where `log_q` is finite.
+
+    A term whose `p` is 0 (or underflows to it) is 0; one with `log_q = -inf` and `p > 0` is inf.
+    """
+    p = np.exp(log_p)
+    with np.errstate(invalid="ignore"):  # -inf - -inf, 0 * inf: both masked out
+        terms = np.where(p > 0, p * (log_p - log_q), 0.0)
+    out: NDArray[np.float64] = np.where((log_q == -np.inf) & (log_p > -np.inf), np.inf, terms)
     return out
-
-
-_ROUNDING = 2.0**-40
-"""What a sum of returned probabilities may be off by: KL's coarse cell never goes below it."""
 
 
 def _check_floor(floor: object) -> float | None:
     """`floor` as a float: `None`, or a finite number <= 0 that is not a bool."""
     if floor is None:
         return None
-    value = (
-        math.nan if isinstance(floor, bool) or not isinstance(floor, numbers.Real) else float(floor)
-    )
+    try:
+        value = (
+            math.nan
+            if isinstance(floor, bool) or not isinstance(floor, numbers.Real)
+            else float(floor)
+        )
+    except OverflowError:  # an int beyond float64 (-10**400) is no finite logprob either
+        value = math.nan
     if not (math.isfinite(value) and value <= 0):
         msg = f"floor must be a finite logprob <= 0 (e.g. -30.0) or None, got {floor!r}"
         raise ValueError(msg)
@@ -226,22 +235,22 @@ def _check_floor_fits(floor: float, q: _Side, used: NDArray[np.bool_]) -> None:
 
 def _coarse_sum(a: _Side, b: _Side, kind: str) -> NDArray[np.float64]:
     """The divergence on the partition {each key both returned} + {everything else}."""
-    if kind == "js":
-        f, both = _js_terms, a.known & b.known
-    else:
-        f, both = _kl_terms, a.returned & b.returned
+    both = a.known & b.known if kind == "js" else a.returned & b.returned
     pi, qi = np.where(both, a.p, 0.0), np.where(both, b.p, 0.0)
     rest_p = np.clip(1.0 - pi.sum(axis=-1), 0.0, 1.0)
     rest_q = np.clip(1.0 - qi.sum(axis=-1), 0.0, 1.0)
-    if kind == "kl":  # a rest computed as 0 is a rounding error, not a certainty: KL stays finite
-        rest_p = np.where(rest_p > _ROUNDING, rest_p, 0.0)
-        # 1 - sum(q) is off by up to about (k + 2) ulps of 1; where it is tiny that is a large
-        # relative error, and `rest_p log(rest_p / rest_q)` grows as rest_q shrinks: take its
-        # largest value, so the bound stays below the truth
-        error = (both.sum(axis=-1) + 2) * np.finfo(np.float64).eps
-        rest_q = np.maximum(rest_q + error, _ROUNDING)
-    inner = np.where(both, f(pi, qi), 0.0).sum(axis=-1)
-    return np.asarray(inner + f(rest_p, rest_q))
+    if kind == "js":
+        inner = np.where(both, _js_terms(pi, qi), 0.0).sum(axis=-1)
+        return np.asarray(inner + _js_terms(rest_p, rest_q))
+    # each rest is off by up to (k + 2) ulps of 1, a large relative error where it is tiny, which
+    # f(x, y) = x log(x / y) magnifies: take the least f the data allow (the bound stays below
+    # the truth): y at the top of its error (f falls as y grows), x the nearest to y / e
+    error = (both.sum(axis=-1) + 2) * _EPS
+    rest_q = rest_q + error
+    rest_p = np.clip(rest_q / math.e, np.maximum(rest_p - error, 0.0), rest_p + error)
+    inner = np.where(both, _kl_terms(a.logprobs, b.logprobs), 0.0).sum(axis=-1)
+    with np.errstate(divide="ignore"):  # a rest of 0: a term of 0
+        return np.asarray(inner + _kl_terms(np.log(rest_p), np.log(rest_q)))
 
 
 def tv_bounds(
@@ -374,6 +383,10 @@ def kl_bounds(
     (data processing) and $2\,\mathrm{TV}_{lo}^2$ (Pinsker). Kullback & Leibler, *Ann. Math.
     Statist.* 22 (1951); derivations in docs/compare.md.
 
+    The terms are computed from the logprobs, so one below exp's underflow (about -745) still
+    counts. A tail within float64 rounding of the returned sum, about $(k + 2) \cdot 2^{-52}$
+    for $k$ returned keys, cannot be told from 0 and is taken as 0; any larger tail is mass.
+
     Args:
         p: Logprobs of the first distribution over the shared keys, NaN where not returned.
         q: The second distribution, same shape.
@@ -406,22 +419,22 @@ def kl_bounds(
     a, b = _pair(p, q, cap_p, cap_q, axis)
     both = a.returned & b.returned
     only_a, only_b = a.returned & ~b.returned, b.returned & ~a.returned
-    shared = np.where(both, _kl_terms(a.p, b.p), 0.0).sum(axis=-1)
-    open_mass = np.where(only_a, a.p, 0.0).sum(axis=-1) + np.where(a.tail > _ROUNDING, a.tail, 0.0)
+    shared = np.where(both, _kl_terms(a.logprobs, b.logprobs), 0.0).sum(axis=-1)
+    tail = np.where(a.tail > a.error, a.tail, 0.0)  # within rounding of the sum: no tail
+    # a key only P returned has mass (however far its logprob is below -745): Q may give it none
+    is_open = only_a.any(axis=-1) | (tail > 0)
     if floor is None:
-        upper = np.where(open_mass > 0, np.inf, shared)
+        upper = np.where(is_open, np.inf, shared)
     else:
-        _check_floor_fits(floor, b, open_mass > 0)
-        with np.errstate(divide="ignore"):
-            has = only_a & (a.p > 0)  # a returned p that underflows to 0 adds 0 (p log p -> 0)
-            log_p = np.log(np.where(has, a.p, 1.0))
-            least_q = np.min(  # initial: a row of no keys has no least q (as one of NaN keys)
-                np.where(only_b, np.log(np.where(only_b, b.p, 1.0)), 0.0), axis=-1, initial=0.0
-            )
-        f_tail = np.minimum(floor, least_q)
-        on_a = np.where(has, a.p * (log_p - floor), 0.0).sum(axis=-1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            on_tail = np.where(a.tail > 0, a.tail * (np.log(a.bound) - f_tail), 0.0)
+        _check_floor_fits(floor, b, is_open)
+        log_p = np.where(only_a, a.logprobs, 0.0)  # a p that underflows to 0 adds 0
+        on_a = np.where(only_a, a.p * (log_p - floor), 0.0).sum(axis=-1)
+        # initial: a row of no keys has no least q (as one of NaN keys)
+        least_q = np.min(np.where(only_b, b.logprobs, 0.0), axis=-1, initial=0.0)
+        # a real tail at the top of its error: the bound grows with it, so it stays above the truth
+        tail = np.where(tail > 0, np.minimum(tail + a.error, 1.0), 0.0)
+        log_e = np.minimum(a.log_cap, np.log(np.where(tail > 0, tail, 1.0)))  # log e_P
+        on_tail = np.where(tail > 0, tail * (log_e - np.minimum(floor, least_q)), 0.0)
         upper = shared + on_a + np.maximum(on_tail, 0.0)
     lower = np.maximum(_coarse_sum(a, b, "kl"), 2.0 * _tv_lower(a, b) ** 2)
     return to_base(np.stack([lower, np.maximum(upper, lower)], axis=-1), base)
