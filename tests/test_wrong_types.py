@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
 import numpy as np
 import openai
@@ -44,6 +45,15 @@ def _candidates(**wrong: object) -> tp.models.Candidates:
             {"top_logprobs": [[-0.1, -2.5]]}, None, "", id="top-list"
         ),  # an array-like is an array
         pytest.param({"top_logprobs": [[-0.1]]}, ValueError, "1 columns", id="top-narrow"),
+        pytest.param(
+            {"top_logprobs": [[-0.1, math.inf]]},
+            ValueError,
+            r"top_logprobs\[0, 1\] is \+inf",
+            id="top-posinf",
+        ),  # was named `logprobs` at an index of the candidate set
+        pytest.param(
+            {"logprobs": [math.inf]}, ValueError, r"logprobs\[0\] is \+inf", id="posinf"
+        ),  # was accepted: the sampled token's value is read from its alternative
         pytest.param({"top_logprobs": [-0.1]}, ValueError, r"shape \(1, K\)", id="top-1d"),
         pytest.param(
             {"top_logprobs": [[-0.1, -2.5, -1.0]]}, ValueError, "-inf past", id="top-padding"

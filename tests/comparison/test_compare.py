@@ -275,3 +275,13 @@ def test_a_text_differing_from_its_first_token_suggests_no_empty_slice():
     with pytest.raises(ComparisonError, match="differ at position 0") as info:
         tp.compare(a, tp.parse(chat_completion([("No", -0.1, [])])))
     assert "[:0]" not in str(info.value)
+
+
+@pytest.mark.parametrize("empty_first", [True, False])
+def test_an_output_without_positions_suggests_no_empty_slice(empty_first):
+    """Was "the shorter a prefix of the longer: slice both to it (d1[:0], d2[:0])"."""
+    a = tp.parse(chat_completion([("Yes", -0.1, []), ("!", -0.2, [])]))
+    pair = (a[:0], a) if empty_first else (a, a[:0])
+    with pytest.raises(ComparisonError, match="an output without positions") as info:
+        tp.compare(*pair)
+    assert "[:0]" not in str(info.value)

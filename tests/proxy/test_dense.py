@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import numpy as np
 import pytest
@@ -206,3 +207,14 @@ def test_the_llama_scorer_flag_is_checked_before_loading():
     """`use_extra_bufts="no"` turned AMX on, the setting that crashes on Q4_1 weights."""
     with pytest.raises(TypeError, match=r"`use_extra_bufts` must be True or False"):
         proxy.LlamaCppScorer("no-such.gguf", use_extra_bufts="no")
+
+
+def test_an_unpickled_table_is_read_only_and_equal():
+    """Was writable once unpickled (`__post_init__` does not run): a frozen table could change."""
+    d = proxy.DenseLogprobs.from_logits([[2.0, 1.0, 1.0], [0.0, 0.0, -1.0]], [b"a", b"b", b"c"])
+    back = pickle.loads(pickle.dumps(d))  # noqa: S301 - our own bytes
+    assert back.keys == d.keys
+    assert np.array_equal(back.logprobs, d.logprobs)
+    assert not back.logprobs.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        back.logprobs[0, 0] = 0.0

@@ -149,6 +149,14 @@ def _check_one_text(d1: TokenDistribution, d2: TokenDistribution) -> None:
         if at
         else ""
     )
+    if at is None and n == 0:  # one output has no positions: there is nothing to slice to
+        msg = (
+            f"compare() needs two outputs of the same text, got {len(keys1)} and {len(keys2)} "
+            "positions: an output without positions has nothing to compare (it asked for no "
+            "tokens, or was sliced empty); compare two outputs of one text, or score one text "
+            "with both models (tp.score)"
+        )
+        raise ComparisonError(msg)
     if at is None:  # the shorter is a prefix of the longer
         msg = (
             f"compare() needs two outputs of the same text, got {len(keys1)} and {len(keys2)} "

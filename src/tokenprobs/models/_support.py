@@ -287,6 +287,14 @@ def _checked(  # noqa: PLR0917 - the six columns of a distribution
     if width < max(counts, default=0):
         msg = f"Candidates.of: top_logprobs has {width} columns, fewer than top_tokens' rows hold"
         raise ValueError(msg)
+    for name, arr in (("logprobs", lp), ("top_logprobs", top)):
+        if (bad := np.argwhere(np.isposinf(arr))).size:
+            at = ", ".join(str(int(i)) for i in bad[0])
+            msg = (
+                f"Candidates.of: {name}[{at}] is +inf, which is no logprob (a logprob is <= 0); "
+                "-inf is the logprob of a token with no mass, NaN of an unknown one"
+            )
+            raise ValueError(msg)
     padding = np.arange(width) >= np.array(counts, dtype=np.intp)[:, None]
     if (top[padding] != -np.inf).any():
         msg = "Candidates.of: top_logprobs must be -inf past each position's alternatives (padding)"

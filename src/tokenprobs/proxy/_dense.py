@@ -182,6 +182,12 @@ class DenseLogprobs:
         if lp is not self.logprobs:
             object.__setattr__(self, "logprobs", readonly(lp))
 
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Unpickled as built: its table read-only (pickle gives back a fresh, writable array)."""
+        self.__dict__.update(state)
+        if isinstance(table := state.get("logprobs"), np.ndarray):
+            readonly(table)
+
     @classmethod
     def from_logits(cls, logits: ArrayLike, vocab: Sequence[bytes], /) -> DenseLogprobs:
         """Normalise `(T, V)` logits (or logprobs) over the vocabulary whose bytes are `vocab`.
