@@ -183,8 +183,13 @@ def _top_keys(d: TokenDistribution, base: int) -> dict[str, bool]:
     parsed = _document(d.text, base)
     if parsed is None:
         return dict.fromkeys((k.key for k in scan_keys(d.text, base) if k.top), True)
+    return _keys_of(parsed[1])
+
+
+def _keys_of(leaves: list[Leaf]) -> dict[str, bool]:
+    """The top-level keys among a document's `leaves`: whether each is a scalar (`_top_keys`)."""
     out: dict[str, bool] = {}
-    for leaf in parsed[1]:
+    for leaf in leaves:
         if leaf.path and isinstance(leaf.path[0], str):
             out.pop(leaf.path[0], None)  # the last occurrence decides, and orders, the key
             out[leaf.path[0]] = len(leaf.path) == 1 and _is_scalar(leaf)
@@ -237,7 +242,7 @@ def _json_key(d: TokenDistribution, key: str) -> int:
     mine = [leaf for leaf in leaves if leaf.path[:1] == (key,)]
     if mine and len(mine[-1].path) == 1 and _is_scalar(mine[-1]):
         return _char(d, _value_char(buf, base, mine[-1]))
-    keys = _top_keys(d, base)
+    keys = _keys_of(leaves)  # the document parsed above, not again
     scalars = [k for k, ok in keys.items() if ok]
     options = "a position or a Char offset"
     if scalars:
