@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tokenprobs.metrics._divergence import TAIL_SLACK, first_true, per_row_cap
 from tokenprobs.metrics._numeric import to_base, to_last_axis
+from tokenprobs.metrics._sides import TAIL_SLACK, first_true, per_row_cap
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
